@@ -1,0 +1,337 @@
+/**
+ * A scripted stand-in for the OpenAI Responses API, so tests and the offline demo can run the real
+ * `codex exec` binary with no network and no API key.
+ *
+ * What codex 0.169.0 sends (observed): `POST /v1/responses` with `stream: true`, headers `thread-id`
+ * and `session-id` (both equal to the thread id), and a JSON body `{ model, input, tools, ... }`.
+ * `input` is the whole thread so far: developer/user `message`s (the first user messages are
+ * `<environment_context>` and, when present, AGENTS.md instructions; then the prompt), and for each
+ * earlier tool call a `function_call` plus its `function_call_output` (output is a string like
+ * "Chunk ID: …\nProcess exited with code 0\n…Output:\n…"). The shell tool is the function
+ * `exec_command` with parameters `{ cmd: string, login?, justification?, ... }`; commands run as
+ * `/bin/bash -lc '<cmd>'`.
+ *
+ * What `codex exec --json` prints (observed, one object per line):
+ *   {"type":"thread.started","thread_id":"<uuid>"}
+ *   {"type":"item.completed","item":{"id":"item_0","type":"error","message":"Model metadata for `m` not found. …"}}
+ *       (a warning for any model slug codex does not know; the turn goes on)
+ *   {"type":"turn.started"}
+ *   {"type":"item.started","item":{"id":"item_1","type":"command_execution","command":"/bin/bash -lc 'echo hi'",
+ *       "aggregated_output":"","exit_code":null,"status":"in_progress"}}
+ *   {"type":"item.completed","item":{"id":"item_1","type":"command_execution","command":"…",
+ *       "aggregated_output":"hi\n","exit_code":0,"status":"completed"}}   (non-zero exit: "status":"failed")
+ *   {"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"…"}}
+ *   {"type":"turn.completed","usage":{"input_tokens":N,"cached_input_tokens":N,"cache_write_input_tokens":N,
+ *       "output_tokens":N,"reasoning_output_tokens":N}}   (summed over every request of the turn)
+ * On API failure (exit status 1):
+ *   {"type":"error","message":"<msg>"} then {"type":"turn.failed","error":{"message":"<msg>"}}
+ *   401 → "unexpected status 401 Unauthorized: <body>, url: http://…/v1/responses, …"
+ *   500 → "unexpected status 500 Internal Server Error: <body>, url: …"
+ *   malformed stream → "stream disconnected before completion: …"
+ * Sessions are written to $CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread-id>.jsonl; `codex exec
+ * resume <thread-id>` reads them back (it fails without them) and sends the earlier history as input.
+ */
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** One scripted answer to a `POST /v1/responses` request. */
+export type ScriptedReply =
+  /** Ask codex to run one shell command through its `exec_command` tool. */
+  | { kind: "exec"; cmd: string }
+  /** End the turn with this final assistant message. */
+  | { kind: "message"; text: string }
+  /** Answer with this HTTP status and body instead of a stream (e.g. 401, 500). */
+  | { kind: "http-error"; status: number; body?: string }
+  /** Start a 200 event stream, send an unparsable event and close before `response.completed`. */
+  | { kind: "malformed" }
+  /** Accept the request and never answer (until the server is closed), for cancellation tests. */
+  | { kind: "hang" };
+
+/** One item of the Responses `input` array; only the fields a script needs are typed. */
+export interface InputItem {
+  readonly type: string;
+  readonly role?: string;
+  readonly content?: unknown;
+  readonly name?: string;
+  readonly arguments?: string;
+  readonly call_id?: string;
+  readonly output?: unknown;
+}
+
+/** The parsed JSON body codex posts. */
+export interface ResponsesRequestBody {
+  readonly model?: string;
+  readonly input: readonly InputItem[];
+  readonly tools?: readonly { readonly type: string; readonly name?: string }[];
+  readonly [key: string]: unknown;
+}
+
+/** What a script sees of one request. */
+export interface ModelRequest {
+  /** The parsed request body, untouched. */
+  readonly body: ResponsesRequestBody;
+  /** Thread id from the `thread-id` header; equals `thread.started.thread_id` and survives resume. */
+  readonly threadId: string | undefined;
+  /** The prompts the user gave in this thread, oldest first (the last one is the current turn's). */
+  readonly prompts: readonly string[];
+  /** The current turn's prompt (`""` if none was found). */
+  readonly prompt: string;
+  /** How many tool outputs follow the current prompt: 0 for a turn's first request, then 1, 2, … */
+  readonly step: number;
+  /** Every tool output in the thread, oldest first. */
+  readonly toolOutputs: readonly string[];
+}
+
+/** Decides the reply to each request; may be async (e.g. to wait for a test's signal). */
+export type Script = (request: ModelRequest) => ScriptedReply | Promise<ScriptedReply>;
+
+/** Usage reported by every completed response; codex sums it over the requests of a turn. */
+export const SCRIPTED_USAGE = {
+  input_tokens: 100,
+  input_tokens_details: { cached_tokens: 20 },
+  output_tokens: 10,
+  output_tokens_details: { reasoning_tokens: 2 },
+  total_tokens: 110,
+} as const;
+
+/** Model slug to pass with `-m`; unknown to codex, hence its "Model metadata … not found" warning. */
+export const SCRIPTED_MODEL = "scripted-model";
+
+// User messages codex injects itself, which are not prompts a person typed.
+const INJECTED_USER_TEXT =
+  /^\s*(<environment_context>|<user_instructions>|# AGENTS\.md instructions)/;
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .map((part: unknown) =>
+      typeof part === "object" && part !== null && "text" in part && typeof part.text === "string"
+        ? part.text
+        : "",
+    )
+    .join("");
+}
+
+/** Derives the script's view (prompts, step, tool outputs) from a parsed body and the thread header. */
+export function toModelRequest(body: ResponsesRequestBody, threadId?: string): ModelRequest {
+  const prompts: string[] = [];
+  const toolOutputs: string[] = [];
+  let step = 0;
+  for (const item of body.input) {
+    if (item.type === "message" && item.role === "user") {
+      const text = textOf(item.content);
+      if (!INJECTED_USER_TEXT.test(text)) {
+        prompts.push(text);
+        step = 0;
+      }
+    } else if (item.type === "function_call_output") {
+      toolOutputs.push(typeof item.output === "string" ? item.output : textOf(item.output));
+      step += 1;
+    }
+  }
+  return { body, threadId, prompts, prompt: prompts.at(-1) ?? "", step, toolOutputs };
+}
+
+function exhausted(what: string, request: ModelRequest): ScriptedReply {
+  // A loud 500 (codex gives up at once with retries = 0) beats a silent default reply.
+  return {
+    kind: "http-error",
+    status: 500,
+    body: `scripted model server: ${what} (step ${request.step}, prompt ${JSON.stringify(request.prompt)})`,
+  };
+}
+
+/** Replies `steps[request.step]`: each turn starts at step 0, and each tool output advances one step. */
+export function sequenceScript(steps: readonly ScriptedReply[]): Script {
+  return (request) => steps[request.step] ?? exhausted("no step left", request);
+}
+
+/**
+ * Routes each request by the first marker found in the current turn's prompt, so concurrent
+ * sessions (and follow-up turns, with their own marker) share one server but follow their own steps.
+ */
+export function markerScript(routes: Readonly<Record<string, readonly ScriptedReply[]>>): Script {
+  const entries = Object.entries(routes);
+  return (request) => {
+    const route = entries.find(([marker]) => request.prompt.includes(marker));
+    if (route === undefined) return exhausted("no marker matches", request);
+    return route[1][request.step] ?? exhausted(`no step left for ${route[0]}`, request);
+  };
+}
+
+/** A running server. */
+export interface ModelServer {
+  /** Base URL ending in `/v1`, for the provider's `base_url`. */
+  readonly url: string;
+  readonly port: number;
+  /** Every `POST …/responses` received, in arrival order. */
+  readonly requests: readonly ModelRequest[];
+  /** Stops listening and drops open connections (hanging replies included). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startModelServer}. */
+export interface ModelServerOptions {
+  readonly script: Script;
+  readonly host?: string;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function sse(res: ServerResponse, event: { type: string; [key: string]: unknown }): void {
+  res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+}
+
+function outputItem(
+  reply: Extract<ScriptedReply, { kind: "exec" | "message" }>,
+  n: number,
+): Record<string, unknown> {
+  if (reply.kind === "exec") {
+    return {
+      type: "function_call",
+      id: `fc_${n}`,
+      call_id: `call_${n}`,
+      name: "exec_command",
+      arguments: JSON.stringify({ cmd: reply.cmd }),
+    };
+  }
+  return {
+    type: "message",
+    id: `msg_${n}`,
+    role: "assistant",
+    content: [{ type: "output_text", text: reply.text, annotations: [] }],
+  };
+}
+
+function send(res: ServerResponse, reply: ScriptedReply, n: number): void {
+  switch (reply.kind) {
+    case "hang":
+      return; // Left open on purpose; close() destroys the socket.
+    case "http-error": {
+      const body =
+        reply.body ??
+        JSON.stringify({
+          error: { message: `scripted status ${reply.status}`, type: "scripted_error" },
+        });
+      res.writeHead(reply.status, { "content-type": "application/json" }).end(body);
+      return;
+    }
+    case "malformed":
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      sse(res, { type: "response.created", response: { id: `resp_${n}` } });
+      res.end("event: response.output_item.done\ndata: {not json\n\n");
+      return;
+    case "exec":
+    case "message":
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      sse(res, { type: "response.created", response: { id: `resp_${n}` } });
+      sse(res, { type: "response.output_item.done", output_index: 0, item: outputItem(reply, n) });
+      sse(res, {
+        type: "response.completed",
+        response: { id: `resp_${n}`, usage: SCRIPTED_USAGE },
+      });
+      res.end();
+      return;
+  }
+}
+
+/** Starts the scripted Responses server on `host:port` (a free port by default). */
+export async function startModelServer({
+  script,
+  host = "127.0.0.1",
+  port = 0,
+}: ModelServerOptions): Promise<ModelServer> {
+  const requests: ModelRequest[] = [];
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== "POST" || !(req.url ?? "").split("?")[0]?.endsWith("/responses")) {
+        res.writeHead(404).end();
+        return;
+      }
+      let reply: ScriptedReply;
+      let n = 0;
+      try {
+        const body = JSON.parse(await readBody(req)) as ResponsesRequestBody;
+        const threadHeader = req.headers["thread-id"] ?? req.headers["session-id"];
+        const request = toModelRequest(
+          body,
+          typeof threadHeader === "string" ? threadHeader : undefined,
+        );
+        n = requests.push(request);
+        reply = await script(request);
+      } catch (error) {
+        // A broken request or a throwing script must surface as a failed turn, not a hung client.
+        reply = {
+          kind: "http-error",
+          status: 500,
+          body: `scripted model server: ${String(error)}`,
+        };
+      }
+      send(res, reply, n);
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${urlHost}:${address.port}/v1`,
+    port: address.port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Provider name used by {@link codexProviderArgs}. */
+export const SCRIPTED_PROVIDER = "scripted";
+
+/**
+ * `-c` arguments pointing codex at the server. The provider has no `env_key`, so codex needs no API
+ * key; retries are off so 5xx and broken streams fail the turn at once instead of backing off.
+ */
+export function codexProviderArgs(url: string, name: string = SCRIPTED_PROVIDER): string[] {
+  const provider = `{ name = ${JSON.stringify(name)}, base_url = ${JSON.stringify(url)}, wire_api = "responses", request_max_retries = 0, stream_max_retries = 0 }`;
+  return [
+    "-c",
+    `model_provider=${JSON.stringify(name)}`,
+    "-c",
+    `model_providers.${name}=${provider}`,
+  ];
+}
+
+// Without these, codex also looks up ab.chatgpt.com (analytics), and github.com / chatgpt.com
+// (plugin sync via `git ls-remote https://github.com/openai/plugins.git`); offline they only fail.
+const OFFLINE_CONFIG = `# Private CODEX_HOME for a scripted model server: nothing here should reach the network.
+[analytics]
+enabled = false
+
+[features]
+plugins = false
+`;
+
+/**
+ * Creates a private CODEX_HOME (a fresh temp directory unless `dir` is given) with a config.toml that
+ * keeps codex offline. No auth.json is needed: the scripted provider asks for no credentials.
+ */
+export async function prepareCodexHome(dir?: string): Promise<string> {
+  const home = dir ?? (await mkdtemp(join(tmpdir(), "conductor-codex-home-")));
+  await mkdir(home, { recursive: true });
+  await writeFile(join(home, "config.toml"), OFFLINE_CONFIG);
+  return home;
+}

@@ -1,0 +1,170 @@
+import { parseDuration } from "./duration.js";
+import type {
+  AGENT_KINDS,
+  COPY_MODES,
+  SANDBOX_MODES,
+  SCRIPT_NAMES,
+  WrittenAgent,
+  WrittenConfig,
+  WrittenTask,
+} from "./written.js";
+
+/** Which agent does the coding. */
+export type AgentKind = (typeof AGENT_KINDS)[number];
+/** Codex sandbox policy. */
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+/** How a file from the main checkout reaches a workspace. */
+export type CopyMode = (typeof COPY_MODES)[number];
+/** `setup`, `check`, `run` or `archive`. */
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/** Default branch name template. */
+export const DEFAULT_BRANCH_TEMPLATE = "conductor/{{task}}";
+/** Default number of consecutive ports per workspace. */
+export const DEFAULT_PORTS_PER_WORKSPACE = 10;
+/** Default sandbox for codex. */
+export const DEFAULT_SANDBOX: SandboxMode = "workspace-write";
+
+/** Agent settings after defaults; a task's settings are these merged with its overrides. */
+export interface AgentConfig {
+  kind: AgentKind;
+  model: string | undefined;
+  sandbox: SandboxMode;
+  args: string[];
+  /** Codex `-c key=value` overrides, in the order written. */
+  config: Record<string, string | number | boolean>;
+  /** Shell command (kind command) or agent binary path (codex, claude). */
+  command: string | undefined;
+  timeoutMs: number | undefined;
+}
+
+/** The scripts of a workspace; undefined means none. */
+export type Scripts = Record<ScriptName, string | undefined>;
+
+/** A glob of files copied from the main checkout into every workspace. */
+export interface CopyEntry {
+  pattern: string;
+  mode: CopyMode;
+}
+
+/** Where a task's prompt comes from. */
+export type PromptSource = { kind: "inline"; text: string } | { kind: "file"; path: string };
+
+/** One task after normalization. */
+export interface TaskConfig {
+  id: string;
+  prompt: PromptSource;
+  dependsOn: string[];
+  attempts: number;
+  /** Matrix values as strings, keys in the order written. */
+  matrix: Record<string, string[]>;
+  env: Record<string, string>;
+  timeoutMs: number | undefined;
+  /** Only the agent fields this task overrides. */
+  agent: Partial<AgentConfig>;
+  /** Only the scripts this task overrides; `null` disables one. */
+  scripts: Partial<Record<ScriptName, string | null>>;
+}
+
+/**
+ * The normalized configuration the planner works from: camelCase, defaults applied, durations in
+ * milliseconds, shorthands expanded. Values that depend on the machine or repository (default base
+ * branch, workspaces folder, CPU count) stay undefined here and are resolved from repository facts.
+ */
+export interface Config {
+  version: 1;
+  base: string | undefined;
+  concurrency: number | undefined;
+  retries: number;
+  failFast: boolean;
+  env: Record<string, string>;
+  workspaces: {
+    dir: string | undefined;
+    branch: string;
+    portsPerWorkspace: number;
+    copy: CopyEntry[];
+    context: string[];
+  };
+  agent: AgentConfig;
+  scripts: Scripts;
+  tasks: TaskConfig[];
+}
+
+/** Applies defaults and converts a validated written config into a {@link Config}. */
+export function normalizeConfig(written: WrittenConfig): Config {
+  const agent = written.agent ?? {};
+  return {
+    version: 1,
+    base: written.base,
+    concurrency: written.concurrency,
+    retries: written.retries ?? 0,
+    failFast: written.fail_fast ?? false,
+    env: stringifyValues(written.env),
+    workspaces: {
+      dir: written.workspaces?.dir,
+      branch: written.workspaces?.branch ?? DEFAULT_BRANCH_TEMPLATE,
+      portsPerWorkspace: written.workspaces?.ports ?? DEFAULT_PORTS_PER_WORKSPACE,
+      copy: (written.workspaces?.copy ?? []).map((entry) =>
+        typeof entry === "string"
+          ? { pattern: entry, mode: "copy" }
+          : { pattern: entry.path, mode: entry.mode ?? "copy" },
+      ),
+      context: written.workspaces?.context ?? [],
+    },
+    agent: {
+      kind: agent.kind ?? "codex",
+      model: agent.model,
+      sandbox: agent.sandbox ?? DEFAULT_SANDBOX,
+      args: agent.args ?? [],
+      config: agent.config ?? {},
+      command: agent.command,
+      timeoutMs: agent.timeout === undefined ? undefined : parseDuration(agent.timeout),
+    },
+    scripts: {
+      setup: written.scripts?.setup,
+      check: written.scripts?.check,
+      run: written.scripts?.run,
+      archive: written.scripts?.archive,
+    },
+    tasks: written.tasks.map(normalizeTask),
+  };
+}
+
+function normalizeTask(task: WrittenTask): TaskConfig {
+  const prompt: PromptSource =
+    task.prompt_file !== undefined
+      ? { kind: "file", path: task.prompt_file }
+      : { kind: "inline", text: task.prompt ?? "" };
+  return {
+    id: task.id,
+    prompt,
+    dependsOn: task.depends_on ?? [],
+    attempts: task.attempts ?? 1,
+    matrix: Object.fromEntries(
+      Object.entries(task.matrix ?? {}).map(([key, values]) => [key, values.map(String)]),
+    ),
+    env: stringifyValues(task.env),
+    timeoutMs: task.timeout === undefined ? undefined : parseDuration(task.timeout),
+    agent: agentOverrides(task.agent),
+    scripts: { ...(task.scripts ?? {}) } as TaskConfig["scripts"],
+  };
+}
+
+function agentOverrides(agent: WrittenAgent | undefined): Partial<AgentConfig> {
+  if (agent === undefined) return {};
+  const overrides: Partial<AgentConfig> = {};
+  if (agent.kind !== undefined) overrides.kind = agent.kind;
+  if (agent.model !== undefined) overrides.model = agent.model;
+  if (agent.sandbox !== undefined) overrides.sandbox = agent.sandbox;
+  if (agent.args !== undefined) overrides.args = agent.args;
+  if (agent.config !== undefined) overrides.config = agent.config;
+  if (agent.command !== undefined) overrides.command = agent.command;
+  if (agent.timeout !== undefined) overrides.timeoutMs = parseDuration(agent.timeout);
+  return overrides;
+}
+
+function stringifyValues(
+  map: Record<string, string | number | boolean> | undefined,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(map ?? {}).map(([key, value]) => [key, String(value)]));
+}

@@ -1,0 +1,204 @@
+import type { KeyPath } from "./locate.js";
+import { repoPathProblem } from "./paths.js";
+import { didYouMeanSuffix } from "./suggest.js";
+import { placeholderProblem, placeholdersIn } from "./template.js";
+import type { WrittenConfig, WrittenTask } from "./written.js";
+import type { PathIssue } from "./zod-issues.js";
+
+/** Most workspaces one task may expand to (attempts × matrix combinations). */
+export const MAX_WORKSPACES_PER_TASK = 1000;
+
+/**
+ * Rules that span several fields and cannot be said in the schema: prompts, unique ids,
+ * dependencies (existence and cycles), paths that must stay inside the repository, and
+ * template placeholders. Returns every problem found, in file order.
+ */
+export function checkRules(config: WrittenConfig): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const add = (keyPath: KeyPath, message: string, at: "key" | "value" = "value") =>
+    issues.push({ keyPath, at, message });
+
+  const firstIndexOf = new Map<string, number>();
+  config.tasks.forEach((task, index) => {
+    const first = firstIndexOf.get(task.id);
+    if (first === undefined) firstIndexOf.set(task.id, index);
+    else
+      add(
+        ["tasks", index, "id"],
+        `duplicate task id "${task.id}" (also tasks[${first}]); ids must be unique`,
+      );
+  });
+
+  const ids = [...firstIndexOf.keys()];
+  config.tasks.forEach((task, index) => {
+    checkPrompt(task, index, add);
+    checkDependencies(task, index, ids, config, add);
+    checkTaskTemplates(task, index, add);
+    const count = workspaceCount(task);
+    if (count > MAX_WORKSPACES_PER_TASK) {
+      add(
+        ["tasks", index],
+        `expands to ${count} workspaces (attempts × matrix); at most ${MAX_WORKSPACES_PER_TASK} are allowed per task`,
+      );
+    }
+  });
+  checkCycles(config, add);
+  checkPaths(config, add);
+  checkSharedTemplates(config, add);
+  return issues;
+}
+
+type Add = (keyPath: KeyPath, message: string, at?: "key" | "value") => void;
+
+/** How many workspaces a task expands to. */
+export function workspaceCount(task: WrittenTask): number {
+  const combinations = Object.values(task.matrix ?? {}).reduce(
+    (product, values) => product * values.length,
+    1,
+  );
+  return (task.attempts ?? 1) * combinations;
+}
+
+function checkPrompt(task: WrittenTask, index: number, add: Add): void {
+  if (task.prompt !== undefined && task.prompt_file !== undefined) {
+    add(["tasks", index, "prompt_file"], "set either prompt or prompt_file, not both");
+  } else if (task.prompt === undefined && task.prompt_file === undefined) {
+    add(
+      ["tasks", index],
+      `task "${task.id}" needs a prompt: add prompt: "..." or prompt_file: path`,
+    );
+  }
+}
+
+function checkDependencies(
+  task: WrittenTask,
+  index: number,
+  ids: readonly string[],
+  config: WrittenConfig,
+  add: Add,
+): void {
+  const seen = new Set<string>();
+  (task.depends_on ?? []).forEach((dependency, position) => {
+    const keyPath = ["tasks", index, "depends_on", position];
+    if (dependency === task.id) {
+      add(keyPath, `task "${task.id}" cannot depend on itself`);
+    } else if (!ids.includes(dependency)) {
+      add(
+        keyPath,
+        `depends on "${dependency}", which is not a task id.${didYouMeanSuffix(dependency, ids)}`,
+      );
+    } else if (seen.has(dependency)) {
+      add(keyPath, `lists "${dependency}" twice`);
+    } else {
+      const target = config.tasks.find((candidate) => candidate.id === dependency);
+      if (target && workspaceCount(target) > 1) {
+        add(
+          keyPath,
+          `depends on "${dependency}", which expands to ${workspaceCount(target)} workspaces (attempts or matrix); ` +
+            "a dependency must produce exactly one branch to start from",
+        );
+      }
+    }
+    seen.add(dependency);
+  });
+}
+
+/** Reports each dependency cycle once, naming the whole cycle. */
+function checkCycles(config: WrittenConfig, add: Add): void {
+  // First occurrence wins, matching how duplicate ids are reported.
+  const indexOf = new Map<string, number>();
+  config.tasks.forEach((task, index) => {
+    if (!indexOf.has(task.id)) indexOf.set(task.id, index);
+  });
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (id: string): void => {
+    state.set(id, "visiting");
+    stack.push(id);
+    const index = indexOf.get(id) as number;
+    const dependencies = config.tasks[index]?.depends_on ?? [];
+    dependencies.forEach((dependency, position) => {
+      if (dependency === id || !indexOf.has(dependency)) return;
+      const dependencyState = state.get(dependency);
+      if (dependencyState === "visiting") {
+        const cycle = [...stack.slice(stack.indexOf(dependency)), dependency];
+        add(
+          ["tasks", index, "depends_on", position],
+          `dependency cycle: ${cycle.join(" → ")}; remove one of these depends_on entries`,
+        );
+      } else if (dependencyState === undefined) {
+        visit(dependency);
+      }
+    });
+    stack.pop();
+    state.set(id, "done");
+  };
+  for (const task of config.tasks) {
+    if (!state.has(task.id)) visit(task.id);
+  }
+}
+
+function checkPaths(config: WrittenConfig, add: Add): void {
+  config.workspaces?.copy?.forEach((entry, index) => {
+    const written = typeof entry === "string" ? entry : entry.path;
+    const keyPath =
+      typeof entry === "string"
+        ? ["workspaces", "copy", index]
+        : ["workspaces", "copy", index, "path"];
+    const problem = repoPathProblem(written);
+    if (problem) add(keyPath, `"${written}" ${problem}`);
+  });
+  config.workspaces?.context?.forEach((written, index) => {
+    const problem = repoPathProblem(written);
+    if (problem) add(["workspaces", "context", index], `"${written}" ${problem}`);
+  });
+  config.tasks.forEach((task, index) => {
+    if (task.prompt_file === undefined) return;
+    const problem = repoPathProblem(task.prompt_file);
+    if (problem) add(["tasks", index, "prompt_file"], `"${task.prompt_file}" ${problem}`);
+  });
+}
+
+function checkTaskTemplates(task: WrittenTask, index: number, add: Add): void {
+  const matrixKeys = Object.keys(task.matrix ?? {});
+  if (task.prompt !== undefined) {
+    checkTemplate(task.prompt, matrixKeys, ["tasks", index, "prompt"], add);
+  }
+  for (const [name, value] of Object.entries(task.env ?? {})) {
+    if (typeof value === "string")
+      checkTemplate(value, matrixKeys, ["tasks", index, "env", name], add);
+  }
+}
+
+/** Templates written once for all tasks must be fillable for every task. */
+function checkSharedTemplates(config: WrittenConfig, add: Add): void {
+  const shared: [KeyPath, string][] = [];
+  if (config.workspaces?.branch !== undefined)
+    shared.push([["workspaces", "branch"], config.workspaces.branch]);
+  for (const [name, value] of Object.entries(config.env ?? {})) {
+    if (typeof value === "string") shared.push([["env", name], value]);
+  }
+  for (const [keyPath, text] of shared) {
+    const reported = new Set<string>();
+    for (const task of config.tasks) {
+      for (const name of placeholdersIn(text)) {
+        const problem = placeholderProblem(name, Object.keys(task.matrix ?? {}));
+        if (problem === undefined || reported.has(name)) continue;
+        reported.add(name);
+        add(keyPath, name.startsWith("matrix.") ? `${problem} (task "${task.id}")` : problem);
+      }
+    }
+  }
+}
+
+function checkTemplate(
+  text: string,
+  matrixKeys: readonly string[],
+  keyPath: KeyPath,
+  add: Add,
+): void {
+  for (const name of placeholdersIn(text)) {
+    const problem = placeholderProblem(name, matrixKeys);
+    if (problem) add(keyPath, problem);
+  }
+}

@@ -1,0 +1,237 @@
+import { z } from "zod";
+import { DURATION_PATTERN } from "./duration.js";
+
+/**
+ * The configuration file exactly as a user writes it (snake_case keys, shorthands allowed).
+ * This schema is also the source of the published JSON Schema, so every field carries a
+ * description that editors show on hover. Cross-field rules (unique ids, dependencies, paths,
+ * templates) live in `rules.ts`; the normalized, defaulted shape the planner sees is in `config.ts`.
+ */
+
+const TASK_ID_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const MATRIX_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, {
+    error: "must be a duration such as 90s, 30m, 2h or 1h30m",
+  })
+  .describe("A duration: a number followed by ms, s, m or h, e.g. 90s, 30m, 2h, 1h30m.");
+
+const envMap = z
+  .record(
+    z.string().regex(ENV_NAME_PATTERN, {
+      error: "environment variable names are letters, digits and _, not starting with a digit",
+    }),
+    scalar,
+  )
+  .describe(
+    "Environment variables. Values may use {{task}}, {{attempt}}, {{run}}, {{matrix.KEY}}.",
+  );
+
+const relativePath = z
+  .string()
+  .min(1, { error: "must not be empty" })
+  .describe("A path relative to the repository root; it must stay inside the repository.");
+
+/** Names of the agents conductor can drive. */
+export const AGENT_KINDS = ["codex", "claude", "command"] as const;
+/** Codex sandbox policies (`codex exec -s`). */
+export const SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-access"] as const;
+/** How a file from the main checkout reaches a workspace. */
+export const COPY_MODES = ["copy", "symlink", "clone"] as const;
+/** The four scripts of a workspace's life. */
+export const SCRIPT_NAMES = ["setup", "check", "run", "archive"] as const;
+
+const copyEntry = z.union([
+  relativePath.describe(
+    "A glob of files (gitignored ones included) copied from the main checkout.",
+  ),
+  z
+    .strictObject({
+      path: relativePath.describe("A glob of files matched in the main checkout."),
+      mode: z
+        .enum(COPY_MODES, { error: `must be one of ${COPY_MODES.join(", ")}` })
+        .optional()
+        .describe(
+          "copy (default), symlink (to the main checkout's file) or clone (copy-on-write where supported).",
+        ),
+    })
+    .describe("A glob with an explicit copy mode."),
+]);
+
+const agentFields = {
+  kind: z
+    .enum(AGENT_KINDS, { error: `must be one of ${AGENT_KINDS.join(", ")}` })
+    .optional()
+    .describe("Which agent does the coding: codex (default), claude or command."),
+  model: z.string().min(1).optional().describe("Model name passed to the agent (-m / --model)."),
+  sandbox: z
+    .enum(SANDBOX_MODES, { error: `must be one of ${SANDBOX_MODES.join(", ")}` })
+    .optional()
+    .describe("Codex sandbox policy; default workspace-write."),
+  args: z
+    .array(z.string())
+    .optional()
+    .describe("Extra arguments appended to the agent's command line."),
+  config: z
+    .record(z.string().min(1), scalar)
+    .optional()
+    .describe("Codex configuration overrides, passed as -c key=value."),
+  command: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "kind command: the shell command that does the work (prompt in $CONDUCTOR_PROMPT). " +
+        "kind codex/claude: path of the agent binary to use.",
+    ),
+  timeout: duration.optional().describe("Longest time the agent may run, e.g. 30m."),
+};
+
+const agent = z.strictObject(agentFields).describe("Which agent runs in each workspace, and how.");
+
+const scriptsFields = Object.fromEntries(
+  SCRIPT_NAMES.map((name) => [name, z.string().optional()]),
+) as Record<(typeof SCRIPT_NAMES)[number], z.ZodOptional<z.ZodString>>;
+
+const scripts = z
+  .strictObject({
+    setup: scriptsFields.setup.describe(
+      "Runs in the new workspace before the agent (install dependencies, prepare resources).",
+    ),
+    check: scriptsFields.check.describe(
+      "Runs after the agent; its exit code decides pass or fail.",
+    ),
+    run: scriptsFields.run.describe(
+      "The dev server a person starts for review (conductor serve); use $CONDUCTOR_PORT.",
+    ),
+    archive: scriptsFields.archive.describe("Runs before a workspace is removed."),
+  })
+  .describe("Shell commands run with the workspace as working directory.");
+
+const taskScripts = z
+  .strictObject(
+    Object.fromEntries(
+      SCRIPT_NAMES.map((name) => [
+        name,
+        z.string().nullable().optional().describe(`Overrides scripts.${name}; null disables it.`),
+      ]),
+    ),
+  )
+  .describe("Per-task script overrides; null disables a script for this task.");
+
+const task = z
+  .strictObject({
+    id: z
+      .string()
+      .max(64, { error: "must be at most 64 characters" })
+      .regex(TASK_ID_PATTERN, {
+        error:
+          "must be lowercase letters and digits, with single '.', '_' or '-' between them (e.g. add-auth)",
+      })
+      .describe("Unique id of the task; names its workspace and branch."),
+    prompt: z.string().min(1, { error: "must not be empty" }).optional().describe("What to do."),
+    prompt_file: relativePath
+      .optional()
+      .describe("A file holding the prompt, inside the repository."),
+    depends_on: z
+      .array(z.string())
+      .optional()
+      .describe("Tasks that must succeed first; this task starts from their branches."),
+    attempts: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .max(100, { error: "must be at most 100" })
+      .optional()
+      .describe("Best-of-N: how many independent workspaces try this task."),
+    matrix: z
+      .record(
+        z.string().regex(MATRIX_KEY_PATTERN, {
+          error: "matrix keys are letters, digits and _, not starting with a digit",
+        }),
+        z.array(scalar).min(1, { error: "must list at least one value" }),
+      )
+      .optional()
+      .describe(
+        "Each combination of values is one workspace. Keys model and sandbox also set the agent's.",
+      ),
+    env: envMap.optional(),
+    timeout: duration.optional().describe("Longest time this task's agent may run."),
+    agent: z.strictObject(agentFields).optional().describe("Overrides of the top-level agent."),
+    scripts: taskScripts.optional(),
+  })
+  .describe("One unit of work: a prompt plus optional overrides.");
+
+/** Schema of a `conductor.yaml` as written. */
+export const writtenConfigSchema = z
+  .strictObject({
+    version: z.literal(1, { error: "must be 1 (the only config version so far)" }),
+    base: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Ref new branches start from; default: the repository's default branch."),
+    concurrency: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .max(256, { error: "must be at most 256" })
+      .optional()
+      .describe("Workspaces worked on at once; default: the number of CPUs."),
+    retries: z
+      .int({ error: "must be a whole number" })
+      .min(0, { error: "must be 0 or more" })
+      .max(10, { error: "must be at most 10" })
+      .optional()
+      .describe("How many times a failed step is retried."),
+    fail_fast: z
+      .boolean({ error: "must be true or false" })
+      .optional()
+      .describe("Stop everything on the first failure."),
+    env: envMap.optional(),
+    workspaces: z
+      .strictObject({
+        dir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Where worktrees go; default ~/.conductor/workspaces/<repo-name>. ~ and paths relative to the repository root are allowed.",
+          ),
+        branch: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Branch name template; default conductor/{{task}}."),
+        ports: z
+          .int({ error: "must be a whole number" })
+          .min(1, { error: "must be at least 1" })
+          .max(1000, { error: "must be at most 1000" })
+          .optional()
+          .describe("Consecutive ports reserved per workspace; CONDUCTOR_PORT is the first."),
+        copy: z
+          .array(copyEntry)
+          .optional()
+          .describe("Gitignored files (globs) copied from the main checkout, e.g. .env.local."),
+        context: z
+          .array(relativePath)
+          .optional()
+          .describe("Files (globs) placed in each workspace's .context/ folder."),
+      })
+      .optional()
+      .describe("Where and how workspaces are made."),
+    agent: agent.optional(),
+    scripts: scripts.optional(),
+    tasks: z.array(task).min(1, { error: "must list at least one task" }).describe("The tasks."),
+  })
+  .describe("conductor configuration, version 1.");
+
+/** The configuration as written, after schema validation and before normalization. */
+export type WrittenConfig = z.infer<typeof writtenConfigSchema>;
+/** One task as written. */
+export type WrittenTask = WrittenConfig["tasks"][number];
+/** Agent settings as written (top level or per task). */
+export type WrittenAgent = NonNullable<WrittenConfig["agent"]>;
