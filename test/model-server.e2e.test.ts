@@ -63,13 +63,13 @@ async function tempRepo(): Promise<string> {
 }
 
 /** Spawns codex with stdin closed and a private CODEX_HOME, collecting its JSONL events. */
-function spawnCodex(args: readonly string[], codexHome: string): CodexProcess {
+function spawnCodex(args: readonly string[], codexHome: string, cwd?: string): CodexProcess {
   const started = Date.now();
   const env: NodeJS.ProcessEnv = { ...process.env, CODEX_HOME: codexHome };
   // Prove that no key is needed: the scripted provider has no env_key.
   delete env.OPENAI_API_KEY;
   delete env.CODEX_API_KEY;
-  const child = spawn(CODEX, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(CODEX, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -227,10 +227,16 @@ describe("codex exec against the scripted model server", () => {
     TURN_TIMEOUT_MS,
   );
 
+  // codex's wording per failure; note that 500 does not mention its status at all.
   const failures: [string, ScriptedReply, RegExp][] = [
-    ["401", { kind: "http-error", status: 401, body: '{"error":{"message":"bad key"}}' }, /401/],
-    ["500", { kind: "http-error", status: 500 }, /500/],
-    ["a malformed stream", { kind: "malformed" }, /stream/i],
+    [
+      "401",
+      { kind: "http-error", status: 401, body: '{"error":{"message":"bad key"}}' },
+      /^unexpected status 401 Unauthorized: bad key, url: http:\/\/127\.0\.0\.1:\d+\/v1\/responses/,
+    ],
+    ["500", { kind: "http-error", status: 500 }, /^We’re currently experiencing high demand/],
+    ["503", { kind: "http-error", status: 503, body: "down" }, /^unexpected status 503 Service Unavailable: down/],
+    ["a malformed stream", { kind: "malformed" }, /^stream disconnected before completion: stream closed before response\.completed/],
   ];
   for (const [name, reply, message] of failures) {
     it(
@@ -278,15 +284,13 @@ describe("codex exec against the scripted model server", () => {
         const threadId = ofType(first, "thread.started")[0]?.thread_id ?? "";
 
         // The session file codex resumes from.
-        const day = join(home, "sessions");
-        const rollouts = readdirSync(day, { recursive: true, encoding: "utf8" }).filter((f) => f.includes(threadId));
-        expect(rollouts).toHaveLength(1);
+        const sessions = readdirSync(join(home, "sessions"), { recursive: true, encoding: "utf8" });
+        expect(sessions.filter((f) => f.endsWith(`-${threadId}.jsonl`))).toHaveLength(1);
 
         const requestsBefore = server.requests.length;
-        // resume has no --cd: it runs in the current directory recorded for the session? No: in
-        // the process cwd, so spawn with cwd set through `cd` in the args is impossible; see below.
-        const second = spawnCodex(resumeArgs(server, threadId, "[second] copy it"), home);
-        const result = await second.done;
+        // `resume` has no --cd of its own: it works in the process's cwd (or a --cd given to
+        // `exec` before `resume`), not in the cwd recorded in the session.
+        const result = await spawnCodex(resumeArgs(server, threadId, "[second] copy it"), home, cwd).done;
         expect(result.code, explain(result)).toBe(0);
         expect(ofType(result, "thread.started")[0]?.thread_id).toBe(threadId);
         expect(items(result, "agent_message").map((i) => i?.text)).toEqual(["second done"]);
@@ -297,6 +301,24 @@ describe("codex exec against the scripted model server", () => {
         expect(resumed[0]?.toolOutputs).toHaveLength(1);
         expect(resumed[0]?.step).toBe(0);
         expect(readFileSync(join(cwd, "two.txt"), "utf8")).toBe("one\n");
+        // turn.completed.usage after a resume counts the whole thread (2 + 2 requests), not the turn.
+        expect(ofType(result, "turn.completed")[0]?.usage).toMatchObject({ input_tokens: 400 });
+      },
+      TURN_TIMEOUT_MS * 2,
+    );
+
+    it(
+      "cannot resume without the session files",
+      async () => {
+        const cwd = await tempRepo();
+        const home = await prepareCodexHome(await tempDir("conductor-e2e-home-"));
+        const first = await spawnCodex(execArgs(server, cwd, "[first] write one"), home).done;
+        const threadId = ofType(first, "thread.started")[0]?.thread_id ?? "";
+        await rm(join(home, "sessions"), { recursive: true });
+        const result = await spawnCodex(resumeArgs(server, threadId, "[second] copy it"), home, cwd).done;
+        expect(result.code).toBe(1);
+        expect(result.events).toEqual([]); // No JSONL at all: the error goes to stderr only.
+        expect(result.stderr).toContain(`no rollout found for thread id ${threadId}`);
       },
       TURN_TIMEOUT_MS * 2,
     );

@@ -22,6 +22,10 @@ export type ScriptName = (typeof SCRIPT_NAMES)[number];
 export const DEFAULT_BRANCH_TEMPLATE = "conductor/{{task}}";
 /** Default number of consecutive ports per workspace. */
 export const DEFAULT_PORTS_PER_WORKSPACE = 10;
+/** Default longest run of the agent in one workspace. */
+export const DEFAULT_AGENT_TIMEOUT_MS = 60 * 60_000;
+/** Default longest run of setup, check and archive scripts. */
+export const DEFAULT_SCRIPT_TIMEOUT_MS = 30 * 60_000;
 /** Default sandbox for codex. */
 export const DEFAULT_SANDBOX: SandboxMode = "workspace-write";
 
@@ -35,7 +39,7 @@ export interface AgentConfig {
   config: Record<string, string | number | boolean>;
   /** Shell command (kind command) or agent binary path (codex, claude). */
   command: string | undefined;
-  timeoutMs: number | undefined;
+  timeoutMs: number;
 }
 
 /** The scripts of a workspace; undefined means none. */
@@ -59,6 +63,7 @@ export interface TaskConfig {
   /** Matrix values as strings, keys in the order written. */
   matrix: Record<string, string[]>;
   env: Record<string, string>;
+  /** Overrides the agent's timeout for this task. */
   timeoutMs: number | undefined;
   /** Only the agent fields this task overrides. */
   agent: Partial<AgentConfig>;
@@ -87,6 +92,8 @@ export interface Config {
   };
   agent: AgentConfig;
   scripts: Scripts;
+  /** Longest time setup, check or archive may run. */
+  scriptTimeoutMs: number;
   tasks: TaskConfig[];
 }
 
@@ -118,7 +125,8 @@ export function normalizeConfig(written: WrittenConfig): Config {
       args: agent.args ?? [],
       config: agent.config ?? {},
       command: agent.command,
-      timeoutMs: agent.timeout === undefined ? undefined : parseDuration(agent.timeout),
+      timeoutMs:
+        agent.timeout === undefined ? DEFAULT_AGENT_TIMEOUT_MS : parseDuration(agent.timeout),
     },
     scripts: {
       setup: written.scripts?.setup,
@@ -126,6 +134,10 @@ export function normalizeConfig(written: WrittenConfig): Config {
       run: written.scripts?.run,
       archive: written.scripts?.archive,
     },
+    scriptTimeoutMs:
+      written.scripts?.timeout === undefined
+        ? DEFAULT_SCRIPT_TIMEOUT_MS
+        : parseDuration(written.scripts.timeout),
     tasks: written.tasks.map(normalizeTask),
   };
 }

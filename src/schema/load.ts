@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
-import { type ConfigIssue, ConfigError } from "../errors.js";
+import { ConfigError, type ConfigIssue } from "../errors.js";
 import { type Config, normalizeConfig } from "./config.js";
 import { formatKeyPath, type KeyPath, locate } from "./locate.js";
 import { checkRules } from "./rules.js";

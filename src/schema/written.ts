@@ -10,7 +10,7 @@ import { DURATION_PATTERN } from "./duration.js";
 
 const TASK_ID_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const MATRIX_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME_PATTERN = /^(?!CONDUCTOR_)[A-Za-z_][A-Za-z0-9_]*$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -24,7 +24,8 @@ const duration = z
 const envMap = z
   .record(
     z.string().regex(ENV_NAME_PATTERN, {
-      error: "environment variable names are letters, digits and _, not starting with a digit",
+      error:
+        "environment variable names are letters, digits and _, not starting with a digit or CONDUCTOR_ (reserved)",
     }),
     scalar,
   )
@@ -110,6 +111,9 @@ const scripts = z
       "The dev server a person starts for review (conductor serve); use $CONDUCTOR_PORT.",
     ),
     archive: scriptsFields.archive.describe("Runs before a workspace is removed."),
+    timeout: duration
+      .optional()
+      .describe("Longest time setup, check or archive may run; default 30m."),
   })
   .describe("Shell commands run with the workspace as working directory.");
 

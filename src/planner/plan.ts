@@ -1,0 +1,246 @@
+import path from "node:path";
+import { ConductorError, ExitCode } from "../errors.js";
+import type { Config } from "../schema/config.js";
+import { branchNameProblem } from "../schema/git-ref.js";
+import { placeholderProblem, placeholdersIn } from "../schema/template.js";
+import type { PathIssue } from "../schema/zod-issues.js";
+import { dependencyComponents, taskLevels } from "./dag.js";
+import { expandTasks, type WorkspaceDraft } from "./expand.js";
+import { contentHash } from "./hash.js";
+import { selectTasks } from "./select.js";
+import { partitionIntoShards } from "./shard.js";
+import type { Plan, PlanInput, RepoFacts, Workspace } from "./types.js";
+
+/** Version of the {@link Plan} JSON shape. */
+export const PLAN_FORMAT_VERSION = 1;
+
+/**
+ * The configuration is valid on its own but cannot be planned (colliding names or branches, bad
+ * placeholders in a prompt file). Carries problems keyed by config path; the CLI locates them.
+ */
+export class PlanError extends ConductorError {
+  readonly exitCode = ExitCode.Usage;
+  readonly problems: readonly PathIssue[];
+
+  constructor(problems: readonly PathIssue[]) {
+    super(problems.map((problem) => problem.message).join("\n"));
+    this.problems = problems;
+  }
+}
+
+/**
+ * Turns a config and repository facts into the plan of a run. Pure: no I/O, clock or randomness,
+ * so the same input gives the same plan (and hash) on any machine.
+ */
+export function buildPlan(input: PlanInput): Plan {
+  const { config, facts } = input;
+  const workspacesDir = resolveWorkspacesDir(config, facts);
+  const problems: PathIssue[] = [...promptFileProblems(config, input.promptFiles)];
+  const drafts = expandTasks(
+    config,
+    facts,
+    workspacesDir,
+    input.promptFiles,
+    input.runId,
+    problems,
+  );
+  problems.push(...collisionProblems(drafts), ...branchProblems(drafts));
+  if (problems.length > 0) throw new PlanError(problems);
+
+  const all = linkWorkspaces(drafts, config, facts);
+  const taskPatterns = [...(input.taskPatterns ?? [])];
+  const selectedIds = selectTasks(config.tasks, taskPatterns);
+  let chosen = selectedIds;
+  if (input.shard) {
+    const countByTask = new Map<string, number>();
+    for (const workspace of all)
+      countByTask.set(workspace.taskId, (countByTask.get(workspace.taskId) ?? 0) + 1);
+    const selectedTasks = config.tasks.filter((task) => selectedIds.has(task.id));
+    const units = dependencyComponents(selectedTasks).map((component) => ({
+      taskIds: component.map((task) => task.id),
+      weight: component.reduce((sum, task) => sum + (countByTask.get(task.id) ?? 0), 0),
+      firstIndex: config.tasks.indexOf(component[0] as (typeof config.tasks)[number]),
+    }));
+    chosen = new Set(partitionIntoShards(units, input.shard.count)[input.shard.index - 1]);
+  }
+  // portBlock is the position in the whole plan, so it doubles as the stable secondary order.
+  const workspaces = all
+    .filter((workspace) => chosen.has(workspace.taskId))
+    .sort((a, b) => a.level - b.level || a.portBlock - b.portBlock);
+
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    hash: planHash(config, facts, input.promptFiles),
+    repo: { root: facts.root, name: facts.name, defaultBranch: facts.defaultBranch },
+    base: { ref: facts.baseRef, commit: facts.baseCommit },
+    runId: input.runId,
+    workspacesDir,
+    portsPerWorkspace: config.workspaces.portsPerWorkspace,
+    concurrency: config.concurrency,
+    retries: config.retries,
+    failFast: config.failFast,
+    copy: config.workspaces.copy,
+    context: config.workspaces.context,
+    workspaces,
+    levels: levelsOf(workspaces),
+    selection: { taskPatterns, shard: input.shard, totalWorkspaces: all.length },
+  };
+}
+
+/**
+ * The plan hash covers everything that changes what a run does: the normalized config (minus
+ * concurrency, which only changes how fast), the base commit and the prompt files' contents.
+ * Paths of this machine are left out so that every CI shard computes the same hash.
+ */
+export function planHash(
+  config: Config,
+  facts: RepoFacts,
+  promptFiles: Readonly<Record<string, string>>,
+): string {
+  const { concurrency: _speedOnly, ...behaviour } = config;
+  return contentHash({
+    formatVersion: PLAN_FORMAT_VERSION,
+    config: behaviour,
+    base: facts.baseCommit,
+    promptFiles,
+  });
+}
+
+/** `workspaces.dir` with `~` and repository-relative paths resolved; by default outside the repository. */
+export function resolveWorkspacesDir(config: Config, facts: RepoFacts): string {
+  const dir = config.workspaces.dir;
+  if (dir === undefined) return path.join(facts.homeDir, ".conductor", "workspaces", facts.name);
+  if (dir === "~" || dir.startsWith("~/")) return path.join(facts.homeDir, dir.slice(1));
+  return path.resolve(facts.root, dir);
+}
+
+function promptFileProblems(
+  config: Config,
+  promptFiles: Readonly<Record<string, string>>,
+): PathIssue[] {
+  const problems: PathIssue[] = [];
+  config.tasks.forEach((task, index) => {
+    if (task.prompt.kind !== "file") return;
+    const text = promptFiles[task.prompt.path];
+    const keyPath = ["tasks", index, "prompt_file"];
+    if (text === undefined) {
+      problems.push({
+        keyPath,
+        at: "value",
+        message: `prompt file "${task.prompt.path}" was not read`,
+      });
+      return;
+    }
+    if (text.trim() === "") {
+      problems.push({
+        keyPath,
+        at: "value",
+        message: `prompt file "${task.prompt.path}" is empty`,
+      });
+    }
+    for (const name of placeholdersIn(text)) {
+      const problem = placeholderProblem(name, Object.keys(task.matrix));
+      if (problem)
+        problems.push({ keyPath, at: "value", message: `in "${task.prompt.path}": ${problem}` });
+    }
+  });
+  return problems;
+}
+
+function collisionProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
+  const problems: PathIssue[] = [];
+  const byName = new Map<string, WorkspaceDraft>();
+  for (const draft of drafts) {
+    const earlier = byName.get(draft.name);
+    if (earlier && earlier.task !== draft.task) {
+      problems.push({
+        keyPath: ["tasks", draft.taskIndex, "id"],
+        at: "value",
+        message: `workspace name "${draft.name}" is also a workspace of task "${earlier.task.id}"; rename one of the tasks`,
+      });
+    } else if (earlier) {
+      problems.push({
+        keyPath: ["tasks", draft.taskIndex, "matrix"],
+        at: "value",
+        message: `two matrix cells of "${draft.task.id}" give the same workspace name "${draft.name}"; make the values differ by more than punctuation or case`,
+      });
+    }
+    byName.set(draft.name, draft);
+  }
+  return problems;
+}
+
+function branchProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
+  const problems: PathIssue[] = [];
+  const byBranch = new Map<string, WorkspaceDraft>();
+  for (const draft of drafts) {
+    const problem = branchNameProblem(draft.branch);
+    if (problem) {
+      problems.push({
+        keyPath: ["workspaces", "branch"],
+        at: "value",
+        message: `gives the branch name "${draft.branch}" for workspace "${draft.name}", which ${problem}`,
+      });
+    }
+    const earlier = byBranch.get(draft.branch);
+    if (earlier) {
+      problems.push({
+        keyPath: ["workspaces", "branch"],
+        at: "value",
+        message: `gives the same branch "${draft.branch}" to workspaces "${earlier.name}" and "${draft.name}"; include {{task}} in the template`,
+      });
+    }
+    byBranch.set(draft.branch, draft);
+  }
+  // One message per distinct problem is enough for a template shared by every task.
+  return problems.filter(
+    (problem, index) => problems.findIndex((p) => p.message === problem.message) === index,
+  );
+}
+
+/** Adds dependencies, levels, start points and port blocks to the drafts. */
+function linkWorkspaces(
+  drafts: readonly WorkspaceDraft[],
+  config: Config,
+  facts: RepoFacts,
+): Workspace[] {
+  const levels = taskLevels(config.tasks);
+  // Validation guarantees a dependency has exactly one workspace.
+  const onlyWorkspaceOf = new Map(drafts.map((draft) => [draft.task.id, draft]));
+  return drafts.map((draft, portBlock) => {
+    const dependencies = draft.task.dependsOn.map(
+      (id) => onlyWorkspaceOf.get(id) as WorkspaceDraft,
+    );
+    const [first, ...rest] = dependencies;
+    return {
+      name: draft.name,
+      taskId: draft.task.id,
+      attempt: draft.attempt,
+      matrix: draft.matrix,
+      branch: draft.branch,
+      path: draft.path,
+      startPoint: first
+        ? { kind: "workspace", workspace: first.name, branch: first.branch }
+        : { kind: "base", ref: facts.baseRef, commit: facts.baseCommit },
+      mergeBranches: rest.map((dependency) => dependency.branch),
+      dependsOn: dependencies.map((dependency) => dependency.name),
+      level: levels.get(draft.task.id) ?? 0,
+      prompt: draft.prompt,
+      promptFile: draft.task.prompt.kind === "file" ? draft.task.prompt.path : undefined,
+      agent: draft.agent,
+      scripts: draft.scripts,
+      scriptTimeoutMs: config.scriptTimeoutMs,
+      env: draft.env,
+      portBlock,
+    };
+  });
+}
+
+function levelsOf(workspaces: readonly Workspace[]): string[][] {
+  const levels: string[][] = [];
+  for (const workspace of workspaces) {
+    levels[workspace.level] ??= [];
+    levels[workspace.level]?.push(workspace.name);
+  }
+  return levels.filter((level) => level !== undefined);
+}

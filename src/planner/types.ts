@@ -1,0 +1,106 @@
+import type { AgentConfig, Config, CopyEntry, Scripts } from "../schema/config.js";
+
+/** Facts about the repository and machine the planner needs; gathered by the CLI, never by the planner. */
+export interface RepoFacts {
+  /** Absolute path of the main checkout. */
+  root: string;
+  /** Repository name (the main checkout's folder name); names the default workspaces folder. */
+  name: string;
+  /** The repository's default branch, e.g. `main`. */
+  defaultBranch: string;
+  /** The ref new branches start from (config `base`, else the default branch). */
+  baseRef: string;
+  /** The commit `baseRef` resolved to. */
+  baseCommit: string;
+  /** The user's home directory, for `~` and the default workspaces folder. */
+  homeDir: string;
+}
+
+/** A CI shard: the `index`-th (1-based) of `count` disjoint parts of the plan. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Everything the planner works from. The same input always gives the same plan. */
+export interface PlanInput {
+  config: Config;
+  facts: RepoFacts;
+  /** Contents of every `prompt_file`, keyed by the path as written. */
+  promptFiles: Readonly<Record<string, string>>;
+  /** The run this plan is for; `{{run}}` stays unfilled without one. */
+  runId?: string | undefined;
+  /** Task ids or globs to plan (plus what they depend on); all tasks when empty. */
+  taskPatterns?: readonly string[];
+  shard?: Shard | undefined;
+}
+
+/** Where a workspace's branch starts. */
+export type StartPoint =
+  | { kind: "base"; ref: string; commit: string }
+  | { kind: "workspace"; workspace: string; branch: string };
+
+/** One planned unit of work: a task × attempt × matrix cell, with everything needed to run it. */
+export interface Workspace {
+  /** Stable, unique, readable name, e.g. `add-auth`, `add-auth-2`, `add-auth-model-o4-mini`. */
+  name: string;
+  taskId: string;
+  /** 1-based attempt number (best-of-N). */
+  attempt: number;
+  /** This workspace's matrix cell (empty without a matrix). */
+  matrix: Record<string, string>;
+  branch: string;
+  /** Absolute path of the worktree. */
+  path: string;
+  startPoint: StartPoint;
+  /** Branches of further dependencies, merged in after the worktree is created. */
+  mergeBranches: string[];
+  /** Names of the workspaces that must succeed first. */
+  dependsOn: string[];
+  /** 0 for workspaces without dependencies; 1 + the highest level of their dependencies otherwise. */
+  level: number;
+  /** The prompt with placeholders filled. */
+  prompt: string;
+  /** The prompt file as written in the config, when the prompt came from one. */
+  promptFile: string | undefined;
+  /** Agent settings after merging defaults < task overrides < matrix values. */
+  agent: AgentConfig;
+  scripts: Scripts;
+  /** Longest time setup, check and archive may each run. */
+  scriptTimeoutMs: number;
+  /** Environment for scripts and agent, without the concrete port (assigned at run time). */
+  env: Record<string, string>;
+  /** Index of this workspace's port block; distinct for every workspace of the plan. */
+  portBlock: number;
+}
+
+/** The deterministic result of planning: what a run will do, before anything is done. */
+export interface Plan {
+  /** Version of this JSON shape. */
+  formatVersion: 1;
+  /** Content hash of what changes a run's behaviour: normalized config, base commit, prompt files. */
+  hash: string;
+  repo: { root: string; name: string; defaultBranch: string };
+  base: { ref: string; commit: string };
+  runId: string | undefined;
+  /** Absolute folder the worktrees go in. */
+  workspacesDir: string;
+  portsPerWorkspace: number;
+  concurrency: number | undefined;
+  retries: number;
+  failFast: boolean;
+  copy: CopyEntry[];
+  context: string[];
+  /** The selected workspaces, dependencies before dependents. */
+  workspaces: Workspace[];
+  /** Workspace names by dependency level: level 0 first. */
+  levels: string[][];
+  selection: {
+    taskPatterns: string[];
+    shard: Shard | undefined;
+    /** How many workspaces the whole plan has before selection. */
+    totalWorkspaces: number;
+  };
+}
+
+export type { Config };
