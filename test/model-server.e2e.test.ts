@@ -58,7 +58,17 @@ async function tempRepo(): Promise<string> {
   const dir = await tempDir("conductor-e2e-repo-");
   const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "ignore" });
   git("init", "-q", "-b", "main");
-  git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "init");
+  git(
+    "-c",
+    "user.name=t",
+    "-c",
+    "user.email=t@example.com",
+    "commit",
+    "-q",
+    "--allow-empty",
+    "-m",
+    "init",
+  );
   return dir;
 }
 
@@ -69,6 +79,7 @@ function spawnCodex(args: readonly string[], codexHome: string, cwd?: string): C
   // Prove that no key is needed: the scripted provider has no env_key.
   delete env.OPENAI_API_KEY;
   delete env.CODEX_API_KEY;
+  // stdin must be closed: with an open pipe codex waits for "additional input" forever.
   const child = spawn(CODEX, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -122,7 +133,10 @@ function resumeArgs(server: ModelServer, threadId: string, prompt: string): stri
 }
 
 /** Runs one `codex exec` turn in `cwd` against a server following `script`. */
-async function runTurn(script: Script, prompt = "do the task"): Promise<{ result: CodexResult; server: ModelServer; cwd: string }> {
+async function runTurn(
+  script: Script,
+  prompt = "do the task",
+): Promise<{ result: CodexResult; server: ModelServer; cwd: string }> {
   const server = await startModelServer({ script });
   try {
     const cwd = await tempRepo();
@@ -135,7 +149,9 @@ async function runTurn(script: Script, prompt = "do the task"): Promise<{ result
 }
 
 const items = (result: CodexResult, type: string) =>
-  result.events.filter((e) => e.type === "item.completed" && e.item?.type === type).map((e) => e.item);
+  result.events
+    .filter((e) => e.type === "item.completed" && e.item?.type === type)
+    .map((e) => e.item);
 const ofType = (result: CodexResult, type: string) => result.events.filter((e) => e.type === type);
 const explain = (result: CodexResult) =>
   `exit ${result.code}\nevents:\n${result.events.map((e) => JSON.stringify(e)).join("\n")}\nstderr:\n${result.stderr}`;
@@ -210,19 +226,25 @@ describe("codex exec against the scripted model server", () => {
   );
 
   it(
-    "keeps writes outside the workspace blocked by the sandbox",
+    "keeps the repository's .git read-only inside the sandbox",
     async () => {
-      const { result, cwd } = await runTurn(
+      const { result, server, cwd } = await runTurn(
         sequenceScript([
           { kind: "exec", cmd: "touch .git/conductor-probe" },
           { kind: "message", text: "tried" },
         ]),
       );
       expect(result.code, explain(result)).toBe(0);
-      const [command] = items(result, "command_execution");
-      expect(command?.exit_code).not.toBe(0);
-      expect(String(command?.aggregated_output)).toContain("Read-only file system");
       expect(existsSync(join(cwd, ".git", "conductor-probe"))).toBe(false);
+      // The model always gets the denial back...
+      expect(server.requests[1]?.toolOutputs[0]).toMatch(
+        /exited with code 1[\s\S]*Read-only file system/,
+      );
+      // ...but codex 0.169 emits no command_execution item for a sandbox-denied command about a
+      // third of the time (observed 13/20), so events alone cannot prove a command ran.
+      for (const command of items(result, "command_execution")) {
+        expect(command).toMatchObject({ exit_code: 1, status: "failed" });
+      }
     },
     TURN_TIMEOUT_MS,
   );
@@ -235,8 +257,16 @@ describe("codex exec against the scripted model server", () => {
       /^unexpected status 401 Unauthorized: bad key, url: http:\/\/127\.0\.0\.1:\d+\/v1\/responses/,
     ],
     ["500", { kind: "http-error", status: 500 }, /^We’re currently experiencing high demand/],
-    ["503", { kind: "http-error", status: 503, body: "down" }, /^unexpected status 503 Service Unavailable: down/],
-    ["a malformed stream", { kind: "malformed" }, /^stream disconnected before completion: stream closed before response\.completed/],
+    [
+      "503",
+      { kind: "http-error", status: 503, body: "down" },
+      /^unexpected status 503 Service Unavailable: down/,
+    ],
+    [
+      "a malformed stream",
+      { kind: "malformed" },
+      /^stream disconnected before completion: stream closed before response\.completed/,
+    ],
   ];
   for (const [name, reply, message] of failures) {
     it(
@@ -287,16 +317,17 @@ describe("codex exec against the scripted model server", () => {
         const sessions = readdirSync(join(home, "sessions"), { recursive: true, encoding: "utf8" });
         expect(sessions.filter((f) => f.endsWith(`-${threadId}.jsonl`))).toHaveLength(1);
 
-        const requestsBefore = server.requests.length;
         // `resume` has no --cd of its own: it works in the process's cwd (or a --cd given to
         // `exec` before `resume`), not in the cwd recorded in the session.
-        const result = await spawnCodex(resumeArgs(server, threadId, "[second] copy it"), home, cwd).done;
+        const result = await spawnCodex(resumeArgs(server, threadId, "[second] copy it"), home, cwd)
+          .done;
         expect(result.code, explain(result)).toBe(0);
         expect(ofType(result, "thread.started")[0]?.thread_id).toBe(threadId);
         expect(items(result, "agent_message").map((i) => i?.text)).toEqual(["second done"]);
 
-        const resumed = server.requests.slice(requestsBefore);
-        expect(resumed[0]?.threadId).toBe(threadId);
+        // Two requests of the first turn, then the resumed turn's, all under the same thread id.
+        const resumed = server.requests.filter((r) => r.threadId === threadId).slice(2);
+        expect(resumed).toHaveLength(2);
         expect(resumed[0]?.prompts).toEqual(["[first] write one", "[second] copy it"]);
         expect(resumed[0]?.toolOutputs).toHaveLength(1);
         expect(resumed[0]?.step).toBe(0);
@@ -315,7 +346,8 @@ describe("codex exec against the scripted model server", () => {
         const first = await spawnCodex(execArgs(server, cwd, "[first] write one"), home).done;
         const threadId = ofType(first, "thread.started")[0]?.thread_id ?? "";
         await rm(join(home, "sessions"), { recursive: true });
-        const result = await spawnCodex(resumeArgs(server, threadId, "[second] copy it"), home, cwd).done;
+        const result = await spawnCodex(resumeArgs(server, threadId, "[second] copy it"), home, cwd)
+          .done;
         expect(result.code).toBe(1);
         expect(result.events).toEqual([]); // No JSONL at all: the error goes to stderr only.
         expect(result.stderr).toContain(`no rollout found for thread id ${threadId}`);

@@ -2,14 +2,12 @@
  * A scripted stand-in for the OpenAI Responses API, so tests and the offline demo can run the real
  * `codex exec` binary with no network and no API key.
  *
- * What codex 0.169.0 sends (observed): `POST /v1/responses` with `stream: true`, headers `thread-id`
- * and `session-id` (both equal to the thread id), and a JSON body `{ model, input, tools, ... }`.
- * `input` is the whole thread so far: developer/user `message`s (the first user messages are
- * `<environment_context>` and, when present, AGENTS.md instructions; then the prompt), and for each
- * earlier tool call a `function_call` plus its `function_call_output` (output is a string like
- * "Chunk ID: …\nProcess exited with code 0\n…Output:\n…"). The shell tool is the function
- * `exec_command` with parameters `{ cmd: string, login?, justification?, ... }`; commands run as
- * `/bin/bash -lc '<cmd>'`.
+ * What codex 0.169.0 sends (observed): `POST /v1/responses`, headers `thread-id` = `session-id` =
+ * the thread id, body `{ model, stream: true, input, tools, ... }`. `input` is the whole thread:
+ * developer messages, codex's own user messages (`<environment_context>`, AGENTS.md), the prompts,
+ * and per tool call a `function_call` + `function_call_output` (a string: "Chunk ID: …\nProcess
+ * exited with code N\n…Output:\n…"). The shell tool is `exec_command`, arguments `{ cmd, login?, … }`;
+ * commands run as `/bin/bash -lc '<cmd>'` (so login-shell noise lands in the output).
  *
  * What `codex exec --json` prints (observed, one object per line):
  *   {"type":"thread.started","thread_id":"<uuid>"}
@@ -19,17 +17,21 @@
  *   {"type":"item.started","item":{"id":"item_1","type":"command_execution","command":"/bin/bash -lc 'echo hi'",
  *       "aggregated_output":"","exit_code":null,"status":"in_progress"}}
  *   {"type":"item.completed","item":{"id":"item_1","type":"command_execution","command":"…",
- *       "aggregated_output":"hi\n","exit_code":0,"status":"completed"}}   (non-zero exit: "status":"failed")
+ *       "aggregated_output":"hi\n","exit_code":0,"status":"completed"}}   (non-zero exit: "failed")
  *   {"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"…"}}
- *   {"type":"turn.completed","usage":{"input_tokens":N,"cached_input_tokens":N,"cache_write_input_tokens":N,
- *       "output_tokens":N,"reasoning_output_tokens":N}}   (summed over every request of the turn)
- * On API failure (exit status 1):
- *   {"type":"error","message":"<msg>"} then {"type":"turn.failed","error":{"message":"<msg>"}}
- *   401 → "unexpected status 401 Unauthorized: <body>, url: http://…/v1/responses, …"
- *   500 → "unexpected status 500 Internal Server Error: <body>, url: …"
- *   malformed stream → "stream disconnected before completion: …"
- * Sessions are written to $CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread-id>.jsonl; `codex exec
- * resume <thread-id>` reads them back (it fails without them) and sends the earlier history as input.
+ *   {"type":"turn.completed","usage":{"input_tokens":N,"cached_input_tokens":N,
+ *       "cache_write_input_tokens":N,"output_tokens":N,"reasoning_output_tokens":N}}
+ *   usage is summed over the thread's requests, earlier (resumed) turns included, not per turn.
+ *   A command the sandbox denies sometimes gets no command_execution item at all.
+ * On API failure, exit status 1 after {"type":"error","message":M} and {"type":"turn.failed","error":{"message":M}}:
+ *   401 → "unexpected status 401 Unauthorized: <body>, url: http://…/v1/responses"  (same for 403, 404, 502, 503)
+ *   500 → "We’re currently experiencing high demand, which may cause temporary errors."  (no status in it)
+ *   429 → "exceeded retry limit, last status: 429 Too Many Requests"; 400 → the body itself
+ *   broken stream → "stream disconnected before completion: stream closed before response.completed"
+ * SIGTERM ends codex (and its sandboxed commands) within milliseconds, no further events.
+ * Sessions go to $CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread-id>.jsonl; `codex exec resume
+ * <thread-id>` needs that file (else exit 1, no JSONL, "no rollout found" on stderr) and sends the
+ * earlier history as input.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";

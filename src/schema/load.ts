@@ -19,14 +19,23 @@ export interface LoadedConfig {
   toConfigIssues(problems: readonly PathIssue[]): ConfigIssue[];
 }
 
-/** Reads and validates a configuration file; throws {@link ConfigError} listing every problem. */
-export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+/**
+ * Reads and validates a configuration file; throws {@link ConfigError} listing every problem.
+ * `shownAs` is how messages name the file (usually relative to the current folder).
+ */
+export async function loadConfigFile(file: string, shownAs = file): Promise<LoadedConfig> {
   const problem = await unreadableProblem(file);
-  if (problem)
-    throw new ConfigError([
-      { file, line: undefined, column: undefined, keyPath: "", message: problem },
-    ]);
-  return parseConfig(await readFile(file), file);
+  if (problem) {
+    const issue = {
+      file: shownAs,
+      line: undefined,
+      column: undefined,
+      keyPath: "",
+      message: problem,
+    };
+    throw new ConfigError([issue]);
+  }
+  return parseConfig(await readFile(file), shownAs);
 }
 
 async function unreadableProblem(file: string): Promise<string | undefined> {

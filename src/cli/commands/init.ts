@@ -1,0 +1,43 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { findRepositoryRoot } from "../../git/facts.js";
+import { SCHEMA_FILE } from "../../schema/json-schema.js";
+import { PACKAGE_ROOT } from "../package-info.js";
+import { globalOptions } from "../program.js";
+import { CONFIG_FILE_NAME, displayPath, findConfigFile } from "../project.js";
+
+const SCHEMA_LINE = /^# yaml-language-server: \$schema=.*$/m;
+
+/** `conductor init`: writes a commented conductor.yaml from the packaged example. */
+export function initCommand(): Command {
+  return new Command("init")
+    .description(`write a commented ${CONFIG_FILE_NAME} to start from`)
+    .option("-f, --force", "overwrite an existing file")
+    .action(async (options: { force?: boolean }, command: Command) => {
+      const cwd = process.cwd();
+      const root = await findRepositoryRoot(cwd);
+      const target = findConfigFile(
+        cwd,
+        undefined,
+        globalOptions(command).config ?? path.join(root, CONFIG_FILE_NAME),
+      );
+      if (existsSync(target) && !options.force) {
+        throw new UsageError(`${displayPath(cwd, target)} already exists; not overwriting it`, {
+          hint: "Pass --force to replace it, or -c FILE to write elsewhere.",
+        });
+      }
+      const example = await readFile(path.join(PACKAGE_ROOT, "conductor.yaml.example"), "utf8");
+      const schema = path.relative(path.dirname(target), path.join(PACKAGE_ROOT, SCHEMA_FILE));
+      const text = example.replace(
+        SCHEMA_LINE,
+        `# yaml-language-server: $schema=${schema.split(path.sep).join("/")}`,
+      );
+      await writeFile(target, text);
+      process.stdout.write(
+        `Wrote ${displayPath(cwd, target)}. Edit its tasks, then run \`conductor validate\` and \`conductor plan\`.\n`,
+      );
+    });
+}

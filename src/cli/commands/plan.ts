@@ -1,0 +1,80 @@
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { githubMatrix, parseShard } from "../../planner/shard.js";
+import type { Plan, Workspace } from "../../planner/types.js";
+import { renderTable } from "../../report/table.js";
+import { globalOptions } from "../program.js";
+import { loadProject, planProject } from "../project.js";
+
+interface PlanOptions {
+  json?: boolean;
+  shard?: string;
+  matrix?: string;
+}
+
+/** `conductor plan`: shows what a run would do, as a table, JSON, or a CI matrix. */
+export function planCommand(): Command {
+  return new Command("plan")
+    .description("show the workspaces a run would create, without creating anything")
+    .argument("[tasks...]", "task ids or globs (plus what they depend on); default: all")
+    .option("--json", "print the whole plan as stable JSON")
+    .option("--shard <i/n>", "only the i-th of n CI shards")
+    .option(
+      "--matrix <n>",
+      'print a GitHub Actions matrix of n shards: {"include":[{"shard":"1/n"},…]}',
+    )
+    .action(async (tasks: string[], options: PlanOptions, command: Command) => {
+      if (options.matrix !== undefined) {
+        const count = Number(options.matrix);
+        if (!Number.isInteger(count) || count < 1 || count > 256) {
+          throw new UsageError(
+            `--matrix ${options.matrix} is not a shard count: give a whole number from 1 to 256`,
+          );
+        }
+        // Validate the config too, so a broken file fails the planning job, not every shard.
+        planProject(await loadProject(process.cwd(), globalOptions(command)));
+        process.stdout.write(`${JSON.stringify(githubMatrix(count))}\n`);
+        return;
+      }
+      const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+      const project = await loadProject(process.cwd(), globalOptions(command));
+      const plan = planProject(project, { taskPatterns: tasks, shard });
+      process.stdout.write(options.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+    });
+}
+
+/** The human-readable plan: a header line, one row per workspace, and the hash. */
+export function renderPlan(plan: Plan): string {
+  const selected = plan.workspaces.length;
+  const scope =
+    selected === plan.selection.totalWorkspaces ? "" : ` (of ${plan.selection.totalWorkspaces})`;
+  const shard = plan.selection.shard
+    ? `, shard ${plan.selection.shard.index}/${plan.selection.shard.count}`
+    : "";
+  const header =
+    `${selected} workspace${selected === 1 ? "" : "s"}${scope}${shard} from ${plan.base.ref} ` +
+    `(${plan.base.commit.slice(0, 10)}), in ${plan.workspacesDir}\n`;
+  const rows = [
+    ["WORKSPACE", "BRANCH", "AGENT", "DEPENDS ON", "SCRIPTS"],
+    ...plan.workspaces.map((workspace) => [
+      workspace.name,
+      workspace.branch,
+      agentLabel(workspace),
+      workspace.dependsOn.join(", ") || "-",
+      scriptsLabel(workspace),
+    ]),
+  ];
+  return `${header}\n${renderTable(rows)}\n\nplan ${plan.hash}\n`;
+}
+
+function agentLabel(workspace: Workspace): string {
+  const { kind, model } = workspace.agent;
+  return model === undefined ? kind : `${kind}/${model}`;
+}
+
+function scriptsLabel(workspace: Workspace): string {
+  const names = (["setup", "check", "run", "archive"] as const).filter(
+    (name) => workspace.scripts[name] !== undefined,
+  );
+  return names.join(",") || "-";
+}

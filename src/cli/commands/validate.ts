@@ -1,0 +1,21 @@
+import { Command } from "commander";
+import { globalOptions } from "../program.js";
+import { loadProject, planProject } from "../project.js";
+
+/** `conductor validate`: checks the configuration and prints a one-line summary. */
+export function validateCommand(): Command {
+  return new Command("validate")
+    .description("check conductor.yaml and report every problem with its file:line:col")
+    .action(async (_options: object, command: Command) => {
+      const project = await loadProject(process.cwd(), globalOptions(command));
+      const plan = planProject(project);
+      const tasks = project.loaded.config.tasks.length;
+      process.stdout.write(
+        `${project.loaded.file} is valid: ${count(tasks, "task")}, ${count(plan.workspaces.length, "workspace")} (plan ${plan.hash.slice(0, 12)})\n`,
+      );
+    });
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,83 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { ConfigError } from "../errors.js";
+import { findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
+import { buildPlan, PlanError } from "../planner/plan.js";
+import type { Plan, RepoFacts, Shard } from "../planner/types.js";
+import { type LoadedConfig, loadConfigFile } from "../schema/load.js";
+import { readPromptFiles } from "../schema/prompt-files.js";
+
+/** Name of the configuration file conductor looks for. */
+export const CONFIG_FILE_NAME = "conductor.yaml";
+
+/** A loaded configuration with the repository facts and prompt files needed to plan it. */
+export interface Project {
+  loaded: LoadedConfig;
+  facts: RepoFacts;
+  promptFiles: Record<string, string>;
+}
+
+/** Options every command that reads the config accepts. */
+export interface ConfigOptions {
+  config?: string | undefined;
+}
+
+/**
+ * Finds the configuration file: `-c FILE` when given, else conductor.yaml in the current folder,
+ * else at the repository root.
+ */
+export function findConfigFile(
+  cwd: string,
+  root: string | undefined,
+  explicit: string | undefined,
+): string {
+  if (explicit !== undefined) return path.resolve(cwd, explicit);
+  const here = path.join(cwd, CONFIG_FILE_NAME);
+  if (existsSync(here) || root === undefined) return here;
+  const atRoot = path.join(root, CONFIG_FILE_NAME);
+  return existsSync(atRoot) ? atRoot : here;
+}
+
+/** Shown in messages: the file relative to the current folder when that is shorter. */
+export function displayPath(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative !== "" && !relative.startsWith("..") && relative.length < file.length
+    ? relative
+    : file;
+}
+
+/** Loads config, repository facts and prompt files; every problem is a typed error with exit code 2. */
+export async function loadProject(cwd: string, options: ConfigOptions): Promise<Project> {
+  const root = await findRepositoryRoot(cwd);
+  const file = findConfigFile(cwd, root, options.config);
+  const loaded = await loadConfigFile(file, displayPath(cwd, file));
+  const facts = await gatherRepoFacts(root, loaded.config.base);
+  const { contents, problems } = await readPromptFiles(loaded.config, root);
+  if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
+  return { loaded, facts, promptFiles: contents };
+}
+
+/** Plans a loaded project; planning problems are reported at their place in the config file. */
+export function planProject(
+  project: Project,
+  selection: {
+    runId?: string | undefined;
+    taskPatterns?: readonly string[];
+    shard?: Shard | undefined;
+  } = {},
+): Plan {
+  try {
+    return buildPlan({
+      config: project.loaded.config,
+      facts: project.facts,
+      promptFiles: project.promptFiles,
+      runId: selection.runId,
+      taskPatterns: selection.taskPatterns ?? [],
+      shard: selection.shard,
+    });
+  } catch (error) {
+    if (error instanceof PlanError)
+      throw new ConfigError(project.loaded.toConfigIssues(error.problems));
+    throw error;
+  }
+}
