@@ -1,0 +1,58 @@
+import type { AgentActivity, TokenUsage } from "../agents/types.js";
+import type { Plan } from "../planner/types.js";
+import type { DiffStat, Failure, RunStatus, Step, WorkspaceStatus } from "./types.js";
+
+/** What a finished step produced, when it produced something worth recording. */
+export type StepResult =
+  | { step: "worktree"; path: string; branch: string }
+  | { step: "copy"; copied: string[] }
+  | { step: "ports"; port: number }
+  | { step: "agent"; sessionId?: string; usage?: TokenUsage; finalMessage?: string }
+  | { step: "check"; passed: boolean }
+  | { step: "commit"; commit: string | undefined; diff: DiffStat };
+
+/**
+ * Everything the executor reports, in order. Reporters subscribe to these; the run state on disk
+ * is the fold of them (see `applyEvent`).
+ */
+export type RunEvent = { time: string; runId: string } & (
+  | { type: "run.started"; plan: Plan; resumed: boolean; concurrency: number }
+  | { type: "workspace.started"; workspace: string; try: number }
+  | { type: "step.started"; workspace: string; step: Step }
+  | {
+      type: "step.finished";
+      workspace: string;
+      step: Step;
+      status: "succeeded" | "failed" | "skipped";
+      durationMs: number;
+      result?: StepResult;
+      failure?: Failure;
+    }
+  | { type: "agent.activity"; workspace: string; activity: AgentActivity }
+  | { type: "workspace.retrying"; workspace: string; step: Step; try: number; failure: Failure }
+  | {
+      type: "workspace.finished";
+      workspace: string;
+      status: WorkspaceStatus;
+      durationMs: number;
+      failure?: Failure;
+    }
+  | { type: "run.interrupting"; signal: string }
+  | {
+      type: "run.finished";
+      status: RunStatus;
+      durationMs: number;
+      counts: Record<WorkspaceStatus, number>;
+    }
+);
+
+/** The `type` of a run event. */
+export type RunEventType = RunEvent["type"];
+
+/** Subscribers to the executor's events: live views, log writers, the state file. */
+export interface Reporter {
+  /** Called for every event, in order; must not throw or block. */
+  onEvent(event: RunEvent): void;
+  /** Called once after the last event; flush and release the terminal. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,112 @@
+import type { AgentActivity, TokenUsage } from "../agents/types.js";
+import type { Plan } from "../planner/types.js";
+
+/** The visible steps of one workspace, in order. */
+export const STEPS = ["worktree", "copy", "ports", "setup", "agent", "check", "commit"] as const;
+/** One step of a workspace's work. */
+export type Step = (typeof STEPS)[number];
+
+/** Where a workspace stands. */
+export type WorkspaceStatus =
+  /** Not started yet (waiting for a slot or a dependency). */
+  | "pending"
+  /** Being worked on. */
+  | "running"
+  /** Every step succeeded and the result is committed. */
+  | "succeeded"
+  /** A step failed (after retries). */
+  | "failed"
+  /** Not started because a dependency did not succeed, or fail-fast stopped the run. */
+  | "skipped"
+  /** Stopped by Ctrl-C / SIGTERM or a killed conductor; `conductor run --resume` continues it. */
+  | "interrupted";
+
+/** Why a step failed: a closed union, one member per kind of failure. */
+export type Failure =
+  /** A script or agent exited with a non-zero code. */
+  | { reason: "exit-non-zero"; step: Step; message: string; exitCode: number; logPath?: string }
+  /** A script or agent was killed by a signal conductor did not send. */
+  | { reason: "signal"; step: Step; message: string; signal: string; logPath?: string }
+  /** A script or agent ran past its timeout and was killed. */
+  | { reason: "timeout"; step: Step; message: string; timeoutMs: number; logPath?: string }
+  /** A program could not be started at all. */
+  | { reason: "spawn-error"; step: Step; message: string; logPath?: string }
+  /** The agent reported an error (bad API key, unknown model, rate limit…). */
+  | { reason: "agent-error"; step: Step; message: string; logPath?: string }
+  /** A git operation failed (worktree add, merge, commit). */
+  | { reason: "git-error"; step: Step; message: string; logPath?: string }
+  /** A branch or worktree path is already taken. */
+  | { reason: "conflict"; step: Step; message: string; logPath?: string }
+  /** A file could not be copied or the state could not be written. */
+  | { reason: "io-error"; step: Step; message: string; logPath?: string }
+  /** A dependency did not succeed, so this workspace never started. */
+  | { reason: "dependency-failed"; step: Step; message: string; dependency: string }
+  /** Work was cancelled (interrupt, fail-fast). */
+  | { reason: "cancelled"; step: Step; message: string };
+
+/** Lines added/removed on the workspace branch against its start point. */
+export interface DiffStat {
+  files: number;
+  insertions: number;
+  deletions: number;
+}
+
+/** Outcome of one step, as recorded. */
+export interface StepRecord {
+  status: "running" | "succeeded" | "failed" | "skipped";
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+}
+
+/** Everything known about one workspace of a run. */
+export interface WorkspaceState {
+  name: string;
+  status: WorkspaceStatus;
+  /** The step running now, or where the workspace stopped. */
+  step: Step | undefined;
+  /** How many times it was started (1 + retries used). */
+  tries: number;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  steps: Partial<Record<Step, StepRecord>>;
+  /** Whether the worktree exists (so resume reuses it). */
+  worktreeCreated: boolean;
+  /** First port of the block, once assigned. */
+  port?: number;
+  /** Files copied from the main checkout (relative paths). */
+  copied: string[];
+  agent: {
+    sessionId?: string;
+    usage?: TokenUsage;
+    finalMessage?: string;
+    /** The latest activity, for live views and status of a running run. */
+    lastActivity?: AgentActivity;
+  };
+  /** Result of the check script; `none` when there is no check. */
+  check?: "passed" | "failed" | "none";
+  /** Commit conductor made on the branch (absent when the agent changed nothing). */
+  commit?: string;
+  diff?: DiffStat;
+  failure?: Failure;
+}
+
+/** How a whole run stands. */
+export type RunStatus = "running" | "succeeded" | "failed" | "interrupted";
+
+/** The state of one run, as kept in `.conductor/runs/<id>/run.json`. */
+export interface RunState {
+  /** Version of this JSON shape. */
+  formatVersion: 1;
+  runId: string;
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** Process working on the run (to tell a live run from a killed one). */
+  pid: number;
+  plan: Plan;
+  /** By workspace name, in plan order. */
+  workspaces: Record<string, WorkspaceState>;
+}

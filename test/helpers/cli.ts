@@ -1,0 +1,52 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa, type ResultPromise } from "execa";
+import { gitEnv } from "./git-repo.js";
+
+/** The compiled CLI the tests run (built by the global setup). */
+export const CLI = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "dist",
+  "cli",
+  "main.js",
+);
+
+/** Result of one CLI invocation. */
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for running the CLI. */
+export interface CliOptions {
+  cwd: string;
+  /** Private home (workspaces, port registry); defaults to the real one — tests should pass it. */
+  home?: string;
+  env?: Record<string, string>;
+}
+
+/** Runs `conductor ...args` as a real process and returns its exit code and output. */
+export async function conductor(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  const result = await startConductor(args, options);
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: result.stdout as string,
+    stderr: result.stderr as string,
+  };
+}
+
+/** Starts `conductor ...args` without waiting (for signal tests). */
+export function startConductor(
+  args: readonly string[],
+  options: CliOptions,
+): ResultPromise<{ reject: false; all: true }> {
+  return execa("node", [CLI, ...args], {
+    cwd: options.cwd,
+    reject: false,
+    all: true,
+    env: { ...(options.home ? gitEnv(options.home) : {}), CI: "1", NO_COLOR: "1", ...options.env },
+  });
+}
