@@ -1,0 +1,199 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import { execa } from "execa";
+import type { Redactor } from "./redact.js";
+
+/**
+ * Process hygiene in one place. Every program conductor starts (scripts, agents) goes through
+ * {@link runProcess}: it gets its own process group, its output streams to a log file (never
+ * buffered whole), and on timeout or cancel the whole group gets SIGTERM, then SIGKILL after a
+ * grace period. Leftover children of a finished step are ended the same way, so no orphan
+ * outlives its step.
+ */
+
+/** How long a process group gets between SIGTERM and SIGKILL. */
+export const DEFAULT_GRACE_MS = 5000;
+
+/** Longest stdout line handed to a line callback; longer lines are cut (the log keeps them whole). */
+const MAX_LINE_CHARS = 8 * 1024 * 1024;
+
+/** How a process ended: a closed union in the manner of execa's error flags. */
+export type ProcessOutcome =
+  | { reason: "exited"; exitCode: 0 }
+  | { reason: "exit-non-zero"; exitCode: number }
+  | { reason: "signal"; signal: string }
+  | { reason: "timeout"; timeoutMs: number }
+  | { reason: "cancelled" }
+  | { reason: "spawn-error"; message: string };
+
+/** What to run and how. */
+export interface ProcessOptions {
+  /** Program, or with `shell` a shell command line. */
+  file: string;
+  args?: readonly string[];
+  /** Run `file` as a `/bin/sh -c` command line (scripts from the config). */
+  shell?: boolean;
+  cwd: string;
+  /** Added to conductor's own environment. */
+  env: Readonly<Record<string, string>>;
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Output (stdout and stderr) is appended here, redacted. */
+  logFile: string;
+  redactor: Redactor;
+  /** Text written to stdin, then closed; without it stdin is closed at once. */
+  stdinText?: string;
+  /** Receives each stdout line, redacted. */
+  onStdoutLine?: (line: string) => void;
+  graceMs?: number;
+}
+
+/** Process groups alive right now, so an abrupt exit can still kill them. */
+const liveGroups = new Set<number>();
+
+/** Sends SIGKILL to every process group conductor started that is still alive. Synchronous. */
+export function killAllProcessGroups(): void {
+  for (const pgid of liveGroups) signalGroup(pgid, "SIGKILL");
+}
+
+/** Process group ids alive right now (recorded in the run folder to clean up after a crash). */
+export function liveProcessGroups(): number[] {
+  return [...liveGroups];
+}
+
+/** Sends `signal` to a whole process group; false when the group is already gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether any process of the group is still alive. */
+export function groupAlive(pgid: number): boolean {
+  return signalGroup(pgid, 0 as unknown as NodeJS.Signals);
+}
+
+/** SIGTERM to the group, then SIGKILL after `graceMs` if anything is left; resolves when it is gone. */
+export async function terminateGroup(pgid: number, graceMs = DEFAULT_GRACE_MS): Promise<void> {
+  if (!signalGroup(pgid, "SIGTERM")) return;
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!groupAlive(pgid)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  signalGroup(pgid, "SIGKILL");
+}
+
+/** Runs a program to completion under the rules above. Never throws for the program's failures. */
+export async function runProcess(options: ProcessOptions): Promise<ProcessOutcome> {
+  if (options.signal.aborted) return { reason: "cancelled" };
+  await mkdir(path.dirname(options.logFile), { recursive: true });
+  const log = createWriteStream(options.logFile, { flags: "a" });
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+
+  const child = execa(options.file, options.args ?? [], {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    shell: options.shell ? "/bin/sh" : false,
+    detached: true, // own process group, so the whole tree can be signalled at once
+    cleanup: false, // the group is ours to end (see killAllProcessGroups)
+    buffer: false,
+    reject: false,
+    stdin: options.stdinText === undefined ? "ignore" : "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+    forceKillAfterDelay: false,
+  });
+  const pgid = child.pid;
+  if (pgid !== undefined) liveGroups.add(pgid);
+
+  let stopping: "timeout" | "cancelled" | undefined;
+  const stop = (why: "timeout" | "cancelled") => {
+    if (stopping || pgid === undefined) return;
+    stopping = why;
+    void terminateGroup(pgid, graceMs);
+  };
+  const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
+  const onAbort = () => stop("cancelled");
+  options.signal.addEventListener("abort", onAbort, { once: true });
+  // When the main process exits, end what it left behind so that pipes close and nothing leaks.
+  child.on("exit", () => {
+    if (pgid !== undefined) void terminateGroup(pgid, graceMs);
+  });
+
+  const piped = [
+    pipeToLog(child.stdout, options.redactor, log, options.onStdoutLine),
+    pipeToLog(child.stderr, options.redactor, log, undefined),
+  ];
+  if (options.stdinText !== undefined && child.stdin) {
+    child.stdin.on("error", () => {}); // the program may exit without reading its input
+    child.stdin.end(options.stdinText);
+  }
+
+  const result = await child;
+  await Promise.allSettled(piped);
+  clearTimeout(timer);
+  options.signal.removeEventListener("abort", onAbort);
+  if (pgid !== undefined) liveGroups.delete(pgid);
+  await closeStream(log);
+
+  if (stopping === "timeout") return { reason: "timeout", timeoutMs: options.timeoutMs };
+  if (stopping === "cancelled") return { reason: "cancelled" };
+  if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+    return {
+      reason: "spawn-error",
+      message: result.originalMessage || result.shortMessage || "could not start",
+    };
+  }
+  if (result.signal) return { reason: "signal", signal: result.signal };
+  if (result.exitCode === 0) return { reason: "exited", exitCode: 0 };
+  return { reason: "exit-non-zero", exitCode: result.exitCode ?? 1 };
+}
+
+/** Streams one output of the child, redacted, into the shared log (and to `onLine` when given). */
+function pipeToLog(
+  source: NodeJS.ReadableStream | null,
+  redactor: Redactor,
+  log: WriteStream,
+  onLine: ((line: string) => void) | undefined,
+): Promise<void> {
+  if (!source) return Promise.resolve();
+  return new Promise((resolve) => {
+    const redacted = source.pipe(redactor.stream());
+    redacted.pipe(log, { end: false });
+    if (onLine) redacted.pipe(lineSplitter(onLine));
+    redacted.on("end", resolve);
+    redacted.on("error", () => resolve());
+    source.on("error", () => resolve());
+  });
+}
+
+/** Splits a text stream into lines for a callback, cutting absurdly long lines instead of hoarding them. */
+function lineSplitter(onLine: (line: string) => void): Transform {
+  let partial = "";
+  return new Transform({
+    transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback) {
+      const text = partial + chunk.toString();
+      const lines = text.split("\n");
+      partial = lines.pop() ?? "";
+      if (partial.length > MAX_LINE_CHARS) partial = partial.slice(0, MAX_LINE_CHARS);
+      for (const line of lines)
+        onLine(line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line);
+      done();
+    },
+    flush(done: TransformCallback) {
+      if (partial !== "") onLine(partial);
+      done();
+    },
+  }).resume();
+}
+
+function closeStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.end(resolve));
+}

@@ -1,0 +1,82 @@
+import { Transform, type TransformCallback } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
+
+/** Shown in place of a secret in logs, events and reports. */
+export const REDACTED = "[redacted]";
+
+/** Secrets shorter than this are not redacted: they would blank out ordinary words and numbers. */
+const MIN_SECRET_LENGTH = 6;
+
+/** Environment variable names whose values are treated as secrets. */
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION)/i;
+
+/** Replaces known secret values in text and streams. */
+export class Redactor {
+  private readonly secrets: string[];
+
+  constructor(secrets: Iterable<string>) {
+    this.secrets = [...new Set([...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH))]
+      // Longest first, so a secret that contains another is replaced whole.
+      .sort((a, b) => b.length - a.length);
+  }
+
+  /** Whether there is anything to redact at all. */
+  get active(): boolean {
+    return this.secrets.length > 0;
+  }
+
+  /** A copy of `text` with every secret replaced. */
+  redact(text: string): string {
+    let result = text;
+    for (const secret of this.secrets) {
+      if (result.includes(secret)) result = result.replaceAll(secret, REDACTED);
+    }
+    return result;
+  }
+
+  /** A stream that redacts what passes through it, also across chunk boundaries. */
+  stream(): Transform {
+    const decoder = new StringDecoder("utf8");
+    const keep = Math.max(0, ...this.secrets.map((secret) => secret.length)) - 1;
+    let pending = "";
+    const redactor = this;
+    return new Transform({
+      transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+        if (!redactor.active) {
+          done(null, chunk);
+          return;
+        }
+        // Hold back a tail that could be the start of a secret split over two chunks.
+        const text = redactor.redact(pending + decoder.write(chunk));
+        pending = text.slice(Math.max(0, text.length - keep));
+        done(null, text.slice(0, text.length - pending.length));
+      },
+      flush(done: TransformCallback) {
+        done(null, redactor.active ? redactor.redact(pending + decoder.end()) : undefined);
+      },
+    });
+  }
+}
+
+/** Values of environment variables whose names mark them as secrets (API keys, tokens…). */
+export function secretsInEnvironment(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(env)
+    .filter(([name, value]) => value !== undefined && SECRET_NAME.test(name))
+    .map(([, value]) => value as string);
+}
+
+/**
+ * Every value assigned in a dotenv-style file (`KEY=value`, `export KEY="value"`). All values of a
+ * copied env file count as secrets, whatever their names.
+ */
+export function valuesInEnvFile(text: string): string[] {
+  const values: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*[=:]\s*(.*?)\s*$/.exec(line);
+    const raw = match?.[1];
+    if (raw === undefined || raw === "" || raw.startsWith("#")) continue;
+    const quoted = /^(['"])(.*)\1$/.exec(raw);
+    values.push(quoted ? (quoted[2] as string) : raw.replace(/\s+#.*$/, ""));
+  }
+  return values;
+}

@@ -1,0 +1,205 @@
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { GitError, simpleGit } from "simple-git";
+
+/**
+ * Git operations on workspaces. Changes to worktree metadata (add, remove, prune, branch
+ * deletion) go through {@link GitMetadataQueue} so that parallel workspaces never collide on git's
+ * lock files; commits in different worktrees use different index files and run in parallel.
+ */
+
+/** Runs git metadata changes of one repository one at a time, in order. */
+export class GitMetadataQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `operation` after every operation queued before it. */
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(operation, operation);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Text git printed on failure, without simple-git's decoration. */
+export function gitMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.trim().split("\n").filter(Boolean).slice(-3).join(" ");
+}
+
+/**
+ * Runs git with retries when another git process (outside our queue, e.g. a second conductor
+ * or the user's editor) holds a lock file.
+ */
+export async function git(cwd: string, args: readonly string[]): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await simpleGit({ baseDir: cwd }).raw([...args]);
+    } catch (error) {
+      const lockBusy =
+        error instanceof GitError &&
+        /\.lock'?:? File exists|could not lock|Unable to create .*\.lock/i.test(error.message);
+      if (!lockBusy || attempt >= 8) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+    }
+  }
+}
+
+/** Whether a local branch exists. */
+export async function branchExists(root: string, branch: string): Promise<boolean> {
+  const out = await git(root, ["for-each-ref", "--format=%(refname)", `refs/heads/${branch}`]);
+  return out.trim() !== "";
+}
+
+/** Whether `worktreePath` is registered as a worktree of the repository. */
+export async function isRegisteredWorktree(root: string, worktreePath: string): Promise<boolean> {
+  const out = await git(root, ["worktree", "list", "--porcelain"]);
+  return out.split("\n").some((line) => line === `worktree ${worktreePath}`);
+}
+
+/**
+ * `git worktree add --no-track -b <branch> <path> <start>`. If git fails half way, the branch it
+ * created first and any half-made folder are removed, so a retry does not fail on them.
+ */
+export async function addWorktree(
+  root: string,
+  options: { branch: string; path: string; startPoint: string },
+): Promise<void> {
+  await mkdir(path.dirname(options.path), { recursive: true });
+  try {
+    await git(root, [
+      "worktree",
+      "add",
+      "--quiet",
+      "--no-track",
+      "-b",
+      options.branch,
+      options.path,
+      options.startPoint,
+    ]);
+  } catch (error) {
+    await rm(options.path, { recursive: true, force: true }).catch(() => {});
+    await git(root, ["worktree", "prune"]).catch(() => {});
+    if (await branchExists(root, options.branch)) {
+      await git(root, ["branch", "-D", "--end-of-options", options.branch]).catch(() => {});
+    }
+    throw error;
+  }
+}
+
+/** Removes a worktree (its folder and metadata). `force` also removes uncommitted changes. */
+export async function removeWorktree(
+  root: string,
+  worktreePath: string,
+  force: boolean,
+): Promise<void> {
+  if (await isRegisteredWorktree(root, worktreePath)) {
+    await git(root, ["worktree", "remove", ...(force ? ["--force", "--force"] : []), worktreePath]);
+  } else if (existsSync(worktreePath) && force) {
+    await rm(worktreePath, { recursive: true, force: true });
+  }
+  await git(root, ["worktree", "prune"]);
+}
+
+/** Merges further dependency branches into the worktree's branch; aborts the merge on conflict. */
+export async function mergeInto(worktree: string, branches: readonly string[]): Promise<void> {
+  for (const branch of branches) {
+    try {
+      await git(worktree, ["merge", "--no-edit", "--no-ff", "--end-of-options", branch]);
+    } catch (error) {
+      await git(worktree, ["merge", "--abort"]).catch(() => {});
+      throw error;
+    }
+  }
+}
+
+/**
+ * Puts the worktree back to its branch's last commit: tracked files restored, new untracked files
+ * removed. Ignored files (dependencies, copied env files) stay, so setup need not run again.
+ */
+export async function resetWorktree(worktree: string): Promise<void> {
+  await git(worktree, ["reset", "--hard", "--quiet", "HEAD"]);
+  await git(worktree, ["clean", "-fd", "--quiet", "-e", ".context/"]);
+}
+
+/** Paths of uncommitted changes in a worktree (modified, added, deleted, untracked). */
+export async function uncommittedPaths(
+  worktree: string,
+  ignoring: readonly string[] = [],
+): Promise<string[]> {
+  const out = await git(worktree, [
+    "status",
+    "--porcelain=v1",
+    "-z",
+    "--untracked-files=all",
+    "--",
+    ".",
+    ...ignoring.map((entry) => `:(exclude,literal)${entry}`),
+  ]);
+  return out
+    .split("\0")
+    .filter((entry) => entry.length > 3)
+    .map((entry) => entry.slice(3));
+}
+
+/**
+ * Commits every change in the worktree except `exclude`d paths (copied files, `.context/`).
+ * Returns the new commit, or undefined when there was nothing to commit.
+ */
+export async function commitChanges(
+  worktree: string,
+  options: { message: string; exclude: readonly string[] },
+): Promise<string | undefined> {
+  await git(worktree, ["add", "--all", "--", "."]);
+  // Unstage what must stay out. (An exclude pathspec would make git refuse when a path is also
+  // gitignored, which copied env files usually are.)
+  const excluded = options.exclude.map((entry) => `:(literal)${entry}`);
+  if (excluded.length > 0) await git(worktree, ["reset", "--quiet", "--", ...excluded]);
+  const staged = await git(worktree, ["diff", "--cached", "--name-only"]);
+  if (staged.trim() === "") return undefined;
+  // Hooks of the repository are skipped: the check script is conductor's gate, and a hook that
+  // waits for input would hang an unattended run. Without a configured identity, a neutral one.
+  const identity = (await hasIdentity(worktree))
+    ? []
+    : ["-c", "user.name=conductor", "-c", "user.email=conductor@localhost"];
+  await git(worktree, [...identity, "commit", "--quiet", "--no-verify", "-m", options.message]);
+  return (await git(worktree, ["rev-parse", "HEAD"])).trim();
+}
+
+async function hasIdentity(worktree: string): Promise<boolean> {
+  const email = await git(worktree, ["config", "user.email"]).catch(() => "");
+  return email.trim() !== "";
+}
+
+/** Files changed, lines added and removed between `from` and the worktree's HEAD. */
+export async function diffStat(
+  worktree: string,
+  from: string,
+): Promise<{ files: number; insertions: number; deletions: number }> {
+  const out = await git(worktree, ["diff", "--numstat", `${from}...HEAD`]);
+  let files = 0;
+  let insertions = 0;
+  let deletions = 0;
+  for (const line of out.split("\n")) {
+    const [added, removed] = line.split("\t");
+    if (added === undefined || removed === undefined) continue;
+    files++;
+    insertions += Number(added) || 0; // "-" for binary files
+    deletions += Number(removed) || 0;
+  }
+  return { files, insertions, deletions };
+}
+
+/** Adds patterns to the repository's `info/exclude` (never the user's .gitignore), once each. */
+export async function ensureExcluded(root: string, patterns: readonly string[]): Promise<void> {
+  const file = (
+    await git(root, ["rev-parse", "--path-format=absolute", "--git-path", "info/exclude"])
+  ).trim();
+  const current = existsSync(file) ? await readFile(file, "utf8") : "";
+  const lines = new Set(current.split("\n").map((line) => line.trim()));
+  const missing = patterns.filter((pattern) => !lines.has(pattern));
+  if (missing.length === 0) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  const prefix = current === "" || current.endsWith("\n") ? "" : "\n";
+  await appendFile(file, `${prefix}# added by conductor\n${missing.join("\n")}\n`);
+}
