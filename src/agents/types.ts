@@ -1,3 +1,4 @@
+import type { Redactor } from "../executor/redact.js";
 import type { AgentConfig } from "../schema/config.js";
 
 /** Tokens an agent used so far in a workspace (cumulative over turns). */
@@ -37,6 +38,7 @@ export type AgentOutcome =
       reason: "agent-error" | "exit-non-zero" | "signal" | "spawn-error";
       message: string;
       exitCode?: number;
+      signal?: string;
     }
   /** Killed after its timeout. */
   | { status: "timed-out"; timeoutMs: number }
@@ -64,6 +66,8 @@ export interface AgentRunOptions {
   signal: AbortSignal;
   /** File that receives the agent's raw output. */
   logFile: string;
+  /** Keeps secrets out of the log and of activities. */
+  redactor: Redactor;
   /** Continue this session instead of starting a new one (follow-ups). */
   resumeSessionId?: string | undefined;
   onActivity(activity: AgentActivity): void;

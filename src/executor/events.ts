@@ -4,7 +4,7 @@ import type { DiffStat, Failure, RunStatus, Step, WorkspaceStatus } from "./type
 
 /** What a finished step produced, when it produced something worth recording. */
 export type StepResult =
-  | { step: "worktree"; path: string; branch: string }
+  | { step: "worktree"; path: string; branch: string; startCommit: string }
   | { step: "copy"; copied: string[] }
   | { step: "ports"; port: number }
   | { step: "agent"; sessionId?: string; usage?: TokenUsage; finalMessage?: string }
@@ -16,7 +16,7 @@ export type StepResult =
  * is the fold of them (see `applyEvent`).
  */
 export type RunEvent = { time: string; runId: string } & (
-  | { type: "run.started"; plan: Plan; resumed: boolean; concurrency: number }
+  | { type: "run.started"; plan: Plan; resumed: boolean; concurrency: number; pid: number }
   | { type: "workspace.started"; workspace: string; try: number }
   | { type: "step.started"; workspace: string; step: Step }
   | {
@@ -38,6 +38,7 @@ export type RunEvent = { time: string; runId: string } & (
       failure?: Failure;
     }
   | { type: "run.interrupting"; signal: string }
+  | { type: "workspace.archived"; workspace: string; branchDeleted: boolean }
   | {
       type: "run.finished";
       status: RunStatus;

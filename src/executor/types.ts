@@ -73,6 +73,8 @@ export interface WorkspaceState {
   steps: Partial<Record<Step, StepRecord>>;
   /** Whether the worktree exists (so resume reuses it). */
   worktreeCreated: boolean;
+  /** Commit the branch started from (after merging further dependencies); diffs are against it. */
+  startCommit?: string;
   /** First port of the block, once assigned. */
   port?: number;
   /** Files copied from the main checkout (relative paths). */
@@ -90,6 +92,8 @@ export interface WorkspaceState {
   commit?: string;
   diff?: DiffStat;
   failure?: Failure;
+  /** Set once `conductor archive` removed the worktree (the branch stays unless deleted too). */
+  archived?: { at: string; branchDeleted: boolean };
 }
 
 /** How a whole run stands. */

@@ -1,0 +1,110 @@
+import { runProcess } from "../../executor/process.js";
+import type { AgentConfig } from "../../schema/config.js";
+import { agentFailedToStart, outcomeOfProcess } from "../outcome.js";
+import { resolveAgentProgram } from "../resolve-binary.js";
+import type { Agent, AgentResult, AgentRunOptions } from "../types.js";
+import { CodexStream } from "./stream.js";
+
+/**
+ * Prompts longer than this go through stdin: Linux refuses a single argument over 128 KiB
+ * (MAX_ARG_STRLEN), and `codex exec -` reads the prompt from stdin.
+ */
+const MAX_PROMPT_ARGUMENT_BYTES = 100 * 1024;
+
+/**
+ * The command line of `codex exec --json` for a new turn or a follow-up. Follow-ups
+ * (`exec resume <thread>`) have no `-s` flag, so the sandbox is passed as config; without it codex
+ * would fall back to read-only, and without `-m` to its default model.
+ */
+export function codexArguments(
+  settings: AgentConfig,
+  cwd: string,
+  promptArgument: string,
+  resumeThreadId: string | undefined,
+): string[] {
+  const model = settings.model === undefined ? [] : ["-m", settings.model];
+  const overrides = Object.entries(settings.config).flatMap(([key, value]) => [
+    "-c",
+    `${key}=${String(value)}`,
+  ]);
+  if (resumeThreadId !== undefined) {
+    return [
+      "exec",
+      "--json",
+      "--cd",
+      cwd,
+      "resume",
+      ...model,
+      "-c",
+      `sandbox_mode="${settings.sandbox}"`,
+      ...overrides,
+      ...settings.args,
+      resumeThreadId,
+      promptArgument,
+    ];
+  }
+  return [
+    "exec",
+    "--json",
+    "--cd",
+    cwd,
+    "-s",
+    settings.sandbox,
+    ...model,
+    ...overrides,
+    ...settings.args,
+    promptArgument,
+  ];
+}
+
+/** The Codex CLI as an agent: `codex exec --json`, its event stream turned into activities. */
+export const codexAgent: Agent = {
+  async run(options: AgentRunOptions): Promise<AgentResult> {
+    const program = resolveAgentProgram(
+      options.settings.command,
+      { name: "@openai/codex", bin: "bin/codex.js" },
+      "codex",
+    );
+    if (program === undefined) {
+      return agentFailedToStart(
+        "codex was not found: install @openai/codex, put codex on PATH, or set agent.command",
+      );
+    }
+    const viaStdin = Buffer.byteLength(options.prompt) > MAX_PROMPT_ARGUMENT_BYTES;
+    const args = codexArguments(
+      options.settings,
+      options.cwd,
+      viaStdin ? "-" : options.prompt,
+      options.resumeSessionId,
+    );
+    const stream = new CodexStream();
+    const ended = await runProcess({
+      file: program.file,
+      args: [...program.args, ...args],
+      cwd: options.cwd,
+      env: options.env,
+      signal: options.signal,
+      timeoutMs: options.settings.timeoutMs,
+      logFile: options.logFile,
+      redactor: options.redactor,
+      ...(viaStdin ? { stdinText: options.prompt } : {}),
+      onStdoutLine: (line) => {
+        for (const activity of stream.read(line)) options.onActivity(activity);
+      },
+    });
+    const outcome = outcomeOfProcess(ended, "codex", stream.errorMessage);
+    const incomplete = outcome.status === "succeeded" && !stream.turnCompleted;
+    return {
+      outcome: incomplete
+        ? {
+            status: "failed",
+            reason: "agent-error",
+            message: "codex exited without completing its turn",
+          }
+        : outcome,
+      finalMessage: stream.finalMessage,
+      usage: stream.usage,
+      sessionId: stream.threadId ?? options.resumeSessionId,
+    };
+  },
+};

@@ -1,0 +1,55 @@
+import { runProcess } from "../executor/process.js";
+import { agentFailedToStart, outcomeOfProcess } from "./outcome.js";
+import type { Agent, AgentResult, AgentRunOptions } from "./types.js";
+
+/**
+ * A command may print hundreds of thousands of lines; each would be an event written to disk and
+ * to every reporter. Its latest line is shown at most this often instead.
+ */
+const ACTIVITY_INTERVAL_MS = 250;
+
+/**
+ * The `command` agent: any shell command does the work. It finds the prompt in
+ * `$CONDUCTOR_PROMPT` and in the file named by `$CONDUCTOR_PROMPT_FILE`. Its latest output line
+ * is shown as its activity; the last non-empty line is its final message.
+ */
+export const commandAgent: Agent = {
+  async run(options: AgentRunOptions): Promise<AgentResult> {
+    const command = options.settings.command;
+    if (command === undefined) {
+      return agentFailedToStart("agent.kind is command but agent.command is not set");
+    }
+    let lastLine: string | undefined;
+    let shownLine: string | undefined;
+    let lastShownAt = 0;
+    const show = () => {
+      if (lastLine === undefined || lastLine === shownLine) return;
+      shownLine = lastLine;
+      lastShownAt = Date.now();
+      options.onActivity({ kind: "message", text: lastLine });
+    };
+    const timer = setInterval(show, ACTIVITY_INTERVAL_MS);
+    const ended = await runProcess({
+      file: command,
+      shell: true,
+      cwd: options.cwd,
+      env: options.env,
+      signal: options.signal,
+      timeoutMs: options.settings.timeoutMs,
+      logFile: options.logFile,
+      redactor: options.redactor,
+      onStdoutLine: (line) => {
+        if (line.trim() === "") return;
+        lastLine = line.trim();
+        if (Date.now() - lastShownAt >= ACTIVITY_INTERVAL_MS) show();
+      },
+    }).finally(() => clearInterval(timer));
+    show();
+    return {
+      outcome: outcomeOfProcess(ended, "the agent command", undefined),
+      finalMessage: lastLine,
+      usage: undefined,
+      sessionId: undefined,
+    };
+  },
+};

@@ -1,0 +1,106 @@
+import { constants, existsSync } from "node:fs";
+import { copyFile, lstat, mkdir, realpath, symlink } from "node:fs/promises";
+import path from "node:path";
+import { glob } from "tinyglobby";
+import type { CopyEntry } from "../schema/config.js";
+
+/** What the copy step did in one workspace. */
+export interface CopyReport {
+  /** Relative paths copied (or linked) into the worktree. */
+  copied: string[];
+  /** Relative paths left alone because the branch already has a file there. */
+  skipped: string[];
+}
+
+/** Folder in each workspace that holds the context files; never committed. */
+export const CONTEXT_DIR = ".context";
+
+/**
+ * Copies the `copy` globs from the main checkout into the worktree, at the same relative paths.
+ * Gitignored files are included (that is the point); `.git` never is. A file the branch already
+ * has is never overwritten. Sources that resolve outside the repository (symlinks) are refused.
+ */
+export async function copyIntoWorkspace(
+  root: string,
+  worktree: string,
+  entries: readonly CopyEntry[],
+): Promise<CopyReport> {
+  const report: CopyReport = { copied: [], skipped: [] };
+  const realRoot = await realpath(root);
+  for (const entry of entries) {
+    for (const relative of await matchFiles(root, entry.pattern)) {
+      const source = path.join(root, relative);
+      const target = path.join(worktree, relative);
+      await assertInside(realRoot, source, relative);
+      if (existsSync(target) || (await isSymlink(target))) {
+        report.skipped.push(relative);
+        continue;
+      }
+      await mkdir(path.dirname(target), { recursive: true });
+      await placeFile(source, target, entry.mode);
+      report.copied.push(relative);
+    }
+  }
+  return report;
+}
+
+/**
+ * Places the `context` globs under the worktree's `.context/` folder, keeping their relative
+ * paths, so that every agent finds the same durable context. Returns the relative paths placed.
+ */
+export async function placeContextFiles(
+  root: string,
+  worktree: string,
+  patterns: readonly string[],
+): Promise<string[]> {
+  const placed: string[] = [];
+  const realRoot = await realpath(root);
+  for (const pattern of patterns) {
+    for (const relative of await matchFiles(root, pattern)) {
+      const source = path.join(root, relative);
+      await assertInside(realRoot, source, relative);
+      const target = path.join(worktree, CONTEXT_DIR, relative);
+      await mkdir(path.dirname(target), { recursive: true });
+      await copyFile(source, target);
+      placed.push(path.posix.join(CONTEXT_DIR, relative));
+    }
+  }
+  return placed;
+}
+
+async function matchFiles(root: string, pattern: string): Promise<string[]> {
+  const files = await glob(pattern, {
+    cwd: root,
+    dot: true,
+    onlyFiles: true,
+    followSymbolicLinks: false,
+    ignore: [".git/**", "**/.git/**", ".conductor/**"],
+    expandDirectories: false,
+  });
+  return files.sort();
+}
+
+async function assertInside(realRoot: string, source: string, relative: string): Promise<void> {
+  const real = await realpath(source);
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+    throw new Error(`${relative} links to ${real}, outside the repository; refusing to copy it`);
+  }
+}
+
+async function placeFile(source: string, target: string, mode: CopyEntry["mode"]): Promise<void> {
+  if (mode === "symlink") {
+    await symlink(source, target);
+  } else if (mode === "clone") {
+    // FICLONE asks for copy-on-write and falls back to a plain copy where the filesystem cannot.
+    await copyFile(source, target, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+  } else {
+    await copyFile(source, target, constants.COPYFILE_EXCL);
+  }
+}
+
+async function isSymlink(file: string): Promise<boolean> {
+  return lstat(file).then(
+    (info) => info.isSymbolicLink(),
+    () => false,
+  );
+}

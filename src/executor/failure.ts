@@ -1,0 +1,101 @@
+import type { AgentOutcome } from "../agents/types.js";
+import { formatDuration } from "../schema/duration.js";
+import type { ProcessOutcome } from "./process.js";
+import type { Failure, Step } from "./types.js";
+
+/** The failure for a script that did not exit 0, or undefined when it did. */
+export function scriptFailure(
+  ended: ProcessOutcome,
+  step: Step,
+  logPath: string,
+): Failure | undefined {
+  const name = `${step} script`;
+  switch (ended.reason) {
+    case "exited":
+      return undefined;
+    case "exit-non-zero":
+      return {
+        reason: "exit-non-zero",
+        step,
+        exitCode: ended.exitCode,
+        message: `${name} exited with code ${ended.exitCode}`,
+        logPath,
+      };
+    case "signal":
+      return {
+        reason: "signal",
+        step,
+        signal: ended.signal,
+        message: `${name} was killed by ${ended.signal}`,
+        logPath,
+      };
+    case "timeout":
+      return {
+        reason: "timeout",
+        step,
+        timeoutMs: ended.timeoutMs,
+        message: `${name} ran longer than ${formatDuration(ended.timeoutMs)} and was stopped`,
+        logPath,
+      };
+    case "spawn-error":
+      return {
+        reason: "spawn-error",
+        step,
+        message: `${name} could not be started: ${ended.message}`,
+        logPath,
+      };
+    case "cancelled":
+      return { reason: "cancelled", step, message: `${name} was cancelled` };
+  }
+}
+
+/** The failure for an agent run that did not succeed, or undefined when it did. */
+export function agentFailure(outcome: AgentOutcome, logPath: string): Failure | undefined {
+  const step = "agent";
+  switch (outcome.status) {
+    case "succeeded":
+      return undefined;
+    case "timed-out":
+      return {
+        reason: "timeout",
+        step,
+        timeoutMs: outcome.timeoutMs,
+        message: `the agent ran longer than ${formatDuration(outcome.timeoutMs)} and was stopped`,
+        logPath,
+      };
+    case "cancelled":
+      return { reason: "cancelled", step, message: "the agent was cancelled" };
+    case "failed":
+      switch (outcome.reason) {
+        case "exit-non-zero":
+          return {
+            reason: "exit-non-zero",
+            step,
+            exitCode: outcome.exitCode ?? 1,
+            message: outcome.message,
+            logPath,
+          };
+        case "signal":
+          return {
+            reason: "signal",
+            step,
+            signal: outcome.signal ?? "unknown",
+            message: outcome.message,
+            logPath,
+          };
+        case "spawn-error":
+          return { reason: "spawn-error", step, message: outcome.message, logPath };
+        case "agent-error":
+          return { reason: "agent-error", step, message: outcome.message, logPath };
+      }
+  }
+}
+
+/** Whether trying a failed step again can help (a conflict or a cancel will not go away). */
+export function isRetryable(failure: Failure): boolean {
+  return (
+    failure.reason !== "conflict" &&
+    failure.reason !== "cancelled" &&
+    failure.reason !== "dependency-failed"
+  );
+}

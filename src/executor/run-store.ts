@@ -1,0 +1,159 @@
+import { appendFileSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { StateError } from "../errors.js";
+import type { RunEvent } from "./events.js";
+import type { RunState, Step } from "./types.js";
+
+/**
+ * The on-disk state of runs: `.conductor/runs/<run-id>/` with `run.json` (the state, written
+ * atomically), `events.jsonl` (every event, appended as it happens) and per-workspace logs.
+ * If the folder disappears mid-run it is made again, so a run never dies of a deleted state folder.
+ */
+
+/** The state folder at the repository root (kept out of git via info/exclude). */
+export const STATE_DIR_NAME = ".conductor";
+
+/** Folder holding every run of a repository. */
+export function runsDir(root: string): string {
+  return path.join(root, STATE_DIR_NAME, "runs");
+}
+
+/** A new, sortable run id: `YYYYMMDD-HHMMSS-xxxx` (UTC time plus 4 random hex digits). */
+export function newRunId(now: Date, random: () => number = Math.random): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const suffix = Math.floor(random() * 0x10000)
+    .toString(16)
+    .padStart(4, "0");
+  return `${stamp}-${suffix}`;
+}
+
+/** Paths of one run's folder. */
+export class RunPaths {
+  readonly dir: string;
+
+  constructor(
+    readonly root: string,
+    readonly runId: string,
+  ) {
+    this.dir = path.join(runsDir(root), runId);
+  }
+
+  get stateFile(): string {
+    return path.join(this.dir, "run.json");
+  }
+
+  get eventsFile(): string {
+    return path.join(this.dir, "events.jsonl");
+  }
+
+  /** Process groups alive during the run, so a later resume can end leftovers of a killed run. */
+  get processesFile(): string {
+    return path.join(this.dir, "processes.json");
+  }
+
+  workspaceDir(workspace: string): string {
+    return path.join(this.dir, "workspaces", workspace);
+  }
+
+  /** Log of one step (setup, agent, check, archive, or a follow-up's agent log). */
+  logFile(workspace: string, step: Step | "archive" | "run"): string {
+    return path.join(this.workspaceDir(workspace), `${step}.log`);
+  }
+
+  /** The agent's final message. */
+  finalMessageFile(workspace: string): string {
+    return path.join(this.workspaceDir(workspace), "final.md");
+  }
+
+  /** The prompt handed to the agent (also given to command agents as $CONDUCTOR_PROMPT_FILE). */
+  promptFile(workspace: string): string {
+    return path.join(this.workspaceDir(workspace), "prompt.md");
+  }
+}
+
+/** Writes a file atomically: a temporary file in the same folder, then a rename. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(temporary, content);
+  await rename(temporary, file);
+}
+
+/** Appends one event as a JSON line. Synchronous, so the order on disk is the order of events. */
+export function appendEvent(paths: RunPaths, event: RunEvent): void {
+  const line = `${JSON.stringify(event)}\n`;
+  try {
+    appendFileSync(paths.eventsFile, line);
+  } catch {
+    mkdirSync(paths.dir, { recursive: true });
+    appendFileSync(paths.eventsFile, line);
+  }
+}
+
+/** Saves the run state atomically. */
+export async function saveRunState(paths: RunPaths, state: RunState): Promise<void> {
+  await writeFileAtomic(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Ids of the runs of a repository, oldest first. */
+export function listRunIds(root: string): string[] {
+  try {
+    return readdirSync(runsDir(root), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Resolves a run id given by the user (or the latest run when none is given). */
+export function resolveRunId(root: string, requested: string | undefined): string {
+  const ids = listRunIds(root);
+  if (ids.length === 0) {
+    throw new StateError("there are no runs in this repository yet", {
+      hint: "Start one with `conductor run`.",
+    });
+  }
+  if (requested === undefined) return ids[ids.length - 1] as string;
+  const matches = ids.filter((id) => id === requested || id.startsWith(requested));
+  if (matches.length === 1) return matches[0] as string;
+  if (matches.length > 1)
+    throw new StateError(`run id "${requested}" is ambiguous: ${matches.join(", ")}`);
+  throw new StateError(`there is no run "${requested}"`, {
+    hint: `Runs: ${ids.slice(-5).join(", ")}`,
+  });
+}
+
+/** Reads a run's state file. */
+export async function readRunState(paths: RunPaths): Promise<RunState> {
+  let text: string;
+  try {
+    text = await readFile(paths.stateFile, "utf8");
+  } catch {
+    throw new StateError(`run ${paths.runId} has no readable state (${paths.stateFile})`);
+  }
+  try {
+    return JSON.parse(text) as RunState;
+  } catch {
+    throw new StateError(
+      `the state of run ${paths.runId} is damaged (${paths.stateFile} is not JSON)`,
+    );
+  }
+}
+
+/** Reads the events a run has recorded, skipping a torn last line left by a crash. */
+export async function readEvents(paths: RunPaths): Promise<RunEvent[]> {
+  const text = await readFile(paths.eventsFile, "utf8").catch(() => "");
+  const events: RunEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      events.push(JSON.parse(line) as RunEvent);
+    } catch {
+      // Only the last line can be torn (appends are sequential); ignore it.
+    }
+  }
+  return events;
+}

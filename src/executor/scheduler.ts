@@ -1,0 +1,123 @@
+import type { Workspace } from "../planner/types.js";
+import { countWorkspaces } from "./state-fold.js";
+import type { RunStatus, WorkspaceStatus } from "./types.js";
+import { type RunContext, runWorkspace } from "./workspace-runner.js";
+
+/** How a run reacts to the first failed workspace (`fail_fast` / `--fail-fast`). */
+export type FailureMode =
+  /** Keep going: other workspaces are independent. */
+  | "continue"
+  /** Start nothing new and cancel running workspaces. */
+  | "stop";
+
+/** Options of one execution of a plan. */
+export interface ScheduleOptions {
+  concurrency: number;
+  failureMode: FailureMode;
+  /** Aborted on Ctrl-C / SIGTERM. */
+  interrupt: AbortSignal;
+  /** Whether this continues an earlier run (`--resume`). */
+  resumed: boolean;
+}
+
+/**
+ * Runs the plan's workspaces, at most `concurrency` at once, each after the workspaces it
+ * depends on succeeded. A workspace whose dependency did not succeed is skipped. On interrupt,
+ * nothing new starts and running workspaces are cancelled (they end `interrupted`); workspaces
+ * that never started stay `pending` so that `--resume` picks them up.
+ */
+export async function executeRun(run: RunContext, options: ScheduleOptions): Promise<RunStatus> {
+  const started = performance.now();
+  const cancel = new AbortController();
+  const onInterrupt = () => {
+    const reason: unknown = options.interrupt.reason;
+    run.recorder.emit({
+      type: "run.interrupting",
+      signal: typeof reason === "string" ? reason : "SIGINT",
+    });
+    cancel.abort();
+  };
+  if (options.interrupt.aborted) cancel.abort();
+  options.interrupt.addEventListener("abort", onInterrupt, { once: true });
+  run.recorder.emit({
+    type: "run.started",
+    plan: run.plan,
+    resumed: options.resumed,
+    concurrency: options.concurrency,
+    pid: process.pid,
+  });
+
+  const status = (name: string): WorkspaceStatus =>
+    run.recorder.state.workspaces[name]?.status ?? "pending";
+  const waiting: Workspace[] = run.plan.workspaces.filter(
+    (workspace) => status(workspace.name) !== "succeeded",
+  );
+  const running = new Map<string, Promise<void>>();
+  let stopped = false;
+
+  while (waiting.length > 0 || running.size > 0) {
+    for (const workspace of [...waiting]) {
+      if (stopped || cancel.signal.aborted || running.size >= options.concurrency) break;
+      const blocker = workspace.dependsOn.find((dependency) => status(dependency) !== "succeeded");
+      if (blocker !== undefined && ["failed", "skipped"].includes(status(blocker))) {
+        waiting.splice(waiting.indexOf(workspace), 1);
+        run.recorder.emit({
+          type: "workspace.finished",
+          workspace: workspace.name,
+          status: "skipped",
+          durationMs: 0,
+          failure: {
+            reason: "dependency-failed",
+            step: "worktree",
+            dependency: blocker,
+            message: `not started: ${blocker} did not succeed`,
+          },
+        });
+        continue;
+      }
+      if (blocker !== undefined) continue;
+      waiting.splice(waiting.indexOf(workspace), 1);
+      const work = runWorkspace(run, workspace, cancel.signal).then((final) => {
+        running.delete(workspace.name);
+        if (final === "failed" && options.failureMode === "stop" && !stopped) {
+          stopped = true;
+          cancel.abort();
+        }
+      });
+      running.set(workspace.name, work);
+    }
+    if (running.size === 0) break; // everything left waits on something that will not happen
+    await Promise.race(running.values());
+  }
+
+  if (stopped) {
+    for (const workspace of waiting) {
+      run.recorder.emit({
+        type: "workspace.finished",
+        workspace: workspace.name,
+        status: "skipped",
+        durationMs: 0,
+        failure: {
+          reason: "cancelled",
+          step: "worktree",
+          message: "not started: fail-fast stopped the run",
+        },
+      });
+    }
+  }
+  options.interrupt.removeEventListener("abort", onInterrupt);
+  return finishRun(run, options.interrupt, started);
+}
+
+/** Emits `run.finished`: interrupted, succeeded when every workspace did, else failed. */
+export function finishRun(run: RunContext, interrupt: AbortSignal, startedAt: number): RunStatus {
+  const counts = countWorkspaces(run.recorder.state);
+  const status: RunStatus = interrupt.aborted
+    ? "interrupted"
+    : counts.succeeded === run.plan.workspaces.length
+      ? "succeeded"
+      : "failed";
+  const durationMs = Math.round(performance.now() - startedAt);
+  run.recorder.emit({ type: "run.finished", status, durationMs, counts });
+  return status;
+}

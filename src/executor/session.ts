@@ -1,0 +1,154 @@
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { agentFor } from "../agents/index.js";
+import { StateError, UsageError, WorkspaceConflictError } from "../errors.js";
+import { branchExists, ensureExcluded, GitMetadataQueue } from "../git/worktree.js";
+import type { Plan } from "../planner/types.js";
+import type { Reporter } from "./events.js";
+import { endLeftoverProcesses } from "./leftovers.js";
+import { RunRecorder } from "./recorder.js";
+import { RunPaths, STATE_DIR_NAME } from "./run-store.js";
+import { executeRun, type FailureMode, finishRun } from "./scheduler.js";
+import { initialRunState } from "./state-fold.js";
+import type { RunState } from "./types.js";
+import { type RunContext, runWorkspace } from "./workspace-runner.js";
+
+/** What starting or resuming a run needs. */
+export interface SessionOptions {
+  plan: Plan;
+  runId: string;
+  reporters: readonly Reporter[];
+  interrupt: AbortSignal;
+  concurrency?: number | undefined;
+  failureMode: FailureMode;
+  homeDir: string;
+  /** The state of the run being resumed. */
+  previous?: RunState | undefined;
+}
+
+/** Result of a run session. */
+export interface SessionResult {
+  state: RunState;
+  paths: RunPaths;
+}
+
+/**
+ * Executes a plan as a run: prepares the state folder, checks that nothing of a new run already
+ * exists, then runs the scheduler and waits until the state is on disk.
+ */
+export async function runSession(options: SessionOptions): Promise<SessionResult> {
+  const { plan } = options;
+  const paths = new RunPaths(plan.repo.root, options.runId);
+  if (options.previous === undefined) await assertNothingExists(plan);
+  else await endLeftoverProcesses(options.runId);
+  await ensureExcluded(plan.repo.root, [`/${STATE_DIR_NAME}/`]);
+
+  const initial =
+    options.previous ??
+    initialRunState({
+      runId: options.runId,
+      plan,
+      createdAt: new Date().toISOString(),
+      pid: process.pid,
+    });
+  const recorder = new RunRecorder(paths, { ...initial, plan }, options.reporters);
+  const concurrency =
+    options.concurrency ?? plan.concurrency ?? Math.max(1, os.availableParallelism());
+  await executeRun(runContext(plan, paths, recorder, options.homeDir, plan.retries), {
+    concurrency,
+    failureMode: options.failureMode,
+    interrupt: options.interrupt,
+    resumed: options.previous !== undefined,
+  });
+  return { state: await saved(recorder, paths), paths };
+}
+
+/** What `conductor continue` needs. */
+export interface FollowUpOptions {
+  /** The run holding the workspace, as loaded. */
+  previous: RunState;
+  workspace: string;
+  prompt: string;
+  reporters: readonly Reporter[];
+  interrupt: AbortSignal;
+  homeDir: string;
+}
+
+/**
+ * A follow-up turn in one workspace of a finished run: the agent continues its session in the
+ * same worktree with new instructions, then the check runs and the result is committed again.
+ * Recorded as more events of the same run, so status and reports show the new outcome.
+ */
+export async function continueSession(options: FollowUpOptions): Promise<SessionResult> {
+  const { previous } = options;
+  const plan = previous.plan;
+  const workspace = plan.workspaces.find((candidate) => candidate.name === options.workspace);
+  const before = previous.workspaces[options.workspace];
+  if (!workspace || !before)
+    throw new UsageError(`run ${previous.runId} has no workspace ${options.workspace}`);
+  if (!before.worktreeCreated || !existsSync(workspace.path)) {
+    throw new StateError(
+      `workspace ${workspace.name} has no worktree to continue in (${workspace.path})`,
+      {
+        hint: "It never started or was archived; run it again with `conductor run --resume`.",
+      },
+    );
+  }
+  const sessionId = before.agent.sessionId;
+  if (sessionId === undefined && workspace.agent.kind !== "command") {
+    throw new StateError(
+      `workspace ${workspace.name} has no ${workspace.agent.kind} session to continue`,
+      {
+        hint: "Its agent never started; run it again with `conductor run --resume`.",
+      },
+    );
+  }
+  const paths = new RunPaths(plan.repo.root, previous.runId);
+  await endLeftoverProcesses(previous.runId);
+  const recorder = new RunRecorder(paths, previous, options.reporters);
+  const started = performance.now();
+  recorder.emit({ type: "run.started", plan, resumed: true, concurrency: 1, pid: process.pid });
+  const run = runContext(plan, paths, recorder, options.homeDir, 0);
+  await runWorkspace(run, workspace, options.interrupt, { prompt: options.prompt, sessionId });
+  finishRun(run, options.interrupt, started);
+  return { state: await saved(recorder, paths), paths };
+}
+
+function runContext(
+  plan: Plan,
+  paths: RunPaths,
+  recorder: RunRecorder,
+  homeDir: string,
+  retries: number,
+): RunContext {
+  return { plan, paths, recorder, queue: new GitMetadataQueue(), homeDir, retries, agentFor };
+}
+
+async function saved(recorder: RunRecorder, paths: RunPaths): Promise<RunState> {
+  await recorder.flush().catch((error: Error) => {
+    throw new StateError(`could not write the run state to ${paths.stateFile}: ${error.message}`);
+  });
+  return recorder.state;
+}
+
+/**
+ * A new run must not meet branches or folders of an earlier one: report all of them at once,
+ * before anything is created.
+ */
+async function assertNothingExists(plan: Plan): Promise<void> {
+  const taken: string[] = [];
+  for (const workspace of plan.workspaces) {
+    if (await branchExists(plan.repo.root, workspace.branch))
+      taken.push(`branch ${workspace.branch}`);
+    if (existsSync(workspace.path)) taken.push(`folder ${workspace.path}`);
+  }
+  if (taken.length === 0) return;
+  throw new WorkspaceConflictError(
+    `${taken.length} branch(es) or folder(s) of this plan already exist:\n${taken.map((item) => `  ${item}`).join("\n")}`,
+    {
+      hint:
+        "They are probably from an earlier run: continue it with `conductor run --resume`, remove them with " +
+        "`conductor archive <workspace> --delete-branch`, or change workspaces.branch / workspaces.dir.",
+    },
+  );
+}

@@ -1,0 +1,410 @@
+import { unreachable } from "../errors.js";
+import type { Plan } from "../planner/types.js";
+import type { RunEvent, StepResult } from "./events.js";
+import {
+  type Failure,
+  type RunState,
+  STEPS,
+  type Step,
+  type StepRecord,
+  type WorkspaceState,
+  type WorkspaceStatus,
+} from "./types.js";
+
+/** The run event of one `type`, e.g. `EventOf<"step.finished">`. */
+export type EventOf<T extends RunEvent["type"]> = Extract<RunEvent, { type: T }>;
+
+/** What a new run state is made from; the caller supplies clock and pid so the fold stays pure. */
+export interface InitialRunStateOptions {
+  runId: string;
+  plan: Plan;
+  /** ISO time the run was created. */
+  createdAt: string;
+  /** Process working on the run. */
+  pid: number;
+}
+
+/** The state of a run before any event: every workspace of the plan pending. */
+export function initialRunState(options: InitialRunStateOptions): RunState {
+  return {
+    formatVersion: 1,
+    runId: options.runId,
+    status: "running",
+    createdAt: options.createdAt,
+    updatedAt: options.createdAt,
+    pid: options.pid,
+    plan: options.plan,
+    workspaces: Object.fromEntries(
+      options.plan.workspaces.map((workspace) => [
+        workspace.name,
+        initialWorkspaceState(options.plan, workspace.name),
+      ]),
+    ),
+  };
+}
+
+/** A workspace that has not started: no steps, no results. */
+export function initialWorkspaceState(plan: Plan, name: string): WorkspaceState {
+  const check = checkBaseline(plan, name);
+  return {
+    name,
+    status: "pending",
+    step: undefined,
+    tries: 0,
+    steps: {},
+    worktreeCreated: false,
+    copied: [],
+    agent: {},
+    ...(check === undefined ? {} : { check }),
+  };
+}
+
+/**
+ * The run state after one more event. Pure: the input is never changed and the result depends on
+ * nothing but the two arguments, so the state on disk is the fold of `events.jsonl`.
+ * Throws only on events that cannot belong to this state (another run, an unknown workspace),
+ * which are executor bugs.
+ */
+export function applyEvent(state: RunState, event: RunEvent): RunState {
+  if (event.runId !== state.runId) {
+    throw new Error(
+      `internal error: event ${event.type} of run ${event.runId} applied to run ${state.runId}`,
+    );
+  }
+  const next: RunState = { ...state, updatedAt: event.time };
+  switch (event.type) {
+    case "run.started":
+      return startRun(next, event);
+    case "workspace.started":
+      return updateWorkspace(next, event.workspace, (workspace) =>
+        startWorkspace(workspace, event),
+      );
+    case "step.started":
+      return updateWorkspace(next, event.workspace, (workspace) =>
+        startStep(next.plan, workspace, event),
+      );
+    case "step.finished":
+      return updateWorkspace(next, event.workspace, (workspace) => finishStep(workspace, event));
+    case "agent.activity":
+      return updateWorkspace(next, event.workspace, (workspace) =>
+        recordActivity(workspace, event),
+      );
+    case "workspace.retrying":
+      return updateWorkspace(next, event.workspace, (workspace) => {
+        // The failure of the previous try is in events.jsonl; the state describes the current
+        // try. `tries` counts retries used, whichever step they were spent on (the event's
+        // `try` numbers the attempts of one step).
+        const { failure: _previous, ...rest } = workspace;
+        return { ...rest, status: "running", step: event.step, tries: workspace.tries + 1 };
+      });
+    case "workspace.finished":
+      return updateWorkspace(next, event.workspace, (workspace) =>
+        finishWorkspace(workspace, event),
+      );
+    case "run.interrupting":
+      return next;
+    case "workspace.archived":
+      return updateWorkspace(next, event.workspace, (workspace) => ({
+        ...workspace,
+        archived: { at: event.time, branchDeleted: event.branchDeleted },
+      }));
+    case "run.finished":
+      return finishRun(next, event);
+    default:
+      return unreachable(event);
+  }
+}
+
+/** Folds a whole event sequence onto a state. */
+export function applyEvents(state: RunState, events: Iterable<RunEvent>): RunState {
+  let current = state;
+  for (const event of events) current = applyEvent(current, event);
+  return current;
+}
+
+/** How many workspaces of the run are in each status. */
+export function countWorkspaces(state: RunState): Record<WorkspaceStatus, number> {
+  const counts: Record<WorkspaceStatus, number> = {
+    pending: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    interrupted: 0,
+  };
+  for (const workspace of Object.values(state.workspaces)) counts[workspace.status] += 1;
+  return counts;
+}
+
+function startRun(state: RunState, event: EventOf<"run.started">): RunState {
+  const workspaces: Record<string, WorkspaceState> = {};
+  for (const planned of event.plan.workspaces) {
+    const earlier = state.workspaces[planned.name];
+    if (!event.resumed || earlier === undefined) {
+      workspaces[planned.name] = initialWorkspaceState(event.plan, planned.name);
+    } else if (earlier.status === "succeeded") {
+      workspaces[planned.name] = earlier;
+    } else {
+      // A resumed workspace keeps what is true on disk (worktree, copied files, earlier steps'
+      // records); its outcome is reopened because the resumed run decides it again.
+      const { failure: _reopened, finishedAt: _f, durationMs: _d, ...kept } = earlier;
+      workspaces[planned.name] = { ...kept, status: "pending" };
+    }
+  }
+  const { finishedAt: _reopened, ...rest } = state;
+  return { ...rest, status: "running", pid: event.pid, plan: event.plan, workspaces };
+}
+
+function startWorkspace(
+  workspace: WorkspaceState,
+  event: EventOf<"workspace.started">,
+): WorkspaceState {
+  // A retry may announce the start again: keep the first start time so durations cover all tries.
+  const startedAt =
+    workspace.status === "running" && workspace.startedAt !== undefined
+      ? workspace.startedAt
+      : event.time;
+  const { failure: _f, finishedAt: _t, durationMs: _d, ...rest } = workspace;
+  return { ...rest, status: "running", tries: event.try, startedAt };
+}
+
+function startStep(
+  plan: Plan,
+  workspace: WorkspaceState,
+  event: EventOf<"step.started">,
+): WorkspaceState {
+  const cleared = clearOutputs(plan, workspace, event.step);
+  return {
+    ...cleared,
+    status: "running",
+    // Tolerates an executor that starts steps without announcing the workspace first.
+    tries: Math.max(cleared.tries, 1),
+    step: event.step,
+    steps: { ...cleared.steps, [event.step]: { status: "running", startedAt: event.time } },
+  };
+}
+
+/**
+ * Running a step again (a retry, or a resume) makes what it produced before stale: a check
+ * result of try 1 says nothing about try 2. Only the step's own outputs go: on resume, later
+ * steps that succeeded earlier are not repeated and their results stay true. Facts about the
+ * disk (the worktree exists, where its branch started) and the agent session (follow-ups resume
+ * it) are kept until the step reports them anew.
+ */
+function clearOutputs(plan: Plan, workspace: WorkspaceState, step: Step): WorkspaceState {
+  const next: WorkspaceState = { ...workspace };
+  switch (step) {
+    case "worktree":
+    case "setup":
+      break;
+    case "copy":
+      next.copied = [];
+      break;
+    case "ports":
+      delete next.port;
+      break;
+    case "agent":
+      next.agent =
+        workspace.agent.sessionId === undefined ? {} : { sessionId: workspace.agent.sessionId };
+      break;
+    case "check": {
+      const baseline = checkBaseline(plan, workspace.name);
+      if (baseline === undefined) delete next.check;
+      else next.check = baseline;
+      break;
+    }
+    case "commit":
+      delete next.commit;
+      delete next.diff;
+      break;
+    default:
+      unreachable(step);
+  }
+  return next;
+}
+
+function finishStep(workspace: WorkspaceState, event: EventOf<"step.finished">): WorkspaceState {
+  const started = workspace.steps[event.step];
+  const record: StepRecord = {
+    status: event.status,
+    startedAt:
+      started?.status === "running"
+        ? started.startedAt
+        : new Date(Date.parse(event.time) - event.durationMs).toISOString(),
+    finishedAt: event.time,
+    durationMs: event.durationMs,
+  };
+  let next: WorkspaceState = {
+    ...workspace,
+    step: event.step,
+    steps: { ...workspace.steps, [event.step]: record },
+  };
+  if (event.result !== undefined) next = applyResult(next, event.result);
+  if (event.step === "check" && event.result === undefined) {
+    const check = checkWithoutResult(event);
+    if (check !== undefined) next.check = check;
+  }
+  if (event.status === "failed" && event.failure !== undefined) next.failure = event.failure;
+  return next;
+}
+
+function applyResult(workspace: WorkspaceState, result: StepResult): WorkspaceState {
+  switch (result.step) {
+    case "worktree":
+      return { ...workspace, worktreeCreated: true, startCommit: result.startCommit };
+    case "copy":
+      return { ...workspace, copied: [...result.copied] };
+    case "ports":
+      return { ...workspace, port: result.port };
+    case "agent": {
+      // The step result is authoritative, but an agent that was cut short may not know
+      // everything: keep what its activity already told.
+      const agent = { ...workspace.agent };
+      if (result.sessionId !== undefined) agent.sessionId = result.sessionId;
+      if (result.usage !== undefined) agent.usage = result.usage;
+      if (result.finalMessage !== undefined) agent.finalMessage = result.finalMessage;
+      return { ...workspace, agent };
+    }
+    case "check":
+      return { ...workspace, check: result.passed ? "passed" : "failed" };
+    case "commit": {
+      const next: WorkspaceState = { ...workspace, diff: result.diff };
+      if (result.commit === undefined) delete next.commit;
+      else next.commit = result.commit;
+      return next;
+    }
+    default:
+      return unreachable(result);
+  }
+}
+
+/** A check step that finished without a result: judge by its status. */
+function checkWithoutResult(event: EventOf<"step.finished">): WorkspaceState["check"] | undefined {
+  switch (event.status) {
+    case "succeeded":
+      return "passed";
+    case "skipped":
+      return "none";
+    case "failed":
+      // A cancelled check never reached a verdict.
+      return event.failure?.reason === "cancelled" ? undefined : "failed";
+    default:
+      return unreachable(event.status);
+  }
+}
+
+function recordActivity(
+  workspace: WorkspaceState,
+  event: EventOf<"agent.activity">,
+): WorkspaceState {
+  const { activity } = event;
+  switch (activity.kind) {
+    // Session and usage updates are bookkeeping: they would hide what the agent is doing from
+    // live views, so they do not replace lastActivity.
+    case "session":
+      return { ...workspace, agent: { ...workspace.agent, sessionId: activity.sessionId } };
+    case "usage":
+      return { ...workspace, agent: { ...workspace.agent, usage: activity.usage } };
+    case "message":
+      // The latest message is the final one so far; a killed agent still leaves its last word.
+      return {
+        ...workspace,
+        agent: { ...workspace.agent, finalMessage: activity.text, lastActivity: activity },
+      };
+    case "command":
+    case "file-change":
+    case "reasoning":
+    case "warning":
+    case "error":
+      return { ...workspace, agent: { ...workspace.agent, lastActivity: activity } };
+    default:
+      return unreachable(activity);
+  }
+}
+
+function finishWorkspace(
+  workspace: WorkspaceState,
+  event: EventOf<"workspace.finished">,
+): WorkspaceState {
+  const failure: Failure | undefined =
+    event.failure ?? (event.status === "succeeded" ? undefined : workspace.failure);
+  const { failure: _old, ...rest } = workspace;
+  // A failed check is followed by a commit (the work is kept), so the last step started is not
+  // where the workspace failed: the failure says where.
+  const stoppedAt =
+    failure !== undefined && (event.status === "failed" || event.status === "interrupted")
+      ? failure.step
+      : workspace.step;
+  return {
+    ...rest,
+    status: event.status,
+    step: stoppedAt,
+    finishedAt: event.time,
+    durationMs: event.durationMs,
+    steps: closeRunningSteps(workspace.steps, event.time),
+    ...(failure === undefined ? {} : { failure }),
+  };
+}
+
+/**
+ * A step still marked running when its workspace finished was cut short (interrupt, kill):
+ * it did not succeed, and a finished workspace must not show a running step.
+ */
+function closeRunningSteps(steps: WorkspaceState["steps"], time: string): WorkspaceState["steps"] {
+  const closed: WorkspaceState["steps"] = {};
+  for (const step of STEPS) {
+    const record = steps[step];
+    if (record === undefined) continue;
+    closed[step] =
+      record.status === "running"
+        ? {
+            status: "failed",
+            startedAt: record.startedAt,
+            finishedAt: time,
+            durationMs: Math.max(0, Date.parse(time) - Date.parse(record.startedAt)),
+          }
+        : record;
+  }
+  return closed;
+}
+
+function finishRun(state: RunState, event: EventOf<"run.finished">): RunState {
+  const workspaces: Record<string, WorkspaceState> = {};
+  for (const [name, workspace] of Object.entries(state.workspaces)) {
+    // Nothing runs after the run finished; a workspace without its own finish event was cut
+    // off, and `--resume` must pick it up again.
+    workspaces[name] =
+      workspace.status === "running"
+        ? {
+            ...workspace,
+            status: "interrupted",
+            finishedAt: event.time,
+            ...(workspace.startedAt === undefined
+              ? {}
+              : {
+                  durationMs: Math.max(0, Date.parse(event.time) - Date.parse(workspace.startedAt)),
+                }),
+            steps: closeRunningSteps(workspace.steps, event.time),
+          }
+        : workspace;
+  }
+  return { ...state, status: event.status, finishedAt: event.time, workspaces };
+}
+
+function updateWorkspace(
+  state: RunState,
+  name: string,
+  update: (workspace: WorkspaceState) => WorkspaceState,
+): RunState {
+  const workspace = state.workspaces[name];
+  if (workspace === undefined) {
+    throw new Error(`internal error: event for workspace "${name}", which is not in the plan`);
+  }
+  return { ...state, workspaces: { ...state.workspaces, [name]: update(workspace) } };
+}
+
+/** `none` for a workspace without a check script; undefined (not checked yet) otherwise. */
+function checkBaseline(plan: Plan, name: string): "none" | undefined {
+  const planned = plan.workspaces.find((workspace) => workspace.name === name);
+  return planned !== undefined && planned.scripts.check === undefined ? "none" : undefined;
+}

@@ -1,0 +1,67 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { gitMessage, resetWorktree } from "../../git/worktree.js";
+import { agentFailure } from "../failure.js";
+import type { StepContext, StepOutcome } from "./context.js";
+
+/** Environment variables are limited like arguments (128 KiB each on Linux); longer prompts are in the file only. */
+const MAX_PROMPT_IN_ENV_BYTES = 100 * 1024;
+
+/** Options of a follow-up turn (`conductor continue`). */
+export interface FollowUp {
+  prompt: string;
+  sessionId: string | undefined;
+}
+
+/**
+ * Runs the agent in the worktree. A retried or resumed agent starts from the branch's last commit
+ * (the failed try's changes are discarded; its log stays). A follow-up continues the agent's
+ * session on top of the work as it is.
+ */
+export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<StepOutcome> {
+  const { workspace } = ctx;
+  if (ctx.rerun && followUp === undefined) {
+    try {
+      await resetWorktree(workspace.path);
+    } catch (error) {
+      const message = `could not reset the worktree for a fresh try: ${gitMessage(error)}`;
+      return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
+    }
+  }
+  const prompt = ctx.prompt;
+  const promptFile = ctx.paths.promptFile(workspace.name);
+  await mkdir(path.dirname(promptFile), { recursive: true });
+  await writeFile(promptFile, prompt);
+  const env: Record<string, string> = { ...ctx.env(), CONDUCTOR_PROMPT_FILE: promptFile };
+  if (Buffer.byteLength(prompt) <= MAX_PROMPT_IN_ENV_BYTES) env.CONDUCTOR_PROMPT = prompt;
+
+  const logFile = ctx.paths.logFile(workspace.name, "agent");
+  const result = await ctx.agentFor(workspace.agent.kind).run({
+    cwd: workspace.path,
+    prompt,
+    settings: workspace.agent,
+    env,
+    signal: ctx.signal,
+    logFile,
+    redactor: ctx.redactor(),
+    resumeSessionId: followUp?.sessionId,
+    onActivity: (activity) =>
+      ctx.emit({ type: "agent.activity", workspace: workspace.name, activity }),
+  });
+  if (result.finalMessage !== undefined) {
+    await writeFile(
+      ctx.paths.finalMessageFile(workspace.name),
+      `${result.finalMessage.trimEnd()}\n`,
+    );
+  }
+  const stepResult = {
+    step: "agent" as const,
+    ...(result.sessionId === undefined ? {} : { sessionId: result.sessionId }),
+    ...(result.usage === undefined ? {} : { usage: result.usage }),
+    ...(result.finalMessage === undefined ? {} : { finalMessage: result.finalMessage }),
+  };
+  const failure = agentFailure(result.outcome, logFile);
+  return failure
+    ? { status: "failed", failure, result: stepResult }
+    : { status: "succeeded", result: stepResult };
+}

@@ -1,0 +1,49 @@
+import { commitChanges, diffStat, gitMessage } from "../../git/worktree.js";
+import { CONTEXT_DIR } from "../copy-files.js";
+import type { StepContext, StepOutcome } from "./context.js";
+
+/** Longest subject line of conductor's commits (git's convention). */
+const SUBJECT_LENGTH = 72;
+
+/** The commit message: task and the prompt's first line, then trailers that tie it to the run. */
+export function commitMessage(
+  taskId: string,
+  workspace: string,
+  prompt: string,
+  runId: string,
+): string {
+  const firstLine =
+    prompt
+      .split("\n")
+      .find((line) => line.trim() !== "")
+      ?.trim() ?? "";
+  let subject = `${taskId}: ${firstLine}`;
+  if (subject.length > SUBJECT_LENGTH) subject = `${subject.slice(0, SUBJECT_LENGTH - 1)}…`;
+  return `${subject}\n\nConductor-Run: ${runId}\nConductor-Workspace: ${workspace}\n`;
+}
+
+/**
+ * Commits what the agent changed on the workspace branch, leaving out copied files and the
+ * `.context/` folder, and measures the branch against its start point.
+ */
+export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
+  const { workspace } = ctx;
+  const state = ctx.state();
+  try {
+    const commit = await commitChanges(workspace.path, {
+      message: commitMessage(workspace.taskId, workspace.name, ctx.prompt, ctx.paths.runId),
+      exclude: [...state.copied.filter((file) => !file.startsWith(`${CONTEXT_DIR}/`)), CONTEXT_DIR],
+    });
+    const diff = await diffStat(workspace.path, state.startCommit ?? "HEAD");
+    return { status: "succeeded", result: { step: "commit", commit, diff } };
+  } catch (error) {
+    return {
+      status: "failed",
+      failure: {
+        reason: "git-error",
+        step: "commit",
+        message: `commit failed: ${gitMessage(error)}`,
+      },
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import type { Agent } from "../../agents/types.js";
+import type { GitMetadataQueue } from "../../git/worktree.js";
+import type { Plan, Workspace } from "../../planner/types.js";
+import type { AgentKind } from "../../schema/config.js";
+import type { StepResult } from "../events.js";
+import type { EventInput } from "../recorder.js";
+import type { Redactor } from "../redact.js";
+import type { RunPaths } from "../run-store.js";
+import type { Failure, WorkspaceState } from "../types.js";
+
+/** Everything a step needs to do its work in one workspace. */
+export interface StepContext {
+  plan: Plan;
+  workspace: Workspace;
+  /** The instructions of this turn: the task's prompt, or a follow-up's. */
+  prompt: string;
+  paths: RunPaths;
+  /** The workspace's state before this step (results of earlier steps, earlier tries). */
+  state(): WorkspaceState;
+  emit(event: EventInput): void;
+  queue: GitMetadataQueue;
+  homeDir: string;
+  /** Aborted on interrupt or fail-fast. */
+  signal: AbortSignal;
+  /** Secrets known so far (grows when env files are copied). */
+  redactor(): Redactor;
+  addSecrets(values: readonly string[]): void;
+  /** Environment for scripts and the agent: the plan's, plus the port once assigned. */
+  env(): Record<string, string>;
+  agentFor(kind: AgentKind): Agent;
+  /** Whether this step ran before for this workspace (a retry or a resumed run). */
+  rerun: boolean;
+}
+
+/** How a step ended. */
+export type StepOutcome =
+  | { status: "succeeded"; result?: StepResult }
+  | { status: "skipped" }
+  | { status: "failed"; failure: Failure; result?: StepResult };

@@ -1,0 +1,28 @@
+import { appendFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { scriptFailure } from "../failure.js";
+import { runProcess } from "../process.js";
+import type { StepContext, StepOutcome } from "./context.js";
+
+/** Runs the workspace's setup or check script in the worktree, logging to its own file. */
+export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Promise<StepOutcome> {
+  const script = ctx.workspace.scripts[step];
+  if (script === undefined) return { status: "skipped" };
+  const logFile = ctx.paths.logFile(ctx.workspace.name, step);
+  await mkdir(path.dirname(logFile), { recursive: true });
+  await appendFile(logFile, `${ctx.rerun ? "\n" : ""}$ ${script}\n`);
+  const ended = await runProcess({
+    file: script,
+    shell: true,
+    cwd: ctx.workspace.path,
+    env: ctx.env(),
+    signal: ctx.signal,
+    timeoutMs: ctx.workspace.scriptTimeoutMs,
+    logFile,
+    redactor: ctx.redactor(),
+  });
+  const failure = scriptFailure(ended, step, logFile);
+  const result = step === "check" ? { step, passed: failure === undefined } : undefined;
+  if (failure) return { status: "failed", failure, ...(result ? { result } : {}) };
+  return { status: "succeeded", ...(result ? { result } : {}) };
+}

@@ -1,0 +1,204 @@
+import type { Agent } from "../agents/types.js";
+import type { GitMetadataQueue } from "../git/worktree.js";
+import type { Plan, Workspace } from "../planner/types.js";
+import type { AgentKind } from "../schema/config.js";
+import { isRetryable } from "./failure.js";
+import type { RunRecorder } from "./recorder.js";
+import { Redactor, secretsInEnvironment } from "./redact.js";
+import type { RunPaths } from "./run-store.js";
+import { agentStep, type FollowUp } from "./steps/agent.js";
+import { commitStep } from "./steps/commit.js";
+import type { StepContext, StepOutcome } from "./steps/context.js";
+import { copyStep } from "./steps/copy.js";
+import { portsStep } from "./steps/ports.js";
+import { scriptStep } from "./steps/script.js";
+import { worktreeStep } from "./steps/worktree.js";
+import { type Failure, STEPS, type Step, type WorkspaceStatus } from "./types.js";
+
+/** What every workspace of a run shares. */
+export interface RunContext {
+  plan: Plan;
+  paths: RunPaths;
+  recorder: RunRecorder;
+  queue: GitMetadataQueue;
+  homeDir: string;
+  /** Retries each workspace may use, in total over its steps. */
+  retries: number;
+  agentFor(kind: AgentKind): Agent;
+}
+
+const RUNNERS: Record<Step, (ctx: StepContext) => Promise<StepOutcome>> = {
+  worktree: worktreeStep,
+  copy: copyStep,
+  ports: portsStep,
+  setup: (ctx) => scriptStep(ctx, "setup"),
+  agent: (ctx) => agentStep(ctx),
+  check: (ctx) => scriptStep(ctx, "check"),
+  commit: commitStep,
+};
+
+/** Steps that are cheap and idempotent run again on resume: they restore secrets and the port. */
+const ALWAYS_RUN: ReadonlySet<Step> = new Set(["worktree", "copy", "ports"]);
+
+/** A follow-up turn works on the existing worktree: no new worktree, no setup. */
+const FOLLOW_UP_STEPS: readonly Step[] = ["copy", "ports", "agent", "check", "commit"];
+
+/**
+ * Takes one workspace through its steps. A failed step is retried (while the run's retry budget
+ * lasts); a failed check still commits the work so nothing is lost, then fails the workspace.
+ * Steps that succeeded in an earlier run are not repeated on resume. With `followUp`, the agent
+ * continues its session with new instructions, then check and commit run again.
+ */
+export async function runWorkspace(
+  run: RunContext,
+  workspace: Workspace,
+  signal: AbortSignal,
+  followUp?: FollowUp,
+): Promise<WorkspaceStatus> {
+  const before = run.recorder.state.workspaces[workspace.name];
+  if (!before) throw new Error(`internal error: no state for workspace ${workspace.name}`);
+  const started = performance.now();
+  run.recorder.emit({
+    type: "workspace.started",
+    workspace: workspace.name,
+    try: before.tries + 1,
+  });
+  const ctx = stepContext(run, workspace, signal, followUp?.prompt ?? workspace.prompt);
+  let retriesLeft = run.retries;
+  let checkFailure: Failure | undefined;
+
+  const finish = (status: WorkspaceStatus, failure?: Failure): WorkspaceStatus => {
+    const durationMs = Math.round(performance.now() - started);
+    run.recorder.emit({
+      type: "workspace.finished",
+      workspace: workspace.name,
+      status,
+      durationMs,
+      ...(failure ? { failure } : {}),
+    });
+    return status;
+  };
+
+  for (const step of followUp ? FOLLOW_UP_STEPS : STEPS) {
+    const earlier = before.steps[step];
+    if (!followUp && earlier?.status === "succeeded" && !ALWAYS_RUN.has(step)) continue;
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted)
+        return finish("interrupted", {
+          reason: "cancelled",
+          step,
+          message: `stopped before ${step}`,
+        });
+      ctx.rerun = earlier !== undefined || attempt > 0;
+      const outcome = await timedStep(run, ctx, step, followUp);
+      if (outcome.status !== "failed") break;
+      const failure = outcome.failure;
+      if (failure.reason === "cancelled" || signal.aborted) return finish("interrupted", failure);
+      if (retriesLeft > 0 && isRetryable(failure)) {
+        retriesLeft--;
+        run.recorder.emit({
+          type: "workspace.retrying",
+          workspace: workspace.name,
+          step,
+          try: attempt + 2,
+          failure,
+        });
+        continue;
+      }
+      if (step !== "check") return finish("failed", failure);
+      checkFailure = failure; // commit the work anyway, then fail
+      break;
+    }
+  }
+  return checkFailure ? finish("failed", checkFailure) : finish("succeeded");
+}
+
+async function timedStep(
+  run: RunContext,
+  ctx: StepContext,
+  step: Step,
+  followUp: FollowUp | undefined,
+): Promise<StepOutcome> {
+  const name = ctx.workspace.name;
+  run.recorder.emit({ type: "step.started", workspace: name, step });
+  const started = performance.now();
+  let outcome: StepOutcome;
+  try {
+    outcome =
+      step === "agent" && followUp ? await agentStep(ctx, followUp) : await RUNNERS[step](ctx);
+  } catch (error) {
+    // Steps return their expected failures; anything thrown is a file-system surprise (disk full,
+    // permissions), recorded as such instead of taking the whole run down.
+    outcome = {
+      status: "failed",
+      failure: { reason: "io-error", step, message: (error as Error).message },
+    };
+  }
+  const durationMs = Math.round(performance.now() - started);
+  run.recorder.emit({
+    type: "step.finished",
+    workspace: name,
+    step,
+    status: outcome.status,
+    durationMs,
+    ...("result" in outcome && outcome.result ? { result: outcome.result } : {}),
+    ...(outcome.status === "failed" ? { failure: outcome.failure } : {}),
+  });
+  return outcome;
+}
+
+/** Builds what the steps of one workspace see. */
+export function stepContext(
+  run: RunContext,
+  workspace: Workspace,
+  signal: AbortSignal,
+  prompt: string,
+): StepContext {
+  const secrets = new Set([
+    ...secretsInEnvironment(process.env),
+    ...secretsInEnvironment(workspace.env),
+  ]);
+  let redactor = new Redactor(secrets);
+  const state = () => {
+    const current = run.recorder.state.workspaces[workspace.name];
+    if (!current) throw new Error(`internal error: no state for workspace ${workspace.name}`);
+    return current;
+  };
+  return {
+    plan: run.plan,
+    workspace,
+    prompt,
+    paths: run.paths,
+    state,
+    emit: (event) => run.recorder.emit(event),
+    queue: run.queue,
+    homeDir: run.homeDir,
+    signal,
+    redactor: () => redactor,
+    addSecrets: (values) => {
+      for (const value of values) secrets.add(value);
+      redactor = new Redactor(secrets);
+    },
+    env: () => workspaceEnv(workspace, run.paths.runId, state().port),
+    agentFor: run.agentFor,
+    rerun: false,
+  };
+}
+
+/**
+ * The environment of a workspace's scripts and agent: the plan's, the run id, and CONDUCTOR_PORT
+ * once the port block is known. `serve` and `archive` start scripts with the same environment.
+ */
+export function workspaceEnv(
+  workspace: Workspace,
+  runId: string,
+  port: number | undefined,
+): Record<string, string> {
+  return {
+    ...workspace.env,
+    CONDUCTOR_RUN_ID: runId,
+    ...(port === undefined ? {} : { CONDUCTOR_PORT: String(port) }),
+  };
+}
+
+export type { FollowUp };
