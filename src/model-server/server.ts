@@ -304,17 +304,24 @@ export async function startModelServer({
 export const SCRIPTED_PROVIDER = "scripted";
 
 /**
- * `-c` arguments pointing codex at the server. The provider has no `env_key`, so codex needs no API
- * key; retries are off so 5xx and broken streams fail the turn at once instead of backing off.
+ * Codex configuration pointing it at the server, as `key → TOML value` (what `agent.config` in
+ * conductor.yaml holds). The provider has no `env_key`, so codex needs no API key; retries are off
+ * so 5xx and broken streams fail the turn at once instead of backing off.
  */
-export function codexProviderArgs(url: string, name: string = SCRIPTED_PROVIDER): string[] {
+export function codexProviderConfig(
+  url: string,
+  name: string = SCRIPTED_PROVIDER,
+): Record<string, string> {
   const provider = `{ name = ${JSON.stringify(name)}, base_url = ${JSON.stringify(url)}, wire_api = "responses", request_max_retries = 0, stream_max_retries = 0 }`;
-  return [
+  return { model_provider: JSON.stringify(name), [`model_providers.${name}`]: provider };
+}
+
+/** The same configuration as `-c key=value` arguments of `codex exec`. */
+export function codexProviderArgs(url: string, name: string = SCRIPTED_PROVIDER): string[] {
+  return Object.entries(codexProviderConfig(url, name)).flatMap(([key, value]) => [
     "-c",
-    `model_provider=${JSON.stringify(name)}`,
-    "-c",
-    `model_providers.${name}=${provider}`,
-  ];
+    `${key}=${value}`,
+  ]);
 }
 
 // Without these, codex also looks up ab.chatgpt.com (analytics), and github.com / chatgpt.com

@@ -1,0 +1,42 @@
+import os from "node:os";
+import { Command } from "commander";
+import { StateError } from "../../errors.js";
+import { findWorkspace } from "../../executor/find-workspace.js";
+import { isConductorAlive } from "../../executor/load-run.js";
+import { continueSession } from "../../executor/session.js";
+import { findRepositoryRoot } from "../../git/facts.js";
+import { finishRun, withLiveProgress } from "../execute.js";
+import { parseOutputMode } from "../output.js";
+
+/** `conductor continue <workspace> "<instructions>"`: a follow-up turn of the same agent session. */
+export function continueCommand(): Command {
+  return new Command("continue")
+    .description(
+      "send more instructions to a workspace's agent (same session), then check and commit again",
+    )
+    .argument("<workspace>", "workspace name")
+    .argument("<instructions...>", "what the agent should do next")
+    .option("--run <id>", "the run holding the workspace (default: the newest run that has it)")
+    .option("--output <mode>", "auto, tty, plain or json", "auto")
+    .action(async (name: string, words: string[], options: { run?: string; output: string }) => {
+      const output = parseOutputMode(options.output);
+      const root = await findRepositoryRoot(process.cwd());
+      const found = await findWorkspace(root, name, options.run);
+      if (found.run.status === "running" && isConductorAlive(found.run.pid)) {
+        throw new StateError(
+          `run ${found.run.runId} is still running; continue ${name} when it has finished`,
+        );
+      }
+      const state = await withLiveProgress(output, (reporters, interrupt) =>
+        continueSession({
+          previous: found.run,
+          workspace: found.workspace.name,
+          prompt: words.join(" "),
+          reporters,
+          interrupt,
+          homeDir: os.homedir(),
+        }),
+      );
+      process.exitCode = finishRun(state);
+    });
+}

@@ -1,0 +1,37 @@
+import { Command } from "commander";
+import { prepareDemo } from "../../demo/run-demo.js";
+import { newRunId } from "../../executor/run-store.js";
+import { executePlan, finishRun } from "../execute.js";
+import { parseOutputMode } from "../output.js";
+import { loadProject, planProject } from "../project.js";
+
+/** `conductor demo`: the whole flow, offline, with the real codex binary and a scripted model. */
+export function demoCommand(): Command {
+  return new Command("demo")
+    .description(
+      "run three tasks with the real codex against a built-in scripted model (offline, no API key)",
+    )
+    .option("--repo <dir>", "work on this git repository instead of a throwaway one")
+    .option("--output <mode>", "auto, tty, plain or json", "auto")
+    .action(async (options: { repo?: string; output: string }) => {
+      const output = parseOutputMode(options.output);
+      const demo = await prepareDemo({ repo: options.repo });
+      try {
+        process.stdout.write(
+          `conductor demo: repository ${demo.repo}\n  config ${demo.configFile}\n\n`,
+        );
+        const project = await loadProject(demo.repo, { config: demo.configFile });
+        const plan = planProject(project, { runId: newRunId(new Date()) });
+        const state = await executePlan({ plan, output, failureMode: "continue" });
+        process.exitCode = finishRun(state);
+        process.stdout.write(
+          `\nNext: cd ${demo.repo}\n` +
+            "  npx conductor status                   # every workspace at a glance\n" +
+            "  npx conductor diff add-greeting        # what the agent changed\n" +
+            "  npx conductor logs fix-average --step agent\n",
+        );
+      } finally {
+        await demo.stop();
+      }
+    });
+}

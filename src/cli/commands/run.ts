@@ -1,0 +1,122 @@
+import { Command } from "commander";
+import { StateError, UsageError } from "../../errors.js";
+import { isConductorAlive, loadRun } from "../../executor/load-run.js";
+import { newRunId, resolveRunId } from "../../executor/run-store.js";
+import type { RunState } from "../../executor/types.js";
+import { parseShard } from "../../planner/shard.js";
+import type { Plan } from "../../planner/types.js";
+import { executePlan, finishRun } from "../execute.js";
+import { parseOutputMode } from "../output.js";
+import { globalOptions } from "../program.js";
+import { loadProject, type Project, planProject } from "../project.js";
+import { renderPlan } from "./plan.js";
+
+interface RunOptions {
+  shard?: string;
+  concurrency?: string;
+  dryRun?: boolean;
+  resume?: string | boolean;
+  output: string;
+  failFast?: boolean;
+}
+
+/** `conductor run`: plans and executes the workspaces, with live status. */
+export function runCommand(): Command {
+  return new Command("run")
+    .description("create a workspace per task and run the agents in parallel")
+    .argument("[tasks...]", "task ids or globs (plus what they depend on); default: all")
+    .option("--shard <i/n>", "run only the i-th of n CI shards")
+    .option("--concurrency <n>", "workspaces at once (default: config, else CPU count)")
+    .option("--dry-run", "show the plan and create nothing")
+    .option(
+      "--resume [run-id]",
+      "continue a run (default: the latest): only workspaces that did not succeed",
+    )
+    .option(
+      "--output <mode>",
+      "auto (live view on a terminal, plain otherwise), tty, plain or json",
+      "auto",
+    )
+    .option("--fail-fast", "on the first failure, start nothing new and cancel running work")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 every workspace succeeded, 1 some failed, 2 usage or configuration error, 130 interrupted.",
+    )
+    .action(async (tasks: string[], options: RunOptions, command: Command) => {
+      const output = parseOutputMode(options.output);
+      const concurrency = parseConcurrency(options.concurrency);
+      const project = await loadProject(process.cwd(), globalOptions(command));
+      const { plan, previous } =
+        options.resume === undefined
+          ? { plan: newPlan(project, tasks, options.shard), previous: undefined }
+          : await resumedPlan(project, options.resume, tasks, options.shard);
+      if (options.dryRun) {
+        process.stdout.write(`${renderPlan(plan)}(dry run: nothing was created)\n`);
+        return;
+      }
+      const state = await executePlan({
+        plan,
+        output,
+        concurrency,
+        failureMode: options.failFast || plan.failFast ? "stop" : "continue",
+        previous,
+      });
+      process.exitCode = finishRun(state);
+    });
+}
+
+function parseConcurrency(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 256) {
+    throw new UsageError(
+      `--concurrency ${text} is not a number of workspaces: give a whole number from 1 to 256`,
+    );
+  }
+  return value;
+}
+
+function newPlan(project: Project, tasks: readonly string[], shard: string | undefined): Plan {
+  return planProject(project, {
+    runId: newRunId(new Date()),
+    taskPatterns: tasks,
+    shard: shard === undefined ? undefined : parseShard(shard),
+  });
+}
+
+/**
+ * The plan of the run being resumed, made again from the config: it must have the same hash,
+ * or resuming would mix two different plans in one run.
+ */
+async function resumedPlan(
+  project: Project,
+  resume: string | boolean,
+  tasks: readonly string[],
+  shard: string | undefined,
+): Promise<{ plan: Plan; previous: RunState }> {
+  if (tasks.length > 0 || shard !== undefined) {
+    throw new UsageError(
+      "--resume continues a run with its own tasks and shard; do not name tasks or --shard",
+    );
+  }
+  const root = project.facts.root;
+  const runId = resolveRunId(root, typeof resume === "string" ? resume : undefined);
+  const previous = await loadRun(root, runId);
+  if (previous.status === "running" && isConductorAlive(previous.pid)) {
+    throw new StateError(`run ${runId} is still running (process ${previous.pid})`, {
+      hint: "Wait for it, or stop it with Ctrl-C / kill first.",
+    });
+  }
+  if (previous.status === "succeeded") {
+    throw new StateError(`run ${runId} already succeeded; there is nothing to resume`);
+  }
+  const { taskPatterns, shard: previousShard } = previous.plan.selection;
+  const plan = planProject(project, { runId, taskPatterns, shard: previousShard });
+  if (plan.hash !== previous.plan.hash) {
+    throw new StateError(
+      `the plan changed since run ${runId} started (hash ${previous.plan.hash.slice(0, 12)} then, ${plan.hash.slice(0, 12)} now): conductor.yaml, a prompt file or the base commit differ`,
+      { hint: "Restore them to resume, or start a new run (archive the old workspaces first)." },
+    );
+  }
+  return { plan, previous };
+}

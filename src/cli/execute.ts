@@ -1,0 +1,83 @@
+import os from "node:os";
+import { ExitCode } from "../errors.js";
+import type { Reporter } from "../executor/events.js";
+import type { FailureMode } from "../executor/scheduler.js";
+import { runSession, type SessionResult } from "../executor/session.js";
+import type { RunState } from "../executor/types.js";
+import type { Plan } from "../planner/types.js";
+import { writeRunReports } from "../report/files.js";
+import { interruptOnSignals } from "./interrupt.js";
+import { type OutputMode, reporterFor } from "./output.js";
+
+/**
+ * Runs a session (a run, a resume, a follow-up) with live progress, Ctrl-C handling and the
+ * end-of-run reports; returns the final state. The first SIGINT/SIGTERM stops gracefully, a
+ * second one exits at once.
+ */
+export async function withLiveProgress(
+  output: OutputMode,
+  session: (reporters: Reporter[], interrupt: AbortSignal) => Promise<SessionResult>,
+): Promise<RunState> {
+  const interrupt = interruptOnSignals((signal) => {
+    process.stderr.write(
+      `\nconductor: ${signal}: cancelling running work and saving state (press Ctrl-C again to exit at once)\n`,
+    );
+  });
+  const reporter = reporterFor(output);
+  try {
+    const { state, paths } = await session([reporter], interrupt.signal);
+    await reporter.close();
+    await writeRunReports(paths, state);
+    return state;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** How `run` and `demo` execute a plan. */
+export interface ExecuteOptions {
+  plan: Plan;
+  output: OutputMode;
+  concurrency?: number | undefined;
+  failureMode: FailureMode;
+  previous?: RunState | undefined;
+}
+
+/** Executes a plan as a new or resumed run (see {@link withLiveProgress}). */
+export function executePlan(options: ExecuteOptions): Promise<RunState> {
+  return withLiveProgress(options.output, (reporters, interrupt) =>
+    runSession({
+      plan: options.plan,
+      runId: options.plan.runId as string,
+      reporters,
+      interrupt,
+      concurrency: options.concurrency ?? options.plan.concurrency,
+      failureMode: options.failureMode,
+      homeDir: os.homedir(),
+      previous: options.previous,
+    }),
+  );
+}
+
+/** Prints what to do next and returns the exit code for a finished run. */
+export function finishRun(state: RunState): number {
+  const where = `.conductor/runs/${state.runId}`;
+  switch (state.status) {
+    case "succeeded":
+      process.stdout.write(
+        `\nRun ${state.runId} succeeded. Review with \`conductor status\`; state in ${where}\n`,
+      );
+      return ExitCode.Success;
+    case "interrupted":
+      process.stderr.write(
+        `\nRun ${state.runId} was interrupted. Continue it with: conductor run --resume ${state.runId}\n`,
+      );
+      return ExitCode.Interrupted;
+    default:
+      process.stdout.write(
+        `\nRun ${state.runId} finished with failures. See \`conductor status\` and \`conductor logs <workspace>\`; ` +
+          `retry with \`conductor run --resume ${state.runId}\`\n`,
+      );
+      return ExitCode.WorkFailed;
+  }
+}

@@ -1,0 +1,36 @@
+import { UsageError } from "../errors.js";
+import type { Reporter } from "../executor/events.js";
+import { createJsonLinesReporter } from "../report/json-lines.js";
+import { createLiveReporter } from "../report/live.js";
+import { createPlainReporter } from "../report/plain.js";
+
+/** How a run shows its progress. */
+export type OutputMode = "auto" | "tty" | "plain" | "json";
+
+const MODES: readonly OutputMode[] = ["auto", "tty", "plain", "json"];
+
+/** Checks `--output`. */
+export function parseOutputMode(text: string): OutputMode {
+  if ((MODES as readonly string[]).includes(text)) return text as OutputMode;
+  throw new UsageError(`--output ${text} is not an output mode: use ${MODES.join(", ")}`);
+}
+
+/**
+ * The live view on an interactive terminal, plain lines in CI or when piped (auto), or JSON lines.
+ * Progress goes to stdout; errors to stderr.
+ */
+export function reporterFor(mode: OutputMode): Reporter {
+  const write = (text: string) => {
+    process.stdout.write(text);
+  };
+  const interactive = process.stdout.isTTY === true && !process.env.CI;
+  const resolved = mode === "auto" ? (interactive ? "tty" : "plain") : mode;
+  switch (resolved) {
+    case "tty":
+      return createLiveReporter();
+    case "plain":
+      return createPlainReporter({ write, color: interactive && !process.env.NO_COLOR });
+    case "json":
+      return createJsonLinesReporter({ write });
+  }
+}

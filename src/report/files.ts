@@ -1,0 +1,55 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
+import path from "node:path";
+import { type RunPaths, writeFileAtomic } from "../executor/run-store.js";
+import type { RunState } from "../executor/types.js";
+import { renderJUnit } from "./junit.js";
+import { renderMarkdown } from "./markdown.js";
+import { renderRunSummary } from "./summary.js";
+
+/** File names of the reports written into every run folder. */
+export const REPORT_FILES = {
+  json: "summary.json",
+  junit: "junit.xml",
+  markdown: "report.md",
+} as const;
+
+/** Bytes read from the end of a log for a report's tail: enough for 50 long lines. */
+const TAIL_BYTES = 16 * 1024;
+
+/**
+ * Writes the run's reports (JSON summary, JUnit XML, Markdown) into its folder, and appends the
+ * Markdown to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides one.
+ */
+export async function writeRunReports(paths: RunPaths, state: RunState): Promise<void> {
+  const markdown = renderMarkdown(state);
+  await writeFileAtomic(path.join(paths.dir, REPORT_FILES.json), renderRunSummary(state));
+  await writeFileAtomic(
+    path.join(paths.dir, REPORT_FILES.junit),
+    renderJUnit(state, {
+      readLogTail: (workspace, step) => readLogTail(paths.logFile(workspace, step)),
+    }),
+  );
+  await writeFileAtomic(path.join(paths.dir, REPORT_FILES.markdown), markdown);
+  const stepSummary = process.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary) await appendFile(stepSummary, `${markdown}\n`);
+}
+
+/** The last few KiB of a log (the whole of a short one), or undefined when there is none. */
+export function readLogTail(file: string, bytes = TAIL_BYTES): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const text = buffer.toString("utf8");
+    // Drop a partial first line when the log was cut.
+    return length < size ? text.slice(text.indexOf("\n") + 1) : text;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
