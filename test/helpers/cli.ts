@@ -18,6 +18,8 @@ export interface CliResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** stdout and stderr interleaved, for assertion messages. */
+  all: string;
 }
 
 /** Options for running the CLI. */
@@ -35,6 +37,7 @@ export async function conductor(args: readonly string[], options: CliOptions): P
     exitCode: result.exitCode ?? -1,
     stdout: result.stdout as string,
     stderr: result.stderr as string,
+    all: result.all as string,
   };
 }
 

@@ -1,0 +1,241 @@
+// End-to-end: `conductor run` with the real codex binary against the scripted model server.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import type { RunSummary } from "../../src/report/summary.js";
+import {
+  codexProviderConfig,
+  type ModelServer,
+  markerScript,
+  prepareCodexHome,
+  SCRIPTED_MODEL,
+  type ScriptedReply,
+  startModelServer,
+} from "../../src/model-server/server.js";
+import { conductor, startConductor } from "../helpers/cli.js";
+import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+
+/** Per-test routes of the shared server: each task's prompt carries its marker. */
+const routes: Record<string, readonly ScriptedReply[]> = {};
+let server: ModelServer;
+let codexHome: string;
+let repo: TestRepo;
+
+beforeAll(async () => {
+  // Routes are added by each test, so the script is built per request.
+  server = await startModelServer({ script: (request) => markerScript(routes)(request) });
+  codexHome = await prepareCodexHome();
+});
+afterAll(async () => {
+  await server.close();
+});
+afterEach(async () => {
+  await repo?.remove();
+});
+
+interface TaskSpec {
+  id: string;
+  steps: ScriptedReply[];
+  depends_on?: string[];
+}
+
+/** A repository whose conductor.yaml runs codex against the scripted server. */
+async function codexRepo(tasks: TaskSpec[], extra: Record<string, unknown> = {}): Promise<TestRepo> {
+  const marker = `${Math.random().toString(36).slice(2)}`;
+  for (const task of tasks) routes[`[${marker}:${task.id}]`] = task.steps;
+  repo = await createTestRepo({ "README.md": "# e2e\n", ".gitignore": ".env.local\n" });
+  const config = {
+    version: 1,
+    env: { CODEX_HOME: codexHome },
+    workspaces: { dir: path.join(repo.home, "workspaces") },
+    agent: { kind: "codex", model: SCRIPTED_MODEL, timeout: "2m", config: codexProviderConfig(server.url) },
+    ...extra,
+    tasks: tasks.map((task) => ({
+      id: task.id,
+      prompt: `Do the ${task.id} task. [${marker}:${task.id}]`,
+      ...(task.depends_on ? { depends_on: task.depends_on } : {}),
+    })),
+  };
+  await repo.write({ "conductor.yaml": stringify(config) });
+  await repo.commitAll("add conductor.yaml");
+  return repo;
+}
+
+async function summary(root: string): Promise<RunSummary> {
+  const runs = readdirSync(path.join(root, ".conductor", "runs")).sort();
+  const latest = runs[runs.length - 1] as string;
+  return JSON.parse(await readFile(path.join(root, ".conductor", "runs", latest, "summary.json"), "utf8"));
+}
+
+function workspaceOf(result: RunSummary, name: string) {
+  const found = result.workspaces.find((workspace) => workspace.name === name);
+  if (!found) throw new Error(`no workspace ${name} in the summary`);
+  return found;
+}
+
+describe("conductor run with the real codex", () => {
+  it("runs codex in each worktree, commits its edits and records its final message and tokens", async () => {
+    const { root, home, git } = await codexRepo([
+      {
+        id: "hello",
+        steps: [
+          { kind: "exec", cmd: "echo 'hello from codex' > hello.txt" },
+          { kind: "message", text: "Wrote hello.txt." },
+        ],
+      },
+      {
+        id: "builds-on-hello",
+        depends_on: ["hello"],
+        steps: [{ kind: "exec", cmd: "cat hello.txt > copy.txt" }, { kind: "message", text: "Copied." }],
+      },
+    ]);
+    const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await git("show", "conductor/hello:hello.txt")).toBe("hello from codex");
+    expect(await git("show", "conductor/builds-on-hello:copy.txt")).toBe("hello from codex");
+    const report = await summary(root);
+    const hello = workspaceOf(report, "hello");
+    expect(hello.status).toBe("succeeded");
+    expect(hello.tokens?.outputTokens).toBeGreaterThan(0);
+    expect(hello.diff).toEqual({ files: 1, insertions: 1, deletions: 0 });
+    expect(result.stdout).toContain("[hello] agent: running echo 'hello from codex' > hello.txt");
+    const runDir = path.join(root, ".conductor", "runs", report.runId);
+    expect(readFileSync(path.join(runDir, "workspaces", "hello", "final.md"), "utf8")).toBe("Wrote hello.txt.\n");
+    expect(await git("status", "--porcelain")).toBe("");
+  });
+
+  it("leaves pass or fail to the check script when a command inside the turn fails", async () => {
+    const { root, home } = await codexRepo(
+      [
+        {
+          id: "flaky",
+          steps: [{ kind: "exec", cmd: "exit 3" }, { kind: "message", text: "The command failed." }],
+        },
+      ],
+      { scripts: { check: "test -f done.txt" } },
+    );
+    const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stdout).toContain("(exit 3)");
+    const flaky = workspaceOf(await summary(root), "flaky");
+    expect(flaky.status).toBe("failed");
+    expect(flaky.failure?.step).toBe("check");
+    expect(flaky.check).toBe("failed");
+  });
+
+  it.each([
+    [{ kind: "http-error", status: 401, body: '{"error":{"message":"bad key"}}' } as const, /401 Unauthorized/],
+    [{ kind: "http-error", status: 500 } as const, /high demand|500/],
+    [{ kind: "malformed" } as const, /stream disconnected/],
+  ])("fails the workspace with codex's own message when the model answers %o", async (reply, message) => {
+    const { root, home } = await codexRepo([{ id: "broken", steps: [reply] }]);
+    const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
+    expect(result.exitCode, result.all).toBe(1);
+    const broken = workspaceOf(await summary(root), "broken");
+    expect(broken.status).toBe("failed");
+    expect(broken.failure?.reason).toBe("agent-error");
+    expect(broken.failure?.message).toMatch(message);
+    expect(result.stdout).toMatch(message);
+  });
+
+  it("cancels codex mid-turn on SIGINT, kills its process group and exits 130", async () => {
+    const { root, home } = await codexRepo([{ id: "slow", steps: [{ kind: "hang" }] }]);
+    const child = startConductor(["run", "--output", "json"], { cwd: root, home });
+    await waitFor(() => server.requests.some((request) => request.prompt.includes(":slow]")), 20_000);
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(130);
+    const report = await summary(root);
+    expect(workspaceOf(report, "slow").status).toBe("interrupted");
+    expect(codexProcessesOf(report.runId)).toEqual([]);
+    expect(result.stderr).toContain(`conductor run --resume ${report.runId}`);
+  });
+
+  it("continues the same codex thread with `conductor continue`, then checks and commits again", async () => {
+    const { root, home, git } = await codexRepo(
+      [{ id: "draft", steps: [{ kind: "exec", cmd: "echo one > one.txt" }, { kind: "message", text: "First." }] }],
+      { scripts: { check: "test -f one.txt" } },
+    );
+    expect((await conductor(["run", "--output", "plain"], { cwd: root, home })).exitCode).toBe(0);
+    const firstThread = server.requests.find((request) => request.prompt.includes(":draft]"))?.threadId;
+    routes["[follow-up]"] = [{ kind: "exec", cmd: "echo two > two.txt" }, { kind: "message", text: "Second." }];
+
+    const result = await conductor(["continue", "draft", "Now add two.txt [follow-up]"], { cwd: root, home });
+    expect(result.exitCode, result.all).toBe(0);
+    const followUp = server.requests.filter((request) => request.prompt.includes("[follow-up]"));
+    expect(followUp[0]?.threadId).toBe(firstThread);
+    expect(followUp[0]?.prompts.some((prompt) => prompt.includes(":draft]"))).toBe(true);
+    expect(await git("log", "--format=%s", "conductor/draft")).toMatch(/^draft: Now add two.txt .*\ndraft: Do the draft task.*\nadd conductor.yaml/);
+    expect(await git("show", "conductor/draft:two.txt")).toBe("two");
+    const report = await summary(root);
+    expect(workspaceOf(report, "draft").status).toBe("succeeded");
+    expect(readFileSync(path.join(root, ".conductor", "runs", report.runId, "workspaces", "draft", "final.md"), "utf8")).toBe(
+      "Second.\n",
+    );
+  });
+
+  it("never writes the API key or copied env values into logs, events or reports", async () => {
+    const apiKey = "sk-test-0123456789abcdef";
+    const envValue = "env-local-value-9876543210";
+    const { root, home } = await codexRepo(
+      [
+        {
+          id: "leaky",
+          steps: [
+            { kind: "exec", cmd: "cat .env.local; echo key=$OPENAI_API_KEY; env | grep -i api" },
+            { kind: "message", text: "done" },
+          ],
+        },
+      ],
+      { workspaces: { copy: [".env.local"] }, scripts: { setup: "cat .env.local", check: "echo $OPENAI_API_KEY" } },
+    );
+    await repo.write({ ".env.local": `LOCAL_SETTING=${envValue}\n` });
+    const result = await conductor(["run", "--output", "json"], { cwd: root, home, env: { OPENAI_API_KEY: apiKey } });
+    expect(result.exitCode, result.all).toBe(0);
+    const everything = [result.stdout, result.stderr, ...filesUnder(path.join(root, ".conductor")).map(read)];
+    for (const text of everything) {
+      expect(text).not.toContain(apiKey);
+      expect(text).not.toContain(envValue);
+    }
+    expect(read(path.join(root, ".conductor", "runs", (await summary(root)).runId, "workspaces", "leaky", "setup.log"))).toContain(
+      "[redacted]",
+    );
+  });
+});
+
+function read(file: string): string {
+  return readFileSync(file, "utf8");
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((entry) => path.join(dir, entry))
+    .filter((file) => statSync(file).isFile());
+}
+
+/** Pids of processes that still carry the run's id in their environment. */
+function codexProcessesOf(runId: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(`CONDUCTOR_RUN_ID=${runId}`)) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // gone or not ours
+    }
+  }
+  return pids;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

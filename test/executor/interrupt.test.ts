@@ -1,0 +1,132 @@
+// Ctrl-C and SIGTERM: stop, kill every child process group, keep the work, resume later.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { conductor, startConductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, processesOfRun, repoWithConfig, runIds, waitFor } from "../helpers/run-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** Waits until a workspace's step has started, reading the run's events as they are written. */
+async function stepStarted(root: string, workspace: string, step: string): Promise<string> {
+  let runId = "";
+  await waitFor(
+    () => {
+      const ids = existsSync(path.join(root, ".conductor", "runs")) ? runIds(root) : [];
+      runId = ids[ids.length - 1] ?? "";
+      if (runId === "") return false;
+      const events = path.join(root, ".conductor", "runs", runId, "events.jsonl");
+      return (
+        existsSync(events) &&
+        readFileSync(events, "utf8")
+          .split("\n")
+          .some((line) => line.includes('"step.started"') && line.includes(`"workspace":"${workspace}"`) && line.includes(`"step":"${step}"`))
+      );
+    },
+    20_000,
+    `${workspace} ${step}`,
+  );
+  return runId;
+}
+
+/** Config whose setup or agent hangs (with a grandchild) until the flag file exists. */
+function hangingIn(step: "setup" | "agent") {
+  const hang = 'while [ ! -f "$CONDUCTOR_ROOT_PATH/.conductor/go" ]; do sleep 0.1; done; (sleep 300 &); sleep 0.2';
+  return {
+    concurrency: 2,
+    agent: { kind: "command", command: step === "agent" ? `${hang}; echo done > done.txt` : "echo done > done.txt" },
+    scripts: step === "setup" ? { setup: hang } : {},
+    tasks: [
+      { id: "one", prompt: "1" },
+      { id: "two", prompt: "2" },
+      { id: "three", prompt: "3" },
+    ],
+  };
+}
+
+describe.each(["setup", "agent"] as const)("SIGINT during %s", (step) => {
+  it("exits 130, leaves no process of the run, keeps the worktrees, and --resume finishes the run", async () => {
+    repo = await repoWithConfig(hangingIn(step));
+    const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const runId = await stepStarted(repo.root, "one", step);
+    await stepStarted(repo.root, "two", step);
+    child.kill("SIGINT");
+    const result = await child;
+
+    expect(result.exitCode, result.all).toBe(130);
+    expect(result.stderr).toContain(`conductor run --resume ${runId}`);
+    expect(processesOfRun(runId)).toEqual([]);
+    const interrupted = latestSummary(repo.root);
+    expect(interrupted.status).toBe("interrupted");
+    expect(Object.fromEntries(interrupted.workspaces.map((w) => [w.name, w.status]))).toEqual({
+      one: "interrupted",
+      two: "interrupted",
+      three: "pending",
+    });
+    expect(existsSync(path.join(repo.home, "workspaces", "one"))).toBe(true);
+
+    await repo.write({ ".conductor/go": "" });
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(runIds(repo.root)).toEqual([runId]);
+    expect(latestSummary(repo.root).workspaces.every((w) => w.status === "succeeded")).toBe(true);
+    for (const id of ["one", "two", "three"]) {
+      expect(await repo.git("show", `conductor/${id}:done.txt`)).toBe("done");
+    }
+    expect(processesOfRun(runId)).toEqual([]);
+  });
+});
+
+describe("interrupting conductor", () => {
+  it("SIGTERM stops a run like Ctrl-C", async () => {
+    repo = await repoWithConfig(hangingIn("agent"));
+    const child = startConductor(["run", "--output", "json"], { cwd: repo.root, home: repo.home });
+    const runId = await stepStarted(repo.root, "one", "agent");
+    child.kill("SIGTERM");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(result.stdout).toContain('"type":"run.interrupting","signal":"SIGTERM"');
+    expect(processesOfRun(runId)).toEqual([]);
+  });
+
+  it("a second Ctrl-C exits at once and still kills the children", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "trap '' TERM; sleep 300" },
+      tasks: [{ id: "stubborn", prompt: "ignore SIGTERM" }],
+    });
+    const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const runId = await stepStarted(repo.root, "stubborn", "agent");
+    child.kill("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = Date.now();
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(Date.now() - second).toBeLessThan(2000);
+    await waitFor(() => processesOfRun(runId).length === 0, 5000, "children to die");
+  });
+
+  it("refuses to resume when the plan changed, and says why", async () => {
+    repo = await repoWithConfig(hangingIn("agent"));
+    const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    await stepStarted(repo.root, "one", "agent");
+    child.kill("SIGINT");
+    await child;
+    const config = readFileSync(path.join(repo.root, "conductor.yaml"), "utf8");
+    const changed = config.replace(/prompt: ["']?1["']?\n/, "prompt: changed\n");
+    expect(changed).not.toBe(config);
+    // Should resume wrongly go ahead, it must not hang on the flag file.
+    await repo.write({ "conductor.yaml": changed, ".conductor/go": "" });
+
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], { cwd: repo.root, home: repo.home });
+
+    expect(resumed.exitCode).toBe(2);
+    expect(resumed.stderr).toContain("the plan changed");
+    expect(resumed.stderr).not.toMatch(/\n\s+at /);
+  });
+});

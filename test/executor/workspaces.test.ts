@@ -1,0 +1,146 @@
+// `conductor run` with the command agent: worktrees, branches, copies, context and commits.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { conductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig, tasks } from "../helpers/run-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** Everything about the main checkout that a run must leave alone (its own .conductor/ aside). */
+async function mainCheckout(r: TestRepo): Promise<string> {
+  return [
+    await r.git("status", "--porcelain", "--ignored", "--", ".", ":(exclude).conductor"),
+    await r.git("rev-parse", "HEAD"),
+    await r.git("symbolic-ref", "HEAD"),
+    await r.git("stash", "list"),
+    await r.git("ls-files", "--stage"),
+  ].join("\n---\n");
+}
+
+describe("conductor run with the command agent", () => {
+  it("gives every task a worktree and branch, copies .env.local into each, and commits only the agent's work", async () => {
+    repo = await repoWithConfig(
+      {
+        workspaces: { copy: [".env.local"], context: ["docs/*.md"] },
+        agent: {
+          kind: "command",
+          command: 'test -f .env.local && test -f .context/docs/notes.md && echo "$CONDUCTOR_PROMPT" > "$CONDUCTOR_TASK_ID.txt"',
+        },
+        tasks: tasks("alpha", "beta", "gamma"),
+      },
+      { ".gitignore": ".env.local\n", "docs/notes.md": "notes for agents\n" },
+    );
+    await repo.write({ ".env.local": "API_URL=http://localhost\n" });
+    const before = await mainCheckout(repo);
+
+    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+
+    expect(result.exitCode, result.all).toBe(0);
+    for (const id of ["alpha", "beta", "gamma"]) {
+      const worktree = path.join(repo.home, "workspaces", id);
+      expect(readFileSync(path.join(worktree, ".env.local"), "utf8")).toBe("API_URL=http://localhost\n");
+      expect(existsSync(path.join(worktree, ".context", "docs", "notes.md"))).toBe(true);
+      const committed = await repo.git("show", "--name-only", "--format=", `conductor/${id}`);
+      expect(committed.split("\n")).toEqual([`${id}.txt`]);
+      expect(await repo.git("show", `conductor/${id}:${id}.txt`)).toBe(`work on ${id}`);
+      const message = await repo.git("log", "-1", "--format=%B", `conductor/${id}`);
+      expect(message).toContain(`${id}: work on ${id}`);
+      expect(message).toMatch(/Conductor-Run: \d{8}-\d{6}-[0-9a-f]{4}/);
+    }
+    expect(await mainCheckout(repo)).toBe(before);
+    expect(await repo.git("check-ignore", ".conductor/runs")).toBe(".conductor/runs");
+    expect(latestSummary(repo.root).workspaces.map((workspace) => workspace.diff)).toEqual([
+      { files: 1, insertions: 1, deletions: 0 },
+      { files: 1, insertions: 1, deletions: 0 },
+      { files: 1, insertions: 1, deletions: 0 },
+    ]);
+  });
+
+  it("creates 40 workspaces at concurrency 8 without a git lock error", async () => {
+    const ids = Array.from({ length: 40 }, (_, index) => `task-${index}`);
+    repo = await repoWithConfig({
+      concurrency: 8,
+      agent: { kind: "command", command: 'echo "$CONDUCTOR_TASK_ID" > done.txt' },
+      tasks: tasks(...ids),
+    });
+
+    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).not.toMatch(/\.lock|could not lock/);
+    const branches = (await repo.git("branch", "--list", "conductor/*", "--format=%(refname:short)")).split("\n");
+    expect(branches.sort()).toEqual(ids.map((id) => `conductor/${id}`).sort());
+    const worktrees = (await repo.git("worktree", "list", "--porcelain")).match(/^worktree /gm) ?? [];
+    expect(worktrees).toHaveLength(41);
+  });
+
+  it("starts a dependent from its dependency's branch and merges a second dependency in", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: 'echo "$CONDUCTOR_TASK_ID" > "$CONDUCTOR_TASK_ID.txt"' },
+      tasks: [
+        { id: "base-a", prompt: "a" },
+        { id: "base-b", prompt: "b" },
+        { id: "on-top", prompt: "c", depends_on: ["base-a", "base-b"] },
+      ],
+    });
+
+    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+
+    expect(result.exitCode, result.all).toBe(0);
+    const files = (await repo.git("ls-tree", "--name-only", "conductor/on-top")).split("\n");
+    expect(files).toEqual(expect.arrayContaining(["base-a.txt", "base-b.txt", "on-top.txt"]));
+    expect(latestSummary(repo.root).workspaces.find((w) => w.name === "on-top")?.diff?.files).toBe(1);
+  });
+
+  it("skips a dependent whose dependency failed and says why", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: 'test "$CONDUCTOR_TASK_ID" != broken' },
+      tasks: [
+        { id: "broken", prompt: "x" },
+        { id: "after", prompt: "y", depends_on: ["broken"] },
+        { id: "independent", prompt: "z" },
+      ],
+    });
+
+    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+
+    expect(result.exitCode).toBe(1);
+    const byName = Object.fromEntries(latestSummary(repo.root).workspaces.map((w) => [w.name, w]));
+    expect(byName.broken?.status).toBe("failed");
+    expect(byName.after?.status).toBe("skipped");
+    expect(byName.after?.failure?.message).toContain("broken did not succeed");
+    expect(byName.independent?.status).toBe("succeeded");
+    expect(await repo.git("branch", "--list", "conductor/after")).toBe("");
+  });
+
+  it("refuses to start when a branch of the plan already exists, creating nothing", async () => {
+    repo = await repoWithConfig({ agent: { kind: "command", command: "true" }, tasks: tasks("one", "two") });
+    await repo.git("branch", "conductor/two");
+
+    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("branch conductor/two");
+    expect(result.stderr).toContain("conductor run --resume");
+    expect(await repo.git("branch", "--list", "conductor/one")).toBe("");
+    expect(existsSync(path.join(repo.home, "workspaces", "one"))).toBe(false);
+  });
+
+  it("with --dry-run shows the plan and creates nothing", async () => {
+    repo = await repoWithConfig({ agent: { kind: "command", command: "true" }, tasks: tasks("one") });
+
+    const result = await conductor(["run", "--dry-run"], { cwd: repo.root, home: repo.home });
+
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("conductor/one");
+    expect(result.stdout).toContain("dry run");
+    expect(existsSync(path.join(repo.root, ".conductor"))).toBe(false);
+    expect(await repo.git("branch", "--list", "conductor/*")).toBe("");
+  });
+});
