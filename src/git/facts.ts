@@ -11,17 +11,35 @@ import type { RepoFacts } from "../planner/types.js";
 export async function findRepositoryRoot(cwd: string): Promise<string> {
   const git = simpleGit({ baseDir: cwd });
   let commonDir: string;
+  let gitDir: string;
   try {
-    commonDir = (await git.raw(["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
+    const out = await git.raw([
+      "rev-parse",
+      "--path-format=absolute",
+      "--git-common-dir",
+      "--git-dir",
+    ]);
+    [commonDir = "", gitDir = ""] = out.trim().split("\n");
   } catch {
     throw new RepositoryError(`${cwd} is not inside a git repository`, {
       hint: "Run conductor inside the repository whose tasks it should work on (or git init one).",
     });
   }
-  if (path.basename(commonDir) !== ".git") {
-    throw new RepositoryError(`${commonDir} is a bare repository; conductor needs a checkout`);
+  if (path.basename(commonDir) === ".git") return path.dirname(commonDir);
+  // A submodule keeps its git directory under the superproject's .git/modules/ and names its
+  // checkout in core.worktree; a --separate-git-dir checkout only knows itself from inside.
+  const worktree = (await git.raw(["config", "--path", "core.worktree"]).catch(() => "")).trim();
+  if (worktree !== "") return path.resolve(commonDir, worktree);
+  const bare = (await git.raw(["rev-parse", "--is-bare-repository"]).catch(() => "")).trim();
+  if (bare === "false" && gitDir === commonDir) {
+    return (await git.raw(["rev-parse", "--show-toplevel"])).trim();
   }
-  return path.dirname(commonDir);
+  throw new RepositoryError(
+    bare === "true"
+      ? `${commonDir} is a bare repository; conductor needs a checkout`
+      : `cannot tell where the main checkout of ${commonDir} is`,
+    { hint: "Run conductor in the repository's main checkout." },
+  );
 }
 
 /** Resolves `ref` to a commit SHA, or undefined when it names nothing. */

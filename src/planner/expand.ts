@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { AgentConfig, Config, SandboxMode, Scripts, TaskConfig } from "../schema/config.js";
 import { SANDBOX_MODES } from "../schema/index.js";
-import { renderTemplate, type TemplateValues } from "../schema/template.js";
+import { placeholdersIn, renderTemplate, type TemplateValues } from "../schema/template.js";
 import type { PathIssue } from "../schema/zod-issues.js";
 import type { RepoFacts } from "./types.js";
 
@@ -113,7 +113,7 @@ function branchFor(
 ): string {
   const rendered = renderTemplate(template, values);
   if (suffix === "") return rendered;
-  const distinguishesAttempts = template.includes("{{attempt}}") || task.attempts === 1;
+  const distinguishesAttempts = placeholdersIn(template).includes("attempt") || task.attempts === 1;
   const distinguishesMatrix = Object.entries(task.matrix).every(
     ([key, list]) =>
       list.length === 1 || new RegExp(`\\{\\{\\s*matrix\\.${key}\\s*\\}\\}`).test(template),

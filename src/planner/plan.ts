@@ -98,9 +98,12 @@ export function planHash(
   promptFiles: Readonly<Record<string, string>>,
 ): string {
   const { concurrency: _speedOnly, ...behaviour } = config;
+  // canonicalJson sorts map keys, but the order of matrix keys names and orders the workspaces, so
+  // matrices are hashed as lists of entries.
+  const tasks = behaviour.tasks.map((task) => ({ ...task, matrix: Object.entries(task.matrix) }));
   return contentHash({
     formatVersion: PLAN_FORMAT_VERSION,
-    config: behaviour,
+    config: { ...behaviour, tasks },
     base: facts.baseCommit,
     promptFiles,
   });
@@ -183,7 +186,8 @@ function branchProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
       });
     }
     const earlier = byBranch.get(draft.branch);
-    if (earlier) {
+    // Workspaces with the same name are reported by collisionProblems; their branches follow.
+    if (earlier && earlier.name !== draft.name) {
       problems.push({
         keyPath: ["workspaces", "branch"],
         at: "value",
@@ -191,6 +195,20 @@ function branchProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
       });
     }
     byBranch.set(draft.branch, draft);
+  }
+  // Git keeps refs as files: conductor/api and conductor/api/v2 cannot both exist.
+  for (const draft of drafts) {
+    const parts = draft.branch.split("/");
+    for (let length = 1; length < parts.length; length++) {
+      const parent = byBranch.get(parts.slice(0, length).join("/"));
+      if (parent) {
+        problems.push({
+          keyPath: ["workspaces", "branch"],
+          at: "value",
+          message: `gives workspace "${draft.name}" the branch "${draft.branch}" below the branch "${parent.branch}" of "${parent.name}", which git cannot have both of`,
+        });
+      }
+    }
   }
   // One message per distinct problem is enough for a template shared by every task.
   return problems.filter(

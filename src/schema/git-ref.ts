@@ -5,6 +5,7 @@
 export function branchNameProblem(name: string): string | undefined {
   if (name === "") return "is empty";
   if (name === "@") return "is '@', which git reserves";
+  if (name === "HEAD") return "is 'HEAD', which git reserves";
   if (name.startsWith("-")) return "starts with '-'";
   if (name.startsWith("/") || name.endsWith("/")) return "starts or ends with '/'";
   if (name.endsWith(".")) return "ends with '.'";

@@ -1,10 +1,12 @@
+import { isUtf8 } from "node:buffer";
 import { readFile, stat } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { type Config, normalizeConfig } from "./config.js";
 import { formatKeyPath, type KeyPath, locate } from "./locate.js";
 import { checkRules } from "./rules.js";
-import { writtenConfigSchema } from "./written.js";
+import { type WrittenConfig, type WrittenTask, writtenConfigSchema } from "./written.js";
 import { explainZodIssues, type PathIssue } from "./zod-issues.js";
 
 /** Largest configuration file accepted; long prompts belong in prompt files. */
@@ -26,32 +28,41 @@ export interface LoadedConfig {
 export async function loadConfigFile(file: string, shownAs = file): Promise<LoadedConfig> {
   const problem = await unreadableProblem(file);
   if (problem) {
+    // A file too large to read is still a file: point at its start like every content problem.
+    const position = problem.tooLarge ? 1 : undefined;
     const issue = {
       file: shownAs,
-      line: undefined,
-      column: undefined,
+      line: position,
+      column: position,
       keyPath: "",
-      message: problem,
+      message: problem.message,
     };
     throw new ConfigError([issue]);
   }
   return parseConfig(await readFile(file), shownAs);
 }
 
-async function unreadableProblem(file: string): Promise<string | undefined> {
+async function unreadableProblem(
+  file: string,
+): Promise<{ message: string; tooLarge?: boolean } | undefined> {
   try {
     const info = await stat(file);
-    if (!info.isFile()) return "is not a regular file";
+    if (!info.isFile()) return { message: "is not a regular file" };
     if (info.size > MAX_CONFIG_BYTES) {
-      return `is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a configuration file may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB (put long prompts in prompt_file)`;
+      return {
+        message: `is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a configuration file may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB (put long prompts in prompt_file)`,
+        tooLarge: true,
+      };
     }
     return undefined;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
-      return "does not exist; create one with `conductor init` or name another with -c FILE";
-    if (code === "EACCES") return "cannot be read (permission denied)";
-    return `cannot be read (${code ?? String(error)})`;
+      return {
+        message: "does not exist; create one with `conductor init` or name another with -c FILE",
+      };
+    if (code === "EACCES") return { message: "cannot be read (permission denied)" };
+    return { message: `cannot be read (${code ?? String(error)})` };
   }
 }
 
@@ -73,11 +84,15 @@ export function parseConfig(bytes: Uint8Array, file: string): LoadedConfig {
   const nul = bytes.indexOf(0);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
   const lineCounter = new LineCounter();
-  if (nul !== -1 || text.includes("\uFFFD")) {
-    const offset =
-      nul !== -1 ? new TextDecoder().decode(bytes.subarray(0, nul)).length : text.indexOf("\uFFFD");
-    for (const [index, char] of [...text].entries())
-      if (char === "\n") lineCounter.addNewLine(index + 1);
+  // Invalid UTF-8 decodes to U+FFFD; a U+FFFD written in the file itself is text, not binary.
+  const invalid = isUtf8(bytes) ? -1 : text.indexOf("\uFFFD");
+  if (nul !== -1 || invalid !== -1) {
+    const nulOffset = nul === -1 ? -1 : new TextDecoder().decode(bytes.subarray(0, nul)).length;
+    const offset = Math.min(...[nulOffset, invalid].filter((found) => found !== -1));
+    // Offsets are UTF-16 positions in `text`, and line 1 starts at 0 (the parser is not run here).
+    lineCounter.addNewLine(0);
+    for (let index = text.indexOf("\n"); index !== -1; index = text.indexOf("\n", index + 1))
+      lineCounter.addNewLine(index + 1);
     const { line, col } = lineCounter.linePos(offset);
     throw at(
       line,
@@ -136,13 +151,62 @@ export function parseConfig(bytes: Uint8Array, file: string): LoadedConfig {
 
   const parsed = writtenConfigSchema.safeParse(value);
   if (!parsed.success) {
-    throw new ConfigError(
-      toConfigIssues(explainZodIssues(parsed.error.issues, writtenConfigSchema, value)),
+    const problems = explainZodIssues(parsed.error.issues, writtenConfigSchema, value);
+    // Report every problem of the file in one run: the cross-field rules still check the parts that
+    // are valid on their own, wherever the schema had nothing to say.
+    const ruleProblems = checkRules(validParts(value as Record<string, unknown>)).filter(
+      (rule) => !problems.some((problem) => overlaps(problem.keyPath, rule.keyPath)),
     );
+    throw new ConfigError(toConfigIssues([...problems, ...ruleProblems]));
   }
   const ruleProblems = checkRules(parsed.data);
   if (ruleProblems.length > 0) throw new ConfigError(toConfigIssues(ruleProblems));
   return { config: normalizeConfig(parsed.data), file, toConfigIssues };
+}
+
+/**
+ * The fields of a config that fails the schema which are valid on their own, shaped as a written
+ * config for {@link checkRules}. Tasks without a valid id are left as holes so indexes still match.
+ * An invalid matrix keeps its keys, so templates naming them are not also reported as unknown.
+ */
+function validParts(value: Record<string, unknown>): WrittenConfig {
+  const shape = writtenConfigSchema.shape;
+  const tasks: WrittenTask[] = [];
+  if (Array.isArray(value.tasks)) {
+    value.tasks.forEach((item: unknown, index) => {
+      const task = validFields(item, shape.tasks.element.shape);
+      const matrix = (item as { matrix?: unknown } | null)?.matrix;
+      if (task.matrix === undefined && isMap(matrix)) {
+        task.matrix = Object.fromEntries(Object.keys(matrix).map((key) => [key, [""]]));
+      }
+      if (typeof task.id === "string") tasks[index] = task as WrittenTask;
+    });
+  }
+  return {
+    ...validFields(value, { env: shape.env }),
+    workspaces: validFields(value.workspaces, shape.workspaces.unwrap().shape),
+    tasks,
+  } as WrittenConfig;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function validFields(value: unknown, shape: Record<string, z.ZodType>): Record<string, unknown> {
+  if (!isMap(value)) return {};
+  const valid: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    const parsed = shape[key]?.safeParse(field);
+    if (parsed?.success) valid[key] = parsed.data;
+  }
+  return valid;
+}
+
+/** Whether one key path lies within the other (or they are equal). */
+function overlaps(a: KeyPath, b: KeyPath): boolean {
+  const length = Math.min(a.length, b.length);
+  return a.slice(0, length).every((segment, index) => segment === b[index]);
 }
 
 function yamlMessage(code: string, message: string): string {

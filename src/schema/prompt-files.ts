@@ -43,7 +43,7 @@ async function readOne(
   try {
     real = await realpath(file);
   } catch {
-    return { problem: "does not exist" };
+    return { problem: "does not exist; prompt_file paths are relative to the repository root" };
   }
   if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
     return { problem: "is a link that points outside the repository" };

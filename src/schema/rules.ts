@@ -11,7 +11,8 @@ export const MAX_WORKSPACES_PER_TASK = 1000;
 /**
  * Rules that span several fields and cannot be said in the schema: prompts, unique ids,
  * dependencies (existence and cycles), paths that must stay inside the repository, and
- * template placeholders. Returns every problem found, in file order.
+ * template placeholders. Returns every problem found, in file order. `config.tasks` may have
+ * holes (tasks the schema rejected, see load.ts), so tasks are walked with forEach, which skips them.
  */
 export function checkRules(config: WrittenConfig): PathIssue[] {
   const issues: PathIssue[] = [];
@@ -19,10 +20,13 @@ export function checkRules(config: WrittenConfig): PathIssue[] {
     issues.push({ keyPath, at, message });
 
   const firstIndexOf = new Map<string, number>();
+  const byId = new Map<string, WrittenTask>();
   config.tasks.forEach((task, index) => {
     const first = firstIndexOf.get(task.id);
-    if (first === undefined) firstIndexOf.set(task.id, index);
-    else
+    if (first === undefined) {
+      firstIndexOf.set(task.id, index);
+      byId.set(task.id, task);
+    } else
       add(
         ["tasks", index, "id"],
         `duplicate task id "${task.id}" (also tasks[${first}]); ids must be unique`,
@@ -32,7 +36,7 @@ export function checkRules(config: WrittenConfig): PathIssue[] {
   const ids = [...firstIndexOf.keys()];
   config.tasks.forEach((task, index) => {
     checkPrompt(task, index, add);
-    checkDependencies(task, index, ids, config, add);
+    checkDependencies(task, index, ids, byId, add);
     checkTaskTemplates(task, index, add);
     const count = workspaceCount(task);
     if (count > MAX_WORKSPACES_PER_TASK) {
@@ -74,7 +78,7 @@ function checkDependencies(
   task: WrittenTask,
   index: number,
   ids: readonly string[],
-  config: WrittenConfig,
+  byId: ReadonlyMap<string, WrittenTask>,
   add: Add,
 ): void {
   const seen = new Set<string>();
@@ -82,7 +86,7 @@ function checkDependencies(
     const keyPath = ["tasks", index, "depends_on", position];
     if (dependency === task.id) {
       add(keyPath, `task "${task.id}" cannot depend on itself`);
-    } else if (!ids.includes(dependency)) {
+    } else if (!byId.has(dependency)) {
       add(
         keyPath,
         `depends on "${dependency}", which is not a task id.${didYouMeanSuffix(dependency, ids)}`,
@@ -90,7 +94,7 @@ function checkDependencies(
     } else if (seen.has(dependency)) {
       add(keyPath, `lists "${dependency}" twice`);
     } else {
-      const target = config.tasks.find((candidate) => candidate.id === dependency);
+      const target = byId.get(dependency);
       if (target && workspaceCount(target) > 1) {
         add(
           keyPath,
@@ -133,9 +137,9 @@ function checkCycles(config: WrittenConfig, add: Add): void {
     stack.pop();
     state.set(id, "done");
   };
-  for (const task of config.tasks) {
+  config.tasks.forEach((task) => {
     if (!state.has(task.id)) visit(task.id);
-  }
+  });
 }
 
 function checkPaths(config: WrittenConfig, add: Add): void {
@@ -180,14 +184,14 @@ function checkSharedTemplates(config: WrittenConfig, add: Add): void {
   }
   for (const [keyPath, text] of shared) {
     const reported = new Set<string>();
-    for (const task of config.tasks) {
+    config.tasks.forEach((task) => {
       for (const name of placeholdersIn(text)) {
         const problem = placeholderProblem(name, Object.keys(task.matrix ?? {}));
         if (problem === undefined || reported.has(name)) continue;
         reported.add(name);
         add(keyPath, name.startsWith("matrix.") ? `${problem} (task "${task.id}")` : problem);
       }
-    }
+    });
   }
 }
 

@@ -5,7 +5,9 @@ export function didYouMean(word: string, known: readonly string[]): string | und
   if (known.length === 0) return undefined;
   const best = closest(word, [...known]);
   const limit = Math.max(2, Math.floor(best.length / 3));
-  return distance(word.toLowerCase(), best.toLowerCase()) <= limit ? best : undefined;
+  const edits = distance(word.toLowerCase(), best.toLowerCase());
+  // Replacing every character of a short word ("zz" → "a") is not a typo.
+  return edits <= limit && edits < Math.max(word.length, best.length) ? best : undefined;
 }
 
 /** ` Did you mean "x"?` or an empty string. */

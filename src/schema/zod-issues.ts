@@ -56,7 +56,26 @@ function explainOne(
         for (const inner of branches[0] ?? []) explainOne(inner, keyPath, schema, input, out);
         return;
       }
-      out.push({ keyPath, at: "value", message: `has the wrong type (${describe(value)})` });
+      const expected = issue.errors.flatMap((branch) =>
+        isRootTypeMismatch(branch) && branch[0]?.code === "invalid_type"
+          ? [branch[0].expected]
+          : [],
+      );
+      out.push({
+        keyPath,
+        at: "value",
+        message:
+          branches.length === 0 && expected.length > 0
+            ? `must be ${oneOf(expected.map(article))}, not ${describe(value)}`
+            : `has the wrong type (${describe(value)})`,
+      });
+      return;
+    }
+    case "invalid_key": {
+      // A record key that fails its pattern (env names, matrix keys): explain with the key's own rule.
+      const key = keyPath[keyPath.length - 1];
+      const reasons = issue.issues.map((inner) => lowerFirst(inner.message)).join("; ");
+      out.push({ keyPath, at: "key", message: `"${String(key)}" is not allowed here: ${reasons}` });
       return;
     }
     case "invalid_type": {
@@ -75,11 +94,20 @@ function explainOne(
     case "invalid_value": {
       const value = valueAt(input, keyPath);
       const allowed = issue.values.map(String);
-      const suggestion = typeof value === "string" ? didYouMeanSuffix(value, allowed) : "";
+      const message = lowerFirst(issue.message).replace(/\.$/, "");
+      if (value === undefined) {
+        out.push({ keyPath, at: "value", message: `is missing; it ${message}` });
+        return;
+      }
+      // No suggestion when the text is right but the type is not (version: "1"): it would repeat it.
+      const suggestion =
+        typeof value === "string" && !allowed.includes(value)
+          ? didYouMeanSuffix(value, allowed)
+          : "";
       out.push({
         keyPath,
         at: "value",
-        message: `${lowerFirst(issue.message)}.${suggestion}`.replace("..", "."),
+        message: `${message}, not ${describe(value)}.${suggestion}`,
       });
       return;
     }
@@ -124,10 +152,16 @@ function describe(value: unknown): string {
 }
 
 function article(expected: string): string {
-  if (expected === "object") return "a map of keys to values";
+  if (expected === "object" || expected === "record") return "a map of keys to values";
   if (expected === "array") return "a list";
   if (expected === "int") return "a whole number";
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function oneOf(items: readonly string[]): string {
+  return items.length <= 1
+    ? (items[0] ?? "")
+    : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 
 function truncate(text: string): string {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -35,7 +35,15 @@ export function initCommand(): Command {
         SCHEMA_LINE,
         `# yaml-language-server: $schema=${schema.split(path.sep).join("/")}`,
       );
-      await writeFile(target, text);
+      try {
+        await mkdir(path.dirname(target), { recursive: true });
+        await writeFile(target, text);
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new UsageError(`cannot write ${displayPath(cwd, target)} (${reason})`, {
+          hint: "Name a file in a folder you can write to with -c FILE.",
+        });
+      }
       process.stdout.write(
         `Wrote ${displayPath(cwd, target)}. Edit its tasks, then run \`conductor validate\` and \`conductor plan\`.\n`,
       );
