@@ -9,8 +9,14 @@ export const INTERNAL_ERROR_EXIT_CODE = 70;
  */
 export function reportError(error: unknown, debug: boolean, write: (text: string) => void): number {
   if (error instanceof ConductorError) {
-    write(`conductor: ${error.message}\n`);
-    if (error.hint) write(`  ${error.hint}\n`);
+    // A one-line problem keeps its remedy on the same line; a list of problems gets it below.
+    if (error.hint && !error.message.includes("\n")) {
+      const stop = /[.?!]$/.test(error.message) ? "" : ".";
+      write(`conductor: ${error.message}${stop} ${error.hint}\n`);
+    }
+    else {
+      write(`conductor: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ""}`);
+    }
     if (debug && error.stack) write(`${error.stack}\n`);
     return error.exitCode;
   }
