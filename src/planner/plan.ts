@@ -44,7 +44,7 @@ export function buildPlan(input: PlanInput): Plan {
     input.runId,
     problems,
   );
-  problems.push(...collisionProblems(drafts), ...branchProblems(drafts));
+  problems.push(...collisionProblems(drafts), ...branchProblems(drafts), ...agentProblems(drafts));
   if (problems.length > 0) throw new PlanError(problems);
 
   const all = linkWorkspaces(drafts, config, facts);
@@ -147,6 +147,27 @@ function promptFileProblems(
         problems.push({ keyPath, at: "value", message: `in "${task.prompt.path}": ${problem}` });
     }
   });
+  return problems;
+}
+
+/** A `command` agent needs its command; reported once per task. */
+function agentProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
+  const problems: PathIssue[] = [];
+  const reported = new Set<number>();
+  for (const draft of drafts) {
+    if (
+      draft.agent.kind !== "command" ||
+      draft.agent.command !== undefined ||
+      reported.has(draft.taskIndex)
+    )
+      continue;
+    reported.add(draft.taskIndex);
+    problems.push({
+      keyPath: ["tasks", draft.taskIndex],
+      at: "value",
+      message: `task "${draft.task.id}" uses agent kind command but no agent.command is set; set agent.command to the shell command that does the work`,
+    });
+  }
   return problems;
 }
 

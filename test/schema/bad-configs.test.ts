@@ -208,6 +208,12 @@ const CORPUS: Record<string, Case> = {
     "tasks[1].id",
     'workspace name "add-auth-2" is also a workspace of task "add-auth-2"',
   ),
+  "command-agent-without-command.yaml": one(
+    "the command agent without its command",
+    "5:5",
+    "tasks[0]",
+    "uses agent kind command but no agent.command is set",
+  ),
   "placeholder-unknown.yaml": one(
     "an unknown placeholder {{foo}}",
     "3:11",
