@@ -16,6 +16,7 @@ import { type OutputMode, reporterFor } from "./output.js";
  */
 export async function withLiveProgress(
   output: OutputMode,
+  previous: RunState | undefined,
   session: (reporters: Reporter[], interrupt: AbortSignal) => Promise<SessionResult>,
 ): Promise<RunState> {
   const interrupt = interruptOnSignals((signal) => {
@@ -23,7 +24,7 @@ export async function withLiveProgress(
       `\nconductor: ${signal}: cancelling running work and saving state (press Ctrl-C again to exit at once)\n`,
     );
   });
-  const reporter = reporterFor(output);
+  const reporter = reporterFor(output, previous);
   try {
     const { state, paths } = await session([reporter], interrupt.signal);
     await reporter.close();
@@ -45,7 +46,7 @@ export interface ExecuteOptions {
 
 /** Executes a plan as a new or resumed run (see {@link withLiveProgress}). */
 export function executePlan(options: ExecuteOptions): Promise<RunState> {
-  return withLiveProgress(options.output, (reporters, interrupt) =>
+  return withLiveProgress(options.output, options.previous, (reporters, interrupt) =>
     runSession({
       plan: options.plan,
       runId: options.plan.runId as string,

@@ -1,5 +1,6 @@
 import { UsageError } from "../errors.js";
 import type { Reporter } from "../executor/events.js";
+import type { RunState } from "../executor/types.js";
 import { createJsonLinesReporter } from "../report/json-lines.js";
 import { createLiveReporter } from "../report/live.js";
 import { createPlainReporter } from "../report/plain.js";
@@ -17,9 +18,10 @@ export function parseOutputMode(text: string): OutputMode {
 
 /**
  * The live view on an interactive terminal, plain lines in CI or when piped (auto), or JSON lines.
- * Progress goes to stdout; errors to stderr.
+ * Progress goes to stdout; errors to stderr. `initialState` is the state of a run being continued,
+ * so the views show what an earlier session already finished.
  */
-export function reporterFor(mode: OutputMode): Reporter {
+export function reporterFor(mode: OutputMode, initialState?: RunState): Reporter {
   const write = (text: string) => {
     process.stdout.write(text);
   };
@@ -27,9 +29,13 @@ export function reporterFor(mode: OutputMode): Reporter {
   const resolved = mode === "auto" ? (interactive ? "tty" : "plain") : mode;
   switch (resolved) {
     case "tty":
-      return createLiveReporter();
+      return createLiveReporter(initialState ? { initialState } : {});
     case "plain":
-      return createPlainReporter({ write, color: interactive && !process.env.NO_COLOR });
+      return createPlainReporter({
+        write,
+        color: interactive && !process.env.NO_COLOR,
+        ...(initialState ? { initialState } : {}),
+      });
     case "json":
       return createJsonLinesReporter({ write });
   }

@@ -159,13 +159,14 @@ function startWorkspace(
   workspace: WorkspaceState,
   event: EventOf<"workspace.started">,
 ): WorkspaceState {
-  // A retry may announce the start again: keep the first start time so durations cover all tries.
-  const startedAt =
-    workspace.status === "running" && workspace.startedAt !== undefined
-      ? workspace.startedAt
-      : event.time;
+  // A retry may announce the start again: keep the first start time so durations cover all
+  // tries, and the step it is in.
+  if (workspace.status === "running" && workspace.startedAt !== undefined) {
+    return { ...workspace, tries: event.try };
+  }
+  // A fresh start (or a resumed one) is in no step until the first one starts.
   const { failure: _f, finishedAt: _t, durationMs: _d, ...rest } = workspace;
-  return { ...rest, status: "running", tries: event.try, startedAt };
+  return { ...rest, status: "running", step: undefined, tries: event.try, startedAt: event.time };
 }
 
 function startStep(

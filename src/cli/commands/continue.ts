@@ -27,7 +27,7 @@ export function continueCommand(): Command {
           `run ${found.run.runId} is still running; continue ${name} when it has finished`,
         );
       }
-      const state = await withLiveProgress(output, (reporters, interrupt) =>
+      const state = await withLiveProgress(output, found.run, (reporters, interrupt) =>
         continueSession({
           previous: found.run,
           workspace: found.workspace.name,

@@ -1,0 +1,165 @@
+import type { AgentActivity, TokenUsage } from "../agents/types.js";
+import { unreachable } from "../errors.js";
+import type { DiffStat, Failure, WorkspaceState, WorkspaceStatus } from "../executor/types.js";
+import { formatDuration } from "../schema/duration.js";
+
+/**
+ * Tokens a usage stands for: input plus output. Cached input is part of input and reasoning part
+ * of output in both codex and claude accounting, so adding them would count tokens twice.
+ */
+export function totalTokens(usage: TokenUsage | undefined): number {
+  return usage === undefined ? 0 : usage.inputTokens + usage.outputTokens;
+}
+
+/** Sums token usages field by field. */
+export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+  };
+}
+
+/** A usage of zero tokens. */
+export const NO_USAGE: TokenUsage = {
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  outputTokens: 0,
+  reasoningTokens: 0,
+};
+
+/** Compact token count for people: `850`, `12.3k`, `12k`, `4.5M`. */
+export function formatTokens(count: number): string {
+  if (count < 1000) return String(Math.round(count));
+  const [value, suffix] = count < 999_950 ? [count / 1000, "k"] : [count / 1_000_000, "M"];
+  // One decimal below 100 (12.3k), none above (123k): the same width as people read them.
+  const text = value < 99.95 ? value.toFixed(1) : value.toFixed(0);
+  return `${text.replace(/\.0$/, "")}${suffix}`;
+}
+
+/** `3 files +12 −4`: a diff stat in one short cell. */
+export function formatDiff(diff: DiffStat | undefined): string {
+  if (diff === undefined) return "-";
+  const files = `${diff.files} file${diff.files === 1 ? "" : "s"}`;
+  return `${files} +${diff.insertions} −${diff.deletions}`;
+}
+
+/** A workspace's duration so far or in total; `-` when it never started. */
+export function formatWorkspaceDuration(workspace: WorkspaceState): string {
+  return workspace.durationMs === undefined ? "-" : formatDuration(workspace.durationMs);
+}
+
+/** One-glyph marks of workspace statuses, as the live and plain views show them. */
+export const STATUS_MARK: Record<WorkspaceStatus, string> = {
+  pending: "·",
+  running: "…",
+  succeeded: "✔",
+  failed: "✖",
+  skipped: "↷",
+  interrupted: "■",
+};
+
+const ANSI_SEQUENCE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removes terminal escape sequences
+  /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
+
+/**
+ * Characters that are never text: control characters other than tab, newline and carriage
+ * return, U+FFFE/U+FFFF, and lone surrogates. Programs that print binary junk produce them;
+ * XML 1.0 cannot carry most of them at all, and terminals garble on them.
+ */
+const JUNK =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what must go
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Removes terminal escape sequences (colours, cursor moves, titles) from program output. */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI_SEQUENCE, "");
+}
+
+/** Program output made plain text: escape sequences and non-text characters removed. */
+export function cleanText(text: string): string {
+  return stripAnsi(text).replace(JUNK, "");
+}
+
+/**
+ * Text from agents and scripts made safe for one line of a report: cleaned with
+ * {@link cleanText}, whitespace collapsed, cut at `max` characters with an ellipsis.
+ */
+export function oneLine(text: string, max = 160): string {
+  const clean = cleanText(text).replace(/\s+/g, " ").trim();
+  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
+}
+
+/** The first line of a text, made safe with {@link oneLine}, with an ellipsis if more followed. */
+export function firstLine(text: string, max = 160): string {
+  const trimmed = cleanText(text).trim();
+  const newline = trimmed.indexOf("\n");
+  if (newline === -1) return oneLine(trimmed, max);
+  return oneLine(`${trimmed.slice(0, newline).trimEnd()} …`, max);
+}
+
+/** What the agent is doing, for people: `running npm test`, `editing src/app.ts`. */
+export function describeActivity(activity: AgentActivity): string {
+  switch (activity.kind) {
+    case "session":
+      return `session ${activity.sessionId}`;
+    case "command":
+      return activity.exitCode === undefined
+        ? `running ${firstLine(activity.command, 120)}`
+        : `ran ${firstLine(activity.command, 120)} (exit ${activity.exitCode})`;
+    case "file-change": {
+      const [first, ...rest] = activity.paths;
+      if (first === undefined) return "editing files";
+      const more = rest.length === 0 ? "" : ` (+${rest.length} more)`;
+      return `editing ${oneLine(first, 120)}${more}`;
+    }
+    case "message":
+      return `says: ${firstLine(activity.text)}`;
+    case "reasoning":
+      return `thinking: ${firstLine(activity.text)}`;
+    case "usage":
+      return `${formatTokens(totalTokens(activity.usage))} tokens`;
+    case "warning":
+      return `warning: ${firstLine(activity.message)}`;
+    case "error":
+      return `error: ${firstLine(activity.message)}`;
+    default:
+      return unreachable(activity);
+  }
+}
+
+/** Why a workspace failed, in a few words: `check failed (exit 1)`, `agent timed out after 30m00s`. */
+export function describeFailure(failure: Failure): string {
+  const { step } = failure;
+  switch (failure.reason) {
+    case "exit-non-zero":
+      return `${step} failed (exit ${failure.exitCode})`;
+    case "signal":
+      return `${step} killed by ${failure.signal}`;
+    case "timeout":
+      return `${step} timed out after ${formatDuration(failure.timeoutMs)}`;
+    case "spawn-error":
+      return `${step} could not start: ${firstLine(failure.message)}`;
+    case "agent-error":
+      return `agent error: ${firstLine(failure.message)}`;
+    case "git-error":
+      return `${step}: git error: ${firstLine(failure.message)}`;
+    case "conflict":
+      return `${step}: ${firstLine(failure.message)}`;
+    case "io-error":
+      return `${step}: ${firstLine(failure.message)}`;
+    case "dependency-failed":
+      return `dependency ${failure.dependency} did not succeed`;
+    case "cancelled":
+      return `${step} cancelled`;
+    default:
+      return unreachable(failure);
+  }
+}
+
+/** The log file of a failure, when the step wrote one. */
+export function failureLogPath(failure: Failure): string | undefined {
+  return "logPath" in failure ? failure.logPath : undefined;
+}

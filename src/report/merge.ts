@@ -1,0 +1,119 @@
+import { StateError } from "../errors.js";
+import type { RunState, RunStatus, WorkspaceState } from "../executor/types.js";
+import type { Plan, Workspace } from "../planner/types.js";
+
+/**
+ * Which status wins when shards disagree: a shard still running or interrupted means the whole
+ * run is unfinished (and resumable), which says more than a failure elsewhere.
+ */
+const STATUS_PRIORITY: readonly RunStatus[] = ["running", "interrupted", "failed", "succeeded"];
+
+/**
+ * Joins the run states of the CI shards of one plan (`conductor report merge`) into one state:
+ * the workspaces are the union, in the order of the whole plan, the status is the worst of the
+ * shards', and `plan.selection` describes the union. Throws {@link StateError} when the states
+ * ran different plans or overlap.
+ */
+export function mergeRunStates(states: readonly RunState[]): RunState {
+  const [first, ...others] = states;
+  if (first === undefined) {
+    throw new StateError("there are no run states to merge", {
+      hint: "Name the run folders of the shards: conductor report merge <run folder>…",
+    });
+  }
+  for (const other of others) {
+    if (other.plan.hash !== first.plan.hash) {
+      throw new StateError(
+        `run ${other.runId} ran plan ${other.plan.hash.slice(0, 12)}, but run ${first.runId} ran plan ` +
+          `${first.plan.hash.slice(0, 12)}: only shards of the same plan can be merged`,
+        {
+          hint: "Merge the run folders of one CI workflow run; after changing conductor.yaml or the base commit, run every shard again.",
+        },
+      );
+    }
+  }
+  if (others.length === 0) return first;
+
+  const owner = new Map<string, RunState>();
+  const planned: Workspace[] = [];
+  for (const state of states) {
+    for (const workspace of state.plan.workspaces) {
+      const earlier = owner.get(workspace.name);
+      if (earlier !== undefined) {
+        throw new StateError(
+          `workspace ${workspace.name} is in both run ${earlier.runId} and run ${state.runId}: ` +
+            "shards of one plan never share a workspace",
+          { hint: "Give each shard's run folder once; a shard run twice has two folders." },
+        );
+      }
+      owner.set(workspace.name, state);
+      planned.push(workspace);
+    }
+  }
+  // The whole plan lists dependencies before dependents (by level), then by position in the
+  // config, which portBlock records; sorting the union the same way gives the unsharded order.
+  planned.sort((a, b) => a.level - b.level || a.portBlock - b.portBlock);
+
+  const workspaces: Record<string, WorkspaceState> = {};
+  for (const workspace of planned) {
+    const state = owner.get(workspace.name) as RunState;
+    const record = state.workspaces[workspace.name];
+    if (record !== undefined) workspaces[workspace.name] = record;
+  }
+
+  const runIds = distinct(states.map((state) => state.runId));
+  const runId = runIds.join("+");
+  const planRunIds = distinct(states.map((state) => state.plan.runId ?? ""));
+  const plan: Plan = {
+    ...first.plan,
+    runId: planRunIds.length === 1 ? first.plan.runId : runId,
+    workspaces: planned,
+    levels: levelsOf(planned),
+    selection: {
+      taskPatterns: distinct(states.flatMap((state) => state.plan.selection.taskPatterns)),
+      shard: undefined,
+      totalWorkspaces: first.plan.selection.totalWorkspaces,
+    },
+  };
+
+  const finished = states.every((state) => state.finishedAt !== undefined);
+  const merged: RunState = {
+    formatVersion: 1,
+    runId,
+    status: worstStatus(states.map((state) => state.status)),
+    createdAt: earliest(states.map((state) => state.createdAt)),
+    updatedAt: latest(states.map((state) => state.updatedAt)),
+    // A merged state has no process of its own; the first shard's stands for it.
+    pid: first.pid,
+    plan,
+    workspaces,
+  };
+  if (finished) merged.finishedAt = latest(states.map((state) => state.finishedAt as string));
+  return merged;
+}
+
+function worstStatus(statuses: readonly RunStatus[]): RunStatus {
+  for (const status of STATUS_PRIORITY) if (statuses.includes(status)) return status;
+  return "succeeded";
+}
+
+function earliest(times: readonly string[]): string {
+  return times.reduce((min, time) => (Date.parse(time) < Date.parse(min) ? time : min));
+}
+
+function latest(times: readonly string[]): string {
+  return times.reduce((max, time) => (Date.parse(time) > Date.parse(max) ? time : max));
+}
+
+function distinct<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function levelsOf(workspaces: readonly Workspace[]): string[][] {
+  const levels: string[][] = [];
+  for (const workspace of workspaces) {
+    levels[workspace.level] ??= [];
+    levels[workspace.level]?.push(workspace.name);
+  }
+  return levels.filter((level) => level !== undefined);
+}

@@ -1,0 +1,166 @@
+import type { TokenUsage } from "../agents/types.js";
+import { countWorkspaces } from "../executor/state-fold.js";
+import type {
+  DiffStat,
+  Failure,
+  RunState,
+  RunStatus,
+  Step,
+  WorkspaceState,
+  WorkspaceStatus,
+} from "../executor/types.js";
+import type { Shard } from "../planner/types.js";
+import { addUsage, failureLogPath, NO_USAGE, totalTokens } from "./format.js";
+
+/** Version of the {@link RunSummary} JSON shape; bumped on any incompatible change. */
+export const SUMMARY_FORMAT_VERSION = 1;
+
+/** Token counts of a summary: the agent's usage plus its total (input + output). */
+export interface TokenTotals extends TokenUsage {
+  /** `inputTokens + outputTokens` (cached input and reasoning are already part of those). */
+  totalTokens: number;
+}
+
+/** Why a workspace did not succeed, as a summary shows it. */
+export interface SummaryFailure {
+  reason: Failure["reason"];
+  step: Step;
+  message: string;
+  /** Log of the failing step, when it wrote one. */
+  logPath: string | null;
+}
+
+/** One workspace in a {@link RunSummary}. Absent values are `null`, never missing keys. */
+export interface WorkspaceSummary {
+  name: string;
+  /** Id of the task this workspace works on. */
+  task: string;
+  /** 1-based attempt (best-of-N). */
+  attempt: number;
+  /** Matrix cell; `{}` without a matrix. */
+  matrix: Record<string, string>;
+  branch: string;
+  /** Absolute worktree path. */
+  path: string;
+  status: WorkspaceStatus;
+  /** The step running now, or where the workspace stopped. */
+  step: Step | null;
+  /** How many times it was started (1 + retries used); 0 when it never started. */
+  tries: number;
+  failure: SummaryFailure | null;
+  durationMs: number | null;
+  tokens: TokenTotals | null;
+  check: "passed" | "failed" | "none" | null;
+  /** Commit conductor made on the branch; null when nothing was committed. */
+  commit: string | null;
+  diff: DiffStat | null;
+}
+
+/**
+ * The JSON summary of a run (`conductor report --format json`). A stable, versioned shape made only
+ * of the fields listed here: no environment values, prompts or configuration, so it is safe to
+ * upload from CI.
+ */
+export interface RunSummary {
+  /** Version of this shape: {@link SUMMARY_FORMAT_VERSION}. */
+  formatVersion: 1;
+  runId: string;
+  /** Hash of the plan the run executed (equal for every shard of one plan). */
+  planHash: string;
+  base: { ref: string; commit: string };
+  status: RunStatus;
+  /** ISO times. `finishedAt` is null while the run is going (or was killed). */
+  createdAt: string;
+  finishedAt: string | null;
+  /** Which part of the plan the run covered. */
+  selection: { taskPatterns: string[]; shard: Shard | null; totalWorkspaces: number };
+  /** Workspaces of the run by status. */
+  counts: Record<WorkspaceStatus, number>;
+  totals: {
+    /** Tokens of every workspace together. */
+    tokens: TokenTotals;
+    /** Wall-clock time from creation to the end of the run (or its last update). */
+    durationMs: number;
+    /** Sum of the workspaces' own durations: the work done, as if run one after another. */
+    workspaceDurationMs: number;
+  };
+  /** In plan order. */
+  workspaces: WorkspaceSummary[];
+}
+
+/** Builds the JSON summary of a run from its state. Pure. */
+export function buildRunSummary(state: RunState): RunSummary {
+  const workspaces = state.plan.workspaces
+    .filter((planned) => state.workspaces[planned.name] !== undefined)
+    .map((planned) => {
+      const workspace = state.workspaces[planned.name] as WorkspaceState;
+      return {
+        name: workspace.name,
+        task: planned.taskId,
+        attempt: planned.attempt,
+        matrix: { ...planned.matrix },
+        branch: planned.branch,
+        path: planned.path,
+        status: workspace.status,
+        step: workspace.step ?? null,
+        tries: workspace.tries,
+        failure: workspace.failure === undefined ? null : summaryFailure(workspace.failure),
+        durationMs: workspace.durationMs ?? null,
+        tokens: workspace.agent.usage === undefined ? null : tokenTotals(workspace.agent.usage),
+        check: workspace.check ?? null,
+        commit: workspace.commit ?? null,
+        diff: workspace.diff === undefined ? null : { ...workspace.diff },
+      } satisfies WorkspaceSummary;
+    });
+  const usage = Object.values(state.workspaces).reduce(
+    (sum, workspace) => addUsage(sum, workspace.agent.usage ?? NO_USAGE),
+    NO_USAGE,
+  );
+  const end = state.finishedAt ?? state.updatedAt;
+  const { selection } = state.plan;
+  return {
+    formatVersion: SUMMARY_FORMAT_VERSION,
+    runId: state.runId,
+    planHash: state.plan.hash,
+    base: { ref: state.plan.base.ref, commit: state.plan.base.commit },
+    status: state.status,
+    createdAt: state.createdAt,
+    finishedAt: state.finishedAt ?? null,
+    selection: {
+      taskPatterns: [...selection.taskPatterns],
+      shard: selection.shard === undefined ? null : { ...selection.shard },
+      totalWorkspaces: selection.totalWorkspaces,
+    },
+    counts: countWorkspaces(state),
+    totals: {
+      tokens: tokenTotals(usage),
+      durationMs: Math.max(0, Date.parse(end) - Date.parse(state.createdAt)),
+      workspaceDurationMs: workspaces.reduce((sum, w) => sum + (w.durationMs ?? 0), 0),
+    },
+    workspaces,
+  };
+}
+
+/** The summary as pretty JSON text, ending in a newline. */
+export function renderRunSummary(state: RunState): string {
+  return `${JSON.stringify(buildRunSummary(state), null, 2)}\n`;
+}
+
+function summaryFailure(failure: Failure): SummaryFailure {
+  return {
+    reason: failure.reason,
+    step: failure.step,
+    message: failure.message,
+    logPath: failureLogPath(failure) ?? null,
+  };
+}
+
+function tokenTotals(usage: TokenUsage): TokenTotals {
+  return {
+    inputTokens: usage.inputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    outputTokens: usage.outputTokens,
+    reasoningTokens: usage.reasoningTokens,
+    totalTokens: totalTokens(usage),
+  };
+}

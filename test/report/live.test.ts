@@ -1,0 +1,312 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { createWritable, ListrLogger, ProcessOutput } from "listr2";
+import { describe, expect, it, vi } from "vitest";
+import type { RunEvent } from "../../src/executor/events.js";
+import type { Failure, RunState } from "../../src/executor/types.js";
+import { createLiveReporter } from "../../src/report/live.js";
+import {
+  at,
+  makePlan,
+  mixedRun,
+  RUN_ID,
+  runEvents,
+  T0,
+  toEvents,
+  usage,
+  workspaceEvents,
+} from "./fixtures.js";
+
+/** One line the listr2 test renderer logged (it logs every change as JSON). */
+interface Logged {
+  event: "STATE" | "TITLE" | "OUTPUT" | "MESSAGE";
+  data: unknown;
+  task: { title: string };
+}
+
+/** What a row shows now, gathered from the renderer's log. */
+interface RowView {
+  title: string;
+  state: string | undefined;
+  output: string | undefined;
+  error: string | undefined;
+  skip: string | undefined;
+}
+
+/** A live reporter on listr2's test renderer, with a clock the test moves. */
+function harness(options: { refreshMs?: number; initialState?: RunState } = {}) {
+  const logged: Logged[] = [];
+  const sink = (chunk: string) => {
+    for (const line of chunk.split("\n")) if (line.trim() !== "") logged.push(JSON.parse(line));
+  };
+  const logger = new ListrLogger({
+    processOutput: new ProcessOutput(
+      createWritable(sink) as unknown as NodeJS.WriteStream,
+      createWritable(sink) as unknown as NodeJS.WriteStream,
+    ),
+  });
+  let now = T0;
+  const reporter = createLiveReporter({
+    renderer: "test",
+    rendererOptions: { logger, task: ["title"] },
+    refreshMs: options.refreshMs ?? 0,
+    now: () => now,
+    ...(options.initialState === undefined ? {} : { initialState: options.initialState }),
+  });
+  /** Rows by workspace name (the first word of every title). */
+  const rows = (): Map<string, RowView> => {
+    const views = new Map<string, RowView>();
+    for (const entry of logged) {
+      const name = entry.task.title.split(" ")[0] ?? "";
+      const view = views.get(name) ?? {
+        title: entry.task.title,
+        state: undefined,
+        output: undefined,
+        error: undefined,
+        skip: undefined,
+      };
+      view.title = entry.task.title;
+      if (entry.event === "STATE") view.state = entry.data as string;
+      if (entry.event === "OUTPUT") view.output = entry.data as string;
+      if (entry.event === "MESSAGE") {
+        const message = entry.data as { error?: string; skip?: string };
+        view.error = message.error ?? view.error;
+        view.skip = message.skip ?? view.skip;
+      }
+      views.set(name, view);
+    }
+    return views;
+  };
+  /** Delivers events one by one, letting listr2 react in between, the way a run spreads them. */
+  const feed = async (events: readonly RunEvent[]) => {
+    for (const event of events) {
+      now = Date.parse(event.time);
+      reporter.onEvent(event);
+      await nextTurn();
+    }
+  };
+  return {
+    reporter,
+    rows,
+    feed,
+    logged,
+    setNow(ms: number) {
+      now = T0 + ms;
+    },
+  };
+}
+
+const plan = makePlan();
+
+const checkFailure: Failure = {
+  reason: "exit-non-zero",
+  step: "check",
+  message: "check exited with code 1",
+  exitCode: 1,
+  logPath: "/repo/.conductor/runs/r/workspaces/fix-bug/check.log",
+};
+
+describe("live reporter", () => {
+  it("shows one row per workspace, waiting ones naming what they wait for", async () => {
+    const live = harness();
+    await live.feed(runEvents(plan, []).slice(0, 1));
+    const rows = live.rows();
+    expect([...rows.keys()]).toEqual(plan.workspaces.map((workspace) => workspace.name));
+    // Names are padded to one width so the steps line up.
+    expect(rows.get("lint")?.title).toBe("lint                    waiting");
+    expect(rows.get("auth-docs")?.title).toBe("auth-docs               waiting for add-auth");
+    await live.reporter.close();
+  });
+
+  it("follows a workspace's current step, elapsed time and last agent activity", async () => {
+    const live = harness();
+    const events = runEvents(plan, workspaceEvents("add-auth", { tokens: usage(12_000, 345) }));
+    const upTo = (predicate: (event: RunEvent) => boolean) => events.findIndex(predicate) + 1;
+    let fed = 0;
+    const feedUntil = async (count: number) => {
+      await live.feed(events.slice(fed, count));
+      fed = count;
+    };
+
+    await feedUntil(upTo((e) => e.type === "step.started" && e.step === "setup"));
+    expect(live.rows().get("add-auth")?.title).toMatch(/^add-auth\s+setup {2}3\.0s$/);
+    expect(live.rows().get("add-auth")?.state).toBe("STARTED");
+
+    await feedUntil(upTo((e) => e.type === "agent.activity" && e.activity.kind === "command"));
+    expect(live.rows().get("add-auth")?.title).toMatch(/^add-auth\s+agent {2}4\.2s$/);
+    expect(live.rows().get("add-auth")?.output).toBe("agent: running npm test");
+
+    await feedUntil(upTo((e) => e.type === "agent.activity" && e.activity.kind === "usage"));
+    expect(live.rows().get("add-auth")?.output).toBe("agent: editing src/app.ts · 12.3k tokens");
+
+    await feedUntil(events.length);
+    await live.reporter.close();
+    expect(live.rows().get("add-auth")).toMatchObject({
+      state: "COMPLETED",
+      title: "add-auth                7.0s · 12.3k tokens · 2 files +10 −3",
+    });
+  });
+
+  it("ends failed rows with ✖ and the failure, skipped rows with the reason", async () => {
+    const live = harness();
+    await live.feed(
+      runEvents(
+        plan,
+        [
+          ...workspaceEvents("fix-bug", {
+            outcome: { kind: "failed", step: "check", failure: checkFailure },
+          }),
+          ...workspaceEvents("add-auth", {
+            outcome: {
+              kind: "failed",
+              step: "agent",
+              failure: { reason: "agent-error", step: "agent", message: "401 Unauthorized" },
+            },
+          }),
+          ...workspaceEvents("auth-docs", {
+            start: 10_000,
+            outcome: { kind: "skipped", dependency: "add-auth" },
+          }),
+          ...workspaceEvents("lint", { outcome: { kind: "interrupted", step: "setup" } }),
+        ],
+        { status: "failed" },
+      ),
+    );
+    await live.reporter.close();
+    const rows = live.rows();
+    expect(rows.get("fix-bug")).toMatchObject({
+      state: "FAILED",
+      error: `fix-bug                 check failed (exit 1) after 7.0s — log: ${checkFailure.logPath}`,
+    });
+    expect(rows.get("add-auth")).toMatchObject({
+      state: "FAILED",
+      error: "add-auth                agent error: 401 Unauthorized after 5.0s",
+    });
+    expect(rows.get("auth-docs")).toMatchObject({
+      state: "SKIPPED",
+      skip: "auth-docs               skipped: dependency add-auth did not succeed",
+    });
+    expect(rows.get("lint")).toMatchObject({
+      state: "FAILED",
+      error: "lint                    interrupted during setup after 3.5s",
+    });
+    // A workspace that never started goes from waiting straight to skipped.
+    const docsTitles = live.logged
+      .filter((entry) => entry.event === "TITLE" && entry.task.title.startsWith("auth-docs"))
+      .map((entry) => entry.data);
+    expect(docsTitles).toEqual([
+      "auth-docs               skipped: dependency add-auth did not succeed",
+    ]);
+  });
+
+  it("resolves every row on close when the events stop mid-run, and never hangs", async () => {
+    const live = harness();
+    const events = toEvents([
+      [0, { type: "run.started", plan, resumed: false, concurrency: 2, pid: 1 }],
+      [0, { type: "workspace.started", workspace: "add-auth", try: 1 }],
+      [0, { type: "step.started", workspace: "add-auth", step: "agent" }],
+      [10, { type: "run.interrupting", signal: "SIGINT" }],
+    ]);
+    await live.feed(events);
+    live.setNow(2500);
+    const closed = live.reporter.close().then(() => "closed");
+    const timeout = new Promise((resolve) => setTimeout(resolve, 5000, "hung"));
+    expect(await Promise.race([closed, timeout])).toBe("closed");
+    const rows = live.rows();
+    expect(rows.get("add-auth")).toMatchObject({
+      state: "FAILED",
+      error: "add-auth                stopped during agent after 2.5s",
+    });
+    expect(rows.get("lint")).toMatchObject({
+      state: "SKIPPED",
+      skip: "lint                    not started",
+    });
+    // Every row reached a final state.
+    expect(
+      [...rows.values()].every((row) =>
+        ["COMPLETED", "FAILED", "SKIPPED"].includes(row.state ?? ""),
+      ),
+    ).toBe(true);
+  });
+
+  it("updates a waiting row when what it waits for succeeds", async () => {
+    const live = harness();
+    const events = runEvents(plan, workspaceEvents("add-auth"));
+    await live.feed(events.slice(0, -1));
+    expect(live.rows().get("auth-docs")?.title).toBe("auth-docs               waiting");
+    await live.reporter.close();
+  });
+
+  it("shows what succeeded in the earlier run as done when a run is resumed", async () => {
+    const earlier = mixedRun();
+    const live = harness({ initialState: earlier });
+    await live.feed(
+      toEvents([
+        [60_000, { type: "run.started", plan, resumed: true, concurrency: 2, pid: 2 }],
+        [60_000, { type: "workspace.started", workspace: "fix-bug", try: 2 }],
+      ]),
+    );
+    const rows = live.rows();
+    expect(rows.get("add-auth")).toMatchObject({
+      state: "COMPLETED",
+      title: "add-auth                7.0s · 12.3k tokens · 2 files +10 −3",
+    });
+    expect(rows.get("fix-bug")).toMatchObject({
+      state: "STARTED",
+      title: "fix-bug                 starting (try 2)  0ms",
+    });
+    expect(rows.get("fix-bug-2")?.title).toBe("fix-bug-2               waiting");
+    await live.reporter.close();
+  });
+
+  it("closes at once when the run never started", async () => {
+    const live = harness();
+    await live.reporter.close();
+    expect(live.logged).toEqual([]);
+  });
+
+  it("refreshes the elapsed time of running rows while nothing else happens", async () => {
+    const live = harness({ refreshMs: 5 });
+    await live.feed(
+      toEvents([
+        [0, { type: "run.started", plan, resumed: false, concurrency: 2, pid: 1 }],
+        [0, { type: "workspace.started", workspace: "lint", try: 1 }],
+        [0, { type: "step.started", workspace: "lint", step: "setup" }],
+      ]),
+    );
+    expect(live.rows().get("lint")?.title).toMatch(/setup {2}0ms$/);
+    live.setNow(65_000);
+    await vi.waitFor(() => expect(live.rows().get("lint")?.title).toMatch(/setup {2}1m05s$/));
+    await live.reporter.close();
+  });
+
+  it("never throws into the executor, even for events it cannot place", async () => {
+    const live = harness();
+    await live.feed(runEvents(plan, []).slice(0, 1));
+    expect(() =>
+      live.reporter.onEvent({
+        time: at(1),
+        runId: RUN_ID,
+        type: "workspace.started",
+        workspace: "not-in-plan",
+        try: 1,
+      }),
+    ).not.toThrow();
+    expect(() =>
+      live.reporter.onEvent({
+        time: at(1),
+        runId: "other-run",
+        type: "run.interrupting",
+        signal: "SIGINT",
+      }),
+    ).not.toThrow();
+    await live.reporter.close();
+  });
+
+  it("leaves SIGINT to the executor", async () => {
+    const before = process.listenerCount("SIGINT");
+    const live = harness();
+    await live.feed(runEvents(plan, []).slice(0, 1));
+    expect(process.listenerCount("SIGINT")).toBe(before);
+    await live.reporter.close();
+  });
+});
