@@ -1,4 +1,5 @@
 import type { AgentKind } from "../schema/config.js";
+import { claudeAgent } from "./claude/agent.js";
 import { codexAgent } from "./codex/agent.js";
 import { commandAgent } from "./command.js";
 import type { Agent } from "./types.js";
@@ -13,12 +14,6 @@ export function agentFor(kind: AgentKind): Agent {
     case "command":
       return commandAgent;
     case "claude":
-      return claudeAgentPending;
+      return claudeAgent;
   }
 }
-
-const claudeAgentPending: Agent = {
-  async run() {
-    throw new Error("claude agent not implemented");
-  },
-};

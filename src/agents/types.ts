@@ -50,6 +50,7 @@ export interface AgentResult {
   outcome: AgentOutcome;
   /** The agent's last message, shown in the summary and saved as final.md. */
   finalMessage: string | undefined;
+  /** Tokens of the whole session so far (earlier turns of a resumed session included). */
   usage: TokenUsage | undefined;
   /** Session to resume for follow-ups. */
   sessionId: string | undefined;
@@ -70,6 +71,8 @@ export interface AgentRunOptions {
   redactor: Redactor;
   /** Continue this session instead of starting a new one (follow-ups). */
   resumeSessionId?: string | undefined;
+  /** Tokens the session used before this invocation (follow-ups), for agents that count per call. */
+  priorUsage?: TokenUsage | undefined;
   onActivity(activity: AgentActivity): void;
 }
 

@@ -109,7 +109,11 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   const started = performance.now();
   recorder.emit({ type: "run.started", plan, resumed: true, concurrency: 1, pid: process.pid });
   const run = runContext(plan, paths, recorder, options.homeDir, 0);
-  await runWorkspace(run, workspace, options.interrupt, { prompt: options.prompt, sessionId });
+  await runWorkspace(run, workspace, options.interrupt, {
+    prompt: options.prompt,
+    sessionId,
+    priorUsage: before.agent.usage,
+  });
   finishRun(run, options.interrupt, started);
   return { state: await saved(recorder, paths), paths };
 }

@@ -11,24 +11,6 @@ export function totalTokens(usage: TokenUsage | undefined): number {
   return usage === undefined ? 0 : usage.inputTokens + usage.outputTokens;
 }
 
-/** Sums token usages field by field. */
-export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-  };
-}
-
-/** A usage of zero tokens. */
-export const NO_USAGE: TokenUsage = {
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-};
-
 /** Compact token count for people: `850`, `12.3k`, `12k`, `4.5M`. */
 export function formatTokens(count: number): string {
   if (count < 1000) return String(Math.round(count));

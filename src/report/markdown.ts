@@ -1,3 +1,4 @@
+import { addUsage, NO_USAGE } from "../agents/usage.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type {
   DiffStat,
@@ -8,12 +9,10 @@ import type {
 } from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
 import {
-  addUsage,
   describeFailure,
   failureLogPath,
   formatTokens,
   formatWorkspaceDuration,
-  NO_USAGE,
   stripAnsi,
   totalTokens,
 } from "./format.js";

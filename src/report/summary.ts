@@ -1,4 +1,5 @@
 import type { TokenUsage } from "../agents/types.js";
+import { addUsage, NO_USAGE } from "../agents/usage.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type {
   DiffStat,
@@ -10,7 +11,7 @@ import type {
   WorkspaceStatus,
 } from "../executor/types.js";
 import type { Shard } from "../planner/types.js";
-import { addUsage, failureLogPath, NO_USAGE, totalTokens } from "./format.js";
+import { failureLogPath, totalTokens } from "./format.js";
 
 /** Version of the {@link RunSummary} JSON shape; bumped on any incompatible change. */
 export const SUMMARY_FORMAT_VERSION = 1;

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { TokenUsage } from "../../agents/types.js";
 import { gitMessage, resetWorktree } from "../../git/worktree.js";
 import { agentFailure } from "../failure.js";
 import type { StepContext, StepOutcome } from "./context.js";
@@ -11,6 +12,8 @@ const MAX_PROMPT_IN_ENV_BYTES = 100 * 1024;
 export interface FollowUp {
   prompt: string;
   sessionId: string | undefined;
+  /** Tokens the session used so far. */
+  priorUsage: TokenUsage | undefined;
 }
 
 /**
@@ -45,6 +48,7 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
     logFile,
     redactor: ctx.redactor(),
     resumeSessionId: followUp?.sessionId,
+    priorUsage: followUp?.priorUsage,
     onActivity: (activity) =>
       ctx.emit({ type: "agent.activity", workspace: workspace.name, activity }),
   });
