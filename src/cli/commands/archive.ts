@@ -1,0 +1,109 @@
+import os from "node:os";
+import { Command } from "commander";
+import { InterruptedError, UsageError } from "../../errors.js";
+import { type FoundWorkspace, findWorkspaces } from "../../executor/find-workspace.js";
+import { loadRun } from "../../executor/load-run.js";
+import { resolveRunId } from "../../executor/run-store.js";
+import { findRepositoryRoot } from "../../git/facts.js";
+import {
+  type ArchiveOptions,
+  type ArchiveResult,
+  archiveWorkspace,
+  checkArchivable,
+} from "../../review/archive.js";
+import { interruptOnSignals } from "../interrupt.js";
+
+interface ArchiveCommandOptions {
+  all?: boolean;
+  deleteBranch?: boolean;
+  force?: boolean;
+  run?: string;
+}
+
+/** `conductor archive <workspace…> | --all`: removes workspaces once they are reviewed. */
+export function archiveCommand(): Command {
+  return new Command("archive")
+    .description(
+      "run the archive script, remove the worktree and free the ports of workspaces (the branch stays)",
+    )
+    .argument("[workspaces...]", "workspace names or globs")
+    .option("--all", "every workspace of the latest (or --run) run that is not archived yet")
+    .option("--delete-branch", "delete the branch too")
+    .option("--force", "archive even if uncommitted changes or unmerged commits would be lost")
+    .option("--run <id>", "the run holding the workspaces (default: the newest run that has each)")
+    .addHelpText(
+      "after",
+      "\nRefuses (exit 1, nothing removed) when a worktree has uncommitted changes, or when\n" +
+        "--delete-branch would drop commits that are neither on the base nor on any remote.",
+    )
+    .action(async (patterns: string[], options: ArchiveCommandOptions) => {
+      if (options.all === true && patterns.length > 0) {
+        throw new UsageError("name workspaces or pass --all, not both");
+      }
+      if (options.all !== true && patterns.length === 0) {
+        throw new UsageError("name the workspaces to archive (names or globs), or pass --all");
+      }
+      const root = await findRepositoryRoot(process.cwd());
+      const found = options.all
+        ? await everyWorkspace(root, options.run)
+        : await findWorkspaces(root, patterns, options.run);
+      const deleteBranch = options.deleteBranch === true;
+      // Archived ones have nothing left to remove, unless their branch is to go now.
+      const todo = found.filter(
+        (entry) =>
+          entry.state.archived === undefined ||
+          (deleteBranch && !entry.state.archived.branchDeleted),
+      );
+      for (const entry of found) {
+        if (!todo.includes(entry))
+          process.stdout.write(`${entry.workspace.name}: already archived\n`);
+      }
+      const candidates = await checkArchivable(todo, {
+        deleteBranch,
+        force: options.force === true,
+      });
+      const interrupt = interruptOnSignals(() => {});
+      try {
+        const archiveOptions: ArchiveOptions = {
+          deleteBranch,
+          force: options.force === true,
+          homeDir: os.homedir(),
+          signal: interrupt.signal,
+        };
+        if (found.length === 0) process.stdout.write("nothing to archive\n");
+        for (const candidate of candidates) {
+          // Ctrl-C stops after the workspace being archived; the rest stay as they are.
+          if (interrupt.signal.aborted)
+            throw new InterruptedError(
+              "archive interrupted; the remaining workspaces were left as they were",
+            );
+          process.stdout.write(`${describe(await archiveWorkspace(candidate, archiveOptions))}\n`);
+        }
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}
+
+/** The non-archived workspaces of the latest run (or the given one). */
+async function everyWorkspace(root: string, runId: string | undefined): Promise<FoundWorkspace[]> {
+  const run = await loadRun(root, resolveRunId(root, runId));
+  return run.plan.workspaces.flatMap((workspace) => {
+    const state = run.workspaces[workspace.name];
+    return state === undefined || state.archived !== undefined ? [] : [{ run, workspace, state }];
+  });
+}
+
+/** `archived add-auth: ran the archive script, removed …, freed ports …, kept branch …`. */
+function describe(result: ArchiveResult): string {
+  const parts: string[] = [];
+  if (result.archiveScript === "ran") parts.push("ran the archive script");
+  if (result.archiveScript === "failed-forced") parts.push("archive script failed (forced on)");
+  if (result.removedWorktree !== undefined) parts.push(`removed ${result.removedWorktree}`);
+  if (result.freedPorts !== undefined) {
+    const { start, count } = result.freedPorts;
+    parts.push(`freed ports ${start}-${start + count - 1}`);
+  }
+  parts.push(`${result.branchDeleted ? "deleted" : "kept"} branch ${result.branch}`);
+  return `archived ${result.name}: ${parts.join(", ")}`;
+}

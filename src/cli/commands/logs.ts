@@ -1,0 +1,59 @@
+import { Command } from "commander";
+import { ExitCode, StateError } from "../../errors.js";
+import { findWorkspace } from "../../executor/find-workspace.js";
+import { isConductorAlive, loadRun } from "../../executor/load-run.js";
+import { RunPaths } from "../../executor/run-store.js";
+import { findRepositoryRoot } from "../../git/facts.js";
+import { fileSize, followFile } from "../../review/follow-file.js";
+import { defaultLogStep, LOG_STEPS, parseLogStep } from "../../review/logs.js";
+import { interruptOnSignals } from "../interrupt.js";
+
+interface LogsOptions {
+  step?: string;
+  follow?: boolean;
+  run?: string;
+}
+
+/** `conductor logs <workspace>`: prints (or follows) the log of one step of a workspace. */
+export function logsCommand(): Command {
+  return new Command("logs")
+    .description("print the log of a workspace's step (default: where it stopped, else the agent)")
+    .argument("<workspace>", "workspace name")
+    .option("--step <step>", `which log: ${LOG_STEPS.join(", ")}`)
+    .option("-f, --follow", "keep printing as the log grows, until the run finishes (Ctrl-C ends)")
+    .option("--run <id>", "the run holding the workspace (default: the newest run that has it)")
+    .action(async (name: string, options: LogsOptions) => {
+      const step = options.step === undefined ? undefined : parseLogStep(options.step);
+      const root = await findRepositoryRoot(process.cwd());
+      const found = await findWorkspace(root, name, options.run);
+      const chosen = step ?? defaultLogStep(found.state);
+      const paths = new RunPaths(root, found.run.runId);
+      const file = paths.logFile(found.workspace.name, chosen);
+      const live = found.run.status === "running" && isConductorAlive(found.run.pid);
+      if ((await fileSize(file)) === 0 && !(options.follow && live)) {
+        throw new StateError(
+          `workspace ${found.workspace.name} has no ${chosen} log: ${chosen === "run" ? "`conductor serve` has not run it" : `its ${chosen} step did not run or printed nothing`}`,
+          { hint: `Its logs are in ${paths.workspaceDir(found.workspace.name)}` },
+        );
+      }
+      // Ctrl-C while following is how one stops watching: end quietly, with the usual code.
+      const interrupt = interruptOnSignals(() => {});
+      try {
+        await followFile(file, {
+          from: 0,
+          write: (text) => process.stdout.write(text),
+          signal: interrupt.signal,
+          // Without --follow, one pass over the file is all.
+          intervalMs: options.follow ? undefined : 0,
+          done: async () => {
+            if (!options.follow) return true;
+            const run = await loadRun(root, found.run.runId).catch(() => undefined);
+            return run === undefined || run.status !== "running";
+          },
+        });
+      } finally {
+        interrupt.dispose();
+      }
+      if (interrupt.signal.aborted) process.exitCode = ExitCode.Interrupted;
+    });
+}

@@ -1,0 +1,80 @@
+import { Command } from "commander";
+import { ExitCode, InterruptedError } from "../../errors.js";
+import { findWorkspaces } from "../../executor/find-workspace.js";
+import { findRepositoryRoot } from "../../git/facts.js";
+import { findGitHubCli } from "../../review/github.js";
+import { draftPullRequests, manualSteps, originUrl, pushAndOpen } from "../../review/pr.js";
+import { interruptOnSignals } from "../interrupt.js";
+
+interface PrOptions {
+  draft?: boolean;
+  force?: boolean;
+  run?: string;
+}
+
+/** `conductor pr <workspace…>`: pushes workspace branches and opens pull requests with gh. */
+export function prCommand(): Command {
+  return new Command("pr")
+    .description(
+      "push workspace branches and open pull requests with gh (or print the commands to do it)",
+    )
+    .argument("<workspaces...>", "workspace names or globs")
+    .option("--draft", "open the pull requests as drafts")
+    .option("--force", "also propose workspaces that did not succeed")
+    .option("--run <id>", "the run holding the workspaces (default: the newest run that has each)")
+    .addHelpText(
+      "after",
+      "\nTitle: the first line of the task's prompt. Body: the prompt, the agent's final message and\n" +
+        "the check result. Never force-pushes. Without an authenticated gh, nothing is pushed and\n" +
+        "the push and compare commands are printed instead.",
+    )
+    .action(async (patterns: string[], options: PrOptions) => {
+      const root = await findRepositoryRoot(process.cwd());
+      const found = await findWorkspaces(root, patterns, options.run);
+      const drafts = await draftPullRequests(found, { force: options.force === true });
+      const origin = await originUrl(root);
+      const interrupt = interruptOnSignals(() => {});
+      try {
+        const first = drafts[0];
+        const cli =
+          origin === undefined || first === undefined
+            ? ({ status: "missing" } as const)
+            : await findGitHubCli({ cwd: root, logFile: first.logFile, signal: interrupt.signal });
+        if (origin === undefined || cli.status !== "ready") {
+          const why =
+            origin === undefined
+              ? "the repository has no origin remote"
+              : cli.status === "missing"
+                ? "gh (the GitHub CLI) is not installed"
+                : "gh is not logged in (run `gh auth login`)";
+          process.stdout.write(
+            `${why}, so nothing was pushed. To open the pull requests yourself:\n`,
+          );
+          for (const draft of drafts) {
+            process.stdout.write(
+              `\n${draft.found.workspace.name}: ${draft.title}\n` +
+                `${manualSteps(draft, origin)
+                  .map((step) => `  ${step}`)
+                  .join("\n")}\n` +
+                `  (description: ${draft.bodyFile})\n`,
+            );
+          }
+          if (origin === undefined) process.exitCode = ExitCode.WorkFailed;
+          return;
+        }
+        for (const draft of drafts) {
+          if (interrupt.signal.aborted)
+            throw new InterruptedError("pr interrupted; the remaining workspaces were not pushed");
+          const url = await pushAndOpen(draft, cli, {
+            draft: options.draft === true,
+            signal: interrupt.signal,
+          });
+          process.stdout.write(
+            `${draft.found.workspace.name}: pushed ${draft.found.workspace.branch}, opened ${url}\n`,
+          );
+        }
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}

@@ -1,0 +1,78 @@
+import path from "node:path";
+import { Command } from "commander";
+import { loadRun } from "../../executor/load-run.js";
+import { RunPaths, resolveRunId, writeFileAtomic } from "../../executor/run-store.js";
+import { findRepositoryRoot } from "../../git/facts.js";
+import { readLogTail } from "../../report/files.js";
+import { mergeRunStates } from "../../report/merge.js";
+import { parseReportFormat, REPORT_FORMATS, renderReport } from "../../review/reports.js";
+import { expandRunFolders, loadRunFolder } from "../../review/run-folder.js";
+
+interface ReportOptions {
+  format: string;
+  out?: string;
+}
+
+const FORMAT_HELP = `${REPORT_FORMATS.join(", ")}`;
+
+/** `conductor report [run-id]` and `conductor report merge <run folders…>`. */
+export function reportCommand(): Command {
+  return new Command("report")
+    .description("print or write a run's report: JSON summary, JUnit XML or Markdown")
+    .argument("[run-id]", "run id or a unique prefix of one (default: the latest run)")
+    .option("--format <format>", FORMAT_HELP, "json")
+    .option("--out <file>", "write the report to a file instead of printing it")
+    .addCommand(mergeCommand().exitOverride())
+    .action(async (runId: string | undefined, options: ReportOptions) => {
+      const format = parseReportFormat(options.format);
+      const root = await findRepositoryRoot(process.cwd());
+      const state = await loadRun(root, resolveRunId(root, runId));
+      const paths = new RunPaths(root, state.runId);
+      const text = renderReport(state, format, (workspace, step) =>
+        readLogTail(paths.logFile(workspace, step)),
+      );
+      await emit(text, options.out);
+    });
+}
+
+/** `conductor report merge`: one report from the run folders of a plan's CI shards. */
+function mergeCommand(): Command {
+  return new Command("merge")
+    .description("join the run folders of several shards of one plan into one report")
+    .argument(
+      "<run-folders...>",
+      "run folders (or folders that hold them, as downloaded artifacts)",
+    )
+    .option("--format <format>", FORMAT_HELP, "json")
+    .option("--out <file>", "write the report to a file instead of printing it")
+    .addHelpText(
+      "after",
+      "\nEvery folder must come from a shard of the same plan (same plan hash).\n" +
+        "Example: conductor report merge shards/* --format junit --out conductor.xml",
+    )
+    .action(async (dirs: string[], _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<ReportOptions>();
+      const format = parseReportFormat(options.format);
+      const folders = await Promise.all(
+        expandRunFolders(dirs.map((dir) => path.resolve(dir))).map(loadRunFolder),
+      );
+      const merged = mergeRunStates(folders.map((folder) => folder.state));
+      // Each workspace's logs are in the folder of the shard that ran it.
+      const folderOf = new Map<string, string>();
+      for (const folder of folders) {
+        for (const name of Object.keys(folder.state.workspaces)) folderOf.set(name, folder.dir);
+      }
+      const text = renderReport(merged, format, (workspace, step) => {
+        const dir = folderOf.get(workspace);
+        return dir === undefined
+          ? undefined
+          : readLogTail(path.join(dir, "workspaces", workspace, `${step}.log`));
+      });
+      await emit(text, options.out);
+    });
+}
+
+async function emit(text: string, out: string | undefined): Promise<void> {
+  if (out === undefined) process.stdout.write(text);
+  else await writeFileAtomic(path.resolve(out), text);
+}

@@ -1,0 +1,66 @@
+import os from "node:os";
+import { Command } from "commander";
+import { ExitCode, OperationError, unreachable } from "../../errors.js";
+import { findWorkspace } from "../../executor/find-workspace.js";
+import { findRepositoryRoot } from "../../git/facts.js";
+import { serveWorkspace } from "../../review/serve.js";
+import { interruptOnSignals } from "../interrupt.js";
+
+/** `conductor serve <workspace>`: the workspace's dev server, on its own ports, until Ctrl-C. */
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("start a workspace's run script (dev server) in its worktree, on its own ports")
+    .argument("<workspace>", "workspace name")
+    .option("--run <id>", "the run holding the workspace (default: the newest run that has it)")
+    .addHelpText(
+      "after",
+      "\n$CONDUCTOR_PORT is the first port of the workspace's block, so several workspaces can be\n" +
+        "served side by side. Ctrl-C stops the script and every process it started (exit 130).",
+    )
+    .action(async (name: string, options: { run?: string }) => {
+      const root = await findRepositoryRoot(process.cwd());
+      const found = await findWorkspace(root, name, options.run);
+      const interrupt = interruptOnSignals((signal) => {
+        process.stderr.write(`\nconductor: ${signal}: stopping ${found.workspace.name}\n`);
+      });
+      try {
+        const outcome = await serveWorkspace({
+          found,
+          homeDir: os.homedir(),
+          signal: interrupt.signal,
+          write: (text) => process.stdout.write(text),
+          onStart: ({ port, count, script }) => {
+            process.stderr.write(
+              `conductor: serving ${found.workspace.name} on port ${port} (ports ${port}-${port + count - 1}): ${script}\n`,
+            );
+          },
+        });
+        switch (outcome.reason) {
+          case "cancelled":
+            process.exitCode = ExitCode.Interrupted;
+            return;
+          case "exited":
+            return;
+          case "exit-non-zero":
+            process.stderr.write(
+              `conductor: the run script exited with code ${outcome.exitCode}\n`,
+            );
+            process.exitCode = ExitCode.WorkFailed;
+            return;
+          case "signal":
+            process.stderr.write(`conductor: the run script was killed by ${outcome.signal}\n`);
+            process.exitCode = ExitCode.WorkFailed;
+            return;
+          case "spawn-error":
+            throw new OperationError(`the run script could not start: ${outcome.message}`);
+          case "timeout":
+            process.exitCode = ExitCode.WorkFailed;
+            return;
+          default:
+            unreachable(outcome);
+        }
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}

@@ -1,0 +1,120 @@
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { UnsafeOperationError } from "../errors.js";
+import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { loadRun } from "../executor/load-run.js";
+import { releasePorts, reservedPorts } from "../executor/ports.js";
+import { appendEvent, listRunIds, RunPaths } from "../executor/run-store.js";
+import type { RunState } from "../executor/types.js";
+import { git, removeWorktree } from "../git/worktree.js";
+import { describeLosses, losesWork, whatWouldBeLost } from "./safety.js";
+import { worktreePresence } from "./worktree-presence.js";
+
+/** What `conductor clean` may do. */
+export interface CleanOptions {
+  /** Remove worktrees of archived workspaces even when they hold uncommitted changes. */
+  force: boolean;
+  homeDir: string;
+}
+
+/**
+ * Tidies up after archived and vanished workspaces: git's metadata of worktrees whose folders
+ * are gone (`git worktree prune`), worktrees that reappeared after their workspace was archived,
+ * port blocks still held for them, and the folders of runs whose every workspace is archived.
+ * Vanished workspaces are recorded as archived. Branches are never deleted. Every removal of a
+ * worktree is checked first; without `force`, one that would lose work stops the whole clean
+ * before anything is removed. Runs still in progress are left alone. Returns what it did.
+ */
+export async function cleanRepository(root: string, options: CleanOptions): Promise<string[]> {
+  const runs: RunState[] = [];
+  for (const runId of listRunIds(root)) {
+    const run = await loadRun(root, runId).catch(() => undefined);
+    if (run !== undefined && run.status !== "running") runs.push(run);
+  }
+  const archived: FoundWorkspace[] = [];
+  const vanished: FoundWorkspace[] = [];
+  const toRemove: FoundWorkspace[] = [];
+  const unsafe: string[] = [];
+  for (const run of runs) {
+    for (const workspace of run.plan.workspaces) {
+      const state = run.workspaces[workspace.name];
+      if (state === undefined) continue;
+      const found = { run, workspace, state };
+      const presence = await worktreePresence(found);
+      if (state.archived === undefined) {
+        if (presence === "vanished") vanished.push(found);
+        continue;
+      }
+      archived.push(found);
+      if (presence !== "present") continue;
+      const losses = options.force
+        ? { uncommitted: [], unmergedCommits: 0 }
+        : await whatWouldBeLost(found, { worktreePresent: true, deleteBranch: false });
+      if (losesWork(losses)) {
+        unsafe.push(`${workspace.name} (${workspace.path}):`);
+        unsafe.push(...describeLosses(found, losses).map((line) => `  ${line}`));
+      } else {
+        toRemove.push(found);
+      }
+    }
+  }
+  if (unsafe.length > 0) {
+    throw new UnsafeOperationError(
+      `cleaning would lose work in worktrees of archived workspaces; nothing was removed:\n${unsafe.map((line) => `  ${line}`).join("\n")}`,
+      { hint: "Commit or discard the changes, or pass --force to remove them anyway." },
+    );
+  }
+
+  const done: string[] = [];
+  for (const found of toRemove) {
+    await removeWorktree(root, found.workspace.path, true);
+    done.push(`removed worktree ${found.workspace.path} (${found.workspace.name}, archived)`);
+  }
+  for (const prunable of await prunableWorktrees(root)) {
+    done.push(`pruned git's record of the missing worktree ${prunable}`);
+  }
+  await git(root, ["worktree", "prune"]);
+  for (const found of vanished) {
+    appendEvent(new RunPaths(root, found.run.runId), {
+      type: "workspace.archived",
+      time: new Date().toISOString(),
+      runId: found.run.runId,
+      workspace: found.workspace.name,
+      branchDeleted: false,
+    });
+    done.push(
+      `marked ${found.workspace.name} archived: its worktree ${found.workspace.path} is gone (branch ${found.workspace.branch} kept)`,
+    );
+  }
+  for (const found of [...archived, ...vanished]) {
+    const block = await reservedPorts(options.homeDir, found.workspace.path);
+    if (block === undefined) continue;
+    await releasePorts(options.homeDir, found.workspace.path);
+    done.push(
+      `freed ports ${block.start}-${block.start + block.count - 1} (${found.workspace.name})`,
+    );
+  }
+  const gone = new Set([...archived, ...vanished]);
+  for (const run of runs) {
+    const all = run.plan.workspaces.every((workspace) =>
+      [...gone].some((found) => found.run === run && found.workspace.name === workspace.name),
+    );
+    if (!all) continue;
+    const dir = new RunPaths(root, run.runId).dir;
+    await rm(dir, { recursive: true, force: true });
+    done.push(`removed run folder ${path.relative(root, dir)} (every workspace archived)`);
+  }
+  return done;
+}
+
+/** Worktrees git still lists although their folders are gone. */
+async function prunableWorktrees(root: string): Promise<string[]> {
+  const out = await git(root, ["worktree", "list", "--porcelain"]);
+  const prunable: string[] = [];
+  let current: string | undefined;
+  for (const line of out.split("\n")) {
+    if (line.startsWith("worktree ")) current = line.slice("worktree ".length);
+    else if (line.startsWith("prunable") && current !== undefined) prunable.push(current);
+  }
+  return prunable;
+}

@@ -1,0 +1,159 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { OperationError, UsageError } from "../errors.js";
+import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { RunPaths, writeFileAtomic } from "../executor/run-store.js";
+import { branchExists, git, gitMessage } from "../git/worktree.js";
+import { describeFailure } from "../report/format.js";
+import { createPullRequest, type GitHubCli } from "./github.js";
+import { compareUrl, gitHubRepository, pullRequestBody, pullRequestTitle } from "./pull-request.js";
+import { shellCommand } from "./shell-quote.js";
+
+/** A workspace ready to be proposed: checked, with its title and body written to a file. */
+export interface PullRequestDraft {
+  found: FoundWorkspace;
+  /** Branch the pull request goes into. */
+  base: string;
+  title: string;
+  /** The body, written to `pr.md` in the workspace's run folder. */
+  bodyFile: string;
+  /** Log of git push and gh for this workspace. */
+  logFile: string;
+}
+
+/**
+ * Checks every workspace before anything is pushed: it succeeded (unless `force`), its branch
+ * exists and has commits beyond its start. Writes each pull request's body to `pr.md`.
+ */
+export async function draftPullRequests(
+  found: readonly FoundWorkspace[],
+  options: { force: boolean },
+): Promise<PullRequestDraft[]> {
+  const problems: string[] = [];
+  const drafts: PullRequestDraft[] = [];
+  for (const entry of found) {
+    const { workspace, state, run } = entry;
+    const root = run.plan.repo.root;
+    if (state.status !== "succeeded" && !options.force) {
+      const why =
+        state.failure === undefined
+          ? state.status
+          : `${state.status}: ${describeFailure(state.failure)}`;
+      problems.push(`${workspace.name} did not succeed (${why})`);
+      continue;
+    }
+    if (!(await branchExists(root, workspace.branch))) {
+      problems.push(`${workspace.name}: its branch ${workspace.branch} does not exist`);
+      continue;
+    }
+    const start = state.startCommit ?? run.plan.base.commit;
+    const ahead = Number(
+      (await git(root, ["rev-list", "--count", `${start}..refs/heads/${workspace.branch}`])).trim(),
+    );
+    if (!(ahead > 0)) {
+      problems.push(`${workspace.name}: ${workspace.branch} has no commits to propose`);
+      continue;
+    }
+    const paths = new RunPaths(root, run.runId);
+    const finalMessage =
+      state.agent.finalMessage ??
+      (await readFile(paths.finalMessageFile(workspace.name), "utf8").catch(() => undefined));
+    const bodyFile = path.join(paths.workspaceDir(workspace.name), "pr.md");
+    await writeFileAtomic(bodyFile, pullRequestBody(entry, finalMessage));
+    drafts.push({
+      found: entry,
+      base: await baseBranch(entry),
+      title: pullRequestTitle(workspace.prompt),
+      bodyFile,
+      logFile: path.join(paths.workspaceDir(workspace.name), "pr.log"),
+    });
+  }
+  if (problems.length > 0) {
+    throw new UsageError(
+      `no pull request was opened:\n${problems.map((line) => `  ${line}`).join("\n")}`,
+      { hint: "Pass --force to propose workspaces that did not succeed." },
+    );
+  }
+  return drafts;
+}
+
+/** The URL of the origin remote, or undefined when there is none. */
+export async function originUrl(root: string): Promise<string | undefined> {
+  const url = await git(root, ["remote", "get-url", "origin"]).catch(() => "");
+  return url.trim() === "" ? undefined : url.trim();
+}
+
+/** The exact commands (and the compare page, on GitHub) that open the pull request by hand. */
+export function manualSteps(draft: PullRequestDraft, origin: string | undefined): string[] {
+  const { branch } = draft.found.workspace;
+  const steps: string[] = [];
+  if (origin === undefined) steps.push("git remote add origin <url of the repository>");
+  steps.push(shellCommand(["git", "push", "-u", "origin", branch]));
+  const repository = origin === undefined ? undefined : gitHubRepository(origin);
+  if (repository !== undefined) {
+    steps.push(`then open: ${compareUrl(repository, draft.base, branch)}`);
+  } else {
+    steps.push(
+      `then open a pull request from ${branch} into ${draft.base} on ${origin ?? "the remote"}`,
+    );
+  }
+  return steps;
+}
+
+/**
+ * Pushes the branch (never forced: a rejected push means the remote has work this branch lacks)
+ * and opens the pull request with gh. Returns its URL.
+ */
+export async function pushAndOpen(
+  draft: PullRequestDraft,
+  cli: Extract<GitHubCli, { status: "ready" }>,
+  options: { draft: boolean; signal: AbortSignal },
+): Promise<string> {
+  const { workspace, run } = draft.found;
+  const root = run.plan.repo.root;
+  try {
+    await git(root, ["push", "--set-upstream", "origin", `refs/heads/${workspace.branch}`]);
+  } catch (error) {
+    throw new OperationError(
+      `git push of ${workspace.branch} failed: ${gitMessage(error)}; no pull request was opened`,
+      { hint: "conductor never force-pushes; bring the branch up to date with the remote first." },
+    );
+  }
+  const created = await createPullRequest(
+    cli.file,
+    {
+      head: workspace.branch,
+      base: draft.base,
+      title: draft.title,
+      bodyFile: draft.bodyFile,
+      draft: options.draft,
+    },
+    { cwd: root, logFile: draft.logFile, signal: options.signal },
+  );
+  if (!created.ok) {
+    throw new OperationError(
+      `${workspace.branch} was pushed, but the pull request could not be opened: ${created.message}`,
+      { hint: `Open it by hand: gh pr create --head ${workspace.branch} --base ${draft.base}` },
+    );
+  }
+  return created.url;
+}
+
+/**
+ * The branch a pull request goes into: the base the run started from when it is a branch
+ * (`main`, or `origin/main` as `main`), else the repository's default branch.
+ */
+async function baseBranch(found: FoundWorkspace): Promise<string> {
+  const { plan } = found.run;
+  const ref = plan.base.ref.replace(/^(?:refs\/heads\/|refs\/remotes\/origin\/|origin\/)/, "");
+  const root = plan.repo.root;
+  if (
+    (await branchExists(root, ref)) ||
+    (await git(root, ["rev-parse", "--verify", "--quiet", `refs/remotes/origin/${ref}`]).catch(
+      () => "",
+    )) !== ""
+  ) {
+    return ref;
+  }
+  return plan.repo.defaultBranch;
+}

@@ -1,0 +1,81 @@
+import { appendFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { UsageError } from "../errors.js";
+import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { SERVE_MARKER_VARIABLE } from "../executor/leftovers.js";
+import { reservePorts } from "../executor/ports.js";
+import { type ProcessOutcome, runProcess } from "../executor/process.js";
+import { RunPaths } from "../executor/run-store.js";
+import { fileSize, followFile } from "./follow-file.js";
+import { NO_TIMEOUT_MS, scriptEnv, scriptRedactor } from "./workspace-process.js";
+import { requireWorktree } from "./worktree-presence.js";
+
+/** What {@link serveWorkspace} needs. */
+export interface ServeOptions {
+  found: FoundWorkspace;
+  homeDir: string;
+  /** Aborting stops the run script and its whole process group. */
+  signal: AbortSignal;
+  /** Receives the script's output (stdout and stderr, redacted) as it comes. */
+  write(text: string): void;
+  /** Told the port block before the script starts. */
+  onStart(info: { port: number; count: number; script: string; logFile: string }): void;
+}
+
+/**
+ * Runs a workspace's `run` script (its dev server) in its worktree until it exits or the signal
+ * aborts, on the workspace's own port block: the block reserved for the worktree during the run,
+ * so that several workspaces can be served side by side. The output goes to the workspace's
+ * run.log and, from there, to `write`.
+ */
+export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutcome> {
+  const { found } = options;
+  const { workspace, run } = found;
+  const script = workspace.scripts.run;
+  if (script === undefined) {
+    throw new UsageError(`workspace ${workspace.name} has no run script to serve`, {
+      hint: 'Set scripts.run in conductor.yaml (e.g. npm run dev -- --port "$CONDUCTOR_PORT"); workspaces of later runs get it.',
+    });
+  }
+  const worktree = await requireWorktree(found);
+  // The worktree's existing block when it has one: the port the reviewer saw during the run.
+  const reservation = await reservePorts(options.homeDir, {
+    count: run.plan.portsPerWorkspace,
+    preferredIndex: workspace.portBlock,
+    worktree: workspace.path,
+    workspace: workspace.name,
+    runId: run.runId,
+  });
+  const logFile = new RunPaths(run.plan.repo.root, run.runId).logFile(workspace.name, "run");
+  await mkdir(path.dirname(logFile), { recursive: true });
+  await appendFile(
+    logFile,
+    `\n$ ${script}  # port ${reservation.start}, ${new Date().toISOString()}\n`,
+  );
+  const from = await fileSize(logFile);
+  options.onStart({ port: reservation.start, count: reservation.count, script, logFile });
+
+  let ended = false;
+  const shown = followFile(logFile, {
+    from,
+    write: options.write,
+    done: () => ended,
+    // The follow ends after the script (and so after its last words on shutdown), not on Ctrl-C.
+    signal: new AbortController().signal,
+  });
+  const outcome = await runProcess({
+    file: script,
+    shell: true,
+    cwd: worktree,
+    // Marked so that resuming or continuing the run does not take it for a leftover of a crash.
+    env: { ...scriptEnv(found, reservation.start), [SERVE_MARKER_VARIABLE]: "1" },
+    signal: options.signal,
+    timeoutMs: NO_TIMEOUT_MS,
+    logFile,
+    redactor: await scriptRedactor(found),
+  }).finally(() => {
+    ended = true;
+  });
+  await shown;
+  return outcome;
+}

@@ -1,0 +1,75 @@
+import type { RunState, WorkspaceState } from "../executor/types.js";
+import {
+  formatDiff,
+  formatTokens,
+  formatWorkspaceDuration,
+  totalTokens,
+} from "../report/format.js";
+import { renderTable } from "../report/table.js";
+import { formatDuration } from "../schema/duration.js";
+
+/** Whether the run's conductor is alive, and the clock, for {@link renderStatus}. */
+export interface StatusContext {
+  live: boolean;
+  now: Date;
+}
+
+/**
+ * `conductor status` as text: a header line (run, status, plan, base), one row per workspace in
+ * plan order, and what to do next for an interrupted or failed run.
+ */
+export function renderStatus(state: RunState, context: StatusContext): string {
+  const { plan } = state;
+  const count = plan.workspaces.length;
+  const status =
+    state.status === "running" && context.live ? `running (live, pid ${state.pid})` : state.status;
+  const shard = plan.selection.shard;
+  const header = [
+    `run ${state.runId}`,
+    status,
+    `plan ${plan.hash.slice(0, 12)}${shard ? ` (shard ${shard.index}/${shard.count})` : ""}`,
+    `base ${plan.base.ref} (${plan.base.commit.slice(0, 10)})`,
+    `${count} workspace${count === 1 ? "" : "s"}`,
+  ].join(" — ");
+  const rows = [
+    ["WORKSPACE", "STATUS", "STEP", "DURATION", "TOKENS", "FILES", "CHECK", "BRANCH", "PATH"],
+  ];
+  for (const planned of plan.workspaces) {
+    const workspace = state.workspaces[planned.name];
+    if (workspace === undefined) continue;
+    const archived = workspace.archived !== undefined;
+    rows.push([
+      planned.name,
+      archived ? "archived" : workspace.status,
+      workspace.step ?? "-",
+      duration(workspace, context.now),
+      workspace.agent.usage === undefined ? "-" : formatTokens(totalTokens(workspace.agent.usage)),
+      formatDiff(workspace.diff),
+      workspace.check ?? "-",
+      archived && workspace.archived?.branchDeleted ? "(deleted)" : planned.branch,
+      archived ? "(removed)" : planned.path,
+    ]);
+  }
+  return `${header}\n\n${renderTable(rows)}\n${nextSteps(state, context.live)}`;
+}
+
+/** A finished workspace's duration; a running one's time so far, marked with an ellipsis. */
+function duration(workspace: WorkspaceState, now: Date): string {
+  if (workspace.status === "running" && workspace.startedAt !== undefined) {
+    return `${formatDuration(Math.max(0, now.getTime() - Date.parse(workspace.startedAt)))}…`;
+  }
+  return formatWorkspaceDuration(workspace);
+}
+
+function nextSteps(state: RunState, live: boolean): string {
+  if (state.status === "running" && live) {
+    return "\nFollow a workspace with: conductor logs <workspace> --follow\n";
+  }
+  if (state.status === "interrupted") {
+    return `\nRun ${state.runId} did not finish. Continue it with: conductor run --resume ${state.runId}\n`;
+  }
+  if (state.status === "failed") {
+    return "\nSee why with: conductor logs <workspace>\n";
+  }
+  return "";
+}

@@ -1,0 +1,78 @@
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ReviewRepo, readOr, reviewRepo, runAll, waitFor } from "./rig.js";
+
+let repo: ReviewRepo | undefined;
+
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+describe("conductor logs", () => {
+  it("prints the log of the step where the workspace stopped, else the agent's", async () => {
+    repo = await reviewRepo(
+      [
+        { id: "good", agent: "echo agent-of-good" },
+        { id: "bad", agent: "echo agent-of-bad", check: "echo check-of-bad; exit 1" },
+      ],
+      { scripts: { setup: "echo setting-up-$CONDUCTOR_TASK_ID", check: "echo check-ok" } },
+    );
+    await runAll(repo);
+    const good = await repo.cli(["logs", "good"]);
+    expect(good.exitCode, good.all).toBe(0);
+    // (execa drops the final newline of what it captured)
+    expect(good.stdout).toBe("agent-of-good");
+    const bad = await repo.cli(["logs", "bad"]);
+    expect(bad.exitCode, bad.all).toBe(0);
+    expect(bad.stdout).toContain("check-of-bad");
+    expect(bad.stdout).not.toContain("agent-of-bad");
+  });
+
+  it("prints the log of the step named by --step and refuses a step without a log", async () => {
+    repo = await reviewRepo([{ id: "one" }], {
+      scripts: { setup: "echo setting-up-$CONDUCTOR_TASK_ID" },
+    });
+    await runAll(repo);
+    const setup = await repo.cli(["logs", "one", "--step", "setup"]);
+    expect(setup.exitCode, setup.all).toBe(0);
+    expect(setup.stdout).toContain("setting-up-one");
+
+    const unknown = await repo.cli(["logs", "one", "--step", "deploy"]);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain(
+      "--step deploy is not a step with a log: use setup, agent, check, archive, run",
+    );
+
+    const missing = await repo.cli(["logs", "one", "--step", "check"]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain("workspace one has no check log");
+  });
+
+  it("follows a log as it grows until the run finishes", async () => {
+    const marker = path.join("$HOME", "go");
+    // The agent prints a line, waits for the test's go-ahead, prints another and ends.
+    const agent = `echo first-line; echo ................................; while [ ! -f "${marker}" ]; do sleep 0.05; done; echo second-line; echo ................................`;
+    repo = await reviewRepo([{ id: "live", agent }]);
+    const { home } = repo;
+    const run = repo.start(["run", "--output", "plain"]);
+    await waitFor(
+      "the agent to start",
+      () =>
+        repo?.runIds().length === 1 &&
+        readOr(path.join(repo.runDir(), "workspaces", "live", "prompt.md")) !== "",
+    );
+    const follow = repo.start(["logs", "live", "--follow"]);
+    let seen = "";
+    follow.stdout?.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+    });
+    await waitFor("the first line to be followed", () => seen.includes("first-line"));
+    expect(seen).not.toContain("second-line");
+    await import("node:fs/promises").then((fs) => fs.writeFile(path.join(home, "go"), ""));
+    const [followed, ran] = await Promise.all([follow, run]);
+    expect(ran.exitCode, ran.all).toBe(0);
+    expect(followed.exitCode, followed.all).toBe(0);
+    expect(followed.stdout).toMatch(/^first-line\n\.+\nsecond-line\n\.+$/);
+  });
+});

@@ -1,0 +1,40 @@
+import { rm } from "node:fs/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ReviewRepo, reviewRepo, runAll } from "./rig.js";
+
+let repo: ReviewRepo | undefined;
+
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+describe("conductor open", () => {
+  it('prints only the worktree path, so that cd "$(conductor open x)" works', async () => {
+    repo = await reviewRepo([{ id: "here" }]);
+    await runAll(repo);
+    const result = await repo.cli(["open", "here"]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toBe(repo.worktree("here"));
+    expect(result.stderr).toBe("");
+  });
+
+  it("fails clearly for an archived workspace and for a worktree removed by hand", async () => {
+    repo = await reviewRepo([{ id: "archived" }, { id: "removed" }]);
+    await runAll(repo);
+    expect((await repo.cli(["archive", "archived"])).exitCode).toBe(0);
+    const archived = await repo.cli(["open", "archived"]);
+    expect(archived.exitCode).toBe(2);
+    expect(archived.stdout).toBe("");
+    expect(archived.stderr).toContain("workspace archived was archived");
+    expect(archived.stderr).toContain("Its branch conductor/archived is kept");
+
+    await rm(repo.worktree("removed"), { recursive: true, force: true });
+    const removed = await repo.cli(["open", "removed"]);
+    expect(removed.exitCode).toBe(2);
+    expect(removed.stdout).toBe("");
+    expect(removed.stderr).toContain(
+      `the worktree of removed is gone: ${repo.worktree("removed")}`,
+    );
+  });
+});

@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunSummary } from "../../src/report/summary.js";
+import { elements, junitProblems, parseXml } from "./junit-shape.js";
+import { type ReviewRepo, reviewRepo, runAll } from "./rig.js";
+
+let repo: ReviewRepo | undefined;
+
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+const FAILING_CHECK =
+  "echo 'expected 2 <got> 3 & more'; echo 'AssertionError: sum is wrong' >&2; exit 1";
+
+describe("conductor report", () => {
+  it("prints the JSON summary, JUnit XML and Markdown of the latest run", async () => {
+    repo = await reviewRepo([{ id: "good" }, { id: "bad", check: FAILING_CHECK }], {
+      scripts: { check: "true" },
+    });
+    await runAll(repo);
+    const runId = repo.runIds()[0] as string;
+
+    const json = await repo.cli(["report", "--format", "json"]);
+    expect(json.exitCode, json.all).toBe(0);
+    const summary = JSON.parse(json.stdout) as RunSummary;
+    expect(summary).toMatchObject({ formatVersion: 1, runId, status: "failed" });
+    expect(summary.workspaces.map((workspace) => [workspace.name, workspace.status])).toEqual([
+      ["good", "succeeded"],
+      ["bad", "failed"],
+    ]);
+    // The same document the run wrote into its folder. (Its clock starts a moment before the
+    // run.started event that `report` folds from, so the start time may differ by milliseconds.)
+    const written = JSON.parse(readFileSync(path.join(repo.runDir(), "summary.json"), "utf8"));
+    const clockless = (value: RunSummary) => ({
+      ...value,
+      createdAt: undefined,
+      totals: { ...value.totals, durationMs: undefined },
+    });
+    expect(clockless(written)).toEqual(clockless(summary));
+
+    const junit = await repo.cli(["report", "--format", "junit"]);
+    expect(junit.exitCode, junit.all).toBe(0);
+    const xml = parseXml(junit.stdout);
+    expect(junitProblems(xml)).toEqual([]);
+    const cases = elements(xml, "testcase");
+    expect(cases.map((c) => [c.attributes.classname, c.attributes.name])).toEqual([
+      ["conductor.good", "good"],
+      ["conductor.bad", "bad"],
+    ]);
+    const [failure] = elements(xml, "failure");
+    expect(failure?.attributes).toMatchObject({
+      type: "exit-non-zero",
+      message: "check failed (exit 1)",
+    });
+    expect(failure?.text).toContain("expected 2 <got> 3 & more");
+    expect(failure?.text).toContain("AssertionError: sum is wrong");
+
+    const markdown = await repo.cli(["report", "--format", "markdown"]);
+    expect(markdown.exitCode, markdown.all).toBe(0);
+    expect(markdown.stdout).toContain(`conductor run \`${runId}\`: failed`);
+    expect(markdown.stdout).toContain(
+      "| Workspace | Status | Duration | Tokens | Files (+/−) | Check | Branch |",
+    );
+    expect(markdown.stdout).toMatch(/^\| bad \| ❌ failed \|/m);
+    expect(markdown.stdout).toContain("wrote good.txt");
+  });
+
+  it("writes the report to --out, reads an older run by id, and refuses an unknown format", async () => {
+    repo = await reviewRepo([{ id: "first" }, { id: "second" }]);
+    await runAll(repo, ["first"]);
+    await runAll(repo, ["second"]);
+    const [older] = repo.runIds() as [string];
+    const out = path.join(repo.home, "reports", "older.xml");
+    const written = await repo.cli(["report", older, "--format", "junit", "--out", out]);
+    expect(written.exitCode, written.all).toBe(0);
+    expect(written.stdout).toBe("");
+    const xml = parseXml(readFileSync(out, "utf8"));
+    expect(junitProblems(xml)).toEqual([]);
+    expect(elements(xml, "testcase").map((c) => c.attributes.name)).toEqual(["first"]);
+
+    const bad = await repo.cli(["report", "--format", "html"]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain("--format html is not a report format: use json, junit, markdown");
+    expect(existsSync(path.join(repo.root, "html"))).toBe(false);
+  });
+});

@@ -1,0 +1,127 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  groupMembers,
+  processAlive,
+  type ReviewRepo,
+  readOr,
+  reviewRepo,
+  runAll,
+  waitFor,
+} from "./rig.js";
+
+let repo: ReviewRepo | undefined;
+const groups: number[] = [];
+
+afterEach(async () => {
+  // Only if a test failed half way: end the groups it started.
+  for (const pgid of groups.splice(0)) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // gone, as it should be
+    }
+  }
+  await repo?.remove();
+  repo = undefined;
+});
+
+/**
+ * A dev server stand-in: prints its port, records its process group and a child's pid, and
+ * waits on the child. The dotted line pushes the output past what log redaction holds back.
+ */
+const RUN_SCRIPT = [
+  'echo "port=$CONDUCTOR_PORT name=$CONDUCTOR_WORKSPACE_NAME run=$CONDUCTOR_RUN_ID"',
+  'echo $$ > "$HOME/$CONDUCTOR_WORKSPACE_NAME.pgid"',
+  "sleep 300 &",
+  'echo $! > "$HOME/$CONDUCTOR_WORKSPACE_NAME.child"',
+  "echo ................................",
+  "wait",
+].join("\n");
+
+async function reservedPort(home: string, worktree: string): Promise<number | undefined> {
+  const registry = JSON.parse(
+    await readFile(path.join(home, ".conductor", "ports.json"), "utf8"),
+  ) as {
+    reservations: { start: number; worktree: string }[];
+  };
+  return registry.reservations.find((reservation) => reservation.worktree === worktree)?.start;
+}
+
+/** Starts `conductor serve <name>` and waits until its script has printed its port. */
+async function serve(name: string) {
+  const current = repo as ReviewRepo;
+  const child = current.start(["serve", name]);
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  let ended: string | undefined;
+  void child.then((result) => {
+    ended = `conductor serve ${name} ended early with ${result.exitCode}:\n${result.all}`;
+  });
+  await waitFor(`${name} to serve`, () => {
+    if (ended !== undefined) throw new Error(ended);
+    return /port=\d+/.test(output) && readOr(path.join(current.home, `${name}.child`)) !== "";
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}; output so far:\n${output}`);
+  });
+  const pgid = Number(readOr(path.join(current.home, `${name}.pgid`)));
+  const childPid = Number(readOr(path.join(current.home, `${name}.child`)));
+  groups.push(pgid);
+  return {
+    child,
+    pgid,
+    childPid,
+    port: Number(/port=(\d+)/.exec(output)?.[1]),
+    output: () => output,
+  };
+}
+
+describe("conductor serve", () => {
+  it("starts the run script on the workspace's port block, and Ctrl-C ends its whole process group", async () => {
+    repo = await reviewRepo([{ id: "web" }], { scripts: { run: RUN_SCRIPT } });
+    await runAll(repo);
+    const runId = repo.runIds()[0];
+    const served = await serve("web");
+    expect(served.port).toBe(await reservedPort(repo.home, repo.worktree("web")));
+    expect(served.output()).toContain(`name=web run=${runId}`);
+    expect(groupMembers(served.pgid)).toContain(served.childPid);
+
+    served.child.kill("SIGINT");
+    const result = await served.child;
+    expect(result.exitCode, result.all).toBe(130);
+    expect(result.stderr).toContain(`serving web on port ${served.port}`);
+    expect(groupMembers(served.pgid)).toEqual([]);
+    expect(processAlive(served.childPid)).toBe(false);
+    // The output is also kept in the workspace's run log.
+    expect(readOr(path.join(repo.runDir(), "workspaces", "web", "run.log"))).toContain(
+      `port=${served.port}`,
+    );
+  });
+
+  it("serves several workspaces side by side on distinct port blocks", async () => {
+    repo = await reviewRepo([{ id: "one" }, { id: "two" }], { scripts: { run: RUN_SCRIPT } });
+    await runAll(repo);
+    const [one, two] = await Promise.all([serve("one"), serve("two")]);
+    expect(one.port).toBe(await reservedPort(repo.home, repo.worktree("one")));
+    expect(two.port).toBe(await reservedPort(repo.home, repo.worktree("two")));
+    expect(Math.abs(one.port - two.port)).toBeGreaterThanOrEqual(10);
+
+    one.child.kill("SIGTERM");
+    two.child.kill("SIGTERM");
+    const results = await Promise.all([one.child, two.child]);
+    expect(results.map((result) => result.exitCode)).toEqual([130, 130]);
+    expect([...groupMembers(one.pgid), ...groupMembers(two.pgid)]).toEqual([]);
+  });
+
+  it("fails clearly when the workspace has no run script", async () => {
+    repo = await reviewRepo([{ id: "plain" }]);
+    await runAll(repo);
+    const result = await repo.cli(["serve", "plain"]);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain("workspace plain has no run script to serve");
+    expect(result.stderr).toContain("scripts.run");
+  });
+});

@@ -1,0 +1,140 @@
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunSummary } from "../../src/report/summary.js";
+import {
+  groupMembers,
+  processAlive,
+  type ReviewRepo,
+  readOr,
+  reviewRepo,
+  runAll,
+  waitFor,
+} from "./rig.js";
+
+let repo: ReviewRepo | undefined;
+const started: number[] = [];
+
+afterEach(async () => {
+  // Process groups a killed conductor left behind (the test started them, so the test ends them).
+  for (const pgid of started.splice(0)) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await repo?.remove();
+  repo = undefined;
+});
+
+describe("conductor status", () => {
+  it("shows every workspace of a finished run with its step, check, diff, branch and path", async () => {
+    repo = await reviewRepo([{ id: "alpha" }, { id: "beta" }], { scripts: { check: "true" } });
+    await runAll(repo);
+    const [runId] = repo.runIds();
+    const result = await repo.cli(["status"]);
+    expect(result.exitCode, result.all).toBe(0);
+    const [header, , columns, ...rows] = result.stdout.split("\n");
+    expect(header).toMatch(
+      new RegExp(
+        `^run ${runId} — succeeded — plan [0-9a-f]{12} — base main \\([0-9a-f]{10}\\) — 2 workspaces$`,
+      ),
+    );
+    expect(columns?.split(/\s+/)).toEqual([
+      "WORKSPACE",
+      "STATUS",
+      "STEP",
+      "DURATION",
+      "TOKENS",
+      "FILES",
+      "CHECK",
+      "BRANCH",
+      "PATH",
+    ]);
+    const alpha = rows.find((row) => row.startsWith("alpha"))?.split(/\s{2,}/);
+    expect(alpha).toEqual([
+      "alpha",
+      "succeeded",
+      "commit",
+      expect.stringMatching(/^\d+(ms|\.\ds|s)$/),
+      "-",
+      "1 file +1 −0",
+      "passed",
+      "conductor/alpha",
+      repo.worktree("alpha"),
+    ]);
+    expect(rows.some((row) => row.startsWith("beta") && row.includes("succeeded"))).toBe(true);
+  });
+
+  it("shows where a failed workspace stopped, and --json prints the run summary", async () => {
+    repo = await reviewRepo([
+      { id: "good" },
+      { id: "bad", check: "echo 'tests failed' >&2; exit 3" },
+    ]);
+    await runAll(repo);
+    const text = await repo.cli(["status"]);
+    expect(text.exitCode, text.all).toBe(0);
+    expect(text.stdout).toMatch(/— failed —/);
+    expect(text.stdout).toMatch(/^bad\s+failed\s+check\s+.*\bfailed\s+conductor\/bad\s/m);
+    expect(text.stdout).toContain("conductor logs <workspace>");
+
+    const json = await repo.cli(["status", "--json"]);
+    expect(json.exitCode, json.all).toBe(0);
+    const summary = JSON.parse(json.stdout) as RunSummary;
+    expect(summary.formatVersion).toBe(1);
+    expect(summary.status).toBe("failed");
+    expect(summary.counts).toMatchObject({ succeeded: 1, failed: 1 });
+    const bad = summary.workspaces.find((workspace) => workspace.name === "bad");
+    expect(bad).toMatchObject({
+      status: "failed",
+      step: "check",
+      check: "failed",
+      failure: { reason: "exit-non-zero", step: "check" },
+    });
+  });
+
+  it("reads a running run as live and a run whose conductor was killed as interrupted", async () => {
+    // The padding line pushes "working" past the tail that the log's redaction holds back.
+    const agent =
+      'echo $$ > "$HOME/slow.pgid"; echo working; echo ................................; sleep 60';
+    repo = await reviewRepo([{ id: "slow", agent }]);
+    const { home } = repo;
+    const child = repo.start(["run", "--output", "plain"]);
+    await waitFor("the agent to start", () => readOr(path.join(home, "slow.pgid")).trim() !== "");
+    const agentGroup = Number(readOr(path.join(home, "slow.pgid")));
+    started.push(agentGroup);
+    await waitFor("the agent's output", () =>
+      readOr(path.join(repo?.runDir() ?? "", "workspaces", "slow", "agent.log")).includes(
+        "working",
+      ),
+    );
+
+    const live = await repo.cli(["status"]);
+    expect(live.exitCode, live.all).toBe(0);
+    expect(live.stdout).toContain(`running (live, pid ${child.pid})`);
+    expect(live.stdout).toMatch(/^slow\s+running\s+agent\s+\d\S*…/m);
+
+    child.kill("SIGKILL");
+    await child;
+    expect(processAlive(child.pid as number)).toBe(false);
+    const runId = repo.runIds()[0] as string;
+
+    const after = await repo.cli(["status"]);
+    expect(after.exitCode, after.all).toBe(0);
+    expect(after.stdout).toMatch(new RegExp(`^run ${runId} — interrupted —`));
+    expect(after.stdout).toMatch(/^slow\s+interrupted\s+agent\s/m);
+    expect(after.stdout).toContain(`conductor run --resume ${runId}`);
+
+    const json = await repo.cli(["status", "--json", runId.slice(0, 15)]);
+    expect(json.exitCode, json.all).toBe(0);
+    const summary = JSON.parse(json.stdout) as RunSummary;
+    expect(summary.status).toBe("interrupted");
+    expect(summary.finishedAt).toBeNull();
+    expect(summary.workspaces[0]).toMatchObject({
+      name: "slow",
+      status: "interrupted",
+      step: "agent",
+    });
+    expect(groupMembers(agentGroup).length).toBeGreaterThan(0); // the killed conductor could not end it
+  });
+});

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ReviewRepo, reviewRepo, runAll } from "./rig.js";
+
+let repo: ReviewRepo;
+
+beforeAll(async () => {
+  repo = await reviewRepo([{ id: "alpha" }, { id: "beta" }]);
+  await runAll(repo);
+});
+
+afterAll(async () => {
+  await repo.remove();
+});
+
+/** Every command that takes workspace names, with the name where it goes. */
+const COMMANDS: readonly (readonly string[])[] = [
+  ["logs", "alpah"],
+  ["logs", "alpah", "--follow"],
+  ["diff", "alpah"],
+  ["diff", "alpah", "--stat"],
+  ["open", "alpah"],
+  ["serve", "alpah"],
+  ["pr", "alpah"],
+  ["pr", "beta", "alpah"],
+  ["archive", "alpah"],
+  ["archive", "beta", "alpah", "--delete-branch"],
+];
+
+describe("unknown workspaces and runs", () => {
+  it.each(COMMANDS.map((args) => [args.join(" "), args] as const))(
+    "conductor %s fails with a suggestion and prints nothing else",
+    async (_label, args) => {
+      const result = await repo.cli(args);
+      expect(result.exitCode, result.all).toBe(2);
+      expect(result.stderr).toContain('no workspace matches "alpah". Did you mean "alpha"?');
+      expect(result.stdout).toBe("");
+    },
+  );
+
+  it("leaves every workspace as it was after those refusals", async () => {
+    const status = await repo.cli(["status"]);
+    expect(status.stdout).toMatch(/^alpha\s+succeeded\s/m);
+    expect(status.stdout).toMatch(/^beta\s+succeeded\s/m);
+  });
+
+  it("fails the same way for a glob that matches nothing", async () => {
+    const result = await repo.cli(["archive", "gamma-*"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('no workspace matches "gamma-*"');
+    expect(result.stderr).toContain("`conductor status` lists the workspaces of the latest run.");
+  });
+
+  it("fails clearly in status and report for an unknown run id", async () => {
+    for (const command of [
+      ["status", "19990101"],
+      ["report", "19990101"],
+    ]) {
+      const result = await repo.cli(command);
+      expect(result.exitCode, result.all).toBe(2);
+      expect(result.stderr).toContain('there is no run "19990101"');
+    }
+  });
+});
