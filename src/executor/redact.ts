@@ -7,8 +7,12 @@ export const REDACTED = "[redacted]";
 /** Secrets shorter than this are not redacted: they would blank out ordinary words and numbers. */
 const MIN_SECRET_LENGTH = 6;
 
-/** Environment variable names whose values are treated as secrets. */
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION)/i;
+/**
+ * Environment variable names whose values are treated as secrets: a `_`-separated word of the name
+ * is one of these (OPENAI_API_KEY, GITHUB_TOKEN, DB_PASSWORD), so GIT_AUTHOR_EMAIL is not.
+ */
+const SECRET_NAME =
+  /(^|_)(KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIALS?|PRIVATE|AUTH|COOKIE|SESSION)(_|$)/i;
 
 /** Replaces known secret values in text and streams. */
 export class Redactor {
@@ -34,6 +38,15 @@ export class Redactor {
     return result;
   }
 
+  /** Length of the longest end of `text` (at most `max`) that is the beginning of a secret. */
+  secretPrefixLength(text: string, max: number): number {
+    for (let length = Math.min(max, text.length); length > 0; length--) {
+      const tail = text.slice(text.length - length);
+      if (this.secrets.some((secret) => secret.startsWith(tail))) return length;
+    }
+    return 0;
+  }
+
   /** A stream that redacts what passes through it, also across chunk boundaries. */
   stream(): Transform {
     const decoder = new StringDecoder("utf8");
@@ -46,9 +59,10 @@ export class Redactor {
           done(null, chunk);
           return;
         }
-        // Hold back a tail that could be the start of a secret split over two chunks.
+        // Hold back only a tail that could be the start of a secret split over two chunks, so
+        // ordinary output is passed on at once (live logs, `conductor serve`).
         const text = redactor.redact(pending + decoder.write(chunk));
-        pending = text.slice(Math.max(0, text.length - keep));
+        pending = text.slice(text.length - redactor.secretPrefixLength(text, keep));
         done(null, text.slice(0, text.length - pending.length));
       },
       flush(done: TransformCallback) {

@@ -49,8 +49,11 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
 
   const status = (name: string): WorkspaceStatus =>
     run.recorder.state.workspaces[name]?.status ?? "pending";
+  // An archived workspace was set aside by its reviewer: a resume does not bring it back.
+  const archived = (name: string): boolean =>
+    run.recorder.state.workspaces[name]?.archived !== undefined;
   const waiting: Workspace[] = run.plan.workspaces.filter(
-    (workspace) => status(workspace.name) !== "succeeded",
+    (workspace) => status(workspace.name) !== "succeeded" && !archived(workspace.name),
   );
   const running = new Map<string, Promise<void>>();
   let stopped = false;
@@ -59,7 +62,10 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
     for (const workspace of [...waiting]) {
       if (stopped || cancel.signal.aborted || running.size >= options.concurrency) break;
       const blocker = workspace.dependsOn.find((dependency) => status(dependency) !== "succeeded");
-      if (blocker !== undefined && ["failed", "skipped"].includes(status(blocker))) {
+      if (
+        blocker !== undefined &&
+        (["failed", "skipped"].includes(status(blocker)) || archived(blocker))
+      ) {
         waiting.splice(waiting.indexOf(workspace), 1);
         run.recorder.emit({
           type: "workspace.finished",

@@ -112,12 +112,13 @@ function workspaceSection(workspace: WorkspaceState, maxMessageChars: number): s
     const log = failureLogPath(workspace.failure);
     body.push(
       `**${escapeInline(describeFailure(workspace.failure))}**${log === undefined ? "" : ` — log: ${code(log)}`}`,
+      "",
     );
   }
   if (workspace.diff !== undefined) {
     const commit =
       workspace.commit === undefined ? "" : ` — commit ${code(workspace.commit.slice(0, 10))}`;
-    body.push(`${diffStatLine(workspace.diff)}${commit}`);
+    body.push(`${diffStatLine(workspace.diff)}${commit}`, "");
   }
   const message = workspace.agent.finalMessage;
   if (message !== undefined && message.trim() !== "") {
@@ -127,9 +128,11 @@ function workspaceSection(workspace: WorkspaceState, maxMessageChars: number): s
       agentMessage(message, maxMessageChars),
       "",
       "</details>",
+      "",
     );
   }
   if (body.length === 0) return [];
+  body.pop(); // the blank line after the last paragraph
   return [`### ${STATUS_ICON[workspace.status]} ${escapeInline(workspace.name)}`, "", ...body];
 }
 
