@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Workspace } from "../planner/types.js";
 import { countWorkspaces } from "./state-fold.js";
 import type { RunStatus, WorkspaceStatus } from "./types.js";
@@ -29,6 +30,9 @@ export interface ScheduleOptions {
 export async function executeRun(run: RunContext, options: ScheduleOptions): Promise<RunStatus> {
   const started = performance.now();
   const cancel = new AbortController();
+  // Every running step listens on this signal; with dozens of workspaces that is more than the
+  // 10 listeners after which Node warns about a leak.
+  setMaxListeners(0, cancel.signal);
   const onInterrupt = () => {
     const reason: unknown = options.interrupt.reason;
     run.recorder.emit({

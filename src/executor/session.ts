@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { agentFor } from "../agents/index.js";
 import { StateError, UsageError, WorkspaceConflictError } from "../errors.js";
-import { branchExists, ensureExcluded, GitMetadataQueue } from "../git/worktree.js";
+import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree.js";
 import type { Plan } from "../planner/types.js";
 import type { Reporter } from "./events.js";
 import { endLeftoverProcesses } from "./leftovers.js";
@@ -141,9 +141,9 @@ async function saved(recorder: RunRecorder, paths: RunPaths): Promise<RunState> 
  */
 async function assertNothingExists(plan: Plan): Promise<void> {
   const taken: string[] = [];
+  const branches = await localBranches(plan.repo.root);
   for (const workspace of plan.workspaces) {
-    if (await branchExists(plan.repo.root, workspace.branch))
-      taken.push(`branch ${workspace.branch}`);
+    if (branches.has(workspace.branch)) taken.push(`branch ${workspace.branch}`);
     if (existsSync(workspace.path)) taken.push(`folder ${workspace.path}`);
   }
   if (taken.length === 0) return;
