@@ -13,8 +13,7 @@ export function reportError(error: unknown, debug: boolean, write: (text: string
     if (error.hint && !error.message.includes("\n")) {
       const stop = /[.?!]$/.test(error.message) ? "" : ".";
       write(`conductor: ${error.message}${stop} ${error.hint}\n`);
-    }
-    else {
+    } else {
       write(`conductor: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ""}`);
     }
     if (debug && error.stack) write(`${error.stack}\n`);

@@ -25,6 +25,17 @@ const FILES: Record<string, string> = {
     "});",
     "",
   ].join("\n"),
+  "server.js": [
+    'import { createServer } from "node:http";',
+    'import { sum } from "./src/math.js";',
+    "",
+    "// The dev server a reviewer starts with `conductor serve`: each workspace on its own port.",
+    "const port = Number(process.env.CONDUCTOR_PORT ?? 3000);",
+    "createServer((request, response) => {",
+    '  response.end(`demo-app (${process.env.CONDUCTOR_WORKSPACE_NAME ?? "main"}): 1 + 2 = ${sum([1, 2])}\\n`);',
+    '}).listen(port, "127.0.0.1", () => console.log(`listening on http://127.0.0.1:${port}`));',
+    "",
+  ].join("\n"),
   "README.md": "# demo-app\n\nA tiny project that conductor's demo works on.\n",
   "AGENTS.md":
     "# Notes for agents\n\n- Keep functions small and tested with node:test.\n- Run `node --test` before you finish.\n",

@@ -51,6 +51,8 @@ export async function prepareDemo(options: { repo?: string | undefined }): Promi
     scripts: {
       setup: 'echo "preparing $CONDUCTOR_WORKSPACE_NAME with ports from $CONDUCTOR_PORT"',
       check: "node --test",
+      run: "node server.js",
+      archive: 'echo "archiving $CONDUCTOR_WORKSPACE_NAME"',
     },
     tasks: DEMO_TASKS.map((task) => ({
       id: task.id,

@@ -69,11 +69,14 @@ export async function placeContextFiles(
 }
 
 async function matchFiles(root: string, pattern: string): Promise<string[]> {
+  // Symlinks are followed so that a linked file (`.env.local -> config/dev.env`) is matched like
+  // any file instead of being dropped without a word; assertInside then refuses every match that
+  // leads out of the repository. (The crawler stops at symlink cycles.)
   const files = await glob(pattern, {
     cwd: root,
     dot: true,
     onlyFiles: true,
-    followSymbolicLinks: false,
+    followSymbolicLinks: true,
     ignore: [".git/**", "**/.git/**", ".conductor/**"],
     expandDirectories: false,
   });

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { execa } from "execa";
@@ -15,6 +16,15 @@ import type { Redactor } from "./redact.js";
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 export const DEFAULT_GRACE_MS = 5000;
+
+/**
+ * Marks every process one {@link runProcess} call starts, descendants included: they inherit it
+ * even when they leave the process group (`setsid`), so they can still be found and ended.
+ */
+const TAG_VARIABLE = "CONDUCTOR_PROCESS_TAG";
+
+/** How long the output may stay open after the main process exited before escapees are sought. */
+const OUTPUT_CLOSE_MS = 200;
 
 /** Longest stdout line handed to a line callback; longer lines are cut (the log keeps them whole). */
 const MAX_LINE_CHARS = 8 * 1024 * 1024;
@@ -89,6 +99,28 @@ export async function terminateGroup(pgid: number, graceMs = DEFAULT_GRACE_MS): 
   signalGroup(pgid, "SIGKILL");
 }
 
+/**
+ * Process groups of live processes whose environment holds `marker` (`NAME=value`), other than
+ * conductor's own. Linux only (reads /proc); elsewhere, none.
+ */
+export async function markedProcessGroups(marker: string): Promise<number[]> {
+  const groups = new Set<number>();
+  const entries = await readdir("/proc").catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, "latin1").catch(() => "");
+    if (!environ.split("\0").includes(marker)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "latin1").catch(() => "");
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const pgid = Number(fields[2]);
+    if (fields[0] !== "Z" && Number.isInteger(pgid) && pgid > 1 && pgid !== process.pid) {
+      groups.add(pgid);
+    }
+  }
+  return [...groups];
+}
+
 /** Runs a program to completion under the rules above. Never throws for the program's failures. */
 export async function runProcess(options: ProcessOptions): Promise<ProcessOutcome> {
   if (options.signal.aborted) return { reason: "cancelled" };
@@ -96,9 +128,10 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   const log = createWriteStream(options.logFile, { flags: "a" });
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
 
+  const tag = `${TAG_VARIABLE}=${randomUUID()}`;
   const child = execa(options.file, options.args ?? [], {
     cwd: options.cwd,
-    env: options.env,
+    env: { ...options.env, [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1) },
     extendEnv: true,
     shell: options.shell ? "/bin/sh" : false,
     detached: true, // own process group, so the whole tree can be signalled at once
@@ -113,18 +146,41 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   const pgid = child.pid;
   if (pgid !== undefined) liveGroups.add(pgid);
 
+  // Descendants that left the group (`setsid`) carry the tag. Finding them reads /proc, so it is
+  // done only when needed: on cancel and timeout, and when the output is still open a moment
+  // after the main process exited (an escaped descendant holds it, and the step would never end).
+  const endEscaped = async () => {
+    const escaped = (await markedProcessGroups(tag)).filter((group) => group !== pgid);
+    await Promise.all(escaped.map((group) => terminateGroup(group, graceMs)));
+  };
   let stopping: "timeout" | "cancelled" | undefined;
   const stop = (why: "timeout" | "cancelled") => {
     if (stopping || pgid === undefined) return;
     stopping = why;
     void terminateGroup(pgid, graceMs);
+    void endEscaped();
   };
   const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
   const onAbort = () => stop("cancelled");
   options.signal.addEventListener("abort", onAbort, { once: true });
   // When the main process exits, end what it left behind so that pipes close and nothing leaks.
+  // Should something unreachable (no tag, own group) still hold the pipes, stop waiting for it.
+  let outputClosed = false;
+  let exitTimer: NodeJS.Timeout | undefined;
+  let pipesTimer: NodeJS.Timeout | undefined;
   child.on("exit", () => {
     if (pgid !== undefined) void terminateGroup(pgid, graceMs);
+    exitTimer = setTimeout(() => {
+      if (outputClosed) return;
+      void endEscaped().then(() => {
+        if (outputClosed) return;
+        pipesTimer = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }, graceMs);
+        pipesTimer.unref();
+      });
+    }, OUTPUT_CLOSE_MS);
   });
 
   const piped = [
@@ -136,9 +192,15 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
     child.stdin.end(options.stdinText);
   }
 
+  void Promise.allSettled(piped).then(() => {
+    outputClosed = true;
+  });
   const result = await child;
   await Promise.allSettled(piped);
+  outputClosed = true;
   clearTimeout(timer);
+  clearTimeout(exitTimer);
+  clearTimeout(pipesTimer);
   options.signal.removeEventListener("abort", onAbort);
   if (pgid !== undefined) liveGroups.delete(pgid);
   await closeStream(log);
@@ -171,6 +233,10 @@ function pipeToLog(
     redacted.on("end", resolve);
     redacted.on("error", () => resolve());
     source.on("error", () => resolve());
+    // A source destroyed before its end (see runProcess) ends the rest of the chain cleanly.
+    source.on("close", () => {
+      if (!redacted.writableEnded) redacted.end();
+    });
   });
 }
 

@@ -22,7 +22,10 @@ export class RunRecorder {
   private current: RunState;
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
+  private savePending = false;
   private saveFailure: Error | undefined;
+  /** The first event that could not be appended to events.jsonl; the run goes on regardless. */
+  private appendFailure: Error | undefined;
 
   constructor(
     private readonly paths: RunPaths,
@@ -45,7 +48,14 @@ export class RunRecorder {
       time: this.now().toISOString(),
       runId: this.current.runId,
     } as RunEvent;
-    appendEvent(this.paths, event);
+    try {
+      appendEvent(this.paths, event);
+    } catch (error) {
+      // The state folder cannot be written (replaced by a file, disk full). Stopping here would
+      // abandon agents and uncommitted work half way; the run finishes its work, and flush()
+      // reports the failure once at the end.
+      this.appendFailure ??= error as Error;
+    }
     this.current = applyEvent(this.current, event);
     for (const reporter of this.reporters) reporter.onEvent(event);
     if (event.type === "agent.activity") this.scheduleSave();
@@ -60,6 +70,7 @@ export class RunRecorder {
       this.saveNow();
     }
     await this.saving;
+    if (this.appendFailure) throw this.appendFailure;
     if (this.saveFailure) throw this.saveFailure;
   }
 
@@ -71,17 +82,22 @@ export class RunRecorder {
   }
 
   private saveNow(): void {
-    const snapshot = this.current;
-    // Saves run one after another so an older state never overwrites a newer one.
-    this.saving = this.saving.then(() =>
-      saveRunState(this.paths, snapshot).then(
+    // Saves run one after another so an older state never overwrites a newer one, and at most
+    // one waits: it writes the state as it is when its turn comes. A burst of events (32
+    // workspaces finishing steps) then costs a few writes of run.json, not one per event;
+    // events.jsonl, written synchronously, still has every event.
+    if (this.savePending) return;
+    this.savePending = true;
+    this.saving = this.saving.then(() => {
+      this.savePending = false;
+      return saveRunState(this.paths, this.current).then(
         () => {
           this.saveFailure = undefined;
         },
         (error: Error) => {
           this.saveFailure = error;
         },
-      ),
-    );
+      );
+    });
   }
 }

@@ -1,4 +1,12 @@
-import { appendFileSync, mkdirSync, readdirSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+} from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { StateError } from "../errors.js";
@@ -84,10 +92,36 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
 export function appendEvent(paths: RunPaths, event: RunEvent): void {
   const line = `${JSON.stringify(event)}\n`;
   try {
-    appendFileSync(paths.eventsFile, line);
+    appendFileSync(paths.eventsFile, `${tornLineEnd(paths.eventsFile)}${line}`);
   } catch {
     mkdirSync(paths.dir, { recursive: true });
     appendFileSync(paths.eventsFile, line);
+  }
+}
+
+/** Events files this process has already looked at the end of. */
+const checkedEnds = new Set<string>();
+
+/**
+ * A conductor killed in the middle of an append leaves a last line without its newline; the next
+ * event appended to it would be glued to that torn line and lost when read. The first append of
+ * this process to a file ends such a line first.
+ */
+function tornLineEnd(file: string): string {
+  if (checkedEnds.has(file)) return "";
+  checkedEnds.add(file);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    if (size === 0) return "";
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a ? "" : "\n";
+  } catch {
+    return ""; // no file yet
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

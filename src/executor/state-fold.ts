@@ -152,7 +152,9 @@ function startRun(state: RunState, event: EventOf<"run.started">): RunState {
     }
   }
   const { finishedAt: _reopened, ...rest } = state;
-  return { ...rest, status: "running", pid: event.pid, plan: event.plan, workspaces };
+  // A new run starts when its first event is stamped, so run.json and a fold of events.jsonl agree.
+  const createdAt = event.resumed ? state.createdAt : event.time;
+  return { ...rest, createdAt, status: "running", pid: event.pid, plan: event.plan, workspaces };
 }
 
 function startWorkspace(
@@ -189,17 +191,17 @@ function startStep(
  * Running a step again (a retry, or a resume) makes what it produced before stale: a check
  * result of try 1 says nothing about try 2. Only the step's own outputs go: on resume, later
  * steps that succeeded earlier are not repeated and their results stay true. Facts about the
- * disk (the worktree exists, where its branch started) and the agent session (follow-ups resume
- * it) are kept until the step reports them anew.
+ * disk (the worktree exists, where its branch started, which files were copied into it) and the
+ * agent session (follow-ups resume it) are kept until the step reports them anew: a copy step
+ * that runs again needs to know which of the files already there are its own copies, to redact
+ * their secrets and keep them out of commits.
  */
 function clearOutputs(plan: Plan, workspace: WorkspaceState, step: Step): WorkspaceState {
   const next: WorkspaceState = { ...workspace };
   switch (step) {
     case "worktree":
-    case "setup":
-      break;
     case "copy":
-      next.copied = [];
+    case "setup":
       break;
     case "ports":
       delete next.port;

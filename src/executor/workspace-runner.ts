@@ -90,6 +90,7 @@ export async function runWorkspace(
           message: `stopped before ${step}`,
         });
       ctx.rerun = earlier !== undefined || attempt > 0;
+      ctx.cutOff = attempt === 0 && earlier?.status === "running";
       const outcome = await timedStep(run, ctx, step, followUp);
       if (outcome.status !== "failed") break;
       const failure = outcome.failure;
@@ -182,6 +183,7 @@ export function stepContext(
     env: () => workspaceEnv(workspace, run.paths.runId, state().port),
     agentFor: run.agentFor,
     rerun: false,
+    cutOff: false,
   };
 }
 

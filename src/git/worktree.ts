@@ -51,6 +51,17 @@ export async function branchExists(root: string, branch: string): Promise<boolea
   return out.trim() !== "";
 }
 
+/** Every local branch by its short name: one git process for a whole plan's worth of checks. */
+export async function localBranches(root: string): Promise<Set<string>> {
+  const out = await git(root, ["for-each-ref", "--format=%(refname)", "refs/heads/"]);
+  return new Set(
+    out
+      .split("\n")
+      .filter((line) => line.startsWith("refs/heads/"))
+      .map((line) => line.slice("refs/heads/".length)),
+  );
+}
+
 /** Whether `worktreePath` is registered as a worktree of the repository. */
 export async function isRegisteredWorktree(root: string, worktreePath: string): Promise<boolean> {
   const out = await git(root, ["worktree", "list", "--porcelain"]);
@@ -59,7 +70,9 @@ export async function isRegisteredWorktree(root: string, worktreePath: string): 
 
 /**
  * `git worktree add --no-track -b <branch> <path> <start>`. If git fails half way, the branch it
- * created first and any half-made folder are removed, so a retry does not fail on them.
+ * created first and any half-made folder are removed, so a retry does not fail on them. What git
+ * refused because it already existed belongs to someone else (another conductor racing for the
+ * same workspace) and is left alone.
  */
 export async function addWorktree(
   root: string,
@@ -78,7 +91,12 @@ export async function addWorktree(
       options.startPoint,
     ]);
   } catch (error) {
-    await rm(options.path, { recursive: true, force: true }).catch(() => {});
+    const message = gitMessage(error);
+    // Refused at `git branch`: git made nothing, and the branch is another's.
+    if (BRANCH_TAKEN.test(message)) throw error;
+    // Refused at the folder, after git made the branch: the branch is ours, the folder is not.
+    const folderTaken = FOLDER_TAKEN.test(message);
+    if (!folderTaken) await rm(options.path, { recursive: true, force: true }).catch(() => {});
     await git(root, ["worktree", "prune"]).catch(() => {});
     if (await branchExists(root, options.branch)) {
       await git(root, ["branch", "-D", "--end-of-options", options.branch]).catch(() => {});
@@ -86,6 +104,14 @@ export async function addWorktree(
     throw error;
   }
 }
+
+/**
+ * How `git worktree add -b` refuses a branch that exists, before it creates anything (the second
+ * form when another process created the branch a moment earlier).
+ */
+const BRANCH_TAKEN = /a branch named .* already exists|cannot lock ref .*reference already exists/;
+/** How it refuses a folder that exists or is another worktree's (after creating the branch). */
+const FOLDER_TAKEN = /' already exists|already registered worktree/;
 
 /** Removes a worktree (its folder and metadata). `force` also removes uncommitted changes. */
 export async function removeWorktree(
@@ -151,12 +177,18 @@ export async function commitChanges(
   options: { message: string; exclude: readonly string[] },
 ): Promise<string | undefined> {
   await git(worktree, ["add", "--all", "--", "."]);
+  let staged = await stagedPaths(worktree);
   // Unstage what must stay out. (An exclude pathspec would make git refuse when a path is also
-  // gitignored, which copied env files usually are.)
-  const excluded = options.exclude.map((entry) => `:(literal)${entry}`);
-  if (excluded.length > 0) await git(worktree, ["reset", "--quiet", "--", ...excluded]);
-  const staged = await git(worktree, ["diff", "--cached", "--name-only"]);
-  if (staged.trim() === "") return undefined;
+  // gitignored, which copied env files usually are.) Usually none of it was staged, and then
+  // that costs no git process.
+  const excludedPath = (file: string) =>
+    options.exclude.some((entry) => file === entry || file.startsWith(`${entry}/`));
+  if (staged.some(excludedPath)) {
+    const excluded = options.exclude.map((entry) => `:(literal)${entry}`);
+    await git(worktree, ["reset", "--quiet", "--", ...excluded]);
+    staged = staged.filter((file) => !excludedPath(file));
+  }
+  if (staged.length === 0) return undefined;
   // Hooks of the repository are skipped: the check script is conductor's gate, and a hook that
   // waits for input would hang an unattended run. Without a configured identity, a neutral one.
   const identity = (await hasIdentity(worktree))
@@ -164,6 +196,12 @@ export async function commitChanges(
     : ["-c", "user.name=conductor", "-c", "user.email=conductor@localhost"];
   await git(worktree, [...identity, "commit", "--quiet", "--no-verify", "-m", options.message]);
   return (await git(worktree, ["rev-parse", "HEAD"])).trim();
+}
+
+/** Paths whose staged content differs from HEAD; a rename counts as deletion plus addition. */
+async function stagedPaths(worktree: string): Promise<string[]> {
+  const out = await git(worktree, ["diff", "--cached", "--name-only", "--no-renames", "-z"]);
+  return out.split("\0").filter((file) => file !== "");
 }
 
 async function hasIdentity(worktree: string): Promise<boolean> {

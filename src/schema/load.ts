@@ -197,7 +197,8 @@ function validFields(value: unknown, shape: Record<string, z.ZodType>): Record<s
   if (!isMap(value)) return {};
   const valid: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    const parsed = shape[key]?.safeParse(field);
+    // Own keys only: a config key such as `constructor` or `__proto__` must not reach Object's.
+    const parsed = Object.hasOwn(shape, key) ? shape[key]?.safeParse(field) : undefined;
     if (parsed?.success) valid[key] = parsed.data;
   }
   return valid;

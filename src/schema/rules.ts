@@ -49,7 +49,30 @@ export function checkRules(config: WrittenConfig): PathIssue[] {
   checkCycles(config, add);
   checkPaths(config, add);
   checkSharedTemplates(config, add);
+  checkNulCharacters(config, [], add);
   return issues;
+}
+
+/**
+ * Every string of the config ends up in a program's arguments, environment or a file name, none
+ * of which can carry a NUL character (a YAML "\0" escape writes one): refuse it where it is
+ * written instead of failing later when the program cannot be started.
+ */
+function checkNulCharacters(value: unknown, keyPath: KeyPath, add: Add): void {
+  const message = "contains a NUL character (\\0), which no program can be given; remove it";
+  if (typeof value === "string") {
+    if (value.includes("\0")) add(keyPath, message);
+  } else if (Array.isArray(value)) {
+    // forEach skips the holes of `tasks` (see checkRules).
+    value.forEach((item, index) => {
+      checkNulCharacters(item, [...keyPath, index], add);
+    });
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes("\0")) add([...keyPath, key], message, "key");
+      else checkNulCharacters(item, [...keyPath, key], add);
+    }
+  }
 }
 
 type Add = (keyPath: KeyPath, message: string, at?: "key" | "value") => void;

@@ -226,6 +226,8 @@ function childSchema(schema: z.ZodType, segment: string | number): z.ZodType | u
   if (d.type === "array" && typeof segment === "number") return d.element;
   if (d.type === "record") return d.valueType;
   const object = findObject(schema);
-  if (object && typeof segment === "string") return object.shape[segment];
+  if (object && typeof segment === "string" && Object.hasOwn(object.shape, segment)) {
+    return object.shape[segment];
+  }
   return undefined;
 }

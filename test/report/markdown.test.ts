@@ -101,7 +101,10 @@ describe("Markdown report", () => {
         "### ❌ fix-bug",
         "",
         `**check failed (exit 1)** — log: \`${FIX_BUG_LOG}\``,
+        // Separate paragraphs: Markdown would join adjacent lines into one.
+        "",
         "2 files changed, 10 insertions(+), 3 deletions(-) — commit `c0ffee0000`",
+        "",
         "<details><summary>Final agent message</summary>",
         "",
         "Done with fix-bug.",

@@ -1,4 +1,4 @@
-import { commitChanges, diffStat, gitMessage } from "../../git/worktree.js";
+import { commitChanges, diffStat, git, gitMessage } from "../../git/worktree.js";
 import { CONTEXT_DIR } from "../copy-files.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
@@ -30,10 +30,16 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
   const { workspace } = ctx;
   const state = ctx.state();
   try {
-    const commit = await commitChanges(workspace.path, {
-      message: commitMessage(workspace.taskId, workspace.name, ctx.prompt, ctx.paths.runId),
+    const message = commitMessage(workspace.taskId, workspace.name, ctx.prompt, ctx.paths.runId);
+    let commit = await commitChanges(workspace.path, {
+      message,
       exclude: [...state.copied.filter((file) => !file.startsWith(`${CONTEXT_DIR}/`)), CONTEXT_DIR],
     });
+    // A conductor killed between committing and recording it finds nothing left to commit on
+    // resume: the commit it made is the branch's last one, recognised by its trailers.
+    if (commit === undefined && ctx.cutOff) {
+      commit = await unrecordedCommit(workspace.path, message, state.startCommit);
+    }
     const diff = await diffStat(workspace.path, state.startCommit ?? "HEAD");
     return { status: "succeeded", result: { step: "commit", commit, diff } };
   } catch (error) {
@@ -46,4 +52,17 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       },
     };
   }
+}
+
+/** HEAD when it is a commit with this workspace's run trailers made after the branch started. */
+async function unrecordedCommit(
+  worktree: string,
+  message: string,
+  startCommit: string | undefined,
+): Promise<string | undefined> {
+  const [head = "", ...body] = (
+    await git(worktree, ["log", "-1", "--format=%H%n%B", "HEAD"])
+  ).split("\n");
+  const trailers = message.slice(message.indexOf("\n\n") + 2).trim();
+  return head !== startCommit && body.join("\n").includes(trailers) ? head : undefined;
 }

@@ -30,6 +30,11 @@ export interface StepContext {
   agentFor(kind: AgentKind): Agent;
   /** Whether this step ran before for this workspace (a retry or a resumed run). */
   rerun: boolean;
+  /**
+   * Whether this step was cut off in an earlier run: its conductor died while it ran, so what it
+   * did may be on disk without being recorded.
+   */
+  cutOff: boolean;
 }
 
 /** How a step ended. */

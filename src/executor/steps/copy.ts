@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { git } from "../../git/worktree.js";
 import { copyIntoWorkspace, placeContextFiles } from "../copy-files.js";
 import { valuesInEnvFile } from "../redact.js";
 import type { StepContext, StepOutcome } from "./context.js";
@@ -13,7 +14,16 @@ export async function copyStep(ctx: StepContext): Promise<StepOutcome> {
   try {
     const report = await copyIntoWorkspace(root, ctx.workspace.path, ctx.plan.copy);
     const earlier = new Set(ctx.state().copied);
-    const copied = [...report.copied, ...report.skipped.filter((file) => earlier.has(file))];
+    // A copy step cut off by a killed conductor copied files without recording them: a skipped
+    // file the branch does not track is such a copy (its secrets must be redacted, and it must
+    // stay out of commits).
+    const untracked = ctx.cutOff
+      ? await untrackedOf(ctx.workspace.path, report.skipped)
+      : new Set<string>();
+    const copied = [
+      ...report.copied,
+      ...report.skipped.filter((file) => earlier.has(file) || untracked.has(file)),
+    ];
     const context = await placeContextFiles(root, ctx.workspace.path, ctx.plan.context);
     for (const file of copied.filter((relative) => /(^|\/)\.env/.test(relative))) {
       ctx.addSecrets(
@@ -27,4 +37,12 @@ export async function copyStep(ctx: StepContext): Promise<StepOutcome> {
       failure: { reason: "io-error", step: "copy", message: (error as Error).message },
     };
   }
+}
+
+/** The files of `files` that the worktree's branch does not track. */
+async function untrackedOf(worktree: string, files: readonly string[]): Promise<Set<string>> {
+  if (files.length === 0) return new Set();
+  const out = await git(worktree, ["ls-files", "-z", "--", ...files.map((f) => `:(literal)${f}`)]);
+  const tracked = new Set(out.split("\0").filter(Boolean));
+  return new Set(files.filter((file) => !tracked.has(file)));
 }

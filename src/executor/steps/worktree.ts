@@ -19,10 +19,17 @@ import type { StepContext, StepOutcome } from "./context.js";
 export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
   const { workspace } = ctx;
   const root = ctx.plan.repo.root;
+  const fresh = !ctx.state().worktreeCreated && !ctx.cutOff;
   try {
-    const problem = await ctx.queue.run(() =>
-      ctx.state().worktreeCreated ? reattach(root, workspace) : create(root, workspace),
-    );
+    const problem = fresh
+      ? await create(root, workspace, (add) => ctx.queue.run(add))
+      : await ctx.queue.run(async () => {
+          if (ctx.state().worktreeCreated) return reattach(root, workspace);
+          // A conductor killed during this step may have made the branch and worktree without
+          // recording it; they are this workspace's own, not a conflict, when they hold no work yet.
+          if (await leftByCutOffStep(root, workspace)) return reattach(root, workspace);
+          return create(root, workspace, (add) => add());
+        });
     if (problem)
       return {
         status: "failed",
@@ -38,16 +45,29 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
       `merging ${workspace.mergeBranches.join(", ")} into ${workspace.branch} failed (${gitMessage(error)}); resolve it in ${workspace.path}, commit, then resume`,
     );
   }
+  // A worktree just made from the base commit is at that commit: no need to ask git.
   const startCommit =
-    ctx.state().startCommit ?? (await git(workspace.path, ["rev-parse", "HEAD"])).trim();
+    ctx.state().startCommit ??
+    (fresh && workspace.startPoint.kind === "base" && workspace.mergeBranches.length === 0
+      ? workspace.startPoint.commit
+      : (await git(workspace.path, ["rev-parse", "HEAD"])).trim());
   return {
     status: "succeeded",
     result: { step: "worktree", path: workspace.path, branch: workspace.branch, startCommit },
   };
 }
 
-/** Creates worktree and branch; returns a conflict message instead when either already exists. */
-async function create(root: string, workspace: Workspace): Promise<string | undefined> {
+/**
+ * Creates worktree and branch; returns a conflict message instead when either already exists.
+ * Only the add itself goes through `serialize` (the metadata queue): the checks before it only
+ * read, a plan's branches and paths are distinct, and the queue does not order other processes'
+ * git commands anyway. Queueing them too made every add wait for one more git process.
+ */
+async function create(
+  root: string,
+  workspace: Workspace,
+  serialize: (add: () => Promise<void>) => Promise<void>,
+): Promise<string | undefined> {
   const name = workspace.name;
   if (await branchExists(root, workspace.branch)) {
     return (
@@ -62,8 +82,47 @@ async function create(root: string, workspace: Workspace): Promise<string | unde
     workspace.startPoint.kind === "base"
       ? workspace.startPoint.commit
       : workspace.startPoint.branch;
-  await addWorktree(root, { branch: workspace.branch, path: workspace.path, startPoint });
+  await serialize(() =>
+    addWorktree(root, { branch: workspace.branch, path: workspace.path, startPoint }),
+  );
   return undefined;
+}
+
+/**
+ * Whether the branch (and worktree) at the workspace's place are what its cut-off worktree step
+ * made: the branch has no commits of its own besides merges of its start point and further
+ * dependencies, and it is checked out at the workspace's path or nowhere.
+ */
+async function leftByCutOffStep(root: string, workspace: Workspace): Promise<boolean> {
+  if (!(await branchExists(root, workspace.branch))) return false;
+  const startPoint =
+    workspace.startPoint.kind === "base"
+      ? workspace.startPoint.commit
+      : `refs/heads/${workspace.startPoint.branch}`;
+  const own = await git(root, [
+    "rev-list",
+    "--count",
+    "--no-merges",
+    `refs/heads/${workspace.branch}`,
+    "--not",
+    startPoint,
+    ...workspace.mergeBranches.map((branch) => `refs/heads/${branch}`),
+  ]);
+  if (Number(own.trim()) !== 0) return false;
+  const checkedOutAt = await worktreesOfBranch(root, workspace.branch);
+  return checkedOutAt.every((where) => where === workspace.path);
+}
+
+/** Paths of the worktrees that have `branch` checked out. */
+async function worktreesOfBranch(root: string, branch: string): Promise<string[]> {
+  const out = await git(root, ["worktree", "list", "--porcelain"]);
+  const paths: string[] = [];
+  let current: string | undefined;
+  for (const line of out.split("\n")) {
+    if (line.startsWith("worktree ")) current = line.slice("worktree ".length);
+    else if (line === `branch refs/heads/${branch}` && current !== undefined) paths.push(current);
+  }
+  return paths;
 }
 
 /** Reuses the worktree of an earlier try; brings it back from its branch if its folder was removed. */
