@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode } from "../errors.js";
+import { ExitCode, UsageError } from "../errors.js";
 import { reportError } from "./errors.js";
 import { packageVersion } from "./package-info.js";
 
 /** Options every command inherits from the program. */
 export interface GlobalOptions {
   config?: string;
+  cwd?: string;
   debug?: boolean;
 }
 
@@ -47,7 +48,7 @@ export function commandsFor(argv: readonly string[]): string[] {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === "--") break;
-    if (arg === "-c" || arg === "--config") {
+    if (arg === "-c" || arg === "--config" || arg === "-C" || arg === "--cwd") {
       i++; // its value
       continue;
     }
@@ -73,7 +74,17 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
         "configuration file (default: conductor.yaml here or at the repository root)",
       ),
     )
+    .addOption(new Option("-C, --cwd <dir>", "run as if conductor was started in <dir>"))
     .addOption(new Option("--debug", "print stack traces of errors").env("CONDUCTOR_DEBUG"))
+    .hook("preAction", (command) => {
+      const dir = command.opts<GlobalOptions>().cwd;
+      if (dir === undefined) return;
+      try {
+        process.chdir(dir);
+      } catch {
+        throw new UsageError(`-C ${dir}: no such folder`);
+      }
+    })
     .showHelpAfterError("(run with --help for usage)")
     .showSuggestionAfterError(true)
     .exitOverride()

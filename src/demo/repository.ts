@@ -32,7 +32,9 @@ const FILES: Record<string, string> = {
     "// The dev server a reviewer starts with `conductor serve`: each workspace on its own port.",
     "const port = Number(process.env.CONDUCTOR_PORT ?? 3000);",
     "createServer((request, response) => {",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text of the demo's server.js
     '  response.end(`demo-app (${process.env.CONDUCTOR_WORKSPACE_NAME ?? "main"}): 1 + 2 = ${sum([1, 2])}\\n`);',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text of the demo's server.js
     '}).listen(port, "127.0.0.1", () => console.log(`listening on http://127.0.0.1:${port}`));',
     "",
   ].join("\n"),

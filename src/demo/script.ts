@@ -61,6 +61,7 @@ export const DEMO_TASKS: readonly DemoTask[] = [
     steps: [
       writeFileStep("src/greet.js", [
         "export function greet(name) {",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: source text the scripted agent writes
         "  return `Hello, ${name}!`;",
         "}",
       ]),

@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import { agentFor } from "../agents/index.js";
 import { StateError, UsageError, WorkspaceConflictError } from "../errors.js";
 import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree.js";
@@ -42,6 +44,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   if (options.previous === undefined) await assertNothingExists(plan);
   else await endLeftoverProcesses(options.runId);
   await ensureExcluded(plan.repo.root, [`/${STATE_DIR_NAME}/`]);
+  if (options.previous === undefined) await claimRunFolder(paths);
 
   const initial =
     options.previous ??
@@ -133,6 +136,22 @@ async function saved(recorder: RunRecorder, paths: RunPaths): Promise<RunState> 
     throw new StateError(`could not write the run state to ${paths.stateFile}: ${error.message}`);
   });
   return recorder.state;
+}
+
+/**
+ * Creates a new run's folder, failing if it exists: two runs started in the same second could
+ * draw the same id, and must not write into one folder.
+ */
+async function claimRunFolder(paths: RunPaths): Promise<void> {
+  await mkdir(path.dirname(paths.dir), { recursive: true });
+  try {
+    await mkdir(paths.dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    throw new StateError(`another run already uses the id ${paths.runId}`, {
+      hint: "Start the run again: it will get a new id.",
+    });
+  }
 }
 
 /**

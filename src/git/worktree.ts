@@ -190,23 +190,33 @@ export async function commitChanges(
   }
   if (staged.length === 0) return undefined;
   // Hooks of the repository are skipped: the check script is conductor's gate, and a hook that
-  // waits for input would hang an unattended run. Without a configured identity, a neutral one.
-  const identity = (await hasIdentity(worktree))
-    ? []
-    : ["-c", "user.name=conductor", "-c", "user.email=conductor@localhost"];
-  await git(worktree, [...identity, "commit", "--quiet", "--no-verify", "-m", options.message]);
+  // waits for input would hang an unattended run.
+  const commit = ["commit", "--quiet", "--no-verify", "-m", options.message];
+  try {
+    await git(worktree, commit);
+  } catch (error) {
+    // No identity configured (a fresh CI machine): commit under a neutral one rather than fail.
+    // Asking git first would cost a process per workspace; this costs one only where needed.
+    if (!NO_IDENTITY.test(gitMessage(error))) throw error;
+    await git(worktree, [
+      "-c",
+      "user.name=conductor",
+      "-c",
+      "user.email=conductor@localhost",
+      ...commit,
+    ]);
+  }
   return (await git(worktree, ["rev-parse", "HEAD"])).trim();
 }
+
+/** How git refuses to commit without a configured name or email. */
+const NO_IDENTITY =
+  /Please tell me who you are|unable to auto-detect email address|empty ident name/;
 
 /** Paths whose staged content differs from HEAD; a rename counts as deletion plus addition. */
 async function stagedPaths(worktree: string): Promise<string[]> {
   const out = await git(worktree, ["diff", "--cached", "--name-only", "--no-renames", "-z"]);
   return out.split("\0").filter((file) => file !== "");
-}
-
-async function hasIdentity(worktree: string): Promise<boolean> {
-  const email = await git(worktree, ["config", "user.email"]).catch(() => "");
-  return email.trim() !== "";
 }
 
 /** Files changed, lines added and removed between `from` and the worktree's HEAD. */

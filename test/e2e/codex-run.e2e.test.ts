@@ -4,7 +4,6 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import type { RunSummary } from "../../src/report/summary.js";
 import {
   codexProviderConfig,
   type ModelServer,
@@ -14,6 +13,7 @@ import {
   type ScriptedReply,
   startModelServer,
 } from "../../src/model-server/server.js";
+import type { RunSummary } from "../../src/report/summary.js";
 import { conductor, startConductor } from "../helpers/cli.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
@@ -42,7 +42,10 @@ interface TaskSpec {
 }
 
 /** A repository whose conductor.yaml runs codex against the scripted server. */
-async function codexRepo(tasks: TaskSpec[], extra: Record<string, unknown> = {}): Promise<TestRepo> {
+async function codexRepo(
+  tasks: TaskSpec[],
+  extra: Record<string, unknown> = {},
+): Promise<TestRepo> {
   const marker = `${Math.random().toString(36).slice(2)}`;
   for (const task of tasks) routes[`[${marker}:${task.id}]`] = task.steps;
   repo = await createTestRepo({ "README.md": "# e2e\n", ".gitignore": ".env.local\n" });
@@ -50,7 +53,12 @@ async function codexRepo(tasks: TaskSpec[], extra: Record<string, unknown> = {})
     version: 1,
     env: { CODEX_HOME: codexHome },
     workspaces: { dir: path.join(repo.home, "workspaces") },
-    agent: { kind: "codex", model: SCRIPTED_MODEL, timeout: "2m", config: codexProviderConfig(server.url) },
+    agent: {
+      kind: "codex",
+      model: SCRIPTED_MODEL,
+      timeout: "2m",
+      config: codexProviderConfig(server.url),
+    },
     ...extra,
     tasks: tasks.map((task) => ({
       id: task.id,
@@ -66,7 +74,9 @@ async function codexRepo(tasks: TaskSpec[], extra: Record<string, unknown> = {})
 async function summary(root: string): Promise<RunSummary> {
   const runs = readdirSync(path.join(root, ".conductor", "runs")).sort();
   const latest = runs[runs.length - 1] as string;
-  return JSON.parse(await readFile(path.join(root, ".conductor", "runs", latest, "summary.json"), "utf8"));
+  return JSON.parse(
+    await readFile(path.join(root, ".conductor", "runs", latest, "summary.json"), "utf8"),
+  );
 }
 
 function workspaceOf(result: RunSummary, name: string) {
@@ -88,7 +98,10 @@ describe("conductor run with the real codex", () => {
       {
         id: "builds-on-hello",
         depends_on: ["hello"],
-        steps: [{ kind: "exec", cmd: "cat hello.txt > copy.txt" }, { kind: "message", text: "Copied." }],
+        steps: [
+          { kind: "exec", cmd: "cat hello.txt > copy.txt" },
+          { kind: "message", text: "Copied." },
+        ],
       },
     ]);
     const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
@@ -103,7 +116,9 @@ describe("conductor run with the real codex", () => {
     expect(hello.diff).toEqual({ files: 1, insertions: 1, deletions: 0 });
     expect(result.stdout).toContain("[hello] agent: running echo 'hello from codex' > hello.txt");
     const runDir = path.join(root, ".conductor", "runs", report.runId);
-    expect(readFileSync(path.join(runDir, "workspaces", "hello", "final.md"), "utf8")).toBe("Wrote hello.txt.\n");
+    expect(readFileSync(path.join(runDir, "workspaces", "hello", "final.md"), "utf8")).toBe(
+      "Wrote hello.txt.\n",
+    );
     expect(await git("status", "--porcelain")).toBe("");
   });
 
@@ -112,7 +127,10 @@ describe("conductor run with the real codex", () => {
       [
         {
           id: "flaky",
-          steps: [{ kind: "exec", cmd: "exit 3" }, { kind: "message", text: "The command failed." }],
+          steps: [
+            { kind: "exec", cmd: "exit 3" },
+            { kind: "message", text: "The command failed." },
+          ],
         },
       ],
       { scripts: { check: "test -f done.txt" } },
@@ -127,24 +145,33 @@ describe("conductor run with the real codex", () => {
   });
 
   it.each([
-    [{ kind: "http-error", status: 401, body: '{"error":{"message":"bad key"}}' } as const, /401 Unauthorized/],
+    [
+      { kind: "http-error", status: 401, body: '{"error":{"message":"bad key"}}' } as const,
+      /401 Unauthorized/,
+    ],
     [{ kind: "http-error", status: 500 } as const, /high demand|500/],
     [{ kind: "malformed" } as const, /stream disconnected/],
-  ])("fails the workspace with codex's own message when the model answers %o", async (reply, message) => {
-    const { root, home } = await codexRepo([{ id: "broken", steps: [reply] }]);
-    const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
-    expect(result.exitCode, result.all).toBe(1);
-    const broken = workspaceOf(await summary(root), "broken");
-    expect(broken.status).toBe("failed");
-    expect(broken.failure?.reason).toBe("agent-error");
-    expect(broken.failure?.message).toMatch(message);
-    expect(result.stdout).toMatch(message);
-  });
+  ])(
+    "fails the workspace with codex's own message when the model answers %o",
+    async (reply, message) => {
+      const { root, home } = await codexRepo([{ id: "broken", steps: [reply] }]);
+      const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
+      expect(result.exitCode, result.all).toBe(1);
+      const broken = workspaceOf(await summary(root), "broken");
+      expect(broken.status).toBe("failed");
+      expect(broken.failure?.reason).toBe("agent-error");
+      expect(broken.failure?.message).toMatch(message);
+      expect(result.stdout).toMatch(message);
+    },
+  );
 
   it("cancels codex mid-turn on SIGINT, kills its process group and exits 130", async () => {
     const { root, home } = await codexRepo([{ id: "slow", steps: [{ kind: "hang" }] }]);
     const child = startConductor(["run", "--output", "json"], { cwd: root, home });
-    await waitFor(() => server.requests.some((request) => request.prompt.includes(":slow]")), 20_000);
+    await waitFor(
+      () => server.requests.some((request) => request.prompt.includes(":slow]")),
+      20_000,
+    );
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode, result.all).toBe(130);
@@ -156,25 +183,46 @@ describe("conductor run with the real codex", () => {
 
   it("continues the same codex thread with `conductor continue`, then checks and commits again", async () => {
     const { root, home, git } = await codexRepo(
-      [{ id: "draft", steps: [{ kind: "exec", cmd: "echo one > one.txt" }, { kind: "message", text: "First." }] }],
+      [
+        {
+          id: "draft",
+          steps: [
+            { kind: "exec", cmd: "echo one > one.txt" },
+            { kind: "message", text: "First." },
+          ],
+        },
+      ],
       { scripts: { check: "test -f one.txt" } },
     );
     expect((await conductor(["run", "--output", "plain"], { cwd: root, home })).exitCode).toBe(0);
-    const firstThread = server.requests.find((request) => request.prompt.includes(":draft]"))?.threadId;
-    routes["[follow-up]"] = [{ kind: "exec", cmd: "echo two > two.txt" }, { kind: "message", text: "Second." }];
+    const firstThread = server.requests.find((request) =>
+      request.prompt.includes(":draft]"),
+    )?.threadId;
+    routes["[follow-up]"] = [
+      { kind: "exec", cmd: "echo two > two.txt" },
+      { kind: "message", text: "Second." },
+    ];
 
-    const result = await conductor(["continue", "draft", "Now add two.txt [follow-up]"], { cwd: root, home });
+    const result = await conductor(["continue", "draft", "Now add two.txt [follow-up]"], {
+      cwd: root,
+      home,
+    });
     expect(result.exitCode, result.all).toBe(0);
     const followUp = server.requests.filter((request) => request.prompt.includes("[follow-up]"));
     expect(followUp[0]?.threadId).toBe(firstThread);
     expect(followUp[0]?.prompts.some((prompt) => prompt.includes(":draft]"))).toBe(true);
-    expect(await git("log", "--format=%s", "conductor/draft")).toMatch(/^draft: Now add two.txt .*\ndraft: Do the draft task.*\nadd conductor.yaml/);
+    expect(await git("log", "--format=%s", "conductor/draft")).toMatch(
+      /^draft: Now add two.txt .*\ndraft: Do the draft task.*\nadd conductor.yaml/,
+    );
     expect(await git("show", "conductor/draft:two.txt")).toBe("two");
     const report = await summary(root);
     expect(workspaceOf(report, "draft").status).toBe("succeeded");
-    expect(readFileSync(path.join(root, ".conductor", "runs", report.runId, "workspaces", "draft", "final.md"), "utf8")).toBe(
-      "Second.\n",
-    );
+    expect(
+      readFileSync(
+        path.join(root, ".conductor", "runs", report.runId, "workspaces", "draft", "final.md"),
+        "utf8",
+      ),
+    ).toBe("Second.\n");
   });
 
   it("never writes the API key or copied env values into logs, events or reports", async () => {
@@ -190,19 +238,40 @@ describe("conductor run with the real codex", () => {
           ],
         },
       ],
-      { workspaces: { copy: [".env.local"] }, scripts: { setup: "cat .env.local", check: "echo $OPENAI_API_KEY" } },
+      {
+        workspaces: { copy: [".env.local"] },
+        scripts: { setup: "cat .env.local", check: "echo $OPENAI_API_KEY" },
+      },
     );
     await repo.write({ ".env.local": `LOCAL_SETTING=${envValue}\n` });
-    const result = await conductor(["run", "--output", "json"], { cwd: root, home, env: { OPENAI_API_KEY: apiKey } });
+    const result = await conductor(["run", "--output", "json"], {
+      cwd: root,
+      home,
+      env: { OPENAI_API_KEY: apiKey },
+    });
     expect(result.exitCode, result.all).toBe(0);
-    const everything = [result.stdout, result.stderr, ...filesUnder(path.join(root, ".conductor")).map(read)];
+    const everything = [
+      result.stdout,
+      result.stderr,
+      ...filesUnder(path.join(root, ".conductor")).map(read),
+    ];
     for (const text of everything) {
       expect(text).not.toContain(apiKey);
       expect(text).not.toContain(envValue);
     }
-    expect(read(path.join(root, ".conductor", "runs", (await summary(root)).runId, "workspaces", "leaky", "setup.log"))).toContain(
-      "[redacted]",
-    );
+    expect(
+      read(
+        path.join(
+          root,
+          ".conductor",
+          "runs",
+          (await summary(root)).runId,
+          "workspaces",
+          "leaky",
+          "setup.log",
+        ),
+      ),
+    ).toContain("[redacted]");
   });
 });
 
@@ -222,7 +291,11 @@ function codexProcessesOf(runId: string): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(`CONDUCTOR_RUN_ID=${runId}`)) {
+      if (
+        readFileSync(`/proc/${entry}/environ`, "latin1")
+          .split("\0")
+          .includes(`CONDUCTOR_RUN_ID=${runId}`)
+      ) {
         pids.push(Number(entry));
       }
     } catch {

@@ -27,7 +27,9 @@ async function runAndSummarize(config: Record<string, unknown>) {
   repo = await repoWithConfig(config);
   const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
   const summary = latestSummary(repo.root);
-  const byName = Object.fromEntries(summary.workspaces.map((workspace) => [workspace.name, workspace]));
+  const byName = Object.fromEntries(
+    summary.workspaces.map((workspace) => [workspace.name, workspace]),
+  );
   return { result, summary, good: byName.good, bad: byName.bad };
 }
 
@@ -70,7 +72,9 @@ describe("faults in a workspace", () => {
 
   it("megabytes of output and binary junk go to the log and do not stop the workspace", async () => {
     const { bad } = await runAndSummarize(
-      oneBadTask({ agent: { command: "head -c 5000000 /dev/urandom; yes conductor | head -c 3000000; exit 1" } }),
+      oneBadTask({
+        agent: { command: "head -c 5000000 /dev/urandom; yes conductor | head -c 3000000; exit 1" },
+      }),
     );
     expect(bad?.failure).toMatchObject({ reason: "exit-non-zero", step: "agent" });
     const log = readFileSync(bad?.failure?.logPath as string);
@@ -78,7 +82,9 @@ describe("faults in a workspace", () => {
   });
 
   it("a failed check still commits the work, so nothing is lost, and fails the workspace", async () => {
-    const { bad, good } = await runAndSummarize(oneBadTask({ scripts: { check: "echo 'tests fail'; exit 1" } }));
+    const { bad, good } = await runAndSummarize(
+      oneBadTask({ scripts: { check: "echo 'tests fail'; exit 1" } }),
+    );
     expect(good?.check).toBe("none");
     expect(bad?.status).toBe("failed");
     expect(bad?.check).toBe("failed");
@@ -101,13 +107,18 @@ describe("faults in a workspace", () => {
     expect(result.exitCode, result.all).toBe(0);
     expect(bad?.status).toBe("succeeded");
     expect(bad?.tries).toBe(2);
-    expect((await repo?.git("ls-tree", "--name-only", "conductor/bad"))?.split("\n")).not.toContain("junk.txt");
+    expect((await repo?.git("ls-tree", "--name-only", "conductor/bad"))?.split("\n")).not.toContain(
+      "junk.txt",
+    );
   });
 
   it("with --fail-fast cancels running work and starts nothing new after the first failure", async () => {
     repo = await repoWithConfig({
       concurrency: 2,
-      agent: { kind: "command", command: 'if [ "$CONDUCTOR_TASK_ID" = bad ]; then sleep 1; exit 1; fi; sleep 60' },
+      agent: {
+        kind: "command",
+        command: 'if [ "$CONDUCTOR_TASK_ID" = bad ]; then sleep 1; exit 1; fi; sleep 60',
+      },
       tasks: [
         { id: "slow", prompt: "s" },
         { id: "bad", prompt: "b" },
@@ -115,10 +126,15 @@ describe("faults in a workspace", () => {
       ],
     });
     const started = Date.now();
-    const result = await conductor(["run", "--fail-fast", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const result = await conductor(["run", "--fail-fast", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(result.exitCode).toBe(1);
-    const byName = Object.fromEntries(latestSummary(repo.root).workspaces.map((w) => [w.name, w.status]));
+    const byName = Object.fromEntries(
+      latestSummary(repo.root).workspaces.map((w) => [w.name, w.status]),
+    );
     expect(byName).toEqual({ slow: "interrupted", bad: "failed", later: "skipped" });
     expect(processesOfRun(latestSummary(repo.root).runId)).toEqual([]);
   });

@@ -4,7 +4,13 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor, startConductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
-import { latestSummary, processesOfRun, repoWithConfig, runIds, waitFor } from "../helpers/run-repo.js";
+import {
+  latestSummary,
+  processesOfRun,
+  repoWithConfig,
+  runIds,
+  waitFor,
+} from "../helpers/run-repo.js";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
@@ -25,7 +31,12 @@ async function stepStarted(root: string, workspace: string, step: string): Promi
         existsSync(events) &&
         readFileSync(events, "utf8")
           .split("\n")
-          .some((line) => line.includes('"step.started"') && line.includes(`"workspace":"${workspace}"`) && line.includes(`"step":"${step}"`))
+          .some(
+            (line) =>
+              line.includes('"step.started"') &&
+              line.includes(`"workspace":"${workspace}"`) &&
+              line.includes(`"step":"${step}"`),
+          )
       );
     },
     20_000,
@@ -36,10 +47,14 @@ async function stepStarted(root: string, workspace: string, step: string): Promi
 
 /** Config whose setup or agent hangs (with a grandchild) until the flag file exists. */
 function hangingIn(step: "setup" | "agent") {
-  const hang = 'while [ ! -f "$CONDUCTOR_ROOT_PATH/.conductor/go" ]; do sleep 0.1; done; (sleep 300 &); sleep 0.2';
+  const hang =
+    'while [ ! -f "$CONDUCTOR_ROOT_PATH/.conductor/go" ]; do sleep 0.1; done; (sleep 300 &); sleep 0.2';
   return {
     concurrency: 2,
-    agent: { kind: "command", command: step === "agent" ? `${hang}; echo done > done.txt` : "echo done > done.txt" },
+    agent: {
+      kind: "command",
+      command: step === "agent" ? `${hang}; echo done > done.txt` : "echo done > done.txt",
+    },
     scripts: step === "setup" ? { setup: hang } : {},
     tasks: [
       { id: "one", prompt: "1" },
@@ -71,7 +86,10 @@ describe.each(["setup", "agent"] as const)("SIGINT during %s", (step) => {
     expect(existsSync(path.join(repo.home, "workspaces", "one"))).toBe(true);
 
     await repo.write({ ".conductor/go": "" });
-    const resumed = await conductor(["run", "--resume", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
     expect(resumed.exitCode, resumed.all).toBe(0);
     expect(runIds(repo.root)).toEqual([runId]);
     expect(latestSummary(repo.root).workspaces.every((w) => w.status === "succeeded")).toBe(true);
@@ -123,7 +141,10 @@ describe("interrupting conductor", () => {
     // Should resume wrongly go ahead, it must not hang on the flag file.
     await repo.write({ "conductor.yaml": changed, ".conductor/go": "" });
 
-    const resumed = await conductor(["run", "--resume", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
 
     expect(resumed.exitCode).toBe(2);
     expect(resumed.stderr).toContain("the plan changed");

@@ -14,13 +14,17 @@ afterEach(async () => {
 const RECORD_PORT = 'echo "$CONDUCTOR_PORT" > port.txt; sleep 0.3';
 
 async function portsOf(repo: TestRepo, ids: readonly string[]): Promise<number[]> {
-  return Promise.all(ids.map(async (id) => Number(await repo.git("show", `conductor/${id}:port.txt`))));
+  return Promise.all(
+    ids.map(async (id) => Number(await repo.git("show", `conductor/${id}:port.txt`))),
+  );
 }
 
 /** Whether the blocks [p, p+size) are pairwise disjoint. */
 function disjoint(starts: readonly number[], size: number): boolean {
   const sorted = [...starts].sort((a, b) => a - b);
-  return sorted.every((start, index) => index === 0 || start >= (sorted[index - 1] as number) + size);
+  return sorted.every(
+    (start, index) => index === 0 || start >= (sorted[index - 1] as number) + size,
+  );
 }
 
 describe("port blocks", () => {
@@ -33,7 +37,10 @@ describe("port blocks", () => {
       tasks: tasks(...ids),
     });
     repos.push(repo);
-    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
     expect(result.exitCode, result.all).toBe(0);
     const ports = await portsOf(repo, ids);
     expect(ports.every((port) => Number.isInteger(port) && port >= 1024)).toBe(true);
@@ -60,7 +67,10 @@ describe("port blocks", () => {
     ]);
     expect(a.exitCode, a.all).toBe(0);
     expect(b.exitCode, b.all).toBe(0);
-    const ports = [...(await portsOf(first, ["a1", "a2", "a3", "a4"])), ...(await portsOf(second, ["b1", "b2", "b3", "b4"]))];
+    const ports = [
+      ...(await portsOf(first, ["a1", "a2", "a3", "a4"])),
+      ...(await portsOf(second, ["b1", "b2", "b3", "b4"])),
+    ];
     expect(disjoint(ports, 10)).toBe(true);
   });
 
@@ -75,7 +85,10 @@ describe("port blocks", () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(20001, "127.0.0.1", resolve));
     try {
-      const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+      const result = await conductor(["run", "--output", "plain"], {
+        cwd: repo.root,
+        home: repo.home,
+      });
       expect(result.exitCode, result.all).toBe(0);
       const [port] = await portsOf(repo, ["busy"]);
       expect(port === undefined || (port <= 20001 && 20001 < port + 3)).toBe(false);

@@ -1,8 +1,9 @@
 // `conductor run` with the command agent: worktrees, branches, copies, context and commits.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
-import { conductor } from "../helpers/cli.js";
+import { CLI, conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig, tasks } from "../helpers/run-repo.js";
 
@@ -30,7 +31,8 @@ describe("conductor run with the command agent", () => {
         workspaces: { copy: [".env.local"], context: ["docs/*.md"] },
         agent: {
           kind: "command",
-          command: 'test -f .env.local && test -f .context/docs/notes.md && echo "$CONDUCTOR_PROMPT" > "$CONDUCTOR_TASK_ID.txt"',
+          command:
+            'test -f .env.local && test -f .context/docs/notes.md && echo "$CONDUCTOR_PROMPT" > "$CONDUCTOR_TASK_ID.txt"',
         },
         tasks: tasks("alpha", "beta", "gamma"),
       },
@@ -39,12 +41,17 @@ describe("conductor run with the command agent", () => {
     await repo.write({ ".env.local": "API_URL=http://localhost\n" });
     const before = await mainCheckout(repo);
 
-    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
 
     expect(result.exitCode, result.all).toBe(0);
     for (const id of ["alpha", "beta", "gamma"]) {
       const worktree = path.join(repo.home, "workspaces", id);
-      expect(readFileSync(path.join(worktree, ".env.local"), "utf8")).toBe("API_URL=http://localhost\n");
+      expect(readFileSync(path.join(worktree, ".env.local"), "utf8")).toBe(
+        "API_URL=http://localhost\n",
+      );
       expect(existsSync(path.join(worktree, ".context", "docs", "notes.md"))).toBe(true);
       const committed = await repo.git("show", "--name-only", "--format=", `conductor/${id}`);
       expect(committed.split("\n")).toEqual([`${id}.txt`]);
@@ -70,13 +77,19 @@ describe("conductor run with the command agent", () => {
       tasks: tasks(...ids),
     });
 
-    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
 
     expect(result.exitCode, result.all).toBe(0);
     expect(result.all).not.toMatch(/\.lock|could not lock/);
-    const branches = (await repo.git("branch", "--list", "conductor/*", "--format=%(refname:short)")).split("\n");
+    const branches = (
+      await repo.git("branch", "--list", "conductor/*", "--format=%(refname:short)")
+    ).split("\n");
     expect(branches.sort()).toEqual(ids.map((id) => `conductor/${id}`).sort());
-    const worktrees = (await repo.git("worktree", "list", "--porcelain")).match(/^worktree /gm) ?? [];
+    const worktrees =
+      (await repo.git("worktree", "list", "--porcelain")).match(/^worktree /gm) ?? [];
     expect(worktrees).toHaveLength(41);
   });
 
@@ -90,12 +103,17 @@ describe("conductor run with the command agent", () => {
       ],
     });
 
-    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
 
     expect(result.exitCode, result.all).toBe(0);
     const files = (await repo.git("ls-tree", "--name-only", "conductor/on-top")).split("\n");
     expect(files).toEqual(expect.arrayContaining(["base-a.txt", "base-b.txt", "on-top.txt"]));
-    expect(latestSummary(repo.root).workspaces.find((w) => w.name === "on-top")?.diff?.files).toBe(1);
+    expect(latestSummary(repo.root).workspaces.find((w) => w.name === "on-top")?.diff?.files).toBe(
+      1,
+    );
   });
 
   it("skips a dependent whose dependency failed and says why", async () => {
@@ -108,7 +126,10 @@ describe("conductor run with the command agent", () => {
       ],
     });
 
-    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
 
     expect(result.exitCode).toBe(1);
     const byName = Object.fromEntries(latestSummary(repo.root).workspaces.map((w) => [w.name, w]));
@@ -120,10 +141,16 @@ describe("conductor run with the command agent", () => {
   });
 
   it("refuses to start when a branch of the plan already exists, creating nothing", async () => {
-    repo = await repoWithConfig({ agent: { kind: "command", command: "true" }, tasks: tasks("one", "two") });
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "true" },
+      tasks: tasks("one", "two"),
+    });
     await repo.git("branch", "conductor/two");
 
-    const result = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
 
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("branch conductor/two");
@@ -132,8 +159,31 @@ describe("conductor run with the command agent", () => {
     expect(existsSync(path.join(repo.home, "workspaces", "one"))).toBe(false);
   });
 
+  it("commits under a neutral identity when git has none configured", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "echo x > x.txt" },
+      tasks: tasks("anon"),
+    });
+    await repo.git("config", "--unset", "user.name");
+    await repo.git("config", "--unset", "user.email");
+    // Not the test helper's environment: it names a git author.
+    const result = await execa("node", [CLI, "run", "--output", "plain"], {
+      cwd: repo.root,
+      reject: false,
+      extendEnv: false,
+      env: { PATH: process.env.PATH ?? "", HOME: repo.home, GIT_CONFIG_NOSYSTEM: "1", CI: "1" },
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(await repo.git("log", "-1", "--format=%an <%ae>", "conductor/anon")).toBe(
+      "conductor <conductor@localhost>",
+    );
+  });
+
   it("with --dry-run shows the plan and creates nothing", async () => {
-    repo = await repoWithConfig({ agent: { kind: "command", command: "true" }, tasks: tasks("one") });
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "true" },
+      tasks: tasks("one"),
+    });
 
     const result = await conductor(["run", "--dry-run"], { cwd: repo.root, home: repo.home });
 

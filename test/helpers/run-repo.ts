@@ -11,7 +11,11 @@ export async function repoWithConfig(
 ): Promise<TestRepo> {
   const repo = await createTestRepo({ "README.md": "# test\n", ...files });
   const workspaces = (config.workspaces ?? {}) as Record<string, unknown>;
-  const full = { version: 1, ...config, workspaces: { dir: path.join(repo.home, "workspaces"), ...workspaces } };
+  const full = {
+    version: 1,
+    ...config,
+    workspaces: { dir: path.join(repo.home, "workspaces"), ...workspaces },
+  };
   await repo.write({ "conductor.yaml": stringify(full) });
   await repo.commitAll("add conductor.yaml");
   return repo;
@@ -52,7 +56,11 @@ export function processesOfRun(runId: string): number[] {
 }
 
 /** Waits until `condition` holds, polling; fails after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what = "condition"): Promise<void> {
+export async function waitFor(
+  condition: () => boolean,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

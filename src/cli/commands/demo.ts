@@ -24,11 +24,14 @@ export function demoCommand(): Command {
         const plan = planProject(project, { runId: newRunId(new Date()) });
         const state = await executePlan({ plan, output, failureMode: "continue" });
         process.exitCode = finishRun(state);
+        const here = `npx conductor -C ${demo.repo}`;
         process.stdout.write(
-          `\nNext: cd ${demo.repo}\n` +
-            "  npx conductor status                   # every workspace at a glance\n" +
-            "  npx conductor diff add-greeting        # what the agent changed\n" +
-            "  npx conductor logs fix-average --step agent\n",
+          `\nNext, from this folder (the demo repository is ${demo.repo}):\n` +
+            `  ${here} status                 # every workspace at a glance\n` +
+            `  ${here} diff add-greeting      # what the agent changed\n` +
+            `  ${here} logs fix-average       # the agent's log\n` +
+            `  ${here} serve add-greeting     # its dev server, on its own port\n` +
+            `  ${here} archive --all          # remove the worktrees, keep the branches\n`,
         );
       } finally {
         await demo.stop();
