@@ -1,29 +1,40 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { StateError } from "../errors.js";
 import { RunPaths, readEvents, readRunState } from "./run-store.js";
 import { applyEvents, initialRunState } from "./state-fold.js";
 import type { RunState, WorkspaceState } from "./types.js";
 
+/** Reads the run `runId` of the repository at `root` (see {@link loadRunFolder}). */
+export function loadRun(root: string, runId: string): Promise<RunState> {
+  return loadRunFolder(new RunPaths(root, runId).dir);
+}
+
 /**
- * Reads a run as it stands, also one still in progress or one whose conductor was killed. The
- * events log is the source of truth (run.json may lag by a moment); run.json is the fallback
- * when the log is missing. A run whose process is gone while it claims to be running is reported
- * as interrupted, with its running workspaces interrupted too.
+ * Reads a run from its folder as it stands, also one still in progress, one whose conductor was
+ * killed, or one copied from another machine (a CI shard). The events log is the source of truth
+ * (run.json may lag by a moment); run.json is the fallback when the log is missing. A run whose
+ * process is gone while it claims to be running is reported as interrupted, with its running
+ * workspaces interrupted too.
  */
-export async function loadRun(root: string, runId: string): Promise<RunState> {
-  const paths = new RunPaths(root, runId);
-  const events = await readEvents(paths);
+export async function loadRunFolder(dir: string): Promise<RunState> {
+  const events = await readEvents(path.join(dir, "events.jsonl"));
   const first = events[0];
   let state: RunState;
   if (first?.type === "run.started") {
     const initial = initialRunState({
-      runId,
+      runId: first.runId,
       plan: first.plan,
       createdAt: first.time,
       pid: first.pid,
     });
-    state = applyEvents(initial, events);
+    try {
+      state = applyEvents(initial, events);
+    } catch (error) {
+      throw new StateError(`the events log of ${dir} is damaged: ${(error as Error).message}`);
+    }
   } else {
-    state = await readRunState(paths);
+    state = await readRunState(path.join(dir, "run.json"));
   }
   return state.status === "running" && !isConductorAlive(state.pid) ? abandoned(state) : state;
 }
@@ -46,7 +57,7 @@ export function isConductorAlive(pid: number): boolean {
  * A run whose conductor is gone as it was left: interrupted, with its running workspaces
  * interrupted too (also used for run folders loaded by path, e.g. CI shards).
  */
-export function abandoned(state: RunState): RunState {
+function abandoned(state: RunState): RunState {
   const workspaces: Record<string, WorkspaceState> = {};
   for (const [name, workspace] of Object.entries(state.workspaces)) {
     workspaces[name] =

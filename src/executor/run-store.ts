@@ -160,26 +160,24 @@ export function resolveRunId(root: string, requested: string | undefined): strin
   });
 }
 
-/** Reads a run's state file. */
-export async function readRunState(paths: RunPaths): Promise<RunState> {
+/** Reads a run's state file (`run.json` of a run folder). */
+export async function readRunState(stateFile: string): Promise<RunState> {
   let text: string;
   try {
-    text = await readFile(paths.stateFile, "utf8");
+    text = await readFile(stateFile, "utf8");
   } catch {
-    throw new StateError(`run ${paths.runId} has no readable state (${paths.stateFile})`);
+    throw new StateError(`${path.dirname(stateFile)} has no readable run state (${stateFile})`);
   }
   try {
     return JSON.parse(text) as RunState;
   } catch {
-    throw new StateError(
-      `the state of run ${paths.runId} is damaged (${paths.stateFile} is not JSON)`,
-    );
+    throw new StateError(`the run state ${stateFile} is damaged (not JSON)`);
   }
 }
 
-/** Reads the events a run has recorded, skipping a torn last line left by a crash. */
-export async function readEvents(paths: RunPaths): Promise<RunEvent[]> {
-  const text = await readFile(paths.eventsFile, "utf8").catch(() => "");
+/** Reads the events a run has recorded (`events.jsonl`), skipping a torn last line left by a crash. */
+export async function readEvents(eventsFile: string): Promise<RunEvent[]> {
+  const text = await readFile(eventsFile, "utf8").catch(() => "");
   const events: RunEvent[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;

@@ -64,10 +64,10 @@
  * $TMPDIR/claude-<uid>/.
  */
 import { mkdir, mkdtemp } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listen, markerRoutesOf, readBody, sequenceOf, sse } from "./scripting.js";
 
 /** One scripted answer to a `POST /v1/messages` request. */
 export type ScriptedReply =
@@ -200,7 +200,7 @@ function exhausted(what: string, request: MessagesRequest): ScriptedReply {
 
 /** Replies `steps[request.step]`: each turn starts at step 0, and each tool result advances one step. */
 export function sequenceScript(steps: readonly ScriptedReply[]): Script {
-  return (request) => steps[request.step] ?? exhausted("no step left", request);
+  return sequenceOf(steps, exhausted);
 }
 
 /**
@@ -208,12 +208,7 @@ export function sequenceScript(steps: readonly ScriptedReply[]): Script {
  * sessions (and follow-up turns, with their own marker) share one server but follow their own steps.
  */
 export function markerScript(routes: Readonly<Record<string, readonly ScriptedReply[]>>): Script {
-  const entries = Object.entries(routes);
-  return (request) => {
-    const route = entries.find(([marker]) => request.prompt.includes(marker));
-    if (route === undefined) return exhausted("no marker matches", request);
-    return route[1][request.step] ?? exhausted(`no step left for ${route[0]}`, request);
-  };
+  return markerRoutesOf(routes, exhausted);
 }
 
 /** A running server. */
@@ -235,12 +230,6 @@ export interface AnthropicServerOptions {
   readonly port?: number;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /** The Messages API's error body, e.g. `{"type":"error","error":{"type":"api_error","message":…}}`. */
 function errorBody(message: string, type = "api_error"): string {
   return JSON.stringify({ type: "error", error: { type, message } });
@@ -254,10 +243,6 @@ const ERROR_TYPES: Readonly<Record<number, string>> = {
   429: "rate_limit_error",
   529: "overloaded_error",
 };
-
-function sse(res: ServerResponse, event: { type: string; [key: string]: unknown }): void {
-  res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-}
 
 type ContentReply = Extract<ScriptedReply, { kind: "bash" | "tool" | "message" }>;
 
@@ -394,55 +379,44 @@ export async function startAnthropicServer({
   port = 0,
 }: AnthropicServerOptions): Promise<AnthropicServer> {
   const requests: MessagesRequest[] = [];
-  const server = createServer((req, res) => {
-    void (async () => {
-      if (req.method !== "POST" || (req.url ?? "").split("?")[0] !== "/v1/messages") {
-        // Includes claude's `HEAD /` warm-up and `count_tokens`, which the tests never need.
-        res
-          .writeHead(404, { "content-type": "application/json" })
-          .end(errorBody("not found", "not_found_error"));
-        return;
-      }
-      let reply: ScriptedReply;
-      let body: MessagesRequestBody | undefined;
-      let n = 0;
-      try {
-        body = JSON.parse(await readBody(req)) as MessagesRequestBody;
-        if (!Array.isArray(body.messages)) throw new Error("the body has no messages array");
-        const sessionHeader = req.headers["x-claude-code-session-id"];
-        const request = toMessagesRequest(
-          body,
-          typeof sessionHeader === "string" ? sessionHeader : undefined,
-        );
-        n = requests.push(request);
-        reply = await script(request);
-      } catch (error) {
-        // A broken request or a throwing script must surface as a failed turn, not a hung client.
-        reply = {
-          kind: "http-error",
-          status: 500,
-          body: errorBody(`scripted model server: ${String(error)}`),
-        };
-      }
-      send(res, reply, body, n);
-    })();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${urlHost}:${address.port}`,
-    port: address.port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listen(
+    (req, res) => {
+      void (async () => {
+        if (req.method !== "POST" || (req.url ?? "").split("?")[0] !== "/v1/messages") {
+          // Includes claude's `HEAD /` warm-up and `count_tokens`, which the tests never need.
+          res
+            .writeHead(404, { "content-type": "application/json" })
+            .end(errorBody("not found", "not_found_error"));
+          return;
+        }
+        let reply: ScriptedReply;
+        let body: MessagesRequestBody | undefined;
+        let n = 0;
+        try {
+          body = JSON.parse(await readBody(req)) as MessagesRequestBody;
+          if (!Array.isArray(body.messages)) throw new Error("the body has no messages array");
+          const sessionHeader = req.headers["x-claude-code-session-id"];
+          const request = toMessagesRequest(
+            body,
+            typeof sessionHeader === "string" ? sessionHeader : undefined,
+          );
+          n = requests.push(request);
+          reply = await script(request);
+        } catch (error) {
+          // A broken request or a throwing script must surface as a failed turn, not a hung client.
+          reply = {
+            kind: "http-error",
+            status: 500,
+            body: errorBody(`scripted model server: ${String(error)}`),
+          };
+        }
+        send(res, reply, body, n);
+      })();
+    },
+    host,
+    port,
+  );
+  return { url: `${listening.origin}`, port: listening.port, requests, close: listening.close };
 }
 
 /**

@@ -34,10 +34,10 @@
  * earlier history as input.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listen, markerRoutesOf, readBody, sequenceOf, sse } from "./scripting.js";
 
 /** One scripted answer to a `POST /v1/responses` request. */
 export type ScriptedReply =
@@ -147,9 +147,9 @@ function exhausted(what: string, request: ModelRequest): ScriptedReply {
   };
 }
 
-/** Replies `steps[request.step]`: each turn starts at step 0, and each tool output advances one step. */
+/** Replies `steps[request.step]`: each turn starts at step 0, and each tool result advances one step. */
 export function sequenceScript(steps: readonly ScriptedReply[]): Script {
-  return (request) => steps[request.step] ?? exhausted("no step left", request);
+  return sequenceOf(steps, exhausted);
 }
 
 /**
@@ -157,12 +157,7 @@ export function sequenceScript(steps: readonly ScriptedReply[]): Script {
  * sessions (and follow-up turns, with their own marker) share one server but follow their own steps.
  */
 export function markerScript(routes: Readonly<Record<string, readonly ScriptedReply[]>>): Script {
-  const entries = Object.entries(routes);
-  return (request) => {
-    const route = entries.find(([marker]) => request.prompt.includes(marker));
-    if (route === undefined) return exhausted("no marker matches", request);
-    return route[1][request.step] ?? exhausted(`no step left for ${route[0]}`, request);
-  };
+  return markerRoutesOf(routes, exhausted);
 }
 
 /** A running server. */
@@ -182,16 +177,6 @@ export interface ModelServerOptions {
   readonly host?: string;
   /** 0 (the default) picks a free port. */
   readonly port?: number;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function sse(res: ServerResponse, event: { type: string; [key: string]: unknown }): void {
-  res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
 }
 
 function outputItem(
@@ -254,50 +239,39 @@ export async function startModelServer({
   port = 0,
 }: ModelServerOptions): Promise<ModelServer> {
   const requests: ModelRequest[] = [];
-  const server = createServer((req, res) => {
-    void (async () => {
-      if (req.method !== "POST" || !(req.url ?? "").split("?")[0]?.endsWith("/responses")) {
-        res.writeHead(404).end();
-        return;
-      }
-      let reply: ScriptedReply;
-      let n = 0;
-      try {
-        const body = JSON.parse(await readBody(req)) as ResponsesRequestBody;
-        const threadHeader = req.headers["thread-id"] ?? req.headers["session-id"];
-        const request = toModelRequest(
-          body,
-          typeof threadHeader === "string" ? threadHeader : undefined,
-        );
-        n = requests.push(request);
-        reply = await script(request);
-      } catch (error) {
-        // A broken request or a throwing script must surface as a failed turn, not a hung client.
-        reply = {
-          kind: "http-error",
-          status: 500,
-          body: `scripted model server: ${String(error)}`,
-        };
-      }
-      send(res, reply, n);
-    })();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${urlHost}:${address.port}/v1`,
-    port: address.port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listen(
+    (req, res) => {
+      void (async () => {
+        if (req.method !== "POST" || !(req.url ?? "").split("?")[0]?.endsWith("/responses")) {
+          res.writeHead(404).end();
+          return;
+        }
+        let reply: ScriptedReply;
+        let n = 0;
+        try {
+          const body = JSON.parse(await readBody(req)) as ResponsesRequestBody;
+          const threadHeader = req.headers["thread-id"] ?? req.headers["session-id"];
+          const request = toModelRequest(
+            body,
+            typeof threadHeader === "string" ? threadHeader : undefined,
+          );
+          n = requests.push(request);
+          reply = await script(request);
+        } catch (error) {
+          // A broken request or a throwing script must surface as a failed turn, not a hung client.
+          reply = {
+            kind: "http-error",
+            status: 500,
+            body: `scripted model server: ${String(error)}`,
+          };
+        }
+        send(res, reply, n);
+      })();
+    },
+    host,
+    port,
+  );
+  return { url: `${listening.origin}/v1`, port: listening.port, requests, close: listening.close };
 }
 
 /** Provider name used by {@link codexProviderArgs}. */

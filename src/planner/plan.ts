@@ -275,7 +275,8 @@ function linkWorkspaces(
   });
 }
 
-function levelsOf(workspaces: readonly Workspace[]): string[][] {
+/** Workspace names by dependency level, level 0 first (as `Plan.levels`). */
+export function levelsOf(workspaces: readonly Workspace[]): string[][] {
   const levels: string[][] = [];
   for (const workspace of workspaces) {
     levels[workspace.level] ??= [];

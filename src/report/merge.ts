@@ -1,5 +1,6 @@
 import { StateError } from "../errors.js";
 import type { RunState, RunStatus, WorkspaceState } from "../executor/types.js";
+import { levelsOf } from "../planner/plan.js";
 import type { Plan, Workspace } from "../planner/types.js";
 
 /**
@@ -107,13 +108,4 @@ function latest(times: readonly string[]): string {
 
 function distinct<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
-}
-
-function levelsOf(workspaces: readonly Workspace[]): string[][] {
-  const levels: string[][] = [];
-  for (const workspace of workspaces) {
-    levels[workspace.level] ??= [];
-    levels[workspace.level]?.push(workspace.name);
-  }
-  return levels.filter((level) => level !== undefined);
 }

@@ -6,7 +6,7 @@ import { findRepositoryRoot } from "../../git/facts.js";
 import { readLogTail } from "../../report/files.js";
 import { mergeRunStates } from "../../report/merge.js";
 import { parseReportFormat, REPORT_FORMATS, renderReport } from "../../review/reports.js";
-import { expandRunFolders, loadRunFolder } from "../../review/run-folder.js";
+import { expandRunFolders, loadRunAt } from "../../review/run-folder.js";
 
 interface ReportOptions {
   format: string;
@@ -54,7 +54,7 @@ function mergeCommand(): Command {
       const options = command.optsWithGlobals<ReportOptions>();
       const format = parseReportFormat(options.format);
       const folders = await Promise.all(
-        expandRunFolders(dirs.map((dir) => path.resolve(dir))).map(loadRunFolder),
+        expandRunFolders(dirs.map((dir) => path.resolve(dir))).map(loadRunAt),
       );
       const merged = mergeRunStates(folders.map((folder) => folder.state));
       // Each workspace's logs are in the folder of the shard that ran it.
