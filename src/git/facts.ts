@@ -1,15 +1,15 @@
 import os from "node:os";
 import path from "node:path";
-import { simpleGit } from "simple-git";
 import { RepositoryError } from "../errors.js";
 import type { RepoFacts } from "../planner/types.js";
+import { gitClient } from "./client.js";
 
 /**
  * The main checkout that `cwd` belongs to. From inside a linked worktree (a workspace) this is
  * still the main checkout, so conductor commands work from anywhere in the repository.
  */
 export async function findRepositoryRoot(cwd: string): Promise<string> {
-  const git = simpleGit({ baseDir: cwd });
+  const git = gitClient(cwd);
   let commonDir: string;
   let gitDir: string;
   try {
@@ -46,7 +46,7 @@ export async function findRepositoryRoot(cwd: string): Promise<string> {
 export async function resolveCommit(root: string, ref: string): Promise<string | undefined> {
   // rev-parse --verify --quiet prints nothing and exits 1 for an unknown ref; simple-git does not
   // throw on an empty stderr, so an empty answer means "no such ref".
-  const out = await simpleGit({ baseDir: root })
+  const out = await gitClient(root)
     .raw(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`])
     .catch(() => "");
   const sha = out.trim();
@@ -58,7 +58,7 @@ export async function resolveCommit(root: string, ref: string): Promise<string |
  * exist, else the branch checked out in the main checkout.
  */
 export async function defaultBranch(root: string): Promise<string> {
-  const git = simpleGit({ baseDir: root });
+  const git = gitClient(root);
   const remoteHead = (
     await git
       .raw(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"])

@@ -1,7 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { GitError, simpleGit } from "simple-git";
+import { GitError } from "simple-git";
+import { gitClient } from "./client.js";
 
 /**
  * Git operations on workspaces. Changes to worktree metadata (add, remove, prune, branch
@@ -34,7 +35,7 @@ export function gitMessage(error: unknown): string {
 export async function git(cwd: string, args: readonly string[]): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await simpleGit({ baseDir: cwd }).raw([...args]);
+      return await gitClient(cwd).raw([...args]);
     } catch (error) {
       const lockBusy =
         error instanceof GitError &&
@@ -62,10 +63,57 @@ export async function localBranches(root: string): Promise<Set<string>> {
   );
 }
 
+/** One entry of `git worktree list`. */
+export interface WorktreeEntry {
+  /** The path git recorded (git resolves symlinks in it). */
+  path: string;
+  /** The branch checked out, without refs/heads/; undefined when detached. */
+  branch: string | undefined;
+  /** Git marks it prunable: its folder is gone. */
+  prunable: boolean;
+}
+
+/** Every worktree of the repository, the main checkout first. */
+export async function listWorktrees(root: string): Promise<WorktreeEntry[]> {
+  const out = await git(root, ["worktree", "list", "--porcelain"]);
+  const entries: WorktreeEntry[] = [];
+  for (const line of out.split("\n")) {
+    const current = entries[entries.length - 1];
+    if (line.startsWith("worktree ")) {
+      entries.push({ path: line.slice("worktree ".length), branch: undefined, prunable: false });
+    } else if (current && line.startsWith("branch refs/heads/")) {
+      current.branch = line.slice("branch refs/heads/".length);
+    } else if (current && line.startsWith("prunable")) {
+      current.prunable = true;
+    }
+  }
+  return entries;
+}
+
+/**
+ * Whether two paths name the same place. Git records real paths, while a workspaces folder may
+ * be reached through a symlink (a symlinked home, macOS's /tmp), so both sides are resolved;
+ * a path that does not exist is compared through its nearest existing parent.
+ */
+export function samePath(a: string, b: string): boolean {
+  return resolvedPath(a) === resolvedPath(b);
+}
+
+function resolvedPath(file: string): string {
+  const absolute = path.resolve(file);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    const parent = path.dirname(absolute);
+    return parent === absolute
+      ? absolute
+      : path.join(resolvedPath(parent), path.basename(absolute));
+  }
+}
+
 /** Whether `worktreePath` is registered as a worktree of the repository. */
 export async function isRegisteredWorktree(root: string, worktreePath: string): Promise<boolean> {
-  const out = await git(root, ["worktree", "list", "--porcelain"]);
-  return out.split("\n").some((line) => line === `worktree ${worktreePath}`);
+  return (await listWorktrees(root)).some((entry) => samePath(entry.path, worktreePath));
 }
 
 /**
@@ -127,16 +175,32 @@ export async function removeWorktree(
   await git(root, ["worktree", "prune"]);
 }
 
-/** Merges further dependency branches into the worktree's branch; aborts the merge on conflict. */
-export async function mergeInto(worktree: string, branches: readonly string[]): Promise<void> {
+/**
+ * Merges into the worktree's branch the dependency branches it does not contain yet; aborts the
+ * merge on conflict. Returns how many it merged.
+ */
+export async function mergeMissing(worktree: string, branches: readonly string[]): Promise<number> {
+  let merged = 0;
   for (const branch of branches) {
+    const contained = await git(worktree, [
+      "merge-base",
+      "--is-ancestor",
+      `refs/heads/${branch}`,
+      "HEAD",
+    ]).then(
+      () => true,
+      () => false,
+    );
+    if (contained) continue;
     try {
       await git(worktree, ["merge", "--no-edit", "--no-ff", "--end-of-options", branch]);
     } catch (error) {
       await git(worktree, ["merge", "--abort"]).catch(() => {});
       throw error;
     }
+    merged++;
   }
+  return merged;
 }
 
 /**
@@ -176,18 +240,7 @@ export async function commitChanges(
   worktree: string,
   options: { message: string; exclude: readonly string[] },
 ): Promise<string | undefined> {
-  await git(worktree, ["add", "--all", "--", "."]);
-  let staged = await stagedPaths(worktree);
-  // Unstage what must stay out. (An exclude pathspec would make git refuse when a path is also
-  // gitignored, which copied env files usually are.) Usually none of it was staged, and then
-  // that costs no git process.
-  const excludedPath = (file: string) =>
-    options.exclude.some((entry) => file === entry || file.startsWith(`${entry}/`));
-  if (staged.some(excludedPath)) {
-    const excluded = options.exclude.map((entry) => `:(literal)${entry}`);
-    await git(worktree, ["reset", "--quiet", "--", ...excluded]);
-    staged = staged.filter((file) => !excludedPath(file));
-  }
+  const staged = await stageWork(worktree, options.exclude);
   if (staged.length === 0) return undefined;
   // Hooks of the repository are skipped: the check script is conductor's gate, and a hook that
   // waits for input would hang an unattended run.
@@ -212,6 +265,51 @@ export async function commitChanges(
 /** How git refuses to commit without a configured name or email. */
 const NO_IDENTITY =
   /Please tell me who you are|unable to auto-detect email address|empty ident name/;
+
+/**
+ * Stages every change in the worktree except `exclude`d paths (copied files, `.context/`) and
+ * returns the staged paths.
+ */
+async function stageWork(worktree: string, exclude: readonly string[]): Promise<string[]> {
+  await git(worktree, ["add", "--all", "--", "."]);
+  const staged = await stagedPaths(worktree);
+  // Unstage what must stay out. (An exclude pathspec would make git refuse when a path is also
+  // gitignored, which copied env files usually are.) Usually none of it was staged, and then
+  // that costs no git process.
+  const excludedPath = (file: string) =>
+    exclude.some((entry) => file === entry || file.startsWith(`${entry}/`));
+  if (!staged.some(excludedPath)) return staged;
+  await git(worktree, ["reset", "--quiet", "--", ...exclude.map((entry) => `:(literal)${entry}`)]);
+  return staged.filter((file) => !excludedPath(file));
+}
+
+/**
+ * Keeps the worktree's uncommitted changes (but `exclude`d paths) as a commit on `ref`, without
+ * touching the branch, HEAD or the user's stash; undefined when there is nothing to keep.
+ */
+export async function saveWork(
+  worktree: string,
+  options: { ref: string; message: string; exclude: readonly string[] },
+): Promise<string | undefined> {
+  if ((await stageWork(worktree, options.exclude)).length === 0) return undefined;
+  const tree = (await git(worktree, ["write-tree"])).trim();
+  const commit = (
+    await git(worktree, [
+      "-c",
+      "user.name=conductor",
+      "-c",
+      "user.email=conductor@localhost",
+      "commit-tree",
+      tree,
+      "-p",
+      "HEAD",
+      "-m",
+      options.message,
+    ])
+  ).trim();
+  await git(worktree, ["update-ref", options.ref, commit]);
+  return commit;
+}
 
 /** Paths whose staged content differs from HEAD; a rename counts as deletion plus addition. */
 async function stagedPaths(worktree: string): Promise<string[]> {

@@ -6,7 +6,7 @@ import { loadRun } from "../executor/load-run.js";
 import { releasePorts, reservedPorts } from "../executor/ports.js";
 import { appendEvent, listRunIds, RunPaths } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
-import { git, removeWorktree } from "../git/worktree.js";
+import { git, listWorktrees, removeWorktree } from "../git/worktree.js";
 import { describeLosses, losesWork, whatWouldBeLost } from "./safety.js";
 import { worktreePresence } from "./worktree-presence.js";
 
@@ -26,11 +26,23 @@ export interface CleanOptions {
  * before anything is removed. Runs still in progress are left alone. Returns what it did.
  */
 export async function cleanRepository(root: string, options: CleanOptions): Promise<string[]> {
-  const runs: RunState[] = [];
+  const everyRun: RunState[] = [];
   for (const runId of listRunIds(root)) {
     const run = await loadRun(root, runId).catch(() => undefined);
-    if (run !== undefined && run.status !== "running") runs.push(run);
+    if (run !== undefined) everyRun.push(run);
   }
+  const runs = everyRun.filter((run) => run.status !== "running");
+  // A later run may reuse an archived workspace's name, and so its worktree path.
+  const reusedLater = (run: RunState, workspacePath: string): boolean =>
+    everyRun.some(
+      (later) =>
+        later.runId > run.runId &&
+        later.plan.workspaces.some(
+          (workspace) =>
+            workspace.path === workspacePath &&
+            later.workspaces[workspace.name]?.archived === undefined,
+        ),
+    );
   const archived: FoundWorkspace[] = [];
   const vanished: FoundWorkspace[] = [];
   const toRemove: FoundWorkspace[] = [];
@@ -46,7 +58,7 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
         continue;
       }
       archived.push(found);
-      if (presence !== "present") continue;
+      if (presence !== "present" || reusedLater(run, workspace.path)) continue;
       const losses = options.force
         ? { uncommitted: [], unmergedCommits: 0 }
         : await whatWouldBeLost(found, { worktreePresent: true, deleteBranch: false });
@@ -87,6 +99,7 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
     );
   }
   for (const found of [...archived, ...vanished]) {
+    if (reusedLater(found.run, found.workspace.path)) continue; // the block is the later run's now
     const block = await reservedPorts(options.homeDir, found.workspace.path);
     if (block === undefined) continue;
     await releasePorts(options.homeDir, found.workspace.path);
@@ -109,12 +122,5 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
 
 /** Worktrees git still lists although their folders are gone. */
 async function prunableWorktrees(root: string): Promise<string[]> {
-  const out = await git(root, ["worktree", "list", "--porcelain"]);
-  const prunable: string[] = [];
-  let current: string | undefined;
-  for (const line of out.split("\n")) {
-    if (line.startsWith("worktree ")) current = line.slice("worktree ".length);
-    else if (line.startsWith("prunable") && current !== undefined) prunable.push(current);
-  }
-  return prunable;
+  return (await listWorktrees(root)).filter((entry) => entry.prunable).map((entry) => entry.path);
 }

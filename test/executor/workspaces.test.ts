@@ -1,5 +1,6 @@
 // `conductor run` with the command agent: worktrees, branches, copies, context and commits.
 import { existsSync, readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -114,6 +115,40 @@ describe("conductor run with the command agent", () => {
     expect(latestSummary(repo.root).workspaces.find((w) => w.name === "on-top")?.diff?.files).toBe(
       1,
     );
+  });
+
+  it("fails a dependent whose dependencies conflict, and resumes once the conflict is resolved", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: 'echo "$CONDUCTOR_TASK_ID" > shared.txt' },
+      tasks: [
+        { id: "left", prompt: "l" },
+        { id: "right", prompt: "r" },
+        { id: "both", prompt: "b", depends_on: ["left", "right"] },
+      ],
+    });
+    const first = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(first.exitCode, first.all).toBe(1);
+    const both = latestSummary(repo.root).workspaces.find((w) => w.name === "both");
+    expect(both?.status).toBe("failed");
+    expect(both?.failure).toMatchObject({ reason: "git-error", step: "worktree" });
+    expect(both?.failure?.message).toContain("merging conductor/right into conductor/both failed");
+    // Nothing half-merged was committed on the branch.
+    expect(await repo.git("show", "conductor/both:shared.txt")).toBe("left");
+
+    const worktree = path.join(repo.home, "workspaces", "both");
+    const inWorktree = (...args: string[]) => execa("git", args, { cwd: worktree, reject: false });
+    await inWorktree("merge", "--no-edit", "conductor/right");
+    await writeFile(path.join(worktree, "shared.txt"), "left and right\n");
+    await inWorktree("commit", "-qam", "resolve");
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(await repo.git("show", "conductor/both:shared.txt")).toBe("both");
   });
 
   it("skips a dependent whose dependency failed and says why", async () => {

@@ -5,7 +5,9 @@ import {
   git,
   gitMessage,
   isRegisteredWorktree,
-  mergeInto,
+  listWorktrees,
+  mergeMissing,
+  samePath,
 } from "../../git/worktree.js";
 import type { Workspace } from "../../planner/types.js";
 import type { StepContext, StepOutcome } from "./context.js";
@@ -38,23 +40,29 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
   } catch (error) {
     return gitFailure(`could not create the worktree: ${gitMessage(error)}`);
   }
+  const made = { step: "worktree" as const, path: workspace.path, branch: workspace.branch };
+  let merged: number;
   try {
-    if (!ctx.state().worktreeCreated) await mergeInto(workspace.path, workspace.mergeBranches);
+    // Only dependencies not merged yet: a retry, or a resume after the user resolved a conflict.
+    merged = await mergeMissing(workspace.path, workspace.mergeBranches);
   } catch (error) {
-    return gitFailure(
-      `merging ${workspace.mergeBranches.join(", ")} into ${workspace.branch} failed (${gitMessage(error)}); resolve it in ${workspace.path}, commit, then resume`,
-    );
+    // The worktree exists: recorded as made, so that a retry or resume reuses it.
+    const head = (await git(workspace.path, ["rev-parse", "HEAD"])).trim();
+    return {
+      ...gitFailure(
+        `merging ${workspace.mergeBranches.join(", ")} into ${workspace.branch} failed (${gitMessage(error)}); resolve it in ${workspace.path}, commit, then resume`,
+      ),
+      result: { ...made, startCommit: ctx.state().startCommit ?? head },
+    };
   }
   // A worktree just made from the base commit is at that commit: no need to ask git.
   const startCommit =
-    ctx.state().startCommit ??
-    (fresh && workspace.startPoint.kind === "base" && workspace.mergeBranches.length === 0
-      ? workspace.startPoint.commit
-      : (await git(workspace.path, ["rev-parse", "HEAD"])).trim());
-  return {
-    status: "succeeded",
-    result: { step: "worktree", path: workspace.path, branch: workspace.branch, startCommit },
-  };
+    merged === 0 && ctx.state().startCommit !== undefined
+      ? ctx.state().startCommit
+      : fresh && workspace.startPoint.kind === "base" && workspace.mergeBranches.length === 0
+        ? workspace.startPoint.commit
+        : (await git(workspace.path, ["rev-parse", "HEAD"])).trim();
+  return { status: "succeeded", result: { ...made, startCommit: startCommit as string } };
 }
 
 /**
@@ -109,20 +117,10 @@ async function leftByCutOffStep(root: string, workspace: Workspace): Promise<boo
     ...workspace.mergeBranches.map((branch) => `refs/heads/${branch}`),
   ]);
   if (Number(own.trim()) !== 0) return false;
-  const checkedOutAt = await worktreesOfBranch(root, workspace.branch);
-  return checkedOutAt.every((where) => where === workspace.path);
-}
-
-/** Paths of the worktrees that have `branch` checked out. */
-async function worktreesOfBranch(root: string, branch: string): Promise<string[]> {
-  const out = await git(root, ["worktree", "list", "--porcelain"]);
-  const paths: string[] = [];
-  let current: string | undefined;
-  for (const line of out.split("\n")) {
-    if (line.startsWith("worktree ")) current = line.slice("worktree ".length);
-    else if (line === `branch refs/heads/${branch}` && current !== undefined) paths.push(current);
-  }
-  return paths;
+  const checkedOutAt = (await listWorktrees(root)).filter(
+    (entry) => entry.branch === workspace.branch,
+  );
+  return checkedOutAt.every((entry) => samePath(entry.path, workspace.path));
 }
 
 /** Reuses the worktree of an earlier try; brings it back from its branch if its folder was removed. */
@@ -140,6 +138,6 @@ async function reattach(root: string, workspace: Workspace): Promise<string | un
   return undefined;
 }
 
-function gitFailure(message: string): StepOutcome {
+function gitFailure(message: string): Extract<StepOutcome, { status: "failed" }> {
   return { status: "failed", failure: { reason: "git-error", step: "worktree", message } };
 }
