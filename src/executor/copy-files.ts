@@ -15,6 +15,11 @@ export interface CopyReport {
 /** Folder in each workspace that holds the context files; never committed. */
 export const CONTEXT_DIR = ".context";
 
+/** What never goes into a workspace's commits: the copied files and the context folder. */
+export function keptOutOfCommits(copied: readonly string[]): string[] {
+  return [...copied.filter((file) => !file.startsWith(`${CONTEXT_DIR}/`)), CONTEXT_DIR];
+}
+
 /**
  * Copies the `copy` globs from the main checkout into the worktree, at the same relative paths.
  * Gitignored files are included (that is the point); `.git` never is. A file the branch already

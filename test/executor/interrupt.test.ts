@@ -129,6 +129,40 @@ describe("interrupting conductor", () => {
     await waitFor(() => processesOfRun(runId).length === 0, 5000, "children to die");
   });
 
+  it("keeps an interrupted agent's uncommitted work on a ref before the resumed agent starts afresh", async () => {
+    repo = await repoWithConfig({
+      agent: {
+        kind: "command",
+        command:
+          'if [ -f "$CONDUCTOR_ROOT_PATH/.conductor/go" ]; then echo done > done.txt; else echo half > half.txt; sleep 300; fi',
+      },
+      tasks: [{ id: "halfway", prompt: "h" }],
+    });
+    const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const runId = await stepStarted(repo.root, "halfway", "agent");
+    const half = path.join(repo.home, "workspaces", "halfway", "half.txt");
+    await waitFor(() => existsSync(half), 20_000, "half.txt");
+    child.kill("SIGINT");
+    expect((await child).exitCode).toBe(130);
+
+    await repo.write({ ".conductor/go": "" });
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(existsSync(half)).toBe(false);
+    const saved = `refs/conductor/saved/${runId}/halfway/1`;
+    expect(await repo.git("show", `${saved}:half.txt`)).toBe("half");
+    expect(await repo.git("ls-tree", "--name-only", "conductor/halfway")).not.toContain("half.txt");
+    const log = readFileSync(
+      path.join(repo.root, ".conductor", "runs", runId, "workspaces", "halfway", "agent.log"),
+      "utf8",
+    );
+    expect(log).toContain(saved);
+  });
+
   it("refuses to resume when the plan changed, and says why", async () => {
     repo = await repoWithConfig(hangingIn("agent"));
     const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });

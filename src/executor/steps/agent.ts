@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { TokenUsage } from "../../agents/types.js";
-import { gitMessage, resetWorktree } from "../../git/worktree.js";
+import { gitMessage, resetWorktree, saveWork } from "../../git/worktree.js";
+import { keptOutOfCommits } from "../copy-files.js";
 import { agentFailure } from "../failure.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
@@ -25,6 +26,7 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
   const { workspace } = ctx;
   if (ctx.rerun && followUp === undefined) {
     try {
+      await keepEarlierWork(ctx);
       await resetWorktree(workspace.path);
     } catch (error) {
       const message = `could not reset the worktree for a fresh try: ${gitMessage(error)}`;
@@ -68,4 +70,28 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
   return failure
     ? { status: "failed", failure, result: stepResult }
     : { status: "succeeded", result: stepResult };
+}
+
+/**
+ * Before a retried or resumed agent starts afresh, what the earlier try left uncommitted (an
+ * interrupted agent's half-done work, a reviewer's fix) is kept on a ref of its own, and the
+ * agent log says where.
+ */
+async function keepEarlierWork(ctx: StepContext): Promise<void> {
+  const { workspace } = ctx;
+  const state = ctx.state();
+  // `tries` already counts the try that is starting; the work is the one before's.
+  const ref = `refs/conductor/saved/${ctx.paths.runId}/${workspace.name}/${state.tries - 1}`;
+  const saved = await saveWork(workspace.path, {
+    ref,
+    message: `conductor: uncommitted work of ${workspace.name}, try ${state.tries - 1}`,
+    exclude: keptOutOfCommits(state.copied),
+  });
+  if (saved === undefined) return;
+  const logFile = ctx.paths.logFile(workspace.name, "agent");
+  await mkdir(path.dirname(logFile), { recursive: true });
+  await appendFile(
+    logFile,
+    `\nconductor: the earlier try's uncommitted changes are kept as ${ref} (git show ${saved.slice(0, 10)}); starting afresh\n`,
+  );
 }

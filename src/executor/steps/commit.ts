@@ -1,5 +1,5 @@
 import { commitChanges, diffStat, git, gitMessage } from "../../git/worktree.js";
-import { CONTEXT_DIR } from "../copy-files.js";
+import { keptOutOfCommits } from "../copy-files.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /** Longest subject line of conductor's commits (git's convention). */
@@ -33,7 +33,7 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     const message = commitMessage(workspace.taskId, workspace.name, ctx.prompt, ctx.paths.runId);
     let commit = await commitChanges(workspace.path, {
       message,
-      exclude: [...state.copied.filter((file) => !file.startsWith(`${CONTEXT_DIR}/`)), CONTEXT_DIR],
+      exclude: keptOutOfCommits(state.copied),
     });
     // A conductor killed between committing and recording it finds nothing left to commit on
     // resume: the commit it made is the branch's last one, recognised by its trailers.
