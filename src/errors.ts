@@ -91,11 +91,6 @@ export class StateError extends ConductorError {
   readonly exitCode = ExitCode.Usage;
 }
 
-/** An external program conductor needs (codex, claude, gh) cannot be found or started. */
-export class ToolNotFoundError extends ConductorError {
-  readonly exitCode = ExitCode.Usage;
-}
-
 /** A safety check refused to destroy work (dirty worktree, unmerged commits) without `--force`. */
 export class UnsafeOperationError extends ConductorError {
   readonly exitCode = ExitCode.WorkFailed;

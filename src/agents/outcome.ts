@@ -1,4 +1,4 @@
-import type { ProcessOutcome } from "../executor/process.js";
+import { describeOutcome, type ProcessOutcome } from "../executor/process.js";
 import type { AgentOutcome, AgentResult } from "./types.js";
 
 /**
@@ -19,7 +19,7 @@ export function outcomeOfProcess(
       return {
         status: "failed",
         reason: errorMessage === undefined ? "exit-non-zero" : "agent-error",
-        message: errorMessage ?? `${program} exited with code ${ended.exitCode}`,
+        message: errorMessage ?? `${program} ${describeOutcome(ended)}`,
         exitCode: ended.exitCode,
       };
     case "signal":
@@ -27,13 +27,13 @@ export function outcomeOfProcess(
         status: "failed",
         reason: "signal",
         signal: ended.signal,
-        message: `${program} was killed by ${ended.signal}`,
+        message: `${program} ${describeOutcome(ended)}`,
       };
     case "spawn-error":
       return {
         status: "failed",
         reason: "spawn-error",
-        message: `${program} could not be started: ${ended.message}`,
+        message: `${program} ${describeOutcome(ended)}`,
       };
     case "timeout":
       return { status: "timed-out", timeoutMs: ended.timeoutMs };
@@ -41,6 +41,9 @@ export function outcomeOfProcess(
       return { status: "cancelled" };
   }
 }
+
+/** Prompts longer than this go through stdin: Linux refuses a single argument over 128 KiB. */
+export const MAX_PROMPT_ARGUMENT_BYTES = 100 * 1024;
 
 /** The result of an agent that could not even be started. */
 export function agentFailedToStart(message: string): AgentResult {

@@ -25,14 +25,16 @@ export async function withLiveProgress(
     );
   });
   const reporter = reporterFor(output, previous);
+  let result: SessionResult;
   try {
-    const { state, paths } = await session([reporter], interrupt.signal);
-    await reporter.close();
-    await writeRunReports(paths, state);
-    return state;
+    result = await session([reporter], interrupt.signal);
   } finally {
+    // Also when the session failed: the live view must settle its rows and give the terminal back.
+    await reporter.close();
     interrupt.dispose();
   }
+  await writeRunReports(result.paths, result.state);
+  return result.state;
 }
 
 /** How `run` and `demo` execute a plan. */

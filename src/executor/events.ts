@@ -16,7 +16,15 @@ export type StepResult =
  * is the fold of them (see `applyEvent`).
  */
 export type RunEvent = { time: string; runId: string } & (
-  | { type: "run.started"; plan: Plan; resumed: boolean; concurrency: number; pid: number }
+  | {
+      type: "run.started";
+      plan: Plan;
+      resumed: boolean;
+      concurrency: number;
+      pid: number;
+      /** A follow-up reopens only these workspaces; a resume reopens every unfinished one. */
+      reopen?: string[];
+    }
   | { type: "workspace.started"; workspace: string; try: number }
   | { type: "step.started"; workspace: string; step: Step }
   | {

@@ -1,6 +1,6 @@
 import type { AgentOutcome } from "../agents/types.js";
 import { formatDuration } from "../schema/duration.js";
-import type { ProcessOutcome } from "./process.js";
+import { describeOutcome, type ProcessOutcome } from "./process.js";
 import type { Failure, Step } from "./types.js";
 
 /** The failure for a script that did not exit 0, or undefined when it did. */
@@ -9,43 +9,20 @@ export function scriptFailure(
   step: Step,
   logPath: string,
 ): Failure | undefined {
-  const name = `${step} script`;
+  const message = `${step} script ${describeOutcome(ended)}`;
   switch (ended.reason) {
     case "exited":
       return undefined;
     case "exit-non-zero":
-      return {
-        reason: "exit-non-zero",
-        step,
-        exitCode: ended.exitCode,
-        message: `${name} exited with code ${ended.exitCode}`,
-        logPath,
-      };
+      return { reason: "exit-non-zero", step, exitCode: ended.exitCode, message, logPath };
     case "signal":
-      return {
-        reason: "signal",
-        step,
-        signal: ended.signal,
-        message: `${name} was killed by ${ended.signal}`,
-        logPath,
-      };
+      return { reason: "signal", step, signal: ended.signal, message, logPath };
     case "timeout":
-      return {
-        reason: "timeout",
-        step,
-        timeoutMs: ended.timeoutMs,
-        message: `${name} ran longer than ${formatDuration(ended.timeoutMs)} and was stopped`,
-        logPath,
-      };
+      return { reason: "timeout", step, timeoutMs: ended.timeoutMs, message, logPath };
     case "spawn-error":
-      return {
-        reason: "spawn-error",
-        step,
-        message: `${name} could not be started: ${ended.message}`,
-        logPath,
-      };
+      return { reason: "spawn-error", step, message, logPath };
     case "cancelled":
-      return { reason: "cancelled", step, message: `${name} was cancelled` };
+      return { reason: "cancelled", step, message };
   }
 }
 

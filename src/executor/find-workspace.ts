@@ -3,7 +3,7 @@ import { UsageError } from "../errors.js";
 import type { Workspace } from "../planner/types.js";
 import { didYouMeanSuffix } from "../schema/suggest.js";
 import { loadRun } from "./load-run.js";
-import { listRunIds } from "./run-store.js";
+import { listRunIds, resolveRunId } from "./run-store.js";
 import type { RunState, WorkspaceState } from "./types.js";
 
 /** A workspace as found in the runs of a repository. */
@@ -24,7 +24,8 @@ export async function findWorkspaces(
   patterns: readonly string[],
   runId?: string,
 ): Promise<FoundWorkspace[]> {
-  const runIds = runId === undefined ? listRunIds(root).reverse() : [runId];
+  // A given id may be a prefix, as `conductor status` takes it; an unknown one fails as such.
+  const runIds = runId === undefined ? listRunIds(root).reverse() : [resolveRunId(root, runId)];
   if (runIds.length === 0) {
     throw new UsageError("there are no runs in this repository yet", {
       hint: "Start one with `conductor run`.",

@@ -4,6 +4,8 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { execa } from "execa";
+import { unreachable } from "../errors.js";
+import { formatDuration } from "../schema/duration.js";
 import type { Redactor } from "./redact.js";
 
 /**
@@ -13,6 +15,9 @@ import type { Redactor } from "./redact.js";
  * grace period. Leftover children of a finished step are ended the same way, so no orphan
  * outlives its step.
  */
+
+/** Longest delay a Node.js timer takes (about 24.8 days): a timeout that means "never". */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 export const DEFAULT_GRACE_MS = 5000;
@@ -37,6 +42,26 @@ export type ProcessOutcome =
   | { reason: "timeout"; timeoutMs: number }
   | { reason: "cancelled" }
   | { reason: "spawn-error"; message: string };
+
+/** How a program ended, for people, after its name: `exited with code 2`, `was cancelled`. */
+export function describeOutcome(outcome: ProcessOutcome): string {
+  switch (outcome.reason) {
+    case "exited":
+      return "succeeded";
+    case "exit-non-zero":
+      return `exited with code ${outcome.exitCode}`;
+    case "signal":
+      return `was killed by ${outcome.signal}`;
+    case "timeout":
+      return `ran longer than ${formatDuration(outcome.timeoutMs)} and was stopped`;
+    case "cancelled":
+      return "was cancelled";
+    case "spawn-error":
+      return `could not start: ${outcome.message}`;
+    default:
+      return unreachable(outcome);
+  }
+}
 
 /** What to run and how. */
 export interface ProcessOptions {
@@ -68,7 +93,7 @@ export function killAllProcessGroups(): void {
   for (const pgid of liveGroups) signalGroup(pgid, "SIGKILL");
 }
 
-/** Process group ids alive right now (recorded in the run folder to clean up after a crash). */
+/** Process group ids this process started that are alive right now. */
 export function liveProcessGroups(): number[] {
   return [...liveGroups];
 }
@@ -160,9 +185,12 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
     void terminateGroup(pgid, graceMs);
     void endEscaped();
   };
-  const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
+  // setTimeout takes at most 2^31-1 ms (about 24.8 days); longer would fire at once.
+  const timer = setTimeout(() => stop("timeout"), Math.min(options.timeoutMs, MAX_TIMER_MS));
   const onAbort = () => stop("cancelled");
   options.signal.addEventListener("abort", onAbort, { once: true });
+  // A cancel that came while the log folder was being made fired no event for us.
+  if (options.signal.aborted) stop("cancelled");
   // When the main process exits, end what it left behind so that pipes close and nothing leaks.
   // Should something unreachable (no tag, own group) still hold the pipes, stop waiting for it.
   let outputClosed = false;

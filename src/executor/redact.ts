@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 
@@ -93,4 +95,19 @@ export function valuesInEnvFile(text: string): string[] {
     values.push(quoted ? (quoted[2] as string) : raw.replace(/\s+#.*$/, ""));
   }
   return values;
+}
+
+/**
+ * Every value of the env files (`.env`, `.env.local`, …) among `copied`, read from `dir`. All
+ * values of a copied env file count as secrets, whatever their names.
+ */
+export async function secretsOfCopiedEnvFiles(
+  dir: string,
+  copied: readonly string[],
+): Promise<string[]> {
+  const secrets: string[] = [];
+  for (const file of copied.filter((relative) => /(^|\/)\.env/.test(relative))) {
+    secrets.push(...valuesInEnvFile(await readFile(path.join(dir, file), "utf8").catch(() => "")));
+  }
+  return secrets;
 }

@@ -55,11 +55,6 @@ export class RunPaths {
     return path.join(this.dir, "events.jsonl");
   }
 
-  /** Process groups alive during the run, so a later resume can end leftovers of a killed run. */
-  get processesFile(): string {
-    return path.join(this.dir, "processes.json");
-  }
-
   workspaceDir(workspace: string): string {
     return path.join(this.dir, "workspaces", workspace);
   }

@@ -110,7 +110,14 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   await endLeftoverProcesses(previous.runId);
   const recorder = new RunRecorder(paths, previous, options.reporters);
   const started = performance.now();
-  recorder.emit({ type: "run.started", plan, resumed: true, concurrency: 1, pid: process.pid });
+  recorder.emit({
+    type: "run.started",
+    plan,
+    resumed: true,
+    concurrency: 1,
+    pid: process.pid,
+    reopen: [workspace.name],
+  });
   const run = runContext(plan, paths, recorder, options.homeDir, 0);
   await runWorkspace(run, workspace, options.interrupt, {
     prompt: options.prompt,

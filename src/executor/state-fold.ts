@@ -142,7 +142,10 @@ function startRun(state: RunState, event: EventOf<"run.started">): RunState {
     const earlier = state.workspaces[planned.name];
     if (!event.resumed || earlier === undefined) {
       workspaces[planned.name] = initialWorkspaceState(event.plan, planned.name);
-    } else if (earlier.status === "succeeded") {
+    } else if (
+      earlier.status === "succeeded" ||
+      (event.reopen !== undefined && !event.reopen.includes(planned.name))
+    ) {
       workspaces[planned.name] = earlier;
     } else {
       // A resumed workspace keeps what is true on disk (worktree, copied files, earlier steps'

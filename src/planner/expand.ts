@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { AgentConfig, Config, SandboxMode, Scripts, TaskConfig } from "../schema/config.js";
-import { SANDBOX_MODES } from "../schema/index.js";
 import { placeholdersIn, renderTemplate, type TemplateValues } from "../schema/template.js";
+import { SANDBOX_MODES } from "../schema/written.js";
 import type { PathIssue } from "../schema/zod-issues.js";
 import type { RepoFacts } from "./types.js";
 

@@ -1,7 +1,6 @@
 import { resolveAgentProgram } from "../agents/resolve-binary.js";
-import { runProcess } from "../executor/process.js";
+import { describeOutcome, runProcess } from "../executor/process.js";
 import { Redactor, secretsInEnvironment } from "../executor/redact.js";
-import { describeOutcome } from "./outcome.js";
 
 /** How long one `gh` call may take (it talks to GitHub). */
 const GH_TIMEOUT_MS = 120_000;

@@ -1,7 +1,6 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
-import { Redactor, secretsInEnvironment, valuesInEnvFile } from "../executor/redact.js";
+import { MAX_TIMER_MS } from "../executor/process.js";
+import { Redactor, secretsInEnvironment, secretsOfCopiedEnvFiles } from "../executor/redact.js";
 import { workspaceEnv } from "../executor/workspace-runner.js";
 
 /** The environment `serve` and `archive` give a workspace's scripts: the same as during the run. */
@@ -14,16 +13,12 @@ export function scriptEnv(found: FoundWorkspace, port: number | undefined): Reco
  * environment, and every value of the env files copied into the worktree.
  */
 export async function scriptRedactor(found: FoundWorkspace): Promise<Redactor> {
-  const secrets = [
+  return new Redactor([
     ...secretsInEnvironment(process.env),
     ...secretsInEnvironment(found.workspace.env),
-  ];
-  for (const file of found.state.copied.filter((relative) => /(^|\/)\.env/.test(relative))) {
-    const text = await readFile(path.join(found.workspace.path, file), "utf8").catch(() => "");
-    secrets.push(...valuesInEnvFile(text));
-  }
-  return new Redactor(secrets);
+    ...(await secretsOfCopiedEnvFiles(found.workspace.path, found.state.copied)),
+  ]);
 }
 
-/** Longest delay a Node timer takes; longer ones fire at once. Long-lived scripts use it. */
-export const NO_TIMEOUT_MS = 2 ** 31 - 1;
+/** Long-lived scripts (a dev server) run without a timeout: the longest a timer takes. */
+export const NO_TIMEOUT_MS = MAX_TIMER_MS;

@@ -39,6 +39,8 @@ interface TaskSpec {
   id: string;
   steps: ScriptedReply[];
   depends_on?: string[];
+  /** Replaces the start of the prompt ("Do the <id> task."). */
+  prompt?: string;
 }
 
 /** A repository whose conductor.yaml runs codex against the scripted server. */
@@ -62,7 +64,7 @@ async function codexRepo(
     ...extra,
     tasks: tasks.map((task) => ({
       id: task.id,
-      prompt: `Do the ${task.id} task. [${marker}:${task.id}]`,
+      prompt: `${task.prompt ?? `Do the ${task.id} task.`} [${marker}:${task.id}]`,
       ...(task.depends_on ? { depends_on: task.depends_on } : {}),
     })),
   };
@@ -120,6 +122,24 @@ describe("conductor run with the real codex", () => {
       "Wrote hello.txt.\n",
     );
     expect(await git("status", "--porcelain")).toBe("");
+  });
+
+  it("hands codex a prompt that starts with a dash (a YAML list) as the prompt, not as an option", async () => {
+    const { root, home, git } = await codexRepo([
+      {
+        id: "listed",
+        prompt: "- write listed.txt\n- stop",
+        steps: [
+          { kind: "exec", cmd: "echo listed > listed.txt" },
+          { kind: "message", text: "Listed." },
+        ],
+      },
+    ]);
+    const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await git("show", "conductor/listed:listed.txt")).toBe("listed");
+    const request = server.requests.find((candidate) => candidate.prompt.includes(":listed]"));
+    expect(request?.prompt.startsWith("- write listed.txt")).toBe(true);
   });
 
   it("leaves pass or fail to the check script when a command inside the turn fails", async () => {

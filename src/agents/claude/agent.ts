@@ -1,18 +1,11 @@
 import { open, stat } from "node:fs/promises";
 import { runProcess } from "../../executor/process.js";
 import type { AgentConfig } from "../../schema/config.js";
-import { agentFailedToStart, outcomeOfProcess } from "../outcome.js";
+import { agentFailedToStart, MAX_PROMPT_ARGUMENT_BYTES, outcomeOfProcess } from "../outcome.js";
 import type { Agent, AgentOutcome, AgentResult, AgentRunOptions } from "../types.js";
 import { addUsage } from "../usage.js";
 import { resolveClaudeProgram } from "./program.js";
 import { ClaudeStream } from "./stream.js";
-
-/**
- * Prompts longer than this go through stdin: Linux refuses a single argument over 128 KiB
- * (MAX_ARG_STRLEN), and `claude -p` with no prompt argument reads the prompt from stdin (checked
- * with a 200 KiB prompt).
- */
-const MAX_PROMPT_ARGUMENT_BYTES = 100 * 1024;
 
 /**
  * Tools claude may use without asking. In `-p` mode nobody can answer a permission prompt, so any

@@ -1,15 +1,9 @@
 import { runProcess } from "../../executor/process.js";
 import type { AgentConfig } from "../../schema/config.js";
-import { agentFailedToStart, outcomeOfProcess } from "../outcome.js";
+import { agentFailedToStart, MAX_PROMPT_ARGUMENT_BYTES, outcomeOfProcess } from "../outcome.js";
 import { resolveAgentProgram } from "../resolve-binary.js";
 import type { Agent, AgentResult, AgentRunOptions } from "../types.js";
 import { CodexStream } from "./stream.js";
-
-/**
- * Prompts longer than this go through stdin: Linux refuses a single argument over 128 KiB
- * (MAX_ARG_STRLEN), and `codex exec -` reads the prompt from stdin.
- */
-const MAX_PROMPT_ARGUMENT_BYTES = 100 * 1024;
 
 /**
  * The command line of `codex exec --json` for a new turn or a follow-up. Follow-ups
@@ -39,6 +33,7 @@ export function codexArguments(
       `sandbox_mode="${settings.sandbox}"`,
       ...overrides,
       ...settings.args,
+      "--", // a prompt that starts with "-" (a YAML list) is not an option
       resumeThreadId,
       promptArgument,
     ];
@@ -53,6 +48,7 @@ export function codexArguments(
     ...model,
     ...overrides,
     ...settings.args,
+    "--",
     promptArgument,
   ];
 }

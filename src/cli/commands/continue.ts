@@ -1,11 +1,12 @@
 import os from "node:os";
 import { Command } from "commander";
-import { StateError } from "../../errors.js";
+import { ExitCode, StateError } from "../../errors.js";
 import { findWorkspace } from "../../executor/find-workspace.js";
 import { isConductorAlive } from "../../executor/load-run.js";
 import { continueSession } from "../../executor/session.js";
+import type { RunState } from "../../executor/types.js";
 import { findRepositoryRoot } from "../../git/facts.js";
-import { finishRun, withLiveProgress } from "../execute.js";
+import { withLiveProgress } from "../execute.js";
 import { parseOutputMode } from "../output.js";
 
 /** `conductor continue <workspace> "<instructions>"`: a follow-up turn of the same agent session. */
@@ -37,6 +38,27 @@ export function continueCommand(): Command {
           homeDir: os.homedir(),
         }),
       );
-      process.exitCode = finishRun(state);
+      process.exitCode = finishFollowUp(state, found.workspace.name);
     });
+}
+
+/** The exit code of a follow-up is its workspace's outcome, whatever the rest of the run did. */
+function finishFollowUp(state: RunState, workspace: string): number {
+  const status = state.workspaces[workspace]?.status;
+  if (status === "succeeded") {
+    process.stdout.write(
+      `\n${workspace} succeeded; \`conductor diff ${workspace}\` shows the branch now.\n`,
+    );
+    return ExitCode.Success;
+  }
+  if (status === "interrupted") {
+    process.stderr.write(
+      `\n${workspace} was interrupted; its work so far stays in the worktree.\n`,
+    );
+    return ExitCode.Interrupted;
+  }
+  process.stdout.write(
+    `\n${workspace} ${status ?? "failed"}; see \`conductor logs ${workspace}\`.\n`,
+  );
+  return ExitCode.WorkFailed;
 }

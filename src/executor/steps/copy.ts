@@ -1,8 +1,6 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { git } from "../../git/worktree.js";
 import { copyIntoWorkspace, placeContextFiles } from "../copy-files.js";
-import { valuesInEnvFile } from "../redact.js";
+import { secretsOfCopiedEnvFiles } from "../redact.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -25,11 +23,7 @@ export async function copyStep(ctx: StepContext): Promise<StepOutcome> {
       ...report.skipped.filter((file) => earlier.has(file) || untracked.has(file)),
     ];
     const context = await placeContextFiles(root, ctx.workspace.path, ctx.plan.context);
-    for (const file of copied.filter((relative) => /(^|\/)\.env/.test(relative))) {
-      ctx.addSecrets(
-        valuesInEnvFile(await readFile(path.join(root, file), "utf8").catch(() => "")),
-      );
-    }
+    ctx.addSecrets(await secretsOfCopiedEnvFiles(root, copied));
     return { status: "succeeded", result: { step: "copy", copied: [...copied, ...context] } };
   } catch (error) {
     return {

@@ -22,7 +22,9 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
     redactor: ctx.redactor(),
   });
   const failure = scriptFailure(ended, step, logFile);
-  const result = step === "check" ? { step, passed: failure === undefined } : undefined;
+  // Only a check that ran to its end has a verdict; a cancelled or killed one has none.
+  const decided = ended.reason === "exited" || ended.reason === "exit-non-zero";
+  const result = step === "check" && decided ? { step, passed: failure === undefined } : undefined;
   if (failure) return { status: "failed", failure, ...(result ? { result } : {}) };
   return { status: "succeeded", ...(result ? { result } : {}) };
 }
