@@ -67,7 +67,15 @@ import { mkdir, mkdtemp } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listen, markerRoutesOf, readBody, sequenceOf, sse } from "./scripting.js";
+import {
+  listen,
+  markerRoutesOf,
+  readBody,
+  type ScriptedServer,
+  type ScriptedServerOptions,
+  sequenceOf,
+  sse,
+} from "./scripting.js";
 
 /** One scripted answer to a `POST /v1/messages` request. */
 export type ScriptedReply =
@@ -211,24 +219,11 @@ export function markerScript(routes: Readonly<Record<string, readonly ScriptedRe
   return markerRoutesOf(routes, exhausted);
 }
 
-/** A running server. */
-export interface AnthropicServer {
-  /** Base URL without `/v1`, for `ANTHROPIC_BASE_URL`. */
-  readonly url: string;
-  readonly port: number;
-  /** Every `POST /v1/messages` received, in arrival order. */
-  readonly requests: readonly MessagesRequest[];
-  /** Stops listening and drops open connections (hanging replies included). */
-  close(): Promise<void>;
-}
+/** A running server; its `url` is the base URL without /v1, for ANTHROPIC_BASE_URL. */
+export type AnthropicServer = ScriptedServer<MessagesRequest>;
 
-/** Options of {@link startAnthropicServer}. */
-export interface AnthropicServerOptions {
-  readonly script: Script;
-  readonly host?: string;
-  /** 0 (the default) picks a free port. */
-  readonly port?: number;
-}
+/** Options of the server. */
+export type AnthropicServerOptions = ScriptedServerOptions<Script>;
 
 /** The Messages API's error body, e.g. `{"type":"error","error":{"type":"api_error","message":…}}`. */
 function errorBody(message: string, type = "api_error"): string {

@@ -42,6 +42,25 @@ export function markerRoutesOf<R, Q extends ScriptPosition>(
   };
 }
 
+/** A running scripted server. */
+export interface ScriptedServer<Request> {
+  /** Base URL to point the agent at. */
+  readonly url: string;
+  readonly port: number;
+  /** Every request received, in arrival order. */
+  readonly requests: readonly Request[];
+  /** Stops listening and drops open connections (hanging replies included). */
+  close(): Promise<void>;
+}
+
+/** Where a scripted server listens and what it answers. */
+export interface ScriptedServerOptions<Script> {
+  readonly script: Script;
+  readonly host?: string;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+}
+
 /** The whole body of a request, as text. */
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -37,7 +37,15 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listen, markerRoutesOf, readBody, sequenceOf, sse } from "./scripting.js";
+import {
+  listen,
+  markerRoutesOf,
+  readBody,
+  type ScriptedServer,
+  type ScriptedServerOptions,
+  sequenceOf,
+  sse,
+} from "./scripting.js";
 
 /** One scripted answer to a `POST /v1/responses` request. */
 export type ScriptedReply =
@@ -160,24 +168,11 @@ export function markerScript(routes: Readonly<Record<string, readonly ScriptedRe
   return markerRoutesOf(routes, exhausted);
 }
 
-/** A running server. */
-export interface ModelServer {
-  /** Base URL ending in `/v1`, for the provider's `base_url`. */
-  readonly url: string;
-  readonly port: number;
-  /** Every `POST …/responses` received, in arrival order. */
-  readonly requests: readonly ModelRequest[];
-  /** Stops listening and drops open connections (hanging replies included). */
-  close(): Promise<void>;
-}
+/** A running server; its `url` is the base URL ending in /v1, for the provider's base_url. */
+export type ModelServer = ScriptedServer<ModelRequest>;
 
-/** Options of {@link startModelServer}. */
-export interface ModelServerOptions {
-  readonly script: Script;
-  readonly host?: string;
-  /** 0 (the default) picks a free port. */
-  readonly port?: number;
-}
+/** Options of the server. */
+export type ModelServerOptions = ScriptedServerOptions<Script>;
 
 function outputItem(
   reply: Extract<ScriptedReply, { kind: "exec" | "message" }>,
