@@ -1,5 +1,5 @@
 import { runProcess } from "../executor/process.js";
-import { agentFailedToStart, outcomeOfProcess } from "./outcome.js";
+import { agentFailedToStart, outcomeOfProcess } from "./agent-process.js";
 import type { Agent, AgentResult, AgentRunOptions } from "./types.js";
 
 /**

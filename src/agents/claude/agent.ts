@@ -1,7 +1,11 @@
 import { open, stat } from "node:fs/promises";
-import { runProcess } from "../../executor/process.js";
 import type { AgentConfig } from "../../schema/config.js";
-import { agentFailedToStart, MAX_PROMPT_ARGUMENT_BYTES, outcomeOfProcess } from "../outcome.js";
+import {
+  agentFailedToStart,
+  outcomeOfProcess,
+  promptViaStdin,
+  runStreamingAgent,
+} from "../agent-process.js";
 import type { Agent, AgentOutcome, AgentResult, AgentRunOptions } from "../types.js";
 import { addUsage } from "../usage.js";
 import { resolveClaudeProgram } from "./program.js";
@@ -71,7 +75,7 @@ export const claudeAgent: Agent = {
         message: "agent.config holds codex -c overrides; claude ignores them (use agent.args)",
       });
     }
-    const viaStdin = Buffer.byteLength(options.prompt) > MAX_PROMPT_ARGUMENT_BYTES;
+    const viaStdin = promptViaStdin(options.prompt);
     const args = claudeArguments(
       options.settings,
       viaStdin ? undefined : options.prompt,
@@ -79,20 +83,7 @@ export const claudeAgent: Agent = {
     );
     const stream = new ClaudeStream(options.cwd);
     const logStart = await sizeOf(options.logFile);
-    const ended = await runProcess({
-      file: program.file,
-      args: [...program.args, ...args],
-      cwd: options.cwd,
-      env: options.env,
-      signal: options.signal,
-      timeoutMs: options.settings.timeoutMs,
-      logFile: options.logFile,
-      redactor: options.redactor,
-      ...(viaStdin ? { stdinText: options.prompt } : {}),
-      onStdoutLine: (line) => {
-        for (const activity of stream.read(line)) options.onActivity(activity);
-      },
-    });
+    const ended = await runStreamingAgent(program, args, options, (line) => stream.read(line));
     // Without a `result`, claude's reason is only on stderr (bad arguments, a missing native binary).
     const errorMessage =
       stream.resultSeen || ended.reason !== "exit-non-zero"

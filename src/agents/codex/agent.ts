@@ -1,6 +1,10 @@
-import { runProcess } from "../../executor/process.js";
 import type { AgentConfig } from "../../schema/config.js";
-import { agentFailedToStart, MAX_PROMPT_ARGUMENT_BYTES, outcomeOfProcess } from "../outcome.js";
+import {
+  agentFailedToStart,
+  outcomeOfProcess,
+  promptViaStdin,
+  runStreamingAgent,
+} from "../agent-process.js";
 import { resolveAgentProgram } from "../resolve-binary.js";
 import type { Agent, AgentResult, AgentRunOptions } from "../types.js";
 import { CodexStream } from "./stream.js";
@@ -66,7 +70,7 @@ export const codexAgent: Agent = {
         "codex was not found: install @openai/codex, put codex on PATH, or set agent.command",
       );
     }
-    const viaStdin = Buffer.byteLength(options.prompt) > MAX_PROMPT_ARGUMENT_BYTES;
+    const viaStdin = promptViaStdin(options.prompt);
     const args = codexArguments(
       options.settings,
       options.cwd,
@@ -74,20 +78,7 @@ export const codexAgent: Agent = {
       options.resumeSessionId,
     );
     const stream = new CodexStream();
-    const ended = await runProcess({
-      file: program.file,
-      args: [...program.args, ...args],
-      cwd: options.cwd,
-      env: options.env,
-      signal: options.signal,
-      timeoutMs: options.settings.timeoutMs,
-      logFile: options.logFile,
-      redactor: options.redactor,
-      ...(viaStdin ? { stdinText: options.prompt } : {}),
-      onStdoutLine: (line) => {
-        for (const activity of stream.read(line)) options.onActivity(activity);
-      },
-    });
+    const ended = await runStreamingAgent(program, args, options, (line) => stream.read(line));
     const outcome = outcomeOfProcess(ended, "codex", stream.errorMessage);
     const incomplete = outcome.status === "succeeded" && !stream.turnCompleted;
     return {

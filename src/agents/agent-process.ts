@@ -1,5 +1,7 @@
-import { describeOutcome, type ProcessOutcome } from "../executor/process.js";
-import type { AgentOutcome, AgentResult } from "./types.js";
+/** Running an agent program and turning how it ended into an agent outcome. */
+import { describeOutcome, type ProcessOutcome, runProcess } from "../executor/process.js";
+import type { Program } from "./resolve-binary.js";
+import type { AgentActivity, AgentOutcome, AgentResult, AgentRunOptions } from "./types.js";
 
 /**
  * The agent outcome for how its process ended. `errorMessage` is the agent's own explanation
@@ -43,7 +45,7 @@ export function outcomeOfProcess(
 }
 
 /** Prompts longer than this go through stdin: Linux refuses a single argument over 128 KiB. */
-export const MAX_PROMPT_ARGUMENT_BYTES = 100 * 1024;
+const MAX_PROMPT_ARGUMENT_BYTES = 100 * 1024;
 
 /** The result of an agent that could not even be started. */
 export function agentFailedToStart(message: string): AgentResult {
@@ -53,4 +55,35 @@ export function agentFailedToStart(message: string): AgentResult {
     usage: undefined,
     sessionId: undefined,
   };
+}
+
+/** Whether a prompt is too long for the command line and goes through stdin instead. */
+export function promptViaStdin(prompt: string): boolean {
+  return Buffer.byteLength(prompt) > MAX_PROMPT_ARGUMENT_BYTES;
+}
+
+/**
+ * Runs an agent program whose stdout is an event stream: each line is read into activities, and
+ * the prompt goes through stdin when it is too long for an argument.
+ */
+export function runStreamingAgent(
+  program: Program,
+  args: readonly string[],
+  options: AgentRunOptions,
+  read: (line: string) => AgentActivity[],
+): Promise<ProcessOutcome> {
+  return runProcess({
+    file: program.file,
+    args: [...program.args, ...args],
+    cwd: options.cwd,
+    env: options.env,
+    signal: options.signal,
+    timeoutMs: options.settings.timeoutMs,
+    logFile: options.logFile,
+    redactor: options.redactor,
+    ...(promptViaStdin(options.prompt) ? { stdinText: options.prompt } : {}),
+    onStdoutLine: (line) => {
+      for (const activity of read(line)) options.onActivity(activity);
+    },
+  });
 }
