@@ -140,3 +140,14 @@ function statFields(pid: number): string[] | undefined {
   if (stat === "") return undefined;
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
+
+/** Ends with SIGKILL the process groups a test started and empties the list (cleanup after a failure). */
+export function killGroups(pgids: number[]): void {
+  for (const pgid of pgids.splice(0)) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // already gone, as it should be
+    }
+  }
+}

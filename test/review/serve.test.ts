@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   groupMembers,
+  killGroups,
   processAlive,
   type ReviewRepo,
   readOr,
@@ -16,13 +17,7 @@ const groups: number[] = [];
 
 afterEach(async () => {
   // Only if a test failed half way: end the groups it started.
-  for (const pgid of groups.splice(0)) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {
-      // gone, as it should be
-    }
-  }
+  killGroups(groups);
   await repo?.remove();
   repo = undefined;
 });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/report/summary.js";
 import {
   groupMembers,
+  killGroups,
   processAlive,
   type ReviewRepo,
   readOr,
@@ -16,13 +17,7 @@ const started: number[] = [];
 
 afterEach(async () => {
   // Process groups a killed conductor left behind (the test started them, so the test ends them).
-  for (const pgid of started.splice(0)) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  killGroups(started);
   await repo?.remove();
   repo = undefined;
 });
