@@ -1,5 +1,6 @@
 /** Running an agent program and turning how it ended into an agent outcome. */
-import { describeOutcome, type ProcessOutcome, runProcess } from "../executor/process.js";
+import { describeOutcome, type ProcessOutcome } from "../process/outcome.js";
+import { runProcess } from "../process/run.js";
 import type { Program } from "./resolve-binary.js";
 import type { AgentActivity, AgentOutcome, AgentResult, AgentRunOptions } from "./types.js";
 

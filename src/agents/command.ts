@@ -1,4 +1,4 @@
-import { runProcess } from "../executor/process.js";
+import { runProcess } from "../process/run.js";
 import { agentFailedToStart, outcomeOfProcess } from "./agent-process.js";
 import type { Agent, AgentResult, AgentRunOptions } from "./types.js";
 

@@ -1,13 +1,6 @@
-import type { Redactor } from "../executor/redact.js";
 import type { AgentConfig } from "../schema/config.js";
-
-/** Tokens an agent used so far in a workspace (cumulative over turns). */
-export interface TokenUsage {
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-}
+import type { Redactor } from "../secrets/redact.js";
+import type { TokenUsage } from "../usage/usage.js";
 
 /** Something the agent is doing, as shown live and recorded in events. */
 export type AgentActivity =

@@ -1,5 +1,5 @@
 import { ExitCode } from "../errors.js";
-import { killAllProcessGroups } from "../executor/process.js";
+import { killAllProcessGroups } from "../process/groups.js";
 
 /**
  * Turns the first SIGINT/SIGTERM into a graceful stop (the returned signal aborts: nothing new

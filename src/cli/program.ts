@@ -1,19 +1,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
 import { reportError } from "./errors.js";
+import type { GlobalOptions } from "./global-options.js";
 import { packageVersion } from "./package-info.js";
-
-/** Options every command inherits from the program. */
-export interface GlobalOptions {
-  config?: string;
-  cwd?: string;
-  debug?: boolean;
-}
-
-/** Reads the program-level options from inside a subcommand's action. */
-export function globalOptions(command: Command): GlobalOptions {
-  return command.optsWithGlobals<GlobalOptions>();
-}
 
 /**
  * Every command, by name, as a loader of its module. Only the command being run is imported:

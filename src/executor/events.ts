@@ -1,5 +1,6 @@
-import type { AgentActivity, TokenUsage } from "../agents/types.js";
+import type { AgentActivity } from "../agents/types.js";
 import type { Plan } from "../planner/types.js";
+import type { TokenUsage } from "../usage/usage.js";
 import type { DiffStat, Failure, RunStatus, Step, WorkspaceStatus } from "./types.js";
 
 /** What a finished step produced, when it produced something worth recording. */

@@ -1,6 +1,6 @@
 import type { AgentOutcome } from "../agents/types.js";
+import { describeOutcome, type ProcessOutcome } from "../process/outcome.js";
 import { formatDuration } from "../schema/duration.js";
-import { describeOutcome, type ProcessOutcome } from "./process.js";
 import type { Failure, Step } from "./types.js";
 
 /** The failure for a script that did not exit 0, or undefined when it did. */

@@ -1,4 +1,4 @@
-import { markedProcessGroups, terminateGroup } from "./process.js";
+import { markedProcessGroups, terminateGroup } from "../process/groups.js";
 
 /** Set in the environment of `conductor serve`'s dev server: a reviewer's process, not a leftover. */
 export const SERVE_MARKER_VARIABLE = "CONDUCTOR_SERVE";

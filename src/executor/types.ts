@@ -1,5 +1,6 @@
-import type { AgentActivity, TokenUsage } from "../agents/types.js";
+import type { AgentActivity } from "../agents/types.js";
 import type { Plan } from "../planner/types.js";
+import type { TokenUsage } from "../usage/usage.js";
 
 /** The visible steps of one workspace, in order. */
 export const STEPS = ["worktree", "copy", "ports", "setup", "agent", "check", "commit"] as const;

@@ -1,7 +1,8 @@
-import type { AgentActivity, TokenUsage } from "../agents/types.js";
+import type { AgentActivity } from "../agents/types.js";
 import { unreachable } from "../errors.js";
 import type { DiffStat, Failure, WorkspaceState, WorkspaceStatus } from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
+import type { TokenUsage } from "../usage/usage.js";
 
 /**
  * Tokens a usage stands for: input plus output. Cached input is part of input and reasoning part

@@ -1,4 +1,3 @@
-import { addUsage, NO_USAGE } from "../agents/usage.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type {
   DiffStat,
@@ -8,6 +7,7 @@ import type {
   WorkspaceStatus,
 } from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
+import { addUsage, NO_USAGE } from "../usage/usage.js";
 import {
   describeFailure,
   failureLogPath,

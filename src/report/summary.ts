@@ -1,5 +1,3 @@
-import type { TokenUsage } from "../agents/types.js";
-import { addUsage, NO_USAGE } from "../agents/usage.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type {
   DiffStat,
@@ -11,6 +9,8 @@ import type {
   WorkspaceStatus,
 } from "../executor/types.js";
 import type { Shard } from "../planner/types.js";
+import type { TokenUsage } from "../usage/usage.js";
+import { addUsage, NO_USAGE } from "../usage/usage.js";
 import { failureLogPath, totalTokens } from "./format.js";
 
 /** Version of the {@link RunSummary} JSON shape; bumped on any incompatible change. */

@@ -4,9 +4,10 @@ import { InterruptedError, OperationError, StateError, UnsafeOperationError } fr
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { isConductorAlive } from "../executor/load-run.js";
 import { releasePorts, reservedPorts } from "../executor/ports.js";
-import { describeOutcome, runProcess } from "../executor/process.js";
 import { appendEvent, RunPaths } from "../executor/run-store.js";
 import { branchExists, git, removeWorktree } from "../git/worktree.js";
+import { describeOutcome } from "../process/outcome.js";
+import { runProcess } from "../process/run.js";
 import { describeLosses, losesWork, whatWouldBeLost } from "./safety.js";
 import { scriptEnv, scriptRedactor } from "./workspace-process.js";
 import { type WorktreePresence, worktreePresence } from "./worktree-presence.js";

@@ -1,7 +1,7 @@
 import type { FoundWorkspace } from "../executor/find-workspace.js";
-import { MAX_TIMER_MS } from "../executor/process.js";
-import { Redactor, secretsInEnvironment, secretsOfCopiedEnvFiles } from "../executor/redact.js";
 import { workspaceEnv } from "../executor/workspace-runner.js";
+import { MAX_TIMER_MS } from "../process/run.js";
+import { Redactor, secretsInEnvironment, secretsOfCopiedEnvFiles } from "../secrets/redact.js";
 
 /** The environment `serve` and `archive` give a workspace's scripts: the same as during the run. */
 export function scriptEnv(found: FoundWorkspace, port: number | undefined): Record<string, string> {

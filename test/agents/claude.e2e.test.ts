@@ -8,8 +8,6 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { claudeAgent } from "../../src/agents/claude/agent.js";
 import type { AgentActivity, AgentResult } from "../../src/agents/types.js";
-import { groupAlive, liveProcessGroups } from "../../src/executor/process.js";
-import { Redactor, secretsInEnvironment } from "../../src/executor/redact.js";
 import {
   type AnthropicServer,
   type ContentBlock,
@@ -21,7 +19,9 @@ import {
   sequenceScript,
   startAnthropicServer,
 } from "../../src/model-server/anthropic.js";
+import { groupAlive, liveProcessGroups } from "../../src/process/groups.js";
 import type { AgentConfig } from "../../src/schema/config.js";
+import { Redactor, secretsInEnvironment } from "../../src/secrets/redact.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
 const settings: AgentConfig = {

@@ -1,10 +1,10 @@
-import type { TokenUsage } from "../../src/agents/types.js";
 import type { RunEvent } from "../../src/executor/events.js";
 import { applyEvents, initialRunState } from "../../src/executor/state-fold.js";
 import type { DiffStat, Failure, RunState, Step } from "../../src/executor/types.js";
 import { buildPlan } from "../../src/planner/plan.js";
 import type { Plan, RepoFacts, Shard } from "../../src/planner/types.js";
 import { parseConfig } from "../../src/schema/load.js";
+import type { TokenUsage } from "../../src/usage/usage.js";
 
 /** A run event without the fields every event carries. */
 export type EventBody = RunEvent extends infer E

@@ -1,5 +1,6 @@
 import { open, stat } from "node:fs/promises";
 import type { AgentConfig } from "../../schema/config.js";
+import { addUsage } from "../../usage/usage.js";
 import {
   agentFailedToStart,
   outcomeOfProcess,
@@ -7,7 +8,6 @@ import {
   runStreamingAgent,
 } from "../agent-process.js";
 import type { Agent, AgentOutcome, AgentResult, AgentRunOptions } from "../types.js";
-import { addUsage } from "../usage.js";
 import { resolveClaudeProgram } from "./program.js";
 import { ClaudeStream } from "./stream.js";
 

@@ -1,6 +1,7 @@
 import path from "node:path";
-import type { AgentActivity, TokenUsage } from "../types.js";
-import { addUsage } from "../usage.js";
+import type { TokenUsage } from "../../usage/usage.js";
+import { addUsage } from "../../usage/usage.js";
+import type { AgentActivity } from "../types.js";
 
 /** Claude's tools that change files, and the input field naming the file. */
 const FILE_TOOLS: Readonly<Record<string, string>> = {

@@ -1,4 +1,5 @@
-import type { AgentActivity, TokenUsage } from "../types.js";
+import type { TokenUsage } from "../../usage/usage.js";
+import type { AgentActivity } from "../types.js";
 
 /**
  * Reads the JSONL stream of `codex exec --json` (one event per line; shapes observed with codex

@@ -5,8 +5,8 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { SCHEMA_FILE } from "../../schema/json-schema.js";
+import { globalOptions } from "../global-options.js";
 import { PACKAGE_ROOT } from "../package-info.js";
-import { globalOptions } from "../program.js";
 import { CONFIG_FILE_NAME, displayPath, findConfigFile } from "../project.js";
 
 const SCHEMA_LINE = /^# yaml-language-server: \$schema=.*$/m;

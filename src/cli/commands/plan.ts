@@ -3,7 +3,7 @@ import { UsageError } from "../../errors.js";
 import { githubMatrix, parseShard } from "../../planner/shard.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import { renderTable } from "../../report/table.js";
-import { globalOptions } from "../program.js";
+import { globalOptions } from "../global-options.js";
 import { loadProject, planProject } from "../project.js";
 
 interface PlanOptions {

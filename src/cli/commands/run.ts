@@ -6,8 +6,8 @@ import type { RunState } from "../../executor/types.js";
 import { parseShard } from "../../planner/shard.js";
 import type { Plan } from "../../planner/types.js";
 import { executePlan, finishRun } from "../execute.js";
+import { globalOptions } from "../global-options.js";
 import { parseOutputMode } from "../output.js";
-import { globalOptions } from "../program.js";
 import { loadProject, type Project, planProject } from "../project.js";
 import { renderPlan } from "./plan.js";
 

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { globalOptions } from "../program.js";
+import { globalOptions } from "../global-options.js";
 import { loadProject, planProject } from "../project.js";
 
 /** `conductor validate`: checks the configuration and prints a one-line summary. */

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { TokenUsage } from "../../agents/types.js";
 import { gitMessage, resetWorktree, saveWork } from "../../git/worktree.js";
+import type { TokenUsage } from "../../usage/usage.js";
 import { keptOutOfCommits } from "../copy-files.js";
 import { agentFailure } from "../failure.js";
 import type { StepContext, StepOutcome } from "./context.js";

@@ -2,9 +2,9 @@ import type { Agent } from "../../agents/types.js";
 import type { GitMetadataQueue } from "../../git/worktree.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
+import type { Redactor } from "../../secrets/redact.js";
 import type { StepResult } from "../events.js";
 import type { EventInput } from "../recorder.js";
-import type { Redactor } from "../redact.js";
 import type { RunPaths } from "../run-store.js";
 import type { Failure, WorkspaceState } from "../types.js";
 

@@ -1,6 +1,6 @@
 import { git } from "../../git/worktree.js";
+import { secretsOfCopiedEnvFiles } from "../../secrets/redact.js";
 import { copyIntoWorkspace, placeContextFiles } from "../copy-files.js";
-import { secretsOfCopiedEnvFiles } from "../redact.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**

@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
+import { runProcess } from "../../process/run.js";
 import { scriptFailure } from "../failure.js";
-import { runProcess } from "../process.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /** Runs the workspace's setup or check script in the worktree, logging to its own file. */

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { execa } from "execa";
-import { unreachable } from "../errors.js";
-import { formatDuration } from "../schema/duration.js";
-import type { Redactor } from "./redact.js";
+import type { Redactor } from "../secrets/redact.js";
+import { DEFAULT_GRACE_MS, markedProcessGroups, terminateGroup, trackGroup } from "./groups.js";
+import type { ProcessOutcome } from "./outcome.js";
 
 /**
  * Process hygiene in one place. Every program conductor starts (scripts, agents) goes through
@@ -19,9 +19,6 @@ import type { Redactor } from "./redact.js";
 /** Longest delay a Node.js timer takes (about 24.8 days): a timeout that means "never". */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** How long a process group gets between SIGTERM and SIGKILL. */
-export const DEFAULT_GRACE_MS = 5000;
-
 /**
  * Marks every process one {@link runProcess} call starts, descendants included: they inherit it
  * even when they leave the process group (`setsid`), so they can still be found and ended.
@@ -33,35 +30,6 @@ const OUTPUT_CLOSE_MS = 200;
 
 /** Longest stdout line handed to a line callback; longer lines are cut (the log keeps them whole). */
 const MAX_LINE_CHARS = 8 * 1024 * 1024;
-
-/** How a process ended: a closed union in the manner of execa's error flags. */
-export type ProcessOutcome =
-  | { reason: "exited"; exitCode: 0 }
-  | { reason: "exit-non-zero"; exitCode: number }
-  | { reason: "signal"; signal: string }
-  | { reason: "timeout"; timeoutMs: number }
-  | { reason: "cancelled" }
-  | { reason: "spawn-error"; message: string };
-
-/** How a program ended, for people, after its name: `exited with code 2`, `was cancelled`. */
-export function describeOutcome(outcome: ProcessOutcome): string {
-  switch (outcome.reason) {
-    case "exited":
-      return "succeeded";
-    case "exit-non-zero":
-      return `exited with code ${outcome.exitCode}`;
-    case "signal":
-      return `was killed by ${outcome.signal}`;
-    case "timeout":
-      return `ran longer than ${formatDuration(outcome.timeoutMs)} and was stopped`;
-    case "cancelled":
-      return "was cancelled";
-    case "spawn-error":
-      return `could not start: ${outcome.message}`;
-    default:
-      return unreachable(outcome);
-  }
-}
 
 /** What to run and how. */
 export interface ProcessOptions {
@@ -83,67 +51,6 @@ export interface ProcessOptions {
   /** Receives each stdout line, redacted. */
   onStdoutLine?: (line: string) => void;
   graceMs?: number;
-}
-
-/** Process groups alive right now, so an abrupt exit can still kill them. */
-const liveGroups = new Set<number>();
-
-/** Sends SIGKILL to every process group conductor started that is still alive. Synchronous. */
-export function killAllProcessGroups(): void {
-  for (const pgid of liveGroups) signalGroup(pgid, "SIGKILL");
-}
-
-/** Process group ids this process started that are alive right now. */
-export function liveProcessGroups(): number[] {
-  return [...liveGroups];
-}
-
-/** Sends `signal` to a whole process group; false when the group is already gone. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether any process of the group is still alive. */
-export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0 as unknown as NodeJS.Signals);
-}
-
-/** SIGTERM to the group, then SIGKILL after `graceMs` if anything is left; resolves when it is gone. */
-export async function terminateGroup(pgid: number, graceMs = DEFAULT_GRACE_MS): Promise<void> {
-  if (!signalGroup(pgid, "SIGTERM")) return;
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!groupAlive(pgid)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  signalGroup(pgid, "SIGKILL");
-}
-
-/**
- * Process groups of live processes whose environment holds `marker` (`NAME=value`), other than
- * conductor's own. Linux only (reads /proc); elsewhere, none.
- */
-export async function markedProcessGroups(marker: string): Promise<number[]> {
-  const groups = new Set<number>();
-  const entries = await readdir("/proc").catch(() => [] as string[]);
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const environ = await readFile(`/proc/${entry}/environ`, "latin1").catch(() => "");
-    if (!environ.split("\0").includes(marker)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "latin1").catch(() => "");
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const pgid = Number(fields[2]);
-    if (fields[0] !== "Z" && Number.isInteger(pgid) && pgid > 1 && pgid !== process.pid) {
-      groups.add(pgid);
-    }
-  }
-  return [...groups];
 }
 
 /** Runs a program to completion under the rules above. Never throws for the program's failures. */
@@ -169,7 +76,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
     forceKillAfterDelay: false,
   });
   const pgid = child.pid;
-  if (pgid !== undefined) liveGroups.add(pgid);
+  if (pgid !== undefined) trackGroup(pgid, true);
 
   // Descendants that left the group (`setsid`) carry the tag. Finding them reads /proc, so it is
   // done only when needed: on cancel and timeout, and when the output is still open a moment
@@ -230,7 +137,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   clearTimeout(exitTimer);
   clearTimeout(pipesTimer);
   options.signal.removeEventListener("abort", onAbort);
-  if (pgid !== undefined) liveGroups.delete(pgid);
+  if (pgid !== undefined) trackGroup(pgid, false);
   await closeStream(log);
 
   if (stopping === "timeout") return { reason: "timeout", timeoutMs: options.timeoutMs };

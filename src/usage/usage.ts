@@ -1,4 +1,10 @@
-import type { TokenUsage } from "./types.js";
+/** Tokens an agent used so far in a workspace (cumulative over turns). */
+export interface TokenUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+}
 
 /** A usage of zero tokens. */
 export const NO_USAGE: TokenUsage = {
