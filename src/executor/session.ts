@@ -43,7 +43,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const paths = new RunPaths(plan.repo.root, options.runId);
   if (options.previous === undefined) await assertNothingExists(plan);
   else await endLeftoverProcesses(options.runId);
-  await ensureExcluded(plan.repo.root, [`/${STATE_DIR_NAME}/`]);
+  await ensureExcluded(plan.repo.root, [`/${STATE_DIR_NAME}/runs/`], [`/${STATE_DIR_NAME}/`]);
   if (options.previous === undefined) await claimRunFolder(paths);
 
   const initial =

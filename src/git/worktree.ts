@@ -1,5 +1,5 @@
 import { existsSync, realpathSync } from "node:fs";
-import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { GitError } from "simple-git";
 import { gitClient } from "./client.js";
@@ -336,16 +336,45 @@ export async function diffStat(
   return { files, insertions, deletions };
 }
 
-/** Adds patterns to the repository's `info/exclude` (never the user's .gitignore), once each. */
-export async function ensureExcluded(root: string, patterns: readonly string[]): Promise<void> {
+/** Comment line conductor writes above the patterns it adds to `info/exclude`. */
+const EXCLUDE_MARK = "# added by conductor";
+
+/**
+ * Adds patterns to the repository's `info/exclude` (never the user's .gitignore), once each.
+ * Lines in `replacing` that conductor itself wrote earlier (right under its comment) are replaced
+ * by `patterns`: older versions excluded the whole `/.conductor/` folder, which also hid
+ * the Conductor app's committed `.conductor/settings.toml`.
+ */
+export async function ensureExcluded(
+  root: string,
+  patterns: readonly string[],
+  replacing: readonly string[] = [],
+): Promise<void> {
   const file = (
     await git(root, ["rev-parse", "--path-format=absolute", "--git-path", "info/exclude"])
   ).trim();
   const current = existsSync(file) ? await readFile(file, "utf8") : "";
-  const lines = new Set(current.split("\n").map((line) => line.trim()));
-  const missing = patterns.filter((pattern) => !lines.has(pattern));
-  if (missing.length === 0) return;
+  const kept: string[] = [];
+  let migrated = false;
+  for (const line of current.split("\n")) {
+    if (replacing.includes(line.trim()) && kept.at(-1)?.trim() === EXCLUDE_MARK) {
+      kept.pop(); // its comment goes with it; the patterns are added below under a new one
+      migrated = true;
+    } else {
+      kept.push(line);
+    }
+  }
+  const present = new Set(kept.map((line) => line.trim()));
+  const missing = patterns.filter((pattern) => !present.has(pattern));
+  if (!migrated && missing.length === 0) return;
+  let text = kept.join("\n");
+  if (missing.length > 0) {
+    const prefix = text === "" || text.endsWith("\n") ? "" : "\n";
+    text = `${text}${prefix}${EXCLUDE_MARK}\n${missing.join("\n")}\n`;
+  }
   await mkdir(path.dirname(file), { recursive: true });
-  const prefix = current === "" || current.endsWith("\n") ? "" : "\n";
-  await appendFile(file, `${prefix}# added by conductor\n${missing.join("\n")}\n`);
+  // Written whole and renamed into place: a reader never sees half a file.
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, file);
 }

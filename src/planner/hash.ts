@@ -16,3 +16,8 @@ export function canonicalJson(value: unknown): string {
 export function contentHash(value: unknown): string {
   return createHash("sha256").update(canonicalJson(value)).digest("hex");
 }
+
+/** First 8 hex digits of the SHA-256 of an absolute path: tells apart folders of the same name. */
+export function pathHash(absolutePath: string): string {
+  return createHash("sha256").update(absolutePath).digest("hex").slice(0, 8);
+}

@@ -6,7 +6,7 @@ import { placeholderProblem, placeholdersIn } from "../schema/template.js";
 import type { PathIssue } from "../schema/zod-issues.js";
 import { dependencyComponents, taskLevels } from "./dag.js";
 import { expandTasks, type WorkspaceDraft } from "./expand.js";
-import { contentHash } from "./hash.js";
+import { contentHash, pathHash } from "./hash.js";
 import { selectTasks } from "./select.js";
 import { partitionIntoShards } from "./shard.js";
 import type { Plan, PlanInput, RepoFacts, Workspace } from "./types.js";
@@ -109,10 +109,17 @@ export function planHash(
   });
 }
 
-/** `workspaces.dir` with `~` and repository-relative paths resolved; by default outside the repository. */
+/**
+ * `workspaces.dir` with `~` and repository-relative paths resolved. By default outside the
+ * repository, in `~/.conductor/workspaces/<repo-name>-<hash of its path>`: two clones with the
+ * same folder name must not share (and fight over) one folder.
+ */
 export function resolveWorkspacesDir(config: Config, facts: RepoFacts): string {
   const dir = config.workspaces.dir;
-  if (dir === undefined) return path.join(facts.homeDir, ".conductor", "workspaces", facts.name);
+  if (dir === undefined) {
+    const folder = `${facts.name}-${pathHash(facts.root)}`;
+    return path.join(facts.homeDir, ".conductor", "workspaces", folder);
+  }
   if (dir === "~" || dir.startsWith("~/")) return path.join(facts.homeDir, dir.slice(1));
   return path.resolve(facts.root, dir);
 }

@@ -203,7 +203,7 @@ export const writtenConfigSchema = z
           .min(1)
           .optional()
           .describe(
-            "Where worktrees go; default ~/.conductor/workspaces/<repo-name>. ~ and paths relative to the repository root are allowed.",
+            "Where worktrees go; default ~/.conductor/workspaces/<repo-name>-<hash of its path>. ~ and paths relative to the repository root are allowed.",
           ),
         branch: z
           .string()

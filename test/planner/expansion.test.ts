@@ -120,11 +120,12 @@ tasks:
     expect(workspace(plan, "add-auth").promptFile).toBe("prompts/add-auth.md");
   });
 
-  it("places worktrees under ~/.conductor/workspaces/<repo-name> by default", () => {
+  it("places worktrees under ~/.conductor/workspaces/<repo-name>-<path hash> by default", () => {
     const plan = planOf("version: 1\ntasks:\n  - id: add-auth\n    prompt: Add login.\n");
-    expect(plan.workspacesDir).toBe("/home/dev/.conductor/workspaces/webapp");
+    // 71a6fe89: the first 8 hex digits of sha256("/src/webapp"), the repository's path.
+    expect(plan.workspacesDir).toBe("/home/dev/.conductor/workspaces/webapp-71a6fe89");
     expect(workspace(plan, "add-auth").path).toBe(
-      "/home/dev/.conductor/workspaces/webapp/add-auth",
+      "/home/dev/.conductor/workspaces/webapp-71a6fe89/add-auth",
     );
   });
 
@@ -156,7 +157,7 @@ tasks:
       LABEL: "add-auth-2",
       RETRIES: "3",
       CONDUCTOR_WORKSPACE_NAME: "add-auth-2",
-      CONDUCTOR_WORKSPACE_PATH: "/home/dev/.conductor/workspaces/webapp/add-auth-2",
+      CONDUCTOR_WORKSPACE_PATH: "/home/dev/.conductor/workspaces/webapp-71a6fe89/add-auth-2",
       CONDUCTOR_ROOT_PATH: FACTS.root,
       CONDUCTOR_DEFAULT_BRANCH: "main",
       CONDUCTOR_TASK_ID: "add-auth",
