@@ -73,6 +73,13 @@ export async function placeContextFiles(
   return placed;
 }
 
+/** The files the `copy` globs match in the main checkout (relative paths), before any is copied. */
+export async function filesToCopy(root: string, entries: readonly CopyEntry[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of entries) files.push(...(await matchFiles(root, entry.pattern)));
+  return files;
+}
+
 async function matchFiles(root: string, pattern: string): Promise<string[]> {
   // Symlinks are followed so that a linked file (`.env.local -> config/dev.env`) is matched like
   // any file instead of being dropped without a word; assertInside then refuses every match that

@@ -1,4 +1,6 @@
+import type { KnownSecrets } from "../secrets/known-secrets.js";
 import type { Reporter, RunEvent } from "./events.js";
+import { redactEvent, redactPrompts } from "./redact-event.js";
 import { appendEvent, type RunPaths, saveRunState } from "./run-store.js";
 import { applyEvent } from "./state-fold.js";
 import type { RunState } from "./types.js";
@@ -14,7 +16,8 @@ export type EventInput = RunEvent extends infer E
 const SAVE_INTERVAL_MS = 250;
 
 /**
- * The single place events go through: each is stamped, appended to `events.jsonl` (synchronously,
+ * The single place events go through: each is stamped, redacted (known secrets, also as the
+ * agents' JSON decoded them, out of every free text), appended to `events.jsonl` (synchronously,
  * so a crash loses at most the event being written), folded into the run state, saved to
  * `run.json` (atomically, throttled for agent activity), and handed to every reporter.
  */
@@ -31,9 +34,15 @@ export class RunRecorder {
     private readonly paths: RunPaths,
     initial: RunState,
     private readonly reporters: readonly Reporter[],
+    /** Taken out of every event before anything sees it. */
+    private readonly secrets: KnownSecrets,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.current = initial;
+    // The plan given to a run still has its prompts as written; the state on disk must not.
+    this.current = {
+      ...initial,
+      plan: redactPrompts(initial.plan, (text) => secrets.redact(text)),
+    };
   }
 
   /** The state as of the last event. */
@@ -43,11 +52,14 @@ export class RunRecorder {
 
   /** Records and publishes one event. */
   emit(input: EventInput): void {
-    const event = {
+    const stamped = {
       ...input,
       time: this.now().toISOString(),
       runId: this.current.runId,
     } as RunEvent;
+    // Every artefact of the run (events.jsonl, run.json, reports, live views, pr bodies) is
+    // derived from these events, so secrets taken out here are out of all of them.
+    const event = redactEvent(stamped, (text) => this.secrets.redact(text));
     try {
       appendEvent(this.paths, event);
     } catch (error) {

@@ -6,9 +6,11 @@ import { agentFor } from "../agents/index.js";
 import { StateError, UsageError, WorkspaceConflictError } from "../errors.js";
 import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree.js";
 import type { Plan } from "../planner/types.js";
+import type { KnownSecrets } from "../secrets/known-secrets.js";
 import type { Reporter } from "./events.js";
 import { endLeftoverProcesses } from "./leftovers.js";
 import { RunRecorder } from "./recorder.js";
+import { runSecrets } from "./run-secrets.js";
 import { RunPaths, STATE_DIR_NAME } from "./run-store.js";
 import { executeRun, type FailureMode, finishRun } from "./scheduler.js";
 import { initialRunState } from "./state-fold.js";
@@ -54,10 +56,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       createdAt: new Date().toISOString(),
       pid: process.pid,
     });
-  const recorder = new RunRecorder(paths, { ...initial, plan }, options.reporters);
+  const secrets = await runSecrets(plan);
+  const recorder = new RunRecorder(paths, { ...initial, plan }, options.reporters, secrets);
   const concurrency =
     options.concurrency ?? plan.concurrency ?? Math.max(1, os.availableParallelism());
-  await executeRun(runContext(plan, paths, recorder, options.homeDir, plan.retries), {
+  await executeRun(runContext(plan, paths, recorder, secrets, options.homeDir, plan.retries), {
     concurrency,
     failureMode: options.failureMode,
     interrupt: options.interrupt,
@@ -108,7 +111,8 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   }
   const paths = new RunPaths(plan.repo.root, previous.runId);
   await endLeftoverProcesses(previous.runId);
-  const recorder = new RunRecorder(paths, previous, options.reporters);
+  const secrets = await runSecrets(plan);
+  const recorder = new RunRecorder(paths, previous, options.reporters, secrets);
   const started = performance.now();
   recorder.emit({
     type: "run.started",
@@ -118,7 +122,7 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     pid: process.pid,
     reopen: [workspace.name],
   });
-  const run = runContext(plan, paths, recorder, options.homeDir, 0);
+  const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0);
   await runWorkspace(run, workspace, options.interrupt, {
     prompt: options.prompt,
     sessionId,
@@ -132,10 +136,20 @@ function runContext(
   plan: Plan,
   paths: RunPaths,
   recorder: RunRecorder,
+  secrets: KnownSecrets,
   homeDir: string,
   retries: number,
 ): RunContext {
-  return { plan, paths, recorder, queue: new GitMetadataQueue(), homeDir, retries, agentFor };
+  return {
+    plan,
+    paths,
+    recorder,
+    secrets,
+    queue: new GitMetadataQueue(),
+    homeDir,
+    retries,
+    agentFor,
+  };
 }
 
 async function saved(recorder: RunRecorder, paths: RunPaths): Promise<RunState> {

@@ -2,7 +2,7 @@ import type { Agent } from "../agents/types.js";
 import type { GitMetadataQueue } from "../git/worktree.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import type { AgentKind } from "../schema/config.js";
-import { Redactor, secretsInEnvironment } from "../secrets/redact.js";
+import type { KnownSecrets } from "../secrets/known-secrets.js";
 import { isRetryable } from "./failure.js";
 import type { RunRecorder } from "./recorder.js";
 import type { RunPaths } from "./run-store.js";
@@ -20,6 +20,8 @@ export interface RunContext {
   plan: Plan;
   paths: RunPaths;
   recorder: RunRecorder;
+  /** Every secret the run knows; logs, events and files written from agent output use it. */
+  secrets: KnownSecrets;
   queue: GitMetadataQueue;
   homeDir: string;
   /** Retries each workspace may use, in total over its steps. */
@@ -155,11 +157,6 @@ export function stepContext(
   signal: AbortSignal,
   prompt: string,
 ): StepContext {
-  const secrets = new Set([
-    ...secretsInEnvironment(process.env),
-    ...secretsInEnvironment(workspace.env),
-  ]);
-  let redactor = new Redactor(secrets);
   const state = () => {
     const current = run.recorder.state.workspaces[workspace.name];
     if (!current) throw new Error(`internal error: no state for workspace ${workspace.name}`);
@@ -175,11 +172,9 @@ export function stepContext(
     queue: run.queue,
     homeDir: run.homeDir,
     signal,
-    redactor: () => redactor,
-    addSecrets: (values) => {
-      for (const value of values) secrets.add(value);
-      redactor = new Redactor(secrets);
-    },
+    redactor: () => run.secrets.redactor,
+    redact: (text) => run.secrets.redact(text),
+    addSecrets: (values) => run.secrets.add(values),
     env: () => workspaceEnv(workspace, run.paths.runId, state().port),
     agentFor: run.agentFor,
     rerun: false,

@@ -1,7 +1,8 @@
 import { resolveAgentProgram } from "../agents/resolve-binary.js";
 import { describeOutcome } from "../process/outcome.js";
 import { runProcess } from "../process/run.js";
-import { Redactor, secretsInEnvironment } from "../secrets/redact.js";
+import { secretsInEnvironment } from "../secrets/names.js";
+import { Redactor } from "../secrets/redact.js";
 
 /** How long one `gh` call may take (it talks to GitHub). */
 const GH_TIMEOUT_MS = 120_000;

@@ -8,6 +8,7 @@ import { describeFailure } from "../report/format.js";
 import { createPullRequest, type GitHubCli } from "./github.js";
 import { compareUrl, gitHubRepository, pullRequestBody, pullRequestTitle } from "./pull-request.js";
 import { shellCommand } from "./shell-quote.js";
+import { scriptRedactor } from "./workspace-process.js";
 
 /** A workspace ready to be proposed: checked, with its title and body written to a file. */
 export interface PullRequestDraft {
@@ -59,11 +60,14 @@ export async function draftPullRequests(
       state.agent.finalMessage ??
       (await readFile(paths.finalMessageFile(workspace.name), "utf8").catch(() => undefined));
     const bodyFile = path.join(paths.workspaceDir(workspace.name), "pr.md");
-    await writeFileAtomic(bodyFile, pullRequestBody(entry, finalMessage));
+    // The run recorded prompt and final message redacted; this also covers runs recorded by an
+    // older conductor and secrets added to the environment since.
+    const redactor = await scriptRedactor(entry);
+    await writeFileAtomic(bodyFile, redactor.redact(pullRequestBody(entry, finalMessage)));
     drafts.push({
       found: entry,
       base: await baseBranch(entry),
-      title: pullRequestTitle(workspace.prompt),
+      title: pullRequestTitle(redactor.redact(workspace.prompt)),
       bodyFile,
       logFile: path.join(paths.workspaceDir(workspace.name), "pr.log"),
     });

@@ -1,7 +1,9 @@
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { workspaceEnv } from "../executor/workspace-runner.js";
 import { MAX_TIMER_MS } from "../process/run.js";
-import { Redactor, secretsInEnvironment, secretsOfCopiedEnvFiles } from "../secrets/redact.js";
+import { secretsOfCopiedEnvFiles } from "../secrets/env-file.js";
+import { secretsInEnvironment } from "../secrets/names.js";
+import { Redactor } from "../secrets/redact.js";
 
 /** The environment `serve` and `archive` give a workspace's scripts: the same as during the run. */
 export function scriptEnv(found: FoundWorkspace, port: number | undefined): Record<string, string> {
@@ -10,12 +12,14 @@ export function scriptEnv(found: FoundWorkspace, port: number | undefined): Reco
 
 /**
  * Redacts what the run's logs redact: secret-looking variables of conductor's and the workspace's
- * environment, and every value of the env files copied into the worktree.
+ * environment, and every value of the env files copied into the worktree (as the main checkout
+ * has them, and as they are in the worktree now).
  */
 export async function scriptRedactor(found: FoundWorkspace): Promise<Redactor> {
   return new Redactor([
     ...secretsInEnvironment(process.env),
     ...secretsInEnvironment(found.workspace.env),
+    ...(await secretsOfCopiedEnvFiles(found.run.plan.repo.root, found.state.copied)),
     ...(await secretsOfCopiedEnvFiles(found.workspace.path, found.state.copied)),
   ]);
 }

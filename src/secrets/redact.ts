@@ -1,50 +1,60 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 
 /** Shown in place of a secret in logs, events and reports. */
 export const REDACTED = "[redacted]";
 
-/** Secrets shorter than this are not redacted: they would blank out ordinary words and numbers. */
-const MIN_SECRET_LENGTH = 6;
-
 /**
- * Environment variable names whose values are treated as secrets: a `_`-separated word of the name
- * is one of these (OPENAI_API_KEY, GITHUB_TOKEN, DB_PASSWORD), so GIT_AUTHOR_EMAIL is not.
+ * The shapes a secret takes in agent output: as printed, and as JSON-escaped by the agents'
+ * event streams (`\"`, `\\`, `\n`; non-ASCII and `<>&` as `\uXXXX` by some encoders; escaped twice
+ * when a JSON text is itself quoted in JSON, as tool output that printed JSON is).
  */
-const SECRET_NAME =
-  /(^|_)(KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIALS?|PRIVATE|AUTH|COOKIE|SESSION)(_|$)/i;
+export function secretForms(secret: string): string[] {
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  const asciiOnly = escaped.replace(
+    /[^\x20-\x7e]|[<>&]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  const twice = JSON.stringify(escaped).slice(1, -1);
+  return [...new Set([secret, escaped, asciiOnly, twice])];
+}
 
-/** Replaces known secret values in text and streams. */
+/** Replaces known secret values, in each of their {@link secretForms}, in text and streams. */
 export class Redactor {
-  private readonly secrets: string[];
+  private readonly forms: string[];
+  private readonly firstChars: Set<string>;
 
+  /** `secrets` are taken as given: deciding what is secret enough is the caller's job. */
   constructor(secrets: Iterable<string>) {
-    this.secrets = [...new Set([...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH))]
-      // Longest first, so a secret that contains another is replaced whole.
+    const unique = new Set([...secrets].filter((secret) => secret !== ""));
+    this.forms = [...new Set([...unique].flatMap(secretForms))]
+      // Longest first, so a secret that contains another (or its own escaped form) is replaced whole.
       .sort((a, b) => b.length - a.length);
+    this.firstChars = new Set(this.forms.map((form) => form[0] as string));
   }
 
   /** Whether there is anything to redact at all. */
   get active(): boolean {
-    return this.secrets.length > 0;
+    return this.forms.length > 0;
   }
 
   /** A copy of `text` with every secret replaced. */
   redact(text: string): string {
     let result = text;
-    for (const secret of this.secrets) {
-      if (result.includes(secret)) result = result.replaceAll(secret, REDACTED);
+    for (const form of this.forms) {
+      if (result.includes(form)) result = result.replaceAll(form, REDACTED);
     }
     return result;
   }
 
   /** Length of the longest end of `text` (at most `max`) that is the beginning of a secret. */
   secretPrefixLength(text: string, max: number): number {
-    for (let length = Math.min(max, text.length); length > 0; length--) {
-      const tail = text.slice(text.length - length);
-      if (this.secrets.some((secret) => secret.startsWith(tail))) return length;
+    for (let start = Math.max(0, text.length - max); start < text.length; start++) {
+      // Most positions cannot start a secret; checking the first character first keeps a long
+      // secret (a PEM key) from making every chunk cost its length squared.
+      if (!this.firstChars.has(text[start] as string)) continue;
+      const tail = text.slice(start);
+      if (this.forms.some((form) => form.startsWith(tail))) return tail.length;
     }
     return 0;
   }
@@ -52,7 +62,7 @@ export class Redactor {
   /** A stream that redacts what passes through it, also across chunk boundaries. */
   stream(): Transform {
     const decoder = new StringDecoder("utf8");
-    const keep = Math.max(0, ...this.secrets.map((secret) => secret.length)) - 1;
+    const keep = Math.max(0, ...this.forms.map((form) => form.length)) - 1;
     let pending = "";
     const redactor = this;
     return new Transform({
@@ -72,42 +82,4 @@ export class Redactor {
       },
     });
   }
-}
-
-/** Values of environment variables whose names mark them as secrets (API keys, tokens…). */
-export function secretsInEnvironment(env: Readonly<Record<string, string | undefined>>): string[] {
-  return Object.entries(env)
-    .filter(([name, value]) => value !== undefined && SECRET_NAME.test(name))
-    .map(([, value]) => value as string);
-}
-
-/**
- * Every value assigned in a dotenv-style file (`KEY=value`, `export KEY="value"`). All values of a
- * copied env file count as secrets, whatever their names.
- */
-export function valuesInEnvFile(text: string): string[] {
-  const values: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*[=:]\s*(.*?)\s*$/.exec(line);
-    const raw = match?.[1];
-    if (raw === undefined || raw === "" || raw.startsWith("#")) continue;
-    const quoted = /^(['"])(.*)\1$/.exec(raw);
-    values.push(quoted ? (quoted[2] as string) : raw.replace(/\s+#.*$/, ""));
-  }
-  return values;
-}
-
-/**
- * Every value of the env files (`.env`, `.env.local`, …) among `copied`, read from `dir`. All
- * values of a copied env file count as secrets, whatever their names.
- */
-export async function secretsOfCopiedEnvFiles(
-  dir: string,
-  copied: readonly string[],
-): Promise<string[]> {
-  const secrets: string[] = [];
-  for (const file of copied.filter((relative) => /(^|\/)\.env/.test(relative))) {
-    secrets.push(...valuesInEnvFile(await readFile(path.join(dir, file), "utf8").catch(() => "")));
-  }
-  return secrets;
 }

@@ -21,7 +21,8 @@ import {
 } from "../../src/model-server/anthropic.js";
 import { groupAlive, liveProcessGroups } from "../../src/process/groups.js";
 import type { AgentConfig } from "../../src/schema/config.js";
-import { Redactor, secretsInEnvironment } from "../../src/secrets/redact.js";
+import { secretsInEnvironment } from "../../src/secrets/names.js";
+import { Redactor } from "../../src/secrets/redact.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
 const settings: AgentConfig = {

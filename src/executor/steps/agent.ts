@@ -1,4 +1,5 @@
-import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { gitMessage, resetWorktree, saveWork } from "../../git/worktree.js";
 import type { TokenUsage } from "../../usage/usage.js";
@@ -36,10 +37,30 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
   const prompt = ctx.prompt;
   const promptFile = ctx.paths.promptFile(workspace.name);
   await mkdir(path.dirname(promptFile), { recursive: true });
-  await writeFile(promptFile, prompt);
-  const env: Record<string, string> = { ...ctx.env(), CONDUCTOR_PROMPT_FILE: promptFile };
+  const recorded = ctx.redact(prompt);
+  await writeFile(promptFile, recorded);
+  // The agent gets the prompt as written. When prompt.md had secrets taken out, a command agent
+  // reads the prompt from a private file that is removed when the step ends.
+  const forAgent = recorded === prompt ? undefined : await privatePromptFile(prompt);
+  const env: Record<string, string> = {
+    ...ctx.env(),
+    CONDUCTOR_PROMPT_FILE: forAgent?.file ?? promptFile,
+  };
   if (Buffer.byteLength(prompt) <= MAX_PROMPT_IN_ENV_BYTES) env.CONDUCTOR_PROMPT = prompt;
+  try {
+    return await runAgent(ctx, prompt, env, followUp);
+  } finally {
+    await forAgent?.remove();
+  }
+}
 
+async function runAgent(
+  ctx: StepContext,
+  prompt: string,
+  env: Record<string, string>,
+  followUp: FollowUp | undefined,
+): Promise<StepOutcome> {
+  const { workspace } = ctx;
   const logFile = ctx.paths.logFile(workspace.name, "agent");
   const result = await ctx.agentFor(workspace.agent.kind).run({
     cwd: workspace.path,
@@ -55,9 +76,10 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
       ctx.emit({ type: "agent.activity", workspace: workspace.name, activity }),
   });
   if (result.finalMessage !== undefined) {
+    // Decoded from the agent's JSON, where the log's redaction could not see it whole.
     await writeFile(
       ctx.paths.finalMessageFile(workspace.name),
-      `${result.finalMessage.trimEnd()}\n`,
+      `${ctx.redact(result.finalMessage).trimEnd()}\n`,
     );
   }
   const stepResult = {
@@ -70,6 +92,16 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
   return failure
     ? { status: "failed", failure, result: stepResult }
     : { status: "succeeded", result: stepResult };
+}
+
+/** A file only this user can read, holding the prompt as written, and how to remove it. */
+async function privatePromptFile(
+  prompt: string,
+): Promise<{ file: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "conductor-prompt-"));
+  const file = path.join(dir, "prompt.md");
+  await writeFile(file, prompt, { mode: 0o600 });
+  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /**

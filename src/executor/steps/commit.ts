@@ -30,7 +30,9 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
   const { workspace } = ctx;
   const state = ctx.state();
   try {
-    const message = commitMessage(workspace.taskId, workspace.name, ctx.prompt, ctx.paths.runId);
+    // Redacted before the subject is cut, so no part of a secret is left at the cut.
+    const prompt = ctx.redact(ctx.prompt);
+    const message = commitMessage(workspace.taskId, workspace.name, prompt, ctx.paths.runId);
     let commit = await commitChanges(workspace.path, {
       message,
       exclude: keptOutOfCommits(state.copied),

@@ -22,8 +22,10 @@ export interface StepContext {
   homeDir: string;
   /** Aborted on interrupt or fail-fast. */
   signal: AbortSignal;
-  /** Secrets known so far (grows when env files are copied). */
+  /** Secrets known so far (grows when env files are copied), for streams. */
   redactor(): Redactor;
+  /** `text` with every secret the run knows replaced: for files written from prompts or agent output. */
+  redact(text: string): string;
   addSecrets(values: readonly string[]): void;
   /** Environment for scripts and the agent: the plan's, plus the port once assigned. */
   env(): Record<string, string>;

@@ -1,5 +1,5 @@
 import { git } from "../../git/worktree.js";
-import { secretsOfCopiedEnvFiles } from "../../secrets/redact.js";
+import { secretsOfCopiedEnvFiles } from "../../secrets/env-file.js";
 import { copyIntoWorkspace, placeContextFiles } from "../copy-files.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
