@@ -59,7 +59,9 @@ export class RunRecorder {
     } as RunEvent;
     // Every artefact of the run (events.jsonl, run.json, reports, live views, pr bodies) is
     // derived from these events, so secrets taken out here are out of all of them.
-    const event = redactEvent(stamped, (text) => this.secrets.redact(text));
+    const event = this.secrets.redactor.active
+      ? redactEvent(stamped, (text) => this.secrets.redact(text))
+      : stamped;
     try {
       appendEvent(this.paths, event);
     } catch (error) {
