@@ -1,7 +1,9 @@
 /** Running an agent program and turning how it ended into an agent outcome. */
 import { describeOutcome, type ProcessOutcome } from "../process/outcome.js";
 import { runProcess } from "../process/run.js";
+import { providerUrl } from "./provider.js";
 import type { Program } from "./resolve-binary.js";
+import { type Stall, StallWatch } from "./stall.js";
 import type { AgentActivity, AgentOutcome, AgentResult, AgentRunOptions } from "./types.js";
 
 /**
@@ -63,28 +65,62 @@ export function promptViaStdin(prompt: string): boolean {
   return Buffer.byteLength(prompt) > MAX_PROMPT_ARGUMENT_BYTES;
 }
 
+/** How an agent program ended, and the stall that ended it early, if one did. */
+export interface StreamingAgentEnd {
+  ended: ProcessOutcome;
+  stall: Stall | undefined;
+}
+
 /**
  * Runs an agent program whose stdout is an event stream: each line is read into activities, and
- * the prompt goes through stdin when it is too long for an argument.
+ * the prompt goes through stdin when it is too long for an argument. A program that cannot reach
+ * its provider for `connectTimeoutMs`, or prints nothing for `idleTimeoutMs`, is ended early.
  */
-export function runStreamingAgent(
+export async function runStreamingAgent(
   program: Program,
   args: readonly string[],
   options: AgentRunOptions,
   read: (line: string) => AgentActivity[],
-): Promise<ProcessOutcome> {
-  return runProcess({
-    file: program.file,
-    args: [...program.args, ...args],
-    cwd: options.cwd,
-    env: options.env,
-    signal: options.signal,
-    timeoutMs: options.settings.timeoutMs,
-    logFile: options.logFile,
-    redactor: options.redactor,
-    ...(promptViaStdin(options.prompt) ? { stdinText: options.prompt } : {}),
-    onStdoutLine: (line) => {
-      for (const activity of read(line)) options.onActivity(activity);
-    },
+): Promise<StreamingAgentEnd> {
+  const watch = new StallWatch(options.signal, {
+    connectTimeoutMs: options.settings.connectTimeoutMs,
+    idleTimeoutMs: options.settings.idleTimeoutMs,
   });
+  try {
+    const ended = await runProcess({
+      file: program.file,
+      args: [...program.args, ...args],
+      cwd: options.cwd,
+      env: options.env,
+      signal: watch.signal,
+      timeoutMs: options.settings.timeoutMs,
+      logFile: options.logFile,
+      redactor: options.redactor,
+      ...(promptViaStdin(options.prompt) ? { stdinText: options.prompt } : {}),
+      onOutput: () => watch.output(),
+      onStdoutLine: (line) => {
+        for (const activity of read(line)) {
+          watch.activity(activity);
+          options.onActivity(activity);
+        }
+      },
+    });
+    return { ended, stall: watch.stall };
+  } finally {
+    watch.dispose();
+  }
+}
+
+/** The outcome of an agent ended by a stall, naming the provider's URL when it was unreachable. */
+export async function stalledOutcome(
+  stall: Stall,
+  options: AgentRunOptions,
+): Promise<AgentOutcome> {
+  if (stall.kind === "idle") return { status: "idle", idleMs: stall.idleMs };
+  return {
+    status: "unreachable",
+    url: await providerUrl(options.settings, { ...process.env, ...options.env }),
+    timeoutMs: stall.timeoutMs,
+    lastError: stall.lastError,
+  };
 }

@@ -1,5 +1,6 @@
 import { runProcess } from "../process/run.js";
-import { agentFailedToStart, outcomeOfProcess } from "./agent-process.js";
+import { agentFailedToStart, outcomeOfProcess, stalledOutcome } from "./agent-process.js";
+import { StallWatch } from "./stall.js";
 import type { Agent, AgentResult, AgentRunOptions } from "./types.js";
 
 /**
@@ -29,24 +30,35 @@ export const commandAgent: Agent = {
       options.onActivity({ kind: "message", text: lastLine });
     };
     const timer = setInterval(show, ACTIVITY_INTERVAL_MS);
+    // A command has no provider to watch; it can still fall silent.
+    const watch = new StallWatch(options.signal, {
+      connectTimeoutMs: undefined,
+      idleTimeoutMs: options.settings.idleTimeoutMs,
+    });
     const ended = await runProcess({
       file: command,
       shell: true,
       cwd: options.cwd,
       env: options.env,
-      signal: options.signal,
+      signal: watch.signal,
       timeoutMs: options.settings.timeoutMs,
       logFile: options.logFile,
       redactor: options.redactor,
+      onOutput: () => watch.output(),
       onStdoutLine: (line) => {
         if (line.trim() === "") return;
         lastLine = line.trim();
         if (Date.now() - lastShownAt >= ACTIVITY_INTERVAL_MS) show();
       },
-    }).finally(() => clearInterval(timer));
+    }).finally(() => {
+      clearInterval(timer);
+      watch.dispose();
+    });
     show();
     return {
-      outcome: outcomeOfProcess(ended, "the agent command", undefined),
+      outcome: watch.stall
+        ? await stalledOutcome(watch.stall, options)
+        : outcomeOfProcess(ended, "the agent command", undefined),
       finalMessage: lastLine,
       usage: undefined,
       sessionId: undefined,

@@ -19,7 +19,9 @@ export type AgentActivity =
   /** Something odd that did not stop the agent (unknown event, malformed line, model warning). */
   | { kind: "warning"; message: string }
   /** An error the agent reported. */
-  | { kind: "error"; message: string };
+  | { kind: "error"; message: string }
+  /** The agent could not reach its model provider and is retrying (network down, stream broken). */
+  | { kind: "connection-error"; message: string };
 
 /** How one agent run ended. */
 export type AgentOutcome =
@@ -35,6 +37,17 @@ export type AgentOutcome =
     }
   /** Killed after its timeout. */
   | { status: "timed-out"; timeoutMs: number }
+  /** Ended after failing to reach its model provider for `agent.connect_timeout`. */
+  | {
+      status: "unreachable";
+      /** The provider's base URL, credentials removed; undefined when unknown. */
+      url: string | undefined;
+      timeoutMs: number;
+      /** The agent's last connection error. */
+      lastError: string;
+    }
+  /** Ended after printing nothing for `agent.idle_timeout`. */
+  | { status: "idle"; idleMs: number }
   /** Cancelled by the run (Ctrl-C, fail-fast). */
   | { status: "cancelled" };
 

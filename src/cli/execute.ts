@@ -6,6 +6,7 @@ import { runSession, type SessionResult } from "../executor/session.js";
 import type { RunState } from "../executor/types.js";
 import type { Plan } from "../planner/types.js";
 import { writeRunReports } from "../report/files.js";
+import { sharedCauseLine } from "../report/shared-cause.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { type OutputMode, reporterFor } from "./output.js";
 
@@ -76,11 +77,14 @@ export function finishRun(state: RunState): number {
         `\nRun ${state.runId} was interrupted. Continue it with: conductor run --resume ${state.runId}\n`,
       );
       return ExitCode.Interrupted;
-    default:
+    default: {
+      const shared = sharedCauseLine(state);
+      if (shared !== undefined) process.stderr.write(`\nconductor: ${shared}\n`);
       process.stdout.write(
         `\nRun ${state.runId} finished with failures. See \`conductor status\` and \`conductor logs <workspace>\`; ` +
           `retry with \`conductor run --resume ${state.runId}\`\n`,
       );
       return ExitCode.WorkFailed;
+    }
   }
 }

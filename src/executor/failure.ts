@@ -42,6 +42,23 @@ export function agentFailure(outcome: AgentOutcome, logPath: string): Failure | 
       };
     case "cancelled":
       return { reason: "cancelled", step, message: "the agent was cancelled" };
+    case "unreachable":
+      return {
+        reason: "unreachable",
+        step,
+        ...(outcome.url === undefined ? {} : { url: outcome.url }),
+        timeoutMs: outcome.timeoutMs,
+        message: `the agent could not reach ${outcome.url ?? "its model provider"} for ${formatDuration(outcome.timeoutMs)} (${outcome.lastError}) and was stopped`,
+        logPath,
+      };
+    case "idle":
+      return {
+        reason: "idle",
+        step,
+        idleMs: outcome.idleMs,
+        message: `the agent printed nothing for ${formatDuration(outcome.idleMs)} and was stopped`,
+        logPath,
+      };
     case "failed":
       switch (outcome.reason) {
         case "exit-non-zero":
@@ -68,10 +85,14 @@ export function agentFailure(outcome: AgentOutcome, logPath: string): Failure | 
   }
 }
 
-/** Whether trying a failed step again can help (a conflict or a cancel will not go away). */
+/**
+ * Whether trying a failed step again can help (a conflict or a cancel will not go away, and an
+ * unreachable provider would only cost another connect timeout).
+ */
 export function isRetryable(failure: Failure): boolean {
   return (
     failure.reason !== "conflict" &&
+    failure.reason !== "unreachable" &&
     failure.reason !== "cancelled" &&
     failure.reason !== "dependency-failed"
   );

@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { Workspace } from "../planner/types.js";
 import { countWorkspaces } from "./state-fold.js";
-import type { RunStatus, WorkspaceStatus } from "./types.js";
+import type { Failure, RunStatus, WorkspaceStatus } from "./types.js";
 import { type RunContext, runWorkspace } from "./workspace-runner.js";
 
 /** How a run reacts to the first failed workspace (`fail_fast` / `--fail-fast`). */
@@ -61,10 +61,12 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   );
   const running = new Map<string, Promise<void>>();
   let stopped = false;
+  const provider = new ProviderEvidence();
 
   while (waiting.length > 0 || running.size > 0) {
     for (const workspace of [...waiting]) {
-      if (stopped || cancel.signal.aborted || running.size >= options.concurrency) break;
+      if (stopped || provider.held || cancel.signal.aborted || running.size >= options.concurrency)
+        break;
       const blocker = workspace.dependsOn.find((dependency) => status(dependency) !== "succeeded");
       if (
         blocker !== undefined &&
@@ -89,6 +91,7 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       waiting.splice(waiting.indexOf(workspace), 1);
       const work = runWorkspace(run, workspace, cancel.signal).then((final) => {
         running.delete(workspace.name);
+        provider.saw(final, run.recorder.state.workspaces[workspace.name]?.failure);
         if (final === "failed" && options.failureMode === "stop" && !stopped) {
           stopped = true;
           cancel.abort();
@@ -98,6 +101,24 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
     }
     if (running.size === 0) break; // everything left waits on something that will not happen
     await Promise.race(running.values());
+  }
+
+  // Every workspace that ran failed to reach its provider: the rest would only wait as long.
+  if (provider.held) {
+    for (const workspace of waiting) {
+      run.recorder.emit({
+        type: "workspace.finished",
+        workspace: workspace.name,
+        status: "skipped",
+        durationMs: 0,
+        failure: {
+          reason: "cancelled",
+          step: "worktree",
+          message: `not started: every running workspace failed to reach ${provider.url ?? "its provider"}`,
+        },
+      });
+    }
+    waiting.length = 0;
   }
 
   if (stopped) {
@@ -117,6 +138,36 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   }
   options.interrupt.removeEventListener("abort", onInterrupt);
   return finishRun(run, options.interrupt, started);
+}
+
+/**
+ * What finished workspaces tell about the model provider. After a workspace fails as
+ * `unreachable` while none has reached the provider yet, new workspaces are held back: if the
+ * running ones fail the same way the cause is shared and the run stops early; as soon as one
+ * reaches the provider, starting resumes.
+ */
+class ProviderEvidence {
+  /** Whether starting new workspaces waits for evidence that the provider can be reached. */
+  held = false;
+  /** The provider URL of the last unreachable failure. */
+  url: string | undefined;
+  private reached = false;
+
+  saw(final: WorkspaceStatus, failure: Failure | undefined): void {
+    if (failure?.reason === "unreachable") {
+      this.url = failure.url;
+      if (!this.reached) this.held = true;
+    } else if (final === "succeeded" || (failure !== undefined && reachedProvider(failure))) {
+      this.reached = true;
+      this.held = false;
+    }
+  }
+}
+
+/** Whether a failure shows the agent got answers from its provider (it failed later, or said why). */
+function reachedProvider(failure: Failure): boolean {
+  if (failure.step === "check" || failure.step === "commit") return true;
+  return failure.step === "agent" && failure.reason === "agent-error";
 }
 
 /** Emits `run.finished`: interrupted, succeeded when every workspace did, else failed. */

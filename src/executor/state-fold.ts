@@ -322,6 +322,7 @@ function recordActivity(
     case "reasoning":
     case "warning":
     case "error":
+    case "connection-error":
       return { ...workspace, agent: { ...workspace.agent, lastActivity: activity } };
     default:
       return unreachable(activity);

@@ -42,6 +42,20 @@ export type Failure =
   | { reason: "io-error"; step: Step; message: string; logPath?: string }
   /** A dependency did not succeed, so this workspace never started. */
   | { reason: "dependency-failed"; step: Step; message: string; dependency: string }
+  /**
+   * The agent kept failing to reach its model provider for `agent.connect_timeout` and was ended.
+   * `url` is the provider's base URL without credentials.
+   */
+  | {
+      reason: "unreachable";
+      step: Step;
+      message: string;
+      url?: string;
+      timeoutMs: number;
+      logPath?: string;
+    }
+  /** The agent printed nothing for `agent.idle_timeout` and was ended. */
+  | { reason: "idle"; step: Step; message: string; idleMs: number; logPath?: string }
   /** Work was cancelled (interrupt, fail-fast). */
   | { reason: "cancelled"; step: Step; message: string };
 

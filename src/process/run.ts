@@ -50,6 +50,8 @@ export interface ProcessOptions {
   stdinText?: string;
   /** Receives each stdout line, redacted. */
   onStdoutLine?: (line: string) => void;
+  /** Called whenever the program prints anything, on stdout or stderr (idle watches). */
+  onOutput?: () => void;
   graceMs?: number;
 }
 
@@ -122,6 +124,11 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
     pipeToLog(child.stdout, options.redactor, log, options.onStdoutLine),
     pipeToLog(child.stderr, options.redactor, log, undefined),
   ];
+  const onOutput = options.onOutput;
+  if (onOutput) {
+    child.stdout?.on("data", () => onOutput());
+    child.stderr?.on("data", () => onOutput());
+  }
   if (options.stdinText !== undefined && child.stdin) {
     child.stdin.on("error", () => {}); // the program may exit without reading its input
     child.stdin.end(options.stdinText);

@@ -108,6 +108,8 @@ export function describeActivity(activity: AgentActivity): string {
       return `warning: ${firstLine(activity.message)}`;
     case "error":
       return `error: ${firstLine(activity.message)}`;
+    case "connection-error":
+      return `cannot reach its provider: ${firstLine(activity.message)}`;
     default:
       return unreachable(activity);
   }
@@ -137,6 +139,10 @@ export function describeFailure(failure: Failure): string {
       return `dependency ${failure.dependency} did not succeed`;
     case "cancelled":
       return `${step} cancelled`;
+    case "unreachable":
+      return `${step} could not reach ${failure.url ?? "its provider"} for ${formatDuration(failure.timeoutMs)}`;
+    case "idle":
+      return `${step} printed nothing for ${formatDuration(failure.idleMs)}`;
     default:
       return unreachable(failure);
   }

@@ -24,6 +24,8 @@ export const DEFAULT_BRANCH_TEMPLATE = "conductor/{{task}}";
 export const DEFAULT_PORTS_PER_WORKSPACE = 10;
 /** Default longest run of the agent in one workspace. */
 export const DEFAULT_AGENT_TIMEOUT_MS = 60 * 60_000;
+/** Default time an agent may keep failing to reach its model provider. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 /** Default longest run of setup, check and archive scripts. */
 export const DEFAULT_SCRIPT_TIMEOUT_MS = 30 * 60_000;
 /** Default sandbox for codex. */
@@ -40,6 +42,10 @@ export interface AgentConfig {
   /** Shell command (kind command) or agent binary path (codex, claude). */
   command: string | undefined;
   timeoutMs: number;
+  /** How long the agent may keep failing to reach its provider before it is ended as unreachable. */
+  connectTimeoutMs: number;
+  /** End the agent after this long without output; undefined: never. */
+  idleTimeoutMs: number | undefined;
 }
 
 /** The scripts of a workspace; undefined means none. */
@@ -127,6 +133,12 @@ export function normalizeConfig(written: WrittenConfig): Config {
       command: agent.command,
       timeoutMs:
         agent.timeout === undefined ? DEFAULT_AGENT_TIMEOUT_MS : parseDuration(agent.timeout),
+      connectTimeoutMs:
+        agent.connect_timeout === undefined
+          ? DEFAULT_CONNECT_TIMEOUT_MS
+          : parseDuration(agent.connect_timeout),
+      idleTimeoutMs:
+        agent.idle_timeout === undefined ? undefined : parseDuration(agent.idle_timeout),
     },
     scripts: {
       setup: written.scripts?.setup,
@@ -172,6 +184,9 @@ function agentOverrides(agent: WrittenAgent | undefined): Partial<AgentConfig> {
   if (agent.config !== undefined) overrides.config = agent.config;
   if (agent.command !== undefined) overrides.command = agent.command;
   if (agent.timeout !== undefined) overrides.timeoutMs = parseDuration(agent.timeout);
+  if (agent.connect_timeout !== undefined)
+    overrides.connectTimeoutMs = parseDuration(agent.connect_timeout);
+  if (agent.idle_timeout !== undefined) overrides.idleTimeoutMs = parseDuration(agent.idle_timeout);
   return overrides;
 }
 

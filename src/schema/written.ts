@@ -91,6 +91,16 @@ const agentFields = {
         "kind codex/claude: path of the agent binary to use.",
     ),
   timeout: duration.optional().describe("Longest time the agent may run, e.g. 30m."),
+  connect_timeout: duration
+    .optional()
+    .describe(
+      "How long codex or claude may keep failing to reach its model provider before the workspace fails as unreachable; default 60s.",
+    ),
+  idle_timeout: duration
+    .optional()
+    .describe(
+      "End an agent that prints nothing for this long (failure reason idle); off by default.",
+    ),
 };
 
 const agent = z.strictObject(agentFields).describe("Which agent runs in each workspace, and how.");

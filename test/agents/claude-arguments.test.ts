@@ -13,6 +13,8 @@ const settings: AgentConfig = {
   config: {},
   command: undefined,
   timeoutMs: 60_000,
+  connectTimeoutMs: 60_000,
+  idleTimeoutMs: undefined,
 };
 
 describe("claudeArguments", () => {

@@ -33,6 +33,8 @@ const settings: AgentConfig = {
   config: {},
   command: undefined,
   timeoutMs: 60_000,
+  connectTimeoutMs: 60_000,
+  idleTimeoutMs: undefined,
 };
 
 /** Usage of one scripted reply in conductor's terms (cache reads count as input). */

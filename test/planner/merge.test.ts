@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_AGENT_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_SANDBOX,
   DEFAULT_SCRIPT_TIMEOUT_MS,
 } from "../../src/schema/config.js";
@@ -58,6 +59,8 @@ describe("merging settings", () => {
       config: { model_reasoning_effort: "medium", hide_agent_reasoning: true },
       command: undefined,
       timeoutMs: DEFAULT_AGENT_TIMEOUT_MS,
+      connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: undefined,
     });
     expect(scripts).toEqual({
       setup: "npm ci",

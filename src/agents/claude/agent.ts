@@ -6,6 +6,7 @@ import {
   outcomeOfProcess,
   promptViaStdin,
   runStreamingAgent,
+  stalledOutcome,
 } from "../agent-process.js";
 import type { Agent, AgentOutcome, AgentResult, AgentRunOptions } from "../types.js";
 import { resolveClaudeProgram } from "./program.js";
@@ -83,13 +84,17 @@ export const claudeAgent: Agent = {
     );
     const stream = new ClaudeStream(options.cwd);
     const logStart = await sizeOf(options.logFile);
-    const ended = await runStreamingAgent(program, args, options, (line) => stream.read(line));
+    const { ended, stall } = await runStreamingAgent(program, args, options, (line) =>
+      stream.read(line),
+    );
     // Without a `result`, claude's reason is only on stderr (bad arguments, a missing native binary).
     const errorMessage =
       stream.resultSeen || ended.reason !== "exit-non-zero"
         ? stream.errorMessage
         : (stream.lastErrorText ?? (await errorTail(options.logFile, logStart)));
-    let outcome: AgentOutcome = outcomeOfProcess(ended, "claude", errorMessage);
+    let outcome: AgentOutcome = stall
+      ? await stalledOutcome(stall, options)
+      : outcomeOfProcess(ended, "claude", errorMessage);
     if (outcome.status === "succeeded" && !stream.resultSeen) {
       outcome = {
         status: "failed",

@@ -124,12 +124,9 @@ export class ClaudeStream {
         const reason = text(event.error) === undefined ? "" : ` (${event.error})`;
         const attempt = typeof event.attempt === "number" ? event.attempt : "?";
         const max = typeof event.max_retries === "number" ? event.max_retries : "?";
-        return [
-          {
-            kind: "warning",
-            message: `claude API request failed${status}${reason}; retry ${attempt} of ${max}`,
-          },
-        ];
+        const message = `claude API request failed${status}${reason}; retry ${attempt} of ${max}`;
+        // No HTTP status: the request never got an answer (connection refused, DNS, TLS, reset).
+        return [{ kind: status === "" ? "connection-error" : "warning", message }];
       }
       default:
         // Status, hooks, compaction, subagent tasks…: bookkeeping, kept in the log only.

@@ -4,6 +4,7 @@ import {
   outcomeOfProcess,
   promptViaStdin,
   runStreamingAgent,
+  stalledOutcome,
 } from "../agent-process.js";
 import { resolveAgentProgram } from "../resolve-binary.js";
 import type { Agent, AgentResult, AgentRunOptions } from "../types.js";
@@ -78,7 +79,17 @@ export const codexAgent: Agent = {
       options.resumeSessionId,
     );
     const stream = new CodexStream();
-    const ended = await runStreamingAgent(program, args, options, (line) => stream.read(line));
+    const { ended, stall } = await runStreamingAgent(program, args, options, (line) =>
+      stream.read(line),
+    );
+    if (stall) {
+      return {
+        outcome: await stalledOutcome(stall, options),
+        finalMessage: stream.finalMessage,
+        usage: stream.usage,
+        sessionId: stream.threadId ?? options.resumeSessionId,
+      };
+    }
     const outcome = outcomeOfProcess(ended, "codex", stream.errorMessage);
     const incomplete = outcome.status === "succeeded" && !stream.turnCompleted;
     return {

@@ -51,9 +51,14 @@ export class CodexStream {
       case "turn.failed":
         this.errorMessage = text(event.error?.message) ?? this.errorMessage ?? "the turn failed";
         return [{ kind: "error", message: this.errorMessage }];
-      case "error":
-        this.errorMessage = text(event.message) ?? this.errorMessage;
+      case "error": {
+        const message = text(event.message);
+        // "Reconnecting... waiting for network (…)", "Reconnecting... 2/5 (stream disconnected…)":
+        // codex is retrying its provider; that is not the turn's error (it may still complete).
+        if (message?.startsWith("Reconnecting...")) return [{ kind: "connection-error", message }];
+        this.errorMessage = message ?? this.errorMessage;
         return this.errorMessage ? [{ kind: "error", message: this.errorMessage }] : [];
+      }
       case "item.started":
       case "item.updated":
       case "item.completed":

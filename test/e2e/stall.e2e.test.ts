@@ -1,0 +1,136 @@
+// Stalls end: the real codex and claude binaries pointed at a local port where nothing listens
+// retry for minutes (codex "waiting for network" forever); conductor fails each workspace after
+// agent.connect_timeout as `unreachable`, names the URL without its credentials, and stops the
+// run early with one line. A silent agent is ended after agent.idle_timeout.
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { claudeOfflineEnv, prepareClaudeHome } from "../../src/model-server/anthropic.js";
+import { prepareCodexHome, SCRIPTED_MODEL } from "../../src/model-server/server.js";
+import { conductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig, tasks } from "../helpers/run-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** A local port nobody listens on: bound, then closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function expectStoppedEarly(
+  result: { exitCode: number; stderr: string; all: string },
+  url: string,
+  ms: number,
+) {
+  expect(result.exitCode, result.all).toBe(1);
+  const summary = latestSummary((repo as TestRepo).root);
+  const byName = Object.fromEntries(summary.workspaces.map((w) => [w.name, w]));
+  for (const name of ["one", "two"]) {
+    expect(byName[name]?.status, result.all).toBe("failed");
+    expect(byName[name]?.failure?.reason).toBe("unreachable");
+    expect(byName[name]?.failure?.message).toContain(url);
+  }
+  // concurrency 2: the third never started, because both running workspaces hit the same wall
+  expect(byName.three?.status).toBe("skipped");
+  expect(byName.three?.failure?.message).toContain("every running workspace failed to reach");
+  const lines = result.stderr.split("\n").filter((line) => line.includes("failed to reach"));
+  expect(lines, result.stderr).toEqual([
+    `conductor: all 2 workspaces failed to reach ${url} for 10.0s; stopped early, 1 not started. Check the network and the provider settings; \`conductor doctor\` shows the configuration in use.`,
+  ]);
+  // Ended by connect_timeout, not by the agent's own retries nor the 60-minute timeout.
+  expect(ms).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS);
+  expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 15_000);
+}
+
+describe("an agent that cannot reach its provider", () => {
+  it("codex: every workspace fails as unreachable after connect_timeout, naming the URL without credentials, and the run stops early", async () => {
+    const port = await closedPort();
+    const codexHome = await prepareCodexHome();
+    // Default retries: codex itself would keep "waiting for network" for ever.
+    const provider = `{ name = "dead", base_url = "http://user:hunter2@127.0.0.1:${port}/v1", wire_api = "responses" }`;
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: codexHome },
+      concurrency: 2,
+      agent: {
+        model: SCRIPTED_MODEL,
+        connect_timeout: "10s",
+        config: { model_provider: '"dead"', "model_providers.dead": provider },
+      },
+      tasks: tasks("one", "two", "three"),
+    });
+    const started = Date.now();
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    const url = `http://***:***@127.0.0.1:${port}/v1`;
+    expectStoppedEarly(result, url, Date.now() - started);
+    expect(result.all).not.toContain("hunter2");
+  });
+
+  it("claude: every workspace fails as unreachable after connect_timeout and the run stops early", async () => {
+    const port = await closedPort();
+    const home = await prepareClaudeHome();
+    const url = `http://127.0.0.1:${port}`;
+    const { CLAUDE_CODE_MAX_RETRIES: _noRetryLimit, ...env } = claudeOfflineEnv(url, home);
+    repo = await repoWithConfig({
+      env,
+      concurrency: 2,
+      agent: { kind: "claude", model: SCRIPTED_MODEL, connect_timeout: "10s" },
+      tasks: tasks("one", "two", "three"),
+    });
+    const started = Date.now();
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expectStoppedEarly(result, `${url}/`, Date.now() - started);
+  });
+});
+
+describe("an agent that falls silent", () => {
+  it("is ended after idle_timeout with reason idle", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "echo working; sleep 30", idle_timeout: "2s" },
+      tasks: tasks("quiet"),
+    });
+    const started = Date.now();
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    const ms = Date.now() - started;
+    expect(result.exitCode, result.all).toBe(1);
+    const [quiet] = latestSummary(repo.root).workspaces;
+    expect(quiet?.failure?.reason).toBe("idle");
+    expect(quiet?.failure?.message).toBe("the agent printed nothing for 2.0s and was stopped");
+    expect(ms).toBeLessThan(15_000);
+  });
+
+  it("is not ended while it keeps printing", async () => {
+    repo = await repoWithConfig({
+      agent: {
+        kind: "command",
+        command: "for i in 1 2 3 4; do echo $i; sleep 1; done",
+        idle_timeout: "2s",
+      },
+      tasks: tasks("chatty"),
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+  });
+});
