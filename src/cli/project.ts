@@ -4,6 +4,7 @@ import { ConfigError } from "../errors.js";
 import { findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
 import { buildPlan, PlanError } from "../planner/plan.js";
 import type { Plan, RepoFacts, Shard } from "../planner/types.js";
+import { missingContextFiles } from "../schema/context-files.js";
 import { type LoadedConfig, loadConfigFile } from "../schema/load.js";
 import { readPromptFiles } from "../schema/prompt-files.js";
 
@@ -46,13 +47,14 @@ export function displayPath(cwd: string, file: string): string {
     : file;
 }
 
-/** Loads config, repository facts and prompt files; every problem is a typed error with exit code 2. */
+/** Loads config, repository facts and prompt files, and checks context files; every problem is a typed error with exit code 2. */
 export async function loadProject(cwd: string, options: ConfigOptions): Promise<Project> {
   const root = await findRepositoryRoot(cwd);
   const file = findConfigFile(cwd, root, options.config);
   const loaded = await loadConfigFile(file, displayPath(cwd, file));
   const facts = await gatherRepoFacts(root, loaded.config.base);
   const { contents, problems } = await readPromptFiles(loaded.config, root);
+  problems.push(...(await missingContextFiles(loaded.config, root)));
   if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
   return { loaded, facts, promptFiles: contents };
 }

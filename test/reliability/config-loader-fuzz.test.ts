@@ -450,7 +450,13 @@ describe(`the config loader under ${CASES} random mutations (seed ${SEED})`, () 
 describe(`conductor validate on ${CLI_CASES} of the mutated configs`, () => {
   let repo: TestRepo;
   beforeAll(async () => {
-    repo = await createTestRepo({ "README.md": "# fuzz\n", "prompts/from-file.md": "Do it.\n" });
+    // The files the seed configs name (prompt and context files) exist, as in the user's repository.
+    repo = await createTestRepo({
+      "README.md": "# fuzz\n",
+      "prompts/from-file.md": "Do it.\n",
+      "docs/notes.md": "Notes.\n",
+      "docs/architecture.md": "# Architecture\n",
+    });
   });
   afterAll(async () => {
     await repo?.remove();

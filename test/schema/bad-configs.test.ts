@@ -148,6 +148,27 @@ const CORPUS: Record<string, Case> = {
     "workspaces.context[0]",
     '"docs/../../secrets.md" leaves the repository',
   ),
+  "context-file-missing.yaml": {
+    rule: "context files that do not exist, reported with a missing prompt_file",
+    problems: [
+      {
+        at: "4:7",
+        keyPath: "workspaces.context[0]",
+        phrase:
+          '"docs/architecture.md" does not exist; context paths are relative to the repository root',
+      },
+      {
+        at: "5:7",
+        keyPath: "workspaces.context[1]",
+        phrase: '"docs/adr/*.md" matches no file',
+      },
+      {
+        at: "10:18",
+        keyPath: "tasks[1].prompt_file",
+        phrase: '"prompts/fix-bug.md" does not exist',
+      },
+    ],
+  },
   "prompt-file-absolute.yaml": one(
     "an absolute prompt_file",
     "4:18",
@@ -441,7 +462,11 @@ describe("validate", () => {
   });
 
   it("accepts conductor.yaml.example: 3 tasks, 4 workspaces", async () => {
-    const project = await createTestRepo({ "README.md": "# webapp\n" });
+    // The example's imagined web app has the context file it names.
+    const project = await createTestRepo({
+      "README.md": "# webapp\n",
+      "docs/architecture.md": "# Architecture\n",
+    });
     try {
       await copyFile(EXAMPLE, path.join(project.root, "conductor.yaml.example"));
       await project.commitAll("add the example config");
