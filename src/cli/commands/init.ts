@@ -1,40 +1,39 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { findRepositoryRoot } from "../../git/facts.js";
+import { type SchemaReference, starterConfig } from "../../init/starter-config.js";
+import { surveyRepository } from "../../init/survey.js";
+import { shellCommand } from "../../review/shell-quote.js";
 import { SCHEMA_FILE } from "../../schema/json-schema.js";
 import { globalOptions } from "../global-options.js";
-import { PACKAGE_ROOT } from "../package-info.js";
+import { PACKAGE_ROOT, packageName } from "../package-info.js";
 import { CONFIG_FILE_NAME, displayPath, findConfigFile } from "../project.js";
 
-const SCHEMA_LINE = /^# yaml-language-server: \$schema=.*$/m;
-
-/** `conductor init`: writes a commented conductor.yaml from the packaged example. */
+/** `conductor init`: writes a commented conductor.yaml that fits the repository it is run in. */
 export function initCommand(): Command {
   return new Command("init")
-    .description(`write a commented ${CONFIG_FILE_NAME} to start from`)
+    .description(
+      `write a commented ${CONFIG_FILE_NAME} for this repository (install command, check scripts and gitignored .env files it finds)`,
+    )
     .option("-f, --force", "overwrite an existing file")
     .action(async (options: { force?: boolean }, command: Command) => {
       const cwd = process.cwd();
       const root = await findRepositoryRoot(cwd);
-      const target = findConfigFile(
-        cwd,
-        undefined,
-        globalOptions(command).config ?? path.join(root, CONFIG_FILE_NAME),
-      );
+      const written = globalOptions(command).config;
+      const target = findConfigFile(cwd, undefined, written ?? path.join(root, CONFIG_FILE_NAME));
       if (existsSync(target) && !options.force) {
         throw new UsageError(`${displayPath(cwd, target)} already exists; not overwriting it`, {
           hint: "Pass --force to replace it, or -c FILE to write elsewhere.",
         });
       }
-      const example = await readFile(path.join(PACKAGE_ROOT, "conductor.yaml.example"), "utf8");
-      const schema = path.relative(path.dirname(target), path.join(PACKAGE_ROOT, SCHEMA_FILE));
-      const text = example.replace(
-        SCHEMA_LINE,
-        `# yaml-language-server: $schema=${schema.split(path.sep).join("/")}`,
-      );
+      const name = packageName();
+      const survey = await surveyRepository(root, name);
+      const installedHere = survey.dependsOnConductor || isInside(root, PACKAGE_ROOT);
+      const schema = schemaReference(root, target, name, survey.dependsOnConductor);
+      const text = starterConfig(survey, schema);
       try {
         await mkdir(path.dirname(target), { recursive: true });
         await writeFile(target, text);
@@ -44,8 +43,42 @@ export function initCommand(): Command {
           hint: "Name a file in a folder you can write to with -c FILE.",
         });
       }
+      // The next steps as commands that work from here: with -c when it was given, and through
+      // npx when conductor is a dependency of this repository rather than on PATH.
+      const conductor = [
+        ...(installedHere ? ["npx", "conductor"] : ["conductor"]),
+        ...(written === undefined ? [] : ["-c", written]),
+      ];
       process.stdout.write(
-        `Wrote ${displayPath(cwd, target)}. Edit its tasks, then run \`conductor validate\` and \`conductor plan\`.\n`,
+        `Wrote ${displayPath(cwd, target)}. Edit its tasks, then run \`${shellCommand([...conductor, "validate"])}\` and \`${shellCommand([...conductor, "plan"])}\`.\n`,
       );
     });
+}
+
+/**
+ * A schema path that works on every clone: into this repository's node_modules when conductor
+ * is a dependency (declared or installed), into conductor itself when this is its repository, relative to the new file. Never an absolute or
+ * machine-specific path; undefined when conductor lives outside the repository.
+ */
+function schemaReference(
+  root: string,
+  target: string,
+  name: string,
+  declared: boolean,
+): SchemaReference {
+  const dependency = path.join(root, "node_modules", name);
+  const packageRoot =
+    declared || existsSync(dependency)
+      ? dependency
+      : isInside(root, PACKAGE_ROOT)
+        ? PACKAGE_ROOT
+        : undefined;
+  if (packageRoot === undefined) return undefined;
+  const relative = path.relative(path.dirname(target), path.join(packageRoot, SCHEMA_FILE));
+  return { path: relative.split(path.sep).join("/") };
+}
+
+function isInside(root: string, file: string): boolean {
+  const relative = path.relative(root, file);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
 }
