@@ -3,7 +3,7 @@
 // `conductor report`, `conductor status` and the body `conductor pr` prepares. The agents are the
 // real codex and claude binaries against the scripted model servers; their JSON streams escape
 // what they print (`\"`, `\\`, `\n`), which literal matching alone misses.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, symlink } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
@@ -213,6 +213,42 @@ describe("secrets never reach conductor's artefacts", () => {
       for (const secret of [...SECRETS, ...PEM_LINES]) expect(printed).toContain(secret);
       expect(leaks).toEqual({});
     });
+  });
+
+  it("gives a command agent its prompt as written, while prompt.md and the commit have it redacted", async () => {
+    const script = [
+      'cp "$CONDUCTOR_PROMPT_FILE" "$OUT/from-file.txt"',
+      'printf "%s" "$CONDUCTOR_PROMPT_FILE" > "$OUT/file-path.txt"',
+      'printf "%s" "$CONDUCTOR_PROMPT" > "$OUT/from-env.txt"',
+      "echo done > done.txt",
+      'echo "read the prompt"',
+    ].join("; ");
+    repo = await repoWithConfig(
+      {
+        agent: { kind: "command", command: script },
+        workspaces: { copy: [".env.local"] },
+        tasks: [{ id: "deploy", prompt: PROMPT }],
+      },
+      { ".gitignore": ".env.local\n" },
+    );
+    await repo.write({ ".env.local": ENV_LOCAL });
+    const out = path.join(repo.home, "agent-saw");
+    await mkdir(out);
+
+    const leaks = await runAndCollectLeaks(repo, { ...CONDUCTOR_ENV, OUT: out });
+
+    expect(readFileSync(path.join(out, "from-file.txt"), "utf8")).toBe(PROMPT);
+    expect(readFileSync(path.join(out, "from-env.txt"), "utf8")).toBe(PROMPT);
+    // The private copy the agent read is gone once the step ended.
+    expect(existsSync(readFileSync(path.join(out, "file-path.txt"), "utf8"))).toBe(false);
+    const runDir = path.join(repo.root, ".conductor", "runs", latestSummary(repo.root).runId);
+    expect(readFileSync(path.join(runDir, "workspaces", "deploy", "prompt.md"), "utf8")).toBe(
+      "Deploy with [redacted] and report back",
+    );
+    expect(await repo.git("log", "-1", "--format=%s", "conductor/deploy")).toBe(
+      "deploy: Deploy with [redacted] and report back",
+    );
+    expect(leaks).toEqual({});
   });
 
   describe("with the real claude", () => {
