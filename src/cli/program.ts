@@ -6,7 +6,7 @@ import { packageVersion } from "./package-info.js";
 
 /**
  * Every command, by name, as a loader of its module. Only the command being run is imported:
- * the modules pull in execa, simple-git, listr2, zod and the rest, and importing all of them
+ * the modules pull in execa, listr2, zod and the rest, and importing all of them
  * took longer than most commands' own work (0.4 s for `--version`, against 0.05 s for node).
  */
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {

@@ -2,23 +2,18 @@ import os from "node:os";
 import path from "node:path";
 import { RepositoryError } from "../errors.js";
 import type { RepoFacts } from "../planner/types.js";
-import { gitClient } from "./client.js";
+import { runGit } from "./run-git.js";
 
 /**
  * The main checkout that `cwd` belongs to. From inside a linked worktree (a workspace) this is
  * still the main checkout, so conductor commands work from anywhere in the repository.
  */
 export async function findRepositoryRoot(cwd: string): Promise<string> {
-  const git = gitClient(cwd);
+  const git = (args: readonly string[]) => runGit(cwd, args);
   let commonDir: string;
   let gitDir: string;
   try {
-    const out = await git.raw([
-      "rev-parse",
-      "--path-format=absolute",
-      "--git-common-dir",
-      "--git-dir",
-    ]);
+    const out = await git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--git-dir"]);
     [commonDir = "", gitDir = ""] = out.trim().split("\n");
   } catch {
     throw new RepositoryError(`${cwd} is not inside a git repository`, {
@@ -28,11 +23,11 @@ export async function findRepositoryRoot(cwd: string): Promise<string> {
   if (path.basename(commonDir) === ".git") return path.dirname(commonDir);
   // A submodule keeps its git directory under the superproject's .git/modules/ and names its
   // checkout in core.worktree; a --separate-git-dir checkout only knows itself from inside.
-  const worktree = (await git.raw(["config", "--path", "core.worktree"]).catch(() => "")).trim();
+  const worktree = (await git(["config", "--path", "core.worktree"]).catch(() => "")).trim();
   if (worktree !== "") return path.resolve(commonDir, worktree);
-  const bare = (await git.raw(["rev-parse", "--is-bare-repository"]).catch(() => "")).trim();
+  const bare = (await git(["rev-parse", "--is-bare-repository"]).catch(() => "")).trim();
   if (bare === "false" && gitDir === commonDir) {
-    return (await git.raw(["rev-parse", "--show-toplevel"])).trim();
+    return (await git(["rev-parse", "--show-toplevel"])).trim();
   }
   throw new RepositoryError(
     bare === "true"
@@ -44,53 +39,59 @@ export async function findRepositoryRoot(cwd: string): Promise<string> {
 
 /** Resolves `ref` to a commit SHA, or undefined when it names nothing. */
 export async function resolveCommit(root: string, ref: string): Promise<string | undefined> {
-  // rev-parse --verify --quiet prints nothing and exits 1 for an unknown ref; simple-git does not
-  // throw on an empty stderr, so an empty answer means "no such ref".
-  const out = await gitClient(root)
-    .raw(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`])
-    .catch(() => "");
+  // rev-parse --verify --quiet prints nothing and exits 1 for an unknown ref.
+  const out = await runGit(root, [
+    "rev-parse",
+    "--verify",
+    "--quiet",
+    "--end-of-options",
+    `${ref}^{commit}`,
+  ]).catch(() => "");
   const sha = out.trim();
   return /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
 }
 
 /**
  * The repository's default branch: what origin/HEAD points at, else `main` or `master` when they
- * exist, else the branch checked out in the main checkout.
+ * exist, else the branch checked out in the main checkout. With its commit when finding the
+ * branch already resolved it.
  */
-export async function defaultBranch(root: string): Promise<string> {
-  const git = gitClient(root);
+async function findDefaultBranch(root: string): Promise<{ name: string; commit?: string }> {
   const remoteHead = (
-    await git
-      .raw(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"])
-      .catch(() => "")
+    await runGit(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).catch(
+      () => "",
+    )
   ).trim();
-  if (remoteHead.startsWith("origin/")) return remoteHead.slice("origin/".length);
+  if (remoteHead.startsWith("origin/")) return { name: remoteHead.slice("origin/".length) };
   for (const candidate of ["main", "master"]) {
-    const exists = await git
-      .raw(["show-ref", "--verify", "--quiet", `refs/heads/${candidate}`])
-      .then(
-        () => true,
-        () => false,
-      );
-    if (exists && (await resolveCommit(root, `refs/heads/${candidate}`))) return candidate;
+    const commit = await resolveCommit(root, `refs/heads/${candidate}`);
+    if (commit) return { name: candidate, commit };
   }
   const current = (
-    await git.raw(["symbolic-ref", "--quiet", "--short", "HEAD"]).catch(() => "")
+    await runGit(root, ["symbolic-ref", "--quiet", "--short", "HEAD"]).catch(() => "")
   ).trim();
-  return current === "" ? "main" : current;
+  return { name: current === "" ? "main" : current };
 }
 
 /** Gathers what the planner needs to know about the repository; fails clearly when it cannot be used. */
 export async function gatherRepoFacts(root: string, base: string | undefined): Promise<RepoFacts> {
-  const defaultRef = await defaultBranch(root);
-  const head = await resolveCommit(root, "HEAD");
-  if (head === undefined && (await resolveCommit(root, defaultRef)) === undefined) {
-    throw new RepositoryError(`the repository at ${root} has no commits yet`, {
-      hint: "Commit something first (git commit --allow-empty -m init): workspaces branch off a commit.",
-    });
-  }
+  // Independent questions to git go out together: start-up waits for the slowest, not the sum.
+  const [found, head] = await Promise.all([findDefaultBranch(root), resolveCommit(root, "HEAD")]);
+  const defaultRef = found.name;
   const baseRef = base ?? defaultRef;
-  const baseCommit = await resolveCommit(root, baseRef);
+  const baseCommit =
+    base === undefined && found.commit !== undefined
+      ? found.commit
+      : await resolveCommit(root, baseRef);
+  if (head === undefined) {
+    const defaultCommit =
+      baseRef === defaultRef ? baseCommit : await resolveCommit(root, defaultRef);
+    if (defaultCommit === undefined) {
+      throw new RepositoryError(`the repository at ${root} has no commits yet`, {
+        hint: "Commit something first (git commit --allow-empty -m init): workspaces branch off a commit.",
+      });
+    }
+  }
   if (baseCommit === undefined) {
     throw new RepositoryError(`the base ref "${baseRef}" does not exist in ${root}`, {
       hint:

@@ -1,8 +1,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { GitError } from "simple-git";
-import { gitClient } from "./client.js";
+import { GitCommandError, runGit } from "./run-git.js";
 
 /**
  * Git operations on workspaces. Changes to worktree metadata (add, remove, prune, branch
@@ -22,7 +21,7 @@ export class GitMetadataQueue {
   }
 }
 
-/** Text git printed on failure, without simple-git's decoration. */
+/** The last lines git printed on failure. */
 export function gitMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.trim().split("\n").filter(Boolean).slice(-3).join(" ");
@@ -32,13 +31,18 @@ export function gitMessage(error: unknown): string {
  * Runs git with retries when another git process (outside our queue, e.g. a second conductor
  * or the user's editor) holds a lock file.
  */
-export async function git(cwd: string, args: readonly string[]): Promise<string> {
+export function git(cwd: string, args: readonly string[]): Promise<string> {
+  return withLockRetry(() => runGit(cwd, args));
+}
+
+/** Runs a git operation again, with growing pauses, while another process holds a lock it needs. */
+export async function withLockRetry(operation: () => Promise<string>): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await gitClient(cwd).raw([...args]);
+      return await operation();
     } catch (error) {
       const lockBusy =
-        error instanceof GitError &&
+        error instanceof GitCommandError &&
         /\.lock'?:? File exists|could not lock|Unable to create .*\.lock/i.test(error.message);
       if (!lockBusy || attempt >= 8) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
@@ -153,6 +157,11 @@ export async function addWorktree(
   }
 }
 
+/** Whether git refused to create a branch because one of that name exists. */
+export function isBranchTaken(error: unknown): boolean {
+  return BRANCH_TAKEN.test(gitMessage(error));
+}
+
 /**
  * How `git worktree add -b` refuses a branch that exists, before it creates anything (the second
  * form when another process created the branch a moment earlier).
@@ -233,40 +242,6 @@ export async function uncommittedPaths(
 }
 
 /**
- * Commits every change in the worktree except `exclude`d paths (copied files, `.context/`).
- * Returns the new commit, or undefined when there was nothing to commit.
- */
-export async function commitChanges(
-  worktree: string,
-  options: { message: string; exclude: readonly string[] },
-): Promise<string | undefined> {
-  const staged = await stageWork(worktree, options.exclude);
-  if (staged.length === 0) return undefined;
-  // Hooks of the repository are skipped: the check script is conductor's gate, and a hook that
-  // waits for input would hang an unattended run.
-  const commit = ["commit", "--quiet", "--no-verify", "-m", options.message];
-  try {
-    await git(worktree, commit);
-  } catch (error) {
-    // No identity configured (a fresh CI machine): commit under a neutral one rather than fail.
-    // Asking git first would cost a process per workspace; this costs one only where needed.
-    if (!NO_IDENTITY.test(gitMessage(error))) throw error;
-    await git(worktree, [
-      "-c",
-      "user.name=conductor",
-      "-c",
-      "user.email=conductor@localhost",
-      ...commit,
-    ]);
-  }
-  return (await git(worktree, ["rev-parse", "HEAD"])).trim();
-}
-
-/** How git refuses to commit without a configured name or email. */
-const NO_IDENTITY =
-  /Please tell me who you are|unable to auto-detect email address|empty ident name/;
-
-/**
  * Stages every change in the worktree except `exclude`d paths (copied files, `.context/`) and
  * returns the staged paths.
  */
@@ -315,25 +290,6 @@ export async function saveWork(
 async function stagedPaths(worktree: string): Promise<string[]> {
   const out = await git(worktree, ["diff", "--cached", "--name-only", "--no-renames", "-z"]);
   return out.split("\0").filter((file) => file !== "");
-}
-
-/** Files changed, lines added and removed between `from` and the worktree's HEAD. */
-export async function diffStat(
-  worktree: string,
-  from: string,
-): Promise<{ files: number; insertions: number; deletions: number }> {
-  const out = await git(worktree, ["diff", "--numstat", `${from}...HEAD`]);
-  let files = 0;
-  let insertions = 0;
-  let deletions = 0;
-  for (const line of out.split("\n")) {
-    const [added, removed] = line.split("\t");
-    if (added === undefined || removed === undefined) continue;
-    files++;
-    insertions += Number(added) || 0; // "-" for binary files
-    deletions += Number(removed) || 0;
-  }
-  return { files, insertions, deletions };
 }
 
 /** Comment line conductor writes above the patterns it adds to `info/exclude`. */

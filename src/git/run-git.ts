@@ -1,0 +1,99 @@
+import { spawn } from "node:child_process";
+
+/**
+ * Runs git straight from `node:child_process`. simple-git waited a fixed 50 ms after every
+ * command that printed nothing (its completion plugin), which was most of conductor's cost per
+ * workspace; this resolves the moment git exits.
+ */
+
+/** A git command that exited non-zero, was killed, or could not start. */
+export class GitCommandError extends Error {
+  constructor(
+    /** The arguments git was given. */
+    readonly args: readonly string[],
+    /** Exit code; null when git was killed by a signal or never started. */
+    readonly exitCode: number | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = "GitCommandError";
+  }
+}
+
+/**
+ * Variables that would point git at another repository, work tree, index or object store than
+ * the folder conductor names (set when conductor runs inside a git hook, for instance). Every
+ * other variable (identity, GIT_CONFIG_*, GIT_TRACE, GIT_SSH…) reaches git as the user set it.
+ */
+const REDIRECTING = [
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_INDEX_FILE",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_COMMON_DIR",
+  "GIT_NAMESPACE",
+  "GIT_PREFIX",
+];
+
+/** The environment for git: conductor's own, without the redirecting variables. */
+function gitEnvironment(): NodeJS.ProcessEnv | undefined {
+  if (!REDIRECTING.some((name) => process.env[name] !== undefined)) return undefined; // inherit
+  const environment = { ...process.env };
+  for (const name of REDIRECTING) delete environment[name];
+  return environment;
+}
+
+/**
+ * Runs `git <args>` in `cwd` and resolves with its stdout. Any non-zero exit is an error, also a
+ * silent one (`--quiet` checks, `git merge` reporting a conflict on stdout): the error's message
+ * is what git printed (stderr, then stdout), or its exit code when it printed nothing.
+ */
+export function runGit(cwd: string, args: readonly string[]): Promise<string> {
+  return run("git", args, cwd, args);
+}
+
+/**
+ * Runs a `/bin/sh` script of git commands in `cwd` (`$1`… are `args`, never part of the script's
+ * text), under the same rules as {@link runGit}: one process from Node for a sequence of steps.
+ */
+export function runGitScript(
+  cwd: string,
+  script: string,
+  args: readonly string[],
+): Promise<string> {
+  return run("/bin/sh", ["-c", script, "sh", ...args], cwd, ["(script)", ...args]);
+}
+
+function run(
+  file: string,
+  argv: readonly string[],
+  cwd: string,
+  args: readonly string[],
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, {
+      cwd,
+      env: gitEnvironment(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.once("error", (error) => {
+      reject(new GitCommandError(args, null, `could not run git: ${error.message}`));
+    });
+    child.once("close", (code, signal) => {
+      const out = Buffer.concat(stdout).toString("utf8");
+      if (code === 0) {
+        resolve(out);
+        return;
+      }
+      const printed = `${Buffer.concat(stderr).toString("utf8")}${out}`.trim();
+      const fallback =
+        signal === null ? `git exited with code ${code}` : `git was killed by ${signal}`;
+      reject(new GitCommandError(args, code, printed === "" ? fallback : printed));
+    });
+  });
+}
