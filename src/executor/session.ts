@@ -43,7 +43,10 @@ export interface SessionResult {
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
   const { plan } = options;
   const paths = new RunPaths(plan.repo.root, options.runId);
-  if (options.previous === undefined) await assertNothingExists(plan);
+  // One listing of the branches serves the whole run: the conflict check here, and each
+  // workspace's check before its worktree is added.
+  const branches = await localBranches(plan.repo.root);
+  if (options.previous === undefined) assertNothingExists(plan, branches);
   else await endLeftoverProcesses(options.runId);
   await ensureExcluded(plan.repo.root, [`/${STATE_DIR_NAME}/runs/`], [`/${STATE_DIR_NAME}/`]);
   if (options.previous === undefined) await claimRunFolder(paths);
@@ -60,7 +63,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const recorder = new RunRecorder(paths, { ...initial, plan }, options.reporters, secrets);
   const concurrency =
     options.concurrency ?? plan.concurrency ?? Math.max(1, os.availableParallelism());
-  await executeRun(runContext(plan, paths, recorder, secrets, options.homeDir, plan.retries), {
+  const run = runContext(plan, paths, recorder, secrets, options.homeDir, plan.retries, branches);
+  await executeRun(run, {
     concurrency,
     failureMode: options.failureMode,
     interrupt: options.interrupt,
@@ -122,7 +126,8 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     pid: process.pid,
     reopen: [workspace.name],
   });
-  const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0);
+  // A follow-up makes no worktree, so it needs no list of branches.
+  const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0, new Set());
   await runWorkspace(run, workspace, options.interrupt, {
     prompt: options.prompt,
     sessionId,
@@ -139,6 +144,7 @@ function runContext(
   secrets: KnownSecrets,
   homeDir: string,
   retries: number,
+  branchesAtStart: ReadonlySet<string>,
 ): RunContext {
   return {
     plan,
@@ -146,6 +152,7 @@ function runContext(
     recorder,
     secrets,
     queue: new GitMetadataQueue(),
+    branchesAtStart,
     homeDir,
     retries,
     agentFor,
@@ -179,9 +186,8 @@ async function claimRunFolder(paths: RunPaths): Promise<void> {
  * A new run must not meet branches or folders of an earlier one: report all of them at once,
  * before anything is created.
  */
-async function assertNothingExists(plan: Plan): Promise<void> {
+function assertNothingExists(plan: Plan, branches: ReadonlySet<string>): void {
   const taken: string[] = [];
-  const branches = await localBranches(plan.repo.root);
   for (const workspace of plan.workspaces) {
     if (branches.has(workspace.branch)) taken.push(`branch ${workspace.branch}`);
     if (existsSync(workspace.path)) taken.push(`folder ${workspace.path}`);

@@ -23,6 +23,8 @@ export interface RunContext {
   /** Every secret the run knows; logs, events and files written from agent output use it. */
   secrets: KnownSecrets;
   queue: GitMetadataQueue;
+  /** Local branches when the run started. */
+  branchesAtStart: ReadonlySet<string>;
   homeDir: string;
   /** Retries each workspace may use, in total over its steps. */
   retries: number;
@@ -170,6 +172,7 @@ export function stepContext(
     state,
     emit: (event) => run.recorder.emit(event),
     queue: run.queue,
+    branchesAtStart: run.branchesAtStart,
     homeDir: run.homeDir,
     signal,
     redactor: () => run.secrets.redactor,

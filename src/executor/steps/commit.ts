@@ -1,4 +1,5 @@
-import { commitChanges, diffStat, git, gitMessage } from "../../git/worktree.js";
+import { commitWork } from "../../git/commit-work.js";
+import { git, gitMessage } from "../../git/worktree.js";
 import { keptOutOfCommits } from "../copy-files.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
@@ -33,16 +34,18 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     // Redacted before the subject is cut, so no part of a secret is left at the cut.
     const prompt = ctx.redact(ctx.prompt);
     const message = commitMessage(workspace.taskId, workspace.name, prompt, ctx.paths.runId);
-    let commit = await commitChanges(workspace.path, {
+    const committed = await commitWork(workspace.path, {
       message,
       exclude: keptOutOfCommits(state.copied),
+      from: state.startCommit ?? "HEAD",
     });
+    let commit = committed.commit;
     // A conductor killed between committing and recording it finds nothing left to commit on
     // resume: the commit it made is the branch's last one, recognised by its trailers.
     if (commit === undefined && ctx.cutOff) {
       commit = await unrecordedCommit(workspace.path, message, state.startCommit);
     }
-    const diff = await diffStat(workspace.path, state.startCommit ?? "HEAD");
+    const diff = committed.diff;
     return { status: "succeeded", result: { step: "commit", commit, diff } };
   } catch (error) {
     return {

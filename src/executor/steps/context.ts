@@ -19,6 +19,8 @@ export interface StepContext {
   state(): WorkspaceState;
   emit(event: EventInput): void;
   queue: GitMetadataQueue;
+  /** Local branches when the run started (one listing per run, not one per workspace). */
+  branchesAtStart: ReadonlySet<string>;
   homeDir: string;
   /** Aborted on interrupt or fail-fast. */
   signal: AbortSignal;

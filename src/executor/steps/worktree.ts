@@ -4,8 +4,10 @@ import {
   branchExists,
   git,
   gitMessage,
+  isBranchTaken,
   isRegisteredWorktree,
   listWorktrees,
+  localBranches,
   mergeMissing,
   samePath,
 } from "../../git/worktree.js";
@@ -24,13 +26,14 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
   const fresh = !ctx.state().worktreeCreated && !ctx.cutOff;
   try {
     const problem = fresh
-      ? await create(root, workspace, (add) => ctx.queue.run(add))
+      ? await create(root, workspace, ctx.branchesAtStart, (add) => ctx.queue.run(add))
       : await ctx.queue.run(async () => {
           if (ctx.state().worktreeCreated) return reattach(root, workspace);
           // A conductor killed during this step may have made the branch and worktree without
           // recording it; they are this workspace's own, not a conflict, when they hold no work yet.
           if (await leftByCutOffStep(root, workspace)) return reattach(root, workspace);
-          return create(root, workspace, (add) => add());
+          // Checked again now: the list of branches from the run's start may be out of date.
+          return create(root, workspace, await localBranches(root), (add) => add());
         });
     if (problem)
       return {
@@ -74,15 +77,16 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
 async function create(
   root: string,
   workspace: Workspace,
+  branches: ReadonlySet<string>,
   serialize: (add: () => Promise<void>) => Promise<void>,
 ): Promise<string | undefined> {
   const name = workspace.name;
-  if (await branchExists(root, workspace.branch)) {
-    return (
-      `branch ${workspace.branch} already exists (from an earlier run?). Resume that run with ` +
-      `\`conductor run --resume\`, or remove it with \`conductor archive ${name} --delete-branch\` or \`git branch -D ${workspace.branch}\``
-    );
-  }
+  const branchTaken =
+    `branch ${workspace.branch} already exists (from an earlier run?). Resume that run with ` +
+    `\`conductor run --resume\`, or remove it with \`conductor archive ${name} --delete-branch\` or \`git branch -D ${workspace.branch}\``;
+  // The run listed the branches once when it started (one git process for the whole plan); a
+  // branch made since by another process makes git's add refuse, which is reported the same way.
+  if (branches.has(workspace.branch)) return branchTaken;
   if (existsSync(workspace.path)) {
     return `${workspace.path} already exists. Resume the run that made it with \`conductor run --resume\`, or remove it (\`conductor archive ${name}\`)`;
   }
@@ -90,9 +94,14 @@ async function create(
     workspace.startPoint.kind === "base"
       ? workspace.startPoint.commit
       : workspace.startPoint.branch;
-  await serialize(() =>
-    addWorktree(root, { branch: workspace.branch, path: workspace.path, startPoint }),
-  );
+  try {
+    await serialize(() =>
+      addWorktree(root, { branch: workspace.branch, path: workspace.path, startPoint }),
+    );
+  } catch (error) {
+    if (isBranchTaken(error)) return branchTaken;
+    throw error;
+  }
   return undefined;
 }
 
