@@ -25,7 +25,7 @@ export async function withLiveProgress(
       `\nconductor: ${signal}: cancelling running work and saving state (press Ctrl-C again to exit at once)\n`,
     );
   });
-  const reporter = reporterFor(output, previous);
+  const reporter = await reporterFor(output, previous);
   let result: SessionResult;
   try {
     result = await session([reporter], interrupt.signal);

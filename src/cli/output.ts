@@ -1,9 +1,6 @@
 import { UsageError } from "../errors.js";
 import type { Reporter } from "../executor/events.js";
 import type { RunState } from "../executor/types.js";
-import { createJsonLinesReporter } from "../report/json-lines.js";
-import { createLiveReporter } from "../report/live.js";
-import { createPlainReporter } from "../report/plain.js";
 
 /** How a run shows its progress. */
 export type OutputMode = "auto" | "tty" | "plain" | "json";
@@ -19,24 +16,31 @@ export function parseOutputMode(text: string): OutputMode {
 /**
  * The live view on an interactive terminal, plain lines in CI or when piped (auto), or JSON lines.
  * Progress goes to stdout; errors to stderr. `initialState` is the state of a run being continued,
- * so the views show what an earlier session already finished.
+ * so the views show what an earlier session already finished. Only the chosen reporter's module
+ * is loaded: listr2, which only the live view needs, costs start-up time everywhere else.
  */
-export function reporterFor(mode: OutputMode, initialState?: RunState): Reporter {
+export async function reporterFor(mode: OutputMode, initialState?: RunState): Promise<Reporter> {
   const write = (text: string) => {
     process.stdout.write(text);
   };
   const interactive = process.stdout.isTTY === true && !process.env.CI;
   const resolved = mode === "auto" ? (interactive ? "tty" : "plain") : mode;
   switch (resolved) {
-    case "tty":
+    case "tty": {
+      const { createLiveReporter } = await import("../report/live.js");
       return createLiveReporter(initialState ? { initialState } : {});
-    case "plain":
+    }
+    case "plain": {
+      const { createPlainReporter } = await import("../report/plain.js");
       return createPlainReporter({
         write,
         color: interactive && !process.env.NO_COLOR,
         ...(initialState ? { initialState } : {}),
       });
-    case "json":
+    }
+    case "json": {
+      const { createJsonLinesReporter } = await import("../report/json-lines.js");
       return createJsonLinesReporter({ write });
+    }
   }
 }
