@@ -12,20 +12,30 @@ export type EventInput = RunEvent extends infer E
     : never
   : never;
 
-/** Agent activity is frequent; the state file is rewritten for it at most this often. */
-const SAVE_INTERVAL_MS = 250;
+/**
+ * Events after which run.json is saved: the boundaries of the run and of each workspace. Saving
+ * after every event rewrote a file that grows with N about ten times per workspace (quadratic
+ * in N); events.jsonl has every event anyway, and readers fold it (see load-run.ts).
+ */
+const SAVED_AFTER: ReadonlySet<RunEvent["type"]> = new Set([
+  "run.started",
+  "workspace.finished",
+  "run.interrupting",
+  "run.finished",
+]);
 
 /**
  * The single place events go through: each is stamped, redacted (known secrets, also as the
  * agents' JSON decoded them, out of every free text), appended to `events.jsonl` (synchronously,
  * so a crash loses at most the event being written), folded into the run state, saved to
- * `run.json` (atomically, throttled for agent activity), and handed to every reporter.
+ * `run.json` at run and workspace boundaries (atomically), and handed to every reporter.
  */
 export class RunRecorder {
   private current: RunState;
-  private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   private savePending = false;
+  /** Whether an event changed the state since the last save began. */
+  private unsaved = false;
   private saveFailure: Error | undefined;
   /** The first event that could not be appended to events.jsonl; the run goes on regardless. */
   private appendFailure: Error | undefined;
@@ -71,28 +81,17 @@ export class RunRecorder {
       this.appendFailure ??= error as Error;
     }
     this.current = applyEvent(this.current, event);
+    this.unsaved = true;
     for (const reporter of this.reporters) reporter.onEvent(event);
-    if (event.type === "agent.activity") this.scheduleSave();
-    else this.saveNow();
+    if (SAVED_AFTER.has(event.type)) this.saveNow();
   }
 
   /** Waits until the latest state is on disk; throws if it could not be written. */
   async flush(): Promise<void> {
-    if (this.saveTimer) {
-      clearTimeout(this.saveTimer);
-      this.saveTimer = undefined;
-      this.saveNow();
-    }
+    if (this.unsaved) this.saveNow();
     await this.saving;
     if (this.appendFailure) throw this.appendFailure;
     if (this.saveFailure) throw this.saveFailure;
-  }
-
-  private scheduleSave(): void {
-    this.saveTimer ??= setTimeout(() => {
-      this.saveTimer = undefined;
-      this.saveNow();
-    }, SAVE_INTERVAL_MS);
   }
 
   private saveNow(): void {
@@ -104,6 +103,7 @@ export class RunRecorder {
     this.savePending = true;
     this.saving = this.saving.then(() => {
       this.savePending = false;
+      this.unsaved = false;
       return saveRunState(this.paths, this.current).then(
         () => {
           this.saveFailure = undefined;

@@ -27,13 +27,17 @@ export function runsDir(root: string): string {
   return path.join(root, STATE_DIR_NAME, "runs");
 }
 
-/** A new, sortable run id: `YYYYMMDD-HHMMSS-xxxx` (UTC time plus 4 random hex digits). */
+/**
+ * A new run id that sorts by creation, also within one second: `YYYYMMDD-HHMMSS-mmmxx` (UTC
+ * time to the millisecond, then 2 random hex digits so that runs started in the same
+ * millisecond by different processes still differ).
+ */
 export function newRunId(now: Date, random: () => number = Math.random): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  const suffix = Math.floor(random() * 0x10000)
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(".", "-");
+  const suffix = Math.floor(random() * 0x100)
     .toString(16)
-    .padStart(4, "0");
-  return `${stamp}-${suffix}`;
+    .padStart(2, "0");
+  return `${stamp.slice(0, 19)}${suffix}`;
 }
 
 /** Paths of one run's folder. */
