@@ -232,9 +232,12 @@ export function writeConfig(dir, config) {
   return file;
 }
 
-/** Runs the built CLI (`node dist/cli/main.js …`, or another build's `main`), timed from spawn to exit. */
+/**
+ * Runs the built CLI (`node dist/cli/main.js …`, or another build's `main`), timed from spawn to
+ * exit. `options.nodeArgs` go to node before the script (e.g. `--require bench/probe.cjs`).
+ */
 export function timedConductor(args, options, main = CONDUCTOR_MAIN) {
-  return timed(process.execPath, [main, ...args], options);
+  return timed(process.execPath, [...(options.nodeArgs ?? []), main, ...args], options);
 }
 
 /** A fresh private HOME for one conductor run (port registry and default workspaces live under it). */

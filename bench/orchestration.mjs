@@ -27,10 +27,10 @@ import {
 } from "./lib.mjs";
 
 /** The agent's work: append the prompt to a tracked file. Same command line for both contenders. */
-const EDIT = `printf '%s\\n' "$CONDUCTOR_PROMPT" >> NOTES.md`;
+export const EDIT = `printf '%s\\n' "$CONDUCTOR_PROMPT" >> NOTES.md`;
 
 /** One workspace by hand (the add retried on git's lock errors, see ADD_WORKTREE_SH). */
-const ONE_WORKSPACE_SH = `#!/bin/sh
+export const ONE_WORKSPACE_SH = `#!/bin/sh
 set -e
 ${ADD_WORKTREE_SH}
 i=$1
@@ -44,7 +44,7 @@ git commit --quiet --no-verify -m "task-$i: Add note $i"
 `;
 
 /** A small but real repository: a few dozen source files, a README, an ignored .env.local. */
-function smallRepoFiles() {
+export function smallRepoFiles() {
   const files = { "README.md": "# bench\n", "NOTES.md": "# notes\n" };
   for (let i = 0; i < 50; i++) files[`src/module-${i}.js`] = `export const value${i} = ${i};\n`;
   return files;
@@ -161,7 +161,7 @@ async function measure(n, runs) {
   });
 }
 
-function expectCommits(repo, prefix, n) {
+export function expectCommits(repo, prefix, n) {
   const done = committedBranches(repo, prefix);
   if (done !== n)
     throw new Error(`expected ${n} committed branches under ${prefix}, found ${done}`);

@@ -14,7 +14,7 @@ import {
 } from "./lib.mjs";
 
 /** The benchmarks, in the order of the table. */
-const BENCHMARKS = ["orchestration", "worktree", "codex", "config-scale", "memory"];
+const BENCHMARKS = ["overhead", "orchestration", "worktree", "codex", "config-scale", "memory"];
 
 const only = process.env.BENCH_ONLY?.split(",")
   .map((name) => name.trim())
@@ -44,7 +44,9 @@ for (const name of selected) {
     const benchmark = await import(`./${name}.mjs`);
     rows.push(...(await benchmark.run({ runs: RUNS })));
   } catch (error) {
-    // A benchmark that breaks is reported, and the others still run.
+    // A benchmark that breaks is reported, and the others still run; rows it measured before
+    // it broke (error.rows) are kept.
+    if (Array.isArray(error?.rows)) rows.push(...error.rows);
     failures.push({ benchmark: name, error: String(error?.stack ?? error) });
     log(`${name} failed: ${error?.stack ?? error}`);
   }
