@@ -2,7 +2,7 @@
  * The data flow of DESIGN.md, enforced: cli → schema → planner → executor → events → report, with
  * process hygiene, redaction and token usage as leaves everybody may use. `npm run lint:deps`.
  */
-const LEAVES = "^src/(process|secrets|usage)/";
+const LEAVES = "^src/(process|secrets|usage|hint)/";
 module.exports = {
   forbidden: [
     {

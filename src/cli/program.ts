@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
+import { setInvocation } from "../hint/command.js";
 import { reportError } from "./errors.js";
 import type { GlobalOptions } from "./global-options.js";
 import { packageVersion } from "./package-info.js";
@@ -15,6 +16,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   schema: async () => (await import("./commands/schema.js")).schemaCommand(),
   plan: async () => (await import("./commands/plan.js")).planCommand(),
   run: async () => (await import("./commands/run.js")).runCommand(),
+  runs: async () => (await import("./commands/runs.js")).runsCommand(),
   continue: async () => (await import("./commands/continue.js")).continueCommand(),
   status: async () => (await import("./commands/status.js")).statusCommand(),
   logs: async () => (await import("./commands/logs.js")).logsCommand(),
@@ -66,7 +68,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .addOption(new Option("-C, --cwd <dir>", "run as if conductor was started in <dir>"))
     .addOption(new Option("--debug", "print stack traces of errors").env("CONDUCTOR_DEBUG"))
     .hook("preAction", (command) => {
-      const dir = command.opts<GlobalOptions>().cwd;
+      const { cwd: dir, config } = command.opts<GlobalOptions>();
+      // Printed hints repeat these, so that they work as printed.
+      setInvocation({ cwd: dir, config });
       if (dir === undefined) return;
       try {
         process.chdir(dir);

@@ -14,6 +14,8 @@ export const CONFIG_FILE_NAME = "conductor.yaml";
 /** A loaded configuration with the repository facts and prompt files needed to plan it. */
 export interface Project {
   loaded: LoadedConfig;
+  /** The config file as runs record it (see {@link configFileKey}). */
+  configFile: string;
   facts: RepoFacts;
   promptFiles: Record<string, string>;
 }
@@ -39,6 +41,27 @@ export function findConfigFile(
   return existsSync(atRoot) ? atRoot : here;
 }
 
+/**
+ * How runs name their config file: relative to the repository root with `/` separators, or the
+ * absolute path of a file outside the repository.
+ */
+export function configFileKey(root: string, file: string): string {
+  const relative = path.relative(root, file);
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative)
+    ? file
+    : relative.split(path.sep).join("/");
+}
+
+/** The config file a command uses (`-c`, else the default lookup), as runs record it. */
+export function configInUse(cwd: string, root: string, options: ConfigOptions): string {
+  return configFileKey(root, findConfigFile(cwd, root, options.config));
+}
+
+/** A recorded config file (see {@link configFileKey}) as a path that works from the current folder. */
+export function shownConfigPath(root: string, key: string): string {
+  return displayPath(process.cwd(), path.resolve(root, key));
+}
+
 /** Shown in messages: the file relative to the current folder when that is shorter. */
 export function displayPath(cwd: string, file: string): string {
   const relative = path.relative(cwd, file);
@@ -56,7 +79,7 @@ export async function loadProject(cwd: string, options: ConfigOptions): Promise<
   const { contents, problems } = await readPromptFiles(loaded.config, root);
   problems.push(...(await missingContextFiles(loaded.config, root)));
   if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
-  return { loaded, facts, promptFiles: contents };
+  return { loaded, configFile: configFileKey(root, file), facts, promptFiles: contents };
 }
 
 /** Plans a loaded project; planning problems are reported at their place in the config file. */
@@ -74,6 +97,7 @@ export function planProject(
       facts: project.facts,
       promptFiles: project.promptFiles,
       runId: selection.runId,
+      configFile: project.configFile,
       taskPatterns: selection.taskPatterns ?? [],
       shard: selection.shard,
     });

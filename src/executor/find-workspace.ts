@@ -1,74 +1,49 @@
 import picomatch from "picomatch";
 import { UsageError } from "../errors.js";
+import { conductorCommand } from "../hint/command.js";
 import type { Workspace } from "../planner/types.js";
 import { didYouMeanSuffix } from "../schema/suggest.js";
-import { loadRun } from "./load-run.js";
-import { listRunIds, resolveRunId } from "./run-store.js";
 import type { RunState, WorkspaceState } from "./types.js";
 
-/** A workspace as found in the runs of a repository. */
+/** A workspace of a run, with the run that holds it. */
 export interface FoundWorkspace {
-  /** The run that holds it (the newest one that has a workspace of that name). */
   run: RunState;
   workspace: Workspace;
   state: WorkspaceState;
 }
 
 /**
- * Resolves workspace names and globs (`add-auth`, `fix-*`) against the runs of the repository:
- * each name belongs to the newest run that has it (or to `runId` when given). Every pattern must
- * match something; unknown names fail with a suggestion.
+ * Resolves workspace names and globs (`add-auth`, `fix-*`) inside one run, never another: a name
+ * another run also has must not reach that run's workspace. Every pattern must match something;
+ * unknown names fail with a suggestion.
  */
-export async function findWorkspaces(
-  root: string,
-  patterns: readonly string[],
-  runId?: string,
-): Promise<FoundWorkspace[]> {
-  // A given id may be a prefix, as `conductor status` takes it; an unknown one fails as such.
-  const runIds = runId === undefined ? listRunIds(root).reverse() : [resolveRunId(root, runId)];
-  if (runIds.length === 0) {
-    throw new UsageError("there are no runs in this repository yet", {
-      hint: "Start one with `conductor run`.",
-    });
+export function findWorkspaces(run: RunState, patterns: readonly string[]): FoundWorkspace[] {
+  const all: FoundWorkspace[] = [];
+  for (const workspace of run.plan.workspaces) {
+    const state = run.workspaces[workspace.name];
+    if (state) all.push({ run, workspace, state });
   }
-  const newest = new Map<string, FoundWorkspace>();
-  for (const id of runIds) {
-    const run = await loadRun(root, id).catch(() => undefined);
-    if (!run) continue;
-    for (const workspace of run.plan.workspaces) {
-      const state = run.workspaces[workspace.name];
-      if (state && !newest.has(workspace.name))
-        newest.set(workspace.name, { run, workspace, state });
-    }
-  }
-  const names = [...newest.keys()];
+  const names = all.map((entry) => entry.workspace.name);
   const found: FoundWorkspace[] = [];
   for (const pattern of patterns) {
     const isMatch = picomatch(pattern);
-    const matches = names.filter((name) => isMatch(name));
+    const matches = all.filter((entry) => isMatch(entry.workspace.name));
     if (matches.length === 0) {
       throw new UsageError(
         `no workspace matches "${pattern}".${didYouMeanSuffix(pattern, names)}`,
         {
-          hint: "`conductor status` lists the workspaces of the latest run.",
+          hint: `\`${conductorCommand(["status", "--run", run.runId])}\` lists the workspaces of run ${run.runId}; \`${conductorCommand(["runs"])}\` lists the runs.`,
         },
       );
     }
-    for (const name of matches) {
-      const entry = newest.get(name) as FoundWorkspace;
-      if (!found.includes(entry)) found.push(entry);
-    }
+    for (const entry of matches) if (!found.includes(entry)) found.push(entry);
   }
   return found;
 }
 
-/** Resolves exactly one workspace name (no globs matching several). */
-export async function findWorkspace(
-  root: string,
-  name: string,
-  runId?: string,
-): Promise<FoundWorkspace> {
-  const found = await findWorkspaces(root, [name], runId);
+/** Resolves exactly one workspace name of a run (no globs matching several). */
+export function findWorkspace(run: RunState, name: string): FoundWorkspace {
+  const found = findWorkspaces(run, [name]);
   if (found.length > 1) {
     throw new UsageError(
       `"${name}" matches ${found.length} workspaces (${found.map((f) => f.workspace.name).join(", ")}); name one`,

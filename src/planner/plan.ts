@@ -74,6 +74,7 @@ export function buildPlan(input: PlanInput): Plan {
     repo: { root: facts.root, name: facts.name, defaultBranch: facts.defaultBranch },
     base: { ref: facts.baseRef, commit: facts.baseCommit },
     runId: input.runId,
+    configFile: input.configFile,
     workspacesDir,
     portsPerWorkspace: config.workspaces.portsPerWorkspace,
     concurrency: config.concurrency,

@@ -30,6 +30,8 @@ export interface PlanInput {
   promptFiles: Readonly<Record<string, string>>;
   /** The run this plan is for; `{{run}}` stays unfilled without one. */
   runId?: string | undefined;
+  /** The config file, relative to the repository root (absolute when outside it). */
+  configFile?: string | undefined;
   /** Task ids or globs to plan (plus what they depend on); all tasks when empty. */
   taskPatterns?: readonly string[];
   shard?: Shard | undefined;
@@ -83,6 +85,11 @@ export interface Plan {
   repo: { root: string; name: string; defaultBranch: string };
   base: { ref: string; commit: string };
   runId: string | undefined;
+  /**
+   * The config file the plan came from, relative to the repository root (absolute when outside
+   * it): which runs belong to which file. Not part of the hash. Absent in runs of older versions.
+   */
+  configFile?: string | undefined;
   /** Absolute folder the worktrees go in. */
   workspacesDir: string;
   portsPerWorkspace: number;

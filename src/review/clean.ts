@@ -15,10 +15,12 @@ export interface CleanOptions {
   /** Remove worktrees of archived workspaces even when they hold uncommitted changes. */
   force: boolean;
   homeDir: string;
+  /** The runs to tidy up (ids); others are only read, to see what a later run reuses. */
+  runIds: readonly string[];
 }
 
 /**
- * Tidies up after archived and vanished workspaces: git's metadata of worktrees whose folders
+ * Tidies up after the archived and vanished workspaces of the given runs: git's metadata of worktrees whose folders
  * are gone (`git worktree prune`), worktrees that reappeared after their workspace was archived,
  * port blocks still held for them, and the folders of runs whose every workspace is archived.
  * Vanished workspaces are recorded as archived. Branches are never deleted. Every removal of a
@@ -31,7 +33,9 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
     const run = await loadRun(root, runId).catch(() => undefined);
     if (run !== undefined) everyRun.push(run);
   }
-  const runs = everyRun.filter((run) => run.status !== "running");
+  const runs = everyRun.filter(
+    (run) => run.status !== "running" && options.runIds.includes(run.runId),
+  );
   // A later run may reuse an archived workspace's name, and so its worktree path.
   const reusedLater = (run: RunState, workspacePath: string): boolean =>
     everyRun.some(

@@ -4,10 +4,10 @@ import { OperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths, writeFileAtomic } from "../executor/run-store.js";
 import { branchExists, git, gitMessage } from "../git/worktree.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import { describeFailure } from "../report/format.js";
 import { createPullRequest, type GitHubCli } from "./github.js";
 import { compareUrl, gitHubRepository, pullRequestBody, pullRequestTitle } from "./pull-request.js";
-import { shellCommand } from "./shell-quote.js";
 import { scriptRedactor } from "./workspace-process.js";
 
 /** A workspace ready to be proposed: checked, with its title and body written to a file. */

@@ -1,5 +1,6 @@
 // `conductor plan` as a real process in real temporary repositories: stable JSON, a readable table,
 // CI matrices and shards, and one-line errors with exit code 2 for every kind of bad input.
+import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -80,7 +81,11 @@ describe("conductor plan", () => {
     expect(parsed.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(parsed.base).toEqual({ ref: "main", commit: head });
     expect(parsed.repo).toEqual({ root: repo.root, name: "repo", defaultBranch: "main" });
-    expect(parsed.workspacesDir).toBe(path.join(repo.home, ".conductor", "workspaces", "repo"));
+    // Named after the repository and a hash of its path: two clones named repo never share it.
+    const pathHash = createHash("sha256").update(repo.root).digest("hex").slice(0, 8);
+    expect(parsed.workspacesDir).toBe(
+      path.join(repo.home, ".conductor", "workspaces", `repo-${pathHash}`),
+    );
     expect(parsed.workspaces.map((w) => w.name)).toEqual([
       "setup-db",
       "fix-dates",

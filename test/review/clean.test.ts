@@ -26,10 +26,11 @@ describe("conductor clean", () => {
     await runAll(repo, ["archived", "vanished"]);
     await runAll(repo, ["kept"]);
     const [first, second] = repo.runIds() as [string, string];
-    expect((await repo.cli(["archive", "archived"])).exitCode).toBe(0);
+    expect((await repo.cli(["archive", "archived", "--run", first])).exitCode).toBe(0);
     await rm(repo.worktree("vanished"), { recursive: true, force: true });
 
-    const result = await repo.cli(["clean"]);
+    // Without --all, clean tidies only the latest run; --all takes every run of the same file.
+    const result = await repo.cli(["clean", "--all"]);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout.split("\n")).toEqual([
       `pruned git's record of the missing worktree ${repo.worktree("vanished")}`,
@@ -45,7 +46,7 @@ describe("conductor clean", () => {
     expect(await reservedWorktrees(repo.home)).toEqual([repo.worktree("kept")]);
     expect(existsSync(repo.worktree("kept"))).toBe(true);
 
-    const again = await repo.cli(["clean"]);
+    const again = await repo.cli(["clean", "--all"]);
     expect(again.exitCode, again.all).toBe(0);
     expect(again.stdout).toBe("nothing to clean");
   });

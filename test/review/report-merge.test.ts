@@ -61,8 +61,17 @@ describe("conductor report merge", () => {
     expect(merged.exitCode, merged.all).toBe(0);
 
     // The same plan, run whole on the same base commit once the shards' branches are gone.
-    const archived = await repo.cli(["archive", "*", "--delete-branch", "--force"]);
-    expect(archived.exitCode, archived.all).toBe(0);
+    for (const runId of repo.runIds()) {
+      const archived = await repo.cli([
+        "archive",
+        "*",
+        "--run",
+        runId,
+        "--delete-branch",
+        "--force",
+      ]);
+      expect(archived.exitCode, archived.all).toBe(0);
+    }
     await runAll(repo);
     const whole = await repo.cli(["report", "--format", "json"]);
     expect(whole.exitCode, whole.all).toBe(0);

@@ -47,7 +47,10 @@ describe("unknown workspaces and runs", () => {
     const result = await repo.cli(["archive", "gamma-*"]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('no workspace matches "gamma-*"');
-    expect(result.stderr).toContain("`conductor status` lists the workspaces of the latest run.");
+    const runId = repo.runIds().at(-1) as string;
+    expect(result.stderr).toContain(
+      `\`conductor status --run ${runId}\` lists the workspaces of run ${runId}`,
+    );
   });
 
   it("fails clearly in status and report for an unknown run id", async () => {

@@ -2,9 +2,7 @@ import os from "node:os";
 import { Command } from "commander";
 import { InterruptedError, UsageError } from "../../errors.js";
 import { type FoundWorkspace, findWorkspaces } from "../../executor/find-workspace.js";
-import { loadRun } from "../../executor/load-run.js";
-import { resolveRunId } from "../../executor/run-store.js";
-import { findRepositoryRoot } from "../../git/facts.js";
+import type { RunState } from "../../executor/types.js";
 import {
   type ArchiveOptions,
   type ArchiveResult,
@@ -12,6 +10,7 @@ import {
   checkArchivable,
 } from "../../review/archive.js";
 import { interruptOnSignals } from "../interrupt.js";
+import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 interface ArchiveCommandOptions {
   all?: boolean;
@@ -27,26 +26,24 @@ export function archiveCommand(): Command {
       "run the archive script, remove the worktree and free the ports of workspaces (the branch stays)",
     )
     .argument("[workspaces...]", "workspace names or globs")
-    .option("--all", "every workspace of the latest (or --run) run that is not archived yet")
+    .option("--all", "every workspace of the run that is not archived yet")
     .option("--delete-branch", "delete the branch too")
     .option("--force", "archive even if uncommitted changes or unmerged commits would be lost")
-    .option("--run <id>", "the run holding the workspaces (default: the newest run that has each)")
+    .option("--run <id>", RUN_OPTION_HELP)
     .addHelpText(
       "after",
       "\nRefuses (exit 1, nothing removed) when a worktree has uncommitted changes, or when\n" +
         "--delete-branch would drop commits that are neither on the base nor on any remote.",
     )
-    .action(async (patterns: string[], options: ArchiveCommandOptions) => {
+    .action(async (patterns: string[], options: ArchiveCommandOptions, command: Command) => {
       if (options.all === true && patterns.length > 0) {
         throw new UsageError("name workspaces or pass --all, not both");
       }
       if (options.all !== true && patterns.length === 0) {
         throw new UsageError("name the workspaces to archive (names or globs), or pass --all");
       }
-      const root = await findRepositoryRoot(process.cwd());
-      const found = options.all
-        ? await everyWorkspace(root, options.run)
-        : await findWorkspaces(root, patterns, options.run);
+      const { run } = await chosenRun(command, options.run);
+      const found = options.all ? everyWorkspace(run) : findWorkspaces(run, patterns);
       const deleteBranch = options.deleteBranch === true;
       // Archived ones have nothing left to remove, unless their branch is to go now.
       const todo = found.filter(
@@ -85,9 +82,8 @@ export function archiveCommand(): Command {
     });
 }
 
-/** The non-archived workspaces of the latest run (or the given one). */
-async function everyWorkspace(root: string, runId: string | undefined): Promise<FoundWorkspace[]> {
-  const run = await loadRun(root, resolveRunId(root, runId));
+/** The non-archived workspaces of a run. */
+function everyWorkspace(run: RunState): FoundWorkspace[] {
   return run.plan.workspaces.flatMap((workspace) => {
     const state = run.workspaces[workspace.name];
     return state === undefined || state.archived !== undefined ? [] : [{ run, workspace, state }];

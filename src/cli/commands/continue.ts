@@ -5,9 +5,9 @@ import { findWorkspace } from "../../executor/find-workspace.js";
 import { isConductorAlive } from "../../executor/load-run.js";
 import { continueSession } from "../../executor/session.js";
 import type { RunState } from "../../executor/types.js";
-import { findRepositoryRoot } from "../../git/facts.js";
 import { withLiveProgress } from "../execute.js";
 import { parseOutputMode } from "../output.js";
+import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 /** `conductor continue <workspace> "<instructions>"`: a follow-up turn of the same agent session. */
 export function continueCommand(): Command {
@@ -17,29 +17,36 @@ export function continueCommand(): Command {
     )
     .argument("<workspace>", "workspace name")
     .argument("<instructions...>", "what the agent should do next")
-    .option("--run <id>", "the run holding the workspace (default: the newest run that has it)")
+    .option("--run <id>", RUN_OPTION_HELP)
     .option("--output <mode>", "auto, tty, plain or json", "auto")
-    .action(async (name: string, words: string[], options: { run?: string; output: string }) => {
-      const output = parseOutputMode(options.output);
-      const root = await findRepositoryRoot(process.cwd());
-      const found = await findWorkspace(root, name, options.run);
-      if (found.run.status === "running" && isConductorAlive(found.run.pid)) {
-        throw new StateError(
-          `run ${found.run.runId} is still running; continue ${name} when it has finished`,
+    .action(
+      async (
+        name: string,
+        words: string[],
+        options: { run?: string; output: string },
+        command: Command,
+      ) => {
+        const output = parseOutputMode(options.output);
+        const { run } = await chosenRun(command, options.run);
+        const found = findWorkspace(run, name);
+        if (found.run.status === "running" && isConductorAlive(found.run.pid)) {
+          throw new StateError(
+            `run ${found.run.runId} is still running; continue ${name} when it has finished`,
+          );
+        }
+        const state = await withLiveProgress(output, found.run, (reporters, interrupt) =>
+          continueSession({
+            previous: found.run,
+            workspace: found.workspace.name,
+            prompt: words.join(" "),
+            reporters,
+            interrupt,
+            homeDir: os.homedir(),
+          }),
         );
-      }
-      const state = await withLiveProgress(output, found.run, (reporters, interrupt) =>
-        continueSession({
-          previous: found.run,
-          workspace: found.workspace.name,
-          prompt: words.join(" "),
-          reporters,
-          interrupt,
-          homeDir: os.homedir(),
-        }),
-      );
-      process.exitCode = finishFollowUp(state, found.workspace.name);
-    });
+        process.exitCode = finishFollowUp(state, found.workspace.name);
+      },
+    );
 }
 
 /** The exit code of a follow-up is its workspace's outcome, whatever the rest of the run did. */

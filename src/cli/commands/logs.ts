@@ -3,10 +3,10 @@ import { ExitCode, StateError } from "../../errors.js";
 import { findWorkspace } from "../../executor/find-workspace.js";
 import { isConductorAlive, loadRun } from "../../executor/load-run.js";
 import { RunPaths } from "../../executor/run-store.js";
-import { findRepositoryRoot } from "../../git/facts.js";
 import { fileSize, followFile } from "../../review/follow-file.js";
 import { defaultLogStep, LOG_STEPS, parseLogStep } from "../../review/logs.js";
 import { interruptOnSignals } from "../interrupt.js";
+import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 interface LogsOptions {
   step?: string;
@@ -21,11 +21,11 @@ export function logsCommand(): Command {
     .argument("<workspace>", "workspace name")
     .option("--step <step>", `which log: ${LOG_STEPS.join(", ")}`)
     .option("-f, --follow", "keep printing as the log grows, until the run finishes (Ctrl-C ends)")
-    .option("--run <id>", "the run holding the workspace (default: the newest run that has it)")
-    .action(async (name: string, options: LogsOptions) => {
+    .option("--run <id>", RUN_OPTION_HELP)
+    .action(async (name: string, options: LogsOptions, command: Command) => {
       const step = options.step === undefined ? undefined : parseLogStep(options.step);
-      const root = await findRepositoryRoot(process.cwd());
-      const found = await findWorkspace(root, name, options.run);
+      const { root, run } = await chosenRun(command, options.run);
+      const found = findWorkspace(run, name);
       const chosen = step ?? defaultLogStep(found.state);
       const paths = new RunPaths(root, found.run.runId);
       const file = paths.logFile(found.workspace.name, chosen);

@@ -1,10 +1,10 @@
 import { Command } from "commander";
 import { ExitCode, InterruptedError } from "../../errors.js";
 import { findWorkspaces } from "../../executor/find-workspace.js";
-import { findRepositoryRoot } from "../../git/facts.js";
 import { findGitHubCli } from "../../review/github.js";
 import { draftPullRequests, manualSteps, originUrl, pushAndOpen } from "../../review/pr.js";
 import { interruptOnSignals } from "../interrupt.js";
+import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 interface PrOptions {
   draft?: boolean;
@@ -21,16 +21,16 @@ export function prCommand(): Command {
     .argument("<workspaces...>", "workspace names or globs")
     .option("--draft", "open the pull requests as drafts")
     .option("--force", "also propose workspaces that did not succeed")
-    .option("--run <id>", "the run holding the workspaces (default: the newest run that has each)")
+    .option("--run <id>", RUN_OPTION_HELP)
     .addHelpText(
       "after",
       "\nTitle: the first line of the task's prompt. Body: the prompt, the agent's final message and\n" +
         "the check result. Never force-pushes. Without an authenticated gh, nothing is pushed and\n" +
         "the push and compare commands are printed instead.",
     )
-    .action(async (patterns: string[], options: PrOptions) => {
-      const root = await findRepositoryRoot(process.cwd());
-      const found = await findWorkspaces(root, patterns, options.run);
+    .action(async (patterns: string[], options: PrOptions, command: Command) => {
+      const { root, run } = await chosenRun(command, options.run);
+      const found = findWorkspaces(run, patterns);
       const drafts = await draftPullRequests(found, { force: options.force === true });
       const origin = await originUrl(root);
       const interrupt = interruptOnSignals(() => {});

@@ -1,16 +1,16 @@
 import path from "node:path";
 import { Command } from "commander";
-import { loadRun } from "../../executor/load-run.js";
-import { RunPaths, resolveRunId, writeFileAtomic } from "../../executor/run-store.js";
-import { findRepositoryRoot } from "../../git/facts.js";
+import { RunPaths, writeFileAtomic } from "../../executor/run-store.js";
 import { readLogTail } from "../../report/files.js";
 import { mergeRunStates } from "../../report/merge.js";
 import { parseReportFormat, REPORT_FORMATS, renderReport } from "../../review/reports.js";
 import { expandRunFolders, loadRunAt } from "../../review/run-folder.js";
+import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 interface ReportOptions {
   format: string;
   out?: string;
+  run?: string;
 }
 
 const FORMAT_HELP = `${REPORT_FORMATS.join(", ")}`;
@@ -19,14 +19,14 @@ const FORMAT_HELP = `${REPORT_FORMATS.join(", ")}`;
 export function reportCommand(): Command {
   return new Command("report")
     .description("print or write a run's report: JSON summary, JUnit XML or Markdown")
-    .argument("[run-id]", "run id or a unique prefix of one (default: the latest run)")
+    .argument("[run-id]", "same as --run")
+    .option("--run <id>", RUN_OPTION_HELP)
     .option("--format <format>", FORMAT_HELP, "json")
     .option("--out <file>", "write the report to a file instead of printing it")
     .addCommand(mergeCommand().exitOverride())
-    .action(async (runId: string | undefined, options: ReportOptions) => {
+    .action(async (runId: string | undefined, options: ReportOptions, command: Command) => {
       const format = parseReportFormat(options.format);
-      const root = await findRepositoryRoot(process.cwd());
-      const state = await loadRun(root, resolveRunId(root, runId));
+      const { root, run: state } = await chosenRun(command, options.run ?? runId);
       const paths = new RunPaths(root, state.runId);
       const text = renderReport(state, format, (workspace, step) =>
         readLogTail(paths.logFile(workspace, step)),

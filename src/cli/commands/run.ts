@@ -1,14 +1,16 @@
 import { Command } from "commander";
 import { StateError, UsageError } from "../../errors.js";
 import { isConductorAlive, loadRun } from "../../executor/load-run.js";
-import { newRunId, resolveRunId } from "../../executor/run-store.js";
+import { chooseRunId } from "../../executor/run-select.js";
+import { newRunId } from "../../executor/run-store.js";
 import type { RunState } from "../../executor/types.js";
+import { conductorCommand, currentInvocation } from "../../hint/command.js";
 import { parseShard } from "../../planner/shard.js";
 import type { Plan } from "../../planner/types.js";
 import { executePlan, finishRun } from "../execute.js";
 import { globalOptions } from "../global-options.js";
 import { parseOutputMode } from "../output.js";
-import { loadProject, type Project, planProject } from "../project.js";
+import { loadProject, type Project, planProject, shownConfigPath } from "../project.js";
 import { renderPlan } from "./plan.js";
 
 interface RunOptions {
@@ -30,7 +32,7 @@ export function runCommand(): Command {
     .option("--dry-run", "show the plan and create nothing")
     .option(
       "--resume [run-id]",
-      "continue a run (default: the latest): only workspaces that did not succeed",
+      "continue a run (default: the latest of the config in use): only workspaces that did not succeed",
     )
     .option(
       "--output <mode>",
@@ -100,8 +102,16 @@ async function resumedPlan(
     );
   }
   const root = project.facts.root;
-  const runId = resolveRunId(root, typeof resume === "string" ? resume : undefined);
+  const requested = typeof resume === "string" ? resume : undefined;
+  const runId = await chooseRunId(root, { run: requested, configFile: project.configFile });
   const previous = await loadRun(root, runId);
+  const madeFrom = previous.plan.configFile ?? "conductor.yaml";
+  if (madeFrom !== project.configFile) {
+    // Resuming with another file's plan would fail the hash check below with a misleading reason.
+    throw new StateError(`run ${runId} was made from ${madeFrom}, not ${project.configFile}`, {
+      hint: `Resume it with its own file: \`${conductorCommand(["run", "--resume", runId], { ...currentInvocation(), config: shownConfigPath(root, madeFrom) })}\``,
+    });
+  }
   if (previous.status === "running" && isConductorAlive(previous.pid)) {
     throw new StateError(`run ${runId} is still running (process ${previous.pid})`, {
       hint: "Wait for it, or stop it with Ctrl-C / kill first.",

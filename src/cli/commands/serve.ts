@@ -2,24 +2,24 @@ import os from "node:os";
 import { Command } from "commander";
 import { ExitCode, OperationError, unreachable } from "../../errors.js";
 import { findWorkspace } from "../../executor/find-workspace.js";
-import { findRepositoryRoot } from "../../git/facts.js";
 import { serveWorkspace } from "../../review/serve.js";
 import { interruptOnSignals } from "../interrupt.js";
+import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 /** `conductor serve <workspace>`: the workspace's dev server, on its own ports, until Ctrl-C. */
 export function serveCommand(): Command {
   return new Command("serve")
     .description("start a workspace's run script (dev server) in its worktree, on its own ports")
     .argument("<workspace>", "workspace name")
-    .option("--run <id>", "the run holding the workspace (default: the newest run that has it)")
+    .option("--run <id>", RUN_OPTION_HELP)
     .addHelpText(
       "after",
       "\n$CONDUCTOR_PORT is the first port of the workspace's block, so several workspaces can be\n" +
         "served side by side. Ctrl-C stops the script and every process it started (exit 130).",
     )
-    .action(async (name: string, options: { run?: string }) => {
-      const root = await findRepositoryRoot(process.cwd());
-      const found = await findWorkspace(root, name, options.run);
+    .action(async (name: string, options: { run?: string }, command: Command) => {
+      const { root, run } = await chosenRun(command, options.run);
+      const found = findWorkspace(run, name);
       const interrupt = interruptOnSignals((signal) => {
         process.stderr.write(`\nconductor: ${signal}: stopping ${found.workspace.name}\n`);
       });

@@ -1,15 +1,22 @@
 import { Command } from "commander";
-import { isConductorAlive, loadRun } from "../../executor/load-run.js";
-import { resolveRunId } from "../../executor/run-store.js";
-import { findRepositoryRoot } from "../../git/facts.js";
+import { isConductorAlive } from "../../executor/load-run.js";
 import { renderRunSummary } from "../../report/summary.js";
 import { renderStatus } from "../../review/status.js";
+import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
+
+interface StatusOptions {
+  json?: boolean;
+  run?: string;
+}
 
 /** `conductor status [run-id]`: where every workspace of a run stands. */
 export function statusCommand(): Command {
   return new Command("status")
-    .description("show every workspace of the latest (or given) run: status, step, diff, check")
-    .argument("[run-id]", "run id or a unique prefix of one (default: the latest run)")
+    .description(
+      "show every workspace of a run (default: the latest of the config in use): status, step, diff, check",
+    )
+    .argument("[run-id]", "same as --run")
+    .option("--run <id>", RUN_OPTION_HELP)
     .option(
       "--json",
       "print the run's JSON summary (the shape of `conductor report --format json`)",
@@ -18,9 +25,8 @@ export function statusCommand(): Command {
       "after",
       "\nReads runs in progress and runs whose conductor was killed (shown as interrupted).",
     )
-    .action(async (runId: string | undefined, options: { json?: boolean }) => {
-      const root = await findRepositoryRoot(process.cwd());
-      const state = await loadRun(root, resolveRunId(root, runId));
+    .action(async (runId: string | undefined, options: StatusOptions, command: Command) => {
+      const { run: state } = await chosenRun(command, options.run ?? runId);
       process.stdout.write(
         options.json
           ? renderRunSummary(state)

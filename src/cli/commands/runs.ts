@@ -1,0 +1,39 @@
+import { Command } from "commander";
+import { isConductorAlive, loadRun } from "../../executor/load-run.js";
+import { listRunIds } from "../../executor/run-store.js";
+import type { RunState } from "../../executor/types.js";
+import { findRepositoryRoot } from "../../git/facts.js";
+import { renderRuns, runListing } from "../../review/runs.js";
+
+/** `conductor runs`: every run of the repository, of every config file. */
+export function runsCommand(): Command {
+  return new Command("runs")
+    .description("list the runs of this repository: id, config file, start, status, workspaces")
+    .option("--json", "print the list as JSON")
+    .addHelpText(
+      "after",
+      "\nCommands that read a run (status, logs, diff, open, serve, pr, archive, clean, report,\n" +
+        "continue, run --resume) take --run <id> and default to the latest run of the config file\n" +
+        "in use (-c FILE, else conductor.yaml).",
+    )
+    .action(async (options: { json?: boolean }) => {
+      const root = await findRepositoryRoot(process.cwd());
+      const runs: RunState[] = [];
+      for (const id of listRunIds(root)) {
+        const run = await loadRun(root, id).catch(() => undefined);
+        if (run !== undefined) runs.push(run);
+      }
+      const latest = new Map<string, string>();
+      for (const run of runs) latest.set(run.plan.configFile ?? "conductor.yaml", run.runId);
+      const listings = runs.map((run) =>
+        runListing(
+          run,
+          isConductorAlive(run.pid),
+          latest.get(run.plan.configFile ?? "conductor.yaml") === run.runId,
+        ),
+      );
+      process.stdout.write(
+        options.json ? `${JSON.stringify(listings, null, 2)}\n` : renderRuns(listings),
+      );
+    });
+}

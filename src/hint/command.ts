@@ -1,0 +1,47 @@
+import { shellCommand, shellQuote } from "./shell-quote.js";
+
+/** The global options of this invocation that a printed command must repeat to work the same. */
+export interface Invocation {
+  /** `-C DIR` as the user gave it. */
+  cwd?: string | undefined;
+  /** `-c FILE` as the user gave it (relative to `-C`, as conductor reads it). */
+  config?: string | undefined;
+}
+
+let current: Invocation = {};
+
+/** The global options of this process's command line, as recorded. */
+export function currentInvocation(): Invocation {
+  return { ...current };
+}
+
+/** Records the global options of this process's command line (called once by the CLI). */
+export function setInvocation(invocation: Invocation): void {
+  current = { ...invocation };
+}
+
+/**
+ * A conductor command line to print as a hint: the program, the global options in use (`-C`,
+ * `-c`, exactly as given, so the command works from where the user is) and `args`, quoted for a
+ * POSIX shell. `invocation` replaces the recorded options (the demo names its own repository).
+ */
+export function conductorCommand(
+  args: readonly (string | Placeholder)[],
+  invocation: Invocation = current,
+): string {
+  const globals: string[] = [];
+  if (invocation.cwd !== undefined) globals.push("-C", invocation.cwd);
+  if (invocation.config !== undefined) globals.push("-c", invocation.config);
+  const words = args.map((arg) => (typeof arg === "string" ? shellQuote(arg) : arg.placeholder));
+  return ["conductor", shellCommand(globals), ...words].filter((word) => word !== "").join(" ");
+}
+
+/** A word the user fills in (`<workspace>`, `"…"`), printed as it is. */
+export interface Placeholder {
+  placeholder: string;
+}
+
+/** Marks `text` as a word for the user to fill in. */
+export function placeholder(text: string): Placeholder {
+  return { placeholder: text };
+}

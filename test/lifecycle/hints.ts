@@ -1,0 +1,42 @@
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { CLI } from "../helpers/cli.js";
+import { gitEnv } from "../helpers/git-repo.js";
+
+/** The commands a text prints between backticks that start with `conductor `. */
+export function printedCommands(text: string): string[] {
+  return [...text.matchAll(/`(conductor [^`]+)`/g)].map((match) => match[1] as string);
+}
+
+/**
+ * Runs a printed command as a person pastes it into a shell in `cwd`: `conductor` on the PATH is
+ * the built CLI (a two-line launcher of dist/cli/main.js, as npm's bin link is).
+ */
+export async function runAsPrinted(
+  command: string,
+  options: { cwd: string; home: string },
+): Promise<{ exitCode: number; all: string; stdout: string; stderr: string }> {
+  const bin = path.join(options.home, "bin");
+  await mkdir(bin, { recursive: true });
+  const launcher = path.join(bin, "conductor");
+  await writeFile(launcher, `#!/bin/sh\nexec node ${JSON.stringify(CLI)} "$@"\n`);
+  await chmod(launcher, 0o755);
+  const result = await execa("sh", ["-c", command], {
+    cwd: options.cwd,
+    reject: false,
+    all: true,
+    env: {
+      ...gitEnv(options.home),
+      CI: "1",
+      NO_COLOR: "1",
+      PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+    },
+  });
+  return {
+    exitCode: result.exitCode ?? -1,
+    all: result.all as string,
+    stdout: result.stdout as string,
+    stderr: result.stderr as string,
+  };
+}
