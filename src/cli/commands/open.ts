@@ -11,7 +11,7 @@ export function openCommand(): Command {
     .option("--run <id>", RUN_OPTION_HELP)
     .addHelpText("after", '\nExample: cd "$(conductor open add-auth)"')
     .action(async (name: string, options: { run?: string }, command: Command) => {
-      const { root, run } = await chosenRun(command, options.run);
+      const { run } = await chosenRun(command, options.run);
       const found = findWorkspace(run, name);
       process.stdout.write(`${await requireWorktree(found)}\n`);
     });

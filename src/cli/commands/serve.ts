@@ -18,7 +18,7 @@ export function serveCommand(): Command {
         "served side by side. Ctrl-C stops the script and every process it started (exit 130).",
     )
     .action(async (name: string, options: { run?: string }, command: Command) => {
-      const { root, run } = await chosenRun(command, options.run);
+      const { run } = await chosenRun(command, options.run);
       const found = findWorkspace(run, name);
       const interrupt = interruptOnSignals((signal) => {
         process.stderr.write(`\nconductor: ${signal}: stopping ${found.workspace.name}\n`);
