@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "dotenv";
-import { isSecretName, secretsOfValue } from "./names.js";
+import { MIN_UNNAMED_SECRET_LENGTH, minLengthOf, secretsOfValue } from "./names.js";
 
 /**
  * Whether a copied file is an env file whose values are secrets: `.env`, `.env.local`,
@@ -20,7 +20,7 @@ export function isEnvFile(relative: string): boolean {
  */
 export function secretsInEnvFile(text: string): string[] {
   return Object.entries(parse(text)).flatMap(([name, value]) =>
-    secretsOfValue(value, isSecretName(name) ? "named" : "unnamed"),
+    secretsOfValue(value, minLengthOf(name) ?? MIN_UNNAMED_SECRET_LENGTH),
   );
 }
 

@@ -4,14 +4,16 @@
  */
 
 /**
- * Shortest value of a secret-named variable that is redacted. Shorter values (`1`, `on`, `abc`)
- * are guessed in moments anyway, and replacing them would blank out fragments of ordinary words.
+ * Shortest value of a variable named like a credential (`…_TOKEN`, `…_PASSWORD`) that is
+ * redacted. Shorter values (`1`, `on`, `abc`) are guessed in moments anyway, and replacing them
+ * would blank out fragments of ordinary words.
  */
 export const MIN_NAMED_SECRET_LENGTH = 4;
 
 /**
- * Shortest value of a variable that is not named like a secret (every value of a copied `.env`
- * file counts) that is redacted: `PORT=3000` or `DEBUG=app` would only make logs unreadable.
+ * Shortest value of any other variable that is redacted: every value of a copied `.env` file,
+ * and names that only hint at a secret (`…_SESSION`, `…_AUTH`). `PORT=3000`, `DEBUG=app` or
+ * `XDG_SESSION_CLASS=user` would only make logs unreadable.
  */
 export const MIN_UNNAMED_SECRET_LENGTH = 6;
 
@@ -24,20 +26,33 @@ const MIN_DIGITS_SECRET_LENGTH = 6;
 /** Values that switch something on or off: never secrets, and everywhere in JSON. */
 const SETTING_WORDS = /^(true|false|yes|no|on|off|null|nil|none|undefined)$/i;
 
-/** A `_`-separated word of the name marks a secret: OPENAI_API_KEY, GITHUB_TOKEN, DB_PASS, SENTRY_DSN. */
-const SECRET_WORD =
-  /(^|_)(KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PASSPHRASE|PWD|CREDENTIALS?|PRIVATE|AUTH|COOKIE|SESSION|DSN)(_|$)/i;
+/** A `_`-separated word of the name marks a credential: OPENAI_API_KEY, GITHUB_TOKEN, DB_PASS. */
+const CREDENTIAL_WORD =
+  /(^|_)(KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PASSPHRASE|PWD|CREDENTIALS?|DSN)(_|$)/i;
 
-/** Marks a secret anywhere in the name: PGPASSWORD, CLIENT_SECRETS, MYAPIKEY, SSHPRIVATE_KEY. */
-const SECRET_PART = /PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|API_?KEY|PRIVATE_?KEY/i;
+/** Marks a credential anywhere in the name: PGPASSWORD, CLIENT_SECRETS, MYAPIKEY, SSHPRIVATE_KEY. */
+const CREDENTIAL_PART = /PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|API_?KEY|PRIVATE_?KEY/i;
 
-/** Names that look secret but are not: the shell's working directories. */
-const NOT_SECRET_NAMES = new Set(["PWD", "OLDPWD"]);
+/** A word that only hints at a secret (SESSION_ID, BASIC_AUTH, GITHUB_PRIVATE): longer values only. */
+const HINT_WORD = /(^|_)(PRIVATE|AUTH|COOKIE|SESSION)(_|$)/i;
+
+/** The system's own plumbing, named like secrets but holding sockets and desktop facts. */
+const SYSTEM_NAMES =
+  /^(PWD|OLDPWD|XDG_.*|DBUS_SESSION_BUS_ADDRESS|SESSION_MANAGER|SSH_AUTH_SOCK)$/i;
 
 /** Whether a variable's name marks its value as a secret (API keys, tokens, passwords…). */
 export function isSecretName(name: string): boolean {
-  if (NOT_SECRET_NAMES.has(name.toUpperCase())) return false;
-  return SECRET_WORD.test(name) || SECRET_PART.test(name);
+  return minLengthOf(name) !== undefined;
+}
+
+/**
+ * The shortest value of the variable `name` that counts as a secret, or undefined when its name
+ * does not mark it as one.
+ */
+export function minLengthOf(name: string): number | undefined {
+  if (SYSTEM_NAMES.test(name)) return undefined;
+  if (CREDENTIAL_WORD.test(name) || CREDENTIAL_PART.test(name)) return MIN_NAMED_SECRET_LENGTH;
+  return HINT_WORD.test(name) ? MIN_UNNAMED_SECRET_LENGTH : undefined;
 }
 
 /**
@@ -60,14 +75,13 @@ export function urlPasswords(value: string): string[] {
 }
 
 /**
- * The secrets one variable holds: for a secret-named one (`named`) or any value of a copied env
- * file, the value and each line of a multi-line value (a PEM body printed line by line); for any
- * variable, the password of a URL-shaped value.
+ * The secrets one value holds: when it counts as a secret (`min` is its shortest length), the
+ * value and each line of a multi-line value (a PEM body printed line by line); always, the
+ * password of a URL-shaped value.
  */
-export function secretsOfValue(value: string, whole: "named" | "unnamed" | "none"): string[] {
+export function secretsOfValue(value: string, min: number | undefined): string[] {
   const secrets = urlPasswords(value);
-  if (whole === "none") return secrets;
-  const min = whole === "named" ? MIN_NAMED_SECRET_LENGTH : MIN_UNNAMED_SECRET_LENGTH;
+  if (min === undefined) return secrets;
   if (worthRedacting(value, min)) secrets.push(value);
   const lines = value.split(/\r?\n/);
   if (lines.length > 1) {
@@ -79,7 +93,7 @@ export function secretsOfValue(value: string, whole: "named" | "unnamed" | "none
 /** Values of the secret-named variables of an environment, and the passwords of its URLs. */
 export function secretsInEnvironment(env: Readonly<Record<string, string | undefined>>): string[] {
   return Object.entries(env).flatMap(([name, value]) =>
-    value === undefined ? [] : secretsOfValue(value, isSecretName(name) ? "named" : "none"),
+    value === undefined ? [] : secretsOfValue(value, minLengthOf(name)),
   );
 }
 

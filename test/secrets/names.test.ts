@@ -23,8 +23,19 @@ describe("secret-named variables", () => {
     }
   });
 
-  it("leaves ordinary names alone", () => {
-    for (const name of ["GIT_AUTHOR_EMAIL", "PATH", "PWD", "OLDPWD", "HOME", "PORT", "NODE_ENV"]) {
+  it("leaves ordinary names and the system's session plumbing alone", () => {
+    for (const name of [
+      "GIT_AUTHOR_EMAIL",
+      "PATH",
+      "PWD",
+      "OLDPWD",
+      "HOME",
+      "PORT",
+      "NODE_ENV",
+      "XDG_SESSION_CLASS",
+      "DBUS_SESSION_BUS_ADDRESS",
+      "SSH_AUTH_SOCK",
+    ]) {
       expect(isSecretName(name), name).toBe(false);
     }
   });
@@ -42,6 +53,16 @@ describe("secrets of an environment", () => {
         MULTI_SECRET: "line-one\nline-two",
       }),
     ).toEqual(["tok1", "line-one\nline-two", "line-one", "line-two"]);
+  });
+
+  it("takes values of names that only hint at a secret from six characters", () => {
+    expect(
+      secretsInEnvironment({
+        SESSION_NAME: "user",
+        BASIC_AUTH: "admin:hunter2",
+        XDG_SESSION_TYPE: "wayland",
+      }),
+    ).toEqual(["admin:hunter2"]);
   });
 
   it("takes the password of any URL-shaped value, named like a secret or not", () => {
