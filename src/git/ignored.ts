@@ -1,4 +1,4 @@
-import { gitClient } from "./client.js";
+import { runGit } from "./run-git.js";
 
 /**
  * The files among `paths` (relative to the repository root) that are untracked and gitignored:
@@ -8,7 +8,7 @@ export async function ignoredUntrackedFiles(
   root: string,
   paths: readonly string[],
 ): Promise<string[]> {
-  const out = await gitClient(root).raw([
+  const out = await runGit(root, [
     "ls-files",
     "--others",
     "--ignored",
