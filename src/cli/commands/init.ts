@@ -6,7 +6,7 @@ import { UsageError } from "../../errors.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { type SchemaReference, starterConfig } from "../../init/starter-config.js";
 import { surveyRepository } from "../../init/survey.js";
-import { shellCommand } from "../../review/shell-quote.js";
+import { shellCommand } from "../../hint/shell-quote.js";
 import { SCHEMA_FILE } from "../../schema/json-schema.js";
 import { globalOptions } from "../global-options.js";
 import { PACKAGE_ROOT, packageName } from "../package-info.js";
