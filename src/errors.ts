@@ -12,7 +12,7 @@ export const ExitCode = {
   WorkFailed: 1,
   /** Usage or configuration error; nothing was created. */
   Usage: 2,
-  /** Interrupted by SIGINT or SIGTERM. */
+  /** Interrupted by SIGINT, SIGTERM or SIGHUP. */
   Interrupted: 130,
 } as const;
 

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
 
 /**
  * Process groups: conductor starts every program in a group of its own, so a whole tree can be
@@ -11,15 +11,92 @@ export const DEFAULT_GRACE_MS = 5000;
 /** Process groups alive right now, so an abrupt exit can still kill them. */
 const liveGroups = new Set<number>();
 
-/** Records a group as started (true) or ended (false), for {@link killAllProcessGroups}. */
+/** Records a group as started (true) or ended (false), for {@link killEverythingStarted}. */
 export function trackGroup(pgid: number, alive: boolean): void {
   if (alive) liveGroups.add(pgid);
   else liveGroups.delete(pgid);
 }
 
-/** Sends SIGKILL to every process group conductor started that is still alive. Synchronous. */
-export function killAllProcessGroups(): void {
+/** How long an immediate exit waits for conductor's own children (git) to end on SIGTERM. */
+const CHILD_EXIT_WAIT_MS = 1000;
+
+/**
+ * Ends everything conductor started, for an immediate exit (a second Ctrl-C, SIGTERM or SIGHUP).
+ * Synchronous. Process groups of scripts and agents get SIGKILL. Conductor's other children (git,
+ * its hooks and filters) get SIGTERM first: git removes its lock files (`index.lock`) on SIGTERM
+ * but cannot on SIGKILL, and an orphaned `git add` would keep the lock for the next resume. What
+ * still lives after a short wait gets SIGKILL.
+ */
+export function killEverythingStarted(): void {
   for (const pgid of liveGroups) signalGroup(pgid, "SIGKILL");
+  const children = descendantsOf(process.pid);
+  for (const pid of children) signalProcess(pid, "SIGTERM");
+  const deadline = Date.now() + CHILD_EXIT_WAIT_MS;
+  let alive = children;
+  while (alive.length > 0 && Date.now() < deadline) {
+    sleepSync(10);
+    alive = alive.filter(isRunning);
+  }
+  for (const pid of alive) signalProcess(pid, "SIGKILL");
+}
+
+/**
+ * Live descendants of `pid` (children, their children, …), read from /proc; empty elsewhere.
+ * Parents come before their children.
+ */
+export function descendantsOf(pid: number): number[] {
+  const childrenOf = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    if (fields === undefined || fields[0] === "Z") continue;
+    const parent = Number(fields[1]);
+    childrenOf.set(parent, [...(childrenOf.get(parent) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    for (const child of childrenOf.get(next) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, …; undefined when gone. */
+function statFields(pid: string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // The command name may contain spaces and parentheses; the fields start after the last ')'.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  const fields = statFields(String(pid));
+  return fields !== undefined && fields[0] !== "Z";
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Blocks the thread for `ms` (only on the way out, where nothing else may run anymore). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Process group ids this process started that are alive right now. */
@@ -37,9 +114,23 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Whether any process of the group is still alive. */
+/**
+ * Whether any process of the group is still alive. A group of zombies is not: they run nothing,
+ * and where nobody reaps orphans promptly (a container whose init does not) they linger.
+ */
 export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0 as unknown as NodeJS.Signals);
+  if (!signalGroup(pgid, 0 as unknown as NodeJS.Signals)) return false;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true; // no /proc: the signal's answer is all there is
+  }
+  return entries.some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    const fields = statFields(entry);
+    return fields !== undefined && fields[0] !== "Z" && Number(fields[2]) === pgid;
+  });
 }
 
 /** SIGTERM to the group, then SIGKILL after `graceMs` if anything is left; resolves when it is gone. */
@@ -54,23 +145,50 @@ export async function terminateGroup(pgid: number, graceMs = DEFAULT_GRACE_MS): 
 }
 
 /**
- * Process groups of live processes whose environment holds `marker` (`NAME=value`), other than
- * conductor's own. Linux only (reads /proc); elsewhere, none.
+ * Process groups of live processes whose environment holds every one of `markers` (`NAME=value`),
+ * other than conductor's own. Linux only (reads /proc); elsewhere, none. The scan reads /proc
+ * synchronously: a few milliseconds, where the same reads through the thread pool take tens.
  */
-export async function markedProcessGroups(marker: string): Promise<number[]> {
+export async function markedProcessGroups(...markers: string[]): Promise<number[]> {
   const groups = new Set<number>();
-  const entries = await readdir("/proc").catch(() => [] as string[]);
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const environ = await readFile(`/proc/${entry}/environ`, "latin1").catch(() => "");
-    if (!environ.split("\0").includes(marker)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "latin1").catch(() => "");
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const pgid = Number(fields[2]);
-    if (fields[0] !== "Z" && Number.isInteger(pgid) && pgid > 1 && pgid !== process.pid) {
-      groups.add(pgid);
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+    } catch {
+      continue; // gone meanwhile, or another user's
+    }
+    if (!markers.every((marker) => environ.includes(marker))) continue;
+    const variables = environ.split("\0");
+    if (!markers.every((marker) => variables.includes(marker))) continue;
+    const fields = statFields(entry);
+    const pgid = Number(fields?.[2]);
+    if (fields !== undefined && fields[0] !== "Z" && Number.isInteger(pgid) && pgid > 1) {
+      if (pgid !== process.pid) groups.add(pgid);
     }
   }
   return [...groups];
+}
+
+/**
+ * The one rule for processes a program leaves behind: every process group whose members carry all
+ * of `markers` in their environment is ended (SIGTERM, then SIGKILL after the grace period),
+ * daemons that left their group with `setsid` included. Returns how many groups there were.
+ */
+export async function endMarkedProcesses(
+  markers: readonly string[],
+  options: { except?: ReadonlySet<number>; graceMs?: number } = {},
+): Promise<number> {
+  const groups = (await markedProcessGroups(...markers)).filter(
+    (group) => !options.except?.has(group),
+  );
+  await Promise.all(groups.map((group) => terminateGroup(group, options.graceMs)));
+  return groups.length;
 }

@@ -5,14 +5,15 @@ import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { execa } from "execa";
 import type { Redactor } from "../secrets/redact.js";
-import { DEFAULT_GRACE_MS, markedProcessGroups, terminateGroup, trackGroup } from "./groups.js";
+import { DEFAULT_GRACE_MS, endMarkedProcesses, terminateGroup, trackGroup } from "./groups.js";
 import type { ProcessOutcome } from "./outcome.js";
 
 /**
  * Process hygiene in one place. Every program conductor starts (scripts, agents) goes through
  * {@link runProcess}: it gets its own process group, its output streams to a log file (never
  * buffered whole), and on timeout or cancel the whole group gets SIGTERM, then SIGKILL after a
- * grace period. Leftover children of a finished step are ended the same way, so no orphan
+ * grace period. Whatever a program leaves behind when it exits (background children, daemons
+ * that left the group with `setsid`) is ended the same way before its step ends, so no orphan
  * outlives its step.
  */
 
@@ -69,7 +70,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
     extendEnv: true,
     shell: options.shell ? "/bin/sh" : false,
     detached: true, // own process group, so the whole tree can be signalled at once
-    cleanup: false, // the group is ours to end (see killAllProcessGroups)
+    cleanup: false, // the group is ours to end (see killEverythingStarted)
     buffer: false,
     reject: false,
     stdin: options.stdinText === undefined ? "ignore" : "pipe",
@@ -80,13 +81,11 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   const pgid = child.pid;
   if (pgid !== undefined) trackGroup(pgid, true);
 
-  // Descendants that left the group (`setsid`) carry the tag. Finding them reads /proc, so it is
-  // done only when needed: on cancel and timeout, and when the output is still open a moment
-  // after the main process exited (an escaped descendant holds it, and the step would never end).
-  const endEscaped = async () => {
-    const escaped = (await markedProcessGroups(tag)).filter((group) => group !== pgid);
-    await Promise.all(escaped.map((group) => terminateGroup(group, graceMs)));
-  };
+  // Descendants that left the group (`setsid`) carry the tag: they are sought on cancel and
+  // timeout, when the output is still open a moment after the main process exited (an escaped
+  // descendant holds it, and the step would never end), and always once the program has exited.
+  const except = new Set(pgid === undefined ? [] : [pgid]);
+  const endEscaped = () => endMarkedProcesses([tag], { except, graceMs });
   let stopping: "timeout" | "cancelled" | undefined;
   const stop = (why: "timeout" | "cancelled") => {
     if (stopping || pgid === undefined) return;
@@ -144,6 +143,8 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   clearTimeout(exitTimer);
   clearTimeout(pipesTimer);
   options.signal.removeEventListener("abort", onAbort);
+  // A daemon (`setsid nohup server &`) holds no output and would outlive a successful step.
+  await Promise.all([pgid === undefined ? undefined : terminateGroup(pgid, graceMs), endEscaped()]);
   if (pgid !== undefined) trackGroup(pgid, false);
   await closeStream(log);
 

@@ -2,6 +2,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { InterruptedError, OperationError, StateError, UnsafeOperationError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { endWorkspaceProcesses } from "../executor/leftovers.js";
 import { isConductorAlive } from "../executor/load-run.js";
 import { releasePorts, reservedPorts } from "../executor/ports.js";
 import { appendEvent, RunPaths } from "../executor/run-store.js";
@@ -130,6 +131,9 @@ export async function archiveWorkspace(
     }
     archiveScript = ran === undefined ? "ran" : "failed-forced";
   }
+  // Nothing may keep running in a worktree that goes away: a daemon a killed conductor left
+  // behind, a dev server still served from it.
+  await endWorkspaceProcesses(run.runId, workspace.name);
   // The checks above stand for git's own: copied files and .context/ make git call the worktree
   // dirty, but they are copies, so the removal is forced once nothing of value is left in it.
   if (presence === "present") await removeWorktree(root, workspace.path, true);

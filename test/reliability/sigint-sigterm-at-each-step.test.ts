@@ -1,4 +1,4 @@
-// Ctrl-C (SIGINT) and SIGTERM at every step of a workspace: conductor exits 130 and every
+// Ctrl-C (SIGINT), SIGTERM and SIGHUP at every step of a workspace: conductor exits 130 and every
 // process group it started is gone within the grace period, grandchildren included.
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -22,7 +22,8 @@ const SLACK_MS = 4000;
 
 type Step = "worktree" | "setup" | "agent" | "check" | "commit";
 const STEPS: readonly Step[] = ["worktree", "setup", "agent", "check", "commit"];
-const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+// SIGHUP: the terminal was closed; it must not orphan anything either.
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * A step that does not end by itself: a child, a grandchild that left its parent (still in the
