@@ -4,9 +4,9 @@ import path from "node:path";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { findRepositoryRoot } from "../../git/facts.js";
+import { conductorCommand } from "../../hint/command.js";
 import { type SchemaReference, starterConfig } from "../../init/starter-config.js";
 import { surveyRepository } from "../../init/survey.js";
-import { shellCommand } from "../../hint/shell-quote.js";
 import { SCHEMA_FILE } from "../../schema/json-schema.js";
 import { globalOptions } from "../global-options.js";
 import { PACKAGE_ROOT, packageName } from "../package-info.js";
@@ -43,14 +43,11 @@ export function initCommand(): Command {
           hint: "Name a file in a folder you can write to with -c FILE.",
         });
       }
-      // The next steps as commands that work from here: with -c when it was given, and through
-      // npx when conductor is a dependency of this repository rather than on PATH.
-      const conductor = [
-        ...(installedHere ? ["npx", "conductor"] : ["conductor"]),
-        ...(written === undefined ? [] : ["-c", written]),
-      ];
+      // The next steps as commands that work from here: with the -C/-c given, and through npx
+      // when conductor is a dependency of this repository rather than on PATH.
+      const next = (name: string) => `${installedHere ? "npx " : ""}${conductorCommand([name])}`;
       process.stdout.write(
-        `Wrote ${displayPath(cwd, target)}. Edit its tasks, then run \`${shellCommand([...conductor, "validate"])}\` and \`${shellCommand([...conductor, "plan"])}\`.\n`,
+        `Wrote ${displayPath(cwd, target)}. Edit its tasks, then run \`${next("validate")}\` and \`${next("plan")}\`.\n`,
       );
     });
 }
