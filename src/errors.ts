@@ -91,6 +91,11 @@ export class StateError extends ConductorError {
   readonly exitCode = ExitCode.Usage;
 }
 
+/** Preflight found that the run cannot work (no credentials, no agent, no room); nothing was created. */
+export class PreflightError extends ConductorError {
+  readonly exitCode = ExitCode.Usage;
+}
+
 /** A safety check refused to destroy work (dirty worktree, unmerged commits) without `--force`. */
 export class UnsafeOperationError extends ConductorError {
   readonly exitCode = ExitCode.WorkFailed;

@@ -10,6 +10,7 @@ import type { Plan } from "../../planner/types.js";
 import { executePlan, finishRun } from "../execute.js";
 import { globalOptions } from "../global-options.js";
 import { parseOutputMode } from "../output.js";
+import { assertPreflight } from "../preflight.js";
 import { loadProject, type Project, planProject, shownConfigPath } from "../project.js";
 import { renderPlan } from "./plan.js";
 
@@ -20,6 +21,8 @@ interface RunOptions {
   resume?: string | boolean;
   output: string;
   failFast?: boolean;
+  /** false with --no-preflight. */
+  preflight: boolean;
 }
 
 /** `conductor run`: plans and executes the workspaces, with live status. */
@@ -40,6 +43,10 @@ export function runCommand(): Command {
       "auto",
     )
     .option("--fail-fast", "on the first failure, start nothing new and cancel running work")
+    .option(
+      "--no-preflight",
+      "skip the checks of agents, credentials and disk before anything is created",
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 every workspace succeeded, 1 some failed, 2 usage or configuration error, 130 interrupted.",
@@ -47,13 +54,17 @@ export function runCommand(): Command {
     .action(async (tasks: string[], options: RunOptions, command: Command) => {
       const output = parseOutputMode(options.output);
       const concurrency = parseConcurrency(options.concurrency);
-      const project = await loadProject(process.cwd(), globalOptions(command));
+      const global = globalOptions(command);
+      const project = await loadProject(process.cwd(), global);
       const { plan, previous } =
         options.resume === undefined
           ? { plan: newPlan(project, tasks, options.shard), previous: undefined }
           : await resumedPlan(project, options.resume, tasks, options.shard);
+      if (options.dryRun) process.stdout.write(renderPlan(plan));
+      if (options.preflight) await assertPreflight(plan, global);
       if (options.dryRun) {
-        process.stdout.write(`${renderPlan(plan)}(dry run: nothing was created)\n`);
+        const checked = options.preflight ? "; preflight passed" : "";
+        process.stdout.write(`(dry run: nothing was created${checked})\n`);
         return;
       }
       const state = await executePlan({

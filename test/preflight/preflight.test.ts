@@ -1,0 +1,299 @@
+// Preflight: before a run creates anything, the real codex and claude programs are checked for a
+// version conductor reads and for credentials, and the workspaces folder for room. A run that
+// could not work exits 2 at once with one line per problem and nothing created.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { prepareClaudeHome } from "../../src/model-server/anthropic.js";
+import {
+  codexProviderConfig,
+  type ModelServer,
+  prepareCodexHome,
+  SCRIPTED_MODEL,
+  sequenceScript,
+  startModelServer,
+} from "../../src/model-server/server.js";
+import { type CliResult, conductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { repoWithConfig, tasks } from "../helpers/run-repo.js";
+
+/** No credentials from the machine running the tests may leak into these runs. */
+const NO_CREDENTIALS = {
+  OPENAI_API_KEY: undefined,
+  CODEX_API_KEY: undefined,
+  CODEX_ACCESS_TOKEN: undefined,
+  OPENAI_BASE_URL: undefined,
+  ANTHROPIC_API_KEY: undefined,
+  ANTHROPIC_AUTH_TOKEN: undefined,
+  ANTHROPIC_BASE_URL: undefined,
+  CLAUDE_CODE_OAUTH_TOKEN: undefined,
+  CLAUDE_CODE_USE_BEDROCK: undefined,
+  CLAUDE_CODE_USE_VERTEX: undefined,
+  CLAUDE_CONFIG_DIR: undefined,
+} as unknown as Record<string, string>;
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult & { ms: number }> {
+  const started = Date.now();
+  const result = await conductor(args, {
+    cwd: (repo as TestRepo).root,
+    home: (repo as TestRepo).home,
+    env: { ...NO_CREDENTIALS, ...env },
+  });
+  return { ...result, ms: Date.now() - started };
+}
+
+/** Nothing of a run exists: no branch, no worktree, no run folder, no workspaces folder. */
+async function expectNothingCreated(workspacesDir: string) {
+  const { git, root } = repo as TestRepo;
+  expect((await git("branch", "--format=%(refname:short)")).split("\n")).toEqual(["main"]);
+  expect((await git("worktree", "list", "--porcelain")).match(/^worktree /gm)).toHaveLength(1);
+  expect(existsSync(path.join(root, ".conductor"))).toBe(false);
+  expect(existsSync(workspacesDir)).toBe(false);
+  expect(await git("status", "--porcelain")).toBe("");
+}
+
+describe("preflight of codex", () => {
+  it("stops a run with no key and no login at once: exit 2, the remedy, nothing created", async () => {
+    const codexHome = await prepareCodexHome(); // private: no auth.json
+    repo = await repoWithConfig({ env: { CODEX_HOME: codexHome }, tasks: tasks("one", "two") });
+    const workspaces = path.join(repo.home, "workspaces");
+    const baseline = await run(["run", "--dry-run", "--no-preflight"]);
+    expect(baseline.exitCode, baseline.all).toBe(0);
+    const result = await run(["run"]);
+
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("conductor: preflight found 1 problem; nothing was created:");
+    expect(result.stderr).toContain(
+      `codex is not logged in (CODEX_HOME ${codexHome}) and no OPENAI_API_KEY or CODEX_API_KEY is set: run \`CODEX_HOME=${codexHome} node `,
+    );
+    expect(result.stderr).toContain("`conductor demo` runs without one");
+    expect(result.stderr).toContain("`conductor doctor` checks everything conductor needs");
+    // One line per problem, even with two workspaces using the same codex.
+    expect(result.stderr.match(/not logged in/g)).toHaveLength(1);
+    // Well under two seconds: preflight costs little more than planning alone.
+    expect(result.ms - baseline.ms, `${result.ms} ms against ${baseline.ms} ms`).toBeLessThan(1000);
+    expect(result.ms).toBeLessThan(5000);
+    await expectNothingCreated(workspaces);
+  });
+
+  it("the printed login command works as printed: after it, the run passes preflight", async () => {
+    const codexHome = await prepareCodexHome();
+    repo = await repoWithConfig({ env: { CODEX_HOME: codexHome }, tasks: tasks("one") });
+    const failed = await run(["run", "--dry-run"]);
+    expect(failed.exitCode).toBe(2);
+    const login = /run `([^`]+)`/.exec(failed.stderr)?.[1] as string;
+    // `codex login --with-api-key` reads the key from stdin, as a person would paste it.
+    execFileSync("/bin/sh", ["-c", `${login} --with-api-key`], {
+      input: "sk-test-not-a-real-key\n",
+      env: { ...process.env, ...NO_CREDENTIALS, HOME: (repo as TestRepo).home },
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    const passed = await run(["run", "--dry-run"]);
+    expect(passed.exitCode, passed.all).toBe(0);
+    expect(passed.stdout).toContain("(dry run: nothing was created; preflight passed)");
+  });
+
+  it("passes with a key in the environment", async () => {
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: await prepareCodexHome() },
+      tasks: tasks("one"),
+    });
+    const result = await run(["run", "--dry-run"], { OPENAI_API_KEY: "sk-test-not-a-real-key" });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("preflight passed");
+  });
+
+  it("--dry-run runs it and --no-preflight skips it", async () => {
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: await prepareCodexHome() },
+      tasks: tasks("one"),
+    });
+    const checked = await run(["run", "--dry-run"]);
+    expect(checked.exitCode).toBe(2);
+    expect(checked.stdout).toContain("WORKSPACE"); // the plan is still shown
+    expect(checked.stderr).toContain("codex is not logged in");
+    const skipped = await run(["run", "--dry-run", "--no-preflight"]);
+    expect(skipped.exitCode, skipped.all).toBe(0);
+    expect(skipped.stdout).toContain("(dry run: nothing was created)");
+  });
+
+  it("names the variable a custom provider's env_key needs", async () => {
+    const provider =
+      '{ name = "corp", base_url = "http://127.0.0.1:9/v1", wire_api = "responses", env_key = "CORP_LLM_KEY" }';
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: await prepareCodexHome() },
+      agent: { config: { model_provider: '"corp"', "model_providers.corp": provider } },
+      tasks: tasks("one"),
+    });
+    const missing = await run(["run", "--dry-run"]);
+    expect(missing.exitCode, missing.all).toBe(2);
+    expect(missing.stderr).toContain(
+      "codex provider corp needs its key in CORP_LLM_KEY, which is not set: set CORP_LLM_KEY in the environment or in the config's env",
+    );
+    const set = await run(["run", "--dry-run"], { CORP_LLM_KEY: "k" });
+    expect(set.exitCode, set.all).toBe(0);
+  });
+
+  it("reads a custom provider from CODEX_HOME/config.toml", async () => {
+    const codexHome = await prepareCodexHome();
+    await writeFile(
+      path.join(codexHome, "config.toml"),
+      'model_provider = "local"\n[model_providers.local]\nname = "local"\nbase_url = "http://127.0.0.1:9/v1"\nenv_key = "LOCAL_KEY"\n',
+    );
+    repo = await repoWithConfig({ env: { CODEX_HOME: codexHome }, tasks: tasks("one") });
+    const result = await run(["run", "--dry-run"]);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain("codex provider local needs its key in LOCAL_KEY");
+  });
+});
+
+describe("preflight with a custom provider at the scripted server", () => {
+  let server: ModelServer;
+  beforeAll(async () => {
+    server = await startModelServer({
+      script: sequenceScript([
+        { kind: "exec", cmd: "echo done > done.txt" },
+        { kind: "message", text: "Done." },
+      ]),
+    });
+    return () => server.close();
+  });
+
+  it("passes with no key at all, and the run works", async () => {
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: await prepareCodexHome() },
+      agent: { model: SCRIPTED_MODEL, config: codexProviderConfig(server.url) },
+      tasks: tasks("one"),
+    });
+    const result = await run(["run", "--output", "plain"]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await repo.git("show", "conductor/one:done.txt")).toBe("done");
+  });
+});
+
+describe("preflight of claude", () => {
+  it("stops a run when claude has no key and no login", async () => {
+    const home = await prepareClaudeHome();
+    repo = await repoWithConfig({
+      env: { HOME: home, CLAUDE_CONFIG_DIR: path.join(home, ".claude") },
+      agent: { kind: "claude" },
+      tasks: tasks("one"),
+    });
+    const result = await run(["run"]);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(
+      "claude is not logged in and no ANTHROPIC_API_KEY is set: run `",
+    );
+    expect(result.stderr).toContain("auth login` or set ANTHROPIC_API_KEY");
+    expect(result.ms).toBeLessThan(5000);
+    await expectNothingCreated(path.join(repo.home, "workspaces"));
+  });
+
+  it("passes with ANTHROPIC_API_KEY, or ANTHROPIC_BASE_URL, or claude's own login file", async () => {
+    const home = await prepareClaudeHome();
+    repo = await repoWithConfig({
+      env: { HOME: home, CLAUDE_CONFIG_DIR: path.join(home, ".claude") },
+      agent: { kind: "claude" },
+      tasks: tasks("one"),
+    });
+    const envs: Record<string, string>[] = [
+      { ANTHROPIC_API_KEY: "k" },
+      { ANTHROPIC_BASE_URL: "http://127.0.0.1:9" },
+    ];
+    for (const env of envs) {
+      const result = await run(["run", "--dry-run"], env);
+      expect(result.exitCode, result.all).toBe(0);
+    }
+    await writeFile(path.join(home, ".claude", ".credentials.json"), "{}");
+    const loggedIn = await run(["run", "--dry-run"]);
+    expect(loggedIn.exitCode, loggedIn.all).toBe(0);
+  });
+});
+
+describe("preflight of the workspaces folder", () => {
+  const key = { OPENAI_API_KEY: "sk-test-not-a-real-key" };
+
+  it("stops a run whose workspaces folder cannot be written", async () => {
+    const locked = await realTemp("conductor-locked-");
+    await chmod(path.dirname(locked), 0o755);
+    const dir = path.join(locked, "workspaces");
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: await prepareCodexHome() },
+      workspaces: { dir },
+      tasks: tasks("one"),
+    });
+    await chmod(locked, 0o555);
+    // root writes anywhere: run conductor as an ordinary user then.
+    const result = await runAsUser(["run"], key);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(
+      `${locked} is not writable (needed to make ${dir}): make it writable`,
+    );
+    expect(existsSync(path.join((repo as TestRepo).root, ".conductor"))).toBe(false);
+    await chmod(locked, 0o755);
+    await rm(locked, { recursive: true, force: true });
+  });
+
+  it("stops a run whose workspaces folder would be made inside a file", async () => {
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: await prepareCodexHome() },
+      workspaces: { dir: "README.md/workspaces" },
+      tasks: tasks("one"),
+    });
+    const result = await run(["run"], key);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(`README.md is a file: set workspaces.dir to a folder`);
+  });
+});
+
+async function realTemp(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Runs conductor as `nobody` when the tests run as root (who may write anywhere). */
+async function runAsUser(args: string[], env: Record<string, string>): Promise<CliResult> {
+  if (process.getuid?.() !== 0) return run(args, env);
+  const { root, home } = repo as TestRepo;
+  // git refuses a repository owned by someone else unless its user says it is safe.
+  await writeFile(path.join(home, ".gitconfig"), "[safe]\n\tdirectory = *\n");
+  // The test repository lives in a private temp folder: let the other user in, read-only.
+  execFileSync("chmod", ["-R", "a+rX", path.dirname(root)]);
+  const { execa } = await import("execa");
+  const { CLI } = await import("../helpers/cli.js");
+  const { gitEnv } = await import("../helpers/git-repo.js");
+  const result = await execa("node", [CLI, ...args], {
+    cwd: root,
+    reject: false,
+    all: true,
+    uid: 65534,
+    gid: 65534,
+    env: {
+      ...gitEnv(home),
+      ...NO_CREDENTIALS,
+      ...env,
+      CI: "1",
+      NO_COLOR: "1",
+    },
+  });
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    all: String(result.all),
+  };
+}
