@@ -9,8 +9,8 @@ import {
   codexProvider,
 } from "../agents/provider.js";
 import { type Program, resolveAgentProgram } from "../agents/resolve-binary.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import { askProgram } from "../process/quick.js";
-import { shellCommand } from "../review/shell-quote.js";
 import type { AgentConfig } from "../schema/config.js";
 import { type CheckResult, result } from "./check.js";
 import { atLeast, MIN_CLAUDE_VERSION, MIN_CODEX_VERSION, parseVersion } from "./version.js";

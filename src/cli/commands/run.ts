@@ -61,7 +61,7 @@ export function runCommand(): Command {
           ? { plan: newPlan(project, tasks, options.shard), previous: undefined }
           : await resumedPlan(project, options.resume, tasks, options.shard);
       if (options.dryRun) process.stdout.write(renderPlan(plan));
-      if (options.preflight) await assertPreflight(plan, global);
+      if (options.preflight) await assertPreflight(plan);
       if (options.dryRun) {
         const checked = options.preflight ? "; preflight passed" : "";
         process.stdout.write(`(dry run: nothing was created${checked})\n`);
