@@ -33,9 +33,13 @@ interface Fence {
   text: string;
 }
 
-function fencedBlocks(file: string): Fence[] {
-  const relative = path.relative(ROOT, file);
-  const lines = readFileSync(file, "utf8").split("\n");
+function fencedBlocksOf(file: string): Fence[] {
+  return fencedBlocks(path.relative(ROOT, file), readFileSync(file, "utf8"));
+}
+
+/** The fenced code blocks of Markdown `text`, named `relative:line` by their opening fence. */
+function fencedBlocks(relative: string, text: string): Fence[] {
+  const lines = text.split("\n");
   const blocks: Fence[] = [];
   let open: { fence: string; indent: number; line: number; info: string[]; body: string[] } | null =
     null;
@@ -80,7 +84,7 @@ function markdownFiles(): string[] {
 
 function examples(): Example[] {
   const fromMarkdown = markdownFiles()
-    .flatMap(fencedBlocks)
+    .flatMap(fencedBlocksOf)
     .filter((block) => block.language === "yaml" || block.language === "yml")
     .map(({ where, text, marks }) => ({ where, text, marks }));
   const yamlFiles = [
@@ -176,9 +180,30 @@ describe("YAML examples in the docs", () => {
     }
   }
 
+  it("reads the not-a-config marker and the language from the opening fence", () => {
+    const markdown = [
+      "Text.",
+      "",
+      "```yaml not-a-config",
+      "name: a compose file",
+      "```",
+      "",
+      "- In a list:",
+      "",
+      "  ```yml",
+      "  version: 1",
+      "  ```",
+    ].join("\n");
+    const [marked, indented] = fencedBlocks("doc.md", markdown);
+    expect(marked).toMatchObject({ where: "doc.md:3", language: "yaml", marks: [NOT_A_CONFIG] });
+    const example = { where: "doc.md:3", text: marked?.text ?? "", marks: marked?.marks ?? [] };
+    expect(notAConfigBecause(example)).toBe(`marked ${NOT_A_CONFIG}`);
+    expect(indented).toMatchObject({ where: "doc.md:9", language: "yml", text: "version: 1\n" });
+  });
+
   it("a Markdown block that looks like a config is tagged yaml, so it is checked", () => {
     const untagged = markdownFiles()
-      .flatMap(fencedBlocks)
+      .flatMap(fencedBlocksOf)
       .filter((block) => block.language !== "yaml" && block.language !== "yml")
       .filter((block) => /^version:/m.test(block.text) && /^tasks:/m.test(block.text))
       .map((block) => block.where);
