@@ -60,7 +60,8 @@ export function minLengthOf(name: string): number | undefined {
  * percent-decoded, or nothing.
  */
 export function urlPasswords(value: string): string[] {
-  const match = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/]*:([^\s]*)@[^\s@]*$/.exec(value.trim());
+  // No `/` in the password: `https://host:8080/@scope/pkg` has a port and a path, not a password.
+  const match = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/]*:([^\s/]*)@[^\s@]*$/.exec(value.trim());
   const password = match?.[1];
   if (password === undefined || password === "") return [];
   let decoded = password;

@@ -76,5 +76,6 @@ describe("secrets of an environment", () => {
     expect(urlPasswords("redis://:pa@ss@cache:6379")).toEqual(["pa@ss"]);
     expect(urlPasswords("mongodb://admin:@db")).toEqual([]);
     expect(urlPasswords("not a url user:pass@host")).toEqual([]);
+    expect(urlPasswords("https://registry.example:8443/@scope/pkg")).toEqual([]);
   });
 });
