@@ -24,11 +24,19 @@ export async function reporterFor(mode: OutputMode, initialState?: RunState): Pr
     process.stdout.write(text);
   };
   const interactive = process.stdout.isTTY === true && !process.env.CI;
-  const resolved = mode === "auto" ? (interactive ? "tty" : "plain") : mode;
+  // A terminal without a width (`script` without a size, some CI pseudo-terminals) reports 0
+  // columns; the live view would wrap after every character there, so it gets plain lines.
+  const hasWidth = (process.stdout.columns ?? 0) > 0;
+  const wanted = mode === "auto" ? (interactive ? "tty" : "plain") : mode;
+  const resolved = wanted === "tty" && !hasWidth ? "plain" : wanted;
   switch (resolved) {
     case "tty": {
       const { createLiveReporter } = await import("../report/live.js");
-      return createLiveReporter(initialState ? { initialState } : {});
+      return createLiveReporter({
+        write,
+        color: !process.env.NO_COLOR,
+        ...(initialState ? { initialState } : {}),
+      });
     }
     case "plain": {
       const { createPlainReporter } = await import("../report/plain.js");

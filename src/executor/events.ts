@@ -10,7 +10,20 @@ export type StepResult =
   | { step: "ports"; port: number }
   | { step: "agent"; sessionId?: string; usage?: TokenUsage; finalMessage?: string }
   | { step: "check"; passed: boolean }
-  | { step: "commit"; commit: string | undefined; diff: DiffStat };
+  | {
+      step: "commit";
+      /**
+       * The branch's newest commit with work on it: the one made now, or (nothing new to commit)
+       * the earlier one the branch still ends in; undefined while the branch holds no work.
+       */
+      commit: string | undefined;
+      /** Whether this step made `commit`. Absent in logs of older versions: any commit was new. */
+      created?: boolean;
+      /** The branch against its start point. */
+      diff: DiffStat;
+      /** The new commit against its parent: what this turn changed. Absent when nothing new. */
+      commitDiff?: DiffStat;
+    };
 
 /**
  * Everything the executor reports, in order. Reporters subscribe to these; the run state on disk
@@ -23,8 +36,17 @@ export type RunEvent = { time: string; runId: string } & (
       resumed: boolean;
       concurrency: number;
       pid: number;
-      /** A follow-up reopens only these workspaces; a resume reopens every unfinished one. */
+      /**
+       * Reopens only these workspaces. Written by older versions for follow-ups, which are
+       * `follow-up.started` now; a resume reopens every unfinished workspace.
+       */
       reopen?: string[];
+    }
+  | {
+      /** `conductor continue`: one more turn in one workspace of a finished run. */
+      type: "follow-up.started";
+      workspace: string;
+      pid: number;
     }
   | { type: "workspace.started"; workspace: string; try: number }
   | { type: "step.started"; workspace: string; step: Step }
@@ -38,6 +60,13 @@ export type RunEvent = { time: string; runId: string } & (
       failure?: Failure;
     }
   | { type: "agent.activity"; workspace: string; activity: AgentActivity }
+  | {
+      /** The latest line a setup or check script printed (throttled), for live views. */
+      type: "step.output";
+      workspace: string;
+      step: Step;
+      line: string;
+    }
   | { type: "workspace.retrying"; workspace: string; step: Step; try: number; failure: Failure }
   | {
       type: "workspace.finished";
@@ -51,6 +80,15 @@ export type RunEvent = { time: string; runId: string } & (
   | {
       type: "run.finished";
       status: RunStatus;
+      durationMs: number;
+      counts: Record<WorkspaceStatus, number>;
+    }
+  | {
+      type: "follow-up.finished";
+      workspace: string;
+      /** The run's status with the follow-up's outcome. */
+      status: RunStatus;
+      /** How long the follow-up took (not the run). */
       durationMs: number;
       counts: Record<WorkspaceStatus, number>;
     }

@@ -19,9 +19,11 @@ export type EventInput = RunEvent extends infer E
  */
 const SAVED_AFTER: ReadonlySet<RunEvent["type"]> = new Set([
   "run.started",
+  "follow-up.started",
   "workspace.finished",
   "run.interrupting",
   "run.finished",
+  "follow-up.finished",
 ]);
 
 /**

@@ -170,14 +170,20 @@ function reachedProvider(failure: Failure): boolean {
   return failure.step === "agent" && failure.reason === "agent-error";
 }
 
-/** Emits `run.finished`: interrupted, succeeded when every workspace did, else failed. */
-export function finishRun(run: RunContext, interrupt: AbortSignal, startedAt: number): RunStatus {
+/** A run's status: interrupted, succeeded when every workspace did, else failed. */
+export function runStatus(
+  counts: Record<WorkspaceStatus, number>,
+  total: number,
+  interrupt: AbortSignal,
+): RunStatus {
+  if (interrupt.aborted) return "interrupted";
+  return counts.succeeded === total ? "succeeded" : "failed";
+}
+
+/** Emits `run.finished` with the run's status (see {@link runStatus}). */
+function finishRun(run: RunContext, interrupt: AbortSignal, startedAt: number): RunStatus {
   const counts = countWorkspaces(run.recorder.state);
-  const status: RunStatus = interrupt.aborted
-    ? "interrupted"
-    : counts.succeeded === run.plan.workspaces.length
-      ? "succeeded"
-      : "failed";
+  const status = runStatus(counts, run.plan.workspaces.length, interrupt);
   const durationMs = Math.round(performance.now() - startedAt);
   run.recorder.emit({ type: "run.finished", status, durationMs, counts });
   return status;

@@ -12,8 +12,8 @@ import { endLeftoverProcesses } from "./leftovers.js";
 import { RunRecorder } from "./recorder.js";
 import { runSecrets } from "./run-secrets.js";
 import { RunPaths, STATE_DIR_NAME } from "./run-store.js";
-import { executeRun, type FailureMode, finishRun } from "./scheduler.js";
-import { initialRunState } from "./state-fold.js";
+import { executeRun, type FailureMode, runStatus } from "./scheduler.js";
+import { countWorkspaces, initialRunState } from "./state-fold.js";
 import type { RunState } from "./types.js";
 import { type RunContext, runWorkspace } from "./workspace-runner.js";
 
@@ -118,14 +118,9 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   const secrets = await runSecrets(plan);
   const recorder = new RunRecorder(paths, previous, options.reporters, secrets);
   const started = performance.now();
-  recorder.emit({
-    type: "run.started",
-    plan,
-    resumed: true,
-    concurrency: 1,
-    pid: process.pid,
-    reopen: [workspace.name],
-  });
+  // A follow-up is its own kind of session, not a resume: the run's record shows it as such, and
+  // its time is added to the run's rather than stretching the run to the follow-up's end.
+  recorder.emit({ type: "follow-up.started", workspace: workspace.name, pid: process.pid });
   // A follow-up makes no worktree, so it needs no list of branches.
   const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0, new Set());
   await runWorkspace(run, workspace, options.interrupt, {
@@ -133,7 +128,14 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     sessionId,
     priorUsage: before.agent.usage,
   });
-  finishRun(run, options.interrupt, started);
+  const counts = countWorkspaces(recorder.state);
+  recorder.emit({
+    type: "follow-up.finished",
+    workspace: workspace.name,
+    status: runStatus(counts, plan.workspaces.length, options.interrupt),
+    durationMs: Math.round(performance.now() - started),
+    counts,
+  });
   return { state: await saved(recorder, paths), paths };
 }
 

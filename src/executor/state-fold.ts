@@ -3,6 +3,7 @@ import type { Plan } from "../planner/types.js";
 import type { RunEvent, StepResult } from "./events.js";
 import {
   type Failure,
+  type RunSession,
   type RunState,
   STEPS,
   type Step,
@@ -72,9 +73,13 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     );
   }
   const next: RunState = { ...state, updatedAt: event.time };
+  // The last sign of life before this event: where a session whose conductor was killed ended.
+  const lastSeen = state.updatedAt;
   switch (event.type) {
     case "run.started":
-      return startRun(next, event);
+      return startRun(next, event, lastSeen);
+    case "follow-up.started":
+      return startFollowUp(next, event, lastSeen);
     case "workspace.started":
       return updateWorkspace(next, event.workspace, (workspace) =>
         startWorkspace(workspace, event),
@@ -89,6 +94,9 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       return updateWorkspace(next, event.workspace, (workspace) =>
         recordActivity(workspace, event),
       );
+    case "step.output":
+      // A live view's detail only: the step's log has every line.
+      return next;
     case "workspace.retrying":
       return updateWorkspace(next, event.workspace, (workspace) => {
         // The failure of the previous try is in events.jsonl; the state describes the current
@@ -109,6 +117,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         archived: { at: event.time, branchDeleted: event.branchDeleted },
       }));
     case "run.finished":
+    case "follow-up.finished":
       return finishRun(next, event);
     default:
       return unreachable(event);
@@ -136,7 +145,7 @@ export function countWorkspaces(state: RunState): Record<WorkspaceStatus, number
   return counts;
 }
 
-function startRun(state: RunState, event: EventOf<"run.started">): RunState {
+function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: string): RunState {
   const workspaces: Record<string, WorkspaceState> = {};
   for (const planned of event.plan.workspaces) {
     const earlier = state.workspaces[planned.name];
@@ -148,16 +157,88 @@ function startRun(state: RunState, event: EventOf<"run.started">): RunState {
     ) {
       workspaces[planned.name] = earlier;
     } else {
-      // A resumed workspace keeps what is true on disk (worktree, copied files, earlier steps'
-      // records); its outcome is reopened because the resumed run decides it again.
-      const { failure: _reopened, finishedAt: _f, durationMs: _d, ...kept } = earlier;
-      workspaces[planned.name] = { ...kept, status: "pending" };
+      workspaces[planned.name] = reopenWorkspace(earlier, lastSeen);
     }
   }
   const { finishedAt: _reopened, ...rest } = state;
   // A new run starts when its first event is stamped, so run.json and a fold of events.jsonl agree.
   const createdAt = event.resumed ? state.createdAt : event.time;
-  return { ...rest, createdAt, status: "running", pid: event.pid, plan: event.plan, workspaces };
+  // Older versions recorded a follow-up as a resume that reopens one workspace.
+  const [reopened] = event.reopen ?? [];
+  const session: RunSession =
+    reopened !== undefined && event.reopen?.length === 1
+      ? { kind: "follow-up", workspace: reopened, startedAt: event.time }
+      : { kind: event.resumed ? "resume" : "run", startedAt: event.time };
+  const sessions = event.resumed ? openSession(state.sessions, session, lastSeen) : [session];
+  return {
+    ...rest,
+    createdAt,
+    status: "running",
+    pid: event.pid,
+    plan: event.plan,
+    workspaces,
+    sessions,
+  };
+}
+
+/** `conductor continue`: the run works again, on one workspace only. */
+function startFollowUp(
+  state: RunState,
+  event: EventOf<"follow-up.started">,
+  lastSeen: string,
+): RunState {
+  const { finishedAt: _reopened, ...rest } = state;
+  const reopened = updateWorkspace(rest, event.workspace, (workspace) =>
+    reopenWorkspace(workspace, lastSeen),
+  );
+  const session: RunSession = {
+    kind: "follow-up",
+    workspace: event.workspace,
+    startedAt: event.time,
+  };
+  return {
+    ...reopened,
+    status: "running",
+    pid: event.pid,
+    sessions: openSession(state.sessions, session, lastSeen),
+  };
+}
+
+/**
+ * A workspace a resume or follow-up works on again keeps what is true on disk (worktree, copied
+ * files, earlier steps' records, its commit) and the time already spent on it; its outcome is
+ * reopened because the new session decides it again. If its last session was killed while it
+ * ran, that session's time counts up to the last sign of life.
+ */
+function reopenWorkspace(earlier: WorkspaceState, lastSeen: string): WorkspaceState {
+  const { failure: _f, finishedAt: _t, startedAt, ...kept } = earlier;
+  const cutOff =
+    startedAt !== undefined && earlier.finishedAt === undefined
+      ? Math.max(0, Date.parse(lastSeen) - Date.parse(startedAt))
+      : 0;
+  return {
+    ...kept,
+    status: "pending",
+    ...(cutOff > 0 ? { durationMs: (earlier.durationMs ?? 0) + cutOff } : {}),
+  };
+}
+
+/** The sessions with a new one started; one left open by a killed conductor ends at `lastSeen`. */
+function openSession(
+  sessions: readonly RunSession[] | undefined,
+  session: RunSession,
+  lastSeen: string,
+): RunSession[] {
+  const closed = [...(sessions ?? [])];
+  const last = closed.at(-1);
+  if (last !== undefined && last.finishedAt === undefined) {
+    closed[closed.length - 1] = {
+      ...last,
+      finishedAt: lastSeen,
+      durationMs: Math.max(0, Date.parse(lastSeen) - Date.parse(last.startedAt)),
+    };
+  }
+  return [...closed, session];
 }
 
 function startWorkspace(
@@ -169,8 +250,9 @@ function startWorkspace(
   if (workspace.status === "running" && workspace.startedAt !== undefined) {
     return { ...workspace, tries: event.try };
   }
-  // A fresh start (or a resumed one) is in no step until the first one starts.
-  const { failure: _f, finishedAt: _t, durationMs: _d, ...rest } = workspace;
+  // A fresh start (or a resumed one) is in no step until the first one starts. The time spent
+  // in earlier sessions stays: this session's time is added when it ends.
+  const { failure: _f, finishedAt: _t, ...rest } = workspace;
   return { ...rest, status: "running", step: undefined, tries: event.try, startedAt: event.time };
 }
 
@@ -180,13 +262,19 @@ function startStep(
   event: EventOf<"step.started">,
 ): WorkspaceState {
   const cleared = clearOutputs(plan, workspace, event.step);
+  const earlierMs = finishedTime(workspace.steps[event.step]);
+  const record: StepRecord = {
+    status: "running",
+    startedAt: event.time,
+    ...(earlierMs === undefined ? {} : { totalMs: earlierMs }),
+  };
   return {
     ...cleared,
     status: "running",
     // Tolerates an executor that starts steps without announcing the workspace first.
     tries: Math.max(cleared.tries, 1),
     step: event.step,
-    steps: { ...cleared.steps, [event.step]: { status: "running", startedAt: event.time } },
+    steps: { ...cleared.steps, [event.step]: record },
   };
 }
 
@@ -220,8 +308,7 @@ function clearOutputs(plan: Plan, workspace: WorkspaceState, step: Step): Worksp
       break;
     }
     case "commit":
-      delete next.commit;
-      delete next.diff;
+      // The branch still ends in the earlier commit until the step reports what it holds now.
       break;
     default:
       unreachable(step);
@@ -239,6 +326,7 @@ function finishStep(workspace: WorkspaceState, event: EventOf<"step.finished">):
         : new Date(Date.parse(event.time) - event.durationMs).toISOString(),
     finishedAt: event.time,
     durationMs: event.durationMs,
+    totalMs: (finishedTime(started) ?? 0) + event.durationMs,
   };
   let next: WorkspaceState = {
     ...workspace,
@@ -347,7 +435,8 @@ function finishWorkspace(
     status: event.status,
     step: stoppedAt,
     finishedAt: event.time,
-    durationMs: event.durationMs,
+    // Summed over sessions: a follow-up adds its own time, it does not replace the run's.
+    durationMs: (workspace.durationMs ?? 0) + event.durationMs,
     steps: closeRunningSteps(workspace.steps, event.time),
     ...(failure === undefined ? {} : { failure }),
   };
@@ -362,20 +451,36 @@ function closeRunningSteps(steps: WorkspaceState["steps"], time: string): Worksp
   for (const step of STEPS) {
     const record = steps[step];
     if (record === undefined) continue;
+    const durationMs = Math.max(0, Date.parse(time) - Date.parse(record.startedAt));
     closed[step] =
       record.status === "running"
         ? {
             status: "failed",
             startedAt: record.startedAt,
             finishedAt: time,
-            durationMs: Math.max(0, Date.parse(time) - Date.parse(record.startedAt)),
+            durationMs,
+            totalMs: (record.totalMs ?? 0) + durationMs,
           }
         : record;
   }
   return closed;
 }
 
-function finishRun(state: RunState, event: EventOf<"run.finished">): RunState {
+/**
+ * Time of a step's finished executions: its total, or for a record of an older version its
+ * duration; a running record carries the total of the executions before it.
+ */
+function finishedTime(record: StepRecord | undefined): number | undefined {
+  if (record === undefined) return undefined;
+  if (record.status === "running") return record.totalMs;
+  return record.totalMs ?? record.durationMs;
+}
+
+/** The end of a session: of the run (or a resume), or of a follow-up. */
+function finishRun(
+  state: RunState,
+  event: EventOf<"run.finished"> | EventOf<"follow-up.finished">,
+): RunState {
   const workspaces: Record<string, WorkspaceState> = {};
   for (const [name, workspace] of Object.entries(state.workspaces)) {
     // Nothing runs after the run finished; a workspace without its own finish event was cut
@@ -389,13 +494,30 @@ function finishRun(state: RunState, event: EventOf<"run.finished">): RunState {
             ...(workspace.startedAt === undefined
               ? {}
               : {
-                  durationMs: Math.max(0, Date.parse(event.time) - Date.parse(workspace.startedAt)),
+                  durationMs:
+                    (workspace.durationMs ?? 0) +
+                    Math.max(0, Date.parse(event.time) - Date.parse(workspace.startedAt)),
                 }),
             steps: closeRunningSteps(workspace.steps, event.time),
           }
         : workspace;
   }
-  return { ...state, status: event.status, finishedAt: event.time, workspaces };
+  const sessions = [...(state.sessions ?? [])];
+  const last = sessions.at(-1);
+  if (last !== undefined && last.finishedAt === undefined) {
+    sessions[sessions.length - 1] = {
+      ...last,
+      finishedAt: event.time,
+      durationMs: event.durationMs,
+    };
+  }
+  return {
+    ...state,
+    status: event.status,
+    finishedAt: event.time,
+    workspaces,
+    ...(state.sessions === undefined ? {} : { sessions }),
+  };
 }
 
 function updateWorkspace(

@@ -66,12 +66,15 @@ export interface DiffStat {
   deletions: number;
 }
 
-/** Outcome of one step, as recorded. */
+/** Outcome of one step, as recorded: its latest execution, and the time of all of them. */
 export interface StepRecord {
   status: "running" | "succeeded" | "failed" | "skipped";
   startedAt: string;
   finishedAt?: string;
+  /** The latest execution. */
   durationMs?: number;
+  /** Every finished execution of the step together (retries, resumes, follow-ups). */
+  totalMs?: number;
 }
 
 /** Everything known about one workspace of a run. */
@@ -82,8 +85,13 @@ export interface WorkspaceState {
   step: Step | undefined;
   /** How many times it was started (1 + retries used). */
   tries: number;
+  /** When its current (or latest) session started working on it. */
   startedAt?: string;
   finishedAt?: string;
+  /**
+   * Time spent working on it: the finished sessions (the run, resumes, follow-ups) summed, not
+   * the time since it first started. A running session adds its time when it ends.
+   */
   durationMs?: number;
   steps: Partial<Record<Step, StepRecord>>;
   /** Whether the worktree exists (so resume reuses it). */
@@ -103,12 +111,27 @@ export interface WorkspaceState {
   };
   /** Result of the check script; `none` when there is no check. */
   check?: "passed" | "failed" | "none";
-  /** Commit conductor made on the branch (absent when the agent changed nothing). */
+  /**
+   * The branch's newest commit with work on it (conductor's latest; a follow-up with nothing new
+   * keeps it); absent while the branch holds nothing beyond its start point.
+   */
   commit?: string;
+  /** The branch against its start point. */
   diff?: DiffStat;
   failure?: Failure;
   /** Set once `conductor archive` removed the worktree (the branch stays unless deleted too). */
   archived?: { at: string; branchDeleted: boolean };
+}
+
+/** One time conductor worked on a run: the run itself, a resume, or a follow-up. */
+export interface RunSession {
+  kind: "run" | "resume" | "follow-up";
+  /** The workspace a follow-up continued. */
+  workspace?: string;
+  startedAt: string;
+  /** Absent while it runs, or when its conductor was killed (then counted to its last event). */
+  finishedAt?: string;
+  durationMs?: number;
 }
 
 /** How a whole run stands. */
@@ -125,6 +148,8 @@ export interface RunState {
   finishedAt?: string;
   /** Process working on the run (to tell a live run from a killed one). */
   pid: number;
+  /** Every session, in order; the run's duration is theirs summed (absent in older states). */
+  sessions?: RunSession[];
   plan: Plan;
   /** By workspace name, in plan order. */
   workspaces: Record<string, WorkspaceState>;

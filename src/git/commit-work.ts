@@ -12,6 +12,10 @@ export interface DiffStat {
 export interface CommittedWork {
   /** The new commit; undefined when there was nothing to commit. */
   commit: string | undefined;
+  /** The branch's HEAD after the step (the new commit, or where the branch already was). */
+  head: string;
+  /** The new commit against its parent; undefined when there was nothing to commit. */
+  commitDiff: DiffStat | undefined;
   /** The branch measured against the start commit, after the commit. */
   diff: DiffStat;
 }
@@ -20,7 +24,8 @@ export interface CommittedWork {
  * The whole commit step as one shell, so that Node starts one process instead of five (each
  * spawn blocks its event loop for a few milliseconds): stage everything, unstage what must stay
  * out, commit if anything is staged (under a neutral identity when git has none), then print the
- * new HEAD and the branch's numstat against the start commit. Arguments: $1 start commit,
+ * new commit and its own numstat against its parent (or `none` and where HEAD is), then the
+ * branch's numstat against the start commit. Arguments: $1 start commit,
  * $2 message, then the excluded paths. Repository hooks are skipped: the check script is
  * conductor's gate, and a hook that waits for input would hang an unattended run.
  */
@@ -37,7 +42,7 @@ for entry in "$@"; do
 done
 if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
 if git diff --cached --quiet; then
-  echo none
+  echo "none $(git rev-parse HEAD)"
 else
   if ! out=$(git commit --quiet --no-verify -m "$message" 2>&1); then
     case $out in
@@ -47,7 +52,9 @@ else
     esac
   fi
   echo "commit $(git rev-parse HEAD)"
+  git diff --numstat HEAD^ HEAD
 fi
+echo branch
 git diff --numstat "$from...HEAD"
 `;
 
@@ -62,12 +69,15 @@ export async function commitWork(
   const out = await withLockRetry(() =>
     runGitScript(worktree, COMMIT_SCRIPT, [options.from, options.message, ...options.exclude]),
   );
-  const [first = "", ...numstat] = out.split("\n");
-  const commit = first.startsWith("commit ") ? first.slice("commit ".length).trim() : undefined;
-  if (commit === undefined && first !== "none") {
+  const [first = "", ...rest] = out.split("\n");
+  const [kind, head = ""] = first.trim().split(" ");
+  const branchAt = rest.indexOf("branch");
+  if ((kind !== "commit" && kind !== "none") || head === "" || branchAt === -1) {
     throw new Error(`unexpected output of the commit step: ${first.slice(0, 200)}`);
   }
-  return { commit, diff: parseNumstat(numstat) };
+  const branch = parseNumstat(rest.slice(branchAt + 1));
+  if (kind === "none") return { commit: undefined, head, commitDiff: undefined, diff: branch };
+  return { commit: head, head, commitDiff: parseNumstat(rest.slice(0, branchAt)), diff: branch };
 }
 
 /** Sums `git diff --numstat` lines (binary files count as a file with no lines). */

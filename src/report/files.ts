@@ -2,7 +2,9 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import path from "node:path";
 import { type RunPaths, writeFileAtomic } from "../executor/run-store.js";
-import type { RunState } from "../executor/types.js";
+import type { RunState, Step } from "../executor/types.js";
+import { secretsInEnvironment } from "../secrets/names.js";
+import { Redactor } from "../secrets/redact.js";
 import { renderJUnit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderRunSummary } from "./summary.js";
@@ -22,21 +24,31 @@ const TAIL_BYTES = 16 * 1024;
  * Markdown to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides one.
  */
 export async function writeRunReports(paths: RunPaths, state: RunState): Promise<void> {
-  const markdown = renderMarkdown(state);
+  const tail = (workspace: string, step: Step) => readLogTail(paths.logFile(workspace, step));
+  const markdown = renderMarkdown(state, { readLogTail: tail });
   await writeFileAtomic(path.join(paths.dir, REPORT_FILES.json), renderRunSummary(state));
   await writeFileAtomic(
     path.join(paths.dir, REPORT_FILES.junit),
-    renderJUnit(state, {
-      readLogTail: (workspace, step) => readLogTail(paths.logFile(workspace, step)),
-    }),
+    renderJUnit(state, { readLogTail: tail }),
   );
   await writeFileAtomic(path.join(paths.dir, REPORT_FILES.markdown), markdown);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) await appendFile(stepSummary, `${markdown}\n`);
 }
 
-/** The last few KiB of a log (the whole of a short one), or undefined when there is none. */
+/**
+ * The last few KiB of a log (the whole of a short one), or undefined when there is none. Logs are
+ * redacted as they are written; secrets of the environment the report is made in are redacted
+ * once more, since a report is meant to leave the machine.
+ */
 export function readLogTail(file: string, bytes = TAIL_BYTES): string | undefined {
+  const text = readFileEnd(file, bytes);
+  return text === undefined
+    ? undefined
+    : new Redactor(secretsInEnvironment(process.env)).redact(text);
+}
+
+function readFileEnd(file: string, bytes: number): string | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, "r");

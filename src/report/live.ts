@@ -1,6 +1,6 @@
 import { Listr, type ListrTask } from "listr2";
 import type { Reporter, RunEvent } from "../executor/events.js";
-import type { RunState, WorkspaceState } from "../executor/types.js";
+import type { RunState, Step, WorkspaceState } from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
 import {
   describeActivity,
@@ -8,8 +8,10 @@ import {
   failureLogPath,
   formatDiff,
   formatTokens,
+  oneLine,
   totalTokens,
 } from "./format.js";
+import { countsLine, sessionEndLine } from "./plain.js";
 import { followRun } from "./run-view.js";
 
 /** Options of {@link createLiveReporter}. */
@@ -30,7 +32,17 @@ export interface LiveReporterOptions {
    * events this time and show as done from the start.
    */
   initialState?: RunState;
+  /**
+   * Receives the lines printed after the rows are done: how the run ended and its counts, as the
+   * plain view ends. Default: standard output.
+   */
+  write?: (text: string) => void;
+  /** Colour the run's status in those lines. */
+  color?: boolean;
 }
+
+/** The session-ending events, which the last lines describe. */
+type SessionEnd = Extract<RunEvent, { type: "run.finished" | "follow-up.finished" }>;
 
 /** How a row ends in listr2: completed (✔), skipped, or failed (✖) with the text as its message. */
 type RowEnd = { kind: "completed" | "skipped" | "failed"; text: string };
@@ -47,6 +59,10 @@ interface Row {
   task: TaskHandle | undefined;
   title: string | undefined;
   output: string | undefined;
+  /** The latest line the running script printed, and which step's. */
+  scriptLine: { step: Step; line: string } | undefined;
+  /** How long this session worked on the workspace, once it finished. */
+  tookMs: number | undefined;
   ended: boolean;
   end(how: RowEnd): void;
   done: Promise<RowEnd>;
@@ -54,8 +70,9 @@ interface Row {
 
 /**
  * The live view for terminals: a listr2 list with one row per workspace showing its current
- * step, elapsed time and the agent's last activity; finished rows show ✔/✖ with their duration
- * or failure. Listr2 is driven by tasks, so each row is a task whose promise settles when its
+ * step, elapsed time and that step's own output (the agent's last activity, a script's latest
+ * line); finished rows show ✔/✖ with their duration or failure. When the rows are done it
+ * prints how the run ended and the counts, like the plain view. Listr2 is driven by tasks, so each row is a task whose promise settles when its
  * workspace finishes; `close()` settles the rest, so an interrupted run never leaves it waiting.
  */
 export function createLiveReporter(options: LiveReporterOptions = {}): Reporter {
@@ -69,6 +86,7 @@ class LiveReporter implements Reporter {
   private listr: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private ending: SessionEnd | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: LiveReporterOptions) {
@@ -81,10 +99,20 @@ class LiveReporter implements Reporter {
     try {
       this.state = followRun(this.state, event);
       if (event.type === "run.started") this.start();
+      // A follow-up works on one workspace: the others keep their outcome and get no row.
+      if (event.type === "follow-up.started") this.start([event.workspace]);
+      if (event.type === "run.finished" || event.type === "follow-up.finished") {
+        this.ending = event;
+      }
       if ("workspace" in event) {
         const row = this.rows.get(event.workspace);
         if (row === undefined) return;
+        if (event.type === "step.started") row.scriptLine = undefined;
+        if (event.type === "step.output") {
+          row.scriptLine = { step: event.step, line: event.line };
+        }
         if (event.type === "workspace.finished") {
+          row.tookMs = event.durationMs;
           row.end(this.finishedEnd(row.name));
           // Rows waiting for this workspace now wait for less.
           for (const other of this.rows.values()) this.paint(other);
@@ -102,13 +130,27 @@ class LiveReporter implements Reporter {
     this.closed = true;
     this.stopTicking();
     for (const row of this.rows.values()) if (!row.ended) row.end(this.unfinishedEnd(row.name));
+    const started = this.listr !== undefined;
     await this.listr;
+    if (started && this.state !== undefined) this.printEnding(this.state);
   }
 
-  private start(): void {
+  /** The last lines, below the rows: how the session ended, and the counts of the whole run. */
+  private printEnding(state: RunState): void {
+    const write = this.options.write ?? ((text: string) => process.stdout.write(text));
+    const color = this.options.color === true;
+    const head = this.ending === undefined ? "" : `${sessionEndLine(this.ending, color)}\n`;
+    try {
+      write(`${head}${countsLine(state)}\n`);
+    } catch {
+      // The terminal went away; the state file and reports have the outcome.
+    }
+  }
+
+  private start(only?: readonly string[]): void {
     const state = this.state;
     if (this.listr !== undefined || state === undefined) return;
-    const names = Object.keys(state.workspaces);
+    const names = only ?? Object.keys(state.workspaces);
     this.nameWidth = Math.max(0, ...names.map((name) => name.length));
     const tasks: ListrTask[] = names.map((name) => {
       const row = newRow(name);
@@ -167,15 +209,17 @@ class LiveReporter implements Reporter {
   /** Brings a running row's title and output up to date; only changes reach the renderer. */
   private paint(row: Row): void {
     if (row.task === undefined || row.ended) return;
-    const title = this.titleOf(row.name);
-    if (title !== row.title) {
-      row.title = title;
-      row.task.title = title;
-    }
+    // Output first: the renderer may draw on each change, and a new step's title must not be
+    // drawn over the previous step's output.
     const output = this.outputOf(row.name);
     if (output !== undefined && output !== row.output) {
       row.output = output;
       row.task.output = output;
+    }
+    const title = this.titleOf(row.name);
+    if (title !== row.title) {
+      row.title = title;
+      row.task.title = title;
     }
   }
 
@@ -204,22 +248,36 @@ class LiveReporter implements Reporter {
     return `${this.label(name)}  ${workspace.step ?? "starting"}${attempt}${elapsed}`;
   }
 
-  /** `agent: running npm test · 12.3k tokens`, once the agent has done something. */
+  /**
+   * The running step's own output: `agent: running npm test · 12.3k tokens` while the agent
+   * works, `check: ✓ 12 tests passed` (the script's latest line) during setup and check, nothing
+   * during steps that print nothing: the agent's last words are not news during the check.
+   */
   private outputOf(name: string): string | undefined {
-    const agent = this.workspace(name)?.agent;
-    if (agent === undefined) return undefined;
-    const parts: string[] = [];
-    if (agent.lastActivity !== undefined)
-      parts.push(`agent: ${describeActivity(agent.lastActivity)}`);
-    if (agent.usage !== undefined) parts.push(`${formatTokens(totalTokens(agent.usage))} tokens`);
-    return parts.length === 0 ? undefined : parts.join(" · ");
+    const workspace = this.workspace(name);
+    if (workspace === undefined || workspace.status !== "running") return undefined;
+    const step = workspace.step;
+    if (step === "agent") {
+      const { agent } = workspace;
+      const parts: string[] = [];
+      if (agent.lastActivity !== undefined)
+        parts.push(`agent: ${describeActivity(agent.lastActivity)}`);
+      if (agent.usage !== undefined) parts.push(`${formatTokens(totalTokens(agent.usage))} tokens`);
+      return parts.join(" · ");
+    }
+    const script = this.rows.get(name)?.scriptLine;
+    if (script !== undefined && script.step === step) {
+      return `${step}: ${oneLine(script.line, 160)}`;
+    }
+    return "";
   }
 
   private finishedEnd(name: string): RowEnd {
     const workspace = this.workspace(name);
     const label = this.label(name);
     if (workspace === undefined) return { kind: "failed", text: `${label}  state unknown` };
-    const took = formatDuration(workspace.durationMs ?? 0);
+    // This session's time (a follow-up's own); a row done in an earlier session shows its total.
+    const took = formatDuration(this.rows.get(name)?.tookMs ?? workspace.durationMs ?? 0);
     const failure = workspace.failure;
     switch (workspace.status) {
       case "succeeded": {
@@ -280,6 +338,8 @@ function newRow(name: string): Row {
     task: undefined,
     title: undefined,
     output: undefined,
+    scriptLine: undefined,
+    tookMs: undefined,
     ended: false,
     done,
     end(how) {

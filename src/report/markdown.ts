@@ -1,14 +1,18 @@
+import path from "node:path";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type {
   DiffStat,
   RunState,
   RunStatus,
+  Step,
   WorkspaceState,
   WorkspaceStatus,
 } from "../executor/types.js";
+import { runWorkedMs } from "../executor/worked-time.js";
 import { formatDuration } from "../schema/duration.js";
 import { addUsage, NO_USAGE } from "../usage/usage.js";
 import {
+  cleanText,
   describeFailure,
   failureLogPath,
   formatTokens,
@@ -24,7 +28,19 @@ export interface MarkdownOptions {
    * summary at 1 MiB, so fifty chatty agents must not crowd the table out. Default 8000.
    */
   maxMessageChars?: number;
+  /**
+   * The end of a workspace's step log (already redacted), or undefined when there is none. A
+   * failed step's tail is shown under its failure: a CI reader has no access to the log file.
+   */
+  readLogTail?: (workspace: string, step: Step) => string | undefined;
+  /** Lines of a failed step's log shown. Default 30. */
+  logTailLines?: number;
 }
+
+/** Characters of log tails in one report, together; past it only the log's path is given. */
+const LOG_TAILS_BUDGET = 256 * 1024;
+/** Longest log line shown; the rest of it is cut. */
+const LOG_LINE_CHARS = 400;
 
 const STATUS_ICON: Record<WorkspaceStatus, string> = {
   pending: "💤",
@@ -49,6 +65,14 @@ const RUN_ICON: Record<RunStatus, string> = {
  */
 export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): string {
   const maxMessageChars = options.maxMessageChars ?? 8000;
+  let tailBudget = LOG_TAILS_BUDGET;
+  const logTail = (workspace: WorkspaceState, step: Step): string[] => {
+    const tail = options.readLogTail?.(workspace.name, step);
+    if (tail === undefined || tailBudget <= 0) return [];
+    const block = logTailBlock(tail, step, options.logTailLines ?? 30);
+    tailBudget -= block.reduce((sum, line) => sum + line.length + 1, 0);
+    return block;
+  };
   const workspaces = Object.values(state.workspaces);
   const counts = countWorkspaces(state);
   const tally = (Object.keys(counts) as WorkspaceStatus[])
@@ -61,10 +85,6 @@ export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): 
       NO_USAGE,
     ),
   );
-  const wall = Math.max(
-    0,
-    Date.parse(state.finishedAt ?? state.updatedAt) - Date.parse(state.createdAt),
-  );
   const shard = state.plan.selection.shard;
   const lines = [
     `## ${RUN_ICON[state.status]} conductor run ${code(state.runId)}: ${state.status}`,
@@ -72,7 +92,8 @@ export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): 
     [
       tally === "" ? "no workspaces" : tally,
       `${formatTokens(tokens)} tokens`,
-      formatDuration(wall),
+      // Time spent working (sessions summed), not the time since the run was created.
+      formatDuration(runWorkedMs(state)),
       `plan ${code(state.plan.hash.slice(0, 12))}${shard === undefined ? "" : ` (shard ${shard.index}/${shard.count})`}`,
       `base ${code(state.plan.base.ref)} (${code(state.plan.base.commit.slice(0, 10))})`,
     ].join(" — "),
@@ -82,7 +103,7 @@ export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): 
     ...workspaces.map((workspace) => tableRow(state, workspace)),
   ];
   for (const workspace of workspaces) {
-    const section = workspaceSection(workspace, maxMessageChars);
+    const section = workspaceSection(state, workspace, maxMessageChars, logTail);
     if (section.length > 0) lines.push("", ...section);
   }
   return `${lines.join("\n")}\n`;
@@ -106,14 +127,23 @@ function filesCell(diff: DiffStat): string {
   return `${diff.files} (+${diff.insertions} −${diff.deletions})`;
 }
 
-function workspaceSection(workspace: WorkspaceState, maxMessageChars: number): string[] {
+function workspaceSection(
+  state: RunState,
+  workspace: WorkspaceState,
+  maxMessageChars: number,
+  logTail: (workspace: WorkspaceState, step: Step) => string[],
+): string[] {
   const body: string[] = [];
   if (workspace.failure !== undefined) {
     const log = failureLogPath(workspace.failure);
     body.push(
-      `**${escapeInline(describeFailure(workspace.failure))}**${log === undefined ? "" : ` — log: ${code(log)}`}`,
+      `**${escapeInline(describeFailure(workspace.failure))}**${log === undefined ? "" : ` — log: ${code(repoRelative(state, log))}`}`,
       "",
     );
+    if (log !== undefined) {
+      const tail = logTail(workspace, workspace.failure.step);
+      if (tail.length > 0) body.push(...tail, "");
+    }
   }
   if (workspace.diff !== undefined) {
     const commit =
@@ -134,6 +164,45 @@ function workspaceSection(workspace: WorkspaceState, maxMessageChars: number): s
   if (body.length === 0) return [];
   body.pop(); // the blank line after the last paragraph
   return [`### ${STATUS_ICON[workspace.status]} ${escapeInline(workspace.name)}`, "", ...body];
+}
+
+/**
+ * A log path as the repository sees it (`.conductor/runs/…`): the same in a CI artifact as on
+ * the machine that ran, where an absolute path names nothing.
+ */
+function repoRelative(state: RunState, file: string): string {
+  const relative = path.relative(state.plan.repo.root, file);
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
+
+/**
+ * The last lines of a failed step's log in a code block, open by default: plain text (escapes
+ * and control characters removed), long lines cut, in a fence longer than any inside.
+ */
+function logTailBlock(tail: string, step: Step, count: number): string[] {
+  const lines = cleanText(tail)
+    .replace(/\r\n?/g, "\n")
+    .replace(/\n+$/, "")
+    .split("\n")
+    .slice(-count)
+    .map((line) => (line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS - 1)}…` : line));
+  if (lines.every((line) => line.trim() === "")) return [];
+  const longest = Math.max(
+    2,
+    ...lines.map((line) =>
+      (line.match(/`+/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0),
+    ),
+  );
+  const fence = "`".repeat(longest + 1);
+  return [
+    `<details open><summary>Last ${lines.length} lines of the ${step} log</summary>`,
+    "",
+    `${fence}text`,
+    ...lines,
+    fence,
+    "",
+    "</details>",
+  ];
 }
 
 /** `3 files changed, 12 insertions(+), 4 deletions(-)`, as `git diff --shortstat` says it. */

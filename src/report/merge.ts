@@ -1,5 +1,5 @@
 import { StateError } from "../errors.js";
-import type { RunState, RunStatus, WorkspaceState } from "../executor/types.js";
+import type { RunSession, RunState, RunStatus, WorkspaceState } from "../executor/types.js";
 import { levelsOf } from "../planner/plan.js";
 import type { Plan, Workspace } from "../planner/types.js";
 
@@ -90,6 +90,40 @@ export function mergeRunStates(states: readonly RunState[]): RunState {
     workspaces,
   };
   if (finished) merged.finishedAt = latest(states.map((state) => state.finishedAt as string));
+  const sessions = mergeSessions(states);
+  if (sessions !== undefined) merged.sessions = sessions;
+  return merged;
+}
+
+/**
+ * The sessions of shards that ran side by side, as one run's: overlapping sessions become one
+ * spanning them, so the merged run's working time is the time some shard worked, not the sum of
+ * the shards' times. Undefined when a shard has no sessions (an older version's state).
+ */
+function mergeSessions(states: readonly RunState[]): RunSession[] | undefined {
+  if (states.some((state) => state.sessions === undefined)) return undefined;
+  const all = states
+    .flatMap((state) => state.sessions ?? [])
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const merged: RunSession[] = [];
+  for (const session of all) {
+    const last = merged.at(-1);
+    if (
+      last?.finishedAt !== undefined &&
+      session.finishedAt !== undefined &&
+      Date.parse(session.startedAt) <= Date.parse(last.finishedAt)
+    ) {
+      const finishedAt = latest([last.finishedAt, session.finishedAt]);
+      const { workspace: _one, ...spanning } = last;
+      merged[merged.length - 1] = {
+        ...spanning,
+        finishedAt,
+        durationMs: Date.parse(finishedAt) - Date.parse(last.startedAt),
+      };
+    } else {
+      merged.push(session);
+    }
+  }
   return merged;
 }
 

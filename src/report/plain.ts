@@ -66,7 +66,10 @@ export function formatPlainEvent(
           `base ${plan.base.ref} (${plan.base.commit.slice(0, 10)})`,
       );
     }
+    case "follow-up.started":
+      return line(`conductor: follow-up of ${event.workspace} in run ${event.runId}`);
     case "workspace.started":
+      if (inFollowUp(state)) return tagged(event.workspace, "follow-up started");
       return tagged(event.workspace, event.try > 1 ? `started (try ${event.try})` : "started");
     case "step.started":
       return tagged(event.workspace, `${event.step} started`);
@@ -90,6 +93,9 @@ export function formatPlainEvent(
       const detail = event.result === undefined ? "" : ` — ${describeResult(event.result)}`;
       return tagged(event.workspace, `${event.step} done in ${took}${detail}`);
     }
+    case "step.output":
+      // The step's log has its output; a CI log gets the step's outcome.
+      return undefined;
     case "agent.activity":
       // Usage updates arrive after every turn; the agent step's result line carries the total.
       if (event.activity.kind === "usage") return undefined;
@@ -138,15 +144,9 @@ export function formatPlainEvent(
       );
     case "run.interrupting":
       return line(`conductor: ${event.signal} received, stopping every workspace`);
-    case "run.finished": {
-      const counts = Object.entries(event.counts)
-        .filter(([, count]) => count > 0)
-        .map(([status, count]) => `${count} ${status}`)
-        .join(", ");
-      const head = line(
-        `conductor: run ${event.runId} ${paint.run(event.status)} in ${formatDuration(event.durationMs)}` +
-          (counts === "" ? "" : `: ${counts}`),
-      );
+    case "run.finished":
+    case "follow-up.finished": {
+      const head = line(sessionEndLine(event, color));
       return state === undefined ? head : `${head}\n${summaryTable(state, color)}`;
     }
     default: {
@@ -156,6 +156,40 @@ export function formatPlainEvent(
       return undefined;
     }
   }
+}
+
+/**
+ * How a session ended, in one line: `conductor: run <id> succeeded in 4.2s: 3 succeeded`, or for
+ * a follow-up `conductor: follow-up of <workspace> succeeded in 2.1s; run <id> succeeded: …`.
+ */
+export function sessionEndLine(
+  event: Extract<RunEvent, { type: "run.finished" | "follow-up.finished" }>,
+  color = false,
+): string {
+  const paint = color ? colours : noColours;
+  const counts = Object.entries(event.counts)
+    .filter(([, count]) => count > 0)
+    .map(([status, count]) => `${count} ${status}`)
+    .join(", ");
+  const tally = counts === "" ? "" : `: ${counts}`;
+  const took = formatDuration(event.durationMs);
+  if (event.type === "run.finished") {
+    return `conductor: run ${event.runId} ${paint.run(event.status)} in ${took}${tally}`;
+  }
+  return `conductor: follow-up of ${event.workspace} ended in ${took}; run ${event.runId} is ${paint.run(event.status)}${tally}`;
+}
+
+/** `3 workspaces: 2 succeeded, 1 failed, 0 skipped, 0 interrupted`: the last line of a run's output. */
+export function countsLine(state: RunState): string {
+  const counts = countWorkspaces(state);
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return `${total} workspace${total === 1 ? "" : "s"}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.interrupted} interrupted`;
+}
+
+/** Whether the state is in a follow-up session (`conductor continue`). */
+function inFollowUp(state: RunState | undefined): boolean {
+  const session = state?.sessions?.at(-1);
+  return session?.kind === "follow-up" && session.finishedAt === undefined;
 }
 
 /** The table printed at the end of a run: one row per workspace, in plan order. */
@@ -173,9 +207,7 @@ export function summaryTable(state: RunState, color = false): string {
       workspace.check ?? "-",
     ]),
   ];
-  const counts = countWorkspaces(state);
-  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
-  return `${renderTable(rows)}\n${total} workspace${total === 1 ? "" : "s"}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.interrupted} interrupted\n`;
+  return `${renderTable(rows)}\n${countsLine(state)}\n`;
 }
 
 function describeResult(result: StepResult): string {
@@ -193,9 +225,13 @@ function describeResult(result: StepResult): string {
     case "check":
       return result.passed ? "passed" : "failed";
     case "commit":
-      return result.commit === undefined
-        ? "nothing to commit"
-        : `commit ${result.commit.slice(0, 10)} (${formatDiff(result.diff)})`;
+      if (result.commit === undefined) return "nothing to commit";
+      // Older logs have no `created`: any commit they name was new.
+      if (result.created === false) {
+        return `nothing new to commit; the branch stays at ${result.commit.slice(0, 10)}`;
+      }
+      // The commit's own change; the branch's total is in the summary table.
+      return `commit ${result.commit.slice(0, 10)} (${formatDiff(result.commitDiff ?? result.diff)})`;
     default:
       return "";
   }

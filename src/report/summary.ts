@@ -1,13 +1,17 @@
 import { countWorkspaces } from "../executor/state-fold.js";
-import type {
-  DiffStat,
-  Failure,
-  RunState,
-  RunStatus,
-  Step,
-  WorkspaceState,
-  WorkspaceStatus,
+import {
+  type DiffStat,
+  type Failure,
+  type RunSession,
+  type RunState,
+  type RunStatus,
+  STEPS,
+  type Step,
+  type StepRecord,
+  type WorkspaceState,
+  type WorkspaceStatus,
 } from "../executor/types.js";
+import { runWorkedMs, stepWorkedMs, workspaceWorkedMs } from "../executor/worked-time.js";
 import type { Shard } from "../planner/types.js";
 import type { TokenUsage } from "../usage/usage.js";
 import { addUsage, NO_USAGE } from "../usage/usage.js";
@@ -31,6 +35,25 @@ export interface SummaryFailure {
   logPath: string | null;
 }
 
+/** One step of a workspace in a {@link RunSummary}. */
+export interface StepSummary {
+  status: StepRecord["status"];
+  /** Its latest execution. */
+  durationMs: number | null;
+  /** Every execution together (retries, resumes, follow-ups); a running one counts so far. */
+  totalMs: number | null;
+}
+
+/** One session of a run: the run itself, a resume (`run --resume`) or a follow-up (`continue`). */
+export interface SessionSummary {
+  kind: RunSession["kind"];
+  /** The workspace a follow-up continued. */
+  workspace: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
 /** One workspace in a {@link RunSummary}. Absent values are `null`, never missing keys. */
 export interface WorkspaceSummary {
   name: string;
@@ -49,11 +72,15 @@ export interface WorkspaceSummary {
   /** How many times it was started (1 + retries used); 0 when it never started. */
   tries: number;
   failure: SummaryFailure | null;
+  /** Time spent working on it, summed over sessions (a running one counts so far). */
   durationMs: number | null;
+  /** Per step, `null` for a step that never ran. */
+  steps: Record<Step, StepSummary | null>;
   tokens: TokenTotals | null;
   check: "passed" | "failed" | "none" | null;
-  /** Commit conductor made on the branch; null when nothing was committed. */
+  /** The branch's newest commit with work on it; null while the branch holds none. */
   commit: string | null;
+  /** The branch against its start point. */
   diff: DiffStat | null;
 }
 
@@ -80,17 +107,25 @@ export interface RunSummary {
   totals: {
     /** Tokens of every workspace together. */
     tokens: TokenTotals;
-    /** Wall-clock time from creation to the end of the run (or its last update). */
+    /**
+     * Time spent working on the run: its sessions (run, resumes, follow-ups) summed, not the time
+     * since it was created. Merged CI shards count from the first start to the last end.
+     */
     durationMs: number;
     /** Sum of the workspaces' own durations: the work done, as if run one after another. */
     workspaceDurationMs: number;
   };
+  /** Each time conductor worked on the run, in order. */
+  sessions: SessionSummary[];
   /** In plan order. */
   workspaces: WorkspaceSummary[];
 }
 
-/** Builds the JSON summary of a run from its state. Pure. */
-export function buildRunSummary(state: RunState): RunSummary {
+/**
+ * Builds the JSON summary of a run from its state. Pure: what still runs is counted up to `now`
+ * (default: the state's last update).
+ */
+export function buildRunSummary(state: RunState, now = new Date(state.updatedAt)): RunSummary {
   const workspaces = state.plan.workspaces
     .filter((planned) => state.workspaces[planned.name] !== undefined)
     .map((planned) => {
@@ -106,7 +141,8 @@ export function buildRunSummary(state: RunState): RunSummary {
         step: workspace.step ?? null,
         tries: workspace.tries,
         failure: workspace.failure === undefined ? null : summaryFailure(workspace.failure),
-        durationMs: workspace.durationMs ?? null,
+        durationMs: workspaceWorkedMs(workspace, now) ?? null,
+        steps: stepSummaries(workspace, now),
         tokens: workspace.agent.usage === undefined ? null : tokenTotals(workspace.agent.usage),
         check: workspace.check ?? null,
         commit: workspace.commit ?? null,
@@ -117,7 +153,6 @@ export function buildRunSummary(state: RunState): RunSummary {
     (sum, workspace) => addUsage(sum, workspace.agent.usage ?? NO_USAGE),
     NO_USAGE,
   );
-  const end = state.finishedAt ?? state.updatedAt;
   const { selection } = state.plan;
   return {
     formatVersion: SUMMARY_FORMAT_VERSION,
@@ -135,16 +170,39 @@ export function buildRunSummary(state: RunState): RunSummary {
     counts: countWorkspaces(state),
     totals: {
       tokens: tokenTotals(usage),
-      durationMs: Math.max(0, Date.parse(end) - Date.parse(state.createdAt)),
+      durationMs: runWorkedMs(state, now),
       workspaceDurationMs: workspaces.reduce((sum, w) => sum + (w.durationMs ?? 0), 0),
     },
+    sessions: (state.sessions ?? []).map((session) => ({
+      kind: session.kind,
+      workspace: session.workspace ?? null,
+      startedAt: session.startedAt,
+      finishedAt: session.finishedAt ?? null,
+      durationMs: session.durationMs ?? null,
+    })),
     workspaces,
   };
 }
 
 /** The summary as pretty JSON text, ending in a newline. */
-export function renderRunSummary(state: RunState): string {
-  return `${JSON.stringify(buildRunSummary(state), null, 2)}\n`;
+export function renderRunSummary(state: RunState, now?: Date): string {
+  return `${JSON.stringify(buildRunSummary(state, now), null, 2)}\n`;
+}
+
+function stepSummaries(workspace: WorkspaceState, now: Date): Record<Step, StepSummary | null> {
+  const steps = {} as Record<Step, StepSummary | null>;
+  for (const step of STEPS) {
+    const record = workspace.steps[step];
+    steps[step] =
+      record === undefined
+        ? null
+        : {
+            status: record.status,
+            durationMs: record.durationMs ?? null,
+            totalMs: stepWorkedMs(record, now) ?? null,
+          };
+  }
+  return steps;
 }
 
 function summaryFailure(failure: Failure): SummaryFailure {

@@ -15,7 +15,7 @@ export function parseReportFormat(text: string): ReportFormat {
   throw new UsageError(`--format ${text} is not a report format: use ${REPORT_FORMATS.join(", ")}`);
 }
 
-/** A run's report in one format; `readLogTail` finds the failing steps' logs for JUnit. */
+/** A run's report in one format; `readLogTail` finds the failing steps' logs for JUnit and Markdown. */
 export function renderReport(
   state: RunState,
   format: ReportFormat,
@@ -27,7 +27,7 @@ export function renderReport(
     case "junit":
       return renderJUnit(state, { readLogTail });
     case "markdown":
-      return renderMarkdown(state);
+      return renderMarkdown(state, { readLogTail });
     default:
       return unreachable(format);
   }

@@ -1,10 +1,6 @@
-import type { RunState, WorkspaceState } from "../executor/types.js";
-import {
-  formatDiff,
-  formatTokens,
-  formatWorkspaceDuration,
-  totalTokens,
-} from "../report/format.js";
+import type { RunState, Step, WorkspaceState } from "../executor/types.js";
+import { stepWorkedMs, workspaceWorkedMs } from "../executor/worked-time.js";
+import { formatDiff, formatTokens, totalTokens } from "../report/format.js";
 import { renderTable } from "../report/table.js";
 import { formatDuration } from "../schema/duration.js";
 
@@ -32,7 +28,18 @@ export function renderStatus(state: RunState, context: StatusContext): string {
     `${count} workspace${count === 1 ? "" : "s"}`,
   ].join(" — ");
   const rows = [
-    ["WORKSPACE", "STATUS", "STEP", "DURATION", "TOKENS", "FILES", "CHECK", "BRANCH", "PATH"],
+    [
+      "WORKSPACE",
+      "STATUS",
+      "STEP",
+      "DURATION",
+      TIMED_STEPS.join("/").toUpperCase(),
+      "TOKENS",
+      "FILES",
+      "CHECK",
+      "BRANCH",
+      "PATH",
+    ],
   ];
   for (const planned of plan.workspaces) {
     const workspace = state.workspaces[planned.name];
@@ -43,6 +50,7 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       archived ? "archived" : workspace.status,
       workspace.step ?? "-",
       duration(workspace, context.now),
+      stepTimes(workspace, context.now),
       workspace.agent.usage === undefined ? "-" : formatTokens(totalTokens(workspace.agent.usage)),
       formatDiff(workspace.diff),
       workspace.check ?? "-",
@@ -53,12 +61,30 @@ export function renderStatus(state: RunState, context: StatusContext): string {
   return `${header}\n\n${renderTable(rows)}\n${nextSteps(state, context.live)}`;
 }
 
-/** A finished workspace's duration; a running one's time so far, marked with an ellipsis. */
+/** The steps whose time people ask about; the others take milliseconds. */
+const TIMED_STEPS: readonly Step[] = ["setup", "agent", "check", "commit"];
+
+/**
+ * Time spent on a workspace, summed over its sessions; a running one's time so far, marked with
+ * an ellipsis.
+ */
 function duration(workspace: WorkspaceState, now: Date): string {
-  if (workspace.status === "running" && workspace.startedAt !== undefined) {
-    return `${formatDuration(Math.max(0, now.getTime() - Date.parse(workspace.startedAt)))}…`;
-  }
-  return formatWorkspaceDuration(workspace);
+  const ms = workspaceWorkedMs(workspace, now);
+  if (ms === undefined) return "-";
+  return `${formatDuration(ms)}${workspace.status === "running" ? "…" : ""}`;
+}
+
+/**
+ * `1.2s/40s/3.1s/90ms`: each timed step's time (every execution of it summed), `-` for one that
+ * did not run, an ellipsis on the one running now.
+ */
+function stepTimes(workspace: WorkspaceState, now: Date): string {
+  return TIMED_STEPS.map((step) => {
+    const record = workspace.steps[step];
+    const ms = stepWorkedMs(record, now);
+    if (ms === undefined || record?.status === "skipped") return "-";
+    return `${formatDuration(ms)}${record?.status === "running" ? "…" : ""}`;
+  }).join("/");
 }
 
 function nextSteps(state: RunState, live: boolean): string {

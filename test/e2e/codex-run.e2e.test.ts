@@ -232,7 +232,7 @@ describe("conductor run with the real codex", () => {
     expect(followUp[0]?.threadId).toBe(firstThread);
     expect(followUp[0]?.prompts.some((prompt) => prompt.includes(":draft]"))).toBe(true);
     expect(await git("log", "--format=%s", "conductor/draft")).toMatch(
-      /^draft: Now add two.txt .*\ndraft: Do the draft task.*\nadd conductor.yaml/,
+      /^draft: now add two.txt .*\ndraft: do the draft task.*\nadd conductor.yaml/,
     );
     expect(await git("show", "conductor/draft:two.txt")).toBe("two");
     const report = await summary(root);
@@ -243,6 +243,81 @@ describe("conductor run with the real codex", () => {
         "utf8",
       ),
     ).toBe("Second.\n");
+  });
+
+  it("records `continue` as a follow-up: its own commit's stats, the commit kept when nothing is new, time summed", async () => {
+    const { root, home, git } = await codexRepo(
+      [
+        {
+          id: "draft",
+          steps: [
+            { kind: "exec", cmd: "printf 'a\\nb\\nc\\nd\\n' > one.txt" },
+            { kind: "message", text: "Wrote one.txt." },
+          ],
+        },
+      ],
+      { scripts: { check: "test -f one.txt" } },
+    );
+    const run = await conductor(["run", "--output", "plain"], { cwd: root, home });
+    expect(run.exitCode, run.all).toBe(0);
+    routes["[change-b]"] = [
+      { kind: "exec", cmd: "sed -i 's/^b$/B/' one.txt" },
+      { kind: "message", text: "Changed b." },
+    ];
+    routes["[look-only]"] = [{ kind: "message", text: "Nothing to change." }];
+    // Idle time between sessions is not time spent working on the run.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const change = await conductor(
+      ["continue", "draft", "Change b to B [change-b]", "--output", "plain"],
+      { cwd: root, home },
+    );
+    expect(change.exitCode, change.all).toBe(0);
+    expect(change.stdout).toContain("conductor: follow-up of draft in run");
+    expect(change.stdout).not.toMatch(/resumed/);
+    // The commit line gives that commit's own change; the branch's total stays +4 −0.
+    expect(change.stdout).toMatch(
+      /\[draft\] commit done in \S+ — commit [0-9a-f]{10} \(1 file \+1 −1\)/,
+    );
+    const changed = (await git("rev-parse", "conductor/draft")).trim();
+
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const look = await conductor(
+      ["continue", "draft", "Check it again [look-only]", "--output", "plain"],
+      { cwd: root, home },
+    );
+    expect(look.exitCode, look.all).toBe(0);
+    expect(look.stdout).toContain(
+      `nothing new to commit; the branch stays at ${changed.slice(0, 10)}`,
+    );
+
+    const report = await summary(root);
+    const draft = workspaceOf(report, "draft");
+    expect(draft.commit).toBe(changed);
+    expect(draft.diff).toEqual({ files: 1, insertions: 4, deletions: 0 });
+    expect(report.sessions.map((session) => [session.kind, session.workspace])).toEqual([
+      ["run", null],
+      ["follow-up", "draft"],
+      ["follow-up", "draft"],
+    ]);
+    const events = readFileSync(
+      path.join(root, ".conductor", "runs", report.runId, "events.jsonl"),
+      "utf8",
+    )
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; durationMs?: number });
+    expect(events.filter((event) => event.type === "run.started")).toHaveLength(1);
+    expect(events.filter((event) => event.type === "follow-up.started")).toHaveLength(2);
+    // The workspace's time is its three sessions' time together, not the last one's.
+    const tries = events.filter((event) => event.type === "workspace.finished");
+    expect(tries).toHaveLength(3);
+    expect(draft.durationMs).toBe(tries.reduce((sum, event) => sum + (event.durationMs ?? 0), 0));
+    // The run's time is its sessions' time, not the span from its creation to the last follow-up.
+    const sessions = report.sessions.reduce((sum, session) => sum + (session.durationMs ?? 0), 0);
+    expect(report.totals.durationMs).toBe(sessions);
+    const span = Date.parse(report.finishedAt ?? "") - Date.parse(report.createdAt);
+    expect(report.totals.durationMs).toBeLessThan(span - 3000);
+    expect(draft.steps.agent?.totalMs).toBeGreaterThan(draft.steps.agent?.durationMs ?? 0);
   });
 
   it("never writes the API key or copied env values into logs, events or reports", async () => {

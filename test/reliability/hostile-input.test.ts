@@ -259,9 +259,10 @@ describe("prompts and values with shell metacharacters, newlines, unicode and NU
     expect(readFileSync(path.join(worktree, "env.txt"), "utf8")).toBe(
       "$(touch ../sentinel/PWNED-4); `id`",
     );
-    // The commit subject is the task and the prompt's first line, as text.
+    // The commit subject is the task and the prompt's first line (in lower case after the task
+    // id), as text.
     const subject = await repo.git("log", "-1", "--format=%s", "conductor/hostile");
-    expect(subject.startsWith("hostile: Fix the parser; then $(touch ../sentinel/PWNED-1)")).toBe(
+    expect(subject.startsWith("hostile: fix the parser; then $(touch ../sentinel/PWNED-1)")).toBe(
       true,
     );
     for (const marker of ["PWNED-1", "PWNED-2", "PWNED-3", "PWNED-4"]) {

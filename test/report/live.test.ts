@@ -8,6 +8,7 @@ import {
   at,
   makePlan,
   mixedRun,
+  mixedRunEvents,
   RUN_ID,
   runEvents,
   T0,
@@ -45,11 +46,13 @@ function harness(options: { refreshMs?: number; initialState?: RunState } = {}) 
     ),
   });
   let now = T0;
+  const printed: string[] = [];
   const reporter = createLiveReporter({
     renderer: "test",
     rendererOptions: { logger, task: ["title"] },
     refreshMs: options.refreshMs ?? 0,
     now: () => now,
+    write: (text) => printed.push(text),
     ...(options.initialState === undefined ? {} : { initialState: options.initialState }),
   });
   /** Rows by workspace name (the first word of every title). */
@@ -89,6 +92,8 @@ function harness(options: { refreshMs?: number; initialState?: RunState } = {}) 
     rows,
     feed,
     logged,
+    /** What the reporter printed after its rows. */
+    printed,
     setNow(ms: number) {
       now = T0 + ms;
     },
@@ -144,6 +149,87 @@ describe("live reporter", () => {
       state: "COMPLETED",
       title: "add-auth                7.0s · 12.3k tokens · 2 files +10 −3",
     });
+  });
+
+  it("shows the running step's own output: the agent's activity, a script's latest line, nothing for quiet steps", async () => {
+    const live = harness();
+    const events = runEvents(plan, workspaceEvents("add-auth"));
+    const checkStarts = events.findIndex((e) => e.type === "step.started" && e.step === "check");
+    await live.feed(events.slice(0, checkStarts));
+    expect(live.rows().get("add-auth")?.output).toBe("agent: editing src/app.ts · 1.2k tokens");
+    // The check has started: the agent's last activity is not news any more.
+    await live.feed(events.slice(checkStarts, checkStarts + 1));
+    expect(live.rows().get("add-auth")?.output).toBe("");
+    const time = events[checkStarts]?.time as string;
+    await live.feed([
+      {
+        type: "step.output",
+        workspace: "add-auth",
+        step: "check",
+        line: "\u001b[32m✓ 12 tests passed\u001b[39m",
+        time,
+        runId: RUN_ID,
+      },
+    ]);
+    expect(live.rows().get("add-auth")?.output).toBe("check: ✓ 12 tests passed");
+    const commitStarts = events.findIndex((e) => e.type === "step.started" && e.step === "commit");
+    await live.feed(events.slice(checkStarts + 1, commitStarts + 1));
+    expect(live.rows().get("add-auth")?.title).toMatch(/^add-auth\s+commit/);
+    expect(live.rows().get("add-auth")?.output).toBe("");
+    await live.reporter.close();
+  });
+
+  it("ends with how the run ended and the counts, like the plain view", async () => {
+    const live = harness();
+    await live.feed(mixedRunEvents(plan));
+    await live.reporter.close();
+    expect(live.printed.join("")).toBe(
+      // The fixture's run.finished carries no counts; the last line counts the state.
+      `conductor: run ${RUN_ID} interrupted in 15.0s\n` +
+        "7 workspaces: 4 succeeded, 2 failed, 0 skipped, 1 interrupted\n",
+    );
+  });
+
+  it("shows only the followed-up workspace in a follow-up, and how the follow-up ended", async () => {
+    const earlier = mixedRun();
+    const live = harness({ initialState: earlier });
+    await live.feed(
+      toEvents([
+        [60_000, { type: "follow-up.started", workspace: "fix-bug", pid: 3 }],
+        [60_000, { type: "workspace.started", workspace: "fix-bug", try: 2 }],
+        [
+          62_000,
+          {
+            type: "workspace.finished",
+            workspace: "fix-bug",
+            status: "succeeded",
+            durationMs: 2000,
+          },
+        ],
+        [
+          62_001,
+          {
+            type: "follow-up.finished",
+            workspace: "fix-bug",
+            status: "failed",
+            durationMs: 2001,
+            counts: { pending: 0, running: 0, succeeded: 5, failed: 1, skipped: 0, interrupted: 1 },
+          },
+        ],
+      ]),
+    );
+    await live.reporter.close();
+    const rows = live.rows();
+    expect([...rows.keys()]).toEqual(["fix-bug"]);
+    // The row gives the follow-up's own time, not the workspace's total.
+    expect(rows.get("fix-bug")).toMatchObject({
+      state: "COMPLETED",
+      title: "fix-bug  2.0s · 1.2k tokens · 2 files +10 −3",
+    });
+    expect(live.printed.join("")).toBe(
+      `conductor: follow-up of fix-bug ended in 2.0s; run ${RUN_ID} is failed: 5 succeeded, 1 failed, 1 interrupted\n` +
+        "7 workspaces: 5 succeeded, 1 failed, 0 skipped, 1 interrupted\n",
+    );
   });
 
   it("ends failed rows with ✖ and the failure, skipped rows with the reason", async () => {

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunState } from "../../src/executor/types.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
@@ -100,7 +101,8 @@ describe("Markdown report", () => {
       [
         "### ❌ fix-bug",
         "",
-        `**check failed (exit 1)** — log: \`${FIX_BUG_LOG}\``,
+        // Where the log is in the repository: an absolute path names nothing in CI.
+        `**check failed (exit 1)** — log: \`${path.relative("/repo/webapp", FIX_BUG_LOG)}\``,
         // Separate paragraphs: Markdown would join adjacent lines into one.
         "",
         "2 files changed, 10 insertions(+), 3 deletions(-) — commit `c0ffee0000`",
@@ -118,6 +120,36 @@ describe("Markdown report", () => {
     expect(markdown).toContain(
       "### ❌ refactor-model-o4-mini\n\n**agent error: unexpected status 401 Unauthorized**\n",
     );
+  });
+
+  it("shows the last lines of a failed step's log, in a fence its own backticks cannot close", () => {
+    const log = [
+      ...Array.from({ length: 40 }, (_, index) => `line ${index + 1}`),
+      "```",
+      "\u001b[31mred\u001b[39m and a bell\u0007",
+    ].join("\n");
+    const asked: string[] = [];
+    const markdown = renderMarkdown(mixedRun(), {
+      readLogTail: (workspace, step) => {
+        asked.push(`${workspace}/${step}`);
+        return workspace === "fix-bug" ? `${log}\n` : undefined;
+      },
+    });
+    // Only failures with a log are looked up: fix-bug's check (fix-bug-2 was cancelled).
+    expect(asked).toEqual(["fix-bug/check"]);
+    const section = markdown.slice(markdown.indexOf("### ❌ fix-bug\n"));
+    expect(section).toContain(
+      [
+        "<details open><summary>Last 30 lines of the check log</summary>",
+        "",
+        "````text",
+        "line 13",
+      ].join("\n"),
+    );
+    expect(section).toContain(
+      ["line 40", "```", "red and a bell", "````", "", "</details>"].join("\n"),
+    );
+    expect(section).not.toMatch(/^line 12$/m);
   });
 
   it("escapes pipes in table cells", () => {

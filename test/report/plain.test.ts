@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../src/executor/events.js";
+import type { DiffStat } from "../../src/executor/types.js";
 import { createPlainReporter, formatPlainEvent } from "../../src/report/plain.js";
 import {
   FIX_BUG_FAILURE,
@@ -10,11 +11,15 @@ import {
   RUN_ID,
   runEvents,
   SECRET,
+  type Timed,
   toEvents,
   workspaceEvents,
 } from "./fixtures.js";
 
 const plan = makePlan();
+
+/** What a commit step's result says besides the branch's diff. */
+type CommitResult = { commit: string; created: boolean; commitDiff?: DiffStat };
 
 async function render(events: readonly RunEvent[], color = false): Promise<string[]> {
   const writes: string[] = [];
@@ -55,6 +60,63 @@ describe("plain reporter", () => {
       "[refactor-model-o4-mini] ✖ failed after 5.0s: agent error: unexpected status 401 Unauthorized",
     );
     expect(output).toContain(`conductor: run ${RUN_ID} interrupted in 15.0s`);
+  });
+
+  it("announces a follow-up as a follow-up, and gives a commit's own change", async () => {
+    const earlier = foldRun(plan, mixedRunEvents(plan));
+    const writes: string[] = [];
+    const reporter = createPlainReporter({
+      write: (text) => writes.push(text),
+      initialState: earlier,
+    });
+    const commit = (at: number, result: CommitResult): Timed => [
+      at,
+      {
+        type: "step.finished",
+        workspace: "fix-bug",
+        step: "commit",
+        status: "succeeded",
+        durationMs: 100,
+        result: { step: "commit", diff: { files: 2, insertions: 10, deletions: 3 }, ...result },
+      },
+    ];
+    for (const event of toEvents([
+      [60_000, { type: "follow-up.started", workspace: "fix-bug", pid: 3 }],
+      [60_000, { type: "workspace.started", workspace: "fix-bug", try: 2 }],
+      [60_001, { type: "step.output", workspace: "fix-bug", step: "check", line: "ok" }],
+      commit(60_100, {
+        commit: "feed000000000000000000000000000000000000",
+        created: true,
+        commitDiff: { files: 1, insertions: 1, deletions: 1 },
+      }),
+      commit(60_200, { commit: "feed000000000000000000000000000000000000", created: false }),
+      [
+        60_300,
+        {
+          type: "follow-up.finished",
+          workspace: "fix-bug",
+          status: "failed",
+          durationMs: 300,
+          counts: { pending: 0, running: 0, succeeded: 5, failed: 1, skipped: 0, interrupted: 1 },
+        },
+      ],
+    ])) {
+      reporter.onEvent(event);
+    }
+    await reporter.close();
+    const output = lines(writes);
+    expect(output[0]).toBe(`conductor: follow-up of fix-bug in run ${RUN_ID}`);
+    expect(output[1]).toBe("[fix-bug] follow-up started");
+    // A script's output lines are in its log, not in the CI log.
+    expect(output.some((line) => line.endsWith("ok"))).toBe(false);
+    expect(output).toContain("[fix-bug] commit done in 100ms — commit feed000000 (1 file +1 −1)");
+    expect(output).toContain(
+      "[fix-bug] commit done in 100ms — nothing new to commit; the branch stays at feed000000",
+    );
+    expect(output).toContain(
+      `conductor: follow-up of fix-bug ended in 300ms; run ${RUN_ID} is failed: 5 succeeded, 1 failed, 1 interrupted`,
+    );
+    expect(output.join("\n")).not.toContain("resumed");
   });
 
   it("writes whole lines, never a partial one", async () => {
@@ -230,8 +292,9 @@ describe("plain reporter", () => {
     expect(output.find((line) => line.startsWith("add-auth "))).toMatch(
       /^add-auth\s+succeeded\s+commit\s+7\.0s/,
     );
+    // Its duration is the time of both sessions: 7s in the first, 1s in the resumed one.
     expect(output.find((line) => line.startsWith("fix-bug "))).toMatch(
-      /^fix-bug\s+succeeded\s+check\s+1\.0s\s+1\.2k\s+2 files \+10 −3\s+passed$/,
+      /^fix-bug\s+succeeded\s+check\s+8\.0s\s+1\.2k\s+2 files \+10 −3\s+passed$/,
     );
     expect(output).toContain("7 workspaces: 5 succeeded, 0 failed, 2 skipped, 0 interrupted");
   });

@@ -7,6 +7,7 @@ import {
   initialRunState,
 } from "../../src/executor/state-fold.js";
 import type { Failure, RunState } from "../../src/executor/types.js";
+import { runWorkedMs } from "../../src/executor/worked-time.js";
 import {
   at,
   type EventBody,
@@ -102,6 +103,7 @@ describe("applyEvent", () => {
       startedAt: at(3000),
       finishedAt: at(4000),
       durationMs: 1000,
+      totalMs: 1000,
     });
     expect(Object.keys(workspace?.steps ?? {})).toEqual([
       "worktree",
@@ -368,7 +370,12 @@ describe("applyEvent", () => {
     );
     const workspace = again.workspaces["add-auth"];
     expect(workspace?.agent).toEqual({ sessionId: "thread-add-auth" });
-    expect(workspace?.steps.agent).toEqual({ status: "running", startedAt: at(9000) });
+    // The new execution's record carries the time of the earlier one, so step totals add up.
+    expect(workspace?.steps.agent).toEqual({
+      status: "running",
+      startedAt: at(9000),
+      totalMs: 1000,
+    });
     // Steps the executor does not repeat keep their records and results.
     expect(workspace?.steps.setup?.status).toBe("succeeded");
     expect(workspace?.check).toBe("passed");
@@ -384,8 +391,9 @@ describe("applyEvent", () => {
       succeeded,
       event(9000, { type: "step.started", workspace: "add-auth", step: "commit" }),
     );
-    expect(commit.workspaces["add-auth"]?.commit).toBeUndefined();
-    expect(commit.workspaces["add-auth"]?.diff).toBeUndefined();
+    // The branch still ends in its commit until the commit step reports what it holds now.
+    expect(commit.workspaces["add-auth"]?.commit).toBe(workspace?.commit);
+    expect(commit.workspaces["add-auth"]?.diff).toEqual(workspace?.diff);
     // The check of a workspace without a check script stays "none" through a re-run.
     const lint = foldRun(plan, runEvents(plan, workspaceEvents("lint", { hasCheck: false })));
     const lintAgain = applyEvent(
@@ -492,6 +500,7 @@ describe("applyEvent", () => {
       startedAt: at(3750),
       finishedAt: at(4000),
       durationMs: 250,
+      totalMs: 250,
     });
     expect(state.workspaces.lint?.port).toBe(42000);
   });
@@ -589,7 +598,8 @@ describe("run.started", () => {
       expect(workspace?.status).toBe("pending");
       expect(workspace?.failure).toBeUndefined();
       expect(workspace?.finishedAt).toBeUndefined();
-      expect(workspace?.durationMs).toBeUndefined();
+      // The time already spent on it stays: the resumed session adds its own.
+      expect(workspace?.durationMs).toBe(finished.workspaces[name]?.durationMs);
       expect(workspace?.worktreeCreated).toBe(true);
     }
     expect(countWorkspaces(resumed)).toEqual({
@@ -665,7 +675,8 @@ describe("run.started", () => {
       status: "succeeded",
       tries: 2,
       startedAt: at(60_000),
-      durationMs: 200,
+      // The first session's 7s and the resumed session's 200ms.
+      durationMs: 7200,
       port: 43000,
       check: "passed",
       commit: "c0ffee0000000000000000000000000000000000",
@@ -691,5 +702,151 @@ describe("countWorkspaces", () => {
       skipped: 0,
       interrupted: 1,
     });
+  });
+});
+
+describe("follow-ups and sessions", () => {
+  const lintOnly = makePlan({ taskPatterns: ["lint"] });
+  /** A run of lint that took 7s, then `continue lint` a minute later. */
+  function followedUp(body: (start: number) => [number, EventBody][]): RunState {
+    const first = foldRun(lintOnly, runEvents(lintOnly, workspaceEvents("lint")));
+    return applyEvents(
+      first,
+      toEvents([
+        [60_000, { type: "follow-up.started", workspace: "lint", pid: 11 }],
+        ...body(60_000),
+      ]),
+    );
+  }
+
+  it("records a follow-up as its own session and adds its time to the workspace's and the run's", () => {
+    const state = followedUp((start) => [
+      [start, { type: "workspace.started", workspace: "lint", try: 2 }],
+      [start + 10, { type: "step.started", workspace: "lint", step: "agent" }],
+      [
+        start + 2010,
+        {
+          type: "step.finished",
+          workspace: "lint",
+          step: "agent",
+          status: "succeeded",
+          durationMs: 2000,
+        },
+      ],
+      [start + 2010, { type: "step.started", workspace: "lint", step: "commit" }],
+      [
+        start + 2100,
+        {
+          type: "step.finished",
+          workspace: "lint",
+          step: "commit",
+          status: "succeeded",
+          durationMs: 90,
+          result: {
+            step: "commit",
+            commit: "c0ffee0000000000000000000000000000000000",
+            created: false,
+            diff: { files: 2, insertions: 10, deletions: 3 },
+          },
+        },
+      ],
+      [
+        start + 2100,
+        { type: "workspace.finished", workspace: "lint", status: "succeeded", durationMs: 2100 },
+      ],
+      [
+        start + 2101,
+        {
+          type: "follow-up.finished",
+          workspace: "lint",
+          status: "succeeded",
+          durationMs: 2101,
+          counts: { pending: 0, running: 0, succeeded: 1, failed: 0, skipped: 0, interrupted: 0 },
+        },
+      ],
+    ]);
+    expect(state.sessions).toEqual([
+      { kind: "run", startedAt: at(0), finishedAt: at(7001), durationMs: 7001 },
+      {
+        kind: "follow-up",
+        workspace: "lint",
+        startedAt: at(60_000),
+        finishedAt: at(62_101),
+        durationMs: 2101,
+      },
+    ]);
+    expect(state.status).toBe("succeeded");
+    expect(state.createdAt).toBe(at(0));
+    const lint = state.workspaces.lint;
+    // Nothing new to commit: the branch's commit stays the workspace's.
+    expect(lint?.commit).toBe("c0ffee0000000000000000000000000000000000");
+    expect(lint?.durationMs).toBe(7000 + 2100);
+    expect(lint?.steps.agent).toMatchObject({ durationMs: 2000, totalMs: 3000 });
+    expect(lint?.steps.setup).toMatchObject({ durationMs: 1000, totalMs: 1000 });
+    // The run took its sessions' time, not the minute between them.
+    expect(runWorkedMs(state)).toBe(7001 + 2101);
+  });
+
+  it("counts a session whose conductor was killed up to its last event", () => {
+    const killed = followedUp((start) => [
+      [start, { type: "workspace.started", workspace: "lint", try: 2 }],
+      [start + 10, { type: "step.started", workspace: "lint", step: "agent" }],
+      [
+        start + 500,
+        {
+          type: "agent.activity",
+          workspace: "lint",
+          activity: { kind: "message", text: "working" },
+        },
+      ],
+    ]);
+    expect(runWorkedMs(killed, new Date(at(90_000)))).toBe(7001 + 90_000 - 60_000);
+    // A resume later: the killed follow-up ends at its last event.
+    const resumed = applyEvent(
+      killed,
+      event(120_000, {
+        type: "run.started",
+        plan: lintOnly,
+        resumed: true,
+        concurrency: 1,
+        pid: 12,
+      }),
+    );
+    expect(resumed.sessions?.map((session) => [session.kind, session.durationMs])).toEqual([
+      ["run", 7001],
+      ["follow-up", 500],
+      ["resume", undefined],
+    ]);
+    expect(resumed.workspaces.lint?.durationMs).toBe(7000 + 500);
+    expect(resumed.workspaces.lint?.status).toBe("pending");
+  });
+
+  it("reads a follow-up of an older version (a resume reopening one workspace) as a follow-up", () => {
+    const first = foldRun(plan, runEvents(plan, workspaceEvents("lint")));
+    const state = applyEvent(
+      first,
+      event(60_000, {
+        type: "run.started",
+        plan,
+        resumed: true,
+        concurrency: 1,
+        pid: 5,
+        reopen: ["lint"],
+      }),
+    );
+    expect(state.sessions?.at(-1)).toEqual({
+      kind: "follow-up",
+      workspace: "lint",
+      startedAt: at(60_000),
+    });
+  });
+
+  it("leaves the state as it is for a script's output line", () => {
+    const state = fresh();
+    const next = applyEvent(
+      state,
+      event(5, { type: "step.output", workspace: "lint", step: "check", line: "ok 1" }),
+    );
+    expect({ ...next, updatedAt: state.updatedAt }).toEqual(state);
   });
 });

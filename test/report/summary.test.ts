@@ -5,6 +5,7 @@ import {
   SUMMARY_FORMAT_VERSION,
 } from "../../src/report/summary.js";
 import {
+  at,
   foldRun,
   makePlan,
   mixedRun,
@@ -30,6 +31,7 @@ describe("JSON summary", () => {
       "selection",
       "counts",
       "totals",
+      "sessions",
       "workspaces",
     ]);
     expect(summary).toMatchObject({
@@ -56,6 +58,7 @@ describe("JSON summary", () => {
         "tries",
         "failure",
         "durationMs",
+        "steps",
         "tokens",
         "check",
         "commit",
@@ -85,6 +88,15 @@ describe("JSON summary", () => {
         logPath: "/repo/webapp/.conductor/runs/r/workspaces/fix-bug/check.log",
       },
       durationMs: 7000,
+      steps: {
+        worktree: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
+        copy: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
+        ports: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
+        setup: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
+        agent: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
+        check: { status: "failed", durationMs: 1000, totalMs: 1000 },
+        commit: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
+      },
       tokens: {
         inputTokens: 1000,
         cachedInputTokens: 0,
@@ -150,11 +162,14 @@ describe("JSON summary", () => {
       commit: null,
       diff: null,
     });
+    // A running workspace's time counts up to the state's last update (or the given `now`).
     expect(summary.workspaces.find((w) => w.name === "lint")).toMatchObject({
       status: "running",
       step: "worktree",
-      durationMs: null,
+      durationMs: 1000,
+      steps: { worktree: { status: "succeeded", durationMs: 1000, totalMs: 1000 }, agent: null },
     });
+    expect(buildRunSummary(foldRun(plan, events), new Date(at(5000))).totals.durationMs).toBe(5000);
   });
 
   it("never carries environment values, prompts or configuration", () => {

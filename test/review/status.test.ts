@@ -40,6 +40,7 @@ describe("conductor status", () => {
       "STATUS",
       "STEP",
       "DURATION",
+      "SETUP/AGENT/CHECK/COMMIT",
       "TOKENS",
       "FILES",
       "CHECK",
@@ -52,6 +53,8 @@ describe("conductor status", () => {
       "succeeded",
       "commit",
       expect.stringMatching(/^\d+(ms|\.\ds|s)$/),
+      // No setup script; the agent, the check and the commit took their own time.
+      expect.stringMatching(/^-\/\d+(ms|\.\ds)\/\d+(ms|\.\ds)\/\d+(ms|\.\ds)$/),
       "-",
       "1 file +1 −0",
       "passed",

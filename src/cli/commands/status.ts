@@ -27,10 +27,13 @@ export function statusCommand(): Command {
     )
     .action(async (runId: string | undefined, options: StatusOptions, command: Command) => {
       const { run: state } = await chosenRun(command, options.run ?? runId);
+      const live = state.status === "running" && isConductorAlive(state.pid);
+      const now = new Date();
       process.stdout.write(
         options.json
-          ? renderRunSummary(state)
-          : renderStatus(state, { live: isConductorAlive(state.pid), now: new Date() }),
+          ? // A live run's figures count up to now; a finished one's are fixed.
+            renderRunSummary(state, live ? now : undefined)
+          : renderStatus(state, { live: isConductorAlive(state.pid), now }),
       );
     });
 }

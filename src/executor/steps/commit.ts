@@ -1,39 +1,30 @@
 import { commitWork } from "../../git/commit-work.js";
 import { git, gitMessage } from "../../git/worktree.js";
+import { commitMessage, isCommitOf } from "../commit-message.js";
 import { keptOutOfCommits } from "../copy-files.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
-/** Longest subject line of conductor's commits (git's convention). */
-const SUBJECT_LENGTH = 72;
-
-/** The commit message: task and the prompt's first line, then trailers that tie it to the run. */
-export function commitMessage(
-  taskId: string,
-  workspace: string,
-  prompt: string,
-  runId: string,
-): string {
-  const firstLine =
-    prompt
-      .split("\n")
-      .find((line) => line.trim() !== "")
-      ?.trim() ?? "";
-  let subject = `${taskId}: ${firstLine}`;
-  if (subject.length > SUBJECT_LENGTH) subject = `${subject.slice(0, SUBJECT_LENGTH - 1)}…`;
-  return `${subject}\n\nConductor-Run: ${runId}\nConductor-Workspace: ${workspace}\n`;
-}
-
 /**
  * Commits what the agent changed on the workspace branch, leaving out copied files and the
- * `.context/` folder, and measures the branch against its start point.
+ * `.context/` folder, and measures the new commit against its parent and the branch against its
+ * start point. With nothing new to commit, the branch's newest commit stays the workspace's.
  */
 export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
   const { workspace } = ctx;
   const state = ctx.state();
   try {
-    // Redacted before the subject is cut, so no part of a secret is left at the cut.
-    const prompt = ctx.redact(ctx.prompt);
-    const message = commitMessage(workspace.taskId, workspace.name, prompt, ctx.paths.runId);
+    // The check runs before this step, on exactly the work committed here, so its verdict is
+    // known and goes into the commit itself. Committing after the check (rather than amending
+    // the commit afterwards) means conductor never rewrites a commit, and a failed check's
+    // work is still kept, marked `Conductor-Check: failed`.
+    const message = commitMessage({
+      taskId: workspace.taskId,
+      workspace: workspace.name,
+      runId: ctx.paths.runId,
+      // Redacted before the subject is cut, so no part of a secret is left at the cut.
+      instructions: ctx.redact(ctx.prompt),
+      check: state.check ?? "none",
+    });
     const committed = await commitWork(workspace.path, {
       message,
       exclude: keptOutOfCommits(state.copied),
@@ -43,10 +34,21 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     // A conductor killed between committing and recording it finds nothing left to commit on
     // resume: the commit it made is the branch's last one, recognised by its trailers.
     if (commit === undefined && ctx.cutOff) {
-      commit = await unrecordedCommit(workspace.path, message, state.startCommit);
+      commit = await unrecordedCommit(ctx, state.startCommit);
     }
-    const diff = committed.diff;
-    return { status: "succeeded", result: { step: "commit", commit, diff } };
+    const created = commit !== undefined;
+    // Nothing new: the branch still ends in its earlier work, if it holds any.
+    commit ??= committed.head === state.startCommit ? undefined : committed.head;
+    return {
+      status: "succeeded",
+      result: {
+        step: "commit",
+        commit,
+        created,
+        diff: committed.diff,
+        ...(committed.commitDiff === undefined ? {} : { commitDiff: committed.commitDiff }),
+      },
+    };
   } catch (error) {
     return {
       status: "failed",
@@ -61,13 +63,13 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
 
 /** HEAD when it is a commit with this workspace's run trailers made after the branch started. */
 async function unrecordedCommit(
-  worktree: string,
-  message: string,
+  ctx: StepContext,
   startCommit: string | undefined,
 ): Promise<string | undefined> {
   const [head = "", ...body] = (
-    await git(worktree, ["log", "-1", "--format=%H%n%B", "HEAD"])
+    await git(ctx.workspace.path, ["log", "-1", "--format=%H%n%B", "HEAD"])
   ).split("\n");
-  const trailers = message.slice(message.indexOf("\n\n") + 2).trim();
-  return head !== startCommit && body.join("\n").includes(trailers) ? head : undefined;
+  return head !== startCommit && isCommitOf(body.join("\n"), ctx.paths.runId, ctx.workspace.name)
+    ? head
+    : undefined;
 }

@@ -4,6 +4,15 @@ import { runProcess } from "../../process/run.js";
 import { scriptFailure } from "../failure.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
+/**
+ * A script may print thousands of lines; each would be an event on disk and for every reporter.
+ * Live views get its latest line at most this often instead (the log has every line).
+ */
+const OUTPUT_INTERVAL_MS = 250;
+
+/** Longest line an output event carries; views show far less. */
+const MAX_OUTPUT_CHARS = 500;
+
 /** Runs the workspace's setup or check script in the worktree, logging to its own file. */
 export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Promise<StepOutcome> {
   const script = ctx.workspace.scripts[step];
@@ -11,6 +20,9 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
   const logFile = ctx.paths.logFile(ctx.workspace.name, step);
   await mkdir(path.dirname(logFile), { recursive: true });
   await appendFile(logFile, `${ctx.rerun ? "\n" : ""}$ ${script}\n`);
+  const output = latestLine((line) =>
+    ctx.emit({ type: "step.output", workspace: ctx.workspace.name, step, line }),
+  );
   const ended = await runProcess({
     file: script,
     shell: true,
@@ -20,11 +32,40 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
     timeoutMs: ctx.workspace.scriptTimeoutMs,
     logFile,
     redactor: ctx.redactor(),
-  });
+    onStdoutLine: output.push,
+  }).finally(output.stop);
   const failure = scriptFailure(ended, step, logFile);
   // Only a check that ran to its end has a verdict; a cancelled or killed one has none.
   const decided = ended.reason === "exited" || ended.reason === "exit-non-zero";
   const result = step === "check" && decided ? { step, passed: failure === undefined } : undefined;
   if (failure) return { status: "failed", failure, ...(result ? { result } : {}) };
   return { status: "succeeded", ...(result ? { result } : {}) };
+}
+
+/** Hands on the latest non-empty line at most every {@link OUTPUT_INTERVAL_MS}. */
+function latestLine(show: (line: string) => void): { push(line: string): void; stop(): void } {
+  let latest: string | undefined;
+  let shownAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    if (latest === undefined) return;
+    show(latest);
+    latest = undefined;
+    shownAt = Date.now();
+  };
+  return {
+    push(line) {
+      const text = line.trim();
+      if (text === "") return;
+      latest = text.slice(0, MAX_OUTPUT_CHARS);
+      const wait = OUTPUT_INTERVAL_MS - (Date.now() - shownAt);
+      if (wait <= 0) flush();
+      else timer ??= setTimeout(flush, wait);
+    },
+    stop() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
 }
