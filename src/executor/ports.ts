@@ -24,6 +24,8 @@ export interface PortReservation {
   worktree: string;
   workspace: string;
   runId: string;
+  /** The conductor that reserved the block before its worktree existed. */
+  pid?: number;
 }
 
 interface Registry {
@@ -35,6 +37,16 @@ export function registryFile(homeDir: string): string {
   return path.join(homeDir, ".conductor", "ports.json");
 }
 
+/** What one worktree asks the registry for. */
+export interface PortRequest {
+  count: number;
+  /** The plan's block index: the block tried first. */
+  preferredIndex: number;
+  worktree: string;
+  workspace: string;
+  runId: string;
+}
+
 /**
  * Reserves `count` consecutive ports for a worktree: its existing block when it has one, else the
  * preferred block (from the plan's block index) when free, else the first free block. "Free" means
@@ -42,42 +54,107 @@ export function registryFile(homeDir: string): string {
  */
 export async function reservePorts(
   homeDir: string,
-  request: {
-    count: number;
-    preferredIndex: number;
-    worktree: string;
-    workspace: string;
-    runId: string;
-  },
+  request: PortRequest,
 ): Promise<PortReservation> {
+  const blocks = await reservePortBlocks(homeDir, [request]);
+  return blocks.get(request.worktree) as PortReservation;
+}
+
+/**
+ * Reserves the blocks of many worktrees (a run's workspaces, when it starts) under one lock and
+ * with one write of the registry, checking the candidate ports of all of them at once. Blocks of
+ * worktrees not made yet stay reserved while this conductor process lives; after that, while
+ * their worktree exists.
+ */
+export async function reservePortBlocks(
+  homeDir: string,
+  requests: readonly PortRequest[],
+): Promise<Map<string, PortReservation>> {
   return withRegistry(homeDir, async (registry) => {
-    const own = registry.reservations.find(
-      (reservation) => reservation.worktree === request.worktree,
-    );
-    if (own && own.count === request.count) return own;
+    const result = new Map<string, PortReservation>();
+    const wanted = new Map(requests.map((request) => [request.worktree, request]));
+    for (const reservation of registry.reservations) {
+      const request = wanted.get(reservation.worktree);
+      if (request && reservation.count === request.count) result.set(request.worktree, reservation);
+    }
     registry.reservations = registry.reservations.filter(
       (reservation) =>
-        reservation.worktree !== request.worktree && existsSync(reservation.worktree),
+        result.has(reservation.worktree) ||
+        (!wanted.has(reservation.worktree) && isLive(reservation)),
     );
-    const slots = Math.floor((LAST_PORT - FIRST_PORT + 1) / request.count);
-    for (let offset = 0; offset < slots; offset++) {
-      const start = FIRST_PORT + ((request.preferredIndex + offset) % slots) * request.count;
-      if (overlaps(registry.reservations, start, request.count)) continue;
-      if (!(await allBindable(start, request.count))) continue;
-      const reservation = {
-        start,
-        count: request.count,
-        worktree: request.worktree,
-        workspace: request.workspace,
-        runId: request.runId,
-      };
-      registry.reservations.push(reservation);
-      return reservation;
+    let pending = requests
+      .filter((request) => !result.has(request.worktree))
+      .map((request) => ({ request, offset: 0 }));
+    while (pending.length > 0) {
+      // Each request's next candidate that no reservation (old or just made) overlaps, then the
+      // bind checks of every candidate together.
+      const round: { request: PortRequest; offset: number; start: number }[] = [];
+      for (const entry of pending) {
+        const taken = [...registry.reservations, ...round.map(asBlock)];
+        const found = nextFreeStart(taken, entry.request, entry.offset);
+        if (found === undefined) {
+          throw new Error(
+            `no block of ${entry.request.count} free ports left between ${FIRST_PORT} and ${LAST_PORT}`,
+          );
+        }
+        round.push({ request: entry.request, offset: found.offset, start: found.start });
+      }
+      const bindable = await Promise.all(
+        round.map((entry) => allBindable(entry.start, entry.request.count)),
+      );
+      pending = [];
+      round.forEach((entry, index) => {
+        if (!bindable[index]) {
+          pending.push({ request: entry.request, offset: entry.offset + 1 });
+          return;
+        }
+        const reservation: PortReservation = {
+          start: entry.start,
+          count: entry.request.count,
+          worktree: entry.request.worktree,
+          workspace: entry.request.workspace,
+          runId: entry.request.runId,
+          pid: process.pid,
+        };
+        registry.reservations.push(reservation);
+        result.set(entry.request.worktree, reservation);
+      });
     }
-    throw new Error(
-      `no block of ${request.count} free ports left between ${FIRST_PORT} and ${LAST_PORT}`,
-    );
+    return result;
   });
+}
+
+function asBlock(entry: { start: number; request: PortRequest }): { start: number; count: number } {
+  return { start: entry.start, count: entry.request.count };
+}
+
+/** The first block from the request's preferred index (plus `offset`) that nothing overlaps. */
+function nextFreeStart(
+  taken: readonly { start: number; count: number }[],
+  request: PortRequest,
+  offset: number,
+): { start: number; offset: number } | undefined {
+  const slots = Math.floor((LAST_PORT - FIRST_PORT + 1) / request.count);
+  for (let at = offset; at < slots; at++) {
+    const start = FIRST_PORT + ((request.preferredIndex + at) % slots) * request.count;
+    if (!overlaps(taken, start, request.count)) return { start, offset: at };
+  }
+  return undefined;
+}
+
+/**
+ * Whether a reservation still holds its block: its worktree exists, or the conductor that
+ * reserved it ahead of making the worktree still runs.
+ */
+function isLive(reservation: PortReservation): boolean {
+  if (existsSync(reservation.worktree)) return true;
+  if (reservation.pid === undefined) return false;
+  try {
+    process.kill(reservation.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Frees the block of a worktree (on archive). */
@@ -98,18 +175,21 @@ export async function reservedPorts(
   return registry.reservations.find((reservation) => reservation.worktree === worktree);
 }
 
-function overlaps(reservations: readonly PortReservation[], start: number, count: number): boolean {
+function overlaps(
+  reservations: readonly { start: number; count: number }[],
+  start: number,
+  count: number,
+): boolean {
   return reservations.some(
     (other) => start < other.start + other.count && other.start < start + count,
   );
 }
 
 async function allBindable(start: number, count: number): Promise<boolean> {
-  for (let port = start; port < start + count; port++) {
-    // get-port answers with another port when the one asked for is taken.
-    if ((await getPort({ port, host: "127.0.0.1" })) !== port) return false;
-  }
-  return true;
+  const ports = Array.from({ length: count }, (_, index) => start + index);
+  // get-port answers with another port when the one asked for is taken.
+  const got = await Promise.all(ports.map((port) => getPort({ port, host: "127.0.0.1" })));
+  return got.every((port, index) => port === ports[index]);
 }
 
 async function withRegistry<T>(

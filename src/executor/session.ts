@@ -14,6 +14,7 @@ import { runSecrets } from "./run-secrets.js";
 import { RunPaths, STATE_DIR_NAME } from "./run-store.js";
 import { executeRun, type FailureMode, runStatus } from "./scheduler.js";
 import { countWorkspaces, initialRunState } from "./state-fold.js";
+import { reserveRunPorts } from "./steps/ports.js";
 import type { RunState } from "./types.js";
 import { type RunContext, runWorkspace } from "./workspace-runner.js";
 
@@ -63,7 +64,12 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const recorder = new RunRecorder(paths, { ...initial, plan }, options.reporters, secrets);
   const concurrency =
     options.concurrency ?? plan.concurrency ?? Math.max(1, os.availableParallelism());
-  const run = runContext(plan, paths, recorder, secrets, options.homeDir, plan.retries, branches);
+  const run = runContext(plan, paths, recorder, secrets, options.homeDir, plan.retries, {
+    branchesAtStart: branches,
+    // One locked write of the port registry for the whole run, while the first worktrees are
+    // being made; each ports step then only looks its block up.
+    portBlocks: reserveRunPorts(plan, options.runId, options.homeDir),
+  });
   await executeRun(run, {
     concurrency,
     failureMode: options.failureMode,
@@ -122,7 +128,10 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   // its time is added to the run's rather than stretching the run to the follow-up's end.
   recorder.emit({ type: "follow-up.started", workspace: workspace.name, pid: process.pid });
   // A follow-up makes no worktree, so it needs no list of branches.
-  const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0, new Set());
+  const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0, {
+    branchesAtStart: new Set(),
+    portBlocks: Promise.resolve(undefined),
+  });
   await runWorkspace(run, workspace, options.interrupt, {
     prompt: options.prompt,
     sessionId,
@@ -146,7 +155,7 @@ function runContext(
   secrets: KnownSecrets,
   homeDir: string,
   retries: number,
-  branchesAtStart: ReadonlySet<string>,
+  shared: Pick<RunContext, "branchesAtStart" | "portBlocks">,
 ): RunContext {
   return {
     plan,
@@ -154,7 +163,7 @@ function runContext(
     recorder,
     secrets,
     queue: new GitMetadataQueue(),
-    branchesAtStart,
+    ...shared,
     homeDir,
     retries,
     agentFor,

@@ -4,6 +4,7 @@ import type { Plan, Workspace } from "../planner/types.js";
 import type { AgentKind } from "../schema/config.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
 import { isRetryable } from "./failure.js";
+import type { PortReservation } from "./ports.js";
 import type { RunRecorder } from "./recorder.js";
 import type { RunPaths } from "./run-store.js";
 import { agentStep, type FollowUp } from "./steps/agent.js";
@@ -25,6 +26,8 @@ export interface RunContext {
   queue: GitMetadataQueue;
   /** Local branches when the run started. */
   branchesAtStart: ReadonlySet<string>;
+  /** The run's port blocks by worktree, reserved together at its start (undefined if that failed). */
+  portBlocks: Promise<ReadonlyMap<string, PortReservation> | undefined>;
   homeDir: string;
   /** Retries each workspace may use, in total over its steps. */
   retries: number;
@@ -173,6 +176,7 @@ export function stepContext(
     emit: (event) => run.recorder.emit(event),
     queue: run.queue,
     branchesAtStart: run.branchesAtStart,
+    portBlocks: run.portBlocks,
     homeDir: run.homeDir,
     signal,
     redactor: () => run.secrets.redactor,

@@ -4,6 +4,7 @@ import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
 import type { Redactor } from "../../secrets/redact.js";
 import type { StepResult } from "../events.js";
+import type { PortReservation } from "../ports.js";
 import type { EventInput } from "../recorder.js";
 import type { RunPaths } from "../run-store.js";
 import type { Failure, WorkspaceState } from "../types.js";
@@ -21,6 +22,8 @@ export interface StepContext {
   queue: GitMetadataQueue;
   /** Local branches when the run started (one listing per run, not one per workspace). */
   branchesAtStart: ReadonlySet<string>;
+  /** The run's port blocks by worktree, reserved together at its start (undefined if that failed). */
+  portBlocks: Promise<ReadonlyMap<string, PortReservation> | undefined>;
   homeDir: string;
   /** Aborted on interrupt or fail-fast. */
   signal: AbortSignal;
