@@ -21,7 +21,7 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 /** The built CLI entry point; the bench measures what `conductor` runs. */
 export const CONDUCTOR_MAIN = process.env.BENCH_CONDUCTOR
   ? path.resolve(process.env.BENCH_CONDUCTOR)
-  : path.join(PROJECT_ROOT, "dist", "cli", "main.js");
+  : path.join(PROJECT_ROOT, "dist", "bin", "conductor.js");
 
 /** Development mode: fewer repetitions and smaller inputs. Never published (see writeResults). */
 export const QUICK = process.env.BENCH_QUICK === "1";

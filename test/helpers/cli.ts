@@ -3,14 +3,14 @@ import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { gitEnv } from "./git-repo.js";
 
-/** The compiled CLI the tests run (built by the global setup). */
+/** The bundled CLI the tests run, as `conductor` is installed (built by the global setup). */
 export const CLI = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   "..",
   "..",
   "dist",
-  "cli",
-  "main.js",
+  "bin",
+  "conductor.js",
 );
 
 /** Result of one CLI invocation. */
