@@ -28,6 +28,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   clean: async () => (await import("./commands/clean.js")).cleanCommand(),
   report: async () => (await import("./commands/report.js")).reportCommand(),
   demo: async () => (await import("./commands/demo.js")).demoCommand(),
+  doctor: async () => (await import("./commands/doctor.js")).doctorCommand(),
 };
 
 /**

@@ -45,7 +45,7 @@ export function problemsOf(results: readonly CheckResult[]): CheckResult[] {
  * The distinct agents of a plan, each with the environment its workspaces give it (task `env`
  * may set CODEX_HOME or a key). Workspace-specific CONDUCTOR_* values do not make an agent distinct.
  */
-function agentTargets(workspaces: readonly Workspace[], baseEnv: AgentEnv): AgentTarget[] {
+export function agentTargets(workspaces: readonly Workspace[], baseEnv: AgentEnv): AgentTarget[] {
   const targets = new Map<string, AgentTarget>();
   for (const workspace of workspaces) {
     if (workspace.agent.kind === "command") continue;

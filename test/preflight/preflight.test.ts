@@ -69,10 +69,18 @@ describe("preflight of codex", () => {
     const codexHome = await prepareCodexHome(); // private: no auth.json
     repo = await repoWithConfig({ env: { CODEX_HOME: codexHome }, tasks: tasks("one", "two") });
     const workspaces = path.join(repo.home, "workspaces");
-    const baseline = await run(["run", "--dry-run", "--no-preflight"]);
-    expect(baseline.exitCode, baseline.all).toBe(0);
-    const result = await run(["run"]);
-
+    // Timings on a shared machine are noisy: compare the fastest of three of each, interleaved.
+    const baselines: number[] = [];
+    const runs: (CliResult & { ms: number })[] = [];
+    for (let i = 0; i < 3; i++) {
+      const baseline = await run(["run", "--dry-run", "--no-preflight"]);
+      expect(baseline.exitCode, baseline.all).toBe(0);
+      baselines.push(baseline.ms);
+      runs.push(await run(["run"]));
+    }
+    const result = runs[0] as CliResult & { ms: number };
+    const fastest = Math.min(...runs.map((each) => each.ms));
+    const fastestBaseline = Math.min(...baselines);
     expect(result.exitCode, result.all).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("conductor: preflight found 1 problem; nothing was created:");
@@ -84,8 +92,10 @@ describe("preflight of codex", () => {
     // One line per problem, even with two workspaces using the same codex.
     expect(result.stderr.match(/not logged in/g)).toHaveLength(1);
     // Well under two seconds: preflight costs little more than planning alone.
-    expect(result.ms - baseline.ms, `${result.ms} ms against ${baseline.ms} ms`).toBeLessThan(1000);
-    expect(result.ms).toBeLessThan(5000);
+    expect(fastest - fastestBaseline, `${fastest} ms against ${fastestBaseline} ms`).toBeLessThan(
+      1000,
+    );
+    expect(fastest).toBeLessThan(2000);
     await expectNothingCreated(workspaces);
   });
 

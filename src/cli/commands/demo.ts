@@ -31,7 +31,8 @@ export function demoCommand(): Command {
             `  ${here} diff add-greeting      # what the agent changed\n` +
             `  ${here} logs fix-average       # the agent's log\n` +
             `  ${here} serve add-greeting     # its dev server, on its own port\n` +
-            `  ${here} archive --all          # remove the worktrees, keep the branches\n`,
+            `  ${here} archive --all          # remove the worktrees, keep the branches\n` +
+            "\nBefore a run of your own: `npx conductor doctor` checks codex, its login, git and disk.\n",
         );
       } finally {
         await demo.stop();

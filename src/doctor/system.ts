@@ -1,0 +1,74 @@
+/** Checks of the programs around conductor: Node.js, git and gh. */
+import { resolveAgentProgram } from "../agents/resolve-binary.js";
+import { type CheckResult, result } from "../preflight/check.js";
+import { atLeast, MIN_GIT_VERSION, MIN_NODE_VERSION, parseVersion } from "../preflight/version.js";
+import { askProgram } from "../process/quick.js";
+
+const ASK_TIMEOUT_MS = 3000;
+
+/** Node.js runs conductor; its version is known without asking. */
+export function nodeCheck(): CheckResult {
+  const version = process.versions.node;
+  return atLeast(version, MIN_NODE_VERSION)
+    ? result("node", "ok", `node ${version}`)
+    : result(
+        "node",
+        "fail",
+        `node ${version} is older than ${MIN_NODE_VERSION}`,
+        `install Node.js ${MIN_NODE_VERSION} or newer`,
+      );
+}
+
+/** git on PATH, at least the version whose commands conductor uses. */
+export async function gitCheck(): Promise<CheckResult> {
+  const answer = await askProgram("git", ["--version"], {
+    env: process.env,
+    timeoutMs: ASK_TIMEOUT_MS,
+  });
+  const version = parseVersion(answer.stdout);
+  if (answer.exitCode !== 0 || version === undefined)
+    return result(
+      "git",
+      "fail",
+      `git did not run: ${answer.problem ?? "no version"}`,
+      "install git",
+    );
+  return atLeast(version, MIN_GIT_VERSION)
+    ? result("git", "ok", `git ${version}`)
+    : result(
+        "git",
+        "fail",
+        `git ${version} is older than ${MIN_GIT_VERSION}`,
+        `install git ${MIN_GIT_VERSION} or newer`,
+      );
+}
+
+/**
+ * gh, for `conductor pr`. No task needs GitHub to run, so its state is information only: a
+ * missing or logged-out gh never blocks.
+ */
+export async function ghCheck(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<CheckResult> {
+  const program = resolveAgentProgram(undefined, undefined, "gh", env);
+  if (program === undefined) {
+    return result(
+      "gh",
+      "info",
+      "gh is not installed (only `conductor pr` needs it)",
+      "install the GitHub CLI (gh) to open pull requests with `conductor pr`",
+    );
+  }
+  const [version, auth] = await Promise.all([
+    askProgram(program.file, ["--version"], { env, timeoutMs: ASK_TIMEOUT_MS }),
+    askProgram(program.file, ["auth", "status"], { env, timeoutMs: ASK_TIMEOUT_MS }),
+  ]);
+  const name = `gh ${parseVersion(version.stdout) ?? "(unknown version)"}`;
+  if (auth.exitCode === 0) return result("gh", "ok", `${name}, logged in`);
+  return result(
+    "gh",
+    "info",
+    `${name}, not logged in (only \`conductor pr\` needs it)`,
+    "gh auth login",
+  );
+}

@@ -1,0 +1,199 @@
+// `conductor doctor --json` on a healthy setup and on one broken in the ways users break it: a
+// damaged port registry, a worktree folder deleted by hand, a process left over from a killed run.
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { codexProviderConfig, prepareCodexHome } from "../../src/model-server/server.js";
+import type { CheckResult } from "../../src/preflight/check.js";
+import { groupAlive, signalGroup } from "../../src/process/groups.js";
+import { conductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig, runIds } from "../helpers/run-repo.js";
+
+const NO_CREDENTIALS = {
+  OPENAI_API_KEY: undefined,
+  CODEX_API_KEY: undefined,
+  CODEX_ACCESS_TOKEN: undefined,
+  ANTHROPIC_API_KEY: undefined,
+  ANTHROPIC_BASE_URL: undefined,
+  ANTHROPIC_AUTH_TOKEN: undefined,
+} as unknown as Record<string, string>;
+
+let repo: TestRepo | undefined;
+const groups: number[] = [];
+const folders: string[] = [];
+afterEach(async () => {
+  for (const group of groups.splice(0)) signalGroup(group, "SIGKILL");
+  for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
+  await repo?.remove();
+  repo = undefined;
+});
+
+interface Doctor {
+  exitCode: number;
+  ok: boolean;
+  checks: Record<string, CheckResult>;
+  all: string;
+}
+
+async function doctor(env: Record<string, string> = {}): Promise<Doctor> {
+  const { root, home } = repo as TestRepo;
+  const result = await conductor(["doctor", "--json"], {
+    cwd: root,
+    home,
+    env: { ...NO_CREDENTIALS, ...env },
+  });
+  const parsed = JSON.parse(result.stdout) as { ok: boolean; checks: CheckResult[] };
+  return {
+    exitCode: result.exitCode,
+    ok: parsed.ok,
+    checks: Object.fromEntries(parsed.checks.map((check) => [check.check, check])),
+    all: result.all,
+  };
+}
+
+/**
+ * A repository whose codex talks to a local provider that needs no key, and one finished run of
+ * a command task: a worktree, a port block, the exclude line.
+ */
+async function healthyRepo(): Promise<TestRepo> {
+  repo = await repoWithConfig({
+    env: { CODEX_HOME: await prepareCodexHome() },
+    agent: { config: codexProviderConfig("http://127.0.0.1:9/v1") },
+    tasks: [
+      { id: "hello", prompt: "say hello", agent: { kind: "command", command: "echo hi > hi.txt" } },
+      { id: "later", prompt: "for codex" },
+    ],
+  });
+  const run = await conductor(["run", "hello", "--output", "plain"], {
+    cwd: repo.root,
+    home: repo.home,
+  });
+  expect(run.exitCode, run.all).toBe(0);
+  return repo;
+}
+
+describe("conductor doctor", () => {
+  it("finds nothing blocking on a healthy setup", async () => {
+    const { home, root } = await healthyRepo();
+    const result = await doctor();
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.ok).toBe(true);
+    for (const name of [
+      "node",
+      "git",
+      "config",
+      "codex",
+      "codex credentials",
+      "port registry",
+      "workspaces folder",
+      "disk space",
+      "stale worktrees",
+      "leftover processes",
+      "git exclude",
+    ]) {
+      expect(result.checks[name]?.status, `${name}: ${JSON.stringify(result.checks[name])}`).toBe(
+        "ok",
+      );
+    }
+    expect(result.checks["codex provider"]).toMatchObject({
+      status: "info",
+      detail: "scripted at http://127.0.0.1:9/v1 (from agent.config)",
+    });
+    expect(result.checks["port registry"]?.detail).toBe(
+      `${path.join(home, ".conductor", "ports.json")}: 1 live reservation(s)`,
+    );
+    expect(result.checks["git exclude"]?.detail).toBe(
+      `${path.join(root, ".git", "info", "exclude")} has /.conductor/runs/`,
+    );
+    // claude is not used by this config: whatever its state, it does not block.
+    expect(result.checks["claude credentials"]?.status).not.toBe("fail");
+  });
+
+  it("reports a damaged port registry, a worktree deleted by hand and a leftover process, and exits 1", async () => {
+    const { home, root } = await healthyRepo();
+    const worktree = latestSummary(root).workspaces[0]?.path as string;
+    const runId = runIds(root)[0] as string;
+    await writeFile(path.join(home, ".conductor", "ports.json"), '{"reservations": [ {"start": 2');
+    await rm(worktree, { recursive: true, force: true });
+    // A process of that run that outlived its conductor, in a group of its own.
+    const leftover = spawn("sleep", ["60"], {
+      detached: true,
+      stdio: "ignore",
+      env: { ...process.env, CONDUCTOR_RUN_ID: runId },
+    });
+    const pgid = leftover.pid as number;
+    groups.push(pgid);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(groupAlive(pgid)).toBe(true);
+
+    const result = await doctor();
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.ok).toBe(false);
+    expect(result.checks["port registry"]).toMatchObject({
+      status: "fail",
+      fix: `rm ${path.join(home, ".conductor", "ports.json")} (live workspaces reserve their ports again when they next run)`,
+    });
+    expect(result.checks["stale worktrees"]?.status).toBe("warn");
+    expect(result.checks["stale worktrees"]?.detail).toContain(`${worktree} (conductor/hello)`);
+    expect(result.checks["stale worktrees"]?.fix).toBe(`git -C ${root} worktree prune`);
+    expect(result.checks["leftover processes"]?.status).toBe("warn");
+    expect(result.checks["leftover processes"]?.detail).toContain(`run ${runId} (-${pgid})`);
+    expect(result.checks["leftover processes"]?.fix).toBe(`kill -TERM -${pgid}`);
+
+    // Each fix works as printed.
+    await rm(path.join(home, ".conductor", "ports.json"));
+    const { execaCommand } = await import("execa");
+    await execaCommand(result.checks["stale worktrees"]?.fix as string, { shell: true });
+    await execaCommand(result.checks["leftover processes"]?.fix as string, { shell: true });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const fixed = await doctor();
+    expect(fixed.exitCode, fixed.all).toBe(0);
+    expect(fixed.checks["stale worktrees"]?.status).toBe("ok");
+    expect(fixed.checks["leftover processes"]?.status).toBe("ok");
+  });
+
+  it("warns about the old exclude line that hid all of .conductor/", async () => {
+    const { root } = await healthyRepo();
+    const exclude = path.join(root, ".git", "info", "exclude");
+    const text = await readFile(exclude, "utf8");
+    await writeFile(exclude, text.replace("/.conductor/runs/", "/.conductor/"));
+    const result = await doctor();
+    expect(result.checks["git exclude"]).toMatchObject({
+      status: "warn",
+      fix: `replace the line /.conductor/ with /.conductor/runs/ in ${exclude}`,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+  });
+
+  it("reports gh as information when it is not on PATH: no task needs GitHub", async () => {
+    await healthyRepo();
+    // A PATH with node and git only.
+    const bin = await mkdtemp(path.join(os.tmpdir(), "conductor-path-"));
+    folders.push(bin);
+    const { execa } = await import("execa");
+    for (const name of ["node", "git"]) {
+      const found = (await execa("sh", ["-c", `command -v ${name}`])).stdout.trim();
+      await symlink(found, path.join(bin, name));
+    }
+    const result = await doctor({ PATH: bin });
+    expect(result.checks.gh).toMatchObject({
+      status: "info",
+      detail: "gh is not installed (only `conductor pr` needs it)",
+    });
+    expect(result.exitCode, result.all).toBe(0);
+  });
+
+  it("blocks when the config's codex has no credentials, and says how to log in", async () => {
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: await prepareCodexHome() },
+      tasks: [{ id: "one", prompt: "x" }],
+    });
+    const result = await doctor();
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.checks["codex credentials"]?.status).toBe("fail");
+    expect(result.checks["codex credentials"]?.fix).toContain("login` or set OPENAI_API_KEY");
+  });
+});
