@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import path from "node:path";
-import getPort from "get-port";
 import lockfile from "proper-lockfile";
 
 /**
@@ -187,9 +187,21 @@ function overlaps(
 
 async function allBindable(start: number, count: number): Promise<boolean> {
   const ports = Array.from({ length: count }, (_, index) => start + index);
-  // get-port answers with another port when the one asked for is taken.
-  const got = await Promise.all(ports.map((port) => getPort({ port, host: "127.0.0.1" })));
-  return got.every((port, index) => port === ports[index]);
+  return (await Promise.all(ports.map(bindable))).every(Boolean);
+}
+
+/**
+ * Whether a process could listen on `port` of 127.0.0.1 right now (a listener on 0.0.0.0 takes
+ * it too). Checked with net directly: get-port listed the network interfaces on every call,
+ * which was most of the CPU time of reserving a run's ports.
+ */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1" }, () => server.close(() => resolve(true)));
+  });
 }
 
 async function withRegistry<T>(

@@ -40,7 +40,7 @@ describe("run-wide port blocks", () => {
 
   it("reclaims a block whose worktree is gone and whose conductor has exited", async () => {
     home = await mkdtemp(path.join(os.tmpdir(), "conductor-ports-"));
-    // Block 50 (20500): get-port keeps the ports it handed out in this process for a while.
+    // Block 50 (20500): not one the first test reserved.
     const gone = { ...request("old", 50), start: 20500, pid: 2 ** 22 + 12345 }; // no such process
     await mkdir(path.dirname(registryFile(home)), { recursive: true });
     await writeFile(registryFile(home), JSON.stringify({ reservations: [gone] }));
