@@ -320,6 +320,32 @@ describe("conductor run with the real codex", () => {
     expect(draft.steps.agent?.totalMs).toBeGreaterThan(draft.steps.agent?.durationMs ?? 0);
   });
 
+  it("keeps the session's tokens on the record when a follow-up fails before codex reports usage", async () => {
+    const { root, home } = await codexRepo([
+      {
+        id: "draft",
+        steps: [
+          { kind: "exec", cmd: "echo one > one.txt" },
+          { kind: "message", text: "First." },
+        ],
+      },
+    ]);
+    expect((await conductor(["run", "--output", "plain"], { cwd: root, home })).exitCode).toBe(0);
+    const before = workspaceOf(await summary(root), "draft").tokens;
+    expect(before?.totalTokens).toBeGreaterThan(0);
+    routes["[rejected]"] = [
+      { kind: "http-error", status: 401, body: '{"error":{"message":"no"}}' },
+    ];
+    const result = await conductor(["continue", "draft", "More [rejected]", "--output", "plain"], {
+      cwd: root,
+      home,
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    const after = workspaceOf(await summary(root), "draft");
+    expect(after.failure?.reason).toBe("agent-error");
+    expect(after.tokens).toEqual(before);
+  });
+
   it("never writes the API key or copied env values into logs, events or reports", async () => {
     const apiKey = "sk-test-0123456789abcdef";
     const envValue = "env-local-value-9876543210";

@@ -82,10 +82,13 @@ async function runAgent(
       `${ctx.redact(result.finalMessage).trimEnd()}\n`,
     );
   }
+  // A follow-up that failed before the agent reported usage still used the session's earlier
+  // tokens: they stay on the record.
+  const usage = result.usage ?? followUp?.priorUsage;
   const stepResult = {
     step: "agent" as const,
     ...(result.sessionId === undefined ? {} : { sessionId: result.sessionId }),
-    ...(result.usage === undefined ? {} : { usage: result.usage }),
+    ...(usage === undefined ? {} : { usage }),
     ...(result.finalMessage === undefined ? {} : { finalMessage: result.finalMessage }),
   };
   const failure = agentFailure(result.outcome, logFile);
