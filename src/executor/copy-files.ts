@@ -1,7 +1,8 @@
 import { constants, existsSync } from "node:fs";
 import { copyFile, lstat, mkdir, realpath, symlink } from "node:fs/promises";
 import path from "node:path";
-import { glob } from "tinyglobby";
+import { escapePath, glob, isDynamicPattern } from "tinyglobby";
+import { clearSpecialFile, describeKind, targetKindOf } from "../fs/regular-file.js";
 import type { CopyEntry } from "../schema/config.js";
 
 /** What the copy step did in one workspace. */
@@ -37,6 +38,7 @@ export async function copyIntoWorkspace(
       const source = path.join(root, relative);
       const target = path.join(worktree, relative);
       await assertInside(realRoot, source, relative);
+      await assertRegular(source, relative);
       if (existsSync(target) || (await isSymlink(target))) {
         report.skipped.push(relative);
         continue;
@@ -64,8 +66,11 @@ export async function placeContextFiles(
     for (const relative of await matchFiles(root, pattern)) {
       const source = path.join(root, relative);
       await assertInside(realRoot, source, relative);
+      await assertRegular(source, relative);
       const target = path.join(worktree, CONTEXT_DIR, relative);
       await mkdir(path.dirname(target), { recursive: true });
+      // An agent may have put a FIFO in place of a context file: writing to it would block.
+      await clearSpecialFile(target);
       await copyFile(source, target);
       placed.push(path.posix.join(CONTEXT_DIR, relative));
     }
@@ -80,7 +85,15 @@ export async function filesToCopy(root: string, entries: readonly CopyEntry[]): 
   return files;
 }
 
-async function matchFiles(root: string, pattern: string): Promise<string[]> {
+/**
+ * The files a `copy` or `context` pattern names: a glob's matches, or every file under a folder
+ * named plainly (`config/local`), recursively.
+ */
+async function matchFiles(root: string, written: string): Promise<string[]> {
+  const pattern =
+    !isDynamicPattern(written) && (await targetKindOf(path.join(root, written))) === "directory"
+      ? `${escapePath(written.replace(/\/+$/, ""))}/**`
+      : written;
   // Symlinks are followed so that a linked file (`.env.local -> config/dev.env`) is matched like
   // any file instead of being dropped without a word; assertInside then refuses every match that
   // leads out of the repository. (The crawler stops at symlink cycles.)
@@ -99,6 +112,16 @@ async function assertInside(realRoot: string, source: string, relative: string):
   const real = await realpath(source);
   if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
     throw new Error(`${relative} links to ${real}, outside the repository; refusing to copy it`);
+  }
+}
+
+/** Only regular files are copied: reading a FIFO or a device would block or never end. */
+async function assertRegular(source: string, relative: string): Promise<void> {
+  const kind = await targetKindOf(source);
+  if (kind !== "file") {
+    throw new Error(
+      `${relative} is ${describeKind(kind)}, not a regular file; refusing to copy it`,
+    );
   }
 }
 

@@ -1,7 +1,6 @@
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "dotenv";
+import { readRegularFile } from "../fs/regular-file.js";
 import { MIN_UNNAMED_SECRET_LENGTH, minLengthOf, secretsOfValue } from "./names.js";
 
 /**
@@ -35,22 +34,4 @@ export async function secretsOfCopiedEnvFiles(
     if (text !== undefined) secrets.push(...secretsInEnvFile(text));
   }
   return secrets;
-}
-
-/**
- * A file's text, or undefined when it is missing or not a regular file. The file is opened
- * without blocking and checked before it is read: an agent may have replaced a copied file by a
- * FIFO, and reading that would wait forever.
- */
-async function readRegularFile(file: string): Promise<string | undefined> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
-  if (handle === undefined) return undefined;
-  try {
-    if (!(await handle.stat()).isFile()) return undefined;
-    return await handle.readFile("utf8");
-  } catch {
-    return undefined;
-  } finally {
-    await handle.close();
-  }
 }

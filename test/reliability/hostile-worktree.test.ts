@@ -1,0 +1,140 @@
+// What an agent leaves in its worktree, and odd files in the main checkout, never make conductor
+// hang or misbehave: FIFOs in place of copied or context files, folders named in `copy`, files
+// too large to commit.
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, processesOfRun, repoWithConfig } from "../helpers/run-repo.js";
+import { hasStackTrace, killLeftovers, pollUntil, startTracked, stopStarted } from "./rig.js";
+
+/** Longest a command may take here before it counts as hanging (a busy 2-core machine). */
+const PROMPT_MS = 20_000;
+
+let repo: TestRepo | undefined;
+let runId: string | undefined;
+afterEach(async () => {
+  stopStarted();
+  killLeftovers(runId);
+  await repo?.remove();
+  repo = undefined;
+  runId = undefined;
+});
+
+/**
+ * Runs `conductor ...args` and fails (killing it) if it has not ended within `limitMs`: what is
+ * tested here used to hang, and a hung process must not hold the suite until its timeout.
+ */
+async function within(args: readonly string[], limitMs = 2 * PROMPT_MS) {
+  const current = repo as TestRepo;
+  const started = Date.now();
+  const child = startTracked(args, { cwd: current.root, home: current.home });
+  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  const result = await child;
+  clearTimeout(timer);
+  const took = Date.now() - started;
+  expect(took, `conductor ${args.join(" ")} hung:\n${result.all}`).toBeLessThan(limitMs);
+  return { exitCode: result.exitCode, all: result.all, took };
+}
+
+async function run(args: readonly string[] = []) {
+  const result = await within(["run", "--output", "plain", ...args]);
+  expect(result.exitCode, result.all).toBeLessThan(2);
+  runId = latestSummary((repo as TestRepo).root).runId;
+  return result;
+}
+
+describe("a FIFO planted by the agent", () => {
+  it("in place of a copied .env.local: serve starts and stops on Ctrl-C, archive finishes", async () => {
+    repo = await repoWithConfig(
+      {
+        agent: { kind: "command", command: "rm .env.local; mkfifo .env.local; echo x > work.txt" },
+        workspaces: { copy: [".env.local"] },
+        scripts: { run: 'echo serving; touch "$HOME/serving"; exec sleep 300', archive: "true" },
+        tasks: [{ id: "a", prompt: "p" }],
+      },
+      { ".gitignore": ".env.local\n" },
+    );
+    await repo.write({ ".env.local": "API_TOKEN=fifo-secret-123456\n" });
+    const first = await run();
+    expect(first.exitCode, first.all).toBe(0);
+    const home = repo.home;
+    const serve = startTracked(["serve", "a"], { cwd: repo.root, home });
+    await pollUntil(() => existsSync(path.join(home, "serving")), "serve to start", PROMPT_MS);
+    serve.kill("SIGINT");
+    const served = await serve;
+    expect(served.exitCode, served.all).toBe(130);
+    const archived = await within(["archive", "a", "--force"]);
+    expect(archived.exitCode, archived.all).toBe(0);
+  });
+
+  it("in place of a context file: run --resume places the file again instead of hanging", async () => {
+    repo = await repoWithConfig(
+      {
+        agent: {
+          kind: "command",
+          command:
+            'if [ -p .context/notes.md ]; then exit 1; fi; if [ -f "$HOME/again" ]; then cat .context/notes.md > seen.txt; else rm .context/notes.md; mkfifo .context/notes.md; touch "$HOME/again"; exit 1; fi',
+        },
+        workspaces: { context: ["notes.md"] },
+        tasks: [{ id: "a", prompt: "p" }],
+      },
+      { "notes.md": "the notes\n" },
+    );
+    const first = await run();
+    expect(first.exitCode, first.all).toBe(1);
+    const resumed = await run(["--resume"]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(resumed.took).toBeLessThan(PROMPT_MS);
+    expect(await repo.git("show", "conductor/a:seen.txt")).toBe("the notes");
+  });
+
+  it("in the main checkout, linked from a file copy matches: the workspace fails at its copy step, naming it", async () => {
+    repo = await repoWithConfig(
+      {
+        agent: { kind: "command", command: "echo x > work.txt" },
+        workspaces: { copy: ["*.env"] },
+        tasks: [{ id: "a", prompt: "p" }],
+      },
+      { ".gitignore": "*.env\npipe\n" },
+    );
+    // The glob skips a FIFO itself, not a link to one; copying the link would read the FIFO.
+    await execa("mkfifo", [path.join(repo.root, "pipe")]);
+    symlinkSync("pipe", path.join(repo.root, "local.env"));
+    const result = await run();
+    expect(result.exitCode, result.all).toBe(1);
+    const [workspace] = latestSummary(repo.root).workspaces;
+    expect(workspace?.failure).toMatchObject({ reason: "io-error", step: "copy" });
+    expect(workspace?.failure?.message).toContain("local.env is a FIFO, not a regular file");
+    expect(hasStackTrace(result.all)).toBe(false);
+    expect(processesOfRun(runId as string)).toEqual([]);
+  });
+});
+
+describe("copy: of a folder", () => {
+  it("copies the folder recursively, and none of it is committed", async () => {
+    repo = await repoWithConfig(
+      {
+        agent: {
+          kind: "command",
+          command: "cat config/local/a.txt config/local/deep/b.txt > seen.txt",
+        },
+        workspaces: { copy: ["config/local"] },
+        tasks: [{ id: "a", prompt: "p" }],
+      },
+      { ".gitignore": "config/local/\n" },
+    );
+    mkdirSync(path.join(repo.root, "config", "local", "deep"), { recursive: true });
+    await repo.write({ "config/local/a.txt": "one\n", "config/local/deep/b.txt": "two\n" });
+    const result = await run();
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await repo.git("show", "conductor/a:seen.txt")).toBe("one\ntwo");
+    const tree = await repo.git("ls-tree", "-r", "--name-only", "conductor/a");
+    expect(tree).not.toContain("config/local");
+    const worktree = path.join(repo.home, "workspaces", "a");
+    expect(readFileSync(path.join(worktree, "config", "local", "deep", "b.txt"), "utf8")).toBe(
+      "two\n",
+    );
+  });
+});
