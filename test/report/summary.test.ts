@@ -1,3 +1,4 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   buildRunSummary,
@@ -77,7 +78,7 @@ describe("JSON summary", () => {
       attempt: 1,
       matrix: {},
       branch: "conductor/fix-bug",
-      path: "/home/dev/.conductor/workspaces/webapp/fix-bug",
+      path: path.join(makePlan().workspacesDir, "fix-bug"),
       status: "failed",
       step: "check",
       tries: 1,
