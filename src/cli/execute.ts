@@ -7,6 +7,7 @@ import type { RunState } from "../executor/types.js";
 import type { Plan } from "../planner/types.js";
 import { writeRunReports } from "../report/files.js";
 import { sharedCauseLine } from "../report/shared-cause.js";
+import { describeKept, makeRoomForNewRun } from "../review/rerun.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { type OutputMode, reporterFor } from "./output.js";
 
@@ -47,8 +48,18 @@ export interface ExecuteOptions {
   previous?: RunState | undefined;
 }
 
-/** Executes a plan as a new or resumed run (see {@link withLiveProgress}). */
-export function executePlan(options: ExecuteOptions): Promise<RunState> {
+/**
+ * Executes a plan as a new or resumed run (see {@link withLiveProgress}). A new run first takes
+ * over the branch names of earlier finished runs, keeping their work on refs.
+ */
+export async function executePlan(options: ExecuteOptions): Promise<RunState> {
+  if (options.previous === undefined) {
+    const kept = await makeRoomForNewRun(options.plan, {
+      homeDir: os.homedir(),
+      signal: new AbortController().signal,
+    });
+    for (const run of kept) process.stderr.write(`${describeKept(run)}\n`);
+  }
   return withLiveProgress(options.output, options.previous, (reporters, interrupt) =>
     runSession({
       plan: options.plan,

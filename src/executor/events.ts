@@ -76,7 +76,13 @@ export type RunEvent = { time: string; runId: string } & (
       failure?: Failure;
     }
   | { type: "run.interrupting"; signal: string }
-  | { type: "workspace.archived"; workspace: string; branchDeleted: boolean }
+  | {
+      type: "workspace.archived";
+      workspace: string;
+      branchDeleted: boolean;
+      /** Where the branch was kept when a new run took its name (`refs/conductor/runs/…`). */
+      keptAs?: string;
+    }
   | {
       type: "run.finished";
       status: RunStatus;

@@ -10,6 +10,7 @@ import {
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { StateError } from "../errors.js";
+import { git } from "../git/worktree.js";
 import type { RunEvent } from "./events.js";
 import type { RunState, Step } from "./types.js";
 
@@ -187,4 +188,48 @@ export async function readEvents(eventsFile: string): Promise<RunEvent[]> {
     }
   }
   return events;
+}
+
+/** A workspace of a run whose folder `conductor clean` removed while its branch stayed. */
+export interface CleanedWorkspace {
+  runId: string;
+  configFile: string | undefined;
+  workspace: string;
+  branch: string;
+}
+
+/**
+ * Where `conductor clean` notes the kept branches of the run folders it removes, one JSON line
+ * each, so that a later run that needs a branch's name still knows which run made it. It lives
+ * in the git directory, beside the branches it describes: `.conductor/runs/` holds run folders
+ * only.
+ */
+async function cleanedRunsFile(root: string): Promise<string> {
+  const common = await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
+  return path.join(common.trim(), "conductor", "cleaned-runs.jsonl");
+}
+
+/** Notes kept branches of removed run folders. */
+export async function recordCleaned(
+  root: string,
+  entries: readonly CleanedWorkspace[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const file = await cleanedRunsFile(root);
+  await mkdir(path.dirname(file), { recursive: true });
+  appendFileSync(file, entries.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
+}
+
+/** The kept branches of removed run folders, oldest first. */
+export async function readCleaned(root: string): Promise<CleanedWorkspace[]> {
+  const text = await readFile(await cleanedRunsFile(root), "utf8").catch(() => "");
+  const entries: CleanedWorkspace[] = [];
+  for (const line of text.split("\n")) {
+    try {
+      if (line.trim() !== "") entries.push(JSON.parse(line) as CleanedWorkspace);
+    } catch {
+      // a torn last line of a killed clean: that entry is lost, the others stand
+    }
+  }
+  return entries;
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { agentFor } from "../agents/index.js";
 import { StateError, UsageError, WorkspaceConflictError } from "../errors.js";
 import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree.js";
+import { conductorCommand } from "../hint/command.js";
 import type { Plan } from "../planner/types.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
 import type { Reporter } from "./events.js";
@@ -204,12 +205,12 @@ function assertNothingExists(plan: Plan, branches: ReadonlySet<string>): void {
     if (existsSync(workspace.path)) taken.push(`folder ${workspace.path}`);
   }
   if (taken.length === 0) return;
+  // Earlier runs' branches were set aside before the session started: these appeared since,
+  // made by another conductor started at the same moment (or by hand).
   throw new WorkspaceConflictError(
-    `${taken.length} branch(es) or folder(s) of this plan already exist:\n${taken.map((item) => `  ${item}`).join("\n")}`,
+    `${taken.length} branch(es) or folder(s) of this plan appeared while it was starting:\n${taken.map((item) => `  ${item}`).join("\n")}`,
     {
-      hint:
-        "They are probably from an earlier run: continue it with `conductor run --resume`, remove them with " +
-        "`conductor archive <workspace> --delete-branch`, or change workspaces.branch / workspaces.dir.",
+      hint: `\`${conductorCommand(["runs"])}\` shows the runs; run again once the other one has finished.`,
     },
   );
 }

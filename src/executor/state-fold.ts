@@ -114,7 +114,11 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case "workspace.archived":
       return updateWorkspace(next, event.workspace, (workspace) => ({
         ...workspace,
-        archived: { at: event.time, branchDeleted: event.branchDeleted },
+        archived: {
+          at: event.time,
+          branchDeleted: event.branchDeleted,
+          ...(event.keptAs === undefined ? {} : { keptAs: event.keptAs }),
+        },
       }));
     case "run.finished":
     case "follow-up.finished":

@@ -120,7 +120,12 @@ export interface WorkspaceState {
   diff?: DiffStat;
   failure?: Failure;
   /** Set once `conductor archive` removed the worktree (the branch stays unless deleted too). */
-  archived?: { at: string; branchDeleted: boolean };
+  archived?: {
+    at: string;
+    branchDeleted: boolean;
+    /** The ref the branch was kept as when a new run took its name (`refs/conductor/runs/…`). */
+    keptAs?: string;
+  };
 }
 
 /** One time conductor worked on a run: the run itself, a resume, or a follow-up. */

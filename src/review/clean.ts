@@ -4,9 +4,15 @@ import { UnsafeOperationError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { loadRun } from "../executor/load-run.js";
 import { releasePorts, reservedPorts } from "../executor/ports.js";
-import { appendEvent, listRunIds, RunPaths } from "../executor/run-store.js";
+import {
+  appendEvent,
+  type CleanedWorkspace,
+  listRunIds,
+  RunPaths,
+  recordCleaned,
+} from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
-import { git, listWorktrees, removeWorktree } from "../git/worktree.js";
+import { branchExists, git, listWorktrees, removeWorktree } from "../git/worktree.js";
 import { describeLosses, losesWork, whatWouldBeLost } from "./safety.js";
 import { worktreePresence } from "./worktree-presence.js";
 
@@ -118,6 +124,20 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
     );
     if (!all) continue;
     const dir = new RunPaths(root, run.runId).dir;
+    // The branches stay: note whose they were, so that a new run of the same names keeps them.
+    const kept: CleanedWorkspace[] = [];
+    for (const workspace of run.plan.workspaces) {
+      const archived = run.workspaces[workspace.name]?.archived;
+      if (archived?.branchDeleted === true || archived?.keptAs !== undefined) continue;
+      if (!(await branchExists(root, workspace.branch))) continue;
+      kept.push({
+        runId: run.runId,
+        configFile: run.plan.configFile,
+        workspace: workspace.name,
+        branch: workspace.branch,
+      });
+    }
+    await recordCleaned(root, kept);
     await rm(dir, { recursive: true, force: true });
     done.push(`removed run folder ${path.relative(root, dir)} (every workspace archived)`);
   }

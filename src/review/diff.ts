@@ -21,6 +21,11 @@ export async function workspaceDiffArgs(
   options: { stat: boolean },
 ): Promise<string[]> {
   const { workspace, run } = found;
+  // A later run took the branch name: this workspace's work is on the ref it was kept as.
+  const keptAs = found.state.archived?.keptAs;
+  if (keptAs !== undefined) {
+    return ["diff", ...(options.stat ? ["--stat"] : []), `${diffBase(found)}...${keptAs}`, "--"];
+  }
   if (!(await branchExists(run.plan.repo.root, workspace.branch))) {
     throw new StateError(`the branch ${workspace.branch} of ${workspace.name} does not exist`, {
       hint:

@@ -54,11 +54,17 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       workspace.agent.usage === undefined ? "-" : formatTokens(totalTokens(workspace.agent.usage)),
       formatDiff(workspace.diff),
       workspace.check ?? "-",
-      archived && workspace.archived?.branchDeleted ? "(deleted)" : planned.branch,
+      keptBranch(workspace, planned.branch),
       archived ? "(removed)" : planned.path,
     ]);
   }
   return `${header}\n\n${renderTable(rows)}\n${nextSteps(state, context.live)}`;
+}
+
+/** The branch column: where the branch went when it is no longer at its name. */
+function keptBranch(workspace: WorkspaceState, branch: string): string {
+  if (workspace.archived?.keptAs !== undefined) return workspace.archived.keptAs;
+  return workspace.archived?.branchDeleted ? "(deleted)" : branch;
 }
 
 /** The steps whose time people ask about; the others take milliseconds. */

@@ -188,8 +188,8 @@ describe("conductor run with the command agent", () => {
     });
 
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain("branch conductor/two");
-    expect(result.stderr).toContain("conductor run --resume");
+    expect(result.stderr).toContain("branch conductor/two: no run of this repository made it");
+    expect(result.stderr).toContain("workspaces.branch / workspaces.dir in conductor.yaml");
     expect(await repo.git("branch", "--list", "conductor/one")).toBe("");
     expect(existsSync(path.join(repo.home, "workspaces", "one"))).toBe(false);
   });

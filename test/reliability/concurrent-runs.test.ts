@@ -176,7 +176,10 @@ describe("two conductor runs on one repository at once", () => {
       if (ids.length === 1) {
         // The loser saw the winner's branches and was refused before creating anything.
         expect(codes, all).toEqual([0, 2]);
-        expect(results.find((result) => result.exitCode === 2)?.stderr).toContain("already exist");
+        // The loser saw the winner's branches and was told that the run holding them is live.
+        expect(results.find((result) => result.exitCode === 2)?.stderr).toMatch(
+          /is still running \(live, pid \d+\)|appeared while it was starting/,
+        );
       } else {
         // Both passed the up-front check at the same moment; then each workspace went to the run
         // that created it first, and the other failed it as a conflict.

@@ -11,6 +11,7 @@ import {
   mergeMissing,
   samePath,
 } from "../../git/worktree.js";
+import { conductorCommand } from "../../hint/command.js";
 import type { Workspace } from "../../planner/types.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
@@ -80,15 +81,15 @@ async function create(
   branches: ReadonlySet<string>,
   serialize: (add: () => Promise<void>) => Promise<void>,
 ): Promise<string | undefined> {
-  const name = workspace.name;
-  const branchTaken =
-    `branch ${workspace.branch} already exists (from an earlier run?). Resume that run with ` +
-    `\`conductor run --resume\`, or remove it with \`conductor archive ${name} --delete-branch\` or \`git branch -D ${workspace.branch}\``;
+  // Earlier runs' branches and folders were set aside before this run started: what is in the
+  // way now was made since, by another conductor or by hand.
+  const runs = `\`${conductorCommand(["runs"])}\` shows the runs`;
+  const branchTaken = `branch ${workspace.branch} was created by another process while this run was starting; ${runs}`;
   // The run listed the branches once when it started (one git process for the whole plan); a
   // branch made since by another process makes git's add refuse, which is reported the same way.
   if (branches.has(workspace.branch)) return branchTaken;
   if (existsSync(workspace.path)) {
-    return `${workspace.path} already exists. Resume the run that made it with \`conductor run --resume\`, or remove it (\`conductor archive ${name}\`)`;
+    return `${workspace.path} was created by another process while this run was starting; ${runs}`;
   }
   const startPoint =
     workspace.startPoint.kind === "base"

@@ -1,0 +1,323 @@
+import { existsSync } from "node:fs";
+import { WorkspaceConflictError } from "../errors.js";
+import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { isConductorAlive, loadRun } from "../executor/load-run.js";
+import { releasePorts } from "../executor/ports.js";
+import { appendEvent, listRunIds, RunPaths, readCleaned } from "../executor/run-store.js";
+import type { RunState } from "../executor/types.js";
+import {
+  git,
+  listWorktrees,
+  localBranches,
+  removeWorktree,
+  samePath,
+  saveWork,
+  type WorktreeEntry,
+} from "../git/worktree.js";
+import { conductorCommand } from "../hint/command.js";
+import type { Plan, Workspace } from "../planner/types.js";
+import { archiveWorkspace } from "./archive.js";
+import { worktreePresence } from "./worktree-presence.js";
+
+/** A workspace of an earlier run whose branch a new run takes over, and where its work went. */
+export interface KeptWorkspace {
+  workspace: string;
+  branch: string;
+  /** The ref its branch was kept as; undefined when it had no branch any more. */
+  keptAs: string | undefined;
+  /** The ref its worktree's uncommitted work was kept as, when it had any. */
+  savedWork: string | undefined;
+}
+
+/** An earlier run that gave way to a new one. */
+export interface KeptRun {
+  runId: string;
+  configFile: string | undefined;
+  /** Its status; undefined when `conductor clean` had removed its folder. */
+  status: RunState["status"] | undefined;
+  workspaces: KeptWorkspace[];
+}
+
+/** The earlier workspace that holds a branch or folder the new plan needs. */
+interface Owner {
+  runId: string;
+  configFile: string | undefined;
+  /** Its run, when its folder still exists. */
+  run: RunState | undefined;
+  /** The earlier workspace as planned (absent for a cleaned run: then only its branch is known). */
+  workspace: Workspace | undefined;
+  name: string;
+  branch: string;
+}
+
+/**
+ * Makes room for a new run of a plan whose branches or worktree folders belong to earlier,
+ * finished runs (a second `conductor run` of the same file): each earlier branch is kept as
+ * `refs/conductor/runs/<run-id>/<workspace>`, uncommitted work of its worktree as
+ * `refs/conductor/saved/<run-id>/<workspace>/retired`, its worktree is removed (archive script
+ * first) and the earlier workspace is recorded as archived, so the new run takes the plain names
+ * and nothing is lost. Refuses, changing nothing, when a run that holds them is still live, or
+ * when a branch or folder is not any run's.
+ */
+export async function makeRoomForNewRun(
+  plan: Plan,
+  options: { homeDir: string; signal: AbortSignal },
+): Promise<KeptRun[]> {
+  const root = plan.repo.root;
+  const branches = await localBranches(root);
+  const taken = plan.workspaces.filter(
+    (workspace) => branches.has(workspace.branch) || existsSync(workspace.path),
+  );
+  if (taken.length === 0) return [];
+  const owners = await findOwners(plan, taken, branches);
+  const worktrees = await listWorktrees(root);
+  assertRetirable(plan, taken, owners, worktrees);
+
+  const kept = new Map<string, KeptRun>();
+  for (const owner of new Set(owners.values())) {
+    const entry = kept.get(owner.runId) ?? {
+      runId: owner.runId,
+      configFile: owner.configFile,
+      status: owner.run?.status,
+      workspaces: [],
+    };
+    kept.set(owner.runId, entry);
+    entry.workspaces.push(await retire(root, owner, worktrees, options));
+  }
+  return [...kept.values()];
+}
+
+/** One line per earlier run: what was kept where. */
+export function describeKept(run: KeptRun): string {
+  const list = (workspaces: readonly KeptWorkspace[]) =>
+    workspaces.length === 1
+      ? (workspaces[0] as KeptWorkspace).workspace
+      : `{${workspaces.map((workspace) => workspace.workspace).join(",")}}`;
+  const branches = run.workspaces.filter((workspace) => workspace.keptAs !== undefined);
+  const saved = run.workspaces.filter((workspace) => workspace.savedWork !== undefined);
+  const kept = [
+    ...(branches.length === 0
+      ? []
+      : [`branches as refs/conductor/runs/${run.runId}/${list(branches)}`]),
+    ...(saved.length === 0
+      ? []
+      : [`uncommitted work as refs/conductor/saved/${run.runId}/${list(saved)}/retired`]),
+  ];
+  return (
+    `conductor: kept the earlier run ${run.runId} (${run.configFile ?? "conductor.yaml"}, ${run.status ?? "cleaned"}): ` +
+    `${kept.length === 0 ? "nothing to keep" : kept.join(", ")}; this run takes the branch names` +
+    // A cleaned run has no folder left to show; its refs are all there is.
+    (run.status === undefined
+      ? ""
+      : `. See it with \`${conductorCommand(["status", "--run", run.runId])}\``)
+  );
+}
+
+/**
+ * Who holds each taken branch or folder: the newest run with a workspace of that branch (or
+ * worktree path) that is not archived yet, else a cleaned run's note of its kept branch.
+ */
+async function findOwners(
+  plan: Plan,
+  taken: readonly Workspace[],
+  branches: ReadonlySet<string>,
+): Promise<Map<string, Owner>> {
+  const root = plan.repo.root;
+  const runs: RunState[] = [];
+  for (const id of listRunIds(root).reverse()) {
+    const run = await loadRun(root, id).catch(() => undefined);
+    if (run !== undefined) runs.push(run);
+  }
+  const cleaned = (await readCleaned(root)).reverse();
+  const owners = new Map<string, Owner>();
+  const byKey = new Map<string, Owner>();
+  const ownerOf = (run: RunState, earlier: Workspace): Owner => {
+    const key = `${run.runId}/${earlier.name}`;
+    const owner = byKey.get(key) ?? {
+      runId: run.runId,
+      configFile: run.plan.configFile,
+      run,
+      workspace: earlier,
+      name: earlier.name,
+      branch: earlier.branch,
+    };
+    byKey.set(key, owner);
+    return owner;
+  };
+  for (const workspace of taken) {
+    let found: Owner | undefined;
+    for (const run of runs) {
+      const earlier = run.plan.workspaces.find((candidate) => {
+        const state = run.workspaces[candidate.name];
+        if (state === undefined) return false;
+        const branchIsItsOwn =
+          branches.has(workspace.branch) &&
+          candidate.branch === workspace.branch &&
+          state.archived?.branchDeleted !== true;
+        const folderIsItsOwn =
+          candidate.path === workspace.path &&
+          state.archived === undefined &&
+          state.worktreeCreated;
+        return branchIsItsOwn || folderIsItsOwn;
+      });
+      if (earlier !== undefined) {
+        found = ownerOf(run, earlier);
+        break;
+      }
+    }
+    if (found === undefined && branches.has(workspace.branch)) {
+      const note = cleaned.find((entry) => entry.branch === workspace.branch);
+      if (note !== undefined) {
+        const key = `${note.runId}/${note.workspace}`;
+        found = byKey.get(key) ?? {
+          runId: note.runId,
+          configFile: note.configFile,
+          run: undefined,
+          workspace: undefined,
+          name: note.workspace,
+          branch: note.branch,
+        };
+        byKey.set(key, found);
+      }
+    }
+    if (found !== undefined) owners.set(workspace.name, found);
+  }
+  return owners;
+}
+
+/** Refuses, before anything changes, what cannot be set aside without risk. */
+function assertRetirable(
+  plan: Plan,
+  taken: readonly Workspace[],
+  owners: ReadonlyMap<string, Owner>,
+  worktrees: readonly WorktreeEntry[],
+): void {
+  const live = new Map<string, RunState>();
+  const unknown: string[] = [];
+  const blocked: string[] = [];
+  for (const workspace of taken) {
+    const owner = owners.get(workspace.name);
+    if (owner === undefined) {
+      unknown.push(
+        existsSync(workspace.path) &&
+          !worktrees.some((entry) => samePath(entry.path, workspace.path))
+          ? `folder ${workspace.path} (not a worktree of this repository)`
+          : `branch ${workspace.branch}`,
+      );
+      continue;
+    }
+    const run = owner.run;
+    if (run !== undefined && run.status === "running" && isConductorAlive(run.pid)) {
+      live.set(run.runId, run);
+      continue;
+    }
+    // The branch may stay checked out only in the earlier workspace's own worktree.
+    const ownPath = owner.workspace?.path;
+    for (const entry of worktrees) {
+      if (entry.branch !== owner.branch) continue;
+      if (ownPath !== undefined && samePath(entry.path, ownPath)) continue;
+      blocked.push(`branch ${owner.branch} is checked out at ${entry.path}`);
+    }
+    if (
+      existsSync(workspace.path) &&
+      (ownPath === undefined || !samePath(ownPath, workspace.path)) &&
+      !worktrees.some((entry) => samePath(entry.path, workspace.path))
+    ) {
+      blocked.push(`folder ${workspace.path} is not a worktree of this repository`);
+    }
+  }
+  const [first] = live.values();
+  if (first !== undefined) {
+    throw new WorkspaceConflictError(
+      `run ${first.runId} (${first.plan.configFile ?? "conductor.yaml"}) is still running (live, pid ${first.pid}) and holds branches or folders of this plan`,
+      {
+        hint: `Wait for it to finish (\`${conductorCommand(["status", "--run", first.runId])}\` follows it), or stop it with \`kill -INT ${first.pid}\`, then run again.`,
+      },
+    );
+  }
+  const problems = [
+    ...unknown.map((item) => `${item}: no run of this repository made it`),
+    ...blocked,
+  ];
+  if (problems.length === 0) return;
+  throw new WorkspaceConflictError(
+    `${problems.length === 1 ? "a branch or folder" : `${problems.length} branches or folders`} of this plan cannot be taken over; nothing was changed:\n${problems.map((line) => `  ${line}`).join("\n")}`,
+    {
+      hint:
+        `Rename or remove what is not conductor's, switch checkouts away from workspace branches, ` +
+        `or give this task set its own names with workspaces.branch / workspaces.dir in ${plan.configFile ?? "conductor.yaml"}.`,
+    },
+  );
+}
+
+/** Sets one earlier workspace aside: its work onto refs, its worktree removed, its record archived. */
+async function retire(
+  root: string,
+  owner: Owner,
+  worktrees: readonly WorktreeEntry[],
+  options: { homeDir: string; signal: AbortSignal },
+): Promise<KeptWorkspace> {
+  const ownPath = owner.workspace?.path;
+  const worktree =
+    ownPath === undefined ? undefined : worktrees.find((entry) => samePath(entry.path, ownPath));
+  const state = owner.run?.workspaces[owner.name];
+  let savedWork: string | undefined;
+  if (worktree !== undefined && existsSync(worktree.path)) {
+    const ref = `refs/conductor/saved/${owner.runId}/${owner.name}/retired`;
+    const saved = await saveWork(worktree.path, {
+      ref,
+      message: `conductor: uncommitted work of ${owner.name} (run ${owner.runId}), kept when a new run took its place`,
+      exclude: [...(state?.copied ?? []), ".context"],
+    });
+    if (saved !== undefined) savedWork = ref;
+  }
+  if (owner.run !== undefined && owner.workspace !== undefined && state !== undefined) {
+    if (state.archived === undefined) {
+      // As `conductor archive --force` would, now that its work is safe: archive script, worktree, ports.
+      const found: FoundWorkspace = { run: owner.run, workspace: owner.workspace, state };
+      const presence = await worktreePresence(found);
+      await archiveWorkspace(
+        { found, presence: presence === "foreign" ? "vanished" : presence },
+        { deleteBranch: false, force: true, homeDir: options.homeDir, signal: options.signal },
+      );
+    } else if (worktree !== undefined) {
+      await removeWorktree(root, worktree.path, true);
+      await releasePorts(options.homeDir, worktree.path);
+    }
+  } else if (worktree !== undefined) {
+    await removeWorktree(root, worktree.path, true);
+  }
+  const keptAs = await keepBranch(root, owner);
+  if (owner.run !== undefined) {
+    appendEvent(new RunPaths(root, owner.runId), {
+      type: "workspace.archived",
+      time: new Date().toISOString(),
+      runId: owner.runId,
+      workspace: owner.name,
+      branchDeleted: true,
+      ...(keptAs === undefined ? {} : { keptAs }),
+    });
+  }
+  return { workspace: owner.name, branch: owner.branch, keptAs, savedWork };
+}
+
+/** Moves the branch to `refs/conductor/runs/<run-id>/<workspace>`; undefined when it is gone. */
+async function keepBranch(root: string, owner: Owner): Promise<string | undefined> {
+  const branchRef = `refs/heads/${owner.branch}`;
+  const tip = (
+    await git(root, ["for-each-ref", "--format=%(objectname)", branchRef]).catch(() => "")
+  ).trim();
+  if (tip === "") return undefined;
+  const ref = `refs/conductor/runs/${owner.runId}/${owner.name}`;
+  // Written before the branch goes, and only if that ref is not taken: the commits stay reachable.
+  const existing = (await git(root, ["for-each-ref", "--format=%(objectname)", ref])).trim();
+  if (existing === "") await git(root, ["update-ref", ref, tip, ""]);
+  else if (existing !== tip) {
+    const alternative = `${ref}-${tip.slice(0, 10)}`;
+    await git(root, ["update-ref", alternative, tip]);
+    await git(root, ["update-ref", "-d", branchRef, tip]);
+    return alternative;
+  }
+  await git(root, ["update-ref", "-d", branchRef, tip]);
+  return ref;
+}

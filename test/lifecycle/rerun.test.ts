@@ -1,0 +1,142 @@
+// Running the same file again: an earlier finished run gives way with nothing lost, a live one
+// is named as live, and neither needs a git command.
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
+import { printedCommands, runAsPrinted } from "./hints.js";
+
+let repo: ReviewRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** The commit a ref points at, or "" when it does not exist. */
+async function tip(current: ReviewRepo, ref: string): Promise<string> {
+  return (await current.git("for-each-ref", "--format=%(objectname)", ref)).trim();
+}
+
+/** Whether `commit` is reachable from some ref of the repository. */
+async function reachable(current: ReviewRepo, commit: string): Promise<boolean> {
+  const refs = (await current.git("for-each-ref", "--contains", commit, "--format=%(refname)"))
+    .split("\n")
+    .filter(Boolean);
+  return refs.length > 0;
+}
+
+describe("running the same file again", () => {
+  it("run → run: the second run takes the names, the first run's branches and work are kept on refs", async () => {
+    repo = await reviewRepo([{ id: "hello" }, { id: "world" }]);
+    const first = await runAll(repo);
+    expect(first.exitCode, first.all).toBe(0);
+    const [firstRun] = repo.runIds() as [string];
+    const firstHello = await tip(repo, "refs/heads/conductor/hello");
+    const firstWorld = await tip(repo, "refs/heads/conductor/world");
+    // A reviewer's uncommitted edit in one worktree, and a copied-style scratch file.
+    await writeFile(path.join(repo.worktree("hello"), "review-notes.txt"), "looks good\n");
+
+    const second = await runAll(repo);
+    expect(second.exitCode, second.all).toBe(0);
+    const secondRun = repo.runIds().at(-1) as string;
+    expect(secondRun).not.toBe(firstRun);
+    expect(second.stderr).toContain(
+      `conductor: kept the earlier run ${firstRun} (conductor.yaml, succeeded): ` +
+        `branches as refs/conductor/runs/${firstRun}/{hello,world}, ` +
+        `uncommitted work as refs/conductor/saved/${firstRun}/hello/retired; this run takes the branch names. ` +
+        `See it with \`conductor status --run ${firstRun}\``,
+    );
+    // Nothing lost: the first run's commits are on the kept refs, the edit on its saved ref.
+    expect(await tip(repo, `refs/conductor/runs/${firstRun}/hello`)).toBe(firstHello);
+    expect(await tip(repo, `refs/conductor/runs/${firstRun}/world`)).toBe(firstWorld);
+    expect(await reachable(repo, firstHello)).toBe(true);
+    expect(
+      await repo.git("show", `refs/conductor/saved/${firstRun}/hello/retired:review-notes.txt`),
+    ).toBe("looks good");
+    // The new run owns the plain names and fresh worktrees.
+    expect(await tip(repo, "refs/heads/conductor/hello")).not.toBe(firstHello);
+    expect(existsSync(path.join(repo.worktree("hello"), "review-notes.txt"))).toBe(false);
+    expect((await repo.cli(["status"])).stdout).toContain(`run ${secondRun}`);
+
+    // The printed hint works as printed and shows the first run's workspaces where they went.
+    const [hint] = printedCommands(second.stderr);
+    const shown = await runAsPrinted(hint as string, { cwd: repo.root, home: repo.home });
+    expect(shown.exitCode, shown.all).toBe(0);
+    expect(shown.stdout).toMatch(
+      new RegExp(
+        `^hello\\s+archived\\s.*refs/conductor/runs/${firstRun}/hello\\s+\\(removed\\)$`,
+        "m",
+      ),
+    );
+    // The first run's diff reads its kept ref, not the branch the second run now owns.
+    const diff = await repo.cli(["diff", "hello", "--run", firstRun, "--stat"]);
+    expect(diff.exitCode, diff.all).toBe(0);
+    expect(diff.stdout).toContain("hello.txt");
+    // Archiving the old run's workspace never touches the new run's branch.
+    const archived = await repo.cli(["archive", "hello", "--run", firstRun, "--delete-branch"]);
+    expect(archived.stdout).toContain("hello: already archived");
+    expect(await tip(repo, "refs/heads/conductor/hello")).not.toBe("");
+  });
+
+  it("run → archive --all → clean → run succeeds with no git command, and the earlier commits stay reachable", async () => {
+    repo = await reviewRepo([{ id: "hello" }]);
+    expect((await runAll(repo)).exitCode).toBe(0);
+    const firstRun = repo.runIds()[0] as string;
+    const firstHello = await tip(repo, "refs/heads/conductor/hello");
+    const archived = await repo.cli(["archive", "--all"]);
+    expect(archived.exitCode, archived.all).toBe(0);
+    expect(archived.stdout).toContain("kept branch conductor/hello");
+    const cleaned = await repo.cli(["clean"]);
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cleaned.stdout).toContain(`removed run folder .conductor/runs/${firstRun}`);
+    expect(repo.runIds()).toEqual([]);
+
+    const again = await runAll(repo);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stderr).toContain(
+      `conductor: kept the earlier run ${firstRun} (conductor.yaml, cleaned): branches as refs/conductor/runs/${firstRun}/hello; this run takes the branch names`,
+    );
+    expect(await tip(repo, `refs/conductor/runs/${firstRun}/hello`)).toBe(firstHello);
+    expect(await reachable(repo, firstHello)).toBe(true);
+    expect((await repo.cli(["status"])).stdout).toMatch(/^hello\s+succeeded\s/m);
+  });
+
+  it("refuses while the run holding the branches is live, naming it and its pid, and changes nothing", async () => {
+    repo = await reviewRepo([
+      { id: "slow", agent: 'touch "$CONDUCTOR_ROOT_PATH/started"; sleep 30' },
+    ]);
+    const live = repo.start(["run", "--output", "plain"]);
+    try {
+      await waitFor("the agent to start", () =>
+        existsSync(path.join(repo?.root as string, "started")),
+      );
+      const runId = repo.runIds()[0] as string;
+      const refused = await repo.cli(["run", "--output", "plain"]);
+      expect(refused.exitCode, refused.all).toBe(2);
+      expect(refused.stderr).toContain(
+        `run ${runId} (conductor.yaml) is still running (live, pid ${live.pid})`,
+      );
+      expect(refused.stderr).not.toContain("earlier");
+      expect(refused.stderr).toContain(`\`kill -INT ${live.pid}\``);
+      expect(repo.runIds()).toEqual([runId]);
+      const [status] = printedCommands(refused.stderr);
+      const shown = await runAsPrinted(status as string, { cwd: repo.root, home: repo.home });
+      expect(shown.stdout).toContain(`run ${runId} — running (live, pid ${live.pid})`);
+    } finally {
+      live.kill("SIGINT");
+      await live;
+    }
+  });
+
+  it("refuses a branch that no run made, changing nothing", async () => {
+    repo = await reviewRepo([{ id: "hello" }]);
+    await repo.git("branch", "conductor/hello");
+    const refused = await repo.cli(["run", "--output", "plain"]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr).toContain("branch conductor/hello: no run of this repository made it");
+    expect(refused.stderr).toContain("workspaces.branch / workspaces.dir in conductor.yaml");
+    expect(repo.runIds()).toEqual([]);
+    expect(await repo.git("for-each-ref", "refs/conductor/")).toBe("");
+  });
+});
