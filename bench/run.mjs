@@ -15,6 +15,7 @@ import {
 
 /** The benchmarks, in the order of the table. */
 const BENCHMARKS = ["overhead", "orchestration", "worktree", "codex", "config-scale", "memory"];
+BENCHMARKS.push("conflicts"); // the conflict forecast of issue 12 (bench/conflicts.mjs)
 
 const only = process.env.BENCH_ONLY?.split(",")
   .map((name) => name.trim())

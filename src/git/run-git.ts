@@ -65,11 +65,29 @@ export function runGitScript(
   return run("/bin/sh", ["-c", script, "sh", ...args], cwd, ["(script)", ...args]);
 }
 
+/**
+ * Runs `git <args>` like {@link runGit}, but the exit codes in `expected` are answers, not
+ * errors (`git merge-tree` exits 1 for a conflicted merge): resolves with the code and stdout.
+ */
+export async function runGitExpecting(
+  cwd: string,
+  args: readonly string[],
+  expected: readonly number[],
+): Promise<{ exitCode: number; stdout: string }> {
+  let exitCode = 0;
+  const stdout = await run("git", args, cwd, args, (code) => {
+    exitCode = code;
+    return expected.includes(code);
+  });
+  return { exitCode, stdout };
+}
+
 function run(
   file: string,
   argv: readonly string[],
   cwd: string,
   args: readonly string[],
+  accepts: (code: number) => boolean = (code) => code === 0,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, {
@@ -86,7 +104,7 @@ function run(
     });
     child.once("close", (code, signal) => {
       const out = Buffer.concat(stdout).toString("utf8");
-      if (code === 0) {
+      if (code !== null && accepts(code)) {
         resolve(out);
         return;
       }
