@@ -30,11 +30,12 @@ export async function copyIntoWorkspace(
   root: string,
   worktree: string,
   entries: readonly CopyEntry[],
+  matches: SourceMatches = new Map(),
 ): Promise<CopyReport> {
   const report: CopyReport = { copied: [], skipped: [] };
   const realRoot = await realpath(root);
   for (const entry of entries) {
-    for (const relative of await matchFiles(root, entry.pattern)) {
+    for (const relative of await matchesOf(matches, root, entry.pattern)) {
       const source = path.join(root, relative);
       const target = path.join(worktree, relative);
       await assertInside(realRoot, source, relative);
@@ -59,11 +60,12 @@ export async function placeContextFiles(
   root: string,
   worktree: string,
   patterns: readonly string[],
+  matches: SourceMatches = new Map(),
 ): Promise<string[]> {
   const placed: string[] = [];
   const realRoot = await realpath(root);
   for (const pattern of patterns) {
-    for (const relative of await matchFiles(root, pattern)) {
+    for (const relative of await matchesOf(matches, root, pattern)) {
       const source = path.join(root, relative);
       await assertInside(realRoot, source, relative);
       await assertRegular(source, relative);
@@ -83,6 +85,21 @@ export async function filesToCopy(root: string, entries: readonly CopyEntry[]): 
   const files: string[] = [];
   for (const entry of entries) files.push(...(await matchFiles(root, entry.pattern)));
   return files;
+}
+
+/**
+ * Glob matches in the main checkout by pattern. The workspaces of one run share one (see the
+ * copy step): globbing the checkout again for each workspace was a few ms of CPU apiece.
+ */
+export type SourceMatches = Map<string, Promise<string[]>>;
+
+function matchesOf(matches: SourceMatches, root: string, pattern: string): Promise<string[]> {
+  let found = matches.get(pattern);
+  if (found === undefined) {
+    found = matchFiles(root, pattern);
+    matches.set(pattern, found);
+  }
+  return found;
 }
 
 /**

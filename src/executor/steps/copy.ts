@@ -1,6 +1,7 @@
 import { git } from "../../git/worktree.js";
+import type { Plan } from "../../planner/types.js";
 import { secretsOfCopiedEnvFiles } from "../../secrets/env-file.js";
-import { copyIntoWorkspace, placeContextFiles } from "../copy-files.js";
+import { copyIntoWorkspace, placeContextFiles, type SourceMatches } from "../copy-files.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -9,8 +10,9 @@ import type { StepContext, StepOutcome } from "./context.js";
  */
 export async function copyStep(ctx: StepContext): Promise<StepOutcome> {
   const root = ctx.plan.repo.root;
+  const matches = matchesOfRun(ctx.plan);
   try {
-    const report = await copyIntoWorkspace(root, ctx.workspace.path, ctx.plan.copy);
+    const report = await copyIntoWorkspace(root, ctx.workspace.path, ctx.plan.copy, matches);
     const earlier = new Set(ctx.state().copied);
     // A copy step cut off by a killed conductor copied files without recording them: a skipped
     // file the branch does not track is such a copy (its secrets must be redacted, and it must
@@ -22,7 +24,7 @@ export async function copyStep(ctx: StepContext): Promise<StepOutcome> {
       ...report.copied,
       ...report.skipped.filter((file) => earlier.has(file) || untracked.has(file)),
     ];
-    const context = await placeContextFiles(root, ctx.workspace.path, ctx.plan.context);
+    const context = await placeContextFiles(root, ctx.workspace.path, ctx.plan.context, matches);
     ctx.addSecrets(await secretsOfCopiedEnvFiles(root, copied));
     return { status: "succeeded", result: { step: "copy", copied: [...copied, ...context] } };
   } catch (error) {
@@ -31,6 +33,18 @@ export async function copyStep(ctx: StepContext): Promise<StepOutcome> {
       failure: { reason: "io-error", step: "copy", message: (error as Error).message },
     };
   }
+}
+
+/** Which files of the main checkout the copy globs match, found once per run (its plan). */
+const matchesByPlan = new WeakMap<Plan, SourceMatches>();
+
+function matchesOfRun(plan: Plan): SourceMatches {
+  let matches = matchesByPlan.get(plan);
+  if (matches === undefined) {
+    matches = new Map();
+    matchesByPlan.set(plan, matches);
+  }
+  return matches;
 }
 
 /** The files of `files` that the worktree's branch does not track. */
