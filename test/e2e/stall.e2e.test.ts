@@ -5,7 +5,13 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { claudeOfflineEnv, prepareClaudeHome } from "../../src/model-server/anthropic.js";
-import { prepareCodexHome, SCRIPTED_MODEL } from "../../src/model-server/server.js";
+import {
+  codexProviderConfig,
+  markerScript,
+  prepareCodexHome,
+  SCRIPTED_MODEL,
+  startModelServer,
+} from "../../src/model-server/server.js";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig, tasks } from "../helpers/run-repo.js";
@@ -77,6 +83,48 @@ describe("an agent that cannot reach its provider", () => {
     const url = `http://***:***@127.0.0.1:${port}/v1`;
     expectStoppedEarly(result, url, Date.now() - started);
     expect(result.all).not.toContain("hunter2");
+  });
+
+  it("codex: one unreachable workspace among ones that reach their provider does not stop the run", async () => {
+    const port = await closedPort();
+    const server = await startModelServer({
+      script: markerScript({ "[ok]": [{ kind: "message", text: "Done." }] }),
+    });
+    try {
+      const dead = codexProviderConfig(`http://127.0.0.1:${port}/v1`, "dead");
+      repo = await repoWithConfig({
+        env: { CODEX_HOME: await prepareCodexHome() },
+        concurrency: 2,
+        agent: {
+          model: SCRIPTED_MODEL,
+          connect_timeout: "10s",
+          config: codexProviderConfig(server.url),
+        },
+        tasks: [
+          { id: "dead", prompt: "cannot work [ok]", agent: { config: dead } },
+          { id: "first", prompt: "works [ok]" },
+          { id: "second", prompt: "works [ok]" },
+          { id: "third", prompt: "works [ok]" },
+        ],
+      });
+      const result = await conductor(["run", "--output", "plain"], {
+        cwd: repo.root,
+        home: repo.home,
+      });
+      expect(result.exitCode, result.all).toBe(1);
+      const statuses = Object.fromEntries(
+        latestSummary(repo.root).workspaces.map((w) => [w.name, w.failure?.reason ?? w.status]),
+      );
+      expect(statuses).toEqual({
+        dead: "unreachable",
+        first: "succeeded",
+        second: "succeeded",
+        third: "succeeded",
+      });
+      expect(result.stderr).not.toContain("failed to reach");
+    } finally {
+      await server.close();
+    }
   });
 
   it("claude: every workspace fails as unreachable after connect_timeout and the run stops early", async () => {
