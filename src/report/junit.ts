@@ -1,5 +1,6 @@
 import { unreachable } from "../errors.js";
 import type { RunState, Step, WorkspaceState } from "../executor/types.js";
+import { runWorkedMs } from "../executor/worked-time.js";
 import type { Workspace } from "../planner/types.js";
 import { cleanText, describeFailure, failureLogPath } from "./format.js";
 
@@ -27,9 +28,8 @@ export function renderJUnit(state: RunState, options: JUnitOptions = {}): string
     .filter((planned) => state.workspaces[planned.name] !== undefined)
     .map((planned) => testCase(planned, state.workspaces[planned.name] as WorkspaceState, options));
   const count = (kind: TestCase["kind"]) => cases.filter((c) => c.kind === kind).length;
-  const time = seconds(
-    Math.max(0, Date.parse(state.finishedAt ?? state.updatedAt) - Date.parse(state.createdAt)),
-  );
+  // Time spent working (sessions summed), not the time since the run was created.
+  const time = seconds(runWorkedMs(state));
   const counts =
     `tests="${cases.length}" failures="${count("failure")}" errors="${count("error")}" ` +
     `skipped="${count("skipped")}" time="${time}"`;

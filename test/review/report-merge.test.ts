@@ -29,9 +29,16 @@ function comparable(summary: RunSummary): unknown {
     createdAt: undefined,
     finishedAt: undefined,
     totals: { ...summary.totals, durationMs: undefined, workspaceDurationMs: undefined },
+    // When the sessions ran (here the shards ran one after another, each a session of its own,
+    // overlapping ones merge) and how long each step took are clocks too; which steps ran and
+    // how they ended is not.
+    sessions: undefined,
     workspaces: summary.workspaces.map((workspace) => ({
       ...workspace,
       durationMs: undefined,
+      steps: Object.fromEntries(
+        Object.entries(workspace.steps).map(([step, record]) => [step, record?.status ?? null]),
+      ),
       commit: workspace.commit === null ? null : "<commit>",
       failure: workspace.failure === null ? null : { ...workspace.failure, logPath: undefined },
     })),
