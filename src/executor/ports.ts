@@ -1,8 +1,16 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
 import lockfile from "proper-lockfile";
+import {
+  type PortReservation,
+  type Registry,
+  type RegistryHealth,
+  readRegistryForChange,
+  readRegistrySnapshot,
+  registryHealth,
+} from "./port-registry-file.js";
 
 /**
  * The machine-wide registry of port blocks, shared by every conductor process of this user:
@@ -16,25 +24,16 @@ export const FIRST_PORT = 20000;
 /** Highest port a block may end at. */
 export const LAST_PORT = 32767;
 
-/** One reserved block of consecutive ports. */
-export interface PortReservation {
-  start: number;
-  count: number;
-  /** The worktree the block belongs to; the reservation lives as long as it does. */
-  worktree: string;
-  workspace: string;
-  runId: string;
-  /** The conductor that reserved the block before its worktree existed. */
-  pid?: number;
-}
-
-interface Registry {
-  reservations: PortReservation[];
-}
+export type { PortReservation, RegistryHealth } from "./port-registry-file.js";
 
 /** Where the registry lives under a home directory. */
 export function registryFile(homeDir: string): string {
   return path.join(homeDir, ".conductor", "ports.json");
+}
+
+/** The state of a home's port registry (for `conductor doctor`). */
+export function portRegistryHealth(homeDir: string): Promise<RegistryHealth> {
+  return registryHealth(registryFile(homeDir));
 }
 
 /** What one worktree asks the registry for. */
@@ -171,7 +170,7 @@ export async function reservedPorts(
   homeDir: string,
   worktree: string,
 ): Promise<PortReservation | undefined> {
-  const registry = await readRegistry(registryFile(homeDir));
+  const registry = await readRegistrySnapshot(registryFile(homeDir));
   return registry.reservations.find((reservation) => reservation.worktree === worktree);
 }
 
@@ -217,23 +216,18 @@ async function withRegistry<T>(
     retries: { retries: 200, minTimeout: 10, maxTimeout: 100 },
   });
   try {
-    const registry = await readRegistry(file);
+    const registry = await readRegistryForChange(file);
     const result = await change(registry);
     const temporary = `${file}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(registry, null, 2)}\n`);
-    await rename(temporary, file);
+    try {
+      await writeFile(temporary, `${JSON.stringify(registry, null, 2)}\n`);
+      await rename(temporary, file);
+    } finally {
+      // Gone after a rename; left over only when the write or the rename failed.
+      await rm(temporary, { force: true });
+    }
     return result;
   } finally {
     await release();
-  }
-}
-
-async function readRegistry(file: string): Promise<Registry> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<Registry>;
-    return { reservations: Array.isArray(parsed.reservations) ? parsed.reservations : [] };
-  } catch {
-    // Missing or damaged: start empty; live workspaces re-register when they next reserve.
-    return { reservations: [] };
   }
 }

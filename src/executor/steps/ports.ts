@@ -1,3 +1,4 @@
+import { ConductorError } from "../../errors.js";
 import type { Plan } from "../../planner/types.js";
 import { type PortReservation, reservePortBlocks, reservePorts } from "../ports.js";
 import type { StepContext, StepOutcome } from "./context.js";
@@ -39,7 +40,13 @@ export async function portsStep(ctx: StepContext): Promise<StepOutcome> {
   } catch (error) {
     return {
       status: "failed",
-      failure: { reason: "io-error", step: "ports", message: (error as Error).message },
+      failure: { reason: "io-error", step: "ports", message: withRemedy(error) },
     };
   }
+}
+
+/** The error's message, and its remedy when it has one (a registry in the way says how to move it). */
+function withRemedy(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return error instanceof ConductorError && error.hint ? `${message}. ${error.hint}` : message;
 }

@@ -1,0 +1,33 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/**
+ * The environments of live processes whose environment holds `marker` (`NAME=value` or `NAME=`
+ * for any value), other than conductor's own, as maps of their variables. Linux only (reads
+ * /proc); elsewhere, none.
+ */
+export function liveEnvironments(marker: string): Map<string, string>[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const found: Map<string, string>[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+    } catch {
+      continue; // gone meanwhile, or another user's
+    }
+    if (!environ.includes(marker)) continue;
+    const variables = new Map<string, string>();
+    for (const pair of environ.split("\0")) {
+      const at = pair.indexOf("=");
+      if (at > 0) variables.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    found.push(variables);
+  }
+  return found;
+}
