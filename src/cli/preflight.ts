@@ -1,6 +1,7 @@
 import { PreflightError } from "../errors.js";
 import { conductorCommand } from "../hint/command.js";
-import type { Plan } from "../planner/types.js";
+import type { Plan, Workspace } from "../planner/types.js";
+import type { CheckResult } from "../preflight/check.js";
 
 /**
  * Runs preflight for a plan and throws a {@link PreflightError} (exit 2, one line per problem
@@ -8,16 +9,30 @@ import type { Plan } from "../planner/types.js";
  */
 export async function assertPreflight(plan: Plan): Promise<void> {
   const { preflightChecks, problemsOf } = await import("../preflight/preflight.js");
-  const problems = problemsOf(await preflightChecks(plan));
+  throwProblems(problemsOf(await preflightChecks(plan)), "created", ["run", "--no-preflight"]);
+}
+
+/** Preflight of the agent of one workspace, before a follow-up turn (`conductor continue`). */
+export async function assertAgentPreflight(workspace: Workspace): Promise<void> {
+  const { agentTargets, problemsOf } = await import("../preflight/preflight.js");
+  const { agentChecks } = await import("../preflight/agents.js");
+  const checks = await Promise.all(agentTargets([workspace], process.env).map(agentChecks));
+  throwProblems(problemsOf(checks.flat()), "changed", undefined);
+}
+
+function throwProblems(
+  problems: readonly CheckResult[],
+  untouched: "created" | "changed",
+  skip: string[] | undefined,
+): void {
   if (problems.length === 0) return;
   const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
   const lines = problems.map((problem) =>
     problem.fix === "" ? problem.detail : `${problem.detail}: ${problem.fix}`,
   );
+  const skipping = skip ? `; \`${conductorCommand(skip)}\` skips these checks` : "";
   throw new PreflightError(
-    `preflight found ${count}; nothing was created:\n${lines.map((line) => `  ${line}`).join("\n")}`,
-    {
-      hint: `\`${conductorCommand(["doctor"])}\` checks everything conductor needs; \`${conductorCommand(["run", "--no-preflight"])}\` skips these checks.`,
-    },
+    `preflight found ${count}; nothing was ${untouched}:\n${lines.map((line) => `  ${line}`).join("\n")}`,
+    { hint: `\`${conductorCommand(["doctor"])}\` checks everything conductor needs${skipping}.` },
   );
 }

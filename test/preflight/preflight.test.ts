@@ -194,6 +194,37 @@ describe("preflight with a custom provider at the scripted server", () => {
   });
 });
 
+describe("preflight of a follow-up", () => {
+  it("stops `conductor continue` when the agent's key has gone, and lets it through with the key", async () => {
+    const server = await startModelServer({ script: () => ({ kind: "message", text: "Done." }) });
+    try {
+      const provider = `{ name = "corp", base_url = ${JSON.stringify(server.url)}, wire_api = "responses", env_key = "CORP_KEY", request_max_retries = 0, stream_max_retries = 0 }`;
+      repo = await repoWithConfig({
+        env: { CODEX_HOME: await prepareCodexHome() },
+        agent: {
+          model: SCRIPTED_MODEL,
+          config: { model_provider: '"corp"', "model_providers.corp": provider },
+        },
+        tasks: tasks("one"),
+      });
+      const key = { CORP_KEY: "corp-test-key" };
+      const first = await run(["run", "--output", "plain"], key);
+      expect(first.exitCode, first.all).toBe(0);
+      const refused = await run(["continue", "one", "more", "--output", "plain"]);
+      expect(refused.exitCode, refused.all).toBe(2);
+      expect(refused.stderr).toContain("preflight found 1 problem; nothing was changed:");
+      expect(refused.stderr).toContain("codex provider corp needs its key in CORP_KEY");
+      const requests = server.requests.length;
+      expect(requests).toBe(1); // the refused follow-up never reached the model
+      const followed = await run(["continue", "one", "more", "--output", "plain"], key);
+      expect(followed.exitCode, followed.all).toBe(0);
+      expect(server.requests.length).toBe(requests + 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("preflight of claude", () => {
   it("stops a run when claude has no key and no login", async () => {
     const home = await prepareClaudeHome();

@@ -7,6 +7,7 @@ import { continueSession } from "../../executor/session.js";
 import type { RunState } from "../../executor/types.js";
 import { withLiveProgress } from "../execute.js";
 import { parseOutputMode } from "../output.js";
+import { assertAgentPreflight } from "../preflight.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 /** `conductor continue <workspace> "<instructions>"`: a follow-up turn of the same agent session. */
@@ -34,6 +35,7 @@ export function continueCommand(): Command {
             `run ${found.run.runId} is still running; continue ${name} when it has finished`,
           );
         }
+        await assertAgentPreflight(found.workspace);
         const state = await withLiveProgress(output, found.run, (reporters, interrupt) =>
           continueSession({
             previous: found.run,
