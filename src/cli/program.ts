@@ -24,6 +24,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   open: async () => (await import("./commands/open.js")).openCommand(),
   serve: async () => (await import("./commands/serve.js")).serveCommand(),
   pr: async () => (await import("./commands/pr.js")).prCommand(),
+  checks: async () => (await import("./commands/checks.js")).checksCommand(),
   conflicts: async () => (await import("./commands/conflicts.js")).conflictsCommand(),
   archive: async () => (await import("./commands/archive.js")).archiveCommand(),
   clean: async () => (await import("./commands/clean.js")).cleanCommand(),

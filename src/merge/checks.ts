@@ -1,0 +1,245 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { resolveAgentProgram } from "../agents/resolve-binary.js";
+import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { RunPaths } from "../executor/run-store.js";
+import type { RunState } from "../executor/types.js";
+import { git, uncommittedPaths } from "../git/worktree.js";
+import { findGitHubCli } from "../review/github.js";
+import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
+import { type ConflictForecast, forecastConflicts } from "./conflicts.js";
+import { readReviewVerdict } from "./review-verdict.js";
+
+/** How one item weighs on merge readiness; `info` never decides anything. */
+export type CheckLevel = "pass" | "warn" | "block" | "info";
+
+/** The things `checks` looks at, one item each. */
+export type CheckId =
+  | "finished"
+  | "uncommitted"
+  | "ahead"
+  | "behind"
+  | "check-script"
+  | "review"
+  | "added-markers"
+  | "conflicts"
+  | "github";
+
+/** One line of the Checks view: what, how it weighs, and why in one line. */
+export interface CheckItem {
+  id: CheckId;
+  level: CheckLevel;
+  reason: string;
+}
+
+/** The Checks view of one workspace. */
+export interface WorkspaceChecks {
+  name: string;
+  branch: string;
+  /** The branch head now; undefined when the branch is gone. */
+  head: string | undefined;
+  items: CheckItem[];
+  /** Whether any item blocks the merge. */
+  blocked: boolean;
+}
+
+/** Places named in one line before it is cut short. */
+const SHOWN = 3;
+
+/**
+ * Gathers merge readiness for each workspace: uncommitted changes, commits ahead of and behind
+ * the base branch as it is now, the check script's result and whether it ran on the current
+ * head, the review verdict, markers the diff adds, conflicts with the base (git merge-tree) and
+ * whether GitHub can be asked. Reads only: no checkout, branch or file changes.
+ */
+export async function gatherChecks(
+  run: RunState,
+  found: readonly FoundWorkspace[],
+): Promise<WorkspaceChecks[]> {
+  const forecast = await forecastConflicts(run, found, { pairs: false });
+  const github = await githubItem(run);
+  return Promise.all(found.map((entry) => checkOne(entry, forecast, github)));
+}
+
+async function checkOne(
+  found: FoundWorkspace,
+  forecast: ConflictForecast,
+  github: CheckItem,
+): Promise<WorkspaceChecks> {
+  const { workspace, state, run } = found;
+  const root = run.plan.repo.root;
+  const base = forecast.base;
+  const items: CheckItem[] = [];
+  const head = await branchHead(root, workspace.branch);
+  const result = (): WorkspaceChecks => ({
+    name: workspace.name,
+    branch: workspace.branch,
+    head,
+    items,
+    blocked: items.some((item) => item.level === "block"),
+  });
+  if (state.status === "pending" || state.status === "running") {
+    items.push({ id: "finished", level: "block", reason: `not finished (${state.status})` });
+    return result();
+  }
+  if (head === undefined) {
+    items.push({ id: "finished", level: "block", reason: `branch ${workspace.branch} is gone` });
+    return result();
+  }
+  items.push(await uncommittedItem(found));
+  const [behind, ahead] = await aheadBehind(root, base.commit, head);
+  items.push(
+    ahead === 0
+      ? { id: "ahead", level: "block", reason: `no commits ahead of ${base.ref}: nothing to merge` }
+      : { id: "ahead", level: "pass", reason: `${plural(ahead, "commit")} ahead of ${base.ref}` },
+    behind === 0
+      ? { id: "behind", level: "pass", reason: `up to date with ${base.ref}` }
+      : {
+          id: "behind",
+          level: "warn",
+          reason: `${plural(behind, "commit")} behind ${base.ref} (it moved since the branch started)`,
+        },
+  );
+  items.push(checkScriptItem(found, head));
+  items.push(await reviewItem(found));
+  const start = state.startCommit ?? run.plan.base.commit;
+  items.push(markersItem(await addedMarkers(root, start, head)));
+  items.push(conflictsItem(forecast, workspace.name, base.ref));
+  items.push(github);
+  return result();
+}
+
+async function uncommittedItem(found: FoundWorkspace): Promise<CheckItem> {
+  const { workspace, state } = found;
+  if (state.archived !== undefined || !existsSync(workspace.path)) {
+    return { id: "uncommitted", level: "info", reason: "no worktree (archived or removed)" };
+  }
+  // Copied env files and the context folder came from the main checkout: they are not work.
+  const paths = await uncommittedPaths(workspace.path, [...state.copied, ".context"]);
+  if (paths.length === 0) {
+    return { id: "uncommitted", level: "pass", reason: "no uncommitted changes" };
+  }
+  return {
+    id: "uncommitted",
+    level: "block",
+    reason: `${plural(paths.length, "uncommitted file")} (not part of the merge): ${list(paths)}`,
+  };
+}
+
+function checkScriptItem(found: FoundWorkspace, head: string): CheckItem {
+  const { state } = found;
+  const checked = state.commit ?? state.startCommit;
+  const onHead = checked === head;
+  const where = onHead
+    ? `on the branch's head (${head.slice(0, 10)})`
+    : `on ${checked?.slice(0, 10) ?? "an earlier state"}, not on the head ${head.slice(0, 10)}`;
+  switch (state.check) {
+    case "passed":
+      return onHead
+        ? { id: "check-script", level: "pass", reason: `check passed ${where}` }
+        : { id: "check-script", level: "warn", reason: `check passed ${where}` };
+    case "failed":
+      return { id: "check-script", level: "block", reason: `check failed ${where}` };
+    case "none":
+      return { id: "check-script", level: "info", reason: "no check script" };
+    case undefined:
+      return { id: "check-script", level: "warn", reason: "the check did not run" };
+  }
+}
+
+async function reviewItem(found: FoundWorkspace): Promise<CheckItem> {
+  const { run, workspace } = found;
+  const verdict = await readReviewVerdict(run.plan.repo.root, run.runId, workspace.name);
+  if (verdict === undefined) return { id: "review", level: "info", reason: "not reviewed" };
+  const [p0, p1, p2, p3] = verdict.byPriority;
+  const counts = verdict.byPriority
+    .map((count, priority) => (count > 0 ? `${count} P${priority}` : ""))
+    .filter(Boolean)
+    .join(", ");
+  const findings = counts === "" ? "no open findings" : `open findings: ${counts}`;
+  if (verdict.correct === false || p0 + p1 > 0) {
+    const said = verdict.correct === false ? "review says the patch is incorrect; " : "";
+    return { id: "review", level: "block", reason: `${said}${findings}` };
+  }
+  if (p2 + p3 > 0) return { id: "review", level: "warn", reason: `reviewed; ${findings}` };
+  return { id: "review", level: "pass", reason: `review says the patch is correct; ${findings}` };
+}
+
+function markersItem(markers: readonly AddedMarker[]): CheckItem {
+  if (markers.length === 0) {
+    return {
+      id: "added-markers",
+      level: "pass",
+      reason: "no TODO, FIXME, console.log, debugger or .only( added",
+    };
+  }
+  const blocking = markers.some((marker) => BLOCKING_MARKERS.has(marker.marker));
+  const places = markers.map((marker) => `${marker.file}:${marker.line} ${marker.marker}`);
+  return {
+    id: "added-markers",
+    level: blocking ? "block" : "warn",
+    reason: `${plural(markers.length, "added line")} with markers: ${list(places)}`,
+  };
+}
+
+function conflictsItem(forecast: ConflictForecast, name: string, baseRef: string): CheckItem {
+  const entry = forecast.workspaces.find((candidate) => candidate.name === name);
+  if (entry === undefined) {
+    return { id: "conflicts", level: "info", reason: "nothing to merge, so no conflicts" };
+  }
+  return entry.againstBase.clean
+    ? { id: "conflicts", level: "pass", reason: `merges cleanly into ${baseRef}` }
+    : {
+        id: "conflicts",
+        level: "block",
+        reason: `conflicts with ${baseRef} in ${list(entry.againstBase.files)}`,
+      };
+}
+
+/**
+ * One line about GitHub for every workspace: the PR's state and checks need `gh`, logged in.
+ * (What gh would say about each PR is not gathered yet.)
+ */
+async function githubItem(run: RunState): Promise<CheckItem> {
+  if (resolveAgentProgram(undefined, undefined, "gh") === undefined) {
+    return {
+      id: "github",
+      level: "info",
+      reason: "GitHub not asked: install gh (e.g. apt-get install gh) and run gh auth login",
+    };
+  }
+  const paths = new RunPaths(run.plan.repo.root, run.runId);
+  const cli = await findGitHubCli({
+    cwd: run.plan.repo.root,
+    logFile: path.join(paths.dir, "github.log"),
+    signal: new AbortController().signal,
+  });
+  return cli.status === "ready"
+    ? { id: "github", level: "info", reason: "gh is logged in; PR items are not gathered yet" }
+    : {
+        id: "github",
+        level: "info",
+        reason: "GitHub not asked: gh is not logged in (gh auth login)",
+      };
+}
+
+/** [behind, ahead] of `head` against `base`. */
+async function aheadBehind(root: string, base: string, head: string): Promise<[number, number]> {
+  const out = await git(root, ["rev-list", "--left-right", "--count", `${base}...${head}`]);
+  const [behind = "0", ahead = "0"] = out.trim().split(/\s+/);
+  return [Number(behind), Number(ahead)];
+}
+
+async function branchHead(root: string, branch: string): Promise<string | undefined> {
+  const out = await git(root, ["for-each-ref", "--format=%(objectname)", `refs/heads/${branch}`]);
+  return out.trim() || undefined;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function list(items: readonly string[]): string {
+  const shown = items.slice(0, SHOWN).join(", ");
+  return items.length > SHOWN ? `${shown}, … (${items.length - SHOWN} more)` : shown;
+}

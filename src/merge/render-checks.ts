@@ -1,0 +1,26 @@
+import { conductorCommand } from "../hint/command.js";
+import type { WorkspaceChecks } from "./checks.js";
+
+/**
+ * `conductor checks` as text: per workspace a header (ready, or blocked) and one line per item,
+ * its level first; then how many are ready and the command that merges them.
+ */
+export function renderChecks(checks: readonly WorkspaceChecks[]): string {
+  const lines: string[] = [];
+  for (const entry of checks) {
+    const verdict = entry.blocked
+      ? "BLOCKED"
+      : entry.items.some((item) => item.level === "warn")
+        ? "ready, with warnings"
+        : "ready";
+    lines.push(`${entry.name} (${entry.branch}): ${verdict}`);
+    for (const item of entry.items) lines.push(`  ${item.level.padEnd(5)}  ${item.reason}`);
+    lines.push("");
+  }
+  const ready = checks.filter((entry) => !entry.blocked).map((entry) => entry.name);
+  lines.push(
+    `${ready.length} of ${checks.length} workspace${checks.length === 1 ? "" : "s"} ready to merge.`,
+  );
+  if (ready.length > 0) lines.push(`Merge with: ${conductorCommand(["merge", ...ready])}`);
+  return `${lines.join("\n")}\n`;
+}

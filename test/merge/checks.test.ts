@@ -1,0 +1,148 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CheckId, CheckItem, WorkspaceChecks } from "../../src/merge/checks.js";
+import { type ReviewRepo, reviewRepo, runAll } from "../review/rig.js";
+
+let repo: ReviewRepo | undefined;
+
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+interface ChecksRun {
+  exitCode: number;
+  byName: Record<string, WorkspaceChecks>;
+}
+
+async function checks(current: ReviewRepo, args: string[] = []): Promise<ChecksRun> {
+  const result = await current.cli(["checks", "--json", ...args]);
+  expect([0, 1], result.all).toContain(result.exitCode);
+  const parsed = JSON.parse(result.stdout) as { workspaces: WorkspaceChecks[] };
+  return {
+    exitCode: result.exitCode,
+    byName: Object.fromEntries(parsed.workspaces.map((entry) => [entry.name, entry])),
+  };
+}
+
+function item(entry: WorkspaceChecks | undefined, id: CheckId): CheckItem | undefined {
+  return entry?.items.find((candidate) => candidate.id === id);
+}
+
+describe("conductor checks", () => {
+  it("passes a clean, checked workspace and exits 0; text names the merge command", async () => {
+    repo = await reviewRepo([{ id: "tidy", check: "test -f tidy.txt" }]);
+    await runAll(repo);
+    const { exitCode, byName } = await checks(repo);
+    expect(exitCode).toBe(0);
+    const tidy = byName.tidy;
+    expect(tidy?.blocked).toBe(false);
+    expect(item(tidy, "uncommitted")?.level).toBe("pass");
+    expect(item(tidy, "ahead")).toMatchObject({ level: "pass", reason: "1 commit ahead of main" });
+    expect(item(tidy, "behind")).toMatchObject({ level: "pass", reason: "up to date with main" });
+    expect(item(tidy, "check-script")?.level).toBe("pass");
+    expect(item(tidy, "check-script")?.reason).toMatch(/^check passed on the branch's head/);
+    expect(item(tidy, "review")).toMatchObject({ level: "info", reason: "not reviewed" });
+    expect(item(tidy, "added-markers")?.level).toBe("pass");
+    expect(item(tidy, "conflicts")).toMatchObject({ level: "pass" });
+    expect(item(tidy, "github")?.level).toBe("info");
+    const text = await repo.cli(["checks"]);
+    expect(text.exitCode, text.all).toBe(0);
+    expect(text.stdout).toContain("tidy (");
+    expect(text.stdout).toContain("1 of 1 workspace ready to merge.");
+    expect(text.stdout).toContain("Merge with: conductor merge tidy");
+  });
+
+  it("blocks a worktree with uncommitted changes and exits 1", async () => {
+    repo = await reviewRepo([{ id: "dirty" }]);
+    await runAll(repo);
+    await writeFile(path.join(repo.worktree("dirty"), "later.txt"), "not committed\n");
+    const { exitCode, byName } = await checks(repo, ["dirty"]);
+    expect(exitCode).toBe(1);
+    expect(item(byName.dirty, "uncommitted")).toMatchObject({ level: "block" });
+    expect(item(byName.dirty, "uncommitted")?.reason).toContain("later.txt");
+  });
+
+  it("finds TODO, console.log and .only( on lines the diff adds, with their line numbers", async () => {
+    repo = await reviewRepo([
+      {
+        id: "markers",
+        agent:
+          'printf "const a = 1;\\n// TODO: tidy up\\nconsole.log(a);\\n" > app.js; printf "it.only(\\"x\\", () => {});\\n" > app.test.js',
+      },
+    ]);
+    // A TODO already on main is not the workspace's doing.
+    await repo.write({ "old.js": "// TODO: old\n" });
+    await repo.commitAll("an old TODO");
+    await runAll(repo);
+    const { exitCode, byName } = await checks(repo);
+    expect(exitCode).toBe(1);
+    const markers = item(byName.markers, "added-markers");
+    expect(markers?.level).toBe("block"); // .only( would skip the rest of the suite
+    expect(markers?.reason).toBe(
+      "3 added lines with markers: app.js:2 TODO, app.js:3 console.log, app.test.js:1 .only(",
+    );
+  });
+
+  it("warns that a workspace is behind its base after another one landed", async () => {
+    repo = await reviewRepo([{ id: "first" }, { id: "second" }]);
+    await runAll(repo);
+    const before = await checks(repo);
+    await repo.git("merge", "--no-ff", "--no-edit", before.byName.first?.branch as string);
+    const { byName } = await checks(repo, ["second"]);
+    expect(item(byName.second, "behind")).toMatchObject({
+      level: "warn",
+      reason: "2 commits behind main (it moved since the branch started)",
+    });
+    expect(item(byName.second, "conflicts")?.level).toBe("pass");
+    expect(byName.second?.blocked).toBe(false);
+  });
+
+  it("blocks a failed check, and a check that ran before the branch moved only warns", async () => {
+    repo = await reviewRepo([
+      { id: "broken", check: "echo no; exit 3" },
+      { id: "moved", check: "true" },
+    ]);
+    await runAll(repo);
+    const worktree = repo.worktree("moved");
+    await writeFile(path.join(worktree, "extra.txt"), "after the check\n");
+    await repo.git("-C", worktree, "add", "extra.txt");
+    await repo.git("-C", worktree, "commit", "-q", "-m", "a commit the check never saw");
+    const { exitCode, byName } = await checks(repo);
+    expect(exitCode).toBe(1);
+    expect(item(byName.broken, "check-script")?.level).toBe("block");
+    expect(item(byName.broken, "check-script")?.reason).toMatch(/^check failed/);
+    expect(item(byName.moved, "check-script")?.level).toBe("warn");
+    expect(item(byName.moved, "check-script")?.reason).toMatch(
+      /^check passed on [0-9a-f]{10}, not on the head/,
+    );
+  });
+
+  it("reads a review's verdict: open P1 findings block, a correct patch passes", async () => {
+    repo = await reviewRepo([{ id: "reviewed" }, { id: "approved" }]);
+    await runAll(repo);
+    const dir = (name: string) => path.join(repo?.runDir() as string, "workspaces", name);
+    await writeFile(
+      path.join(dir("reviewed"), "review.json"),
+      JSON.stringify({
+        overall_correctness: "patch is incorrect",
+        findings: [
+          { title: "[P1] Off by one", priority: 1 },
+          { title: "[P3] Naming", priority: 3 },
+        ],
+      }),
+    );
+    await writeFile(
+      path.join(dir("approved"), "review.json"),
+      JSON.stringify({ verdict: "correct", findings: [] }),
+    );
+    const { byName } = await checks(repo);
+    expect(item(byName.reviewed, "review")).toEqual({
+      id: "review",
+      level: "block",
+      reason: "review says the patch is incorrect; open findings: 1 P1, 1 P3",
+    });
+    expect(item(byName.approved, "review")).toMatchObject({ level: "pass" });
+  });
+});
