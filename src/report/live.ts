@@ -11,7 +11,7 @@ import {
   oneLine,
   totalTokens,
 } from "./format.js";
-import { countsLine, sessionEndLine } from "./plain.js";
+import { countsLine, inFollowUp, sessionEndLine } from "./plain.js";
 import { followRun } from "./run-view.js";
 
 /** Options of {@link createLiveReporter}. */
@@ -244,7 +244,12 @@ class LiveReporter implements Reporter {
     const started = workspace.startedAt === undefined ? undefined : Date.parse(workspace.startedAt);
     const elapsed =
       started === undefined ? "" : `  ${formatDuration(Math.max(0, this.now() - started))}`;
-    const attempt = workspace.tries > 1 ? ` (try ${workspace.tries})` : "";
+    // A follow-up is one more turn, not another try at the task.
+    const attempt = inFollowUp(this.state)
+      ? " (follow-up)"
+      : workspace.tries > 1
+        ? ` (try ${workspace.tries})`
+        : "";
     return `${this.label(name)}  ${workspace.step ?? "starting"}${attempt}${elapsed}`;
   }
 

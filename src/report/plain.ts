@@ -187,7 +187,7 @@ export function countsLine(state: RunState): string {
 }
 
 /** Whether the state is in a follow-up session (`conductor continue`). */
-function inFollowUp(state: RunState | undefined): boolean {
+export function inFollowUp(state: RunState | undefined): boolean {
   const session = state?.sessions?.at(-1);
   return session?.kind === "follow-up" && session.finishedAt === undefined;
 }

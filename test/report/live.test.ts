@@ -221,6 +221,10 @@ describe("live reporter", () => {
     await live.reporter.close();
     const rows = live.rows();
     expect([...rows.keys()]).toEqual(["fix-bug"]);
+    // While it ran, its title called it a follow-up, not a second try.
+    expect(live.logged.some((entry) => entry.task.title.includes("starting (follow-up)"))).toBe(
+      true,
+    );
     // The row gives the follow-up's own time, not the workspace's total.
     expect(rows.get("fix-bug")).toMatchObject({
       state: "COMPLETED",

@@ -23,7 +23,9 @@ export function statusCommand(): Command {
     )
     .addHelpText(
       "after",
-      "\nReads runs in progress and runs whose conductor was killed (shown as interrupted).",
+      "\nReads runs in progress and runs whose conductor was killed (shown as interrupted).\n" +
+        "DURATION and SETUP/AGENT/CHECK/COMMIT are time spent working, every session (the run,\n" +
+        "resumes, follow-ups) added up; --json has them per step (steps.<step>.totalMs).",
     )
     .action(async (runId: string | undefined, options: StatusOptions, command: Command) => {
       const { run: state } = await chosenRun(command, options.run ?? runId);
