@@ -1,51 +1,39 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { registryFile } from "../executor/ports.js";
+import { portRegistryHealth } from "../executor/ports.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import { type CheckResult, result } from "../preflight/check.js";
 
 /**
- * The machine-wide port registry: readable, valid, and how many of its blocks belong to live
- * worktrees. A damaged file would be read as empty, and blocks of live workspaces handed out
- * again.
+ * The machine-wide port registry: readable, not damaged, and how many of its blocks belong to
+ * live worktrees. A damaged file is rebuilt at the next reservation (from live runs), so it is a
+ * warning; something other than a file in its place stops every run.
  */
 export async function portRegistryCheck(homeDir: string): Promise<CheckResult> {
   const check = "port registry";
-  const file = registryFile(homeDir);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+  const health = await portRegistryHealth(homeDir);
+  const { file } = health;
+  switch (health.state) {
+    case "missing":
       return result(check, "ok", `${file}: no reservations yet`);
-    return result(
-      check,
-      "fail",
-      `${file} cannot be read: ${(error as Error).message}`,
-      `make it readable: chmod u+rw ${file}`,
-    );
+    case "not-a-file":
+      return result(
+        check,
+        "fail",
+        `${file} is ${health.kind}, not conductor's port registry: every run stops at its ports`,
+        shellCommand(["mv", file, `${file}.moved`]),
+      );
+    case "damaged":
+      return result(
+        check,
+        "warn",
+        `${file} is damaged (${health.problem}); ${health.salvaged.length} reservation(s) readable. The next run rebuilds it from the ports live runs use and keeps a copy as ports.json.damaged`,
+        "",
+      );
+    case "ok": {
+      const live = health.reservations.filter((reservation) => existsSync(reservation.worktree));
+      const gone = health.reservations.length - live.length;
+      const stale = gone > 0 ? `; ${gone} of removed worktrees, reclaimed at the next run` : "";
+      return result(check, "ok", `${file}: ${live.length} live reservation(s)${stale}`);
+    }
   }
-  let reservations: unknown;
-  try {
-    reservations = (JSON.parse(text) as { reservations?: unknown }).reservations;
-  } catch {
-    reservations = undefined;
-  }
-  if (!Array.isArray(reservations) || !reservations.every(isReservation)) {
-    return result(
-      check,
-      "fail",
-      `${file} is damaged (not the JSON conductor writes): live workspaces' ports could be handed out twice`,
-      `rm ${file} (live workspaces reserve their ports again when they next run)`,
-    );
-  }
-  const live = reservations.filter((reservation) => existsSync(reservation.worktree));
-  const gone = reservations.length - live.length;
-  const stale = gone > 0 ? `; ${gone} of removed worktrees, reclaimed at the next run` : "";
-  return result(check, "ok", `${file}: ${live.length} live reservation(s)${stale}`);
-}
-
-function isReservation(value: unknown): value is { worktree: string; start: number } {
-  if (typeof value !== "object" || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return typeof record.worktree === "string" && typeof record.start === "number";
 }
