@@ -4,9 +4,11 @@ import type { Reporter } from "../executor/events.js";
 import type { FailureMode } from "../executor/scheduler.js";
 import { runSession, type SessionResult } from "../executor/session.js";
 import type { RunState } from "../executor/types.js";
+import { conductorCommand } from "../hint/command.js";
 import type { Plan } from "../planner/types.js";
 import { writeRunReports } from "../report/files.js";
 import { sharedCauseLine } from "../report/shared-cause.js";
+import { nextSteps } from "../review/next-steps.js";
 import { describeKept, makeRoomForNewRun } from "../review/rerun.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { type OutputMode, reporterFor } from "./output.js";
@@ -80,20 +82,19 @@ export function finishRun(state: RunState): number {
   switch (state.status) {
     case "succeeded":
       process.stdout.write(
-        `\nRun ${state.runId} succeeded. Review with \`conductor status\`; state in ${where}\n`,
+        `\nRun ${state.runId} succeeded. Review with \`${conductorCommand(["status"])}\`; state in ${where}\n`,
       );
       return ExitCode.Success;
     case "interrupted":
       process.stderr.write(
-        `\nRun ${state.runId} was interrupted. Continue it with: conductor run --resume ${state.runId}\n`,
+        `\nRun ${state.runId} was interrupted. Continue it with \`${conductorCommand(["run", "--resume", state.runId])}\`\n`,
       );
       return ExitCode.Interrupted;
     default: {
       const shared = sharedCauseLine(state);
       if (shared !== undefined) process.stderr.write(`\nconductor: ${shared}\n`);
       process.stdout.write(
-        `\nRun ${state.runId} finished with failures. See \`conductor status\` and \`conductor logs <workspace>\`; ` +
-          `retry with \`conductor run --resume ${state.runId}\`\n`,
+        `\nRun ${state.runId} finished with failures.\n${nextSteps(state, { namedRun: false })}`,
       );
       return ExitCode.WorkFailed;
     }

@@ -6,6 +6,8 @@ export interface Invocation {
   cwd?: string | undefined;
   /** `-c FILE` as the user gave it (relative to `-C`, as conductor reads it). */
   config?: string | undefined;
+  /** How the user starts conductor, when not as `conductor` (the demo says `npx conductor`). */
+  program?: string | undefined;
 }
 
 let current: Invocation = {};
@@ -33,7 +35,9 @@ export function conductorCommand(
   if (invocation.cwd !== undefined) globals.push("-C", invocation.cwd);
   if (invocation.config !== undefined) globals.push("-c", invocation.config);
   const words = args.map((arg) => (typeof arg === "string" ? shellQuote(arg) : arg.placeholder));
-  return ["conductor", shellCommand(globals), ...words].filter((word) => word !== "").join(" ");
+  return [invocation.program ?? "conductor", shellCommand(globals), ...words]
+    .filter((word) => word !== "")
+    .join(" ");
 }
 
 /** A word the user fills in (`<workspace>`, `"…"`), printed as it is. */

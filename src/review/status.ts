@@ -1,13 +1,17 @@
 import type { RunState, Step, WorkspaceState } from "../executor/types.js";
 import { stepWorkedMs, workspaceWorkedMs } from "../executor/worked-time.js";
+import { conductorCommand, placeholder } from "../hint/command.js";
 import { formatDiff, formatTokens, totalTokens } from "../report/format.js";
 import { renderTable } from "../report/table.js";
 import { formatDuration } from "../schema/duration.js";
+import { nextSteps } from "./next-steps.js";
 
 /** Whether the run's conductor is alive, and the clock, for {@link renderStatus}. */
 export interface StatusContext {
   live: boolean;
   now: Date;
+  /** The run was named with --run: hints name it too. */
+  namedRun?: boolean;
 }
 
 /**
@@ -58,7 +62,7 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       archived ? "(removed)" : planned.path,
     ]);
   }
-  return `${header}\n\n${renderTable(rows)}\n${nextSteps(state, context.live)}`;
+  return `${header}\n\n${renderTable(rows)}\n${whatNext(state, context)}`;
 }
 
 /** The branch column: where the branch went when it is no longer at its name. */
@@ -93,15 +97,9 @@ function stepTimes(workspace: WorkspaceState, now: Date): string {
   }).join("/");
 }
 
-function nextSteps(state: RunState, live: boolean): string {
-  if (state.status === "running" && live) {
-    return "\nFollow a workspace with: conductor logs <workspace> --follow\n";
+function whatNext(state: RunState, context: StatusContext): string {
+  if (state.status === "running" && context.live) {
+    return `\nFollow a workspace with \`${conductorCommand(["logs", placeholder("<workspace>"), "--follow", ...(context.namedRun ? ["--run", state.runId] : [])])}\`\n`;
   }
-  if (state.status === "interrupted") {
-    return `\nRun ${state.runId} did not finish. Continue it with: conductor run --resume ${state.runId}\n`;
-  }
-  if (state.status === "failed") {
-    return "\nSee why with: conductor logs <workspace>\n";
-  }
-  return "";
+  return nextSteps(state, { namedRun: context.namedRun === true });
 }

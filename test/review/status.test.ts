@@ -74,7 +74,11 @@ describe("conductor status", () => {
     expect(text.exitCode, text.all).toBe(0);
     expect(text.stdout).toMatch(/— failed —/);
     expect(text.stdout).toMatch(/^bad\s+failed\s+check\s+.*\bfailed\s+conductor\/bad\s/m);
-    expect(text.stdout).toContain("conductor logs <workspace>");
+    // The next step of a failed check is a follow-up on the same branch, not a resume.
+    expect(text.stdout).toMatch(
+      /^\s+bad\s+check failed:\s+see `conductor logs bad`, then fix it with `conductor continue bad "<what to change>"`$/m,
+    );
+    expect(text.stdout).not.toContain("run --resume");
 
     const json = await repo.cli(["status", "--json"]);
     expect(json.exitCode, json.all).toBe(0);

@@ -5,6 +5,8 @@ import { findWorkspace } from "../../executor/find-workspace.js";
 import { isConductorAlive } from "../../executor/load-run.js";
 import { continueSession } from "../../executor/session.js";
 import type { RunState } from "../../executor/types.js";
+import { conductorCommand } from "../../hint/command.js";
+import { followUp, waitingDependents } from "../../review/next-steps.js";
 import { withLiveProgress } from "../execute.js";
 import { parseOutputMode } from "../output.js";
 import { assertAgentPreflight } from "../preflight.js";
@@ -46,28 +48,33 @@ export function continueCommand(): Command {
             homeDir: os.homedir(),
           }),
         );
-        process.exitCode = finishFollowUp(state, found.workspace.name);
+        process.exitCode = finishFollowUp(state, found.workspace.name, options.run !== undefined);
       },
     );
 }
 
 /** The exit code of a follow-up is its workspace's outcome, whatever the rest of the run did. */
-function finishFollowUp(state: RunState, workspace: string): number {
+function finishFollowUp(state: RunState, workspace: string, namedRun: boolean): number {
   const status = state.workspaces[workspace]?.status;
+  const run = namedRun ? ["--run", state.runId] : [];
   if (status === "succeeded") {
+    const waiting = waitingDependents(state, workspace);
     process.stdout.write(
-      `\n${workspace} succeeded; \`conductor diff ${workspace}\` shows the branch now.\n`,
+      `\n${workspace} succeeded; \`${conductorCommand(["diff", workspace, ...run])}\` shows the branch now.\n` +
+        (waiting.length === 0
+          ? ""
+          : `${waiting.join(", ")} ${waiting.length === 1 ? "waits" : "wait"} for it: run ${waiting.length === 1 ? "it" : "them"} with \`${conductorCommand(["run", "--resume", state.runId])}\`\n`),
     );
     return ExitCode.Success;
   }
   if (status === "interrupted") {
     process.stderr.write(
-      `\n${workspace} was interrupted; its work so far stays in the worktree.\n`,
+      `\n${workspace} was interrupted; its work so far stays in the worktree. Try again with \`${followUp(workspace, run)}\`\n`,
     );
     return ExitCode.Interrupted;
   }
   process.stdout.write(
-    `\n${workspace} ${status ?? "failed"}; see \`conductor logs ${workspace}\`.\n`,
+    `\n${workspace} ${status ?? "failed"}; see \`${conductorCommand(["logs", workspace, ...run])}\`, then try again with \`${followUp(workspace, run)}\`\n`,
   );
   return ExitCode.WorkFailed;
 }

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { prepareDemo } from "../../demo/run-demo.js";
 import { newRunId } from "../../executor/run-store.js";
+import { conductorCommand, setInvocation } from "../../hint/command.js";
 import { executePlan, finishRun } from "../execute.js";
 import { parseOutputMode } from "../output.js";
 import { loadProject, planProject } from "../project.js";
@@ -22,16 +23,19 @@ export function demoCommand(): Command {
         );
         const project = await loadProject(demo.repo, { config: demo.configFile });
         const plan = planProject(project, { runId: newRunId(new Date()) });
+        // Every command printed from here on names the demo's repository and config file, so it
+        // works from the folder the demo was started in.
+        setInvocation({ program: "npx conductor", cwd: demo.repo, config: demo.configFile });
         const state = await executePlan({ plan, output, failureMode: "continue" });
         process.exitCode = finishRun(state);
-        const here = `npx conductor -C ${demo.repo}`;
+        const here = (...args: string[]) => conductorCommand(args);
         process.stdout.write(
           `\nNext, from this folder (the demo repository is ${demo.repo}):\n` +
-            `  ${here} status                 # every workspace at a glance\n` +
-            `  ${here} diff add-greeting      # what the agent changed\n` +
-            `  ${here} logs fix-average       # the agent's log\n` +
-            `  ${here} serve add-greeting     # its dev server, on its own port\n` +
-            `  ${here} archive --all          # remove the worktrees, keep the branches\n` +
+            `  ${here("status")}                 # every workspace at a glance\n` +
+            `  ${here("diff", "add-greeting")}      # what the agent changed\n` +
+            `  ${here("logs", "fix-average")}       # the agent's log\n` +
+            `  ${here("serve", "add-greeting")}     # its dev server, on its own port\n` +
+            `  ${here("archive", "--all")}          # remove the worktrees, keep the branches\n` +
             "\nBefore a run of your own: `npx conductor doctor` checks codex, its login, git and disk.\n",
         );
       } finally {

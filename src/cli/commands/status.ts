@@ -35,7 +35,11 @@ export function statusCommand(): Command {
         options.json
           ? // A live run's figures count up to now; a finished one's are fixed.
             renderRunSummary(state, live ? now : undefined)
-          : renderStatus(state, { live: isConductorAlive(state.pid), now }),
+          : renderStatus(state, {
+              live: isConductorAlive(state.pid),
+              now,
+              namedRun: (options.run ?? runId) !== undefined,
+            }),
       );
     });
 }

@@ -1,0 +1,88 @@
+import type { RunState, WorkspaceState } from "../executor/types.js";
+import { conductorCommand, placeholder } from "../hint/command.js";
+import type { Workspace } from "../planner/types.js";
+import { renderTable } from "../report/table.js";
+
+/** How hints name the run: by `--run <id>` when it is not the one commands read by default. */
+export interface NextStepOptions {
+  /** Add `--run <id>` to every command (the run is not the latest of its config file). */
+  namedRun: boolean;
+}
+
+/**
+ * What to do about each workspace of a finished run that did not succeed, as commands that work
+ * as printed: a failed check or agent gets a follow-up (`continue`), which fixes it on the same
+ * branch; a workspace that failed before its agent ran, was interrupted or was skipped for a
+ * dependency is run again by `run --resume`. Empty when there is nothing to do.
+ */
+export function nextSteps(state: RunState, options: NextStepOptions): string {
+  const run = options.namedRun ? ["--run", state.runId] : [];
+  const resume = `\`${conductorCommand(["run", "--resume", state.runId])}\``;
+  const rows: string[][] = [];
+  for (const planned of state.plan.workspaces) {
+    const workspace = state.workspaces[planned.name];
+    if (workspace === undefined || workspace.archived !== undefined) continue;
+    const logs = `\`${conductorCommand(["logs", planned.name, ...run])}\``;
+    switch (workspace.status) {
+      case "failed":
+        rows.push([
+          planned.name,
+          `${workspace.failure?.step ?? workspace.step ?? "it"} failed:`,
+          canFollowUp(planned, workspace)
+            ? `see ${logs}, then fix it with \`${followUp(planned.name, run)}\``
+            : `see ${logs}; once the cause is fixed, ${resume}`,
+        ]);
+        break;
+      case "skipped":
+        rows.push([
+          planned.name,
+          "skipped:",
+          workspace.failure?.reason === "dependency-failed"
+            ? `runs once ${workspace.failure.dependency} succeeds, with ${resume}`
+            : `runs with ${resume}`,
+        ]);
+        break;
+      case "interrupted":
+      case "pending":
+        rows.push([planned.name, `${workspace.status}:`, `continues with ${resume}`]);
+        break;
+      case "running":
+      case "succeeded":
+        break;
+    }
+  }
+  if (rows.length === 0) return "";
+  return `\nNext:\n${renderTable(rows.map((row) => ["", ...row]))}\n`;
+}
+
+/** `conductor continue <workspace> "<what to change>"`, as printed after a failed check or agent. */
+export function followUp(workspace: string, run: readonly string[] = []): string {
+  return conductorCommand(["continue", workspace, ...run, placeholder('"<what to change>"')]);
+}
+
+/**
+ * Whether `continue` can fix the workspace: its agent or check failed on a worktree it still has,
+ * and the agent left a session to continue (a command agent needs none).
+ */
+function canFollowUp(planned: Workspace, workspace: WorkspaceState): boolean {
+  const step = workspace.failure?.step ?? workspace.step;
+  if (step !== "agent" && step !== "check") return false;
+  return workspace.agent.sessionId !== undefined || planned.agent.kind === "command";
+}
+
+/**
+ * The workspaces that wait for `name` (directly or through others) and did not run because of
+ * it: after a follow-up fixed `name`, `run --resume` runs them.
+ */
+export function waitingDependents(state: RunState, name: string): string[] {
+  const waiting: string[] = [];
+  const blocked = new Set([name]);
+  for (const planned of state.plan.workspaces) {
+    if (!planned.dependsOn.some((dependency) => blocked.has(dependency))) continue;
+    const status = state.workspaces[planned.name]?.status;
+    if (status === "succeeded") continue;
+    blocked.add(planned.name);
+    waiting.push(planned.name);
+  }
+  return waiting;
+}

@@ -1,0 +1,113 @@
+// Every command conductor prints as a next step works when pasted as printed: it carries the -C
+// and -c in use, and it is the right step (continue after a failed check, run --resume for the
+// dependents it held back).
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { type ReviewRepo, reviewRepo, waitFor } from "../review/rig.js";
+import { printedCommands, runAsPrinted } from "./hints.js";
+
+let repo: ReviewRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** A task set in ci/tasks.yaml (not the default file), run from a folder outside the repository. */
+async function taskSetElsewhere(config: Record<string, unknown>): Promise<ReviewRepo> {
+  const current = await reviewRepo([{ id: "unused" }]);
+  await mkdir(path.join(current.root, "ci"), { recursive: true });
+  await current.write({
+    "ci/tasks.yaml": stringify({
+      version: 1,
+      workspaces: { dir: path.join(current.home, "ci-workspaces") },
+      ...config,
+    }),
+  });
+  await current.commitAll("a task set of its own");
+  return current;
+}
+
+describe("printed hints work as printed", () => {
+  it("after a failed check: continue fixes it, then run --resume runs the dependent it held back", async () => {
+    // The check passes once the agent has written fixed.txt; the first try does not.
+    repo = await taskSetElsewhere({
+      agent: {
+        kind: "command",
+        command:
+          'case "$CONDUCTOR_PROMPT" in *"<what to change>"*) echo ok > fixed.txt;; *) echo "$CONDUCTOR_TASK_ID" > "$CONDUCTOR_TASK_ID.txt";; esac',
+      },
+      scripts: { check: 'test "$CONDUCTOR_TASK_ID" != fix-average || test -f fixed.txt' },
+      tasks: [
+        { id: "fix-average", prompt: "Fix the average" },
+        { id: "report", prompt: "Report on it", depends_on: ["fix-average"] },
+      ],
+    });
+    const outside = repo.home; // a folder outside the repository
+    const where = { cwd: outside, home: repo.home };
+    const run = await runAsPrinted(
+      `conductor -C ${repo.root} -c ci/tasks.yaml run --output plain`,
+      where,
+    );
+    expect(run.exitCode, run.all).toBe(1);
+    const runId = repo.runIds().at(-1) as string;
+    const hints = printedCommands(run.stdout);
+    const prefix = `conductor -C ${repo.root} -c ci/tasks.yaml`;
+    expect(hints).toEqual([
+      `${prefix} logs fix-average`,
+      `${prefix} continue fix-average "<what to change>"`,
+      `${prefix} run --resume ${runId}`,
+    ]);
+    expect(run.stdout).not.toMatch(/^\s+fix-average\s.*run --resume/m);
+
+    const logs = await runAsPrinted(hints[0] as string, where);
+    expect(logs.exitCode, logs.all).toBe(0);
+    const followUp = await runAsPrinted(`${hints[1] as string} --output plain`, where);
+    expect(followUp.exitCode, followUp.all).toBe(0);
+    const afterFollowUp = printedCommands(followUp.stdout);
+    expect(afterFollowUp).toEqual([
+      `${prefix} diff fix-average`,
+      `${prefix} run --resume ${runId}`,
+    ]);
+    expect(followUp.stdout).toContain("report waits for it: run it with");
+    const resumed = await runAsPrinted(`${afterFollowUp[1] as string} --output plain`, where);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    const status = await runAsPrinted(`${prefix} status`, where);
+    expect(status.stdout).toMatch(/^report\s+succeeded\s/m);
+    expect(status.stdout).toMatch(/^fix-average\s+succeeded\s/m);
+  });
+
+  it("after Ctrl-C of `conductor -c FILE run`, the printed resume carries -c and resumes", async () => {
+    repo = await taskSetElsewhere({
+      agent: {
+        kind: "command",
+        command:
+          'if [ -f "$CONDUCTOR_ROOT_PATH/go" ]; then echo done > done.txt; else touch "$CONDUCTOR_ROOT_PATH/started"; sleep 30; fi',
+      },
+      tasks: [{ id: "slow", prompt: "take your time" }],
+    });
+    const child = repo.start(["-c", "ci/tasks.yaml", "run", "--output", "plain"]);
+    await waitFor("the agent to start", () =>
+      existsSync(path.join(repo?.root as string, "started")),
+    );
+    child.kill("SIGINT");
+    const interrupted = await child;
+    expect(interrupted.exitCode, interrupted.all).toBe(130);
+    const runId = repo.runIds().at(-1) as string;
+    const [resume] = printedCommands(interrupted.stderr);
+    expect(resume).toBe(`conductor -c ci/tasks.yaml run --resume ${runId}`);
+    await writeFile(path.join(repo.root, "go"), "");
+    const resumed = await runAsPrinted(`${resume as string} --output plain`, {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(resumed.all).not.toContain("the plan changed");
+    const [review] = printedCommands(resumed.stdout);
+    expect(review).toBe("conductor -c ci/tasks.yaml status");
+    const status = await runAsPrinted(review as string, { cwd: repo.root, home: repo.home });
+    expect(status.stdout).toMatch(/^slow\s+succeeded\s/m);
+  });
+});
