@@ -10,6 +10,7 @@ import { contentHash, pathHash } from "./hash.js";
 import { selectTasks } from "./select.js";
 import { partitionIntoShards } from "./shard.js";
 import type { Plan, PlanInput, RepoFacts, Workspace } from "./types.js";
+import { workspacesDirProblem } from "./workspaces-dir.js";
 
 /** Version of the {@link Plan} JSON shape. */
 export const PLAN_FORMAT_VERSION = 1;
@@ -36,6 +37,8 @@ export function buildPlan(input: PlanInput): Plan {
   const { config, facts } = input;
   const workspacesDir = resolveWorkspacesDir(config, facts);
   const problems: PathIssue[] = [...promptFileProblems(config, input.promptFiles)];
+  const dirProblem = workspacesDirProblem(workspacesDir, facts.root);
+  if (dirProblem) problems.push(dirProblem);
   const drafts = expandTasks(
     config,
     facts,

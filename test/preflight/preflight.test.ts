@@ -289,14 +289,18 @@ describe("preflight of the workspaces folder", () => {
   });
 
   it("stops a run whose workspaces folder would be made inside a file", async () => {
+    // Outside the repository: a workspaces folder inside it is refused by the plan already.
+    const outside = await realTemp("conductor-file-");
+    await writeFile(path.join(outside, "notes.txt"), "a file\n");
     repo = await repoWithConfig({
       env: { CODEX_HOME: await prepareCodexHome() },
-      workspaces: { dir: "README.md/workspaces" },
+      workspaces: { dir: path.join(outside, "notes.txt", "workspaces") },
       tasks: tasks("one"),
     });
     const result = await run(["run"], key);
+    await rm(outside, { recursive: true, force: true });
     expect(result.exitCode, result.all).toBe(2);
-    expect(result.stderr).toContain(`README.md is a file: set workspaces.dir to a folder`);
+    expect(result.stderr).toContain(`notes.txt is a file: set workspaces.dir to a folder`);
   });
 });
 

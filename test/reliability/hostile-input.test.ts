@@ -138,6 +138,27 @@ describe("paths in the config that leave the repository", () => {
   );
 });
 
+describe("a workspaces.dir that would corrupt the repository or cover the user's files", () => {
+  it.each([".git/refs/heads", ".git", ".", "/", "..", "trees"])(
+    "%j is refused by validate and run with exit 2 at workspaces.dir; the repository stays sound",
+    async (dir) => {
+      const repo = await hostileRepo({ workspaces: { dir }, tasks: [{ id: "a", prompt: "p" }] });
+      const before = repo.outside();
+      const validate = await conductor(["validate"], { cwd: repo.root, home: repo.home });
+      expect(validate.exitCode, validate.all).toBe(2);
+      expect(validate.stderr).toMatch(/workspaces\.dir: .*(filesystem root|repository)/);
+      const result = await repo.run();
+      await expectRefusedCleanly(repo, result, /conductor\.yaml:\d+:\d+: workspaces\.dir: /);
+      expect(hasStackTrace(validate.all)).toBe(false);
+      await repo.git("fsck", "--no-progress");
+      const worktrees = (await repo.git("worktree", "list", "--porcelain")).match(/^worktree /gm);
+      expect(worktrees?.length).toBe(1);
+      expect((await repo.git("status", "--porcelain")).trim()).toBe("");
+      expect(repo.outside()).toEqual(before);
+    },
+  );
+});
+
 describe("symlinks that point out of the repository", () => {
   it.each(["copy", "context"] as const)(
     "a %s file that links outside is refused at the copy step; nothing of it reaches the workspace",
