@@ -115,6 +115,14 @@ describe("conductor status", () => {
     expect(live.exitCode, live.all).toBe(0);
     expect(live.stdout).toContain(`running (live, pid ${child.pid})`);
     expect(live.stdout).toMatch(/^slow\s+running\s+agent\s+\d\S*…/m);
+    // The running step's time so far, marked like the duration; steps that did not run are `-`.
+    expect(live.stdout).toMatch(/^slow\s+running\s+agent\s+\d\S*…\s+-\/\d\S*…\/-\/-\s/m);
+    const running = JSON.parse((await repo.cli(["status", "--json"])).stdout) as RunSummary;
+    expect(running.workspaces[0]?.steps.agent).toMatchObject({
+      status: "running",
+      durationMs: null,
+    });
+    expect(running.workspaces[0]?.steps.agent?.totalMs).toBeGreaterThan(0);
 
     child.kill("SIGKILL");
     await child;
