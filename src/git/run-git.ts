@@ -37,11 +37,20 @@ const REDIRECTING = [
 ];
 
 /** The environment for git: conductor's own, without the redirecting variables. */
-function gitEnvironment(): NodeJS.ProcessEnv | undefined {
-  if (!REDIRECTING.some((name) => process.env[name] !== undefined)) return undefined; // inherit
+function gitEnvironment(extra?: Readonly<Record<string, string>>): NodeJS.ProcessEnv | undefined {
+  if (extra === undefined && !REDIRECTING.some((name) => process.env[name] !== undefined))
+    return undefined; // inherit
   const environment = { ...process.env };
   for (const name of REDIRECTING) delete environment[name];
-  return environment;
+  return { ...environment, ...extra };
+}
+
+/** Options of a git command that needs more than arguments. */
+export interface GitOptions {
+  /** Extra environment (a temporary index, the author and committer of a replayed commit). */
+  env?: Readonly<Record<string, string>>;
+  /** Written to git's standard input. */
+  input?: string;
 }
 
 /**
@@ -49,8 +58,12 @@ function gitEnvironment(): NodeJS.ProcessEnv | undefined {
  * silent one (`--quiet` checks, `git merge` reporting a conflict on stdout): the error's message
  * is what git printed (stderr, then stdout), or its exit code when it printed nothing.
  */
-export function runGit(cwd: string, args: readonly string[]): Promise<string> {
-  return run("git", args, cwd, args);
+export function runGit(
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<string> {
+  return run("git", args, cwd, args, undefined, options);
 }
 
 /**
@@ -88,17 +101,23 @@ function run(
   cwd: string,
   args: readonly string[],
   accepts: (code: number) => boolean = (code) => code === 0,
+  options: GitOptions = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, {
       cwd,
-      env: gitEnvironment(),
-      stdio: ["ignore", "pipe", "pipe"],
+      env: gitEnvironment(options.env),
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (options.input !== undefined) {
+      // A git that exits before reading everything closes the pipe; its exit code tells why.
+      child.stdin?.on("error", () => {});
+      child.stdin?.end(options.input);
+    }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.once("error", (error) => {
       reject(new GitCommandError(args, null, `could not run git: ${error.message}`));
     });

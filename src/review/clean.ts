@@ -13,7 +13,7 @@ import {
 } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
 import { branchExists, git, listWorktrees, removeWorktree } from "../git/worktree.js";
-import { describeLosses, losesWork, whatWouldBeLost } from "./safety.js";
+import { describeLosses, losesWork, NO_LOSSES, whatWouldBeLost } from "./safety.js";
 import { worktreePresence } from "./worktree-presence.js";
 
 /** What `conductor clean` may do. */
@@ -70,7 +70,7 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
       archived.push(found);
       if (presence !== "present" || reusedLater(run, workspace.path)) continue;
       const losses = options.force
-        ? { uncommitted: [], unmergedCommits: 0 }
+        ? NO_LOSSES
         : await whatWouldBeLost(found, { worktreePresent: true, deleteBranch: false });
       if (losesWork(losses)) {
         unsafe.push(`${workspace.name} (${workspace.path}):`);

@@ -1,13 +1,30 @@
+import path from "node:path";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
-import { branchExists, git, uncommittedPaths } from "../git/worktree.js";
+import { runGit, runGitExpecting } from "../git/run-git.js";
+import { branchExists, git } from "../git/worktree.js";
 
 /** Work that removing a workspace would destroy. */
 export interface Losses {
-  /** Uncommitted paths in the worktree (copied files and .context/ do not count). */
+  /**
+   * Uncommitted paths in the worktree. Copied files and what conductor placed or the agent wrote
+   * in an untracked `.context/` do not count; edits to files of a tracked `.context/` do.
+   */
   uncommitted: string[];
   /** Commits of the branch reachable from neither the base nor any remote-tracking branch. */
   unmergedCommits: number;
+  /** Commits of a detached HEAD that no ref holds (they live only in the worktree's HEAD). */
+  detachedHead: { commit: string; commits: number } | undefined;
+  /** Nested repositories in the worktree with commits found in none of their remotes. */
+  nestedRepositories: { path: string; commits: number }[];
 }
+
+/** Nothing lost. */
+export const NO_LOSSES: Losses = {
+  uncommitted: [],
+  unmergedCommits: 0,
+  detachedHead: undefined,
+  nestedRepositories: [],
+};
 
 /** Files named in a refusal before the list is cut short. */
 const LISTED_FILES = 10;
@@ -21,29 +38,128 @@ export async function whatWouldBeLost(
   options: { worktreePresent: boolean; deleteBranch: boolean },
 ): Promise<Losses> {
   const { workspace, state } = found;
-  const uncommitted = options.worktreePresent
-    ? // Copied env files and the context folder came from the main checkout: nothing is lost.
-      await uncommittedPaths(workspace.path, [...state.copied, ".context"])
-    : [];
   const unmergedCommits = options.deleteBranch ? await commitsOnlyOnBranch(found) : 0;
-  return { uncommitted, unmergedCommits };
+  if (!options.worktreePresent) return { ...NO_LOSSES, unmergedCommits };
+  const [uncommitted, detachedHead, nestedRepositories] = await Promise.all([
+    uncommittedWork(workspace.path, state.copied),
+    unreachableHead(workspace.path),
+    nestedRepositoryLosses(workspace.path),
+  ]);
+  return { uncommitted, unmergedCommits, detachedHead, nestedRepositories };
 }
 
 /** Whether anything would be lost. */
 export function losesWork(losses: Losses): boolean {
-  return losses.uncommitted.length > 0 || losses.unmergedCommits > 0;
+  return (
+    losses.uncommitted.length > 0 ||
+    losses.unmergedCommits > 0 ||
+    losses.detachedHead !== undefined ||
+    losses.nestedRepositories.length > 0
+  );
+}
+
+/**
+ * Uncommitted paths of the worktree but the copies conductor made: copied env files and context
+ * files came from the main checkout, and untracked files under `.context/` are scratch. A tracked
+ * `.context/` file that was edited or deleted is work (conductor never commits `.context/`).
+ */
+async function uncommittedWork(worktree: string, copied: readonly string[]): Promise<string[]> {
+  const stdout = await runGit(worktree, [
+    "status",
+    "--porcelain=v1",
+    "-z",
+    "--untracked-files=all",
+    "--",
+    ".",
+    ...copied.map((entry) => `:(exclude,literal)${entry}`),
+  ]);
+  const paths: string[] = [];
+  const entries = stdout.split("\0");
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index] as string;
+    if (entry.length < 4) continue;
+    const code = entry.slice(0, 2);
+    if (code.includes("R") || code.includes("C")) index++; // followed by the source path
+    const file = entry.slice(3);
+    if (code === "??" && file.startsWith(".context/")) continue;
+    paths.push(file);
+  }
+  return paths;
+}
+
+/** A detached HEAD with commits no ref holds: its commit and how many such commits. */
+async function unreachableHead(
+  worktree: string,
+): Promise<{ commit: string; commits: number } | undefined> {
+  const attached = await runGitExpecting(worktree, ["symbolic-ref", "-q", "HEAD"], [0, 1]);
+  if (attached.exitCode === 0) return undefined;
+  const head = (await runGit(worktree, ["rev-parse", "HEAD"])).trim();
+  // Every ref, but not HEAD itself (`--all` would count the HEADs of worktrees too).
+  const stdout = await runGit(worktree, ["rev-list", "--count", head, "--not", "--glob=refs/*"]);
+  const commits = Number(stdout.trim()) || 0;
+  return commits > 0 ? { commit: head, commits } : undefined;
+}
+
+/**
+ * Nested repositories the worktree records as gitlinks whose repository is inside the worktree,
+ * with the commits of their HEAD and branches that none of their remote-tracking refs hold:
+ * removing the worktree removes their only copy.
+ */
+async function nestedRepositoryLosses(
+  worktree: string,
+): Promise<{ path: string; commits: number }[]> {
+  const stdout = await runGit(worktree, ["ls-files", "--stage", "-z"]);
+  const gitlinks = stdout
+    .split("\0")
+    .filter((entry) => entry.startsWith("160000 "))
+    .map((entry) => {
+      const [meta = "", file = ""] = entry.split("\t");
+      return { file, commit: meta.split(" ")[1] ?? "" };
+    });
+  const losses: { path: string; commits: number }[] = [];
+  for (const link of gitlinks) {
+    const nested = path.join(worktree, link.file);
+    const inside = await runGitExpecting(nested, ["rev-parse", "--show-toplevel"], [0, 128]).catch(
+      () => undefined,
+    );
+    if (inside?.exitCode !== 0 || path.resolve(inside.stdout.trim()) !== path.resolve(nested))
+      continue; // not checked out: nothing of it lives in the worktree
+    const counted = await runGit(nested, [
+      "rev-list",
+      "--count",
+      "--ignore-missing",
+      "HEAD",
+      "--branches",
+      link.commit,
+      "--not",
+      "--remotes",
+    ]);
+    const commits = Number(counted.trim()) || 0;
+    if (commits > 0) losses.push({ path: link.file, commits });
+  }
+  return losses;
 }
 
 /** `3 uncommitted files: a, b, c` and `2 commits not on main or any remote`, as lines. */
 export function describeLosses(found: FoundWorkspace, losses: Losses): string[] {
   const lines: string[] = [];
-  const { uncommitted, unmergedCommits } = losses;
+  const { uncommitted, unmergedCommits, detachedHead, nestedRepositories } = losses;
   if (uncommitted.length > 0) {
     const shown = uncommitted.slice(0, LISTED_FILES).join(", ");
     const more =
       uncommitted.length > LISTED_FILES ? `, … (${uncommitted.length - LISTED_FILES} more)` : "";
     lines.push(
       `${uncommitted.length} uncommitted file${uncommitted.length === 1 ? "" : "s"}: ${shown}${more}`,
+    );
+  }
+  if (detachedHead !== undefined) {
+    lines.push(
+      `detached HEAD at ${detachedHead.commit.slice(0, 10)}: ${plural(detachedHead.commits, "commit")} no branch holds (keep them with \`git -C ${found.workspace.path} branch <name>\`)`,
+    );
+  }
+  for (const nested of nestedRepositories) {
+    lines.push(
+      `nested repository ${nested.path}: ${plural(nested.commits, "commit")} that exist only inside the worktree`,
     );
   }
   if (unmergedCommits > 0) {
@@ -76,4 +192,8 @@ async function commitsOnlyOnBranch(found: FoundWorkspace): Promise<number> {
     "--remotes",
   ]);
   return Number(out.trim()) || 0;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
