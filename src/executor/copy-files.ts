@@ -1,6 +1,7 @@
 import { constants, existsSync } from "node:fs";
 import { copyFile, lstat, mkdir, realpath, symlink } from "node:fs/promises";
 import path from "node:path";
+import picomatch from "picomatch";
 import { escapePath, glob, isDynamicPattern } from "tinyglobby";
 import { clearSpecialFile, describeKind, targetKindOf } from "../fs/regular-file.js";
 import type { CopyEntry } from "../schema/config.js";
@@ -50,6 +51,44 @@ export async function copyIntoWorkspace(
     }
   }
   return report;
+}
+
+/**
+ * Puts back the files an earlier copy step placed (`copied`, context files included) that are
+ * missing from the worktree: a reset for a fresh try (`git clean`, `git reset --hard`) removes a
+ * copied file that is not gitignored, or one the agent staged. Nothing beyond `copied` is copied,
+ * so nothing unrecorded can reach a commit. Returns the paths put back.
+ */
+export async function restoreCopiedFiles(
+  root: string,
+  worktree: string,
+  copied: readonly string[],
+  entries: readonly CopyEntry[],
+): Promise<string[]> {
+  const restored: string[] = [];
+  const realRoot = await realpath(root);
+  const matchers = entries.map((entry) => ({
+    mode: entry.mode,
+    // A folder named plainly copies everything under it.
+    matches: picomatch([entry.pattern, `${entry.pattern.replace(/\/+$/, "")}/**`], { dot: true }),
+  }));
+  for (const relative of copied) {
+    const target = path.join(worktree, relative);
+    if (existsSync(target) || (await isSymlink(target))) continue;
+    const inContext = relative.startsWith(`${CONTEXT_DIR}/`);
+    const sourceRelative = inContext ? relative.slice(CONTEXT_DIR.length + 1) : relative;
+    const source = path.join(root, sourceRelative);
+    if (!existsSync(source)) continue; // gone from the main checkout meanwhile
+    await assertInside(realRoot, source, sourceRelative);
+    await assertRegular(source, sourceRelative);
+    await mkdir(path.dirname(target), { recursive: true });
+    const mode = inContext
+      ? "copy"
+      : (matchers.find((matcher) => matcher.matches(relative))?.mode ?? "copy");
+    await placeFile(source, target, mode);
+    restored.push(relative);
+  }
+  return restored;
 }
 
 /**

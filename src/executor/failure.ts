@@ -87,12 +87,14 @@ export function agentFailure(outcome: AgentOutcome, logPath: string): Failure | 
 
 /**
  * Whether trying a failed step again can help (a conflict or a cancel will not go away, and an
- * unreachable provider would only cost another connect timeout).
+ * unreachable provider would only cost another connect timeout; after an integrity failure the
+ * repository needs a person's look before any agent runs there again).
  */
 export function isRetryable(failure: Failure): boolean {
   return (
     failure.reason !== "conflict" &&
     failure.reason !== "unreachable" &&
+    failure.reason !== "integrity" &&
     failure.reason !== "cancelled" &&
     failure.reason !== "dependency-failed"
   );

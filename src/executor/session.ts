@@ -11,6 +11,7 @@ import type { KnownSecrets } from "../secrets/known-secrets.js";
 import type { Reporter } from "./events.js";
 import { endLeftoverProcesses } from "./leftovers.js";
 import { RunRecorder } from "./recorder.js";
+import { RefLedger } from "./ref-ledger.js";
 import { runSecrets } from "./run-secrets.js";
 import { RunPaths, STATE_DIR_NAME } from "./run-store.js";
 import { executeRun, type FailureMode, runStatus } from "./scheduler.js";
@@ -165,6 +166,7 @@ function runContext(
     secrets,
     queue: new GitMetadataQueue(),
     ...shared,
+    refLedger: new RefLedger(),
     homeDir,
     retries,
     agentFor,

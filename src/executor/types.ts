@@ -36,6 +36,11 @@ export type Failure =
   | { reason: "agent-error"; step: Step; message: string; logPath?: string }
   /** A git operation failed (worktree add, merge, commit). */
   | { reason: "git-error"; step: Step; message: string; logPath?: string }
+  /**
+   * The agent left the repository in a state conductor cannot accept: its branch rewritten, its
+   * work off the branch, another ref moved, the main checkout changed.
+   */
+  | { reason: "integrity"; step: Step; message: string; logPath?: string }
   /** A branch or worktree path is already taken. */
   | { reason: "conflict"; step: Step; message: string; logPath?: string }
   /** A file could not be copied or the state could not be written. */

@@ -6,6 +6,7 @@ import type { KnownSecrets } from "../secrets/known-secrets.js";
 import { isRetryable } from "./failure.js";
 import type { PortReservation } from "./ports.js";
 import type { RunRecorder } from "./recorder.js";
+import type { RefLedger } from "./ref-ledger.js";
 import type { RunPaths } from "./run-store.js";
 import { agentStep, type FollowUp } from "./steps/agent.js";
 import { commitStep } from "./steps/commit.js";
@@ -28,6 +29,8 @@ export interface RunContext {
   branchesAtStart: ReadonlySet<string>;
   /** The run's port blocks by worktree, reserved together at its start (undefined if that failed). */
   portBlocks: Promise<ReadonlyMap<string, PortReservation> | undefined>;
+  /** What the workspaces' post-agent checks found about refs, shared between them. */
+  refLedger: RefLedger;
   homeDir: string;
   /** Retries each workspace may use, in total over its steps. */
   retries: number;
@@ -173,10 +176,12 @@ export function stepContext(
     prompt,
     paths: run.paths,
     state,
+    runState: () => run.recorder.state,
     emit: (event) => run.recorder.emit(event),
     queue: run.queue,
     branchesAtStart: run.branchesAtStart,
     portBlocks: run.portBlocks,
+    refLedger: run.refLedger,
     homeDir: run.homeDir,
     signal,
     redactor: () => run.secrets.redactor,

@@ -9,30 +9,40 @@ export interface DiffStat {
 }
 
 /** What {@link commitWork} did. */
-export interface CommittedWork {
-  /** The new commit; undefined when there was nothing to commit. */
-  commit: string | undefined;
-  /** The branch's HEAD after the step (the new commit, or where the branch already was). */
-  head: string;
-  /** The new commit against its parent; undefined when there was nothing to commit. */
-  commitDiff: DiffStat | undefined;
-  /** The branch measured against the start commit, after the commit. */
-  diff: DiffStat;
-}
+export type CommittedWork =
+  | {
+      /** The new commit; undefined when there was nothing to commit. */
+      commit: string | undefined;
+      /** The branch's HEAD after the step (the new commit, or where the branch already was). */
+      head: string;
+      /** The new commit against its parent; undefined when there was nothing to commit. */
+      commitDiff: DiffStat | undefined;
+      /** The branch measured against the start commit, after the commit. */
+      diff: DiffStat;
+    }
+  /** HEAD was not on the workspace branch (detached, or on another branch): nothing was committed. */
+  | { headElsewhere: string };
 
 /**
  * The whole commit step as one shell, so that Node starts one process instead of five (each
  * spawn blocks its event loop for a few milliseconds): stage everything, unstage what must stay
  * out, commit if anything is staged (under a neutral identity when git has none), then print the
  * new commit and its own numstat against its parent (or `none` and where HEAD is), then the
- * branch's numstat against the start commit. Arguments: $1 start commit,
- * $2 message, then the excluded paths. Repository hooks are skipped: the check script is
+ * branch's numstat against the start commit. Nothing is committed unless HEAD is on the
+ * workspace branch. Arguments: $1 start commit, $2 message, $3 the branch's full ref name, then
+ * the excluded paths. Repository hooks are skipped: the check script is
  * conductor's gate, and a hook that waits for input would hang an unattended run.
  */
 const COMMIT_SCRIPT = `set -e
 from=$1
 message=$2
-shift 2
+branch=$3
+shift 3
+on=$(git symbolic-ref -q HEAD || echo "a detached HEAD at $(git rev-parse HEAD)")
+if [ "$on" != "$branch" ]; then
+  echo "elsewhere $on"
+  exit 0
+fi
 git add --all -- .
 # An exclude pathspec would make git refuse when a path is also gitignored (copied env files
 # usually are), so excluded paths are unstaged after the fact.
@@ -64,12 +74,18 @@ git diff --numstat "$from...HEAD"
  */
 export async function commitWork(
   worktree: string,
-  options: { message: string; exclude: readonly string[]; from: string },
+  options: { message: string; exclude: readonly string[]; from: string; branch: string },
 ): Promise<CommittedWork> {
   const out = await withLockRetry(() =>
-    runGitScript(worktree, COMMIT_SCRIPT, [options.from, options.message, ...options.exclude]),
+    runGitScript(worktree, COMMIT_SCRIPT, [
+      options.from,
+      options.message,
+      `refs/heads/${options.branch}`,
+      ...options.exclude,
+    ]),
   );
   const [first = "", ...rest] = out.split("\n");
+  if (first.startsWith("elsewhere ")) return { headElsewhere: first.slice("elsewhere ".length) };
   const [kind, head = ""] = first.trim().split(" ");
   const branchAt = rest.indexOf("branch");
   if ((kind !== "commit" && kind !== "none") || head === "" || branchAt === -1) {

@@ -133,6 +133,8 @@ export function describeFailure(failure: Failure): string {
       return `${step}: git error: ${firstLine(failure.message)}`;
     case "conflict":
       return `${step}: ${firstLine(failure.message)}`;
+    case "integrity":
+      return `${step}: ${firstLine(failure.message)}`;
     case "io-error":
       return `${step}: ${firstLine(failure.message)}`;
     case "dependency-failed":

@@ -94,7 +94,8 @@ describe("faults in a workspace", () => {
   });
 
   it("retries a failed step in a fresh state and succeeds when the retry does", async () => {
-    const counter = "$CONDUCTOR_ROOT_PATH/.conductor/tries-$CONDUCTOR_TASK_ID";
+    // Outside the main checkout: an agent that writes there fails its workspace.
+    const counter = "$HOME/tries-$CONDUCTOR_TASK_ID";
     const { bad, result } = await runAndSummarize({
       retries: 1,
       agent: {

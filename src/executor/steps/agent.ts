@@ -3,8 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { gitMessage, resetWorktree, saveWork } from "../../git/worktree.js";
 import type { TokenUsage } from "../../usage/usage.js";
-import { keptOutOfCommits } from "../copy-files.js";
+import { keptOutOfCommits, restoreCopiedFiles } from "../copy-files.js";
 import { agentFailure } from "../failure.js";
+import type { Failure } from "../types.js";
+import { type AgentBaseline, takeBaseline, verifyAgentResult } from "../verify-agent-result.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /** Environment variables are limited like arguments (128 KiB each on Linux); longer prompts are in the file only. */
@@ -20,8 +22,9 @@ export interface FollowUp {
 
 /**
  * Runs the agent in the worktree. A retried or resumed agent starts from the branch's last commit
- * (the failed try's changes are discarded; its log stays). A follow-up continues the agent's
- * session on top of the work as it is.
+ * (the failed try's changes are discarded; its log stays, copied files are put back). A follow-up
+ * continues the agent's session on top of the work as it is. Whatever the agent's outcome, the
+ * repository is then verified ({@link verifyAgentResult}): a failed verification fails the step.
  */
 export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<StepOutcome> {
   const { workspace } = ctx;
@@ -29,6 +32,12 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
     try {
       await keepEarlierWork(ctx);
       await resetWorktree(workspace.path);
+      await restoreCopiedFiles(
+        ctx.plan.repo.root,
+        workspace.path,
+        ctx.state().copied,
+        ctx.plan.copy,
+      );
     } catch (error) {
       const message = `could not reset the worktree for a fresh try: ${gitMessage(error)}`;
       return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
@@ -62,6 +71,13 @@ async function runAgent(
 ): Promise<StepOutcome> {
   const { workspace } = ctx;
   const logFile = ctx.paths.logFile(workspace.name, "agent");
+  let baseline: AgentBaseline;
+  try {
+    baseline = await takeBaseline(ctx);
+  } catch (error) {
+    const message = `could not read the repository before the agent: ${gitMessage(error)}`;
+    return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
+  }
   const result = await ctx.agentFor(workspace.agent.kind).run({
     cwd: workspace.path,
     prompt,
@@ -91,7 +107,7 @@ async function runAgent(
     ...(usage === undefined ? {} : { usage }),
     ...(result.finalMessage === undefined ? {} : { finalMessage: result.finalMessage }),
   };
-  const failure = agentFailure(result.outcome, logFile);
+  const failure = (await verified(ctx, baseline)) ?? agentFailure(result.outcome, logFile);
   return failure
     ? { status: "failed", failure, result: stepResult }
     : { status: "succeeded", result: stepResult };
@@ -105,6 +121,20 @@ async function privatePromptFile(
   const file = path.join(dir, "prompt.md");
   await writeFile(file, prompt, { mode: 0o600 });
   return { file, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The verification's failure, if any; a verification that cannot run fails the step too. */
+async function verified(ctx: StepContext, baseline: AgentBaseline): Promise<Failure | undefined> {
+  try {
+    return (await verifyAgentResult(ctx, baseline)).failure;
+  } catch (error) {
+    return {
+      reason: "integrity",
+      step: "agent",
+      message: `could not verify what the agent did to the repository: ${gitMessage(error)}; nothing was committed`,
+      logPath: ctx.paths.logFile(ctx.workspace.name, "agent"),
+    };
+  }
 }
 
 /**

@@ -7,7 +7,8 @@ import type { StepContext, StepOutcome } from "./context.js";
 /**
  * Commits what the agent changed on the workspace branch, leaving out copied files and the
  * `.context/` folder, and measures the new commit against its parent and the branch against its
- * start point. With nothing new to commit, the branch's newest commit stays the workspace's.
+ * start point. The commit lands on the workspace branch or nowhere. With nothing new to commit,
+ * the branch's newest commit stays the workspace's (the agent may have committed by itself).
  */
 export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
   const { workspace } = ctx;
@@ -29,7 +30,18 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       message,
       exclude: keptOutOfCommits(state.copied),
       from: state.startCommit ?? "HEAD",
+      branch: workspace.branch,
     });
+    if ("headElsewhere" in committed) {
+      return {
+        status: "failed",
+        failure: {
+          reason: "integrity",
+          step: "commit",
+          message: `the worktree is on ${committed.headElsewhere}, not on ${workspace.branch}; nothing was committed`,
+        },
+      };
+    }
     let commit = committed.commit;
     // A conductor killed between committing and recording it finds nothing left to commit on
     // resume: the commit it made is the branch's last one, recognised by its trailers.

@@ -6,8 +6,9 @@ import type { Redactor } from "../../secrets/redact.js";
 import type { StepResult } from "../events.js";
 import type { PortReservation } from "../ports.js";
 import type { EventInput } from "../recorder.js";
+import type { RefLedger } from "../ref-ledger.js";
 import type { RunPaths } from "../run-store.js";
-import type { Failure, WorkspaceState } from "../types.js";
+import type { Failure, RunState, WorkspaceState } from "../types.js";
 
 /** Everything a step needs to do its work in one workspace. */
 export interface StepContext {
@@ -18,12 +19,16 @@ export interface StepContext {
   paths: RunPaths;
   /** The workspace's state before this step (results of earlier steps, earlier tries). */
   state(): WorkspaceState;
+  /** The whole run as it stands now (other workspaces' statuses). */
+  runState(): RunState;
   emit(event: EventInput): void;
   queue: GitMetadataQueue;
   /** Local branches when the run started (one listing per run, not one per workspace). */
   branchesAtStart: ReadonlySet<string>;
   /** The run's port blocks by worktree, reserved together at its start (undefined if that failed). */
   portBlocks: Promise<ReadonlyMap<string, PortReservation> | undefined>;
+  /** What the post-agent checks of the run's workspaces found about refs. */
+  refLedger: RefLedger;
   homeDir: string;
   /** Aborted on interrupt or fail-fast. */
   signal: AbortSignal;

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { clearStaleLocks } from "../../git/stale-locks.js";
 import {
   addWorktree,
   branchExists,
@@ -41,6 +42,14 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
         status: "failed",
         failure: { reason: "conflict", step: "worktree", message: problem },
       };
+    if (!fresh) {
+      // A conductor killed during a git command left that command's lock behind.
+      const locks = await clearStaleLocks(workspace.path, workspace.branch);
+      if (locks.held.length > 0)
+        return gitFailure(
+          `git lock files in the worktree are still held: ${locks.held.join("; ")}; wait for that git to finish (or end it), then resume`,
+        );
+    }
   } catch (error) {
     return gitFailure(`could not create the worktree: ${gitMessage(error)}`);
   }

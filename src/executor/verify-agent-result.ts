@@ -1,0 +1,378 @@
+import { appendFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import {
+  attachHead,
+  type CheckoutFingerprint,
+  changedPaths,
+  changedRefs,
+  checkoutFingerprint,
+  isAncestor,
+  pathsTouched,
+  type RefChange,
+  type RefSnapshot,
+  replayWithoutPaths,
+  snapshotRefs,
+  unstagePaths,
+  updateRef,
+  worktreeHead,
+} from "../git/integrity.js";
+import { listWorktrees, samePath } from "../git/worktree.js";
+import { keptOutOfCommits } from "./copy-files.js";
+import { isConductorAlive, loadRun } from "./load-run.js";
+import { listRunIds } from "./run-store.js";
+import type { StepContext } from "./steps/context.js";
+import type { Failure, WorkspaceStatus } from "./types.js";
+
+/**
+ * The one place that decides what a workspace's repository looks like after an agent step. The
+ * agent is untrusted code with a shell: it may commit by itself (copied env files included), leave
+ * HEAD detached or on another branch, rewrite its branch, move other refs or write into the main
+ * checkout. Before the agent runs, {@link takeBaseline} records every ref and the main checkout's
+ * status; afterwards {@link verifyAgentResult} repairs what can be repaired without losing
+ * anything and fails the workspace, saying what happened, for the rest:
+ *
+ * - copied files and `.context/` are taken out of every commit since the start point (replayed
+ *   with plumbing), so they never reach the branch;
+ * - work done on a detached HEAD or another branch is brought onto the workspace branch when it
+ *   descends from it, and the worktree is put back on the branch; otherwise the step fails;
+ * - the branch must still contain what it held before the step (its start point included); if not,
+ *   it is put back and the step fails;
+ * - no other ref may change (refs of workspaces running meanwhile, of this run or another live
+ *   one, and conductor's own `refs/conductor/` excepted); moved ones are put back when nobody
+ *   moved them again, the agent's value kept under `refs/conductor/saved/`;
+ * - the main checkout's status must be unchanged.
+ *
+ * Every repair and refusal is also written to the agent log.
+ */
+
+/** What the repository looked like just before the agent started. */
+export interface AgentBaseline {
+  refs: RefSnapshot;
+  checkout: CheckoutFingerprint;
+  /** Status of every workspace of the run at that moment. */
+  statuses: ReadonlyMap<string, WorkspaceStatus>;
+  /** `performance.now()` when it was taken. */
+  takenAt: number;
+}
+
+/** What the verification decided. */
+export interface AgentVerdict {
+  /** Why the workspace cannot be accepted; undefined when it can (possibly after repairs). */
+  failure: Failure | undefined;
+  /** What conductor repaired, one sentence each. */
+  repairs: string[];
+}
+
+/** Conductor's own refs (saved work, kept branches): they move during runs by design. */
+const CONDUCTOR_REFS = "refs/conductor/";
+
+/** Records every ref and the main checkout's status before the agent starts (two git processes). */
+export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
+  const root = ctx.plan.repo.root;
+  const [refs, checkout] = await Promise.all([
+    snapshotRefs(root),
+    checkoutFingerprint(root, workspaceFoldersInside(ctx)),
+  ]);
+  return { refs, checkout, statuses: workspaceStatuses(ctx), takenAt: performance.now() };
+}
+
+/** Checks the repository after the agent step against `baseline`; repairs what is safe. */
+export async function verifyAgentResult(
+  ctx: StepContext,
+  baseline: AgentBaseline,
+): Promise<AgentVerdict> {
+  const { workspace } = ctx;
+  const root = ctx.plan.repo.root;
+  const worktree = workspace.path;
+  const branchRef = `refs/heads/${workspace.branch}`;
+  const [refs, checkout, head] = await Promise.all([
+    snapshotRefs(root),
+    checkoutFingerprint(root, workspaceFoldersInside(ctx)),
+    worktreeHead(worktree),
+  ]);
+  const problems: string[] = [];
+  const repairs: string[] = [];
+  const handled = new Set<string>([branchRef]);
+  const before = baseline.refs.get(branchRef)?.oid ?? ctx.state().startCommit;
+  const start = ctx.state().startCommit ?? before;
+  let tip = refs.get(branchRef)?.oid;
+
+  // 1. HEAD must be on the workspace branch.
+  if (head.ref !== branchRef) {
+    const where =
+      head.ref === undefined
+        ? `a detached HEAD at ${short(head.commit)}`
+        : `${head.ref.replace(/^refs\/heads\//, "branch ")} (${short(head.commit)})`;
+    const base = tip ?? before;
+    // A branch the agent made for the workspace's own work (`switch -c`, `branch -m`) is this
+    // workspace's business; claimed first, so that the checks of other workspaces never take
+    // it for a foreign change while it is being dealt with.
+    const madeByAgent =
+      head.ref !== undefined && !baseline.refs.has(head.ref) && !isLiveRef(ctx, baseline, head.ref);
+    if (madeByAgent && head.ref !== undefined) {
+      ctx.refLedger.claim(head.ref);
+      handled.add(head.ref);
+    }
+    if (base !== undefined && (await isAncestor(worktree, base, head.commit))) {
+      await updateRef(root, branchRef, head.commit, tip, "conductor: the agent's work");
+      await attachHead(worktree, branchRef);
+      tip = head.commit;
+      repairs.push(`the agent left its work on ${where}; it is now on ${workspace.branch}`);
+      if (madeByAgent && head.ref !== undefined) {
+        // Its commits are on the workspace branch now: the name holds nothing of its own.
+        await updateRef(root, head.ref, undefined, head.commit, "conductor: agent's branch name");
+        repairs.push(`removed ${head.ref}, which the agent made for this work`);
+      }
+    } else {
+      problems.push(
+        `the agent left the worktree on ${where}, which does not contain ${workspace.branch} (${short(base ?? "")}); nothing was committed: look at it in ${worktree}`,
+      );
+      tip = undefined;
+    }
+  }
+
+  // 2. The branch must still hold what it held before the agent ran (its start point included).
+  if (tip !== undefined && before !== undefined && tip !== before) {
+    if (!(await isAncestor(worktree, before, tip))) {
+      const lostStart = start !== undefined && !(await isAncestor(worktree, start, tip));
+      const saved = savedRef(ctx, "branch");
+      await updateRef(root, saved, tip, undefined, "conductor: the agent's rewritten branch");
+      await updateRef(root, branchRef, before, tip, "conductor: undo the agent's rewrite");
+      problems.push(
+        lostStart
+          ? `${workspace.branch} no longer contains its start point ${short(start ?? "")} (the agent rewrote history, e.g. git reset); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}`
+          : `the agent dropped commits of ${workspace.branch} (history rewritten); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}`,
+      );
+      tip = undefined;
+    }
+  }
+
+  // 3. Copied files and .context/ never reach the branch.
+  if (tip !== undefined && start !== undefined && tip !== start) {
+    const keptOut = keptOutOfCommits(ctx.state().copied);
+    const touched = await pathsTouched(worktree, start, tip, keptOut);
+    if (touched.length > 0) {
+      const replayed = await replayWithoutPaths(worktree, { from: start, to: tip, paths: keptOut });
+      await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep copied files out");
+      await unstagePaths(worktree, keptOut);
+      tip = replayed.tip;
+      repairs.push(
+        `took ${touched.join(", ")} out of ${replayed.rewritten} commit${replayed.rewritten === 1 ? "" : "s"} the agent made (copied files and .context/ are never committed)`,
+      );
+    }
+  }
+
+  // 4. No other ref of the repository changed, as seen here or by the checks of workspaces whose
+  // agents ran at the same time.
+  const foreign = await foreignChanges(ctx, baseline, changedRefs(baseline.refs, refs), handled);
+  for (const change of foreign) {
+    const description = await restoreRef(ctx, change);
+    ctx.refLedger.record({
+      ref: change.ref,
+      description,
+      foundBy: workspace.name,
+      foundAt: performance.now(),
+    });
+    problems.push(description);
+  }
+  const seen = new Set(foreign.map((change) => change.ref));
+  for (const other of ctx.refLedger.foundByOthersSince(workspace.name, baseline.takenAt)) {
+    if (seen.has(other.ref)) continue;
+    seen.add(other.ref);
+    problems.push(
+      `while this agent ran, ${other.description} (found by the check of ${other.foundBy}; conductor cannot tell which of the agents running then did it)`,
+    );
+  }
+
+  // 5. The main checkout is as it was (looked at again when a moved branch was put back).
+  const restored = foreign.length > 0;
+  const checkoutNow = restored
+    ? await checkoutFingerprint(root, workspaceFoldersInside(ctx))
+    : checkout;
+  const touchedCheckout = changedPaths(baseline.checkout, checkoutNow);
+  if (touchedCheckout.length > 0) {
+    const shown = touchedCheckout
+      .slice(0, 10)
+      .map((file) => (file === "(HEAD)" ? "its HEAD" : file));
+    problems.push(
+      `the main checkout changed while the agent ran (${shown.join(", ")}${touchedCheckout.length > 10 ? ", …" : ""}); conductor leaves it as it is`,
+    );
+  }
+
+  await logVerdict(ctx, repairs, problems);
+  if (problems.length === 0) return { failure: undefined, repairs };
+  return {
+    failure: {
+      reason: "integrity",
+      step: "agent",
+      message: problems.join("; "),
+      logPath: ctx.paths.logFile(workspace.name, "agent"),
+    },
+    repairs,
+  };
+}
+
+/** Changes that no workspace running meanwhile, here or in another live run, accounts for. */
+async function foreignChanges(
+  ctx: StepContext,
+  baseline: AgentBaseline,
+  changes: readonly RefChange[],
+  handled: ReadonlySet<string>,
+): Promise<RefChange[]> {
+  const unexplained = changes.filter(
+    (change) =>
+      !handled.has(change.ref) &&
+      !change.ref.startsWith(CONDUCTOR_REFS) &&
+      !ctx.refLedger.isClaimed(change.ref) &&
+      !isLiveRef(ctx, baseline, change.ref),
+  );
+  if (unexplained.length === 0) return [];
+  // Only now, on the rare path, look at other worktrees and other conductor runs.
+  const others = new Set([
+    ...(await branchesOfOtherLiveRuns(ctx)),
+    ...(await checkedOutByLiveWorkspaces(ctx, baseline)),
+  ]);
+  return unexplained.filter((change) => !others.has(change.ref));
+}
+
+/**
+ * Branches HEAD is on in the worktrees of this run's other live workspaces: a name their agent
+ * made for their own work (`git switch -c`), which their own check takes care of.
+ */
+async function checkedOutByLiveWorkspaces(
+  ctx: StepContext,
+  baseline: AgentBaseline,
+): Promise<string[]> {
+  const live = ctx.plan.workspaces.filter(
+    (other) => other.name !== ctx.workspace.name && wasLive(ctx, baseline, other.name),
+  );
+  if (live.length === 0) return [];
+  return (await listWorktrees(ctx.plan.repo.root))
+    .filter((entry) => entry.branch !== undefined)
+    .filter((entry) => live.some((other) => samePath(other.path, entry.path)))
+    .map((entry) => `refs/heads/${entry.branch}`);
+}
+
+/** Whether `ref` is the branch of a workspace of this run that was running during the step. */
+function isLiveRef(ctx: StepContext, baseline: AgentBaseline, ref: string): boolean {
+  return ctx.plan.workspaces.some(
+    (other) =>
+      other.name !== ctx.workspace.name &&
+      `refs/heads/${other.branch}` === ref &&
+      wasLive(ctx, baseline, other.name),
+  );
+}
+
+/** Whether the workspace `name` was running at some moment since the baseline was taken. */
+function wasLive(ctx: StepContext, baseline: AgentBaseline, name: string): boolean {
+  const then = baseline.statuses.get(name);
+  const now = ctx.runState().workspaces[name]?.status;
+  return then === "running" || now === "running" || then !== now;
+}
+
+/** Branches (full ref names) of the plans of other conductor runs that are running now. */
+async function branchesOfOtherLiveRuns(ctx: StepContext): Promise<Set<string>> {
+  const branches = new Set<string>();
+  const root = ctx.plan.repo.root;
+  for (const runId of listRunIds(root)) {
+    if (runId === ctx.paths.runId) continue;
+    const run = await loadRun(root, runId).catch(() => undefined);
+    if (run?.status !== "running" || !isConductorAlive(run.pid)) continue;
+    for (const workspace of run.plan.workspaces) branches.add(`refs/heads/${workspace.branch}`);
+  }
+  return branches;
+}
+
+/**
+ * Puts a ref the agent changed back, when that is safe: an ordinary local ref (not a symbolic or
+ * remote-tracking one) that still has the value the agent left. The agent's value is kept under
+ * `refs/conductor/saved/`. Returns the sentence for the failure message.
+ */
+async function restoreRef(ctx: StepContext, change: RefChange): Promise<string> {
+  const root = ctx.plan.repo.root;
+  const what =
+    change.before === undefined
+      ? `${change.ref} was created (at ${short(change.after ?? "")})`
+      : change.after === undefined
+        ? `${change.ref} was deleted (it was at ${short(change.before)})`
+        : `${change.ref} moved from ${short(change.before)} to ${short(change.after)}`;
+  if (!restorable(change)) return `${what}; conductor leaves it as it is`;
+  try {
+    let kept = "";
+    if (change.after !== undefined) {
+      const saved = savedRef(ctx, `moved/${change.ref}`);
+      await updateRef(root, saved, change.after, undefined, "conductor: a ref the agent moved");
+      kept = `, the agent's value is kept as ${saved}`;
+    }
+    await updateRef(
+      root,
+      change.ref,
+      change.before,
+      change.after,
+      "conductor: undo the agent's move",
+    );
+    return `${what}; it was moved back${kept}`;
+  } catch {
+    return `${what}; it changed again since, so conductor leaves it as it is`;
+  }
+}
+
+/**
+ * Whether conductor may put a changed ref back: not one created by the agent (it may be the
+ * user's), not a symbolic or remote-tracking one (a fetch or push is not undone locally), not the
+ * stash (its entries are its reflog, which a reset would only lengthen).
+ */
+function restorable(change: RefChange): boolean {
+  return (
+    change.before !== undefined &&
+    !change.symbolic &&
+    !change.ref.startsWith("refs/remotes/") &&
+    change.ref !== "refs/stash"
+  );
+}
+
+/** A ref under `refs/conductor/saved/<run>/<workspace>/` for what this try's agent left. */
+function savedRef(ctx: StepContext, what: string): string {
+  return `refs/conductor/saved/${ctx.paths.runId}/${ctx.workspace.name}/${ctx.state().tries}-${what}`;
+}
+
+function workspaceStatuses(ctx: StepContext): Map<string, WorkspaceStatus> {
+  const statuses = new Map<string, WorkspaceStatus>();
+  for (const [name, state] of Object.entries(ctx.runState().workspaces))
+    statuses.set(name, state.status);
+  return statuses;
+}
+
+/**
+ * Folders inside the main checkout that conductor fills during a run (a workspaces folder placed
+ * in the repository): their changes are not the agent's doing.
+ */
+function workspaceFoldersInside(ctx: StepContext): string[] {
+  const root = ctx.plan.repo.root;
+  const folders = new Set<string>();
+  for (const other of ctx.plan.workspaces) {
+    const relative = path.relative(root, path.dirname(other.path));
+    if (relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative))
+      folders.add(relative.split(path.sep).join("/"));
+  }
+  return [...folders];
+}
+
+async function logVerdict(
+  ctx: StepContext,
+  repairs: readonly string[],
+  problems: readonly string[],
+): Promise<void> {
+  if (repairs.length === 0 && problems.length === 0) return;
+  const logFile = ctx.paths.logFile(ctx.workspace.name, "agent");
+  await mkdir(path.dirname(logFile), { recursive: true });
+  const lines = [
+    ...repairs.map((line) => `conductor: ${line}`),
+    ...problems.map((line) => `conductor: refused: ${line}`),
+  ];
+  await appendFile(logFile, `\n${lines.join("\n")}\n`);
+}
+
+function short(commit: string): string {
+  return commit.slice(0, 10);
+}

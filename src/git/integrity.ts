@@ -1,0 +1,304 @@
+import { lstat, mkdtemp, rm } from "node:fs/promises";
+import path from "node:path";
+import { runGit, runGitCheck } from "./run-git.js";
+
+/**
+ * The git facts conductor checks after an agent step, read the way git's own tools read them, in
+ * few git processes: one `for-each-ref` for every ref, one `status` of the main checkout, one
+ * `rev-parse` of a worktree's HEAD. Deciding what they mean is the executor's job
+ * (`verify-agent-result.ts`).
+ */
+
+/** Value of one ref: the object it points to and, for a symbolic ref, what it points through. */
+export interface RefValue {
+  oid: string;
+  /** Target of a symbolic ref (`refs/remotes/origin/HEAD`); "" for an ordinary ref. */
+  symref: string;
+}
+
+/** Every ref of a repository by full name. */
+export type RefSnapshot = ReadonlyMap<string, RefValue>;
+
+/** Every ref of the repository (branches, tags, remote-tracking refs, conductor's own). */
+export async function snapshotRefs(root: string): Promise<RefSnapshot> {
+  const stdout = await runGit(root, [
+    "for-each-ref",
+    "--format=%(refname)%00%(objectname)%00%(symref)",
+  ]);
+  const refs = new Map<string, RefValue>();
+  for (const line of stdout.split("\n")) {
+    const [name, oid, symref = ""] = line.split("\0");
+    if (name && oid) refs.set(name, { oid, symref });
+  }
+  return refs;
+}
+
+/** A ref whose value differs between two snapshots; `before`/`after` absent when it did not exist. */
+export interface RefChange {
+  ref: string;
+  before: string | undefined;
+  after: string | undefined;
+  symbolic: boolean;
+}
+
+/** Refs created, moved or deleted between two snapshots. */
+export function changedRefs(before: RefSnapshot, after: RefSnapshot): RefChange[] {
+  const changes: RefChange[] = [];
+  for (const [ref, value] of before) {
+    const now = after.get(ref);
+    if (now?.oid !== value.oid)
+      changes.push({ ref, before: value.oid, after: now?.oid, symbolic: value.symref !== "" });
+  }
+  for (const [ref, value] of after) {
+    if (!before.has(ref))
+      changes.push({ ref, before: undefined, after: value.oid, symbolic: value.symref !== "" });
+  }
+  return changes;
+}
+
+/**
+ * What the main checkout looks like to `git status`: its branch line and, per listed path, the
+ * status code plus the file's size and modification time (so a further write to an already
+ * modified file counts as a change too).
+ */
+export type CheckoutFingerprint = ReadonlyMap<string, string>;
+
+/**
+ * Fingerprint of a checkout's status, leaving out `excluding` (folders inside it that conductor
+ * itself fills, such as a workspaces folder placed in the repository). Takes no lock: the user may
+ * be running git in that checkout.
+ */
+export async function checkoutFingerprint(
+  root: string,
+  excluding: readonly string[] = [],
+): Promise<CheckoutFingerprint> {
+  const stdout = await runGit(root, [
+    "--no-optional-locks",
+    "status",
+    "--porcelain=v1",
+    "--branch",
+    "-z",
+    "--untracked-files=normal",
+    "--",
+    ".",
+    ...excluding.map((entry) => `:(exclude,literal)${entry}`),
+  ]);
+  const fingerprint = new Map<string, string>();
+  const entries = stdout.split("\0");
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index] as string;
+    if (entry.startsWith("## ")) {
+      fingerprint.set("(HEAD)", entry.slice(3));
+      continue;
+    }
+    if (entry.length < 4) continue;
+    const code = entry.slice(0, 2);
+    const file = entry.slice(3);
+    // A rename or copy is followed by its source path.
+    if (code.includes("R") || code.includes("C")) index++;
+    const stat = await lstat(path.join(root, file)).then(
+      (info) => `${info.size}:${info.mtimeMs}`,
+      () => "gone",
+    );
+    fingerprint.set(file, `${code} ${stat}`);
+  }
+  return fingerprint;
+}
+
+/** Paths whose status differs between two fingerprints ("(HEAD)" when the checkout's branch did). */
+export function changedPaths(before: CheckoutFingerprint, after: CheckoutFingerprint): string[] {
+  const changed = new Set<string>();
+  for (const [file, value] of before) if (after.get(file) !== value) changed.add(file);
+  for (const [file, value] of after) if (before.get(file) !== value) changed.add(file);
+  return [...changed].sort();
+}
+
+/** Where a worktree's HEAD is: its commit, and the branch it is on (undefined when detached). */
+export interface WorktreeHead {
+  commit: string;
+  ref: string | undefined;
+}
+
+/** The worktree's HEAD commit and the ref HEAD is attached to. */
+export async function worktreeHead(worktree: string): Promise<WorktreeHead> {
+  const stdout = await runGit(worktree, ["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"]);
+  const [commit = "", ref = "HEAD"] = stdout.trim().split("\n");
+  return { commit, ref: ref === "HEAD" || ref === "" ? undefined : ref };
+}
+
+/** Whether `ancestor` is `descendant` or one of its ancestors. */
+export async function isAncestor(
+  cwd: string,
+  ancestor: string,
+  descendant: string,
+): Promise<boolean> {
+  if (ancestor === descendant) return true;
+  const { exitCode } = await runGitCheck(cwd, [
+    "merge-base",
+    "--is-ancestor",
+    ancestor,
+    descendant,
+  ]);
+  return exitCode === 0;
+}
+
+/** Moves (or creates, or deletes) `ref` only if it still has the value `expected` (compare-and-swap). */
+export async function updateRef(
+  cwd: string,
+  ref: string,
+  value: string | undefined,
+  expected: string | undefined,
+  reason: string,
+): Promise<void> {
+  const args =
+    value === undefined
+      ? ["update-ref", "-m", reason, "-d", ref, expected ?? ""]
+      : ["update-ref", "-m", reason, ref, value, expected ?? ""];
+  await runGit(cwd, args);
+}
+
+/** Points the worktree's HEAD at `ref` without touching its index or files. */
+export async function attachHead(worktree: string, ref: string): Promise<void> {
+  await runGit(worktree, [
+    "symbolic-ref",
+    "-m",
+    "conductor: back on the workspace branch",
+    "HEAD",
+    ref,
+  ]);
+}
+
+/** Pathspecs that match exactly these paths (and everything under those that are folders). */
+export function literalPathspecs(paths: readonly string[]): string[] {
+  return paths.map((entry) => `:(literal)${entry}`);
+}
+
+/** Paths under `paths` that commits in `from..to` added, changed or deleted. */
+export async function pathsTouched(
+  cwd: string,
+  from: string,
+  to: string,
+  paths: readonly string[],
+): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const stdout = await runGit(cwd, [
+    "log",
+    "--format=",
+    "--name-only",
+    "--no-renames",
+    "--full-history",
+    "-z",
+    `${from}..${to}`,
+    "--",
+    ...literalPathspecs(paths),
+  ]);
+  return [...new Set(stdout.split(/[\0\n]/).filter(Boolean))].sort();
+}
+
+/** One commit to replay, as `git log` printed it. */
+interface CommitRecord {
+  commit: string;
+  parents: string[];
+  tree: string;
+  env: Record<string, string>;
+  message: string;
+}
+
+const FIELD = "%x00";
+const RECORD = "%x1e";
+const LOG_FORMAT = ["%H", "%P", "%T", "%an", "%ae", "%ad", "%cn", "%ce", "%cd", "%B"].join(FIELD);
+
+/**
+ * Replays the commits of `from..to` with `paths` as they are in `from` (absent there: removed),
+ * keeping authors, dates and messages; commits whose tree and parents stay the same keep their
+ * ids. Plumbing only, on a temporary index: no checkout, HEAD or ref is touched. Returns the new
+ * tip and how many commits changed.
+ */
+export async function replayWithoutPaths(
+  cwd: string,
+  options: { from: string; to: string; paths: readonly string[] },
+): Promise<{ tip: string; rewritten: number }> {
+  const pathspecs = literalPathspecs(options.paths);
+  const stdout = await runGit(cwd, [
+    "log",
+    "--reverse",
+    "--topo-order",
+    "--date=raw",
+    `--format=${LOG_FORMAT}${RECORD}`,
+    `${options.from}..${options.to}`,
+  ]);
+  const records = parseCommits(stdout);
+  const kept = await runGit(cwd, [
+    "ls-tree",
+    "-r",
+    "-z",
+    "--full-tree",
+    options.from,
+    "--",
+    ...pathspecs,
+  ]);
+  const gitDir = (await runGit(cwd, ["rev-parse", "--path-format=absolute", "--git-dir"])).trim();
+  const scratch = await mkdtemp(path.join(gitDir, "conductor-replay-"));
+  const index = { GIT_INDEX_FILE: path.join(scratch, "index") };
+  const mapped = new Map<string, string>();
+  let rewritten = 0;
+  try {
+    for (const record of records) {
+      await runGit(cwd, ["read-tree", record.tree], { env: index });
+      await runGit(cwd, ["rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", ...pathspecs], {
+        env: index,
+      });
+      if (kept !== "")
+        await runGit(cwd, ["update-index", "-z", "--index-info"], { env: index, input: kept });
+      const tree = (await runGit(cwd, ["write-tree"], { env: index })).trim();
+      const parents = record.parents.map((parent) => mapped.get(parent) ?? parent);
+      const same = tree === record.tree && parents.every((p, i) => p === record.parents[i]);
+      if (same) {
+        mapped.set(record.commit, record.commit);
+        continue;
+      }
+      const commit = (
+        await runGit(cwd, ["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-F", "-"], {
+          env: record.env,
+          input: record.message,
+        })
+      ).trim();
+      mapped.set(record.commit, commit);
+      rewritten++;
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return { tip: mapped.get(options.to) ?? options.to, rewritten };
+}
+
+function parseCommits(out: string): CommitRecord[] {
+  const records: CommitRecord[] = [];
+  for (const raw of out.split("\x1e")) {
+    const text = raw.replace(/^\n/, "");
+    if (text === "") continue;
+    const [commit, parents, tree, an, ae, ad, cn, ce, cd, ...message] = text.split("\0");
+    if (!commit || tree === undefined) continue;
+    records.push({
+      commit,
+      parents: (parents ?? "").split(" ").filter(Boolean),
+      tree,
+      env: {
+        GIT_AUTHOR_NAME: an ?? "",
+        GIT_AUTHOR_EMAIL: ae ?? "",
+        GIT_AUTHOR_DATE: ad ?? "",
+        GIT_COMMITTER_NAME: cn ?? "",
+        GIT_COMMITTER_EMAIL: ce ?? "",
+        GIT_COMMITTER_DATE: cd ?? "",
+      },
+      message: message.join("\0"),
+    });
+  }
+  return records;
+}
+
+/** Resets the index entries of `paths` to HEAD's, leaving the files in the worktree as they are. */
+export async function unstagePaths(worktree: string, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await runGit(worktree, ["reset", "-q", "--", ...literalPathspecs(paths)]);
+}

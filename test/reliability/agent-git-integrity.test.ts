@@ -1,0 +1,405 @@
+// An agent is untrusted code with a shell: it may commit by itself, detach HEAD, rename or rewrite
+// its branch, move other refs or write into the main checkout. After each agent step conductor
+// checks the repository the way git's own tools do and either repairs the result (copied files
+// and .context/ taken out of the agent's commits, commits brought onto the workspace branch) or
+// fails the workspace saying what happened. Each misbehaviour is played by the `command` agent.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  codexProviderConfig,
+  type ModelServer,
+  prepareCodexHome,
+  SCRIPTED_MODEL,
+  sequenceScript,
+  startModelServer,
+} from "../../src/model-server/server.js";
+import type { RunSummary } from "../../src/report/summary.js";
+import { conductor } from "../helpers/cli.js";
+import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import {
+  filesContaining,
+  hasStackTrace,
+  isAncestor,
+  killLeftovers,
+  makeCheckoutBusy,
+  newestRunId,
+  snapshotCheckout,
+} from "./rig.js";
+
+const SECRET = "sk-live-integrity-5b7f0c2a9d";
+const SHARED_SECRET = "shared-secret-8e1d4c7b2a";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  if (repo && existsSync(path.join(repo.root, ".conductor", "runs"))) {
+    killLeftovers(newestRunId(repo.root));
+  }
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** A repository with one gitignored and one not-ignored env file to copy, and a context file. */
+async function integrityRepo(
+  tasks: Record<string, string>,
+  extra: Record<string, unknown> = {},
+  files: Record<string, string> = {},
+): Promise<TestRepo> {
+  const made = await repoWithConfig(
+    {
+      concurrency: 3,
+      workspaces: { copy: [".env.local", ".env.shared"], context: ["docs/notes.md"] },
+      agent: { kind: "command", command: "true" },
+      tasks: Object.entries(tasks).map(([id, command]) => ({
+        id,
+        prompt: `work on ${id}`,
+        agent: { command },
+      })),
+      ...extra,
+    },
+    { ".gitignore": ".env.local\n", "docs/notes.md": "notes\n", ...files },
+  );
+  writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+  // Not gitignored: `git add -A` in a worktree picks it up.
+  writeFileSync(path.join(made.root, ".env.shared"), `SHARED_PASSWORD=${SHARED_SECRET}\n`);
+  repo = made;
+  return made;
+}
+
+function run(test: TestRepo, args: readonly string[] = []) {
+  return conductor(["run", "--output", "plain", ...args], { cwd: test.root, home: test.home });
+}
+
+function workspaceOf(summary: RunSummary, name: string) {
+  const found = summary.workspaces.find((workspace) => workspace.name === name);
+  if (!found) throw new Error(`no workspace ${name}`);
+  return found;
+}
+
+function worktreeOf(test: TestRepo, name: string): string {
+  return path.join(test.home, "workspaces", name);
+}
+
+function gitIn(test: TestRepo, cwd: string, ...args: string[]): Promise<string> {
+  return execa("git", args, { cwd, env: gitEnv(test.home) }).then((result) => result.stdout);
+}
+
+/** Every path any commit of the branch since `main` added or changed. */
+async function pathsInHistory(test: TestRepo, branch: string): Promise<string[]> {
+  const out = await test.git("log", "--format=", "--name-only", "--no-renames", branch, "^main");
+  return out.split("\n").filter(Boolean);
+}
+
+/** The branch's commits since main as `git log -p`, for looking for secrets. */
+function historyPatch(test: TestRepo, branch: string): Promise<string> {
+  return test.git("log", "-p", "--no-renames", branch, "^main");
+}
+
+/** What the worktree's HEAD is attached to (`refs/heads/…`), or "detached". */
+async function headOf(test: TestRepo, worktree: string): Promise<string> {
+  return gitIn(test, worktree, "symbolic-ref", "-q", "HEAD").catch(() => "detached");
+}
+
+describe("copied files and .context/ never reach the branch, even when the agent commits them itself", () => {
+  it("takes .env files and .context/ out of every commit the agent made, keeps the rest of its work and its messages, and reports the branch head", async () => {
+    const test = await integrityRepo({
+      "force-add":
+        'echo a > a.txt && git add -f .env.local a.txt && git commit -qm "agent adds a.txt"',
+      "add-all": 'echo b > b.txt && git add -A && git commit -qm "agent adds everything"',
+      "add-then-remove": [
+        "git add -f .env.local && git commit -qm leak",
+        "git rm -q --cached .env.local && git commit -qm unleak",
+        "echo c > c.txt",
+      ].join(" && "),
+      context:
+        'echo agent >> .context/docs/notes.md && echo d > d.txt && git add -f .context d.txt && git commit -qm "agent adds its notes"',
+    });
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(0);
+    const summary = latestSummary(test.root);
+    const expected: Record<string, string> = {
+      "force-add": "a.txt",
+      "add-all": "b.txt",
+      "add-then-remove": "c.txt",
+      context: "d.txt",
+    };
+    for (const [name, file] of Object.entries(expected)) {
+      const branch = `conductor/${name}`;
+      const story = `${name}\n${result.all}`;
+      const paths = await pathsInHistory(test, branch);
+      expect(paths, story).toContain(file);
+      expect(
+        paths.filter((entry) => entry.startsWith(".env") || entry.startsWith(".context")),
+        story,
+      ).toEqual([]);
+      const patch = await historyPatch(test, branch);
+      expect(patch).not.toContain(SECRET);
+      expect(patch).not.toContain(SHARED_SECRET);
+      const workspace = workspaceOf(summary, name);
+      expect(workspace.status, story).toBe("succeeded");
+      // The reported commit is the branch's head, whoever made the commits.
+      expect(workspace.commit, story).toBe((await test.git("rev-parse", branch)).trim());
+      const worktree = worktreeOf(test, name);
+      expect(await headOf(test, worktree)).toBe(`refs/heads/${branch}`);
+      // The copies stay in the worktree for the dev server, untracked.
+      expect(readFileSync(path.join(worktree, ".env.local"), "utf8")).toContain(SECRET);
+      expect(await gitIn(test, worktree, "ls-files", ".env.local", ".env.shared", ".context")).toBe(
+        "",
+      );
+      const diff = await conductor(["diff", name], { cwd: test.root, home: test.home });
+      expect(diff.exitCode, diff.all).toBe(0);
+      expect(diff.all).toContain(file);
+      expect(diff.all).not.toContain(SECRET);
+      expect(diff.all).not.toContain(SHARED_SECRET);
+    }
+    // The agent's own commit messages are kept.
+    expect(await test.git("log", "--format=%s", "conductor/force-add")).toContain(
+      "agent adds a.txt",
+    );
+    expect(await test.git("log", "--format=%s", "conductor/context")).toContain(
+      "agent adds its notes",
+    );
+    // The agent log says what was taken out.
+    const log = readFileSync(
+      path.join(
+        test.root,
+        ".conductor",
+        "runs",
+        summary.runId,
+        "workspaces",
+        "force-add",
+        "agent.log",
+      ),
+      "utf8",
+    );
+    expect(log).toMatch(/\.env\.local/);
+    expect(filesContaining(path.join(test.root, ".conductor"), SECRET)).toEqual([]);
+  });
+});
+
+describe("conductor's commit always lands on the workspace branch", () => {
+  it("brings work done on a detached HEAD, a new branch or a renamed branch onto the workspace branch and leaves the worktree on it", async () => {
+    const test = await integrityRepo({
+      detach: "git checkout -q --detach && echo x > f.txt",
+      "switch-away":
+        'git switch -q -c side-branch && echo y > g.txt && git add g.txt && git commit -qm "agent commits on side-branch"',
+      rename: "git branch -m renamed-branch && echo z > h.txt",
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(0);
+    const summary = latestSummary(test.root);
+    for (const [name, file, content] of [
+      ["detach", "f.txt", "x"],
+      ["switch-away", "g.txt", "y"],
+      ["rename", "h.txt", "z"],
+    ] as const) {
+      const branch = `conductor/${name}`;
+      const story = `${name}\n${result.all}`;
+      expect(await test.git("show", `${branch}:${file}`), story).toBe(content);
+      const workspace = workspaceOf(summary, name);
+      expect(workspace.status, story).toBe("succeeded");
+      expect(workspace.commit, story).toBe((await test.git("rev-parse", branch)).trim());
+      expect(await headOf(test, worktreeOf(test, name)), story).toBe(`refs/heads/${branch}`);
+      expect(workspace.diff?.files, story).toBe(1);
+    }
+    expect(await test.git("log", "--format=%s", "conductor/switch-away")).toContain(
+      "agent commits on side-branch",
+    );
+    // The names the agent made for the workspace's work are gone; nothing else was touched.
+    expect((await test.git("branch", "--list", "side-branch", "renamed-branch")).trim()).toBe("");
+  });
+
+  it("fails clearly when the agent's HEAD does not descend from the workspace's start point, and commits nothing", async () => {
+    const test = await integrityRepo({
+      elsewhere:
+        'git checkout -q --detach "$(git rev-list --max-parents=0 HEAD)" && echo w > i.txt',
+    });
+    const start = (await test.git("rev-parse", "main")).trim();
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "elsewhere");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.step).toBe("agent");
+    expect(workspace.failure?.message).toMatch(/detached HEAD/);
+    expect(workspace.failure?.message).toContain(start.slice(0, 10));
+    expect(workspace.commit).toBeNull();
+    expect((await test.git("rev-parse", "conductor/elsewhere")).trim()).toBe(start);
+    expect(result.all).not.toMatch(/elsewhere\].*succeeded/);
+  });
+});
+
+describe("history rewrites, moved refs and a changed main checkout fail the workspace", () => {
+  it("fails a branch that no longer holds its start point and puts the branch back", async () => {
+    const test = await integrityRepo({ rewind: "git reset -q --hard HEAD~1" });
+    const start = (await test.git("rev-parse", "main")).trim();
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "rewind");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.message).toMatch(/no longer contains its start point/);
+    expect(workspace.commit).toBeNull();
+    // The branch holds its start point again: merging it deletes nothing.
+    expect(await isAncestor(test, start, "conductor/rewind")).toBe(true);
+    expect(await test.git("diff", "--stat", "main...conductor/rewind")).toBe("");
+    // Merging it would not delete conductor.yaml; the agent's value is kept aside.
+    expect(await test.git("for-each-ref", "--format=%(refname)", "refs/conductor/saved/")).toMatch(
+      /rewind/,
+    );
+  });
+
+  it("fails the workspace when the agent moves another branch, and moves that branch back", async () => {
+    const test = await integrityRepo({
+      "move-main":
+        "echo m > m.txt && git add m.txt && git commit -qm m && git update-ref refs/heads/main HEAD",
+    });
+    await makeCheckoutBusy(test);
+    const before = await snapshotCheckout(test);
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "move-main");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.message).toMatch(/refs\/heads\/main moved/);
+    expect(workspace.failure?.message).toMatch(/moved back/);
+    expect(await snapshotCheckout(test)).toEqual(before);
+  });
+
+  it("fails the workspace when the agent writes into the main checkout, naming what changed", async () => {
+    const test = await integrityRepo({
+      "write-root": 'echo evil > "$CONDUCTOR_ROOT_PATH/evil.txt" && echo ok > ok.txt',
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "write-root");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.message).toMatch(/main checkout changed/);
+    expect(workspace.failure?.message).toContain("evil.txt");
+    expect(workspace.commit).toBeNull();
+  });
+
+  it("does not mistake other workspaces committing in parallel for a moved ref", async () => {
+    const tasks: Record<string, string> = {};
+    for (let index = 0; index < 6; index++) {
+      tasks[`busy-${index}`] =
+        `for i in 1 2 3; do echo $i >> w.txt; git add w.txt; git commit -qm "step $i"; done`;
+    }
+    const test = await integrityRepo(tasks, { concurrency: 6 });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(0);
+    for (const name of Object.keys(tasks)) {
+      expect(await test.git("show", `conductor/${name}:w.txt`)).toBe("1\n2\n3");
+    }
+  });
+});
+
+describe("resume keeps copied files", () => {
+  it("restores a copied file that is not gitignored after resetting the worktree for a fresh try", async () => {
+    const test = await integrityRepo({
+      flaky: [
+        'test -f .env.shared || { echo ".env.shared is missing" >&2; exit 3; }',
+        'if [ ! -e "$HOME/first-try" ]; then touch "$HOME/first-try"; echo scratch > scratch.txt; exit 1; fi',
+        "echo done > done.txt",
+      ].join("; "),
+    });
+    const first = await run(test);
+    expect(first.exitCode, first.all).toBe(1);
+    const resumed = await run(test, ["--resume"]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    const worktree = worktreeOf(test, "flaky");
+    expect(readFileSync(path.join(worktree, ".env.shared"), "utf8")).toContain(SHARED_SECRET);
+    expect(existsSync(path.join(worktree, "scratch.txt"))).toBe(false);
+    expect(await pathsInHistory(test, "conductor/flaky")).toEqual(["done.txt"]);
+  });
+});
+
+describe("resume clears a stale index.lock", () => {
+  it("removes an index.lock no live process holds, and waits for one a live process holds", async () => {
+    const script = [
+      'if [ ! -e "$HOME/first-try-$CONDUCTOR_TASK_ID" ]; then touch "$HOME/first-try-$CONDUCTOR_TASK_ID"; exit 1; fi',
+      "echo done > done.txt",
+    ].join("; ");
+    const test = await integrityRepo({ stale: script, held: script });
+    expect((await run(test)).exitCode).toBe(1);
+    const lockOf = async (name: string) =>
+      (
+        await gitIn(
+          test,
+          worktreeOf(test, name),
+          "rev-parse",
+          "--path-format=absolute",
+          "--git-path",
+          "index.lock",
+        )
+      ).trim();
+    const staleLock = await lockOf("stale");
+    const heldLock = await lockOf("held");
+    // A git killed half way leaves its lock behind, held by nobody.
+    writeFileSync(staleLock, "");
+    // A live git holds its lock open until it is done, then removes it.
+    writeFileSync(heldLock, "");
+    const saw = path.join(test.home, "holder-saw");
+    const holder = execa("sh", [
+      "-c",
+      `exec 3>>"${heldLock}"; sleep 3; test -e "${heldLock}" && echo held > "${saw}"; rm -f "${heldLock}"`,
+    ]);
+    const started = Date.now();
+    const resumed = await run(test, ["--resume"]);
+    await holder;
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(existsSync(staleLock)).toBe(false);
+    expect(readFileSync(saw, "utf8").trim()).toBe("held");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+    for (const name of ["stale", "held"]) {
+      expect(await test.git("show", `conductor/${name}:done.txt`)).toBe("done");
+    }
+  });
+});
+
+describe("the real codex, given full access, commits a copied file and detaches HEAD", () => {
+  let server: ModelServer;
+  beforeAll(async () => {
+    server = await startModelServer({
+      script: sequenceScript([
+        {
+          kind: "exec",
+          cmd: 'git add -f .env.local && git commit -qm "codex saves its env" && git checkout -q --detach && echo codex > codex.txt',
+        },
+        { kind: "message", text: "Committed and detached." },
+      ]),
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("ends with codex's work on the workspace branch, the worktree on it, and no secret in its history", async () => {
+    const codexHome = await prepareCodexHome();
+    const test = await integrityRepo(
+      {},
+      {
+        env: { CODEX_HOME: codexHome },
+        agent: {
+          kind: "codex",
+          model: SCRIPTED_MODEL,
+          sandbox: "danger-full-access",
+          timeout: "2m",
+          config: codexProviderConfig(server.url),
+        },
+        tasks: [{ id: "codex", prompt: "Save your environment and work detached." }],
+      },
+    );
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(server.requests.length).toBeGreaterThan(0);
+    const branch = "conductor/codex";
+    expect(await test.git("show", `${branch}:codex.txt`)).toBe("codex");
+    expect(await pathsInHistory(test, branch)).toEqual(["codex.txt"]);
+    expect(await historyPatch(test, branch)).not.toContain(SECRET);
+    expect(await headOf(test, worktreeOf(test, "codex"))).toBe(`refs/heads/${branch}`);
+    const workspace = workspaceOf(latestSummary(test.root), "codex");
+    expect(workspace.commit).toBe((await test.git("rev-parse", branch)).trim());
+  });
+});
