@@ -69,11 +69,15 @@ const CONDUCTOR_REFS = "refs/conductor/";
 /** Records every ref and the main checkout's status before the agent starts (two git processes). */
 export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   const root = ctx.plan.repo.root;
+  // Statuses first: a workspace that finishes while the refs are read must still count as
+  // running then, or the commit it just made would look like someone else's doing.
+  const statuses = workspaceStatuses(ctx);
+  const takenAt = performance.now();
   const [refs, checkout] = await Promise.all([
     snapshotRefs(root),
     checkoutFingerprint(root, workspaceFoldersInside(ctx)),
   ]);
-  return { refs, checkout, statuses: workspaceStatuses(ctx), takenAt: performance.now() };
+  return { refs, checkout, statuses, takenAt };
 }
 
 /** Checks the repository after the agent step against `baseline`; repairs what is safe. */
@@ -166,7 +170,7 @@ export async function verifyAgentResult(
   // agents ran at the same time.
   const foreign = await foreignChanges(ctx, baseline, changedRefs(baseline.refs, refs), handled);
   for (const change of foreign) {
-    const description = await restoreRef(ctx, change);
+    const description = await restoreRef(ctx, change, restorable(ctx, change));
     ctx.refLedger.record({
       ref: change.ref,
       description,
@@ -288,7 +292,7 @@ async function branchesOfOtherLiveRuns(ctx: StepContext): Promise<Set<string>> {
  * remote-tracking one) that still has the value the agent left. The agent's value is kept under
  * `refs/conductor/saved/`. Returns the sentence for the failure message.
  */
-async function restoreRef(ctx: StepContext, change: RefChange): Promise<string> {
+async function restoreRef(ctx: StepContext, change: RefChange, safe: boolean): Promise<string> {
   const root = ctx.plan.repo.root;
   const what =
     change.before === undefined
@@ -296,7 +300,7 @@ async function restoreRef(ctx: StepContext, change: RefChange): Promise<string> 
       : change.after === undefined
         ? `${change.ref} was deleted (it was at ${short(change.before)})`
         : `${change.ref} moved from ${short(change.before)} to ${short(change.after)}`;
-  if (!restorable(change)) return `${what}; conductor leaves it as it is`;
+  if (!safe) return `${what}; conductor leaves it as it is`;
   try {
     let kept = "";
     if (change.after !== undefined) {
@@ -320,11 +324,13 @@ async function restoreRef(ctx: StepContext, change: RefChange): Promise<string> 
 /**
  * Whether conductor may put a changed ref back: not one created by the agent (it may be the
  * user's), not a symbolic or remote-tracking one (a fetch or push is not undone locally), not the
- * stash (its entries are its reflog, which a reset would only lengthen).
+ * stash (its entries are its reflog, which a reset would only lengthen), not a branch of this
+ * run's workspaces (conductor moves those itself).
  */
-function restorable(change: RefChange): boolean {
+function restorable(ctx: StepContext, change: RefChange): boolean {
   return (
     change.before !== undefined &&
+    !ctx.plan.workspaces.some((other) => `refs/heads/${other.branch}` === change.ref) &&
     !change.symbolic &&
     !change.ref.startsWith("refs/remotes/") &&
     change.ref !== "refs/stash"

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { runGit, runGitCheck } from "./run-git.js";
+import { runGit } from "./run-git.js";
 
 /**
  * Git's lock files (`index.lock`, `HEAD.lock`, a branch's `.lock`) are created by the git that
