@@ -119,6 +119,9 @@ describe("interrupting conductor", () => {
     });
     const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
     const runId = await stepStarted(repo.root, "stubborn", "agent");
+    // The step records the repository's refs before it starts the agent: wait for the agent
+    // itself, which must be there for the second Ctrl-C to have children to kill.
+    await waitFor(() => processesOfRun(runId).length > 0, 20_000, "the agent to start");
     child.kill("SIGINT");
     await new Promise((resolve) => setTimeout(resolve, 300));
     const second = Date.now();
