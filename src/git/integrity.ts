@@ -1,6 +1,6 @@
 import { lstat, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
-import { runGit, runGitCheck } from "./run-git.js";
+import { runGit, runGitExpecting } from "./run-git.js";
 
 /**
  * The git facts conductor checks after an agent step, read the way git's own tools read them, in
@@ -133,12 +133,11 @@ export async function isAncestor(
   descendant: string,
 ): Promise<boolean> {
   if (ancestor === descendant) return true;
-  const { exitCode } = await runGitCheck(cwd, [
-    "merge-base",
-    "--is-ancestor",
-    ancestor,
-    descendant,
-  ]);
+  const { exitCode } = await runGitExpecting(
+    cwd,
+    ["merge-base", "--is-ancestor", ancestor, descendant],
+    [0, 1],
+  );
   return exitCode === 0;
 }
 
