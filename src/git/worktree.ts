@@ -221,6 +221,26 @@ export async function resetWorktree(worktree: string): Promise<void> {
   await git(worktree, ["clean", "-fd", "--quiet", "-e", ".context/"]);
 }
 
+/** Paths of uncommitted changes in a worktree (modified, added, deleted, untracked). */
+export async function uncommittedPaths(
+  worktree: string,
+  ignoring: readonly string[] = [],
+): Promise<string[]> {
+  const out = await git(worktree, [
+    "status",
+    "--porcelain=v1",
+    "-z",
+    "--untracked-files=all",
+    "--",
+    ".",
+    ...ignoring.map((entry) => `:(exclude,literal)${entry}`),
+  ]);
+  return out
+    .split("\0")
+    .filter((entry) => entry.length > 3)
+    .map((entry) => entry.slice(3));
+}
+
 /**
  * Stages every change in the worktree except `exclude`d paths (copied files, `.context/`) and
  * returns the staged paths.
