@@ -1,9 +1,11 @@
 import os from "node:os";
 import { ExitCode } from "../errors.js";
 import type { Reporter } from "../executor/events.js";
+import { STATE_DIR_NAME } from "../executor/run-store.js";
 import type { FailureMode } from "../executor/scheduler.js";
 import { runSession, type SessionResult } from "../executor/session.js";
 import type { RunState } from "../executor/types.js";
+import { uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 import type { Plan } from "../planner/types.js";
 import { writeRunReports } from "../report/files.js";
@@ -55,6 +57,8 @@ export interface ExecuteOptions {
  * over the branch names of earlier finished runs, keeping their work on refs.
  */
 export async function executePlan(options: ExecuteOptions): Promise<RunState> {
+  const warning = await dirtyCheckoutWarning(options.plan);
+  if (warning !== undefined) process.stderr.write(`${warning}\n`);
   if (options.previous === undefined) {
     const kept = await makeRoomForNewRun(options.plan, {
       homeDir: os.homedir(),
@@ -73,6 +77,20 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       homeDir: os.homedir(),
       previous: options.previous,
     }),
+  );
+}
+
+/**
+ * Workspaces start from the base commit: edits not committed in the main checkout are not in
+ * them, and people expect them to be. Says how many, in one line (undefined when there are none).
+ */
+async function dirtyCheckoutWarning(plan: Plan): Promise<string | undefined> {
+  const changed = await uncommittedPaths(plan.repo.root, [`${STATE_DIR_NAME}/runs`]);
+  if (changed.length === 0) return undefined;
+  const files = changed.length === 1 ? "1 changed file" : `${changed.length} changed files`;
+  return (
+    `conductor: warning: ${files} of the main checkout ${changed.length === 1 ? "is" : "are"} not included in the workspaces, ` +
+    `which start from ${plan.base.ref} (${plan.base.commit.slice(0, 10)}); commit ${changed.length === 1 ? "it" : "them"} there to include ${changed.length === 1 ? "it" : "them"}`
   );
 }
 
