@@ -5,7 +5,13 @@ import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { execa } from "execa";
 import type { Redactor } from "../secrets/redact.js";
-import { DEFAULT_GRACE_MS, endMarkedProcesses, terminateGroup, trackGroup } from "./groups.js";
+import {
+  DEFAULT_GRACE_MS,
+  descendantPidFloor,
+  endMarkedProcesses,
+  terminateGroup,
+  trackGroup,
+} from "./groups.js";
 import type { ProcessOutcome } from "./outcome.js";
 
 /**
@@ -85,7 +91,9 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   // timeout, when the output is still open a moment after the main process exited (an escaped
   // descendant holds it, and the step would never end), and always once the program has exited.
   const except = new Set(pgid === undefined ? [] : [pgid]);
-  const endEscaped = () => endMarkedProcesses([tag], { except, graceMs });
+  const spawnedAt = Date.now();
+  const endEscaped = (pidsAbove?: number) =>
+    endMarkedProcesses([tag], { except, graceMs, ...(pidsAbove ? { pidsAbove } : {}) });
   let stopping: "timeout" | "cancelled" | undefined;
   const stop = (why: "timeout" | "cancelled") => {
     if (stopping || pgid === undefined) return;
@@ -144,7 +152,12 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   clearTimeout(pipesTimer);
   options.signal.removeEventListener("abort", onAbort);
   // A daemon (`setsid nohup server &`) holds no output and would outlive a successful step.
-  await Promise.all([pgid === undefined ? undefined : terminateGroup(pgid, graceMs), endEscaped()]);
+  // After a normal exit only processes started since the program can be its escapees.
+  const floor = pgid === undefined ? undefined : descendantPidFloor(pgid, spawnedAt);
+  await Promise.all([
+    pgid === undefined ? undefined : terminateGroup(pgid, graceMs),
+    endEscaped(floor),
+  ]);
   if (pgid !== undefined) trackGroup(pgid, false);
   await closeStream(log);
 
