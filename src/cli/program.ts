@@ -26,6 +26,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   pr: async () => (await import("./commands/pr.js")).prCommand(),
   checks: async () => (await import("./commands/checks.js")).checksCommand(),
   conflicts: async () => (await import("./commands/conflicts.js")).conflictsCommand(),
+  merge: async () => (await import("./commands/merge.js")).mergeCommand(),
   archive: async () => (await import("./commands/archive.js")).archiveCommand(),
   clean: async () => (await import("./commands/clean.js")).cleanCommand(),
   report: async () => (await import("./commands/report.js")).reportCommand(),

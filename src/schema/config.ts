@@ -2,6 +2,7 @@ import { parseDuration } from "./duration.js";
 import type {
   AGENT_KINDS,
   COPY_MODES,
+  MERGE_METHODS,
   SANDBOX_MODES,
   SCRIPT_NAMES,
   WrittenAgent,
@@ -17,6 +18,11 @@ export type SandboxMode = (typeof SANDBOX_MODES)[number];
 export type CopyMode = (typeof COPY_MODES)[number];
 /** `setup`, `check`, `run` or `archive`. */
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/** How `conductor merge` lands a workspace. */
+export type MergeMethod = (typeof MERGE_METHODS)[number];
+/** Default merge method. */
+export const DEFAULT_MERGE_METHOD: MergeMethod = "merge";
 
 /** Default branch name template. */
 export const DEFAULT_BRANCH_TEMPLATE = "conductor/{{task}}";
@@ -100,6 +106,8 @@ export interface Config {
   scripts: Scripts;
   /** Longest time setup, check or archive may run. */
   scriptTimeoutMs: number;
+  /** How `conductor merge` lands workspaces. */
+  merge: { method: MergeMethod };
   tasks: TaskConfig[];
 }
 
@@ -150,6 +158,7 @@ export function normalizeConfig(written: WrittenConfig): Config {
       written.scripts?.timeout === undefined
         ? DEFAULT_SCRIPT_TIMEOUT_MS
         : parseDuration(written.scripts.timeout),
+    merge: { method: written.merge?.method ?? DEFAULT_MERGE_METHOD },
     tasks: written.tasks.map(normalizeTask),
   };
 }

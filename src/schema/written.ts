@@ -44,6 +44,8 @@ export const AGENT_KINDS = ["codex", "claude", "command"] as const;
 export const SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-access"] as const;
 /** How a file from the main checkout reaches a workspace. */
 export const COPY_MODES = ["copy", "symlink", "clone"] as const;
+/** How `conductor merge` lands a workspace on the base branch. */
+export const MERGE_METHODS = ["ff", "merge", "squash"] as const;
 /** The four scripts of a workspace's life. */
 export const SCRIPT_NAMES = ["setup", "check", "run", "archive"] as const;
 
@@ -239,6 +241,17 @@ export const writtenConfigSchema = z
       .describe("Where and how workspaces are made."),
     agent: agent.optional(),
     scripts: scripts.optional(),
+    merge: z
+      .strictObject({
+        method: z
+          .enum(MERGE_METHODS, { error: `must be one of ${MERGE_METHODS.join(", ")}` })
+          .optional()
+          .describe(
+            "How conductor merge lands a workspace: ff (fast-forward only), merge (a merge commit) or squash (one commit); default merge.",
+          ),
+      })
+      .optional()
+      .describe("How conductor merge lands workspaces on the base branch."),
     tasks: z.array(task).min(1, { error: "must list at least one task" }).describe("The tasks."),
   })
   .describe("conductor configuration, version 1.");

@@ -1,0 +1,109 @@
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { Command, Option } from "commander";
+import { ConductorError, ExitCode, UnsafeOperationError } from "../../errors.js";
+import { findWorkspaces } from "../../executor/find-workspace.js";
+import { conductorCommand } from "../../hint/command.js";
+import { gatherChecks } from "../../merge/checks.js";
+import { landWorkspace } from "../../merge/land.js";
+import { archiveWorkspace, checkArchivable } from "../../review/archive.js";
+import { DEFAULT_MERGE_METHOD, type MergeMethod } from "../../schema/config.js";
+import { loadConfigFile } from "../../schema/load.js";
+import { MERGE_METHODS } from "../../schema/written.js";
+import { globalOptions } from "../global-options.js";
+import { displayPath, findConfigFile } from "../project.js";
+import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
+
+interface MergeOptions {
+  method?: MergeMethod;
+  force?: boolean;
+  run?: string;
+}
+
+/** `conductor merge <workspace…>`: lands ready workspaces on the base branch, then archives them. */
+export function mergeCommand(): Command {
+  return new Command("merge")
+    .description(
+      "land ready workspaces on the base branch locally (fast-forward, merge commit or squash), then archive them",
+    )
+    .argument("<workspaces...>", "workspace names or globs, merged in the order given")
+    .addOption(
+      new Option(
+        "--method <method>",
+        "ff, merge or squash (default: merge.method of the config, else merge)",
+      ).choices(MERGE_METHODS),
+    )
+    .option("--force", "merge even when conductor checks blocks (never past a conflict)")
+    .option("--run <id>", RUN_OPTION_HELP)
+    .addHelpText(
+      "after",
+      "\nThe base branch moves in git's object store; no checkout's files change unless the base\n" +
+        "branch is checked out there: then it must be clean and is updated. After landing, the\n" +
+        "workspace is archived; its branch is deleted once merged (kept after a squash).",
+    )
+    .action(async (patterns: string[], options: MergeOptions, command: Command) => {
+      const { root, run } = await chosenRun(command, options.run);
+      const method = options.method ?? (await configuredMethod(root, command));
+      const found = findWorkspaces(run, patterns);
+      for (const entry of found) {
+        const name = entry.workspace.name;
+        if (entry.state.status === "pending" || entry.state.status === "running") {
+          throw new UnsafeOperationError(
+            `${name} is not finished (${entry.state.status}); nothing was merged`,
+          );
+        }
+        const [checks] = await gatherChecks(run, [entry]);
+        const blocking = checks?.items.filter((item) => item.level === "block") ?? [];
+        if (blocking.length > 0 && options.force !== true) {
+          throw new UnsafeOperationError(
+            `${name} is not ready to merge; nothing was merged:\n${blocking.map((item) => `  ${item.reason}`).join("\n")}`,
+            {
+              hint: `See \`${conductorCommand(["checks", name, "--run", run.runId])}\`; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway (never past a conflict).`,
+            },
+          );
+        }
+        const landed = await landWorkspace(entry, method);
+        const moved = `${landed.base} ${landed.from.slice(0, 10)} → ${landed.to.slice(0, 10)}`;
+        const checkout =
+          landed.updatedCheckout === undefined
+            ? ""
+            : `; updated the checkout ${landed.updatedCheckout}`;
+        process.stdout.write(`merged ${name} (${method}): ${moved}${checkout}\n`);
+        process.stdout.write(`${await archiveLanded(entry, method)}\n`);
+      }
+    });
+}
+
+/** Archives a landed workspace; a refusal is reported, not thrown: the merge itself stands. */
+async function archiveLanded(
+  entry: Parameters<typeof landWorkspace>[0],
+  method: MergeMethod,
+): Promise<string> {
+  // A squash leaves the branch's commits out of the base: the branch keeps them.
+  const deleteBranch = method !== "squash";
+  try {
+    const [candidate] = await checkArchivable([entry], { deleteBranch, force: false });
+    if (candidate === undefined) return `${entry.workspace.name}: nothing to archive`;
+    const result = await archiveWorkspace(candidate, {
+      deleteBranch,
+      force: false,
+      homeDir: os.homedir(),
+      signal: new AbortController().signal,
+    });
+    const branch = result.branchDeleted
+      ? `deleted branch ${result.branch}`
+      : `kept branch ${result.branch}${method === "squash" ? " (its commits were squashed, not merged)" : ""}`;
+    return `archived ${result.name}: removed its worktree, ${branch}`;
+  } catch (error) {
+    if (!(error instanceof ConductorError)) throw error;
+    process.exitCode = ExitCode.WorkFailed;
+    return `${entry.workspace.name} was merged but not archived: ${error.message}`;
+  }
+}
+
+/** `merge.method` of the config in use; the default when there is no config file. */
+async function configuredMethod(root: string, command: Command): Promise<MergeMethod> {
+  const file = findConfigFile(process.cwd(), root, globalOptions(command).config);
+  if (!existsSync(file)) return DEFAULT_MERGE_METHOD;
+  return (await loadConfigFile(file, displayPath(process.cwd(), file))).config.merge.method;
+}

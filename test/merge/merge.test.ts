@@ -1,0 +1,147 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ReviewRepo, reviewRepo, runAll } from "../review/rig.js";
+
+let repo: ReviewRepo | undefined;
+
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** The branch of a workspace, from the run's plan. */
+async function branchOf(current: ReviewRepo, name: string): Promise<string> {
+  const result = await current.cli(["status", "--json"]);
+  const summary = JSON.parse(result.stdout) as { workspaces: { name: string; branch: string }[] };
+  return summary.workspaces.find((entry) => entry.name === name)?.branch as string;
+}
+
+/** What must not change when a merge is refused: refs, HEAD, status and a file's bytes. */
+async function snapshot(current: ReviewRepo): Promise<string[]> {
+  return [
+    await current.git("for-each-ref", "--format=%(refname) %(objectname)"),
+    await current.git("rev-parse", "HEAD"),
+    await current.git("status", "--porcelain"),
+    await readFile(path.join(current.root, "README.md"), "utf8"),
+  ];
+}
+
+describe("conductor merge", () => {
+  it("refuses a workspace that conflicts with the base and leaves the main checkout untouched", async () => {
+    repo = await reviewRepo([
+      { id: "readme-a", agent: 'printf "# from a\\n" > README.md' },
+      { id: "readme-b", agent: 'printf "# from b\\n" > README.md' },
+    ]);
+    await runAll(repo);
+    const first = await repo.cli(["merge", "readme-a"]);
+    expect(first.exitCode, first.all).toBe(0);
+    const before = await snapshot(repo);
+    const refused = await repo.cli(["merge", "readme-b"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain("readme-b is not ready to merge; nothing was merged");
+    expect(refused.stderr).toContain("conflicts with main in README.md");
+    expect(await snapshot(repo)).toEqual(before);
+    // --force gets past checks, never past a conflict.
+    const forced = await repo.cli(["merge", "readme-b", "--force"]);
+    expect(forced.exitCode, forced.all).toBe(1);
+    expect(forced.stderr).toContain(
+      "readme-b conflicts with main in README.md; nothing was merged",
+    );
+    expect(await snapshot(repo)).toEqual(before);
+    expect(existsSync(repo.worktree("readme-b"))).toBe(true);
+  });
+
+  it("merges a workspace behind its base with a merge commit, updates the clean checkout and archives it", async () => {
+    repo = await reviewRepo([{ id: "first" }, { id: "second" }]);
+    await runAll(repo);
+    const secondBranch = await branchOf(repo, "second");
+    const secondHead = (await repo.git("rev-parse", secondBranch)).trim();
+    const landedFirst = await repo.cli(["merge", "first"]);
+    expect(landedFirst.exitCode, landedFirst.all).toBe(0);
+    const afterFirst = (await repo.git("rev-parse", "main")).trim();
+    const result = await repo.cli(["merge", "second"]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toMatch(
+      /^merged second \(merge\): main [0-9a-f]{10} → [0-9a-f]{10}; updated the checkout /m,
+    );
+    expect(result.stdout).toContain(
+      `archived second: removed its worktree, deleted branch ${secondBranch}`,
+    );
+    const parents = (await repo.git("rev-list", "--parents", "-n", "1", "main")).trim().split(" ");
+    expect(parents.slice(1)).toEqual([afterFirst, secondHead]);
+    // The main checkout had main checked out and clean: it now holds both workspaces' files.
+    expect(await readFile(path.join(repo.root, "first.txt"), "utf8")).toBe("first\n");
+    expect(await readFile(path.join(repo.root, "second.txt"), "utf8")).toBe("second\n");
+    expect(await repo.git("status", "--porcelain")).toBe("");
+    expect(existsSync(repo.worktree("second"))).toBe(false);
+    expect(await repo.git("branch", "--list", secondBranch)).toBe("");
+  });
+
+  it("squashes into one commit that keeps the Conductor trailers, and keeps the branch", async () => {
+    repo = await reviewRepo([{ id: "squashed" }], { merge: { method: "squash" } });
+    await runAll(repo);
+    const worktree = repo.worktree("squashed");
+    await writeFile(path.join(worktree, "more.txt"), "more\n");
+    await repo.git("-C", worktree, "add", "more.txt");
+    await repo.git("-C", worktree, "commit", "-q", "-m", "add more");
+    const base = (await repo.git("rev-parse", "main")).trim();
+    const branch = await branchOf(repo, "squashed");
+    const result = await repo.cli(["merge", "squashed"]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("merged squashed (squash)");
+    const parents = (await repo.git("rev-list", "--parents", "-n", "1", "main")).trim().split(" ");
+    expect(parents.slice(1)).toEqual([base]);
+    const message = await repo.git("log", "-1", "--format=%B", "main");
+    expect(message).toContain("Squashed 2 commits of");
+    const runId = repo.runIds().at(-1) as string;
+    expect(message).toContain(`Conductor-Run: ${runId}`);
+    expect(message).toContain("Conductor-Task: squashed");
+    expect(message).toContain("Conductor-Workspace: squashed");
+    expect(message).toMatch(/Conductor-Check: \S+/);
+    const trailers = await repo.git("log", "-1", "--format=%(trailers:only)", "main");
+    expect(trailers).toContain("Conductor-Task: squashed");
+    expect(await readFile(path.join(repo.root, "more.txt"), "utf8")).toBe("more\n");
+    // The branch's commits are not in main: the branch keeps them.
+    expect((await repo.git("branch", "--list", branch)).trim()).not.toBe("");
+    expect(result.stdout).toContain("(its commits were squashed, not merged)");
+  });
+
+  it("refuses when the checked-out base has uncommitted changes, changing nothing", async () => {
+    repo = await reviewRepo([{ id: "ready" }]);
+    await runAll(repo);
+    await repo.write({ "README.md": "# edited, not committed\n" });
+    const before = await snapshot(repo);
+    const result = await repo.cli(["merge", "ready"]);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain("main is checked out in");
+    expect(result.stderr).toContain("with uncommitted changes (README.md); nothing was merged");
+    expect(await snapshot(repo)).toEqual(before);
+    expect(existsSync(repo.worktree("ready"))).toBe(true);
+  });
+
+  it("moves a base branch that is not checked out without touching the checkout's files", async () => {
+    repo = await reviewRepo([{ id: "elsewhere" }]);
+    await runAll(repo);
+    await repo.git("switch", "-q", "-c", "side");
+    const result = await repo.cli(["merge", "elsewhere", "--method", "ff"]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).not.toContain("updated the checkout");
+    expect(await repo.git("show", "main:elsewhere.txt")).toBe("elsewhere");
+    expect(existsSync(path.join(repo.root, "elsewhere.txt"))).toBe(false);
+    expect(await repo.git("status", "--porcelain")).toBe("");
+  });
+
+  it("refuses a fast-forward once the base moved on", async () => {
+    repo = await reviewRepo([{ id: "late" }]);
+    await runAll(repo);
+    await repo.write({ "other.txt": "on main\n" });
+    await repo.commitAll("main moves on");
+    const before = await snapshot(repo);
+    const result = await repo.cli(["merge", "late", "--method", "ff"]);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain("main cannot fast-forward");
+    expect(await snapshot(repo)).toEqual(before);
+  });
+});
