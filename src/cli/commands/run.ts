@@ -49,7 +49,12 @@ export function runCommand(): Command {
     )
     .addHelpText(
       "after",
-      "\nExit codes: 0 every workspace succeeded, 1 some failed, 2 usage or configuration error, 130 interrupted.",
+      "\nRunning a file again starts a new run. Branches an earlier finished run still holds are kept\n" +
+        "as refs/conductor/runs/<run>/<workspace> (uncommitted work of their worktrees as\n" +
+        "refs/conductor/saved/<run>/<workspace>/retired), their worktrees removed, and the new run\n" +
+        "takes the names; one line says what was kept where. A run that is still live is refused\n" +
+        "(exit 2). --resume reads the latest run of the config in use unless given an id.\n" +
+        "\nExit codes: 0 every workspace succeeded, 1 some failed, 2 usage or configuration error, 130 interrupted.",
     )
     .action(async (tasks: string[], options: RunOptions, command: Command) => {
       const output = parseOutputMode(options.output);
