@@ -25,6 +25,17 @@ describe("codex's reconnect messages", () => {
     expect(stream.turnCompleted).toBe(true);
   });
 
+  it("that retry an answer (a 5xx) are warnings: codex gives up on those by itself", () => {
+    const stream = new CodexStream();
+    const line = JSON.stringify({
+      type: "error",
+      message:
+        "Reconnecting... 1/5 (We’re currently experiencing high demand, which may cause temporary errors.)",
+    });
+    expect(stream.read(line)[0]?.kind).toBe("warning");
+    expect(stream.errorMessage).toBeUndefined();
+  });
+
   it("leave other errors as the turn's error", () => {
     const stream = new CodexStream();
     expect(stream.read('{"type":"error","message":"unexpected status 401 Unauthorized"}')).toEqual([

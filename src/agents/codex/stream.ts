@@ -55,7 +55,12 @@ export class CodexStream {
         const message = text(event.message);
         // "Reconnecting... waiting for network (…)", "Reconnecting... 2/5 (stream disconnected…)":
         // codex is retrying its provider; that is not the turn's error (it may still complete).
-        if (message?.startsWith("Reconnecting...")) return [{ kind: "connection-error", message }];
+        // Only a provider that gives no answer is a connection error: retries of an answer
+        // (a 5xx, "high demand") end by themselves after codex's own retry limits.
+        if (message?.startsWith("Reconnecting...")) {
+          const kind = NO_ANSWER.test(message) ? "connection-error" : "warning";
+          return [{ kind, message }];
+        }
         this.errorMessage = message ?? this.errorMessage;
         return this.errorMessage ? [{ kind: "error", message: this.errorMessage }] : [];
       }
@@ -104,6 +109,10 @@ export class CodexStream {
     }
   }
 }
+
+/** Codex's words for a request that got no answer (checked with 0.169 against a closed port). */
+const NO_ANSWER =
+  /waiting for network|error sending request|stream disconnected|connection (failed|refused|reset|closed)|timed out|dns|tls|certificate/i;
 
 interface CodexItem {
   type?: unknown;
