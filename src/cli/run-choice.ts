@@ -1,4 +1,6 @@
+import path from "node:path";
 import type { Command } from "commander";
+import { RepositoryError } from "../errors.js";
 import { loadRun } from "../executor/load-run.js";
 import { chooseRunId } from "../executor/run-select.js";
 import type { RunState } from "../executor/types.js";
@@ -14,9 +16,26 @@ export const RUN_OPTION_HELP =
 export async function chosenRun(
   command: Command,
   run: string | undefined,
+  options: { readOnly?: boolean } = {},
 ): Promise<{ root: string; run: RunState }> {
   const root = await findRepositoryRoot(process.cwd());
   const configFile = configInUse(process.cwd(), root, globalOptions(command));
   const runId = await chooseRunId(root, { run, configFile });
-  return { root, run: await loadRun(root, runId) };
+  const state = await loadRun(root, runId);
+  if (!options.readOnly) assertRepositoryInPlace(state, root);
+  return { root, run: state };
+}
+
+/**
+ * A run's worktrees point at the repository where the run was made (their `.git` files name its
+ * path): in a moved or copied repository, git fails in every one of them, and a follow-up would
+ * turn a succeeded workspace into a failed one. Commands that touch worktrees refuse at once.
+ */
+function assertRepositoryInPlace(run: RunState, root: string): void {
+  const recorded = path.resolve(run.plan.repo.root);
+  if (recorded === path.resolve(root)) return;
+  throw new RepositoryError(
+    `run ${run.runId} was made in ${recorded}, but this repository is ${root}: it was moved or copied, and the run's worktrees still point to ${recorded}`,
+    { hint: `Move the repository back (mv '${root}' '${recorded}'), or start a new run here.` },
+  );
 }

@@ -22,21 +22,53 @@ export async function loadRunFolder(dir: string): Promise<RunState> {
   const first = events[0];
   let state: RunState;
   if (first?.type === "run.started") {
-    const initial = initialRunState({
-      runId: first.runId,
-      plan: first.plan,
-      createdAt: first.time,
-      pid: first.pid,
-    });
     try {
+      assertRunShape({ runId: first.runId, plan: first.plan, workspaces: {} }, dir);
+      const initial = initialRunState({
+        runId: first.runId,
+        plan: first.plan,
+        createdAt: first.time,
+        pid: first.pid,
+      });
       state = applyEvents(initial, events);
     } catch (error) {
+      if (error instanceof StateError) throw error;
       throw new StateError(`the events log of ${dir} is damaged: ${(error as Error).message}`);
     }
   } else {
     state = await readRunState(path.join(dir, "run.json"));
   }
+  assertRunShape(state, dir);
   return state.status === "running" && !isConductorAlive(state.pid) ? abandoned(state) : state;
+}
+
+/**
+ * A run folder whose state is valid JSON of another shape (edited by hand, written by another
+ * tool) is refused here, as a damaged run naming its folder, instead of crashing whatever reads
+ * it; commands that read every run skip it.
+ */
+function assertRunShape(state: unknown, dir: string): asserts state is RunState {
+  const run = state as Partial<Record<keyof RunState, unknown>> | null;
+  const plan = run?.plan as { workspaces?: unknown; repo?: unknown } | null | undefined;
+  const problem =
+    typeof run !== "object" || run === null || Array.isArray(run)
+      ? "it is not an object"
+      : typeof run.runId !== "string"
+        ? "it has no run id"
+        : typeof plan !== "object" || plan === null || !Array.isArray(plan.workspaces)
+          ? "it has no plan with workspaces"
+          : typeof plan.repo !== "object" || plan.repo === null
+            ? "its plan names no repository"
+            : typeof run.workspaces !== "object" ||
+                run.workspaces === null ||
+                Array.isArray(run.workspaces)
+              ? "it has no workspace states"
+              : undefined;
+  if (problem !== undefined) {
+    throw new StateError(`the run in ${dir} is damaged: ${problem}`, {
+      hint: `Move the folder away if it is not a run: mv '${dir}' '${dir}.damaged'`,
+    });
+  }
 }
 
 /** Whether `pid` is a live process that can be a conductor (a node process). */

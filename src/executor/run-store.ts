@@ -7,7 +7,7 @@ import {
   readdirSync,
   readSync,
 } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { StateError } from "../errors.js";
 import { git } from "../git/worktree.js";
@@ -84,8 +84,14 @@ export class RunPaths {
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
   const temporary = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(temporary, content);
-  await rename(temporary, file);
+  try {
+    await writeFile(temporary, content);
+    await rename(temporary, file);
+  } catch (error) {
+    // A failed write or rename (a folder in the way, a full disk) leaves no temporary file.
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** Appends one event as a JSON line. Synchronous, so the order on disk is the order of events. */

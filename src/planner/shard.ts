@@ -1,6 +1,9 @@
 import { UsageError } from "../errors.js";
 import type { Shard } from "./types.js";
 
+/** Most shards a run is split into (a GitHub Actions matrix has at most 256 jobs). */
+export const MAX_SHARDS = 1000;
+
 /** Parses `--shard i/n` (1-based); throws {@link UsageError} on anything else. */
 export function parseShard(text: string): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
@@ -9,6 +12,11 @@ export function parseShard(text: string): Shard {
   if (!match || count < 1 || index < 1 || index > count) {
     throw new UsageError(
       `--shard ${text} is not a shard: write i/n with 1 ≤ i ≤ n, e.g. --shard 2/4`,
+    );
+  }
+  if (count > MAX_SHARDS) {
+    throw new UsageError(
+      `--shard ${text} asks for ${match[2]} shards; conductor splits a run into at most ${MAX_SHARDS}`,
     );
   }
   return { index, count };

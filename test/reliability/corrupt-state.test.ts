@@ -1,6 +1,13 @@
 // State on disk that is damaged or not what conductor wrote (the port registry, run folders)
 // never makes conductor crash, hand out what is in use, or break every other run.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
@@ -96,5 +103,94 @@ describe("the port registry", () => {
       name.endsWith(".tmp"),
     );
     expect(left).toEqual([]);
+  });
+});
+
+describe("input that used to crash with exit 70 is a clear error", () => {
+  const plain = { kind: "command", command: "echo x > work.txt" };
+
+  it("--shard 1/99999999999999999999 is a usage error (exit 2), nothing created", async () => {
+    const one = await repo({ agent: plain });
+    const result = await conductor(["run", "--shard", "1/99999999999999999999"], {
+      cwd: one.root,
+      home: one.home,
+    });
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain("conductor splits a run into at most");
+    expect(hasStackTrace(result.all)).toBe(false);
+    expect(existsSync(path.join(one.root, ".conductor", "runs"))).toBe(false);
+  });
+
+  it("report --out <a folder> is a usage error, and no temporary file is left beside it", async () => {
+    const one = await repo({ agent: plain });
+    const ran = await conductor(["run", "--output", "plain"], { cwd: one.root, home: one.home });
+    expect(ran.exitCode, ran.all).toBe(0);
+    mkdirSync(path.join(one.root, "out"));
+    const result = await conductor(["report", "--out", "out"], { cwd: one.root, home: one.home });
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain("--out out is a directory: give the path of a file");
+    expect(readdirSync(one.root).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("a run folder whose run.json has the wrong shape is skipped, naming it; other runs still work", async () => {
+    const one = await repo({ agent: plain });
+    const ran = await conductor(["run", "--output", "plain"], { cwd: one.root, home: one.home });
+    expect(ran.exitCode, ran.all).toBe(0);
+    const bad = path.join(one.root, ".conductor", "runs", "20000101-000000-bad");
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(path.join(bad, "run.json"), '{"runId":5,"workspaces":[1]}');
+    const cli = (args: string[]) => conductor(args, { cwd: one.root, home: one.home });
+    const runs = await cli(["runs"]);
+    expect(runs.exitCode, runs.all).toBe(0);
+    expect(runs.stderr).toContain("skipped run 20000101-000000-bad");
+    const named = await cli(["status", "--run", "20000101-000000-bad"]);
+    expect(named.exitCode, named.all).toBe(2);
+    expect(named.stderr).toContain(`the run in ${bad} is damaged`);
+    for (const args of [["status"], ["diff", "a"], ["clean"], ["archive", "a"]]) {
+      const result = await cli(args);
+      expect(result.exitCode, `${args.join(" ")}: ${result.all}`).toBe(0);
+      expect(hasStackTrace(result.all)).toBe(false);
+    }
+  });
+
+  it("a moved repository: diff, continue and archive refuse with the way back; the workspace stays succeeded", async () => {
+    const one = await repo({ agent: plain });
+    const ran = await conductor(["run", "--output", "plain"], { cwd: one.root, home: one.home });
+    expect(ran.exitCode, ran.all).toBe(0);
+    const moved = `${one.root}-moved`;
+    renameSync(one.root, moved);
+    try {
+      for (const args of [
+        ["diff", "a"],
+        ["continue", "a", "more"],
+        ["archive", "a"],
+      ]) {
+        const result = await conductor(args, { cwd: moved, home: one.home });
+        expect(result.exitCode, `${args.join(" ")}: ${result.all}`).toBe(2);
+        expect(result.stderr).toContain(`was made in ${one.root}`);
+        expect(result.stderr).toContain(`mv '${moved}' '${one.root}'`);
+        expect(hasStackTrace(result.all)).toBe(false);
+      }
+    } finally {
+      renameSync(moved, one.root);
+    }
+    expect(latestSummary(one.root).workspaces[0]?.status).toBe("succeeded");
+  });
+
+  it("a task named constructor runs, and status, report and archive read its events", async () => {
+    const one = await repoWithConfig({ agent: plain, tasks: [{ id: "constructor", prompt: "p" }] });
+    repos.push(one);
+    const cli = (args: string[]) => conductor(args, { cwd: one.root, home: one.home });
+    const ran = await cli(["run", "--output", "plain"]);
+    expect(ran.exitCode, ran.all).toBe(0);
+    for (const args of [
+      ["status"],
+      ["report", "--format", "markdown"],
+      ["archive", "constructor"],
+    ]) {
+      const result = await cli(args);
+      expect(result.exitCode, `${args.join(" ")}: ${result.all}`).toBe(0);
+      expect(hasStackTrace(result.all)).toBe(false);
+    }
   });
 });

@@ -1,6 +1,8 @@
 import path from "node:path";
 import { Command } from "commander";
+import { OperationError, UsageError } from "../../errors.js";
 import { RunPaths, writeFileAtomic } from "../../executor/run-store.js";
+import { describeKind, targetKindOf } from "../../fs/regular-file.js";
 import { readLogTail } from "../../report/files.js";
 import { mergeRunStates } from "../../report/merge.js";
 import { parseReportFormat, REPORT_FORMATS, renderReport } from "../../review/reports.js";
@@ -26,7 +28,9 @@ export function reportCommand(): Command {
     .addCommand(mergeCommand().exitOverride())
     .action(async (runId: string | undefined, options: ReportOptions, command: Command) => {
       const format = parseReportFormat(options.format);
-      const { root, run: state } = await chosenRun(command, options.run ?? runId);
+      const { root, run: state } = await chosenRun(command, options.run ?? runId, {
+        readOnly: true,
+      });
       const paths = new RunPaths(root, state.runId);
       const text = renderReport(state, format, (workspace, step) =>
         readLogTail(paths.logFile(workspace, step)),
@@ -73,6 +77,20 @@ function mergeCommand(): Command {
 }
 
 async function emit(text: string, out: string | undefined): Promise<void> {
-  if (out === undefined) process.stdout.write(text);
-  else await writeFileAtomic(path.resolve(out), text);
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  const file = path.resolve(out);
+  const kind = await targetKindOf(file);
+  if (kind !== "missing" && kind !== "file") {
+    throw new UsageError(
+      `--out ${out} is ${describeKind(kind)}: give the path of a file to write, e.g. --out ${path.join(out, "report.txt")}`,
+    );
+  }
+  try {
+    await writeFileAtomic(file, text);
+  } catch (error) {
+    throw new OperationError(`could not write the report to ${out}: ${(error as Error).message}`);
+  }
 }

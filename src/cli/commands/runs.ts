@@ -20,7 +20,11 @@ export function runsCommand(): Command {
       const root = await findRepositoryRoot(process.cwd());
       const runs: RunState[] = [];
       for (const id of listRunIds(root)) {
-        const run = await loadRun(root, id).catch(() => undefined);
+        // One damaged run folder must not hide every other run: it is named and skipped.
+        const run = await loadRun(root, id).catch((error: Error) => {
+          process.stderr.write(`conductor: skipped run ${id}: ${error.message}\n`);
+          return undefined;
+        });
         if (run !== undefined) runs.push(run);
       }
       const latest = new Map<string, string>();

@@ -28,7 +28,7 @@ export function statusCommand(): Command {
         "resumes, follow-ups) added up; --json has them per step (steps.<step>.totalMs).",
     )
     .action(async (runId: string | undefined, options: StatusOptions, command: Command) => {
-      const { run: state } = await chosenRun(command, options.run ?? runId);
+      const { run: state } = await chosenRun(command, options.run ?? runId, { readOnly: true });
       const live = state.status === "running" && isConductorAlive(state.pid);
       const now = new Date();
       process.stdout.write(
