@@ -21,6 +21,13 @@ export function renderChecks(checks: readonly WorkspaceChecks[]): string {
   lines.push(
     `${ready.length} of ${checks.length} workspace${checks.length === 1 ? "" : "s"} ready to merge.`,
   );
-  if (ready.length > 0) lines.push(`Merge with: ${conductorCommand(["merge", ...ready])}`);
+  if (ready.length === 1)
+    lines.push(`Merge it with: ${conductorCommand(["merge", ready[0] as string])}`);
+  // Ready one by one is not ready together: the forecast says which pairs collide.
+  if (ready.length > 1) {
+    lines.push(
+      `Merge one with: ${conductorCommand(["merge", ready[0] as string])}; \`${conductorCommand(["conflicts"])}\` suggests an order.`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }

@@ -51,7 +51,7 @@ describe("conductor checks", () => {
     expect(text.exitCode, text.all).toBe(0);
     expect(text.stdout).toContain("tidy (");
     expect(text.stdout).toContain("1 of 1 workspace ready to merge.");
-    expect(text.stdout).toContain("Merge with: conductor merge tidy");
+    expect(text.stdout).toContain("Merge it with: conductor merge tidy");
   });
 
   it("blocks a worktree with uncommitted changes and exits 1", async () => {

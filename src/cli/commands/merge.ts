@@ -4,6 +4,7 @@ import { Command, Option } from "commander";
 import { ConductorError, ExitCode, UnsafeOperationError } from "../../errors.js";
 import { findWorkspaces } from "../../executor/find-workspace.js";
 import { conductorCommand } from "../../hint/command.js";
+import { shellQuote } from "../../hint/shell-quote.js";
 import { gatherChecks } from "../../merge/checks.js";
 import { landWorkspace } from "../../merge/land.js";
 import { archiveWorkspace, checkArchivable } from "../../review/archive.js";
@@ -55,10 +56,15 @@ export function mergeCommand(): Command {
         const [checks] = await gatherChecks(run, [entry]);
         const blocking = checks?.items.filter((item) => item.level === "block") ?? [];
         if (blocking.length > 0 && options.force !== true) {
+          const conflicted = blocking.some((item) => item.id === "conflicts");
+          const checksHint = `See \`${conductorCommand(["checks", name, "--run", run.runId])}\``;
           throw new UnsafeOperationError(
             `${name} is not ready to merge; nothing was merged:\n${blocking.map((item) => `  ${item.reason}`).join("\n")}`,
             {
-              hint: `See \`${conductorCommand(["checks", name, "--run", run.runId])}\`; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway (never past a conflict).`,
+              hint: conflicted
+                ? // --force never gets past a conflict: the branch has to take the base in first.
+                  `${checksHint}. Resolve the conflict on the branch (\`git -C ${shellQuote(entry.workspace.path)} merge ${shellQuote(run.plan.base.ref)}\`, fix, commit), then merge again.`
+                : `${checksHint}; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway.`,
             },
           );
         }
