@@ -12,6 +12,9 @@ import { partitionIntoShards } from "./shard.js";
 import type { Plan, PlanInput, RepoFacts, Workspace } from "./types.js";
 import { workspacesDirProblem } from "./workspaces-dir.js";
 
+/** Largest file conductor commits unless `workspaces.max_file_size` says otherwise (10 MB). */
+export const DEFAULT_MAX_FILE_BYTES = 10 * 1000 * 1000;
+
 /** Version of the {@link Plan} JSON shape. */
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -80,6 +83,7 @@ export function buildPlan(input: PlanInput): Plan {
     configFile: input.configFile,
     workspacesDir,
     portsPerWorkspace: config.workspaces.portsPerWorkspace,
+    maxFileBytes: config.workspaces.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     concurrency: config.concurrency,
     retries: config.retries,
     failFast: config.failFast,

@@ -93,6 +93,8 @@ export interface Plan {
   /** Absolute folder the worktrees go in. */
   workspacesDir: string;
   portsPerWorkspace: number;
+  /** Largest file conductor commits (`workspaces.max_file_size`); absent in older runs. */
+  maxFileBytes?: number;
   concurrency: number | undefined;
   retries: number;
   failFast: boolean;

@@ -1,4 +1,5 @@
 import { parseDuration } from "./duration.js";
+import { parseSize } from "./size.js";
 import type {
   AGENT_KINDS,
   COPY_MODES,
@@ -99,6 +100,8 @@ export interface Config {
     dir: string | undefined;
     branch: string;
     portsPerWorkspace: number;
+    /** Largest file conductor commits, when the config sets it (the plan applies the default). */
+    maxFileBytes: number | undefined;
     copy: CopyEntry[];
     context: string[];
   };
@@ -125,6 +128,11 @@ export function normalizeConfig(written: WrittenConfig): Config {
       dir: written.workspaces?.dir,
       branch: written.workspaces?.branch ?? DEFAULT_BRANCH_TEMPLATE,
       portsPerWorkspace: written.workspaces?.ports ?? DEFAULT_PORTS_PER_WORKSPACE,
+      // Left undefined when unset, so that plans (and their hashes) without it stay the same.
+      maxFileBytes:
+        written.workspaces?.max_file_size === undefined
+          ? undefined
+          : parseSize(written.workspaces.max_file_size),
       copy: (written.workspaces?.copy ?? []).map((entry) =>
         typeof entry === "string"
           ? { pattern: entry, mode: "copy" }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./duration.js";
+import { SIZE_PATTERN } from "./size.js";
 
 /**
  * The configuration file exactly as a user writes it (snake_case keys, shorthands allowed).
@@ -228,6 +229,15 @@ export const writtenConfigSchema = z
           .max(1000, { error: "must be at most 1000" })
           .optional()
           .describe("Consecutive ports reserved per workspace; CONDUCTOR_PORT is the first."),
+        max_file_size: z
+          .union([
+            z.int({ error: "must be a whole number of bytes or a size such as 10MB" }).min(1),
+            z.string().regex(SIZE_PATTERN, { error: "must be a size such as 10MB, 512KiB or 2GB" }),
+          ])
+          .optional()
+          .describe(
+            "Largest file conductor commits (default 10MB): a bigger new or changed file fails the workspace at its commit step, naming the file.",
+          ),
         copy: z
           .array(copyEntry)
           .optional()

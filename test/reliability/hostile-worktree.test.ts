@@ -138,3 +138,34 @@ describe("copy: of a folder", () => {
     );
   });
 });
+
+describe("files too large to commit", () => {
+  it("an 11 MB file fails the workspace at its commit step by default, naming it; nothing is committed", async () => {
+    repo = await repoWithConfig({
+      agent: {
+        kind: "command",
+        command: "head -c 11000000 /dev/zero > big.bin; echo ok > small.txt",
+      },
+      tasks: [{ id: "a", prompt: "p" }],
+    });
+    const result = await run();
+    expect(result.exitCode, result.all).toBe(1);
+    const [workspace] = latestSummary(repo.root).workspaces;
+    expect(workspace?.failure).toMatchObject({ reason: "integrity", step: "commit" });
+    expect(workspace?.failure?.message).toContain(
+      "big.bin (11.0 MB) is larger than workspaces.max_file_size (10.0 MB)",
+    );
+    expect(await repo.git("rev-parse", "conductor/a")).toBe(await repo.git("rev-parse", "main"));
+  });
+
+  it("workspaces.max_file_size raises the limit", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "head -c 11000000 /dev/zero > big.bin" },
+      workspaces: { max_file_size: "20MB" },
+      tasks: [{ id: "a", prompt: "p" }],
+    });
+    const result = await run();
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await repo.git("ls-tree", "--name-only", "conductor/a")).toContain("big.bin");
+  });
+});

@@ -1,7 +1,10 @@
 import { commitWork } from "../../git/commit-work.js";
 import { git, gitMessage } from "../../git/worktree.js";
+import { DEFAULT_MAX_FILE_BYTES } from "../../planner/plan.js";
+import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
 import { keptOutOfCommits } from "../copy-files.js";
+import { filesTooLarge } from "../large-files.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -26,9 +29,23 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       instructions: ctx.redact(ctx.prompt),
       check: state.check ?? "none",
     });
+    const exclude = keptOutOfCommits(state.copied);
+    const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const large = await filesTooLarge(workspace.path, exclude, limit);
+    if (large.length > 0) {
+      const list = large.map((entry) => `${entry.file} (${formatSize(entry.bytes)})`).join(", ");
+      return {
+        status: "failed",
+        failure: {
+          reason: "integrity",
+          step: "commit",
+          message: `${list} ${large.length === 1 ? "is" : "are"} larger than workspaces.max_file_size (${formatSize(limit)}); nothing was committed. Remove ${large.length === 1 ? "it" : "them"} from the worktree, gitignore ${large.length === 1 ? "it" : "them"}, or raise workspaces.max_file_size`,
+        },
+      };
+    }
     const committed = await commitWork(workspace.path, {
       message,
-      exclude: keptOutOfCommits(state.copied),
+      exclude,
       from: state.startCommit ?? "HEAD",
       branch: workspace.branch,
     });

@@ -1,0 +1,38 @@
+import { lstat } from "node:fs/promises";
+import path from "node:path";
+import { runGit } from "../git/run-git.js";
+
+/** A file too large to commit. */
+export interface LargeFile {
+  /** Path relative to the worktree. */
+  file: string;
+  bytes: number;
+}
+
+/**
+ * The new or changed files of a worktree (what conductor is about to commit, `exclude`d paths
+ * left out) larger than `limitBytes`. Sizes come from the files themselves (lstat: a symlink is
+ * committed as a link, not as what it points to), before git has stored any of them.
+ */
+export async function filesTooLarge(
+  worktree: string,
+  exclude: readonly string[],
+  limitBytes: number,
+): Promise<LargeFile[]> {
+  const out = await runGit(worktree, [
+    "status",
+    "--porcelain=v1",
+    "-z",
+    "--untracked-files=all",
+    "--no-renames",
+  ]);
+  const large: LargeFile[] = [];
+  for (const entry of out.split("\0")) {
+    if (entry.length < 4) continue;
+    const file = entry.slice(3);
+    if (exclude.some((kept) => file === kept || file.startsWith(`${kept}/`))) continue;
+    const info = await lstat(path.join(worktree, file)).catch(() => undefined);
+    if (info?.isFile() && info.size > limitBytes) large.push({ file, bytes: info.size });
+  }
+  return large;
+}
