@@ -4,9 +4,9 @@ import { execa } from "execa";
 import { CLI } from "../helpers/cli.js";
 import { gitEnv } from "../helpers/git-repo.js";
 
-/** The commands a text prints between backticks that start with `conductor `. */
+/** The commands a text prints between backticks that start with `conductor ` (or `npx conductor `). */
 export function printedCommands(text: string): string[] {
-  return [...text.matchAll(/`(conductor [^`]+)`/g)].map((match) => match[1] as string);
+  return [...text.matchAll(/`((?:npx )?conductor [^`]+)`/g)].map((match) => match[1] as string);
 }
 
 /**

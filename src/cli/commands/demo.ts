@@ -28,14 +28,19 @@ export function demoCommand(): Command {
         setInvocation({ program: "npx conductor", cwd: demo.repo, config: demo.configFile });
         const state = await executePlan({ plan, output, failureMode: "continue" });
         process.exitCode = finishRun(state);
-        const here = (...args: string[]) => conductorCommand(args);
+        const next: [string[], string][] = [
+          [["status"], "every workspace at a glance"],
+          [["diff", "add-greeting"], "what the agent changed"],
+          [["logs", "fix-average"], "the agent's log"],
+          [["serve", "add-greeting"], "its dev server, on its own port"],
+          [["archive", "--all"], "remove the worktrees, keep the branches"],
+        ];
+        const width = Math.max(...next.map(([args]) => conductorCommand(args).length));
         process.stdout.write(
           `\nNext, from this folder (the demo repository is ${demo.repo}):\n` +
-            `  ${here("status")}                 # every workspace at a glance\n` +
-            `  ${here("diff", "add-greeting")}      # what the agent changed\n` +
-            `  ${here("logs", "fix-average")}       # the agent's log\n` +
-            `  ${here("serve", "add-greeting")}     # its dev server, on its own port\n` +
-            `  ${here("archive", "--all")}          # remove the worktrees, keep the branches\n` +
+            next
+              .map(([args, what]) => `  ${conductorCommand(args).padEnd(width)}  # ${what}\n`)
+              .join("") +
             "\nBefore a run of your own: `npx conductor doctor` checks codex, its login, git and disk.\n",
         );
       } finally {
