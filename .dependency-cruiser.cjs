@@ -33,9 +33,11 @@ module.exports = {
       name: "leaves-stay-leaves",
       severity: "error",
       comment:
-        "Process hygiene, redaction, token usage and the config schema are used by everybody and use nobody.",
+        "Process hygiene, redaction, token usage, file helpers, hints and the config schema are used by everybody and use nobody.",
       from: { path: [LEAVES, "^src/schema/"] },
-      to: { path: "^src/(planner|executor|agents|git|review|report|cli|demo)/" },
+      to: {
+        path: "^src/(planner|executor|agents|git|review|report|cli|demo|merge|doctor|preflight|init)/",
+      },
     },
     {
       name: "agents-never-touch-git",
@@ -59,6 +61,14 @@ module.exports = {
       comment: "Reporters read events and state; they never run agents, git or processes.",
       from: { path: "^src/report/" },
       to: { path: "^src/(cli|review|git|process)/|^src/agents/(?!types)" },
+    },
+    {
+      name: "run-path-stays-below-commands",
+      severity: "error",
+      comment:
+        "Planner, executor and reporters serve every command; the modules of single commands (merge, doctor, preflight, init) sit above them, never below.",
+      from: { path: "^src/(planner|executor|report|git|agents)/" },
+      to: { path: "^src/(merge|doctor|preflight|init|review)/" },
     },
     {
       name: "only-cli-imports-cli",
