@@ -78,7 +78,7 @@ async function checkOne(
     items,
     blocked: items.some((item) => item.level === "block"),
   });
-  if (state.status === "pending" || state.status === "running") {
+  if (state.status !== "succeeded" && state.status !== "failed") {
     items.push({ id: "finished", level: "block", reason: `not finished (${state.status})` });
     return result();
   }

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { gitEnv } from "../helpers/git-repo.js";
 import { type ReviewRepo, reviewRepo, runAll } from "../review/rig.js";
 
 let repo: ReviewRepo | undefined;
@@ -51,6 +53,19 @@ describe("conductor merge", () => {
     );
     expect(await snapshot(repo)).toEqual(before);
     expect(existsSync(repo.worktree("readme-b"))).toBe(true);
+    // The hint's command works as printed: it takes main into the branch, conflict and all.
+    const hinted = /`(git -C \S+ merge main)`/.exec(refused.stderr)?.[1] as string;
+    expect(hinted).toBe(`git -C ${repo.worktree("readme-b")} merge main`);
+    const taken = await execa("sh", ["-c", hinted], { reject: false, env: gitEnv(repo.home) });
+    expect(taken.exitCode).toBe(1);
+    expect(taken.stdout).toContain("CONFLICT (content): Merge conflict in README.md");
+    await writeFile(path.join(repo.worktree("readme-b"), "README.md"), "# from a and b\n");
+    await execa("sh", ["-c", `${hinted.replace(/ merge main$/, "")} commit -qam resolved`], {
+      env: gitEnv(repo.home),
+    });
+    const landed = await repo.cli(["merge", "readme-b"]);
+    expect(landed.exitCode, landed.all).toBe(0);
+    expect(await readFile(path.join(repo.root, "README.md"), "utf8")).toBe("# from a and b\n");
   });
 
   it("merges a workspace behind its base with a merge commit, updates the clean checkout and archives it", async () => {
