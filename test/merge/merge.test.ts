@@ -159,4 +159,33 @@ describe("conductor merge", () => {
     expect(result.stderr).toContain("main cannot fast-forward");
     expect(await snapshot(repo)).toEqual(before);
   });
+
+  it("refuses when the merge would overwrite an untracked file of the checked-out base", async () => {
+    repo = await reviewRepo([{ id: "ready" }]);
+    await runAll(repo);
+    await repo.write({ "ready.txt": "mine, untracked\n" });
+    const main = (await repo.git("rev-parse", "main")).trim();
+    const result = await repo.cli(["merge", "ready"]);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain("git would not update its files");
+    expect(result.stderr).toContain("nothing was merged");
+    expect((await repo.git("rev-parse", "main")).trim()).toBe(main);
+    expect(await readFile(path.join(repo.root, "ready.txt"), "utf8")).toBe("mine, untracked\n");
+  });
+
+  it("refuses a workspace whose check failed unless --force", async () => {
+    repo = await reviewRepo([{ id: "failing", check: "exit 1" }]);
+    await runAll(repo);
+    const main = (await repo.git("rev-parse", "main")).trim();
+    const refused = await repo.cli(["merge", "failing"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toMatch(
+      /failing is not ready to merge; nothing was merged:\n\s+check failed/,
+    );
+    expect(refused.stderr).toContain("conductor merge failing --run");
+    expect((await repo.git("rev-parse", "main")).trim()).toBe(main);
+    const forced = await repo.cli(["merge", "failing", "--force"]);
+    expect(forced.exitCode, forced.all).toBe(0);
+    expect(await repo.git("show", "main:failing.txt")).toBe("failing");
+  });
 });
