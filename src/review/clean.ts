@@ -35,8 +35,13 @@ export interface CleanOptions {
  */
 export async function cleanRepository(root: string, options: CleanOptions): Promise<string[]> {
   const everyRun: RunState[] = [];
+  // A damaged run folder must not stop the clean of every other run: it is named and skipped.
+  const skipped: string[] = [];
   for (const runId of listRunIds(root)) {
-    const run = await loadRun(root, runId).catch(() => undefined);
+    const run = await loadRun(root, runId).catch((error: Error) => {
+      skipped.push(`skipped run ${runId}: ${error.message}`);
+      return undefined;
+    });
     if (run !== undefined) everyRun.push(run);
   }
   const runs = everyRun.filter(
@@ -141,7 +146,7 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
     await rm(dir, { recursive: true, force: true });
     done.push(`removed run folder ${path.relative(root, dir)} (every workspace archived)`);
   }
-  return done;
+  return [...skipped, ...done];
 }
 
 /** Worktrees git still lists although their folders are gone. */
