@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
+import { relativeInside } from "../fs/is-inside.js";
 import { findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
 import { buildPlan, PlanError } from "../planner/plan.js";
 import type { Plan, RepoFacts, Shard } from "../planner/types.js";
@@ -46,10 +47,8 @@ export function findConfigFile(
  * absolute path of a file outside the repository.
  */
 export function configFileKey(root: string, file: string): string {
-  const relative = path.relative(root, file);
-  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative)
-    ? file
-    : relative.split(path.sep).join("/");
+  const relative = relativeInside(root, file);
+  return relative === undefined || relative === "" ? file : relative.split(path.sep).join("/");
 }
 
 /** The config file a command uses (`-c`, else the default lookup), as runs record it. */
@@ -64,8 +63,8 @@ export function shownConfigPath(root: string, key: string): string {
 
 /** Shown in messages: the file relative to the current folder when that is shorter. */
 export function displayPath(cwd: string, file: string): string {
-  const relative = path.relative(cwd, file);
-  return relative !== "" && !relative.startsWith("..") && relative.length < file.length
+  const relative = relativeInside(cwd, file);
+  return relative !== undefined && relative !== "" && relative.length < file.length
     ? relative
     : file;
 }

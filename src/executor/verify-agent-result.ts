@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
+import { relativeInside } from "../fs/is-inside.js";
 import {
   attachHead,
   type CheckoutFingerprint,
@@ -357,9 +358,8 @@ function workspaceFoldersInside(ctx: StepContext): string[] {
   const root = ctx.plan.repo.root;
   const folders = new Set<string>();
   for (const other of ctx.plan.workspaces) {
-    const relative = path.relative(root, path.dirname(other.path));
-    if (relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative))
-      folders.add(relative.split(path.sep).join("/"));
+    const relative = relativeInside(root, path.dirname(other.path));
+    if (relative !== undefined && relative !== "") folders.add(relative.split(path.sep).join("/"));
   }
   return [...folders];
 }

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { isStrictlyInside } from "../fs/is-inside.js";
 import type { PathIssue } from "../schema/zod-issues.js";
 
 /**
@@ -31,6 +32,5 @@ function whyNot(dir: string, root: string): string | undefined {
 
 /** Whether `inner` lies strictly inside `outer`. */
 function inside(inner: string, outer: string): boolean {
-  const relative = path.relative(outer, inner);
-  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+  return isStrictlyInside(outer, inner);
 }

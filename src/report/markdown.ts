@@ -1,4 +1,3 @@
-import path from "node:path";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type {
   DiffStat,
@@ -9,6 +8,7 @@ import type {
   WorkspaceStatus,
 } from "../executor/types.js";
 import { runWorkedMs } from "../executor/worked-time.js";
+import { relativeInside } from "../fs/is-inside.js";
 import { formatDuration } from "../schema/duration.js";
 import { addUsage, NO_USAGE } from "../usage/usage.js";
 import {
@@ -171,8 +171,7 @@ function workspaceSection(
  * the machine that ran, where an absolute path names nothing.
  */
 function repoRelative(state: RunState, file: string): string {
-  const relative = path.relative(state.plan.repo.root, file);
-  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+  return relativeInside(state.plan.repo.root, file) ?? file;
 }
 
 /**

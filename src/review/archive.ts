@@ -6,6 +6,7 @@ import { endWorkspaceProcesses } from "../executor/leftovers.js";
 import { isConductorAlive } from "../executor/load-run.js";
 import { releasePorts, reservedPorts } from "../executor/ports.js";
 import { appendEvent, RunPaths } from "../executor/run-store.js";
+import { isInside } from "../fs/is-inside.js";
 import { branchExists, git, removeWorktree } from "../git/worktree.js";
 import { describeOutcome } from "../process/outcome.js";
 import { runProcess } from "../process/run.js";
@@ -185,6 +186,5 @@ async function runArchiveScript(
 
 /** Whether `outer` is `inner` or one of its parent folders. */
 function containsPath(outer: string, inner: string): boolean {
-  const relative = path.relative(path.resolve(outer), path.resolve(inner));
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+  return isInside(outer, inner);
 }

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { isInside } from "../../fs/is-inside.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { conductorCommand } from "../../hint/command.js";
 import { type SchemaReference, starterConfig } from "../../init/starter-config.js";
@@ -73,9 +74,4 @@ function schemaReference(
   if (packageRoot === undefined) return undefined;
   const relative = path.relative(path.dirname(target), path.join(packageRoot, SCHEMA_FILE));
   return { path: relative.split(path.sep).join("/") };
-}
-
-function isInside(root: string, file: string): boolean {
-  const relative = path.relative(root, file);
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
 }
