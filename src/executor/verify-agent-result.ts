@@ -54,6 +54,8 @@ export interface AgentBaseline {
   statuses: ReadonlyMap<string, WorkspaceStatus>;
   /** `performance.now()` when it was taken. */
   takenAt: number;
+  /** Wall-clock time when it was taken, to compare with other runs' records. */
+  takenAtTime: number;
 }
 
 /** What the verification decided. */
@@ -74,11 +76,12 @@ export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   // running then, or the commit it just made would look like someone else's doing.
   const statuses = workspaceStatuses(ctx);
   const takenAt = performance.now();
+  const takenAtTime = Date.now();
   const [refs, checkout] = await Promise.all([
     snapshotRefs(root),
     checkoutFingerprint(root, workspaceFoldersInside(ctx)),
   ]);
-  return { refs, checkout, statuses, takenAt };
+  return { refs, checkout, statuses, takenAt, takenAtTime };
 }
 
 /** Checks the repository after the agent step against `baseline`; repairs what is safe. */
@@ -234,7 +237,7 @@ async function foreignChanges(
   if (unexplained.length === 0) return [];
   // Only now, on the rare path, look at other worktrees and other conductor runs.
   const others = new Set([
-    ...(await branchesOfOtherLiveRuns(ctx)),
+    ...(await branchesOfOtherLiveRuns(ctx, baseline.takenAtTime)),
     ...(await checkedOutByLiveWorkspaces(ctx, baseline)),
   ]);
   return unexplained.filter((change) => !others.has(change.ref));
@@ -275,14 +278,20 @@ function wasLive(ctx: StepContext, baseline: AgentBaseline, name: string): boole
   return then === "running" || now === "running" || then !== now;
 }
 
-/** Branches (full ref names) of the plans of other conductor runs that are running now. */
-async function branchesOfOtherLiveRuns(ctx: StepContext): Promise<Set<string>> {
+/**
+ * Branches (full ref names) of the plans of other conductor runs that worked at some moment since
+ * `since` (epoch ms): running now, or with events recorded since (one that finished meanwhile).
+ */
+async function branchesOfOtherLiveRuns(ctx: StepContext, since: number): Promise<Set<string>> {
   const branches = new Set<string>();
   const root = ctx.plan.repo.root;
   for (const runId of listRunIds(root)) {
     if (runId === ctx.paths.runId) continue;
     const run = await loadRun(root, runId).catch(() => undefined);
-    if (run?.status !== "running" || !isConductorAlive(run.pid)) continue;
+    if (run === undefined) continue;
+    const live = run.status === "running" && isConductorAlive(run.pid);
+    // Event times have millisecond precision; a second of slack covers clock rounding.
+    if (!live && Date.parse(run.updatedAt) < since - 1000) continue;
     for (const workspace of run.plan.workspaces) branches.add(`refs/heads/${workspace.branch}`);
   }
   return branches;
