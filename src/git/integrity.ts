@@ -244,9 +244,13 @@ export async function replayWithoutPaths(
   try {
     for (const record of records) {
       await runGit(cwd, ["read-tree", record.tree], { env: index });
-      await runGit(cwd, ["rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", ...pathspecs], {
-        env: index,
-      });
+      await runGit(
+        cwd,
+        ["rm", "--cached", "-r", "-f", "-q", "--ignore-unmatch", "--", ...pathspecs],
+        {
+          env: index,
+        },
+      );
       if (kept !== "")
         await runGit(cwd, ["update-index", "-z", "--index-info"], { env: index, input: kept });
       const tree = (await runGit(cwd, ["write-tree"], { env: index })).trim();

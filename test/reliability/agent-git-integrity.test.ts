@@ -180,6 +180,30 @@ describe("copied files and .context/ never reach the branch, even when the agent
   });
 });
 
+describe("a tracked .context/ folder keeps its committed content on the branch", () => {
+  it("replays the agent's commit with .context/ as the start point has it and leaves the edit in the worktree", async () => {
+    const test = await integrityRepo(
+      {
+        guide:
+          'echo "agent notes" >> .context/guide.md && echo e > e.txt && git add e.txt && git commit -qam "agent edits the guide"',
+      },
+      {},
+      { ".context/guide.md": "guide\n" },
+    );
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await test.git("show", "conductor/guide:.context/guide.md")).toBe("guide");
+    expect(await test.git("show", "conductor/guide:e.txt")).toBe("e");
+    expect(await test.git("log", "--format=%s", "conductor/guide")).toContain(
+      "agent edits the guide",
+    );
+    // The edit is still in the worktree, so archive refuses to drop it (see the archive tests).
+    expect(
+      readFileSync(path.join(worktreeOf(test, "guide"), ".context", "guide.md"), "utf8"),
+    ).toContain("agent notes");
+  });
+});
+
 describe("conductor's commit always lands on the workspace branch", () => {
   it("brings work done on a detached HEAD, a new branch or a renamed branch onto the workspace branch and leaves the worktree on it", async () => {
     const test = await integrityRepo({

@@ -1,0 +1,108 @@
+// The plumbing behind the post-agent check, on real repositories: replaying commits without given
+// paths, and reading refs and the main checkout's status.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  changedPaths,
+  changedRefs,
+  checkoutFingerprint,
+  replayWithoutPaths,
+  snapshotRefs,
+} from "../../src/git/integrity.js";
+import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+async function head(test: TestRepo): Promise<string> {
+  return (await test.git("rev-parse", "HEAD")).trim();
+}
+
+describe("replayWithoutPaths", () => {
+  it("takes the paths out of every commit, restores what the start point tracked, and keeps untouched commits, merges, authors and messages", async () => {
+    const test = await createTestRepo({ "README.md": "# r\n", ".context/guide.md": "guide\n" });
+    repo = test;
+    const start = await head(test);
+    // A clean commit first: it keeps its id.
+    await test.write({ "clean.txt": "clean\n" });
+    await test.commitAll("clean work");
+    const clean = await head(test);
+    await test.write({
+      ".env.local": "TOKEN=x\n",
+      ".context/guide.md": "edited\n",
+      "a.txt": "a\n",
+    });
+    await test.git("add", "-f", ".env.local", ".context/guide.md", "a.txt");
+    await test.git(
+      "commit",
+      "-q",
+      "--author=Agent <agent@example.com>",
+      "-m",
+      "agent work\n\nwith a body",
+    );
+    // A side line merged back in.
+    await test.git("checkout", "-q", "-b", "side", clean);
+    await test.write({ "side.txt": "side\n" });
+    await test.commitAll("side work");
+    await test.git("checkout", "-q", "main");
+    await test.git("merge", "-q", "--no-edit", "side");
+    const tip = await head(test);
+
+    const replayed = await replayWithoutPaths(test.root, {
+      from: start,
+      to: tip,
+      paths: [".env.local", ".context"],
+    });
+    expect(replayed.rewritten).toBe(2); // the agent's commit and the merge above it
+    const files = (await test.git("ls-tree", "-r", "--name-only", replayed.tip)).split("\n");
+    expect(files).toEqual(
+      expect.arrayContaining(["README.md", "a.txt", "clean.txt", "side.txt", ".context/guide.md"]),
+    );
+    expect(files).not.toContain(".env.local");
+    expect(await test.git("show", `${replayed.tip}:.context/guide.md`)).toBe("guide");
+    const history = await test.git("log", "--format=%an|%s|%b", replayed.tip);
+    expect(history).toContain("Agent|agent work|with a body");
+    expect(await test.git("log", "--format=%H", replayed.tip)).toContain(clean);
+    expect((await test.git("log", "--format=%p", "-1", replayed.tip)).split(" ")).toHaveLength(2);
+    const everyPath = await test.git("log", "--format=", "--name-only", replayed.tip);
+    expect(everyPath).not.toContain(".env.local");
+    // Nothing of the checkout moved: the replay is plumbing only.
+    expect(await head(test)).toBe(tip);
+  });
+});
+
+describe("ref snapshots and the checkout fingerprint", () => {
+  it("name created, moved and deleted refs, and changed, new and rewritten files", async () => {
+    const test = await createTestRepo({ "README.md": "# r\n", "notes.txt": "n\n" });
+    repo = test;
+    await test.git("branch", "gone");
+    await test.git("branch", "moving");
+    writeFileSync(path.join(test.root, "notes.txt"), "edited\n");
+    const refsBefore = await snapshotRefs(test.root);
+    const checkoutBefore = await checkoutFingerprint(test.root);
+    await test.git("branch", "-D", "gone");
+    await test.git("branch", "made");
+    await test.write({ "moved.txt": "m\n" });
+    await test.git("add", "moved.txt");
+    await test.git("commit", "-qm", "moving on");
+    await test.git("update-ref", "refs/heads/moving", "HEAD");
+    // A further write to a file that was already modified counts too.
+    writeFileSync(path.join(test.root, "notes.txt"), "edited again, longer\n");
+    const changes = changedRefs(refsBefore, await snapshotRefs(test.root));
+    expect(changes.map((change) => change.ref).sort()).toEqual([
+      "refs/heads/gone",
+      "refs/heads/made",
+      "refs/heads/main",
+      "refs/heads/moving",
+    ]);
+    expect(changes.find((change) => change.ref === "refs/heads/gone")?.after).toBeUndefined();
+    expect(changes.find((change) => change.ref === "refs/heads/made")?.before).toBeUndefined();
+    expect(changedPaths(checkoutBefore, await checkoutFingerprint(test.root))).toEqual([
+      "notes.txt",
+    ]);
+  });
+});
