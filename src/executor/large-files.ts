@@ -1,6 +1,7 @@
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { runGit } from "../git/run-git.js";
+import { statusPaths } from "../git/status-entries.js";
 
 /** A file too large to commit. */
 export interface LargeFile {
@@ -27,9 +28,7 @@ export async function filesTooLarge(
     "--no-renames",
   ]);
   const large: LargeFile[] = [];
-  for (const entry of out.split("\0")) {
-    if (entry.length < 4) continue;
-    const file = entry.slice(3);
+  for (const file of statusPaths(out)) {
     if (exclude.some((kept) => file === kept || file.startsWith(`${kept}/`))) continue;
     const info = await lstat(path.join(worktree, file)).catch(() => undefined);
     if (info?.isFile() && info.size > limitBytes) large.push({ file, bytes: info.size });

@@ -1,6 +1,7 @@
 import { lstat, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { runGit, runGitExpecting } from "./run-git.js";
+import { parseStatus } from "./status-entries.js";
 
 /**
  * The git facts conductor checks after an agent step, read the way git's own tools read them, in
@@ -84,18 +85,9 @@ export async function checkoutFingerprint(
     ...excluding.map((entry) => `:(exclude,literal)${entry}`),
   ]);
   const fingerprint = new Map<string, string>();
-  const entries = stdout.split("\0");
-  for (let index = 0; index < entries.length; index++) {
-    const entry = entries[index] as string;
-    if (entry.startsWith("## ")) {
-      fingerprint.set("(HEAD)", entry.slice(3));
-      continue;
-    }
-    if (entry.length < 4) continue;
-    const code = entry.slice(0, 2);
-    const file = entry.slice(3);
-    // A rename or copy is followed by its source path.
-    if (code.includes("R") || code.includes("C")) index++;
+  const { branch, entries } = parseStatus(stdout);
+  if (branch !== undefined) fingerprint.set("(HEAD)", branch);
+  for (const { code, path: file } of entries) {
     const stat = await lstat(path.join(root, file)).then(
       (info) => `${info.size}:${info.mtimeMs}`,
       () => "gone",

@@ -1,3 +1,4 @@
+import { statusPaths } from "./status-entries.js";
 import { git } from "./worktree.js";
 
 /**
@@ -45,10 +46,7 @@ export async function isAncestor(
 /** Tracked paths of a checkout that differ from its HEAD (staged or not); untracked ones do not count. */
 export async function trackedChanges(checkout: string): Promise<string[]> {
   const out = await git(checkout, ["status", "--porcelain=v1", "-z", "--untracked-files=no"]);
-  return out
-    .split("\0")
-    .filter((entry) => entry.length > 3)
-    .map((entry) => entry.slice(3));
+  return statusPaths(out);
 }
 
 /**

@@ -2,6 +2,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { GitCommandError, runGit } from "./run-git.js";
+import { statusPaths } from "./status-entries.js";
 
 /**
  * Git operations on workspaces. Changes to worktree metadata (add, remove, prune, branch
@@ -235,10 +236,7 @@ export async function uncommittedPaths(
     ".",
     ...ignoring.map((entry) => `:(exclude,literal)${entry}`),
   ]);
-  return out
-    .split("\0")
-    .filter((entry) => entry.length > 3)
-    .map((entry) => entry.slice(3));
+  return statusPaths(out);
 }
 
 /**

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { runGit, runGitExpecting } from "../git/run-git.js";
+import { parseStatus } from "../git/status-entries.js";
 import { branchExists, git } from "../git/worktree.js";
 
 /** Work that removing a workspace would destroy. */
@@ -73,18 +74,9 @@ async function uncommittedWork(worktree: string, copied: readonly string[]): Pro
     ".",
     ...copied.map((entry) => `:(exclude,literal)${entry}`),
   ]);
-  const paths: string[] = [];
-  const entries = stdout.split("\0");
-  for (let index = 0; index < entries.length; index++) {
-    const entry = entries[index] as string;
-    if (entry.length < 4) continue;
-    const code = entry.slice(0, 2);
-    if (code.includes("R") || code.includes("C")) index++; // followed by the source path
-    const file = entry.slice(3);
-    if (code === "??" && file.startsWith(".context/")) continue;
-    paths.push(file);
-  }
-  return paths;
+  return parseStatus(stdout)
+    .entries.filter((entry) => !(entry.code === "??" && entry.path.startsWith(".context/")))
+    .map((entry) => entry.path);
 }
 
 /** A detached HEAD with commits no ref holds: its commit and how many such commits. */
