@@ -5,6 +5,7 @@ import { loadRun } from "../executor/load-run.js";
 import { chooseRunId } from "../executor/run-select.js";
 import type { RunState } from "../executor/types.js";
 import { findRepositoryRoot } from "../git/facts.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import { globalOptions } from "./global-options.js";
 import { configInUse } from "./project.js";
 
@@ -36,6 +37,8 @@ function assertRepositoryInPlace(run: RunState, root: string): void {
   if (recorded === path.resolve(root)) return;
   throw new RepositoryError(
     `run ${run.runId} was made in ${recorded}, but this repository is ${root}: it was moved or copied, and the run's worktrees still point to ${recorded}`,
-    { hint: `Move the repository back (mv '${root}' '${recorded}'), or start a new run here.` },
+    {
+      hint: `Move the repository back (${shellCommand(["mv", root, recorded])}), or start a new run here.`,
+    },
   );
 }

@@ -10,6 +10,7 @@ import {
 } from "../git/land.js";
 import { mergeTree } from "../git/merge-tree.js";
 import { git, gitMessage, listWorktrees } from "../git/worktree.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import type { MergeMethod } from "../schema/config.js";
 
 /** What landing one workspace did. */
@@ -66,7 +67,7 @@ export async function landWorkspace(
       throw new UnsafeOperationError(
         `${base} is checked out in ${checkout.path} with uncommitted changes (${changed.slice(0, 5).join(", ")}); nothing was merged`,
         {
-          hint: `Commit or stash them there (git -C ${checkout.path} stash), or check out another branch there, then merge again.`,
+          hint: `Commit or stash them there (${shellCommand(["git", "-C", checkout.path, "stash"])}), or check out another branch there, then merge again.`,
         },
       );
     }
@@ -130,7 +131,8 @@ async function newBaseCommit(
 
 /**
  * The squashed commit's message: the newest commit's subject, the squashed commits listed, and
- * every distinct `Conductor-*` trailer of those commits, in order.
+ * one value per `Conductor-*` trailer key, the newest commit's: a failed try fixed by a
+ * follow-up must not leave `Conductor-Check: failed` beside `passed` in one commit.
  */
 async function squashMessage(found: FoundWorkspace, from: string, head: string): Promise<string> {
   const root = found.run.plan.repo.root;
@@ -140,13 +142,15 @@ async function squashMessage(found: FoundWorkspace, from: string, head: string):
     `${from}..${head}`,
   ]);
   const subjects: string[] = [];
-  const trailers: string[] = [];
+  const trailers = new Map<string, string>();
   for (const record of log.split("\x01")) {
     const [subject, block = ""] = record.replace(/^\n/, "").split("\0");
     if (subject === undefined || subject === "") continue;
     subjects.push(subject);
     for (const line of block.split("\n")) {
-      if (/^Conductor-[A-Za-z-]+: /.test(line) && !trailers.includes(line)) trailers.push(line);
+      const key = /^(Conductor-[A-Za-z-]+): /.exec(line)?.[1];
+      // git log lists the newest commit first: its value of each key wins.
+      if (key !== undefined && !trailers.has(key)) trailers.set(key, line);
     }
   }
   const title = subjects[0] ?? `${found.workspace.name}`;
@@ -157,6 +161,6 @@ async function squashMessage(found: FoundWorkspace, from: string, head: string):
           .map((subject) => `- ${subject}`)
           .join("\n")}`
       : "";
-  const block = trailers.length > 0 ? `\n\n${trailers.join("\n")}` : "";
+  const block = trailers.size > 0 ? `\n\n${[...trailers.values()].join("\n")}` : "";
   return `${title}${list}${block}\n`;
 }

@@ -5,7 +5,7 @@ import type { WorkspaceChecks } from "./checks.js";
  * `conductor checks` as text: per workspace a header (ready, or blocked) and one line per item,
  * its level first; then how many are ready and the command that merges them.
  */
-export function renderChecks(checks: readonly WorkspaceChecks[]): string {
+export function renderChecks(checks: readonly WorkspaceChecks[], runId: string): string {
   const lines: string[] = [];
   for (const entry of checks) {
     const verdict = entry.blocked
@@ -22,11 +22,11 @@ export function renderChecks(checks: readonly WorkspaceChecks[]): string {
     `${ready.length} of ${checks.length} workspace${checks.length === 1 ? "" : "s"} ready to merge.`,
   );
   if (ready.length === 1)
-    lines.push(`Merge it with: ${conductorCommand(["merge", ready[0] as string])}`);
+    lines.push(`Merge it with: ${conductorCommand(["merge", ready[0] as string, "--run", runId])}`);
   // Ready one by one is not ready together: the forecast says which pairs collide.
   if (ready.length > 1) {
     lines.push(
-      `Merge one with: ${conductorCommand(["merge", ready[0] as string])}; \`${conductorCommand(["conflicts"])}\` suggests an order.`,
+      `Merge one with: ${conductorCommand(["merge", ready[0] as string, "--run", runId])}; \`${conductorCommand(["conflicts", "--run", runId])}\` suggests an order.`,
     );
   }
   return `${lines.join("\n")}\n`;

@@ -61,7 +61,7 @@ export function renderConflicts(forecast: ConflictForecast): string {
     if (order.land.length > 0) {
       lines.push(
         "",
-        `Land the first with: ${conductorCommand(["merge", order.land[0] as string])}`,
+        `Land the first with: ${conductorCommand(["merge", order.land[0] as string, "--run", forecast.runId])}`,
       );
     }
   }

@@ -100,7 +100,8 @@ describe("conductor merge", () => {
     const worktree = repo.worktree("squashed");
     await writeFile(path.join(worktree, "more.txt"), "more\n");
     await repo.git("-C", worktree, "add", "more.txt");
-    await repo.git("-C", worktree, "commit", "-q", "-m", "add more");
+    // A newer commit judged otherwise than conductor's: its value must be the only one kept.
+    await repo.git("-C", worktree, "commit", "-q", "-m", "add more\n\nConductor-Check: failed");
     const base = (await repo.git("rev-parse", "main")).trim();
     const branch = await branchOf(repo, "squashed");
     const result = await repo.cli(["merge", "squashed"]);
@@ -114,7 +115,7 @@ describe("conductor merge", () => {
     expect(message).toContain(`Conductor-Run: ${runId}`);
     expect(message).toContain("Conductor-Task: squashed");
     expect(message).toContain("Conductor-Workspace: squashed");
-    expect(message).toMatch(/Conductor-Check: \S+/);
+    expect(message.match(/^Conductor-Check: .*$/gm)).toEqual(["Conductor-Check: failed"]);
     const trailers = await repo.git("log", "-1", "--format=%(trailers:only)", "main");
     expect(trailers).toContain("Conductor-Task: squashed");
     expect(await readFile(path.join(repo.root, "more.txt"), "utf8")).toBe("more\n");
@@ -187,5 +188,26 @@ describe("conductor merge", () => {
     const forced = await repo.cli(["merge", "failing", "--force"]);
     expect(forced.exitCode, forced.all).toBe(0);
     expect(await repo.git("show", "main:failing.txt")).toBe("failing");
+  });
+
+  it("checks every workspace before landing any: one refused means none merged", async () => {
+    repo = await reviewRepo([{ id: "ready" }, { id: "failing", check: "exit 1" }]);
+    await runAll(repo);
+    const before = await snapshot(repo);
+    const refused = await repo.cli(["merge", "ready", "failing"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain("failing is not ready to merge; nothing was merged");
+    expect(refused.stdout).not.toContain("merged ready");
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it("prints hints that name the run it read, so they act on that run", async () => {
+    repo = await reviewRepo([{ id: "ready" }]);
+    await runAll(repo);
+    const runId = repo.runIds().at(-1) as string;
+    const checks = await repo.cli(["checks", "--run", runId]);
+    expect(checks.stdout).toContain(`conductor merge ready --run ${runId}`);
+    const conflicts = await repo.cli(["conflicts", "--run", runId]);
+    expect(conflicts.stdout).toContain(`conductor merge ready --run ${runId}`);
   });
 });

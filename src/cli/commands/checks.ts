@@ -38,7 +38,7 @@ export function checksCommand(): Command {
       process.stdout.write(
         options.json
           ? `${JSON.stringify({ runId: run.runId, workspaces: checks }, null, 2)}\n`
-          : renderChecks(checks),
+          : renderChecks(checks, run.runId),
       );
       if (checks.some((entry) => entry.blocked)) process.exitCode = ExitCode.WorkFailed;
     });

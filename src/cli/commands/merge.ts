@@ -46,6 +46,7 @@ export function mergeCommand(): Command {
       const { root, run } = await chosenRun(command, options.run);
       const method = options.method ?? (await configuredMethod(root, command));
       const found = findWorkspaces(run, patterns);
+      // Every workspace is checked before any lands: a refusal then means nothing was merged.
       for (const entry of found) {
         const name = entry.workspace.name;
         if (entry.state.status === "pending" || entry.state.status === "running") {
@@ -68,7 +69,22 @@ export function mergeCommand(): Command {
             },
           );
         }
-        const landed = await landWorkspace(entry, method);
+      }
+      const merged: string[] = [];
+      for (const entry of found) {
+        const name = entry.workspace.name;
+        const landed = await landWorkspace(entry, method).catch((error: unknown) => {
+          // A later workspace can still be refused (the base moved under it when an earlier one
+          // landed): the message must not claim that nothing was merged.
+          if (error instanceof ConductorError && merged.length > 0) {
+            error.message = error.message.replace(
+              /; nothing was merged$/,
+              `; ${name} was not merged (${merged.join(", ")} ${merged.length === 1 ? "was" : "were"})`,
+            );
+          }
+          throw error;
+        });
+        merged.push(name);
         const moved = `${landed.base} ${landed.from.slice(0, 10)} → ${landed.to.slice(0, 10)}`;
         const checkout =
           landed.updatedCheckout === undefined
