@@ -43,6 +43,14 @@ export async function draftPullRequests(
       problems.push(`${workspace.name} did not succeed (${why})`);
       continue;
     }
+    const keptAs = state.archived?.keptAs;
+    if (keptAs !== undefined) {
+      // The branch name belongs to the later run now: pushing it would propose that run's work.
+      problems.push(
+        `${workspace.name}: a later run took the name ${workspace.branch}; this run's work is kept as ${keptAs} (make a branch of it: git branch <name> ${keptAs})`,
+      );
+      continue;
+    }
     if (!(await branchExists(root, workspace.branch))) {
       problems.push(`${workspace.name}: its branch ${workspace.branch} does not exist`);
       continue;

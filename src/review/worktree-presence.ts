@@ -35,9 +35,11 @@ export async function requireWorktree(found: FoundWorkspace): Promise<string> {
       throw new StateError(
         `workspace ${workspace.name} was archived${state.archived ? ` (${state.archived.at})` : ""}; its worktree is gone`,
         {
-          hint: state.archived?.branchDeleted
-            ? `Its branch ${workspace.branch} was deleted too.`
-            : `Its branch ${workspace.branch} is kept: git worktree add <folder> ${workspace.branch}`,
+          hint: state.archived?.keptAs
+            ? `A later run took its branch name; its work is kept as ${state.archived.keptAs}.`
+            : state.archived?.branchDeleted
+              ? `Its branch ${workspace.branch} was deleted too.`
+              : `Its branch ${workspace.branch} is kept: git worktree add <folder> ${workspace.branch}`,
         },
       );
     case "never-created":

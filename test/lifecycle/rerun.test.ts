@@ -76,6 +76,12 @@ describe("running the same file again", () => {
     // Archiving the old run's workspace never touches the new run's branch.
     const archived = await repo.cli(["archive", "hello", "--run", firstRun, "--delete-branch"]);
     expect(archived.stdout).toContain("hello: already archived");
+    // Nor does pr propose the new run's branch for the old run's workspace.
+    const pr = await repo.cli(["pr", "hello", "--run", firstRun]);
+    expect(pr.exitCode, pr.all).toBe(2);
+    expect(pr.stderr).toContain(
+      `hello: a later run took the name conductor/hello; this run's work is kept as refs/conductor/runs/${firstRun}/hello`,
+    );
     expect(await tip(repo, "refs/heads/conductor/hello")).not.toBe("");
   });
 
