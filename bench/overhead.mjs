@@ -3,6 +3,7 @@
 // `git worktree add` + copy `.env.local` + the command + `git commit`). Plus the figures that
 // explain a ratio: start-up to the first `git worktree add`, conductor's own CPU time per
 // workspace, and how many times run.json is written as N grows.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
@@ -303,6 +304,11 @@ function readTrace(file, spawnedAt) {
  * with N × events.
  */
 async function measureStateWrites(base, repo) {
+  if (spawnSync("strace", ["-V"]).status !== 0) {
+    throw new Error(
+      "counting run.json writes needs strace: apt-get update && apt-get install -y strace",
+    );
+  }
   const counts = {};
   const sizes = {};
   const conductorWs = path.join(base, "ws-conductor");
