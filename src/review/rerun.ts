@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { WorkspaceConflictError } from "../errors.js";
+import { UnsafeOperationError, WorkspaceConflictError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { isConductorAlive, loadRun } from "../executor/load-run.js";
 import { releasePorts } from "../executor/ports.js";
@@ -17,6 +17,7 @@ import {
 import { conductorCommand } from "../hint/command.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { archiveWorkspace } from "./archive.js";
+import { whatWouldBeLost } from "./safety.js";
 import { worktreePresence } from "./worktree-presence.js";
 
 /** A workspace of an earlier run whose branch a new run takes over, and where its work went. */
@@ -27,6 +28,8 @@ export interface KeptWorkspace {
   keptAs: string | undefined;
   /** The ref its worktree's uncommitted work was kept as, when it had any. */
   savedWork: string | undefined;
+  /** The ref its worktree's detached HEAD was kept as, when no other ref held its commits. */
+  savedHead?: string | undefined;
 }
 
 /** An earlier run that gave way to a new one. */
@@ -72,6 +75,7 @@ export async function makeRoomForNewRun(
   const owners = await findOwners(plan, taken, branches);
   const worktrees = await listWorktrees(root);
   assertRetirable(plan, taken, owners, worktrees);
+  await assertNothingUnsavable(owners, worktrees);
 
   const kept = new Map<string, KeptRun>();
   for (const owner of new Set(owners.values())) {
@@ -95,6 +99,7 @@ export function describeKept(run: KeptRun): string {
       : `{${workspaces.map((workspace) => workspace.workspace).join(",")}}`;
   const branches = run.workspaces.filter((workspace) => workspace.keptAs !== undefined);
   const saved = run.workspaces.filter((workspace) => workspace.savedWork !== undefined);
+  const heads = run.workspaces.filter((workspace) => workspace.savedHead !== undefined);
   const kept = [
     ...(branches.length === 0
       ? []
@@ -102,6 +107,9 @@ export function describeKept(run: KeptRun): string {
     ...(saved.length === 0
       ? []
       : [`uncommitted work as refs/conductor/saved/${run.runId}/${list(saved)}/retired`]),
+    ...(heads.length === 0
+      ? []
+      : [`detached HEAD commits as refs/conductor/saved/${run.runId}/${list(heads)}/head`]),
   ];
   return (
     `conductor: kept the earlier run ${run.runId} (${run.configFile ?? "conductor.yaml"}, ${run.status ?? "cleaned"}): ` +
@@ -250,6 +258,40 @@ function assertRetirable(
   );
 }
 
+/**
+ * Refuses, before anything is removed, work that retiring could not keep on a ref: commits of a
+ * nested repository live only in its own `.git` inside the worktree (as `archive` refuses them).
+ */
+async function assertNothingUnsavable(
+  owners: ReadonlyMap<string, Owner>,
+  worktrees: readonly WorktreeEntry[],
+): Promise<void> {
+  const unsafe: string[] = [];
+  for (const owner of new Set(owners.values())) {
+    const state = owner.run?.workspaces[owner.name];
+    const ownPath = owner.workspace?.path;
+    if (owner.run === undefined || owner.workspace === undefined || state === undefined) continue;
+    if (ownPath === undefined || !existsSync(ownPath)) continue;
+    if (!worktrees.some((entry) => samePath(entry.path, ownPath))) continue;
+    const losses = await whatWouldBeLost(
+      { run: owner.run, workspace: owner.workspace, state },
+      { worktreePresent: true, deleteBranch: false },
+    );
+    for (const nested of losses.nestedRepositories) {
+      unsafe.push(
+        `${owner.name} (run ${owner.runId}): nested repository ${nested.path} has ${nested.commits} commit${nested.commits === 1 ? "" : "s"} in none of its remotes`,
+      );
+    }
+  }
+  if (unsafe.length === 0) return;
+  throw new UnsafeOperationError(
+    `the earlier run's worktrees hold work that cannot be kept on a ref; nothing was removed:\n${unsafe.map((line) => `  ${line}`).join("\n")}`,
+    {
+      hint: "Push the nested repositories' commits (or move them out of the worktree), or archive those workspaces with --force to drop them, then run again.",
+    },
+  );
+}
+
 /** Sets one earlier workspace aside: its work onto refs, its worktree removed, its record archived. */
 async function retire(
   root: string,
@@ -262,6 +304,7 @@ async function retire(
     ownPath === undefined ? undefined : worktrees.find((entry) => samePath(entry.path, ownPath));
   const state = owner.run?.workspaces[owner.name];
   let savedWork: string | undefined;
+  let savedHead: string | undefined;
   if (worktree !== undefined && existsSync(worktree.path)) {
     const ref = `refs/conductor/saved/${owner.runId}/${owner.name}/retired`;
     const saved = await saveWork(worktree.path, {
@@ -270,6 +313,7 @@ async function retire(
       exclude: [...(state?.copied ?? []), ".context"],
     });
     if (saved !== undefined) savedWork = ref;
+    savedHead = await keepDetachedHead(root, worktree.path, owner);
   }
   if (owner.run !== undefined && owner.workspace !== undefined && state !== undefined) {
     if (state.archived === undefined) {
@@ -298,7 +342,32 @@ async function retire(
       ...(keptAs === undefined ? {} : { keptAs }),
     });
   }
-  return { workspace: owner.name, branch: owner.branch, keptAs, savedWork };
+  return { workspace: owner.name, branch: owner.branch, keptAs, savedWork, savedHead };
+}
+
+/**
+ * Keeps a detached HEAD whose commits no ref holds as `refs/conductor/saved/<run>/<ws>/head`
+ * (the worktree's HEAD goes with the worktree); undefined when there was nothing to keep.
+ */
+async function keepDetachedHead(
+  root: string,
+  worktree: string,
+  owner: Owner,
+): Promise<string | undefined> {
+  const attached = await git(worktree, ["symbolic-ref", "-q", "HEAD"]).then(
+    () => true,
+    () => false,
+  );
+  if (attached) return undefined;
+  const head = (
+    await git(worktree, ["rev-parse", "--verify", "-q", "HEAD"]).catch(() => "")
+  ).trim();
+  if (head === "") return undefined;
+  const unheld = (await git(root, ["rev-list", "--count", head, "--not", "--glob=refs/*"])).trim();
+  if (Number(unheld) === 0) return undefined;
+  const ref = `refs/conductor/saved/${owner.runId}/${owner.name}/head`;
+  await git(root, ["update-ref", ref, head]);
+  return ref;
 }
 
 /** Moves the branch to `refs/conductor/runs/<run-id>/<workspace>`; undefined when it is gone. */

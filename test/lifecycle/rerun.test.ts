@@ -145,4 +145,25 @@ describe("running the same file again", () => {
     expect(repo.runIds()).toEqual([]);
     expect(await repo.git("for-each-ref", "refs/conductor/")).toBe("");
   });
+
+  it("keeps a detached HEAD's commits that no ref holds on a saved ref before removing the worktree", async () => {
+    repo = await reviewRepo([{ id: "hello" }]);
+    expect((await runAll(repo)).exitCode).toBe(0);
+    // Someone detached HEAD in the finished workspace and committed there: no ref holds it.
+    const worktree = repo.worktree("hello");
+    await repo.git("-C", worktree, "checkout", "-q", "--detach");
+    await writeFile(path.join(worktree, "d.txt"), "detached\n");
+    await repo.git("-C", worktree, "add", "d.txt");
+    await repo.git("-C", worktree, "commit", "-q", "-m", "on a detached HEAD");
+    const firstRun = repo.runIds()[0] as string;
+    const detached = (await repo.git("-C", repo.worktree("hello"), "rev-parse", "HEAD")).trim();
+    expect(await reachable(repo, detached)).toBe(false);
+
+    const second = await runAll(repo);
+    expect(second.stderr).toContain(
+      `detached HEAD commits as refs/conductor/saved/${firstRun}/hello/head`,
+    );
+    expect(await tip(repo, `refs/conductor/saved/${firstRun}/hello/head`)).toBe(detached);
+    expect(await reachable(repo, detached)).toBe(true);
+  });
 });
