@@ -118,7 +118,10 @@ export async function worktreeHead(worktree: string): Promise<WorktreeHead> {
   return { commit, ref: ref === "HEAD" || ref === "" ? undefined : ref };
 }
 
-/** Whether `ancestor` is `descendant` or one of its ancestors. */
+/**
+ * Whether `ancestor` is `descendant` or one of its ancestors. Git exits 1 for "no"; any other
+ * failure (an unknown commit, a broken repository) is thrown, never read as "no".
+ */
 export async function isAncestor(
   cwd: string,
   ancestor: string,

@@ -31,18 +31,6 @@ export async function moveBranch(
   await git(root, ["update-ref", "-m", reason, `refs/heads/${branch}`, to, from]);
 }
 
-/** Whether `ancestor` is reachable from `descendant` (or the same commit). */
-export async function isAncestor(
-  root: string,
-  ancestor: string,
-  descendant: string,
-): Promise<boolean> {
-  return git(root, ["merge-base", "--is-ancestor", ancestor, descendant]).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** Tracked paths of a checkout that differ from its HEAD (staged or not); untracked ones do not count. */
 export async function trackedChanges(checkout: string): Promise<string[]> {
   const out = await git(checkout, ["status", "--porcelain=v1", "-z", "--untracked-files=no"]);

@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { isAncestor } from "./integrity.js";
 import { GitCommandError, runGit } from "./run-git.js";
 import { statusPaths } from "./status-entries.js";
 
@@ -192,16 +193,7 @@ export async function removeWorktree(
 export async function mergeMissing(worktree: string, branches: readonly string[]): Promise<number> {
   let merged = 0;
   for (const branch of branches) {
-    const contained = await git(worktree, [
-      "merge-base",
-      "--is-ancestor",
-      `refs/heads/${branch}`,
-      "HEAD",
-    ]).then(
-      () => true,
-      () => false,
-    );
-    if (contained) continue;
+    if (await isAncestor(worktree, `refs/heads/${branch}`, "HEAD")) continue;
     try {
       await git(worktree, ["merge", "--no-edit", "--no-ff", "--end-of-options", branch]);
     } catch (error) {

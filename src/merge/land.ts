@@ -1,13 +1,8 @@
 import { UnsafeOperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { resolveCommit } from "../git/facts.js";
-import {
-  commitTree,
-  isAncestor,
-  moveBranch,
-  switchCheckoutTree,
-  trackedChanges,
-} from "../git/land.js";
+import { isAncestor } from "../git/integrity.js";
+import { commitTree, moveBranch, switchCheckoutTree, trackedChanges } from "../git/land.js";
 import { mergeTree } from "../git/merge-tree.js";
 import { git, gitMessage, listWorktrees } from "../git/worktree.js";
 import { shellCommand } from "../hint/shell-quote.js";
