@@ -7,6 +7,7 @@ import {
   changedPaths,
   changedRefs,
   checkoutFingerprint,
+  filesLargerThan,
   isAncestor,
   pathsTouched,
   type RefChange,
@@ -18,6 +19,8 @@ import {
   worktreeHead,
 } from "../git/integrity.js";
 import { listWorktrees, samePath } from "../git/worktree.js";
+import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
+import { formatSize } from "../schema/size.js";
 import { keptOutOfCommits } from "./copy-files.js";
 import { isConductorAlive, loadRun } from "./load-run.js";
 import { listRunIds } from "./run-store.js";
@@ -166,6 +169,19 @@ export async function verifyAgentResult(
       tip = replayed.tip;
       repairs.push(
         `took ${touched.join(", ")} out of ${replayed.rewritten} commit${replayed.rewritten === 1 ? "" : "s"} the agent made (copied files and .context/ are never committed)`,
+      );
+    }
+  }
+
+  // 3b. What the agent committed by itself passes the same size limit as conductor's commit.
+  const since = before ?? start;
+  if (tip !== undefined && since !== undefined && tip !== since) {
+    const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const large = await filesLargerThan(worktree, since, tip, limit);
+    if (large.length > 0) {
+      const list = large.map((entry) => `${entry.file} (${formatSize(entry.bytes)})`).join(", ");
+      problems.push(
+        `the agent committed ${list}, larger than workspaces.max_file_size (${formatSize(limit)}); the commits stay on ${workspace.branch} for you to look at: take the file out of them (or raise workspaces.max_file_size) before you open a pull request`,
       );
     }
   }

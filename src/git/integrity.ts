@@ -300,3 +300,44 @@ export async function unstagePaths(worktree: string, paths: readonly string[]): 
   if (paths.length === 0) return;
   await runGit(worktree, ["reset", "-q", "--", ...literalPathspecs(paths)]);
 }
+
+/** A file of a commit, with its size. */
+export interface CommittedFile {
+  file: string;
+  bytes: number;
+}
+
+/**
+ * Files that commits of `from..to` added or changed whose content is larger than `limit` bytes:
+ * what an agent committed by itself without passing the commit step's size limit. Two git
+ * processes, however many commits.
+ */
+export async function filesLargerThan(
+  cwd: string,
+  from: string,
+  to: string,
+  limit: number,
+): Promise<CommittedFile[]> {
+  const listed = await runGit(cwd, ["rev-list", "--objects", `${from}..${to}`]);
+  // Lines are `<object>` for commits and `<object> <path>` for trees and blobs.
+  const paths = new Map<string, string>();
+  for (const line of listed.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0) paths.set(line.slice(0, space), line.slice(space + 1));
+  }
+  if (paths.size === 0) return [];
+  const sizes = await runGit(
+    cwd,
+    ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+    { input: `${[...paths.keys()].join("\n")}\n` },
+  );
+  const large: CommittedFile[] = [];
+  for (const line of sizes.split("\n")) {
+    const [object = "", type, size] = line.split(" ");
+    const file = paths.get(object);
+    if (type === "blob" && file !== undefined && Number(size) > limit) {
+      large.push({ file, bytes: Number(size) });
+    }
+  }
+  return large.sort((a, b) => a.file.localeCompare(b.file));
+}

@@ -158,6 +158,26 @@ describe("files too large to commit", () => {
     expect(await repo.git("rev-parse", "conductor/a")).toBe(await repo.git("rev-parse", "main"));
   });
 
+  it("an 11 MB file the agent commits by itself fails the workspace too, naming it; its commit is kept", async () => {
+    repo = await repoWithConfig({
+      agent: {
+        kind: "command",
+        command:
+          "head -c 11000000 /dev/zero > big.bin && git add big.bin && git -c user.name=a -c user.email=a@b commit -qm big",
+      },
+      tasks: [{ id: "a", prompt: "p" }],
+    });
+    const result = await run();
+    expect(result.exitCode, result.all).toBe(1);
+    const [workspace] = latestSummary(repo.root).workspaces;
+    expect(workspace?.failure).toMatchObject({ reason: "integrity", step: "agent" });
+    expect(workspace?.failure?.message).toContain(
+      "the agent committed big.bin (11.0 MB), larger than workspaces.max_file_size (10.0 MB)",
+    );
+    // Nothing is lost: the agent's commit stays on the branch for the user to look at.
+    expect(await repo.git("ls-tree", "--name-only", "conductor/a")).toContain("big.bin");
+  });
+
   it("workspaces.max_file_size raises the limit", async () => {
     repo = await repoWithConfig({
       agent: { kind: "command", command: "head -c 11000000 /dev/zero > big.bin" },
