@@ -1,8 +1,8 @@
 import { UsageError } from "../errors.js";
 import type { Shard } from "./types.js";
 
-/** Most shards a run is split into (a GitHub Actions matrix has at most 256 jobs). */
-export const MAX_SHARDS = 1000;
+/** Most shards a run is split into: GitHub Actions rejects a matrix of more than 256 jobs. */
+export const MAX_SHARDS = 256;
 
 /** Parses `--shard i/n` (1-based); throws {@link UsageError} on anything else. */
 export function parseShard(text: string): Shard {
@@ -16,7 +16,7 @@ export function parseShard(text: string): Shard {
   }
   if (count > MAX_SHARDS) {
     throw new UsageError(
-      `--shard ${text} asks for ${match[2]} shards; conductor splits a run into at most ${MAX_SHARDS}`,
+      `--shard ${text} asks for ${match[2]} shards; conductor splits a run into at most ${MAX_SHARDS} (a GitHub Actions matrix holds at most 256 jobs)`,
     );
   }
   return { index, count };

@@ -26,6 +26,14 @@ describe("parseShard", () => {
       expect(() => parseShard(text)).toThrowError("write i/n with 1 ≤ i ≤ n, e.g. --shard 2/4");
     },
   );
+
+  it("accepts 256 shards, GitHub Actions' matrix limit, and refuses 257", () => {
+    expect(parseShard("256/256")).toEqual({ index: 256, count: 256 });
+    expect(() => parseShard("1/257")).toThrowError(UsageError);
+    expect(() => parseShard("1/257")).toThrowError(
+      "--shard 1/257 asks for 257 shards; conductor splits a run into at most 256",
+    );
+  });
 });
 
 describe("githubMatrix", () => {
