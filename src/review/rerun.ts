@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import path from "node:path";
 import { UnsafeOperationError, WorkspaceConflictError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { isConductorAlive, loadRun } from "../executor/load-run.js";
@@ -14,7 +15,7 @@ import {
   saveWork,
   type WorktreeEntry,
 } from "../git/worktree.js";
-import { conductorCommand } from "../hint/command.js";
+import { conductorCommand, currentInvocation } from "../hint/command.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { archiveWorkspace } from "./archive.js";
 import { whatWouldBeLost } from "./safety.js";
@@ -72,7 +73,8 @@ export async function makeRoomForNewRun(
     (workspace) => branches.has(workspace.branch) || existsSync(workspace.path),
   );
   if (taken.length === 0) return [];
-  const owners = await findOwners(plan, taken, branches);
+  const { owners, foreign } = await findOwners(plan, taken, branches);
+  assertNotAnotherConfigs(plan, foreign);
   const worktrees = await listWorktrees(root);
   assertRetirable(plan, taken, owners, worktrees);
   await assertNothingUnsavable(owners, worktrees);
@@ -121,15 +123,23 @@ export function describeKept(run: KeptRun): string {
   );
 }
 
+/** The config file a plan or run belongs to, as recorded (older runs: the default file). */
+function configOf(configFile: string | undefined): string {
+  return configFile ?? "conductor.yaml";
+}
+
 /**
  * Who holds each taken branch or folder: the newest run with a workspace of that branch (or
- * worktree path) that is not archived yet, else a cleaned run's note of its kept branch.
+ * worktree path) that is not archived yet, else a cleaned run's note of its kept branch. Only
+ * runs of the plan's own config file give way; `foreign` holds what another config's run holds.
  */
 async function findOwners(
   plan: Plan,
   taken: readonly Workspace[],
   branches: ReadonlySet<string>,
-): Promise<Map<string, Owner>> {
+): Promise<{ owners: Map<string, Owner>; foreign: Owner[] }> {
+  const ownConfig = configOf(plan.configFile);
+  const foreign: Owner[] = [];
   const root = plan.repo.root;
   const runs: RunState[] = [];
   for (const id of listRunIds(root).reverse()) {
@@ -169,12 +179,18 @@ async function findOwners(
         return branchIsItsOwn || folderIsItsOwn;
       });
       if (earlier !== undefined) {
-        found = ownerOf(run, earlier);
+        if (configOf(run.plan.configFile) === ownConfig) found = ownerOf(run, earlier);
+        else foreign.push(ownerOf(run, earlier));
         break;
       }
     }
-    if (found === undefined && branches.has(workspace.branch)) {
-      const note = cleaned.find((entry) => entry.branch === workspace.branch);
+    if (found === undefined && !foreign.some((owner) => owner.branch === workspace.branch)) {
+      const note = branches.has(workspace.branch)
+        ? cleaned.find(
+            (entry) =>
+              entry.branch === workspace.branch && configOf(entry.configFile) === ownConfig,
+          )
+        : undefined;
       if (note !== undefined) {
         const key = `${note.runId}/${note.workspace}`;
         found = byKey.get(key) ?? {
@@ -190,7 +206,38 @@ async function findOwners(
     }
     if (found !== undefined) owners.set(workspace.name, found);
   }
-  return owners;
+  return { owners, foreign };
+}
+
+/**
+ * Refuses branches or folders held by a run of another config file: a run of one file never
+ * retires another file's work. The remedy archives that run's workspace as its own file would.
+ */
+function assertNotAnotherConfigs(plan: Plan, foreign: readonly Owner[]): void {
+  const [first] = foreign;
+  if (first === undefined) return;
+  const invocation = currentInvocation();
+  // `-c` is read relative to `-C` (or the current folder); the run records it relative to the root.
+  const base = path.resolve(invocation.cwd ?? ".");
+  const config = path.relative(base, path.resolve(plan.repo.root, configOf(first.configFile)));
+  const remedy = conductorCommand(
+    ["archive", first.name, "--run", first.runId, "--delete-branch"],
+    { ...invocation, config },
+  );
+  throw new WorkspaceConflictError(
+    `${foreign.length === 1 ? "a branch or folder" : `${foreign.length} branches or folders`} of this plan belong to runs of another config file; nothing was changed:\n` +
+      foreign
+        .map(
+          (owner) =>
+            `  branch ${owner.branch}: workspace ${owner.name} of run ${owner.runId} (${configOf(owner.configFile)})`,
+        )
+        .join("\n"),
+    {
+      hint:
+        `Once its work is merged or pushed, archive that run's workspace with \`${remedy}\` (it refuses while commits would be lost), ` +
+        `or give this task set its own names with workspaces.branch in ${configOf(plan.configFile)}.`,
+    },
+  );
 }
 
 /** Refuses, before anything changes, what cannot be set aside without risk. */

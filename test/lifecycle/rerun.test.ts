@@ -1,7 +1,7 @@
 // Running the same file again: an earlier finished run gives way with nothing lost, a live one
 // is named as live, and neither needs a git command.
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
@@ -165,5 +165,38 @@ describe("running the same file again", () => {
     );
     expect(await tip(repo, `refs/conductor/saved/${firstRun}/hello/head`)).toBe(detached);
     expect(await reachable(repo, detached)).toBe(true);
+  });
+
+  it("never retires another config file's run: refuses naming it, with a remedy that works as printed", async () => {
+    repo = await reviewRepo([{ id: "hello" }]);
+    // A second config file whose branch and folder templates give the same names.
+    await writeFile(
+      path.join(repo.root, "other.yaml"),
+      await readFile(path.join(repo.root, "conductor.yaml"), "utf8"),
+    );
+    await repo.git("add", "other.yaml");
+    await repo.git("commit", "-q", "-m", "add other.yaml");
+    expect((await runAll(repo, [])).exitCode).toBe(0);
+    const mine = repo.runIds()[0] as string;
+    const other = await repo.cli(["-c", "other.yaml", "run", "--output", "plain"]);
+    // other.yaml's run must not retire conductor.yaml's run either.
+    expect(other.exitCode, other.all).toBe(2);
+    expect(other.stderr).toContain(
+      `branch conductor/hello: workspace hello of run ${mine} (conductor.yaml)`,
+    );
+    expect(repo.runIds()).toEqual([mine]);
+    const mineHello = await tip(repo, "refs/heads/conductor/hello");
+    expect(mineHello).not.toBe("");
+    expect(await repo.git("for-each-ref", "refs/conductor/")).toBe("");
+
+    // The remedy archives conductor.yaml's workspace once its work is merged.
+    await repo.git("merge", "-q", "--ff-only", "conductor/hello");
+    const [remedy] = printedCommands(other.stderr);
+    expect(remedy).toBe(`conductor -c conductor.yaml archive hello --run ${mine} --delete-branch`);
+    const archived = await runAsPrinted(remedy as string, { cwd: repo.root, home: repo.home });
+    expect(archived.exitCode, archived.all).toBe(0);
+    const again = await repo.cli(["-c", "other.yaml", "run", "--output", "plain"]);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(await reachable(repo, mineHello)).toBe(true);
   });
 });
