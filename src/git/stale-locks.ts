@@ -14,6 +14,11 @@ import { runGit } from "./run-git.js";
 const WAIT_FOR_HOLDER_MS = 30_000;
 /** Without /proc a lock is taken for stale only when nothing touched it for this long. */
 const STALE_WITHOUT_PROC_MS = 60_000;
+/**
+ * Even with nobody holding it open, a lock this young is left alone: git closes a ref lock's file
+ * after writing it and renames it only when the transaction commits, a moment later.
+ */
+const QUIET_MS = 2_000;
 
 /** What {@link clearStaleLocks} did. */
 export interface LockReport {
@@ -45,7 +50,7 @@ export async function clearStaleLocks(
   for (const lock of locks) {
     for (;;) {
       if (!existsSync(lock)) break; // its git finished
-      const holders = await holdersOf(lock);
+      const holders = await holdersOf(lock, worktree);
       if (holders !== undefined && holders.length === 0) {
         await rm(lock, { force: true });
         report.removed.push(lock);
@@ -65,16 +70,22 @@ export async function clearStaleLocks(
  * Processes that have `file` open, as `pid (command)`; undefined when that cannot be known (no
  * /proc) and the file is recent enough that some process may still be working on it.
  */
-async function holdersOf(file: string): Promise<string[] | undefined> {
-  if (!existsSync("/proc/self/fd")) {
-    const age = Date.now() - (await stat(file)).mtimeMs;
-    return age > STALE_WITHOUT_PROC_MS ? [] : undefined;
-  }
+async function holdersOf(file: string, worktree: string): Promise<string[] | undefined> {
+  const age = Date.now() - (await stat(file).catch(() => ({ mtimeMs: 0 }))).mtimeMs;
+  if (!existsSync("/proc/self/fd")) return age > STALE_WITHOUT_PROC_MS ? [] : undefined;
+  if (age < QUIET_MS) return undefined;
   // /proc shows the path with symlinks resolved.
   const real = path.join(realpathSync(path.dirname(file)), path.basename(file));
+  const realWorktree = realpathSync(worktree);
   const holders: string[] = [];
   for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    // A git working in the worktree may hold a lock it has closed but not yet renamed.
+    const cwd = safeReadlink(`/proc/${pid}/cwd`);
+    if (cwd !== undefined && (cwd === realWorktree || cwd.startsWith(`${realWorktree}/`))) {
+      holders.push(`pid ${pid} ${commandOf(pid)} working in the worktree`.trim());
+      continue;
+    }
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
@@ -102,5 +113,13 @@ function commandOf(pid: string): string {
     return `(${readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean).join(" ").slice(0, 60)})`;
   } catch {
     return "";
+  }
+}
+
+function safeReadlink(link: string): string | undefined {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return undefined;
   }
 }
