@@ -3,6 +3,8 @@ import { copyFile, lstat, mkdir, realpath, symlink } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import { escapePath, glob, isDynamicPattern } from "tinyglobby";
+import { OperationError } from "../errors.js";
+import { isInside } from "../fs/is-inside.js";
 import { clearSpecialFile, describeKind, targetKindOf } from "../fs/regular-file.js";
 import type { CopyEntry } from "../schema/config.js";
 
@@ -166,8 +168,10 @@ async function matchFiles(root: string, written: string): Promise<string[]> {
 
 async function assertInside(realRoot: string, source: string, relative: string): Promise<void> {
   const real = await realpath(source);
-  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-    throw new Error(`${relative} links to ${real}, outside the repository; refusing to copy it`);
+  if (!isInside(realRoot, real)) {
+    throw new OperationError(
+      `${relative} links to ${real}, outside the repository; refusing to copy it`,
+    );
   }
 }
 
@@ -175,7 +179,7 @@ async function assertInside(realRoot: string, source: string, relative: string):
 async function assertRegular(source: string, relative: string): Promise<void> {
   const kind = await targetKindOf(source);
   if (kind !== "file") {
-    throw new Error(
+    throw new OperationError(
       `${relative} is ${describeKind(kind)}, not a regular file; refusing to copy it`,
     );
   }

@@ -3,6 +3,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
 import lockfile from "proper-lockfile";
+import { OperationError } from "../errors.js";
 import {
   type PortReservation,
   type Registry,
@@ -92,7 +93,7 @@ export async function reservePortBlocks(
         const taken = [...registry.reservations, ...round.map(asBlock)];
         const found = nextFreeStart(taken, entry.request, entry.offset);
         if (found === undefined) {
-          throw new Error(
+          throw new OperationError(
             `no block of ${entry.request.count} free ports left between ${FIRST_PORT} and ${LAST_PORT}`,
           );
         }

@@ -1,5 +1,6 @@
 import { constants } from "node:fs";
 import { lstat, open, rm, stat } from "node:fs/promises";
+import { OperationError } from "../errors.js";
 
 /**
  * Files an agent may have tampered with. Opening a FIFO for reading (or writing) waits for the
@@ -53,7 +54,7 @@ export async function readRegularFile(file: string): Promise<string | undefined>
 export async function clearSpecialFile(file: string): Promise<void> {
   const kind = await kindOf(file);
   if (kind === "FIFO" || kind === "socket" || kind === "device") await rm(file, { force: true });
-  else if (kind === "directory") throw new Error(`${file} is a directory, not a file`);
+  else if (kind === "directory") throw new OperationError(`${file} is a directory, not a file`);
 }
 
 function kindOfStats(info: {

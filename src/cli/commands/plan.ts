@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { githubMatrix, parseShard } from "../../planner/shard.js";
+import { githubMatrix, MAX_SHARDS, parseShard } from "../../planner/shard.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import { renderTable } from "../../report/table.js";
 import { globalOptions } from "../global-options.js";
@@ -26,9 +26,9 @@ export function planCommand(): Command {
     .action(async (tasks: string[], options: PlanOptions, command: Command) => {
       if (options.matrix !== undefined) {
         const count = Number(options.matrix);
-        if (!Number.isInteger(count) || count < 1 || count > 256) {
+        if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS) {
           throw new UsageError(
-            `--matrix ${options.matrix} is not a shard count: give a whole number from 1 to 256`,
+            `--matrix ${options.matrix} is not a shard count: give a whole number from 1 to ${MAX_SHARDS}`,
           );
         }
         // Validate the config too, so a broken file fails the planning job, not every shard.
