@@ -190,7 +190,8 @@ export async function verifyAgentResult(
   // agents ran at the same time.
   const foreign = await foreignChanges(ctx, baseline, changedRefs(baseline.refs, refs), handled);
   for (const change of foreign) {
-    const description = await restoreRef(ctx, change, restorable(ctx, change));
+    const safe = restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit));
+    const description = await restoreRef(ctx, change, safe);
     ctx.refLedger.record({
       ref: change.ref,
       description,
@@ -361,6 +362,22 @@ function restorable(ctx: StepContext, change: RefChange): boolean {
     !change.ref.startsWith("refs/remotes/") &&
     change.ref !== "refs/stash"
   );
+}
+
+/**
+ * Whether a moved ref now points into the agent's own history (`git update-ref refs/heads/main
+ * HEAD`): then the agent moved it, and putting it back undoes only the agent. A ref moved
+ * elsewhere may be the user's own commit in the main checkout, made while the agent ran: moving
+ * it back would leave the user's files ahead of their branch, so it is reported, not touched.
+ */
+async function movedToAgentsWork(
+  root: string,
+  change: RefChange,
+  agentHead: string,
+): Promise<boolean> {
+  if (change.after === undefined) return true; // a deleted ref is recreated: nothing is lost
+  if (agentHead === "") return false;
+  return isAncestor(root, change.after, agentHead).catch(() => false);
 }
 
 /** A ref under `refs/conductor/saved/<run>/<workspace>/` for what this try's agent left. */

@@ -291,6 +291,21 @@ describe("history rewrites, moved refs and a changed main checkout fail the work
     expect(await snapshotCheckout(test)).toEqual(before);
   });
 
+  it("never moves back a branch that moved to a commit outside the agent's work, such as the user's own commit", async () => {
+    const test = await integrityRepo({
+      "commit-in-root":
+        'git -C "$CONDUCTOR_ROOT_PATH" -c user.name=u -c user.email=u@example.com commit -q --allow-empty -m "user work" && echo ok > ok.txt',
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "commit-in-root");
+    expect(workspace.failure?.message).toMatch(/refs\/heads\/main moved/);
+    expect(workspace.failure?.message).toContain("conductor leaves it as it is");
+    // The commit stays on main and the main checkout matches its branch: nothing was undone.
+    expect((await test.git("log", "-1", "--format=%s", "main")).trim()).toBe("user work");
+    expect((await test.git("status", "--porcelain", "--untracked-files=no")).trim()).toBe("");
+  });
+
   it("fails the workspace when the agent writes into the main checkout, naming what changed", async () => {
     const test = await integrityRepo({
       "write-root": 'echo evil > "$CONDUCTOR_ROOT_PATH/evil.txt" && echo ok > ok.txt',
