@@ -1,6 +1,7 @@
 // `conductor doctor --json` on a healthy setup and on one broken in the ways users break it: a
 // damaged port registry, a worktree folder deleted by hand, a process left over from a killed run.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +11,7 @@ import type { CheckResult } from "../../src/preflight/check.js";
 import { groupAlive, signalGroup } from "../../src/process/groups.js";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
-import { latestSummary, repoWithConfig, runIds } from "../helpers/run-repo.js";
+import { latestSummary, repoWithConfig, runIds, waitFor } from "../helpers/run-repo.js";
 
 const NO_CREDENTIALS = {
   OPENAI_API_KEY: undefined,
@@ -127,8 +128,12 @@ describe("conductor doctor", () => {
     });
     const pgid = leftover.pid as number;
     groups.push(pgid);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(groupAlive(pgid)).toBe(true);
+    // Doctor finds it by its command line and environment, which are sleep's once exec is done.
+    await waitFor(
+      () => groupAlive(pgid) && commandLine(pgid) === "sleep 60",
+      20_000,
+      "the leftover process to start",
+    );
 
     const result = await doctor();
     // Each of these is worth fixing, none stops a run: the next run rebuilds the registry.
@@ -147,7 +152,7 @@ describe("conductor doctor", () => {
     const { execaCommand } = await import("execa");
     await execaCommand(result.checks["stale worktrees"]?.fix as string, { shell: true });
     await execaCommand(result.checks["leftover processes"]?.fix as string, { shell: true });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => !groupAlive(pgid), 20_000, "the leftover process to exit");
     const fixed = await doctor();
     expect(fixed.exitCode, fixed.all).toBe(0);
     expect(fixed.checks["stale worktrees"]?.status).toBe("ok");
@@ -213,3 +218,12 @@ describe("conductor doctor", () => {
     expect(result.checks["codex credentials"]?.fix).toContain("login` or set OPENAI_API_KEY");
   });
 });
+
+/** A process's command line as `ps` shows it, or "" once it is gone. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean).join(" ");
+  } catch {
+    return "";
+  }
+}

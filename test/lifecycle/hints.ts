@@ -11,7 +11,7 @@ export function printedCommands(text: string): string[] {
 
 /**
  * Runs a printed command as a person pastes it into a shell in `cwd`: `conductor` on the PATH is
- * the built CLI (a two-line launcher of dist/cli/main.js, as npm's bin link is).
+ * the built CLI (a two-line launcher of the bundled bin dist/bin/conductor.js, as npm's bin link is).
  */
 export async function runAsPrinted(
   command: string,
