@@ -1,5 +1,5 @@
 import os from "node:os";
-import { ExitCode } from "../errors.js";
+import { ExitCode, InterruptedError } from "../errors.js";
 import type { Reporter } from "../executor/events.js";
 import { STATE_DIR_NAME } from "../executor/run-store.js";
 import type { FailureMode } from "../executor/scheduler.js";
@@ -60,11 +60,26 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
   const warning = await dirtyCheckoutWarning(options.plan);
   if (warning !== undefined) process.stderr.write(`${warning}\n`);
   if (options.previous === undefined) {
-    const kept = await makeRoomForNewRun(options.plan, {
-      homeDir: os.homedir(),
-      signal: new AbortController().signal,
+    // Retiring earlier workspaces runs their archive scripts: Ctrl-C must end them and stop here.
+    const interrupt = interruptOnSignals((signal) => {
+      process.stderr.write(
+        `\nconductor: ${signal}: stopping before this run starts (press Ctrl-C again to exit at once)\n`,
+      );
     });
-    for (const run of kept) process.stderr.write(`${describeKept(run)}\n`);
+    try {
+      const kept = await makeRoomForNewRun(options.plan, {
+        homeDir: os.homedir(),
+        signal: interrupt.signal,
+      });
+      for (const run of kept) process.stderr.write(`${describeKept(run)}\n`);
+      if (interrupt.signal.aborted) {
+        throw new InterruptedError(
+          "interrupted while making room for the new run; it did not start",
+        );
+      }
+    } finally {
+      interrupt.dispose();
+    }
   }
   return withLiveProgress(options.output, options.previous, (reporters, interrupt) =>
     runSession({

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { UnsafeOperationError, WorkspaceConflictError } from "../errors.js";
+import { InterruptedError, UnsafeOperationError, WorkspaceConflictError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { isConductorAlive, loadRun } from "../executor/load-run.js";
 import { releasePorts } from "../executor/ports.js";
@@ -81,6 +81,10 @@ export async function makeRoomForNewRun(
 
   const kept = new Map<string, KeptRun>();
   for (const owner of new Set(owners.values())) {
+    // Each retirement is whole (work on refs, then the names freed); stop between them.
+    if (options.signal.aborted) {
+      throw new InterruptedError("interrupted while making room for the new run; it did not start");
+    }
     const entry = kept.get(owner.runId) ?? {
       runId: owner.runId,
       configFile: owner.configFile,

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
+import { processAlive, type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
 import { printedCommands, runAsPrinted } from "./hints.js";
 
 let repo: ReviewRepo | undefined;
@@ -198,5 +198,29 @@ describe("running the same file again", () => {
     const again = await repo.cli(["-c", "other.yaml", "run", "--output", "plain"]);
     expect(again.exitCode, again.all).toBe(0);
     expect(await reachable(repo, mineHello)).toBe(true);
+  });
+
+  it("Ctrl-C while an earlier workspace's archive script runs ends the script and exits 130", async () => {
+    repo = await reviewRepo([{ id: "hello" }], {
+      scripts: {
+        archive:
+          'echo $$ > "$CONDUCTOR_ROOT_PATH/archive.pid"; sleep 30; touch "$CONDUCTOR_ROOT_PATH/archive.done"',
+      },
+    });
+    expect((await runAll(repo)).exitCode).toBe(0);
+    const firstHello = await tip(repo, "refs/heads/conductor/hello");
+    const pidFile = path.join(repo.root, "archive.pid");
+    const second = repo.start(["run", "--output", "plain"]);
+    await waitFor("the archive script to start", () => existsSync(pidFile));
+    const scriptPid = Number((await readFile(pidFile, "utf8")).trim());
+    second.kill("SIGINT");
+    const result = await second;
+    expect(result.exitCode, result.all).toBe(130);
+    expect(result.stderr).toContain("interrupted");
+    await waitFor("the archive script to end", () => !processAlive(scriptPid), 5_000);
+    expect(existsSync(path.join(repo.root, "archive.done"))).toBe(false);
+    // Nothing lost, and no new run started.
+    expect(repo.runIds()).toHaveLength(1);
+    expect(await reachable(repo, firstHello)).toBe(true);
   });
 });
