@@ -233,7 +233,7 @@ export function writeConfig(dir, config) {
 }
 
 /**
- * Runs the built CLI (`node dist/cli/main.js …`, or another build's `main`), timed from spawn to
+ * Runs the built CLI (`node dist/bin/conductor.js …`, or another build's `main`), timed from spawn to
  * exit. `options.nodeArgs` go to node before the script (e.g. `--require bench/probe.cjs`).
  */
 export function timedConductor(args, options, main = CONDUCTOR_MAIN) {

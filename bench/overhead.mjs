@@ -222,7 +222,7 @@ function cpuRow({ id, conductorCpuMs, baselineCpuMs }) {
 }
 
 /**
- * Time from spawning `node dist/cli/main.js run` to git starting the first `git worktree add`,
+ * Time from spawning `node dist/bin/conductor.js run` to git starting the first `git worktree add`,
  * read from GIT_TRACE (git's own trace, which stamps every command as it starts), against
  * `node -e 0` measured in the same rounds.
  */

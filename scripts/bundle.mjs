@@ -4,7 +4,9 @@
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
-rmSync("dist/bin", { recursive: true, force: true }); // chunk names change with their content
+// Chunk names change with their content, and the bundle is all of dist/ (tsc only type-checks):
+// whatever an older build left there would otherwise be packed and shipped.
+rmSync("dist", { recursive: true, force: true });
 
 await build({
   entryPoints: ["src/cli/main.ts"],

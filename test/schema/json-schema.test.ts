@@ -132,7 +132,7 @@ describe("schema/conductor.schema.json", () => {
     expect(
       committed,
       `${SCHEMA_FILE} is out of date; regenerate it with ` +
-        "`npm run build && node dist/cli/main.js schema > schema/conductor.schema.json`",
+        "`npm run build && node dist/bin/conductor.js schema > schema/conductor.schema.json`",
     ).toBe(configJsonSchemaText());
   });
 
