@@ -11,6 +11,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { StateError } from "../errors.js";
 import { git } from "../git/worktree.js";
+import { conductorCommand } from "../hint/command.js";
 import type { RunEvent } from "./events.js";
 import type { RunState, Step } from "./types.js";
 
@@ -153,7 +154,7 @@ export function resolveRunId(root: string, requested: string | undefined): strin
   const ids = listRunIds(root);
   if (ids.length === 0) {
     throw new StateError("there are no runs in this repository yet", {
-      hint: "Start one with `conductor run`.",
+      hint: `Start one with \`${conductorCommand(["run"])}\`.`,
     });
   }
   if (requested === undefined) return ids[ids.length - 1] as string;
@@ -162,7 +163,7 @@ export function resolveRunId(root: string, requested: string | undefined): strin
   if (matches.length > 1)
     throw new StateError(`run id "${requested}" is ambiguous: ${matches.join(", ")}`);
   throw new StateError(`there is no run "${requested}"`, {
-    hint: `Runs: ${ids.slice(-5).join(", ")}`,
+    hint: `Runs: ${ids.slice(-5).join(", ")}; \`${conductorCommand(["runs"])}\` lists them all.`,
   });
 }
 

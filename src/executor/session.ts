@@ -108,7 +108,7 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     throw new StateError(
       `workspace ${workspace.name} has no worktree to continue in (${workspace.path})`,
       {
-        hint: "It never started or was archived; run it again with `conductor run --resume`.",
+        hint: `It never started or was archived; run it again with \`${conductorCommand(["run", "--resume", previous.runId])}\`.`,
       },
     );
   }
@@ -117,7 +117,7 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     throw new StateError(
       `workspace ${workspace.name} has no ${workspace.agent.kind} session to continue`,
       {
-        hint: "Its agent never started; run it again with `conductor run --resume`.",
+        hint: `Its agent never started; run it again with \`${conductorCommand(["run", "--resume", previous.runId])}\`.`,
       },
     );
   }

@@ -1,5 +1,6 @@
 import picomatch from "picomatch";
 import { UsageError } from "../errors.js";
+import { conductorCommand } from "../hint/command.js";
 import type { TaskConfig } from "../schema/config.js";
 import { didYouMeanSuffix } from "../schema/suggest.js";
 import { withDependencies } from "./dag.js";
@@ -20,7 +21,7 @@ export function selectTasks(
     const matches = ids.filter((id) => isMatch(id));
     if (matches.length === 0) {
       throw new UsageError(`no task matches "${pattern}".${didYouMeanSuffix(pattern, ids)}`, {
-        hint: "Task ids are listed by `conductor plan`.",
+        hint: `Task ids are listed by \`${conductorCommand(["plan"])}\`.`,
       });
     }
     for (const id of matches) named.add(id);

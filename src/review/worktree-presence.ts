@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { StateError, unreachable } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { isRegisteredWorktree } from "../git/worktree.js";
+import { conductorCommand } from "../hint/command.js";
 
 /** What is on disk where a workspace's worktree should be. */
 export type WorktreePresence =
@@ -45,11 +46,11 @@ export async function requireWorktree(found: FoundWorkspace): Promise<string> {
     case "never-created":
       throw new StateError(
         `workspace ${workspace.name} has no worktree: it ${state.status === "pending" ? "has not started" : "stopped before creating one"}`,
-        { hint: `Run it with \`conductor run --resume ${found.run.runId}\`.` },
+        { hint: `Run it with \`${conductorCommand(["run", "--resume", found.run.runId])}\`.` },
       );
     case "vanished":
       throw new StateError(`the worktree of ${workspace.name} is gone: ${workspace.path}`, {
-        hint: `Its branch ${workspace.branch} is kept; \`conductor clean\` tidies up what is left.`,
+        hint: `Its branch ${workspace.branch} is kept; \`${conductorCommand(["clean", "--run", found.run.runId])}\` tidies up what is left.`,
       });
     case "foreign":
       throw new StateError(

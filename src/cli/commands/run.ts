@@ -141,7 +141,9 @@ async function resumedPlan(
   if (plan.hash !== previous.plan.hash) {
     throw new StateError(
       `the plan changed since run ${runId} started (hash ${previous.plan.hash.slice(0, 12)} then, ${plan.hash.slice(0, 12)} now): conductor.yaml, a prompt file or the base commit differ`,
-      { hint: "Restore them to resume, or start a new run (archive the old workspaces first)." },
+      {
+        hint: `Restore them to resume, or start a new run with \`${conductorCommand(["run"])}\`: it takes the workspace names over and keeps run ${runId}'s branches and work on refs.`,
+      },
     );
   }
   return { plan, previous };

@@ -1,0 +1,44 @@
+// Hints printed around re-running carry the -c in use, so they work as printed.
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ReviewRepo, reviewRepo } from "../review/rig.js";
+import { printedCommands, runAsPrinted } from "./hints.js";
+
+let repo: ReviewRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** A repository whose task set lives in other.yaml only. */
+async function otherConfigRepo(): Promise<ReviewRepo> {
+  const current = await reviewRepo([{ id: "hello" }]);
+  const config = path.join(current.root, "conductor.yaml");
+  await writeFile(path.join(current.root, "other.yaml"), await readFile(config, "utf8"));
+  await current.git("rm", "-q", "conductor.yaml");
+  await current.git("add", "other.yaml");
+  await current.git("commit", "-q", "-m", "only other.yaml");
+  return current;
+}
+
+describe("re-run hints work as printed", () => {
+  it("an unknown task names `conductor -c other.yaml plan`, which lists the tasks", async () => {
+    repo = await otherConfigRepo();
+    const refused = await repo.cli(["-c", "other.yaml", "run", "nosuch", "--output", "plain"]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const [hint] = printedCommands(refused.stderr);
+    expect(hint).toBe("conductor -c other.yaml plan");
+    const shown = await runAsPrinted(hint as string, { cwd: repo.root, home: repo.home });
+    expect(shown.exitCode, shown.all).toBe(0);
+    expect(shown.stdout).toContain("hello");
+  });
+
+  it("with no runs yet, the hint to start one carries -c", async () => {
+    repo = await otherConfigRepo();
+    const refused = await repo.cli(["-c", "other.yaml", "status", "--run", "nosuch"]);
+    expect(refused.exitCode, refused.all).not.toBe(0);
+    const [hint] = printedCommands(refused.stderr);
+    expect(hint).toBe("conductor -c other.yaml run");
+  });
+});
