@@ -223,4 +223,38 @@ describe("running the same file again", () => {
     expect(repo.runIds()).toHaveLength(1);
     expect(await reachable(repo, firstHello)).toBe(true);
   });
+
+  it("refuses, removing nothing, when an earlier worktree holds a nested repository's own commits", async () => {
+    repo = await reviewRepo([{ id: "hello" }]);
+    expect((await runAll(repo)).exitCode).toBe(0);
+    const worktree = repo.worktree("hello");
+    const nested = path.join(worktree, "nested");
+    await repo.git("init", "-q", nested);
+    await writeFile(path.join(nested, "n.txt"), "only here\n");
+    await repo.git("-C", nested, "add", "n.txt");
+    await repo.git(
+      "-C",
+      nested,
+      "-c",
+      "user.name=t",
+      "-c",
+      "user.email=t@example.com",
+      "commit",
+      "-q",
+      "-m",
+      "nested",
+    );
+    await repo.git("-C", worktree, "add", "nested");
+    const branchTip = await tip(repo, "refs/heads/conductor/hello");
+
+    const refused = await runAll(repo);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(
+      "nested repository nested has 1 commit in none of its remotes",
+    );
+    expect(refused.stderr).toContain("nothing was removed");
+    expect(existsSync(path.join(nested, "n.txt"))).toBe(true);
+    expect(await tip(repo, "refs/heads/conductor/hello")).toBe(branchTip);
+    expect(repo.runIds()).toHaveLength(1);
+  });
 });
