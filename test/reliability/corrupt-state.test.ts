@@ -9,7 +9,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { shellCommand } from "../../src/hint/shell-quote.js";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
@@ -162,6 +164,7 @@ describe("input that used to crash with exit 70 is a clear error", () => {
     expect(ran.exitCode, ran.all).toBe(0);
     const moved = `${one.root}-moved`;
     renameSync(one.root, moved);
+    let printed = "";
     try {
       for (const args of [
         ["diff", "a"],
@@ -171,11 +174,17 @@ describe("input that used to crash with exit 70 is a clear error", () => {
         const result = await conductor(args, { cwd: moved, home: one.home });
         expect(result.exitCode, `${args.join(" ")}: ${result.all}`).toBe(2);
         expect(result.stderr).toContain(`was made in ${one.root}`);
-        expect(result.stderr).toContain(`mv '${moved}' '${one.root}'`);
+        expect(result.stderr).toContain(shellCommand(["mv", moved, one.root]));
         expect(hasStackTrace(result.all)).toBe(false);
+        printed = result.stderr;
       }
+      // The way back works as printed.
+      const way = /\((mv [^)]*)\)/.exec(printed)?.[1] ?? "";
+      expect((await execa("sh", ["-c", way], { reject: false })).exitCode, way).toBe(0);
+      const back = await conductor(["diff", "a", "--stat"], { cwd: one.root, home: one.home });
+      expect(back.exitCode, back.all).toBe(0);
     } finally {
-      renameSync(moved, one.root);
+      if (existsSync(moved)) renameSync(moved, one.root);
     }
     expect(latestSummary(one.root).workspaces[0]?.status).toBe("succeeded");
   });
