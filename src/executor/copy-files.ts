@@ -2,10 +2,11 @@ import { constants, existsSync } from "node:fs";
 import { copyFile, lstat, mkdir, realpath, symlink } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
-import { escapePath, glob, isDynamicPattern } from "tinyglobby";
+import { escapePath, isDynamicPattern } from "tinyglobby";
 import { OperationError } from "../errors.js";
 import { isInside } from "../fs/is-inside.js";
 import { clearSpecialFile, describeKind, targetKindOf } from "../fs/regular-file.js";
+import { globRepositoryFiles } from "../fs/repository-glob.js";
 import type { CopyEntry } from "../schema/config.js";
 
 /** What the copy step did in one workspace. */
@@ -155,14 +156,7 @@ async function matchFiles(root: string, written: string): Promise<string[]> {
   // Symlinks are followed so that a linked file (`.env.local -> config/dev.env`) is matched like
   // any file instead of being dropped without a word; assertInside then refuses every match that
   // leads out of the repository. (The crawler stops at symlink cycles.)
-  const files = await glob(pattern, {
-    cwd: root,
-    dot: true,
-    onlyFiles: true,
-    followSymbolicLinks: true,
-    ignore: [".git/**", "**/.git/**", ".conductor/**"],
-    expandDirectories: false,
-  });
+  const files = await globRepositoryFiles(root, pattern);
   return files.sort();
 }
 

@@ -105,37 +105,13 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
 
   // Every workspace that ran failed to reach its provider: the rest would only wait as long.
   if (provider.held) {
-    for (const workspace of waiting) {
-      run.recorder.emit({
-        type: "workspace.finished",
-        workspace: workspace.name,
-        status: "skipped",
-        durationMs: 0,
-        failure: {
-          reason: "cancelled",
-          step: "worktree",
-          message: `not started: every running workspace failed to reach ${provider.url ?? "its provider"}`,
-        },
-      });
-    }
-    waiting.length = 0;
+    skipAll(
+      run,
+      waiting.splice(0),
+      `not started: every running workspace failed to reach ${provider.url ?? "its provider"}`,
+    );
   }
-
-  if (stopped) {
-    for (const workspace of waiting) {
-      run.recorder.emit({
-        type: "workspace.finished",
-        workspace: workspace.name,
-        status: "skipped",
-        durationMs: 0,
-        failure: {
-          reason: "cancelled",
-          step: "worktree",
-          message: "not started: fail-fast stopped the run",
-        },
-      });
-    }
-  }
+  if (stopped) skipAll(run, waiting, "not started: fail-fast stopped the run");
   options.interrupt.removeEventListener("abort", onInterrupt);
   return finishRun(run, options.interrupt, started);
 }
@@ -187,4 +163,17 @@ function finishRun(run: RunContext, interrupt: AbortSignal, startedAt: number): 
   const durationMs = Math.round(performance.now() - startedAt);
   run.recorder.emit({ type: "run.finished", status, durationMs, counts });
   return status;
+}
+
+/** Records workspaces that were never started as skipped, with why. */
+function skipAll(run: RunContext, workspaces: readonly Workspace[], message: string): void {
+  for (const workspace of workspaces) {
+    run.recorder.emit({
+      type: "workspace.finished",
+      workspace: workspace.name,
+      status: "skipped",
+      durationMs: 0,
+      failure: { reason: "cancelled", step: "worktree", message },
+    });
+  }
 }

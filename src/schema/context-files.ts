@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { glob, isDynamicPattern } from "tinyglobby";
+import { isDynamicPattern } from "tinyglobby";
+import { globRepositoryFiles } from "../fs/repository-glob.js";
 import type { Config } from "./config.js";
 import type { PathIssue } from "./zod-issues.js";
 
@@ -41,15 +42,7 @@ async function fileProblem(file: string): Promise<string | undefined> {
 }
 
 async function globProblem(root: string, pattern: string): Promise<string | undefined> {
-  // The same matching as the copy step (src/executor/copy-files.ts), so "matches" means the same.
-  const files = await glob(pattern, {
-    cwd: root,
-    dot: true,
-    onlyFiles: true,
-    followSymbolicLinks: true,
-    ignore: [".git/**", "**/.git/**", ".conductor/**"],
-    expandDirectories: false,
-  });
+  const files = await globRepositoryFiles(root, pattern);
   return files.length > 0
     ? undefined
     : "matches no file; context globs are relative to the repository root";
