@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isAncestor } from "./integrity.js";
 import { GitCommandError, runGit } from "./run-git.js";
-import { statusPaths } from "./status-entries.js";
+import { parseStatus, type StatusEntry } from "./status-entries.js";
 
 /**
  * Git operations on workspaces. Changes to worktree metadata (add, remove, prune, branch
@@ -219,6 +219,14 @@ export async function uncommittedPaths(
   worktree: string,
   ignoring: readonly string[] = [],
 ): Promise<string[]> {
+  return (await uncommittedEntries(worktree, ignoring)).map((entry) => entry.path);
+}
+
+/** Uncommitted changes of a worktree with their status codes, but the paths in `ignoring`. */
+export async function uncommittedEntries(
+  worktree: string,
+  ignoring: readonly string[] = [],
+): Promise<StatusEntry[]> {
   const out = await git(worktree, [
     "status",
     "--porcelain=v1",
@@ -228,7 +236,7 @@ export async function uncommittedPaths(
     ".",
     ...ignoring.map((entry) => `:(exclude,literal)${entry}`),
   ]);
-  return statusPaths(out);
+  return parseStatus(out).entries;
 }
 
 /**

@@ -1,8 +1,7 @@
 import path from "node:path";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { runGit, runGitExpecting } from "../git/run-git.js";
-import { parseStatus } from "../git/status-entries.js";
-import { branchExists, git } from "../git/worktree.js";
+import { branchExists, git, uncommittedEntries } from "../git/worktree.js";
 
 /** Work that removing a workspace would destroy. */
 export interface Losses {
@@ -65,17 +64,8 @@ export function losesWork(losses: Losses): boolean {
  * `.context/` file that was edited or deleted is work (conductor never commits `.context/`).
  */
 async function uncommittedWork(worktree: string, copied: readonly string[]): Promise<string[]> {
-  const stdout = await runGit(worktree, [
-    "status",
-    "--porcelain=v1",
-    "-z",
-    "--untracked-files=all",
-    "--",
-    ".",
-    ...copied.map((entry) => `:(exclude,literal)${entry}`),
-  ]);
-  return parseStatus(stdout)
-    .entries.filter((entry) => !(entry.code === "??" && entry.path.startsWith(".context/")))
+  return (await uncommittedEntries(worktree, copied))
+    .filter((entry) => !(entry.code === "??" && entry.path.startsWith(".context/")))
     .map((entry) => entry.path);
 }
 
