@@ -2,7 +2,7 @@
 // version conductor reads and for credentials, and the workspaces folder for room. A run that
 // could not work exits 2 at once with one line per problem and nothing created.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -16,7 +16,7 @@ import {
   sequenceScript,
   startModelServer,
 } from "../../src/model-server/server.js";
-import { type CliResult, conductor } from "../helpers/cli.js";
+import { CLI, type CliResult, conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig, tasks } from "../helpers/run-repo.js";
 
@@ -267,7 +267,11 @@ describe("preflight of claude", () => {
 describe("preflight of the workspaces folder", () => {
   const key = { OPENAI_API_KEY: "sk-test-not-a-real-key" };
 
-  it("stops a run whose workspaces folder cannot be written", async () => {
+  it("stops a run whose workspaces folder cannot be written", async (context) => {
+    // As root the test runs conductor as nobody, who must be able to reach this checkout's build.
+    if (process.getuid?.() === 0 && !otherUsersReach(CLI)) {
+      context.skip(`nobody cannot reach ${CLI} (the checkout is in a private folder)`);
+    }
     const locked = await realTemp("conductor-locked-");
     await chmod(path.dirname(locked), 0o755);
     const dir = path.join(locked, "workspaces");
@@ -319,7 +323,6 @@ async function runAsUser(args: string[], env: Record<string, string>): Promise<C
   // The test repository lives in a private temp folder: let the other user in, read-only.
   execFileSync("chmod", ["-R", "a+rX", path.dirname(root)]);
   const { execa } = await import("execa");
-  const { CLI } = await import("../helpers/cli.js");
   const { gitEnv } = await import("../helpers/git-repo.js");
   const result = await execa("node", [CLI, ...args], {
     cwd: root,
@@ -341,4 +344,12 @@ async function runAsUser(args: string[], env: Record<string, string>): Promise<C
     stderr: String(result.stderr),
     all: String(result.all),
   };
+}
+
+/** Whether a user other than the owner can read `file`: every folder above it searchable by all. */
+function otherUsersReach(file: string): boolean {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (path.dirname(dir) === dir) return (statSync(file).mode & 0o004) !== 0;
+  }
 }
