@@ -5,6 +5,7 @@ import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
 import { git, uncommittedPaths } from "../git/worktree.js";
+import { conductorCommand } from "../hint/command.js";
 import { findGitHubCli } from "../review/github.js";
 import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
 import { type ConflictForecast, forecastConflicts } from "./conflicts.js";
@@ -151,6 +152,13 @@ async function reviewItem(found: FoundWorkspace): Promise<CheckItem> {
   const { run, workspace } = found;
   const verdict = await readReviewVerdict(run.plan.repo.root, run.runId, workspace.name);
   if (verdict === undefined) return { id: "review", level: "info", reason: "not reviewed" };
+  if (verdict.status === "skipped") {
+    return { id: "review", level: "info", reason: "not reviewed: the branch has no changes" };
+  }
+  if (verdict.status === "failed") {
+    const again = conductorCommand(["review", workspace.name, "--run", run.runId]);
+    return { id: "review", level: "warn", reason: `the review failed; try again: ${again}` };
+  }
   const [p0, p1, p2, p3] = verdict.byPriority;
   const counts = verdict.byPriority
     .map((count, priority) => (count > 0 ? `${count} P${priority}` : ""))
@@ -162,6 +170,9 @@ async function reviewItem(found: FoundWorkspace): Promise<CheckItem> {
     return { id: "review", level: "block", reason: `${said}${findings}` };
   }
   if (p2 + p3 > 0) return { id: "review", level: "warn", reason: `reviewed; ${findings}` };
+  if (verdict.correct === undefined) {
+    return { id: "review", level: "warn", reason: `reviewed without a verdict; ${findings}` };
+  }
   return { id: "review", level: "pass", reason: `review says the patch is correct; ${findings}` };
 }
 
