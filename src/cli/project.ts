@@ -8,6 +8,7 @@ import type { Plan, RepoFacts, Shard } from "../planner/types.js";
 import { missingContextFiles } from "../schema/context-files.js";
 import { type LoadedConfig, loadConfigFile } from "../schema/load.js";
 import { readPromptFiles } from "../schema/prompt-files.js";
+import { readRepoSettings } from "../schema/repo-settings.js";
 
 /** Name of the configuration file conductor looks for. */
 export const CONFIG_FILE_NAME = "conductor.yaml";
@@ -73,7 +74,7 @@ export function displayPath(cwd: string, file: string): string {
 export async function loadProject(cwd: string, options: ConfigOptions): Promise<Project> {
   const root = await findRepositoryRoot(cwd);
   const file = findConfigFile(cwd, root, options.config);
-  const loaded = await loadConfigFile(file, displayPath(cwd, file));
+  const loaded = await loadConfigFile(file, displayPath(cwd, file), await readRepoSettings(root));
   const facts = await gatherRepoFacts(root, loaded.config.base);
   const { contents, problems } = await readPromptFiles(loaded.config, root);
   problems.push(...(await missingContextFiles(loaded.config, root)));

@@ -38,6 +38,14 @@ function schemaLines(schema: SchemaReference): string[] {
 }
 
 function workspacesLines(survey: RepositorySurvey): string[] {
+  const copy = survey.settings.copy;
+  if (copy !== undefined) {
+    return [
+      `# Gitignored files copied into every workspace come from ${copy.file}:`,
+      ...copy.value.map((glob) => `#   ${glob}`),
+      "# A workspaces.copy list here would replace them.",
+    ];
+  }
   if (survey.envFiles.length === 0) {
     return [
       "# Gitignored files every workspace needs (globs), copied from the main checkout:",
@@ -55,10 +63,19 @@ function workspacesLines(survey: RepositorySurvey): string[] {
 
 function scriptsLines(survey: RepositorySurvey): string[] {
   const check = survey.checks.join(" && ");
+  const { settings } = survey;
+  // Scripts the repository's settings files already give are read from there, not copied here:
+  // one place to change them, for the app and for conductor.
+  const inherited = (["setup", "run", "archive", "runMode"] as const).flatMap((name) => {
+    const found = settings[name];
+    if (found === undefined) return [];
+    const key = name === "runMode" ? "run_mode" : name;
+    return [`# ${key}: ${found.value}  (from ${found.file}; set it here to override)`];
+  });
   const scripts = [
     {
       name: "setup",
-      value: survey.install?.command,
+      value: settings.setup === undefined ? survey.install?.command : undefined,
       about: survey.install
         ? `Runs in each new workspace before the agent (from ${survey.install.lockfile})`
         : "Runs in each new workspace before the agent, e.g. to install dependencies",
@@ -79,8 +96,9 @@ function scriptsLines(survey: RepositorySurvey): string[] {
   ];
   const active = scripts.some((script) => script.value !== undefined);
   // With no script found the whole section stays a comment: `scripts:` alone would be null.
-  const lines = [active ? "scripts:" : "# scripts:"];
+  const lines = [...inherited, active ? "scripts:" : "# scripts:"];
   for (const script of scripts) {
+    if (settings[script.name as "setup" | "run"] !== undefined) continue;
     lines.push(`${active ? "  " : "#   "}# ${script.about}`);
     lines.push(
       script.value === undefined

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ignoredUntrackedFiles } from "../git/ignored.js";
+import { type RepoSettings, readRepoSettings } from "../schema/repo-settings.js";
 
 /** What `conductor init` learns from a repository to write a config that fits it. */
 export interface RepositorySurvey {
@@ -13,6 +14,8 @@ export interface RepositorySurvey {
   envFiles: string[];
   /** Whether the repository lists `packageName` in its package.json dependencies. */
   dependsOnConductor: boolean;
+  /** The Conductor app settings the repository already has; conductor reads them as defaults. */
+  settings: RepoSettings;
 }
 
 /** A lockfile and the command that installs exactly what it pins. */
@@ -69,6 +72,7 @@ export async function surveyRepository(
     checks,
     envFiles: await ignoredEnvFiles(root),
     dependsOnConductor: Object.hasOwn(dependencies, packageName),
+    settings: await readRepoSettings(root),
   };
 }
 

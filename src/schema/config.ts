@@ -1,4 +1,5 @@
 import { parseDuration } from "./duration.js";
+import type { RunMode } from "./repo-settings.js";
 import { parseSize } from "./size.js";
 import type {
   AGENT_KINDS,
@@ -107,6 +108,8 @@ export interface Config {
   };
   agent: AgentConfig;
   scripts: Scripts;
+  /** `scripts.run_mode`: whether run scripts of several workspaces may run at once; undefined: concurrent. */
+  runMode: RunMode | undefined;
   /** Longest time setup, check or archive may run. */
   scriptTimeoutMs: number;
   /** How `conductor merge` lands workspaces. */
@@ -162,6 +165,8 @@ export function normalizeConfig(written: WrittenConfig): Config {
       run: written.scripts?.run,
       archive: written.scripts?.archive,
     },
+    // Left undefined when unset, so that plans (and their hashes) without it stay the same.
+    runMode: written.scripts?.run_mode,
     scriptTimeoutMs:
       written.scripts?.timeout === undefined
         ? DEFAULT_SCRIPT_TIMEOUT_MS

@@ -5,7 +5,9 @@ import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { type Config, normalizeConfig } from "./config.js";
 import { formatKeyPath, type KeyPath, locate } from "./locate.js";
+import { NO_REPO_SETTINGS, type RepoSettings } from "./repo-settings.js";
 import { checkRules } from "./rules.js";
+import { layerRepoSettings, type SettingSource } from "./settings-layers.js";
 import { type WrittenConfig, type WrittenTask, writtenConfigSchema } from "./written.js";
 import { explainZodIssues, type PathIssue } from "./zod-issues.js";
 
@@ -19,13 +21,22 @@ export interface LoadedConfig {
   file: string;
   /** Turns problems found later (by the planner) into located issues of this file. */
   toConfigIssues(problems: readonly PathIssue[]): ConfigIssue[];
+  /**
+   * Where the scripts, run mode and copied files came from, when the repository has settings
+   * files of its own (empty otherwise: then everything is the config file's).
+   */
+  sources: SettingSource[];
 }
 
 /**
  * Reads and validates a configuration file; throws {@link ConfigError} listing every problem.
  * `shownAs` is how messages name the file (usually relative to the current folder).
  */
-export async function loadConfigFile(file: string, shownAs = file): Promise<LoadedConfig> {
+export async function loadConfigFile(
+  file: string,
+  shownAs = file,
+  settings: RepoSettings = NO_REPO_SETTINGS,
+): Promise<LoadedConfig> {
   const problem = await unreadableProblem(file);
   if (problem) {
     // A file too large to read is still a file: point at its start like every content problem.
@@ -39,7 +50,7 @@ export async function loadConfigFile(file: string, shownAs = file): Promise<Load
     };
     throw new ConfigError([issue]);
   }
-  return parseConfig(await readFile(file), shownAs);
+  return parseConfig(await readFile(file), shownAs, settings);
 }
 
 async function unreadableProblem(
@@ -70,7 +81,11 @@ async function unreadableProblem(
  * Parses and validates configuration text. Pure apart from nothing: the caller supplies the bytes.
  * All problems of the file are collected and thrown together.
  */
-export function parseConfig(bytes: Uint8Array, file: string): LoadedConfig {
+export function parseConfig(
+  bytes: Uint8Array,
+  file: string,
+  settings: RepoSettings = NO_REPO_SETTINGS,
+): LoadedConfig {
   const at = (line: number | undefined, column: number | undefined, message: string): ConfigError =>
     new ConfigError([{ file, line, column, keyPath: "", message }]);
 
@@ -159,9 +174,12 @@ export function parseConfig(bytes: Uint8Array, file: string): LoadedConfig {
     );
     throw new ConfigError(toConfigIssues([...problems, ...ruleProblems]));
   }
-  const ruleProblems = checkRules(parsed.data);
+  // The repository's own settings fill what the file leaves out; they were checked when read.
+  const layered = layerRepoSettings(parsed.data, settings, file);
+  const ruleProblems = checkRules(layered.written);
   if (ruleProblems.length > 0) throw new ConfigError(toConfigIssues(ruleProblems));
-  return { config: normalizeConfig(parsed.data), file, toConfigIssues };
+  const sources = settings.files.length > 0 ? layered.sources : [];
+  return { config: normalizeConfig(layered.written), file, toConfigIssues, sources };
 }
 
 /**

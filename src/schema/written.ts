@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./duration.js";
+import { RUN_MODES } from "./repo-settings.js";
 import { SIZE_PATTERN } from "./size.js";
 
 /**
@@ -124,6 +125,12 @@ const scripts = z
       "The dev server a person starts for review (conductor serve); use $CONDUCTOR_PORT.",
     ),
     archive: scriptsFields.archive.describe("Runs before a workspace is removed."),
+    run_mode: z
+      .enum(RUN_MODES, { error: `must be one of ${RUN_MODES.join(", ")}` })
+      .optional()
+      .describe(
+        "concurrent (default): every workspace's run script may run at once; nonconcurrent: serving one workspace stops the others' first.",
+      ),
     timeout: duration
       .optional()
       .describe("Longest time setup, check or archive may run; default 30m."),

@@ -3,6 +3,7 @@ import { UsageError } from "../../errors.js";
 import { githubMatrix, MAX_SHARDS, parseShard } from "../../planner/shard.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import { renderTable } from "../../report/table.js";
+import { describeSources, type SettingSource } from "../../schema/settings-layers.js";
 import { globalOptions } from "../global-options.js";
 import { loadProject, planProject } from "../project.js";
 
@@ -39,7 +40,11 @@ export function planCommand(): Command {
       const shard = options.shard === undefined ? undefined : parseShard(options.shard);
       const project = await loadProject(process.cwd(), globalOptions(command));
       const plan = planProject(project, { taskPatterns: tasks, shard });
-      process.stdout.write(options.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(plan, null, 2)}\n`
+          : renderPlan(plan) + renderSources(project.loaded.sources),
+      );
     });
 }
 
@@ -77,4 +82,12 @@ function scriptsLabel(workspace: Workspace): string {
     (name) => workspace.scripts[name] !== undefined,
   );
   return names.join(",") || "-";
+}
+
+/** Where the scripts and copied files came from, when the repository has settings files. */
+export function renderSources(sources: readonly SettingSource[]): string {
+  if (sources.length === 0) return "";
+  return `\nsettings:\n${describeSources(sources)
+    .map((line) => `  ${line}\n`)
+    .join("")}`;
 }

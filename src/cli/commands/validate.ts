@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { describeSources } from "../../schema/settings-layers.js";
 import { globalOptions } from "../global-options.js";
 import { loadProject, planProject } from "../project.js";
 
@@ -13,6 +14,8 @@ export function validateCommand(): Command {
       process.stdout.write(
         `${project.loaded.file} is valid: ${count(tasks, "task")}, ${count(plan.workspaces.length, "workspace")} (plan ${plan.hash.slice(0, 12)})\n`,
       );
+      for (const line of describeSources(project.loaded.sources))
+        process.stdout.write(`  ${line}\n`);
     });
 }
 
