@@ -23,6 +23,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   diff: async () => (await import("./commands/diff.js")).diffCommand(),
   open: async () => (await import("./commands/open.js")).openCommand(),
   serve: async () => (await import("./commands/serve.js")).serveCommand(),
+  shell: async () => (await import("./commands/shell.js")).shellCommand(),
+  exec: async () => (await import("./commands/exec.js")).execCommand(),
   pr: async () => (await import("./commands/pr.js")).prCommand(),
   checks: async () => (await import("./commands/checks.js")).checksCommand(),
   conflicts: async () => (await import("./commands/conflicts.js")).conflictsCommand(),

@@ -219,3 +219,50 @@ export function descendantPidFloor(pid: number, startedAt: number): number | und
     return undefined;
   }
 }
+
+/**
+ * Live processes other than conductor itself whose environment holds `marker` (`NAME=value`).
+ * Linux only (reads /proc); elsewhere, none.
+ */
+export function markedPids(marker: string): number[] {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+    } catch {
+      continue; // gone meanwhile, or another user's
+    }
+    if (!environ.includes(marker) || !environ.split("\0").includes(marker)) continue;
+    if (isRunning(Number(entry))) found.push(Number(entry));
+  }
+  return found;
+}
+
+/**
+ * Ends every process marked with `marker`, one by one (SIGTERM, then SIGKILL after the grace
+ * period). For programs run on the user's terminal: they share conductor's process group (the
+ * terminal's foreground group), so signalling their group would signal conductor and its parent
+ * shell too. Returns how many processes there were.
+ */
+export async function endMarkedPids(marker: string, graceMs = DEFAULT_GRACE_MS): Promise<number> {
+  const first = markedPids(marker);
+  if (first.length === 0) return 0;
+  for (const pid of first) signalProcess(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  let alive = markedPids(marker);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    alive = markedPids(marker);
+  }
+  // Whatever ignored SIGTERM, and whatever was started meanwhile.
+  for (const pid of alive) signalProcess(pid, "SIGKILL");
+  return first.length;
+}

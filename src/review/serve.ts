@@ -3,12 +3,16 @@ import path from "node:path";
 import { UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { SERVE_MARKER_VARIABLE } from "../executor/leftovers.js";
-import { reservePorts } from "../executor/ports.js";
 import { RunPaths } from "../executor/run-store.js";
 import type { ProcessOutcome } from "../process/outcome.js";
 import { runProcess } from "../process/run.js";
 import { fileSize, followFile } from "./follow-file.js";
-import { NO_TIMEOUT_MS, scriptEnv, scriptRedactor } from "./workspace-process.js";
+import {
+  NO_TIMEOUT_MS,
+  reserveWorkspacePorts,
+  scriptEnv,
+  scriptRedactor,
+} from "./workspace-process.js";
 import { requireWorktree } from "./worktree-presence.js";
 
 /** What {@link serveWorkspace} needs. */
@@ -39,14 +43,7 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
     });
   }
   const worktree = await requireWorktree(found);
-  // The worktree's existing block when it has one: the port the reviewer saw during the run.
-  const reservation = await reservePorts(options.homeDir, {
-    count: run.plan.portsPerWorkspace,
-    preferredIndex: workspace.portBlock,
-    worktree: workspace.path,
-    workspace: workspace.name,
-    runId: run.runId,
-  });
+  const reservation = await reserveWorkspacePorts(found, options.homeDir);
   const logFile = new RunPaths(run.plan.repo.root, run.runId).logFile(workspace.name, "run");
   await mkdir(path.dirname(logFile), { recursive: true });
   await appendFile(

@@ -1,4 +1,5 @@
 import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { type PortReservation, reservePorts } from "../executor/ports.js";
 import { workspaceEnv } from "../executor/workspace-runner.js";
 import { MAX_TIMER_MS } from "../process/run.js";
 import { secretsOfCopiedEnvFiles } from "../secrets/env-file.js";
@@ -26,3 +27,21 @@ export async function scriptRedactor(found: FoundWorkspace): Promise<Redactor> {
 
 /** Long-lived scripts (a dev server) run without a timeout: the longest a timer takes. */
 export const NO_TIMEOUT_MS = MAX_TIMER_MS;
+
+/**
+ * The workspace's port block for `serve`, `shell` and `exec`: the block reserved for its worktree
+ * during the run when it still has one (the port the reviewer saw), else a free one.
+ */
+export function reserveWorkspacePorts(
+  found: FoundWorkspace,
+  homeDir: string,
+): Promise<PortReservation> {
+  const { workspace, run } = found;
+  return reservePorts(homeDir, {
+    count: run.plan.portsPerWorkspace,
+    preferredIndex: workspace.portBlock,
+    worktree: workspace.path,
+    workspace: workspace.name,
+    runId: run.runId,
+  });
+}
