@@ -34,6 +34,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   report: async () => (await import("./commands/report.js")).reportCommand(),
   demo: async () => (await import("./commands/demo.js")).demoCommand(),
   doctor: async () => (await import("./commands/doctor.js")).doctorCommand(),
+  ui: async () => (await import("./commands/ui.js")).uiCommand(),
 };
 
 /**

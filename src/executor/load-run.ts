@@ -87,9 +87,9 @@ export function isConductorAlive(pid: number): boolean {
 
 /**
  * A run whose conductor is gone as it was left: interrupted, with its running workspaces
- * interrupted too (also used for run folders loaded by path, e.g. CI shards).
+ * interrupted too (also used for run folders loaded by path, e.g. CI shards, and live views).
  */
-function abandoned(state: RunState): RunState {
+export function abandoned(state: RunState): RunState {
   const workspaces: Record<string, WorkspaceState> = {};
   for (const [name, workspace] of Object.entries(state.workspaces)) {
     workspaces[name] =

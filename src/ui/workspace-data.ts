@@ -1,0 +1,135 @@
+import { open, readFile, stat } from "node:fs/promises";
+import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { RunPaths, readEvents } from "../executor/run-store.js";
+import { runGit } from "../git/run-git.js";
+import { workspaceDiffArgs } from "../review/diff.js";
+import { LOG_STEPS, type LogStep } from "../review/logs.js";
+import { eventWorkspace, type TimelineEntry, timelineEntry } from "./views.js";
+
+/** What the page reads of one workspace besides its row: diff, logs, timeline. */
+
+/** A changed file with its line counts (`binary` when git counts no lines). */
+export interface FileStat {
+  path: string;
+  added: number;
+  removed: number;
+  binary: boolean;
+}
+
+/** The branch's changes against its start point, as `conductor diff` shows them. */
+export interface WorkspaceDiff {
+  files: FileStat[];
+  /** Unified diff text, cut at {@link MAX_PATCH_BYTES}. */
+  patch: string;
+  truncated: boolean;
+}
+
+/** Largest patch sent to the page; the file list stays complete. */
+export const MAX_PATCH_BYTES = 4 * 1024 * 1024;
+
+/** The workspace's diff: file list with stats and the patch (the arguments of `conductor diff`). */
+export async function workspaceDiff(found: FoundWorkspace): Promise<WorkspaceDiff> {
+  const root = found.run.plan.repo.root;
+  const [command, ...range] = await workspaceDiffArgs(found, { stat: false });
+  const options = ["--no-color", "--no-ext-diff", "--find-renames"];
+  const [numstat, patch] = await Promise.all([
+    runGit(root, [command as string, ...options, "--numstat", ...range]),
+    runGit(root, [command as string, ...options, ...range]),
+  ]);
+  const files = numstat
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => {
+      const [added = "", removed = "", ...name] = line.split("\t");
+      const binary = added === "-";
+      return {
+        path: name.join("\t"),
+        added: binary ? 0 : Number(added),
+        removed: binary ? 0 : Number(removed),
+        binary,
+      };
+    });
+  const truncated = Buffer.byteLength(patch) > MAX_PATCH_BYTES;
+  return {
+    files,
+    patch: truncated ? Buffer.from(patch).subarray(0, MAX_PATCH_BYTES).toString("utf8") : patch,
+    truncated,
+  };
+}
+
+/** A slice of a step's log: `text` is bytes `start`…`end` of a file of `size` bytes. */
+export interface LogSlice {
+  step: LogStep;
+  text: string;
+  start: number;
+  end: number;
+  size: number;
+}
+
+/** Bytes of a log sent at once; "more" asks for the slice before. */
+export const LOG_SLICE_BYTES = 64 * 1024;
+
+/** The steps of a workspace that have a log, with their sizes. */
+export async function logSizes(found: FoundWorkspace): Promise<{ step: LogStep; size: number }[]> {
+  const paths = new RunPaths(found.run.plan.repo.root, found.run.runId);
+  const sizes = await Promise.all(
+    LOG_STEPS.map(async (step) => ({
+      step,
+      size:
+        (await stat(paths.logFile(found.workspace.name, step)).catch(() => undefined))?.size ?? 0,
+    })),
+  );
+  return sizes.filter((entry) => entry.size > 0);
+}
+
+/** The last {@link LOG_SLICE_BYTES} of a log before byte `before` (the end when absent). */
+export async function logSlice(
+  found: FoundWorkspace,
+  step: LogStep,
+  before: number | undefined,
+): Promise<LogSlice> {
+  const file = new RunPaths(found.run.plan.repo.root, found.run.runId).logFile(
+    found.workspace.name,
+    step,
+  );
+  const handle = await open(file, "r").catch(() => undefined);
+  if (handle === undefined) return { step, text: "", start: 0, end: 0, size: 0 };
+  try {
+    const { size } = await handle.stat();
+    const end = Math.min(before ?? size, size);
+    let start = Math.max(0, end - LOG_SLICE_BYTES);
+    const buffer = Buffer.alloc(end - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    // Start at a line: the page joins slices, and half a line (or half a character) reads badly.
+    let from = 0;
+    if (start > 0) {
+      const newline = buffer.indexOf(0x0a);
+      from = newline < 0 ? 0 : newline + 1;
+      start += from;
+    }
+    return { step, text: buffer.subarray(from).toString("utf8"), start, end, size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Entries of a timeline sent at once (the newest). */
+export const TIMELINE_LIMIT = 2000;
+
+/** The workspace's activity timeline from the events log, and the agent's final message. */
+export async function workspaceTimeline(
+  found: FoundWorkspace,
+): Promise<{ entries: TimelineEntry[]; finalMessage: string | undefined; omitted: number }> {
+  const paths = new RunPaths(found.run.plan.repo.root, found.run.runId);
+  const entries: TimelineEntry[] = [];
+  for (const event of await readEvents(paths.eventsFile)) {
+    if (eventWorkspace(event) !== found.workspace.name) continue;
+    const entry = timelineEntry(event);
+    if (entry !== undefined) entries.push(entry);
+  }
+  const finalMessage =
+    found.state.agent.finalMessage ??
+    (await readFile(paths.finalMessageFile(found.workspace.name), "utf8").catch(() => undefined));
+  const omitted = Math.max(0, entries.length - TIMELINE_LIMIT);
+  return { entries: entries.slice(omitted), finalMessage, omitted };
+}
