@@ -20,9 +20,15 @@ export interface CopyReport {
 /** Folder in each workspace that holds the context files; never committed. */
 export const CONTEXT_DIR = ".context";
 
-/** What never goes into a workspace's commits: the copied files and the context folder. */
-export function keptOutOfCommits(copied: readonly string[]): string[] {
-  return [...copied.filter((file) => !file.startsWith(`${CONTEXT_DIR}/`)), CONTEXT_DIR];
+/**
+ * What never goes into a workspace's commits: the copied files, the context folder and the
+ * folders seeded from the cache (a node_modules the project forgot to ignore stays out too).
+ */
+export function keptOutOfCommits(
+  copied: readonly string[],
+  seeded: readonly string[] = [],
+): string[] {
+  return [...copied.filter((file) => !file.startsWith(`${CONTEXT_DIR}/`)), CONTEXT_DIR, ...seeded];
 }
 
 /**

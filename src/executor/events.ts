@@ -8,6 +8,15 @@ export type StepResult =
   | { step: "worktree"; path: string; branch: string; startCommit: string }
   | { step: "copy"; copied: string[] }
   | { step: "ports"; port: number }
+  | {
+      step: "seed";
+      /** The cache key the folders came from. */
+      key: string;
+      /** How each folder was placed (`absent`: the seed script did not make it). */
+      folders: { path: string; method: SeedMethod }[];
+      /** Whether this workspace ran the seed script (the key was not cached yet). */
+      populated: boolean;
+    }
   | { step: "agent"; sessionId?: string; usage?: TokenUsage; finalMessage?: string }
   | { step: "check"; passed: boolean }
   | {
@@ -24,6 +33,18 @@ export type StepResult =
       /** The new commit against its parent: what this turn changed. Absent when nothing new. */
       commitDiff?: DiffStat;
     };
+
+/** How a seeded folder reached a workspace: what was done, not what was asked. */
+export type SeedMethod = "reflink" | "copy" | "hardlink" | "symlink" | "absent";
+
+/** What the seed step is doing, for live views: `seeding node_modules from cache 3f2a…`. */
+export type SeedPhase =
+  /** Another conductor process is running the seed script for this key; waiting for it. */
+  | "waiting"
+  /** Running the seed script in a fresh checkout, once for this key. */
+  | "populating"
+  /** Placing the cached folders into the workspace. */
+  | "placing";
 
 /**
  * Everything the executor reports, in order. Reporters subscribe to these; the run state on disk
@@ -58,6 +79,14 @@ export type RunEvent = { time: string; runId: string } & (
       durationMs: number;
       result?: StepResult;
       failure?: Failure;
+    }
+  | {
+      /** The seed step's phase, for live views; the step's result records what was placed. */
+      type: "seed.phase";
+      workspace: string;
+      phase: SeedPhase;
+      key: string;
+      folders: string[];
     }
   | { type: "agent.activity"; workspace: string; activity: AgentActivity }
   | {

@@ -110,6 +110,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         finishWorkspace(workspace, event),
       );
     case "run.interrupting":
+    case "seed.phase":
       return next;
     case "workspace.archived":
       return updateWorkspace(next, event.workspace, (workspace) => ({
@@ -298,6 +299,10 @@ function clearOutputs(plan: Plan, workspace: WorkspaceState, step: Step): Worksp
     case "copy":
     case "setup":
       break;
+    case "seed":
+      // A seed step that runs again places the folders anew; until it reports, none are seeded.
+      delete next.seed;
+      break;
     case "ports":
       delete next.port;
       break;
@@ -354,6 +359,14 @@ function applyResult(workspace: WorkspaceState, result: StepResult): WorkspaceSt
       return { ...workspace, copied: [...result.copied] };
     case "ports":
       return { ...workspace, port: result.port };
+    case "seed":
+      return {
+        ...workspace,
+        seed: {
+          key: result.key,
+          folders: result.folders.filter((f) => f.method !== "absent").map((f) => f.path),
+        },
+      };
     case "agent": {
       // The step result is authoritative, but an agent that was cut short may not know
       // everything: keep what its activity already told.

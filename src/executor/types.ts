@@ -3,7 +3,16 @@ import type { Plan } from "../planner/types.js";
 import type { TokenUsage } from "../usage/usage.js";
 
 /** The visible steps of one workspace, in order. */
-export const STEPS = ["worktree", "copy", "ports", "setup", "agent", "check", "commit"] as const;
+export const STEPS = [
+  "worktree",
+  "copy",
+  "ports",
+  "seed",
+  "setup",
+  "agent",
+  "check",
+  "commit",
+] as const;
 /** One step of a workspace's work. */
 export type Step = (typeof STEPS)[number];
 
@@ -107,6 +116,8 @@ export interface WorkspaceState {
   port?: number;
   /** Files copied from the main checkout (relative paths). */
   copied: string[];
+  /** The folders seeded from the cache (`workspaces.seed`) and the key they came from. */
+  seed?: { key: string; folders: string[] };
   agent: {
     sessionId?: string;
     usage?: TokenUsage;

@@ -160,7 +160,7 @@ export async function verifyAgentResult(
 
   // 3. Copied files and .context/ never reach the branch.
   if (tip !== undefined && start !== undefined && tip !== start) {
-    const keptOut = keptOutOfCommits(ctx.state().copied);
+    const keptOut = keptOutOfCommits(ctx.state().copied, ctx.state().seed?.folders);
     const touched = await pathsTouched(worktree, start, tip, keptOut);
     if (touched.length > 0) {
       const replayed = await replayWithoutPaths(worktree, { from: start, to: tip, paths: keptOut });

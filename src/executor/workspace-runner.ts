@@ -14,6 +14,7 @@ import type { StepContext, StepOutcome } from "./steps/context.js";
 import { copyStep } from "./steps/copy.js";
 import { portsStep } from "./steps/ports.js";
 import { scriptStep } from "./steps/script.js";
+import { seedStep } from "./steps/seed.js";
 import { worktreeStep } from "./steps/worktree.js";
 import { type Failure, STEPS, type Step, type WorkspaceStatus } from "./types.js";
 
@@ -41,6 +42,7 @@ const RUNNERS: Record<Step, (ctx: StepContext) => Promise<StepOutcome>> = {
   worktree: worktreeStep,
   copy: copyStep,
   ports: portsStep,
+  seed: seedStep,
   setup: (ctx) => scriptStep(ctx, "setup"),
   agent: (ctx) => agentStep(ctx),
   check: (ctx) => scriptStep(ctx, "check"),
@@ -90,6 +92,8 @@ export async function runWorkspace(
   };
 
   for (const step of followUp ? FOLLOW_UP_STEPS : STEPS) {
+    // Runs without workspaces.seed have no seed step at all, not even a skipped one.
+    if (step === "seed" && ctx.plan.seed === undefined) continue;
     const earlier = before.steps[step];
     if (!followUp && earlier?.status === "succeeded" && !ALWAYS_RUN.has(step)) continue;
     for (let attempt = 0; ; attempt++) {
@@ -187,7 +191,10 @@ export function stepContext(
     redactor: () => run.secrets.redactor,
     redact: (text) => run.secrets.redact(text),
     addSecrets: (values) => run.secrets.add(values),
-    env: () => workspaceEnv(workspace, run.paths.runId, state().port),
+    env: () => ({
+      ...workspaceEnv(workspace, run.paths.runId, state().port),
+      ...seedEnv(state().seed),
+    }),
     agentFor: run.agentFor,
     rerun: false,
     cutOff: false,
@@ -211,3 +218,11 @@ export function workspaceEnv(
 }
 
 export type { FollowUp };
+
+/**
+ * Tells a workspace's setup script, check and agent that its seed folders came from the cache,
+ * so a setup that also installs can skip that part (`[ -n "$CONDUCTOR_SEEDED" ] || npm ci`).
+ */
+function seedEnv(seed: { key: string } | undefined): Record<string, string> {
+  return seed === undefined ? {} : { CONDUCTOR_SEEDED: "1", CONDUCTOR_SEED_KEY: seed.key };
+}

@@ -89,6 +89,7 @@ export function buildPlan(input: PlanInput): Plan {
     failFast: config.failFast,
     copy: config.workspaces.copy,
     context: config.workspaces.context,
+    ...(config.workspaces.seed === undefined ? {} : { seed: config.workspaces.seed }),
     workspaces,
     levels: levelsOf(workspaces),
     selection: { taskPatterns, shard: input.shard, totalWorkspaces: all.length },

@@ -1,4 +1,5 @@
 import type { AgentConfig, Config, CopyEntry, Scripts } from "../schema/config.js";
+import type { SeedConfig } from "../schema/seed.js";
 
 /** Facts about the repository and machine the planner needs; gathered by the CLI, never by the planner. */
 export interface RepoFacts {
@@ -100,6 +101,8 @@ export interface Plan {
   failFast: boolean;
   copy: CopyEntry[];
   context: string[];
+  /** Folders made once per key and given to every workspace (`workspaces.seed`); absent when unset. */
+  seed?: SeedConfig;
   /** The selected workspaces, dependencies before dependents. */
   workspaces: Workspace[];
   /** Workspace names by dependency level: level 0 first. */

@@ -13,6 +13,7 @@ import {
 } from "./format.js";
 import { countsLine, inFollowUp, sessionEndLine } from "./plain.js";
 import { followRun } from "./run-view.js";
+import { describeSeedPhase } from "./seed.js";
 
 /** Options of {@link createLiveReporter}. */
 export interface LiveReporterOptions {
@@ -110,6 +111,9 @@ class LiveReporter implements Reporter {
         if (event.type === "step.started") row.scriptLine = undefined;
         if (event.type === "step.output") {
           row.scriptLine = { step: event.step, line: event.line };
+        }
+        if (event.type === "seed.phase") {
+          row.scriptLine = { step: "seed", line: describeSeedPhase(event) };
         }
         if (event.type === "workspace.finished") {
           row.tookMs = event.durationMs;

@@ -13,6 +13,7 @@ import {
   totalTokens,
 } from "./format.js";
 import { followRun } from "./run-view.js";
+import { describeSeedPhase, describeSeedResult } from "./seed.js";
 import { renderTable } from "./table.js";
 
 /** Options of {@link createPlainReporter}. */
@@ -96,6 +97,8 @@ export function formatPlainEvent(
     case "step.output":
       // The step's log has its output; a CI log gets the step's outcome.
       return undefined;
+    case "seed.phase":
+      return tagged(event.workspace, describeSeedPhase(event));
     case "agent.activity":
       // Usage updates arrive after every turn; the agent step's result line carries the total.
       if (event.activity.kind === "usage") return undefined;
@@ -218,6 +221,8 @@ function describeResult(result: StepResult): string {
       return `copied ${result.copied.length} file${result.copied.length === 1 ? "" : "s"}`;
     case "ports":
       return `port ${result.port}`;
+    case "seed":
+      return describeSeedResult(result);
     case "agent":
       return result.usage === undefined
         ? "no token usage reported"

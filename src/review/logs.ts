@@ -2,7 +2,7 @@ import { UsageError } from "../errors.js";
 import type { WorkspaceState } from "../executor/types.js";
 
 /** Steps that write a log: the scripts, the agent, and `serve`'s run script. */
-export const LOG_STEPS = ["setup", "agent", "check", "archive", "run"] as const;
+export const LOG_STEPS = ["seed", "setup", "agent", "check", "archive", "run"] as const;
 /** A step with a log. */
 export type LogStep = (typeof LOG_STEPS)[number];
 
@@ -18,5 +18,7 @@ export function parseLogStep(text: string): LogStep {
  */
 export function defaultLogStep(state: WorkspaceState): LogStep {
   const step = state.failure?.step ?? state.step;
-  return step === "setup" || step === "agent" || step === "check" ? step : "agent";
+  return step === "seed" || step === "setup" || step === "agent" || step === "check"
+    ? step
+    : "agent";
 }

@@ -1,5 +1,6 @@
 import { parseDuration } from "./duration.js";
 import type { RunMode } from "./repo-settings.js";
+import { normalizeSeed, type SeedConfig } from "./seed.js";
 import { parseSize } from "./size.js";
 import type {
   AGENT_KINDS,
@@ -105,6 +106,8 @@ export interface Config {
     maxFileBytes: number | undefined;
     copy: CopyEntry[];
     context: string[];
+    /** `workspaces.seed`; undefined when not configured. */
+    seed?: SeedConfig | undefined;
   };
   agent: AgentConfig;
   scripts: Scripts;
@@ -142,6 +145,10 @@ export function normalizeConfig(written: WrittenConfig): Config {
           : { pattern: entry.path, mode: entry.mode ?? "copy" },
       ),
       context: written.workspaces?.context ?? [],
+      // Absent unless configured, so that plans (and their hashes) without it stay the same.
+      ...(written.workspaces?.seed === undefined
+        ? {}
+        : { seed: normalizeSeed(written.workspaces.seed) }),
     },
     agent: {
       kind: agent.kind ?? "codex",

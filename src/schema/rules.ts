@@ -1,5 +1,6 @@
 import type { KeyPath } from "./locate.js";
 import { repoPathProblem } from "./paths.js";
+import { seedPathIssues } from "./seed.js";
 import { didYouMeanSuffix } from "./suggest.js";
 import { placeholderProblem, placeholdersIn } from "./template.js";
 import type { WrittenConfig, WrittenTask } from "./written.js";
@@ -179,6 +180,7 @@ function checkPaths(config: WrittenConfig, add: Add): void {
     const problem = repoPathProblem(written);
     if (problem) add(["workspaces", "context", index], `"${written}" ${problem}`);
   });
+  for (const issue of seedPathIssues(config.workspaces?.seed)) add(issue.keyPath, issue.message);
   config.tasks.forEach((task, index) => {
     if (task.prompt_file === undefined) return;
     const problem = repoPathProblem(task.prompt_file);

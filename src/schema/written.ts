@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./duration.js";
 import { RUN_MODES } from "./repo-settings.js";
+import { writtenSeedSchema } from "./seed.js";
 import { SIZE_PATTERN } from "./size.js";
 
 /**
@@ -253,6 +254,7 @@ export const writtenConfigSchema = z
           .array(relativePath)
           .optional()
           .describe("Files (globs) placed in each workspace's .context/ folder."),
+        seed: writtenSeedSchema.optional(),
       })
       .optional()
       .describe("Where and how workspaces are made."),

@@ -150,7 +150,7 @@ async function keepEarlierWork(ctx: StepContext): Promise<void> {
   const saved = await saveWork(workspace.path, {
     ref,
     message: `conductor: uncommitted work of ${workspace.name}, try ${state.tries - 1}`,
-    exclude: keptOutOfCommits(state.copied),
+    exclude: keptOutOfCommits(state.copied, state.seed?.folders),
   });
   if (saved === undefined) return;
   const logFile = ctx.paths.logFile(workspace.name, "agent");

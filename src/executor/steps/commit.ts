@@ -29,7 +29,7 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       instructions: ctx.redact(ctx.prompt),
       check: state.check ?? "none",
     });
-    const exclude = keptOutOfCommits(state.copied);
+    const exclude = keptOutOfCommits(state.copied, state.seed?.folders);
     const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const large = await filesTooLarge(workspace.path, exclude, limit);
     if (large.length > 0) {

@@ -17,6 +17,11 @@ const MAX_OUTPUT_CHARS = 500;
 export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Promise<StepOutcome> {
   const script = ctx.workspace.scripts[step];
   if (script === undefined) return { status: "skipped" };
+  // Without a seed script of its own, the setup script is the seed script: it ran once for this
+  // key in a fresh checkout, and running it again here would undo the seeding (npm ci deletes
+  // node_modules first).
+  if (step === "setup" && ctx.plan.seed?.script === undefined && ctx.state().seed !== undefined)
+    return { status: "skipped" };
   const logFile = ctx.paths.logFile(ctx.workspace.name, step);
   await mkdir(path.dirname(logFile), { recursive: true });
   await appendFile(logFile, `${ctx.rerun ? "\n" : ""}$ ${script}\n`);

@@ -1,0 +1,117 @@
+import { constants } from "node:fs";
+import { copyFile, link, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import path from "node:path";
+import type { SeedMode } from "../../schema/seed.js";
+import type { SeedMethod } from "../events.js";
+
+/**
+ * Places a cached folder into a workspace.
+ * - clone: each file a reflink clone (`FICLONE`: btrfs, XFS, APFS…) where the filesystem supports
+ *   it, else a copy: either way the workspace's files are its own.
+ * - hardlink: each file a hard link to the cache's (no data copied). Adding, deleting or replacing
+ *   a file (npm install, rename-based writes) stays private; writing into an existing file in
+ *   place writes the cache's file, and so every workspace's. Falls back to copies across
+ *   filesystems.
+ * - symlink: the folder is a symbolic link to the cache's folder; every write reaches the cache.
+ * - copy: a plain copy.
+ * Returns what was actually done.
+ */
+export async function placeFolder(
+  source: string,
+  target: string,
+  mode: SeedMode,
+): Promise<SeedMethod> {
+  await mkdir(path.dirname(target), { recursive: true });
+  switch (mode) {
+    case "symlink":
+      await symlink(source, target, "dir");
+      return "symlink";
+    case "hardlink":
+      try {
+        await walk(source, target, (from, to) => link(from, to));
+        return "hardlink";
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+        await rm(target, { recursive: true, force: true });
+        await walk(source, target, (from, to) => copyFile(from, to));
+        return "copy";
+      }
+    case "clone": {
+      const reflink = await supportsReflink(source, path.dirname(target));
+      const flag = reflink ? constants.COPYFILE_FICLONE_FORCE : 0;
+      await walk(source, target, (from, to) => copyFile(from, to, flag));
+      return reflink ? "reflink" : "copy";
+    }
+    case "copy":
+      await walk(source, target, (from, to) => copyFile(from, to));
+      return "copy";
+    default:
+      mode satisfies never;
+      throw new Error(`internal error: unknown seed mode ${String(mode)}`);
+  }
+}
+
+/** Whether files can be reflink-cloned from `sourceDir`'s filesystem into `targetDir`, by trying once. */
+const reflinkByPair = new Map<string, Promise<boolean>>();
+function supportsReflink(sourceDir: string, targetDir: string): Promise<boolean> {
+  const pair = `${sourceDir}\0${targetDir}`;
+  let known = reflinkByPair.get(pair);
+  if (known === undefined) {
+    known = probeReflink(sourceDir, targetDir);
+    reflinkByPair.set(pair, known);
+  }
+  return known;
+}
+
+async function probeReflink(sourceDir: string, targetDir: string): Promise<boolean> {
+  const file = await firstFile(sourceDir);
+  if (file === undefined) return false;
+  const probe = path.join(targetDir, `.conductor-reflink-probe-${process.pid}`);
+  try {
+    await copyFile(file, probe, constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
+
+async function firstFile(dir: string): Promise<string | undefined> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isFile()) return full;
+    if (entry.isDirectory()) {
+      const inner = await firstFile(full);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Recreates the tree at `source` under `target` (which must not exist): folders made, symbolic
+ * links copied as links (node_modules/.bin's are relative), files placed by `placeFile`. Folders
+ * are walked in parallel: the file system calls queue on libuv's thread pool, which is what makes
+ * 20,000 hard links take a second rather than several.
+ */
+async function walk(
+  source: string,
+  target: string,
+  placeFile: (from: string, to: string) => Promise<void>,
+): Promise<void> {
+  const info = await lstat(source);
+  await mkdir(target, { mode: info.mode & 0o7777 });
+  const entries = await readdir(source, { withFileTypes: true });
+  await Promise.all(
+    entries.map(async (entry) => {
+      const from = path.join(source, entry.name);
+      const to = path.join(target, entry.name);
+      if (entry.isDirectory()) return walk(from, to, placeFile);
+      if (entry.isSymbolicLink()) return symlink(await readlink(from), to);
+      if (entry.isFile()) return placeFile(from, to);
+      // Sockets, FIFOs and devices have no place in a dependency folder: left out.
+      return undefined;
+    }),
+  );
+}

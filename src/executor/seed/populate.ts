@@ -1,0 +1,201 @@
+import { existsSync } from "node:fs";
+import { mkdir, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import lockfile from "proper-lockfile";
+import { git } from "../../git/worktree.js";
+import type { ProcessOutcome } from "../../process/outcome.js";
+import { runProcess } from "../../process/run.js";
+import type { SeedConfig } from "../../schema/seed.js";
+import type { Redactor } from "../../secrets/redact.js";
+import {
+  diskUsage,
+  entryPaths,
+  LOCK_OPTIONS,
+  readManifest,
+  removeAbandonedFills,
+  type SeedManifest,
+} from "./cache.js";
+
+/** Everything filling one key needs. */
+export interface FillRequest {
+  repoRoot: string;
+  /** The repository's folder in the cache (see `repoCacheDir`). */
+  repoDir: string;
+  key: string;
+  keyFiles: string[];
+  seed: SeedConfig;
+  script: string;
+  /** The commit whose fresh checkout runs the script (the workspace's start commit). */
+  commit: string;
+  /** Puts the run's `copy` files into the fresh checkout (a private registry's .npmrc…). */
+  copyFiles(checkout: string): Promise<void>;
+  env: Record<string, string>;
+  timeoutMs: number;
+  logFile: string;
+  redactor: Redactor;
+  signal: AbortSignal;
+  /** Called once when another process holds the key's lock. */
+  onWaiting(): void;
+  /** Called when this process starts running the seed script. */
+  onFilling(): void;
+}
+
+/** How getting an entry ended. */
+export type FillOutcome =
+  | { status: "cached"; manifest: SeedManifest }
+  | { status: "filled"; manifest: SeedManifest }
+  /** The seed script did not succeed (or was cancelled). */
+  | { status: "script-failed"; outcome: ProcessOutcome };
+
+/** How often a process waiting for another one's fill looks again. */
+const WAIT_POLL_MS = 150;
+
+/** Fills in this process, by entry folder: workspaces of one run wait for one fill. */
+const fillsInProcess = new Map<string, Promise<FillOutcome>>();
+
+/**
+ * The complete cache entry of `request.key`, filled first if there is none. One process fills a
+ * key at a time (proper-lockfile; a killed holder's lock goes stale in seconds); others wait for
+ * it. The fill runs the seed script in a fresh checkout inside the cache's `tmp/` folder, moves
+ * the folders beside it, writes the manifest and renames the whole folder into place: an entry
+ * exists whole or not at all.
+ */
+export function cachedEntry(request: FillRequest): Promise<FillOutcome> {
+  const dir = entryPaths(request.repoDir, request.key).dir;
+  let fill = fillsInProcess.get(dir);
+  if (fill === undefined) {
+    fill = fillOnce(request).finally(() => fillsInProcess.delete(dir));
+    fillsInProcess.set(dir, fill);
+  }
+  return fill;
+}
+
+async function fillOnce(request: FillRequest): Promise<FillOutcome> {
+  const paths = entryPaths(request.repoDir, request.key);
+  let waited = false;
+  for (;;) {
+    const cached = await readManifest(request.repoDir, request.key);
+    if (cached !== undefined) {
+      await markUsed(paths.dir);
+      return { status: "cached", manifest: cached };
+    }
+    if (request.signal.aborted)
+      return { status: "script-failed", outcome: { reason: "cancelled" } };
+    await mkdir(request.repoDir, { recursive: true });
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await lockfile.lock(paths.lockTarget, {
+        ...LOCK_OPTIONS,
+        // The lock only saves duplicate work: the final rename keeps the cache correct even when
+        // two processes fill one key. So a lock lost (its folder removed) must not crash anything.
+        onCompromised: () => {},
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ELOCKED") throw error;
+      if (!waited) request.onWaiting();
+      waited = true;
+      await sleep(WAIT_POLL_MS, undefined, { signal: request.signal }).catch(() => {});
+      continue;
+    }
+    try {
+      const cachedNow = await readManifest(request.repoDir, request.key);
+      if (cachedNow !== undefined) return { status: "cached", manifest: cachedNow };
+      return await fill(request);
+    } finally {
+      await release().catch(() => {});
+    }
+  }
+}
+
+async function fill(request: FillRequest): Promise<FillOutcome> {
+  const paths = entryPaths(request.repoDir, request.key);
+  // Holding the key's lock: any temporary folder of this key is a killed process's.
+  await removeAbandonedFills(request.repoDir, request.key);
+  const tmp = paths.newTmp();
+  const checkout = path.join(tmp, "checkout");
+  try {
+    await mkdir(tmp, { recursive: true });
+    request.onFilling();
+    // A clone sharing the repository's objects, not a worktree: nothing is registered in the
+    // repository, so a killed fill leaves no worktree metadata behind, and tools the script runs
+    // (husky's prepare writing core.hooksPath) change the clone's config, not the repository's.
+    await git(request.repoRoot, [
+      "clone",
+      "--quiet",
+      "--shared",
+      "--no-checkout",
+      request.repoRoot,
+      checkout,
+    ]);
+    await git(checkout, ["checkout", "--quiet", "--detach", request.commit]);
+    await request.copyFiles(checkout);
+    const outcome = await runProcess({
+      file: request.script,
+      shell: true,
+      cwd: checkout,
+      env: {
+        ...request.env,
+        CONDUCTOR_WORKSPACE_PATH: checkout,
+        CONDUCTOR_SEEDING: "1",
+        CONDUCTOR_SEED_KEY: request.key,
+      },
+      signal: request.signal,
+      timeoutMs: request.timeoutMs,
+      logFile: request.logFile,
+      redactor: request.redactor,
+    });
+    if (outcome.reason !== "exited") return { status: "script-failed", outcome };
+    const folders: SeedManifest["folders"] = [];
+    for (const folder of request.seed.folders) {
+      const made = path.join(checkout, folder.path);
+      const present = existsSync(made);
+      const kept = path.join(tmp, "folders", folder.path);
+      if (present) {
+        await mkdir(path.dirname(kept), { recursive: true });
+        await rename(made, kept);
+      }
+      const counted = present ? await countFiles(kept) : { files: 0, bytes: 0 };
+      folders.push({ path: folder.path, present, ...counted });
+    }
+    await rm(checkout, { recursive: true, force: true });
+    const manifest: SeedManifest = {
+      formatVersion: 1,
+      key: request.key,
+      createdAt: new Date().toISOString(),
+      commit: request.commit,
+      keyFiles: request.keyFiles,
+      folders,
+      platform: `${process.platform}-${process.arch}`,
+      node: process.version,
+    };
+    await writeFile(path.join(tmp, "seed.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    try {
+      await rename(tmp, paths.dir);
+    } catch (error) {
+      // Another process filled the key meanwhile (its lock went stale under it): keep theirs.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+      const theirs = await readManifest(request.repoDir, request.key);
+      if (theirs === undefined) throw error;
+      return { status: "cached", manifest: theirs };
+    }
+    return { status: "filled", manifest };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Touches the entry, so `cache list` can say when it was last used. */
+async function markUsed(dir: string): Promise<void> {
+  const now = new Date();
+  await utimes(dir, now, now).catch(() => {});
+}
+
+async function countFiles(dir: string): Promise<{ files: number; bytes: number }> {
+  const bytes = await diskUsage(dir);
+  let files = 0;
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const entry of entries) if (!entry.isDirectory()) files++;
+  return { files, bytes };
+}
