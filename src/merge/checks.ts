@@ -6,32 +6,16 @@ import { RunPaths } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
 import { git, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
-import { findGitHubCli } from "../review/github.js";
+import { findGitHubCli, type GhRun } from "../review/github.js";
+import { findPullRequest, reviewActivity } from "../review/github-pr.js";
 import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
+import type { CheckItem } from "./check-item.js";
 import { type ConflictForecast, forecastConflicts } from "./conflicts.js";
+import { pullRequestItems } from "./github-items.js";
+import { mapLimit } from "./pool.js";
 import { readReviewVerdict } from "./review-verdict.js";
 
-/** How one item weighs on merge readiness; `info` never decides anything. */
-export type CheckLevel = "pass" | "warn" | "block" | "info";
-
-/** The things `checks` looks at, one item each. */
-export type CheckId =
-  | "finished"
-  | "uncommitted"
-  | "ahead"
-  | "behind"
-  | "check-script"
-  | "review"
-  | "added-markers"
-  | "conflicts"
-  | "github";
-
-/** One line of the Checks view: what, how it weighs, and why in one line. */
-export interface CheckItem {
-  id: CheckId;
-  level: CheckLevel;
-  reason: string;
-}
+export type { CheckId, CheckItem, CheckLevel } from "./check-item.js";
 
 /** The Checks view of one workspace. */
 export interface WorkspaceChecks {
@@ -58,14 +42,15 @@ export async function gatherChecks(
   found: readonly FoundWorkspace[],
 ): Promise<WorkspaceChecks[]> {
   const forecast = await forecastConflicts(run, found, { pairs: false });
-  const github = await githubItem(run);
-  return Promise.all(found.map((entry) => checkOne(entry, forecast, github)));
+  const github = await gitHubAccess(run);
+  // Each workspace may ask gh twice: a few at a time, not forty processes on two cores.
+  return mapLimit(found, 4, (entry) => checkOne(entry, forecast, github));
 }
 
 async function checkOne(
   found: FoundWorkspace,
   forecast: ConflictForecast,
-  github: CheckItem,
+  github: GitHubAccess,
 ): Promise<WorkspaceChecks> {
   const { workspace, state, run } = found;
   const root = run.plan.repo.root;
@@ -106,7 +91,7 @@ async function checkOne(
   const start = state.startCommit ?? run.plan.base.commit;
   items.push(markersItem(await addedMarkers(root, start, head)));
   items.push(conflictsItem(forecast, workspace.name, base.ref));
-  items.push(github);
+  items.push(...(await gitHubItems(found, head, github)));
   return result();
 }
 
@@ -207,31 +192,64 @@ function conflictsItem(forecast: ConflictForecast, name: string, baseRef: string
       };
 }
 
+/** Whether `gh` can be asked about pull requests, or the one item that says why not. */
+type GitHubAccess = { ready: true; gh: string; run: GhRun } | { ready: false; item: CheckItem };
+
 /**
- * One line about GitHub for every workspace: the PR's state and checks need `gh`, logged in.
- * (What gh would say about each PR is not gathered yet.)
+ * Finds `gh` once per `checks`: installed, an origin remote to look in, logged in. Each "no"
+ * becomes an item that says how to enable the GitHub items instead of failing.
  */
-async function githubItem(run: RunState): Promise<CheckItem> {
-  if (resolveAgentProgram(undefined, undefined, "gh") === undefined) {
-    return {
-      id: "github",
-      level: "info",
-      reason: "GitHub not asked: install gh (e.g. apt-get install gh) and run gh auth login",
-    };
-  }
-  const paths = new RunPaths(run.plan.repo.root, run.runId);
-  const cli = await findGitHubCli({
-    cwd: run.plan.repo.root,
-    logFile: path.join(paths.dir, "github.log"),
-    signal: new AbortController().signal,
+async function gitHubAccess(run: RunState): Promise<GitHubAccess> {
+  const notAsked = (why: string): GitHubAccess => ({
+    ready: false,
+    item: { id: "github", level: "info", reason: `GitHub not asked: ${why}` },
   });
-  return cli.status === "ready"
-    ? { id: "github", level: "info", reason: "gh is logged in; PR items are not gathered yet" }
-    : {
+  if (resolveAgentProgram(undefined, undefined, "gh") === undefined) {
+    return notAsked(
+      "gh is not installed; install the GitHub CLI (e.g. apt-get install gh), then run gh auth login",
+    );
+  }
+  const root = run.plan.repo.root;
+  const origin = (await git(root, ["remote", "get-url", "origin"]).catch(() => "")).trim();
+  if (origin === "")
+    return notAsked("the repository has no origin remote to find pull requests on");
+  const ghRun: GhRun = {
+    cwd: root,
+    logFile: path.join(new RunPaths(root, run.runId).dir, "github.log"),
+    signal: new AbortController().signal,
+  };
+  const cli = await findGitHubCli(ghRun);
+  if (cli.status !== "ready") return notAsked("gh is not logged in; run gh auth login");
+  return { ready: true, gh: cli.file, run: ghRun };
+}
+
+/** The GitHub items of one workspace: its branch's pull request, or why there are none. */
+async function gitHubItems(
+  found: FoundWorkspace,
+  head: string,
+  access: GitHubAccess,
+): Promise<CheckItem[]> {
+  if (!access.ready) return [access.item];
+  const { workspace, run } = found;
+  const lookup = await findPullRequest(access.gh, workspace.branch, access.run);
+  if (lookup.found === false) {
+    const open = conductorCommand(["pr", workspace.name, "--run", run.runId]);
+    return [
+      {
         id: "github",
         level: "info",
-        reason: "GitHub not asked: gh is not logged in (gh auth login)",
-      };
+        reason: `no pull request for ${workspace.branch} (open one with: ${open})`,
+      },
+    ];
+  }
+  if (lookup.found === "error") {
+    return [{ id: "github", level: "warn", reason: `GitHub not asked: ${lookup.message}` }];
+  }
+  if (lookup.pr.state === "MERGED") return pullRequestItems(lookup.pr, head, undefined, undefined);
+  const activity = await reviewActivity(access.gh, lookup.pr, access.run);
+  return activity.ok
+    ? pullRequestItems(lookup.pr, head, activity.activity, undefined)
+    : pullRequestItems(lookup.pr, head, undefined, activity.message);
 }
 
 /** [behind, ahead] of `head` against `base`. */

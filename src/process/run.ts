@@ -57,6 +57,8 @@ export interface ProcessOptions {
   stdinText?: string;
   /** Receives each stdout line, redacted. */
   onStdoutLine?: (line: string) => void;
+  /** Receives each stderr line, redacted (a program's own words about why it failed). */
+  onStderrLine?: (line: string) => void;
   /** Called whenever the program prints anything, on stdout or stderr (idle watches). */
   onOutput?: () => void;
   graceMs?: number;
@@ -129,7 +131,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
 
   const piped = [
     pipeToLog(child.stdout, options.redactor, log, options.onStdoutLine),
-    pipeToLog(child.stderr, options.redactor, log, undefined),
+    pipeToLog(child.stderr, options.redactor, log, options.onStderrLine),
   ];
   const onOutput = options.onOutput;
   if (onOutput) {

@@ -25,7 +25,7 @@ export interface GhRun {
 export async function findGitHubCli(run: GhRun): Promise<GitHubCli> {
   const program = resolveAgentProgram(undefined, undefined, "gh");
   if (program === undefined) return { status: "missing" };
-  const outcome = await gh(program.file, ["auth", "status"], run);
+  const outcome = await runGh(program.file, ["auth", "status"], run);
   return outcome.ok
     ? { status: "ready", file: program.file }
     : { status: "unauthenticated", file: program.file };
@@ -46,7 +46,7 @@ export async function createPullRequest(
   request: CreatePullRequest,
   run: GhRun,
 ): Promise<{ ok: true; url: string } | { ok: false; message: string }> {
-  const outcome = await gh(
+  const outcome = await runGh(
     file,
     [
       "pr",
@@ -63,17 +63,23 @@ export async function createPullRequest(
     ],
     run,
   );
-  if (!outcome.ok) return outcome;
+  if (!outcome.ok) return { ok: false, message: outcome.message };
   const url = outcome.lines.filter((line) => /^https?:\/\//.test(line.trim())).at(-1);
   return { ok: true, url: url?.trim() ?? outcome.lines.at(-1)?.trim() ?? "(no URL printed)" };
 }
 
-async function gh(
-  file: string,
-  args: readonly string[],
-  run: GhRun,
-): Promise<{ ok: true; lines: string[] } | { ok: false; message: string }> {
+/** What one `gh` call printed, or why it failed (with its stderr: gh says why there). */
+export type GhOutcome =
+  | { ok: true; stdout: string; lines: string[] }
+  | { ok: false; message: string; stderr: string };
+
+/**
+ * Runs `gh` with prompts off, output logged (redacted) to `run.logFile`. Never throws for gh's
+ * own failures: they come back as `ok: false` with gh's stderr.
+ */
+export async function runGh(file: string, args: readonly string[], run: GhRun): Promise<GhOutcome> {
   const lines: string[] = [];
+  const errors: string[] = [];
   const outcome = await runProcess({
     file,
     args,
@@ -85,10 +91,33 @@ async function gh(
     logFile: run.logFile,
     redactor: new Redactor(secretsInEnvironment(process.env)),
     onStdoutLine: (line) => lines.push(line),
+    onStderrLine: (line) => errors.push(line),
   });
-  if (outcome.reason === "exited") return { ok: true, lines };
+  const stderr = errors.join("\n").trim();
+  if (outcome.reason === "exited") return { ok: true, stdout: lines.join("\n"), lines };
+  const said = stderr === "" ? "" : `: ${stderr.split("\n").slice(-3).join(" ")}`;
   return {
     ok: false,
-    message: `gh ${args.slice(0, 2).join(" ")} ${describeOutcome(outcome)} (log: ${run.logFile})`,
+    message: `gh ${args.slice(0, 2).join(" ")} ${describeOutcome(outcome)}${said} (log: ${run.logFile})`,
+    stderr,
   };
+}
+
+/** Runs `gh` and parses its stdout as JSON (`--json`, `gh api`). */
+export async function runGhJson(
+  file: string,
+  args: readonly string[],
+  run: GhRun,
+): Promise<{ ok: true; value: unknown } | { ok: false; message: string; stderr: string }> {
+  const outcome = await runGh(file, args, run);
+  if (!outcome.ok) return outcome;
+  try {
+    return { ok: true, value: JSON.parse(outcome.stdout) as unknown };
+  } catch {
+    return {
+      ok: false,
+      message: `gh ${args.slice(0, 2).join(" ")} printed something that is not JSON (log: ${run.logFile})`,
+      stderr: "",
+    };
+  }
 }
