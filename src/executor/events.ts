@@ -1,7 +1,16 @@
 import type { AgentActivity } from "../agents/types.js";
 import type { Plan } from "../planner/types.js";
 import type { TokenUsage } from "../usage/usage.js";
-import type { DiffStat, Failure, RunStatus, Step, WorkspaceStatus } from "./types.js";
+import type {
+  DiffStat,
+  Failure,
+  RunStatus,
+  SelectionRecord,
+  Step,
+  WorkspaceStatus,
+} from "./types.js";
+
+export type { JudgeRecord, SelectionRecord } from "./types.js";
 
 /** What a finished step produced, when it produced something worth recording. */
 export type StepResult =
@@ -104,6 +113,10 @@ export type RunEvent = { time: string; runId: string } & (
       durationMs: number;
       failure?: Failure;
     }
+  | ({
+      /** A task with several workspaces picked its winner, or found none that passed. */
+      type: "selection.made";
+    } & SelectionRecord)
   | { type: "run.interrupting"; signal: string }
   | {
       type: "workspace.archived";

@@ -21,6 +21,7 @@ const SAVED_AFTER: ReadonlySet<RunEvent["type"]> = new Set([
   "run.started",
   "follow-up.started",
   "workspace.finished",
+  "selection.made",
   "run.interrupting",
   "run.finished",
   "follow-up.finished",

@@ -25,6 +25,14 @@ const IDENTIFIERS: ReadonlySet<string> = new Set([
   "signal",
   "dependency",
   "reopen",
+  "task",
+  "winner",
+  "name",
+  "decidedBy",
+  "asked",
+  "promptFile",
+  "answerFile",
+  "logFile",
 ]);
 
 /**

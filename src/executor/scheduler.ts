@@ -1,5 +1,7 @@
 import { setMaxListeners } from "node:events";
-import type { Workspace } from "../planner/types.js";
+import type { TaskSelection, Workspace } from "../planner/types.js";
+import { selectionReady } from "./selection/facts.js";
+import { pickWinner } from "./selection/pick-winner.js";
 import { countWorkspaces } from "./state-fold.js";
 import type { Failure, RunStatus, WorkspaceStatus } from "./types.js";
 import { type RunContext, runWorkspace } from "./workspace-runner.js";
@@ -62,11 +64,50 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   const running = new Map<string, Promise<void>>();
   let stopped = false;
   const provider = new ProviderEvidence();
+  // Winners being picked, by task: a pick waits for its candidates, dependents wait for it.
+  const deciding = new Map<string, Promise<void>>();
+  const startSelections = () => {
+    if (cancel.signal.aborted) return;
+    for (const selection of run.plan.selections ?? []) {
+      const task = selection.taskId;
+      if (run.recorder.state.selections?.[task] !== undefined || deciding.has(task)) continue;
+      if (!selectionReady(run.recorder.state, selection)) continue;
+      deciding.set(
+        task,
+        decide(run, selection, cancel.signal).finally(() => deciding.delete(task)),
+      );
+    }
+  };
 
-  while (waiting.length > 0 || running.size > 0) {
+  while (waiting.length > 0 || running.size > 0 || deciding.size > 0) {
+    startSelections();
     for (const workspace of [...waiting]) {
       if (stopped || provider.held || cancel.signal.aborted || running.size >= options.concurrency)
         break;
+      const noWinner = (workspace.winnerOf ?? []).find(
+        (task) =>
+          run.recorder.state.selections?.[task] !== undefined &&
+          run.recorder.state.selections[task]?.winner === undefined,
+      );
+      if (noWinner !== undefined) {
+        waiting.splice(waiting.indexOf(workspace), 1);
+        run.recorder.emit({
+          type: "workspace.finished",
+          workspace: workspace.name,
+          status: "skipped",
+          durationMs: 0,
+          failure: {
+            reason: "dependency-failed",
+            step: "worktree",
+            dependency: noWinner,
+            message: `not started: no candidate of ${noWinner} passed, so it has no winner to start from`,
+          },
+        });
+        continue;
+      }
+      // Starts from a winner not picked yet: wait for the pick.
+      if ((workspace.winnerOf ?? []).some((task) => !run.recorder.state.selections?.[task]))
+        continue;
       const blocker = workspace.dependsOn.find((dependency) => status(dependency) !== "succeeded");
       if (
         blocker !== undefined &&
@@ -99,8 +140,10 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       });
       running.set(workspace.name, work);
     }
-    if (running.size === 0) break; // everything left waits on something that will not happen
-    await Promise.race(running.values());
+    startSelections();
+    // Everything left waits on something that will not happen.
+    if (running.size === 0 && deciding.size === 0) break;
+    await Promise.race([...running.values(), ...deciding.values()]);
   }
 
   // Every workspace that ran failed to reach its provider: the rest would only wait as long.
@@ -114,6 +157,29 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   if (stopped) skipAll(run, waiting, "not started: fail-fast stopped the run");
   options.interrupt.removeEventListener("abort", onInterrupt);
   return finishRun(run, options.interrupt, started);
+}
+
+/**
+ * Picks a task's winner; a failure of the pick itself (git could not be read) is recorded as a
+ * selection without a winner, saying why, instead of taking the run down.
+ */
+async function decide(
+  run: RunContext,
+  selection: TaskSelection,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await pickWinner(run, selection, signal);
+  } catch (error) {
+    run.recorder.emit({
+      type: "selection.made",
+      task: selection.taskId,
+      winner: undefined,
+      ranking: { candidates: [], winner: undefined, decidedBy: undefined },
+      manual: false,
+      note: `the winner could not be picked: ${(error as Error).message}`,
+    });
+  }
 }
 
 /**

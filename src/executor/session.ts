@@ -6,6 +6,7 @@ import { agentFor } from "../agents/index.js";
 import { StateError, UsageError, WorkspaceConflictError } from "../errors.js";
 import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
+import { winnerBranchHolders } from "../planner/selections.js";
 import type { Plan } from "../planner/types.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
 import type { Reporter } from "./events.js";
@@ -15,6 +16,7 @@ import { RefLedger } from "./ref-ledger.js";
 import { runSecrets } from "./run-secrets.js";
 import { RunPaths, STATE_DIR_NAME } from "./run-store.js";
 import { executeRun, type FailureMode, runStatus } from "./scheduler.js";
+import type { ReviewReader } from "./selection/facts.js";
 import { countWorkspaces, initialRunState } from "./state-fold.js";
 import { reserveRunPorts } from "./steps/ports.js";
 import type { RunState } from "./types.js";
@@ -31,6 +33,8 @@ export interface SessionOptions {
   homeDir: string;
   /** The state of the run being resumed. */
   previous?: RunState | undefined;
+  /** Reads candidates' review verdicts for best-of-N rankings. */
+  reviewOf?: ReviewReader | undefined;
 }
 
 /** Result of a run session. */
@@ -72,6 +76,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     // being made; each ports step then only looks its block up.
     portBlocks: reserveRunPorts(plan, options.runId, options.homeDir),
   });
+  run.reviewOf = options.reviewOf;
   await executeRun(run, {
     concurrency,
     failureMode: options.failureMode,
@@ -202,9 +207,9 @@ async function claimRunFolder(paths: RunPaths): Promise<void> {
  */
 function assertNothingExists(plan: Plan, branches: ReadonlySet<string>): void {
   const taken: string[] = [];
-  for (const workspace of plan.workspaces) {
+  for (const workspace of [...plan.workspaces, ...winnerBranchHolders(plan)]) {
     if (branches.has(workspace.branch)) taken.push(`branch ${workspace.branch}`);
-    if (existsSync(workspace.path)) taken.push(`folder ${workspace.path}`);
+    if (workspace.path !== "" && existsSync(workspace.path)) taken.push(`folder ${workspace.path}`);
   }
   if (taken.length === 0) return;
   // Earlier runs' branches were set aside before the session started: these appeared since,

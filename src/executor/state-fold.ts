@@ -1,6 +1,6 @@
 import { unreachable } from "../errors.js";
 import type { Plan } from "../planner/types.js";
-import type { RunEvent, StepResult } from "./events.js";
+import type { RunEvent, SelectionRecord, StepResult } from "./events.js";
 import {
   type Failure,
   type RunSession,
@@ -109,6 +109,8 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       return updateWorkspace(next, event.workspace, (workspace) =>
         finishWorkspace(workspace, event),
       );
+    case "selection.made":
+      return recordSelection(next, event);
     case "run.interrupting":
     case "seed.phase":
       return next;
@@ -180,9 +182,46 @@ function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: stri
     createdAt,
     status: "running",
     pid: event.pid,
-    plan: event.plan,
+    // A resumed run's plan is made afresh: the winners picked before keep their branch names.
+    plan: withWinnerBranches(event.plan, event.resumed ? state.selections : undefined),
     workspaces,
     sessions,
+  };
+}
+
+/** A selection: recorded, and the winner's branch in the plan renamed as it was in git. */
+function recordSelection(state: RunState, event: EventOf<"selection.made">): RunState {
+  const { type: _type, time, runId: _runId, ...record } = event;
+  const selections = { ...(state.selections ?? {}), [event.task]: { ...record, at: time } };
+  return { ...state, selections, plan: withWinnerBranches(state.plan, selections) };
+}
+
+/**
+ * The plan with each picked winner on the branch it took (the task's plain branch name) and
+ * every other candidate on its own, so every command that reads a workspace's branch from the
+ * run finds the one git has.
+ */
+export function withWinnerBranches(
+  plan: Plan,
+  selections: Readonly<Record<string, SelectionRecord>> | undefined,
+): Plan {
+  if (selections === undefined || plan.selections === undefined) return plan;
+  const branchOf = new Map<string, string>();
+  for (const selection of plan.selections) {
+    const picked = selections[selection.taskId];
+    for (const candidate of selection.candidates) {
+      const won = picked?.winner === candidate.name && picked.branch !== undefined;
+      branchOf.set(candidate.name, won ? (picked.branch as string) : candidate.branch);
+    }
+  }
+  return {
+    ...plan,
+    workspaces: plan.workspaces.map((workspace) => {
+      const branch = branchOf.get(workspace.name);
+      return branch === undefined || branch === workspace.branch
+        ? workspace
+        : { ...workspace, branch };
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { AgentActivity } from "../agents/types.js";
 import type { Plan } from "../planner/types.js";
+import type { Ranking } from "../selection/rank.js";
 import type { TokenUsage } from "../usage/usage.js";
 
 /** The visible steps of one workspace, in order. */
@@ -174,4 +175,40 @@ export interface RunState {
   plan: Plan;
   /** By workspace name, in plan order. */
   workspaces: Record<string, WorkspaceState>;
+  /** Winners picked, by task id (tasks with `select: best | first-passing`). */
+  selections?: Record<string, SelectionRecord & { at: string }>;
+}
+
+/** What the judge of a best-of-N task did; its prompt and answer are files in the run folder. */
+export interface JudgeRecord {
+  /**
+   * `chose`: a valid answer ranked the tied candidates; `failed`: the judge did not finish;
+   * `invalid`: its answer was not the JSON asked for; `unavailable`: no judge could be started
+   * (a command agent without `agent.judge_command`).
+   */
+  status: "chose" | "failed" | "invalid" | "unavailable";
+  /** The candidates it was asked to tell apart. */
+  asked: string[];
+  /** Its reasons, when it chose. */
+  reasons?: string;
+  /** Why its answer was not used. */
+  problem?: string;
+  /** Files in the run folder, relative to it. */
+  promptFile?: string;
+  answerFile?: string;
+  logFile?: string;
+}
+
+/** A selection as recorded: by the run (`manual: false`) or by `conductor pick`. */
+export interface SelectionRecord {
+  task: string;
+  winner: string | undefined;
+  ranking: Ranking;
+  /** Whether a person picked the winner (`conductor pick`), overriding the automatic choice. */
+  manual: boolean;
+  /** The branch the winner's branch now has (the task's plain branch name). */
+  branch?: string;
+  judge?: JudgeRecord;
+  /** Why there is no winner, or why the winner's branch kept its name. */
+  note?: string;
 }

@@ -8,6 +8,7 @@ import type { PortReservation } from "./ports.js";
 import type { RunRecorder } from "./recorder.js";
 import type { RefLedger } from "./ref-ledger.js";
 import type { RunPaths } from "./run-store.js";
+import type { ReviewReader } from "./selection/facts.js";
 import { agentStep, type FollowUp } from "./steps/agent.js";
 import { commitStep } from "./steps/commit.js";
 import type { StepContext, StepOutcome } from "./steps/context.js";
@@ -36,6 +37,8 @@ export interface RunContext {
   /** Retries each workspace may use, in total over its steps. */
   retries: number;
   agentFor(kind: AgentKind): Agent;
+  /** Reads a candidate's review verdict for the ranking of best-of-N tasks (absent: no reviews). */
+  reviewOf?: ReviewReader | undefined;
 }
 
 const RUNNERS: Record<Step, (ctx: StepContext) => Promise<StepOutcome>> = {

@@ -1,5 +1,13 @@
 import path from "node:path";
-import type { AgentConfig, Config, SandboxMode, Scripts, TaskConfig } from "../schema/config.js";
+import type {
+  AgentConfig,
+  Config,
+  SandboxMode,
+  Scripts,
+  SelectMode,
+  TaskConfig,
+} from "../schema/config.js";
+import { effectiveSelectMode } from "../schema/select-mode.js";
 import { placeholdersIn, renderTemplate, type TemplateValues } from "../schema/template.js";
 import { SANDBOX_MODES } from "../schema/written.js";
 import type { PathIssue } from "../schema/zod-issues.js";
@@ -18,6 +26,8 @@ export interface WorkspaceDraft {
   agent: AgentConfig;
   scripts: Scripts;
   env: Record<string, string>;
+  /** The task's select mode; other than `manual`, its workspaces are candidates for a winner. */
+  select: SelectMode;
 }
 
 /** Matrix keys that also set the agent setting of the same name. */
@@ -71,7 +81,13 @@ export function expandTasks(
   config.tasks.forEach((task, taskIndex) => {
     const promptTemplate =
       task.prompt.kind === "inline" ? task.prompt.text : (promptFiles[task.prompt.path] ?? "");
-    for (const cell of matrixCells(task.matrix)) {
+    const cells = matrixCells(task.matrix);
+    const select = effectiveSelectMode(
+      task.select?.mode,
+      config.select?.mode,
+      cells.length * task.attempts,
+    );
+    for (const cell of cells) {
       for (let attempt = 1; attempt <= task.attempts; attempt++) {
         const values: TemplateValues = { task: task.id, attempt, run: runId, matrix: cell };
         const suffix = nameSuffix(task, cell, attempt);
@@ -83,7 +99,7 @@ export function expandTasks(
           task,
           attempt,
           matrix: cell,
-          branch: branchFor(config.workspaces.branch, values, task, suffix),
+          branch: branchFor(config.workspaces.branch, values, task, suffix, select !== "manual"),
           path: path.join(workspacesDir, name),
           prompt: renderTemplate(promptTemplate, values),
           agent,
@@ -93,6 +109,7 @@ export function expandTasks(
             ...renderValues(task.env, values),
             ...conductorEnv(name, path.join(workspacesDir, name), facts, task.id, attempt, runId),
           },
+          select,
         });
       }
     }
@@ -103,22 +120,45 @@ export function expandTasks(
 /**
  * Renders the branch template. When the template does not tell a task's workspaces apart (no
  * `{{attempt}}` / `{{matrix.KEY}}`), the workspace-name suffix is appended so that the default
- * `conductor/{{task}}` still gives every attempt and matrix cell its own branch.
+ * `conductor/{{task}}` still gives every attempt and matrix cell its own branch. The candidates
+ * of a task that picks a winner all get a suffix (`-1` for the first attempt): the plain name is
+ * the winner's.
  */
 function branchFor(
   template: string,
   values: TemplateValues,
   task: TaskConfig,
   suffix: string,
+  selecting: boolean,
 ): string {
   const rendered = renderTemplate(template, values);
-  if (suffix === "") return rendered;
+  if (templateNamesWorkspaces(template, task)) return rendered;
+  const own = selecting && suffix === "" ? `-${values.attempt}` : suffix;
+  return `${rendered}${own}`;
+}
+
+/** Whether the template alone gives each workspace of the task its own branch. */
+function templateNamesWorkspaces(template: string, task: TaskConfig): boolean {
   const distinguishesAttempts = placeholdersIn(template).includes("attempt") || task.attempts === 1;
   const distinguishesMatrix = Object.entries(task.matrix).every(
     ([key, list]) =>
       list.length === 1 || new RegExp(`\\{\\{\\s*matrix\\.${key}\\s*\\}\\}`).test(template),
   );
-  return distinguishesAttempts && distinguishesMatrix ? rendered : `${rendered}${suffix}`;
+  return distinguishesAttempts && distinguishesMatrix;
+}
+
+/**
+ * The task's plain branch name, which the winner of its candidates takes; undefined when the
+ * template names the attempt or a matrix key, so no name stands for the task as a whole.
+ */
+export function plainBranchFor(
+  template: string,
+  task: TaskConfig,
+  runId: string | undefined,
+): string | undefined {
+  const names = placeholdersIn(template);
+  if (names.some((name) => name === "attempt" || name.startsWith("matrix."))) return undefined;
+  return renderTemplate(template, { task: task.id, attempt: 1, run: runId, matrix: {} });
 }
 
 function mergeAgent(

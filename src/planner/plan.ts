@@ -5,11 +5,12 @@ import { branchNameProblem } from "../schema/git-ref.js";
 import { placeholderProblem, placeholdersIn } from "../schema/template.js";
 import type { PathIssue } from "../schema/zod-issues.js";
 import { dependencyComponents, taskLevels } from "./dag.js";
-import { expandTasks, type WorkspaceDraft } from "./expand.js";
+import { expandTasks, plainBranchFor, type WorkspaceDraft } from "./expand.js";
 import { contentHash, pathHash } from "./hash.js";
 import { selectTasks } from "./select.js";
+import { selectionsOf, splitSelectionProblems } from "./selections.js";
 import { partitionIntoShards } from "./shard.js";
-import type { Plan, PlanInput, RepoFacts, Workspace } from "./types.js";
+import type { Plan, PlanInput, RepoFacts, TaskSelection, Workspace } from "./types.js";
 import { workspacesDirProblem } from "./workspaces-dir.js";
 
 /** Largest file conductor commits unless `workspaces.max_file_size` says otherwise (10 MB). */
@@ -50,10 +51,18 @@ export function buildPlan(input: PlanInput): Plan {
     input.runId,
     problems,
   );
-  problems.push(...collisionProblems(drafts), ...branchProblems(drafts), ...agentProblems(drafts));
+  const selections = selectionsOf(drafts, config, (task) =>
+    plainBranchFor(config.workspaces.branch, task, input.runId),
+  );
+  problems.push(
+    ...collisionProblems(drafts),
+    ...branchProblems(drafts, selections),
+    ...agentProblems(drafts),
+    ...winnerBranchProblems(selections, config),
+  );
   if (problems.length > 0) throw new PlanError(problems);
 
-  const all = linkWorkspaces(drafts, config, facts);
+  const all = linkWorkspaces(drafts, config, facts, selections);
   const taskPatterns = [...(input.taskPatterns ?? [])];
   const selectedIds = selectTasks(config.tasks, taskPatterns);
   let chosen = selectedIds;
@@ -67,7 +76,12 @@ export function buildPlan(input: PlanInput): Plan {
       weight: component.reduce((sum, task) => sum + (countByTask.get(task.id) ?? 0), 0),
       firstIndex: config.tasks.indexOf(component[0] as (typeof config.tasks)[number]),
     }));
-    chosen = new Set(partitionIntoShards(units, input.shard.count)[input.shard.index - 1]);
+    const shards = partitionIntoShards(units, input.shard.count);
+    // Dependents start from a winner picked among all candidates: a shard with only part of
+    // such a group could neither pick it nor start them.
+    const split = splitSelectionProblems(shards, selections);
+    if (split.length > 0) throw new PlanError(split);
+    chosen = new Set(shards[input.shard.index - 1]);
   }
   // portBlock is the position in the whole plan, so it doubles as the stable secondary order.
   const workspaces = all
@@ -92,6 +106,7 @@ export function buildPlan(input: PlanInput): Plan {
     ...(config.workspaces.seed === undefined ? {} : { seed: config.workspaces.seed }),
     workspaces,
     levels: levelsOf(workspaces),
+    ...selectionsField(selections, chosen),
     selection: { taskPatterns, shard: input.shard, totalWorkspaces: all.length },
   };
 }
@@ -210,7 +225,30 @@ function collisionProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
   return problems;
 }
 
-function branchProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
+/** The plan's `selections` of the chosen tasks; left out when there are none (older hashes, JSON). */
+function selectionsField(
+  selections: readonly TaskSelection[],
+  chosen: ReadonlySet<string>,
+): Pick<Plan, "selections"> {
+  const kept = selections.filter((selection) => chosen.has(selection.taskId));
+  return kept.length === 0 ? {} : { selections: kept };
+}
+
+/** A task its dependents start from must have a plain branch name for its winner to take. */
+function winnerBranchProblems(selections: readonly TaskSelection[], config: Config): PathIssue[] {
+  return selections
+    .filter((selection) => selection.branch === undefined && selection.dependents.length > 0)
+    .map((selection) => ({
+      keyPath: ["tasks", config.tasks.findIndex((task) => task.id === selection.taskId)],
+      at: "value" as const,
+      message: `tasks ${selection.dependents.map((id) => `"${id}"`).join(", ")} start from the winner of "${selection.taskId}", but the branch template "${config.workspaces.branch}" names the attempt or a matrix key, so the winner has no branch name of its own; use a template without {{attempt}} and {{matrix.*}}, or set select: manual and depend on a single task`,
+    }));
+}
+
+function branchProblems(
+  drafts: readonly WorkspaceDraft[],
+  selections: readonly TaskSelection[] = [],
+): PathIssue[] {
   const problems: PathIssue[] = [];
   const byBranch = new Map<string, WorkspaceDraft>();
   for (const draft of drafts) {
@@ -233,6 +271,17 @@ function branchProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
     }
     byBranch.set(draft.branch, draft);
   }
+  // The winner's name is taken when it wins: no workspace may have it before.
+  for (const selection of selections) {
+    const holder = selection.branch === undefined ? undefined : byBranch.get(selection.branch);
+    if (holder && holder.task.id !== selection.taskId) {
+      problems.push({
+        keyPath: ["workspaces", "branch"],
+        at: "value",
+        message: `gives workspace "${holder.name}" the branch "${selection.branch}", which the winner of "${selection.taskId}" takes; rename one of the tasks`,
+      });
+    }
+  }
   // Git keeps refs as files: conductor/api and conductor/api/v2 cannot both exist.
   for (const draft of drafts) {
     const parts = draft.branch.split("/");
@@ -253,20 +302,35 @@ function branchProblems(drafts: readonly WorkspaceDraft[]): PathIssue[] {
   );
 }
 
+/** A dependency as a workspace starts from it: one workspace, or the winner of several. */
+type Upstream =
+  | { kind: "workspace"; draft: WorkspaceDraft }
+  | { kind: "winner"; selection: TaskSelection & { branch: string } };
+
 /** Adds dependencies, levels, start points and port blocks to the drafts. */
 function linkWorkspaces(
   drafts: readonly WorkspaceDraft[],
   config: Config,
   facts: RepoFacts,
+  selections: readonly TaskSelection[],
 ): Workspace[] {
   const levels = taskLevels(config.tasks);
-  // Validation guarantees a dependency has exactly one workspace.
+  // Validation guarantees a dependency has exactly one workspace, or picks a winner (with a
+  // plain branch name, checked above).
   const onlyWorkspaceOf = new Map(drafts.map((draft) => [draft.task.id, draft]));
+  const selectionOf = new Map(selections.map((selection) => [selection.taskId, selection]));
+  const upstreamOf = (id: string): Upstream => {
+    const selection = selectionOf.get(id);
+    if (selection?.branch !== undefined)
+      return { kind: "winner", selection: { ...selection, branch: selection.branch } };
+    return { kind: "workspace", draft: onlyWorkspaceOf.get(id) as WorkspaceDraft };
+  };
   return drafts.map((draft, portBlock) => {
-    const dependencies = draft.task.dependsOn.map(
-      (id) => onlyWorkspaceOf.get(id) as WorkspaceDraft,
-    );
+    const dependencies = draft.task.dependsOn.map(upstreamOf);
     const [first, ...rest] = dependencies;
+    const winners = dependencies.flatMap((dependency) =>
+      dependency.kind === "winner" ? [dependency.selection.taskId] : [],
+    );
     return {
       name: draft.name,
       taskId: draft.task.id,
@@ -274,11 +338,19 @@ function linkWorkspaces(
       matrix: draft.matrix,
       branch: draft.branch,
       path: draft.path,
-      startPoint: first
-        ? { kind: "workspace", workspace: first.name, branch: first.branch }
-        : { kind: "base", ref: facts.baseRef, commit: facts.baseCommit },
-      mergeBranches: rest.map((dependency) => dependency.branch),
-      dependsOn: dependencies.map((dependency) => dependency.name),
+      startPoint:
+        first === undefined
+          ? { kind: "base", ref: facts.baseRef, commit: facts.baseCommit }
+          : first.kind === "winner"
+            ? { kind: "winner", task: first.selection.taskId, branch: first.selection.branch }
+            : { kind: "workspace", workspace: first.draft.name, branch: first.draft.branch },
+      mergeBranches: rest.map((dependency) =>
+        dependency.kind === "winner" ? dependency.selection.branch : dependency.draft.branch,
+      ),
+      dependsOn: dependencies.flatMap((dependency) =>
+        dependency.kind === "workspace" ? [dependency.draft.name] : [],
+      ),
+      ...(winners.length === 0 ? {} : { winnerOf: winners }),
       level: levels.get(draft.task.id) ?? 0,
       prompt: draft.prompt,
       promptFile: draft.task.prompt.kind === "file" ? draft.task.prompt.path : undefined,

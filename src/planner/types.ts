@@ -41,7 +41,26 @@ export interface PlanInput {
 /** Where a workspace's branch starts. */
 export type StartPoint =
   | { kind: "base"; ref: string; commit: string }
-  | { kind: "workspace"; workspace: string; branch: string };
+  | { kind: "workspace"; workspace: string; branch: string }
+  /** The winner of a task with several workspaces: `branch` is the name the winner's branch takes. */
+  | { kind: "winner"; task: string; branch: string };
+
+/** How a task with several workspaces picks one (`select:`), as planned. */
+export interface TaskSelection {
+  taskId: string;
+  mode: "first-passing" | "best";
+  /** The candidates in plan order, each with the branch it has until it wins. */
+  candidates: { name: string; branch: string }[];
+  /**
+   * The task's plain branch name (`conductor/fix-date-parsing`), which the winner's branch takes;
+   * undefined when the branch template names the attempt or a matrix key (the winner keeps its own).
+   */
+  branch: string | undefined;
+  /** Archive the losers once the winner is picked (`select.archive_losers`). */
+  archiveLosers: boolean;
+  /** Tasks that start from the winner. */
+  dependents: string[];
+}
 
 /** One planned unit of work: a task × attempt × matrix cell, with everything needed to run it. */
 export interface Workspace {
@@ -60,6 +79,8 @@ export interface Workspace {
   mergeBranches: string[];
   /** Names of the workspaces that must succeed first. */
   dependsOn: string[];
+  /** Tasks whose winner must be picked first (this workspace starts from or merges it). */
+  winnerOf?: string[];
   /** 0 for workspaces without dependencies; 1 + the highest level of their dependencies otherwise. */
   level: number;
   /** The prompt with placeholders filled. */
@@ -107,6 +128,8 @@ export interface Plan {
   workspaces: Workspace[];
   /** Workspace names by dependency level: level 0 first. */
   levels: string[][];
+  /** Tasks of the selected workspaces that pick a winner among several (absent in older runs). */
+  selections?: TaskSelection[];
   selection: {
     taskPatterns: string[];
     shard: Shard | undefined;

@@ -14,6 +14,7 @@ import {
 } from "./format.js";
 import { followRun } from "./run-view.js";
 import { describeSeedPhase, describeSeedResult } from "./seed.js";
+import { describeSelection } from "./selection.js";
 import { renderTable } from "./table.js";
 
 /** Options of {@link createPlainReporter}. */
@@ -145,6 +146,8 @@ export function formatPlainEvent(
         event.workspace,
         `archived${event.branchDeleted ? ", branch deleted" : ", branch kept"}`,
       );
+    case "selection.made":
+      return tagged(event.task, describeSelection(event));
     case "run.interrupting":
       return line(`conductor: ${event.signal} received, stopping every workspace`);
     case "run.finished":

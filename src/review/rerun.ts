@@ -16,6 +16,7 @@ import {
   type WorktreeEntry,
 } from "../git/worktree.js";
 import { conductorCommand, currentInvocation } from "../hint/command.js";
+import { winnerBranchHolders } from "../planner/selections.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { archiveWorkspace } from "./archive.js";
 import { whatWouldBeLost } from "./safety.js";
@@ -69,7 +70,8 @@ export async function makeRoomForNewRun(
 ): Promise<KeptRun[]> {
   const root = plan.repo.root;
   const branches = await localBranches(root);
-  const taken = plan.workspaces.filter(
+  // The names winners will take count too: an earlier run's winner may hold one.
+  const taken = [...plan.workspaces, ...winnerBranchHolders(plan)].filter(
     (workspace) => branches.has(workspace.branch) || existsSync(workspace.path),
   );
   if (taken.length === 0) return [];

@@ -2,6 +2,7 @@ import type { RunState, Step, WorkspaceState } from "../executor/types.js";
 import { stepWorkedMs, workspaceWorkedMs } from "../executor/worked-time.js";
 import { conductorCommand, placeholder } from "../hint/command.js";
 import { formatDiff, formatTokens, totalTokens } from "../report/format.js";
+import { describeSelection } from "../report/selection.js";
 import { renderTable } from "../report/table.js";
 import { formatDuration } from "../schema/duration.js";
 import { nextSteps } from "./next-steps.js";
@@ -62,7 +63,23 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       archived ? "(removed)" : planned.path,
     ]);
   }
-  return `${header}\n\n${renderTable(rows)}\n${whatNext(state, context)}`;
+  return `${header}\n\n${renderTable(rows)}\n${selectionLines(state)}${whatNext(state, context)}`;
+}
+
+/**
+ * One line per task that picks a winner: `fix-average: winner: fix-average-2 — passed check, …`,
+ * or what it waits for.
+ */
+function selectionLines(state: RunState): string {
+  const lines = (state.plan.selections ?? []).map((selection) => {
+    const record = state.selections?.[selection.taskId];
+    const text =
+      record === undefined
+        ? `select ${selection.mode} of ${selection.candidates.length} candidates: not picked yet`
+        : describeSelection(record);
+    return `${selection.taskId}: ${text}\n`;
+  });
+  return lines.length === 0 ? "" : `\n${lines.join("")}`;
 }
 
 /** The branch column: where the branch went when it is no longer at its name. */

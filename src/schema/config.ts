@@ -8,6 +8,7 @@ import type {
   MERGE_METHODS,
   SANDBOX_MODES,
   SCRIPT_NAMES,
+  SELECT_MODES,
   WrittenAgent,
   WrittenConfig,
   WrittenTask,
@@ -21,6 +22,15 @@ export type SandboxMode = (typeof SANDBOX_MODES)[number];
 export type CopyMode = (typeof COPY_MODES)[number];
 /** `setup`, `check`, `run` or `archive`. */
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/** How a task with several workspaces picks its winner. */
+export type SelectMode = (typeof SELECT_MODES)[number];
+
+/** `select:` as written at the top level or on a task, normalized; unset fields stay undefined. */
+export interface SelectSettings {
+  mode?: SelectMode;
+  archiveLosers?: boolean;
+}
 
 /** How `conductor merge` lands a workspace. */
 export type MergeMethod = (typeof MERGE_METHODS)[number];
@@ -55,6 +65,8 @@ export interface AgentConfig {
   connectTimeoutMs: number;
   /** End the agent after this long without output; undefined: never. */
   idleTimeoutMs: number | undefined;
+  /** kind command: the shell command that judges best-of-N candidates. */
+  judgeCommand?: string | undefined;
 }
 
 /** The scripts of a workspace; undefined means none. */
@@ -84,6 +96,8 @@ export interface TaskConfig {
   agent: Partial<AgentConfig>;
   /** Only the scripts this task overrides; `null` disables one. */
   scripts: Partial<Record<ScriptName, string | null>>;
+  /** This task's `select:`, when written (absent otherwise, so older plans hash the same). */
+  select?: SelectSettings;
 }
 
 /**
@@ -117,6 +131,8 @@ export interface Config {
   scriptTimeoutMs: number;
   /** How `conductor merge` lands workspaces. */
   merge: { method: MergeMethod };
+  /** The top-level `select:`, the default of every task; absent when not written. */
+  select?: SelectSettings;
   tasks: TaskConfig[];
 }
 
@@ -165,6 +181,7 @@ export function normalizeConfig(written: WrittenConfig): Config {
           : parseDuration(agent.connect_timeout),
       idleTimeoutMs:
         agent.idle_timeout === undefined ? undefined : parseDuration(agent.idle_timeout),
+      ...(agent.judge_command === undefined ? {} : { judgeCommand: agent.judge_command }),
     },
     scripts: {
       setup: written.scripts?.setup,
@@ -179,8 +196,18 @@ export function normalizeConfig(written: WrittenConfig): Config {
         ? DEFAULT_SCRIPT_TIMEOUT_MS
         : parseDuration(written.scripts.timeout),
     merge: { method: written.merge?.method ?? DEFAULT_MERGE_METHOD },
+    ...(written.select === undefined ? {} : { select: normalizeSelect(written.select) }),
     tasks: written.tasks.map(normalizeTask),
   };
+}
+
+/** `select: best` is short for `select: { mode: best }`. */
+export function normalizeSelect(written: NonNullable<WrittenConfig["select"]>): SelectSettings {
+  if (typeof written === "string") return { mode: written };
+  const settings: SelectSettings = {};
+  if (written.mode !== undefined) settings.mode = written.mode;
+  if (written.archive_losers !== undefined) settings.archiveLosers = written.archive_losers;
+  return settings;
 }
 
 function normalizeTask(task: WrittenTask): TaskConfig {
@@ -200,6 +227,7 @@ function normalizeTask(task: WrittenTask): TaskConfig {
     timeoutMs: task.timeout === undefined ? undefined : parseDuration(task.timeout),
     agent: agentOverrides(task.agent),
     scripts: { ...(task.scripts ?? {}) } as TaskConfig["scripts"],
+    ...(task.select === undefined ? {} : { select: normalizeSelect(task.select) }),
   };
 }
 
@@ -216,6 +244,7 @@ function agentOverrides(agent: WrittenAgent | undefined): Partial<AgentConfig> {
   if (agent.connect_timeout !== undefined)
     overrides.connectTimeoutMs = parseDuration(agent.connect_timeout);
   if (agent.idle_timeout !== undefined) overrides.idleTimeoutMs = parseDuration(agent.idle_timeout);
+  if (agent.judge_command !== undefined) overrides.judgeCommand = agent.judge_command;
   return overrides;
 }
 

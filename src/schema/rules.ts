@@ -1,6 +1,8 @@
+import { normalizeSelect } from "./config.js";
 import type { KeyPath } from "./locate.js";
 import { repoPathProblem } from "./paths.js";
 import { seedPathIssues } from "./seed.js";
+import { effectiveSelectMode } from "./select-mode.js";
 import { didYouMeanSuffix } from "./suggest.js";
 import { placeholderProblem, placeholdersIn } from "./template.js";
 import type { WrittenConfig, WrittenTask } from "./written.js";
@@ -37,7 +39,7 @@ export function checkRules(config: WrittenConfig): PathIssue[] {
   const ids = [...firstIndexOf.keys()];
   config.tasks.forEach((task, index) => {
     checkPrompt(task, index, add);
-    checkDependencies(task, index, ids, byId, add);
+    checkDependencies(task, index, ids, byId, config, add);
     checkTaskTemplates(task, index, add);
     const count = workspaceCount(task);
     if (count > MAX_WORKSPACES_PER_TASK) {
@@ -87,6 +89,13 @@ export function workspaceCount(task: WrittenTask): number {
   return (task.attempts ?? 1) * combinations;
 }
 
+/** The select mode of a written task (see {@link effectiveSelectMode}). */
+function selectModeOf(task: WrittenTask, config: WrittenConfig) {
+  const own = task.select === undefined ? undefined : normalizeSelect(task.select).mode;
+  const fallback = config.select === undefined ? undefined : normalizeSelect(config.select).mode;
+  return effectiveSelectMode(own, fallback, workspaceCount(task));
+}
+
 function checkPrompt(task: WrittenTask, index: number, add: Add): void {
   if (task.prompt !== undefined && task.prompt_file !== undefined) {
     add(["tasks", index, "prompt_file"], "set either prompt or prompt_file, not both");
@@ -103,6 +112,7 @@ function checkDependencies(
   index: number,
   ids: readonly string[],
   byId: ReadonlyMap<string, WrittenTask>,
+  config: WrittenConfig,
   add: Add,
 ): void {
   const seen = new Set<string>();
@@ -119,11 +129,11 @@ function checkDependencies(
       add(keyPath, `lists "${dependency}" twice`);
     } else {
       const target = byId.get(dependency);
-      if (target && workspaceCount(target) > 1) {
+      if (target && selectModeOf(target, config) === "manual" && workspaceCount(target) > 1) {
         add(
           keyPath,
-          `depends on "${dependency}", which expands to ${workspaceCount(target)} workspaces (attempts or matrix); ` +
-            "a dependency must produce exactly one branch to start from",
+          `depends on "${dependency}", which expands to ${workspaceCount(target)} workspaces (attempts or matrix) and picks no winner (select: manual); ` +
+            `a dependency must produce exactly one branch to start from: set select: best or first-passing on "${dependency}"`,
         );
       }
     }

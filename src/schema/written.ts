@@ -49,6 +49,8 @@ export const SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-acces
 export const COPY_MODES = ["copy", "symlink", "clone"] as const;
 /** How `conductor merge` lands a workspace on the base branch. */
 export const MERGE_METHODS = ["ff", "merge", "squash"] as const;
+/** How a task with several workspaces (attempts, matrix) picks the one its dependents build on. */
+export const SELECT_MODES = ["manual", "first-passing", "best"] as const;
 /** The four scripts of a workspace's life. */
 export const SCRIPT_NAMES = ["setup", "check", "run", "archive"] as const;
 
@@ -96,6 +98,13 @@ const agentFields = {
         "kind codex/claude: path of the agent binary to use.",
     ),
   timeout: duration.optional().describe("Longest time the agent may run, e.g. 30m."),
+  judge_command: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "kind command: the shell command that judges best-of-N candidates (prompt in $CONDUCTOR_PROMPT); its last output line is the JSON answer {winner, ranking, reasons}.",
+    ),
   connect_timeout: duration
     .optional()
     .describe(
@@ -149,6 +158,25 @@ const taskScripts = z
   )
   .describe("Per-task script overrides; null disables a script for this task.");
 
+const selectMode = z.enum(SELECT_MODES, { error: `must be one of ${SELECT_MODES.join(", ")}` });
+
+const select = z
+  .union([
+    selectMode,
+    z.strictObject({
+      mode: selectMode.optional(),
+      archive_losers: z
+        .boolean({ error: "must be true or false" })
+        .optional()
+        .describe(
+          "Archive the candidates that did not win once the winner is picked (branches kept under refs/conductor/).",
+        ),
+    }),
+  ])
+  .describe(
+    "How a task with several workspaces picks its winner: manual, first-passing or best (default when attempts > 1 or a matrix is set).",
+  );
+
 const task = z
   .strictObject({
     id: z
@@ -188,6 +216,7 @@ const task = z
     timeout: duration.optional().describe("Longest time this task's agent may run."),
     agent: z.strictObject(agentFields).optional().describe("Overrides of the top-level agent."),
     scripts: taskScripts.optional(),
+    select: select.optional(),
   })
   .describe("One unit of work: a prompt plus optional overrides.");
 
@@ -271,6 +300,7 @@ export const writtenConfigSchema = z
       })
       .optional()
       .describe("How conductor merge lands workspaces on the base branch."),
+    select: select.optional(),
     tasks: z.array(task).min(1, { error: "must list at least one task" }).describe("The tasks."),
   })
   .describe("conductor configuration, version 1.");

@@ -116,12 +116,17 @@ describe("conductor plan", () => {
     const rows = lines.slice(3, 10).map((line) => line.split(/\s{2,}/));
     expect(rows).toEqual([
       ["setup-db", "conductor/setup-db", "codex", "-", "-"],
-      ["fix-dates", "conductor/fix-dates", "codex", "-", "-"],
+      ["fix-dates", "conductor/fix-dates-1", "codex", "-", "-"],
       ["fix-dates-2", "conductor/fix-dates-2", "codex", "-", "-"],
       ["fix-typos", "conductor/fix-typos", "codex", "-", "check"],
       ["refactor-model-o4-mini", "conductor/refactor-model-o4-mini", "codex/o4-mini", "-", "-"],
       ["refactor-model-o3", "conductor/refactor-model-o3", "codex/o3", "-", "-"],
       ["add-auth", "conductor/add-auth", "codex/gpt-5.1-codex-mini", "setup-db", "-"],
+    ]);
+    // Tasks with several workspaces pick a winner (select: best by default), which takes the plain name.
+    expect(lines.slice(11, 13)).toEqual([
+      "fix-dates: select best of fix-dates, fix-dates-2; the winner takes conductor/fix-dates",
+      "refactor: select best of refactor-model-o4-mini, refactor-model-o3; the winner takes conductor/refactor",
     ]);
     expect(lines[lines.length - 1]).toBe(`plan ${json.hash}`);
   });

@@ -18,9 +18,10 @@ const TASKS = `tasks:
 `;
 
 describe("branch names", () => {
-  it("suffix the default conductor/{{task}} with the workspace name's suffix", () => {
+  it("suffix the default conductor/{{task}} with the workspace name's suffix, -1 for a first attempt that competes", () => {
+    // select: best (the default with attempts) keeps conductor/add-auth for the winner.
     expect(branches(`version: 1\n${TASKS}`)).toEqual([
-      ["add-auth", "conductor/add-auth"],
+      ["add-auth", "conductor/add-auth-1"],
       ["add-auth-2", "conductor/add-auth-2"],
       ["fix-model-o4-mini", "conductor/fix-model-o4-mini"],
       ["fix-model-o3", "conductor/fix-model-o3"],

@@ -113,8 +113,8 @@ const CORPUS: Record<string, Case> = {
     "dependency cycle: api → docs → client → api",
   ),
   "depends-on-multi-workspace-task.yaml": one(
-    "depends_on naming a task with several workspaces",
-    "8:18",
+    "depends_on naming a task with several workspaces that picks no winner (select: manual)",
+    "9:18",
     "tasks[1].depends_on[0]",
     "a dependency must produce exactly one branch",
   ),

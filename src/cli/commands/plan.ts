@@ -65,11 +65,31 @@ export function renderPlan(plan: Plan): string {
       workspace.name,
       workspace.branch,
       agentLabel(workspace),
-      workspace.dependsOn.join(", ") || "-",
+      dependsOnLabel(workspace),
       scriptsLabel(workspace),
     ]),
   ];
-  return `${header}\n${renderTable(rows)}\n\nplan ${plan.hash}\n`;
+  return `${header}\n${renderTable(rows)}\n${selectionLines(plan)}\nplan ${plan.hash}\n`;
+}
+
+/** The workspaces a workspace waits for, and the winners it starts from: `after fix (winner)`. */
+function dependsOnLabel(workspace: Workspace): string {
+  const winners = (workspace.winnerOf ?? []).map((task) => `after ${task} (winner)`);
+  return [...winners, ...workspace.dependsOn].join(", ") || "-";
+}
+
+/** One line per task that picks a winner: how, among which, and the branch the winner takes. */
+function selectionLines(plan: Plan): string {
+  const lines = (plan.selections ?? []).map((selection) => {
+    const names = selection.candidates.map((candidate) => candidate.name).join(", ");
+    const branch =
+      selection.branch === undefined
+        ? "the winner keeps its branch"
+        : `the winner takes ${selection.branch}`;
+    const losers = selection.archiveLosers ? "; losers archived" : "";
+    return `${selection.taskId}: select ${selection.mode} of ${names}; ${branch}${losers}\n`;
+  });
+  return lines.length === 0 ? "" : `\n${lines.join("")}`;
 }
 
 function agentLabel(workspace: Workspace): string {

@@ -1,0 +1,87 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { moveBranch } from "../../git/branch-move.js";
+import { gitMessage } from "../../git/worktree.js";
+import type { TaskSelection } from "../../planner/types.js";
+import {
+  candidatesForJudge,
+  type Ranking,
+  rankCandidates,
+  rankFirstPassing,
+} from "../../selection/rank.js";
+import type { JudgeRecord, SelectionRecord } from "../events.js";
+import type { RunContext } from "../workspace-runner.js";
+import { candidateFacts } from "./facts.js";
+import { runJudge, selectionDir } from "./judge.js";
+
+/**
+ * Picks the winner of a task's candidates and records it (`selection.made`): ranks them, asks
+ * a judge when the check and review leave a tie, then gives the winner's branch the task's plain
+ * name. Interrupted while the judge runs, nothing is recorded: a resume picks again.
+ */
+export async function pickWinner(
+  run: RunContext,
+  selection: TaskSelection,
+  signal: AbortSignal,
+): Promise<void> {
+  const facts = await candidateFacts(run.recorder.state, selection, run.reviewOf);
+  let ranking: Ranking;
+  let judge: JudgeRecord | undefined;
+  if (selection.mode === "first-passing") {
+    ranking = rankFirstPassing(facts);
+  } else {
+    const asked = candidatesForJudge(facts);
+    const outcome = asked.length < 2 ? undefined : await runJudge(run, selection, asked, signal);
+    if (outcome?.cancelled) return;
+    judge = outcome?.record;
+    ranking = rankCandidates(facts, outcome?.verdict);
+  }
+  const record: SelectionRecord = {
+    task: selection.taskId,
+    winner: ranking.winner,
+    ranking,
+    manual: false,
+    ...(judge === undefined ? {} : { judge }),
+  };
+  if (ranking.winner === undefined) record.note = "no candidate passed";
+  else Object.assign(record, await takePlainBranch(run, selection, ranking.winner, undefined));
+  await saveRanking(run.paths.dir, record);
+  run.recorder.emit({ type: "selection.made", ...record });
+}
+
+/**
+ * Moves the winner's branch to the task's plain branch name; a previous winner (a manual pick
+ * overriding it) first gets its own name back. Returns the branch it now has, or why it kept its
+ * own.
+ */
+export async function takePlainBranch(
+  run: Pick<RunContext, "plan" | "queue">,
+  selection: TaskSelection,
+  winner: string,
+  previousWinner: string | undefined,
+): Promise<Pick<SelectionRecord, "branch" | "note">> {
+  const plain = selection.branch;
+  if (plain === undefined) return {};
+  const own = (name: string) =>
+    selection.candidates.find((candidate) => candidate.name === name)?.branch as string;
+  const root = run.plan.repo.root;
+  try {
+    await run.queue.run(async () => {
+      if (previousWinner !== undefined && previousWinner !== winner)
+        await moveBranch(root, plain, own(previousWinner));
+      if (previousWinner !== winner) await moveBranch(root, own(winner), plain);
+    });
+    return { branch: plain };
+  } catch (error) {
+    return {
+      note: `${winner} keeps its branch ${own(winner)}: it could not take ${plain} (${gitMessage(error)})`,
+    };
+  }
+}
+
+/** `selections/<task>/ranking.json`: the ranking as decided, for people and tools. */
+export async function saveRanking(runDir: string, record: SelectionRecord): Promise<void> {
+  const dir = selectionDir(runDir, record.task);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, "ranking.json"), `${JSON.stringify(record, null, 2)}\n`);
+}
