@@ -104,6 +104,8 @@ export function markSelected(name) {
 
 function reviewText(review) {
   if (!review) return "";
+  if (review.status === "failed") return "review failed";
+  if (review.status === "skipped") return "review skipped";
   const open = review.byPriority
     .map((count, priority) => (count ? `${count}×P${priority}` : ""))
     .filter(Boolean);

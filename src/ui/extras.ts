@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import type { RunState } from "../executor/types.js";
-import { readReviewVerdict, reviewFile } from "../merge/review-verdict.js";
+import { readReviewResult, reviewFile } from "../reviewing/result.js";
 import type { ReviewMark } from "./views.js";
 
 /**
@@ -31,7 +31,20 @@ export class ReviewMarks {
         const mtimeMs = (await stat(file).catch(() => undefined))?.mtimeMs ?? 0;
         const known = this.marks.get(name);
         if (known !== undefined && known.mtimeMs === mtimeMs) return;
-        const mark = mtimeMs === 0 ? undefined : await readReviewVerdict(root, state.runId, name);
+        const result = mtimeMs === 0 ? undefined : await readReviewResult(root, state.runId, name);
+        const mark: ReviewMark | undefined =
+          result === undefined
+            ? undefined
+            : {
+                status: result.status,
+                correct:
+                  result.verdict === "correct"
+                    ? true
+                    : result.verdict === "incorrect"
+                      ? false
+                      : undefined,
+                byPriority: result.byPriority,
+              };
         this.marks.set(name, { mtimeMs, mark });
         if (known !== undefined || mark !== undefined) changed.push(name);
       }),

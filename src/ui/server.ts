@@ -6,7 +6,7 @@ import path from "node:path";
 import { ConductorError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { listRunIds, RunPaths, resolveRunId } from "../executor/run-store.js";
-import { parseLogStep } from "../review/logs.js";
+import { defaultLogStep, parseLogStep } from "../review/logs.js";
 import {
   ACTIONS,
   type ActionInput,
@@ -209,7 +209,14 @@ class UiApp {
       case "logs": {
         const stepText = query.get("step");
         const steps = await logSizes(found);
-        const step = stepText === null ? steps.at(-1)?.step : parseLogStep(stepText);
+        // As `conductor logs`: where the workspace stopped (or is), else the agent's, else any.
+        const preferred = defaultLogStep(found.state);
+        const step =
+          stepText !== null
+            ? parseLogStep(stepText)
+            : steps.some((entry) => entry.step === preferred)
+              ? preferred
+              : steps.at(-1)?.step;
         const beforeText = query.get("before");
         const before = beforeText === null ? undefined : Number(beforeText);
         if (before !== undefined && !(Number.isInteger(before) && before >= 0))

@@ -8,6 +8,8 @@ import type { RunState, WorkspaceState } from "../executor/types.js";
 
 /** A review's verdict as the sidebar shows it (from `review.json` in the workspace's folder). */
 export interface ReviewMark {
+  /** How the review ended (`failed`: the reviewer gave no usable answer). */
+  status: "completed" | "failed" | "skipped";
   correct: boolean | undefined;
   /** Open findings by priority, P0 first. */
   byPriority: [number, number, number, number];
