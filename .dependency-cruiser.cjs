@@ -68,7 +68,7 @@ module.exports = {
       comment:
         "Planner, executor and reporters serve every command; the modules of single commands (merge, doctor, preflight, init) sit above them, never below.",
       from: { path: "^src/(planner|executor|report|git|agents)/" },
-      to: { path: "^src/(merge|doctor|preflight|init|review|ui)/" },
+      to: { path: "^src/(merge|doctor|preflight|init|review|ui|spotlight)/" },
     },
     {
       name: "only-cli-imports-cli",

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
 import { setInvocation } from "../hint/command.js";
+import { spotlightNotice } from "../spotlight/notice.js";
 import { reportError } from "./errors.js";
 import type { GlobalOptions } from "./global-options.js";
 import { packageVersion } from "./package-info.js";
@@ -25,6 +26,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => (await import("./commands/serve.js")).serveCommand(),
   shell: async () => (await import("./commands/shell.js")).shellCommand(),
   exec: async () => (await import("./commands/exec.js")).execCommand(),
+  spotlight: async () => (await import("./commands/spotlight.js")).spotlightCommand(),
   pr: async () => (await import("./commands/pr.js")).prCommand(),
   checks: async () => (await import("./commands/checks.js")).checksCommand(),
   conflicts: async () => (await import("./commands/conflicts.js")).conflictsCommand(),
@@ -74,15 +76,21 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     )
     .addOption(new Option("-C, --cwd <dir>", "run as if conductor was started in <dir>"))
     .addOption(new Option("--debug", "print stack traces of errors").env("CONDUCTOR_DEBUG"))
-    .hook("preAction", (command) => {
+    .hook("preAction", (command, actionCommand) => {
       const { cwd: dir, config } = command.opts<GlobalOptions>();
       // Printed hints repeat these, so that they work as printed.
       setInvocation({ cwd: dir, config });
-      if (dir === undefined) return;
-      try {
-        process.chdir(dir);
-      } catch {
-        throw new UsageError(`-C ${dir}: no such folder`);
+      if (dir !== undefined) {
+        try {
+          process.chdir(dir);
+        } catch {
+          throw new UsageError(`-C ${dir}: no such folder`);
+        }
+      }
+      // Spotlight changes the main checkout: every command says so while it is on.
+      if (actionCommand.name() !== "spotlight") {
+        const notice = spotlightNotice(process.cwd());
+        if (notice !== undefined) process.stderr.write(`${notice}\n`);
       }
     })
     .showHelpAfterError("(run with --help for usage)")

@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import { copyFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { runGit } from "../git/run-git.js";
+
+/**
+ * The git plumbing of Spotlight. Every step works on a temporary index (GIT_INDEX_FILE): the
+ * user's own index is read (copied), never written.
+ */
+
+/** A checkout's content as a tree, with the temporary index that holds it (stat data fresh). */
+export interface CheckoutSnapshot {
+  /** Tree of every file that is not ignored: tracked files as on disk, untracked ones too. */
+  tree: string;
+  /** A temporary index equal to `tree`, matching the files on disk; remove with {@link dropIndex}. */
+  indexFile: string;
+}
+
+/** The absolute path git gives for `name` inside a checkout's git directory (`index`, …). */
+export async function gitPath(dir: string, name: string): Promise<string> {
+  return (await runGit(dir, ["rev-parse", "--path-format=absolute", "--git-path", name])).trim();
+}
+
+/**
+ * Snapshots a checkout's files without touching its index: a copy of its index (so files tracked
+ * despite an ignore rule stay in), set to `expected` when given (so files that tracked content
+ * had stay tracked even if a changed .gitignore now ignores them), then `git add -A`. The copy
+ * lives beside the real index: a split index names its shared part relative to that folder.
+ */
+export async function snapshotCheckout(dir: string, expected?: string): Promise<CheckoutSnapshot> {
+  const real = await gitPath(dir, "index");
+  const indexFile = path.join(path.dirname(real), `conductor-spotlight-${randomUUID()}.index`);
+  const env = { GIT_INDEX_FILE: indexFile };
+  try {
+    await copyFile(real, indexFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  try {
+    // --reset keeps the stat data of unchanged entries (add -A then hashes only edits) and,
+    // unlike -m, accepts entries that differ from the files on disk.
+    if (expected !== undefined) await runGit(dir, ["read-tree", "--reset", expected], { env });
+    await runGit(dir, ["add", "-A", "--", ":/"], { env });
+    const tree = (await runGit(dir, ["write-tree"], { env })).trim();
+    return { tree, indexFile };
+  } catch (error) {
+    await dropIndex(indexFile);
+    throw error;
+  }
+}
+
+/** Removes a temporary index. */
+export async function dropIndex(indexFile: string): Promise<void> {
+  await rm(indexFile, { force: true });
+}
+
+/**
+ * The tree of a checkout's index as it is (what is staged), from a copy of it; undefined when the
+ * index has unmerged entries (a merge or rebase stopped on a conflict).
+ */
+export async function stagedTree(dir: string): Promise<string | undefined> {
+  const real = await gitPath(dir, "index");
+  const indexFile = path.join(path.dirname(real), `conductor-spotlight-${randomUUID()}.index`);
+  try {
+    await copyFile(real, indexFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  try {
+    const unmerged = await runGit(dir, ["ls-files", "--unmerged"], {
+      env: { GIT_INDEX_FILE: indexFile },
+    });
+    if (unmerged.trim() !== "") return undefined;
+    return (await runGit(dir, ["write-tree"], { env: { GIT_INDEX_FILE: indexFile } })).trim();
+  } finally {
+    await dropIndex(indexFile);
+  }
+}
+
+/** A commit of `tree` with `parents`, made with plumbing (no ref moves). */
+export async function commitTree(
+  dir: string,
+  tree: string,
+  parents: readonly string[],
+  message: string,
+): Promise<string> {
+  const args = ["commit-tree", tree, ...parents.flatMap((parent) => ["-p", parent]), "-m", message];
+  return (await runGit(dir, args)).trim();
+}
+
+/** Paths whose entry (content, mode or presence) differs between two trees. */
+export async function changedPaths(dir: string, from: string, to: string): Promise<string[]> {
+  if (from === to) return [];
+  const out = await runGit(dir, ["diff-tree", "-r", "-z", "--no-renames", "--name-only", from, to]);
+  return out.split("\0").filter((entry) => entry !== "");
+}
+
+/** Which of `paths` `tree` has an entry at (a file, link, folder or submodule). */
+export async function presentIn(
+  dir: string,
+  tree: string,
+  paths: readonly string[],
+): Promise<Set<string>> {
+  // Paths with a newline cannot be asked for on a line; they count as present (refused).
+  const askable = paths.filter((file) => !file.includes("\n"));
+  const present = new Set(paths.filter((file) => file.includes("\n")));
+  if (askable.length === 0) return present;
+  const out = await runGit(dir, ["cat-file", "--batch-check=%(objectname)"], {
+    input: askable.map((file) => `${tree}:${file}\n`).join(""),
+  });
+  const answers = out.split("\n");
+  askable.forEach((file, at) => {
+    if (!(answers[at] ?? "").endsWith(" missing")) present.add(file);
+  });
+  return present;
+}
+
+/**
+ * Moves a checkout's files from tree `from` to tree `to` with `git read-tree -m -u` on the
+ * temporary index that holds `from` (see {@link snapshotCheckout}): only paths that differ are
+ * written or removed, modes and links included, and git refuses before writing anything when an
+ * untracked (ignored) file is in the way.
+ */
+export async function moveCheckout(
+  dir: string,
+  indexFile: string,
+  from: string,
+  to: string,
+): Promise<void> {
+  if (from === to) return;
+  await runGit(dir, ["read-tree", "-m", "-u", from, to], { env: { GIT_INDEX_FILE: indexFile } });
+}

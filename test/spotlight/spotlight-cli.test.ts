@@ -1,0 +1,131 @@
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
+import { checkoutState } from "./rig.js";
+
+let repo: ReviewRepo | undefined;
+const started: { kill(signal?: NodeJS.Signals): boolean }[] = [];
+
+afterEach(async () => {
+  for (const child of started.splice(0)) child.kill("SIGKILL");
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** The workspaces' agents: `web` adds web.txt and edits README.md; `api` adds api/ files. */
+async function repoWithRun(): Promise<ReviewRepo> {
+  const current = await reviewRepo([
+    { id: "web", agent: 'echo web > web.txt; echo "# review, with web" > README.md' },
+    { id: "api", agent: "mkdir -p api && echo api > api/server.txt" },
+  ]);
+  const result = await runAll(current);
+  expect(result.exitCode, result.all).toBe(0);
+  return current;
+}
+
+/** Some uncommitted state of the user's own in the main checkout, ignored files included. */
+async function ownChanges(current: ReviewRepo): Promise<void> {
+  await current.write({ "mine.txt": "my untracked notes\n", ".env.local": "SECRET=1\n" });
+  await current.write({
+    "conductor.yaml": `${readFileSync(path.join(current.root, "conductor.yaml"), "utf8")}# mine\n`,
+  });
+  await current.git("add", "conductor.yaml");
+  await mkdir(path.join(current.root, "node_modules"), { recursive: true });
+  await writeFile(path.join(current.root, "node_modules/dep.js"), "dependency\n");
+}
+
+describe("conductor spotlight", () => {
+  it("shows a workspace in the main checkout, says so in every command, switches, and --off restores it exactly", async () => {
+    const current = await repoWithRun();
+    repo = current;
+    await ownChanges(current);
+    const before = await checkoutState(current);
+
+    const shown = await current.cli(["spotlight", "web"]);
+    expect(shown.exitCode, shown.all).toBe(0);
+    expect(shown.stdout).toContain("Spotlight shows web: 2 files of changes");
+    expect(shown.stdout).toContain("refs/conductor/spotlight/saved");
+    expect(readFileSync(path.join(current.root, "web.txt"), "utf8")).toBe("web\n");
+    expect(readFileSync(path.join(current.root, "README.md"), "utf8")).toBe("# review, with web\n");
+    // The user's own changes are still there, as uncommitted changes beside the workspace's.
+    expect(readFileSync(path.join(current.root, "mine.txt"), "utf8")).toBe("my untracked notes\n");
+    expect(await current.git("status", "--porcelain")).toContain(" M README.md");
+
+    const status = await current.cli(["status"]);
+    expect(status.stderr).toContain("Spotlight is on: the main checkout shows web's changes");
+    expect(status.stderr).toContain("`conductor spotlight --off` restores it");
+
+    const switched = await current.cli(["spotlight", "api"]);
+    expect(switched.exitCode, switched.all).toBe(0);
+    expect(switched.stdout).toContain("Spotlight switched from web to api");
+    expect(existsSync(path.join(current.root, "web.txt"))).toBe(false);
+    expect(readFileSync(path.join(current.root, "api/server.txt"), "utf8")).toBe("api\n");
+
+    const off = await current.cli(["spotlight", "--off"]);
+    expect(off.exitCode, off.all).toBe(0);
+    expect(off.stdout).toContain("Spotlight is off");
+    expect(await checkoutState(current)).toEqual(before);
+    const after = await current.cli(["status"]);
+    expect(after.stderr).not.toContain("Spotlight is on");
+  });
+
+  it("refuses a workspace whose changes conflict with the main checkout's, changing nothing", async () => {
+    const current = await repoWithRun();
+    repo = current;
+    await current.write({ "web.txt": "the user's own web.txt\n" });
+    const before = await checkoutState(current);
+    const refused = await current.cli(["spotlight", "web"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(
+      "web's changes conflict with the main checkout's own changes in web.txt",
+    );
+    expect(await checkoutState(current)).toEqual(before);
+    expect(await current.git("for-each-ref", "refs/conductor/spotlight/")).toBe("");
+    expect((await current.cli(["spotlight"])).stdout).toBe("Spotlight is off");
+  });
+
+  it("never overwrites an ignored file of the main checkout", async () => {
+    const current = await reviewRepo([
+      // The workspace stops ignoring .env.local and writes one: in the main checkout it is ignored.
+      { id: "env", agent: "printf 'x\\n' > .gitignore; echo FROM_WORKSPACE=1 > .env.local" },
+    ]);
+    repo = current;
+    expect((await runAll(current)).exitCode).toBe(0);
+    await current.write({ ".env.local": "SECRET=mine\n" });
+    const before = await checkoutState(current);
+    const refused = await current.cli(["spotlight", "env"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(
+      "would overwrite ignored files of the main checkout: .env.local",
+    );
+    expect(await checkoutState(current)).toEqual(before);
+  });
+
+  it("--watch brings new changes over, one line per sync, and Ctrl-C leaves Spotlight on", async () => {
+    const current = await repoWithRun();
+    repo = current;
+    const watch = current.start(["spotlight", "web", "--watch"]);
+    started.push(watch);
+    let output = "";
+    watch.all?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitFor("the watch", () => output.includes("Watching web"));
+    await writeFile(path.join(current.worktree("web"), "web.txt"), "web, edited\n");
+    await writeFile(path.join(current.worktree("web"), "later.txt"), "later\n");
+    await waitFor("a sync", () => output.includes("synced web")).catch((error: Error) => {
+      throw new Error(`${error.message}; the watch said:\n${output}`);
+    });
+    expect(readFileSync(path.join(current.root, "web.txt"), "utf8")).toBe("web, edited\n");
+    expect(readFileSync(path.join(current.root, "later.txt"), "utf8")).toBe("later\n");
+    expect(output.match(/synced web/g)).toHaveLength(1);
+    watch.kill("SIGINT");
+    const ended = await watch;
+    expect(ended.stdout).toContain("Stopped watching; Spotlight still shows web");
+    const off = await current.cli(["spotlight", "--off"]);
+    expect(off.exitCode, off.all).toBe(0);
+    expect(existsSync(path.join(current.root, "later.txt"))).toBe(false);
+  });
+});
