@@ -3,7 +3,7 @@ import type { TaskSelection, Workspace } from "../planner/types.js";
 import { selectionReady } from "./selection/facts.js";
 import { pickWinner } from "./selection/pick-winner.js";
 import { countWorkspaces } from "./state-fold.js";
-import type { Failure, RunStatus, WorkspaceStatus } from "./types.js";
+import type { Failure, RunState, RunStatus, WorkspaceStatus } from "./types.js";
 import { type RunContext, runWorkspace } from "./workspace-runner.js";
 
 /** How a run reacts to the first failed workspace (`fail_fast` / `--fail-fast`). */
@@ -225,10 +225,29 @@ export function runStatus(
 /** Emits `run.finished` with the run's status (see {@link runStatus}). */
 function finishRun(run: RunContext, interrupt: AbortSignal, startedAt: number): RunStatus {
   const counts = countWorkspaces(run.recorder.state);
-  const status = runStatus(counts, run.plan.workspaces.length, interrupt);
+  const status = interrupt.aborted
+    ? "interrupted"
+    : onlyLosersFailed(run.recorder.state)
+      ? "succeeded"
+      : runStatus(counts, run.plan.workspaces.length, interrupt);
   const durationMs = Math.round(performance.now() - startedAt);
   run.recorder.emit({ type: "run.finished", status, durationMs, counts });
   return status;
+}
+
+/**
+ * Whether every workspace that did not succeed is a candidate of a task whose winner was picked:
+ * a best-of-N attempt that lost (or failed) does not fail a run whose task has its winner.
+ */
+export function onlyLosersFailed(state: RunState): boolean {
+  const decided = new Set<string>();
+  for (const selection of state.plan.selections ?? []) {
+    if (state.selections?.[selection.taskId]?.winner === undefined) continue;
+    for (const candidate of selection.candidates) decided.add(candidate.name);
+  }
+  return Object.values(state.workspaces).every(
+    (workspace) => workspace.status === "succeeded" || decided.has(workspace.name),
+  );
 }
 
 /** Records workspaces that were never started as skipped, with why. */

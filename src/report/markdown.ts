@@ -20,6 +20,7 @@ import {
   stripAnsi,
   totalTokens,
 } from "./format.js";
+import { describeSelection } from "./selection.js";
 
 /** Options of {@link renderMarkdown}. */
 export interface MarkdownOptions {
@@ -101,12 +102,23 @@ export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): 
     "| Workspace | Status | Duration | Tokens | Files (+/−) | Check | Branch |",
     "| --- | --- | ---: | ---: | --- | --- | --- |",
     ...workspaces.map((workspace) => tableRow(state, workspace)),
+    ...selectionLines(state),
   ];
   for (const workspace of workspaces) {
     const section = workspaceSection(state, workspace, maxMessageChars, logTail);
     if (section.length > 0) lines.push("", ...section);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Each task that picks a winner: `**fix-dates**: winner: fix-dates-2 — passed check, …`. */
+function selectionLines(state: RunState): string[] {
+  const lines = (state.plan.selections ?? []).map((selection) => {
+    const record = state.selections?.[selection.taskId];
+    const text = record === undefined ? "winner not picked yet" : describeSelection(record);
+    return `- **${escapeInline(selection.taskId)}**: ${escapeInline(text)}`;
+  });
+  return lines.length === 0 ? [] : ["", ...lines];
 }
 
 function tableRow(state: RunState, workspace: WorkspaceState): string {

@@ -16,6 +16,7 @@ import type { Shard } from "../planner/types.js";
 import type { TokenUsage } from "../usage/usage.js";
 import { addUsage, NO_USAGE } from "../usage/usage.js";
 import { failureLogPath, totalTokens } from "./format.js";
+import { describeSelection } from "./selection.js";
 
 /** Version of the {@link RunSummary} JSON shape; bumped on any incompatible change. */
 export const SUMMARY_FORMAT_VERSION = 1;
@@ -119,6 +120,29 @@ export interface RunSummary {
   sessions: SessionSummary[];
   /** In plan order. */
   workspaces: WorkspaceSummary[];
+  /** Tasks that pick a winner among their workspaces, in plan order (absent when there are none). */
+  selections?: SelectionSummary[];
+}
+
+/** A task's pick of a winner among its workspaces. */
+export interface SelectionSummary {
+  task: string;
+  mode: "first-passing" | "best";
+  candidates: string[];
+  /** null until picked, or when no candidate passed. */
+  winner: string | null;
+  /** Whether it was picked at all yet. */
+  picked: boolean;
+  /** The branch the winner has now (the task's plain branch name), null when not renamed. */
+  branch: string | null;
+  manual: boolean;
+  /** The criterion that decided: check, review, judge, diff, order, first-passing or manual. */
+  decidedBy: string | null;
+  /** Candidates best first, each with what it was ranked by. */
+  ranking: { name: string; passed: boolean; summary: string }[];
+  judge: { status: string; reasons: string | null; problem: string | null } | null;
+  /** The line status shows: `winner: fix-2 — passed check, judge: "…"`. */
+  description: string | null;
 }
 
 /**
@@ -181,6 +205,41 @@ export function buildRunSummary(state: RunState, now = new Date(state.updatedAt)
       durationMs: session.durationMs ?? null,
     })),
     workspaces,
+    ...selectionSummaries(state),
+  };
+}
+
+function selectionSummaries(state: RunState): Pick<RunSummary, "selections"> {
+  const planned = state.plan.selections ?? [];
+  if (planned.length === 0) return {};
+  return {
+    selections: planned.map((selection) => {
+      const record = state.selections?.[selection.taskId];
+      return {
+        task: selection.taskId,
+        mode: selection.mode,
+        candidates: selection.candidates.map((candidate) => candidate.name),
+        winner: record?.winner ?? null,
+        picked: record !== undefined,
+        branch: record?.branch ?? null,
+        manual: record?.manual ?? false,
+        decidedBy: record?.ranking.decidedBy ?? null,
+        ranking: (record?.ranking.candidates ?? []).map(({ name, passed, summary }) => ({
+          name,
+          passed,
+          summary,
+        })),
+        judge:
+          record?.judge === undefined
+            ? null
+            : {
+                status: record.judge.status,
+                reasons: record.judge.reasons ?? null,
+                problem: record.judge.problem ?? null,
+              },
+        description: record === undefined ? null : describeSelection(record),
+      };
+    }),
   };
 }
 

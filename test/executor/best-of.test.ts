@@ -1,0 +1,240 @@
+// Best-of-N with the command agent in real repositories: the winner is picked (check, judge,
+// diff size), takes the task's plain branch, and the tasks that depend on it start from it.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunState } from "../../src/executor/types.js";
+import { conductor, startConductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig, runIds, waitFor } from "../helpers/run-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/**
+ * The agent of both tasks: `fix` writes fix.txt (attempt 1 three lines, attempt 2 one line) and
+ * breaks the check in the attempts listed in $BROKEN; `docs` copies fix.txt, so its branch shows
+ * which candidate it started from.
+ */
+const AGENT = [
+  'case "$CONDUCTOR_TASK_ID" in',
+  '  fix) if [ "$CONDUCTOR_ATTEMPT" = 1 ]; then printf "one\\ntwo\\nthree\\n" > fix.txt; else echo "attempt 2" > fix.txt; fi',
+  '       case " $BROKEN " in *" $CONDUCTOR_ATTEMPT "*) touch broken.txt ;; esac ;;',
+  "  docs) cp fix.txt docs.txt ;;",
+  "esac",
+].join("\n");
+
+function config(broken: string, agent: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    env: { BROKEN: broken },
+    agent: { kind: "command", command: AGENT, ...agent },
+    scripts: { check: "test ! -f broken.txt" },
+    tasks: [
+      { id: "fix", prompt: "Fix the thing. [task:fix]", attempts: 2 },
+      { id: "docs", prompt: "Document the fix.", depends_on: ["fix"] },
+    ],
+  };
+}
+
+async function run(r: TestRepo, args: string[] = []) {
+  return conductor(["run", "--output", "plain", ...args], { cwd: r.root, home: r.home });
+}
+
+function runFolder(r: TestRepo): string {
+  const ids = runIds(r.root);
+  return path.join(r.root, ".conductor", "runs", ids[ids.length - 1] as string);
+}
+
+function state(r: TestRepo): RunState {
+  return JSON.parse(readFileSync(path.join(runFolder(r), "run.json"), "utf8")) as RunState;
+}
+
+async function status(r: TestRepo): Promise<string> {
+  const result = await conductor(["status"], { cwd: r.root, home: r.home });
+  return result.stdout;
+}
+
+describe("best-of-N with a dependent task", () => {
+  it("picks the one candidate that passed, gives it the plain branch and starts the dependent from it", async () => {
+    repo = await repoWithConfig(config("1"));
+    const result = await run(repo);
+
+    // The losing attempt failed its check; the task has a winner, so the run succeeds.
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain(
+      "[fix] winner: fix-2 (branch conductor/fix) — passed check, 1 line changed",
+    );
+    const after = state(repo);
+    expect(after.selections?.fix).toMatchObject({
+      winner: "fix-2",
+      branch: "conductor/fix",
+      manual: false,
+    });
+    expect(after.selections?.fix?.ranking.decidedBy).toBe("check");
+    expect(after.selections?.fix?.judge).toBeUndefined();
+    // The winner's branch took the plain name (its worktree follows); the loser keeps its own.
+    expect(await repo.git("rev-parse", "conductor/fix")).toBe(after.workspaces["fix-2"]?.commit);
+    expect(await repo.git("rev-parse", "conductor/fix-1")).toBe(after.workspaces.fix?.commit);
+    expect(await repo.git("branch", "--list", "conductor/fix-2")).toBe("");
+    expect(
+      await repo.git("-C", path.join(repo.home, "workspaces", "fix-2"), "branch", "--show-current"),
+    ).toBe("conductor/fix");
+    // The dependent started from the winner's commit.
+    expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 2");
+    await repo.git("merge-base", "--is-ancestor", "conductor/fix", "conductor/docs");
+    expect(after.plan.workspaces.find((w) => w.name === "fix-2")?.branch).toBe("conductor/fix");
+
+    expect(await status(repo)).toContain(
+      "fix: winner: fix-2 (branch conductor/fix) — passed check, 1 line changed",
+    );
+    const summary = latestSummary(repo.root);
+    expect(summary.status).toBe("succeeded");
+    expect(summary.selections).toEqual([
+      expect.objectContaining({
+        task: "fix",
+        winner: "fix-2",
+        branch: "conductor/fix",
+        decidedBy: "check",
+        candidates: ["fix", "fix-2"],
+      }),
+    ]);
+    const ranking = JSON.parse(
+      readFileSync(path.join(runFolder(repo), "selections", "fix", "ranking.json"), "utf8"),
+    );
+    expect(ranking.ranking.candidates.map((c: { name: string }) => c.name)).toEqual([
+      "fix-2",
+      "fix",
+    ]);
+  });
+
+  it("has no winner when no candidate passes: the dependent is skipped saying why, exit 1", async () => {
+    repo = await repoWithConfig(config("1 2"));
+    const result = await run(repo);
+
+    expect(result.exitCode, result.all).toBe(1);
+    const after = state(repo);
+    expect(after.selections?.fix?.winner).toBeUndefined();
+    expect(after.selections?.fix?.note).toBe("no candidate passed");
+    expect(after.workspaces.docs?.status).toBe("skipped");
+    expect(after.workspaces.docs?.failure?.message).toBe(
+      "not started: no candidate of fix passed, so it has no winner to start from",
+    );
+    expect(await repo.git("branch", "--list", "conductor/fix")).toBe("");
+    expect(await repo.git("branch", "--list", "conductor/docs")).toBe("");
+    expect(await status(repo)).toContain(
+      "fix: no winner: no candidate passed (fix-2 failed check, 1 line changed; fix failed check, 3 lines changed)",
+    );
+  });
+
+  it("asks the judge command when both pass, saving its prompt and answer, and follows it", async () => {
+    const judge =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
+      'first="${CONDUCTOR_JUDGE_CANDIDATES%% *}"; echo "judging"; printf \'{"winner":"%s","ranking":["%s"],"reasons":"attempt one lists every case"}\\n\' "$first" "$first"';
+    repo = await repoWithConfig(config("", { judge_command: judge }));
+    const result = await run(repo);
+
+    expect(result.exitCode, result.all).toBe(0);
+    const after = state(repo);
+    // Both passed and no review ran: the judge decides, overruling the smaller diff of fix-2.
+    expect(after.selections?.fix?.ranking.decidedBy).toBe("judge");
+    expect(after.selections?.fix?.winner).toBe("fix");
+    expect(after.selections?.fix?.judge).toMatchObject({
+      status: "chose",
+      asked: ["fix", "fix-2"],
+      reasons: "attempt one lists every case",
+      promptFile: "selections/fix/judge-prompt.md",
+      answerFile: "selections/fix/judge-answer.txt",
+    });
+    const prompt = readFileSync(
+      path.join(runFolder(repo), "selections", "fix", "judge-prompt.md"),
+      "utf8",
+    );
+    expect(prompt).toContain("Fix the thing. [task:fix]");
+    expect(prompt).toContain("## Candidate fix\n");
+    expect(prompt).toContain("## Candidate fix-2\n");
+    expect(prompt).toContain("+attempt 2");
+    expect(prompt).toContain("+three");
+    expect(
+      readFileSync(path.join(runFolder(repo), "selections", "fix", "judge-answer.txt"), "utf8"),
+    ).toContain('"winner":"fix"');
+    expect(await status(repo)).toContain(
+      'fix: winner: fix (branch conductor/fix) — passed check, 3 lines changed, judge: "attempt one lists every case"',
+    );
+    expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("one\ntwo\nthree");
+    expect(await repo.git("rev-parse", "conductor/fix-2")).toBe(after.workspaces["fix-2"]?.commit);
+  });
+
+  it.each([
+    [
+      "returns no JSON",
+      'echo "fix is best, trust me"',
+      "invalid",
+      "the answer is not a JSON object",
+    ],
+    [
+      "names no candidate",
+      'echo \'{"winner":"fix-9","ranking":[],"reasons":"x"}\'',
+      "invalid",
+      'winner "fix-9" is not one of fix, fix-2',
+    ],
+    ["fails", "echo busy >&2; exit 3", "failed", "the judge failed"],
+  ])(
+    "falls back to the smaller diff when the judge %s, recording why",
+    async (_what, judge, judgeStatus, problem) => {
+      // Attempt 1 is judged the winner by nobody; the smaller diff (attempt 2, one line) wins.
+      repo = await repoWithConfig(config("", { judge_command: judge }));
+      const result = await run(repo);
+
+      expect(result.exitCode, result.all).toBe(0);
+      const record = state(repo).selections?.fix;
+      expect(record?.winner).toBe("fix-2");
+      expect(record?.ranking.decidedBy).toBe("diff");
+      expect(record?.judge?.status).toBe(judgeStatus);
+      expect(record?.judge?.problem).toContain(problem);
+      expect(await status(repo)).toContain(`judge ${judgeStatus}: ${problem}`);
+    },
+  );
+
+  it("picks the winner only after an interrupted candidate was resumed", async () => {
+    const agent = `if [ "$CONDUCTOR_TASK_ID" = fix ] && [ "$CONDUCTOR_ATTEMPT" = 2 ] && [ ! -f "$CONDUCTOR_ROOT_PATH/.conductor/go" ]; then sleep 300; fi\n${AGENT}`;
+    repo = await repoWithConfig({ ...config(""), agent: { kind: "command", command: agent } });
+    const child = startConductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    await waitFor(
+      () => {
+        if (!existsSync(path.join(repo?.root as string, ".conductor", "runs"))) return false;
+        const events = path.join(runFolder(repo as TestRepo), "events.jsonl");
+        if (!existsSync(events)) return false;
+        const text = readFileSync(events, "utf8");
+        return (
+          text.includes('"workspace":"fix","status":"succeeded"') &&
+          text.includes('"type":"step.started","workspace":"fix-2","step":"agent"')
+        );
+      },
+      20_000,
+      "fix to succeed while fix-2's agent runs",
+    );
+    child.kill("SIGINT");
+    expect((await child).exitCode).toBe(130);
+    const interrupted = state(repo);
+    expect(interrupted.selections?.fix).toBeUndefined();
+    expect(interrupted.workspaces.docs?.status).toBe("pending");
+    expect(await status(repo)).toContain("fix: select best of 2 candidates: not picked yet");
+
+    await repo.write({ ".conductor/go": "" });
+    const resumed = await run(repo, ["--resume"]);
+
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    const after = state(repo);
+    // No judge_command: the judge is unavailable, recorded as such, and the smaller diff decides.
+    expect(after.selections?.fix?.winner).toBe("fix-2");
+    expect(after.selections?.fix?.judge?.status).toBe("unavailable");
+    expect(after.selections?.fix?.ranking.decidedBy).toBe("diff");
+    expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 2");
+  });
+});
