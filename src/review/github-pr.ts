@@ -23,6 +23,8 @@ export interface PullRequestFacts {
   mergeStateStatus: string;
   headRefOid: string;
   baseRefName: string;
+  /** The branch on GitHub the pull request is from. */
+  headRefName: string;
   checks: StatusCheck[];
 }
 
@@ -37,6 +39,7 @@ export const PULL_REQUEST_FIELDS = [
   "mergeStateStatus",
   "headRefOid",
   "baseRefName",
+  "headRefName",
   "statusCheckRollup",
 ] as const;
 
@@ -82,6 +85,7 @@ export function parsePullRequest(value: unknown): PullRequestFacts {
     mergeStateStatus: String(record.mergeStateStatus ?? ""),
     headRefOid: String(record.headRefOid ?? ""),
     baseRefName: String(record.baseRefName ?? ""),
+    headRefName: String(record.headRefName ?? ""),
     checks: (Array.isArray(record.statusCheckRollup) ? record.statusCheckRollup : []).map((entry) =>
       statusCheck(asRecord(entry)),
     ),

@@ -16,6 +16,11 @@ export interface GhAnswer {
   stdout?: string;
   stderr?: string;
   exitCode?: number;
+  /**
+   * A `sh -c` command line run before answering: what GitHub would do meanwhile (e.g. make
+   * the merge commit on a local bare "origin" when `pr merge` is called).
+   */
+  exec?: string;
 }
 
 /** One scripted command: which calls it answers, and how. The first matching rule wins. */
@@ -283,6 +288,10 @@ if (known && asked) {
 const templated = ["pr view", "pr list", "issue view", "issue list", "api"].includes(key) && flags["-t"];
 if (flags["--jq"] || flags["-q"] || flags["--template"] || templated) {
   finish(4, "", "gh stand-in: --jq and --template are not scripted; read the JSON instead\\n");
+}
+if (answer.exec) {
+  try { require("node:child_process").execFileSync("sh", ["-c", answer.exec], { stdio: ["ignore", "ignore", "inherit"] }); }
+  catch (e) { finish(5, "", "gh stand-in: the scenario's exec failed: " + e.message + "\\n"); }
 }
 let stdout = answer.stdout || "";
 if (answer.json !== undefined) {
@@ -582,8 +591,12 @@ export function prEdit(number = 7): GhRule {
   };
 }
 
-/** `gh pr merge <n> --<method>`: gh's confirmation line. */
-export function prMerge(number: number, method: "merge" | "squash" | "rebase"): GhRule {
+/** `gh pr merge <n> --<method>`: gh's confirmation line; `exec` does GitHub's part. */
+export function prMerge(
+  number: number,
+  method: "merge" | "squash" | "rebase",
+  exec?: string,
+): GhRule {
   const verb = { merge: "Merged", squash: "Squashed and merged", rebase: "Rebased and merged" }[
     method
   ];
@@ -591,7 +604,10 @@ export function prMerge(number: number, method: "merge" | "squash" | "rebase"): 
     command: ["pr", "merge"],
     args: [String(number)],
     flags: { [`--${method}`]: true },
-    answer: { stderr: `✓ ${verb} pull request #${number} (Add a feature)\n` },
+    answer: {
+      stderr: `✓ ${verb} pull request #${number} (Add a feature)\n`,
+      ...(exec === undefined ? {} : { exec }),
+    },
   };
 }
 

@@ -1,13 +1,16 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import { Command, Option } from "commander";
-import { ConductorError, ExitCode, UnsafeOperationError } from "../../errors.js";
-import { findWorkspaces } from "../../executor/find-workspace.js";
+import { ConductorError, ExitCode, OperationError, UnsafeOperationError } from "../../errors.js";
+import { type FoundWorkspace, findWorkspaces } from "../../executor/find-workspace.js";
 import { conductorCommand } from "../../hint/command.js";
 import { shellQuote } from "../../hint/shell-quote.js";
 import { gatherChecks } from "../../merge/checks.js";
+import { type GitHubAccess, gitHubAccess } from "../../merge/github-access.js";
 import { landWorkspace } from "../../merge/land.js";
+import { landPullRequest } from "../../merge/land-pr.js";
 import { archiveWorkspace, checkArchivable } from "../../review/archive.js";
+import { findPullRequest } from "../../review/github-pr.js";
 import { DEFAULT_MERGE_METHOD, type MergeMethod } from "../../schema/config.js";
 import { loadConfigFile } from "../../schema/load.js";
 import { MERGE_METHODS } from "../../schema/written.js";
@@ -18,6 +21,7 @@ import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 interface MergeOptions {
   method?: MergeMethod;
   force?: boolean;
+  local?: boolean;
   run?: string;
 }
 
@@ -35,12 +39,16 @@ export function mergeCommand(): Command {
       ).choices(MERGE_METHODS),
     )
     .option("--force", "merge even when conductor checks blocks (never past a conflict)")
+    .option("--local", "merge locally even when the branch has a pull request on GitHub")
     .option("--run <id>", RUN_OPTION_HELP)
     .addHelpText(
       "after",
       "\nThe base branch moves in git's object store; no checkout's files change unless the base\n" +
         "branch is checked out there: then it must be clean and is updated. After landing, the\n" +
-        "workspace is archived; its branch is deleted once merged (kept after a squash).",
+        "workspace is archived; its branch is deleted once merged (kept after a squash).\n" +
+        "With gh logged in and an open pull request for the branch, GitHub merges it instead\n" +
+        "(gh pr merge --merge or --squash, only at the branch's head; never a force-push), and the\n" +
+        "local base branch fast-forwards to GitHub's.",
     )
     .action(async (patterns: string[], options: MergeOptions, command: Command) => {
       const { root, run } = await chosenRun(command, options.run);
@@ -70,19 +78,27 @@ export function mergeCommand(): Command {
           );
         }
       }
+      const github = options.local === true ? undefined : await gitHubAccess(run);
       const merged: string[] = [];
       for (const entry of found) {
         const name = entry.workspace.name;
+        const viaPullRequest = await landedOnGitHub(entry, method, github).catch(
+          (error: unknown) => {
+            throw notMergedAfter(error, name, merged);
+          },
+        );
+        if (viaPullRequest !== undefined) {
+          merged.push(name);
+          process.stdout.write(`${viaPullRequest.line}\n`);
+          process.stdout.write(
+            `${await archiveLanded(entry, method, viaPullRequest.branchMerged)}\n`,
+          );
+          continue;
+        }
+        // A later workspace can still be refused (the base moved under it when an earlier one
+        // landed): the message must not claim that nothing was merged.
         const landed = await landWorkspace(entry, method).catch((error: unknown) => {
-          // A later workspace can still be refused (the base moved under it when an earlier one
-          // landed): the message must not claim that nothing was merged.
-          if (error instanceof ConductorError && merged.length > 0) {
-            error.message = error.message.replace(
-              /; nothing was merged$/,
-              `; ${name} was not merged (${merged.join(", ")} ${merged.length === 1 ? "was" : "were"})`,
-            );
-          }
-          throw error;
+          throw notMergedAfter(error, name, merged);
         });
         merged.push(name);
         const moved = `${landed.base} ${landed.from.slice(0, 10)} → ${landed.to.slice(0, 10)}`;
@@ -91,18 +107,55 @@ export function mergeCommand(): Command {
             ? ""
             : `; updated the checkout ${landed.updatedCheckout}`;
         process.stdout.write(`merged ${name} (${method}): ${moved}${checkout}\n`);
-        process.stdout.write(`${await archiveLanded(entry, method)}\n`);
+        process.stdout.write(`${await archiveLanded(entry, method, method !== "squash")}\n`);
       }
     });
 }
 
+/**
+ * Lands `entry` through its pull request when gh is ready and the branch has one; undefined
+ * when it has none (the caller merges locally). Returns the lines to print.
+ */
+async function landedOnGitHub(
+  entry: FoundWorkspace,
+  method: MergeMethod,
+  github: GitHubAccess | undefined,
+): Promise<{ line: string; branchMerged: boolean } | undefined> {
+  if (github === undefined || !github.ready) return undefined;
+  const lookup = await findPullRequest(github.gh, entry.workspace.branch, github.run);
+  if (lookup.found === false) return undefined;
+  if (lookup.found === "error") {
+    throw new OperationError(
+      `${entry.workspace.name}: cannot tell whether ${entry.workspace.branch} has a pull request: ${lookup.message}; nothing was merged`,
+      {
+        hint: `Merge locally instead: ${conductorCommand(["merge", entry.workspace.name, "--run", entry.run.runId, "--local"])}`,
+      },
+    );
+  }
+  const landed = await landPullRequest(entry, lookup.pr, method, github);
+  const how = landed.mergedNow
+    ? `merged ${landed.name} through PR #${landed.number} (${method}${landed.pushed ? ", pushed the branch first" : ""})`
+    : `${landed.name}: PR #${landed.number} was merged on GitHub already`;
+  return { line: `${how}: ${landed.url}\n${landed.localBase}`, branchMerged: landed.branchMerged };
+}
+
+/** A refusal after earlier workspaces landed must not claim that nothing was merged. */
+function notMergedAfter(error: unknown, name: string, merged: readonly string[]): unknown {
+  if (error instanceof ConductorError && merged.length > 0) {
+    error.message = error.message.replace(
+      /; nothing was merged$/,
+      `; ${name} was not merged (${merged.join(", ")} ${merged.length === 1 ? "was" : "were"})`,
+    );
+  }
+  return error;
+}
+
 /** Archives a landed workspace; a refusal is reported, not thrown: the merge itself stands. */
 async function archiveLanded(
-  entry: Parameters<typeof landWorkspace>[0],
+  entry: FoundWorkspace,
   method: MergeMethod,
+  deleteBranch: boolean,
 ): Promise<string> {
-  // A squash leaves the branch's commits out of the base: the branch keeps them.
-  const deleteBranch = method !== "squash";
   try {
     const [candidate] = await checkArchivable([entry], { deleteBranch, force: false });
     if (candidate === undefined) return `${entry.workspace.name}: nothing to archive`;
@@ -114,7 +167,7 @@ async function archiveLanded(
     });
     const branch = result.branchDeleted
       ? `deleted branch ${result.branch}`
-      : `kept branch ${result.branch}${method === "squash" ? " (its commits were squashed, not merged)" : ""}`;
+      : `kept branch ${result.branch}${method === "squash" || !deleteBranch ? " (its commits were squashed, not merged)" : ""}`;
     return `archived ${result.name}: removed its worktree, ${branch}`;
   } catch (error) {
     if (!(error instanceof ConductorError)) throw error;

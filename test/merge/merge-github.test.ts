@@ -1,0 +1,255 @@
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  authStatus,
+  checkRun,
+  type GhScenario,
+  installGh,
+  prMerge,
+  prView,
+  pullRequest,
+  reviewThreadsAndDeployments,
+  scenarios,
+} from "../helpers/gh-stand-in.js";
+import { type ReviewRepo, reviewRepo, runAll } from "../review/rig.js";
+
+let repo: ReviewRepo | undefined;
+
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+const BRANCH = "conductor/feature";
+
+interface Published {
+  repo: ReviewRepo;
+  /** The bare repository standing for GitHub. */
+  origin: string;
+  head: string;
+  mainBefore: string;
+}
+
+/** A finished workspace whose branch and main are pushed to a bare origin (GitHub's copy). */
+async function published(): Promise<Published> {
+  repo = await reviewRepo([{ id: "feature", check: "test -f feature.txt" }]);
+  await runAll(repo);
+  const origin = path.join(repo.home, "origin.git");
+  await execa("git", ["init", "-q", "--bare", "-b", "main", origin]);
+  await repo.git("remote", "add", "origin", origin);
+  await repo.git("push", "-q", "origin", "main", BRANCH);
+  return {
+    repo,
+    origin,
+    head: await repo.git("rev-parse", BRANCH),
+    mainBefore: await repo.git("rev-parse", "main"),
+  };
+}
+
+async function originRef(origin: string, ref: string): Promise<string> {
+  return (await execa("git", ["--git-dir", origin, "rev-parse", ref])).stdout;
+}
+
+/** What GitHub does on "Merge pull request": a merge commit of the PR's head on main. */
+function githubMergeCommit(origin: string): string {
+  const git = `git -c user.name=GitHub -c user.email=noreply@github.com --git-dir='${origin}'`;
+  return `${git} update-ref refs/heads/main "$(${git} commit-tree -p refs/heads/main -p refs/heads/${BRANCH} -m 'Merge pull request #7' 'refs/heads/${BRANCH}^{tree}')"`;
+}
+
+/** What GitHub does on "Squash and merge": one commit of the PR's tree on main. */
+function githubSquashCommit(origin: string): string {
+  const git = `git -c user.name=GitHub -c user.email=noreply@github.com --git-dir='${origin}'`;
+  return `${git} update-ref refs/heads/main "$(${git} commit-tree -p refs/heads/main -m 'Add a feature (#7)' 'refs/heads/${BRANCH}^{tree}')"`;
+}
+
+/** An open PR at `head` with green CI, approved, nothing unresolved; `merge` answers. */
+function greenPullRequest(head: string, merge?: ReturnType<typeof prMerge>): GhScenario {
+  return {
+    rules: [
+      authStatus(true),
+      prView(
+        BRANCH,
+        pullRequest({
+          headRefName: BRANCH,
+          headRefOid: head,
+          reviewDecision: "APPROVED",
+          statusCheckRollup: [checkRun("build", "SUCCESS")],
+        }),
+      ),
+      reviewThreadsAndDeployments([]),
+      ...(merge ? [merge] : []),
+    ],
+  };
+}
+
+describe("conductor merge through a pull request", () => {
+  it("merges an open, green PR with gh pr merge at the branch's head, then brings main along", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    const gh = await installGh(
+      repo.home,
+      greenPullRequest(head, prMerge(7, "merge", githubMergeCommit(origin))),
+    );
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    const merged = await originRef(origin, "main");
+    expect(result.stdout).toContain(
+      "merged feature through PR #7 (merge): https://github.com/acme/widgets/pull/7\n",
+    );
+    expect(result.stdout).toContain(
+      `main ${mainBefore.slice(0, 10)} → ${merged.slice(0, 10)} (fast-forwarded to origin/main); updated the checkout ${repo.root}\n`,
+    );
+    expect(result.stdout).toContain(
+      "archived feature: removed its worktree, deleted branch conductor/feature",
+    );
+    const calls = (await gh.calls()).map((call) => call.args);
+    expect(calls.filter((args) => args[1] === "merge")).toEqual([
+      ["pr", "merge", "7", "--merge", "--match-head-commit", head],
+    ]);
+    expect(await gh.unmatched()).toEqual([]);
+    // Nothing lost: GitHub's merge holds the branch's head, main is GitHub's, the files are there.
+    expect(await repo.git("rev-parse", "main")).toBe(merged);
+    expect(await repo.git("rev-list", "--parents", "-1", "main")).toContain(head);
+    expect(existsSync(path.join(repo.root, "feature.txt"))).toBe(true);
+    expect(await repo.git("status", "--porcelain")).toBe("");
+    expect(await originRef(origin, BRANCH)).toBe(head);
+  });
+
+  it("squashes through GitHub with --squash and keeps the local branch", async () => {
+    const { repo, origin, head } = await published();
+    const gh = await installGh(
+      repo.home,
+      greenPullRequest(head, prMerge(7, "squash", githubSquashCommit(origin))),
+    );
+    const result = await repo.cli(["merge", "feature", "--method", "squash"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("merged feature through PR #7 (squash)");
+    expect(result.stdout).toContain("kept branch conductor/feature");
+    expect(
+      (await gh.calls()).map((call) => call.args).filter((args) => args[1] === "merge"),
+    ).toEqual([["pr", "merge", "7", "--squash", "--match-head-commit", head]]);
+    expect(await repo.git("rev-parse", BRANCH)).toBe(head);
+    expect(await repo.git("rev-parse", "main")).toBe(await originRef(origin, "main"));
+  });
+
+  it("pushes commits GitHub lacks first (no force), then merges that head", async () => {
+    const { repo, origin, head } = await published();
+    // One more commit on the branch after the PR was opened.
+    await writeFile(path.join(repo.worktree("feature"), "more.txt"), "more\n");
+    await execa("git", ["add", "more.txt"], { cwd: repo.worktree("feature") });
+    await execa("git", ["-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "more"], {
+      cwd: repo.worktree("feature"),
+    });
+    const newHead = await repo.git("rev-parse", BRANCH);
+    const gh = await installGh(
+      repo.home,
+      greenPullRequest(head, prMerge(7, "merge", githubMergeCommit(origin))),
+    );
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain(
+      "merged feature through PR #7 (merge, pushed the branch first)",
+    );
+    expect(await originRef(origin, BRANCH)).toBe(newHead);
+    expect((await gh.calls()).find((call) => call.args[1] === "merge")?.args).toEqual([
+      "pr",
+      "merge",
+      "7",
+      "--merge",
+      "--match-head-commit",
+      newHead,
+    ]);
+    expect(await repo.git("rev-list", "--parents", "-1", "main")).toContain(newHead);
+  });
+
+  it("refuses when GitHub has commits the branch lacks: nothing pushed, nothing merged", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    const theirs = "e".repeat(40);
+    const gh = await installGh(repo.home, greenPullRequest(theirs, prMerge(7, "merge")));
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain(
+      "feature: PR #7 has commits on GitHub that conductor/feature lacks (GitHub's head is eeeeeeeeee); nothing was merged",
+    );
+    expect(result.stderr).toContain(
+      `git -C ${repo.worktree("feature")} pull --no-rebase origin conductor/feature`,
+    );
+    expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
+    expect(await originRef(origin, BRANCH)).toBe(head);
+    expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
+    expect(existsSync(repo.worktree("feature"))).toBe(true);
+  });
+
+  it("refuses a PR with a failing CI check before anything moves", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    const scenario = scenarios.failingAndPassingChecks(BRANCH, head);
+    scenario.rules.push(prMerge(7, "merge", githubMergeCommit(origin)));
+    const gh = await installGh(repo.home, scenario);
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain("feature is not ready to merge; nothing was merged:");
+    expect(result.stderr).toContain("1 of 2 CI checks passed; failing: test");
+    expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
+    expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
+    expect(await originRef(origin, "main")).toBe(mainBefore);
+  });
+
+  it("refuses a PR with unresolved review comments", async () => {
+    const { repo, head, mainBefore } = await published();
+    const gh = await installGh(repo.home, scenarios.unresolvedComments(BRANCH, head));
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain("2 unresolved review comments: src/app.ts:12");
+    expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
+    expect(await gh.unmatched()).toEqual([]);
+  });
+
+  it("with the PR merged on GitHub already, merges nothing more and archives", async () => {
+    const { repo, origin, head } = await published();
+    await execa("sh", ["-c", githubMergeCommit(origin)]);
+    const gh = await installGh(repo.home, scenarios.merged(BRANCH, head));
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain(
+      "feature: PR #7 was merged on GitHub already: https://github.com/acme/widgets/pull/7",
+    );
+    expect(result.stdout).toContain("(fast-forwarded to origin/main)");
+    expect(result.stdout).toContain("deleted branch conductor/feature");
+    expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
+    expect(await repo.git("rev-parse", "main")).toBe(await originRef(origin, "main"));
+  });
+
+  it("will not fast-forward through GitHub: ff with a PR is refused with the working choices", async () => {
+    const { repo, head, mainBefore } = await published();
+    const gh = await installGh(repo.home, greenPullRequest(head));
+    const result = await repo.cli(["merge", "feature", "--method", "ff"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(
+      "feature: GitHub cannot fast-forward PR #7; nothing was merged",
+    );
+    expect(result.stderr).toContain("--method merge");
+    expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
+  });
+
+  it("without gh, merges locally", async () => {
+    const { repo, head } = await published();
+    const gh = await installGh(repo.home, undefined);
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("merged feature (merge): main");
+    expect(await repo.git("rev-list", "--parents", "-1", "main")).toContain(head);
+  });
+
+  it("with gh logged out, merges locally and asks GitHub nothing more", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    const gh = await installGh(repo.home, scenarios.loggedOut());
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("merged feature (merge): main");
+    expect((await gh.calls()).every((call) => call.args.join(" ") === "auth status")).toBe(true);
+    expect(await repo.git("rev-list", "--parents", "-1", "main")).toContain(head);
+    expect(await originRef(origin, "main")).toBe(mainBefore);
+  });
+});
