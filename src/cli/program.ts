@@ -33,6 +33,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   merge: async () => (await import("./commands/merge.js")).mergeCommand(),
   archive: async () => (await import("./commands/archive.js")).archiveCommand(),
   clean: async () => (await import("./commands/clean.js")).cleanCommand(),
+  cache: async () => (await import("./commands/cache.js")).cacheCommand(),
   report: async () => (await import("./commands/report.js")).reportCommand(),
   demo: async () => (await import("./commands/demo.js")).demoCommand(),
   doctor: async () => (await import("./commands/doctor.js")).doctorCommand(),

@@ -48,7 +48,7 @@ export type SeedMethod = "reflink" | "copy" | "hardlink" | "symlink" | "absent";
 
 /** What the seed step is doing, for live views: `seeding node_modules from cache 3f2a…`. */
 export type SeedPhase =
-  /** Another conductor process is running the seed script for this key; waiting for it. */
+  /** Another workspace (of this run or another) is running the seed script for this key. */
   | "waiting"
   /** Running the seed script in a fresh checkout, once for this key. */
   | "populating"

@@ -11,7 +11,7 @@ export function describeSeedPhase(event: Extract<RunEvent, { type: "seed.phase" 
   const key = shortKey(event.key);
   switch (event.phase) {
     case "waiting":
-      return `seed: waiting for cache ${key}, which another conductor is filling`;
+      return `seed: waiting for cache ${key}, which another workspace is filling`;
     case "populating":
       return `seed: filling cache ${key} (${folders}): running the seed script once in a fresh checkout`;
     case "placing":

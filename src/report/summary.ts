@@ -76,7 +76,7 @@ export interface WorkspaceSummary {
   /** Time spent working on it, summed over sessions (a running one counts so far). */
   durationMs: number | null;
   /** Per step, `null` for a step that never ran. */
-  steps: Record<Step, StepSummary | null>;
+  steps: StepSummaries;
   tokens: TokenTotals | null;
   check: "passed" | "failed" | "none" | null;
   /** The branch's newest commit with work on it; null while the branch holds none. */
@@ -248,10 +248,19 @@ export function renderRunSummary(state: RunState, now?: Date): string {
   return `${JSON.stringify(buildRunSummary(state, now), null, 2)}\n`;
 }
 
-function stepSummaries(workspace: WorkspaceState, now: Date): Record<Step, StepSummary | null> {
-  const steps = {} as Record<Step, StepSummary | null>;
+/**
+ * Every step by name (null when it never ran); `seed` only in runs with `workspaces.seed`, so
+ * summaries of other runs keep their shape.
+ */
+export type StepSummaries = Record<Exclude<Step, "seed">, StepSummary | null> & {
+  seed?: StepSummary | null;
+};
+
+function stepSummaries(workspace: WorkspaceState, now: Date): StepSummaries {
+  const steps = {} as StepSummaries;
   for (const step of STEPS) {
     const record = workspace.steps[step];
+    if (step === "seed" && record === undefined) continue;
     steps[step] =
       record === undefined
         ? null

@@ -2,7 +2,7 @@ import { UsageError } from "../errors.js";
 import type { WorkspaceState } from "../executor/types.js";
 
 /** Steps that write a log: the scripts, the agent, and `serve`'s run script. */
-export const LOG_STEPS = ["seed", "setup", "agent", "check", "archive", "run"] as const;
+export const LOG_STEPS = ["setup", "agent", "check", "archive", "run", "seed"] as const;
 /** A step with a log. */
 export type LogStep = (typeof LOG_STEPS)[number];
 

@@ -43,7 +43,12 @@ export function cacheRoot(homeDir: string, env: NodeJS.ProcessEnv = process.env)
  * seeded folders depend on (and two projects that happen to share a name share nothing else).
  */
 export function repoCacheDir(root: string, repoName: string): string {
-  return path.join(root, repoName.replace(/[^A-Za-z0-9._-]/g, "_") || "repository");
+  return path.join(root, repoFolderName(repoName));
+}
+
+/** The cache folder name of a repository named `repoName` (its main checkout's folder name). */
+export function repoFolderName(repoName: string): string {
+  return repoName.replace(/[^A-Za-z0-9._-]/g, "_") || "repository";
 }
 
 /** Paths of one entry. */

@@ -35,7 +35,7 @@ export interface FillRequest {
   logFile: string;
   redactor: Redactor;
   signal: AbortSignal;
-  /** Called once when another process holds the key's lock. */
+  /** Called once when another workspace or process is filling the key. */
   onWaiting(): void;
   /** Called when this process starts running the seed script. */
   onFilling(): void;
@@ -63,11 +63,16 @@ const fillsInProcess = new Map<string, Promise<FillOutcome>>();
  */
 export function cachedEntry(request: FillRequest): Promise<FillOutcome> {
   const dir = entryPaths(request.repoDir, request.key).dir;
-  let fill = fillsInProcess.get(dir);
-  if (fill === undefined) {
-    fill = fillOnce(request).finally(() => fillsInProcess.delete(dir));
-    fillsInProcess.set(dir, fill);
+  const running = fillsInProcess.get(dir);
+  if (running !== undefined) {
+    // Another workspace of this run asked first: it does the fill, this one waits for it.
+    request.onWaiting();
+    return running.then((outcome) =>
+      outcome.status === "filled" ? { status: "cached", manifest: outcome.manifest } : outcome,
+    );
   }
+  const fill = fillOnce(request).finally(() => fillsInProcess.delete(dir));
+  fillsInProcess.set(dir, fill);
   return fill;
 }
 

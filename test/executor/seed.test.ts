@@ -1,0 +1,434 @@
+// workspaces.seed: folders made once per key, cached, and given to every workspace, privately.
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { conductor, startConductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { processesOfRun, repoWithConfig, runIds, tasks, waitFor } from "../helpers/run-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** A setup script that fills node_modules from package-lock.json and counts its runs. */
+const SETUP =
+  'mkdir -p node_modules/pkg node_modules/.bin && cp package-lock.json node_modules/pkg/lock.json && printf "module.exports = 1;\\n" > node_modules/pkg/index.js && printf "one\\ntwo\\n" > node_modules/pkg/data.txt && ln -s ../pkg/index.js node_modules/.bin/pkg && echo "$CONDUCTOR_SEED_KEY" >> "$HOME/setup-runs"';
+
+/** Every file under `dir` with its content (symlinks as `-> target`), sorted. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      const relative = path.relative(dir, full);
+      if (entry.isSymbolicLink()) files[relative] = `-> ${readlinkSync(full)}`;
+      else if (entry.isDirectory()) walk(full);
+      else files[relative] = readFileSync(full, "utf8");
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+function setupRuns(r: TestRepo): string[] {
+  const file = path.join(r.home, "setup-runs");
+  return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n") : [];
+}
+
+function cacheEntries(r: TestRepo): string[] {
+  const dir = path.join(r.home, ".conductor", "cache", "repo");
+  return existsSync(dir) ? readdirSync(dir).filter((name) => /^[0-9a-f]{32}$/.test(name)) : [];
+}
+
+function cacheFolder(r: TestRepo, key: string): string {
+  return path.join(r.home, ".conductor", "cache", "repo", key, "folders", "node_modules");
+}
+
+function workspace(r: TestRepo, id: string): string {
+  return path.join(r.home, "workspaces", id);
+}
+
+describe("workspaces.seed", () => {
+  it("runs the setup script once for three workspaces, seeds each from the cache and skips their setup", async () => {
+    repo = await repoWithConfig(
+      {
+        concurrency: 2,
+        // node_modules is deliberately not gitignored: seeded folders must stay out of commits.
+        workspaces: { seed: ["node_modules"] },
+        scripts: { setup: SETUP },
+        agent: {
+          kind: "command",
+          command: 'echo "seeded=$CONDUCTOR_SEEDED key=$CONDUCTOR_SEED_KEY" > agent-saw.txt',
+        },
+        tasks: tasks("alpha", "beta", "gamma"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n' },
+    );
+
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(result.exitCode, result.all).toBe(0);
+    expect(setupRuns(repo)).toHaveLength(1);
+    const [key] = cacheEntries(repo);
+    expect(key).toMatch(/^[0-9a-f]{32}$/);
+    expect(setupRuns(repo)).toEqual([key]);
+    for (const id of ["alpha", "beta", "gamma"]) {
+      const folder = path.join(workspace(repo, id), "node_modules");
+      expect(snapshot(folder), id).toEqual(snapshot(cacheFolder(repo, key as string)));
+      expect(readFileSync(path.join(folder, "pkg", "lock.json"), "utf8")).toBe(
+        '{"lockfileVersion":3}\n',
+      );
+      expect(lstatSync(path.join(folder, ".bin", "pkg")).isSymbolicLink()).toBe(true);
+      expect(readFileSync(path.join(workspace(repo, id), "agent-saw.txt"), "utf8")).toBe(
+        `seeded=1 key=${key}\n`,
+      );
+      expect(result.stdout).toContain(
+        `[${id}] seeding node_modules from cache ${key?.slice(0, 10)}…`,
+      );
+      expect(result.stdout).toContain(`[${id}] setup skipped`);
+      const committed = await repo.git("show", "--name-only", "--format=", `conductor/${id}`);
+      expect(committed.split("\n")).toEqual(["agent-saw.txt"]);
+    }
+    expect(result.stdout).toContain("running the seed script once in a fresh checkout");
+    // Nothing half-made is left, and the repository has no extra worktree of the fill.
+    expect(readdirSync(path.join(repo.home, ".conductor", "cache", "repo", "tmp"))).toEqual([]);
+    expect((await repo.git("worktree", "list")).split("\n")).toHaveLength(4);
+
+    const listed = await conductor(["cache", "list"], { cwd: repo.root, home: repo.home });
+    expect(listed.exitCode, listed.all).toBe(0);
+    expect(listed.stdout).toContain(`${key?.slice(0, 10)}…`);
+    expect(listed.stdout).toContain("package-lock.json");
+  });
+
+  it.each(["clone", "copy"] as const)(
+    "%s mode: a workspace writing, appending, truncating and deleting in its seeded folder changes no other workspace and not the cache",
+    async (mode) => {
+      repo = await repoWithConfig(
+        {
+          concurrency: 1,
+          workspaces: { seed: [{ path: "node_modules", mode }] },
+          scripts: { setup: SETUP },
+          agent: {
+            kind: "command",
+            // The writer goes first (concurrency 1, plan order); the others come after it.
+            command:
+              'if [ "$CONDUCTOR_TASK_ID" = writer ]; then echo three >> node_modules/pkg/data.txt && printf changed > node_modules/pkg/index.js && : > node_modules/pkg/lock.json && rm node_modules/.bin/pkg && echo new > node_modules/pkg/new.txt && mkdir node_modules/added; fi',
+          },
+          tasks: tasks("writer", "reader-1", "reader-2"),
+        },
+        { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+      );
+
+      const result = await conductor(["run", "--output", "plain"], {
+        cwd: repo.root,
+        home: repo.home,
+      });
+
+      expect(result.exitCode, result.all).toBe(0);
+      const [key] = cacheEntries(repo);
+      const pristine = {
+        ".bin/pkg": "-> ../pkg/index.js",
+        "pkg/data.txt": "one\ntwo\n",
+        "pkg/index.js": "module.exports = 1;\n",
+        "pkg/lock.json": '{"lockfileVersion":3}\n',
+      };
+      expect(snapshot(cacheFolder(repo, key as string))).toEqual(pristine);
+      expect(snapshot(path.join(workspace(repo, "reader-1"), "node_modules"))).toEqual(pristine);
+      expect(snapshot(path.join(workspace(repo, "reader-2"), "node_modules"))).toEqual(pristine);
+      const written = path.join(workspace(repo, "writer"), "node_modules");
+      expect(snapshot(written)).toEqual({
+        "pkg/data.txt": "one\ntwo\nthree\n",
+        "pkg/index.js": "changed",
+        "pkg/lock.json": "",
+        "pkg/new.txt": "new\n",
+      });
+      // Private files: no inode is shared with the cache.
+      const inCache = statSync(path.join(cacheFolder(repo, key as string), "pkg", "data.txt"));
+      const inReader = statSync(
+        path.join(workspace(repo, "reader-1"), "node_modules", "pkg", "data.txt"),
+      );
+      expect(inReader.ino).not.toBe(inCache.ino);
+      expect(inCache.nlink).toBe(1);
+    },
+  );
+
+  it("hardlink mode keeps added, deleted and replaced files private, but an in-place append reaches the cache (why it is not the default)", async () => {
+    repo = await repoWithConfig(
+      {
+        concurrency: 1,
+        workspaces: { seed: [{ path: "node_modules", mode: "hardlink" }] },
+        scripts: { setup: SETUP },
+        agent: {
+          kind: "command",
+          command:
+            'if [ "$CONDUCTOR_TASK_ID" = writer ]; then rm node_modules/pkg/index.js && echo new > node_modules/pkg/new.txt && printf replaced > node_modules/tmp && mv node_modules/tmp node_modules/pkg/lock.json && echo three >> node_modules/pkg/data.txt; fi',
+        },
+        tasks: tasks("writer", "reader"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("node_modules by hard links from cache");
+    const [key] = cacheEntries(repo);
+    const cached = snapshot(cacheFolder(repo, key as string));
+    expect(cached["pkg/index.js"]).toBe("module.exports = 1;\n");
+    expect(cached["pkg/lock.json"]).toBe('{"lockfileVersion":3}\n');
+    expect(cached["pkg/new.txt"]).toBeUndefined();
+    // The one thing hard links cannot keep private: the same inode written in place.
+    expect(cached["pkg/data.txt"]).toBe("one\ntwo\nthree\n");
+    expect(snapshot(path.join(workspace(repo, "reader"), "node_modules"))["pkg/data.txt"]).toBe(
+      "one\ntwo\nthree\n",
+    );
+  });
+
+  it("a workspace whose branch changed the lockfile runs the setup for its own key", async () => {
+    repo = await repoWithConfig(
+      {
+        concurrency: 1,
+        workspaces: { seed: { folders: ["node_modules"], key: ["package-lock.json"] } },
+        scripts: { setup: SETUP },
+        agent: {
+          kind: "command",
+          command:
+            'if [ "$CONDUCTOR_TASK_ID" = bump ]; then echo \'{"lockfileVersion":3,"bumped":true}\' > package-lock.json; fi',
+        },
+        tasks: [...tasks("bump", "plain"), { id: "after", prompt: "go on", depends_on: ["bump"] }],
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(result.exitCode, result.all).toBe(0);
+    expect(cacheEntries(repo)).toHaveLength(2);
+    expect(setupRuns(repo)).toHaveLength(2);
+    expect(new Set(setupRuns(repo))).toEqual(new Set(cacheEntries(repo)));
+    const lockIn = (id: string) =>
+      readFileSync(
+        path.join(workspace(repo as TestRepo, id), "node_modules", "pkg", "lock.json"),
+        "utf8",
+      );
+    expect(lockIn("plain")).toBe('{"lockfileVersion":3}\n');
+    expect(lockIn("after")).toBe('{"lockfileVersion":3,"bumped":true}\n');
+    // The bump workspace keeps the folder it was seeded with; its agent changed only the lockfile.
+    expect(lockIn("bump")).toBe('{"lockfileVersion":3}\n');
+  });
+
+  it("two concurrent runs needing one key run the seed script once: the second waits for the first's fill", async () => {
+    repo = await repoWithConfig(
+      { tasks: tasks("unused") },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    const home = repo.home;
+    const config = (ids: string[]) => ({
+      version: 1,
+      workspaces: { dir: path.join(home, "workspaces"), seed: ["node_modules"] },
+      // The fill holds until the test has seen the second run wait for it.
+      scripts: {
+        setup: `touch "$HOME/fill-started" && while [ ! -f "$HOME/release" ]; do sleep 0.05; done && ${SETUP}`,
+      },
+      agent: { kind: "command", command: "true" },
+      tasks: tasks(...ids),
+    });
+    await repo.write({
+      "a.yaml": stringify(config(["a-1", "a-2"])),
+      "b.yaml": stringify(config(["b-1", "b-2"])),
+    });
+    await repo.commitAll("two configs");
+
+    const a = startConductor(["run", "-c", "a.yaml", "--output", "plain"], {
+      cwd: repo.root,
+      home,
+    });
+    await waitFor(() => existsSync(path.join(home, "fill-started")), 30_000, "the first fill");
+    const b = startConductor(["run", "-c", "b.yaml", "--output", "plain"], {
+      cwd: repo.root,
+      home,
+    });
+    let bOutput = "";
+    b.stdout?.on("data", (chunk: Buffer) => {
+      bOutput += chunk.toString();
+    });
+    await waitFor(
+      () => bOutput.includes("seed: waiting for cache"),
+      30_000,
+      "the second run to wait",
+    );
+    await writeFile(path.join(home, "release"), "");
+    const [aResult, bResult] = await Promise.all([a, b]);
+
+    expect(aResult.exitCode, aResult.all).toBe(0);
+    expect(bResult.exitCode, bResult.all).toBe(0);
+    expect(setupRuns(repo)).toHaveLength(1);
+    expect(cacheEntries(repo)).toHaveLength(1);
+    expect(aResult.stdout.match(/\(filled now\)/g)).toHaveLength(1);
+    expect(bResult.stdout).not.toContain("(filled now)");
+    for (const id of ["a-1", "a-2", "b-1", "b-2"])
+      expect(
+        readFileSync(path.join(workspace(repo, id), "node_modules", "pkg", "data.txt"), "utf8"),
+      ).toBe("one\ntwo\n");
+    expect(readdirSync(path.join(home, ".conductor", "cache", "repo", "tmp"))).toEqual([]);
+  });
+
+  it("a conductor killed while filling leaves no entry, and the resumed run fills the key whole", async () => {
+    repo = await repoWithConfig(
+      {
+        workspaces: { seed: ["node_modules"] },
+        scripts: {
+          setup:
+            'mkdir -p node_modules && echo half > node_modules/half && if [ -f "$HOME/hang" ]; then touch "$HOME/filling" && sleep 600; fi; echo whole > node_modules/whole',
+        },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("only"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    await writeFile(path.join(repo.home, "hang"), "");
+    const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    await waitFor(
+      () => existsSync(path.join((repo as TestRepo).home, "filling")),
+      30_000,
+      "the fill",
+    );
+    child.kill("SIGKILL");
+    await child;
+    const [runId] = runIds(repo.root);
+    // The seed script outlives its killed conductor; it may go on writing into its temporary folder.
+    expect(processesOfRun(runId as string).length).toBeGreaterThan(0);
+    expect(cacheEntries(repo)).toEqual([]);
+    const tmp = path.join(repo.home, ".conductor", "cache", "repo", "tmp");
+    expect(readdirSync(tmp)).toHaveLength(1); // the killed fill's half-made folder
+
+    await rm(path.join(repo.home, "hang"));
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    const [key] = cacheEntries(repo);
+    expect(snapshot(cacheFolder(repo, key as string))).toEqual({
+      half: "half\n",
+      whole: "whole\n",
+    });
+    expect(snapshot(path.join(workspace(repo, "only"), "node_modules"))).toEqual({
+      half: "half\n",
+      whole: "whole\n",
+    });
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(processesOfRun(runId as string)).toEqual([]);
+  });
+
+  it("cache clean removes the repository's entries; a later run fills the key again", async () => {
+    repo = await repoWithConfig(
+      {
+        workspaces: { seed: ["node_modules"] },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("one"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
+    expect(cacheEntries(repo)).toHaveLength(1);
+
+    const cleaned = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cleaned.stdout).toMatch(/^conductor: removed 1 entry from .*\.conductor\/cache \(/);
+    expect(cacheEntries(repo)).toEqual([]);
+    // The workspace keeps its copy.
+    expect(existsSync(path.join(workspace(repo, "one"), "node_modules", "pkg", "data.txt"))).toBe(
+      true,
+    );
+    const listed = await conductor(["cache", "list"], { cwd: repo.root, home: repo.home });
+    expect(listed.stdout).toMatch(/^conductor: no cache entries in /);
+  });
+});
+
+describe("workspaces.seed with npm", () => {
+  it.each(["clone", "hardlink"] as const)(
+    "%s mode: npm install of a new package in one workspace changes no other workspace and not the cache",
+    async (mode) => {
+      repo = await repoWithConfig({ tasks: tasks("unused") }, { ".gitignore": "node_modules/\n" });
+      const r = repo;
+      await mkdir(path.join(r.root, "vendor"));
+      // Two local packages as tarballs: npm installs them with no registry at all.
+      for (const name of ["dep", "left-pad"]) {
+        await r.write({
+          [`pkgs/${name}/package.json`]: JSON.stringify({
+            name,
+            version: "1.0.0",
+            main: "index.js",
+          }),
+          [`pkgs/${name}/index.js`]: `module.exports = "${name}";\n`,
+        });
+        await execa("npm", ["pack", "--silent", "--pack-destination", "../../vendor"], {
+          cwd: path.join(r.root, "pkgs", name),
+          env: { HOME: r.home },
+        });
+      }
+      const npm = "--offline --no-audit --no-fund --loglevel=error";
+      await r.write({
+        "package.json": JSON.stringify({
+          name: "app",
+          version: "1.0.0",
+          dependencies: { dep: "file:vendor/dep-1.0.0.tgz" },
+        }),
+      });
+      await execa("sh", ["-c", `npm install ${npm} --package-lock-only`], {
+        cwd: r.root,
+        env: { HOME: r.home },
+      });
+      await r.write({
+        "conductor.yaml": stringify({
+          version: 1,
+          concurrency: 1,
+          workspaces: {
+            dir: path.join(r.home, "workspaces"),
+            seed: [{ path: "node_modules", mode }],
+          },
+          scripts: { setup: `npm ci ${npm}` },
+          agent: {
+            kind: "command",
+            command: `if [ "$CONDUCTOR_TASK_ID" = installer ]; then npm install ${npm} ./vendor/left-pad-1.0.0.tgz; fi`,
+          },
+          tasks: tasks("installer", "reader"),
+        }),
+      });
+      await r.commitAll("an npm project");
+
+      const result = await conductor(["run", "--output", "plain"], { cwd: r.root, home: r.home });
+
+      expect(result.exitCode, result.all).toBe(0);
+      const [key] = cacheEntries(r);
+      const cached = snapshot(cacheFolder(r, key as string));
+      expect(Object.keys(cached).filter((file) => !file.startsWith("."))).toEqual([
+        "dep/index.js",
+        "dep/package.json",
+      ]);
+      expect(snapshot(path.join(workspace(r, "reader"), "node_modules"))).toEqual(cached);
+      const installed = snapshot(path.join(workspace(r, "installer"), "node_modules"));
+      expect(installed["left-pad/index.js"]).toBe('module.exports = "left-pad";\n');
+      expect(installed["dep/index.js"]).toBe('module.exports = "dep";\n');
+      expect(installed[".package-lock.json"]).toContain("left-pad");
+    },
+  );
+});
