@@ -65,11 +65,21 @@ export function mergeRunStates(states: readonly RunState[]): RunState {
   const runIds = distinct(states.map((state) => state.runId));
   const runId = runIds.join("+");
   const planRunIds = distinct(states.map((state) => state.plan.runId ?? ""));
+  // Each shard plans the selections of its own tasks; the whole plan has them all, in plan order.
+  const selections = states
+    .flatMap((state) => state.plan.selections ?? [])
+    .sort(
+      (a, b) =>
+        planned.findIndex((w) => w.taskId === a.taskId) -
+        planned.findIndex((w) => w.taskId === b.taskId),
+    );
+  const { selections: _firstShards, ...firstPlan } = first.plan;
   const plan: Plan = {
-    ...first.plan,
+    ...firstPlan,
     runId: planRunIds.length === 1 ? first.plan.runId : runId,
     workspaces: planned,
     levels: levelsOf(planned),
+    ...(selections.length === 0 ? {} : { selections }),
     selection: {
       taskPatterns: distinct(states.flatMap((state) => state.plan.selection.taskPatterns)),
       shard: undefined,
@@ -89,6 +99,8 @@ export function mergeRunStates(states: readonly RunState[]): RunState {
     plan,
     workspaces,
   };
+  const picked = Object.assign({}, ...states.map((state) => state.selections ?? {}));
+  if (Object.keys(picked).length > 0) merged.selections = picked;
   if (finished) merged.finishedAt = latest(states.map((state) => state.finishedAt as string));
   const sessions = mergeSessions(states);
   if (sessions !== undefined) merged.sessions = sessions;

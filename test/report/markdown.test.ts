@@ -77,7 +77,7 @@ describe("Markdown report", () => {
       "1.2k",
       "2 (+10 −3)",
       "failed",
-      "`conductor/fix-bug`",
+      "`conductor/fix-bug-1`",
     ]);
     expect(rows[2]).toEqual([
       "fix-bug-2",

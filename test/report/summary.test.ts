@@ -34,6 +34,7 @@ describe("JSON summary", () => {
       "totals",
       "sessions",
       "workspaces",
+      "selections",
     ]);
     expect(summary).toMatchObject({
       formatVersion: 1,
@@ -77,7 +78,7 @@ describe("JSON summary", () => {
       task: "fix-bug",
       attempt: 1,
       matrix: {},
-      branch: "conductor/fix-bug",
+      branch: "conductor/fix-bug-1",
       path: path.join(makePlan().workspacesDir, "fix-bug"),
       status: "failed",
       step: "check",
