@@ -1,4 +1,4 @@
-import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { OperationError, StateError } from "../errors.js";
 import { runGit } from "../git/run-git.js";
@@ -137,11 +137,28 @@ export async function withSpotlightLock<T>(
     await rm(mine, { force: true });
   }
   try {
+    await removeKilledIndexes(path.dirname(path.dirname(paths.lock)));
     return await work();
   } finally {
     await rm(paths.lock, { force: true });
   }
 }
+
+/**
+ * Temporary indexes (and their lock files) a killed Spotlight left in the git directory: only the
+ * lock's holder makes them there, so with the lock held every one found is a leftover.
+ */
+async function removeKilledIndexes(gitDir: string): Promise<void> {
+  const names = await readdir(gitDir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(TEMPORARY_INDEX_PREFIX))
+      .map((name) => rm(path.join(gitDir, name), { force: true })),
+  );
+}
+
+/** How Spotlight's temporary index files are named. */
+export const TEMPORARY_INDEX_PREFIX = "conductor-spotlight-";
 
 function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;

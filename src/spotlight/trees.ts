@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { copyFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { runGit } from "../git/run-git.js";
+import { TEMPORARY_INDEX_PREFIX } from "./marker.js";
 
 /**
  * The git plumbing of Spotlight. Every step works on a temporary index (GIT_INDEX_FILE): the
@@ -29,7 +30,7 @@ export async function gitPath(dir: string, name: string): Promise<string> {
  */
 export async function snapshotCheckout(dir: string, expected?: string): Promise<CheckoutSnapshot> {
   const real = await gitPath(dir, "index");
-  const indexFile = path.join(path.dirname(real), `conductor-spotlight-${randomUUID()}.index`);
+  const indexFile = path.join(path.dirname(real), `${TEMPORARY_INDEX_PREFIX}${randomUUID()}.index`);
   const env = { GIT_INDEX_FILE: indexFile };
   try {
     await copyFile(real, indexFile);
@@ -60,7 +61,7 @@ export async function dropIndex(indexFile: string): Promise<void> {
  */
 export async function stagedTree(dir: string): Promise<string | undefined> {
   const real = await gitPath(dir, "index");
-  const indexFile = path.join(path.dirname(real), `conductor-spotlight-${randomUUID()}.index`);
+  const indexFile = path.join(path.dirname(real), `${TEMPORARY_INDEX_PREFIX}${randomUUID()}.index`);
   try {
     await copyFile(real, indexFile);
   } catch (error) {
