@@ -3,6 +3,7 @@ import path from "node:path";
 import { ConfigError } from "../errors.js";
 import { relativeInside } from "../fs/is-inside.js";
 import { findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
+import { resolveStartPoints } from "../git/start-points.js";
 import { buildPlan, PlanError } from "../planner/plan.js";
 import type { Plan, RepoFacts, Shard } from "../planner/types.js";
 import { missingContextFiles } from "../schema/context-files.js";
@@ -78,8 +79,15 @@ export async function loadProject(cwd: string, options: ConfigOptions): Promise<
   const facts = await gatherRepoFacts(root, loaded.config.base);
   const { contents, problems } = await readPromptFiles(loaded.config, root);
   problems.push(...(await missingContextFiles(loaded.config, root)));
+  const resolved = await resolveStartPoints(root, loaded.config.tasks);
+  problems.push(...resolved.problems);
   if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
-  return { loaded, configFile: configFileKey(root, file), facts, promptFiles: contents };
+  return {
+    loaded,
+    configFile: configFileKey(root, file),
+    facts: { ...facts, starts: resolved.starts },
+    promptFiles: contents,
+  };
 }
 
 /** Plans a loaded project; planning problems are reported at their place in the config file. */

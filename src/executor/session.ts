@@ -208,7 +208,9 @@ async function claimRunFolder(paths: RunPaths): Promise<void> {
 function assertNothingExists(plan: Plan, branches: ReadonlySet<string>): void {
   const taken: string[] = [];
   for (const workspace of [...plan.workspaces, ...winnerBranchHolders(plan)]) {
-    if (branches.has(workspace.branch)) taken.push(`branch ${workspace.branch}`);
+    // A task's `branch:` exists by definition: the workspace continues on it.
+    if (branches.has(workspace.branch) && workspace.startPoint.kind !== "branch")
+      taken.push(`branch ${workspace.branch}`);
     if (workspace.path !== "" && existsSync(workspace.path)) taken.push(`folder ${workspace.path}`);
   }
   if (taken.length === 0) return;

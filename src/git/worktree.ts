@@ -159,6 +159,31 @@ export async function addWorktree(
   }
 }
 
+/**
+ * `git worktree add <path> <branch>`: a worktree on an existing branch (a task's `branch:`).
+ * Git refuses a branch checked out elsewhere; a half-made folder is removed, the branch is
+ * the user's and stays as it was.
+ */
+export async function checkoutWorktree(
+  root: string,
+  options: { branch: string; path: string },
+): Promise<void> {
+  await mkdir(path.dirname(options.path), { recursive: true });
+  try {
+    await git(root, ["worktree", "add", "--quiet", options.path, options.branch]);
+  } catch (error) {
+    if (!FOLDER_TAKEN.test(gitMessage(error)))
+      await rm(options.path, { recursive: true, force: true }).catch(() => {});
+    await git(root, ["worktree", "prune"]).catch(() => {});
+    throw error;
+  }
+}
+
+/** Whether git refused a branch because a worktree (or the main checkout) has it checked out. */
+export function isCheckedOutElsewhere(error: unknown): boolean {
+  return /is already (?:checked out|used by worktree) at/.test(gitMessage(error));
+}
+
 /** Whether git refused to create a branch because one of that name exists. */
 export function isBranchTaken(error: unknown): boolean {
   return BRANCH_TAKEN.test(gitMessage(error));

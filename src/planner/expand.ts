@@ -11,6 +11,7 @@ import { effectiveSelectMode } from "../schema/select-mode.js";
 import { placeholdersIn, renderTemplate, type TemplateValues } from "../schema/template.js";
 import { SANDBOX_MODES } from "../schema/written.js";
 import type { PathIssue } from "../schema/zod-issues.js";
+import { issuePrompt } from "./start.js";
 import type { RepoFacts } from "./types.js";
 
 /** A workspace before dependencies, levels and port blocks are known. */
@@ -87,6 +88,14 @@ export function expandTasks(
       config.select?.mode,
       cells.length * task.attempts,
     );
+    const issue = task.issue === undefined ? undefined : facts.issues?.[String(task.issue)];
+    if (task.issue !== undefined && issue === undefined) {
+      problems.push({
+        keyPath: ["tasks", taskIndex, "issue"],
+        at: "value",
+        message: `issue #${task.issue} was not read before planning`,
+      });
+    }
     for (const cell of cells) {
       for (let attempt = 1; attempt <= task.attempts; attempt++) {
         const values: TemplateValues = { task: task.id, attempt, run: runId, matrix: cell };
@@ -99,9 +108,17 @@ export function expandTasks(
           task,
           attempt,
           matrix: cell,
-          branch: branchFor(config.workspaces.branch, values, task, suffix, select !== "manual"),
+          // A task that continues on an existing branch works on that branch itself.
+          branch:
+            task.start?.kind === "branch"
+              ? task.start.branch
+              : branchFor(config.workspaces.branch, values, task, suffix, select !== "manual"),
           path: path.join(workspacesDir, name),
-          prompt: renderTemplate(promptTemplate, values),
+          // The issue's own text is not a template: only the task's prompt is filled in.
+          prompt:
+            issue === undefined
+              ? renderTemplate(promptTemplate, values)
+              : issuePrompt(issue, renderTemplate(promptTemplate, values)),
           agent,
           scripts: mergeScripts(config.scripts, task),
           env: {

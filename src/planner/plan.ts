@@ -10,7 +10,16 @@ import { contentHash, pathHash } from "./hash.js";
 import { selectTasks } from "./select.js";
 import { selectionsOf, splitSelectionProblems } from "./selections.js";
 import { partitionIntoShards } from "./shard.js";
-import type { Plan, PlanInput, RepoFacts, TaskSelection, Workspace } from "./types.js";
+import { taskStartPoint } from "./start.js";
+import {
+  type Plan,
+  type PlanInput,
+  type RepoFacts,
+  type StartPoint,
+  startKey,
+  type TaskSelection,
+  type Workspace,
+} from "./types.js";
 import { workspacesDirProblem } from "./workspaces-dir.js";
 
 /** Largest file conductor commits unless `workspaces.max_file_size` says otherwise (10 MB). */
@@ -60,9 +69,10 @@ export function buildPlan(input: PlanInput): Plan {
     ...agentProblems(drafts),
     ...winnerBranchProblems(selections, config),
   );
+  const starts = config.tasks.map((task, index) => taskStartPoint(task, index, facts, problems));
   if (problems.length > 0) throw new PlanError(problems);
 
-  const all = linkWorkspaces(drafts, config, facts, selections);
+  const all = linkWorkspaces(drafts, config, starts, selections);
   const taskPatterns = [...(input.taskPatterns ?? [])];
   const selectedIds = selectTasks(config.tasks, taskPatterns);
   let chosen = selectedIds;
@@ -125,11 +135,26 @@ export function planHash(
   // canonicalJson sorts map keys, but the order of matrix keys names and orders the workspaces, so
   // matrices are hashed as lists of entries.
   const tasks = behaviour.tasks.map((task) => ({ ...task, matrix: Object.entries(task.matrix) }));
+  // A `from:` or `pr:` that moves changes the plan. A `branch:` does not: the run's own commits
+  // move it, and a resume must still find the same plan. An issue changes it when it is edited.
+  const starts: Record<string, string> = {};
+  for (const task of config.tasks) {
+    if (task.start === undefined || task.start.kind === "branch") continue;
+    const key = startKey(task.start);
+    const commit = facts.starts?.[key]?.commit;
+    if (commit !== undefined) starts[key] = commit;
+  }
+  const issues = Object.fromEntries(
+    Object.values(facts.issues ?? {}).map((issue) => [String(issue.number), issue.updatedAt]),
+  );
   return contentHash({
     formatVersion: PLAN_FORMAT_VERSION,
     config: { ...behaviour, tasks },
     base: facts.baseCommit,
     promptFiles,
+    // Present only when used, so that plans without them keep their hashes.
+    ...(Object.keys(starts).length > 0 ? { starts } : {}),
+    ...(Object.keys(issues).length > 0 ? { issues } : {}),
   });
 }
 
@@ -311,7 +336,7 @@ type Upstream =
 function linkWorkspaces(
   drafts: readonly WorkspaceDraft[],
   config: Config,
-  facts: RepoFacts,
+  starts: readonly StartPoint[],
   selections: readonly TaskSelection[],
 ): Workspace[] {
   const levels = taskLevels(config.tasks);
@@ -340,7 +365,7 @@ function linkWorkspaces(
       path: draft.path,
       startPoint:
         first === undefined
-          ? { kind: "base", ref: facts.baseRef, commit: facts.baseCommit }
+          ? (starts[draft.taskIndex] as StartPoint)
           : first.kind === "winner"
             ? { kind: "winner", task: first.selection.taskId, branch: first.selection.branch }
             : { kind: "workspace", workspace: first.draft.name, branch: first.draft.branch },
@@ -359,6 +384,8 @@ function linkWorkspaces(
       scriptTimeoutMs: config.scriptTimeoutMs,
       env: draft.env,
       portBlock,
+      ...(draft.task.issue === undefined ? {} : { issue: draft.task.issue }),
+      ...(draft.task.start?.kind === "pr" ? { pullRequest: draft.task.start.number } : {}),
     };
   });
 }

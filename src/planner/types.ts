@@ -1,4 +1,4 @@
-import type { AgentConfig, Config, CopyEntry, Scripts } from "../schema/config.js";
+import type { AgentConfig, Config, CopyEntry, Scripts, TaskStart } from "../schema/config.js";
 import type { SeedConfig } from "../schema/seed.js";
 
 /** Facts about the repository and machine the planner needs; gathered by the CLI, never by the planner. */
@@ -15,6 +15,40 @@ export interface RepoFacts {
   baseCommit: string;
   /** The user's home directory, for `~` and the default workspaces folder. */
   homeDir: string;
+  /** What the tasks' `from:`, `branch:` and `pr:` resolved to, keyed by {@link startKey}. */
+  starts?: Readonly<Record<string, ResolvedStart>>;
+  /** The GitHub issues tasks take their prompts from, by number (`issue:`, `tasks_from`). */
+  issues?: Readonly<Record<string, IssueFacts>>;
+}
+
+/** A task's `from:`, `branch:` or `pr:` as found in the repository before planning. */
+export interface ResolvedStart {
+  commit: string;
+  /** `pr:`: the local ref the pull request's head was fetched into. */
+  ref?: string;
+  /** `branch:`: where its upstream is, for `conductor pr`; undefined without one. */
+  upstream?: { remote: string; branch: string };
+}
+
+/** A GitHub issue as `gh issue view --json` gave it. */
+export interface IssueFacts {
+  number: number;
+  title: string;
+  body: string;
+  comments: { author: string; body: string }[];
+  updatedAt: string;
+}
+
+/** The key of a task's start in {@link RepoFacts.starts}: `from:<ref>`, `branch:<name>`, `pr:<n>`. */
+export function startKey(start: TaskStart): string {
+  switch (start.kind) {
+    case "from":
+      return `from:${start.ref}`;
+    case "branch":
+      return `branch:${start.branch}`;
+    case "pr":
+      return `pr:${start.number}`;
+  }
 }
 
 /** A CI shard: the `index`-th (1-based) of `count` disjoint parts of the plan. */
@@ -38,9 +72,21 @@ export interface PlanInput {
   shard?: Shard | undefined;
 }
 
-/** Where a workspace's branch starts. */
+/**
+ * Where a workspace's branch starts: the base, a task's `from:` ref, a pull request's head
+ * (fetched into `ref`), an existing branch it continues on (then the workspace's own branch),
+ * or the branch of the dependency it builds on.
+ */
 export type StartPoint =
   | { kind: "base"; ref: string; commit: string }
+  | { kind: "ref"; ref: string; commit: string }
+  | { kind: "pull-request"; number: number; ref: string; commit: string }
+  | {
+      kind: "branch";
+      branch: string;
+      commit: string;
+      upstream: { remote: string; branch: string } | undefined;
+    }
   | { kind: "workspace"; workspace: string; branch: string }
   /** The winner of a task with several workspaces: `branch` is the name the winner's branch takes. */
   | { kind: "winner"; task: string; branch: string };
@@ -60,6 +106,11 @@ export interface TaskSelection {
   archiveLosers: boolean;
   /** Tasks that start from the winner. */
   dependents: string[];
+}
+
+/** The commit a start point names, or undefined for a dependency's branch (known at run time). */
+export function startCommit(start: StartPoint): string | undefined {
+  return start.kind === "workspace" || start.kind === "winner" ? undefined : start.commit;
 }
 
 /** One planned unit of work: a task × attempt × matrix cell, with everything needed to run it. */
@@ -96,6 +147,10 @@ export interface Workspace {
   env: Record<string, string>;
   /** Index of this workspace's port block; distinct for every workspace of the plan. */
   portBlock: number;
+  /** The GitHub issue its prompt came from: its pull request closes it. */
+  issue?: number;
+  /** The pull request it works on (`pr:`): `conductor pr` updates that one. */
+  pullRequest?: number;
 }
 
 /** The deterministic result of planning: what a run will do, before anything is done. */

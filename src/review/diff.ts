@@ -10,9 +10,8 @@ import { branchExists } from "../git/worktree.js";
 export function diffBase(found: FoundWorkspace): string {
   const { state, workspace } = found;
   if (state.startCommit !== undefined) return state.startCommit;
-  return workspace.startPoint.kind === "base"
-    ? workspace.startPoint.commit
-    : workspace.startPoint.branch;
+  const start = workspace.startPoint;
+  return start.kind === "workspace" || start.kind === "winner" ? start.branch : start.commit;
 }
 
 /** `git diff <base>...<branch>` arguments of a workspace (`--stat` for the summary only). */

@@ -70,9 +70,12 @@ export async function makeRoomForNewRun(
 ): Promise<KeptRun[]> {
   const root = plan.repo.root;
   const branches = await localBranches(root);
-  // The names winners will take count too: an earlier run's winner may hold one.
+  // The names winners will take count too: an earlier run's winner may hold one. A task's
+  // `branch:` is the user's own branch: it exists, and no earlier run may take it away.
   const taken = [...plan.workspaces, ...winnerBranchHolders(plan)].filter(
-    (workspace) => branches.has(workspace.branch) || existsSync(workspace.path),
+    (workspace) =>
+      (branches.has(workspace.branch) && workspace.startPoint.kind !== "branch") ||
+      existsSync(workspace.path),
   );
   if (taken.length === 0) return [];
   const { owners, foreign } = await findOwners(plan, taken, branches);
@@ -384,14 +387,16 @@ async function retire(
   } else if (worktree !== undefined) {
     await removeWorktree(root, worktree.path, true);
   }
-  const keptAs = await keepBranch(root, owner);
+  // The branch a `branch:` task continued on is the user's: it stays where it is.
+  const keptAs =
+    owner.workspace?.startPoint.kind === "branch" ? undefined : await keepBranch(root, owner);
   if (owner.run !== undefined) {
     appendEvent(new RunPaths(root, owner.runId), {
       type: "workspace.archived",
       time: new Date().toISOString(),
       runId: owner.runId,
       workspace: owner.name,
-      branchDeleted: true,
+      branchDeleted: owner.workspace?.startPoint.kind !== "branch",
       ...(keptAs === undefined ? {} : { keptAs }),
     });
   }

@@ -81,6 +81,15 @@ export interface CopyEntry {
 /** Where a task's prompt comes from. */
 export type PromptSource = { kind: "inline"; text: string } | { kind: "file"; path: string };
 
+/**
+ * Where a task starts when it says so (`from:`, `branch:` or `pr:`); absent: from the base, or
+ * from its first dependency.
+ */
+export type TaskStart =
+  | { kind: "from"; ref: string }
+  | { kind: "branch"; branch: string }
+  | { kind: "pr"; number: number };
+
 /** One task after normalization. */
 export interface TaskConfig {
   id: string;
@@ -98,6 +107,10 @@ export interface TaskConfig {
   scripts: Partial<Record<ScriptName, string | null>>;
   /** This task's `select:`, when written (absent otherwise, so older plans hash the same). */
   select?: SelectSettings;
+  /** Where the task starts, when not from the base (left out otherwise, keeping plan hashes). */
+  start?: TaskStart;
+  /** The GitHub issue the prompt comes from. */
+  issue?: number;
 }
 
 /**
@@ -211,6 +224,7 @@ export function normalizeSelect(written: NonNullable<WrittenConfig["select"]>): 
 }
 
 function normalizeTask(task: WrittenTask): TaskConfig {
+  // An issue task may have no prompt of its own: the issue is the prompt.
   const prompt: PromptSource =
     task.prompt_file !== undefined
       ? { kind: "file", path: task.prompt_file }
@@ -228,7 +242,16 @@ function normalizeTask(task: WrittenTask): TaskConfig {
     agent: agentOverrides(task.agent),
     scripts: { ...(task.scripts ?? {}) } as TaskConfig["scripts"],
     ...(task.select === undefined ? {} : { select: normalizeSelect(task.select) }),
+    ...taskStart(task),
+    ...(task.issue === undefined ? {} : { issue: task.issue }),
   };
+}
+
+function taskStart(task: WrittenTask): { start?: TaskStart } {
+  if (task.branch !== undefined) return { start: { kind: "branch", branch: task.branch } };
+  if (task.pr !== undefined) return { start: { kind: "pr", number: task.pr } };
+  if (task.from !== undefined) return { start: { kind: "from", ref: task.from } };
+  return {};
 }
 
 function agentOverrides(agent: WrittenAgent | undefined): Partial<AgentConfig> {

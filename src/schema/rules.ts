@@ -1,4 +1,5 @@
 import { normalizeSelect } from "./config.js";
+import { branchNameProblem } from "./git-ref.js";
 import type { KeyPath } from "./locate.js";
 import { repoPathProblem } from "./paths.js";
 import { seedPathIssues } from "./seed.js";
@@ -39,6 +40,7 @@ export function checkRules(config: WrittenConfig): PathIssue[] {
   const ids = [...firstIndexOf.keys()];
   config.tasks.forEach((task, index) => {
     checkPrompt(task, index, add);
+    checkStart(task, index, add);
     checkDependencies(task, index, ids, byId, config, add);
     checkTaskTemplates(task, index, add);
     const count = workspaceCount(task);
@@ -99,11 +101,45 @@ function selectModeOf(task: WrittenTask, config: WrittenConfig) {
 function checkPrompt(task: WrittenTask, index: number, add: Add): void {
   if (task.prompt !== undefined && task.prompt_file !== undefined) {
     add(["tasks", index, "prompt_file"], "set either prompt or prompt_file, not both");
-  } else if (task.prompt === undefined && task.prompt_file === undefined) {
+  } else if (
+    task.prompt === undefined &&
+    task.prompt_file === undefined &&
+    task.issue === undefined
+  ) {
     add(
       ["tasks", index],
       `task "${task.id}" needs a prompt: add prompt: "..." or prompt_file: path`,
     );
+  }
+}
+
+/** `from`, `branch` and `pr` each say where the task starts: one of them, and no dependency. */
+function checkStart(task: WrittenTask, index: number, add: Add): void {
+  const given = (["from", "branch", "pr"] as const).filter((key) => task[key] !== undefined);
+  if (given.length > 1) {
+    add(
+      ["tasks", index, given[1] as string],
+      `set only one of ${given.join(", ")}: each says where the task starts`,
+    );
+  }
+  if (task.from?.startsWith("-")) add(["tasks", index, "from"], "must not start with '-'");
+  const [start] = given;
+  if (start !== undefined && (task.depends_on?.length ?? 0) > 0) {
+    add(
+      ["tasks", index, start],
+      "a task with depends_on starts from its dependency's branch; remove one of the two",
+    );
+  }
+  if (task.branch !== undefined) {
+    const problem = branchNameProblem(task.branch);
+    if (problem) add(["tasks", index, "branch"], `"${task.branch}" ${problem}`);
+    const count = workspaceCount(task);
+    if (count > 1) {
+      add(
+        ["tasks", index, "branch"],
+        `expands to ${count} workspaces (attempts or matrix), which cannot all continue on one branch; use from: to start each on its own branch`,
+      );
+    }
   }
 }
 

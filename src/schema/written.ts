@@ -176,6 +176,9 @@ const select = z
   .describe(
     "How a task with several workspaces picks its winner: manual, first-passing or best (default when attempts > 1 or a matrix is set).",
   );
+const githubNumber = z
+  .int({ error: "must be a whole number (the number GitHub shows after #)" })
+  .min(1, { error: "must be at least 1" });
 
 const task = z
   .strictObject({
@@ -187,7 +190,11 @@ const task = z
           "must be lowercase letters and digits, with single '.', '_' or '-' between them (e.g. add-auth)",
       })
       .describe("Unique id of the task; names its workspace and branch."),
-    prompt: z.string().min(1, { error: "must not be empty" }).optional().describe("What to do."),
+    prompt: z
+      .string()
+      .min(1, { error: "must not be empty" })
+      .optional()
+      .describe("What to do (with issue: extra instructions after the issue)."),
     prompt_file: relativePath
       .optional()
       .describe("A file holding the prompt, inside the repository."),
@@ -217,6 +224,30 @@ const task = z
     agent: z.strictObject(agentFields).optional().describe("Overrides of the top-level agent."),
     scripts: taskScripts.optional(),
     select: select.optional(),
+    from: z
+      .string()
+      .min(1, { error: "must not be empty" })
+      .optional()
+      .describe(
+        "Branch, tag or commit this task's new branch starts from; default: base. The plan pins the commit it resolves to.",
+      ),
+    branch: z
+      .string()
+      .min(1, { error: "must not be empty" })
+      .optional()
+      .describe(
+        "An existing local branch to continue on instead of a new one; conductor pr pushes it to its upstream.",
+      ),
+    pr: githubNumber
+      .optional()
+      .describe(
+        "A pull request to work on: refs/pull/<n>/head is fetched from origin and the task starts there; conductor pr updates that pull request.",
+      ),
+    issue: githubNumber
+      .optional()
+      .describe(
+        "A GitHub issue whose title, body and comments are the prompt (through gh); prompt adds instructions; the pull request closes it.",
+      ),
   })
   .describe("One unit of work: a prompt plus optional overrides.");
 

@@ -59,11 +59,16 @@ export function renderPlan(plan: Plan): string {
   const header =
     `${selected} workspace${selected === 1 ? "" : "s"}${scope}${shard} from ${plan.base.ref} ` +
     `(${plan.base.commit.slice(0, 10)}), in ${plan.workspacesDir}\n`;
+  // A column for where workspaces start only when some start elsewhere than the base.
+  const starts = plan.workspaces.some(
+    (workspace) => !["base", "workspace", "winner"].includes(workspace.startPoint.kind),
+  );
   const rows = [
-    ["WORKSPACE", "BRANCH", "AGENT", "DEPENDS ON", "SCRIPTS"],
+    ["WORKSPACE", "BRANCH", ...(starts ? ["STARTS FROM"] : []), "AGENT", "DEPENDS ON", "SCRIPTS"],
     ...plan.workspaces.map((workspace) => [
       workspace.name,
       workspace.branch,
+      ...(starts ? [startLabel(workspace)] : []),
       agentLabel(workspace),
       dependsOnLabel(workspace),
       scriptsLabel(workspace),
@@ -90,6 +95,25 @@ function selectionLines(plan: Plan): string {
     return `${selection.taskId}: select ${selection.mode} of ${names}; ${branch}${losers}\n`;
   });
   return lines.length === 0 ? "" : `\n${lines.join("")}`;
+}
+
+function startLabel(workspace: Workspace): string {
+  const start = workspace.startPoint;
+  const short = (commit: string) => commit.slice(0, 10);
+  switch (start.kind) {
+    case "base":
+      return `base (${short(start.commit)})`;
+    case "ref":
+      return `${start.ref} (${short(start.commit)})`;
+    case "pull-request":
+      return `PR #${start.number} (${short(start.commit)})`;
+    case "branch":
+      return `continues ${start.branch} (${short(start.commit)})`;
+    case "workspace":
+      return start.workspace;
+    case "winner":
+      return `winner of ${start.task}`;
+  }
 }
 
 function agentLabel(workspace: Workspace): string {

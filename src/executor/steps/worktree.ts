@@ -3,9 +3,11 @@ import { clearStaleLocks } from "../../git/stale-locks.js";
 import {
   addWorktree,
   branchExists,
+  checkoutWorktree,
   git,
   gitMessage,
   isBranchTaken,
+  isCheckedOutElsewhere,
   isRegisteredWorktree,
   listWorktrees,
   localBranches,
@@ -13,7 +15,7 @@ import {
   samePath,
 } from "../../git/worktree.js";
 import { conductorCommand } from "../../hint/command.js";
-import type { Workspace } from "../../planner/types.js";
+import { startCommit as startCommitOf, type Workspace } from "../../planner/types.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -68,12 +70,15 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
       result: { ...made, startCommit: ctx.state().startCommit ?? head },
     };
   }
-  // A worktree just made from the base commit is at that commit: no need to ask git.
+  // A worktree just made from a pinned commit is at that commit: no need to ask git. (An existing
+  // branch it continues on may have moved since the plan was made.)
+  const pinned =
+    workspace.startPoint.kind !== "branch" ? startCommitOf(workspace.startPoint) : undefined;
   const startCommit =
     merged === 0 && ctx.state().startCommit !== undefined
       ? ctx.state().startCommit
-      : fresh && workspace.startPoint.kind === "base" && workspace.mergeBranches.length === 0
-        ? workspace.startPoint.commit
+      : fresh && pinned !== undefined && workspace.mergeBranches.length === 0
+        ? pinned
         : (await git(workspace.path, ["rev-parse", "HEAD"])).trim();
   return { status: "succeeded", result: { ...made, startCommit: startCommit as string } };
 }
@@ -96,14 +101,29 @@ async function create(
   const branchTaken = `branch ${workspace.branch} was created by another process while this run was starting; ${runs}`;
   // The run listed the branches once when it started (one git process for the whole plan); a
   // branch made since by another process makes git's add refuse, which is reported the same way.
-  if (branches.has(workspace.branch)) return branchTaken;
+  const continuing = workspace.startPoint.kind === "branch";
+  if (branches.has(workspace.branch) && !continuing) return branchTaken;
   if (existsSync(workspace.path)) {
     return `${workspace.path} was created by another process while this run was starting; ${runs}`;
   }
+  if (continuing) {
+    // The user's own branch: checked out as it is, never created, never deleted on failure.
+    if (!branches.has(workspace.branch)) {
+      return `branch ${workspace.branch} (tasks' branch:) no longer exists; create it again or remove branch: from the task`;
+    }
+    try {
+      await serialize(() =>
+        checkoutWorktree(root, { branch: workspace.branch, path: workspace.path }),
+      );
+    } catch (error) {
+      if (isCheckedOutElsewhere(error))
+        return `branch ${workspace.branch} is checked out in another worktree now: ${gitMessage(error)}`;
+      throw error;
+    }
+    return undefined;
+  }
   const startPoint =
-    workspace.startPoint.kind === "base"
-      ? workspace.startPoint.commit
-      : workspace.startPoint.branch;
+    startCommitOf(workspace.startPoint) ?? (workspace.startPoint as { branch: string }).branch;
   try {
     await serialize(() =>
       addWorktree(root, { branch: workspace.branch, path: workspace.path, startPoint }),
@@ -123,9 +143,9 @@ async function create(
 async function leftByCutOffStep(root: string, workspace: Workspace): Promise<boolean> {
   if (!(await branchExists(root, workspace.branch))) return false;
   const startPoint =
-    workspace.startPoint.kind === "base"
-      ? workspace.startPoint.commit
-      : `refs/heads/${workspace.startPoint.branch}`;
+    workspace.startPoint.kind === "workspace" || workspace.startPoint.kind === "winner"
+      ? `refs/heads/${workspace.startPoint.branch}`
+      : workspace.startPoint.commit;
   const own = await git(root, [
     "rev-list",
     "--count",

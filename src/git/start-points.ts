@@ -1,0 +1,118 @@
+import path from "node:path";
+import { conductorCommand } from "../hint/command.js";
+import { shellCommand } from "../hint/shell-quote.js";
+import type { ResolvedStart } from "../planner/types.js";
+import { startKey } from "../planner/types.js";
+import type { TaskConfig } from "../schema/config.js";
+import type { PathIssue } from "../schema/zod-issues.js";
+import { resolveCommit } from "./facts.js";
+import { runGit } from "./run-git.js";
+import { gitMessage, listWorktrees, samePath } from "./worktree.js";
+
+/** The remote pull requests are fetched from. */
+export const PULL_REQUEST_REMOTE = "origin";
+
+/** The local ref a pull request's head is fetched into. */
+export function pullRequestRef(number: number): string {
+  return `refs/conductor/pull/${number}/head`;
+}
+
+/**
+ * Resolves every task's `from:`, `branch:` and `pr:` before planning (the planner is pure): the
+ * commit each names, a branch's upstream, a pull request's head fetched from origin into
+ * {@link pullRequestRef}. What cannot be used is a problem located at the task's key.
+ */
+export async function resolveStartPoints(
+  root: string,
+  tasks: readonly TaskConfig[],
+): Promise<{ starts: Record<string, ResolvedStart>; problems: PathIssue[] }> {
+  const starts: Record<string, ResolvedStart> = {};
+  const problems: PathIssue[] = [];
+  const withStart = tasks.flatMap((task, index) => (task.start ? [{ task, index }] : []));
+  if (withStart.length === 0) return { starts, problems };
+  const worktrees = withStart.some(({ task }) => task.start?.kind === "branch")
+    ? await listWorktrees(root)
+    : [];
+  for (const { task, index } of withStart) {
+    const start = task.start;
+    if (start === undefined || starts[startKey(start)] !== undefined) continue;
+    const problem = (message: string) =>
+      problems.push({ keyPath: ["tasks", index, start.kind], at: "value", message });
+    switch (start.kind) {
+      case "from": {
+        const commit = await resolveCommit(root, start.ref);
+        if (commit === undefined) {
+          problem(
+            `"${start.ref}" is not a branch, tag or commit of this repository; fetch it first (${shellCommand(["git", "fetch", PULL_REQUEST_REMOTE, start.ref])})`,
+          );
+        } else starts[startKey(start)] = { commit };
+        break;
+      }
+      case "branch": {
+        const found = await resolveBranch(root, start.branch, worktrees);
+        if (typeof found === "string") problem(found);
+        else starts[startKey(start)] = found;
+        break;
+      }
+      case "pr": {
+        const found = await fetchPullRequest(root, start.number);
+        if (typeof found === "string") problem(found);
+        else starts[startKey(start)] = found;
+        break;
+      }
+    }
+  }
+  return { starts, problems };
+}
+
+/** An existing local branch to continue on, with its upstream; or why it cannot be used. */
+async function resolveBranch(
+  root: string,
+  branch: string,
+  worktrees: Awaited<ReturnType<typeof listWorktrees>>,
+): Promise<ResolvedStart | string> {
+  const commit = await resolveCommit(root, `refs/heads/${branch}`);
+  if (commit === undefined) {
+    const remote = await resolveCommit(root, `refs/remotes/${PULL_REQUEST_REMOTE}/${branch}`);
+    return remote === undefined
+      ? `there is no local branch "${branch}"; create it (git branch ${branch} <start>) or use from: to start a new branch`
+      : `there is no local branch "${branch}", only ${PULL_REQUEST_REMOTE}/${branch}; make it local first: git branch --track ${branch} ${PULL_REQUEST_REMOTE}/${branch}`;
+  }
+  // Git refuses a second checkout of a branch: say so now, before anything is created.
+  const holder = worktrees.find((entry) => entry.branch === branch);
+  if (holder !== undefined) {
+    const main =
+      worktrees[0] !== undefined && samePath(worktrees[0].path, root) && holder === worktrees[0];
+    return main
+      ? `branch "${branch}" is checked out in the main checkout; switch it to another branch first (${shellCommand(["git", "-C", root, "switch", "--detach"])} leaves it on the same commit)`
+      : `branch "${branch}" is checked out in the worktree ${holder.path}; when conductor made it, archive it (${conductorCommand(["archive", path.basename(holder.path)])}), else remove it (${shellCommand(["git", "worktree", "remove", holder.path])})`;
+  }
+  const line = await runGit(root, [
+    "for-each-ref",
+    "--format=%(upstream:remotename)%00%(upstream:remoteref)",
+    `refs/heads/${branch}`,
+  ]).catch(() => "");
+  const [remote = "", ref = ""] = line.trim().split("\0");
+  const upstream =
+    remote !== "" && ref.startsWith("refs/heads/")
+      ? { remote, branch: ref.slice("refs/heads/".length) }
+      : undefined;
+  return upstream === undefined ? { commit } : { commit, upstream };
+}
+
+/** Fetches `refs/pull/<n>/head` from origin into a local ref; or why it could not. */
+async function fetchPullRequest(root: string, number: number): Promise<ResolvedStart | string> {
+  const ref = pullRequestRef(number);
+  try {
+    await runGit(
+      root,
+      ["fetch", "--quiet", "--no-tags", PULL_REQUEST_REMOTE, `+refs/pull/${number}/head:${ref}`],
+      // Never wait for a password nobody will type.
+      { env: { GIT_TERMINAL_PROMPT: "0" } },
+    );
+  } catch (error) {
+    return `pull request #${number} could not be fetched from ${PULL_REQUEST_REMOTE} (${gitMessage(error)}); check the number and that ${PULL_REQUEST_REMOTE} is its GitHub repository`;
+  }
+  const commit = await resolveCommit(root, ref);
+  return commit === undefined ? `pull request #${number} fetched nothing` : { commit, ref };
+}

@@ -1,0 +1,198 @@
+// Where a task starts: the base, a branch, a tag or a commit (`from:`), an existing branch it
+// continues on (`branch:`), a pull request (`pr:`, fetched from a local bare `origin` holding real
+// refs/pull/* refs). Real repositories, the real CLI, the command agent.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import type { Plan } from "../../src/planner/types.js";
+import { conductor } from "../helpers/cli.js";
+import { createTestRepo, gitEnv, type TestRepo } from "../helpers/git-repo.js";
+
+let repo: TestRepo;
+let origin: string;
+/** Commits by name: `one` (tagged v1), `two` (main), `feature`, `pr` (only in refs/pull/7/head). */
+const commits: Record<string, string> = {};
+
+const run = (args: string[]) => conductor(args, { cwd: repo.root, home: repo.home });
+const head = async (ref: string) => (await repo.git("rev-parse", ref)).trim();
+
+async function commit(file: string): Promise<string> {
+  await repo.write({ [file]: `${file}\n` });
+  await repo.commitAll(`add ${file}`);
+  return head("HEAD");
+}
+
+async function writeConfig(tasks: Record<string, unknown>[]): Promise<void> {
+  const config = {
+    version: 1,
+    workspaces: { dir: path.join(repo.home, "workspaces") },
+    agent: {
+      kind: "command",
+      command: 'echo "$CONDUCTOR_TASK_ID" > "work-$CONDUCTOR_TASK_ID.txt"',
+    },
+    tasks,
+  };
+  await repo.write({ "conductor.yaml": stringify(config) });
+  // Kept out of git so that the main checkout stays as the tests made it.
+  await repo.write({ ".git/info/exclude": "conductor.yaml\n" });
+}
+
+beforeEach(async () => {
+  repo = await createTestRepo();
+  origin = path.join(path.dirname(repo.root), "origin.git");
+  await execa("git", ["init", "-q", "--bare", origin], { env: gitEnv(repo.home) });
+  commits.one = await head("HEAD");
+  await repo.git("tag", "v1");
+  commits.two = await commit("two.txt");
+  await repo.git("remote", "add", "origin", origin);
+  await repo.git("push", "-q", "origin", "main");
+  await repo.git("switch", "-q", "-c", "feature");
+  commits.feature = await commit("feature.txt");
+  await repo.git("push", "-q", "-u", "origin", "feature");
+  // A pull request from a fork: its head exists on origin only as refs/pull/7/head.
+  await repo.git("switch", "-q", "--detach", "main");
+  commits.pr = await commit("from-a-fork.txt");
+  await repo.git("push", "-q", "origin", `${commits.pr}:refs/pull/7/head`);
+  await repo.git("switch", "-q", "main");
+  await repo.git("gc", "-q", "--prune=now"); // the fork's commit is now only on origin
+});
+
+afterEach(async () => {
+  await repo.remove();
+});
+
+describe("where a task starts", () => {
+  it("a task starts from each of: base, a branch, a tag, a commit, a pull request, and continues an existing branch", async () => {
+    await writeConfig([
+      { id: "plain", prompt: "p" },
+      { id: "from-branch", prompt: "p", from: "feature" },
+      { id: "from-tag", prompt: "p", from: "v1" },
+      { id: "from-commit", prompt: "p", from: commits.one?.slice(0, 12) },
+      { id: "on-pr", prompt: "p", pr: 7 },
+      { id: "on-feature", prompt: "p", branch: "feature" },
+    ]);
+    const result = await run(["run", "--output", "plain"]);
+    expect(result.exitCode, result.all).toBe(0);
+    const parentOf = async (branch: string) => head(`${branch}^`);
+    expect(await parentOf("conductor/plain")).toBe(commits.two);
+    expect(await parentOf("conductor/from-branch")).toBe(commits.feature);
+    expect(await parentOf("conductor/from-tag")).toBe(commits.one);
+    expect(await parentOf("conductor/from-commit")).toBe(commits.one);
+    expect(await parentOf("conductor/on-pr")).toBe(commits.pr);
+    // branch: made no new branch: the work is on feature itself.
+    expect(await parentOf("feature")).toBe(commits.feature);
+    expect(await repo.git("show", "--name-only", "--format=", "feature")).toBe(
+      "work-on-feature.txt",
+    );
+    expect(await repo.git("branch", "--list", "conductor/on-feature")).toBe("");
+    expect(await head("refs/conductor/pull/7/head")).toBe(commits.pr);
+    // Nothing else moved: main, the tag, and the main checkout.
+    expect(await head("main")).toBe(commits.two);
+    expect(await head("v1")).toBe(commits.one);
+    expect(await repo.git("status", "--porcelain")).toBe("");
+  });
+
+  it("plan pins the commit each start resolves to, and its hash changes when a from: branch moves", async () => {
+    await writeConfig([
+      { id: "from-branch", prompt: "p", from: "feature" },
+      { id: "on-pr", prompt: "p", pr: 7 },
+    ]);
+    const planOf = async () => JSON.parse((await run(["plan", "--json"])).stdout) as Plan;
+    const before = await planOf();
+    expect(before.workspaces.map((workspace) => workspace.startPoint)).toEqual([
+      { kind: "ref", ref: "feature", commit: commits.feature },
+      { kind: "pull-request", number: 7, ref: "refs/conductor/pull/7/head", commit: commits.pr },
+    ]);
+    expect(before.workspaces[1]?.pullRequest).toBe(7);
+    expect((await planOf()).hash).toBe(before.hash);
+    await repo.git("switch", "-q", "feature");
+    const moved = await commit("more.txt");
+    await repo.git("switch", "-q", "main");
+    expect((await planOf()).hash).not.toBe(before.hash);
+
+    const table = (await run(["plan"])).stdout;
+    expect(table).toContain(`feature (${moved.slice(0, 10)})`);
+    expect(table).toContain(`PR #7 (${commits.pr?.slice(0, 10)})`);
+  });
+
+  it("branch: records the branch's upstream, for conductor pr to push to", async () => {
+    await writeConfig([{ id: "on-feature", prompt: "p", branch: "feature" }]);
+    const plan = JSON.parse((await run(["plan", "--json"])).stdout) as Plan;
+    expect(plan.workspaces[0]?.branch).toBe("feature");
+    expect(plan.workspaces[0]?.startPoint).toEqual({
+      kind: "branch",
+      branch: "feature",
+      commit: commits.feature,
+      upstream: { remote: "origin", branch: "feature" },
+    });
+  });
+
+  it("refuses a branch: that the main checkout has checked out, before anything is created", async () => {
+    await writeConfig([{ id: "on-main", prompt: "p", branch: "main" }]);
+    const result = await run(["run"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      `tasks[0].branch: branch "main" is checked out in the main checkout; switch it to another branch first (git -C ${repo.root} switch --detach leaves it on the same commit)`,
+    );
+    expect(existsSync(path.join(repo.root, ".conductor", "runs"))).toBe(false);
+    expect(existsSync(path.join(repo.home, "workspaces"))).toBe(false);
+  });
+
+  it("a second run refuses a branch: still checked out in the first run's workspace, and archiving it keeps the branch", async () => {
+    await writeConfig([{ id: "on-feature", prompt: "p", branch: "feature" }]);
+    expect((await run(["run", "--output", "plain"])).exitCode).toBe(0);
+    const worked = await head("feature");
+    const again = await run(["run", "--output", "plain"]);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('branch "feature" is checked out in the worktree');
+    const archive = again.stderr.match(/\((conductor archive [^)]+)\)/)?.[1] as string;
+    expect(archive).toBe("conductor archive on-feature");
+    expect((await run(archive.split(" ").slice(1))).exitCode).toBe(0);
+    expect(await head("feature")).toBe(worked);
+    const third = await run(["run", "--output", "plain"]);
+    expect(third.exitCode, third.all).toBe(0);
+    expect(await head("feature")).toBe(worked);
+  });
+
+  it("reports every start that cannot be used, located in the file, with exit 2 and nothing created", async () => {
+    await writeConfig([
+      { id: "no-such-ref", prompt: "p", from: "release-9" },
+      { id: "no-such-branch", prompt: "p", branch: "topic" },
+      { id: "no-such-pr", prompt: "p", pr: 404 },
+    ]);
+    const result = await run(["run"]);
+    expect(result.exitCode).toBe(2);
+    const lines = result.stderr.split("\n");
+    expect(lines[0]).toBe("conductor: conductor.yaml has 3 problems:");
+    expect(lines[1]).toMatch(
+      /^ {2}conductor\.yaml:\d+:\d+: tasks\[0\]\.from: "release-9" is not a branch, tag or commit of this repository; fetch it first \(git fetch origin release-9\)$/,
+    );
+    expect(lines[2]).toContain(
+      'tasks[1].branch: there is no local branch "topic"; create it (git branch topic <start>) or use from: to start a new branch',
+    );
+    expect(lines[3]).toContain("tasks[2].pr: pull request #404 could not be fetched from origin (");
+    expect(existsSync(path.join(repo.root, ".conductor", "runs"))).toBe(false);
+  });
+
+  it("validate refuses conflicting starts without touching git", async () => {
+    await writeConfig([
+      { id: "both", prompt: "p", from: "v1", branch: "feature" },
+      { id: "dep", prompt: "p" },
+      { id: "after", prompt: "p", from: "v1", depends_on: ["dep"] },
+      { id: "many", prompt: "p", branch: "feature", attempts: 2 },
+    ]);
+    const result = await run(["validate"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      "tasks[0].branch: set only one of from, branch: each says where the task starts",
+    );
+    expect(result.stderr).toContain(
+      "tasks[2].from: a task with depends_on starts from its dependency's branch; remove one of the two",
+    );
+    expect(result.stderr).toContain(
+      "tasks[3].branch: expands to 2 workspaces (attempts or matrix), which cannot all continue on one branch",
+    );
+  });
+});
