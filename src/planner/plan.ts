@@ -107,6 +107,7 @@ export function buildPlan(input: PlanInput): Plan {
     configFile: input.configFile,
     workspacesDir,
     portsPerWorkspace: config.workspaces.portsPerWorkspace,
+    ...(config.runMode === undefined ? {} : { runMode: config.runMode }),
     maxFileBytes: config.workspaces.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     concurrency: config.concurrency,
     retries: config.retries,
@@ -131,7 +132,8 @@ export function planHash(
   facts: RepoFacts,
   promptFiles: Readonly<Record<string, string>>,
 ): string {
-  const { concurrency: _speedOnly, ...behaviour } = config;
+  // run_mode only decides how `serve` treats other servers, not what a run does.
+  const { concurrency: _speedOnly, runMode: _serveOnly, ...behaviour } = config;
   // canonicalJson sorts map keys, but the order of matrix keys names and orders the workspaces, so
   // matrices are hashed as lists of entries.
   const tasks = behaviour.tasks.map((task) => ({ ...task, matrix: Object.entries(task.matrix) }));

@@ -1,4 +1,5 @@
 import type { AgentConfig, Config, CopyEntry, Scripts, TaskStart } from "../schema/config.js";
+import type { RunMode } from "../schema/repo-settings.js";
 import type { SeedConfig } from "../schema/seed.js";
 
 /** Facts about the repository and machine the planner needs; gathered by the CLI, never by the planner. */
@@ -170,6 +171,8 @@ export interface Plan {
   /** Absolute folder the worktrees go in. */
   workspacesDir: string;
   portsPerWorkspace: number;
+  /** `scripts.run_mode`: `nonconcurrent` makes `serve` stop other workspaces' servers first. */
+  runMode?: RunMode;
   /** Largest file conductor commits (`workspaces.max_file_size`); absent in older runs. */
   maxFileBytes?: number;
   concurrency: number | undefined;

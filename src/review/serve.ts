@@ -4,6 +4,8 @@ import { UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { SERVE_MARKER_VARIABLE } from "../executor/leftovers.js";
 import { RunPaths } from "../executor/run-store.js";
+import { liveEnvironments } from "../process/environ.js";
+import { markedProcessGroups, terminateGroup } from "../process/groups.js";
 import type { ProcessOutcome } from "../process/outcome.js";
 import { runProcess } from "../process/run.js";
 import { fileSize, followFile } from "./follow-file.js";
@@ -23,6 +25,8 @@ export interface ServeOptions {
   signal: AbortSignal;
   /** Receives the script's output (stdout and stderr, redacted) as it comes. */
   write(text: string): void;
+  /** Told which other workspaces' servers were stopped first (`scripts.run_mode: nonconcurrent`). */
+  onStopped?(workspaces: string[]): void;
   /** Told the port block before the script starts. */
   onStart(info: { port: number; count: number; script: string; logFile: string }): void;
 }
@@ -43,6 +47,10 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
     });
   }
   const worktree = await requireWorktree(found);
+  if (run.plan.runMode === "nonconcurrent") {
+    const stopped = await stopOtherServers(found);
+    if (stopped.length > 0) options.onStopped?.(stopped);
+  }
   const reservation = await reserveWorkspacePorts(found, options.homeDir);
   const logFile = new RunPaths(run.plan.repo.root, run.runId).logFile(workspace.name, "run");
   await mkdir(path.dirname(logFile), { recursive: true });
@@ -76,4 +84,33 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
   });
   await shown;
   return outcome;
+}
+
+/**
+ * Ends the dev servers `conductor serve` runs for the repository's other workspaces (found by the
+ * marker and CONDUCTOR_ROOT_PATH in their environment), for `scripts.run_mode: nonconcurrent`:
+ * projects with one database or fixed ports cannot run two. Returns their workspaces' names.
+ */
+async function stopOtherServers(found: FoundWorkspace): Promise<string[]> {
+  const root = found.run.plan.repo.root;
+  const served = [`${SERVE_MARKER_VARIABLE}=1`, `CONDUCTOR_ROOT_PATH=${root}`];
+  const own = new Set(
+    await markedProcessGroups(
+      ...served,
+      `CONDUCTOR_RUN_ID=${found.run.runId}`,
+      `CONDUCTOR_WORKSPACE_NAME=${found.workspace.name}`,
+    ),
+  );
+  const others = (await markedProcessGroups(...served)).filter((group) => !own.has(group));
+  if (others.length === 0) return [];
+  const names = new Set<string>();
+  for (const environment of liveEnvironments(`${SERVE_MARKER_VARIABLE}=1`)) {
+    const name = environment.get("CONDUCTOR_WORKSPACE_NAME");
+    const own =
+      environment.get("CONDUCTOR_RUN_ID") === found.run.runId && name === found.workspace.name;
+    if (environment.get("CONDUCTOR_ROOT_PATH") === root && name !== undefined && !own)
+      names.add(name);
+  }
+  await Promise.all(others.map((group) => terminateGroup(group)));
+  return [...names].sort();
 }

@@ -111,6 +111,27 @@ describe("conductor serve", () => {
     expect([...groupMembers(one.pgid), ...groupMembers(two.pgid)]).toEqual([]);
   });
 
+  it("with scripts.run_mode nonconcurrent, serving one workspace stops the others' servers first", async () => {
+    repo = await reviewRepo([{ id: "one" }, { id: "two" }], {
+      scripts: { run: RUN_SCRIPT, run_mode: "nonconcurrent" },
+    });
+    await runAll(repo);
+    const one = await serve("one");
+    const two = await serve("two");
+    const first = await one.child;
+    expect(first.exitCode, first.all).not.toBe(0);
+    expect(groupMembers(one.pgid)).toEqual([]);
+    expect(processAlive(one.childPid)).toBe(false);
+    expect(two.child.exitCode).toBeNull();
+    expect(processAlive(two.childPid)).toBe(true);
+    two.child.kill("SIGINT");
+    const second = await two.child;
+    expect(second.stderr).toContain(
+      "stopped the server of one first (scripts.run_mode: nonconcurrent)",
+    );
+    expect(groupMembers(two.pgid)).toEqual([]);
+  });
+
   it("fails clearly when the workspace has no run script", async () => {
     repo = await reviewRepo([{ id: "plain" }]);
     await runAll(repo);

@@ -103,6 +103,30 @@ describe("conductor spotlight", () => {
     expect(await checkoutState(current)).toEqual(before);
   });
 
+  it("refuses while the workspace is being served", async () => {
+    const current = await reviewRepo([{ id: "web" }], {
+      scripts: { run: 'echo "serving $CONDUCTOR_WORKSPACE_NAME"; exec sleep 300' },
+    });
+    repo = current;
+    expect((await runAll(current)).exitCode).toBe(0);
+    const serve = current.start(["serve", "web"]);
+    started.push(serve);
+    let output = "";
+    serve.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitFor("the server", () => output.includes("serving web"));
+    const before = await checkoutState(current);
+    const refused = await current.cli(["spotlight", "web"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain("web is being served (conductor serve)");
+    expect(await checkoutState(current)).toEqual(before);
+    serve.kill("SIGINT");
+    await serve;
+    const shown = await current.cli(["spotlight", "web"]);
+    expect(shown.exitCode, shown.all).toBe(0);
+  });
+
   it("--watch brings new changes over, one line per sync, and Ctrl-C leaves Spotlight on", async () => {
     const current = await repoWithRun();
     repo = current;

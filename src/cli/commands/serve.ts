@@ -29,6 +29,11 @@ export function serveCommand(): Command {
           homeDir: os.homedir(),
           signal: interrupt.signal,
           write: (text) => process.stdout.write(text),
+          onStopped: (workspaces) => {
+            process.stderr.write(
+              `conductor: stopped the server of ${workspaces.join(", ")} first (scripts.run_mode: nonconcurrent)\n`,
+            );
+          },
           onStart: ({ port, count, script }) => {
             process.stderr.write(
               `conductor: serving ${found.workspace.name} on port ${port} (ports ${port}-${port + count - 1}): ${script}\n`,
