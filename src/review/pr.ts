@@ -7,6 +7,8 @@ import { branchExists, git, gitMessage } from "../git/worktree.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { describeFailure } from "../report/format.js";
 import { createPullRequest, type GitHubCli } from "./github.js";
+import { editPullRequest, findPullRequest } from "./github-pr.js";
+import { gatherPullRequestFacts } from "./pr-facts.js";
 import { compareUrl, gitHubRepository, pullRequestBody, pullRequestTitle } from "./pull-request.js";
 import { scriptRedactor } from "./workspace-process.js";
 
@@ -71,7 +73,8 @@ export async function draftPullRequests(
     // The run recorded prompt and final message redacted; this also covers runs recorded by an
     // older conductor and secrets added to the environment since.
     const redactor = await scriptRedactor(entry);
-    await writeFileAtomic(bodyFile, redactor.redact(pullRequestBody(entry, finalMessage)));
+    const facts = await gatherPullRequestFacts(entry, finalMessage);
+    await writeFileAtomic(bodyFile, redactor.redact(pullRequestBody(entry, facts)));
     drafts.push({
       found: entry,
       base: await baseBranch(entry),
@@ -114,15 +117,24 @@ export function manualSteps(draft: PullRequestDraft, origin: string | undefined)
 
 /**
  * Pushes the branch (never forced: a rejected push means the remote has work this branch lacks)
- * and opens the pull request with gh. Returns its URL.
+ * and opens the pull request with gh, or, when the branch has an open one, replaces its title and
+ * body (`gh pr edit --body-file`). Returns its URL and whether it existed.
  */
 export async function pushAndOpen(
   draft: PullRequestDraft,
   cli: Extract<GitHubCli, { status: "ready" }>,
   options: { draft: boolean; signal: AbortSignal },
-): Promise<string> {
+): Promise<{ url: string; updated: boolean }> {
   const { workspace, run } = draft.found;
   const root = run.plan.repo.root;
+  const ghRun = { cwd: root, logFile: draft.logFile, signal: options.signal };
+  // Asked before pushing: if GitHub cannot be asked, nothing has changed yet.
+  const existing = await findPullRequest(cli.file, workspace.branch, ghRun);
+  if (existing.found === "error") {
+    throw new OperationError(
+      `cannot tell whether ${workspace.branch} has a pull request: ${existing.message}; nothing was pushed`,
+    );
+  }
   try {
     await git(root, ["push", "--set-upstream", "origin", `refs/heads/${workspace.branch}`]);
   } catch (error) {
@@ -130,6 +142,24 @@ export async function pushAndOpen(
       `git push of ${workspace.branch} failed: ${gitMessage(error)}; no pull request was opened`,
       { hint: "conductor never force-pushes; bring the branch up to date with the remote first." },
     );
+  }
+  if (existing.found === true && existing.pr.state === "OPEN") {
+    const { pr } = existing;
+    const edited = await editPullRequest(
+      cli.file,
+      pr.number,
+      { title: draft.title, bodyFile: draft.bodyFile },
+      ghRun,
+    );
+    if (!edited.ok) {
+      throw new OperationError(
+        `${workspace.branch} was pushed, but PR #${pr.number} could not be updated: ${edited.message}`,
+        {
+          hint: `Update it by hand: ${shellCommand(["gh", "pr", "edit", String(pr.number), "--body-file", draft.bodyFile])}`,
+        },
+      );
+    }
+    return { url: pr.url, updated: true };
   }
   const created = await createPullRequest(
     cli.file,
@@ -140,7 +170,7 @@ export async function pushAndOpen(
       bodyFile: draft.bodyFile,
       draft: options.draft,
     },
-    { cwd: root, logFile: draft.logFile, signal: options.signal },
+    ghRun,
   );
   if (!created.ok) {
     throw new OperationError(
@@ -148,7 +178,7 @@ export async function pushAndOpen(
       { hint: `Open it by hand: gh pr create --head ${workspace.branch} --base ${draft.base}` },
     );
   }
-  return created.url;
+  return { url: created.url, updated: false };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { describeFailure, stripAnsi } from "../report/format.js";
+import type { ParsedReview } from "../reviewing/findings.js";
 
 /** Longest pull request title; GitHub shows about this much in lists. */
 const MAX_TITLE_CHARS = 100;
@@ -15,12 +16,27 @@ export function pullRequestTitle(prompt: string): string {
   return first.length <= MAX_TITLE_CHARS ? first : `${first.slice(0, MAX_TITLE_CHARS - 1)}…`;
 }
 
+/** What a pull request's body tells beyond the run record, gathered by the caller. */
+export interface PullRequestFacts {
+  /** The agent's final message, when it left one. */
+  finalMessage: string | undefined;
+  /** `git diff --stat` of the branch against its start, one line each (summary last). */
+  diffStat: string[];
+  /** The review, when the workspace was reviewed. */
+  review: ParsedReview | undefined;
+  /** The GitHub issue the task came from (`issue:`), closed when the pull request merges. */
+  issue: number | undefined;
+}
+
+/** Findings listed in a body before the rest is counted. */
+const LISTED_FINDINGS = 10;
+
 /**
- * The body of a workspace's pull request: the prompt it was given, the agent's final message
- * and the check result, so a reviewer sees what was asked, what the agent says it did and
- * whether the check passed.
+ * The body of a workspace's pull request: what was asked, what the agent says it did, what
+ * changed, whether the check passed and what the review found, so a reviewer can decide from
+ * the page alone; `Closes #N` when the task came from an issue.
  */
-export function pullRequestBody(found: FoundWorkspace, finalMessage: string | undefined): string {
+export function pullRequestBody(found: FoundWorkspace, facts: PullRequestFacts): string {
   const { workspace, state, run } = found;
   const check = workspace.scripts.check;
   const checkLine =
@@ -38,9 +54,11 @@ export function pullRequestBody(found: FoundWorkspace, finalMessage: string | un
           "",
         ]
       : [];
-  const message = finalMessage?.trim()
-    ? stripAnsi(finalMessage).trim()
+  const message = facts.finalMessage?.trim()
+    ? stripAnsi(facts.finalMessage).trim()
     : "_(the agent left no final message)_";
+  const changes =
+    facts.diffStat.length === 0 ? ["_(no changes)_"] : ["```", ...facts.diffStat, "```"];
   return [
     "### Task",
     "",
@@ -51,14 +69,51 @@ export function pullRequestBody(found: FoundWorkspace, finalMessage: string | un
     "",
     message,
     "",
+    "### Changes",
+    "",
+    ...changes,
+    "",
     "### Check",
     "",
     checkLine,
     "",
+    "### Review",
+    "",
+    ...reviewLines(facts.review),
+    "",
+    ...(facts.issue === undefined ? [] : [`Closes #${facts.issue}`, ""]),
     "---",
     `<sub>Made with conductor: workspace \`${workspace.name}\`, run \`${run.runId}\`, plan \`${run.plan.hash.slice(0, 12)}\`.</sub>`,
     "",
   ].join("\n");
+}
+
+/** The verdict, the reviewer's explanation and one line per finding, most urgent first. */
+function reviewLines(review: ParsedReview | undefined): string[] {
+  if (review === undefined) return ["Not reviewed."];
+  const verdict =
+    review.verdict === "correct"
+      ? "✅ The reviewer says the patch is correct."
+      : review.verdict === "incorrect"
+        ? "❌ The reviewer says the patch is incorrect."
+        : "The reviewer gave no verdict.";
+  const explanation = stripAnsi(review.explanation).trim();
+  const findings = [...review.findings].sort((a, b) => a.priority - b.priority);
+  const listed = findings.slice(0, LISTED_FINDINGS).map((finding) => {
+    const where =
+      finding.file === undefined
+        ? ""
+        : ` — \`${finding.file}${finding.lines ? `:${finding.lines.start}-${finding.lines.end}` : ""}\``;
+    const body = stripAnsi(finding.body).trim().split("\n")[0] ?? "";
+    return `- **P${finding.priority}** ${stripAnsi(finding.title).trim()}${where}${body === "" ? "" : `: ${body}`}`;
+  });
+  const more =
+    findings.length > LISTED_FINDINGS ? [`- … and ${findings.length - LISTED_FINDINGS} more`] : [];
+  const count =
+    findings.length === 0
+      ? "No open findings."
+      : `${findings.length} open finding${findings.length === 1 ? "" : "s"}:`;
+  return [verdict, ...(explanation === "" ? [] : ["", explanation]), "", count, ...listed, ...more];
 }
 
 /** A repository on GitHub, as named by a remote URL. */

@@ -1,7 +1,19 @@
-import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { PULL_REQUEST_FIELDS } from "../../src/review/github-pr.js";
+import {
+  authStatus,
+  type GhCall,
+  type GhScenario,
+  installGh,
+  prCreate,
+  prEdit,
+  prView,
+  pullRequest,
+  scenarios,
+} from "../helpers/gh-stand-in.js";
 import { type ReviewRepo, readOr, reviewRepo, runAll } from "./rig.js";
 
 let repo: ReviewRepo | undefined;
@@ -13,42 +25,20 @@ afterEach(async () => {
 
 const PROMPT = "Add a feature flag for dark mode\n\nUse the existing settings store.";
 
-/**
- * A PATH holding only node and git (and, when given, a `gh` script): on this PATH, gh is
- * absent whatever the machine has installed.
- */
-async function pathWith(home: string, gh?: string): Promise<string> {
-  const bin = path.join(home, "bin");
-  await mkdir(bin, { recursive: true });
-  const git = (await execa("sh", ["-c", "command -v git"])).stdout.trim();
-  await symlink(process.execPath, path.join(bin, "node"));
-  await symlink(git, path.join(bin, "git"));
-  if (gh !== undefined) {
-    await writeFile(path.join(bin, "gh"), gh);
-    await chmod(path.join(bin, "gh"), 0o755);
-  }
-  return bin;
+/** A PATH holding only node, git and sh, and `gh` when `scenario` is given. */
+async function pathWith(home: string, scenario?: GhScenario): Promise<string> {
+  return (await installGh(home, scenario)).path;
 }
 
-/**
- * A stand-in for the GitHub CLI (shell builtins only: the PATH has nothing else): records each call's arguments (one per line), keeps the body
- * file, answers `auth status` with `authExit` and `pr create` with a pull request URL.
- */
-function fakeGh(authExit: number): string {
-  return `#!/bin/sh
-{ for arg in "$@"; do printf '%s\\n' "$arg"; done; echo ---; } >> "$HOME/gh-calls"
-if [ "$1 $2" = "auth status" ]; then exit ${authExit}; fi
-if [ "$1 $2" = "pr create" ]; then
-  while [ $# -gt 0 ]; do
-    if [ "$1" = "--body-file" ]; then
-      while IFS= read -r line; do printf '%s\\n' "$line"; done < "$2" > "$HOME/pr-body.md"
-    fi
-    shift
-  done
-  echo "Creating pull request..." >&2
-  echo "https://github.com/acme/widgets/pull/7"
-fi
-`;
+const BRANCH = "conductor/feature";
+
+/** Logged in; the branch has no pull request yet; `pr create` answers with its URL. */
+function noPullRequestYet(): GhScenario {
+  return { rules: [authStatus(true), prView(BRANCH, undefined), prCreate()] };
+}
+
+async function ghCalls(current: ReviewRepo): Promise<GhCall[]> {
+  return (await installGh(current.home, undefined)).calls();
 }
 
 async function bareOrigin(current: ReviewRepo): Promise<string> {
@@ -112,7 +102,7 @@ describe("conductor pr", () => {
     repo = await reviewRepo([{ id: "feature", prompt: PROMPT }], { scripts: { check: "true" } });
     await runAll(repo);
     const remote = await bareOrigin(repo);
-    const bin = await pathWith(repo.home, fakeGh(0));
+    const bin = await pathWith(repo.home, noPullRequestYet());
     const result = await repo.cli(["pr", "feature", "--draft"], { PATH: bin });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toBe(
@@ -123,9 +113,10 @@ describe("conductor pr", () => {
       (await execa("git", ["--git-dir", remote, "rev-parse", "conductor/feature"])).stdout,
     );
     expect(await repo.git("config", "branch.conductor/feature.remote")).toBe("origin");
-    const calls = readOr(path.join(repo.home, "gh-calls")).split("---\n");
-    expect(calls[0]).toBe("auth\nstatus\n");
-    expect(calls[1]?.split("\n")).toEqual([
+    const calls = await ghCalls(repo);
+    expect(calls.map((call) => call.rule)).toEqual([0, 1, 2]);
+    expect(calls[1]?.args).toEqual(["pr", "view", BRANCH, "--json", PULL_REQUEST_FIELDS.join(",")]);
+    expect(calls[2]?.args).toEqual([
       "pr",
       "create",
       "--head",
@@ -137,9 +128,8 @@ describe("conductor pr", () => {
       "--body-file",
       path.join(repo.runDir(), "workspaces", "feature", "pr.md"),
       "--draft",
-      "",
     ]);
-    const body = readOr(path.join(repo.home, "pr-body.md"));
+    const body = calls[2]?.body ?? "";
     expect(body).toContain(
       "### Task\n\nAdd a feature flag for dark mode\n\nUse the existing settings store.",
     );
@@ -156,7 +146,7 @@ describe("conductor pr", () => {
     await repo.git("push", "-q", "origin", `${other}:refs/heads/conductor/feature`);
     const theirs = (await execa("git", ["--git-dir", remote, "rev-parse", "conductor/feature"]))
       .stdout;
-    const bin = await pathWith(repo.home, fakeGh(0));
+    const bin = await pathWith(repo.home, noPullRequestYet());
     const result = await repo.cli(["pr", "feature"], { PATH: bin });
     expect(result.exitCode, result.all).toBe(1);
     expect(result.stderr).toContain("git push of conductor/feature failed");
@@ -164,7 +154,7 @@ describe("conductor pr", () => {
     expect(
       (await execa("git", ["--git-dir", remote, "rev-parse", "conductor/feature"])).stdout,
     ).toBe(theirs);
-    expect(readOr(path.join(repo.home, "gh-calls"))).not.toContain("create");
+    expect((await ghCalls(repo)).some((call) => call.args[1] === "create")).toBe(false);
   });
 
   it("with gh not logged in, falls back to printing the commands", async () => {
@@ -172,7 +162,7 @@ describe("conductor pr", () => {
     await runAll(repo);
     const remote = await bareOrigin(repo);
     const result = await repo.cli(["pr", "feature"], {
-      PATH: await pathWith(repo.home, fakeGh(1)),
+      PATH: await pathWith(repo.home, scenarios.loggedOut()),
     });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain(
@@ -195,5 +185,123 @@ describe("conductor pr", () => {
     expect(readOr(path.join(repo.runDir(), "workspaces", "broken", "pr.md"))).toContain(
       "❌ failed: `exit 1`",
     );
+  });
+
+  it("writes the changes, the review's verdict and its open findings into the body", async () => {
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }], { scripts: { check: "true" } });
+    await runAll(repo);
+    await repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git");
+    const review = {
+      overall_correctness: "patch is incorrect",
+      overall_explanation: "The flag is read before the store loads.",
+      findings: [
+        {
+          title: "[P2] Name the flag after the setting",
+          body: "darkMode reads better.",
+          priority: 2,
+          code_location: {
+            absolute_file_path: path.join(repo.worktree("feature"), "feature.txt"),
+            line_range: { start: 1, end: 1 },
+          },
+        },
+        {
+          title: "[P1] Read the flag after the store loads",
+          body: "Otherwise it is always false.\nSecond line.",
+          priority: 1,
+          code_location: {
+            absolute_file_path: path.join(repo.worktree("feature"), "feature.txt"),
+            line_range: { start: 1, end: 2 },
+          },
+        },
+        { title: "[P0] Already fixed", body: "gone", priority: 0, resolved: true },
+      ],
+    };
+    await writeFile(
+      path.join(repo.runDir(), "workspaces", "feature", "review.json"),
+      JSON.stringify(review),
+    );
+    const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home) });
+    expect(result.exitCode, result.all).toBe(0);
+    const body = readOr(path.join(repo.runDir(), "workspaces", "feature", "pr.md"));
+    expect(body).toContain(
+      "### Changes\n\n```\n feature.txt | 1 +\n 1 file changed, 1 insertion(+)\n```",
+    );
+    expect(body).toContain(
+      [
+        "### Review",
+        "",
+        "❌ The reviewer says the patch is incorrect.",
+        "",
+        "The flag is read before the store loads.",
+        "",
+        "2 open findings:",
+        "- **P1** Read the flag after the store loads — `feature.txt:1-2`: Otherwise it is always false.",
+        "- **P2** Name the flag after the setting — `feature.txt:1-1`: darkMode reads better.",
+      ].join("\n"),
+    );
+    expect(body).not.toContain("Already fixed");
+    expect(body).not.toContain("Closes #");
+  });
+
+  it("says when a workspace was not reviewed", async () => {
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
+    await runAll(repo);
+    await repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git");
+    const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home) });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(readOr(path.join(repo.runDir(), "workspaces", "feature", "pr.md"))).toContain(
+      "### Review\n\nNot reviewed.\n",
+    );
+  });
+
+  it("updates an open pull request's title and body with gh pr edit instead of opening another", async () => {
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }], { scripts: { check: "true" } });
+    await runAll(repo);
+    const remote = await bareOrigin(repo);
+    const scenario: GhScenario = {
+      rules: [
+        authStatus(true),
+        prView(BRANCH, pullRequest({ number: 7, headRefName: BRANCH, title: "old title" })),
+        prEdit(7),
+      ],
+    };
+    const bin = await pathWith(repo.home, scenario);
+    const result = await repo.cli(["pr", "feature"], { PATH: bin });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toBe(
+      "feature: pushed conductor/feature, updated the description of https://github.com/acme/widgets/pull/7",
+    );
+    const calls = await ghCalls(repo);
+    expect(calls.filter((call) => call.rule === null)).toEqual([]);
+    const bodyFile = path.join(repo.runDir(), "workspaces", "feature", "pr.md");
+    expect(calls.at(-1)?.args).toEqual([
+      "pr",
+      "edit",
+      "7",
+      "--title",
+      "Add a feature flag for dark mode",
+      "--body-file",
+      bodyFile,
+    ]);
+    expect(calls.at(-1)?.body).toBe(readOr(bodyFile));
+    expect(calls.at(-1)?.body).toContain("### Check\n\n✅ passed: `true`");
+    expect(await remoteBranches(remote)).toBe("refs/heads/conductor/feature");
+  });
+
+  it("pushes nothing when gh cannot say whether the branch has a pull request", async () => {
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
+    await runAll(repo);
+    const remote = await bareOrigin(repo);
+    const bin = await pathWith(repo.home, {
+      rules: [
+        authStatus(true),
+        { command: ["pr", "view"], answer: { exitCode: 1, stderr: "HTTP 502: Bad Gateway\n" } },
+      ],
+    });
+    const result = await repo.cli(["pr", "feature"], { PATH: bin });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain("cannot tell whether conductor/feature has a pull request");
+    expect(result.stderr).toContain("HTTP 502: Bad Gateway");
+    expect(await remoteBranches(remote)).toBe("");
   });
 });

@@ -65,12 +65,12 @@ export function prCommand(): Command {
         for (const draft of drafts) {
           if (interrupt.signal.aborted)
             throw new InterruptedError("pr interrupted; the remaining workspaces were not pushed");
-          const url = await pushAndOpen(draft, cli, {
+          const { url, updated } = await pushAndOpen(draft, cli, {
             draft: options.draft === true,
             signal: interrupt.signal,
           });
           process.stdout.write(
-            `${draft.found.workspace.name}: pushed ${draft.found.workspace.branch}, opened ${url}\n`,
+            `${draft.found.workspace.name}: pushed ${draft.found.workspace.branch}, ${updated ? "updated the description of" : "opened"} ${url}\n`,
           );
         }
       } finally {
