@@ -27,6 +27,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   shell: async () => (await import("./commands/shell.js")).shellCommand(),
   exec: async () => (await import("./commands/exec.js")).execCommand(),
   spotlight: async () => (await import("./commands/spotlight.js")).spotlightCommand(),
+  review: async () => (await import("./commands/review.js")).reviewCommand(),
   pr: async () => (await import("./commands/pr.js")).prCommand(),
   checks: async () => (await import("./commands/checks.js")).checksCommand(),
   conflicts: async () => (await import("./commands/conflicts.js")).conflictsCommand(),

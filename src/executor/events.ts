@@ -1,9 +1,12 @@
 import type { AgentActivity } from "../agents/types.js";
 import type { Plan } from "../planner/types.js";
+import type { PriorityCounts, ReviewVerdict } from "../reviewing/findings.js";
+import type { AgentKind } from "../schema/config.js";
 import type { TokenUsage } from "../usage/usage.js";
 import type {
   DiffStat,
   Failure,
+  ReviewFailure,
   RunStatus,
   SelectionRecord,
   Step,
@@ -117,6 +120,26 @@ export type RunEvent = { time: string; runId: string } & (
       /** A task with several workspaces picked its winner, or found none that passed. */
       type: "selection.made";
     } & SelectionRecord)
+  | {
+      /** A reviewing agent started on the workspace's changes since `base`. */
+      type: "review.started";
+      workspace: string;
+      reviewer: AgentKind;
+      base: string;
+      head: string | undefined;
+    }
+  | {
+      type: "review.finished";
+      workspace: string;
+      /** completed: an answer was read; skipped: no changes to review. */
+      status: "completed" | "failed" | "skipped";
+      durationMs: number;
+      head?: string;
+      verdict?: ReviewVerdict;
+      /** Findings by priority, P0 first. */
+      counts?: PriorityCounts;
+      failure?: ReviewFailure;
+    }
   | { type: "run.interrupting"; signal: string }
   | {
       type: "workspace.archived";

@@ -22,6 +22,7 @@ const SAVED_AFTER: ReadonlySet<RunEvent["type"]> = new Set([
   "follow-up.started",
   "workspace.finished",
   "selection.made",
+  "review.finished",
   "run.interrupting",
   "run.finished",
   "follow-up.finished",

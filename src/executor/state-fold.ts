@@ -111,6 +111,18 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       );
     case "selection.made":
       return recordSelection(next, event);
+    case "review.started":
+      return updateWorkspace(next, event.workspace, (workspace) => ({
+        ...workspace,
+        review: {
+          status: "running",
+          reviewer: event.reviewer,
+          startedAt: event.time,
+          ...(event.head === undefined ? {} : { head: event.head }),
+        },
+      }));
+    case "review.finished":
+      return updateWorkspace(next, event.workspace, (workspace) => finishReview(workspace, event));
     case "run.interrupting":
     case "seed.phase":
       return next;
@@ -471,6 +483,32 @@ function recordActivity(
     default:
       return unreachable(activity);
   }
+}
+
+function finishReview(
+  workspace: WorkspaceState,
+  event: EventOf<"review.finished">,
+): WorkspaceState {
+  const started = workspace.review;
+  return {
+    ...workspace,
+    review: {
+      status: event.status,
+      reviewer: started?.reviewer ?? "codex",
+      startedAt:
+        started?.startedAt ?? new Date(Date.parse(event.time) - event.durationMs).toISOString(),
+      finishedAt: event.time,
+      durationMs: event.durationMs,
+      ...(event.head === undefined
+        ? started?.head
+          ? { head: started.head }
+          : {}
+        : { head: event.head }),
+      ...(event.verdict === undefined ? {} : { verdict: event.verdict }),
+      ...(event.counts === undefined ? {} : { counts: event.counts }),
+      ...(event.failure === undefined ? {} : { failure: event.failure }),
+    },
+  };
 }
 
 function finishWorkspace(

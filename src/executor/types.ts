@@ -1,5 +1,7 @@
 import type { AgentActivity } from "../agents/types.js";
 import type { Plan } from "../planner/types.js";
+import type { PriorityCounts, ReviewVerdict } from "../reviewing/findings.js";
+import type { AgentKind } from "../schema/config.js";
 import type { Ranking } from "../selection/rank.js";
 import type { TokenUsage } from "../usage/usage.js";
 
@@ -74,6 +76,36 @@ export type Failure =
   /** Work was cancelled (interrupt, fail-fast). */
   | { reason: "cancelled"; step: Step; message: string };
 
+/** Why a review did not give an answer: a closed union, one member per kind. */
+export type ReviewFailure =
+  /** The reviewer failed: an error, a non-zero exit, a timeout, an unreachable provider. */
+  | { reason: "agent-error"; message: string; logPath?: string }
+  /** The reviewer changed files or refs; they were put back as they were. */
+  | { reason: "edited"; message: string; paths: string[]; refs: string[]; logPath?: string }
+  /** The reviewer's answer is not a review (not JSON, no rendered findings). */
+  | { reason: "malformed"; message: string; logPath?: string }
+  /** `review.instructions_file` could not be read. */
+  | { reason: "instructions"; message: string }
+  /** Git could not tell what the reviewer did, or could not put it back. */
+  | { reason: "git-error"; message: string }
+  /** Stopped by Ctrl-C or fail-fast. */
+  | { reason: "cancelled"; message: string };
+
+/** How a workspace's latest review ended, as recorded. */
+export interface ReviewState {
+  status: "running" | "completed" | "failed" | "skipped";
+  reviewer: AgentKind;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** The commit that was reviewed (the branch head when the review started). */
+  head?: string;
+  verdict?: ReviewVerdict;
+  /** Findings by priority, P0 first. */
+  counts?: PriorityCounts;
+  failure?: ReviewFailure;
+}
+
 /** Lines added/removed on the workspace branch against its start point. */
 export interface DiffStat {
   files: number;
@@ -136,6 +168,8 @@ export interface WorkspaceState {
   /** The branch against its start point. */
   diff?: DiffStat;
   failure?: Failure;
+  /** The latest review (`conductor review`, or `review: auto`); absent until one started. */
+  review?: ReviewState;
   /** Set once `conductor archive` removed the worktree (the branch stays unless deleted too). */
   archived?: {
     at: string;

@@ -93,6 +93,10 @@ export interface ModelRequest {
   readonly step: number;
   /** Every tool output in the thread, oldest first. */
   readonly toolOutputs: readonly string[];
+  /** Whether this is `codex exec review` asking for a review (its developer message says so). */
+  readonly review: boolean;
+  /** The session's working directory, from codex's `<environment_context>` (the worktree). */
+  readonly cwd: string | undefined;
 }
 
 /** Decides the reply to each request; may be async (e.g. to wait for a test's signal). */
@@ -131,9 +135,14 @@ export function toModelRequest(body: ResponsesRequestBody, threadId?: string): M
   const prompts: string[] = [];
   const toolOutputs: string[] = [];
   let step = 0;
+  let review = false;
+  let cwd: string | undefined;
   for (const item of body.input) {
-    if (item.type === "message" && item.role === "user") {
+    if (item.type === "message" && item.role === "developer") {
+      if (REVIEW_GUIDELINES.test(textOf(item.content))) review = true;
+    } else if (item.type === "message" && item.role === "user") {
       const text = textOf(item.content);
+      cwd ??= /<cwd>([^<]*)<\/cwd>/.exec(text)?.[1];
       if (!INJECTED_USER_TEXT.test(text)) {
         prompts.push(text);
         step = 0;
@@ -143,7 +152,57 @@ export function toModelRequest(body: ResponsesRequestBody, threadId?: string): M
       step += 1;
     }
   }
-  return { body, threadId, prompts, prompt: prompts.at(-1) ?? "", step, toolOutputs };
+  return {
+    body,
+    threadId,
+    prompts,
+    prompt: prompts.at(-1) ?? "",
+    step,
+    toolOutputs,
+    review,
+    cwd,
+  };
+}
+
+/** How `codex exec review` opens its developer message (codex 0.169). */
+const REVIEW_GUIDELINES = /^\s*# Review guidelines:/;
+
+/** One finding of a scripted review, in the shape codex asks its model for. */
+export interface ScriptedFinding {
+  priority: 0 | 1 | 2 | 3;
+  title: string;
+  body: string;
+  /** Absolute path of the file. */
+  file: string;
+  start: number;
+  end: number;
+  confidence?: number;
+}
+
+/** The final message of a review turn: the review JSON codex asks for, as the model would write it. */
+export function reviewReply(
+  verdict: "patch is correct" | "patch is incorrect",
+  explanation: string,
+  findings: readonly ScriptedFinding[] = [],
+): ScriptedReply {
+  return {
+    kind: "message",
+    text: JSON.stringify({
+      findings: findings.map((finding) => ({
+        title: `[P${finding.priority}] ${finding.title}`,
+        body: finding.body,
+        confidence_score: finding.confidence ?? 0.8,
+        priority: finding.priority,
+        code_location: {
+          absolute_file_path: finding.file,
+          line_range: { start: finding.start, end: finding.end },
+        },
+      })),
+      overall_correctness: verdict,
+      overall_explanation: explanation,
+      overall_confidence_score: 0.8,
+    }),
+  };
 }
 
 function exhausted(what: string, request: ModelRequest): ScriptedReply {
@@ -164,8 +223,26 @@ export function sequenceScript(steps: readonly ScriptedReply[]): Script {
  * Routes each request by the first marker found in the current turn's prompt, so concurrent
  * sessions (and follow-up turns, with their own marker) share one server but follow their own steps.
  */
-export function markerScript(routes: Readonly<Record<string, readonly ScriptedReply[]>>): Script {
-  return markerRoutesOf(routes, exhausted);
+export function markerScript(
+  routes: Readonly<Record<string, readonly ScriptedReply[]>>,
+  reviews: Readonly<Record<string, readonly ScriptedReply[]>> = {},
+): Script {
+  const byMarker = markerRoutesOf(routes, exhausted);
+  return (request) => (request.review ? reviewRoute(reviews, request) : byMarker(request));
+}
+
+/**
+ * A review request carries no task prompt: it is routed by its working directory, the worktree,
+ * whose folder name is the key (the workspace's name).
+ */
+function reviewRoute(
+  reviews: Readonly<Record<string, readonly ScriptedReply[]>>,
+  request: ModelRequest,
+): ScriptedReply {
+  const folder = request.cwd?.split("/").filter(Boolean).at(-1);
+  const steps = folder === undefined ? undefined : reviews[folder];
+  if (steps === undefined) return exhausted(`no review scripted for ${request.cwd}`, request);
+  return steps[request.step] ?? exhausted(`no review step left for ${folder}`, request);
 }
 
 /** A running server; its `url` is the base URL ending in /v1, for the provider's base_url. */

@@ -115,6 +115,7 @@ export function buildPlan(input: PlanInput): Plan {
     copy: config.workspaces.copy,
     context: config.workspaces.context,
     ...(config.workspaces.seed === undefined ? {} : { seed: config.workspaces.seed }),
+    ...(config.review === undefined ? {} : { review: config.review }),
     workspaces,
     levels: levelsOf(workspaces),
     ...selectionsField(selections, chosen),

@@ -1,4 +1,11 @@
-import type { AgentConfig, Config, CopyEntry, Scripts, TaskStart } from "../schema/config.js";
+import type {
+  AgentConfig,
+  Config,
+  CopyEntry,
+  ReviewSettings,
+  Scripts,
+  TaskStart,
+} from "../schema/config.js";
 import type { RunMode } from "../schema/repo-settings.js";
 import type { SeedConfig } from "../schema/seed.js";
 
@@ -182,6 +189,8 @@ export interface Plan {
   context: string[];
   /** Folders made once per key and given to every workspace (`workspaces.seed`); absent when unset. */
   seed?: SeedConfig;
+  /** The reviewing agent's settings; absent when the config has no `review`. */
+  review?: ReviewSettings;
   /** The selected workspaces, dependencies before dependents. */
   workspaces: Workspace[];
   /** Workspace names by dependency level: level 0 first. */

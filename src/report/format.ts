@@ -1,6 +1,12 @@
 import type { AgentActivity } from "../agents/types.js";
 import { unreachable } from "../errors.js";
-import type { DiffStat, Failure, WorkspaceState, WorkspaceStatus } from "../executor/types.js";
+import type {
+  DiffStat,
+  Failure,
+  ReviewState,
+  WorkspaceState,
+  WorkspaceStatus,
+} from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
 import type { TokenUsage } from "../usage/usage.js";
 
@@ -153,4 +159,40 @@ export function describeFailure(failure: Failure): string {
 /** The log file of a failure, when the step wrote one. */
 export function failureLogPath(failure: Failure): string | undefined {
   return "logPath" in failure ? failure.logPath : undefined;
+}
+
+/** `2 P1, 1 P3`, or `no findings`: a review's findings by priority. */
+export function formatFindingCounts(counts: readonly number[] | undefined): string {
+  const parts = (counts ?? [])
+    .map((count, priority) => (count > 0 ? `${count} P${priority}` : ""))
+    .filter(Boolean);
+  return parts.length === 0 ? "no findings" : parts.join(", ");
+}
+
+/**
+ * A review's outcome in one line: `patch is incorrect; 1 P1, 1 P3`, `failed: <why>`,
+ * `skipped: no changes`, `running`.
+ */
+export function describeReview(
+  review: Pick<ReviewState, "status" | "verdict" | "counts" | "failure">,
+): string {
+  switch (review.status) {
+    case "running":
+      return "running";
+    case "skipped":
+      return "skipped: no changes to review";
+    case "failed":
+      return `failed: ${oneLine(review.failure?.message ?? "no answer")}`;
+    case "completed": {
+      const verdict =
+        review.verdict === "correct"
+          ? "patch is correct"
+          : review.verdict === "incorrect"
+            ? "patch is incorrect"
+            : "no verdict";
+      return `${verdict}; ${formatFindingCounts(review.counts)}`;
+    }
+    default:
+      return unreachable(review.status);
+  }
 }

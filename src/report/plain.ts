@@ -5,6 +5,7 @@ import { formatDuration } from "../schema/duration.js";
 import {
   describeActivity,
   describeFailure,
+  describeReview,
   failureLogPath,
   formatDiff,
   formatTokens,
@@ -148,6 +149,24 @@ export function formatPlainEvent(
       );
     case "selection.made":
       return tagged(event.task, describeSelection(event));
+    case "review.started":
+      return tagged(event.workspace, `review started (${event.reviewer})`);
+    case "review.finished": {
+      const mark =
+        event.status === "failed"
+          ? paint.red("✖")
+          : event.verdict === "incorrect" || (event.counts?.[0] ?? 0) + (event.counts?.[1] ?? 0) > 0
+            ? paint.yellow("!")
+            : paint.status("succeeded", "✔");
+      const log =
+        event.failure !== undefined && "logPath" in event.failure && event.failure.logPath
+          ? ` — log: ${event.failure.logPath}`
+          : "";
+      return tagged(
+        event.workspace,
+        `${mark} review ${describeReview(event)} in ${formatDuration(event.durationMs)}${log}`,
+      );
+    }
     case "run.interrupting":
       return line(`conductor: ${event.signal} received, stopping every workspace`);
     case "run.finished":

@@ -2,6 +2,8 @@ import { countWorkspaces } from "../executor/state-fold.js";
 import {
   type DiffStat,
   type Failure,
+  type ReviewFailure,
+  type ReviewState,
   type RunSession,
   type RunState,
   type RunStatus,
@@ -83,6 +85,22 @@ export interface WorkspaceSummary {
   commit: string | null;
   /** The branch against its start point. */
   diff: DiffStat | null;
+  /** The latest review (`conductor review`, `review: auto`); null when never reviewed. */
+  review: ReviewSummary | null;
+}
+
+/** A workspace's latest review in a {@link RunSummary}. */
+export interface ReviewSummary {
+  status: ReviewState["status"];
+  reviewer: ReviewState["reviewer"];
+  /** correct, incorrect or unknown; null when the review gave no answer. */
+  verdict: ReviewState["verdict"] | null;
+  /** Findings by priority, P0 first; null when the review gave no answer. */
+  counts: [number, number, number, number] | null;
+  /** The commit reviewed. */
+  head: string | null;
+  failure: { reason: ReviewFailure["reason"]; message: string } | null;
+  finishedAt: string | null;
 }
 
 /**
@@ -171,6 +189,7 @@ export function buildRunSummary(state: RunState, now = new Date(state.updatedAt)
         check: workspace.check ?? null,
         commit: workspace.commit ?? null,
         diff: workspace.diff === undefined ? null : { ...workspace.diff },
+        review: workspace.review === undefined ? null : reviewSummary(workspace.review),
       } satisfies WorkspaceSummary;
     });
   const usage = Object.values(state.workspaces).reduce(
@@ -240,6 +259,21 @@ function selectionSummaries(state: RunState): Pick<RunSummary, "selections"> {
         description: record === undefined ? null : describeSelection(record),
       };
     }),
+  };
+}
+
+function reviewSummary(review: ReviewState): ReviewSummary {
+  return {
+    status: review.status,
+    reviewer: review.reviewer,
+    verdict: review.verdict ?? null,
+    counts: review.counts === undefined ? null : [...review.counts],
+    head: review.head ?? null,
+    failure:
+      review.failure === undefined
+        ? null
+        : { reason: review.failure.reason, message: review.failure.message },
+    finishedAt: review.finishedAt ?? null,
   };
 }
 

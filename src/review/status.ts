@@ -1,7 +1,7 @@
 import type { RunState, Step, WorkspaceState } from "../executor/types.js";
 import { stepWorkedMs, workspaceWorkedMs } from "../executor/worked-time.js";
 import { conductorCommand, placeholder } from "../hint/command.js";
-import { formatDiff, formatTokens, totalTokens } from "../report/format.js";
+import { formatDiff, formatFindingCounts, formatTokens, totalTokens } from "../report/format.js";
 import { describeSelection } from "../report/selection.js";
 import { renderTable } from "../report/table.js";
 import { formatDuration } from "../schema/duration.js";
@@ -42,6 +42,7 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       "TOKENS",
       "FILES",
       "CHECK",
+      "REVIEW",
       "BRANCH",
       "PATH",
     ],
@@ -59,6 +60,7 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       workspace.agent.usage === undefined ? "-" : formatTokens(totalTokens(workspace.agent.usage)),
       formatDiff(workspace.diff),
       workspace.check ?? "-",
+      reviewCell(workspace),
       keptBranch(workspace, planned.branch),
       archived ? "(removed)" : planned.path,
     ]);
@@ -86,6 +88,16 @@ function selectionLines(state: RunState): string {
 function keptBranch(workspace: WorkspaceState, branch: string): string {
   if (workspace.archived?.keptAs !== undefined) return workspace.archived.keptAs;
   return workspace.archived?.branchDeleted ? "(deleted)" : branch;
+}
+
+/** `incorrect: 1 P1, 1 P3`, `correct: no findings`, `failed`, `skipped`, or `-` when never reviewed. */
+function reviewCell(workspace: WorkspaceState): string {
+  const review = workspace.review;
+  if (review === undefined) return "-";
+  if (review.status !== "completed") return review.status;
+  const verdict =
+    review.verdict === undefined || review.verdict === "unknown" ? "no verdict" : review.verdict;
+  return `${verdict}: ${formatFindingCounts(review.counts)}`;
 }
 
 /** The steps whose time people ask about; the others take milliseconds. */

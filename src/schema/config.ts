@@ -60,6 +60,8 @@ export interface AgentConfig {
   config: Record<string, string | number | boolean>;
   /** Shell command (kind command) or agent binary path (codex, claude). */
   command: string | undefined;
+  /** kind command: the shell command that reviews a workspace; undefined: none. */
+  reviewCommand?: string | undefined;
   timeoutMs: number;
   /** How long the agent may keep failing to reach its provider before it is ended as unreachable. */
   connectTimeoutMs: number;
@@ -146,7 +148,19 @@ export interface Config {
   merge: { method: MergeMethod };
   /** The top-level `select:`, the default of every task; absent when not written. */
   select?: SelectSettings;
+  /** The reviewing agent's settings; undefined when the config has no `review`. */
+  review?: ReviewSettings | undefined;
   tasks: TaskConfig[];
+}
+
+/** When and with what guidance workspaces are reviewed (`review` in the config). */
+export interface ReviewSettings {
+  /** Review every workspace after a passing check, in `run` and `continue`. */
+  auto: boolean;
+  /** Guidance written in the config. */
+  instructions?: string;
+  /** A file of guidance, relative to the repository root. */
+  instructionsFile?: string;
 }
 
 /** Applies defaults and converts a validated written config into a {@link Config}. */
@@ -186,6 +200,7 @@ export function normalizeConfig(written: WrittenConfig): Config {
       args: agent.args ?? [],
       config: agent.config ?? {},
       command: agent.command,
+      ...(agent.review_command === undefined ? {} : { reviewCommand: agent.review_command }),
       timeoutMs:
         agent.timeout === undefined ? DEFAULT_AGENT_TIMEOUT_MS : parseDuration(agent.timeout),
       connectTimeoutMs:
@@ -210,6 +225,7 @@ export function normalizeConfig(written: WrittenConfig): Config {
         : parseDuration(written.scripts.timeout),
     merge: { method: written.merge?.method ?? DEFAULT_MERGE_METHOD },
     ...(written.select === undefined ? {} : { select: normalizeSelect(written.select) }),
+    ...(written.review === undefined ? {} : { review: reviewSettings(written.review) }),
     tasks: written.tasks.map(normalizeTask),
   };
 }
@@ -263,12 +279,24 @@ function agentOverrides(agent: WrittenAgent | undefined): Partial<AgentConfig> {
   if (agent.args !== undefined) overrides.args = agent.args;
   if (agent.config !== undefined) overrides.config = agent.config;
   if (agent.command !== undefined) overrides.command = agent.command;
+  if (agent.review_command !== undefined) overrides.reviewCommand = agent.review_command;
   if (agent.timeout !== undefined) overrides.timeoutMs = parseDuration(agent.timeout);
   if (agent.connect_timeout !== undefined)
     overrides.connectTimeoutMs = parseDuration(agent.connect_timeout);
   if (agent.idle_timeout !== undefined) overrides.idleTimeoutMs = parseDuration(agent.idle_timeout);
   if (agent.judge_command !== undefined) overrides.judgeCommand = agent.judge_command;
   return overrides;
+}
+
+function reviewSettings(review: NonNullable<WrittenConfig["review"]>): ReviewSettings {
+  if (typeof review === "string") return { auto: review === "auto" };
+  return {
+    auto: review.mode === "auto",
+    ...(review.instructions === undefined ? {} : { instructions: review.instructions }),
+    ...(review.instructions_file === undefined
+      ? {}
+      : { instructionsFile: review.instructions_file }),
+  };
 }
 
 function stringifyValues(

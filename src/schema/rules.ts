@@ -227,6 +227,11 @@ function checkPaths(config: WrittenConfig, add: Add): void {
     if (problem) add(["workspaces", "context", index], `"${written}" ${problem}`);
   });
   for (const issue of seedPathIssues(config.workspaces?.seed)) add(issue.keyPath, issue.message);
+  if (typeof config.review === "object" && config.review.instructions_file !== undefined) {
+    const written = config.review.instructions_file;
+    const problem = repoPathProblem(written);
+    if (problem) add(["review", "instructions_file"], `"${written}" ${problem}`);
+  }
   config.tasks.forEach((task, index) => {
     if (task.prompt_file === undefined) return;
     const problem = repoPathProblem(task.prompt_file);

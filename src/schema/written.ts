@@ -51,6 +51,8 @@ export const COPY_MODES = ["copy", "symlink", "clone"] as const;
 export const MERGE_METHODS = ["ff", "merge", "squash"] as const;
 /** How a task with several workspaces (attempts, matrix) picks the one its dependents build on. */
 export const SELECT_MODES = ["manual", "first-passing", "best"] as const;
+/** When workspaces are reviewed: by `conductor review` only, or after every passing check. */
+export const REVIEW_MODES = ["manual", "auto"] as const;
 /** The four scripts of a workspace's life. */
 export const SCRIPT_NAMES = ["setup", "check", "run", "archive"] as const;
 
@@ -96,6 +98,13 @@ const agentFields = {
     .describe(
       "kind command: the shell command that does the work (prompt in $CONDUCTOR_PROMPT). " +
         "kind codex/claude: path of the agent binary to use.",
+    ),
+  review_command: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "kind command: the shell command that reviews a workspace (conductor review); it prints the review JSON on stdout. Base commit in $CONDUCTOR_REVIEW_BASE, review prompt in $CONDUCTOR_REVIEW_PROMPT.",
     ),
   timeout: duration.optional().describe("Longest time the agent may run, e.g. 30m."),
   judge_command: z
@@ -332,6 +341,28 @@ export const writtenConfigSchema = z
       .optional()
       .describe("How conductor merge lands workspaces on the base branch."),
     select: select.optional(),
+    review: z
+      .union([
+        z.enum(REVIEW_MODES, { error: `must be one of ${REVIEW_MODES.join(", ")}, or a map` }),
+        z.strictObject({
+          mode: z
+            .enum(REVIEW_MODES, { error: `must be one of ${REVIEW_MODES.join(", ")}` })
+            .optional()
+            .describe("manual (default): conductor review only; auto: after every passing check."),
+          instructions: z
+            .string()
+            .min(1)
+            .optional()
+            .describe("The repository's review guidance, given to the reviewing agent."),
+          instructions_file: relativePath
+            .optional()
+            .describe("A file holding the review guidance, inside the repository."),
+        }),
+      ])
+      .optional()
+      .describe(
+        "The reviewing agent (conductor review): auto reviews every workspace after a passing check.",
+      ),
     tasks: z.array(task).min(1, { error: "must list at least one task" }).describe("The tasks."),
   })
   .describe("conductor configuration, version 1.");

@@ -65,6 +65,7 @@ describe("JSON summary", () => {
         "check",
         "commit",
         "diff",
+        "review",
       ]);
     }
   });
@@ -109,6 +110,7 @@ describe("JSON summary", () => {
       check: "failed",
       commit: "c0ffee0000000000000000000000000000000000",
       diff: { files: 2, insertions: 10, deletions: 3 },
+      review: null,
     });
     expect(byName.get("fix-bug-2")).toMatchObject({
       attempt: 2,

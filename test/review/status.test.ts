@@ -44,6 +44,7 @@ describe("conductor status", () => {
       "TOKENS",
       "FILES",
       "CHECK",
+      "REVIEW",
       "BRANCH",
       "PATH",
     ]);
@@ -58,6 +59,7 @@ describe("conductor status", () => {
       "-",
       "1 file +1 −0",
       "passed",
+      "-",
       "conductor/alpha",
       repo.worktree("alpha"),
     ]);
@@ -73,7 +75,7 @@ describe("conductor status", () => {
     const text = await repo.cli(["status"]);
     expect(text.exitCode, text.all).toBe(0);
     expect(text.stdout).toMatch(/— failed —/);
-    expect(text.stdout).toMatch(/^bad\s+failed\s+check\s+.*\bfailed\s+conductor\/bad\s/m);
+    expect(text.stdout).toMatch(/^bad\s+failed\s+check\s+.*\bfailed\s+-\s+conductor\/bad\s/m);
     // The next step of a failed check is a follow-up on the same branch, not a resume.
     expect(text.stdout).toMatch(
       /^\s+bad\s+check failed:\s+see `conductor logs bad`, then fix it with `conductor continue bad "<what to change>"`$/m,

@@ -1,0 +1,57 @@
+import type { ReviewState } from "../executor/types.js";
+import { conductorCommand } from "../hint/command.js";
+
+/**
+ * What `conductor review` prints after its reviews: one line per workspace with the verdict and
+ * findings by priority, where to read each review, and what to do next.
+ */
+export function reviewSummaryLines(
+  reviews: ReadonlyMap<string, ReviewState>,
+  files: (workspace: string) => string,
+  run: readonly string[],
+): string {
+  const lines: string[] = [""];
+  for (const [name, review] of reviews) {
+    lines.push(`${name}: ${reviewLine(review)}`);
+    if (review.status === "completed" || review.status === "failed") {
+      lines.push(`  ${files(name)}`);
+    }
+  }
+  const withFindings = [...reviews].filter(
+    ([, review]) =>
+      review.status === "completed" && (review.counts ?? []).some((count) => count > 0),
+  );
+  if (withFindings.length > 0) {
+    lines.push("", "Next:");
+    for (const [name] of withFindings) {
+      lines.push(
+        `  ${conductorCommand(["continue", name, "--fix-review", "--priority", "0,1", ...run])}`,
+      );
+    }
+    lines.push(`  ${conductorCommand(["checks", ...run])}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function reviewLine(review: ReviewState): string {
+  switch (review.status) {
+    case "running":
+      return "still running";
+    case "skipped":
+      return "nothing to review (no changes)";
+    case "failed":
+      return `review failed: ${review.failure?.message ?? "no answer"}`;
+    case "completed": {
+      const verdict =
+        review.verdict === "correct"
+          ? "patch is correct"
+          : review.verdict === "incorrect"
+            ? "patch is incorrect"
+            : "no verdict";
+      const counts = (review.counts ?? [])
+        .map((count, priority) => (count > 0 ? `${count} P${priority}` : ""))
+        .filter(Boolean);
+      return `${verdict}; ${counts.length === 0 ? "no findings" : counts.join(", ")}`;
+    }
+  }
+}
