@@ -14,6 +14,7 @@ import { writeRunReports } from "../report/files.js";
 import { sharedCauseLine } from "../report/shared-cause.js";
 import { nextSteps } from "../review/next-steps.js";
 import { describeKept, makeRoomForNewRun } from "../review/rerun.js";
+import { autoReview } from "./auto-review.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { type OutputMode, reporterFor } from "./output.js";
 
@@ -83,6 +84,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       interrupt.dispose();
     }
   }
+  const afterSuccess = await autoReview(options.plan);
   return withLiveProgress(options.output, options.previous, (reporters, interrupt) =>
     runSession({
       plan: options.plan,
@@ -94,6 +96,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       homeDir: os.homedir(),
       previous: options.previous,
       reviewOf: reviewReader(options.plan),
+      afterSuccess,
     }),
   );
 }

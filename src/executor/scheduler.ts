@@ -72,6 +72,9 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       const task = selection.taskId;
       if (run.recorder.state.selections?.[task] !== undefined || deciding.has(task)) continue;
       if (!selectionReady(run.recorder.state, selection)) continue;
+      // A candidate that finished may still be under review (`review: auto`): the ranking
+      // reads its verdict, so it waits until the candidate's slot is free.
+      if (selection.candidates.some(({ name }) => running.has(name))) continue;
       deciding.set(
         task,
         decide(run, selection, cancel.signal).finally(() => deciding.delete(task)),
@@ -130,14 +133,21 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       }
       if (blocker !== undefined) continue;
       waiting.splice(waiting.indexOf(workspace), 1);
-      const work = runWorkspace(run, workspace, cancel.signal).then((final) => {
-        running.delete(workspace.name);
-        provider.saw(final, run.recorder.state.workspaces[workspace.name]?.failure);
-        if (final === "failed" && options.failureMode === "stop" && !stopped) {
-          stopped = true;
-          cancel.abort();
-        }
-      });
+      const work = runWorkspace(run, workspace, cancel.signal)
+        .then(async (final) => {
+          if (final === "succeeded" && run.afterSuccess && !cancel.signal.aborted) {
+            await run.afterSuccess(run, workspace, cancel.signal);
+          }
+          return final;
+        })
+        .then((final) => {
+          running.delete(workspace.name);
+          provider.saw(final, run.recorder.state.workspaces[workspace.name]?.failure);
+          if (final === "failed" && options.failureMode === "stop" && !stopped) {
+            stopped = true;
+            cancel.abort();
+          }
+        });
       running.set(workspace.name, work);
     }
     startSelections();

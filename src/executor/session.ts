@@ -20,7 +20,7 @@ import type { ReviewReader } from "./selection/facts.js";
 import { countWorkspaces, initialRunState } from "./state-fold.js";
 import { reserveRunPorts } from "./steps/ports.js";
 import type { RunState } from "./types.js";
-import { type RunContext, runWorkspace } from "./workspace-runner.js";
+import { type AfterSuccess, type RunContext, runWorkspace } from "./workspace-runner.js";
 
 /** What starting or resuming a run needs. */
 export interface SessionOptions {
@@ -35,6 +35,8 @@ export interface SessionOptions {
   previous?: RunState | undefined;
   /** Reads candidates' review verdicts for best-of-N rankings. */
   reviewOf?: ReviewReader | undefined;
+  /** Runs after each workspace that succeeded (the reviewing agent with `review: auto`). */
+  afterSuccess?: AfterSuccess | undefined;
 }
 
 /** Result of a run session. */
@@ -77,6 +79,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     portBlocks: reserveRunPorts(plan, options.runId, options.homeDir),
   });
   run.reviewOf = options.reviewOf;
+  run.afterSuccess = options.afterSuccess;
   await executeRun(run, {
     concurrency,
     failureMode: options.failureMode,
@@ -95,6 +98,8 @@ export interface FollowUpOptions {
   reporters: readonly Reporter[];
   interrupt: AbortSignal;
   homeDir: string;
+  /** Runs when the workspace succeeded (the reviewing agent with `review: auto`). */
+  afterSuccess?: AfterSuccess | undefined;
 }
 
 /**
@@ -139,11 +144,14 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     branchesAtStart: new Set(),
     portBlocks: Promise.resolve(undefined),
   });
-  await runWorkspace(run, workspace, options.interrupt, {
+  const final = await runWorkspace(run, workspace, options.interrupt, {
     prompt: options.prompt,
     sessionId,
     priorUsage: before.agent.usage,
   });
+  if (final === "succeeded" && options.afterSuccess && !options.interrupt.aborted) {
+    await options.afterSuccess(run, workspace, options.interrupt);
+  }
   const counts = countWorkspaces(recorder.state);
   recorder.emit({
     type: "follow-up.finished",

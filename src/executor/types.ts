@@ -88,6 +88,8 @@ export type ReviewFailure =
   | { reason: "instructions"; message: string }
   /** Git could not tell what the reviewer did, or could not put it back. */
   | { reason: "git-error"; message: string }
+  /** review.json or review.md could not be written. */
+  | { reason: "io-error"; message: string }
   /** Stopped by Ctrl-C or fail-fast. */
   | { reason: "cancelled"; message: string };
 

@@ -39,7 +39,19 @@ export interface RunContext {
   agentFor(kind: AgentKind): Agent;
   /** Reads a candidate's review verdict for the ranking of best-of-N tasks (absent: no reviews). */
   reviewOf?: ReviewReader | undefined;
+  /**
+   * Work on a workspace after it succeeded, in its slot of the concurrency limit (the reviewing
+   * agent, with `review: auto`). It records its own outcome; the workspace's stays.
+   */
+  afterSuccess?: AfterSuccess | undefined;
 }
+
+/** See {@link RunContext.afterSuccess}. */
+export type AfterSuccess = (
+  run: RunContext,
+  workspace: Workspace,
+  signal: AbortSignal,
+) => Promise<unknown>;
 
 const RUNNERS: Record<Step, (ctx: StepContext) => Promise<StepOutcome>> = {
   worktree: worktreeStep,

@@ -2,7 +2,7 @@ import { unreachable } from "../errors.js";
 import type { RunState, Step, WorkspaceState } from "../executor/types.js";
 import { runWorkedMs } from "../executor/worked-time.js";
 import type { Workspace } from "../planner/types.js";
-import { cleanText, describeFailure, failureLogPath } from "./format.js";
+import { cleanText, describeFailure, describeReview, failureLogPath } from "./format.js";
 
 /** How many trailing lines of the failing step's log a JUnit failure carries. */
 export const LOG_TAIL_LINES = 50;
@@ -67,11 +67,15 @@ function testCase(planned: Workspace, workspace: WorkspaceState, options: JUnitO
   const open =
     `    <testcase classname="${attr(`conductor.${planned.taskId}`)}" ` +
     `name="${attr(workspace.name)}" time="${seconds(workspace.durationMs ?? 0)}"`;
-  const close = "    </testcase>";
   const { failure } = workspace;
+  const review =
+    workspace.review === undefined
+      ? ""
+      : `      <system-out>${text(`review: ${describeReview(workspace.review)}`)}</system-out>\n`;
+  const close = `${review}    </testcase>`;
   switch (workspace.status) {
     case "succeeded":
-      return { kind: "passed", xml: `${open}/>` };
+      return { kind: "passed", xml: review === "" ? `${open}/>` : `${open}>\n${close}` };
     case "failed": {
       const message = failure === undefined ? "failed" : describeFailure(failure);
       const type = failure?.reason ?? "failed";

@@ -1,3 +1,5 @@
+import path from "node:path";
+import { runsDir } from "../executor/run-store.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type {
   DiffStat,
@@ -14,6 +16,7 @@ import { addUsage, NO_USAGE } from "../usage/usage.js";
 import {
   cleanText,
   describeFailure,
+  describeReview,
   failureLogPath,
   formatTokens,
   formatWorkspaceDuration,
@@ -161,6 +164,21 @@ function workspaceSection(
     const commit =
       workspace.commit === undefined ? "" : ` — commit ${code(workspace.commit.slice(0, 10))}`;
     body.push(`${diffStatLine(workspace.diff)}${commit}`, "");
+  }
+  if (workspace.review !== undefined && workspace.review.status !== "running") {
+    const file = path.join(
+      runsDir(state.plan.repo.root),
+      state.runId,
+      "workspaces",
+      workspace.name,
+      "review.md",
+    );
+    const saved =
+      workspace.review.status === "skipped" ? "" : ` — ${code(repoRelative(state, file))}`;
+    body.push(
+      `**Review (${workspace.review.reviewer}):** ${escapeInline(describeReview(workspace.review))}${saved}`,
+      "",
+    );
   }
   const message = workspace.agent.finalMessage;
   if (message !== undefined && message.trim() !== "") {

@@ -164,7 +164,7 @@ export function formatPlainEvent(
           : "";
       return tagged(
         event.workspace,
-        `${mark} review ${describeReview(event)} in ${formatDuration(event.durationMs)}${log}`,
+        `${mark} review: ${describeReview(event)} in ${formatDuration(event.durationMs)}${log}`,
       );
     }
     case "run.interrupting":

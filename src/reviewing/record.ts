@@ -9,7 +9,9 @@ import {
   type ReviewPriority,
   type ReviewVerdict,
 } from "./findings.js";
-import type { ReviewStatus } from "./result.js";
+
+/** How a review ended: it gave an answer, it could not, or there was nothing to review. */
+export type ReviewStatus = "completed" | "failed" | "skipped";
 
 /**
  * `review.json` in a workspace's run folder: one review of the workspace's changes, as

@@ -8,9 +8,9 @@ import {
   type ReviewVerdict,
   readVerdict,
 } from "./findings.js";
+import type { ReviewRecord, ReviewStatus } from "./record.js";
 
-/** How a review ended: it gave an answer, it could not, or there was nothing to review. */
-export type ReviewStatus = "completed" | "failed" | "skipped";
+export type { ReviewStatus };
 
 /**
  * What other commands need of a workspace's review (`checks`, best-of-N selection, the web
@@ -91,4 +91,23 @@ function priorityOf(finding: unknown): ReviewPriority {
   }
   const fromTitle = /^\s*\[P([0-3])\]/.exec(String(record.title ?? ""));
   return Number(fromTitle?.[1] ?? 3) as ReviewPriority;
+}
+
+/** The whole `review.json` of a workspace as conductor wrote it; undefined when absent or unreadable. */
+export async function readReviewRecord(
+  root: string,
+  runId: string,
+  workspace: string,
+): Promise<ReviewRecord | undefined> {
+  try {
+    const data = JSON.parse(await readFile(reviewFile(root, runId, workspace), "utf8")) as {
+      formatVersion?: unknown;
+      findings?: unknown;
+    };
+    return data.formatVersion === 1 && Array.isArray(data.findings)
+      ? (data as ReviewRecord)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

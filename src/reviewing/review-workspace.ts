@@ -310,3 +310,25 @@ async function reviewInstructions(plan: Plan): Promise<string | undefined> {
   const text = parts.join("\n\n").trim();
   return text === "" ? undefined : text;
 }
+
+/**
+ * {@link reviewWorkspace} as the run's after-success step (`review: auto`): a review that
+ * cannot even record its outcome is recorded as failed, never thrown into the scheduler.
+ */
+export async function reviewAfterSuccess(
+  ctx: ReviewContext,
+  workspace: Workspace,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await reviewWorkspace(ctx, workspace, signal);
+  } catch (error) {
+    ctx.recorder.emit({
+      type: "review.finished",
+      workspace: workspace.name,
+      status: "failed",
+      durationMs: 0,
+      failure: { reason: "io-error", message: `the review failed: ${(error as Error).message}` },
+    });
+  }
+}
