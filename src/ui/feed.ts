@@ -60,6 +60,7 @@ export class RunFeed {
   private alivePid: number | undefined;
   /** The first read builds no messages: no page is connected yet. */
   private loading = true;
+  private stopped = false;
 
   constructor(private readonly options: FeedOptions) {}
 
@@ -70,11 +71,11 @@ export class RunFeed {
     this.timers.push(setInterval(() => void this.poke(), POLL_MS));
     this.timers.push(setInterval(() => this.checkLife(), LIFE_CHECK_MS));
     for (const timer of this.timers) timer.unref();
-    this.watchFile();
   }
 
   /** Stops following; subscribers get nothing more. */
   stop(): void {
+    this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     this.watcher?.close();
@@ -138,7 +139,9 @@ export class RunFeed {
     return this.reading;
   }
 
+  /** Watches the log once it exists (a change notification reads it at once). */
   private watchFile(): void {
+    if (this.watcher !== undefined || this.stopped) return;
     try {
       this.watcher = watch(this.options.eventsFile, () => void this.poke());
       this.watcher.on("error", () => {
@@ -154,7 +157,7 @@ export class RunFeed {
   private async readMore(): Promise<void> {
     const handle = await open(this.options.eventsFile, "r").catch(() => undefined);
     if (handle === undefined) return;
-    if (this.watcher === undefined) this.watchFile();
+    this.watchFile();
     try {
       const buffer = Buffer.alloc(256 * 1024);
       for (;;) {

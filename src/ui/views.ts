@@ -18,8 +18,6 @@ export interface ReviewMark {
 /** Facts about a workspace that live in files beside the events, not in them. */
 export interface WorkspaceExtras {
   review?: ReviewMark | undefined;
-  /** Chosen as the best of its attempts. */
-  winner?: boolean | undefined;
   /** The port of its dev server while the page serves it. */
   servedPort?: number | undefined;
   /** The action the page is running on it now. */
@@ -110,7 +108,8 @@ export function workspaceRow(
     lastActivity: describeActivity(workspace),
     hasRunScript: planned.scripts.run !== undefined,
     review: extras.review,
-    winner: extras.winner === true,
+    // Best-of-N: the workspace its task's selection picked (by the run, a judge or `conductor pick`).
+    winner: Object.values(state.selections ?? {}).some((selection) => selection.winner === name),
     servedPort: extras.servedPort,
     busy: extras.busy,
   };

@@ -2,8 +2,10 @@ import { Command } from "commander";
 import { prepareDemo } from "../../demo/run-demo.js";
 import { newRunId } from "../../executor/run-store.js";
 import { conductorCommand, setInvocation } from "../../hint/command.js";
+import type { RunningUi } from "../../ui/start.js";
 import { executePlan, finishRun } from "../execute.js";
 import { parseOutputMode } from "../output.js";
+import { servePageUntilInterrupted, startPage } from "../page.js";
 import { loadProject, planProject } from "../project.js";
 
 /** `conductor demo`: the whole flow, offline, with the real codex binary and a scripted model. */
@@ -14,9 +16,14 @@ export function demoCommand(): Command {
     )
     .option("--repo <dir>", "work on this git repository instead of a throwaway one")
     .option("--output <mode>", "auto, tty, plain or json", "auto")
-    .action(async (options: { repo?: string; output: string }) => {
+    .option(
+      "--ui",
+      "serve the review page (conductor ui) during the demo and after it, until Ctrl-C",
+    )
+    .action(async (options: { repo?: string; output: string; ui?: boolean }) => {
       const output = parseOutputMode(options.output);
       const demo = await prepareDemo({ repo: options.repo });
+      let page: RunningUi | undefined;
       try {
         process.stdout.write(
           `conductor demo: repository ${demo.repo}\n  config ${demo.configFile}\n\n`,
@@ -26,6 +33,11 @@ export function demoCommand(): Command {
         // Every command printed from here on names the demo's repository and config file, so it
         // works from the folder the demo was started in.
         setInvocation({ program: "npx conductor", cwd: demo.repo, config: demo.configFile });
+        if (options.ui === true) {
+          // The page follows the run from its first event; its address comes before the progress.
+          page = await startPage({ root: demo.repo, runId: plan.runId as string });
+          process.stdout.write("\n");
+        }
         const state = await executePlan({ plan, output, failureMode: "continue" });
         process.exitCode = finishRun(state);
         const next: [string[], string][] = [
@@ -43,7 +55,18 @@ export function demoCommand(): Command {
               .join("") +
             "\nBefore a run of your own: `npx conductor doctor` checks codex, its login, git and disk.\n",
         );
+        if (page === undefined) {
+          process.stdout.write(
+            `To review in a browser: \`${conductorCommand(["ui"])}\` serves a page of this run.\n`,
+          );
+        } else if (state.status !== "interrupted") {
+          // The scripted model stays up meanwhile, so the page's continue works too.
+          const shown = page;
+          page = undefined;
+          await servePageUntilInterrupted(shown);
+        }
       } finally {
+        await page?.close();
         await demo.stop();
       }
     });

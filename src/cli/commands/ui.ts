@@ -1,10 +1,6 @@
-import os from "node:os";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { openInBrowser } from "../../process/open-url.js";
-import { startUi } from "../../ui/start.js";
-import { interruptOnSignals } from "../interrupt.js";
-import { PACKAGE_ROOT } from "../package-info.js";
+import { servePageUntilInterrupted, startPage } from "../page.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 /** `conductor ui`: a local review page of a run, live while it runs, until Ctrl-C. */
@@ -28,30 +24,8 @@ export function uiCommand(): Command {
     .action(async (options: { run?: string; port?: string; open?: boolean }, command: Command) => {
       const port = options.port === undefined ? undefined : parsePort(options.port);
       const { root, run } = await chosenRun(command, options.run);
-      const interrupt = interruptOnSignals(() => {});
-      try {
-        const page = await startUi({
-          root,
-          runId: run.runId,
-          homeDir: os.homedir(),
-          port,
-          packageRoot: PACKAGE_ROOT,
-        });
-        process.stdout.write(`conductor ui: run ${run.runId} at ${page.url}\n(Ctrl-C stops it)\n`);
-        if (options.open === true && !(await openInBrowser(page.url))) {
-          process.stderr.write(
-            "conductor: could not open a browser; open the address above yourself\n",
-          );
-        }
-        await new Promise<void>((resolve) => {
-          if (interrupt.signal.aborted) resolve();
-          interrupt.signal.addEventListener("abort", () => resolve(), { once: true });
-        });
-        process.stderr.write("conductor ui: stopping\n");
-        await page.close();
-      } finally {
-        interrupt.dispose();
-      }
+      const page = await startPage({ root, runId: run.runId, port, open: options.open });
+      await servePageUntilInterrupted(page);
     });
 }
 
