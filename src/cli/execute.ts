@@ -3,12 +3,11 @@ import { ExitCode, InterruptedError } from "../errors.js";
 import type { Reporter } from "../executor/events.js";
 import { STATE_DIR_NAME } from "../executor/run-store.js";
 import type { FailureMode } from "../executor/scheduler.js";
-import type { ReviewReader } from "../executor/selection/facts.js";
 import { runSession, type SessionResult } from "../executor/session.js";
 import type { RunState } from "../executor/types.js";
 import { uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
-import { readReviewVerdict } from "../merge/review-verdict.js";
+import { reviewReaderOf } from "../merge/review-rank.js";
 import type { Plan } from "../planner/types.js";
 import { writeRunReports } from "../report/files.js";
 import { sharedCauseLine } from "../report/shared-cause.js";
@@ -95,19 +94,10 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       failureMode: options.failureMode,
       homeDir: os.homedir(),
       previous: options.previous,
-      reviewOf: reviewReader(options.plan),
+      reviewOf: reviewReaderOf(options.plan.repo.root, options.plan.runId as string),
       afterSuccess,
     }),
   );
-}
-
-/** Candidates' review verdicts (`conductor review`'s review.json) for best-of-N rankings. */
-function reviewReader(plan: Plan): ReviewReader {
-  return async (workspace) => {
-    const verdict = await readReviewVerdict(plan.repo.root, plan.runId as string, workspace);
-    if (verdict === undefined) return undefined;
-    return { correct: verdict.correct, openP0P1: verdict.byPriority[0] + verdict.byPriority[1] };
-  };
 }
 
 /**

@@ -32,6 +32,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   checks: async () => (await import("./commands/checks.js")).checksCommand(),
   conflicts: async () => (await import("./commands/conflicts.js")).conflictsCommand(),
   merge: async () => (await import("./commands/merge.js")).mergeCommand(),
+  pick: async () => (await import("./commands/pick.js")).pickCommand(),
   archive: async () => (await import("./commands/archive.js")).archiveCommand(),
   clean: async () => (await import("./commands/clean.js")).cleanCommand(),
   cache: async () => (await import("./commands/cache.js")).cacheCommand(),

@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import type { TaskSelection, Workspace } from "../planner/types.js";
 import { selectionReady } from "./selection/facts.js";
 import { pickWinner } from "./selection/pick-winner.js";
-import { countWorkspaces } from "./state-fold.js";
+import { candidatesWithWinner, countWorkspaces } from "./state-fold.js";
 import type { Failure, RunState, RunStatus, WorkspaceStatus } from "./types.js";
 import { type RunContext, runWorkspace } from "./workspace-runner.js";
 
@@ -58,8 +58,13 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   // An archived workspace was set aside by its reviewer: a resume does not bring it back.
   const archived = (name: string): boolean =>
     run.recorder.state.workspaces[name]?.archived !== undefined;
+  // Candidates of a task whose winner was picked (before a resume) are settled too.
+  const settled = candidatesWithWinner(run.recorder.state);
   const waiting: Workspace[] = run.plan.workspaces.filter(
-    (workspace) => status(workspace.name) !== "succeeded" && !archived(workspace.name),
+    (workspace) =>
+      status(workspace.name) !== "succeeded" &&
+      !archived(workspace.name) &&
+      !settled.has(workspace.name),
   );
   const running = new Map<string, Promise<void>>();
   let stopped = false;
@@ -250,11 +255,7 @@ function finishRun(run: RunContext, interrupt: AbortSignal, startedAt: number): 
  * a best-of-N attempt that lost (or failed) does not fail a run whose task has its winner.
  */
 export function onlyLosersFailed(state: RunState): boolean {
-  const decided = new Set<string>();
-  for (const selection of state.plan.selections ?? []) {
-    if (state.selections?.[selection.taskId]?.winner === undefined) continue;
-    for (const candidate of selection.candidates) decided.add(candidate.name);
-  }
+  const decided = candidatesWithWinner(state);
   return Object.values(state.workspaces).every(
     (workspace) => workspace.status === "succeeded" || decided.has(workspace.name),
   );

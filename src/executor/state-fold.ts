@@ -166,12 +166,15 @@ export function countWorkspaces(state: RunState): Record<WorkspaceStatus, number
 
 function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: string): RunState {
   const workspaces: Record<string, WorkspaceState> = {};
+  const settled = event.resumed ? candidatesWithWinner(state) : new Set<string>();
   for (const planned of event.plan.workspaces) {
     const earlier = state.workspaces[planned.name];
     if (!event.resumed || earlier === undefined) {
       workspaces[planned.name] = initialWorkspaceState(event.plan, planned.name);
     } else if (
       earlier.status === "succeeded" ||
+      // The task has its winner: its other candidates are not worked on again.
+      settled.has(planned.name) ||
       (event.reopen !== undefined && !event.reopen.includes(planned.name))
     ) {
       workspaces[planned.name] = earlier;
@@ -199,6 +202,16 @@ function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: stri
     workspaces,
     sessions,
   };
+}
+
+/** Names of the candidates of tasks whose winner is picked. */
+export function candidatesWithWinner(state: RunState): Set<string> {
+  const names = new Set<string>();
+  for (const selection of state.plan.selections ?? []) {
+    if (state.selections?.[selection.taskId]?.winner === undefined) continue;
+    for (const candidate of selection.candidates) names.add(candidate.name);
+  }
+  return names;
 }
 
 /** A selection: recorded, and the winner's branch in the plan renamed as it was in git. */

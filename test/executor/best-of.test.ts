@@ -17,13 +17,13 @@ afterEach(async () => {
 /**
  * The agent of both tasks: `fix` writes fix.txt (attempt 1 three lines, attempt 2 one line) and
  * breaks the check in the attempts listed in $BROKEN; `docs` copies fix.txt, so its branch shows
- * which candidate it started from.
+ * which candidate it started from (and takes away a hand-picked loser's broken.txt).
  */
 const AGENT = [
   'case "$CONDUCTOR_TASK_ID" in',
   '  fix) if [ "$CONDUCTOR_ATTEMPT" = 1 ]; then printf "one\\ntwo\\nthree\\n" > fix.txt; else echo "attempt 2" > fix.txt; fi',
   '       case " $BROKEN " in *" $CONDUCTOR_ATTEMPT "*) touch broken.txt ;; esac ;;',
-  "  docs) cp fix.txt docs.txt ;;",
+  "  docs) cp fix.txt docs.txt; rm -f broken.txt ;;",
   "esac",
 ].join("\n");
 
@@ -236,5 +236,55 @@ describe("best-of-N with a dependent task", () => {
     expect(after.selections?.fix?.judge?.status).toBe("unavailable");
     expect(after.selections?.fix?.ranking.decidedBy).toBe("diff");
     expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 2");
+  });
+
+  it("lets a person pick a winner by hand with conductor pick, then starts the dependent from it on resume", async () => {
+    repo = await repoWithConfig(config("1 2"));
+    expect((await run(repo)).exitCode).toBe(1);
+    const runId = state(repo).runId;
+
+    const shown = await conductor(["pick", "fix"], { cwd: repo.root, home: repo.home });
+    expect(shown.exitCode, shown.all).toBe(0);
+    expect(shown.stdout).toContain("fix: no winner: no candidate passed");
+    expect(shown.stdout).toMatch(
+      /1\s+fix-2\s+failed\s+failed check, 1 line changed\s+conductor\/fix-2/,
+    );
+
+    const picked = await conductor(["pick", "fix", "fix"], { cwd: repo.root, home: repo.home });
+    expect(picked.exitCode, picked.all).toBe(0);
+    expect(picked.stdout).toContain(
+      "fix: winner: fix (branch conductor/fix) — failed check, 3 lines changed, picked by hand",
+    );
+    const hint = `conductor run --resume ${runId}`;
+    expect(picked.stdout).toContain(`Start docs from it with \`${hint}\``);
+    const manual = state(repo);
+    expect(manual.selections?.fix).toMatchObject({ winner: "fix", manual: true });
+    expect(manual.selections?.fix?.ranking.decidedBy).toBe("manual");
+    expect(await repo.git("rev-parse", "conductor/fix")).toBe(manual.workspaces.fix?.commit);
+    expect(await repo.git("branch", "--list", "conductor/fix-1")).toBe("");
+
+    // The printed hint, as printed: only the dependent runs; the settled candidates stay as they were.
+    const resumed = await conductor([...hint.split(" ").slice(1), "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(resumed.stdout).not.toContain("[fix-2] started");
+    expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("one\ntwo\nthree");
+    const after = state(repo);
+    expect(after.workspaces["fix-2"]?.status).toBe("failed");
+    expect(after.workspaces.docs?.status).toBe("succeeded");
+
+    // Picking the other candidate gives the name to it and the first its own back.
+    const again = await conductor(["pick", "fix", "fix-2"], { cwd: repo.root, home: repo.home });
+    expect(again.exitCode, again.all).toBe(0);
+    const final = state(repo);
+    expect(await repo.git("rev-parse", "conductor/fix")).toBe(final.workspaces["fix-2"]?.commit);
+    expect(await repo.git("rev-parse", "conductor/fix-1")).toBe(final.workspaces.fix?.commit);
+    expect(await repo.git("branch", "--list", "conductor/fix-2")).toBe("");
+
+    const refused = await conductor(["pick", "docs"], { cwd: repo.root, home: repo.home });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain("task docs of run");
   });
 });

@@ -1,0 +1,135 @@
+import { OperationError, StateError, UsageError } from "../errors.js";
+import type { SelectionRecord } from "../executor/events.js";
+import { isConductorAlive } from "../executor/load-run.js";
+import { appendEvent, RunPaths, saveRunState } from "../executor/run-store.js";
+import { candidateFacts, type ReviewReader } from "../executor/selection/facts.js";
+import { saveRanking, takePlainBranch } from "../executor/selection/pick-winner.js";
+import { applyEvent } from "../executor/state-fold.js";
+import type { RunState } from "../executor/types.js";
+import { GitMetadataQueue } from "../git/worktree.js";
+import { conductorCommand } from "../hint/command.js";
+import type { TaskSelection } from "../planner/types.js";
+import { describeSelection } from "../report/selection.js";
+import { renderTable } from "../report/table.js";
+import { pickedByHand, type Ranking, rankCandidates } from "../selection/rank.js";
+
+/** The selection of `task` in a run; a usage error naming the tasks that have one otherwise. */
+export function selectionOf(run: RunState, task: string): TaskSelection {
+  const selections = run.plan.selections ?? [];
+  const found = selections.find((selection) => selection.taskId === task);
+  if (found !== undefined) return found;
+  const known = selections.map((selection) => selection.taskId);
+  throw new UsageError(
+    `task ${task} of run ${run.runId} picks no winner (it has one workspace, or select: manual)`,
+    {
+      hint:
+        known.length === 0
+          ? "No task of this run picks a winner: give a task attempts: 2 (or a matrix) to compare workspaces."
+          : `Tasks that pick a winner: ${known.join(", ")}.`,
+    },
+  );
+}
+
+/**
+ * The ranking as `pick` shows it: the recorded one, or (not picked yet) the ranking by check,
+ * review and diff size as they stand now, without a judge.
+ */
+export async function currentRanking(
+  run: RunState,
+  selection: TaskSelection,
+  reviewOf: ReviewReader,
+): Promise<Ranking> {
+  const recorded = run.selections?.[selection.taskId];
+  if (recorded !== undefined && recorded.ranking.candidates.length > 0) return recorded.ranking;
+  return rankCandidates(await candidateFacts(run, selection, reviewOf));
+}
+
+/** `conductor pick <task>`: the winner line, then one row per candidate, best first. */
+export function renderRanking(run: RunState, selection: TaskSelection, ranking: Ranking): string {
+  const recorded = run.selections?.[selection.taskId];
+  const head =
+    recorded === undefined
+      ? `${selection.taskId}: not picked yet (select ${selection.mode}); the ranking as it stands, without a judge:`
+      : `${selection.taskId}: ${describeSelection(recorded)}`;
+  const branchOf = (name: string) =>
+    run.plan.workspaces.find((workspace) => workspace.name === name)?.branch ?? "-";
+  const rows = [
+    ["#", "WORKSPACE", "STATUS", "RANKED BY", "BRANCH"],
+    ...ranking.candidates.map((candidate, index) => [
+      String(index + 1),
+      candidate.name,
+      run.workspaces[candidate.name]?.status ?? "-",
+      candidate.summary,
+      branchOf(candidate.name),
+    ]),
+  ];
+  const judge = recorded?.judge?.promptFile;
+  const files =
+    judge === undefined
+      ? ""
+      : `\nThe judge's prompt and answer: ${new RunPaths(run.plan.repo.root, run.runId).dir}/selections/${selection.taskId}/\n`;
+  return `${head}\n\n${renderTable(rows)}\n${files}`;
+}
+
+/**
+ * Sets the winner of a task by hand, overriding the automatic pick: the winner's branch takes
+ * the task's plain name (the previous winner gets its own back), and `selection.made` is
+ * recorded with `manual: true`. Returns the new state.
+ */
+export async function pickByHand(
+  run: RunState,
+  selection: TaskSelection,
+  workspace: string,
+  reviewOf: ReviewReader,
+): Promise<RunState> {
+  const candidate = selection.candidates.find((entry) => entry.name === workspace);
+  if (candidate === undefined) {
+    throw new UsageError(
+      `${workspace} is not a candidate of ${selection.taskId}; its candidates are ${selection.candidates.map((entry) => entry.name).join(", ")}`,
+    );
+  }
+  if (run.status === "running" && isConductorAlive(run.pid)) {
+    throw new StateError(`run ${run.runId} is still running (pid ${run.pid})`, {
+      hint: `Pick once it has finished; \`${conductorCommand(["status", "--run", run.runId])}\` follows it.`,
+    });
+  }
+  const state = run.workspaces[workspace];
+  if (state?.commit === undefined || state.archived !== undefined) {
+    throw new UsageError(
+      `${workspace} has no work to pick${state?.archived === undefined ? " (no commit on its branch)" : " (it was archived)"}`,
+    );
+  }
+  const previous = run.selections?.[selection.taskId];
+  const ranking = pickedByHand(await currentRanking(run, selection, reviewOf), workspace);
+  const moved = await takePlainBranch(
+    { plan: run.plan, queue: new GitMetadataQueue() },
+    selection,
+    workspace,
+    previous?.branch === undefined ? undefined : previous.winner,
+  );
+  if (selection.branch !== undefined && moved.branch === undefined) {
+    throw new OperationError(
+      moved.note ?? `could not give ${workspace} the branch ${selection.branch}`,
+    );
+  }
+  const record: SelectionRecord = {
+    task: selection.taskId,
+    winner: workspace,
+    ranking,
+    manual: true,
+    ...moved,
+    ...(previous?.judge === undefined ? {} : { judge: previous.judge }),
+  };
+  const paths = new RunPaths(run.plan.repo.root, run.runId);
+  const event = {
+    type: "selection.made" as const,
+    time: new Date().toISOString(),
+    runId: run.runId,
+    ...record,
+  };
+  appendEvent(paths, event);
+  const next = applyEvent(run, event);
+  await saveRunState(paths, next);
+  await saveRanking(paths.dir, record);
+  return next;
+}
