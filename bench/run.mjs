@@ -16,6 +16,7 @@ import {
 /** The benchmarks, in the order of the table. */
 const BENCHMARKS = ["overhead", "orchestration", "worktree", "codex", "config-scale", "memory"];
 BENCHMARKS.push("conflicts"); // the conflict forecast of issue 12 (bench/conflicts.mjs)
+BENCHMARKS.push("seed"); // workspaces.seed against npm ci, issue 16 part 2 (bench/seed.mjs)
 
 const only = process.env.BENCH_ONLY?.split(",")
   .map((name) => name.trim())

@@ -160,7 +160,7 @@ describe("workspaces.seed", () => {
     },
   );
 
-  it("hardlink mode keeps added, deleted and replaced files private, but an in-place append reaches the cache (why it is not the default)", async () => {
+  it("hardlink mode keeps added, deleted and replaced files private; an in-place append changes the shared entry, which is filled again before another workspace is seeded from it", async () => {
     repo = await repoWithConfig(
       {
         concurrency: 1,
@@ -183,16 +183,24 @@ describe("workspaces.seed", () => {
 
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain("node_modules by hard links from cache");
+    const writer = snapshot(path.join(workspace(repo, "writer"), "node_modules"));
+    expect(writer["pkg/index.js"]).toBeUndefined();
+    expect(writer["pkg/new.txt"]).toBe("new\n");
+    expect(writer["pkg/lock.json"]).toBe("replaced");
+    expect(writer["pkg/data.txt"]).toBe("one\ntwo\nthree\n");
+    // The append went into the inode the entry shared; the reader's seed step saw the entry
+    // changed since its fill, dropped it and ran the setup again.
+    expect(setupRuns(repo)).toHaveLength(2);
+    expect(result.stdout.match(/\(filled now\)/g)).toHaveLength(2);
     const [key] = cacheEntries(repo);
-    const cached = snapshot(cacheFolder(repo, key as string));
-    expect(cached["pkg/index.js"]).toBe("module.exports = 1;\n");
-    expect(cached["pkg/lock.json"]).toBe('{"lockfileVersion":3}\n');
-    expect(cached["pkg/new.txt"]).toBeUndefined();
-    // The one thing hard links cannot keep private: the same inode written in place.
-    expect(cached["pkg/data.txt"]).toBe("one\ntwo\nthree\n");
-    expect(snapshot(path.join(workspace(repo, "reader"), "node_modules"))["pkg/data.txt"]).toBe(
-      "one\ntwo\nthree\n",
-    );
+    const pristine = {
+      ".bin/pkg": "-> ../pkg/index.js",
+      "pkg/data.txt": "one\ntwo\n",
+      "pkg/index.js": "module.exports = 1;\n",
+      "pkg/lock.json": '{"lockfileVersion":3}\n',
+    };
+    expect(snapshot(cacheFolder(repo, key as string))).toEqual(pristine);
+    expect(snapshot(path.join(workspace(repo, "reader"), "node_modules"))).toEqual(pristine);
   });
 
   it("a workspace whose branch changed the lockfile runs the setup for its own key", async () => {

@@ -1,5 +1,6 @@
+import type { Dirent } from "node:fs";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import lockfile from "proper-lockfile";
@@ -81,7 +82,7 @@ async function fillOnce(request: FillRequest): Promise<FillOutcome> {
   let waited = false;
   for (;;) {
     const cached = await readManifest(request.repoDir, request.key);
-    if (cached !== undefined) {
+    if (cached !== undefined && !(await changedSinceFill(request, cached))) {
       await markUsed(paths.dir);
       return { status: "cached", manifest: cached };
     }
@@ -105,7 +106,12 @@ async function fillOnce(request: FillRequest): Promise<FillOutcome> {
     }
     try {
       const cachedNow = await readManifest(request.repoDir, request.key);
-      if (cachedNow !== undefined) return { status: "cached", manifest: cachedNow };
+      if (cachedNow !== undefined) {
+        if (!(await changedSinceFill(request, cachedNow)))
+          return { status: "cached", manifest: cachedNow };
+        // Written in place through a hard link or symlink: never handed out again.
+        await evict(request.repoDir, request.key);
+      }
       return await fill(request);
     } finally {
       await release().catch(() => {});
@@ -189,6 +195,48 @@ async function fill(request: FillRequest): Promise<FillOutcome> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Entries found unchanged by this process (checked once per process: a walk of every file). */
+const checkedUnchanged = new Set<string>();
+
+/**
+ * Whether a workspace that shares the entry's files (hardlink or symlink mode) wrote into them in
+ * place: a file or folder modified after the fill, or files gone. Only checked when the request
+ * shares files; copies and clones cannot change the entry.
+ */
+async function changedSinceFill(request: FillRequest, manifest: SeedManifest): Promise<boolean> {
+  const shares = request.seed.folders.some((f) => f.mode === "hardlink" || f.mode === "symlink");
+  const paths = entryPaths(request.repoDir, request.key);
+  if (!shares || checkedUnchanged.has(paths.dir)) return false;
+  const filledAt = Date.parse(manifest.createdAt);
+  for (const folder of manifest.folders) {
+    if (!folder.present) continue;
+    const root = paths.folder(folder.path);
+    let files = 0;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(root, { recursive: true, withFileTypes: true });
+    } catch {
+      return true;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory()) files++;
+      const info = await lstat(path.join(entry.parentPath, entry.name));
+      if (info.mtimeMs > filledAt) return true;
+    }
+    if (files !== folder.files) return true;
+  }
+  checkedUnchanged.add(paths.dir);
+  return false;
+}
+
+/** Moves an entry out of the way (one rename, so nobody sees half of it), then deletes it. */
+async function evict(repoDir: string, key: string): Promise<void> {
+  const trash = path.join(repoDir, "tmp", `trash.${key}.${process.pid}`);
+  await mkdir(path.dirname(trash), { recursive: true });
+  await rename(entryPaths(repoDir, key).dir, trash);
+  await rm(trash, { recursive: true, force: true }).catch(() => {});
 }
 
 /** Touches the entry, so `cache list` can say when it was last used. */
