@@ -6,6 +6,7 @@ import { RunPaths, writeFileAtomic } from "../executor/run-store.js";
 import { branchExists, git, gitMessage } from "../git/worktree.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { describeFailure } from "../report/format.js";
+import { assertCanDescribe, describeWithAgent } from "./describe.js";
 import { createPullRequest, type GitHubCli } from "./github.js";
 import { editPullRequest, findPullRequest } from "./github-pr.js";
 import { gatherPullRequestFacts } from "./pr-facts.js";
@@ -30,8 +31,9 @@ export interface PullRequestDraft {
  */
 export async function draftPullRequests(
   found: readonly FoundWorkspace[],
-  options: { force: boolean },
+  options: { force: boolean; describe?: { signal: AbortSignal } },
 ): Promise<PullRequestDraft[]> {
+  if (options.describe !== undefined) assertCanDescribe(found);
   const problems: string[] = [];
   const drafts: PullRequestDraft[] = [];
   for (const entry of found) {
@@ -74,11 +76,21 @@ export async function draftPullRequests(
     // older conductor and secrets added to the environment since.
     const redactor = await scriptRedactor(entry);
     const facts = await gatherPullRequestFacts(entry, finalMessage);
-    await writeFileAtomic(bodyFile, redactor.redact(pullRequestBody(entry, facts)));
+    const body = redactor.redact(pullRequestBody(entry, facts));
+    let title = pullRequestTitle(redactor.redact(workspace.prompt));
+    if (options.describe !== undefined) {
+      // The agent's draft replaces conductor's; problems found above still come first.
+      if (problems.length > 0) continue;
+      const described = await describeWithAgent(entry, body, options.describe.signal);
+      title = redactor.redact(described.title);
+      await writeFileAtomic(bodyFile, redactor.redact(described.body));
+    } else {
+      await writeFileAtomic(bodyFile, body);
+    }
     drafts.push({
       found: entry,
       base: await baseBranch(entry),
-      title: pullRequestTitle(redactor.redact(workspace.prompt)),
+      title,
       bodyFile,
       logFile: path.join(paths.workspaceDir(workspace.name), "pr.log"),
     });

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
@@ -303,5 +304,19 @@ describe("conductor pr", () => {
     expect(result.stderr).toContain("cannot tell whether conductor/feature has a pull request");
     expect(result.stderr).toContain("HTTP 502: Bad Gateway");
     expect(await remoteBranches(remote)).toBe("");
+  });
+
+  it("refuses --describe for the command agent before writing anything", async () => {
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
+    await runAll(repo);
+    await repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git");
+    const result = await repo.cli(["pr", "feature", "--describe"], {
+      PATH: await pathWith(repo.home),
+    });
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(
+      "--describe needs a codex or claude agent for a read-only turn; feature uses the command agent",
+    );
+    expect(existsSync(path.join(repo.runDir(), "workspaces", "feature", "pr.md"))).toBe(false);
   });
 });

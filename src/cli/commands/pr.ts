@@ -7,6 +7,7 @@ import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 interface PrOptions {
+  describe?: boolean;
   draft?: boolean;
   force?: boolean;
   run?: string;
@@ -20,21 +21,30 @@ export function prCommand(): Command {
     )
     .argument("<workspaces...>", "workspace names or globs")
     .option("--draft", "open the pull requests as drafts")
+    .option(
+      "--describe",
+      "ask the workspace's agent (codex or claude) for a read-only turn that drafts title and body",
+    )
     .option("--force", "also propose workspaces that did not succeed")
     .option("--run <id>", RUN_OPTION_HELP)
     .addHelpText(
       "after",
-      "\nTitle: the first line of the task's prompt. Body: the prompt, the agent's final message and\n" +
-        "the check result. Never force-pushes. Without an authenticated gh, nothing is pushed and\n" +
-        "the push and compare commands are printed instead.",
+      "\nTitle: the first line of the task's prompt. Body: the prompt, the agent's final message, the\n" +
+        "diff stat, the check result, the review's verdict and open findings, and Closes #N for a\n" +
+        "task from an issue (--describe: the agent's draft of them). An open pull request of the\n" +
+        "branch gets the new title and body (gh pr edit). Never force-pushes. Without an\n" +
+        "authenticated gh, nothing is pushed and the push and compare commands are printed instead.",
     )
     .action(async (patterns: string[], options: PrOptions, command: Command) => {
       const { root, run } = await chosenRun(command, options.run);
       const found = findWorkspaces(run, patterns);
-      const drafts = await draftPullRequests(found, { force: options.force === true });
-      const origin = await originUrl(root);
       const interrupt = interruptOnSignals(() => {});
       try {
+        const drafts = await draftPullRequests(found, {
+          force: options.force === true,
+          ...(options.describe === true ? { describe: { signal: interrupt.signal } } : {}),
+        });
+        const origin = await originUrl(root);
         const first = drafts[0];
         const cli =
           origin === undefined || first === undefined
