@@ -18,6 +18,11 @@ import {
   updateRef,
   worktreeHead,
 } from "../git/integrity.js";
+import {
+  readSpotlightTrees,
+  type SpotlightTrees,
+  spotlightFootprint,
+} from "../git/spotlight-footprint.js";
 import { listWorktrees, samePath } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
 import { formatSize } from "../schema/size.js";
@@ -53,6 +58,8 @@ import type { Failure, WorkspaceStatus } from "./types.js";
 export interface AgentBaseline {
   refs: RefSnapshot;
   checkout: CheckoutFingerprint;
+  /** What `conductor spotlight` showed in the main checkout then (it changes it on purpose). */
+  spotlight: SpotlightTrees | undefined;
   /** Status of every workspace of the run at that moment. */
   statuses: ReadonlyMap<string, WorkspaceStatus>;
   /** `performance.now()` when it was taken. */
@@ -72,6 +79,28 @@ export interface AgentVerdict {
 /** Conductor's own refs (saved work, kept branches): they move during runs by design. */
 const CONDUCTOR_REFS = "refs/conductor/";
 
+/**
+ * Leaves out of `touched` the paths `conductor spotlight` changed in the main checkout while the
+ * agent ran (`--watch` brings the agent's own edits there): showing them is what the user asked.
+ */
+async function withoutSpotlight(
+  root: string,
+  baseline: AgentBaseline,
+  touched: string[],
+): Promise<string[]> {
+  if (touched.length === 0) return touched;
+  const now = await readSpotlightTrees(root);
+  if (baseline.spotlight === undefined && now === undefined) return touched;
+  const footprint = await spotlightFootprint(root, [baseline.spotlight, now]);
+  // git status shows a new untracked folder as `folder/`: Spotlight's if it made files in it.
+  const paths = [...footprint];
+  return touched.filter(
+    (file) =>
+      !footprint.has(file) &&
+      !(file.endsWith("/") && paths.some((shown) => shown.startsWith(file))),
+  );
+}
+
 /** Records every ref and the main checkout's status before the agent starts (two git processes). */
 export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   const root = ctx.plan.repo.root;
@@ -80,11 +109,12 @@ export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   const statuses = workspaceStatuses(ctx);
   const takenAt = performance.now();
   const takenAtTime = Date.now();
-  const [refs, checkout] = await Promise.all([
+  const [refs, checkout, spotlight] = await Promise.all([
     snapshotRefs(root),
     checkoutFingerprint(root, workspaceFoldersInside(ctx)),
+    readSpotlightTrees(root),
   ]);
-  return { refs, checkout, statuses, takenAt, takenAtTime };
+  return { refs, checkout, spotlight, statuses, takenAt, takenAtTime };
 }
 
 /** Checks the repository after the agent step against `baseline`; repairs what is safe. */
@@ -214,7 +244,11 @@ export async function verifyAgentResult(
   const checkoutNow = restored
     ? await checkoutFingerprint(root, workspaceFoldersInside(ctx))
     : checkout;
-  const touchedCheckout = changedPaths(baseline.checkout, checkoutNow);
+  const touchedCheckout = await withoutSpotlight(
+    root,
+    baseline,
+    changedPaths(baseline.checkout, checkoutNow),
+  );
   if (touchedCheckout.length > 0) {
     const shown = touchedCheckout
       .slice(0, 10)

@@ -2,6 +2,7 @@ import { link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/p
 import path from "node:path";
 import { OperationError, StateError } from "../errors.js";
 import { runGit } from "../git/run-git.js";
+import { SPOTLIGHT_MARKER } from "../git/spotlight-footprint.js";
 
 /**
  * Spotlight's state on disk: a marker file in the repository's git directory, written before the
@@ -60,8 +61,8 @@ export async function spotlightPaths(root: string): Promise<SpotlightPaths> {
 
 /** Marker and lock paths inside a common git directory. */
 export function markerPathsIn(commonGitDir: string): SpotlightPaths {
-  const folder = path.join(commonGitDir, "conductor");
-  return { marker: path.join(folder, "spotlight.json"), lock: path.join(folder, "spotlight.lock") };
+  const marker = path.join(commonGitDir, SPOTLIGHT_MARKER);
+  return { marker, lock: path.join(path.dirname(marker), "spotlight.lock") };
 }
 
 /** The marker, or undefined when Spotlight is off. */

@@ -153,3 +153,32 @@ describe("conductor spotlight", () => {
     expect(existsSync(path.join(current.root, "later.txt"))).toBe(false);
   });
 });
+
+describe("Spotlight during a run", () => {
+  it("--watch brings an agent's edits over while it works, and the run's check of the main checkout accepts them", async () => {
+    // The agent edits its worktree, then keeps working long enough for the watch to sync.
+    const current = await reviewRepo([
+      {
+        id: "slow",
+        agent:
+          'echo "edit $(date +%s%N)" >> slow.txt; mkdir -p fresh; echo x > "fresh/$(date +%N).txt"; sleep 4',
+      },
+    ]);
+    repo = current;
+    expect((await runAll(current)).exitCode).toBe(0);
+    const watch = current.start(["spotlight", "slow", "--watch"]);
+    started.push(watch);
+    let output = "";
+    watch.all?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitFor("the watch", () => output.includes("Watching slow"));
+    const followUp = await current.cli(["continue", "slow", "Once more."]);
+    expect(output).toContain("synced slow");
+    expect(followUp.exitCode, followUp.all).toBe(0);
+    expect(followUp.all).not.toContain("the main checkout changed while the agent ran");
+    watch.kill("SIGINT");
+    await watch;
+    expect((await current.cli(["spotlight", "--off"])).exitCode).toBe(0);
+  });
+});
