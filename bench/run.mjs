@@ -17,6 +17,7 @@ import {
 const BENCHMARKS = ["overhead", "orchestration", "worktree", "codex", "config-scale", "memory"];
 BENCHMARKS.push("conflicts"); // the conflict forecast of issue 12 (bench/conflicts.mjs)
 BENCHMARKS.push("seed"); // workspaces.seed against npm ci, issue 16 part 2 (bench/seed.mjs)
+BENCHMARKS.push("ui"); // the review page of issue 15 in headless Chromium (bench/ui.mjs)
 
 const only = process.env.BENCH_ONLY?.split(",")
   .map((name) => name.trim())

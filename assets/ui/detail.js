@@ -11,6 +11,22 @@ let logStart = 0; // byte offset where the shown log text starts
 let diffKey = ""; // what the shown diff was loaded for (name and commit)
 let archiveRefused = false;
 
+let renderer; // diff2html, loaded with the first diff: the rows need none of its 300 KB
+function diffRenderer() {
+  renderer ??= new Promise((resolve, reject) => {
+    const style = document.createElement("link");
+    style.rel = "stylesheet";
+    style.href = "vendor/diff2html.min.css";
+    document.head.append(style);
+    const script = document.createElement("script");
+    script.src = "vendor/diff2html-ui.min.js";
+    script.onload = () => resolve(window.Diff2HtmlUI);
+    script.onerror = () => reject(new Error("the diff renderer did not load"));
+    document.head.append(script);
+  });
+  return renderer;
+}
+
 /** Shows a workspace (or refreshes it when it is the one shown). */
 export function show(row) {
   const changed = row.name !== current;
@@ -102,9 +118,11 @@ async function loadDiff(row) {
         : `${files} file${files === 1 ? "" : "s"} changed${diff.truncated ? " (the diff is cut short; `conductor diff` shows all of it)" : ""}`;
     const target = $("diff");
     target.replaceChildren();
-    if (files > 0 && window.Diff2HtmlUI) {
+    if (files > 0) {
+      const Diff2HtmlUI = await diffRenderer();
+      if (diffKey !== key) return;
       const dark = matchMedia("(prefers-color-scheme: dark)").matches;
-      const ui = new window.Diff2HtmlUI(target, diff.patch, {
+      const ui = new Diff2HtmlUI(target, diff.patch, {
         drawFileList: false,
         matching: "lines",
         outputFormat: "line-by-line",

@@ -93,6 +93,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   });
   const port = (server.address() as AddressInfo).port;
   app.port = port;
+  // The run's log is read (and followed) before the first page asks: 10,000 events take a moment.
+  await app.prepare();
   return {
     port,
     url: `http://127.0.0.1:${port}/${options.token}/`,
@@ -115,6 +117,11 @@ class UiApp {
 
   constructor(private readonly options: UiServerOptions) {
     this.serves = new ServeManager(options.launcher, (runId, name) => this.refresh(runId, name));
+  }
+
+  /** Reads the default run's log ahead of the first request. */
+  async prepare(): Promise<void> {
+    await this.feedOf(this.options.runId);
   }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
