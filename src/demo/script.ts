@@ -1,4 +1,10 @@
-import { markerScript, type Script, type ScriptedReply } from "../model-server/server.js";
+import {
+  type ModelRequest,
+  markerScript,
+  reviewReply,
+  type Script,
+  type ScriptedReply,
+} from "../model-server/server.js";
 
 /** One demo task: its prompt and what the scripted model does for it. */
 export interface DemoTask {
@@ -97,9 +103,76 @@ export const DEMO_TASKS: readonly DemoTask[] = [
   },
 ];
 
-/** The scripted model's behaviour for the demo: every task follows its own steps. */
+/**
+ * What the scripted reviewer says of each demo workspace the first time (`conductor review`),
+ * by workspace name: add-greeting gets a P2 finding, the others pass.
+ */
+export const DEMO_REVIEWS: Readonly<Record<string, readonly ScriptedReply[]>> = {
+  "fix-average": [
+    { kind: "exec", cmd: "git diff --stat HEAD~1" },
+    reviewReply("patch is correct", "average([]) now returns 0 and the new test covers it."),
+  ],
+  "add-greeting": [
+    reviewReply("patch is correct", "greet() works for the tested name; one edge case is open.", [
+      {
+        priority: 2,
+        title: "greet() greets nobody for an empty name",
+        body: '`greet("")` returns "Hello, !". Callers that pass user input get a broken greeting; fall back to "Hello, world!" when the name is empty, and test it.',
+        file: "src/greet.js",
+        start: 1,
+        end: 3,
+        confidence: 0.7,
+      },
+    ]),
+  ],
+  "document-greeting": [reviewReply("patch is correct", "The README documents greet() as it is.")],
+};
+
+/** How add-greeting's agent answers `conductor continue add-greeting --fix-review`. */
+const DEMO_FIX: readonly ScriptedReply[] = [
+  writeFileStep("src/greet.js", [
+    "export function greet(name) {",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text the scripted agent writes
+    '  return `Hello, ${name || "world"}!`;',
+    "}",
+  ]),
+  {
+    kind: "exec",
+    cmd: `cat >> test/greet.test.js <<'CONDUCTOR_DEMO_EOF'
+
+test("greet falls back to world for an empty name", () => {
+  assert.equal(greet(""), "Hello, world!");
+});
+CONDUCTOR_DEMO_EOF`,
+  },
+  { kind: "message", text: 'greet("") now says "Hello, world!"; added a test for it.' },
+];
+
+/**
+ * The scripted model's behaviour for the demo: every task follows its own steps, reviews answer
+ * as {@link DEMO_REVIEWS} says (a workspace reviewed again after its fix has no findings), and a
+ * follow-up that hands review findings back to add-greeting fixes them.
+ */
 export function demoScript(): Script {
-  return markerScript(
+  const reviewed = new Map<string, number>();
+  const tasks = markerScript(
     Object.fromEntries(DEMO_TASKS.map((task) => [`[demo:${task.id}]`, task.steps])),
+    DEMO_REVIEWS,
   );
+  const folder = (request: ModelRequest) => request.cwd?.split("/").filter(Boolean).at(-1) ?? "";
+  return (request) => {
+    const name = folder(request);
+    if (request.review) {
+      if (request.step === 0) reviewed.set(name, (reviewed.get(name) ?? 0) + 1);
+      if ((reviewed.get(name) ?? 0) > 1) {
+        return reviewReply(
+          "patch is correct",
+          "The earlier finding is fixed; nothing else to flag.",
+        );
+      }
+    } else if (request.prompt.startsWith("A reviewer looked at your changes")) {
+      return DEMO_FIX[request.step] ?? { kind: "message", text: "Done." };
+    }
+    return tasks(request);
+  };
 }

@@ -85,7 +85,7 @@ async function checkOne(
         },
   );
   items.push(checkScriptItem(found, head));
-  items.push(await reviewItem(found));
+  items.push(await reviewItem(found, head));
   const start = state.startCommit ?? run.plan.base.commit;
   items.push(markersItem(await addedMarkers(root, start, head)));
   items.push(conflictsItem(forecast, workspace.name, base.ref));
@@ -131,7 +131,7 @@ function checkScriptItem(found: FoundWorkspace, head: string): CheckItem {
   }
 }
 
-async function reviewItem(found: FoundWorkspace): Promise<CheckItem> {
+async function reviewItem(found: FoundWorkspace, head: string): Promise<CheckItem> {
   const { run, workspace } = found;
   const verdict = await readReviewVerdict(run.plan.repo.root, run.runId, workspace.name);
   if (verdict === undefined) return { id: "review", level: "info", reason: "not reviewed" };
@@ -141,6 +141,14 @@ async function reviewItem(found: FoundWorkspace): Promise<CheckItem> {
   if (verdict.status === "failed") {
     const again = conductorCommand(["review", workspace.name, "--run", run.runId]);
     return { id: "review", level: "warn", reason: `the review failed; try again: ${again}` };
+  }
+  if (verdict.head !== undefined && verdict.head !== head) {
+    const again = conductorCommand(["review", workspace.name, "--run", run.runId]);
+    return {
+      id: "review",
+      level: "warn",
+      reason: `the review is of ${verdict.head.slice(0, 10)}, not of the branch's head; review again: ${again}`,
+    };
   }
   const [p0, p1, p2, p3] = verdict.byPriority;
   const counts = verdict.byPriority

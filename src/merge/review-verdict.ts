@@ -10,6 +10,8 @@ export interface ReviewVerdict {
   correct: boolean | undefined;
   /** Open findings by priority (0 = P0 … 3 = P3). */
   byPriority: [number, number, number, number];
+  /** The commit that was reviewed, when the review says. */
+  head?: string;
 }
 
 export { reviewFile };
@@ -24,5 +26,10 @@ export async function readReviewVerdict(
   if (result === undefined) return undefined;
   const correct =
     result.verdict === "correct" ? true : result.verdict === "incorrect" ? false : undefined;
-  return { status: result.status, correct, byPriority: result.byPriority };
+  return {
+    status: result.status,
+    correct,
+    byPriority: result.byPriority,
+    ...(result.head === undefined ? {} : { head: result.head }),
+  };
 }

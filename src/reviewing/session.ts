@@ -55,10 +55,17 @@ export async function reviewSession(options: ReviewSessionOptions): Promise<Revi
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
+  // In the order asked for, whichever finished first.
+  const ordered = new Map(
+    workspaces.flatMap((workspace) => {
+      const review = reviews.get(workspace.name);
+      return review === undefined ? [] : [[workspace.name, review] as const];
+    }),
+  );
   await recorder.flush().catch((error: Error) => {
     throw new StateError(`could not write the run state to ${paths.stateFile}: ${error.message}`);
   });
-  return { state: recorder.state, paths, reviews };
+  return { state: recorder.state, paths, reviews: ordered };
 }
 
 /** The workspace, when it can be reviewed now; a StateError saying why not otherwise. */

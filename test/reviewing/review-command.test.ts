@@ -138,6 +138,24 @@ describe("review: auto and continue --fix-review", () => {
     expect(record(repo, "good").head).toBe(await repo.git("rev-parse", "conductor/good"));
   });
 
+  it("checks warns when the branch moved on after its review", async () => {
+    repo = await reviewRepo([{ id: "moved" }], {
+      agent: {
+        kind: "command",
+        command: 'echo "$CONDUCTOR_PROMPT" >> moved.txt; echo done',
+        review_command: REVIEW_WITH_FINDINGS,
+      },
+    });
+    await runAll(repo);
+    expect((await repo.cli(["review", "moved"])).exitCode).toBe(0);
+    const reviewed = record(repo, "moved").head;
+    expect((await repo.cli(["continue", "moved", "one more line"])).exitCode).toBe(0);
+    const checks = await repo.cli(["checks", "moved", "--json"]);
+    expect(checks.stdout).toContain(
+      `the review is of ${reviewed.slice(0, 10)}, not of the branch's head; review again: conductor review moved --run`,
+    );
+  });
+
   it("refuses --fix-review for a workspace that was never reviewed", async () => {
     repo = await reviewRepo([{ id: "plain" }]);
     await runAll(repo);

@@ -1,9 +1,11 @@
 import { Command } from "commander";
+import { reviewAndCheck } from "../../demo/review-and-check.js";
 import { prepareDemo } from "../../demo/run-demo.js";
 import { newRunId } from "../../executor/run-store.js";
 import { conductorCommand, setInvocation } from "../../hint/command.js";
 import type { RunningUi } from "../../ui/start.js";
 import { executePlan, finishRun } from "../execute.js";
+import { interruptOnSignals } from "../interrupt.js";
 import { parseOutputMode } from "../output.js";
 import { servePageUntilInterrupted, startPage } from "../page.js";
 import { loadProject, planProject } from "../project.js";
@@ -40,6 +42,12 @@ export function demoCommand(): Command {
         }
         const state = await executePlan({ plan, output, failureMode: "continue" });
         process.exitCode = finishRun(state);
+        const interrupt = interruptOnSignals(() => {});
+        try {
+          await reviewAndCheck(state, (text) => process.stdout.write(text), interrupt.signal);
+        } finally {
+          interrupt.dispose();
+        }
         const next: [string[], string][] = [
           [["status"], "every workspace at a glance"],
           [["diff", "add-greeting"], "what the agent changed"],
