@@ -1,5 +1,7 @@
 import { runProcess } from "../process/run.js";
+import { addUsage, NO_USAGE, type TokenUsage } from "../usage/usage.js";
 import { agentFailedToStart, outcomeOfProcess, stalledOutcome } from "./agent-process.js";
+import { parseUsageLine } from "./command-usage.js";
 import { StallWatch } from "./stall.js";
 import type { Agent, AgentResult, AgentRunOptions } from "./types.js";
 
@@ -12,7 +14,8 @@ const ACTIVITY_INTERVAL_MS = 250;
 /**
  * The `command` agent: any shell command does the work. It finds the prompt in
  * `$CONDUCTOR_PROMPT` and in the file named by `$CONDUCTOR_PROMPT_FILE`. Its latest output line
- * is shown as its activity; the last non-empty line is its final message.
+ * is shown as its activity; the last non-empty line is its final message. Lines starting
+ * `conductor-usage:` report tokens (see command-usage.ts) and are neither.
  */
 export const commandAgent: Agent = {
   async run(options: AgentRunOptions): Promise<AgentResult> {
@@ -21,6 +24,8 @@ export const commandAgent: Agent = {
       return agentFailedToStart("agent.kind is command but agent.command is not set");
     }
     let lastLine: string | undefined;
+    // Like codex and claude, usage counts the whole session: a follow-up adds to the earlier turns.
+    let usage: TokenUsage | undefined;
     let shownLine: string | undefined;
     let lastShownAt = 0;
     const show = () => {
@@ -47,6 +52,12 @@ export const commandAgent: Agent = {
       onOutput: () => watch.output(),
       onStdoutLine: (line) => {
         if (line.trim() === "") return;
+        const reported = parseUsageLine(line);
+        if (reported !== undefined) {
+          usage = addUsage(usage ?? options.priorUsage ?? NO_USAGE, reported);
+          options.onActivity({ kind: "usage", usage });
+          return;
+        }
         lastLine = line.trim();
         if (Date.now() - lastShownAt >= ACTIVITY_INTERVAL_MS) show();
       },
@@ -60,7 +71,7 @@ export const commandAgent: Agent = {
         ? await stalledOutcome(watch.stall, options)
         : outcomeOfProcess(ended, "the agent command", undefined),
       finalMessage: lastLine,
-      usage: undefined,
+      usage,
       sessionId: undefined,
     };
   },

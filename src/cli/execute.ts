@@ -9,6 +9,7 @@ import { uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 import { reviewReaderOf } from "../merge/review-rank.js";
 import type { Plan } from "../planner/types.js";
+import { describeStop } from "../report/budget-view.js";
 import { writeRunReports } from "../report/files.js";
 import { sharedCauseLine } from "../report/shared-cause.js";
 import { nextSteps } from "../review/next-steps.js";
@@ -129,6 +130,13 @@ export function finishRun(state: RunState): number {
       );
       return ExitCode.Interrupted;
     default: {
+      const stop = state.budgetReached?.run;
+      if (stop !== undefined) {
+        process.stderr.write(
+          `\nconductor: run ${state.runId} stopped at its budget (${describeStop(stop)}); reason: budget. ` +
+            `Nothing is lost: unfinished work stays in the worktrees. Raise budget.${stop.limit} in the config and continue with \`${conductorCommand(["run", "--resume", state.runId])}\`\n`,
+        );
+      }
       const shared = sharedCauseLine(state);
       if (shared !== undefined) process.stderr.write(`\nconductor: ${shared}\n`);
       process.stdout.write(

@@ -2,8 +2,10 @@ import type { AgentActivity } from "../agents/types.js";
 import type { Plan } from "../planner/types.js";
 import type { PriorityCounts, ReviewVerdict } from "../reviewing/findings.js";
 import type { AgentKind } from "../schema/config.js";
+import type { BudgetReached } from "../usage/budget.js";
 import type { TokenUsage } from "../usage/usage.js";
 import type {
+  BudgetScope,
   DiffStat,
   Failure,
   ReviewFailure,
@@ -29,7 +31,14 @@ export type StepResult =
       /** Whether this workspace ran the seed script (the key was not cached yet). */
       populated: boolean;
     }
-  | { step: "agent"; sessionId?: string; usage?: TokenUsage; finalMessage?: string }
+  | {
+      step: "agent";
+      sessionId?: string;
+      usage?: TokenUsage;
+      /** Tokens of every agent turn of the workspace so far (see `WorkspaceState.agent.spent`). */
+      spent?: TokenUsage;
+      finalMessage?: string;
+    }
   | { step: "check"; passed: boolean }
   | {
       step: "commit";
@@ -100,7 +109,25 @@ export type RunEvent = { time: string; runId: string } & (
       key: string;
       folders: string[];
     }
-  | { type: "agent.activity"; workspace: string; activity: AgentActivity }
+  | {
+      type: "agent.activity";
+      workspace: string;
+      activity: AgentActivity;
+      /** With a usage activity: the workspace's tokens over all its agent turns so far. */
+      spent?: TokenUsage;
+    }
+  | {
+      /**
+       * A budget was reached: no new agent turn starts (in the run, or in the task), and turns
+       * still running are cancelled after `graceMs`.
+       */
+      type: "budget.reached";
+      scope: BudgetScope;
+      /** The task, for a task's budget. */
+      task?: string;
+      reached: BudgetReached;
+      graceMs: number;
+    }
   | {
       /** The latest line a setup or check script printed (throttled), for live views. */
       type: "step.output";

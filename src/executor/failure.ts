@@ -96,6 +96,7 @@ export function isRetryable(failure: Failure): boolean {
     failure.reason !== "unreachable" &&
     failure.reason !== "integrity" &&
     failure.reason !== "cancelled" &&
+    failure.reason !== "budget" &&
     failure.reason !== "dependency-failed"
   );
 }

@@ -90,7 +90,13 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   while (waiting.length > 0 || running.size > 0 || deciding.size > 0) {
     startSelections();
     for (const workspace of [...waiting]) {
-      if (stopped || provider.held || cancel.signal.aborted || running.size >= options.concurrency)
+      if (
+        stopped ||
+        provider.held ||
+        cancel.signal.aborted ||
+        run.budget.runStopped ||
+        running.size >= options.concurrency
+      )
         break;
       const noWinner = (workspace.winnerOf ?? []).find(
         (task) =>
@@ -138,7 +144,23 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       }
       if (blocker !== undefined) continue;
       waiting.splice(waiting.indexOf(workspace), 1);
-      const work = runWorkspace(run, workspace, cancel.signal)
+      // Its task's budget is spent: the workspace would only be refused its agent turn.
+      const refused = run.budget.refusal(workspace, "worktree");
+      if (refused !== undefined) {
+        run.recorder.emit({
+          type: "workspace.finished",
+          workspace: workspace.name,
+          status: "skipped",
+          durationMs: 0,
+          failure: refused,
+        });
+        continue;
+      }
+      // Its own signal too, so that a budget can stop this workspace's turn alone.
+      const budgetStop = new AbortController();
+      run.budget.attach(workspace, budgetStop);
+      const signal = AbortSignal.any([cancel.signal, budgetStop.signal]);
+      const work = runWorkspace(run, workspace, signal)
         .then(async (final) => {
           if (final === "succeeded" && run.afterSuccess && !cancel.signal.aborted) {
             await run.afterSuccess(run, workspace, cancel.signal);
@@ -146,6 +168,7 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
           return final;
         })
         .then((final) => {
+          run.budget.detach(workspace);
           running.delete(workspace.name);
           provider.saw(final, run.recorder.state.workspaces[workspace.name]?.failure);
           if (final === "failed" && options.failureMode === "stop" && !stopped) {
@@ -169,7 +192,20 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       `not started: every running workspace failed to reach ${provider.url ?? "its provider"}`,
     );
   }
-  if (stopped) skipAll(run, waiting, "not started: fail-fast stopped the run");
+  if (stopped) skipAll(run, waiting.splice(0), "not started: fail-fast stopped the run");
+  // The run's budget is spent: what never started is recorded with why.
+  for (const workspace of waiting.splice(0)) {
+    const refused = cancel.signal.aborted ? undefined : run.budget.refusal(workspace, "worktree");
+    if (refused === undefined) continue;
+    run.recorder.emit({
+      type: "workspace.finished",
+      workspace: workspace.name,
+      status: "skipped",
+      durationMs: 0,
+      failure: refused,
+    });
+  }
+  run.budget.dispose();
   options.interrupt.removeEventListener("abort", onInterrupt);
   return finishRun(run, options.interrupt, started);
 }

@@ -9,6 +9,7 @@ import { conductorCommand } from "../hint/command.js";
 import { winnerBranchHolders } from "../planner/selections.js";
 import type { Plan } from "../planner/types.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
+import { BudgetGuard } from "./budget-guard.js";
 import type { Reporter } from "./events.js";
 import { endLeftoverProcesses } from "./leftovers.js";
 import { RunRecorder } from "./recorder.js";
@@ -144,11 +145,15 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     branchesAtStart: new Set(),
     portBlocks: Promise.resolve(undefined),
   });
-  const final = await runWorkspace(run, workspace, options.interrupt, {
+  // Its own signal, so that a budget can stop this turn as an interrupt would.
+  const budgetStop = new AbortController();
+  run.budget.attach(workspace, budgetStop);
+  const signal = AbortSignal.any([options.interrupt, budgetStop.signal]);
+  const final = await runWorkspace(run, workspace, signal, {
     prompt: options.prompt,
     sessionId,
     priorUsage: before.agent.usage,
-  });
+  }).finally(() => run.budget.dispose());
   if (final === "succeeded" && options.afterSuccess && !options.interrupt.aborted) {
     await options.afterSuccess(run, workspace, options.interrupt);
   }
@@ -177,6 +182,7 @@ function runContext(
     paths,
     recorder,
     secrets,
+    budget: new BudgetGuard(recorder),
     queue: new GitMetadataQueue(),
     ...shared,
     refLedger: new RefLedger(),

@@ -126,6 +126,17 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case "run.interrupting":
     case "seed.phase":
       return next;
+    case "budget.reached": {
+      const reached = { ...event.reached, at: event.time };
+      const earlier = next.budgetReached ?? { tasks: {} };
+      return {
+        ...next,
+        budgetReached:
+          event.scope === "run"
+            ? { ...earlier, run: reached }
+            : { ...earlier, tasks: { ...earlier.tasks, [event.task ?? ""]: reached } },
+      };
+    }
     case "workspace.archived":
       return updateWorkspace(next, event.workspace, (workspace) => ({
         ...workspace,
@@ -182,7 +193,8 @@ function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: stri
       workspaces[planned.name] = reopenWorkspace(earlier, lastSeen);
     }
   }
-  const { finishedAt: _reopened, ...rest } = state;
+  // A session checks its budgets afresh (they may have been raised): earlier stops are history.
+  const { finishedAt: _reopened, budgetReached: _checkedAgain, ...rest } = state;
   // A new run starts when its first event is stamped, so run.json and a fold of events.jsonl agree.
   const createdAt = event.resumed ? state.createdAt : event.time;
   // Older versions recorded a follow-up as a resume that reopens one workspace.
@@ -437,6 +449,7 @@ function applyResult(workspace: WorkspaceState, result: StepResult): WorkspaceSt
       const agent = { ...workspace.agent };
       if (result.sessionId !== undefined) agent.sessionId = result.sessionId;
       if (result.usage !== undefined) agent.usage = result.usage;
+      if (result.spent !== undefined) agent.spent = result.spent;
       if (result.finalMessage !== undefined) agent.finalMessage = result.finalMessage;
       return { ...workspace, agent };
     }
@@ -479,7 +492,14 @@ function recordActivity(
     case "session":
       return { ...workspace, agent: { ...workspace.agent, sessionId: activity.sessionId } };
     case "usage":
-      return { ...workspace, agent: { ...workspace.agent, usage: activity.usage } };
+      return {
+        ...workspace,
+        agent: {
+          ...workspace.agent,
+          usage: activity.usage,
+          ...(event.spent === undefined ? {} : { spent: event.spent }),
+        },
+      };
     case "message":
       // The latest message is the final one so far; a killed agent still leaves its last word.
       return {

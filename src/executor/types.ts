@@ -3,6 +3,7 @@ import type { Plan } from "../planner/types.js";
 import type { PriorityCounts, ReviewVerdict } from "../reviewing/findings.js";
 import type { AgentKind } from "../schema/config.js";
 import type { Ranking } from "../selection/rank.js";
+import type { BudgetLimitKind, BudgetReached } from "../usage/budget.js";
 import type { TokenUsage } from "../usage/usage.js";
 
 /** The visible steps of one workspace, in order. */
@@ -74,7 +75,22 @@ export type Failure =
   /** The agent printed nothing for `agent.idle_timeout` and was ended. */
   | { reason: "idle"; step: Step; message: string; idleMs: number; logPath?: string }
   /** Work was cancelled (interrupt, fail-fast). */
-  | { reason: "cancelled"; step: Step; message: string };
+  | { reason: "cancelled"; step: Step; message: string }
+  /**
+   * The run's or the task's budget was reached: the agent turn was stopped after the grace period
+   * (its work stays in the worktree) or never started. `run --resume` continues once it is raised.
+   */
+  | {
+      reason: "budget";
+      step: Step;
+      message: string;
+      limit: BudgetLimitKind;
+      scope: BudgetScope;
+      logPath?: string;
+    };
+
+/** Whose budget: the whole run's, or one task's (over all its workspaces). */
+export type BudgetScope = "run" | "task";
 
 /** Why a review did not give an answer: a closed union, one member per kind. */
 export type ReviewFailure =
@@ -155,7 +171,13 @@ export interface WorkspaceState {
   seed?: { key: string; folders: string[] };
   agent: {
     sessionId?: string;
+    /** Tokens of the agent's current session (what the agent reports). */
     usage?: TokenUsage;
+    /**
+     * Tokens of every agent turn of this workspace together: tries, resumes and follow-ups, the
+     * interrupted ones included. Budgets count these. Absent in runs of older versions (use usage).
+     */
+    spent?: TokenUsage;
     finalMessage?: string;
     /** The latest activity, for live views and status of a running run. */
     lastActivity?: AgentActivity;
@@ -213,6 +235,16 @@ export interface RunState {
   workspaces: Record<string, WorkspaceState>;
   /** Winners picked, by task id (tasks with `select: best | first-passing`). */
   selections?: Record<string, SelectionRecord & { at: string }>;
+  /**
+   * Budgets reached in the latest session (a resume checks them again): the run's, which stops
+   * the run with reason budget, and tasks' by task id.
+   */
+  budgetReached?: { run?: ReachedBudget; tasks: Record<string, ReachedBudget> };
+}
+
+/** A budget limit that was reached, and when. */
+export interface ReachedBudget extends BudgetReached {
+  at: string;
 }
 
 /** What the judge of a best-of-N task did; its prompt and answer are files in the run folder. */

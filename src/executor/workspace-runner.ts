@@ -3,6 +3,7 @@ import type { GitMetadataQueue } from "../git/worktree.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import type { AgentKind } from "../schema/config.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
+import { type BudgetGuard, budgetFailureOf } from "./budget-guard.js";
 import { isRetryable } from "./failure.js";
 import type { PortReservation } from "./ports.js";
 import type { RunRecorder } from "./recorder.js";
@@ -44,6 +45,8 @@ export interface RunContext {
    * agent, with `review: auto`). It records its own outcome; the workspace's stays.
    */
   afterSuccess?: AfterSuccess | undefined;
+  /** Enforces the plan's budgets. */
+  budget: BudgetGuard;
 }
 
 /** See {@link RunContext.afterSuccess}. */
@@ -106,6 +109,12 @@ export async function runWorkspace(
     return status;
   };
 
+  // A budget ends the turn the way Ctrl-C does, but the workspace failed: its budget is spent.
+  const stopped = (step: Step): WorkspaceStatus | undefined => {
+    const failure = budgetFailureOf(signal, step);
+    return failure === undefined ? undefined : finish("failed", failure);
+  };
+
   for (const step of followUp ? FOLLOW_UP_STEPS : STEPS) {
     // Runs without workspaces.seed have no seed step at all, not even a skipped one.
     if (step === "seed" && ctx.plan.seed === undefined) continue;
@@ -113,17 +122,21 @@ export async function runWorkspace(
     if (!followUp && earlier?.status === "succeeded" && !ALWAYS_RUN.has(step)) continue;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted)
-        return finish("interrupted", {
-          reason: "cancelled",
-          step,
-          message: `stopped before ${step}`,
-        });
+        return (
+          stopped(step) ??
+          finish("interrupted", {
+            reason: "cancelled",
+            step,
+            message: `stopped before ${step}`,
+          })
+        );
       ctx.rerun = earlier !== undefined || attempt > 0;
       ctx.cutOff = attempt === 0 && earlier?.status === "running";
       const outcome = await timedStep(run, ctx, step, followUp);
       if (outcome.status !== "failed") break;
       const failure = outcome.failure;
-      if (failure.reason === "cancelled" || signal.aborted) return finish("interrupted", failure);
+      if (failure.reason === "cancelled" || signal.aborted)
+        return stopped(step) ?? finish("interrupted", failure);
       if (retriesLeft > 0 && isRetryable(failure)) {
         retriesLeft--;
         run.recorder.emit({
@@ -211,6 +224,7 @@ export function stepContext(
       ...seedEnv(state().seed),
     }),
     agentFor: run.agentFor,
+    budget: run.budget,
     rerun: false,
     cutOff: false,
   };

@@ -1,9 +1,10 @@
 import path from "node:path";
 import { ConductorError, ExitCode } from "../errors.js";
-import type { Config } from "../schema/config.js";
+import { type Config, DEFAULT_BUDGET_GRACE_MS } from "../schema/config.js";
 import { branchNameProblem } from "../schema/git-ref.js";
 import { placeholderProblem, placeholdersIn } from "../schema/template.js";
 import type { PathIssue } from "../schema/zod-issues.js";
+import type { BudgetLimits } from "../usage/budget.js";
 import { dependencyComponents, taskLevels } from "./dag.js";
 import { expandTasks, plainBranchFor, type WorkspaceDraft } from "./expand.js";
 import { contentHash, pathHash } from "./hash.js";
@@ -13,6 +14,7 @@ import { partitionIntoShards } from "./shard.js";
 import { taskStartPoint } from "./start.js";
 import {
   type Plan,
+  type PlanBudget,
   type PlanInput,
   type RepoFacts,
   type StartPoint,
@@ -68,6 +70,7 @@ export function buildPlan(input: PlanInput): Plan {
     ...branchProblems(drafts, selections),
     ...agentProblems(drafts),
     ...winnerBranchProblems(selections, config),
+    ...priceProblems(drafts, config),
   );
   const starts = config.tasks.map((task, index) => taskStartPoint(task, index, facts, problems));
   if (problems.length > 0) throw new PlanError(problems);
@@ -98,6 +101,7 @@ export function buildPlan(input: PlanInput): Plan {
     .filter((workspace) => chosen.has(workspace.taskId))
     .sort((a, b) => a.level - b.level || a.portBlock - b.portBlock);
 
+  const budget = planBudget(config, workspaces);
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     hash: planHash(config, facts, input.promptFiles),
@@ -116,6 +120,7 @@ export function buildPlan(input: PlanInput): Plan {
     context: config.workspaces.context,
     ...(config.workspaces.seed === undefined ? {} : { seed: config.workspaces.seed }),
     ...(config.review === undefined ? {} : { review: config.review }),
+    ...(budget === undefined ? {} : { budget }),
     workspaces,
     levels: levelsOf(workspaces),
     ...selectionsField(selections, chosen),
@@ -133,11 +138,21 @@ export function planHash(
   facts: RepoFacts,
   promptFiles: Readonly<Record<string, string>>,
 ): string {
-  // run_mode only decides how `serve` treats other servers, not what a run does.
-  const { concurrency: _speedOnly, runMode: _serveOnly, ...behaviour } = config;
+  // run_mode only decides how `serve` treats other servers, not what a run does; budgets and
+  // prices only when a run stops: raising a budget must let a resume go on.
+  const {
+    concurrency: _speedOnly,
+    runMode: _serveOnly,
+    budget: _limit,
+    prices: _prices,
+    ...behaviour
+  } = config;
   // canonicalJson sorts map keys, but the order of matrix keys names and orders the workspaces, so
   // matrices are hashed as lists of entries.
-  const tasks = behaviour.tasks.map((task) => ({ ...task, matrix: Object.entries(task.matrix) }));
+  const tasks = behaviour.tasks.map(({ budget: _taskLimit, ...task }) => ({
+    ...task,
+    matrix: Object.entries(task.matrix),
+  }));
   // A `from:` or `pr:` that moves changes the plan. A `branch:` does not: the run's own commits
   // move it, and a resume must still find the same plan. An issue changes it when it is edited.
   const starts: Record<string, string> = {};
@@ -206,6 +221,59 @@ function promptFileProblems(
         problems.push({ keyPath, at: "value", message: `in "${task.prompt.path}": ${problem}` });
     }
   });
+  return problems;
+}
+
+/** The plan's budgets, for the selected tasks only; undefined without budgets or prices. */
+function planBudget(config: Config, workspaces: readonly Workspace[]): PlanBudget | undefined {
+  const selected = new Set(workspaces.map((workspace) => workspace.taskId));
+  const tasks = Object.fromEntries(
+    config.tasks
+      .filter((task) => task.budget !== undefined && selected.has(task.id))
+      .map((task) => [task.id, task.budget as BudgetLimits]),
+  );
+  const hasPrices = Object.keys(config.prices).length > 0;
+  if (config.budget === undefined && Object.keys(tasks).length === 0 && !hasPrices)
+    return undefined;
+  return {
+    ...(config.budget === undefined ? {} : { run: config.budget.limits }),
+    tasks,
+    graceMs: config.budget?.graceMs ?? DEFAULT_BUDGET_GRACE_MS,
+    prices: config.prices,
+  };
+}
+
+/**
+ * A cost budget needs the price of every model its workspaces use: without one, the spending
+ * could not be known. Reported once per task.
+ */
+function priceProblems(drafts: readonly WorkspaceDraft[], config: Config): PathIssue[] {
+  const problems: PathIssue[] = [];
+  // A task without a model is named once; a model without a price once, however many use it.
+  const reported = new Set<string>();
+  for (const draft of drafts) {
+    const taskCost = draft.task.budget?.cost !== undefined;
+    if (config.budget?.limits.cost === undefined && !taskCost) continue;
+    const where = taskCost ? `task "${draft.task.id}" has a cost budget` : "budget.cost is set";
+    const keyPath = taskCost ? ["tasks", draft.taskIndex, "budget", "cost"] : ["budget", "cost"];
+    const model = draft.agent.model;
+    if (model === undefined) {
+      if (reported.has(`task:${draft.task.id}`)) continue;
+      reported.add(`task:${draft.task.id}`);
+      problems.push({
+        keyPath,
+        at: "value",
+        message: `${where}, but task "${draft.task.id}" names no model to price: set agent.model (and its price under prices)`,
+      });
+    } else if (config.prices[model] === undefined && !reported.has(`model:${model}`)) {
+      reported.add(`model:${model}`);
+      problems.push({
+        keyPath,
+        at: "value",
+        message: `${where}, but model "${model}" (used by task "${draft.task.id}") has no price: add prices: { ${model}: { input: <$ per 1M tokens>, output: <$ per 1M tokens> } }`,
+      });
+    }
+  }
   return problems;
 }
 

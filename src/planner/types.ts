@@ -8,6 +8,7 @@ import type {
 } from "../schema/config.js";
 import type { RunMode } from "../schema/repo-settings.js";
 import type { SeedConfig } from "../schema/seed.js";
+import type { BudgetLimits, Prices } from "../usage/budget.js";
 
 /** Facts about the repository and machine the planner needs; gathered by the CLI, never by the planner. */
 export interface RepoFacts {
@@ -191,6 +192,11 @@ export interface Plan {
   seed?: SeedConfig;
   /** The reviewing agent's settings; absent when the config has no `review`. */
   review?: ReviewSettings;
+  /**
+   * What the run may spend and what tokens cost; absent when the config sets neither a budget nor
+   * prices. Not part of the hash: raising a budget lets `run --resume` go on.
+   */
+  budget?: PlanBudget;
   /** The selected workspaces, dependencies before dependents. */
   workspaces: Workspace[];
   /** Workspace names by dependency level: level 0 first. */
@@ -203,6 +209,18 @@ export interface Plan {
     /** How many workspaces the whole plan has before selection. */
     totalWorkspaces: number;
   };
+}
+
+/** A plan's budgets (`budget:` at the top and per task) and prices. */
+export interface PlanBudget {
+  /** Limits of the whole run; absent: none. */
+  run?: BudgetLimits;
+  /** Limits of tasks that have their own, by task id. */
+  tasks: Record<string, BudgetLimits>;
+  /** How long running agent turns may go on once a budget is reached. */
+  graceMs: number;
+  /** Dollars per million tokens, by model. */
+  prices: Prices;
 }
 
 export type { Config };

@@ -8,24 +8,9 @@ import type {
   WorkspaceStatus,
 } from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
-import type { TokenUsage } from "../usage/usage.js";
+import { formatTokens, totalTokens } from "../usage/usage.js";
 
-/**
- * Tokens a usage stands for: input plus output. Cached input is part of input and reasoning part
- * of output in both codex and claude accounting, so adding them would count tokens twice.
- */
-export function totalTokens(usage: TokenUsage | undefined): number {
-  return usage === undefined ? 0 : usage.inputTokens + usage.outputTokens;
-}
-
-/** Compact token count for people: `850`, `12.3k`, `12k`, `4.5M`. */
-export function formatTokens(count: number): string {
-  if (count < 1000) return String(Math.round(count));
-  const [value, suffix] = count < 999_950 ? [count / 1000, "k"] : [count / 1_000_000, "M"];
-  // One decimal below 100 (12.3k), none above (123k): the same width as people read them.
-  const text = value < 99.95 ? value.toFixed(1) : value.toFixed(0);
-  return `${text.replace(/\.0$/, "")}${suffix}`;
-}
+export { formatTokens, totalTokens };
 
 /** `3 files +12 −4`: a diff stat in one short cell. */
 export function formatDiff(diff: DiffStat | undefined): string {
@@ -151,6 +136,9 @@ export function describeFailure(failure: Failure): string {
       return `${step} could not reach ${failure.url ?? "its provider"} for ${formatDuration(failure.timeoutMs)}`;
     case "idle":
       return `${step} printed nothing for ${formatDuration(failure.idleMs)}`;
+    case "budget":
+      // Says whose budget, which limit and how far over: "not started: the run's token budget…".
+      return firstLine(failure.message);
     default:
       return unreachable(failure);
   }

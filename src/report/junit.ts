@@ -2,6 +2,7 @@ import { unreachable } from "../errors.js";
 import type { RunState, Step, WorkspaceState } from "../executor/types.js";
 import { runWorkedMs } from "../executor/worked-time.js";
 import type { Workspace } from "../planner/types.js";
+import { budgetLine, runReason } from "./budget-view.js";
 import { cleanText, describeFailure, describeReview, failureLogPath } from "./format.js";
 
 /** How many trailing lines of the failing step's log a JUnit failure carries. */
@@ -38,6 +39,7 @@ export function renderJUnit(state: RunState, options: JUnitOptions = {}): string
     ["status", state.status],
     ["plan", state.plan.hash],
     ["base", `${state.plan.base.ref} ${state.plan.base.commit}`],
+    ...budgetProperties(state),
   ]
     .map(
       ([name, value]) =>
@@ -114,6 +116,16 @@ function testCase(planned: Workspace, workspace: WorkspaceState, options: JUnitO
     default:
       return unreachable(workspace.status);
   }
+}
+
+/** `reason budget` and what was spent against the budget, for a run with a budget or prices. */
+function budgetProperties(state: RunState): string[][] {
+  const line = budgetLine(state, new Date(state.updatedAt));
+  const reason = runReason(state);
+  return [
+    ...(reason === null ? [] : [["reason", reason]]),
+    ...(line === undefined ? [] : [["budget", line]]),
+  ];
 }
 
 /** The failure's reason and message, where its log is, and the tail of that log. */

@@ -1,7 +1,9 @@
 import { Listr, type ListrTask } from "listr2";
 import type { Reporter, RunEvent } from "../executor/events.js";
+import { spentUsage } from "../executor/spending.js";
 import type { RunState, Step, WorkspaceState } from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
+import { budgetLine, budgetProgress } from "./budget-view.js";
 import {
   describeActivity,
   describeFailure,
@@ -145,7 +147,8 @@ class LiveReporter implements Reporter {
     const color = this.options.color === true;
     const head = this.ending === undefined ? "" : `${sessionEndLine(this.ending, color)}\n`;
     try {
-      write(`${head}${countsLine(state)}\n`);
+      const budget = budgetLine(state, new Date(state.updatedAt));
+      write(`${head}${countsLine(state)}\n${budget === undefined ? "" : `${budget}\n`}`);
     } catch {
       // The terminal went away; the state file and reports have the outcome.
     }
@@ -272,6 +275,8 @@ class LiveReporter implements Reporter {
       if (agent.lastActivity !== undefined)
         parts.push(`agent: ${describeActivity(agent.lastActivity)}`);
       if (agent.usage !== undefined) parts.push(`${formatTokens(totalTokens(agent.usage))} tokens`);
+      const budget = this.state === undefined ? undefined : budgetProgress(this.state, new Date());
+      if (budget !== undefined) parts.push(budget);
       return parts.join(" · ");
     }
     const script = this.rows.get(name)?.scriptLine;
@@ -291,8 +296,8 @@ class LiveReporter implements Reporter {
     switch (workspace.status) {
       case "succeeded": {
         const parts = [took];
-        if (workspace.agent.usage !== undefined)
-          parts.push(`${formatTokens(totalTokens(workspace.agent.usage))} tokens`);
+        const spent = spentUsage(workspace);
+        if (spent !== undefined) parts.push(`${formatTokens(totalTokens(spent))} tokens`);
         if (workspace.diff !== undefined) parts.push(formatDiff(workspace.diff));
         return { kind: "completed", text: `${label}  ${parts.join(" · ")}` };
       }

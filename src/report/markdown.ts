@@ -1,5 +1,6 @@
 import path from "node:path";
 import { runsDir } from "../executor/run-store.js";
+import { spentUsage } from "../executor/spending.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type {
   DiffStat,
@@ -13,6 +14,7 @@ import { runWorkedMs } from "../executor/worked-time.js";
 import { relativeInside } from "../fs/is-inside.js";
 import { formatDuration } from "../schema/duration.js";
 import { addUsage, NO_USAGE } from "../usage/usage.js";
+import { budgetLine, runReason } from "./budget-view.js";
 import {
   cleanText,
   describeFailure,
@@ -23,6 +25,7 @@ import {
   stripAnsi,
   totalTokens,
 } from "./format.js";
+import { tokensCell } from "./plain.js";
 import { describeSelection } from "./selection.js";
 
 /** Options of {@link renderMarkdown}. */
@@ -85,7 +88,7 @@ export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): 
     .join(" · ");
   const tokens = totalTokens(
     workspaces.reduce(
-      (sum, workspace) => addUsage(sum, workspace.agent.usage ?? NO_USAGE),
+      (sum, workspace) => addUsage(sum, spentUsage(workspace) ?? NO_USAGE),
       NO_USAGE,
     ),
   );
@@ -102,6 +105,7 @@ export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): 
       `base ${code(state.plan.base.ref)} (${code(state.plan.base.commit.slice(0, 10))})`,
     ].join(" — "),
     "",
+    ...budgetLines(state),
     "| Workspace | Status | Duration | Tokens | Files (+/−) | Check | Branch |",
     "| --- | --- | ---: | ---: | --- | --- | --- |",
     ...workspaces.map((workspace) => tableRow(state, workspace)),
@@ -124,13 +128,22 @@ function selectionLines(state: RunState): string[] {
   return lines.length === 0 ? [] : ["", ...lines];
 }
 
+/** The run's spending against its budget, and that the budget stopped it; nothing without one. */
+function budgetLines(state: RunState): string[] {
+  const line = budgetLine(state, new Date(state.updatedAt));
+  if (line === undefined) return [];
+  const stopped =
+    runReason(state) === "budget" ? "**Stopped at its budget** (reason: budget). " : "";
+  return [`${stopped}${line.charAt(0).toUpperCase()}${line.slice(1)}`, ""];
+}
+
 function tableRow(state: RunState, workspace: WorkspaceState): string {
   const planned = state.plan.workspaces.find((w) => w.name === workspace.name);
   const cells = [
     workspace.name,
     `${STATUS_ICON[workspace.status]} ${workspace.status}`,
     formatWorkspaceDuration(workspace),
-    workspace.agent.usage === undefined ? "-" : formatTokens(totalTokens(workspace.agent.usage)),
+    tokensCell(spentUsage(workspace)),
     workspace.diff === undefined ? "-" : filesCell(workspace.diff),
     workspace.check ?? "-",
     planned === undefined ? "-" : code(planned.branch),

@@ -1,7 +1,10 @@
 import type { Reporter, RunEvent, StepResult } from "../executor/events.js";
+import { spentUsage } from "../executor/spending.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import type { RunState, WorkspaceStatus } from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
+import type { TokenUsage } from "../usage/usage.js";
+import { budgetLine, describeStop } from "./budget-view.js";
 import {
   describeActivity,
   describeFailure,
@@ -169,6 +172,13 @@ export function formatPlainEvent(
     }
     case "run.interrupting":
       return line(`conductor: ${event.signal} received, stopping every workspace`);
+    case "budget.reached": {
+      const whose = event.scope === "run" ? "the run's budget" : `task ${event.task}'s budget`;
+      const where = event.scope === "run" ? "" : ` of ${event.task}`;
+      return line(
+        `conductor: ${whose} is reached (${describeStop(event.reached)}): no new agent turns${where}; running ones are stopped in ${formatDuration(event.graceMs)}`,
+      );
+    }
     case "run.finished":
     case "follow-up.finished": {
       const head = line(sessionEndLine(event, color));
@@ -227,12 +237,18 @@ export function summaryTable(state: RunState, color = false): string {
       paint.status(workspace.status, workspace.status),
       workspace.step ?? "-",
       formatWorkspaceDuration(workspace),
-      workspace.agent.usage === undefined ? "-" : formatTokens(totalTokens(workspace.agent.usage)),
+      tokensCell(spentUsage(workspace)),
       formatDiff(workspace.diff),
       workspace.check ?? "-",
     ]),
   ];
-  return `${renderTable(rows)}\n${countsLine(state)}\n`;
+  const budget = budgetLine(state, new Date(state.updatedAt));
+  return `${renderTable(rows)}\n${countsLine(state)}\n${budget === undefined ? "" : `${budget}\n`}`;
+}
+
+/** A workspace's tokens over all its agent turns, `-` when its agent reported none. */
+export function tokensCell(usage: TokenUsage | undefined): string {
+  return usage === undefined ? "-" : formatTokens(totalTokens(usage));
 }
 
 function describeResult(result: StepResult): string {

@@ -1,3 +1,4 @@
+import { runSpending, spentUsage as spentOf, workspaceSpending } from "../executor/spending.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import {
   type DiffStat,
@@ -15,8 +16,10 @@ import {
 } from "../executor/types.js";
 import { runWorkedMs, stepWorkedMs, workspaceWorkedMs } from "../executor/worked-time.js";
 import type { Shard } from "../planner/types.js";
+import { type BudgetReached, type Spending, spendingOf } from "../usage/budget.js";
 import type { TokenUsage } from "../usage/usage.js";
 import { addUsage, NO_USAGE } from "../usage/usage.js";
+import { type RunReason, runReason } from "./budget-view.js";
 import { failureLogPath, totalTokens } from "./format.js";
 import { describeSelection } from "./selection.js";
 
@@ -79,7 +82,12 @@ export interface WorkspaceSummary {
   durationMs: number | null;
   /** Per step, `null` for a step that never ran. */
   steps: StepSummaries;
+  /** Tokens of every agent turn of the workspace (tries, resumes, follow-ups), null when none reported. */
   tokens: TokenTotals | null;
+  /** Dollars those tokens cost at the config's prices; null without a price for its model. */
+  cost: number | null;
+  /** Time its agent worked, every turn summed. */
+  agentTimeMs: number;
   check: "passed" | "failed" | "none" | null;
   /** The branch's newest commit with work on it; null while the branch holds none. */
   commit: string | null;
@@ -121,11 +129,19 @@ export interface RunSummary {
   finishedAt: string | null;
   /** Which part of the plan the run covered. */
   selection: { taskPatterns: string[]; shard: Shard | null; totalWorkspaces: number };
+  /** Why the run stopped short: `budget` when its budget was reached, else null. */
+  reason: RunReason;
   /** Workspaces of the run by status. */
   counts: Record<WorkspaceStatus, number>;
+  /** The run's budget, what was spent against it, and which budgets were reached; null without one. */
+  budget: BudgetSummary | null;
   totals: {
     /** Tokens of every workspace together. */
     tokens: TokenTotals;
+    /** Dollars at the config's prices; null when a model in use has no price. */
+    cost: number | null;
+    /** Time agents worked, every workspace's turns summed. */
+    agentTimeMs: number;
     /**
      * Time spent working on the run: its sessions (run, resumes, follow-ups) summed, not the time
      * since it was created. Merged CI shards count from the first start to the last end.
@@ -185,7 +201,10 @@ export function buildRunSummary(state: RunState, now = new Date(state.updatedAt)
         failure: workspace.failure === undefined ? null : summaryFailure(workspace.failure),
         durationMs: workspaceWorkedMs(workspace, now) ?? null,
         steps: stepSummaries(workspace, now),
-        tokens: workspace.agent.usage === undefined ? null : tokenTotals(workspace.agent.usage),
+        tokens:
+          spentOf(workspace) === undefined ? null : tokenTotals(spentOf(workspace) as TokenUsage),
+        cost: workspaceCost(state, planned.name, now),
+        agentTimeMs: stepWorkedMs(workspace.steps.agent, now) ?? 0,
         check: workspace.check ?? null,
         commit: workspace.commit ?? null,
         diff: workspace.diff === undefined ? null : { ...workspace.diff },
@@ -193,9 +212,10 @@ export function buildRunSummary(state: RunState, now = new Date(state.updatedAt)
       } satisfies WorkspaceSummary;
     });
   const usage = Object.values(state.workspaces).reduce(
-    (sum, workspace) => addUsage(sum, workspace.agent.usage ?? NO_USAGE),
+    (sum, workspace) => addUsage(sum, spentOf(workspace) ?? NO_USAGE),
     NO_USAGE,
   );
+  const spent = runSpending(state, now);
   const { selection } = state.plan;
   return {
     formatVersion: SUMMARY_FORMAT_VERSION,
@@ -210,9 +230,13 @@ export function buildRunSummary(state: RunState, now = new Date(state.updatedAt)
       shard: selection.shard === undefined ? null : { ...selection.shard },
       totalWorkspaces: selection.totalWorkspaces,
     },
+    reason: runReason(state),
     counts: countWorkspaces(state),
+    budget: budgetSummary(state, spent),
     totals: {
       tokens: tokenTotals(usage),
+      cost: Object.keys(state.plan.budget?.prices ?? {}).length === 0 ? null : (spent.cost ?? null),
+      agentTimeMs: spent.agentTimeMs,
       durationMs: runWorkedMs(state, now),
       workspaceDurationMs: workspaces.reduce((sum, w) => sum + (w.durationMs ?? 0), 0),
     },
@@ -314,6 +338,54 @@ function summaryFailure(failure: Failure): SummaryFailure {
     message: failure.message,
     logPath: failureLogPath(failure) ?? null,
   };
+}
+
+/** A run's budget in a {@link RunSummary}; absent limits are null. */
+export interface BudgetSummary {
+  limits: { tokens: number | null; cost: number | null; agentTimeMs: number | null };
+  /** What the run spent, in the same units. */
+  spent: { tokens: number; cost: number | null; agentTimeMs: number };
+  /** The run's limit that stopped it, if one did. */
+  reached: BudgetReached | null;
+  /** Tasks whose own budget was reached, by task id. */
+  tasksReached: Record<string, BudgetReached>;
+}
+
+function budgetSummary(state: RunState, spent: Spending): BudgetSummary | null {
+  const budget = state.plan.budget;
+  if (budget === undefined) return null;
+  const limits = budget.run;
+  const plain = ({ limit, allowed, spent }: BudgetReached): BudgetReached => ({
+    limit,
+    allowed,
+    spent,
+  });
+  return {
+    limits: {
+      tokens: limits?.tokens ?? null,
+      cost: limits?.cost ?? null,
+      agentTimeMs: limits?.agentTimeMs ?? null,
+    },
+    spent: { tokens: spent.tokens, cost: spent.cost ?? null, agentTimeMs: spent.agentTimeMs },
+    reached: state.budgetReached?.run === undefined ? null : plain(state.budgetReached.run),
+    tasksReached: Object.fromEntries(
+      Object.entries(state.budgetReached?.tasks ?? {}).map(([task, reached]) => [
+        task,
+        plain(reached),
+      ]),
+    ),
+  };
+}
+
+function workspaceCost(state: RunState, name: string, now: Date): number | null {
+  if (Object.keys(state.plan.budget?.prices ?? {}).length === 0) return null;
+  const planned = state.plan.workspaces.find((workspace) => workspace.name === name);
+  if (planned === undefined) return null;
+  const spending = spendingOf(
+    [workspaceSpending(planned, state.workspaces[name], now)],
+    state.plan.budget?.prices ?? {},
+  );
+  return spending.cost ?? null;
 }
 
 function tokenTotals(usage: TokenUsage): TokenTotals {

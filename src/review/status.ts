@@ -1,7 +1,10 @@
+import { spentUsage } from "../executor/spending.js";
 import type { RunState, Step, WorkspaceState } from "../executor/types.js";
 import { stepWorkedMs, workspaceWorkedMs } from "../executor/worked-time.js";
 import { conductorCommand, placeholder } from "../hint/command.js";
-import { formatDiff, formatFindingCounts, formatTokens, totalTokens } from "../report/format.js";
+import { budgetLine } from "../report/budget-view.js";
+import { formatDiff, formatFindingCounts } from "../report/format.js";
+import { tokensCell } from "../report/plain.js";
 import { describeSelection } from "../report/selection.js";
 import { renderTable } from "../report/table.js";
 import { formatDuration } from "../schema/duration.js";
@@ -57,7 +60,7 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       workspace.step ?? "-",
       duration(workspace, context.now),
       stepTimes(workspace, context.now),
-      workspace.agent.usage === undefined ? "-" : formatTokens(totalTokens(workspace.agent.usage)),
+      tokensCell(spentUsage(workspace)),
       formatDiff(workspace.diff),
       workspace.check ?? "-",
       reviewCell(workspace),
@@ -65,7 +68,8 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       archived ? "(removed)" : planned.path,
     ]);
   }
-  return `${header}\n\n${renderTable(rows)}\n${selectionLines(state)}${whatNext(state, context)}`;
+  const budget = budgetLine(state, context.now);
+  return `${header}\n\n${renderTable(rows)}\n${budget === undefined ? "" : `${budget}\n`}${selectionLines(state)}${whatNext(state, context)}`;
 }
 
 /**

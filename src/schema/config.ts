@@ -1,3 +1,4 @@
+import type { BudgetLimits, Prices } from "../usage/budget.js";
 import { parseDuration } from "./duration.js";
 import type { RunMode } from "./repo-settings.js";
 import { normalizeSeed, type SeedConfig } from "./seed.js";
@@ -113,6 +114,8 @@ export interface TaskConfig {
   start?: TaskStart;
   /** The GitHub issue the prompt comes from. */
   issue?: number;
+  /** This task's own budget, over all its workspaces; undefined: none. */
+  budget: BudgetLimits | undefined;
 }
 
 /**
@@ -148,6 +151,10 @@ export interface Config {
   merge: { method: MergeMethod };
   /** The top-level `select:`, the default of every task; absent when not written. */
   select?: SelectSettings;
+  /** The run's budget; undefined: none. */
+  budget: RunBudgetConfig | undefined;
+  /** Prices per model, for cost budgets and reports. */
+  prices: Prices;
   /** The reviewing agent's settings; undefined when the config has no `review`. */
   review?: ReviewSettings | undefined;
   tasks: TaskConfig[];
@@ -161,6 +168,15 @@ export interface ReviewSettings {
   instructions?: string;
   /** A file of guidance, relative to the repository root. */
   instructionsFile?: string;
+}
+
+/** Default time running agent turns may go on once a budget is reached. */
+export const DEFAULT_BUDGET_GRACE_MS = 30_000;
+
+/** The run's budget: its limits and the grace running turns get once one is reached. */
+export interface RunBudgetConfig {
+  limits: BudgetLimits;
+  graceMs: number;
 }
 
 /** Applies defaults and converts a validated written config into a {@link Config}. */
@@ -226,6 +242,26 @@ export function normalizeConfig(written: WrittenConfig): Config {
     merge: { method: written.merge?.method ?? DEFAULT_MERGE_METHOD },
     ...(written.select === undefined ? {} : { select: normalizeSelect(written.select) }),
     ...(written.review === undefined ? {} : { review: reviewSettings(written.review) }),
+    budget:
+      written.budget === undefined
+        ? undefined
+        : {
+            limits: budgetLimits(written.budget),
+            graceMs:
+              written.budget.grace === undefined
+                ? DEFAULT_BUDGET_GRACE_MS
+                : parseDuration(written.budget.grace),
+          },
+    prices: Object.fromEntries(
+      Object.entries(written.prices ?? {}).map(([model, price]) => [
+        model,
+        {
+          input: price.input,
+          output: price.output,
+          cachedInput: price.cached_input ?? price.input,
+        },
+      ]),
+    ),
     tasks: written.tasks.map(normalizeTask),
   };
 }
@@ -258,6 +294,7 @@ function normalizeTask(task: WrittenTask): TaskConfig {
     agent: agentOverrides(task.agent),
     scripts: { ...(task.scripts ?? {}) } as TaskConfig["scripts"],
     ...(task.select === undefined ? {} : { select: normalizeSelect(task.select) }),
+    budget: task.budget === undefined ? undefined : budgetLimits(task.budget),
     ...taskStart(task),
     ...(task.issue === undefined ? {} : { issue: task.issue }),
   };
@@ -268,6 +305,27 @@ function taskStart(task: WrittenTask): { start?: TaskStart } {
   if (task.pr !== undefined) return { start: { kind: "pr", number: task.pr } };
   if (task.from !== undefined) return { start: { kind: "from", ref: task.from } };
   return {};
+}
+
+/** A budget as written (`tokens: 200k`, `agent_time: 2h`) in numbers. */
+function budgetLimits(written: {
+  tokens?: number | string | undefined;
+  cost?: number | undefined;
+  agent_time?: string | undefined;
+}): BudgetLimits {
+  const limits: BudgetLimits = {};
+  if (written.tokens !== undefined) limits.tokens = parseTokenCount(written.tokens);
+  if (written.cost !== undefined) limits.cost = written.cost;
+  if (written.agent_time !== undefined) limits.agentTimeMs = parseDuration(written.agent_time);
+  return limits;
+}
+
+/** `200k` → 200000, `1.5M` → 1500000, `1200` → 1200. */
+export function parseTokenCount(written: number | string): number {
+  if (typeof written === "number") return written;
+  const unit = written.slice(-1).toLowerCase();
+  const factor = unit === "k" ? 1000 : unit === "m" ? 1_000_000 : 1;
+  return Math.round(Number(factor === 1 ? written : written.slice(0, -1)) * factor);
 }
 
 function agentOverrides(agent: WrittenAgent | undefined): Partial<AgentConfig> {

@@ -126,6 +126,38 @@ const agentFields = {
     ),
 };
 
+const TOKEN_COUNT_PATTERN = /^\d+(?:\.\d+)?[kKmM]?$/;
+
+const budgetFields = {
+  tokens: z
+    .union([
+      z.int({ error: "must be a whole number of tokens or a count such as 200k or 1.5M" }).min(1),
+      z.string().regex(TOKEN_COUNT_PATTERN, {
+        error: "must be a number of tokens such as 200000, 200k or 1.5M",
+      }),
+    ])
+    .optional()
+    .describe("Most input + output tokens the agents may use, as they report them (e.g. 200k)."),
+  cost: z
+    .number({ error: "must be a number of dollars, e.g. 5 or 2.50" })
+    .positive({ error: "must be more than 0" })
+    .optional()
+    .describe("Most dollars the agents' tokens may cost, priced by `prices`."),
+  agent_time: duration
+    .optional()
+    .describe("Most time agents may work, their turns summed (e.g. 2h)."),
+};
+
+const taskBudget = z
+  .strictObject(budgetFields)
+  .describe(
+    "This task's own budget over all its workspaces: when reached, its running agent turns stop after budget.grace and its workspaces fail with reason budget.",
+  );
+
+const price = z.number({ error: "must be dollars per million tokens" }).min(0, {
+  error: "must be 0 or more",
+});
+
 const agent = z.strictObject(agentFields).describe("Which agent runs in each workspace, and how.");
 
 const scriptsFields = Object.fromEntries(
@@ -257,6 +289,7 @@ const task = z
       .describe(
         "A GitHub issue whose title, body and comments are the prompt (through gh); prompt adds instructions; the pull request closes it.",
       ),
+    budget: taskBudget.optional(),
   })
   .describe("One unit of work: a prompt plus optional overrides.");
 
@@ -363,6 +396,34 @@ export const writtenConfigSchema = z
       .describe(
         "The reviewing agent (conductor review): auto reviews every workspace after a passing check.",
       ),
+    budget: z
+      .strictObject({
+        ...budgetFields,
+        grace: duration
+          .optional()
+          .describe(
+            "How long running agent turns may go on once a budget is reached before they are cancelled; default 30s.",
+          ),
+      })
+      .optional()
+      .describe(
+        "Limits of the whole run. When one is reached no new agent turn starts, running turns stop after `grace`, and the run fails with reason budget.",
+      ),
+    prices: z
+      .record(
+        z.string().min(1),
+        z
+          .strictObject({
+            input: price.describe("Dollars per million input tokens."),
+            output: price.describe("Dollars per million output tokens."),
+            cached_input: price
+              .optional()
+              .describe("Dollars per million cached input tokens; default: the input price."),
+          })
+          .describe("Prices of one model."),
+      )
+      .optional()
+      .describe("Prices per model (agent.model) in dollars per million tokens, for cost budgets."),
     tasks: z.array(task).min(1, { error: "must list at least one task" }).describe("The tasks."),
   })
   .describe("conductor configuration, version 1.");

@@ -2,9 +2,10 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { gitMessage, resetWorktree, saveWork } from "../../git/worktree.js";
-import type { TokenUsage } from "../../usage/usage.js";
+import { addUsage, NO_USAGE, subtractUsage, type TokenUsage } from "../../usage/usage.js";
 import { keptOutOfCommits, restoreCopiedFiles } from "../copy-files.js";
 import { agentFailure } from "../failure.js";
+import { spentUsage } from "../spending.js";
 import type { Failure } from "../types.js";
 import { type AgentBaseline, takeBaseline, verifyAgentResult } from "../verify-agent-result.js";
 import type { StepContext, StepOutcome } from "./context.js";
@@ -28,6 +29,9 @@ export interface FollowUp {
  */
 export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<StepOutcome> {
   const { workspace } = ctx;
+  // A spent budget starts no new turn; the worktree stays as it is.
+  const refused = ctx.budget.refusal(workspace, "agent");
+  if (refused !== undefined) return { status: "failed", failure: refused };
   if (ctx.rerun && followUp === undefined) {
     try {
       await keepEarlierWork(ctx);
@@ -78,6 +82,11 @@ async function runAgent(
     const message = `could not read the repository before the agent: ${gitMessage(error)}`;
     return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
   }
+  // Budgets count every turn: what earlier turns spent, plus what this one adds to its session.
+  const spentBefore = spentUsage(ctx.state()) ?? NO_USAGE;
+  const sessionBefore = followUp?.priorUsage ?? NO_USAGE;
+  const spentWith = (usage: TokenUsage) =>
+    addUsage(spentBefore, subtractUsage(usage, sessionBefore));
   const result = await ctx.agentFor(workspace.agent.kind).run({
     cwd: workspace.path,
     prompt,
@@ -88,8 +97,15 @@ async function runAgent(
     redactor: ctx.redactor(),
     resumeSessionId: followUp?.sessionId,
     priorUsage: followUp?.priorUsage,
-    onActivity: (activity) =>
-      ctx.emit({ type: "agent.activity", workspace: workspace.name, activity }),
+    onActivity: (activity) => {
+      if (activity.kind !== "usage") {
+        ctx.emit({ type: "agent.activity", workspace: workspace.name, activity });
+        return;
+      }
+      const spent = spentWith(activity.usage);
+      ctx.emit({ type: "agent.activity", workspace: workspace.name, activity, spent });
+      ctx.budget.check();
+    },
   });
   if (result.finalMessage !== undefined) {
     // Decoded from the agent's JSON, where the log's redaction could not see it whole.
@@ -105,6 +121,7 @@ async function runAgent(
     step: "agent" as const,
     ...(result.sessionId === undefined ? {} : { sessionId: result.sessionId }),
     ...(usage === undefined ? {} : { usage }),
+    ...(result.usage === undefined ? {} : { spent: spentWith(result.usage) }),
     ...(result.finalMessage === undefined ? {} : { finalMessage: result.finalMessage }),
   };
   const failure = (await verified(ctx, baseline)) ?? agentFailure(result.outcome, logFile);

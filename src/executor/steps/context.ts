@@ -3,6 +3,7 @@ import type { GitMetadataQueue } from "../../git/worktree.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
 import type { Redactor } from "../../secrets/redact.js";
+import type { BudgetGuard } from "../budget-guard.js";
 import type { StepResult } from "../events.js";
 import type { PortReservation } from "../ports.js";
 import type { EventInput } from "../recorder.js";
@@ -40,6 +41,8 @@ export interface StepContext {
   /** Environment for scripts and the agent: the plan's, plus the port once assigned. */
   env(): Record<string, string>;
   agentFor(kind: AgentKind): Agent;
+  /** The run's budgets: whether an agent turn may start, and checks as usage arrives. */
+  budget: BudgetGuard;
   /** Whether this step ran before for this workspace (a retry or a resumed run). */
   rerun: boolean;
   /**

@@ -1,0 +1,197 @@
+// Budgets with the command agent, which reports its tokens through `conductor-usage:` lines:
+// reached mid-run, exceeded by one long turn, a task's own budget, and resume after a stop.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { conductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig, runIds } from "../helpers/run-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** A command agent that writes a file, reports `tokens` (input 80%, output 20%), and finishes. */
+function reporting(tokens: number): string {
+  const input = Math.round(tokens * 0.8);
+  return (
+    `echo "work of $CONDUCTOR_TASK_ID" > "work-$CONDUCTOR_TASK_ID.txt"; ` +
+    `echo 'conductor-usage: {"input_tokens": ${input}, "output_tokens": ${tokens - input}}'; ` +
+    "echo done"
+  );
+}
+
+const FOUR = ["a", "b", "c", "d"].map((id) => ({ id, prompt: `task ${id}` }));
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await execa("git", args, { cwd })).stdout;
+}
+
+describe("run budget", () => {
+  it("starts no new agent turn once the run's token budget is reached, fails with reason budget, and loses nothing", async () => {
+    // Four tasks of 1000 tokens each, one at a time: the budget of 2000 is half of what they need.
+    repo = await repoWithConfig({
+      concurrency: 1,
+      budget: { tokens: 2000, grace: "1s" },
+      agent: { kind: "command", command: reporting(1000) },
+      tasks: FOUR,
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain("the run's budget is reached (2k of 2k tokens)");
+    expect(result.all).toContain("reason: budget");
+    const summary = latestSummary(repo.root);
+    expect(summary.reason).toBe("budget");
+    expect(summary.budget?.reached).toEqual({ limit: "tokens", allowed: 2000, spent: 2000 });
+    expect(summary.totals.tokens.totalTokens).toBe(2000);
+    const byName = Object.fromEntries(summary.workspaces.map((w) => [w.name, w]));
+    expect(byName.a?.status).toBe("succeeded");
+    expect(byName.b?.status).toBe("succeeded");
+    for (const name of ["c", "d"]) {
+      expect(byName[name]?.status).toBe("skipped");
+      expect(byName[name]?.failure?.reason).toBe("budget");
+      expect(byName[name]?.tokens).toBeNull();
+    }
+    // The finished work is committed on its branch.
+    expect(await git(repo.root, "show", "conductor/b:work-b.txt")).toBe("work of b");
+    // Every report says why.
+    const dir = path.join(repo.root, ".conductor", "runs", summary.runId);
+    expect(readFileSync(path.join(dir, "junit.xml"), "utf8")).toContain(
+      '<property name="reason" value="budget"/>',
+    );
+    const markdown = readFileSync(path.join(dir, "report.md"), "utf8");
+    expect(markdown).toContain("reason: budget");
+    expect(markdown).toContain("2k of 2k tokens");
+    const status = await conductor(["status"], { cwd: repo.root, home: repo.home });
+    expect(status.stdout).toContain("budget: 2k of 2k tokens — reached: 2k of 2k tokens");
+  });
+
+  it("stops one long turn that goes over the budget after the grace period, keeping its work", async () => {
+    // The agent reports 5000 tokens at once, then would go on for a minute.
+    const command =
+      "echo half-done > progress.txt; " +
+      `echo 'conductor-usage: {"input_tokens": 4000, "output_tokens": 1000}'; ` +
+      "sleep 60; echo finished > progress.txt";
+    repo = await repoWithConfig({
+      budget: { tokens: "1k", grace: "1s" },
+      agent: { kind: "command", command },
+      tasks: [{ id: "long", prompt: "go on and on" }],
+    });
+    const started = Date.now();
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const summary = latestSummary(repo.root);
+    expect(summary.reason).toBe("budget");
+    const [long] = summary.workspaces;
+    expect(long?.status).toBe("failed");
+    expect(long?.failure?.reason).toBe("budget");
+    expect(long?.failure?.message).toContain("stopped after the grace period");
+    expect(long?.tokens?.totalTokens).toBe(5000);
+    // The half-done work stays in the worktree, as after Ctrl-C.
+    expect(readFileSync(path.join(long?.path as string, "progress.txt"), "utf8")).toBe(
+      "half-done\n",
+    );
+  });
+});
+
+describe("task budget", () => {
+  it("fails only the workspaces of the task whose own budget is spent", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      agent: { kind: "command", command: reporting(1000) },
+      tasks: [
+        { id: "capped", prompt: "capped", attempts: 3, budget: { tokens: 1500 } },
+        { id: "free", prompt: "free" },
+      ],
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain("task capped's budget is reached");
+    const summary = latestSummary(repo.root);
+    // Only the run's own budget makes the run's reason budget.
+    expect(summary.reason).toBeNull();
+    expect(summary.budget?.tasksReached.capped).toEqual({
+      limit: "tokens",
+      allowed: 1500,
+      spent: 2000,
+    });
+    const status = Object.fromEntries(summary.workspaces.map((w) => [w.name, w.status]));
+    expect(status).toEqual({
+      capped: "succeeded",
+      "capped-2": "succeeded",
+      "capped-3": "skipped",
+      free: "succeeded",
+    });
+    expect(summary.workspaces.find((w) => w.name === "capped-3")?.failure?.message).toContain(
+      "task capped's token budget is spent",
+    );
+  });
+});
+
+describe("resume after a budget stop", () => {
+  it("does not spend past the budget again until it is raised, then finishes the rest", async () => {
+    const config = (tokens: number) => ({
+      concurrency: 1,
+      budget: { tokens, grace: "1s" },
+      agent: { kind: "command", command: reporting(1000) },
+      tasks: FOUR,
+    });
+    repo = await repoWithConfig(config(2000));
+    const first = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(first.exitCode, first.all).toBe(1);
+    const [runId] = runIds(repo.root);
+
+    // The same budget: the tokens spent in the first session count, so nothing starts.
+    const again = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(again.exitCode, again.all).toBe(1);
+    expect(again.all).toContain("the run's budget is reached (2k of 2k tokens)");
+    const events = readFileSync(
+      path.join(repo.root, ".conductor", "runs", runId as string, "events.jsonl"),
+      "utf8",
+    );
+    const agentStarts = events
+      .split("\n")
+      .filter((line) => line.includes('"step":"agent"') && line.includes('"step.started"'));
+    expect(agentStarts).toHaveLength(2);
+    expect(latestSummary(repo.root).totals.tokens.totalTokens).toBe(2000);
+
+    // Raised (budgets are not part of the plan's hash): the resume finishes c and d.
+    const full = {
+      version: 1,
+      ...config(5000),
+      workspaces: { dir: path.join(repo.home, "workspaces") },
+    };
+    await repo.write({ "conductor.yaml": stringify(full) });
+    const raised = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(raised.exitCode, raised.all).toBe(0);
+    const summary = latestSummary(repo.root);
+    expect(summary.status).toBe("succeeded");
+    expect(summary.reason).toBeNull();
+    expect(summary.totals.tokens.totalTokens).toBe(4000);
+    expect(summary.budget?.spent.tokens).toBe(4000);
+    expect(await git(repo.root, "show", "conductor/d:work-d.txt")).toBe("work of d");
+  });
+});
