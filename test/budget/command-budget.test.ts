@@ -111,7 +111,14 @@ describe("task budget", () => {
       concurrency: 1,
       agent: { kind: "command", command: reporting(1000) },
       tasks: [
-        { id: "capped", prompt: "capped", attempts: 3, budget: { tokens: 1500 } },
+        // Compared by hand (select: manual), so a skipped attempt fails the run.
+        {
+          id: "capped",
+          prompt: "capped",
+          attempts: 3,
+          select: "manual",
+          budget: { tokens: 1500 },
+        },
         { id: "free", prompt: "free" },
       ],
     });
