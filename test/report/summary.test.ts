@@ -99,7 +99,6 @@ describe("JSON summary", () => {
         worktree: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
         copy: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
         ports: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
-        seed: null,
         setup: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
         agent: { status: "succeeded", durationMs: 1000, totalMs: 1000 },
         check: { status: "failed", durationMs: 1000, totalMs: 1000 },
