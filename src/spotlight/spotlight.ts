@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { StateError, UnsafeOperationError, UsageError } from "../errors.js";
@@ -304,6 +305,11 @@ async function targetTree(
   source: SpotlightSource,
 ): Promise<{ tree: string; files: number; workspaceTree: string }> {
   const start = (await runGit(root, ["rev-parse", "--verify", `${source.start}^{commit}`])).trim();
+  if (!existsSync(source.worktree)) {
+    throw new StateError(`the worktree of ${source.workspace} is gone (${source.worktree})`, {
+      hint: `\`${conductorCommand(["spotlight", "--off"])}\` still restores the main checkout.`,
+    });
+  }
   const workspace = await snapshotCheckout(source.worktree);
   await dropIndex(workspace.indexFile);
   const files = (

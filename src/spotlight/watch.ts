@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { ConductorError } from "../errors.js";
 import type { showWorkspace } from "./spotlight.js";
 import { type SpotlightChange, spotlightState, syncSpotlight } from "./spotlight.js";
@@ -30,7 +31,7 @@ export const WATCH_INTERVAL_MS = 1000;
 export async function watchSpotlight(
   root: string,
   options: WatchOptions,
-): Promise<"stopped" | "spotlight-ended" | "workspace-changed"> {
+): Promise<"stopped" | "spotlight-ended" | "workspace-changed" | "workspace-gone"> {
   const interval = options.intervalMs ?? WATCH_INTERVAL_MS;
   const first = await spotlightState(root);
   if (first === undefined) return "spotlight-ended";
@@ -42,6 +43,8 @@ export async function watchSpotlight(
     if (marker.workspace !== first.workspace || marker.runId !== first.runId) {
       return "workspace-changed";
     }
+    // Archived meanwhile: nothing left to bring over (`--off` needs no worktree).
+    if (!existsSync(marker.worktree)) return "workspace-gone";
     const snapshot = await snapshotCheckout(marker.worktree);
     await dropIndex(snapshot.indexFile);
     const now = snapshot.tree;

@@ -66,13 +66,14 @@ export interface CheckoutState {
   refs: string;
 }
 
-/** Reads the full state of the main checkout, byte for byte. */
+/** Reads the full state of the main checkout, byte for byte (but conductor's run folders). */
 export async function checkoutState(repo: TestRepo): Promise<CheckoutState> {
   const files: Record<string, string> = {};
   const walk = (dir: string) => {
     for (const entry of readdirSync(path.join(repo.root, dir))) {
       const relative = dir === "" ? entry : `${dir}/${entry}`;
-      if (relative === ".git") continue;
+      // conductor's own run state changes by design (archive records itself there).
+      if (relative === ".git" || relative === ".conductor/runs") continue;
       const full = path.join(repo.root, relative);
       const stats = lstatSync(full);
       if (stats.isSymbolicLink()) files[relative] = `link -> ${readlinkSync(full)}`;

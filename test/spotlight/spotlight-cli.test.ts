@@ -154,6 +154,23 @@ describe("conductor spotlight", () => {
   });
 });
 
+describe("Spotlight and the workspace's life", () => {
+  it("--off still restores the main checkout after the workspace was archived", async () => {
+    const current = await repoWithRun();
+    repo = current;
+    await ownChanges(current);
+    const before = await checkoutState(current);
+    expect((await current.cli(["spotlight", "web"])).exitCode).toBe(0);
+    const archived = await current.cli(["archive", "web"]);
+    expect(archived.exitCode, archived.all).toBe(0);
+    const sync = await current.cli(["spotlight", "web"]);
+    expect(sync.exitCode, sync.all).toBe(2);
+    const off = await current.cli(["spotlight", "--off"]);
+    expect(off.exitCode, off.all).toBe(0);
+    expect(await checkoutState(current)).toEqual(before);
+  });
+});
+
 describe("Spotlight during a run", () => {
   it("--watch brings an agent's edits over while it works, and the run's check of the main checkout accepts them", async () => {
     // The agent edits its worktree, then keeps working long enough for the watch to sync.

@@ -99,7 +99,9 @@ export function spotlightCommand(): Command {
           process.stdout.write(
             why === "spotlight-ended"
               ? "Spotlight was ended elsewhere; stopped watching\n"
-              : "Spotlight was switched to another workspace elsewhere; stopped watching\n",
+              : why === "workspace-gone"
+                ? `The worktree of ${source.workspace} is gone; stopped watching. \`${conductorCommand(["spotlight", "--off"])}\` ends Spotlight\n`
+                : "Spotlight was switched to another workspace elsewhere; stopped watching\n",
           );
         }
       } finally {
