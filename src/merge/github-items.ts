@@ -92,12 +92,11 @@ function ciItem(pr: PullRequestFacts): CheckItem {
   const pending = checks.filter((check) => check.outcome === "pending");
   const passed = checks.length - failing.length - pending.length;
   const summary = `${passed} of ${plural(checks.length, "CI check")} passed`;
+  const waiting =
+    pending.length > 0 ? `; pending: ${list(pending.map((check) => check.name))}` : "";
   if (failing.length > 0) {
-    return {
-      id: "ci",
-      level: "block",
-      reason: `${summary}; failing: ${list(failing.map((check) => (check.url ? `${check.name} (${check.url})` : check.name)))}`,
-    };
+    const named = failing.map((check) => (check.url ? `${check.name} (${check.url})` : check.name));
+    return { id: "ci", level: "block", reason: `${summary}; failing: ${list(named)}${waiting}` };
   }
   if (pending.length > 0) {
     return {
