@@ -229,6 +229,12 @@ const CORPUS: Record<string, Case> = {
     "tasks[1].id",
     'workspace name "add-auth-2" is also a workspace of task "add-auth-2"',
   ),
+  "cost-budget-without-price.yaml": one(
+    "a cost budget without the price of the model in use",
+    "3:9",
+    "budget.cost",
+    'model "gpt-5-codex" (used by task "fix-dates") has no price: add prices: { gpt-5-codex: { input:',
+  ),
   "command-agent-without-command.yaml": one(
     "the command agent without its command",
     "5:5",
