@@ -12,6 +12,7 @@ import type { Plan } from "../planner/types.js";
 import { describeStop } from "../report/budget-view.js";
 import { writeRunReports } from "../report/files.js";
 import { sharedCauseLine } from "../report/shared-cause.js";
+import { archiveLosers } from "../review/losers.js";
 import { nextSteps } from "../review/next-steps.js";
 import { describeKept, makeRoomForNewRun } from "../review/rerun.js";
 import { autoReview } from "./auto-review.js";
@@ -85,7 +86,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
     }
   }
   const afterSuccess = await autoReview(options.plan);
-  return withLiveProgress(options.output, options.previous, (reporters, interrupt) =>
+  const state = await withLiveProgress(options.output, options.previous, (reporters, interrupt) =>
     runSession({
       plan: options.plan,
       runId: options.plan.runId as string,
@@ -99,6 +100,41 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       afterSuccess,
     }),
   );
+  await archiveLosersOf(state);
+  return state;
+}
+
+/**
+ * `select.archive_losers: true`: once a task has its winner, its other workspaces are archived
+ * with their branches kept as refs. A loser that cannot be archived (uncommitted changes) stays,
+ * with a warning; the run's outcome does not change.
+ */
+async function archiveLosersOf(state: RunState): Promise<void> {
+  const tasks = new Set(
+    (state.plan.selections ?? [])
+      .filter(
+        (selection) => selection.archiveLosers && state.selections?.[selection.taskId]?.winner,
+      )
+      .map((selection) => selection.taskId),
+  );
+  if (tasks.size === 0 || state.status === "interrupted") return;
+  try {
+    const results = await archiveLosers(state, {
+      force: false,
+      homeDir: os.homedir(),
+      signal: new AbortController().signal,
+      onlyTasks: tasks,
+    });
+    for (const result of results) {
+      process.stderr.write(
+        `conductor: archived ${result.name}, which lost${result.keptAs === undefined ? "" : `; its branch is kept as ${result.keptAs}`}\n`,
+      );
+    }
+  } catch (error) {
+    process.stderr.write(
+      `conductor: warning: the losers were not archived: ${(error as Error).message}\n`,
+    );
+  }
 }
 
 /**

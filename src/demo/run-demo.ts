@@ -9,6 +9,7 @@ import {
   SCRIPTED_MODEL,
   startModelServer,
 } from "../model-server/server.js";
+import { BEST_OF_TASKS, bestOfScript } from "./best-of.js";
 import { createDemoRepository } from "./repository.js";
 import { DEMO_TASKS, demoScript } from "./script.js";
 
@@ -29,11 +30,17 @@ export interface DemoSetup {
  * `repo`), a scripted model server on a free loopback port, a private CODEX_HOME, and a
  * conductor.yaml with three tasks that points the real codex binary at that server.
  */
-export async function prepareDemo(options: { repo?: string | undefined }): Promise<DemoSetup> {
+export async function prepareDemo(options: {
+  repo?: string | undefined;
+  /** The best-of demo: two attempts at one task, a judge, a dependent starting from the winner. */
+  bestOf?: boolean | undefined;
+}): Promise<DemoSetup> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "conductor-demo-"));
   const repo = options.repo === undefined ? path.join(dir, "repo") : path.resolve(options.repo);
   if (options.repo === undefined) await createDemoRepository(repo);
-  const server = await startModelServer({ script: demoScript() });
+  const server = await startModelServer({
+    script: options.bestOf === true ? bestOfScript() : demoScript(),
+  });
   const codexHome = await prepareCodexHome(path.join(dir, "codex-home"));
   const configFile = path.join(dir, "conductor.yaml");
   const copy = existsSync(path.join(repo, ".env.local")) ? [".env.local"] : [];
@@ -54,9 +61,10 @@ export async function prepareDemo(options: { repo?: string | undefined }): Promi
       run: "node server.js",
       archive: 'echo "archiving $CONDUCTOR_WORKSPACE_NAME"',
     },
-    tasks: DEMO_TASKS.map((task) => ({
+    tasks: (options.bestOf === true ? BEST_OF_TASKS : DEMO_TASKS).map((task) => ({
       id: task.id,
       prompt: task.prompt,
+      ...("attempts" in task && task.attempts !== undefined ? { attempts: task.attempts } : {}),
       ...(task.dependsOn ? { depends_on: task.dependsOn } : {}),
     })),
   };

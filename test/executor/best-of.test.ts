@@ -287,4 +287,47 @@ describe("best-of-N with a dependent task", () => {
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain("task docs of run");
   });
+
+  it("archive --losers archives the candidates that lost, keeping their branches as refs", async () => {
+    repo = await repoWithConfig(config("1"));
+    expect((await run(repo)).exitCode).toBe(0);
+    const before = state(repo);
+    const loserCommit = before.workspaces.fix?.commit as string;
+
+    const archived = await conductor(["archive", "--losers"], { cwd: repo.root, home: repo.home });
+
+    expect(archived.exitCode, archived.all).toBe(0);
+    const ref = `refs/conductor/losers/${before.runId}/fix`;
+    expect(archived.stdout).toContain(`archived fix: `);
+    expect(archived.stdout).toContain(`kept branch conductor/fix-1 as ${ref}`);
+    expect(await repo.git("rev-parse", ref)).toBe(loserCommit);
+    expect(await repo.git("branch", "--list", "conductor/fix-1")).toBe("");
+    expect(existsSync(path.join(repo.home, "workspaces", "fix"))).toBe(false);
+    // The winner and the dependent are untouched.
+    expect(existsSync(path.join(repo.home, "workspaces", "fix-2"))).toBe(true);
+    expect(await repo.git("rev-parse", "conductor/fix")).toBe(before.workspaces["fix-2"]?.commit);
+    expect(await status(repo)).toMatch(new RegExp(`fix\\s+archived.*${ref}`));
+    const again = await conductor(["archive", "--losers"], { cwd: repo.root, home: repo.home });
+    expect(again.stdout).toBe("no losers to archive");
+  });
+
+  it("select.archive_losers archives the losers once the winner is picked", async () => {
+    const base = config("1");
+    const tasks = base.tasks as Record<string, unknown>[];
+    repo = await repoWithConfig({
+      ...base,
+      tasks: [{ ...tasks[0], select: { mode: "best", archive_losers: true } }, tasks[1]],
+    });
+    const result = await run(repo);
+
+    expect(result.exitCode, result.all).toBe(0);
+    const runId = state(repo).runId;
+    expect(result.stderr).toContain(
+      `conductor: archived fix, which lost; its branch is kept as refs/conductor/losers/${runId}/fix`,
+    );
+    expect(existsSync(path.join(repo.home, "workspaces", "fix"))).toBe(false);
+    expect(await repo.git("rev-parse", `refs/conductor/losers/${runId}/fix`)).toBe(
+      state(repo).workspaces.fix?.commit,
+    );
+  });
 });

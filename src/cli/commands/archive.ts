@@ -9,11 +9,13 @@ import {
   archiveWorkspace,
   checkArchivable,
 } from "../../review/archive.js";
+import { archiveLosers } from "../../review/losers.js";
 import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 interface ArchiveCommandOptions {
   all?: boolean;
+  losers?: boolean;
   deleteBranch?: boolean;
   force?: boolean;
   run?: string;
@@ -27,6 +29,10 @@ export function archiveCommand(): Command {
     )
     .argument("[workspaces...]", "workspace names or globs")
     .option("--all", "every workspace of the run that is not archived yet")
+    .option(
+      "--losers",
+      "the workspaces of best-of-N tasks that did not win; their branches are kept as refs/conductor/losers/<run>/<workspace>",
+    )
     .option("--delete-branch", "delete the branch too")
     .option("--force", "archive even if uncommitted changes or unmerged commits would be lost")
     .option("--run <id>", RUN_OPTION_HELP)
@@ -36,6 +42,16 @@ export function archiveCommand(): Command {
         "--delete-branch would drop commits that are neither on the base nor on any remote.",
     )
     .action(async (patterns: string[], options: ArchiveCommandOptions, command: Command) => {
+      if (options.losers === true) {
+        if (options.all === true || patterns.length > 0 || options.deleteBranch === true) {
+          throw new UsageError(
+            "--losers archives the losers only: name no workspaces, and no --all or --delete-branch",
+          );
+        }
+        const { run } = await chosenRun(command, options.run);
+        await archiveTheLosers(run, options.force === true);
+        return;
+      }
       if (options.all === true && patterns.length > 0) {
         throw new UsageError("name workspaces or pass --all, not both");
       }
@@ -80,6 +96,26 @@ export function archiveCommand(): Command {
         interrupt.dispose();
       }
     });
+}
+
+/** `archive --losers`: one line per loser archived, its branch kept on a ref. */
+async function archiveTheLosers(run: RunState, force: boolean): Promise<void> {
+  const interrupt = interruptOnSignals(() => {});
+  try {
+    const results = await archiveLosers(run, {
+      force,
+      homeDir: os.homedir(),
+      signal: interrupt.signal,
+    });
+    if (results.length === 0) process.stdout.write("no losers to archive\n");
+    for (const result of results) {
+      // "kept branch conductor/fix-2 as refs/conductor/losers/…": off refs/heads, not lost.
+      const kept = result.keptAs === undefined ? "" : ` as ${result.keptAs}`;
+      process.stdout.write(`${describe({ ...result, branchDeleted: false })}${kept}\n`);
+    }
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 /** The non-archived workspaces of a run. */

@@ -19,12 +19,16 @@ export function demoCommand(): Command {
     .option("--repo <dir>", "work on this git repository instead of a throwaway one")
     .option("--output <mode>", "auto, tty, plain or json", "auto")
     .option(
+      "--best-of",
+      "the best-of-N demo: two attempts at one task, a codex judge picks the winner, a dependent task starts from it",
+    )
+    .option(
       "--ui",
       "serve the review page (conductor ui) during the demo and after it, until Ctrl-C",
     )
-    .action(async (options: { repo?: string; output: string; ui?: boolean }) => {
+    .action(async (options: { repo?: string; output: string; ui?: boolean; bestOf?: boolean }) => {
       const output = parseOutputMode(options.output);
-      const demo = await prepareDemo({ repo: options.repo });
+      const demo = await prepareDemo({ repo: options.repo, bestOf: options.bestOf });
       let page: RunningUi | undefined;
       try {
         process.stdout.write(
@@ -42,19 +46,33 @@ export function demoCommand(): Command {
         }
         const state = await executePlan({ plan, output, failureMode: "continue" });
         process.exitCode = finishRun(state);
-        const interrupt = interruptOnSignals(() => {});
-        try {
-          await reviewAndCheck(state, (text) => process.stdout.write(text), interrupt.signal);
-        } finally {
-          interrupt.dispose();
+        // The best-of demo's point is the pick; the review half belongs to the main demo.
+        if (options.bestOf !== true) {
+          const interrupt = interruptOnSignals(() => {});
+          try {
+            await reviewAndCheck(state, (text) => process.stdout.write(text), interrupt.signal);
+          } finally {
+            interrupt.dispose();
+          }
         }
-        const next: [string[], string][] = [
-          [["status"], "every workspace at a glance"],
-          [["diff", "add-greeting"], "what the agent changed"],
-          [["logs", "fix-average"], "the agent's log"],
-          [["serve", "add-greeting"], "its dev server, on its own port"],
-          [["archive", "--all"], "remove the worktrees, keep the branches"],
-        ];
+        const next: [string[], string][] = options.bestOf
+          ? [
+              [["status"], "every workspace and the winner, with why"],
+              [["pick", "fix-average"], "how the attempts were ranked"],
+              [["diff", "fix-average-2"], "what the winning attempt changed"],
+              [
+                ["pick", "fix-average", "fix-average"],
+                "overrule the judge: make attempt 1 the winner",
+              ],
+              [["archive", "--losers"], "archive the attempts that lost, keep their branches"],
+            ]
+          : [
+              [["status"], "every workspace at a glance"],
+              [["diff", "add-greeting"], "what the agent changed"],
+              [["logs", "fix-average"], "the agent's log"],
+              [["serve", "add-greeting"], "its dev server, on its own port"],
+              [["archive", "--all"], "remove the worktrees, keep the branches"],
+            ];
         const width = Math.max(...next.map(([args]) => conductorCommand(args).length));
         process.stdout.write(
           `\nNext, from this folder (the demo repository is ${demo.repo}):\n` +
