@@ -126,9 +126,17 @@ export async function endSpotlight(root: string, options: EndOptions): Promise<S
     if (staged !== marker.staged) problems.push("the index (what is staged) changed");
     const snapshot = await snapshotCheckout(root, marker.applied);
     try {
-      const edited = await editedPaths(root, marker, snapshot.tree);
+      const { edited, torn } = await editedPaths(root, marker, snapshot.tree);
       if (edited.length > 0) problems.push(`files were edited: ${listed(edited)}`);
-      let leftRef: string | undefined;
+      let leftRef =
+        torn.length > 0
+          ? await keepLeft(
+              root,
+              snapshot.tree,
+              head,
+              `conductor spotlight: the main checkout with ${torn.length} files cut off by a kill`,
+            )
+          : undefined;
       if (problems.length > 0) {
         if (!options.force) {
           throw new UnsafeOperationError(
@@ -138,14 +146,12 @@ export async function endSpotlight(root: string, options: EndOptions): Promise<S
             },
           );
         }
-        const left = await commitTree(
+        leftRef = await keepLeft(
           root,
           snapshot.tree,
-          head === undefined ? [] : [head],
+          head,
           `conductor spotlight: the main checkout when Spotlight of ${marker.workspace} was ended by force`,
         );
-        await runGit(root, ["update-ref", LEFT_REF, left]);
-        leftRef = LEFT_REF;
       }
       const restored = await changedPaths(root, snapshot.tree, marker.original);
       await writeMarker(paths, {
@@ -247,7 +253,15 @@ async function moveTo(
 ): Promise<SpotlightChange> {
   const snapshot = await snapshotCheckout(root, marker.applied);
   try {
-    const edited = await editedPaths(root, marker, snapshot.tree);
+    const { edited, torn } = await editedPaths(root, marker, snapshot.tree);
+    if (torn.length > 0) {
+      await keepLeft(
+        root,
+        snapshot.tree,
+        await currentHead(root),
+        `conductor spotlight: the main checkout with ${torn.length} files cut off by a kill`,
+      );
+    }
     if (edited.length > 0) {
       throw new UnsafeOperationError(
         `the main checkout was edited while Spotlight showed ${marker.workspace}: ${listed(edited)}`,
@@ -372,17 +386,39 @@ async function refuseIgnoredInTheWay(root: string, from: string, to: string): Pr
 
 /**
  * Paths of the checkout that are neither what Spotlight last put there nor, while a change was
- * under way (a conductor killed in the middle), what that change was putting there.
+ * under way (a conductor killed in the middle), what that change was putting there (`edited`);
+ * and paths that change was writing that hold neither version (`torn`): git writes a file in
+ * place, so a kill can leave one cut short. Those are Spotlight's to finish or undo.
  */
 async function editedPaths(
   root: string,
   marker: SpotlightMarker,
   current: string,
-): Promise<string[]> {
+): Promise<{ edited: string[]; torn: string[] }> {
   const fromApplied = await changedPaths(root, marker.applied, current);
-  if (marker.pending === undefined || fromApplied.length === 0) return fromApplied;
+  if (marker.pending === undefined || fromApplied.length === 0) {
+    return { edited: fromApplied, torn: [] };
+  }
   const fromPending = new Set(await changedPaths(root, marker.pending.to, current));
-  return fromApplied.filter((file) => fromPending.has(file));
+  const neither = fromApplied.filter((file) => fromPending.has(file));
+  if (neither.length === 0) return { edited: [], torn: [] };
+  const writing = new Set(await changedPaths(root, marker.applied, marker.pending.to));
+  return {
+    edited: neither.filter((file) => !writing.has(file)),
+    torn: neither.filter((file) => writing.has(file)),
+  };
+}
+
+/** Keeps a snapshot of the main checkout on {@link LEFT_REF} before Spotlight overwrites it. */
+async function keepLeft(
+  root: string,
+  tree: string,
+  head: string | undefined,
+  why: string,
+): Promise<string> {
+  const left = await commitTree(root, tree, head === undefined ? [] : [head], why);
+  await runGit(root, ["update-ref", LEFT_REF, left]);
+  return LEFT_REF;
 }
 
 async function requireMarker(paths: SpotlightPaths): Promise<SpotlightMarker> {
