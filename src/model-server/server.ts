@@ -50,9 +50,9 @@ import {
 /** One scripted answer to a `POST /v1/responses` request. */
 export type ScriptedReply =
   /** Ask codex to run one shell command through its `exec_command` tool. */
-  | { kind: "exec"; cmd: string }
+  | { kind: "exec"; cmd: string; usage?: ScriptedUsage }
   /** End the turn with this final assistant message. */
-  | { kind: "message"; text: string }
+  | { kind: "message"; text: string; usage?: ScriptedUsage }
   /** Answer with this HTTP status and body instead of a stream (e.g. 401, 500). */
   | { kind: "http-error"; status: number; body?: string }
   /** Start a 200 event stream, send an unparsable event and close before `response.completed`. */
@@ -101,6 +101,25 @@ export interface ModelRequest {
 
 /** Decides the reply to each request; may be async (e.g. to wait for a test's signal). */
 export type Script = (request: ModelRequest) => ScriptedReply | Promise<ScriptedReply>;
+
+/** Tokens one scripted response reports instead of {@link SCRIPTED_USAGE} (for budget tests). */
+export interface ScriptedUsage {
+  input: number;
+  output: number;
+  cached?: number;
+}
+
+/** The Responses API's usage object for scripted token counts. */
+function responseUsage(usage: ScriptedUsage | undefined): Record<string, unknown> {
+  if (usage === undefined) return SCRIPTED_USAGE;
+  return {
+    input_tokens: usage.input,
+    input_tokens_details: { cached_tokens: usage.cached ?? 0 },
+    output_tokens: usage.output,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: usage.input + usage.output,
+  };
+}
 
 /** Usage reported by every completed response; codex sums it over the requests of a turn. */
 export const SCRIPTED_USAGE = {
@@ -297,7 +316,7 @@ function send(res: ServerResponse, reply: ScriptedReply, n: number): void {
       sse(res, { type: "response.output_item.done", output_index: 0, item: outputItem(reply, n) });
       sse(res, {
         type: "response.completed",
-        response: { id: `resp_${n}`, usage: SCRIPTED_USAGE },
+        response: { id: `resp_${n}`, usage: responseUsage(reply.usage) },
       });
       res.end();
       return;
