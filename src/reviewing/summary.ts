@@ -23,10 +23,11 @@ export function reviewSummaryLines(
   );
   if (withFindings.length > 0) {
     lines.push("", "Next:");
-    for (const [name] of withFindings) {
-      lines.push(
-        `  ${conductorCommand(["continue", name, "--fix-review", "--priority", "0,1", ...run])}`,
-      );
+    for (const [name, review] of withFindings) {
+      // The P0/P1 ones first, when there are any: they are what blocks a merge.
+      const blocking = (review.counts?.[0] ?? 0) + (review.counts?.[1] ?? 0) > 0;
+      const only = blocking ? ["--priority", "0,1"] : [];
+      lines.push(`  ${conductorCommand(["continue", name, "--fix-review", ...only, ...run])}`);
     }
     lines.push(`  ${conductorCommand(["checks", ...run])}`);
   }
