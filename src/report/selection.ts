@@ -18,7 +18,9 @@ export function describeSelection(record: SelectionRecord): string {
   const parts = (winner?.summary ?? "")
     .split(", ")
     .filter((part) => part !== "" && !part.startsWith("judge #"));
-  if (record.judge?.status === "chose" && record.judge.reasons !== undefined) {
+  if (record.manual) {
+    // The judge's reasons were about the automatic pick, not this one.
+  } else if (record.judge?.status === "chose" && record.judge.reasons !== undefined) {
     parts.push(`judge: "${shorten(record.judge.reasons.replace(/\s+/g, " ").trim())}"`);
   } else if (record.judge !== undefined && record.judge.status !== "chose") {
     parts.push(`judge ${record.judge.status}: ${record.judge.problem ?? "no answer"}`);

@@ -32,9 +32,19 @@ export function pickCommand(): Command {
           );
           return;
         }
+        const before = run.selections?.[task]?.winner;
         const next = await pickByHand(run, selection, workspace, reviewOf);
         const record = next.selections?.[task];
         if (record !== undefined) process.stdout.write(`${task}: ${describeSelection(record)}\n`);
+        const built = next.plan.workspaces.filter(
+          (planned) =>
+            planned.winnerOf?.includes(task) && next.workspaces[planned.name]?.worktreeCreated,
+        );
+        if (built.length > 0 && before !== undefined && before !== workspace) {
+          process.stdout.write(
+            `Note: ${built.map((planned) => planned.name).join(", ")} already started from ${before}, the earlier winner, and keep${built.length === 1 ? "s" : ""} that start.\n`,
+          );
+        }
         const waiting = next.plan.workspaces.filter(
           (planned) =>
             planned.winnerOf?.includes(task) &&
