@@ -9,6 +9,7 @@ let current; // the selected workspace's name
 let tab = "diff";
 let logStart = 0; // byte offset where the shown log text starts
 let diffKey = ""; // what the shown diff was loaded for (name and commit)
+let diffLoad = 0; // the latest diff load; an older one that finishes later draws nothing
 let archiveRefused = false;
 
 let renderer; // diff2html, loaded with the first diff: the rows need none of its 300 KB
@@ -94,11 +95,12 @@ async function load() {
 async function loadDiff(row) {
   const key = `${row.name}@${row.diff ? JSON.stringify(row.diff) : ""}`;
   diffKey = key;
+  const load = ++diffLoad;
   const note = $("diff-note");
   note.textContent = "loading the diff…";
   try {
     const diff = await getJson(`workspaces/${encodeURIComponent(row.name)}/diff`);
-    if (diffKey !== key) return;
+    if (load !== diffLoad) return;
     const body = $("files").tBodies[0];
     body.replaceChildren(
       ...diff.files.map((file) => {
@@ -120,7 +122,7 @@ async function loadDiff(row) {
     target.replaceChildren();
     if (files > 0) {
       const Diff2HtmlUI = await diffRenderer();
-      if (diffKey !== key) return;
+      if (load !== diffLoad) return;
       const dark = matchMedia("(prefers-color-scheme: dark)").matches;
       const ui = new Diff2HtmlUI(target, diff.patch, {
         drawFileList: false,
@@ -131,13 +133,62 @@ async function loadDiff(row) {
       });
       ui.draw();
     }
+    await showReview(row.name, load);
   } catch (error) {
-    if (diffKey === key) {
+    if (load === diffLoad) {
       note.textContent = error.message;
       $("files").tBodies[0].replaceChildren();
       $("diff").replaceChildren();
     }
   }
+}
+
+/** The latest review: its verdict, and each finding listed and anchored to its line in the diff. */
+async function showReview(name, load) {
+  const review = await getJson(`workspaces/${encodeURIComponent(name)}/review`).catch(() => null);
+  if (load !== diffLoad) return;
+  $("review").hidden = !review;
+  if (!review) return;
+  $("review-summary").textContent =
+    `${review.status === "completed" ? `verdict: ${review.verdict}` : `review ${review.status}`}${review.explanation ? ` — ${review.explanation}` : ""}`;
+  $("findings").replaceChildren(
+    ...review.findings.map((finding, index) => {
+      const li = document.createElement("li");
+      li.className = `finding p${finding.priority}`;
+      const where = finding.file
+        ? ` — ${finding.file}${finding.lines ? `:${finding.lines.start}-${finding.lines.end}` : ""}`
+        : "";
+      const anchor = anchorFinding(finding, index);
+      const title = document.createElement(anchor ? "a" : "strong");
+      title.textContent = `[P${finding.priority}] ${finding.title}${where}`;
+      if (anchor) title.href = `#${anchor}`;
+      const body = document.createElement("div");
+      body.textContent = finding.body;
+      li.append(title, body);
+      return li;
+    }),
+  );
+}
+
+/** Puts a finding under the diff line it names (the new side); returns the anchor's id. */
+function anchorFinding(finding, index) {
+  if (!finding.file || !finding.lines) return undefined;
+  const file = [...document.querySelectorAll("#diff .d2h-file-wrapper")].find(
+    (wrapper) => wrapper.querySelector(".d2h-file-name")?.textContent?.trim() === finding.file,
+  );
+  const line = [...(file?.querySelectorAll("tr") ?? [])].find(
+    (tr) => Number(tr.querySelector(".line-num2")?.textContent) === finding.lines.end,
+  );
+  if (!line) return undefined;
+  const note = document.createElement("tr");
+  note.className = `finding-note p${finding.priority}`;
+  note.id = `finding-${index}`;
+  const cell = document.createElement("td");
+  cell.colSpan = 2;
+  cell.textContent = `[P${finding.priority}] ${finding.title}: ${finding.body}`;
+  note.append(cell);
+  line.after(note);
+  return note.id;
 }
 
 async function loadTimeline(row) {
@@ -215,6 +266,9 @@ function updateActions(row) {
   $("archive").disabled = busy || row.archived;
   $("pr").disabled = busy || row.archived;
   $("merge").disabled = busy || !finished || row.archived;
+  $("review-run").disabled = busy || !finished || row.archived;
+  $("fix-review").disabled = busy || !finished || row.archived || !row.review;
+  $("spotlight").disabled = busy || row.archived;
   $("serve-start").disabled = busy || row.archived || Boolean(row.servedPort) || !row.hasRunScript;
   $("serve-stop").disabled = !row.servedPort;
   const served = $("served");
@@ -280,6 +334,14 @@ export function wire() {
   });
   $("pr").addEventListener("click", () => act("pr", {}));
   $("merge").addEventListener("click", () => act("merge", {}));
+  $("review-run").addEventListener("click", async () => {
+    if ((await act("review", {})).ok) diffKey = "";
+  });
+  $("fix-review").addEventListener("click", async () => {
+    if ((await act("fix-review", {})).ok) diffKey = "";
+  });
+  $("spotlight").addEventListener("click", () => act("spotlight", {}));
+  $("spotlight-off").addEventListener("click", () => act("spotlight-off", {}));
   $("serve-start").addEventListener("click", () => act("serve-start", {}));
   $("serve-stop").addEventListener("click", () => act("serve-stop", {}));
 }

@@ -16,7 +16,16 @@ import { scriptRedactor } from "../review/workspace-process.js";
  */
 
 /** The actions the page offers (each one CLI command). */
-export const ACTIONS = ["continue", "archive", "pr", "merge"] as const;
+export const ACTIONS = [
+  "continue",
+  "review",
+  "fix-review",
+  "archive",
+  "pr",
+  "merge",
+  "spotlight",
+  "spotlight-off",
+] as const;
 /** One of {@link ACTIONS}. */
 export type ActionName = (typeof ACTIONS)[number];
 
@@ -58,6 +67,15 @@ export function actionArgs(
       if (text === "") throw new UsageError("continue needs instructions for the agent");
       return ["continue", "--run", runId, "--output", "plain", "--", name, text];
     }
+    case "review":
+      return ["review", "--run", runId, "--", name];
+    case "fix-review":
+      return ["continue", "--fix-review", "--run", runId, "--output", "plain", "--", name];
+    case "spotlight":
+      return ["spotlight", "--run", runId, "--", name];
+    case "spotlight-off":
+      // Spotlight is one per repository: --off ends whichever workspace it shows.
+      return ["spotlight", "--off", ...force];
     case "archive":
       return ["archive", "--run", runId, ...force, "--", name];
     case "pr":

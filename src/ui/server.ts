@@ -20,7 +20,13 @@ import { RunFeed } from "./feed.js";
 import { checkRequest } from "./guard.js";
 import { ServeManager } from "./serve.js";
 import { pageState, type WorkspaceExtras } from "./views.js";
-import { logSizes, logSlice, workspaceDiff, workspaceTimeline } from "./workspace-data.js";
+import {
+  logSizes,
+  logSlice,
+  workspaceDiff,
+  workspaceReview,
+  workspaceTimeline,
+} from "./workspace-data.js";
 
 /**
  * `conductor ui`'s HTTP server (node:http, no framework: a dozen routes). Everything lives under
@@ -194,7 +200,7 @@ class UiApp {
       return;
     }
     const workspaceRoute =
-      /^\/api\/workspaces\/([^/]+)\/(diff|logs|timeline|actions\/[\w-]+)$/.exec(route);
+      /^\/api\/workspaces\/([^/]+)\/(diff|logs|timeline|review|actions\/[\w-]+)$/.exec(route);
     if (workspaceRoute === null) throw new HttpError(404, `no such route: ${method} ${route}`);
     const name = decodeURIComponent(workspaceRoute[1] as string);
     const what = workspaceRoute[2] as string;
@@ -212,6 +218,9 @@ class UiApp {
         return;
       case "timeline":
         sendJson(response, 200, await workspaceTimeline(found));
+        return;
+      case "review":
+        sendJson(response, 200, (await workspaceReview(found)) ?? null);
         return;
       case "logs": {
         const stepText = query.get("step");

@@ -4,6 +4,8 @@ import { RunPaths, readEvents } from "../executor/run-store.js";
 import { runGit } from "../git/run-git.js";
 import { workspaceDiffArgs } from "../review/diff.js";
 import { LOG_STEPS, type LogStep } from "../review/logs.js";
+import type { ReviewRecord } from "../reviewing/record.js";
+import { reviewFile } from "../reviewing/result.js";
 import { eventWorkspace, type TimelineEntry, timelineEntry } from "./views.js";
 
 /** What the page reads of one workspace besides its row: diff, logs, timeline. */
@@ -132,4 +134,59 @@ export async function workspaceTimeline(
     (await readFile(paths.finalMessageFile(found.workspace.name), "utf8").catch(() => undefined));
   const omitted = Math.max(0, entries.length - TIMELINE_LIMIT);
   return { entries: entries.slice(omitted), finalMessage, omitted };
+}
+
+/** A review finding as the page anchors it to the diff. */
+export interface PageFinding {
+  priority: number;
+  title: string;
+  body: string;
+  file?: string | undefined;
+  lines?: { start: number; end: number } | undefined;
+  outsideDiff?: boolean | undefined;
+}
+
+/** The workspace's latest review (`review.json` of `conductor review`), or undefined. */
+export async function workspaceReview(found: FoundWorkspace): Promise<
+  | {
+      status: string;
+      verdict: string;
+      explanation: string;
+      head?: string | undefined;
+      findings: PageFinding[];
+    }
+  | undefined
+> {
+  const file = reviewFile(found.run.plan.repo.root, found.run.runId, found.workspace.name);
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  let record: Partial<ReviewRecord>;
+  try {
+    record = JSON.parse(text) as Partial<ReviewRecord>;
+  } catch {
+    return {
+      status: "failed",
+      verdict: "unknown",
+      explanation: `${file} is not JSON`,
+      findings: [],
+    };
+  }
+  const findings = Array.isArray(record.findings) ? record.findings : [];
+  return {
+    status: String(record.status ?? "completed"),
+    verdict: String(record.verdict ?? "unknown"),
+    explanation: String(record.explanation ?? ""),
+    head: typeof record.head === "string" ? record.head : undefined,
+    findings: findings.map((finding) => ({
+      priority: typeof finding.priority === "number" ? finding.priority : 3,
+      title: String(finding.title ?? ""),
+      body: String(finding.body ?? ""),
+      file: typeof finding.file === "string" ? finding.file : undefined,
+      lines:
+        typeof finding.lines?.start === "number" && typeof finding.lines?.end === "number"
+          ? { start: finding.lines.start, end: finding.lines.end }
+          : undefined,
+      outsideDiff: finding.outsideDiff === true ? true : undefined,
+    })),
+  };
 }

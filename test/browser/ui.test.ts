@@ -51,7 +51,7 @@ describe("conductor ui in Chromium", () => {
     await tab.goto(page.url);
     await tab.waitForSelector('body[data-ready="1"]');
     const rows = tab.locator('[role="option"]');
-    await expect.poll(() => rows.count()).toBe(3);
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
     expect(
       await rows.evaluateAll((elements) =>
         elements.map((element) => [
@@ -80,16 +80,38 @@ describe("conductor ui in Chromium", () => {
   });
 
   it("shows the selected workspace's diff with its file names and line counts (j/k and d move there)", async () => {
+    // A review of fix-math (as `conductor review` records it): its finding sits under its line.
+    writeFileSync(
+      path.join(repo.runDir(), "workspaces", "fix-math", "review.json"),
+      JSON.stringify({
+        formatVersion: 1,
+        status: "completed",
+        verdict: "incorrect",
+        explanation: "add() ignores floats.",
+        findings: [
+          {
+            priority: 1,
+            title: "Handle floats",
+            body: "add(0.1, 0.2) is not 0.3.",
+            file: "math.py",
+            lines: { start: 2, end: 2 },
+          },
+        ],
+        counts: [0, 1, 0, 0],
+      }),
+    );
     const { page: tab, problems } = await newPage(browser);
     await tab.goto(page.url);
     await tab.waitForSelector('body[data-ready="1"]');
     await tab.locator("#workspaces").focus();
     await tab.keyboard.press("j");
     await tab.keyboard.press("d");
-    await expect.poll(() => tab.locator("#ws-name").textContent()).toBe("fix-math");
+    await expect
+      .poll(() => tab.locator("#ws-name").textContent(), { timeout: 10_000 })
+      .toBe("fix-math");
     expect(await tab.locator("#ws-fix-math").getAttribute("aria-selected")).toBe("true");
     const files = tab.locator("#files tbody tr");
-    await expect.poll(() => files.count()).toBe(2);
+    await expect.poll(() => files.count(), { timeout: 10_000 }).toBe(2);
     expect(
       await files.evaluateAll((trs) =>
         trs.map((tr) => [...tr.children].map((td) => td.textContent)),
@@ -100,8 +122,21 @@ describe("conductor ui in Chromium", () => {
     ]);
     // diff2html drew both files.
     await expect
-      .poll(() => tab.locator(".d2h-file-name").allTextContents())
+      .poll(() => tab.locator(".d2h-file-name").allTextContents(), { timeout: 10_000 })
       .toEqual(["math.py", "notes.md"]);
+    const note = tab.locator("#diff .finding-note");
+    await expect
+      .poll(() => note.textContent(), { timeout: 10_000 })
+      .toBe("[P1] Handle floats: add(0.1, 0.2) is not 0.3.");
+    // Right under line 2 of math.py, the line it names.
+    expect(
+      await note.evaluate((row) =>
+        row.previousElementSibling?.querySelector(".line-num2")?.textContent?.trim(),
+      ),
+    ).toBe("2");
+    await expect
+      .poll(() => tab.locator("#ws-fix-math .review").textContent(), { timeout: 10_000 })
+      .toBe("review: incorrect (1×P1)");
     await screenshot(tab, "ui-diff");
     // l shows the logs, the agent's by default.
     await tab.keyboard.press("l");
@@ -153,7 +188,7 @@ describe("conductor ui in Chromium", () => {
     await tab.locator("#archive").click();
     const output = tab.locator("#action-output");
     await expect
-      .poll(() => output.textContent())
+      .poll(() => output.textContent(), { timeout: 30_000 })
       .toContain("conductor: archiving would lose work; nothing was removed:");
     expect(await output.textContent()).toContain("1 uncommitted file: scratch.txt");
     expect(await output.getAttribute("class")).toContain("error");
@@ -163,7 +198,9 @@ describe("conductor ui in Chromium", () => {
     tab.once("dialog", (dialog) => void dialog.accept());
     await tab.locator("#archive").click();
     await expect.poll(() => output.textContent(), { timeout: 30_000 }).toContain("archived tidy");
-    await expect.poll(() => tab.locator("#ws-tidy .status").textContent()).toBe("archived");
+    await expect
+      .poll(() => tab.locator("#ws-tidy .status").textContent(), { timeout: 10_000 })
+      .toBe("archived");
     expect(await repo.git("worktree", "list")).not.toContain(repo.worktree("tidy"));
     expect(problems).toEqual([]);
     await tab.context().close();
@@ -205,7 +242,9 @@ describe("conductor ui during a live run", () => {
       expect(await tab.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe(
         "same page",
       );
-      await expect.poll(() => tab.locator("#run-status").textContent()).toBe("succeeded");
+      await expect
+        .poll(() => tab.locator("#run-status").textContent(), { timeout: 10_000 })
+        .toBe("succeeded");
       expect((await run).exitCode).toBe(0);
       expect(problems).toEqual([]);
       await tab.context().close();
