@@ -13,6 +13,7 @@ import { packageVersion } from "./package-info.js";
  */
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   init: async () => (await import("./commands/init.js")).initCommand(),
+  import: async () => (await import("./commands/import.js")).importCommand(),
   validate: async () => (await import("./commands/validate.js")).validateCommand(),
   schema: async () => (await import("./commands/schema.js")).schemaCommand(),
   plan: async () => (await import("./commands/plan.js")).planCommand(),

@@ -6,6 +6,7 @@ import { findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
 import { resolveStartPoints } from "../git/start-points.js";
 import { buildPlan, PlanError } from "../planner/plan.js";
 import type { Plan, RepoFacts, Shard } from "../planner/types.js";
+import { gatherIssueFacts } from "../review/github-issues.js";
 import { missingContextFiles } from "../schema/context-files.js";
 import { type LoadedConfig, loadConfigFile } from "../schema/load.js";
 import { readPromptFiles } from "../schema/prompt-files.js";
@@ -79,13 +80,21 @@ export async function loadProject(cwd: string, options: ConfigOptions): Promise<
   const facts = await gatherRepoFacts(root, loaded.config.base);
   const { contents, problems } = await readPromptFiles(loaded.config, root);
   problems.push(...(await missingContextFiles(loaded.config, root)));
+  // Problems of the file itself come first: GitHub is asked only about a config that is valid.
+  if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
   const resolved = await resolveStartPoints(root, loaded.config.tasks);
-  problems.push(...resolved.problems);
+  const github = await gatherIssueFacts(root, loaded.config);
+  problems.push(...resolved.problems, ...github.problems);
   if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
   return {
     loaded,
     configFile: configFileKey(root, file),
-    facts: { ...facts, starts: resolved.starts },
+    facts: {
+      ...facts,
+      starts: resolved.starts,
+      issues: github.issues,
+      ...(github.issueList === undefined ? {} : { issueList: github.issueList }),
+    },
     promptFiles: contents,
   };
 }

@@ -8,6 +8,7 @@ import type { BudgetLimits } from "../usage/budget.js";
 import { dependencyComponents, taskLevels } from "./dag.js";
 import { expandTasks, plainBranchFor, type WorkspaceDraft } from "./expand.js";
 import { contentHash, pathHash } from "./hash.js";
+import { withIssueTasks } from "./issue-tasks.js";
 import { selectTasks } from "./select.js";
 import { selectionsOf, splitSelectionProblems } from "./selections.js";
 import { partitionIntoShards } from "./shard.js";
@@ -49,9 +50,12 @@ export class PlanError extends ConductorError {
  * so the same input gives the same plan (and hash) on any machine.
  */
 export function buildPlan(input: PlanInput): Plan {
-  const { config, facts } = input;
+  const { facts } = input;
+  const problems: PathIssue[] = [];
+  // Tasks made from GitHub issues join the file's own, before anything is named or hashed.
+  const config = withIssueTasks(input.config, facts, problems);
   const workspacesDir = resolveWorkspacesDir(config, facts);
-  const problems: PathIssue[] = [...promptFileProblems(config, input.promptFiles)];
+  problems.push(...promptFileProblems(config, input.promptFiles));
   const dirProblem = workspacesDirProblem(workspacesDir, facts.root);
   if (dirProblem) problems.push(dirProblem);
   const drafts = expandTasks(

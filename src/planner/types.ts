@@ -26,6 +26,8 @@ export interface RepoFacts {
   homeDir: string;
   /** What the tasks' `from:`, `branch:` and `pr:` resolved to, keyed by {@link startKey}. */
   starts?: Readonly<Record<string, ResolvedStart>>;
+  /** `tasks_from.github_issues`: the numbers of the issues gh listed, in its order. */
+  issueList?: readonly number[];
   /** The GitHub issues tasks take their prompts from, by number (`issue:`, `tasks_from`). */
   issues?: Readonly<Record<string, IssueFacts>>;
 }

@@ -7,7 +7,7 @@ import { branchExists, git, gitMessage } from "../git/worktree.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { describeFailure } from "../report/format.js";
 import { assertCanDescribe, describeWithAgent } from "./describe.js";
-import { createPullRequest, type GitHubCli } from "./github.js";
+import { createPullRequest, type GhRun, type GitHubCli, runGhJson } from "./github.js";
 import { editPullRequest, findPullRequest } from "./github-pr.js";
 import { gatherPullRequestFacts } from "./pr-facts.js";
 import { compareUrl, gitHubRepository, pullRequestBody, pullRequestTitle } from "./pull-request.js";
@@ -140,15 +140,29 @@ export async function pushAndOpen(
   const { workspace, run } = draft.found;
   const root = run.plan.repo.root;
   const ghRun = { cwd: root, logFile: draft.logFile, signal: options.signal };
+  if (workspace.pullRequest !== undefined) {
+    const url = await updatePullRequest(draft, workspace.pullRequest, cli.file, ghRun);
+    return { url, updated: true };
+  }
+  // A task that continued an existing branch pushes to that branch's upstream.
+  const start = workspace.startPoint;
+  const upstream = start.kind === "branch" ? start.upstream : undefined;
+  const remote = upstream?.remote ?? "origin";
+  const head = upstream?.branch ?? workspace.branch;
   // Asked before pushing: if GitHub cannot be asked, nothing has changed yet.
-  const existing = await findPullRequest(cli.file, workspace.branch, ghRun);
+  const existing = await findPullRequest(cli.file, head, ghRun);
   if (existing.found === "error") {
     throw new OperationError(
-      `cannot tell whether ${workspace.branch} has a pull request: ${existing.message}; nothing was pushed`,
+      `cannot tell whether ${head} has a pull request: ${existing.message}; nothing was pushed`,
     );
   }
   try {
-    await git(root, ["push", "--set-upstream", "origin", `refs/heads/${workspace.branch}`]);
+    await git(root, [
+      "push",
+      ...(upstream === undefined ? ["--set-upstream"] : []),
+      remote,
+      `refs/heads/${workspace.branch}:refs/heads/${head}`,
+    ]);
   } catch (error) {
     throw new OperationError(
       `git push of ${workspace.branch} failed: ${gitMessage(error)}; no pull request was opened`,
@@ -176,7 +190,7 @@ export async function pushAndOpen(
   const created = await createPullRequest(
     cli.file,
     {
-      head: workspace.branch,
+      head,
       base: draft.base,
       title: draft.title,
       bodyFile: draft.bodyFile,
@@ -191,6 +205,54 @@ export async function pushAndOpen(
     );
   }
   return { url: created.url, updated: false };
+}
+
+/**
+ * A `pr:` task's work goes to the pull request it started from: its branch is pushed onto the
+ * pull request's head branch (never forced), which updates that pull request. Returns its URL.
+ */
+async function updatePullRequest(
+  draft: PullRequestDraft,
+  number: number,
+  gh: string,
+  ghRun: GhRun,
+): Promise<string> {
+  const { workspace, run } = draft.found;
+  const root = run.plan.repo.root;
+  const answer = await runGhJson(
+    gh,
+    ["pr", "view", String(number), "--json", "headRefName,isCrossRepository,url"],
+    ghRun,
+  );
+  const facts = answer.ok
+    ? (answer.value as { headRefName?: unknown; isCrossRepository?: unknown; url?: unknown })
+    : undefined;
+  if (facts === undefined || typeof facts.headRefName !== "string") {
+    throw new OperationError(
+      `pull request #${number} could not be read: ${answer.ok ? "gh printed no head branch" : answer.message}; nothing was pushed`,
+    );
+  }
+  if (facts.isCrossRepository === true) {
+    throw new OperationError(
+      `pull request #${number} comes from a fork; conductor pushes only to origin, so nothing was pushed`,
+      {
+        hint: `Push it to the fork yourself: ${shellCommand(["git", "push", "<fork remote>", `refs/heads/${workspace.branch}:refs/heads/${facts.headRefName}`])}`,
+      },
+    );
+  }
+  try {
+    await git(root, [
+      "push",
+      "origin",
+      `refs/heads/${workspace.branch}:refs/heads/${facts.headRefName}`,
+    ]);
+  } catch (error) {
+    throw new OperationError(
+      `git push of ${workspace.branch} to pull request #${number} (${facts.headRefName}) failed: ${gitMessage(error)}`,
+      { hint: "conductor never force-pushes; the pull request has commits this branch lacks." },
+    );
+  }
+  return typeof facts.url === "string" ? facts.url : `pull request #${number}`;
 }
 
 /**

@@ -149,6 +149,8 @@ export interface Config {
   scriptTimeoutMs: number;
   /** How `conductor merge` lands workspaces. */
   merge: { method: MergeMethod };
+  /** `tasks_from.github_issues`: filters of the issues that become tasks at plan time. */
+  tasksFrom?: { githubIssues: { label?: string; assignee?: string; limit?: number } };
   /** The top-level `select:`, the default of every task; absent when not written. */
   select?: SelectSettings;
   /** The run's budget; undefined: none. */
@@ -262,7 +264,10 @@ export function normalizeConfig(written: WrittenConfig): Config {
         },
       ]),
     ),
-    tasks: written.tasks.map(normalizeTask),
+    tasks: (written.tasks ?? []).map(normalizeTask),
+    ...(written.tasks_from === undefined
+      ? {}
+      : { tasksFrom: { githubIssues: { ...written.tasks_from.github_issues } } }),
   };
 }
 

@@ -192,7 +192,7 @@ function validParts(value: Record<string, unknown>): WrittenConfig {
   const tasks: WrittenTask[] = [];
   if (Array.isArray(value.tasks)) {
     value.tasks.forEach((item: unknown, index) => {
-      const task = validFields(item, shape.tasks.element.shape);
+      const task = validFields(item, shape.tasks.unwrap().element.shape);
       const matrix = (item as { matrix?: unknown } | null)?.matrix;
       if (task.matrix === undefined && isMap(matrix)) {
         task.matrix = Object.fromEntries(Object.keys(matrix).map((key) => [key, [""]]));

@@ -18,7 +18,9 @@ export const MAX_WORKSPACES_PER_TASK = 1000;
  * template placeholders. Returns every problem found, in file order. `config.tasks` may have
  * holes (tasks the schema rejected, see load.ts), so tasks are walked with forEach, which skips them.
  */
-export function checkRules(config: WrittenConfig): PathIssue[] {
+export function checkRules(written: WrittenConfig): PathIssue[] {
+  // Without tasks (tasks_from makes them at plan time) every rule sees an empty list.
+  const config: RulesConfig = { ...written, tasks: written.tasks ?? [] };
   const issues: PathIssue[] = [];
   const add = (keyPath: KeyPath, message: string, at: "key" | "value" = "value") =>
     issues.push({ keyPath, at, message });
@@ -51,6 +53,12 @@ export function checkRules(config: WrittenConfig): PathIssue[] {
       );
     }
   });
+  if (config.tasks.length === 0 && config.tasks_from === undefined) {
+    add(
+      ["tasks"],
+      "must list at least one task (or set tasks_from to make them from GitHub issues)",
+    );
+  }
   checkCycles(config, add);
   checkPaths(config, add);
   checkSharedTemplates(config, add);
@@ -79,6 +87,9 @@ function checkNulCharacters(value: unknown, keyPath: KeyPath, add: Add): void {
     }
   }
 }
+
+/** A written config whose task list is there (empty when left out). */
+type RulesConfig = WrittenConfig & { tasks: WrittenTask[] };
 
 type Add = (keyPath: KeyPath, message: string, at?: "key" | "value") => void;
 
@@ -178,7 +189,7 @@ function checkDependencies(
 }
 
 /** Reports each dependency cycle once, naming the whole cycle. */
-function checkCycles(config: WrittenConfig, add: Add): void {
+function checkCycles(config: RulesConfig, add: Add): void {
   // First occurrence wins, matching how duplicate ids are reported.
   const indexOf = new Map<string, number>();
   config.tasks.forEach((task, index) => {
@@ -212,7 +223,7 @@ function checkCycles(config: WrittenConfig, add: Add): void {
   });
 }
 
-function checkPaths(config: WrittenConfig, add: Add): void {
+function checkPaths(config: RulesConfig, add: Add): void {
   config.workspaces?.copy?.forEach((entry, index) => {
     const written = typeof entry === "string" ? entry : entry.path;
     const keyPath =
@@ -251,7 +262,7 @@ function checkTaskTemplates(task: WrittenTask, index: number, add: Add): void {
 }
 
 /** Templates written once for all tasks must be fillable for every task. */
-function checkSharedTemplates(config: WrittenConfig, add: Add): void {
+function checkSharedTemplates(config: RulesConfig, add: Add): void {
   const shared: [KeyPath, string][] = [];
   if (config.workspaces?.branch !== undefined)
     shared.push([["workspaces", "branch"], config.workspaces.branch]);

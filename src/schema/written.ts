@@ -424,13 +424,36 @@ export const writtenConfigSchema = z
       )
       .optional()
       .describe("Prices per model (agent.model) in dollars per million tokens, for cost budgets."),
-    tasks: z.array(task).min(1, { error: "must list at least one task" }).describe("The tasks."),
+    tasks_from: z
+      .strictObject({
+        github_issues: z
+          .strictObject({
+            label: z.string().min(1).optional().describe("Only issues with this label."),
+            assignee: z.string().min(1).optional().describe("Only issues assigned to this login."),
+            limit: z
+              .int({ error: "must be a whole number" })
+              .min(1, { error: "must be at least 1" })
+              .max(200, { error: "must be at most 200" })
+              .optional()
+              .describe("At most this many issues (gh's default: 30)."),
+          })
+          .describe("One task per open issue that gh issue list finds with these filters."),
+      })
+      .optional()
+      .describe(
+        "Tasks made at plan time: one per GitHub issue (prompt from the issue); the plan hash changes when an issue does.",
+      ),
+    tasks: z
+      .array(task)
+      .min(1, { error: "must list at least one task" })
+      .optional()
+      .describe("The tasks (may be left out with tasks_from)."),
   })
   .describe("conductor configuration, version 1.");
 
 /** The configuration as written, after schema validation and before normalization. */
 export type WrittenConfig = z.infer<typeof writtenConfigSchema>;
 /** One task as written. */
-export type WrittenTask = WrittenConfig["tasks"][number];
+export type WrittenTask = NonNullable<WrittenConfig["tasks"]>[number];
 /** Agent settings as written (top level or per task). */
 export type WrittenAgent = NonNullable<WrittenConfig["agent"]>;

@@ -80,7 +80,7 @@ export function prCommand(): Command {
             signal: interrupt.signal,
           });
           process.stdout.write(
-            `${draft.found.workspace.name}: pushed ${draft.found.workspace.branch}, ${updated ? "updated the description of" : "opened"} ${url}\n`,
+            `${draft.found.workspace.name}: pushed ${draft.found.workspace.branch}, ${updated ? (draft.found.workspace.pullRequest !== undefined ? "updated" : "updated the description of") : "opened"} ${url}\n`,
           );
         }
       } finally {
