@@ -258,4 +258,53 @@ describe("conductor review with the real codex", () => {
       verdict: "correct",
     });
   });
+
+  it("with review: auto, reviews after the passing check; --fix-review sends the P1 back and the fix is reviewed again", async () => {
+    const { root, home, git } = await codexRepo(
+      [
+        {
+          id: "rv-auto",
+          steps: [
+            { kind: "exec", cmd: "printf 'export const two = 1;\\n' > src/two.js" },
+            { kind: "message", text: "Added two." },
+          ],
+          review: (worktree) => [
+            reviewReply("patch is incorrect", "two is 1.", [
+              {
+                priority: 1,
+                title: "two is one",
+                body: "`two` is exported as 1 [fix-two].",
+                file: path.join(worktree, "src", "two.js"),
+                start: 1,
+                end: 1,
+              },
+            ]),
+          ],
+        },
+      ],
+      { review: "auto", scripts: { check: "test -f src/two.js" } },
+    );
+    // The follow-up prompt quotes the finding's body, marker included.
+    routes["[fix-two]"] = [
+      { kind: "exec", cmd: "printf 'export const two = 2;\\n' > src/two.js" },
+      { kind: "message", text: "two is 2 now." },
+    ];
+    const run = await conductor(["run", "--output", "plain"], { cwd: root, home });
+    expect(run.exitCode, run.all).toBe(0);
+    expect(run.stdout).toContain("[rv-auto] ! review: patch is incorrect; 1 P1");
+    const first = reviewRecord(root, "rv-auto");
+    expect(first.head).toBe(await git("rev-parse", "conductor/rv-auto"));
+
+    const fix = await conductor(["continue", "rv-auto", "--fix-review", "--priority", "0,1"], {
+      cwd: root,
+      home,
+    });
+    expect(fix.exitCode, fix.all).toBe(0);
+    const followUp = server.requests.find((request) => request.prompt.includes("[fix-two]"));
+    expect(followUp?.prompt).toContain("1. [P1] two is one (src/two.js:1)");
+    expect(await git("show", "conductor/rv-auto:src/two.js")).toBe("export const two = 2;");
+    const second = reviewRecord(root, "rv-auto");
+    expect(second.head).toBe(await git("rev-parse", "conductor/rv-auto"));
+    expect(second.head).not.toBe(first.head);
+  });
 });
