@@ -202,3 +202,57 @@ describe("resume after a budget stop", () => {
     expect(await git(repo.root, "show", "conductor/d:work-d.txt")).toBe("work of d");
   });
 });
+
+describe("plan --estimate", () => {
+  it("says when there is no history, then expects what earlier runs of the same task and prompt spent", async () => {
+    const config = (prompt: string) => ({
+      budget: { tokens: 1500 },
+      agent: { kind: "command", command: reporting(1000) },
+      tasks: [
+        { id: "a", prompt: "task a" },
+        { id: "b", prompt },
+      ],
+    });
+    repo = await repoWithConfig(config("task b"));
+    const before = await conductor(["plan", "--estimate"], { cwd: repo.root, home: repo.home });
+    expect(before.exitCode, before.all).toBe(0);
+    expect(before.stdout).toContain("estimate: no history");
+
+    for (const _ of [1, 2]) {
+      const run = await conductor(["run", "--output", "plain"], {
+        cwd: repo.root,
+        home: repo.home,
+      });
+      expect(run.exitCode, run.all).toBe(0);
+    }
+    const after = await conductor(["plan", "--estimate"], { cwd: repo.root, home: repo.home });
+    expect(after.exitCode, after.all).toBe(0);
+    expect(after.stdout).toMatch(/a\s+2 earlier\s+1k/);
+    expect(after.stdout).toMatch(/b\s+2 earlier\s+1k/);
+    expect(after.stdout).toContain("expected: 2k tokens");
+    expect(after.stdout).toContain("budget: 1.5k tokens (estimate over it)");
+
+    // Another prompt is other work: no history for it.
+    await repo.write({
+      "conductor.yaml": stringify({
+        version: 1,
+        ...config("task b, differently"),
+        workspaces: { dir: path.join(repo.home, "workspaces") },
+      }),
+    });
+    const changed = await conductor(["plan", "--estimate", "--json"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    const { estimate } = JSON.parse(changed.stdout) as {
+      estimate: {
+        withHistory: number;
+        tokens: number;
+        workspaces: { name: string; samples: number }[];
+      };
+    };
+    expect(estimate.withHistory).toBe(1);
+    expect(estimate.tokens).toBe(1000);
+    expect(estimate.workspaces.find((w) => w.name === "b")?.samples).toBe(0);
+  });
+});

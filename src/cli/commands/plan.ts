@@ -1,7 +1,11 @@
+import os from "node:os";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { spentHistory } from "../../executor/history.js";
+import { estimatePlan } from "../../planner/estimate.js";
 import { githubMatrix, MAX_SHARDS, parseShard } from "../../planner/shard.js";
 import type { Plan, Workspace } from "../../planner/types.js";
+import { renderEstimate } from "../../report/estimate.js";
 import { renderTable } from "../../report/table.js";
 import { describeSources, type SettingSource } from "../../schema/settings-layers.js";
 import { globalOptions } from "../global-options.js";
@@ -9,6 +13,7 @@ import { loadProject, planProject } from "../project.js";
 
 interface PlanOptions {
   json?: boolean;
+  estimate?: boolean;
   shard?: string;
   matrix?: string;
 }
@@ -20,6 +25,10 @@ export function planCommand(): Command {
     .argument("[tasks...]", "task ids or globs (plus what they depend on); default: all")
     .option("--json", "print the whole plan as stable JSON")
     .option("--shard <i/n>", "only the i-th of n CI shards")
+    .option(
+      "--estimate",
+      "expected tokens, cost and time, from earlier runs of the same tasks and prompts in .conductor/runs",
+    )
     .option(
       "--matrix <n>",
       'print a GitHub Actions matrix of n shards: {"include":[{"shard":"1/n"},…]}',
@@ -40,10 +49,28 @@ export function planCommand(): Command {
       const shard = options.shard === undefined ? undefined : parseShard(options.shard);
       const project = await loadProject(process.cwd(), globalOptions(command));
       const plan = planProject(project, { taskPatterns: tasks, shard });
+      const estimate = options.estimate
+        ? estimatePlan(
+            plan,
+            await spentHistory(plan.repo.root),
+            plan.concurrency ?? Math.max(1, os.availableParallelism()),
+          )
+        : undefined;
+      if (options.json) {
+        const json = estimate === undefined ? plan : { ...plan, estimate };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        return;
+      }
       process.stdout.write(
-        options.json
-          ? `${JSON.stringify(plan, null, 2)}\n`
-          : renderPlan(plan) + renderSources(project.loaded.sources),
+        renderPlan(plan) +
+          renderSources(project.loaded.sources) +
+          (estimate === undefined
+            ? ""
+            : renderEstimate(
+                plan,
+                estimate,
+                plan.concurrency ?? Math.max(1, os.availableParallelism()),
+              )),
       );
     });
 }
