@@ -103,7 +103,11 @@ export function formatPlainEvent(
       // The step's log has its output; a CI log gets the step's outcome.
       return undefined;
     case "seed.phase":
-      return tagged(event.workspace, describeSeedPhase(event));
+      // `seeding node_modules from cache 3f2a…` names itself; waiting and filling need the step.
+      return tagged(
+        event.workspace,
+        `${event.phase === "placing" ? "" : "seed: "}${describeSeedPhase(event)}`,
+      );
     case "agent.activity":
       // Usage updates arrive after every turn; the agent step's result line carries the total.
       if (event.activity.kind === "usage") return undefined;

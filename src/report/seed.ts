@@ -5,20 +5,23 @@ export function shortKey(key: string): string {
   return `${key.slice(0, 10)}…`;
 }
 
-/** `seeding node_modules, .venv from cache 3f2a1b2c9d…`: what the seed step is doing now. */
+/**
+ * What the seed step is doing now: `seeding node_modules from cache 3f2a1b2c9d…`, `waiting for
+ * cache …`, `filling cache …`. Views say which step it is (`seed: …`) when the text does not.
+ */
 export function describeSeedPhase(event: Extract<RunEvent, { type: "seed.phase" }>): string {
   const folders = event.folders.join(", ");
   const key = shortKey(event.key);
   switch (event.phase) {
     case "waiting":
-      return `seed: waiting for cache ${key}, which another workspace is filling`;
+      return `waiting for cache ${key}, which another workspace is filling`;
     case "populating":
-      return `seed: filling cache ${key} (${folders}): running the seed script once in a fresh checkout`;
+      return `filling cache ${key} (${folders}): running the seed script once in a fresh checkout`;
     case "placing":
       return `seeding ${folders} from cache ${key}`;
     default:
       event.phase satisfies never;
-      return `seed: ${folders}`;
+      return folders;
   }
 }
 

@@ -179,6 +179,31 @@ describe("live reporter", () => {
     await live.reporter.close();
   });
 
+  it("shows the seed step's phase: filling the cache, waiting for it, seeding from it", async () => {
+    const live = harness();
+    const events = runEvents(plan, workspaceEvents("add-auth"));
+    const setupStarts = events.findIndex((e) => e.type === "step.started" && e.step === "setup");
+    await live.feed(events.slice(0, setupStarts));
+    const time = events[setupStarts]?.time as string;
+    const seed = { workspace: "add-auth", time, runId: RUN_ID };
+    const key = "3f2a1b2c9d8e7f6a5b4c3d2e1f0a9b8c";
+    await live.feed([{ type: "step.started", step: "seed", ...seed }]);
+    expect(live.rows().get("add-auth")?.title).toMatch(/^add-auth\s+seed/);
+    await live.feed([
+      { type: "seed.phase", phase: "waiting", key, folders: ["node_modules"], ...seed },
+    ]);
+    expect(live.rows().get("add-auth")?.output).toBe(
+      "seed: waiting for cache 3f2a1b2c9d…, which another workspace is filling",
+    );
+    await live.feed([
+      { type: "seed.phase", phase: "placing", key, folders: ["node_modules", ".venv"], ...seed },
+    ]);
+    expect(live.rows().get("add-auth")?.output).toBe(
+      "seed: seeding node_modules, .venv from cache 3f2a1b2c9d…",
+    );
+    await live.reporter.close();
+  });
+
   it("ends with how the run ended and the counts, like the plain view", async () => {
     const live = harness();
     await live.feed(mixedRunEvents(plan));
