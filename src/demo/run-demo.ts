@@ -11,7 +11,7 @@ import {
 } from "../model-server/server.js";
 import { BEST_OF_TASKS, bestOfScript } from "./best-of.js";
 import { createDemoRepository } from "./repository.js";
-import { DEMO_TASKS, demoScript } from "./script.js";
+import { DEMO_TASKS, demoScript, demoTokensNeeded } from "./script.js";
 
 /** Where the demo put things, for the closing message. */
 export interface DemoSetup {
@@ -34,6 +34,8 @@ export async function prepareDemo(options: {
   repo?: string | undefined;
   /** The best-of demo: two attempts at one task, a judge, a dependent starting from the winner. */
   bestOf?: boolean | undefined;
+  /** The budget demo: the three tasks one at a time, with a token budget of half what they need. */
+  budget?: boolean | undefined;
 }): Promise<DemoSetup> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "conductor-demo-"));
   const repo = options.repo === undefined ? path.join(dir, "repo") : path.resolve(options.repo);
@@ -46,7 +48,13 @@ export async function prepareDemo(options: {
   const copy = existsSync(path.join(repo, ".env.local")) ? [".env.local"] : [];
   const config = {
     version: 1,
-    concurrency: 3,
+    concurrency: options.budget === true ? 1 : 3,
+    ...(options.budget === true
+      ? {
+          budget: { tokens: Math.floor(demoTokensNeeded() / 2), grace: "5s" },
+          prices: { [SCRIPTED_MODEL]: { input: 1.25, output: 10, cached_input: 0.125 } },
+        }
+      : {}),
     env: { CODEX_HOME: codexHome },
     workspaces: { dir: path.join(dir, "workspaces"), branch: "conductor-demo/{{task}}", copy },
     agent: {

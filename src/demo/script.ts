@@ -2,6 +2,7 @@ import {
   type ModelRequest,
   markerScript,
   reviewReply,
+  SCRIPTED_USAGE,
   type Script,
   type ScriptedReply,
 } from "../model-server/server.js";
@@ -175,4 +176,13 @@ export function demoScript(): Script {
     }
     return tasks(request);
   };
+}
+
+/**
+ * Tokens the three demo tasks need: every scripted reply is one model request reporting
+ * SCRIPTED_USAGE (input + output). `demo --budget` gives the run half of it.
+ */
+export function demoTokensNeeded(): number {
+  const perRequest = SCRIPTED_USAGE.input_tokens + SCRIPTED_USAGE.output_tokens;
+  return DEMO_TASKS.reduce((sum, task) => sum + task.steps.length * perRequest, 0);
 }

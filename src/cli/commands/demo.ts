@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { reviewAndCheck } from "../../demo/review-and-check.js";
 import { prepareDemo } from "../../demo/run-demo.js";
+import { UsageError } from "../../errors.js";
 import { newRunId } from "../../executor/run-store.js";
 import { conductorCommand, setInvocation } from "../../hint/command.js";
 import type { RunningUi } from "../../ui/start.js";
@@ -23,77 +24,101 @@ export function demoCommand(): Command {
       "the best-of-N demo: two attempts at one task, a codex judge picks the winner, a dependent task starts from it",
     )
     .option(
+      "--budget",
+      "the budget demo: the three tasks one at a time under a token budget of half what they need; the run stops at it, nothing lost",
+    )
+    .option(
       "--ui",
       "serve the review page (conductor ui) during the demo and after it, until Ctrl-C",
     )
-    .action(async (options: { repo?: string; output: string; ui?: boolean; bestOf?: boolean }) => {
-      const output = parseOutputMode(options.output);
-      const demo = await prepareDemo({ repo: options.repo, bestOf: options.bestOf });
-      let page: RunningUi | undefined;
-      try {
-        process.stdout.write(
-          `conductor demo: repository ${demo.repo}\n  config ${demo.configFile}\n\n`,
-        );
-        const project = await loadProject(demo.repo, { config: demo.configFile });
-        const plan = planProject(project, { runId: newRunId(new Date()) });
-        // Every command printed from here on names the demo's repository and config file, so it
-        // works from the folder the demo was started in.
-        setInvocation({ program: "npx conductor", cwd: demo.repo, config: demo.configFile });
-        if (options.ui === true) {
-          // The page follows the run from its first event; its address comes before the progress.
-          page = await startPage({ root: demo.repo, runId: plan.runId as string });
-          process.stdout.write("\n");
+    .action(
+      async (options: {
+        repo?: string;
+        output: string;
+        ui?: boolean;
+        bestOf?: boolean;
+        budget?: boolean;
+      }) => {
+        const output = parseOutputMode(options.output);
+        if (options.bestOf === true && options.budget === true) {
+          throw new UsageError("--best-of and --budget are two demos: give one of them");
         }
-        const state = await executePlan({ plan, output, failureMode: "continue" });
-        process.exitCode = finishRun(state);
-        // The best-of demo's point is the pick; the review half belongs to the main demo.
-        if (options.bestOf !== true) {
-          const interrupt = interruptOnSignals(() => {});
-          try {
-            await reviewAndCheck(state, (text) => process.stdout.write(text), interrupt.signal);
-          } finally {
-            interrupt.dispose();
-          }
-        }
-        const next: [string[], string][] = options.bestOf
-          ? [
-              [["status"], "every workspace and the winner, with why"],
-              [["pick", "fix-average"], "how the attempts were ranked"],
-              [["diff", "fix-average-2"], "what the winning attempt changed"],
-              [
-                ["pick", "fix-average", "fix-average"],
-                "overrule the judge: make attempt 1 the winner",
-              ],
-              [["archive", "--losers"], "archive the attempts that lost, keep their branches"],
-            ]
-          : [
-              [["status"], "every workspace at a glance"],
-              [["diff", "add-greeting"], "what the agent changed"],
-              [["logs", "fix-average"], "the agent's log"],
-              [["serve", "add-greeting"], "its dev server, on its own port"],
-              [["archive", "--all"], "remove the worktrees, keep the branches"],
-            ];
-        const width = Math.max(...next.map(([args]) => conductorCommand(args).length));
-        process.stdout.write(
-          `\nNext, from this folder (the demo repository is ${demo.repo}):\n` +
-            next
-              .map(([args, what]) => `  ${conductorCommand(args).padEnd(width)}  # ${what}\n`)
-              .join("") +
-            "\nBefore a run of your own: `npx conductor doctor` checks codex, its login, git and disk.\n",
-        );
-        if (page === undefined) {
+        const demo = await prepareDemo({
+          repo: options.repo,
+          bestOf: options.bestOf,
+          budget: options.budget,
+        });
+        let page: RunningUi | undefined;
+        try {
           process.stdout.write(
-            `To review in a browser: \`${conductorCommand(["ui"])}\` serves a page of this run.\n`,
+            `conductor demo: repository ${demo.repo}\n  config ${demo.configFile}\n\n`,
           );
-        } else if (state.status !== "interrupted") {
-          // The scripted model stays up meanwhile, so the page's continue works too.
-          const shown = page;
-          page = undefined;
-          await servePageUntilInterrupted(shown);
+          const project = await loadProject(demo.repo, { config: demo.configFile });
+          const plan = planProject(project, { runId: newRunId(new Date()) });
+          // Every command printed from here on names the demo's repository and config file, so it
+          // works from the folder the demo was started in.
+          setInvocation({ program: "npx conductor", cwd: demo.repo, config: demo.configFile });
+          if (options.ui === true) {
+            // The page follows the run from its first event; its address comes before the progress.
+            page = await startPage({ root: demo.repo, runId: plan.runId as string });
+            process.stdout.write("\n");
+          }
+          const state = await executePlan({ plan, output, failureMode: "continue" });
+          process.exitCode = finishRun(state);
+          // The best-of and budget demos make their own point; the review half belongs to the main demo.
+          if (options.bestOf !== true && options.budget !== true) {
+            const interrupt = interruptOnSignals(() => {});
+            try {
+              await reviewAndCheck(state, (text) => process.stdout.write(text), interrupt.signal);
+            } finally {
+              interrupt.dispose();
+            }
+          }
+          const next: [string[], string][] = options.budget
+            ? [
+                [["status"], "what was spent against the budget, and which workspaces it stopped"],
+                [["plan", "--estimate"], "what the whole plan is expected to need, from this run"],
+              ]
+            : options.bestOf
+              ? [
+                  [["status"], "every workspace and the winner, with why"],
+                  [["pick", "fix-average"], "how the attempts were ranked"],
+                  [["diff", "fix-average-2"], "what the winning attempt changed"],
+                  [
+                    ["pick", "fix-average", "fix-average"],
+                    "overrule the judge: make attempt 1 the winner",
+                  ],
+                  [["archive", "--losers"], "archive the attempts that lost, keep their branches"],
+                ]
+              : [
+                  [["status"], "every workspace at a glance"],
+                  [["diff", "add-greeting"], "what the agent changed"],
+                  [["logs", "fix-average"], "the agent's log"],
+                  [["serve", "add-greeting"], "its dev server, on its own port"],
+                  [["archive", "--all"], "remove the worktrees, keep the branches"],
+                ];
+          const width = Math.max(...next.map(([args]) => conductorCommand(args).length));
+          process.stdout.write(
+            `\nNext, from this folder (the demo repository is ${demo.repo}):\n` +
+              next
+                .map(([args, what]) => `  ${conductorCommand(args).padEnd(width)}  # ${what}\n`)
+                .join("") +
+              "\nBefore a run of your own: `npx conductor doctor` checks codex, its login, git and disk.\n",
+          );
+          if (page === undefined) {
+            process.stdout.write(
+              `To review in a browser: \`${conductorCommand(["ui"])}\` serves a page of this run.\n`,
+            );
+          } else if (state.status !== "interrupted") {
+            // The scripted model stays up meanwhile, so the page's continue works too.
+            const shown = page;
+            page = undefined;
+            await servePageUntilInterrupted(shown);
+          }
+        } finally {
+          await page?.close();
+          await demo.stop();
         }
-      } finally {
-        await page?.close();
-        await demo.stop();
-      }
-    });
+      },
+    );
 }
