@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError, type ConfigIssue } from "../../src/errors.js";
 import { buildPlan, PlanError } from "../../src/planner/plan.js";
+import { startKey } from "../../src/planner/types.js";
 import { parseConfig } from "../../src/schema/load.js";
 import { FACTS } from "../helpers/planning.js";
 
@@ -139,8 +140,27 @@ function validate(example: Example): string {
         task.prompt.kind === "file" ? [[task.prompt.path, "A prompt."]] : [],
       ),
     );
+    // Likewise the refs, pull requests and issues it starts from (resolved before planning).
+    const starts = Object.fromEntries(
+      loaded.config.tasks.flatMap((task) =>
+        task.start === undefined ? [] : [[startKey(task.start), { commit: FACTS.baseCommit }]],
+      ),
+    );
+    const issues = Object.fromEntries(
+      loaded.config.tasks.flatMap((task) =>
+        task.issue === undefined
+          ? []
+          : [
+              [
+                String(task.issue),
+                { number: task.issue, title: "An issue", body: "", comments: [], updatedAt: "" },
+              ],
+            ],
+      ),
+    );
+    const facts = { ...FACTS, starts, issues, issueList: [] };
     try {
-      buildPlan({ config: loaded.config, facts: FACTS, promptFiles });
+      buildPlan({ config: loaded.config, facts, promptFiles });
     } catch (error) {
       if (error instanceof PlanError) return located(loaded.toConfigIssues(error.problems));
       throw error;
