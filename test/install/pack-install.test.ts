@@ -138,9 +138,24 @@ describe("a packed conductor installed as a dev dependency of another project", 
       "conductor.yaml.example",
       "README.md",
       "docs/config.md",
+      "assets/ui/index.html",
+      "assets/ui/app.js",
     ]) {
       expect(existsSync(path.join(installed, file)), file).toBe(true);
     }
+    // The review page's diff renderer is a dependency, installed beside conductor.
+    expect(
+      existsSync(
+        path.join(
+          project.root,
+          "node_modules",
+          "diff2html",
+          "bundles",
+          "js",
+          "diff2html-ui-slim.min.js",
+        ),
+      ),
+    ).toBe(true);
   });
 
   it("`npx conductor --version` runs the installed conductor", async () => {
