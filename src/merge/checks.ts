@@ -4,7 +4,7 @@ import type { RunState } from "../executor/types.js";
 import { git, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 
-import { findPullRequest, reviewActivity } from "../review/github-pr.js";
+import { findPullRequest, pullRequestSelector, reviewActivity } from "../review/github-pr.js";
 import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
 import type { CheckItem } from "./check-item.js";
 import { type ConflictForecast, forecastConflicts } from "./conflicts.js";
@@ -206,7 +206,7 @@ async function gitHubItems(
 ): Promise<CheckItem[]> {
   if (!access.ready) return [access.item];
   const { workspace, run } = found;
-  const lookup = await findPullRequest(access.gh, workspace.branch, access.run);
+  const lookup = await findPullRequest(access.gh, pullRequestSelector(workspace), access.run);
   if (lookup.found === false) {
     const open = conductorCommand(["pr", workspace.name, "--run", run.runId]);
     return [

@@ -50,8 +50,8 @@ export type PullRequestLookup =
   | { found: "error"; message: string };
 
 /**
- * The pull request whose head is `branch`, as `gh pr view <branch>` finds it (the newest one,
- * open or not). gh's "no pull requests found" is an answer, not an error.
+ * The pull request `gh pr view <selector>` finds: by number, or the newest one (open or not)
+ * whose head is the branch. gh's "no pull requests found" is an answer, not an error.
  */
 export async function findPullRequest(
   gh: string,
@@ -69,6 +69,22 @@ export async function findPullRequest(
       : { found: "error", message: outcome.message };
   }
   return { found: true, pr: parsePullRequest(outcome.value) };
+}
+
+/**
+ * How `gh pr view` finds a workspace's pull request: the one it works on (`pr:`) by number, else
+ * by the branch it is pushed to (the upstream of a `branch:` task, or its own branch).
+ */
+export function pullRequestSelector(workspace: {
+  branch: string;
+  pullRequest?: number | undefined;
+  startPoint: { kind: string; upstream?: { branch: string } | undefined };
+}): string {
+  if (workspace.pullRequest !== undefined) return String(workspace.pullRequest);
+  if (workspace.startPoint.kind === "branch" && workspace.startPoint.upstream !== undefined) {
+    return workspace.startPoint.upstream.branch;
+  }
+  return workspace.branch;
 }
 
 /** Reads gh's `--json` pull request, tolerating absent fields (older or newer gh). */

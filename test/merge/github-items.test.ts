@@ -3,6 +3,7 @@ import { pullRequestItems } from "../../src/merge/github-items.js";
 import {
   type PullRequestFacts,
   parsePullRequest,
+  pullRequestSelector,
   type ReviewActivity,
 } from "../../src/review/github-pr.js";
 import { checkRun, pullRequest, statusContext } from "../helpers/gh-stand-in.js";
@@ -79,5 +80,17 @@ describe("GitHub items of checks", () => {
       level: "warn",
       reason: "review threads and deployments unknown: gh api graphql exited with code 1",
     });
+  });
+
+  it("finds a workspace's pull request by its pr: number, its branch's upstream, or its branch", () => {
+    const base = { branch: "conductor/fix", startPoint: { kind: "base" } };
+    expect(pullRequestSelector({ ...base, pullRequest: 12 })).toBe("12");
+    expect(
+      pullRequestSelector({
+        branch: "feature/login",
+        startPoint: { kind: "branch", upstream: { branch: "login" } },
+      }),
+    ).toBe("login");
+    expect(pullRequestSelector(base)).toBe("conductor/fix");
   });
 });

@@ -10,7 +10,7 @@ import { type GitHubAccess, gitHubAccess } from "../../merge/github-access.js";
 import { landWorkspace } from "../../merge/land.js";
 import { landPullRequest } from "../../merge/land-pr.js";
 import { archiveWorkspace, checkArchivable } from "../../review/archive.js";
-import { findPullRequest } from "../../review/github-pr.js";
+import { findPullRequest, pullRequestSelector } from "../../review/github-pr.js";
 import { DEFAULT_MERGE_METHOD, type MergeMethod } from "../../schema/config.js";
 import { loadConfigFile } from "../../schema/load.js";
 import { MERGE_METHODS } from "../../schema/written.js";
@@ -122,7 +122,7 @@ async function landedOnGitHub(
   github: GitHubAccess | undefined,
 ): Promise<{ line: string; branchMerged: boolean } | undefined> {
   if (github === undefined || !github.ready) return undefined;
-  const lookup = await findPullRequest(github.gh, entry.workspace.branch, github.run);
+  const lookup = await findPullRequest(github.gh, pullRequestSelector(entry.workspace), github.run);
   if (lookup.found === false) return undefined;
   if (lookup.found === "error") {
     throw new OperationError(
