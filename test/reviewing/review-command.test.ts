@@ -1,12 +1,12 @@
 // `conductor review`, `review: auto` and `continue --fix-review` with the command agent:
 // agent.review_command is a real shell command in the worktree, so it can do what a sandboxed
 // codex cannot (edit files, commit), and conductor must put it all back.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReviewRecord } from "../../src/reviewing/record.js";
 import { latestSummary } from "../helpers/run-repo.js";
-import { type ReviewRepo, reviewRepo, runAll } from "../review/rig.js";
+import { type ReviewRepo, readOr, reviewRepo, runAll, waitFor } from "../review/rig.js";
 
 let repo: ReviewRepo | undefined;
 afterEach(async () => {
@@ -96,6 +96,29 @@ describe("the command agent's reviewer", () => {
       ],
     });
     expect(result.stdout).toContain("conductor continue told --fix-review --priority 0,1");
+  });
+});
+
+describe("an interrupted review", () => {
+  it("ends the reviewer on SIGINT, records the review as cancelled and exits 130", async () => {
+    repo = await reviewRepo([{ id: "slow" }], {
+      agent: {
+        kind: "command",
+        command: 'echo slow > slow.txt; echo "wrote slow.txt"',
+        review_command: 'touch "$HOME/reviewer-started"; sleep 30; echo "{}"',
+      },
+    });
+    await runAll(repo);
+    const child = repo.start(["review", "slow"]);
+    const started = path.join(repo.home, "reviewer-started");
+    await waitFor("the reviewer to start", () => existsSync(started));
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(130);
+    expect(record(repo, "slow")).toMatchObject({
+      status: "failed",
+      failure: { reason: "cancelled" },
+    });
   });
 });
 

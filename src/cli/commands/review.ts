@@ -71,8 +71,14 @@ export function reviewCommand(): Command {
           reviewSummaryLines(reviews, (name) => reviewMarkdownFile(paths, name), runArgs),
         );
       }
-      const failed = [...reviews.values()].some((review) => review.status === "failed");
-      process.exitCode =
-        failed || reviews.size < found.length ? ExitCode.WorkFailed : ExitCode.Success;
+      const all = [...reviews.values()];
+      const interrupted =
+        reviews.size < found.length || all.some((review) => review.failure?.reason === "cancelled");
+      const failed = all.some((review) => review.status === "failed");
+      process.exitCode = interrupted
+        ? ExitCode.Interrupted
+        : failed
+          ? ExitCode.WorkFailed
+          : ExitCode.Success;
     });
 }
