@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReviewRecord } from "../../src/reviewing/record.js";
 import { latestSummary } from "../helpers/run-repo.js";
-import { type ReviewRepo, readOr, reviewRepo, runAll, waitFor } from "../review/rig.js";
+import { type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
 
 let repo: ReviewRepo | undefined;
 afterEach(async () => {
