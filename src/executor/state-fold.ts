@@ -194,7 +194,14 @@ function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: stri
     }
   }
   // A session checks its budgets afresh (they may have been raised): earlier stops are history.
-  const { finishedAt: _reopened, budgetReached: _checkedAgain, ...rest } = state;
+  const {
+    finishedAt: _reopened,
+    budgetReached: _checkedAgain,
+    selections: picked,
+    ...rest
+  } = state;
+  // A resume works on the candidates of a task without a winner again, and picks again.
+  const kept = Object.entries(picked ?? {}).filter(([, record]) => record.winner !== undefined);
   // A new run starts when its first event is stamped, so run.json and a fold of events.jsonl agree.
   const createdAt = event.resumed ? state.createdAt : event.time;
   // Older versions recorded a follow-up as a resume that reopens one workspace.
@@ -204,15 +211,17 @@ function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: stri
       ? { kind: "follow-up", workspace: reopened, startedAt: event.time }
       : { kind: event.resumed ? "resume" : "run", startedAt: event.time };
   const sessions = event.resumed ? openSession(state.sessions, session, lastSeen) : [session];
+  const selections = event.resumed && kept.length > 0 ? Object.fromEntries(kept) : undefined;
   return {
     ...rest,
     createdAt,
     status: "running",
     pid: event.pid,
     // A resumed run's plan is made afresh: the winners picked before keep their branch names.
-    plan: withWinnerBranches(event.plan, event.resumed ? state.selections : undefined),
+    plan: withWinnerBranches(event.plan, selections),
     workspaces,
     sessions,
+    ...(selections === undefined ? {} : { selections }),
   };
 }
 

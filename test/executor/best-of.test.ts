@@ -330,4 +330,23 @@ describe("best-of-N with a dependent task", () => {
       state(repo).workspaces.fix?.commit,
     );
   });
+
+  it("picks again on resume when no candidate had passed, and starts the dependent from the new winner", async () => {
+    // Both fail their check until .conductor/go exists; a resume runs the checks again.
+    repo = await repoWithConfig({
+      ...config("1 2"),
+      scripts: { check: 'test ! -f broken.txt || test -f "$CONDUCTOR_ROOT_PATH/.conductor/go"' },
+    });
+    expect((await run(repo)).exitCode).toBe(1);
+    expect(state(repo).selections?.fix?.winner).toBeUndefined();
+
+    await repo.write({ ".conductor/go": "" });
+    const resumed = await run(repo, ["--resume"]);
+
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    const after = state(repo);
+    expect(after.selections?.fix?.winner).toBe("fix-2");
+    expect(after.workspaces.docs?.status).toBe("succeeded");
+    expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 2");
+  });
 });
