@@ -3,7 +3,7 @@ import path from "node:path";
 import { ConfigError } from "../errors.js";
 import { relativeInside } from "../fs/is-inside.js";
 import { findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
-import { resolveStartPoints } from "../git/start-points.js";
+import { branchesCheckedOutElsewhere, resolveStartPoints } from "../git/start-points.js";
 import { buildPlan, PlanError } from "../planner/plan.js";
 import type { Plan, RepoFacts, Shard } from "../planner/types.js";
 import { gatherIssueFacts } from "../review/github-issues.js";
@@ -108,8 +108,9 @@ export function planProject(
     shard?: Shard | undefined;
   } = {},
 ): Plan {
+  let plan: Plan;
   try {
-    return buildPlan({
+    plan = buildPlan({
       config: project.loaded.config,
       facts: project.facts,
       promptFiles: project.promptFiles,
@@ -123,4 +124,11 @@ export function planProject(
       throw new ConfigError(project.loaded.toConfigIssues(error.problems));
     throw error;
   }
+  const taken = branchesCheckedOutElsewhere(
+    plan,
+    project.loaded.config.tasks,
+    project.facts.starts,
+  );
+  if (taken.length > 0) throw new ConfigError(project.loaded.toConfigIssues(taken));
+  return plan;
 }

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { conductorCommand } from "../hint/command.js";
 import { shellCommand } from "../hint/shell-quote.js";
-import type { ResolvedStart } from "../planner/types.js";
+import type { Plan, ResolvedStart } from "../planner/types.js";
 import { startKey } from "../planner/types.js";
 import type { TaskConfig } from "../schema/config.js";
 import type { PathIssue } from "../schema/zod-issues.js";
@@ -78,15 +78,14 @@ async function resolveBranch(
       ? `there is no local branch "${branch}"; create it (git branch ${branch} <start>) or use from: to start a new branch`
       : `there is no local branch "${branch}", only ${PULL_REQUEST_REMOTE}/${branch}; make it local first: git branch --track ${branch} ${PULL_REQUEST_REMOTE}/${branch}`;
   }
-  // Git refuses a second checkout of a branch: say so now, before anything is created.
+  // Git refuses a second checkout of a branch: say so now, before anything is created. A worktree
+  // holding it may be the workspace's own (a resume, or an earlier run a new one takes over):
+  // the CLI decides that once the plan names the workspace's path.
   const holder = worktrees.find((entry) => entry.branch === branch);
-  if (holder !== undefined) {
-    const main =
-      worktrees[0] !== undefined && samePath(worktrees[0].path, root) && holder === worktrees[0];
-    return main
-      ? `branch "${branch}" is checked out in the main checkout; switch it to another branch first (${shellCommand(["git", "-C", root, "switch", "--detach"])} leaves it on the same commit)`
-      : `branch "${branch}" is checked out in the worktree ${holder.path}; when conductor made it, archive it (${conductorCommand(["archive", path.basename(holder.path)])}), else remove it (${shellCommand(["git", "worktree", "remove", holder.path])})`;
+  if (holder !== undefined && holder === worktrees[0] && samePath(holder.path, root)) {
+    return `branch "${branch}" is checked out in the main checkout; switch it to another branch first (${shellCommand(["git", "-C", root, "switch", "--detach"])} leaves it on the same commit)`;
   }
+  const checkedOut = holder === undefined ? {} : { checkedOutAt: holder.path };
   const line = await runGit(root, [
     "for-each-ref",
     "--format=%(upstream:remotename)%00%(upstream:remoteref)",
@@ -97,7 +96,7 @@ async function resolveBranch(
     remote !== "" && ref.startsWith("refs/heads/")
       ? { remote, branch: ref.slice("refs/heads/".length) }
       : undefined;
-  return upstream === undefined ? { commit } : { commit, upstream };
+  return upstream === undefined ? { commit, ...checkedOut } : { commit, upstream, ...checkedOut };
 }
 
 /** Fetches `refs/pull/<n>/head` from origin into a local ref; or why it could not. */
@@ -115,4 +114,29 @@ async function fetchPullRequest(root: string, number: number): Promise<ResolvedS
   }
   const commit = await resolveCommit(root, ref);
   return commit === undefined ? `pull request #${number} fetched nothing` : { commit, ref };
+}
+
+/**
+ * Tasks continuing an existing branch that another worktree (not the workspace's own) has
+ * checked out: git would refuse the checkout, so the plan is refused first.
+ */
+export function branchesCheckedOutElsewhere(
+  plan: Plan,
+  tasks: readonly TaskConfig[],
+  starts: Readonly<Record<string, ResolvedStart>> | undefined,
+): PathIssue[] {
+  const problems: PathIssue[] = [];
+  for (const workspace of plan.workspaces) {
+    const start = workspace.startPoint;
+    if (start.kind !== "branch") continue;
+    const holder = starts?.[`branch:${start.branch}`]?.checkedOutAt;
+    if (holder === undefined || samePath(holder, workspace.path)) continue;
+    const index = tasks.findIndex((task) => task.id === workspace.taskId);
+    problems.push({
+      keyPath: ["tasks", index, "branch"],
+      at: "value",
+      message: `branch "${start.branch}" is checked out in the worktree ${holder}; when conductor made it, archive it (${conductorCommand(["archive", path.basename(holder)])}), else remove it (${shellCommand(["git", "worktree", "remove", holder])})`,
+    });
+  }
+  return problems;
 }

@@ -37,6 +37,11 @@ export interface ResolvedStart {
   commit: string;
   /** `pr:`: the local ref the pull request's head was fetched into. */
   ref?: string;
+  /**
+   * `branch:`: the worktree that has it checked out, if any (the main checkout is refused
+   * before planning); allowed only when it is the workspace's own worktree.
+   */
+  checkedOutAt?: string;
   /** `branch:`: where its upstream is, for `conductor pr`; undefined without one. */
   upstream?: { remote: string; branch: string };
 }

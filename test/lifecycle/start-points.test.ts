@@ -129,6 +129,24 @@ describe("where a task starts", () => {
     });
   });
 
+  it("a run that committed on its branch: can still be resumed: that branch moving does not change the plan", async () => {
+    await writeConfig([
+      { id: "on-feature", prompt: "p", branch: "feature" },
+      {
+        id: "flaky",
+        prompt: "p",
+        agent: { command: 'test -f "$CONDUCTOR_ROOT_PATH/.git/ok" && echo ok > ok.txt' },
+      },
+    ]);
+    const first = await run(["run", "--output", "plain"]);
+    expect(first.exitCode, first.all).toBe(1);
+    expect(await head("feature^")).toBe(commits.feature);
+    await repo.write({ ".git/ok": "" });
+    const resumed = await run(["run", "--resume", "--output", "plain"]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(await head("feature^")).toBe(commits.feature);
+  });
+
   it("refuses a branch: that the main checkout has checked out, before anything is created", async () => {
     await writeConfig([{ id: "on-main", prompt: "p", branch: "main" }]);
     const result = await run(["run"]);
@@ -140,20 +158,29 @@ describe("where a task starts", () => {
     expect(existsSync(path.join(repo.home, "workspaces"))).toBe(false);
   });
 
-  it("a second run refuses a branch: still checked out in the first run's workspace, and archiving it keeps the branch", async () => {
+  it("a second run takes over the first run's workspace on a branch: and leaves the branch and its commits where they are", async () => {
     await writeConfig([{ id: "on-feature", prompt: "p", branch: "feature" }]);
     expect((await run(["run", "--output", "plain"])).exitCode).toBe(0);
     const worked = await head("feature");
+    expect(worked).not.toBe(commits.feature);
     const again = await run(["run", "--output", "plain"]);
-    expect(again.exitCode).toBe(2);
-    expect(again.stderr).toContain('branch "feature" is checked out in the worktree');
-    const archive = again.stderr.match(/\((conductor archive [^)]+)\)/)?.[1] as string;
-    expect(archive).toBe("conductor archive on-feature");
-    expect((await run(archive.split(" ").slice(1))).exitCode).toBe(0);
+    expect(again.exitCode, again.all).toBe(0);
     expect(await head("feature")).toBe(worked);
-    const third = await run(["run", "--output", "plain"]);
-    expect(third.exitCode, third.all).toBe(0);
-    expect(await head("feature")).toBe(worked);
+    expect(await repo.git("for-each-ref", "refs/conductor/runs/")).toBe("");
+  });
+
+  it("refuses a branch: checked out in a worktree that is not the workspace's, with a command that frees it", async () => {
+    const elsewhere = path.join(repo.home, "by-hand");
+    await repo.git("worktree", "add", "-q", elsewhere, "feature");
+    await writeConfig([{ id: "on-feature", prompt: "p", branch: "feature" }]);
+    const result = await run(["run"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      `tasks[0].branch: branch "feature" is checked out in the worktree ${elsewhere}; when conductor made it, archive it (conductor archive by-hand), else remove it (git worktree remove ${elsewhere})`,
+    );
+    expect(existsSync(path.join(repo.root, ".conductor", "runs"))).toBe(false);
+    await repo.git("worktree", "remove", elsewhere);
+    expect((await run(["run", "--output", "plain"])).exitCode).toBe(0);
   });
 
   it("reports every start that cannot be used, located in the file, with exit 2 and nothing created", async () => {
