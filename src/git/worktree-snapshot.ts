@@ -27,7 +27,7 @@ export async function snapshotWorktree(worktree: string): Promise<WorktreeSnapsh
   ).stdout.trim();
   const head = (await runGit(worktree, ["rev-parse", "--verify", "HEAD^{commit}"])).trim();
   const index = (await runGit(worktree, ["write-tree"])).trim();
-  const files = await withTemporaryIndex(worktree, async (env) => {
+  const files = await withTemporaryIndex(async (env) => {
     await runGit(worktree, ["read-tree", "HEAD"], { env });
     await runGit(worktree, ["add", "--all", "--", "."], { env });
     return (await runGit(worktree, ["write-tree"], { env })).trim();
@@ -92,7 +92,7 @@ export async function restoreWorktree(
   }
   // A one-way merge from what is on disk now to what was there, through a temporary index:
   // -u rewrites the files that differ and removes the ones the snapshot did not have.
-  await withTemporaryIndex(worktree, async (env) => {
+  await withTemporaryIndex(async (env) => {
     await runGit(worktree, ["read-tree", current.files], { env });
     await runGit(worktree, ["read-tree", "--reset", "-u", snapshot.files], { env });
   });
@@ -100,7 +100,6 @@ export async function restoreWorktree(
 }
 
 async function withTemporaryIndex<T>(
-  worktree: string,
   work: (env: Record<string, string>) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "conductor-index-"));
