@@ -37,9 +37,12 @@ export function nextSteps(state: RunState, options: NextStepOptions): string {
         rows.push([
           planned.name,
           "skipped:",
-          workspace.failure?.reason === "dependency-failed"
-            ? `runs once ${workspace.failure.dependency} succeeds, with ${resume}`
-            : `runs with ${resume}`,
+          workspace.failure?.reason !== "dependency-failed"
+            ? `runs with ${resume}`
+            : planned.winnerOf?.includes(workspace.failure.dependency)
+              ? // No candidate passed: a person may pick one, or fix one and resume.
+                `starts from a winner of ${workspace.failure.dependency}: pick one with \`${conductorCommand(["pick", workspace.failure.dependency, placeholder("<workspace>"), ...run])}\`, then ${resume}`
+              : `runs once ${workspace.failure.dependency} succeeds, with ${resume}`,
         ]);
         break;
       case "interrupted":

@@ -124,8 +124,12 @@ describe("best-of-N with a dependent task", () => {
     );
     expect(await repo.git("branch", "--list", "conductor/fix")).toBe("");
     expect(await repo.git("branch", "--list", "conductor/docs")).toBe("");
-    expect(await status(repo)).toContain(
+    const shown = await status(repo);
+    expect(shown).toContain(
       "fix: no winner: no candidate passed (fix-2 failed check, 1 line changed; fix failed check, 3 lines changed)",
+    );
+    expect(shown).toContain(
+      `docs   skipped:       starts from a winner of fix: pick one with \`conductor pick fix <workspace>\`, then \`conductor run --resume ${after.runId}\``,
     );
   });
 
