@@ -112,6 +112,7 @@ export async function run({ runs }) {
     return {
       ms: result.ms,
       readyMs: readyMs(repo, result.spawnedAt, seed === undefined ? "setup" : "seed"),
+      steps: seed === undefined ? undefined : seedSteps(repo),
       home,
       output,
       workspaces: path.join(base, `ws-${name}-${round}`),
@@ -153,7 +154,7 @@ export async function run({ runs }) {
   const oneKb = duKb([one]);
   const fileCount = countFiles(one);
   const disk = seededDisk(seeded[0], oneKb);
-  const steps = seedSteps(seeded[0].output);
+  const steps = seeded[0].steps;
   const rows = [
     resultRow({
       id: "seed-ready-8",
@@ -167,7 +168,7 @@ export async function run({ runs }) {
         `node_modules: ${mb(oneKb)} MB, ${fileCount.toLocaleString("en-US")} files (${OFFLINE ? "generated offline" : "bench/fixtures/npm-app, npm ci"})`,
         `conductor run (first round): the fill (${install} in a fresh shared clone) ${steps.fillMs} ms, placing ${WORKSPACES} × node_modules ${steps.placeMedianMs} ms median per workspace`,
         `filesystem: ${filesystem.summary}`,
-        `ready = from spawning conductor to the last workspace's seed step done (events.jsonl); the whole runs (agent \`true\`, commit, exit) took ${seeded.map((r) => r.ms).join(", ")} ms`,
+        `ready = from spawning conductor to the last workspace's seed step done (events.jsonl); the whole runs (agent \`true\`, commit, exit) took ${seeded.map((r) => Math.round(r.ms)).join(", ")} ms`,
       ],
       extra: { filesystem, install },
     }),
@@ -250,12 +251,7 @@ export async function run({ runs }) {
  * in ms from conductor's spawn, read from the run's events.jsonl.
  */
 function readyMs(repo, spawnedAt, step) {
-  const runs = path.join(repo, ".conductor", "runs");
-  const latest = readdirSync(runs).sort().at(-1);
-  const events = readFileSync(path.join(runs, latest, "events.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line));
+  const events = latestEvents(repo);
   const done = events.filter((e) => e.type === "step.finished" && e.step === step);
   if (done.length !== WORKSPACES)
     throw new Error(`expected ${WORKSPACES} ${step} steps, got ${done.length}`);
@@ -284,17 +280,33 @@ function countFiles(dir) {
     .length;
 }
 
-/** The fill's and the placements' durations, from the plain output's seed step lines. */
-function seedSteps(output) {
-  const durations = [...output.matchAll(/seed done in ([\d.]+)(ms|s) — (.*)$/gm)].map((m) => ({
-    ms: m[2] === "s" ? Number(m[1]) * 1000 : Number(m[1]),
-    filled: m[3].includes("(filled now)"),
-  }));
-  const placed = durations.filter((d) => !d.filled).map((d) => d.ms);
-  return {
-    fillMs: durations.find((d) => d.filled)?.ms ?? "?",
-    placeMedianMs: placed.length === 0 ? "?" : median(placed),
-  };
+/**
+ * The fill (the filling workspace's `populating` to `placing` phase) and each placement (`placing`
+ * to the seed step's end), in ms, from the latest run's events.jsonl.
+ */
+function seedSteps(repo) {
+  const at = (event) => Date.parse(event.time);
+  const events = latestEvents(repo);
+  const phase = (workspace, name) =>
+    events.find((e) => e.type === "seed.phase" && e.workspace === workspace && e.phase === name);
+  let fillMs = "?";
+  const placing = [];
+  for (const done of events.filter((e) => e.type === "step.finished" && e.step === "seed")) {
+    const placed = phase(done.workspace, "placing");
+    const filling = phase(done.workspace, "populating");
+    if (placed !== undefined) placing.push(at(done) - at(placed));
+    if (filling !== undefined && placed !== undefined) fillMs = at(placed) - at(filling);
+  }
+  return { fillMs, placeMedianMs: placing.length === 0 ? "?" : median(placing) };
+}
+
+function latestEvents(repo) {
+  const runs = path.join(repo, ".conductor", "runs");
+  const latest = readdirSync(runs).sort().at(-1);
+  return readFileSync(path.join(runs, latest, "events.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
 }
 
 function median(values) {
