@@ -11,8 +11,10 @@ const MAX_ID = 64;
  */
 export function issueTaskId(number: number, title: string): string {
   const words = title
-    .toLowerCase()
     .normalize("NFKD")
+    // Accents come apart from their letters under NFKD; dropping them keeps "crème" one word.
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
   const id = words === "" ? String(number) : `${number}-${words}`;
