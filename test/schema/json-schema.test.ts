@@ -34,6 +34,8 @@ const KEYWORDS = new Set([
   "maxLength",
   "minimum",
   "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
 ]);
 
 function isMap(value: unknown): value is Record<string, unknown> {
@@ -89,6 +91,10 @@ function schemaErrors(schema: JsonSchema, value: unknown, at = "$"): string[] {
   if (typeof value === "number") {
     if (typeof schema.minimum === "number" && value < schema.minimum) errors.push(`${at}: < min`);
     if (typeof schema.maximum === "number" && value > schema.maximum) errors.push(`${at}: > max`);
+    if (typeof schema.exclusiveMinimum === "number" && value <= schema.exclusiveMinimum)
+      errors.push(`${at}: <= exclusive min`);
+    if (typeof schema.exclusiveMaximum === "number" && value >= schema.exclusiveMaximum)
+      errors.push(`${at}: >= exclusive max`);
   }
   if (Array.isArray(value)) {
     if (typeof schema.minItems === "number" && value.length < schema.minItems)
