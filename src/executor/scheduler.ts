@@ -87,6 +87,18 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
     }
   };
 
+  // A workspace that cannot start because of what it depends on leaves the queue as skipped.
+  const skipUnstarted = (workspace: Workspace, dependency: string, message: string) => {
+    waiting.splice(waiting.indexOf(workspace), 1);
+    run.recorder.emit({
+      type: "workspace.finished",
+      workspace: workspace.name,
+      status: "skipped",
+      durationMs: 0,
+      failure: { reason: "dependency-failed", step: "worktree", dependency, message },
+    });
+  };
+
   while (waiting.length > 0 || running.size > 0 || deciding.size > 0) {
     startSelections();
     for (const workspace of [...waiting]) {
@@ -104,19 +116,11 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
           run.recorder.state.selections[task]?.winner === undefined,
       );
       if (noWinner !== undefined) {
-        waiting.splice(waiting.indexOf(workspace), 1);
-        run.recorder.emit({
-          type: "workspace.finished",
-          workspace: workspace.name,
-          status: "skipped",
-          durationMs: 0,
-          failure: {
-            reason: "dependency-failed",
-            step: "worktree",
-            dependency: noWinner,
-            message: `not started: no candidate of ${noWinner} passed, so it has no winner to start from`,
-          },
-        });
+        skipUnstarted(
+          workspace,
+          noWinner,
+          `not started: no candidate of ${noWinner} passed, so it has no winner to start from`,
+        );
         continue;
       }
       // Starts from a winner not picked yet: wait for the pick.
@@ -127,19 +131,7 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
         blocker !== undefined &&
         (["failed", "skipped"].includes(status(blocker)) || archived(blocker))
       ) {
-        waiting.splice(waiting.indexOf(workspace), 1);
-        run.recorder.emit({
-          type: "workspace.finished",
-          workspace: workspace.name,
-          status: "skipped",
-          durationMs: 0,
-          failure: {
-            reason: "dependency-failed",
-            step: "worktree",
-            dependency: blocker,
-            message: `not started: ${blocker} did not succeed`,
-          },
-        });
+        skipUnstarted(workspace, blocker, `not started: ${blocker} did not succeed`);
         continue;
       }
       if (blocker !== undefined) continue;

@@ -1,18 +1,16 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 /**
- * The environments of live processes whose environment holds `marker` (`NAME=value` or `NAME=`
- * for any value), other than conductor's own, as maps of their variables. Linux only (reads
- * /proc); elsewhere, none.
+ * Each live process other than conductor itself whose raw environment (`NAME=value` pairs
+ * joined by NUL) contains `marker`, with its pid. Linux only (reads /proc); elsewhere, none.
  */
-export function liveEnvironments(marker: string): Map<string, string>[] {
+export function* environmentsHolding(marker: string): Generator<{ pid: number; environ: string }> {
   let entries: string[];
   try {
     entries = readdirSync("/proc");
   } catch {
-    return [];
+    return;
   }
-  const found: Map<string, string>[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     let environ: string;
@@ -21,7 +19,18 @@ export function liveEnvironments(marker: string): Map<string, string>[] {
     } catch {
       continue; // gone meanwhile, or another user's
     }
-    if (!environ.includes(marker)) continue;
+    if (environ.includes(marker)) yield { pid: Number(entry), environ };
+  }
+}
+
+/**
+ * The environments of live processes whose environment holds `marker` (`NAME=value` or `NAME=`
+ * for any value), other than conductor's own, as maps of their variables. Linux only (reads
+ * /proc); elsewhere, none.
+ */
+export function liveEnvironments(marker: string): Map<string, string>[] {
+  const found: Map<string, string>[] = [];
+  for (const { environ } of environmentsHolding(marker)) {
     const variables = new Map<string, string>();
     for (const pair of environ.split("\0")) {
       const at = pair.indexOf("=");

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { environmentsHolding } from "./environ.js";
 
 /**
  * Process groups: conductor starts every program in a group of its own, so a whole tree can be
@@ -225,23 +226,9 @@ export function descendantPidFloor(pid: number, startedAt: number): number | und
  * Linux only (reads /proc); elsewhere, none.
  */
 export function markedPids(marker: string): number[] {
-  let entries: string[] = [];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return [];
-  }
   const found: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let environ: string;
-    try {
-      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
-    } catch {
-      continue; // gone meanwhile, or another user's
-    }
-    if (!environ.includes(marker) || !environ.split("\0").includes(marker)) continue;
-    if (isRunning(Number(entry))) found.push(Number(entry));
+  for (const { pid, environ } of environmentsHolding(marker)) {
+    if (environ.split("\0").includes(marker) && isRunning(pid)) found.push(pid);
   }
   return found;
 }

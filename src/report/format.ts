@@ -157,6 +157,12 @@ export function formatFindingCounts(counts: readonly number[] | undefined): stri
   return parts.length === 0 ? "no findings" : parts.join(", ");
 }
 
+/** A review's verdict as codex words it: `patch is correct`, `patch is incorrect`, `no verdict`. */
+export function verdictWords(verdict: ReviewState["verdict"]): string {
+  if (verdict === "correct") return "patch is correct";
+  return verdict === "incorrect" ? "patch is incorrect" : "no verdict";
+}
+
 /**
  * A review's outcome in one line: `patch is incorrect; 1 P1, 1 P3`, `failed: <why>`,
  * `skipped: no changes`, `running`.
@@ -171,15 +177,8 @@ export function describeReview(
       return "skipped: no changes to review";
     case "failed":
       return `failed: ${oneLine(review.failure?.message ?? "no answer")}`;
-    case "completed": {
-      const verdict =
-        review.verdict === "correct"
-          ? "patch is correct"
-          : review.verdict === "incorrect"
-            ? "patch is incorrect"
-            : "no verdict";
-      return `${verdict}; ${formatFindingCounts(review.counts)}`;
-    }
+    case "completed":
+      return `${verdictWords(review.verdict)}; ${formatFindingCounts(review.counts)}`;
     default:
       return unreachable(review.status);
   }

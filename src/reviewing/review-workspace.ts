@@ -57,12 +57,8 @@ export async function reviewWorkspace(
   }
   const reviewer = workspace.agent.kind;
   const started = performance.now();
-  let before: WorktreeSnapshot;
-  let changed: Set<string>;
-  let instructions: string | undefined;
-  try {
-    instructions = await reviewInstructions(ctx.plan);
-  } catch (error) {
+  // A review that fails before the worktree is read is still recorded as started, then failed.
+  const failBeforeReading = (failure: ReviewFailure) => {
     ctx.recorder.emit({
       type: "review.started",
       workspace: workspace.name,
@@ -70,7 +66,15 @@ export async function reviewWorkspace(
       base,
       head: undefined,
     });
-    return finish(ctx, workspace, started, undefined, {
+    return finish(ctx, workspace, started, undefined, failure);
+  };
+  let before: WorktreeSnapshot;
+  let changed: Set<string>;
+  let instructions: string | undefined;
+  try {
+    instructions = await reviewInstructions(ctx.plan);
+  } catch (error) {
+    return failBeforeReading({
       reason: "instructions",
       message: (error as Error).message,
     });
@@ -79,14 +83,7 @@ export async function reviewWorkspace(
     before = await snapshotWorktree(workspace.path);
     changed = await changedSinceBase(workspace.path, base);
   } catch (error) {
-    ctx.recorder.emit({
-      type: "review.started",
-      workspace: workspace.name,
-      reviewer,
-      base,
-      head: undefined,
-    });
-    return finish(ctx, workspace, started, undefined, {
+    return failBeforeReading({
       reason: "git-error",
       message: `could not read the worktree before the review: ${gitMessage(error)}`,
     });

@@ -1,5 +1,6 @@
 import type { ReviewState } from "../executor/types.js";
 import { conductorCommand } from "../hint/command.js";
+import { formatFindingCounts, verdictWords } from "../report/format.js";
 
 /**
  * What `conductor review` prints after its reviews: one line per workspace with the verdict and
@@ -43,16 +44,7 @@ function reviewLine(review: ReviewState): string {
     case "failed":
       return `review failed: ${review.failure?.message ?? "no answer"}`;
     case "completed": {
-      const verdict =
-        review.verdict === "correct"
-          ? "patch is correct"
-          : review.verdict === "incorrect"
-            ? "patch is incorrect"
-            : "no verdict";
-      const counts = (review.counts ?? [])
-        .map((count, priority) => (count > 0 ? `${count} P${priority}` : ""))
-        .filter(Boolean);
-      return `${verdict}; ${counts.length === 0 ? "no findings" : counts.join(", ")}`;
+      return `${verdictWords(review.verdict)}; ${formatFindingCounts(review.counts)}`;
     }
   }
 }
