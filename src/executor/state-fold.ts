@@ -392,8 +392,13 @@ function clearOutputs(plan: Plan, workspace: WorkspaceState, step: Step): Worksp
       delete next.port;
       break;
     case "agent":
-      next.agent =
-        workspace.agent.sessionId === undefined ? {} : { sessionId: workspace.agent.sessionId };
+      // What earlier turns spent stays: budgets and reports count every turn of a workspace.
+      next.agent = {
+        ...(workspace.agent.sessionId === undefined
+          ? {}
+          : { sessionId: workspace.agent.sessionId }),
+        ...(workspace.agent.spent === undefined ? {} : { spent: workspace.agent.spent }),
+      };
       break;
     case "check": {
       const baseline = checkBaseline(plan, workspace.name);

@@ -28,7 +28,12 @@ function comparable(summary: RunSummary): unknown {
     runId: undefined,
     createdAt: undefined,
     finishedAt: undefined,
-    totals: { ...summary.totals, durationMs: undefined, workspaceDurationMs: undefined },
+    totals: {
+      ...summary.totals,
+      durationMs: undefined,
+      workspaceDurationMs: undefined,
+      agentTimeMs: undefined,
+    },
     // When the sessions ran (here the shards ran one after another, each a session of its own,
     // overlapping ones merge) and how long each step took are clocks too; which steps ran and
     // how they ended is not.
@@ -36,6 +41,8 @@ function comparable(summary: RunSummary): unknown {
     workspaces: summary.workspaces.map((workspace) => ({
       ...workspace,
       durationMs: undefined,
+      // Agent time (what budgets count) is the agents' wall clock, a clock like the others.
+      agentTimeMs: undefined,
       steps: Object.fromEntries(
         Object.entries(workspace.steps).map(([step, record]) => [step, record?.status ?? null]),
       ),
