@@ -171,6 +171,19 @@ describe("best-of-N with a dependent task", () => {
     expect(await repo.git("rev-parse", "conductor/fix-2")).toBe(after.workspaces["fix-2"]?.commit);
   });
 
+  it("runs the judge in a private folder, not the main checkout", async () => {
+    const judge =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
+      'touch judge-was-here; first="${CONDUCTOR_JUDGE_CANDIDATES%% *}"; printf \'{"winner":"%s","ranking":["%s"],"reasons":"r"}\\n\' "$first" "$first"';
+    repo = await repoWithConfig(config("", { judge_command: judge }));
+    const result = await run(repo);
+
+    expect(result.exitCode, result.all).toBe(0);
+    expect(state(repo).selections?.fix?.ranking.decidedBy).toBe("judge");
+    // A judge that writes files does so outside the user's checkout.
+    expect(existsSync(path.join(repo.root, "judge-was-here"))).toBe(false);
+  });
+
   it.each([
     [
       "returns no JSON",

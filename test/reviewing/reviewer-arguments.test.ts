@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { claudeArguments } from "../../src/agents/claude/agent.js";
 import { claudeReviewArguments } from "../../src/agents/claude/review.js";
 import { codexReviewArguments } from "../../src/agents/codex/review.js";
+import { judgeSettings } from "../../src/executor/selection/judge.js";
 import type { AgentConfig } from "../../src/schema/config.js";
 
 const SETTINGS: AgentConfig = {
@@ -51,5 +53,15 @@ describe("reviewer command lines", () => {
     expect(tools).not.toContain("Bash");
     expect(args).not.toContain("--dangerously-bypass-approvals-and-sandbox");
     expect(args.slice(-2)).toEqual(["--", "review this"]);
+  });
+
+  it("a claude judge runs in plan mode with read-only tools and no agent.args", () => {
+    const settings = judgeSettings({ ...SETTINGS, kind: "claude" }, "/run/schema.json");
+    const args = claudeArguments(settings as AgentConfig, "judge this", undefined);
+    expect(args[args.indexOf("--permission-mode") + 1]).toBe("plan");
+    const tools = args[args.indexOf("--allowedTools") + 1]?.split(",") ?? [];
+    expect(tools).toEqual(["Read", "Glob", "Grep"]);
+    expect(args).not.toContain("--dangerously-bypass-approvals-and-sandbox");
+    expect(args.slice(-2)).toEqual(["--", "judge this"]);
   });
 });

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { git } from "../../git/worktree.js";
 import type { TaskSelection, Workspace } from "../../planner/types.js";
@@ -25,7 +26,9 @@ export function selectionDir(runDir: string, taskId: string): string {
  * One read-only agent session that compares the tied candidates: it is given the task's prompt
  * and each candidate's check result and diff, and must answer `{winner, ranking, reasons}`.
  * Codex gets the answer's JSON Schema (`--output-schema`) and a read-only sandbox; a command
- * agent runs `agent.judge_command`. Prompt, answer and log are kept in the run folder.
+ * agent runs `agent.judge_command`. Prompt, answer and log are kept in the run folder. The judge
+ * runs in a private empty folder, not the main checkout: it only needs the prompt, and the
+ * candidates' diffs it reads are untrusted.
  */
 export async function runJudge(
   run: RunContext,
@@ -63,16 +66,20 @@ export async function runJudge(
     `${JSON.stringify(JUDGE_SCHEMA, null, 2)}\n`,
   );
   const files = { promptFile: relative(promptFile), logFile: relative(logFile) };
-  const result = await run.agentFor(settings.kind).run({
-    cwd: run.plan.repo.root,
-    prompt,
-    settings,
-    env: judgeEnv(first, run.paths.runId, prompt, promptFile, asked),
-    signal,
-    logFile,
-    redactor: run.secrets.redactor,
-    onActivity: () => {},
-  });
+  const cwd = await mkdtemp(path.join(os.tmpdir(), "conductor-judge-"));
+  const result = await run
+    .agentFor(settings.kind)
+    .run({
+      cwd,
+      prompt,
+      settings,
+      env: judgeEnv(first, run.paths.runId, prompt, promptFile, asked),
+      signal,
+      logFile,
+      redactor: run.secrets.redactor,
+      onActivity: () => {},
+    })
+    .finally(() => rm(cwd, { recursive: true, force: true }));
   if (result.outcome.status === "cancelled" || signal.aborted) {
     return {
       record: { ...base, ...files, status: "failed", problem: "cancelled" },
@@ -98,10 +105,11 @@ export async function runJudge(
 }
 
 /**
- * The agent settings of the judge: the candidates' agent, read-only. Undefined for a command
- * agent without a judge command.
+ * The agent settings of the judge: the candidates' agent, read-only. Claude gets the reviewer's
+ * treatment: read-only tools, plan mode and none of `agent.args` (they may allow editing tools).
+ * Undefined for a command agent without a judge command.
  */
-function judgeSettings(agent: AgentConfig, schemaFile: string): AgentConfig | undefined {
+export function judgeSettings(agent: AgentConfig, schemaFile: string): AgentConfig | undefined {
   switch (agent.kind) {
     case "command":
       return agent.judgeCommand === undefined
@@ -114,7 +122,7 @@ function judgeSettings(agent: AgentConfig, schemaFile: string): AgentConfig | un
         args: [...agent.args, "--output-schema", schemaFile],
       };
     case "claude":
-      return agent;
+      return { ...agent, sandbox: "read-only", args: ["--permission-mode", "plan"] };
   }
 }
 
