@@ -106,6 +106,22 @@ async function bringGitHubToHead(
     );
   }
   const target = pr.headRefName || workspace.branch;
+  // A fork's head branch is not on origin: pushing there would create a stray branch or, for a
+  // fork branch named like the base, move the base itself.
+  if (pr.isCrossRepository) {
+    throw new UnsafeOperationError(
+      `${workspace.name}: PR #${pr.number} comes from a fork; conductor pushes only to origin, so nothing was pushed or merged`,
+      {
+        hint: `Push it to the fork yourself: ${shellCommand(["git", "push", "<fork remote>", `refs/heads/${workspace.branch}:refs/heads/${target}`])}, then merge again.`,
+      },
+    );
+  }
+  if (target === pr.baseRefName) {
+    throw new UnsafeOperationError(
+      `${workspace.name}: PR #${pr.number}'s head branch is its base ${target}; pushing would move ${target}, so nothing was pushed or merged`,
+      { hint: `See ${pr.url}.` },
+    );
+  }
   try {
     await git(root, ["push", "origin", `refs/heads/${workspace.branch}:refs/heads/${target}`]);
   } catch (error) {

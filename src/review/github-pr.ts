@@ -25,6 +25,8 @@ export interface PullRequestFacts {
   baseRefName: string;
   /** The branch on GitHub the pull request is from. */
   headRefName: string;
+  /** Whether that branch lives in a fork, not in the repository the pull request is on. */
+  isCrossRepository: boolean;
   checks: StatusCheck[];
 }
 
@@ -40,6 +42,7 @@ export const PULL_REQUEST_FIELDS = [
   "headRefOid",
   "baseRefName",
   "headRefName",
+  "isCrossRepository",
   "statusCheckRollup",
 ] as const;
 
@@ -102,6 +105,7 @@ export function parsePullRequest(value: unknown): PullRequestFacts {
     headRefOid: String(record.headRefOid ?? ""),
     baseRefName: String(record.baseRefName ?? ""),
     headRefName: String(record.headRefName ?? ""),
+    isCrossRepository: record.isCrossRepository === true,
     checks: (Array.isArray(record.statusCheckRollup) ? record.statusCheckRollup : []).map((entry) =>
       statusCheck(asRecord(entry)),
     ),

@@ -182,6 +182,72 @@ describe("conductor merge through a pull request", () => {
     expect(existsSync(repo.worktree("feature"))).toBe(true);
   });
 
+  it("refuses to push onto a fork's PR head (named main here): origin's main and branches stay", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    await writeFile(path.join(repo.worktree("feature"), "more.txt"), "more\n");
+    await execa("git", ["add", "more.txt"], { cwd: repo.worktree("feature") });
+    await execa("git", ["-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "more"], {
+      cwd: repo.worktree("feature"),
+    });
+    const forkPr = pullRequest({
+      headRefName: "main",
+      headRefOid: head,
+      isCrossRepository: true,
+      reviewDecision: "APPROVED",
+      statusCheckRollup: [checkRun("build", "SUCCESS")],
+    });
+    const gh = await installGh(repo.home, {
+      rules: [
+        authStatus(true),
+        prView(BRANCH, forkPr),
+        reviewThreadsAndDeployments([]),
+        prMerge(7, "merge", githubMergeCommit(origin)),
+      ],
+    });
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain(
+      "feature: PR #7 comes from a fork; conductor pushes only to origin, so nothing was pushed or merged",
+    );
+    expect(result.stderr).toContain(
+      "git push '<fork remote>' refs/heads/conductor/feature:refs/heads/main",
+    );
+    expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
+    expect(await originRef(origin, "main")).toBe(mainBefore);
+    expect(await originRef(origin, BRANCH)).toBe(head);
+    expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
+  });
+
+  it("refuses to push when the PR's head branch is its base branch", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    await writeFile(path.join(repo.worktree("feature"), "more.txt"), "more\n");
+    await execa("git", ["add", "more.txt"], { cwd: repo.worktree("feature") });
+    await execa("git", ["-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "more"], {
+      cwd: repo.worktree("feature"),
+    });
+    const gh = await installGh(repo.home, {
+      rules: [
+        authStatus(true),
+        prView(
+          BRANCH,
+          pullRequest({
+            headRefName: "main",
+            headRefOid: head,
+            reviewDecision: "APPROVED",
+            statusCheckRollup: [checkRun("build", "SUCCESS")],
+          }),
+        ),
+        reviewThreadsAndDeployments([]),
+        prMerge(7, "merge"),
+      ],
+    });
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain("head branch is its base main; pushing would move main");
+    expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
+    expect(await originRef(origin, "main")).toBe(mainBefore);
+  });
+
   it("refuses a PR with a failing CI check before anything moves", async () => {
     const { repo, origin, head, mainBefore } = await published();
     const scenario = scenarios.failingAndPassingChecks(BRANCH, head);
