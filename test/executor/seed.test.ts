@@ -203,6 +203,39 @@ describe("workspaces.seed", () => {
     expect(snapshot(path.join(workspace(repo, "reader"), "node_modules"))).toEqual(pristine);
   });
 
+  it("symlink mode shares writes by design: a later workspace does not evict the entry an earlier one is linked to", async () => {
+    repo = await repoWithConfig(
+      {
+        concurrency: 1,
+        workspaces: { seed: [{ path: "node_modules", mode: "symlink" }] },
+        scripts: { setup: SETUP },
+        agent: {
+          kind: "command",
+          command:
+            'if [ "$CONDUCTOR_TASK_ID" = writer ]; then echo three >> node_modules/pkg/data.txt; fi',
+        },
+        tasks: tasks("writer", "reader"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules\n" },
+    );
+
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(result.exitCode, result.all).toBe(0);
+    // One fill: the reader was seeded from the entry the writer wrote into, and the writer's
+    // link still leads to it.
+    expect(setupRuns(repo)).toHaveLength(1);
+    for (const id of ["writer", "reader"]) {
+      expect(lstatSync(path.join(workspace(repo, id), "node_modules")).isSymbolicLink()).toBe(true);
+      expect(
+        readFileSync(path.join(workspace(repo, id), "node_modules", "pkg", "data.txt"), "utf8"),
+      ).toBe("one\ntwo\nthree\n");
+    }
+  });
+
   it("a workspace whose branch changed the lockfile runs the setup for its own key", async () => {
     repo = await repoWithConfig(
       {

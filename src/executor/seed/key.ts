@@ -52,6 +52,9 @@ export async function seedKey(
         files,
         script,
         folders: seed.folders.map((folder) => folder.path).sort(),
+        // Entries linked to by symlink mode are never evicted (see populate.ts): other modes,
+        // which drop an entry written in place, get entries of their own.
+        ...(seed.folders.some((folder) => folder.mode === "symlink") ? { symlinked: true } : {}),
         platform: `${process.platform}-${process.arch}`,
         nodeAbi: process.versions.modules,
       }),

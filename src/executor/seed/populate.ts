@@ -201,12 +201,15 @@ async function fill(request: FillRequest): Promise<FillOutcome> {
 const checkedUnchanged = new Set<string>();
 
 /**
- * Whether a workspace that shares the entry's files (hardlink or symlink mode) wrote into them in
- * place: a file or folder modified after the fill, or files gone. Only checked when the request
- * shares files; copies and clones cannot change the entry.
+ * Whether a workspace that shares the entry's files by hard links wrote into them in place: a
+ * file or folder modified after the fill, or files gone. Only checked when the request shares
+ * files; copies and clones cannot change the entry. An entry a symlink-mode folder uses is never
+ * found changed: live workspaces of other runs are linked to it (their key differs from the
+ * other modes'), and symlink mode shares writes by design.
  */
 async function changedSinceFill(request: FillRequest, manifest: SeedManifest): Promise<boolean> {
-  const shares = request.seed.folders.some((f) => f.mode === "hardlink" || f.mode === "symlink");
+  if (request.seed.folders.some((f) => f.mode === "symlink")) return false;
+  const shares = request.seed.folders.some((f) => f.mode === "hardlink");
   const paths = entryPaths(request.repoDir, request.key);
   if (!shares || checkedUnchanged.has(paths.dir)) return false;
   const filledAt = Date.parse(manifest.createdAt);
