@@ -39,6 +39,13 @@ export interface ArchiveResult {
   freedPorts: { start: number; count: number } | undefined;
   branch: string;
   branchDeleted: boolean;
+  /** The branch is the user's own (a `branch:` task), so it was kept whatever was asked. */
+  branchIsUsers: boolean;
+}
+
+/** A `branch:` task continues the user's own branch: conductor never deletes it. */
+export function isUsersBranch(workspace: { startPoint: { kind: string } }): boolean {
+  return workspace.startPoint.kind === "branch";
 }
 
 /**
@@ -74,7 +81,7 @@ export async function checkArchivable(
     if (!options.force) {
       const losses = await whatWouldBeLost(entry, {
         worktreePresent: presence === "present",
-        deleteBranch: options.deleteBranch,
+        deleteBranch: options.deleteBranch && !isUsersBranch(workspace),
       });
       if (losesWork(losses)) {
         unsafe.push(`${workspace.name} (${workspace.path}):`);
@@ -140,7 +147,9 @@ export async function archiveWorkspace(
   if (presence === "present") await removeWorktree(root, workspace.path, true);
   else await git(root, ["worktree", "prune"]);
   await releasePorts(options.homeDir, workspace.path);
-  const deleteBranch = options.deleteBranch && (await branchExists(root, workspace.branch));
+  const branchIsUsers = isUsersBranch(workspace);
+  const deleteBranch =
+    options.deleteBranch && !branchIsUsers && (await branchExists(root, workspace.branch));
   if (deleteBranch) await git(root, ["branch", "-D", "--end-of-options", workspace.branch]);
   appendEvent(paths, {
     type: "workspace.archived",
@@ -156,6 +165,7 @@ export async function archiveWorkspace(
     freedPorts: block === undefined ? undefined : { start: block.start, count: block.count },
     branch: workspace.branch,
     branchDeleted: deleteBranch,
+    branchIsUsers,
   };
 }
 

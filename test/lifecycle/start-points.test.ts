@@ -169,6 +169,26 @@ describe("where a task starts", () => {
     expect(await repo.git("for-each-ref", "refs/conductor/runs/")).toBe("");
   });
 
+  it("merge and archive --delete-branch keep a branch: task's branch, which is the user's, and say so", async () => {
+    await writeConfig([{ id: "on-feature", prompt: "p", branch: "feature" }]);
+    expect((await run(["run", "--output", "plain"])).exitCode).toBe(0);
+    const worked = await head("feature");
+    const merged = await run(["merge", "on-feature", "--local"]);
+    expect(merged.exitCode, merged.all).toBe(0);
+    expect(merged.stdout).toContain(
+      "kept branch feature (it is yours: the task continued it with branch:)",
+    );
+    expect(await head("feature")).toBe(worked);
+    expect((await run(["run", "--output", "plain"])).exitCode).toBe(0);
+    const again = await head("feature");
+    const archived = await run(["archive", "on-feature", "--delete-branch", "--force"]);
+    expect(archived.exitCode, archived.all).toBe(0);
+    expect(archived.stdout).toContain(
+      "kept branch feature (it is yours: the task continued it with branch:)",
+    );
+    expect(await head("feature")).toBe(again);
+  });
+
   it("refuses a branch: checked out in a worktree that is not the workspace's, with a command that frees it", async () => {
     const elsewhere = path.join(repo.home, "by-hand");
     await repo.git("worktree", "add", "-q", elsewhere, "feature");

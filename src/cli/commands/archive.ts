@@ -8,6 +8,7 @@ import {
   type ArchiveResult,
   archiveWorkspace,
   checkArchivable,
+  isUsersBranch,
 } from "../../review/archive.js";
 import { archiveLosers } from "../../review/losers.js";
 import { interruptOnSignals } from "../interrupt.js";
@@ -65,7 +66,7 @@ export function archiveCommand(): Command {
       const todo = found.filter(
         (entry) =>
           entry.state.archived === undefined ||
-          (deleteBranch && !entry.state.archived.branchDeleted),
+          (deleteBranch && !entry.state.archived.branchDeleted && !isUsersBranch(entry.workspace)),
       );
       for (const entry of found) {
         if (!todo.includes(entry))
@@ -136,6 +137,10 @@ function describe(result: ArchiveResult): string {
     const { start, count } = result.freedPorts;
     parts.push(`freed ports ${start}-${start + count - 1}`);
   }
-  parts.push(`${result.branchDeleted ? "deleted" : "kept"} branch ${result.branch}`);
+  parts.push(
+    result.branchIsUsers
+      ? `kept branch ${result.branch} (it is yours: the task continued it with branch:)`
+      : `${result.branchDeleted ? "deleted" : "kept"} branch ${result.branch}`,
+  );
   return `archived ${result.name}: ${parts.join(", ")}`;
 }

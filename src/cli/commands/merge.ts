@@ -167,7 +167,9 @@ async function archiveLanded(
     });
     const branch = result.branchDeleted
       ? `deleted branch ${result.branch}`
-      : `kept branch ${result.branch}${method === "squash" || !deleteBranch ? " (its commits were squashed, not merged)" : ""}`;
+      : result.branchIsUsers
+        ? `kept branch ${result.branch} (it is yours: the task continued it with branch:)`
+        : `kept branch ${result.branch}${method === "squash" || !deleteBranch ? " (its commits were squashed, not merged)" : ""}`;
     return `archived ${result.name}: removed its worktree, ${branch}`;
   } catch (error) {
     if (!(error instanceof ConductorError)) throw error;
