@@ -98,8 +98,13 @@ async function uncommittedItem(found: FoundWorkspace): Promise<CheckItem> {
   if (state.archived !== undefined || !existsSync(workspace.path)) {
     return { id: "uncommitted", level: "info", reason: "no worktree (archived or removed)" };
   }
-  // Copied env files and the context folder came from the main checkout: they are not work.
-  const paths = await uncommittedPaths(workspace.path, [...state.copied, ".context"]);
+  // Copied env files, the context folder and seeded folders (a symlink one shows as untracked)
+  // came from the main checkout or the cache: they are not work.
+  const paths = await uncommittedPaths(workspace.path, [
+    ...state.copied,
+    ".context",
+    ...(state.seed?.folders ?? []),
+  ]);
   if (paths.length === 0) {
     return { id: "uncommitted", level: "pass", reason: "no uncommitted changes" };
   }

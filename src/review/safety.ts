@@ -41,7 +41,7 @@ export async function whatWouldBeLost(
   const unmergedCommits = options.deleteBranch ? await commitsOnlyOnBranch(found) : 0;
   if (!options.worktreePresent) return { ...NO_LOSSES, unmergedCommits };
   const [uncommitted, detachedHead, nestedRepositories] = await Promise.all([
-    uncommittedWork(workspace.path, state.copied),
+    uncommittedWork(workspace.path, [...state.copied, ...(state.seed?.folders ?? [])]),
     unreachableHead(workspace.path),
     nestedRepositoryLosses(workspace.path),
   ]);
@@ -59,12 +59,13 @@ export function losesWork(losses: Losses): boolean {
 }
 
 /**
- * Uncommitted paths of the worktree but the copies conductor made: copied env files and context
- * files came from the main checkout, and untracked files under `.context/` are scratch. A tracked
+ * Uncommitted paths of the worktree but what conductor put there: copied env files, context files
+ * and seeded folders (a symlink one shows as untracked even where `node_modules/` is ignored)
+ * came from the main checkout or the cache, and untracked files under `.context/` are scratch. A tracked
  * `.context/` file that was edited or deleted is work (conductor never commits `.context/`).
  */
-async function uncommittedWork(worktree: string, copied: readonly string[]): Promise<string[]> {
-  return (await uncommittedEntries(worktree, copied))
+async function uncommittedWork(worktree: string, placed: readonly string[]): Promise<string[]> {
+  return (await uncommittedEntries(worktree, placed))
     .filter((entry) => !(entry.code === "??" && entry.path.startsWith(".context/")))
     .map((entry) => entry.path);
 }

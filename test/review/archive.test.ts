@@ -59,6 +59,26 @@ describe("conductor archive", () => {
     expect((await repo.cli(["status"])).stdout).toMatch(/^dirty\s+succeeded\s/m);
   });
 
+  it("archives a workspace whose seeded folder is a symlink without --force", async () => {
+    repo = await reviewRepo([{ id: "seeded" }], {
+      workspaces: { seed: [{ path: "node_modules", mode: "symlink" }] },
+      scripts: { setup: "mkdir -p node_modules/pkg && echo 1 > node_modules/pkg/index.js" },
+    });
+    // `node_modules/` ignores a folder, not the symlink seeding puts in its place.
+    await repo.write({
+      "package-lock.json": '{"lockfileVersion":3}\n',
+      ".gitignore": ".env.local\nnode_modules/\n",
+    });
+    await repo.commitAll("lockfile");
+    await runAll(repo);
+    const worktree = repo.worktree("seeded");
+    expect(existsSync(path.join(worktree, "node_modules", "pkg", "index.js"))).toBe(true);
+
+    const result = await repo.cli(["archive", "seeded"]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(existsSync(worktree)).toBe(false);
+  });
+
   it("with --delete-branch, refuses to drop commits that are on neither the base nor a remote", async () => {
     repo = await ranRepo(["local", "pushed"]);
     const refused = await repo.cli(["archive", "local", "pushed", "--delete-branch"]);
