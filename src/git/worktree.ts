@@ -31,22 +31,28 @@ export function gitMessage(error: unknown): string {
 
 /**
  * Runs git with retries when another git process (outside our queue, e.g. a second conductor
- * or the user's editor) holds a lock file.
+ * or the user's editor) holds a lock file or is half-way through adding a worktree.
  */
 export function git(cwd: string, args: readonly string[]): Promise<string> {
   return withLockRetry(() => runGit(cwd, args));
 }
 
-/** Runs a git operation again, with growing pauses, while another process holds a lock it needs. */
+/**
+ * Runs a git operation again, with growing pauses, while another process holds a lock it needs
+ * or is writing a new worktree's metadata: `git worktree add` creates `.git/worktrees/<name>/`
+ * before it fills `commondir`, and a git that lists worktrees meanwhile (another conductor run)
+ * stops at the empty file.
+ */
 export async function withLockRetry(operation: () => Promise<string>): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
-      const lockBusy =
+      const busy =
         error instanceof GitCommandError &&
-        /\.lock'?:? File exists|could not lock|Unable to create .*\.lock/i.test(error.message);
-      if (!lockBusy || attempt >= 8) throw error;
+        (/\.lock'?:? File exists|could not lock|Unable to create .*\.lock/i.test(error.message) ||
+          /failed to read .*worktrees\/[^/]+\/(commondir|gitdir|HEAD)/.test(error.message));
+      if (!busy || attempt >= 8) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
     }
   }

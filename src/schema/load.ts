@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { type Config, normalizeConfig } from "./config.js";
 import { formatKeyPath, type KeyPath, locate } from "./locate.js";
+import { MAX_FLOW_DEPTH, tooDeepAt } from "./nesting.js";
 import { NO_REPO_SETTINGS, type RepoSettings } from "./repo-settings.js";
 import { checkRules } from "./rules.js";
 import { layerRepoSettings, type SettingSource } from "./settings-layers.js";
@@ -116,6 +117,16 @@ export function parseConfig(
     );
   }
 
+  const deep = tooDeepAt(text);
+  if (deep !== -1) {
+    const before = text.slice(0, deep);
+    const line = before.split("\n").length;
+    throw at(
+      line,
+      deep - before.lastIndexOf("\n"),
+      `nests lists or maps more than ${MAX_FLOW_DEPTH} levels deep; no conductor.yaml needs that many`,
+    );
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
