@@ -158,6 +158,10 @@ async function syncBase(
   const fetched = await resolveCommit(root, tracking);
   if (fetched === undefined) return { line: `origin has no ${remote}`, contains: false };
   const contains = await isAncestor(root, head, fetched);
+  // GitHub merged into its base; the local base only follows when it is that same branch.
+  if (remote !== local && !(await tracks(root, local, `origin/${remote}`))) {
+    return { line: `GitHub merged it into ${remote}; ${local} left as it is`, contains };
+  }
   const from = await resolveCommit(root, `refs/heads/${local}`);
   const manual = shellCommand(["git", "merge", "--ff-only", `origin/${remote}`]);
   if (from === undefined || from === fetched) {
@@ -194,4 +198,14 @@ async function syncBase(
     line: `${local} ${from.slice(0, 10)} → ${fetched.slice(0, 10)} (fast-forwarded to origin/${remote})${updated}`,
     contains,
   };
+}
+
+/** Whether the local branch `local` has `upstream` (e.g. `origin/develop`) as its upstream. */
+async function tracks(root: string, local: string, upstream: string): Promise<boolean> {
+  const configured = await git(root, [
+    "for-each-ref",
+    "--format=%(upstream:short)",
+    `refs/heads/${local}`,
+  ]).catch(() => "");
+  return configured.trim() === upstream;
 }

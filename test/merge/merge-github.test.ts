@@ -287,6 +287,38 @@ describe("conductor merge through a pull request", () => {
     expect(await repo.git("rev-parse", "main")).toBe(await originRef(origin, "main"));
   });
 
+  it("a PR merged into another base (develop) leaves the run's base main where it was", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    const git = `git -c user.name=GitHub -c user.email=noreply@github.com --git-dir='${origin}'`;
+    await execa("sh", [
+      "-c",
+      `${git} update-ref refs/heads/develop "$(${git} commit-tree -p refs/heads/main -p refs/heads/${BRANCH} -m 'Merge pull request #7' 'refs/heads/${BRANCH}^{tree}')"`,
+    ]);
+    const gh = await installGh(repo.home, {
+      rules: [
+        authStatus(true),
+        prView(
+          BRANCH,
+          pullRequest({
+            headRefName: BRANCH,
+            headRefOid: head,
+            baseRefName: "develop",
+            state: "MERGED",
+            reviewDecision: "APPROVED",
+            statusCheckRollup: [checkRun("build", "SUCCESS")],
+          }),
+        ),
+        reviewThreadsAndDeployments([]),
+      ],
+    });
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("GitHub merged it into develop; main left as it is\n");
+    expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
+    expect(await repo.git("status", "--porcelain")).toBe("");
+    expect(existsSync(path.join(repo.root, "feature.txt"))).toBe(false);
+  });
+
   it("will not fast-forward through GitHub: ff with a PR is refused with the working choices", async () => {
     const { repo, head, mainBefore } = await published();
     const gh = await installGh(repo.home, greenPullRequest(head));
