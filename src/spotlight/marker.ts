@@ -19,6 +19,8 @@ export interface SpotlightMarker {
   worktree: string;
   /** Where the workspace's changes are measured from (a commit). */
   start: string;
+  /** The workspace's seeded folders, left out of what is shown. */
+  exclude?: string[];
   /** The ref holding the main checkout's own state from before Spotlight. */
   savedRef: string;
   savedCommit: string;

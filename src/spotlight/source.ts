@@ -12,6 +12,7 @@ export async function spotlightSource(found: FoundWorkspace): Promise<SpotlightS
     runId: found.run.runId,
     worktree: await requireWorktree(found),
     start: diffBase(found),
+    exclude: found.state.seed?.folders ?? [],
   };
 }
 

@@ -42,6 +42,8 @@ export interface SpotlightSource {
   worktree: string;
   /** The commit (or ref) the workspace's changes are measured from. */
   start: string;
+  /** Folders conductor seeded into the worktree (a symlink one is not ignored): never shown. */
+  exclude?: readonly string[];
 }
 
 /** What a Spotlight command did. */
@@ -218,6 +220,7 @@ async function begin(
       runId: source.runId,
       worktree: source.worktree,
       start: source.start,
+      exclude: [...(source.exclude ?? [])],
       savedRef: SAVED_REF,
       savedCommit,
       head,
@@ -278,6 +281,7 @@ async function moveTo(
       runId: source.runId,
       worktree: source.worktree,
       start: source.start,
+      exclude: [...(source.exclude ?? [])],
       files: target.files,
     };
     const changed = await changedPaths(root, snapshot.tree, target.tree);
@@ -324,7 +328,7 @@ async function targetTree(
       hint: `\`${conductorCommand(["spotlight", "--off"])}\` still restores the main checkout.`,
     });
   }
-  const workspace = await snapshotCheckout(source.worktree);
+  const workspace = await snapshotCheckout(source.worktree, undefined, source.exclude);
   await dropIndex(workspace.indexFile);
   const files = (
     await changedPaths(
@@ -437,6 +441,7 @@ function sourceOf(marker: SpotlightMarker): SpotlightSource {
     runId: marker.runId,
     worktree: marker.worktree,
     start: marker.start,
+    exclude: marker.exclude ?? [],
   };
 }
 

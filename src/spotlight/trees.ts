@@ -27,8 +27,13 @@ export async function gitPath(dir: string, name: string): Promise<string> {
  * despite an ignore rule stay in), set to `expected` when given (so files that tracked content
  * had stay tracked even if a changed .gitignore now ignores them), then `git add -A`. The copy
  * lives beside the real index: a split index names its shared part relative to that folder.
+ * `exclude`d paths (a workspace's seeded folders) are left out.
  */
-export async function snapshotCheckout(dir: string, expected?: string): Promise<CheckoutSnapshot> {
+export async function snapshotCheckout(
+  dir: string,
+  expected?: string,
+  exclude: readonly string[] = [],
+): Promise<CheckoutSnapshot> {
   const real = await gitPath(dir, "index");
   const indexFile = path.join(path.dirname(real), `${TEMPORARY_INDEX_PREFIX}${randomUUID()}.index`);
   const env = { GIT_INDEX_FILE: indexFile };
@@ -42,6 +47,22 @@ export async function snapshotCheckout(dir: string, expected?: string): Promise<
     // unlike -m, accepts entries that differ from the files on disk.
     if (expected !== undefined) await runGit(dir, ["read-tree", "--reset", expected], { env });
     await runGit(dir, ["add", "-A", "--", ":/"], { env });
+    // Removed after adding: an exclude pathspec makes `git add` fail when the path is ignored.
+    if (exclude.length > 0) {
+      await runGit(
+        dir,
+        [
+          "rm",
+          "--cached",
+          "-r",
+          "-q",
+          "--ignore-unmatch",
+          "--",
+          ...exclude.map((entry) => `:(top,literal)${entry}`),
+        ],
+        { env },
+      );
+    }
     const tree = (await runGit(dir, ["write-tree"], { env })).trim();
     return { tree, indexFile };
   } catch (error) {

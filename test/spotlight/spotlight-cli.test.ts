@@ -154,6 +154,30 @@ describe("conductor spotlight", () => {
   });
 });
 
+describe("Spotlight and seeded folders", () => {
+  it("leaves a workspace's symlinked seed folder out of what it shows", async () => {
+    const current = await reviewRepo([{ id: "seeded" }], {
+      workspaces: { seed: [{ path: "node_modules", mode: "symlink" }] },
+      scripts: { setup: "mkdir -p node_modules/pkg && echo 1 > node_modules/pkg/index.js" },
+    });
+    repo = current;
+    // `node_modules/` ignores a folder, not the symlink seeding puts in its place.
+    await current.write({
+      "package-lock.json": '{"lockfileVersion":3}\n',
+      ".gitignore": ".env.local\nnode_modules/\n",
+    });
+    await current.commitAll("lockfile");
+    expect((await runAll(current)).exitCode).toBe(0);
+
+    const shown = await current.cli(["spotlight", "seeded"]);
+    expect(shown.exitCode, shown.all).toBe(0);
+    expect(shown.stdout).toContain("Spotlight shows seeded: 1 file of changes");
+    expect(readFileSync(path.join(current.root, "seeded.txt"), "utf8")).toBe("seeded\n");
+    expect(existsSync(path.join(current.root, "node_modules"))).toBe(false);
+    expect((await current.cli(["spotlight", "--off"])).exitCode).toBe(0);
+  });
+});
+
 describe("Spotlight and the workspace's life", () => {
   it("--off still restores the main checkout after the workspace was archived", async () => {
     const current = await repoWithRun();
