@@ -4,7 +4,7 @@ import type { RunState } from "../executor/types.js";
 import { git, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 
-import { findPullRequest, pullRequestSelector, reviewActivity } from "../review/github-pr.js";
+import { reviewActivity } from "../review/github-pr.js";
 import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
 import type { CheckItem } from "./check-item.js";
 import { type ConflictForecast, forecastConflicts } from "./conflicts.js";
@@ -12,6 +12,7 @@ import { type GitHubAccess, gitHubAccess } from "./github-access.js";
 import { pullRequestItems } from "./github-items.js";
 import { mapLimit } from "./pool.js";
 import { readReviewVerdict } from "./review-verdict.js";
+import { workspacePullRequest } from "./workspace-pr.js";
 
 export type { CheckId, CheckItem, CheckLevel } from "./check-item.js";
 
@@ -211,7 +212,7 @@ async function gitHubItems(
 ): Promise<CheckItem[]> {
   if (!access.ready) return [access.item];
   const { workspace, run } = found;
-  const lookup = await findPullRequest(access.gh, pullRequestSelector(workspace), access.run);
+  const lookup = await workspacePullRequest(access.gh, found, head, access.run);
   if (lookup.found === false) {
     const open = conductorCommand(["pr", workspace.name, "--run", run.runId]);
     return [

@@ -213,6 +213,15 @@ describe("conductor checks, GitHub items", () => {
     expect((await gh.calls()).some((call) => call.args[0] === "api")).toBe(false);
   });
 
+  it("an old merged PR of a reused branch name counts as no pull request", async () => {
+    const { repo } = await finishedFeature();
+    const { items } = await checksWith(repo, scenarios.merged(BRANCH, "d".repeat(40)));
+    const github = githubPart(items);
+    expect(github).toHaveLength(1);
+    expect(github[0]?.id).toBe("github");
+    expect(github[0]?.reason).toContain("no pull request for conductor/feature");
+  });
+
   it("warns when GitHub has another head than the branch", async () => {
     const { repo } = await finishedFeature();
     const { items } = await checksWith(

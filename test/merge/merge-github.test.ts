@@ -319,6 +319,19 @@ describe("conductor merge through a pull request", () => {
     expect(existsSync(path.join(repo.root, "feature.txt"))).toBe(false);
   });
 
+  it("an old merged PR of a reused branch name is not this work's: merges locally instead", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    // An earlier run's PR of conductor/feature, merged long ago at a commit this branch lacks.
+    const gh = await installGh(repo.home, scenarios.merged(BRANCH, "d".repeat(40)));
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).not.toContain("merged on GitHub already");
+    expect(result.stdout).toContain("merged feature (merge): main");
+    expect(await repo.git("rev-list", "--parents", "-1", "main")).toContain(head);
+    expect(await repo.git("rev-parse", "main")).not.toBe(mainBefore);
+    expect(await originRef(origin, "main")).toBe(mainBefore);
+  });
+
   it("will not fast-forward through GitHub: ff with a PR is refused with the working choices", async () => {
     const { repo, head, mainBefore } = await published();
     const gh = await installGh(repo.home, greenPullRequest(head));

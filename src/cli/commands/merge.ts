@@ -3,14 +3,15 @@ import os from "node:os";
 import { Command, Option } from "commander";
 import { ConductorError, ExitCode, OperationError, UnsafeOperationError } from "../../errors.js";
 import { type FoundWorkspace, findWorkspaces } from "../../executor/find-workspace.js";
+import { resolveCommit } from "../../git/facts.js";
 import { conductorCommand } from "../../hint/command.js";
 import { shellQuote } from "../../hint/shell-quote.js";
 import { gatherChecks } from "../../merge/checks.js";
 import { type GitHubAccess, gitHubAccess } from "../../merge/github-access.js";
 import { landWorkspace } from "../../merge/land.js";
 import { landPullRequest } from "../../merge/land-pr.js";
+import { workspacePullRequest } from "../../merge/workspace-pr.js";
 import { archiveWorkspace, checkArchivable } from "../../review/archive.js";
-import { findPullRequest, pullRequestSelector } from "../../review/github-pr.js";
 import { DEFAULT_MERGE_METHOD, type MergeMethod } from "../../schema/config.js";
 import { loadConfigFile } from "../../schema/load.js";
 import { MERGE_METHODS } from "../../schema/written.js";
@@ -122,7 +123,11 @@ async function landedOnGitHub(
   github: GitHubAccess | undefined,
 ): Promise<{ line: string; branchMerged: boolean } | undefined> {
   if (github === undefined || !github.ready) return undefined;
-  const lookup = await findPullRequest(github.gh, pullRequestSelector(entry.workspace), github.run);
+  const head = await resolveCommit(
+    entry.run.plan.repo.root,
+    `refs/heads/${entry.workspace.branch}`,
+  );
+  const lookup = await workspacePullRequest(github.gh, entry, head, github.run);
   if (lookup.found === false) return undefined;
   if (lookup.found === "error") {
     throw new OperationError(
