@@ -56,6 +56,11 @@ export function redactPrompts(plan: Plan, redact: (text: string) => string): Pla
   };
 }
 
+/** A record written beside the events (ranking.json) with its free text redacted as in events. */
+export function redactRecord<T>(record: T, redact: (text: string) => string): T {
+  return redactStrings(record, redact) as T;
+}
+
 function redactStrings(value: unknown, redact: (text: string) => string): unknown {
   if (typeof value === "string") return redact(value);
   if (Array.isArray(value)) return value.map((item) => redactStrings(item, redact));

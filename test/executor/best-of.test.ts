@@ -184,6 +184,27 @@ describe("best-of-N with a dependent task", () => {
     expect(existsSync(path.join(repo.root, "judge-was-here"))).toBe(false);
   });
 
+  it("redacts a secret the judge quotes in its reasons from ranking.json and the answer file", async () => {
+    const secret = "s3cr3t-judge-token-9f1";
+    const judge =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
+      'first="${CONDUCTOR_JUDGE_CANDIDATES%% *}"; printf \'{"winner":"%s","ranking":["%s"],"reasons":"it uses %s"}\\n\' "$first" "$first" "$DEPLOY_TOKEN"';
+    repo = await repoWithConfig(config("", { judge_command: judge }));
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+      env: { DEPLOY_TOKEN: secret },
+    });
+
+    expect(result.exitCode, result.all).toBe(0);
+    const dir = path.join(runFolder(repo), "selections", "fix");
+    const ranking = readFileSync(path.join(dir, "ranking.json"), "utf8");
+    expect(ranking).toContain('"decidedBy": "judge"');
+    expect(ranking).toContain("it uses [redacted]");
+    for (const file of ["ranking.json", "judge-answer.txt", "judge-prompt.md", "judge.log"])
+      expect(readFileSync(path.join(dir, file), "utf8")).not.toContain(secret);
+  });
+
   it.each([
     [
       "returns no JSON",

@@ -10,6 +10,7 @@ import {
   rankFirstPassing,
 } from "../../selection/rank.js";
 import type { JudgeRecord, SelectionRecord } from "../events.js";
+import { redactRecord } from "../redact-event.js";
 import type { RunContext } from "../workspace-runner.js";
 import { candidateFacts } from "./facts.js";
 import { runJudge, selectionDir } from "./judge.js";
@@ -45,7 +46,7 @@ export async function pickWinner(
   };
   if (ranking.winner === undefined) record.note = "no candidate passed";
   else Object.assign(record, await takePlainBranch(run, selection, ranking.winner, undefined));
-  await saveRanking(run.paths.dir, record);
+  await saveRanking(run.paths.dir, record, (text) => run.secrets.redact(text));
   run.recorder.emit({ type: "selection.made", ...record });
 }
 
@@ -79,9 +80,17 @@ export async function takePlainBranch(
   }
 }
 
-/** `selections/<task>/ranking.json`: the ranking as decided, for people and tools. */
-export async function saveRanking(runDir: string, record: SelectionRecord): Promise<void> {
+/**
+ * `selections/<task>/ranking.json`: the ranking as decided, for people and tools, through
+ * `redact` (the judge's reasons may quote a secret).
+ */
+export async function saveRanking(
+  runDir: string,
+  record: SelectionRecord,
+  redact: (text: string) => string,
+): Promise<void> {
   const dir = selectionDir(runDir, record.task);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, "ranking.json"), `${JSON.stringify(record, null, 2)}\n`);
+  const redacted = redactRecord(record, redact);
+  await writeFile(path.join(dir, "ranking.json"), `${JSON.stringify(redacted, null, 2)}\n`);
 }
