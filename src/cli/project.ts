@@ -11,6 +11,7 @@ import { missingContextFiles } from "../schema/context-files.js";
 import { type LoadedConfig, loadConfigFile } from "../schema/load.js";
 import { readPromptFiles } from "../schema/prompt-files.js";
 import { readRepoSettings } from "../schema/repo-settings.js";
+import { worktreeOwner } from "./worktree-owner.js";
 
 /** Name of the configuration file conductor looks for. */
 export const CONFIG_FILE_NAME = "conductor.yaml";
@@ -128,6 +129,7 @@ export function planProject(
     plan,
     project.loaded.config.tasks,
     project.facts.starts,
+    (worktree) => worktreeOwner(plan.repo.root, worktree),
   );
   if (taken.length > 0) throw new ConfigError(project.loaded.toConfigIssues(taken));
   return plan;

@@ -1,4 +1,3 @@
-import path from "node:path";
 import { conductorCommand } from "../hint/command.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import type { Plan, ResolvedStart } from "../planner/types.js";
@@ -124,6 +123,7 @@ export function branchesCheckedOutElsewhere(
   plan: Plan,
   tasks: readonly TaskConfig[],
   starts: Readonly<Record<string, ResolvedStart>> | undefined,
+  ownerOf: (worktree: string) => { runId: string; workspace: string } | undefined = () => undefined,
 ): PathIssue[] {
   const problems: PathIssue[] = [];
   for (const workspace of plan.workspaces) {
@@ -135,8 +135,19 @@ export function branchesCheckedOutElsewhere(
     problems.push({
       keyPath: ["tasks", index, "branch"],
       at: "value",
-      message: `branch "${start.branch}" is checked out in the worktree ${holder}; when conductor made it, archive it (${conductorCommand(["archive", path.basename(holder)])}), else remove it (${shellCommand(["git", "worktree", "remove", holder])})`,
+      message: `branch "${start.branch}" is checked out in the worktree ${holder}; ${freeWorktree(holder, ownerOf(holder))}`,
     });
   }
   return problems;
+}
+
+/** How to free a worktree: archive the workspace that owns it (in its run), else remove it. */
+function freeWorktree(
+  holder: string,
+  owner: { runId: string; workspace: string } | undefined,
+): string {
+  const remove = shellCommand(["git", "worktree", "remove", holder]);
+  if (owner === undefined) return `remove it (${remove})`;
+  const archive = conductorCommand(["archive", owner.workspace, "--run", owner.runId]);
+  return `conductor made it: archive it (${archive}), or remove it (${remove})`;
 }

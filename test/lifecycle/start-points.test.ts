@@ -196,10 +196,23 @@ describe("where a task starts", () => {
     const result = await run(["run"]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(
-      `tasks[0].branch: branch "feature" is checked out in the worktree ${elsewhere}; when conductor made it, archive it (conductor archive by-hand), else remove it (git worktree remove ${elsewhere})`,
+      `tasks[0].branch: branch "feature" is checked out in the worktree ${elsewhere}; remove it (git worktree remove ${elsewhere})`,
     );
     expect(existsSync(path.join(repo.root, ".conductor", "runs"))).toBe(false);
     await repo.git("worktree", "remove", elsewhere);
+    expect((await run(["run", "--output", "plain"])).exitCode).toBe(0);
+  });
+
+  it("a branch: held by another task's workspace gets an archive hint with its run, which works as printed", async () => {
+    await writeConfig([{ id: "on-feature", prompt: "p", branch: "feature" }]);
+    expect((await run(["run", "--output", "plain"])).exitCode).toBe(0);
+    await writeConfig([{ id: "also-feature", prompt: "p", branch: "feature" }]);
+    const refused = await run(["run"]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const hint = /archive it \(conductor (archive on-feature --run \S+)\)/.exec(refused.stderr);
+    expect(hint, refused.stderr).not.toBeNull();
+    const archived = await run((hint?.[1] ?? "").split(" "));
+    expect(archived.exitCode, archived.all).toBe(0);
     expect((await run(["run", "--output", "plain"])).exitCode).toBe(0);
   });
 
