@@ -119,7 +119,9 @@ export function judgeSettings(agent: AgentConfig, schemaFile: string): AgentConf
       return {
         ...agent,
         sandbox: "read-only",
-        args: [...agent.args, "--output-schema", schemaFile],
+        // The judge works in a private empty folder (it only needs its prompt), which is not a
+        // git repository: codex refuses such a folder unless told it is meant.
+        args: [...agent.args, "--skip-git-repo-check", "--output-schema", schemaFile],
       };
     case "claude":
       return { ...agent, sandbox: "read-only", args: ["--permission-mode", "plan"] };
