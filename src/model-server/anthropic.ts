@@ -68,13 +68,15 @@ import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  listen,
   markerRoutesOf,
-  readBody,
+  type ScriptedApi,
+  type ScriptedRequest,
   type ScriptedServer,
   type ScriptedServerOptions,
   sequenceOf,
   sse,
+  startScriptedServer,
+  textOf,
 } from "./scripting.js";
 
 /** One scripted answer to a `POST /v1/messages` request. */
@@ -120,17 +122,9 @@ export interface MessagesRequestBody {
 }
 
 /** What a script sees of one request. */
-export interface MessagesRequest {
-  /** The parsed request body, untouched. */
-  readonly body: MessagesRequestBody;
+export interface MessagesRequest extends ScriptedRequest<MessagesRequestBody> {
   /** Session id from the `x-claude-code-session-id` header; equals the `init` event's and survives resume. */
   readonly sessionId: string | undefined;
-  /** The prompts the user gave in this session, oldest first (the last one is the current turn's). */
-  readonly prompts: readonly string[];
-  /** The current turn's prompt (`""` if none was found). */
-  readonly prompt: string;
-  /** How many tool results follow the current prompt: 0 for a turn's first request, then 1, 2, … */
-  readonly step: number;
   /** The text of every tool result in the session, oldest first. */
   readonly toolResults: readonly string[];
 }
@@ -157,18 +151,6 @@ export const SCRIPTED_API_KEY = "test-key";
 
 // Text blocks claude adds to user messages itself, which are not prompts a person typed.
 const INJECTED_USER_TEXT = /^\s*(<system-reminder>|<command-|<local-command-|Caveat: )/;
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((part: unknown) =>
-      typeof part === "object" && part !== null && "text" in part && typeof part.text === "string"
-        ? part.text
-        : "",
-    )
-    .join("");
-}
 
 /** Derives the script's view (prompts, step, tool results) from a parsed body and the session header. */
 export function toMessagesRequest(body: MessagesRequestBody, sessionId?: string): MessagesRequest {
@@ -258,6 +240,11 @@ function contentBlock(reply: ContentReply, n: number): ContentBlock {
   }
 }
 
+/** The fields every assistant message opens with, streamed or whole. */
+function messageHead(model: string, n: number): Record<string, unknown> {
+  return { id: `msg_scripted_${n}`, type: "message", role: "assistant", model };
+}
+
 function streamContent(res: ServerResponse, reply: ContentReply, model: string, n: number): void {
   const block = contentBlock(reply, n);
   const { output_tokens, ...input } = SCRIPTED_USAGE;
@@ -265,10 +252,7 @@ function streamContent(res: ServerResponse, reply: ContentReply, model: string, 
   sse(res, {
     type: "message_start",
     message: {
-      id: `msg_scripted_${n}`,
-      type: "message",
-      role: "assistant",
-      model,
+      ...messageHead(model, n),
       content: [],
       stop_reason: null,
       stop_sequence: null,
@@ -310,10 +294,7 @@ function wholeMessage(res: ServerResponse, reply: ContentReply, model: string, n
   const block = contentBlock(reply, n);
   res.writeHead(200, { "content-type": "application/json" }).end(
     JSON.stringify({
-      id: `msg_scripted_${n}`,
-      type: "message",
-      role: "assistant",
-      model,
+      ...messageHead(model, n),
       content: [block],
       stop_reason: block.type === "text" ? "end_turn" : "tool_use",
       stop_sequence: null,
@@ -346,16 +327,7 @@ function send(
         return;
       }
       res.writeHead(200, { "content-type": "text/event-stream" });
-      sse(res, {
-        type: "message_start",
-        message: {
-          id: `msg_scripted_${n}`,
-          type: "message",
-          role: "assistant",
-          model,
-          content: [],
-        },
-      });
+      sse(res, { type: "message_start", message: { ...messageHead(model, n), content: [] } });
       res.end("event: content_block_start\ndata: {not json\n\n");
       return;
     case "bash":
@@ -367,51 +339,37 @@ function send(
   }
 }
 
+/** How the Messages API is served: `POST /v1/messages`, the session id from claude's header. */
+const MESSAGES_API: ScriptedApi<MessagesRequestBody, MessagesRequest, ScriptedReply> = {
+  accepts: (path) => path === "/v1/messages",
+  // Includes claude's `HEAD /` warm-up and `count_tokens`, which the tests never need.
+  notFound: (res) =>
+    res
+      .writeHead(404, { "content-type": "application/json" })
+      .end(errorBody("not found", "not_found_error")),
+  parse(text, headers) {
+    const body = JSON.parse(text) as MessagesRequestBody;
+    if (!Array.isArray(body.messages)) throw new Error("the body has no messages array");
+    const sessionHeader = headers["x-claude-code-session-id"];
+    return {
+      body,
+      request: toMessagesRequest(
+        body,
+        typeof sessionHeader === "string" ? sessionHeader : undefined,
+      ),
+    };
+  },
+  failure: (error) => ({
+    kind: "http-error",
+    status: 500,
+    body: errorBody(`scripted model server: ${String(error)}`),
+  }),
+  send,
+};
+
 /** Starts the scripted Messages API server on `host:port` (a free port by default). */
-export async function startAnthropicServer({
-  script,
-  host = "127.0.0.1",
-  port = 0,
-}: AnthropicServerOptions): Promise<AnthropicServer> {
-  const requests: MessagesRequest[] = [];
-  const listening = await listen(
-    (req, res) => {
-      void (async () => {
-        if (req.method !== "POST" || (req.url ?? "").split("?")[0] !== "/v1/messages") {
-          // Includes claude's `HEAD /` warm-up and `count_tokens`, which the tests never need.
-          res
-            .writeHead(404, { "content-type": "application/json" })
-            .end(errorBody("not found", "not_found_error"));
-          return;
-        }
-        let reply: ScriptedReply;
-        let body: MessagesRequestBody | undefined;
-        let n = 0;
-        try {
-          body = JSON.parse(await readBody(req)) as MessagesRequestBody;
-          if (!Array.isArray(body.messages)) throw new Error("the body has no messages array");
-          const sessionHeader = req.headers["x-claude-code-session-id"];
-          const request = toMessagesRequest(
-            body,
-            typeof sessionHeader === "string" ? sessionHeader : undefined,
-          );
-          n = requests.push(request);
-          reply = await script(request);
-        } catch (error) {
-          // A broken request or a throwing script must surface as a failed turn, not a hung client.
-          reply = {
-            kind: "http-error",
-            status: 500,
-            body: errorBody(`scripted model server: ${String(error)}`),
-          };
-        }
-        send(res, reply, body, n);
-      })();
-    },
-    host,
-    port,
-  );
-  return { url: `${listening.origin}`, port: listening.port, requests, close: listening.close };
+export function startAnthropicServer(options: AnthropicServerOptions): Promise<AnthropicServer> {
+  return startScriptedServer(MESSAGES_API, options, (origin) => origin);
 }
 
 /**

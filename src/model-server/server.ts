@@ -38,13 +38,15 @@ import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  listen,
   markerRoutesOf,
-  readBody,
+  type ScriptedApi,
+  type ScriptedRequest,
   type ScriptedServer,
   type ScriptedServerOptions,
   sequenceOf,
   sse,
+  startScriptedServer,
+  textOf,
 } from "./scripting.js";
 
 /** One scripted answer to a `POST /v1/responses` request. */
@@ -80,17 +82,9 @@ export interface ResponsesRequestBody {
 }
 
 /** What a script sees of one request. */
-export interface ModelRequest {
-  /** The parsed request body, untouched. */
-  readonly body: ResponsesRequestBody;
+export interface ModelRequest extends ScriptedRequest<ResponsesRequestBody> {
   /** Thread id from the `thread-id` header; equals `thread.started.thread_id` and survives resume. */
   readonly threadId: string | undefined;
-  /** The prompts the user gave in this thread, oldest first (the last one is the current turn's). */
-  readonly prompts: readonly string[];
-  /** The current turn's prompt (`""` if none was found). */
-  readonly prompt: string;
-  /** How many tool outputs follow the current prompt: 0 for a turn's first request, then 1, 2, … */
-  readonly step: number;
   /** Every tool output in the thread, oldest first. */
   readonly toolOutputs: readonly string[];
   /** Whether this is `codex exec review` asking for a review (its developer message says so). */
@@ -136,18 +130,6 @@ export const SCRIPTED_MODEL = "scripted-model";
 // User messages codex injects itself, which are not prompts a person typed.
 const INJECTED_USER_TEXT =
   /^\s*(<environment_context>|<user_instructions>|# AGENTS\.md instructions)/;
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((part: unknown) =>
-      typeof part === "object" && part !== null && "text" in part && typeof part.text === "string"
-        ? part.text
-        : "",
-    )
-    .join("");
-}
 
 /** Derives the script's view (prompts, step, tool outputs) from a parsed body and the thread header. */
 export function toModelRequest(body: ResponsesRequestBody, threadId?: string): ModelRequest {
@@ -323,46 +305,29 @@ function send(res: ServerResponse, reply: ScriptedReply, n: number): void {
   }
 }
 
+/** How the Responses API is served: `POST …/responses`, the thread id from its header. */
+const RESPONSES_API: ScriptedApi<ResponsesRequestBody, ModelRequest, ScriptedReply> = {
+  accepts: (path) => path.endsWith("/responses"),
+  notFound: (res) => res.writeHead(404).end(),
+  parse(text, headers) {
+    const body = JSON.parse(text) as ResponsesRequestBody;
+    const threadHeader = headers["thread-id"] ?? headers["session-id"];
+    return {
+      body,
+      request: toModelRequest(body, typeof threadHeader === "string" ? threadHeader : undefined),
+    };
+  },
+  failure: (error) => ({
+    kind: "http-error",
+    status: 500,
+    body: `scripted model server: ${String(error)}`,
+  }),
+  send: (res, reply, _body, n) => send(res, reply, n),
+};
+
 /** Starts the scripted Responses server on `host:port` (a free port by default). */
-export async function startModelServer({
-  script,
-  host = "127.0.0.1",
-  port = 0,
-}: ModelServerOptions): Promise<ModelServer> {
-  const requests: ModelRequest[] = [];
-  const listening = await listen(
-    (req, res) => {
-      void (async () => {
-        if (req.method !== "POST" || !(req.url ?? "").split("?")[0]?.endsWith("/responses")) {
-          res.writeHead(404).end();
-          return;
-        }
-        let reply: ScriptedReply;
-        let n = 0;
-        try {
-          const body = JSON.parse(await readBody(req)) as ResponsesRequestBody;
-          const threadHeader = req.headers["thread-id"] ?? req.headers["session-id"];
-          const request = toModelRequest(
-            body,
-            typeof threadHeader === "string" ? threadHeader : undefined,
-          );
-          n = requests.push(request);
-          reply = await script(request);
-        } catch (error) {
-          // A broken request or a throwing script must surface as a failed turn, not a hung client.
-          reply = {
-            kind: "http-error",
-            status: 500,
-            body: `scripted model server: ${String(error)}`,
-          };
-        }
-        send(res, reply, n);
-      })();
-    },
-    host,
-    port,
-  );
-  return { url: `${listening.origin}/v1`, port: listening.port, requests, close: listening.close };
+export function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
+  return startScriptedServer(RESPONSES_API, options, (origin) => `${origin}/v1`);
 }
 
 /** Provider name used by {@link codexProviderArgs}. */
