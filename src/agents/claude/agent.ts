@@ -1,16 +1,9 @@
 import { open, stat } from "node:fs/promises";
 import type { AgentConfig } from "../../schema/config.js";
 import { addUsage } from "../../usage/usage.js";
-import {
-  agentFailedToStart,
-  outcomeOfProcess,
-  promptViaStdin,
-  runStreamingAgent,
-  stalledOutcome,
-} from "../agent-process.js";
-import type { Agent, AgentOutcome, AgentResult, AgentRunOptions } from "../types.js";
-import { resolveClaudeProgram } from "./program.js";
-import { ClaudeStream } from "./stream.js";
+import { agentFailedToStart, promptViaStdin } from "../agent-process.js";
+import type { Agent, AgentResult, AgentRunOptions } from "../types.js";
+import { CLAUDE_NOT_FOUND, findClaude, runClaude } from "./run.js";
 
 /**
  * Tools claude may use without asking. In `-p` mode nobody can answer a permission prompt, so any
@@ -61,15 +54,8 @@ export function claudeArguments(
 /** Claude Code as an agent: `claude -p --output-format stream-json`, its events turned into activities. */
 export const claudeAgent: Agent = {
   async run(options: AgentRunOptions): Promise<AgentResult> {
-    const program = resolveClaudeProgram(options.settings.command, {
-      ...process.env,
-      ...options.env,
-    });
-    if (program === undefined) {
-      return agentFailedToStart(
-        "claude was not found: install @anthropic-ai/claude-code, put claude on PATH, or set agent.command",
-      );
-    }
+    const program = findClaude(options);
+    if (program === undefined) return agentFailedToStart(CLAUDE_NOT_FOUND);
     if (Object.keys(options.settings.config).length > 0) {
       options.onActivity({
         kind: "warning",
@@ -82,26 +68,13 @@ export const claudeAgent: Agent = {
       viaStdin ? undefined : options.prompt,
       options.resumeSessionId,
     );
-    const stream = new ClaudeStream(options.cwd);
     const logStart = await sizeOf(options.logFile);
-    const { ended, stall } = await runStreamingAgent(program, args, options, (line) =>
-      stream.read(line),
+    const { outcome, stream } = await runClaude(program, args, options, async (ended, claude) =>
+      // Without a `result`, claude's reason is only on stderr (bad arguments, a missing native binary).
+      claude.resultSeen || ended.reason !== "exit-non-zero"
+        ? claude.errorMessage
+        : (claude.lastErrorText ?? (await errorTail(options.logFile, logStart))),
     );
-    // Without a `result`, claude's reason is only on stderr (bad arguments, a missing native binary).
-    const errorMessage =
-      stream.resultSeen || ended.reason !== "exit-non-zero"
-        ? stream.errorMessage
-        : (stream.lastErrorText ?? (await errorTail(options.logFile, logStart)));
-    let outcome: AgentOutcome = stall
-      ? await stalledOutcome(stall, options)
-      : outcomeOfProcess(ended, "claude", errorMessage);
-    if (outcome.status === "succeeded" && !stream.resultSeen) {
-      outcome = {
-        status: "failed",
-        reason: "agent-error",
-        message: "claude exited without reporting a result",
-      };
-    }
     return {
       outcome,
       finalMessage: stream.finalMessage,

@@ -1,13 +1,7 @@
 import type { AgentConfig } from "../../schema/config.js";
-import {
-  outcomeOfProcess,
-  promptViaStdin,
-  runStreamingAgent,
-  stalledOutcome,
-} from "../agent-process.js";
+import { promptViaStdin } from "../agent-process.js";
 import { type Reviewer, type ReviewerResult, reviewerFailedToStart } from "../reviewer.js";
-import { resolveClaudeProgram } from "./program.js";
-import { ClaudeStream } from "./stream.js";
+import { CLAUDE_NOT_FOUND, findClaude, runClaude } from "./run.js";
 
 /**
  * Tools a claude reviewer may use: reading, and the git commands that show the changes. Edit,
@@ -49,33 +43,13 @@ export function claudeReviewArguments(
 /** Claude Code as a reviewer: its final `result` text is the review. */
 export const claudeReviewer: Reviewer = {
   async review(options): Promise<ReviewerResult> {
-    const program = resolveClaudeProgram(options.settings.command, {
-      ...process.env,
-      ...options.env,
-    });
-    if (program === undefined) {
-      return reviewerFailedToStart(
-        "claude was not found: install @anthropic-ai/claude-code, put claude on PATH, or set agent.command",
-      );
-    }
+    const program = findClaude(options);
+    if (program === undefined) return reviewerFailedToStart(CLAUDE_NOT_FOUND);
     const args = claudeReviewArguments(
       options.settings,
       promptViaStdin(options.prompt) ? undefined : options.prompt,
     );
-    const stream = new ClaudeStream(options.cwd);
-    const { ended, stall } = await runStreamingAgent(program, args, options, (line) =>
-      stream.read(line),
-    );
-    let outcome = stall
-      ? await stalledOutcome(stall, options)
-      : outcomeOfProcess(ended, "claude", stream.errorMessage);
-    if (outcome.status === "succeeded" && !stream.resultSeen) {
-      outcome = {
-        status: "failed",
-        reason: "agent-error",
-        message: "claude exited without reporting a result",
-      };
-    }
+    const { outcome, stream } = await runClaude(program, args, options);
     return {
       outcome,
       output: stream.finalMessage,
