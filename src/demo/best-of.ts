@@ -1,5 +1,12 @@
 import { preferMostTests, withJudge } from "../model-server/judge.js";
 import { markerScript, type Script, type ScriptedReply } from "../model-server/server.js";
+import {
+  averageTestFile,
+  EMPTY_LIST_TEST,
+  FIXED_MATH,
+  NUMBERS_TEST,
+  writeFileStep,
+} from "./average-fix.js";
 
 /** A task of the best-of demo as written in its conductor.yaml. */
 export interface BestOfDemoTask {
@@ -8,31 +15,6 @@ export interface BestOfDemoTask {
   attempts?: number;
   dependsOn?: string[];
 }
-
-/** Writes a file through the shell the way an agent would (a quoted heredoc keeps it literal). */
-function writeFileStep(file: string, lines: readonly string[]): ScriptedReply {
-  return {
-    kind: "exec",
-    cmd: `mkdir -p "$(dirname ${file})" && cat > ${file} <<'CONDUCTOR_DEMO_EOF'\n${lines.join("\n")}\nCONDUCTOR_DEMO_EOF`,
-  };
-}
-
-const FIXED_MATH = [
-  "export function sum(values) {",
-  "  return values.reduce((total, value) => total + value, 0);",
-  "}",
-  "",
-  "export function average(values) {",
-  "  return values.length === 0 ? 0 : sum(values) / values.length;",
-  "}",
-];
-
-const TEST_HEAD = [
-  'import assert from "node:assert/strict";',
-  'import { test } from "node:test";',
-  'import { average } from "../src/math.js";',
-  "",
-];
 
 /**
  * Two attempts at one fix (both pass `node --test`: the first adds one test, the second two),
@@ -57,27 +39,13 @@ export const BEST_OF_TASKS: readonly BestOfDemoTask[] = [
 const ROUTES: Record<string, ScriptedReply[]> = {
   "[demo:fix-average-1]": [
     writeFileStep("src/math.js", FIXED_MATH),
-    writeFileStep("test/average.test.js", [
-      ...TEST_HEAD,
-      'test("average of an empty list is 0", () => {',
-      "  assert.equal(average([]), 0);",
-      "});",
-    ]),
+    writeFileStep("test/average.test.js", averageTestFile(EMPTY_LIST_TEST)),
     { kind: "message", text: "average([]) returns 0 now; one test covers it." },
   ],
   "[demo:fix-average-2]": [
     { kind: "exec", cmd: "cat src/math.js" },
     writeFileStep("src/math.js", FIXED_MATH),
-    writeFileStep("test/average.test.js", [
-      ...TEST_HEAD,
-      'test("average of an empty list is 0", () => {',
-      "  assert.equal(average([]), 0);",
-      "});",
-      "",
-      'test("average of numbers", () => {',
-      "  assert.equal(average([2, 4]), 3);",
-      "});",
-    ]),
+    writeFileStep("test/average.test.js", averageTestFile(EMPTY_LIST_TEST, NUMBERS_TEST)),
     { kind: "message", text: "average([]) returns 0 now; tests cover empty and non-empty lists." },
   ],
   "[demo:document-average]": [

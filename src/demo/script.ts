@@ -6,6 +6,13 @@ import {
   type Script,
   type ScriptedReply,
 } from "../model-server/server.js";
+import {
+  averageTestFile,
+  EMPTY_LIST_TEST,
+  FIXED_MATH,
+  NUMBERS_TEST,
+  writeFileStep,
+} from "./average-fix.js";
 
 /** One demo task: its prompt and what the scripted model does for it. */
 export interface DemoTask {
@@ -13,14 +20,6 @@ export interface DemoTask {
   prompt: string;
   dependsOn?: string[];
   steps: ScriptedReply[];
-}
-
-/** Writes a file through the shell the way an agent would (a quoted heredoc keeps it literal). */
-function writeFileStep(file: string, lines: readonly string[]): ScriptedReply {
-  return {
-    kind: "exec",
-    cmd: `mkdir -p "$(dirname ${file})" && cat > ${file} <<'CONDUCTOR_DEMO_EOF'\n${lines.join("\n")}\nCONDUCTOR_DEMO_EOF`,
-  };
 }
 
 /** The three demo tasks; each prompt carries a marker that routes it to its own scripted steps. */
@@ -32,28 +31,8 @@ export const DEMO_TASKS: readonly DemoTask[] = [
       "Only change src/math.js and the new test. Verify with `node --test`. [demo:fix-average]",
     steps: [
       { kind: "exec", cmd: "cat src/math.js" },
-      writeFileStep("src/math.js", [
-        "export function sum(values) {",
-        "  return values.reduce((total, value) => total + value, 0);",
-        "}",
-        "",
-        "export function average(values) {",
-        "  return values.length === 0 ? 0 : sum(values) / values.length;",
-        "}",
-      ]),
-      writeFileStep("test/average.test.js", [
-        'import assert from "node:assert/strict";',
-        'import { test } from "node:test";',
-        'import { average } from "../src/math.js";',
-        "",
-        'test("average of an empty list is 0", () => {',
-        "  assert.equal(average([]), 0);",
-        "});",
-        "",
-        'test("average of numbers", () => {',
-        "  assert.equal(average([2, 4]), 3);",
-        "});",
-      ]),
+      writeFileStep("src/math.js", FIXED_MATH),
+      writeFileStep("test/average.test.js", averageTestFile(EMPTY_LIST_TEST, NUMBERS_TEST)),
       {
         kind: "message",
         text: "average([]) now returns 0; added test/average.test.js covering empty and non-empty lists.",
