@@ -2,7 +2,7 @@
  * The data flow of DESIGN.md, enforced: cli → schema → planner → executor → events → report, with
  * process hygiene, redaction and token usage as leaves everybody may use. `npm run lint:deps`.
  */
-const LEAVES = "^src/(process|secrets|usage|hint)/";
+const LEAVES = "^src/(process|secrets|usage|hint|timers)/";
 module.exports = {
   forbidden: [
     {
@@ -33,7 +33,7 @@ module.exports = {
       name: "leaves-stay-leaves",
       severity: "error",
       comment:
-        "Process hygiene, redaction, token usage, file helpers, hints and the config schema are used by everybody and use nobody.",
+        "Process hygiene, redaction, token usage, file helpers, hints, timers and the config schema are used by everybody and use nobody.",
       from: { path: [LEAVES, "^src/schema/"] },
       to: {
         path: "^src/(planner|executor|agents|git|review|report|cli|demo|merge|doctor|preflight|init)/",

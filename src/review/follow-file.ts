@@ -1,5 +1,6 @@
 import { open, stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
+import { sleep } from "../timers/sleep.js";
 
 /** How often a followed file is checked for new output. */
 export const FOLLOW_INTERVAL_MS = 150;
@@ -66,16 +67,4 @@ async function readFrom(
   } finally {
     await handle.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { ConductorError } from "../errors.js";
+import { sleep } from "../timers/sleep.js";
 import type { showWorkspace } from "./spotlight.js";
 import { type SpotlightChange, spotlightState, syncSpotlight } from "./spotlight.js";
 import { dropIndex, snapshotCheckout } from "./trees.js";
@@ -63,16 +64,4 @@ export async function watchSpotlight(
     await sleep(interval, options.signal);
   }
   return "stopped";
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
