@@ -240,13 +240,12 @@ export async function editPullRequest(
   number: number,
   change: { title: string; bodyFile: string },
   run: GhRun,
-): Promise<{ ok: true } | { ok: false; message: string }> {
-  const outcome = await runGh(
+): Promise<GhDone> {
+  return ghAction(
     gh,
     ["pr", "edit", String(number), "--title", change.title, "--body-file", change.bodyFile],
     run,
   );
-  return outcome.ok ? { ok: true } : { ok: false, message: outcome.message };
 }
 
 /** How GitHub lands a pull request (`gh pr merge --merge | --squash`). */
@@ -262,12 +261,20 @@ export async function mergePullRequest(
   number: number,
   options: { method: GitHubMergeMethod; head: string },
   run: GhRun,
-): Promise<{ ok: true } | { ok: false; message: string }> {
-  const outcome = await runGh(
+): Promise<GhDone> {
+  return ghAction(
     gh,
     ["pr", "merge", String(number), `--${options.method}`, "--match-head-commit", options.head],
     run,
   );
+}
+
+/** Whether a `gh` call that changes something on GitHub did it, or why not. */
+export type GhDone = { ok: true } | { ok: false; message: string };
+
+/** Runs a `gh` call whose output nobody needs: only whether it worked counts. */
+async function ghAction(gh: string, args: readonly string[], run: GhRun): Promise<GhDone> {
+  const outcome = await runGh(gh, args, run);
   return outcome.ok ? { ok: true } : { ok: false, message: outcome.message };
 }
 
