@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { writtenConfigSchema } from "./written.js";
 
 /** Where the published JSON Schema lives, for the `# yaml-language-server: $schema=` line. */

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { KeyPath } from "./locate.js";
 import { repoPathProblem } from "./paths.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DURATION_PATTERN } from "./duration.js";
 import { RUN_MODES } from "./repo-settings.js";
 import { writtenSeedSchema } from "./seed.js";
