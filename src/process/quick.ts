@@ -1,5 +1,3 @@
-import { execa } from "execa";
-
 /** What a short-lived program printed and how it ended. */
 export interface QuickResult {
   /** Exit code; undefined when it could not start, was killed or ran out of time. */
@@ -19,6 +17,8 @@ export async function askProgram(
   args: readonly string[],
   options: { env?: Readonly<Record<string, string | undefined>>; timeoutMs: number; cwd?: string },
 ): Promise<QuickResult> {
+  // Loaded here, not at start-up: most commands never ask a program anything.
+  const { execa } = await import("execa");
   const result = await execa(file, args, {
     env: options.env as Record<string, string>,
     extendEnv: false,

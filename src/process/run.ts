@@ -3,7 +3,6 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
-import { execa } from "execa";
 import type { Redactor } from "../secrets/redact.js";
 import {
   DEFAULT_GRACE_MS,
@@ -67,7 +66,11 @@ export interface ProcessOptions {
 /** Runs a program to completion under the rules above. Never throws for the program's failures. */
 export async function runProcess(options: ProcessOptions): Promise<ProcessOutcome> {
   if (options.signal.aborted) return { reason: "cancelled" };
-  await mkdir(path.dirname(options.logFile), { recursive: true });
+  // execa (some 100 modules) loads with the first program, not with every command at start-up.
+  const [{ execa }] = await Promise.all([
+    import("execa"),
+    mkdir(path.dirname(options.logFile), { recursive: true }),
+  ]);
   const log = createWriteStream(options.logFile, { flags: "a" });
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
 

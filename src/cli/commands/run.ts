@@ -7,7 +7,6 @@ import type { RunState } from "../../executor/types.js";
 import { conductorCommand, currentInvocation } from "../../hint/command.js";
 import { parseShard } from "../../planner/shard.js";
 import type { Plan } from "../../planner/types.js";
-import { executePlan, finishRun } from "../execute.js";
 import { globalOptions } from "../global-options.js";
 import { parseOutputMode } from "../output.js";
 import { assertPreflight } from "../preflight.js";
@@ -60,6 +59,10 @@ export function runCommand(): Command {
       const output = parseOutputMode(options.output);
       const concurrency = parseConcurrency(options.concurrency);
       const global = globalOptions(command);
+      // The executor's modules (half of what `run` loads) load while git answers the questions
+      // of loading and planning, instead of before the first of them.
+      const executing = options.dryRun ? undefined : import("../execute.js");
+      void executing?.catch(() => undefined); // awaited below; a config error may come first
       const project = await loadProject(process.cwd(), global);
       const { plan, previous } =
         options.resume === undefined
@@ -67,11 +70,12 @@ export function runCommand(): Command {
           : await resumedPlan(project, options.resume, tasks, options.shard);
       if (options.dryRun) process.stdout.write(renderPlan(plan));
       if (options.preflight) await assertPreflight(plan);
-      if (options.dryRun) {
+      if (executing === undefined) {
         const checked = options.preflight ? "; preflight passed" : "";
         process.stdout.write(`(dry run: nothing was created${checked})\n`);
         return;
       }
+      const { executePlan, finishRun } = await executing;
       const state = await executePlan({
         plan,
         output,
