@@ -5,7 +5,7 @@ import { STATE_DIR_NAME } from "../executor/run-store.js";
 import type { FailureMode } from "../executor/scheduler.js";
 import { runSession, type SessionResult } from "../executor/session.js";
 import type { RunState } from "../executor/types.js";
-import { uncommittedPaths } from "../git/worktree.js";
+import { localBranches, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 import { reviewReaderOf } from "../merge/review-rank.js";
 import type { Plan } from "../planner/types.js";
@@ -54,6 +54,11 @@ export interface ExecuteOptions {
   concurrency?: number | undefined;
   failureMode: FailureMode;
   previous?: RunState | undefined;
+  /**
+   * Settles when the run may start (preflight); its error comes first. Git's read-only start-up
+   * questions go out meanwhile, but nothing is printed or changed before it settled.
+   */
+  ready?: Promise<void>;
 }
 
 /**
@@ -61,7 +66,13 @@ export interface ExecuteOptions {
  * over the branch names of earlier finished runs, keeping their work on refs.
  */
 export async function executePlan(options: ExecuteOptions): Promise<RunState> {
-  const warning = await dirtyCheckoutWarning(options.plan);
+  const asked = Promise.all([
+    dirtyCheckoutWarning(options.plan),
+    options.previous === undefined ? localBranches(options.plan.repo.root) : undefined,
+  ]);
+  void asked.catch(() => undefined); // awaited below, after `ready`, whose error comes first
+  await options.ready;
+  const [warning, branches] = await asked;
   if (warning !== undefined) process.stderr.write(`${warning}\n`);
   if (options.previous === undefined) {
     // Retiring earlier workspaces runs their archive scripts: Ctrl-C must end them and stop here.
@@ -74,6 +85,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       const kept = await makeRoomForNewRun(options.plan, {
         homeDir: os.homedir(),
         signal: interrupt.signal,
+        ...(branches === undefined ? {} : { branches }),
       });
       for (const run of kept) process.stderr.write(`${describeKept(run)}\n`);
       if (interrupt.signal.aborted) {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import { relativeInside } from "../fs/is-inside.js";
-import { findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
+import { askRepoDefaults, findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
 import { branchesCheckedOutElsewhere, resolveStartPoints } from "../git/start-points.js";
 import { buildPlan, PlanError } from "../planner/plan.js";
 import type { Plan, RepoFacts, Shard } from "../planner/types.js";
@@ -76,9 +76,11 @@ export function displayPath(cwd: string, file: string): string {
 /** Loads config, repository facts and prompt files, and checks context files; every problem is a typed error with exit code 2. */
 export async function loadProject(cwd: string, options: ConfigOptions): Promise<Project> {
   const root = await findRepositoryRoot(cwd);
+  // Git answers what it can without the config while the config is read and checked.
+  const defaults = askRepoDefaults(root);
   const file = findConfigFile(cwd, root, options.config);
   const loaded = await loadConfigFile(file, displayPath(cwd, file), await readRepoSettings(root));
-  const facts = await gatherRepoFacts(root, loaded.config.base);
+  const facts = await gatherRepoFacts(root, loaded.config.base, defaults);
   const { contents, problems } = await readPromptFiles(loaded.config, root);
   problems.push(...(await missingContextFiles(loaded.config, root)));
   // Problems of the file itself come first: GitHub is asked only about a config that is valid.

@@ -55,7 +55,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const paths = new RunPaths(plan.repo.root, options.runId);
   // One listing of the branches serves the whole run: the conflict check here, and each
   // workspace's check before its worktree is added.
-  const branches = await localBranches(plan.repo.root);
+  // Both only read: asked at once. (runSecrets reads the env files the plan will copy.)
+  const [branches, secrets] = await Promise.all([localBranches(plan.repo.root), runSecrets(plan)]);
   if (options.previous === undefined) assertNothingExists(plan, branches);
   else await endLeftoverProcesses(options.runId);
   await ensureExcluded(plan.repo.root, [`/${STATE_DIR_NAME}/runs/`], [`/${STATE_DIR_NAME}/`]);
@@ -69,7 +70,6 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       createdAt: new Date().toISOString(),
       pid: process.pid,
     });
-  const secrets = await runSecrets(plan);
   const recorder = new RunRecorder(paths, { ...initial, plan }, options.reporters, secrets);
   const concurrency =
     options.concurrency ?? plan.concurrency ?? Math.max(1, os.availableParallelism());

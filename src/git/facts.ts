@@ -57,32 +57,63 @@ export async function resolveCommit(root: string, ref: string): Promise<string |
  * branch already resolved it.
  */
 async function findDefaultBranch(root: string): Promise<{ name: string; commit?: string }> {
-  const remoteHead = (
-    await runGit(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).catch(
+  // `main` is asked for together with origin/HEAD: one round of git instead of two in a
+  // repository without a remote, one spare process in a repository with one.
+  const [remoteHead, main] = await Promise.all([
+    runGit(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).then(
+      (out) => out.trim(),
       () => "",
-    )
-  ).trim();
+    ),
+    resolveCommit(root, "refs/heads/main"),
+  ]);
   if (remoteHead.startsWith("origin/")) return { name: remoteHead.slice("origin/".length) };
-  for (const candidate of ["main", "master"]) {
-    const commit = await resolveCommit(root, `refs/heads/${candidate}`);
-    if (commit) return { name: candidate, commit };
-  }
+  if (main) return { name: "main", commit: main };
+  const master = await resolveCommit(root, "refs/heads/master");
+  if (master) return { name: "master", commit: master };
   const current = (
     await runGit(root, ["symbolic-ref", "--quiet", "--short", "HEAD"]).catch(() => "")
   ).trim();
   return { name: current === "" ? "main" : current };
 }
 
-/** Gathers what the planner needs to know about the repository; fails clearly when it cannot be used. */
-export async function gatherRepoFacts(root: string, base: string | undefined): Promise<RepoFacts> {
+/** What a repository says without a config: its default branch and the commit HEAD is at. */
+export interface RepoDefaults {
+  found: { name: string; commit?: string };
+  head: string | undefined;
+}
+
+/**
+ * Asks git for the {@link RepoDefaults}; started before the config is read, so that git answers
+ * while the config is parsed. Never rejects (every question falls back to "not there").
+ */
+export function askRepoDefaults(root: string): Promise<RepoDefaults> {
+  return Promise.all([findDefaultBranch(root), resolveCommit(root, "HEAD")]).then(
+    ([found, head]) => ({ found, head }),
+  );
+}
+
+/**
+ * Gathers what the planner needs to know about the repository; fails clearly when it cannot be
+ * used. `defaults` is {@link askRepoDefaults} of the same root when already asked.
+ */
+export async function gatherRepoFacts(
+  root: string,
+  base: string | undefined,
+  defaults: Promise<RepoDefaults> = askRepoDefaults(root),
+): Promise<RepoFacts> {
   // Independent questions to git go out together: start-up waits for the slowest, not the sum.
-  const [found, head] = await Promise.all([findDefaultBranch(root), resolveCommit(root, "HEAD")]);
+  const [{ found, head }, givenBase] = await Promise.all([
+    defaults,
+    base === undefined ? undefined : resolveCommit(root, base),
+  ]);
   const defaultRef = found.name;
   const baseRef = base ?? defaultRef;
   const baseCommit =
-    base === undefined && found.commit !== undefined
-      ? found.commit
-      : await resolveCommit(root, baseRef);
+    base !== undefined
+      ? givenBase
+      : found.commit !== undefined
+        ? found.commit
+        : await resolveCommit(root, baseRef);
   if (head === undefined) {
     const defaultCommit =
       baseRef === defaultRef ? baseCommit : await resolveCommit(root, defaultRef);

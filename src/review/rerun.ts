@@ -66,10 +66,15 @@ interface Owner {
  */
 export async function makeRoomForNewRun(
   plan: Plan,
-  options: { homeDir: string; signal: AbortSignal },
+  options: {
+    homeDir: string;
+    signal: AbortSignal;
+    /** The local branches, when just listed (see {@link localBranches}). */
+    branches?: ReadonlySet<string>;
+  },
 ): Promise<KeptRun[]> {
   const root = plan.repo.root;
-  const branches = await localBranches(root);
+  const branches = options.branches ?? (await localBranches(root));
   // The names winners will take count too: an earlier run's winner may hold one. A task's
   // `branch:` is the user's own branch: it exists, and no earlier run may take it away.
   const taken = [...plan.workspaces, ...winnerBranchHolders(plan)].filter(

@@ -69,14 +69,17 @@ export function runCommand(): Command {
           ? { plan: newPlan(project, tasks, options.shard), previous: undefined }
           : await resumedPlan(project, options.resume, tasks, options.shard);
       if (options.dryRun) process.stdout.write(renderPlan(plan));
-      if (options.preflight) await assertPreflight(plan);
+      const ready = options.preflight ? assertPreflight(plan) : Promise.resolve();
       if (executing === undefined) {
+        await ready;
         const checked = options.preflight ? "; preflight passed" : "";
         process.stdout.write(`(dry run: nothing was created${checked})\n`);
         return;
       }
+      void ready.catch(() => undefined); // executePlan awaits it before anything is changed
       const { executePlan, finishRun } = await executing;
       const state = await executePlan({
+        ready,
         plan,
         output,
         concurrency,
