@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { StateError } from "../errors.js";
+import { interruptRunning } from "./interrupt-running.js";
 import { RunPaths, readEvents, readRunState } from "./run-store.js";
 import { applyEvents, initialRunState } from "./state-fold.js";
-import type { RunState, WorkspaceState } from "./types.js";
+import type { RunState } from "./types.js";
 
 /** Reads the run `runId` of the repository at `root` (see {@link loadRunFolder}). */
 export function loadRun(root: string, runId: string): Promise<RunState> {
@@ -90,20 +91,12 @@ export function isConductorAlive(pid: number): boolean {
  * interrupted too (also used for run folders loaded by path, e.g. CI shards, and live views).
  */
 export function abandoned(state: RunState): RunState {
-  const workspaces: Record<string, WorkspaceState> = {};
-  for (const [name, workspace] of Object.entries(state.workspaces)) {
-    workspaces[name] =
-      workspace.status === "running"
-        ? {
-            ...workspace,
-            status: "interrupted",
-            failure: {
-              reason: "cancelled",
-              step: workspace.step ?? "worktree",
-              message: "conductor stopped while this workspace was running",
-            },
-          }
-        : workspace;
-  }
+  const workspaces = interruptRunning(state.workspaces, (workspace) => ({
+    failure: {
+      reason: "cancelled",
+      step: workspace.step ?? "worktree",
+      message: "conductor stopped while this workspace was running",
+    },
+  }));
   return { ...state, status: "interrupted", workspaces };
 }

@@ -1,6 +1,7 @@
 import { unreachable } from "../errors.js";
 import type { Plan } from "../planner/types.js";
 import type { RunEvent, SelectionRecord, StepResult } from "./events.js";
+import { interruptRunning } from "./interrupt-running.js";
 import {
   type Failure,
   type RunSession,
@@ -622,27 +623,19 @@ function finishRun(
   state: RunState,
   event: EventOf<"run.finished"> | EventOf<"follow-up.finished">,
 ): RunState {
-  const workspaces: Record<string, WorkspaceState> = {};
-  for (const [name, workspace] of Object.entries(state.workspaces)) {
-    // Nothing runs after the run finished; a workspace without its own finish event was cut
-    // off, and `--resume` must pick it up again.
-    workspaces[name] =
-      workspace.status === "running"
-        ? {
-            ...workspace,
-            status: "interrupted",
-            finishedAt: event.time,
-            ...(workspace.startedAt === undefined
-              ? {}
-              : {
-                  durationMs:
-                    (workspace.durationMs ?? 0) +
-                    Math.max(0, Date.parse(event.time) - Date.parse(workspace.startedAt)),
-                }),
-            steps: closeRunningSteps(workspace.steps, event.time),
-          }
-        : workspace;
-  }
+  // Nothing runs after the run finished; a workspace without its own finish event was cut
+  // off, and `--resume` must pick it up again.
+  const workspaces = interruptRunning(state.workspaces, (workspace) => ({
+    finishedAt: event.time,
+    ...(workspace.startedAt === undefined
+      ? {}
+      : {
+          durationMs:
+            (workspace.durationMs ?? 0) +
+            Math.max(0, Date.parse(event.time) - Date.parse(workspace.startedAt)),
+        }),
+    steps: closeRunningSteps(workspace.steps, event.time),
+  }));
   const sessions = [...(state.sessions ?? [])];
   const last = sessions.at(-1);
   if (last !== undefined && last.finishedAt === undefined) {
