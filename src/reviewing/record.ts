@@ -48,14 +48,9 @@ export interface RecordedFinding extends ReviewFinding {
   outsideDiff?: boolean;
 }
 
-/** What a record is made from. */
-export interface RecordFacts {
-  runId: string;
-  workspace: string;
-  reviewer: AgentKind;
-  base: string;
-  head: string;
-  reviewedAt: string;
+/** What a record is made from: what it says of the review, and the files the diff changes. */
+export interface RecordFacts
+  extends Pick<ReviewRecord, "runId" | "workspace" | "reviewer" | "base" | "head" | "reviewedAt"> {
   /** Files the diff changes, relative to the worktree. */
   changedFiles: ReadonlySet<string>;
 }
