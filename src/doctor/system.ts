@@ -8,15 +8,7 @@ const ASK_TIMEOUT_MS = 3000;
 
 /** Node.js runs conductor; its version is known without asking. */
 export function nodeCheck(): CheckResult {
-  const version = process.versions.node;
-  return atLeast(version, MIN_NODE_VERSION)
-    ? result("node", "ok", `node ${version}`)
-    : result(
-        "node",
-        "fail",
-        `node ${version} is older than ${MIN_NODE_VERSION}`,
-        `install Node.js ${MIN_NODE_VERSION} or newer`,
-      );
+  return versionCheck("node", process.versions.node, MIN_NODE_VERSION, "Node.js");
 }
 
 /** git on PATH, at least the version whose commands conductor uses. */
@@ -33,13 +25,23 @@ export async function gitCheck(): Promise<CheckResult> {
       `git did not run: ${answer.problem ?? "no version"}`,
       "install git",
     );
-  return atLeast(version, MIN_GIT_VERSION)
-    ? result("git", "ok", `git ${version}`)
+  return versionCheck("git", version, MIN_GIT_VERSION, "git");
+}
+
+/** ok when `program` is at least version `min`, else a failure that says to install a newer one. */
+function versionCheck(
+  program: string,
+  version: string,
+  min: string,
+  installName: string,
+): CheckResult {
+  return atLeast(version, min)
+    ? result(program, "ok", `${program} ${version}`)
     : result(
-        "git",
+        program,
         "fail",
-        `git ${version} is older than ${MIN_GIT_VERSION}`,
-        `install git ${MIN_GIT_VERSION} or newer`,
+        `${program} ${version} is older than ${min}`,
+        `install ${installName} ${min} or newer`,
       );
 }
 
