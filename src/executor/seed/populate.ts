@@ -10,7 +10,6 @@ import { runProcess } from "../../process/run.js";
 import type { SeedConfig } from "../../schema/seed.js";
 import type { Redactor } from "../../secrets/redact.js";
 import {
-  diskUsage,
   entryPaths,
   LOCK_OPTIONS,
   readManifest,
@@ -166,8 +165,7 @@ async function fill(request: FillRequest): Promise<FillOutcome> {
         await mkdir(path.dirname(kept), { recursive: true });
         await rename(made, kept);
       }
-      const counted = present ? await countFiles(kept) : { files: 0, bytes: 0 };
-      folders.push({ path: folder.path, present, ...counted });
+      folders.push({ path: folder.path, present, files: present ? await countFiles(kept) : 0 });
     }
     await rm(checkout, { recursive: true, force: true });
     const manifest: SeedManifest = {
@@ -248,10 +246,14 @@ async function markUsed(dir: string): Promise<void> {
   await utimes(dir, now, now).catch(() => {});
 }
 
-async function countFiles(dir: string): Promise<{ files: number; bytes: number }> {
-  const bytes = await diskUsage(dir);
+/**
+ * Files and links under `dir`, for {@link changedSinceFill}. One recursive readdir (0.1 s for
+ * 20,000 files); the entry's size is left to `cache list`, which measured it with a sequential
+ * lstat of every file (1 s) inside the fill.
+ */
+async function countFiles(dir: string): Promise<number> {
   let files = 0;
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   for (const entry of entries) if (!entry.isDirectory()) files++;
-  return { files, bytes };
+  return files;
 }

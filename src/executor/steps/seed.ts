@@ -2,12 +2,13 @@ import { lstat, mkdir, realpath, rm } from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "../../fs/is-inside.js";
 import { git } from "../../git/worktree.js";
+import { runProcess } from "../../process/run.js";
 import { copyIntoWorkspace } from "../copy-files.js";
 import type { SeedMethod } from "../events.js";
 import { scriptFailure } from "../failure.js";
 import { cacheRoot, entryPaths, repoCacheDir } from "../seed/cache.js";
 import { NoKeyFilesError, seedKey } from "../seed/key.js";
-import { placeFolder } from "../seed/place.js";
+import { PlacementCancelledError, type ProgramRunner, placeFolder } from "../seed/place.js";
 import { cachedEntry } from "../seed/populate.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
@@ -93,12 +94,38 @@ export async function seedStep(ctx: StepContext): Promise<StepOutcome> {
 
   phase("placing");
   const paths = entryPaths(repoDir, key.key);
+  // A placing program (cp) runs like a script: cancellable, logged, marked with the run's
+  // environment so that a resumed run ends one its killed conductor left behind.
+  const run: ProgramRunner = (file, args) =>
+    runProcess({
+      file,
+      args,
+      cwd: worktree,
+      env: ctx.env(),
+      signal: ctx.signal,
+      timeoutMs: ctx.workspace.scriptTimeoutMs,
+      logFile,
+      redactor: ctx.redactor(),
+    });
   const placed: { path: string; method: SeedMethod }[] = [];
   for (const folder of seed.folders) {
     const made = entry.manifest.folders.find((f) => f.path === folder.path)?.present === true;
-    const method = made
-      ? await placeFolder(paths.folder(folder.path), path.join(worktree, folder.path), folder.mode)
-      : "absent";
+    let method: SeedMethod = "absent";
+    try {
+      if (made)
+        method = await placeFolder(
+          paths.folder(folder.path),
+          path.join(worktree, folder.path),
+          folder.mode,
+          run,
+        );
+    } catch (error) {
+      if (!(error instanceof PlacementCancelledError)) throw error;
+      return {
+        status: "failed",
+        failure: { reason: "cancelled", step: "seed", message: error.message },
+      };
+    }
     placed.push({ path: folder.path, method });
   }
   return {
