@@ -91,6 +91,15 @@ export type RunEvent = { time: string; runId: string } & (
       pid: number;
     }
   | { type: "workspace.started"; workspace: string; try: number }
+  | {
+      /**
+       * The workspace is prepared (worktree, copy, ports) and waits for a slot of the concurrency
+       * limit before `step`; its `step.started` follows when it has one.
+       */
+      type: "workspace.waiting";
+      workspace: string;
+      step: Step;
+    }
   | { type: "step.started"; workspace: string; step: Step }
   | {
       type: "step.finished";

@@ -2,9 +2,10 @@ import { setMaxListeners } from "node:events";
 import type { TaskSelection, Workspace } from "../planner/types.js";
 import { selectionReady } from "./selection/facts.js";
 import { pickWinner } from "./selection/pick-winner.js";
+import { SlotGate, type SlotRefusal, type SlotVerdict } from "./slot-gate.js";
 import { candidatesWithWinner, countWorkspaces } from "./state-fold.js";
-import type { Failure, RunState, RunStatus, WorkspaceStatus } from "./types.js";
-import { type RunContext, runWorkspace } from "./workspace-runner.js";
+import type { Failure, RunState, RunStatus, Step, WorkspaceStatus } from "./types.js";
+import { type RunContext, runWorkspace, type WorkspaceSlot } from "./workspace-runner.js";
 
 /** How a run reacts to the first failed workspace (`fail_fast` / `--fail-fast`). */
 export type FailureMode =
@@ -69,6 +70,58 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   const running = new Map<string, Promise<void>>();
   let stopped = false;
   const provider = new ProviderEvidence();
+  // The loop sleeps until something changes: a workspace ends, takes a slot, a pick is made.
+  let changed = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    changed = true;
+    wake?.();
+  };
+  const nextChange = (): Promise<void> => {
+    if (changed) {
+      changed = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      wake = () => {
+        wake = undefined;
+        changed = false;
+        resolve();
+      };
+    });
+  };
+  cancel.signal.addEventListener("abort", () => notify(), { once: true });
+  const planOrder = new Map(run.plan.workspaces.map((workspace, index) => [workspace.name, index]));
+  const slots: SlotGate = new SlotGate(
+    options.concurrency,
+    (workspace, step, signal): SlotVerdict => {
+      // A prepared workspace ends the way one that never started does: skipped by fail-fast,
+      // still pending after Ctrl-C (a resume starts it, reusing its worktree).
+      if (stopped) return notStarted(step, "not started: fail-fast stopped the run");
+      if (cancel.signal.aborted) return { status: "pending" };
+      // With fail_fast, a commit may still fail the run: nothing new starts until it is known.
+      if (options.failureMode === "stop" && slots.committing > 0) return "wait";
+      const refused = run.budget.refusal(workspace, step);
+      if (refused !== undefined) return { status: "skipped", failure: refused };
+      // Its own budget signal: the runner ends it the way it ends a stopped step.
+      if (signal.aborted) return "go";
+      if (provider.held) {
+        // Once every workspace that could show the provider is reachable has ended, the held
+        // ones end the way the never-started ones do.
+        return slots.beyond === 0
+          ? notStarted(
+              step,
+              `not started: every running workspace failed to reach ${provider.url ?? "its provider"}`,
+            )
+          : "wait";
+      }
+      return "go";
+    },
+    (name) => planOrder.get(name) ?? 0,
+    // After the workspace that took a slot announced its step: the events never show more
+    // than `concurrency` workspaces ahead of the slots.
+    () => setImmediate(notify),
+  );
   // Winners being picked, by task: a pick waits for its candidates, dependents wait for it.
   const deciding = new Map<string, Promise<void>>();
   const startSelections = () => {
@@ -78,11 +131,14 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       if (run.recorder.state.selections?.[task] !== undefined || deciding.has(task)) continue;
       if (!selectionReady(run.recorder.state, selection)) continue;
       // A candidate that finished may still be under review (`review: auto`): the ranking
-      // reads its verdict, so it waits until the candidate's slot is free.
+      // reads its verdict, so it waits until the candidate's review is over.
       if (selection.candidates.some(({ name }) => running.has(name))) continue;
       deciding.set(
         task,
-        decide(run, selection, cancel.signal).finally(() => deciding.delete(task)),
+        decide(run, selection, cancel.signal).finally(() => {
+          deciding.delete(task);
+          notify();
+        }),
       );
     }
   };
@@ -102,12 +158,13 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   while (waiting.length > 0 || running.size > 0 || deciding.size > 0) {
     startSelections();
     for (const workspace of [...waiting]) {
+      // Up to `concurrency` workspaces are prepared ahead of the slots (see SlotGate).
       if (
         stopped ||
         provider.held ||
         cancel.signal.aborted ||
         run.budget.runStopped ||
-        running.size >= options.concurrency
+        slots.ahead >= options.concurrency
       )
         break;
       const noWinner = (workspace.winnerOf ?? []).find(
@@ -152,28 +209,47 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       const budgetStop = new AbortController();
       run.budget.attach(workspace, budgetStop);
       const signal = AbortSignal.any([cancel.signal, budgetStop.signal]);
-      const work = runWorkspace(run, workspace, signal)
+      const name = workspace.name;
+      slots.enter(name);
+      const slot: WorkspaceSlot = {
+        acquire: (step, stepSignal) =>
+          slots.acquire(workspace, step, stepSignal, () =>
+            run.recorder.emit({ type: "workspace.waiting", workspace: name, step }),
+          ),
+        release: () => slots.release(name),
+      };
+      const work = runWorkspace(run, workspace, signal, undefined, slot)
         .then(async (final) => {
-          if (final === "succeeded" && run.afterSuccess && !cancel.signal.aborted) {
-            await run.afterSuccess(run, workspace, cancel.signal);
-          }
-          return final;
-        })
-        .then((final) => {
-          run.budget.detach(workspace);
-          running.delete(workspace.name);
-          provider.saw(final, run.recorder.state.workspaces[workspace.name]?.failure);
+          // Known before its slot is free: what waits for one may not start, or must wait.
+          provider.saw(final, run.recorder.state.workspaces[name]?.failure);
           if (final === "failed" && options.failureMode === "stop" && !stopped) {
             stopped = true;
             cancel.abort();
           }
+          slots.release(name);
+          // The review takes a slot again, before any workspace still to start.
+          if (
+            final === "succeeded" &&
+            run.afterSuccess &&
+            !cancel.signal.aborted &&
+            (await slots.acquireForReview(name, cancel.signal))
+          ) {
+            await run.afterSuccess(run, workspace, cancel.signal);
+          }
+        })
+        .then(() => {
+          run.budget.detach(workspace);
+          running.delete(name);
+          // What waits for a slot may now go, or learn that it never will.
+          slots.leave(name);
+          notify();
         });
-      running.set(workspace.name, work);
+      running.set(name, work);
     }
     startSelections();
     // Everything left waits on something that will not happen.
     if (running.size === 0 && deciding.size === 0) break;
-    await Promise.race([...running.values(), ...deciding.values()]);
+    await nextChange();
   }
 
   // Every workspace that ran failed to reach its provider: the rest would only wait as long.
@@ -287,6 +363,11 @@ export function onlyLosersFailed(state: RunState): boolean {
   return Object.values(state.workspaces).every(
     (workspace) => workspace.status === "succeeded" || decided.has(workspace.name),
   );
+}
+
+/** How a prepared workspace that did not start its heavy work ends: skipped, saying why. */
+function notStarted(step: Step, message: string): SlotRefusal {
+  return { status: "skipped", failure: { reason: "cancelled", step, message } };
 }
 
 /** Records workspaces that were never started as skipped, with why. */

@@ -126,6 +126,8 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       return updateWorkspace(next, event.workspace, (workspace) => finishReview(workspace, event));
     case "run.interrupting":
     case "seed.phase":
+    // A live view's detail: the workspace is running, between its ports step and the next.
+    case "workspace.waiting":
       return next;
     case "budget.reached": {
       const reached = { ...event.reached, at: event.time };

@@ -10,6 +10,7 @@ import type { RunRecorder } from "./recorder.js";
 import type { RefLedger } from "./ref-ledger.js";
 import type { RunPaths } from "./run-store.js";
 import type { ReviewReader } from "./selection/facts.js";
+import type { SlotRefusal } from "./slot-gate.js";
 import { agentStep, type FollowUp } from "./steps/agent.js";
 import { commitStep } from "./steps/commit.js";
 import type { StepContext, StepOutcome } from "./steps/context.js";
@@ -41,8 +42,9 @@ export interface RunContext {
   /** Reads a candidate's review verdict for the ranking of best-of-N tasks (absent: no reviews). */
   reviewOf?: ReviewReader | undefined;
   /**
-   * Work on a workspace after it succeeded, in its slot of the concurrency limit (the reviewing
-   * agent, with `review: auto`). It records its own outcome; the workspace's stays.
+   * Work on a workspace after it succeeded, in a slot of the concurrency limit taken again after
+   * its commit (the reviewing agent, with `review: auto`). It records its own outcome; the
+   * workspace's stays.
    */
   afterSuccess?: AfterSuccess | undefined;
   /** Enforces the plan's budgets. */
@@ -70,6 +72,23 @@ const RUNNERS: Record<Step, (ctx: StepContext) => Promise<StepOutcome>> = {
 /** Steps that are cheap and idempotent run again on resume: they restore secrets and the port. */
 const ALWAYS_RUN: ReadonlySet<Step> = new Set(["worktree", "copy", "ports"]);
 
+/**
+ * Steps that run outside the workspace's slot of the concurrency limit: conductor's own cheap
+ * git and file work, done ahead of the slot (worktree, copy, ports) or after it (commit).
+ */
+const OUTSIDE_SLOT: ReadonlySet<Step> = new Set(["worktree", "copy", "ports", "commit"]);
+
+/**
+ * The workspace's place in the concurrency limit (see `SlotGate`): its heavy steps (seed, setup,
+ * agent, check) wait for a slot, which it gives back before its commit.
+ */
+export interface WorkspaceSlot {
+  /** Waits for a slot before `step`; resolves how the workspace ends instead when it may not start. */
+  acquire(step: Step, signal: AbortSignal): Promise<SlotRefusal | undefined>;
+  /** The heavy work is over: the slot goes to the next workspace (the scheduler frees it anyway when the workspace ends). */
+  release(): void;
+}
+
 /** A follow-up turn works on the existing worktree: no new worktree, no setup. */
 const FOLLOW_UP_STEPS: readonly Step[] = ["copy", "ports", "agent", "check", "commit"];
 
@@ -84,6 +103,7 @@ export async function runWorkspace(
   workspace: Workspace,
   signal: AbortSignal,
   followUp?: FollowUp,
+  slot?: WorkspaceSlot,
 ): Promise<WorkspaceStatus> {
   const before = run.recorder.state.workspaces[workspace.name];
   if (!before) throw new Error(`internal error: no state for workspace ${workspace.name}`);
@@ -97,8 +117,12 @@ export async function runWorkspace(
   let retriesLeft = run.retries;
   let checkFailure: Failure | undefined;
 
+  // Time spent prepared, waiting for a slot, is not time worked on the workspace.
+  let waitedMs = 0;
+  // Whether the workspace is still ahead of its slot (its heavy steps not begun).
+  let ahead = slot !== undefined;
   const finish = (status: WorkspaceStatus, failure?: Failure): WorkspaceStatus => {
-    const durationMs = Math.round(performance.now() - started);
+    const durationMs = Math.round(performance.now() - started - waitedMs);
     run.recorder.emit({
       type: "workspace.finished",
       workspace: workspace.name,
@@ -120,6 +144,20 @@ export async function runWorkspace(
     if (step === "seed" && ctx.plan.seed === undefined) continue;
     const earlier = before.steps[step];
     if (!followUp && earlier?.status === "succeeded" && !ALWAYS_RUN.has(step)) continue;
+    if (slot !== undefined && step === "commit") {
+      // The slot goes to the next workspace during the commit, unless the workspace is failing
+      // (its check failed): the scheduler must learn that before anything new starts (fail_fast).
+      if (checkFailure === undefined) slot.release();
+      ahead = false;
+    } else if (ahead && (!OUTSIDE_SLOT.has(step) || signal.aborted)) {
+      // Before its heavy work the workspace waits for a slot; stopped while still ahead of it,
+      // it ends the way the scheduler says (as if it had never started).
+      const waitStarted = performance.now();
+      const refused = await slot?.acquire(step, signal);
+      waitedMs += performance.now() - waitStarted;
+      if (refused !== undefined) return finish(refused.status, refused.failure);
+      ahead = false;
+    }
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted)
         return (

@@ -64,6 +64,8 @@ interface Row {
   output: string | undefined;
   /** The latest line the running script printed, and which step's. */
   scriptLine: { step: Step; line: string } | undefined;
+  /** The step a prepared workspace waits to start until it has a slot of the concurrency limit. */
+  waitingForSlot: Step | undefined;
   /** How long this session worked on the workspace, once it finished. */
   tookMs: number | undefined;
   ended: boolean;
@@ -110,7 +112,11 @@ class LiveReporter implements Reporter {
       if ("workspace" in event) {
         const row = this.rows.get(event.workspace);
         if (row === undefined) return;
-        if (event.type === "step.started") row.scriptLine = undefined;
+        if (event.type === "step.started") {
+          row.scriptLine = undefined;
+          row.waitingForSlot = undefined;
+        }
+        if (event.type === "workspace.waiting") row.waitingForSlot = event.step;
         if (event.type === "step.output") {
           row.scriptLine = { step: event.step, line: event.line };
         }
@@ -257,6 +263,11 @@ class LiveReporter implements Reporter {
       : workspace.tries > 1
         ? ` (try ${workspace.tries})`
         : "";
+    // Prepared ahead of its slot: it waits its turn, it is not stuck in its ports step.
+    const slotWait = this.rows.get(name)?.waitingForSlot;
+    if (slotWait !== undefined && workspace.status === "running") {
+      return `${this.label(name)}  ready, waiting for a slot${attempt}${elapsed}`;
+    }
     return `${this.label(name)}  ${workspace.step ?? "starting"}${attempt}${elapsed}`;
   }
 
@@ -353,6 +364,7 @@ function newRow(name: string): Row {
     title: undefined,
     output: undefined,
     scriptLine: undefined,
+    waitingForSlot: undefined,
     tookMs: undefined,
     ended: false,
     done,

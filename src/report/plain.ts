@@ -79,6 +79,9 @@ export function formatPlainEvent(
       return tagged(event.workspace, event.try > 1 ? `started (try ${event.try})` : "started");
     case "step.started":
       return tagged(event.workspace, `${event.step} started`);
+    case "workspace.waiting":
+      // Prepared ahead of its slot: it is not stuck, it waits its turn.
+      return tagged(event.workspace, "ready, waiting for a slot");
     case "step.finished": {
       const took = formatDuration(event.durationMs);
       if (event.status === "skipped") return tagged(event.workspace, `${event.step} skipped`);

@@ -171,6 +171,8 @@ export function timelineEntry(event: RunEvent): TimelineEntry | undefined {
       return { time, kind: "workspace", text: `started (try ${event.try})` };
     case "follow-up.started":
       return { time, kind: "workspace", text: "follow-up started (conductor continue)" };
+    case "workspace.waiting":
+      return { time, kind: "workspace", text: "ready, waiting for a slot" };
     case "step.started":
       return { time, kind: "step", text: `${event.step} started`, status: "running" };
     case "step.finished":

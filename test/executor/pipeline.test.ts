@@ -1,0 +1,235 @@
+// The concurrency limit covers a workspace's heavy work (seed, setup, agent, check); its worktree,
+// copy and ports steps run ahead of its slot and its commit after it, so conductor's own git work
+// overlaps with other workspaces' agents.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunEvent } from "../../src/executor/events.js";
+import { conductor, startConductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig, runIds, tasks, waitFor } from "../helpers/run-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+function eventsOf(root: string): RunEvent[] {
+  const ids = existsSync(path.join(root, ".conductor", "runs")) ? runIds(root) : [];
+  const id = ids[ids.length - 1];
+  if (id === undefined) return [];
+  const file = path.join(root, ".conductor", "runs", id, "events.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.endsWith("}"))
+    .map((line) => JSON.parse(line) as RunEvent);
+}
+
+/** Index of the first event matching, or -1. */
+function indexOf(events: RunEvent[], match: (event: RunEvent) => boolean): number {
+  return events.findIndex(match);
+}
+
+const stepEvent =
+  (type: "step.started" | "step.finished", workspace: string, step: string) => (event: RunEvent) =>
+    event.type === type && event.workspace === workspace && event.step === step;
+
+/** Replays the events: how many workspaces were ahead of their slot, and in one, at most. */
+function peaks(events: RunEvent[]): { ahead: number; inSlot: number } {
+  const phase = new Map<string, "ahead" | "slot" | "tail">();
+  let ahead = 0;
+  let inSlot = 0;
+  const count = (which: string) => [...phase.values()].filter((p) => p === which).length;
+  for (const event of events) {
+    if (event.type === "workspace.started") phase.set(event.workspace, "ahead");
+    if (event.type === "step.started" && ["seed", "setup", "agent", "check"].includes(event.step))
+      phase.set(event.workspace, "slot");
+    if (event.type === "step.started" && event.step === "commit")
+      phase.set(event.workspace, "tail");
+    if (event.type === "workspace.finished") phase.delete(event.workspace);
+    ahead = Math.max(ahead, count("ahead"));
+    inSlot = Math.max(inSlot, count("slot"));
+  }
+  return { ahead, inSlot };
+}
+
+describe("pipelined scheduling", () => {
+  it("at concurrency 1, the next agent starts while the previous workspace commits, and the next worktree is made during the agent", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      agent: {
+        kind: "command",
+        command: 'sleep 1; echo "$CONDUCTOR_TASK_ID" > done.txt',
+      },
+      tasks: tasks("one", "two", "three"),
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    const events = eventsOf(repo.root);
+    for (const [first, second] of [
+      ["one", "two"],
+      ["two", "three"],
+    ] as const) {
+      // Prepared ahead: the next worktree exists before the running agent ends.
+      expect(indexOf(events, stepEvent("step.finished", second, "worktree"))).toBeLessThan(
+        indexOf(events, stepEvent("step.finished", first, "agent")),
+      );
+      // Committed outside the slot: the next agent starts before the commit ends.
+      expect(indexOf(events, stepEvent("step.started", second, "agent"))).toBeLessThan(
+        indexOf(events, stepEvent("step.finished", first, "commit")),
+      );
+    }
+    // A prepared workspace reads as waiting for its slot, not stuck in its ports step.
+    expect(result.stdout).toContain("[two] ready, waiting for a slot");
+    expect(peaks(events)).toEqual({ ahead: 1, inSlot: 1 });
+    for (const id of ["one", "two", "three"]) {
+      expect(await repo.git("show", `conductor/${id}:done.txt`)).toBe(id);
+    }
+  });
+
+  it("never prepares more workspaces than the concurrency ahead of the slots", async () => {
+    repo = await repoWithConfig({
+      concurrency: 2,
+      agent: { kind: "command", command: "sleep 0.6; echo x > done.txt" },
+      tasks: tasks("a", "b", "c", "d", "e", "f", "g"),
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(peaks(eventsOf(repo.root))).toEqual({ ahead: 2, inSlot: 2 });
+    expect(latestSummary(repo.root).workspaces.every((w) => w.status === "succeeded")).toBe(true);
+  });
+
+  it("Ctrl-C while a prepared workspace waits for its slot leaves it pending; --resume finishes every workspace", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      agent: {
+        kind: "command",
+        command:
+          'while [ ! -f "$CONDUCTOR_ROOT_PATH/.conductor/go" ]; do sleep 0.1; done; echo "$CONDUCTOR_TASK_ID" > done.txt',
+      },
+      tasks: tasks("one", "two", "three"),
+    });
+    const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    const root = repo.root;
+    await waitFor(
+      () => eventsOf(root).some((e) => e.type === "workspace.waiting" && e.workspace === "two"),
+      20_000,
+      "two waiting for a slot",
+    );
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(130);
+    const interrupted = latestSummary(repo.root);
+    expect(Object.fromEntries(interrupted.workspaces.map((w) => [w.name, w.status]))).toEqual({
+      one: "interrupted",
+      two: "pending",
+      three: "pending",
+    });
+    // Its agent never started; its worktree is there for the resume to reuse.
+    expect(eventsOf(repo.root).some(stepEvent("step.started", "two", "agent"))).toBe(false);
+    expect(existsSync(path.join(repo.home, "workspaces", "two"))).toBe(true);
+
+    await repo.write({ ".conductor/go": "" });
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(runIds(repo.root)).toHaveLength(1);
+    expect(latestSummary(repo.root).workspaces.every((w) => w.status === "succeeded")).toBe(true);
+    for (const id of ["one", "two", "three"]) {
+      expect(await repo.git("show", `conductor/${id}:done.txt`)).toBe(id);
+    }
+  });
+
+  it("fail_fast does not start the agent of a prepared workspace", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      fail_fast: true,
+      agent: {
+        kind: "command",
+        command:
+          'echo "$CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../agents.txt"; sleep 1; [ "$CONDUCTOR_TASK_ID" != one ]',
+      },
+      tasks: tasks("one", "two", "three"),
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    const events = eventsOf(repo.root);
+    // two was prepared while one's agent ran, then never went further.
+    expect(indexOf(events, stepEvent("step.finished", "two", "ports"))).toBeGreaterThan(-1);
+    expect(events.some(stepEvent("step.started", "two", "agent"))).toBe(false);
+    expect(readFileSync(path.join(repo.root, "..", "agents.txt"), "utf8")).toBe("one\n");
+    const summary = latestSummary(repo.root);
+    const two = summary.workspaces.find((w) => w.name === "two");
+    expect(two?.status).toBe("skipped");
+    expect(two?.failure?.message).toContain("fail-fast");
+    expect(summary.workspaces.find((w) => w.name === "three")?.status).toBe("skipped");
+  });
+
+  it("a prepared workspace is refused its turn once the budget is spent", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      budget: { tokens: 1000, grace: "1s" },
+      agent: {
+        kind: "command",
+        command:
+          'sleep 1; echo x > done.txt; echo \'conductor-usage: {"input_tokens": 800, "output_tokens": 200}\'',
+      },
+      tasks: tasks("one", "two"),
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    const events = eventsOf(repo.root);
+    // two waited, prepared, while one spent the budget; then it never started its agent.
+    expect(
+      indexOf(events, (e) => e.type === "workspace.waiting" && e.workspace === "two"),
+    ).toBeLessThan(indexOf(events, stepEvent("step.finished", "one", "agent")));
+    expect(events.some(stepEvent("step.started", "two", "agent"))).toBe(false);
+    const two = latestSummary(repo.root).workspaces.find((w) => w.name === "two");
+    expect(two?.status).toBe("skipped");
+    expect(two?.failure?.reason).toBe("budget");
+  });
+
+  it("a dependent starts from its dependency's commit, made after the dependency left its slot", async () => {
+    repo = await repoWithConfig({
+      concurrency: 2,
+      agent: {
+        kind: "command",
+        command:
+          'sleep 0.3; if [ -f first.txt ]; then cat first.txt > second.txt; else echo "$CONDUCTOR_TASK_ID" > first.txt; fi',
+      },
+      tasks: [
+        { id: "first", prompt: "1" },
+        { id: "second", prompt: "2", depends_on: ["first"] },
+        { id: "other", prompt: "3" },
+      ],
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    const events = eventsOf(repo.root);
+    expect(indexOf(events, stepEvent("step.started", "second", "worktree"))).toBeGreaterThan(
+      indexOf(events, (e) => e.type === "workspace.finished" && e.workspace === "first"),
+    );
+    const firstCommit = await repo.git("rev-parse", "conductor/first");
+    expect(await repo.git("rev-parse", "conductor/second^")).toBe(firstCommit);
+    expect(await repo.git("show", "conductor/second:second.txt")).toBe("first");
+  });
+});
