@@ -3,6 +3,11 @@ import { conductorCommand } from "../hint/command.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import type { CheckResult } from "../preflight/check.js";
 
+/** Starts loading preflight's modules, so that they are ready when the plan is. */
+export function preloadPreflight(): void {
+  import("../preflight/preflight.js").catch(() => undefined);
+}
+
 /**
  * Runs preflight for a plan and throws a {@link PreflightError} (exit 2, one line per problem
  * with its remedy) when the run could not work. Loaded only when a run is about to start.

@@ -59,8 +59,10 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const [branches, secrets] = await Promise.all([localBranches(plan.repo.root), runSecrets(plan)]);
   if (options.previous === undefined) assertNothingExists(plan, branches);
   else await endLeftoverProcesses(options.runId);
-  await ensureExcluded(plan.repo.root, [`/${STATE_DIR_NAME}/runs/`], [`/${STATE_DIR_NAME}/`]);
-  if (options.previous === undefined) await claimRunFolder(paths);
+  await Promise.all([
+    ensureExcluded(plan.repo.root, [`/${STATE_DIR_NAME}/runs/`], [`/${STATE_DIR_NAME}/`]),
+    options.previous === undefined ? claimRunFolder(paths) : undefined,
+  ]);
 
   const initial =
     options.previous ??

@@ -9,7 +9,7 @@ import { parseShard } from "../../planner/shard.js";
 import type { Plan } from "../../planner/types.js";
 import { globalOptions } from "../global-options.js";
 import { parseOutputMode } from "../output.js";
-import { assertPreflight } from "../preflight.js";
+import { assertPreflight, preloadPreflight } from "../preflight.js";
 import { loadProject, type Project, planProject, shownConfigPath } from "../project.js";
 import { renderPlan } from "./plan.js";
 
@@ -63,6 +63,7 @@ export function runCommand(): Command {
       // of loading and planning, instead of before the first of them.
       const executing = options.dryRun ? undefined : import("../execute.js");
       void executing?.catch(() => undefined); // awaited below; a config error may come first
+      if (options.preflight) preloadPreflight();
       const project = await loadProject(process.cwd(), global);
       const { plan, previous } =
         options.resume === undefined
