@@ -2,13 +2,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { resolveClaudeProgram } from "../agents/claude/program.js";
+import { CODEX_PACKAGE, resolveCodexProgram } from "../agents/codex/program.js";
 import {
   type AgentEnv,
   type CodexProvider,
   claudeBaseUrl,
   codexProvider,
 } from "../agents/provider.js";
-import { type Program, resolveAgentProgram } from "../agents/resolve-binary.js";
+import type { Program } from "../agents/resolve-binary.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { askProgram } from "../process/quick.js";
 import type { AgentConfig } from "../schema/config.js";
@@ -44,12 +45,7 @@ export async function agentChecks(target: AgentTarget): Promise<CheckResult[]> {
 }
 
 async function codexChecks({ settings, env }: AgentTarget): Promise<CheckResult[]> {
-  const program = resolveAgentProgram(
-    settings.command,
-    { name: "@openai/codex", bin: "bin/codex.js" },
-    "codex",
-    env,
-  );
+  const program = resolveCodexProgram(settings.command, env);
   if (program === undefined) {
     return [
       result(
@@ -61,7 +57,7 @@ async function codexChecks({ settings, env }: AgentTarget): Promise<CheckResult[
     ];
   }
   const [version, provider] = await Promise.all([
-    programVersion("codex", program, "@openai/codex", MIN_CODEX_VERSION, env),
+    programVersion("codex", program, CODEX_PACKAGE, MIN_CODEX_VERSION, env),
     codexProvider(settings, env),
   ]);
   const checks = [version, providerInfo(provider)];

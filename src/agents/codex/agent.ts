@@ -6,8 +6,13 @@ import {
   runStreamingAgent,
   stalledOutcome,
 } from "../agent-process.js";
-import { resolveAgentProgram } from "../resolve-binary.js";
 import type { Agent, AgentResult, AgentRunOptions } from "../types.js";
+import {
+  CODEX_NOT_FOUND,
+  codexConfigArgs,
+  codexModelArgs,
+  resolveCodexProgram,
+} from "./program.js";
 import { CodexStream } from "./stream.js";
 
 /**
@@ -21,11 +26,8 @@ export function codexArguments(
   promptArgument: string,
   resumeThreadId: string | undefined,
 ): string[] {
-  const model = settings.model === undefined ? [] : ["-m", settings.model];
-  const overrides = Object.entries(settings.config).flatMap(([key, value]) => [
-    "-c",
-    `${key}=${String(value)}`,
-  ]);
+  const model = codexModelArgs(settings);
+  const overrides = codexConfigArgs(settings);
   if (resumeThreadId !== undefined) {
     return [
       "exec",
@@ -61,16 +63,8 @@ export function codexArguments(
 /** The Codex CLI as an agent: `codex exec --json`, its event stream turned into activities. */
 export const codexAgent: Agent = {
   async run(options: AgentRunOptions): Promise<AgentResult> {
-    const program = resolveAgentProgram(
-      options.settings.command,
-      { name: "@openai/codex", bin: "bin/codex.js" },
-      "codex",
-    );
-    if (program === undefined) {
-      return agentFailedToStart(
-        "codex was not found: install @openai/codex, put codex on PATH, or set agent.command",
-      );
-    }
+    const program = resolveCodexProgram(options.settings.command);
+    if (program === undefined) return agentFailedToStart(CODEX_NOT_FOUND);
     const viaStdin = promptViaStdin(options.prompt);
     const args = codexArguments(
       options.settings,

@@ -3,8 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import type { AgentConfig } from "../../schema/config.js";
 import { outcomeOfProcess, runStreamingAgent, stalledOutcome } from "../agent-process.js";
-import { resolveAgentProgram } from "../resolve-binary.js";
 import { type Reviewer, type ReviewerResult, reviewerFailedToStart } from "../reviewer.js";
+import {
+  CODEX_NOT_FOUND,
+  codexConfigArgs,
+  codexModelArgs,
+  resolveCodexProgram,
+} from "./program.js";
 import { CodexStream } from "./stream.js";
 
 /**
@@ -20,11 +25,8 @@ export function codexReviewArguments(
   base: string,
   instructions: string | undefined,
 ): string[] {
-  const model = settings.model === undefined ? [] : ["-m", settings.model];
-  const overrides = Object.entries(settings.config).flatMap(([key, value]) => [
-    "-c",
-    `${key}=${String(value)}`,
-  ]);
+  const model = codexModelArgs(settings);
+  const overrides = codexConfigArgs(settings);
   // A JSON string is a TOML basic string (same escapes), so any text survives -c as one value.
   const guidance =
     instructions === undefined
@@ -49,16 +51,8 @@ export function codexReviewArguments(
 /** `codex exec review --json --base <start>`; the review's JSON is read from codex's session file. */
 export const codexReviewer: Reviewer = {
   async review(options): Promise<ReviewerResult> {
-    const program = resolveAgentProgram(
-      options.settings.command,
-      { name: "@openai/codex", bin: "bin/codex.js" },
-      "codex",
-    );
-    if (program === undefined) {
-      return reviewerFailedToStart(
-        "codex was not found: install @openai/codex, put codex on PATH, or set agent.command",
-      );
-    }
+    const program = resolveCodexProgram(options.settings.command);
+    if (program === undefined) return reviewerFailedToStart(CODEX_NOT_FOUND);
     const args = codexReviewArguments(
       options.settings,
       options.cwd,
