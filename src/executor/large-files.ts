@@ -13,20 +13,25 @@ export interface LargeFile {
 /**
  * The new or changed files of a worktree (what conductor is about to commit, `exclude`d paths
  * left out) larger than `limitBytes`. Sizes come from the files themselves (lstat: a symlink is
- * committed as a link, not as what it points to), before git has stored any of them.
+ * committed as a link, not as what it points to), before git has stored any of them. `status` is
+ * the worktree's `git status --porcelain=v1 -z --untracked-files=all --no-renames` when it was
+ * just read and nothing changed the worktree since; otherwise it is read here.
  */
 export async function filesTooLarge(
   worktree: string,
   exclude: readonly string[],
   limitBytes: number,
+  status?: string,
 ): Promise<LargeFile[]> {
-  const out = await runGit(worktree, [
-    "status",
-    "--porcelain=v1",
-    "-z",
-    "--untracked-files=all",
-    "--no-renames",
-  ]);
+  const out =
+    status ??
+    (await runGit(worktree, [
+      "status",
+      "--porcelain=v1",
+      "-z",
+      "--untracked-files=all",
+      "--no-renames",
+    ]));
   const large: LargeFile[] = [];
   for (const file of statusPaths(out)) {
     if (exclude.some((kept) => file === kept || file.startsWith(`${kept}/`))) continue;

@@ -13,10 +13,9 @@ import {
   type RefChange,
   type RefSnapshot,
   replayWithoutPaths,
-  snapshotRefs,
+  snapshotRepository,
   unstagePaths,
   updateRef,
-  worktreeHead,
 } from "../git/integrity.js";
 import {
   readSpotlightTrees,
@@ -74,6 +73,11 @@ export interface AgentVerdict {
   failure: Failure | undefined;
   /** What conductor repaired, one sentence each. */
   repairs: string[];
+  /**
+   * The worktree's `git status --porcelain=v1 -z --untracked-files=all --no-renames` as the
+   * verification read it, before any repair.
+   */
+  worktreeStatus: string;
 }
 
 /** Conductor's own refs (saved work, kept branches): they move during runs by design. */
@@ -101,7 +105,7 @@ async function withoutSpotlight(
   );
 }
 
-/** Records every ref and the main checkout's status before the agent starts (two git processes). */
+/** Records every ref and the main checkout's status before the agent starts (one process). */
 export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   const root = ctx.plan.repo.root;
   // Statuses first: a workspace that finishes while the refs are read must still count as
@@ -109,9 +113,8 @@ export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   const statuses = workspaceStatuses(ctx);
   const takenAt = performance.now();
   const takenAtTime = Date.now();
-  const [refs, checkout, spotlight] = await Promise.all([
-    snapshotRefs(root),
-    checkoutFingerprint(root, workspaceFoldersInside(ctx)),
+  const [{ refs, checkout }, spotlight] = await Promise.all([
+    snapshotRepository(root, { excluding: workspaceFoldersInside(ctx) }),
     readSpotlightTrees(root),
   ]);
   return { refs, checkout, spotlight, statuses, takenAt, takenAtTime };
@@ -126,11 +129,13 @@ export async function verifyAgentResult(
   const root = ctx.plan.repo.root;
   const worktree = workspace.path;
   const branchRef = `refs/heads/${workspace.branch}`;
-  const [refs, checkout, head] = await Promise.all([
-    snapshotRefs(root),
-    checkoutFingerprint(root, workspaceFoldersInside(ctx)),
-    worktreeHead(worktree),
-  ]);
+  const snapshot = await snapshotRepository(root, {
+    excluding: workspaceFoldersInside(ctx),
+    worktree,
+  });
+  const { refs, checkout } = snapshot;
+  if (snapshot.worktree === undefined) throw new Error("internal error: the worktree was not read");
+  const { head, status: worktreeStatus } = snapshot.worktree;
   const problems: string[] = [];
   const repairs: string[] = [];
   const handled = new Set<string>([branchRef]);
@@ -259,8 +264,9 @@ export async function verifyAgentResult(
   }
 
   await logVerdict(ctx, repairs, problems);
-  if (problems.length === 0) return { failure: undefined, repairs };
+  if (problems.length === 0) return { failure: undefined, repairs, worktreeStatus };
   return {
+    worktreeStatus,
     failure: {
       reason: "integrity",
       step: "agent",

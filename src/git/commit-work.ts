@@ -25,19 +25,25 @@ export type CommittedWork =
 
 /**
  * The whole commit step as one shell, so that Node starts one process instead of five (each
- * spawn blocks its event loop for a few milliseconds): stage everything, unstage what must stay
- * out, commit if anything is staged (under a neutral identity when git has none), then print the
- * new commit and its own numstat against its parent (or `none` and where HEAD is), then the
- * branch's numstat against the start commit. Nothing is committed unless HEAD is on the
- * workspace branch. Arguments: $1 start commit, $2 message, $3 the branch's full ref name, then
- * the excluded paths. Repository hooks are skipped: the check script is
- * conductor's gate, and a hook that waits for input would hang an unattended run.
+ * spawn forks the whole Node process): stage everything, unstage what must stay out, commit if
+ * anything is staged (under a neutral identity when git has none), then print the new commit
+ * with its parents and its own numstat against its first parent (or `none` and where HEAD is),
+ * then the branch's numstat against the start commit, unless that is the same diff (the commit's
+ * parent, or HEAD when nothing was committed, is the start commit). Nothing is committed unless
+ * HEAD is on the workspace branch. Arguments: $1 start commit, $2 message, $3 the branch's full
+ * ref name, then the excluded paths. Repository hooks are skipped: the check script is
+ * conductor's gate, and a hook that waits for input would hang an unattended run. Conductor's
+ * commits start no automatic maintenance (`git maintenance run --auto`, `git gc --auto`): one
+ * more process per commit, and a repack in the middle of a run competes with the agents; the
+ * user's own git commands keep running it.
  */
 const COMMIT_SCRIPT = `set -e
 from=$1
 message=$2
 branch=$3
 shift 3
+newline='
+'
 on=$(git symbolic-ref -q HEAD || echo "a detached HEAD at $(git rev-parse HEAD)")
 if [ "$on" != "$branch" ]; then
   echo "elsewhere $on"
@@ -52,20 +58,29 @@ for entry in "$@"; do
 done
 if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
 if git diff --cached --quiet; then
-  echo "none $(git rev-parse HEAD)"
+  head=$(git rev-parse HEAD)
+  echo "none $head"
+  parent=$head
 else
-  if ! out=$(git commit --quiet --no-verify -m "$message" 2>&1); then
+  commit() {
+    git -c maintenance.auto=false -c gc.auto=0 "$@" commit --quiet --no-verify -m "$message"
+  }
+  if ! out=$(commit 2>&1); then
     case $out in
       *"Please tell me who you are"* | *"unable to auto-detect email address"* | *"empty ident name"*)
-        git -c user.name=conductor -c user.email=conductor@localhost commit --quiet --no-verify -m "$message" ;;
+        commit -c user.name=conductor -c user.email=conductor@localhost ;;
       *) printf '%s\\n' "$out" >&2; exit 1 ;;
     esac
   fi
-  echo "commit $(git rev-parse HEAD)"
-  git diff --numstat HEAD^ HEAD
+  # A merge the agent left staged is committed as one: measured against its first parent.
+  made=$(git log -1 --format='commit %H %P' -m --first-parent --numstat HEAD)
+  printf '%s\\n' "$made"
+  parents=\${made%%"$newline"*}
+  parents=\${parents#commit * }
+  parent=\${parents%% *}
 fi
 echo branch
-git diff --numstat "$from...HEAD"
+if [ "$parent" = "$from" ]; then echo same; else git diff --numstat "$from...HEAD"; fi
 `;
 
 /**
@@ -91,9 +106,15 @@ export async function commitWork(
   if ((kind !== "commit" && kind !== "none") || head === "" || branchAt === -1) {
     throw new Error(`unexpected output of the commit step: ${first.slice(0, 200)}`);
   }
-  const branch = parseNumstat(rest.slice(branchAt + 1));
-  if (kind === "none") return { commit: undefined, head, commitDiff: undefined, diff: branch };
-  return { commit: head, head, commitDiff: parseNumstat(rest.slice(0, branchAt)), diff: branch };
+  const own = kind === "commit" ? parseNumstat(rest.slice(0, branchAt)) : undefined;
+  const measured = rest.slice(branchAt + 1);
+  // `same`: the branch's diff is the commit's own, or none at all (nothing new on the branch).
+  const branch =
+    measured[0] === "same"
+      ? (own ?? { files: 0, insertions: 0, deletions: 0 })
+      : parseNumstat(measured);
+  if (own === undefined) return { commit: undefined, head, commitDiff: undefined, diff: branch };
+  return { commit: head, head, commitDiff: own, diff: branch };
 }
 
 /** Sums `git diff --numstat` lines (binary files count as a file with no lines). */

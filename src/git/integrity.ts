@@ -1,13 +1,13 @@
 import { lstat, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
-import { runGit, runGitExpecting } from "./run-git.js";
+import { runGit, runGitExpecting, runGitScript } from "./run-git.js";
 import { parseStatus } from "./status-entries.js";
 
 /**
- * The git facts conductor checks after an agent step, read the way git's own tools read them, in
- * few git processes: one `for-each-ref` for every ref, one `status` of the main checkout, one
- * `rev-parse` of a worktree's HEAD. Deciding what they mean is the executor's job
- * (`verify-agent-result.ts`).
+ * The git facts conductor checks after an agent step, read the way git's own tools read them:
+ * one `for-each-ref` for every ref, one `status` of the main checkout, one `rev-parse` of a
+ * worktree's HEAD, all in one process from Node ({@link snapshotRepository}). Deciding what they
+ * mean is the executor's job (`verify-agent-result.ts`).
  */
 
 /** Value of one ref: the object it points to and, for a symbolic ref, what it points through. */
@@ -22,10 +22,12 @@ export type RefSnapshot = ReadonlyMap<string, RefValue>;
 
 /** Every ref of the repository (branches, tags, remote-tracking refs, conductor's own). */
 export async function snapshotRefs(root: string): Promise<RefSnapshot> {
-  const stdout = await runGit(root, [
-    "for-each-ref",
-    "--format=%(refname)%00%(objectname)%00%(symref)",
-  ]);
+  return parseRefs(await runGit(root, ["for-each-ref", REFS_FORMAT]));
+}
+
+const REFS_FORMAT = "--format=%(refname)%00%(objectname)%00%(symref)";
+
+function parseRefs(stdout: string): RefSnapshot {
   const refs = new Map<string, RefValue>();
   for (const line of stdout.split("\n")) {
     const [name, oid, symref = ""] = line.split("\0");
@@ -73,17 +75,25 @@ export async function checkoutFingerprint(
   root: string,
   excluding: readonly string[] = [],
 ): Promise<CheckoutFingerprint> {
-  const stdout = await runGit(root, [
-    "--no-optional-locks",
-    "status",
-    "--porcelain=v1",
-    "--branch",
-    "-z",
-    "--untracked-files=normal",
-    "--",
-    ".",
-    ...excluding.map((entry) => `:(exclude,literal)${entry}`),
-  ]);
+  const stdout = await runGit(root, [...CHECKOUT_STATUS, ...checkoutPathspecs(excluding)]);
+  return fingerprintOf(root, stdout);
+}
+
+/** `git status` of the main checkout, without a lock: the user may be running git there. */
+const CHECKOUT_STATUS = [
+  "--no-optional-locks",
+  "status",
+  "--porcelain=v1",
+  "--branch",
+  "-z",
+  "--untracked-files=normal",
+];
+
+function checkoutPathspecs(excluding: readonly string[]): string[] {
+  return ["--", ".", ...excluding.map((entry) => `:(exclude,literal)${entry}`)];
+}
+
+async function fingerprintOf(root: string, stdout: string): Promise<CheckoutFingerprint> {
   const fingerprint = new Map<string, string>();
   const { branch, entries } = parseStatus(stdout);
   if (branch !== undefined) fingerprint.set("(HEAD)", branch);
@@ -113,9 +123,74 @@ export interface WorktreeHead {
 
 /** The worktree's HEAD commit and the ref HEAD is attached to. */
 export async function worktreeHead(worktree: string): Promise<WorktreeHead> {
-  const stdout = await runGit(worktree, ["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"]);
+  return parseHead(await runGit(worktree, HEAD_ARGS));
+}
+
+const HEAD_ARGS = ["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"];
+
+function parseHead(stdout: string): WorktreeHead {
   const [commit = "", ref = "HEAD"] = stdout.trim().split("\n");
   return { commit, ref: ref === "HEAD" || ref === "" ? undefined : ref };
+}
+
+/** What {@link snapshotRepository} read; the worktree's facts only when one was named. */
+export interface RepositorySnapshot {
+  refs: RefSnapshot;
+  checkout: CheckoutFingerprint;
+  worktree?: {
+    head: WorktreeHead;
+    /** Its `git status --porcelain=v1 -z --untracked-files=all --no-renames` output. */
+    status: string;
+  };
+}
+
+/**
+ * Every ref, the main checkout's status and, with a worktree named ($1, "" for none), its HEAD
+ * and status: one process from Node instead of four (each spawn forks the whole Node process).
+ * Ref names hold no control characters, so \x01 ends the refs; a rev-parse of HEAD prints two
+ * lines; the worktree's status (no renames: one field per entry, never an empty one) ends at the
+ * first empty field; the rest is the main checkout's status. Pathspecs of that status follow $1.
+ */
+const SNAPSHOT_SCRIPT = `set -e
+worktree=$1
+shift
+git for-each-ref '${REFS_FORMAT}'
+printf '\\001'
+if [ -n "$worktree" ]; then
+  git -C "$worktree" ${HEAD_ARGS.join(" ")}
+  git -C "$worktree" status --porcelain=v1 -z --untracked-files=all --no-renames
+  printf '\\000'
+fi
+git ${CHECKOUT_STATUS.join(" ")} "$@"
+`;
+
+/** Reads {@link RepositorySnapshot} in one process (the repository at `root`, `worktree` if given). */
+export async function snapshotRepository(
+  root: string,
+  options: { excluding: readonly string[]; worktree?: string },
+): Promise<RepositorySnapshot> {
+  const stdout = await runGitScript(root, SNAPSHOT_SCRIPT, [
+    options.worktree ?? "",
+    ...checkoutPathspecs(options.excluding),
+  ]);
+  const refsEnd = stdout.indexOf("\x01");
+  if (refsEnd === -1) throw new Error("unexpected output of the repository snapshot");
+  const refs = parseRefs(stdout.slice(0, refsEnd));
+  let checkout = stdout.slice(refsEnd + 1);
+  let worktree: RepositorySnapshot["worktree"];
+  if (options.worktree !== undefined) {
+    const second = checkout.indexOf("\n", checkout.indexOf("\n") + 1);
+    const fields = checkout.slice(second + 1).split("\0");
+    const statusEnd = fields.indexOf("");
+    if (second === -1 || statusEnd === -1)
+      throw new Error("unexpected output of the repository snapshot");
+    worktree = {
+      head: parseHead(checkout.slice(0, second + 1)),
+      status: fields.slice(0, statusEnd).join("\0"),
+    };
+    checkout = fields.slice(statusEnd + 1).join("\0");
+  }
+  return { refs, checkout: await fingerprintOf(root, checkout), ...(worktree ? { worktree } : {}) };
 }
 
 /**

@@ -75,6 +75,7 @@ async function runAgent(
 ): Promise<StepOutcome> {
   const { workspace } = ctx;
   const logFile = ctx.paths.logFile(workspace.name, "agent");
+  ctx.statusAfterAgent = undefined;
   let baseline: AgentBaseline;
   try {
     baseline = await takeBaseline(ctx);
@@ -143,7 +144,11 @@ async function privatePromptFile(
 /** The verification's failure, if any; a verification that cannot run fails the step too. */
 async function verified(ctx: StepContext, baseline: AgentBaseline): Promise<Failure | undefined> {
   try {
-    return (await verifyAgentResult(ctx, baseline)).failure;
+    const verdict = await verifyAgentResult(ctx, baseline);
+    // A repair changes the worktree's HEAD or index: the status read before it is out of date.
+    if (verdict.failure === undefined && verdict.repairs.length === 0)
+      ctx.statusAfterAgent = verdict.worktreeStatus;
+    return verdict.failure;
   } catch (error) {
     return {
       reason: "integrity",

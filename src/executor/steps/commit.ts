@@ -31,7 +31,11 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     });
     const exclude = keptOutOfCommits(state.copied, state.seed?.folders);
     const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-    const large = await filesTooLarge(workspace.path, exclude, limit);
+    // Without a check script, nothing touched the worktree since the agent step's verification
+    // read its status: reused, that is one git process less per workspace.
+    const status = workspace.scripts.check === undefined ? ctx.statusAfterAgent : undefined;
+    ctx.statusAfterAgent = undefined;
+    const large = await filesTooLarge(workspace.path, exclude, limit, status);
     if (large.length > 0) {
       const list = large.map((entry) => `${entry.file} (${formatSize(entry.bytes)})`).join(", ");
       return {

@@ -50,6 +50,11 @@ export interface StepContext {
    * did may be on disk without being recorded.
    */
   cutOff: boolean;
+  /**
+   * The worktree's `git status` as the agent step's verification read it, when that verification
+   * repaired nothing: the commit step's size check uses it when no check script ran since.
+   */
+  statusAfterAgent?: string | undefined;
 }
 
 /** How a step ended. */
