@@ -74,6 +74,8 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
   await options.ready;
   const [warning, branches] = await asked;
   if (warning !== undefined) process.stderr.write(`${warning}\n`);
+  // The session's own check for branches in the way reuses this listing unless room was made.
+  let sessionBranches: ReadonlySet<string> | undefined;
   if (options.previous === undefined) {
     // Retiring earlier workspaces runs their archive scripts: Ctrl-C must end them and stop here.
     const interrupt = interruptOnSignals((signal) => {
@@ -88,6 +90,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
         ...(branches === undefined ? {} : { branches }),
       });
       for (const run of kept) process.stderr.write(`${describeKept(run)}\n`);
+      if (kept.length === 0) sessionBranches = branches;
       if (interrupt.signal.aborted) {
         throw new InterruptedError(
           "interrupted while making room for the new run; it did not start",
@@ -110,6 +113,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       previous: options.previous,
       reviewOf: reviewReaderOf(options.plan.repo.root, options.plan.runId as string),
       afterSuccess,
+      branches: sessionBranches,
     }),
   );
   await archiveLosersOf(state);

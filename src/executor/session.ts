@@ -38,6 +38,8 @@ export interface SessionOptions {
   reviewOf?: ReviewReader | undefined;
   /** Runs after each workspace that succeeded (the reviewing agent with `review: auto`). */
   afterSuccess?: AfterSuccess | undefined;
+  /** The local branches, listed by the caller just before (nothing it did changed them since). */
+  branches?: ReadonlySet<string> | undefined;
 }
 
 /** Result of a run session. */
@@ -56,7 +58,10 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   // One listing of the branches serves the whole run: the conflict check here, and each
   // workspace's check before its worktree is added.
   // Both only read: asked at once. (runSecrets reads the env files the plan will copy.)
-  const [branches, secrets] = await Promise.all([localBranches(plan.repo.root), runSecrets(plan)]);
+  const [branches, secrets] = await Promise.all([
+    options.branches ?? localBranches(plan.repo.root),
+    runSecrets(plan),
+  ]);
   if (options.previous === undefined) assertNothingExists(plan, branches);
   else await endLeftoverProcesses(options.runId);
   await Promise.all([

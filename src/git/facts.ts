@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { RepositoryError } from "../errors.js";
 import type { RepoFacts } from "../planner/types.js";
-import { runGit } from "./run-git.js";
+import { runGit, runGitScript } from "./run-git.js";
 
 /**
  * The main checkout that `cwd` belongs to. From inside a linked worktree (a workspace) this is
@@ -47,25 +47,38 @@ export async function resolveCommit(root: string, ref: string): Promise<string |
     "--end-of-options",
     `${ref}^{commit}`,
   ]).catch(() => "");
-  const sha = out.trim();
+  return commitId(out);
+}
+
+/** A full commit id, or undefined for anything else (git printed nothing: no such ref). */
+function commitId(text: string): string | undefined {
+  const sha = text.trim();
   return /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
 }
+
+/**
+ * Three questions in one shell, one line per answer (empty where git has none): origin/HEAD's
+ * branch, main's commit, HEAD's commit. One process from Node instead of three: every process
+ * Node starts costs its main thread a fork, at the moment start-up is busiest.
+ */
+const DEFAULTS_SCRIPT = [
+  "git symbolic-ref --quiet --short refs/remotes/origin/HEAD",
+  "git rev-parse --verify --quiet --end-of-options 'refs/heads/main^{commit}'",
+  "git rev-parse --verify --quiet --end-of-options 'HEAD^{commit}'",
+]
+  .map((command) => `printf '%s\\n' "$(${command} 2>/dev/null)"`)
+  .join("\n");
 
 /**
  * The repository's default branch: what origin/HEAD points at, else `main` or `master` when they
  * exist, else the branch checked out in the main checkout. With its commit when finding the
  * branch already resolved it.
  */
-async function findDefaultBranch(root: string): Promise<{ name: string; commit?: string }> {
-  // `main` is asked for together with origin/HEAD: one round of git instead of two in a
-  // repository without a remote, one spare process in a repository with one.
-  const [remoteHead, main] = await Promise.all([
-    runGit(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).then(
-      (out) => out.trim(),
-      () => "",
-    ),
-    resolveCommit(root, "refs/heads/main"),
-  ]);
+async function findDefaultBranch(
+  root: string,
+  remoteHead: string,
+  main: string | undefined,
+): Promise<{ name: string; commit?: string }> {
   if (remoteHead.startsWith("origin/")) return { name: remoteHead.slice("origin/".length) };
   if (main) return { name: "main", commit: main };
   const master = await resolveCommit(root, "refs/heads/master");
@@ -86,10 +99,13 @@ export interface RepoDefaults {
  * Asks git for the {@link RepoDefaults}; started before the config is read, so that git answers
  * while the config is parsed. Never rejects (every question falls back to "not there").
  */
-export function askRepoDefaults(root: string): Promise<RepoDefaults> {
-  return Promise.all([findDefaultBranch(root), resolveCommit(root, "HEAD")]).then(
-    ([found, head]) => ({ found, head }),
-  );
+export async function askRepoDefaults(root: string): Promise<RepoDefaults> {
+  const out = await runGitScript(root, DEFAULTS_SCRIPT, []).catch(() => "");
+  const [remoteHead = "", main = "", head = ""] = out.split("\n");
+  return {
+    found: await findDefaultBranch(root, remoteHead.trim(), commitId(main)),
+    head: commitId(head),
+  };
 }
 
 /**

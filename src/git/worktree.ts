@@ -1,5 +1,5 @@
 import { existsSync, realpathSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isAncestor } from "./integrity.js";
 import { GitCommandError, runGit } from "./run-git.js";
@@ -321,6 +321,25 @@ async function stagedPaths(worktree: string): Promise<string[]> {
   return out.split("\0").filter((file) => file !== "");
 }
 
+/**
+ * The repository's `info/exclude`. A main checkout whose `.git` is a folder (and not a linked
+ * worktree's: no `commondir` in it) keeps it there, which is what git answers, without starting
+ * git; a `.git` file (submodule, --separate-git-dir) is left to git.
+ */
+async function excludeFile(root: string): Promise<string> {
+  const dotGit = path.join(root, ".git");
+  const folder = await stat(dotGit).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (folder && !existsSync(path.join(dotGit, "commondir"))) {
+    return path.join(dotGit, "info", "exclude");
+  }
+  return (
+    await git(root, ["rev-parse", "--path-format=absolute", "--git-path", "info/exclude"])
+  ).trim();
+}
+
 /** Comment line conductor writes above the patterns it adds to `info/exclude`. */
 const EXCLUDE_MARK = "# added by conductor";
 
@@ -335,9 +354,7 @@ export async function ensureExcluded(
   patterns: readonly string[],
   replacing: readonly string[] = [],
 ): Promise<void> {
-  const file = (
-    await git(root, ["rev-parse", "--path-format=absolute", "--git-path", "info/exclude"])
-  ).trim();
+  const file = await excludeFile(root);
   const current = existsSync(file) ? await readFile(file, "utf8") : "";
   const kept: string[] = [];
   let migrated = false;

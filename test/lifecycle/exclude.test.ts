@@ -44,4 +44,15 @@ describe(".git/info/exclude", () => {
       `${userLines}# added by conductor\n/.conductor/runs/\n`,
     );
   });
+
+  it("writes into the git folder git names when .git is a file (--separate-git-dir)", async () => {
+    repo = await reviewRepo([{ id: "hello" }]);
+    const gitDir = path.join(repo.home, "separate.git");
+    await repo.git("init", "-q", `--separate-git-dir=${gitDir}`);
+    await runAll(repo);
+    expect(readFileSync(path.join(gitDir, "info", "exclude"), "utf8").split("\n")).toContain(
+      "/.conductor/runs/",
+    );
+    expect(await repo.git("status", "--porcelain", "--untracked-files=all")).toBe("");
+  });
 });
