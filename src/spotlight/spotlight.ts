@@ -18,6 +18,7 @@ import {
   writeMarker,
 } from "./marker.js";
 import {
+  type CheckoutSnapshot,
   changedPaths,
   commitTree,
   dropIndex,
@@ -156,13 +157,7 @@ export async function endSpotlight(root: string, options: EndOptions): Promise<S
         );
       }
       const restored = await changedPaths(root, snapshot.tree, marker.original);
-      await writeMarker(paths, {
-        ...marker,
-        applied: snapshot.tree,
-        pending: { to: marker.original },
-        updatedAt: new Date().toISOString(),
-      });
-      await moveCheckout(root, snapshot.indexFile, snapshot.tree, marker.original);
+      await recordedMove(root, paths, marker, snapshot, marker.original);
       // Only a forced end can find the index changed; it gets what was staged back.
       if (staged !== marker.staged) {
         await runGit(root, ["read-tree", marker.staged]);
@@ -286,13 +281,7 @@ async function moveTo(
     };
     const changed = await changedPaths(root, snapshot.tree, target.tree);
     if (changed.length > 0) {
-      await writeMarker(paths, {
-        ...base,
-        applied: snapshot.tree,
-        pending: { to: target.tree },
-        updatedAt: new Date().toISOString(),
-      });
-      await moveCheckout(root, snapshot.indexFile, snapshot.tree, target.tree);
+      await recordedMove(root, paths, base, snapshot, target.tree);
     }
     const { pending: _done, ...settled } = base;
     if (changed.length > 0 || marker.pending !== undefined || marker.workspace !== source.workspace)
@@ -423,6 +412,26 @@ async function keepLeft(
   const left = await commitTree(root, tree, head === undefined ? [] : [head], why);
   await runGit(root, ["update-ref", LEFT_REF, left]);
   return LEFT_REF;
+}
+
+/**
+ * Moves the main checkout's files from the snapshot's tree to `to`, with the move recorded in the
+ * marker first, so the next command can finish or undo a move a kill cut off.
+ */
+async function recordedMove(
+  root: string,
+  paths: SpotlightPaths,
+  marker: SpotlightMarker,
+  snapshot: CheckoutSnapshot,
+  to: string,
+): Promise<void> {
+  await writeMarker(paths, {
+    ...marker,
+    applied: snapshot.tree,
+    pending: { to },
+    updatedAt: new Date().toISOString(),
+  });
+  await moveCheckout(root, snapshot.indexFile, snapshot.tree, to);
 }
 
 async function requireMarker(paths: SpotlightPaths): Promise<SpotlightMarker> {
