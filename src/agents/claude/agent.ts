@@ -3,7 +3,7 @@ import type { AgentConfig } from "../../schema/config.js";
 import { addUsage } from "../../usage/usage.js";
 import { agentFailedToStart, promptViaStdin } from "../agent-process.js";
 import type { Agent, AgentResult, AgentRunOptions } from "../types.js";
-import { CLAUDE_NOT_FOUND, findClaude, runClaude } from "./run.js";
+import { CLAUDE_NOT_FOUND, claudePrintArguments, findClaude, runClaude } from "./run.js";
 
 /**
  * Tools claude may use without asking. In `-p` mode nobody can answer a permission prompt, so any
@@ -38,11 +38,7 @@ export function claudeArguments(
 ): string[] {
   const tools = settings.sandbox === "read-only" ? READ_ONLY_ALLOWED_TOOLS : DEFAULT_ALLOWED_TOOLS;
   return [
-    "-p",
-    "--output-format",
-    "stream-json",
-    "--verbose",
-    ...(settings.model === undefined ? [] : ["--model", settings.model]),
+    ...claudePrintArguments(settings),
     ...(resumeSessionId === undefined ? [] : ["--resume", resumeSessionId]),
     "--allowedTools",
     tools.join(","),

@@ -1,7 +1,7 @@
 import type { AgentConfig } from "../../schema/config.js";
 import { promptViaStdin } from "../agent-process.js";
 import { type Reviewer, type ReviewerResult, reviewerFailedToStart } from "../reviewer.js";
-import { CLAUDE_NOT_FOUND, findClaude, runClaude } from "./run.js";
+import { CLAUDE_NOT_FOUND, claudePrintArguments, findClaude, runClaude } from "./run.js";
 
 /**
  * Tools a claude reviewer may use: reading, and the git commands that show the changes. Edit,
@@ -27,11 +27,7 @@ export function claudeReviewArguments(
   promptArgument: string | undefined,
 ): string[] {
   return [
-    "-p",
-    "--output-format",
-    "stream-json",
-    "--verbose",
-    ...(settings.model === undefined ? [] : ["--model", settings.model]),
+    ...claudePrintArguments(settings),
     "--permission-mode",
     "plan",
     "--allowedTools",

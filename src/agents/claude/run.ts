@@ -1,4 +1,5 @@
 import type { ProcessOutcome } from "../../process/outcome.js";
+import type { AgentConfig } from "../../schema/config.js";
 import { outcomeOfProcess, runStreamingAgent, stalledOutcome } from "../agent-process.js";
 import type { Program } from "../resolve-binary.js";
 import type { AgentOutcome, AgentRunOptions } from "../types.js";
@@ -14,6 +15,17 @@ export function findClaude(
   options: Pick<AgentRunOptions, "settings" | "env">,
 ): Program | undefined {
   return resolveClaudeProgram(options.settings.command, { ...process.env, ...options.env });
+}
+
+/** How every `claude -p` command line starts: events as stream-json, the model when one is set. */
+export function claudePrintArguments(settings: AgentConfig): string[] {
+  return [
+    "-p",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    ...(settings.model === undefined ? [] : ["--model", settings.model]),
+  ];
 }
 
 /** How one claude invocation ended, and what its event stream reported. */
