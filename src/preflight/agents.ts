@@ -1,7 +1,7 @@
 /** Checks of the codex and claude programs: found, a version conductor reads, credentials. */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { resolveClaudeProgram } from "../agents/claude/program.js";
+import { CLAUDE_PACKAGE, resolveClaudeProgram } from "../agents/claude/program.js";
 import { CODEX_PACKAGE, resolveCodexProgram } from "../agents/codex/program.js";
 import {
   type AgentEnv,
@@ -44,18 +44,19 @@ export async function agentChecks(target: AgentTarget): Promise<CheckResult[]> {
   return [];
 }
 
+/** The failed check of an agent program that is not installed, saying how to install it. */
+function notFound(name: string, npmPackage: string): CheckResult {
+  return result(
+    name,
+    "fail",
+    `${name} was not found`,
+    `npm install ${npmPackage} (or put ${name} on PATH, or set agent.command)`,
+  );
+}
+
 async function codexChecks({ settings, env }: AgentTarget): Promise<CheckResult[]> {
   const program = resolveCodexProgram(settings.command, env);
-  if (program === undefined) {
-    return [
-      result(
-        "codex",
-        "fail",
-        "codex was not found",
-        "npm install @openai/codex (or put codex on PATH, or set agent.command)",
-      ),
-    ];
-  }
+  if (program === undefined) return [notFound("codex", CODEX_PACKAGE)];
   const [version, provider] = await Promise.all([
     programVersion("codex", program, CODEX_PACKAGE, MIN_CODEX_VERSION, env),
     codexProvider(settings, env),
@@ -150,23 +151,8 @@ function usesKeyring(codexHome: string): boolean {
 
 async function claudeChecks({ settings, env }: AgentTarget): Promise<CheckResult[]> {
   const program = resolveClaudeProgram(settings.command, env);
-  if (program === undefined) {
-    return [
-      result(
-        "claude",
-        "fail",
-        "claude was not found",
-        "npm install @anthropic-ai/claude-code (or put claude on PATH, or set agent.command)",
-      ),
-    ];
-  }
-  const version = await programVersion(
-    "claude",
-    program,
-    "@anthropic-ai/claude-code",
-    MIN_CLAUDE_VERSION,
-    env,
-  );
+  if (program === undefined) return [notFound("claude", CLAUDE_PACKAGE)];
+  const version = await programVersion("claude", program, CLAUDE_PACKAGE, MIN_CLAUDE_VERSION, env);
   const provider = result("claude provider", "info", claudeBaseUrl(env));
   if (version.status === "fail") return [version, provider];
   return [version, provider, await claudeCredentials(program, env)];
