@@ -179,6 +179,24 @@ describe("live reporter", () => {
     await live.reporter.close();
   });
 
+  it("shows a prepared workspace waiting for a slot as waiting, not stuck in its ports step", async () => {
+    const live = harness();
+    const events = runEvents(plan, workspaceEvents("add-auth"));
+    const setupStarts = events.findIndex((e) => e.type === "step.started" && e.step === "setup");
+    await live.feed(events.slice(0, setupStarts));
+    const time = events[setupStarts]?.time as string;
+    await live.feed([
+      { type: "workspace.waiting", workspace: "add-auth", step: "setup", time, runId: RUN_ID },
+    ]);
+    expect(live.rows().get("add-auth")?.title).toMatch(
+      /^add-auth\s+ready, waiting for a slot {2}\d/,
+    );
+    // Its slot came: the row follows its steps again.
+    await live.feed(events.slice(setupStarts, setupStarts + 1));
+    expect(live.rows().get("add-auth")?.title).toMatch(/^add-auth\s+setup {2}/);
+    await live.reporter.close();
+  });
+
   it("shows the seed step's phase: filling the cache, waiting for it, seeding from it", async () => {
     const live = harness();
     const events = runEvents(plan, workspaceEvents("add-auth"));

@@ -119,6 +119,17 @@ describe("plain reporter", () => {
     expect(output.join("\n")).not.toContain("resumed");
   });
 
+  it("says a prepared workspace waits for a slot", () => {
+    const event: RunEvent = {
+      type: "workspace.waiting",
+      workspace: "add-auth",
+      step: "setup",
+      time: "2026-01-01T10:00:01.000Z",
+      runId: RUN_ID,
+    };
+    expect(formatPlainEvent(event, undefined)).toBe("[add-auth] ready, waiting for a slot\n");
+  });
+
   it("writes whole lines, never a partial one", async () => {
     for (const text of await render(mixedRunEvents(plan))) expect(text.endsWith("\n")).toBe(true);
   });
