@@ -205,6 +205,45 @@ describe("pipelined scheduling", () => {
     expect(two?.failure?.reason).toBe("budget");
   });
 
+  it("review: auto takes a slot again after the commit: reviews and agents never overlap at concurrency 1", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      review: "auto",
+      agent: {
+        kind: "command",
+        command:
+          'echo "agent-start $CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../slots.txt"; sleep 0.4; echo x > "$CONDUCTOR_TASK_ID.txt"; echo "agent-end $CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../slots.txt"',
+        review_command:
+          'echo "review-start $CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../slots.txt"; sleep 0.4; echo "review-end $CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../slots.txt"; echo \'{"findings": [], "overall_correctness": "patch is correct", "overall_explanation": "fine", "overall_confidence_score": 0.9}\'',
+      },
+      tasks: tasks("one", "two", "three"),
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    const slots = readFileSync(path.join(repo.root, "..", "slots.txt"), "utf8")
+      .trim()
+      .split("\n");
+    // Each start is followed by its own end: one slot, never two holders.
+    expect(slots).toHaveLength(12);
+    for (let i = 0; i < slots.length; i += 2) {
+      const [what, task] = (slots[i] as string).split(" ");
+      expect(slots[i + 1]).toBe(`${what?.replace("start", "end")} ${task}`);
+    }
+    // Every workspace was reviewed, after its commit.
+    for (const id of ["one", "two", "three"]) {
+      expect(result.stdout).toContain(`[${id}] review started (command)`);
+    }
+    const events = eventsOf(repo.root);
+    for (const id of ["one", "two", "three"]) {
+      expect(
+        indexOf(events, (e) => e.type === "review.started" && e.workspace === id),
+      ).toBeGreaterThan(indexOf(events, stepEvent("step.finished", id, "commit")));
+    }
+  });
+
   it("a dependent starts from its dependency's commit, made after the dependency left its slot", async () => {
     repo = await repoWithConfig({
       concurrency: 2,
