@@ -109,6 +109,7 @@ export class SlotGate {
         signal,
         resolve: (refused) => resolve(refused === undefined),
       });
+      signal.addEventListener("abort", () => this.pump(), { once: true });
       this.pump();
     });
   }
@@ -127,6 +128,8 @@ export class SlotGate {
   leave(name: string): void {
     this.release(name);
     this.phases.delete(name);
+    // Verdicts may depend on it having ended (a commit under fail_fast, a held provider).
+    this.pump();
   }
 
   /** Settles what can be settled: refusals at once, then free slots in order (reviews first). */
