@@ -76,6 +76,14 @@ export async function placeFolder(
 }
 
 /**
+ * Starts what placing in `modes` will ask (whether GNU cp is here) so that the answer is ready
+ * when the fill ends: asked then, it put a spawn and its wait before the first placement.
+ */
+export function prepareToPlace(modes: readonly SeedMode[]): void {
+  if (modes.includes("hardlink")) void hasGnuCp();
+}
+
+/**
  * Whether `cp` is GNU coreutils' (it has `-a`, `-l` and `-T`): asked once per process. BSD and
  * busybox `cp` (macOS, Alpine) differ in options and answers, so they are never assumed.
  */

@@ -8,7 +8,12 @@ import type { SeedMethod } from "../events.js";
 import { scriptFailure } from "../failure.js";
 import { cacheRoot, entryPaths, repoCacheDir } from "../seed/cache.js";
 import { NoKeyFilesError, seedKey } from "../seed/key.js";
-import { PlacementCancelledError, type ProgramRunner, placeFolder } from "../seed/place.js";
+import {
+  PlacementCancelledError,
+  type ProgramRunner,
+  placeFolder,
+  prepareToPlace,
+} from "../seed/place.js";
 import { cachedEntry } from "../seed/populate.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
@@ -55,6 +60,7 @@ export async function seedStep(ctx: StepContext): Promise<StepOutcome> {
       );
   }
 
+  prepareToPlace(seed.folders.map((folder) => folder.mode));
   const repoDir = repoCacheDir(cacheRoot(ctx.homeDir), ctx.plan.repo.name);
   const phase = (name: "waiting" | "populating" | "placing") =>
     ctx.emit({
