@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { runInShell } from "../process/shell-pool.js";
 
 /**
  * Runs git straight from `node:child_process`. simple-git waited a fixed 50 ms after every
@@ -68,14 +69,45 @@ export function runGit(
 
 /**
  * Runs a `/bin/sh` script of git commands in `cwd` (`$1`… are `args`, never part of the script's
- * text), under the same rules as {@link runGit}: one process from Node for a sequence of steps.
+ * text), under the same rules as {@link runGit}. It runs in a shell of conductor's pool
+ * (`src/process/shell-pool.ts`), not in a process forked from Node: the scripts on the path of
+ * every workspace cost conductor no fork at all.
  */
-export function runGitScript(
+export async function runGitScript(
   cwd: string,
   script: string,
   args: readonly string[],
 ): Promise<string> {
-  return run("/bin/sh", ["-c", script, "sh", ...args], cwd, ["(script)", ...args]);
+  return inShell(cwd, script, args, ["(script)", ...args]);
+}
+
+/**
+ * Runs `git <args>` like {@link runGit}, in a shell of the pool: for the git command every
+ * workspace starts with (`git worktree add`), where a fork of Node would cost more than git.
+ */
+export function runGitInShell(cwd: string, args: readonly string[]): Promise<string> {
+  return inShell(cwd, 'exec git "$@"', args, args);
+}
+
+async function inShell(
+  cwd: string,
+  script: string,
+  argv: readonly string[],
+  args: readonly string[],
+): Promise<string> {
+  let result: Awaited<ReturnType<typeof runInShell>>;
+  try {
+    result = await runInShell(cwd, script, argv, gitEnvironment());
+  } catch (error) {
+    throw new GitCommandError(args, null, `could not run git: ${(error as Error).message}`);
+  }
+  if (result.exitCode === 0) return result.stdout;
+  const printed = `${result.stderr}${result.stdout}`.trim();
+  throw new GitCommandError(
+    args,
+    result.exitCode,
+    printed === "" ? `git exited with code ${result.exitCode}` : printed,
+  );
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isAncestor } from "./integrity.js";
-import { GitCommandError, runGit } from "./run-git.js";
+import { GitCommandError, runGit, runGitInShell } from "./run-git.js";
 import { parseStatus, type StatusEntry } from "./status-entries.js";
 
 /**
@@ -140,16 +140,18 @@ export async function addWorktree(
 ): Promise<void> {
   await mkdir(path.dirname(options.path), { recursive: true });
   try {
-    await git(root, [
-      "worktree",
-      "add",
-      "--quiet",
-      "--no-track",
-      "-b",
-      options.branch,
-      options.path,
-      options.startPoint,
-    ]);
+    await withLockRetry(() =>
+      runGitInShell(root, [
+        "worktree",
+        "add",
+        "--quiet",
+        "--no-track",
+        "-b",
+        options.branch,
+        options.path,
+        options.startPoint,
+      ]),
+    );
   } catch (error) {
     const message = gitMessage(error);
     // Refused at `git branch`: git made nothing, and the branch is another's.
