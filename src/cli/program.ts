@@ -1,10 +1,6 @@
-import { Command, CommanderError, Option } from "commander";
-import { ExitCode, UsageError } from "../errors.js";
-import { setInvocation } from "../hint/command.js";
-import { spotlightNotice } from "../spotlight/notice.js";
-import { reportError } from "./errors.js";
-import type { GlobalOptions } from "./global-options.js";
-import { packageVersion } from "./package-info.js";
+import type { Command } from "commander";
+import { commandWord } from "./command-name.js";
+import { newProgram, runProgram } from "./program-base.js";
 
 /**
  * Every command, by name, as a loader of its module. Only the command being run is imported:
@@ -48,17 +44,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
  * (help, a mistyped command that gets a did-you-mean).
  */
 export function commandsFor(argv: readonly string[]): string[] {
+  const word = commandWord(argv);
+  if (word !== undefined) return Object.hasOwn(COMMANDS, word) ? [word] : Object.keys(COMMANDS);
   const args = argv.slice(2);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === "--") break;
-    if (arg === "-c" || arg === "--config" || arg === "-C" || arg === "--cwd") {
-      i++; // its value
-      continue;
-    }
-    if (arg.startsWith("-")) continue;
-    return Object.hasOwn(COMMANDS, arg) ? [arg] : Object.keys(COMMANDS);
-  }
   const versionOnly = args.some((arg) => arg === "-V" || arg === "--version");
   return versionOnly && !args.some((arg) => arg === "-h" || arg === "--help")
     ? []
@@ -67,43 +55,7 @@ export function commandsFor(argv: readonly string[]): string[] {
 
 /** Builds the `conductor` program with the commands `argv` needs (all of them by default). */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
-  const program = new Command("conductor")
-    .description(
-      "Run many Codex coding sessions in parallel, each in its own git worktree and branch, from one conductor.yaml.",
-    )
-    .version(packageVersion(), "-V, --version", "print conductor's version")
-    .addOption(
-      new Option(
-        "-c, --config <file>",
-        "configuration file (default: conductor.yaml here or at the repository root)",
-      ),
-    )
-    .addOption(new Option("-C, --cwd <dir>", "run as if conductor was started in <dir>"))
-    .addOption(new Option("--debug", "print stack traces of errors").env("CONDUCTOR_DEBUG"))
-    .hook("preAction", (command, actionCommand) => {
-      const { cwd: dir, config } = command.opts<GlobalOptions>();
-      // Printed hints repeat these, so that they work as printed.
-      setInvocation({ cwd: dir, config });
-      if (dir !== undefined) {
-        try {
-          process.chdir(dir);
-        } catch {
-          throw new UsageError(`-C ${dir}: no such folder`);
-        }
-      }
-      // Spotlight changes the main checkout: every command says so while it is on.
-      if (actionCommand.name() !== "spotlight") {
-        const notice = spotlightNotice(process.cwd());
-        if (notice !== undefined) process.stderr.write(`${notice}\n`);
-      }
-    })
-    .showHelpAfterError("(run with --help for usage)")
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .addHelpText(
-      "after",
-      "\nExit codes: 0 success, 1 work failed, 2 usage or configuration error, 130 interrupted.",
-    );
+  const program = newProgram();
   const names = argv === undefined ? Object.keys(COMMANDS) : commandsFor(argv);
   const commands = await Promise.all(
     names.map((name) => (COMMANDS[name] as () => Promise<Command>)()),
@@ -114,16 +66,5 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 
 /** Runs the CLI with `argv` (as in process.argv) and returns the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
-  const program = await buildProgram(argv);
-  try {
-    await program.parseAsync([...argv]);
-    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.Success;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version exit 0; every other commander error is a usage error it already printed.
-      return error.exitCode === 0 ? ExitCode.Success : ExitCode.Usage;
-    }
-    const debug = Boolean(program.opts<GlobalOptions>().debug) || argv.includes("--debug");
-    return reportError(error, debug, (text) => process.stderr.write(text));
-  }
+  return runProgram(await buildProgram(argv), argv);
 }

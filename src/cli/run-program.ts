@@ -1,0 +1,12 @@
+import { newProgram, runProgram } from "./program-base.js";
+
+/**
+ * `conductor run` alone: the entry point of the run bundle (dist/run/, see scripts/bundle.mjs).
+ * The same program as {@link import("./program.js").runCli} builds for a command line naming
+ * `run`, bundled without the other commands, so it loads from a few files instead of dozens.
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = newProgram();
+  program.addCommand((await import("./commands/run.js")).runCommand().exitOverride());
+  return runProgram(program, argv);
+}
