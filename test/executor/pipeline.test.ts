@@ -36,23 +36,37 @@ const stepEvent =
   (type: "step.started" | "step.finished", workspace: string, step: string) => (event: RunEvent) =>
     event.type === type && event.workspace === workspace && event.step === step;
 
-/** Replays the events: how many workspaces were ahead of their slot, and in one, at most. */
-function peaks(events: RunEvent[]): { ahead: number; inSlot: number } {
-  const phase = new Map<string, "ahead" | "slot" | "tail">();
-  let ahead = 0;
-  let inSlot = 0;
-  const count = (which: string) => [...phase.values()].filter((p) => p === which).length;
+/** Replays the events: how many workspaces were ahead of their slot at once, at most. */
+function mostAhead(events: RunEvent[]): number {
+  const ahead = new Set<string>();
+  let most = 0;
   for (const event of events) {
-    if (event.type === "workspace.started") phase.set(event.workspace, "ahead");
+    if (event.type === "workspace.started") ahead.add(event.workspace);
     if (event.type === "step.started" && ["seed", "setup", "agent", "check"].includes(event.step))
-      phase.set(event.workspace, "slot");
-    if (event.type === "step.started" && event.step === "commit")
-      phase.set(event.workspace, "tail");
-    if (event.type === "workspace.finished") phase.delete(event.workspace);
-    ahead = Math.max(ahead, count("ahead"));
-    inSlot = Math.max(inSlot, count("slot"));
+      ahead.delete(event.workspace);
+    if (event.type === "workspace.finished") ahead.delete(event.workspace);
+    most = Math.max(most, ahead.size);
   }
-  return { ahead, inSlot };
+  return most;
+}
+
+/**
+ * Wraps an agent command so that it marks its start and end in $HOME/agents.log; the slots are
+ * what bounds the agent processes, and the events cannot show it: a workspace gives its slot back
+ * as its agent ends, while the agent step still verifies the repository.
+ */
+const counted = (command: string) =>
+  `echo + >> "$HOME/agents.log"; ${command}; echo - >> "$HOME/agents.log"`;
+
+/** Most agent processes that ran at once, from $HOME/agents.log. */
+function mostAgentsAtOnce(home: string): number {
+  let running = 0;
+  let most = 0;
+  for (const mark of readFileSync(path.join(home, "agents.log"), "utf8").split("\n")) {
+    running += mark === "+" ? 1 : mark === "-" ? -1 : 0;
+    most = Math.max(most, running);
+  }
+  return most;
 }
 
 describe("pipelined scheduling", () => {
@@ -61,7 +75,7 @@ describe("pipelined scheduling", () => {
       concurrency: 1,
       agent: {
         kind: "command",
-        command: 'sleep 1; echo "$CONDUCTOR_TASK_ID" > done.txt',
+        command: counted('sleep 1; echo "$CONDUCTOR_TASK_ID" > done.txt'),
       },
       tasks: tasks("one", "two", "three"),
     });
@@ -86,7 +100,8 @@ describe("pipelined scheduling", () => {
     }
     // A prepared workspace reads as waiting for its slot, not stuck in its ports step.
     expect(result.stdout).toContain("[two] ready, waiting for a slot");
-    expect(peaks(events)).toEqual({ ahead: 1, inSlot: 1 });
+    expect(mostAhead(events)).toBe(1);
+    expect(mostAgentsAtOnce(repo.home)).toBe(1);
     for (const id of ["one", "two", "three"]) {
       expect(await repo.git("show", `conductor/${id}:done.txt`)).toBe(id);
     }
@@ -95,7 +110,7 @@ describe("pipelined scheduling", () => {
   it("never prepares more workspaces than the concurrency ahead of the slots", async () => {
     repo = await repoWithConfig({
       concurrency: 2,
-      agent: { kind: "command", command: "sleep 0.6; echo x > done.txt" },
+      agent: { kind: "command", command: counted("sleep 0.6; echo x > done.txt") },
       tasks: tasks("a", "b", "c", "d", "e", "f", "g"),
     });
     const result = await conductor(["run", "--output", "plain"], {
@@ -103,7 +118,8 @@ describe("pipelined scheduling", () => {
       home: repo.home,
     });
     expect(result.exitCode, result.all).toBe(0);
-    expect(peaks(eventsOf(repo.root))).toEqual({ ahead: 2, inSlot: 2 });
+    expect(mostAhead(eventsOf(repo.root))).toBe(2);
+    expect(mostAgentsAtOnce(repo.home)).toBe(2);
     expect(latestSummary(repo.root).workspaces.every((w) => w.status === "succeeded")).toBe(true);
   });
 
@@ -175,6 +191,30 @@ describe("pipelined scheduling", () => {
     const two = summary.workspaces.find((w) => w.name === "two");
     expect(two?.status).toBe("skipped");
     expect(two?.failure?.message).toContain("fail-fast");
+    expect(summary.workspaces.find((w) => w.name === "three")?.status).toBe("skipped");
+  });
+
+  it("fail_fast does not start the next agent when a workspace's verification fails after it gave its slot back", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      fail_fast: true,
+      agent: {
+        kind: "command",
+        // one exits 0 (its slot goes back at once) but moves a branch that is not its own.
+        command:
+          'echo "$CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../agents.txt"; if [ "$CONDUCTOR_TASK_ID" = one ]; then git branch -f stray HEAD; fi',
+      },
+      tasks: tasks("one", "two", "three"),
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    const summary = latestSummary(repo.root);
+    expect(summary.workspaces.find((w) => w.name === "one")?.failure?.reason).toBe("integrity");
+    expect(readFileSync(path.join(repo.root, "..", "agents.txt"), "utf8")).toBe("one\n");
+    expect(summary.workspaces.find((w) => w.name === "two")?.status).toBe("skipped");
     expect(summary.workspaces.find((w) => w.name === "three")?.status).toBe("skipped");
   });
 

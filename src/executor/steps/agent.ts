@@ -125,7 +125,9 @@ async function runAgent(
     ...(result.usage === undefined ? {} : { spent: spentWith(result.usage) }),
     ...(result.finalMessage === undefined ? {} : { finalMessage: result.finalMessage }),
   };
-  const failure = (await verified(ctx, baseline)) ?? agentFailure(result.outcome, logFile);
+  const agentFailed = agentFailure(result.outcome, logFile);
+  if (agentFailed === undefined) ctx.agentEnded?.();
+  const failure = (await verified(ctx, baseline)) ?? agentFailed;
   return failure
     ? { status: "failed", failure, result: stepResult }
     : { status: "succeeded", result: stepResult };
