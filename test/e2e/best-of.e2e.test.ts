@@ -3,24 +3,15 @@
 // and the dependent task starts from the winner's commit.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { afterEach, describe, expect, it } from "vitest";
 import type { RunState } from "../../src/executor/types.js";
 import { type JudgeChoice, judgeRequestOf, withJudge } from "../../src/model-server/judge.js";
-import {
-  codexProviderConfig,
-  type ModelServer,
-  markerScript,
-  prepareCodexHome,
-  SCRIPTED_MODEL,
-  startModelServer,
-} from "../../src/model-server/server.js";
+import { markerScript } from "../../src/model-server/server.js";
 import { conductor } from "../helpers/cli.js";
-import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
-import { runIds } from "../helpers/run-repo.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { repoWithConfig, runIds } from "../helpers/run-repo.js";
+import { useScriptedCodex } from "../helpers/scripted-agents.js";
 
-let server: ModelServer;
-let codexHome: string;
 let repo: TestRepo | undefined;
 /** What the scripted judge answers; set per test. */
 let choose: JudgeChoice = () => ({ winner: "", ranking: [], reasons: "" });
@@ -44,15 +35,7 @@ const routes = {
   ],
 };
 
-beforeAll(async () => {
-  server = await startModelServer({
-    script: withJudge(markerScript(routes), (candidates) => choose(candidates)),
-  });
-  codexHome = await prepareCodexHome();
-});
-afterAll(async () => {
-  await server.close();
-});
+const codex = useScriptedCodex(withJudge(markerScript(routes), (candidates) => choose(candidates)));
 afterEach(async () => {
   await repo?.remove();
   repo = undefined;
@@ -71,25 +54,17 @@ describe("best-of-N with the real codex as agent and judge", () => {
         reasons: "It lists every case; the other only says quick.",
       };
     };
-    repo = await createTestRepo({ "README.md": "# e2e\n" });
-    const config = {
-      version: 1,
-      env: { CODEX_HOME: codexHome },
-      workspaces: { dir: path.join(repo.home, "workspaces") },
-      agent: {
-        kind: "codex",
-        model: SCRIPTED_MODEL,
-        timeout: "2m",
-        config: codexProviderConfig(server.url),
+    repo = await repoWithConfig(
+      {
+        ...codex.config(),
+        scripts: { check: "test -f fix.txt" },
+        tasks: [
+          { id: "fix", prompt: "Fix it. [e2e:fix-{{attempt}}]", attempts: 2 },
+          { id: "docs", prompt: "Document it. [e2e:docs]", depends_on: ["fix"] },
+        ],
       },
-      scripts: { check: "test -f fix.txt" },
-      tasks: [
-        { id: "fix", prompt: "Fix it. [e2e:fix-{{attempt}}]", attempts: 2 },
-        { id: "docs", prompt: "Document it. [e2e:docs]", depends_on: ["fix"] },
-      ],
-    };
-    await repo.write({ "conductor.yaml": stringify(config) });
-    await repo.commitAll("add conductor.yaml");
+      { "README.md": "# e2e\n" },
+    );
 
     const plan = await conductor(["plan"], { cwd: repo.root, home: repo.home });
     expect(plan.stdout).toMatch(
@@ -104,7 +79,7 @@ describe("best-of-N with the real codex as agent and judge", () => {
     expect(result.stdout).toContain(
       '[fix] winner: fix (branch conductor/fix) — passed check, 3 lines changed, judge: "It lists every case; the other only says quick."',
     );
-    const judged = server.requests.filter((request) => judgeRequestOf(request) !== undefined);
+    const judged = codex.server.requests.filter((request) => judgeRequestOf(request) !== undefined);
     expect(judged).toHaveLength(1);
     const judge = judgeRequestOf(judged[0] as (typeof judged)[number]);
     expect(judge?.candidates.map((candidate) => candidate.name)).toEqual(["fix", "fix-2"]);

@@ -2,31 +2,22 @@
 // against the scripted Anthropic Messages server.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
-  type AnthropicServer,
-  claudeOfflineEnv,
   markerScript,
-  prepareClaudeHome,
   SCRIPTED_MODEL,
   type ScriptedReply,
-  startAnthropicServer,
 } from "../../src/model-server/anthropic.js";
 import type { ReviewRecord } from "../../src/reviewing/record.js";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig, runIds } from "../helpers/run-repo.js";
+import { useScriptedClaude } from "../helpers/scripted-agents.js";
 
 const routes: Record<string, readonly ScriptedReply[]> = {};
-let server: AnthropicServer;
+const claude = useScriptedClaude((request) => markerScript(routes)(request));
 let repo: TestRepo | undefined;
 
-beforeAll(async () => {
-  server = await startAnthropicServer({ script: (request) => markerScript(routes)(request) });
-});
-afterAll(async () => {
-  await server.close();
-});
 afterEach(async () => {
   await repo?.remove();
   repo = undefined;
@@ -66,17 +57,17 @@ describe("conductor review with the real claude", () => {
       review: { instructions: "Be brief. [claude:review]" },
       tasks: [{ id: "notes", prompt: "Write notes.txt. [claude:write]" }],
     });
-    await prepareClaudeHome(repo.home);
+    const env = await claude.env(repo.home);
     const options = {
       cwd: repo.root,
       home: repo.home,
-      env: claudeOfflineEnv(server.url, repo.home),
+      env,
     };
     expect((await conductor(["run", "--output", "plain"], options)).exitCode).toBe(0);
 
     const result = await conductor(["review", "notes"], options);
     expect(result.exitCode, result.all).toBe(0);
-    const request = server.requests.find((candidate) =>
+    const request = claude.server.requests.find((candidate) =>
       candidate.prompt.includes("[claude:review]"),
     );
     expect(request?.prompt).toMatch(/^# Review guidelines:/);

@@ -1,29 +1,20 @@
 // End-to-end: `conductor run` and `conductor continue` with the real claude binary against the
 // scripted Anthropic Messages server.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
-  type AnthropicServer,
-  claudeOfflineEnv,
   markerScript,
-  prepareClaudeHome,
   SCRIPTED_MODEL,
   type ScriptedReply,
-  startAnthropicServer,
 } from "../../src/model-server/anthropic.js";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { useScriptedClaude } from "../helpers/scripted-agents.js";
 
 const routes: Record<string, readonly ScriptedReply[]> = {};
-let server: AnthropicServer;
+const claude = useScriptedClaude((request) => markerScript(routes)(request));
 let repo: TestRepo | undefined;
 
-beforeAll(async () => {
-  server = await startAnthropicServer({ script: (request) => markerScript(routes)(request) });
-});
-afterAll(async () => {
-  await server.close();
-});
 afterEach(async () => {
   await repo?.remove();
   repo = undefined;
@@ -44,8 +35,7 @@ describe("conductor with the real claude", () => {
       scripts: { check: "grep -q note notes.txt" },
       tasks: [{ id: "notes", prompt: "Write notes.txt. [claude:notes]" }],
     });
-    await prepareClaudeHome(repo.home);
-    const env = claudeOfflineEnv(server.url, repo.home);
+    const env = await claude.env(repo.home);
 
     const first = await conductor(["run", "--output", "plain"], {
       cwd: repo.root,
@@ -56,7 +46,7 @@ describe("conductor with the real claude", () => {
     expect(await repo.git("show", "conductor/notes:notes.txt")).toBe("first note");
     const afterFirst = latestSummary(repo.root).workspaces[0];
     expect(afterFirst?.tokens?.outputTokens).toBeGreaterThan(0);
-    const firstSession = server.requests.find((request) =>
+    const firstSession = claude.server.requests.find((request) =>
       request.prompt.includes("[claude:notes]"),
     )?.sessionId;
 
@@ -66,7 +56,9 @@ describe("conductor with the real claude", () => {
       env,
     });
     expect(second.exitCode, second.all).toBe(0);
-    const followUp = server.requests.find((request) => request.prompt.includes("[claude:more]"));
+    const followUp = claude.server.requests.find((request) =>
+      request.prompt.includes("[claude:more]"),
+    );
     expect(followUp?.sessionId).toBe(firstSession);
     expect(await repo.git("show", "conductor/notes:notes.txt")).toBe("first note\nsecond note");
     const afterSecond = latestSummary(repo.root).workspaces[0];
@@ -82,11 +74,11 @@ describe("conductor with the real claude", () => {
       agent: { kind: "claude", model: SCRIPTED_MODEL, timeout: "2m" },
       tasks: [{ id: "denied", prompt: "Try anything. [claude:denied]" }],
     });
-    await prepareClaudeHome(repo.home);
+    const env = await claude.env(repo.home);
     const result = await conductor(["run", "--output", "plain"], {
       cwd: repo.root,
       home: repo.home,
-      env: claudeOfflineEnv(server.url, repo.home),
+      env,
     });
     expect(result.exitCode).toBe(1);
     const denied = latestSummary(repo.root).workspaces[0];

@@ -4,20 +4,12 @@
 // workspace that had not started never starts.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import {
-  codexProviderConfig,
-  type ModelServer,
-  markerScript,
-  prepareCodexHome,
-  SCRIPTED_MODEL,
-  type ScriptedReply,
-  startModelServer,
-} from "../../src/model-server/server.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { markerScript, SCRIPTED_MODEL, type ScriptedReply } from "../../src/model-server/server.js";
 import { conductor } from "../helpers/cli.js";
-import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
-import { latestSummary } from "../helpers/run-repo.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { useScriptedCodex } from "../helpers/scripted-agents.js";
 
 const routes: Record<string, readonly ScriptedReply[]> = {
   "[budget:big]": [
@@ -28,42 +20,28 @@ const routes: Record<string, readonly ScriptedReply[]> = {
   "[budget:slow]": [{ kind: "exec", cmd: "echo started > slow.txt" }, { kind: "hang" }],
   "[budget:later]": [{ kind: "message", text: "Never asked." }],
 };
-let server: ModelServer;
-let codexHome: string;
+const codex = useScriptedCodex(markerScript(routes));
 let repo: TestRepo | undefined;
 
-beforeAll(async () => {
-  server = await startModelServer({ script: markerScript(routes) });
-  codexHome = await prepareCodexHome();
-});
 afterAll(async () => {
   await repo?.remove();
-  await server.close();
 });
 
 describe("a run budget with the real codex", () => {
   it("stops at the budget: no new turn, the running turn cancelled after the grace, work kept", async () => {
-    repo = await createTestRepo({ "README.md": "# budget\n" });
-    const config = {
-      version: 1,
-      concurrency: 2,
-      env: { CODEX_HOME: codexHome },
-      workspaces: { dir: path.join(repo.home, "workspaces") },
-      budget: { tokens: 3000, grace: "1s" },
-      prices: { [SCRIPTED_MODEL]: { input: 1.25, output: 10 } },
-      agent: {
-        kind: "codex",
-        model: SCRIPTED_MODEL,
-        timeout: "2m",
-        config: codexProviderConfig(server.url),
+    repo = await repoWithConfig(
+      {
+        concurrency: 2,
+        budget: { tokens: 3000, grace: "1s" },
+        prices: { [SCRIPTED_MODEL]: { input: 1.25, output: 10 } },
+        ...codex.config(),
+        tasks: ["big", "slow", "later"].map((id) => ({
+          id,
+          prompt: `Do the ${id} task. [budget:${id}]`,
+        })),
       },
-      tasks: ["big", "slow", "later"].map((id) => ({
-        id,
-        prompt: `Do the ${id} task. [budget:${id}]`,
-      })),
-    };
-    await repo.write({ "conductor.yaml": stringify(config) });
-    await repo.commitAll("add conductor.yaml");
+      { "README.md": "# budget\n" },
+    );
 
     const result = await conductor(["run", "--output", "plain"], {
       cwd: repo.root,
@@ -88,7 +66,7 @@ describe("a run budget with the real codex", () => {
     // later never started, and the model never saw its prompt.
     expect(byName.later?.status).toBe("skipped");
     expect(byName.later?.failure?.reason).toBe("budget");
-    expect(server.requests.some((request) => request.prompt.includes("[budget:later]"))).toBe(
+    expect(codex.server.requests.some((request) => request.prompt.includes("[budget:later]"))).toBe(
       false,
     );
     expect(summary.totals.cost).toBeGreaterThan(0);

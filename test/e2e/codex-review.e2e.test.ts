@@ -3,37 +3,20 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import {
-  codexProviderConfig,
-  type ModelServer,
-  markerScript,
-  prepareCodexHome,
-  reviewReply,
-  SCRIPTED_MODEL,
-  type ScriptedReply,
-  startModelServer,
-} from "../../src/model-server/server.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { markerScript, reviewReply, type ScriptedReply } from "../../src/model-server/server.js";
 import type { ReviewRecord } from "../../src/reviewing/record.js";
 import { conductor } from "../helpers/cli.js";
-import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
-import { latestSummary, runIds } from "../helpers/run-repo.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig, runIds } from "../helpers/run-repo.js";
+import { useScriptedCodex } from "../helpers/scripted-agents.js";
 
 /** Per-test routes of the shared server: task prompts carry a marker, reviews go by folder. */
 const routes: Record<string, readonly ScriptedReply[]> = {};
 const reviews: Record<string, readonly ScriptedReply[]> = {};
-let server: ModelServer;
-let codexHome: string;
+const codex = useScriptedCodex((request) => markerScript(routes, reviews)(request));
 let repo: TestRepo;
 
-beforeAll(async () => {
-  server = await startModelServer({ script: (request) => markerScript(routes, reviews)(request) });
-  codexHome = await prepareCodexHome();
-});
-afterAll(async () => {
-  await server.close();
-});
 afterEach(async () => {
   await repo?.remove();
 });
@@ -48,30 +31,22 @@ interface TaskSpec {
 /** Workspace folders are named `<id>-<marker>` so that reviews of every test route apart. */
 async function codexRepo(tasks: TaskSpec[], extra: Record<string, unknown> = {}) {
   const marker = Math.random().toString(36).slice(2, 8);
-  repo = await createTestRepo({
-    "README.md": "# e2e\n",
-    "src/lib.js": "export const one = 1;\n",
-  });
+  for (const task of tasks) routes[`[${marker}:${task.id}]`] = task.steps;
+  repo = await repoWithConfig(
+    {
+      ...codex.config(),
+      ...extra,
+      tasks: tasks.map((task) => ({
+        id: task.id,
+        prompt: `Do ${task.id}. [${marker}:${task.id}]`,
+      })),
+    },
+    { "README.md": "# e2e\n", "src/lib.js": "export const one = 1;\n" },
+  );
   const dir = path.join(repo.home, "workspaces");
   for (const task of tasks) {
-    routes[`[${marker}:${task.id}]`] = task.steps;
     if (task.review) reviews[task.id] = task.review(path.join(dir, task.id));
   }
-  const config = {
-    version: 1,
-    env: { CODEX_HOME: codexHome },
-    workspaces: { dir },
-    agent: {
-      kind: "codex",
-      model: SCRIPTED_MODEL,
-      timeout: "2m",
-      config: codexProviderConfig(server.url),
-    },
-    ...extra,
-    tasks: tasks.map((task) => ({ id: task.id, prompt: `Do ${task.id}. [${marker}:${task.id}]` })),
-  };
-  await repo.write({ "conductor.yaml": stringify(config) });
-  await repo.commitAll("add conductor.yaml");
   return { ...repo, dir };
 }
 
@@ -127,7 +102,7 @@ describe("conductor review with the real codex", () => {
     expect(result.stdout).toContain("[rv-loop] review started (codex)");
     expect(result.stdout).toContain("rv-loop: patch is incorrect; 1 P1, 1 P3");
 
-    const request = server.requests.find((candidate) => candidate.review);
+    const request = codex.server.requests.find((candidate) => candidate.review);
     expect(request?.cwd).toBe(path.join(dir, "rv-loop"));
 
     const record = reviewRecord(root, "rv-loop");
@@ -186,11 +161,11 @@ describe("conductor review with the real codex", () => {
       },
     ]);
     expect((await conductor(["run", "--output", "plain"], { cwd: root, home })).exitCode).toBe(0);
-    const before = server.requests.length;
+    const before = codex.server.requests.length;
     const result = await conductor(["review", "rv-empty"], { cwd: root, home });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain("rv-empty: nothing to review (no changes)");
-    expect(server.requests.slice(before).some((request) => request.review)).toBe(false);
+    expect(codex.server.requests.slice(before).some((request) => request.review)).toBe(false);
     expect(reviewRecord(root, "rv-empty")).toMatchObject({ status: "skipped", findings: [] });
     const checks = await conductor(["checks", "rv-empty", "--json"], { cwd: root, home });
     expect(checks.stdout).toContain("not reviewed: the branch has no changes");
@@ -248,7 +223,7 @@ describe("conductor review with the real codex", () => {
     expect(() => readFileSync(path.join(worktree, "planted.txt"))).toThrow();
     expect((await execa("git", ["status", "--porcelain"], { cwd: worktree })).stdout).toBe("");
     // Codex's read-only sandbox refuses the writes; the review itself goes on.
-    const outputs = server.requests
+    const outputs = codex.server.requests
       .filter((request) => request.review && request.cwd === worktree)
       .flatMap((request) => request.toolOutputs);
     expect(outputs.join("\n")).toContain("README.md: Read-only file system");
@@ -300,7 +275,7 @@ describe("conductor review with the real codex", () => {
       home,
     });
     expect(fix.exitCode, fix.all).toBe(0);
-    const followUp = server.requests.find((request) => request.prompt.includes("[fix-two]"));
+    const followUp = codex.server.requests.find((request) => request.prompt.includes("[fix-two]"));
     expect(followUp?.prompt).toContain("1. [P1] two is one (src/two.js:1)");
     expect(await git("show", "conductor/rv-auto:src/two.js")).toBe("export const two = 2;");
     const second = reviewRecord(root, "rv-auto");

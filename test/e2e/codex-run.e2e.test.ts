@@ -1,36 +1,20 @@
 // End-to-end: `conductor run` with the real codex binary against the scripted model server.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import {
-  codexProviderConfig,
-  type ModelServer,
-  markerScript,
-  prepareCodexHome,
-  SCRIPTED_MODEL,
-  type ScriptedReply,
-  startModelServer,
-} from "../../src/model-server/server.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { markerScript, type ScriptedReply } from "../../src/model-server/server.js";
 import type { RunSummary } from "../../src/report/summary.js";
 import { conductor, startConductor } from "../helpers/cli.js";
-import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { useScriptedCodex } from "../helpers/scripted-agents.js";
 
 /** Per-test routes of the shared server: each task's prompt carries its marker. */
 const routes: Record<string, readonly ScriptedReply[]> = {};
-let server: ModelServer;
-let codexHome: string;
+// Routes are added by each test, so the script is built per request.
+const codex = useScriptedCodex((request) => markerScript(routes)(request));
 let repo: TestRepo;
 
-beforeAll(async () => {
-  // Routes are added by each test, so the script is built per request.
-  server = await startModelServer({ script: (request) => markerScript(routes)(request) });
-  codexHome = await prepareCodexHome();
-});
-afterAll(async () => {
-  await server.close();
-});
 afterEach(async () => {
   await repo?.remove();
 });
@@ -50,35 +34,19 @@ async function codexRepo(
 ): Promise<TestRepo> {
   const marker = `${Math.random().toString(36).slice(2)}`;
   for (const task of tasks) routes[`[${marker}:${task.id}]`] = task.steps;
-  repo = await createTestRepo({ "README.md": "# e2e\n", ".gitignore": ".env.local\n" });
-  const config = {
-    version: 1,
-    env: { CODEX_HOME: codexHome },
-    workspaces: { dir: path.join(repo.home, "workspaces") },
-    agent: {
-      kind: "codex",
-      model: SCRIPTED_MODEL,
-      timeout: "2m",
-      config: codexProviderConfig(server.url),
+  repo = await repoWithConfig(
+    {
+      ...codex.config(),
+      ...extra,
+      tasks: tasks.map((task) => ({
+        id: task.id,
+        prompt: `${task.prompt ?? `Do the ${task.id} task.`} [${marker}:${task.id}]`,
+        ...(task.depends_on ? { depends_on: task.depends_on } : {}),
+      })),
     },
-    ...extra,
-    tasks: tasks.map((task) => ({
-      id: task.id,
-      prompt: `${task.prompt ?? `Do the ${task.id} task.`} [${marker}:${task.id}]`,
-      ...(task.depends_on ? { depends_on: task.depends_on } : {}),
-    })),
-  };
-  await repo.write({ "conductor.yaml": stringify(config) });
-  await repo.commitAll("add conductor.yaml");
-  return repo;
-}
-
-async function summary(root: string): Promise<RunSummary> {
-  const runs = readdirSync(path.join(root, ".conductor", "runs")).sort();
-  const latest = runs[runs.length - 1] as string;
-  return JSON.parse(
-    await readFile(path.join(root, ".conductor", "runs", latest, "summary.json"), "utf8"),
+    { "README.md": "# e2e\n", ".gitignore": ".env.local\n" },
   );
+  return repo;
 }
 
 function workspaceOf(result: RunSummary, name: string) {
@@ -111,7 +79,7 @@ describe("conductor run with the real codex", () => {
     expect(result.exitCode, result.all).toBe(0);
     expect(await git("show", "conductor/hello:hello.txt")).toBe("hello from codex");
     expect(await git("show", "conductor/builds-on-hello:copy.txt")).toBe("hello from codex");
-    const report = await summary(root);
+    const report = latestSummary(root);
     const hello = workspaceOf(report, "hello");
     expect(hello.status).toBe("succeeded");
     expect(hello.tokens?.outputTokens).toBeGreaterThan(0);
@@ -138,7 +106,9 @@ describe("conductor run with the real codex", () => {
     const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
     expect(result.exitCode, result.all).toBe(0);
     expect(await git("show", "conductor/listed:listed.txt")).toBe("listed");
-    const request = server.requests.find((candidate) => candidate.prompt.includes(":listed]"));
+    const request = codex.server.requests.find((candidate) =>
+      candidate.prompt.includes(":listed]"),
+    );
     expect(request?.prompt.startsWith("- write listed.txt")).toBe(true);
   });
 
@@ -158,7 +128,7 @@ describe("conductor run with the real codex", () => {
     const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
     expect(result.exitCode, result.all).toBe(1);
     expect(result.stdout).toContain("(exit 3)");
-    const flaky = workspaceOf(await summary(root), "flaky");
+    const flaky = workspaceOf(latestSummary(root), "flaky");
     expect(flaky.status).toBe("failed");
     expect(flaky.failure?.step).toBe("check");
     expect(flaky.check).toBe("failed");
@@ -177,7 +147,7 @@ describe("conductor run with the real codex", () => {
       const { root, home } = await codexRepo([{ id: "broken", steps: [reply] }]);
       const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
       expect(result.exitCode, result.all).toBe(1);
-      const broken = workspaceOf(await summary(root), "broken");
+      const broken = workspaceOf(latestSummary(root), "broken");
       expect(broken.status).toBe("failed");
       expect(broken.failure?.reason).toBe("agent-error");
       expect(broken.failure?.message).toMatch(message);
@@ -189,13 +159,13 @@ describe("conductor run with the real codex", () => {
     const { root, home } = await codexRepo([{ id: "slow", steps: [{ kind: "hang" }] }]);
     const child = startConductor(["run", "--output", "json"], { cwd: root, home });
     await waitFor(
-      () => server.requests.some((request) => request.prompt.includes(":slow]")),
+      () => codex.server.requests.some((request) => request.prompt.includes(":slow]")),
       20_000,
     );
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode, result.all).toBe(130);
-    const report = await summary(root);
+    const report = latestSummary(root);
     expect(workspaceOf(report, "slow").status).toBe("interrupted");
     expect(codexProcessesOf(report.runId)).toEqual([]);
     expect(result.stderr).toContain(`conductor run --resume ${report.runId}`);
@@ -215,7 +185,7 @@ describe("conductor run with the real codex", () => {
       { scripts: { check: "test -f one.txt" } },
     );
     expect((await conductor(["run", "--output", "plain"], { cwd: root, home })).exitCode).toBe(0);
-    const firstThread = server.requests.find((request) =>
+    const firstThread = codex.server.requests.find((request) =>
       request.prompt.includes(":draft]"),
     )?.threadId;
     routes["[follow-up]"] = [
@@ -228,14 +198,16 @@ describe("conductor run with the real codex", () => {
       home,
     });
     expect(result.exitCode, result.all).toBe(0);
-    const followUp = server.requests.filter((request) => request.prompt.includes("[follow-up]"));
+    const followUp = codex.server.requests.filter((request) =>
+      request.prompt.includes("[follow-up]"),
+    );
     expect(followUp[0]?.threadId).toBe(firstThread);
     expect(followUp[0]?.prompts.some((prompt) => prompt.includes(":draft]"))).toBe(true);
     expect(await git("log", "--format=%s", "conductor/draft")).toMatch(
       /^draft: now add two.txt .*\ndraft: do the draft task.*\nadd conductor.yaml/,
     );
     expect(await git("show", "conductor/draft:two.txt")).toBe("two");
-    const report = await summary(root);
+    const report = latestSummary(root);
     expect(workspaceOf(report, "draft").status).toBe("succeeded");
     expect(
       readFileSync(
@@ -290,7 +262,7 @@ describe("conductor run with the real codex", () => {
       `nothing new to commit; the branch stays at ${changed.slice(0, 10)}`,
     );
 
-    const report = await summary(root);
+    const report = latestSummary(root);
     const draft = workspaceOf(report, "draft");
     expect(draft.commit).toBe(changed);
     expect(draft.diff).toEqual({ files: 1, insertions: 4, deletions: 0 });
@@ -331,7 +303,7 @@ describe("conductor run with the real codex", () => {
       },
     ]);
     expect((await conductor(["run", "--output", "plain"], { cwd: root, home })).exitCode).toBe(0);
-    const before = workspaceOf(await summary(root), "draft").tokens;
+    const before = workspaceOf(latestSummary(root), "draft").tokens;
     expect(before?.totalTokens).toBeGreaterThan(0);
     routes["[rejected]"] = [
       { kind: "http-error", status: 401, body: '{"error":{"message":"no"}}' },
@@ -341,7 +313,7 @@ describe("conductor run with the real codex", () => {
       home,
     });
     expect(result.exitCode, result.all).toBe(1);
-    const after = workspaceOf(await summary(root), "draft");
+    const after = workspaceOf(latestSummary(root), "draft");
     expect(after.failure?.reason).toBe("agent-error");
     expect(after.tokens).toEqual(before);
   });
@@ -386,7 +358,7 @@ describe("conductor run with the real codex", () => {
           root,
           ".conductor",
           "runs",
-          (await summary(root)).runId,
+          latestSummary(root).runId,
           "workspaces",
           "leaky",
           "setup.log",

@@ -1,47 +1,30 @@
 // `conductor pr --describe`: the real codex drafts the description in a read-only turn.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import {
-  codexProviderConfig,
-  type ModelRequest,
-  type ModelServer,
-  prepareCodexHome,
-  SCRIPTED_MODEL,
-  type ScriptedReply,
-  startModelServer,
-} from "../../src/model-server/server.js";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ModelRequest, ScriptedReply } from "../../src/model-server/server.js";
 import { conductor } from "../helpers/cli.js";
 import { installGh, scenarios } from "../helpers/gh-stand-in.js";
-import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { repoWithConfig } from "../helpers/run-repo.js";
+import { useScriptedCodex } from "../helpers/scripted-agents.js";
 
 const DESCRIBE = "Write the title and description of a pull request";
-let server: ModelServer;
-let codexHome: string;
 let repo: TestRepo | undefined;
 /** What the describe turn answers, per test. */
 let describeReplies: ScriptedReply[] = [];
 const describeRequests: ModelRequest[] = [];
 
-beforeAll(async () => {
-  server = await startModelServer({
-    script: (request) => {
-      if (request.prompt.includes(DESCRIBE)) {
-        describeRequests.push(request);
-        return describeReplies[request.step] ?? { kind: "message", text: "(no more steps)" };
-      }
-      const task: ScriptedReply[] = [
-        { kind: "exec", cmd: "printf 'hello\\n' > hello.txt" },
-        { kind: "message", text: "I wrote hello.txt." },
-      ];
-      return task[request.step] ?? { kind: "http-error", status: 500, body: "no more steps" };
-    },
-  });
-  codexHome = await prepareCodexHome();
-});
-afterAll(async () => {
-  await server.close();
+const codex = useScriptedCodex((request) => {
+  if (request.prompt.includes(DESCRIBE)) {
+    describeRequests.push(request);
+    return describeReplies[request.step] ?? { kind: "message", text: "(no more steps)" };
+  }
+  const task: ScriptedReply[] = [
+    { kind: "exec", cmd: "printf 'hello\\n' > hello.txt" },
+    { kind: "message", text: "I wrote hello.txt." },
+  ];
+  return task[request.step] ?? { kind: "http-error", status: 500, body: "no more steps" };
 });
 afterEach(async () => {
   await repo?.remove();
@@ -50,22 +33,14 @@ afterEach(async () => {
 });
 
 async function ranGreeting(): Promise<TestRepo> {
-  repo = await createTestRepo({ "README.md": "# e2e\n" });
-  const config = {
-    version: 1,
-    env: { CODEX_HOME: codexHome },
-    workspaces: { dir: path.join(repo.home, "workspaces") },
-    agent: {
-      kind: "codex",
-      model: SCRIPTED_MODEL,
-      timeout: "2m",
-      config: codexProviderConfig(server.url),
+  repo = await repoWithConfig(
+    {
+      ...codex.config(),
+      scripts: { check: "test -f hello.txt" },
+      tasks: [{ id: "greeting", prompt: "Add a greeting file" }],
     },
-    scripts: { check: "test -f hello.txt" },
-    tasks: [{ id: "greeting", prompt: "Add a greeting file" }],
-  };
-  await repo.write({ "conductor.yaml": stringify(config) });
-  await repo.commitAll("add conductor.yaml");
+    { "README.md": "# e2e\n" },
+  );
   await repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git");
   const run = await conductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
   expect(run.exitCode, run.all).toBe(0);

@@ -7,28 +7,17 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, symlink } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
-  type AnthropicServer,
   SCRIPTED_MODEL as CLAUDE_MODEL,
   type ScriptedReply as ClaudeReply,
   markerScript as claudeMarkerScript,
-  claudeOfflineEnv,
-  prepareClaudeHome,
-  startAnthropicServer,
 } from "../../src/model-server/anthropic.js";
-import {
-  codexProviderConfig,
-  type ModelServer,
-  markerScript,
-  prepareCodexHome,
-  SCRIPTED_MODEL,
-  type ScriptedReply,
-  startModelServer,
-} from "../../src/model-server/server.js";
+import { markerScript, type ScriptedReply } from "../../src/model-server/server.js";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { useScriptedClaude, useScriptedCodex } from "../helpers/scripted-agents.js";
 
 /** In conductor's environment, secret-named: quotes, a backslash and a newline in it. */
 const DB_PASSWORD = `Qu"ote\\Back\nNewLine-pw-3c9`;
@@ -173,15 +162,7 @@ describe("secrets never reach conductor's artefacts", () => {
 
   describe("with the real codex", () => {
     const routes: Record<string, readonly ScriptedReply[]> = {};
-    let server: ModelServer;
-    let codexHome: string;
-    beforeAll(async () => {
-      server = await startModelServer({ script: (request) => markerScript(routes)(request) });
-      codexHome = await prepareCodexHome();
-    });
-    afterAll(async () => {
-      await server.close();
-    });
+    const codex = useScriptedCodex((request) => markerScript(routes)(request));
 
     it("redacts escaped and decoded secrets the agent printed and said, and secrets in its prompt", async () => {
       routes["[leaky-codex]"] = [
@@ -190,13 +171,7 @@ describe("secrets never reach conductor's artefacts", () => {
       ];
       repo = await repoWithConfig(
         {
-          env: { CODEX_HOME: codexHome },
-          agent: {
-            kind: "codex",
-            model: SCRIPTED_MODEL,
-            timeout: "2m",
-            config: codexProviderConfig(server.url),
-          },
+          ...codex.config(),
           workspaces: { copy: [".env.local"] },
           tasks: [{ id: "deploy", prompt: `${PROMPT} [leaky-codex]` }],
         },
@@ -207,9 +182,9 @@ describe("secrets never reach conductor's artefacts", () => {
       const leaks = await runAndCollectLeaks(repo, CONDUCTOR_ENV);
 
       // The agent really printed every secret and was given the prompt as written.
-      const request = server.requests.find((r) => r.prompt.includes("[leaky-codex]"));
+      const request = codex.server.requests.find((r) => r.prompt.includes("[leaky-codex]"));
       expect(request?.prompt).toContain(PROMPT);
-      const printed = server.requests.flatMap((r) => r.toolOutputs).join("\n");
+      const printed = codex.server.requests.flatMap((r) => r.toolOutputs).join("\n");
       for (const secret of [...SECRETS, ...PEM_LINES]) expect(printed).toContain(secret);
       expect(leaks).toEqual({});
     });
@@ -254,15 +229,7 @@ describe("secrets never reach conductor's artefacts", () => {
 
   describe("with the real claude", () => {
     const routes: Record<string, readonly ClaudeReply[]> = {};
-    let server: AnthropicServer;
-    beforeAll(async () => {
-      server = await startAnthropicServer({
-        script: (request) => claudeMarkerScript(routes)(request),
-      });
-    });
-    afterAll(async () => {
-      await server.close();
-    });
+    const claude = useScriptedClaude((request) => claudeMarkerScript(routes)(request));
 
     it("redacts escaped and decoded secrets the agent printed and said, and secrets in its prompt", async () => {
       routes["[leaky-claude]"] = [
@@ -278,16 +245,15 @@ describe("secrets never reach conductor's artefacts", () => {
         { ".gitignore": ".env.local\n" },
       );
       await repo.write({ ".env.local": ENV_LOCAL });
-      await prepareClaudeHome(repo.home);
 
       const leaks = await runAndCollectLeaks(repo, {
-        ...claudeOfflineEnv(server.url, repo.home),
+        ...(await claude.env(repo.home)),
         ...CONDUCTOR_ENV,
       });
 
-      const request = server.requests.find((r) => r.prompt.includes("[leaky-claude]"));
+      const request = claude.server.requests.find((r) => r.prompt.includes("[leaky-claude]"));
       expect(request?.prompt).toContain(PROMPT);
-      const printed = server.requests.flatMap((r) => r.toolResults).join("\n");
+      const printed = claude.server.requests.flatMap((r) => r.toolResults).join("\n");
       for (const secret of [...SECRETS, ...PEM_LINES]) expect(printed).toContain(secret);
       expect(leaks).toEqual({});
     });
