@@ -193,12 +193,22 @@ export async function endMarkedProcesses(
   markers: readonly string[],
   options: { except?: ReadonlySet<number>; graceMs?: number; pidsAbove?: number } = {},
 ): Promise<number> {
-  const groups = markedGroupsAbove(markers, options.pidsAbove).filter(
-    (group) => !options.except?.has(group),
-  );
-  await Promise.all(groups.map((group) => terminateGroup(group, options.graceMs)));
-  return groups.length;
+  const ended = new Set<number>();
+  // A process seen in one group may leave it (`setsid`) between the scan and the signal: once a
+  // scan found something, scan again after ending it, until one finds nothing new to end.
+  for (let pass = 0; pass < MAX_SCAN_PASSES; pass++) {
+    const groups = markedGroupsAbove(markers, options.pidsAbove).filter(
+      (group) => !options.except?.has(group) && !ended.has(group),
+    );
+    if (groups.length === 0) break;
+    await Promise.all(groups.map((group) => terminateGroup(group, options.graceMs)));
+    for (const group of groups) ended.add(group);
+  }
+  return ended.size;
 }
+
+/** Scans of {@link endMarkedProcesses} at most: each one follows a scan that found processes. */
+const MAX_SCAN_PASSES = 5;
 
 /** How long after a spawn pid numbers are trusted not to have gone all the way round. */
 const PID_ORDER_TRUSTED_MS = 10_000;

@@ -25,6 +25,7 @@ import {
   startTracked,
   stepHasStarted,
   stopStarted,
+  workspaceHasFinished,
 } from "./rig.js";
 
 /** Root ignores permission bits, so chmod cannot make a folder unwritable for it. */
@@ -189,6 +190,9 @@ describe("the state folder of a running run", () => {
     const id = runId;
     await pollUntil(() => stepHasStarted(test.root, id, "one", "agent"), "the agent of one");
     await pollUntil(() => existsSync(path.join(test.home, "waiting")), "the agent to wait");
+    // zero commits outside its slot, possibly still while one's agent runs: its branch is final
+    // once the workspace finished.
+    await pollUntil(() => workspaceHasFinished(test.root, id, "zero"), "zero to finish");
     return { child, id, go: () => writeFileSync(flag, "") };
   }
 

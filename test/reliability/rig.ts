@@ -107,6 +107,13 @@ export function stepHasStarted(
   );
 }
 
+/** Whether a workspace of the run has finished (its commit, if any, is done). */
+export function workspaceHasFinished(root: string, runId: string, workspace: string): boolean {
+  return eventsOf(root, runId).some(
+    (event) => event.type === "workspace.finished" && event.workspace === workspace,
+  );
+}
+
 /** What the main checkout looks like: it must be byte-for-byte the same after conductor ran. */
 export interface CheckoutSnapshot {
   head: string;
