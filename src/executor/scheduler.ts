@@ -99,8 +99,7 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       // still pending after Ctrl-C (a resume starts it, reusing its worktree).
       if (stopped) return notStarted(step, "not started: fail-fast stopped the run");
       if (cancel.signal.aborted) return { status: "pending" };
-      // With fail_fast, a workspace past its slot (verifying what its agent did, committing) may
-      // still fail the run: nothing new starts until it is known.
+      // With fail_fast, a commit may still fail the run: nothing new starts until it is known.
       if (options.failureMode === "stop" && slots.committing > 0) return "wait";
       const refused = run.budget.refusal(workspace, step);
       if (refused !== undefined) return { status: "skipped", failure: refused };

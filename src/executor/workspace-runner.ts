@@ -74,8 +74,7 @@ const ALWAYS_RUN: ReadonlySet<Step> = new Set(["worktree", "copy", "ports"]);
 
 /**
  * Steps that run outside the workspace's slot of the concurrency limit: conductor's own cheap
- * git and file work, done ahead of the slot (worktree, copy, ports) or after it (commit; and the
- * agent step's verification too when no check script follows, see `StepContext.agentEnded`).
+ * git and file work, done ahead of the slot (worktree, copy, ports) or after it (commit).
  */
 const OUTSIDE_SLOT: ReadonlySet<Step> = new Set(["worktree", "copy", "ports", "commit"]);
 
@@ -115,12 +114,6 @@ export async function runWorkspace(
     try: before.tries + 1,
   });
   const ctx = stepContext(run, workspace, signal, followUp?.prompt ?? workspace.prompt);
-  // Without a check script, the slot is given back as the agent ends: its verification and the
-  // commit are conductor's own git work. A failure found then is an integrity failure, which is
-  // never retried, so no step runs again without a slot (and fail_fast holds new work back while
-  // the workspace is past its slot, see SlotGate.committing).
-  if (slot !== undefined && workspace.scripts.check === undefined)
-    ctx.agentEnded = () => slot.release();
   let retriesLeft = run.retries;
   let checkFailure: Failure | undefined;
 

@@ -51,9 +51,8 @@ function mostAhead(events: RunEvent[]): number {
 }
 
 /**
- * Wraps an agent command so that it marks its start and end in $HOME/agents.log; the slots are
- * what bounds the agent processes, and the events cannot show it: a workspace gives its slot back
- * as its agent ends, while the agent step still verifies the repository.
+ * Wraps an agent command so that it marks its start and end in $HOME/agents.log: what the slots
+ * bound is the agent processes themselves, counted here from the processes, not from the events.
  */
 const counted = (command: string) =>
   `echo + >> "$HOME/agents.log"; ${command}; echo - >> "$HOME/agents.log"`;
@@ -194,13 +193,13 @@ describe("pipelined scheduling", () => {
     expect(summary.workspaces.find((w) => w.name === "three")?.status).toBe("skipped");
   });
 
-  it("fail_fast does not start the next agent when a workspace's verification fails after it gave its slot back", async () => {
+  it("fail_fast does not start the next agent when a workspace whose agent exited 0 fails its verification", async () => {
     repo = await repoWithConfig({
       concurrency: 1,
       fail_fast: true,
       agent: {
         kind: "command",
-        // one exits 0 (its slot goes back at once) but moves a branch that is not its own.
+        // one exits 0 but moves a branch that is not its own.
         command:
           'echo "$CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../agents.txt"; if [ "$CONDUCTOR_TASK_ID" = one ]; then git branch -f stray HEAD; fi',
       },
@@ -216,6 +215,34 @@ describe("pipelined scheduling", () => {
     expect(readFileSync(path.join(repo.root, "..", "agents.txt"), "utf8")).toBe("one\n");
     expect(summary.workspaces.find((w) => w.name === "two")?.status).toBe("skipped");
     expect(summary.workspaces.find((w) => w.name === "three")?.status).toBe("skipped");
+  });
+
+  it("the next agent starts only after the previous one's verification: it is not blamed for what that agent did, and the repair stands", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      agent: {
+        kind: "command",
+        // one moves a branch that is not its own and exits 0; the others do honest work.
+        command:
+          'echo "$CONDUCTOR_TASK_ID" > done.txt; if [ "$CONDUCTOR_TASK_ID" = one ]; then git add done.txt && git commit -qm mine && git branch -f other HEAD; fi',
+      },
+      tasks: tasks("one", "two", "three"),
+    });
+    await repo.git("branch", "other");
+    const otherBefore = (await repo.git("rev-parse", "other")).trim();
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    const summary = latestSummary(repo.root);
+    const status = (name: string) => summary.workspaces.find((w) => w.name === name);
+    expect(status("one")?.failure?.reason).toBe("integrity");
+    expect([status("two")?.status, status("three")?.status], result.all).toEqual([
+      "succeeded",
+      "succeeded",
+    ]);
+    expect((await repo.git("rev-parse", "other")).trim()).toBe(otherBefore);
   });
 
   it("a prepared workspace is refused its turn once the budget is spent", async () => {

@@ -125,9 +125,7 @@ async function runAgent(
     ...(result.usage === undefined ? {} : { spent: spentWith(result.usage) }),
     ...(result.finalMessage === undefined ? {} : { finalMessage: result.finalMessage }),
   };
-  const agentFailed = agentFailure(result.outcome, logFile);
-  if (agentFailed === undefined) ctx.agentEnded?.();
-  const failure = (await verified(ctx, baseline)) ?? agentFailed;
+  const failure = (await verified(ctx, baseline)) ?? agentFailure(result.outcome, logFile);
   return failure
     ? { status: "failed", failure, result: stepResult }
     : { status: "succeeded", result: stepResult };

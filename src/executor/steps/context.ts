@@ -55,12 +55,6 @@ export interface StepContext {
    * repaired nothing: the commit step's size check uses it when no check script ran since.
    */
   statusAfterAgent?: string | undefined;
-  /**
-   * Told when the agent's process ended well and no check script follows: what is left (the
-   * verification and the commit) is conductor's own git work, and the workspace's slot of the
-   * concurrency limit may go to the next workspace now. Unset when there is no slot to give.
-   */
-  agentEnded?: () => void;
 }
 
 /** How a step ended. */
