@@ -23,6 +23,15 @@ for (const stream of [process.stdout, process.stderr]) {
  */
 const RUN_BUNDLE = new URL("../run/run-program.js", import.meta.url).href;
 
-const cli: typeof import("./program.js") =
-  commandWord(process.argv) === "run" ? await import(RUN_BUNDLE) : await import("./program.js");
+/** The run bundle, or every command when there is none (main.ts run from the sources). */
+async function runBundle(): Promise<typeof import("./program.js")> {
+  try {
+    return await import(RUN_BUNDLE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    return import("./program.js");
+  }
+}
+
+const cli = commandWord(process.argv) === "run" ? await runBundle() : await import("./program.js");
 process.exitCode = await cli.runCli(process.argv);

@@ -1,5 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -13,11 +27,20 @@ import path from "node:path";
  * A script runs in a subshell of an idle shell of the pool; scripts that run at the same time get
  * a shell each, kept for the next ones. The request is a file the subshell sources: `cd` to the
  * folder, `set --` of the arguments (single-quoted, so they never become code), then the script.
- * Its stdout and stderr go to files in a private folder, read when its `<id> <exit code>` line
- * comes back. The shells run in a session of their own (like a background job they never see the
- * terminal's Ctrl-C: conductor decides what stops, and a git command is never cut in half), and
- * end when conductor closes their input: at its natural exit, after waiting for them so their CPU
- * is counted as its children's, or when it dies.
+ * Its stdout and stderr go to files beside it, read when its `<exit code> <path>` line comes back.
+ *
+ * Those files are in a private folder under `~/.conductor/tmp/`, not in /tmp: an agent's sandbox
+ * (Codex's `workspace-write`) may write to /tmp, and a request file it could replace or an output
+ * it could rewrite would run its code outside the sandbox or falsify another workspace's checks.
+ * Names are random, requests are created exclusively, and outputs are read only when they are
+ * regular files (a FIFO would block conductor). Folders left by a conductor that was killed are
+ * removed by the next one.
+ *
+ * The shells run in a session of their own (like a background job they never see the terminal's
+ * Ctrl-C: conductor decides what stops, and a git command is never cut in half; nor can git ask
+ * anything on `/dev/tty`, which conductor's scripted git never should), and end when conductor
+ * closes their input: at its natural exit, after waiting for them so their CPU is counted as its
+ * children's, or when it dies.
  */
 
 /** How a script ended: its exit code (128 + n when killed by signal n) and what it printed. */
@@ -32,14 +55,18 @@ export class ShellPoolError extends Error {
   override name = "ShellPoolError";
 }
 
-/** Each shell's loop: `$1` is the private folder; one request id per line. */
-const LOOP = `while IFS= read -r id; do
-  ( . "$1/$id.sh" ) >"$1/$id.out" 2>"$1/$id.err" </dev/null
-  echo "$id $?"
+/**
+ * Each shell's loop. A request is one line: the path of its files without their endings; the
+ * answer is the exit code, a space and that path.
+ */
+const LOOP = `while IFS= read -r base; do
+  ( . "$base.sh" ) >"$base.out" 2>"$base.err" </dev/null
+  echo "$? $base"
 done`;
 
 interface Pending {
-  id: number;
+  /** The request's files, without their endings. */
+  base: string;
   resolve(result: ShellResult): void;
   reject(error: Error): void;
 }
@@ -53,7 +80,6 @@ interface Shell {
 
 const idle: Shell[] = [];
 let folder: string | undefined;
-let nextId = 1;
 
 /**
  * Runs `script` in `cwd` with `args` as `$1`…, in the environment `env` (conductor's own when
@@ -65,26 +91,44 @@ export function runInShell(
   args: readonly string[],
   env?: NodeJS.ProcessEnv,
 ): Promise<ShellResult> {
+  let base: string;
+  try {
+    base = writeRequest(requestScript(cwd, script, args));
+  } catch (error) {
+    return Promise.reject(new ShellPoolError(`could not hand the script to a shell: ${error}`));
+  }
   const environment = JSON.stringify(env ?? process.env);
   const shell = takeIdle(environment) ?? startShell(env, environment);
-  const id = nextId++;
-  const dir = privateFolder();
-  try {
-    writeFileSync(path.join(dir, `${id}.sh`), requestScript(cwd, script, args));
-  } catch (error) {
-    idle.push(shell);
-    return Promise.reject(error);
-  }
   return new Promise<ShellResult>((resolve, reject) => {
-    shell.running = { id, resolve, reject };
+    shell.running = { base, resolve, reject };
     setRef(shell, true);
-    shell.child.stdin?.write(`${id}\n`);
+    shell.child.stdin?.write(`${base}\n`);
   });
+}
+
+/**
+ * Writes a request file under a random name, made anew (`wx`: nothing that was there is followed
+ * or reused), and returns its path without `.sh`. Once more in a new folder when the folder went
+ * away (a cleaner of old files, say).
+ */
+function writeRequest(text: string): string {
+  const write = () => {
+    const base = path.join(privateFolder(), randomBytes(9).toString("hex"));
+    writeFileSync(`${base}.sh`, text, { flag: "wx", mode: 0o600 });
+    return base;
+  };
+  try {
+    return write();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    folder = undefined;
+    return write();
+  }
 }
 
 /** The sourced request: arguments quoted for the shell, so no value is ever read as code. */
 function requestScript(cwd: string, script: string, args: readonly string[]): string {
-  return `cd -- ${quote(cwd)} || exit\nset -- ${args.map(quote).join(" ")}\n${script}\n`;
+  return `cd -P -- ${quote(cwd)} || exit\nset -- ${args.map(quote).join(" ")}\n${script}\n`;
 }
 
 function quote(value: string): string {
@@ -100,11 +144,28 @@ function takeIdle(environment: string): Shell | undefined {
   return idle.pop();
 }
 
+let exitHooked = false;
+
 function privateFolder(): string {
-  if (folder === undefined) {
-    const made = mkdtempSync(path.join(os.tmpdir(), "conductor-sh-"));
-    folder = made;
-    process.once("exit", () => rmSync(made, { recursive: true, force: true }));
+  if (folder !== undefined) return folder;
+  const parent = foldersParent();
+  const made = mkdtempSync(path.join(parent.path, `shells-${process.pid}-`));
+  folder = made;
+  process.once("exit", () => {
+    rmSync(made, { recursive: true, force: true });
+    // The folders made for it go too when nothing else is in them: a command that only reads
+    // (plan, status) leaves the home folder as it was.
+    for (let dir = parent.path; parent.made !== undefined; dir = path.dirname(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break; // not empty: another conductor's, or the user's
+      }
+      if (dir === parent.made) break;
+    }
+  });
+  if (!exitHooked) {
+    exitHooked = true;
     process.on("beforeExit", () => {
       for (const shell of idle.splice(0)) {
         shell.child.ref();
@@ -112,16 +173,51 @@ function privateFolder(): string {
       }
     });
   }
-  return folder;
+  return made;
+}
+
+/**
+ * `~/.conductor/tmp`, cleared of abandoned folders, and the first folder made to have it (if
+ * any); the system's temporary folder if it cannot be made.
+ */
+function foldersParent(): { path: string; made: string | undefined } {
+  const parent = path.join(os.homedir(), ".conductor", "tmp");
+  try {
+    const made = mkdirSync(parent, { recursive: true, mode: 0o700 });
+    removeAbandoned(parent);
+    return { path: parent, made };
+  } catch {
+    return { path: os.tmpdir(), made: undefined };
+  }
+}
+
+/** Removes the folders of conductors that are gone (killed before they could clean up). */
+function removeAbandoned(parent: string): void {
+  for (const name of readdirSync(parent)) {
+    const pid = Number(/^shells-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function startShell(env: NodeJS.ProcessEnv | undefined, environment: string): Shell {
-  const child = spawn("/bin/sh", ["-c", LOOP, "sh", privateFolder()], {
+  const child = spawn("/bin/sh", ["-c", LOOP], {
     env,
     detached: true,
     stdio: ["pipe", "pipe", "ignore"],
   });
   const shell: Shell = { child, environment, running: undefined };
+  // Ref'd only while it runs a script (see setRef): idle shells never keep conductor alive.
+  setRef(shell, false);
   const ended = (why: string) => {
     const at = idle.indexOf(shell);
     if (at !== -1) idle.splice(at, 1);
@@ -159,23 +255,23 @@ function setRef(shell: Shell, on: boolean): void {
  * would take several trips through the thread pool for each.
  */
 function finished(shell: Shell, line: string): void {
-  const [id, code] = line.split(" ").map(Number);
+  const space = line.indexOf(" ");
+  const code = Number(line.slice(0, space));
   const pending = shell.running;
-  if (pending === undefined || id !== pending.id || code === undefined || Number.isNaN(code)) {
-    return;
-  }
+  if (pending === undefined || space < 1 || line.slice(space + 1) !== pending.base) return;
+  if (!Number.isInteger(code)) return;
   shell.running = undefined;
   setRef(shell, false);
   idle.push(shell);
-  const base = path.join(privateFolder(), String(id));
+  const { base } = pending;
   try {
     pending.resolve({
       exitCode: code,
-      stdout: readFileSync(`${base}.out`, "utf8"),
-      stderr: readFileSync(`${base}.err`, "utf8"),
+      stdout: readOutput(`${base}.out`),
+      stderr: readOutput(`${base}.err`),
     });
   } catch (error) {
-    pending.reject(error as Error);
+    pending.reject(new ShellPoolError(`could not read what the script printed: ${error}`));
   } finally {
     for (const file of [`${base}.sh`, `${base}.out`, `${base}.err`]) {
       try {
@@ -184,5 +280,16 @@ function finished(shell: Shell, line: string): void {
         // never made: the shell could not open it, which the read above reported
       }
     }
+  }
+}
+
+/** A script's output file: opened without following a link or blocking, read if regular. */
+function readOutput(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
   }
 }

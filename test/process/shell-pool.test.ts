@@ -1,7 +1,7 @@
 // Conductor's pool of long-lived shells: scripts run as with `sh -c script sh args…`, arguments
 // never become code, scripts at the same time get a shell each, and no shell outlives conductor.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildSync } from "esbuild";
@@ -64,25 +64,18 @@ describe("runInShell", () => {
     expect((await runInShell(dir, "echo fine", [])).stdout).toBe("fine\n");
   });
 
-  it("ends its shells with the process that started them, waiting for them at a natural exit", async () => {
+  it("ends its shells with the process that started them, waiting for them at a natural exit, and leaves no files", async () => {
     const dir = tmp();
-    const pool = path.join(dir, "pool.mjs");
-    buildSync({
-      entryPoints: [path.resolve("src/process/shell-pool.ts")],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      outfile: pool,
-      logLevel: "silent",
+    const home = path.join(dir, "home");
+    // A folder of a conductor that was killed (its pid is gone), and one of a live process.
+    const shellsDir = path.join(home, ".conductor", "tmp");
+    const dead = spawnSync("true").pid as number;
+    mkdirSync(path.join(shellsDir, `shells-${dead}-abandoned`), { recursive: true });
+    mkdirSync(path.join(shellsDir, `shells-${process.pid}-alive`));
+    const child = spawn(process.execPath, [poolProgram(dir, "pids")], {
+      cwd: dir,
+      env: { ...process.env, HOME: home },
     });
-    const program = path.join(dir, "program.mjs");
-    writeFileSync(
-      program,
-      `import { runInShell } from "./pool.mjs";
-       const results = await Promise.all([1, 2].map(() => runInShell(".", "sleep 0.2; echo $$", [])));
-       console.log(results.map((r) => r.stdout.trim()).join(" "));`,
-    );
-    const child = spawn(process.execPath, [program], { cwd: dir });
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
@@ -93,5 +86,56 @@ describe("runInShell", () => {
     expect(shells).toHaveLength(2);
     // Reaped before it exited (a zombie would still answer signal 0 until its parent reaps it).
     for (const pid of shells) expect(() => process.kill(pid, 0)).toThrow();
+    // Its own folder went with it; the killed conductor's was cleared; the live one's was kept.
+    expect(readdirSync(shellsDir)).toEqual([`shells-${process.pid}-alive`]);
+  });
+
+  it("keeps its files under ~/.conductor/tmp, out of the system's temporary folder", async () => {
+    const dir = tmp();
+    const home = path.join(dir, "home");
+    const program = poolProgram(dir, "files");
+    const child = spawn(process.execPath, [program], {
+      cwd: dir,
+      env: { ...process.env, HOME: home },
+    });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(0);
+    const [folder = "", ...files] = out.trim().split("\n");
+    expect(folder.startsWith(path.join(home, ".conductor", "tmp", "shells-"))).toBe(true);
+    // The request and its outputs, under random names, while the script ran.
+    expect(files.map((file) => file.replace(/^[0-9a-f]{18}\./, "X."))).toEqual([
+      "X.err",
+      "X.out",
+      "X.sh",
+    ]);
   });
 });
+
+/**
+ * Bundles the pool into `dir` with a program that prints, for `pids`, the pids of the two shells
+ * that ran two scripts at once; for `files`, the pool's folder (the loop's `$base` names a
+ * request's files) and what is in it while a script runs.
+ */
+function poolProgram(dir: string, mode: "pids" | "files"): string {
+  buildSync({
+    entryPoints: [path.resolve("src/process/shell-pool.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: path.join(dir, "pool.mjs"),
+    logLevel: "silent",
+  });
+  const body =
+    mode === "pids"
+      ? `const results = await Promise.all([1, 2].map(() => runInShell(".", "sleep 0.2; echo $$", [])));
+         console.log(results.map((r) => r.stdout.trim()).join(" "));`
+      : `const folder = (await runInShell(".", 'dirname "$base"', [])).stdout.trim();
+         const listed = await runInShell(".", 'ls "$1"', [folder]);
+         console.log(folder + "\\n" + listed.stdout.trim());`;
+  const program = path.join(dir, "program.mjs");
+  writeFileSync(program, `import { runInShell } from "./pool.mjs";\n${body}\n`);
+  return program;
+}

@@ -92,7 +92,9 @@ function hasGnuCp(): Promise<boolean> {
   gnuCp ??= askProgram("cp", ["--version"], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" },
     timeoutMs: 5_000,
-  }).then((result) => result.exitCode === 0 && /\bGNU coreutils\b/.test(result.stdout));
+  })
+    .then((result) => result.exitCode === 0 && /\bGNU coreutils\b/.test(result.stdout))
+    .catch(() => false); // asked ahead of use (prepareToPlace): never an unhandled rejection
   return gnuCp;
 }
 
