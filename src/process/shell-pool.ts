@@ -153,15 +153,17 @@ function privateFolder(): string {
   folder = made;
   process.once("exit", () => {
     rmSync(made, { recursive: true, force: true });
-    // The folders made for it go too when nothing else is in them: a command that only reads
-    // (plan, status) leaves the home folder as it was.
-    for (let dir = parent.path; parent.made !== undefined; dir = path.dirname(dir)) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        break; // not empty: another conductor's, or the user's
+    // `~/.conductor/tmp` exists only for these folders, and an empty `~/.conductor` holds nothing:
+    // whichever conductor leaves last removes them, so a command that only reads (plan,
+    // validate) leaves the home folder as it was. A folder in use is not empty and stays.
+    if (parent.inHome) {
+      for (const dir of [parent.path, path.dirname(parent.path)]) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          break;
+        }
       }
-      if (dir === parent.made) break;
     }
   });
   if (!exitHooked) {
@@ -177,17 +179,17 @@ function privateFolder(): string {
 }
 
 /**
- * `~/.conductor/tmp`, cleared of abandoned folders, and the first folder made to have it (if
- * any); the system's temporary folder if it cannot be made.
+ * `~/.conductor/tmp`, cleared of abandoned folders; the system's temporary folder if it cannot be
+ * made.
  */
-function foldersParent(): { path: string; made: string | undefined } {
+function foldersParent(): { path: string; inHome: boolean } {
   const parent = path.join(os.homedir(), ".conductor", "tmp");
   try {
-    const made = mkdirSync(parent, { recursive: true, mode: 0o700 });
+    mkdirSync(parent, { recursive: true, mode: 0o700 });
     removeAbandoned(parent);
-    return { path: parent, made };
+    return { path: parent, inHome: true };
   } catch {
-    return { path: os.tmpdir(), made: undefined };
+    return { path: os.tmpdir(), inHome: false };
   }
 }
 
