@@ -4,6 +4,7 @@
 // so that both sides do the same work.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { buildSync } from "esbuild";
 import {
   ADD_WORKTREE_SH,
   benchEnv,
@@ -55,13 +56,32 @@ git commit --quiet --no-verify -m "task-$i: Write the result file"
 }
 
 export async function run({ runs }) {
-  const server = await import(path.join(PROJECT_ROOT, "dist", "model-server", "server.js"));
+  const serverDir = tempDir("codex-server");
+  const server = await import(modelServerModule(serverDir));
   const model = await server.startModelServer({ script: server.sequenceScript(STEPS) });
   try {
     return [await measure(runs, server, model)];
   } finally {
     await model.close();
+    removeDir(serverDir);
   }
+}
+
+/**
+ * The scripted model server as a module this script can import: dist/ holds only the bundled CLI,
+ * so the server is bundled on its own into a temporary file (esbuild, a dev dependency).
+ */
+function modelServerModule(dir) {
+  const outfile = path.join(dir, "server.mjs");
+  buildSync({
+    entryPoints: [path.join(PROJECT_ROOT, "src", "model-server", "server.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile,
+    logLevel: "warning",
+  });
+  return outfile;
 }
 
 async function measure(runs, server, model) {
