@@ -165,14 +165,17 @@ describe("pipelined scheduling", () => {
     }
   });
 
-  it("fail_fast does not start the agent of a prepared workspace", async () => {
+  /**
+   * Runs three tasks at concurrency 1 with fail_fast, `one` failing by `failure` (its agent logs
+   * every agent that starts); checks that no other agent started and the others were skipped.
+   */
+  async function failFast(failure: string) {
     repo = await repoWithConfig({
       concurrency: 1,
       fail_fast: true,
       agent: {
         kind: "command",
-        command:
-          'echo "$CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../agents.txt"; sleep 1; [ "$CONDUCTOR_TASK_ID" != one ]',
+        command: `echo "$CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../agents.txt"; if [ "$CONDUCTOR_TASK_ID" = one ]; then ${failure}; fi`,
       },
       tasks: tasks("one", "two", "three"),
     });
@@ -181,40 +184,25 @@ describe("pipelined scheduling", () => {
       home: repo.home,
     });
     expect(result.exitCode, result.all).toBe(1);
-    const events = eventsOf(repo.root);
+    expect(readFileSync(path.join(repo.root, "..", "agents.txt"), "utf8")).toBe("one\n");
+    const summary = latestSummary(repo.root);
+    const workspace = (name: string) => summary.workspaces.find((w) => w.name === name);
+    expect([workspace("two")?.status, workspace("three")?.status]).toEqual(["skipped", "skipped"]);
+    return { events: eventsOf(repo.root), workspace };
+  }
+
+  it("fail_fast does not start the agent of a prepared workspace", async () => {
+    const { events, workspace } = await failFast("sleep 1; exit 1");
     // two was prepared while one's agent ran, then never went further.
     expect(indexOf(events, stepEvent("step.finished", "two", "ports"))).toBeGreaterThan(-1);
     expect(events.some(stepEvent("step.started", "two", "agent"))).toBe(false);
-    expect(readFileSync(path.join(repo.root, "..", "agents.txt"), "utf8")).toBe("one\n");
-    const summary = latestSummary(repo.root);
-    const two = summary.workspaces.find((w) => w.name === "two");
-    expect(two?.status).toBe("skipped");
-    expect(two?.failure?.message).toContain("fail-fast");
-    expect(summary.workspaces.find((w) => w.name === "three")?.status).toBe("skipped");
+    expect(workspace("two")?.failure?.message).toContain("fail-fast");
   });
 
-  it("fail_fast does not start the next agent when a workspace whose agent exited 0 fails its verification", async () => {
-    repo = await repoWithConfig({
-      concurrency: 1,
-      fail_fast: true,
-      agent: {
-        kind: "command",
-        // one exits 0 but moves a branch that is not its own.
-        command:
-          'echo "$CONDUCTOR_TASK_ID" >> "$CONDUCTOR_ROOT_PATH/../agents.txt"; if [ "$CONDUCTOR_TASK_ID" = one ]; then git branch -f stray HEAD; fi',
-      },
-      tasks: tasks("one", "two", "three"),
-    });
-    const result = await conductor(["run", "--output", "plain"], {
-      cwd: repo.root,
-      home: repo.home,
-    });
-    expect(result.exitCode, result.all).toBe(1);
-    const summary = latestSummary(repo.root);
-    expect(summary.workspaces.find((w) => w.name === "one")?.failure?.reason).toBe("integrity");
-    expect(readFileSync(path.join(repo.root, "..", "agents.txt"), "utf8")).toBe("one\n");
-    expect(summary.workspaces.find((w) => w.name === "two")?.status).toBe("skipped");
-    expect(summary.workspaces.find((w) => w.name === "three")?.status).toBe("skipped");
+  it("fail_fast starts no other agent when an agent that exited 0 fails its verification", async () => {
+    // one moves a branch that is not its own.
+    const { workspace } = await failFast("git branch -f stray HEAD");
+    expect(workspace("one")?.failure?.reason).toBe("integrity");
   });
 
   it("the next agent starts only after the previous one's verification: it is not blamed for what that agent did, and the repair stands", async () => {
