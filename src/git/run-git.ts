@@ -73,7 +73,7 @@ export function runGit(
  * (`src/process/shell-pool.ts`), not in a process forked from Node: the scripts on the path of
  * every workspace cost conductor no fork at all.
  */
-export async function runGitScript(
+export function runGitScript(
   cwd: string,
   script: string,
   args: readonly string[],

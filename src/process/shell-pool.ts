@@ -20,9 +20,10 @@ import path from "node:path";
 
 /**
  * Long-lived `/bin/sh` processes that run conductor's short scripts: the git sequences on the path
- * of every workspace. Every spawn from Node forks the whole Node process (measured: 2.6 ms of its
- * CPU per spawn at 64 workspaces, most of conductor's own CPU per workspace); a shell holds a few
- * hundred kilobytes, so the forks it makes instead cost almost nothing.
+ * of every workspace. Every spawn from Node forks the whole Node process (measured: 0.45 ms user
+ * and 0.26 ms system CPU per spawn from a 90 MB Node 20 process, and its page faults after), four
+ * times per workspace; a shell holds a few hundred kilobytes, so the forks it makes instead cost
+ * almost nothing.
  *
  * A script runs in a subshell of an idle shell of the pool; scripts that run at the same time get
  * a shell each, kept for the next ones. The request is a file the subshell sources: `cd` to the
