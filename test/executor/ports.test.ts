@@ -1,5 +1,5 @@
 // Every live workspace gets its own free block of ports, also across conductor processes.
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
@@ -82,8 +82,7 @@ describe("port blocks", () => {
     });
     repos.push(repo);
     // The preferred block of the first workspace starts at the registry's first port.
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(20001, "127.0.0.1", resolve));
+    const blocker = await listening(20001);
     try {
       const result = await conductor(["run", "--output", "plain"], {
         cwd: repo.root,
@@ -97,3 +96,24 @@ describe("port blocks", () => {
     }
   });
 });
+
+/**
+ * A server bound to `port`. Other test files' conductor runs check ports by binding them for a
+ * moment, so the port may be briefly taken: try again a little later, and fail only on an error
+ * that is not that.
+ */
+async function listening(port: number): Promise<Server> {
+  for (let attempt = 0; ; attempt++) {
+    const server = createServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, "127.0.0.1", resolve);
+      });
+      return server;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
