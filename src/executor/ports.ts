@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { OperationError } from "../errors.js";
+import { processExists } from "../process/exists.js";
 import {
   type PortReservation,
   type Registry,
@@ -148,13 +149,7 @@ function nextFreeStart(
  */
 function isLive(reservation: PortReservation): boolean {
   if (existsSync(reservation.worktree)) return true;
-  if (reservation.pid === undefined) return false;
-  try {
-    process.kill(reservation.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return reservation.pid !== undefined && processExists(reservation.pid);
 }
 
 /** Frees the block of a worktree (on archive). */

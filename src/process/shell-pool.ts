@@ -17,6 +17,7 @@ import {
 import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { processExists } from "./exists.js";
 
 /**
  * Long-lived `/bin/sh` processes that run conductor's short scripts: the git sequences on the path
@@ -198,17 +199,8 @@ function foldersParent(): { path: string; inHome: boolean } {
 function removeAbandoned(parent: string): void {
   for (const name of readdirSync(parent)) {
     const pid = Number(/^shells-(\d+)-/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || processExists(pid)) continue;
     rmSync(path.join(parent, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

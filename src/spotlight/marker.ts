@@ -3,6 +3,7 @@ import path from "node:path";
 import { OperationError, StateError } from "../errors.js";
 import { runGit } from "../git/run-git.js";
 import { SPOTLIGHT_MARKER } from "../git/spotlight-footprint.js";
+import { processExists } from "../process/exists.js";
 
 /**
  * Spotlight's state on disk: a marker file in the repository's git directory, written before the
@@ -125,7 +126,7 @@ export async function withSpotlightLock<T>(
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       }
       const holder = Number((await readFile(paths.lock, "utf8").catch(() => "")).trim());
-      if (!isAlive(holder)) {
+      if (!processExists(holder)) {
         await rm(paths.lock, { force: true }); // its holder died (a SIGKILLed conductor)
         continue;
       }
@@ -162,13 +163,3 @@ async function removeKilledIndexes(gitDir: string): Promise<void> {
 
 /** How Spotlight's temporary index files are named. */
 export const TEMPORARY_INDEX_PREFIX = "conductor-spotlight-";
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
