@@ -102,12 +102,20 @@ async function inShell(
     throw new GitCommandError(args, null, `could not run git: ${(error as Error).message}`);
   }
   if (result.exitCode === 0) return result.stdout;
-  const printed = `${result.stderr}${result.stdout}`.trim();
-  throw new GitCommandError(
-    args,
-    result.exitCode,
-    printed === "" ? `git exited with code ${result.exitCode}` : printed,
-  );
+  throw failure(args, result.exitCode, null, result.stderr, result.stdout);
+}
+
+/** The error of a git that failed: what it printed (stderr, then stdout), or how it ended. */
+function failure(
+  args: readonly string[],
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+  stdout: string,
+): GitCommandError {
+  const printed = `${stderr}${stdout}`.trim();
+  const fallback = signal === null ? `git exited with code ${code}` : `git was killed by ${signal}`;
+  return new GitCommandError(args, code, printed === "" ? fallback : printed);
 }
 
 /**
@@ -159,10 +167,7 @@ function run(
         resolve(out);
         return;
       }
-      const printed = `${Buffer.concat(stderr).toString("utf8")}${out}`.trim();
-      const fallback =
-        signal === null ? `git exited with code ${code}` : `git was killed by ${signal}`;
-      reject(new GitCommandError(args, code, printed === "" ? fallback : printed));
+      reject(failure(args, code, signal, Buffer.concat(stderr).toString("utf8"), out));
     });
   });
 }
