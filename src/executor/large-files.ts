@@ -1,7 +1,7 @@
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { runGit } from "../git/run-git.js";
-import { statusPaths } from "../git/status-entries.js";
+import { isKeptPath, statusPaths } from "../git/status-entries.js";
 
 /** A file too large to commit. */
 export interface LargeFile {
@@ -34,7 +34,7 @@ export async function filesTooLarge(
     ]));
   const large: LargeFile[] = [];
   for (const file of statusPaths(out)) {
-    if (exclude.some((kept) => file === kept || file.startsWith(`${kept}/`))) continue;
+    if (isKeptPath(file, exclude)) continue;
     const info = await lstat(path.join(worktree, file)).catch(() => undefined);
     if (info?.isFile() && info.size > limitBytes) large.push({ file, bytes: info.size });
   }

@@ -78,6 +78,8 @@ export interface AgentVerdict {
    * verification read it, before any repair.
    */
   worktreeStatus: string;
+  /** The commit HEAD was on when the verification read it, before any repair. */
+  head: string;
 }
 
 /** Conductor's own refs (saved work, kept branches): they move during runs by design. */
@@ -264,9 +266,11 @@ export async function verifyAgentResult(
   }
 
   await logVerdict(ctx, repairs, problems);
-  if (problems.length === 0) return { failure: undefined, repairs, worktreeStatus };
+  if (problems.length === 0)
+    return { failure: undefined, repairs, worktreeStatus, head: head.commit };
   return {
     worktreeStatus,
+    head: head.commit,
     failure: {
       reason: "integrity",
       step: "agent",

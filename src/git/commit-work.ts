@@ -1,4 +1,6 @@
+import { BRANCH_OF_SH } from "./head-file.js";
 import { runGitScript } from "./run-git.js";
+import { isKeptPath, statusPaths } from "./status-entries.js";
 import { withLockRetry } from "./worktree.js";
 
 /** Files changed, lines added and removed. */
@@ -25,29 +27,48 @@ export type CommittedWork =
 
 /**
  * The whole commit step as one shell, so that Node starts one process instead of five (each
- * spawn forks the whole Node process): stage everything, unstage what must stay out, commit if
- * anything is staged (under a neutral identity when git has none), then print the new commit
- * with its parents and its own numstat against its first parent (or `none` and where HEAD is),
- * then the branch's numstat against the start commit, unless that is the same diff (the commit's
- * parent, or HEAD when nothing was committed, is the start commit). Nothing is committed unless
- * HEAD is on the workspace branch. Arguments: $1 start commit, $2 message, $3 the branch's full
- * ref name, then the excluded paths. Repository hooks are skipped: the check script is
- * conductor's gate, and a hook that waits for input would hang an unattended run. Conductor's
- * commits start no automatic maintenance (`git maintenance run --auto`, `git gc --auto`): one
- * more process per commit, and a repack in the middle of a run competes with the agents; the
- * user's own git commands keep running it.
+ * spawn forks the whole Node process), and git as few times as it can: every git process costs
+ * about a millisecond of exec and dynamic linking, more than the work it does here. It stages
+ * everything, unstages what must stay out, measures what is staged against HEAD (the new
+ * commit's first parent) and commits it if there is any (under a neutral identity when git has
+ * none), reading the new commit's id from git's own summary line; then it measures the branch
+ * against the start commit, unless that is the same diff (HEAD was the start commit). Nothing is
+ * committed unless HEAD is on the workspace branch.
+ *
+ * Arguments: $1 start commit, $2 message, $3 the branch's full ref name, $4 HEAD's commit when
+ * the caller has just seen HEAD on that branch and nothing has run in the worktree since ("" to
+ * ask git here; HEAD is still checked, from its file), then the paths to unstage. Output:
+ * `elsewhere <where HEAD is>`, or `none <HEAD>` / `commit <new commit> <parent>` followed by
+ * the commit's numstat, then `branch` and `same` or the branch's numstat.
+ *
+ * Repository hooks are skipped: the check script is conductor's gate, and a hook that waits for
+ * input would hang an unattended run. Conductor's commits start no automatic maintenance (`git
+ * maintenance run --auto`, `git gc --auto`): one more process per commit, and a repack in the
+ * middle of a run competes with the agents; the user's own git commands keep running it.
  */
 const COMMIT_SCRIPT = `set -e
-from=$1
+${BRANCH_OF_SH}from=$1
 message=$2
 branch=$3
-shift 3
+parent=$4
+shift 4
 newline='
 '
-on=$(git symbolic-ref -q HEAD || echo "a detached HEAD at $(git rev-parse HEAD)")
-if [ "$on" != "$branch" ]; then
-  echo "elsewhere $on"
-  exit 0
+# Still on the branch the caller saw? Asked of git below when that cannot be told without it.
+if [ -n "$parent" ]; then
+  branch_of .
+  if [ "$branch_of" != "$branch" ]; then parent=; fi
+fi
+if [ -z "$parent" ]; then
+  # One process for both: HEAD's commit, then the ref it is on ("HEAD" when detached).
+  head=$(git rev-parse HEAD --symbolic-full-name HEAD)
+  parent=\${head%%"$newline"*}
+  on=\${head#*"$newline"}
+  if [ "$on" != "$branch" ]; then
+    if [ "$on" = HEAD ]; then on="a detached HEAD at $parent"; fi
+    echo "elsewhere $on"
+    exit 0
+  fi
 fi
 git add --all -- .
 # An exclude pathspec would make git refuse when a path is also gitignored (copied env files
@@ -57,46 +78,69 @@ for entry in "$@"; do
   shift
 done
 if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
-if git diff --cached --quiet; then
-  head=$(git rev-parse HEAD)
-  echo "none $head"
-  parent=$head
+staged=$(git diff --cached --numstat)
+if [ -z "$staged" ]; then
+  echo "none $parent"
 else
   commit() {
-    git -c maintenance.auto=false -c gc.auto=0 "$@" commit --quiet --no-verify -m "$message"
+    git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no "$@" commit --no-verify -m "$message"
   }
   if ! out=$(commit 2>&1); then
     case $out in
       *"Please tell me who you are"* | *"unable to auto-detect email address"* | *"empty ident name"*)
-        commit -c user.name=conductor -c user.email=conductor@localhost ;;
+        out=$(commit -c user.name=conductor -c user.email=conductor@localhost) ;;
       *) printf '%s\\n' "$out" >&2; exit 1 ;;
     esac
   fi
-  # A merge the agent left staged is committed as one: measured against its first parent.
-  made=$(git log -1 --format='commit %H %P' -m --first-parent --numstat HEAD)
-  printf '%s\\n' "$made"
-  parents=\${made%%"$newline"*}
-  parents=\${parents#commit * }
-  parent=\${parents%% *}
+  # git's summary starts "[<branch> <full id>] <subject>"; anything else is asked of git.
+  made=\${out%%"$newline"*}
+  made=\${made%%]*}
+  made=\${made##* }
+  case $made in
+    *[!0-9a-f]* | "") made=$(git rev-parse HEAD) ;;
+  esac
+  if [ \${#made} -lt 40 ]; then made=$(git rev-parse HEAD); fi
+  echo "commit $made $parent"
+  printf '%s\\n' "$staged"
 fi
 echo branch
 if [ "$parent" = "$from" ]; then echo same; else git diff --numstat "$from...HEAD"; fi
 `;
 
+/** HEAD as the agent step's verification left it, with the worktree's status it read then. */
+export interface VerifiedHead {
+  /** The branch's commit, which HEAD is on. */
+  head: string;
+  /** The worktree's `git status --porcelain=v1 -z --untracked-files=all --no-renames`. */
+  status: string;
+}
+
 /**
  * Commits every change in the worktree except `exclude`d paths (copied files, `.context/`) and
  * measures the branch against `from`, in one process. Fails (a git error) when any step does.
+ * With `verified` (HEAD seen on the branch and nothing run in the worktree since), HEAD is not
+ * looked at again and only the excluded paths that status shows are unstaged.
  */
 export async function commitWork(
   worktree: string,
-  options: { message: string; exclude: readonly string[]; from: string; branch: string },
+  options: {
+    message: string;
+    exclude: readonly string[];
+    from: string;
+    branch: string;
+    verified?: VerifiedHead | undefined;
+  },
 ): Promise<CommittedWork> {
+  const { verified } = options;
+  const unstage =
+    verified === undefined ? options.exclude : shownAmong(verified.status, options.exclude);
   const out = await withLockRetry(() =>
     runGitScript(worktree, COMMIT_SCRIPT, [
       options.from,
       options.message,
       `refs/heads/${options.branch}`,
-      ...options.exclude,
+      verified?.head ?? "",
+      ...unstage,
     ]),
   );
   const [first = "", ...rest] = out.split("\n");
@@ -115,6 +159,12 @@ export async function commitWork(
       : parseNumstat(measured);
   if (own === undefined) return { commit: undefined, head, commitDiff: undefined, diff: branch };
   return { commit: head, head, commitDiff: own, diff: branch };
+}
+
+/** The `paths` (files, or folders of them) that appear in `git status --porcelain -z` output. */
+function shownAmong(status: string, paths: readonly string[]): string[] {
+  const shown = statusPaths(status);
+  return paths.filter((kept) => shown.some((file) => isKeptPath(file, [kept])));
 }
 
 /** Sums `git diff --numstat` lines (binary files count as a file with no lines). */

@@ -1,12 +1,13 @@
 import { lstat, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
+import { BRANCH_OF_SH } from "./head-file.js";
 import { runGit, runGitExpecting, runGitScript } from "./run-git.js";
 import { parseStatus } from "./status-entries.js";
 
 /**
  * The git facts conductor checks after an agent step, read the way git's own tools read them:
- * one `for-each-ref` for every ref, one `status` of the main checkout, one `rev-parse` of a
- * worktree's HEAD, all in one process from Node ({@link snapshotRepository}). Deciding what they
+ * one `for-each-ref` for every ref, one `status` of the main checkout, a worktree's HEAD (from its
+ * file, or a `rev-parse`), all in one process from Node ({@link snapshotRepository}). Deciding what they
  * mean is the executor's job (`verify-agent-result.ts`).
  */
 
@@ -129,7 +130,8 @@ export async function worktreeHead(worktree: string): Promise<WorktreeHead> {
 const HEAD_ARGS = ["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"];
 
 function parseHead(stdout: string): WorktreeHead {
-  const [commit = "", ref = "HEAD"] = stdout.trim().split("\n");
+  // Not trimmed as a whole: the first line may be empty (the commit left to the refs).
+  const [commit = "", ref = "HEAD"] = stdout.split("\n").map((line) => line.trim());
   return { commit, ref: ref === "HEAD" || ref === "" ? undefined : ref };
 }
 
@@ -147,17 +149,23 @@ export interface RepositorySnapshot {
 /**
  * Every ref, the main checkout's status and, with a worktree named ($1, "" for none), its HEAD
  * and status: one process from Node instead of four (each spawn forks the whole Node process).
- * Ref names hold no control characters, so \x01 ends the refs; a rev-parse of HEAD prints two
- * lines; the worktree's status (no renames: one field per entry, never an empty one) ends at the
+ * Ref names hold no control characters, so \x01 ends the refs; HEAD takes two lines: its
+ * commit and its ref from a rev-parse, or, when its file shows it on a branch, an empty line
+ * (the commit is the branch's, among the refs just listed) and the branch; the worktree's status (no renames: one field per entry, never an empty one) ends at the
  * first empty field; the rest is the main checkout's status. Pathspecs of that status follow $1.
  */
 const SNAPSHOT_SCRIPT = `set -e
-worktree=$1
+${BRANCH_OF_SH}worktree=$1
 shift
 git for-each-ref '${REFS_FORMAT}'
 printf '\\001'
 if [ -n "$worktree" ]; then
-  git -C "$worktree" ${HEAD_ARGS.join(" ")}
+  branch_of "$worktree"
+  if [ -n "$branch_of" ]; then
+    printf '\\n%s\\n' "$branch_of"
+  else
+    git -C "$worktree" ${HEAD_ARGS.join(" ")}
+  fi
   git -C "$worktree" status --porcelain=v1 -z --untracked-files=all --no-renames
   printf '\\000'
 fi
@@ -185,12 +193,23 @@ export async function snapshotRepository(
     if (second === -1 || statusEnd === -1)
       throw new Error("unexpected output of the repository snapshot");
     worktree = {
-      head: parseHead(checkout.slice(0, second + 1)),
+      head: await headCommit(options.worktree, refs, parseHead(checkout.slice(0, second + 1))),
       status: fields.slice(0, statusEnd).join("\0"),
     };
     checkout = fields.slice(statusEnd + 1).join("\0");
   }
   return { refs, checkout: await fingerprintOf(root, checkout), ...(worktree ? { worktree } : {}) };
+}
+
+/** `head` with its commit filled in from `refs` (or, if the branch has none, from git). */
+async function headCommit(
+  worktree: string,
+  refs: RefSnapshot,
+  head: WorktreeHead,
+): Promise<WorktreeHead> {
+  if (head.commit !== "") return head;
+  const commit = head.ref === undefined ? undefined : refs.get(head.ref)?.oid;
+  return commit === undefined ? worktreeHead(worktree) : { commit, ref: head.ref };
 }
 
 /**

@@ -44,3 +44,8 @@ export function parseStatus(stdout: string): ParsedStatus {
 export function statusPaths(stdout: string): string[] {
   return parseStatus(stdout).entries.map((entry) => entry.path);
 }
+
+/** Whether git path `file` (relative, `/`-separated) is one of `kept` or lies in one of them. */
+export function isKeptPath(file: string, kept: readonly string[]): boolean {
+  return kept.some((entry) => file === entry || file.startsWith(`${entry}/`));
+}

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isAncestor } from "./integrity.js";
 import { GitCommandError, runGit, runGitInShell } from "./run-git.js";
-import { parseStatus, type StatusEntry } from "./status-entries.js";
+import { isKeptPath, parseStatus, type StatusEntry } from "./status-entries.js";
 
 /**
  * Git operations on workspaces. Changes to worktree metadata (add, remove, prune, branch
@@ -282,8 +282,7 @@ async function stageWork(worktree: string, exclude: readonly string[]): Promise<
   // Unstage what must stay out. (An exclude pathspec would make git refuse when a path is also
   // gitignored, which copied env files usually are.) Usually none of it was staged, and then
   // that costs no git process.
-  const excludedPath = (file: string) =>
-    exclude.some((entry) => file === entry || file.startsWith(`${entry}/`));
+  const excludedPath = (file: string) => isKeptPath(file, exclude);
   if (!staged.some(excludedPath)) return staged;
   await git(worktree, ["reset", "--quiet", "--", ...exclude.map((entry) => `:(literal)${entry}`)]);
   return staged.filter((file) => !excludedPath(file));

@@ -1,6 +1,8 @@
 // The commit step's one shell, on real repositories: what it commits, what it leaves out, and the
 // two diffs it measures (the new commit against its parent, the branch against its start), which
 // it reads in fewer git processes when they are the same diff.
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { commitWork } from "../../src/git/commit-work.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
@@ -102,5 +104,79 @@ describe("commitWork", () => {
     await test.write({ "x.txt": "x\n" });
     expect(await commit(test, start)).toEqual({ headElsewhere: `a detached HEAD at ${start}` });
     expect((await test.git("rev-parse", "work")).trim()).toBe(start);
+  });
+});
+
+describe("commitWork after the agent step's verification", () => {
+  const status = (test: TestRepo) =>
+    test.git("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames");
+
+  it("trusts the verified HEAD, and still keeps out the excluded paths the status shows", async () => {
+    const { test, start } = await onBranch();
+    await test.write({ "a.txt": "a\nb\n", ".context/notes.md": "mine\n", "keep.txt": "k\n" });
+    const verified = { head: start, status: await status(test) };
+    const trace = path.join(test.root, "..", `trace-${process.pid}.log`);
+    process.env.GIT_TRACE = trace;
+    let done: Awaited<ReturnType<typeof commitWork>>;
+    try {
+      done = await commitWork(test.root, {
+        message: "the work",
+        exclude: [".context", "keep.txt"],
+        from: start,
+        branch: "work",
+        verified,
+      });
+    } finally {
+      delete process.env.GIT_TRACE;
+    }
+    const gits = (await readFile(trace, "utf8")).match(/built-in: git [a-z-]+/g);
+    await rm(trace, { force: true });
+    // HEAD is not asked of git again: stage, unstage what the status shows, measure, commit.
+    expect(gits).toEqual([
+      "built-in: git add",
+      "built-in: git reset",
+      "built-in: git diff",
+      "built-in: git commit",
+    ]);
+    const head = (await test.git("rev-parse", "HEAD")).trim();
+    expect(done).toEqual({
+      commit: head,
+      head,
+      commitDiff: { files: 1, insertions: 1, deletions: 0 },
+      diff: { files: 1, insertions: 1, deletions: 0 },
+    });
+    expect(await test.git("show", "--name-only", "--format=", "HEAD")).toBe("a.txt");
+    expect((await test.git("rev-parse", "work")).trim()).toBe(head);
+  });
+
+  it("checks HEAD again when it left the branch after the verification", async () => {
+    const { test, start } = await onBranch();
+    await test.write({ "x.txt": "x\n" });
+    const verified = { head: start, status: await status(test) };
+    await test.git("switch", "-q", "--detach");
+    const done = await commitWork(test.root, {
+      message: "the work",
+      exclude: [],
+      from: start,
+      branch: "work",
+      verified,
+    });
+    expect(done).toEqual({ headElsewhere: `a detached HEAD at ${start}` });
+    expect((await test.git("rev-parse", "work")).trim()).toBe(start);
+  });
+
+  it("reads the new commit's id even where git's summary line cannot be parsed", async () => {
+    const { test, start } = await onBranch();
+    // A bracket in the branch name cuts the summary line early: the id is asked of git instead.
+    await test.git("branch", "-m", "work", "wo]rk");
+    await test.write({ "a.txt": "b\n" });
+    const done = await commitWork(test.root, {
+      message: "the [work]",
+      exclude: [],
+      from: start,
+      branch: "wo]rk",
+    });
+    const head = (await test.git("rev-parse", "HEAD")).trim();
+    expect(done).toMatchObject({ commit: head, head });
   });
 });

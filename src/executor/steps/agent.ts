@@ -75,7 +75,7 @@ async function runAgent(
 ): Promise<StepOutcome> {
   const { workspace } = ctx;
   const logFile = ctx.paths.logFile(workspace.name, "agent");
-  ctx.statusAfterAgent = undefined;
+  ctx.verifiedAfterAgent = undefined;
   let baseline: AgentBaseline;
   try {
     baseline = await takeBaseline(ctx);
@@ -145,9 +145,9 @@ async function privatePromptFile(
 async function verified(ctx: StepContext, baseline: AgentBaseline): Promise<Failure | undefined> {
   try {
     const verdict = await verifyAgentResult(ctx, baseline);
-    // A repair changes the worktree's HEAD or index: the status read before it is out of date.
+    // A repair changes the worktree's HEAD or index: what was read before it is out of date.
     if (verdict.failure === undefined && verdict.repairs.length === 0)
-      ctx.statusAfterAgent = verdict.worktreeStatus;
+      ctx.verifiedAfterAgent = { head: verdict.head, status: verdict.worktreeStatus };
     return verdict.failure;
   } catch (error) {
     return {

@@ -32,10 +32,10 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     const exclude = keptOutOfCommits(state.copied, state.seed?.folders);
     const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     // Without a check script, nothing touched the worktree since the agent step's verification
-    // read its status: reused, that is one git process less per workspace.
-    const status = workspace.scripts.check === undefined ? ctx.statusAfterAgent : undefined;
-    ctx.statusAfterAgent = undefined;
-    const large = await filesTooLarge(workspace.path, exclude, limit, status);
+    // read its HEAD and status: reused, that is three git processes less per workspace.
+    const verified = workspace.scripts.check === undefined ? ctx.verifiedAfterAgent : undefined;
+    ctx.verifiedAfterAgent = undefined;
+    const large = await filesTooLarge(workspace.path, exclude, limit, verified?.status);
     if (large.length > 0) {
       const list = large.map((entry) => `${entry.file} (${formatSize(entry.bytes)})`).join(", ");
       return {
@@ -52,6 +52,7 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       exclude,
       from: state.startCommit ?? "HEAD",
       branch: workspace.branch,
+      verified,
     });
     if ("headElsewhere" in committed) {
       return {

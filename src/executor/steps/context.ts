@@ -1,4 +1,5 @@
 import type { Agent } from "../../agents/types.js";
+import type { VerifiedHead } from "../../git/commit-work.js";
 import type { GitMetadataQueue } from "../../git/worktree.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
@@ -51,10 +52,10 @@ export interface StepContext {
    */
   cutOff: boolean;
   /**
-   * The worktree's `git status` as the agent step's verification read it, when that verification
-   * repaired nothing: the commit step's size check uses it when no check script ran since.
+   * HEAD and the worktree's `git status` as the agent step's verification read them, when that
+   * verification repaired nothing: the commit step trusts them when no check script ran since.
    */
-  statusAfterAgent?: string | undefined;
+  verifiedAfterAgent?: VerifiedHead | undefined;
 }
 
 /** How a step ended. */
