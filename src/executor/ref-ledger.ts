@@ -1,3 +1,7 @@
+import type { CheckoutFingerprint, RefSnapshot } from "../git/integrity.js";
+import type { SpotlightTrees } from "../git/spotlight-footprint.js";
+import type { WorkspaceStatus } from "./types.js";
+
 /**
  * What the post-agent checks of one run's workspaces found about refs, shared between them.
  * Agents of a run work at the same time, and a ref changed by one of them shows up in the checks
@@ -18,10 +22,38 @@ export interface ForeignRefChange {
   foundAt: number;
 }
 
+/**
+ * The repository as one look saw it: every ref, the main checkout's status, what Spotlight showed
+ * there, and the status of every workspace of the run, read just before the rest (a workspace that
+ * finishes while the refs are read still counts as running then).
+ */
+export interface RepositoryLook {
+  refs: RefSnapshot;
+  checkout: CheckoutFingerprint;
+  spotlight: SpotlightTrees | undefined;
+  statuses: ReadonlyMap<string, WorkspaceStatus>;
+  /** `performance.now()` when it was taken. */
+  takenAt: number;
+  /** Wall-clock time when it was taken, to compare with other runs' records. */
+  takenAtTime: number;
+}
+
+/**
+ * How old a clean check's look may be for an agent starting now to take it as its own baseline.
+ * Its watch then starts that much earlier: a change another running agent makes in that moment is
+ * also laid at its door, as any change made while it runs is. Measured between one agent's
+ * verification and the next agent's start in the same slot: about 10 ms.
+ */
+export const SHARED_LOOK_MS = 100;
+
 /** The ledger of one run (kept in memory: it only matters while the run's agents work). */
 export class RefLedger {
   private readonly found: ForeignRefChange[] = [];
   private readonly claimed = new Set<string>();
+  private checking = 0;
+  private cleanLook: RepositoryLook | undefined;
+  /** `performance.now()` when a check last ended that repaired or refused something. */
+  private lastUnclean = Number.NEGATIVE_INFINITY;
 
   /** Records that a workspace's check took `ref` as its own work (a branch name its agent made). */
   claim(ref: string): void {
@@ -41,5 +73,34 @@ export class RefLedger {
   /** Changes other workspaces' checks found after `since` (while the asking agent ran). */
   foundByOthersSince(workspace: string, since: number): ForeignRefChange[] {
     return this.found.filter((change) => change.foundBy !== workspace && change.foundAt > since);
+  }
+
+  /** A workspace's check starts (it may repair refs until it ends). */
+  checkStarted(): void {
+    this.checking++;
+  }
+
+  /**
+   * A workspace's check ended: with the look it took when it found nothing to repair or refuse
+   * (the repository is as that look saw it, but for what ran since), else undefined.
+   */
+  checkEnded(clean: RepositoryLook | undefined): void {
+    this.checking--;
+    if (clean === undefined) this.lastUnclean = performance.now();
+    else if (this.cleanLook === undefined || clean.takenAt > this.cleanLook.takenAt)
+      this.cleanLook = clean;
+  }
+
+  /**
+   * The newest clean check's look, for an agent about to start instead of a look of its own (two
+   * git processes fewer on the way from one agent to the next): only while no check is running
+   * (one may be putting refs back), when no check has repaired or refused anything since it was
+   * taken, and when it is at most {@link SHARED_LOOK_MS} old.
+   */
+  recentLook(now = performance.now()): RepositoryLook | undefined {
+    const look = this.cleanLook;
+    if (look === undefined || this.checking > 0) return undefined;
+    if (look.takenAt <= this.lastUnclean || now - look.takenAt > SHARED_LOOK_MS) return undefined;
+    return look;
   }
 }

@@ -3,7 +3,6 @@ import path from "node:path";
 import { relativeInside } from "../fs/is-inside.js";
 import {
   attachHead,
-  type CheckoutFingerprint,
   changedPaths,
   changedRefs,
   checkoutFingerprint,
@@ -11,22 +10,19 @@ import {
   isAncestor,
   pathsTouched,
   type RefChange,
-  type RefSnapshot,
+  type RepositorySnapshot,
   replayWithoutPaths,
   snapshotRepository,
   unstagePaths,
   updateRef,
 } from "../git/integrity.js";
-import {
-  readSpotlightTrees,
-  type SpotlightTrees,
-  spotlightFootprint,
-} from "../git/spotlight-footprint.js";
+import { readSpotlightTrees, spotlightFootprint } from "../git/spotlight-footprint.js";
 import { listWorktrees, samePath } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
 import { formatSize } from "../schema/size.js";
 import { keptOutOfCommits } from "./copy-files.js";
 import { isConductorAlive, loadRun } from "./load-run.js";
+import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
 import type { StepContext } from "./steps/context.js";
 import type { Failure, WorkspaceStatus } from "./types.js";
@@ -53,19 +49,11 @@ import type { Failure, WorkspaceStatus } from "./types.js";
  * Every repair and refusal is also written to the agent log.
  */
 
-/** What the repository looked like just before the agent started. */
-export interface AgentBaseline {
-  refs: RefSnapshot;
-  checkout: CheckoutFingerprint;
-  /** What `conductor spotlight` showed in the main checkout then (it changes it on purpose). */
-  spotlight: SpotlightTrees | undefined;
-  /** Status of every workspace of the run at that moment. */
-  statuses: ReadonlyMap<string, WorkspaceStatus>;
-  /** `performance.now()` when it was taken. */
-  takenAt: number;
-  /** Wall-clock time when it was taken, to compare with other runs' records. */
-  takenAtTime: number;
-}
+/**
+ * What the repository looked like just before the agent started: a look of its own, or the look
+ * a clean check took a moment before (see {@link RefLedger.recentLook}).
+ */
+export type AgentBaseline = RepositoryLook;
 
 /** What the verification decided. */
 export interface AgentVerdict {
@@ -109,35 +97,65 @@ async function withoutSpotlight(
 
 /** Records every ref and the main checkout's status before the agent starts (one process). */
 export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
+  return ctx.refLedger.recentLook() ?? (await lookAtRepository(ctx)).look;
+}
+
+/** A {@link RepositoryLook}, with the worktree's HEAD and status when one is named. */
+async function lookAtRepository(
+  ctx: StepContext,
+  worktree?: string,
+): Promise<{ look: RepositoryLook; worktree: RepositorySnapshot["worktree"] }> {
   const root = ctx.plan.repo.root;
   // Statuses first: a workspace that finishes while the refs are read must still count as
   // running then, or the commit it just made would look like someone else's doing.
   const statuses = workspaceStatuses(ctx);
   const takenAt = performance.now();
   const takenAtTime = Date.now();
-  const [{ refs, checkout }, spotlight] = await Promise.all([
-    snapshotRepository(root, { excluding: workspaceFoldersInside(ctx) }),
+  const [snapshot, spotlight] = await Promise.all([
+    snapshotRepository(root, {
+      excluding: workspaceFoldersInside(ctx),
+      ...(worktree === undefined ? {} : { worktree }),
+    }),
     readSpotlightTrees(root),
   ]);
-  return { refs, checkout, spotlight, statuses, takenAt, takenAtTime };
+  const { refs, checkout } = snapshot;
+  return {
+    look: { refs, checkout, spotlight, statuses, takenAt, takenAtTime },
+    worktree: snapshot.worktree,
+  };
 }
 
-/** Checks the repository after the agent step against `baseline`; repairs what is safe. */
+/**
+ * Checks the repository after the agent step against `baseline`; repairs what is safe. A check
+ * that finds nothing to repair or refuse offers its look to the next agent to start.
+ */
 export async function verifyAgentResult(
   ctx: StepContext,
   baseline: AgentBaseline,
 ): Promise<AgentVerdict> {
+  ctx.refLedger.checkStarted();
+  let clean: RepositoryLook | undefined;
+  try {
+    const { verdict, look } = await checkAgentResult(ctx, baseline);
+    if (verdict.failure === undefined && verdict.repairs.length === 0) clean = look;
+    return verdict;
+  } finally {
+    ctx.refLedger.checkEnded(clean);
+  }
+}
+
+async function checkAgentResult(
+  ctx: StepContext,
+  baseline: AgentBaseline,
+): Promise<{ verdict: AgentVerdict; look: RepositoryLook }> {
   const { workspace } = ctx;
   const root = ctx.plan.repo.root;
   const worktree = workspace.path;
   const branchRef = `refs/heads/${workspace.branch}`;
-  const snapshot = await snapshotRepository(root, {
-    excluding: workspaceFoldersInside(ctx),
-    worktree,
-  });
-  const { refs, checkout } = snapshot;
-  if (snapshot.worktree === undefined) throw new Error("internal error: the worktree was not read");
-  const { head, status: worktreeStatus } = snapshot.worktree;
+  const { look, worktree: read } = await lookAtRepository(ctx, worktree);
+  const { refs, checkout } = look;
+  if (read === undefined) throw new Error("internal error: the worktree was not read");
+  const { head, status: worktreeStatus } = read;
   const problems: string[] = [];
   const repairs: string[] = [];
   const handled = new Set<string>([branchRef]);
@@ -267,17 +285,20 @@ export async function verifyAgentResult(
 
   await logVerdict(ctx, repairs, problems);
   if (problems.length === 0)
-    return { failure: undefined, repairs, worktreeStatus, head: head.commit };
+    return { verdict: { failure: undefined, repairs, worktreeStatus, head: head.commit }, look };
   return {
-    worktreeStatus,
-    head: head.commit,
-    failure: {
-      reason: "integrity",
-      step: "agent",
-      message: problems.join("; "),
-      logPath: ctx.paths.logFile(workspace.name, "agent"),
+    verdict: {
+      worktreeStatus,
+      head: head.commit,
+      failure: {
+        reason: "integrity",
+        step: "agent",
+        message: problems.join("; "),
+        logPath: ctx.paths.logFile(workspace.name, "agent"),
+      },
+      repairs,
     },
-    repairs,
+    look,
   };
 }
 

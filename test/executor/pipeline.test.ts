@@ -233,6 +233,29 @@ describe("pipelined scheduling", () => {
     expect((await repo.git("rev-parse", "other")).trim()).toBe(otherBefore);
   });
 
+  it("the next agent takes the look of the previous one's clean verification as its baseline instead of reading every ref again", async () => {
+    repo = await repoWithConfig({
+      concurrency: 1,
+      agent: { kind: "command", command: 'echo "$CONDUCTOR_TASK_ID" > done.txt' },
+      tasks: tasks("one", "two", "three"),
+    });
+    const trace = path.join(repo.home, "git-trace.log");
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+      env: { GIT_TRACE: trace },
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    // The look lists every ref with its value and symref; the start-up's branch listing does not.
+    const looks = readFileSync(trace, "utf8")
+      .split("\n")
+      .filter((line) => line.includes("built-in: git for-each-ref") && line.includes("%(symref)"));
+    // One baseline of its own for the first agent and one check per agent; each later agent
+    // starts within a moment of the check before it, so at least one of them took that look.
+    expect(looks.length).toBeGreaterThanOrEqual(4);
+    expect(looks.length).toBeLessThanOrEqual(5);
+  });
+
   it("a prepared workspace is refused its turn once the budget is spent", async () => {
     repo = await repoWithConfig({
       concurrency: 1,
