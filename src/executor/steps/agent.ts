@@ -47,6 +47,13 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
       return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
     }
   }
+  ctx.verifiedAfterAgent = undefined;
+  // The look at the repository and the prompt's files do not depend on each other: taken and
+  // written at once, on the way from one agent to the next.
+  const looked = takeBaseline(ctx).then(
+    (baseline) => ({ baseline }),
+    (error: unknown) => ({ error }),
+  );
   const prompt = ctx.prompt;
   const promptFile = ctx.paths.promptFile(workspace.name);
   await mkdir(path.dirname(promptFile), { recursive: true });
@@ -61,7 +68,7 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
   };
   if (Buffer.byteLength(prompt) <= MAX_PROMPT_IN_ENV_BYTES) env.CONDUCTOR_PROMPT = prompt;
   try {
-    return await runAgent(ctx, prompt, env, followUp);
+    return await runAgent(ctx, prompt, env, followUp, await looked);
   } finally {
     await forAgent?.remove();
   }
@@ -72,17 +79,15 @@ async function runAgent(
   prompt: string,
   env: Record<string, string>,
   followUp: FollowUp | undefined,
+  looked: { baseline: AgentBaseline } | { error: unknown },
 ): Promise<StepOutcome> {
   const { workspace } = ctx;
   const logFile = ctx.paths.logFile(workspace.name, "agent");
-  ctx.verifiedAfterAgent = undefined;
-  let baseline: AgentBaseline;
-  try {
-    baseline = await takeBaseline(ctx);
-  } catch (error) {
-    const message = `could not read the repository before the agent: ${gitMessage(error)}`;
+  if ("error" in looked) {
+    const message = `could not read the repository before the agent: ${gitMessage(looked.error)}`;
     return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
   }
+  const { baseline } = looked;
   // Budgets count every turn: what earlier turns spent, plus what this one adds to its session.
   const spentBefore = spentUsage(ctx.state()) ?? NO_USAGE;
   const sessionBefore = followUp?.priorUsage ?? NO_USAGE;
