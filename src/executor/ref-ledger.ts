@@ -46,11 +46,17 @@ export interface RepositoryLook {
  */
 export const SHARED_LOOK_MS = 100;
 
+/** A running check, as {@link RefLedger.checkStarted} hands it out. */
+export interface Check {
+  ended(): void;
+}
+
 /** The ledger of one run (kept in memory: it only matters while the run's agents work). */
 export class RefLedger {
   private readonly found: ForeignRefChange[] = [];
   private readonly claimed = new Set<string>();
-  private checking = 0;
+  /** Checks running now, each with the promise of its end. */
+  private readonly running = new Map<Check, Promise<void>>();
   private cleanLook: RepositoryLook | undefined;
   /** `performance.now()` when a check last ended that repaired or refused something. */
   private lastUnclean = Number.NEGATIVE_INFINITY;
@@ -75,20 +81,29 @@ export class RefLedger {
     return this.found.filter((change) => change.foundBy !== workspace && change.foundAt > since);
   }
 
-  /** A workspace's check starts (it may repair refs until it ends). */
-  checkStarted(): void {
-    this.checking++;
+  /** A workspace's check starts (it may repair refs until it ends); hand the result to checkEnded. */
+  checkStarted(): Check {
+    let ended = () => {};
+    const check: Check = { ended: () => ended() };
+    this.running.set(
+      check,
+      new Promise<void>((resolve) => {
+        ended = resolve;
+      }),
+    );
+    return check;
   }
 
   /**
    * A workspace's check ended: with the look it took when it found nothing to repair or refuse
    * (the repository is as that look saw it, but for what ran since), else undefined.
    */
-  checkEnded(clean: RepositoryLook | undefined): void {
-    this.checking--;
+  checkEnded(check: Check, clean: RepositoryLook | undefined): void {
     if (clean === undefined) this.lastUnclean = performance.now();
     else if (this.cleanLook === undefined || clean.takenAt > this.cleanLook.takenAt)
       this.cleanLook = clean;
+    this.running.delete(check);
+    check.ended();
   }
 
   /**
@@ -99,8 +114,22 @@ export class RefLedger {
    */
   recentLook(now = performance.now()): RepositoryLook | undefined {
     const look = this.cleanLook;
-    if (look === undefined || this.checking > 0) return undefined;
+    if (look === undefined || this.running.size > 0) return undefined;
     if (look.takenAt <= this.lastUnclean || now - look.takenAt > SHARED_LOOK_MS) return undefined;
     return look;
+  }
+
+  /**
+   * {@link recentLook} once the checks running now have ended, if one may still be had by then:
+   * agents of a run tend to end together, and waiting a moment for another's check costs less
+   * than a look of one's own taken while it runs. Checks that start meanwhile are not waited for
+   * (with many slots there may always be one): while one runs, there is no look to share.
+   */
+  async settledLook(): Promise<RepositoryLook | undefined> {
+    const look = this.cleanLook;
+    if (look === undefined || look.takenAt <= this.lastUnclean) return undefined;
+    if (performance.now() - look.takenAt > SHARED_LOOK_MS) return undefined;
+    await Promise.all(this.running.values());
+    return this.recentLook();
   }
 }

@@ -97,7 +97,7 @@ async function withoutSpotlight(
 
 /** Records every ref and the main checkout's status before the agent starts (one process). */
 export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
-  return ctx.refLedger.recentLook() ?? (await lookAtRepository(ctx)).look;
+  return (await ctx.refLedger.settledLook()) ?? (await lookAtRepository(ctx)).look;
 }
 
 /** A {@link RepositoryLook}, with the worktree's HEAD and status when one is named. */
@@ -133,14 +133,14 @@ export async function verifyAgentResult(
   ctx: StepContext,
   baseline: AgentBaseline,
 ): Promise<AgentVerdict> {
-  ctx.refLedger.checkStarted();
+  const check = ctx.refLedger.checkStarted();
   let clean: RepositoryLook | undefined;
   try {
     const { verdict, look } = await checkAgentResult(ctx, baseline);
     if (verdict.failure === undefined && verdict.repairs.length === 0) clean = look;
     return verdict;
   } finally {
-    ctx.refLedger.checkEnded(clean);
+    ctx.refLedger.checkEnded(check, clean);
   }
 }
 

@@ -15,16 +15,19 @@ function look(takenAt: number): RepositoryLook {
   };
 }
 
+/** A check that starts and ends at once, clean with `seen` or not clean. */
+function check(ledger: RefLedger, seen: RepositoryLook | undefined): void {
+  ledger.checkEnded(ledger.checkStarted(), seen);
+}
+
 describe("RefLedger's shared look", () => {
   it("hands out the newest clean check's look while it is fresh, and none after", () => {
     const ledger = new RefLedger();
     expect(ledger.recentLook(1000)).toBeUndefined();
     const first = look(1000);
     const second = look(1010);
-    for (const clean of [second, first]) {
-      ledger.checkStarted();
-      ledger.checkEnded(clean);
-    }
+    check(ledger, second);
+    check(ledger, first);
     expect(ledger.recentLook(1020)).toBe(second);
     expect(ledger.recentLook(1010 + SHARED_LOOK_MS)).toBe(second);
     expect(ledger.recentLook(1011 + SHARED_LOOK_MS)).toBeUndefined();
@@ -32,25 +35,60 @@ describe("RefLedger's shared look", () => {
 
   it("hands out none while a check runs: it may be putting refs back", () => {
     const ledger = new RefLedger();
-    ledger.checkStarted();
-    ledger.checkEnded(look(1000));
-    ledger.checkStarted();
+    check(ledger, look(1000));
+    const running = ledger.checkStarted();
     expect(ledger.recentLook(1001)).toBeUndefined();
-    ledger.checkEnded(look(1002));
+    ledger.checkEnded(running, look(1002));
     expect(ledger.recentLook(1003)?.takenAt).toBe(1002);
   });
 
   it("never hands out a look taken before a check that repaired or refused something ended", () => {
     const ledger = new RefLedger();
     const before = performance.now();
-    ledger.checkStarted();
-    ledger.checkStarted();
-    ledger.checkEnded(undefined); // repaired a moved ref, after the other check's look
-    ledger.checkEnded(look(before));
+    const clean = ledger.checkStarted();
+    check(ledger, undefined); // repaired a moved ref, after the other check's look
+    ledger.checkEnded(clean, look(before));
     expect(ledger.recentLook(before + 1)).toBeUndefined();
     const after = performance.now() + 1;
-    ledger.checkStarted();
-    ledger.checkEnded(look(after));
+    check(ledger, look(after));
     expect(ledger.recentLook(after + 1)?.takenAt).toBe(after);
+  });
+});
+
+describe("RefLedger's settled look", () => {
+  it("waits for the checks running now, then hands out the look if they ended clean", async () => {
+    const ledger = new RefLedger();
+    const taken = performance.now();
+    check(ledger, look(taken));
+    const running = ledger.checkStarted();
+    let settled = false;
+    const waiting = ledger.settledLook().then((found) => {
+      settled = true;
+      return found;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(settled).toBe(false);
+    ledger.checkEnded(running, look(taken - 1)); // older than the one offered: that one stays
+    expect((await waiting)?.takenAt).toBe(taken);
+  });
+
+  it("hands out nothing when a check it waited for repaired or refused something", async () => {
+    const ledger = new RefLedger();
+    check(ledger, look(performance.now()));
+    const running = ledger.checkStarted();
+    const waiting = ledger.settledLook();
+    ledger.checkEnded(running, undefined);
+    expect(await waiting).toBeUndefined();
+  });
+
+  it("never waits for checks that start while it waits, and shares nothing while they run", async () => {
+    const ledger = new RefLedger();
+    check(ledger, look(performance.now()));
+    const first = ledger.checkStarted();
+    const waiting = ledger.settledLook();
+    const later = ledger.checkStarted();
+    ledger.checkEnded(first, look(performance.now()));
+    expect(await waiting).toBeUndefined();
+    ledger.checkEnded(later, look(performance.now()));
   });
 });
