@@ -61,11 +61,6 @@ export interface AgentVerdict {
   failure: Failure | undefined;
   /** What conductor repaired, one sentence each. */
   repairs: string[];
-  /**
-   * The worktree's `git status --porcelain=v1 -z --untracked-files=all --no-renames` as the
-   * verification read it, before any repair.
-   */
-  worktreeStatus: string;
   /** The commit HEAD was on when the verification read it, before any repair. */
   head: string;
 }
@@ -155,7 +150,7 @@ async function checkAgentResult(
   const { look, worktree: read } = await lookAtRepository(ctx, worktree);
   const { refs, checkout } = look;
   if (read === undefined) throw new Error("internal error: the worktree was not read");
-  const { head, status: worktreeStatus } = read;
+  const { head } = read;
   const problems: string[] = [];
   const repairs: string[] = [];
   const handled = new Set<string>([branchRef]);
@@ -285,10 +280,9 @@ async function checkAgentResult(
 
   await logVerdict(ctx, repairs, problems);
   if (problems.length === 0)
-    return { verdict: { failure: undefined, repairs, worktreeStatus, head: head.commit }, look };
+    return { verdict: { failure: undefined, repairs, head: head.commit }, look };
   return {
     verdict: {
-      worktreeStatus,
       head: head.commit,
       failure: {
         reason: "integrity",

@@ -107,19 +107,13 @@ echo branch
 if [ "$parent" = "$from" ]; then echo same; else git diff --numstat "$from...HEAD"; fi
 `;
 
-/** HEAD as the agent step's verification left it, with the worktree's status it read then. */
-export interface VerifiedHead {
-  /** The branch's commit, which HEAD is on. */
-  head: string;
-  /** The worktree's `git status --porcelain=v1 -z --untracked-files=all --no-renames`. */
-  status: string;
-}
-
 /**
  * Commits every change in the worktree except `exclude`d paths (copied files, `.context/`) and
  * measures the branch against `from`, in one process. Fails (a git error) when any step does.
- * With `verified` (HEAD seen on the branch and nothing run in the worktree since), HEAD is not
- * looked at again and only the excluded paths that status shows are unstaged.
+ * `head`: HEAD's commit, when the caller saw HEAD on the branch and nothing ran in the worktree
+ * since (git is not asked again; the HEAD file still is). `status`: the worktree's `git status
+ * --porcelain=v1 -z --untracked-files=all --no-renames` just read: only the excluded paths it
+ * shows are unstaged.
  */
 export async function commitWork(
   worktree: string,
@@ -128,18 +122,18 @@ export async function commitWork(
     exclude: readonly string[];
     from: string;
     branch: string;
-    verified?: VerifiedHead | undefined;
+    head?: string | undefined;
+    status?: string | undefined;
   },
 ): Promise<CommittedWork> {
-  const { verified } = options;
   const unstage =
-    verified === undefined ? options.exclude : shownAmong(verified.status, options.exclude);
+    options.status === undefined ? options.exclude : shownAmong(options.status, options.exclude);
   const out = await withLockRetry(() =>
     runGitScript(worktree, COMMIT_SCRIPT, [
       options.from,
       options.message,
       `refs/heads/${options.branch}`,
-      verified?.head ?? "",
+      options.head ?? "",
       ...unstage,
     ]),
   );

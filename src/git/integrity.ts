@@ -139,20 +139,16 @@ function parseHead(stdout: string): WorktreeHead {
 export interface RepositorySnapshot {
   refs: RefSnapshot;
   checkout: CheckoutFingerprint;
-  worktree?: {
-    head: WorktreeHead;
-    /** Its `git status --porcelain=v1 -z --untracked-files=all --no-renames` output. */
-    status: string;
-  };
+  worktree?: { head: WorktreeHead };
 }
 
 /**
- * Every ref, the main checkout's status and, with a worktree named ($1, "" for none), its HEAD
- * and status: one process from Node instead of four (each spawn forks the whole Node process).
- * Ref names hold no control characters, so \x01 ends the refs; HEAD takes two lines: its
- * commit and its ref from a rev-parse, or, when its file shows it on a branch, an empty line
- * (the commit is the branch's, among the refs just listed) and the branch; the worktree's status (no renames: one field per entry, never an empty one) ends at the
- * first empty field; the rest is the main checkout's status. Pathspecs of that status follow $1.
+ * Every ref, the main checkout's status and, with a worktree named ($1, "" for none), its HEAD:
+ * one process from Node instead of three (each spawn forks the whole Node process). Ref names
+ * hold no control characters, so \x01 ends the refs; HEAD takes two lines: its commit and its
+ * ref from a rev-parse, or, when its file shows it on a branch, an empty line (the commit is the
+ * branch's, among the refs just listed) and the branch; the rest is the main checkout's status.
+ * Pathspecs of that status follow $1.
  */
 const SNAPSHOT_SCRIPT = `set -e
 ${BRANCH_OF_SH}worktree=$1
@@ -166,8 +162,6 @@ if [ -n "$worktree" ]; then
   else
     git -C "$worktree" ${HEAD_ARGS.join(" ")}
   fi
-  git -C "$worktree" status --porcelain=v1 -z --untracked-files=all --no-renames
-  printf '\\000'
 fi
 git ${CHECKOUT_STATUS.join(" ")} "$@"
 `;
@@ -188,15 +182,10 @@ export async function snapshotRepository(
   let worktree: RepositorySnapshot["worktree"];
   if (options.worktree !== undefined) {
     const second = checkout.indexOf("\n", checkout.indexOf("\n") + 1);
-    const fields = checkout.slice(second + 1).split("\0");
-    const statusEnd = fields.indexOf("");
-    if (second === -1 || statusEnd === -1)
-      throw new Error("unexpected output of the repository snapshot");
-    worktree = {
-      head: await headCommit(options.worktree, refs, parseHead(checkout.slice(0, second + 1))),
-      status: fields.slice(0, statusEnd).join("\0"),
-    };
-    checkout = fields.slice(statusEnd + 1).join("\0");
+    if (second === -1) throw new Error("unexpected output of the repository snapshot");
+    const read = parseHead(checkout.slice(0, second + 1));
+    worktree = { head: await headCommit(options.worktree, refs, read) };
+    checkout = checkout.slice(second + 1);
   }
   return { refs, checkout: await fingerprintOf(root, checkout), ...(worktree ? { worktree } : {}) };
 }

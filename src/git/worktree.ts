@@ -255,6 +255,14 @@ export async function uncommittedPaths(
   return (await uncommittedEntries(worktree, ignoring)).map((entry) => entry.path);
 }
 
+/**
+ * The worktree's `git status --porcelain=v1 -z --untracked-files=all --no-renames`, as text: one
+ * field per entry (no renames), every untracked file listed on its own.
+ */
+export function worktreeStatus(worktree: string): Promise<string> {
+  return git(worktree, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]);
+}
+
 /** Uncommitted changes of a worktree with their status codes, but the paths in `ignoring`. */
 export async function uncommittedEntries(
   worktree: string,

@@ -114,7 +114,7 @@ describe("commitWork after the agent step's verification", () => {
   it("trusts the verified HEAD, and still keeps out the excluded paths the status shows", async () => {
     const { test, start } = await onBranch();
     await test.write({ "a.txt": "a\nb\n", ".context/notes.md": "mine\n", "keep.txt": "k\n" });
-    const verified = { head: start, status: await status(test) };
+    const seen = await status(test);
     const trace = path.join(test.root, "..", `trace-${process.pid}.log`);
     process.env.GIT_TRACE = trace;
     let done: Awaited<ReturnType<typeof commitWork>>;
@@ -124,7 +124,8 @@ describe("commitWork after the agent step's verification", () => {
         exclude: [".context", "keep.txt"],
         from: start,
         branch: "work",
-        verified,
+        head: start,
+        status: seen,
       });
     } finally {
       delete process.env.GIT_TRACE;
@@ -152,14 +153,15 @@ describe("commitWork after the agent step's verification", () => {
   it("checks HEAD again when it left the branch after the verification", async () => {
     const { test, start } = await onBranch();
     await test.write({ "x.txt": "x\n" });
-    const verified = { head: start, status: await status(test) };
+    const seen = await status(test);
     await test.git("switch", "-q", "--detach");
     const done = await commitWork(test.root, {
       message: "the work",
       exclude: [],
       from: start,
       branch: "work",
-      verified,
+      head: start,
+      status: seen,
     });
     expect(done).toEqual({ headElsewhere: `a detached HEAD at ${start}` });
     expect((await test.git("rev-parse", "work")).trim()).toBe(start);

@@ -47,7 +47,7 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
       return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
     }
   }
-  ctx.verifiedAfterAgent = undefined;
+  ctx.headAfterAgent = undefined;
   // The look at the repository and the prompt's files do not depend on each other: taken and
   // written at once, on the way from one agent to the next.
   const looked = takeBaseline(ctx).then(
@@ -150,9 +150,9 @@ async function privatePromptFile(
 async function verified(ctx: StepContext, baseline: AgentBaseline): Promise<Failure | undefined> {
   try {
     const verdict = await verifyAgentResult(ctx, baseline);
-    // A repair changes the worktree's HEAD or index: what was read before it is out of date.
+    // A repair may move HEAD: what was read before it is out of date.
     if (verdict.failure === undefined && verdict.repairs.length === 0)
-      ctx.verifiedAfterAgent = { head: verdict.head, status: verdict.worktreeStatus };
+      ctx.headAfterAgent = verdict.head;
     return verdict.failure;
   } catch (error) {
     return {

@@ -1,5 +1,5 @@
 import { commitWork } from "../../git/commit-work.js";
-import { git, gitMessage } from "../../git/worktree.js";
+import { git, gitMessage, worktreeStatus } from "../../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../../planner/plan.js";
 import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
@@ -32,10 +32,12 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     const exclude = keptOutOfCommits(state.copied, state.seed?.folders);
     const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     // Without a check script, nothing touched the worktree since the agent step's verification
-    // read its HEAD and status: reused, that is three git processes less per workspace.
-    const verified = workspace.scripts.check === undefined ? ctx.verifiedAfterAgent : undefined;
-    ctx.verifiedAfterAgent = undefined;
-    const large = await filesTooLarge(workspace.path, exclude, limit, verified?.status);
+    // saw HEAD on the branch: git is not asked again. The status is read here, once for the size
+    // check and for what to unstage, after the slot went to the next workspace.
+    const head = workspace.scripts.check === undefined ? ctx.headAfterAgent : undefined;
+    ctx.headAfterAgent = undefined;
+    const status = await worktreeStatus(workspace.path);
+    const large = await filesTooLarge(workspace.path, exclude, limit, status);
     if (large.length > 0) {
       const list = large.map((entry) => `${entry.file} (${formatSize(entry.bytes)})`).join(", ");
       return {
@@ -52,7 +54,8 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       exclude,
       from: state.startCommit ?? "HEAD",
       branch: workspace.branch,
-      verified,
+      head,
+      status,
     });
     if ("headElsewhere" in committed) {
       return {

@@ -1,5 +1,4 @@
 import type { Agent } from "../../agents/types.js";
-import type { VerifiedHead } from "../../git/commit-work.js";
 import type { GitMetadataQueue } from "../../git/worktree.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
@@ -52,10 +51,10 @@ export interface StepContext {
    */
   cutOff: boolean;
   /**
-   * HEAD and the worktree's `git status` as the agent step's verification read them, when that
-   * verification repaired nothing: the commit step trusts them when no check script ran since.
+   * HEAD's commit as the agent step's verification read it, on the workspace branch, when that
+   * verification repaired nothing: the commit step trusts it when no check script ran since.
    */
-  verifiedAfterAgent?: VerifiedHead | undefined;
+  headAfterAgent?: string | undefined;
 }
 
 /** How a step ended. */
