@@ -82,8 +82,9 @@ export function runGitScript(
 }
 
 /**
- * Runs `git <args>` like {@link runGit}, in a shell of the pool: for the git command every
- * workspace starts with (`git worktree add`), where a fork of Node would cost more than git.
+ * Runs `git <args>` like {@link runGit}, in a shell of the pool: for the git commands every
+ * workspace runs (`git worktree add`, its status before the commit), where a fork of Node would
+ * cost more than git.
  */
 export function runGitInShell(cwd: string, args: readonly string[]): Promise<string> {
   return inShell(cwd, 'exec git "$@"', args, args);

@@ -257,10 +257,17 @@ export async function uncommittedPaths(
 
 /**
  * The worktree's `git status --porcelain=v1 -z --untracked-files=all --no-renames`, as text: one
- * field per entry (no renames), every untracked file listed on its own.
+ * field per entry (no renames), every untracked file listed on its own. Read by a shell of the
+ * pool: the commit step of every workspace asks for it.
  */
 export function worktreeStatus(worktree: string): Promise<string> {
-  return git(worktree, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]);
+  return runGitInShell(worktree, [
+    "status",
+    "--porcelain=v1",
+    "-z",
+    "--untracked-files=all",
+    "--no-renames",
+  ]);
 }
 
 /** Uncommitted changes of a worktree with their status codes, but the paths in `ignoring`. */
