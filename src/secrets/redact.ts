@@ -4,65 +4,221 @@ import { StringDecoder } from "node:string_decoder";
 /** Shown in place of a secret in logs, events and reports. */
 export const REDACTED = "[redacted]";
 
+/** The characters allowed at one place of a spelling: `"-"`, or `"dD"` for a hex digit. */
+type Atom = string;
+/** One way to write one UTF-16 unit of a secret: `-`, `\u002d`, `\\u002D`… */
+type Spelling = readonly Atom[];
+/** One way to write a whole secret: for each of its UTF-16 units, the spellings it may take. */
+type Pattern = readonly (readonly Spelling[])[];
+
+/** JSON's two-character escapes. */
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "/": "\\/",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+};
+
 /**
- * The shapes a secret takes in agent output: as printed, and as JSON-escaped by the agents'
- * event streams (`\"`, `\\`, `\n`; non-ASCII and `<>&` as `\uXXXX` by some encoders; escaped twice
- * when a JSON text is itself quoted in JSON, as tool output that printed JSON is).
+ * How many characters of a secret the candidate search spells out: enough that ordinary text
+ * rarely matches. A RegExp spelling out whole secrets overflows V8's regexp compiler for secrets
+ * of a few thousand characters (a certificate bundle), so a RegExp only finds where a secret may
+ * start and {@link matchAt} checks the rest.
  */
-export function secretForms(secret: string): string[] {
-  const escaped = JSON.stringify(secret).slice(1, -1);
-  const asciiOnly = escaped.replace(
-    /[^\x20-\x7e]|[<>&]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-  const twice = JSON.stringify(escaped).slice(1, -1);
-  return [...new Set([secret, escaped, asciiOnly, twice])];
+const CANDIDATE_UNITS = 8;
+
+/** Whether JSON lets `unit` stand in a string as itself. */
+function rawInJson(unit: string): boolean {
+  return unit >= " " && unit !== '"' && unit !== "\\";
 }
 
-/** Replaces known secret values, in each of their {@link secretForms}, in text and streams. */
+/** `unit` as `\uXXXX` behind `backslashes`, the hex digits in either case. */
+function unicodeEscape(backslashes: string, unit: string): Spelling {
+  const hex = unit.charCodeAt(0).toString(16).padStart(4, "0").split("");
+  const anyCase = (digit: string) =>
+    digit === digit.toUpperCase() ? digit : digit + digit.toUpperCase();
+  return [...backslashes.split(""), "u", ...hex.map(anyCase)];
+}
+
+/** The ways a JSON encoder may write `unit` inside a string. */
+function escapedOnce(unit: string): Spelling[] {
+  const spellings = [unicodeEscape("\\", unit)];
+  const short = SHORT_ESCAPES[unit];
+  if (short !== undefined) spellings.push(short.split(""));
+  if (rawInJson(unit)) spellings.push([unit]);
+  return spellings;
+}
+
+/** The ways `unit` comes out when JSON text holding it is quoted in JSON again. */
+function escapedTwice(unit: string): Spelling[] {
+  const spellings = [unicodeEscape("\\\\", unit)];
+  const short = SHORT_ESCAPES[unit];
+  if (short !== undefined) spellings.push(JSON.stringify(short).slice(1, -1).split(""));
+  // What the inner encoder left as itself, the outer one may leave or escape in its turn.
+  if (rawInJson(unit)) spellings.push(...escapedOnce(unit));
+  return spellings;
+}
+
+/**
+ * `spell` remembering its answers. Secrets share most of their characters and a long one (a PEM
+ * key) has thousands, so each character is spelled once and its spellings shared.
+ */
+function remembered(spell: (unit: string) => Spelling[]): (unit: string) => readonly Spelling[] {
+  const known = new Map<string, Spelling[]>();
+  return (unit) => {
+    let spellings = known.get(unit);
+    if (spellings === undefined) {
+      spellings = spell(unit);
+      known.set(unit, spellings);
+    }
+    return spellings;
+  };
+}
+
+const spelledAsIs = remembered((unit) => [[unit]]);
+const spelledOnce = remembered(escapedOnce);
+const spelledTwice = remembered(escapedTwice);
+
+/**
+ * The patterns of a secret: as printed, as a JSON string holds it, and as JSON quoted in JSON
+ * holds it. Each unit is spelled independently, so mixed spellings match too; the levels are not
+ * mixed, so that whatever matches decodes to the secret.
+ */
+function patternsOf(secret: string): Pattern[] {
+  const units = secret.split("");
+  const twice = units.map(spelledTwice);
+  // Then the printed and once-escaped spellings are among the twice-escaped ones.
+  if (units.every(rawInJson)) return [twice];
+  return [twice, units.map(spelledOnce), units.map(spelledAsIs)];
+}
+
+/** A RegExp source for one spelling. */
+function spellingSource(spelling: Spelling): string {
+  return spelling
+    .map((atom) =>
+      atom.length === 1 ? atom.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&") : `[${atom}]`,
+    )
+    .join("");
+}
+
+/** Every spelling of `unit` in any of {@link patternsOf}. */
+const spelledAnyhow = remembered((unit) =>
+  rawInJson(unit) ? escapedTwice(unit) : [...escapedTwice(unit), ...escapedOnce(unit), [unit]],
+);
+
+/** A RegExp source matching the beginning of any spelling of `secret`. */
+function candidateSource(secret: string): string {
+  return secret
+    .slice(0, CANDIDATE_UNITS)
+    .split("")
+    .map((unit) => `(?:${spelledAnyhow(unit).map(spellingSource).join("|")})`)
+    .join("");
+}
+
+/** A RegExp that finds every place where one of `secrets` may start. */
+function candidateSearch(secrets: readonly string[]): RegExp {
+  return new RegExp([...new Set(secrets.map(candidateSource))].join("|"), "g");
+}
+
+/** The length of the longest spelling of any of `patterns`. */
+function longestSpelling(patterns: readonly Pattern[]): number {
+  const longest = (spellings: readonly Spelling[]) => Math.max(...spellings.map((s) => s.length));
+  return Math.max(0, ...patterns.map((pattern) => pattern.reduce((sum, u) => sum + longest(u), 0)));
+}
+
+/** {@link matchAt}'s answer when `text` does not hold the pattern there. */
+const NO_MATCH = -1;
+/** {@link matchAt}'s answer when `text` ends inside a spelling of the pattern. */
+const CUT_OFF = -2;
+
+/** Where a spelling of one unit that starts at `at` ends, or NO_MATCH or CUT_OFF. */
+function spellingEnd(spellings: readonly Spelling[], text: string, at: number): number {
+  let cutOff = false;
+  for (const spelling of spellings) {
+    let length = 0;
+    while (length < spelling.length && at + length < text.length) {
+      if (!(spelling[length] as Atom).includes(text[at + length] as string)) break;
+      length++;
+    }
+    // No spelling of a unit is the beginning of another, so the first that matches is the one.
+    if (length === spelling.length) return at + length;
+    if (at + length === text.length) cutOff = true;
+  }
+  return cutOff ? CUT_OFF : NO_MATCH;
+}
+
+/** Where a spelling of `pattern` that starts at `at` ends, or NO_MATCH or CUT_OFF. */
+function matchAt(pattern: Pattern, text: string, at: number): number {
+  let end = at;
+  for (const spellings of pattern) {
+    end = spellingEnd(spellings, text, end);
+    if (end < 0) return end;
+  }
+  return end;
+}
+
+/** Whether `text` ends inside a spelling of one of `patterns` that starts at `at`. */
+function cutOffAt(patterns: readonly Pattern[], text: string, at: number): boolean {
+  return patterns.some((pattern) => matchAt(pattern, text, at) === CUT_OFF);
+}
+
+/** Whether an odd number of backslashes stands right before `at`, making `text[at]` escaped. */
+function escapedAt(text: string, at: number): boolean {
+  let start = at;
+  while (start > 0 && text[start - 1] === "\\") start--;
+  return (at - start) % 2 === 1;
+}
+
+/**
+ * Replaces known secret values in text and streams: as printed, and in any JSON spelling of each
+ * of their characters (`\"`, `\n`, `\u002d`, `\u002D`…), once or twice escaped.
+ */
 export class Redactor {
-  private readonly forms: string[];
+  private readonly candidates: RegExp;
+  private readonly patterns: Pattern[];
+  /** The longest spelling of any secret: no longer tail can be the beginning of one. */
+  private readonly longestSpelling: number;
+  /** The longest spelling of what {@link candidates} looks at. */
+  private readonly longestCandidate: number;
+  /** Every character a spelling can begin with, to skip most places quickly. */
   private readonly firstChars: Set<string>;
 
   /** `secrets` are taken as given: deciding what is secret enough is the caller's job. */
   constructor(secrets: Iterable<string>) {
-    const unique = new Set([...secrets].filter((secret) => secret !== ""));
-    this.forms = [...new Set([...unique].flatMap(secretForms))]
-      // Longest first, so a secret that contains another (or its own escaped form) is replaced whole.
-      .sort((a, b) => b.length - a.length);
-    this.firstChars = new Set(this.forms.map((form) => form[0] as string));
+    const unique = [...new Set(secrets)].filter((secret) => secret !== "");
+    this.candidates = candidateSearch(unique);
+    this.patterns = unique.flatMap(patternsOf);
+    this.longestSpelling = longestSpelling(this.patterns);
+    this.longestCandidate = longestSpelling(
+      this.patterns.map((pattern) => pattern.slice(0, CANDIDATE_UNITS)),
+    );
+    this.firstChars = new Set(
+      this.patterns.flatMap(
+        (pattern) => pattern[0]?.flatMap((spelling) => [...(spelling[0] ?? "")]) ?? [],
+      ),
+    );
   }
 
   /** Whether there is anything to redact at all. */
   get active(): boolean {
-    return this.forms.length > 0;
+    return this.patterns.length > 0;
   }
 
   /** A copy of `text` with every secret replaced. */
   redact(text: string): string {
-    let result = text;
-    for (const form of this.forms) {
-      if (result.includes(form)) result = result.replaceAll(form, REDACTED);
-    }
-    return result;
-  }
-
-  /** Length of the longest end of `text` (at most `max`) that is the beginning of a secret. */
-  secretPrefixLength(text: string, max: number): number {
-    for (let start = Math.max(0, text.length - max); start < text.length; start++) {
-      // Most positions cannot start a secret; checking the first character first keeps a long
-      // secret (a PEM key) from making every chunk cost its length squared.
-      if (!this.firstChars.has(text[start] as string)) continue;
-      const tail = text.slice(start);
-      if (this.forms.some((form) => form.startsWith(tail))) return tail.length;
-    }
-    return 0;
+    return this.active ? this.redactFrom(text, 0, false).redacted : text;
   }
 
   /** A stream that redacts what passes through it, also across chunk boundaries. */
   stream(): Transform {
     const decoder = new StringDecoder("utf8");
-    const keep = Math.max(0, ...this.forms.map((form) => form.length)) - 1;
+    // `before` stands for what was passed on already, as far as it matters: whether it ends in
+    // an odd number of backslashes, which escape the first character of `pending`.
+    let before = "";
     let pending = "";
     const redactor = this;
     return new Transform({
@@ -73,13 +229,85 @@ export class Redactor {
         }
         // Hold back only a tail that could be the start of a secret split over two chunks, so
         // ordinary output is passed on at once (live logs, `conductor serve`).
-        const text = redactor.redact(pending + decoder.write(chunk));
-        pending = text.slice(text.length - redactor.secretPrefixLength(text, keep));
-        done(null, text.slice(0, text.length - pending.length));
+        const text = before + pending + decoder.write(chunk);
+        const { redacted, held } = redactor.redactFrom(text, before.length, true);
+        before = escapedAt(text, held) ? "\\" : "";
+        pending = text.slice(held);
+        done(null, redacted);
       },
       flush(done: TransformCallback) {
-        done(null, redactor.active ? redactor.redact(pending + decoder.end()) : undefined);
+        if (!redactor.active) {
+          done();
+          return;
+        }
+        const text = before + pending + decoder.end();
+        done(null, redactor.redactFrom(text, before.length, false).redacted);
       },
     });
+  }
+
+  /**
+   * `text` from `from` on with every secret replaced, up to `held`: the end of `text`, or with
+   * `holdBack`, where a tail starts that could be the beginning of a secret cut off by the end.
+   */
+  private redactFrom(
+    text: string,
+    from: number,
+    holdBack: boolean,
+  ): { redacted: string; held: number } {
+    let redacted = "";
+    let at = from;
+    let held = holdBack ? this.cutOffFrom(text, at) : text.length;
+    for (;;) {
+      for (const { start, end } of this.secretsIn(text, at, held)) {
+        // One that overlaps a secret already replaced loses to it, as in a left-to-right scan.
+        if (start < at) continue;
+        redacted += `${text.slice(at, start)}${REDACTED}`;
+        at = end;
+      }
+      // A secret found whole may reach past the tail held back; what follows it is looked at anew.
+      if (at <= held) break;
+      held = this.cutOffFrom(text, at);
+    }
+    return { redacted: redacted + text.slice(at, held), held };
+  }
+
+  /**
+   * Every place in `text` from `from` up to `until` where a secret starts, with the end of its
+   * longest spelling there, in order.
+   */
+  private secretsIn(text: string, from: number, until: number): { start: number; end: number }[] {
+    const found: { start: number; end: number }[] = [];
+    const candidates = this.candidates;
+    candidates.lastIndex = from;
+    for (let hit = candidates.exec(text); hit && hit.index < until; hit = candidates.exec(text)) {
+      const start = hit.index;
+      candidates.lastIndex = start + 1;
+      // An escape that starts on the second backslash of `\\` is not one: leaving it keeps the
+      // redacted JSON valid, and the secret is still found where the escape really starts.
+      if (text[start] === "\\" && escapedAt(text, start)) continue;
+      const end = Math.max(...this.patterns.map((pattern) => matchAt(pattern, text, start)));
+      if (end > start) found.push({ start, end });
+    }
+    return found;
+  }
+
+  /** Where the first tail of `text` (from `from` on) starts that a secret's spelling continues. */
+  private cutOffFrom(text: string, from: number): number {
+    const start = Math.max(from, text.length - this.longestSpelling);
+    // Further from the end, such a tail holds the first characters of its secret whole, so the
+    // candidate search finds it; only the last few places need checking one by one. That keeps
+    // a long secret (a PEM key) from making every chunk cost its length squared.
+    const near = Math.max(start, text.length - this.longestCandidate);
+    const candidates = this.candidates;
+    candidates.lastIndex = start;
+    for (let hit = candidates.exec(text); hit && hit.index < near; hit = candidates.exec(text)) {
+      if (cutOffAt(this.patterns, text, hit.index)) return hit.index;
+      candidates.lastIndex = hit.index + 1;
+    }
+    for (let at = near; at < text.length; at++) {
+      if (this.firstChars.has(text[at] as string) && cutOffAt(this.patterns, text, at)) return at;
+    }
+    return text.length;
   }
 }
