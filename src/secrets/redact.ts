@@ -24,12 +24,19 @@ const SHORT_ESCAPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * How many characters of a secret the candidate search spells out: enough that ordinary text
+ * How many characters of a secret the candidate searches spell out: enough that ordinary text
  * rarely matches. A RegExp spelling out whole secrets overflows V8's regexp compiler for secrets
  * of a few thousand characters (a certificate bundle), so a RegExp only finds where a secret may
  * start and {@link matchAt} checks the rest.
  */
 const CANDIDATE_UNITS = 8;
+
+/**
+ * The longest source of one candidate RegExp. V8 stops optimising patterns of 20 KB and more,
+ * which made a search for a few hundred secrets seventy times slower, so many secrets are
+ * searched for with several RegExps instead.
+ */
+const MAX_SEARCH_SOURCE = 16_000;
 
 /** Whether JSON lets `unit` stand in a string as itself. */
 function rawInJson(unit: string): boolean {
@@ -119,9 +126,21 @@ function candidateSource(secret: string): string {
     .join("");
 }
 
-/** A RegExp that finds every place where one of `secrets` may start. */
-function candidateSearch(secrets: readonly string[]): RegExp {
-  return new RegExp([...new Set(secrets.map(candidateSource))].join("|"), "g");
+/** RegExps that together find every place where one of `secrets` may start. */
+function candidateSearches(secrets: readonly string[]): RegExp[] {
+  const groups: Set<string>[] = [];
+  let size = 0;
+  for (const source of new Set(secrets.map(candidateSource))) {
+    let group = groups.at(-1);
+    if (group === undefined || size + source.length > MAX_SEARCH_SOURCE) {
+      group = new Set();
+      groups.push(group);
+      size = 0;
+    }
+    group.add(source);
+    size += source.length + 1;
+  }
+  return groups.map((group) => new RegExp([...group].join("|"), "g"));
 }
 
 /** The length of the longest spelling of any of `patterns`. */
@@ -178,11 +197,11 @@ function escapedAt(text: string, at: number): boolean {
  * of their characters (`\"`, `\n`, `\u002d`, `\u002D`…), once or twice escaped.
  */
 export class Redactor {
-  private readonly candidates: RegExp;
+  private readonly searches: RegExp[];
   private readonly patterns: Pattern[];
   /** The longest spelling of any secret: no longer tail can be the beginning of one. */
   private readonly longestSpelling: number;
-  /** The longest spelling of what {@link candidates} looks at. */
+  /** The longest spelling of what the candidate searches look at. */
   private readonly longestCandidate: number;
   /** Every character a spelling can begin with, to skip most places quickly. */
   private readonly firstChars: Set<string>;
@@ -190,7 +209,7 @@ export class Redactor {
   /** `secrets` are taken as given: deciding what is secret enough is the caller's job. */
   constructor(secrets: Iterable<string>) {
     const unique = [...new Set(secrets)].filter((secret) => secret !== "");
-    this.candidates = candidateSearch(unique);
+    this.searches = candidateSearches(unique);
     this.patterns = unique.flatMap(patternsOf);
     this.longestSpelling = longestSpelling(this.patterns);
     this.longestCandidate = longestSpelling(
@@ -274,37 +293,44 @@ export class Redactor {
 
   /**
    * Every place in `text` from `from` up to `until` where a secret starts, with the end of its
-   * longest spelling there, in order.
+   * longest spelling there, in order (the longest first where several start at one place).
    */
   private secretsIn(text: string, from: number, until: number): { start: number; end: number }[] {
     const found: { start: number; end: number }[] = [];
-    const candidates = this.candidates;
-    candidates.lastIndex = from;
-    for (let hit = candidates.exec(text); hit && hit.index < until; hit = candidates.exec(text)) {
-      const start = hit.index;
-      candidates.lastIndex = start + 1;
-      // An escape that starts on the second backslash of `\\` is not one: leaving it keeps the
-      // redacted JSON valid, and the secret is still found where the escape really starts.
-      if (text[start] === "\\" && escapedAt(text, start)) continue;
-      const end = Math.max(...this.patterns.map((pattern) => matchAt(pattern, text, start)));
-      if (end > start) found.push({ start, end });
+    for (const candidates of this.searches) {
+      candidates.lastIndex = from;
+      for (let hit = candidates.exec(text); hit && hit.index < until; hit = candidates.exec(text)) {
+        const start = hit.index;
+        candidates.lastIndex = start + 1;
+        // An escape that starts on the second backslash of `\\` is not one: leaving it keeps the
+        // redacted JSON valid, and the secret is still found where the escape really starts.
+        if (text[start] === "\\" && escapedAt(text, start)) continue;
+        const end = Math.max(...this.patterns.map((pattern) => matchAt(pattern, text, start)));
+        if (end > start) found.push({ start, end });
+      }
     }
-    return found;
+    return found.sort((a, b) => a.start - b.start || b.end - a.end);
   }
 
   /** Where the first tail of `text` (from `from` on) starts that a secret's spelling continues. */
   private cutOffFrom(text: string, from: number): number {
     const start = Math.max(from, text.length - this.longestSpelling);
     // Further from the end, such a tail holds the first characters of its secret whole, so the
-    // candidate search finds it; only the last few places need checking one by one. That keeps
+    // candidate searches find it; only the last few places need checking one by one. That keeps
     // a long secret (a PEM key) from making every chunk cost its length squared.
     const near = Math.max(start, text.length - this.longestCandidate);
-    const candidates = this.candidates;
-    candidates.lastIndex = start;
-    for (let hit = candidates.exec(text); hit && hit.index < near; hit = candidates.exec(text)) {
-      if (cutOffAt(this.patterns, text, hit.index)) return hit.index;
-      candidates.lastIndex = hit.index + 1;
+    let first = near;
+    for (const candidates of this.searches) {
+      candidates.lastIndex = start;
+      for (let hit = candidates.exec(text); hit && hit.index < first; hit = candidates.exec(text)) {
+        if (cutOffAt(this.patterns, text, hit.index)) {
+          first = hit.index;
+          break;
+        }
+        candidates.lastIndex = hit.index + 1;
+      }
     }
+    if (first < near) return first;
     for (let at = near; at < text.length; at++) {
       if (this.firstChars.has(text[at] as string) && cutOffAt(this.patterns, text, at)) return at;
     }

@@ -185,6 +185,21 @@ describe("Redactor", () => {
     expect(redactor.redact(jsonLine(secret))).toBe(jsonLine(REDACTED));
   });
 
+  it("finds each of a thousand secrets, in a stream too", async () => {
+    const secrets = Array.from({ length: 1000 }, (_, i) => `${(i * 7919).toString(36)}-token-${i}`);
+    const redactor = new Redactor(secrets);
+    const spelled = secrets.map((secret, i) =>
+      i % 2 ? escaped(`"${secret}"`) : u(secret[0] as string) + secret.slice(1),
+    );
+    const text = spelled.join(" ");
+    const redacted = spelled.map((_, i) => (i % 2 ? `\\"${REDACTED}\\"` : REDACTED)).join(" ");
+    expect(redactor.redact(text)).toBe(redacted);
+    const chunks = Array.from({ length: Math.ceil(text.length / 997) }, (_, i) =>
+      text.slice(i * 997, (i + 1) * 997),
+    );
+    expect(await throughStream(redactor, chunks)).toBe(redacted);
+  });
+
   it("passes text through when it knows no secrets", async () => {
     expect(await throughStream(new Redactor([]), ["plain ", "text"])).toBe("plain text");
   });
