@@ -143,6 +143,27 @@ function candidateSearches(secrets: readonly string[]): RegExp[] {
   return groups.map((group) => new RegExp([...group].join("|"), "g"));
 }
 
+/** Every way to write `spelling` out, one for each choice of case of its hex digits. */
+function writtenOut(spelling: Spelling): string[] {
+  return spelling.reduce<string[]>(
+    (prefixes, atom) => prefixes.flatMap((prefix) => atom.split("").map((char) => prefix + char)),
+    [""],
+  );
+}
+
+/** `patterns` by each way their first character can be written. */
+function byFirstSpelling(patterns: readonly Pattern[]): Map<string, Pattern[]> {
+  const index = new Map<string, Pattern[]>();
+  for (const pattern of patterns) {
+    for (const written of (pattern[0] ?? []).flatMap(writtenOut)) {
+      const starting = index.get(written);
+      if (starting === undefined) index.set(written, [pattern]);
+      else starting.push(pattern);
+    }
+  }
+  return index;
+}
+
 /** The length of the longest spelling of any of `patterns`. */
 function longestSpelling(patterns: readonly Pattern[]): number {
   const longest = (spellings: readonly Spelling[]) => Math.max(...spellings.map((s) => s.length));
@@ -203,8 +224,13 @@ export class Redactor {
   private readonly longestSpelling: number;
   /** The longest spelling of what the candidate searches look at. */
   private readonly longestCandidate: number;
-  /** Every character a spelling can begin with, to skip most places quickly. */
-  private readonly firstChars: Set<string>;
+  /**
+   * The patterns by how their first character is written: where a secret may start, only the
+   * few written that way there need checking, however many secrets there are.
+   */
+  private readonly starting: Map<string, Pattern[]>;
+  /** The lengths of the keys of {@link starting}. */
+  private readonly firstSpellingLengths: number[];
 
   /** `secrets` are taken as given: deciding what is secret enough is the caller's job. */
   constructor(secrets: Iterable<string>) {
@@ -215,11 +241,8 @@ export class Redactor {
     this.longestCandidate = longestSpelling(
       this.patterns.map((pattern) => pattern.slice(0, CANDIDATE_UNITS)),
     );
-    this.firstChars = new Set(
-      this.patterns.flatMap(
-        (pattern) => pattern[0]?.flatMap((spelling) => [...(spelling[0] ?? "")]) ?? [],
-      ),
-    );
+    this.starting = byFirstSpelling(this.patterns);
+    this.firstSpellingLengths = [...new Set([...this.starting.keys()].map((key) => key.length))];
   }
 
   /** Whether there is anything to redact at all. */
@@ -305,7 +328,8 @@ export class Redactor {
         // An escape that starts on the second backslash of `\\` is not one: leaving it keeps the
         // redacted JSON valid, and the secret is still found where the escape really starts.
         if (text[start] === "\\" && escapedAt(text, start)) continue;
-        const end = Math.max(...this.patterns.map((pattern) => matchAt(pattern, text, start)));
+        const patterns = this.startingAt(text, start);
+        const end = Math.max(...patterns.map((pattern) => matchAt(pattern, text, start)));
         if (end > start) found.push({ start, end });
       }
     }
@@ -323,7 +347,7 @@ export class Redactor {
     for (const candidates of this.searches) {
       candidates.lastIndex = start;
       for (let hit = candidates.exec(text); hit && hit.index < first; hit = candidates.exec(text)) {
-        if (cutOffAt(this.patterns, text, hit.index)) {
+        if (cutOffAt(this.startingAt(text, hit.index), text, hit.index)) {
           first = hit.index;
           break;
         }
@@ -332,8 +356,19 @@ export class Redactor {
     }
     if (first < near) return first;
     for (let at = near; at < text.length; at++) {
-      if (this.firstChars.has(text[at] as string) && cutOffAt(this.patterns, text, at)) return at;
+      if (cutOffAt(this.startingAt(text, at), text, at)) return at;
     }
     return text.length;
+  }
+
+  /** The patterns whose first character is, or may be, written at `at`. */
+  private startingAt(text: string, at: number): readonly Pattern[] {
+    // Only escapes are longer than one character, and they all begin with a backslash.
+    if (text[at] !== "\\") return this.starting.get(text[at] as string) ?? [];
+    // Where the end of the text cuts an escape short, it may still become any character.
+    if (at + Math.max(...this.firstSpellingLengths) > text.length) return this.patterns;
+    return this.firstSpellingLengths.flatMap(
+      (length) => this.starting.get(text.slice(at, at + length)) ?? [],
+    );
   }
 }
