@@ -71,18 +71,18 @@ function escapedTwice(unit: string): Spelling[] {
 }
 
 /**
- * `spell` remembering its answers. Secrets share most of their characters and a long one (a PEM
- * key) has thousands, so each character is spelled once and its spellings shared.
+ * `make` remembering its answers. Secrets share most of their characters and a long one (a PEM
+ * key) has thousands, so what is made of a character is made once and shared.
  */
-function remembered(spell: (unit: string) => Spelling[]): (unit: string) => readonly Spelling[] {
-  const known = new Map<string, Spelling[]>();
+function remembered<T>(make: (unit: string) => T): (unit: string) => T {
+  const known = new Map<string, T>();
   return (unit) => {
-    let spellings = known.get(unit);
-    if (spellings === undefined) {
-      spellings = spell(unit);
-      known.set(unit, spellings);
+    let made = known.get(unit);
+    if (made === undefined) {
+      made = make(unit);
+      known.set(unit, made);
     }
-    return spellings;
+    return made;
   };
 }
 
@@ -117,13 +117,12 @@ const spelledAnyhow = remembered((unit) =>
   rawInJson(unit) ? escapedTwice(unit) : [...escapedTwice(unit), ...escapedOnce(unit), [unit]],
 );
 
+/** A RegExp source matching any spelling of `unit`. */
+const unitSource = remembered((unit) => `(?:${spelledAnyhow(unit).map(spellingSource).join("|")})`);
+
 /** A RegExp source matching the beginning of any spelling of `secret`. */
 function candidateSource(secret: string): string {
-  return secret
-    .slice(0, CANDIDATE_UNITS)
-    .split("")
-    .map((unit) => `(?:${spelledAnyhow(unit).map(spellingSource).join("|")})`)
-    .join("");
+  return secret.slice(0, CANDIDATE_UNITS).split("").map(unitSource).join("");
 }
 
 /** RegExps that together find every place where one of `secrets` may start. */
