@@ -142,6 +142,17 @@ function candidateSearches(secrets: readonly string[]): RegExp[] {
   return groups.map((group) => new RegExp([...group].join("|"), "g"));
 }
 
+/** 1 for every character a spelling of one of `secrets` may hold. */
+function alphabetOf(secrets: readonly string[]): Uint8Array {
+  const alphabet = new Uint8Array(0x10000);
+  for (const unit of new Set(secrets.join("").split(""))) {
+    for (const atom of spelledAnyhow(unit).flat()) {
+      for (const char of atom.split("")) alphabet[char.charCodeAt(0)] = 1;
+    }
+  }
+  return alphabet;
+}
+
 /** Every way to write `spelling` out, one for each choice of case of its hex digits. */
 function writtenOut(spelling: Spelling): string[] {
   return spelling.reduce<string[]>(
@@ -230,6 +241,8 @@ export class Redactor {
   private readonly starting: Map<string, Pattern[]>;
   /** The lengths of the keys of {@link starting}. */
   private readonly firstSpellingLengths: number[];
+  /** 1 for every character a spelling of a secret may hold. */
+  private readonly alphabet: Uint8Array;
 
   /** `secrets` are taken as given: deciding what is secret enough is the caller's job. */
   constructor(secrets: Iterable<string>) {
@@ -242,6 +255,7 @@ export class Redactor {
     );
     this.starting = byFirstSpelling(this.patterns);
     this.firstSpellingLengths = [...new Set([...this.starting.keys()].map((key) => key.length))];
+    this.alphabet = alphabetOf(unique);
   }
 
   /** Whether there is anything to redact at all. */
@@ -337,7 +351,11 @@ export class Redactor {
 
   /** Where the first tail of `text` (from `from` on) starts that a secret's spelling continues. */
   private cutOffFrom(text: string, from: number): number {
-    const start = Math.max(from, text.length - this.longestSpelling);
+    // Such a tail holds only characters of spellings, and is no longer than the longest: most
+    // chunks end in a newline, and then there is nothing to look at.
+    let start = text.length;
+    const limit = Math.max(from, text.length - this.longestSpelling);
+    while (start > limit && this.alphabet[text.charCodeAt(start - 1)] === 1) start--;
     // Further from the end, such a tail holds the first characters of its secret whole, so the
     // candidate searches find it; only the last few places need checking one by one. That keeps
     // a long secret (a PEM key) from making every chunk cost its length squared.
