@@ -35,6 +35,11 @@ const PEM_LINES = [
   "KUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQJAIJLixBy2qpFoS4DSmoEm",
   "-----END TEST PRIVATE KEY-----",
 ];
+/**
+ * PGPASSWORD with one ordinary character written as a JSON escape, as an agent may print it to
+ * get it past matching of the literal value and of JSON's own escaping.
+ */
+const PG_ESCAPED = PGPASSWORD.replace("-", "\\u002d");
 /** Given to the agent in its prompt; known as a secret from the copied .env.local. */
 const PROMPT_SECRET = "prompt-Secret-4e1f9a";
 
@@ -57,7 +62,7 @@ function leakForms(secret: string): string[] {
   return [...new Set([secret, escaped, twice, ...lines])];
 }
 
-const FORBIDDEN = [...SECRETS.flatMap(leakForms), ...PEM_LINES.slice(1, 3)];
+const FORBIDDEN = [...[...SECRETS, PG_ESCAPED].flatMap(leakForms), ...PEM_LINES.slice(1, 3)];
 
 /** Which forbidden forms `text` contains (none, when nothing leaked). */
 function leaksIn(text: string): string[] {
@@ -76,12 +81,18 @@ function leakingFiles(dir: string): Record<string, string[]> {
   return found;
 }
 
-/** The command the agent runs: prints every secret, the PEM line by line, then changes a file. */
-const PRINT_SECRETS =
-  'printf "%s\\n" "$DB_PASSWORD" "$PGPASSWORD" "$DATABASE_URL"; cat .env.local; echo done > done.txt';
+/**
+ * The command the agent runs: prints every secret, PGPASSWORD also as PG_ESCAPED, the PEM line by
+ * line, then changes a file. sed makes PG_ESCAPED from the environment, so the command itself
+ * (which codex's events quote in shell syntax, doubling its backslashes) holds no secret.
+ */
+const PRINT_SECRETS = `printf "%s\\n" "$DB_PASSWORD" "$PGPASSWORD" "$DATABASE_URL"; printf "%s\\n" "$PGPASSWORD" | sed 's/-/\\\\u002d/'; cat .env.local; echo done > done.txt`;
+
+/** What PRINT_SECRETS prints that is, or spells, a secret. */
+const PRINTED = [...SECRETS, ...PEM_LINES, PG_ESCAPED];
 
 /** The agent's final message says the secrets out loud. */
-const CONFESSION = `Done. The password is ${DB_PASSWORD}, pg uses ${PGPASSWORD}, the URL password is ${URL_PASSWORD}, the local one is ${ENV_FILE_PASSWORD} and the key starts ${PEM_LINES[1]}.`;
+const CONFESSION = `Done. The password is ${DB_PASSWORD}, pg uses ${PGPASSWORD} (${PG_ESCAPED} escaped), the URL password is ${URL_PASSWORD}, the local one is ${ENV_FILE_PASSWORD} and the key starts ${PEM_LINES[1]}.`;
 
 const PROMPT = `Deploy with ${PROMPT_SECRET} and report back`;
 
@@ -185,7 +196,7 @@ describe("secrets never reach conductor's artefacts", () => {
       const request = codex.server.requests.find((r) => r.prompt.includes("[leaky-codex]"));
       expect(request?.prompt).toContain(PROMPT);
       const printed = codex.server.requests.flatMap((r) => r.toolOutputs).join("\n");
-      for (const secret of [...SECRETS, ...PEM_LINES]) expect(printed).toContain(secret);
+      for (const secret of PRINTED) expect(printed).toContain(secret);
       expect(leaks).toEqual({});
     });
   });
@@ -254,7 +265,7 @@ describe("secrets never reach conductor's artefacts", () => {
       const request = claude.server.requests.find((r) => r.prompt.includes("[leaky-claude]"));
       expect(request?.prompt).toContain(PROMPT);
       const printed = claude.server.requests.flatMap((r) => r.toolResults).join("\n");
-      for (const secret of [...SECRETS, ...PEM_LINES]) expect(printed).toContain(secret);
+      for (const secret of PRINTED) expect(printed).toContain(secret);
       expect(leaks).toEqual({});
     });
   });
