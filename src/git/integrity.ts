@@ -6,9 +6,9 @@ import { parseStatus } from "./status-entries.js";
 
 /**
  * The git facts conductor checks after an agent step, read the way git's own tools read them:
- * one `for-each-ref` for every ref, one `status` of the main checkout, a worktree's HEAD (from its
- * file, or a `rev-parse`), all in one process from Node ({@link snapshotRepository}). Deciding what they
- * mean is the executor's job (`verify-agent-result.ts`).
+ * one `for-each-ref` for every ref, one `status` of the main checkout, a worktree's HEAD (from
+ * its file, or a `rev-parse`), all in one process from Node ({@link snapshotRepository}).
+ * Deciding what they mean is the executor's job (`verify-agent-result.ts`).
  */
 
 /** Value of one ref: the object it points to and, for a symbolic ref, what it points through. */
