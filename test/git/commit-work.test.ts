@@ -5,6 +5,7 @@ import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { commitWork } from "../../src/git/commit-work.js";
+import { worktreeStatus } from "../../src/git/worktree.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
 let repo: TestRepo | undefined;
@@ -108,8 +109,7 @@ describe("commitWork", () => {
 });
 
 describe("commitWork after the agent step's verification", () => {
-  const status = (test: TestRepo) =>
-    test.git("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames");
+  const status = (test: TestRepo) => worktreeStatus(test.root);
 
   it("trusts the verified HEAD, and still keeps out the excluded paths the status shows", async () => {
     const { test, start } = await onBranch();
