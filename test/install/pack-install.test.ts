@@ -82,6 +82,9 @@ beforeAll(async () => {
     await execa("npm", ["config", "get", "cache"], { cwd: ROOT, env: NPM_ENV })
   ).stdout.trim();
   packDir = await mkdtemp(path.join(os.tmpdir(), "conductor-pack-"));
+  // A run leaves V8's code cache of the run bundle beside it (src/cli/code-cache.ts): made for
+  // this machine's Node, it must stay out of the tarball.
+  await execa("node", [path.join(ROOT, "dist", "bin", "conductor.js"), "run", "--help"]);
   // dist/ is already built (the tests' global setup); --ignore-scripts skips building it again.
   await execa("npm", ["pack", "--ignore-scripts", "--pack-destination", packDir], {
     cwd: ROOT,
@@ -143,6 +146,9 @@ describe("a packed conductor installed as a dev dependency of another project", 
     ]) {
       expect(existsSync(path.join(installed, file)), file).toBe(true);
     }
+    const cache = path.join("dist", "run", "run-program.cjs.v8-cache");
+    expect(existsSync(path.join(ROOT, cache))).toBe(true);
+    expect(existsSync(path.join(installed, cache))).toBe(false);
     // The review page's diff renderer is a dependency, installed beside conductor.
     expect(
       existsSync(
