@@ -3,7 +3,8 @@
 // CPU of `run --dry-run` 0.38 s → 0.22 s), and `run` once more on its own into dist/run/, as one
 // CommonJS file loaded through V8's code cache.
 // Source maps stay beside them; --debug turns them on.
-import { readdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 
@@ -21,7 +22,29 @@ const options = {
   },
   logLevel: "warning",
   metafile: true,
+  // Written by writeOutputs below, each file whole at once.
+  write: false,
 };
+
+/**
+ * Writes each output beside its place and renames it there, so that a conductor starting during a
+ * build (a test, another terminal) reads the old file or the new one, never one cut short. The
+ * run bundle ends with a line naming its build, the sha-256 of the rest: src/cli/code-cache.ts
+ * uses only a cache made from the same build, and loads no bundle that lacks the line.
+ */
+function writeOutputs(outputFiles) {
+  for (const output of outputFiles) {
+    let contents = output.contents;
+    if (output.path.endsWith(".cjs")) {
+      const build = createHash("sha256").update(contents).digest("hex");
+      contents = Buffer.concat([contents, Buffer.from(`//# conductor-build ${build}\n`)]);
+    }
+    mkdirSync(path.dirname(output.path), { recursive: true });
+    const partial = `${output.path}.${process.pid}.partial`;
+    writeFileSync(partial, contents);
+    renameSync(partial, output.path);
+  }
+}
 // Every command; `run` too when named through `conductor` --help and the like.
 const all = await build({
   ...options,
@@ -29,6 +52,7 @@ const all = await build({
   outdir: "dist/bin",
   entryNames: "conductor",
 });
+writeOutputs(all.outputFiles);
 // `run` alone, which dist/bin/conductor.js hands a `run` command line to: one CommonJS file, so
 // that it can be loaded through V8's code cache (src/cli/code-cache.ts; Node 20 has none for ES
 // modules). Measured: compiling it 31 ms, 11 ms with the cache. `import.meta.url` (the package
@@ -44,6 +68,7 @@ const run = await build({
   entryPoints: ["src/cli/run-program.ts"],
   outfile: "dist/run/run-program.cjs",
 });
+writeOutputs(run.outputFiles);
 const result = { metafile: { outputs: { ...all.metafile.outputs, ...run.metafile.outputs } } };
 
 // Chunk names change with their content, and the bundle is all of dist/ (tsc only type-checks):

@@ -27,12 +27,16 @@ for (const stream of [process.stdout, process.stderr]) {
  */
 const RUN_BUNDLE = new URL("../run/run-program.cjs", import.meta.url);
 
-/** The run bundle, or every command when there is none (main.ts run from the sources). */
+/**
+ * The run bundle, or every command (`run` included) when there is none (main.ts run from the
+ * sources) or it lacks its last line: a file cut short would not compile.
+ */
 async function runBundle(): Promise<typeof import("./program.js")> {
   const file = fileURLToPath(RUN_BUNDLE);
   if (!existsSync(file)) return import("./program.js");
   if (debugging) return createRequire(import.meta.url)(file);
-  return loadWithCodeCache(file) as unknown as typeof import("./program.js");
+  const loaded = loadWithCodeCache(file) as typeof import("./program.js") | undefined;
+  return loaded ?? import("./program.js");
 }
 
 const cli = commandWord(process.argv) === "run" ? await runBundle() : await import("./program.js");

@@ -1,7 +1,17 @@
 // The run bundle is loaded through V8's code cache: written beside it when a process ends, used by
-// the next, made again when V8 refuses it, and never a reason to fail where it cannot be written.
+// the next, made again when V8 refuses it or it was made from another build, and never a reason
+// to fail where it cannot be written. A bundle cut short is not loaded at all.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildSync } from "esbuild";
@@ -13,11 +23,19 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** A folder with a CommonJS bundle and a program that loads it and says what V8 did. */
+const DOUBLES = "exports.answer = (n) => n * 2;\nexports.file = __filename;\n";
+
+/** Writes a bundle as scripts/bundle.mjs ends it: with the line naming its build. */
+function writeBundle(file: string, body: string): void {
+  const build = createHash("sha256").update(body).digest("hex");
+  writeFileSync(file, `${body}//# conductor-build ${build}\n`);
+}
+
+/** A folder with a CommonJS bundle and a program that loads it and says what it got. */
 function setUp(): { bundle: string; load: () => string } {
   dir = mkdtempSync(path.join(os.tmpdir(), "conductor-code-cache-"));
   const bundle = path.join(dir, "bundle.cjs");
-  writeFileSync(bundle, "exports.answer = (n) => n * 2;\nexports.file = __filename;\n");
+  writeBundle(bundle, DOUBLES);
   buildSync({
     entryPoints: [path.resolve("src/cli/code-cache.ts")],
     bundle: true,
@@ -31,7 +49,7 @@ function setUp(): { bundle: string; load: () => string } {
     program,
     `import { loadWithCodeCache } from "./code-cache.mjs";
      const loaded = loadWithCodeCache(${JSON.stringify(bundle)});
-     console.log(loaded.answer(21), loaded.file);`,
+     console.log(loaded === undefined ? "not loaded" : \`\${loaded.answer(21)} \${loaded.file}\`);`,
   );
   return {
     bundle,
@@ -56,9 +74,41 @@ describe("loadWithCodeCache", () => {
 
   it("makes the cache again when V8 refuses it", () => {
     const { bundle, load } = setUp();
-    writeFileSync(`${bundle}.v8-cache`, "not a cache");
     expect(load()).toBe(`42 ${bundle}`);
-    expect(readFileSync(`${bundle}.v8-cache`, "utf8")).not.toBe("not a cache");
+    // This build's header, then data V8 cannot use.
+    const header = readFileSync(`${bundle}.v8-cache`).subarray(0, 65);
+    writeFileSync(`${bundle}.v8-cache`, Buffer.concat([header, Buffer.from("not a cache")]));
+    expect(load()).toBe(`42 ${bundle}`);
+    const cache = readFileSync(`${bundle}.v8-cache`);
+    expect(cache.subarray(0, 65).equals(header)).toBe(true);
+    expect(cache.length).toBeGreaterThan(header.length + "not a cache".length);
+  });
+
+  it("never runs a cache made from another build of the same length", () => {
+    // V8 checks only the source's length: it would run the old build's functions (42, not 63).
+    const { bundle, load } = setUp();
+    expect(load()).toBe(`42 ${bundle}`);
+    const triples = DOUBLES.replace("n * 2", "n * 3");
+    expect(triples.length).toBe(DOUBLES.length);
+    writeBundle(bundle, triples);
+    expect(load()).toBe(`63 ${bundle}`);
+    // And the cache is made again for the new build.
+    expect(load()).toBe(`63 ${bundle}`);
+  });
+
+  it("does not load a bundle cut short, and writes no cache for it", () => {
+    const { bundle, load } = setUp();
+    truncateSync(bundle, DOUBLES.length - 10);
+    expect(load()).toBe("not loaded");
+    expect(readdirSync(path.dirname(bundle))).not.toContain("bundle.cjs.v8-cache");
+  });
+
+  it("finds the line naming its build at the end of the run bundle the build wrote", () => {
+    const text = readFileSync(path.resolve("dist/run/run-program.cjs"), "utf8");
+    const match = /\n\/\/# conductor-build ([0-9a-f]{64})\n$/.exec(text);
+    expect(match).not.toBeNull();
+    const body = text.slice(0, text.length - (match?.[0].length ?? 0) + 1);
+    expect(createHash("sha256").update(body).digest("hex")).toBe(match?.[1]);
   });
 
   it("loads where the cache can be neither read nor written, and leaves nothing behind", () => {
