@@ -29,17 +29,19 @@ export type CommittedWork =
  * The whole commit step as one shell, so that Node starts one process instead of five (each
  * spawn forks the whole Node process), and git as few times as it can: every git process costs
  * about a millisecond of exec and dynamic linking, more than the work it does here. It stages
- * everything, unstages what must stay out, measures what is staged against HEAD (the new
- * commit's first parent) and commits it if there is any (under a neutral identity when git has
- * none), reading the new commit's id from git's own summary line; then it measures the branch
- * against the start commit, unless that is the same diff (HEAD was the start commit). Nothing is
- * committed unless HEAD is on the workspace branch.
+ * everything, unstages what must stay out and commits (under a neutral identity when git has
+ * none), reading the new commit's id and size from git's own summary (in the C locale, so that
+ * its words are known); a commit git refuses with nothing staged is no commit. Then it measures
+ * the branch against the start commit, unless that is the same diff (HEAD was the start commit).
+ * Nothing is committed unless HEAD is on the workspace branch.
  *
  * Arguments: $1 start commit, $2 message, $3 the branch's full ref name, $4 HEAD's commit when
  * the caller has just seen HEAD on that branch and nothing has run in the worktree since ("" to
- * ask git here; HEAD is still checked, from its file), then the paths to unstage. Output:
- * `elsewhere <where HEAD is>`, or `none <HEAD>` / `commit <new commit> <parent>` followed by
- * the commit's numstat, then `branch` and `same` or the branch's numstat.
+ * ask git here; HEAD is still checked, from its file), $5 `nothing` when the caller's status of
+ * the worktree shows nothing to stage (git is not run at all), then the paths to unstage.
+ * Output: `elsewhere <where HEAD is>`, or `none <HEAD>` / `commit <new commit> <parent>` followed
+ * by `stat <git's summary of it>` or its numstat, then `branch` and `same` or the branch's
+ * numstat.
  *
  * Repository hooks are skipped: the check script is conductor's gate, and a hook that waits for
  * input would hang an unattended run. Conductor's commits start no automatic maintenance (`git
@@ -51,7 +53,8 @@ ${BRANCH_OF_SH}from=$1
 message=$2
 branch=$3
 parent=$4
-shift 4
+shown=$5
+shift 5
 newline='
 '
 # Still on the branch the caller saw? Asked of git below when that cannot be told without it.
@@ -70,28 +73,35 @@ if [ -z "$parent" ]; then
     exit 0
   fi
 fi
-git add --all -- .
-# An exclude pathspec would make git refuse when a path is also gitignored (copied env files
-# usually are), so excluded paths are unstaged after the fact.
-for entry in "$@"; do
-  set -- "$@" ":(literal)$entry"
-  shift
-done
-if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
-staged=$(git diff --cached --numstat)
-if [ -z "$staged" ]; then
-  echo "none $parent"
-else
+made=
+if [ "$shown" != nothing ]; then
+  git add --all -- .
+  # An exclude pathspec would make git refuse when a path is also gitignored (copied env files
+  # usually are), so excluded paths are unstaged after the fact.
+  for entry in "$@"; do
+    set -- "$@" ":(literal)$entry"
+    shift
+  done
+  if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
   commit() {
-    git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no "$@" commit --no-verify -m "$message"
+    LC_ALL=C git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no "$@" commit --no-verify -m "$message"
   }
-  if ! out=$(commit 2>&1); then
+  if out=$(commit 2>&1); then
+    made=yes
+  else
     case $out in
       *"Please tell me who you are"* | *"unable to auto-detect email address"* | *"empty ident name"*)
-        out=$(commit -c user.name=conductor -c user.email=conductor@localhost) ;;
-      *) printf '%s\\n' "$out" >&2; exit 1 ;;
+        out=$(commit -c user.name=conductor -c user.email=conductor@localhost)
+        made=yes ;;
+      *)
+        # Refused with nothing staged (what the status showed was not git add's to stage).
+        if ! git diff --cached --quiet; then printf '%s\\n' "$out" >&2; exit 1; fi ;;
     esac
   fi
+fi
+if [ -z "$made" ]; then
+  echo "none $parent"
+else
   # git's summary starts "[<branch> <full id>] <subject>"; anything else is asked of git.
   made=\${out%%"$newline"*}
   made=\${made%%]*}
@@ -101,7 +111,13 @@ else
   esac
   if [ \${#made} -lt 40 ]; then made=$(git rev-parse HEAD); fi
   echo "commit $made $parent"
-  printf '%s\\n' "$staged"
+  # Its second line: " <n> files changed, <n> insertions(+), <n> deletions(-)".
+  stat=\${out#*"$newline "}
+  stat=\${stat%%"$newline"*}
+  case $stat in
+    [0-9]*" changed"*) echo "stat $stat" ;;
+    *) git diff --numstat "$parent" HEAD ;;
+  esac
 fi
 echo branch
 if [ "$parent" = "$from" ]; then echo same; else git diff --numstat "$from...HEAD"; fi
@@ -126,14 +142,19 @@ export async function commitWork(
     status?: string | undefined;
   },
 ): Promise<CommittedWork> {
+  const shown = options.status === undefined ? undefined : statusPaths(options.status);
   const unstage =
-    options.status === undefined ? options.exclude : shownAmong(options.status, options.exclude);
+    shown === undefined
+      ? options.exclude
+      : options.exclude.filter((kept) => shown.some((file) => isKeptPath(file, [kept])));
+  const nothing = shown?.every((file) => isKeptPath(file, options.exclude)) === true;
   const out = await withLockRetry(() =>
     runGitScript(worktree, COMMIT_SCRIPT, [
       options.from,
       options.message,
       `refs/heads/${options.branch}`,
       options.head ?? "",
+      nothing ? "nothing" : "",
       ...unstage,
     ]),
   );
@@ -144,7 +165,7 @@ export async function commitWork(
   if ((kind !== "commit" && kind !== "none") || head === "" || branchAt === -1) {
     throw new Error(`unexpected output of the commit step: ${first.slice(0, 200)}`);
   }
-  const own = kind === "commit" ? parseNumstat(rest.slice(0, branchAt)) : undefined;
+  const own = kind === "commit" ? commitStat(rest.slice(0, branchAt)) : undefined;
   const measured = rest.slice(branchAt + 1);
   // `same`: the branch's diff is the commit's own, or none at all (nothing new on the branch).
   const branch =
@@ -155,10 +176,16 @@ export async function commitWork(
   return { commit: head, head, commitDiff: own, diff: branch };
 }
 
-/** The `paths` (files, or folders of them) that appear in `git status --porcelain -z` output. */
-function shownAmong(status: string, paths: readonly string[]): string[] {
-  const shown = statusPaths(status);
-  return paths.filter((kept) => shown.some((file) => isKeptPath(file, [kept])));
+/** The new commit's size, from git's summary line (`stat …`) or from numstat lines. */
+function commitStat(lines: readonly string[]): DiffStat {
+  const summary = lines[0]?.startsWith("stat ") ? lines[0] : undefined;
+  if (summary === undefined) return parseNumstat(lines);
+  const count = (pattern: RegExp) => Number(pattern.exec(summary)?.[1] ?? 0);
+  return {
+    files: count(/(\d+) files? changed/),
+    insertions: count(/(\d+) insertions?\(\+\)/),
+    deletions: count(/(\d+) deletions?\(-\)/),
+  };
 }
 
 /** Sums `git diff --numstat` lines (binary files count as a file with no lines). */

@@ -1,10 +1,10 @@
 // The commit step's one shell, on real repositories: what it commits, what it leaves out, and the
 // two diffs it measures (the new commit against its parent, the branch against its start), which
 // it reads in fewer git processes when they are the same diff.
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { commitWork } from "../../src/git/commit-work.js";
+import { commitWork, parseNumstat } from "../../src/git/commit-work.js";
 import { worktreeStatus } from "../../src/git/worktree.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
@@ -111,34 +111,38 @@ describe("commitWork", () => {
 describe("commitWork after the agent step's verification", () => {
   const status = (test: TestRepo) => worktreeStatus(test.root);
 
+  /** Runs `work` with GIT_TRACE on, and returns what it gave and the git commands it ran. */
+  async function traced<T>(test: TestRepo, work: () => Promise<T>) {
+    const trace = path.join(test.root, "..", `trace-${process.pid}.log`);
+    process.env.GIT_TRACE = trace;
+    let done: T;
+    try {
+      done = await work();
+    } finally {
+      delete process.env.GIT_TRACE;
+    }
+    const text = await readFile(trace, "utf8").catch(() => "");
+    await rm(trace, { force: true });
+    return { done, gits: text.match(/built-in: git [a-z-]+/g) ?? [] };
+  }
+
   it("trusts the verified HEAD, and still keeps out the excluded paths the status shows", async () => {
     const { test, start } = await onBranch();
     await test.write({ "a.txt": "a\nb\n", ".context/notes.md": "mine\n", "keep.txt": "k\n" });
     const seen = await status(test);
-    const trace = path.join(test.root, "..", `trace-${process.pid}.log`);
-    process.env.GIT_TRACE = trace;
-    let done: Awaited<ReturnType<typeof commitWork>>;
-    try {
-      done = await commitWork(test.root, {
+    const { done, gits } = await traced(test, () =>
+      commitWork(test.root, {
         message: "the work",
         exclude: [".context", "keep.txt"],
         from: start,
         branch: "work",
         head: start,
         status: seen,
-      });
-    } finally {
-      delete process.env.GIT_TRACE;
-    }
-    const gits = (await readFile(trace, "utf8")).match(/built-in: git [a-z-]+/g);
-    await rm(trace, { force: true });
-    // HEAD is not asked of git again: stage, unstage what the status shows, measure, commit.
-    expect(gits).toEqual([
-      "built-in: git add",
-      "built-in: git reset",
-      "built-in: git diff",
-      "built-in: git commit",
-    ]);
+      }),
+    );
+    // HEAD is not asked of git again: stage, unstage what the status shows, commit (its size
+    // read from git's summary).
+    expect(gits).toEqual(["built-in: git add", "built-in: git reset", "built-in: git commit"]);
     const head = (await test.git("rev-parse", "HEAD")).trim();
     expect(done).toEqual({
       commit: head,
@@ -148,6 +152,75 @@ describe("commitWork after the agent step's verification", () => {
     });
     expect(await test.git("show", "--name-only", "--format=", "HEAD")).toBe("a.txt");
     expect((await test.git("rev-parse", "work")).trim()).toBe(head);
+  });
+
+  it("runs no git at all when the status shows nothing but excluded paths", async () => {
+    const { test, start } = await onBranch();
+    await test.write({ ".context/notes.md": "mine\n" });
+    const seen = await status(test);
+    const { done, gits } = await traced(test, () =>
+      commitWork(test.root, {
+        message: "the work",
+        exclude: [".context"],
+        from: start,
+        branch: "work",
+        head: start,
+        status: seen,
+      }),
+    );
+    expect(gits).toEqual([]);
+    expect(done).toEqual({
+      commit: undefined,
+      head: start,
+      commitDiff: undefined,
+      diff: { files: 0, insertions: 0, deletions: 0 },
+    });
+  });
+
+  it("commits nothing when what the status showed stages nothing, and says so", async () => {
+    const { test, start } = await onBranch();
+    // A status that shows a file the worktree does not hold: git commit refuses, nothing staged.
+    const { done, gits } = await traced(test, () =>
+      commitWork(test.root, {
+        message: "the work",
+        exclude: [],
+        from: start,
+        branch: "work",
+        head: start,
+        status: "?? gone.txt\0",
+      }),
+    );
+    expect(gits).toEqual(["built-in: git add", "built-in: git commit", "built-in: git diff"]);
+    expect(done).toEqual({
+      commit: undefined,
+      head: start,
+      commitDiff: undefined,
+      diff: { files: 0, insertions: 0, deletions: 0 },
+    });
+    expect((await test.git("rev-parse", "work")).trim()).toBe(start);
+  });
+
+  it("measures a commit of deletions, renames and a binary file as git diff --numstat does", async () => {
+    const { test, start } = await onBranch();
+    await test.write({ "b.txt": "1\n2\n3\n4\n5\n6\n7\n8\n" });
+    await test.commitAll("more");
+    const before = (await test.git("rev-parse", "HEAD")).trim();
+    await rm(path.join(test.root, "a.txt"));
+    await test.git("mv", "b.txt", "c.txt");
+    await writeFile(path.join(test.root, "blob.bin"), Buffer.from([0, 1, 2, 0, 255]));
+    const done = await commitWork(test.root, {
+      message: "the work",
+      exclude: [],
+      from: start,
+      branch: "work",
+      head: before,
+      status: await status(test),
+    });
+    const numstat = (await test.git("diff", "--numstat", before, "HEAD")).trim().split("\n");
+    expect(numstat).toHaveLength(3);
+    if ("headElsewhere" in done) throw new Error("HEAD left the branch");
+    expect(done.commitDiff).toEqual(parseNumstat(numstat));
+    expect(done.commitDiff).toEqual({ files: 3, insertions: 0, deletions: 1 });
   });
 
   it("checks HEAD again when it left the branch after the verification", async () => {
