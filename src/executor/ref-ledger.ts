@@ -58,7 +58,10 @@ export class RefLedger {
   /** Checks running now, each with the promise of its end. */
   private readonly running = new Map<Check, Promise<void>>();
   private cleanLook: RepositoryLook | undefined;
-  /** `performance.now()` when a check last ended that repaired or refused something. */
+  /**
+   * `performance.now()` when a check last ended that repaired or refused something, or conductor
+   * itself last moved a branch: no look taken before is shared.
+   */
   private lastUnclean = Number.NEGATIVE_INFINITY;
 
   /** Records that a workspace's check took `ref` as its own work (a branch name its agent made). */
@@ -107,10 +110,19 @@ export class RefLedger {
   }
 
   /**
+   * Conductor itself moved branches (a best-of winner took its task's plain name). A look taken
+   * before is no baseline for an agent starting now: the move would show up in that agent's check
+   * as a change, and the workspace whose branch it was may not be running to account for it.
+   */
+  branchesMoved(): void {
+    this.lastUnclean = performance.now();
+  }
+
+  /**
    * The newest clean check's look, for an agent about to start instead of a look of its own (two
    * git processes fewer on the way from one agent to the next): only while no check is running
-   * (one may be putting refs back), when no check has repaired or refused anything since it was
-   * taken, and when it is at most {@link SHARED_LOOK_MS} old.
+   * (one may be putting refs back), when no check has repaired or refused anything and conductor
+   * moved no branch since it was taken, and when it is at most {@link SHARED_LOOK_MS} old.
    */
   recentLook(now = performance.now()): RepositoryLook | undefined {
     const look = this.cleanLook;

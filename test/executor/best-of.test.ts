@@ -171,6 +171,31 @@ describe("best-of-N with a dependent task", () => {
     expect(await repo.git("rev-parse", "conductor/fix-2")).toBe(after.workspaces["fix-2"]?.commit);
   });
 
+  it("does not blame an agent running meanwhile for the winner's new branch name", async () => {
+    // `slow` is still working when the winner of `fix` takes the plain branch name: conductor
+    // moved those refs, not slow's agent (nor docs', which may start from a look taken before).
+    const base = config("");
+    const tasks = [
+      ...(base.tasks as Record<string, unknown>[]),
+      { id: "slow", prompt: "Take your time." },
+    ];
+    const slowAgent = `if [ "$CONDUCTOR_TASK_ID" = slow ]; then sleep 1; echo slow > slow.txt; fi\n${AGENT}`;
+    repo = await repoWithConfig({
+      ...base,
+      concurrency: 3,
+      agent: { kind: "command", command: slowAgent },
+      tasks,
+    });
+    const result = await run(repo);
+
+    expect(result.exitCode, result.all).toBe(0);
+    const after = state(repo);
+    expect(after.selections?.fix).toMatchObject({ winner: "fix-2", branch: "conductor/fix" });
+    expect(after.workspaces.slow?.status).toBe("succeeded");
+    expect(after.workspaces.docs?.status).toBe("succeeded");
+    expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 2");
+  });
+
   it("runs the judge in a private folder, not the main checkout", async () => {
     const judge =
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion

@@ -1,8 +1,18 @@
 // When an agent about to start may take the look a clean check just took as its baseline instead
 // of reading the repository again: only a fresh look, only while no check can be putting refs
-// back, and never across a check that repaired or refused something.
-import { describe, expect, it } from "vitest";
+// back, and never across a check that repaired or refused something or a branch conductor moved.
+import { afterEach, describe, expect, it } from "vitest";
 import { RefLedger, type RepositoryLook, SHARED_LOOK_MS } from "../../src/executor/ref-ledger.js";
+import { takePlainBranch } from "../../src/executor/selection/pick-winner.js";
+import { GitMetadataQueue } from "../../src/git/worktree.js";
+import type { Plan, TaskSelection } from "../../src/planner/types.js";
+import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
 
 function look(takenAt: number): RepositoryLook {
   return {
@@ -52,6 +62,53 @@ describe("RefLedger's shared look", () => {
     const after = performance.now() + 1;
     check(ledger, look(after));
     expect(ledger.recentLook(after + 1)?.takenAt).toBe(after);
+  });
+});
+
+describe("RefLedger and the branches conductor moves", () => {
+  it("hands out no look taken before conductor moved a branch", () => {
+    const ledger = new RefLedger();
+    const before = performance.now();
+    check(ledger, look(before));
+    ledger.branchesMoved();
+    expect(ledger.recentLook(before + 1)).toBeUndefined();
+    const after = performance.now() + 1;
+    check(ledger, look(after));
+    expect(ledger.recentLook(after + 1)?.takenAt).toBe(after);
+  });
+
+  it("is told when a best-of winner takes its task's plain branch name", async () => {
+    // A look from before the move would blame the next agent to start for it: the loser's name
+    // gone and the plain name new, while the workspace that owned them is no longer running.
+    const test = await createTestRepo();
+    repo = test;
+    await test.git("branch", "conductor/fix-1");
+    const ledger = new RefLedger();
+    const before = performance.now();
+    check(ledger, look(before));
+    const selection: TaskSelection = {
+      taskId: "fix",
+      mode: "best",
+      candidates: [
+        { name: "fix", branch: "conductor/fix-1" },
+        { name: "fix-2", branch: "conductor/fix-2" },
+      ],
+      branch: "conductor/fix",
+      archiveLosers: false,
+      dependents: [],
+    };
+    const run = {
+      plan: { repo: { root: test.root } } as Plan,
+      queue: new GitMetadataQueue(),
+      refLedger: ledger,
+    };
+    expect(await takePlainBranch(run, selection, "fix", undefined)).toEqual({
+      branch: "conductor/fix",
+    });
+    expect(await test.git("branch", "--list", "--format=%(refname:short)", "conductor/*")).toBe(
+      "conductor/fix",
+    );
+    expect(ledger.recentLook(before + 1)).toBeUndefined();
   });
 });
 

@@ -56,7 +56,7 @@ export async function pickWinner(
  * own.
  */
 export async function takePlainBranch(
-  run: Pick<RunContext, "plan" | "queue">,
+  run: Pick<RunContext, "plan" | "queue"> & Partial<Pick<RunContext, "refLedger">>,
   selection: TaskSelection,
   winner: string,
   previousWinner: string | undefined,
@@ -68,9 +68,14 @@ export async function takePlainBranch(
   const root = run.plan.repo.root;
   try {
     await run.queue.run(async () => {
-      if (previousWinner !== undefined && previousWinner !== winner)
-        await moveBranch(root, plain, own(previousWinner));
-      if (previousWinner !== winner) await moveBranch(root, own(winner), plain);
+      try {
+        if (previousWinner !== undefined && previousWinner !== winner)
+          await moveBranch(root, plain, own(previousWinner));
+        if (previousWinner !== winner) await moveBranch(root, own(winner), plain);
+      } finally {
+        // Also after a failed move: git may have made half of it.
+        run.refLedger?.branchesMoved();
+      }
     });
     return { branch: plain };
   } catch (error) {
