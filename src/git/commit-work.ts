@@ -43,8 +43,9 @@ export type CommittedWork =
  * by `stat <git's summary of it>` or its numstat, then `branch` and `same` or the branch's
  * numstat.
  *
- * Repository hooks are skipped: the check script is conductor's gate, and a hook that waits for
- * input would hang an unattended run. Conductor's commits start no automatic maintenance (`git
+ * Repository hooks are skipped, post-commit too (`core.hooksPath=/dev/null`): the check script is
+ * conductor's gate, a hook that waits for input would hang an unattended run, and what a hook
+ * prints would be read as git's summary. Conductor's commits start no automatic maintenance (`git
  * maintenance run --auto`, `git gc --auto`): one more process per commit, and a repack in the
  * middle of a run competes with the agents; the user's own git commands keep running it.
  */
@@ -84,15 +85,18 @@ if [ "$shown" != nothing ]; then
   done
   if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
   commit() {
-    LC_ALL=C git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no "$@" commit --no-verify -m "$message"
+    LC_ALL=C git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no -c core.hooksPath=/dev/null "$@" commit --no-verify -m "$message"
   }
   if out=$(commit 2>&1); then
     made=yes
   else
     case $out in
       *"Please tell me who you are"* | *"unable to auto-detect email address"* | *"empty ident name"*)
-        out=$(commit -c user.name=conductor -c user.email=conductor@localhost)
-        made=yes ;;
+        # With nothing staged there is nothing to commit under any name.
+        if ! git diff --cached --quiet; then
+          out=$(commit -c user.name=conductor -c user.email=conductor@localhost)
+          made=yes
+        fi ;;
       *)
         # Refused with nothing staged (what the status showed was not git add's to stage).
         if ! git diff --cached --quiet; then printf '%s\\n' "$out" >&2; exit 1; fi ;;
@@ -111,11 +115,15 @@ else
   esac
   if [ \${#made} -lt 40 ]; then made=$(git rev-parse HEAD); fi
   echo "commit $made $parent"
-  # Its second line: " <n> files changed, <n> insertions(+), <n> deletions(-)".
-  stat=\${out#*"$newline "}
-  stat=\${stat%%"$newline"*}
+  # The line after the summary: " <n> files changed, <n> insertions(+), <n> deletions(-)".
+  stat=
+  case $out in
+    "["*)
+      stat=\${out#*"$newline"}
+      stat=\${stat%%"$newline"*} ;;
+  esac
   case $stat in
-    [0-9]*" changed"*) echo "stat $stat" ;;
+    " "[0-9]*" changed"*) echo "stat$stat" ;;
     *) git diff --numstat "$parent" HEAD ;;
   esac
 fi

@@ -1,7 +1,7 @@
 // The commit step's one shell, on real repositories: what it commits, what it leaves out, and the
 // two diffs it measures (the new commit against its parent, the branch against its start), which
 // it reads in fewer git processes when they are the same diff.
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { commitWork, parseNumstat } from "../../src/git/commit-work.js";
@@ -84,6 +84,24 @@ describe("commitWork", () => {
     });
   });
 
+  it("runs none of the repository's hooks, so none can fail the commit or fake its size", async () => {
+    const { test, start } = await onBranch();
+    const hooks = path.join(test.root, ".git", "hooks");
+    for (const hook of ["pre-commit", "commit-msg", "post-commit"]) {
+      await writeFile(
+        path.join(hooks, hook),
+        `#!/bin/sh\necho " 99 files changed, 99 insertions(+)"\ntouch "${hooks}/ran-${hook}"\nexit 1\n`,
+        { mode: 0o755 },
+      );
+    }
+    await test.write({ "a.txt": "a\nb\n" });
+    const done = await commit(test, start);
+    expect(done).toMatchObject({ commitDiff: { files: 1, insertions: 1, deletions: 0 } });
+    expect(await test.git("log", "-1", "--format=%s")).toBe("the work");
+    const ran = (await readdir(hooks)).filter((name) => name.startsWith("ran-"));
+    expect(ran).toEqual([]);
+  });
+
   it("commits a merge the agent left staged, measured against its first parent", async () => {
     const { test, start } = await onBranch();
     await test.git("switch", "-q", "-c", "side", start);
@@ -111,15 +129,29 @@ describe("commitWork", () => {
 describe("commitWork after the agent step's verification", () => {
   const status = (test: TestRepo) => worktreeStatus(test.root);
 
-  /** Runs `work` with GIT_TRACE on, and returns what it gave and the git commands it ran. */
-  async function traced<T>(test: TestRepo, work: () => Promise<T>) {
+  /**
+   * Runs `work` with GIT_TRACE on (and `env` set, undefined to unset), and returns what it gave
+   * and the git commands it ran.
+   */
+  async function traced<T>(
+    test: TestRepo,
+    work: () => Promise<T>,
+    env: Record<string, string | undefined> = {},
+  ) {
     const trace = path.join(test.root, "..", `trace-${process.pid}.log`);
-    process.env.GIT_TRACE = trace;
+    const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+    const set = (values: Record<string, string | undefined>) => {
+      for (const [name, value] of Object.entries(values)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+    set({ ...env, GIT_TRACE: trace });
     let done: T;
     try {
       done = await work();
     } finally {
-      delete process.env.GIT_TRACE;
+      set({ ...saved, GIT_TRACE: undefined });
     }
     const text = await readFile(trace, "utf8").catch(() => "");
     await rm(trace, { force: true });
@@ -198,6 +230,53 @@ describe("commitWork after the agent step's verification", () => {
       diff: { files: 0, insertions: 0, deletions: 0 },
     });
     expect((await test.git("rev-parse", "work")).trim()).toBe(start);
+  });
+
+  it("commits nothing, and fails nothing, when nothing is staged and git has no identity", async () => {
+    const { test, start } = await onBranch();
+    await test.git("config", "--unset", "user.name");
+    await test.git("config", "--unset", "user.email");
+    await test.git("config", "user.useConfigOnly", "true");
+    const noIdentity = {
+      HOME: test.home,
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_AUTHOR_NAME: undefined,
+      GIT_AUTHOR_EMAIL: undefined,
+      GIT_COMMITTER_NAME: undefined,
+      GIT_COMMITTER_EMAIL: undefined,
+      EMAIL: undefined,
+    };
+    const { done } = await traced(
+      test,
+      () =>
+        commitWork(test.root, {
+          message: "the work",
+          exclude: [],
+          from: start,
+          branch: "work",
+          head: start,
+          status: "?? gone.txt\0",
+        }),
+      noIdentity,
+    );
+    expect(done).toEqual({
+      commit: undefined,
+      head: start,
+      commitDiff: undefined,
+      diff: { files: 0, insertions: 0, deletions: 0 },
+    });
+    // With something staged, the same git commits under conductor's neutral name.
+    await test.write({ "new.txt": "n\n" });
+    const { done: made } = await traced(
+      test,
+      () =>
+        commitWork(test.root, { message: "the work", exclude: [], from: start, branch: "work" }),
+      noIdentity,
+    );
+    expect(made).toMatchObject({ commitDiff: { files: 1, insertions: 1, deletions: 0 } });
+    expect(await test.git("log", "-1", "--format=%an <%ae>")).toBe(
+      "conductor <conductor@localhost>",
+    );
   });
 
   it("measures a commit of deletions, renames and a binary file as git diff --numstat does", async () => {
