@@ -61,8 +61,10 @@ const run = await build({
   ...options,
   splitting: false,
   format: "cjs",
+  // "use strict" first: esbuild's own comes after the banner, where it is no directive, and the
+  // ES modules this is made of (and the ES module bundle) run in strict mode.
   banner: {
-    js: "var __conductorImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+    js: "\"use strict\";\nvar __conductorImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
   },
   define: { "import.meta.url": "__conductorImportMetaUrl" },
   entryPoints: ["src/cli/run-program.ts"],

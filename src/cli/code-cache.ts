@@ -1,4 +1,13 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
@@ -19,17 +28,26 @@ const BUILD_ID = /^[0-9a-f]{64}$/;
  * it (another Node version or other V8 flags); where the install folder is read-only, every start
  * compiles as before.
  *
- * The cache begins with the build id of the bundle it was made from. V8 itself compares only the
- * source's length: given the cache of another build of the same length it runs that build's
- * functions. Returns undefined for a bundle without its build line (cut short, or not made by
- * scripts/bundle.mjs), which the caller then does not load.
+ * The cache begins with the build id of the bundle it was made from and the file's size, time of
+ * change and inode. V8 itself compares only the source's length: given the cache of another
+ * build of the same length, or of a bundle edited in place, it runs the functions of the source
+ * it was made from. Returns undefined for a bundle without its build line (cut short, or not made
+ * by scripts/bundle.mjs), which the caller then does not load.
  */
 export function loadWithCodeCache(file: string): Record<string, unknown> | undefined {
-  const source = readFileSync(file, "utf8");
+  const fd = openSync(file, "r");
+  let source: string;
+  let stat: ReturnType<typeof fstatSync>;
+  try {
+    stat = fstatSync(fd);
+    source = readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
   const build = buildId(source);
   if (build === undefined) return undefined;
   const cacheFile = `${file}.v8-cache`;
-  const header = Buffer.from(`${build}\n`, "latin1");
+  const header = Buffer.from(`${build} ${stat.size} ${stat.mtimeMs} ${stat.ino}\n`, "latin1");
   const cachedData = readCache(cacheFile, header);
   // The wrapper Node's own CommonJS loader puts around a module.
   const script = new vm.Script(
@@ -67,7 +85,7 @@ function readCache(cacheFile: string, header: Buffer): Buffer | undefined {
 
 function saveCache(script: vm.Script, cacheFile: string, header: Buffer): void {
   // Beside it first, then renamed: a conductor starting meanwhile reads the old cache or the new.
-  const written = `${cacheFile}.${process.pid}`;
+  const written = `${cacheFile}.${randomBytes(6).toString("hex")}`;
   try {
     writeFileSync(written, Buffer.concat([header, script.createCachedData()]));
     renameSync(written, cacheFile);

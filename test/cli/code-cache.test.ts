@@ -75,12 +75,13 @@ describe("loadWithCodeCache", () => {
   it("makes the cache again when V8 refuses it", () => {
     const { bundle, load } = setUp();
     expect(load()).toBe(`42 ${bundle}`);
-    // This build's header, then data V8 cannot use.
-    const header = readFileSync(`${bundle}.v8-cache`).subarray(0, 65);
+    // This build's header (its first line), then data V8 cannot use.
+    const made = readFileSync(`${bundle}.v8-cache`);
+    const header = made.subarray(0, made.indexOf(10) + 1);
     writeFileSync(`${bundle}.v8-cache`, Buffer.concat([header, Buffer.from("not a cache")]));
     expect(load()).toBe(`42 ${bundle}`);
     const cache = readFileSync(`${bundle}.v8-cache`);
-    expect(cache.subarray(0, 65).equals(header)).toBe(true);
+    expect(cache.subarray(0, header.length).equals(header)).toBe(true);
     expect(cache.length).toBeGreaterThan(header.length + "not a cache".length);
   });
 
@@ -96,6 +97,15 @@ describe("loadWithCodeCache", () => {
     expect(load()).toBe(`63 ${bundle}`);
   });
 
+  it("never runs a cache made before the bundle was edited in place, its build line kept", () => {
+    const { bundle, load } = setUp();
+    expect(load()).toBe(`42 ${bundle}`);
+    const text = readFileSync(bundle, "utf8");
+    writeFileSync(bundle, text.replace("n * 2", "n * 3"));
+    expect(readFileSync(bundle, "utf8").length).toBe(text.length);
+    expect(load()).toBe(`63 ${bundle}`);
+  });
+
   it("does not load a bundle cut short, and writes no cache for it", () => {
     const { bundle, load } = setUp();
     truncateSync(bundle, DOUBLES.length - 10);
@@ -103,8 +113,10 @@ describe("loadWithCodeCache", () => {
     expect(readdirSync(path.dirname(bundle))).not.toContain("bundle.cjs.v8-cache");
   });
 
-  it("finds the line naming its build at the end of the run bundle the build wrote", () => {
+  it("finds the line naming its build at the end of the run bundle the build wrote, and strict mode at its start", () => {
     const text = readFileSync(path.resolve("dist/run/run-program.cjs"), "utf8");
+    // The ES modules it is made of run in strict mode: the directive must come first.
+    expect(text.startsWith('"use strict";\n')).toBe(true);
     const match = /\n\/\/# conductor-build ([0-9a-f]{64})\n$/.exec(text);
     expect(match).not.toBeNull();
     const body = text.slice(0, text.length - (match?.[0].length ?? 0) + 1);
