@@ -55,6 +55,8 @@ export interface Check {
 export class RefLedger {
   private readonly found: ForeignRefChange[] = [];
   private readonly claimed = new Set<string>();
+  /** Refs conductor itself moved during the run: the value it left and when. */
+  private readonly moved = new Map<string, { value: string | undefined; at: number }>();
   /** Checks running now, each with the promise of its end. */
   private readonly running = new Map<Check, Promise<void>>();
   private cleanLook: RepositoryLook | undefined;
@@ -110,12 +112,34 @@ export class RefLedger {
   }
 
   /**
-   * Conductor itself moved branches (a best-of winner took its task's plain name). A look taken
-   * before is no baseline for an agent starting now: the move would show up in that agent's check
-   * as a change, and the workspace whose branch it was may not be running to account for it.
+   * Runs `move`, conductor's own change of branches (a best-of winner taking its task's plain
+   * name), then `read`, the value each ref it touched holds after it (undefined: deleted), also
+   * when the move failed half way. Checks of agents running meanwhile take those values for
+   * conductor's doing, not their agent's (the workspace whose branch it was may not be running to
+   * account for them). While it runs no look is shared, and none taken before it is shared after.
    */
-  branchesMoved(): void {
-    this.lastUnclean = performance.now();
+  async movingBranches(
+    move: () => Promise<void>,
+    read: () => Promise<ReadonlyMap<string, string | undefined>>,
+  ): Promise<void> {
+    const check = this.checkStarted();
+    try {
+      await move();
+    } finally {
+      const values = await read().catch(() => new Map<string, string | undefined>());
+      const at = performance.now();
+      for (const [ref, value] of values) this.moved.set(ref, { value, at });
+      this.checkEnded(check, undefined);
+    }
+  }
+
+  /**
+   * Whether `change` is conductor's own: it moved the ref after `since` and the ref still holds
+   * what conductor left there (a change made on top of it is someone else's).
+   */
+  isConductorsChange(change: { ref: string; after: string | undefined }, since: number): boolean {
+    const own = this.moved.get(change.ref);
+    return own !== undefined && own.at >= since && own.value === change.after;
   }
 
   /**

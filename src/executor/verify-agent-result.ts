@@ -308,6 +308,7 @@ async function foreignChanges(
       !handled.has(change.ref) &&
       !change.ref.startsWith(CONDUCTOR_REFS) &&
       !ctx.refLedger.isClaimed(change.ref) &&
+      !ctx.refLedger.isConductorsChange(change, baseline.takenAt) &&
       !isLiveRef(ctx, baseline, change.ref),
   );
   if (unexplained.length === 0) return [];

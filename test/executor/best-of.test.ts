@@ -196,6 +196,44 @@ describe("best-of-N with a dependent task", () => {
     expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 2");
   });
 
+  it("does not blame an agent that started after the winner finished for the winner's new branch name", async () => {
+    // fix (attempt 1) passes at once and frees its slot; slow starts, then fix-2 fails its check
+    // and fix wins: its branch takes the plain name while slow works. fix was not running during
+    // slow's turn, so only conductor's own record of the move can account for it.
+    const base = config("2");
+    const tasks = [
+      ...(base.tasks as Record<string, unknown>[]),
+      { id: "slow", prompt: "Take your time." },
+    ];
+    const agent = [
+      'if [ "$CONDUCTOR_TASK_ID" = slow ]; then sleep 3; echo slow > slow.txt; fi',
+      'if [ "$CONDUCTOR_TASK_ID" = fix ] && [ "$CONDUCTOR_ATTEMPT" = 2 ]; then sleep 1.5; fi',
+      AGENT,
+    ].join("\n");
+    repo = await repoWithConfig({
+      ...base,
+      concurrency: 2,
+      agent: { kind: "command", command: agent },
+      scripts: {
+        ...(base.scripts as Record<string, string>),
+        // slow takes fix's slot as fix's commit starts: its agent starts once fix is done.
+        setup: 'if [ "$CONDUCTOR_TASK_ID" = slow ]; then sleep 0.5; fi',
+      },
+      tasks,
+    });
+    const result = await run(repo);
+
+    expect(result.exitCode, result.all).toBe(0); // the task has its winner
+    const after = state(repo);
+    expect(after.selections?.fix).toMatchObject({ winner: "fix", branch: "conductor/fix" });
+    // slow's agent started after fix had finished, and fix-2 ended while it worked.
+    const agentStarted = Date.parse(after.workspaces.slow?.steps.agent?.startedAt ?? "");
+    expect(agentStarted).toBeGreaterThanOrEqual(Date.parse(after.workspaces.fix?.finishedAt ?? ""));
+    expect(Date.parse(after.workspaces["fix-2"]?.finishedAt ?? "")).toBeGreaterThan(agentStarted);
+    expect(after.workspaces.slow?.status, result.all).toBe("succeeded");
+    expect(after.workspaces.docs?.status).toBe("succeeded");
+  });
+
   it("runs the judge in a private folder, not the main checkout", async () => {
     const judge =
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion

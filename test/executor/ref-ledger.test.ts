@@ -66,15 +66,53 @@ describe("RefLedger's shared look", () => {
 });
 
 describe("RefLedger and the branches conductor moves", () => {
-  it("hands out no look taken before conductor moved a branch", () => {
+  it("hands out no look while conductor moves branches, nor one taken before", async () => {
     const ledger = new RefLedger();
     const before = performance.now();
     check(ledger, look(before));
-    ledger.branchesMoved();
+    let during: RepositoryLook | undefined;
+    await ledger.movingBranches(
+      async () => {
+        during = ledger.recentLook(before + 1);
+      },
+      async () => new Map(),
+    );
+    expect(during).toBeUndefined();
     expect(ledger.recentLook(before + 1)).toBeUndefined();
     const after = performance.now() + 1;
     check(ledger, look(after));
     expect(ledger.recentLook(after + 1)?.takenAt).toBe(after);
+  });
+
+  it("takes the values conductor left for its own change, also after a move that failed half way, but no change made on top of them", async () => {
+    const ledger = new RefLedger();
+    const since = performance.now();
+    const moved = new Map([
+      ["refs/heads/conductor/fix-1", undefined],
+      ["refs/heads/conductor/fix", "b".repeat(40)],
+    ]);
+    await expect(
+      ledger.movingBranches(
+        async () => {
+          throw new Error("git branch -m failed after creating the new name");
+        },
+        async () => moved,
+      ),
+    ).rejects.toThrow("git branch -m failed");
+    const own = (ref: string, after: string | undefined) =>
+      ledger.isConductorsChange({ ref, after }, since);
+    expect(own("refs/heads/conductor/fix-1", undefined)).toBe(true);
+    expect(own("refs/heads/conductor/fix", "b".repeat(40))).toBe(true);
+    // Moved again after conductor, by someone else; or a ref conductor never moved.
+    expect(own("refs/heads/conductor/fix", "c".repeat(40))).toBe(false);
+    expect(own("refs/heads/main", "c".repeat(40))).toBe(false);
+    // Only for checks whose baseline was taken before the move.
+    expect(
+      ledger.isConductorsChange(
+        { ref: "refs/heads/conductor/fix-1", after: undefined },
+        performance.now() + 1,
+      ),
+    ).toBe(false);
   });
 
   it("is told when a best-of winner takes its task's plain branch name", async () => {
@@ -109,6 +147,13 @@ describe("RefLedger and the branches conductor moves", () => {
       "conductor/fix",
     );
     expect(ledger.recentLook(before + 1)).toBeUndefined();
+    const tip = (await test.git("rev-parse", "conductor/fix")).trim();
+    expect(
+      ledger.isConductorsChange({ ref: "refs/heads/conductor/fix-1", after: undefined }, before),
+    ).toBe(true);
+    expect(ledger.isConductorsChange({ ref: "refs/heads/conductor/fix", after: tip }, before)).toBe(
+      true,
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { moveBranch } from "../../git/branch-move.js";
-import { gitMessage } from "../../git/worktree.js";
+import { git, gitMessage } from "../../git/worktree.js";
 import type { TaskSelection } from "../../planner/types.js";
 import {
   candidatesForJudge,
@@ -67,15 +67,19 @@ export async function takePlainBranch(
     selection.candidates.find((candidate) => candidate.name === name)?.branch as string;
   const root = run.plan.repo.root;
   try {
-    await run.queue.run(async () => {
-      try {
-        if (previousWinner !== undefined && previousWinner !== winner)
-          await moveBranch(root, plain, own(previousWinner));
-        if (previousWinner !== winner) await moveBranch(root, own(winner), plain);
-      } finally {
-        // Also after a failed move: git may have made half of it.
-        run.refLedger?.branchesMoved();
-      }
+    const moves: [string, string][] = [];
+    if (previousWinner !== undefined && previousWinner !== winner)
+      moves.push([plain, own(previousWinner)]);
+    if (previousWinner !== winner) moves.push([own(winner), plain]);
+    if (moves.length === 0) return { branch: plain };
+    const move = async () => {
+      for (const [from, to] of moves) await moveBranch(root, from, to);
+    };
+    await run.queue.run(() => {
+      const ledger = run.refLedger;
+      if (ledger === undefined) return move();
+      // Agents may be running: their checks must know these moves for conductor's.
+      return ledger.movingBranches(move, () => branchValues(root, moves.flat()));
     });
     return { branch: plain };
   } catch (error) {
@@ -98,4 +102,19 @@ export async function saveRanking(
   await mkdir(dir, { recursive: true });
   const redacted = redactRecord(record, redact);
   await writeFile(path.join(dir, "ranking.json"), `${JSON.stringify(redacted, null, 2)}\n`);
+}
+
+/** What `refs/heads/<name>` holds for each of `names` (undefined where there is no such branch). */
+async function branchValues(
+  root: string,
+  names: readonly string[],
+): Promise<Map<string, string | undefined>> {
+  const refs = names.map((name) => `refs/heads/${name}`);
+  const out = await git(root, ["for-each-ref", "--format=%(refname)%00%(objectname)", ...refs]);
+  const values = new Map<string, string | undefined>(refs.map((ref) => [ref, undefined]));
+  for (const line of out.split("\n")) {
+    const [ref = "", oid] = line.split("\0");
+    if (values.has(ref)) values.set(ref, oid);
+  }
+  return values;
 }
