@@ -74,14 +74,25 @@ export async function makeRoomForNewRun(
   },
 ): Promise<KeptRun[]> {
   const root = plan.repo.root;
-  const branches = options.branches ?? (await localBranches(root));
   // The names winners will take count too: an earlier run's winner may hold one. A task's
   // `branch:` is the user's own branch: it exists, and no earlier run may take it away.
-  const taken = [...plan.workspaces, ...winnerBranchHolders(plan)].filter(
-    (workspace) =>
-      (branches.has(workspace.branch) && workspace.startPoint.kind !== "branch") ||
-      existsSync(workspace.path),
-  );
+  const candidates = [...plan.workspaces, ...winnerBranchHolders(plan)];
+  const takenAmong = (branches: ReadonlySet<string>, folders: ReadonlySet<Workspace>) =>
+    candidates.filter(
+      (workspace) =>
+        (branches.has(workspace.branch) && workspace.startPoint.kind !== "branch") ||
+        folders.has(workspace),
+    );
+  const foldersNow = () => new Set(candidates.filter((workspace) => existsSync(workspace.path)));
+  let folders = foldersNow();
+  let branches = options.branches ?? (await localBranches(root));
+  if (options.branches !== undefined && takenAmong(branches, folders).length > 0) {
+    // Listed a moment ago, the branches may predate a folder another run is making now (git
+    // worktree add makes the branch first): folders first, then the branches, seen together.
+    folders = foldersNow();
+    branches = await localBranches(root);
+  }
+  const taken = takenAmong(branches, folders);
   if (taken.length === 0) return [];
   const { owners, foreign } = await findOwners(plan, taken, branches);
   assertNotAnotherConfigs(plan, foreign);
