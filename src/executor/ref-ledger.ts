@@ -113,13 +113,17 @@ export class RefLedger {
 
   /**
    * Runs `move`, conductor's own change of branches (a best-of winner taking its task's plain
-   * name), then `read`, the value each ref it touched holds after it (undefined: deleted), also
-   * when the move failed half way. Checks of agents running meanwhile take those values for
-   * conductor's doing, not their agent's (the workspace whose branch it was may not be running to
-   * account for them). While it runs no look is shared, and none taken before it is shared after.
+   * name), which should leave each ref of `expected` at its value there (undefined: deleted).
+   * Then `read` says what they hold, also after a move that failed half way, and each that holds
+   * what conductor meant is recorded as conductor's: checks of agents running meanwhile take it
+   * for conductor's doing, not their agent's (the workspace whose branch it was may not be
+   * running to account for it). A value conductor did not mean (an agent took the name first,
+   * or moved the branch before it was renamed) is never recorded. While the move runs no look is
+   * shared, and none taken before it is shared after.
    */
   async movingBranches(
     move: () => Promise<void>,
+    expected: ReadonlyMap<string, string | undefined>,
     read: () => Promise<ReadonlyMap<string, string | undefined>>,
   ): Promise<void> {
     const check = this.checkStarted();
@@ -128,7 +132,9 @@ export class RefLedger {
     } finally {
       const values = await read().catch(() => new Map<string, string | undefined>());
       const at = performance.now();
-      for (const [ref, value] of values) this.moved.set(ref, { value, at });
+      for (const [ref, value] of expected) {
+        if (values.has(ref) && values.get(ref) === value) this.moved.set(ref, { value, at });
+      }
       this.checkEnded(check, undefined);
     }
   }

@@ -2,6 +2,7 @@
 // of reading the repository again: only a fresh look, only while no check can be putting refs
 // back, and never across a check that repaired or refused something or a branch conductor moved.
 import { afterEach, describe, expect, it } from "vitest";
+import type { RunRecorder } from "../../src/executor/recorder.js";
 import { RefLedger, type RepositoryLook, SHARED_LOOK_MS } from "../../src/executor/ref-ledger.js";
 import { takePlainBranch } from "../../src/executor/selection/pick-winner.js";
 import { GitMetadataQueue } from "../../src/git/worktree.js";
@@ -75,6 +76,7 @@ describe("RefLedger and the branches conductor moves", () => {
       async () => {
         during = ledger.recentLook(before + 1);
       },
+      new Map(),
       async () => new Map(),
     );
     expect(during).toBeUndefined();
@@ -84,29 +86,44 @@ describe("RefLedger and the branches conductor moves", () => {
     expect(ledger.recentLook(after + 1)?.takenAt).toBe(after);
   });
 
-  it("takes the values conductor left for its own change, also after a move that failed half way, but no change made on top of them", async () => {
+  it("takes what conductor meant for its own change, also after a move that failed half way, but no value it did not mean", async () => {
     const ledger = new RefLedger();
     const since = performance.now();
-    const moved = new Map([
+    const meant = new Map([
       ["refs/heads/conductor/fix-1", undefined],
       ["refs/heads/conductor/fix", "b".repeat(40)],
+    ]);
+    // An agent took the plain name first (at c…), so git refused the rename.
+    const found = new Map([
+      ["refs/heads/conductor/fix-1", "b".repeat(40)],
+      ["refs/heads/conductor/fix", "c".repeat(40)],
     ]);
     await expect(
       ledger.movingBranches(
         async () => {
-          throw new Error("git branch -m failed after creating the new name");
+          throw new Error("fatal: a branch named 'conductor/fix' already exists");
         },
-        async () => moved,
+        meant,
+        async () => found,
       ),
-    ).rejects.toThrow("git branch -m failed");
+    ).rejects.toThrow("already exists");
     const own = (ref: string, after: string | undefined) =>
       ledger.isConductorsChange({ ref, after }, since);
+    expect(own("refs/heads/conductor/fix", "c".repeat(40))).toBe(false);
+    expect(own("refs/heads/conductor/fix", "b".repeat(40))).toBe(false);
+    expect(own("refs/heads/conductor/fix-1", undefined)).toBe(false);
+
+    // A move that did what conductor meant: both refs are its own, for checks of older looks.
+    await ledger.movingBranches(
+      async () => {},
+      meant,
+      async () => meant,
+    );
     expect(own("refs/heads/conductor/fix-1", undefined)).toBe(true);
     expect(own("refs/heads/conductor/fix", "b".repeat(40))).toBe(true);
     // Moved again after conductor, by someone else; or a ref conductor never moved.
     expect(own("refs/heads/conductor/fix", "c".repeat(40))).toBe(false);
     expect(own("refs/heads/main", "c".repeat(40))).toBe(false);
-    // Only for checks whose baseline was taken before the move.
     expect(
       ledger.isConductorsChange(
         { ref: "refs/heads/conductor/fix-1", after: undefined },
@@ -135,10 +152,12 @@ describe("RefLedger and the branches conductor moves", () => {
       archiveLosers: false,
       dependents: [],
     };
+    const recorded = (await test.git("rev-parse", "conductor/fix-1")).trim();
     const run = {
       plan: { repo: { root: test.root } } as Plan,
       queue: new GitMetadataQueue(),
       refLedger: ledger,
+      recorder: { state: { workspaces: { fix: { commit: recorded } } } } as unknown as RunRecorder,
     };
     expect(await takePlainBranch(run, selection, "fix", undefined)).toEqual({
       branch: "conductor/fix",
@@ -154,6 +173,47 @@ describe("RefLedger and the branches conductor moves", () => {
     expect(ledger.isConductorsChange({ ref: "refs/heads/conductor/fix", after: tip }, before)).toBe(
       true,
     );
+  });
+
+  it("never takes for its own a commit an agent put on the winner's branch before the move", async () => {
+    const test = await createTestRepo();
+    repo = test;
+    await test.git("branch", "conductor/fix-1");
+    const recorded = (await test.git("rev-parse", "conductor/fix-1")).trim();
+    // Another workspace's agent moves the finished winner's branch to a commit of its own.
+    await test.write({ "evil.txt": "x\n" });
+    await test.git("add", "evil.txt");
+    await test.git("commit", "-q", "-m", "evil");
+    const evil = (await test.git("rev-parse", "HEAD")).trim();
+    await test.git("update-ref", "refs/heads/conductor/fix-1", evil);
+    const ledger = new RefLedger();
+    const before = performance.now();
+    const selection: TaskSelection = {
+      taskId: "fix",
+      mode: "best",
+      candidates: [{ name: "fix", branch: "conductor/fix-1" }],
+      branch: "conductor/fix",
+      archiveLosers: false,
+      dependents: [],
+    };
+    await takePlainBranch(
+      {
+        plan: { repo: { root: test.root } } as Plan,
+        queue: new GitMetadataQueue(),
+        refLedger: ledger,
+        recorder: {
+          state: { workspaces: { fix: { commit: recorded } } },
+        } as unknown as RunRecorder,
+      },
+      selection,
+      "fix",
+      undefined,
+    );
+    // The plain name now holds the agent's commit: the agent's check must still see that.
+    expect((await test.git("rev-parse", "conductor/fix")).trim()).toBe(evil);
+    expect(
+      ledger.isConductorsChange({ ref: "refs/heads/conductor/fix", after: evil }, before),
+    ).toBe(false);
   });
 });
 

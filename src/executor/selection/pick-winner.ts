@@ -56,7 +56,7 @@ export async function pickWinner(
  * own.
  */
 export async function takePlainBranch(
-  run: Pick<RunContext, "plan" | "queue"> & Partial<Pick<RunContext, "refLedger">>,
+  run: Pick<RunContext, "plan" | "queue"> & Partial<Pick<RunContext, "refLedger" | "recorder">>,
   selection: TaskSelection,
   winner: string,
   previousWinner: string | undefined,
@@ -78,8 +78,20 @@ export async function takePlainBranch(
     await run.queue.run(() => {
       const ledger = run.refLedger;
       if (ledger === undefined) return move();
-      // Agents may be running: their checks must know these moves for conductor's.
-      return ledger.movingBranches(move, () => branchValues(root, moves.flat()));
+      // Agents may be running: their checks must know these moves for conductor's. Each branch
+      // is expected at the commit its workspace recorded, never at what is found there.
+      const recorded = (name: string) => {
+        const state = run.recorder?.state.workspaces[name];
+        return state?.commit ?? state?.startCommit;
+      };
+      const holds = new Map<string, string | undefined>([[own(winner), recorded(winner)]]);
+      if (previousWinner !== undefined) holds.set(plain, recorded(previousWinner));
+      for (const [from, to] of moves) {
+        holds.set(to, holds.get(from));
+        holds.set(from, undefined);
+      }
+      const expected = new Map([...holds].map(([name, value]) => [`refs/heads/${name}`, value]));
+      return ledger.movingBranches(move, expected, () => branchValues(root, moves.flat()));
     });
     return { branch: plain };
   } catch (error) {
