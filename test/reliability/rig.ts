@@ -1,7 +1,16 @@
 // Shared pieces of the reliability suite: a seeded random source, snapshots of what must not
 // change, and a fast reader of a run's events.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { startConductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
@@ -256,4 +265,34 @@ export function startTracked(
 export function stopStarted(): void {
   for (const child of started) child.kill("SIGKILL");
   started.clear();
+}
+
+/**
+ * A `git` first on PATH that runs the real git and then, after a `git commit`, runs `afterCommit`
+ * (shell code; `$$` is this git's pid, the process conductor waits for). Conductor's commit runs
+ * no repository hook (core.hooksPath=/dev/null), so a post-commit hook cannot hold it. Returns
+ * the environment that puts it first.
+ */
+export function gitWithAfterCommit(dir: string, afterCommit: string): Record<string, string> {
+  const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+  const bin = path.join(dir, "git-after-commit");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(
+    path.join(bin, "git"),
+    [
+      "#!/bin/sh",
+      'for arg in "$@"; do',
+      '  if [ "$arg" = commit ]; then',
+      `    ${JSON.stringify(real)} "$@"`,
+      "    rc=$?",
+      `    ${afterCommit}`,
+      "    exit $rc",
+      "  fi",
+      "done",
+      `exec ${JSON.stringify(real)} "$@"`,
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  return { PATH: `${bin}:${process.env.PATH ?? ""}` };
 }

@@ -7,6 +7,7 @@ import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, processesOfRun, repoWithConfig } from "../helpers/run-repo.js";
 import {
+  gitWithAfterCommit,
   killLeftovers,
   newestRunId,
   pollUntil,
@@ -51,24 +52,23 @@ function configHangingIn(step: Step, stubborn = false) {
 }
 
 /**
- * Holds git in a hook (post-checkout ends `git worktree add`, post-commit follows the commit)
- * until the test lets it go, so a signal lands while conductor waits for git. Git steps are not
- * cancelled half way: conductor waits for git, then stops.
+ * Holds git until the test lets it go, so a signal lands while conductor waits for git: in the
+ * post-checkout hook that ends `git worktree add`, or right after `git commit` (conductor's commit
+ * runs no hook: a `git` first on PATH holds it). Git steps are not cancelled half way: conductor
+ * waits for git, then stops. Returns the release file and the environment conductor needs.
  */
-function holdGit(repo: TestRepo, step: "worktree" | "commit", marker: string): string {
+function holdGit(
+  repo: TestRepo,
+  step: "worktree" | "commit",
+  marker: string,
+): { release: string; env: Record<string, string> } {
   const release = path.join(repo.home, "release");
-  const file = path.join(
-    repo.root,
-    ".git",
-    "hooks",
-    step === "worktree" ? "post-checkout" : "post-commit",
-  );
-  writeFileSync(
-    file,
-    `#!/bin/sh\ntouch "${marker}"\nwhile [ ! -f "${release}" ]; do sleep 0.05; done\n`,
-  );
+  const hold = `touch "${marker}"; while [ ! -f "${release}" ]; do sleep 0.05; done`;
+  if (step === "commit") return { release, env: gitWithAfterCommit(repo.home, hold) };
+  const file = path.join(repo.root, ".git", "hooks", "post-checkout");
+  writeFileSync(file, `#!/bin/sh\n${hold}\n`);
   chmodSync(file, 0o755);
-  return release;
+  return { release, env: {} };
 }
 
 /** Process group of a live process (field 5 of /proc/<pid>/stat). */
@@ -118,10 +118,15 @@ describe.each(SIGNALS)("%s", (signal) => {
     async (step) => {
       repo = await repoWithConfig(configHangingIn(step));
       const marker = path.join(repo.home, "ready");
-      const release =
+      const held =
         step === "worktree" || step === "commit" ? holdGit(repo, step, marker) : undefined;
+      const release = held?.release;
       const root = repo.root;
-      const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home });
+      const child = startTracked(["run", "--output", "plain"], {
+        cwd: root,
+        home: repo.home,
+        ...(held === undefined ? {} : { env: held.env }),
+      });
       runId = await pollUntil(() => newestRunId(root), "the run folder");
       const id = runId;
       await pollUntil(() => existsSync(marker), `${step} to be under way`);

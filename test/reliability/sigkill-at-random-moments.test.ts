@@ -10,6 +10,7 @@ import {
   branchTips,
   eventsOf,
   filesContaining,
+  gitWithAfterCommit,
   isAncestor,
   killLeftovers,
   makeCheckoutBusy,
@@ -258,23 +259,34 @@ describe("a torn event line left by a kill", () => {
 });
 
 /**
- * Holds git inside a hook (post-checkout runs at the end of `git worktree add`, post-commit after
- * the commit is written) so that conductor can be killed exactly between a git change and the
- * event that records it. Returns a function that waits for the hook and gives git's pid.
+ * Holds git for a second at the end of `git worktree add` (its post-checkout hook) or right after
+ * `git commit` has written the commit (a `git` first on PATH: conductor's commit runs no hook),
+ * so that conductor can be killed exactly between a git change and the event that records it.
+ * Returns the environment conductor needs and a function that waits for the hold and gives the
+ * pid of the git process conductor waits on.
  */
-function holdGitAt(test: TestRepo, hook: "post-checkout" | "post-commit"): () => Promise<number> {
+function holdGitAt(
+  test: TestRepo,
+  moment: "post-checkout" | "after-commit",
+): { env: Record<string, string>; reached: () => Promise<number> } {
   const hold = path.join(test.home, "hold");
   const held = path.join(test.home, "held");
-  const file = path.join(test.root, ".git", "hooks", hook);
-  writeFileSync(
-    file,
-    `#!/bin/sh\nif [ -f "${hold}" ]; then rm -f "${hold}"; echo $PPID > "${held}.tmp"; mv "${held}.tmp" "${held}"; sleep 1; fi\n`,
-  );
-  chmodSync(file, 0o755);
+  const pause = (pid: string) =>
+    `if [ -f "${hold}" ]; then rm -f "${hold}"; echo ${pid} > "${held}.tmp"; mv "${held}.tmp" "${held}"; sleep 1; fi`;
+  let env: Record<string, string> = {};
+  if (moment === "after-commit") env = gitWithAfterCommit(test.home, pause("$$"));
+  else {
+    const file = path.join(test.root, ".git", "hooks", "post-checkout");
+    writeFileSync(file, `#!/bin/sh\n${pause("$PPID")}\n`);
+    chmodSync(file, 0o755);
+  }
   writeFileSync(hold, "");
-  return async () => {
-    await pollUntil(() => existsSync(held), `git to reach the ${hook} hook`);
-    return Number(readFileSync(held, "utf8"));
+  return {
+    env,
+    reached: async () => {
+      await pollUntil(() => existsSync(held), `git to reach the ${moment} hold`);
+      return Number(readFileSync(held, "utf8"));
+    },
   };
 }
 
@@ -294,9 +306,9 @@ describe("a kill between a change on disk and the event that records it", () => 
   it("right after git worktree add: --resume takes the worktree and branch as its own instead of calling them a conflict", async () => {
     repo = await repoWithConfig(single, FILES);
     const root = repo.root;
-    const gitReachedHook = holdGitAt(repo, "post-checkout");
+    const hold = holdGitAt(repo, "post-checkout");
     const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home });
-    const gitPid = await gitReachedHook();
+    const gitPid = await hold.reached();
     child.kill("SIGKILL");
     await child;
     await pollUntil(() => ended(gitPid), "the orphaned git worktree add to finish");
@@ -324,9 +336,13 @@ describe("a kill between a change on disk and the event that records it", () => 
     repo = await repoWithConfig(single, FILES);
     const root = repo.root;
     const base = (await repo.git("rev-parse", "main")).trim();
-    const gitReachedHook = holdGitAt(repo, "post-commit");
-    const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home });
-    const gitPid = await gitReachedHook();
+    const hold = holdGitAt(repo, "after-commit");
+    const child = startTracked(["run", "--output", "plain"], {
+      cwd: root,
+      home: repo.home,
+      env: hold.env,
+    });
+    const gitPid = await hold.reached();
     child.kill("SIGKILL");
     await child;
     await pollUntil(() => ended(gitPid), "the orphaned git commit to finish");
