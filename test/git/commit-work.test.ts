@@ -209,19 +209,21 @@ describe("commitWork after the agent step's verification", () => {
     });
   });
 
+  /** commitWork given a status that shows a file the worktree does not hold: nothing to stage. */
+  const commitGhost = (test: TestRepo, start: string) =>
+    commitWork(test.root, {
+      message: "the work",
+      exclude: [],
+      from: start,
+      branch: "work",
+      head: start,
+      status: "?? gone.txt\0",
+    });
+
   it("commits nothing when what the status showed stages nothing, and says so", async () => {
     const { test, start } = await onBranch();
     // A status that shows a file the worktree does not hold: git commit refuses, nothing staged.
-    const { done, gits } = await traced(test, () =>
-      commitWork(test.root, {
-        message: "the work",
-        exclude: [],
-        from: start,
-        branch: "work",
-        head: start,
-        status: "?? gone.txt\0",
-      }),
-    );
+    const { done, gits } = await traced(test, () => commitGhost(test, start));
     expect(gits).toEqual(["built-in: git add", "built-in: git commit", "built-in: git diff"]);
     expect(done).toEqual({
       commit: undefined,
@@ -246,19 +248,7 @@ describe("commitWork after the agent step's verification", () => {
       GIT_COMMITTER_EMAIL: undefined,
       EMAIL: undefined,
     };
-    const { done } = await traced(
-      test,
-      () =>
-        commitWork(test.root, {
-          message: "the work",
-          exclude: [],
-          from: start,
-          branch: "work",
-          head: start,
-          status: "?? gone.txt\0",
-        }),
-      noIdentity,
-    );
+    const { done } = await traced(test, () => commitGhost(test, start), noIdentity);
     expect(done).toEqual({
       commit: undefined,
       head: start,
