@@ -11,3 +11,18 @@ export async function moveBranch(root: string, from: string, to: string): Promis
   if (!(await branchExists(root, from)) && (await branchExists(root, to))) return;
   await git(root, ["branch", "-m", from, to]);
 }
+
+/** What `refs/heads/<name>` holds for each of `names` (undefined where there is no such branch). */
+export async function branchValues(
+  root: string,
+  names: readonly string[],
+): Promise<Map<string, string | undefined>> {
+  const refs = names.map((name) => `refs/heads/${name}`);
+  const out = await git(root, ["for-each-ref", "--format=%(refname)%00%(objectname)", ...refs]);
+  const values = new Map<string, string | undefined>(refs.map((ref) => [ref, undefined]));
+  for (const line of out.split("\n")) {
+    const [ref = "", oid] = line.split("\0");
+    if (values.has(ref)) values.set(ref, oid);
+  }
+  return values;
+}

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { moveBranch } from "../../git/branch-move.js";
-import { git, gitMessage } from "../../git/worktree.js";
+import { branchValues, moveBranch } from "../../git/branch-move.js";
+import { gitMessage } from "../../git/worktree.js";
 import type { TaskSelection } from "../../planner/types.js";
 import {
   candidatesForJudge,
@@ -114,19 +114,4 @@ export async function saveRanking(
   await mkdir(dir, { recursive: true });
   const redacted = redactRecord(record, redact);
   await writeFile(path.join(dir, "ranking.json"), `${JSON.stringify(redacted, null, 2)}\n`);
-}
-
-/** What `refs/heads/<name>` holds for each of `names` (undefined where there is no such branch). */
-async function branchValues(
-  root: string,
-  names: readonly string[],
-): Promise<Map<string, string | undefined>> {
-  const refs = names.map((name) => `refs/heads/${name}`);
-  const out = await git(root, ["for-each-ref", "--format=%(refname)%00%(objectname)", ...refs]);
-  const values = new Map<string, string | undefined>(refs.map((ref) => [ref, undefined]));
-  for (const line of out.split("\n")) {
-    const [ref = "", oid] = line.split("\0");
-    if (values.has(ref)) values.set(ref, oid);
-  }
-  return values;
 }
