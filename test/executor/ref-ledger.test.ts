@@ -66,6 +66,29 @@ describe("RefLedger's shared look", () => {
   });
 });
 
+/** Task `fix`, best of two: the winner's branch takes the plain name `conductor/fix`. */
+const FIX: TaskSelection = {
+  taskId: "fix",
+  mode: "best",
+  candidates: [
+    { name: "fix", branch: "conductor/fix-1" },
+    { name: "fix-2", branch: "conductor/fix-2" },
+  ],
+  branch: "conductor/fix",
+  archiveLosers: false,
+  dependents: [],
+};
+
+/** What takePlainBranch needs of a run whose candidate `fix` recorded the commit `recorded`. */
+function winnerRun(test: TestRepo, ledger: RefLedger, recorded: string) {
+  return {
+    plan: { repo: { root: test.root } } as Plan,
+    queue: new GitMetadataQueue(),
+    refLedger: ledger,
+    recorder: { state: { workspaces: { fix: { commit: recorded } } } } as unknown as RunRecorder,
+  };
+}
+
 describe("RefLedger and the branches conductor moves", () => {
   it("hands out no look while conductor moves branches, nor one taken before", async () => {
     const ledger = new RefLedger();
@@ -141,27 +164,12 @@ describe("RefLedger and the branches conductor moves", () => {
     const ledger = new RefLedger();
     const before = performance.now();
     check(ledger, look(before));
-    const selection: TaskSelection = {
-      taskId: "fix",
-      mode: "best",
-      candidates: [
-        { name: "fix", branch: "conductor/fix-1" },
-        { name: "fix-2", branch: "conductor/fix-2" },
-      ],
-      branch: "conductor/fix",
-      archiveLosers: false,
-      dependents: [],
-    };
     const recorded = (await test.git("rev-parse", "conductor/fix-1")).trim();
-    const run = {
-      plan: { repo: { root: test.root } } as Plan,
-      queue: new GitMetadataQueue(),
-      refLedger: ledger,
-      recorder: { state: { workspaces: { fix: { commit: recorded } } } } as unknown as RunRecorder,
-    };
-    expect(await takePlainBranch(run, selection, "fix", undefined)).toEqual({
-      branch: "conductor/fix",
-    });
+    expect(await takePlainBranch(winnerRun(test, ledger, recorded), FIX, "fix", undefined)).toEqual(
+      {
+        branch: "conductor/fix",
+      },
+    );
     expect(await test.git("branch", "--list", "--format=%(refname:short)", "conductor/*")).toBe(
       "conductor/fix",
     );
@@ -188,27 +196,7 @@ describe("RefLedger and the branches conductor moves", () => {
     await test.git("update-ref", "refs/heads/conductor/fix-1", evil);
     const ledger = new RefLedger();
     const before = performance.now();
-    const selection: TaskSelection = {
-      taskId: "fix",
-      mode: "best",
-      candidates: [{ name: "fix", branch: "conductor/fix-1" }],
-      branch: "conductor/fix",
-      archiveLosers: false,
-      dependents: [],
-    };
-    await takePlainBranch(
-      {
-        plan: { repo: { root: test.root } } as Plan,
-        queue: new GitMetadataQueue(),
-        refLedger: ledger,
-        recorder: {
-          state: { workspaces: { fix: { commit: recorded } } },
-        } as unknown as RunRecorder,
-      },
-      selection,
-      "fix",
-      undefined,
-    );
+    await takePlainBranch(winnerRun(test, ledger, recorded), FIX, "fix", undefined);
     // The plain name now holds the agent's commit: the agent's check must still see that.
     expect((await test.git("rev-parse", "conductor/fix")).trim()).toBe(evil);
     expect(
