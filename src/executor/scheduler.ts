@@ -155,8 +155,11 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
     });
   };
 
-  while (waiting.length > 0 || running.size > 0 || deciding.size > 0) {
+  for (;;) {
+    // Before the end is judged: the last workspaces to finish may be a task's candidates, whose
+    // winner is still to be picked when nothing waits on it.
     startSelections();
+    if (waiting.length === 0 && running.size === 0 && deciding.size === 0) break;
     for (const workspace of [...waiting]) {
       // Up to `concurrency` workspaces are prepared ahead of the slots (see SlotGate).
       if (

@@ -234,6 +234,16 @@ describe("best-of-N with a dependent task", () => {
     expect(after.workspaces.docs?.status).toBe("succeeded");
   });
 
+  it("picks the winner of a task nothing depends on, its candidates the last to finish", async () => {
+    const { tasks, ...base } = config("");
+    repo = await repoWithConfig({ ...base, tasks: (tasks as unknown[]).slice(0, 1) });
+    const result = await run(repo);
+
+    expect(result.exitCode, result.all).toBe(0);
+    expect(state(repo).selections?.fix).toMatchObject({ winner: "fix-2", branch: "conductor/fix" });
+    expect(await repo.git("show", "conductor/fix:fix.txt")).toBe("attempt 2");
+  });
+
   it("runs the judge in a private folder, not the main checkout", async () => {
     const judge =
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
