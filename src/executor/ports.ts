@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { OperationError } from "../errors.js";
@@ -13,6 +12,7 @@ import {
   readRegistrySnapshot,
   registryHealth,
 } from "./port-registry-file.js";
+import { portsInUse } from "./ports-in-use.js";
 
 /**
  * The machine-wide registry of port blocks, shared by every conductor process of this user:
@@ -88,7 +88,7 @@ export async function reservePortBlocks(
       .map((request) => ({ request, offset: 0 }));
     while (pending.length > 0) {
       // Each request's next candidate that no reservation (old or just made) overlaps, then the
-      // bind checks of every candidate together.
+      // check of every candidate against the sockets held right now.
       const round: { request: PortRequest; offset: number; start: number }[] = [];
       for (const entry of pending) {
         const taken = [...registry.reservations, ...round.map(asBlock)];
@@ -100,12 +100,13 @@ export async function reservePortBlocks(
         }
         round.push({ request: entry.request, offset: found.offset, start: found.start });
       }
-      const bindable = await Promise.all(
-        round.map((entry) => allBindable(entry.start, entry.request.count)),
+      const inUse = await portsInUse();
+      const free = await Promise.all(
+        round.map((entry) => inUse.allFree(entry.start, entry.request.count)),
       );
       pending = [];
       round.forEach((entry, index) => {
-        if (!bindable[index]) {
+        if (!free[index]) {
           pending.push({ request: entry.request, offset: entry.offset + 1 });
           return;
         }
@@ -178,25 +179,6 @@ function overlaps(
   return reservations.some(
     (other) => start < other.start + other.count && other.start < start + count,
   );
-}
-
-async function allBindable(start: number, count: number): Promise<boolean> {
-  const ports = Array.from({ length: count }, (_, index) => start + index);
-  return (await Promise.all(ports.map(bindable))).every(Boolean);
-}
-
-/**
- * Whether a process could listen on `port` of 127.0.0.1 right now (a listener on 0.0.0.0 takes
- * it too). Checked with net directly: get-port listed the network interfaces on every call,
- * which was most of the CPU time of reserving a run's ports.
- */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", () => resolve(false));
-    server.listen({ port, host: "127.0.0.1" }, () => server.close(() => resolve(true)));
-  });
 }
 
 async function withRegistry<T>(
