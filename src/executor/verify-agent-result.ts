@@ -19,6 +19,7 @@ import {
 import { readSpotlightTrees, spotlightFootprint } from "../git/spotlight-footprint.js";
 import { listWorktrees, samePath } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
+import type { Plan } from "../planner/types.js";
 import { formatSize } from "../schema/size.js";
 import { keptOutOfCommits } from "./copy-files.js";
 import { isConductorAlive, loadRun } from "./load-run.js";
@@ -452,18 +453,26 @@ function workspaceStatuses(ctx: StepContext): Map<string, WorkspaceStatus> {
   return statuses;
 }
 
+/** {@link workspaceFoldersInside} by plan: the same for every look of a run. */
+const foldersInsideByPlan = new WeakMap<Plan, string[]>();
+
 /**
  * Folders inside the main checkout that conductor fills during a run (a workspaces folder placed
- * in the repository): their changes are not the agent's doing.
+ * in the repository): their changes are not the agent's doing. Worked out once per plan: every
+ * look of every workspace asks, and resolving each workspace's path each time made it quadratic.
  */
 function workspaceFoldersInside(ctx: StepContext): string[] {
+  const known = foldersInsideByPlan.get(ctx.plan);
+  if (known !== undefined) return known;
   const root = ctx.plan.repo.root;
   const folders = new Set<string>();
   for (const other of ctx.plan.workspaces) {
     const relative = relativeInside(root, path.dirname(other.path));
     if (relative !== undefined && relative !== "") folders.add(relative.split(path.sep).join("/"));
   }
-  return [...folders];
+  const found = [...folders];
+  foldersInsideByPlan.set(ctx.plan, found);
+  return found;
 }
 
 async function logVerdict(
