@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -66,28 +67,26 @@ export interface ProcessOptions {
 /** Runs a program to completion under the rules above. Never throws for the program's failures. */
 export async function runProcess(options: ProcessOptions): Promise<ProcessOutcome> {
   if (options.signal.aborted) return { reason: "cancelled" };
-  // execa (some 100 modules) loads with the first program, not with every command at start-up.
-  const [{ execa }] = await Promise.all([
-    import("execa"),
-    mkdir(path.dirname(options.logFile), { recursive: true }),
-  ]);
+  await mkdir(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: "a" });
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
 
   const tag = `${TAG_VARIABLE}=${randomUUID()}`;
-  const child = execa(options.file, options.args ?? [], {
+  // node:child_process itself, not execa: of execa this used only the spawn, and its option
+  // handling cost each program about 0.6 ms of conductor's CPU (measured, one agent per workspace).
+  const child = spawn(options.file, options.args ?? [], {
     cwd: options.cwd,
-    env: { ...options.env, [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1) },
-    extendEnv: true,
+    env: { ...process.env, ...options.env, [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1) },
     shell: options.shell ? "/bin/sh" : false,
     detached: true, // own process group, so the whole tree can be signalled at once
-    cleanup: false, // the group is ours to end (see killEverythingStarted)
-    buffer: false,
-    reject: false,
-    stdin: options.stdinText === undefined ? "ignore" : "pipe",
-    stdout: "pipe",
-    stderr: "pipe",
-    forceKillAfterDelay: false,
+    stdio: [options.stdinText === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
+  // How the program ended, or why it never started (no such program, no such folder).
+  const exited = new Promise<
+    { code: number | null; signal: NodeJS.Signals | null } | { error: Error }
+  >((resolve) => {
+    child.on("error", (error) => resolve({ error }));
+    child.once("exit", (code, signal) => resolve({ code, signal }));
   });
   const pgid = child.pid;
   if (pgid !== undefined) trackGroup(pgid, true);
@@ -149,7 +148,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   void Promise.allSettled(piped).then(() => {
     outputClosed = true;
   });
-  const result = await child;
+  const result = await exited;
   await Promise.allSettled(piped);
   outputClosed = true;
   clearTimeout(timer);
@@ -168,15 +167,10 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
 
   if (stopping === "timeout") return { reason: "timeout", timeoutMs: options.timeoutMs };
   if (stopping === "cancelled") return { reason: "cancelled" };
-  if (result.failed && result.exitCode === undefined && result.signal === undefined) {
-    return {
-      reason: "spawn-error",
-      message: result.originalMessage || result.shortMessage || "could not start",
-    };
-  }
+  if ("error" in result) return { reason: "spawn-error", message: result.error.message };
   if (result.signal) return { reason: "signal", signal: result.signal };
-  if (result.exitCode === 0) return { reason: "exited", exitCode: 0 };
-  return { reason: "exit-non-zero", exitCode: result.exitCode ?? 1 };
+  if (result.code === 0) return { reason: "exited", exitCode: 0 };
+  return { reason: "exit-non-zero", exitCode: result.code ?? 1 };
 }
 
 /** Streams one output of the child, redacted, into the shared log (and to `onLine` when given). */
