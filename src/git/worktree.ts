@@ -43,19 +43,28 @@ export function git(cwd: string, args: readonly string[]): Promise<string> {
  * before it fills `commondir`, and a git that lists worktrees meanwhile (another conductor run)
  * stops at the empty file.
  */
-export async function withLockRetry(operation: () => Promise<string>): Promise<string> {
+export async function withLockRetry(
+  operation: () => Promise<string>,
+  /** Undoes what a failed try left before the next one (see {@link addWorktree}). */
+  beforeRetry?: (error: GitCommandError) => Promise<void>,
+): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
-      const busy =
-        error instanceof GitCommandError &&
-        (/\.lock'?:? File exists|could not lock|Unable to create .*\.lock/i.test(error.message) ||
-          /failed to read .*worktrees\/[^/]+\/(commondir|gitdir|HEAD)/.test(error.message));
-      if (!busy || attempt >= 8) throw error;
+      if (!(error instanceof GitCommandError) || !isBusy(error) || attempt >= 8) throw error;
+      await beforeRetry?.(error);
       await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
     }
   }
+}
+
+/** Whether git failed on another process's lock or half-made worktree: worth a retry. */
+function isBusy(error: GitCommandError): boolean {
+  return (
+    /\.lock'?:? File exists|could not lock|Unable to create .*\.lock/i.test(error.message) ||
+    /failed to read .*worktrees\/[^/]+\/(commondir|gitdir|HEAD)/.test(error.message)
+  );
 }
 
 /** Whether a local branch exists. */
@@ -139,19 +148,21 @@ export async function addWorktree(
   options: { branch: string; path: string; startPoint: string },
 ): Promise<void> {
   await mkdir(path.dirname(options.path), { recursive: true });
+  const add = () =>
+    runGitInShell(root, [
+      "worktree",
+      "add",
+      "--quiet",
+      "--no-track",
+      "-b",
+      options.branch,
+      options.path,
+      options.startPoint,
+    ]);
   try {
-    await withLockRetry(() =>
-      runGitInShell(root, [
-        "worktree",
-        "add",
-        "--quiet",
-        "--no-track",
-        "-b",
-        options.branch,
-        options.path,
-        options.startPoint,
-      ]),
-    );
+    // git makes the branch (`git branch`) before it reads the other worktrees, where another
+    // add's half-made folder can stop it: the next try would find its own branch in the way.
+    await withLockRetry(add, (error) => removeOwnBranch(root, options.branch, error.message));
   } catch (error) {
     const message = gitMessage(error);
     // Refused at `git branch`: git made nothing, and the branch is another's.
@@ -160,10 +171,21 @@ export async function addWorktree(
     const folderTaken = FOLDER_TAKEN.test(message);
     if (!folderTaken) await rm(options.path, { recursive: true, force: true }).catch(() => {});
     await git(root, ["worktree", "prune"]).catch(() => {});
-    if (await branchExists(root, options.branch)) {
-      await git(root, ["branch", "-D", "--end-of-options", options.branch]).catch(() => {});
-    }
+    await removeOwnBranch(root, options.branch, (error as Error).message);
     throw error;
+  }
+}
+
+/**
+ * Deletes the branch a failed `git worktree add -b` made, unless git failed on that branch's own
+ * lock: then another process is writing the branch, and it is that process's. `message` is all
+ * git printed (the ref is named in the first line, before git's advice).
+ */
+async function removeOwnBranch(root: string, branch: string, message: string): Promise<void> {
+  const ref = `refs/heads/${branch}`;
+  if (message.includes(`${ref}.lock`) || message.includes(`'${ref}'`)) return;
+  if (await branchExists(root, branch)) {
+    await git(root, ["branch", "-D", "--end-of-options", branch]).catch(() => {});
   }
 }
 
