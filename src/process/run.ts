@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
@@ -74,13 +74,21 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   const tag = `${TAG_VARIABLE}=${randomUUID()}`;
   // node:child_process itself, not execa: of execa this used only the spawn, and its option
   // handling cost each program about 0.6 ms of conductor's CPU (measured, one agent per workspace).
-  const child = spawn(options.file, options.args ?? [], {
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env, [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1) },
-    shell: options.shell ? "/bin/sh" : false,
-    detached: true, // own process group, so the whole tree can be signalled at once
-    stdio: [options.stdinText === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(options.file, options.args ?? [], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env, [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1) },
+      shell: options.shell ? "/bin/sh" : false,
+      detached: true, // own process group, so the whole tree can be signalled at once
+      stdio: [options.stdinText === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+  } catch (error) {
+    // Some failures to start throw instead of emitting "error" (a working folder that is a
+    // file, an argument with a NUL byte, arguments beyond the system's limit).
+    await closeStream(log);
+    return { reason: "spawn-error", message: startFailure(error as Error, options.cwd) };
+  }
   // How the program ended, or why it never started (no such program, no such folder).
   const exited = new Promise<
     { code: number | null; signal: NodeJS.Signals | null } | { error: Error }
@@ -167,10 +175,20 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
 
   if (stopping === "timeout") return { reason: "timeout", timeoutMs: options.timeoutMs };
   if (stopping === "cancelled") return { reason: "cancelled" };
-  if ("error" in result) return { reason: "spawn-error", message: result.error.message };
+  if ("error" in result)
+    return { reason: "spawn-error", message: startFailure(result.error, options.cwd) };
   if (result.signal) return { reason: "signal", signal: result.signal };
   if (result.code === 0) return { reason: "exited", exitCode: 0 };
   return { reason: "exit-non-zero", exitCode: result.code ?? 1 };
+}
+
+/**
+ * Why a program could not start. Node reports a working folder that does not exist as the
+ * program's ENOENT (`spawn codex ENOENT`), which would send the user looking for the program.
+ */
+function startFailure(error: Error, cwd: string): string {
+  const missingFolder = (error as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(cwd);
+  return missingFolder ? `its working folder ${cwd} does not exist` : error.message;
 }
 
 /** Streams one output of the child, redacted, into the shared log (and to `onLine` when given). */

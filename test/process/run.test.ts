@@ -1,5 +1,5 @@
 // runProcess: how a program's end is reported, also when it never starts.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -34,15 +34,26 @@ describe("runProcess", () => {
     expect(ended.reason === "spawn-error" && ended.message).toContain("no-such-program");
   });
 
-  it("reports a working folder that does not exist as not started", async () => {
+  it("reports a working folder that does not exist as not started, naming the folder", async () => {
+    const gone = path.join(dir, "gone");
     const ended = await runProcess(
-      options({
-        args: ["-c", "true"],
-        cwd: path.join(dir, "gone"),
-        logFile: path.join(dir, "x.log"),
-      }),
+      options({ args: ["-c", "true"], cwd: gone, logFile: path.join(dir, "x.log") }),
     );
-    expect(ended.reason).toBe("spawn-error");
+    expect(ended).toEqual({
+      reason: "spawn-error",
+      message: `its working folder ${gone} does not exist`,
+    });
+  });
+
+  it("reports the failures to start that Node throws instead of emitting, without throwing", async () => {
+    const file = path.join(dir, "a-file");
+    await writeFile(file, "not a folder\n");
+    expect((await runProcess(options({ args: ["-c", "true"], cwd: file }))).reason).toBe(
+      "spawn-error",
+    );
+    expect((await runProcess(options({ args: ["-c", "true", "nul\0byte"] }))).reason).toBe(
+      "spawn-error",
+    );
   });
 
   it("reports the exit code, and a signal as the signal", async () => {
