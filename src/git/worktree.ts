@@ -165,8 +165,10 @@ export async function addWorktree(
     await withLockRetry(add, (error) => removeOwnBranch(root, options.branch, error.message));
   } catch (error) {
     const message = gitMessage(error);
-    // Refused at `git branch`: git made nothing, and the branch is another's.
-    if (BRANCH_TAKEN.test(message)) throw error;
+    // Refused at `git branch` (the branch exists, or another process holds its lock): git made
+    // nothing, and the branch and any folder are another's.
+    if (BRANCH_TAKEN.test(message) || failedOnBranchLock(options.branch, (error as Error).message))
+      throw error;
     // Refused at the folder, after git made the branch: the branch is ours, the folder is not.
     const folderTaken = FOLDER_TAKEN.test(message);
     if (!folderTaken) await rm(options.path, { recursive: true, force: true }).catch(() => {});
@@ -177,15 +179,28 @@ export async function addWorktree(
 }
 
 /**
- * Deletes the branch a failed `git worktree add -b` made, unless git failed on that branch's own
- * lock: then another process is writing the branch, and it is that process's. `message` is all
- * git printed (the ref is named in the first line, before git's advice).
+ * Whether git failed on the lock of `branch`'s own ref: another process is writing that branch,
+ * and whatever it holds is that process's. `message` is all git printed (the ref is named in the
+ * first line, before git's advice).
+ */
+export function failedOnBranchLock(branch: string, message: string): boolean {
+  const ref = `refs/heads/${branch}`;
+  return message.includes(`${ref}.lock`) || message.includes(`'${ref}'`);
+}
+
+/**
+ * Deletes the branch a failed `git worktree add -b` made (it runs `git branch` first), unless
+ * git failed on that branch's own lock. A failure to look or delete is left to the next try, or
+ * to git's own error, to report.
  */
 async function removeOwnBranch(root: string, branch: string, message: string): Promise<void> {
-  const ref = `refs/heads/${branch}`;
-  if (message.includes(`${ref}.lock`) || message.includes(`'${ref}'`)) return;
-  if (await branchExists(root, branch)) {
-    await git(root, ["branch", "-D", "--end-of-options", branch]).catch(() => {});
+  if (failedOnBranchLock(branch, message)) return;
+  try {
+    if (await branchExists(root, branch)) {
+      await git(root, ["branch", "-D", "--end-of-options", branch]);
+    }
+  } catch {
+    // the add's own error says what is wrong
   }
 }
 

@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { addWorktree, listWorktrees } from "../../src/git/worktree.js";
+import { runGit } from "../../src/git/run-git.js";
+import { addWorktree, failedOnBranchLock, listWorktrees } from "../../src/git/worktree.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
 describe("listing and adding worktrees while another process adds one", () => {
@@ -43,6 +44,8 @@ describe("listing and adding worktrees while another process adds one", () => {
       `#!/bin/sh
 [ "$1" = committed ] || exit 0
 common=$(git rev-parse --git-common-dir)
+# Every creation of the branch (old value all zeros) is counted.
+grep -q "^0\\{40\\} [0-9a-f]\\{40\\} refs/heads/conductor/one$" && echo made >> "$common/branch-made"
 [ -e "$common/ghost-made" ] && exit 0
 : > "$common/ghost-made"
 mkdir -p "$common/worktrees/ghost"
@@ -54,31 +57,44 @@ echo /nowhere/ghost/.git > "$common/worktrees/ghost/gitdir"
     chmodSync(hook, 0o755);
     const worktree = path.join(path.dirname(root), "ws", "one");
     await addWorktree(root, { branch: "conductor/one", path: worktree, startPoint: "main" });
-    expect(existsSync(path.join(root, ".git", "ghost-made"))).toBe(true); // the race did happen
+    // Tries made the branch and failed on the half-written entry (each time the branch was
+    // deleted, or the next could not have made it again) until one got through.
+    const made = readFileSync(path.join(root, ".git", "branch-made"), "utf8").split("\n");
+    expect(made.filter(Boolean).length).toBeGreaterThanOrEqual(2);
     expect(await repo.git("-C", worktree, "symbolic-ref", "HEAD")).toBe("refs/heads/conductor/one");
     expect(await repo.git("rev-parse", "conductor/one")).toBe(await repo.git("rev-parse", "main"));
   });
 
-  it("leaves alone a branch of the same name that another process was writing when the add failed", async () => {
+  it("tells git's failure on the branch's own lock (another process writing it) from the others", async () => {
     repo = await createTestRepo();
     const root = repo.root;
     const main = await repo.git("rev-parse", "main");
-    // Another process holds the branch's lock (git fails "cannot lock ref"), then makes it.
+    // Another process holds the branch's lock: git fails at \`git branch\`, before making anything.
     const lock = path.join(root, ".git", "refs", "heads", "conductor", "one.lock");
     mkdirSync(path.dirname(lock), { recursive: true });
     writeFileSync(lock, `${main}\n`);
-    const made = setTimeout(() => {
-      writeFileSync(path.join(path.dirname(lock), "one"), `${main}\n`);
-      rmSync(lock);
-    }, 150);
-    try {
-      const worktree = path.join(path.dirname(root), "ws", "one");
-      await expect(
-        addWorktree(root, { branch: "conductor/one", path: worktree, startPoint: "main" }),
-      ).rejects.toThrow(/already exists/);
-      expect(await repo.git("rev-parse", "conductor/one")).toBe(main);
-    } finally {
-      clearTimeout(made);
-    }
+    const worktree = path.join(path.dirname(root), "ws", "one");
+    const failure = await runGit(root, [
+      "worktree",
+      "add",
+      "--no-track",
+      "-b",
+      "conductor/one",
+      worktree,
+      "main",
+    ]).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    expect(failure).toMatch(/Another git process seems to be running/); // git's advice, after the ref
+    expect(failedOnBranchLock("conductor/one", failure ?? "")).toBe(true);
+    expect(failedOnBranchLock("conductor/on", failure ?? "")).toBe(false);
+    // A half-written entry of another add names no ref: the branch is this try's own.
+    expect(
+      failedOnBranchLock(
+        "conductor/one",
+        "fatal: failed to read .git/worktrees/ghost/commondir: Success",
+      ),
+    ).toBe(false);
   });
 });
