@@ -30,8 +30,11 @@ const TABLES = ["/proc/net/tcp", "/proc/net/tcp6"];
 /**
  * Local ports of every TCP socket in the kernel's tables, whatever its address and state: a
  * listener on another address, or a connection bound to the port, would still be in the way of
- * a dev server in the workspace that binds all addresses. Undefined when the IPv4 table cannot be
- * read (not Linux); a missing IPv6 table (IPv6 off) holds nothing.
+ * a dev server in the workspace that binds all addresses. So would a connection's port in
+ * TIME_WAIT: a socket that did not set SO_REUSEADDR (a client's) keeps it from every bind until
+ * it is gone. Undefined when the IPv4 table cannot be read (not Linux), or when the tables list no
+ * socket at all (a sandbox that shows empty tables); a missing IPv6 table (IPv6 off) holds
+ * nothing.
  */
 async function heldPorts(): Promise<Set<number> | undefined> {
   const [ipv4, ipv6] = await Promise.all(
@@ -41,14 +44,14 @@ async function heldPorts(): Promise<Set<number> | undefined> {
   const held = new Set<number>();
   for (const table of [ipv4, ipv6 ?? ""]) {
     for (const line of table.split("\n").slice(1)) {
-      // "  sl  local_address …": the local address is the second field, `<hex ip>:<hex port>`.
+      // "sl local_address …", the local address as `<hex ip>:<hex port>`.
       const local = line.trim().split(/\s+/)[1];
       const port =
         local === undefined ? Number.NaN : Number.parseInt(local.split(":")[1] ?? "", 16);
       if (Number.isInteger(port)) held.add(port);
     }
   }
-  return held;
+  return held.size === 0 ? undefined : held;
 }
 
 async function allBindable(start: number, count: number): Promise<boolean> {

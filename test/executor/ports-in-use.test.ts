@@ -1,4 +1,6 @@
 // The check that keeps a workspace's port block clear of ports other programs hold.
+
+import { readFile } from "node:fs/promises";
 import { createServer, type Server, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { portsInUse } from "../../src/executor/ports-in-use.js";
@@ -58,6 +60,37 @@ describe("portsInUse", () => {
     const local = client.localPort;
     if (local === undefined) throw new Error("no local port");
     expect(await (await portsInUse()).allFree(local, 1)).toBe(false);
+  });
+
+  it("counts a client connection's port in TIME_WAIT: no server can bind it yet", async () => {
+    const server: Server = createServer((socket) => socket.on("end", () => socket.end()));
+    await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1" }, resolve));
+    open.push(server);
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const client = new Socket();
+    await new Promise<void>((resolve) =>
+      client.connect({ port: address.port, host: "127.0.0.1" }, resolve),
+    );
+    const local = client.localPort;
+    if (local === undefined) throw new Error("no local port");
+    // The side that closes first waits in TIME_WAIT once the other side has closed too.
+    await new Promise<void>((resolve) => {
+      client.on("close", () => resolve());
+      client.end();
+    });
+    const hex = local.toString(16).toUpperCase().padStart(4, "0");
+    const table = await readFile("/proc/net/tcp", "latin1");
+    expect(table).toMatch(new RegExp(`:${hex} \\S+ 06 `)); // the kernel shows it in TIME_WAIT
+    expect(await (await portsInUse()).allFree(local, 1)).toBe(false);
+    // Why: a server's bind (with SO_REUSEADDR, as Node's) is refused while it lasts.
+    const late = createServer();
+    const bound = await new Promise<string>((resolve) => {
+      late.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
+      late.listen({ port: local, host: "127.0.0.1" }, () => resolve("bound"));
+    });
+    open.push({ close: () => late.close() });
+    expect(bound).toBe("EADDRINUSE");
   });
 
   it("finds a block clear of every held port free", async () => {
