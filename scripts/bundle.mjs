@@ -30,7 +30,9 @@ const options = {
  * Writes each output beside its place and renames it there, so that a conductor starting during a
  * build (a test, another terminal) reads the old file or the new one, never one cut short. The
  * run bundle ends with a line naming its build, the sha-256 of the rest: src/cli/code-cache.ts
- * uses only a cache made from the same build, and loads no bundle that lacks the line.
+ * uses only a cache made from the same build, and loads no bundle that lacks the line. A file that
+ * starts with `#!` (the bin) is made executable, as esbuild does when it writes files itself:
+ * `npx conductor` in a clone runs dist/bin/conductor.js directly.
  */
 function writeOutputs(outputFiles) {
   for (const output of outputFiles) {
@@ -41,7 +43,8 @@ function writeOutputs(outputFiles) {
     }
     mkdirSync(path.dirname(output.path), { recursive: true });
     const partial = `${output.path}.${process.pid}.partial`;
-    writeFileSync(partial, contents);
+    const executable = contents[0] === 0x23 && contents[1] === 0x21; // "#!"
+    writeFileSync(partial, contents, { mode: executable ? 0o755 : 0o644 });
     renameSync(partial, output.path);
   }
 }
