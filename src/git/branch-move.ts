@@ -1,3 +1,4 @@
+import { snapshotRefs } from "./integrity.js";
 import { branchExists, git } from "./worktree.js";
 
 /**
@@ -18,11 +19,6 @@ export async function branchValues(
   names: readonly string[],
 ): Promise<Map<string, string | undefined>> {
   const refs = names.map((name) => `refs/heads/${name}`);
-  const out = await git(root, ["for-each-ref", "--format=%(refname)%00%(objectname)", ...refs]);
-  const values = new Map<string, string | undefined>(refs.map((ref) => [ref, undefined]));
-  for (const line of out.split("\n")) {
-    const [ref = "", oid] = line.split("\0");
-    if (values.has(ref)) values.set(ref, oid);
-  }
-  return values;
+  const found = await snapshotRefs(root, refs);
+  return new Map(refs.map((ref) => [ref, found.get(ref)?.oid]));
 }

@@ -21,9 +21,15 @@ export interface RefValue {
 /** Every ref of a repository by full name. */
 export type RefSnapshot = ReadonlyMap<string, RefValue>;
 
-/** Every ref of the repository (branches, tags, remote-tracking refs, conductor's own). */
-export async function snapshotRefs(root: string): Promise<RefSnapshot> {
-  return parseRefs(await runGit(root, ["for-each-ref", REFS_FORMAT]));
+/**
+ * Every ref of the repository (branches, tags, remote-tracking refs, conductor's own), or those
+ * `patterns` match (git's: a full name matches itself and the refs below it).
+ */
+export async function snapshotRefs(
+  root: string,
+  patterns: readonly string[] = [],
+): Promise<RefSnapshot> {
+  return parseRefs(await runGit(root, ["for-each-ref", REFS_FORMAT, ...patterns]));
 }
 
 const REFS_FORMAT = "--format=%(refname)%00%(objectname)%00%(symref)";
