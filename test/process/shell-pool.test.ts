@@ -72,16 +72,7 @@ describe("runInShell", () => {
     const dead = spawnSync("true").pid as number;
     mkdirSync(path.join(shellsDir, `shells-${dead}-abandoned`), { recursive: true });
     mkdirSync(path.join(shellsDir, `shells-${process.pid}-alive`));
-    const child = spawn(process.execPath, [poolProgram(dir, "pids")], {
-      cwd: dir,
-      env: { ...process.env, HOME: home },
-    });
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    const code = await new Promise((resolve) => child.once("exit", resolve));
-    expect(code).toBe(0);
+    const out = await runProgram(dir, home, "pids");
     const shells = out.trim().split(" ").map(Number);
     expect(shells).toHaveLength(2);
     // Reaped before it exited (a zombie would still answer signal 0 until its parent reaps it).
@@ -90,36 +81,67 @@ describe("runInShell", () => {
     expect(readdirSync(shellsDir)).toEqual([`shells-${process.pid}-alive`]);
   });
 
-  it("keeps its files under ~/.conductor/tmp, out of the system's temporary folder", async () => {
+  it("keeps its request file under ~/.conductor/tmp, and the outputs in files without a name", async () => {
     const dir = tmp();
     const home = path.join(dir, "home");
-    const program = poolProgram(dir, "files");
-    const child = spawn(process.execPath, [program], {
-      cwd: dir,
-      env: { ...process.env, HOME: home },
-    });
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(0);
-    const [folder = "", ...files] = out.trim().split("\n");
+    const out = await runProgram(dir, home, "files");
+    const [folder = "", request = "", stdout = "", stderr = ""] = out.trim().split("\n");
     expect(folder.startsWith(path.join(home, ".conductor", "tmp", "shells-"))).toBe(true);
-    // The request and its outputs, under random names, while the script ran.
-    expect(files.map((file) => file.replace(/^[0-9a-f]{18}\./, "X."))).toEqual([
-      "X.err",
-      "X.out",
-      "X.sh",
-    ]);
+    // While the script ran, the folder held its shell's request and nothing else.
+    expect(request).toMatch(/^[0-9a-f]{18}\.sh$/);
+    // What it printed went to files that were removed as soon as they were made.
+    expect(stdout).toBe(`${path.join(folder, request.replace(/\.sh$/, ".out"))} (deleted)`);
+    expect(stderr).toBe(`${path.join(folder, request.replace(/\.sh$/, ".err"))} (deleted)`);
+  });
+
+  it("never carries what one script printed into the next script of the same shell", async () => {
+    const dir = tmp();
+    const long = await runInShell(
+      dir,
+      'printf "%05000d" 0; printf "%07000d" 0 >&2; echo " $$"',
+      [],
+    );
+    const shell = long.stdout.split(" ")[1] ?? "";
+    expect(long).toEqual({
+      exitCode: 0,
+      stdout: `${"0".repeat(5000)} ${shell}`,
+      stderr: "0".repeat(7000),
+    });
+    // The same shell (its pid), and only what this script printed.
+    const short = await runInShell(dir, 'printf x; printf y >&2; echo " $$"', []);
+    expect(short).toEqual({ exitCode: 0, stdout: `x ${shell}`, stderr: "y" });
+  });
+
+  it("never runs what is left of a longer request before, short or very long", async () => {
+    const dir = tmp();
+    for (const size of [5000, 70_000]) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the length of $1, for the shell
+      const long = await runInShell(dir, 'echo "${#1}"; echo " $$"; echo three', [
+        "x".repeat(size),
+      ]);
+      const shell = long.stdout.split("\n")[1] ?? "";
+      expect(long).toEqual({ exitCode: 0, stdout: `${size}\n${shell}\nthree\n`, stderr: "" });
+      const short = await runInShell(dir, 'echo " $$"', []);
+      expect(short).toEqual({ exitCode: 0, stdout: `${shell}\n`, stderr: "" });
+    }
+  });
+
+  it("goes on in a new folder when its folder was removed (a cleaner of old files)", async () => {
+    const dir = tmp();
+    const home = path.join(dir, "home");
+    expect(await runProgram(dir, home, "vanish")).toBe("fine\n");
+    // Both folders went with it, and with them ~/.conductor.
+    expect(readdirSync(home)).toEqual([]);
   });
 });
 
 /**
  * Bundles the pool into `dir` with a program that prints, for `pids`, the pids of the two shells
- * that ran two scripts at once; for `files`, the pool's folder (the loop's `$base` names a
- * request's files) and what is in it while a script runs.
+ * that ran two scripts at once; for `files`, the pool's folder, what is in it while a script runs
+ * and where that script's stdout and stderr go; for `vanish`, what a script printed after the
+ * script before it removed the pool's folder.
  */
-function poolProgram(dir: string, mode: "pids" | "files"): string {
+function poolProgram(dir: string, mode: "pids" | "files" | "vanish"): string {
   buildSync({
     entryPoints: [path.resolve("src/process/shell-pool.ts")],
     bundle: true,
@@ -128,14 +150,29 @@ function poolProgram(dir: string, mode: "pids" | "files"): string {
     outfile: path.join(dir, "pool.mjs"),
     logLevel: "silent",
   });
-  const body =
-    mode === "pids"
-      ? `const results = await Promise.all([1, 2].map(() => runInShell(".", "sleep 0.2; echo $$", [])));
-         console.log(results.map((r) => r.stdout.trim()).join(" "));`
-      : `const folder = (await runInShell(".", 'dirname "$base"', [])).stdout.trim();
-         const listed = await runInShell(".", 'ls "$1"', [folder]);
-         console.log(folder + "\\n" + listed.stdout.trim());`;
+  const bodies = {
+    pids: `const results = await Promise.all([1, 2].map(() => runInShell(".", "sleep 0.2; echo $$", [])));
+         console.log(results.map((r) => r.stdout.trim()).join(" "));`,
+    files: `const listed = await runInShell(".", 'for d in "$HOME"/.conductor/tmp/shells-*; do echo "$d"; ls -A "$d"; done; readlink /proc/self/fd/1 /proc/self/fd/2', []);
+         process.stdout.write(listed.stdout);`,
+    vanish: `await runInShell(".", 'rm -rf "$HOME"/.conductor/tmp/shells-*', []);
+         process.stdout.write((await runInShell(".", "echo fine", [])).stdout);`,
+  };
   const program = path.join(dir, "program.mjs");
-  writeFileSync(program, `import { runInShell } from "./pool.mjs";\n${body}\n`);
+  writeFileSync(program, `import { runInShell } from "./pool.mjs";\n${bodies[mode]}\n`);
   return program;
+}
+
+/** Runs {@link poolProgram} with `home` as HOME; resolves with its stdout once it exited 0. */
+async function runProgram(dir: string, home: string, mode: "pids" | "files" | "vanish") {
+  const child = spawn(process.execPath, [poolProgram(dir, mode)], {
+    cwd: dir,
+    env: { ...process.env, HOME: home },
+  });
+  let out = "";
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(0);
+  return out;
 }
