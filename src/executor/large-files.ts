@@ -1,4 +1,4 @@
-import { lstat } from "node:fs/promises";
+import { lstatSync, type Stats } from "node:fs";
 import path from "node:path";
 import { isKeptPath, statusPaths } from "../git/status-entries.js";
 
@@ -13,7 +13,9 @@ export interface LargeFile {
  * The new or changed files of a worktree (what conductor is about to commit, `exclude`d paths
  * left out) larger than `limitBytes`. Sizes come from the files themselves (lstat: a symlink is
  * committed as a link, not as what it points to), before git has stored any of them. `status` is
- * the worktree's `worktreeStatus` (git/worktree.ts), just read.
+ * the worktree's `worktreeStatus` (git/worktree.ts), just read. Each file is looked at
+ * synchronously: an lstat costs a few microseconds, its trip through libuv's thread pool ten
+ * times more (see src/fs/regular-file.ts).
  */
 export async function filesTooLarge(
   worktree: string,
@@ -24,8 +26,17 @@ export async function filesTooLarge(
   const large: LargeFile[] = [];
   for (const file of statusPaths(status)) {
     if (isKeptPath(file, exclude)) continue;
-    const info = await lstat(path.join(worktree, file)).catch(() => undefined);
+    const info = sizeOf(path.join(worktree, file));
     if (info?.isFile() && info.size > limitBytes) large.push({ file, bytes: info.size });
   }
   return large;
+}
+
+/** `file`'s lstat, or undefined when it is gone. */
+function sizeOf(file: string): Stats | undefined {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,12 +1,24 @@
-import { constants } from "node:fs";
-import { lstat, open, rm, stat } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  type Stats,
+  statSync,
+} from "node:fs";
 import { OperationError } from "../errors.js";
 
 /**
  * Files an agent may have tampered with. Opening a FIFO for reading (or writing) waits for the
- * other end, forever, in a thread Ctrl-C cannot free; a socket or device is no better. So a file
- * of a worktree is looked at before it is opened, opened without blocking, and used only when it
- * is a regular file.
+ * other end, forever; a socket or device is no better. So a file of a worktree is looked at before
+ * it is opened, opened without blocking, and used only when it is a regular file.
+ *
+ * These run synchronously: each is a system call or two on a small local file, done on the path of
+ * every workspace, and a trip through libuv's thread pool cost 30 to 110 µs of CPU where the call
+ * itself cost 2 to 6 (measured on Node 20, 2 cores).
  */
 
 /** What a path is, for messages: `a FIFO`, `a directory`. */
@@ -14,14 +26,23 @@ export type FileKind = "file" | "directory" | "symlink" | "FIFO" | "socket" | "d
 
 /** What `file` itself is (a symlink is not followed). */
 export async function kindOf(file: string): Promise<FileKind> {
-  const info = await lstat(file).catch(() => undefined);
+  const info = quietly(() => lstatSync(file));
   return info === undefined ? "missing" : kindOfStats(info);
 }
 
 /** What `file` is once symlinks are followed (`missing` for a dangling link). */
 export async function targetKindOf(file: string): Promise<FileKind> {
-  const info = await stat(file).catch(() => undefined);
+  const info = quietly(() => statSync(file));
   return info === undefined ? "missing" : kindOfStats(info);
+}
+
+/** A stat's answer, or undefined when it failed (missing, a dangling link, no permission). */
+function quietly(look: () => Stats): Stats | undefined {
+  try {
+    return look();
+  } catch {
+    return undefined;
+  }
 }
 
 /** `a FIFO`, `a directory`, … for a message. */
@@ -34,15 +55,19 @@ export function describeKind(kind: FileKind): string {
  * Opened with O_NONBLOCK and checked before reading, so a FIFO never blocks.
  */
 export async function readRegularFile(file: string): Promise<string | undefined> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
-  if (handle === undefined) return undefined;
+  let fd: number;
   try {
-    if (!(await handle.stat()).isFile()) return undefined;
-    return await handle.readFile("utf8");
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    return readFileSync(fd, "utf8");
   } catch {
     return undefined;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -53,7 +78,7 @@ export async function readRegularFile(file: string): Promise<string | undefined>
  */
 export async function clearSpecialFile(file: string): Promise<void> {
   const kind = await kindOf(file);
-  if (kind === "FIFO" || kind === "socket" || kind === "device") await rm(file, { force: true });
+  if (kind === "FIFO" || kind === "socket" || kind === "device") rmSync(file, { force: true });
   else if (kind === "directory") throw new OperationError(`${file} is a directory, not a file`);
 }
 

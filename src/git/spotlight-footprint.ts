@@ -1,5 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import path from "node:path";
+import { readRegularFile } from "../fs/regular-file.js";
 import { runGit } from "./run-git.js";
 
 /**
@@ -20,12 +21,14 @@ export interface SpotlightTrees {
 /** The trees of the Spotlight that is on in the main checkout at `root`, or undefined. */
 export async function readSpotlightTrees(root: string): Promise<SpotlightTrees | undefined> {
   const dotGit = path.join(root, ".git");
-  const common = (await stat(dotGit).catch(() => undefined))?.isDirectory()
+  // Read before and after every agent: synchronously, as a stat and a small file are cheaper than
+  // their trips through libuv's thread pool (see src/fs/regular-file.ts).
+  const common = isDirectory(dotGit)
     ? dotGit
     : (await runGit(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
   let marker: { original?: unknown; applied?: unknown; pending?: { to?: unknown } };
   try {
-    marker = JSON.parse(await readFile(path.join(common, SPOTLIGHT_MARKER), "utf8"));
+    marker = JSON.parse((await readRegularFile(path.join(common, SPOTLIGHT_MARKER))) ?? "");
   } catch {
     return undefined;
   }
@@ -34,6 +37,14 @@ export async function readSpotlightTrees(root: string): Promise<SpotlightTrees |
     (tree): tree is string => typeof tree === "string",
   );
   return { original: marker.original, shown };
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

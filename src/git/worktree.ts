@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isAncestor } from "./integrity.js";
@@ -147,7 +147,7 @@ export async function addWorktree(
   root: string,
   options: { branch: string; path: string; startPoint: string },
 ): Promise<void> {
-  await mkdir(path.dirname(options.path), { recursive: true });
+  mkdirSync(path.dirname(options.path), { recursive: true });
   const add = () =>
     runGitInShell(root, [
       "worktree",

@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, existsSync, type WriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
+import { existsSync } from "node:fs";
 import { Transform, type TransformCallback } from "node:stream";
 import type { Redactor } from "../secrets/redact.js";
 import {
@@ -12,6 +10,7 @@ import {
   terminateGroup,
   trackGroup,
 } from "./groups.js";
+import { LogFile } from "./log-file.js";
 import type { ProcessOutcome } from "./outcome.js";
 
 /**
@@ -67,8 +66,7 @@ export interface ProcessOptions {
 /** Runs a program to completion under the rules above. Never throws for the program's failures. */
 export async function runProcess(options: ProcessOptions): Promise<ProcessOutcome> {
   if (options.signal.aborted) return { reason: "cancelled" };
-  await mkdir(path.dirname(options.logFile), { recursive: true });
-  const log = createWriteStream(options.logFile, { flags: "a" });
+  const log = new LogFile(options.logFile);
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
 
   const tag = `${TAG_VARIABLE}=${randomUUID()}`;
@@ -86,7 +84,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   } catch (error) {
     // Some failures to start throw instead of emitting "error" (a working folder that is a
     // file, an argument with a NUL byte, arguments beyond the system's limit).
-    await closeStream(log);
+    await log.close();
     return { reason: "spawn-error", message: startFailure(error as Error, options.cwd) };
   }
   // How the program ended, or why it never started (no such program, no such folder).
@@ -171,7 +169,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
     endEscaped(floor),
   ]);
   if (pgid !== undefined) trackGroup(pgid, false);
-  await closeStream(log);
+  await log.close();
 
   if (stopping === "timeout") return { reason: "timeout", timeoutMs: options.timeoutMs };
   if (stopping === "cancelled") return { reason: "cancelled" };
@@ -195,7 +193,7 @@ function startFailure(error: Error, cwd: string): string {
 function pipeToLog(
   source: NodeJS.ReadableStream | null,
   redactor: Redactor,
-  log: WriteStream,
+  log: LogFile,
   onLine: ((line: string) => void) | undefined,
 ): Promise<void> {
   if (!source) return Promise.resolve();
@@ -231,8 +229,4 @@ function lineSplitter(onLine: (line: string) => void): Transform {
       done();
     },
   }).resume();
-}
-
-function closeStream(stream: WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.end(resolve));
 }

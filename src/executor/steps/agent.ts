@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from "node:fs";
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -56,9 +57,11 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
   );
   const prompt = ctx.prompt;
   const promptFile = ctx.paths.promptFile(workspace.name);
-  await mkdir(path.dirname(promptFile), { recursive: true });
+  // Synchronously: a small file of the run's own folder, where each trip through libuv's thread
+  // pool cost more CPU than the write (see src/process/log-file.ts).
+  mkdirSync(path.dirname(promptFile), { recursive: true });
   const recorded = ctx.redact(prompt);
-  await writeFile(promptFile, recorded);
+  writeFileSync(promptFile, recorded);
   // The agent gets the prompt as written. When prompt.md had secrets taken out, a command agent
   // reads the prompt from a private file that is removed when the step ends.
   const forAgent = recorded === prompt ? undefined : await privatePromptFile(prompt);

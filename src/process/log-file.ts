@@ -1,0 +1,44 @@
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import path from "node:path";
+import { Writable } from "node:stream";
+
+/**
+ * A program's log file, written synchronously: each chunk of output is one `write` to a local file
+ * (tens of microseconds), where a file stream sends its open, every write and its close through
+ * libuv's thread pool, at 30 to 110 µs of CPU a trip (measured, Node 20). A chunk is written
+ * before the next is taken, so a program that prints a lot is held back as by any stream.
+ */
+export class LogFile extends Writable {
+  private readonly fd: number;
+
+  /** Opens `file` for appending (its folder made if need be); throws if it cannot. */
+  constructor(file: string) {
+    super({ decodeStrings: true });
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.fd = openSync(file, "a");
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
+    try {
+      for (let written = 0; written < chunk.length; )
+        written += writeSync(this.fd, chunk, written, chunk.length - written);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  }
+
+  override _final(done: (error?: Error) => void): void {
+    try {
+      closeSync(this.fd);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  }
+
+  /** Ends the log: resolves once everything written is in the file and it is closed. */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.end(resolve));
+  }
+}
