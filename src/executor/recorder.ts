@@ -29,11 +29,12 @@ const SAVED_AFTER: ReadonlySet<RunEvent["type"]> = new Set([
 ]);
 
 /**
- * The least time between two saves of run.json in a run (see saveNow()). A 64-workspace run with
- * instant agents saved 37 times in 2 s, each time its whole 200 KB state: about a tenth of
- * conductor's own CPU time.
+ * The least time between two saves of run.json in a run (see saveNow()), and the pace of writing
+ * that lengthens it for a large state: a 64-workspace run with instant agents saved 37 times in
+ * 2 s, each time its whole 200 KB state.
  */
 const SAVE_SPACING_MS = 250;
+const SAVE_BYTES_PER_SECOND = 200 * 1024;
 
 /**
  * The single place events go through: each is stamped, redacted (known secrets, also as the
@@ -50,8 +51,9 @@ export class RunRecorder {
   private saveFailure: Error | undefined;
   /** The first event that could not be appended to events.jsonl; the run goes on regardless. */
   private appendFailure: Error | undefined;
-  /** When the last save began (ms since the epoch), for the spacing of saves. */
+  /** When the last save began (ms since the epoch) and what it wrote, for the spacing of saves. */
   private lastSaveAt = 0;
+  private lastSaveLength = 0;
   private flushing = false;
   /** Ends the wait of a save for its turn (see spacing()). */
   private endSpacing: () => void = () => {};
@@ -123,8 +125,9 @@ export class RunRecorder {
     // one waits: it writes the state as it is when its turn comes. A burst of events (32
     // workspaces finishing steps) then costs a few writes of run.json, not one per event;
     // events.jsonl, written synchronously, still has every event. Saves also begin at least
-    // SAVE_SPACING_MS apart (flush() does not wait): each writes the whole state, which grows
-    // with the workspaces, and readers fold events.jsonl anyway.
+    // SAVE_SPACING_MS apart, longer for a state that writes more than SAVE_BYTES_PER_SECOND
+    // (flush() does not wait): each writes the whole state, which grows with the workspaces, and
+    // readers fold events.jsonl anyway.
     if (this.savePending) return;
     this.savePending = true;
     this.saving = this.saving.then(async () => {
@@ -133,7 +136,8 @@ export class RunRecorder {
       this.unsaved = false;
       this.lastSaveAt = Date.now();
       return saveRunState(this.paths, this.current).then(
-        () => {
+        (length) => {
+          this.lastSaveLength = length;
           this.saveFailure = undefined;
         },
         (error: Error) => {
@@ -143,9 +147,10 @@ export class RunRecorder {
     });
   }
 
-  /** Waits until SAVE_SPACING_MS have passed since the last save began, or a flush. */
+  /** Waits until the spacing has passed since the last save began, or a flush. */
   private spacing(): Promise<void> {
-    const wait = this.lastSaveAt + this.saveSpacingMs - Date.now();
+    const pace = (this.lastSaveLength / SAVE_BYTES_PER_SECOND) * 1000;
+    const wait = this.lastSaveAt + Math.max(this.saveSpacingMs, pace) - Date.now();
     if (wait <= 0 || this.flushing) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, wait);

@@ -171,9 +171,11 @@ function tornLineEnd(file: string, fd: number): string {
   return last[0] === 0x0a ? "" : "\n";
 }
 
-/** Saves the run state atomically. */
-export async function saveRunState(paths: RunPaths, state: RunState): Promise<void> {
-  await writeFileAtomic(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+/** Saves the run state atomically; resolves with the length of the text written. */
+export async function saveRunState(paths: RunPaths, state: RunState): Promise<number> {
+  const text = `${JSON.stringify(state, null, 2)}\n`;
+  await writeFileAtomic(paths.stateFile, text);
+  return text.length;
 }
 
 /** Ids of the runs of a repository, oldest first. */
