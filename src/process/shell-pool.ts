@@ -171,20 +171,20 @@ function quote(value: string): string {
 }
 
 /**
- * An idle shell of `environment` whose request file is still there. Shells of another environment
- * (a test or caller changed process.env) are of no more use, nor is one whose request file went
- * away (a cleaner of old files removed the folder): it could not read its next request.
+ * The most recently idle shell of `environment` whose request file is still there. A shell of
+ * another environment (a test or caller changed process.env) is of no more use, nor is one whose
+ * request file went away (a cleaner of old files removed the folder): it could not read its next
+ * request. Such shells are ended as they come up.
  */
 function takeIdle(environment: string): Shell | undefined {
-  for (const stale of idle.filter(
-    (shell) => shell.environment !== environment || fstatSync(shell.files.requestFd).nlink === 0,
-  )) {
-    idle.splice(idle.indexOf(stale), 1);
-    stale.child.stdin?.end();
-    if (folder !== undefined && stale.files.request.startsWith(folder + path.sep))
+  for (let shell = idle.pop(); shell !== undefined; shell = idle.pop()) {
+    const requestGone = fstatSync(shell.files.requestFd).nlink === 0;
+    if (shell.environment === environment && !requestGone) return shell;
+    shell.child.stdin?.end();
+    if (requestGone && folder !== undefined && shell.files.request.startsWith(folder + path.sep))
       folder = undefined;
   }
-  return idle.pop();
+  return undefined;
 }
 
 let exitHooked = false;
