@@ -14,7 +14,7 @@ import picomatch from "picomatch";
 import { escapePath, isDynamicPattern } from "tinyglobby";
 import { OperationError } from "../errors.js";
 import { isInside } from "../fs/is-inside.js";
-import { clearSpecialFile, describeKind, targetKindOf } from "../fs/regular-file.js";
+import { clearForNewFile, describeKind, targetKindOf } from "../fs/regular-file.js";
 import { globRepositoryFiles } from "../fs/repository-glob.js";
 import type { CopyEntry } from "../schema/config.js";
 
@@ -128,9 +128,11 @@ export async function placeContextFiles(
       await assertRegular(source, relative);
       const target = path.join(worktree, CONTEXT_DIR, relative);
       mkdirSync(path.dirname(target), { recursive: true });
-      // An agent may have put a FIFO in place of a context file: writing to it would block.
-      await clearSpecialFile(target);
-      await copy(source, target, 0);
+      // The agent has had the worktree (a follow-up, a resume): what is in place of a context file
+      // may be a FIFO, or a link to one or to a file outside, which writing through would block on
+      // or change. Whatever it is goes (a directory is refused), and the copy makes a new file.
+      await clearForNewFile(target);
+      await copy(source, target, constants.COPYFILE_EXCL);
       placed.push(path.posix.join(CONTEXT_DIR, relative));
     }
   }

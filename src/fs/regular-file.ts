@@ -72,14 +72,15 @@ export async function readRegularFile(file: string): Promise<string | undefined>
 }
 
 /**
- * Makes way for a file to be written at `file`: a FIFO, socket or device there (which a write
- * would block on or go into) is removed; a directory is refused. Regular files and symlinks are
- * left for the caller to handle.
+ * Makes way for a new file at `file`, to be made exclusively (`COPYFILE_EXCL`, `wx`): whatever is
+ * there goes, a FIFO, socket or device (which a write would block on or go into) and a symlink
+ * (which a write would follow, to a FIFO or out of the worktree) as much as a regular file. A
+ * directory is refused.
  */
-export async function clearSpecialFile(file: string): Promise<void> {
+export async function clearForNewFile(file: string): Promise<void> {
   const kind = await kindOf(file);
-  if (kind === "FIFO" || kind === "socket" || kind === "device") rmSync(file, { force: true });
-  else if (kind === "directory") throw new OperationError(`${file} is a directory, not a file`);
+  if (kind === "directory") throw new OperationError(`${file} is a directory, not a file`);
+  if (kind !== "missing") rmSync(file, { force: true });
 }
 
 function kindOfStats(info: {

@@ -1,7 +1,7 @@
 // What an agent leaves in its worktree, and odd files in the main checkout, never make conductor
 // hang or misbehave: FIFOs in place of copied or context files, folders named in `copy`, files
 // too large to commit.
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -88,6 +88,28 @@ describe("a FIFO planted by the agent", () => {
     expect(resumed.exitCode, resumed.all).toBe(0);
     expect(resumed.took).toBeLessThan(PROMPT_MS);
     expect(await repo.git("show", "conductor/a:seen.txt")).toBe("the notes");
+  });
+
+  it("linked from a context file: run --resume places the file again, never writing through the link", async () => {
+    repo = await repoWithConfig(
+      {
+        agent: {
+          kind: "command",
+          command:
+            'if [ -L .context/notes.md ]; then exit 1; fi; if [ -f "$HOME/again" ]; then cat .context/notes.md > seen.txt; else rm .context/notes.md; mkfifo "$HOME/pipe"; ln -s "$HOME/pipe" .context/notes.md; touch "$HOME/again"; exit 1; fi',
+        },
+        workspaces: { context: ["notes.md"] },
+        tasks: [{ id: "a", prompt: "p" }],
+      },
+      { "notes.md": "the notes\n" },
+    );
+    const first = await run();
+    expect(first.exitCode, first.all).toBe(1);
+    const resumed = await run(["--resume"]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(resumed.took).toBeLessThan(PROMPT_MS);
+    expect(await repo.git("show", "conductor/a:seen.txt")).toBe("the notes");
+    expect(lstatSync(path.join(repo.home, "pipe")).isFIFO()).toBe(true);
   });
 
   it("in the main checkout, linked from a file copy matches: the workspace fails at its copy step, naming it", async () => {
