@@ -171,15 +171,18 @@ function quote(value: string): string {
 }
 
 /**
- * The most recently idle shell of `environment` whose request file is still there. A shell of
- * another environment (a test or caller changed process.env) is of no more use, nor is one whose
- * request file went away (a cleaner of old files removed the folder): it could not read its next
- * request. Such shells are ended as they come up.
+ * The most recently idle shell of `environment` whose request file is as conductor left it. A
+ * shell of another environment (a test or caller changed process.env) is of no more use, nor is
+ * one whose request file went away (a cleaner of old files removed the folder: it could not read
+ * its next request) or changed length (someone else wrote to it; only the length conductor wrote
+ * is overwritten for the next request). Such shells are ended as they come up.
  */
 function takeIdle(environment: string): Shell | undefined {
   for (let shell = idle.pop(); shell !== undefined; shell = idle.pop()) {
-    const requestGone = fstatSync(shell.files.requestFd).nlink === 0;
-    if (shell.environment === environment && !requestGone) return shell;
+    const request = fstatSync(shell.files.requestFd);
+    const requestGone = request.nlink === 0;
+    const untouched = request.size === shell.files.requestLength;
+    if (shell.environment === environment && !requestGone && untouched) return shell;
     shell.child.stdin?.end();
     if (requestGone && folder !== undefined && shell.files.request.startsWith(folder + path.sep))
       folder = undefined;
@@ -302,11 +305,17 @@ function closeFiles(files: ShellFiles): void {
 
 function startShell(env: NodeJS.ProcessEnv | undefined, environment: string): Shell {
   const files = makeFiles();
-  const child = spawn("/bin/sh", ["-c", LOOP, "sh", files.request], {
-    env,
-    detached: true,
-    stdio: ["pipe", "pipe", "ignore", files.stdout.fd, files.stderr.fd],
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn("/bin/sh", ["-c", LOOP, "sh", files.request], {
+      env,
+      detached: true,
+      stdio: ["pipe", "pipe", "ignore", files.stdout.fd, files.stderr.fd],
+    });
+  } catch (error) {
+    closeFiles(files); // Node throws some failures to start (a NUL byte in the environment)
+    throw error;
+  }
   const shell: Shell = { child, environment, files, running: undefined };
   // Ref'd only while it runs a script (see setRef): idle shells never keep conductor alive.
   setRef(shell, false);
@@ -378,6 +387,8 @@ function finished(shell: Shell, line: string): void {
  */
 function takeOutput(output: Output): string {
   const size = fstatSync(output.fd).size;
+  // Cut behind conductor's back (a hook reopening /proc/self/fd/2 with O_TRUNC): from the start.
+  if (size < output.read) output.read = 0;
   const bytes = Buffer.allocUnsafe(size - output.read);
   let read = 0;
   while (read < bytes.length) {

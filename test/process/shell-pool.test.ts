@@ -1,7 +1,14 @@
 // Conductor's pool of long-lived shells: scripts run as with `sh -c script sh args…`, arguments
 // never become code, scripts at the same time get a shell each, and no shell outlives conductor.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildSync } from "esbuild";
@@ -81,18 +88,21 @@ describe("runInShell", () => {
     expect(readdirSync(shellsDir)).toEqual([`shells-${process.pid}-alive`]);
   });
 
-  it("keeps its request file under ~/.conductor/tmp, and the outputs in files without a name", async () => {
-    const dir = tmp();
-    const home = path.join(dir, "home");
-    const out = await runProgram(dir, home, "files");
-    const [folder = "", request = "", stdout = "", stderr = ""] = out.trim().split("\n");
-    expect(folder.startsWith(path.join(home, ".conductor", "tmp", "shells-"))).toBe(true);
-    // While the script ran, the folder held its shell's request and nothing else.
-    expect(request).toMatch(/^[0-9a-f]{18}\.sh$/);
-    // What it printed went to files that were removed as soon as they were made.
-    expect(stdout).toBe(`${path.join(folder, request.replace(/\.sh$/, ".out"))} (deleted)`);
-    expect(stderr).toBe(`${path.join(folder, request.replace(/\.sh$/, ".err"))} (deleted)`);
-  });
+  it.skipIf(process.platform !== "linux")(
+    "keeps its request file under ~/.conductor/tmp, and the outputs in files without a name",
+    async () => {
+      const dir = tmp();
+      const home = path.join(dir, "home");
+      const out = await runProgram(dir, home, "files");
+      const [folder = "", request = "", stdout = "", stderr = ""] = out.trim().split("\n");
+      expect(folder.startsWith(path.join(home, ".conductor", "tmp", "shells-"))).toBe(true);
+      // While the script ran, the folder held its shell's request and nothing else.
+      expect(request).toMatch(/^[0-9a-f]{18}\.sh$/);
+      // What it printed went to files that were removed as soon as they were made.
+      expect(stdout).toBe(`${path.join(folder, request.replace(/\.sh$/, ".out"))} (deleted)`);
+      expect(stderr).toBe(`${path.join(folder, request.replace(/\.sh$/, ".err"))} (deleted)`);
+    },
+  );
 
   it("never carries what one script printed into the next script of the same shell", async () => {
     const dir = tmp();
@@ -126,6 +136,30 @@ describe("runInShell", () => {
     }
   });
 
+  it("never reuses a shell whose request file someone else wrote to", async () => {
+    const dir = tmp();
+    const before = await runInShell(dir, "echo $$", []);
+    for (const file of requestFiles()) appendFileSync(file, "\ntouch pwned\n");
+    const after = await runInShell(dir, "echo $$", []);
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).not.toBe(before.stdout); // a new shell
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.skipIf(process.platform !== "linux")(
+    "reads what a script printed after something cut its stderr (a hook reopening /proc/self/fd/2)",
+    async () => {
+      const dir = tmp();
+      const first = await runInShell(dir, 'printf "%0100d" 0 >&2; echo $$', []);
+      const cut = await runInShell(
+        dir,
+        "printf x >&2; : > /proc/self/fd/2; printf y >&2; echo $$",
+        [],
+      );
+      expect(cut).toEqual({ exitCode: 0, stdout: first.stdout, stderr: "y" });
+    },
+  );
+
   it("goes on in a new folder when its folder was removed (a cleaner of old files)", async () => {
     const dir = tmp();
     const home = path.join(dir, "home");
@@ -134,6 +168,18 @@ describe("runInShell", () => {
     expect(readdirSync(home)).toEqual([]);
   });
 });
+
+/** The request files of this process's shells (under the real HOME, as the tests above run). */
+function requestFiles(): string[] {
+  const parent = path.join(os.homedir(), ".conductor", "tmp");
+  return readdirSync(parent)
+    .filter((name) => name.startsWith(`shells-${process.pid}-`))
+    .flatMap((name) =>
+      readdirSync(path.join(parent, name))
+        .filter((file) => file.endsWith(".sh"))
+        .map((file) => path.join(parent, name, file)),
+    );
+}
 
 /**
  * Bundles the pool into `dir` with a program that prints, for `pids`, the pids of the two shells
