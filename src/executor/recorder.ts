@@ -51,8 +51,8 @@ export class RunRecorder {
   private saveFailure: Error | undefined;
   /** The first event that could not be appended to events.jsonl; the run goes on regardless. */
   private appendFailure: Error | undefined;
-  /** When the last save began (ms since the epoch) and what it wrote, for the spacing of saves. */
-  private lastSaveAt = 0;
+  /** When the last save began (`performance.now()`) and what it wrote, for the spacing of saves. */
+  private lastSaveAt = Number.NEGATIVE_INFINITY;
   private lastSaveLength = 0;
   private flushing = false;
   /** Ends the wait of a save for its turn (see spacing()). */
@@ -134,7 +134,7 @@ export class RunRecorder {
       await this.spacing();
       this.savePending = false;
       this.unsaved = false;
-      this.lastSaveAt = Date.now();
+      this.lastSaveAt = performance.now();
       return saveRunState(this.paths, this.current).then(
         (length) => {
           this.lastSaveLength = length;
@@ -150,7 +150,7 @@ export class RunRecorder {
   /** Waits until the spacing has passed since the last save began, or a flush. */
   private spacing(): Promise<void> {
     const pace = (this.lastSaveLength / SAVE_BYTES_PER_SECOND) * 1000;
-    const wait = this.lastSaveAt + Math.max(this.saveSpacingMs, pace) - Date.now();
+    const wait = this.lastSaveAt + Math.max(this.saveSpacingMs, pace) - performance.now();
     if (wait <= 0 || this.flushing) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, wait);

@@ -6,7 +6,6 @@ import {
   openSync,
   readdirSync,
   readSync,
-  writeSync,
 } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -96,79 +95,41 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   }
 }
 
-/**
- * Appends one event as a JSON line. Synchronous, so the order on disk is the order of events.
- * The file stays open between events (a run appends a dozen per workspace); it is opened again
- * when it was removed meanwhile, its folder made again if need be.
- */
+/** Appends one event as a JSON line. Synchronous, so the order on disk is the order of events. */
 export function appendEvent(paths: RunPaths, event: RunEvent): void {
   const line = `${JSON.stringify(event)}\n`;
-  const file = paths.eventsFile;
-  const open = openEvents.get(file);
-  if (open !== undefined && fstatSync(open).nlink > 0) {
-    writeSync(open, line);
-    return;
-  }
-  forget(file);
-  let fd: number;
   try {
-    fd = openSync(file, "a");
+    appendFileSync(paths.eventsFile, `${tornLineEnd(paths.eventsFile)}${line}`);
   } catch {
     mkdirSync(paths.dir, { recursive: true });
-    fd = openSync(file, "a");
-  }
-  remember(file, fd);
-  writeSync(fd, `${tornLineEnd(file, fd)}${line}`);
-}
-
-/** Events files held open by this process, the most recently opened last. */
-const openEvents = new Map<string, number>();
-/** Beyond this many, the longest open is closed (a test process appends to many runs). */
-const MAX_OPEN_EVENTS = 4;
-
-function remember(file: string, fd: number): void {
-  openEvents.set(file, fd);
-  for (const [oldest] of openEvents) {
-    if (openEvents.size <= MAX_OPEN_EVENTS) break;
-    forget(oldest);
+    appendFileSync(paths.eventsFile, line);
   }
 }
 
-function forget(file: string): void {
-  const fd = openEvents.get(file);
-  if (fd === undefined) return;
-  openEvents.delete(file);
-  try {
-    closeSync(fd);
-  } catch {
-    // closed already
-  }
-}
+/** Events files this process has already looked at the end of. */
+const checkedEnds = new Set<string>();
 
 /**
  * A conductor killed in the middle of an append leaves a last line without its newline; the next
- * event appended to it would be glued to that torn line and lost when read. Each time this
- * process opens the file, such a line is ended first.
+ * event appended to it would be glued to that torn line and lost when read. The first append of
+ * this process to a file ends such a line first.
  */
-function tornLineEnd(file: string, fd: number): string {
-  let size: number;
+function tornLineEnd(file: string): string {
+  if (checkedEnds.has(file)) return "";
+  checkedEnds.add(file);
+  let fd: number | undefined;
   try {
-    size = fstatSync(fd).size;
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    if (size === 0) return "";
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a ? "" : "\n";
   } catch {
-    return "";
-  }
-  if (size === 0) return "";
-  const last = Buffer.alloc(1);
-  let reader: number | undefined;
-  try {
-    reader = openSync(file, "r");
-    readSync(reader, last, 0, 1, size - 1);
-  } catch {
-    return "";
+    return ""; // no file yet
   } finally {
-    if (reader !== undefined) closeSync(reader);
+    if (fd !== undefined) closeSync(fd);
   }
-  return last[0] === 0x0a ? "" : "\n";
 }
 
 /** Saves the run state atomically; resolves with the length of the text written. */

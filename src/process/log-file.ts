@@ -10,6 +10,7 @@ import { Writable } from "node:stream";
  */
 export class LogFile extends Writable {
   private readonly fd: number;
+  private fdClosed = false;
 
   /** Opens `file` for appending (its folder made if need be); throws if it cannot. */
   constructor(file: string) {
@@ -30,11 +31,28 @@ export class LogFile extends Writable {
 
   override _final(done: (error?: Error) => void): void {
     try {
-      closeSync(this.fd);
+      this.closeOnce();
       done();
     } catch (error) {
       done(error as Error);
     }
+  }
+
+  /** Also after a failed write, when _final never comes. */
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    try {
+      this.closeOnce();
+    } catch {
+      // the error that destroyed the stream is the one worth reporting
+    }
+    done(error);
+  }
+
+  /** Closes the file the first time only: a descriptor closed twice may be another file's by then. */
+  private closeOnce(): void {
+    if (this.fdClosed) return;
+    this.fdClosed = true;
+    closeSync(this.fd);
   }
 
   /** Ends the log: resolves once everything written is in the file and it is closed. */

@@ -47,11 +47,17 @@ async function started(spacingMs: number) {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until `done` says so (the first save is asynchronous), for at most 10 s. */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !(await done()); await sleep(10)) {
+    if (Date.now() > deadline) throw new Error("timed out");
+  }
+}
+
 describe("saves of run.json", () => {
   it("saves the start at once, holds the next saves for the spacing, and a flush writes at once", async () => {
     const { recorder, finishAll, finishedOnDisk } = await started(60_000);
-    await sleep(100);
-    expect(await finishedOnDisk()).toBe(0);
+    await until(async () => (await finishedOnDisk().catch(() => -1)) === 0);
     finishAll();
     await sleep(200);
     // Four boundaries passed; the save they asked for waits for its turn.
@@ -64,7 +70,7 @@ describe("saves of run.json", () => {
 
   it("writes the latest state once the spacing has passed, without a flush", async () => {
     const { finishAll, finishedOnDisk } = await started(150);
-    await sleep(20);
+    await until(async () => (await finishedOnDisk().catch(() => -1)) === 0);
     finishAll();
     await sleep(600);
     expect(await finishedOnDisk()).toBe(TASKS.length);
