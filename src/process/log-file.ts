@@ -19,14 +19,23 @@ export class LogFile extends Writable {
     this.fd = openSync(file, "a");
   }
 
+  /**
+   * The first write that failed (a full disk). What comes after is dropped, not refused: an error
+   * here would stop the program's output from being read (it would block on a full pipe) or, with
+   * nobody listening, end conductor; a log that lost its end is the lesser harm.
+   */
+  failure: Error | undefined;
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
-    try {
-      for (let written = 0; written < chunk.length; )
-        written += writeSync(this.fd, chunk, written, chunk.length - written);
-      done();
-    } catch (error) {
-      done(error as Error);
+    if (this.failure === undefined) {
+      try {
+        for (let written = 0; written < chunk.length; )
+          written += writeSync(this.fd, chunk, written, chunk.length - written);
+      } catch (error) {
+        this.failure = error as Error;
+      }
     }
+    done();
   }
 
   override _final(done: (error?: Error) => void): void {
@@ -38,7 +47,7 @@ export class LogFile extends Writable {
     }
   }
 
-  /** Also after a failed write, when _final never comes. */
+  /** Also when the stream is destroyed before its end, when _final never comes. */
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
     try {
       this.closeOnce();

@@ -42,9 +42,10 @@ import { processExists } from "./exists.js";
  *   `post-checkout` of the user's, the only hook a pool script runs) can at worst add to a later
  *   script's stderr, never to the stdout conductor parses.
  *
- * The request is in a private folder under `~/.conductor/tmp/`, not in /tmp: an agent's sandbox
- * (Codex's `workspace-write`) may write to /tmp, and a request it could replace would run its code
- * outside the sandbox. Its name is random and it is made exclusively (nothing that was there is
+ * The request is in a private folder under `~/.conductor/tmp/`, never in /tmp: an agent's sandbox
+ * (Codex's `workspace-write`) may write to /tmp, and a request it could change would run its code
+ * outside the sandbox. Where that folder cannot be made, each script gets a shell of its own
+ * instead. The request's name is random and it is made exclusively (nothing that was there is
  * followed or reused). Folders left by a conductor that was killed are removed by the next one.
  *
  * The shells run in a session of their own (like a background job they never see the terminal's
@@ -119,6 +120,7 @@ export function runInShell(
   args: readonly string[],
   env?: NodeJS.ProcessEnv,
 ): Promise<ShellResult> {
+  if (privateFolder() === undefined) return runDirectly(cwd, script, args, env);
   const environment = JSON.stringify(env ?? process.env);
   let shell: Shell | undefined;
   try {
@@ -192,23 +194,32 @@ function takeIdle(environment: string): Shell | undefined {
 
 let exitHooked = false;
 
-function privateFolder(): string {
+/**
+ * The pool's private folder under `~/.conductor/tmp`, made on first use (folders of conductors
+ * that are gone cleared first); undefined when it cannot be made (see {@link runDirectly}).
+ */
+function privateFolder(): string | undefined {
   if (folder !== undefined) return folder;
-  const parent = foldersParent();
-  const made = mkdtempSync(path.join(parent.path, `shells-${process.pid}-`));
+  const parent = path.join(os.homedir(), ".conductor", "tmp");
+  let made: string;
+  try {
+    mkdirSync(parent, { recursive: true, mode: 0o700 });
+    removeAbandoned(parent);
+    made = mkdtempSync(path.join(parent, `shells-${process.pid}-`));
+  } catch {
+    return undefined;
+  }
   folder = made;
   process.once("exit", () => {
     rmSync(made, { recursive: true, force: true });
     // `~/.conductor/tmp` exists only for these folders, and an empty `~/.conductor` holds nothing:
     // whichever conductor leaves last removes them, so a command that only reads (plan,
     // validate) leaves the home folder as it was. A folder in use is not empty and stays.
-    if (parent.inHome) {
-      for (const dir of [parent.path, path.dirname(parent.path)]) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          break;
-        }
+    for (const dir of [parent, path.dirname(parent)]) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break;
       }
     }
   });
@@ -225,18 +236,43 @@ function privateFolder(): string {
 }
 
 /**
- * `~/.conductor/tmp`, cleared of abandoned folders; the system's temporary folder if it cannot be
- * made.
+ * Runs a script in a shell of its own, forked from Node, where the pool's folder cannot be made
+ * (HOME unwritable). The pool does not fall back to the system's temporary folder: an agent's
+ * sandbox may write there, and a request file it could change would run its code outside.
  */
-function foldersParent(): { path: string; inHome: boolean } {
-  const parent = path.join(os.homedir(), ".conductor", "tmp");
-  try {
-    mkdirSync(parent, { recursive: true, mode: 0o700 });
-    removeAbandoned(parent);
-    return { path: parent, inHome: true };
-  } catch {
-    return { path: os.tmpdir(), inHome: false };
-  }
+function runDirectly(
+  cwd: string,
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<ShellResult> {
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn("/bin/sh", ["-c", requestScript(cwd, script, args)], {
+        env,
+        detached: true, // out of the terminal's Ctrl-C, as the pool's shells are
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    } catch (error) {
+      reject(new ShellPoolError(`could not start /bin/sh: ${(error as Error).message}`));
+      return;
+    }
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.once("error", (error) =>
+      reject(new ShellPoolError(`could not start /bin/sh: ${error.message}`)),
+    );
+    child.once("close", (code, signal) =>
+      resolve({
+        exitCode: code ?? 128 + (signal === null ? 0 : os.constants.signals[signal]),
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+      }),
+    );
+  });
 }
 
 /** Removes the folders of conductors that are gone (killed before they could clean up). */
@@ -254,7 +290,9 @@ function removeAbandoned(parent: string): void {
  */
 function makeFiles(): ShellFiles {
   const make = (): ShellFiles => {
-    const base = path.join(privateFolder(), randomBytes(9).toString("hex"));
+    const home = privateFolder();
+    if (home === undefined) throw new Error("~/.conductor/tmp cannot be made");
+    const base = path.join(home, randomBytes(9).toString("hex"));
     const opened: number[] = [];
     const open = (file: string, extra: number) => {
       const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
@@ -388,6 +426,8 @@ function finished(shell: Shell, line: string): void {
 function takeOutput(output: Output): string {
   const size = fstatSync(output.fd).size;
   // Cut behind conductor's back (a hook reopening /proc/self/fd/2 with O_TRUNC): from the start.
+  // A cut the script then writes past goes unnoticed and the start of that output is lost; only
+  // stderr can be cut so, as git gives hooks stderr for their stdout.
   if (size < output.read) output.read = 0;
   const bytes = Buffer.allocUnsafe(size - output.read);
   let read = 0;

@@ -160,6 +160,21 @@ describe("runInShell", () => {
     },
   );
 
+  it("runs each script in a shell of its own where ~/.conductor/tmp cannot be made, never in the temporary folder", async () => {
+    const dir = tmp();
+    const home = path.join(dir, "home-is-a-file");
+    writeFileSync(home, "");
+    const temporary = path.join(dir, "tmp");
+    mkdirSync(temporary);
+    const out = await runProgram(dir, home, "direct", { TMPDIR: temporary });
+    const [first, second] = out.trim().split("\n");
+    // `$1`, the shell's pid, and nothing in the temporary folder while the script ran.
+    expect(first).toMatch(/^a b\|\d+\|$/);
+    expect(second).toMatch(/^a b\|\d+\|$/);
+    expect(first).not.toBe(second); // a shell each
+    expect(readdirSync(temporary)).toEqual([]);
+  });
+
   it("goes on in a new folder when its folder was removed (a cleaner of old files)", async () => {
     const dir = tmp();
     const home = path.join(dir, "home");
@@ -181,13 +196,16 @@ function requestFiles(): string[] {
     );
 }
 
+type Mode = "pids" | "files" | "vanish" | "direct";
+
 /**
  * Bundles the pool into `dir` with a program that prints, for `pids`, the pids of the two shells
  * that ran two scripts at once; for `files`, the pool's folder, what is in it while a script runs
  * and where that script's stdout and stderr go; for `vanish`, what a script printed after the
- * script before it removed the pool's folder.
+ * script before it removed the pool's folder; for `direct`, `$1`, the shell's pid and what is in
+ * $TMPDIR, for two scripts in a row.
  */
-function poolProgram(dir: string, mode: "pids" | "files" | "vanish"): string {
+function poolProgram(dir: string, mode: Mode): string {
   buildSync({
     entryPoints: [path.resolve("src/process/shell-pool.ts")],
     bundle: true,
@@ -201,6 +219,10 @@ function poolProgram(dir: string, mode: "pids" | "files" | "vanish"): string {
          console.log(results.map((r) => r.stdout.trim()).join(" "));`,
     files: `const listed = await runInShell(".", 'for d in "$HOME"/.conductor/tmp/shells-*; do echo "$d"; ls -A "$d"; done; readlink /proc/self/fd/1 /proc/self/fd/2', []);
          process.stdout.write(listed.stdout);`,
+    direct: `for (let i = 0; i < 2; i++) {
+           const r = await runInShell(".", 'printf "%s|%s|%s\\n" "$1" "$$" "$(ls -A "$TMPDIR")"', ["a b"]);
+           process.stdout.write(r.stdout);
+         }`,
     vanish: `await runInShell(".", 'rm -rf "$HOME"/.conductor/tmp/shells-*', []);
          process.stdout.write((await runInShell(".", "echo fine", [])).stdout);`,
   };
@@ -210,10 +232,10 @@ function poolProgram(dir: string, mode: "pids" | "files" | "vanish"): string {
 }
 
 /** Runs {@link poolProgram} with `home` as HOME; resolves with its stdout once it exited 0. */
-async function runProgram(dir: string, home: string, mode: "pids" | "files" | "vanish") {
+async function runProgram(dir: string, home: string, mode: Mode, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [poolProgram(dir, mode)], {
     cwd: dir,
-    env: { ...process.env, HOME: home },
+    env: { ...process.env, HOME: home, ...env },
   });
   let out = "";
   child.stdout.on("data", (chunk) => {

@@ -1,0 +1,35 @@
+// A program's log, written synchronously: whole chunks in order, and a disk that refuses writes
+// costs the log its end, never the run.
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { LogFile } from "../../src/process/log-file.js";
+
+describe("LogFile", () => {
+  it("appends every chunk in order to the file, its folder made", async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "log-file-")), "deep", "agent.log");
+    const first = new LogFile(file);
+    first.write("one\n");
+    first.write(Buffer.from("two\n"));
+    await first.close();
+    const second = new LogFile(file);
+    second.write("three\n");
+    await second.close();
+    expect(readFileSync(file, "utf8")).toBe("one\ntwo\nthree\n");
+  });
+
+  it.skipIf(process.platform !== "linux")(
+    "keeps the first failed write and drops the rest, without an error event (/dev/full)",
+    async () => {
+      const log = new LogFile("/dev/full");
+      const errors: Error[] = [];
+      log.on("error", (error) => errors.push(error));
+      expect(log.write("lost\n")).toBe(true);
+      log.write("lost too\n");
+      await log.close();
+      expect((log.failure as NodeJS.ErrnoException | undefined)?.code).toBe("ENOSPC");
+      expect(errors).toEqual([]);
+    },
+  );
+});
