@@ -53,6 +53,7 @@ export async function copyIntoWorkspace(
 ): Promise<CopyReport> {
   const report: CopyReport = { copied: [], skipped: [] };
   const realRoot = realpathSync.native(root);
+  const realWorktree = realpathSync.native(worktree);
   for (const entry of entries) {
     for (const relative of await matchesOf(matches, root, entry.pattern)) {
       const source = path.join(root, relative);
@@ -63,7 +64,7 @@ export async function copyIntoWorkspace(
         report.skipped.push(relative);
         continue;
       }
-      mkdirSync(path.dirname(target), { recursive: true });
+      makeFolderInside(realWorktree, path.dirname(target), relative);
       await placeFile(source, target, entry.mode);
       report.copied.push(relative);
     }
@@ -85,6 +86,7 @@ export async function restoreCopiedFiles(
 ): Promise<string[]> {
   const restored: string[] = [];
   const realRoot = realpathSync.native(root);
+  const realWorktree = realpathSync.native(worktree);
   const matchers = entries.map((entry) => ({
     mode: entry.mode,
     // A folder named plainly copies everything under it.
@@ -99,7 +101,7 @@ export async function restoreCopiedFiles(
     if (!existsSync(source)) continue; // gone from the main checkout meanwhile
     await assertInside(realRoot, source, sourceRelative);
     await assertRegular(source, sourceRelative);
-    mkdirSync(path.dirname(target), { recursive: true });
+    makeFolderInside(realWorktree, path.dirname(target), relative);
     const mode = inContext
       ? "copy"
       : (matchers.find((matcher) => matcher.matches(relative))?.mode ?? "copy");
@@ -121,13 +123,14 @@ export async function placeContextFiles(
 ): Promise<string[]> {
   const placed: string[] = [];
   const realRoot = realpathSync.native(root);
+  const realWorktree = realpathSync.native(worktree);
   for (const pattern of patterns) {
     for (const relative of await matchesOf(matches, root, pattern)) {
       const source = path.join(root, relative);
       await assertInside(realRoot, source, relative);
       await assertRegular(source, relative);
       const target = path.join(worktree, CONTEXT_DIR, relative);
-      mkdirSync(path.dirname(target), { recursive: true });
+      makeFolderInside(realWorktree, path.dirname(target), relative);
       // The agent has had the worktree (a follow-up, a resume): what is in place of a context file
       // may be a FIFO, or a link to one or to a file outside, which writing through would block on
       // or change. Whatever it is goes (a directory is refused), and the copy makes a new file.
@@ -215,6 +218,39 @@ const SMALL_FILE_BYTES = 1024 * 1024;
 async function copy(source: string, target: string, flags: number): Promise<void> {
   if (statSync(source).size <= SMALL_FILE_BYTES) copyFileSync(source, target, flags);
   else await copyFile(source, target, flags);
+}
+
+/**
+ * Makes `folder` (the folder of a file to place, `relative` to the worktree) unless the way there
+ * leads out of the worktree: the agent has had the worktree (a follow-up, a resume), and a folder
+ * it replaced with a link (`config -> /elsewhere`) would take the file, a secret perhaps, there.
+ * The nearest part of the way that exists is resolved before anything is made.
+ */
+function makeFolderInside(realWorktree: string, folder: string, relative: string): void {
+  let existing = folder;
+  while (!entryExists(existing)) existing = path.dirname(existing);
+  let real: string | undefined;
+  try {
+    real = realpathSync.native(existing);
+  } catch {
+    real = undefined; // a dangling link, or a file where a folder should be
+  }
+  if (real === undefined || !isInside(realWorktree, real)) {
+    throw new OperationError(
+      `the folder of ${relative} in the workspace leads ${real === undefined ? "nowhere (a link or a file in the way)" : `to ${real}, outside the worktree`}; refusing to place it there`,
+    );
+  }
+  mkdirSync(folder, { recursive: true });
+}
+
+/** Whether something (a link included, followed or not) is at `file`. */
+function entryExists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ENOENT";
+  }
 }
 
 function isSymlink(file: string): boolean {

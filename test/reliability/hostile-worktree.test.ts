@@ -1,7 +1,7 @@
 // What an agent leaves in its worktree, and odd files in the main checkout, never make conductor
 // hang or misbehave: FIFOs in place of copied or context files, folders named in `copy`, files
 // too large to commit.
-import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -110,6 +110,53 @@ describe("a FIFO planted by the agent", () => {
     expect(resumed.took).toBeLessThan(PROMPT_MS);
     expect(await repo.git("show", "conductor/a:seen.txt")).toBe("the notes");
     expect(lstatSync(path.join(repo.home, "pipe")).isFIFO()).toBe(true);
+  });
+
+  it("a copied file's folder replaced by a link out of the worktree: run --resume refuses it, writing nothing outside", async () => {
+    repo = await repoWithConfig(
+      {
+        agent: {
+          kind: "command",
+          command:
+            'if [ -f "$HOME/again" ]; then echo x > work.txt; else rm -rf config; mkdir -p "$HOME/elsewhere"; ln -s "$HOME/elsewhere" config; touch "$HOME/again"; exit 1; fi',
+        },
+        workspaces: { copy: ["config/local.env"] },
+        tasks: [{ id: "a", prompt: "p" }],
+      },
+      { ".gitignore": "config/local.env\n", "config/keep.txt": "kept\n" },
+    );
+    await repo.write({ "config/local.env": "API_TOKEN=link-secret-123456\n" });
+    const first = await run();
+    expect(first.exitCode, first.all).toBe(1);
+    const resumed = await run(["--resume"]);
+    expect(resumed.exitCode, resumed.all).toBe(1);
+    expect(hasStackTrace(resumed.all)).toBe(false);
+    const [workspace] = latestSummary(repo.root).workspaces;
+    expect(workspace?.failure).toMatchObject({ step: "copy" });
+    expect(workspace?.failure?.message).toContain("outside the worktree");
+    expect(readdirSync(path.join(repo.home, "elsewhere"))).toEqual([]);
+  });
+
+  it("the context folder replaced by a link out of the worktree: run --resume refuses it, writing nothing outside", async () => {
+    repo = await repoWithConfig(
+      {
+        agent: {
+          kind: "command",
+          command:
+            'if [ -f "$HOME/again" ]; then echo x > work.txt; else rm -rf .context; mkdir -p "$HOME/elsewhere"; echo mine > "$HOME/elsewhere/notes.md"; ln -s "$HOME/elsewhere" .context; touch "$HOME/again"; exit 1; fi',
+        },
+        workspaces: { context: ["notes.md"] },
+        tasks: [{ id: "a", prompt: "p" }],
+      },
+      { "notes.md": "the notes\n" },
+    );
+    const first = await run();
+    expect(first.exitCode, first.all).toBe(1);
+    const resumed = await run(["--resume"]);
+    expect(resumed.exitCode, resumed.all).toBe(1);
+    const [workspace] = latestSummary(repo.root).workspaces;
+    expect(workspace?.failure?.message).toContain("outside the worktree");
+    expect(readFileSync(path.join(repo.home, "elsewhere", "notes.md"), "utf8")).toBe("mine\n");
   });
 
   it("in the main checkout, linked from a file copy matches: the workspace fails at its copy step, naming it", async () => {
