@@ -70,46 +70,15 @@ describe("a FIFO planted by the agent", () => {
   });
 
   it("in place of a context file: run --resume places the file again instead of hanging", async () => {
-    repo = await repoWithConfig(
-      {
-        agent: {
-          kind: "command",
-          command:
-            'if [ -p .context/notes.md ]; then exit 1; fi; if [ -f "$HOME/again" ]; then cat .context/notes.md > seen.txt; else rm .context/notes.md; mkfifo .context/notes.md; touch "$HOME/again"; exit 1; fi',
-        },
-        workspaces: { context: ["notes.md"] },
-        tasks: [{ id: "a", prompt: "p" }],
-      },
-      { "notes.md": "the notes\n" },
-    );
-    const first = await run();
-    expect(first.exitCode, first.all).toBe(1);
-    const resumed = await run(["--resume"]);
-    expect(resumed.exitCode, resumed.all).toBe(0);
-    expect(resumed.took).toBeLessThan(PROMPT_MS);
-    expect(await repo.git("show", "conductor/a:seen.txt")).toBe("the notes");
+    await contextFileReplaced("-p", "mkfifo .context/notes.md");
   });
 
   it("linked from a context file: run --resume places the file again, never writing through the link", async () => {
-    repo = await repoWithConfig(
-      {
-        agent: {
-          kind: "command",
-          command:
-            'if [ -L .context/notes.md ]; then exit 1; fi; if [ -f "$HOME/again" ]; then cat .context/notes.md > seen.txt; else rm .context/notes.md; mkfifo "$HOME/pipe"; ln -s "$HOME/pipe" .context/notes.md; touch "$HOME/again"; exit 1; fi',
-        },
-        workspaces: { context: ["notes.md"] },
-        tasks: [{ id: "a", prompt: "p" }],
-      },
-      { "notes.md": "the notes\n" },
+    const test = await contextFileReplaced(
+      "-L",
+      'mkfifo "$HOME/pipe"; ln -s "$HOME/pipe" .context/notes.md',
     );
-    const first = await run();
-    expect(first.exitCode, first.all).toBe(1);
-    const resumed = await run(["--resume"]);
-    expect(resumed.exitCode, resumed.all).toBe(0);
-    expect(resumed.took).toBeLessThan(PROMPT_MS);
-    expect(await repo.git("show", "conductor/a:seen.txt")).toBe("the notes");
-    expect(lstatSync(path.join(repo.home, "pipe")).isFIFO()).toBe(true);
+    expect(lstatSync(path.join(test.home, "pipe")).isFIFO()).toBe(true);
   });
 
   it("a copied file's folder replaced by a link out of the worktree: run --resume refuses it, writing nothing outside", async () => {
@@ -258,3 +227,30 @@ describe("files too large to commit", () => {
     expect(await repo.git("ls-tree", "--name-only", "conductor/a")).toContain("big.bin");
   });
 });
+
+/**
+ * A run whose agent, on its first try, removes its context file `notes.md` and runs `plant` in
+ * its place, then fails; a `run --resume` must place the file again (what is there tested with
+ * `test <kind>` fails the agent) promptly, and the agent reads it.
+ */
+async function contextFileReplaced(kind: string, plant: string): Promise<TestRepo> {
+  const made = await repoWithConfig(
+    {
+      agent: {
+        kind: "command",
+        command: `if [ ${kind} .context/notes.md ]; then exit 1; fi; if [ -f "$HOME/again" ]; then cat .context/notes.md > seen.txt; else rm .context/notes.md; ${plant}; touch "$HOME/again"; exit 1; fi`,
+      },
+      workspaces: { context: ["notes.md"] },
+      tasks: [{ id: "a", prompt: "p" }],
+    },
+    { "notes.md": "the notes\n" },
+  );
+  repo = made;
+  const first = await run();
+  expect(first.exitCode, first.all).toBe(1);
+  const resumed = await run(["--resume"]);
+  expect(resumed.exitCode, resumed.all).toBe(0);
+  expect(resumed.took).toBeLessThan(PROMPT_MS);
+  expect(await made.git("show", "conductor/a:seen.txt")).toBe("the notes");
+  return made;
+}
