@@ -36,11 +36,11 @@ import { processExists } from "./exists.js";
  *   (single-quoted, so they never become code), then the script. Conductor rewrites it in place
  *   for each script, through the descriptor it made it with;
  * - its stdout and its stderr, files without a name (removed as soon as made) that the shell got
- *   as descriptors 3 and 4, opened for appending: conductor empties them after reading what a
- *   script printed, and the next script writes from the start. Nothing outside can reach them.
- *   Git runs hooks with their stdout on stderr, so a hook that left a process behind (a
- *   `post-checkout` of the user's, the only hook a pool script runs) can at worst add to a later
- *   script's stderr, never to the stdout conductor parses.
+ *   as descriptors 3 and 4, opened for appending: conductor reads what each script added after
+ *   what it read before, and empties a file only once it holds a megabyte (see takeOutput).
+ *   Nothing finds them by name. Git runs hooks with their stdout on stderr, so a hook that left
+ *   a process behind (a `post-checkout` of the user's, the only hook a pool script runs) can at
+ *   worst add to a later script's stderr, never to the stdout conductor parses.
  *
  * The request is in a private folder under `~/.conductor/tmp/`, never in /tmp: an agent's sandbox
  * (Codex's `workspace-write`) may write to /tmp, and a request it could change would run its code
