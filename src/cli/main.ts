@@ -12,8 +12,9 @@ import { commandWord } from "./command-name.js";
 // ms of CPU (the compiler threads' samples in a profile), a tenth of the process. With eight
 // times the budget, bookkeeping stays in V8's baseline code while loops over real volume (the
 // redactor over megabytes of agent output) still get optimized within milliseconds. Measured:
-// conductor's own CPU at 64 workspaces 732 -> 660 ms (medians of 6 paired rounds). Set before
-// the run bundle loads; its code cache is made and checked under the same flags.
+// conductor's own CPU at 64 workspaces 713 -> 621 ms (medians of 7 paired rounds; the 32 x 50 MB
+// output run 7.8 s against 7.9 s). Set before the run bundle loads; its code cache is made and
+// checked under the same flags.
 v8.setFlagsFromString("--interrupt-budget=540672");
 
 // The bundled CLI's stack traces point into the bundle; with --debug they name the TypeScript
