@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type Collected, runCollecting } from "../process/collect.js";
 import { runInShell } from "../process/shell-pool.js";
 
 /**
@@ -136,7 +136,7 @@ export async function runGitExpecting(
   return { exitCode, stdout };
 }
 
-function run(
+async function run(
   file: string,
   argv: readonly string[],
   cwd: string,
@@ -144,31 +144,16 @@ function run(
   accepts: (code: number) => boolean = (code) => code === 0,
   options: GitOptions = {},
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, {
+  let result: Collected;
+  try {
+    result = await runCollecting(file, argv, {
       cwd,
       env: gitEnvironment(options.env),
-      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      ...(options.input === undefined ? {} : { input: options.input }),
     });
-    if (options.input !== undefined) {
-      // A git that exits before reading everything closes the pipe; its exit code tells why.
-      child.stdin?.on("error", () => {});
-      child.stdin?.end(options.input);
-    }
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.once("error", (error) => {
-      reject(new GitCommandError(args, null, `could not run git: ${error.message}`));
-    });
-    child.once("close", (code, signal) => {
-      const out = Buffer.concat(stdout).toString("utf8");
-      if (code !== null && accepts(code)) {
-        resolve(out);
-        return;
-      }
-      reject(failure(args, code, signal, Buffer.concat(stderr).toString("utf8"), out));
-    });
-  });
+  } catch (error) {
+    throw new GitCommandError(args, null, `could not run git: ${(error as Error).message}`);
+  }
+  if (result.code !== null && accepts(result.code)) return result.stdout;
+  throw failure(args, result.code, result.signal, result.stderr, result.stdout);
 }

@@ -18,6 +18,7 @@ import {
 import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { type Collected, runCollecting } from "./collect.js";
 import { processExists } from "./exists.js";
 
 /**
@@ -240,39 +241,27 @@ function privateFolder(): string | undefined {
  * (HOME unwritable). The pool does not fall back to the system's temporary folder: an agent's
  * sandbox may write there, and a request file it could change would run its code outside.
  */
-function runDirectly(
+async function runDirectly(
   cwd: string,
   script: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv | undefined,
 ): Promise<ShellResult> {
-  return new Promise((resolve, reject) => {
-    let child: ChildProcess;
-    try {
-      child = spawn("/bin/sh", ["-c", requestScript(cwd, script, args)], {
-        env,
-        detached: true, // out of the terminal's Ctrl-C, as the pool's shells are
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-    } catch (error) {
-      reject(new ShellPoolError(`could not start /bin/sh: ${(error as Error).message}`));
-      return;
-    }
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.once("error", (error) =>
-      reject(new ShellPoolError(`could not start /bin/sh: ${error.message}`)),
-    );
-    child.once("close", (code, signal) =>
-      resolve({
-        exitCode: code ?? 128 + (signal === null ? 0 : os.constants.signals[signal]),
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: Buffer.concat(stderr).toString("utf8"),
-      }),
-    );
-  });
+  let result: Collected;
+  try {
+    result = await runCollecting("/bin/sh", ["-c", requestScript(cwd, script, args)], {
+      ...(env === undefined ? {} : { env }),
+      detached: true, // out of the terminal's Ctrl-C, as the pool's shells are
+    });
+  } catch (error) {
+    throw new ShellPoolError(`could not start /bin/sh: ${(error as Error).message}`);
+  }
+  const { code, signal, stdout, stderr } = result;
+  return {
+    exitCode: code ?? 128 + (signal === null ? 0 : os.constants.signals[signal]),
+    stdout,
+    stderr,
+  };
 }
 
 /** Removes the folders of conductors that are gone (killed before they could clean up). */

@@ -1,0 +1,47 @@
+import { spawn } from "node:child_process";
+
+/** How a short program ended, and all it printed. */
+export interface Collected {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a short program (a git command, a shell script) with its stdout and stderr collected
+ * whole, and `input`, when given, written to its stdin. Resolves however it ended; rejects only
+ * when it could not start, with Node's error (also one Node throws, such as a NUL in an argument).
+ */
+export function runCollecting(
+  file: string,
+  argv: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; detached?: boolean } = {},
+): Promise<Collected> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: options.detached ?? false,
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (options.input !== undefined) {
+      // A program that exits before reading everything closes the pipe; its exit code tells why.
+      child.stdin?.on("error", () => {});
+      child.stdin?.end(options.input);
+    }
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.once("error", reject);
+    child.once("close", (code, signal) =>
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+      }),
+    );
+  });
+}
