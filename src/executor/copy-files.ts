@@ -14,7 +14,7 @@ import picomatch from "picomatch";
 import { escapePath, isDynamicPattern } from "tinyglobby";
 import { OperationError } from "../errors.js";
 import { isInside } from "../fs/is-inside.js";
-import { clearForNewFile, describeKind, targetKindOf } from "../fs/regular-file.js";
+import { clearForNewFile, describeKind, entryStats, targetKindOf } from "../fs/regular-file.js";
 import { globRepositoryFiles } from "../fs/repository-glob.js";
 import type { CopyEntry } from "../schema/config.js";
 
@@ -60,7 +60,7 @@ export async function copyIntoWorkspace(
       const target = path.join(worktree, relative);
       await assertInside(realRoot, source, relative);
       await assertRegular(source, relative);
-      if (existsSync(target) || isSymlink(target)) {
+      if (entryStats(target) !== undefined) {
         report.skipped.push(relative);
         continue;
       }
@@ -94,7 +94,7 @@ export async function restoreCopiedFiles(
   }));
   for (const relative of copied) {
     const target = path.join(worktree, relative);
-    if (existsSync(target) || isSymlink(target)) continue;
+    if (entryStats(target) !== undefined) continue;
     const inContext = relative.startsWith(`${CONTEXT_DIR}/`);
     const sourceRelative = inContext ? relative.slice(CONTEXT_DIR.length + 1) : relative;
     const source = path.join(root, sourceRelative);
@@ -250,13 +250,5 @@ function entryExists(file: string): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== "ENOENT";
-  }
-}
-
-function isSymlink(file: string): boolean {
-  try {
-    return lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
   }
 }

@@ -1,5 +1,5 @@
-import { lstatSync, type Stats } from "node:fs";
 import path from "node:path";
+import { entryStats } from "../fs/regular-file.js";
 import { isKeptPath, statusPaths } from "../git/status-entries.js";
 
 /** A file too large to commit. */
@@ -26,17 +26,8 @@ export async function filesTooLarge(
   const large: LargeFile[] = [];
   for (const file of statusPaths(status)) {
     if (isKeptPath(file, exclude)) continue;
-    const info = sizeOf(path.join(worktree, file));
+    const info = entryStats(path.join(worktree, file));
     if (info?.isFile() && info.size > limitBytes) large.push({ file, bytes: info.size });
   }
   return large;
-}
-
-/** `file`'s lstat, or undefined when it is gone. */
-function sizeOf(file: string): Stats | undefined {
-  try {
-    return lstatSync(file);
-  } catch {
-    return undefined;
-  }
 }

@@ -26,8 +26,13 @@ export type FileKind = "file" | "directory" | "symlink" | "FIFO" | "socket" | "d
 
 /** What `file` itself is (a symlink is not followed). */
 export async function kindOf(file: string): Promise<FileKind> {
-  const info = quietly(() => lstatSync(file));
+  const info = entryStats(file);
   return info === undefined ? "missing" : kindOfStats(info);
+}
+
+/** `file`'s own lstat (a symlink is not followed), or undefined when there is nothing to see. */
+export function entryStats(file: string): Stats | undefined {
+  return quietly(() => lstatSync(file));
 }
 
 /** What `file` is once symlinks are followed (`missing` for a dangling link). */

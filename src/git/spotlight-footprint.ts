@@ -1,6 +1,5 @@
-import { statSync } from "node:fs";
 import path from "node:path";
-import { readRegularFile } from "../fs/regular-file.js";
+import { readRegularFile, targetKindOf } from "../fs/regular-file.js";
 import { runGit } from "./run-git.js";
 
 /**
@@ -23,9 +22,10 @@ export async function readSpotlightTrees(root: string): Promise<SpotlightTrees |
   const dotGit = path.join(root, ".git");
   // Read before and after every agent: synchronously, as a stat and a small file are cheaper than
   // their trips through libuv's thread pool (see src/fs/regular-file.ts).
-  const common = isDirectory(dotGit)
-    ? dotGit
-    : (await runGit(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
+  const common =
+    (await targetKindOf(dotGit)) === "directory"
+      ? dotGit
+      : (await runGit(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
   let marker: { original?: unknown; applied?: unknown; pending?: { to?: unknown } };
   try {
     marker = JSON.parse((await readRegularFile(path.join(common, SPOTLIGHT_MARKER))) ?? "");
@@ -37,14 +37,6 @@ export async function readSpotlightTrees(root: string): Promise<SpotlightTrees |
     (tree): tree is string => typeof tree === "string",
   );
   return { original: marker.original, shown };
-}
-
-function isDirectory(file: string): boolean {
-  try {
-    return statSync(file).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
