@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { agentFor } from "../agents/index.js";
 import { StateError, UsageError, WorkspaceConflictError } from "../errors.js";
+import { CheckoutHook } from "../git/checkout-hook.js";
 import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 import { winnerBranchHolders } from "../planner/selections.js";
@@ -191,6 +192,7 @@ function runContext(
     secrets,
     budget: new BudgetGuard(recorder),
     queue: new GitMetadataQueue(),
+    checkoutHook: new CheckoutHook(plan.repo.root),
     ...shared,
     refLedger: new RefLedger(),
     homeDir,

@@ -1,4 +1,5 @@
 import type { Agent } from "../agents/types.js";
+import type { CheckoutHook } from "../git/checkout-hook.js";
 import type { GitMetadataQueue } from "../git/worktree.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import type { AgentKind } from "../schema/config.js";
@@ -29,6 +30,8 @@ export interface RunContext {
   /** Every secret the run knows; logs, events and files written from agent output use it. */
   secrets: KnownSecrets;
   queue: GitMetadataQueue;
+  /** Where the repository's post-checkout hook would be (new worktrees run it, as git's add does). */
+  checkoutHook: CheckoutHook;
   /** Local branches when the run started. */
   branchesAtStart: ReadonlySet<string>;
   /** The run's port blocks by worktree, reserved together at its start (undefined if that failed). */
@@ -249,6 +252,7 @@ export function stepContext(
     runState: () => run.recorder.state,
     emit: (event) => run.recorder.emit(event),
     queue: run.queue,
+    checkoutHook: run.checkoutHook,
     branchesAtStart: run.branchesAtStart,
     portBlocks: run.portBlocks,
     refLedger: run.refLedger,

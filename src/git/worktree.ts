@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { CheckoutHook } from "./checkout-hook.js";
 import { isAncestor } from "./integrity.js";
-import { GitCommandError, runGit, runGitInShell } from "./run-git.js";
+import { GitCommandError, runGit, runGitInShell, runGitScript } from "./run-git.js";
 import { isKeptPath, parseStatus, type StatusEntry } from "./status-entries.js";
 
 /**
@@ -138,15 +139,26 @@ export async function isRegisteredWorktree(root: string, worktreePath: string): 
 }
 
 /**
- * `git worktree add --no-track -b <branch> <path> <start>`. If git fails half way, the branch it
- * created first and any half-made folder are removed, so a retry does not fail on them. What git
- * refused because it already existed belongs to someone else (another conductor racing for the
- * same workspace) and is left alone.
+ * `git worktree add --no-track -b <branch> <path> <start>`, in two parts: the worktree's metadata
+ * and branch (`--no-checkout`), through `serialize`, then the checkout git's add would do (the
+ * same `reset --hard`, then the `post-checkout` hook), outside it. Only the first part collides
+ * with other adds: a git listing worktrees stops at a half-made one. The checkout writes only
+ * the new worktree's own index and files, and was most of the add's time; run one at a time, the
+ * adds of a many-workspace run were its critical path.
+ *
+ * If git fails half way, the branch it created first and any half-made folder are removed, so a
+ * retry does not fail on them. What git refused because it already existed belongs to someone
+ * else (another conductor racing for the same workspace) and is left alone.
  */
 export async function addWorktree(
   root: string,
   options: { branch: string; path: string; startPoint: string },
+  around: {
+    hook: CheckoutHook;
+    serialize?: (add: () => Promise<void>) => Promise<void>;
+  },
 ): Promise<void> {
+  const serialize = around.serialize ?? ((add) => add());
   mkdirSync(path.dirname(options.path), { recursive: true });
   const add = () =>
     runGitInShell(root, [
@@ -154,28 +166,72 @@ export async function addWorktree(
       "add",
       "--quiet",
       "--no-track",
+      "--no-checkout",
       "-b",
       options.branch,
       options.path,
       options.startPoint,
     ]);
+  let made = false;
   try {
     // git makes the branch (`git branch`) before it reads the other worktrees, where another
     // add's half-made folder can stop it: the next try would find its own branch in the way.
-    await withLockRetry(add, (error) => removeOwnBranch(root, options.branch, error.message));
+    await serialize(async () => {
+      await withLockRetry(add, (error) => removeOwnBranch(root, options.branch, error.message));
+    });
+    made = true;
+    await checkOutNewWorktree(options.path, await around.hook.path());
   } catch (error) {
     const message = gitMessage(error);
     // Refused at `git branch` (the branch exists, or another process holds its lock): git made
     // nothing, and the branch and any folder are another's.
-    if (BRANCH_TAKEN.test(message) || failedOnBranchLock(options.branch, (error as Error).message))
+    if (
+      !made &&
+      (BRANCH_TAKEN.test(message) || failedOnBranchLock(options.branch, (error as Error).message))
+    )
       throw error;
     // Refused at the folder, after git made the branch: the branch is ours, the folder is not.
-    const folderTaken = FOLDER_TAKEN.test(message);
+    const folderTaken = !made && FOLDER_TAKEN.test(message);
     if (!folderTaken) await rm(options.path, { recursive: true, force: true }).catch(() => {});
-    await git(root, ["worktree", "prune"]).catch(() => {});
+    await serialize(async () => {
+      await git(root, ["worktree", "prune"]).catch(() => {});
+    });
     await removeOwnBranch(root, options.branch, (error as Error).message);
     throw error;
   }
+}
+
+/**
+ * What `git worktree add` does after the metadata when it checks out: `reset --hard` in the new
+ * worktree, then the `post-checkout` hook ($1, see {@link CheckoutHook}), if it is there, with
+ * the arguments git gives it (no previous HEAD, the new one, a branch checkout). A failing hook
+ * fails the add, as it does in git.
+ */
+const CHECKOUT_SCRIPT = `set -e
+git reset --hard --no-recurse-submodules --quiet
+[ -x "$1" ] || exit 0
+head=$(git rev-parse HEAD)
+none=0000000000000000000000000000000000000000
+[ \${#head} -eq 64 ] && none=\${none}000000000000000000000000
+exec git hook run --ignore-missing post-checkout -- "$none" "$head" 1
+`;
+
+async function checkOutNewWorktree(worktree: string, hook: string): Promise<void> {
+  await runGitScript(worktree, CHECKOUT_SCRIPT, [hook]);
+}
+
+/**
+ * Finishes the checkout of a worktree whose conductor was killed between its metadata and its
+ * checkout (see {@link addWorktree}): git has no index for it yet, and without one every file
+ * would look deleted to the agent and to the commit. Only for a worktree step cut off before it
+ * was recorded: no agent has worked there.
+ */
+export async function finishCutOffCheckout(worktree: string, hook: CheckoutHook): Promise<void> {
+  const index = (
+    await git(worktree, ["rev-parse", "--path-format=absolute", "--git-path", "index"])
+  ).trim();
+  if (existsSync(index)) return;
+  await checkOutNewWorktree(worktree, await hook.path());
 }
 
 /**

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { CheckoutHook } from "../../src/git/checkout-hook.js";
 import { runGit } from "../../src/git/run-git.js";
 import { addWorktree, failedOnBranchLock, listWorktrees } from "../../src/git/worktree.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
@@ -56,7 +57,11 @@ echo /nowhere/ghost/.git > "$common/worktrees/ghost/gitdir"
     );
     chmodSync(hook, 0o755);
     const worktree = path.join(path.dirname(root), "ws", "one");
-    await addWorktree(root, { branch: "conductor/one", path: worktree, startPoint: "main" });
+    await addWorktree(
+      root,
+      { branch: "conductor/one", path: worktree, startPoint: "main" },
+      { hook: new CheckoutHook(root) },
+    );
     // Tries made the branch and failed on the half-written entry (each time the branch was
     // deleted, or the next could not have made it again) until one got through.
     const made = readFileSync(path.join(root, ".git", "branch-made"), "utf8").split("\n");

@@ -1,4 +1,5 @@
 import type { Agent } from "../../agents/types.js";
+import type { CheckoutHook } from "../../git/checkout-hook.js";
 import type { GitMetadataQueue } from "../../git/worktree.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
@@ -24,6 +25,8 @@ export interface StepContext {
   runState(): RunState;
   emit(event: EventInput): void;
   queue: GitMetadataQueue;
+  /** Where the repository's post-checkout hook would be (new worktrees run it, as git's add does). */
+  checkoutHook: CheckoutHook;
   /** Local branches when the run started (one listing per run, not one per workspace). */
   branchesAtStart: ReadonlySet<string>;
   /** The run's port blocks by worktree, reserved together at its start (undefined if that failed). */

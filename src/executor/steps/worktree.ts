@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
+import type { CheckoutHook } from "../../git/checkout-hook.js";
 import { clearStaleLocks } from "../../git/stale-locks.js";
 import {
   addWorktree,
   branchExists,
   checkoutWorktree,
+  finishCutOffCheckout,
   git,
   gitMessage,
   isBranchTaken,
@@ -30,14 +32,18 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
   const fresh = !ctx.state().worktreeCreated && !ctx.cutOff;
   try {
     const problem = fresh
-      ? await create(root, workspace, ctx.branchesAtStart, (add) => ctx.queue.run(add))
+      ? await create(root, workspace, ctx.branchesAtStart, ctx.checkoutHook, (add) =>
+          ctx.queue.run(add),
+        )
       : await ctx.queue.run(async () => {
           if (ctx.state().worktreeCreated) return reattach(root, workspace);
           // A conductor killed during this step may have made the branch and worktree without
           // recording it; they are this workspace's own, not a conflict, when they hold no work yet.
           if (await leftByCutOffStep(root, workspace)) return reattach(root, workspace);
           // Checked again now: the list of branches from the run's start may be out of date.
-          return create(root, workspace, await localBranches(root), (add) => add());
+          return create(root, workspace, await localBranches(root), ctx.checkoutHook, (add) =>
+            add(),
+          );
         });
     if (problem)
       return {
@@ -51,6 +57,9 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
         return gitFailure(
           `git lock files in the worktree are still held: ${locks.held.join("; ")}; wait for that git to finish (or end it), then resume`,
         );
+      // Killed between the worktree's metadata and its checkout: there is no index yet.
+      if (!ctx.state().worktreeCreated)
+        await finishCutOffCheckout(workspace.path, ctx.checkoutHook);
     }
   } catch (error) {
     return gitFailure(`could not create the worktree: ${gitMessage(error)}`);
@@ -85,14 +94,16 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
 
 /**
  * Creates worktree and branch; returns a conflict message instead when either already exists.
- * Only the add itself goes through `serialize` (the metadata queue): the checks before it only
- * read, a plan's branches and paths are distinct, and the queue does not order other processes'
- * git commands anyway. Queueing them too made every add wait for one more git process.
+ * Only the add's metadata goes through `serialize` (the metadata queue; see `addWorktree`): the
+ * checks before it only read, a plan's branches and paths are distinct, and the queue does not
+ * order other processes' git commands anyway. Queueing them too made every add wait for one more
+ * git process.
  */
 async function create(
   root: string,
   workspace: Workspace,
   branches: ReadonlySet<string>,
+  hook: CheckoutHook,
   serialize: (add: () => Promise<void>) => Promise<void>,
 ): Promise<string | undefined> {
   // Earlier runs' branches and folders were set aside before this run started: what is in the
@@ -125,8 +136,10 @@ async function create(
   const startPoint =
     startCommitOf(workspace.startPoint) ?? (workspace.startPoint as { branch: string }).branch;
   try {
-    await serialize(() =>
-      addWorktree(root, { branch: workspace.branch, path: workspace.path, startPoint }),
+    await addWorktree(
+      root,
+      { branch: workspace.branch, path: workspace.path, startPoint },
+      { hook, serialize },
     );
   } catch (error) {
     if (isBranchTaken(error)) return branchTaken;

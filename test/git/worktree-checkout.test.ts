@@ -1,0 +1,132 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { CheckoutHook } from "../../src/git/checkout-hook.js";
+import {
+  addWorktree,
+  finishCutOffCheckout,
+  GitMetadataQueue,
+  listWorktrees,
+} from "../../src/git/worktree.js";
+import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+
+const NO_COMMIT = "0".repeat(40);
+
+/** An executable hook script at `file` (folders made). */
+function writeHook(file: string, body: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+}
+
+describe("adding a worktree: metadata one at a time, checkout and hook as git's add does them", () => {
+  let repo: TestRepo | undefined;
+  afterEach(async () => {
+    await repo?.remove();
+    repo = undefined;
+  });
+
+  it("checks out every worktree of adds started together, each clean and on its branch", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`src/file-${i}.txt`] = `content ${i}\n`;
+    repo = await createTestRepo(files);
+    const root = repo.root;
+    const queue = new GitMetadataQueue();
+    const hook = new CheckoutHook(root);
+    const names = Array.from({ length: 8 }, (_, i) => `task-${i}`);
+    await Promise.all(
+      names.map((name) =>
+        addWorktree(
+          root,
+          {
+            branch: `conductor/${name}`,
+            path: path.join(path.dirname(root), "ws", name),
+            startPoint: "main",
+          },
+          { hook, serialize: (add) => queue.run(add) },
+        ),
+      ),
+    );
+    const main = (await repo.git("rev-parse", "main")).trim();
+    for (const name of names) {
+      const worktree = path.join(path.dirname(root), "ws", name);
+      expect(await repo.git("-C", worktree, "status", "--porcelain")).toBe("");
+      expect(await repo.git("-C", worktree, "symbolic-ref", "HEAD")).toBe(
+        `refs/heads/conductor/${name}`,
+      );
+      expect((await repo.git("-C", worktree, "rev-parse", "HEAD")).trim()).toBe(main);
+      expect(readFileSync(path.join(worktree, "src", "file-39.txt"), "utf8")).toBe("content 39\n");
+    }
+    expect(await listWorktrees(root)).toHaveLength(names.length + 1);
+  });
+
+  it("runs the post-checkout hook in the new worktree with the arguments git's add gives it", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    const seen = path.join(repo.home, "seen");
+    writeHook(path.join(root, ".git", "hooks", "post-checkout"), `echo "$(pwd) $*" >> "${seen}"`);
+    const worktree = path.join(path.dirname(root), "ws", "one");
+    await addWorktree(
+      root,
+      { branch: "conductor/one", path: worktree, startPoint: "main" },
+      { hook: new CheckoutHook(root) },
+    );
+    const main = (await repo.git("rev-parse", "main")).trim();
+    expect(readFileSync(seen, "utf8")).toBe(`${worktree} ${NO_COMMIT} ${main} 1\n`);
+  });
+
+  it("takes a relative core.hooksPath from the new worktree, as git does", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    const seen = path.join(repo.home, "seen");
+    // Committed hooks (husky's layout): the worktree's own copy runs, not the main checkout's.
+    writeHook(path.join(root, ".hooks", "post-checkout"), `echo committed >> "${seen}"`);
+    await repo.commitAll("hooks");
+    writeHook(path.join(root, ".hooks", "post-checkout"), `echo main checkout >> "${seen}"`);
+    await repo.git("config", "core.hooksPath", ".hooks");
+    const worktree = path.join(path.dirname(root), "ws", "one");
+    await addWorktree(
+      root,
+      { branch: "conductor/one", path: worktree, startPoint: "main" },
+      { hook: new CheckoutHook(root) },
+    );
+    expect(readFileSync(seen, "utf8")).toBe("committed\n");
+  });
+
+  it("fails on a failing post-checkout hook and leaves no worktree or branch behind", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    writeHook(path.join(root, ".git", "hooks", "post-checkout"), "echo hook refused >&2; exit 3");
+    const worktree = path.join(path.dirname(root), "ws", "one");
+    await expect(
+      addWorktree(
+        root,
+        { branch: "conductor/one", path: worktree, startPoint: "main" },
+        { hook: new CheckoutHook(root) },
+      ),
+    ).rejects.toThrow(/hook refused/);
+    expect(existsSync(worktree)).toBe(false);
+    expect(await listWorktrees(root)).toHaveLength(1);
+    expect(await repo.git("branch", "--list", "conductor/one")).toBe("");
+  });
+
+  it("finishes the checkout of a worktree whose conductor died before it, and only that", async () => {
+    repo = await createTestRepo({ "README.md": "# test\n", "a.txt": "a\n" });
+    const root = repo.root;
+    const hook = new CheckoutHook(root);
+    // What a conductor killed between the two parts leaves: metadata and branch, no index.
+    const cut = path.join(path.dirname(root), "ws", "cut");
+    await repo.git("worktree", "add", "--quiet", "--no-checkout", "-b", "conductor/cut", cut);
+    expect(await repo.git("-C", cut, "status", "--porcelain")).toContain("D  a.txt");
+    await finishCutOffCheckout(cut, hook);
+    expect(await repo.git("-C", cut, "status", "--porcelain")).toBe("");
+    expect(readFileSync(path.join(cut, "a.txt"), "utf8")).toBe("a\n");
+
+    // A worktree that has its index keeps its changes.
+    const done = path.join(path.dirname(root), "ws", "done");
+    await repo.git("worktree", "add", "--quiet", "-b", "conductor/done", done);
+    writeFileSync(path.join(done, "a.txt"), "changed\n");
+    await finishCutOffCheckout(done, hook);
+    expect(readFileSync(path.join(done, "a.txt"), "utf8")).toBe("changed\n");
+  });
+});
