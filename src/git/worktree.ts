@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CheckoutHook } from "./checkout-hook.js";
@@ -138,13 +138,30 @@ export async function isRegisteredWorktree(root: string, worktreePath: string): 
   return (await listWorktrees(root)).some((entry) => samePath(entry.path, worktreePath));
 }
 
+/** Where a new workspace's worktree goes, on which new branch, from which start. */
+export interface NewWorktree {
+  branch: string;
+  path: string;
+  startPoint: string;
+}
+
+/**
+ * How {@link addWorktree} fits into a run: where the post-checkout hook would be, and the
+ * queue that runs changes of the repository's worktree metadata one at a time.
+ */
+export interface AddAround {
+  hook: CheckoutHook;
+  serialize?: (change: () => Promise<void>) => Promise<void>;
+}
+
 /**
  * `git worktree add --no-track -b <branch> <path> <start>`, in two parts: the worktree's metadata
  * and branch (`--no-checkout`), through `serialize`, then the checkout git's add would do (the
- * same `reset --hard`, then the `post-checkout` hook), outside it. Only the first part collides
- * with other adds: a git listing worktrees stops at a half-made one. The checkout writes only
- * the new worktree's own index and files, and was most of the add's time; run one at a time, the
- * adds of a many-workspace run were its critical path.
+ * same `reset --hard`) outside it, and the `post-checkout` hook, if there is one, through it
+ * again. Only the metadata collides with other adds (a git listing worktrees stops at a half-made
+ * one), and hooks ran one at a time before. The checkout writes only the new worktree's own index
+ * and files, and was most of the add's time: run one at a time, the adds of a many-workspace run
+ * were its critical path.
  *
  * If git fails half way, the branch it created first and any half-made folder are removed, so a
  * retry does not fail on them. What git refused because it already existed belongs to someone
@@ -152,13 +169,10 @@ export async function isRegisteredWorktree(root: string, worktreePath: string): 
  */
 export async function addWorktree(
   root: string,
-  options: { branch: string; path: string; startPoint: string },
-  around: {
-    hook: CheckoutHook;
-    serialize?: (add: () => Promise<void>) => Promise<void>;
-  },
+  options: NewWorktree,
+  around: AddAround,
 ): Promise<void> {
-  const serialize = around.serialize ?? ((add) => add());
+  const serialize = around.serialize ?? ((change) => change());
   mkdirSync(path.dirname(options.path), { recursive: true });
   const add = () =>
     runGitInShell(root, [
@@ -172,66 +186,98 @@ export async function addWorktree(
       options.path,
       options.startPoint,
     ]);
-  let made = false;
   try {
     // git makes the branch (`git branch`) before it reads the other worktrees, where another
     // add's half-made folder can stop it: the next try would find its own branch in the way.
     await serialize(async () => {
       await withLockRetry(add, (error) => removeOwnBranch(root, options.branch, error.message));
     });
-    made = true;
-    await checkOutNewWorktree(options.path, await around.hook.path());
   } catch (error) {
     const message = gitMessage(error);
     // Refused at `git branch` (the branch exists, or another process holds its lock): git made
     // nothing, and the branch and any folder are another's.
-    if (
-      !made &&
-      (BRANCH_TAKEN.test(message) || failedOnBranchLock(options.branch, (error as Error).message))
-    )
+    if (BRANCH_TAKEN.test(message) || failedOnBranchLock(options.branch, (error as Error).message))
       throw error;
     // Refused at the folder, after git made the branch: the branch is ours, the folder is not.
-    const folderTaken = !made && FOLDER_TAKEN.test(message);
-    if (!folderTaken) await rm(options.path, { recursive: true, force: true }).catch(() => {});
-    await serialize(async () => {
-      await git(root, ["worktree", "prune"]).catch(() => {});
-    });
+    if (!FOLDER_TAKEN.test(message))
+      await rm(options.path, { recursive: true, force: true }).catch(() => {});
+    await serialize(() => pruneQuietly(root));
     await removeOwnBranch(root, options.branch, (error as Error).message);
+    throw error;
+  }
+  await checkOutOrRemove(root, options, around.hook, serialize);
+}
+
+/**
+ * The checkout of a worktree whose metadata and branch {@link addWorktree} just made; if it
+ * fails, the worktree and branch are removed (they are certainly this add's), as git's add
+ * leaves nothing of a failed checkout.
+ */
+async function checkOutOrRemove(
+  root: string,
+  options: Omit<NewWorktree, "startPoint">,
+  hook: CheckoutHook,
+  serialize: (change: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  try {
+    await runGitInShell(options.path, ["reset", "--hard", "--no-recurse-submodules", "--quiet"]);
+    const script = await hook.path();
+    if (isExecutable(script)) await serialize(() => runHook(options.path, script));
+  } catch (error) {
+    await rm(options.path, { recursive: true, force: true }).catch(() => {});
+    await serialize(() => pruneQuietly(root));
+    await removeOwnBranch(root, options.branch, "");
     throw error;
   }
 }
 
+async function pruneQuietly(root: string): Promise<void> {
+  await git(root, ["worktree", "prune"]).catch(() => {});
+}
+
+/** Whether git would run `file` as a hook (it asks for execute permission, nothing more). */
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * What `git worktree add` does after the metadata when it checks out: `reset --hard` in the new
- * worktree, then the `post-checkout` hook ($1, see {@link CheckoutHook}), if it is there, with
- * the arguments git gives it (no previous HEAD, the new one, a branch checkout). A failing hook
- * fails the add, as it does in git.
+ * Runs the post-checkout hook ($1, absolute) as `git worktree add` does: in the new worktree,
+ * with GIT_DIR and GIT_WORK_TREE unset, no input, its output on stderr, and the arguments no
+ * previous HEAD, the new HEAD, a branch checkout. A failing hook fails the add, as in git.
  */
-const CHECKOUT_SCRIPT = `set -e
-git reset --hard --no-recurse-submodules --quiet
-[ -x "$1" ] || exit 0
-head=$(git rev-parse HEAD)
+const HOOK_SCRIPT = `head=$(git rev-parse HEAD) || exit
 none=0000000000000000000000000000000000000000
 [ \${#head} -eq 64 ] && none=\${none}000000000000000000000000
-exec git hook run --ignore-missing post-checkout -- "$none" "$head" 1
+unset GIT_DIR GIT_WORK_TREE
+exec "$1" "$none" "$head" 1 </dev/null >&2
 `;
 
-async function checkOutNewWorktree(worktree: string, hook: string): Promise<void> {
-  await runGitScript(worktree, CHECKOUT_SCRIPT, [hook]);
+async function runHook(worktree: string, hook: string): Promise<void> {
+  await runGitScript(worktree, HOOK_SCRIPT, [hook]);
 }
 
 /**
  * Finishes the checkout of a worktree whose conductor was killed between its metadata and its
  * checkout (see {@link addWorktree}): git has no index for it yet, and without one every file
  * would look deleted to the agent and to the commit. Only for a worktree step cut off before it
- * was recorded: no agent has worked there.
+ * was recorded, whose branch holds no work: no agent has worked there. If the checkout fails,
+ * the worktree and branch are removed, as a failed add leaves them.
  */
-export async function finishCutOffCheckout(worktree: string, hook: CheckoutHook): Promise<void> {
+export async function finishCutOffCheckout(
+  root: string,
+  options: Omit<NewWorktree, "startPoint">,
+  around: AddAround,
+): Promise<void> {
   const index = (
-    await git(worktree, ["rev-parse", "--path-format=absolute", "--git-path", "index"])
+    await git(options.path, ["rev-parse", "--path-format=absolute", "--git-path", "index"])
   ).trim();
   if (existsSync(index)) return;
-  await checkOutNewWorktree(worktree, await hook.path());
+  await checkOutOrRemove(root, options, around.hook, around.serialize ?? ((change) => change()));
 }
 
 /**

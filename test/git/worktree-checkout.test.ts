@@ -75,14 +75,21 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     expect(readFileSync(seen, "utf8")).toBe(`${worktree} ${NO_COMMIT} ${main} 1\n`);
   });
 
-  it("takes a relative core.hooksPath from the new worktree, as git does", async () => {
+  it("takes a relative core.hooksPath from the main checkout and unsets GIT_DIR, as git's add does", async () => {
     repo = await createTestRepo();
     const root = repo.root;
     const seen = path.join(repo.home, "seen");
-    // Committed hooks (husky's layout): the worktree's own copy runs, not the main checkout's.
-    writeHook(path.join(root, ".hooks", "post-checkout"), `echo committed >> "${seen}"`);
+    // Husky's layout: hooks under a folder of the repository, helpers beside them git-ignored
+    // (so only in the main checkout). Git's add runs the main checkout's copy; the worktree's
+    // committed one would fail on the missing helper.
+    writeHook(path.join(root, ".hooks", "post-checkout"), 'echo committed >> "$HOME/unused"');
     await repo.commitAll("hooks");
-    writeHook(path.join(root, ".hooks", "post-checkout"), `echo main checkout >> "${seen}"`);
+    writeHook(
+      path.join(root, ".hooks", "post-checkout"),
+      `. "$(dirname -- "$0")/_/helper.sh"; echo "main checkout \${GIT_DIR-unset}" >> "${seen}"`,
+    );
+    mkdirSync(path.join(root, ".hooks", "_"));
+    writeFileSync(path.join(root, ".hooks", "_", "helper.sh"), ":\n");
     await repo.git("config", "core.hooksPath", ".hooks");
     const worktree = path.join(path.dirname(root), "ws", "one");
     await addWorktree(
@@ -90,7 +97,26 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
       { branch: "conductor/one", path: worktree, startPoint: "main" },
       { hook: new CheckoutHook(root) },
     );
-    expect(readFileSync(seen, "utf8")).toBe("committed\n");
+    expect(readFileSync(seen, "utf8")).toBe("main checkout unset\n");
+  });
+
+  it("removes worktree and branch when the checkout fails, also when git's message names the branch", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    writeHook(
+      path.join(root, ".git", "hooks", "post-checkout"),
+      "echo \"cannot lock 'refs/heads/conductor/one'\" >&2; exit 1",
+    );
+    const worktree = path.join(path.dirname(root), "ws", "one");
+    await expect(
+      addWorktree(
+        root,
+        { branch: "conductor/one", path: worktree, startPoint: "main" },
+        { hook: new CheckoutHook(root) },
+      ),
+    ).rejects.toThrow(/cannot lock/);
+    expect(existsSync(worktree)).toBe(false);
+    expect(await repo.git("branch", "--list", "conductor/one")).toBe("");
   });
 
   it("fails on a failing post-checkout hook and leaves no worktree or branch behind", async () => {
@@ -113,12 +139,12 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
   it("finishes the checkout of a worktree whose conductor died before it, and only that", async () => {
     repo = await createTestRepo({ "README.md": "# test\n", "a.txt": "a\n" });
     const root = repo.root;
-    const hook = new CheckoutHook(root);
+    const around = { hook: new CheckoutHook(root) };
     // What a conductor killed between the two parts leaves: metadata and branch, no index.
     const cut = path.join(path.dirname(root), "ws", "cut");
     await repo.git("worktree", "add", "--quiet", "--no-checkout", "-b", "conductor/cut", cut);
     expect(await repo.git("-C", cut, "status", "--porcelain")).toContain("D  a.txt");
-    await finishCutOffCheckout(cut, hook);
+    await finishCutOffCheckout(root, { branch: "conductor/cut", path: cut }, around);
     expect(await repo.git("-C", cut, "status", "--porcelain")).toBe("");
     expect(readFileSync(path.join(cut, "a.txt"), "utf8")).toBe("a\n");
 
@@ -126,7 +152,25 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     const done = path.join(path.dirname(root), "ws", "done");
     await repo.git("worktree", "add", "--quiet", "-b", "conductor/done", done);
     writeFileSync(path.join(done, "a.txt"), "changed\n");
-    await finishCutOffCheckout(done, hook);
+    await finishCutOffCheckout(root, { branch: "conductor/done", path: done }, around);
     expect(readFileSync(path.join(done, "a.txt"), "utf8")).toBe("changed\n");
+  });
+
+  it("removes a cut-off worktree and its branch when finishing its checkout fails", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    const cut = path.join(path.dirname(root), "ws", "cut");
+    await repo.git("worktree", "add", "--quiet", "--no-checkout", "-b", "conductor/cut", cut);
+    writeHook(path.join(root, ".git", "hooks", "post-checkout"), "echo hook refused >&2; exit 3");
+    await expect(
+      finishCutOffCheckout(
+        root,
+        { branch: "conductor/cut", path: cut },
+        { hook: new CheckoutHook(root) },
+      ),
+    ).rejects.toThrow(/hook refused/);
+    expect(existsSync(cut)).toBe(false);
+    expect(await listWorktrees(root)).toHaveLength(1);
+    expect(await repo.git("branch", "--list", "conductor/cut")).toBe("");
   });
 });

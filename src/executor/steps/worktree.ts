@@ -32,8 +32,13 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
   const fresh = !ctx.state().worktreeCreated && !ctx.cutOff;
   try {
     const problem = fresh
-      ? await create(root, workspace, ctx.branchesAtStart, ctx.checkoutHook, (add) =>
-          ctx.queue.run(add),
+      ? await create(
+          root,
+          workspace,
+          // A retry lists them again: its earlier try removed the branch it made.
+          ctx.rerun ? await localBranches(root) : ctx.branchesAtStart,
+          ctx.checkoutHook,
+          (add) => ctx.queue.run(add),
         )
       : await ctx.queue.run(async () => {
           if (ctx.state().worktreeCreated) return reattach(root, workspace);
@@ -59,7 +64,11 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
         );
       // Killed between the worktree's metadata and its checkout: there is no index yet.
       if (!ctx.state().worktreeCreated)
-        await finishCutOffCheckout(workspace.path, ctx.checkoutHook);
+        await finishCutOffCheckout(
+          root,
+          { branch: workspace.branch, path: workspace.path },
+          { hook: ctx.checkoutHook, serialize: (change) => ctx.queue.run(change) },
+        );
     }
   } catch (error) {
     return gitFailure(`could not create the worktree: ${gitMessage(error)}`);
