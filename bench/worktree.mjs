@@ -132,7 +132,7 @@ export async function run({ runs }) {
       baselineLabel: "bare git worktree add",
       target: null,
       notes: [
-        "the worktree step's durationMs from events.jsonl (branch check, then git worktree add through the metadata queue)",
+        "the worktree step's durationMs from events.jsonl (branch check, then git worktree add: its metadata through the metadata queue, then its checkout)",
       ],
     }),
   ];
