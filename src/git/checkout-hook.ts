@@ -1,6 +1,14 @@
 import path from "node:path";
 import { runGitScript } from "./run-git.js";
 
+/** Where git would look for the post-checkout hook, and the exec path it puts first on PATH. */
+export interface PostCheckoutHook {
+  /** Absolute; the file may not exist. */
+  file: string;
+  /** `git --exec-path`: git runs hooks with it first on PATH (`. git-sh-setup` works there). */
+  execPath: string;
+}
+
 /**
  * Where git looks for the `post-checkout` hook that `git worktree add` runs, asked once per run:
  * conductor checks out every new worktree itself (see `addWorktree`) and runs the hook as git's
@@ -11,12 +19,11 @@ import { runGitScript } from "./run-git.js";
  * checkout, as git does there (not from the new worktree).
  */
 export class CheckoutHook {
-  private found: Promise<string> | undefined;
+  private found: Promise<PostCheckoutHook> | undefined;
 
   constructor(private readonly root: string) {}
 
-  /** The hook's absolute path (it may not exist). */
-  path(): Promise<string> {
+  find(): Promise<PostCheckoutHook> {
     if (this.found === undefined) {
       const found = findPostCheckoutHook(this.root);
       this.found = found;
@@ -29,13 +36,21 @@ export class CheckoutHook {
   }
 }
 
-/** The common git folder, then `core.hooksPath` (`~` expanded) or an empty line. */
-const HOOKS_SCRIPT = `git rev-parse --path-format=absolute --git-common-dir
-git config --type=path --get core.hooksPath || echo
+/** The common git folder, git's exec path, then `core.hooksPath` (`~` expanded) or nothing. */
+const HOOKS_SCRIPT = `common=$(git rev-parse --path-format=absolute --git-common-dir) || exit
+exec_path=$(git --exec-path) || exit
+hooks=$(git config --type=path --get core.hooksPath)
+# git config exits 1 for a key that is not set; anything else is an error.
+case $? in 0 | 1) ;; *) exit 1 ;; esac
+printf '%s\\n%s\\n%s\\n' "$common" "$exec_path" "$hooks"
 `;
 
-async function findPostCheckoutHook(root: string): Promise<string> {
-  const [commonDir = "", hooksPath = ""] = (await runGitScript(root, HOOKS_SCRIPT, [])).split("\n");
+async function findPostCheckoutHook(root: string): Promise<PostCheckoutHook> {
+  const [commonDir = "", execPath = "", hooksPath = ""] = (
+    await runGitScript(root, HOOKS_SCRIPT, [])
+  ).split("\n");
+  if (!path.isAbsolute(commonDir) || !path.isAbsolute(execPath))
+    throw new Error(`unexpected answer of git about the hooks folder: ${commonDir} ${execPath}`);
   const folder = hooksPath === "" ? path.join(commonDir, "hooks") : path.resolve(root, hooksPath);
-  return path.join(folder, "post-checkout");
+  return { file: path.join(folder, "post-checkout"), execPath };
 }

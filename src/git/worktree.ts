@@ -1,7 +1,15 @@
-import { accessSync, constants, existsSync, mkdirSync, realpathSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+} from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { CheckoutHook } from "./checkout-hook.js";
+import type { CheckoutHook, PostCheckoutHook } from "./checkout-hook.js";
 import { isAncestor } from "./integrity.js";
 import { GitCommandError, runGit, runGitInShell, runGitScript } from "./run-git.js";
 import { isKeptPath, parseStatus, type StatusEntry } from "./status-entries.js";
@@ -163,6 +171,10 @@ export interface AddAround {
  * and files, and was most of the add's time: run one at a time, the adds of a many-workspace run
  * were its critical path.
  *
+ * The worktree is made locked ({@link CHECKOUT_PENDING}) and unlocked when checkout and hook are
+ * done: a conductor killed in between leaves that mark, and the resume finishes the checkout
+ * ({@link finishCutOffCheckout}); no `git worktree prune` takes the half-made worktree meanwhile.
+ *
  * If git fails half way, the branch it created first and any half-made folder are removed, so a
  * retry does not fail on them. What git refused because it already existed belongs to someone
  * else (another conductor racing for the same workspace) and is left alone.
@@ -181,6 +193,9 @@ export async function addWorktree(
       "--quiet",
       "--no-track",
       "--no-checkout",
+      "--lock",
+      "--reason",
+      CHECKOUT_PENDING,
       "-b",
       options.branch,
       options.path,
@@ -201,17 +216,28 @@ export async function addWorktree(
     // Refused at the folder, after git made the branch: the branch is ours, the folder is not.
     if (!FOLDER_TAKEN.test(message))
       await rm(options.path, { recursive: true, force: true }).catch(() => {});
-    await serialize(() => pruneQuietly(root));
-    await removeOwnBranch(root, options.branch, (error as Error).message);
+    await serialize(async () => {
+      await pruneQuietly(root);
+      await removeOwnBranch(root, options.branch, (error as Error).message);
+    });
     throw error;
   }
   await checkOutOrRemove(root, options, around.hook, serialize);
 }
 
 /**
- * The checkout of a worktree whose metadata and branch {@link addWorktree} just made; if it
- * fails, the worktree and branch are removed (they are certainly this add's), as git's add
- * leaves nothing of a failed checkout.
+ * Why conductor's new worktrees are locked until their checkout is done: the mark a resume
+ * looks for (`git worktree list` shows it).
+ */
+export const CHECKOUT_PENDING = "conductor: checkout not finished";
+
+/** A checkout or `post-checkout` hook that failed: never a sign of someone else's branch. */
+export class WorktreeCheckoutError extends Error {}
+
+/**
+ * The checkout of a worktree whose metadata and branch {@link addWorktree} made, then its
+ * unlocking. If it fails, the worktree and its branch (certainly this add's) are removed, so that
+ * a retry starts clean; git's own add would leave them.
  */
 async function checkOutOrRemove(
   root: string,
@@ -219,15 +245,34 @@ async function checkOutOrRemove(
   hook: CheckoutHook,
   serialize: (change: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
+  const lock = lockFileOf(options.path);
   try {
     await runGitInShell(options.path, ["reset", "--hard", "--no-recurse-submodules", "--quiet"]);
-    const script = await hook.path();
-    if (isExecutable(script)) await serialize(() => runHook(options.path, script));
+    const found = await hook.find();
+    if (isExecutable(found.file)) await serialize(() => runHook(options.path, found));
+    if (lock !== undefined) rmSync(lock, { force: true });
   } catch (error) {
     await rm(options.path, { recursive: true, force: true }).catch(() => {});
-    await serialize(() => pruneQuietly(root));
-    await removeOwnBranch(root, options.branch, "");
-    throw error;
+    await serialize(async () => {
+      if (lock !== undefined) rmSync(lock, { force: true }); // or prune keeps the entry
+      await pruneQuietly(root);
+      await removeOwnBranch(root, options.branch, "");
+    });
+    throw new WorktreeCheckoutError((error as Error).message);
+  }
+}
+
+/**
+ * The `locked` file of a linked worktree, in the folder its `.git` file names (undefined when
+ * that cannot be read: the worktree is then left locked, which only keeps it from being pruned).
+ */
+function lockFileOf(worktree: string): string | undefined {
+  try {
+    const line = readFileSync(path.join(worktree, ".git"), "utf8").split("\n")[0] ?? "";
+    if (!line.startsWith("gitdir: ")) return undefined;
+    return path.join(path.resolve(worktree, line.slice("gitdir: ".length)), "locked");
+  } catch {
+    return undefined;
   }
 }
 
@@ -247,37 +292,47 @@ function isExecutable(file: string): boolean {
 
 /**
  * Runs the post-checkout hook ($1, absolute) as `git worktree add` does: in the new worktree,
- * with GIT_DIR and GIT_WORK_TREE unset, no input, its output on stderr, and the arguments no
- * previous HEAD, the new HEAD, a branch checkout. A failing hook fails the add, as in git.
+ * with GIT_DIR and GIT_WORK_TREE unset, git's exec path ($2) first on PATH (hooks may use git's
+ * own scripts, `. git-sh-setup`), no input, its output on stderr, and the arguments no previous
+ * HEAD, the new HEAD, a branch checkout. A failing hook fails the add, as in git.
  */
 const HOOK_SCRIPT = `head=$(git rev-parse HEAD) || exit
 none=0000000000000000000000000000000000000000
 [ \${#head} -eq 64 ] && none=\${none}000000000000000000000000
 unset GIT_DIR GIT_WORK_TREE
+export PATH="$2:$PATH" GIT_EXEC_PATH="$2" GIT_PREFIX=
 exec "$1" "$none" "$head" 1 </dev/null >&2
 `;
 
-async function runHook(worktree: string, hook: string): Promise<void> {
-  await runGitScript(worktree, HOOK_SCRIPT, [hook]);
+async function runHook(worktree: string, hook: PostCheckoutHook): Promise<void> {
+  await runGitScript(worktree, HOOK_SCRIPT, [hook.file, hook.execPath]);
 }
 
 /**
- * Finishes the checkout of a worktree whose conductor was killed between its metadata and its
- * checkout (see {@link addWorktree}): git has no index for it yet, and without one every file
- * would look deleted to the agent and to the commit. Only for a worktree step cut off before it
- * was recorded, whose branch holds no work: no agent has worked there. If the checkout fails,
- * the worktree and branch are removed, as a failed add leaves them.
+ * Finishes the checkout of a worktree whose conductor was killed before it was done (see
+ * {@link addWorktree}; the worktree is still locked as {@link CHECKOUT_PENDING}): without it every
+ * file could look deleted to the agent and to the commit, and the post-checkout hook would never
+ * have run. Only for a worktree step cut off before it was recorded: no agent has worked there,
+ * and the checkout is done again from the start. If it fails, the worktree and branch are
+ * removed, as after a failed add.
  */
 export async function finishCutOffCheckout(
   root: string,
   options: Omit<NewWorktree, "startPoint">,
   around: AddAround,
 ): Promise<void> {
-  const index = (
-    await git(options.path, ["rev-parse", "--path-format=absolute", "--git-path", "index"])
-  ).trim();
-  if (existsSync(index)) return;
+  const lock = lockFileOf(options.path);
+  if (lock === undefined || lockReason(lock) !== CHECKOUT_PENDING) return;
   await checkOutOrRemove(root, options, around.hook, around.serialize ?? ((change) => change()));
+}
+
+/** What a worktree's `locked` file says, or undefined when it is not locked. */
+function lockReason(lock: string): string | undefined {
+  try {
+    return readFileSync(lock, "utf8").trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /**

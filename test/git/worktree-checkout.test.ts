@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CheckoutHook } from "../../src/git/checkout-hook.js";
 import {
   addWorktree,
+  CHECKOUT_PENDING,
   finishCutOffCheckout,
   GitMetadataQueue,
   listWorktrees,
@@ -17,6 +18,14 @@ function writeHook(file: string, body: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `#!/bin/sh\n${body}\n`);
   chmodSync(file, 0o755);
+}
+
+/** A worktree as a conductor killed after its metadata leaves it: no checkout, locked as pending. */
+async function addPending(repo: TestRepo, branch: string, worktree: string): Promise<void> {
+  await repo.git(
+    ...["worktree", "add", "--quiet", "--no-checkout", "--lock", "--reason", CHECKOUT_PENDING],
+    ...["-b", branch, worktree],
+  );
 }
 
 describe("adding a worktree: metadata one at a time, checkout and hook as git's add does them", () => {
@@ -58,6 +67,8 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
       expect(readFileSync(path.join(worktree, "src", "file-39.txt"), "utf8")).toBe("content 39\n");
     }
     expect(await listWorktrees(root)).toHaveLength(names.length + 1);
+    // Each was locked until its checkout was done, and unlocked then.
+    expect(await repo.git("worktree", "list", "--porcelain")).not.toContain("locked");
   });
 
   it("runs the post-checkout hook in the new worktree with the arguments git's add gives it", async () => {
@@ -73,6 +84,26 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     );
     const main = (await repo.git("rev-parse", "main")).trim();
     expect(readFileSync(seen, "utf8")).toBe(`${worktree} ${NO_COMMIT} ${main} 1\n`);
+  });
+
+  it("gives the hook git's exec path first on PATH, as git does (`. git-sh-setup` works)", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    const seen = path.join(repo.home, "seen");
+    writeHook(
+      path.join(root, ".git", "hooks", "post-checkout"),
+      `. git-sh-setup && echo "$GIT_EXEC_PATH" >> "${seen}"`,
+    );
+    await addWorktree(
+      root,
+      {
+        branch: "conductor/one",
+        path: path.join(path.dirname(root), "ws", "one"),
+        startPoint: "main",
+      },
+      { hook: new CheckoutHook(root) },
+    );
+    expect(readFileSync(seen, "utf8").trim()).toBe((await repo.git("--exec-path")).trim());
   });
 
   it("takes a relative core.hooksPath from the main checkout and unsets GIT_DIR, as git's add does", async () => {
@@ -129,27 +160,47 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     repo = await createTestRepo({ "README.md": "# test\n", "a.txt": "a\n" });
     const root = repo.root;
     const around = { hook: new CheckoutHook(root) };
-    // What a conductor killed between the two parts leaves: metadata and branch, no index.
+    const seen = path.join(repo.home, "seen");
+    writeHook(path.join(root, ".git", "hooks", "post-checkout"), `echo ran >> "${seen}"`);
+    // What a conductor killed between the two parts leaves: metadata and branch, no index, the
+    // worktree locked as pending.
     const cut = path.join(path.dirname(root), "ws", "cut");
-    await repo.git("worktree", "add", "--quiet", "--no-checkout", "-b", "conductor/cut", cut);
+    await addPending(repo, "conductor/cut", cut);
     expect(await repo.git("-C", cut, "status", "--porcelain")).toContain("D  a.txt");
     await finishCutOffCheckout(root, { branch: "conductor/cut", path: cut }, around);
     expect(await repo.git("-C", cut, "status", "--porcelain")).toBe("");
     expect(readFileSync(path.join(cut, "a.txt"), "utf8")).toBe("a\n");
+    expect(readFileSync(seen, "utf8")).toBe("ran\n");
+    expect(await repo.git("worktree", "list", "--porcelain")).not.toContain("locked");
 
-    // A worktree that has its index keeps its changes.
+    // Killed after the reset, before the hook: the hook still runs.
+    const reset = path.join(path.dirname(root), "ws", "reset");
+    await addPending(repo, "conductor/reset", reset);
+    await repo.git("-C", reset, "reset", "--hard", "--quiet");
+    await finishCutOffCheckout(root, { branch: "conductor/reset", path: reset }, around);
+    expect(readFileSync(seen, "utf8")).toBe("ran\nran\n");
+
+    // A worktree whose checkout was done, or that someone else locked, keeps its changes.
     const done = path.join(path.dirname(root), "ws", "done");
     await repo.git("worktree", "add", "--quiet", "-b", "conductor/done", done);
-    writeFileSync(path.join(done, "a.txt"), "changed\n");
-    await finishCutOffCheckout(root, { branch: "conductor/done", path: done }, around);
-    expect(readFileSync(path.join(done, "a.txt"), "utf8")).toBe("changed\n");
+    const theirs = path.join(path.dirname(root), "ws", "theirs");
+    await repo.git("worktree", "add", "--quiet", "--lock", "-b", "conductor/theirs", theirs);
+    for (const [name, worktree] of [
+      ["conductor/done", done],
+      ["conductor/theirs", theirs],
+    ] as const) {
+      writeFileSync(path.join(worktree, "a.txt"), "changed\n");
+      await finishCutOffCheckout(root, { branch: name, path: worktree }, around);
+      expect(readFileSync(path.join(worktree, "a.txt"), "utf8")).toBe("changed\n");
+    }
+    expect(readFileSync(seen, "utf8")).toBe("ran\nran\nran\nran\n"); // the two adds' own
   });
 
   it("removes a cut-off worktree and its branch when finishing its checkout fails", async () => {
     repo = await createTestRepo();
     const root = repo.root;
     const cut = path.join(path.dirname(root), "ws", "cut");
-    await repo.git("worktree", "add", "--quiet", "--no-checkout", "-b", "conductor/cut", cut);
+    await addPending(repo, "conductor/cut", cut);
     writeHook(path.join(root, ".git", "hooks", "post-checkout"), "echo hook refused >&2; exit 3");
     await expect(
       finishCutOffCheckout(

@@ -333,55 +333,63 @@ describe("a kill between a change on disk and the event that records it", () => 
     expect(processesOfRun(id)).toEqual([]);
   });
 
-  it("between the worktree's metadata and its checkout: --resume checks the files out before the agent runs", async () => {
-    repo = await repoWithConfig(single, { ...FILES, "kept.txt": "from the base commit\n" });
-    const root = repo.root;
-    // A \`git\` first on PATH stops the checkout of the new worktree (\`reset --hard\`) until the
-    // test has killed conductor, then ends without it: the worktree has its metadata and branch,
-    // no index and no files, as when conductor dies between the two parts of its add.
-    const held = path.join(repo.home, "held");
-    const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-    const bin = path.join(repo.home, "git-before-reset");
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(
-      path.join(bin, "git"),
-      [
-        "#!/bin/sh",
-        `if [ "$1" = reset ] && [ ! -e "${held}" ]; then`,
-        `  : > "${held}"; sleep 1; exit 1`,
-        "fi",
-        `exec ${JSON.stringify(real)} "$@"`,
-        "",
-      ].join("\n"),
-      { mode: 0o755 },
-    );
-    const env = { PATH: `${bin}:${process.env.PATH ?? ""}` };
-    const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home, env });
-    await pollUntil(() => existsSync(held), "the checkout of the new worktree to start");
-    child.kill("SIGKILL");
-    await child;
-    runId = newestRunId(root) as string;
-    const listed = (await repo.git("worktree", "list", "--porcelain")).split("\n\n");
-    const entry = listed.find((lines) => lines.includes("branch refs/heads/conductor/a"));
-    const worktree = entry?.split("\n")[0]?.replace(/^worktree /, "") ?? "";
-    expect(worktree).not.toBe("");
-    expect(existsSync(path.join(worktree, "kept.txt"))).toBe(false);
+  it.each([
+    // Ends without the reset: no index and no files, every file would look deleted.
+    ["before the reset", ': > "$held"; sleep 1; exit 1'],
+    // The reset finishes (the pool's shell outlives conductor), the hook has not run.
+    ["during the reset", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc'],
+  ])(
+    "between a new worktree's metadata and the end of its checkout (%s): --resume finishes the checkout and runs the hook once",
+    async (_, atReset) => {
+      repo = await repoWithConfig(single, { ...FILES, "kept.txt": "from the base commit\n" });
+      const root = repo.root;
+      const hookRuns = path.join(repo.home, "hook-runs");
+      const hook = path.join(root, ".git", "hooks", "post-checkout");
+      writeFileSync(hook, `#!/bin/sh\necho "$3" >> "${hookRuns}"\n`);
+      chmodSync(hook, 0o755);
+      // A \`git\` first on PATH holds the first checkout of a new worktree (\`reset --hard\`) until
+      // the test has killed conductor.
+      const held = path.join(repo.home, "held");
+      const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+      const bin = path.join(repo.home, "git-at-reset");
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(
+        path.join(bin, "git"),
+        [
+          "#!/bin/sh",
+          `held=${JSON.stringify(held)} real=${JSON.stringify(real)}`,
+          `if [ "$1" = reset ] && [ ! -e "$held" ]; then ${atReset}; fi`,
+          'exec "$real" "$@"',
+          "",
+        ].join("\n"),
+        { mode: 0o755 },
+      );
+      const env = { PATH: `${bin}:${process.env.PATH ?? ""}` };
+      const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home, env });
+      await pollUntil(() => existsSync(held), "the checkout of the new worktree to start");
+      child.kill("SIGKILL");
+      await child;
+      runId = newestRunId(root) as string;
+      expect(existsSync(hookRuns)).toBe(false);
 
-    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
-      cwd: root,
-      home: repo.home,
-      env,
-    });
-    expect(resumed.exitCode, resumed.all).toBe(0);
-    const [done] = latestSummary(root).workspaces;
-    expect(done?.status).toBe("succeeded");
-    // The commit holds the agent's work and every file of the base commit: none was lost to a
-    // worktree without an index, where they would all have looked deleted.
-    expect(await repo.git("show", "conductor/a:kept.txt")).toBe("from the base commit");
-    expect(await repo.git("show", "conductor/a:work.txt")).toBe("a");
-    expect(await repo.git("diff", "--name-only", "main", "conductor/a")).toBe("work.txt");
-    expect(processesOfRun(runId)).toEqual([]);
-  });
+      const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+        cwd: root,
+        home: repo.home,
+        env,
+      });
+      expect(resumed.exitCode, resumed.all).toBe(0);
+      const [done] = latestSummary(root).workspaces;
+      expect(done?.status).toBe("succeeded");
+      // The commit holds the agent's work and every file of the base commit: none was lost to a
+      // worktree without an index, where they would all have looked deleted.
+      expect(await repo.git("show", "conductor/a:kept.txt")).toBe("from the base commit");
+      expect(await repo.git("show", "conductor/a:work.txt")).toBe("a");
+      expect(await repo.git("diff", "--name-only", "main", "conductor/a")).toBe("work.txt");
+      expect(readFileSync(hookRuns, "utf8")).toBe("1\n");
+      expect(await repo.git("worktree", "list", "--porcelain")).not.toContain("locked");
+      expect(processesOfRun(runId)).toEqual([]);
+    },
+  );
 
   it("right after git commit: --resume records the commit that is on the branch and makes no second one", async () => {
     repo = await repoWithConfig(single, FILES);

@@ -15,6 +15,7 @@ import {
   localBranches,
   mergeMissing,
   samePath,
+  WorktreeCheckoutError,
 } from "../../git/worktree.js";
 import { conductorCommand } from "../../hint/command.js";
 import { startCommit as startCommitOf, type Workspace } from "../../planner/types.js";
@@ -62,7 +63,7 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
         return gitFailure(
           `git lock files in the worktree are still held: ${locks.held.join("; ")}; wait for that git to finish (or end it), then resume`,
         );
-      // Killed between the worktree's metadata and its checkout: there is no index yet.
+      // Killed before the new worktree's checkout was done (it is still locked for it).
       if (!ctx.state().worktreeCreated)
         await finishCutOffCheckout(
           root,
@@ -151,7 +152,8 @@ async function create(
       { hook, serialize },
     );
   } catch (error) {
-    if (isBranchTaken(error)) return branchTaken;
+    // A failed checkout or hook may print anything: only git's add itself tells a taken branch.
+    if (!(error instanceof WorktreeCheckoutError) && isBranchTaken(error)) return branchTaken;
     throw error;
   }
   return undefined;
