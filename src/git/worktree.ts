@@ -326,6 +326,25 @@ export async function finishCutOffCheckout(
   await checkOutOrRemove(root, options, around.hook, around.serialize ?? ((change) => change()));
 }
 
+/**
+ * Unlocks the worktree at `worktreePath` if conductor locked it for a checkout that never
+ * finished and its folder is gone (removed by hand after a killed run): git would neither prune
+ * it nor add a worktree there again.
+ */
+export async function unlockMissingPendingCheckout(
+  root: string,
+  worktreePath: string,
+): Promise<void> {
+  if (existsSync(worktreePath)) return;
+  const listed = await git(root, ["worktree", "list", "--porcelain"]);
+  for (const entry of listed.split("\n\n")) {
+    const [first = "", ...rest] = entry.split("\n");
+    const where = first.slice("worktree ".length);
+    if (samePath(where, worktreePath) && rest.includes(`locked ${CHECKOUT_PENDING}`))
+      await git(root, ["worktree", "unlock", where]);
+  }
+}
+
 /** What a worktree's `locked` file says, or undefined when it is not locked. */
 function lockReason(lock: string): string | undefined {
   try {

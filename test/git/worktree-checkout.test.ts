@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CheckoutHook } from "../../src/git/checkout-hook.js";
@@ -8,6 +8,7 @@ import {
   finishCutOffCheckout,
   GitMetadataQueue,
   listWorktrees,
+  unlockMissingPendingCheckout,
 } from "../../src/git/worktree.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
@@ -194,6 +195,24 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
       expect(readFileSync(path.join(worktree, "a.txt"), "utf8")).toBe("changed\n");
     }
     expect(readFileSync(seen, "utf8")).toBe("ran\nran\nran\nran\n"); // the two adds' own
+  });
+
+  it("unlocks a pending worktree whose folder was removed by hand, so that it can be added again", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    const cut = path.join(path.dirname(root), "ws", "cut");
+    await addPending(repo, "conductor/cut", cut);
+    const theirs = path.join(path.dirname(root), "ws", "theirs");
+    await repo.git("worktree", "add", "--quiet", "--lock", "-b", "conductor/theirs", theirs);
+    rmSync(cut, { recursive: true });
+    rmSync(theirs, { recursive: true });
+    await unlockMissingPendingCheckout(root, cut);
+    await unlockMissingPendingCheckout(root, theirs);
+    await repo.git("worktree", "prune");
+    // Only conductor's pending one was unlocked, pruned and can be made again from its branch.
+    await repo.git("worktree", "add", "--quiet", cut, "conductor/cut");
+    expect(existsSync(path.join(cut, "README.md"))).toBe(true);
+    expect(await repo.git("worktree", "list", "--porcelain")).toContain(`worktree ${theirs}`);
   });
 
   it("removes a cut-off worktree and its branch when finishing its checkout fails", async () => {

@@ -333,14 +333,18 @@ describe("a kill between a change on disk and the event that records it", () => 
     expect(processesOfRun(id)).toEqual([]);
   });
 
+  const BEFORE_RESET = ': > "$held"; sleep 1; exit 1';
   it.each([
     // Ends without the reset: no index and no files, every file would look deleted.
-    ["before the reset", ': > "$held"; sleep 1; exit 1'],
+    ["before the reset", BEFORE_RESET, false],
     // The reset finishes (the pool's shell outlives conductor), the hook has not run.
-    ["during the reset", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc'],
-  ])(
+    ["during the reset", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc', false],
+    // The half-made worktree's folder removed by hand before the resume: git keeps its locked
+    // entry, and would neither prune it nor add the worktree again.
+    ["before the reset, the folder then removed by hand", BEFORE_RESET, true],
+  ] as const)(
     "between a new worktree's metadata and the end of its checkout (%s): --resume finishes the checkout and runs the hook once",
-    async (_, atReset) => {
+    async (_, atReset, removeFolder) => {
       repo = await repoWithConfig(single, { ...FILES, "kept.txt": "from the base commit\n" });
       const root = repo.root;
       const hookRuns = path.join(repo.home, "hook-runs");
@@ -371,6 +375,13 @@ describe("a kill between a change on disk and the event that records it", () => 
       await child;
       runId = newestRunId(root) as string;
       expect(existsSync(hookRuns)).toBe(false);
+      if (removeFolder) {
+        const listed = (await repo.git("worktree", "list", "--porcelain")).split("\n\n");
+        const entry = listed.find((lines) => lines.includes("branch refs/heads/conductor/a"));
+        const worktree = entry?.split("\n")[0]?.replace(/^worktree /, "") ?? "";
+        expect(worktree).not.toBe("");
+        rmSync(worktree, { recursive: true, force: true });
+      }
 
       const resumed = await conductor(["run", "--resume", "--output", "plain"], {
         cwd: root,

@@ -15,6 +15,7 @@ import {
   localBranches,
   mergeMissing,
   samePath,
+  unlockMissingPendingCheckout,
   WorktreeCheckoutError,
 } from "../../git/worktree.js";
 import { conductorCommand } from "../../hint/command.js";
@@ -196,6 +197,7 @@ async function reattach(root: string, workspace: Workspace): Promise<string | un
   if (!(await branchExists(root, workspace.branch))) {
     return `the worktree and branch ${workspace.branch} of an earlier try are gone; start a new run`;
   }
+  await unlockMissingPendingCheckout(root, workspace.path);
   await git(root, ["worktree", "prune"]);
   await git(root, ["worktree", "add", "--quiet", workspace.path, workspace.branch]);
   return undefined;
