@@ -336,15 +336,18 @@ describe("a kill between a change on disk and the event that records it", () => 
   const BEFORE_RESET = ': > "$held"; sleep 1; exit 1';
   it.each([
     // Ends without the reset: no index and no files, every file would look deleted.
-    ["before the reset", BEFORE_RESET, false],
+    ["before the reset", BEFORE_RESET, "resume"],
     // The reset finishes (the pool's shell outlives conductor), the hook has not run.
-    ["during the reset", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc', false],
+    ["during the reset", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc', "resume"],
     // The half-made worktree's folder removed by hand before the resume: git keeps its locked
     // entry, and would neither prune it nor add the worktree again.
-    ["before the reset, the folder then removed by hand", BEFORE_RESET, true],
+    ["before the reset, the folder then removed by hand", BEFORE_RESET, "remove folder"],
+    // The first resume fails in the step before it could finish (git's lock files cannot be
+    // checked): the next one must still take the worktree and branch as this workspace's own.
+    ["before the reset, the first resume failing", BEFORE_RESET, "fail a resume"],
   ] as const)(
     "between a new worktree's metadata and the end of its checkout (%s): --resume finishes the checkout and runs the hook once",
-    async (_, atReset, removeFolder) => {
+    async (_, atReset, then) => {
       repo = await repoWithConfig(single, { ...FILES, "kept.txt": "from the base commit\n" });
       const root = repo.root;
       const hookRuns = path.join(repo.home, "hook-runs");
@@ -363,6 +366,10 @@ describe("a kill between a change on disk and the event that records it", () => 
           "#!/bin/sh",
           `held=${JSON.stringify(held)} real=${JSON.stringify(real)}`,
           `if [ "$1" = reset ] && [ ! -e "$held" ]; then ${atReset}; fi`,
+          `fail=${JSON.stringify(path.join(repo.home, "fail-lock-check"))}`,
+          'if [ "$1" = rev-parse ] && [ "$4" = index.lock ] && [ -e "$fail" ]; then',
+          '  rm -f "$fail"; echo "fatal: injected failure" >&2; exit 128',
+          "fi",
           'exec "$real" "$@"',
           "",
         ].join("\n"),
@@ -375,12 +382,22 @@ describe("a kill between a change on disk and the event that records it", () => 
       await child;
       runId = newestRunId(root) as string;
       expect(existsSync(hookRuns)).toBe(false);
-      if (removeFolder) {
+      if (then === "remove folder") {
         const listed = (await repo.git("worktree", "list", "--porcelain")).split("\n\n");
         const entry = listed.find((lines) => lines.includes("branch refs/heads/conductor/a"));
         const worktree = entry?.split("\n")[0]?.replace(/^worktree /, "") ?? "";
         expect(worktree).not.toBe("");
         rmSync(worktree, { recursive: true, force: true });
+      }
+      if (then === "fail a resume") {
+        writeFileSync(path.join(repo.home, "fail-lock-check"), "");
+        const failed = await conductor(["run", "--resume", "--output", "plain"], {
+          cwd: root,
+          home: repo.home,
+          env,
+        });
+        expect(failed.exitCode, failed.all).toBe(1);
+        expect(failed.all).toContain("injected failure");
       }
 
       const resumed = await conductor(["run", "--resume", "--output", "plain"], {

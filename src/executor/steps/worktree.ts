@@ -31,7 +31,12 @@ import type { StepContext, StepOutcome } from "./context.js";
 export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
   const { workspace } = ctx;
   const root = ctx.plan.repo.root;
-  const fresh = !ctx.state().worktreeCreated && !ctx.cutOff;
+  // A try of this step that failed before it could finish (on resume, git's lock files still
+  // held) left the worktree and branch it made: they are recovered as after a cut-off.
+  const fresh =
+    !ctx.state().worktreeCreated &&
+    !ctx.cutOff &&
+    !(ctx.rerun && (await checkedOutAtItsPath(root, workspace)));
   try {
     const problem = fresh
       ? await create(
@@ -185,6 +190,13 @@ async function leftByCutOffStep(root: string, workspace: Workspace): Promise<boo
     (entry) => entry.branch === workspace.branch,
   );
   return checkedOutAt.every((entry) => samePath(entry.path, workspace.path));
+}
+
+/** Whether the workspace's branch is checked out at the workspace's own path. */
+async function checkedOutAtItsPath(root: string, workspace: Workspace): Promise<boolean> {
+  return (await listWorktrees(root)).some(
+    (entry) => entry.branch === workspace.branch && samePath(entry.path, workspace.path),
+  );
 }
 
 /** Reuses the worktree of an earlier try; brings it back from its branch if its folder was removed. */
