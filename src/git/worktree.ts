@@ -101,6 +101,8 @@ export interface WorktreeEntry {
   branch: string | undefined;
   /** Git marks it prunable: its folder is gone. */
   prunable: boolean;
+  /** Why it is locked ("" for no reason given); undefined when it is not. */
+  locked: string | undefined;
 }
 
 /** Every worktree of the repository, the main checkout first. */
@@ -110,11 +112,18 @@ export async function listWorktrees(root: string): Promise<WorktreeEntry[]> {
   for (const line of out.split("\n")) {
     const current = entries[entries.length - 1];
     if (line.startsWith("worktree ")) {
-      entries.push({ path: line.slice("worktree ".length), branch: undefined, prunable: false });
+      entries.push({
+        path: line.slice("worktree ".length),
+        branch: undefined,
+        prunable: false,
+        locked: undefined,
+      });
     } else if (current && line.startsWith("branch refs/heads/")) {
       current.branch = line.slice("branch refs/heads/".length);
     } else if (current && line.startsWith("prunable")) {
       current.prunable = true;
+    } else if (current && (line === "locked" || line.startsWith("locked "))) {
+      current.locked = line.slice("locked ".length);
     }
   }
   return entries;
@@ -336,12 +345,9 @@ export async function unlockMissingPendingCheckout(
   worktreePath: string,
 ): Promise<void> {
   if (existsSync(worktreePath)) return;
-  const listed = await git(root, ["worktree", "list", "--porcelain"]);
-  for (const entry of listed.split("\n\n")) {
-    const [first = "", ...rest] = entry.split("\n");
-    const where = first.slice("worktree ".length);
-    if (samePath(where, worktreePath) && rest.includes(`locked ${CHECKOUT_PENDING}`))
-      await git(root, ["worktree", "unlock", where]);
+  for (const entry of await listWorktrees(root)) {
+    if (entry.locked === CHECKOUT_PENDING && samePath(entry.path, worktreePath))
+      await git(root, ["worktree", "unlock", entry.path]);
   }
 }
 
