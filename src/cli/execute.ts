@@ -167,12 +167,16 @@ async function dirtyCheckoutWarning(plan: Plan): Promise<string | undefined> {
   );
 }
 
-/** Prints what to do next and returns the exit code for a finished run. */
-export function finishRun(state: RunState): number {
+/**
+ * Prints what to do next and returns the exit code for a finished run. With `--output json`
+ * stdout holds only the events, one JSON object a line, so the sentences go to stderr.
+ */
+export function finishRun(state: RunState, output: OutputMode): number {
   const where = `.conductor/runs/${state.runId}`;
+  const say = (text: string) => (output === "json" ? process.stderr : process.stdout).write(text);
   switch (state.status) {
     case "succeeded":
-      process.stdout.write(
+      say(
         `\nRun ${state.runId} succeeded. Review with \`${conductorCommand(["status"])}\`; state in ${where}\n`,
       );
       return ExitCode.Success;
@@ -191,9 +195,7 @@ export function finishRun(state: RunState): number {
       }
       const shared = sharedCauseLine(state);
       if (shared !== undefined) process.stderr.write(`\nconductor: ${shared}\n`);
-      process.stdout.write(
-        `\nRun ${state.runId} finished with failures.\n${nextSteps(state, { namedRun: false })}`,
-      );
+      say(`\nRun ${state.runId} finished with failures.\n${nextSteps(state, { namedRun: false })}`);
       return ExitCode.WorkFailed;
     }
   }

@@ -40,6 +40,9 @@ export function demoCommand(): Command {
         budget?: boolean;
       }) => {
         const output = parseOutputMode(options.output);
+        // With --output json stdout holds only the run's events: every sentence goes to stderr.
+        const say = (text: string) =>
+          (output === "json" ? process.stderr : process.stdout).write(text);
         if (options.bestOf === true && options.budget === true) {
           throw new UsageError("--best-of and --budget are two demos: give one of them");
         }
@@ -50,9 +53,7 @@ export function demoCommand(): Command {
         });
         let page: RunningUi | undefined;
         try {
-          process.stdout.write(
-            `conductor demo: repository ${demo.repo}\n  config ${demo.configFile}\n\n`,
-          );
+          say(`conductor demo: repository ${demo.repo}\n  config ${demo.configFile}\n\n`);
           const project = await loadProject(demo.repo, { config: demo.configFile });
           const plan = planProject(project, { runId: newRunId(new Date()) });
           // Every command printed from here on names the demo's repository and config file, so it
@@ -61,15 +62,15 @@ export function demoCommand(): Command {
           if (options.ui === true) {
             // The page follows the run from its first event; its address comes before the progress.
             page = await startPage({ root: demo.repo, runId: plan.runId as string });
-            process.stdout.write("\n");
+            say("\n");
           }
           const state = await executePlan({ plan, output, failureMode: "continue" });
-          process.exitCode = finishRun(state);
+          process.exitCode = finishRun(state, output);
           // The best-of and budget demos make their own point; the review half belongs to the main demo.
           if (options.bestOf !== true && options.budget !== true) {
             const interrupt = interruptOnSignals(() => {});
             try {
-              await reviewAndCheck(state, (text) => process.stdout.write(text), interrupt.signal);
+              await reviewAndCheck(state, say, interrupt.signal);
             } finally {
               interrupt.dispose();
             }
@@ -98,7 +99,7 @@ export function demoCommand(): Command {
                   [["archive", "--all"], "remove the worktrees, keep the branches"],
                 ];
           const width = Math.max(...next.map(([args]) => conductorCommand(args).length));
-          process.stdout.write(
+          say(
             `\nNext, from this folder (the demo repository is ${demo.repo}):\n` +
               next
                 .map(([args, what]) => `  ${conductorCommand(args).padEnd(width)}  # ${what}\n`)
@@ -106,7 +107,7 @@ export function demoCommand(): Command {
               "\nBefore a run of your own: `npx conductor doctor` checks codex, its login, git and disk.\n",
           );
           if (page === undefined) {
-            process.stdout.write(
+            say(
               `To review in a browser: \`${conductorCommand(["ui"])}\` serves a page of this run.\n`,
             );
           } else if (state.status !== "interrupted") {

@@ -87,7 +87,7 @@ export function runCommand(): Command {
         failureMode: options.failFast || plan.failFast ? "stop" : "continue",
         previous,
       });
-      process.exitCode = finishRun(state);
+      process.exitCode = finishRun(state, output);
     });
 }
 
