@@ -13,9 +13,14 @@ const STATUS_PRIORITY: readonly RunStatus[] = ["running", "interrupted", "failed
  * Joins the run states of the CI shards of one plan (`conductor report merge`) into one state:
  * the workspaces are the union, in the order of the whole plan, the status is the worst of the
  * shards', and `plan.selection` describes the union. Throws {@link StateError} when the states
- * ran different plans or overlap.
+ * ran different plans or overlap, and, unless `partial`, when a shard of the plan is missing:
+ * a CI job that died before it uploaded its run folder must not make the report of the others
+ * read as the whole run's.
  */
-export function mergeRunStates(states: readonly RunState[]): RunState {
+export function mergeRunStates(
+  states: readonly RunState[],
+  options: { partial?: boolean } = {},
+): RunState {
   const [first, ...others] = states;
   if (first === undefined) {
     throw new StateError("there are no run states to merge", {
@@ -33,8 +38,6 @@ export function mergeRunStates(states: readonly RunState[]): RunState {
       );
     }
   }
-  if (others.length === 0) return first;
-
   const owner = new Map<string, RunState>();
   const planned: Workspace[] = [];
   for (const state of states) {
@@ -51,6 +54,8 @@ export function mergeRunStates(states: readonly RunState[]): RunState {
       planned.push(workspace);
     }
   }
+  if (options.partial !== true) refuseMissingShards(states);
+  if (others.length === 0) return first;
   // The whole plan lists dependencies before dependents (by level), then by position in the
   // config, which portBlock records; sorting the union the same way gives the unsharded order.
   planned.sort((a, b) => a.level - b.level || a.portBlock - b.portBlock);
@@ -137,6 +142,30 @@ function mergeSessions(states: readonly RunState[]): RunSession[] | undefined {
     }
   }
   return merged;
+}
+
+/** Throws when the states are shards of `n` and not every shard from 1 to `n` is among them. */
+function refuseMissingShards(states: readonly RunState[]): void {
+  const given = new Set<number>();
+  let count: number | undefined;
+  for (const state of states) {
+    const shard = state.plan.selection.shard;
+    if (!shard) continue;
+    count = shard.count;
+    given.add(shard.index);
+  }
+  if (count === undefined) return;
+  const missing: string[] = [];
+  for (let index = 1; index <= count; index++) {
+    if (!given.has(index)) missing.push(`${index}/${count}`);
+  }
+  if (missing.length === 0) return;
+  throw new StateError(
+    `shard${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of the plan ${missing.length === 1 ? "is" : "are"} missing: the folders given hold ${given.size} of its ${count} shards, so their report is not the whole run's`,
+    {
+      hint: "Give the run folder of every shard (a CI job that failed before conductor ran has none: run that shard again), or pass --partial to report only these shards.",
+    },
+  );
 }
 
 function worstStatus(statuses: readonly RunStatus[]): RunStatus {

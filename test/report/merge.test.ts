@@ -166,6 +166,24 @@ describe("mergeRunStates", () => {
     expect(merged.plan).toStrictEqual(makePlan({ taskPatterns: ["lint", "fix-*"] }));
   });
 
+  it("refuses shards of a plan with one missing, naming it, unless asked for a partial report", () => {
+    const [first, second, third] = shards(3) as [RunState, RunState, RunState];
+    let error: unknown;
+    try {
+      mergeRunStates([first, third]);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(StateError);
+    expect((error as StateError).message).toMatch(/shard 2\/3 of the plan is missing/);
+    expect((error as StateError).hint).toMatch(/--partial/);
+    expect(() => mergeRunStates([second])).toThrow(/shards 1\/3, 3\/3 of the plan are missing/);
+    const partial = mergeRunStates([first, third], { partial: true });
+    expect(new Set(Object.keys(partial.workspaces))).toEqual(
+      new Set([...Object.keys(first.workspaces), ...Object.keys(third.workspaces)]),
+    );
+  });
+
   it("returns a single state as it is", () => {
     const [only] = shards(1);
     expect(mergeRunStates([only as RunState])).toBe(only);

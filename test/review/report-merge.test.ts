@@ -73,6 +73,17 @@ describe("conductor report merge", () => {
       "json",
     ]);
     expect(merged.exitCode, merged.all).toBe(0);
+    // A shard whose job died before it uploaded: the others' report is not the run's.
+    const twoOfThree = ["1-of-3", "3-of-3"].map((shard) => path.join(artifacts, `shard-${shard}`));
+    const incomplete = await repo.cli(["report", "merge", ...twoOfThree, "--format", "junit"]);
+    expect(incomplete.exitCode, incomplete.all).toBe(2);
+    expect(incomplete.stderr).toContain("shard 2/3 of the plan is missing");
+    expect(incomplete.stdout).toBe("");
+    const partial = await repo.cli(["report", "merge", ...twoOfThree, "--partial"]);
+    expect(partial.exitCode, partial.all).toBe(0);
+    const partialNames = (JSON.parse(partial.stdout) as RunSummary).workspaces.map((w) => w.name);
+    expect(partialNames.length).toBeGreaterThan(0);
+    expect(partialNames.length).toBeLessThan(5);
 
     // The same plan, run whole on the same base commit once the shards' branches are gone.
     for (const runId of repo.runIds()) {

@@ -13,6 +13,8 @@ interface ReportOptions {
   format: string;
   out?: string;
   run?: string;
+  /** `report merge`: report the shards given even when others are missing. */
+  partial?: boolean;
 }
 
 const FORMAT_HELP = `${REPORT_FORMATS.join(", ")}`;
@@ -49,9 +51,11 @@ function mergeCommand(): Command {
     )
     .option("--format <format>", FORMAT_HELP, "json")
     .option("--out <file>", "write the report to a file instead of printing it")
+    .option("--partial", "report the shards given even when others of the plan are missing")
     .addHelpText(
       "after",
-      "\nEvery folder must come from a shard of the same plan (same plan hash).\n" +
+      "\nEvery folder must come from a shard of the same plan (same plan hash), and every shard of\n" +
+        "the plan must be there (a missing one fails the merge, exit 2) unless --partial.\n" +
         "Example: conductor report merge shards/* --format junit --out conductor.xml",
     )
     .action(async (dirs: string[], _options: unknown, command: Command) => {
@@ -60,7 +64,10 @@ function mergeCommand(): Command {
       const folders = await Promise.all(
         expandRunFolders(dirs.map((dir) => path.resolve(dir))).map(loadRunAt),
       );
-      const merged = mergeRunStates(folders.map((folder) => folder.state));
+      const merged = mergeRunStates(
+        folders.map((folder) => folder.state),
+        { partial: options.partial === true },
+      );
       // Each workspace's logs are in the folder of the shard that ran it.
       const folderOf = new Map<string, string>();
       for (const folder of folders) {
