@@ -30,6 +30,11 @@ export async function mergeTree(
   return { clean: exitCode === 0, tree, conflicts };
 }
 
+/** The tree of `commit`. */
+export async function treeOf(root: string, commit: string): Promise<string> {
+  return (await runGit(root, ["rev-parse", "--verify", `${commit}^{tree}`])).trim();
+}
+
 /**
  * For each of `heads`, every path that a commit of `start..head` touched (a rename as its two
  * paths; a merge commit as its diff to the first parent), or undefined when `start` is not an

@@ -73,10 +73,19 @@ async function checkOne(
   }
   items.push(await uncommittedItem(found));
   const [behind, ahead] = await aheadBehind(root, base.commit, head);
+  const landed = forecast.skipped.some(
+    (entry) => entry.name === workspace.name && entry.alreadyInBase === true,
+  );
   items.push(
     ahead === 0
       ? { id: "ahead", level: "block", reason: `no commits ahead of ${base.ref}: nothing to merge` }
-      : { id: "ahead", level: "pass", reason: `${plural(ahead, "commit")} ahead of ${base.ref}` },
+      : landed
+        ? {
+            id: "ahead",
+            level: "block",
+            reason: `its changes are already in ${base.ref} (merged before, e.g. squashed): nothing to merge`,
+          }
+        : { id: "ahead", level: "pass", reason: `${plural(ahead, "commit")} ahead of ${base.ref}` },
     behind === 0
       ? { id: "behind", level: "pass", reason: `up to date with ${base.ref}` }
       : {

@@ -2,7 +2,7 @@ import os from "node:os";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import type { RunState } from "../executor/types.js";
 import { resolveCommit } from "../git/facts.js";
-import { mergeTree, touchedPathsByHead } from "../git/merge-tree.js";
+import { mergeTree, touchedPathsByHead, treeOf } from "../git/merge-tree.js";
 import { git } from "../git/worktree.js";
 import { type MergeOrder, suggestMergeOrder } from "./order.js";
 import { mapLimit } from "./pool.js";
@@ -39,6 +39,8 @@ export interface PairForecast extends MergeForecast {
 export interface SkippedWorkspace {
   name: string;
   reason: string;
+  /** Set when its changes are already in the base branch (merged before, e.g. squashed). */
+  alreadyInBase?: true;
 }
 
 /** `conductor conflicts` as data (also its `--json`). */
@@ -135,15 +137,28 @@ export async function forecastConflicts(
   }
   const headOf = (index: number) => (index < 0 ? base.commit : (sides[index] as Side).head);
   const touchedOf = (index: number) => (index < 0 ? baseTouched : sideTouched[index]);
-  const results = await mapLimit(jobs, PARALLEL_GIT, async ({ a, b }) =>
-    forecastPair(root, headOf(a), headOf(b), touchedOf(a), touchedOf(b)),
-  );
+  const [results, baseTree] = await Promise.all([
+    mapLimit(jobs, PARALLEL_GIT, async ({ a, b }) =>
+      forecastPair(root, headOf(a), headOf(b), touchedOf(a), touchedOf(b)),
+    ),
+    treeOf(root, base.commit),
+  ]);
   const workspaces: WorkspaceForecast[] = [];
   const pairs: PairForecast[] = [];
+  const landed = new Set<string>();
   jobs.forEach(({ a, b }, index) => {
-    const result = results[index] as MergeForecast;
+    const { tree, ...result } = results[index] as MergeForecast & { tree?: string };
     const side = sides[b] as Side;
-    if (a < 0) {
+    if (a < 0 && tree === baseTree) {
+      // Merging it would change nothing: a squash merge left its commits out of the base's
+      // history, but their changes are in it.
+      landed.add(side.found.workspace.name);
+      skipped.push({
+        name: side.found.workspace.name,
+        reason: `its changes are already in ${base.ref} (merged before); nothing to merge`,
+        alreadyInBase: true,
+      });
+    } else if (a < 0) {
       const diff = side.found.state.diff;
       workspaces.push({
         name: side.found.workspace.name,
@@ -152,7 +167,10 @@ export async function forecastConflicts(
         work: diff === undefined ? 0 : diff.insertions + diff.deletions,
         againstBase: result,
       });
-    } else {
+    } else if (
+      !landed.has((sides[a] as Side).found.workspace.name) &&
+      !landed.has(side.found.workspace.name)
+    ) {
       pairs.push({
         a: (sides[a] as Side).found.workspace.name,
         b: side.found.workspace.name,
@@ -165,31 +183,45 @@ export async function forecastConflicts(
       .filter((pair) => !pair.clean)
       .flatMap((pair) => [`${pair.a}\0${pair.b}`, `${pair.b}\0${pair.a}`]),
   );
+  const failed = new Set(
+    sides
+      .filter((side) => side.found.state.status === "failed")
+      .map((side) => side.found.workspace.name),
+  );
   const order = suggestMergeOrder(
     workspaces.map((entry) => ({
       name: entry.name,
       work: entry.work,
       cleanAgainstBase: entry.againstBase.clean,
+      failed: failed.has(entry.name),
     })),
     (a, b) => conflictsOf.has(`${a}\0${b}`),
   );
   return { runId: run.runId, base, workspaces, pairs, skipped, order };
 }
 
-/** One merge forecast: disjoint paths need no git, the rest ask `git merge-tree`. */
+/**
+ * One merge forecast: disjoint paths need no git, the rest ask `git merge-tree` (and keep the
+ * merged tree, to tell a merge that would change nothing).
+ */
 async function forecastPair(
   root: string,
   a: string,
   b: string,
   touchedA: Touched | undefined,
   touchedB: Touched | undefined,
-): Promise<MergeForecast> {
+): Promise<MergeForecast & { tree?: string }> {
   if (a === b) return { clean: true, files: [], method: "disjoint" };
   if (touchedA !== undefined && touchedB !== undefined && disjoint(touchedA, touchedB)) {
     return { clean: true, files: [], method: "disjoint" };
   }
   const result = await mergeTree(root, a, b);
-  return { clean: result.clean, files: result.conflicts, method: "merge-tree" };
+  return {
+    clean: result.clean,
+    files: result.conflicts,
+    method: "merge-tree",
+    ...(result.clean ? { tree: result.tree } : {}),
+  };
 }
 
 /** Paths a branch touched, and the folders above them. */

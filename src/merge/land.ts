@@ -3,7 +3,7 @@ import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { resolveCommit } from "../git/facts.js";
 import { isAncestor } from "../git/integrity.js";
 import { commitTree, moveBranch, switchCheckoutTree, trackedChanges } from "../git/land.js";
-import { mergeTree } from "../git/merge-tree.js";
+import { mergeTree, treeOf } from "../git/merge-tree.js";
 import { git, gitMessage, listWorktrees } from "../git/worktree.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import type { MergeMethod } from "../schema/config.js";
@@ -115,6 +115,13 @@ async function newBaseCommit(
       {
         hint: `Resolve it on the branch first: merge ${base} into ${workspace.branch} in ${workspace.path} and commit, then merge again.`,
       },
+    );
+  }
+  if (merged.tree === (await treeOf(root, from))) {
+    // A squash merge leaves the branch's commits out of the base's history, yet their changes
+    // are in it: merging again would only add an empty commit.
+    throw new UnsafeOperationError(
+      `${workspace.name}: the changes of ${workspace.branch} are already in ${base} (merged before, e.g. squashed); nothing to merge`,
     );
   }
   if (method === "merge") {

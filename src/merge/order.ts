@@ -5,6 +5,8 @@ export interface OrderCandidate {
   work: number;
   /** Whether it merges cleanly into the base branch as it is now. */
   cleanAgainstBase: boolean;
+  /** Whether the workspace failed (its check, its agent): not to be landed as it is. */
+  failed?: boolean;
 }
 
 /** A workspace the suggestion does not land now, and why. */
@@ -18,13 +20,15 @@ export interface HeldWorkspace {
 export interface MergeOrder {
   land: string[];
   held: HeldWorkspace[];
+  /** Failed workspaces, never in the order (`conductor checks` says what blocks them). */
+  failed: string[];
 }
 
 /**
- * A greedy merge order (pure). Workspaces that conflict with the base are held. Of the rest, it
- * repeatedly lands the one that conflicts with the fewest others still waiting (ties: more
- * changed lines, then plan order) and holds back everything that conflicts with it. Landing the
- * least-entangled first keeps the most workspaces landable; an exact answer (a maximum
+ * A greedy merge order (pure). Failed workspaces are left out, and workspaces that conflict with
+ * the base are held. Of the rest, it repeatedly lands the one that conflicts with the fewest
+ * others still waiting (ties: more changed lines, then plan order) and holds back everything that
+ * conflicts with it. Landing the least-entangled first keeps the most workspaces landable; an exact answer (a maximum
  * independent set of the conflict graph) is not worth its cost for a suggestion.
  * `conflicting(a, b)` says whether two workspaces conflict.
  */
@@ -32,10 +36,12 @@ export function suggestMergeOrder(
   candidates: readonly OrderCandidate[],
   conflicting: (a: string, b: string) => boolean,
 ): MergeOrder {
-  const held: HeldWorkspace[] = candidates
+  const failed = candidates.filter((candidate) => candidate.failed).map((entry) => entry.name);
+  const ready = candidates.filter((candidate) => !candidate.failed);
+  const held: HeldWorkspace[] = ready
     .filter((candidate) => !candidate.cleanAgainstBase)
     .map((candidate) => ({ name: candidate.name, conflictsWith: ["base"] }));
-  let waiting = candidates.filter((candidate) => candidate.cleanAgainstBase);
+  let waiting = ready.filter((candidate) => candidate.cleanAgainstBase);
   const land: string[] = [];
   while (waiting.length > 0) {
     const degree = (name: string) =>
@@ -67,5 +73,5 @@ export function suggestMergeOrder(
     if (entry.conflictsWith[0] === "base") continue;
     entry.conflictsWith = land.filter((name) => conflicting(name, entry.name));
   }
-  return { land, held };
+  return { land, held, failed };
 }

@@ -58,6 +58,11 @@ export function renderConflicts(forecast: ConflictForecast): string {
       const against = entry.conflictsWith[0] === "base" ? base.ref : entry.conflictsWith.join(", ");
       lines.push(`  held: ${entry.name} conflicts with ${against}; resolve it once those landed`);
     }
+    for (const name of order.failed) {
+      lines.push(
+        `  not suggested: ${name} failed; ${conductorCommand(["checks", name, "--run", forecast.runId])} says what blocks it`,
+      );
+    }
     if (order.land.length > 0) {
       lines.push(
         "",

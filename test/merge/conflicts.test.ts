@@ -30,6 +30,22 @@ async function forecast(current: ReviewRepo): Promise<ConflictForecast> {
 }
 
 describe("conductor conflicts", () => {
+  it("leaves a failed workspace out of the suggested order, saying why", async () => {
+    repo = await reviewRepo([
+      { id: "good" },
+      { id: "broken", check: "echo the tests fail; exit 1" },
+    ]);
+    await runAll(repo);
+    const printed = await repo.cli(["conflicts"]);
+    expect(printed.exitCode, printed.all).toBe(0);
+    expect(printed.stdout).toMatch(/^\s+1\. good$/m);
+    expect(printed.stdout).not.toMatch(/^\s+\d\. broken$/m);
+    expect(printed.stdout).toMatch(/not suggested: broken failed; .*checks broken/);
+    const data = await forecast(repo);
+    expect(data.order.land).toEqual(["good"]);
+    expect(data.order.failed).toEqual(["broken"]);
+  });
+
   it("finds the pair that edits the same line, the clean pairs, and an order that lands two", async () => {
     repo = await threeWorkspaces();
     const statusBefore = await repo.git("status", "--porcelain");

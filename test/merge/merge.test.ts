@@ -122,6 +122,21 @@ describe("conductor merge", () => {
     // The branch's commits are not in main: the branch keeps them.
     expect((await repo.git("branch", "--list", branch)).trim()).not.toBe("");
     expect(result.stdout).toContain("(its commits were squashed, not merged)");
+
+    // Squashed, its commits are still "ahead" of main, but merging them again changes nothing.
+    const squashedMain = (await repo.git("rev-parse", "main")).trim();
+    const checks = await repo.cli(["checks", "squashed"]);
+    expect(checks.exitCode, checks.all).toBe(1);
+    expect(checks.stdout).toContain("its changes are already in main");
+    const conflicts = await repo.cli(["conflicts"]);
+    expect(conflicts.stdout).toMatch(/squashed: its changes are already in main/);
+    expect(conflicts.stdout).not.toMatch(/^\s+1\. squashed$/m);
+    for (const method of ["squash", "merge"]) {
+      const again = await repo.cli(["merge", "squashed", "--method", method, "--force"]);
+      expect(again.exitCode, again.all).toBe(1);
+      expect(again.stderr).toContain("are already in main (merged before, e.g. squashed)");
+      expect((await repo.git("rev-parse", "main")).trim()).toBe(squashedMain);
+    }
   });
 
   it("refuses when the checked-out base has uncommitted changes, changing nothing", async () => {

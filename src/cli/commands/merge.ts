@@ -67,6 +67,8 @@ export function mergeCommand(): Command {
         const blocking = checks?.items.filter((item) => item.level === "block") ?? [];
         if (blocking.length > 0 && options.force !== true) {
           const conflicted = blocking.some((item) => item.id === "conflicts");
+          // With nothing to merge (no commits, or changes already in the base) --force does nothing.
+          const nothing = blocking.every((item) => item.id === "ahead");
           const checksHint = `See \`${conductorCommand(["checks", name, "--run", run.runId])}\``;
           throw new UnsafeOperationError(
             `${name} is not ready to merge; nothing was merged:\n${blocking.map((item) => `  ${item.reason}`).join("\n")}`,
@@ -74,7 +76,9 @@ export function mergeCommand(): Command {
               hint: conflicted
                 ? // --force never gets past a conflict: the branch has to take the base in first.
                   `${checksHint}. Resolve the conflict on the branch (\`git -C ${shellQuote(entry.workspace.path)} merge ${shellQuote(run.plan.base.ref)}\`, fix, commit), then merge again.`
-                : `${checksHint}; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway.`,
+                : nothing
+                  ? `${checksHint}.`
+                  : `${checksHint}; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway.`,
             },
           );
         }
