@@ -1,3 +1,4 @@
+import type { GitFilesLook } from "../git/git-files.js";
 import type { CheckoutFingerprint, RefSnapshot } from "../git/integrity.js";
 import type { SpotlightTrees } from "../git/spotlight-footprint.js";
 import type { WorkspaceStatus } from "./types.js";
@@ -30,6 +31,8 @@ export interface ForeignRefChange {
 export interface RepositoryLook {
   refs: RefSnapshot;
   checkout: CheckoutFingerprint;
+  /** The repository's git config and hooks (git runs them as code). */
+  gitFiles: GitFilesLook;
   spotlight: SpotlightTrees | undefined;
   statuses: ReadonlyMap<string, WorkspaceStatus>;
   /** `performance.now()` when it was taken. */
@@ -57,6 +60,9 @@ export class RefLedger {
   private readonly claimed = new Set<string>();
   /** Refs conductor itself moved during the run: the value it left and when. */
   private readonly moved = new Map<string, { value: string | undefined; at: number }>();
+  /** Branches of workspaces that committed their work: the commit conductor left them at. */
+  private readonly committed = new Map<string, { value: string; at: number }>();
+  private trustedFiles: GitFilesLook | undefined;
   /** Checks running now, each with the promise of its end. */
   private readonly running = new Map<Check, Promise<void>>();
   private cleanLook: RepositoryLook | undefined;
@@ -74,6 +80,34 @@ export class RefLedger {
   /** Whether a workspace of the run took `ref` as its own. */
   isClaimed(ref: string): boolean {
     return this.claimed.has(ref);
+  }
+
+  /**
+   * Records that a workspace's commit step left its branch `ref` at `value`. Its agent is done:
+   * from now on the branch moves only by conductor, so a check that finds it elsewhere knows an
+   * agent running meanwhile moved it, even though the workspace was running when that agent
+   * started.
+   */
+  committedBranch(ref: string, value: string): void {
+    this.committed.set(ref, { value, at: performance.now() });
+  }
+
+  /**
+   * What a workspace's commit step left `ref` at, if it committed before `lookedAt` (see
+   * {@link committedBranch}). A look taken before may have caught the branch on its way there.
+   */
+  committedBefore(ref: string, lookedAt: number): string | undefined {
+    const committed = this.committed.get(ref);
+    return committed !== undefined && committed.at < lookedAt ? committed.value : undefined;
+  }
+
+  /**
+   * The git config and hooks as the run's first look saw them (`seen` when this is the first):
+   * what a file an agent changed is put back to.
+   */
+  trustedGitFiles(seen: GitFilesLook): GitFilesLook {
+    this.trustedFiles ??= seen;
+    return this.trustedFiles;
   }
 
   /** Records a change a workspace's check could not account for. */

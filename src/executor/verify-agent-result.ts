@@ -2,6 +2,13 @@ import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { relativeInside } from "../fs/is-inside.js";
 import {
+  type GitFilesLook,
+  gitFilesChanged,
+  lookAtGitFiles,
+  restoreGitFiles,
+  sameGitFile,
+} from "../git/git-files.js";
+import {
   attachHead,
   changedPaths,
   changedRefs,
@@ -45,6 +52,8 @@ import type { Failure, WorkspaceStatus } from "./types.js";
  * - no other ref may change (refs of workspaces running meanwhile, of this run or another live
  *   one, and conductor's own `refs/conductor/` excepted); moved ones are put back when nobody
  *   moved them again, the agent's value kept under `refs/conductor/saved/`;
+ * - the repository's git config and hooks (which git runs as code) must be unchanged; changed
+ *   ones are put back as the run found them, the agent's version kept in the workspace's folder;
  * - the main checkout's status must be unchanged.
  *
  * Every repair and refusal is also written to the agent log.
@@ -100,8 +109,10 @@ export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
 async function lookAtRepository(
   ctx: StepContext,
   worktree?: string,
+  gitFiles = lookAtGitFiles(ctx.plan.repo.root),
 ): Promise<{ look: RepositoryLook; worktree: RepositorySnapshot["worktree"] }> {
   const root = ctx.plan.repo.root;
+  ctx.refLedger.trustedGitFiles(gitFiles);
   // Statuses first: a workspace that finishes while the refs are read must still count as
   // running then, or the commit it just made would look like someone else's doing.
   const statuses = workspaceStatuses(ctx);
@@ -116,7 +127,7 @@ async function lookAtRepository(
   ]);
   const { refs, checkout } = snapshot;
   return {
-    look: { refs, checkout, spotlight, statuses, takenAt, takenAtTime },
+    look: { refs, checkout, gitFiles, spotlight, statuses, takenAt, takenAtTime },
     worktree: snapshot.worktree,
   };
 }
@@ -148,7 +159,12 @@ async function checkAgentResult(
   const root = ctx.plan.repo.root;
   const worktree = workspace.path;
   const branchRef = `refs/heads/${workspace.branch}`;
-  const { look, worktree: read } = await lookAtRepository(ctx, worktree);
+  // The git files first, and put back before any git runs: git would run a planted fsmonitor.
+  const gitFilesNow = lookAtGitFiles(root);
+  const gitChanged = gitFilesChanged(baseline.gitFiles, gitFilesNow);
+  const gitFilesProblem =
+    gitChanged.length === 0 ? undefined : changedGitFiles(ctx, baseline, gitFilesNow, gitChanged);
+  const { look, worktree: read } = await lookAtRepository(ctx, worktree, gitFilesNow);
   const { refs, checkout } = look;
   if (read === undefined) throw new Error("internal error: the worktree was not read");
   const { head } = read;
@@ -239,10 +255,20 @@ async function checkAgentResult(
 
   // 4. No other ref of the repository changed, as seen here or by the checks of workspaces whose
   // agents ran at the same time.
-  const foreign = await foreignChanges(ctx, baseline, changedRefs(baseline.refs, refs), handled);
+  const foreign = await foreignChanges(
+    ctx,
+    baseline,
+    look,
+    changedRefs(baseline.refs, refs),
+    handled,
+  );
   for (const change of foreign) {
-    const safe = restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit));
-    const description = await restoreRef(ctx, change, safe);
+    // A finished workspace's branch goes back to the commit its own step left.
+    const committed = ctx.refLedger.committedBefore(change.ref, look.takenAt);
+    const safe =
+      committed !== undefined ||
+      (restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit)));
+    const description = await restoreRef(ctx, change, safe, committed);
     ctx.refLedger.record({
       ref: change.ref,
       description,
@@ -251,7 +277,22 @@ async function checkAgentResult(
     });
     problems.push(description);
   }
-  const seen = new Set(foreign.map((change) => change.ref));
+  // 4b. The repository's git config and hooks were as they were (checked, and put back, first).
+  if (gitFilesProblem !== undefined) {
+    for (const entry of gitChanged) {
+      ctx.refLedger.record({
+        ref: `.git/${entry}`,
+        description: gitFilesProblem,
+        foundBy: workspace.name,
+        foundAt: performance.now(),
+      });
+    }
+    problems.push(gitFilesProblem);
+  }
+  const seen = new Set([
+    ...foreign.map((change) => change.ref),
+    ...gitChanged.map((entry) => `.git/${entry}`),
+  ]);
   for (const other of ctx.refLedger.foundByOthersSince(workspace.name, baseline.takenAt)) {
     if (seen.has(other.ref)) continue;
     seen.add(other.ref);
@@ -297,10 +338,37 @@ async function checkAgentResult(
   };
 }
 
+/**
+ * Puts the changed git files back as the run found them, where this step's baseline still had
+ * them so (one changed earlier, by the user or an agent before, is only reported), and says so.
+ */
+function changedGitFiles(
+  ctx: StepContext,
+  baseline: AgentBaseline,
+  found: GitFilesLook,
+  changed: readonly string[],
+): string {
+  const trusted = ctx.refLedger.trustedGitFiles(baseline.gitFiles);
+  const keep = path.join(
+    path.dirname(ctx.paths.logFile(ctx.workspace.name, "agent")),
+    `git-files-${ctx.state().tries}`,
+  );
+  const safe = changed.filter((entry) => sameGitFile(baseline.gitFiles, trusted, entry));
+  const restored = restoreGitFiles(trusted, found, safe, keep);
+  const list = changed.map((entry) => `.git/${entry}`).join(", ");
+  const left = changed.filter((entry) => !restored.includes(entry));
+  const outcome =
+    restored.length === 0
+      ? "conductor leaves them as they are"
+      : `put back as the run found them${left.length > 0 ? ` (all but ${left.map((entry) => `.git/${entry}`).join(", ")})` : ""}, what stood there kept in ${keep}`;
+  return `the repository's git files ${list} changed (git runs them as code); ${outcome}`;
+}
+
 /** Changes that no workspace running meanwhile, here or in another live run, accounts for. */
 async function foreignChanges(
   ctx: StepContext,
   baseline: AgentBaseline,
+  look: RepositoryLook,
   changes: readonly RefChange[],
   handled: ReadonlySet<string>,
 ): Promise<RefChange[]> {
@@ -310,7 +378,7 @@ async function foreignChanges(
       !change.ref.startsWith(CONDUCTOR_REFS) &&
       !ctx.refLedger.isClaimed(change.ref) &&
       !ctx.refLedger.isConductorsChange(change, baseline.takenAt) &&
-      !isLiveRef(ctx, baseline, change.ref),
+      (movedAfterCommit(ctx, look, change) || !isLiveRef(ctx, baseline, change.ref)),
   );
   if (unexplained.length === 0) return [];
   // Only now, on the rare path, look at other worktrees and other conductor runs.
@@ -318,7 +386,19 @@ async function foreignChanges(
     ...(await branchesOfOtherLiveRuns(ctx, baseline.takenAtTime)),
     ...(await checkedOutByLiveWorkspaces(ctx, baseline)),
   ]);
-  return unexplained.filter((change) => !others.has(change.ref));
+  return unexplained.filter(
+    (change) => movedAfterCommit(ctx, look, change) || !others.has(change.ref),
+  );
+}
+
+/**
+ * Whether `change` is a workspace branch of this run that `look` found elsewhere than the
+ * workspace's own commit step left it before: its agent was done by then, so another agent moved
+ * it, though that workspace was running (and its branch excused) when this step began.
+ */
+function movedAfterCommit(ctx: StepContext, look: RepositoryLook, change: RefChange): boolean {
+  const committed = ctx.refLedger.committedBefore(change.ref, look.takenAt);
+  return committed !== undefined && committed !== change.after;
 }
 
 /**
@@ -370,17 +450,27 @@ async function branchesOfOtherLiveRuns(ctx: StepContext, since: number): Promise
     const live = run.status === "running" && isConductorAlive(run.pid);
     // Event times have millisecond precision; a second of slack covers clock rounding.
     if (!live && Date.parse(run.updatedAt) < since - 1000) continue;
-    for (const workspace of run.plan.workspaces) branches.add(`refs/heads/${workspace.branch}`);
+    for (const workspace of run.plan.workspaces) {
+      // An archived workspace works no more: a new run of the same file took its branch name.
+      if (run.workspaces[workspace.name]?.archived !== undefined) continue;
+      branches.add(`refs/heads/${workspace.branch}`);
+    }
   }
   return branches;
 }
 
 /**
- * Puts a ref the agent changed back, when that is safe: an ordinary local ref (not a symbolic or
- * remote-tracking one) that still has the value the agent left. The agent's value is kept under
- * `refs/conductor/saved/`. Returns the sentence for the failure message.
+ * Puts a ref the agent changed back (to `to`, by default its value before the step), when that
+ * is safe: an ordinary local ref (not a symbolic or remote-tracking one) that still has the value
+ * the agent left. The agent's value is kept under `refs/conductor/saved/`. Returns the sentence
+ * for the failure message.
  */
-async function restoreRef(ctx: StepContext, change: RefChange, safe: boolean): Promise<string> {
+async function restoreRef(
+  ctx: StepContext,
+  change: RefChange,
+  safe: boolean,
+  to: string | undefined = change.before,
+): Promise<string> {
   const root = ctx.plan.repo.root;
   const what =
     change.before === undefined
@@ -396,14 +486,12 @@ async function restoreRef(ctx: StepContext, change: RefChange, safe: boolean): P
       await updateRef(root, saved, change.after, undefined, "conductor: a ref the agent moved");
       kept = `, the agent's value is kept as ${saved}`;
     }
-    await updateRef(
-      root,
-      change.ref,
-      change.before,
-      change.after,
-      "conductor: undo the agent's move",
-    );
-    return `${what}; it was moved back${kept}`;
+    await updateRef(root, change.ref, to, change.after, "conductor: undo the agent's move");
+    const back =
+      to === change.before
+        ? "it was moved back"
+        : `it was put back to ${short(to ?? "")}, where its workspace's commit left it`;
+    return `${what}; ${back}${kept}`;
   } catch {
     return `${what}; it changed again since, so conductor leaves it as it is`;
   }

