@@ -24,11 +24,11 @@ import {
   updateRef,
 } from "../git/integrity.js";
 import { readSpotlightTrees, spotlightFootprint } from "../git/spotlight-footprint.js";
-import { listWorktrees, samePath } from "../git/worktree.js";
+import { gitMessage, listWorktrees, resetWorktree, samePath, saveWork } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
 import type { Plan } from "../planner/types.js";
 import { formatSize } from "../schema/size.js";
-import { keptOutOfCommits } from "./copy-files.js";
+import { keptOutOfCommits, restoreCopiedFiles } from "./copy-files.js";
 import { isConductorAlive, loadRun } from "./load-run.js";
 import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
@@ -216,10 +216,11 @@ async function checkAgentResult(
       const saved = savedRef(ctx, "branch");
       await updateRef(root, saved, tip, undefined, "conductor: the agent's rewritten branch");
       await updateRef(root, branchRef, before, tip, "conductor: undo the agent's rewrite");
+      const files = await worktreeBackOnBranch(ctx, head.ref === branchRef);
       problems.push(
         lostStart
-          ? `${workspace.branch} no longer contains its start point ${short(start ?? "")} (the agent rewrote history, e.g. git reset); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}`
-          : `the agent dropped commits of ${workspace.branch} (history rewritten); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}`,
+          ? `${workspace.branch} no longer contains its start point ${short(start ?? "")} (the agent rewrote history, e.g. git reset); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}${files}`
+          : `the agent dropped commits of ${workspace.branch} (history rewritten); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}${files}`,
       );
       tip = undefined;
     }
@@ -362,6 +363,31 @@ function changedGitFiles(
       ? "conductor leaves them as they are"
       : `put back as the run found them${left.length > 0 ? ` (all but ${left.map((entry) => `.git/${entry}`).join(", ")})` : ""}, what stood there kept in ${keep}`;
   return `the repository's git files ${list} changed (git runs them as code); ${outcome}`;
+}
+
+/**
+ * After a rewritten branch was put back, brings the worktree's index and files back to it too
+ * (uncommitted changes kept on a ref first): they still hold the rewritten history, and a
+ * follow-up (`conductor continue`) would commit its deletions. Says what it did, as the end of
+ * the failure's sentence.
+ */
+async function worktreeBackOnBranch(ctx: StepContext, onBranch: boolean): Promise<string> {
+  if (!onBranch) return "";
+  const state = ctx.state();
+  const worktree = ctx.workspace.path;
+  try {
+    const ref = savedRef(ctx, "worktree");
+    const saved = await saveWork(worktree, {
+      ref,
+      message: `conductor: uncommitted work of ${ctx.workspace.name} on its rewritten history`,
+      exclude: keptOutOfCommits(state.copied, state.seed?.folders),
+    });
+    await resetWorktree(worktree);
+    await restoreCopiedFiles(ctx.plan.repo.root, worktree, state.copied, ctx.plan.copy);
+    return `; the worktree was reset to it${saved === undefined ? "" : `, its uncommitted changes kept as ${ref}`}`;
+  } catch (error) {
+    return `; the worktree could not be reset to it (${gitMessage(error)}): reset it before going on`;
+  }
 }
 
 /** Changes that no workspace running meanwhile, here or in another live run, accounts for. */

@@ -275,6 +275,24 @@ describe("history rewrites, moved refs and a changed main checkout fail the work
     );
   });
 
+  it("puts the worktree back on the restored branch too, so a follow-up does not commit the rewrite", async () => {
+    const test = await integrityRepo({
+      rewind: `if [ ! -f "$HOME/rewound" ]; then touch "$HOME/rewound"; echo half > half.txt; git reset -q --hard HEAD~1; else echo more >> README.md; fi`,
+    });
+    const first = await run(test);
+    expect(first.exitCode, first.all).toBe(1);
+    const worktree = worktreeOf(test, "rewind");
+    // Only the copied files differ from the branch: conductor.yaml is back, nothing is staged.
+    expect(await gitIn(test, worktree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    const followUp = await conductor(["continue", "rewind", "add more"], {
+      cwd: test.root,
+      home: test.home,
+    });
+    expect(followUp.exitCode, followUp.all).toBe(0);
+    expect(await pathsInHistory(test, "conductor/rewind")).toEqual(["README.md"]);
+    expect(await test.git("show", "conductor/rewind:conductor.yaml")).toContain("rewind");
+  });
+
   it("fails the workspace when the agent moves another branch, and moves that branch back", async () => {
     const test = await integrityRepo({
       "move-main":
