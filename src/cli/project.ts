@@ -8,6 +8,7 @@ import { buildPlan, PlanError } from "../planner/plan.js";
 import type { Plan, RepoFacts, Shard } from "../planner/types.js";
 import { gatherIssueFacts } from "../review/github-issues.js";
 import { missingContextFiles } from "../schema/context-files.js";
+import { copiedFileProblems } from "../schema/copied-files.js";
 import { type LoadedConfig, loadConfigFile } from "../schema/load.js";
 import { readPromptFiles } from "../schema/prompt-files.js";
 import { readRepoSettings } from "../schema/repo-settings.js";
@@ -73,7 +74,7 @@ export function displayPath(cwd: string, file: string): string {
     : file;
 }
 
-/** Loads config, repository facts and prompt files, and checks context files; every problem is a typed error with exit code 2. */
+/** Loads config, repository facts and prompt files, and checks context and copied files; every problem is a typed error with exit code 2. */
 export async function loadProject(cwd: string, options: ConfigOptions): Promise<Project> {
   const root = await findRepositoryRoot(cwd);
   // Git answers what it can without the config while the config is read and checked.
@@ -83,6 +84,7 @@ export async function loadProject(cwd: string, options: ConfigOptions): Promise<
   const facts = await gatherRepoFacts(root, loaded.config.base, defaults);
   const { contents, problems } = await readPromptFiles(loaded.config, root);
   problems.push(...(await missingContextFiles(loaded.config, root)));
+  problems.push(...(await copiedFileProblems(loaded.config, root)));
   // Problems of the file itself come first: GitHub is asked only about a config that is valid.
   if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
   const resolved = await resolveStartPoints(root, loaded.config.tasks);

@@ -11,11 +11,11 @@ import {
 import { copyFile } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
-import { escapePath, isDynamicPattern } from "tinyglobby";
 import { OperationError } from "../errors.js";
 import { isInside } from "../fs/is-inside.js";
+import { realPlaceOf } from "../fs/real-place.js";
 import { clearForNewFile, describeKind, entryStats, targetKindOf } from "../fs/regular-file.js";
-import { globRepositoryFiles } from "../fs/repository-glob.js";
+import { matchRepositoryFiles } from "../fs/repository-glob.js";
 import type { CopyEntry } from "../schema/config.js";
 
 /** What the copy step did in one workspace. */
@@ -165,26 +165,26 @@ function matchesOf(matches: SourceMatches, root: string, pattern: string): Promi
 }
 
 /**
- * The files a `copy` or `context` pattern names: a glob's matches, or every file under a folder
- * named plainly (`config/local`), recursively.
+ * The files a `copy` or `context` pattern names (see {@link matchRepositoryFiles}). A link out of
+ * the repository among them, or on the way to them, is refused: the config was checked for these
+ * when it was loaded, so one here appeared since.
  */
 async function matchFiles(root: string, written: string): Promise<string[]> {
-  const pattern =
-    !isDynamicPattern(written) && (await targetKindOf(path.join(root, written))) === "directory"
-      ? `${escapePath(written.replace(/\/+$/, ""))}/**`
-      : written;
-  // Symlinks are followed so that a linked file (`.env.local -> config/dev.env`) is matched like
-  // any file instead of being dropped without a word; assertInside then refuses every match that
-  // leads out of the repository. (The crawler stops at symlink cycles.)
-  const files = await globRepositoryFiles(root, pattern);
-  return files.sort();
+  const { files, linksOut } = await matchRepositoryFiles(root, written);
+  const [out] = linksOut;
+  if (out !== undefined) {
+    throw new OperationError(
+      `${out.path} links to ${out.target}, outside the repository; refusing to copy it`,
+    );
+  }
+  return files;
 }
 
 async function assertInside(realRoot: string, source: string, relative: string): Promise<void> {
-  const real = realpathSync.native(source);
-  if (!isInside(realRoot, real)) {
+  const place = realPlaceOf(realRoot, source);
+  if (place !== undefined && !place.inside) {
     throw new OperationError(
-      `${relative} links to ${real}, outside the repository; refusing to copy it`,
+      `${relative} links to ${place.real}, outside the repository; refusing to copy it`,
     );
   }
 }

@@ -1,5 +1,7 @@
-import { open, realpath, stat } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import path from "node:path";
+import { LINKS_OUTSIDE, realPlaceOf } from "../fs/real-place.js";
 import type { Config } from "./config.js";
 import type { PathIssue } from "./zod-issues.js";
 
@@ -17,7 +19,7 @@ export async function readPromptFiles(
 ): Promise<{ contents: Record<string, string>; problems: PathIssue[] }> {
   const contents: Record<string, string> = {};
   const problems: PathIssue[] = [];
-  const realRoot = await realpath(root);
+  const realRoot = realpathSync.native(root);
   for (const [index, task] of config.tasks.entries()) {
     if (task.prompt.kind !== "file" || task.prompt.path in contents) continue;
     const written = task.prompt.path;
@@ -39,15 +41,12 @@ async function readOne(
   realRoot: string,
   file: string,
 ): Promise<{ text: string } | { problem: string }> {
-  let real: string;
-  try {
-    real = await realpath(file);
-  } catch {
+  const place = realPlaceOf(realRoot, file);
+  if (place === undefined) {
     return { problem: "does not exist; prompt_file paths are relative to the repository root" };
   }
-  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-    return { problem: "is a link that points outside the repository" };
-  }
+  if (!place.inside) return { problem: LINKS_OUTSIDE };
+  const real = place.real;
   const info = await stat(real);
   if (!info.isFile())
     return {

@@ -16,7 +16,7 @@ import {
 import { type CliResult, conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, processesOfRun, repoWithConfig } from "../helpers/run-repo.js";
-import { filesContaining, hasStackTrace, killLeftovers, newestRunId, treeSnapshot } from "./rig.js";
+import { hasStackTrace, killLeftovers, newestRunId, treeSnapshot } from "./rig.js";
 
 const SECRET = "sentinel-secret-7d1c";
 
@@ -161,7 +161,7 @@ describe("a workspaces.dir that would corrupt the repository or cover the user's
 
 describe("symlinks that point out of the repository", () => {
   it.each(["copy", "context"] as const)(
-    "a %s file that links outside is refused at the copy step; nothing of it reaches the workspace",
+    "a %s file that links outside is refused with exit 2 before anything is made; nothing of it is read",
     async (kind) => {
       const repo = await hostileRepo(
         {
@@ -179,14 +179,15 @@ describe("symlinks that point out of the repository", () => {
       );
       const before = repo.outside();
       const result = await repo.run();
-      expect(result.exitCode, result.all).toBe(1);
-      const [workspace] = latestSummary(repo.root).workspaces;
-      expect(workspace?.status).toBe("failed");
-      expect(workspace?.failure).toMatchObject({ reason: "io-error", step: "copy" });
-      expect(workspace?.failure?.message).toContain("outside the repository");
-      const worktree = path.join(repo.home, "workspaces", "a");
-      expect(filesContaining(worktree, SECRET)).toEqual([]);
-      expect(filesContaining(path.join(repo.root, ".conductor"), SECRET)).toEqual([]);
+      await expectRefusedCleanly(
+        repo,
+        result,
+        new RegExp(`workspaces\\.${kind}\\[0\\]: "leak\\.env" is a link that points outside`),
+      );
+      expect(result.stderr).toMatch(
+        new RegExp(`workspaces\\.${kind}\\[1\\]: "linked/\\*\\*" reaches linked, which is a link`),
+      );
+      expect(result.all).not.toContain(SECRET);
       expect(repo.outside()).toEqual(before);
     },
   );
