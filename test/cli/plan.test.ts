@@ -288,3 +288,47 @@ describe("conductor plan in a submodule", () => {
     }
   });
 });
+
+describe("conductor plan hides secrets in prompts as every output of a run does", () => {
+  const FILE_SECRET = "file-Secret-93b1c7";
+  const ENV_SECRET = "env-Secret-5d02aa";
+
+  it("a value of a copied env file and of a credential-named variable is [redacted], in --json and the table", async () => {
+    const secretRepo = await createTestRepo({
+      "README.md": "# app\n",
+      ".gitignore": ".env.local\n",
+      "conductor.yaml": `version: 1
+workspaces:
+  copy: [.env.local]
+tasks:
+  - id: deploy
+    prompt: "Deploy with ${FILE_SECRET} and ${ENV_SECRET}, then report."
+  - id: other
+    prompt: "Nothing secret in {{task}}."
+`,
+    });
+    try {
+      await secretRepo.write({ ".env.local": `DEPLOY_TOKEN=${FILE_SECRET}\n` });
+      const options = {
+        cwd: secretRepo.root,
+        home: secretRepo.home,
+        env: { MY_API_TOKEN: ENV_SECRET },
+      };
+      const json = await conductor(["plan", "--json"], options);
+      expect(json.exitCode, json.stderr).toBe(0);
+      const prompts = (JSON.parse(json.stdout) as Plan).workspaces.map((w) => w.prompt);
+      expect(prompts).toEqual([
+        "Deploy with [redacted] and [redacted], then report.",
+        "Nothing secret in other.",
+      ]);
+      const table = await conductor(["plan", "--estimate"], options);
+      expect(table.exitCode, table.stderr).toBe(0);
+      for (const output of [json.all, table.all]) {
+        expect(output).not.toContain(FILE_SECRET);
+        expect(output).not.toContain(ENV_SECRET);
+      }
+    } finally {
+      await secretRepo.remove();
+    }
+  });
+});

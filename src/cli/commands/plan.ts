@@ -2,6 +2,8 @@ import os from "node:os";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { spentHistory } from "../../executor/history.js";
+import { redactPrompts } from "../../executor/redact-event.js";
+import { runSecrets } from "../../executor/run-secrets.js";
 import { estimatePlan } from "../../planner/estimate.js";
 import { githubMatrix, MAX_SHARDS, parseShard } from "../../planner/shard.js";
 import type { Plan, Workspace } from "../../planner/types.js";
@@ -48,7 +50,7 @@ export function planCommand(): Command {
       }
       const shard = options.shard === undefined ? undefined : parseShard(options.shard);
       const project = await loadProject(process.cwd(), globalOptions(command));
-      const plan = planProject(project, { taskPatterns: tasks, shard });
+      const plan = await asRecorded(planProject(project, { taskPatterns: tasks, shard }));
       const estimate = options.estimate
         ? estimatePlan(
             plan,
@@ -73,6 +75,17 @@ export function planCommand(): Command {
               )),
       );
     });
+}
+
+/**
+ * The plan as a run records it in `run.started`: prompts with the secrets a run knows taken out
+ * (secret-named variables, values of the env files it would copy), so that `plan` prints no secret
+ * that every log, event and report of the run hides. The secrets are gathered once for the whole
+ * plan (one glob per copy entry, one read per env file), never per task.
+ */
+async function asRecorded(plan: Plan): Promise<Plan> {
+  const secrets = await runSecrets(plan);
+  return redactPrompts(plan, (text) => secrets.redact(text));
 }
 
 /** The human-readable plan: a header line, one row per workspace, and the hash. */
