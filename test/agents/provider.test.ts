@@ -1,10 +1,10 @@
 // Which provider codex and claude will talk to, read from the same places they read it.
-import { mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { claudeBaseUrl, codexProvider, redactUrl } from "../../src/agents/provider.js";
 import type { AgentConfig } from "../../src/schema/config.js";
+import { tempDirForTest } from "../helpers/temp-homes.js";
 
 const settings: AgentConfig = {
   kind: "codex",
@@ -19,7 +19,7 @@ const settings: AgentConfig = {
 };
 
 async function codexHome(configToml?: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "conductor-provider-"));
+  const dir = tempDirForTest("conductor-provider-");
   if (configToml !== undefined) await writeFile(path.join(dir, "config.toml"), configToml);
   return dir;
 }

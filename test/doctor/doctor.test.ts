@@ -6,12 +6,13 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { codexProviderConfig, prepareCodexHome } from "../../src/model-server/server.js";
+import { codexProviderConfig } from "../../src/model-server/server.js";
 import type { CheckResult } from "../../src/preflight/check.js";
 import { groupAlive, signalGroup } from "../../src/process/groups.js";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig, runIds, waitFor } from "../helpers/run-repo.js";
+import { codexHomeForTest } from "../helpers/temp-homes.js";
 
 const NO_CREDENTIALS = {
   OPENAI_API_KEY: undefined,
@@ -61,7 +62,7 @@ async function doctor(env: Record<string, string> = {}): Promise<Doctor> {
  */
 async function healthyRepo(): Promise<TestRepo> {
   repo = await repoWithConfig({
-    env: { CODEX_HOME: await prepareCodexHome() },
+    env: { CODEX_HOME: await codexHomeForTest() },
     agent: { config: codexProviderConfig("http://127.0.0.1:9/v1") },
     tasks: [
       { id: "hello", prompt: "say hello", agent: { kind: "command", command: "echo hi > hi.txt" } },
@@ -209,7 +210,7 @@ describe("conductor doctor", () => {
 
   it("blocks when the config's codex has no credentials, and says how to log in", async () => {
     repo = await repoWithConfig({
-      env: { CODEX_HOME: await prepareCodexHome() },
+      env: { CODEX_HOME: await codexHomeForTest() },
       tasks: [{ id: "one", prompt: "x" }],
     });
     const result = await doctor();

@@ -4,17 +4,17 @@
 // run early with one line. A silent agent is ended after agent.idle_timeout.
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { claudeOfflineEnv, prepareClaudeHome } from "../../src/model-server/anthropic.js";
+import { claudeOfflineEnv } from "../../src/model-server/anthropic.js";
 import {
   codexProviderConfig,
   markerScript,
-  prepareCodexHome,
   SCRIPTED_MODEL,
   startModelServer,
 } from "../../src/model-server/server.js";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig, tasks } from "../helpers/run-repo.js";
+import { claudeHomeForTest, codexHomeForTest } from "../helpers/temp-homes.js";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
@@ -62,7 +62,7 @@ function expectStoppedEarly(
 describe("an agent that cannot reach its provider", () => {
   it("codex: every workspace fails as unreachable after connect_timeout, naming the URL without credentials, and the run stops early", async () => {
     const port = await closedPort();
-    const codexHome = await prepareCodexHome();
+    const codexHome = await codexHomeForTest();
     // Default retries: codex itself would keep "waiting for network" for ever.
     const provider = `{ name = "dead", base_url = "http://user:hunter2@127.0.0.1:${port}/v1", wire_api = "responses" }`;
     repo = await repoWithConfig({
@@ -93,7 +93,7 @@ describe("an agent that cannot reach its provider", () => {
     try {
       const dead = codexProviderConfig(`http://127.0.0.1:${port}/v1`, "dead");
       repo = await repoWithConfig({
-        env: { CODEX_HOME: await prepareCodexHome() },
+        env: { CODEX_HOME: await codexHomeForTest() },
         concurrency: 2,
         agent: {
           model: SCRIPTED_MODEL,
@@ -129,7 +129,7 @@ describe("an agent that cannot reach its provider", () => {
 
   it("claude: every workspace fails as unreachable after connect_timeout and the run stops early", async () => {
     const port = await closedPort();
-    const home = await prepareClaudeHome();
+    const home = await claudeHomeForTest();
     const url = `http://127.0.0.1:${port}`;
     const { CLAUDE_CODE_MAX_RETRIES: _noRetryLimit, ...env } = claudeOfflineEnv(url, home);
     repo = await repoWithConfig({

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { afterAll, beforeAll } from "vitest";
 import {
   type AnthropicServer,
@@ -36,6 +37,10 @@ export function useScriptedCodex(script: Script): ScriptedCodex {
   let codexHome: string | undefined;
   beforeAll(async () => {
     codexHome = await prepareCodexHome();
+  });
+  afterAll(async () => {
+    // codex keeps sessions and logs in its home: a run of the suite leaves none behind.
+    if (codexHome !== undefined) await rm(codexHome, { recursive: true, force: true });
   });
   return {
     get server() {

@@ -7,11 +7,9 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { prepareClaudeHome } from "../../src/model-server/anthropic.js";
 import {
   codexProviderConfig,
   type ModelServer,
-  prepareCodexHome,
   SCRIPTED_MODEL,
   sequenceScript,
   startModelServer,
@@ -19,6 +17,7 @@ import {
 import { CLI, type CliResult, conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig, tasks } from "../helpers/run-repo.js";
+import { claudeHomeForTest, codexHomeForTest } from "../helpers/temp-homes.js";
 
 /** No credentials from the machine running the tests may leak into these runs. */
 const NO_CREDENTIALS = {
@@ -66,7 +65,7 @@ async function expectNothingCreated(workspacesDir: string) {
 
 describe("preflight of codex", () => {
   it("stops a run with no key and no login at once: exit 2, the remedy, nothing created", async () => {
-    const codexHome = await prepareCodexHome(); // private: no auth.json
+    const codexHome = await codexHomeForTest(); // private: no auth.json
     repo = await repoWithConfig({ env: { CODEX_HOME: codexHome }, tasks: tasks("one", "two") });
     const workspaces = path.join(repo.home, "workspaces");
     // Timings on a shared machine are noisy: compare the fastest of three of each, interleaved.
@@ -100,7 +99,7 @@ describe("preflight of codex", () => {
   });
 
   it("the printed login command works as printed: after it, the run passes preflight", async () => {
-    const codexHome = await prepareCodexHome();
+    const codexHome = await codexHomeForTest();
     repo = await repoWithConfig({ env: { CODEX_HOME: codexHome }, tasks: tasks("one") });
     const failed = await run(["run", "--dry-run"]);
     expect(failed.exitCode).toBe(2);
@@ -118,7 +117,7 @@ describe("preflight of codex", () => {
 
   it("passes with a key in the environment", async () => {
     repo = await repoWithConfig({
-      env: { CODEX_HOME: await prepareCodexHome() },
+      env: { CODEX_HOME: await codexHomeForTest() },
       tasks: tasks("one"),
     });
     const result = await run(["run", "--dry-run"], { OPENAI_API_KEY: "sk-test-not-a-real-key" });
@@ -128,7 +127,7 @@ describe("preflight of codex", () => {
 
   it("--dry-run runs it and --no-preflight skips it", async () => {
     repo = await repoWithConfig({
-      env: { CODEX_HOME: await prepareCodexHome() },
+      env: { CODEX_HOME: await codexHomeForTest() },
       tasks: tasks("one"),
     });
     const checked = await run(["run", "--dry-run"]);
@@ -144,7 +143,7 @@ describe("preflight of codex", () => {
     const provider =
       '{ name = "corp", base_url = "http://127.0.0.1:9/v1", wire_api = "responses", env_key = "CORP_LLM_KEY" }';
     repo = await repoWithConfig({
-      env: { CODEX_HOME: await prepareCodexHome() },
+      env: { CODEX_HOME: await codexHomeForTest() },
       agent: { config: { model_provider: '"corp"', "model_providers.corp": provider } },
       tasks: tasks("one"),
     });
@@ -158,7 +157,7 @@ describe("preflight of codex", () => {
   });
 
   it("reads a custom provider from CODEX_HOME/config.toml", async () => {
-    const codexHome = await prepareCodexHome();
+    const codexHome = await codexHomeForTest();
     await writeFile(
       path.join(codexHome, "config.toml"),
       'model_provider = "local"\n[model_providers.local]\nname = "local"\nbase_url = "http://127.0.0.1:9/v1"\nenv_key = "LOCAL_KEY"\n',
@@ -184,7 +183,7 @@ describe("preflight with a custom provider at the scripted server", () => {
 
   it("passes with no key at all, and the run works", async () => {
     repo = await repoWithConfig({
-      env: { CODEX_HOME: await prepareCodexHome() },
+      env: { CODEX_HOME: await codexHomeForTest() },
       agent: { model: SCRIPTED_MODEL, config: codexProviderConfig(server.url) },
       tasks: tasks("one"),
     });
@@ -200,7 +199,7 @@ describe("preflight of a follow-up", () => {
     try {
       const provider = `{ name = "corp", base_url = ${JSON.stringify(server.url)}, wire_api = "responses", env_key = "CORP_KEY", request_max_retries = 0, stream_max_retries = 0 }`;
       repo = await repoWithConfig({
-        env: { CODEX_HOME: await prepareCodexHome() },
+        env: { CODEX_HOME: await codexHomeForTest() },
         agent: {
           model: SCRIPTED_MODEL,
           config: { model_provider: '"corp"', "model_providers.corp": provider },
@@ -227,7 +226,7 @@ describe("preflight of a follow-up", () => {
 
 describe("preflight of claude", () => {
   it("stops a run when claude has no key and no login", async () => {
-    const home = await prepareClaudeHome();
+    const home = await claudeHomeForTest();
     repo = await repoWithConfig({
       env: { HOME: home, CLAUDE_CONFIG_DIR: path.join(home, ".claude") },
       agent: { kind: "claude" },
@@ -244,7 +243,7 @@ describe("preflight of claude", () => {
   });
 
   it("passes with ANTHROPIC_API_KEY, or ANTHROPIC_BASE_URL, or claude's own login file", async () => {
-    const home = await prepareClaudeHome();
+    const home = await claudeHomeForTest();
     repo = await repoWithConfig({
       env: { HOME: home, CLAUDE_CONFIG_DIR: path.join(home, ".claude") },
       agent: { kind: "claude" },
@@ -276,7 +275,7 @@ describe("preflight of the workspaces folder", () => {
     await chmod(path.dirname(locked), 0o755);
     const dir = path.join(locked, "workspaces");
     repo = await repoWithConfig({
-      env: { CODEX_HOME: await prepareCodexHome() },
+      env: { CODEX_HOME: await codexHomeForTest() },
       workspaces: { dir },
       tasks: tasks("one"),
     });
@@ -297,7 +296,7 @@ describe("preflight of the workspaces folder", () => {
     const outside = await realTemp("conductor-file-");
     await writeFile(path.join(outside, "notes.txt"), "a file\n");
     repo = await repoWithConfig({
-      env: { CODEX_HOME: await prepareCodexHome() },
+      env: { CODEX_HOME: await codexHomeForTest() },
       workspaces: { dir: path.join(outside, "notes.txt", "workspaces") },
       tasks: tasks("one"),
     });

@@ -1,14 +1,14 @@
 // A program's log, written synchronously: whole chunks in order, and a disk that refuses writes
 // costs the log its end, never the run.
-import { mkdtempSync, readFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LogFile } from "../../src/process/log-file.js";
+import { tempDirForTest } from "../helpers/temp-homes.js";
 
 describe("LogFile", () => {
   it("appends every chunk in order to the file, its folder made", async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "log-file-")), "deep", "agent.log");
+    const file = path.join(tempDirForTest("log-file-"), "deep", "agent.log");
     const first = new LogFile(file);
     first.write("one\n");
     first.write(Buffer.from("two\n"));

@@ -1,21 +1,15 @@
 // Conductor's pool of long-lived shells: scripts run as with `sh -c script sh args…`, arguments
 // never become code, scripts at the same time get a shell each, and no shell outlives conductor.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  realpathSync,
-  writeFileSync,
-} from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildSync } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { runInShell } from "../../src/process/shell-pool.js";
+import { tempDirForTest } from "../helpers/temp-homes.js";
 
-const tmp = () => realpathSync(mkdtempSync(path.join(os.tmpdir(), "shell-pool-")));
+const tmp = () => tempDirForTest("shell-pool-");
 
 describe("runInShell", () => {
   it("runs in the folder, with the arguments as $1…, and returns exit code, stdout and stderr", async () => {

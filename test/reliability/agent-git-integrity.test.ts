@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   codexProviderConfig,
   type ModelServer,
-  prepareCodexHome,
   SCRIPTED_MODEL,
   sequenceScript,
   startModelServer,
@@ -19,6 +18,7 @@ import type { RunSummary } from "../../src/report/summary.js";
 import { conductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { codexHomeForTest } from "../helpers/temp-homes.js";
 import {
   filesContaining,
   hasStackTrace,
@@ -523,7 +523,7 @@ describe("the real codex, given full access, commits a copied file and detaches 
   });
 
   it("ends with codex's work on the workspace branch, the worktree on it, and no secret in its history", async () => {
-    const codexHome = await prepareCodexHome();
+    const codexHome = await codexHomeForTest();
     const test = await integrityRepo(
       {},
       {

@@ -3,6 +3,7 @@
 // fifos. Each is refused or handled safely, and nothing is written outside the repository and
 // the workspaces folder.
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -381,6 +382,7 @@ describe("huge prompts", () => {
     });
     afterAll(async () => {
       await server?.close();
+      await rm(codexHome, { recursive: true, force: true });
     });
 
     it("a 1 MB prompt reaches codex whole (it goes through stdin, over the argument limit)", async () => {
