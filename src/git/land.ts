@@ -1,3 +1,4 @@
+import { IgnoredFilesInTheWayError, ignoredFilesInTheWay } from "./in-the-way.js";
 import { statusPaths } from "./status-entries.js";
 import { git } from "./worktree.js";
 
@@ -41,13 +42,16 @@ export async function trackedChanges(checkout: string): Promise<string[]> {
  * Brings a clean checkout's index and files from commit `from` to commit `to`
  * (`git read-tree -m -u`, the two-tree form `git checkout` uses): files that did not change
  * between them are left alone, and git refuses, changing nothing, when an untracked file would
- * be overwritten.
+ * be overwritten. git would replace an ignored file without a word, so that is refused first
+ * ({@link IgnoredFilesInTheWayError}), changing nothing either.
  */
 export async function switchCheckoutTree(
   checkout: string,
   from: string,
   to: string,
 ): Promise<void> {
+  const ignored = await ignoredFilesInTheWay(checkout, from, to);
+  if (ignored.length > 0) throw new IgnoredFilesInTheWayError(checkout, ignored);
   await git(checkout, ["update-index", "-q", "--refresh"]).catch(() => "");
   await git(checkout, ["read-tree", "-m", "-u", from, to]);
 }

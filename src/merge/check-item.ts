@@ -11,6 +11,8 @@ export type CheckId =
   | "review"
   | "added-markers"
   | "conflicts"
+  /** Ignored files the merge would overwrite in the checkout that has the base checked out. */
+  | "ignored-files"
   /** Whether GitHub could be asked, and whether the branch has a pull request. */
   | "github"
   /** The pull request's state and whether GitHub has the branch's head. */

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import type { RunState } from "../executor/types.js";
-import { git, uncommittedPaths } from "../git/worktree.js";
+import { ignoredFilesInTheWay } from "../git/in-the-way.js";
+import { mergeTree } from "../git/merge-tree.js";
+import { git, listWorktrees, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 
 import { reviewActivity } from "../review/github-pr.js";
@@ -33,8 +35,9 @@ const SHOWN = 3;
 /**
  * Gathers merge readiness for each workspace: uncommitted changes, commits ahead of and behind
  * the base branch as it is now, the check script's result and whether it ran on the current
- * head, the review verdict, markers the diff adds, conflicts with the base (git merge-tree) and
- * whether GitHub can be asked. Reads only: no checkout, branch or file changes.
+ * head, the review verdict, markers the diff adds, conflicts with the base (git merge-tree),
+ * ignored files the merge would overwrite where the base is checked out, and whether GitHub can
+ * be asked. Reads only: no checkout, branch or file changes.
  */
 export async function gatherChecks(
   run: RunState,
@@ -42,14 +45,18 @@ export async function gatherChecks(
 ): Promise<WorkspaceChecks[]> {
   const forecast = await forecastConflicts(run, found, { pairs: false });
   const github = await gitHubAccess(run);
+  const checkout = (await listWorktrees(run.plan.repo.root)).find(
+    (entry) => entry.branch === forecast.base.ref && !entry.prunable,
+  )?.path;
   // Each workspace may ask gh twice: a few at a time, not forty processes on two cores.
-  return mapLimit(found, 4, (entry) => checkOne(entry, forecast, github));
+  return mapLimit(found, 4, (entry) => checkOne(entry, forecast, github, checkout));
 }
 
 async function checkOne(
   found: FoundWorkspace,
   forecast: ConflictForecast,
   github: GitHubAccess,
+  baseCheckout: string | undefined,
 ): Promise<WorkspaceChecks> {
   const { workspace, state, run } = found;
   const root = run.plan.repo.root;
@@ -99,6 +106,10 @@ async function checkOne(
   const start = state.startCommit ?? run.plan.base.commit;
   items.push(markersItem(await addedMarkers(root, start, head)));
   items.push(conflictsItem(forecast, workspace.name, base.ref));
+  if (baseCheckout !== undefined) {
+    const ignored = await ignoredFilesItem(root, baseCheckout, base, head);
+    if (ignored !== undefined) items.push(ignored);
+  }
   items.push(...(await gitHubItems(found, head, github)));
   return result();
 }
@@ -211,6 +222,28 @@ function conflictsItem(forecast: ConflictForecast, name: string, baseRef: string
         level: "block",
         reason: `conflicts with ${baseRef} in ${list(entry.againstBase.files)}`,
       };
+}
+
+/**
+ * Blocks when landing the branch would put a file where the checkout that has the base branch
+ * checked out holds an ignored one: git would replace it without a word, so merge refuses, even
+ * with --force. Undefined (no line) when nothing is in the way.
+ */
+async function ignoredFilesItem(
+  root: string,
+  checkout: string,
+  base: { ref: string; commit: string },
+  head: string,
+): Promise<CheckItem | undefined> {
+  const merged = await mergeTree(root, base.commit, head);
+  if (!merged.clean) return undefined;
+  const ignored = await ignoredFilesInTheWay(checkout, base.commit, merged.tree);
+  if (ignored.length === 0) return undefined;
+  return {
+    id: "ignored-files",
+    level: "block",
+    reason: `merging would overwrite ignored files of ${checkout}, where ${base.ref} is checked out: ${list(ignored)}`,
+  };
 }
 
 /** The GitHub items of one workspace: its branch's pull request, or why there are none. */

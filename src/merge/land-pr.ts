@@ -1,6 +1,7 @@
 import { OperationError, UnsafeOperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { resolveCommit } from "../git/facts.js";
+import { IgnoredFilesInTheWayError } from "../git/in-the-way.js";
 import { isAncestor } from "../git/integrity.js";
 import { moveBranch, switchCheckoutTree, trackedChanges } from "../git/land.js";
 import { git, gitMessage, listWorktrees } from "../git/worktree.js";
@@ -189,6 +190,13 @@ async function syncBase(
       `conductor merge: fast-forward to origin/${remote}`,
     );
   } catch (error) {
+    if (error instanceof IgnoredFilesInTheWayError) {
+      // git merge --ff-only would replace them without asking, too: they go first.
+      return {
+        line: `${local} left as it is: fast-forwarding it would overwrite ignored files of ${checkout?.path}, where it is checked out: ${error.files.join(", ")}; move them out of the way, then run ${manual} there`,
+        contains,
+      };
+    }
     if (checkout !== undefined)
       await switchCheckoutTree(checkout.path, fetched, from).catch(() => {});
     return { line: `${local} left as it is (${gitMessage(error)}); run ${manual}`, contains };

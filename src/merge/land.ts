@@ -1,6 +1,7 @@
 import { UnsafeOperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { resolveCommit } from "../git/facts.js";
+import { IgnoredFilesInTheWayError } from "../git/in-the-way.js";
 import { isAncestor } from "../git/integrity.js";
 import { commitTree, moveBranch, switchCheckoutTree, trackedChanges } from "../git/land.js";
 import { mergeTree, treeOf } from "../git/merge-tree.js";
@@ -27,7 +28,8 @@ export interface LandResult {
  * keeps the `Conductor-*` trailers. The branch moves with a compare-and-swap `update-ref`, so a
  * concurrent move is refused, never overwritten. No checkout's files change, unless the base
  * branch is checked out somewhere: then that checkout must be clean and is brought along
- * (`read-tree -m -u`); a dirty one refuses the merge with nothing changed.
+ * (`read-tree -m -u`); a dirty one, or one with an ignored file where the merge puts a file,
+ * refuses the merge with nothing changed.
  */
 export async function landWorkspace(
   found: FoundWorkspace,
@@ -72,6 +74,14 @@ export async function landWorkspace(
     try {
       await switchCheckoutTree(checkout.path, from, to);
     } catch (error) {
+      if (error instanceof IgnoredFilesInTheWayError) {
+        throw new UnsafeOperationError(
+          `merging ${workspace.name} would overwrite ignored files of ${checkout.path}, where ${base} is checked out: ${error.files.join(", ")}; nothing was merged`,
+          {
+            hint: `git would replace them without asking. Move them out of the way in ${checkout.path} (or check out another branch there), then merge again.`,
+          },
+        );
+      }
       throw new UnsafeOperationError(
         `${base} is checked out in ${checkout.path} and git would not update its files (${gitMessage(error)}); nothing was merged`,
         { hint: `Move the files git names out of the way in ${checkout.path}, then merge again.` },

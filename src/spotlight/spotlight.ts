@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
-import { lstat } from "node:fs/promises";
-import path from "node:path";
 import { StateError, UnsafeOperationError, UsageError } from "../errors.js";
+import { pathsInTheWay } from "../git/in-the-way.js";
 import { mergeTree } from "../git/merge-tree.js";
 import { runGit } from "../git/run-git.js";
+import { changedPaths } from "../git/tree-paths.js";
 import { conductorCommand } from "../hint/command.js";
 import {
   LEFT_REF,
@@ -19,11 +19,9 @@ import {
 } from "./marker.js";
 import {
   type CheckoutSnapshot,
-  changedPaths,
   commitTree,
   dropIndex,
   moveCheckout,
-  presentIn,
   snapshotCheckout,
   stagedTree,
 } from "./trees.js";
@@ -351,27 +349,10 @@ async function targetTree(
  * from the checkout's snapshot but present on disk are exactly those.
  */
 async function refuseIgnoredInTheWay(root: string, from: string, to: string): Promise<void> {
-  const changed = await changedPaths(root, from, to);
-  if (changed.length === 0) return;
-  const tracked = await presentIn(root, from, changed);
-  const inTheWay: string[] = [];
-  for (const file of changed) {
-    if (tracked.has(file)) continue;
-    // A new file: nothing may be there, nor a file where one of its folders would go.
-    const parts = file.split("/");
-    for (let depth = 1; depth <= parts.length; depth++) {
-      const at = parts.slice(0, depth).join("/");
-      const stats = await lstat(path.join(root, at)).catch(() => undefined);
-      if (stats === undefined) break;
-      if (depth === parts.length || !stats.isDirectory()) {
-        inTheWay.push(at);
-        break;
-      }
-    }
-  }
+  const inTheWay = await pathsInTheWay(root, from, to);
   if (inTheWay.length > 0) {
     throw new UnsafeOperationError(
-      `the workspace's changes would overwrite ignored files of the main checkout: ${listed([...new Set(inTheWay)])}; nothing was changed`,
+      `the workspace's changes would overwrite ignored files of the main checkout: ${listed(inTheWay)}; nothing was changed`,
       { hint: "Move those files away if they may go, then try again." },
     );
   }

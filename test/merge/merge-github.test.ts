@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -285,6 +285,32 @@ describe("conductor merge through a pull request", () => {
     expect(result.stdout).toContain("deleted branch conductor/feature");
     expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
     expect(await repo.git("rev-parse", "main")).toBe(await originRef(origin, "main"));
+  });
+
+  it("never overwrites an ignored file of the checkout when bringing main along", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    // The user keeps a file of their own at feature.txt, ignored only in this clone.
+    await appendFile(path.join(repo.root, ".git", "info", "exclude"), "feature.txt\n");
+    await writeFile(path.join(repo.root, "feature.txt"), "mine, ignored\n");
+    const gh = await installGh(
+      repo.home,
+      greenPullRequest(head, prMerge(7, "merge", githubMergeCommit(origin))),
+    );
+    const refused = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain("feature is not ready to merge; nothing was merged");
+    expect(refused.stderr).toMatch(/would overwrite ignored files of .*: feature\.txt/);
+    expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
+    // Forced, GitHub merges (no file of this clone changes there); main stays as it is.
+    const forced = await repo.cli(["merge", "feature", "--force"], { PATH: gh.path });
+    expect(forced.exitCode, forced.all).toBe(0);
+    expect(forced.stdout).toContain("merged feature through PR #7 (merge)");
+    expect(forced.stdout).toContain(
+      `main left as it is: fast-forwarding it would overwrite ignored files of ${repo.root}, where it is checked out: feature.txt; move them out of the way, then run git merge --ff-only origin/main there`,
+    );
+    expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
+    expect(await repo.git("status", "--porcelain")).toBe("");
+    expect(await readFile(path.join(repo.root, "feature.txt"), "utf8")).toBe("mine, ignored\n");
   });
 
   it("a PR merged into another base (develop) leaves the run's base main where it was", async () => {

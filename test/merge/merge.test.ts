@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -187,6 +187,46 @@ describe("conductor merge", () => {
     expect(result.stderr).toContain("nothing was merged");
     expect((await repo.git("rev-parse", "main")).trim()).toBe(main);
     expect(await readFile(path.join(repo.root, "ready.txt"), "utf8")).toBe("mine, untracked\n");
+  });
+
+  it("refuses when the merge would overwrite an ignored file of the checked-out base", async () => {
+    // git read-tree and git merge replace ignored files without asking: a local config is lost.
+    repo = await reviewRepo([
+      {
+        id: "cfg",
+        agent: 'echo "from agent" > local.cfg && git add -f local.cfg && git commit -qm "add cfg"',
+      },
+    ]);
+    await repo.write({ ".gitignore": ".env.local\nlocal.cfg\n" });
+    await repo.commitAll("ignore local.cfg");
+    await runAll(repo);
+    await repo.write({ "local.cfg": "MY LOCAL SECRET CONFIG\n" });
+    const before = await snapshot(repo);
+    const checks = await repo.cli(["checks", "cfg"]);
+    expect(checks.exitCode, checks.all).toBe(1);
+    expect(checks.stdout).toContain(`would overwrite ignored files of ${repo.root}`);
+    expect(checks.stdout).toContain("local.cfg");
+    const refused = await repo.cli(["merge", "cfg"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain("cfg is not ready to merge; nothing was merged");
+    expect(refused.stderr).toContain("local.cfg");
+    // --force gets past checks, never past a file it would overwrite.
+    expect(refused.stderr).not.toContain("--force");
+    const forced = await repo.cli(["merge", "cfg", "--force"]);
+    expect(forced.exitCode, forced.all).toBe(1);
+    expect(forced.stderr).toMatch(/merging cfg would overwrite ignored files of .* local\.cfg/);
+    expect(forced.stderr).toContain("nothing was merged");
+    expect(forced.stderr).toContain("Move them out of the way");
+    expect(await snapshot(repo)).toEqual(before);
+    expect(await readFile(path.join(repo.root, "local.cfg"), "utf8")).toBe(
+      "MY LOCAL SECRET CONFIG\n",
+    );
+    expect(existsSync(repo.worktree("cfg"))).toBe(true);
+    // Moved away, the file no longer stands in the way.
+    await rename(path.join(repo.root, "local.cfg"), path.join(repo.root, "local.cfg.mine"));
+    const landed = await repo.cli(["merge", "cfg"]);
+    expect(landed.exitCode, landed.all).toBe(0);
+    expect(await readFile(path.join(repo.root, "local.cfg"), "utf8")).toBe("from agent\n");
   });
 
   it("refuses a workspace whose check failed unless --force", async () => {

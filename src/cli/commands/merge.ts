@@ -39,7 +39,10 @@ export function mergeCommand(): Command {
         "ff, merge or squash (default: merge.method of the config, else merge)",
       ).choices(MERGE_METHODS),
     )
-    .option("--force", "merge even when conductor checks blocks (never past a conflict)")
+    .option(
+      "--force",
+      "merge even when conductor checks blocks (never past a conflict, nor over an ignored file)",
+    )
     .option("--local", "merge locally even when the branch has a pull request on GitHub")
     .option("--run <id>", RUN_OPTION_HELP)
     .addHelpText(
@@ -67,6 +70,8 @@ export function mergeCommand(): Command {
         const blocking = checks?.items.filter((item) => item.level === "block") ?? [];
         if (blocking.length > 0 && options.force !== true) {
           const conflicted = blocking.some((item) => item.id === "conflicts");
+          // --force never overwrites ignored files either: they have to be moved first.
+          const overwrites = blocking.some((item) => item.id === "ignored-files");
           // With nothing to merge (no commits, or changes already in the base) --force does nothing.
           const nothing = blocking.every((item) => item.id === "ahead");
           const checksHint = `See \`${conductorCommand(["checks", name, "--run", run.runId])}\``;
@@ -78,7 +83,9 @@ export function mergeCommand(): Command {
                   `${checksHint}. Resolve the conflict on the branch (\`git -C ${shellQuote(entry.workspace.path)} merge ${shellQuote(run.plan.base.ref)}\`, fix, commit), then merge again.`
                 : nothing
                   ? `${checksHint}.`
-                  : `${checksHint}; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway.`,
+                  : overwrites
+                    ? `${checksHint}. Move the ignored files it names out of the way, then merge again.`
+                    : `${checksHint}; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway.`,
             },
           );
         }
