@@ -141,7 +141,8 @@ async function runAndCollectLeaks(
     home: repo.home,
     env: { ...env, PATH: await pathWithoutGh(repo.home) },
   });
-  expect(pr.exitCode, pr.all).toBe(0);
+  // Nothing was pushed (no gh): exit 1, with the commands to run printed.
+  expect(pr.exitCode, pr.all).toBe(1);
   expect(pr.stdout).toContain("nothing was pushed");
   outputs["conductor pr"] = pr.all;
   // Every commit of the run (messages and changes); main holds conductor.yaml with the prompt.

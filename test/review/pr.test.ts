@@ -60,7 +60,7 @@ describe("conductor pr", () => {
     await repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git");
     const bin = await pathWith(repo.home);
     const result = await repo.cli(["pr", "feature"], { PATH: bin });
-    expect(result.exitCode, result.all).toBe(0);
+    expect(result.exitCode, result.all).toBe(1);
     expect(result.stdout).toContain("gh (the GitHub CLI) is not installed, so nothing was pushed");
     expect(result.stdout).toContain("feature: Add a feature flag for dark mode\n");
     expect(result.stdout).toContain("\n  git push -u origin conductor/feature\n");
@@ -81,7 +81,7 @@ describe("conductor pr", () => {
     await runAll(repo);
     const remote = await bareOrigin(repo);
     const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home) });
-    expect(result.exitCode, result.all).toBe(0);
+    expect(result.exitCode, result.all).toBe(1);
     expect(result.stdout).toContain("git push -u origin conductor/feature");
     expect(result.stdout).toContain(
       `then open a pull request from conductor/feature into main on ${remote}`,
@@ -165,7 +165,7 @@ describe("conductor pr", () => {
     const result = await repo.cli(["pr", "feature"], {
       PATH: await pathWith(repo.home, scenarios.loggedOut()),
     });
-    expect(result.exitCode, result.all).toBe(0);
+    expect(result.exitCode, result.all).toBe(1);
     expect(result.stdout).toContain(
       "gh is not logged in (run `gh auth login`), so nothing was pushed",
     );
@@ -181,7 +181,7 @@ describe("conductor pr", () => {
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain("broken did not succeed (failed: check failed (exit 1))");
     const forced = await repo.cli(["pr", "broken", "--force"], { PATH: bin });
-    expect(forced.exitCode, forced.all).toBe(0);
+    expect(forced.exitCode, forced.all).toBe(1);
     expect(forced.stdout).toContain("git push -u origin conductor/broken");
     expect(readOr(path.join(repo.runDir(), "workspaces", "broken", "pr.md"))).toContain(
       "❌ failed: `exit 1`",
@@ -222,7 +222,7 @@ describe("conductor pr", () => {
       JSON.stringify(review),
     );
     const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home) });
-    expect(result.exitCode, result.all).toBe(0);
+    expect(result.exitCode, result.all).toBe(1);
     const body = readOr(path.join(repo.runDir(), "workspaces", "feature", "pr.md"));
     expect(body).toContain(
       "### Changes\n\n```\n feature.txt | 1 +\n 1 file changed, 1 insertion(+)\n```",
@@ -249,7 +249,7 @@ describe("conductor pr", () => {
     await runAll(repo);
     await repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git");
     const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home) });
-    expect(result.exitCode, result.all).toBe(0);
+    expect(result.exitCode, result.all).toBe(1);
     expect(readOr(path.join(repo.runDir(), "workspaces", "feature", "pr.md"))).toContain(
       "### Review\n\nNot reviewed.\n",
     );

@@ -33,7 +33,8 @@ export function prCommand(): Command {
         "diff stat, the check result, the review's verdict and open findings, and Closes #N for a\n" +
         "task from an issue (--describe: the agent's draft of them). An open pull request of the\n" +
         "branch gets the new title and body (gh pr edit). Never force-pushes. Without an\n" +
-        "authenticated gh, nothing is pushed and the push and compare commands are printed instead.",
+        "authenticated gh or an origin remote, nothing is pushed, the push and compare commands are\n" +
+        "printed instead, and the exit code is 1.",
     )
     .action(async (patterns: string[], options: PrOptions, command: Command) => {
       const { root, run } = await chosenRun(command, options.run);
@@ -69,7 +70,8 @@ export function prCommand(): Command {
                 `  (description: ${draft.bodyFile})\n`,
             );
           }
-          if (origin === undefined) process.exitCode = ExitCode.WorkFailed;
+          // Nothing was pushed or opened, whatever the reason: a CI step must not pass as if it had.
+          process.exitCode = ExitCode.WorkFailed;
           return;
         }
         for (const draft of drafts) {
