@@ -81,6 +81,19 @@ describe("conductor report", () => {
     expect(junitProblems(xml)).toEqual([]);
     expect(elements(xml, "testcase").map((c) => c.attributes.name)).toEqual(["first"]);
 
+    // A file where a folder of --out should be is the command line's mistake: exit 2, no EEXIST.
+    const file = path.join(repo.home, "reports", "older.xml", "report.json");
+    for (const args of [
+      ["report", "--out", file],
+      ["report", "merge", repo.runDir(older), "--out", file],
+    ]) {
+      const blocked = await repo.cli(args);
+      expect(blocked.exitCode, blocked.all).toBe(2);
+      expect(blocked.stderr).toContain(`--out ${file}: ${out} is a file, not a folder`);
+      expect(blocked.stderr).not.toContain("EEXIST");
+    }
+    expect(readFileSync(out, "utf8")).toContain("<testsuites");
+
     const bad = await repo.cli(["report", "--format", "html"]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain("--format html is not a report format: use json, junit, markdown");

@@ -2,7 +2,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { OperationError, UsageError } from "../../errors.js";
 import { RunPaths, writeFileAtomic } from "../../executor/run-store.js";
-import { describeKind, targetKindOf } from "../../fs/regular-file.js";
+import { describeKind, type FileKind, targetKindOf } from "../../fs/regular-file.js";
 import { readLogTail } from "../../report/files.js";
 import { mergeRunStates } from "../../report/merge.js";
 import { parseReportFormat, REPORT_FORMATS, renderReport } from "../../review/reports.js";
@@ -95,9 +95,30 @@ async function emit(text: string, out: string | undefined): Promise<void> {
       `--out ${out} is ${describeKind(kind)}: give the path of a file to write, e.g. --out ${path.join(out, "report.txt")}`,
     );
   }
+  const blocker = await nonFolderAbove(file);
+  if (blocker !== undefined) {
+    throw new UsageError(
+      `--out ${out}: ${blocker.path} is ${describeKind(blocker.kind)}, not a folder, so nothing can be written in it`,
+      { hint: "Give the path of a file in a folder (missing folders are created)." },
+    );
+  }
   try {
     await writeFileAtomic(file, text);
   } catch (error) {
     throw new OperationError(`could not write the report to ${out}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The nearest existing path above `file` when it is not a folder (a file where a folder of the
+ * path should be): writing would fail on it with a bare EEXIST or ENOTDIR, and the fix is the
+ * command line's.
+ */
+async function nonFolderAbove(file: string): Promise<{ path: string; kind: FileKind } | undefined> {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const kind = await targetKindOf(dir);
+    if (kind === "directory") return undefined;
+    if (kind !== "missing") return { path: dir, kind };
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
