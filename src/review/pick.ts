@@ -11,14 +11,29 @@ import { conductorCommand } from "../hint/command.js";
 import type { TaskSelection } from "../planner/types.js";
 import { describeSelection } from "../report/selection.js";
 import { renderTable } from "../report/table.js";
+import { didYouMeanSuffix } from "../schema/suggest.js";
 import { pickedByHand, type Ranking, rankCandidates } from "../selection/rank.js";
 
-/** The selection of `task` in a run; a usage error naming the tasks that have one otherwise. */
+/**
+ * The selection of `task` in a run; a usage error otherwise, naming the run's tasks when there is
+ * no such task, and the tasks that have a selection when it has none.
+ */
 export function selectionOf(run: RunState, task: string): TaskSelection {
   const selections = run.plan.selections ?? [];
   const found = selections.find((selection) => selection.taskId === task);
   if (found !== undefined) return found;
   const known = selections.map((selection) => selection.taskId);
+  const tasks = [...new Set(run.plan.workspaces.map((workspace) => workspace.taskId))];
+  if (!tasks.includes(task)) {
+    // A typo must not read as a fact about a task that exists.
+    throw new UsageError(`no task ${task} in run ${run.runId}.${didYouMeanSuffix(task, tasks)}`, {
+      hint: `Tasks of run ${run.runId}: ${tasks.join(", ")}${
+        known.length === 0
+          ? " (none picks a winner)"
+          : `; ${known.length === 1 ? "the one that picks" : "those that pick"} a winner: ${known.join(", ")}`
+      }.`,
+    });
+  }
   throw new UsageError(
     `task ${task} of run ${run.runId} picks no winner (it has one workspace, or select: manual)`,
     {

@@ -57,6 +57,25 @@ describe("unknown workspaces and runs", () => {
     );
   });
 
+  it("conductor pick of a task that does not exist says so and names the tasks", async () => {
+    const runId = repo.runIds().at(-1) as string;
+    for (const [task, suggestion] of [
+      ["nope", ""],
+      ["alpah", ' Did you mean "alpha"?'],
+    ]) {
+      const result = await repo.cli(["pick", task as string]);
+      expect(result.exitCode, result.all).toBe(2);
+      expect(result.stderr).toContain(`no task ${task} in run ${runId}.${suggestion} Tasks`);
+      expect(result.stderr).toContain(`Tasks of run ${runId}: alpha, beta (none picks a winner).`);
+      expect(result.stderr).not.toContain("picks no winner");
+      expect(result.stdout).toBe("");
+    }
+    // A task that exists but has one workspace is told apart from a typo.
+    const single = await repo.cli(["pick", "alpha"]);
+    expect(single.exitCode, single.all).toBe(2);
+    expect(single.stderr).toContain(`task alpha of run ${runId} picks no winner`);
+  });
+
   it("fails clearly in status and report for an unknown run id", async () => {
     for (const command of [
       ["status", "19990101"],
