@@ -20,7 +20,13 @@ import { portsStep } from "./steps/ports.js";
 import { scriptStep } from "./steps/script.js";
 import { seedStep } from "./steps/seed.js";
 import { worktreeStep } from "./steps/worktree.js";
-import { type Failure, STEPS, type Step, type WorkspaceStatus } from "./types.js";
+import {
+  type Failure,
+  STEPS,
+  type Step,
+  type WorkspaceState,
+  type WorkspaceStatus,
+} from "./types.js";
 
 /** What every workspace of a run shares. */
 export interface RunContext {
@@ -76,6 +82,17 @@ const RUNNERS: Record<Step, (ctx: StepContext) => Promise<StepOutcome>> = {
 const ALWAYS_RUN: ReadonlySet<Step> = new Set(["worktree", "copy", "ports"]);
 
 /**
+ * Whether a step that succeeded in an earlier session runs again on resume. Besides the cheap
+ * steps, a check whose commit did not succeed: the worktree may have changed since the check ran
+ * (the user fixing what failed the commit, by hand), and the commit stamps the check's verdict on
+ * exactly what it commits, so the verdict must be about that.
+ */
+function runsAgain(step: Step, before: WorkspaceState): boolean {
+  if (ALWAYS_RUN.has(step)) return true;
+  return step === "check" && before.steps.commit?.status !== "succeeded";
+}
+
+/**
  * Steps that run outside the workspace's slot of the concurrency limit: conductor's own cheap
  * git and file work, done ahead of the slot (worktree, copy, ports) or after it (commit).
  */
@@ -98,8 +115,9 @@ const FOLLOW_UP_STEPS: readonly Step[] = ["copy", "ports", "agent", "check", "co
 /**
  * Takes one workspace through its steps. A failed step is retried (while the run's retry budget
  * lasts); a failed check still commits the work so nothing is lost, then fails the workspace.
- * Steps that succeeded in an earlier run are not repeated on resume. With `followUp`, the agent
- * continues its session with new instructions, then check and commit run again.
+ * Steps that succeeded in an earlier run are not repeated on resume (but see `runsAgain`). With
+ * `followUp`, the agent continues its session with new instructions, then check and commit run
+ * again.
  */
 export async function runWorkspace(
   run: RunContext,
@@ -146,7 +164,7 @@ export async function runWorkspace(
     // Runs without workspaces.seed have no seed step at all, not even a skipped one.
     if (step === "seed" && ctx.plan.seed === undefined) continue;
     const earlier = before.steps[step];
-    if (!followUp && earlier?.status === "succeeded" && !ALWAYS_RUN.has(step)) continue;
+    if (!followUp && earlier?.status === "succeeded" && !runsAgain(step, before)) continue;
     if (slot !== undefined && step === "commit") {
       // The slot goes to the next workspace during the commit, unless the workspace is failing
       // (its check failed): the scheduler must learn that before anything new starts (fail_fast).

@@ -1,7 +1,16 @@
 // What an agent leaves in its worktree, and odd files in the main checkout, never make conductor
 // hang or misbehave: FIFOs in place of copied or context files, folders named in `copy`, files
 // too large to commit.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -214,6 +223,34 @@ describe("files too large to commit", () => {
     );
     // Nothing is lost: the agent's commit stays on the branch for the user to look at.
     expect(await repo.git("ls-tree", "--name-only", "conductor/a")).toContain("big.bin");
+  });
+
+  it("a resume after the commit failed runs the check again on what it commits, the user's edits included", async () => {
+    repo = await repoWithConfig({
+      agent: {
+        kind: "command",
+        command: "head -c 11000000 /dev/zero > big.bin; echo x >> README.md",
+      },
+      scripts: { check: "! grep -q broken README.md" },
+      tasks: [{ id: "a", prompt: "p" }],
+    });
+    const first = await run();
+    expect(first.exitCode, first.all).toBe(1);
+    expect(latestSummary(repo.root).workspaces[0]?.failure).toMatchObject({ step: "commit" });
+    // The user removes the large file, and in the same worktree breaks what the check looks at.
+    const worktree = path.join(repo.home, "workspaces", "a");
+    rmSync(path.join(worktree, "big.bin"));
+    appendFileSync(path.join(worktree, "README.md"), "broken\n");
+
+    const resumed = await run(["--resume"]);
+    expect(resumed.exitCode, resumed.all).toBe(1);
+    const [workspace] = latestSummary(repo.root).workspaces;
+    expect(workspace?.failure).toMatchObject({ reason: "exit-non-zero", step: "check" });
+    // The work is committed all the same, stamped with the verdict on what it holds.
+    expect(await repo.git("show", "conductor/a:README.md")).toContain("broken");
+    expect(await repo.git("log", "-1", "--format=%B", "conductor/a")).toContain(
+      "Conductor-Check: failed",
+    );
   });
 
   it("workspaces.max_file_size raises the limit", async () => {
