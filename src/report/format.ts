@@ -106,8 +106,20 @@ export function describeActivity(activity: AgentActivity): string {
   }
 }
 
+/**
+ * How much of a message a view keeps: `short`, its first line cut to fit a row (the live view, a
+ * report's cell); `whole`, all of it on one line (plain output, where people copy the paths and
+ * commands a message names, so a cut would break them).
+ */
+export type MessageFit = "short" | "whole";
+
+/** A message made one line, cut or not as `fit` says. */
+function fitted(message: string, fit: MessageFit): string {
+  return fit === "whole" ? oneLine(message, Number.POSITIVE_INFINITY) : firstLine(message);
+}
+
 /** Why a workspace failed, in a few words: `check failed (exit 1)`, `agent timed out after 30m00s`. */
-export function describeFailure(failure: Failure): string {
+export function describeFailure(failure: Failure, fit: MessageFit = "short"): string {
   const { step } = failure;
   switch (failure.reason) {
     case "exit-non-zero":
@@ -117,17 +129,17 @@ export function describeFailure(failure: Failure): string {
     case "timeout":
       return `${step} timed out after ${formatDuration(failure.timeoutMs)}`;
     case "spawn-error":
-      return `${step} could not start: ${firstLine(failure.message)}`;
+      return `${step} could not start: ${fitted(failure.message, fit)}`;
     case "agent-error":
-      return `agent error: ${firstLine(failure.message)}`;
+      return `agent error: ${fitted(failure.message, fit)}`;
     case "git-error":
-      return `${step}: git error: ${firstLine(failure.message)}`;
+      return `${step}: git error: ${fitted(failure.message, fit)}`;
     case "conflict":
-      return `${step}: ${firstLine(failure.message)}`;
+      return `${step}: ${fitted(failure.message, fit)}`;
     case "integrity":
-      return `${step}: ${firstLine(failure.message)}`;
+      return `${step}: ${fitted(failure.message, fit)}`;
     case "io-error":
-      return `${step}: ${firstLine(failure.message)}`;
+      return `${step}: ${fitted(failure.message, fit)}`;
     case "dependency-failed":
       return `dependency ${failure.dependency} did not succeed`;
     case "cancelled":
@@ -138,7 +150,7 @@ export function describeFailure(failure: Failure): string {
       return `${step} printed nothing for ${formatDuration(failure.idleMs)}`;
     case "budget":
       // Says whose budget, which limit and how far over: "not started: the run's token budget…".
-      return firstLine(failure.message);
+      return fitted(failure.message, fit);
     default:
       return unreachable(failure);
   }

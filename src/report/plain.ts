@@ -87,7 +87,9 @@ export function formatPlainEvent(
       if (event.status === "skipped") return tagged(event.workspace, `${event.step} skipped`);
       if (event.status === "failed") {
         const what =
-          event.failure === undefined ? `${event.step} failed` : describeFailure(event.failure);
+          event.failure === undefined
+            ? `${event.step} failed`
+            : describeFailure(event.failure, "whole");
         const log = event.failure === undefined ? undefined : failureLogPath(event.failure);
         // A step cancelled by an interrupt did not fail on its own: mark it like the workspace.
         const mark =
@@ -118,7 +120,7 @@ export function formatPlainEvent(
     case "workspace.retrying":
       return tagged(
         event.workspace,
-        `${paint.yellow("↻")} retrying ${event.step} (try ${event.try}) after ${describeFailure(event.failure)}`,
+        `${paint.yellow("↻")} retrying ${event.step} (try ${event.try}) after ${describeFailure(event.failure, "whole")}`,
       );
     case "workspace.finished": {
       const took = formatDuration(event.durationMs);
@@ -130,7 +132,7 @@ export function formatPlainEvent(
           return tagged(event.workspace, `${mark} ${word} in ${took}`);
         case "failed": {
           const log = failure === undefined ? undefined : failureLogPath(failure);
-          const why = failure === undefined ? "" : `: ${describeFailure(failure)}`;
+          const why = failure === undefined ? "" : `: ${describeFailure(failure, "whole")}`;
           return tagged(
             event.workspace,
             `${mark} ${word} after ${took}${why}${log === undefined ? "" : ` — log: ${log}`}`,
@@ -139,7 +141,7 @@ export function formatPlainEvent(
         case "skipped":
           return tagged(
             event.workspace,
-            `${mark} ${word}${failure === undefined ? "" : `: ${describeFailure(failure)}`}`,
+            `${mark} ${word}${failure === undefined ? "" : `: ${describeFailure(failure, "whole")}`}`,
           );
         case "interrupted": {
           const step = state?.workspaces[event.workspace]?.step;

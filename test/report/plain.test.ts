@@ -247,6 +247,46 @@ describe("plain reporter", () => {
     expect(output).toContain("[auth-docs] ↷ skipped: dependency add-auth did not succeed");
   });
 
+  it("prints a failure's whole message, so the paths it names can be copied as printed", async () => {
+    const worktree = `/tmp/${"deep/".repeat(40)}fix-bug`;
+    const message = `the agent left the worktree on a detached HEAD; nothing was committed: look at it in ${worktree}\nthen resume`;
+    const failure = { reason: "integrity", step: "agent", message } as const;
+    const events = toEvents([
+      [0, { type: "run.started", plan, resumed: false, concurrency: 1, pid: 1 }],
+      [1, { type: "workspace.started", workspace: "fix-bug", try: 1 }],
+      [2, { type: "workspace.retrying", workspace: "fix-bug", step: "agent", try: 2, failure }],
+      [
+        3,
+        {
+          type: "step.finished",
+          workspace: "fix-bug",
+          step: "agent",
+          status: "failed",
+          durationMs: 5,
+          failure,
+        },
+      ],
+      [
+        4,
+        {
+          type: "workspace.finished",
+          workspace: "fix-bug",
+          status: "failed",
+          durationMs: 6,
+          failure,
+        },
+      ],
+    ]);
+    const output = lines(await render(events)).filter((text) => text.startsWith("[fix-bug] "));
+    const whole = `agent: the agent left the worktree on a detached HEAD; nothing was committed: look at it in ${worktree} then resume`;
+    expect(output).toEqual([
+      "[fix-bug] started",
+      `[fix-bug] ↻ retrying agent (try 2) after ${whole}`,
+      `[fix-bug] ✖ ${whole} after 5ms`,
+      `[fix-bug] ✖ failed after 6ms: ${whole}`,
+    ]);
+  });
+
   it("lists the earlier results of a resumed run in its final table", async () => {
     const earlier = foldRun(plan, mixedRunEvents(plan));
     const writes: string[] = [];
