@@ -156,6 +156,14 @@ export function describeFailure(failure: Failure, fit: MessageFit = "short"): st
   }
 }
 
+/**
+ * `<why> after <took>`, unless the failure already says how long: a timeout names its limit,
+ * and "timed out after 2.0s after 2.0s" would say it twice.
+ */
+export function failedAfter(why: string, failure: Failure | undefined, took: string): string {
+  return failure?.reason === "timeout" ? why : `${why} after ${took}`;
+}
+
 /** The log file of a failure, when the step wrote one. */
 export function failureLogPath(failure: Failure): string | undefined {
   return "logPath" in failure ? failure.logPath : undefined;

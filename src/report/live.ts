@@ -7,6 +7,7 @@ import { budgetLine, budgetProgress } from "./budget-view.js";
 import {
   describeActivity,
   describeFailure,
+  failedAfter,
   failureLogPath,
   formatDiff,
   formatTokens,
@@ -317,7 +318,7 @@ class LiveReporter implements Reporter {
         const log = failure === undefined ? undefined : failureLogPath(failure);
         return {
           kind: "failed",
-          text: `${label}  ${why} after ${took}${log === undefined ? "" : ` — log: ${log}`}`,
+          text: `${label}  ${failedAfter(why, failure, took)}${log === undefined ? "" : ` — log: ${log}`}`,
         };
       }
       case "skipped":

@@ -9,6 +9,7 @@ import {
   describeActivity,
   describeFailure,
   describeReview,
+  failedAfter,
   failureLogPath,
   formatDiff,
   formatTokens,
@@ -98,7 +99,7 @@ export function formatPlainEvent(
             : paint.red(STATUS_MARK.failed);
         return tagged(
           event.workspace,
-          `${mark} ${what} after ${took}${log === undefined ? "" : ` — log: ${log}`}`,
+          `${mark} ${failedAfter(what, event.failure, took)}${log === undefined ? "" : ` — log: ${log}`}`,
         );
       }
       const detail = event.result === undefined ? "" : ` — ${describeResult(event.result)}`;

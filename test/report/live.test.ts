@@ -331,6 +331,30 @@ describe("live reporter", () => {
     ]);
   });
 
+  it("says how long a timed-out step ran only once: its limit", async () => {
+    const live = harness();
+    const failure: Failure = {
+      reason: "timeout",
+      step: "agent",
+      message: "agent timed out",
+      timeoutMs: 2000,
+    };
+    await live.feed(
+      runEvents(
+        plan,
+        [...workspaceEvents("lint", { outcome: { kind: "failed", step: "agent", failure } })],
+        {
+          status: "failed",
+        },
+      ),
+    );
+    await live.reporter.close();
+    expect(live.rows().get("lint")).toMatchObject({
+      state: "FAILED",
+      error: "lint                    agent timed out after 2.0s",
+    });
+  });
+
   it("resolves every row on close when the events stop mid-run, and never hangs", async () => {
     const live = harness();
     const events = toEvents([

@@ -287,6 +287,39 @@ describe("plain reporter", () => {
     ]);
   });
 
+  it("says how long a timed-out step ran only once: its limit", async () => {
+    const failure = { reason: "timeout", step: "check", message: "x", timeoutMs: 2000 } as const;
+    const events = toEvents([
+      [0, { type: "run.started", plan, resumed: false, concurrency: 1, pid: 1 }],
+      [
+        1,
+        {
+          type: "step.finished",
+          workspace: "lint",
+          step: "check",
+          status: "failed",
+          durationMs: 2041,
+          failure,
+        },
+      ],
+      [
+        2,
+        {
+          type: "workspace.finished",
+          workspace: "lint",
+          status: "failed",
+          durationMs: 2100,
+          failure,
+        },
+      ],
+    ]);
+    const output = lines(await render(events)).filter((text) => text.startsWith("[lint] "));
+    expect(output).toEqual([
+      "[lint] ✖ check timed out after 2.0s",
+      "[lint] ✖ failed after 2.1s: check timed out after 2.0s",
+    ]);
+  });
+
   it("lists the earlier results of a resumed run in its final table", async () => {
     const earlier = foldRun(plan, mixedRunEvents(plan));
     const writes: string[] = [];
