@@ -224,11 +224,19 @@ export function sessionEndLine(
   return `conductor: follow-up of ${event.workspace} ended in ${took}; run ${event.runId} is ${paint.run(event.status)}${tally}`;
 }
 
-/** `3 workspaces: 2 succeeded, 1 failed, 0 skipped, 0 interrupted`: the last line of a run's output. */
+/**
+ * `3 workspaces: 2 succeeded, 1 failed, 0 skipped, 0 interrupted`: the last line of a run's
+ * output. Pending and running workspaces (a run stopped before they started) are named only
+ * when there are some, so that the counts always add up to the total.
+ */
 export function countsLine(state: RunState): string {
   const counts = countWorkspaces(state);
   const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
-  return `${total} workspace${total === 1 ? "" : "s"}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.interrupted} interrupted`;
+  const unfinished = (["running", "pending"] as const)
+    .filter((status) => counts[status] > 0)
+    .map((status) => `, ${counts[status]} ${status}`)
+    .join("");
+  return `${total} workspace${total === 1 ? "" : "s"}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.interrupted} interrupted${unfinished}`;
 }
 
 /** Whether the state is in a follow-up session (`conductor continue`). */

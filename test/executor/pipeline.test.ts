@@ -148,6 +148,10 @@ describe("pipelined scheduling", () => {
       two: "pending",
       three: "pending",
     });
+    // The counts add up to the total: the pending ones are named too.
+    expect(result.stdout).toContain(
+      "3 workspaces: 0 succeeded, 0 failed, 0 skipped, 1 interrupted, 2 pending",
+    );
     // Its agent never started; its worktree is there for the resume to reuse.
     expect(eventsOf(repo.root).some(stepEvent("step.started", "two", "agent"))).toBe(false);
     expect(existsSync(path.join(repo.home, "workspaces", "two"))).toBe(true);
