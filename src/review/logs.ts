@@ -1,5 +1,6 @@
 import { UsageError } from "../errors.js";
-import type { WorkspaceState } from "../executor/types.js";
+import type { Step, WorkspaceState } from "../executor/types.js";
+import { describeFailure } from "../report/format.js";
 
 /** Steps that write a log: the scripts, the agent, and `serve`'s run script. */
 export const LOG_STEPS = ["setup", "agent", "check", "archive", "run", "seed"] as const;
@@ -16,9 +17,33 @@ export function parseLogStep(text: string): LogStep {
  * The log `conductor logs` shows by default: the step where the workspace stopped (or is now)
  * when that step writes a log, else the agent's, which tells most about what happened.
  */
-export function defaultLogStep(state: WorkspaceState): LogStep {
+export function defaultLogStep(state: WorkspaceState): LogStep & Step {
   const step = state.failure?.step ?? state.step;
   return step === "seed" || step === "setup" || step === "agent" || step === "check"
     ? step
     : "agent";
+}
+
+/**
+ * What `conductor logs <workspace>` says when the log it would show by default is empty and the
+ * workspace failed: the failure in full, and why there is no log (the step printed nothing, or
+ * it never ran because a step that writes no log failed first, such as copy or commit). Every
+ * failure's printed next step is `conductor logs <workspace>`, which must answer it. Undefined
+ * when the workspace has no failure to tell of.
+ */
+export function failureWithoutLog(
+  state: WorkspaceState,
+  shown: LogStep & Step,
+): string | undefined {
+  const { failure } = state;
+  if (failure === undefined) return undefined;
+  const shownStep =
+    state.steps[shown] === undefined
+      ? `its ${shown} step did not run`
+      : `its ${shown} step printed nothing`;
+  const why =
+    failure.step === shown
+      ? `${shownStep}.`
+      : `the ${failure.step} step writes no log, and ${shownStep}.`;
+  return `${state.name} ${state.status}: ${describeFailure(failure, "whole")}\nNo ${shown} log: ${why}\n`;
 }

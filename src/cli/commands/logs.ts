@@ -4,7 +4,7 @@ import { findWorkspace } from "../../executor/find-workspace.js";
 import { isConductorAlive, loadRun } from "../../executor/load-run.js";
 import { RunPaths } from "../../executor/run-store.js";
 import { fileSize, followFile } from "../../review/follow-file.js";
-import { defaultLogStep, LOG_STEPS, parseLogStep } from "../../review/logs.js";
+import { defaultLogStep, failureWithoutLog, LOG_STEPS, parseLogStep } from "../../review/logs.js";
 import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
@@ -26,11 +26,18 @@ export function logsCommand(): Command {
       const step = options.step === undefined ? undefined : parseLogStep(options.step);
       const { root, run } = await chosenRun(command, options.run);
       const found = findWorkspace(run, name);
-      const chosen = step ?? defaultLogStep(found.state);
+      const byDefault = defaultLogStep(found.state);
+      const chosen = step ?? byDefault;
       const paths = new RunPaths(root, found.run.runId);
       const file = paths.logFile(found.workspace.name, chosen);
       const live = found.run.status === "running" && isConductorAlive(found.run.pid);
       if ((await fileSize(file)) === 0 && !(options.follow && live)) {
+        // Asked for no log in particular, after a failure: say what failed instead of refusing.
+        const instead = step === undefined ? failureWithoutLog(found.state, byDefault) : undefined;
+        if (instead !== undefined) {
+          process.stdout.write(instead);
+          return;
+        }
         throw new StateError(
           `workspace ${found.workspace.name} has no ${chosen} log: ${chosen === "run" ? "`conductor serve` has not run it" : `its ${chosen} step did not run or printed nothing`}`,
           { hint: `Its logs are in ${paths.workspaceDir(found.workspace.name)}` },
