@@ -2,7 +2,8 @@
 // and -c in use, and it is the right step (continue after a failed check, run --resume for the
 // dependents it held back).
 import { existsSync } from "node:fs";
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -79,27 +80,33 @@ describe("printed hints work as printed", () => {
     expect(status.stdout).toMatch(/^fix-average\s+succeeded\s/m);
   });
 
-  it("after a copy step fails: plain output names the whole path, and the printed `logs` says what failed", async () => {
-    repo = await reviewRepo([{ id: "a" }], { workspaces: { copy: [".env.local"] } });
-    // A link out of the repository, deep enough that its path is longer than a short line.
-    const outside = path.join(repo.home, "elsewhere", "a-rather-long-folder-name".repeat(6));
-    await mkdir(outside, { recursive: true });
-    await writeFile(path.join(outside, "secrets.env"), "API_TOKEN=value-123456\n");
-    await symlink(path.join(outside, "secrets.env"), path.join(repo.root, ".env.local"));
-    const where = { cwd: repo.root, home: repo.home };
-    const run = await runAsPrinted("conductor run --output plain", where);
-    expect(run.exitCode, run.all).toBe(1);
-    const failure = `copy: .env.local links to ${path.join(outside, "secrets.env")}, outside the repository; refusing to copy it`;
-    expect(run.stdout).toContain(`[a] ✖ failed after `);
-    expect(run.stdout).toContain(failure);
-    const [logs] = printedCommands(run.stdout);
-    expect(logs).toBe("conductor logs a");
-
-    const printed = await runAsPrinted(logs as string, where);
-    expect(printed.exitCode, printed.all).toBe(0);
-    expect(printed.stdout).toBe(
-      `a failed: ${failure}\nNo agent log: the copy step writes no log, and its agent step did not run.`,
+  it("after an agent leaves HEAD off its branch: plain output names the whole worktree path, and the printed `logs` works", async () => {
+    // Worktrees deep enough that their path is longer than a short line.
+    const deep = path.join(os.tmpdir(), `conductor-hints-${"a-rather-long-folder-name".repeat(6)}`);
+    repo = await reviewRepo(
+      [
+        {
+          id: "a",
+          agent: "git checkout -q --orphan elsewhere && git commit -q --allow-empty -m elsewhere",
+        },
+      ],
+      { workspaces: { dir: path.join(deep, String(process.pid)) } },
     );
+    const worktree = path.join(deep, String(process.pid), "a");
+    try {
+      const where = { cwd: repo.root, home: repo.home };
+      const run = await runAsPrinted("conductor run --output plain", where);
+      expect(run.exitCode, run.all).toBe(1);
+      expect(run.stdout).toContain(`[a] ✖ failed after `);
+      expect(run.stdout).toContain(`nothing was committed: look at it in ${worktree}`);
+      const [logs] = printedCommands(run.stdout);
+      expect(logs).toBe("conductor logs a");
+      const printed = await runAsPrinted(logs as string, where);
+      expect(printed.exitCode, printed.all).toBe(0);
+      expect(printed.stdout).toContain(`look at it in ${worktree}`);
+    } finally {
+      await rm(deep, { recursive: true, force: true });
+    }
   });
 
   it("after an agent exits 4 printing nothing: the printed `logs` says so, and how it failed", async () => {
