@@ -155,7 +155,10 @@ export async function markedProcessGroups(...markers: string[]): Promise<number[
 }
 
 /** {@link markedProcessGroups} among processes whose pid is above `floor` (all when undefined). */
-function markedGroupsAbove(markers: readonly string[], floor: number | undefined): number[] {
+async function markedGroupsAbove(
+  markers: readonly string[],
+  floor: number | undefined,
+): Promise<number[]> {
   const groups = new Set<number>();
   let entries: string[] = [];
   try {
@@ -163,25 +166,62 @@ function markedGroupsAbove(markers: readonly string[], floor: number | undefined
   } catch {
     return [];
   }
+  let unsure: string[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     if (floor !== undefined && Number(entry) <= floor) continue;
-    let environ: string;
-    try {
-      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
-    } catch {
-      continue; // gone meanwhile, or another user's
+    const group = markedGroupOf(entry, markers);
+    if (group === "unsure") unsure.push(entry);
+    else if (group !== undefined) groups.add(group);
+  }
+  // A process in the middle of an exec shows an empty environment for a moment (the new program's
+  // is not set up yet): `setsid nohup server &` execs three times in a row. Read those again.
+  for (let retry = 0; unsure.length > 0 && retry < EXEC_RETRIES; retry++) {
+    await new Promise((resolve) => setTimeout(resolve, EXEC_RETRY_MS));
+    const still: string[] = [];
+    for (const entry of unsure) {
+      const group = markedGroupOf(entry, markers);
+      if (group === "unsure") still.push(entry);
+      else if (group !== undefined) groups.add(group);
     }
-    if (!markers.every((marker) => environ.includes(marker))) continue;
-    const variables = environ.split("\0");
-    if (!markers.every((marker) => variables.includes(marker))) continue;
-    const fields = statFields(entry);
-    const pgid = Number(fields?.[2]);
-    if (fields !== undefined && fields[0] !== "Z" && Number.isInteger(pgid) && pgid > 1) {
-      if (pgid !== process.pid) groups.add(pgid);
-    }
+    unsure = still;
   }
   return [...groups];
+}
+
+/** Reads of a process seen with an empty environment, and the wait before each. */
+const EXEC_RETRIES = 5;
+const EXEC_RETRY_MS = 5;
+
+/** The Linux flag of kernel threads in /proc/<pid>/stat: their environment is always empty. */
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * The process group of process `pid` when its environment holds every one of `markers` and it is
+ * alive (not a zombie), other than conductor's own; `unsure` when its environment reads empty
+ * (it may be in the middle of an exec); undefined otherwise.
+ */
+function markedGroupOf(pid: string, markers: readonly string[]): number | "unsure" | undefined {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+  } catch {
+    return undefined; // gone meanwhile, or another user's
+  }
+  if (environ === "") {
+    const fields = statFields(pid);
+    if (fields === undefined || fields[0] === "Z" || fields[0] === "X") return undefined;
+    return (Number(fields[6]) & PF_KTHREAD) !== 0 ? undefined : "unsure";
+  }
+  if (!markers.every((marker) => environ.includes(marker))) return undefined;
+  const variables = environ.split("\0");
+  if (!markers.every((marker) => variables.includes(marker))) return undefined;
+  const fields = statFields(pid);
+  const pgid = Number(fields?.[2]);
+  if (fields === undefined || fields[0] === "Z" || !Number.isInteger(pgid) || pgid <= 1) {
+    return undefined;
+  }
+  return pgid === process.pid ? undefined : pgid;
 }
 
 /**
@@ -197,7 +237,7 @@ export async function endMarkedProcesses(
   // A process seen in one group may leave it (`setsid`) between the scan and the signal: once a
   // scan found something, scan again after ending it, until one finds nothing new to end.
   for (let pass = 0; pass < MAX_SCAN_PASSES; pass++) {
-    const groups = markedGroupsAbove(markers, options.pidsAbove).filter(
+    const groups = (await markedGroupsAbove(markers, options.pidsAbove)).filter(
       (group) => !options.except?.has(group) && !ended.has(group),
     );
     if (groups.length === 0) break;
