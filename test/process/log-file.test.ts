@@ -19,6 +19,17 @@ describe("LogFile", () => {
     expect(readFileSync(file, "utf8")).toBe("one\ntwo\nthree\n");
   });
 
+  it("past its limit keeps the beginning and the end of the output, saying how much it left out", async () => {
+    const file = path.join(tempDirForTest("log-file-"), "agent.log");
+    const log = new LogFile(file, { maxBytes: 100, tailBytes: 20 });
+    const output = Array.from({ length: 1000 }, (_, index) => String(index % 10)).join("");
+    for (let at = 0; at < output.length; at += 7) log.write(output.slice(at, at + 7));
+    await log.close();
+    expect(readFileSync(file, "utf8")).toBe(
+      `${output.slice(0, 80)}\n[conductor: 900 bytes of output left out here; a log keeps the first 80 and the last 20]\n${output.slice(-20)}`,
+    );
+  });
+
   it.skipIf(process.platform !== "linux")(
     "keeps the first failed write and drops the rest, without an error event (/dev/full)",
     async () => {
