@@ -174,6 +174,8 @@ async function checkAgentResult(
   const before = baseline.refs.get(branchRef)?.oid ?? ctx.state().startCommit;
   const start = ctx.state().startCommit ?? before;
   let tip = refs.get(branchRef)?.oid;
+  // Whether the worktree's HEAD is on the workspace branch (read so, or put back in step 1).
+  let attached = head.ref === branchRef;
 
   // 1. HEAD must be on the workspace branch.
   if (head.ref !== branchRef) {
@@ -194,6 +196,7 @@ async function checkAgentResult(
     if (base !== undefined && (await isAncestor(worktree, base, head.commit))) {
       await updateRef(root, branchRef, head.commit, tip, "conductor: the agent's work");
       await attachHead(worktree, branchRef);
+      attached = true;
       tip = head.commit;
       repairs.push(`the agent left its work on ${where}; it is now on ${workspace.branch}`);
       if (madeByAgent && head.ref !== undefined) {
@@ -216,7 +219,7 @@ async function checkAgentResult(
       const saved = savedRef(ctx, "branch");
       await updateRef(root, saved, tip, undefined, "conductor: the agent's rewritten branch");
       await updateRef(root, branchRef, before, tip, "conductor: undo the agent's rewrite");
-      const files = await worktreeBackOnBranch(ctx, head.ref === branchRef);
+      const files = await worktreeBackOnBranch(ctx, attached);
       problems.push(
         lostStart
           ? `${workspace.branch} no longer contains its start point ${short(start ?? "")} (the agent rewrote history, e.g. git reset); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}${files}`
@@ -264,11 +267,14 @@ async function checkAgentResult(
     handled,
   );
   for (const change of foreign) {
-    // A finished workspace's branch goes back to the commit its own step left.
+    // A finished workspace's branch that lost the commit its own step left (deleted, rewound,
+    // replaced) goes back there; one built on (it may be your commit in its worktree) is only
+    // reported.
     const committed = ctx.refLedger.committedBefore(change.ref, look.takenAt);
     const safe =
-      committed !== undefined ||
-      (restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit)));
+      committed !== undefined
+        ? change.after === undefined || !(await isAncestor(root, committed, change.after))
+        : restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit));
     const description = await restoreRef(ctx, change, safe, committed);
     ctx.refLedger.record({
       ref: change.ref,

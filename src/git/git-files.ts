@@ -1,11 +1,17 @@
+import { randomBytes } from "node:crypto";
 import {
-  chmodSync,
+  closeSync,
+  fchmodSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
+  symlinkSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import path from "node:path";
 
@@ -18,14 +24,19 @@ import path from "node:path";
 export interface GitFilesLook {
   /** The common git folder (`.git` of the main checkout). */
   dir: string;
-  /** `config` as text; undefined when it cannot be read. */
-  config: string | undefined;
-  /** Hooks git would run (`*.sample` files are not), by name: content and mode. */
-  hooks: ReadonlyMap<string, { content: Buffer; mode: number }>;
+  /** `config`; undefined when it cannot be read. */
+  config: GitFile | undefined;
+  /** What `hooks` itself is: a folder, a link (to where), or nothing. */
+  hooksFolder: string;
+  /** Hooks git would run (`*.sample` files are not), by name. */
+  hooks: ReadonlyMap<string, GitFile>;
 }
 
-/** The mode of a hook that is a link or a folder: compared, never written back. */
-const NOT_A_FILE = -1;
+/** One git file as a look saw it: a regular file (content, mode), a link (target) or other. */
+export type GitFile =
+  | { kind: "file"; content: Buffer; mode: number }
+  | { kind: "link"; target: string }
+  | { kind: "other"; mode: number };
 
 /** The common git folder of the main checkout at `root`, worked out once per root. */
 const commonDirs = new Map<string, string>();
@@ -55,65 +66,80 @@ export function lookAtGitFiles(root: string): GitFilesLook {
 }
 
 function readGitFiles(dir: string): GitFilesLook {
-  let config: string | undefined;
-  try {
-    config = readFileSync(path.join(dir, "config"), "utf8");
-  } catch {
-    config = undefined;
-  }
-  const hooks = new Map<string, { content: Buffer; mode: number }>();
-  let names: string[] = [];
-  try {
-    names = readdirSync(path.join(dir, "hooks"));
-  } catch {
-    names = [];
-  }
-  for (const name of names) {
-    if (name.endsWith(".sample")) continue;
-    const file = path.join(dir, "hooks", name);
+  const hooksPath = path.join(dir, "hooks");
+  const hooksFolder = describeFolder(hooksPath);
+  const hooks = new Map<string, GitFile>();
+  if (hooksFolder === "folder") {
+    let names: string[] = [];
     try {
-      const info = lstatSync(file);
-      // A link or folder counts by what it is, not by what it holds.
-      const content = info.isFile()
-        ? readFileSync(file)
-        : Buffer.from(`(${info.mode.toString(8)})`);
-      hooks.set(name, { content, mode: info.isFile() ? info.mode & 0o7777 : NOT_A_FILE });
+      names = readdirSync(hooksPath);
     } catch {
-      // removed meanwhile
+      names = [];
+    }
+    for (const name of names) {
+      if (name.endsWith(".sample")) continue;
+      const file = readGitFile(path.join(hooksPath, name));
+      if (file !== undefined) hooks.set(name, file);
     }
   }
-  return { dir, config, hooks };
+  return { dir, config: readGitFile(path.join(dir, "config")), hooksFolder, hooks };
+}
+
+/** A file as it is, without following a link; undefined when there is none. */
+function readGitFile(file: string): GitFile | undefined {
+  try {
+    const info = lstatSync(file);
+    if (info.isSymbolicLink()) return { kind: "link", target: readlinkSync(file) };
+    if (!info.isFile()) return { kind: "other", mode: info.mode };
+    return { kind: "file", content: readFileSync(file), mode: info.mode & 0o7777 };
+  } catch {
+    return undefined; // none, or removed meanwhile
+  }
+}
+
+function describeFolder(folder: string): string {
+  try {
+    const info = lstatSync(folder);
+    if (info.isSymbolicLink()) return `link to ${readlinkSync(folder)}`;
+    return info.isDirectory() ? "folder" : "not a folder";
+  } catch {
+    return "none";
+  }
 }
 
 /** The git files that differ between two looks, as paths inside the git folder. */
 export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): string[] {
   const changed: string[] = [];
-  if (before.config !== after.config) changed.push("config");
+  if (!sameFile(before.config, after.config)) changed.push("config");
+  if (before.hooksFolder !== after.hooksFolder) changed.push("hooks");
   const names = new Set([...before.hooks.keys(), ...after.hooks.keys()]);
   for (const name of [...names].sort()) {
-    if (!sameHook(before.hooks.get(name), after.hooks.get(name))) changed.push(`hooks/${name}`);
+    if (!sameFile(before.hooks.get(name), after.hooks.get(name))) changed.push(`hooks/${name}`);
   }
   return changed;
 }
 
-/** Whether one git file (`config`, `hooks/<name>`) is the same in two looks. */
+/** Whether one git file (`config`, `hooks`, `hooks/<name>`) is the same in two looks. */
 export function sameGitFile(a: GitFilesLook, b: GitFilesLook, entry: string): boolean {
-  if (entry === "config") return a.config === b.config;
+  if (entry === "config") return sameFile(a.config, b.config);
+  if (entry === "hooks") return a.hooksFolder === b.hooksFolder;
   const name = entry.slice("hooks/".length);
-  return sameHook(a.hooks.get(name), b.hooks.get(name));
+  return sameFile(a.hooks.get(name), b.hooks.get(name));
 }
 
-type Hook = { content: Buffer; mode: number } | undefined;
-
-function sameHook(a: Hook, b: Hook): boolean {
+function sameFile(a: GitFile | undefined, b: GitFile | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return a.mode === b.mode && a.content.equals(b.content);
+  if (a.kind === "file" && b.kind === "file")
+    return a.mode === b.mode && a.content.equals(b.content);
+  if (a.kind === "link" && b.kind === "link") return a.target === b.target;
+  return a.kind === "other" && b.kind === "other" && a.mode === b.mode;
 }
 
 /**
- * Puts the git files listed in `changed` back as `trusted` had them, each only while it still
- * holds what `found` read (a file changed again since is left alone). What stood there is moved
- * to `keep`. Returns the paths put back.
+ * Puts the git files listed in `changed` back as `trusted` had them, each only while it still is
+ * what `found` read (one changed again since is left alone). What stood there is moved to `keep`.
+ * The `hooks` folder itself, and anything that was not a file or a link, is only reported.
+ * Returns the entries put back.
  */
 export function restoreGitFiles(
   trusted: GitFilesLook,
@@ -124,25 +150,23 @@ export function restoreGitFiles(
   const now = readGitFiles(trusted.dir);
   const restored: string[] = [];
   for (const entry of changed) {
+    if (entry === "hooks" || !sameGitFile(now, found, entry)) continue;
+    const name = entry === "config" ? undefined : entry.slice("hooks/".length);
+    const was = name === undefined ? trusted.config : trusted.hooks.get(name);
+    const seen = name === undefined ? found.config : found.hooks.get(name);
+    if (was?.kind === "other") continue;
     const file = path.join(trusted.dir, entry);
     const saved = path.join(keep, entry);
     try {
-      if (entry === "config") {
-        if (trusted.config === undefined || now.config !== found.config) continue;
-        mkdirSync(path.dirname(saved), { recursive: true });
-        if (found.config !== undefined) writeFileSync(saved, found.config, { mode: 0o600 });
-        writeAtomically(file, trusted.config, 0o644);
+      if (seen !== undefined) mkdirSync(path.dirname(saved), { recursive: true });
+      if (was?.kind === "file") {
+        // A copy kept, then the trusted file renamed over it: git never finds none there.
+        if (seen?.kind === "file") writeFileSync(saved, seen.content, { mode: 0o600 });
+        else if (seen !== undefined) renameSync(file, saved);
+        writeExclusively(file, was.content, was.mode);
       } else {
-        const name = entry.slice("hooks/".length);
-        const seen = found.hooks.get(name);
-        if (!sameHook(now.hooks.get(name), seen)) continue;
-        if (seen !== undefined) {
-          mkdirSync(path.dirname(saved), { recursive: true });
-          renameSync(file, saved);
-        }
-        const was = trusted.hooks.get(name);
-        if (was !== undefined && was.mode !== NOT_A_FILE)
-          writeAtomically(file, was.content, was.mode);
+        if (seen !== undefined) renameSync(file, saved);
+        if (was?.kind === "link") symlinkSync(was.target, file);
       }
       restored.push(entry);
     } catch {
@@ -152,10 +176,19 @@ export function restoreGitFiles(
   return restored;
 }
 
-/** Writes `file` through a temporary file and a rename, so git never reads half of it. */
-function writeAtomically(file: string, content: string | Buffer, mode: number): void {
-  const temporary = `${file}.conductor-${process.pid}`;
-  writeFileSync(temporary, content, { mode });
-  chmodSync(temporary, mode);
+/**
+ * Writes `file` through a temporary file of a random name that must not exist (a link planted
+ * in its place is never followed) and a rename, so git never reads half of it.
+ */
+function writeExclusively(file: string, content: Buffer, mode: number): void {
+  const temporary = `${file}.conductor-${randomBytes(8).toString("hex")}`;
+  const fd = openSync(temporary, "wx", 0o600);
+  try {
+    for (let written = 0; written < content.length; )
+      written += writeSync(fd, content, written, content.length - written);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(temporary, file);
 }

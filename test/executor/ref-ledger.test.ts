@@ -19,7 +19,7 @@ function look(takenAt: number): RepositoryLook {
   return {
     refs: new Map([["refs/heads/main", { oid: "a".repeat(40), symref: "" }]]),
     checkout: new Map(),
-    gitFiles: { dir: "/repo/.git", config: "", hooks: new Map() },
+    gitFiles: { dir: "/repo/.git", config: undefined, hooksFolder: "folder", hooks: new Map() },
     spotlight: undefined,
     statuses: new Map([["one", "running"]]),
     takenAt,

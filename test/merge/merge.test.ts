@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { gitEnv } from "../helpers/git-repo.js";
-import { type ReviewRepo, reviewRepo, runAll } from "../review/rig.js";
+import { type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
 
 let repo: ReviewRepo | undefined;
 
@@ -137,6 +137,25 @@ describe("conductor merge", () => {
       expect(again.stderr).toContain("are already in main (merged before, e.g. squashed)");
       expect((await repo.git("rev-parse", "main")).trim()).toBe(squashedMain);
     }
+  });
+
+  it("refuses while a run of the repository is live: its agents' checks would take the merge for theirs", async () => {
+    repo = await reviewRepo([{ id: "fast" }, { id: "slow", agent: "sleep 30" }]);
+    const live = repo.start(["run", "--output", "plain"]);
+    const current = repo;
+    await waitFor("fast's commit", () =>
+      current
+        .git("log", "-1", "--format=%B", "conductor/fast")
+        .then((message) => message.includes("Conductor-Workspace: fast"))
+        .catch(() => false),
+    );
+    const base = (await repo.git("rev-parse", "main")).trim();
+    const result = await repo.cli(["merge", "fast", "--force"]);
+    live.kill("SIGTERM");
+    await live.catch(() => undefined);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toMatch(/run \S+ is still running \(process \d+\); nothing was merged/);
+    expect((await repo.git("rev-parse", "main")).trim()).toBe(base);
   });
 
   it("refuses when the checked-out base has uncommitted changes, changing nothing", async () => {

@@ -293,6 +293,23 @@ describe("history rewrites, moved refs and a changed main checkout fail the work
     expect(await test.git("show", "conductor/rewind:conductor.yaml")).toContain("rewind");
   });
 
+  it("puts the worktree back on the restored branch also when the agent rewrote it from a detached HEAD", async () => {
+    const test = await integrityRepo({
+      detached:
+        "git reset -q --hard HEAD~1 && git checkout -q --detach && echo y > y.txt && git add y.txt && git commit -qm y",
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(workspaceOf(latestSummary(test.root), "detached").failure?.message).toMatch(
+      /no longer contains its start point.*the worktree was reset to it/,
+    );
+    const worktree = worktreeOf(test, "detached");
+    expect(await gitIn(test, worktree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect((await gitIn(test, worktree, "symbolic-ref", "HEAD")).trim()).toBe(
+      "refs/heads/conductor/detached",
+    );
+  });
+
   it("fails the workspace when the agent moves another branch, and moves that branch back", async () => {
     const test = await integrityRepo({
       "move-main":
@@ -357,15 +374,13 @@ echo ok > ok.txt`,
     const tamper = workspaceOf(summary, "tamper");
     expect(tamper.status).toBe("failed");
     expect(tamper.failure?.message).toMatch(/refs\/heads\/conductor\/victim moved/);
-    expect(tamper.failure?.message).toContain("where its workspace's commit left it");
-    // The victim's branch holds its own work again; the tampered commit is kept aside.
-    expect((await test.git("rev-parse", "conductor/victim")).trim()).toBe(victim.commit);
-    expect(await pathsInHistory(test, "conductor/victim")).toEqual(["victim.txt"]);
-    const saved = await test.git("for-each-ref", "--format=%(refname)", "refs/conductor/saved/");
-    expect(saved).toMatch(/tamper\/1-moved\/refs\/heads\/conductor\/victim/);
+    // Built on top of the victim's work (as your own commit in its worktree would be), the branch
+    // is reported, not moved back: the victim's work is still in it.
+    expect(tamper.failure?.message).toContain("conductor leaves it as it is");
+    expect(await isAncestor(test, victim.commit ?? "", "conductor/victim")).toBe(true);
   });
 
-  it("catches the same rewrite in a second run of the file, right after the first was set aside", async () => {
+  it("puts back another workspace's finished branch an agent deleted, in a second run of the file right after the first was set aside", async () => {
     const test = await integrityRepo({ victim: "echo mine > victim.txt" });
     expect((await run(test)).exitCode).toBe(0);
     await test.write({
@@ -376,7 +391,7 @@ echo ok > ok.txt`,
     prompt: work on tamper
     depends_on: [victim]
     agent:
-      command: 'git update-ref refs/heads/conductor/victim "$(git commit-tree -m evil -p conductor/victim "$(git rev-parse conductor/victim^{tree})")"; echo ok > ok.txt'
+      command: 'git update-ref -d refs/heads/conductor/victim; echo ok > ok.txt'
 `,
       ),
     });
@@ -386,7 +401,7 @@ echo ok > ok.txt`,
     const summary = latestSummary(test.root);
     expect(workspaceOf(summary, "victim").status).toBe("succeeded");
     expect(workspaceOf(summary, "tamper").failure?.message).toMatch(
-      /refs\/heads\/conductor\/victim moved/,
+      /refs\/heads\/conductor\/victim was deleted .*; it was put back to \w+, where its workspace's commit left it/,
     );
     expect((await test.git("rev-parse", "conductor/victim")).trim()).toBe(
       workspaceOf(summary, "victim").commit,

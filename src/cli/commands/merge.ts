@@ -1,8 +1,16 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import { Command, Option } from "commander";
-import { ConductorError, ExitCode, OperationError, UnsafeOperationError } from "../../errors.js";
+import {
+  ConductorError,
+  ExitCode,
+  OperationError,
+  StateError,
+  UnsafeOperationError,
+} from "../../errors.js";
 import { type FoundWorkspace, findWorkspaces } from "../../executor/find-workspace.js";
+import { isConductorAlive, loadRun } from "../../executor/load-run.js";
+import { listRunIds } from "../../executor/run-store.js";
 import { resolveCommit } from "../../git/facts.js";
 import { conductorCommand } from "../../hint/command.js";
 import { shellQuote } from "../../hint/shell-quote.js";
@@ -24,6 +32,22 @@ interface MergeOptions {
   force?: boolean;
   local?: boolean;
   run?: string;
+}
+
+/**
+ * A merge moves the base branch and deletes the workspace's: the checks of a live run's agents
+ * would take that for their doing and fail them (and put a finished workspace's branch back).
+ */
+async function refuseWhileRunsAreLive(root: string): Promise<void> {
+  for (const runId of listRunIds(root)) {
+    const other = await loadRun(root, runId).catch(() => undefined);
+    if (other?.status === "running" && isConductorAlive(other.pid)) {
+      throw new StateError(
+        `run ${runId} is still running (process ${other.pid}); nothing was merged: its agents' checks would take the moved branches for their own doing`,
+        { hint: "Merge once it has finished (or stop it with Ctrl-C)." },
+      );
+    }
+  }
 }
 
 /** `conductor merge <workspace…>`: lands ready workspaces on the base branch, then archives them. */
@@ -52,10 +76,11 @@ export function mergeCommand(): Command {
         "workspace is archived; its branch is deleted once merged (kept after a squash).\n" +
         "With gh logged in and an open pull request for the branch, GitHub merges it instead\n" +
         "(gh pr merge --merge or --squash, only at the branch's head; never a force-push), and the\n" +
-        "local base branch fast-forwards to GitHub's.",
+        "local base branch fast-forwards to GitHub's. Refused while a run of the repository is live.",
     )
     .action(async (patterns: string[], options: MergeOptions, command: Command) => {
       const { root, run } = await chosenRun(command, options.run);
+      await refuseWhileRunsAreLive(root);
       const method = options.method ?? (await configuredMethod(root, command));
       const found = findWorkspaces(run, patterns);
       // Every workspace is checked before any lands: a refusal then means nothing was merged.

@@ -1,0 +1,81 @@
+// The repository's git config and hooks as conductor's agent checks see them: what counts as a
+// change, and how a changed one is put back.
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { gitFilesChanged, lookAtGitFiles, restoreGitFiles } from "../../src/git/git-files.js";
+import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+import { tempDirForTest } from "../helpers/temp-homes.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await repo?.remove();
+  repo = undefined;
+});
+
+async function repoWithHook(): Promise<{ root: string; hooks: string }> {
+  repo = await createTestRepo();
+  const hooks = path.join(repo.root, ".git", "hooks");
+  writeFileSync(path.join(hooks, "good.sh"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  writeFileSync(path.join(hooks, "evil.sh"), "#!/bin/sh\ntouch /tmp/pwned\n", { mode: 0o755 });
+  symlinkSync("good.sh", path.join(hooks, "pre-commit"));
+  return { root: repo.root, hooks };
+}
+
+describe("git files", () => {
+  it("sees a hook link pointed elsewhere, and a config replaced by a link to the same text", async () => {
+    const { root, hooks } = await repoWithHook();
+    const before = lookAtGitFiles(root);
+    unlinkSync(path.join(hooks, "pre-commit"));
+    symlinkSync("evil.sh", path.join(hooks, "pre-commit"));
+    const config = path.join(root, ".git", "config");
+    const copy = path.join(tempDirForTest("git-files-"), "config");
+    writeFileSync(copy, readFileSync(config));
+    unlinkSync(config);
+    symlinkSync(copy, config);
+    expect(gitFilesChanged(before, lookAtGitFiles(root))).toEqual(["config", "hooks/pre-commit"]);
+  });
+
+  it("puts back a hook link replaced by a file, and a config with its own mode, keeping what stood there", async () => {
+    const { root, hooks } = await repoWithHook();
+    const config = path.join(root, ".git", "config");
+    chmodSync(config, 0o600);
+    const trusted = lookAtGitFiles(root);
+    unlinkSync(path.join(hooks, "pre-commit"));
+    writeFileSync(path.join(hooks, "pre-commit"), "#!/bin/sh\necho planted\n", { mode: 0o755 });
+    writeFileSync(config, `${readFileSync(config, "utf8")}[core]\n\tfsmonitor = /tmp/x.sh\n`);
+    chmodSync(config, 0o644);
+    const found = lookAtGitFiles(root);
+    const changed = gitFilesChanged(trusted, found);
+    expect(changed).toEqual(["config", "hooks/pre-commit"]);
+    const keep = tempDirForTest("git-files-kept-");
+    expect(restoreGitFiles(trusted, found, changed, keep)).toEqual(changed);
+    expect(gitFilesChanged(trusted, lookAtGitFiles(root))).toEqual([]);
+    expect(readlinkSync(path.join(hooks, "pre-commit"))).toBe("good.sh");
+    expect(lstatSync(config).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(keep, "config"), "utf8")).toContain("fsmonitor");
+    expect(readFileSync(path.join(keep, "hooks", "pre-commit"), "utf8")).toContain("planted");
+  });
+
+  it("leaves a file that changed again since it was found", async () => {
+    const { root } = await repoWithHook();
+    const config = path.join(root, ".git", "config");
+    const trusted = lookAtGitFiles(root);
+    writeFileSync(config, `${readFileSync(config, "utf8")}# agent\n`);
+    const found = lookAtGitFiles(root);
+    writeFileSync(config, `${readFileSync(config, "utf8")}# someone else, since\n`);
+    const keep = tempDirForTest("git-files-kept-");
+    expect(restoreGitFiles(trusted, found, ["config"], keep)).toEqual([]);
+    expect(readFileSync(config, "utf8")).toContain("someone else, since");
+    expect(existsSync(path.join(keep, "config"))).toBe(false);
+  });
+});
