@@ -105,13 +105,28 @@ export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   return (await ctx.refLedger.settledLook()) ?? (await lookAtRepository(ctx)).look;
 }
 
+/** The repository's git config and hooks, those of `core.hooksPath` included (asked once a run). */
+async function gitFilesOf(ctx: StepContext): Promise<GitFilesLook> {
+  const hook = await ctx.checkoutHook.find().catch(() => undefined);
+  return lookAtGitFiles(
+    ctx.plan.repo.root,
+    hook === undefined ? undefined : path.dirname(hook.file),
+  );
+}
+
+/** How a changed git file is named: in `.git/`, or by its path (a hook of `core.hooksPath`). */
+function shownGitFile(entry: string): string {
+  return path.isAbsolute(entry) ? entry : `.git/${entry}`;
+}
+
 /** A {@link RepositoryLook}, with the worktree's HEAD and status when one is named. */
 async function lookAtRepository(
   ctx: StepContext,
   worktree?: string,
-  gitFiles = lookAtGitFiles(ctx.plan.repo.root),
+  read?: GitFilesLook,
 ): Promise<{ look: RepositoryLook; worktree: RepositorySnapshot["worktree"] }> {
   const root = ctx.plan.repo.root;
+  const gitFiles = read ?? (await gitFilesOf(ctx));
   ctx.refLedger.trustedGitFiles(gitFiles);
   // Statuses first: a workspace that finishes while the refs are read must still count as
   // running then, or the commit it just made would look like someone else's doing.
@@ -160,7 +175,7 @@ async function checkAgentResult(
   const worktree = workspace.path;
   const branchRef = `refs/heads/${workspace.branch}`;
   // The git files first, and put back before any git runs: git would run a planted fsmonitor.
-  const gitFilesNow = lookAtGitFiles(root);
+  const gitFilesNow = await gitFilesOf(ctx);
   const gitChanged = gitFilesChanged(baseline.gitFiles, gitFilesNow);
   const gitFilesProblem =
     gitChanged.length === 0 ? undefined : changedGitFiles(ctx, baseline, gitFilesNow, gitChanged);
@@ -288,7 +303,7 @@ async function checkAgentResult(
   if (gitFilesProblem !== undefined) {
     for (const entry of gitChanged) {
       ctx.refLedger.record({
-        ref: `.git/${entry}`,
+        ref: shownGitFile(entry),
         description: gitFilesProblem,
         foundBy: workspace.name,
         foundAt: performance.now(),
@@ -296,10 +311,7 @@ async function checkAgentResult(
     }
     problems.push(gitFilesProblem);
   }
-  const seen = new Set([
-    ...foreign.map((change) => change.ref),
-    ...gitChanged.map((entry) => `.git/${entry}`),
-  ]);
+  const seen = new Set([...foreign.map((change) => change.ref), ...gitChanged.map(shownGitFile)]);
   for (const other of ctx.refLedger.foundByOthersSince(workspace.name, baseline.takenAt)) {
     if (seen.has(other.ref)) continue;
     seen.add(other.ref);
@@ -362,12 +374,12 @@ function changedGitFiles(
   );
   const safe = changed.filter((entry) => sameGitFile(baseline.gitFiles, trusted, entry));
   const restored = restoreGitFiles(trusted, found, safe, keep);
-  const list = changed.map((entry) => `.git/${entry}`).join(", ");
+  const list = changed.map(shownGitFile).join(", ");
   const left = changed.filter((entry) => !restored.includes(entry));
   const outcome =
     restored.length === 0
       ? "conductor leaves them as they are"
-      : `put back as the run found them${left.length > 0 ? ` (all but ${left.map((entry) => `.git/${entry}`).join(", ")})` : ""}, what stood there kept in ${keep}`;
+      : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")})` : ""}, what stood there kept in ${keep}`;
   return `the repository's git files ${list} changed (git runs them as code); ${outcome}`;
 }
 

@@ -30,6 +30,8 @@ export interface GitFilesLook {
   hooksFolder: string;
   /** Hooks git would run (`*.sample` files are not), by name. */
   hooks: ReadonlyMap<string, GitFile>;
+  /** The hooks of `core.hooksPath` when it names another folder (husky's `.husky/_`). */
+  hooksPath?: { folder: string; hooks: ReadonlyMap<string, GitFile> };
 }
 
 /** One git file as a look saw it: a regular file (content, mode), a link (target) or other. */
@@ -60,29 +62,45 @@ function commonDirOf(root: string): string {
   return dir;
 }
 
-/** What the git folder of the repository at `root` holds now. */
-export function lookAtGitFiles(root: string): GitFilesLook {
-  return readGitFiles(commonDirOf(root));
+/**
+ * What the git folder of the repository at `root` holds now, with the hooks of `hooksFolder`
+ * (where `core.hooksPath` points) when that is another folder: a gitignored one (husky's
+ * `.husky/_`) shows in no status.
+ */
+export function lookAtGitFiles(root: string, hooksFolder?: string): GitFilesLook {
+  return readGitFiles(commonDirOf(root), hooksFolder);
 }
 
-function readGitFiles(dir: string): GitFilesLook {
-  const hooksPath = path.join(dir, "hooks");
-  const hooksFolder = describeFolder(hooksPath);
-  const hooks = new Map<string, GitFile>();
-  if (hooksFolder === "folder") {
-    let names: string[] = [];
-    try {
-      names = readdirSync(hooksPath);
-    } catch {
-      names = [];
-    }
-    for (const name of names) {
-      if (name.endsWith(".sample")) continue;
-      const file = readGitFile(path.join(hooksPath, name));
-      if (file !== undefined) hooks.set(name, file);
-    }
+function readGitFiles(dir: string, hooksFolder?: string): GitFilesLook {
+  const common = path.join(dir, "hooks");
+  const look: GitFilesLook = {
+    dir,
+    config: readGitFile(path.join(dir, "config")),
+    hooksFolder: describeFolder(common),
+    hooks: readHooks(common),
+  };
+  if (hooksFolder !== undefined && path.resolve(hooksFolder) !== common) {
+    look.hooksPath = { folder: hooksFolder, hooks: readHooks(hooksFolder) };
   }
-  return { dir, config: readGitFile(path.join(dir, "config")), hooksFolder, hooks };
+  return look;
+}
+
+/** The hooks in `folder` (not `*.sample`), not following a link to the folder itself. */
+function readHooks(folder: string): Map<string, GitFile> {
+  const hooks = new Map<string, GitFile>();
+  if (describeFolder(folder) !== "folder") return hooks;
+  let names: string[] = [];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    names = [];
+  }
+  for (const name of names) {
+    if (name.endsWith(".sample")) continue;
+    const file = readGitFile(path.join(folder, name));
+    if (file !== undefined) hooks.set(name, file);
+  }
+  return hooks;
 }
 
 /** A file as it is, without following a link; undefined when there is none. */
@@ -116,15 +134,38 @@ export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): stri
   for (const name of [...names].sort()) {
     if (!sameFile(before.hooks.get(name), after.hooks.get(name))) changed.push(`hooks/${name}`);
   }
+  const a = before.hooksPath?.hooks ?? new Map<string, GitFile>();
+  const b = after.hooksPath?.hooks ?? new Map<string, GitFile>();
+  const folder = after.hooksPath?.folder ?? before.hooksPath?.folder;
+  for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    if (!sameFile(a.get(name), b.get(name))) changed.push(path.join(folder ?? "", name));
+  }
   return changed;
+}
+
+/**
+ * Where an entry of {@link gitFilesChanged} is: `config`, `hooks` and `hooks/<name>` in the git
+ * folder; a hook of `core.hooksPath` is named by its absolute path.
+ */
+export function gitFilePath(look: GitFilesLook, entry: string): string {
+  return path.isAbsolute(entry) ? entry : path.join(look.dir, entry);
+}
+
+/** The file of `entry` in `look`, undefined when it has none. */
+function fileOf(look: GitFilesLook, entry: string): GitFile | undefined {
+  if (entry === "config") return look.config;
+  if (path.isAbsolute(entry)) {
+    return look.hooksPath?.folder === path.dirname(entry)
+      ? look.hooksPath.hooks.get(path.basename(entry))
+      : undefined;
+  }
+  return look.hooks.get(entry.slice("hooks/".length));
 }
 
 /** Whether one git file (`config`, `hooks`, `hooks/<name>`) is the same in two looks. */
 export function sameGitFile(a: GitFilesLook, b: GitFilesLook, entry: string): boolean {
-  if (entry === "config") return sameFile(a.config, b.config);
   if (entry === "hooks") return a.hooksFolder === b.hooksFolder;
-  const name = entry.slice("hooks/".length);
-  return sameFile(a.hooks.get(name), b.hooks.get(name));
+  return sameFile(fileOf(a, entry), fileOf(b, entry));
 }
 
 function sameFile(a: GitFile | undefined, b: GitFile | undefined): boolean {
@@ -147,16 +188,18 @@ export function restoreGitFiles(
   changed: readonly string[],
   keep: string,
 ): string[] {
-  const now = readGitFiles(trusted.dir);
+  const now = readGitFiles(trusted.dir, found.hooksPath?.folder);
   const restored: string[] = [];
   for (const entry of changed) {
     if (entry === "hooks" || !sameGitFile(now, found, entry)) continue;
-    const name = entry === "config" ? undefined : entry.slice("hooks/".length);
-    const was = name === undefined ? trusted.config : trusted.hooks.get(name);
-    const seen = name === undefined ? found.config : found.hooks.get(name);
+    const was = fileOf(trusted, entry);
+    const seen = fileOf(found, entry);
     if (was?.kind === "other") continue;
-    const file = path.join(trusted.dir, entry);
-    const saved = path.join(keep, entry);
+    const file = gitFilePath(trusted, entry);
+    const saved = path.join(
+      keep,
+      path.isAbsolute(entry) ? `hooksPath/${path.basename(entry)}` : entry,
+    );
     try {
       if (seen !== undefined) mkdirSync(path.dirname(saved), { recursive: true });
       if (was?.kind === "file") {

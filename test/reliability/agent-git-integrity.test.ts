@@ -3,7 +3,7 @@
 // checks the repository the way git's own tools do and either repairs the result (copied files
 // and .context/ taken out of the agent's commits, commits brought onto the workspace branch) or
 // fails the workspace saying what happened. Each misbehaviour is played by the `command` agent.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -440,6 +440,28 @@ echo ok > ok.txt`,
     expect((await run(test)).exitCode).toBe(1);
     expect(existsSync(path.join(test.home, "fsmonitor-ran"))).toBe(false);
     expect(existsSync(path.join(test.home, "hook-ran"))).toBe(false);
+  });
+
+  it("also watches a gitignored core.hooksPath folder (husky's .husky/_), which no status shows", async () => {
+    const test = await integrityRepo(
+      {
+        husky: `printf '#!/bin/sh\necho ran >> "$HOME/husky-ran"\n' > "$CONDUCTOR_ROOT_PATH/.husky/_/pre-commit"; chmod +x "$CONDUCTOR_ROOT_PATH/.husky/_/pre-commit"; echo ok > ok.txt`,
+      },
+      {},
+      { ".gitignore": ".env.local\n.husky/_/\n" },
+    );
+    const hooks = path.join(test.root, ".husky", "_");
+    mkdirSync(hooks, { recursive: true });
+    writeFileSync(path.join(hooks, "h"), "#!/bin/sh\n", { mode: 0o755 });
+    await test.git("config", "core.hooksPath", ".husky/_");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "husky");
+    expect(workspace.failure?.message).toContain(
+      `the repository's git files ${path.join(hooks, "pre-commit")} changed`,
+    );
+    expect(existsSync(path.join(hooks, "pre-commit"))).toBe(false);
+    expect(existsSync(path.join(hooks, "h"))).toBe(true);
   });
 
   it("does not mistake other workspaces committing in parallel for a moved ref", async () => {
