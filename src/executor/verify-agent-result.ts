@@ -368,18 +368,19 @@ function changedGitFiles(
   changed: readonly string[],
 ): string {
   const trusted = ctx.refLedger.trustedGitFiles(baseline.gitFiles);
-  const keep = path.join(
-    path.dirname(ctx.paths.logFile(ctx.workspace.name, "agent")),
-    `git-files-${ctx.state().tries}`,
-  );
   const safe = changed.filter((entry) => sameGitFile(baseline.gitFiles, trusted, entry));
-  const restored = restoreGitFiles(trusted, found, safe, keep);
+  const { restored, keptIn } = restoreGitFiles(
+    trusted,
+    found,
+    safe,
+    path.dirname(ctx.paths.logFile(ctx.workspace.name, "agent")),
+  );
   const list = changed.map(shownGitFile).join(", ");
   const left = changed.filter((entry) => !restored.includes(entry));
   const outcome =
     restored.length === 0
-      ? "conductor leaves them as they are"
-      : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")})` : ""}, what stood there kept in ${keep}`;
+      ? "conductor could not put them back: look at them before you run git there"
+      : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")}: look at ${left.length === 1 ? "it" : "them"} before you run git there)` : ""}${keptIn === undefined ? "" : `, what stood there kept in ${keptIn}`}`;
   return `the repository's git files ${list} changed (git runs them as code); ${outcome}`;
 }
 

@@ -4,13 +4,13 @@ import {
   fchmodSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   renameSync,
   symlinkSync,
-  writeFileSync,
   writeSync,
 } from "node:fs";
 import path from "node:path";
@@ -178,45 +178,70 @@ function sameFile(a: GitFile | undefined, b: GitFile | undefined): boolean {
 
 /**
  * Puts the git files listed in `changed` back as `trusted` had them, each only while it still is
- * what `found` read (one changed again since is left alone). What stood there is moved to `keep`.
- * The `hooks` folder itself, and anything that was not a file or a link, is only reported.
- * Returns the entries put back.
+ * what `found` read (one changed again since is left alone). What stood there is kept in a new
+ * folder of a random name under `keepUnder` (made fresh, so nothing planted in advance is
+ * followed). The `hooks` folder itself, and anything that was not a file or a link, is only
+ * reported. Returns the entries that read as `trusted` has them afterwards, and the folder.
  */
 export function restoreGitFiles(
   trusted: GitFilesLook,
   found: GitFilesLook,
   changed: readonly string[],
-  keep: string,
-): string[] {
+  keepUnder: string,
+): { restored: string[]; keptIn: string | undefined } {
   const now = readGitFiles(trusted.dir, found.hooksPath?.folder);
-  const restored: string[] = [];
+  let keptIn: string | undefined;
+  const keep = (entry: string): string => {
+    if (keptIn === undefined) {
+      mkdirSync(keepUnder, { recursive: true });
+      keptIn = mkdtempSync(path.join(keepUnder, "git-files-"));
+    }
+    const saved = path.join(
+      keptIn,
+      path.isAbsolute(entry) ? `hooksPath/${path.basename(entry)}` : entry,
+    );
+    mkdirSync(path.dirname(saved), { recursive: true });
+    return saved;
+  };
+  const attempted: string[] = [];
   for (const entry of changed) {
     if (entry === "hooks" || !sameGitFile(now, found, entry)) continue;
     const was = fileOf(trusted, entry);
     const seen = fileOf(found, entry);
     if (was?.kind === "other") continue;
     const file = gitFilePath(trusted, entry);
-    const saved = path.join(
-      keep,
-      path.isAbsolute(entry) ? `hooksPath/${path.basename(entry)}` : entry,
-    );
     try {
-      if (seen !== undefined) mkdirSync(path.dirname(saved), { recursive: true });
       if (was?.kind === "file") {
         // A copy kept, then the trusted file renamed over it: git never finds none there.
-        if (seen?.kind === "file") writeFileSync(saved, seen.content, { mode: 0o600 });
-        else if (seen !== undefined) renameSync(file, saved);
+        if (seen?.kind === "file") writeNew(keep(entry), seen.content, 0o600);
+        else if (seen !== undefined) renameSync(file, keep(entry));
         writeExclusively(file, was.content, was.mode);
       } else {
-        if (seen !== undefined) renameSync(file, saved);
+        if (seen !== undefined) renameSync(file, keep(entry));
         if (was?.kind === "link") symlinkSync(was.target, file);
       }
-      restored.push(entry);
+      attempted.push(entry);
     } catch {
       // left as it is; the failure says what changed
     }
   }
-  return restored;
+  // Only what reads back as trusted counts as put back.
+  const after = readGitFiles(trusted.dir, found.hooksPath?.folder);
+  return {
+    restored: attempted.filter((entry) => sameGitFile(after, trusted, entry)),
+    keptIn,
+  };
+}
+
+/** Writes a new file, refusing one (or a link) already there. */
+function writeNew(file: string, content: Buffer, mode: number): void {
+  const fd = openSync(file, "wx", mode);
+  try {
+    for (let written = 0; written < content.length; )
+      written += writeSync(fd, content, written, content.length - written);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

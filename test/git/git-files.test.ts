@@ -57,13 +57,30 @@ describe("git files", () => {
     const found = lookAtGitFiles(root);
     const changed = gitFilesChanged(trusted, found);
     expect(changed).toEqual(["config", "hooks/pre-commit"]);
-    const keep = tempDirForTest("git-files-kept-");
-    expect(restoreGitFiles(trusted, found, changed, keep)).toEqual(changed);
+    const under = tempDirForTest("git-files-kept-");
+    const { restored, keptIn } = restoreGitFiles(trusted, found, changed, under);
+    expect(restored).toEqual(changed);
     expect(gitFilesChanged(trusted, lookAtGitFiles(root))).toEqual([]);
     expect(readlinkSync(path.join(hooks, "pre-commit"))).toBe("good.sh");
     expect(lstatSync(config).mode & 0o777).toBe(0o600);
-    expect(readFileSync(path.join(keep, "config"), "utf8")).toContain("fsmonitor");
-    expect(readFileSync(path.join(keep, "hooks", "pre-commit"), "utf8")).toContain("planted");
+    expect(path.dirname(keptIn ?? "")).toBe(under);
+    expect(readFileSync(path.join(keptIn ?? "", "config"), "utf8")).toContain("fsmonitor");
+    expect(readFileSync(path.join(keptIn ?? "", "hooks", "pre-commit"), "utf8")).toContain(
+      "planted",
+    );
+  });
+
+  it("keeps what it moves aside in a new folder: a link planted where it keeps things is not followed", async () => {
+    const { root, hooks } = await repoWithHook();
+    const trusted = lookAtGitFiles(root);
+    writeFileSync(path.join(hooks, "post-checkout"), "#!/bin/sh\necho planted\n", { mode: 0o755 });
+    const found = lookAtGitFiles(root);
+    // An agent that guesses where its run folder keeps things points that place at .git itself.
+    const under = tempDirForTest("git-files-kept-");
+    symlinkSync(path.join(root, ".git"), path.join(under, "git-files-1"));
+    const { restored } = restoreGitFiles(trusted, found, ["hooks/post-checkout"], under);
+    expect(restored).toEqual(["hooks/post-checkout"]);
+    expect(existsSync(path.join(hooks, "post-checkout"))).toBe(false);
   });
 
   it("leaves a file that changed again since it was found", async () => {
@@ -73,9 +90,11 @@ describe("git files", () => {
     writeFileSync(config, `${readFileSync(config, "utf8")}# agent\n`);
     const found = lookAtGitFiles(root);
     writeFileSync(config, `${readFileSync(config, "utf8")}# someone else, since\n`);
-    const keep = tempDirForTest("git-files-kept-");
-    expect(restoreGitFiles(trusted, found, ["config"], keep)).toEqual([]);
+    const under = tempDirForTest("git-files-kept-");
+    expect(restoreGitFiles(trusted, found, ["config"], under)).toEqual({
+      restored: [],
+      keptIn: undefined,
+    });
     expect(readFileSync(config, "utf8")).toContain("someone else, since");
-    expect(existsSync(path.join(keep, "config"))).toBe(false);
   });
 });

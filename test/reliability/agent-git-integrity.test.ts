@@ -433,10 +433,9 @@ echo ok > ok.txt`,
     expect(readFileSync(hook, "utf8")).toBe("#!/bin/sh\nexit 0\n");
     // What the agent wrote is kept for a look, and none of it ran: not under conductor's git,
     // not when the next run creates its worktree.
-    const kept = path.join(test.root, ".conductor", "runs", newestRunId(test.root) ?? "");
-    expect(
-      readFileSync(path.join(kept, "workspaces", "plant", "git-files-1", "config"), "utf8"),
-    ).toContain("fsmonitor");
+    const kept = /what stood there kept in (\S+)$/.exec(workspace.failure?.message ?? "")?.[1];
+    expect(kept).toContain(path.join(".conductor", "runs"));
+    expect(readFileSync(path.join(kept ?? "", "config"), "utf8")).toContain("fsmonitor");
     expect((await run(test)).exitCode).toBe(1);
     expect(existsSync(path.join(test.home, "fsmonitor-ran"))).toBe(false);
     expect(existsSync(path.join(test.home, "hook-ran"))).toBe(false);
