@@ -139,7 +139,7 @@ describe("conductor merge", () => {
     }
   });
 
-  it("refuses while a run of the repository is live: its agents' checks would take the merge for theirs", async () => {
+  it("refuses, as archive --delete-branch and pr do, while a run of the repository is live: its agents' checks would take the moved refs for theirs", async () => {
     repo = await reviewRepo([{ id: "fast" }, { id: "slow", agent: "sleep 30" }]);
     const live = repo.start(["run", "--output", "plain"]);
     const current = repo;
@@ -150,12 +150,23 @@ describe("conductor merge", () => {
         .catch(() => false),
     );
     const base = (await repo.git("rev-parse", "main")).trim();
-    const result = await repo.cli(["merge", "fast", "--force"]);
+    const refs = await repo.git("for-each-ref");
+    const merged = await repo.cli(["merge", "fast", "--force"]);
+    // Deleting its branch and pushing it move refs the same way.
+    const archived = await repo.cli(["archive", "fast", "--delete-branch", "--force"]);
+    const pushed = await repo.cli(["pr", "fast"]);
     live.kill("SIGTERM");
     await live.catch(() => undefined);
-    expect(result.exitCode, result.all).toBe(2);
-    expect(result.stderr).toMatch(/run \S+ is still running \(process \d+\); nothing was merged/);
+    expect(merged.exitCode, merged.all).toBe(2);
+    expect(merged.stderr).toMatch(/run \S+ is still running \(process \d+\); nothing was merged/);
+    expect(archived.exitCode, archived.all).toBe(2);
+    expect(archived.stderr).toMatch(/is still running .*; nothing was archived/);
+    expect(pushed.exitCode, pushed.all).toBe(2);
+    expect(pushed.stderr).toMatch(/is still running .*; nothing was pushed/);
     expect((await repo.git("rev-parse", "main")).trim()).toBe(base);
+    expect(existsSync(repo.worktree("fast"))).toBe(true);
+    expect((await repo.git("for-each-ref", "refs/heads/conductor/fast")).trim()).not.toBe("");
+    expect(refs).toContain("refs/heads/conductor/fast");
   });
 
   it("refuses when the checked-out base has uncommitted changes, changing nothing", async () => {

@@ -10,6 +10,7 @@ import {
   checkArchivable,
   isUsersBranch,
 } from "../../review/archive.js";
+import { refuseWhileRunsAreLive } from "../../review/live-runs.js";
 import { archiveLosers } from "../../review/losers.js";
 import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
@@ -49,7 +50,9 @@ export function archiveCommand(): Command {
             "--losers archives the losers only: name no workspaces, and no --all or --delete-branch",
           );
         }
-        const { run } = await chosenRun(command, options.run);
+        const { root, run } = await chosenRun(command, options.run);
+        // Their branches move to refs/conductor/losers/.
+        await refuseWhileRunsAreLive(root, "nothing was archived");
         await archiveTheLosers(run, options.force === true);
         return;
       }
@@ -59,9 +62,10 @@ export function archiveCommand(): Command {
       if (options.all !== true && patterns.length === 0) {
         throw new UsageError("name the workspaces to archive (names or globs), or pass --all");
       }
-      const { run } = await chosenRun(command, options.run);
+      const { root, run } = await chosenRun(command, options.run);
       const found = options.all ? everyWorkspace(run) : findWorkspaces(run, patterns);
       const deleteBranch = options.deleteBranch === true;
+      if (deleteBranch) await refuseWhileRunsAreLive(root, "nothing was archived");
       // Archived ones have nothing left to remove, unless their branch is to go now.
       const todo = found.filter(
         (entry) =>

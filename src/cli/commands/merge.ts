@@ -1,16 +1,8 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import { Command, Option } from "commander";
-import {
-  ConductorError,
-  ExitCode,
-  OperationError,
-  StateError,
-  UnsafeOperationError,
-} from "../../errors.js";
+import { ConductorError, ExitCode, OperationError, UnsafeOperationError } from "../../errors.js";
 import { type FoundWorkspace, findWorkspaces } from "../../executor/find-workspace.js";
-import { isConductorAlive, loadRun } from "../../executor/load-run.js";
-import { listRunIds } from "../../executor/run-store.js";
 import { resolveCommit } from "../../git/facts.js";
 import { conductorCommand } from "../../hint/command.js";
 import { shellQuote } from "../../hint/shell-quote.js";
@@ -20,6 +12,7 @@ import { landWorkspace } from "../../merge/land.js";
 import { landPullRequest } from "../../merge/land-pr.js";
 import { workspacePullRequest } from "../../merge/workspace-pr.js";
 import { archiveWorkspace, checkArchivable } from "../../review/archive.js";
+import { refuseWhileRunsAreLive } from "../../review/live-runs.js";
 import { DEFAULT_MERGE_METHOD, type MergeMethod } from "../../schema/config.js";
 import { loadConfigFile } from "../../schema/load.js";
 import { MERGE_METHODS } from "../../schema/written.js";
@@ -32,22 +25,6 @@ interface MergeOptions {
   force?: boolean;
   local?: boolean;
   run?: string;
-}
-
-/**
- * A merge moves the base branch and deletes the workspace's: the checks of a live run's agents
- * would take that for their doing and fail them (and put a finished workspace's branch back).
- */
-async function refuseWhileRunsAreLive(root: string): Promise<void> {
-  for (const runId of listRunIds(root)) {
-    const other = await loadRun(root, runId).catch(() => undefined);
-    if (other?.status === "running" && isConductorAlive(other.pid)) {
-      throw new StateError(
-        `run ${runId} is still running (process ${other.pid}); nothing was merged: its agents' checks would take the moved branches for their own doing`,
-        { hint: "Merge once it has finished (or stop it with Ctrl-C)." },
-      );
-    }
-  }
 }
 
 /** `conductor merge <workspace…>`: lands ready workspaces on the base branch, then archives them. */
@@ -80,7 +57,7 @@ export function mergeCommand(): Command {
     )
     .action(async (patterns: string[], options: MergeOptions, command: Command) => {
       const { root, run } = await chosenRun(command, options.run);
-      await refuseWhileRunsAreLive(root);
+      await refuseWhileRunsAreLive(root, "nothing was merged");
       const method = options.method ?? (await configuredMethod(root, command));
       const found = findWorkspaces(run, patterns);
       // Every workspace is checked before any lands: a refusal then means nothing was merged.

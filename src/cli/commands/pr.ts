@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { ExitCode, InterruptedError } from "../../errors.js";
 import { findWorkspaces } from "../../executor/find-workspace.js";
 import { findGitHubCli } from "../../review/github.js";
+import { refuseWhileRunsAreLive } from "../../review/live-runs.js";
 import { draftPullRequests, manualSteps, originUrl, pushAndOpen } from "../../review/pr.js";
 import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
@@ -38,6 +39,8 @@ export function prCommand(): Command {
     )
     .action(async (patterns: string[], options: PrOptions, command: Command) => {
       const { root, run } = await chosenRun(command, options.run);
+      // A push moves remote-tracking refs.
+      await refuseWhileRunsAreLive(root, "nothing was pushed");
       const found = findWorkspaces(run, patterns);
       const interrupt = interruptOnSignals(() => {});
       try {
