@@ -1,5 +1,5 @@
 import { BRANCH_OF_SH } from "./head-file.js";
-import { runGitScript } from "./run-git.js";
+import { PLAIN_GIT_SH, runGitScript } from "./run-git.js";
 import { isKeptPath, statusPaths } from "./status-entries.js";
 import { withLockRetry } from "./worktree.js";
 
@@ -50,7 +50,7 @@ export type CommittedWork =
  * middle of a run competes with the agents; the user's own git commands keep running it.
  */
 const COMMIT_SCRIPT = `set -e
-${BRANCH_OF_SH}from=$1
+${PLAIN_GIT_SH}${BRANCH_OF_SH}from=$1
 message=$2
 branch=$3
 parent=$4

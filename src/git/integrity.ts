@@ -1,7 +1,7 @@
 import { lstat, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { BRANCH_OF_SH } from "./head-file.js";
-import { runGit, runGitExpecting, runGitScript } from "./run-git.js";
+import { NO_CODE_FROM_CONFIG, runGit, runGitExpecting, runGitScript } from "./run-git.js";
 import { parseStatus } from "./status-entries.js";
 
 /**
@@ -88,6 +88,7 @@ export async function checkoutFingerprint(
 
 /** `git status` of the main checkout, without a lock: the user may be running git there. */
 const CHECKOUT_STATUS = [
+  ...NO_CODE_FROM_CONFIG,
   "--no-optional-locks",
   "status",
   "--porcelain=v1",

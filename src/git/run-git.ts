@@ -90,6 +90,23 @@ export function runGitInShell(cwd: string, args: readonly string[]): Promise<str
   return inShell(cwd, 'exec git "$@"', args, args);
 }
 
+/**
+ * Settings for conductor's own git in a place an agent could write to (its worktree, the main
+ * checkout): no hook runs (`post-index-change` on every index write, hooks a relative
+ * `core.hooksPath` finds in the worktree) and no `core.fsmonitor` program. Both run code, which
+ * an agent could have planted; conductor's reading and committing needs neither.
+ */
+export const NO_CODE_FROM_CONFIG = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
+
+/** A shell function for conductor's git scripts: `git` with {@link NO_CODE_FROM_CONFIG}. */
+export const PLAIN_GIT_SH = `git() { command git ${NO_CODE_FROM_CONFIG.join(" ")} "$@"; }
+`;
+
+/** {@link runGitInShell} with {@link NO_CODE_FROM_CONFIG}: git in an agent's worktree. */
+export function runPlainGitInShell(cwd: string, args: readonly string[]): Promise<string> {
+  return inShell(cwd, `exec git ${NO_CODE_FROM_CONFIG.join(" ")} "$@"`, args, args);
+}
+
 async function inShell(
   cwd: string,
   script: string,

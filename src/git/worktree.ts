@@ -11,7 +11,14 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CheckoutHook, PostCheckoutHook } from "./checkout-hook.js";
 import { isAncestor } from "./integrity.js";
-import { GitCommandError, runGit, runGitInShell, runGitScript } from "./run-git.js";
+import {
+  GitCommandError,
+  NO_CODE_FROM_CONFIG,
+  runGit,
+  runGitInShell,
+  runGitScript,
+  runPlainGitInShell,
+} from "./run-git.js";
 import { isKeptPath, parseStatus, type StatusEntry } from "./status-entries.js";
 
 /**
@@ -256,7 +263,12 @@ async function checkOutOrRemove(
 ): Promise<void> {
   const lock = lockFileOf(options.path);
   try {
-    await runGitInShell(options.path, ["reset", "--hard", "--no-recurse-submodules", "--quiet"]);
+    await runPlainGitInShell(options.path, [
+      "reset",
+      "--hard",
+      "--no-recurse-submodules",
+      "--quiet",
+    ]);
     const found = await hook.find();
     if (isExecutable(found.file)) await serialize(() => runHook(options.path, found));
     if (lock !== undefined) rmSync(lock, { force: true });
@@ -462,7 +474,7 @@ export async function mergeMissing(worktree: string, branches: readonly string[]
  * removed. Ignored files (dependencies, copied env files) stay, so setup need not run again.
  */
 export async function resetWorktree(worktree: string): Promise<void> {
-  await git(worktree, ["reset", "--hard", "--quiet", "HEAD"]);
+  await git(worktree, [...NO_CODE_FROM_CONFIG, "reset", "--hard", "--quiet", "HEAD"]);
   await git(worktree, ["clean", "-fd", "--quiet", "-e", ".context/"]);
 }
 
@@ -480,7 +492,7 @@ export async function uncommittedPaths(
  * pool: the commit step of every workspace asks for it.
  */
 export function worktreeStatus(worktree: string): Promise<string> {
-  return runGitInShell(worktree, [
+  return runPlainGitInShell(worktree, [
     "status",
     "--porcelain=v1",
     "-z",

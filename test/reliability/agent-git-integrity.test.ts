@@ -463,6 +463,21 @@ echo ok > ok.txt`,
     expect(existsSync(path.join(hooks, "h"))).toBe(true);
   });
 
+  it("runs no hook an agent wrote in its own worktree (a relative core.hooksPath) with conductor's git there", async () => {
+    const test = await integrityRepo(
+      {
+        own: `mkdir -p .husky/_ && for hook in post-index-change reference-transaction pre-commit post-commit; do printf '#!/bin/sh\necho %s >> "$HOME/own-hook-ran"\n' "$hook" > ".husky/_/$hook"; chmod +x ".husky/_/$hook"; done; echo ok > ok.txt`,
+      },
+      {},
+      { ".gitignore": ".env.local\n.husky/_/\n" },
+    );
+    await test.git("config", "core.hooksPath", ".husky/_");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await test.git("show", "conductor/own:ok.txt")).toBe("ok");
+    expect(existsSync(path.join(test.home, "own-hook-ran"))).toBe(false);
+  });
+
   it("does not mistake other workspaces committing in parallel for a moved ref", async () => {
     const tasks: Record<string, string> = {};
     for (let index = 0; index < 6; index++) {

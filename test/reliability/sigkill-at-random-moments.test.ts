@@ -365,7 +365,8 @@ describe("a kill between a change on disk and the event that records it", () => 
         [
           "#!/bin/sh",
           `held=${JSON.stringify(held)} real=${JSON.stringify(real)}`,
-          `if [ "$1" = reset ] && [ ! -e "$held" ]; then ${atReset}; fi`,
+          // Conductor's own settings (\`-c …\`) may come before the command.
+          `if [ ! -e "$held" ]; then case " $* " in *" reset --hard "*) ${atReset} ;; esac; fi`,
           `fail=${JSON.stringify(path.join(repo.home, "fail-lock-check"))}`,
           'if [ "$1" = rev-parse ] && [ "$4" = index.lock ] && [ -e "$fail" ]; then',
           '  rm -f "$fail"; echo "fatal: injected failure" >&2; exit 128',
