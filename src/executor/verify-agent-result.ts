@@ -378,9 +378,11 @@ function changedGitFiles(
   const list = changed.map(shownGitFile).join(", ");
   const left = changed.filter((entry) => !restored.includes(entry));
   const outcome =
-    restored.length === 0
-      ? "conductor could not put them back: look at them before you run git there"
-      : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")}: look at ${left.length === 1 ? "it" : "them"} before you run git there)` : ""}${keptIn === undefined ? "" : `, what stood there kept in ${keptIn}`}`;
+    safe.length === 0
+      ? "they were not as the run found them before this step either, so conductor leaves them as they are: look at them before you run git there"
+      : restored.length === 0
+        ? "conductor could not put them back: look at them before you run git there"
+        : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")}: look at ${left.length === 1 ? "it" : "them"} before you run git there)` : ""}${keptIn === undefined ? "" : `, what stood there kept in ${keptIn}`}`;
   return `the repository's git files ${list} changed (git runs them as code); ${outcome}`;
 }
 
