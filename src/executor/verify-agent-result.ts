@@ -24,11 +24,12 @@ import {
   updateRef,
 } from "../git/integrity.js";
 import { readSpotlightTrees, spotlightFootprint } from "../git/spotlight-footprint.js";
-import { gitMessage, listWorktrees, resetWorktree, samePath, saveWork } from "../git/worktree.js";
+import { gitMessage, listWorktrees, samePath } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
 import type { Plan } from "../planner/types.js";
 import { formatSize } from "../schema/size.js";
-import { keptOutOfCommits, restoreCopiedFiles } from "./copy-files.js";
+import { keptOutOfCommits } from "./copy-files.js";
+import { resetKeepingWork } from "./fresh-worktree.js";
 import { isConductorAlive, loadRun } from "./load-run.js";
 import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
@@ -105,13 +106,13 @@ export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   return (await ctx.refLedger.settledLook()) ?? (await lookAtRepository(ctx)).look;
 }
 
-/** The repository's git config and hooks, those of `core.hooksPath` included (asked once a run). */
+/**
+ * The repository's git config and hooks, those of `core.hooksPath` included: where they are is
+ * asked of git once a run (the lookup of the post-checkout hook).
+ */
 async function gitFilesOf(ctx: StepContext): Promise<GitFilesLook> {
-  const hook = await ctx.checkoutHook.find().catch(() => undefined);
-  return lookAtGitFiles(
-    ctx.plan.repo.root,
-    hook === undefined ? undefined : path.dirname(hook.file),
-  );
+  const hook = await ctx.checkoutHook.find();
+  return lookAtGitFiles(hook.commonDir, path.dirname(hook.file));
 }
 
 /** How a changed git file is named: in `.git/`, or by its path (a hook of `core.hooksPath`). */
@@ -394,17 +395,12 @@ function changedGitFiles(
  */
 async function worktreeBackOnBranch(ctx: StepContext, onBranch: boolean): Promise<string> {
   if (!onBranch) return "";
-  const state = ctx.state();
-  const worktree = ctx.workspace.path;
   try {
     const ref = savedRef(ctx, "worktree");
-    const saved = await saveWork(worktree, {
+    const saved = await resetKeepingWork(ctx, {
       ref,
       message: `conductor: uncommitted work of ${ctx.workspace.name} on its rewritten history`,
-      exclude: keptOutOfCommits(state.copied, state.seed?.folders),
     });
-    await resetWorktree(worktree);
-    await restoreCopiedFiles(ctx.plan.repo.root, worktree, state.copied, ctx.plan.copy);
     return `; the worktree was reset to it${saved === undefined ? "" : `, its uncommitted changes kept as ${ref}`}`;
   } catch (error) {
     return `; the worktree could not be reset to it (${gitMessage(error)}): reset it before going on`;

@@ -3,6 +3,8 @@ import { runGitScript } from "./run-git.js";
 
 /** Where git would look for the post-checkout hook, and the exec path it puts first on PATH. */
 export interface PostCheckoutHook {
+  /** The repository's common git folder (absolute), where its config and own hooks are. */
+  commonDir: string;
   /** Absolute; the file may not exist. */
   file: string;
   /** `git --exec-path`: git runs hooks with it first on PATH (`. git-sh-setup` works there). */
@@ -52,5 +54,5 @@ async function findPostCheckoutHook(root: string): Promise<PostCheckoutHook> {
   if (!path.isAbsolute(commonDir) || !path.isAbsolute(execPath))
     throw new Error(`unexpected answer of git about the hooks folder: ${commonDir} ${execPath}`);
   const folder = hooksPath === "" ? path.join(commonDir, "hooks") : path.resolve(root, hooksPath);
-  return { file: path.join(folder, "post-checkout"), execPath };
+  return { commonDir, file: path.join(folder, "post-checkout"), execPath };
 }

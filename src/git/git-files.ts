@@ -40,55 +40,36 @@ export type GitFile =
   | { kind: "link"; target: string }
   | { kind: "other"; mode: number };
 
-/** The common git folder of the main checkout at `root`, worked out once per root. */
-const commonDirs = new Map<string, string>();
-
-function commonDirOf(root: string): string {
-  const known = commonDirs.get(root);
-  if (known !== undefined) return known;
-  let dir = path.join(root, ".git");
-  try {
-    if (!lstatSync(dir).isDirectory()) {
-      // A `--separate-git-dir` checkout: `.git` is a file naming the folder.
-      const named = readFileSync(dir, "utf8")
-        .trim()
-        .replace(/^gitdir: /, "");
-      dir = path.resolve(root, named);
-    }
-  } catch {
-    // no .git at all: nothing will be found there
-  }
-  commonDirs.set(root, dir);
-  return dir;
-}
-
 /**
- * What the git folder of the repository at `root` holds now, with the hooks of `hooksFolder`
- * (where `core.hooksPath` points) when that is another folder: a gitignored one (husky's
- * `.husky/_`) shows in no status.
+ * What the common git folder `dir` holds now, with the hooks of `hooksFolder` (where
+ * `core.hooksPath` points) when that is another folder: a gitignored one (husky's `.husky/_`)
+ * shows in no status.
  */
-export function lookAtGitFiles(root: string, hooksFolder?: string): GitFilesLook {
-  return readGitFiles(commonDirOf(root), hooksFolder);
-}
-
-function readGitFiles(dir: string, hooksFolder?: string): GitFilesLook {
+export function lookAtGitFiles(dir: string, hooksFolder?: string): GitFilesLook {
   const common = path.join(dir, "hooks");
+  const commonKind = describeFolder(common);
   const look: GitFilesLook = {
     dir,
     config: readGitFile(path.join(dir, "config")),
-    hooksFolder: describeFolder(common),
-    hooks: readHooks(common),
+    hooksFolder: commonKind,
+    hooks: readHooks(common, commonKind),
   };
   if (hooksFolder !== undefined && path.resolve(hooksFolder) !== common) {
-    look.hooksPath = { folder: hooksFolder, hooks: readHooks(hooksFolder) };
+    look.hooksPath = {
+      folder: hooksFolder,
+      hooks: readHooks(hooksFolder, describeFolder(hooksFolder)),
+    };
   }
   return look;
 }
 
-/** The hooks in `folder` (not `*.sample`), not following a link to the folder itself. */
-function readHooks(folder: string): Map<string, GitFile> {
+/**
+ * The hooks in `folder` (not `*.sample`); none unless it is a folder (`kind`, from
+ * {@link describeFolder}: a link to a folder is not followed).
+ */
+function readHooks(folder: string, kind: string): Map<string, GitFile> {
   const hooks = new Map<string, GitFile>();
-  if (describeFolder(folder) !== "folder") return hooks;
+  if (kind !== "folder") return hooks;
   let names: string[] = [];
   try {
     names = readdirSync(folder);
@@ -189,7 +170,7 @@ export function restoreGitFiles(
   changed: readonly string[],
   keepUnder: string,
 ): { restored: string[]; keptIn: string | undefined } {
-  const now = readGitFiles(trusted.dir, found.hooksPath?.folder);
+  const now = lookAtGitFiles(trusted.dir, found.hooksPath?.folder);
   let keptIn: string | undefined;
   const keep = (entry: string): string => {
     if (keptIn === undefined) {
@@ -226,7 +207,7 @@ export function restoreGitFiles(
     }
   }
   // Only what reads back as trusted counts as put back.
-  const after = readGitFiles(trusted.dir, found.hooksPath?.folder);
+  const after = lookAtGitFiles(trusted.dir, found.hooksPath?.folder);
   return {
     restored: attempted.filter((entry) => sameGitFile(after, trusted, entry)),
     keptIn,

@@ -34,7 +34,7 @@ async function repoWithHook(): Promise<{ root: string; hooks: string }> {
 describe("git files", () => {
   it("sees a hook link pointed elsewhere, and a config replaced by a link to the same text", async () => {
     const { root, hooks } = await repoWithHook();
-    const before = lookAtGitFiles(root);
+    const before = lookAtGitFiles(path.join(root, ".git"));
     unlinkSync(path.join(hooks, "pre-commit"));
     symlinkSync("evil.sh", path.join(hooks, "pre-commit"));
     const config = path.join(root, ".git", "config");
@@ -42,25 +42,28 @@ describe("git files", () => {
     writeFileSync(copy, readFileSync(config));
     unlinkSync(config);
     symlinkSync(copy, config);
-    expect(gitFilesChanged(before, lookAtGitFiles(root))).toEqual(["config", "hooks/pre-commit"]);
+    expect(gitFilesChanged(before, lookAtGitFiles(path.join(root, ".git")))).toEqual([
+      "config",
+      "hooks/pre-commit",
+    ]);
   });
 
   it("puts back a hook link replaced by a file, and a config with its own mode, keeping what stood there", async () => {
     const { root, hooks } = await repoWithHook();
     const config = path.join(root, ".git", "config");
     chmodSync(config, 0o600);
-    const trusted = lookAtGitFiles(root);
+    const trusted = lookAtGitFiles(path.join(root, ".git"));
     unlinkSync(path.join(hooks, "pre-commit"));
     writeFileSync(path.join(hooks, "pre-commit"), "#!/bin/sh\necho planted\n", { mode: 0o755 });
     writeFileSync(config, `${readFileSync(config, "utf8")}[core]\n\tfsmonitor = /tmp/x.sh\n`);
     chmodSync(config, 0o644);
-    const found = lookAtGitFiles(root);
+    const found = lookAtGitFiles(path.join(root, ".git"));
     const changed = gitFilesChanged(trusted, found);
     expect(changed).toEqual(["config", "hooks/pre-commit"]);
     const under = tempDirForTest("git-files-kept-");
     const { restored, keptIn } = restoreGitFiles(trusted, found, changed, under);
     expect(restored).toEqual(changed);
-    expect(gitFilesChanged(trusted, lookAtGitFiles(root))).toEqual([]);
+    expect(gitFilesChanged(trusted, lookAtGitFiles(path.join(root, ".git")))).toEqual([]);
     expect(readlinkSync(path.join(hooks, "pre-commit"))).toBe("good.sh");
     expect(lstatSync(config).mode & 0o777).toBe(0o600);
     expect(path.dirname(keptIn ?? "")).toBe(under);
@@ -72,9 +75,9 @@ describe("git files", () => {
 
   it("keeps what it moves aside in a new folder: a link planted where it keeps things is not followed", async () => {
     const { root, hooks } = await repoWithHook();
-    const trusted = lookAtGitFiles(root);
+    const trusted = lookAtGitFiles(path.join(root, ".git"));
     writeFileSync(path.join(hooks, "post-checkout"), "#!/bin/sh\necho planted\n", { mode: 0o755 });
-    const found = lookAtGitFiles(root);
+    const found = lookAtGitFiles(path.join(root, ".git"));
     // An agent that guesses where its run folder keeps things points that place at .git itself.
     const under = tempDirForTest("git-files-kept-");
     symlinkSync(path.join(root, ".git"), path.join(under, "git-files-1"));
@@ -86,9 +89,9 @@ describe("git files", () => {
   it("leaves a file that changed again since it was found", async () => {
     const { root } = await repoWithHook();
     const config = path.join(root, ".git", "config");
-    const trusted = lookAtGitFiles(root);
+    const trusted = lookAtGitFiles(path.join(root, ".git"));
     writeFileSync(config, `${readFileSync(config, "utf8")}# agent\n`);
-    const found = lookAtGitFiles(root);
+    const found = lookAtGitFiles(path.join(root, ".git"));
     writeFileSync(config, `${readFileSync(config, "utf8")}# someone else, since\n`);
     const under = tempDirForTest("git-files-kept-");
     expect(restoreGitFiles(trusted, found, ["config"], under)).toEqual({
