@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { gitMessage, resetWorktree, saveWork } from "../../git/worktree.js";
+import { gitMessage } from "../../git/worktree.js";
 import { addUsage, NO_USAGE, subtractUsage, type TokenUsage } from "../../usage/usage.js";
-import { keptOutOfCommits, restoreCopiedFiles } from "../copy-files.js";
 import { agentFailure } from "../failure.js";
+import { resetKeepingWork } from "../fresh-worktree.js";
 import { spentUsage } from "../spending.js";
 import type { Failure } from "../types.js";
 import { type AgentBaseline, takeBaseline, verifyAgentResult } from "../verify-agent-result.js";
@@ -35,14 +35,7 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
   if (refused !== undefined) return { status: "failed", failure: refused };
   if (ctx.rerun && followUp === undefined) {
     try {
-      await keepEarlierWork(ctx);
-      await resetWorktree(workspace.path);
-      await restoreCopiedFiles(
-        ctx.plan.repo.root,
-        workspace.path,
-        ctx.state().copied,
-        ctx.plan.copy,
-      );
+      await startAfresh(ctx);
     } catch (error) {
       const message = `could not reset the worktree for a fresh try: ${gitMessage(error)}`;
       return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
@@ -170,23 +163,20 @@ async function verified(ctx: StepContext, baseline: AgentBaseline): Promise<Fail
 /**
  * Before a retried or resumed agent starts afresh, what the earlier try left uncommitted (an
  * interrupted agent's half-done work, a reviewer's fix) is kept on a ref of its own, and the
- * agent log says where.
+ * agent log says where; then the worktree goes back to its branch.
  */
-async function keepEarlierWork(ctx: StepContext): Promise<void> {
+async function startAfresh(ctx: StepContext): Promise<void> {
   const { workspace } = ctx;
-  const state = ctx.state();
   // `tries` already counts the try that is starting; the work is the one before's.
-  const ref = `refs/conductor/saved/${ctx.paths.runId}/${workspace.name}/${state.tries - 1}`;
-  const saved = await saveWork(workspace.path, {
-    ref,
-    message: `conductor: uncommitted work of ${workspace.name}, try ${state.tries - 1}`,
-    exclude: keptOutOfCommits(state.copied, state.seed?.folders),
+  const tries = ctx.state().tries - 1;
+  const ref = `refs/conductor/saved/${ctx.paths.runId}/${workspace.name}/${tries}`;
+  const message = `conductor: uncommitted work of ${workspace.name}, try ${tries}`;
+  await resetKeepingWork(ctx, { ref, message }, async (saved) => {
+    const logFile = ctx.paths.logFile(workspace.name, "agent");
+    await mkdir(path.dirname(logFile), { recursive: true });
+    await appendFile(
+      logFile,
+      `\nconductor: the earlier try's uncommitted changes are kept as ${ref} (git show ${saved.slice(0, 10)}); starting afresh\n`,
+    );
   });
-  if (saved === undefined) return;
-  const logFile = ctx.paths.logFile(workspace.name, "agent");
-  await mkdir(path.dirname(logFile), { recursive: true });
-  await appendFile(
-    logFile,
-    `\nconductor: the earlier try's uncommitted changes are kept as ${ref} (git show ${saved.slice(0, 10)}); starting afresh\n`,
-  );
 }
