@@ -7,8 +7,10 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -37,9 +39,49 @@ export function tempDir(prefix) {
   return realpathSync(mkdtempSync(path.join(os.tmpdir(), `conductor-bench-${prefix}-`)));
 }
 
-/** Removes a temporary folder unless BENCH_KEEP=1. */
+/** Removes a temporary folder unless BENCH_KEEP=1 (into the trash: see {@link discard}). */
 export function removeDir(dir) {
+  if (!KEEP) discard(dir);
+}
+
+/**
+ * Removes a temporary folder at once, unless BENCH_KEEP=1: for gigabytes (the seed benchmark's
+ * installs), which would fill the disk in the trash, measured after every other benchmark.
+ */
+export function removeDirNow(dir) {
   if (!KEEP) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Where the bench puts what it removes while it measures, emptied once at the end
+ * ({@link emptyTrash}). Deleting files makes the next ones slow to create, for minutes, on some
+ * file systems: ext4 without a journal (this machine's) skips every inode freed in the last 60 s
+ * (6 min while its table is unwritten) when it picks one for a new file, one by one (the kernel's
+ * `recently_deleted`). Removing a run's 3,600 worktree files just before the next run made that
+ * run's file creations cost 1 s more system CPU, and the baseline's relatively more, since it
+ * does less else: both sides are measured on a file system that has deleted nothing lately.
+ */
+let trash;
+
+/** Moves a file or folder into the trash (removed at once when it cannot be moved there). */
+export function discard(target) {
+  if (!existsSync(target)) return;
+  if (trash === undefined) {
+    trash = realpathSync(mkdtempSync(path.join(os.tmpdir(), "conductor-bench-trash-")));
+    process.once("exit", emptyTrash); // also when a benchmark broke
+  }
+  try {
+    renameSync(target, path.join(trash, `${Date.now()}-${Math.random().toString(36).slice(2)}`));
+  } catch {
+    rmSync(target, { recursive: true, force: true });
+  }
+}
+
+/** Deletes what {@link discard} kept, once every measurement is done. */
+export function emptyTrash() {
+  if (trash === undefined) return;
+  rmSync(trash, { recursive: true, force: true });
+  trash = undefined;
 }
 
 /** Median of numbers (mean of the middle two for an even count). */
@@ -206,9 +248,15 @@ export function createRepo(root, files, ignored = {}) {
  * branches made by a run, conductor's state folder and the workspaces folder go away.
  */
 export function resetRepo(root, workspacesDir, branchPrefixes) {
-  rmSync(workspacesDir, { recursive: true, force: true });
-  rmSync(path.join(root, ".conductor"), { recursive: true, force: true });
-  sh("git", ["worktree", "prune"], { cwd: root });
+  discard(workspacesDir);
+  discard(path.join(root, ".conductor"));
+  // Their admin folders go too, as `git worktree prune` would remove them.
+  const admin = path.join(root, ".git", "worktrees");
+  for (const id of existsSync(admin) ? readdirSync(admin) : []) {
+    const gitdir = path.join(admin, id, "gitdir");
+    const worktree = existsSync(gitdir) ? readFileSync(gitdir, "utf8").trim() : "";
+    if (worktree.startsWith(`${workspacesDir}${path.sep}`)) discard(path.join(admin, id));
+  }
   const refs = sh(
     "git",
     ["for-each-ref", "--format=%(refname)", ...branchPrefixes.map((p) => `refs/heads/${p}`)],
@@ -243,7 +291,7 @@ export function timedConductor(args, options, main = CONDUCTOR_MAIN) {
 /** A fresh private HOME for one conductor run (port registry and default workspaces live under it). */
 export function freshHome(base, name) {
   const home = path.join(base, "homes", name);
-  rmSync(home, { recursive: true, force: true });
+  discard(home);
   mkdirSync(home, { recursive: true });
   return home;
 }

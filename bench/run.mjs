@@ -6,6 +6,7 @@ import path from "node:path";
 import {
   CONCURRENCY,
   CONDUCTOR_MAIN,
+  emptyTrash,
   log,
   machineInfo,
   PROJECT_ROOT,
@@ -55,6 +56,8 @@ for (const name of selected) {
   }
   log(`${name} took ${Math.round((Date.now() - started) / 1000)} s`);
 }
+
+emptyTrash();
 
 // The machine is shared: the load at the end says how busy it was while the figures were taken.
 machine.loadAverage1mAtEnd = Math.round(os.loadavg()[0] * 100) / 100;

@@ -16,7 +16,7 @@ import {
   log,
   PROJECT_ROOT,
   QUICK,
-  removeDir,
+  removeDirNow,
   resultRow,
   sh,
   tempDir,
@@ -185,7 +185,7 @@ export async function run({ runs }) {
       ],
     }),
   ];
-  for (const result of seeded) removeDir(result.workspaces);
+  for (const result of seeded) removeDirNow(result.workspaces);
 
   if (SIDE_BY_SIDE) {
     try {
@@ -195,7 +195,7 @@ export async function run({ runs }) {
       throw error;
     }
   }
-  removeDir(base);
+  removeDirNow(base);
   return rows;
 
   async function sideBySide() {
@@ -218,7 +218,7 @@ export async function run({ runs }) {
         ],
       }),
     );
-    removeDir(clone.workspaces);
+    removeDirNow(clone.workspaces);
 
     log(`seed: the naive way, ${install} in each of ${WORKSPACES} workspaces, one run`);
     settle();
@@ -242,7 +242,7 @@ export async function run({ runs }) {
         ],
       }),
     );
-    removeDir(naive.workspaces);
+    removeDirNow(naive.workspaces);
   }
 }
 
