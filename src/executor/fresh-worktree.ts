@@ -1,6 +1,7 @@
 import { resetWorktree, saveWork } from "../git/worktree.js";
 import { keptOutOfCommits, restoreCopiedFiles } from "./copy-files.js";
 import type { StepContext } from "./steps/context.js";
+import { repairOwnWorktreeLink } from "./worktree-link-check.js";
 
 /**
  * Brings a workspace's worktree back to its branch's commit, its uncommitted changes first kept
@@ -16,6 +17,9 @@ export async function resetKeepingWork(
 ): Promise<string | undefined> {
   const state = ctx.state();
   const worktree = ctx.workspace.path;
+  // An agent of a try whose check never ran (conductor was killed) may have redirected it.
+  const linkRepairs = await repairOwnWorktreeLink(ctx);
+  if (linkRepairs.length > 0) throw new Error(linkRepairs.join("; "));
   const commit = await saveWork(worktree, {
     ...saved,
     exclude: keptOutOfCommits(state.copied, state.seed?.folders),

@@ -35,6 +35,7 @@ import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
 import type { StepContext } from "./steps/context.js";
 import type { Failure, WorkspaceStatus } from "./types.js";
+import { repairOwnWorktreeLink } from "./worktree-link-check.js";
 
 /**
  * The one place that decides what a workspace's repository looks like after an agent step. The
@@ -180,11 +181,14 @@ async function checkAgentResult(
   const gitChanged = gitFilesChanged(baseline.gitFiles, gitFilesNow);
   const gitFilesProblem =
     gitChanged.length === 0 ? undefined : changedGitFiles(ctx, baseline, gitFilesNow, gitChanged);
+  // Then the worktree's link to the repository: git there would read the config of whatever
+  // repository its .git names.
+  const linkRepairs = await repairOwnWorktreeLink(ctx);
   const { look, worktree: read } = await lookAtRepository(ctx, worktree, gitFilesNow);
   const { refs, checkout } = look;
   if (read === undefined) throw new Error("internal error: the worktree was not read");
   const { head } = read;
-  const problems: string[] = [];
+  const problems: string[] = [...linkRepairs];
   const repairs: string[] = [];
   const handled = new Set<string>([branchRef]);
   const before = baseline.refs.get(branchRef)?.oid ?? ctx.state().startCommit;

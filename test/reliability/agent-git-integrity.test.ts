@@ -4,6 +4,7 @@
 // and .context/ taken out of the agent's commits, commits brought onto the workspace branch) or
 // fails the workspace saying what happened. Each misbehaviour is played by the `command` agent.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -476,6 +477,75 @@ echo ok > ok.txt`,
     expect(result.exitCode, result.all).toBe(0);
     expect(await test.git("show", "conductor/own:ok.txt")).toBe("ok");
     expect(existsSync(path.join(test.home, "own-hook-ran"))).toBe(false);
+  });
+
+  it("puts back a worktree .git an agent pointed at a repository of its own, before git reads that repository's config", async () => {
+    // The agent's repository is on the workspace's branch name, so that its HEAD looks right; its
+    // config has a clean filter (run by \`git add\`) and an fsmonitor that leave a mark.
+    const test = await integrityRepo({
+      redirect: `fake="$HOME/fake-repo"
+git init -q "$fake"
+printf '#!/bin/sh\\necho ran >> "$HOME/fake-config-ran"\\ncat\\n' > "$HOME/mark.sh"; chmod +x "$HOME/mark.sh"
+git -C "$fake" config filter.evil.clean "$HOME/mark.sh"
+git -C "$fake" config core.fsmonitor "$HOME/mark.sh"
+git -C "$fake" symbolic-ref HEAD "$(git symbolic-ref HEAD)"
+echo '* filter=evil' > .gitattributes
+echo ok > ok.txt
+printf 'gitdir: %s/.git\\n' "$fake" > .git`,
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "redirect");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.message).toContain(
+      `the agent pointed the worktree's .git at ${path.join(test.home, "fake-repo", ".git")} instead of`,
+    );
+    const dotGit = readFileSync(path.join(workspace.path, ".git"), "utf8");
+    expect(dotGit).toMatch(/^gitdir: .*\.git\/worktrees\/[^/]+\n$/);
+    expect(dotGit).toContain(await realpath(test.root));
+    // The user's next look at the workspace reads the repository's own config.
+    expect(await test.git("-C", workspace.path, "status", "--short")).toContain("ok.txt");
+    expect(existsSync(path.join(test.home, "fake-config-ran"))).toBe(false);
+    expect(await test.git("-C", path.join(test.home, "fake-repo"), "rev-list", "--all")).toBe("");
+  });
+
+  it("looks at the link again before the commit when a check script ran the workspace's code", async () => {
+    // The agent leaves a test that redirects .git; the check runs it after the agent's step.
+    const test = await integrityRepo(
+      {
+        sneaky: `printf 'git init -q "$HOME/late-repo"\\nprintf "gitdir: %%s/.git\\\\n" "$HOME/late-repo" > .git\\n' > check.sh`,
+      },
+      { scripts: { check: "sh check.sh" } },
+    );
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "sneaky");
+    expect(workspace.failure?.message).toContain(
+      `the agent pointed the worktree's .git at ${path.join(test.home, "late-repo", ".git")}`,
+    );
+    expect(workspace.failure?.message).toContain("nothing was committed");
+    expect(await test.git("rev-list", "--count", "main..conductor/sneaky")).toBe("0");
+    expect(await test.git("-C", path.join(test.home, "late-repo"), "rev-list", "--all")).toBe("");
+  });
+
+  it("fails an agent that points its worktree at another workspace's git folder, and commits nothing on that workspace's branch", async () => {
+    const test = await integrityRepo({
+      other: "sleep 2; echo other > other.txt",
+      thief: `own=$(git rev-parse --absolute-git-dir)
+for folder in "$(git rev-parse --git-common-dir)"/worktrees/*; do [ "$folder" -ef "$own" ] || stolen=$folder; done
+printf 'gitdir: %s\\n' "$stolen" > .git
+echo thief > thief.txt`,
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const summary = latestSummary(test.root);
+    expect(workspaceOf(summary, "thief").failure?.message).toContain(
+      "the agent pointed the worktree's .git at",
+    );
+    expect(workspaceOf(summary, "other").status).toBe("succeeded");
+    expect(await test.git("show", "conductor/other:other.txt")).toBe("other");
+    const files = await test.git("ls-tree", "-r", "--name-only", "conductor/other");
+    expect(files).not.toContain("thief.txt");
   });
 
   it("does not mistake other workspaces committing in parallel for a moved ref", async () => {

@@ -5,6 +5,7 @@ import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
 import { keptOutOfCommits } from "../copy-files.js";
 import { filesTooLarge } from "../large-files.js";
+import { repairOwnWorktreeLink } from "../worktree-link-check.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -36,6 +37,16 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     // check and for what to unstage, after the slot went to the next workspace.
     const head = workspace.scripts.check === undefined ? ctx.headAfterAgent : undefined;
     ctx.headAfterAgent = undefined;
+    // The check ran the workspace's code, and a resumed run cannot tell what ran before: the
+    // worktree's link to the repository is looked at again, or the commit could land in a
+    // repository the worktree's .git was pointed at.
+    if (head === undefined && (workspace.scripts.check !== undefined || ctx.cutOff)) {
+      const repairs = await repairOwnWorktreeLink(ctx);
+      if (repairs.length > 0) {
+        const message = `${repairs.join("; ")} (found before the commit: the check script runs the workspace's code); nothing was committed`;
+        return { status: "failed", failure: { reason: "integrity", step: "commit", message } };
+      }
+    }
     const status = await worktreeStatus(workspace.path);
     const large = await filesTooLarge(workspace.path, exclude, limit, status);
     if (large.length > 0) {

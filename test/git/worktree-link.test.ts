@@ -1,0 +1,134 @@
+// A worktree's link to its repository (its .git file, git's commondir and gitdir) is put back as
+// git made it when an agent changed it, against real worktrees made by git.
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { repairWorktreeLink, WorktreeLinkError } from "../../src/git/worktree-link.js";
+import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+
+let repo: TestRepo;
+let commonDir: string;
+let worktree: string;
+let keep: string;
+
+beforeEach(async () => {
+  repo = await createTestRepo();
+  commonDir = path.join(repo.root, ".git");
+  worktree = path.join(repo.home, "ws", "one");
+  keep = path.join(repo.home, "keep");
+  await repo.git("worktree", "add", "-q", "-b", "one", worktree);
+  await repo.git("worktree", "add", "-q", "-b", "two", path.join(repo.home, "ws", "two"));
+});
+afterEach(async () => {
+  await repo.remove();
+});
+
+/** What git in the worktree takes for its git folder and common folder. */
+function gitFolders(): string[] {
+  return execFileSync(
+    "git",
+    ["rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir"],
+    { cwd: worktree, encoding: "utf8" },
+  )
+    .trim()
+    .split("\n");
+}
+
+const ownAdmin = () => path.join(commonDir, "worktrees", "one");
+const dotGit = () => path.join(worktree, ".git");
+
+describe("repairWorktreeLink", () => {
+  it("changes nothing in a worktree as git made it", () => {
+    const before = readFileSync(dotGit(), "utf8");
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toEqual([]);
+    expect(readFileSync(dotGit(), "utf8")).toBe(before);
+    expect(existsSync(keep)).toBe(false);
+  });
+
+  it("puts back a .git file naming another repository, and keeps what the agent wrote", () => {
+    const fake = path.join(repo.home, "fake");
+    execFileSync("git", ["init", "-q", fake]);
+    writeFileSync(dotGit(), `gitdir: ${fake}/.git\n`);
+    const repairs = repairWorktreeLink(commonDir, worktree, keep);
+    expect(repairs).toHaveLength(1);
+    expect(repairs[0]).toContain(
+      `the agent pointed the worktree's .git at ${fake}/.git instead of`,
+    );
+    expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+    const kept = /kept in (\S+)$/.exec(repairs[0] ?? "")?.[1] ?? "";
+    expect(readFileSync(kept, "utf8")).toBe(`gitdir: ${fake}/.git\n`);
+  });
+
+  it("puts back a .git naming another workspace's git folder", () => {
+    writeFileSync(dotGit(), `gitdir: ${path.join(commonDir, "worktrees", "two")}\n`);
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toHaveLength(1);
+    expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+    expect(
+      execFileSync("git", ["branch", "--show-current"], { cwd: worktree, encoding: "utf8" }),
+    ).toBe("one\n");
+  });
+
+  it("moves aside a .git folder (a repository of the agent's own), a link or a FIFO", () => {
+    for (const plant of [
+      () => execFileSync("git", ["init", "-q", worktree]),
+      () => symlinkSync(path.join(commonDir, "worktrees", "two"), dotGit()),
+      () => execFileSync("mkfifo", [dotGit()]),
+    ]) {
+      rmSync(dotGit(), { recursive: true, force: true });
+      plant();
+      const repairs = repairWorktreeLink(commonDir, worktree, keep);
+      expect(repairs).toHaveLength(1);
+      const kept = /kept in (\S+)$/.exec(repairs[0] ?? "")?.[1] ?? "";
+      expect(existsSync(kept) || lstatSync(kept).isSymbolicLink()).toBe(true);
+      expect(lstatSync(dotGit()).isFile()).toBe(true);
+      expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+    }
+  });
+
+  it("writes a missing .git back", () => {
+    rmSync(dotGit());
+    expect(repairWorktreeLink(commonDir, worktree, keep)[0]).toContain("at missing instead of");
+    expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+  });
+
+  it("puts back a commondir naming another repository", () => {
+    const fake = path.join(repo.home, "fake");
+    execFileSync("git", ["init", "-q", "--bare", fake]);
+    writeFileSync(path.join(ownAdmin(), "commondir"), `${fake}\n`);
+    const repairs = repairWorktreeLink(commonDir, worktree, keep);
+    expect(repairs).toHaveLength(1);
+    expect(repairs[0]).toContain(
+      `the agent pointed the worktree's commondir at ${fake} instead of`,
+    );
+    expect(readFileSync(path.join(ownAdmin(), "commondir"), "utf8")).toBe("../..\n");
+    expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+  });
+
+  it("refuses when no git folder names the worktree any more, and writes nothing", () => {
+    writeFileSync(
+      path.join(ownAdmin(), "gitdir"),
+      `${path.join(repo.home, "elsewhere", ".git")}\n`,
+    );
+    writeFileSync(dotGit(), "gitdir: /nowhere\n");
+    expect(() => repairWorktreeLink(commonDir, worktree, keep)).toThrow(WorktreeLinkError);
+    expect(readFileSync(dotGit(), "utf8")).toBe("gitdir: /nowhere\n");
+    expect(existsSync(keep)).toBe(false);
+  });
+
+  it("finds the worktree's own folder by its gitdir when the .git file names a folder outside", () => {
+    mkdirSync(path.join(repo.home, "outside", "worktrees", "one"), { recursive: true });
+    writeFileSync(path.join(repo.home, "outside", "worktrees", "one", "gitdir"), `${dotGit()}\n`);
+    writeFileSync(dotGit(), `gitdir: ${path.join(repo.home, "outside", "worktrees", "one")}\n`);
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toHaveLength(1);
+    expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+  });
+});
