@@ -1,4 +1,5 @@
 import { resetWorktree, saveWork } from "../git/worktree.js";
+import { WorktreeLinkError } from "../git/worktree-link.js";
 import { keptOutOfCommits, restoreCopiedFiles } from "./copy-files.js";
 import type { StepContext } from "./steps/context.js";
 import { repairOwnWorktreeLink } from "./worktree-link-check.js";
@@ -19,7 +20,7 @@ export async function resetKeepingWork(
   const worktree = ctx.workspace.path;
   // An agent of a try whose check never ran (conductor was killed) may have redirected it.
   const linkRepairs = await repairOwnWorktreeLink(ctx);
-  if (linkRepairs.length > 0) throw new Error(linkRepairs.join("; "));
+  if (linkRepairs.length > 0) throw new WorktreeLinkError(linkRepairs.join("; "));
   const commit = await saveWork(worktree, {
     ...saved,
     exclude: keptOutOfCommits(state.copied, state.seed?.folders),

@@ -618,9 +618,10 @@ async function logVerdict(
   if (repairs.length === 0 && problems.length === 0) return;
   const logFile = ctx.paths.logFile(ctx.workspace.name, "agent");
   await mkdir(path.dirname(logFile), { recursive: true });
+  // Redacted: a problem may quote what the agent wrote (a .git file's content).
   const lines = [
-    ...repairs.map((line) => `conductor: ${line}`),
-    ...problems.map((line) => `conductor: refused: ${line}`),
+    ...repairs.map((line) => `conductor: ${ctx.redact(line)}`),
+    ...problems.map((line) => `conductor: refused: ${ctx.redact(line)}`),
   ];
   await appendFile(logFile, `\n${lines.join("\n")}\n`);
 }

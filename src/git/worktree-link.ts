@@ -1,15 +1,18 @@
 import {
   closeSync,
+  constants,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readSync,
+  realpathSync,
   renameSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+import { runGit } from "./run-git.js";
 import { samePath } from "./worktree.js";
 
 /**
@@ -68,19 +71,19 @@ export function repairWorktreeLink(
   };
 
   const dotGit = path.join(worktree, ".git");
-  const claimed = gitdirLine(dotGit, "gitdir: ");
-  if (claimed === undefined || !samePath(path.resolve(worktree, claimed), admin)) {
-    const was = describeLink(dotGit, claimed);
+  const content = linkFile(dotGit);
+  if (content === undefined || !gitdirLines(worktree, admin).includes(content)) {
+    const was = describeLink(dotGit, content);
     const kept = was === "missing" ? undefined : keep(dotGit, "dot-git");
-    writeFileSync(dotGit, `gitdir: ${admin}\n`, { flag: "wx" });
+    writeFileSync(dotGit, gitdirLines(worktree, admin)[0] as string, { flag: "wx" });
     repairs.push(
       `the agent pointed the worktree's .git at ${was} instead of ${admin}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`,
     );
   }
 
   const commondir = path.join(admin, "commondir");
-  const common = gitdirLine(commondir, "");
-  if (common === undefined || !samePath(path.resolve(admin, common), commonDir)) {
+  const common = linkFile(commondir);
+  if (common === undefined || !commondirLines(commonDir).includes(common)) {
     const was = describeLink(commondir, common);
     const kept = was === "missing" ? undefined : keep(commondir, "commondir");
     // What git writes: the common folder is two levels up from `<common>/worktrees/<id>`.
@@ -92,20 +95,41 @@ export function repairWorktreeLink(
   return repairs;
 }
 
+/**
+ * {@link repairWorktreeLink} for a worktree of the repository whose main checkout is `root`, for
+ * callers that do not know its common git folder yet (asked of git in the main checkout, which
+ * no agent's link changes).
+ */
+export async function repairLinkOfRepository(
+  root: string,
+  worktree: string,
+  keepUnder: string,
+): Promise<string[]> {
+  const commonDir = (
+    await runGit(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
+  ).trim();
+  return repairWorktreeLink(commonDir, worktree, keepUnder);
+}
+
 /** The folder under `<commonDir>/worktrees` whose `gitdir` names `worktree`'s `.git`, if one only. */
 function adminFolderOf(commonDir: string, worktree: string): string | undefined {
   const parent = path.join(commonDir, "worktrees");
   const dotGit = path.join(worktree, ".git");
   const namesWorktree = (folder: string): boolean => {
     if (!isFolder(folder)) return false;
-    const back = gitdirLine(path.join(folder, "gitdir"), "");
-    return back !== undefined && samePath(path.resolve(folder, back), dotGit);
+    const back = linkFile(path.join(folder, "gitdir"))?.trimEnd();
+    return back !== undefined && back !== "" && samePath(path.resolve(folder, back), dotGit);
   };
   // The `.git` file's own claim first: one look when nothing changed.
-  const claimed = gitdirLine(dotGit, "gitdir: ");
-  if (claimed !== undefined) {
-    const folder = path.resolve(worktree, claimed);
-    if (path.dirname(folder) === parent && namesWorktree(folder)) return folder;
+  const content = linkFile(dotGit);
+  if (content?.startsWith("gitdir: ")) {
+    const folder = path.resolve(worktree, content.slice("gitdir: ".length, -1));
+    if (
+      path.dirname(folder) === parent &&
+      gitdirLines(worktree, folder).includes(content) &&
+      namesWorktree(folder)
+    )
+      return folder;
   }
   let names: string[];
   try {
@@ -118,27 +142,22 @@ function adminFolderOf(commonDir: string, worktree: string): string | undefined 
 }
 
 /**
- * The one line of a small regular file, without `prefix` (undefined when it is not such a file
- * or does not start so). Read through a descriptor opened without following links or blocking on
- * a FIFO, so what the agent planted there is never followed.
+ * The text of a small regular file (undefined when it is not one), read through a descriptor
+ * opened only after `lstat` saw a regular file: a link the agent planted is never followed, nor a
+ * FIFO waited on.
  */
-function gitdirLine(file: string, prefix: string): string | undefined {
+function linkFile(file: string): string | undefined {
   let fd: number;
   try {
     if (!lstatSync(file).isFile()) return undefined;
-    fd = openSync(file, "r");
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
   try {
     const bytes = Buffer.alloc(MAX_LINK_BYTES + 1);
     const read = readSync(fd, bytes, 0, bytes.length, 0);
-    if (read > MAX_LINK_BYTES) return undefined;
-    const text = bytes.toString("utf8", 0, read);
-    const line = text.endsWith("\n") ? text.slice(0, -1) : text;
-    if (line.includes("\n") || !line.startsWith(prefix)) return undefined;
-    const value = line.slice(prefix.length).trim();
-    return value === "" ? undefined : value;
+    return read > MAX_LINK_BYTES ? undefined : bytes.toString("utf8", 0, read);
   } catch {
     return undefined;
   } finally {
@@ -146,9 +165,35 @@ function gitdirLine(file: string, prefix: string): string | undefined {
   }
 }
 
+/**
+ * The `.git` files git writes for a worktree whose git folder is `admin`, byte for byte: the
+ * absolute path (git's default) or the relative one (`worktree.useRelativePaths`). Nothing else
+ * is accepted, not even what git would read the same: git and a path library disagree on spaces,
+ * NUL bytes and `..` after a link, and an agent can write the difference.
+ */
+function gitdirLines(worktree: string, admin: string): string[] {
+  const realAdmin = realOrSame(admin);
+  return [realAdmin, path.relative(realOrSame(worktree), realAdmin)].map(
+    (target) => `gitdir: ${target}\n`,
+  );
+}
+
+/** The `commondir` files git writes (`../..`), or the common folder's absolute path. */
+function commondirLines(commonDir: string): string[] {
+  return ["../..\n", `${realOrSame(commonDir)}\n`];
+}
+
+function realOrSame(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 /** What a link file is, for a message: where it points, or what else stands there. */
-function describeLink(file: string, value: string | undefined): string {
-  if (value !== undefined) return value;
+function describeLink(file: string, content: string | undefined): string {
+  if (content !== undefined) return shown(content.replace(/^gitdir: /, "").replace(/\n$/, ""));
   try {
     const info = lstatSync(file);
     if (info.isSymbolicLink()) return "a symbolic link";
@@ -157,6 +202,12 @@ function describeLink(file: string, value: string | undefined): string {
   } catch {
     return "missing";
   }
+}
+
+/** What the agent wrote, quoted for a message: control characters escaped, at most 200 characters. */
+function shown(text: string): string {
+  const cut = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return JSON.stringify(cut);
 }
 
 function isFolder(file: string): boolean {

@@ -8,6 +8,7 @@ import type { ReviewFailure, ReviewState } from "../executor/types.js";
 import { workspaceEnv } from "../executor/workspace-runner.js";
 import { runGit } from "../git/run-git.js";
 import { gitMessage } from "../git/worktree.js";
+import { repairLinkOfRepository } from "../git/worktree-link.js";
 import {
   changedFiles,
   restoreWorktree,
@@ -134,7 +135,19 @@ export async function reviewWorkspace(
     onActivity: () => {},
   });
 
-  const edited = await putBack(workspace.path, before, logFile);
+  // The reviewer may have pointed the worktree's .git elsewhere: put back before git runs there.
+  let relinked: string[];
+  try {
+    relinked = await repairLinkOfRepository(
+      ctx.plan.repo.root,
+      workspace.path,
+      path.dirname(logFile),
+    );
+  } catch (error) {
+    const message = `could not check what the reviewer did: ${(error as Error).message}`;
+    return finish(ctx, workspace, started, undefined, { reason: "git-error", message });
+  }
+  const edited = withRelinked(await putBack(workspace.path, before, logFile), relinked, logFile);
   const agentFailed = agentFailure(result.outcome, logFile);
   let parsed: ParsedReview | undefined;
   let failure: ReviewFailure | undefined = edited;
@@ -288,6 +301,19 @@ async function putBack(
       message: `could not check or put back what the reviewer did: ${gitMessage(error)}`,
     };
   }
+}
+
+/** The review's failure, with the worktree links the reviewer changed (and conductor put back). */
+function withRelinked(
+  edited: ReviewFailure | undefined,
+  relinked: readonly string[],
+  logFile: string,
+): ReviewFailure | undefined {
+  if (relinked.length === 0) return edited;
+  const message = relinked.join("; ").replaceAll("the agent pointed", "the reviewer pointed");
+  if (edited === undefined)
+    return { reason: "edited", message, paths: [], refs: [], logPath: logFile };
+  return { ...edited, message: `${message}; ${edited.message}` };
 }
 
 /** The repository's review guidance: `review.instructions`, then `review.instructions_file`. */

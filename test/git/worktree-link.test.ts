@@ -61,7 +61,7 @@ describe("repairWorktreeLink", () => {
     const repairs = repairWorktreeLink(commonDir, worktree, keep);
     expect(repairs).toHaveLength(1);
     expect(repairs[0]).toContain(
-      `the agent pointed the worktree's .git at ${fake}/.git instead of`,
+      `the agent pointed the worktree's .git at "${fake}/.git" instead of`,
     );
     expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
     const kept = /kept in (\S+)$/.exec(repairs[0] ?? "")?.[1] ?? "";
@@ -107,7 +107,7 @@ describe("repairWorktreeLink", () => {
     const repairs = repairWorktreeLink(commonDir, worktree, keep);
     expect(repairs).toHaveLength(1);
     expect(repairs[0]).toContain(
-      `the agent pointed the worktree's commondir at ${fake} instead of`,
+      `the agent pointed the worktree's commondir at "${fake}" instead of`,
     );
     expect(readFileSync(path.join(ownAdmin(), "commondir"), "utf8")).toBe("../..\n");
     expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
@@ -130,5 +130,60 @@ describe("repairWorktreeLink", () => {
     writeFileSync(dotGit(), `gitdir: ${path.join(repo.home, "outside", "worktrees", "one")}\n`);
     expect(repairWorktreeLink(commonDir, worktree, keep)).toHaveLength(1);
     expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+  });
+});
+
+describe("repairWorktreeLink accepts only the bytes git writes", () => {
+  // Each .git below makes git read a repository the agent made, while a path library reads the
+  // worktree's own folder: found by a review, each once passed unrepaired.
+  const gitDirSeen = () => gitFolders()[0];
+  const plantRepo = (dir: string) => {
+    mkdirSync(dir, { recursive: true });
+    execFileSync("git", ["init", "-q", "--bare", dir]);
+  };
+
+  it("a second space after gitdir: (git reads a path relative to the worktree)", () => {
+    plantRepo(path.join(worktree, ` ${ownAdmin()}`));
+    writeFileSync(dotGit(), `gitdir:  ${ownAdmin()}\n`);
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toHaveLength(1);
+    expect(gitDirSeen()).toBe(ownAdmin());
+  });
+
+  it("a NUL byte (git stops reading there)", () => {
+    plantRepo(path.join(worktree, "x"));
+    writeFileSync(dotGit(), `gitdir: x\0/../${path.relative(worktree, ownAdmin())}\n`);
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toHaveLength(1);
+    expect(gitDirSeen()).toBe(ownAdmin());
+  });
+
+  it("a link followed by .. (git resolves it on disk, a path library on paper)", () => {
+    const relative = path.relative(worktree, ownAdmin());
+    mkdirSync(path.join(worktree, "a", "b", "c"), { recursive: true });
+    symlinkSync(path.join(worktree, "a", "b", "c"), path.join(worktree, "l"));
+    plantRepo(path.resolve(worktree, "a", "b", relative));
+    writeFileSync(dotGit(), `gitdir: l/../${relative}\n`);
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toHaveLength(1);
+    expect(gitDirSeen()).toBe(ownAdmin());
+  });
+
+  it("a space before the common folder in commondir", () => {
+    plantRepo(path.join(ownAdmin(), ` ${commonDir}`));
+    writeFileSync(path.join(ownAdmin(), "commondir"), ` ${commonDir}\n`);
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toHaveLength(1);
+    expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+  });
+
+  it("keeps a relative .git, as git writes with worktree.useRelativePaths", () => {
+    const relative = `gitdir: ${path.relative(worktree, ownAdmin())}\n`;
+    writeFileSync(dotGit(), relative);
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toEqual([]);
+    expect(readFileSync(dotGit(), "utf8")).toBe(relative);
+  });
+
+  it("quotes what the agent wrote, control characters escaped", () => {
+    writeFileSync(dotGit(), "gitdir: /x/\u001b[2J\n");
+    const [repair] = repairWorktreeLink(commonDir, worktree, keep);
+    expect(repair).toContain('at "/x/\\u001b[2J" instead of');
+    expect(repair).not.toContain("\u001b");
   });
 });

@@ -16,9 +16,9 @@ import {
   startModelServer,
 } from "../../src/model-server/server.js";
 import type { RunSummary } from "../../src/report/summary.js";
-import { conductor } from "../helpers/cli.js";
+import { conductor, startConductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
-import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { latestSummary, repoWithConfig, waitFor } from "../helpers/run-repo.js";
 import { codexHomeForTest } from "../helpers/temp-homes.js";
 import {
   filesContaining,
@@ -481,7 +481,7 @@ echo ok > ok.txt`,
 
   it("puts back a worktree .git an agent pointed at a repository of its own, before git reads that repository's config", async () => {
     // The agent's repository is on the workspace's branch name, so that its HEAD looks right; its
-    // config has a clean filter (run by \`git add\`) and an fsmonitor that leave a mark.
+    // config has a clean filter (run by `git add`) and an fsmonitor that leave a mark.
     const test = await integrityRepo({
       redirect: `fake="$HOME/fake-repo"
 git init -q "$fake"
@@ -498,7 +498,7 @@ printf 'gitdir: %s/.git\\n' "$fake" > .git`,
     const workspace = workspaceOf(latestSummary(test.root), "redirect");
     expect(workspace.status).toBe("failed");
     expect(workspace.failure?.message).toContain(
-      `the agent pointed the worktree's .git at ${path.join(test.home, "fake-repo", ".git")} instead of`,
+      `the agent pointed the worktree's .git at "${path.join(test.home, "fake-repo", ".git")}" instead of`,
     );
     const dotGit = readFileSync(path.join(workspace.path, ".git"), "utf8");
     expect(dotGit).toMatch(/^gitdir: .*\.git\/worktrees\/[^/]+\n$/);
@@ -521,11 +521,125 @@ printf 'gitdir: %s/.git\\n' "$fake" > .git`,
     expect(result.exitCode, result.all).toBe(1);
     const workspace = workspaceOf(latestSummary(test.root), "sneaky");
     expect(workspace.failure?.message).toContain(
-      `the agent pointed the worktree's .git at ${path.join(test.home, "late-repo", ".git")}`,
+      `the agent pointed the worktree's .git at "${path.join(test.home, "late-repo", ".git")}"`,
     );
     expect(workspace.failure?.message).toContain("nothing was committed");
     expect(await test.git("rev-list", "--count", "main..conductor/sneaky")).toBe("0");
     expect(await test.git("-C", path.join(test.home, "late-repo"), "rev-list", "--all")).toBe("");
+  });
+
+  it("puts back a .git that git reads differently from its text (a second space after gitdir:)", async () => {
+    // git keeps the space: "<worktree>/ <admin>", a repository the agent made there, on the
+    // workspace's branch, sharing the repository's objects, with a clean filter of its own.
+    const test = await integrityRepo({
+      spaced: `admin=$(git rev-parse --absolute-git-dir)
+common=$(git rev-parse --path-format=absolute --git-common-dir)
+branch=$(git symbolic-ref HEAD)
+fake="./ $admin"
+mkdir -p "$fake"
+git init -q --bare "$fake"
+git -C "$fake" config core.bare false
+echo "$common/objects" > "$fake/objects/info/alternates"
+git -C "$fake" update-ref "$branch" "$(git rev-parse HEAD)"
+git -C "$fake" symbolic-ref HEAD "$branch"
+cp "$admin/index" "$fake/index"
+printf '#!/bin/sh\\necho ran >> "$HOME/spaced-config-ran"\\ncat\\n' > "$HOME/mark.sh"; chmod +x "$HOME/mark.sh"
+git -C "$fake" config filter.evil.clean "$HOME/mark.sh"
+echo '* filter=evil' > .gitattributes
+echo ok > ok.txt
+printf 'gitdir:  %s\\n' "$admin" > .git`,
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "spaced");
+    expect(workspace.failure?.message).toContain("the agent pointed the worktree's .git at");
+    expect(existsSync(path.join(test.home, "spaced-config-ran"))).toBe(false);
+    expect(await test.git("rev-list", "--count", "main..conductor/spaced")).toBe("0");
+  });
+
+  it("keeps what the agent wrote in .git out of the agent log and the output when it holds a secret or escapes", async () => {
+    const test = await integrityRepo({
+      leak: `. ./.env.local; printf 'gitdir: /x/%s\\033[2J\\n' "$API_TOKEN" > .git`,
+    });
+    const result = await run(test);
+    const workspace = workspaceOf(latestSummary(test.root), "leak");
+    expect(workspace.status).toBe("failed");
+    const log = readFileSync(
+      path.join(
+        test.root,
+        ".conductor",
+        "runs",
+        newestRunId(test.root) as string,
+        "workspaces",
+        "leak",
+        "agent.log",
+      ),
+      "utf8",
+    );
+    expect(log).toContain("the agent pointed the worktree's .git at");
+    for (const text of [log, result.all, workspace.failure?.message ?? ""]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain("\u001b[2J");
+    }
+  });
+
+  it("puts back a .git a command reviewer redirected, before conductor's git reads the reviewer's repository", async () => {
+    const test = await integrityRepo(
+      { reviewed: "echo ok > ok.txt" },
+      {
+        review: "auto",
+        agent: {
+          kind: "command",
+          command: "true",
+          review_command: `fake="$HOME/review-repo"
+git init -q "$fake"
+echo "$(git rev-parse --path-format=absolute --git-common-dir)/objects" > "$fake/.git/objects/info/alternates"
+git -C "$fake" update-ref "$(git symbolic-ref HEAD)" "$(git rev-parse HEAD)"
+git -C "$fake" symbolic-ref HEAD "$(git symbolic-ref HEAD)"
+cp "$(git rev-parse --git-path index)" "$fake/.git/index"
+printf '#!/bin/sh\\necho ran >> "$HOME/review-config-ran"\\ncat\\n' > "$HOME/mark.sh"; chmod +x "$HOME/mark.sh"
+git -C "$fake" config filter.evil.clean "$HOME/mark.sh"
+echo '* filter=evil' > "$fake/.git/info/attributes"
+printf 'gitdir: %s/.git\\n' "$fake" > .git
+echo '{"findings": [], "overall_correctness": "patch is correct", "overall_explanation": "fine", "overall_confidence_score": 0.9}'`,
+        },
+      },
+    );
+    const result = await run(test);
+    const workspace = workspaceOf(latestSummary(test.root), "reviewed");
+    expect(workspace.review?.failure?.message, result.all).toContain(
+      "the reviewer pointed the worktree's .git at",
+    );
+    expect(existsSync(path.join(test.home, "review-config-ran"))).toBe(false);
+    expect(readFileSync(path.join(workspace.path, ".git"), "utf8")).not.toContain("review-repo");
+  });
+
+  it("puts back a .git redirected by the agent of a killed run before the resume runs git there, and does not retry", async () => {
+    const test = await integrityRepo(
+      {
+        killed: `if [ -e "$HOME/agent-started" ]; then echo ok > ok.txt; exit 0; fi
+git init -q "$HOME/fake"
+printf 'gitdir: %s/.git\\n' "$HOME/fake" > .git
+touch "$HOME/agent-started"; sleep 300`,
+      },
+      { retries: 1 },
+    );
+    const child = startConductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
+    await waitFor(() => existsSync(path.join(test.home, "agent-started")), 30_000, "the agent");
+    child.kill("SIGKILL");
+    await child;
+    killLeftovers(newestRunId(test.root));
+    const resumed = await run(test, ["--resume"]);
+    expect(resumed.exitCode, resumed.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "killed");
+    expect(workspace.failure?.message).toContain(
+      `the agent pointed the worktree's .git at "${path.join(test.home, "fake", ".git")}"`,
+    );
+    expect(resumed.all).not.toMatch(/retrying/);
+    expect(readFileSync(path.join(workspace.path, ".git"), "utf8")).toContain(
+      path.join(".git", "worktrees"),
+    );
+    expect(await test.git("-C", path.join(test.home, "fake"), "rev-list", "--all")).toBe("");
   });
 
   it("fails an agent that points its worktree at another workspace's git folder, and commits nothing on that workspace's branch", async () => {

@@ -3,6 +3,7 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { gitMessage } from "../../git/worktree.js";
+import { WorktreeLinkError } from "../../git/worktree-link.js";
 import { addUsage, NO_USAGE, subtractUsage, type TokenUsage } from "../../usage/usage.js";
 import { agentFailure } from "../failure.js";
 import { resetKeepingWork } from "../fresh-worktree.js";
@@ -37,6 +38,12 @@ export async function agentStep(ctx: StepContext, followUp?: FollowUp): Promise<
     try {
       await startAfresh(ctx);
     } catch (error) {
+      // The worktree's link to the repository was changed (by the earlier try's agent, whose
+      // check never ran): an integrity failure, not retried.
+      if (error instanceof WorktreeLinkError) {
+        const message = `${error.message}; nothing was reset`;
+        return { status: "failed", failure: { reason: "integrity", step: "agent", message } };
+      }
       const message = `could not reset the worktree for a fresh try: ${gitMessage(error)}`;
       return { status: "failed", failure: { reason: "git-error", step: "agent", message } };
     }

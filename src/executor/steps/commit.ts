@@ -1,5 +1,6 @@
 import { commitWork } from "../../git/commit-work.js";
 import { git, gitMessage, worktreeStatus } from "../../git/worktree.js";
+import { WorktreeLinkError } from "../../git/worktree-link.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../../planner/plan.js";
 import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
@@ -43,7 +44,11 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     if (head === undefined && (workspace.scripts.check !== undefined || ctx.cutOff)) {
       const repairs = await repairOwnWorktreeLink(ctx);
       if (repairs.length > 0) {
-        const message = `${repairs.join("; ")} (found before the commit: the check script runs the workspace's code); nothing was committed`;
+        const why =
+          workspace.scripts.check === undefined
+            ? "found before the commit of a resumed run"
+            : "found before the commit: the check script runs the workspace's code";
+        const message = `${repairs.join("; ")} (${why}); nothing was committed`;
         return { status: "failed", failure: { reason: "integrity", step: "commit", message } };
       }
     }
@@ -99,6 +104,10 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       },
     };
   } catch (error) {
+    if (error instanceof WorktreeLinkError) {
+      const message = `${error.message}; nothing was committed`;
+      return { status: "failed", failure: { reason: "integrity", step: "commit", message } };
+    }
     return {
       status: "failed",
       failure: {

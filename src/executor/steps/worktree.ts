@@ -18,8 +18,10 @@ import {
   unlockMissingPendingCheckout,
   WorktreeCheckoutError,
 } from "../../git/worktree.js";
+import { WorktreeLinkError } from "../../git/worktree-link.js";
 import { conductorCommand } from "../../hint/command.js";
 import { startCommit as startCommitOf, type Workspace } from "../../planner/types.js";
+import { repairOwnWorktreeLink } from "../worktree-link-check.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -37,6 +39,17 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
     !ctx.state().worktreeCreated &&
     !ctx.cutOff &&
     !(ctx.rerun && (await checkedOutAtItsPath(root, workspace)));
+  // A worktree an agent of this run already had (a resumed run, a retry): its link to the
+  // repository is put back before any git runs in it.
+  if (!fresh && ctx.state().worktreeCreated && existsSync(workspace.path)) {
+    try {
+      const repairs = await repairOwnWorktreeLink(ctx);
+      if (repairs.length > 0) return linkFailure(`${repairs.join("; ")}; nothing was run in it`);
+    } catch (error) {
+      if (!(error instanceof WorktreeLinkError)) throw error;
+      return linkFailure(error.message);
+    }
+  }
   try {
     const problem = fresh
       ? await create(
@@ -217,4 +230,9 @@ async function reattach(root: string, workspace: Workspace): Promise<string | un
 
 function gitFailure(message: string): Extract<StepOutcome, { status: "failed" }> {
   return { status: "failed", failure: { reason: "git-error", step: "worktree", message } };
+}
+
+/** The worktree's link to the repository was changed: an integrity failure, never retried. */
+function linkFailure(message: string): Extract<StepOutcome, { status: "failed" }> {
+  return { status: "failed", failure: { reason: "integrity", step: "worktree", message } };
 }
