@@ -1,6 +1,7 @@
 import {
   closeSync,
   constants,
+  cpSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -9,6 +10,7 @@ import {
   readSync,
   realpathSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
@@ -57,17 +59,16 @@ export function repairWorktreeLink(
   }
   const repairs: string[] = [];
   let keptIn: string | undefined;
-  const keep = (file: string, name: string): string => {
+  const keep = (file: string, name: string): string | undefined => {
     keptIn ??= mkdtempSync(path.join(mkdirp(keepUnder), "worktree-link-"));
     const kept = path.join(keptIn, name);
     try {
-      renameSync(file, kept);
+      return moveAside(file, kept) ? kept : undefined;
     } catch (error) {
       throw new WorktreeLinkError(
         `could not move ${file} aside (${(error as Error).message}); conductor runs no git in ${worktree}: put it back with \`git worktree repair\``,
       );
     }
-    return kept;
   };
 
   const dotGit = path.join(worktree, ".git");
@@ -208,6 +209,28 @@ function describeLink(file: string, content: string | undefined): string {
 function shown(text: string): string {
   const cut = text.length > 200 ? `${text.slice(0, 200)}…` : text;
   return JSON.stringify(cut);
+}
+
+/**
+ * Moves `file` (a file, folder or link) to `kept`. Across file systems (the workspaces folder in
+ * the home folder, the run's folder in the repository) it is copied, links kept as links, then
+ * removed; a FIFO or socket holds nothing to keep and is only removed. Says whether it kept it.
+ */
+function moveAside(file: string, kept: string): boolean {
+  try {
+    renameSync(file, kept);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+  }
+  const info = lstatSync(file);
+  if (info.isFIFO() || info.isSocket()) {
+    rmSync(file);
+    return false;
+  }
+  cpSync(file, kept, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+  rmSync(file, { recursive: true, force: true });
+  return true;
 }
 
 function isFolder(file: string): boolean {

@@ -5,11 +5,15 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
+  readlinkSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { repairWorktreeLink, WorktreeLinkError } from "../../src/git/worktree-link.js";
@@ -185,5 +189,47 @@ describe("repairWorktreeLink accepts only the bytes git writes", () => {
     const [repair] = repairWorktreeLink(commonDir, worktree, keep);
     expect(repair).toContain('at "/x/\\u001b[2J" instead of');
     expect(repair).not.toContain("\u001b");
+  });
+});
+
+/** /dev/shm is a file system of its own on Linux: keeping there is keeping across file systems. */
+const otherFileSystem = "/dev/shm";
+const acrossFileSystems =
+  existsSync(otherFileSystem) && statSync(otherFileSystem).dev !== statSync(os.tmpdir()).dev;
+
+describe.skipIf(!acrossFileSystems)("repairWorktreeLink keeping across file systems", () => {
+  it("copies what stood there (a file, a folder, a link), then removes it; a FIFO is removed", () => {
+    const keepElsewhere = mkdtempSync(path.join(otherFileSystem, "conductor-test-keep-"));
+    try {
+      const keptFile = (repair: string) => /kept in (\S+)$/.exec(repair)?.[1] ?? "";
+      for (const [plant, check] of [
+        [
+          () => writeFileSync(dotGit(), "gitdir: /elsewhere\n"),
+          (repair: string) =>
+            expect(readFileSync(keptFile(repair), "utf8")).toBe("gitdir: /elsewhere\n"),
+        ],
+        [
+          () => execFileSync("git", ["init", "-q", worktree]),
+          (repair: string) => expect(existsSync(path.join(keptFile(repair), "HEAD"))).toBe(true),
+        ],
+        [
+          () => symlinkSync("/elsewhere", dotGit()),
+          (repair: string) => expect(readlinkSync(keptFile(repair))).toBe("/elsewhere"),
+        ],
+        [
+          () => execFileSync("mkfifo", [dotGit()]),
+          (repair: string) => expect(repair).not.toContain("kept in"),
+        ],
+      ] as const) {
+        rmSync(dotGit(), { recursive: true, force: true });
+        plant();
+        const repairs = repairWorktreeLink(commonDir, worktree, keepElsewhere);
+        expect(repairs).toHaveLength(1);
+        check(repairs[0] ?? "");
+        expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+      }
+    } finally {
+      rmSync(keepElsewhere, { recursive: true, force: true });
+    }
   });
 });
