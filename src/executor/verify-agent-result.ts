@@ -1,13 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { relativeInside } from "../fs/is-inside.js";
-import {
-  type GitFilesLook,
-  gitFilesChanged,
-  lookAtGitFiles,
-  restoreGitFiles,
-  sameGitFile,
-} from "../git/git-files.js";
+import { type GitFilesLook, gitFilesChanged } from "../git/git-files.js";
 import {
   attachHead,
   changedPaths,
@@ -30,6 +24,7 @@ import type { Plan } from "../planner/types.js";
 import { formatSize } from "../schema/size.js";
 import { keptOutOfCommits } from "./copy-files.js";
 import { resetKeepingWork } from "./fresh-worktree.js";
+import { changedGitFiles, gitFilesOf, shownGitFile } from "./git-files-guard.js";
 import { isConductorAlive, loadRun } from "./load-run.js";
 import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
@@ -107,20 +102,6 @@ export async function takeBaseline(ctx: StepContext): Promise<AgentBaseline> {
   return (await ctx.refLedger.settledLook()) ?? (await lookAtRepository(ctx)).look;
 }
 
-/**
- * The repository's git config and hooks, those of `core.hooksPath` included: where they are is
- * asked of git once a run (the lookup of the post-checkout hook).
- */
-async function gitFilesOf(ctx: StepContext): Promise<GitFilesLook> {
-  const hook = await ctx.checkoutHook.find();
-  return lookAtGitFiles(hook.commonDir, path.dirname(hook.file));
-}
-
-/** How a changed git file is named: in `.git/`, or by its path (a hook of `core.hooksPath`). */
-function shownGitFile(entry: string): string {
-  return path.isAbsolute(entry) ? entry : `.git/${entry}`;
-}
-
 /** A {@link RepositoryLook}, with the worktree's HEAD and status when one is named. */
 async function lookAtRepository(
   ctx: StepContext,
@@ -180,7 +161,9 @@ async function checkAgentResult(
   const gitFilesNow = await gitFilesOf(ctx);
   const gitChanged = gitFilesChanged(baseline.gitFiles, gitFilesNow);
   const gitFilesProblem =
-    gitChanged.length === 0 ? undefined : changedGitFiles(ctx, baseline, gitFilesNow, gitChanged);
+    gitChanged.length === 0
+      ? undefined
+      : changedGitFiles(ctx, baseline.gitFiles, gitFilesNow, gitChanged);
   // Then the worktree's link to the repository: git there would read the config of whatever
   // repository its .git names.
   const linkRepairs = await repairOwnWorktreeLink(ctx);
@@ -360,35 +343,6 @@ async function checkAgentResult(
     },
     look,
   };
-}
-
-/**
- * Puts the changed git files back as the run found them, where this step's baseline still had
- * them so (one changed earlier, by the user or an agent before, is only reported), and says so.
- */
-function changedGitFiles(
-  ctx: StepContext,
-  baseline: AgentBaseline,
-  found: GitFilesLook,
-  changed: readonly string[],
-): string {
-  const trusted = ctx.refLedger.trustedGitFiles(baseline.gitFiles);
-  const safe = changed.filter((entry) => sameGitFile(baseline.gitFiles, trusted, entry));
-  const { restored, keptIn } = restoreGitFiles(
-    trusted,
-    found,
-    safe,
-    path.dirname(ctx.paths.logFile(ctx.workspace.name, "agent")),
-  );
-  const list = changed.map(shownGitFile).join(", ");
-  const left = changed.filter((entry) => !restored.includes(entry));
-  const outcome =
-    safe.length === 0
-      ? "they were not as the run found them before this step either, so conductor leaves them as they are: look at them before you run git there"
-      : restored.length === 0
-        ? "conductor could not put them back: look at them before you run git there"
-        : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")}: look at ${left.length === 1 ? "it" : "them"} before you run git there)` : ""}${keptIn === undefined ? "" : `, what stood there kept in ${keptIn}`}`;
-  return `the repository's git files ${list} changed (git runs them as code); ${outcome}`;
 }
 
 /**
