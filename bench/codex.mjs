@@ -2,7 +2,7 @@
 // model server (one exec step, then a message), against the same 4 `codex exec` calls launched by
 // a shell loop in parallel, each with `git worktree add` before and `git add` + `git commit` after,
 // so that both sides do the same work.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildSync } from "esbuild";
 import {
@@ -11,6 +11,7 @@ import {
   committedBranches,
   countRetries,
   createRepo,
+  discard,
   freshHome,
   interleave,
   log,
@@ -135,7 +136,7 @@ async function measure(runs, server, model) {
       prepare: () => {
         resetRepo(repo, baselineWs, ["bench/"]);
         lockRetries += countRetries(logs);
-        rmSync(logs, { recursive: true, force: true });
+        discard(logs);
         mkdirSync(logs, { recursive: true });
       },
       measure: async () => {

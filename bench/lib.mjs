@@ -69,6 +69,13 @@ export function discard(target) {
   if (trash === undefined) {
     trash = realpathSync(mkdtempSync(path.join(os.tmpdir(), "conductor-bench-trash-")));
     process.once("exit", emptyTrash); // also when a benchmark broke
+    // Interrupted (Ctrl-C, a CI timeout): emptied too, then the usual exit of a signal.
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+      process.once(signal, () => {
+        emptyTrash();
+        process.exit(128 + os.constants.signals[signal]);
+      });
+    }
   }
   try {
     renameSync(target, path.join(trash, `${Date.now()}-${Math.random().toString(36).slice(2)}`));

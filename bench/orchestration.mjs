@@ -1,7 +1,7 @@
 // Orchestration overhead: `conductor run` of N workspaces with the command agent doing a fixed
 // small edit, against the same work done by hand: `git worktree add` + copy `.env.local` + the
 // same command + `git commit`, N of them through `xargs -P <concurrency>`.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   ADD_WORKTREE_SH,
@@ -10,6 +10,7 @@ import {
   committedBranches,
   countRetries,
   createRepo,
+  discard,
   freshHome,
   interleave,
   log,
@@ -107,7 +108,7 @@ async function measure(n, runs) {
     baseline: {
       prepare: () => {
         resetRepo(repo, baselineWs, ["bench/"]);
-        rmSync(logs, { recursive: true, force: true });
+        discard(logs);
         mkdirSync(logs, { recursive: true });
       },
       measure: async () => {

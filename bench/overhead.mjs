@@ -4,13 +4,14 @@
 // explain a ratio: start-up to the first `git worktree add`, conductor's own CPU time per
 // workspace, and how many times run.json is written as N grows.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   benchEnv,
   CONDUCTOR_MAIN,
   countRetries,
   createRepo,
+  discard,
   freshHome,
   interleave,
   log,
@@ -140,7 +141,7 @@ async function measureScenario(base, repo, commit, scenario, runs) {
     baseline: {
       prepare: () => {
         resetRepo(repo, baselineWs, ["bench/"]);
-        rmSync(logs, { recursive: true, force: true });
+        discard(logs);
         mkdirSync(logs, { recursive: true });
       },
       measure: async () => {
@@ -237,7 +238,7 @@ async function measureStartup(base, repo, runs) {
     conductor: {
       prepare: () => {
         resetRepo(repo, conductorWs, ["conductor/"]);
-        rmSync(trace, { force: true });
+        discard(trace);
       },
       measure: async () => {
         const result = await timedConductor(["-c", config, "run", "--output", "plain"], {

@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   closeSync,
   constants,
   cpSync,
@@ -78,7 +79,9 @@ export function repairWorktreeLink(
     const kept = was === "missing" ? undefined : keep(dotGit, "dot-git");
     writeFileSync(dotGit, gitdirLines(worktree, admin)[0] as string, { flag: "wx" });
     repairs.push(
-      `the agent pointed the worktree's .git at ${was} instead of ${admin}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`,
+      was === "missing"
+        ? `the agent removed the worktree's .git file (it names ${admin}); put back`
+        : `the agent pointed the worktree's .git at ${was} instead of ${admin}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`,
     );
   }
 
@@ -90,7 +93,9 @@ export function repairWorktreeLink(
     // What git writes: the common folder is two levels up from `<common>/worktrees/<id>`.
     writeFileSync(commondir, "../..\n", { flag: "wx" });
     repairs.push(
-      `the agent pointed the worktree's commondir at ${was} instead of ${commonDir}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`,
+      was === "missing"
+        ? `the agent removed the worktree's commondir file (it names ${commonDir}); put back`
+        : `the agent pointed the worktree's commondir at ${was} instead of ${commonDir}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`,
     );
   }
   return repairs;
@@ -116,10 +121,14 @@ export async function repairLinkOfRepository(
 function adminFolderOf(commonDir: string, worktree: string): string | undefined {
   const parent = path.join(commonDir, "worktrees");
   const dotGit = path.join(worktree, ".git");
+  // The worktree's `.git` itself is not resolved: the agent may have made it a link (to another
+  // workspace's `.git`, which that workspace's folder names too).
   const namesWorktree = (folder: string): boolean => {
     if (!isFolder(folder)) return false;
     const back = linkFile(path.join(folder, "gitdir"))?.trimEnd();
-    return back !== undefined && back !== "" && samePath(path.resolve(folder, back), dotGit);
+    if (back === undefined || back === "") return false;
+    const named = path.resolve(folder, back);
+    return path.basename(named) === ".git" && samePath(path.dirname(named), path.dirname(dotGit));
   };
   // The `.git` file's own claim first: one look when nothing changed.
   const content = linkFile(dotGit);
@@ -218,7 +227,7 @@ function shown(text: string): string {
  */
 function moveAside(file: string, kept: string): boolean {
   try {
-    renameSync(file, kept);
+    renameOwn(file, kept);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
@@ -228,9 +237,36 @@ function moveAside(file: string, kept: string): boolean {
     rmSync(file);
     return false;
   }
-  cpSync(file, kept, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+  // FIFOs and sockets inside a folder are left out of the copy (cpSync refuses them).
+  const copied = (source: string) => {
+    const entry = lstatSync(source);
+    return !(entry.isFIFO() || entry.isSocket());
+  };
+  cpSync(file, kept, {
+    recursive: true,
+    verbatimSymlinks: true,
+    errorOnExist: true,
+    force: false,
+    filter: copied,
+  });
   rmSync(file, { recursive: true, force: true });
   return true;
+}
+
+/**
+ * `rename`, also of a folder the agent made read-only (moving a folder rewrites its `..` entry,
+ * which needs write permission on it): conductor's user owns it and may make it writable again.
+ */
+function renameOwn(file: string, to: string): void {
+  try {
+    renameSync(file, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const info = lstatSync(file);
+    if ((code !== "EACCES" && code !== "EPERM") || !info.isDirectory()) throw error;
+    chmodSync(file, info.mode | 0o700);
+    renameSync(file, to);
+  }
 }
 
 function isFolder(file: string): boolean {

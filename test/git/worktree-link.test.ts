@@ -8,6 +8,8 @@ import {
   mkdtempSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -81,6 +83,14 @@ describe("repairWorktreeLink", () => {
     ).toBe("one\n");
   });
 
+  it("puts back a .git that is a link to another workspace's .git file", () => {
+    rmSync(dotGit());
+    symlinkSync(path.join(repo.home, "ws", "two", ".git"), dotGit());
+    expect(gitFolders()[0]).toBe(path.join(commonDir, "worktrees", "two"));
+    expect(repairWorktreeLink(commonDir, worktree, keep)).toHaveLength(1);
+    expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+  });
+
   it("moves aside a .git folder (a repository of the agent's own), a link or a FIFO", () => {
     for (const plant of [
       () => execFileSync("git", ["init", "-q", worktree]),
@@ -100,7 +110,9 @@ describe("repairWorktreeLink", () => {
 
   it("writes a missing .git back", () => {
     rmSync(dotGit());
-    expect(repairWorktreeLink(commonDir, worktree, keep)[0]).toContain("at missing instead of");
+    expect(repairWorktreeLink(commonDir, worktree, keep)[0]).toContain(
+      "the agent removed the worktree's .git file",
+    );
     expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
   });
 
@@ -201,6 +213,13 @@ describe.skipIf(!acrossFileSystems)("repairWorktreeLink keeping across file syst
   it("copies what stood there (a file, a folder, a link), then removes it; a FIFO is removed", () => {
     const keepElsewhere = mkdtempSync(path.join(otherFileSystem, "conductor-test-keep-"));
     try {
+      // A folder holding a FIFO (which cannot be copied): kept without it.
+      rmSync(dotGit());
+      execFileSync("git", ["init", "-q", worktree]);
+      execFileSync("mkfifo", [path.join(dotGit(), "pipe")]);
+      const [withFifo] = repairWorktreeLink(commonDir, worktree, keepElsewhere);
+      expect(withFifo).toContain("kept in");
+      expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
       const keptFile = (repair: string) => /kept in (\S+)$/.exec(repair)?.[1] ?? "";
       for (const [plant, check] of [
         [
@@ -231,5 +250,35 @@ describe.skipIf(!acrossFileSystems)("repairWorktreeLink keeping across file syst
     } finally {
       rmSync(keepElsewhere, { recursive: true, force: true });
     }
+  });
+});
+
+describe("repairWorktreeLink leaves honest setups alone", () => {
+  it("a worktree under a linked folder, with the relative links git 2.48 writes", async () => {
+    const real = path.join(repo.home, "real-ws");
+    mkdirSync(real);
+    symlinkSync(real, path.join(repo.home, "ws-link"));
+    const linked = path.join(repo.home, "ws-link", "three");
+    await repo.git("worktree", "add", "-q", "-b", "three", linked);
+    const admin = path.join(commonDir, "worktrees", "three");
+    expect(repairWorktreeLink(commonDir, linked, keep)).toEqual([]);
+    const realWorktree = realpathSync(linked);
+    writeFileSync(path.join(linked, ".git"), `gitdir: ${path.relative(realWorktree, admin)}\n`);
+    writeFileSync(path.join(admin, "gitdir"), `${path.relative(admin, realWorktree)}/.git\n`);
+    expect(repairWorktreeLink(commonDir, linked, keep)).toEqual([]);
+  });
+
+  it("a repository whose .git is a link to its git folder", async () => {
+    const store = path.join(repo.home, "store.git");
+    renameSync(commonDir, store);
+    symlinkSync(store, commonDir);
+    const other = path.join(repo.home, "ws", "four");
+    await repo.git("worktree", "add", "-q", "-b", "four", other);
+    const asked = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], {
+      cwd: repo.root,
+      encoding: "utf8",
+    }).trim();
+    expect(repairWorktreeLink(asked, other, keep)).toEqual([]);
+    expect(repairWorktreeLink(commonDir, other, keep)).toEqual([]);
   });
 });

@@ -548,6 +548,23 @@ printf 'gitdir: %s/.git\\n' "$fake" > .git`,
     expect(await test.git("-C", path.join(test.home, "late-repo"), "rev-list", "--all")).toBe("");
   });
 
+  it("puts back a .git the agent made a link to another workspace's .git", async () => {
+    const test = await integrityRepo({
+      other: "echo other > other.txt",
+      linker: `sleep 1; rm .git; ln -s "$(dirname "$PWD")/other/.git" .git; echo l > l.txt`,
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const linker = workspaceOf(latestSummary(test.root), "linker");
+    expect(linker.failure?.message).toContain(
+      "the agent pointed the worktree's .git at a symbolic link",
+    );
+    expect(readFileSync(path.join(linker.path, ".git"), "utf8")).toMatch(/worktrees\/linker\n$/);
+    expect(await test.git("ls-tree", "-r", "--name-only", "conductor/other")).not.toContain(
+      "l.txt",
+    );
+  });
+
   it("puts back a .git that git reads differently from its text (a second space after gitdir:)", async () => {
     // git keeps the space: "<worktree>/ <admin>", a repository the agent made there, on the
     // workspace's branch, sharing the repository's objects, with a clean filter of its own.
