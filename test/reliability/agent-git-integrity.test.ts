@@ -69,6 +69,14 @@ async function integrityRepo(
   return made;
 }
 
+/**
+ * Shell lines writing `$HOME/mark.sh`: a program that leaves `$HOME/<mark>` when git runs it (as
+ * a clean filter it passes its input through), so a test can tell whether anything ran it.
+ */
+function markProgram(mark: string): string {
+  return `printf '#!/bin/sh\\necho ran >> "$HOME/${mark}"\\ncat\\n' > "$HOME/mark.sh"; chmod +x "$HOME/mark.sh"`;
+}
+
 function run(test: TestRepo, args: readonly string[] = []) {
   return conductor(["run", "--output", "plain", ...args], { cwd: test.root, home: test.home });
 }
@@ -505,7 +513,7 @@ echo ok > ok.txt`,
     const test = await integrityRepo({
       redirect: `fake="$HOME/fake-repo"
 git init -q "$fake"
-printf '#!/bin/sh\\necho ran >> "$HOME/fake-config-ran"\\ncat\\n' > "$HOME/mark.sh"; chmod +x "$HOME/mark.sh"
+${markProgram("fake-config-ran")}
 git -C "$fake" config filter.evil.clean "$HOME/mark.sh"
 git -C "$fake" config core.fsmonitor "$HOME/mark.sh"
 git -C "$fake" symbolic-ref HEAD "$(git symbolic-ref HEAD)"
@@ -580,7 +588,7 @@ echo "$common/objects" > "$fake/objects/info/alternates"
 git -C "$fake" update-ref "$branch" "$(git rev-parse HEAD)"
 git -C "$fake" symbolic-ref HEAD "$branch"
 cp "$admin/index" "$fake/index"
-printf '#!/bin/sh\\necho ran >> "$HOME/spaced-config-ran"\\ncat\\n' > "$HOME/mark.sh"; chmod +x "$HOME/mark.sh"
+${markProgram("spaced-config-ran")}
 git -C "$fake" config filter.evil.clean "$HOME/mark.sh"
 echo '* filter=evil' > .gitattributes
 echo ok > ok.txt
@@ -634,7 +642,7 @@ echo "$(git rev-parse --path-format=absolute --git-common-dir)/objects" > "$fake
 git -C "$fake" update-ref "$(git symbolic-ref HEAD)" "$(git rev-parse HEAD)"
 git -C "$fake" symbolic-ref HEAD "$(git symbolic-ref HEAD)"
 cp "$(git rev-parse --git-path index)" "$fake/.git/index"
-printf '#!/bin/sh\\necho ran >> "$HOME/review-config-ran"\\ncat\\n' > "$HOME/mark.sh"; chmod +x "$HOME/mark.sh"
+${markProgram("review-config-ran")}
 git -C "$fake" config filter.evil.clean "$HOME/mark.sh"
 echo '* filter=evil' > "$fake/.git/info/attributes"
 printf 'gitdir: %s/.git\\n' "$fake" > .git
