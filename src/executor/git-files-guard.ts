@@ -1,7 +1,6 @@
 import path from "node:path";
 import {
   type GitFilesLook,
-  gitFilesChanged,
   lookAtGitFiles,
   restoreGitFiles,
   sameGitFile,
@@ -9,9 +8,8 @@ import {
 import type { StepContext } from "./steps/context.js";
 
 /**
- * The repository's git config and hooks (which git runs as code) around the steps that run
- * untrusted code: the agent's (see `verify-agent-result.ts`) and the check script, which runs the
- * tests and package scripts the agent wrote.
+ * The repository's git config and hooks (which git runs as code) before and after an agent's
+ * step, looked at and put back by `verify-agent-result.ts`.
  */
 
 /**
@@ -56,28 +54,4 @@ export function changedGitFiles(
         ? "conductor could not put them back: look at them before you run git there"
         : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")}: look at ${left.length === 1 ? "it" : "them"} before you run git there)` : ""}${keptIn === undefined ? "" : `, what stood there kept in ${keptIn}`}`;
   return `the repository's git files ${list} changed (git runs them as code); ${outcome}`;
-}
-
-/**
- * After a step that ran the workspace's code outside the agent's step (the check script): the
- * git files it changed are put back as the run found them and recorded for the checks of the
- * agents running meanwhile. Says what happened; undefined when nothing changed.
- */
-export async function putBackGitFilesChangedSince(
-  ctx: StepContext,
-  before: GitFilesLook,
-): Promise<string | undefined> {
-  const now = await gitFilesOf(ctx);
-  const changed = gitFilesChanged(before, now);
-  if (changed.length === 0) return undefined;
-  const description = changedGitFiles(ctx, before, now, changed);
-  for (const entry of changed) {
-    ctx.refLedger.record({
-      ref: shownGitFile(entry),
-      description,
-      foundBy: ctx.workspace.name,
-      foundAt: performance.now(),
-    });
-  }
-  return description;
 }

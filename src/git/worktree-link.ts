@@ -1,8 +1,9 @@
 import {
-  chmodSync,
   closeSync,
   constants,
   cpSync,
+  fchmodSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -262,9 +263,14 @@ function renameOwn(file: string, to: string): void {
     renameSync(file, to);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const info = lstatSync(file);
-    if ((code !== "EACCES" && code !== "EPERM") || !info.isDirectory()) throw error;
-    chmodSync(file, info.mode | 0o700);
+    if (code !== "EACCES" && code !== "EPERM") throw error;
+    // Through a descriptor of the folder itself: a link swapped in meanwhile is not followed.
+    const fd = openSync(file, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      fchmodSync(fd, (fstatSync(fd).mode & 0o7777) | 0o700);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(file, to);
   }
 }

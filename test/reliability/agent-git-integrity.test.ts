@@ -450,26 +450,6 @@ echo ok > ok.txt`,
     expect(existsSync(path.join(test.home, "hook-ran"))).toBe(false);
   });
 
-  it("puts back git config and hooks a check script changed (it runs the agent's code)", async () => {
-    // The agent leaves a "test" that plants an fsmonitor; the check script runs it, unsandboxed.
-    const test = await integrityRepo(
-      {
-        tests: `printf '%s\\n' 'printf "#!/bin/sh\\necho ran >> \\"\\$HOME/check-planted-ran\\"\\n" > "$HOME/planted.sh"; chmod +x "$HOME/planted.sh"' 'git config core.fsmonitor "$HOME/planted.sh"' > check.sh; echo ok > ok.txt`,
-      },
-      { scripts: { check: "sh check.sh" } },
-    );
-    const configBefore = readFileSync(path.join(test.root, ".git", "config"), "utf8");
-    const result = await run(test);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "tests");
-    expect(workspace.failure?.message).toContain(
-      "while the check script ran, the repository's git files .git/config changed",
-    );
-    expect(readFileSync(path.join(test.root, ".git", "config"), "utf8")).toBe(configBefore);
-    await test.git("status", "--short");
-    expect(existsSync(path.join(test.home, "check-planted-ran"))).toBe(false);
-  });
-
   it("also watches a gitignored core.hooksPath folder (husky's .husky/_), which no status shows", async () => {
     const test = await integrityRepo(
       {

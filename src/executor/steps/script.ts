@@ -2,7 +2,6 @@ import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { runProcess } from "../../process/run.js";
 import { scriptFailure } from "../failure.js";
-import { gitFilesOf, putBackGitFilesChangedSince } from "../git-files-guard.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -29,10 +28,6 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
   const output = latestLine((line) =>
     ctx.emit({ type: "step.output", workspace: ctx.workspace.name, step, line }),
   );
-  // The check runs the workspace's code (the agent's tests and package scripts), outside any
-  // sandbox: the git files it changes are put back, as after the agent. (A setup script may
-  // change them by design: husky's install sets core.hooksPath.)
-  const gitFilesBefore = step === "check" ? await gitFilesOf(ctx) : undefined;
   const ended = await runProcess({
     file: script,
     shell: true,
@@ -48,19 +43,6 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
   // Only a check that ran to its end has a verdict; a cancelled or killed one has none.
   const decided = ended.reason === "exited" || ended.reason === "exit-non-zero";
   const result = step === "check" && decided ? { step, passed: failure === undefined } : undefined;
-  const changedGit =
-    gitFilesBefore === undefined
-      ? undefined
-      : await putBackGitFilesChangedSince(ctx, gitFilesBefore);
-  if (changedGit !== undefined) {
-    const message = `while the check script ran, ${changedGit}`;
-    await appendFile(logFile, `conductor: refused: ${ctx.redact(message)}\n`);
-    return {
-      status: "failed",
-      failure: { reason: "integrity", step, message, logPath: logFile },
-      ...(result ? { result } : {}),
-    };
-  }
   if (failure) return { status: "failed", failure, ...(result ? { result } : {}) };
   return { status: "succeeded", ...(result ? { result } : {}) };
 }
