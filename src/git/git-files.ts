@@ -32,6 +32,12 @@ export interface GitFilesLook {
   hooks: ReadonlyMap<string, GitFile>;
   /** The hooks of `core.hooksPath` when it names another folder (husky's `.husky/_`). */
   hooksPath?: { folder: string; hooks: ReadonlyMap<string, GitFile> };
+  /**
+   * `config.worktree` files, by path inside the git folder: the main checkout's, and with
+   * `extensions.worktreeConfig` (which `git sparse-checkout init` sets) each linked worktree's
+   * (`worktrees/<id>/config.worktree`), config git reads there as it reads `config`.
+   */
+  worktreeConfigs?: ReadonlyMap<string, GitFile>;
 }
 
 /** One git file as a look saw it: a regular file (content, mode), a link (target) or other. */
@@ -48,11 +54,13 @@ export type GitFile =
 export function lookAtGitFiles(dir: string, hooksFolder?: string): GitFilesLook {
   const common = path.join(dir, "hooks");
   const commonKind = describeFolder(common);
+  const config = readGitFile(path.join(dir, "config"));
   const look: GitFilesLook = {
     dir,
-    config: readGitFile(path.join(dir, "config")),
+    config,
     hooksFolder: commonKind,
     hooks: readHooks(common, commonKind),
+    worktreeConfigs: readWorktreeConfigs(dir, config),
   };
   if (hooksFolder !== undefined && path.resolve(hooksFolder) !== common) {
     look.hooksPath = {
@@ -84,6 +92,37 @@ function readHooks(folder: string, kind: string): Map<string, GitFile> {
   return hooks;
 }
 
+/** The `config.worktree` files of {@link GitFilesLook.worktreeConfigs} that are there. */
+function readWorktreeConfigs(dir: string, config: GitFile | undefined): Map<string, GitFile> {
+  const found = new Map<string, GitFile>();
+  const add = (entry: string) => {
+    const file = readGitFile(path.join(dir, entry));
+    if (file !== undefined) found.set(entry, file);
+  };
+  add(WORKTREE_CONFIG);
+  // Each worktree's only where git reads them (the extension is in `config`, itself watched).
+  if (config?.kind !== "file" || !WORKTREE_CONFIG_ON.test(config.content.toString("utf8")))
+    return found;
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(path.join(dir, "worktrees"));
+  } catch {
+    ids = [];
+  }
+  for (const id of ids) add(`worktrees/${id}/${WORKTREE_CONFIG}`);
+  return found;
+}
+
+const WORKTREE_CONFIG = "config.worktree";
+
+/** `worktreeConfig = true` (or yes, on, 1) on a line of its own, as `[extensions]` holds it. */
+const WORKTREE_CONFIG_ON = /^\s*worktreeconfig\s*=\s*(true|yes|on|1)\s*$/im;
+
+/** Whether an entry of {@link gitFilesChanged} is a `config.worktree` file. */
+function isWorktreeConfig(entry: string): boolean {
+  return entry === WORKTREE_CONFIG || /^worktrees\/[^/]+\/config\.worktree$/.test(entry);
+}
+
 /** A file as it is, without following a link; undefined when there is none. */
 function readGitFile(file: string): GitFile | undefined {
   try {
@@ -110,6 +149,11 @@ function describeFolder(folder: string): string {
 export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): string[] {
   const changed: string[] = [];
   if (!sameFile(before.config, after.config)) changed.push("config");
+  const configsBefore = before.worktreeConfigs ?? new Map<string, GitFile>();
+  const configsAfter = after.worktreeConfigs ?? new Map<string, GitFile>();
+  for (const entry of [...new Set([...configsBefore.keys(), ...configsAfter.keys()])].sort()) {
+    if (!sameFile(configsBefore.get(entry), configsAfter.get(entry))) changed.push(entry);
+  }
   if (before.hooksFolder !== after.hooksFolder) changed.push("hooks");
   const names = new Set([...before.hooks.keys(), ...after.hooks.keys()]);
   for (const name of [...names].sort()) {
@@ -125,8 +169,9 @@ export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): stri
 }
 
 /**
- * Where an entry of {@link gitFilesChanged} is: `config`, `hooks` and `hooks/<name>` in the git
- * folder; a hook of `core.hooksPath` is named by its absolute path.
+ * Where an entry of {@link gitFilesChanged} is: `config`, `hooks`, `hooks/<name>` and the
+ * `config.worktree` files in the git folder; a hook of `core.hooksPath` is named by its absolute
+ * path.
  */
 export function gitFilePath(look: GitFilesLook, entry: string): string {
   return path.isAbsolute(entry) ? entry : path.join(look.dir, entry);
@@ -135,6 +180,7 @@ export function gitFilePath(look: GitFilesLook, entry: string): string {
 /** The file of `entry` in `look`, undefined when it has none. */
 function fileOf(look: GitFilesLook, entry: string): GitFile | undefined {
   if (entry === "config") return look.config;
+  if (isWorktreeConfig(entry)) return look.worktreeConfigs?.get(entry);
   if (path.isAbsolute(entry)) {
     return look.hooksPath?.folder === path.dirname(entry)
       ? look.hooksPath.hooks.get(path.basename(entry))

@@ -100,4 +100,32 @@ describe("git files", () => {
     });
     expect(readFileSync(config, "utf8")).toContain("someone else, since");
   });
+
+  it("watches config.worktree files, each worktree's only where git reads them", async () => {
+    repo = await createTestRepo();
+    const dir = path.join(repo.root, ".git");
+    const worktree = path.join(repo.home, "ws", "one");
+    await repo.git("worktree", "add", "-q", "-b", "one", worktree);
+    const own = path.join(dir, "worktrees", "one", "config.worktree");
+    writeFileSync(own, "[core]\n\tfsmonitor = /tmp/x.sh\n");
+    // Without extensions.worktreeConfig git reads no worktree's config.worktree: not looked at.
+    expect(lookAtGitFiles(dir).worktreeConfigs?.has("worktrees/one/config.worktree")).toBe(false);
+    await repo.git("config", "extensions.worktreeConfig", "true");
+    unlinkSync(own);
+    const trusted = lookAtGitFiles(dir);
+    writeFileSync(own, "[core]\n\tfsmonitor = /tmp/x.sh\n");
+    writeFileSync(path.join(dir, "config.worktree"), "[core]\n\tfsmonitor = /tmp/x.sh\n");
+    const found = lookAtGitFiles(dir);
+    const changed = gitFilesChanged(trusted, found);
+    expect(changed).toEqual(["config.worktree", "worktrees/one/config.worktree"]);
+    const keep = tempDirForTest("git-files-keep-");
+    const { restored, keptIn } = restoreGitFiles(trusted, found, changed, keep);
+    expect(restored).toEqual(changed);
+    expect(existsSync(own)).toBe(false);
+    expect(existsSync(path.join(dir, "config.worktree"))).toBe(false);
+    expect(
+      readFileSync(path.join(keptIn ?? "", "worktrees", "one", "config.worktree"), "utf8"),
+    ).toContain("fsmonitor");
+    expect(gitFilesChanged(trusted, lookAtGitFiles(dir))).toEqual([]);
+  });
 });

@@ -450,6 +450,26 @@ echo ok > ok.txt`,
     expect(existsSync(path.join(test.home, "hook-ran"))).toBe(false);
   });
 
+  it("puts back the config.worktree files an agent planted where extensions.worktreeConfig has git read them", async () => {
+    const test = await integrityRepo({
+      sparse: `${markProgram("worktree-config-ran")}
+printf '[core]\\n\\tfsmonitor = %s\\n' "$HOME/mark.sh" > "$(git rev-parse --git-common-dir)/config.worktree"
+printf '[core]\\n\\tfsmonitor = %s\\n' "$HOME/mark.sh" > "$(git rev-parse --git-dir)/config.worktree"
+echo ok > ok.txt`,
+    });
+    await test.git("config", "extensions.worktreeConfig", "true");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "sparse");
+    expect(workspace.failure?.message).toContain(
+      "the repository's git files .git/config.worktree, .git/worktrees/sparse/config.worktree changed",
+    );
+    expect(existsSync(path.join(test.root, ".git", "config.worktree"))).toBe(false);
+    await test.git("status", "--short");
+    await test.git("-C", workspace.path, "status", "--short");
+    expect(existsSync(path.join(test.home, "worktree-config-ran"))).toBe(false);
+  });
+
   it("also watches a gitignored core.hooksPath folder (husky's .husky/_), which no status shows", async () => {
     const test = await integrityRepo(
       {
