@@ -10,7 +10,7 @@ import {
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { StateError } from "../errors.js";
-import { git } from "../git/worktree.js";
+import { commonGitDir } from "../git/facts.js";
 import { conductorCommand } from "../hint/command.js";
 import type { RunEvent } from "./events.js";
 import type { RunState, Step } from "./types.js";
@@ -214,8 +214,7 @@ export interface CleanedWorkspace {
  * only.
  */
 async function cleanedRunsFile(root: string): Promise<string> {
-  const common = await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
-  return path.join(common.trim(), "conductor", "cleaned-runs.jsonl");
+  return path.join(await commonGitDir(root), "conductor", "cleaned-runs.jsonl");
 }
 
 /** Notes kept branches of removed run folders. */

@@ -37,6 +37,11 @@ export async function findRepositoryRoot(cwd: string): Promise<string> {
   );
 }
 
+/** The repository's common git folder (the main checkout's `.git`, shared by its worktrees). */
+export async function commonGitDir(cwd: string): Promise<string> {
+  return (await runGit(cwd, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
+}
+
 /** Resolves `ref` to a commit SHA, or undefined when it names nothing. */
 export async function resolveCommit(root: string, ref: string): Promise<string | undefined> {
   // rev-parse --verify --quiet prints nothing and exits 1 for an unknown ref.

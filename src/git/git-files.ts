@@ -264,8 +264,7 @@ export function restoreGitFiles(
 function writeNew(file: string, content: Buffer, mode: number): void {
   const fd = openSync(file, "wx", mode);
   try {
-    for (let written = 0; written < content.length; )
-      written += writeSync(fd, content, written, content.length - written);
+    writeAll(fd, content);
   } finally {
     closeSync(fd);
   }
@@ -279,11 +278,16 @@ function writeExclusively(file: string, content: Buffer, mode: number): void {
   const temporary = `${file}.conductor-${randomBytes(8).toString("hex")}`;
   const fd = openSync(temporary, "wx", 0o600);
   try {
-    for (let written = 0; written < content.length; )
-      written += writeSync(fd, content, written, content.length - written);
+    writeAll(fd, content);
     fchmodSync(fd, mode);
   } finally {
     closeSync(fd);
   }
   renameSync(temporary, file);
+}
+
+/** Writes all of `content` (a write may take only part of it). */
+function writeAll(fd: number, content: Buffer): void {
+  for (let written = 0; written < content.length; )
+    written += writeSync(fd, content, written, content.length - written);
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { readRegularFile, targetKindOf } from "../fs/regular-file.js";
+import { commonGitDir } from "./facts.js";
 import { runGit } from "./run-git.js";
 
 /**
@@ -22,10 +23,7 @@ export async function readSpotlightTrees(root: string): Promise<SpotlightTrees |
   const dotGit = path.join(root, ".git");
   // Read before and after every agent: synchronously, as a stat and a small file are cheaper than
   // their trips through libuv's thread pool (see src/fs/regular-file.ts).
-  const common =
-    (await targetKindOf(dotGit)) === "directory"
-      ? dotGit
-      : (await runGit(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
+  const common = (await targetKindOf(dotGit)) === "directory" ? dotGit : await commonGitDir(root);
   let marker: { original?: unknown; applied?: unknown; pending?: { to?: unknown } };
   try {
     marker = JSON.parse((await readRegularFile(path.join(common, SPOTLIGHT_MARKER))) ?? "");

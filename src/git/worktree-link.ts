@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { runGit } from "./run-git.js";
+import { commonGitDir } from "./facts.js";
 import { samePath } from "./worktree.js";
 
 /**
@@ -112,10 +112,7 @@ export async function repairLinkOfRepository(
   worktree: string,
   keepUnder: string,
 ): Promise<string[]> {
-  const commonDir = (
-    await runGit(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
-  ).trim();
-  return repairWorktreeLink(commonDir, worktree, keepUnder);
+  return repairWorktreeLink(await commonGitDir(root), worktree, keepUnder);
 }
 
 /** The folder under `<commonDir>/worktrees` whose `gitdir` names `worktree`'s `.git`, if one only. */

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { PreflightError } from "../errors.js";
-import { runGit } from "../git/run-git.js";
+import { commonGitDir } from "../git/facts.js";
 import type { IssueFacts } from "../planner/types.js";
 import type { Config } from "../schema/config.js";
 import type { PathIssue } from "../schema/zod-issues.js";
@@ -38,9 +38,7 @@ export interface PullRequestSummary {
  * first, so the user knows which part of the config or command asked).
  */
 export async function gitHubReader(root: string, why: string): Promise<GitHubReader> {
-  const gitDir = (
-    await runGit(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
-  ).trim();
+  const gitDir = await commonGitDir(root);
   // In the git directory, next to conductor's other notes: nothing appears in the checkout.
   const run: GhRun = {
     cwd: root,

@@ -1,7 +1,7 @@
 import { link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { OperationError, StateError } from "../errors.js";
-import { runGit } from "../git/run-git.js";
+import { commonGitDir } from "../git/facts.js";
 import { SPOTLIGHT_MARKER } from "../git/spotlight-footprint.js";
 import { processExists } from "../process/exists.js";
 
@@ -56,10 +56,7 @@ export const LEFT_REF = "refs/conductor/spotlight/left";
 
 /** Marker and lock paths of a repository (its common git directory, shared by worktrees). */
 export async function spotlightPaths(root: string): Promise<SpotlightPaths> {
-  const common = (
-    await runGit(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
-  ).trim();
-  return markerPathsIn(common);
+  return markerPathsIn(await commonGitDir(root));
 }
 
 /** Marker and lock paths inside a common git directory. */
