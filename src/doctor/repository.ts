@@ -1,7 +1,7 @@
 /** Checks of the repository's own state: stale worktrees, leftover processes, info/exclude. */
 import { readFile } from "node:fs/promises";
 import { SERVE_MARKER_VARIABLE } from "../executor/leftovers.js";
-import { isConductorAlive } from "../executor/load-run.js";
+import { isRunLive } from "../executor/load-run.js";
 import { listRunIds, RunPaths, readRunState } from "../executor/run-store.js";
 import { git, listWorktrees } from "../git/worktree.js";
 import { shellCommand } from "../hint/shell-quote.js";
@@ -36,7 +36,7 @@ export async function leftoverProcessesCheck(root: string): Promise<CheckResult>
   const found: { runId: string; groups: number[] }[] = [];
   for (const runId of listRunIds(root)) {
     const state = await readRunState(new RunPaths(root, runId).stateFile).catch(() => undefined);
-    if (state?.status === "running" && isConductorAlive(state.pid)) continue;
+    if (state !== undefined && isRunLive(state)) continue;
     const groups = (await markedProcessGroups(`CONDUCTOR_RUN_ID=${runId}`)).filter(
       (group) => !served.has(group),
     );

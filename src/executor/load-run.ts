@@ -72,6 +72,11 @@ function assertRunShape(state: unknown, dir: string): asserts state is RunState 
   }
 }
 
+/** Whether a run's conductor is still at work: its state says running and its process lives. */
+export function isRunLive(run: Pick<RunState, "status" | "pid">): boolean {
+  return run.status === "running" && isConductorAlive(run.pid);
+}
+
 /** Whether `pid` is a live process that can be a conductor (a node process). */
 export function isConductorAlive(pid: number): boolean {
   try {

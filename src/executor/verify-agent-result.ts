@@ -25,7 +25,7 @@ import { formatSize } from "../schema/size.js";
 import { keptOutOfCommits } from "./copy-files.js";
 import { resetKeepingWork } from "./fresh-worktree.js";
 import { changedGitFiles, gitFilesOf, shownGitFile } from "./git-files-guard.js";
-import { isConductorAlive, loadRun } from "./load-run.js";
+import { isRunLive, loadRun } from "./load-run.js";
 import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
 import type { StepContext } from "./steps/context.js";
@@ -448,7 +448,7 @@ async function branchesOfOtherLiveRuns(ctx: StepContext, since: number): Promise
     if (runId === ctx.paths.runId) continue;
     const run = await loadRun(root, runId).catch(() => undefined);
     if (run === undefined) continue;
-    const live = run.status === "running" && isConductorAlive(run.pid);
+    const live = isRunLive(run);
     // Event times have millisecond precision; a second of slack covers clock rounding.
     if (!live && Date.parse(run.updatedAt) < since - 1000) continue;
     for (const workspace of run.plan.workspaces) {

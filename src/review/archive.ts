@@ -3,7 +3,7 @@ import path from "node:path";
 import { InterruptedError, OperationError, StateError, UnsafeOperationError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { endWorkspaceProcesses } from "../executor/leftovers.js";
-import { isConductorAlive } from "../executor/load-run.js";
+import { isRunLive } from "../executor/load-run.js";
 import { releasePorts, reservedPorts } from "../executor/ports.js";
 import { appendEvent, RunPaths } from "../executor/run-store.js";
 import { isInside } from "../fs/is-inside.js";
@@ -62,7 +62,7 @@ export async function checkArchivable(
   const unsafe: string[] = [];
   for (const entry of found) {
     const { workspace, state, run } = entry;
-    const live = run.status === "running" && isConductorAlive(run.pid);
+    const live = isRunLive(run);
     if (live && (state.status === "running" || state.status === "pending")) {
       blocked.push(`${workspace.name}: run ${run.runId} is still working on it`);
       continue;

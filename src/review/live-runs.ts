@@ -1,5 +1,5 @@
 import { StateError } from "../errors.js";
-import { isConductorAlive, loadRun } from "../executor/load-run.js";
+import { isRunLive, loadRun } from "../executor/load-run.js";
 import { listRunIds } from "../executor/run-store.js";
 
 /**
@@ -11,7 +11,7 @@ import { listRunIds } from "../executor/run-store.js";
 export async function refuseWhileRunsAreLive(root: string, nothing: string): Promise<void> {
   for (const runId of listRunIds(root)) {
     const run = await loadRun(root, runId).catch(() => undefined);
-    if (run?.status === "running" && isConductorAlive(run.pid)) {
+    if (run !== undefined && isRunLive(run)) {
       throw new StateError(
         `run ${runId} is still running (process ${run.pid}); ${nothing}: its agents' checks would take the moved refs for their own doing`,
         { hint: "Do it once that run has finished (or stop it with Ctrl-C)." },

@@ -1,6 +1,6 @@
 import { OperationError, StateError, UsageError } from "../errors.js";
 import type { SelectionRecord } from "../executor/events.js";
-import { isConductorAlive } from "../executor/load-run.js";
+import { isRunLive } from "../executor/load-run.js";
 import { appendEvent, RunPaths, saveRunState } from "../executor/run-store.js";
 import { candidateFacts, type ReviewReader } from "../executor/selection/facts.js";
 import { saveRanking, takePlainBranch } from "../executor/selection/pick-winner.js";
@@ -103,7 +103,7 @@ export async function pickByHand(
       `${workspace} is not a candidate of ${selection.taskId}; its candidates are ${selection.candidates.map((entry) => entry.name).join(", ")}`,
     );
   }
-  if (run.status === "running" && isConductorAlive(run.pid)) {
+  if (isRunLive(run)) {
     throw new StateError(`run ${run.runId} is still running (pid ${run.pid})`, {
       hint: `Pick once it has finished; \`${conductorCommand(["status", "--run", run.runId])}\` follows it.`,
     });

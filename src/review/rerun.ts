@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { InterruptedError, UnsafeOperationError, WorkspaceConflictError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
-import { isConductorAlive, loadRun } from "../executor/load-run.js";
+import { isRunLive, loadRun } from "../executor/load-run.js";
 import { releasePorts } from "../executor/ports.js";
 import { appendEvent, listRunIds, RunPaths, readCleaned } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
@@ -287,7 +287,7 @@ function assertRetirable(
       continue;
     }
     const run = owner.run;
-    if (run !== undefined && run.status === "running" && isConductorAlive(run.pid)) {
+    if (run !== undefined && isRunLive(run)) {
       live.set(run.runId, run);
       continue;
     }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { StateError } from "../errors.js";
 import type { Reporter } from "../executor/events.js";
-import { isConductorAlive } from "../executor/load-run.js";
+import { isRunLive } from "../executor/load-run.js";
 import { RunRecorder } from "../executor/recorder.js";
 import { runSecrets } from "../executor/run-secrets.js";
 import { RunPaths } from "../executor/run-store.js";
@@ -75,7 +75,7 @@ function reviewable(run: RunState, name: string): Workspace {
   if (workspace === undefined || state === undefined) {
     throw new StateError(`run ${run.runId} has no workspace ${name}`);
   }
-  const live = run.status === "running" && isConductorAlive(run.pid);
+  const live = isRunLive(run);
   if (live && (state.status === "running" || state.status === "pending")) {
     throw new StateError(
       `run ${run.runId} is still working on ${name}; review it when it has finished`,

@@ -2,7 +2,7 @@ import os from "node:os";
 import { Command } from "commander";
 import { ExitCode, StateError, UsageError } from "../../errors.js";
 import { findWorkspace } from "../../executor/find-workspace.js";
-import { isConductorAlive } from "../../executor/load-run.js";
+import { isRunLive } from "../../executor/load-run.js";
 import { continueSession } from "../../executor/session.js";
 import type { RunState } from "../../executor/types.js";
 import { conductorCommand } from "../../hint/command.js";
@@ -59,7 +59,7 @@ export function continueCommand(): Command {
           }
           prompt = fix;
         }
-        if (found.run.status === "running" && isConductorAlive(found.run.pid)) {
+        if (isRunLive(found.run)) {
           throw new StateError(
             `run ${found.run.runId} is still running; continue ${name} when it has finished`,
           );

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { ExitCode, StateError } from "../../errors.js";
 import { findWorkspace } from "../../executor/find-workspace.js";
-import { isConductorAlive, loadRun } from "../../executor/load-run.js";
+import { isRunLive, loadRun } from "../../executor/load-run.js";
 import { RunPaths } from "../../executor/run-store.js";
 import { fileSize, followFile } from "../../review/follow-file.js";
 import { defaultLogStep, failureWithoutLog, LOG_STEPS, parseLogStep } from "../../review/logs.js";
@@ -30,7 +30,7 @@ export function logsCommand(): Command {
       const chosen = step ?? byDefault;
       const paths = new RunPaths(root, found.run.runId);
       const file = paths.logFile(found.workspace.name, chosen);
-      const live = found.run.status === "running" && isConductorAlive(found.run.pid);
+      const live = isRunLive(found.run);
       if ((await fileSize(file)) === 0 && !(options.follow && live)) {
         // Asked for no log in particular, after a failure: say what failed instead of refusing.
         const instead = step === undefined ? failureWithoutLog(found.state, byDefault) : undefined;

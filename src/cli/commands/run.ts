@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { StateError, UsageError } from "../../errors.js";
-import { isConductorAlive, loadRun } from "../../executor/load-run.js";
+import { isRunLive, loadRun } from "../../executor/load-run.js";
 import { chooseRunId } from "../../executor/run-select.js";
 import { newRunId } from "../../executor/run-store.js";
 import type { RunState } from "../../executor/types.js";
@@ -136,7 +136,7 @@ async function resumedPlan(
       hint: `Resume it with its own file: \`${conductorCommand(["run", "--resume", runId], { ...currentInvocation(), config: shownConfigPath(root, madeFrom) })}\``,
     });
   }
-  if (previous.status === "running" && isConductorAlive(previous.pid)) {
+  if (isRunLive(previous)) {
     throw new StateError(`run ${runId} is still running (process ${previous.pid})`, {
       hint: "Wait for it, or stop it with Ctrl-C / kill first.",
     });

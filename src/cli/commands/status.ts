@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { isConductorAlive } from "../../executor/load-run.js";
+import { isConductorAlive, isRunLive } from "../../executor/load-run.js";
 import { renderRunSummary } from "../../report/summary.js";
 import { renderStatus } from "../../review/status.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
@@ -29,7 +29,7 @@ export function statusCommand(): Command {
     )
     .action(async (runId: string | undefined, options: StatusOptions, command: Command) => {
       const { run: state } = await chosenRun(command, options.run ?? runId, { readOnly: true });
-      const live = state.status === "running" && isConductorAlive(state.pid);
+      const live = isRunLive(state);
       const now = new Date();
       process.stdout.write(
         options.json
