@@ -23,6 +23,7 @@ import { countWorkspaces, initialRunState } from "./state-fold.js";
 import { reserveRunPorts } from "./steps/ports.js";
 import type { RunState } from "./types.js";
 import { type AfterSuccess, type RunContext, runWorkspace } from "./workspace-runner.js";
+import { guardWorktreeLink } from "./worktree-link-check.js";
 
 /** What starting or resuming a run needs. */
 export interface SessionOptions {
@@ -142,6 +143,14 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   }
   const paths = new RunPaths(plan.repo.root, previous.runId);
   await endLeftoverProcesses(previous.runId);
+  // Before the agent (which runs git to describe the worktree) or the copy step runs there: a
+  // process the agent left may have pointed the link elsewhere since the last check.
+  await guardWorktreeLink({
+    root: plan.repo.root,
+    runId: previous.runId,
+    name: workspace.name,
+    path: workspace.path,
+  });
   const secrets = await runSecrets(plan);
   const recorder = new RunRecorder(paths, previous, options.reporters, secrets);
   const started = performance.now();

@@ -1,5 +1,12 @@
 import path from "node:path";
-import { repairWorktreeLink } from "../git/worktree-link.js";
+import { UnsafeOperationError } from "../errors.js";
+import {
+  repairLinkOfRepository,
+  repairWorktreeLink,
+  WorktreeLinkError,
+} from "../git/worktree-link.js";
+import type { FoundWorkspace } from "./find-workspace.js";
+import { RunPaths } from "./run-store.js";
 import type { StepContext } from "./steps/context.js";
 
 /**
@@ -11,4 +18,46 @@ export async function repairOwnWorktreeLink(ctx: StepContext): Promise<string[]>
   const { commonDir } = await ctx.checkoutHook.find();
   const keepUnder = path.dirname(ctx.paths.logFile(ctx.workspace.name, "agent"));
   return repairWorktreeLink(commonDir, ctx.workspace.path, keepUnder);
+}
+
+/** A workspace's worktree, named by its run. */
+export interface WorkspaceWorktree {
+  root: string;
+  runId: string;
+  name: string;
+  path: string;
+}
+
+/** The {@link WorkspaceWorktree} of a workspace found in a run. */
+export function worktreeOf(found: FoundWorkspace): WorkspaceWorktree {
+  const { run, workspace } = found;
+  return { root: run.plan.repo.root, runId: run.runId, name: workspace.name, path: workspace.path };
+}
+
+/**
+ * Puts a workspace's worktree link back as git made it before a command other than the run
+ * (archive, checks, merge, spotlight, exec, review, continue, a new run retiring it) runs git
+ * there or starts a program that does. The run checked the link after its agent, but a process
+ * the agent left behind, or an agent whose conductor was killed, may have changed it since: git
+ * would then run the config of a repository the agent made (its filters and fsmonitor are
+ * programs) outside any sandbox. Each repair is printed as a warning and what stood there is
+ * kept in the workspace's run folder; a link that cannot be put back refuses the command.
+ */
+export async function guardWorktreeLink(
+  worktree: WorkspaceWorktree,
+  warn: (line: string) => void = warnOnStderr,
+): Promise<void> {
+  const keepUnder = new RunPaths(worktree.root, worktree.runId).workspaceDir(worktree.name);
+  let repairs: string[];
+  try {
+    repairs = await repairLinkOfRepository(worktree.root, worktree.path, keepUnder);
+  } catch (error) {
+    if (!(error instanceof WorktreeLinkError)) throw error;
+    throw new UnsafeOperationError(`workspace ${worktree.name}: ${error.message}`);
+  }
+  for (const repair of repairs) warn(`workspace ${worktree.name}: ${repair}`);
+}
+
+function warnOnStderr(line: string): void {
+  process.stderr.write(`conductor: warning: ${line}\n`);
 }

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import type { RunState } from "../executor/types.js";
 import { ignoredFilesInTheWay } from "../git/in-the-way.js";
@@ -7,6 +6,7 @@ import { git, listWorktrees, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 
 import { reviewActivity } from "../review/github-pr.js";
+import { worktreePresence } from "../review/worktree-presence.js";
 import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
 import type { CheckItem } from "./check-item.js";
 import { type ConflictForecast, forecastConflicts } from "./conflicts.js";
@@ -116,7 +116,16 @@ async function checkOne(
 
 async function uncommittedItem(found: FoundWorkspace): Promise<CheckItem> {
   const { workspace, state } = found;
-  if (state.archived !== undefined || !existsSync(workspace.path)) {
+  // Asked first, so git runs only in a worktree whose link to the repository is as git made it.
+  const presence = await worktreePresence(found);
+  if (presence === "foreign") {
+    return {
+      id: "uncommitted",
+      level: "block",
+      reason: `${workspace.path} is not a worktree of this repository`,
+    };
+  }
+  if (presence !== "present") {
     return { id: "uncommitted", level: "info", reason: "no worktree (archived or removed)" };
   }
   // Copied env files, the context folder and seeded folders (a symlink one shows as untracked)

@@ -3,6 +3,7 @@ import { agentFor } from "../agents/index.js";
 import { InterruptedError, OperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths } from "../executor/run-store.js";
+import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
 import { stripAnsi } from "../report/format.js";
 import { pullRequestTitle } from "./pull-request.js";
 import { scriptEnv, scriptRedactor } from "./workspace-process.js";
@@ -62,6 +63,8 @@ export async function describeWithAgent(
   const logFile = path.join(paths.workspaceDir(workspace.name), "describe.log");
   const prompt = describePrompt(found, draft);
   const redactor = await scriptRedactor(found);
+  // The agent runs git in the worktree: its link to the repository must be git's own.
+  await guardWorktreeLink(worktreeOf(found));
   const result = await agentFor(workspace.agent.kind).run({
     cwd: workspace.path,
     prompt,

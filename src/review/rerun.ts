@@ -6,6 +6,7 @@ import { isRunLive, loadRun } from "../executor/load-run.js";
 import { releasePorts } from "../executor/ports.js";
 import { appendEvent, listRunIds, RunPaths, readCleaned } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
+import { guardWorktreeLink } from "../executor/worktree-link-check.js";
 import {
   git,
   listWorktrees,
@@ -378,6 +379,7 @@ async function retire(
   let savedWork: string | undefined;
   let savedHead: string | undefined;
   if (worktree !== undefined && existsSync(worktree.path)) {
+    await guardWorktreeLink({ root, runId: owner.runId, name: owner.name, path: worktree.path });
     const ref = `refs/conductor/saved/${owner.runId}/${owner.name}/retired`;
     const saved = await saveWork(worktree.path, {
       ref,

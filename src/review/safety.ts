@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
 import { runGit, runGitExpecting } from "../git/run-git.js";
 import { branchExists, git, uncommittedEntries } from "../git/worktree.js";
 
@@ -31,7 +32,8 @@ const LISTED_FILES = 10;
 
 /**
  * What archiving (or cleaning) a workspace would lose: its uncommitted changes when its worktree
- * is there, and with `deleteBranch` the commits that exist only on its branch.
+ * is there (its link to the repository put back first, see {@link guardWorktreeLink}), and with
+ * `deleteBranch` the commits that exist only on its branch.
  */
 export async function whatWouldBeLost(
   found: FoundWorkspace,
@@ -40,6 +42,7 @@ export async function whatWouldBeLost(
   const { workspace, state } = found;
   const unmergedCommits = options.deleteBranch ? await commitsOnlyOnBranch(found) : 0;
   if (!options.worktreePresent) return { ...NO_LOSSES, unmergedCommits };
+  await guardWorktreeLink(worktreeOf(found));
   const [uncommitted, detachedHead, nestedRepositories] = await Promise.all([
     uncommittedWork(workspace.path, [...state.copied, ...(state.seed?.folders ?? [])]),
     unreachableHead(workspace.path),

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { StateError, unreachable } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
 import { isRegisteredWorktree } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 
@@ -17,12 +18,18 @@ export type WorktreePresence =
   /** Something is at its path, but it is not a worktree of this repository. */
   | "foreign";
 
-/** Looks at the disk and git's worktree list to tell where a workspace's worktree stands. */
+/**
+ * Looks at the disk and git's worktree list to tell where a workspace's worktree stands. A
+ * present worktree is one git may run in: its link to the repository is put back first if it
+ * was changed since the run checked it (see {@link guardWorktreeLink}).
+ */
 export async function worktreePresence(found: FoundWorkspace): Promise<WorktreePresence> {
   const { workspace, state, run } = found;
   if (state.archived !== undefined && !existsSync(workspace.path)) return "archived";
   if (!existsSync(workspace.path)) return state.worktreeCreated ? "vanished" : "never-created";
-  return (await isRegisteredWorktree(run.plan.repo.root, workspace.path)) ? "present" : "foreign";
+  if (!(await isRegisteredWorktree(run.plan.repo.root, workspace.path))) return "foreign";
+  await guardWorktreeLink(worktreeOf(found));
+  return "present";
 }
 
 /** The worktree path of a workspace, or a clear error saying why there is none. */

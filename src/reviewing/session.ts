@@ -7,6 +7,7 @@ import { RunRecorder } from "../executor/recorder.js";
 import { runSecrets } from "../executor/run-secrets.js";
 import { RunPaths } from "../executor/run-store.js";
 import type { ReviewState, RunState } from "../executor/types.js";
+import { guardWorktreeLink } from "../executor/worktree-link-check.js";
 import { conductorCommand } from "../hint/command.js";
 import type { Workspace } from "../planner/types.js";
 import { reviewWorkspace } from "./review-workspace.js";
@@ -33,11 +34,21 @@ export interface ReviewSessionResult {
 /**
  * Reviews workspaces of a run, at most `concurrency` at once, recording each review as events
  * of the run (so `status` and reports show it) and as `review.json`/`review.md`. Refuses, before
- * anything starts, workspaces a live run is working on and ones without a worktree.
+ * anything starts, workspaces a live run is working on and ones without a worktree; puts back
+ * worktree links changed since their run checked them.
  */
 export async function reviewSession(options: ReviewSessionOptions): Promise<ReviewSessionResult> {
   const { previous } = options;
   const workspaces = options.workspaces.map((name) => reviewable(previous, name));
+  // The reviewer runs git there, as conductor does before and after it.
+  for (const workspace of workspaces) {
+    await guardWorktreeLink({
+      root: previous.plan.repo.root,
+      runId: previous.runId,
+      name: workspace.name,
+      path: workspace.path,
+    });
+  }
   const paths = new RunPaths(previous.plan.repo.root, previous.runId);
   const secrets = await runSecrets(previous.plan);
   const recorder = new RunRecorder(paths, previous, options.reporters, secrets);

@@ -722,6 +722,73 @@ echo thief > thief.txt`,
   });
 });
 
+describe("commands after the run put back a .git redirected since the run checked it", () => {
+  // The run checked the link after the agent; a process the agent left behind (or the agent of
+  // a killed conductor) may change it later. Every command that runs git in the worktree, or
+  // starts a program that does, puts it back first and says so.
+  it("checks, merge, archive, exec, open, spotlight, review, continue and a second run never run the planted repository's config", async () => {
+    const test = await integrityRepo(
+      { later: "echo ok > ok.txt" },
+      {
+        agent: {
+          kind: "command",
+          command: "true",
+          review_command: `echo '{"findings": [], "overall_correctness": "patch is correct", "overall_explanation": "fine", "overall_confidence_score": 0.9}'`,
+        },
+      },
+    );
+    const first = await run(test);
+    expect(first.exitCode, first.all).toBe(0);
+    const worktree = workspaceOf(latestSummary(test.root), "later").path;
+    const linkAsGitMadeIt = readFileSync(path.join(worktree, ".git"), "utf8");
+    const fake = path.join(test.home, "late-fake");
+    await execa("git", ["init", "-q", fake], { env: gitEnv(test.home) });
+    writeFileSync(
+      path.join(test.home, "mark.sh"),
+      '#!/bin/sh\necho ran >> "$HOME/late-config-ran"\ncat\n',
+      { mode: 0o755 },
+    );
+    await gitIn(test, fake, "config", "filter.evil.clean", path.join(test.home, "mark.sh"));
+    await gitIn(test, fake, "config", "core.fsmonitor", path.join(test.home, "mark.sh"));
+    writeFileSync(path.join(worktree, ".gitattributes"), "* filter=evil\n");
+    const commands: string[][] = [
+      ["checks", "later"],
+      ["merge", "later"],
+      ["archive", "later"],
+      ["exec", "later", "--", "git", "status", "--short"],
+      ["open", "later"],
+      ["spotlight", "later"],
+      ["review", "later"],
+      ["continue", "later", "again"],
+      ["run", "--output", "plain"],
+    ];
+    for (const args of commands) {
+      const story = `conductor ${args.join(" ")}`;
+      writeFileSync(path.join(worktree, ".git"), `gitdir: ${path.join(fake, ".git")}\n`);
+      const result = await conductor(args, { cwd: test.root, home: test.home });
+      if (args[0] === "spotlight")
+        await conductor(["spotlight", "--off"], { cwd: test.root, home: test.home });
+      expect(existsSync(path.join(test.home, "late-config-ran")), `${story}\n${result.all}`).toBe(
+        false,
+      );
+      expect(result.stderr, story).toContain(
+        `conductor: warning: workspace later: the agent pointed the worktree's .git at "${path.join(fake, ".git")}" instead of`,
+      );
+      // A second run retires the workspace: its worktree is removed, and a new one takes its place.
+      if (args[0] !== "run") {
+        expect(readFileSync(path.join(worktree, ".git"), "utf8"), story).toBe(linkAsGitMadeIt);
+      }
+    }
+    // What stood there is kept in the workspace's run folder, once per repair.
+    const runFolder = path.join(test.root, ".conductor", "runs");
+    const kept = filesContaining(runFolder, path.join(fake, ".git"));
+    expect(kept.filter((file) => file.endsWith(`${path.sep}dot-git`))).toHaveLength(
+      commands.length,
+    );
+    expect(await test.git("-C", fake, "rev-list", "--all")).toBe("");
+  });
+});
+
 describe("resume keeps copied files", () => {
   it("restores a copied file that is not gitignored after resetting the worktree for a fresh try", async () => {
     const test = await integrityRepo({
