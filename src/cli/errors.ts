@@ -1,4 +1,5 @@
-import { ConductorError } from "../errors.js";
+import { ConductorError, ExitCode } from "../errors.js";
+import { GitCommandError } from "../git/run-git.js";
 
 /** Exit code for a bug in conductor itself (BSD EX_SOFTWARE). */
 export const INTERNAL_ERROR_EXIT_CODE = 70;
@@ -19,6 +20,20 @@ export function reportError(error: unknown, debug: boolean, write: (text: string
     if (debug && error.stack) write(`${error.stack}\n`);
     return error.exitCode;
   }
+  if (error instanceof GitCommandError) {
+    // Git refused something in the repository or a worktree (an embedded repository without a
+    // commit, a full disk, a corrupt object): git's own message says what, and it is not a bug.
+    const command = gitCommandName(error.args);
+    write(
+      `conductor: git${command === undefined ? "" : ` ${command}`} failed: ${error.message.trim()}\n`,
+    );
+    write(
+      debug && error.stack
+        ? `${error.stack}\n`
+        : "  Run again with --debug to see where conductor ran it.\n",
+    );
+    return ExitCode.WorkFailed;
+  }
   const message = error instanceof Error ? error.message : String(error);
   write(`conductor: internal error: ${message}\n`);
   write(
@@ -27,4 +42,18 @@ export function reportError(error: unknown, debug: boolean, write: (text: string
       : "  This is a bug in conductor. Run again with --debug and report the output.\n",
   );
   return INTERNAL_ERROR_EXIT_CODE;
+}
+
+/**
+ * The git subcommand of `args`, past global options such as `-c name=value` and `-C dir`;
+ * undefined for one of conductor's git scripts (several commands in one shell).
+ */
+function gitCommandName(args: readonly string[]): string | undefined {
+  if (args[0] === "(script)") return undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "-c" || arg === "-C") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
 }

@@ -86,6 +86,22 @@ describe("conductor spotlight", () => {
     expect((await current.cli(["spotlight"])).stdout).toBe("Spotlight is off");
   });
 
+  it("says which git command refused, as a failure rather than a bug, when git cannot take the workspace's files", async () => {
+    const current = await repoWithRun();
+    repo = current;
+    // An agent's `git init` without a commit: `git add` refuses the embedded repository.
+    await current.git("-C", current.worktree("web"), "init", "-q", "scaffold");
+    const before = await checkoutState(current);
+    const refused = await current.cli(["spotlight", "web"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(
+      "conductor: git add failed: error: 'scaffold/' does not have a commit checked out",
+    );
+    expect(refused.stderr).toContain("Run again with --debug to see where conductor ran it.");
+    expect(refused.stderr).not.toContain("internal error");
+    expect(await checkoutState(current)).toEqual(before);
+  });
+
   it("never overwrites an ignored file of the main checkout", async () => {
     const current = await reviewRepo([
       // The workspace stops ignoring .env.local and writes one: in the main checkout it is ignored.
