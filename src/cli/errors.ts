@@ -4,6 +4,9 @@ import { GitCommandError } from "../git/run-git.js";
 /** Exit code for a bug in conductor itself (BSD EX_SOFTWARE). */
 export const INTERNAL_ERROR_EXIT_CODE = 70;
 
+/** Git's exit code for a command line it does not understand. */
+const GIT_USAGE_ERROR = 129;
+
 /**
  * Prints a failure once, at the top level: the message and hint of expected errors, or a request
  * to report anything else. Stack traces only with `--debug`.
@@ -20,9 +23,10 @@ export function reportError(error: unknown, debug: boolean, write: (text: string
     if (debug && error.stack) write(`${error.stack}\n`);
     return error.exitCode;
   }
-  if (error instanceof GitCommandError) {
-    // Git refused something in the repository or a worktree (an embedded repository without a
-    // commit, a full disk, a corrupt object): git's own message says what, and it is not a bug.
+  // Git refused something in the repository or a worktree (an embedded repository without a
+  // commit, a full disk, a corrupt object): git's own message says what. Git's usage error (129)
+  // means conductor asked for something git does not have: a bug, reported as one.
+  if (error instanceof GitCommandError && error.exitCode !== GIT_USAGE_ERROR) {
     const command = gitCommandName(error.args);
     write(
       `conductor: git${command === undefined ? "" : ` ${command}`} failed: ${error.message.trim()}\n`,

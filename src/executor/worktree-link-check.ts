@@ -1,11 +1,13 @@
 import path from "node:path";
 import { UnsafeOperationError } from "../errors.js";
+import { commonGitDir } from "../git/facts.js";
 import {
-  repairLinkOfRepository,
   repairWorktreeLink,
   WorktreeLinkError,
+  worktreeLinkChanges,
 } from "../git/worktree-link.js";
 import type { FoundWorkspace } from "./find-workspace.js";
+import { isRunLive, loadRun } from "./load-run.js";
 import { RunPaths } from "./run-store.js";
 import type { StepContext } from "./steps/context.js";
 
@@ -42,6 +44,10 @@ export function worktreeOf(found: FoundWorkspace): WorkspaceWorktree {
  * would then run the config of a repository the agent made (its filters and fsmonitor are
  * programs) outside any sandbox. Each repair is printed as a warning and what stood there is
  * kept in the workspace's run folder; a link that cannot be put back refuses the command.
+ *
+ * A workspace a live run is working on is only looked at: its run's check after the step puts
+ * the link back and fails the workspace, and a repair made before would let the agent that
+ * changed it pass. A changed link there refuses the command.
  */
 export async function guardWorktreeLink(
   worktree: WorkspaceWorktree,
@@ -50,12 +56,27 @@ export async function guardWorktreeLink(
   const keepUnder = new RunPaths(worktree.root, worktree.runId).workspaceDir(worktree.name);
   let repairs: string[];
   try {
-    repairs = await repairLinkOfRepository(worktree.root, worktree.path, keepUnder);
+    const commonDir = await commonGitDir(worktree.root);
+    const changes = worktreeLinkChanges(commonDir, worktree.path);
+    if (changes.length === 0) return;
+    if (await isWorkedOn(worktree)) {
+      throw new UnsafeOperationError(
+        `workspace ${worktree.name}: ${changes.join("; ")}; conductor runs nothing there while run ${worktree.runId} works on it (its check puts the link back and fails the workspace)`,
+      );
+    }
+    repairs = repairWorktreeLink(commonDir, worktree.path, keepUnder);
   } catch (error) {
     if (!(error instanceof WorktreeLinkError)) throw error;
     throw new UnsafeOperationError(`workspace ${worktree.name}: ${error.message}`);
   }
   for (const repair of repairs) warn(`workspace ${worktree.name}: ${repair}`);
+}
+
+/** Whether a live run is working on the workspace now (read from its run folder as it stands). */
+async function isWorkedOn(worktree: WorkspaceWorktree): Promise<boolean> {
+  const run = await loadRun(worktree.root, worktree.runId).catch(() => undefined);
+  const status = run?.workspaces[worktree.name]?.status;
+  return run !== undefined && isRunLive(run) && (status === "running" || status === "pending");
 }
 
 function warnOnStderr(line: string): void {

@@ -42,6 +42,50 @@ export class WorktreeLinkError extends Error {
 /** Longest link file read: git's are one short line, and anything longer is not git's. */
 const MAX_LINK_BYTES = 4096;
 
+/** A link file that is not as git made it: where it is, what it held, and what git writes there. */
+interface LinkChange {
+  file: string;
+  /** `.git` or `commondir`. */
+  name: ".git" | "commondir";
+  /** What it held, shown for a message ("missing" when there was nothing). */
+  was: string;
+  /** Where it should point, shown for a message. */
+  expected: string;
+  /** The bytes git writes there. */
+  asGitWritesIt: string;
+}
+
+/** The link files of the worktree that are not as git made them; reads, changes nothing. */
+function linkChanges(commonDir: string, worktree: string): LinkChange[] {
+  const admin = ownAdminFolder(commonDir, worktree);
+  const changes: LinkChange[] = [];
+  const dotGit = path.join(worktree, ".git");
+  const content = linkFile(dotGit);
+  const dotGitLines = gitdirLines(worktree, admin);
+  if (content === undefined || !dotGitLines.includes(content)) {
+    changes.push({
+      file: dotGit,
+      name: ".git",
+      was: describeLink(dotGit, content),
+      expected: admin,
+      asGitWritesIt: dotGitLines[0] as string,
+    });
+  }
+  const commondir = path.join(admin, "commondir");
+  const common = linkFile(commondir);
+  if (common === undefined || !commondirLines(commonDir).includes(common)) {
+    changes.push({
+      file: commondir,
+      name: "commondir",
+      was: describeLink(commondir, common),
+      expected: commonDir,
+      // What git writes: the common folder is two levels up from `<common>/worktrees/<id>`.
+      asGitWritesIt: "../..\n",
+    });
+  }
+  return changes;
+}
+
 /**
  * Puts the worktree's link to the repository at `commonDir` back where the agent changed it
  * (what stood there moved into a new folder under `keepUnder`) and says what it put back, one
@@ -53,13 +97,7 @@ export function repairWorktreeLink(
   worktree: string,
   keepUnder: string,
 ): string[] {
-  const admin = adminFolderOf(commonDir, worktree);
-  if (admin === undefined) {
-    throw new WorktreeLinkError(
-      `no git folder under ${path.join(commonDir, "worktrees")} names the worktree ${worktree} (its gitdir file was changed or removed); conductor runs no git there: look at it, then \`git worktree repair\` it`,
-    );
-  }
-  const repairs: string[] = [];
+  const changes = linkChanges(commonDir, worktree);
   let keptIn: string | undefined;
   const keep = (file: string, name: string): string | undefined => {
     keptIn ??= mkdtempSync(path.join(mkdirp(keepUnder), "worktree-link-"));
@@ -72,34 +110,41 @@ export function repairWorktreeLink(
       );
     }
   };
+  return changes.map((change) => {
+    const kept =
+      change.was === "missing"
+        ? undefined
+        : keep(change.file, change.name === ".git" ? "dot-git" : "commondir");
+    writeFileSync(change.file, change.asGitWritesIt, { flag: "wx" });
+    return change.was === "missing"
+      ? `the agent removed the worktree's ${change.name} file (it names ${change.expected}); put back`
+      : `the agent pointed the worktree's ${change.name} at ${change.was} instead of ${change.expected}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`;
+  });
+}
 
-  const dotGit = path.join(worktree, ".git");
-  const content = linkFile(dotGit);
-  if (content === undefined || !gitdirLines(worktree, admin).includes(content)) {
-    const was = describeLink(dotGit, content);
-    const kept = was === "missing" ? undefined : keep(dotGit, "dot-git");
-    writeFileSync(dotGit, gitdirLines(worktree, admin)[0] as string, { flag: "wx" });
-    repairs.push(
-      was === "missing"
-        ? `the agent removed the worktree's .git file (it names ${admin}); put back`
-        : `the agent pointed the worktree's .git at ${was} instead of ${admin}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`,
+/**
+ * What of the worktree's link to the repository at `commonDir` is not as git made it, one
+ * sentence each, changing nothing: for a worktree an agent may be working in right now, where
+ * putting the link back would hide from its run's check what the agent did. Throws
+ * {@link WorktreeLinkError} when the worktree's own git folder cannot be told.
+ */
+export function worktreeLinkChanges(commonDir: string, worktree: string): string[] {
+  return linkChanges(commonDir, worktree).map((change) =>
+    change.was === "missing"
+      ? `the worktree's ${change.name} file is missing`
+      : `the worktree's ${change.name} points at ${change.was} instead of ${change.expected}`,
+  );
+}
+
+/** The worktree's own git folder; {@link WorktreeLinkError} when it cannot be told. */
+function ownAdminFolder(commonDir: string, worktree: string): string {
+  const admin = adminFolderOf(commonDir, worktree);
+  if (admin === undefined) {
+    throw new WorktreeLinkError(
+      `no git folder under ${path.join(commonDir, "worktrees")} names the worktree ${worktree} (its gitdir file was changed or removed); conductor runs no git there: look at it, then \`git worktree repair\` it`,
     );
   }
-
-  const commondir = path.join(admin, "commondir");
-  const common = linkFile(commondir);
-  if (common === undefined || !commondirLines(commonDir).includes(common)) {
-    const was = describeLink(commondir, common);
-    const kept = was === "missing" ? undefined : keep(commondir, "commondir");
-    // What git writes: the common folder is two levels up from `<common>/worktrees/<id>`.
-    writeFileSync(commondir, "../..\n", { flag: "wx" });
-    repairs.push(
-      was === "missing"
-        ? `the agent removed the worktree's commondir file (it names ${commonDir}); put back`
-        : `the agent pointed the worktree's commondir at ${was} instead of ${commonDir}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`,
-    );
-  }
-  return repairs;
+  return admin;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { ConductorError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import type { RunState } from "../executor/types.js";
+import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
 import { ignoredFilesInTheWay } from "../git/in-the-way.js";
 import { mergeTree } from "../git/merge-tree.js";
 import { git, listWorktrees, uncommittedPaths } from "../git/worktree.js";
@@ -116,8 +118,11 @@ async function checkOne(
 
 async function uncommittedItem(found: FoundWorkspace): Promise<CheckItem> {
   const { workspace, state } = found;
-  // Asked first, so git runs only in a worktree whose link to the repository is as git made it.
   const presence = await worktreePresence(found);
+  // An archived workspace's path may hold a later run's worktree, or a folder made since.
+  if (state.archived !== undefined || (presence !== "present" && presence !== "foreign")) {
+    return { id: "uncommitted", level: "info", reason: "no worktree (archived or removed)" };
+  }
   if (presence === "foreign") {
     return {
       id: "uncommitted",
@@ -125,8 +130,12 @@ async function uncommittedItem(found: FoundWorkspace): Promise<CheckItem> {
       reason: `${workspace.path} is not a worktree of this repository`,
     };
   }
-  if (presence !== "present") {
-    return { id: "uncommitted", level: "info", reason: "no worktree (archived or removed)" };
+  // git runs there only once its link to the repository is as git made it.
+  try {
+    await guardWorktreeLink(worktreeOf(found));
+  } catch (error) {
+    if (!(error instanceof ConductorError)) throw error;
+    return { id: "uncommitted", level: "block", reason: error.message };
   }
   // Copied env files, the context folder and seeded folders (a symlink one shows as untracked)
   // came from the main checkout or the cache: they are not work.

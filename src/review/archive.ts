@@ -6,6 +6,7 @@ import { endWorkspaceProcesses } from "../executor/leftovers.js";
 import { isRunLive } from "../executor/load-run.js";
 import { releasePorts, reservedPorts } from "../executor/ports.js";
 import { appendEvent, RunPaths } from "../executor/run-store.js";
+import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
 import { isInside } from "../fs/is-inside.js";
 import { branchExists, git, removeWorktree } from "../git/worktree.js";
 import { describeOutcome } from "../process/outcome.js";
@@ -78,6 +79,8 @@ export async function checkArchivable(
       );
       continue;
     }
+    // Its archive script and the look at what would be lost run git there.
+    if (presence === "present") await guardWorktreeLink(worktreeOf(entry));
     if (!options.force) {
       const losses = await whatWouldBeLost(entry, {
         worktreePresent: presence === "present",

@@ -352,7 +352,9 @@ async function assertNothingUnsavable(
     );
     for (const nested of losses.nestedRepositories) {
       unsafe.push(
-        `${owner.name} (run ${owner.runId}): nested repository ${nested.path} has ${nested.commits} commit${nested.commits === 1 ? "" : "s"} in none of its remotes`,
+        nested.noCommit
+          ? `${owner.name} (run ${owner.runId}): nested repository ${nested.path} has no commit, so git cannot keep its files on a ref`
+          : `${owner.name} (run ${owner.runId}): nested repository ${nested.path} has ${nested.commits} commit${nested.commits === 1 ? "" : "s"} in none of its remotes`,
       );
     }
   }
@@ -360,7 +362,7 @@ async function assertNothingUnsavable(
   throw new UnsafeOperationError(
     `the earlier run's worktrees hold work that cannot be kept on a ref; nothing was removed:\n${unsafe.map((line) => `  ${line}`).join("\n")}`,
     {
-      hint: "Push the nested repositories' commits (or move them out of the worktree), or archive those workspaces with --force to drop them, then run again.",
+      hint: "Commit and push the nested repositories' work (or move them out of the worktree), or archive those workspaces with --force to drop them, then run again.",
     },
   );
 }

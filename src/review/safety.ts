@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
@@ -15,8 +16,22 @@ export interface Losses {
   unmergedCommits: number;
   /** Commits of a detached HEAD that no ref holds (they live only in the worktree's HEAD). */
   detachedHead: { commit: string; commits: number } | undefined;
-  /** Nested repositories in the worktree with commits found in none of their remotes. */
-  nestedRepositories: { path: string; commits: number }[];
+  /**
+   * Nested repositories in the worktree with commits found in none of their remotes, or, when
+   * the branch does not track them, with no commit at all (`git init` alone): git can keep
+   * neither on a ref.
+   */
+  nestedRepositories: NestedRepositoryLoss[];
+}
+
+/** A nested repository whose work lives only in the worktree. */
+export interface NestedRepositoryLoss {
+  /** Its folder, relative to the worktree. */
+  path: string;
+  /** Commits of its HEAD and branches that none of its remote-tracking refs hold. */
+  commits: number;
+  /** It has no commit yet: its files are in no commit git could keep. */
+  noCommit: boolean;
 }
 
 /** Nothing lost. */
@@ -87,23 +102,31 @@ async function unreachableHead(
 }
 
 /**
- * Nested repositories the worktree records as gitlinks whose repository is inside the worktree,
- * with the commits of their HEAD and branches that none of their remote-tracking refs hold:
- * removing the worktree removes their only copy.
+ * Nested repositories inside the worktree whose work removing it would destroy: those it records
+ * as gitlinks and untracked folders that are repositories of their own (an agent's `git init`
+ * or `git clone`), with the commits of their HEAD and branches that none of their
+ * remote-tracking refs hold; an untracked one without a commit counts too (its files are in no
+ * commit, and git refuses to stage it).
  */
-async function nestedRepositoryLosses(
-  worktree: string,
-): Promise<{ path: string; commits: number }[]> {
-  const stdout = await runGit(worktree, ["ls-files", "--stage", "-z"]);
-  const gitlinks = stdout
+async function nestedRepositoryLosses(worktree: string): Promise<NestedRepositoryLoss[]> {
+  const [staged, others] = await Promise.all([
+    runGit(worktree, ["ls-files", "--stage", "-z"]),
+    runGit(worktree, ["ls-files", "--others", "--exclude-standard", "--directory", "-z"]),
+  ]);
+  const gitlinks = staged
     .split("\0")
     .filter((entry) => entry.startsWith("160000 "))
     .map((entry) => {
       const [meta = "", file = ""] = entry.split("\t");
-      return { file, commit: meta.split(" ")[1] ?? "" };
+      return { file, commit: meta.split(" ")[1] ?? "", tracked: true };
     });
-  const losses: { path: string; commits: number }[] = [];
-  for (const link of gitlinks) {
+  // An untracked repository shows as its folder, with git's trailing slash.
+  const untracked = others
+    .split("\0")
+    .filter((entry) => entry.endsWith("/") && existsSync(path.join(worktree, entry, ".git")))
+    .map((entry) => ({ file: entry.slice(0, -1), commit: "", tracked: false }));
+  const losses: NestedRepositoryLoss[] = [];
+  for (const link of [...gitlinks, ...untracked]) {
     const nested = path.join(worktree, link.file);
     const inside = await runGitExpecting(nested, ["rev-parse", "--show-toplevel"], [0, 128]).catch(
       () => undefined,
@@ -116,12 +139,17 @@ async function nestedRepositoryLosses(
       "--ignore-missing",
       "HEAD",
       "--branches",
-      link.commit,
+      ...(link.commit === "" ? [] : [link.commit]),
       "--not",
       "--remotes",
     ]);
     const commits = Number(counted.trim()) || 0;
-    if (commits > 0) losses.push({ path: link.file, commits });
+    const noCommit =
+      !link.tracked &&
+      commits === 0 &&
+      (await runGitExpecting(nested, ["rev-parse", "--verify", "-q", "HEAD"], [0, 1])).exitCode !==
+        0;
+    if (commits > 0 || noCommit) losses.push({ path: link.file, commits, noCommit });
   }
   return losses;
 }
@@ -145,7 +173,9 @@ export function describeLosses(found: FoundWorkspace, losses: Losses): string[] 
   }
   for (const nested of nestedRepositories) {
     lines.push(
-      `nested repository ${nested.path}: ${plural(nested.commits, "commit")} that exist only inside the worktree`,
+      nested.noCommit
+        ? `nested repository ${nested.path}: no commit yet, its files exist only inside the worktree`
+        : `nested repository ${nested.path}: ${plural(nested.commits, "commit")} that exist only inside the worktree`,
     );
   }
   if (unmergedCommits > 0) {

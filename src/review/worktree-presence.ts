@@ -19,25 +19,27 @@ export type WorktreePresence =
   | "foreign";
 
 /**
- * Looks at the disk and git's worktree list to tell where a workspace's worktree stands. A
- * present worktree is one git may run in: its link to the repository is put back first if it
- * was changed since the run checked it (see {@link guardWorktreeLink}).
+ * Looks at the disk and git's worktree list to tell where a workspace's worktree stands. Runs no
+ * git in the worktree: a caller that will, or that starts a program there, calls
+ * {@link guardWorktreeLink} first (as {@link requireWorktree} does).
  */
 export async function worktreePresence(found: FoundWorkspace): Promise<WorktreePresence> {
   const { workspace, state, run } = found;
   if (state.archived !== undefined && !existsSync(workspace.path)) return "archived";
   if (!existsSync(workspace.path)) return state.worktreeCreated ? "vanished" : "never-created";
-  if (!(await isRegisteredWorktree(run.plan.repo.root, workspace.path))) return "foreign";
-  await guardWorktreeLink(worktreeOf(found));
-  return "present";
+  return (await isRegisteredWorktree(run.plan.repo.root, workspace.path)) ? "present" : "foreign";
 }
 
-/** The worktree path of a workspace, or a clear error saying why there is none. */
+/**
+ * The worktree path of a workspace, or a clear error saying why there is none; its link to the
+ * repository as git made it (see {@link guardWorktreeLink}), so git may run there.
+ */
 export async function requireWorktree(found: FoundWorkspace): Promise<string> {
   const { workspace, state } = found;
   const presence = await worktreePresence(found);
   switch (presence) {
     case "present":
+      await guardWorktreeLink(worktreeOf(found));
       return workspace.path;
     case "archived":
       throw new StateError(

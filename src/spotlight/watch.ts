@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { ConductorError } from "../errors.js";
+import { guardWorktreeLink } from "../executor/worktree-link-check.js";
 import { sleep } from "../timers/sleep.js";
 import type { showWorkspace } from "./spotlight.js";
 import { type SpotlightChange, spotlightState, syncSpotlight } from "./spotlight.js";
@@ -38,6 +39,8 @@ export async function watchSpotlight(
   if (first === undefined) return "spotlight-ended";
   let synced = options.shown;
   let previous: string | undefined;
+  /** The refusal about the worktree's link last told (said once, not every pass). */
+  let refusedLink: string | undefined;
   while (!options.signal.aborted) {
     const marker = await spotlightState(root);
     if (marker === undefined) return "spotlight-ended";
@@ -46,6 +49,26 @@ export async function watchSpotlight(
     }
     // Archived meanwhile: nothing left to bring over (`--off` needs no worktree).
     if (!existsSync(marker.worktree)) return "workspace-gone";
+    // Looked at on every pass: a process the agent left may change the link while this watches.
+    const link = await guardWorktreeLink({
+      root,
+      runId: marker.runId,
+      name: marker.workspace,
+      path: marker.worktree,
+    }).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!(error instanceof ConductorError)) throw error;
+        return error;
+      },
+    );
+    if (link !== undefined) {
+      if (link.message !== refusedLink) options.onRefused(link);
+      refusedLink = link.message;
+      await sleep(interval, options.signal);
+      continue;
+    }
+    refusedLink = undefined;
     const snapshot = await snapshotCheckout(marker.worktree);
     await dropIndex(snapshot.indexFile);
     const now = snapshot.tree;

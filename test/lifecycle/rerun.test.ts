@@ -1,6 +1,6 @@
 // Running the same file again: an earlier finished run gives way with nothing lost, a live one
 // is named as live, and neither needs a git command.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -254,6 +254,47 @@ describe("running the same file again", () => {
     );
     expect(refused.stderr).toContain("nothing was removed");
     expect(existsSync(path.join(nested, "n.txt"))).toBe(true);
+    expect(await tip(repo, "refs/heads/conductor/hello")).toBe(branchTip);
+    expect(repo.runIds()).toHaveLength(1);
+  });
+  it("refuses, removing nothing, when an earlier worktree holds untracked repositories: one with commits only there, one with no commit", async () => {
+    repo = await reviewRepo([{ id: "hello" }]);
+    expect((await runAll(repo)).exitCode).toBe(0);
+    const worktree = repo.worktree("hello");
+    // An agent's `git clone` + commit, and its `git init` of a scaffold it never committed.
+    const cloned = path.join(worktree, "cloned");
+    await repo.git("init", "-q", cloned);
+    await writeFile(path.join(cloned, "c.txt"), "committed only here\n");
+    await repo.git("-C", cloned, "add", "c.txt");
+    await repo.git(
+      "-C",
+      cloned,
+      "-c",
+      "user.name=t",
+      "-c",
+      "user.email=t@example.com",
+      "commit",
+      "-q",
+      "-m",
+      "cloned",
+    );
+    const scaffold = path.join(worktree, "scaffold");
+    await repo.git("init", "-q", scaffold);
+    await writeFile(path.join(scaffold, "s.txt"), "in no commit\n");
+    const branchTip = await tip(repo, "refs/heads/conductor/hello");
+
+    const refused = await runAll(repo);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(
+      "nested repository cloned has 1 commit in none of its remotes",
+    );
+    expect(refused.stderr).toContain(
+      "nested repository scaffold has no commit, so git cannot keep its files on a ref",
+    );
+    expect(refused.stderr).toContain("nothing was removed");
+    expect(refused.stderr).not.toContain("internal error");
+    expect(readFileSync(path.join(scaffold, "s.txt"), "utf8")).toBe("in no commit\n");
+    expect(existsSync(path.join(cloned, "c.txt"))).toBe(true);
     expect(await tip(repo, "refs/heads/conductor/hello")).toBe(branchTip);
     expect(repo.runIds()).toHaveLength(1);
   });

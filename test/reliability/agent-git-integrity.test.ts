@@ -789,6 +789,38 @@ describe("commands after the run put back a .git redirected since the run checke
   });
 });
 
+describe("a command run while the agent works leaves a changed link to the run's check", () => {
+  it("refuses to run anything in a workspace whose .git its running agent redirected, and the run still fails it", async () => {
+    const test = await integrityRepo({
+      busy: `git init -q "$HOME/busy-fake"
+printf 'gitdir: %s/.git\\n' "$HOME/busy-fake" > .git
+touch "$HOME/redirected"
+while [ ! -e "$HOME/go-on" ]; do sleep 0.05; done
+echo ok > ok.txt`,
+    });
+    const child = startConductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
+    await waitFor(() => existsSync(path.join(test.home, "redirected")), 30_000, "the agent");
+    const worktree = worktreeOf(test, "busy");
+    const opened = await conductor(["exec", "busy", "--", "true"], {
+      cwd: test.root,
+      home: test.home,
+    });
+    expect(opened.exitCode, opened.all).toBe(1);
+    expect(opened.stderr).toContain(
+      `conductor: workspace busy: the worktree's .git points at "${path.join(test.home, "busy-fake", ".git")}" instead of`,
+    );
+    expect(opened.stderr).toContain("conductor runs nothing there while run");
+    // Left as the agent made it, for the run's check to find.
+    expect(readFileSync(path.join(worktree, ".git"), "utf8")).toContain("busy-fake");
+    writeFileSync(path.join(test.home, "go-on"), "");
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "busy");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.message).toContain("the agent pointed the worktree's .git at");
+  });
+});
+
 describe("resume keeps copied files", () => {
   it("restores a copied file that is not gitignored after resetting the worktree for a fresh try", async () => {
     const test = await integrityRepo({

@@ -170,6 +170,44 @@ describe("conductor spotlight", () => {
   });
 });
 
+describe("Spotlight --watch and the worktree's link", () => {
+  it("puts back a .git pointed at another repository while it watches, before git reads that repository's config", async () => {
+    const current = await repoWithRun();
+    repo = current;
+    const fake = path.join(current.home, "fake-repo");
+    await current.git("init", "-q", fake);
+    const mark = path.join(current.home, "fake-config-ran");
+    const program = path.join(current.home, "mark.sh");
+    await writeFile(program, `#!/bin/sh\necho ran >> '${mark}'\ncat\n`, { mode: 0o755 });
+    await current.git("-C", fake, "config", "core.fsmonitor", program);
+    await current.git("-C", fake, "config", "filter.evil.clean", program);
+    await writeFile(path.join(current.worktree("web"), ".gitattributes"), "* filter=evil\n");
+    const link = readFileSync(path.join(current.worktree("web"), ".git"), "utf8");
+    const watch = current.start(["spotlight", "web", "--watch"]);
+    started.push(watch);
+    let output = "";
+    watch.all?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitFor("the watch", () => output.includes("Watching web"));
+    // What a process the agent left behind could do while the watch runs.
+    await writeFile(path.join(current.worktree("web"), ".git"), `gitdir: ${fake}/.git\n`);
+    await writeFile(path.join(current.worktree("web"), "web.txt"), "web, edited\n");
+    await waitFor("a sync", () => output.includes("synced web")).catch((error: Error) => {
+      throw new Error(`${error.message}; the watch said:\n${output}`);
+    });
+    expect(output).toContain(
+      `conductor: warning: workspace web: the agent pointed the worktree's .git at "${fake}/.git" instead of`,
+    );
+    expect(existsSync(mark), output).toBe(false);
+    expect(readFileSync(path.join(current.worktree("web"), ".git"), "utf8")).toBe(link);
+    expect(readFileSync(path.join(current.root, "web.txt"), "utf8")).toBe("web, edited\n");
+    watch.kill("SIGINT");
+    await watch;
+    expect((await current.cli(["spotlight", "--off"])).exitCode).toBe(0);
+  });
+});
+
 describe("Spotlight and seeded folders", () => {
   it("leaves a workspace's symlinked seed folder out of what it shows", async () => {
     const current = await reviewRepo([{ id: "seeded" }], {
