@@ -163,6 +163,8 @@ export type RunEvent = { time: string; runId: string } & (
       reviewer: AgentKind;
       base: string;
       head: string | undefined;
+      /** The conductor process that runs the review (absent in records written before it was kept). */
+      pid?: number;
     }
   | {
       type: "review.finished";

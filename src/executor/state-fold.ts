@@ -120,6 +120,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
           reviewer: event.reviewer,
           startedAt: event.time,
           ...(event.head === undefined ? {} : { head: event.head }),
+          ...(event.pid === undefined ? {} : { pid: event.pid }),
         },
       }));
     case "review.finished":

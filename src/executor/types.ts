@@ -118,6 +118,8 @@ export interface ReviewState {
   durationMs?: number;
   /** The commit that was reviewed (the branch head when the review started). */
   head?: string;
+  /** The conductor process that runs it, while it runs: a review is live while that process is. */
+  pid?: number;
   verdict?: ReviewVerdict;
   /** Findings by priority, P0 first. */
   counts?: PriorityCounts;

@@ -7,7 +7,7 @@ import {
   worktreeLinkChanges,
 } from "../git/worktree-link.js";
 import type { FoundWorkspace } from "./find-workspace.js";
-import { isRunLive, loadRun } from "./load-run.js";
+import { isConductorAlive, isRunLive, loadRun } from "./load-run.js";
 import { RunPaths } from "./run-store.js";
 import type { StepContext } from "./steps/context.js";
 
@@ -45,9 +45,9 @@ export function worktreeOf(found: FoundWorkspace): WorkspaceWorktree {
  * programs) outside any sandbox. Each repair is printed as a warning and what stood there is
  * kept in the workspace's run folder; a link that cannot be put back refuses the command.
  *
- * A workspace a live run is working on is only looked at: its run's check after the step puts
- * the link back and fails the workspace, and a repair made before would let the agent that
- * changed it pass. A changed link there refuses the command.
+ * A workspace an agent may be working in (see {@link isWorkedOn}) is only looked at: the check
+ * after that agent's step puts the link back and fails the step, and a repair made before would
+ * let the agent that changed it pass. A changed link there refuses the command.
  */
 export async function guardWorktreeLink(
   worktree: WorkspaceWorktree,
@@ -61,7 +61,7 @@ export async function guardWorktreeLink(
     if (changes.length === 0) return;
     if (await isWorkedOn(worktree)) {
       throw new UnsafeOperationError(
-        `workspace ${worktree.name}: ${changes.join("; ")}; conductor runs nothing there while run ${worktree.runId} works on it (its check puts the link back and fails the workspace)`,
+        `workspace ${worktree.name}: ${changes.join("; ")}; conductor runs nothing there while an agent of run ${worktree.runId} works on it (the check after its step puts the link back and fails the step)`,
       );
     }
     repairs = repairWorktreeLink(commonDir, worktree.path, keepUnder);
@@ -72,11 +72,18 @@ export async function guardWorktreeLink(
   for (const repair of repairs) warn(`workspace ${worktree.name}: ${repair}`);
 }
 
-/** Whether a live run is working on the workspace now (read from its run folder as it stands). */
+/**
+ * Whether an agent may be working in the workspace now, read from its run folder as it stands:
+ * a live run (or follow-up) has it running or still to start, or a live conductor runs its
+ * reviewer (`review: auto` in a run, or `conductor review`).
+ */
 async function isWorkedOn(worktree: WorkspaceWorktree): Promise<boolean> {
   const run = await loadRun(worktree.root, worktree.runId).catch(() => undefined);
-  const status = run?.workspaces[worktree.name]?.status;
-  return run !== undefined && isRunLive(run) && (status === "running" || status === "pending");
+  const state = run?.workspaces[worktree.name];
+  if (run === undefined || state === undefined) return false;
+  if (isRunLive(run) && (state.status === "running" || state.status === "pending")) return true;
+  const review = state.review;
+  return review?.status === "running" && review.pid !== undefined && isConductorAlive(review.pid);
 }
 
 function warnOnStderr(line: string): void {

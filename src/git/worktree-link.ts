@@ -136,6 +136,21 @@ export function worktreeLinkChanges(commonDir: string, worktree: string): string
   );
 }
 
+/**
+ * {@link worktreeLinkChanges} of a checkout of the repository whose main checkout is `root`
+ * where conductor is about to run git (the checkout of a branch it lands work on): nothing for
+ * the main checkout, whose `.git` is the repository's own. Changes nothing.
+ */
+export async function checkoutLinkChanges(root: string, checkout: string): Promise<string[]> {
+  if (samePath(checkout, root)) return [];
+  try {
+    return worktreeLinkChanges(await commonGitDir(root), checkout);
+  } catch (error) {
+    if (error instanceof WorktreeLinkError) return [error.message];
+    throw error;
+  }
+}
+
 /** The worktree's own git folder; {@link WorktreeLinkError} when it cannot be told. */
 function ownAdminFolder(commonDir: string, worktree: string): string {
   const admin = adminFolderOf(commonDir, worktree);

@@ -13,6 +13,8 @@ export type CheckId =
   | "conflicts"
   /** Ignored files the merge would overwrite in the checkout that has the base checked out. */
   | "ignored-files"
+  /** That checkout's link to the repository, when it is a linked worktree (git runs its config). */
+  | "base-checkout"
   /** Whether GitHub could be asked, and whether the branch has a pull request. */
   | "github"
   /** The pull request's state and whether GitHub has the branch's head. */

@@ -5,6 +5,7 @@ import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.j
 import { ignoredFilesInTheWay } from "../git/in-the-way.js";
 import { mergeTree } from "../git/merge-tree.js";
 import { git, listWorktrees, uncommittedPaths } from "../git/worktree.js";
+import { checkoutLinkChanges } from "../git/worktree-link.js";
 import { conductorCommand } from "../hint/command.js";
 
 import { reviewActivity } from "../review/github-pr.js";
@@ -253,6 +254,15 @@ async function ignoredFilesItem(
   base: { ref: string; commit: string },
   head: string,
 ): Promise<CheckItem | undefined> {
+  // git reads the config of the repository the checkout's link names: an agent's, if changed.
+  const relinked = await checkoutLinkChanges(root, checkout);
+  if (relinked.length > 0) {
+    return {
+      id: "base-checkout",
+      level: "block",
+      reason: `${base.ref} is checked out in ${checkout}, whose link to the repository is not as git made it (${relinked.join("; ")})`,
+    };
+  }
   const merged = await mergeTree(root, base.commit, head);
   if (!merged.clean) return undefined;
   const ignored = await ignoredFilesInTheWay(checkout, base.commit, merged.tree);

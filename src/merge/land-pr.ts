@@ -5,6 +5,7 @@ import { IgnoredFilesInTheWayError } from "../git/in-the-way.js";
 import { isAncestor } from "../git/integrity.js";
 import { moveBranch, switchCheckoutTree, trackedChanges } from "../git/land.js";
 import { git, gitMessage, listWorktrees } from "../git/worktree.js";
+import { checkoutLinkChanges } from "../git/worktree-link.js";
 import { conductorCommand } from "../hint/command.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { mergePullRequest, type PullRequestFacts } from "../review/github-pr.js";
@@ -174,6 +175,13 @@ async function syncBase(
   const checkout = (await listWorktrees(root)).find(
     (entry) => entry.branch === local && !entry.prunable,
   );
+  const relinked = checkout === undefined ? [] : await checkoutLinkChanges(root, checkout.path);
+  if (checkout !== undefined && relinked.length > 0) {
+    return {
+      line: `${local} is checked out in ${checkout.path}, whose link to the repository is not as git made it (${relinked.join("; ")}): left as it is`,
+      contains,
+    };
+  }
   if (checkout !== undefined && (await trackedChanges(checkout.path)).length > 0) {
     return {
       line: `${local} is checked out in ${checkout.path} with uncommitted changes: left as it is (then run ${manual} there)`,

@@ -6,6 +6,7 @@ import { isAncestor } from "../git/integrity.js";
 import { commitTree, moveBranch, switchCheckoutTree, trackedChanges } from "../git/land.js";
 import { mergeTree, treeOf } from "../git/merge-tree.js";
 import { git, gitMessage, listWorktrees } from "../git/worktree.js";
+import { checkoutLinkChanges } from "../git/worktree-link.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import type { MergeMethod } from "../schema/config.js";
 
@@ -59,6 +60,16 @@ export async function landWorkspace(
     (entry) => entry.branch === base && !entry.prunable,
   );
   if (checkout !== undefined) {
+    // git reads the config of the repository the checkout's link names: an agent's, if changed.
+    const relinked = await checkoutLinkChanges(root, checkout.path);
+    if (relinked.length > 0) {
+      throw new UnsafeOperationError(
+        `${base} is checked out in ${checkout.path}, whose link to the repository is not as git made it (${relinked.join("; ")}); nothing was merged`,
+        {
+          hint: `Look at what is there; \`${shellCommand(["git", "worktree", "repair", checkout.path])}\` in the main checkout puts the link back. Then merge again.`,
+        },
+      );
+    }
     const changed = await trackedChanges(checkout.path);
     if (changed.length > 0) {
       throw new UnsafeOperationError(

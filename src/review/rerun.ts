@@ -20,7 +20,7 @@ import { conductorCommand, currentInvocation } from "../hint/command.js";
 import { winnerBranchHolders } from "../planner/selections.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { archiveWorkspace } from "./archive.js";
-import { whatWouldBeLost } from "./safety.js";
+import { nestedLoss, whatWouldBeLost } from "./safety.js";
 import { worktreePresence } from "./worktree-presence.js";
 
 /** A workspace of an earlier run whose branch a new run takes over, and where its work went. */
@@ -352,9 +352,7 @@ async function assertNothingUnsavable(
     );
     for (const nested of losses.nestedRepositories) {
       unsafe.push(
-        nested.noCommit
-          ? `${owner.name} (run ${owner.runId}): nested repository ${nested.path} has no commit, so git cannot keep its files on a ref`
-          : `${owner.name} (run ${owner.runId}): nested repository ${nested.path} has ${nested.commits} commit${nested.commits === 1 ? "" : "s"} in none of its remotes`,
+        `${owner.name} (run ${owner.runId}): nested repository ${nested.path} has ${nestedLoss(nested)}`,
       );
     }
   }

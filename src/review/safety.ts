@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
+import { commonGitDir } from "../git/facts.js";
 import { runGit, runGitExpecting } from "../git/run-git.js";
-import { branchExists, git, uncommittedEntries } from "../git/worktree.js";
+import type { StatusEntry } from "../git/status-entries.js";
+import { branchExists, git, samePath, uncommittedEntries } from "../git/worktree.js";
 
 /** Work that removing a workspace would destroy. */
 export interface Losses {
@@ -24,14 +25,27 @@ export interface Losses {
   nestedRepositories: NestedRepositoryLoss[];
 }
 
-/** A nested repository whose work lives only in the worktree. */
-export interface NestedRepositoryLoss {
-  /** Its folder, relative to the worktree. */
+/** A nested repository whose work lives only in the worktree, and why it cannot be kept. */
+export type NestedRepositoryLoss = {
   path: string;
-  /** Commits of its HEAD and branches that none of its remote-tracking refs hold. */
-  commits: number;
-  /** It has no commit yet: its files are in no commit git could keep. */
-  noCommit: boolean;
+} /** Commits of its HEAD and branches that none of its remote-tracking refs hold. */ & (
+  | { kind: "commits"; commits: number }
+  /** An untracked one without any commit: its files are in no commit git could keep. */
+  | { kind: "no-commit" }
+  /** Git could not read its history (a missing object): what only it holds cannot be told. */
+  | { kind: "unreadable"; message: string }
+);
+
+/** What a nested repository holds that would be lost, after "nested repository <path> has". */
+export function nestedLoss(nested: NestedRepositoryLoss): string {
+  switch (nested.kind) {
+    case "commits":
+      return `${plural(nested.commits, "commit")} in none of its remotes`;
+    case "no-commit":
+      return "no commit, so git cannot keep its files on a ref";
+    case "unreadable":
+      return `history git cannot read (${nested.message}), so what only it holds cannot be told`;
+  }
 }
 
 /** Nothing lost. */
@@ -58,11 +72,19 @@ export async function whatWouldBeLost(
   const unmergedCommits = options.deleteBranch ? await commitsOnlyOnBranch(found) : 0;
   if (!options.worktreePresent) return { ...NO_LOSSES, unmergedCommits };
   await guardWorktreeLink(worktreeOf(found));
-  const [uncommitted, detachedHead, nestedRepositories] = await Promise.all([
-    uncommittedWork(workspace.path, [...state.copied, ...(state.seed?.folders ?? [])]),
+  const [entries, detachedHead] = await Promise.all([
+    uncommittedEntries(workspace.path, [...state.copied, ...(state.seed?.folders ?? [])]),
     unreachableHead(workspace.path),
-    nestedRepositoryLosses(workspace.path),
   ]);
+  // With every untracked file listed, a folder shows as one entry only when it is a repository.
+  const untrackedFolders = entries
+    .filter((entry) => entry.code === "??" && entry.path.endsWith("/"))
+    .map((entry) => entry.path.slice(0, -1));
+  const nestedRepositories = await nestedRepositoryLosses(workspace.path, untrackedFolders);
+  // A nested repository is told of once, as such.
+  const uncommitted = uncommittedWork(entries).filter(
+    (file) => !nestedRepositories.some((nested) => file === `${nested.path}/`),
+  );
   return { uncommitted, unmergedCommits, detachedHead, nestedRepositories };
 }
 
@@ -77,13 +99,13 @@ export function losesWork(losses: Losses): boolean {
 }
 
 /**
- * Uncommitted paths of the worktree but what conductor put there: copied env files, context files
- * and seeded folders (a symlink one shows as untracked even where `node_modules/` is ignored)
- * came from the main checkout or the cache, and untracked files under `.context/` are scratch. A tracked
+ * Uncommitted paths of the worktree (its status without what conductor put there: copied env
+ * files, context files and seeded folders, a symlink one shows as untracked even where
+ * `node_modules/` is ignored) but untracked files under `.context/`, which are scratch. A tracked
  * `.context/` file that was edited or deleted is work (conductor never commits `.context/`).
  */
-async function uncommittedWork(worktree: string, placed: readonly string[]): Promise<string[]> {
-  return (await uncommittedEntries(worktree, placed))
+function uncommittedWork(entries: readonly StatusEntry[]): string[] {
+  return entries
     .filter((entry) => !(entry.code === "??" && entry.path.startsWith(".context/")))
     .map((entry) => entry.path);
 }
@@ -103,16 +125,21 @@ async function unreachableHead(
 
 /**
  * Nested repositories inside the worktree whose work removing it would destroy: those it records
- * as gitlinks and untracked folders that are repositories of their own (an agent's `git init`
+ * as gitlinks, and `untracked` folders that are repositories of their own (an agent's `git init`
  * or `git clone`), with the commits of their HEAD and branches that none of their
- * remote-tracking refs hold; an untracked one without a commit counts too (its files are in no
- * commit, and git refuses to stage it).
+ * remote-tracking refs hold; an untracked one without any commit counts too (its files are in
+ * no commit, and git refuses to stage it). A worktree of the workspace's own repository is not
+ * one: its commits are the repository's.
+ *
+ * The agent made these repositories, and git reads their config: git runs here only to read
+ * refs and count commits, never fetching a missing object (a partial clone's promisor remote
+ * would run its `core.sshCommand`).
  */
-async function nestedRepositoryLosses(worktree: string): Promise<NestedRepositoryLoss[]> {
-  const [staged, others] = await Promise.all([
-    runGit(worktree, ["ls-files", "--stage", "-z"]),
-    runGit(worktree, ["ls-files", "--others", "--exclude-standard", "--directory", "-z"]),
-  ]);
+async function nestedRepositoryLosses(
+  worktree: string,
+  untracked: readonly string[],
+): Promise<NestedRepositoryLoss[]> {
+  const staged = await runGit(worktree, ["ls-files", "--stage", "-z"]);
   const gitlinks = staged
     .split("\0")
     .filter((entry) => entry.startsWith("160000 "))
@@ -120,38 +147,56 @@ async function nestedRepositoryLosses(worktree: string): Promise<NestedRepositor
       const [meta = "", file = ""] = entry.split("\t");
       return { file, commit: meta.split(" ")[1] ?? "", tracked: true };
     });
-  // An untracked repository shows as its folder, with git's trailing slash.
-  const untracked = others
-    .split("\0")
-    .filter((entry) => entry.endsWith("/") && existsSync(path.join(worktree, entry, ".git")))
-    .map((entry) => ({ file: entry.slice(0, -1), commit: "", tracked: false }));
+  const candidates = [
+    ...gitlinks,
+    ...untracked.map((file) => ({ file, commit: "", tracked: false })),
+  ];
+  if (candidates.length === 0) return [];
+  const ownCommonDir = await commonGitDir(worktree);
   const losses: NestedRepositoryLoss[] = [];
-  for (const link of [...gitlinks, ...untracked]) {
+  for (const link of candidates) {
     const nested = path.join(worktree, link.file);
-    const inside = await runGitExpecting(nested, ["rev-parse", "--show-toplevel"], [0, 128]).catch(
-      () => undefined,
-    );
-    if (inside?.exitCode !== 0 || path.resolve(inside.stdout.trim()) !== path.resolve(nested))
-      continue; // not checked out: nothing of it lives in the worktree
+    const where = await runGitExpecting(
+      nested,
+      ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"],
+      [0, 128],
+    ).catch(() => undefined);
+    const [toplevel = "", commonDir = ""] = where?.stdout.trim().split("\n") ?? [];
+    // Not checked out: nothing of it lives in the worktree.
+    if (where?.exitCode !== 0 || path.resolve(toplevel) !== path.resolve(nested)) continue;
+    // A worktree of the workspace's own repository: its commits are the repository's.
+    if (samePath(commonDir, ownCommonDir)) continue;
     const counted = await runGit(nested, [
       "rev-list",
       "--count",
+      "--missing=allow-any",
       "--ignore-missing",
       "HEAD",
       "--branches",
       ...(link.commit === "" ? [] : [link.commit]),
       "--not",
       "--remotes",
-    ]);
-    const commits = Number(counted.trim()) || 0;
-    const noCommit =
-      !link.tracked &&
-      commits === 0 &&
-      (await runGitExpecting(nested, ["rev-parse", "--verify", "-q", "HEAD"], [0, 1])).exitCode !==
-        0;
-    if (commits > 0 || noCommit) losses.push({ path: link.file, commits, noCommit });
+    ]).catch((error: Error) => error);
+    if (counted instanceof Error) {
+      losses.push({ path: link.file, kind: "unreadable", message: firstLine(counted.message) });
+    } else if (Number(counted.trim()) > 0) {
+      losses.push({ path: link.file, kind: "commits", commits: Number(counted.trim()) });
+    } else if (!link.tracked && !(await hasAnyCommit(nested))) {
+      losses.push({ path: link.file, kind: "no-commit" });
+    }
   }
   return losses;
+}
+
+/** Whether the repository at `dir` has a commit: HEAD on one, or any ref. */
+async function hasAnyCommit(dir: string): Promise<boolean> {
+  const head = await runGitExpecting(dir, ["rev-parse", "--verify", "-q", "HEAD"], [0, 1]);
+  if (head.exitCode === 0) return true;
+  return (await runGit(dir, ["for-each-ref", "--count=1", "--format=%(refname)"])).trim() !== "";
+}
+
+function firstLine(text: string): string {
+  return text.trim().split("\n")[0] ?? "";
 }
 
 /** `3 uncommitted files: a, b, c` and `2 commits not on main or any remote`, as lines. */
@@ -172,11 +217,7 @@ export function describeLosses(found: FoundWorkspace, losses: Losses): string[] 
     );
   }
   for (const nested of nestedRepositories) {
-    lines.push(
-      nested.noCommit
-        ? `nested repository ${nested.path}: no commit yet, its files exist only inside the worktree`
-        : `nested repository ${nested.path}: ${plural(nested.commits, "commit")} that exist only inside the worktree`,
-    );
+    lines.push(`nested repository ${nested.path} has ${nestedLoss(nested)}`);
   }
   if (unmergedCommits > 0) {
     lines.push(

@@ -66,6 +66,7 @@ export async function reviewWorkspace(
       reviewer,
       base,
       head: undefined,
+      pid: process.pid,
     });
     return finish(ctx, workspace, started, undefined, failure);
   };
@@ -104,6 +105,7 @@ export async function reviewWorkspace(
     reviewer,
     base,
     head: before.head,
+    pid: process.pid,
   });
   if (changed.size === 0) {
     await saveRecord(ctx, skippedRecord({ ...facts, reviewedAt: new Date().toISOString() }));

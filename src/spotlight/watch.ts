@@ -16,7 +16,10 @@ export interface WatchOptions {
   intervalMs?: number;
   /** Told after each sync that changed the main checkout. */
   onSync(change: SpotlightChange): void;
-  /** Told when a sync was refused (the main checkout was edited, a conflict); the watch goes on. */
+  /**
+   * Told when a sync was refused (the main checkout was edited, a conflict, the worktree's link
+   * to the repository changed while an agent works there); the watch goes on.
+   */
   onRefused(error: ConductorError): void;
 }
 

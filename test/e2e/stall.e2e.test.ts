@@ -41,15 +41,17 @@ function expectStoppedEarly(
 ) {
   expect(result.exitCode, result.all).toBe(1);
   const summary = latestSummary((repo as TestRepo).root);
-  const byName = Object.fromEntries(summary.workspaces.map((w) => [w.name, w]));
-  for (const name of ["one", "two"]) {
-    expect(byName[name]?.status, result.all).toBe("failed");
-    expect(byName[name]?.failure?.reason).toBe("unreachable");
-    expect(byName[name]?.failure?.message).toContain(url);
+  // concurrency 2: the two whose worktrees were ready first took the slots (either two of the
+  // three), and the third never started, because both running workspaces hit the same wall.
+  const failed = summary.workspaces.filter((w) => w.status === "failed");
+  const skipped = summary.workspaces.filter((w) => w.status === "skipped");
+  expect(failed, result.all).toHaveLength(2);
+  for (const workspace of failed) {
+    expect(workspace.failure?.reason).toBe("unreachable");
+    expect(workspace.failure?.message).toContain(url);
   }
-  // concurrency 2: the third never started, because both running workspaces hit the same wall
-  expect(byName.three?.status).toBe("skipped");
-  expect(byName.three?.failure?.message).toContain("every running workspace failed to reach");
+  expect(skipped, result.all).toHaveLength(1);
+  expect(skipped[0]?.failure?.message).toContain("every running workspace failed to reach");
   const lines = result.stderr.split("\n").filter((line) => line.includes("failed to reach"));
   expect(lines, result.stderr).toEqual([
     `conductor: all 2 workspaces failed to reach ${url} for 10.0s; stopped early, 1 not started. Check the network and the provider settings; \`conductor doctor\` shows the configuration in use.`,

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { processAlive, type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
 import { printedCommands, runAsPrinted } from "./hints.js";
@@ -19,6 +20,26 @@ async function tip(current: ReviewRepo, ref: string): Promise<string> {
 }
 
 /** Whether `commit` is reachable from some ref of the repository. */
+/** A new repository at `folder` with one commit of `n.txt` that exists nowhere else. */
+async function repositoryWithACommit(current: ReviewRepo, folder: string): Promise<string> {
+  await current.git("init", "-q", folder);
+  await writeFile(path.join(folder, "n.txt"), "only here\n");
+  await current.git("-C", folder, "add", "n.txt");
+  await current.git(
+    "-C",
+    folder,
+    "-c",
+    "user.name=t",
+    "-c",
+    "user.email=t@example.com",
+    "commit",
+    "-q",
+    "-m",
+    "nested",
+  );
+  return folder;
+}
+
 async function reachable(current: ReviewRepo, commit: string): Promise<boolean> {
   const refs = (await current.git("for-each-ref", "--contains", commit, "--format=%(refname)"))
     .split("\n")
@@ -228,22 +249,7 @@ describe("running the same file again", () => {
     repo = await reviewRepo([{ id: "hello" }]);
     expect((await runAll(repo)).exitCode).toBe(0);
     const worktree = repo.worktree("hello");
-    const nested = path.join(worktree, "nested");
-    await repo.git("init", "-q", nested);
-    await writeFile(path.join(nested, "n.txt"), "only here\n");
-    await repo.git("-C", nested, "add", "n.txt");
-    await repo.git(
-      "-C",
-      nested,
-      "-c",
-      "user.name=t",
-      "-c",
-      "user.email=t@example.com",
-      "commit",
-      "-q",
-      "-m",
-      "nested",
-    );
+    const nested = await repositoryWithACommit(repo, path.join(worktree, "nested"));
     await repo.git("-C", worktree, "add", "nested");
     const branchTip = await tip(repo, "refs/heads/conductor/hello");
 
@@ -257,27 +263,16 @@ describe("running the same file again", () => {
     expect(await tip(repo, "refs/heads/conductor/hello")).toBe(branchTip);
     expect(repo.runIds()).toHaveLength(1);
   });
-  it("refuses, removing nothing, when an earlier worktree holds untracked repositories: one with commits only there, one with no commit", async () => {
+  it("refuses, removing nothing, when an earlier worktree holds untracked repositories: with commits only there (also one folder down), or with no commit", async () => {
     repo = await reviewRepo([{ id: "hello" }]);
     expect((await runAll(repo)).exitCode).toBe(0);
     const worktree = repo.worktree("hello");
     // An agent's `git clone` + commit, and its `git init` of a scaffold it never committed.
-    const cloned = path.join(worktree, "cloned");
-    await repo.git("init", "-q", cloned);
-    await writeFile(path.join(cloned, "c.txt"), "committed only here\n");
-    await repo.git("-C", cloned, "add", "c.txt");
-    await repo.git(
-      "-C",
-      cloned,
-      "-c",
-      "user.name=t",
-      "-c",
-      "user.email=t@example.com",
-      "commit",
-      "-q",
-      "-m",
-      "cloned",
-    );
+    const cloned = await repositoryWithACommit(repo, path.join(worktree, "cloned"));
+    // One folder down in an untracked folder, which git shows as the folder alone.
+    const deeper = await repositoryWithACommit(repo, path.join(worktree, "vendor", "lib"));
+    // A worktree of the repository itself holds nothing only the worktree has.
+    await repo.git("-C", worktree, "worktree", "add", "-q", "--detach", "inner");
     const scaffold = path.join(worktree, "scaffold");
     await repo.git("init", "-q", scaffold);
     await writeFile(path.join(scaffold, "s.txt"), "in no commit\n");
@@ -291,11 +286,55 @@ describe("running the same file again", () => {
     expect(refused.stderr).toContain(
       "nested repository scaffold has no commit, so git cannot keep its files on a ref",
     );
+    expect(refused.stderr).toContain(
+      "nested repository vendor/lib has 1 commit in none of its remotes",
+    );
+    expect(refused.stderr).not.toContain("nested repository inner");
     expect(refused.stderr).toContain("nothing was removed");
     expect(refused.stderr).not.toContain("internal error");
     expect(readFileSync(path.join(scaffold, "s.txt"), "utf8")).toBe("in no commit\n");
-    expect(existsSync(path.join(cloned, "c.txt"))).toBe(true);
+    expect(existsSync(path.join(cloned, "n.txt"))).toBe(true);
+    expect(existsSync(path.join(deeper, "n.txt"))).toBe(true);
     expect(await tip(repo, "refs/heads/conductor/hello")).toBe(branchTip);
+    expect(repo.runIds()).toHaveLength(1);
+  });
+
+  it("never lets a nested repository the agent made fetch a missing object (its ssh command is a program)", async () => {
+    repo = await reviewRepo([{ id: "hello" }]);
+    expect((await runAll(repo)).exitCode).toBe(0);
+    const nested = path.join(repo.worktree("hello"), "lazy");
+    await repo.git("init", "-q", nested);
+    // A partial clone whose HEAD's parent is missing: git would ask the promisor remote for it.
+    const tree = (await repo.git("-C", nested, "write-tree")).trim();
+    const parent = "1".repeat(40);
+    const commit = `tree ${tree}\nparent ${parent}\nauthor a <a@b> 1 +0000\ncommitter a <a@b> 1 +0000\n\nx\n`;
+    const head = await execa(
+      "git",
+      ["hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+      {
+        cwd: nested,
+        input: commit,
+      },
+    );
+    await repo.git("-C", nested, "update-ref", "HEAD", head.stdout.trim());
+    const mark = path.join(repo.home, "ssh-ran");
+    for (const [key, value] of [
+      ["core.repositoryformatversion", "1"],
+      ["extensions.partialClone", "origin"],
+      ["remote.origin.url", "ssh://example.invalid/r"],
+      ["remote.origin.promisor", "true"],
+      ["core.sshCommand", `touch '${mark}'`],
+    ] as const) {
+      await repo.git("-C", nested, "config", key, value);
+    }
+
+    const archived = await repo.cli(["archive", "hello"]);
+    expect(archived.exitCode, archived.all).toBe(1);
+    expect(archived.stderr).toContain("nested repository lazy has history git cannot read");
+    const again = await runAll(repo);
+    expect(again.exitCode, again.all).toBe(1);
+    expect(again.stderr).toContain("nested repository lazy has history git cannot read");
+    expect(existsSync(mark)).toBe(false);
     expect(repo.runIds()).toHaveLength(1);
   });
 });

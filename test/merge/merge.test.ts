@@ -182,6 +182,31 @@ describe("conductor merge", () => {
     expect(existsSync(repo.worktree("ready"))).toBe(true);
   });
 
+  it("refuses when the base is checked out in a worktree whose .git was pointed at another repository, running none of its config", async () => {
+    repo = await reviewRepo([{ id: "ready" }]);
+    await runAll(repo);
+    await repo.git("switch", "-q", "-c", "side");
+    const baseCheckout = path.join(repo.home, "base-checkout");
+    await repo.git("worktree", "add", "-q", baseCheckout, "main");
+    const fake = path.join(repo.home, "fake-repo");
+    await repo.git("init", "-q", fake);
+    const mark = path.join(repo.home, "fake-config-ran");
+    await writeFile(path.join(repo.home, "mark.sh"), `#!/bin/sh\ntouch '${mark}'\n`, {
+      mode: 0o755,
+    });
+    await repo.git("-C", fake, "config", "core.fsmonitor", path.join(repo.home, "mark.sh"));
+    await writeFile(path.join(baseCheckout, ".git"), `gitdir: ${fake}/.git\n`);
+    const main = (await repo.git("rev-parse", "main")).trim();
+    const result = await repo.cli(["merge", "ready"]);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain(
+      `main is checked out in ${baseCheckout}, whose link to the repository is not as git made it`,
+    );
+    expect(result.stderr).toContain("nothing was merged");
+    expect(existsSync(mark)).toBe(false);
+    expect((await repo.git("rev-parse", "main")).trim()).toBe(main);
+  });
+
   it("moves a base branch that is not checked out without touching the checkout's files", async () => {
     repo = await reviewRepo([{ id: "elsewhere" }]);
     await runAll(repo);

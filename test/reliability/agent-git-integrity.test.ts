@@ -809,7 +809,7 @@ echo ok > ok.txt`,
     expect(opened.stderr).toContain(
       `conductor: workspace busy: the worktree's .git points at "${path.join(test.home, "busy-fake", ".git")}" instead of`,
     );
-    expect(opened.stderr).toContain("conductor runs nothing there while run");
+    expect(opened.stderr).toContain("conductor runs nothing there while an agent of run");
     // Left as the agent made it, for the run's check to find.
     expect(readFileSync(path.join(worktree, ".git"), "utf8")).toContain("busy-fake");
     writeFileSync(path.join(test.home, "go-on"), "");
@@ -818,6 +818,38 @@ echo ok > ok.txt`,
     const workspace = workspaceOf(latestSummary(test.root), "busy");
     expect(workspace.status).toBe("failed");
     expect(workspace.failure?.message).toContain("the agent pointed the worktree's .git at");
+  });
+
+  it("also while a reviewer works there: the review still fails for the link its reviewer changed", async () => {
+    const test = await integrityRepo(
+      { reviewed: "echo ok > ok.txt" },
+      {
+        review: "auto",
+        agent: {
+          kind: "command",
+          command: "true",
+          review_command: `git init -q "$HOME/review-fake"
+printf 'gitdir: %s/.git\\n' "$HOME/review-fake" > .git
+touch "$HOME/redirected"
+while [ ! -e "$HOME/go-on" ]; do sleep 0.05; done
+echo '{"findings": [], "overall_correctness": "patch is correct", "overall_explanation": "fine", "overall_confidence_score": 0.9}'`,
+        },
+      },
+    );
+    const child = startConductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
+    await waitFor(() => existsSync(path.join(test.home, "redirected")), 30_000, "the reviewer");
+    const opened = await conductor(["exec", "reviewed", "--", "true"], {
+      cwd: test.root,
+      home: test.home,
+    });
+    expect(opened.exitCode, opened.all).toBe(1);
+    expect(opened.stderr).toContain("conductor runs nothing there while an agent of run");
+    writeFileSync(path.join(test.home, "go-on"), "");
+    const result = await child;
+    const workspace = workspaceOf(latestSummary(test.root), "reviewed");
+    expect(workspace.review?.failure?.message, result.all).toContain(
+      "the reviewer pointed the worktree's .git at",
+    );
   });
 });
 

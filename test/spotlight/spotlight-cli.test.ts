@@ -36,6 +36,18 @@ async function ownChanges(current: ReviewRepo): Promise<void> {
   await writeFile(path.join(current.root, "node_modules/dep.js"), "dependency\n");
 }
 
+/** Starts `conductor spotlight <name> --watch` and waits until it watches; `output()` so far. */
+async function startWatching(current: ReviewRepo, name: string) {
+  const watch = current.start(["spotlight", name, "--watch"]);
+  started.push(watch);
+  let output = "";
+  watch.all?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  await waitFor("the watch", () => output.includes(`Watching ${name}`));
+  return { watch, output: () => output };
+}
+
 describe("conductor spotlight", () => {
   it("shows a workspace in the main checkout, says so in every command, switches, and --off restores it exactly", async () => {
     const current = await repoWithRun();
@@ -146,21 +158,15 @@ describe("conductor spotlight", () => {
   it("--watch brings new changes over, one line per sync, and Ctrl-C leaves Spotlight on", async () => {
     const current = await repoWithRun();
     repo = current;
-    const watch = current.start(["spotlight", "web", "--watch"]);
-    started.push(watch);
-    let output = "";
-    watch.all?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    await waitFor("the watch", () => output.includes("Watching web"));
+    const { watch, output } = await startWatching(current, "web");
     await writeFile(path.join(current.worktree("web"), "web.txt"), "web, edited\n");
     await writeFile(path.join(current.worktree("web"), "later.txt"), "later\n");
-    await waitFor("a sync", () => output.includes("synced web")).catch((error: Error) => {
-      throw new Error(`${error.message}; the watch said:\n${output}`);
+    await waitFor("a sync", () => output().includes("synced web")).catch((error: Error) => {
+      throw new Error(`${error.message}; the watch said:\n${output()}`);
     });
     expect(readFileSync(path.join(current.root, "web.txt"), "utf8")).toBe("web, edited\n");
     expect(readFileSync(path.join(current.root, "later.txt"), "utf8")).toBe("later\n");
-    expect(output.match(/synced web/g)).toHaveLength(1);
+    expect(output().match(/synced web/g)).toHaveLength(1);
     watch.kill("SIGINT");
     const ended = await watch;
     expect(ended.stdout).toContain("Stopped watching; Spotlight still shows web");
@@ -183,23 +189,17 @@ describe("Spotlight --watch and the worktree's link", () => {
     await current.git("-C", fake, "config", "filter.evil.clean", program);
     await writeFile(path.join(current.worktree("web"), ".gitattributes"), "* filter=evil\n");
     const link = readFileSync(path.join(current.worktree("web"), ".git"), "utf8");
-    const watch = current.start(["spotlight", "web", "--watch"]);
-    started.push(watch);
-    let output = "";
-    watch.all?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    await waitFor("the watch", () => output.includes("Watching web"));
+    const { watch, output } = await startWatching(current, "web");
     // What a process the agent left behind could do while the watch runs.
     await writeFile(path.join(current.worktree("web"), ".git"), `gitdir: ${fake}/.git\n`);
     await writeFile(path.join(current.worktree("web"), "web.txt"), "web, edited\n");
-    await waitFor("a sync", () => output.includes("synced web")).catch((error: Error) => {
-      throw new Error(`${error.message}; the watch said:\n${output}`);
+    await waitFor("a sync", () => output().includes("synced web")).catch((error: Error) => {
+      throw new Error(`${error.message}; the watch said:\n${output()}`);
     });
-    expect(output).toContain(
+    expect(output()).toContain(
       `conductor: warning: workspace web: the agent pointed the worktree's .git at "${fake}/.git" instead of`,
     );
-    expect(existsSync(mark), output).toBe(false);
+    expect(existsSync(mark), output()).toBe(false);
     expect(readFileSync(path.join(current.worktree("web"), ".git"), "utf8")).toBe(link);
     expect(readFileSync(path.join(current.root, "web.txt"), "utf8")).toBe("web, edited\n");
     watch.kill("SIGINT");

@@ -74,6 +74,8 @@ export function mergeCommand(): Command {
           const conflicted = blocking.some((item) => item.id === "conflicts");
           // --force never overwrites ignored files either: they have to be moved first.
           const overwrites = blocking.some((item) => item.id === "ignored-files");
+          // Nor runs git in a base checkout whose link to the repository was changed.
+          const relinked = blocking.some((item) => item.id === "base-checkout");
           // With nothing to merge (no commits, or changes already in the base) --force does nothing.
           const nothing = blocking.every((item) => item.id === "ahead");
           const checksHint = `See \`${conductorCommand(["checks", name, "--run", run.runId])}\``;
@@ -87,7 +89,9 @@ export function mergeCommand(): Command {
                   ? `${checksHint}.`
                   : overwrites
                     ? `${checksHint}. Move the ignored files it names out of the way, then merge again.`
-                    : `${checksHint}; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway.`,
+                    : relinked
+                      ? `${checksHint}. Look at what is there; \`git worktree repair <folder>\` in the main checkout puts the link back. Then merge again.`
+                      : `${checksHint}; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway.`,
             },
           );
         }
