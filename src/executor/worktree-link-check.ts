@@ -49,10 +49,7 @@ export function worktreeOf(found: FoundWorkspace): WorkspaceWorktree {
  * after that agent's step puts the link back and fails the step, and a repair made before would
  * let the agent that changed it pass. A changed link there refuses the command.
  */
-export async function guardWorktreeLink(
-  worktree: WorkspaceWorktree,
-  warn: (line: string) => void = warnOnStderr,
-): Promise<void> {
+export async function guardWorktreeLink(worktree: WorkspaceWorktree): Promise<void> {
   const keepUnder = new RunPaths(worktree.root, worktree.runId).workspaceDir(worktree.name);
   let repairs: string[];
   try {
@@ -69,7 +66,10 @@ export async function guardWorktreeLink(
     if (!(error instanceof WorktreeLinkError)) throw error;
     throw new UnsafeOperationError(`workspace ${worktree.name}: ${error.message}`);
   }
-  for (const repair of repairs) warn(`workspace ${worktree.name}: ${repair}`);
+  // Printed where it happens: the commands that call this have no event stream to tell it on.
+  for (const repair of repairs) {
+    process.stderr.write(`conductor: warning: workspace ${worktree.name}: ${repair}\n`);
+  }
 }
 
 /**
@@ -84,8 +84,4 @@ async function isWorkedOn(worktree: WorkspaceWorktree): Promise<boolean> {
   if (isRunLive(run) && (state.status === "running" || state.status === "pending")) return true;
   const review = state.review;
   return review?.status === "running" && review.pid !== undefined && isConductorAlive(review.pid);
-}
-
-function warnOnStderr(line: string): void {
-  process.stderr.write(`conductor: warning: ${line}\n`);
 }

@@ -25,16 +25,14 @@ export interface Losses {
   nestedRepositories: NestedRepositoryLoss[];
 }
 
-/** A nested repository whose work lives only in the worktree, and why it cannot be kept. */
-export type NestedRepositoryLoss = {
-  path: string;
-} /** Commits of its HEAD and branches that none of its remote-tracking refs hold. */ & (
-  | { kind: "commits"; commits: number }
+/** A nested repository whose work lives only in the worktree (`path`), and why it cannot be kept. */
+export type NestedRepositoryLoss =
+  /** Commits of its HEAD and branches that none of its remote-tracking refs hold. */
+  | { path: string; kind: "commits"; commits: number }
   /** An untracked one without any commit: its files are in no commit git could keep. */
-  | { kind: "no-commit" }
+  | { path: string; kind: "no-commit" }
   /** Git could not read its history (a missing object): what only it holds cannot be told. */
-  | { kind: "unreadable"; message: string }
-);
+  | { path: string; kind: "unreadable"; message: string };
 
 /** What a nested repository holds that would be lost, after "nested repository <path> has". */
 export function nestedLoss(nested: NestedRepositoryLoss): string {

@@ -18,7 +18,12 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { repairWorktreeLink, WorktreeLinkError } from "../../src/git/worktree-link.js";
+import {
+  checkoutLinkChanges,
+  repairWorktreeLink,
+  WorktreeLinkError,
+  worktreeLinkChanges,
+} from "../../src/git/worktree-link.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
 let repo: TestRepo;
@@ -280,5 +285,23 @@ describe("repairWorktreeLink leaves honest setups alone", () => {
     }).trim();
     expect(repairWorktreeLink(asked, other, keep)).toEqual([]);
     expect(repairWorktreeLink(commonDir, other, keep)).toEqual([]);
+  });
+});
+
+describe("worktreeLinkChanges and checkoutLinkChanges", () => {
+  it("say what is not as git made it and change nothing", async () => {
+    expect(worktreeLinkChanges(commonDir, worktree)).toEqual([]);
+    const other = path.join(repo.home, "other");
+    await repo.git("init", "-q", other);
+    writeFileSync(dotGit(), `gitdir: ${other}/.git\n`);
+    writeFileSync(path.join(ownAdmin(), "commondir"), `${other}/.git\n`);
+    expect(worktreeLinkChanges(commonDir, worktree)).toEqual([
+      `the worktree's .git points at "${other}/.git" instead of ${ownAdmin()}`,
+      `the worktree's commondir points at "${other}/.git" instead of ${commonDir}`,
+    ]);
+    expect(readFileSync(dotGit(), "utf8")).toBe(`gitdir: ${other}/.git\n`);
+    expect(await checkoutLinkChanges(repo.root, worktree)).toHaveLength(2);
+    // The main checkout's .git is the repository itself: nothing to compare.
+    expect(await checkoutLinkChanges(repo.root, repo.root)).toEqual([]);
   });
 });
