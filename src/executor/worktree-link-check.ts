@@ -6,6 +6,8 @@ import {
   WorktreeLinkError,
   worktreeLinkChanges,
 } from "../git/worktree-link.js";
+import { conductorCommand } from "../hint/command.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import type { FoundWorkspace } from "./find-workspace.js";
 import { isConductorAlive, isRunLive, loadRun } from "./load-run.js";
 import { RunPaths } from "./run-store.js";
@@ -38,8 +40,8 @@ export function worktreeOf(found: FoundWorkspace): WorkspaceWorktree {
 
 /**
  * Puts a workspace's worktree link back as git made it before a command other than the run
- * (archive, checks, merge, spotlight, exec, review, continue, a new run retiring it) runs git
- * there or starts a program that does. The run checked the link after its agent, but a process
+ * (archive, clean, checks, merge, spotlight, exec, shell, open, serve, review, continue, pr's
+ * description, a new run retiring it) runs git there or starts a program that does. The run checked the link after its agent, but a process
  * the agent left behind, or an agent whose conductor was killed, may have changed it since: git
  * would then run the config of a repository the agent made (its filters and fsmonitor are
  * programs) outside any sandbox. Each repair is printed as a warning and what stood there is
@@ -59,6 +61,9 @@ export async function guardWorktreeLink(worktree: WorkspaceWorktree): Promise<vo
     if (await isWorkedOn(worktree)) {
       throw new UnsafeOperationError(
         `workspace ${worktree.name}: ${changes.join("; ")}; conductor runs nothing there while an agent of run ${worktree.runId} works on it (the check after its step puts the link back and fails the step)`,
+        {
+          hint: `Wait for it to finish (\`${conductorCommand(["status", "--run", worktree.runId])}\`). If no conductor runs it any more, \`${shellCommand(["git", "-C", worktree.root, "worktree", "repair", worktree.path])}\` puts the link back.`,
+        },
       );
     }
     repairs = repairWorktreeLink(commonDir, worktree.path, keepUnder);

@@ -115,7 +115,14 @@ export function repairWorktreeLink(
       change.was === "missing"
         ? undefined
         : keep(change.file, change.name === ".git" ? "dot-git" : "commondir");
-    writeFileSync(change.file, change.asGitWritesIt, { flag: "wx" });
+    try {
+      writeFileSync(change.file, change.asGitWritesIt, { flag: "wx" });
+    } catch (error) {
+      // Another command put it back at the same moment (or something else took its place).
+      throw new WorktreeLinkError(
+        `could not put back ${change.file} (${(error as Error).message}); conductor runs no git in ${worktree}: run the command again`,
+      );
+    }
     return change.was === "missing"
       ? `the agent removed the worktree's ${change.name} file (it names ${change.expected}); put back`
       : `the agent pointed the worktree's ${change.name} at ${change.was} instead of ${change.expected}; put back${kept === undefined ? "" : `, what stood there kept in ${kept}`}`;

@@ -501,12 +501,17 @@ export function worktreeStatus(worktree: string): Promise<string> {
   ]);
 }
 
-/** Uncommitted changes of a worktree with their status codes, but the paths in `ignoring`. */
+/**
+ * Uncommitted changes of a worktree with their status codes, but the paths in `ignoring`. No
+ * fsmonitor or hook runs: the settings reach the `git status` git runs in each checked-out
+ * nested repository too, whose config an agent may have written.
+ */
 export async function uncommittedEntries(
   worktree: string,
   ignoring: readonly string[] = [],
 ): Promise<StatusEntry[]> {
   const out = await git(worktree, [
+    ...NO_CODE_FROM_CONFIG,
     "status",
     "--porcelain=v1",
     "-z",

@@ -128,7 +128,7 @@ async function uncommittedItem(found: FoundWorkspace): Promise<CheckItem> {
     return {
       id: "uncommitted",
       level: "block",
-      reason: `${workspace.path} is not a worktree of this repository`,
+      reason: `${workspace.path} is not a worktree of this repository (something else took its place; conductor runs nothing there)`,
     };
   }
   // git runs there only once its link to the repository is as git made it.

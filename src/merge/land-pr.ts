@@ -178,7 +178,7 @@ async function syncBase(
   const relinked = checkout === undefined ? [] : await checkoutLinkChanges(root, checkout.path);
   if (checkout !== undefined && relinked.length > 0) {
     return {
-      line: `${local} is checked out in ${checkout.path}, whose link to the repository is not as git made it (${relinked.join("; ")}): left as it is`,
+      line: `${local} is checked out in ${checkout.path}, whose link to the repository is not as git made it (${relinked.join("; ")}): left as it is (look at it, then ${shellCommand(["git", "-C", root, "worktree", "repair", checkout.path])} and ${manual} there)`,
       contains,
     };
   }

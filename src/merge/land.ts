@@ -66,7 +66,7 @@ export async function landWorkspace(
       throw new UnsafeOperationError(
         `${base} is checked out in ${checkout.path}, whose link to the repository is not as git made it (${relinked.join("; ")}); nothing was merged`,
         {
-          hint: `Look at what is there; \`${shellCommand(["git", "worktree", "repair", checkout.path])}\` in the main checkout puts the link back. Then merge again.`,
+          hint: `Look at what is there; \`${shellCommand(["git", "-C", root, "worktree", "repair", checkout.path])}\` puts the link back (a .git folder put there has to be moved away first). Then merge again.`,
         },
       );
     }

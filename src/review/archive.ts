@@ -126,6 +126,8 @@ export async function archiveWorkspace(
   const block = await reservedPorts(options.homeDir, workspace.path);
   let archiveScript: ArchiveResult["archiveScript"] = "none";
   if (presence === "present" && workspace.scripts.archive !== undefined) {
+    // Looked at again right before: a daemon of the workspace may still be running.
+    await guardWorktreeLink(worktreeOf(found));
     const ran = await runArchiveScript(candidate, block?.start ?? found.state.port, options);
     if (options.signal.aborted) {
       throw new InterruptedError(

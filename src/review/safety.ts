@@ -161,7 +161,7 @@ async function nestedRepositoryLosses(
     ).catch(() => undefined);
     const [toplevel = "", commonDir = ""] = where?.stdout.trim().split("\n") ?? [];
     // Not checked out: nothing of it lives in the worktree.
-    if (where?.exitCode !== 0 || path.resolve(toplevel) !== path.resolve(nested)) continue;
+    if (where?.exitCode !== 0 || !samePath(toplevel, nested)) continue;
     // A worktree of the workspace's own repository: its commits are the repository's.
     if (samePath(commonDir, ownCommonDir)) continue;
     const counted = await runGit(nested, [

@@ -59,6 +59,34 @@ describe("conductor archive", () => {
     expect((await repo.cli(["status"])).stdout).toMatch(/^dirty\s+succeeded\s/m);
   });
 
+  it("never runs the fsmonitor of a nested repository the agent committed, in checks or archive", async () => {
+    const current = await reviewRepo([{ id: "nested" }]);
+    repo = current;
+    expect((await runAll(current)).exitCode).toBe(0);
+    const worktree = current.worktree("nested");
+    const sub = path.join(worktree, "sub");
+    const mark = path.join(current.home, "sub-fsmonitor-ran");
+    await writeFile(path.join(current.home, "mark.sh"), `#!/bin/sh\necho ran >> '${mark}'\n`, {
+      mode: 0o755,
+    });
+    const identity = ["-c", "user.name=t", "-c", "user.email=t@example.com"];
+    await current.git("init", "-q", sub);
+    await writeFile(path.join(sub, "s.txt"), "s\n");
+    await current.git("-C", sub, "add", "s.txt");
+    await current.git("-C", sub, ...identity, "commit", "-q", "-m", "s");
+    await current.git("-C", sub, "config", "core.fsmonitor", path.join(current.home, "mark.sh"));
+    // What an agent could commit on its branch: the nested repository as a gitlink.
+    await current.git("-C", worktree, "add", "sub");
+    await current.git("-C", worktree, ...identity, "commit", "-q", "-m", "add sub");
+
+    const checks = await current.cli(["checks", "nested"]);
+    expect(checks.all).toContain("nested");
+    const archived = await current.cli(["archive", "nested"]);
+    expect(archived.exitCode, archived.all).toBe(1);
+    expect(archived.stderr).toContain("nested repository sub has 1 commit in none of its remotes");
+    expect(existsSync(mark)).toBe(false);
+  });
+
   it("archives a workspace whose seeded folder is a symlink without --force", async () => {
     repo = await reviewRepo([{ id: "seeded" }], {
       workspaces: { seed: [{ path: "node_modules", mode: "symlink" }] },

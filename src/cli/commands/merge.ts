@@ -90,7 +90,7 @@ export function mergeCommand(): Command {
                   : overwrites
                     ? `${checksHint}. Move the ignored files it names out of the way, then merge again.`
                     : relinked
-                      ? `${checksHint}. Look at what is there; \`git worktree repair <folder>\` in the main checkout puts the link back. Then merge again.`
+                      ? `${checksHint}. Look at what is in the folder it names; \`git worktree repair\` with that folder puts the link back (a .git folder put there has to be moved away first). Then merge again.`
                       : `${checksHint}; \`${conductorCommand(["merge", name, "--run", run.runId, "--force"])}\` merges anyway.`,
             },
           );
