@@ -77,6 +77,19 @@ function markProgram(mark: string): string {
   return `printf '#!/bin/sh\\necho ran >> "$HOME/${mark}"\\ncat\\n' > "$HOME/mark.sh"; chmod +x "$HOME/mark.sh"`;
 }
 
+/** Config of a run reviewed automatically by a command reviewer that runs `before`, then approves. */
+function reviewedBy(before: string): Record<string, unknown> {
+  return {
+    review: "auto",
+    agent: {
+      kind: "command",
+      command: "true",
+      review_command: `${before}
+echo '{"findings": [], "overall_correctness": "patch is correct", "overall_explanation": "fine", "overall_confidence_score": 0.9}'`,
+    },
+  };
+}
+
 function run(test: TestRepo, args: readonly string[] = []) {
   return conductor(["run", "--output", "plain", ...args], { cwd: test.root, home: test.home });
 }
@@ -727,16 +740,7 @@ describe("commands after the run put back a .git redirected since the run checke
   // a killed conductor) may change it later. Every command that runs git in the worktree, or
   // starts a program that does, puts it back first and says so.
   it("checks, merge, archive, exec, open, spotlight, review, continue and a second run never run the planted repository's config", async () => {
-    const test = await integrityRepo(
-      { later: "echo ok > ok.txt" },
-      {
-        agent: {
-          kind: "command",
-          command: "true",
-          review_command: `echo '{"findings": [], "overall_correctness": "patch is correct", "overall_explanation": "fine", "overall_confidence_score": 0.9}'`,
-        },
-      },
-    );
+    const test = await integrityRepo({ later: "echo ok > ok.txt" }, reviewedBy("true"));
     const first = await run(test);
     expect(first.exitCode, first.all).toBe(0);
     const worktree = workspaceOf(latestSummary(test.root), "later").path;
@@ -823,18 +827,10 @@ echo ok > ok.txt`,
   it("also while a reviewer works there: the review still fails for the link its reviewer changed", async () => {
     const test = await integrityRepo(
       { reviewed: "echo ok > ok.txt" },
-      {
-        review: "auto",
-        agent: {
-          kind: "command",
-          command: "true",
-          review_command: `git init -q "$HOME/review-fake"
+      reviewedBy(`git init -q "$HOME/review-fake"
 printf 'gitdir: %s/.git\\n' "$HOME/review-fake" > .git
 touch "$HOME/redirected"
-while [ ! -e "$HOME/go-on" ]; do sleep 0.05; done
-echo '{"findings": [], "overall_correctness": "patch is correct", "overall_explanation": "fine", "overall_confidence_score": 0.9}'`,
-        },
-      },
+while [ ! -e "$HOME/go-on" ]; do sleep 0.05; done`),
     );
     const child = startConductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
     await waitFor(() => existsSync(path.join(test.home, "redirected")), 30_000, "the reviewer");
