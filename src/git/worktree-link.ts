@@ -158,6 +158,16 @@ export async function checkoutLinkChanges(root: string, checkout: string): Promi
   }
 }
 
+/**
+ * The git folder of a linked worktree of the repository whose main checkout is `root`, found
+ * from the repository's side (the folder whose `gitdir` names the worktree), never from the
+ * worktree's `.git`: git given it as GIT_DIR reads no file an agent in the worktree can change
+ * to point git elsewhere, however often it changes it. {@link WorktreeLinkError} when none is.
+ */
+export async function worktreeGitDir(root: string, worktree: string): Promise<string> {
+  return ownAdminFolder(await commonGitDir(root), worktree);
+}
+
 /** The worktree's own git folder; {@link WorktreeLinkError} when it cannot be told. */
 function ownAdminFolder(commonDir: string, worktree: string): string {
   const admin = adminFolderOf(commonDir, worktree);

@@ -4,6 +4,7 @@ import { pathsInTheWay } from "../git/in-the-way.js";
 import { mergeTree } from "../git/merge-tree.js";
 import { runGit } from "../git/run-git.js";
 import { changedPaths } from "../git/tree-paths.js";
+import { worktreeGitDir } from "../git/worktree-link.js";
 import { conductorCommand } from "../hint/command.js";
 import {
   LEFT_REF,
@@ -315,7 +316,9 @@ async function targetTree(
       hint: `\`${conductorCommand(["spotlight", "--off"])}\` still restores the main checkout.`,
     });
   }
-  const workspace = await snapshotCheckout(source.worktree, undefined, source.exclude);
+  // Through the worktree's own git folder: an agent at work there may change its .git any time.
+  const gitDir = await worktreeGitDir(root, source.worktree);
+  const workspace = await snapshotCheckout(source.worktree, undefined, source.exclude, gitDir);
   await dropIndex(workspace.indexFile);
   const files = (
     await changedPaths(

@@ -18,8 +18,22 @@ export interface CheckoutSnapshot {
 }
 
 /** The absolute path git gives for `name` inside a checkout's git directory (`index`, …). */
-export async function gitPath(dir: string, name: string): Promise<string> {
-  return (await runGit(dir, ["rev-parse", "--path-format=absolute", "--git-path", name])).trim();
+export async function gitPath(
+  dir: string,
+  name: string,
+  pinned: Readonly<Record<string, string>> = {},
+): Promise<string> {
+  return (
+    await runGit(dir, ["rev-parse", "--path-format=absolute", "--git-path", name], { env: pinned })
+  ).trim();
+}
+
+/**
+ * GIT_DIR and GIT_WORK_TREE for a worktree whose git folder is `gitDir` (see
+ * `worktreeGitDir`): git then never reads the worktree's `.git`. Nothing for the main checkout.
+ */
+function pinnedTo(dir: string, gitDir: string | undefined): Record<string, string> {
+  return gitDir === undefined ? {} : { GIT_DIR: gitDir, GIT_WORK_TREE: dir };
 }
 
 /**
@@ -27,16 +41,19 @@ export async function gitPath(dir: string, name: string): Promise<string> {
  * despite an ignore rule stay in), set to `expected` when given (so files that tracked content
  * had stay tracked even if a changed .gitignore now ignores them), then `git add -A`. The copy
  * lives beside the real index: a split index names its shared part relative to that folder.
- * `exclude`d paths (a workspace's seeded folders) are left out.
+ * `exclude`d paths (a workspace's seeded folders) are left out. A workspace's worktree is read
+ * through its `gitDir`, never its `.git` (see {@link pinnedTo}).
  */
 export async function snapshotCheckout(
   dir: string,
   expected?: string,
   exclude: readonly string[] = [],
+  gitDir?: string,
 ): Promise<CheckoutSnapshot> {
-  const real = await gitPath(dir, "index");
+  const pinned = pinnedTo(dir, gitDir);
+  const real = await gitPath(dir, "index", pinned);
   const indexFile = path.join(path.dirname(real), `${TEMPORARY_INDEX_PREFIX}${randomUUID()}.index`);
-  const env = { GIT_INDEX_FILE: indexFile };
+  const env = { ...pinned, GIT_INDEX_FILE: indexFile };
   try {
     await copyFile(real, indexFile);
   } catch (error) {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { ConductorError } from "../errors.js";
 import { guardWorktreeLink } from "../executor/worktree-link-check.js";
+import { worktreeGitDir } from "../git/worktree-link.js";
 import { sleep } from "../timers/sleep.js";
 import type { showWorkspace } from "./spotlight.js";
 import { type SpotlightChange, spotlightState, syncSpotlight } from "./spotlight.js";
@@ -72,7 +73,12 @@ export async function watchSpotlight(
       continue;
     }
     refusedLink = undefined;
-    const snapshot = await snapshotCheckout(marker.worktree);
+    const snapshot = await snapshotCheckout(
+      marker.worktree,
+      undefined,
+      [],
+      await worktreeGitDir(root, marker.worktree),
+    );
     await dropIndex(snapshot.indexFile);
     const now = snapshot.tree;
     if (now !== synced && now === previous) {

@@ -18,7 +18,42 @@ afterEach(async () => {
   repo = undefined;
 });
 
-/** Waits until a workspace's step has started, reading the run's events as they are written. */
+/**
+ * Waits until `count` workspaces have started `step` (any of them: with two slots, whichever two
+ * were ready first), reading the run's events as they are written. Resolves with the run id and
+ * the names of those workspaces.
+ */
+async function stepsStarted(
+  root: string,
+  step: string,
+  count: number,
+): Promise<{ runId: string; started: string[] }> {
+  let runId = "";
+  let started: string[] = [];
+  await waitFor(
+    () => {
+      const ids = existsSync(path.join(root, ".conductor", "runs")) ? runIds(root) : [];
+      runId = ids[ids.length - 1] ?? "";
+      if (runId === "") return false;
+      const events = path.join(root, ".conductor", "runs", runId, "events.jsonl");
+      if (!existsSync(events)) return false;
+      started = [
+        ...new Set(
+          readFileSync(events, "utf8")
+            .split("\n")
+            .filter((line) => line.includes('"step.started"') && line.includes(`"step":"${step}"`))
+            .map((line) => (JSON.parse(line) as { workspace: string }).workspace),
+        ),
+      ];
+      return started.length >= count;
+    },
+    20_000,
+    `${count} workspace(s) to start ${step}`,
+  );
+  return { runId, started };
+}
+
+/** Waits until `workspace`'s step has started (see {@link stepsStarted}); the run id. */
 async function stepStarted(root: string, workspace: string, step: string): Promise<string> {
   let runId = "";
   await waitFor(
@@ -68,8 +103,7 @@ describe.each(["setup", "agent"] as const)("SIGINT during %s", (step) => {
   it("exits 130, leaves no process of the run, keeps the worktrees, and --resume finishes the run", async () => {
     repo = await repoWithConfig(hangingIn(step));
     const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
-    const runId = await stepStarted(repo.root, "one", step);
-    await stepStarted(repo.root, "two", step);
+    const { runId, started } = await stepsStarted(repo.root, step, 2);
     child.kill("SIGINT");
     const result = await child;
 
@@ -78,12 +112,19 @@ describe.each(["setup", "agent"] as const)("SIGINT during %s", (step) => {
     expect(processesOfRun(runId)).toEqual([]);
     const interrupted = latestSummary(repo.root);
     expect(interrupted.status).toBe("interrupted");
-    expect(Object.fromEntries(interrupted.workspaces.map((w) => [w.name, w.status]))).toEqual({
-      one: "interrupted",
-      two: "interrupted",
-      three: "pending",
-    });
-    expect(existsSync(path.join(repo.home, "workspaces", "one"))).toBe(true);
+    // The two in their step when Ctrl-C came are interrupted; the third never got a slot.
+    const expected = Object.fromEntries(
+      ["one", "two", "three"].map((name) => [
+        name,
+        started.includes(name) ? "interrupted" : "pending",
+      ]),
+    );
+    expect(Object.fromEntries(interrupted.workspaces.map((w) => [w.name, w.status]))).toEqual(
+      expected,
+    );
+    for (const name of started) {
+      expect(existsSync(path.join(repo.home, "workspaces", name))).toBe(true);
+    }
 
     await repo.write({ ".conductor/go": "" });
     const resumed = await conductor(["run", "--resume", "--output", "plain"], {
@@ -104,7 +145,7 @@ describe("interrupting conductor", () => {
   it("SIGTERM stops a run like Ctrl-C", async () => {
     repo = await repoWithConfig(hangingIn("agent"));
     const child = startConductor(["run", "--output", "json"], { cwd: repo.root, home: repo.home });
-    const runId = await stepStarted(repo.root, "one", "agent");
+    const { runId } = await stepsStarted(repo.root, "agent", 1);
     child.kill("SIGTERM");
     const result = await child;
     expect(result.exitCode).toBe(130);
@@ -169,7 +210,7 @@ describe("interrupting conductor", () => {
   it("refuses to resume when the plan changed, and says why", async () => {
     repo = await repoWithConfig(hangingIn("agent"));
     const child = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
-    await stepStarted(repo.root, "one", "agent");
+    await stepsStarted(repo.root, "agent", 1);
     child.kill("SIGINT");
     await child;
     const config = readFileSync(path.join(repo.root, "conductor.yaml"), "utf8");

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
 import { checkoutState } from "./rig.js";
@@ -190,17 +191,31 @@ describe("Spotlight --watch and the worktree's link", () => {
     await writeFile(path.join(current.worktree("web"), ".gitattributes"), "* filter=evil\n");
     const link = readFileSync(path.join(current.worktree("web"), ".git"), "utf8");
     const { watch, output } = await startWatching(current, "web");
-    // What a process the agent left behind could do while the watch runs.
-    await writeFile(path.join(current.worktree("web"), ".git"), `gitdir: ${fake}/.git\n`);
+    // What a process the agent left behind could do while the watch runs: point .git at its
+    // repository again and again, also between the watch's look at the link and its git.
+    const dotGit = path.join(current.worktree("web"), ".git");
+    const daemon = execa("sh", [
+      "-c",
+      'while :; do printf "gitdir: %s/.git\\n" "$1" > "$2.new" && mv -f "$2.new" "$2"; sleep 0.02; done',
+      "sh",
+      fake,
+      dotGit,
+    ]);
+    started.push(daemon);
+    daemon.catch(() => {}); // ended by a kill, here or after the test
+    await waitFor("the redirect", () => readFileSync(dotGit, "utf8").includes(fake));
     await writeFile(path.join(current.worktree("web"), "web.txt"), "web, edited\n");
     await waitFor("a sync", () => output().includes("synced web")).catch((error: Error) => {
       throw new Error(`${error.message}; the watch said:\n${output()}`);
     });
+    daemon.kill("SIGKILL");
+    await daemon.catch(() => {});
+    // Its last redirect is put back by the next look.
+    await waitFor("the link put back", () => readFileSync(dotGit, "utf8") === link);
     expect(output()).toContain(
       `conductor: warning: workspace web: the agent pointed the worktree's .git at "${fake}/.git" instead of`,
     );
     expect(existsSync(mark), output()).toBe(false);
-    expect(readFileSync(path.join(current.worktree("web"), ".git"), "utf8")).toBe(link);
     expect(readFileSync(path.join(current.root, "web.txt"), "utf8")).toBe("web, edited\n");
     watch.kill("SIGINT");
     await watch;
