@@ -79,7 +79,8 @@ export async function checkArchivable(
       );
       continue;
     }
-    // Its archive script and the look at what would be lost run git there.
+    // Its archive script and the look at what would be lost run git there, and `git worktree
+    // remove` refuses a worktree whose .git does not point back (with --force too).
     if (presence === "present") await guardWorktreeLink(worktreeOf(entry));
     if (!options.force) {
       const losses = await whatWouldBeLost(entry, {

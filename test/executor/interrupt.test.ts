@@ -18,6 +18,19 @@ afterEach(async () => {
   repo = undefined;
 });
 
+/** The newest run's id and the workspaces that have started `step` so far, from its events. */
+function startedSoFar(root: string, step: string): { runId: string; started: string[] } {
+  const ids = existsSync(path.join(root, ".conductor", "runs")) ? runIds(root) : [];
+  const runId = ids[ids.length - 1] ?? "";
+  const events = path.join(root, ".conductor", "runs", runId, "events.jsonl");
+  if (runId === "" || !existsSync(events)) return { runId, started: [] };
+  const started = readFileSync(events, "utf8")
+    .split("\n")
+    .filter((line) => line.includes('"step.started"') && line.includes(`"step":"${step}"`))
+    .map((line) => (JSON.parse(line) as { workspace: string }).workspace);
+  return { runId, started: [...new Set(started)] };
+}
+
 /**
  * Waits until `count` workspaces have started `step` (any of them: with two slots, whichever two
  * were ready first), reading the run's events as they are written. Resolves with the run id and
@@ -28,56 +41,30 @@ async function stepsStarted(
   step: string,
   count: number,
 ): Promise<{ runId: string; started: string[] }> {
-  let runId = "";
-  let started: string[] = [];
+  let seen = startedSoFar(root, step);
   await waitFor(
     () => {
-      const ids = existsSync(path.join(root, ".conductor", "runs")) ? runIds(root) : [];
-      runId = ids[ids.length - 1] ?? "";
-      if (runId === "") return false;
-      const events = path.join(root, ".conductor", "runs", runId, "events.jsonl");
-      if (!existsSync(events)) return false;
-      started = [
-        ...new Set(
-          readFileSync(events, "utf8")
-            .split("\n")
-            .filter((line) => line.includes('"step.started"') && line.includes(`"step":"${step}"`))
-            .map((line) => (JSON.parse(line) as { workspace: string }).workspace),
-        ),
-      ];
-      return started.length >= count;
+      seen = startedSoFar(root, step);
+      return seen.started.length >= count;
     },
     20_000,
     `${count} workspace(s) to start ${step}`,
   );
-  return { runId, started };
+  return seen;
 }
 
 /** Waits until `workspace`'s step has started (see {@link stepsStarted}); the run id. */
 async function stepStarted(root: string, workspace: string, step: string): Promise<string> {
-  let runId = "";
+  let seen = startedSoFar(root, step);
   await waitFor(
     () => {
-      const ids = existsSync(path.join(root, ".conductor", "runs")) ? runIds(root) : [];
-      runId = ids[ids.length - 1] ?? "";
-      if (runId === "") return false;
-      const events = path.join(root, ".conductor", "runs", runId, "events.jsonl");
-      return (
-        existsSync(events) &&
-        readFileSync(events, "utf8")
-          .split("\n")
-          .some(
-            (line) =>
-              line.includes('"step.started"') &&
-              line.includes(`"workspace":"${workspace}"`) &&
-              line.includes(`"step":"${step}"`),
-          )
-      );
+      seen = startedSoFar(root, step);
+      return seen.started.includes(workspace);
     },
     20_000,
     `${workspace} ${step}`,
   );
-  return runId;
+  return seen.runId;
 }
 
 /** Config whose setup or agent hangs (with a grandchild) until the flag file exists. */
