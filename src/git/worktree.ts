@@ -20,6 +20,7 @@ import {
   runPlainGitInShell,
 } from "./run-git.js";
 import { isKeptPath, parseStatus, type StatusEntry } from "./status-entries.js";
+import { canRegisterDirectly, registerWorktree } from "./worktree-registration.js";
 
 /**
  * Git operations on workspaces. Changes to worktree metadata (add, remove, prune, branch
@@ -179,21 +180,23 @@ export interface AddAround {
 }
 
 /**
- * `git worktree add --no-track -b <branch> <path> <start>`, in two parts: the worktree's metadata
- * and branch (`--no-checkout`), through `serialize`, then the checkout git's add would do (the
- * same `reset --hard`) outside it, and the `post-checkout` hook, if there is one, through it
- * again. Only the metadata collides with other adds (a git listing worktrees stops at a half-made
- * one), and hooks ran one at a time before. The checkout writes only the new worktree's own index
- * and files, and was most of the add's time: run one at a time, the adds of a many-workspace run
- * were its critical path.
+ * `git worktree add --no-track -b <branch> <path> <start>`, in three parts: the branch, made only
+ * if no such branch exists (as `git branch` makes it); the worktree's registration, written
+ * directly ({@link registerWorktree}; git's own add with `--no-checkout`, through `serialize`,
+ * where that would differ); then the checkout git's add would do (the same `reset --hard`) and
+ * the `post-checkout` hook, if there is one, through `serialize` again. Only git's add collides
+ * with other adds (a git listing worktrees stops at a half-made one), and hooks ran one at a time
+ * before. The checkout writes only the new worktree's own index and files.
  *
  * The worktree is made locked ({@link CHECKOUT_PENDING}) and unlocked when checkout and hook are
  * done: a conductor killed in between leaves that mark, and the resume finishes the checkout
  * ({@link finishCutOffCheckout}); no `git worktree prune` takes the half-made worktree meanwhile.
+ * Killed between the branch and the registration, it leaves a branch with no work and no
+ * worktree, which a resume takes as its own, as after git's add (which makes the branch first).
  *
- * If git fails half way, the branch it created first and any half-made folder are removed, so a
- * retry does not fail on them. What git refused because it already existed belongs to someone
- * else (another conductor racing for the same workspace) and is left alone.
+ * If it fails half way, the branch made first and any half-made folder are removed, so a retry
+ * does not fail on them. What was refused because it already existed belongs to someone else
+ * (another conductor racing for the same workspace) and is left alone.
  */
 export async function addWorktree(
   root: string,
@@ -202,6 +205,50 @@ export async function addWorktree(
 ): Promise<void> {
   const serialize = around.serialize ?? ((change) => change());
   mkdirSync(path.dirname(options.path), { recursive: true });
+  const { commonDir } = await around.hook.find();
+  if (canRegisterDirectly(commonDir, options.path)) {
+    await registerOnNewBranch(root, commonDir, options);
+  } else {
+    await addWithGit(root, options, serialize);
+  }
+  await checkOutOrRemove(root, options, around.hook, serialize);
+}
+
+/** The branch (create-only), then the worktree's registration written directly. */
+async function registerOnNewBranch(
+  root: string,
+  commonDir: string,
+  options: NewWorktree,
+): Promise<void> {
+  const ref = `refs/heads/${options.branch}`;
+  // An empty old value: git refuses when the branch exists ("reference already exists").
+  // Retried while another process holds the branch's lock: it may be giving up on it.
+  await withLockRetry(() =>
+    runGitInShell(root, [
+      "update-ref",
+      "-m",
+      `branch: Created from ${options.startPoint}`,
+      "--end-of-options",
+      ref,
+      `${options.startPoint}^{commit}`,
+      "",
+    ]),
+  );
+  try {
+    registerWorktree(commonDir, options.path, ref, CHECKOUT_PENDING);
+  } catch (error) {
+    // The branch is this add's (made a moment ago); what stood at the folder is not.
+    await removeOwnBranch(root, options.branch, "");
+    throw error;
+  }
+}
+
+/** Git's own `worktree add --no-checkout -b`, locked for the checkout to come. */
+async function addWithGit(
+  root: string,
+  options: NewWorktree,
+  serialize: (change: () => Promise<void>) => Promise<void>,
+): Promise<void> {
   const add = () =>
     runGitInShell(root, [
       "worktree",
@@ -238,7 +285,6 @@ export async function addWorktree(
     });
     throw error;
   }
-  await checkOutOrRemove(root, options, around.hook, serialize);
 }
 
 /**

@@ -33,12 +33,12 @@ describe("listing and adding worktrees while another process adds one", () => {
     }
   });
 
-  it("adds the worktree once the other add is through, the branch its own failed try made not in the way", async () => {
-    repo = await createTestRepo();
-    const root = repo.root;
-    // git worktree add -b makes the branch first, then reads every worktree's entry, where
-    // another add's half-written one stops it after the branch exists. A reference-transaction
-    // hook puts such an entry there the moment the first branch is made, for 300 ms.
+  /**
+   * Puts a half-written worktree entry ("ghost") in place for 300 ms the moment
+   * `conductor/one` is first made, through a reference-transaction hook, and counts every
+   * creation of that branch in `<common>/branch-made`.
+   */
+  function ghostOnFirstBranch(root: string): void {
     const hook = path.join(root, ".git", "hooks", "reference-transaction");
     writeFileSync(
       hook,
@@ -56,18 +56,47 @@ echo /nowhere/ghost/.git > "$common/worktrees/ghost/gitdir"
 `,
     );
     chmodSync(hook, 0o755);
+  }
+
+  it("adds the worktree while another add's entry is half-written, reading no other entry", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    ghostOnFirstBranch(root);
     const worktree = path.join(path.dirname(root), "ws", "one");
     await addWorktree(
       root,
       { branch: "conductor/one", path: worktree, startPoint: "main" },
       { hook: new CheckoutHook(root) },
     );
-    // Tries made the branch and failed on the half-written entry (each time the branch was
-    // deleted, or the next could not have made it again) until one got through.
+    // Conductor writes the registration itself: the branch is made once, and nothing stops at
+    // the other entry.
+    const made = readFileSync(path.join(root, ".git", "branch-made"), "utf8").split("\n");
+    expect(made.filter(Boolean)).toHaveLength(1);
+    expect(await repo.git("-C", worktree, "symbolic-ref", "HEAD")).toBe("refs/heads/conductor/one");
+    expect(await repo.git("rev-parse", "conductor/one")).toBe(await repo.git("rev-parse", "main"));
+  });
+
+  it("through git's own add (a repository with per-worktree config), waits the other add out, its own failed try's branch not in the way", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    // git's add copies the main checkout's config.worktree into a new worktree: left to git.
+    await repo.git("config", "extensions.worktreeConfig", "true");
+    await repo.git("config", "--worktree", "user.name", "per-worktree name");
+    ghostOnFirstBranch(root);
+    const worktree = path.join(path.dirname(root), "ws", "one");
+    await addWorktree(
+      root,
+      { branch: "conductor/one", path: worktree, startPoint: "main" },
+      { hook: new CheckoutHook(root) },
+    );
+    // git worktree add -b makes the branch first, then reads every worktree's entry, where the
+    // half-written one stops it after the branch exists. Tries made the branch and failed (each
+    // time the branch was deleted, or the next could not have made it again) until one got
+    // through.
     const made = readFileSync(path.join(root, ".git", "branch-made"), "utf8").split("\n");
     expect(made.filter(Boolean).length).toBeGreaterThanOrEqual(2);
     expect(await repo.git("-C", worktree, "symbolic-ref", "HEAD")).toBe("refs/heads/conductor/one");
-    expect(await repo.git("rev-parse", "conductor/one")).toBe(await repo.git("rev-parse", "main"));
+    expect(await repo.git("-C", worktree, "config", "user.name")).toBe("per-worktree name");
   });
 
   it("tells git's failure on the branch's own lock (another process writing it) from the others", async () => {
