@@ -45,20 +45,17 @@ export function newRunId(now: Date, random: () => number = Math.random): string 
 /** Paths of one run's folder. */
 export class RunPaths {
   readonly dir: string;
+  readonly stateFile: string;
+  /** Joined once: every event of a run is appended to it. */
+  readonly eventsFile: string;
 
   constructor(
     readonly root: string,
     readonly runId: string,
   ) {
     this.dir = path.join(runsDir(root), runId);
-  }
-
-  get stateFile(): string {
-    return path.join(this.dir, "run.json");
-  }
-
-  get eventsFile(): string {
-    return path.join(this.dir, "events.jsonl");
+    this.stateFile = path.join(this.dir, "run.json");
+    this.eventsFile = path.join(this.dir, "events.jsonl");
   }
 
   workspaceDir(workspace: string): string {

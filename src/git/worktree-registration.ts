@@ -14,12 +14,14 @@ import path from "node:path";
  * (gitrepository-layout(5), `worktrees/<id>`): the worktree's folder with its `.git` file, and its
  * git folder under `<common dir>/worktrees/` holding `HEAD`, `commondir`, `gitdir` and `locked`.
  *
- * For a worktree on a branch conductor has just made, git's add costs three processes (itself,
- * `git branch`, `git symbolic-ref`) and reads every other worktree's HEAD to refuse a branch that
- * is checked out elsewhere, which a branch made a moment ago cannot be: at 64 workspaces that was
- * the largest part of a workspace's git time. Where git's add would do more than these files (it
- * copies `config.worktree` and sparse-checkout patterns, and turns a folder name git cannot use
- * into another id), git's own add is used instead ({@link canRegisterDirectly}).
+ * For a worktree on a new branch, git's add costs three processes (itself, `git branch`, `git
+ * symbolic-ref`) before the checkout's fourth, and reads every other worktree's HEAD to refuse a
+ * branch that is checked out elsewhere, which a branch made for this worktree cannot be: at 64
+ * workspaces that was the largest part of a workspace's git time. With the registration written
+ * here, one `git checkout --force -b` makes the branch and checks it out (see `addWorktree`).
+ * Where git's add would do more than these files (it copies `config.worktree` and sparse-checkout
+ * patterns, and turns a folder name git cannot use into another id), git's own add is used
+ * instead ({@link canRegisterDirectly}).
  */
 
 /** Folder names git uses as a worktree's id unchanged (its `sanitize_refname_component` keeps them). */
@@ -44,8 +46,8 @@ export class WorktreeFolderTakenError extends Error {
 
 /**
  * Registers `worktree` as a linked worktree of the repository whose common git folder is
- * `commonDir`, its HEAD on `branchRef` (which must exist), locked with `lockReason`; nothing is
- * checked out. The folder must not exist: it is created here, in one step that fails if another
+ * `commonDir`, its HEAD on `branchRef` (which need not exist yet), locked with `lockReason`;
+ * nothing is checked out. The folder must not exist: it is created here, in one step that fails if another
  * process made it first ({@link WorktreeFolderTakenError}). Whatever this made is removed again if
  * it fails half way. Returns the worktree's git folder.
  */
@@ -55,10 +57,10 @@ export function registerWorktree(
   branchRef: string,
   lockReason: string,
 ): string {
-  const registered = registrationOf(commonDir, worktree);
+  const registered = registeredAt(commonDir, worktree);
   if (registered !== undefined) {
     throw new WorktreeFolderTakenError(
-      `'${worktree}' is a missing but already registered worktree (${registered}); \`git worktree prune\` clears it`,
+      `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); \`git worktree prune\` clears it`,
     );
   }
   try {
@@ -109,10 +111,11 @@ function realAdmin(commonDir: string, admin: string): string {
 }
 
 /**
- * The id of the worktree git has registered at `worktree`, if one is (its `gitdir` names the
- * folder's `.git`): git's add refuses such a path while the entry is there.
+ * The git folder of the worktree git has registered at `worktree`, if one is (its `gitdir` names
+ * the folder's `.git`), found from the repository's side: the worktree's own `.git` is not read.
+ * Git's add refuses such a path while the entry is there.
  */
-function registrationOf(commonDir: string, worktree: string): string | undefined {
+export function registeredAt(commonDir: string, worktree: string): string | undefined {
   const parent = path.join(commonDir, "worktrees");
   let ids: string[];
   try {
@@ -121,7 +124,7 @@ function registrationOf(commonDir: string, worktree: string): string | undefined
     return undefined;
   }
   const dotGit = path.join(resolvedFolder(worktree), ".git");
-  return ids.find((id) => {
+  const id = ids.find((id) => {
     try {
       const named = readFileSync(path.join(parent, id, "gitdir"), "utf8").trim();
       return path.resolve(parent, id, named) === dotGit;
@@ -129,6 +132,7 @@ function registrationOf(commonDir: string, worktree: string): string | undefined
       return false;
     }
   });
+  return id === undefined ? undefined : path.join(parent, id);
 }
 
 /** `folder` with its parent's symlinks resolved (the folder itself may not exist yet), as git records it. */

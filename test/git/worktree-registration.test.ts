@@ -10,7 +10,12 @@ import {
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CheckoutHook } from "../../src/git/checkout-hook.js";
-import { addWorktree, CHECKOUT_PENDING, listWorktrees } from "../../src/git/worktree.js";
+import {
+  addWorktree,
+  CHECKOUT_PENDING,
+  listWorktrees,
+  removeUnbornRegistration,
+} from "../../src/git/worktree.js";
 import { worktreeLinkChanges } from "../../src/git/worktree-link.js";
 import {
   canRegisterDirectly,
@@ -166,7 +171,7 @@ describe("addWorktree on the direct path", () => {
       () => "added",
       (error: Error) => error.message,
     );
-    expect(failure).toMatch(/reference already exists/);
+    expect(failure).toMatch(/a branch named 'conductor\/theirs' already exists/);
     expect(await repo.git("rev-parse", "conductor/theirs")).toBe(theirsAt);
     expect(existsSync(path.join(ws, "theirs"))).toBe(false);
 
@@ -184,5 +189,45 @@ describe("addWorktree on the direct path", () => {
     expect(await repo.git("branch", "--list", "conductor/taken")).toBe("");
     expect(existsSync(taken)).toBe(true);
     expect((await listWorktrees(root)).map((entry) => entry.path)).toEqual([root]);
+  });
+
+  it("after a conductor killed before the checkout made the branch, removes only that registration, and the add works again", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    const common = path.join(root, ".git");
+    const ws = path.join(path.dirname(root), "ws");
+    mkdirSync(ws);
+    // What the kill leaves: the registration, locked as pending, HEAD on a branch not made.
+    const cut = path.join(ws, "cut");
+    registerWorktree(common, cut, "refs/heads/conductor/cut", CHECKOUT_PENDING);
+    // Not this: a pending registration whose branch exists (the resume finishes its checkout),
+    // and one locked for another reason.
+    await repo.git("branch", "conductor/made");
+    const made = path.join(ws, "made");
+    registerWorktree(common, made, "refs/heads/conductor/made", CHECKOUT_PENDING);
+    const theirs = path.join(ws, "theirs");
+    registerWorktree(common, theirs, "refs/heads/conductor/theirs", "someone's reason");
+
+    expect(await removeUnbornRegistration(root, common, made, "conductor/made")).toBe(false);
+    expect(await removeUnbornRegistration(root, common, theirs, "conductor/theirs")).toBe(false);
+    expect(await removeUnbornRegistration(root, common, cut, "conductor/other")).toBe(false);
+    expect(existsSync(cut)).toBe(true);
+    expect(await removeUnbornRegistration(root, common, cut, "conductor/cut")).toBe(true);
+    expect(existsSync(cut)).toBe(false);
+    expect((await listWorktrees(root)).map((entry) => entry.path)).toEqual([root, made, theirs]);
+    // Its folder removed by hand: found from the repository's side all the same.
+    const gone = path.join(ws, "gone");
+    registerWorktree(common, gone, "refs/heads/conductor/gone", CHECKOUT_PENDING);
+    rmSync(gone, { recursive: true });
+    expect(await removeUnbornRegistration(root, common, gone, "conductor/gone")).toBe(true);
+    expect((await listWorktrees(root)).map((entry) => entry.path)).toEqual([root, made, theirs]);
+
+    await addWorktree(
+      root,
+      { branch: "conductor/cut", path: cut, startPoint: "main" },
+      { hook: new CheckoutHook(root) },
+    );
+    expect(await repo.git("-C", cut, "symbolic-ref", "HEAD")).toBe("refs/heads/conductor/cut");
+    expect(await repo.git("-C", cut, "status", "--porcelain")).toBe("");
   });
 });

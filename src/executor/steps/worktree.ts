@@ -14,6 +14,7 @@ import {
   listWorktrees,
   localBranches,
   mergeMissing,
+  removeUnbornRegistration,
   samePath,
   unlockMissingPendingCheckout,
   WorktreeCheckoutError,
@@ -65,6 +66,9 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
           // A conductor killed during this step may have made the branch and worktree without
           // recording it; they are this workspace's own, not a conflict, when they hold no work yet.
           if (await leftByCutOffStep(root, workspace)) return reattach(root, workspace);
+          // Killed after the worktree's registration, before its checkout made the branch.
+          const { commonDir } = await ctx.checkoutHook.find();
+          await removeUnbornRegistration(root, commonDir, workspace.path, workspace.branch);
           // Checked again now: the list of branches from the run's start may be out of date.
           return create(root, workspace, await localBranches(root), ctx.checkoutHook, (add) =>
             add(),
@@ -123,10 +127,11 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
 
 /**
  * Creates worktree and branch; returns a conflict message instead when either already exists.
- * Only the add's metadata goes through `serialize` (the metadata queue; see `addWorktree`): the
- * checks before it only read, a plan's branches and paths are distinct, and the queue does not
- * order other processes' git commands anyway. Queueing them too made every add wait for one more
- * git process.
+ * Only what collides with other adds goes through `serialize` (the metadata queue; see
+ * `addWorktree`: git's own add where conductor does not write the registration itself, and the
+ * post-checkout hook): the checks before it only read, a plan's branches and paths are distinct,
+ * and the queue does not order other processes' git commands anyway. Queueing them too made every
+ * add wait for one more git process.
  */
 async function create(
   root: string,
