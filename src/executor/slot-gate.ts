@@ -29,7 +29,8 @@ interface Waiter {
  * The slots of the concurrency limit. A slot covers a workspace's heavy work (seed, setup, agent,
  * check, and a `review: auto` review); its worktree, copy and ports steps run ahead of it, and its
  * commit after it, so conductor's own git work overlaps with other workspaces' agents. At most
- * `size` workspaces are ahead (started, not yet in a slot) at once.
+ * `size` workspaces are ahead (started, not yet in a slot) at once, and they take their slots in
+ * plan order.
  */
 export class SlotGate {
   private held = 0;
@@ -140,7 +141,7 @@ export class SlotGate {
     for (const waiter of [...this.waiters]) {
       const verdict = this.verdictOf(waiter);
       if (verdict === "wait") continue;
-      if (verdict === "go" && this.held >= this.size) continue;
+      if (verdict === "go" && this.held + this.reservedBefore(waiter) >= this.size) continue;
       this.waiters.splice(this.waiters.indexOf(waiter), 1);
       if (verdict === "go") {
         this.held++;
@@ -152,6 +153,22 @@ export class SlotGate {
         waiter.resolve(verdict);
       }
     }
+  }
+
+  /**
+   * Slots kept for workspaces earlier in the plan that are still being prepared: workspaces take
+   * their slots in plan order, as the user wrote the tasks, whichever was prepared first (their
+   * worktrees are made side by side, and which one is done first is chance).
+   */
+  private reservedBefore(waiter: Waiter): number {
+    if (waiter.review) return 0;
+    const position = this.order(waiter.name);
+    let count = 0;
+    for (const [name, phase] of this.phases) {
+      if (phase !== "ahead" || this.order(name) >= position) continue;
+      if (!this.waiters.some((other) => other.name === name)) count++;
+    }
+    return count;
   }
 
   private verdictOf(waiter: Waiter): SlotVerdict {

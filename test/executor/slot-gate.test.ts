@@ -53,6 +53,33 @@ describe("SlotGate", () => {
     expect(c.outcome).toBe("slot");
   });
 
+  it("keeps a free slot for a workspace earlier in the plan that is still being prepared", async () => {
+    const { slots } = gate(2);
+    const a = ask(slots, "a");
+    // b started its preparation before c, and c is prepared first.
+    slots.enter("b");
+    const c = ask(slots, "c");
+    await nextTurn();
+    expect([a.outcome, c.outcome]).toEqual(["slot", undefined]);
+    expect(c.waited).toBe(true);
+    const b = ask(slots, "b");
+    await nextTurn();
+    expect([b.outcome, c.outcome]).toEqual(["slot", undefined]);
+    slots.leave("a");
+    await nextTurn();
+    expect(c.outcome).toBe("slot");
+
+    // An earlier workspace that ends during its preparation (a conflict) frees what it kept.
+    const { slots: other } = gate(1);
+    other.enter("a");
+    const d = ask(other, "d");
+    await nextTurn();
+    expect(d.outcome).toBeUndefined();
+    other.leave("a");
+    await nextTurn();
+    expect(d.outcome).toBe("slot");
+  });
+
   it("serves a finished workspace's review before any workspace still to start", async () => {
     const { slots } = gate(1);
     ask(slots, "a");
