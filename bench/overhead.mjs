@@ -226,7 +226,7 @@ function cpuRow({ id, conductorCpuMs, baselineCpuMs }) {
  * Time from spawning `node dist/bin/conductor.js run` to git starting on the first workspace, read
  * from GIT_TRACE (git's own trace, which stamps every command as it starts), against `node -e 0`
  * measured in the same rounds. The first workspace's git is `git worktree add`, or, where conductor
- * writes the worktree's registration itself, the checkout that makes its branch right after.
+ * writes the worktree's registration itself, the `git update-ref` that makes its branch just before.
  */
 async function measureStartup(base, repo, runs) {
   const config = configFor(base, "startup", 16, 0);
@@ -269,7 +269,8 @@ async function measureStartup(base, repo, runs) {
   const middle = phases[Math.floor(phases.length / 2)] ?? [];
   return resultRow({
     id: "overhead-startup",
-    benchmark: "Start-up: process start to the first workspace's git (its branch or `worktree add`)",
+    benchmark:
+      "Start-up: process start to the first workspace's git (its branch or `worktree add`)",
     unit: "ms",
     conductor: samples.conductor,
     baseline: samples.baseline,
@@ -284,10 +285,10 @@ async function measureStartup(base, repo, runs) {
 }
 
 /**
- * The git command that starts making a workspace: git's add, or the `checkout --force -b` that
- * makes the branch of a worktree whose registration conductor has just written.
+ * The git command that starts making a workspace: git's add, or the `update-ref` that makes the
+ * branch of a worktree whose registration conductor then writes itself.
  */
-const STARTS_A_WORKSPACE = /^(worktree add|checkout .*--force .*-b )/;
+const STARTS_A_WORKSPACE = /^(worktree add|update-ref .*refs\/heads\/)/;
 
 /** Git commands started, in ms after `spawnedAt`, from a GIT_TRACE file (times of day in UTC). */
 function readTrace(file, spawnedAt) {

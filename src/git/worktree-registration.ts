@@ -1,9 +1,11 @@
 import {
-  existsSync,
+  lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -12,31 +14,53 @@ import path from "node:path";
 /**
  * A linked worktree's registration, written the way `git worktree add --no-checkout` writes it
  * (gitrepository-layout(5), `worktrees/<id>`): the worktree's folder with its `.git` file, and its
- * git folder under `<common dir>/worktrees/` holding `HEAD`, `commondir`, `gitdir` and `locked`.
+ * git folder under `<common dir>/worktrees/` holding `locked`, `HEAD`, `commondir` and `gitdir`.
  *
- * For a worktree on a new branch, git's add costs three processes (itself, `git branch`, `git
- * symbolic-ref`) before the checkout's fourth, and reads every other worktree's HEAD to refuse a
- * branch that is checked out elsewhere, which a branch made for this worktree cannot be: at 64
- * workspaces that was the largest part of a workspace's git time. With the registration written
- * here, one `git checkout --force -b` makes the branch and checks it out (see `addWorktree`).
- * Where git's add would do more than these files (it copies `config.worktree` and sparse-checkout
- * patterns, and turns a folder name git cannot use into another id), git's own add is used
- * instead ({@link canRegisterDirectly}).
+ * For a worktree on a branch conductor has just made, git's add costs three processes (itself,
+ * `git branch`, `git symbolic-ref`) and reads every other worktree's HEAD to refuse a branch that
+ * is checked out elsewhere, which a branch made a moment ago cannot be: at 64 workspaces that was
+ * the largest part of a workspace's git time. Where git's add would make something else than these
+ * files ({@link WORKTREE_SETTINGS}), or a folder name git would change into another id, git's own
+ * add is used instead ({@link canRegisterDirectly}).
  */
+
+/**
+ * Settings under which `git worktree add` makes more or other than the files written here: another
+ * ref storage (reftable keeps a worktree's HEAD in its own tables), per-worktree config and sparse
+ * checkouts (copied into the new worktree), relative paths (`worktree.useRelativePaths`), shared
+ * permissions (`core.sharedRepository`). A regular expression of their names, for `git config
+ * --get-regexp`, which prints them lowercased.
+ */
+export const WORKTREE_SETTINGS =
+  /^(extensions\.(refstorage|worktreeconfig|relativeworktrees)|worktree\.userelativepaths|core\.(sharedrepository|sparsecheckout))$/;
+
+/** Each setting's values under which git's add makes exactly what {@link registerWorktree} does. */
+const AS_GIT_WRITES: Readonly<Record<string, readonly string[]>> = {
+  "extensions.refstorage": ["files"],
+  "extensions.worktreeconfig": ["false", "no", "off", "0"],
+  "extensions.relativeworktrees": ["false", "no", "off", "0"],
+  "worktree.userelativepaths": ["false", "no", "off", "0"],
+  "core.sharedrepository": ["false", "umask", "0"],
+  "core.sparsecheckout": ["false", "no", "off", "0"],
+};
 
 /** Folder names git uses as a worktree's id unchanged (its `sanitize_refname_component` keeps them). */
 const PLAIN_ID = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 
-/** Whether {@link registerWorktree} writes what `git worktree add` would for this worktree. */
-export function canRegisterDirectly(commonDir: string, worktree: string): boolean {
+/**
+ * Whether {@link registerWorktree} writes what `git worktree add` would for `worktree`, in a
+ * repository whose {@link WORKTREE_SETTINGS} are `settings` (`git config --get-regexp` lines).
+ */
+export function canRegisterDirectly(worktree: string, settings: readonly string[]): boolean {
   const id = path.basename(worktree);
   if (!PLAIN_ID.test(id) || id.endsWith(".lock")) return false;
-  // The main checkout's per-worktree config and sparse-checkout patterns, which git's add copies
-  // into a new worktree when the repository uses them.
-  return (
-    !existsSync(path.join(commonDir, "config.worktree")) &&
-    !existsSync(path.join(commonDir, "info", "sparse-checkout"))
-  );
+  return settings.every((line) => {
+    const space = line.indexOf(" ");
+    // A key without a value is true.
+    const [key, value] =
+      space === -1 ? [line, "true"] : [line.slice(0, space), line.slice(space + 1)];
+    return AS_GIT_WRITES[key.toLowerCase()]?.includes(value.trim().toLowerCase()) === true;
+  });
 }
 
 /** The folder was there already, or git has a worktree registered there (a missing one). */
@@ -46,10 +70,16 @@ export class WorktreeFolderTakenError extends Error {
 
 /**
  * Registers `worktree` as a linked worktree of the repository whose common git folder is
- * `commonDir`, its HEAD on `branchRef` (which need not exist yet), locked with `lockReason`;
- * nothing is checked out. The folder must not exist: it is created here, in one step that fails if another
- * process made it first ({@link WorktreeFolderTakenError}). Whatever this made is removed again if
- * it fails half way. Returns the worktree's git folder.
+ * `commonDir`, its HEAD on `branchRef` (which must exist), locked with `lockReason`; nothing is
+ * checked out. The folder must not exist ({@link WorktreeFolderTakenError} otherwise). Returns the
+ * worktree's git folder.
+ *
+ * Written so that a conductor killed at any moment leaves what a resume already knows: the git
+ * folder first, locked before anything else (`git worktree prune` leaves it alone), `gitdir` last
+ * (until then git does not see it at all); then the worktree's folder, made under another name
+ * with its `.git` inside and renamed into place, so it never stands there without one. Killed
+ * between the two, the worktree is registered and its folder missing, as after a folder removed by
+ * hand. Whatever this made is removed again if it fails half way.
  */
 export function registerWorktree(
   commonDir: string,
@@ -63,27 +93,43 @@ export function registerWorktree(
       `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); \`git worktree prune\` clears it`,
     );
   }
-  try {
-    mkdirSync(worktree);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST")
-      throw new WorktreeFolderTakenError(`'${worktree}' already exists`);
-    throw error;
-  }
+  const taken = () => new WorktreeFolderTakenError(`'${worktree}' already exists`);
+  if (exists(worktree)) throw taken();
+  const real = path.join(realpathSync(path.dirname(worktree)), path.basename(worktree));
   let admin: string | undefined;
+  let staged: string | undefined;
   try {
     admin = newAdminFolder(commonDir, path.basename(worktree));
-    // Locked first, as git does: a `git worktree prune` meanwhile leaves a locked entry alone.
     writeFileSync(path.join(admin, "locked"), `${lockReason}\n`);
     writeFileSync(path.join(admin, "HEAD"), `ref: ${branchRef}\n`);
     writeFileSync(path.join(admin, "commondir"), "../..\n");
-    writeFileSync(path.join(admin, "gitdir"), `${path.join(realpathSync(worktree), ".git")}\n`);
-    writeFileSync(path.join(worktree, ".git"), `gitdir: ${realAdmin(commonDir, admin)}\n`);
+    writeFileSync(path.join(admin, "gitdir"), `${path.join(real, ".git")}\n`);
+    staged = mkdtempSync(`${worktree}.conductor-`);
+    writeFileSync(path.join(staged, ".git"), `gitdir: ${realAdmin(commonDir, admin)}\n`);
+    try {
+      renameSync(staged, worktree);
+    } catch (error) {
+      // A folder made meanwhile: a non-empty one refuses the rename.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR") throw taken();
+      throw error;
+    }
+    staged = undefined;
     return admin;
   } catch (error) {
+    if (staged !== undefined) rmSync(staged, { recursive: true, force: true });
     if (admin !== undefined) rmSync(admin, { recursive: true, force: true });
-    rmSync(worktree, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Whether anything stands at `file` (a dangling link too). */
+function exists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ENOENT";
   }
 }
 

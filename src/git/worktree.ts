@@ -20,7 +20,7 @@ import {
   runPlainGitInShell,
 } from "./run-git.js";
 import { isKeptPath, parseStatus, type StatusEntry } from "./status-entries.js";
-import { canRegisterDirectly, registeredAt, registerWorktree } from "./worktree-registration.js";
+import { canRegisterDirectly, registerWorktree } from "./worktree-registration.js";
 
 /**
  * Git operations on workspaces. Changes to worktree metadata (git's add, remove, prune, branch
@@ -181,26 +181,23 @@ export interface AddAround {
 }
 
 /**
- * `git worktree add --no-track -b <branch> <path> <start>`. Where conductor writes the worktree's
- * registration itself ({@link registerWorktree}: HEAD on the branch not made yet), one git
- * process then makes the branch, only if no such branch exists (as `git branch` makes it), and
- * checks it out: `git checkout --force -b`, with the repository's hooks off, as for conductor's
- * commits (a `reference-transaction` hook does not see the branch made; the `post-checkout` hook
- * runs as git's add runs it, below). Elsewhere git's own add makes branch and registration
- * (`--no-checkout`, through `serialize`) and a `reset --hard` checks out, as git's add would. Then
+ * `git worktree add --no-track -b <branch> <path> <start>`, in three parts: the branch, made only
+ * if no such branch exists (as `git branch` makes it); the worktree's registration, written
+ * directly ({@link registerWorktree}; git's own add with `--no-checkout`, through `serialize`,
+ * where that would differ); then the checkout git's add would do (the same `reset --hard`) and
  * the `post-checkout` hook, if there is one, through `serialize` again. Only git's add collides
  * with other adds (a git listing worktrees stops at a half-made one), and hooks ran one at a time
  * before. The checkout writes only the new worktree's own index and files.
  *
  * The worktree is made locked ({@link CHECKOUT_PENDING}) and unlocked when checkout and hook are
  * done: a conductor killed in between leaves that mark, and the resume finishes the checkout
- * ({@link finishCutOffCheckout}), or, when the branch was never made, starts again
- * ({@link removeUnbornRegistration}); no `git worktree prune` takes the half-made worktree
- * meanwhile.
+ * ({@link finishCutOffCheckout}); no `git worktree prune` takes the half-made worktree meanwhile.
+ * Killed between the branch and the registration, it leaves a branch with no work and no
+ * worktree, which a resume takes as its own, as after git's add (which makes the branch first).
  *
- * If it fails half way, the branch made and any half-made folder are removed, so a retry does not
- * fail on them. What was refused because it already existed belongs to someone else (another
- * conductor racing for the same workspace) and is left alone.
+ * If it fails half way, the branch made first and any half-made folder are removed, so a retry
+ * does not fail on them. What was refused because it already existed belongs to someone else
+ * (another conductor racing for the same workspace) and is left alone.
  */
 export async function addWorktree(
   root: string,
@@ -209,13 +206,41 @@ export async function addWorktree(
 ): Promise<void> {
   const serialize = around.serialize ?? ((change) => change());
   mkdirSync(path.dirname(options.path), { recursive: true });
-  const { commonDir } = await around.hook.find();
-  if (canRegisterDirectly(commonDir, options.path)) {
-    registerWorktree(commonDir, options.path, `refs/heads/${options.branch}`, CHECKOUT_PENDING);
-    await checkOutOrRemove(root, options, around.hook, serialize, options.startPoint);
+  const { commonDir, worktreeSettings } = await around.hook.find();
+  if (canRegisterDirectly(options.path, worktreeSettings)) {
+    await registerOnNewBranch(root, commonDir, options);
   } else {
     await addWithGit(root, options, serialize);
-    await checkOutOrRemove(root, options, around.hook, serialize);
+  }
+  await checkOutOrRemove(root, options, around.hook, serialize);
+}
+
+/** The branch (create-only), then the worktree's registration written directly. */
+async function registerOnNewBranch(
+  root: string,
+  commonDir: string,
+  options: NewWorktree,
+): Promise<void> {
+  const ref = `refs/heads/${options.branch}`;
+  // An empty old value: git refuses when the branch exists ("reference already exists").
+  // Retried while another process holds the branch's lock: it may be giving up on it.
+  await withLockRetry(() =>
+    runGitInShell(root, [
+      "update-ref",
+      "-m",
+      `branch: Created from ${options.startPoint}`,
+      "--end-of-options",
+      ref,
+      `${options.startPoint}^{commit}`,
+      "",
+    ]),
+  );
+  try {
+    registerWorktree(commonDir, options.path, ref, CHECKOUT_PENDING);
+  } catch (error) {
+    // The branch is this add's (made a moment ago); what stood at the folder is not.
+    await removeOwnBranch(root, options.branch, "");
+    throw error;
   }
 }
 
@@ -273,58 +298,35 @@ export const CHECKOUT_PENDING = "conductor: checkout not finished";
 export class WorktreeCheckoutError extends Error {}
 
 /**
- * The checkout of a worktree whose registration {@link addWorktree} made, then its unlocking:
- * `reset --hard` to the branch git's add made, or, with `newBranchFrom`, `checkout --force -b` of
- * the branch the registration's HEAD names, made here from that start. If it fails, the worktree
- * and the branch (certainly this add's) are removed, so that a retry starts clean; git's own add
- * would leave them. A branch that exists already, or whose lock another process holds, is
- * another's: it stays, and git's refusal is thrown as it is (as git's add refuses such a branch).
+ * The checkout of a worktree whose metadata and branch {@link addWorktree} made, then its
+ * unlocking. If it fails, the worktree and its branch (certainly this add's) are removed, so that
+ * a retry starts clean; git's own add would leave them.
  */
 async function checkOutOrRemove(
   root: string,
   options: Omit<NewWorktree, "startPoint">,
   hook: CheckoutHook,
   serialize: (change: () => Promise<void>) => Promise<void>,
-  newBranchFrom?: string,
 ): Promise<void> {
   const lock = lockFileOf(options.path);
-  // Whether a failure is git refusing to make the branch: the hook's output may name it too.
-  let makingBranch = false;
   try {
-    if (newBranchFrom === undefined) {
-      await runPlainGitInShell(options.path, [
-        "reset",
-        "--hard",
-        "--no-recurse-submodules",
-        "--quiet",
-      ]);
-    } else {
-      // Retried while another process holds the branch's lock: git made nothing then.
-      makingBranch = true;
-      await withLockRetry(() =>
-        runPlainGitInShell(options.path, [
-          ...["checkout", "--quiet", "--force", "--no-recurse-submodules", "--no-track"],
-          ...["-b", options.branch, newBranchFrom, "--"],
-        ]),
-      );
-      makingBranch = false;
-    }
+    await runPlainGitInShell(options.path, [
+      "reset",
+      "--hard",
+      "--no-recurse-submodules",
+      "--quiet",
+    ]);
     const found = await hook.find();
     if (isExecutable(found.file)) await serialize(() => runHook(options.path, found));
     if (lock !== undefined) rmSync(lock, { force: true });
   } catch (error) {
-    const message = (error as Error).message;
-    const theirs =
-      makingBranch &&
-      (BRANCH_TAKEN.test(gitMessage(error)) || failedOnBranchLock(options.branch, message));
     await rm(options.path, { recursive: true, force: true }).catch(() => {});
     await serialize(async () => {
       if (lock !== undefined) rmSync(lock, { force: true }); // or prune keeps the entry
       await pruneQuietly(root);
-      if (!theirs) await removeOwnBranch(root, options.branch, "");
+      await removeOwnBranch(root, options.branch, "");
     });
-    if (theirs) throw error;
-    throw new WorktreeCheckoutError(message);
+    throw new WorktreeCheckoutError((error as Error).message);
   }
 }
 
@@ -390,30 +392,6 @@ export async function finishCutOffCheckout(
   const lock = lockFileOf(options.path);
   if (lock === undefined || lockReason(lock) !== CHECKOUT_PENDING) return;
   await checkOutOrRemove(root, options, around.hook, around.serialize ?? ((change) => change()));
-}
-
-/**
- * Removes the worktree at `worktreePath` when it is a registration {@link addWorktree} wrote whose
- * checkout never made its branch (a conductor killed in between): locked as
- * {@link CHECKOUT_PENDING}, its HEAD on `branch`, which does not exist. No agent has worked there.
- * Its git folder is found from the repository's side (`commonDir`), so a folder removed by hand
- * is no obstacle. Says whether it removed one; the resume then adds the worktree afresh.
- */
-export async function removeUnbornRegistration(
-  root: string,
-  commonDir: string,
-  worktreePath: string,
-  branch: string,
-): Promise<boolean> {
-  const admin = registeredAt(commonDir, worktreePath);
-  if (admin === undefined || lockReason(path.join(admin, "locked")) !== CHECKOUT_PENDING)
-    return false;
-  const head = await readFile(path.join(admin, "HEAD"), "utf8").catch(() => "");
-  if (head.trim() !== `ref: refs/heads/${branch}` || (await branchExists(root, branch)))
-    return false;
-  await rm(worktreePath, { recursive: true, force: true });
-  await rm(admin, { recursive: true, force: true });
-  return true;
 }
 
 /**

@@ -4,18 +4,14 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CheckoutHook } from "../../src/git/checkout-hook.js";
-import {
-  addWorktree,
-  CHECKOUT_PENDING,
-  listWorktrees,
-  removeUnbornRegistration,
-} from "../../src/git/worktree.js";
+import { addWorktree, CHECKOUT_PENDING, listWorktrees } from "../../src/git/worktree.js";
 import { worktreeLinkChanges } from "../../src/git/worktree-link.js";
 import {
   canRegisterDirectly,
@@ -134,16 +130,49 @@ describe("a worktree's registration written directly, as git's add writes it", (
     expect(readdirSync(path.join(common, "worktrees"))).toEqual(["gone"]);
   });
 
-  it("leaves to git's own add what it would do more: names it changes, per-worktree config, sparse checkouts", async () => {
+  it("leaves to git's own add what it would do more: names it changes, other ref storage, per-worktree config, sparse checkouts, relative paths, shared permissions", () => {
+    const ws = "/somewhere/ws";
+    expect(canRegisterDirectly(path.join(ws, "task-1.2_b"), [])).toBe(true);
+    for (const name of ["a b", ".hidden", "ends.lock", "x..y", "trailing-"]) {
+      expect(canRegisterDirectly(path.join(ws, name), [])).toBe(false);
+    }
+    const one = path.join(ws, "one");
+    // As git's add writes it: the defaults, spelled as git accepts them.
+    expect(
+      canRegisterDirectly(one, [
+        "extensions.refstorage files",
+        "extensions.worktreeconfig false",
+        "worktree.userelativepaths no",
+        "core.sharedrepository umask",
+        "core.sparsecheckout 0",
+      ]),
+    ).toBe(true);
+    for (const setting of [
+      "extensions.refstorage reftable",
+      "extensions.worktreeconfig true",
+      "extensions.relativeworktrees true",
+      "worktree.userelativepaths true",
+      "worktree.userelativepaths", // a key without a value is true
+      "core.sharedrepository group",
+      "core.sparsecheckout true",
+    ]) {
+      expect(canRegisterDirectly(one, [setting]), setting).toBe(false);
+    }
+  });
+
+  it("leaves no folder of its own beside the worktree, and none at all when the folder is taken", async () => {
     repo = await createTestRepo();
     const common = path.join(repo.root, ".git");
     const ws = path.join(path.dirname(repo.root), "ws");
-    expect(canRegisterDirectly(common, path.join(ws, "task-1.2_b"))).toBe(true);
-    for (const name of ["a b", ".hidden", "ends.lock", "x..y", "trailing-"]) {
-      expect(canRegisterDirectly(common, path.join(ws, name))).toBe(false);
-    }
-    writeFileSync(path.join(common, "config.worktree"), "");
-    expect(canRegisterDirectly(common, path.join(ws, "one"))).toBe(false);
+    mkdirSync(ws);
+    await repo.git("branch", "one");
+    registerWorktree(common, path.join(ws, "one"), "refs/heads/one", "x");
+    writeFileSync(path.join(ws, "link"), "");
+    expect(() => registerWorktree(common, path.join(ws, "link"), "refs/heads/one", "x")).toThrow(
+      WorktreeFolderTakenError,
+    );
+    expect(readdirSync(ws).sort()).toEqual(["link", "one"]);
+    expect(readdirSync(path.join(common, "worktrees"))).toEqual(["one"]);
   });
 });
 
@@ -171,7 +200,7 @@ describe("addWorktree on the direct path", () => {
       () => "added",
       (error: Error) => error.message,
     );
-    expect(failure).toMatch(/a branch named 'conductor\/theirs' already exists/);
+    expect(failure).toMatch(/reference already exists/);
     expect(await repo.git("rev-parse", "conductor/theirs")).toBe(theirsAt);
     expect(existsSync(path.join(ws, "theirs"))).toBe(false);
 
@@ -191,43 +220,17 @@ describe("addWorktree on the direct path", () => {
     expect((await listWorktrees(root)).map((entry) => entry.path)).toEqual([root]);
   });
 
-  it("after a conductor killed before the checkout made the branch, removes only that registration, and the add works again", async () => {
+  it("in a repository with shared permissions, makes the worktree as git's add does (group-writable)", async () => {
     repo = await createTestRepo();
     const root = repo.root;
-    const common = path.join(root, ".git");
-    const ws = path.join(path.dirname(root), "ws");
-    mkdirSync(ws);
-    // What the kill leaves: the registration, locked as pending, HEAD on a branch not made.
-    const cut = path.join(ws, "cut");
-    registerWorktree(common, cut, "refs/heads/conductor/cut", CHECKOUT_PENDING);
-    // Not this: a pending registration whose branch exists (the resume finishes its checkout),
-    // and one locked for another reason.
-    await repo.git("branch", "conductor/made");
-    const made = path.join(ws, "made");
-    registerWorktree(common, made, "refs/heads/conductor/made", CHECKOUT_PENDING);
-    const theirs = path.join(ws, "theirs");
-    registerWorktree(common, theirs, "refs/heads/conductor/theirs", "someone's reason");
-
-    expect(await removeUnbornRegistration(root, common, made, "conductor/made")).toBe(false);
-    expect(await removeUnbornRegistration(root, common, theirs, "conductor/theirs")).toBe(false);
-    expect(await removeUnbornRegistration(root, common, cut, "conductor/other")).toBe(false);
-    expect(existsSync(cut)).toBe(true);
-    expect(await removeUnbornRegistration(root, common, cut, "conductor/cut")).toBe(true);
-    expect(existsSync(cut)).toBe(false);
-    expect((await listWorktrees(root)).map((entry) => entry.path)).toEqual([root, made, theirs]);
-    // Its folder removed by hand: found from the repository's side all the same.
-    const gone = path.join(ws, "gone");
-    registerWorktree(common, gone, "refs/heads/conductor/gone", CHECKOUT_PENDING);
-    rmSync(gone, { recursive: true });
-    expect(await removeUnbornRegistration(root, common, gone, "conductor/gone")).toBe(true);
-    expect((await listWorktrees(root)).map((entry) => entry.path)).toEqual([root, made, theirs]);
-
+    await repo.git("config", "core.sharedRepository", "group");
+    const worktree = path.join(path.dirname(root), "ws", "one");
     await addWorktree(
       root,
-      { branch: "conductor/cut", path: cut, startPoint: "main" },
+      { branch: "conductor/one", path: worktree, startPoint: "main" },
       { hook: new CheckoutHook(root) },
     );
-    expect(await repo.git("-C", cut, "symbolic-ref", "HEAD")).toBe("refs/heads/conductor/cut");
-    expect(await repo.git("-C", cut, "status", "--porcelain")).toBe("");
+    expect(statSync(path.join(root, ".git", "worktrees")).mode & 0o070).toBe(0o070);
+    expect(await repo.git("-C", worktree, "symbolic-ref", "HEAD")).toBe("refs/heads/conductor/one");
   });
 });

@@ -335,17 +335,16 @@ describe("a kill between a change on disk and the event that records it", () => 
 
   const BEFORE_RESET = ': > "$held"; sleep 1; exit 1';
   it.each([
-    // Ends without the checkout (which would also have made the branch): a registration with no
-    // index, no files and HEAD on a branch that does not exist.
-    ["before the checkout", BEFORE_RESET, "resume"],
-    // The checkout finishes (the pool's shell outlives conductor), the hook has not run.
-    ["during the checkout", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc', "resume"],
+    // Ends without the reset: no index and no files, every file would look deleted.
+    ["before the reset", BEFORE_RESET, "resume"],
+    // The reset finishes (the pool's shell outlives conductor), the hook has not run.
+    ["during the reset", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc', "resume"],
     // The half-made worktree's folder removed by hand before the resume: git keeps its locked
     // entry, and would neither prune it nor add the worktree again.
-    ["before the checkout, the folder then removed by hand", BEFORE_RESET, "remove folder"],
+    ["before the reset, the folder then removed by hand", BEFORE_RESET, "remove folder"],
     // The first resume fails in the step before it could finish (git's lock files cannot be
     // checked): the next one must still take the worktree and branch as this workspace's own.
-    ["before the checkout, the first resume failing", BEFORE_RESET, "fail a resume"],
+    ["before the reset, the first resume failing", BEFORE_RESET, "fail a resume"],
   ] as const)(
     "between a new worktree's metadata and the end of its checkout (%s): --resume finishes the checkout and runs the hook once",
     async (_, atReset, then) => {
@@ -355,8 +354,8 @@ describe("a kill between a change on disk and the event that records it", () => 
       const hook = path.join(root, ".git", "hooks", "post-checkout");
       writeFileSync(hook, `#!/bin/sh\necho "$3" >> "${hookRuns}"\n`);
       chmodSync(hook, 0o755);
-      // A \`git\` first on PATH holds the first checkout of a new worktree (\`checkout --force
-      // -b\`, or \`reset --hard\` after git's own add) until the test has killed conductor.
+      // A \`git\` first on PATH holds the first checkout of a new worktree (\`reset --hard\`) until
+      // the test has killed conductor.
       const held = path.join(repo.home, "held");
       const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
       const bin = path.join(repo.home, "git-at-reset");
@@ -367,7 +366,7 @@ describe("a kill between a change on disk and the event that records it", () => 
           "#!/bin/sh",
           `held=${JSON.stringify(held)} real=${JSON.stringify(real)}`,
           // Conductor's own settings (\`-c …\`) may come before the command.
-          `if [ ! -e "$held" ]; then case " $* " in *" reset --hard "* | *" checkout --quiet --force "*) ${atReset} ;; esac; fi`,
+          `if [ ! -e "$held" ]; then case " $* " in *" reset --hard "*) ${atReset} ;; esac; fi`,
           `fail=${JSON.stringify(path.join(repo.home, "fail-lock-check"))}`,
           'if [ "$1" = rev-parse ] && [ "$4" = index.lock ] && [ -e "$fail" ]; then',
           '  rm -f "$fail"; echo "fatal: injected failure" >&2; exit 128',

@@ -14,7 +14,6 @@ import {
   listWorktrees,
   localBranches,
   mergeMissing,
-  removeUnbornRegistration,
   samePath,
   unlockMissingPendingCheckout,
   WorktreeCheckoutError,
@@ -66,9 +65,6 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
           // A conductor killed during this step may have made the branch and worktree without
           // recording it; they are this workspace's own, not a conflict, when they hold no work yet.
           if (await leftByCutOffStep(root, workspace)) return reattach(root, workspace);
-          // Killed after the worktree's registration, before its checkout made the branch.
-          const { commonDir } = await ctx.checkoutHook.find();
-          await removeUnbornRegistration(root, commonDir, workspace.path, workspace.branch);
           // Checked again now: the list of branches from the run's start may be out of date.
           return create(root, workspace, await localBranches(root), ctx.checkoutHook, (add) =>
             add(),
