@@ -57,6 +57,10 @@ export interface SessionResult {
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
   const { plan } = options;
   const paths = new RunPaths(plan.repo.root, options.runId);
+  // Asked now, beside the questions below: the first worktree needs its answer (how git's add
+  // would make it), and it would otherwise hold that worktree up.
+  const checkoutHook = new CheckoutHook(plan.repo.root);
+  checkoutHook.find().catch(() => undefined); // asked again by the first add if it failed
   // One listing of the branches serves the whole run: the conflict check here, and each
   // workspace's check before its worktree is added.
   // Both only read: asked at once. (runSecrets reads the env files the plan will copy.)
@@ -83,6 +87,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const concurrency =
     options.concurrency ?? plan.concurrency ?? Math.max(1, os.availableParallelism());
   const run = runContext(plan, paths, recorder, secrets, options.homeDir, plan.retries, {
+    checkoutHook,
     branchesAtStart: branches,
     // One locked write of the port registry for the whole run, while the first worktrees are
     // being made; each ports step then only looks its block up.
@@ -192,7 +197,8 @@ function runContext(
   secrets: KnownSecrets,
   homeDir: string,
   retries: number,
-  shared: Pick<RunContext, "branchesAtStart" | "portBlocks">,
+  shared: Pick<RunContext, "branchesAtStart" | "portBlocks"> &
+    Partial<Pick<RunContext, "checkoutHook">>,
 ): RunContext {
   return {
     plan,
@@ -201,7 +207,7 @@ function runContext(
     secrets,
     budget: new BudgetGuard(recorder),
     queue: new GitMetadataQueue(),
-    checkoutHook: new CheckoutHook(plan.repo.root),
+    checkoutHook: shared.checkoutHook ?? new CheckoutHook(plan.repo.root),
     ...shared,
     refLedger: new RefLedger(),
     homeDir,

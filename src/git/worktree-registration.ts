@@ -1,7 +1,6 @@
 import {
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -79,7 +78,9 @@ export class WorktreeFolderTakenError extends Error {
  * (until then git does not see it at all); then the worktree's folder, made under another name
  * with its `.git` inside and renamed into place, so it never stands there without one. Killed
  * between the two, the worktree is registered and its folder missing, as after a folder removed by
- * hand. Whatever this made is removed again if it fails half way.
+ * hand (a resume, or a new run setting the workspace aside, unlocks it; the folder being made is
+ * removed with {@link removeStagedFolder}). Whatever this made is removed again if it fails half
+ * way.
  */
 export function registerWorktree(
   commonDir: string,
@@ -89,12 +90,14 @@ export function registerWorktree(
 ): string {
   const registered = registeredAt(commonDir, worktree);
   if (registered !== undefined) {
+    const locked = exists(path.join(registered, "locked"));
     throw new WorktreeFolderTakenError(
-      `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); \`git worktree prune\` clears it`,
+      `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); ${locked ? `\`git worktree unlock ${worktree}\`, then ` : ""}\`git worktree prune\` clears it`,
     );
   }
   const taken = () => new WorktreeFolderTakenError(`'${worktree}' already exists`);
   if (exists(worktree)) throw taken();
+  removeStagedFolder(worktree);
   const real = path.join(realpathSync(path.dirname(worktree)), path.basename(worktree));
   let admin: string | undefined;
   let staged: string | undefined;
@@ -104,7 +107,9 @@ export function registerWorktree(
     writeFileSync(path.join(admin, "HEAD"), `ref: ${branchRef}\n`);
     writeFileSync(path.join(admin, "commondir"), "../..\n");
     writeFileSync(path.join(admin, "gitdir"), `${path.join(real, ".git")}\n`);
-    staged = mkdtempSync(`${worktree}.conductor-`);
+    // Made as git makes a worktree's folder (its mode from the umask), under a name of its own.
+    staged = stagedFolderOf(worktree);
+    mkdirSync(staged);
     writeFileSync(path.join(staged, ".git"), `gitdir: ${realAdmin(commonDir, admin)}\n`);
     try {
       renameSync(staged, worktree);
@@ -121,6 +126,29 @@ export function registerWorktree(
     if (admin !== undefined) rmSync(admin, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Where {@link registerWorktree} makes the worktree's folder before renaming it into place. */
+function stagedFolderOf(worktree: string): string {
+  return `${worktree}.conductor-new`;
+}
+
+/**
+ * Removes the folder {@link registerWorktree} was making for `worktree` when a conductor killed
+ * before its rename left it: it holds only its `.git`, which names the worktree's git folder, and
+ * `git worktree repair` run there would point that registration at it. Anything else there is
+ * left alone.
+ */
+export function removeStagedFolder(worktree: string): void {
+  const staged = stagedFolderOf(worktree);
+  let entries: string[];
+  try {
+    if (!lstatSync(staged).isDirectory()) return;
+    entries = readdirSync(staged);
+  } catch {
+    return;
+  }
+  if (entries.every((entry) => entry === ".git")) rmSync(staged, { recursive: true, force: true });
 }
 
 /** Whether anything stands at `file` (a dangling link too). */

@@ -20,7 +20,11 @@ import {
   runPlainGitInShell,
 } from "./run-git.js";
 import { isKeptPath, parseStatus, type StatusEntry } from "./status-entries.js";
-import { canRegisterDirectly, registerWorktree } from "./worktree-registration.js";
+import {
+  canRegisterDirectly,
+  registerWorktree,
+  removeStagedFolder,
+} from "./worktree-registration.js";
 
 /**
  * Git operations on workspaces. Changes to worktree metadata (git's add, remove, prune, branch
@@ -396,14 +400,16 @@ export async function finishCutOffCheckout(
 
 /**
  * Unlocks the worktree at `worktreePath` if conductor locked it for a checkout that never
- * finished and its folder is gone (removed by hand after a killed run): git would neither prune
- * it nor add a worktree there again.
+ * finished and its folder is gone (removed by hand after a killed run, or never renamed into
+ * place: see `registerWorktree`): git would neither prune it nor add a worktree there again.
  */
 export async function unlockMissingPendingCheckout(
   root: string,
   worktreePath: string,
 ): Promise<void> {
   if (existsSync(worktreePath)) return;
+  // Killed while conductor made the folder (see registerWorktree).
+  removeStagedFolder(worktreePath);
   for (const entry of await listWorktrees(root)) {
     if (entry.locked === CHECKOUT_PENDING && samePath(entry.path, worktreePath))
       await git(root, ["worktree", "unlock", entry.path]);

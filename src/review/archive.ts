@@ -8,7 +8,12 @@ import { releasePorts, reservedPorts } from "../executor/ports.js";
 import { appendEvent, RunPaths } from "../executor/run-store.js";
 import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
 import { isInside } from "../fs/is-inside.js";
-import { branchExists, git, removeWorktree } from "../git/worktree.js";
+import {
+  branchExists,
+  git,
+  removeWorktree,
+  unlockMissingPendingCheckout,
+} from "../git/worktree.js";
 import { describeOutcome } from "../process/outcome.js";
 import { runProcess } from "../process/run.js";
 import { describeLosses, losesWork, whatWouldBeLost } from "./safety.js";
@@ -151,7 +156,12 @@ export async function archiveWorkspace(
   // The checks above stand for git's own: copied files and .context/ make git call the worktree
   // dirty, but they are copies, so the removal is forced once nothing of value is left in it.
   if (presence === "present") await removeWorktree(root, workspace.path, true);
-  else await git(root, ["worktree", "prune"]);
+  else {
+    // A folder gone before its checkout was done (a conductor killed while making it) is still
+    // locked for that checkout, and no prune would take it.
+    await unlockMissingPendingCheckout(root, workspace.path);
+    await git(root, ["worktree", "prune"]);
+  }
   await releasePorts(options.homeDir, workspace.path);
   const branchIsUsers = isUsersBranch(workspace);
   const deleteBranch =

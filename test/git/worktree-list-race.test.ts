@@ -58,9 +58,8 @@ echo /nowhere/ghost/.git > "$common/worktrees/ghost/gitdir"
     chmodSync(hook, 0o755);
   }
 
-  it("adds the worktree while another add's entry is half-written, reading no other entry", async () => {
-    repo = await createTestRepo();
-    const root = repo.root;
+  /** Adds `conductor/one` at `ws/one` with {@link ghostOnFirstBranch} in place; returns its path. */
+  async function addBesideGhost(root: string): Promise<string> {
     ghostOnFirstBranch(root);
     const worktree = path.join(path.dirname(root), "ws", "one");
     await addWorktree(
@@ -68,6 +67,13 @@ echo /nowhere/ghost/.git > "$common/worktrees/ghost/gitdir"
       { branch: "conductor/one", path: worktree, startPoint: "main" },
       { hook: new CheckoutHook(root) },
     );
+    return worktree;
+  }
+
+  it("adds the worktree while another add's entry is half-written, reading no other entry", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    const worktree = await addBesideGhost(root);
     // Conductor writes the registration itself: the branch is made once, and nothing stops at
     // the other entry.
     const made = readFileSync(path.join(root, ".git", "branch-made"), "utf8").split("\n");
@@ -82,13 +88,7 @@ echo /nowhere/ghost/.git > "$common/worktrees/ghost/gitdir"
     // git's add copies the main checkout's config.worktree into a new worktree: left to git.
     await repo.git("config", "extensions.worktreeConfig", "true");
     await repo.git("config", "--worktree", "user.name", "per-worktree name");
-    ghostOnFirstBranch(root);
-    const worktree = path.join(path.dirname(root), "ws", "one");
-    await addWorktree(
-      root,
-      { branch: "conductor/one", path: worktree, startPoint: "main" },
-      { hook: new CheckoutHook(root) },
-    );
+    const worktree = await addBesideGhost(root);
     // git worktree add -b makes the branch first, then reads every worktree's entry, where the
     // half-written one stops it after the branch exists. Tries made the branch and failed (each
     // time the branch was deleted, or the next could not have made it again) until one got

@@ -11,7 +11,12 @@ import {
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CheckoutHook } from "../../src/git/checkout-hook.js";
-import { addWorktree, CHECKOUT_PENDING, listWorktrees } from "../../src/git/worktree.js";
+import {
+  addWorktree,
+  CHECKOUT_PENDING,
+  listWorktrees,
+  unlockMissingPendingCheckout,
+} from "../../src/git/worktree.js";
 import { worktreeLinkChanges } from "../../src/git/worktree-link.js";
 import {
   canRegisterDirectly,
@@ -158,6 +163,46 @@ describe("a worktree's registration written directly, as git's add writes it", (
     ]) {
       expect(canRegisterDirectly(one, [setting]), setting).toBe(false);
     }
+  });
+
+  it("makes the worktree's folder with the mode git gives it, and clears a folder a killed conductor was making", async () => {
+    repo = await createTestRepo();
+    const common = path.join(repo.root, ".git");
+    const ws = path.join(path.dirname(repo.root), "ws");
+    mkdirSync(ws);
+    await repo.git("worktree", "add", "--quiet", "-b", "by-git", path.join(ws, "by-git"));
+    await repo.git("branch", "ours");
+    // What a kill before the rename left: the folder being made, holding only its .git.
+    const ours = path.join(ws, "ours");
+    mkdirSync(`${ours}.conductor-new`);
+    writeFileSync(path.join(`${ours}.conductor-new`, ".git"), "gitdir: somewhere\n");
+    registerWorktree(common, ours, "refs/heads/ours", "x");
+    expect(statSync(ours).mode & 0o777).toBe(statSync(path.join(ws, "by-git")).mode & 0o777);
+    expect(readdirSync(ws).sort()).toEqual(["by-git", "ours"]);
+
+    // Registered, its folder never renamed into place: the resume's unlock clears what was made.
+    await repo.git("branch", "cut");
+    const cut = path.join(ws, "cut");
+    registerWorktree(common, cut, "refs/heads/cut", CHECKOUT_PENDING);
+    rmSync(cut, { recursive: true });
+    mkdirSync(`${cut}.conductor-new`);
+    writeFileSync(path.join(`${cut}.conductor-new`, ".git"), "gitdir: somewhere\n");
+    expect(() => registerWorktree(common, cut, "refs/heads/cut", "x")).toThrow(
+      `\`git worktree unlock ${cut}\`, then \`git worktree prune\` clears it`,
+    );
+    await unlockMissingPendingCheckout(repo.root, cut);
+    await repo.git("worktree", "prune");
+    expect(readdirSync(ws).sort()).toEqual(["by-git", "ours"]);
+    expect((await listWorktrees(repo.root)).map((entry) => path.basename(entry.path))).toEqual([
+      "repo",
+      "by-git",
+      "ours",
+    ]);
+    // A folder of that name holding anything else is not conductor's, and stays.
+    mkdirSync(`${cut}.conductor-new`);
+    writeFileSync(path.join(`${cut}.conductor-new`, "notes.txt"), "mine\n");
+    await unlockMissingPendingCheckout(repo.root, cut);
+    expect(readdirSync(`${cut}.conductor-new`)).toEqual(["notes.txt"]);
   });
 
   it("leaves no folder of its own beside the worktree, and none at all when the folder is taken", async () => {
