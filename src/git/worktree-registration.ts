@@ -98,7 +98,7 @@ export function registerWorktree(
   const taken = () => new WorktreeFolderTakenError(`'${worktree}' already exists`);
   if (exists(worktree)) throw taken();
   removeStagedFolder(worktree);
-  const real = path.join(realpathSync(path.dirname(worktree)), path.basename(worktree));
+  const real = resolvedFolder(worktree);
   let admin: string | undefined;
   let staged: string | undefined;
   try {
@@ -181,7 +181,7 @@ function newAdminFolder(commonDir: string, id: string): string {
 
 /** The git folder as git writes it into `.git`: under the common folder's real path. */
 function realAdmin(commonDir: string, admin: string): string {
-  return path.join(realpathSync(commonDir), "worktrees", path.basename(admin));
+  return path.join(realpathSync.native(commonDir), "worktrees", path.basename(admin));
 }
 
 /**
@@ -209,11 +209,14 @@ export function registeredAt(commonDir: string, worktree: string): string | unde
   return id === undefined ? undefined : path.join(parent, id);
 }
 
-/** `folder` with its parent's symlinks resolved (the folder itself may not exist yet), as git records it. */
+/**
+ * `folder` with its parent's symlinks resolved (the folder itself may not exist yet), as git
+ * records it. The system's realpath: one call, where Node's own looks at each part of the path.
+ */
 function resolvedFolder(folder: string): string {
   const absolute = path.resolve(folder);
   try {
-    return path.join(realpathSync(path.dirname(absolute)), path.basename(absolute));
+    return path.join(realpathSync.native(path.dirname(absolute)), path.basename(absolute));
   } catch {
     return absolute;
   }

@@ -8,6 +8,7 @@ import { appendEvent, listRunIds, RunPaths, readCleaned } from "../executor/run-
 import type { RunState } from "../executor/types.js";
 import { guardWorktreeLink } from "../executor/worktree-link-check.js";
 import {
+  CHECKOUT_PENDING,
   git,
   listWorktrees,
   localBranches,
@@ -381,11 +382,16 @@ async function retire(
   if (worktree !== undefined && existsSync(worktree.path)) {
     await guardWorktreeLink({ root, runId: owner.runId, name: owner.name, path: worktree.path });
     const ref = `refs/conductor/saved/${owner.runId}/${owner.name}/retired`;
-    const saved = await saveWork(worktree.path, {
-      ref,
-      message: `conductor: uncommitted work of ${owner.name} (run ${owner.runId}), kept when a new run took its place`,
-      exclude: [...(state?.copied ?? []), ".context"],
-    });
+    // A worktree whose checkout never finished (its conductor was killed while making it) holds
+    // no work: what it lacks of its branch are files not yet written, not deletions to keep.
+    const saved =
+      worktree.locked === CHECKOUT_PENDING
+        ? undefined
+        : await saveWork(worktree.path, {
+            ref,
+            message: `conductor: uncommitted work of ${owner.name} (run ${owner.runId}), kept when a new run took its place`,
+            exclude: [...(state?.copied ?? []), ".context"],
+          });
     if (saved !== undefined) savedWork = ref;
     savedHead = await keepDetachedHead(root, worktree.path, owner);
   }

@@ -334,6 +334,60 @@ describe("a kill between a change on disk and the event that records it", () => 
   });
 
   const BEFORE_RESET = ': > "$held"; sleep 1; exit 1';
+
+  /**
+   * A `git` first on PATH that holds the first checkout of a new worktree (`reset --hard`),
+   * doing `atReset` there, until the test has killed conductor (`held` then exists); and fails
+   * the resume's look at git's lock files once when `fail-lock-check` exists in the home folder.
+   */
+  function gitHoldingTheCheckout(test: TestRepo, atReset: string) {
+    const held = path.join(test.home, "held");
+    const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    const bin = path.join(test.home, "git-at-reset");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      path.join(bin, "git"),
+      [
+        "#!/bin/sh",
+        `held=${JSON.stringify(held)} real=${JSON.stringify(real)}`,
+        // Conductor's own settings (`-c …`) may come before the command.
+        `if [ ! -e "$held" ]; then case " $* " in *" reset --hard "*) ${atReset} ;; esac; fi`,
+        `fail=${JSON.stringify(path.join(test.home, "fail-lock-check"))}`,
+        'if [ "$1" = rev-parse ] && [ "$4" = index.lock ] && [ -e "$fail" ]; then',
+        '  rm -f "$fail"; echo "fatal: injected failure" >&2; exit 128',
+        "fi",
+        'exec "$real" "$@"',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    return { env: { PATH: `${bin}:${process.env.PATH ?? ""}` }, held };
+  }
+
+  it("between a new worktree's metadata and its checkout, then a new run: the half-made worktree is set aside, its missing files not kept as work", async () => {
+    repo = await repoWithConfig(single, { ...FILES, "kept.txt": "from the base commit\n" });
+    const root = repo.root;
+    const { env, held } = gitHoldingTheCheckout(repo, BEFORE_RESET);
+    const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home, env });
+    await pollUntil(() => existsSync(held), "the checkout of the new worktree to start");
+    child.kill("SIGKILL");
+    await child;
+    const first = newestRunId(root) as string;
+    const again = await conductor(["run", "--output", "plain"], {
+      cwd: root,
+      home: repo.home,
+      env,
+    });
+    expect(again.exitCode, again.all).toBe(0);
+    runId = newestRunId(root) as string;
+    expect(runId).not.toBe(first);
+    expect(again.all).not.toContain("uncommitted work");
+    expect(await repo.git("for-each-ref", "--format=%(refname)", "refs/conductor/saved/")).toBe("");
+    const [done] = latestSummary(root).workspaces;
+    expect(done?.status).toBe("succeeded");
+    expect(await repo.git("show", "conductor/a:kept.txt")).toBe("from the base commit");
+    expect(processesOfRun(runId)).toEqual([]);
+  });
   it.each([
     // Ends without the reset: no index and no files, every file would look deleted.
     ["before the reset", BEFORE_RESET, "resume"],
@@ -354,29 +408,7 @@ describe("a kill between a change on disk and the event that records it", () => 
       const hook = path.join(root, ".git", "hooks", "post-checkout");
       writeFileSync(hook, `#!/bin/sh\necho "$3" >> "${hookRuns}"\n`);
       chmodSync(hook, 0o755);
-      // A \`git\` first on PATH holds the first checkout of a new worktree (\`reset --hard\`) until
-      // the test has killed conductor.
-      const held = path.join(repo.home, "held");
-      const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-      const bin = path.join(repo.home, "git-at-reset");
-      mkdirSync(bin, { recursive: true });
-      writeFileSync(
-        path.join(bin, "git"),
-        [
-          "#!/bin/sh",
-          `held=${JSON.stringify(held)} real=${JSON.stringify(real)}`,
-          // Conductor's own settings (\`-c …\`) may come before the command.
-          `if [ ! -e "$held" ]; then case " $* " in *" reset --hard "*) ${atReset} ;; esac; fi`,
-          `fail=${JSON.stringify(path.join(repo.home, "fail-lock-check"))}`,
-          'if [ "$1" = rev-parse ] && [ "$4" = index.lock ] && [ -e "$fail" ]; then',
-          '  rm -f "$fail"; echo "fatal: injected failure" >&2; exit 128',
-          "fi",
-          'exec "$real" "$@"',
-          "",
-        ].join("\n"),
-        { mode: 0o755 },
-      );
-      const env = { PATH: `${bin}:${process.env.PATH ?? ""}` };
+      const { env, held } = gitHoldingTheCheckout(repo, atReset);
       const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home, env });
       await pollUntil(() => existsSync(held), "the checkout of the new worktree to start");
       child.kill("SIGKILL");
