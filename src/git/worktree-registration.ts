@@ -141,14 +141,20 @@ function stagedFolderOf(worktree: string): string {
  */
 export function removeStagedFolder(worktree: string): void {
   const staged = stagedFolderOf(worktree);
-  let entries: string[];
   try {
     if (!lstatSync(staged).isDirectory()) return;
-    entries = readdirSync(staged);
+    const entries = readdirSync(staged);
+    // Its .git is a file naming a git folder (a repository's own .git folder is never taken).
+    const ours =
+      entries.length === 0 ||
+      (entries.length === 1 &&
+        entries[0] === ".git" &&
+        lstatSync(path.join(staged, ".git")).isFile() &&
+        readFileSync(path.join(staged, ".git"), "utf8").startsWith("gitdir: "));
+    if (ours) rmSync(staged, { recursive: true, force: true });
   } catch {
-    return;
+    // gone meanwhile, or unreadable: left alone
   }
-  if (entries.every((entry) => entry === ".git")) rmSync(staged, { recursive: true, force: true });
 }
 
 /** Whether anything stands at `file` (a dangling link too). */

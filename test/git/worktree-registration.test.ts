@@ -198,11 +198,16 @@ describe("a worktree's registration written directly, as git's add writes it", (
       "by-git",
       "ours",
     ]);
-    // A folder of that name holding anything else is not conductor's, and stays.
+    // A folder of that name holding anything else is not conductor's, and stays: other files,
+    // or a repository of its own.
     mkdirSync(`${cut}.conductor-new`);
     writeFileSync(path.join(`${cut}.conductor-new`, "notes.txt"), "mine\n");
     await unlockMissingPendingCheckout(repo.root, cut);
     expect(readdirSync(`${cut}.conductor-new`)).toEqual(["notes.txt"]);
+    rmSync(`${cut}.conductor-new`, { recursive: true });
+    mkdirSync(path.join(`${cut}.conductor-new`, ".git"), { recursive: true });
+    await unlockMissingPendingCheckout(repo.root, cut);
+    expect(readdirSync(`${cut}.conductor-new`)).toEqual([".git"]);
   });
 
   it("leaves no folder of its own beside the worktree, and none at all when the folder is taken", async () => {
