@@ -2,7 +2,6 @@ import {
   constants,
   copyFileSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   realpathSync,
   statSync,
@@ -12,6 +11,7 @@ import { copyFile } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import { OperationError } from "../errors.js";
+import { entryExists } from "../fs/entry-exists.js";
 import { isInside } from "../fs/is-inside.js";
 import { realPlaceOf } from "../fs/real-place.js";
 import { clearForNewFile, describeKind, entryStats, targetKindOf } from "../fs/regular-file.js";
@@ -241,14 +241,4 @@ function makeFolderInside(realWorktree: string, folder: string, relative: string
     );
   }
   mkdirSync(folder, { recursive: true });
-}
-
-/** Whether something (a link included, followed or not) is at `file`. */
-function entryExists(file: string): boolean {
-  try {
-    lstatSync(file);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ENOENT";
-  }
 }

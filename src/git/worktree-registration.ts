@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+import { entryExists } from "../fs/entry-exists.js";
 
 /**
  * A linked worktree's registration, written the way `git worktree add --no-checkout` writes it
@@ -90,13 +91,13 @@ export function registerWorktree(
 ): string {
   const registered = registeredAt(commonDir, worktree);
   if (registered !== undefined) {
-    const locked = exists(path.join(registered, "locked"));
+    const locked = entryExists(path.join(registered, "locked"));
     throw new WorktreeFolderTakenError(
       `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); ${locked ? `\`git worktree unlock ${worktree}\`, then ` : ""}\`git worktree prune\` clears it`,
     );
   }
   const taken = () => new WorktreeFolderTakenError(`'${worktree}' already exists`);
-  if (exists(worktree)) throw taken();
+  if (entryExists(worktree)) throw taken();
   removeStagedFolder(worktree);
   const real = resolvedFolder(worktree);
   let admin: string | undefined;
@@ -154,16 +155,6 @@ export function removeStagedFolder(worktree: string): void {
     if (ours) rmSync(staged, { recursive: true, force: true });
   } catch {
     // gone meanwhile, or unreadable: left alone
-  }
-}
-
-/** Whether anything stands at `file` (a dangling link too). */
-function exists(file: string): boolean {
-  try {
-    lstatSync(file);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ENOENT";
   }
 }
 
