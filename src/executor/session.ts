@@ -164,6 +164,7 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   recorder.emit({ type: "follow-up.started", workspace: workspace.name, pid: process.pid });
   // A follow-up makes no worktree, so it needs no list of branches.
   const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0, {
+    checkoutHook: new CheckoutHook(plan.repo.root),
     branchesAtStart: new Set(),
     portBlocks: Promise.resolve(undefined),
   });
@@ -197,8 +198,7 @@ function runContext(
   secrets: KnownSecrets,
   homeDir: string,
   retries: number,
-  shared: Pick<RunContext, "branchesAtStart" | "portBlocks"> &
-    Partial<Pick<RunContext, "checkoutHook">>,
+  shared: Pick<RunContext, "branchesAtStart" | "portBlocks" | "checkoutHook">,
 ): RunContext {
   return {
     plan,
@@ -207,7 +207,6 @@ function runContext(
     secrets,
     budget: new BudgetGuard(recorder),
     queue: new GitMetadataQueue(),
-    checkoutHook: shared.checkoutHook ?? new CheckoutHook(plan.repo.root),
     ...shared,
     refLedger: new RefLedger(),
     homeDir,
