@@ -270,7 +270,7 @@ function commondirLines(commonDir: string): string[] {
 
 function realOrSame(file: string): string {
   try {
-    return realpathSync(file);
+    return realpathSync.native(file);
   } catch {
     return file;
   }

@@ -154,7 +154,8 @@ export function samePath(a: string, b: string): boolean {
 function resolvedPath(file: string): string {
   const absolute = path.resolve(file);
   try {
-    return realpathSync(absolute);
+    // The system's realpath: one call, where Node's own looks at each part of the path.
+    return realpathSync.native(absolute);
   } catch {
     const parent = path.dirname(absolute);
     return parent === absolute

@@ -135,6 +135,27 @@ describe("a worktree's registration written directly, as git's add writes it", (
     expect(readdirSync(path.join(common, "worktrees"))).toEqual(["gone"]);
   });
 
+  it("sees a registration git moved after conductor last looked at it", async () => {
+    repo = await createTestRepo();
+    const common = path.join(repo.root, ".git");
+    const ws = path.join(path.dirname(repo.root), "ws");
+    const first = path.join(ws, "first");
+    await repo.git("worktree", "add", "--quiet", "-b", "first", first);
+    await repo.git("branch", "second");
+    await repo.git("branch", "third");
+    // Reads every registration (first's among them) while making `second`.
+    registerWorktree(common, path.join(ws, "second"), "refs/heads/second", "x");
+
+    // git rewrites first's gitdir in place; the folder is then removed by hand.
+    const moved = path.join(ws, "moved-here");
+    await repo.git("worktree", "move", first, moved);
+    await repo.git("worktree", "lock", moved);
+    rmSync(moved, { recursive: true });
+    expect(() => registerWorktree(common, moved, "refs/heads/third", "x")).toThrow(
+      /missing but already registered worktree \(first\)/,
+    );
+    expect(existsSync(moved)).toBe(false);
+  });
   it("leaves to git's own add what it would do more: names it changes, other ref storage, per-worktree config, sparse checkouts, relative paths, shared permissions", () => {
     const ws = "/somewhere/ws";
     expect(canRegisterDirectly(path.join(ws, "task-1.2_b"), [])).toBe(true);
