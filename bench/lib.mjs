@@ -20,10 +20,20 @@ import { fileURLToPath } from "node:url";
 
 /** Root of the project (the folder holding package.json). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-/** The built CLI entry point; the bench measures what `conductor` runs. */
+/** The built CLI's bundle, which the `conductor` command (bin/conductor) runs. */
 export const CONDUCTOR_MAIN = process.env.BENCH_CONDUCTOR
   ? path.resolve(process.env.BENCH_CONDUCTOR)
   : path.join(PROJECT_ROOT, "dist", "bin", "conductor.js");
+
+/**
+ * How the bench starts conductor: as a user's `conductor` does, through bin/conductor of the
+ * package that holds `main` (the command npm links); `node main` for a build from before that
+ * launcher. Returns the program and the arguments before conductor's own.
+ */
+export function conductorCommand(main = CONDUCTOR_MAIN) {
+  const launcher = path.join(path.dirname(main), "..", "..", "bin", "conductor");
+  return existsSync(launcher) ? [launcher] : [process.execPath, main];
+}
 
 /** Development mode: fewer repetitions and smaller inputs. Never published (see writeResults). */
 export const QUICK = process.env.BENCH_QUICK === "1";
@@ -288,11 +298,20 @@ export function writeConfig(dir, config) {
 }
 
 /**
- * Runs the built CLI (`node dist/bin/conductor.js …`, or another build's `main`), timed from spawn to
- * exit. `options.nodeArgs` go to node before the script (e.g. `--require bench/probe.cjs`).
+ * Runs the built CLI as {@link conductorCommand} starts it (or another build's `main`), timed
+ * from spawn to exit. `options.nodeArgs` go to conductor's node (e.g. `--require
+ * bench/probe.cjs`): through NODE_OPTIONS, which the launcher passes on.
  */
 export function timedConductor(args, options, main = CONDUCTOR_MAIN) {
-  return timed(process.execPath, [...(options.nodeArgs ?? []), main, ...args], options);
+  const [file, ...before] = conductorCommand(main);
+  const nodeArgs = options.nodeArgs ?? [];
+  if (nodeArgs.length === 0) return timed(file, [...before, ...args], options);
+  const env = options.env ?? process.env;
+  const nodeOptions = [env.NODE_OPTIONS, ...nodeArgs.map((arg) => JSON.stringify(arg))];
+  return timed(file, [...before, ...args], {
+    ...options,
+    env: { ...env, NODE_OPTIONS: nodeOptions.filter(Boolean).join(" ") },
+  });
 }
 
 /** A fresh private HOME for one conductor run (port registry and default workspaces live under it). */

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   benchEnv,
-  CONDUCTOR_MAIN,
+  conductorCommand,
   countRetries,
   createRepo,
   discard,
@@ -335,8 +335,7 @@ async function measureStateWrites(base, repo) {
         "trace=rename,renameat,renameat2,open,openat",
         "-o",
         traceFile,
-        process.execPath,
-        CONDUCTOR_MAIN,
+        ...conductorCommand(),
         "-c",
         config,
         "run",

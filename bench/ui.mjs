@@ -13,7 +13,7 @@ import { createServer } from "node:http";
 import path from "node:path";
 import {
   benchEnv,
-  CONDUCTOR_MAIN,
+  conductorCommand,
   createRepo,
   freshHome,
   interleave,
@@ -74,7 +74,8 @@ export async function run({ runs }) {
   }
   appendFileSync(eventsFile, lines);
 
-  const ui = spawn(process.execPath, [CONDUCTOR_MAIN, "-c", config, "ui", "--run", runId], {
+  const [file, ...before] = conductorCommand();
+  const ui = spawn(file, [...before, "-c", config, "ui", "--run", runId], {
     cwd: repo,
     env,
     stdio: ["ignore", "pipe", "inherit"],

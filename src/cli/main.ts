@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: the environment as conductor was started with it, for every program it starts.
+import "./restore-environment.js";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";

@@ -1,6 +1,7 @@
 // The README's first command in a clone of this repository: `npm ci` builds dist/ (prepare), then
-// `npx conductor` runs this package's own bin, dist/bin/conductor.js, as a program: it must be
-// executable. (An installed package gets its bin made executable by npm; a clone does not.)
+// `npx conductor` runs this package's own bin, bin/conductor, which runs dist/bin/conductor.js:
+// both must be executable. (An installed package gets its bin made executable by npm; a clone
+// does not.)
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,12 +9,15 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN = path.join(ROOT, "dist", "bin", "conductor.js");
+const BIN = path.join(ROOT, "bin", "conductor");
+const BUNDLE = path.join(ROOT, "dist", "bin", "conductor.js");
 
 describe("conductor's bin in a clone of the repository", () => {
-  it("is built executable, a node script", () => {
-    expect(readFileSync(BIN, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  it("is an executable shell script, and the bundle it runs is built executable", () => {
+    expect(readFileSync(BIN, "utf8").startsWith("#!/bin/sh\n")).toBe(true);
     expect(statSync(BIN).mode & 0o111).toBe(0o111);
+    expect(readFileSync(BUNDLE, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(statSync(BUNDLE).mode & 0o111).toBe(0o111);
   });
 
   it("`npx conductor` runs it from the repository's folder, as the README says", async () => {

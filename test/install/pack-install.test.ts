@@ -136,6 +136,7 @@ describe("a packed conductor installed as a dev dependency of another project", 
   it("ships the CLI, the JSON Schema and the reference docs in the tarball", () => {
     const installed = path.join(project.root, "node_modules", MANIFEST.name);
     for (const file of [
+      "bin/conductor",
       "dist/bin/conductor.js",
       "schema/conductor.schema.json",
       "conductor.yaml.example",
