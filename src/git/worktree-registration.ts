@@ -209,21 +209,29 @@ export function registeredAt(commonDir: string, worktree: string): string | unde
  */
 const namedWorktrees = new Map<string, { identity: string; named: string }>();
 
+/**
+ * How much older than the moment it is read a file's change time must be for what it holds to
+ * be kept (git's rule for racily clean files): a file system stamps times to a clock tick, and a
+ * rewrite of the same length within the tick of the read would keep the identity.
+ */
+const SETTLED_NS = 50_000_000n;
+
 /** The `.git` that the registration in `admin` names (resolved from there), or undefined. */
 function namedWorktree(admin: string): string | undefined {
   const file = path.join(admin, "gitdir");
-  const info = statSync(file, { bigint: true, throwIfNoEntry: false });
-  if (info === undefined) return undefined;
-  const identity = `${info.dev}:${info.ino}:${info.size}:${info.ctimeNs}`;
-  const known = namedWorktrees.get(file);
-  if (known?.identity === identity) return known.named;
   let named: string;
   try {
+    const readAt = BigInt(Date.now()) * 1_000_000n;
+    const info = statSync(file, { bigint: true });
+    const identity = `${info.dev}:${info.ino}:${info.size}:${info.ctimeNs}`;
+    const known = namedWorktrees.get(file);
+    if (known?.identity === identity) return known.named;
     named = path.resolve(admin, readFileSync(file, "utf8").trim());
+    if (info.ctimeNs < readAt - SETTLED_NS) namedWorktrees.set(file, { identity, named });
   } catch {
+    // Not a registration git reads (a stray file in the folder, no gitdir): git skips it too.
     return undefined;
   }
-  namedWorktrees.set(file, { identity, named });
   return named;
 }
 

@@ -135,7 +135,7 @@ describe("a worktree's registration written directly, as git's add writes it", (
     expect(readdirSync(path.join(common, "worktrees"))).toEqual(["gone"]);
   });
 
-  it("sees a registration git moved after conductor last looked at it", async () => {
+  it("sees a registration git moved after conductor last looked at it, and passes over what is not one", async () => {
     repo = await createTestRepo();
     const common = path.join(repo.root, ".git");
     const ws = path.join(path.dirname(repo.root), "ws");
@@ -143,11 +143,15 @@ describe("a worktree's registration written directly, as git's add writes it", (
     await repo.git("worktree", "add", "--quiet", "-b", "first", first);
     await repo.git("branch", "second");
     await repo.git("branch", "third");
-    // Reads every registration (first's among them) while making `second`.
+    // Not a registration (git passes over it too).
+    writeFileSync(path.join(common, "worktrees", ".DS_Store"), "");
+    // Old enough to be kept in memory (see SETTLED_NS), then read while making `second`.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     registerWorktree(common, path.join(ws, "second"), "refs/heads/second", "x");
 
-    // git rewrites first's gitdir in place; the folder is then removed by hand.
-    const moved = path.join(ws, "moved-here");
+    // git rewrites first's gitdir in place, to a path of the same length: only its change time
+    // tells; the folder is then removed by hand.
+    const moved = path.join(ws, "fifth");
     await repo.git("worktree", "move", first, moved);
     await repo.git("worktree", "lock", moved);
     rmSync(moved, { recursive: true });
@@ -156,6 +160,7 @@ describe("a worktree's registration written directly, as git's add writes it", (
     );
     expect(existsSync(moved)).toBe(false);
   });
+
   it("leaves to git's own add what it would do more: names it changes, other ref storage, per-worktree config, sparse checkouts, relative paths, shared permissions", () => {
     const ws = "/somewhere/ws";
     expect(canRegisterDirectly(path.join(ws, "task-1.2_b"), [])).toBe(true);
