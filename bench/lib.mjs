@@ -117,6 +117,8 @@ export function log(message) {
 export function benchEnv(home, extra = {}) {
   return {
     ...process.env,
+    // bin/conductor runs the `node` on the PATH: the one running the bench.
+    PATH: [path.dirname(process.execPath), process.env.PATH].filter(Boolean).join(path.delimiter),
     HOME: home,
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_AUTHOR_NAME: "Bench",
@@ -300,7 +302,8 @@ export function writeConfig(dir, config) {
 /**
  * Runs the built CLI as {@link conductorCommand} starts it (or another build's `main`), timed
  * from spawn to exit. `options.nodeArgs` go to conductor's node (e.g. `--require
- * bench/probe.cjs`): through NODE_OPTIONS, which the launcher passes on.
+ * bench/probe.cjs`): through NODE_OPTIONS, which the launcher passes on, and every Node program
+ * conductor starts inherits (the measured runs start none: their agents are `sh`).
  */
 export function timedConductor(args, options, main = CONDUCTOR_MAIN) {
   const [file, ...before] = conductorCommand(main);

@@ -31,8 +31,8 @@ const options = {
  * build (a test, another terminal) reads the old file or the new one, never one cut short. The
  * run bundle ends with a line naming its build, the sha-256 of the rest: src/cli/code-cache.ts
  * uses only a cache made from the same build, and loads no bundle that lacks the line. A file that
- * starts with `#!` (the bin) is made executable, as esbuild does when it writes files itself:
- * `npx conductor` in a clone runs dist/bin/conductor.js directly.
+ * starts with `#!` (the CLI's entry) is made executable, as esbuild does when it writes files
+ * itself: bin/conductor runs it with node, and an older link or a user may run it directly.
  */
 function writeOutputs(outputFiles) {
   for (const output of outputFiles) {

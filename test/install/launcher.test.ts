@@ -95,23 +95,28 @@ describe("bin/conductor", () => {
       return (await repo.git("show", "conductor/look:seen.txt")).trim();
     }
 
-    it("starts conductor without it, and every program conductor starts sees it as it was", async () => {
-      if (process.platform !== "linux") return; // reads /proc
-      const certs = path.join(scratch, "extra certificates.pem");
-      writeFileSync(certs, "");
-      const base = { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: certs };
-      const { local } = linkedLaunchers();
-      // The agent sees the value, never the carrier; conductor itself started without it.
-      expect(await seenBy([local], base)).toBe(`${certs}|unset|0`);
-    });
+    // The agent reads its parent's environment in /proc.
+    it.skipIf(process.platform !== "linux")(
+      "starts conductor without it, and every program conductor starts sees it as it was",
+      async () => {
+        const certs = path.join(scratch, "extra certificates.pem");
+        writeFileSync(certs, "");
+        const base = { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: certs };
+        const { local } = linkedLaunchers();
+        // The agent sees the value, never the carrier; conductor itself started without it.
+        expect(await seenBy([local], base)).toBe(`${certs}|unset|0`);
+      },
+    );
 
-    it("is started with it when run without the launcher (the check above can fail)", async () => {
-      if (process.platform !== "linux") return;
-      const certs = path.join(scratch, "extra certificates.pem");
-      writeFileSync(certs, "");
-      const env = { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: certs };
-      expect(await seenBy(["node", CLI], env)).toBe(`${certs}|unset|1`);
-    });
+    it.skipIf(process.platform !== "linux")(
+      "is started with it when run without the launcher (the check above can fail)",
+      async () => {
+        const certs = path.join(scratch, "extra certificates.pem");
+        writeFileSync(certs, "");
+        const env = { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: certs };
+        expect(await seenBy(["node", CLI], env)).toBe(`${certs}|unset|1`);
+      },
+    );
 
     it("stays unset where it was, whatever a stray carrier variable says", async () => {
       const { local } = linkedLaunchers();

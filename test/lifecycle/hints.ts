@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { CLI } from "../helpers/cli.js";
@@ -11,7 +11,7 @@ export function printedCommands(text: string): string[] {
 
 /**
  * Runs a printed command as a person pastes it into a shell in `cwd`: `conductor` on the PATH is
- * the built CLI (a two-line launcher of the bundled bin dist/bin/conductor.js, as npm's bin link is).
+ * the package's bin/conductor, linked as npm links it.
  */
 export async function runAsPrinted(
   command: string,
@@ -19,9 +19,9 @@ export async function runAsPrinted(
 ): Promise<{ exitCode: number; all: string; stdout: string; stderr: string }> {
   const bin = path.join(options.home, "bin");
   await mkdir(bin, { recursive: true });
-  const launcher = path.join(bin, "conductor");
-  await writeFile(launcher, `#!/bin/sh\nexec node ${JSON.stringify(CLI)} "$@"\n`);
-  await chmod(launcher, 0o755);
+  const link = path.join(bin, "conductor");
+  await rm(link, { force: true });
+  await symlink(path.join(path.dirname(CLI), "..", "..", "bin", "conductor"), link);
   const result = await execa("sh", ["-c", command], {
     cwd: options.cwd,
     reject: false,
