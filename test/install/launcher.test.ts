@@ -95,25 +95,28 @@ describe("bin/conductor", () => {
       return (await repo.git("show", "conductor/look:seen.txt")).trim();
     }
 
+    /** An environment naming a file of extra certificates (empty: nothing here opens TLS). */
+    function withCertificates(): { certs: string; env: Record<string, string> } {
+      const certs = path.join(scratch, "extra certificates.pem");
+      writeFileSync(certs, "");
+      return { certs, env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: certs } };
+    }
+
     // The agent reads its parent's environment in /proc.
     it.skipIf(process.platform !== "linux")(
       "starts conductor without it, and every program conductor starts sees it as it was",
       async () => {
-        const certs = path.join(scratch, "extra certificates.pem");
-        writeFileSync(certs, "");
-        const base = { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: certs };
+        const { certs, env } = withCertificates();
         const { local } = linkedLaunchers();
         // The agent sees the value, never the carrier; conductor itself started without it.
-        expect(await seenBy([local], base)).toBe(`${certs}|unset|0`);
+        expect(await seenBy([local], env)).toBe(`${certs}|unset|0`);
       },
     );
 
     it.skipIf(process.platform !== "linux")(
       "is started with it when run without the launcher (the check above can fail)",
       async () => {
-        const certs = path.join(scratch, "extra certificates.pem");
-        writeFileSync(certs, "");
-        const env = { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: certs };
+        const { certs, env } = withCertificates();
         expect(await seenBy(["node", CLI], env)).toBe(`${certs}|unset|1`);
       },
     );
