@@ -11,6 +11,7 @@ import {
   unlockMissingPendingCheckout,
 } from "../../src/git/worktree.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+import { addFirstWorkspace } from "../helpers/workspace-worktree.js";
 
 const NO_COMMIT = "0".repeat(40);
 
@@ -77,12 +78,7 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     const root = repo.root;
     const seen = path.join(repo.home, "seen");
     writeHook(path.join(root, ".git", "hooks", "post-checkout"), `echo "$(pwd) $*" >> "${seen}"`);
-    const worktree = path.join(path.dirname(root), "ws", "one");
-    await addWorktree(
-      root,
-      { branch: "conductor/one", path: worktree, startPoint: "main" },
-      { hook: new CheckoutHook(root) },
-    );
+    const worktree = await addFirstWorkspace(root);
     const main = (await repo.git("rev-parse", "main")).trim();
     expect(readFileSync(seen, "utf8")).toBe(`${worktree} ${NO_COMMIT} ${main} 1\n`);
   });
@@ -123,12 +119,7 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     mkdirSync(path.join(root, ".hooks", "_"));
     writeFileSync(path.join(root, ".hooks", "_", "helper.sh"), ":\n");
     await repo.git("config", "core.hooksPath", ".hooks");
-    const worktree = path.join(path.dirname(root), "ws", "one");
-    await addWorktree(
-      root,
-      { branch: "conductor/one", path: worktree, startPoint: "main" },
-      { hook: new CheckoutHook(root) },
-    );
+    await addFirstWorkspace(root);
     expect(readFileSync(seen, "utf8")).toBe("main checkout unset\n");
   });
 

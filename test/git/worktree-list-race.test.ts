@@ -1,10 +1,10 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CheckoutHook } from "../../src/git/checkout-hook.js";
 import { runGit } from "../../src/git/run-git.js";
-import { addWorktree, failedOnBranchLock, listWorktrees } from "../../src/git/worktree.js";
+import { failedOnBranchLock, listWorktrees } from "../../src/git/worktree.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+import { addFirstWorkspace } from "../helpers/workspace-worktree.js";
 
 describe("listing and adding worktrees while another process adds one", () => {
   let repo: TestRepo | undefined;
@@ -61,12 +61,7 @@ echo /nowhere/ghost/.git > "$common/worktrees/ghost/gitdir"
   /** Adds `conductor/one` at `ws/one` with {@link ghostOnFirstBranch} in place; returns its path. */
   async function addBesideGhost(root: string): Promise<string> {
     ghostOnFirstBranch(root);
-    const worktree = path.join(path.dirname(root), "ws", "one");
-    await addWorktree(
-      root,
-      { branch: "conductor/one", path: worktree, startPoint: "main" },
-      { hook: new CheckoutHook(root) },
-    );
+    const worktree = await addFirstWorkspace(root);
     return worktree;
   }
 

@@ -24,6 +24,7 @@ import {
   WorktreeFolderTakenError,
 } from "../../src/git/worktree-registration.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+import { addFirstWorkspace } from "../helpers/workspace-worktree.js";
 
 /** The registration files of the worktree whose git folder is `admin`, as text. */
 function registration(admin: string, worktree: string): Record<string, string> {
@@ -300,12 +301,7 @@ describe("addWorktree on the direct path", () => {
     repo = await createTestRepo();
     const root = repo.root;
     await repo.git("config", "core.sharedRepository", "group");
-    const worktree = path.join(path.dirname(root), "ws", "one");
-    await addWorktree(
-      root,
-      { branch: "conductor/one", path: worktree, startPoint: "main" },
-      { hook: new CheckoutHook(root) },
-    );
+    const worktree = await addFirstWorkspace(root);
     expect(statSync(path.join(root, ".git", "worktrees")).mode & 0o070).toBe(0o070);
     expect(await repo.git("-C", worktree, "symbolic-ref", "HEAD")).toBe("refs/heads/conductor/one");
   });
