@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -40,7 +41,10 @@ export function loadWithCodeCache(file: string): Record<string, unknown> | undef
   let stat: ReturnType<typeof fstatSync>;
   try {
     stat = fstatSync(fd);
-    source = readFileSync(fd, "utf8");
+    // The bundle is ASCII (esbuild escapes the rest; a test keeps it so), which reads as Latin-1
+    // into the same string in half the time of decoding UTF-8 (1.9 MB: 3 against 6 ms).
+    const bytes = readFileSync(fd);
+    source = bytes.toString(isAscii(bytes) ? "latin1" : "utf8");
   } finally {
     closeSync(fd);
   }

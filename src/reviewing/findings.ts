@@ -221,7 +221,9 @@ function findJsonObject(text: string): Record<string, unknown> | undefined {
   return undefined;
 }
 
-const FINDING_LINE = /^- \[P([0-3])\] (.*?)(?: — (.+?)(?::(\d+)(?:-(\d+))?)?)?\s*$/;
+// The dash between a finding and its place is an em dash, written as its escape: the run bundle
+// is all ASCII (see src/cli/code-cache.ts).
+const FINDING_LINE = /^- \[P([0-3])\] (.*?)(?: \u2014 (.+?)(?::(\d+)(?:-(\d+))?)?)?\s*$/;
 
 /**
  * Codex's rendering of a review: the overall explanation, a blank line, `Review comment:` (or
