@@ -1,4 +1,5 @@
 import type { KnownSecrets } from "../secrets/known-secrets.js";
+import { monotonicMs } from "../timers/monotonic.js";
 import type { Reporter, RunEvent } from "./events.js";
 import { redactEvent, redactPrompts } from "./redact-event.js";
 import { appendEvent, type RunPaths, saveRunState } from "./run-store.js";
@@ -51,7 +52,7 @@ export class RunRecorder {
   private saveFailure: Error | undefined;
   /** The first event that could not be appended to events.jsonl; the run goes on regardless. */
   private appendFailure: Error | undefined;
-  /** When the last save began (`performance.now()`) and what it wrote, for the spacing of saves. */
+  /** When the last save began (`monotonicMs()`) and what it wrote, for the spacing of saves. */
   private lastSaveAt = Number.NEGATIVE_INFINITY;
   private lastSaveLength = 0;
   private flushing = false;
@@ -134,7 +135,7 @@ export class RunRecorder {
       await this.spacing();
       this.savePending = false;
       this.unsaved = false;
-      this.lastSaveAt = performance.now();
+      this.lastSaveAt = monotonicMs();
       return saveRunState(this.paths, this.current).then(
         (length) => {
           this.lastSaveLength = length;
@@ -150,7 +151,7 @@ export class RunRecorder {
   /** Waits until the spacing has passed since the last save began, or a flush. */
   private spacing(): Promise<void> {
     const pace = (this.lastSaveLength / SAVE_BYTES_PER_SECOND) * 1000;
-    const wait = this.lastSaveAt + Math.max(this.saveSpacingMs, pace) - performance.now();
+    const wait = this.lastSaveAt + Math.max(this.saveSpacingMs, pace) - monotonicMs();
     if (wait <= 0 || this.flushing) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, wait);

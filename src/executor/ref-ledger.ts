@@ -1,6 +1,7 @@
 import type { GitFilesLook } from "../git/git-files.js";
 import type { CheckoutFingerprint, RefSnapshot } from "../git/integrity.js";
 import type { SpotlightTrees } from "../git/spotlight-footprint.js";
+import { monotonicMs } from "../timers/monotonic.js";
 import type { WorkspaceStatus } from "./types.js";
 
 /**
@@ -19,7 +20,7 @@ export interface ForeignRefChange {
   description: string;
   /** The workspace whose check found it. */
   foundBy: string;
-  /** `performance.now()` when it was found. */
+  /** `monotonicMs()` when it was found. */
   foundAt: number;
 }
 
@@ -35,7 +36,7 @@ export interface RepositoryLook {
   gitFiles: GitFilesLook;
   spotlight: SpotlightTrees | undefined;
   statuses: ReadonlyMap<string, WorkspaceStatus>;
-  /** `performance.now()` when it was taken. */
+  /** `monotonicMs()` when it was taken. */
   takenAt: number;
   /** Wall-clock time when it was taken, to compare with other runs' records. */
   takenAtTime: number;
@@ -67,7 +68,7 @@ export class RefLedger {
   private readonly running = new Map<Check, Promise<void>>();
   private cleanLook: RepositoryLook | undefined;
   /**
-   * `performance.now()` when a check last ended that repaired or refused something, or conductor
+   * `monotonicMs()` when a check last ended that repaired or refused something, or conductor
    * itself last moved a branch: no look taken before is shared.
    */
   private lastUnclean = Number.NEGATIVE_INFINITY;
@@ -89,7 +90,7 @@ export class RefLedger {
    * started.
    */
   committedBranch(ref: string, value: string): void {
-    this.committed.set(ref, { value, at: performance.now() });
+    this.committed.set(ref, { value, at: monotonicMs() });
   }
 
   /**
@@ -138,7 +139,7 @@ export class RefLedger {
    * (the repository is as that look saw it, but for what ran since), else undefined.
    */
   checkEnded(check: Check, clean: RepositoryLook | undefined): void {
-    if (clean === undefined) this.lastUnclean = performance.now();
+    if (clean === undefined) this.lastUnclean = monotonicMs();
     else if (this.cleanLook === undefined || clean.takenAt > this.cleanLook.takenAt)
       this.cleanLook = clean;
     this.running.delete(check);
@@ -165,7 +166,7 @@ export class RefLedger {
       await move();
     } finally {
       const values = await read().catch(() => new Map<string, string | undefined>());
-      const at = performance.now();
+      const at = monotonicMs();
       for (const [ref, value] of expected) {
         if (values.has(ref) && values.get(ref) === value) this.moved.set(ref, { value, at });
       }
@@ -188,7 +189,7 @@ export class RefLedger {
    * (one may be putting refs back), when no check has repaired or refused anything and conductor
    * moved no branch since it was taken, and when it is at most {@link SHARED_LOOK_MS} old.
    */
-  recentLook(now = performance.now()): RepositoryLook | undefined {
+  recentLook(now = monotonicMs()): RepositoryLook | undefined {
     const look = this.cleanLook;
     if (look === undefined || this.running.size > 0) return undefined;
     if (look.takenAt <= this.lastUnclean || now - look.takenAt > SHARED_LOOK_MS) return undefined;
@@ -204,7 +205,7 @@ export class RefLedger {
   async settledLook(): Promise<RepositoryLook | undefined> {
     const look = this.cleanLook;
     if (look === undefined || look.takenAt <= this.lastUnclean) return undefined;
-    if (performance.now() - look.takenAt > SHARED_LOOK_MS) return undefined;
+    if (monotonicMs() - look.takenAt > SHARED_LOOK_MS) return undefined;
     await Promise.all(this.running.values());
     return this.recentLook();
   }

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import type { TaskSelection, Workspace } from "../planner/types.js";
+import { monotonicMs } from "../timers/monotonic.js";
 import { selectionReady } from "./selection/facts.js";
 import { pickWinner } from "./selection/pick-winner.js";
 import { SlotGate, type SlotRefusal, type SlotVerdict } from "./slot-gate.js";
@@ -31,7 +32,7 @@ export interface ScheduleOptions {
  * that never started stay `pending` so that `--resume` picks them up.
  */
 export async function executeRun(run: RunContext, options: ScheduleOptions): Promise<RunStatus> {
-  const started = performance.now();
+  const started = monotonicMs();
   const cancel = new AbortController();
   // Every running step listens on this signal; with dozens of workspaces that is more than the
   // 10 listeners after which Node warns about a leak.
@@ -352,7 +353,7 @@ function finishRun(run: RunContext, interrupt: AbortSignal, startedAt: number): 
     : onlyLosersFailed(run.recorder.state)
       ? "succeeded"
       : runStatus(counts, run.plan.workspaces.length, interrupt);
-  const durationMs = Math.round(performance.now() - startedAt);
+  const durationMs = Math.round(monotonicMs() - startedAt);
   run.recorder.emit({ type: "run.finished", status, durationMs, counts });
   return status;
 }

@@ -10,6 +10,7 @@ import { conductorCommand } from "../hint/command.js";
 import { winnerBranchHolders } from "../planner/selections.js";
 import type { Plan } from "../planner/types.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
+import { monotonicMs } from "../timers/monotonic.js";
 import { BudgetGuard } from "./budget-guard.js";
 import type { Reporter } from "./events.js";
 import { endLeftoverProcesses } from "./leftovers.js";
@@ -158,7 +159,7 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   });
   const secrets = await runSecrets(plan);
   const recorder = new RunRecorder(paths, previous, options.reporters, secrets);
-  const started = performance.now();
+  const started = monotonicMs();
   // A follow-up is its own kind of session, not a resume: the run's record shows it as such, and
   // its time is added to the run's rather than stretching the run to the follow-up's end.
   recorder.emit({ type: "follow-up.started", workspace: workspace.name, pid: process.pid });
@@ -185,7 +186,7 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     type: "follow-up.finished",
     workspace: workspace.name,
     status: runStatus(counts, plan.workspaces.length, options.interrupt),
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(monotonicMs() - started),
     counts,
   });
   return { state: await saved(recorder, paths), paths };

@@ -22,6 +22,7 @@ import { gitMessage, listWorktrees, samePath } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
 import type { Plan } from "../planner/types.js";
 import { formatSize } from "../schema/size.js";
+import { monotonicMs } from "../timers/monotonic.js";
 import { keptOutOfCommits } from "./copy-files.js";
 import { resetKeepingWork } from "./fresh-worktree.js";
 import { changedGitFiles, gitFilesOf, shownGitFile } from "./git-files-guard.js";
@@ -114,7 +115,7 @@ async function lookAtRepository(
   // Statuses first: a workspace that finishes while the refs are read must still count as
   // running then, or the commit it just made would look like someone else's doing.
   const statuses = workspaceStatuses(ctx);
-  const takenAt = performance.now();
+  const takenAt = monotonicMs();
   const takenAtTime = Date.now();
   const [snapshot, spotlight] = await Promise.all([
     snapshotRepository(root, {
@@ -283,7 +284,7 @@ async function checkAgentResult(
       ref: change.ref,
       description,
       foundBy: workspace.name,
-      foundAt: performance.now(),
+      foundAt: monotonicMs(),
     });
     problems.push(description);
   }
@@ -294,7 +295,7 @@ async function checkAgentResult(
         ref: shownGitFile(entry),
         description: gitFilesProblem,
         foundBy: workspace.name,
-        foundAt: performance.now(),
+        foundAt: monotonicMs(),
       });
     }
     problems.push(gitFilesProblem);

@@ -4,6 +4,7 @@ import type { GitMetadataQueue } from "../git/worktree.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import type { AgentKind } from "../schema/config.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
+import { monotonicMs } from "../timers/monotonic.js";
 import { type BudgetGuard, budgetFailureOf } from "./budget-guard.js";
 import { isRetryable } from "./failure.js";
 import type { PortReservation } from "./ports.js";
@@ -128,7 +129,7 @@ export async function runWorkspace(
 ): Promise<WorkspaceStatus> {
   const before = run.recorder.state.workspaces[workspace.name];
   if (!before) throw new Error(`internal error: no state for workspace ${workspace.name}`);
-  const started = performance.now();
+  const started = monotonicMs();
   run.recorder.emit({
     type: "workspace.started",
     workspace: workspace.name,
@@ -143,7 +144,7 @@ export async function runWorkspace(
   // Whether the workspace is still ahead of its slot (its heavy steps not begun).
   let ahead = slot !== undefined;
   const finish = (status: WorkspaceStatus, failure?: Failure): WorkspaceStatus => {
-    const durationMs = Math.round(performance.now() - started - waitedMs);
+    const durationMs = Math.round(monotonicMs() - started - waitedMs);
     run.recorder.emit({
       type: "workspace.finished",
       workspace: workspace.name,
@@ -173,9 +174,9 @@ export async function runWorkspace(
     } else if (ahead && (!OUTSIDE_SLOT.has(step) || signal.aborted)) {
       // Before its heavy work the workspace waits for a slot; stopped while still ahead of it,
       // it ends the way the scheduler says (as if it had never started).
-      const waitStarted = performance.now();
+      const waitStarted = monotonicMs();
       const refused = await slot?.acquire(step, signal);
-      waitedMs += performance.now() - waitStarted;
+      waitedMs += monotonicMs() - waitStarted;
       if (refused !== undefined) return finish(refused.status, refused.failure);
       ahead = false;
     }
@@ -223,7 +224,7 @@ async function timedStep(
 ): Promise<StepOutcome> {
   const name = ctx.workspace.name;
   run.recorder.emit({ type: "step.started", workspace: name, step });
-  const started = performance.now();
+  const started = monotonicMs();
   let outcome: StepOutcome;
   try {
     outcome =
@@ -236,7 +237,7 @@ async function timedStep(
       failure: { reason: "io-error", step, message: (error as Error).message },
     };
   }
-  const durationMs = Math.round(performance.now() - started);
+  const durationMs = Math.round(monotonicMs() - started);
   run.recorder.emit({
     type: "step.finished",
     workspace: name,

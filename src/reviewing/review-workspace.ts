@@ -18,6 +18,7 @@ import {
 } from "../git/worktree-snapshot.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
+import { monotonicMs } from "../timers/monotonic.js";
 import { type ParsedReview, parseReviewOutput, reviewFromJson } from "./findings.js";
 import { reviewPrompt } from "./prompt.js";
 import {
@@ -57,7 +58,7 @@ export async function reviewWorkspace(
     );
   }
   const reviewer = workspace.agent.kind;
-  const started = performance.now();
+  const started = monotonicMs();
   // A review that fails before the worktree is read is still recorded as started, then failed.
   const failBeforeReading = (failure: ReviewFailure) => {
     ctx.recorder.emit({
@@ -230,7 +231,7 @@ function emitFinished(
   ctx.recorder.emit({
     type: "review.finished",
     workspace: name,
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(monotonicMs() - started),
     ...outcome,
   });
   const review = ctx.recorder.state.workspaces[name]?.review;

@@ -7,6 +7,7 @@ import { RefLedger, type RepositoryLook, SHARED_LOOK_MS } from "../../src/execut
 import { takePlainBranch } from "../../src/executor/selection/pick-winner.js";
 import { GitMetadataQueue } from "../../src/git/worktree.js";
 import type { Plan, TaskSelection } from "../../src/planner/types.js";
+import { monotonicMs } from "../../src/timers/monotonic.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
 let repo: TestRepo | undefined;
@@ -56,12 +57,12 @@ describe("RefLedger's shared look", () => {
 
   it("never hands out a look taken before a check that repaired or refused something ended", () => {
     const ledger = new RefLedger();
-    const before = performance.now();
+    const before = monotonicMs();
     const clean = ledger.checkStarted();
     check(ledger, undefined); // repaired a moved ref, after the other check's look
     ledger.checkEnded(clean, look(before));
     expect(ledger.recentLook(before + 1)).toBeUndefined();
-    const after = performance.now() + 1;
+    const after = monotonicMs() + 1;
     check(ledger, look(after));
     expect(ledger.recentLook(after + 1)?.takenAt).toBe(after);
   });
@@ -93,7 +94,7 @@ function winnerRun(test: TestRepo, ledger: RefLedger, recorded: string) {
 describe("RefLedger and the branches conductor moves", () => {
   it("hands out no look while conductor moves branches, nor one taken before", async () => {
     const ledger = new RefLedger();
-    const before = performance.now();
+    const before = monotonicMs();
     check(ledger, look(before));
     let during: RepositoryLook | undefined;
     await ledger.movingBranches(
@@ -105,14 +106,14 @@ describe("RefLedger and the branches conductor moves", () => {
     );
     expect(during).toBeUndefined();
     expect(ledger.recentLook(before + 1)).toBeUndefined();
-    const after = performance.now() + 1;
+    const after = monotonicMs() + 1;
     check(ledger, look(after));
     expect(ledger.recentLook(after + 1)?.takenAt).toBe(after);
   });
 
   it("takes what conductor meant for its own change, also after a move that failed half way, but no value it did not mean", async () => {
     const ledger = new RefLedger();
-    const since = performance.now();
+    const since = monotonicMs();
     const meant = new Map([
       ["refs/heads/conductor/fix-1", undefined],
       ["refs/heads/conductor/fix", "b".repeat(40)],
@@ -151,7 +152,7 @@ describe("RefLedger and the branches conductor moves", () => {
     expect(
       ledger.isConductorsChange(
         { ref: "refs/heads/conductor/fix-1", after: undefined },
-        performance.now() + 1,
+        monotonicMs() + 1,
       ),
     ).toBe(false);
   });
@@ -163,7 +164,7 @@ describe("RefLedger and the branches conductor moves", () => {
     repo = test;
     await test.git("branch", "conductor/fix-1");
     const ledger = new RefLedger();
-    const before = performance.now();
+    const before = monotonicMs();
     check(ledger, look(before));
     const recorded = (await test.git("rev-parse", "conductor/fix-1")).trim();
     expect(await takePlainBranch(winnerRun(test, ledger, recorded), FIX, "fix", undefined)).toEqual(
@@ -196,7 +197,7 @@ describe("RefLedger and the branches conductor moves", () => {
     const evil = (await test.git("rev-parse", "HEAD")).trim();
     await test.git("update-ref", "refs/heads/conductor/fix-1", evil);
     const ledger = new RefLedger();
-    const before = performance.now();
+    const before = monotonicMs();
     await takePlainBranch(winnerRun(test, ledger, recorded), FIX, "fix", undefined);
     // The plain name now holds the agent's commit: the agent's check must still see that.
     expect((await test.git("rev-parse", "conductor/fix")).trim()).toBe(evil);
@@ -209,7 +210,7 @@ describe("RefLedger and the branches conductor moves", () => {
 describe("RefLedger's settled look", () => {
   it("waits for the checks running now, then hands out the look if they ended clean", async () => {
     const ledger = new RefLedger();
-    const taken = performance.now();
+    const taken = monotonicMs();
     check(ledger, look(taken));
     const running = ledger.checkStarted();
     let settled = false;
@@ -225,7 +226,7 @@ describe("RefLedger's settled look", () => {
 
   it("hands out nothing when a check it waited for repaired or refused something", async () => {
     const ledger = new RefLedger();
-    check(ledger, look(performance.now()));
+    check(ledger, look(monotonicMs()));
     const running = ledger.checkStarted();
     const waiting = ledger.settledLook();
     ledger.checkEnded(running, undefined);
@@ -234,12 +235,12 @@ describe("RefLedger's settled look", () => {
 
   it("never waits for checks that start while it waits, and shares nothing while they run", async () => {
     const ledger = new RefLedger();
-    check(ledger, look(performance.now()));
+    check(ledger, look(monotonicMs()));
     const first = ledger.checkStarted();
     const waiting = ledger.settledLook();
     const later = ledger.checkStarted();
-    ledger.checkEnded(first, look(performance.now()));
+    ledger.checkEnded(first, look(monotonicMs()));
     expect(await waiting).toBeUndefined();
-    ledger.checkEnded(later, look(performance.now()));
+    ledger.checkEnded(later, look(monotonicMs()));
   });
 });
