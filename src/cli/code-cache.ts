@@ -42,7 +42,7 @@ export function loadWithCodeCache(file: string): Record<string, unknown> | undef
   try {
     stat = fstatSync(fd);
     // The bundle is ASCII (esbuild escapes the rest; a test keeps it so), which reads as Latin-1
-    // into the same string in half the time of decoding UTF-8 (1.9 MB: 3 against 6 ms).
+    // into the same string in half the time of decoding UTF-8 (1.3 MB: 1.7 against 3.1 ms).
     const bytes = readFileSync(fd);
     source = bytes.toString(isAscii(bytes) ? "latin1" : "utf8");
   } finally {

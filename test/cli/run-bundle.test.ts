@@ -42,7 +42,12 @@ describe("the run bundle", () => {
     const result = await conductor(["run", "--output", "plain"], {
       cwd: repo.root,
       home: repo.home,
-      env: { NODE_OPTIONS: `--require ${probe}`, LOADED_MODULES_FILE: loaded },
+      // Not in debug mode, which loads the bundle with a plain require instead of its code cache.
+      env: {
+        NODE_OPTIONS: `--require ${JSON.stringify(probe)}`,
+        LOADED_MODULES_FILE: loaded,
+        CONDUCTOR_DEBUG: "",
+      },
     });
     expect(result.exitCode, result.all).toBe(0);
     const lines = readFileSync(loaded, "utf8").trim().split("\n");
