@@ -3,15 +3,14 @@ import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { gitEnv } from "./git-repo.js";
 
+/** The root of this package. */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
 /** The bundled CLI the tests run, as `conductor` is installed (built by the global setup). */
-export const CLI = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "dist",
-  "bin",
-  "conductor.js",
-);
+export const CLI = path.join(ROOT, "dist", "bin", "conductor.js");
+
+/** bin/conductor, the command npm links: a shell launcher of {@link CLI}. */
+export const LAUNCHER = path.join(ROOT, "bin", "conductor");
 
 /** Result of one CLI invocation. */
 export interface CliResult {

@@ -7,17 +7,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { CLI, LAUNCHER } from "../helpers/cli.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN = path.join(ROOT, "bin", "conductor");
-const BUNDLE = path.join(ROOT, "dist", "bin", "conductor.js");
 
 describe("conductor's bin in a clone of the repository", () => {
   it("is an executable shell script, and the bundle it runs is built executable", () => {
-    expect(readFileSync(BIN, "utf8").startsWith("#!/bin/sh\n")).toBe(true);
-    expect(statSync(BIN).mode & 0o111).toBe(0o111);
-    expect(readFileSync(BUNDLE, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
-    expect(statSync(BUNDLE).mode & 0o111).toBe(0o111);
+    expect(readFileSync(LAUNCHER, "utf8").startsWith("#!/bin/sh\n")).toBe(true);
+    expect(statSync(LAUNCHER).mode & 0o111).toBe(0o111);
+    expect(readFileSync(CLI, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(statSync(CLI).mode & 0o111).toBe(0o111);
   });
 
   it("`npx conductor` runs it from the repository's folder, as the README says", async () => {

@@ -7,11 +7,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CLI } from "../helpers/cli.js";
+import { CLI, LAUNCHER } from "../helpers/cli.js";
 import { createTestRepo, gitEnv, type TestRepo } from "../helpers/git-repo.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const LAUNCHER = path.join(ROOT, "bin", "conductor");
 
 let scratch: string;
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { mkdir, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { CLI } from "../helpers/cli.js";
+import { LAUNCHER } from "../helpers/cli.js";
 import { gitEnv } from "../helpers/git-repo.js";
 
 /** The commands a text prints between backticks that start with `conductor ` (or `npx conductor `). */
@@ -21,7 +21,7 @@ export async function runAsPrinted(
   await mkdir(bin, { recursive: true });
   const link = path.join(bin, "conductor");
   await rm(link, { force: true });
-  await symlink(path.join(path.dirname(CLI), "..", "..", "bin", "conductor"), link);
+  await symlink(LAUNCHER, link);
   const result = await execa("sh", ["-c", command], {
     cwd: options.cwd,
     reject: false,
