@@ -24,18 +24,29 @@ const BUILD_ID = /^[0-9a-f]{64}$/;
  * Loads a CommonJS bundle with V8's code cache beside it (`<file>.v8-cache`), so that its code is
  * not compiled again at every start. Node 20 keeps no code cache for ES modules, and loading the
  * run bundle compiled 1.8 MB of JavaScript each time (measured: 31 ms to compile, 11 ms with the
- * cache). The cache is written when the process ends, holding every function the run compiled
- * (not only the top level), whenever there was none, it was made for another build, or V8 refused
- * it (another Node version or other V8 flags); where the install folder is read-only, every start
- * compiles as before.
+ * cache). The cache is written when the process ends, holding every function the process
+ * compiled (not only the top level), whenever there was none, it was made for another build, or
+ * V8 refused it (another Node version or other V8 flags); where the install folder is read-only,
+ * every start compiles as before.
  *
- * The cache begins with the build id of the bundle it was made from and the file's size, time of
- * change and inode. V8 itself compares only the source's length: given the cache of another
+ * What a cache holds depends on the process that made it: one made by `conductor run --help`, or
+ * by a run refused for its config, holds the start-up only, and every later run compiled the rest
+ * at first call (measured: a 16-workspace run's own CPU 331 ms with such a cache, 262 ms with one
+ * made by a run). So the caller says at exit whether the process was `representative` (a run
+ * that went through to its reports), the cache records it, and a cache made otherwise is made
+ * again by the first process that is. Making one costs ~10 ms: a representative cache is never
+ * made again, nor a partial one by another partial process.
+ *
+ * The cache begins with the build id of the bundle it was made from, the file's size, time of
+ * change and inode, and its coverage. V8 itself compares only the source's length: given the cache of another
  * build of the same length, or of a bundle edited in place, it runs the functions of the source
  * it was made from. Returns undefined for a bundle without its build line (cut short, or not made
  * by scripts/bundle.mjs), which the caller then does not load.
  */
-export function loadWithCodeCache(file: string): Record<string, unknown> | undefined {
+export function loadWithCodeCache(
+  file: string,
+  representative: (exports: Record<string, unknown>) => boolean = () => true,
+): Record<string, unknown> | undefined {
   const fd = openSync(file, "r");
   let source: string;
   let stat: ReturnType<typeof fstatSync>;
@@ -51,17 +62,22 @@ export function loadWithCodeCache(file: string): Record<string, unknown> | undef
   const build = buildId(source);
   if (build === undefined) return undefined;
   const cacheFile = `${file}.v8-cache`;
-  const header = Buffer.from(`${build} ${stat.size} ${stat.mtimeMs} ${stat.ino}\n`, "latin1");
-  const cachedData = readCache(cacheFile, header);
+  const identity = `${build} ${stat.size} ${stat.mtimeMs} ${stat.ino}`;
+  const cached = readCache(cacheFile, identity);
   // The wrapper Node's own CommonJS loader puts around a module.
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
-    { filename: file, ...(cachedData === undefined ? {} : { cachedData }) },
+    { filename: file, ...(cached === undefined ? {} : { cachedData: cached.data }) },
   );
-  if (cachedData === undefined || script.cachedDataRejected) {
-    process.once("exit", () => saveCache(script, cacheFile, header));
-  }
+  const used = cached !== undefined && !script.cachedDataRejected;
   const module = { exports: {} as Record<string, unknown> };
+  if (!used || cached.coverage === "partial") {
+    process.once("exit", () => {
+      const coverage: Coverage = representative(module.exports) ? "full" : "partial";
+      if (used && coverage === "partial") return; // no better than the one there
+      saveCache(script, cacheFile, `${identity} ${coverage}`);
+    });
+  }
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   wrapper(module.exports, createRequire(file), module, file, path.dirname(file));
   return module.exports;
@@ -75,22 +91,40 @@ function buildId(source: string): string | undefined {
   return BUILD_ID.test(id) ? id : undefined;
 }
 
-/** V8's data from the cache file when it was made from this build, else undefined. */
-function readCache(cacheFile: string, header: Buffer): Buffer | undefined {
+/**
+ * Whether the process that made a cache went through the code every run uses (`full`), or ended
+ * before (`partial`: a `--help`, a refused config).
+ */
+type Coverage = "full" | "partial";
+
+/**
+ * V8's data from the cache file and what it covers, when it was made from this build (its first
+ * line: the build's identity, then the coverage); else undefined.
+ */
+function readCache(
+  cacheFile: string,
+  identity: string,
+): { data: Buffer; coverage: Coverage } | undefined {
   let cache: Buffer;
   try {
     cache = readFileSync(cacheFile);
   } catch {
     return undefined; // none yet
   }
-  if (!cache.subarray(0, header.length).equals(header)) return undefined;
-  return cache.subarray(header.length);
+  const end = cache.indexOf(10);
+  const firstLine = cache.subarray(0, Math.max(end, 0)).toString("latin1");
+  const at = firstLine.lastIndexOf(" ");
+  const coverage = firstLine.slice(at + 1);
+  if (end === -1 || firstLine.slice(0, at) !== identity) return undefined;
+  if (coverage !== "full" && coverage !== "partial") return undefined;
+  return { data: cache.subarray(end + 1), coverage };
 }
 
-function saveCache(script: vm.Script, cacheFile: string, header: Buffer): void {
+function saveCache(script: vm.Script, cacheFile: string, firstLine: string): void {
   // Beside it first, then renamed: a conductor starting meanwhile reads the old cache or the new.
   const written = `${cacheFile}.${randomBytes(6).toString("hex")}`;
   try {
+    const header = Buffer.from(`${firstLine}\n`, "latin1");
     writeFileSync(written, Buffer.concat([header, script.createCachedData()]));
     renameSync(written, cacheFile);
   } catch {

@@ -18,6 +18,7 @@ import { describeKept, makeRoomForNewRun } from "../review/rerun.js";
 import { autoReview } from "./auto-review.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { type OutputMode, reporterFor } from "./output.js";
+import { markSessionRan } from "./session-ran.js";
 
 /**
  * Runs a session (a run, a resume, a follow-up) with live progress, Ctrl-C handling and the
@@ -44,6 +45,7 @@ export async function withLiveProgress(
     interrupt.dispose();
   }
   await writeRunReports(result.paths, result.state);
+  markSessionRan();
   return result.state;
 }
 

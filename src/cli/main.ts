@@ -49,7 +49,10 @@ async function runBundle(): Promise<typeof import("./program.js")> {
   const file = fileURLToPath(RUN_BUNDLE);
   if (!existsSync(file)) return import("./program.js");
   if (debugging) return createRequire(import.meta.url)(file);
-  const loaded = loadWithCodeCache(file) as typeof import("./program.js") | undefined;
+  // The cache is made from a process that ran a session through (see code-cache.ts).
+  const ranSession = (bundle: Record<string, unknown>) =>
+    (bundle as Partial<typeof import("./run-program.js")>).sessionRan?.() === true;
+  const loaded = loadWithCodeCache(file, ranSession) as typeof import("./program.js") | undefined;
   return loaded ?? import("./program.js");
 }
 

@@ -1,5 +1,7 @@
 import { newProgram, runProgram } from "./program-base.js";
 
+export { sessionRan } from "./session-ran.js";
+
 /**
  * `conductor run` alone: the entry point of the run bundle (dist/run/, see scripts/bundle.mjs).
  * The same program as {@link import("./program.js").runCli} builds for a command line naming
