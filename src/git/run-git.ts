@@ -1,4 +1,9 @@
-import { type Collected, runCollecting } from "../process/collect.js";
+import {
+  type Collected,
+  type CollectedBytes,
+  runCollecting,
+  runCollectingBytes,
+} from "../process/collect.js";
 import { runInShell } from "../process/shell-pool.js";
 
 /**
@@ -65,6 +70,26 @@ export function runGit(
   options: GitOptions = {},
 ): Promise<string> {
   return run("git", args, cwd, args, undefined, options);
+}
+
+/** {@link runGit} with stdout as git printed it, in bytes: blobs need not be text. */
+export async function runGitBytes(
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<Buffer> {
+  let result: CollectedBytes;
+  try {
+    result = await runCollectingBytes("git", args, {
+      cwd,
+      env: gitEnvironment(options.env),
+      ...(options.input === undefined ? {} : { input: options.input }),
+    });
+  } catch (error) {
+    throw new GitCommandError(args, null, `could not run git: ${(error as Error).message}`);
+  }
+  if (result.code === 0) return result.stdout;
+  throw failure(args, result.code, result.signal, result.stderr, result.stdout.toString("utf8"));
 }
 
 /**

@@ -8,6 +8,19 @@ export interface Collected {
   stderr: string;
 }
 
+/** {@link Collected} with stdout as git printed it, bytes not decoded (blobs, binary files). */
+export interface CollectedBytes extends Omit<Collected, "stdout"> {
+  stdout: Buffer;
+}
+
+/** Options of {@link runCollecting}. */
+export interface CollectOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  detached?: boolean;
+}
+
 /**
  * Runs a short program (a git command, a shell script) with its stdout and stderr collected
  * whole, and `input`, when given, written to its stdin. Resolves however it ended; rejects only
@@ -16,8 +29,26 @@ export interface Collected {
 export function runCollecting(
   file: string,
   argv: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; detached?: boolean } = {},
+  options: CollectOptions = {},
 ): Promise<Collected> {
+  return collect(file, argv, options, (stdout) => stdout.toString("utf8"));
+}
+
+/** {@link runCollecting}, stdout kept as bytes. */
+export function runCollectingBytes(
+  file: string,
+  argv: readonly string[],
+  options: CollectOptions = {},
+): Promise<CollectedBytes> {
+  return collect(file, argv, options, (stdout) => stdout);
+}
+
+function collect<T extends string | Buffer>(
+  file: string,
+  argv: readonly string[],
+  options: CollectOptions,
+  output: (stdout: Buffer) => T,
+): Promise<Omit<Collected, "stdout"> & { stdout: T }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, {
       cwd: options.cwd,
@@ -39,7 +70,7 @@ export function runCollecting(
       resolve({
         code,
         signal,
-        stdout: Buffer.concat(stdout).toString("utf8"),
+        stdout: output(Buffer.concat(stdout)),
         stderr: Buffer.concat(stderr).toString("utf8"),
       }),
     );

@@ -23,6 +23,31 @@ export const MIN_UNNAMED_SECRET_LENGTH = 6;
  */
 const MIN_DIGITS_SECRET_LENGTH = 6;
 
+/**
+ * Shortest secret whose presence in a file keeps the file out of commits. Shorter credentials
+ * (`DB_PASSWORD=test`, `ADMIN_PASS=admin`) are still redacted, but they are ordinary words that
+ * code, tests and docs hold anyway: refusing every file that says "test" would fail every
+ * workspace of such a project, and a password that short is guessed in moments anyway.
+ */
+export const MIN_COMMITTED_SECRET_LENGTH = 8;
+
+/**
+ * A secret with what holds it, so that a message can name it without showing it. Only
+ * {@link secretsOfVariable} makes them.
+ */
+export interface NamedSecret {
+  value: string;
+  /** The variable that holds it (`OPENAI_API_KEY`), and the file it was read from (`API_TOKEN from .env.local`). */
+  name: string;
+  /**
+   * Whether a file holding it is kept out of commits: a credential by its variable's name (or a
+   * URL's password) of {@link MIN_COMMITTED_SECRET_LENGTH} characters or more. Other values of a
+   * copied env file (`NODE_ENV=development`, `API_URL=http://localhost:3000`) and names that only
+   * hint at a secret (`AUTH_URL`) are redacted, but code is full of them.
+   */
+  barredFromCommits: boolean;
+}
+
 /** Values that switch something on or off: never secrets, and everywhere in JSON. */
 const SETTING_WORDS = /^(true|false|yes|no|on|off|null|nil|none|undefined)$/i;
 
@@ -43,6 +68,11 @@ const SYSTEM_NAMES =
 /** Whether a variable's name marks its value as a secret (API keys, tokens, passwords…). */
 export function isSecretName(name: string): boolean {
   return minLengthOf(name) !== undefined;
+}
+
+/** Whether a variable's name says it holds a credential, not only hints at one (`…_SESSION`). */
+export function isCredentialName(name: string): boolean {
+  return !SYSTEM_NAMES.test(name) && (CREDENTIAL_WORD.test(name) || CREDENTIAL_PART.test(name));
 }
 
 /**
@@ -81,8 +111,36 @@ export function urlPasswords(value: string): string[] {
  * password of a URL-shaped value.
  */
 export function secretsOfValue(value: string, min: number | undefined): string[] {
-  const secrets = urlPasswords(value);
-  if (min === undefined) return secrets;
+  return [...urlPasswords(value), ...valueAndLines(value, min)];
+}
+
+/**
+ * {@link secretsOfValue} of the variable `name`, each named after it (and after `file`, the env
+ * file it was read from, if any).
+ */
+export function secretsOfVariable(
+  name: string,
+  value: string,
+  min: number | undefined,
+  file?: string,
+): NamedSecret[] {
+  const label = file === undefined ? name : `${name} from ${file}`;
+  const named = (secret: string, credential: boolean): NamedSecret => ({
+    value: secret,
+    name: label,
+    barredFromCommits: credential && secret.trim().length >= MIN_COMMITTED_SECRET_LENGTH,
+  });
+  const credential = isCredentialName(name);
+  return [
+    ...urlPasswords(value).map((password) => named(password, true)),
+    ...valueAndLines(value, min).map((secret) => named(secret, credential)),
+  ];
+}
+
+/** The value, when it counts as a secret (`min` is its shortest length), and each of its lines. */
+function valueAndLines(value: string, min: number | undefined): string[] {
+  if (min === undefined) return [];
+  const secrets: string[] = [];
   if (worthRedacting(value, min)) secrets.push(value);
   const lines = value.split(/\r?\n/);
   if (lines.length > 1) {
@@ -95,6 +153,15 @@ export function secretsOfValue(value: string, min: number | undefined): string[]
 export function secretsInEnvironment(env: Readonly<Record<string, string | undefined>>): string[] {
   return Object.entries(env).flatMap(([name, value]) =>
     value === undefined ? [] : secretsOfValue(value, minLengthOf(name)),
+  );
+}
+
+/** {@link secretsInEnvironment}, each named after its variable. */
+export function namedSecretsInEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): NamedSecret[] {
+  return Object.entries(env).flatMap(([name, value]) =>
+    value === undefined ? [] : secretsOfVariable(name, value, minLengthOf(name)),
   );
 }
 

@@ -230,8 +230,10 @@ function escapedAt(text: string, at: number): boolean {
 export class Redactor {
   private readonly searches: RegExp[];
   private readonly patterns: Pattern[];
+  /** The secret each pattern spells. */
+  private readonly secretOf: Map<Pattern, string>;
   /** The longest spelling of any secret: no longer tail can be the beginning of one. */
-  private readonly longestSpelling: number;
+  readonly longestSpelling: number;
   /** The longest spelling of what the candidate searches look at. */
   private readonly longestCandidate: number;
   /**
@@ -248,7 +250,10 @@ export class Redactor {
   constructor(secrets: Iterable<string>) {
     const unique = [...new Set(secrets)].filter((secret) => secret !== "");
     this.searches = candidateSearches(unique);
-    this.patterns = unique.flatMap(patternsOf);
+    this.secretOf = new Map(
+      unique.flatMap((secret) => patternsOf(secret).map((pattern) => [pattern, secret] as const)),
+    );
+    this.patterns = [...this.secretOf.keys()];
     this.longestSpelling = longestSpelling(this.patterns);
     this.longestCandidate = longestSpelling(
       this.patterns.map((pattern) => pattern.slice(0, CANDIDATE_UNITS)),
@@ -302,6 +307,20 @@ export class Redactor {
   }
 
   /**
+   * The secrets `text` holds, in any spelling {@link redact} replaces: for deciding what to do
+   * with a text, never for showing. A secret cut off by the end of `text` is not found.
+   */
+  found(text: string): string[] {
+    const found = new Set<string>();
+    for (const start of this.startsIn(text, 0, text.length)) {
+      for (const pattern of this.startingAt(text, start)) {
+        if (matchAt(pattern, text, start) > start) found.add(this.secretOf.get(pattern) as string);
+      }
+    }
+    return [...found];
+  }
+
+  /**
    * `text` from `from` on with every secret replaced, up to `held`: the end of `text`, or with
    * `holdBack`, where a tail starts that could be the beginning of a secret cut off by the end.
    */
@@ -333,6 +352,17 @@ export class Redactor {
    */
   private secretsIn(text: string, from: number, until: number): { start: number; end: number }[] {
     const found: { start: number; end: number }[] = [];
+    for (const start of this.startsIn(text, from, until)) {
+      const patterns = this.startingAt(text, start);
+      const end = Math.max(...patterns.map((pattern) => matchAt(pattern, text, start)));
+      if (end > start) found.push({ start, end });
+    }
+    return found.sort((a, b) => a.start - b.start || b.end - a.end);
+  }
+
+  /** The places in `text` from `from` up to `until` where the candidate searches say a secret may start. */
+  private startsIn(text: string, from: number, until: number): number[] {
+    const starts: number[] = [];
     for (const candidates of this.searches) {
       candidates.lastIndex = from;
       for (let hit = candidates.exec(text); hit && hit.index < until; hit = candidates.exec(text)) {
@@ -341,12 +371,10 @@ export class Redactor {
         // An escape that starts on the second backslash of `\\` is not one: leaving it keeps the
         // redacted JSON valid, and the secret is still found where the escape really starts.
         if (text[start] === "\\" && escapedAt(text, start)) continue;
-        const patterns = this.startingAt(text, start);
-        const end = Math.max(...patterns.map((pattern) => matchAt(pattern, text, start)));
-        if (end > start) found.push({ start, end });
+        starts.push(start);
       }
     }
-    return found.sort((a, b) => a.start - b.start || b.end - a.end);
+    return starts;
   }
 
   /** Where the first tail of `text` (from `from` on) starts that a secret's spelling continues. */

@@ -3,6 +3,7 @@ import type { CheckoutHook } from "../../git/checkout-hook.js";
 import type { GitMetadataQueue } from "../../git/worktree.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
+import type { NamedSecret } from "../../secrets/names.js";
 import type { Redactor } from "../../secrets/redact.js";
 import type { BudgetGuard } from "../budget-guard.js";
 import type { StepResult } from "../events.js";
@@ -40,7 +41,7 @@ export interface StepContext {
   redactor(): Redactor;
   /** `text` with every secret the run knows replaced: for files written from prompts or agent output. */
   redact(text: string): string;
-  addSecrets(values: readonly string[]): void;
+  addSecrets(values: readonly (string | NamedSecret)[]): void;
   /** Environment for scripts and the agent: the plan's, plus the port once assigned. */
   env(): Record<string, string>;
   agentFor(kind: AgentKind): Agent;

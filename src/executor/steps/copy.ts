@@ -1,6 +1,6 @@
 import { git } from "../../git/worktree.js";
 import type { Plan } from "../../planner/types.js";
-import { secretsOfCopiedEnvFiles } from "../../secrets/env-file.js";
+import { namedSecretsOfCopiedEnvFiles } from "../../secrets/env-file.js";
 import { copyIntoWorkspace, placeContextFiles, type SourceMatches } from "../copy-files.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
@@ -25,7 +25,7 @@ export async function copyStep(ctx: StepContext): Promise<StepOutcome> {
       ...report.skipped.filter((file) => earlier.has(file) || untracked.has(file)),
     ];
     const context = await placeContextFiles(root, ctx.workspace.path, ctx.plan.context, matches);
-    ctx.addSecrets(await secretsOfCopiedEnvFiles(root, copied));
+    ctx.addSecrets(await namedSecretsOfCopiedEnvFiles(root, copied));
     return { status: "succeeded", result: { step: "copy", copied: [...copied, ...context] } };
   } catch (error) {
     return {

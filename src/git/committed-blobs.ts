@@ -1,0 +1,104 @@
+import { runGit, runGitBytes } from "./run-git.js";
+
+/**
+ * The files commits added or changed, and their contents, read from git's objects: what a range
+ * of commits holds, whatever the worktree holds now.
+ */
+
+/** A file as a commit left it: its path and the blob it holds. */
+export interface CommittedBlob {
+  file: string;
+  blob: string;
+}
+
+/** The mode of a submodule's entry: a commit of another repository, not a blob of this one. */
+const SUBMODULE_MODE = "160000";
+
+/**
+ * Every file the commits of `from..to` added or changed, with the blob each holds (a merge's
+ * files against each of its parents, so what it brings in counts too); deletions and submodules
+ * left out. One git process, however many commits.
+ */
+export async function blobsCommitted(
+  cwd: string,
+  from: string,
+  to: string,
+): Promise<CommittedBlob[]> {
+  const out = await runGit(cwd, [
+    "log",
+    "--raw",
+    "-z",
+    "-m",
+    "--no-renames",
+    "--no-abbrev",
+    "--format=",
+    `${from}..${to}`,
+  ]);
+  // `-z` fields: `:<old mode> <new mode> <old blob> <new blob> <status>`, then the path.
+  const fields = out.split("\0");
+  const found = new Map<string, CommittedBlob>();
+  for (let index = 0; index < fields.length - 1; index++) {
+    const meta = (fields[index] as string).replace(/^\n+/, "");
+    if (!meta.startsWith(":")) continue;
+    const file = fields[++index] as string;
+    const [, mode, , blob = ""] = meta.split(" ");
+    if (mode === SUBMODULE_MODE || /^0*$/.test(blob)) continue;
+    found.set(`${blob} ${file}`, { file, blob });
+  }
+  return [...found.values()];
+}
+
+/** The most bytes of blobs one `git cat-file --batch` prints: what is held in memory at once. */
+const BATCH_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Hands the content of each of `blobs` no larger than `maxBytes` to `each`, one at a time (larger
+ * ones are refused by the size check of the agent's commits). Their sizes come first, from one
+ * process; then their contents, from one process per {@link BATCH_BYTES}, so that many files
+ * never sit in memory together.
+ */
+export async function readBlobs(
+  cwd: string,
+  blobs: readonly string[],
+  maxBytes: number,
+  each: (blob: string, content: Buffer) => void,
+): Promise<void> {
+  const unique = [...new Set(blobs)];
+  if (unique.length === 0) return;
+  const sizes = await runGit(
+    cwd,
+    ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+    { input: `${unique.join("\n")}\n` },
+  );
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let batchBytes = 0;
+  for (const line of sizes.split("\n")) {
+    const [blob = "", type, size] = line.split(" ");
+    const bytes = Number(size);
+    if (type !== "blob" || !(bytes <= maxBytes)) continue;
+    if (batch.length > 0 && batchBytes + bytes > BATCH_BYTES) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(blob);
+    batchBytes += bytes;
+  }
+  if (batch.length > 0) batches.push(batch);
+  for (const ids of batches) {
+    const out = await runGitBytes(cwd, ["cat-file", "--batch"], { input: `${ids.join("\n")}\n` });
+    // Each object: `<id> <type> <size>\n`, its content, `\n`; `<id> missing\n` for none.
+    let at = 0;
+    while (at < out.length) {
+      const end = out.indexOf(0x0a, at);
+      if (end === -1) break;
+      const [blob = "", type, size] = out.toString("utf8", at, end).split(" ");
+      at = end + 1;
+      if (size === undefined) continue;
+      const bytes = Number(size);
+      if (type === "blob") each(blob, out.subarray(at, at + bytes));
+      at += bytes + 1;
+    }
+  }
+}
