@@ -29,6 +29,7 @@ import { changedGitFiles, gitFilesOf, shownGitFile } from "./git-files-guard.js"
 import { isRunLive, loadRun } from "./load-run.js";
 import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
+import { committedFilesWithSecrets, listSecretFiles } from "./secret-files.js";
 import type { StepContext } from "./steps/context.js";
 import type { Failure, WorkspaceStatus } from "./types.js";
 import { repairOwnWorktreeLink } from "./worktree-link-check.js";
@@ -43,6 +44,8 @@ import { repairOwnWorktreeLink } from "./worktree-link-check.js";
  *
  * - copied files and `.context/` are taken out of every commit since the start point (replayed
  *   with plumbing), so they never reach the branch;
+ * - so are files holding a secret the run knows, taken out of the commits of the step, which
+ *   then fails: the file stays in the worktree for the secret to be taken out of it;
  * - work done on a detached HEAD or another branch is brought onto the workspace branch when it
  *   descends from it, and the worktree is put back on the branch; otherwise the step fails;
  * - the branch must still contain what it held before the step (its start point included); if not,
@@ -234,8 +237,8 @@ async function checkAgentResult(
   }
 
   // 3. Copied files and .context/ never reach the branch.
+  const keptOut = keptOutOfCommits(ctx.state().copied, ctx.state().seed?.folders);
   if (tip !== undefined && start !== undefined && tip !== start) {
-    const keptOut = keptOutOfCommits(ctx.state().copied, ctx.state().seed?.folders);
     const touched = await pathsTouched(worktree, start, tip, keptOut);
     if (touched.length > 0) {
       const replayed = await replayWithoutPaths(worktree, { from: start, to: tip, paths: keptOut });
@@ -248,10 +251,37 @@ async function checkAgentResult(
     }
   }
 
-  // 3b. What the agent committed by itself passes the same size limit as conductor's commit.
+  // 3b. Nor do files holding a secret the run knows, in the commits the agent made in this step
+  // (earlier ones were looked at after their own step): they are taken out of those commits,
+  // which a rewrite from the start point would also take clean earlier versions of them out of,
+  // and left in the worktree. The step fails: the branch holds the work without those files.
   const since = before ?? start;
+  const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (tip !== undefined && since !== undefined && tip !== since) {
-    const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const range = { from: since, to: tip };
+    const found = await committedFilesWithSecrets(
+      worktree,
+      range,
+      keptOut,
+      limit,
+      ctx.commitGuard(),
+    );
+    if (found.length > 0) {
+      const paths = found.map((entry) => entry.file);
+      const replayed = await replayWithoutPaths(worktree, { ...range, paths });
+      await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
+      await unstagePaths(worktree, paths);
+      tip = replayed.tip;
+      const one = found.length === 1;
+      const commits = `${replayed.rewritten} commit${replayed.rewritten === 1 ? "" : "s"}`;
+      problems.push(
+        `the agent committed ${listSecretFiles(found, (text) => ctx.redact(text))}, which ${one ? "holds a secret" : "hold secrets"}; ${one ? "it was" : "they were"} taken out of the ${commits} the agent made and ${one ? "is" : "are"} still in the worktree: take the secret out of ${one ? "it" : "them"} before committing ${one ? "it" : "them"} (conductor commits no file that holds a known secret)`,
+      );
+    }
+  }
+
+  // 3c. What the agent committed by itself passes the same size limit as conductor's commit.
+  if (tip !== undefined && since !== undefined && tip !== since) {
     const large = await filesLargerThan(worktree, since, tip, limit);
     if (large.length > 0) {
       const list = large.map((entry) => `${entry.file} (${formatSize(entry.bytes)})`).join(", ");

@@ -280,6 +280,7 @@ export function stepContext(
     redactor: () => run.secrets.redactor,
     redact: (text) => run.secrets.redact(text),
     addSecrets: (values) => run.secrets.add(values),
+    commitGuard: () => run.secrets.commitGuard(),
     env: () => ({
       ...workspaceEnv(workspace, run.paths.runId, state().port),
       ...seedEnv(state().seed),

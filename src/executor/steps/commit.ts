@@ -6,12 +6,14 @@ import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
 import { keptOutOfCommits } from "../copy-files.js";
 import { filesTooLarge } from "../large-files.js";
+import { listSecretFiles, worktreeFilesWithSecrets } from "../secret-files.js";
 import { repairOwnWorktreeLink } from "../worktree-link-check.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
  * Commits what the agent changed on the workspace branch, leaving out copied files and the
- * `.context/` folder, and measures the new commit against its parent and the branch against its
+ * `.context/` folder (and committing nothing when a file is too large or holds a secret the run
+ * knows), and measures the new commit against its parent and the branch against its
  * start point. The commit lands on the workspace branch or nowhere. With nothing new to commit,
  * the branch's newest commit stays the workspace's (the agent may have committed by itself).
  */
@@ -62,6 +64,28 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
           reason: "integrity",
           step: "commit",
           message: `${list} ${large.length === 1 ? "is" : "are"} larger than workspaces.max_file_size (${formatSize(limit)}); nothing was committed. Remove ${large.length === 1 ? "it" : "them"} from the worktree, gitignore ${large.length === 1 ? "it" : "them"}, or raise workspaces.max_file_size`,
+        },
+      };
+    }
+    // Like the size limit, a secret fails the whole commit, not just that file's part: the rest
+    // alone is not the work the check passed (code that reads the file left out, say), and the
+    // file is part of the work once the secret is out of it.
+    const withSecrets = worktreeFilesWithSecrets(
+      workspace.path,
+      status,
+      exclude,
+      limit,
+      ctx.commitGuard(),
+    );
+    if (withSecrets.length > 0) {
+      const one = withSecrets.length === 1;
+      const list = listSecretFiles(withSecrets, (text) => ctx.redact(text));
+      return {
+        status: "failed",
+        failure: {
+          reason: "integrity",
+          step: "commit",
+          message: `${list} ${one ? "holds a secret" : "hold secrets"}; nothing was committed. Take the secret out of ${one ? "it" : "them"} (${one ? "it is" : "they are"} still in the worktree): conductor commits no file that holds a known secret`,
         },
       };
     }

@@ -3,6 +3,7 @@ import type { CheckoutHook } from "../../git/checkout-hook.js";
 import type { GitMetadataQueue } from "../../git/worktree.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
+import type { CommitGuard } from "../../secrets/known-secrets.js";
 import type { NamedSecret } from "../../secrets/names.js";
 import type { Redactor } from "../../secrets/redact.js";
 import type { BudgetGuard } from "../budget-guard.js";
@@ -42,6 +43,8 @@ export interface StepContext {
   /** `text` with every secret the run knows replaced: for files written from prompts or agent output. */
   redact(text: string): string;
   addSecrets(values: readonly (string | NamedSecret)[]): void;
+  /** The secrets no committed file may hold, known so far, and what holds each. */
+  commitGuard(): CommitGuard;
   /** Environment for scripts and the agent: the plan's, plus the port once assigned. */
   env(): Record<string, string>;
   agentFor(kind: AgentKind): Agent;

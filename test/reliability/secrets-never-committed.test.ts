@@ -1,0 +1,279 @@
+// A secret the run knows never lands on a workspace branch, whoever writes it into a file: the
+// agent is untrusted code with a shell, and `conductor pr` pushes the branch. A file holding a
+// known credential (a secret-named variable of conductor's environment, a secret-named value of a
+// copied env file), as printed or in a JSON spelling, is kept out of conductor's commit and taken
+// out of the agent's own commits; it stays in the worktree and the workspace fails, naming the
+// file and the variable, never the value. Each agent is the `command` agent.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunSummary } from "../../src/report/summary.js";
+import { conductor } from "../helpers/cli.js";
+import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { filesContaining, hasStackTrace, killLeftovers, newestRunId } from "./rig.js";
+
+/** In the copied, gitignored .env.local, under a credential's name. */
+const ENV_FILE_TOKEN = "tok-envlocal-Vx8Qm2Lp";
+/** In conductor's environment: a quote and a backslash, so JSON spells it differently. */
+const API_KEY = 'sk-live"quote\\back-zq9Wk7xy';
+/**
+ * Parts of the secrets that every spelling of them holds (printed, JSON-escaped, with `-` as
+ * `\u002d`) and nothing else does: what the checks look for.
+ */
+const MARKS = ["Vx8Qm2Lp", "zq9Wk7xy"];
+
+/** Conductor's environment: the API key, and values that are no credentials by name. */
+const ENV = { DEPLOY_API_KEY: API_KEY, NODE_ENV: "development" };
+
+/** Shell: the .env.local token, as the agent finds it. */
+const TOKEN = `"$(sed -n 's/^API_TOKEN=//p' .env.local)"`;
+
+/** Shell: writes `file` holding the API key as JSON, `-` spelled `\u002d` when `unicode`. */
+function jsonWithKey(file: string, unicode = false): string {
+  const replace = unicode ? `.replace(/-/g, "\\\\u002d")` : "";
+  return `node -e 'require("fs").writeFileSync("${file}", JSON.stringify({ key: process.env.DEPLOY_API_KEY })${replace})'`;
+}
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  if (repo && existsSync(path.join(repo.root, ".conductor", "runs"))) {
+    killLeftovers(newestRunId(repo.root));
+  }
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** A repository whose tasks run `command`s, with `.env.local` (gitignored) copied to each. */
+async function secretsRepo(tasks: Record<string, string>, envLocal = ""): Promise<TestRepo> {
+  const made = await repoWithConfig(
+    {
+      concurrency: 2,
+      workspaces: { copy: [".env.local"] },
+      agent: { kind: "command", command: "true" },
+      tasks: Object.entries(tasks).map(([id, command]) => ({
+        id,
+        prompt: `work on ${id}`,
+        agent: { command },
+      })),
+    },
+    { ".gitignore": ".env.local\n" },
+  );
+  await made.write({ ".env.local": `API_TOKEN=${ENV_FILE_TOKEN}\n${envLocal}` });
+  repo = made;
+  return made;
+}
+
+function run(test: TestRepo) {
+  return conductor(["run", "--output", "plain"], { cwd: test.root, home: test.home, env: ENV });
+}
+
+function workspaceOf(summary: RunSummary, name: string) {
+  const found = summary.workspaces.find((workspace) => workspace.name === name);
+  if (!found) throw new Error(`no workspace ${name}`);
+  return found;
+}
+
+function worktreeOf(test: TestRepo, name: string): string {
+  return path.join(test.home, "workspaces", name);
+}
+
+function gitIn(test: TestRepo, cwd: string, ...args: string[]): Promise<string> {
+  return execa("git", args, { cwd, env: gitEnv(test.home) }).then((result) => result.stdout);
+}
+
+/** The branch's commits since main as `git log -p`, messages included. */
+function historyPatch(test: TestRepo, branch: string): Promise<string> {
+  return test.git("log", "-p", "--no-renames", "--format=%H%n%B", branch, "^main");
+}
+
+/** Which {@link MARKS} `text` holds. */
+function marksIn(text: string): string[] {
+  return MARKS.filter((mark) => text.includes(mark));
+}
+
+describe("a file the agent wrote a secret into is never committed", () => {
+  it("commits nothing, fails the workspace naming the files and the variable, and leaves the files in the worktree", async () => {
+    const test = await secretsRepo({
+      write: [
+        `echo ${TOKEN} > out.txt`,
+        `printf '{"token": "%s"}\\n' ${TOKEN} > config.json`,
+        `touch "named-"${TOKEN}".txt"`,
+        "echo fine > normal.txt",
+      ].join(" && "),
+    });
+    const start = (await test.git("rev-parse", "main")).trim();
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "write");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.reason).toBe("integrity");
+    expect(workspace.failure?.step).toBe("commit");
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain("out.txt (API_TOKEN from .env.local)");
+    expect(message).toContain("config.json (API_TOKEN from .env.local)");
+    // Named after the secret: shown with it taken out.
+    expect(message).toContain("named-[redacted].txt (API_TOKEN from .env.local)");
+    expect(message).toContain("nothing was committed");
+    expect(message).toMatch(/take the secret out of them/i);
+    expect(marksIn(message)).toEqual([]);
+    // As with a file over the size limit, nothing of the work is committed: the branch did not move.
+    expect((await test.git("rev-parse", "conductor/write")).trim()).toBe(start);
+    expect(workspace.commit).toBeNull();
+    expect(marksIn(await test.git("log", "-p", "--all", "--format=%H%n%B"))).toEqual([]);
+    // Nothing is lost: the files are in the worktree as the agent left them, nothing staged.
+    const worktree = worktreeOf(test, "write");
+    expect(readFileSync(path.join(worktree, "out.txt"), "utf8")).toContain(ENV_FILE_TOKEN);
+    expect(readFileSync(path.join(worktree, "normal.txt"), "utf8")).toBe("fine\n");
+    expect(existsSync(path.join(worktree, `named-${ENV_FILE_TOKEN}.txt`))).toBe(true);
+    expect(await gitIn(test, worktree, "diff", "--cached", "--name-only")).toBe("");
+  });
+});
+
+describe("a file the agent committed a secret in is taken out of its commits", () => {
+  it("takes the files out of every commit the agent made, keeps the rest of its work and its messages, and fails the workspace naming them", async () => {
+    const test = await secretsRepo({
+      commit: [
+        jsonWithKey("creds.json"),
+        "echo keep > keep.txt",
+        "git add creds.json keep.txt",
+        'git commit -qm "agent adds creds and keep"',
+        jsonWithKey("escaped.json", true),
+        `printf '%s\\n' "$DEPLOY_API_KEY" > plain.txt`,
+        "echo more >> keep.txt",
+        "git add -A",
+        'git commit -qm "agent adds more"',
+        // And one file it leaves uncommitted, which no commit may hold either.
+        "echo later > later.txt",
+      ].join(" && "),
+    });
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "commit");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.reason).toBe("integrity");
+    expect(workspace.failure?.step).toBe("agent");
+    const message = workspace.failure?.message ?? "";
+    for (const file of ["creds.json", "escaped.json", "plain.txt"]) {
+      expect(message).toContain(`${file} (DEPLOY_API_KEY)`);
+    }
+    expect(message).toContain("taken out of the 2 commits the agent made");
+    expect(marksIn(message)).toEqual([]);
+    // No commit of the branch holds the key, in any spelling; the rest of the work is there.
+    const branch = "conductor/commit";
+    expect(marksIn(await historyPatch(test, branch))).toEqual([]);
+    expect(marksIn(await test.git("log", "-p", "--all", "--format=%H%n%B"))).toEqual([]);
+    expect(await test.git("show", `${branch}:keep.txt`)).toBe("keep\nmore");
+    const files = await test.git("ls-tree", "-r", "--name-only", branch);
+    expect(files.split("\n")).not.toContain("creds.json");
+    expect(files.split("\n")).not.toContain("plain.txt");
+    expect((await test.git("log", "--format=%s", branch, "^main")).split("\n")).toEqual([
+      "agent adds more",
+      "agent adds creds and keep",
+    ]);
+    // The files stay in the worktree, untracked, for the key to be taken out of them.
+    const worktree = worktreeOf(test, "commit");
+    expect(readFileSync(path.join(worktree, "creds.json"), "utf8")).toBe(
+      JSON.stringify({ key: API_KEY }),
+    );
+    expect(await gitIn(test, worktree, "ls-files", "creds.json", "escaped.json", "plain.txt")).toBe(
+      "",
+    );
+    expect((await gitIn(test, worktree, "symbolic-ref", "HEAD")).trim()).toBe(
+      `refs/heads/${branch}`,
+    );
+  });
+});
+
+describe("a follow-up's commits are looked at like the first turn's", () => {
+  it("takes the file out of the follow-up's commits only, so the branch keeps its earlier clean version", async () => {
+    const test = await secretsRepo({
+      config: `if [ ! -f "$HOME/first-done" ]; then touch "$HOME/first-done"; echo '{"debug": false}' > config.json; else ${jsonWithKey("config.json")} && git commit -qam "agent puts the key in"; fi`,
+    });
+    const first = await run(test);
+    expect(first.exitCode, first.all).toBe(0);
+    const branch = "conductor/config";
+    const before = (await test.git("rev-parse", branch)).trim();
+    const followUp = await conductor(["continue", "config", "add the key"], {
+      cwd: test.root,
+      home: test.home,
+      env: ENV,
+    });
+    expect(hasStackTrace(followUp.all), followUp.all).toBe(false);
+    expect(followUp.exitCode, followUp.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "config");
+    expect(workspace.failure?.step).toBe("agent");
+    expect(workspace.failure?.message).toContain("config.json (DEPLOY_API_KEY)");
+    // The commit of the first turn is untouched; the follow-up's commit no longer changes the file.
+    expect(await test.git("show", `${branch}:config.json`)).toBe('{"debug": false}');
+    expect(await test.git("merge-base", "--is-ancestor", before, branch)).toBe("");
+    expect(marksIn(await test.git("log", "-p", "--all", "--format=%H%n%B"))).toEqual([]);
+    expect(readFileSync(path.join(worktreeOf(test, "config"), "config.json"), "utf8")).toBe(
+      JSON.stringify({ key: API_KEY }),
+    );
+  });
+});
+
+describe("refusing a secret leaks nothing itself", () => {
+  it("keeps the values out of the failure messages, events.jsonl, run.json, logs and reports", async () => {
+    const test = await secretsRepo({
+      write: `echo ${TOKEN} > out.txt && ${jsonWithKey("key.json")}`,
+      commit: `${jsonWithKey("creds.json", true)} && git add creds.json && git commit -qm creds`,
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const summary = latestSummary(test.root);
+    expect(workspaceOf(summary, "write").failure?.message).toContain("key.json (DEPLOY_API_KEY)");
+    expect(workspaceOf(summary, "commit").failure?.message).toContain(
+      "creds.json (DEPLOY_API_KEY)",
+    );
+    const outputs: Record<string, string> = { "conductor run": result.all };
+    for (const args of [["status"], ["report"], ["logs", "write"], ["logs", "commit"]]) {
+      const shown = await conductor(args, { cwd: test.root, home: test.home, env: ENV });
+      outputs[`conductor ${args.join(" ")}`] = shown.all;
+    }
+    const runDir = path.join(test.root, ".conductor", "runs", summary.runId);
+    for (const file of ["events.jsonl", "run.json", "summary.json"]) {
+      outputs[file] = readFileSync(path.join(runDir, file), "utf8");
+    }
+    // The refusals are written where people look: the state and the agent log.
+    expect(outputs["run.json"]).toContain("out.txt (API_TOKEN from .env.local)");
+    expect(outputs["events.jsonl"]).toContain("creds.json (DEPLOY_API_KEY)");
+    expect(readFileSync(path.join(runDir, "workspaces", "commit", "agent.log"), "utf8")).toContain(
+      "creds.json (DEPLOY_API_KEY)",
+    );
+    const leaks = Object.entries(outputs).filter(([, text]) => marksIn(text).length > 0);
+    expect(leaks.map(([where]) => where)).toEqual([]);
+    for (const mark of MARKS) {
+      expect(filesContaining(path.join(test.root, ".conductor"), mark)).toEqual([]);
+    }
+  });
+});
+
+describe("work without secrets in it is committed as before", () => {
+  it("commits files that hold no credential, values of the env file no credential's name marks, and passwords too short to refuse", async () => {
+    const test = await secretsRepo(
+      {
+        plain: [
+          "echo 'NODE_ENV is development, the API is at http://localhost:4000' > notes.txt",
+          "echo 'the database password is hunter2' >> notes.txt",
+          "echo one > one.txt && git add one.txt && git commit -qm 'agent adds one'",
+        ].join(" && "),
+      },
+      "API_URL=http://localhost:4000\nDB_PASSWORD=hunter2\n",
+    );
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(0);
+    const workspace = workspaceOf(latestSummary(test.root), "plain");
+    expect(workspace.status, result.all).toBe("succeeded");
+    const branch = "conductor/plain";
+    expect(workspace.commit).toBe((await test.git("rev-parse", branch)).trim());
+    expect(await test.git("show", `${branch}:notes.txt`)).toContain("http://localhost:4000");
+    expect(await test.git("show", `${branch}:one.txt`)).toBe("one");
+    expect((await test.git("log", "--format=%s", branch, "^main")).split("\n")).toHaveLength(2);
+  });
+});
