@@ -75,6 +75,8 @@ export function loadWithCodeCache(
     process.once("exit", () => {
       const coverage: Coverage = representative(module.exports) ? "full" : "partial";
       if (used && coverage === "partial") return; // no better than the one there
+      // Another conductor may have left a full one meanwhile: a partial one never replaces it.
+      if (coverage === "partial" && readCache(cacheFile, identity)?.coverage === "full") return;
       saveCache(script, cacheFile, `${identity} ${coverage}`);
     });
   }
@@ -123,12 +125,22 @@ function readCache(
 function saveCache(script: vm.Script, cacheFile: string, firstLine: string): void {
   // Beside it first, then renamed: a conductor starting meanwhile reads the old cache or the new.
   const written = `${cacheFile}.${randomBytes(6).toString("hex")}`;
+  let fd: number;
   try {
-    const header = Buffer.from(`${firstLine}\n`, "latin1");
-    writeFileSync(written, Buffer.concat([header, script.createCachedData()]));
+    // Made before the cache data (~10 ms): a read-only install stops here, at no cost.
+    fd = openSync(written, "wx");
+  } catch {
+    return; // the next start compiles again
+  }
+  try {
+    try {
+      writeFileSync(fd, `${firstLine}\n`, "latin1");
+      writeFileSync(fd, script.createCachedData());
+    } finally {
+      closeSync(fd);
+    }
     renameSync(written, cacheFile);
   } catch {
-    // A read-only install: the next start compiles again.
     rmSync(written, { force: true });
   }
 }
