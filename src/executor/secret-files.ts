@@ -35,9 +35,10 @@ export function worktreeFilesWithSecrets(
   const { redactor } = guard;
   if (!redactor.active) return [];
   const found: SecretFile[] = [];
-  for (const { code, path: file } of parseStatus(status).entries) {
-    // A deletion commits nothing new, and may be the very removal of such a file.
-    if (code.includes("D") || isKeptPath(file, exclude)) continue;
+  for (const { path: file } of parseStatus(status).entries) {
+    // Whatever the status says (a deletion, either side of a conflict), `git add --all` stages
+    // what is on disk: a file that is gone holds nothing.
+    if (isKeptPath(file, exclude)) continue;
     const secrets = [
       ...redactor.found(file),
       ...secretsInFile(path.join(worktree, file), redactor, maxBytes),

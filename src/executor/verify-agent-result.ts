@@ -254,8 +254,9 @@ async function checkAgentResult(
   // 3b. Nor do files holding a secret the run knows, in the commits the agent made in this step
   // (earlier ones were looked at after their own step): they are taken out of those commits,
   // which a rewrite from the start point would also take clean earlier versions of them out of,
-  // and left in the worktree. The step fails: the branch holds the work without those files.
-  const since = before ?? start;
+  // and left in the worktree. The step fails: the branch holds the work without those files. A
+  // try cut off by a killed conductor left commits no verification looked at: from the start.
+  const since = ctx.cutOff ? start : (before ?? start);
   const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (tip !== undefined && since !== undefined && tip !== since) {
     const range = { from: since, to: tip };

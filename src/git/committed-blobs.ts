@@ -28,7 +28,10 @@ export async function blobsCommitted(
     "log",
     "--raw",
     "-z",
-    "-m",
+    // Spelled out, not left to the log.* settings of a config the agent can write to: a root
+    // commit shown as the creation of its files, a merge against each of its parents.
+    "--root",
+    "--diff-merges=separate",
     "--no-renames",
     "--no-abbrev",
     "--format=",

@@ -193,6 +193,25 @@ export async function repairLinkOfRepository(
 }
 
 /** The folder under `<commonDir>/worktrees` whose `gitdir` names `worktree`'s `.git`, if one only. */
+/**
+ * Whether a merge was started in the worktree and left unfinished (its git folder holds
+ * MERGE_HEAD): `git commit` there would finish it, bringing the other side's history onto the
+ * branch. Read from the repository's side, like {@link worktreeGitDir}, without starting git.
+ */
+export function mergeLeftOpen(commonDir: string, worktree: string): boolean {
+  const admin = adminFolderOf(commonDir, worktree);
+  return admin !== undefined && isPresent(path.join(admin, "MERGE_HEAD"));
+}
+
+function isPresent(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function adminFolderOf(commonDir: string, worktree: string): string | undefined {
   const parent = path.join(commonDir, "worktrees");
   const dotGit = path.join(worktree, ".git");

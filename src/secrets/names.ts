@@ -41,7 +41,8 @@ export interface NamedSecret {
   name: string;
   /**
    * Whether a file holding it is kept out of commits: a credential by its variable's name (or a
-   * URL's password) of {@link MIN_COMMITTED_SECRET_LENGTH} characters or more. Other values of a
+   * URL's password) of {@link MIN_COMMITTED_SECRET_LENGTH} characters or more that is not a word
+   * of letters alone (see `barrable`). Other values of a
    * copied env file (`NODE_ENV=development`, `API_URL=http://localhost:3000`) and names that only
    * hint at a secret (`AUTH_URL`) are redacted, but code is full of them.
    */
@@ -125,17 +126,38 @@ export function secretsOfVariable(
   file?: string,
 ): NamedSecret[] {
   const label = file === undefined ? name : `${name} from ${file}`;
-  const named = (secret: string, credential: boolean): NamedSecret => ({
+  const credential = isCredentialName(name);
+  const lines = new Set(
+    value.includes("\n") ? value.split(/\r?\n/).map((line) => line.trim()) : [],
+  );
+  const named = (secret: string, ofCredential: boolean): NamedSecret => ({
     value: secret,
     name: label,
-    barredFromCommits: credential && secret.trim().length >= MIN_COMMITTED_SECRET_LENGTH,
+    barredFromCommits: ofCredential && barrable(secret, lines.has(secret)),
   });
-  const credential = isCredentialName(name);
   return [
     ...urlPasswords(value).map((password) => named(password, true)),
     ...valueAndLines(value, min).map((secret) => named(secret, credential)),
   ];
 }
+
+/**
+ * Whether a credential's value (or one line of a multi-line one) is unlike anything a project's
+ * own files say anyway, so that a file holding it can be refused. Not a word of letters alone:
+ * `postgres://postgres:postgres@…` and `POSTGRES_PASSWORD=password` are the stock settings of
+ * CI services and compose files, and every file that mentions postgres or a password field
+ * would be refused. A line of a multi-line value (a PEM key, a JSON service account) only when
+ * it has no blank in it and is long: its armour (`-----BEGIN PRIVATE KEY-----`) and its
+ * structure (`"type": "service_account",`) are in every such file; its body lines are the secret.
+ */
+function barrable(secret: string, isLine: boolean): boolean {
+  const text = secret.trim();
+  if (text.length < MIN_COMMITTED_SECRET_LENGTH || /^[A-Za-z]+$/.test(text)) return false;
+  return !isLine || (!/\s/.test(text) && text.length >= MIN_BARRED_LINE_LENGTH);
+}
+
+/** Shortest line of a multi-line credential that keeps a file holding it out of commits. */
+const MIN_BARRED_LINE_LENGTH = 16;
 
 /** The value, when it counts as a secret (`min` is its shortest length), and each of its lines. */
 function valueAndLines(value: string, min: number | undefined): string[] {

@@ -29,11 +29,13 @@ export class SecretSearch {
     if (piece === "") return;
     const text = this.tail + piece;
     for (const secret of this.redactor.found(text)) this.found.add(secret);
-    // A spelling not found whole ends past the text, so it starts in its last characters. The
-    // backslashes before them go along: they decide whether the first of those is escaped.
-    let start = Math.max(0, text.length - this.redactor.longestSpelling + 1);
-    while (start > 0 && text[start - 1] === "\\") start--;
-    this.tail = text.slice(start);
+    // A spelling not found whole ends past the text, so it starts in its last characters.
+    // Whether the first of those is escaped depends on how many backslashes come before them:
+    // only that count's parity goes along (all of them made a run of backslashes quadratic).
+    const start = Math.max(0, text.length - this.redactor.longestSpelling + 1);
+    let before = start;
+    while (before > 0 && text[before - 1] === "\\") before--;
+    this.tail = ((start - before) % 2 === 1 ? "\\" : "") + text.slice(start);
   }
 }
 

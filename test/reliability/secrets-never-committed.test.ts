@@ -254,16 +254,29 @@ describe("refusing a secret leaks nothing itself", () => {
 });
 
 describe("work without secrets in it is committed as before", () => {
-  it("commits files that hold no credential, values of the env file no credential's name marks, and passwords too short to refuse", async () => {
+  it("commits files that hold no credential, values of the env file no credential's name marks, passwords too short or too ordinary to refuse, and a key's armour", async () => {
     const test = await secretsRepo(
       {
         plain: [
           "echo 'NODE_ENV is development, the API is at http://localhost:4000' > notes.txt",
           "echo 'the database password is hunter2' >> notes.txt",
+          // The stock settings of CI services and compose files: ordinary words of every such
+          // project, and a PEM key's armour, which every file that handles keys says.
+          "echo 'We use postgres; the login form has a password field' >> notes.txt",
+          "echo '-----BEGIN PRIVATE KEY-----' >> notes.txt",
           "echo one > one.txt && git add one.txt && git commit -qm 'agent adds one'",
         ].join(" && "),
       },
-      "API_URL=http://localhost:4000\nDB_PASSWORD=hunter2\n",
+      [
+        "API_URL=http://localhost:4000",
+        "DB_PASSWORD=hunter2",
+        "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app",
+        "POSTGRES_PASSWORD=password",
+        'APP_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----',
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+        '-----END PRIVATE KEY-----"',
+        "",
+      ].join("\n"),
     );
     const result = await run(test);
     expect(hasStackTrace(result.all), result.all).toBe(false);
@@ -275,5 +288,78 @@ describe("work without secrets in it is committed as before", () => {
     expect(await test.git("show", `${branch}:notes.txt`)).toContain("http://localhost:4000");
     expect(await test.git("show", `${branch}:one.txt`)).toBe("one");
     expect((await test.git("log", "--format=%s", branch, "^main")).split("\n")).toHaveLength(2);
+  });
+});
+
+describe("an agent that games how git sees its work still commits no secret", () => {
+  it("refuses to finish a merge the agent left open, whose other side brought a secret", async () => {
+    const test = await secretsRepo({
+      merge: [
+        "here=$(git symbolic-ref --short HEAD)",
+        "git checkout -q --detach",
+        `printf '%s\\n' "$DEPLOY_API_KEY" > side.txt`,
+        "git add side.txt && git commit -qm 'side holds the key'",
+        "git rm -q side.txt && git commit -qm 'side drops it'",
+        "side=$(git rev-parse HEAD)",
+        'git checkout -q "$here"',
+        'git merge -q --no-commit -s ours "$side"',
+        "echo y > y.txt",
+      ].join(" && "),
+    });
+    const start = (await test.git("rev-parse", "main")).trim();
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "merge");
+    expect(workspace.failure?.reason).toBe("integrity");
+    expect(workspace.failure?.step).toBe("commit");
+    expect(workspace.failure?.message).toContain("a merge was left unfinished");
+    expect((await test.git("rev-parse", "conductor/merge")).trim()).toBe(start);
+    expect(marksIn(await historyPatch(test, "conductor/merge"))).toEqual([]);
+  });
+
+  it("looks at a file whichever side of a conflict the status shows, since git add stages what is on disk", async () => {
+    const test = await secretsRepo({
+      conflict: [
+        "echo base > notes.md && git add notes.md && git commit -qm 'notes'",
+        `printf '%s\\n' "$DEPLOY_API_KEY" >> notes.md`,
+        "git stash -q",
+        "git rm -q notes.md && git commit -qm 'no notes'",
+        "(git stash apply -q 2>/dev/null || true)",
+        "git stash drop -q",
+      ].join(" && "),
+    });
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "conflict");
+    expect(workspace.failure?.step).toBe("commit");
+    expect(workspace.failure?.message).toContain("notes.md (DEPLOY_API_KEY)");
+    expect(marksIn(await historyPatch(test, "conductor/conflict"))).toEqual([]);
+  });
+
+  it("finds a secret in a root commit the agent merged in, whatever log settings the agent wrote into the global git config", async () => {
+    const test = await secretsRepo({
+      orphan: [
+        "git config --global log.showRoot false",
+        "git config --global log.diffMerges first-parent",
+        "here=$(git symbolic-ref --short HEAD)",
+        "git checkout -q --orphan stray",
+        "git rm -rq --cached . && git clean -fdq -e .env.local",
+        `printf '%s\\n' "$DEPLOY_API_KEY" > stray.txt`,
+        "git add stray.txt && git commit -qm 'stray root'",
+        "git rm -q stray.txt && echo ok > ok.txt && git add ok.txt && git commit -qm 'stray drops it'",
+        'git checkout -q -f "$here"',
+        "git merge -q --allow-unrelated-histories -m 'merge stray' stray",
+        "git branch -q -D stray",
+      ].join(" && "),
+    });
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "orphan");
+    expect(workspace.failure?.step, result.all).toBe("agent");
+    expect(workspace.failure?.message).toContain("stray.txt (DEPLOY_API_KEY)");
+    expect(marksIn(await historyPatch(test, "conductor/orphan"))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { commitWork } from "../../git/commit-work.js";
 import { git, gitMessage, worktreeStatus } from "../../git/worktree.js";
-import { WorktreeLinkError } from "../../git/worktree-link.js";
+import { mergeLeftOpen, WorktreeLinkError } from "../../git/worktree-link.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../../planner/plan.js";
 import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
@@ -86,6 +86,19 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
           reason: "integrity",
           step: "commit",
           message: `${list} ${one ? "holds a secret" : "hold secrets"}; nothing was committed. Take the secret out of ${one ? "it" : "them"} (${one ? "it is" : "they are"} still in the worktree): conductor commits no file that holds a known secret`,
+        },
+      };
+    }
+    // `git commit` would finish a merge the agent started and left open, and the merged side's
+    // history would reach the branch without the checks the agent's own commits went through.
+    if (mergeLeftOpen((await ctx.checkoutHook.find()).commonDir, workspace.path)) {
+      return {
+        status: "failed",
+        failure: {
+          reason: "integrity",
+          step: "commit",
+          message:
+            "a merge was left unfinished in the worktree (MERGE_HEAD); committing would finish it and bring the merged history onto the branch unchecked, so nothing was committed. Finish or abort it there (`git merge --abort`)",
         },
       };
     }
