@@ -9,9 +9,9 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/report/summary.js";
-import { conductor } from "../helpers/cli.js";
+import { conductor, startConductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
-import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { latestSummary, repoWithConfig, waitFor } from "../helpers/run-repo.js";
 import { filesContaining, hasStackTrace, killLeftovers, newestRunId } from "./rig.js";
 
 /** In the copied, gitignored .env.local, under a credential's name. */
@@ -361,5 +361,32 @@ describe("an agent that games how git sees its work still commits no secret", ()
     expect(workspace.failure?.step, result.all).toBe("agent");
     expect(workspace.failure?.message).toContain("stray.txt (DEPLOY_API_KEY)");
     expect(marksIn(await historyPatch(test, "conductor/orphan"))).toEqual([]);
+  });
+
+  it("looks at the commits of a try cut off by a killed conductor from the start point when the run resumes", async () => {
+    const test = await secretsRepo({
+      killed: `if [ -e "$HOME/agent-started" ]; then echo ok > ok.txt; exit 0; fi
+printf '%s\\n' "$DEPLOY_API_KEY" > s.txt && git add s.txt && git commit -qm 'holds the key'
+touch "$HOME/agent-started"; sleep 300`,
+    });
+    const child = startConductor(["run", "--output", "plain"], {
+      cwd: test.root,
+      home: test.home,
+      env: ENV,
+    });
+    await waitFor(() => existsSync(path.join(test.home, "agent-started")), 30_000, "the agent");
+    child.kill("SIGKILL");
+    await child;
+    killLeftovers(newestRunId(test.root));
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: test.root,
+      home: test.home,
+      env: ENV,
+    });
+    expect(hasStackTrace(resumed.all), resumed.all).toBe(false);
+    expect(resumed.exitCode, resumed.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "killed");
+    expect(workspace.failure?.message).toContain("s.txt (DEPLOY_API_KEY)");
+    expect(marksIn(await historyPatch(test, "conductor/killed"))).toEqual([]);
   });
 });
