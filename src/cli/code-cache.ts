@@ -38,10 +38,10 @@ const BUILD_ID = /^[0-9a-f]{64}$/;
  * made again, nor a partial one by another partial process.
  *
  * The cache begins with the build id of the bundle it was made from, the file's size, time of
- * change and inode, and its coverage. V8 itself compares only the source's length: given the cache of another
- * build of the same length, or of a bundle edited in place, it runs the functions of the source
- * it was made from. Returns undefined for a bundle without its build line (cut short, or not made
- * by scripts/bundle.mjs), which the caller then does not load.
+ * change and inode, and its coverage. V8 itself compares only the source's length: given the
+ * cache of another build of the same length, or of a bundle edited in place, it runs the
+ * functions of the source it was made from. Returns undefined for a bundle without its build
+ * line (cut short, or not made by scripts/bundle.mjs), which the caller then does not load.
  */
 export function loadWithCodeCache(
   file: string,
