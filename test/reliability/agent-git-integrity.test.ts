@@ -15,19 +15,21 @@ import {
   sequenceScript,
   startModelServer,
 } from "../../src/model-server/server.js";
-import type { RunSummary } from "../../src/report/summary.js";
 import { conductor, startConductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig, waitFor } from "../helpers/run-repo.js";
 import { codexHomeForTest } from "../helpers/temp-homes.js";
 import {
   filesContaining,
+  gitIn,
   hasStackTrace,
   isAncestor,
   killLeftovers,
   makeCheckoutBusy,
   newestRunId,
   snapshotCheckout,
+  workspaceOf,
+  worktreeOf,
 } from "./rig.js";
 
 const SECRET = "sk-live-integrity-5b7f0c2a9d";
@@ -92,20 +94,6 @@ echo '{"findings": [], "overall_correctness": "patch is correct", "overall_expla
 
 function run(test: TestRepo, args: readonly string[] = []) {
   return conductor(["run", "--output", "plain", ...args], { cwd: test.root, home: test.home });
-}
-
-function workspaceOf(summary: RunSummary, name: string) {
-  const found = summary.workspaces.find((workspace) => workspace.name === name);
-  if (!found) throw new Error(`no workspace ${name}`);
-  return found;
-}
-
-function worktreeOf(test: TestRepo, name: string): string {
-  return path.join(test.home, "workspaces", name);
-}
-
-function gitIn(test: TestRepo, cwd: string, ...args: string[]): Promise<string> {
-  return execa("git", args, { cwd, env: gitEnv(test.home) }).then((result) => result.stdout);
 }
 
 /** Every path any commit of the branch since `main` added or changed. */

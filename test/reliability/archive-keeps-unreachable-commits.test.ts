@@ -3,12 +3,11 @@
 // and edits to a tracked .context/ folder, which conductor never commits.
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
-import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
+import type { TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig } from "../helpers/run-repo.js";
-import { hasStackTrace, treeSnapshot } from "./rig.js";
+import { gitIn, hasStackTrace, treeSnapshot } from "./rig.js";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
@@ -31,10 +30,6 @@ async function ranRepo(
   const result = await conductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
   expect(result.exitCode, result.all).toBe(0);
   return { test, worktree: path.join(test.home, "workspaces", "work") };
-}
-
-function gitIn(test: TestRepo, cwd: string, ...args: string[]): Promise<string> {
-  return execa("git", args, { cwd, env: gitEnv(test.home) }).then((result) => result.stdout);
 }
 
 /** Archive without --force refuses, names `what`, and leaves the worktree as it was. */

@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig } from "../helpers/run-repo.js";
-import { hasStackTrace, Random, SEED, seedFor, treeSnapshot } from "./rig.js";
+import { gitIn, hasStackTrace, Random, SEED, seedFor, treeSnapshot } from "./rig.js";
 
 const REPOS = Number(process.env.RELIABILITY_ARCHIVE_REPOS ?? 4);
 const WORKSPACES_PER_REPO = 6;
@@ -97,13 +97,6 @@ async function archiveRepo(committing: readonly boolean[]): Promise<TestRepo> {
   await execa("git", ["init", "-q", "--bare", origin], { env: gitEnv(test.home) });
   await test.git("remote", "add", "origin", origin);
   return test;
-}
-
-/** Runs git in a worktree. */
-function gitIn(test: TestRepo, worktree: string, ...args: string[]): Promise<string> {
-  return execa("git", args, { cwd: worktree, env: gitEnv(test.home) }).then(
-    (result) => result.stdout,
-  );
 }
 
 /** Puts a workspace's worktree and branch into `state` (the agent's commit is already there). */

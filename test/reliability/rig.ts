@@ -12,8 +12,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
+import type { RunSummary } from "../../src/report/summary.js";
 import { startConductor } from "../helpers/cli.js";
-import type { TestRepo } from "../helpers/git-repo.js";
+import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
 import { processesOfRun } from "../helpers/run-repo.js";
 
 /**
@@ -295,4 +297,21 @@ export function gitWithAfterCommit(dir: string, afterCommit: string): Record<str
     { mode: 0o755 },
   );
   return { PATH: `${bin}:${process.env.PATH ?? ""}` };
+}
+
+/** A workspace of a run's summary, by name; throws when the run has none of that name. */
+export function workspaceOf(summary: RunSummary, name: string) {
+  const found = summary.workspaces.find((workspace) => workspace.name === name);
+  if (!found) throw new Error(`no workspace ${name}`);
+  return found;
+}
+
+/** Where a workspace's worktree is under the test's private home (the default workspaces.dir). */
+export function worktreeOf(test: TestRepo, name: string): string {
+  return path.join(test.home, "workspaces", name);
+}
+
+/** Runs git in `cwd` (a worktree) with the test's environment; resolves with its stdout. */
+export function gitIn(test: TestRepo, cwd: string, ...args: string[]): Promise<string> {
+  return execa("git", args, { cwd, env: gitEnv(test.home) }).then((result) => result.stdout);
 }

@@ -6,13 +6,19 @@
 // file and the variable, never the value. Each agent is the `command` agent.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunSummary } from "../../src/report/summary.js";
 import { conductor, startConductor } from "../helpers/cli.js";
-import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
+import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig, waitFor } from "../helpers/run-repo.js";
-import { filesContaining, hasStackTrace, killLeftovers, newestRunId } from "./rig.js";
+import {
+  filesContaining,
+  gitIn,
+  hasStackTrace,
+  killLeftovers,
+  newestRunId,
+  workspaceOf,
+  worktreeOf,
+} from "./rig.js";
 
 /** In the copied, gitignored .env.local, under a credential's name. */
 const ENV_FILE_TOKEN = "tok-envlocal-Vx8Qm2Lp";
@@ -67,20 +73,6 @@ async function secretsRepo(tasks: Record<string, string>, envLocal = ""): Promis
 
 function run(test: TestRepo) {
   return conductor(["run", "--output", "plain"], { cwd: test.root, home: test.home, env: ENV });
-}
-
-function workspaceOf(summary: RunSummary, name: string) {
-  const found = summary.workspaces.find((workspace) => workspace.name === name);
-  if (!found) throw new Error(`no workspace ${name}`);
-  return found;
-}
-
-function worktreeOf(test: TestRepo, name: string): string {
-  return path.join(test.home, "workspaces", name);
-}
-
-function gitIn(test: TestRepo, cwd: string, ...args: string[]): Promise<string> {
-  return execa("git", args, { cwd, env: gitEnv(test.home) }).then((result) => result.stdout);
 }
 
 /** The branch's commits since main as `git log -p`, messages included. */
