@@ -89,7 +89,8 @@ export async function runGitBytes(
     throw new GitCommandError(args, null, `could not run git: ${(error as Error).message}`);
   }
   if (result.code === 0) return result.stdout;
-  throw failure(args, result.code, result.signal, result.stderr, result.stdout.toString("utf8"));
+  // Only git's own words: its stdout is file contents, which may hold the very secrets sought.
+  throw failure(args, result.code, result.signal, result.stderr, "");
 }
 
 /**
