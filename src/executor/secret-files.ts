@@ -1,5 +1,10 @@
 import path from "node:path";
-import { blobsCommitted, readBlobs } from "../git/committed-blobs.js";
+import {
+  blobsCommitted,
+  blobsStaged,
+  type CommittedBlob,
+  readBlobs,
+} from "../git/committed-blobs.js";
 import { isKeptPath, parseStatus } from "../git/status-entries.js";
 import type { CommitGuard } from "../secrets/known-secrets.js";
 import { secretsInBytes } from "../secrets/secret-search.js";
@@ -60,15 +65,52 @@ export async function committedFilesWithSecrets(
   maxBytes: number,
   guard: CommitGuard,
 ): Promise<SecretFile[]> {
-  const { redactor } = guard;
-  if (!redactor.active) return [];
+  if (!guard.redactor.active) return [];
   const committed = (await blobsCommitted(cwd, range.from, range.to)).filter(
     (entry) => !isKeptPath(entry.file, exclude),
   );
+  return blobsWithSecrets(cwd, committed, maxBytes, guard);
+}
+
+/**
+ * The files the agent staged itself (changed in the index, the worktree showing no change beside
+ * it) whose staged content holds a secret barred from commits. The commit takes such a file from
+ * the index, and the index may hold what the disk does not: a blob staged with
+ * `--skip-worktree`, or a file marked `--assume-unchanged` and changed after. Git runs only when
+ * the agent left staged files and the run knows such a secret.
+ */
+export async function stagedFilesWithSecrets(
+  worktree: string,
+  status: string,
+  exclude: readonly string[],
+  maxBytes: number,
+  guard: CommitGuard,
+): Promise<SecretFile[]> {
+  if (!guard.redactor.active) return [];
+  const staged = new Set(
+    parseStatus(status)
+      .entries.filter(
+        ({ code, path: file }) =>
+          !" ?!".includes(code[0] as string) && code[1] === " " && !isKeptPath(file, exclude),
+      )
+      .map((entry) => entry.path),
+  );
+  if (staged.size === 0) return [];
+  return blobsWithSecrets(worktree, await blobsStaged(worktree, staged), maxBytes, guard);
+}
+
+/** The files of `entries` whose blob or path holds a secret barred from commits, by file. */
+async function blobsWithSecrets(
+  cwd: string,
+  entries: readonly CommittedBlob[],
+  maxBytes: number,
+  guard: CommitGuard,
+): Promise<SecretFile[]> {
+  const { redactor } = guard;
   const inBlob = new Map<string, string[]>();
   await readBlobs(
     cwd,
-    committed.map((entry) => entry.blob),
+    entries.map((entry) => entry.blob),
     maxBytes,
     (blob, content) => {
       const secrets = secretsInBytes(content, redactor);
@@ -76,7 +118,7 @@ export async function committedFilesWithSecrets(
     },
   );
   const byFile = new Map<string, Set<string>>();
-  for (const { file, blob } of committed) {
+  for (const { file, blob } of entries) {
     const secrets = [...redactor.found(file), ...(inBlob.get(blob) ?? [])];
     if (secrets.length === 0) continue;
     const known = byFile.get(file) ?? new Set<string>();
@@ -116,4 +158,17 @@ function namesOf(secrets: readonly string[], guard: CommitGuard): string[] {
   }
   if (unnamed && names.size > 0) names.add("a known secret");
   return [...names];
+}
+
+/** Files found by more than one look, once each, with every name found for them. */
+export function mergeSecretFiles(...found: readonly SecretFile[][]): SecretFile[] {
+  const byFile = new Map<string, Set<string>>();
+  for (const entry of found.flat()) {
+    const names = byFile.get(entry.file) ?? new Set<string>();
+    for (const name of entry.names) names.add(name);
+    byFile.set(entry.file, names);
+  }
+  return [...byFile]
+    .map(([file, names]) => ({ file, names: [...names] }))
+    .sort((a, b) => a.file.localeCompare(b.file));
 }

@@ -51,6 +51,31 @@ export async function blobsCommitted(
   return [...found.values()];
 }
 
+/**
+ * The blobs git's index holds for `files` (relative paths), whatever the worktree holds: an entry
+ * marked `--skip-worktree` or `--assume-unchanged` is committed as staged, not as on disk. One git
+ * process; submodules and conflicted entries left out.
+ */
+export async function blobsStaged(
+  cwd: string,
+  files: ReadonlySet<string>,
+): Promise<CommittedBlob[]> {
+  if (files.size === 0) return [];
+  // The whole index, filtered here: pathspecs on the command line could be too many.
+  const out = await runGit(cwd, ["ls-files", "--stage", "-z"]);
+  const found: CommittedBlob[] = [];
+  for (const field of out.split("\0")) {
+    // `<mode> <blob> <stage>\t<path>`
+    const tab = field.indexOf("\t");
+    if (tab === -1) continue;
+    const [mode, blob = "", stage] = field.slice(0, tab).split(" ");
+    const file = field.slice(tab + 1);
+    if (mode === SUBMODULE_MODE || stage !== "0" || !files.has(file)) continue;
+    found.push({ file, blob });
+  }
+  return found;
+}
+
 /** The most bytes of blobs one `git cat-file --batch` prints: what is held in memory at once. */
 const BATCH_BYTES = 16 * 1024 * 1024;
 

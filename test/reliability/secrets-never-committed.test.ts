@@ -257,6 +257,8 @@ describe("work without secrets in it is committed as before", () => {
           "echo 'We use postgres; the login form has a password field' >> notes.txt",
           "echo '-----BEGIN PRIVATE KEY-----' >> notes.txt",
           "echo one > one.txt && git add one.txt && git commit -qm 'agent adds one'",
+          // Staged by the agent and left so: read from the index, and clean.
+          "echo two > two.txt && git add two.txt",
         ].join(" && "),
       },
       [
@@ -279,6 +281,7 @@ describe("work without secrets in it is committed as before", () => {
     expect(workspace.commit).toBe((await test.git("rev-parse", branch)).trim());
     expect(await test.git("show", `${branch}:notes.txt`)).toContain("http://localhost:4000");
     expect(await test.git("show", `${branch}:one.txt`)).toBe("one");
+    expect(await test.git("show", `${branch}:two.txt`)).toBe("two");
     expect((await test.git("log", "--format=%s", branch, "^main")).split("\n")).toHaveLength(2);
   });
 });
@@ -308,6 +311,30 @@ describe("an agent that games how git sees its work still commits no secret", ()
     expect(workspace.failure?.message).toContain("a merge was left unfinished");
     expect((await test.git("rev-parse", "conductor/merge")).trim()).toBe(start);
     expect(marksIn(await historyPatch(test, "conductor/merge"))).toEqual([]);
+  });
+
+  it("reads what the index holds for a file the agent staged, not what the disk shows", async () => {
+    const test = await secretsRepo({
+      hidden: [
+        // A blob staged for a file the disk does not hold, hidden from git add by --skip-worktree.
+        `blob=$(printf '%s\\n' "$DEPLOY_API_KEY" | git hash-object -w --stdin)`,
+        'git update-index --add --cacheinfo "100644,$blob,leak.txt"',
+        "git update-index --skip-worktree leak.txt",
+        // A file staged with the key, marked unchanged, then made harmless on disk.
+        `printf '%s\\n' "$DEPLOY_API_KEY" > shown.txt && git add shown.txt`,
+        "git update-index --assume-unchanged shown.txt && echo harmless > shown.txt",
+      ].join(" && "),
+    });
+    const start = (await test.git("rev-parse", "main")).trim();
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "hidden");
+    expect(workspace.failure?.step).toBe("commit");
+    expect(workspace.failure?.message).toContain("leak.txt (DEPLOY_API_KEY)");
+    expect(workspace.failure?.message).toContain("shown.txt (DEPLOY_API_KEY)");
+    expect((await test.git("rev-parse", "conductor/hidden")).trim()).toBe(start);
+    expect(marksIn(await test.git("log", "-p", "--all", "--format=%H%n%B"))).toEqual([]);
   });
 
   it("looks at a file whichever side of a conflict the status shows, since git add stages what is on disk", async () => {

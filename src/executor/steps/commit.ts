@@ -6,7 +6,12 @@ import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
 import { keptOutOfCommits } from "../copy-files.js";
 import { filesTooLarge } from "../large-files.js";
-import { listSecretFiles, worktreeFilesWithSecrets } from "../secret-files.js";
+import {
+  listSecretFiles,
+  mergeSecretFiles,
+  stagedFilesWithSecrets,
+  worktreeFilesWithSecrets,
+} from "../secret-files.js";
 import { repairOwnWorktreeLink } from "../worktree-link-check.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
@@ -70,12 +75,10 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     // Like the size limit, a secret fails the whole commit, not just that file's part: the rest
     // alone is not the work the check passed (code that reads the file left out, say), and the
     // file is part of the work once the secret is out of it.
-    const withSecrets = worktreeFilesWithSecrets(
-      workspace.path,
-      status,
-      exclude,
-      limit,
-      ctx.commitGuard(),
+    const guard = ctx.commitGuard();
+    const withSecrets = mergeSecretFiles(
+      worktreeFilesWithSecrets(workspace.path, status, exclude, limit, guard),
+      await stagedFilesWithSecrets(workspace.path, status, exclude, limit, guard),
     );
     if (withSecrets.length > 0) {
       const one = withSecrets.length === 1;
