@@ -1,3 +1,4 @@
+import { lstatSync } from "node:fs";
 import path from "node:path";
 import {
   blobsCommitted,
@@ -42,11 +43,12 @@ export function worktreeFilesWithSecrets(
   const found: SecretFile[] = [];
   for (const { path: file } of parseStatus(status).entries) {
     // Whatever the status says (a deletion, either side of a conflict), `git add --all` stages
-    // what is on disk: a file that is gone holds nothing.
+    // what is on disk: a file that is gone holds nothing, and its name is being taken away.
     if (isKeptPath(file, exclude)) continue;
+    const place = path.join(worktree, file);
     const secrets = [
-      ...redactor.found(file),
-      ...secretsInFile(path.join(worktree, file), redactor, maxBytes),
+      ...(exists(place) ? redactor.found(file) : []),
+      ...secretsInFile(place, redactor, maxBytes),
     ];
     if (secrets.length > 0) found.push({ file, names: namesOf(secrets, guard) });
   }
@@ -74,10 +76,11 @@ export async function committedFilesWithSecrets(
 
 /**
  * The files the agent staged itself (changed in the index, the worktree showing no change beside
- * it) whose staged content holds a secret barred from commits. The commit takes such a file from
- * the index, and the index may hold what the disk does not: a blob staged with
- * `--skip-worktree`, or a file marked `--assume-unchanged` and changed after. Git runs only when
- * the agent left staged files and the run knows such a secret.
+ * it) whose staged content holds a secret barred from commits, and those too large to be looked
+ * into. The commit takes such a file from the index, and the index may hold what the disk does
+ * not: a blob staged with `--skip-worktree`, or a file marked `--assume-unchanged` and changed
+ * after (whose size on disk the size check measured). Git runs only when the agent left staged
+ * files and the run knows such a secret.
  */
 export async function stagedFilesWithSecrets(
   worktree: string,
@@ -85,18 +88,27 @@ export async function stagedFilesWithSecrets(
   exclude: readonly string[],
   maxBytes: number,
   guard: CommitGuard,
-): Promise<SecretFile[]> {
-  if (!guard.redactor.active) return [];
+): Promise<{ secrets: SecretFile[]; tooLarge: { file: string; bytes: number }[] }> {
+  const none = { secrets: [], tooLarge: [] };
+  if (!guard.redactor.active) return none;
   const staged = new Set(
     parseStatus(status)
       .entries.filter(
         ({ code, path: file }) =>
-          !" ?!".includes(code[0] as string) && code[1] === " " && !isKeptPath(file, exclude),
+          !" ?!D".includes(code[0] as string) && code[1] === " " && !isKeptPath(file, exclude),
       )
       .map((entry) => entry.path),
   );
-  if (staged.size === 0) return [];
-  return blobsWithSecrets(worktree, await blobsStaged(worktree, staged), maxBytes, guard);
+  if (staged.size === 0) return none;
+  const entries = await blobsStaged(worktree, staged);
+  const large = new Map<string, number>();
+  const secrets = await blobsWithSecrets(worktree, entries, maxBytes, guard, (blob, bytes) =>
+    large.set(blob, bytes),
+  );
+  const tooLarge = entries
+    .filter((entry) => large.has(entry.blob))
+    .map((entry) => ({ file: entry.file, bytes: large.get(entry.blob) as number }));
+  return { secrets, tooLarge };
 }
 
 /** The files of `entries` whose blob or path holds a secret barred from commits, by file. */
@@ -105,6 +117,7 @@ async function blobsWithSecrets(
   entries: readonly CommittedBlob[],
   maxBytes: number,
   guard: CommitGuard,
+  tooLarge?: (blob: string, bytes: number) => void,
 ): Promise<SecretFile[]> {
   const { redactor } = guard;
   const inBlob = new Map<string, string[]>();
@@ -116,6 +129,7 @@ async function blobsWithSecrets(
       const secrets = secretsInBytes(content, redactor);
       if (secrets.length > 0) inBlob.set(blob, secrets);
     },
+    tooLarge,
   );
   const byFile = new Map<string, Set<string>>();
   for (const { file, blob } of entries) {
@@ -171,4 +185,14 @@ export function mergeSecretFiles(...found: readonly SecretFile[][]): SecretFile[
   return [...byFile]
     .map(([file, names]) => ({ file, names: [...names] }))
     .sort((a, b) => a.file.localeCompare(b.file));
+}
+
+/** Whether anything (a file, a link, even a broken one) stands at `place`. */
+function exists(place: string): boolean {
+  try {
+    lstatSync(place);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -80,8 +80,8 @@ export async function blobsStaged(
 const BATCH_BYTES = 16 * 1024 * 1024;
 
 /**
- * Hands the content of each of `blobs` no larger than `maxBytes` to `each`, one at a time (larger
- * ones are refused by the size check of the agent's commits). Their sizes come first, from one
+ * Hands the content of each of `blobs` no larger than `maxBytes` to `each`, one at a time, and
+ * the larger ones with their sizes to `tooLarge` (refused by the size checks, never read). Their sizes come first, from one
  * process; then their contents, from one process per {@link BATCH_BYTES}, so that many files
  * never sit in memory together.
  */
@@ -90,6 +90,7 @@ export async function readBlobs(
   blobs: readonly string[],
   maxBytes: number,
   each: (blob: string, content: Buffer) => void,
+  tooLarge: (blob: string, bytes: number) => void = () => {},
 ): Promise<void> {
   const unique = [...new Set(blobs)];
   if (unique.length === 0) return;
@@ -104,7 +105,11 @@ export async function readBlobs(
   for (const line of sizes.split("\n")) {
     const [blob = "", type, size] = line.split(" ");
     const bytes = Number(size);
-    if (type !== "blob" || !(bytes <= maxBytes)) continue;
+    if (type !== "blob") continue;
+    if (!(bytes <= maxBytes)) {
+      tooLarge(blob, bytes);
+      continue;
+    }
     if (batch.length > 0 && batchBytes + bytes > BATCH_BYTES) {
       batches.push(batch);
       batch = [];

@@ -192,15 +192,23 @@ export async function repairLinkOfRepository(
   return repairWorktreeLink(await commonGitDir(root), worktree, keepUnder);
 }
 
-/** The folder under `<commonDir>/worktrees` whose `gitdir` names `worktree`'s `.git`, if one only. */
 /**
- * Whether a merge was started in the worktree and left unfinished (its git folder holds
- * MERGE_HEAD): `git commit` there would finish it, bringing the other side's history onto the
- * branch. Read from the repository's side, like {@link worktreeGitDir}, without starting git.
+ * The operation a `git commit` in the worktree would finish, left open by whoever started it:
+ * `merge` (MERGE_HEAD: the other side's history would come onto the branch), `cherry-pick` or
+ * `revert` (the commit would take the picked commit's author). Read from the repository's side,
+ * like {@link worktreeGitDir}, without starting git; undefined also when the worktree's git folder
+ * cannot be told (the checks of its link, before the commit, are what answer for that).
  */
-export function mergeLeftOpen(commonDir: string, worktree: string): boolean {
+export function operationLeftOpen(
+  commonDir: string,
+  worktree: string,
+): "merge" | "cherry-pick" | "revert" | undefined {
   const admin = adminFolderOf(commonDir, worktree);
-  return admin !== undefined && isPresent(path.join(admin, "MERGE_HEAD"));
+  if (admin === undefined) return undefined;
+  if (isPresent(path.join(admin, "MERGE_HEAD"))) return "merge";
+  if (isPresent(path.join(admin, "CHERRY_PICK_HEAD"))) return "cherry-pick";
+  if (isPresent(path.join(admin, "REVERT_HEAD"))) return "revert";
+  return undefined;
 }
 
 function isPresent(file: string): boolean {
@@ -212,6 +220,7 @@ function isPresent(file: string): boolean {
   }
 }
 
+/** The folder under `<commonDir>/worktrees` whose `gitdir` names `worktree`'s `.git`, if one only. */
 function adminFolderOf(commonDir: string, worktree: string): string | undefined {
   const parent = path.join(commonDir, "worktrees");
   const dotGit = path.join(worktree, ".git");

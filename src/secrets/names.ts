@@ -135,25 +135,56 @@ export function secretsOfVariable(
     name: label,
     barredFromCommits: ofCredential && barrable(secret, lines.has(secret)),
   });
+  const secrets = valueAndLines(value, min);
   return [
     ...urlPasswords(value).map((password) => named(password, true)),
-    ...valueAndLines(value, min).map((secret) => named(secret, credential)),
+    ...secrets.map((secret) => named(secret, credential)),
+    ...(credential ? quotedValuesOf(value) : [])
+      .filter((run) => !secrets.includes(run))
+      .map((run) => ({ value: run, name: label, barredFromCommits: barrable(run, false) })),
   ];
 }
 
 /**
  * Whether a credential's value (or one line of a multi-line one) is unlike anything a project's
- * own files say anyway, so that a file holding it can be refused. Not a word of letters alone:
- * `postgres://postgres:postgres@…` and `POSTGRES_PASSWORD=password` are the stock settings of
- * CI services and compose files, and every file that mentions postgres or a password field
- * would be refused. A line of a multi-line value (a PEM key, a JSON service account) only when
- * it has no blank in it and is long: its armour (`-----BEGIN PRIVATE KEY-----`) and its
- * structure (`"type": "service_account",`) are in every such file; its body lines are the secret.
+ * own files say anyway, so that a file holding it can be refused. Not a word (`postgres`,
+ * `Password`): `postgres://postgres:postgres@…` and `POSTGRES_PASSWORD=password` are the stock
+ * settings of CI services and compose files, and every file that mentions postgres or a password
+ * field would be refused; a random key of letters alone mixes cases and is barred. A line of a
+ * multi-line value (a PEM key, a JSON service account) only when it has no blank in it and is
+ * long: its armour (`-----BEGIN PRIVATE KEY-----`) and its structure (`"type": …,`) are in every
+ * such file; its body lines are the secret (the values within a line of JSON are secrets of their
+ * own, see {@link quotedValuesOf}).
  */
 function barrable(secret: string, isLine: boolean): boolean {
   const text = secret.trim();
-  if (text.length < MIN_COMMITTED_SECRET_LENGTH || /^[A-Za-z]+$/.test(text)) return false;
+  if (text.length < MIN_COMMITTED_SECRET_LENGTH || /^[A-Z]?[a-z]+$/.test(text)) return false;
   return !isLine || (!/\s/.test(text) && text.length >= MIN_BARRED_LINE_LENGTH);
+}
+
+/**
+ * The quoted values in the lines of a multi-line value: those of a pretty-printed JSON credential
+ * (`"private_key_id": "0123…",`), found apart from the line around them, which a re-indented copy
+ * would not repeat. Keys (a string before a colon) are not values; nor are the long values that
+ * are public in every such file (`"token_uri": "https://…"`, the account's e-mail address).
+ */
+function quotedValuesOf(value: string): string[] {
+  if (!value.includes("\n")) return [];
+  // Every quoted string in turn, keys too (skipping a key by its colon would let the search start
+  // again at its closing quote); a key is one followed by a colon.
+  const values = [...value.matchAll(/"((?:[^"\\\n]|\\.)*)"(\s*:)?/g)]
+    .filter((match) => match[2] === undefined)
+    .map((match) => match[1] ?? "");
+  return [
+    ...new Set(
+      values.filter(
+        (found) =>
+          found.length >= MIN_BARRED_LINE_LENGTH &&
+          !/^[a-z][a-z0-9+.-]*:\/\//i.test(found) &&
+          !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(found),
+      ),
+    ),
+  ];
 }
 
 /** Shortest line of a multi-line credential that keeps a file holding it out of commits. */

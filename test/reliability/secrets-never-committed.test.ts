@@ -337,6 +337,60 @@ describe("an agent that games how git sees its work still commits no secret", ()
     expect(marksIn(await test.git("log", "-p", "--all", "--format=%H%n%B"))).toEqual([]);
   });
 
+  it("refuses to finish a cherry-pick the agent left open, whose commit would take the picked commit's author", async () => {
+    const test = await secretsRepo({
+      pick: [
+        "here=$(git symbolic-ref --short HEAD)",
+        "git checkout -q --detach",
+        "echo a > c.txt && git add c.txt",
+        "git -c user.name=picked-author -c user.email=p@example.com commit -qm 'picked'",
+        "picked=$(git rev-parse HEAD)",
+        'git checkout -q "$here"',
+        "echo b > c.txt && git add c.txt && git commit -qm 'mine'",
+        '(git cherry-pick "$picked" >/dev/null 2>&1 || true)',
+        "echo merged > c.txt && git add c.txt",
+      ].join(" && "),
+    });
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "pick");
+    expect(workspace.failure?.step).toBe("commit");
+    expect(workspace.failure?.message).toContain("a cherry-pick was left unfinished");
+    expect(await test.git("log", "--format=%an", "conductor/pick")).not.toContain("picked-author");
+  });
+
+  it("refuses a staged blob too large to be looked into, though the disk holds a small file", async () => {
+    const test = await secretsRepo({
+      big: [
+        `blob=$( (printf '%s\\n' "$DEPLOY_API_KEY"; head -c 11000000 /dev/zero | tr '\\0' x) | git hash-object -w --stdin)`,
+        'git update-index --add --cacheinfo "100644,$blob,big.txt"',
+        "git update-index --skip-worktree big.txt",
+        "echo small > small.txt",
+      ].join(" && "),
+    });
+    const start = (await test.git("rev-parse", "main")).trim();
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "big");
+    expect(workspace.failure?.step).toBe("commit");
+    expect(workspace.failure?.message).toMatch(
+      /big\.txt \(.*\) is larger than workspaces\.max_file_size/,
+    );
+    expect((await test.git("rev-parse", "conductor/big")).trim()).toBe(start);
+  });
+
+  it("commits the removal of a file named after a secret", async () => {
+    const test = await secretsRepo({ remove: 'git rm -q "named-"*.txt' });
+    await test.write({ [`named-${ENV_FILE_TOKEN}.txt`]: "an old mistake\n" });
+    await test.commitAll("a file named after the token");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(0);
+    const files = await test.git("ls-tree", "-r", "--name-only", "conductor/remove");
+    expect(files).not.toContain(ENV_FILE_TOKEN);
+  });
+
   it("looks at a file whichever side of a conflict the status shows, since git add stages what is on disk", async () => {
     const test = await secretsRepo({
       conflict: [

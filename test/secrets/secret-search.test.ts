@@ -145,3 +145,50 @@ describe("the secrets barred from commits", () => {
     expect(guard.namesOf("deploy-later-5e6f")).toEqual(["DEPLOY_TOKEN from config/.env"]);
   });
 });
+
+describe("which credentials keep a file out of commits", () => {
+  /** The values of `env` a committed file may not hold. */
+  function barred(env: Record<string, string>): string[] {
+    return namedSecretsInEnvironment(env)
+      .filter((secret) => secret.barredFromCommits)
+      .map((secret) => secret.value);
+  }
+
+  it("spares the words of stock settings, bars a random key even of letters alone", () => {
+    expect(barred({ DATABASE_URL: "postgres://postgres:postgres@localhost:5432/app" })).toEqual([]);
+    expect(barred({ POSTGRES_PASSWORD: "password", ADMIN_PASSWORD: "Password" })).toEqual([]);
+    expect(barred({ API_KEY: "kQzPwXmRtYvBnHsL" })).toEqual(["kQzPwXmRtYvBnHsL"]);
+    expect(barred({ DB_PASSWORD: "CorrectHorseBatteryStaple" })).toEqual([
+      "CorrectHorseBatteryStaple",
+    ]);
+  });
+
+  it("bars a PEM key and its body lines, not its armour", () => {
+    const body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+    const pem = `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----`;
+    const found = barred({ APP_PRIVATE_KEY: pem });
+    expect(found).toContain(pem);
+    expect(found).toContain(body);
+    expect(found).not.toContain("-----BEGIN PRIVATE KEY-----");
+  });
+
+  it("bars the secret values of a pretty-printed JSON credential, not its keys, URLs or address", () => {
+    const json = JSON.stringify(
+      {
+        type: "service_account",
+        private_key_id: "0123456789abcdef0123456789abcdef01234567",
+        client_email: "builder@my-project.iam.gserviceaccount.com",
+        token_uri: "https://oauth2.googleapis.com/token",
+      },
+      null,
+      2,
+    );
+    const found = barred({ GOOGLE_CREDENTIALS: json });
+    expect(found).toContain("0123456789abcdef0123456789abcdef01234567");
+    expect(found).not.toContain("https://oauth2.googleapis.com/token");
+    expect(found).not.toContain("builder@my-project.iam.gserviceaccount.com");
+    expect(found.some((value) => value.includes("private_key_id") && !value.includes("{"))).toBe(
+      false,
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { commitWork } from "../../git/commit-work.js";
 import { git, gitMessage, worktreeStatus } from "../../git/worktree.js";
-import { mergeLeftOpen, WorktreeLinkError } from "../../git/worktree-link.js";
+import { operationLeftOpen, WorktreeLinkError } from "../../git/worktree-link.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../../planner/plan.js";
 import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
@@ -60,7 +60,13 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       }
     }
     const status = await worktreeStatus(workspace.path);
-    const large = await filesTooLarge(workspace.path, exclude, limit, status);
+    const guard = ctx.commitGuard();
+    const staged = await stagedFilesWithSecrets(workspace.path, status, exclude, limit, guard);
+    const onDisk = await filesTooLarge(workspace.path, exclude, limit, status);
+    const large = [
+      ...onDisk,
+      ...staged.tooLarge.filter((entry) => !onDisk.some((found) => found.file === entry.file)),
+    ];
     if (large.length > 0) {
       const list = large.map((entry) => `${entry.file} (${formatSize(entry.bytes)})`).join(", ");
       return {
@@ -75,10 +81,9 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     // Like the size limit, a secret fails the whole commit, not just that file's part: the rest
     // alone is not the work the check passed (code that reads the file left out, say), and the
     // file is part of the work once the secret is out of it.
-    const guard = ctx.commitGuard();
     const withSecrets = mergeSecretFiles(
       worktreeFilesWithSecrets(workspace.path, status, exclude, limit, guard),
-      await stagedFilesWithSecrets(workspace.path, status, exclude, limit, guard),
+      staged.secrets,
     );
     if (withSecrets.length > 0) {
       const one = withSecrets.length === 1;
@@ -92,18 +97,13 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
         },
       };
     }
-    // `git commit` would finish a merge the agent started and left open, and the merged side's
-    // history would reach the branch without the checks the agent's own commits went through.
-    if (mergeLeftOpen((await ctx.checkoutHook.find()).commonDir, workspace.path)) {
-      return {
-        status: "failed",
-        failure: {
-          reason: "integrity",
-          step: "commit",
-          message:
-            "a merge was left unfinished in the worktree (MERGE_HEAD); committing would finish it and bring the merged history onto the branch unchecked, so nothing was committed. Finish or abort it there (`git merge --abort`)",
-        },
-      };
+    // `git commit` would finish what the agent started and left open: a merge's other side would
+    // reach the branch without the checks the agent's own commits went through, a cherry-pick's
+    // commit would carry the author the agent gave the picked one.
+    const open = operationLeftOpen((await ctx.checkoutHook.find()).commonDir, workspace.path);
+    if (open !== undefined) {
+      const message = `a ${open} was left unfinished in the worktree; committing would finish it${open === "merge" ? " and bring the merged history onto the branch unchecked" : " under the picked commit's author"}, so nothing was committed. Finish or abort it there (\`git ${open} --abort\`)`;
+      return { status: "failed", failure: { reason: "integrity", step: "commit", message } };
     }
     const committed = await commitWork(workspace.path, {
       message,
