@@ -1,5 +1,5 @@
-import { lstatSync } from "node:fs";
 import path from "node:path";
+import { entryExists } from "../fs/entry-exists.js";
 import {
   blobsCommitted,
   blobsStaged,
@@ -47,7 +47,7 @@ export function worktreeFilesWithSecrets(
     if (isKeptPath(file, exclude)) continue;
     const place = path.join(worktree, file);
     const secrets = [
-      ...(exists(place) ? redactor.found(file) : []),
+      ...(entryExists(place) ? redactor.found(file) : []),
       ...secretsInFile(place, redactor, maxBytes),
     ];
     if (secrets.length > 0) found.push({ file, names: namesOf(secrets, guard) });
@@ -185,14 +185,4 @@ export function mergeSecretFiles(...found: readonly SecretFile[][]): SecretFile[
   return [...byFile]
     .map(([file, names]) => ({ file, names: [...names] }))
     .sort((a, b) => a.file.localeCompare(b.file));
-}
-
-/** Whether anything (a file, a link, even a broken one) stands at `place`. */
-function exists(place: string): boolean {
-  try {
-    lstatSync(place);
-    return true;
-  } catch {
-    return false;
-  }
 }

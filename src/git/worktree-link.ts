@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+import { entryExists } from "../fs/entry-exists.js";
 import { commonGitDir } from "./facts.js";
 import { samePath } from "./worktree.js";
 
@@ -205,19 +206,10 @@ export function operationLeftOpen(
 ): "merge" | "cherry-pick" | "revert" | undefined {
   const admin = adminFolderOf(commonDir, worktree);
   if (admin === undefined) return undefined;
-  if (isPresent(path.join(admin, "MERGE_HEAD"))) return "merge";
-  if (isPresent(path.join(admin, "CHERRY_PICK_HEAD"))) return "cherry-pick";
-  if (isPresent(path.join(admin, "REVERT_HEAD"))) return "revert";
+  if (entryExists(path.join(admin, "MERGE_HEAD"))) return "merge";
+  if (entryExists(path.join(admin, "CHERRY_PICK_HEAD"))) return "cherry-pick";
+  if (entryExists(path.join(admin, "REVERT_HEAD"))) return "revert";
   return undefined;
-}
-
-function isPresent(file: string): boolean {
-  try {
-    lstatSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The folder under `<commonDir>/worktrees` whose `gitdir` names `worktree`'s `.git`, if one only. */
