@@ -38,6 +38,37 @@ export interface GitFilesLook {
    * (`worktrees/<id>/config.worktree`), config git reads there as it reads `config`.
    */
   worktreeConfigs?: ReadonlyMap<string, GitFile>;
+  /**
+   * The config files git reads for every repository of the user and the machine (the global one,
+   * where `GIT_CONFIG_GLOBAL` or the home folder puts it, and the system's), by absolute path,
+   * those that are there. Agents share the user's home: a filter driver an agent defined there
+   * would run in conductor's own `git add`.
+   */
+  sharedConfigs?: ReadonlyMap<string, GitFile>;
+}
+
+/**
+ * Where git looks for the config of the user and of the machine, as it does for conductor's own
+ * git: `GIT_CONFIG_GLOBAL`, else `~/.gitconfig` and the XDG `git/config`; `/etc/gitconfig` unless
+ * `GIT_CONFIG_NOSYSTEM`, else `GIT_CONFIG_SYSTEM`.
+ */
+export function sharedConfigPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+  const paths: string[] = [];
+  const home = env.HOME;
+  if (env.GIT_CONFIG_GLOBAL !== undefined) {
+    if (env.GIT_CONFIG_GLOBAL !== "" && env.GIT_CONFIG_GLOBAL !== "/dev/null")
+      paths.push(path.resolve(env.GIT_CONFIG_GLOBAL));
+  } else {
+    const xdg = env.XDG_CONFIG_HOME || (home ? path.join(home, ".config") : undefined);
+    if (xdg) paths.push(path.join(xdg, "git", "config"));
+    if (home) paths.push(path.join(home, ".gitconfig"));
+  }
+  const noSystem = env.GIT_CONFIG_NOSYSTEM;
+  if (noSystem === undefined || noSystem === "" || /^(0|false|no|off)$/i.test(noSystem)) {
+    const system = env.GIT_CONFIG_SYSTEM ?? "/etc/gitconfig";
+    if (system !== "" && system !== "/dev/null") paths.push(path.resolve(system));
+  }
+  return paths;
 }
 
 /** One git file as a look saw it: a regular file (content, mode), a link (target) or other. */
@@ -61,6 +92,7 @@ export function lookAtGitFiles(dir: string, hooksFolder?: string): GitFilesLook 
     hooksFolder: commonKind,
     hooks: readHooks(common, commonKind),
     worktreeConfigs: readWorktreeConfigs(dir, config),
+    sharedConfigs: readSharedConfigs(),
   };
   if (hooksFolder !== undefined && path.resolve(hooksFolder) !== common) {
     look.hooksPath = {
@@ -92,6 +124,16 @@ function readHooks(folder: string, kind: string): Map<string, GitFile> {
   return hooks;
 }
 
+/** The files of {@link sharedConfigPaths} that are there. */
+function readSharedConfigs(): Map<string, GitFile> {
+  const found = new Map<string, GitFile>();
+  for (const file of sharedConfigPaths()) {
+    const read = readGitFile(file);
+    if (read !== undefined) found.set(file, read);
+  }
+  return found;
+}
+
 /** The `config.worktree` files of {@link GitFilesLook.worktreeConfigs} that are there. */
 function readWorktreeConfigs(dir: string, config: GitFile | undefined): Map<string, GitFile> {
   const found = new Map<string, GitFile>();
@@ -117,6 +159,11 @@ const WORKTREE_CONFIG = "config.worktree";
 
 /** `worktreeConfig = true` (or yes, on, 1) on a line of its own, as `[extensions]` holds it. */
 const WORKTREE_CONFIG_ON = /^\s*worktreeconfig\s*=\s*(true|yes|on|1)\s*$/im;
+
+/** Whether an entry of {@link gitFilesChanged} is one of the user's or machine's config files. */
+function isSharedConfig(entry: string): boolean {
+  return sharedConfigPaths().includes(entry);
+}
 
 /** Whether an entry of {@link gitFilesChanged} is a `config.worktree` file. */
 function isWorktreeConfig(entry: string): boolean {
@@ -159,6 +206,11 @@ export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): stri
   for (const name of [...names].sort()) {
     if (!sameFile(before.hooks.get(name), after.hooks.get(name))) changed.push(`hooks/${name}`);
   }
+  const sharedBefore = before.sharedConfigs ?? new Map<string, GitFile>();
+  const sharedAfter = after.sharedConfigs ?? new Map<string, GitFile>();
+  for (const entry of [...new Set([...sharedBefore.keys(), ...sharedAfter.keys()])].sort()) {
+    if (!sameFile(sharedBefore.get(entry), sharedAfter.get(entry))) changed.push(entry);
+  }
   const a = before.hooksPath?.hooks ?? new Map<string, GitFile>();
   const b = after.hooksPath?.hooks ?? new Map<string, GitFile>();
   const folder = after.hooksPath?.folder ?? before.hooksPath?.folder;
@@ -181,6 +233,7 @@ export function gitFilePath(look: GitFilesLook, entry: string): string {
 function fileOf(look: GitFilesLook, entry: string): GitFile | undefined {
   if (entry === "config") return look.config;
   if (isWorktreeConfig(entry)) return look.worktreeConfigs?.get(entry);
+  if (isSharedConfig(entry)) return look.sharedConfigs?.get(entry);
   if (path.isAbsolute(entry)) {
     return look.hooksPath?.folder === path.dirname(entry)
       ? look.hooksPath.hooks.get(path.basename(entry))
@@ -225,7 +278,11 @@ export function restoreGitFiles(
     }
     const saved = path.join(
       keptIn,
-      path.isAbsolute(entry) ? `hooksPath/${path.basename(entry)}` : entry,
+      isSharedConfig(entry)
+        ? `shared${entry}`
+        : path.isAbsolute(entry)
+          ? `hooksPath/${path.basename(entry)}`
+          : entry,
     );
     mkdirSync(path.dirname(saved), { recursive: true });
     return saved;

@@ -454,6 +454,24 @@ echo ok > ok.txt`,
     expect(existsSync(path.join(test.home, "hook-ran"))).toBe(false);
   });
 
+  it("fails an agent that defines a filter in the user's global git config, and puts the config back before conductor's git add would run it", async () => {
+    const test = await integrityRepo({
+      filter: `git config --global filter.planted.clean 'echo ran >> "$HOME/filter-ran"; cat'
+echo '* filter=planted' > .gitattributes
+echo ok > ok.txt`,
+    });
+    const global = path.join(test.home, ".gitconfig");
+    writeFileSync(global, "[core]\n\tpager = cat\n");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "filter");
+    expect(workspace.failure?.message).toContain(`the repository's git files ${global} changed`);
+    expect(workspace.failure?.message).toContain("put back as the run found them");
+    expect(readFileSync(global, "utf8")).toBe("[core]\n\tpager = cat\n");
+    // Without the guard, the commit step's `git add` would have run the filter.
+    expect(existsSync(path.join(test.home, "filter-ran"))).toBe(false);
+  });
+
   it("puts back the config.worktree files an agent planted where extensions.worktreeConfig has git read them", async () => {
     const test = await integrityRepo({
       sparse: `${markProgram("worktree-config-ran")}
