@@ -49,8 +49,9 @@ export interface GitFilesLook {
 
 /**
  * Where git looks for the config of the user and of the machine, as it does for conductor's own
- * git: `GIT_CONFIG_GLOBAL`, else `~/.gitconfig` and the XDG `git/config`; `/etc/gitconfig` unless
- * `GIT_CONFIG_NOSYSTEM`, else `GIT_CONFIG_SYSTEM`.
+ * git: the user's in `GIT_CONFIG_GLOBAL` when set, else in `~/.gitconfig` and the XDG
+ * `git/config`; the machine's in `GIT_CONFIG_SYSTEM` (else `/etc/gitconfig`) unless
+ * `GIT_CONFIG_NOSYSTEM` is true.
  */
 export function sharedConfigPaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const paths: string[] = [];
