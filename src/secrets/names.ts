@@ -37,14 +37,17 @@ export const MIN_COMMITTED_SECRET_LENGTH = 8;
  */
 export interface NamedSecret {
   value: string;
-  /** The variable that holds it (`OPENAI_API_KEY`), and the file it was read from (`API_TOKEN from .env.local`). */
+  /**
+   * The variable that holds it (`OPENAI_API_KEY`), and the file it was read from (`API_TOKEN
+   * from .env.local`).
+   */
   name: string;
   /**
    * Whether a file holding it is kept out of commits: a credential by its variable's name (or a
    * URL's password) of {@link MIN_COMMITTED_SECRET_LENGTH} characters or more that is not a word
-   * of letters alone (see `barrable`). Other values of a
-   * copied env file (`NODE_ENV=development`, `API_URL=http://localhost:3000`) and names that only
-   * hint at a secret (`AUTH_URL`) are redacted, but code is full of them.
+   * (see `barrable`). Other values of a copied env file (`NODE_ENV=development`,
+   * `API_URL=http://localhost:3000`) and names that only hint at a secret (`AUTH_URL`) are
+   * redacted, but code is full of them.
    */
   barredFromCommits: boolean;
 }
@@ -140,8 +143,12 @@ export function secretsOfVariable(
     ...urlPasswords(value).map((password) => named(password, true)),
     ...secrets.map((secret) => named(secret, credential)),
     ...(credential ? quotedValuesOf(value) : [])
-      .filter((run) => !secrets.includes(run))
-      .map((run) => ({ value: run, name: label, barredFromCommits: barrable(run, false) })),
+      .filter((quoted) => !secrets.includes(quoted))
+      .map((quoted) => ({
+        value: quoted,
+        name: label,
+        barredFromCommits: barrable(quoted, false),
+      })),
   ];
 }
 
