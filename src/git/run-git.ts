@@ -1,9 +1,4 @@
-import {
-  type Collected,
-  type CollectedBytes,
-  runCollecting,
-  runCollectingBytes,
-} from "../process/collect.js";
+import { type CollectOptions, runCollecting, runCollectingBytes } from "../process/collect.js";
 import { runInShell } from "../process/shell-pool.js";
 
 /**
@@ -78,16 +73,7 @@ export async function runGitBytes(
   args: readonly string[],
   options: GitOptions = {},
 ): Promise<Buffer> {
-  let result: CollectedBytes;
-  try {
-    result = await runCollectingBytes("git", args, {
-      cwd,
-      env: gitEnvironment(options.env),
-      ...(options.input === undefined ? {} : { input: options.input }),
-    });
-  } catch (error) {
-    throw new GitCommandError(args, null, `could not run git: ${(error as Error).message}`);
-  }
+  const result = await collectGit(runCollectingBytes, "git", args, cwd, args, options);
   if (result.code === 0) return result.stdout;
   // Only git's own words: its stdout is file contents, which may hold the very secrets sought.
   throw failure(args, result.code, result.signal, result.stderr, "");
@@ -187,9 +173,25 @@ async function run(
   accepts: (code: number) => boolean = (code) => code === 0,
   options: GitOptions = {},
 ): Promise<string> {
-  let result: Collected;
+  const result = await collectGit(runCollecting, file, argv, cwd, args, options);
+  if (result.code !== null && accepts(result.code)) return result.stdout;
+  throw failure(args, result.code, result.signal, result.stderr, result.stdout);
+}
+
+/**
+ * Runs `file` through `collect` in git's environment, `options.input` on its stdin: one that could
+ * not start at all fails as a {@link GitCommandError} of `args`.
+ */
+async function collectGit<T>(
+  collect: (file: string, argv: readonly string[], options: CollectOptions) => Promise<T>,
+  file: string,
+  argv: readonly string[],
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions,
+): Promise<T> {
   try {
-    result = await runCollecting(file, argv, {
+    return await collect(file, argv, {
       cwd,
       env: gitEnvironment(options.env),
       ...(options.input === undefined ? {} : { input: options.input }),
@@ -197,6 +199,4 @@ async function run(
   } catch (error) {
     throw new GitCommandError(args, null, `could not run git: ${(error as Error).message}`);
   }
-  if (result.code !== null && accepts(result.code)) return result.stdout;
-  throw failure(args, result.code, result.signal, result.stderr, result.stdout);
 }
