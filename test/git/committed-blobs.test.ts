@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { blobsCommitted, readBlobs } from "../../src/git/committed-blobs.js";
-import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+import { createTestRepo, headCommit, type TestRepo } from "../helpers/git-repo.js";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
@@ -12,21 +12,17 @@ afterEach(async () => {
   repo = undefined;
 });
 
-async function head(test: TestRepo): Promise<string> {
-  return (await test.git("rev-parse", "HEAD")).trim();
-}
-
 describe("blobsCommitted", () => {
   it("lists every file each commit of the range added or changed with its blob, merges included, deletions left out", async () => {
     const test = await createTestRepo({ "README.md": "# r\n", "gone.txt": "bye\n" });
     repo = test;
-    const start = await head(test);
+    const start = await headCommit(test);
     await test.write({ "a.txt": "one\n", "dir/we ird.txt": "spaced\n" });
     await test.git("rm", "-q", "gone.txt");
     await test.commitAll("first");
     await test.write({ "a.txt": "two\n" });
     await test.commitAll("second");
-    const second = await head(test);
+    const second = await headCommit(test);
     await test.git("checkout", "-q", "-b", "side", start);
     await test.write({ "side.txt": "side\n" });
     await test.commitAll("side");
@@ -35,7 +31,7 @@ describe("blobsCommitted", () => {
     // Resolved in the merge itself: only the merge holds this content.
     await test.write({ "a.txt": "merged\n" });
     await test.git("commit", "-q", "--amend", "-a", "--no-edit");
-    const blobs = await blobsCommitted(test.root, start, await head(test));
+    const blobs = await blobsCommitted(test.root, start, await headCommit(test));
     const shown = await Promise.all(
       blobs.map(
         async ({ file, blob }) => `${file}=${(await test.git("cat-file", "-p", blob)).trim()}`,
@@ -52,12 +48,12 @@ describe("readBlobs", () => {
   it("hands over each blob's bytes as stored, binary too, and skips blobs over the limit", async () => {
     const test = await createTestRepo({ "README.md": "# r\n" });
     repo = test;
-    const start = await head(test);
+    const start = await headCommit(test);
     const binary = Buffer.from([0, 1, 2, 0x0a, 0xff, 0xfe, 0x0a, 0x0a]);
     await test.write({ "text.txt": "héllo\n", "large.txt": "x".repeat(500) });
     await writeFile(path.join(test.root, "bin.dat"), binary);
     await test.commitAll("files");
-    const blobs = await blobsCommitted(test.root, start, await head(test));
+    const blobs = await blobsCommitted(test.root, start, await headCommit(test));
     const read = new Map<string, Buffer>();
     await readBlobs(
       test.root,

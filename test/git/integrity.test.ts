@@ -12,7 +12,7 @@ import {
   snapshotRepository,
   worktreeHead,
 } from "../../src/git/integrity.js";
-import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
+import { createTestRepo, headCommit, type TestRepo } from "../helpers/git-repo.js";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
@@ -20,19 +20,15 @@ afterEach(async () => {
   repo = undefined;
 });
 
-async function head(test: TestRepo): Promise<string> {
-  return (await test.git("rev-parse", "HEAD")).trim();
-}
-
 describe("replayWithoutPaths", () => {
   it("takes the paths out of every commit, restores what the start point tracked, and keeps untouched commits, merges, authors and messages", async () => {
     const test = await createTestRepo({ "README.md": "# r\n", ".context/guide.md": "guide\n" });
     repo = test;
-    const start = await head(test);
+    const start = await headCommit(test);
     // A clean commit first: it keeps its id.
     await test.write({ "clean.txt": "clean\n" });
     await test.commitAll("clean work");
-    const clean = await head(test);
+    const clean = await headCommit(test);
     await test.write({
       ".env.local": "TOKEN=x\n",
       ".context/guide.md": "edited\n",
@@ -52,7 +48,7 @@ describe("replayWithoutPaths", () => {
     await test.commitAll("side work");
     await test.git("checkout", "-q", "main");
     await test.git("merge", "-q", "--no-edit", "side");
-    const tip = await head(test);
+    const tip = await headCommit(test);
 
     const replayed = await replayWithoutPaths(test.root, {
       from: start,
@@ -73,7 +69,7 @@ describe("replayWithoutPaths", () => {
     const everyPath = await test.git("log", "--format=", "--name-only", replayed.tip);
     expect(everyPath).not.toContain(".env.local");
     // Nothing of the checkout moved: the replay is plumbing only.
-    expect(await head(test)).toBe(tip);
+    expect(await headCommit(test)).toBe(tip);
   });
 });
 

@@ -75,3 +75,8 @@ export function gitEnv(home: string): Record<string, string> {
     GIT_COMMITTER_EMAIL: "test@example.com",
   };
 }
+
+/** The commit HEAD of the test repository is on. */
+export async function headCommit(test: TestRepo): Promise<string> {
+  return (await test.git("rev-parse", "HEAD")).trim();
+}
