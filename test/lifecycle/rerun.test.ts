@@ -106,6 +106,30 @@ describe("running the same file again", () => {
     expect(await tip(repo, "refs/heads/conductor/hello")).not.toBe("");
   });
 
+  it("a failed run's resume, pasted after a second run set it aside, says so and names the hints that work", async () => {
+    repo = await reviewRepo([{ id: "hello" }, { id: "broken", agent: "exit 3" }]);
+    const first = await runAll(repo);
+    expect(first.exitCode, first.all).toBe(1);
+    const [firstRun] = repo.runIds() as [string];
+    expect((await runAll(repo)).exitCode).toBe(1);
+    // As a failed commit's hint says it (`once the cause is fixed, conductor run --resume <run>`).
+    const stale = await runAsPrinted(`conductor run --resume ${firstRun}`, {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(stale.exitCode, stale.all).toBe(2);
+    expect(stale.stderr).toContain(`run ${firstRun} was set aside`);
+    expect(stale.stderr).toContain("there is nothing to resume");
+    // Its hints work as printed: the set-aside run's status, and the latest run's resume.
+    const hints = printedCommands(stale.stderr);
+    expect(hints).toEqual([`conductor status --run ${firstRun}`, "conductor run --resume"]);
+    const status = await runAsPrinted(hints[0] as string, { cwd: repo.root, home: repo.home });
+    expect(status.exitCode, status.all).toBe(0);
+    expect(status.stdout).toMatch(/^broken\s+archived\s/m);
+    const latest = await runAsPrinted(hints[1] as string, { cwd: repo.root, home: repo.home });
+    expect(latest.all).toContain(`run ${repo.runIds().at(-1)} resumed`);
+  });
+
   it("run → archive --all → clean → run succeeds with no git command, and the earlier commits stay reachable", async () => {
     repo = await reviewRepo([{ id: "hello" }]);
     expect((await runAll(repo)).exitCode).toBe(0);

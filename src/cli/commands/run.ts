@@ -144,6 +144,19 @@ async function resumedPlan(
   if (previous.status === "succeeded") {
     throw new StateError(`run ${runId} already succeeded; there is nothing to resume`);
   }
+  // A later run of the file set this one aside (or its workspaces were archived): what did not
+  // succeed has no worktree or branch name left to go on in, and its resume hint went stale.
+  const unfinished = Object.values(previous.workspaces).filter(
+    (workspace) => workspace.status !== "succeeded",
+  );
+  if (unfinished.length > 0 && unfinished.every((workspace) => workspace.archived !== undefined)) {
+    throw new StateError(
+      `run ${runId} was set aside: its workspaces that did not succeed are archived (a later run of the file took their names, or they were archived); there is nothing to resume`,
+      {
+        hint: `See what it kept with \`${conductorCommand(["status", "--run", runId])}\`; to go on, resume the latest run with \`${conductorCommand(["run", "--resume"])}\`, or start a new one.`,
+      },
+    );
+  }
   const { taskPatterns, shard: previousShard } = previous.plan.selection;
   const plan = planProject(project, { runId, taskPatterns, shard: previousShard });
   if (plan.hash !== previous.plan.hash) {
