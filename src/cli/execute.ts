@@ -3,7 +3,12 @@ import { ExitCode, InterruptedError } from "../errors.js";
 import type { Reporter } from "../executor/events.js";
 import { STATE_DIR_NAME } from "../executor/run-store.js";
 import type { FailureMode } from "../executor/scheduler.js";
-import { runSession, type SessionResult } from "../executor/session.js";
+import {
+  askSessionFacts,
+  runSession,
+  type SessionFacts,
+  type SessionResult,
+} from "../executor/session.js";
 import type { RunState } from "../executor/types.js";
 import { localBranches, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
@@ -72,12 +77,16 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
     dirtyCheckoutWarning(options.plan),
     options.previous === undefined ? localBranches(options.plan.repo.root) : undefined,
   ]);
+  // The session's own read-only questions go out with these, not after the preflight.
+  const facts = askSessionFacts(options.plan);
   void asked.catch(() => undefined); // awaited below, after `ready`, whose error comes first
   await options.ready;
   const [warning, branches] = await asked;
   if (warning !== undefined) process.stderr.write(`${warning}\n`);
-  // The session's own check for branches in the way reuses this listing unless room was made.
+  // The session's own check for branches in the way reuses this listing, and the session the
+  // facts asked with it, unless room was made (archive scripts ran meanwhile).
   let sessionBranches: ReadonlySet<string> | undefined;
+  let sessionFacts: SessionFacts | undefined = facts;
   if (options.previous === undefined) {
     // Retiring earlier workspaces runs their archive scripts: Ctrl-C must end them and stop here.
     const interrupt = interruptOnSignals((signal) => {
@@ -93,6 +102,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       });
       for (const run of kept) process.stderr.write(`${describeKept(run)}\n`);
       if (kept.length === 0) sessionBranches = branches;
+      else sessionFacts = undefined;
       if (interrupt.signal.aborted) {
         throw new InterruptedError(
           "interrupted while making room for the new run; it did not start",
@@ -116,6 +126,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunState> {
       reviewOf: reviewReaderOf(options.plan.repo.root, options.plan.runId as string),
       afterSuccess,
       branches: sessionBranches,
+      facts: sessionFacts,
     }),
   );
   await archiveLosersOf(state);

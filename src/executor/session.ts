@@ -43,6 +43,27 @@ export interface SessionOptions {
   afterSuccess?: AfterSuccess | undefined;
   /** The local branches, listed by the caller just before (nothing it did changed them since). */
   branches?: ReadonlySet<string> | undefined;
+  /** {@link askSessionFacts} of the plan, asked by the caller just before (on the same terms). */
+  facts?: SessionFacts | undefined;
+}
+
+/**
+ * What a session reads of the repository before its first event: how git's add would make a
+ * worktree there, and the secrets the run knows. Both only read, so a caller can ask while it
+ * waits for something else (the preflight, the listing of branches) and hand them over.
+ */
+export interface SessionFacts {
+  checkoutHook: CheckoutHook;
+  secrets: Promise<KnownSecrets>;
+}
+
+/** Asks for the {@link SessionFacts} of `plan`; an answer that failed fails the session that uses it. */
+export function askSessionFacts(plan: Plan): SessionFacts {
+  const checkoutHook = new CheckoutHook(plan.repo.root);
+  checkoutHook.find().catch(() => undefined); // asked again by the first add if it failed
+  const secrets = runSecrets(plan);
+  secrets.catch(() => undefined); // the session awaits it, or it is not needed
+  return { checkoutHook, secrets };
 }
 
 /** Result of a run session. */
@@ -58,16 +79,14 @@ export interface SessionResult {
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
   const { plan } = options;
   const paths = new RunPaths(plan.repo.root, options.runId);
-  // Asked now, beside the questions below: the first worktree needs its answer (how git's add
-  // would make it), and it would otherwise hold that worktree up.
-  const checkoutHook = new CheckoutHook(plan.repo.root);
-  checkoutHook.find().catch(() => undefined); // asked again by the first add if it failed
+  // Asked now at the latest, beside the listing below: the first worktree needs the checkout
+  // hook's answer (how git's add would make it), and it would otherwise hold that worktree up.
+  const { checkoutHook, secrets: knownSecrets } = options.facts ?? askSessionFacts(plan);
   // One listing of the branches serves the whole run: the conflict check here, and each
   // workspace's check before its worktree is added.
-  // Both only read: asked at once. (runSecrets reads the env files the plan will copy.)
   const [branches, secrets] = await Promise.all([
     options.branches ?? localBranches(plan.repo.root),
-    runSecrets(plan),
+    knownSecrets,
   ]);
   if (options.previous === undefined) assertNothingExists(plan, branches);
   else await endLeftoverProcesses(options.runId);

@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { RepositoryError } from "../errors.js";
 import type { RepoFacts } from "../planner/types.js";
-import { runGit, runGitScript } from "./run-git.js";
+import { runGit, runGitInShell, runGitScript } from "./run-git.js";
 
 /**
  * The main checkout that `cwd` belongs to. From inside a linked worktree (a workspace) this is
@@ -13,7 +13,14 @@ export async function findRepositoryRoot(cwd: string): Promise<string> {
   let commonDir: string;
   let gitDir: string;
   try {
-    const out = await git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--git-dir"]);
+    // In a shell of the pool: the questions that follow (askRepoDefaults) run in the same shell
+    // without another fork of Node, which this one would cost at the busiest moment of start-up.
+    const out = await runGitInShell(cwd, [
+      "rev-parse",
+      "--path-format=absolute",
+      "--git-common-dir",
+      "--git-dir",
+    ]);
     [commonDir = "", gitDir = ""] = out.trim().split("\n");
   } catch {
     throw new RepositoryError(`${cwd} is not inside a git repository`, {
