@@ -162,7 +162,7 @@ export function listSecretFiles(
 }
 
 /** What holds each of `secrets`; empty when none of them is known by name. */
-function namesOf(secrets: readonly string[], guard: CommitGuard): string[] {
+export function namesOf(secrets: readonly string[], guard: CommitGuard): string[] {
   const names = new Set<string>();
   let unnamed = false;
   for (const secret of secrets) {

@@ -1,6 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { relativeInside } from "../fs/is-inside.js";
+import { replayCommits } from "../git/commit-replay.js";
 import { type GitFilesLook, gitFilesChanged } from "../git/git-files.js";
 import {
   attachHead,
@@ -12,7 +13,6 @@ import {
   pathsTouched,
   type RefChange,
   type RepositorySnapshot,
-  replayWithoutPaths,
   snapshotRepository,
   unstagePaths,
   updateRef,
@@ -30,6 +30,7 @@ import { isRunLive, loadRun } from "./load-run.js";
 import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
 import { committedFilesWithSecrets, listSecretFiles } from "./secret-files.js";
+import { secretWords } from "./secret-messages.js";
 import type { StepContext } from "./steps/context.js";
 import type { Failure, WorkspaceStatus } from "./types.js";
 import { repairOwnWorktreeLink } from "./worktree-link-check.js";
@@ -241,7 +242,7 @@ async function checkAgentResult(
   if (tip !== undefined && start !== undefined && tip !== start) {
     const touched = await pathsTouched(worktree, start, tip, keptOut);
     if (touched.length > 0) {
-      const replayed = await replayWithoutPaths(worktree, { from: start, to: tip, paths: keptOut });
+      const replayed = await replayCommits(worktree, { from: start, to: tip, paths: keptOut });
       await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep copied files out");
       await unstagePaths(worktree, keptOut);
       tip = replayed.tip;
@@ -269,7 +270,7 @@ async function checkAgentResult(
     );
     if (found.length > 0) {
       const paths = found.map((entry) => entry.file);
-      const replayed = await replayWithoutPaths(worktree, { ...range, paths });
+      const replayed = await replayCommits(worktree, { ...range, paths });
       await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
       await unstagePaths(worktree, paths);
       tip = replayed.tip;
@@ -281,7 +282,30 @@ async function checkAgentResult(
     }
   }
 
-  // 3c. What the agent committed by itself passes the same size limit as conductor's commit.
+  // 3c. Nor does a secret in what the agent wrote about those commits (messages, the name and
+  // email it committed under): the commits are made again with it replaced by [redacted]. Their
+  // work is as it was, so this is a repair, not a failure.
+  if (tip !== undefined && since !== undefined && tip !== since) {
+    const guard = ctx.commitGuard();
+    if (guard.redactor.active) {
+      const words = secretWords(guard);
+      const replayed = await replayCommits(worktree, {
+        from: since,
+        to: tip,
+        metadata: words.metadata,
+      });
+      if (replayed.rewritten > 0) {
+        await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
+        tip = replayed.tip;
+        const held = words.commits();
+        repairs.push(
+          `the agent wrote ${words.names().join(", ")} into the message, author or committer of ${held} commit${held === 1 ? "" : "s"} it made; ${held === 1 ? "it was" : "they were"} made again with the secret replaced by [redacted]`,
+        );
+      }
+    }
+  }
+
+  // 3d. What the agent committed by itself passes the same size limit as conductor's commit.
   if (tip !== undefined && since !== undefined && tip !== since) {
     const large = await filesLargerThan(worktree, since, tip, limit);
     if (large.length > 0) {

@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, rm } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { BRANCH_OF_SH } from "./head-file.js";
 import { NO_CODE_FROM_CONFIG, runGit, runGitExpecting, runGitScript } from "./run-git.js";
@@ -277,112 +277,6 @@ export async function pathsTouched(
     ...literalPathspecs(paths),
   ]);
   return [...new Set(stdout.split(/[\0\n]/).filter(Boolean))].sort();
-}
-
-/** One commit to replay, as `git log` printed it. */
-interface CommitRecord {
-  commit: string;
-  parents: string[];
-  tree: string;
-  env: Record<string, string>;
-  message: string;
-}
-
-const FIELD = "%x00";
-const RECORD = "%x1e";
-const LOG_FORMAT = ["%H", "%P", "%T", "%an", "%ae", "%ad", "%cn", "%ce", "%cd", "%B"].join(FIELD);
-
-/**
- * Replays the commits of `from..to` with `paths` as they are in `from` (absent there: removed),
- * keeping authors, dates and messages; commits whose tree and parents stay the same keep their
- * ids. Plumbing only, on a temporary index: no checkout, HEAD or ref is touched. Returns the new
- * tip and how many commits changed.
- */
-export async function replayWithoutPaths(
-  cwd: string,
-  options: { from: string; to: string; paths: readonly string[] },
-): Promise<{ tip: string; rewritten: number }> {
-  const pathspecs = literalPathspecs(options.paths);
-  const stdout = await runGit(cwd, [
-    "log",
-    "--reverse",
-    "--topo-order",
-    "--date=raw",
-    `--format=${LOG_FORMAT}${RECORD}`,
-    `${options.from}..${options.to}`,
-  ]);
-  const records = parseCommits(stdout);
-  const kept = await runGit(cwd, [
-    "ls-tree",
-    "-r",
-    "-z",
-    "--full-tree",
-    options.from,
-    "--",
-    ...pathspecs,
-  ]);
-  const gitDir = (await runGit(cwd, ["rev-parse", "--path-format=absolute", "--git-dir"])).trim();
-  const scratch = await mkdtemp(path.join(gitDir, "conductor-replay-"));
-  const index = { GIT_INDEX_FILE: path.join(scratch, "index") };
-  const mapped = new Map<string, string>();
-  let rewritten = 0;
-  try {
-    for (const record of records) {
-      await runGit(cwd, ["read-tree", record.tree], { env: index });
-      await runGit(
-        cwd,
-        ["rm", "--cached", "-r", "-f", "-q", "--ignore-unmatch", "--", ...pathspecs],
-        {
-          env: index,
-        },
-      );
-      if (kept !== "")
-        await runGit(cwd, ["update-index", "-z", "--index-info"], { env: index, input: kept });
-      const tree = (await runGit(cwd, ["write-tree"], { env: index })).trim();
-      const parents = record.parents.map((parent) => mapped.get(parent) ?? parent);
-      const same = tree === record.tree && parents.every((p, i) => p === record.parents[i]);
-      if (same) {
-        mapped.set(record.commit, record.commit);
-        continue;
-      }
-      const commit = (
-        await runGit(cwd, ["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-F", "-"], {
-          env: record.env,
-          input: record.message,
-        })
-      ).trim();
-      mapped.set(record.commit, commit);
-      rewritten++;
-    }
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-  return { tip: mapped.get(options.to) ?? options.to, rewritten };
-}
-
-function parseCommits(out: string): CommitRecord[] {
-  const records: CommitRecord[] = [];
-  for (const raw of out.split("\x1e")) {
-    const text = raw.replace(/^\n/, "");
-    if (text === "") continue;
-    const [commit, parents, tree, an, ae, ad, cn, ce, cd, ...message] = text.split("\0");
-    if (!commit || tree === undefined) continue;
-    records.push({
-      commit,
-      parents: (parents ?? "").split(" ").filter(Boolean),
-      tree,
-      env: {
-        GIT_AUTHOR_NAME: an ?? "",
-        GIT_AUTHOR_EMAIL: ae ?? "",
-        GIT_AUTHOR_DATE: ad ?? "",
-        GIT_COMMITTER_NAME: cn ?? "",
-        GIT_COMMITTER_EMAIL: ce ?? "",
-        GIT_COMMITTER_DATE: cd ?? "",
-      },
-      message: message.join("\0"),
-    });
-  }
-  return records;
 }
 
 /** Resets the index entries of `paths` to HEAD's, leaving the files in the worktree as they are. */

@@ -1,5 +1,5 @@
-// The plumbing behind the post-agent check, on real repositories: replaying commits without given
-// paths, and reading refs and the main checkout's status.
+// The plumbing behind the post-agent check, on real repositories: reading refs and the main
+// checkout's status.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,70 +7,16 @@ import {
   changedPaths,
   changedRefs,
   checkoutFingerprint,
-  replayWithoutPaths,
   snapshotRefs,
   snapshotRepository,
   worktreeHead,
 } from "../../src/git/integrity.js";
-import { createTestRepo, headCommit, type TestRepo } from "../helpers/git-repo.js";
+import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
   await repo?.remove();
   repo = undefined;
-});
-
-describe("replayWithoutPaths", () => {
-  it("takes the paths out of every commit, restores what the start point tracked, and keeps untouched commits, merges, authors and messages", async () => {
-    const test = await createTestRepo({ "README.md": "# r\n", ".context/guide.md": "guide\n" });
-    repo = test;
-    const start = await headCommit(test);
-    // A clean commit first: it keeps its id.
-    await test.write({ "clean.txt": "clean\n" });
-    await test.commitAll("clean work");
-    const clean = await headCommit(test);
-    await test.write({
-      ".env.local": "TOKEN=x\n",
-      ".context/guide.md": "edited\n",
-      "a.txt": "a\n",
-    });
-    await test.git("add", "-f", ".env.local", ".context/guide.md", "a.txt");
-    await test.git(
-      "commit",
-      "-q",
-      "--author=Agent <agent@example.com>",
-      "-m",
-      "agent work\n\nwith a body",
-    );
-    // A side line merged back in.
-    await test.git("checkout", "-q", "-b", "side", clean);
-    await test.write({ "side.txt": "side\n" });
-    await test.commitAll("side work");
-    await test.git("checkout", "-q", "main");
-    await test.git("merge", "-q", "--no-edit", "side");
-    const tip = await headCommit(test);
-
-    const replayed = await replayWithoutPaths(test.root, {
-      from: start,
-      to: tip,
-      paths: [".env.local", ".context"],
-    });
-    expect(replayed.rewritten).toBe(2); // the agent's commit and the merge above it
-    const files = (await test.git("ls-tree", "-r", "--name-only", replayed.tip)).split("\n");
-    expect(files).toEqual(
-      expect.arrayContaining(["README.md", "a.txt", "clean.txt", "side.txt", ".context/guide.md"]),
-    );
-    expect(files).not.toContain(".env.local");
-    expect(await test.git("show", `${replayed.tip}:.context/guide.md`)).toBe("guide");
-    const history = await test.git("log", "--format=%an|%s|%b", replayed.tip);
-    expect(history).toContain("Agent|agent work|with a body");
-    expect(await test.git("log", "--format=%H", replayed.tip)).toContain(clean);
-    expect((await test.git("log", "--format=%p", "-1", replayed.tip)).split(" ")).toHaveLength(2);
-    const everyPath = await test.git("log", "--format=", "--name-only", replayed.tip);
-    expect(everyPath).not.toContain(".env.local");
-    // Nothing of the checkout moved: the replay is plumbing only.
-    expect(await headCommit(test)).toBe(tip);
-  });
 });
 
 describe("ref snapshots and the checkout fingerprint", () => {

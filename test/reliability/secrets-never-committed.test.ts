@@ -180,6 +180,50 @@ describe("a file the agent committed a secret in is taken out of its commits", (
   });
 });
 
+describe("a secret the agent wrote about its commits is taken out of them", () => {
+  it("makes its commits again with the secret in their messages and identities replaced, keeping the work, and says so in the agent log", async () => {
+    const test = await secretsRepo({
+      message: [
+        `t=${TOKEN}`,
+        "echo work > work.txt && git add work.txt",
+        'git commit -qm "use token $t" -m "and the key $DEPLOY_API_KEY"',
+        "echo two > two.txt && git add two.txt",
+        `git commit -q --author="bot-$t <bot@example.com>" -m "$(node -e 'console.log(JSON.stringify({ key: process.env.DEPLOY_API_KEY }))')"`,
+        "echo three > three.txt && git add three.txt && git commit -qm 'clean words'",
+      ].join(" && "),
+    });
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(0);
+    const workspace = workspaceOf(latestSummary(test.root), "message");
+    expect(workspace.status).toBe("succeeded");
+    const branch = "conductor/message";
+    const everything = "%H%n%an%n%ae%n%cn%n%ce%n%B";
+    expect(marksIn(await test.git("log", "-p", "--all", `--format=${everything}`))).toEqual([]);
+    // The same commits, in the same order, with the same work; only the secrets are gone.
+    const commits = (await test.git("log", "-z", "--format=%s|%b|%an", branch, "^main"))
+      .split("\0")
+      .filter(Boolean)
+      .map((commit) => commit.replace(/\s*\n\|/, "|"));
+    const author = (await test.git("log", "-1", "--format=%an", "main")).trim();
+    expect(commits).toEqual([
+      `clean words||${author}`,
+      '{"key":"[redacted]"}||bot-[redacted]',
+      `use token [redacted]|and the key [redacted]|${author}`,
+    ]);
+    for (const file of ["work.txt", "two.txt", "three.txt"]) {
+      expect(await test.git("show", `${branch}:${file}`)).not.toBe("");
+    }
+    const { runId } = latestSummary(test.root);
+    const runDir = path.join(test.root, ".conductor", "runs", runId);
+    const log = readFileSync(path.join(runDir, "workspaces", "message", "agent.log"), "utf8");
+    expect(log).toMatch(/API_TOKEN from \.env\.local/);
+    expect(log).toContain("DEPLOY_API_KEY");
+    expect(log).toContain("committer of 2 commits it made");
+    expect(marksIn(log)).toEqual([]);
+  });
+});
+
 describe("a follow-up's commits are looked at like the first turn's", () => {
   it("takes the file out of the follow-up's commits only, so the branch keeps its earlier clean version", async () => {
     const test = await secretsRepo({
