@@ -67,6 +67,24 @@ import { repairOwnWorktreeLink } from "./worktree-link-check.js";
  */
 export type AgentBaseline = RepositoryLook;
 
+/**
+ * Whose doing a verification judges: the agent's step, or the check script's, which runs the
+ * agent's code (its tests) with the same shell and the same repository.
+ */
+export interface Actor {
+  step: "agent" | "check";
+  /** How messages name it: "agent" or "check script". */
+  noun: string;
+  /**
+   * Whether a change of the repository's git config and hooks is its doing. Not for a check:
+   * honest ones write `.git/config` (`git submodule update --init`, husky's first install).
+   */
+  ownsGitFiles: boolean;
+}
+
+export const AGENT: Actor = { step: "agent", noun: "agent", ownsGitFiles: true };
+export const CHECK_SCRIPT: Actor = { step: "check", noun: "check script", ownsGitFiles: false };
+
 /** What the verification decided. */
 export interface AgentVerdict {
   /** Why the workspace cannot be accepted; undefined when it can (possibly after repairs). */
@@ -142,11 +160,12 @@ async function lookAtRepository(
 export async function verifyAgentResult(
   ctx: StepContext,
   baseline: AgentBaseline,
+  actor: Actor = AGENT,
 ): Promise<AgentVerdict> {
   const check = ctx.refLedger.checkStarted();
   let clean: RepositoryLook | undefined;
   try {
-    const { verdict, look } = await checkAgentResult(ctx, baseline);
+    const { verdict, look } = await checkAgentResult(ctx, baseline, actor);
     if (verdict.failure === undefined && verdict.repairs.length === 0) clean = look;
     return verdict;
   } finally {
@@ -157,14 +176,17 @@ export async function verifyAgentResult(
 async function checkAgentResult(
   ctx: StepContext,
   baseline: AgentBaseline,
+  actor: Actor,
 ): Promise<{ verdict: AgentVerdict; look: RepositoryLook }> {
   const { workspace } = ctx;
+  const who = `the ${actor.noun}`;
+  const whileRunning = `this ${actor.noun}`;
   const root = ctx.plan.repo.root;
   const worktree = workspace.path;
   const branchRef = `refs/heads/${workspace.branch}`;
   // The git files first, and put back before any git runs: git would run a planted fsmonitor.
   const gitFilesNow = await gitFilesOf(ctx);
-  const gitChanged = gitFilesChanged(baseline.gitFiles, gitFilesNow);
+  const gitChanged = actor.ownsGitFiles ? gitFilesChanged(baseline.gitFiles, gitFilesNow) : [];
   const gitFilesProblem =
     gitChanged.length === 0
       ? undefined
@@ -202,19 +224,19 @@ async function checkAgentResult(
       handled.add(head.ref);
     }
     if (base !== undefined && (await isAncestor(worktree, base, head.commit))) {
-      await updateRef(root, branchRef, head.commit, tip, "conductor: the agent's work");
+      await updateRef(root, branchRef, head.commit, tip, `conductor: ${who}'s work`);
       await attachHead(worktree, branchRef);
       attached = true;
       tip = head.commit;
-      repairs.push(`the agent left its work on ${where}; it is now on ${workspace.branch}`);
+      repairs.push(`${who} left its work on ${where}; it is now on ${workspace.branch}`);
       if (madeByAgent && head.ref !== undefined) {
         // Its commits are on the workspace branch now: the name holds nothing of its own.
-        await updateRef(root, head.ref, undefined, head.commit, "conductor: agent's branch name");
-        repairs.push(`removed ${head.ref}, which the agent made for this work`);
+        await updateRef(root, head.ref, undefined, head.commit, `conductor: ${who}'s branch name`);
+        repairs.push(`removed ${head.ref}, which ${who} made for this work`);
       }
     } else {
       problems.push(
-        `the agent left the worktree on ${where}, which does not contain ${workspace.branch} (${short(base ?? "")}); nothing was committed: look at it in ${worktree}`,
+        `${who} left the worktree on ${where}, which does not contain ${workspace.branch} (${short(base ?? "")}); nothing was committed: look at it in ${worktree}`,
       );
       tip = undefined;
     }
@@ -225,13 +247,13 @@ async function checkAgentResult(
     if (!(await isAncestor(worktree, before, tip))) {
       const lostStart = start !== undefined && !(await isAncestor(worktree, start, tip));
       const saved = savedRef(ctx, "branch");
-      await updateRef(root, saved, tip, undefined, "conductor: the agent's rewritten branch");
-      await updateRef(root, branchRef, before, tip, "conductor: undo the agent's rewrite");
+      await updateRef(root, saved, tip, undefined, `conductor: ${who}'s rewritten branch`);
+      await updateRef(root, branchRef, before, tip, `conductor: undo ${who}'s rewrite`);
       const files = await worktreeBackOnBranch(ctx, attached);
       problems.push(
         lostStart
-          ? `${workspace.branch} no longer contains its start point ${short(start ?? "")} (the agent rewrote history, e.g. git reset); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}${files}`
-          : `the agent dropped commits of ${workspace.branch} (history rewritten); the branch was put back to ${short(before)}, the agent's version is kept as ${saved}${files}`,
+          ? `${workspace.branch} no longer contains its start point ${short(start ?? "")} (${who} rewrote history, e.g. git reset); the branch was put back to ${short(before)}, ${who}'s version is kept as ${saved}${files}`
+          : `${who} dropped commits of ${workspace.branch} (history rewritten); the branch was put back to ${short(before)}, ${who}'s version is kept as ${saved}${files}`,
       );
       tip = undefined;
     }
@@ -247,7 +269,7 @@ async function checkAgentResult(
       await unstagePaths(worktree, keptOut);
       tip = replayed.tip;
       repairs.push(
-        `took ${touched.join(", ")} out of ${replayed.rewritten} commit${replayed.rewritten === 1 ? "" : "s"} the agent made (copied files and .context/ are never committed)`,
+        `took ${touched.join(", ")} out of ${replayed.rewritten} commit${replayed.rewritten === 1 ? "" : "s"} ${who} made (copied files and .context/ are never committed)`,
       );
     }
   }
@@ -277,7 +299,7 @@ async function checkAgentResult(
       const one = found.length === 1;
       const commits = `${replayed.rewritten} commit${replayed.rewritten === 1 ? "" : "s"}`;
       problems.push(
-        `the agent committed ${listSecretFiles(found, (text) => ctx.redact(text))}, which ${one ? "holds a secret" : "hold secrets"}; ${one ? "it was" : "they were"} taken out of the ${commits} the agent made and ${one ? "is" : "are"} still in the worktree: take the secret out of ${one ? "it" : "them"} before committing ${one ? "it" : "them"} (conductor commits no file that holds a known secret)`,
+        `${who} committed ${listSecretFiles(found, (text) => ctx.redact(text))}, which ${one ? "holds a secret" : "hold secrets"}; ${one ? "it was" : "they were"} taken out of the ${commits} ${who} made and ${one ? "is" : "are"} still in the worktree: take the secret out of ${one ? "it" : "them"} before committing ${one ? "it" : "them"} (conductor commits no file that holds a known secret)`,
       );
     }
   }
@@ -299,7 +321,7 @@ async function checkAgentResult(
         tip = replayed.tip;
         const held = words.commits();
         repairs.push(
-          `the agent wrote ${words.names().join(", ")} into the message, author or committer of ${held} commit${held === 1 ? "" : "s"} it made; ${held === 1 ? "it was" : "they were"} made again with the secret replaced by [redacted]`,
+          `${who} wrote ${words.names().join(", ")} into the message, author or committer of ${held} commit${held === 1 ? "" : "s"} it made; ${held === 1 ? "it was" : "they were"} made again with the secret replaced by [redacted]`,
         );
       }
     }
@@ -311,7 +333,7 @@ async function checkAgentResult(
     if (large.length > 0) {
       const list = large.map((entry) => `${entry.file} (${formatSize(entry.bytes)})`).join(", ");
       problems.push(
-        `the agent committed ${list}, larger than workspaces.max_file_size (${formatSize(limit)}); the commits stay on ${workspace.branch} for you to look at: take the file out of them (or raise workspaces.max_file_size) before you open a pull request`,
+        `${who} committed ${list}, larger than workspaces.max_file_size (${formatSize(limit)}); the commits stay on ${workspace.branch} for you to look at: take the file out of them (or raise workspaces.max_file_size) before you open a pull request`,
       );
     }
   }
@@ -334,7 +356,7 @@ async function checkAgentResult(
       committed !== undefined
         ? change.after === undefined || !(await isAncestor(root, committed, change.after))
         : restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit));
-    const description = await restoreRef(ctx, change, safe, committed);
+    const description = await restoreRef(ctx, actor, change, safe, committed);
     ctx.refLedger.record({
       ref: change.ref,
       description,
@@ -360,7 +382,7 @@ async function checkAgentResult(
     if (seen.has(other.ref)) continue;
     seen.add(other.ref);
     problems.push(
-      `while this agent ran, ${other.description} (found by the check of ${other.foundBy}; conductor cannot tell which of the agents running then did it)`,
+      `while ${whileRunning} ran, ${other.description} (found by the check of ${other.foundBy}; conductor cannot tell which of the agents running then did it)`,
     );
   }
 
@@ -379,11 +401,11 @@ async function checkAgentResult(
       .slice(0, 10)
       .map((file) => (file === "(HEAD)" ? "its HEAD" : file));
     problems.push(
-      `the main checkout changed while the agent ran (${shown.join(", ")}${touchedCheckout.length > 10 ? ", …" : ""}); conductor leaves it as it is`,
+      `the main checkout changed while ${who} ran (${shown.join(", ")}${touchedCheckout.length > 10 ? ", …" : ""}); conductor leaves it as it is`,
     );
   }
 
-  await logVerdict(ctx, repairs, problems);
+  await logVerdict(ctx, actor, repairs, problems);
   if (problems.length === 0)
     return { verdict: { failure: undefined, repairs, head: head.commit }, look };
   return {
@@ -391,9 +413,9 @@ async function checkAgentResult(
       head: head.commit,
       failure: {
         reason: "integrity",
-        step: "agent",
+        step: actor.step,
         message: problems.join("; "),
-        logPath: ctx.paths.logFile(workspace.name, "agent"),
+        logPath: ctx.paths.logFile(workspace.name, actor.step),
       },
       repairs,
     },
@@ -524,11 +546,13 @@ async function branchesOfOtherLiveRuns(ctx: StepContext, since: number): Promise
  */
 async function restoreRef(
   ctx: StepContext,
+  actor: Actor,
   change: RefChange,
   safe: boolean,
   to: string | undefined = change.before,
 ): Promise<string> {
   const root = ctx.plan.repo.root;
+  const who = `the ${actor.noun}`;
   const what =
     change.before === undefined
       ? `${change.ref} was created (at ${short(change.after ?? "")})`
@@ -540,10 +564,10 @@ async function restoreRef(
     let kept = "";
     if (change.after !== undefined) {
       const saved = savedRef(ctx, `moved/${change.ref}`);
-      await updateRef(root, saved, change.after, undefined, "conductor: a ref the agent moved");
-      kept = `, the agent's value is kept as ${saved}`;
+      await updateRef(root, saved, change.after, undefined, `conductor: a ref ${who} moved`);
+      kept = `, ${who}'s value is kept as ${saved}`;
     }
-    await updateRef(root, change.ref, to, change.after, "conductor: undo the agent's move");
+    await updateRef(root, change.ref, to, change.after, `conductor: undo ${who}'s move`);
     const back =
       to === change.before
         ? "it was moved back"
@@ -622,11 +646,12 @@ function workspaceFoldersInside(ctx: StepContext): string[] {
 
 async function logVerdict(
   ctx: StepContext,
+  actor: Actor,
   repairs: readonly string[],
   problems: readonly string[],
 ): Promise<void> {
   if (repairs.length === 0 && problems.length === 0) return;
-  const logFile = ctx.paths.logFile(ctx.workspace.name, "agent");
+  const logFile = ctx.paths.logFile(ctx.workspace.name, actor.step);
   await mkdir(path.dirname(logFile), { recursive: true });
   // Redacted: a problem may quote what the agent wrote (a .git file's content).
   const lines = [

@@ -208,7 +208,9 @@ export async function runWorkspace(
         });
         continue;
       }
-      if (step !== "check") return finish("failed", failure);
+      // A check that failed still has its work committed; one refused for what it did to the
+      // repository (it runs the agent's code) does not.
+      if (step !== "check" || failure.reason === "integrity") return finish("failed", failure);
       checkFailure = failure; // commit the work anyway, then fail
       break;
     }

@@ -1,7 +1,15 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
+import { gitMessage } from "../../git/worktree.js";
 import { runProcess } from "../../process/run.js";
 import { scriptFailure } from "../failure.js";
+import type { Failure } from "../types.js";
+import {
+  type AgentBaseline,
+  CHECK_SCRIPT,
+  takeBaseline,
+  verifyAgentResult,
+} from "../verify-agent-result.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -25,6 +33,17 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
   const logFile = ctx.paths.logFile(ctx.workspace.name, step);
   await mkdir(path.dirname(logFile), { recursive: true });
   await appendFile(logFile, `${ctx.rerun ? "\n" : ""}$ ${script}\n`);
+  // The check runs the agent's code (its tests) with a shell in the same repository: what it did
+  // there is verified as the agent's step is, and a refusal commits nothing.
+  let baseline: AgentBaseline | undefined;
+  if (step === "check") {
+    try {
+      baseline = await takeBaseline(ctx);
+    } catch (error) {
+      const message = `could not read the repository before the check: ${gitMessage(error)}`;
+      return { status: "failed", failure: { reason: "git-error", step, message } };
+    }
+  }
   const output = latestLine((line) =>
     ctx.emit({ type: "step.output", workspace: ctx.workspace.name, step, line }),
   );
@@ -39,12 +58,34 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
     redactor: ctx.redactor(),
     onStdoutLine: output.push,
   }).finally(output.stop);
+  const refused = baseline === undefined ? undefined : await verifiedCheck(ctx, baseline);
+  if (refused !== undefined) return { status: "failed", failure: refused };
   const failure = scriptFailure(ended, step, logFile);
   // Only a check that ran to its end has a verdict; a cancelled or killed one has none.
   const decided = ended.reason === "exited" || ended.reason === "exit-non-zero";
   const result = step === "check" && decided ? { step, passed: failure === undefined } : undefined;
   if (failure) return { status: "failed", failure, ...(result ? { result } : {}) };
   return { status: "succeeded", ...(result ? { result } : {}) };
+}
+
+/** What verifying the check script's doing refused, if anything; one that cannot run refuses. */
+async function verifiedCheck(
+  ctx: StepContext,
+  baseline: AgentBaseline,
+): Promise<Failure | undefined> {
+  try {
+    const { failure } = await verifyAgentResult(ctx, baseline, CHECK_SCRIPT);
+    if (failure === undefined || failure.message.includes("nothing was committed")) return failure;
+    // Unlike a check that failed, a refused one has no work committed: said once, at the end.
+    return { ...failure, message: `${failure.message}; nothing was committed` };
+  } catch (error) {
+    return {
+      reason: "integrity",
+      step: "check",
+      message: `could not verify what the check script did to the repository: ${gitMessage(error)}; nothing was committed`,
+      logPath: ctx.paths.logFile(ctx.workspace.name, "check"),
+    };
+  }
 }
 
 /** Hands on the latest non-empty line at most every {@link OUTPUT_INTERVAL_MS}. */

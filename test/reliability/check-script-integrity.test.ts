@@ -1,0 +1,95 @@
+// The check script runs the agent's code (its tests), with a shell in the same repository: what it
+// does there is verified as the agent's own step is, but for the repository's git config, which
+// honest checks write. A check that commits a secret or moves another branch is refused, its
+// doing put back where that is safe, and nothing is committed. Each agent and check is played by
+// shell commands.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { conductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
+import { hasStackTrace, killLeftovers, newestRunId, workspaceOf } from "./rig.js";
+
+const SECRET = "sk-live-checkscript-4f8a1c9e";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  if (repo && existsSync(path.join(repo.root, ".conductor", "runs"))) {
+    killLeftovers(newestRunId(repo.root));
+  }
+  await repo?.remove();
+  repo = undefined;
+});
+
+/** One task whose agent runs `agent` and leaves `check` as check.sh, which the check script runs. */
+async function checkRepo(agent: string, check: string): Promise<TestRepo> {
+  const made = await repoWithConfig(
+    {
+      workspaces: { copy: [".env.local"] },
+      scripts: { check: "sh check.sh" },
+      agent: { kind: "command", command: "true" },
+      tasks: [
+        {
+          id: "tested",
+          prompt: "work, with tests",
+          // The agent's test, as the agent would have written it (gitignored: not committed).
+          agent: { command: `${agent}\ncat > check.sh <<'CHECK'\n${check}\nCHECK` },
+        },
+      ],
+    },
+    { ".gitignore": ".env.local\ncheck.sh\n" },
+  );
+  writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+  repo = made;
+  return made;
+}
+
+function run(test: TestRepo) {
+  return conductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
+}
+
+describe("a check script that changes the repository", () => {
+  it("is refused when it commits a secret and moves another branch: the secret is taken out, the branch put back, nothing committed", async () => {
+    const test = await checkRepo(
+      "echo work > work.txt",
+      [
+        "sed -n 's/^API_TOKEN=//p' .env.local > leak.txt",
+        "git add leak.txt && git commit -qm 'test fixture'",
+        "git update-ref refs/heads/main HEAD",
+      ].join("\n"),
+    );
+    const main = (await test.git("rev-parse", "main")).trim();
+    const result = await run(test);
+    expect(hasStackTrace(result.all), result.all).toBe(false);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "tested");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.failure?.reason).toBe("integrity");
+    expect(workspace.failure?.step).toBe("check");
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain("the check script committed leak.txt (API_TOKEN from .env.local)");
+    expect(message).toMatch(/refs\/heads\/main moved from .*; it was moved back/);
+    expect(message).not.toContain(SECRET);
+    // main is where it was; neither it nor the workspace branch holds the secret.
+    expect((await test.git("rev-parse", "main")).trim()).toBe(main);
+    const branches = await test.git("log", "-p", "--format=%H%n%B", "main", "conductor/tested");
+    expect(branches).not.toContain(SECRET);
+    // Nothing of the work was committed by conductor: the check was refused, not failed.
+    expect(await test.git("ls-tree", "-r", "--name-only", "conductor/tested")).not.toContain(
+      "work.txt",
+    );
+    expect(workspace.commit).toBeNull();
+    const log = readFileSync(workspace.failure?.logPath ?? "", "utf8");
+    expect(log).toContain("conductor: refused: the check script committed leak.txt");
+  });
+
+  it("is not refused for writing the repository's git config, as husky's first install does", async () => {
+    const test = await checkRepo("echo work > work.txt", "git config core.hooksPath .husky/_");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(workspaceOf(latestSummary(test.root), "tested").status).toBe("succeeded");
+    expect(await test.git("show", "conductor/tested:work.txt")).toBe("work");
+    expect((await test.git("config", "core.hooksPath")).trim()).toBe(".husky/_");
+  });
+});
