@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
-import { hasStackTrace, killLeftovers, newestRunId, workspaceOf } from "./rig.js";
+import { killLeftovers, newestRunId, refusedWorkspace, workspaceOf } from "./rig.js";
 
 const SECRET = "sk-live-checkscript-4f8a1c9e";
 
@@ -60,13 +60,7 @@ describe("a check script that changes the repository", () => {
       ].join("\n"),
     );
     const main = (await test.git("rev-parse", "main")).trim();
-    const result = await run(test);
-    expect(hasStackTrace(result.all), result.all).toBe(false);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "tested");
-    expect(workspace.status).toBe("failed");
-    expect(workspace.failure?.reason).toBe("integrity");
-    expect(workspace.failure?.step).toBe("check");
+    const workspace = refusedWorkspace(test, await run(test), "tested", "check");
     const message = workspace.failure?.message ?? "";
     expect(message).toContain("the check script committed leak.txt (API_TOKEN from .env.local)");
     expect(message).toMatch(/refs\/heads\/main moved from .*; it was moved back/);

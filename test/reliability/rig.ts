@@ -13,10 +13,11 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { expect } from "vitest";
 import type { RunSummary } from "../../src/report/summary.js";
-import { startConductor } from "../helpers/cli.js";
+import { type CliResult, startConductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
-import { processesOfRun } from "../helpers/run-repo.js";
+import { latestSummary, processesOfRun } from "../helpers/run-repo.js";
 
 /**
  * The seed of every random choice in the suite. Set RELIABILITY_SEED to replay a failure: each
@@ -304,6 +305,20 @@ export function workspaceOf(summary: RunSummary, name: string) {
   const found = summary.workspaces.find((workspace) => workspace.name === name);
   if (!found) throw new Error(`no workspace ${name}`);
   return found;
+}
+
+/**
+ * Workspace `name` of the test's latest run, after checking that the run (its `result`) ended
+ * with exit 1 and no stack trace and refused the workspace at `step` as an integrity failure.
+ */
+export function refusedWorkspace(test: TestRepo, result: CliResult, name: string, step: string) {
+  expect(hasStackTrace(result.all), result.all).toBe(false);
+  expect(result.exitCode, result.all).toBe(1);
+  const workspace = workspaceOf(latestSummary(test.root), name);
+  expect(workspace.status).toBe("failed");
+  expect(workspace.failure?.reason).toBe("integrity");
+  expect(workspace.failure?.step).toBe(step);
+  return workspace;
 }
 
 /** Where a workspace's worktree is under the test's private home (the default workspaces.dir). */

@@ -16,6 +16,7 @@ import {
   hasStackTrace,
   killLeftovers,
   newestRunId,
+  refusedWorkspace,
   workspaceOf,
   worktreeOf,
 } from "./rig.js";
@@ -96,13 +97,7 @@ describe("a file the agent wrote a secret into is never committed", () => {
       ].join(" && "),
     });
     const start = (await test.git("rev-parse", "main")).trim();
-    const result = await run(test);
-    expect(hasStackTrace(result.all), result.all).toBe(false);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "write");
-    expect(workspace.status).toBe("failed");
-    expect(workspace.failure?.reason).toBe("integrity");
-    expect(workspace.failure?.step).toBe("commit");
+    const workspace = refusedWorkspace(test, await run(test), "write", "commit");
     const message = workspace.failure?.message ?? "";
     expect(message).toContain("out.txt (API_TOKEN from .env.local)");
     expect(message).toContain("config.json (API_TOKEN from .env.local)");
@@ -141,13 +136,7 @@ describe("a file the agent committed a secret in is taken out of its commits", (
         "echo later > later.txt",
       ].join(" && "),
     });
-    const result = await run(test);
-    expect(hasStackTrace(result.all), result.all).toBe(false);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "commit");
-    expect(workspace.status).toBe("failed");
-    expect(workspace.failure?.reason).toBe("integrity");
-    expect(workspace.failure?.step).toBe("agent");
+    const workspace = refusedWorkspace(test, await run(test), "commit", "agent");
     const message = workspace.failure?.message ?? "";
     for (const file of ["creds.json", "escaped.json", "plain.txt"]) {
       expect(message).toContain(`${file} (DEPLOY_API_KEY)`);
