@@ -15,7 +15,9 @@ import type { WorkspaceStatus } from "./types.js";
 
 /** A ref change one workspace's check found and could not account for. */
 export interface ForeignRefChange {
+  /** A ref, or one of the repository's git files (its config, a hook) by its shown name. */
   ref: string;
+  kind: "ref" | "git-file";
   /** The sentence that describes it (what changed and what conductor did about it). */
   description: string;
   /** The workspace whose check found it. */

@@ -1,47 +1,70 @@
-import type { CommitMetadata } from "../git/commit-replay.js";
+import { type CommitMetadata, readCommits } from "../git/commit-replay.js";
+import { readObjects } from "../git/committed-blobs.js";
 import type { CommitGuard } from "../secrets/known-secrets.js";
 import { namesOf } from "./secret-files.js";
 
 /**
- * Commit messages and identities the agent wrote with a secret the run knows in them: on a pushed
- * branch they are as public as its files. A rewrite gives those commits the same words with each
- * secret replaced by `[redacted]`; what they changed stays as it is.
+ * Commits whose own words hold a secret the run knows: on a pushed branch a commit's message,
+ * author and committer are as public as its files, and so is anything else its object holds (a
+ * signature, headers of its own that `git hash-object --literally` can write). Such commits are
+ * made again from their message and identity as git shows them, each secret replaced by
+ * `[redacted]`; what they changed stays as it is.
  */
-export interface SecretWords {
-  /** For {@link replayCommits}: the commit's metadata with secrets taken out (itself when none). */
-  metadata: (commit: CommitMetadata) => CommitMetadata;
-  /** What held the secrets found so far (`API_TOKEN from .env.local`); never the values. */
-  names(): string[];
-  /** How many commits held one so far. */
-  commits(): number;
+
+/** Commits of a range whose words hold a secret, and what held those secrets. */
+export interface SecretWordsFound {
+  commits: ReadonlySet<string>;
+  /** `API_TOKEN from .env.local`; never the values. */
+  names: string[];
 }
 
-/** A {@link SecretWords} for the secrets `guard` bars from commits. */
-export function secretWords(guard: CommitGuard): SecretWords {
-  const found = new Set<string>();
-  let commits = 0;
-  const clean = (text: string): string => {
-    const secrets = guard.redactor.found(text);
-    for (const secret of secrets) found.add(secret);
-    return secrets.length === 0 ? text : guard.redactor.redact(text);
+/**
+ * The commits of `from..to` whose message or identity as git shows them, or whose object as
+ * stored, holds a secret `guard` bars from commits. Two git processes, however many commits.
+ */
+export async function commitsWithSecretWords(
+  cwd: string,
+  range: { from: string; to: string },
+  guard: CommitGuard,
+): Promise<SecretWordsFound> {
+  const { redactor } = guard;
+  const commits = new Set<string>();
+  const secrets = new Set<string>();
+  const look = (commit: string, texts: readonly string[]) => {
+    for (const text of texts) {
+      const found = redactor.found(text);
+      if (found.length === 0) continue;
+      commits.add(commit);
+      for (const secret of found) secrets.add(secret);
+    }
   };
-  return {
-    metadata(commit) {
-      const message = clean(commit.message);
-      const identity = Object.fromEntries(
-        Object.entries(commit.identity).map(([name, value]) => [name, clean(value)]),
-      );
-      const changed =
-        message !== commit.message ||
-        Object.entries(identity).some(([name, value]) => value !== commit.identity[name]);
-      if (!changed) return commit;
-      commits++;
-      return { message, identity };
+  if (!redactor.active) return { commits, names: [] };
+  const records = await readCommits(cwd, range.from, range.to);
+  for (const record of records) {
+    look(record.commit, [record.message, ...Object.values(record.identity)]);
+  }
+  await readObjects(
+    cwd,
+    records.map((record) => record.commit),
+    (commit, _type, content) => {
+      look(commit, [content.toString("utf8"), content.toString("latin1")]);
     },
-    names() {
-      const names = namesOf([...found], guard);
-      return names.length === 0 ? ["a known secret"] : names;
-    },
-    commits: () => commits,
+  );
+  return { commits, names: namesOf([...secrets], guard) };
+}
+
+/** For `replayCommits`: `commit`'s message and identity with every secret taken out. */
+export function withoutSecrets(guard: CommitGuard): (commit: CommitMetadata) => CommitMetadata {
+  const clean = (text: string) =>
+    guard.redactor.found(text).length === 0 ? text : guard.redactor.redact(text);
+  return (commit) => {
+    const message = clean(commit.message);
+    const identity = Object.fromEntries(
+      Object.entries(commit.identity).map(([name, value]) => [name, clean(value)]),
+    );
+    const same =
+      message === commit.message &&
+      Object.entries(identity).every(([name, value]) => value === commit.identity[name]);
+    return same ? commit : { message, identity };
   };
 }

@@ -30,7 +30,7 @@ import { isRunLive, loadRun } from "./load-run.js";
 import type { RefLedger, RepositoryLook } from "./ref-ledger.js";
 import { listRunIds } from "./run-store.js";
 import { committedFilesWithSecrets, listSecretFiles } from "./secret-files.js";
-import { secretWords } from "./secret-messages.js";
+import { commitsWithSecretWords, withoutSecrets } from "./secret-messages.js";
 import type { StepContext } from "./steps/context.js";
 import type { Failure, WorkspaceStatus } from "./types.js";
 import { repairOwnWorktreeLink } from "./worktree-link-check.js";
@@ -305,23 +305,32 @@ async function checkAgentResult(
   }
 
   // 3c. Nor does a secret in what the agent wrote about those commits (messages, the name and
-  // email it committed under): the commits are made again with it replaced by [redacted]. Their
-  // work is as it was, so this is a repair, not a failure.
+  // email it committed under, anything else their objects hold): they are made again with it
+  // replaced by [redacted]. Their work is as it was, so this is a repair, not a failure, unless
+  // the secret is still there after.
   if (tip !== undefined && since !== undefined && tip !== since) {
     const guard = ctx.commitGuard();
-    if (guard.redactor.active) {
-      const words = secretWords(guard);
+    const found = await commitsWithSecretWords(worktree, { from: since, to: tip }, guard);
+    if (found.commits.size > 0) {
       const replayed = await replayCommits(worktree, {
         from: since,
         to: tip,
-        metadata: words.metadata,
+        metadata: withoutSecrets(guard),
+        remake: found.commits,
       });
-      if (replayed.rewritten > 0) {
-        await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
-        tip = replayed.tip;
-        const held = words.commits();
+      await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
+      tip = replayed.tip;
+      const held = found.commits.size;
+      const names = found.names.length === 0 ? "a known secret" : found.names.join(", ");
+      const which = `the words of ${held} commit${held === 1 ? "" : "s"} ${who} made (message, author, committer or other headers)`;
+      const left = await commitsWithSecretWords(worktree, { from: since, to: tip }, guard);
+      if (left.commits.size === 0) {
         repairs.push(
-          `${who} wrote ${words.names().join(", ")} into the message, author or committer of ${held} commit${held === 1 ? "" : "s"} it made; ${held === 1 ? "it was" : "they were"} made again with the secret replaced by [redacted]`,
+          `${who} wrote ${names} into ${which}; ${held === 1 ? "it was" : "they were"} made again with the secret replaced by [redacted]`,
+        );
+      } else {
+        problems.push(
+          `${who} wrote ${names} into ${which}, and making them again did not take it out of ${left.commits.size}: do not push ${workspace.branch}`,
         );
       }
     }
@@ -359,6 +368,7 @@ async function checkAgentResult(
     const description = await restoreRef(ctx, actor, change, safe, committed);
     ctx.refLedger.record({
       ref: change.ref,
+      kind: "ref",
       description,
       foundBy: workspace.name,
       foundAt: monotonicMs(),
@@ -370,6 +380,7 @@ async function checkAgentResult(
     for (const entry of gitChanged) {
       ctx.refLedger.record({
         ref: shownGitFile(entry),
+        kind: "git-file",
         description: gitFilesProblem,
         foundBy: workspace.name,
         foundAt: monotonicMs(),
@@ -379,10 +390,11 @@ async function checkAgentResult(
   }
   const seen = new Set([...foreign.map((change) => change.ref), ...gitChanged.map(shownGitFile)]);
   for (const other of ctx.refLedger.foundByOthersSince(workspace.name, baseline.takenAt)) {
-    if (seen.has(other.ref)) continue;
+    // A check script is not held to the git files (see Actor), whoever found them changed.
+    if (seen.has(other.ref) || (other.kind === "git-file" && !actor.ownsGitFiles)) continue;
     seen.add(other.ref);
     problems.push(
-      `while ${whileRunning} ran, ${other.description} (found by the check of ${other.foundBy}; conductor cannot tell which of the agents running then did it)`,
+      `while ${whileRunning} ran, ${other.description} (found by the verification of ${other.foundBy}; conductor cannot tell which of the agents or check scripts running then did it)`,
     );
   }
 

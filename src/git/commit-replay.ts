@@ -16,8 +16,8 @@ export interface CommitMetadata {
   identity: Readonly<Record<string, string>>;
 }
 
-/** One commit to replay, as `git log` printed it. */
-interface CommitRecord extends CommitMetadata {
+/** A commit as `git log` shows it: its id, parents, tree and metadata. */
+export interface CommitRecord extends CommitMetadata {
   commit: string;
   parents: string[];
   tree: string;
@@ -31,11 +31,68 @@ export interface ReplayOptions {
   paths?: readonly string[];
   /** The message and identity each commit is to have (the same object: unchanged). */
   metadata?: (commit: CommitMetadata) => CommitMetadata;
+  /**
+   * Commits made again even when nothing above changes them: made from what git shows of them,
+   * they lose what it does not (a signature, headers of their own).
+   */
+  remake?: ReadonlySet<string>;
 }
 
-const FIELD = "%x00";
-const RECORD = "%x1e";
-const LOG_FORMAT = ["%H", "%P", "%T", "%an", "%ae", "%ad", "%cn", "%ce", "%cd", "%B"].join(FIELD);
+/**
+ * The fields of a commit as {@link readCommits} asks for them, joined by NUL, with `-z` ending
+ * each commit with one: none of them can hold a NUL (git shows a message up to its first), so
+ * the output splits exactly, whatever a message holds.
+ */
+const LOG_FIELDS = ["%H %P", "%T", "%an", "%ae", "%ad", "%cn", "%ce", "%cd", "%B"];
+
+const OBJECT_ID = /^[0-9a-f]{40,64}$/;
+
+/**
+ * The commits of `from..to`, parents before children, as git shows them: UTF-8, without the
+ * mailmap's names or signature checks that a config could ask for.
+ */
+export async function readCommits(cwd: string, from: string, to: string): Promise<CommitRecord[]> {
+  const out = await runGit(cwd, [
+    "-c",
+    "i18n.logOutputEncoding=UTF-8",
+    "log",
+    "-z",
+    "--no-show-signature",
+    "--no-mailmap",
+    "--reverse",
+    "--topo-order",
+    "--date=raw",
+    `--format=${LOG_FIELDS.join("%x00")}`,
+    `${from}..${to}`,
+  ]);
+  const fields = out.split("\0");
+  const records: CommitRecord[] = [];
+  for (let at = 0; at + LOG_FIELDS.length <= fields.length; at += LOG_FIELDS.length) {
+    const [ids = "", tree = "", an, ae, ad, cn, ce, cd, message = ""] = fields.slice(
+      at,
+      at + LOG_FIELDS.length,
+    );
+    const [commit = "", ...parents] = ids.split(" ").filter(Boolean);
+    if (![commit, tree, ...parents].every((id) => OBJECT_ID.test(id))) {
+      throw new Error(`git log printed what is not a commit of ${from}..${to}`);
+    }
+    records.push({
+      commit,
+      parents,
+      tree,
+      identity: {
+        GIT_AUTHOR_NAME: an ?? "",
+        GIT_AUTHOR_EMAIL: ae ?? "",
+        GIT_AUTHOR_DATE: ad ?? "",
+        GIT_COMMITTER_NAME: cn ?? "",
+        GIT_COMMITTER_EMAIL: ce ?? "",
+        GIT_COMMITTER_DATE: cd ?? "",
+      },
+      message,
+    });
+  }
+  return records;
+}
 
 /**
  * Replays the commits of `from..to` as {@link ReplayOptions} say, keeping authors, dates and
@@ -46,16 +103,7 @@ export async function replayCommits(
   cwd: string,
   options: ReplayOptions,
 ): Promise<{ tip: string; rewritten: number }> {
-  const records = parseCommits(
-    await runGit(cwd, [
-      "log",
-      "--reverse",
-      "--topo-order",
-      "--date=raw",
-      `--format=${LOG_FORMAT}${RECORD}`,
-      `${options.from}..${options.to}`,
-    ]),
-  );
+  const records = await readCommits(cwd, options.from, options.to);
   const paths = options.paths ?? [];
   const trees = paths.length === 0 ? undefined : await treesWithout(cwd, options.from, paths);
   const mapped = new Map<string, string>();
@@ -68,7 +116,8 @@ export async function replayCommits(
       const same =
         tree === record.tree &&
         parents.every((parent, i) => parent === record.parents[i]) &&
-        metadata === record;
+        metadata === record &&
+        !options.remake?.has(record.commit);
       if (same) {
         mapped.set(record.commit, record.commit);
         continue;
@@ -85,7 +134,9 @@ export async function replayCommits(
   } finally {
     await trees?.remove();
   }
-  return { tip: mapped.get(options.to) ?? options.to, rewritten };
+  const tip = records.length === 0 ? options.to : mapped.get(options.to);
+  if (tip === undefined) throw new Error(`${options.to} was not among the commits replayed`);
+  return { tip, rewritten };
 }
 
 /**
@@ -112,29 +163,4 @@ async function treesWithout(cwd: string, from: string, paths: readonly string[])
     },
     remove: () => rm(scratch, { recursive: true, force: true }),
   };
-}
-
-function parseCommits(out: string): CommitRecord[] {
-  const records: CommitRecord[] = [];
-  for (const raw of out.split("\x1e")) {
-    const text = raw.replace(/^\n/, "");
-    if (text === "") continue;
-    const [commit, parents, tree, an, ae, ad, cn, ce, cd, ...message] = text.split("\0");
-    if (!commit || tree === undefined) continue;
-    records.push({
-      commit,
-      parents: (parents ?? "").split(" ").filter(Boolean),
-      tree,
-      identity: {
-        GIT_AUTHOR_NAME: an ?? "",
-        GIT_AUTHOR_EMAIL: ae ?? "",
-        GIT_AUTHOR_DATE: ad ?? "",
-        GIT_COMMITTER_NAME: cn ?? "",
-        GIT_COMMITTER_EMAIL: ce ?? "",
-        GIT_COMMITTER_DATE: cd ?? "",
-      },
-      message: message.join("\0"),
-    });
-  }
-  return records;
 }

@@ -120,18 +120,33 @@ export async function readBlobs(
   }
   if (batch.length > 0) batches.push(batch);
   for (const ids of batches) {
-    const out = await runGitBytes(cwd, ["cat-file", "--batch"], { input: `${ids.join("\n")}\n` });
-    // Each object: `<id> <type> <size>\n`, its content, `\n`; `<id> missing\n` for none.
-    let at = 0;
-    while (at < out.length) {
-      const end = out.indexOf(0x0a, at);
-      if (end === -1) break;
-      const [blob = "", type, size] = out.toString("utf8", at, end).split(" ");
-      at = end + 1;
-      if (size === undefined) continue;
-      const bytes = Number(size);
-      if (type === "blob") each(blob, out.subarray(at, at + bytes));
-      at += bytes + 1;
-    }
+    await readObjects(cwd, ids, (blob, type, content) => {
+      if (type === "blob") each(blob, content);
+    });
+  }
+}
+
+/**
+ * The objects `ids` as `git cat-file --batch` gives them (one process): each with its type and
+ * raw content; one that is missing is left out.
+ */
+export async function readObjects(
+  cwd: string,
+  ids: readonly string[],
+  each: (id: string, type: string, content: Buffer) => void,
+): Promise<void> {
+  if (ids.length === 0) return;
+  const out = await runGitBytes(cwd, ["cat-file", "--batch"], { input: `${ids.join("\n")}\n` });
+  // Each object: `<id> <type> <size>\n`, its content, `\n`; `<id> missing\n` for none.
+  let at = 0;
+  while (at < out.length) {
+    const end = out.indexOf(0x0a, at);
+    if (end === -1) break;
+    const [id = "", type = "", size] = out.toString("utf8", at, end).split(" ");
+    at = end + 1;
+    if (size === undefined) continue;
+    const bytes = Number(size);
+    each(id, type, out.subarray(at, at + bytes));
+    at += bytes + 1;
   }
 }

@@ -86,4 +86,36 @@ describe("a check script that changes the repository", () => {
     expect(await test.git("show", "conductor/tested:work.txt")).toBe("work");
     expect((await test.git("config", "core.hooksPath")).trim()).toBe(".husky/_");
   });
+
+  it("is not refused when another workspace's verification found the git config it wrote", async () => {
+    // The check of "hooks" writes the config, then runs on while the agent of "slow" ends: that
+    // agent's verification puts the config back and fails it (it cannot tell who wrote it), and
+    // must not fail the check that did, which is not held to the git files.
+    const made = await repoWithConfig({
+      concurrency: 2,
+      scripts: { check: "sh check.sh" },
+      agent: { kind: "command", command: "true" },
+      tasks: [
+        {
+          id: "hooks",
+          prompt: "work, with a check that installs hooks",
+          agent: {
+            command: `echo h > h.txt\nprintf 'git config core.hooksPath .husky/_\\nsleep 3\\n' > check.sh`,
+          },
+        },
+        {
+          id: "slow",
+          prompt: "slow work",
+          agent: { command: "sleep 1.5; echo s > s.txt; echo true > check.sh" },
+        },
+      ],
+    });
+    repo = made;
+    const result = await run(made);
+    const summary = latestSummary(made.root);
+    expect(workspaceOf(summary, "hooks").status, result.all).toBe("succeeded");
+    const slow = workspaceOf(summary, "slow");
+    expect(slow.status).toBe("failed");
+    expect(slow.failure?.message).toContain(".git/config changed");
+  });
 });

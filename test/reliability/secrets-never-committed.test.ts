@@ -170,7 +170,7 @@ describe("a file the agent committed a secret in is taken out of its commits", (
 });
 
 describe("a secret the agent wrote about its commits is taken out of them", () => {
-  it("makes its commits again with the secret in their messages and identities replaced, keeping the work, and says so in the agent log", async () => {
+  it("makes its commits again with the secret in their messages, identities and headers replaced, keeping the work, and says so in the agent log", async () => {
     const test = await secretsRepo({
       message: [
         `t=${TOKEN}`,
@@ -179,6 +179,12 @@ describe("a secret the agent wrote about its commits is taken out of them", () =
         "echo two > two.txt && git add two.txt",
         `git commit -q --author="bot-$t <bot@example.com>" -m "$(node -e 'console.log(JSON.stringify({ key: process.env.DEPLOY_API_KEY }))')"`,
         "echo three > three.txt && git add three.txt && git commit -qm 'clean words'",
+        // A record separator, which a reader splitting git log's output on it would stop at.
+        `git commit -q --allow-empty -m "$(printf 'separated\\036%s' "$t")"`,
+        // A header of its own, which git log never shows.
+        "tree=$(git write-tree) && parent=$(git rev-parse HEAD)",
+        `c=$(printf 'tree %s\\nparent %s\\nauthor A <a@example.com> 1700000000 +0000\\ncommitter A <a@example.com> 1700000000 +0000\\nx-note %s\\n\\nheaders\\n' "$tree" "$parent" "$t" | git hash-object -t commit -w --stdin --literally)`,
+        'git update-ref HEAD "$c"',
       ].join(" && "),
     });
     const result = await run(test);
@@ -196,6 +202,8 @@ describe("a secret the agent wrote about its commits is taken out of them", () =
       .map((commit) => commit.replace(/\s*\n\|/, "|"));
     const author = (await test.git("log", "-1", "--format=%an", "main")).trim();
     expect(commits).toEqual([
+      "headers||A",
+      `separated\x1e[redacted]||${author}`,
       `clean words||${author}`,
       '{"key":"[redacted]"}||bot-[redacted]',
       `use token [redacted]|and the key [redacted]|${author}`,
@@ -203,12 +211,16 @@ describe("a secret the agent wrote about its commits is taken out of them", () =
     for (const file of ["work.txt", "two.txt", "three.txt"]) {
       expect(await test.git("show", `${branch}:${file}`)).not.toBe("");
     }
+    // Nor does any commit object of the branch as stored (its headers included).
+    for (const commit of (await test.git("rev-list", branch, "^main")).split("\n")) {
+      expect(marksIn(await test.git("cat-file", "commit", commit))).toEqual([]);
+    }
     const { runId } = latestSummary(test.root);
     const runDir = path.join(test.root, ".conductor", "runs", runId);
     const log = readFileSync(path.join(runDir, "workspaces", "message", "agent.log"), "utf8");
     expect(log).toMatch(/API_TOKEN from \.env\.local/);
     expect(log).toContain("DEPLOY_API_KEY");
-    expect(log).toContain("committer of 2 commits it made");
+    expect(log).toContain("into the words of 4 commits the agent made");
     expect(marksIn(log)).toEqual([]);
   });
 });

@@ -47,7 +47,7 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
   const output = latestLine((line) =>
     ctx.emit({ type: "step.output", workspace: ctx.workspace.name, step, line }),
   );
-  const ended = await runProcess({
+  const running = runProcess({
     file: script,
     shell: true,
     cwd: ctx.workspace.path,
@@ -58,8 +58,16 @@ export async function scriptStep(ctx: StepContext, step: "setup" | "check"): Pro
     redactor: ctx.redactor(),
     onStdoutLine: output.push,
   }).finally(output.stop);
+  // Verified however the script's run ended, also when conductor failed around it (its log could
+  // not be written): a failure of that kind still commits the work, the check's doing unseen.
+  const ran = await running.then(
+    (ended) => ({ ended }),
+    (error: unknown) => ({ error }),
+  );
   const refused = baseline === undefined ? undefined : await verifiedCheck(ctx, baseline);
   if (refused !== undefined) return { status: "failed", failure: refused };
+  if ("error" in ran) throw ran.error;
+  const { ended } = ran;
   const failure = scriptFailure(ended, step, logFile);
   // Only a check that ran to its end has a verdict; a cancelled or killed one has none.
   const decided = ended.reason === "exited" || ended.reason === "exit-non-zero";
