@@ -13,6 +13,7 @@ import {
   pathsTouched,
   type RefChange,
   type RepositorySnapshot,
+  snapshotRefs,
   snapshotRepository,
   unstagePaths,
   updateRef,
@@ -274,66 +275,28 @@ async function checkAgentResult(
     }
   }
 
-  // 3b. Nor do files holding a secret the run knows, in the commits the agent made in this step
-  // (earlier ones were looked at after their own step): they are taken out of those commits,
-  // which a rewrite from the start point would also take clean earlier versions of them out of,
-  // and left in the worktree. The step fails: the branch holds the work without those files. A
-  // try cut off by a killed conductor left commits no verification looked at: from the start.
+  // 3b, 3c. Nor do secrets, in the commits the agent made in this step (earlier ones were looked
+  // at after their own step). A try cut off by a killed conductor left commits no verification
+  // looked at: from the start.
   const since = ctx.cutOff ? start : (before ?? start);
   const limit = ctx.plan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (tip !== undefined && since !== undefined && tip !== since) {
-    const range = { from: since, to: tip };
-    const found = await committedFilesWithSecrets(
-      worktree,
-      range,
-      keptOut,
-      limit,
-      ctx.commitGuard(),
+    const range = { from: since, to: tip, keptOut, limit };
+    const kept = await secretsOutOfCommits(ctx, actor, range, attached).catch(
+      async (error: unknown) => {
+        // Whatever stopped the rewrite (a commit git will not make again), the commits stay
+        // unverified: off the branch, which no later step would look at them on.
+        const why = `could not take secrets out of the commits ${who} made (${gitMessage(error)})`;
+        return {
+          tip: undefined,
+          problems: [await setAside(ctx, actor, range, attached, why)],
+          repairs: [],
+        };
+      },
     );
-    if (found.length > 0) {
-      const paths = found.map((entry) => entry.file);
-      const replayed = await replayCommits(worktree, { ...range, paths });
-      await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
-      await unstagePaths(worktree, paths);
-      tip = replayed.tip;
-      const one = found.length === 1;
-      const commits = `${replayed.rewritten} commit${replayed.rewritten === 1 ? "" : "s"}`;
-      problems.push(
-        `${who} committed ${listSecretFiles(found, (text) => ctx.redact(text))}, which ${one ? "holds a secret" : "hold secrets"}; ${one ? "it was" : "they were"} taken out of the ${commits} ${who} made and ${one ? "is" : "are"} still in the worktree: take the secret out of ${one ? "it" : "them"} before committing ${one ? "it" : "them"} (conductor commits no file that holds a known secret)`,
-      );
-    }
-  }
-
-  // 3c. Nor does a secret in what the agent wrote about those commits (messages, the name and
-  // email it committed under, anything else their objects hold): they are made again with it
-  // replaced by [redacted]. Their work is as it was, so this is a repair, not a failure, unless
-  // the secret is still there after.
-  if (tip !== undefined && since !== undefined && tip !== since) {
-    const guard = ctx.commitGuard();
-    const found = await commitsWithSecretWords(worktree, { from: since, to: tip }, guard);
-    if (found.commits.size > 0) {
-      const replayed = await replayCommits(worktree, {
-        from: since,
-        to: tip,
-        metadata: withoutSecrets(guard),
-        remake: found.commits,
-      });
-      await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
-      tip = replayed.tip;
-      const held = found.commits.size;
-      const names = found.names.length === 0 ? "a known secret" : found.names.join(", ");
-      const which = `the words of ${held} commit${held === 1 ? "" : "s"} ${who} made (message, author, committer or other headers)`;
-      const left = await commitsWithSecretWords(worktree, { from: since, to: tip }, guard);
-      if (left.commits.size === 0) {
-        repairs.push(
-          `${who} wrote ${names} into ${which}; ${held === 1 ? "it was" : "they were"} made again with the secret replaced by [redacted]`,
-        );
-      } else {
-        problems.push(
-          `${who} wrote ${names} into ${which}, and making them again did not take it out of ${left.commits.size}: do not push ${workspace.branch}`,
-        );
-      }
-    }
+    tip = kept.tip;
+    problems.push(...kept.problems);
+    repairs.push(...kept.repairs);
   }
 
   // 3d. What the agent committed by itself passes the same size limit as conductor's commit.
@@ -433,6 +396,117 @@ async function checkAgentResult(
     },
     look,
   };
+}
+
+/** The agent's commits of this step, and what 3a left out of them. */
+interface StepCommits {
+  from: string;
+  to: string;
+  keptOut: readonly string[];
+  limit: number;
+}
+
+/**
+ * Takes secrets the run knows out of the commits of `range`: files holding one are taken out of
+ * the commits and left in the worktree (a failure: the branch holds the work without them), and
+ * one in a commit's words (message, identity, any other header) is replaced by [redacted] (a
+ * repair: the work is as it was). Where a secret is still there after, the commits are set aside.
+ * Returns the branch's tip after (undefined when set aside) and what was said.
+ */
+async function secretsOutOfCommits(
+  ctx: StepContext,
+  actor: Actor,
+  range: StepCommits,
+  attached: boolean,
+): Promise<{ tip: string | undefined; problems: string[]; repairs: string[] }> {
+  const worktree = ctx.workspace.path;
+  const root = ctx.plan.repo.root;
+  const branchRef = `refs/heads/${ctx.workspace.branch}`;
+  const who = `the ${actor.noun}`;
+  const guard = ctx.commitGuard();
+  const problems: string[] = [];
+  const repairs: string[] = [];
+  let tip = range.to;
+  const files = await committedFilesWithSecrets(
+    worktree,
+    { from: range.from, to: tip },
+    range.keptOut,
+    range.limit,
+    guard,
+  );
+  if (files.length > 0) {
+    const paths = files.map((entry) => entry.file);
+    const replayed = await replayCommits(worktree, { from: range.from, to: tip, paths });
+    await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
+    await unstagePaths(worktree, paths);
+    tip = replayed.tip;
+    const one = files.length === 1;
+    const commits = `${replayed.rewritten} commit${replayed.rewritten === 1 ? "" : "s"}`;
+    problems.push(
+      `${who} committed ${listSecretFiles(files, (text) => ctx.redact(text))}, which ${one ? "holds a secret" : "hold secrets"}; ${one ? "it was" : "they were"} taken out of the ${commits} ${who} made and ${one ? "is" : "are"} still in the worktree: take the secret out of ${one ? "it" : "them"} before committing ${one ? "it" : "them"} (conductor commits no file that holds a known secret)`,
+    );
+  }
+  const words = await commitsWithSecretWords(worktree, { from: range.from, to: tip }, guard);
+  if (words.commits.size > 0) {
+    const replayed = await replayCommits(worktree, {
+      from: range.from,
+      to: tip,
+      metadata: withoutSecrets(guard),
+      remake: words.commits,
+    });
+    await updateRef(root, branchRef, replayed.tip, tip, "conductor: keep secrets out");
+    tip = replayed.tip;
+    const held = words.commits.size;
+    const names = words.names.length === 0 ? "a known secret" : words.names.join(", ");
+    repairs.push(
+      `${who} wrote ${names} into the words of ${held} commit${held === 1 ? "" : "s"} ${who} made (message, author, committer or other headers); ${held === 1 ? "it was" : "they were"} made again with the secret replaced by [redacted]`,
+    );
+  }
+  if (files.length === 0 && words.commits.size === 0) return { tip, problems, repairs };
+  // Looked at again as the branch now is: what was said above must be true of it.
+  const left = [
+    ...(await committedFilesWithSecrets(
+      worktree,
+      { from: range.from, to: tip },
+      range.keptOut,
+      range.limit,
+      guard,
+    )),
+  ].length;
+  const leftWords = (await commitsWithSecretWords(worktree, { from: range.from, to: tip }, guard))
+    .commits.size;
+  if (left === 0 && leftWords === 0) return { tip, problems, repairs };
+  const why = `a secret was still in the commits ${who} made after conductor took it out of them`;
+  const current = { ...range, to: tip };
+  return {
+    tip: undefined,
+    problems: [await setAside(ctx, actor, current, attached, why)],
+    repairs: [],
+  };
+}
+
+/**
+ * Puts the branch back to where the step began, the commits of `range` kept under
+ * `refs/conductor/saved/` (never pushed by conductor), and the worktree with it. Says so, after
+ * `why`, as a failure's sentence.
+ */
+async function setAside(
+  ctx: StepContext,
+  actor: Actor,
+  range: StepCommits,
+  attached: boolean,
+  why: string,
+): Promise<string> {
+  const root = ctx.plan.repo.root;
+  const branchRef = `refs/heads/${ctx.workspace.branch}`;
+  const who = `the ${actor.noun}`;
+  const saved = savedRef(ctx, "secret-commits");
+  // The branch may already hold a partly rewritten version: that is what is set aside.
+  const now = (await snapshotRefs(root, [branchRef])).get(branchRef)?.oid ?? range.to;
+  await updateRef(root, saved, now, undefined, `conductor: ${who}'s commits that held a secret`);
+  await updateRef(root, branchRef, range.from, now, "conductor: keep secrets out");
+  const files = await worktreeBackOnBranch(ctx, attached);
+  return `${why}; ${ctx.workspace.branch} was put back to ${short(range.from)}, ${who}'s commits are kept as ${saved} (do not push it)${files}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { literalPathspecs } from "./integrity.js";
-import { runGit } from "./run-git.js";
+import { runGit, STORED_HISTORY } from "./run-git.js";
 
 /**
  * Rewriting commits an agent made, with plumbing only (no checkout, HEAD or ref is touched): the
@@ -52,19 +52,23 @@ const OBJECT_ID = /^[0-9a-f]{40,64}$/;
  * mailmap's names or signature checks that a config could ask for.
  */
 export async function readCommits(cwd: string, from: string, to: string): Promise<CommitRecord[]> {
-  const out = await runGit(cwd, [
-    "-c",
-    "i18n.logOutputEncoding=UTF-8",
-    "log",
-    "-z",
-    "--no-show-signature",
-    "--no-mailmap",
-    "--reverse",
-    "--topo-order",
-    "--date=raw",
-    `--format=${LOG_FIELDS.join("%x00")}`,
-    `${from}..${to}`,
-  ]);
+  const out = await runGit(
+    cwd,
+    [
+      "-c",
+      "i18n.logOutputEncoding=UTF-8",
+      "log",
+      "-z",
+      "--no-show-signature",
+      "--no-mailmap",
+      "--reverse",
+      "--topo-order",
+      "--date=raw",
+      `--format=${LOG_FIELDS.join("%x00")}`,
+      `${from}..${to}`,
+    ],
+    { env: STORED_HISTORY },
+  );
   const fields = out.split("\0");
   const records: CommitRecord[] = [];
   for (let at = 0; at + LOG_FIELDS.length <= fields.length; at += LOG_FIELDS.length) {
@@ -124,7 +128,7 @@ export async function replayCommits(
       }
       const commit = (
         await runGit(cwd, ["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-F", "-"], {
-          env: metadata.identity,
+          env: { ...STORED_HISTORY, ...metadata.identity },
           input: metadata.message,
         })
       ).trim();

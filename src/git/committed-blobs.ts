@@ -1,4 +1,4 @@
-import { runGit, runGitBytes } from "./run-git.js";
+import { runGit, runGitBytes, STORED_HISTORY } from "./run-git.js";
 
 /**
  * The files commits added or changed, and their contents, read from git's objects: what a range
@@ -24,19 +24,23 @@ export async function blobsCommitted(
   from: string,
   to: string,
 ): Promise<CommittedBlob[]> {
-  const out = await runGit(cwd, [
-    "log",
-    "--raw",
-    "-z",
-    // Spelled out, not left to the log.* settings of a config the agent can write to: a root
-    // commit shown as the creation of its files, a merge against each of its parents.
-    "--root",
-    "--diff-merges=separate",
-    "--no-renames",
-    "--no-abbrev",
-    "--format=",
-    `${from}..${to}`,
-  ]);
+  const out = await runGit(
+    cwd,
+    [
+      "log",
+      "--raw",
+      "-z",
+      // Spelled out, not left to the log.* settings of a config the agent can write to: a root
+      // commit shown as the creation of its files, a merge against each of its parents.
+      "--root",
+      "--diff-merges=separate",
+      "--no-renames",
+      "--no-abbrev",
+      "--format=",
+      `${from}..${to}`,
+    ],
+    { env: STORED_HISTORY },
+  );
   // `-z` fields: `:<old mode> <new mode> <old blob> <new blob> <status>`, then the path.
   const fields = out.split("\0");
   const found = new Map<string, CommittedBlob>();
@@ -136,7 +140,10 @@ export async function readObjects(
   each: (id: string, type: string, content: Buffer) => void,
 ): Promise<void> {
   if (ids.length === 0) return;
-  const out = await runGitBytes(cwd, ["cat-file", "--batch"], { input: `${ids.join("\n")}\n` });
+  const out = await runGitBytes(cwd, ["cat-file", "--batch"], {
+    input: `${ids.join("\n")}\n`,
+    env: STORED_HISTORY,
+  });
   // Each object: `<id> <type> <size>\n`, its content, `\n`; `<id> missing\n` for none.
   let at = 0;
   while (at < out.length) {

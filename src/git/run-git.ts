@@ -110,6 +110,16 @@ export function runGitInShell(cwd: string, args: readonly string[]): Promise<str
  */
 export const NO_CODE_FROM_CONFIG = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
 
+/**
+ * The history as stored, for looking at what an agent committed: no replacement objects
+ * (`refs/replace/`) and no grafts (`info/grafts`), either of which an agent could write to show
+ * a look other parents or contents than a push sends.
+ */
+export const STORED_HISTORY: Readonly<Record<string, string>> = {
+  GIT_NO_REPLACE_OBJECTS: "1",
+  GIT_GRAFT_FILE: "/dev/null",
+};
+
 /** A shell function for conductor's git scripts: `git` with {@link NO_CODE_FROM_CONFIG}. */
 export const PLAIN_GIT_SH = `git() { command git ${NO_CODE_FROM_CONFIG.join(" ")} "$@"; }
 `;

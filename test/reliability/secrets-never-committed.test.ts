@@ -225,6 +225,32 @@ describe("a secret the agent wrote about its commits is taken out of them", () =
   });
 });
 
+describe("commits holding a secret that cannot be made again", () => {
+  it("are set aside: the branch goes back to where the step began and the workspace fails", async () => {
+    // git makes no commit without an author's name, so this one cannot be made again without
+    // the file; it must not stay on the branch, where no later step would look at it.
+    const test = await secretsRepo({
+      nameless: [
+        "echo keep > keep.txt",
+        `printf '%s\\n' ${TOKEN} > token.txt`,
+        "git add keep.txt token.txt",
+        "tree=$(git write-tree) && parent=$(git rev-parse HEAD)",
+        `c=$(printf 'tree %s\\nparent %s\\nauthor <a@example.com> 1700000000 +0000\\ncommitter <a@example.com> 1700000000 +0000\\n\\nno name\\n' "$tree" "$parent" | git hash-object -t commit -w --stdin --literally)`,
+        'git update-ref HEAD "$c"',
+      ].join(" && "),
+    });
+    const start = (await test.git("rev-parse", "main")).trim();
+    const workspace = refusedWorkspace(test, await run(test), "nameless", "agent");
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain("could not take secrets out of the commits the agent made");
+    expect(message).toContain(`conductor/nameless was put back to ${start.slice(0, 10)}`);
+    expect(marksIn(message)).toEqual([]);
+    expect((await test.git("rev-parse", "conductor/nameless")).trim()).toBe(start);
+    const saved = await test.git("for-each-ref", "--format=%(refname)", "refs/conductor/saved/");
+    expect(saved).toMatch(/secret-commits/);
+  });
+});
+
 describe("a follow-up's commits are looked at like the first turn's", () => {
   it("takes the file out of the follow-up's commits only, so the branch keeps its earlier clean version", async () => {
     const test = await secretsRepo({
