@@ -1,7 +1,9 @@
 // Rewriting an agent's commits with plumbing, on real repositories: without given paths, and
 // with other messages and identities.
 import { afterEach, describe, expect, it } from "vitest";
+import { withoutSecrets } from "../../src/executor/secret-messages.js";
 import { replayCommits } from "../../src/git/commit-replay.js";
+import { KnownSecrets } from "../../src/secrets/known-secrets.js";
 import { createTestRepo, headCommit, type TestRepo } from "../helpers/git-repo.js";
 
 let repo: TestRepo | undefined;
@@ -63,7 +65,7 @@ describe("replayCommits", () => {
   });
 });
 
-describe("replayCommits with metadata", () => {
+describe("replayCommits with the metadata of withoutSecrets", () => {
   it("gives the commits whose metadata changes their new words, keeps their trees, and rebuilds only the commits after them", async () => {
     const test = await createTestRepo({ "README.md": "# r\n" });
     repo = test;
@@ -72,31 +74,31 @@ describe("replayCommits with metadata", () => {
     await test.commitAll("first, clean");
     const first = await headCommit(test);
     await test.write({ "two.txt": "2\n" });
-    await test.git("commit", "-q", "-a", "--allow-empty", "-m", "second holds SECRET-123\n\nbody");
+    await test.git(
+      "commit",
+      "-q",
+      "-a",
+      "--allow-empty",
+      "-m",
+      "second holds SECRET-123x9\n\nbody",
+    );
     await test.git("add", "two.txt");
-    await test.git("commit", "-q", "--author=Bot SECRET-123 <bot@example.com>", "-m", "third");
+    await test.git("commit", "-q", "--author=Bot SECRET-123x9 <bot@example.com>", "-m", "third");
     await test.write({ "four.txt": "4\n" });
     await test.commitAll("fourth, clean");
     const tip = await headCommit(test);
 
+    const guard = new KnownSecrets([
+      { name: "API_TOKEN", value: "SECRET-123x9", barredFromCommits: true },
+    ]).commitGuard();
     const replayed = await replayCommits(test.root, {
       from: start,
       to: tip,
-      metadata: (commit) => {
-        const clean = (text: string) => text.replaceAll("SECRET-123", "[redacted]");
-        const message = clean(commit.message);
-        const identity = Object.fromEntries(
-          Object.entries(commit.identity).map(([name, value]) => [name, clean(value)]),
-        );
-        const same =
-          message === commit.message &&
-          Object.entries(identity).every(([name, value]) => value === commit.identity[name]);
-        return same ? commit : { message, identity };
-      },
+      metadata: withoutSecrets(guard),
     });
     expect(replayed.rewritten).toBe(3);
     const log = await test.git("log", "--format=%H|%s|%b|%an", replayed.tip);
-    expect(log).not.toContain("SECRET-123");
+    expect(log).not.toContain("SECRET-123x9");
     const lines = (await test.git("log", "--format=%s|%an|%T", replayed.tip, `^${start}`)).split(
       "\n",
     );
