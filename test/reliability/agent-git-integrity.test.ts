@@ -27,6 +27,7 @@ import {
   killLeftovers,
   makeCheckoutBusy,
   newestRunId,
+  removeTestRepo,
   snapshotCheckout,
   workspaceOf,
   worktreeOf,
@@ -37,10 +38,7 @@ const SHARED_SECRET = "shared-secret-8e1d4c7b2a";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
-  if (repo && existsSync(path.join(repo.root, ".conductor", "runs"))) {
-    killLeftovers(newestRunId(repo.root));
-  }
-  await repo?.remove();
+  await removeTestRepo(repo);
   repo = undefined;
 });
 

@@ -3,22 +3,19 @@
 // honest checks write. A check that commits a secret or moves another branch is refused, its
 // doing put back where that is safe, and nothing is committed. Each agent and check is played by
 // shell commands.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
-import { killLeftovers, newestRunId, refusedWorkspace, workspaceOf } from "./rig.js";
+import { refusedWorkspace, removeTestRepo, workspaceOf } from "./rig.js";
 
 const SECRET = "sk-live-checkscript-4f8a1c9e";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
-  if (repo && existsSync(path.join(repo.root, ".conductor", "runs"))) {
-    killLeftovers(newestRunId(repo.root));
-  }
-  await repo?.remove();
+  await removeTestRepo(repo);
   repo = undefined;
 });
 

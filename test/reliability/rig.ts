@@ -300,6 +300,14 @@ export function gitWithAfterCommit(dir: string, afterCommit: string): Record<str
   return { PATH: `${bin}:${process.env.PATH ?? ""}` };
 }
 
+/** After a test: ends what its repository's newest run left running, then removes it. */
+export async function removeTestRepo(repo: TestRepo | undefined): Promise<void> {
+  if (repo && existsSync(path.join(repo.root, ".conductor", "runs"))) {
+    killLeftovers(newestRunId(repo.root));
+  }
+  await repo?.remove();
+}
+
 /** A workspace of a run's summary, by name; throws when the run has none of that name. */
 export function workspaceOf(summary: RunSummary, name: string) {
   const found = summary.workspaces.find((workspace) => workspace.name === name);

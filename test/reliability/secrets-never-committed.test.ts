@@ -17,6 +17,7 @@ import {
   killLeftovers,
   newestRunId,
   refusedWorkspace,
+  removeTestRepo,
   workspaceOf,
   worktreeOf,
 } from "./rig.js";
@@ -45,10 +46,7 @@ function jsonWithKey(file: string, unicode = false): string {
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
-  if (repo && existsSync(path.join(repo.root, ".conductor", "runs"))) {
-    killLeftovers(newestRunId(repo.root));
-  }
-  await repo?.remove();
+  await removeTestRepo(repo);
   repo = undefined;
 });
 
