@@ -319,6 +319,8 @@ describe("best-of-N with a dependent task", () => {
     await waitFor(
       () => {
         if (!existsSync(path.join(repo?.root as string, ".conductor", "runs"))) return false;
+        // Not yet a run: its folder is made a moment after the runs folder that holds it.
+        if (runIds(repo?.root as string).length === 0) return false;
         const events = path.join(runFolder(repo as TestRepo), "events.jsonl");
         if (!existsSync(events)) return false;
         const text = readFileSync(events, "utf8");
