@@ -84,6 +84,11 @@ export interface Actor {
 }
 
 export const AGENT: Actor = { step: "agent", noun: "agent", ownsGitFiles: true };
+
+/** How messages name the actor as the subject of a sentence: "the agent". */
+function named(actor: Actor): string {
+  return `the ${actor.noun}`;
+}
 export const CHECK_SCRIPT: Actor = { step: "check", noun: "check script", ownsGitFiles: false };
 
 /** What the verification decided. */
@@ -180,7 +185,7 @@ async function checkAgentResult(
   actor: Actor,
 ): Promise<{ verdict: AgentVerdict; look: RepositoryLook }> {
   const { workspace } = ctx;
-  const who = `the ${actor.noun}`;
+  const who = named(actor);
   const whileRunning = `this ${actor.noun}`;
   const root = ctx.plan.repo.root;
   const worktree = workspace.path;
@@ -422,7 +427,7 @@ async function secretsOutOfCommits(
   const worktree = ctx.workspace.path;
   const root = ctx.plan.repo.root;
   const branchRef = `refs/heads/${ctx.workspace.branch}`;
-  const who = `the ${actor.noun}`;
+  const who = named(actor);
   const guard = ctx.commitGuard();
   const problems: string[] = [];
   const repairs: string[] = [];
@@ -464,15 +469,15 @@ async function secretsOutOfCommits(
   }
   if (files.length === 0 && words.commits.size === 0) return { tip, problems, repairs };
   // Looked at again as the branch now is: what was said above must be true of it.
-  const left = [
-    ...(await committedFilesWithSecrets(
+  const left = (
+    await committedFilesWithSecrets(
       worktree,
       { from: range.from, to: tip },
       range.keptOut,
       range.limit,
       guard,
-    )),
-  ].length;
+    )
+  ).length;
   const leftWords = (await commitsWithSecretWords(worktree, { from: range.from, to: tip }, guard))
     .commits.size;
   if (left === 0 && leftWords === 0) return { tip, problems, repairs };
@@ -499,7 +504,7 @@ async function setAside(
 ): Promise<string> {
   const root = ctx.plan.repo.root;
   const branchRef = `refs/heads/${ctx.workspace.branch}`;
-  const who = `the ${actor.noun}`;
+  const who = named(actor);
   const saved = savedRef(ctx, "secret-commits");
   // The branch may already hold a partly rewritten version: that is what is set aside.
   const now = (await snapshotRefs(root, [branchRef])).get(branchRef)?.oid ?? range.to;
@@ -638,7 +643,7 @@ async function restoreRef(
   to: string | undefined = change.before,
 ): Promise<string> {
   const root = ctx.plan.repo.root;
-  const who = `the ${actor.noun}`;
+  const who = named(actor);
   const what =
     change.before === undefined
       ? `${change.ref} was created (at ${short(change.after ?? "")})`
