@@ -371,12 +371,7 @@ describe("an agent that games how git sees its work still commits no secret", ()
       ].join(" && "),
     });
     const start = (await test.git("rev-parse", "main")).trim();
-    const result = await run(test);
-    expect(hasStackTrace(result.all), result.all).toBe(false);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "merge");
-    expect(workspace.failure?.reason).toBe("integrity");
-    expect(workspace.failure?.step).toBe("commit");
+    const workspace = refusedWorkspace(test, await run(test), "merge", "commit");
     expect(workspace.failure?.message).toContain("a merge was left unfinished");
     expect((await test.git("rev-parse", "conductor/merge")).trim()).toBe(start);
     expect(marksIn(await historyPatch(test, "conductor/merge"))).toEqual([]);
@@ -395,11 +390,7 @@ describe("an agent that games how git sees its work still commits no secret", ()
       ].join(" && "),
     });
     const start = (await test.git("rev-parse", "main")).trim();
-    const result = await run(test);
-    expect(hasStackTrace(result.all), result.all).toBe(false);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "hidden");
-    expect(workspace.failure?.step).toBe("commit");
+    const workspace = refusedWorkspace(test, await run(test), "hidden", "commit");
     expect(workspace.failure?.message).toContain("leak.txt (DEPLOY_API_KEY)");
     expect(workspace.failure?.message).toContain("shown.txt (DEPLOY_API_KEY)");
     expect((await test.git("rev-parse", "conductor/hidden")).trim()).toBe(start);
@@ -420,11 +411,7 @@ describe("an agent that games how git sees its work still commits no secret", ()
         "echo merged > c.txt && git add c.txt",
       ].join(" && "),
     });
-    const result = await run(test);
-    expect(hasStackTrace(result.all), result.all).toBe(false);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "pick");
-    expect(workspace.failure?.step).toBe("commit");
+    const workspace = refusedWorkspace(test, await run(test), "pick", "commit");
     expect(workspace.failure?.message).toContain("a cherry-pick was left unfinished");
     expect(await test.git("log", "--format=%an", "conductor/pick")).not.toContain("picked-author");
   });
@@ -439,11 +426,7 @@ describe("an agent that games how git sees its work still commits no secret", ()
       ].join(" && "),
     });
     const start = (await test.git("rev-parse", "main")).trim();
-    const result = await run(test);
-    expect(hasStackTrace(result.all), result.all).toBe(false);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "big");
-    expect(workspace.failure?.step).toBe("commit");
+    const workspace = refusedWorkspace(test, await run(test), "big", "commit");
     expect(workspace.failure?.message).toMatch(
       /big\.txt \(.*\) is larger than workspaces\.max_file_size/,
     );
@@ -471,11 +454,7 @@ describe("an agent that games how git sees its work still commits no secret", ()
         "git stash drop -q",
       ].join(" && "),
     });
-    const result = await run(test);
-    expect(hasStackTrace(result.all), result.all).toBe(false);
-    expect(result.exitCode, result.all).toBe(1);
-    const workspace = workspaceOf(latestSummary(test.root), "conflict");
-    expect(workspace.failure?.step).toBe("commit");
+    const workspace = refusedWorkspace(test, await run(test), "conflict", "commit");
     expect(workspace.failure?.message).toContain("notes.md (DEPLOY_API_KEY)");
     expect(marksIn(await historyPatch(test, "conductor/conflict"))).toEqual([]);
   });
