@@ -332,7 +332,8 @@ async function checkAgentResult(
     const safe =
       committed !== undefined
         ? change.after === undefined || !(await isAncestor(root, committed, change.after))
-        : restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit));
+        : replacesObjects(change) ||
+          (restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit)));
     const description = await restoreRef(ctx, actor, change, safe, committed);
     ctx.refLedger.record({
       ref: change.ref,
@@ -661,7 +662,9 @@ async function restoreRef(
     await updateRef(root, change.ref, to, change.after, `conductor: undo ${who}'s move`);
     const back =
       to === change.before
-        ? "it was moved back"
+        ? change.before === undefined
+          ? "it was removed"
+          : "it was moved back"
         : `it was put back to ${short(to ?? "")}, where its workspace's commit left it`;
     return `${what}; ${back}${kept}`;
   } catch {
@@ -683,6 +686,16 @@ function restorable(ctx: StepContext, change: RefChange): boolean {
     !change.ref.startsWith("refs/remotes/") &&
     change.ref !== "refs/stash"
   );
+}
+
+/**
+ * Whether a ref made or moved while the step ran is a replace ref (`git replace`): git then shows
+ * the object it names as another everywhere in the repository, the user's branches and checkout
+ * included (a rewritten history as if whole, a commit with other files). It is put back whoever
+ * made it, the replacement kept under refs/conductor/saved/, so nothing is lost either way.
+ */
+function replacesObjects(change: RefChange): boolean {
+  return change.ref.startsWith("refs/replace/") && change.after !== undefined && !change.symbolic;
 }
 
 /**

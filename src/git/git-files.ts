@@ -19,7 +19,9 @@ import path from "node:path";
  * The files of a repository's git folder that git runs as code: `config` (core.fsmonitor,
  * filter drivers, gpg.program, include paths…) and the hooks. An agent with a shell can write
  * them, and the next git command conductor (or the user) runs would then run the agent's code,
- * outside its step. Read synchronously: a few small files, cheaper than trips through the pool.
+ * outside its step. With them `info/grafts`, through which git shows every commit's parents as
+ * it says instead of as stored. Read synchronously: a few small files, cheaper than trips
+ * through the pool.
  */
 export interface GitFilesLook {
   /** The common git folder (`.git` of the main checkout). */
@@ -45,7 +47,12 @@ export interface GitFilesLook {
    * would run in conductor's own `git add`.
    */
   sharedConfigs?: ReadonlyMap<string, GitFile>;
+  /** `info/grafts` (git still reads it, with a warning) when it is there. */
+  grafts?: GitFile;
 }
+
+/** Where the grafts file is, inside the git folder. */
+export const GRAFTS = "info/grafts";
 
 /**
  * Where git looks for the config of the user and of the machine, as it does for conductor's own
@@ -94,6 +101,7 @@ export function lookAtGitFiles(dir: string, hooksFolder?: string): GitFilesLook 
     hooks: readHooks(common, commonKind),
     worktreeConfigs: readWorktreeConfigs(dir, config),
     sharedConfigs: readSharedConfigs(),
+    grafts: readGitFile(path.join(dir, GRAFTS)),
   };
   if (hooksFolder !== undefined && path.resolve(hooksFolder) !== common) {
     look.hooksPath = {
@@ -197,6 +205,7 @@ function describeFolder(folder: string): string {
 export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): string[] {
   const changed: string[] = [];
   if (!sameFile(before.config, after.config)) changed.push("config");
+  if (!sameFile(before.grafts, after.grafts)) changed.push(GRAFTS);
   const configsBefore = before.worktreeConfigs ?? new Map<string, GitFile>();
   const configsAfter = after.worktreeConfigs ?? new Map<string, GitFile>();
   for (const entry of [...new Set([...configsBefore.keys(), ...configsAfter.keys()])].sort()) {
@@ -222,8 +231,8 @@ export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): stri
 }
 
 /**
- * Where an entry of {@link gitFilesChanged} is: `config`, `hooks`, `hooks/<name>` and the
- * `config.worktree` files in the git folder; a hook of `core.hooksPath` is named by its absolute
+ * Where an entry of {@link gitFilesChanged} is: `config`, `info/grafts`, `hooks`, `hooks/<name>`
+ * and the `config.worktree` files in the git folder; a hook of `core.hooksPath` is named by its absolute
  * path.
  */
 export function gitFilePath(look: GitFilesLook, entry: string): string {
@@ -233,6 +242,7 @@ export function gitFilePath(look: GitFilesLook, entry: string): string {
 /** The file of `entry` in `look`, undefined when it has none. */
 function fileOf(look: GitFilesLook, entry: string): GitFile | undefined {
   if (entry === "config") return look.config;
+  if (entry === GRAFTS) return look.grafts;
   if (isWorktreeConfig(entry)) return look.worktreeConfigs?.get(entry);
   if (isSharedConfig(entry)) return look.sharedConfigs?.get(entry);
   if (path.isAbsolute(entry)) {

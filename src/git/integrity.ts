@@ -1,7 +1,13 @@
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { BRANCH_OF_SH } from "./head-file.js";
-import { NO_CODE_FROM_CONFIG, runGit, runGitExpecting, runGitScript } from "./run-git.js";
+import {
+  NO_CODE_FROM_CONFIG,
+  runGit,
+  runGitExpecting,
+  runGitScript,
+  STORED_HISTORY,
+} from "./run-git.js";
 import { parseStatus } from "./status-entries.js";
 
 /**
@@ -209,8 +215,10 @@ async function headCommit(
 }
 
 /**
- * Whether `ancestor` is `descendant` or one of its ancestors. Git exits 1 for "no"; any other
- * failure (an unknown commit, a broken repository) is thrown, never read as "no".
+ * Whether `ancestor` is `descendant` or one of its ancestors, in the history as stored (what a
+ * push sends): a replace ref or graft an agent wrote must not make a rewritten branch look as if
+ * it still held its work. Git exits 1 for "no"; any other failure (an unknown commit, a broken
+ * repository) is thrown, never read as "no".
  */
 export async function isAncestor(
   cwd: string,
@@ -222,6 +230,7 @@ export async function isAncestor(
     cwd,
     ["merge-base", "--is-ancestor", ancestor, descendant],
     [0, 1],
+    { env: STORED_HISTORY },
   );
   return exitCode === 0;
 }
@@ -257,7 +266,7 @@ export function literalPathspecs(paths: readonly string[]): string[] {
   return paths.map((entry) => `:(literal)${entry}`);
 }
 
-/** Paths under `paths` that commits in `from..to` added, changed or deleted. */
+/** Paths under `paths` that commits in `from..to` added, changed or deleted, as stored. */
 export async function pathsTouched(
   cwd: string,
   from: string,
@@ -265,17 +274,21 @@ export async function pathsTouched(
   paths: readonly string[],
 ): Promise<string[]> {
   if (paths.length === 0) return [];
-  const stdout = await runGit(cwd, [
-    "log",
-    "--format=",
-    "--name-only",
-    "--no-renames",
-    "--full-history",
-    "-z",
-    `${from}..${to}`,
-    "--",
-    ...literalPathspecs(paths),
-  ]);
+  const stdout = await runGit(
+    cwd,
+    [
+      "log",
+      "--format=",
+      "--name-only",
+      "--no-renames",
+      "--full-history",
+      "-z",
+      `${from}..${to}`,
+      "--",
+      ...literalPathspecs(paths),
+    ],
+    { env: STORED_HISTORY },
+  );
   return [...new Set(stdout.split(/[\0\n]/).filter(Boolean))].sort();
 }
 
@@ -302,7 +315,9 @@ export async function filesLargerThan(
   to: string,
   limit: number,
 ): Promise<CommittedFile[]> {
-  const listed = await runGit(cwd, ["rev-list", "--objects", `${from}..${to}`]);
+  const listed = await runGit(cwd, ["rev-list", "--objects", `${from}..${to}`], {
+    env: STORED_HISTORY,
+  });
   // Lines are `<object>` for commits and `<object> <path>` for trees and blobs.
   const paths = new Map<string, string>();
   for (const line of listed.split("\n")) {
@@ -313,7 +328,7 @@ export async function filesLargerThan(
   const sizes = await runGit(
     cwd,
     ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-    { input: `${[...paths.keys()].join("\n")}\n` },
+    { input: `${[...paths.keys()].join("\n")}\n`, env: STORED_HISTORY },
   );
   const large: CommittedFile[] = [];
   for (const line of sizes.split("\n")) {

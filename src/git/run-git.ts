@@ -166,12 +166,14 @@ export async function runGitExpecting(
   cwd: string,
   args: readonly string[],
   expected: readonly number[],
+  options: GitOptions = {},
 ): Promise<{ exitCode: number; stdout: string }> {
   let exitCode = 0;
-  const stdout = await run("git", args, cwd, args, (code) => {
+  const accepts = (code: number) => {
     exitCode = code;
     return expected.includes(code);
-  });
+  };
+  const stdout = await run("git", args, cwd, args, accepts, options);
   return { exitCode, stdout };
 }
 

@@ -1,0 +1,111 @@
+// An agent can make git show a history other than the stored one: a replace ref (`git replace`)
+// or a line in .git/info/grafts names other parents or another commit for an object, everywhere in
+// the repository. Conductor judges a branch by its history as stored (what a push sends), and
+// takes both away, keeping what stood there. Each agent is played by shell commands.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { conductor } from "../helpers/cli.js";
+import type { TestRepo } from "../helpers/git-repo.js";
+import { repoWithConfig } from "../helpers/run-repo.js";
+import { refusedWorkspace, removeTestRepo } from "./rig.js";
+
+let repo: TestRepo | undefined;
+afterEach(async () => {
+  await removeTestRepo(repo);
+  repo = undefined;
+});
+
+/** Makes a commit of the agent's work with no parent and puts the branch there, as a rewrite. */
+const DROP_HISTORY = [
+  "start=$(git rev-parse HEAD)",
+  "echo work > work.txt && git add work.txt",
+  "orphan=$(git commit-tree $(git write-tree) -m 'the whole history, rewritten')",
+  "git reset -q --hard $orphan",
+].join("\n");
+
+async function agentRepo(command: string): Promise<TestRepo> {
+  const made = await repoWithConfig({
+    agent: { kind: "command", command: "true" },
+    tasks: [{ id: "disguised", prompt: "work", agent: { command } }],
+  });
+  repo = made;
+  return made;
+}
+
+function run(test: TestRepo) {
+  return conductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
+}
+
+/** The refs of the repository, by name. */
+async function refs(test: TestRepo): Promise<Map<string, string>> {
+  const listed = await test.git("for-each-ref", "--format=%(refname) %(objectname)");
+  return new Map(
+    listed
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.split(" ") as [string, string]),
+  );
+}
+
+describe("an agent that disguises the history", () => {
+  it("with a replace ref: the rewrite is seen and undone, the replace ref taken away and kept", async () => {
+    const test = await agentRepo(`${DROP_HISTORY}\ngit replace --graft $orphan $start`);
+    const start = (await test.git("rev-parse", "main")).trim();
+    const workspace = refusedWorkspace(test, await run(test), "disguised", "agent");
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain(`conductor/disguised no longer contains its start point`);
+    expect(message).toMatch(
+      /refs\/replace\/[0-9a-f]{40} was created \(at [0-9a-f]+\); it was removed, the agent's value is kept as refs\/conductor\/saved\/\S+-moved\/refs\/replace\/[0-9a-f]{40}/,
+    );
+    // The branch is back at its start, as stored; no replace ref is left to show it otherwise.
+    const after = await refs(test);
+    expect(after.get("refs/heads/conductor/disguised")).toBe(start);
+    expect([...after.keys()].filter((ref) => ref.startsWith("refs/replace/"))).toEqual([]);
+    // The agent's rewritten branch and its replacement are both kept.
+    const saved = [...after.keys()].filter((ref) => ref.startsWith("refs/conductor/saved/"));
+    expect(saved.some((ref) => ref.endsWith("-branch"))).toBe(true);
+    expect(saved.some((ref) => ref.includes("-moved/refs/replace/"))).toBe(true);
+  });
+
+  it("with .git/info/grafts: the rewrite is seen and undone, the grafts file taken away and kept", async () => {
+    const test = await agentRepo(
+      `${DROP_HISTORY}\necho "$orphan $start" >> "$(git rev-parse --git-common-dir)/info/grafts"`,
+    );
+    const start = (await test.git("rev-parse", "main")).trim();
+    const workspace = refusedWorkspace(test, await run(test), "disguised", "agent");
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain(`conductor/disguised no longer contains its start point`);
+    expect(message).toContain(
+      "the repository's git files .git/info/grafts changed (git runs them as code or shows history through them); put back as the run found them",
+    );
+    expect((await refs(test)).get("refs/heads/conductor/disguised")).toBe(start);
+    expect(existsSync(path.join(test.root, ".git", "info", "grafts"))).toBe(false);
+    // What the agent wrote is kept beside the workspace's logs.
+    const logs = path.dirname(workspace.failure?.logPath ?? "");
+    const kept = readdirSync(logs).find((entry) => entry.startsWith("git-files-"));
+    expect(kept, readdirSync(logs).join(", ")).toBeDefined();
+    expect(readFileSync(path.join(logs, kept ?? "", "info", "grafts"), "utf8")).toMatch(
+      /^[0-9a-f]{40} [0-9a-f]{40}\n$/,
+    );
+  });
+
+  it("with a replace ref for main's own commit: main shows its own files again", async () => {
+    // A commit like main's tip with one more file, shown in place of main's tip everywhere.
+    const test = await agentRepo(
+      [
+        "echo planted > planted.txt && git add planted.txt",
+        "fake=$(git commit-tree $(git write-tree) -p $(git rev-parse main^{commit}) -m 'main, as the agent would have it')",
+        "git reset -q --hard HEAD && rm -f planted.txt",
+        "git replace $(git rev-parse main) $fake",
+        "echo work > work.txt",
+      ].join("\n"),
+    );
+    const main = (await test.git("rev-parse", "main")).trim();
+    const workspace = refusedWorkspace(test, await run(test), "disguised", "agent");
+    expect(workspace.failure?.message).toContain(`refs/replace/${main} was created`);
+    expect((await refs(test)).has(`refs/replace/${main}`)).toBe(false);
+    // git reads main's tip as stored again: its files are the user's.
+    expect(await test.git("ls-tree", "-r", "--name-only", "main")).not.toContain("planted.txt");
+  });
+});
