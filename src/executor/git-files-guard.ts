@@ -1,7 +1,7 @@
 import path from "node:path";
 import {
   type GitFilesLook,
-  GRAFTS,
+  HISTORY_FILES,
   lookAtGitFiles,
   restoreGitFiles,
   sameGitFile,
@@ -54,7 +54,7 @@ export function changedGitFiles(
       : restored.length === 0
         ? "conductor could not put them back: look at them before you run git there"
         : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")}: look at ${left.length === 1 ? "it" : "them"} before you run git there)` : ""}${keptIn === undefined ? "" : `, what stood there kept in ${keptIn}`}`;
-  const why = changed.includes(GRAFTS)
+  const why = changed.some((entry) => HISTORY_FILES.includes(entry))
     ? "git runs them as code or shows history through them"
     : "git runs them as code";
   return `the repository's git files ${list} changed (${why}); ${outcome}`;

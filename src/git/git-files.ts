@@ -19,8 +19,8 @@ import path from "node:path";
  * The files of a repository's git folder that git runs as code: `config` (core.fsmonitor,
  * filter drivers, gpg.program, include paths…) and the hooks. An agent with a shell can write
  * them, and the next git command conductor (or the user) runs would then run the agent's code,
- * outside its step. With them `info/grafts`, through which git shows every commit's parents as
- * it says instead of as stored. Read synchronously: a few small files, cheaper than trips
+ * outside its step. With them the files through which git shows other parents than the stored
+ * ones ({@link HISTORY_FILES}). Read synchronously: a few small files, cheaper than trips
  * through the pool.
  */
 export interface GitFilesLook {
@@ -47,12 +47,17 @@ export interface GitFilesLook {
    * would run in conductor's own `git add`.
    */
   sharedConfigs?: ReadonlyMap<string, GitFile>;
-  /** `info/grafts` (git still reads it, with a warning) when it is there. */
-  grafts?: GitFile;
+  /** The {@link HISTORY_FILES} that are there, by path inside the git folder. */
+  historyFiles?: ReadonlyMap<string, GitFile>;
 }
 
-/** Where the grafts file is, inside the git folder. */
-export const GRAFTS = "info/grafts";
+/**
+ * Files of the git folder through which git shows other parents than the stored ones:
+ * `info/grafts` (still read, with a warning) and `shallow`, whose commits git shows without
+ * parents. Either can hide a rewrite from the check that a branch still holds its start, and
+ * both change every history git shows you.
+ */
+export const HISTORY_FILES: readonly string[] = ["info/grafts", "shallow"];
 
 /**
  * Where git looks for the config of the user and of the machine, as it does for conductor's own
@@ -101,7 +106,7 @@ export function lookAtGitFiles(dir: string, hooksFolder?: string): GitFilesLook 
     hooks: readHooks(common, commonKind),
     worktreeConfigs: readWorktreeConfigs(dir, config),
     sharedConfigs: readSharedConfigs(),
-    grafts: readGitFile(path.join(dir, GRAFTS)),
+    historyFiles: readHistoryFiles(dir),
   };
   if (hooksFolder !== undefined && path.resolve(hooksFolder) !== common) {
     look.hooksPath = {
@@ -131,6 +136,16 @@ function readHooks(folder: string, kind: string): Map<string, GitFile> {
     if (file !== undefined) hooks.set(name, file);
   }
   return hooks;
+}
+
+/** The {@link HISTORY_FILES} of the git folder `dir` that are there. */
+function readHistoryFiles(dir: string): Map<string, GitFile> {
+  const found = new Map<string, GitFile>();
+  for (const entry of HISTORY_FILES) {
+    const file = readGitFile(path.join(dir, entry));
+    if (file !== undefined) found.set(entry, file);
+  }
+  return found;
 }
 
 /** The files of {@link sharedConfigPaths} that are there. */
@@ -205,7 +220,10 @@ function describeFolder(folder: string): string {
 export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): string[] {
   const changed: string[] = [];
   if (!sameFile(before.config, after.config)) changed.push("config");
-  if (!sameFile(before.grafts, after.grafts)) changed.push(GRAFTS);
+  for (const entry of HISTORY_FILES) {
+    if (!sameFile(before.historyFiles?.get(entry), after.historyFiles?.get(entry)))
+      changed.push(entry);
+  }
   const configsBefore = before.worktreeConfigs ?? new Map<string, GitFile>();
   const configsAfter = after.worktreeConfigs ?? new Map<string, GitFile>();
   for (const entry of [...new Set([...configsBefore.keys(), ...configsAfter.keys()])].sort()) {
@@ -231,8 +249,8 @@ export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): stri
 }
 
 /**
- * Where an entry of {@link gitFilesChanged} is: `config`, `info/grafts`, `hooks`, `hooks/<name>`
- * and the `config.worktree` files in the git folder; a hook of `core.hooksPath` is named by its absolute
+ * Where an entry of {@link gitFilesChanged} is: `config`, the {@link HISTORY_FILES}, `hooks`,
+ * `hooks/<name>` and the `config.worktree` files in the git folder; a hook of `core.hooksPath` is named by its absolute
  * path.
  */
 export function gitFilePath(look: GitFilesLook, entry: string): string {
@@ -242,7 +260,7 @@ export function gitFilePath(look: GitFilesLook, entry: string): string {
 /** The file of `entry` in `look`, undefined when it has none. */
 function fileOf(look: GitFilesLook, entry: string): GitFile | undefined {
   if (entry === "config") return look.config;
-  if (entry === GRAFTS) return look.grafts;
+  if (HISTORY_FILES.includes(entry)) return look.historyFiles?.get(entry);
   if (isWorktreeConfig(entry)) return look.worktreeConfigs?.get(entry);
   if (isSharedConfig(entry)) return look.sharedConfigs?.get(entry);
   if (path.isAbsolute(entry)) {

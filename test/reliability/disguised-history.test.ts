@@ -2,13 +2,15 @@
 // or a line in .git/info/grafts names other parents or another commit for an object, everywhere in
 // the repository. Conductor judges a branch by its history as stored (what a push sends), and
 // takes both away, keeping what stood there. Each agent is played by shell commands.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig } from "../helpers/run-repo.js";
 import { refusedWorkspace, removeTestRepo } from "./rig.js";
+
+const SECRET = "sk-live-shallowmerge-77c2e0b1";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
@@ -88,6 +90,47 @@ describe("an agent that disguises the history", () => {
     expect(readFileSync(path.join(logs, kept ?? "", "info", "grafts"), "utf8")).toMatch(
       /^[0-9a-f]{40} [0-9a-f]{40}\n$/,
     );
+  });
+
+  it("with .git/shallow behind a merge: the commit holding a secret is seen and taken out", async () => {
+    // S holds the secret, C removes it and adds the work, and the merge M of C and the start
+    // keeps the start in the branch. With C shallow (shown without parents, so as adding its
+    // files), start..M lists M and C, never S, and no commit listed adds the secret.
+    const made = await repoWithConfig(
+      {
+        workspaces: { copy: [".env.local"] },
+        agent: { kind: "command", command: "true" },
+        tasks: [
+          {
+            id: "disguised",
+            prompt: "work",
+            agent: {
+              command: [
+                "start=$(git rev-parse HEAD)",
+                "cp .env.local leak.txt && git add leak.txt && git commit -qm 'notes'",
+                "git rm -q leak.txt && echo work > work.txt && git add work.txt",
+                "git commit -qm 'work'",
+                "c=$(git rev-parse HEAD)",
+                "m=$(git commit-tree $(git write-tree) -p $c -p $start -m 'merge')",
+                "git reset -q --hard $m",
+                'echo $c >> "$(git rev-parse --git-common-dir)/shallow"',
+              ].join("\n"),
+            },
+          },
+        ],
+      },
+      { ".gitignore": ".env.local\n" },
+    );
+    repo = made;
+    writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+    const workspace = refusedWorkspace(made, await run(made), "disguised", "agent");
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain("the repository's git files .git/shallow changed");
+    expect(message).toContain("the agent committed leak.txt (API_TOKEN from .env.local)");
+    expect(existsSync(path.join(made.root, ".git", "shallow"))).toBe(false);
+    const history = await made.git("log", "-p", "--format=%H%n%B", "conductor/disguised");
+    expect(history).toContain("work");
+    expect(history).not.toContain(SECRET);
   });
 
   it("with a replace ref for main's own commit: main shows its own files again", async () => {
