@@ -5,6 +5,7 @@ import path from "node:path";
 import { agentFor } from "../agents/index.js";
 import { StateError, UsageError, WorkspaceConflictError } from "../errors.js";
 import { CheckoutHook } from "../git/checkout-hook.js";
+import { askCommitIdentity, type CommitIdentity } from "../git/commit-identity.js";
 import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 import { winnerBranchHolders } from "../planner/selections.js";
@@ -55,6 +56,8 @@ export interface SessionOptions {
 export interface SessionFacts {
   checkoutHook: CheckoutHook;
   secrets: Promise<KnownSecrets>;
+  /** Who conductor's commits are by, as git says before any agent or script has run. */
+  commitIdentity: Promise<CommitIdentity>;
 }
 
 /** Asks for the {@link SessionFacts} of `plan`; an answer that failed fails the session that uses it. */
@@ -63,7 +66,9 @@ export function askSessionFacts(plan: Plan): SessionFacts {
   checkoutHook.find().catch(() => undefined); // asked again by the first add if it failed
   const secrets = runSecrets(plan);
   secrets.catch(() => undefined); // the session awaits it, or it is not needed
-  return { checkoutHook, secrets };
+  const commitIdentity = askCommitIdentity(plan.repo.root);
+  commitIdentity.catch(() => undefined); // the first commit awaits it
+  return { checkoutHook, secrets, commitIdentity };
 }
 
 /** Result of a run session. */
@@ -81,7 +86,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const paths = new RunPaths(plan.repo.root, options.runId);
   // Asked now at the latest, beside the listing below: the first worktree needs the checkout
   // hook's answer (how git's add would make it), and it would otherwise hold that worktree up.
-  const { checkoutHook, secrets: knownSecrets } = options.facts ?? askSessionFacts(plan);
+  const facts = options.facts ?? askSessionFacts(plan);
+  const { checkoutHook, secrets: knownSecrets, commitIdentity } = facts;
   // One listing of the branches serves the whole run: the conflict check here, and each
   // workspace's check before its worktree is added.
   const [branches, secrets] = await Promise.all([
@@ -108,6 +114,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     options.concurrency ?? plan.concurrency ?? Math.max(1, os.availableParallelism());
   const run = runContext(plan, paths, recorder, secrets, options.homeDir, plan.retries, {
     checkoutHook,
+    commitIdentity,
     branchesAtStart: branches,
     // One locked write of the port registry for the whole run, while the first worktrees are
     // being made; each ports step then only looks its block up.
@@ -176,6 +183,9 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     name: workspace.name,
     path: workspace.path,
   });
+  // Asked before the agent of the follow-up runs, as a run asks it before its first.
+  const identity = askCommitIdentity(plan.repo.root);
+  identity.catch(() => undefined); // the commit awaits it
   const secrets = await runSecrets(plan);
   const recorder = new RunRecorder(paths, previous, options.reporters, secrets);
   const started = monotonicMs();
@@ -185,6 +195,7 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   // A follow-up makes no worktree, so it needs no list of branches.
   const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0, {
     checkoutHook: new CheckoutHook(plan.repo.root),
+    commitIdentity: identity,
     branchesAtStart: new Set(),
     portBlocks: Promise.resolve(undefined),
   });
@@ -218,7 +229,7 @@ function runContext(
   secrets: KnownSecrets,
   homeDir: string,
   retries: number,
-  shared: Pick<RunContext, "branchesAtStart" | "portBlocks" | "checkoutHook">,
+  shared: Pick<RunContext, "branchesAtStart" | "portBlocks" | "checkoutHook" | "commitIdentity">,
 ): RunContext {
   return {
     plan,

@@ -1,5 +1,6 @@
 import type { Agent } from "../agents/types.js";
 import type { CheckoutHook } from "../git/checkout-hook.js";
+import type { CommitIdentity } from "../git/commit-identity.js";
 import type { GitMetadataQueue } from "../git/worktree.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import type { AgentKind } from "../schema/config.js";
@@ -39,6 +40,8 @@ export interface RunContext {
   queue: GitMetadataQueue;
   /** Where the repository's post-checkout hook would be (new worktrees run it, as git's add does). */
   checkoutHook: CheckoutHook;
+  /** Who conductor's commits are by, asked when the session started. */
+  commitIdentity: Promise<CommitIdentity>;
   /** Local branches when the run started. */
   branchesAtStart: ReadonlySet<string>;
   /** The run's port blocks by worktree, reserved together at its start (undefined if that failed). */
@@ -274,6 +277,7 @@ export function stepContext(
     emit: (event) => run.recorder.emit(event),
     queue: run.queue,
     checkoutHook: run.checkoutHook,
+    commitIdentity: run.commitIdentity,
     branchesAtStart: run.branchesAtStart,
     portBlocks: run.portBlocks,
     refLedger: run.refLedger,

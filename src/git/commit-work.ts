@@ -1,3 +1,4 @@
+import type { CommitIdentity } from "./commit-identity.js";
 import { BRANCH_OF_SH } from "./head-file.js";
 import { PLAIN_GIT_SH, runGitScript } from "./run-git.js";
 import { isKeptPath, statusPaths } from "./status-entries.js";
@@ -29,8 +30,7 @@ export type CommittedWork =
  * The whole commit step as one shell, so that Node starts one process instead of five (each
  * spawn forks the whole Node process), and git as few times as it can: every git process costs
  * about a millisecond of exec and dynamic linking, more than the work it does here. It stages
- * everything, unstages what must stay out and commits (under a neutral identity when git has
- * none), reading the new commit's id and size from git's own summary (in the C locale, so that
+ * everything, unstages what must stay out and commits (under the identity given), reading the new commit's id and size from git's own summary (in the C locale, so that
  * its words are known); a commit git refuses with nothing staged is no commit. Then it measures
  * the branch against the start commit, unless that is the same diff (HEAD was the start commit).
  * Nothing is committed unless HEAD is on the workspace branch.
@@ -38,7 +38,8 @@ export type CommittedWork =
  * Arguments: $1 start commit, $2 message, $3 the branch's full ref name, $4 HEAD's commit when
  * the caller has just seen HEAD on that branch and nothing has run in the worktree since ("" to
  * ask git here; HEAD is still checked, from its file), $5 `nothing` when the caller's status of
- * the worktree shows nothing to stage (git is not run at all), then the paths to unstage.
+ * the worktree shows nothing to stage (git is not run at all), $6-$9 the author's name and
+ * e-mail, the committer's name and e-mail, then the paths to unstage.
  * Output: `elsewhere <where HEAD is>`, or `none <HEAD>` / `commit <new commit> <parent>` followed
  * by `stat <git's summary of it>` or its numstat, then `branch` and `same` or the branch's
  * numstat.
@@ -55,7 +56,11 @@ message=$2
 branch=$3
 parent=$4
 shown=$5
-shift 5
+author_name=$6
+author_email=$7
+committer_name=$8
+committer_email=$9
+shift 9
 newline='
 '
 # Still on the branch the caller saw? Asked of git below when that cannot be told without it.
@@ -84,23 +89,15 @@ if [ "$shown" != nothing ]; then
     shift
   done
   if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
-  commit() {
-    LC_ALL=C git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no -c core.hooksPath=/dev/null "$@" commit --no-verify -m "$message"
-  }
-  if out=$(commit 2>&1); then
+  if out=$(GIT_AUTHOR_NAME=$author_name GIT_AUTHOR_EMAIL=$author_email \\
+    GIT_COMMITTER_NAME=$committer_name GIT_COMMITTER_EMAIL=$committer_email \\
+    LC_ALL=C git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no -c core.hooksPath=/dev/null commit --no-verify -m "$message" 2>&1); then
     made=yes
-  else
-    case $out in
-      *"Please tell me who you are"* | *"unable to auto-detect email address"* | *"empty ident name"*)
-        # With nothing staged there is nothing to commit under any name.
-        if ! git diff --cached --quiet; then
-          out=$(commit -c user.name=conductor -c user.email=conductor@localhost)
-          made=yes
-        fi ;;
-      *)
-        # Refused with nothing staged (what the status showed was not git add's to stage).
-        if ! git diff --cached --quiet; then printf '%s\\n' "$out" >&2; exit 1; fi ;;
-    esac
+  elif ! git diff --cached --quiet; then
+    # Refused with something staged is an error; with nothing staged (what the status showed
+    # was not git add's to stage) there is nothing to commit.
+    printf '%s\\n' "$out" >&2
+    exit 1
   fi
 fi
 if [ -z "$made" ]; then
@@ -115,17 +112,23 @@ else
   esac
   if [ \${#made} -lt 40 ]; then made=$(git rev-parse HEAD); fi
   echo "commit $made $parent"
-  # The line after the summary: " <n> files changed, <n> insertions(+), <n> deletions(-)".
+  # A line after the summary: " <n> files changed, <n> insertions(+), <n> deletions(-)" (after
+  # " Author: …" and " Date: …" when the author is not the committer).
   stat=
   case $out in
     "["*)
-      stat=\${out#*"$newline"}
-      stat=\${stat%%"$newline"*} ;;
+      rest=\${out#*"$newline"}
+      while [ -n "$rest" ]; do
+        line=\${rest%%"$newline"*}
+        case $line in
+          " "[0-9]*" changed"*) stat=$line; break ;;
+          " Author: "* | " Committer: "* | " Date: "*) ;;
+          *) break ;;
+        esac
+        case $rest in *"$newline"*) rest=\${rest#*"$newline"} ;; *) rest= ;; esac
+      done ;;
   esac
-  case $stat in
-    " "[0-9]*" changed"*) echo "stat$stat" ;;
-    *) git diff --numstat "$parent" HEAD ;;
-  esac
+  if [ -n "$stat" ]; then echo "stat$stat"; else git diff --numstat "$parent" HEAD; fi
 fi
 echo branch
 if [ "$parent" = "$from" ]; then echo same; else git diff --numstat "$from...HEAD"; fi
@@ -148,8 +151,11 @@ export async function commitWork(
     branch: string;
     head?: string | undefined;
     status?: string | undefined;
+    /** Who the commit is by (see askCommitIdentity). */
+    identity: CommitIdentity;
   },
 ): Promise<CommittedWork> {
+  const { identity } = options;
   const shown = options.status === undefined ? undefined : statusPaths(options.status);
   const unstage =
     shown === undefined
@@ -163,6 +169,10 @@ export async function commitWork(
       `refs/heads/${options.branch}`,
       options.head ?? "",
       nothing ? "nothing" : "",
+      identity.authorName,
+      identity.authorEmail,
+      identity.committerName,
+      identity.committerEmail,
       ...unstage,
     ]),
   );

@@ -4,6 +4,11 @@
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  askCommitIdentity,
+  type CommitIdentity,
+  NEUTRAL_IDENTITY,
+} from "../../src/git/commit-identity.js";
 import { commitWork, parseNumstat } from "../../src/git/commit-work.js";
 import { worktreeStatus } from "../../src/git/worktree.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
@@ -22,8 +27,22 @@ async function onBranch(): Promise<{ test: TestRepo; start: string }> {
   return { test, start };
 }
 
+/** Who the commits are by: not the test repository's own config (see the identity test). */
+const IDENTITY: CommitIdentity = {
+  authorName: "Ada Author",
+  authorEmail: "ada@example.com",
+  committerName: "Cy Committer",
+  committerEmail: "cy@example.com",
+};
+
 const commit = (test: TestRepo, start: string, exclude: string[] = []) =>
-  commitWork(test.root, { message: "the work", exclude, from: start, branch: "work" });
+  commitWork(test.root, {
+    message: "the work",
+    exclude,
+    from: start,
+    branch: "work",
+    identity: IDENTITY,
+  });
 
 describe("commitWork", () => {
   it("commits the work but not the excluded paths, and measures a first commit once for both diffs", async () => {
@@ -168,6 +187,7 @@ describe("commitWork after the agent step's verification", () => {
         exclude: [".context", "keep.txt"],
         from: start,
         branch: "work",
+        identity: IDENTITY,
         head: start,
         status: seen,
       }),
@@ -196,6 +216,7 @@ describe("commitWork after the agent step's verification", () => {
         exclude: [".context"],
         from: start,
         branch: "work",
+        identity: IDENTITY,
         head: start,
         status: seen,
       }),
@@ -216,6 +237,7 @@ describe("commitWork after the agent step's verification", () => {
       exclude: [],
       from: start,
       branch: "work",
+      identity: IDENTITY,
       head: start,
       status: "?? gone.txt\0",
     });
@@ -234,10 +256,35 @@ describe("commitWork after the agent step's verification", () => {
     expect((await test.git("rev-parse", "work")).trim()).toBe(start);
   });
 
-  it("commits nothing, and fails nothing, when nothing is staged and git has no identity", async () => {
+  it("commits under the identity given, whatever the repository's config says by then", async () => {
     const { test, start } = await onBranch();
+    // As a check script could have set it, to a secret of the workspace's env file.
+    await test.git("config", "user.name", "set by a check");
+    await test.git("config", "user.email", "sk-live-from-env@example.com");
+    await test.write({ "new.txt": "n\n" });
+    const done = await commit(test, start);
+    expect(done).toMatchObject({ commitDiff: { files: 1, insertions: 1, deletions: 0 } });
+    expect(await test.git("log", "-1", "--format=%an <%ae>|%cn <%ce>")).toBe(
+      "Ada Author <ada@example.com>|Cy Committer <cy@example.com>",
+    );
+  });
+
+  it("asks the identity as git commit would read it, and a neutral one where git has none", async () => {
+    const { test } = await onBranch();
+    await test.git("config", "user.name", "Config Name");
+    await test.git("config", "user.email", "config@example.com");
+    await test.git("config", "committer.name", "Config Committer");
+    const configured = { GIT_AUTHOR_NAME: undefined, GIT_COMMITTER_NAME: undefined };
+    const { done: asked } = await traced(test, () => askCommitIdentity(test.root), configured);
+    expect(asked).toEqual({
+      authorName: "Config Name",
+      authorEmail: "config@example.com",
+      committerName: "Config Committer",
+      committerEmail: "config@example.com",
+    });
     await test.git("config", "--unset", "user.name");
     await test.git("config", "--unset", "user.email");
+    await test.git("config", "--unset", "committer.name");
     await test.git("config", "user.useConfigOnly", "true");
     const noIdentity = {
       HOME: test.home,
@@ -248,25 +295,8 @@ describe("commitWork after the agent step's verification", () => {
       GIT_COMMITTER_EMAIL: undefined,
       EMAIL: undefined,
     };
-    const { done } = await traced(test, () => commitGhost(test, start), noIdentity);
-    expect(done).toEqual({
-      commit: undefined,
-      head: start,
-      commitDiff: undefined,
-      diff: { files: 0, insertions: 0, deletions: 0 },
-    });
-    // With something staged, the same git commits under conductor's neutral name.
-    await test.write({ "new.txt": "n\n" });
-    const { done: made } = await traced(
-      test,
-      () =>
-        commitWork(test.root, { message: "the work", exclude: [], from: start, branch: "work" }),
-      noIdentity,
-    );
-    expect(made).toMatchObject({ commitDiff: { files: 1, insertions: 1, deletions: 0 } });
-    expect(await test.git("log", "-1", "--format=%an <%ae>")).toBe(
-      "conductor <conductor@localhost>",
-    );
+    const { done: none } = await traced(test, () => askCommitIdentity(test.root), noIdentity);
+    expect(none).toEqual(NEUTRAL_IDENTITY);
   });
 
   it("measures a commit of deletions, renames and a binary file as git diff --numstat does", async () => {
@@ -282,6 +312,7 @@ describe("commitWork after the agent step's verification", () => {
       exclude: [],
       from: start,
       branch: "work",
+      identity: IDENTITY,
       head: before,
       status: await status(test),
     });
@@ -302,6 +333,7 @@ describe("commitWork after the agent step's verification", () => {
       exclude: [],
       from: start,
       branch: "work",
+      identity: IDENTITY,
       head: start,
       status: seen,
     });
@@ -319,6 +351,7 @@ describe("commitWork after the agent step's verification", () => {
       exclude: [],
       from: start,
       branch: "wo]rk",
+      identity: IDENTITY,
     });
     const head = (await test.git("rev-parse", "HEAD")).trim();
     expect(done).toMatchObject({ commit: head, head });

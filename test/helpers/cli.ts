@@ -26,7 +26,8 @@ export interface CliOptions {
   cwd: string;
   /** Private home (workspaces, port registry); defaults to the real one — tests should pass it. */
   home?: string;
-  env?: Record<string, string>;
+  /** `undefined` takes a variable of the helper's git environment away. */
+  env?: Record<string, string | undefined>;
 }
 
 /** Runs `conductor ...args` as a real process and returns its exit code and output. */

@@ -84,6 +84,33 @@ describe("a check script that changes the repository", () => {
     expect((await test.git("config", "core.hooksPath")).trim()).toBe(".husky/_");
   });
 
+  it("cannot choose whom conductor's commit is by: it is by the identity git gave when the run started", async () => {
+    const test = await checkRepo(
+      "echo work > work.txt",
+      `git config user.name "$(sed -n 's/^API_TOKEN=//p' .env.local)"\ngit config user.email leak@example.com`,
+    );
+    const configured = await test.git("config", "user.email");
+    // Git's identity from the repository's config, not the test helper's environment.
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: test.root,
+      home: test.home,
+      env: {
+        GIT_AUTHOR_NAME: undefined,
+        GIT_AUTHOR_EMAIL: undefined,
+        GIT_COMMITTER_NAME: undefined,
+        GIT_COMMITTER_EMAIL: undefined,
+      },
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(workspaceOf(latestSummary(test.root), "tested").status).toBe("succeeded");
+    expect(await test.git("log", "-1", "--format=%an <%ae>|%cn <%ce>", "conductor/tested")).toBe(
+      `Test <${configured.trim()}>|Test <${configured.trim()}>`,
+    );
+    expect(await test.git("log", "--format=%an%ae%cn%ce%B", "conductor/tested")).not.toContain(
+      SECRET,
+    );
+  });
+
   it("is not refused when another workspace's verification found the git config it wrote", async () => {
     // The check of "hooks" writes the config, then runs on while the agent of "slow" ends: that
     // agent's verification puts the config back and fails it (it cannot tell who wrote it), and

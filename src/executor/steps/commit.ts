@@ -1,3 +1,4 @@
+import { redactedIdentity } from "../../git/commit-identity.js";
 import { commitWork } from "../../git/commit-work.js";
 import { git, gitMessage, worktreeStatus } from "../../git/worktree.js";
 import { operationLeftOpen, WorktreeLinkError } from "../../git/worktree-link.js";
@@ -112,6 +113,7 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
       branch: workspace.branch,
       head,
       status,
+      identity: redactedIdentity(await ctx.commitIdentity, ctx.redact),
     });
     if ("headElsewhere" in committed) {
       return {

@@ -1,5 +1,6 @@
 import type { Agent } from "../../agents/types.js";
 import type { CheckoutHook } from "../../git/checkout-hook.js";
+import type { CommitIdentity } from "../../git/commit-identity.js";
 import type { GitMetadataQueue } from "../../git/worktree.js";
 import type { Plan, Workspace } from "../../planner/types.js";
 import type { AgentKind } from "../../schema/config.js";
@@ -29,6 +30,8 @@ export interface StepContext {
   queue: GitMetadataQueue;
   /** Where the repository's post-checkout hook would be (new worktrees run it, as git's add does). */
   checkoutHook: CheckoutHook;
+  /** Who conductor's commits are by, asked when the session started (see askCommitIdentity). */
+  commitIdentity: Promise<CommitIdentity>;
   /** Local branches when the run started (one listing per run, not one per workspace). */
   branchesAtStart: ReadonlySet<string>;
   /** The run's port blocks by worktree, reserved together at its start (undefined if that failed). */
