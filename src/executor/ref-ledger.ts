@@ -177,6 +177,15 @@ export class RefLedger {
   }
 
   /**
+   * Records a ref a verification put back (or removed) as conductor's own change: the checks of
+   * agents that ran meanwhile would otherwise see it as their agent's, and undo it (a removed
+   * replace ref made again). The ledger's record of what was found still fails them.
+   */
+  putBack(ref: string, value: string | undefined): void {
+    this.moved.set(ref, { value, at: monotonicMs() });
+  }
+
+  /**
    * Whether `change` is conductor's own: it moved the ref after `since` and the ref still holds
    * what conductor left there (a change made on top of it is someone else's).
    */

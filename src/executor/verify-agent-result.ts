@@ -2,7 +2,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { relativeInside } from "../fs/is-inside.js";
 import { replayCommits } from "../git/commit-replay.js";
-import { type GitFilesLook, gitFilesChanged } from "../git/git-files.js";
+import { type GitFilesLook, gitFilesChanged, HISTORY_FILES, SHALLOW } from "../git/git-files.js";
 import {
   attachHead,
   changedPaths,
@@ -18,6 +18,7 @@ import {
   unstagePaths,
   updateRef,
 } from "../git/integrity.js";
+import { shallowLinesHidingParents } from "../git/shallow.js";
 import { readSpotlightTrees, spotlightFootprint } from "../git/spotlight-footprint.js";
 import { gitMessage, listWorktrees, samePath } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
@@ -84,6 +85,34 @@ export interface Actor {
 }
 
 export const AGENT: Actor = { step: "agent", noun: "agent", ownsGitFiles: true };
+
+/**
+ * The git files that changed in the step and count as the actor's doing: all of them for an
+ * agent, only the history files for a check script (no honest test writes those). New lines of
+ * `.git/shallow` count only where they hide parents the repository has: a `git fetch --depth`
+ * adds lines for commits whose parents it did not fetch, and putting the file back then would
+ * leave those commits with parents git cannot find.
+ */
+async function changedByActor(
+  ctx: StepContext,
+  actor: Actor,
+  before: GitFilesLook,
+  now: GitFilesLook,
+): Promise<string[]> {
+  const changed = gitFilesChanged(before, now).filter(
+    (entry) => actor.ownsGitFiles || HISTORY_FILES.includes(entry),
+  );
+  if (!changed.includes(SHALLOW)) return changed;
+  const was = before.historyFiles?.get(SHALLOW);
+  const is = now.historyFiles?.get(SHALLOW);
+  if ((was !== undefined && was.kind !== "file") || is?.kind !== "file") return changed;
+  const hiding = await shallowLinesHidingParents(
+    ctx.plan.repo.root,
+    was?.content.toString("latin1") ?? "",
+    is.content.toString("latin1"),
+  );
+  return hiding.length > 0 ? changed : changed.filter((entry) => entry !== SHALLOW);
+}
 
 /** How messages name the actor as the subject of a sentence: "the agent". */
 function named(actor: Actor): string {
@@ -192,7 +221,7 @@ async function checkAgentResult(
   const branchRef = `refs/heads/${workspace.branch}`;
   // The git files first, and put back before any git runs: git would run a planted fsmonitor.
   const gitFilesNow = await gitFilesOf(ctx);
-  const gitChanged = actor.ownsGitFiles ? gitFilesChanged(baseline.gitFiles, gitFilesNow) : [];
+  const gitChanged = await changedByActor(ctx, actor, baseline.gitFiles, gitFilesNow);
   const gitFilesProblem =
     gitChanged.length === 0
       ? undefined
@@ -660,6 +689,7 @@ async function restoreRef(
       kept = `, ${who}'s value is kept as ${saved}`;
     }
     await updateRef(root, change.ref, to, change.after, `conductor: undo ${who}'s move`);
+    ctx.refLedger.putBack(change.ref, to);
     const back =
       to === change.before
         ? change.before === undefined

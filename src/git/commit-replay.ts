@@ -149,10 +149,12 @@ export async function replayCommits(
  */
 async function treesWithout(cwd: string, from: string, paths: readonly string[]) {
   const pathspecs = literalPathspecs(paths);
-  const kept = await runGit(cwd, ["ls-tree", "-r", "-z", "--full-tree", from, "--", ...pathspecs]);
+  const kept = await runGit(cwd, ["ls-tree", "-r", "-z", "--full-tree", from, "--", ...pathspecs], {
+    env: STORED_HISTORY,
+  });
   const gitDir = (await runGit(cwd, ["rev-parse", "--path-format=absolute", "--git-dir"])).trim();
   const scratch = await mkdtemp(path.join(gitDir, "conductor-replay-"));
-  const env = { GIT_INDEX_FILE: path.join(scratch, "index") };
+  const env = { ...STORED_HISTORY, GIT_INDEX_FILE: path.join(scratch, "index") };
   return {
     async of(tree: string): Promise<string> {
       await runGit(cwd, ["read-tree", tree], { env });

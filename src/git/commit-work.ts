@@ -48,7 +48,9 @@ export type CommittedWork =
  * conductor's gate, a hook that waits for input would hang an unattended run, and what a hook
  * prints would be read as git's summary. Conductor's commits start no automatic maintenance (`git
  * maintenance run --auto`, `git gc --auto`): one more process per commit, and a repack in the
- * middle of a run competes with the agents; the user's own git commands keep running it.
+ * middle of a run competes with the agents; the user's own git commands keep running it. The
+ * message is UTF-8, and so says the commit: an `i18n.commitEncoding` of the config (which a check
+ * script may have written) would go into its header as it is.
  */
 const COMMIT_SCRIPT = `set -e
 ${PLAIN_GIT_SH}${BRANCH_OF_SH}from=$1
@@ -91,7 +93,8 @@ if [ "$shown" != nothing ]; then
   if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
   if out=$(GIT_AUTHOR_NAME=$author_name GIT_AUTHOR_EMAIL=$author_email \\
     GIT_COMMITTER_NAME=$committer_name GIT_COMMITTER_EMAIL=$committer_email \\
-    LC_ALL=C git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no -c core.hooksPath=/dev/null commit --no-verify -m "$message" 2>&1); then
+    LC_ALL=C git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no -c core.hooksPath=/dev/null \\
+      -c i18n.commitEncoding=UTF-8 commit --no-verify -m "$message" 2>&1); then
     made=yes
   elif ! git diff --cached --quiet; then
     # Refused with something staged is an error; with nothing staged (what the status showed

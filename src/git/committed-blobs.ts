@@ -101,7 +101,7 @@ export async function readBlobs(
   const sizes = await runGit(
     cwd,
     ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-    { input: `${unique.join("\n")}\n` },
+    { input: `${unique.join("\n")}\n`, env: STORED_HISTORY },
   );
   const batches: string[][] = [];
   let batch: string[] = [];

@@ -59,6 +59,9 @@ export interface GitFilesLook {
  */
 export const HISTORY_FILES: readonly string[] = ["info/grafts", "shallow"];
 
+/** The shallow file, inside the git folder. */
+export const SHALLOW = "shallow";
+
 /**
  * Where git looks for the config of the user and of the machine, as it does for conductor's own
  * git: the user's in `GIT_CONFIG_GLOBAL` when set, else in `~/.gitconfig` and the XDG

@@ -112,12 +112,16 @@ export const NO_CODE_FROM_CONFIG = ["-c", "core.hooksPath=/dev/null", "-c", "cor
 
 /**
  * The history as stored, for looking at what an agent committed: no replacement objects
- * (`refs/replace/`) and no grafts (`info/grafts`), either of which an agent could write to show
- * a look other parents or contents than a push sends.
+ * (`refs/replace/`), no grafts (`info/grafts`) and no commit-graph file (`core.commitGraph`,
+ * given as config through the environment), any of which an agent could write to show a look
+ * other parents or contents than a push sends. (`shallow` is watched with the git files.)
  */
 export const STORED_HISTORY: Readonly<Record<string, string>> = {
   GIT_NO_REPLACE_OBJECTS: "1",
   GIT_GRAFT_FILE: "/dev/null",
+  GIT_CONFIG_COUNT: "1",
+  GIT_CONFIG_KEY_0: "core.commitGraph",
+  GIT_CONFIG_VALUE_0: "false",
 };
 
 /** A shell function for conductor's git scripts: `git` with {@link NO_CODE_FROM_CONFIG}. */

@@ -605,10 +605,13 @@ export async function saveWork(
   const tree = (await git(worktree, ["write-tree"])).trim();
   const commit = (
     await git(worktree, [
-      "-c",
-      "user.name=conductor",
-      "-c",
-      "user.email=conductor@localhost",
+      // author.* and committer.* come before user.* in any config (one a script wrote, say).
+      ...["author", "committer"].flatMap((who) => [
+        "-c",
+        `${who}.name=conductor`,
+        "-c",
+        `${who}.email=conductor@localhost`,
+      ]),
       "commit-tree",
       tree,
       "-p",

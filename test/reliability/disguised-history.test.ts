@@ -4,9 +4,10 @@
 // takes both away, keeping what stood there. Each agent is played by shell commands.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
-import type { TestRepo } from "../helpers/git-repo.js";
+import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig } from "../helpers/run-repo.js";
 import { refusedWorkspace, removeTestRepo } from "./rig.js";
 
@@ -17,6 +18,22 @@ afterEach(async () => {
   await removeTestRepo(repo);
   repo = undefined;
 });
+
+/**
+ * S holds the secret, C removes it and adds the work, and the merge M of C and the start keeps
+ * the start in the branch. With C shallow (shown without parents, so as adding its files),
+ * start..M lists M and C, never S, and no commit listed adds the secret.
+ */
+const SHALLOW_MERGE = [
+  "start=$(git rev-parse HEAD)",
+  "cp .env.local leak.txt && git add leak.txt && git commit -qm 'notes'",
+  "git rm -q leak.txt && echo work > work.txt && git add work.txt",
+  "git commit -qm 'work'",
+  "c=$(git rev-parse HEAD)",
+  "m=$(git commit-tree $(git write-tree) -p $c -p $start -m 'merge')",
+  "git reset -q --hard $m",
+  'echo $c >> "$(git rev-parse --git-common-dir)/shallow"',
+].join("\n");
 
 /** Makes a commit of the agent's work with no parent and puts the branch there, as a rewrite. */
 const DROP_HISTORY = [
@@ -93,9 +110,6 @@ describe("an agent that disguises the history", () => {
   });
 
   it("with .git/shallow behind a merge: the commit holding a secret is seen and taken out", async () => {
-    // S holds the secret, C removes it and adds the work, and the merge M of C and the start
-    // keeps the start in the branch. With C shallow (shown without parents, so as adding its
-    // files), start..M lists M and C, never S, and no commit listed adds the secret.
     const made = await repoWithConfig(
       {
         workspaces: { copy: [".env.local"] },
@@ -104,18 +118,7 @@ describe("an agent that disguises the history", () => {
           {
             id: "disguised",
             prompt: "work",
-            agent: {
-              command: [
-                "start=$(git rev-parse HEAD)",
-                "cp .env.local leak.txt && git add leak.txt && git commit -qm 'notes'",
-                "git rm -q leak.txt && echo work > work.txt && git add work.txt",
-                "git commit -qm 'work'",
-                "c=$(git rev-parse HEAD)",
-                "m=$(git commit-tree $(git write-tree) -p $c -p $start -m 'merge')",
-                "git reset -q --hard $m",
-                'echo $c >> "$(git rev-parse --git-common-dir)/shallow"',
-              ].join("\n"),
-            },
+            agent: { command: SHALLOW_MERGE },
           },
         ],
       },
@@ -131,6 +134,99 @@ describe("an agent that disguises the history", () => {
     const history = await made.git("log", "-p", "--format=%H%n%B", "conductor/disguised");
     expect(history).toContain("work");
     expect(history).not.toContain(SECRET);
+  });
+
+  it("with a replace ref that shows the committed secret file as a tree: the file is still found", async () => {
+    const made = await repoWithConfig(
+      {
+        workspaces: { copy: [".env.local"] },
+        agent: { kind: "command", command: "true" },
+        tasks: [
+          {
+            id: "disguised",
+            prompt: "work",
+            agent: {
+              command: [
+                "cp .env.local leak.txt && git add leak.txt && git commit -qm 'notes'",
+                "blob=$(git rev-parse HEAD:leak.txt)",
+                "git rm -q leak.txt && echo work > work.txt && git add work.txt",
+                "git commit -qm 'work'",
+                "git update-ref refs/replace/$blob $(git mktree </dev/null)",
+              ].join("\n"),
+            },
+          },
+        ],
+      },
+      { ".gitignore": ".env.local\n" },
+    );
+    repo = made;
+    writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+    const workspace = refusedWorkspace(made, await run(made), "disguised", "agent");
+    expect(workspace.failure?.message).toContain(
+      "the agent committed leak.txt (API_TOKEN from .env.local)",
+    );
+    const history = await made.git("log", "-p", "--format=%H%n%B", "conductor/disguised");
+    expect(history).toContain("work");
+    expect(history).not.toContain(SECRET);
+  });
+
+  it("with .git/shallow from a check script: it is refused, the secret taken out", async () => {
+    const made = await repoWithConfig(
+      {
+        workspaces: { copy: [".env.local"] },
+        scripts: { check: "sh check.sh" },
+        agent: { kind: "command", command: "true" },
+        tasks: [
+          {
+            id: "disguised",
+            prompt: "work",
+            agent: { command: `cat > check.sh <<'CHECK'\n${SHALLOW_MERGE}\nCHECK` },
+          },
+        ],
+      },
+      { ".gitignore": ".env.local\ncheck.sh\n" },
+    );
+    repo = made;
+    writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+    const workspace = refusedWorkspace(made, await run(made), "disguised", "check");
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain("the repository's git files .git/shallow changed");
+    expect(message).toContain("the check script committed leak.txt (API_TOKEN from .env.local)");
+    expect(existsSync(path.join(made.root, ".git", "shallow"))).toBe(false);
+    const history = await made.git("log", "-p", "--format=%H%n%B", "conductor/disguised");
+    expect(history).not.toContain(SECRET);
+  });
+
+  it("does not take a shallow fetch for a disguise: its shallow line hides no parent git has", async () => {
+    // Another repository of two commits, fetched one deep: git marks its tip shallow, whose
+    // parent it does not have. Putting the file back would leave that tip's parent missing.
+    const made = await repoWithConfig({
+      agent: { kind: "command", command: "true" },
+      tasks: [{ id: "fetches", prompt: "work", agent: { command: "PLACEHOLDER" } }],
+    });
+    repo = made;
+    const upstream = path.join(made.home, "upstream");
+    await execa("git", ["init", "-q", "-b", "main", upstream]);
+    for (const n of [1, 2]) {
+      writeFileSync(path.join(upstream, "f.txt"), `${n}\n`);
+      await execa("git", ["-C", upstream, "add", "f.txt"], { env: gitEnv(made.home) });
+      await execa("git", ["-C", upstream, "commit", "-qm", `c${n}`], { env: gitEnv(made.home) });
+    }
+    const config = path.join(made.root, "conductor.yaml");
+    writeFileSync(
+      config,
+      readFileSync(config, "utf8").replace(
+        "PLACEHOLDER",
+        `git fetch -q --depth 1 file://${upstream} main && echo work > work.txt`,
+      ),
+    );
+    await made.git("commit", "-qam", "the fetching task");
+    const result = await run(made);
+    expect(result.exitCode, result.all).toBe(0);
+    const shallow = readFileSync(path.join(made.root, ".git", "shallow"), "utf8");
+    const tip = (await execa("git", ["-C", upstream, "rev-parse", "main"])).stdout.trim();
+    expect(shallow).toBe(`${tip}\n`);
+    expect(await made.git("show", "conductor/fetches:work.txt")).toBe("work");
   });
 
   it("with a replace ref for main's own commit: main shows its own files again", async () => {
