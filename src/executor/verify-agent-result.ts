@@ -2,7 +2,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { relativeInside } from "../fs/is-inside.js";
 import { replayCommits } from "../git/commit-replay.js";
-import { type GitFilesLook, gitFilesChanged, HISTORY_FILES, SHALLOW } from "../git/git-files.js";
+import { type GitFilesLook, gitFilesChanged, HISTORY_FILES } from "../git/git-files.js";
 import {
   attachHead,
   changedPaths,
@@ -18,7 +18,6 @@ import {
   unstagePaths,
   updateRef,
 } from "../git/integrity.js";
-import { shallowLinesHidingParents } from "../git/shallow.js";
 import { readSpotlightTrees, spotlightFootprint } from "../git/spotlight-footprint.js";
 import { gitMessage, listWorktrees, samePath } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
@@ -88,30 +87,12 @@ export const AGENT: Actor = { step: "agent", noun: "agent", ownsGitFiles: true }
 
 /**
  * The git files that changed in the step and count as the actor's doing: all of them for an
- * agent, only the history files for a check script (no honest test writes those). New lines of
- * `.git/shallow` count only where they hide parents the repository has: a `git fetch --depth`
- * adds lines for commits whose parents it did not fetch, and putting the file back then would
- * leave those commits with parents git cannot find.
+ * agent, only the history files for a check script (no honest test writes those).
  */
-async function changedByActor(
-  ctx: StepContext,
-  actor: Actor,
-  before: GitFilesLook,
-  now: GitFilesLook,
-): Promise<string[]> {
-  const changed = gitFilesChanged(before, now).filter(
+function changedByActor(actor: Actor, before: GitFilesLook, now: GitFilesLook): string[] {
+  return gitFilesChanged(before, now).filter(
     (entry) => actor.ownsGitFiles || HISTORY_FILES.includes(entry),
   );
-  if (!changed.includes(SHALLOW)) return changed;
-  const was = before.historyFiles?.get(SHALLOW);
-  const is = now.historyFiles?.get(SHALLOW);
-  if ((was !== undefined && was.kind !== "file") || is?.kind !== "file") return changed;
-  const hiding = await shallowLinesHidingParents(
-    ctx.plan.repo.root,
-    was?.content.toString("latin1") ?? "",
-    is.content.toString("latin1"),
-  );
-  return hiding.length > 0 ? changed : changed.filter((entry) => entry !== SHALLOW);
 }
 
 /** How messages name the actor as the subject of a sentence: "the agent". */
@@ -221,7 +202,7 @@ async function checkAgentResult(
   const branchRef = `refs/heads/${workspace.branch}`;
   // The git files first, and put back before any git runs: git would run a planted fsmonitor.
   const gitFilesNow = await gitFilesOf(ctx);
-  const gitChanged = await changedByActor(ctx, actor, baseline.gitFiles, gitFilesNow);
+  const gitChanged = changedByActor(actor, baseline.gitFiles, gitFilesNow);
   const gitFilesProblem =
     gitChanged.length === 0
       ? undefined
@@ -388,8 +369,12 @@ async function checkAgentResult(
   }
   const seen = new Set([...foreign.map((change) => change.ref), ...gitChanged.map(shownGitFile)]);
   for (const other of ctx.refLedger.foundByOthersSince(workspace.name, baseline.takenAt)) {
-    // A check script is not held to the git files (see Actor), whoever found them changed.
-    if (seen.has(other.ref) || (other.kind === "git-file" && !actor.ownsGitFiles)) continue;
+    // A check script is held only to the history files (see Actor), whoever found them changed.
+    const excused =
+      other.kind === "git-file" &&
+      !actor.ownsGitFiles &&
+      !HISTORY_FILES.some((entry) => other.ref === shownGitFile(entry));
+    if (seen.has(other.ref) || excused) continue;
     seen.add(other.ref);
     problems.push(
       `while ${whileRunning} ran, ${other.description} (found by the verification of ${other.foundBy}; conductor cannot tell which of the agents or check scripts running then did it)`,

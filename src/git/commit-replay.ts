@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { literalPathspecs } from "./integrity.js";
-import { runGit, STORED_HISTORY } from "./run-git.js";
+import { runGit, storedHistory } from "./run-git.js";
 
 /**
  * Rewriting commits an agent made, with plumbing only (no checkout, HEAD or ref is touched): the
@@ -67,7 +67,7 @@ export async function readCommits(cwd: string, from: string, to: string): Promis
       `--format=${LOG_FIELDS.join("%x00")}`,
       `${from}..${to}`,
     ],
-    { env: STORED_HISTORY },
+    { env: storedHistory({ allCommits: true }) },
   );
   const fields = out.split("\0");
   const records: CommitRecord[] = [];
@@ -126,9 +126,12 @@ export async function replayCommits(
         mapped.set(record.commit, record.commit);
         continue;
       }
+      // The message is as git showed it, in UTF-8, whatever i18n.commitEncoding says.
+      const parentArgs = parents.flatMap((p) => ["-p", p]);
+      const args = ["-c", "i18n.commitEncoding=UTF-8", "commit-tree", tree, ...parentArgs];
       const commit = (
-        await runGit(cwd, ["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-F", "-"], {
-          env: { ...STORED_HISTORY, ...metadata.identity },
+        await runGit(cwd, [...args, "-F", "-"], {
+          env: { ...storedHistory(), ...metadata.identity },
           input: metadata.message,
         })
       ).trim();
@@ -150,11 +153,11 @@ export async function replayCommits(
 async function treesWithout(cwd: string, from: string, paths: readonly string[]) {
   const pathspecs = literalPathspecs(paths);
   const kept = await runGit(cwd, ["ls-tree", "-r", "-z", "--full-tree", from, "--", ...pathspecs], {
-    env: STORED_HISTORY,
+    env: storedHistory(),
   });
   const gitDir = (await runGit(cwd, ["rev-parse", "--path-format=absolute", "--git-dir"])).trim();
   const scratch = await mkdtemp(path.join(gitDir, "conductor-replay-"));
-  const env = { ...STORED_HISTORY, GIT_INDEX_FILE: path.join(scratch, "index") };
+  const env = { ...storedHistory(), GIT_INDEX_FILE: path.join(scratch, "index") };
   return {
     async of(tree: string): Promise<string> {
       await runGit(cwd, ["read-tree", tree], { env });

@@ -1,4 +1,4 @@
-import { runGit, runGitBytes, STORED_HISTORY } from "./run-git.js";
+import { runGit, runGitBytes, storedHistory } from "./run-git.js";
 
 /**
  * The files commits added or changed, and their contents, read from git's objects: what a range
@@ -39,7 +39,7 @@ export async function blobsCommitted(
       "--format=",
       `${from}..${to}`,
     ],
-    { env: STORED_HISTORY },
+    { env: storedHistory({ allCommits: true }) },
   );
   // `-z` fields: `:<old mode> <new mode> <old blob> <new blob> <status>`, then the path.
   const fields = out.split("\0");
@@ -101,7 +101,7 @@ export async function readBlobs(
   const sizes = await runGit(
     cwd,
     ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-    { input: `${unique.join("\n")}\n`, env: STORED_HISTORY },
+    { input: `${unique.join("\n")}\n`, env: storedHistory() },
   );
   const batches: string[][] = [];
   let batch: string[] = [];
@@ -142,7 +142,7 @@ export async function readObjects(
   if (ids.length === 0) return;
   const out = await runGitBytes(cwd, ["cat-file", "--batch"], {
     input: `${ids.join("\n")}\n`,
-    env: STORED_HISTORY,
+    env: storedHistory(),
   });
   // Each object: `<id> <type> <size>\n`, its content, `\n`; `<id> missing\n` for none.
   let at = 0;

@@ -53,14 +53,11 @@ export interface GitFilesLook {
 
 /**
  * Files of the git folder through which git shows other parents than the stored ones:
- * `info/grafts` (still read, with a warning) and `shallow`, whose commits git shows without
- * parents. Either can hide a rewrite from the check that a branch still holds its start, and
- * both change every history git shows you.
+ * `info/grafts` (still read, with a warning), which changes every history git shows you.
+ * Conductor's own looks at an agent's commits read past it (see `storedHistory`). Not
+ * `shallow`: `git fetch --depth` writes it, and those looks read past it too.
  */
-export const HISTORY_FILES: readonly string[] = ["info/grafts", "shallow"];
-
-/** The shallow file, inside the git folder. */
-export const SHALLOW = "shallow";
+export const HISTORY_FILES: readonly string[] = ["info/grafts"];
 
 /**
  * Where git looks for the config of the user and of the machine, as it does for conductor's own

@@ -6,7 +6,7 @@ import {
   runGit,
   runGitExpecting,
   runGitScript,
-  STORED_HISTORY,
+  storedHistory,
 } from "./run-git.js";
 import { parseStatus } from "./status-entries.js";
 
@@ -230,7 +230,7 @@ export async function isAncestor(
     cwd,
     ["merge-base", "--is-ancestor", ancestor, descendant],
     [0, 1],
-    { env: STORED_HISTORY },
+    { env: storedHistory() },
   );
   return exitCode === 0;
 }
@@ -287,7 +287,7 @@ export async function pathsTouched(
       "--",
       ...literalPathspecs(paths),
     ],
-    { env: STORED_HISTORY },
+    { env: storedHistory({ allCommits: true }) },
   );
   return [...new Set(stdout.split(/[\0\n]/).filter(Boolean))].sort();
 }
@@ -316,7 +316,7 @@ export async function filesLargerThan(
   limit: number,
 ): Promise<CommittedFile[]> {
   const listed = await runGit(cwd, ["rev-list", "--objects", `${from}..${to}`], {
-    env: STORED_HISTORY,
+    env: storedHistory({ allCommits: true }),
   });
   // Lines are `<object>` for commits and `<object> <path>` for trees and blobs.
   const paths = new Map<string, string>();
@@ -328,7 +328,7 @@ export async function filesLargerThan(
   const sizes = await runGit(
     cwd,
     ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-    { input: `${[...paths.keys()].join("\n")}\n`, env: STORED_HISTORY },
+    { input: `${[...paths.keys()].join("\n")}\n`, env: storedHistory() },
   );
   const large: CommittedFile[] = [];
   for (const line of sizes.split("\n")) {

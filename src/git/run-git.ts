@@ -111,18 +111,44 @@ export function runGitInShell(cwd: string, args: readonly string[]): Promise<str
 export const NO_CODE_FROM_CONFIG = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
 
 /**
- * The history as stored, for looking at what an agent committed: no replacement objects
- * (`refs/replace/`), no grafts (`info/grafts`) and no commit-graph file (`core.commitGraph`,
- * given as config through the environment), any of which an agent could write to show a look
- * other parents or contents than a push sends. (`shallow` is watched with the git files.)
+ * Config for {@link storedHistory}: no commit-graph file (whose parents git trusts over the
+ * commits'), and no replace refs even where the repository's config asks for them (git 2.39 lets
+ * `core.useReplaceRefs` beat `GIT_NO_REPLACE_OBJECTS`).
  */
-export const STORED_HISTORY: Readonly<Record<string, string>> = {
-  GIT_NO_REPLACE_OBJECTS: "1",
-  GIT_GRAFT_FILE: "/dev/null",
-  GIT_CONFIG_COUNT: "1",
-  GIT_CONFIG_KEY_0: "core.commitGraph",
-  GIT_CONFIG_VALUE_0: "false",
-};
+const STORED_HISTORY_CONFIG: readonly (readonly [string, string])[] = [
+  ["core.commitGraph", "false"],
+  ["core.useReplaceRefs", "false"],
+];
+
+/**
+ * The environment for reading the history as stored, for looking at what an agent committed: no
+ * replacement objects (`refs/replace/`), no grafts (`info/grafts`), no commit-graph file, any of
+ * which an agent could write to show a look other parents or contents than a push sends. With
+ * `allCommits`, no `.git/shallow` either, for listing the commits of a range: a shallow line an
+ * agent wrote for a commit of its branch hides that commit's parents (one holding a secret,
+ * behind a merge). Shallow lines can only hide parents, never add any, so the checks of
+ * ancestry keep them: in a shallow clone a walk below its boundary would find parents missing.
+ * The config goes after any the user gave through `GIT_CONFIG_COUNT`.
+ */
+export function storedHistory(
+  options: { allCommits?: boolean } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const given = Number(env.GIT_CONFIG_COUNT);
+  const first = Number.isInteger(given) && given > 0 ? given : 0;
+  const stored: Record<string, string> = {
+    GIT_NO_REPLACE_OBJECTS: "1",
+    GIT_GRAFT_FILE: "/dev/null",
+    GIT_CONFIG_COUNT: String(first + STORED_HISTORY_CONFIG.length),
+  };
+  STORED_HISTORY_CONFIG.forEach(([key, value], index) => {
+    stored[`GIT_CONFIG_KEY_${first + index}`] = key;
+    stored[`GIT_CONFIG_VALUE_${first + index}`] = value;
+  });
+  // Git's own variable for another shallow file (its receive-pack sets it); empty: none.
+  if (options.allCommits) stored.GIT_SHALLOW_FILE = "/dev/null";
+  return stored;
+}
 
 /** A shell function for conductor's git scripts: `git` with {@link NO_CODE_FROM_CONFIG}. */
 export const PLAIN_GIT_SH = `git() { command git ${NO_CODE_FROM_CONFIG.join(" ")} "$@"; }

@@ -67,6 +67,16 @@ async function refs(test: TestRepo): Promise<Map<string, string>> {
   );
 }
 
+/**
+ * The branch's history with its changes as stored: the shallow line the agent left stays (git's
+ * own fetches write that file), and would hide the very commits looked for.
+ */
+async function storedLog(test: TestRepo, branch: string): Promise<string> {
+  const args = ["log", "-p", "--format=%H%n%B", branch];
+  const env = { ...gitEnv(test.home), GIT_SHALLOW_FILE: "/dev/null" };
+  return (await execa("git", args, { cwd: test.root, env })).stdout;
+}
+
 describe("an agent that disguises the history", () => {
   it("with a replace ref: the rewrite is seen and undone, the replace ref taken away and kept", async () => {
     const test = await agentRepo(`${DROP_HISTORY}\ngit replace --graft $orphan $start`);
@@ -109,7 +119,7 @@ describe("an agent that disguises the history", () => {
     );
   });
 
-  it("with .git/shallow behind a merge: the commit holding a secret is seen and taken out", async () => {
+  it("with .git/shallow behind a merge: the commit holding a secret is still seen, and taken out", async () => {
     const made = await repoWithConfig(
       {
         workspaces: { copy: [".env.local"] },
@@ -127,50 +137,63 @@ describe("an agent that disguises the history", () => {
     repo = made;
     writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
     const workspace = refusedWorkspace(made, await run(made), "disguised", "agent");
-    const message = workspace.failure?.message ?? "";
-    expect(message).toContain("the repository's git files .git/shallow changed");
-    expect(message).toContain("the agent committed leak.txt (API_TOKEN from .env.local)");
-    expect(existsSync(path.join(made.root, ".git", "shallow"))).toBe(false);
-    const history = await made.git("log", "-p", "--format=%H%n%B", "conductor/disguised");
-    expect(history).toContain("work");
-    expect(history).not.toContain(SECRET);
-  });
-
-  it("with a replace ref that shows the committed secret file as a tree: the file is still found", async () => {
-    const made = await repoWithConfig(
-      {
-        workspaces: { copy: [".env.local"] },
-        agent: { kind: "command", command: "true" },
-        tasks: [
-          {
-            id: "disguised",
-            prompt: "work",
-            agent: {
-              command: [
-                "cp .env.local leak.txt && git add leak.txt && git commit -qm 'notes'",
-                "blob=$(git rev-parse HEAD:leak.txt)",
-                "git rm -q leak.txt && echo work > work.txt && git add work.txt",
-                "git commit -qm 'work'",
-                "git update-ref refs/replace/$blob $(git mktree </dev/null)",
-              ].join("\n"),
-            },
-          },
-        ],
-      },
-      { ".gitignore": ".env.local\n" },
-    );
-    repo = made;
-    writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
-    const workspace = refusedWorkspace(made, await run(made), "disguised", "agent");
     expect(workspace.failure?.message).toContain(
       "the agent committed leak.txt (API_TOKEN from .env.local)",
     );
-    const history = await made.git("log", "-p", "--format=%H%n%B", "conductor/disguised");
+    const history = await storedLog(made, "conductor/disguised");
     expect(history).toContain("work");
     expect(history).not.toContain(SECRET);
   });
 
-  it("with .git/shallow from a check script: it is refused, the secret taken out", async () => {
+  it.each([
+    ["agent", "the agent", ""],
+    // The repository's config is not put back around a check, and git 2.39 lets it beat
+    // GIT_NO_REPLACE_OBJECTS.
+    ["check", "the check script", "git config core.useReplaceRefs true"],
+  ])(
+    "with a replace ref that shows the committed secret file as a tree (%s): the file is still found",
+    async (step, who, more) => {
+      const disguise = [
+        "cp .env.local leak.txt && git add leak.txt && git commit -qm 'notes'",
+        "blob=$(git rev-parse HEAD:leak.txt)",
+        "git rm -q leak.txt && echo work > work.txt && git add work.txt",
+        "git commit -qm 'work'",
+        "git update-ref refs/replace/$blob $(git mktree </dev/null)",
+        more,
+      ].join("\n");
+      const made = await repoWithConfig(
+        {
+          workspaces: { copy: [".env.local"] },
+          scripts: { check: "sh check.sh" },
+          agent: { kind: "command", command: "true" },
+          tasks: [
+            {
+              id: "disguised",
+              prompt: "work",
+              agent: {
+                command:
+                  step === "agent"
+                    ? `${disguise}\necho true > check.sh`
+                    : `cat > check.sh <<'CHECK'\n${disguise}\nCHECK`,
+              },
+            },
+          ],
+        },
+        { ".gitignore": ".env.local\ncheck.sh\n" },
+      );
+      repo = made;
+      writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+      const workspace = refusedWorkspace(made, await run(made), "disguised", step);
+      expect(workspace.failure?.message).toContain(
+        `${who} committed leak.txt (API_TOKEN from .env.local)`,
+      );
+      const history = await made.git("log", "-p", "--format=%H%n%B", "conductor/disguised");
+      expect(history).toContain("work");
+      expect(history).not.toContain(SECRET);
+    },
+  );
+
+  it("with .git/shallow from a check script: the commit holding a secret is still seen, and taken out", async () => {
     const made = await repoWithConfig(
       {
         workspaces: { copy: [".env.local"] },
@@ -189,15 +212,14 @@ describe("an agent that disguises the history", () => {
     repo = made;
     writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
     const workspace = refusedWorkspace(made, await run(made), "disguised", "check");
-    const message = workspace.failure?.message ?? "";
-    expect(message).toContain("the repository's git files .git/shallow changed");
-    expect(message).toContain("the check script committed leak.txt (API_TOKEN from .env.local)");
-    expect(existsSync(path.join(made.root, ".git", "shallow"))).toBe(false);
-    const history = await made.git("log", "-p", "--format=%H%n%B", "conductor/disguised");
+    expect(workspace.failure?.message).toContain(
+      "the check script committed leak.txt (API_TOKEN from .env.local)",
+    );
+    const history = await storedLog(made, "conductor/disguised");
     expect(history).not.toContain(SECRET);
   });
 
-  it("does not take a shallow fetch for a disguise: its shallow line hides no parent git has", async () => {
+  it("leaves the .git/shallow of a shallow fetch as it is, and the workspace passes", async () => {
     // Another repository of two commits, fetched one deep: git marks its tip shallow, whose
     // parent it does not have. Putting the file back would leave that tip's parent missing.
     const made = await repoWithConfig({
