@@ -251,6 +251,39 @@ describe("an agent that disguises the history", () => {
     expect(await made.git("show", "conductor/fetches:work.txt")).toBe("work");
   });
 
+  it("still reads a shallow clone (a CI checkout of depth 1) and keeps the agent's own commits", async () => {
+    const made = await repoWithConfig({
+      agent: { kind: "command", command: "true" },
+      tasks: [
+        {
+          id: "commits",
+          prompt: "work",
+          agent: {
+            command: [
+              "echo one > one.txt && git add one.txt && git commit -qm one",
+              "echo two > two.txt && git add two.txt && git commit -qm two",
+            ].join("\n"),
+          },
+        },
+      ],
+    });
+    repo = made;
+    await made.write({ "more.txt": "history below the clone's depth\n" });
+    await made.commitAll("more");
+    const clone = path.join(made.home, "clone");
+    const env = gitEnv(made.home);
+    await execa("git", ["clone", "-q", "--depth", "1", `file://${made.root}`, clone], { env });
+    expect(existsSync(path.join(clone, ".git", "shallow"))).toBe(true);
+    const result = await conductor(["run", "--output", "plain"], { cwd: clone, home: made.home });
+    expect(result.exitCode, result.all).toBe(0);
+    // The agent committed everything: conductor's commit step had nothing left to commit.
+    const log = await execa("git", ["log", "--format=%s", "conductor/commits"], {
+      cwd: clone,
+      env,
+    });
+    expect(log.stdout.split("\n")).toEqual(["two", "one", "more"]);
+  });
+
   it("with a replace ref for main's own commit: main shows its own files again", async () => {
     // A commit like main's tip with one more file, shown in place of main's tip everywhere.
     const test = await agentRepo(
