@@ -52,6 +52,35 @@ async function agentRepo(command: string): Promise<TestRepo> {
   return made;
 }
 
+/**
+ * One task, "disguised", whose agent runs `command` in a repository with a secret in the copied
+ * `.env.local`; with `inCheck`, the agent writes `command` as check.sh, which the check runs.
+ */
+async function secretRepo(command: string, inCheck = false): Promise<TestRepo> {
+  const made = await repoWithConfig(
+    {
+      workspaces: { copy: [".env.local"] },
+      scripts: { check: "sh check.sh" },
+      agent: { kind: "command", command: "true" },
+      tasks: [
+        {
+          id: "disguised",
+          prompt: "work",
+          agent: {
+            command: inCheck
+              ? `cat > check.sh <<'CHECK'\n${command}\nCHECK`
+              : `${command}\necho true > check.sh`,
+          },
+        },
+      ],
+    },
+    { ".gitignore": ".env.local\ncheck.sh\n" },
+  );
+  repo = made;
+  writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+  return made;
+}
+
 function run(test: TestRepo) {
   return conductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
 }
@@ -119,31 +148,22 @@ describe("an agent that disguises the history", () => {
     );
   });
 
-  it("with .git/shallow behind a merge: the commit holding a secret is still seen, and taken out", async () => {
-    const made = await repoWithConfig(
-      {
-        workspaces: { copy: [".env.local"] },
-        agent: { kind: "command", command: "true" },
-        tasks: [
-          {
-            id: "disguised",
-            prompt: "work",
-            agent: { command: SHALLOW_MERGE },
-          },
-        ],
-      },
-      { ".gitignore": ".env.local\n" },
-    );
-    repo = made;
-    writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
-    const workspace = refusedWorkspace(made, await run(made), "disguised", "agent");
-    expect(workspace.failure?.message).toContain(
-      "the agent committed leak.txt (API_TOKEN from .env.local)",
-    );
-    const history = await storedLog(made, "conductor/disguised");
-    expect(history).toContain("work");
-    expect(history).not.toContain(SECRET);
-  });
+  it.each([
+    ["agent", "the agent"],
+    ["check", "the check script"],
+  ])(
+    "with .git/shallow behind a merge (%s): the commit holding a secret is still seen, and taken out",
+    async (step, who) => {
+      const made = await secretRepo(SHALLOW_MERGE, step === "check");
+      const workspace = refusedWorkspace(made, await run(made), "disguised", step);
+      expect(workspace.failure?.message).toContain(
+        `${who} committed leak.txt (API_TOKEN from .env.local)`,
+      );
+      const history = await storedLog(made, "conductor/disguised");
+      expect(history).not.toContain(SECRET);
+      if (step === "agent") expect(history).toContain("work");
+    },
+  );
 
   it.each([
     ["agent", "the agent", ""],
@@ -161,28 +181,7 @@ describe("an agent that disguises the history", () => {
         "git update-ref refs/replace/$blob $(git mktree </dev/null)",
         more,
       ].join("\n");
-      const made = await repoWithConfig(
-        {
-          workspaces: { copy: [".env.local"] },
-          scripts: { check: "sh check.sh" },
-          agent: { kind: "command", command: "true" },
-          tasks: [
-            {
-              id: "disguised",
-              prompt: "work",
-              agent: {
-                command:
-                  step === "agent"
-                    ? `${disguise}\necho true > check.sh`
-                    : `cat > check.sh <<'CHECK'\n${disguise}\nCHECK`,
-              },
-            },
-          ],
-        },
-        { ".gitignore": ".env.local\ncheck.sh\n" },
-      );
-      repo = made;
-      writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+      const made = await secretRepo(disguise, step === "check");
       const workspace = refusedWorkspace(made, await run(made), "disguised", step);
       expect(workspace.failure?.message).toContain(
         `${who} committed leak.txt (API_TOKEN from .env.local)`,
@@ -192,32 +191,6 @@ describe("an agent that disguises the history", () => {
       expect(history).not.toContain(SECRET);
     },
   );
-
-  it("with .git/shallow from a check script: the commit holding a secret is still seen, and taken out", async () => {
-    const made = await repoWithConfig(
-      {
-        workspaces: { copy: [".env.local"] },
-        scripts: { check: "sh check.sh" },
-        agent: { kind: "command", command: "true" },
-        tasks: [
-          {
-            id: "disguised",
-            prompt: "work",
-            agent: { command: `cat > check.sh <<'CHECK'\n${SHALLOW_MERGE}\nCHECK` },
-          },
-        ],
-      },
-      { ".gitignore": ".env.local\ncheck.sh\n" },
-    );
-    repo = made;
-    writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
-    const workspace = refusedWorkspace(made, await run(made), "disguised", "check");
-    expect(workspace.failure?.message).toContain(
-      "the check script committed leak.txt (API_TOKEN from .env.local)",
-    );
-    const history = await storedLog(made, "conductor/disguised");
-    expect(history).not.toContain(SECRET);
-  });
 
   it("leaves the .git/shallow of a shallow fetch as it is, and the workspace passes", async () => {
     // Another repository of two commits, fetched one deep: git marks its tip shallow, whose
