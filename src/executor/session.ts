@@ -183,10 +183,9 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
     name: workspace.name,
     path: workspace.path,
   });
-  // Asked before the agent of the follow-up runs, as a run asks it before its first.
-  const identity = askCommitIdentity(plan.repo.root);
-  identity.catch(() => undefined); // the commit awaits it
-  const secrets = await runSecrets(plan);
+  // Asked before the agent of the follow-up runs, as a run asks them before its first.
+  const { checkoutHook, secrets: knownSecrets, commitIdentity } = askSessionFacts(plan);
+  const secrets = await knownSecrets;
   const recorder = new RunRecorder(paths, previous, options.reporters, secrets);
   const started = monotonicMs();
   // A follow-up is its own kind of session, not a resume: the run's record shows it as such, and
@@ -194,8 +193,8 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   recorder.emit({ type: "follow-up.started", workspace: workspace.name, pid: process.pid });
   // A follow-up makes no worktree, so it needs no list of branches.
   const run = runContext(plan, paths, recorder, secrets, options.homeDir, 0, {
-    checkoutHook: new CheckoutHook(plan.repo.root),
-    commitIdentity: identity,
+    checkoutHook,
+    commitIdentity,
     branchesAtStart: new Set(),
     portBlocks: Promise.resolve(undefined),
   });

@@ -84,6 +84,12 @@ export interface Actor {
 }
 
 export const AGENT: Actor = { step: "agent", noun: "agent", ownsGitFiles: true };
+export const CHECK_SCRIPT: Actor = { step: "check", noun: "check script", ownsGitFiles: false };
+
+/** How messages name the actor as the subject of a sentence: "the agent". */
+function named(actor: Actor): string {
+  return `the ${actor.noun}`;
+}
 
 /**
  * The git files that changed in the step and count as the actor's doing: all of them for an
@@ -94,12 +100,6 @@ function changedByActor(actor: Actor, before: GitFilesLook, now: GitFilesLook): 
     (entry) => actor.ownsGitFiles || HISTORY_FILES.includes(entry),
   );
 }
-
-/** How messages name the actor as the subject of a sentence: "the agent". */
-function named(actor: Actor): string {
-  return `the ${actor.noun}`;
-}
-export const CHECK_SCRIPT: Actor = { step: "check", noun: "check script", ownsGitFiles: false };
 
 /** What the verification decided. */
 export interface AgentVerdict {
@@ -446,14 +446,19 @@ async function secretsOutOfCommits(
   const guard = ctx.commitGuard();
   const problems: string[] = [];
   const repairs: string[] = [];
+  // What holds a secret in the commits from the step's start to `to`: files, then words.
+  const filesUpTo = (to: string) =>
+    committedFilesWithSecrets(
+      worktree,
+      { from: range.from, to },
+      range.keptOut,
+      range.limit,
+      guard,
+    );
+  const wordsUpTo = (to: string) =>
+    commitsWithSecretWords(worktree, { from: range.from, to }, guard);
   let tip = range.to;
-  const files = await committedFilesWithSecrets(
-    worktree,
-    { from: range.from, to: tip },
-    range.keptOut,
-    range.limit,
-    guard,
-  );
+  const files = await filesUpTo(tip);
   if (files.length > 0) {
     const paths = files.map((entry) => entry.file);
     const replayed = await replayCommits(worktree, { from: range.from, to: tip, paths });
@@ -466,7 +471,7 @@ async function secretsOutOfCommits(
       `${who} committed ${listSecretFiles(files, (text) => ctx.redact(text))}, which ${one ? "holds a secret" : "hold secrets"}; ${one ? "it was" : "they were"} taken out of the ${commits} ${who} made and ${one ? "is" : "are"} still in the worktree: take the secret out of ${one ? "it" : "them"} before committing ${one ? "it" : "them"} (conductor commits no file that holds a known secret)`,
     );
   }
-  const words = await commitsWithSecretWords(worktree, { from: range.from, to: tip }, guard);
+  const words = await wordsUpTo(tip);
   if (words.commits.size > 0) {
     const replayed = await replayCommits(worktree, {
       from: range.from,
@@ -484,18 +489,8 @@ async function secretsOutOfCommits(
   }
   if (files.length === 0 && words.commits.size === 0) return { tip, problems, repairs };
   // Looked at again as the branch now is: what was said above must be true of it.
-  const left = (
-    await committedFilesWithSecrets(
-      worktree,
-      { from: range.from, to: tip },
-      range.keptOut,
-      range.limit,
-      guard,
-    )
-  ).length;
-  const leftWords = (await commitsWithSecretWords(worktree, { from: range.from, to: tip }, guard))
-    .commits.size;
-  if (left === 0 && leftWords === 0) return { tip, problems, repairs };
+  const left = (await filesUpTo(tip)).length + (await wordsUpTo(tip)).commits.size;
+  if (left === 0) return { tip, problems, repairs };
   const why = `a secret was still in the commits ${who} made after conductor took it out of them`;
   const current = { ...range, to: tip };
   return {

@@ -30,8 +30,9 @@ export type CommittedWork =
  * The whole commit step as one shell, so that Node starts one process instead of five (each
  * spawn forks the whole Node process), and git as few times as it can: every git process costs
  * about a millisecond of exec and dynamic linking, more than the work it does here. It stages
- * everything, unstages what must stay out and commits (under the identity given), reading the new commit's id and size from git's own summary (in the C locale, so that
- * its words are known); a commit git refuses with nothing staged is no commit. Then it measures
+ * everything, unstages what must stay out and commits under the identity given, reading the new
+ * commit's id and size from git's own summary (in the C locale, so that its words are known); a
+ * commit git refuses with nothing staged is no commit. Then it measures
  * the branch against the start commit, unless that is the same diff (HEAD was the start commit).
  * Nothing is committed unless HEAD is on the workspace branch.
  *

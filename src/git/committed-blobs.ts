@@ -85,8 +85,8 @@ const BATCH_BYTES = 16 * 1024 * 1024;
 
 /**
  * Hands the content of each of `blobs` no larger than `maxBytes` to `each`, one at a time, and
- * the larger ones with their sizes to `tooLarge` (refused by the size checks, never read). Their sizes come first, from one
- * process; then their contents, from one process per {@link BATCH_BYTES}, so that many files
+ * the larger ones with their sizes to `tooLarge` (refused by the size checks, never read). Their
+ * sizes come first, from one process; then their contents, from one process per {@link BATCH_BYTES}, so that many files
  * never sit in memory together.
  */
 export async function readBlobs(
@@ -96,20 +96,11 @@ export async function readBlobs(
   each: (blob: string, content: Buffer) => void,
   tooLarge: (blob: string, bytes: number) => void = () => {},
 ): Promise<void> {
-  const unique = [...new Set(blobs)];
-  if (unique.length === 0) return;
-  const sizes = await runGit(
-    cwd,
-    ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-    { input: `${unique.join("\n")}\n`, env: storedHistory() },
-  );
+  const sizes = await blobSizes(cwd, [...new Set(blobs)]);
   const batches: string[][] = [];
   let batch: string[] = [];
   let batchBytes = 0;
-  for (const line of sizes.split("\n")) {
-    const [blob = "", type, size] = line.split(" ");
-    const bytes = Number(size);
-    if (type !== "blob") continue;
+  for (const [blob, bytes] of sizes) {
     if (!(bytes <= maxBytes)) {
       tooLarge(blob, bytes);
       continue;
@@ -128,6 +119,25 @@ export async function readBlobs(
       if (type === "blob") each(blob, content);
     });
   }
+}
+
+/**
+ * The size of each of `ids` that is a blob as stored (not as a replace ref would show it), in the
+ * order given: one `git cat-file --batch-check`.
+ */
+export async function blobSizes(cwd: string, ids: readonly string[]): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  if (ids.length === 0) return sizes;
+  const out = await runGit(
+    cwd,
+    ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+    { input: `${ids.join("\n")}\n`, env: storedHistory() },
+  );
+  for (const line of out.split("\n")) {
+    const [id = "", type, size] = line.split(" ");
+    if (type === "blob") sizes.set(id, Number(size));
+  }
+  return sizes;
 }
 
 /**

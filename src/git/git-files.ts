@@ -140,43 +140,41 @@ function readHooks(folder: string, kind: string): Map<string, GitFile> {
 
 /** The {@link HISTORY_FILES} of the git folder `dir` that are there. */
 function readHistoryFiles(dir: string): Map<string, GitFile> {
-  const found = new Map<string, GitFile>();
-  for (const entry of HISTORY_FILES) {
-    const file = readGitFile(path.join(dir, entry));
-    if (file !== undefined) found.set(entry, file);
-  }
-  return found;
+  return readExisting(HISTORY_FILES, (entry) => path.join(dir, entry));
 }
 
 /** The files of {@link sharedConfigPaths} that are there. */
 function readSharedConfigs(): Map<string, GitFile> {
+  return readExisting(sharedConfigPaths(), (file) => file);
+}
+
+/** The files of `entries` (each at `pathOf(entry)`) that are there, by entry. */
+function readExisting(
+  entries: readonly string[],
+  pathOf: (entry: string) => string,
+): Map<string, GitFile> {
   const found = new Map<string, GitFile>();
-  for (const file of sharedConfigPaths()) {
-    const read = readGitFile(file);
-    if (read !== undefined) found.set(file, read);
+  for (const entry of entries) {
+    const file = readGitFile(pathOf(entry));
+    if (file !== undefined) found.set(entry, file);
   }
   return found;
 }
 
 /** The `config.worktree` files of {@link GitFilesLook.worktreeConfigs} that are there. */
 function readWorktreeConfigs(dir: string, config: GitFile | undefined): Map<string, GitFile> {
-  const found = new Map<string, GitFile>();
-  const add = (entry: string) => {
-    const file = readGitFile(path.join(dir, entry));
-    if (file !== undefined) found.set(entry, file);
-  };
-  add(WORKTREE_CONFIG);
+  const entries = [WORKTREE_CONFIG];
   // Each worktree's only where git reads them (the extension is in `config`, itself watched).
-  if (config?.kind !== "file" || !WORKTREE_CONFIG_ON.test(config.content.toString("utf8")))
-    return found;
-  let ids: string[] = [];
-  try {
-    ids = readdirSync(path.join(dir, "worktrees"));
-  } catch {
-    ids = [];
+  if (config?.kind === "file" && WORKTREE_CONFIG_ON.test(config.content.toString("utf8"))) {
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(path.join(dir, "worktrees"));
+    } catch {
+      ids = [];
+    }
+    entries.push(...ids.map((id) => `worktrees/${id}/${WORKTREE_CONFIG}`));
   }
-  for (const id of ids) add(`worktrees/${id}/${WORKTREE_CONFIG}`);
-  return found;
+  return readExisting(entries, (entry) => path.join(dir, entry));
 }
 
 const WORKTREE_CONFIG = "config.worktree";
@@ -250,8 +248,8 @@ export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): stri
 
 /**
  * Where an entry of {@link gitFilesChanged} is: `config`, the {@link HISTORY_FILES}, `hooks`,
- * `hooks/<name>` and the `config.worktree` files in the git folder; a hook of `core.hooksPath` is named by its absolute
- * path.
+ * `hooks/<name>` and the `config.worktree` files in the git folder; a hook of `core.hooksPath`
+ * is named by its absolute path.
  */
 export function gitFilePath(look: GitFilesLook, entry: string): string {
   return path.isAbsolute(entry) ? entry : path.join(look.dir, entry);

@@ -1,5 +1,6 @@
 import { lstat } from "node:fs/promises";
 import path from "node:path";
+import { blobSizes } from "./committed-blobs.js";
 import { BRANCH_OF_SH } from "./head-file.js";
 import {
   NO_CODE_FROM_CONFIG,
@@ -324,19 +325,11 @@ export async function filesLargerThan(
     const space = line.indexOf(" ");
     if (space > 0) paths.set(line.slice(0, space), line.slice(space + 1));
   }
-  if (paths.size === 0) return [];
-  const sizes = await runGit(
-    cwd,
-    ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-    { input: `${[...paths.keys()].join("\n")}\n`, env: storedHistory() },
-  );
+  const sizes = await blobSizes(cwd, [...paths.keys()]);
   const large: CommittedFile[] = [];
-  for (const line of sizes.split("\n")) {
-    const [object = "", type, size] = line.split(" ");
+  for (const [object, bytes] of sizes) {
     const file = paths.get(object);
-    if (type === "blob" && file !== undefined && Number(size) > limit) {
-      large.push({ file, bytes: Number(size) });
-    }
+    if (file !== undefined && bytes > limit) large.push({ file, bytes });
   }
   return large.sort((a, b) => a.file.localeCompare(b.file));
 }

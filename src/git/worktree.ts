@@ -10,6 +10,7 @@ import {
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CheckoutHook, PostCheckoutHook } from "./checkout-hook.js";
+import { NEUTRAL_IDENTITY } from "./commit-identity.js";
 import { isAncestor } from "./integrity.js";
 import {
   GitCommandError,
@@ -606,12 +607,10 @@ export async function saveWork(
   const commit = (
     await git(worktree, [
       // author.* and committer.* come before user.* in any config (one a script wrote, say).
-      ...["author", "committer"].flatMap((who) => [
-        "-c",
-        `${who}.name=conductor`,
-        "-c",
-        `${who}.email=conductor@localhost`,
-      ]),
+      ...["-c", `author.name=${NEUTRAL_IDENTITY.authorName}`],
+      ...["-c", `author.email=${NEUTRAL_IDENTITY.authorEmail}`],
+      ...["-c", `committer.name=${NEUTRAL_IDENTITY.committerName}`],
+      ...["-c", `committer.email=${NEUTRAL_IDENTITY.committerEmail}`],
       "commit-tree",
       tree,
       "-p",
