@@ -3,13 +3,12 @@
 // honest checks write. A check that commits a secret or moves another branch is refused, its
 // doing put back where that is safe, and nothing is committed. Each agent and check is played by
 // shell commands.
-import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
-import { refusedWorkspace, removeTestRepo, workspaceOf } from "./rig.js";
+import { refusedWorkspace, removeTestRepo, repoWithAgentAndCheck, workspaceOf } from "./rig.js";
 
 const SECRET = "sk-live-checkscript-4f8a1c9e";
 
@@ -21,23 +20,7 @@ afterEach(async () => {
 
 /** One task whose agent runs `agent` and leaves `check` as check.sh, which the check script runs. */
 async function checkRepo(agent: string, check: string): Promise<TestRepo> {
-  const made = await repoWithConfig(
-    {
-      workspaces: { copy: [".env.local"] },
-      scripts: { check: "sh check.sh" },
-      agent: { kind: "command", command: "true" },
-      tasks: [
-        {
-          id: "tested",
-          prompt: "work, with tests",
-          // The agent's test, as the agent would have written it (gitignored: not committed).
-          agent: { command: `${agent}\ncat > check.sh <<'CHECK'\n${check}\nCHECK` },
-        },
-      ],
-    },
-    { ".gitignore": ".env.local\ncheck.sh\n" },
-  );
-  writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
+  const made = await repoWithAgentAndCheck("tested", agent, check, SECRET);
   repo = made;
   return made;
 }

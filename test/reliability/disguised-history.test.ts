@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig } from "../helpers/run-repo.js";
-import { refusedWorkspace, removeTestRepo } from "./rig.js";
+import { refusedWorkspace, removeTestRepo, repoWithAgentAndCheck } from "./rig.js";
 
 const SECRET = "sk-live-shallowmerge-77c2e0b1";
 
@@ -57,27 +57,9 @@ async function agentRepo(command: string): Promise<TestRepo> {
  * `.env.local`; with `inCheck`, the agent writes `command` as check.sh, which the check runs.
  */
 async function secretRepo(command: string, inCheck = false): Promise<TestRepo> {
-  const made = await repoWithConfig(
-    {
-      workspaces: { copy: [".env.local"] },
-      scripts: { check: "sh check.sh" },
-      agent: { kind: "command", command: "true" },
-      tasks: [
-        {
-          id: "disguised",
-          prompt: "work",
-          agent: {
-            command: inCheck
-              ? `cat > check.sh <<'CHECK'\n${command}\nCHECK`
-              : `${command}\necho true > check.sh`,
-          },
-        },
-      ],
-    },
-    { ".gitignore": ".env.local\ncheck.sh\n" },
-  );
+  const [agent, check] = inCheck ? ["true", command] : [command, "true"];
+  const made = await repoWithAgentAndCheck("disguised", agent, check, SECRET);
   repo = made;
-  writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${SECRET}\n`);
   return made;
 }
 

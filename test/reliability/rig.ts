@@ -17,7 +17,7 @@ import { expect } from "vitest";
 import type { RunSummary } from "../../src/report/summary.js";
 import { type CliResult, startConductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
-import { latestSummary, processesOfRun } from "../helpers/run-repo.js";
+import { latestSummary, processesOfRun, repoWithConfig } from "../helpers/run-repo.js";
 
 /**
  * The seed of every random choice in the suite. Set RELIABILITY_SEED to replay a failure: each
@@ -337,4 +337,34 @@ export function worktreeOf(test: TestRepo, name: string): string {
 /** Runs git in `cwd` (a worktree) with the test's environment; resolves with its stdout. */
 export function gitIn(test: TestRepo, cwd: string, ...args: string[]): Promise<string> {
   return execa("git", args, { cwd, env: gitEnv(test.home) }).then((result) => result.stdout);
+}
+
+/**
+ * A repository of one task, `id`, whose agent runs `agent` and leaves `check` as check.sh (as the
+ * agent would write its test; gitignored, so never committed), which the check script runs. The
+ * copied `.env.local` holds `API_TOKEN=<secret>`.
+ */
+export async function repoWithAgentAndCheck(
+  id: string,
+  agent: string,
+  check: string,
+  secret: string,
+): Promise<TestRepo> {
+  const made = await repoWithConfig(
+    {
+      workspaces: { copy: [".env.local"] },
+      scripts: { check: "sh check.sh" },
+      agent: { kind: "command", command: "true" },
+      tasks: [
+        {
+          id,
+          prompt: "work, with tests",
+          agent: { command: `${agent}\ncat > check.sh <<'CHECK'\n${check}\nCHECK` },
+        },
+      ],
+    },
+    { ".gitignore": ".env.local\ncheck.sh\n" },
+  );
+  writeFileSync(path.join(made.root, ".env.local"), `API_TOKEN=${secret}\n`);
+  return made;
 }
