@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { environmentsHolding } from "./environ.js";
 
 /**
  * Process groups: conductor starts every program in a group of its own, so a whole tree can be
@@ -159,7 +158,19 @@ async function markedGroupsAbove(
   markers: readonly string[],
   floor: number | undefined,
 ): Promise<number[]> {
-  const groups = new Set<number>();
+  const found = await markedProcesses(markers, floor);
+  return [...new Set(found.map(({ pgid }) => pgid).filter((pgid) => pgid !== process.pid))];
+}
+
+/**
+ * Live processes other than conductor whose environment holds every one of `markers`, with their
+ * process groups, among those whose pid is above `floor` (all when undefined).
+ */
+async function markedProcesses(
+  markers: readonly string[],
+  floor: number | undefined,
+): Promise<{ pid: number; pgid: number }[]> {
+  const found: { pid: number; pgid: number }[] = [];
   let entries: string[] = [];
   try {
     entries = readdirSync("/proc");
@@ -167,26 +178,25 @@ async function markedGroupsAbove(
     return [];
   }
   let unsure: string[] = [];
+  const read = (entry: string) => {
+    const group = markedGroupOf(entry, markers);
+    if (group === "unsure") unsure.push(entry);
+    else if (group !== undefined) found.push({ pid: Number(entry), pgid: group });
+  };
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     if (floor !== undefined && Number(entry) <= floor) continue;
-    const group = markedGroupOf(entry, markers);
-    if (group === "unsure") unsure.push(entry);
-    else if (group !== undefined) groups.add(group);
+    read(entry);
   }
   // A process in the middle of an exec shows an empty environment for a moment (the new program's
   // is not set up yet): `setsid nohup server &` execs three times in a row. Read those again.
   for (let retry = 0; unsure.length > 0 && retry < EXEC_RETRIES; retry++) {
     await new Promise((resolve) => setTimeout(resolve, EXEC_RETRY_MS));
-    const still: string[] = [];
-    for (const entry of unsure) {
-      const group = markedGroupOf(entry, markers);
-      if (group === "unsure") still.push(entry);
-      else if (group !== undefined) groups.add(group);
-    }
-    unsure = still;
+    const again = unsure;
+    unsure = [];
+    for (const entry of again) read(entry);
   }
-  return [...groups];
+  return found;
 }
 
 /** Reads of a process seen with an empty environment, and the wait before each. */
@@ -198,7 +208,7 @@ const PF_KTHREAD = 0x00200000;
 
 /**
  * The process group of process `pid` when its environment holds every one of `markers` and it is
- * alive (not a zombie), other than conductor's own; `unsure` when its environment reads empty
+ * alive (not a zombie); `unsure` when its environment reads empty
  * (it may be in the middle of an exec); undefined otherwise.
  */
 function markedGroupOf(pid: string, markers: readonly string[]): number | "unsure" | undefined {
@@ -221,7 +231,7 @@ function markedGroupOf(pid: string, markers: readonly string[]): number | "unsur
   if (fields === undefined || fields[0] === "Z" || !Number.isInteger(pgid) || pgid <= 1) {
     return undefined;
   }
-  return pgid === process.pid ? undefined : pgid;
+  return pgid;
 }
 
 /**
@@ -272,15 +282,11 @@ export function descendantPidFloor(pid: number, startedAt: number): number | und
 }
 
 /**
- * Live processes other than conductor itself whose environment holds `marker` (`NAME=value`).
- * Linux only (reads /proc); elsewhere, none.
+ * Live processes other than conductor itself whose environment holds `marker` (`NAME=value`),
+ * those caught in the middle of an exec read again. Linux only (reads /proc); elsewhere, none.
  */
-export function markedPids(marker: string): number[] {
-  const found: number[] = [];
-  for (const { pid, environ } of environmentsHolding(marker)) {
-    if (environ.split("\0").includes(marker) && isRunning(pid)) found.push(pid);
-  }
-  return found;
+export async function markedPids(marker: string): Promise<number[]> {
+  return (await markedProcesses([marker], undefined)).map(({ pid }) => pid);
 }
 
 /**
@@ -290,14 +296,14 @@ export function markedPids(marker: string): number[] {
  * shell too. Returns how many processes there were.
  */
 export async function endMarkedPids(marker: string, graceMs = DEFAULT_GRACE_MS): Promise<number> {
-  const first = markedPids(marker);
+  const first = await markedPids(marker);
   if (first.length === 0) return 0;
   for (const pid of first) signalProcess(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
-  let alive = markedPids(marker);
+  let alive = await markedPids(marker);
   while (alive.length > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 25));
-    alive = markedPids(marker);
+    alive = await markedPids(marker);
   }
   // Whatever ignored SIGTERM, and whatever was started meanwhile.
   for (const pid of alive) signalProcess(pid, "SIGKILL");
