@@ -196,17 +196,13 @@ function quote(value: string): string {
 }
 
 /**
- * The most recently idle shell of `environment` whose request file is as conductor left it, one
- * that `prefer` accepts if there is one. A
+ * The most recently idle shell of `environment` whose request file is as conductor left it. A
  * shell of another environment (a test or caller changed process.env) is of no more use, nor is
  * one whose request file went away (a cleaner of old files removed the folder: it could not read
  * its next request) or changed length (someone else wrote to it; only the length conductor wrote
  * is overwritten for the next request). Such shells are ended as they come up.
  */
-function takeIdle(environment: string, prefer?: (shell: Shell) => boolean): Shell | undefined {
-  // The preferred shell most recently idle is looked at first, in the same way as any other.
-  const preferred = prefer === undefined ? -1 : idle.findLastIndex(prefer);
-  if (preferred !== -1) idle.push(...idle.splice(preferred, 1));
+function takeIdle(environment: string): Shell | undefined {
   for (let shell = idle.pop(); shell !== undefined; shell = idle.pop()) {
     const request = fstatSync(shell.files.requestFd);
     const requestGone = request.nlink === 0;
@@ -515,10 +511,7 @@ export async function launchInShell(spec: LaunchSpec): Promise<Launched | undefi
   const environment = JSON.stringify(process.env);
   let shell: Shell;
   try {
-    // A shell that has its pipes already: making them costs a program and two new files.
-    shell =
-      takeIdle(environment, (idle) => idle.files.fifos !== undefined) ??
-      startShell(undefined, environment);
+    shell = takeIdle(environment) ?? startShell(undefined, environment);
   } catch {
     return undefined;
   }
