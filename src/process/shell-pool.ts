@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
-  accessSync,
   closeSync,
   constants,
   fstatSync,
@@ -13,19 +12,18 @@ import {
   readSync,
   rmdirSync,
   rmSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { Socket as NetSocket, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { type Collected, runCollecting } from "./collect.js";
 import { processExists } from "./exists.js";
 
 /**
- * Long-lived `/bin/sh` processes that run conductor's short scripts (the git sequences on the path
- * of every workspace) and start its long-running programs ({@link launchInShell}). Every spawn from Node forks the whole Node process (measured: 0.45 ms user
+ * Long-lived `/bin/sh` processes that run conductor's short scripts: the git sequences on the path
+ * of every workspace. Every spawn from Node forks the whole Node process (measured: 0.45 ms user
  * and 0.26 ms system CPU per spawn from a 90 MB Node 20 process, and its page faults after), four
  * times per workspace; a shell holds a few hundred kilobytes, so the forks it makes instead cost
  * almost nothing.
@@ -72,11 +70,10 @@ export class ShellPoolError extends Error {
 
 /**
  * Each shell's loop; `$1` is its request file. A request is one line, its number; the answer is
- * the exit code, a space and that number. The request gets the answer's channel as descriptor 5,
- * for a program it launches to say it started (see {@link launchInShell}); scripts close it.
+ * the exit code, a space and that number.
  */
 const LOOP = `while IFS= read -r id; do
-  ( . "$1" ) 5>&1 >&3 2>&4 3>&- 4>&- </dev/null
+  ( . "$1" ) >&3 2>&4 3>&- 4>&- </dev/null
   echo "$? $id"
 done`;
 
@@ -84,10 +81,6 @@ interface Pending {
   id: number;
   resolve(result: ShellResult): void;
   reject(error: Error): void;
-  /** A launch's `started <id> <pid>` line came. */
-  onStarted?: (pid: number) => void;
-  /** Lent for a launched program: back in the pool only when the launch gives it back. */
-  lent: boolean;
 }
 
 /** A shell's files: the request by path and descriptor, its outputs by descriptor only. */
@@ -98,8 +91,6 @@ interface ShellFiles {
   requestLength: number;
   stdout: Output;
   stderr: Output;
-  /** Named pipes for a launched program's stdout and stderr, made at the shell's first launch. */
-  fifos?: { stdout: string; stderr: string };
 }
 
 /** An output file, and how much of it conductor has read: the next script's output follows. */
@@ -132,33 +123,20 @@ export function runInShell(
 ): Promise<ShellResult> {
   if (privateFolder() === undefined) return runDirectly(cwd, script, args, env);
   const environment = JSON.stringify(env ?? process.env);
-  let shell: Shell;
+  let shell: Shell | undefined;
   try {
     shell = takeIdle(environment) ?? startShell(env, environment);
+    writeRequest(shell.files, requestScript(cwd, script, args));
   } catch (error) {
+    shell?.child.stdin?.end();
     return Promise.reject(new ShellPoolError(`could not hand the script to a shell: ${error}`));
   }
-  return request(shell, () => requestScript(cwd, script, args), false);
-}
-
-/** Hands `shell` the request `text` makes for its number; settles with the shell's answer. */
-function request(
-  shell: Shell,
-  text: (id: number) => string,
-  lent: boolean,
-  onStarted?: (pid: number) => void,
-): Promise<ShellResult> {
   const id = ++lastId;
-  try {
-    writeRequest(shell.files, text(id));
-  } catch (error) {
-    shell.child.stdin?.end();
-    return Promise.reject(new ShellPoolError(`could not hand the script to a shell: ${error}`));
-  }
+  const ready = shell;
   return new Promise<ShellResult>((resolve, reject) => {
-    shell.running = { id, resolve, reject, lent, ...(onStarted ? { onStarted } : {}) };
-    setRef(shell, true);
-    shell.child.stdin?.write(`${id}\n`);
+    ready.running = { id, resolve, reject };
+    setRef(ready, true);
+    ready.child.stdin?.write(`${id}\n`);
   });
 }
 
@@ -188,7 +166,7 @@ const MAX_OUTPUT_KEPT = 1024 * 1024;
 
 /** The sourced request: arguments quoted for the shell, so no value is ever read as code. */
 function requestScript(cwd: string, script: string, args: readonly string[]): string {
-  return `exec 5>&-\ncd -P -- ${quote(cwd)} || exit\nset -- ${args.map(quote).join(" ")}\n${script}\n`;
+  return `cd -P -- ${quote(cwd)} || exit\nset -- ${args.map(quote).join(" ")}\n${script}\n`;
 }
 
 function quote(value: string): string {
@@ -345,12 +323,10 @@ function closeFiles(files: ShellFiles): void {
       // closed already
     }
   }
-  for (const file of [files.request, files.fifos?.stdout, files.fifos?.stderr]) {
-    try {
-      if (file !== undefined) unlinkSync(file);
-    } catch {
-      // removed with its folder
-    }
+  try {
+    unlinkSync(files.request);
+  } catch {
+    // removed with its folder
   }
 }
 
@@ -411,16 +387,10 @@ function setRef(shell: Shell, on: boolean): void {
  * read would take several trips through the thread pool for each.
  */
 function finished(shell: Shell, line: string): void {
-  const pending = shell.running;
-  if (pending === undefined) return;
-  const started = /^started (\d+) (\d+)$/.exec(line);
-  if (started) {
-    if (started[1] === String(pending.id)) pending.onStarted?.(Number(started[2]));
-    return;
-  }
   const space = line.indexOf(" ");
   const code = Number(line.slice(0, space));
-  if (space < 1 || line.slice(space + 1) !== String(pending.id)) return;
+  const pending = shell.running;
+  if (pending === undefined || space < 1 || line.slice(space + 1) !== String(pending.id)) return;
   if (!Number.isInteger(code)) return;
   shell.running = undefined;
   setRef(shell, false);
@@ -430,7 +400,7 @@ function finished(shell: Shell, line: string): void {
       stdout: takeOutput(shell.files.stdout),
       stderr: takeOutput(shell.files.stderr),
     });
-    if (!pending.lent) idle.push(shell);
+    idle.push(shell);
   } catch (error) {
     pending.reject(new ShellPoolError(`could not read what the script printed: ${error}`));
     shell.child.stdin?.end();
@@ -461,225 +431,4 @@ function takeOutput(output: Output): string {
     output.read = 0;
   }
   return bytes.toString("utf8", 0, read);
-}
-
-/** A program started by {@link launchInShell}, running in a session of its own. */
-export interface Launched {
-  /** Its process id, also its process group's and its session's. */
-  pid: number;
-  stdout: Socket;
-  stderr: Socket;
-  /** Its exit status as a shell reports it: 128 + n when signal n ended it. */
-  status: Promise<number>;
-  /**
-   * Gives its shell back once the program is over: to the pool when the program's outputs
-   * closed by themselves, ended otherwise (something unknown may still hold the named pipes).
-   */
-  release(outputsClosed: boolean): void;
-}
-
-/** What to launch: the program (an absolute path) and its arguments, where, with what added. */
-export interface LaunchSpec {
-  cwd: string;
-  argv: readonly [string, ...string[]];
-  /** Added to conductor's own environment; names are shell names (see {@link isShellName}). */
-  env: Readonly<Record<string, string>>;
-}
-
-/** Whether `name` can be exported by a shell (other names go through Node's own spawn). */
-export function isShellName(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
-}
-
-/**
- * Starts a long-running program (an agent, a script of the config) from a shell of the pool
- * instead of forking Node: measured, 0.2 ms of conductor's CPU a program against 2.3–2.7 ms for
- * Node's spawn and what comes with it. The program gets a session of its own through `setsid`
- * (as Node's `detached` gives), its environment exported in the shell's subshell, stdin from
- * /dev/null, and stdout and stderr on the two named pipes of that shell, which conductor reads
- * like the pipes of a child of its own. The pipes are made once per shell in its private folder
- * (where nothing an agent's sandbox may write to can reach them) and used for each program the
- * shell launches, one at a time: conductor opens them for reading, and for writing too until
- * the program holds them, so that its end, not a start not yet made, is what closes them.
- *
- * Resolves with undefined where the pool cannot launch (no private folder, no `setsid`), for the
- * caller to spawn from Node instead.
- */
-export async function launchInShell(spec: LaunchSpec): Promise<Launched | undefined> {
-  const tools = launchTools();
-  if (tools === undefined || privateFolder() === undefined) return undefined;
-  const environment = JSON.stringify(process.env);
-  let shell: Shell;
-  try {
-    shell = takeIdle(environment) ?? startShell(undefined, environment);
-  } catch {
-    return undefined;
-  }
-  const retire = () => shell.child.stdin?.end();
-  let fifos: { stdout: string; stderr: string };
-  let opened: OpenedFifos;
-  try {
-    fifos = shell.files.fifos ?? (await makeFifos(shell, tools.mkfifo));
-    opened = openFifos(fifos);
-  } catch {
-    retire();
-    return undefined;
-  }
-  const exports = Object.entries(spec.env)
-    .map(([name, value]) => `export ${name}=${quote(value)}\n`)
-    .join("");
-  let started: (pid: number) => void = () => {};
-  const pid = new Promise<number>((resolve) => {
-    started = resolve;
-  });
-  const status = request(
-    shell,
-    (id) =>
-      `cd -P -- ${quote(spec.cwd)} || exit\n` +
-      `exec 6>${quote(fifos.stdout)} 7>${quote(fifos.stderr)} || exit\n${exports}` +
-      `${quote(tools.setsid)} ${spec.argv.map(quote).join(" ")} >&6 2>&7 6>&- 7>&- 5>&- &\n` +
-      `exec 6>&- 7>&-\necho "started ${id} $!" >&5\nexec 5>&-\nwait "$!"\n`,
-    true,
-    (launched) => {
-      opened.closeGuards();
-      try {
-        // The request holds the program's environment: gone from the disk once read.
-        writeRequest(shell.files, "");
-      } catch {
-        // the shell is ended with its files when this fails
-      }
-      started(launched);
-    },
-  );
-  // An answer before the start: the program never started (its folder went away meanwhile).
-  const launched = await Promise.race([
-    pid,
-    status.then(
-      () => undefined,
-      () => undefined,
-    ),
-  ]);
-  if (launched === undefined) {
-    opened.closeAll();
-    retire();
-    return undefined;
-  }
-  let released = false;
-  return {
-    pid: launched,
-    stdout: opened.stdout,
-    stderr: opened.stderr,
-    // A shell killed under its program cannot tell how the program ends; the caller ends the
-    // program's session right after, as it does after every program.
-    status: status.then(
-      (result) => result.exitCode,
-      () => 128 + os.constants.signals.SIGKILL,
-    ),
-    release(outputsClosed: boolean) {
-      if (released) return;
-      released = true;
-      if (outputsClosed && shell.running === undefined && shell.child.exitCode === null)
-        idle.push(shell);
-      else retire();
-    },
-  };
-}
-
-/** The programs a launch needs, by absolute path; undefined where one is missing (not Linux). */
-let tools: { setsid: string; mkfifo: string } | null | undefined;
-
-function launchTools(): { setsid: string; mkfifo: string } | undefined {
-  if (tools === undefined) {
-    const setsid = onPath("setsid");
-    const mkfifo = onPath("mkfifo");
-    tools = setsid && mkfifo ? { setsid, mkfifo } : null;
-  }
-  return tools ?? undefined;
-}
-
-/** The absolute path of `program` on conductor's PATH, if it is there. */
-function onPath(program: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (!path.isAbsolute(dir)) continue;
-    const candidate = path.join(dir, program);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** Whether `file` is a regular file this process may execute. */
-export function isExecutableFile(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Makes the shell's two named pipes, private to this user, beside its request file. */
-async function makeFifos(
-  shell: Shell,
-  mkfifo: string,
-): Promise<{ stdout: string; stderr: string }> {
-  const fifos = { stdout: `${shell.files.request}.1`, stderr: `${shell.files.request}.2` };
-  const made = await request(
-    shell,
-    () =>
-      requestScript(path.dirname(fifos.stdout), '"$1" -m 600 -- "$2" "$3"', [
-        mkfifo,
-        fifos.stdout,
-        fifos.stderr,
-      ]),
-    true,
-  );
-  if (made.exitCode !== 0) throw new Error(`mkfifo failed: ${made.stderr.trim()}`);
-  shell.files.fifos = fifos;
-  return fifos;
-}
-
-interface OpenedFifos {
-  stdout: Socket;
-  stderr: Socket;
-  closeGuards(): void;
-  closeAll(): void;
-}
-
-/**
- * Opens both named pipes for reading (without waiting for a writer) and for writing: while
- * conductor's writing ends are open, the pipes cannot read as ended before the program got them.
- */
-function openFifos(fifos: { stdout: string; stderr: string }): OpenedFifos {
-  const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW } = constants;
-  const fds: number[] = [];
-  const open = (file: string, flags: number) => {
-    fds.push(openSync(file, flags | O_NONBLOCK | O_NOFOLLOW));
-    return fds[fds.length - 1] as number;
-  };
-  let guards: number[];
-  let readers: number[];
-  try {
-    readers = [open(fifos.stdout, O_RDONLY), open(fifos.stderr, O_RDONLY)];
-    guards = [open(fifos.stdout, O_WRONLY), open(fifos.stderr, O_WRONLY)];
-    if (!readers.every((fd) => fstatSync(fd).isFIFO())) throw new Error("not a named pipe");
-  } catch (error) {
-    for (const fd of fds) closeSync(fd);
-    throw error;
-  }
-  const [stdout, stderr] = readers.map(
-    (fd) => new NetSocket({ fd, readable: true, writable: false }),
-  ) as [Socket, Socket];
-  const closeGuards = () => {
-    for (const fd of guards.splice(0)) closeSync(fd);
-  };
-  return {
-    stdout,
-    stderr,
-    closeGuards,
-    closeAll() {
-      closeGuards();
-      stdout.destroy();
-      stderr.destroy();
-    },
-  };
 }
