@@ -1,4 +1,4 @@
-import { git } from "../git/worktree.js";
+import { gitInShell } from "../git/worktree.js";
 import type { Plan } from "../planner/types.js";
 import { isEnvFile, namedSecretsOfCopiedEnvFiles } from "../secrets/env-file.js";
 import { KnownSecrets } from "../secrets/known-secrets.js";
@@ -23,7 +23,12 @@ export async function runSecrets(plan: Plan): Promise<KnownSecrets> {
 /** The files of `files` the repository does not track: a committed `.env` holds no secrets. */
 async function untracked(root: string, files: readonly string[]): Promise<string[]> {
   if (files.length === 0) return [];
-  const out = await git(root, ["ls-files", "-z", "--", ...files.map((f) => `:(literal)${f}`)]);
+  const out = await gitInShell(root, [
+    "ls-files",
+    "-z",
+    "--",
+    ...files.map((f) => `:(literal)${f}`),
+  ]);
   const tracked = new Set(out.split("\0").filter(Boolean));
   return files.filter((file) => !tracked.has(file));
 }
