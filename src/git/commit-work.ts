@@ -32,9 +32,9 @@ export type CommittedWork =
  * about a millisecond of exec and dynamic linking, more than the work it does here. It stages
  * everything, unstages what must stay out and commits under the identity given, reading the new
  * commit's id and size from git's own summary (in the C locale, so that its words are known); a
- * commit git refuses with nothing staged is no commit. Then it measures
- * the branch against the start commit, unless that is the same diff (HEAD was the start commit).
- * Nothing is committed unless HEAD is on the workspace branch.
+ * commit git refuses with nothing staged is no commit. Then it measures the branch against the
+ * start commit, unless that is the same diff (HEAD was the start commit). Nothing is committed
+ * unless HEAD is on the workspace branch.
  *
  * Arguments: $1 start commit, $2 message, $3 the branch's full ref name, $4 HEAD's commit when
  * the caller has just seen HEAD on that branch and nothing has run in the worktree since ("" to

@@ -86,8 +86,8 @@ const BATCH_BYTES = 16 * 1024 * 1024;
 /**
  * Hands the content of each of `blobs` no larger than `maxBytes` to `each`, one at a time, and
  * the larger ones with their sizes to `tooLarge` (refused by the size checks, never read). Their
- * sizes come first, from one process; then their contents, from one process per {@link BATCH_BYTES}, so that many files
- * never sit in memory together.
+ * sizes come first, from one process; then their contents, from one process per
+ * {@link BATCH_BYTES}, so that many files never sit in memory together.
  */
 export async function readBlobs(
   cwd: string,
