@@ -241,17 +241,15 @@ async function registerOnNewBranch(
   const ref = `refs/heads/${options.branch}`;
   // An empty old value: git refuses when the branch exists ("reference already exists").
   // Retried while another process holds the branch's lock: it may be giving up on it.
-  await withLockRetry(() =>
-    runGitInShell(root, [
-      "update-ref",
-      "-m",
-      `branch: Created from ${options.startPoint}`,
-      "--end-of-options",
-      ref,
-      `${options.startPoint}^{commit}`,
-      "",
-    ]),
-  );
+  await gitInShell(root, [
+    "update-ref",
+    "-m",
+    `branch: Created from ${options.startPoint}`,
+    "--end-of-options",
+    ref,
+    `${options.startPoint}^{commit}`,
+    "",
+  ]);
   try {
     registerWorktree(commonDir, options.path, ref, CHECKOUT_PENDING);
   } catch (error) {
