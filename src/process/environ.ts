@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
  * Each live process other than conductor itself whose raw environment (`NAME=value` pairs
  * joined by NUL) contains `marker`, with its pid. Linux only (reads /proc); elsewhere, none.
  */
-export function* environmentsHolding(marker: string): Generator<{ pid: number; environ: string }> {
+function* environmentsHolding(marker: string): Generator<{ pid: number; environ: string }> {
   let entries: string[];
   try {
     entries = readdirSync("/proc");
