@@ -226,7 +226,9 @@ function cpuRow({ id, conductorCpuMs, baselineCpuMs }) {
  * Time from spawning `node dist/bin/conductor.js run` to git starting on the first workspace, read
  * from GIT_TRACE (git's own trace, which stamps every command as it starts), against `node -e 0`
  * measured in the same rounds. The first workspace's git is `git worktree add`, or, where conductor
- * writes the worktree's registration itself, the `git update-ref` that makes its branch just before.
+ * writes the worktree's registration itself, the `git checkout -f -b` that makes its branch and
+ * checks it out just after (the `git update-ref` that makes the branch just before, where a
+ * reference-transaction hook would see it).
  */
 async function measureStartup(base, repo, runs) {
   const config = configFor(base, "startup", 16, 0);
@@ -285,10 +287,11 @@ async function measureStartup(base, repo, runs) {
 }
 
 /**
- * The git command that starts making a workspace: git's add, or the `update-ref` that makes the
- * branch of a worktree whose registration conductor then writes itself.
+ * The git command that starts making a workspace: git's add, the checkout that makes the branch of
+ * a worktree whose registration conductor wrote itself, or the `update-ref` that makes the branch
+ * before such a registration.
  */
-const STARTS_A_WORKSPACE = /^(worktree add|update-ref .*refs\/heads\/)/;
+const STARTS_A_WORKSPACE = /^(worktree add|update-ref .*refs\/heads\/|.*checkout -f .*-b )/;
 
 /** Git commands started, in ms after `spawnedAt`, from a GIT_TRACE file (times of day in UTC). */
 function readTrace(file, spawnedAt) {

@@ -8,6 +8,8 @@ export interface PostCheckoutHook {
   commonDir: string;
   /** Absolute; the file may not exist. */
   file: string;
+  /** The hooks folder the file is in (absolute), where git also finds its other hooks. */
+  folder: string;
   /** `git --exec-path`: git runs hooks with it first on PATH (`. git-sh-setup` works there). */
   execPath: string;
   /**
@@ -69,6 +71,7 @@ async function findPostCheckoutHook(root: string): Promise<PostCheckoutHook> {
   return {
     commonDir,
     file: path.join(folder, "post-checkout"),
+    folder,
     execPath,
     worktreeSettings: worktreeSettings.filter(Boolean),
   };

@@ -198,21 +198,26 @@ export interface AddAround {
 }
 
 /**
- * `git worktree add --no-track -b <branch> <path> <start>`, in three parts: the branch, made only
- * if no such branch exists (as `git branch` makes it); the worktree's registration, written
- * directly ({@link registerWorktree}; git's own add with `--no-checkout`, through `serialize`,
- * where that would differ); then the checkout git's add would do (the same `reset --hard`) and
- * the `post-checkout` hook, if there is one, through `serialize` again. Only git's add collides
- * with other adds (a git listing worktrees stops at a half-made one), and hooks ran one at a time
- * before. The checkout writes only the new worktree's own index and files.
+ * `git worktree add --no-track -b <branch> <path> <start>`, written directly where git's add would
+ * make nothing else ({@link canRegisterDirectly}): the worktree's registration
+ * ({@link registerWorktree}) with its HEAD on the branch to come, then one `git checkout -f -b`
+ * there, which makes the branch only if no such branch exists (as `git branch` makes it) and
+ * checks it out (the checkout git's add would do), then the `post-checkout` hook, if there is one,
+ * through `serialize`: hooks ran one at a time before. Where a `reference-transaction` hook would
+ * see the branch made, the branch comes first, made with the repository's hooks (`git update-ref`),
+ * then the registration and a `reset --hard`; where git's add would differ, git's own add with
+ * `--no-checkout` makes branch and registration, through `serialize` (a git listing worktrees
+ * stops at another add's half-made one). The checkout writes only the new worktree's own index
+ * and files.
  *
  * The worktree is made locked ({@link CHECKOUT_PENDING}) and unlocked when checkout and hook are
  * done: a conductor killed in between leaves that mark, and the resume finishes the checkout
- * ({@link finishCutOffCheckout}); no `git worktree prune` takes the half-made worktree meanwhile.
- * Killed between the branch and the registration, it leaves a branch with no work and no
- * worktree, which a resume takes as its own, as after git's add (which makes the branch first).
+ * ({@link finishCutOffCheckout}), making the branch if it is not there yet; no `git worktree
+ * prune` takes the half-made worktree meanwhile. Killed after the branch and before the
+ * registration (the last two ways), it leaves a branch with no work and no worktree, which a
+ * resume takes as its own, as after git's add (which makes the branch first).
  *
- * If it fails half way, the branch made first and any half-made folder are removed, so a retry
+ * If it fails half way, the branch this add made and any half-made folder are removed, so a retry
  * does not fail on them. What was refused because it already existed belongs to someone else
  * (another conductor racing for the same workspace) and is left alone.
  */
@@ -223,13 +228,28 @@ export async function addWorktree(
 ): Promise<void> {
   const serialize = around.serialize ?? ((change) => change());
   mkdirSync(path.dirname(options.path), { recursive: true });
-  const { commonDir, worktreeSettings } = await around.hook.find();
-  if (canRegisterDirectly(options.path, worktreeSettings)) {
-    await registerOnNewBranch(root, commonDir, options);
-  } else {
+  const found = await around.hook.find();
+  if (!canRegisterDirectly(options.path, found.worktreeSettings)) {
     await addWithGit(root, options, serialize);
+  } else if (isExecutable(path.join(found.folder, "reference-transaction"))) {
+    await registerOnNewBranch(root, found.commonDir, options);
+  } else {
+    // One git process makes the branch and checks it out: the branch alone cost one more.
+    registerWorktree(
+      found.commonDir,
+      options.path,
+      `refs/heads/${options.branch}`,
+      CHECKOUT_PENDING,
+    );
+    await checkOutOrRemove(root, options, around.hook, serialize);
+    return;
   }
-  await checkOutOrRemove(root, options, around.hook, serialize);
+  await checkOutOrRemove(
+    root,
+    { branch: options.branch, path: options.path },
+    around.hook,
+    serialize,
+  );
 }
 
 /** The branch (create-only), then the worktree's registration written directly. */
@@ -313,24 +333,47 @@ export const CHECKOUT_PENDING = "conductor: checkout not finished";
 export class WorktreeCheckoutError extends Error {}
 
 /**
- * The checkout of a worktree whose metadata and branch {@link addWorktree} made, then its
- * unlocking. If it fails, the worktree and its branch (certainly this add's) are removed, so that
- * a retry starts clean; git's own add would leave them.
+ * The checkout of a worktree whose metadata {@link addWorktree} made, then its unlocking. With a
+ * `startPoint`, the checkout makes the worktree's branch there (refused when the branch exists);
+ * without, the branch was made before. If it fails, the worktree and the branch this add made are
+ * removed, so that a retry starts clean (git's own add would leave them); a branch git refused
+ * because it exists is another process's and stays, and that refusal is thrown as git gave it.
  */
 async function checkOutOrRemove(
   root: string,
-  options: Omit<NewWorktree, "startPoint">,
+  options: Omit<NewWorktree, "startPoint"> & { startPoint?: string },
   hook: CheckoutHook,
   serialize: (change: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
   const lock = lockFileOf(options.path);
+  let branchIsOurs = options.startPoint === undefined;
   try {
-    await runPlainGitInShell(options.path, [
-      "reset",
-      "--hard",
-      "--no-recurse-submodules",
-      "--quiet",
-    ]);
+    if (options.startPoint === undefined) {
+      await runPlainGitInShell(options.path, [
+        "reset",
+        "--hard",
+        "--no-recurse-submodules",
+        "--quiet",
+      ]);
+    } else {
+      const startPoint = options.startPoint;
+      // Retried while another process holds the branch's lock: it may be giving up on it.
+      await withLockRetry(() =>
+        runPlainGitInShell(options.path, [
+          "checkout",
+          "-f",
+          "--quiet",
+          "--no-track",
+          "--no-recurse-submodules",
+          "-b",
+          options.branch,
+          // A commit id or a branch name, never an option; `--` ends the revisions.
+          startPoint,
+          "--",
+        ]),
+      );
+      branchIsOurs = true;
+    }
     const found = await hook.find();
     if (isExecutable(found.file)) await serialize(() => runHook(options.path, found));
     if (lock !== undefined) rmSync(lock, { force: true });
@@ -339,8 +382,9 @@ async function checkOutOrRemove(
     await serialize(async () => {
       if (lock !== undefined) rmSync(lock, { force: true }); // or prune keeps the entry
       await pruneQuietly(root);
-      await removeOwnBranch(root, options.branch, "");
+      if (branchIsOurs) await removeOwnBranch(root, options.branch, "");
     });
+    if (!branchIsOurs && isBranchTaken(error)) throw error;
     throw new WorktreeCheckoutError((error as Error).message);
   }
 }
@@ -396,17 +440,25 @@ async function runHook(worktree: string, hook: PostCheckoutHook): Promise<void> 
  * {@link addWorktree}; the worktree is still locked as {@link CHECKOUT_PENDING}): without it every
  * file could look deleted to the agent and to the commit, and the post-checkout hook would never
  * have run. Only for a worktree step cut off before it was recorded: no agent has worked there,
- * and the checkout is done again from the start. If it fails, the worktree and branch are
- * removed, as after a failed add.
+ * and the checkout is done again from the start, making the branch at `startPoint` where the cut
+ * came before the checkout made it. If it fails, the worktree and the branch it made are removed,
+ * as after a failed add.
  */
 export async function finishCutOffCheckout(
   root: string,
-  options: Omit<NewWorktree, "startPoint">,
+  options: NewWorktree,
   around: AddAround,
 ): Promise<void> {
   const lock = lockFileOf(options.path);
   if (lock === undefined || lockReason(lock) !== CHECKOUT_PENDING) return;
-  await checkOutOrRemove(root, options, around.hook, around.serialize ?? ((change) => change()));
+  // Cut off before its checkout made the branch (see addWorktree): the checkout makes it now.
+  const made = await branchExists(root, options.branch);
+  await checkOutOrRemove(
+    root,
+    made ? { branch: options.branch, path: options.path } : options,
+    around.hook,
+    around.serialize ?? ((change) => change()),
+  );
 }
 
 /**

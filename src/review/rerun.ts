@@ -96,9 +96,9 @@ export async function makeRoomForNewRun(
   }
   const taken = takenAmong(branches, folders);
   if (taken.length === 0) return [];
-  const { owners, foreign } = await findOwners(plan, taken, branches);
-  assertNotAnotherConfigs(plan, foreign);
   const worktrees = await listWorktrees(root);
+  const { owners, foreign } = await findOwners(plan, taken, branches, worktrees);
+  assertNotAnotherConfigs(plan, foreign);
   assertRetirable(plan, taken, owners, worktrees);
   await assertNothingUnsavable(owners, worktrees);
 
@@ -164,6 +164,7 @@ async function findOwners(
   plan: Plan,
   taken: readonly Workspace[],
   branches: ReadonlySet<string>,
+  worktrees: readonly WorktreeEntry[],
 ): Promise<{ owners: Map<string, Owner>; foreign: Owner[] }> {
   const ownConfig = configOf(plan.configFile);
   const foreign: Owner[] = [];
@@ -202,7 +203,7 @@ async function findOwners(
         const folderIsItsOwn =
           candidate.path === workspace.path &&
           state.archived === undefined &&
-          state.worktreeCreated;
+          (state.worktreeCreated || checkoutCutOff(worktrees, candidate));
         return branchIsItsOwn || folderIsItsOwn;
       });
       if (earlier !== undefined) {
@@ -234,6 +235,20 @@ async function findOwners(
     if (found !== undefined) owners.set(workspace.name, found);
   }
   return { owners, foreign };
+}
+
+/**
+ * Whether the workspace's worktree step was cut off with its worktree registered and its checkout
+ * not done (see `addWorktree`): there may be no branch yet, only the worktree locked for its
+ * checkout, on the workspace's branch, at the workspace's path.
+ */
+function checkoutCutOff(worktrees: readonly WorktreeEntry[], workspace: Workspace): boolean {
+  return worktrees.some(
+    (entry) =>
+      entry.locked === CHECKOUT_PENDING &&
+      entry.branch === workspace.branch &&
+      samePath(entry.path, workspace.path),
+  );
 }
 
 /**

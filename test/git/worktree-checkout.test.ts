@@ -7,9 +7,12 @@ import {
   CHECKOUT_PENDING,
   finishCutOffCheckout,
   GitMetadataQueue,
+  isBranchTaken,
   listWorktrees,
   unlockMissingPendingCheckout,
+  WorktreeCheckoutError,
 } from "../../src/git/worktree.js";
+import { registerWorktree } from "../../src/git/worktree-registration.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 import { addFirstWorkspace } from "../helpers/workspace-worktree.js";
 
@@ -70,6 +73,49 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     }
     expect(await listWorktrees(root)).toHaveLength(names.length + 1);
     // Each was locked until its checkout was done, and unlocked then.
+    expect(await repo.git("worktree", "list", "--porcelain")).not.toContain("locked");
+  });
+
+  it("makes the branch in the checkout, with the reflog git's add writes, refusing one that exists", async () => {
+    repo = await createTestRepo({ "README.md": "# test\n", "a.txt": "a\n" });
+    const root = repo.root;
+    const worktree = await addFirstWorkspace(root);
+    expect(await repo.git("reflog", "show", "--format=%gs", "conductor/one")).toBe(
+      "branch: Created from main",
+    );
+    expect(readFileSync(path.join(worktree, "a.txt"), "utf8")).toBe("a\n");
+
+    // A branch another process made meanwhile is refused by the same checkout, before it writes
+    // a file, as an error that names a taken branch (see worktree-registration.test.ts).
+    await repo.git("branch", "conductor/two");
+    const refused = await addWorktree(
+      root,
+      {
+        branch: "conductor/two",
+        path: path.join(path.dirname(root), "ws", "two"),
+        startPoint: "main",
+      },
+      { hook: new CheckoutHook(root) },
+    ).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(isBranchTaken(refused)).toBe(true);
+    expect(refused).not.toBeInstanceOf(WorktreeCheckoutError);
+  });
+
+  it("makes the branch first, with the repository's hooks, where a reference-transaction hook would see it", async () => {
+    repo = await createTestRepo();
+    const root = repo.root;
+    const seen = path.join(repo.home, "transactions");
+    writeHook(
+      path.join(root, ".git", "hooks", "reference-transaction"),
+      `[ "$1" = committed ] && cat >> "${seen}"; exit 0`,
+    );
+    const worktree = await addFirstWorkspace(root);
+    const main = (await repo.git("rev-parse", "main")).trim();
+    expect(readFileSync(seen, "utf8")).toContain(`${NO_COMMIT} ${main} refs/heads/conductor/one`);
+    expect(await repo.git("-C", worktree, "status", "--porcelain")).toBe("");
     expect(await repo.git("worktree", "list", "--porcelain")).not.toContain("locked");
   });
 
@@ -159,7 +205,11 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     const cut = path.join(path.dirname(root), "ws", "cut");
     await addPending(repo, "conductor/cut", cut);
     expect(await repo.git("-C", cut, "status", "--porcelain")).toContain("D  a.txt");
-    await finishCutOffCheckout(root, { branch: "conductor/cut", path: cut }, around);
+    await finishCutOffCheckout(
+      root,
+      { branch: "conductor/cut", path: cut, startPoint: "main" },
+      around,
+    );
     expect(await repo.git("-C", cut, "status", "--porcelain")).toBe("");
     expect(readFileSync(path.join(cut, "a.txt"), "utf8")).toBe("a\n");
     expect(readFileSync(seen, "utf8")).toBe("ran\n");
@@ -169,7 +219,11 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     const reset = path.join(path.dirname(root), "ws", "reset");
     await addPending(repo, "conductor/reset", reset);
     await repo.git("-C", reset, "reset", "--hard", "--quiet");
-    await finishCutOffCheckout(root, { branch: "conductor/reset", path: reset }, around);
+    await finishCutOffCheckout(
+      root,
+      { branch: "conductor/reset", path: reset, startPoint: "main" },
+      around,
+    );
     expect(readFileSync(seen, "utf8")).toBe("ran\nran\n");
 
     // A worktree whose checkout was done, or that someone else locked, keeps its changes.
@@ -182,10 +236,38 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
       ["conductor/theirs", theirs],
     ] as const) {
       writeFileSync(path.join(worktree, "a.txt"), "changed\n");
-      await finishCutOffCheckout(root, { branch: name, path: worktree }, around);
+      await finishCutOffCheckout(
+        root,
+        { branch: name, path: worktree, startPoint: "main" },
+        around,
+      );
       expect(readFileSync(path.join(worktree, "a.txt"), "utf8")).toBe("changed\n");
     }
     expect(readFileSync(seen, "utf8")).toBe("ran\nran\nran\nran\n"); // the two adds' own
+  });
+
+  it("finishes a worktree cut off before its checkout made the branch: makes the branch there, checks out, runs the hook", async () => {
+    repo = await createTestRepo({ "README.md": "# test\n", "a.txt": "a\n" });
+    const root = repo.root;
+    const seen = path.join(repo.home, "seen");
+    writeHook(path.join(root, ".git", "hooks", "post-checkout"), `echo "$1 $3" >> "${seen}"`);
+    // What a conductor killed between the registration and the checkout leaves.
+    const cut = path.join(path.dirname(root), "ws", "cut");
+    mkdirSync(path.dirname(cut), { recursive: true });
+    registerWorktree(path.join(root, ".git"), cut, "refs/heads/conductor/cut", CHECKOUT_PENDING);
+    expect(await repo.git("branch", "--list", "conductor/cut")).toBe("");
+    await finishCutOffCheckout(
+      root,
+      { branch: "conductor/cut", path: cut, startPoint: "main" },
+      { hook: new CheckoutHook(root) },
+    );
+    const main = (await repo.git("rev-parse", "main")).trim();
+    expect((await repo.git("rev-parse", "conductor/cut")).trim()).toBe(main);
+    expect(await repo.git("-C", cut, "symbolic-ref", "HEAD")).toBe("refs/heads/conductor/cut");
+    expect(await repo.git("-C", cut, "status", "--porcelain")).toBe("");
+    expect(readFileSync(path.join(cut, "a.txt"), "utf8")).toBe("a\n");
+    expect(readFileSync(seen, "utf8")).toBe(`${NO_COMMIT} 1\n`);
+    expect(await repo.git("worktree", "list", "--porcelain")).not.toContain("locked");
   });
 
   it("unlocks a pending worktree whose folder was removed by hand, so that it can be added again", async () => {
@@ -215,7 +297,7 @@ describe("adding a worktree: metadata one at a time, checkout and hook as git's 
     await expect(
       finishCutOffCheckout(
         root,
-        { branch: "conductor/cut", path: cut },
+        { branch: "conductor/cut", path: cut, startPoint: "main" },
         { hook: new CheckoutHook(root) },
       ),
     ).rejects.toThrow(/hook refused/);

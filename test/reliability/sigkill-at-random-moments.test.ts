@@ -333,14 +333,14 @@ describe("a kill between a change on disk and the event that records it", () => 
     expect(processesOfRun(id)).toEqual([]);
   });
 
-  const BEFORE_RESET = ': > "$held"; sleep 1; exit 1';
+  const BEFORE_CHECKOUT = ': > "$held"; sleep 1; exit 1';
 
   /**
-   * A `git` first on PATH that holds the first checkout of a new worktree (`reset --hard`),
-   * doing `atReset` there, until the test has killed conductor (`held` then exists); and fails
+   * A `git` first on PATH that holds the first checkout of a new worktree (`checkout -f -b`),
+   * doing `atCheckout` there, until the test has killed conductor (`held` then exists); and fails
    * the resume's look at git's lock files once when `fail-lock-check` exists in the home folder.
    */
-  function gitHoldingTheCheckout(test: TestRepo, atReset: string) {
+  function gitHoldingTheCheckout(test: TestRepo, atCheckout: string) {
     const held = path.join(test.home, "held");
     const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
     const bin = path.join(test.home, "git-at-reset");
@@ -351,7 +351,8 @@ describe("a kill between a change on disk and the event that records it", () => 
         "#!/bin/sh",
         `held=${JSON.stringify(held)} real=${JSON.stringify(real)}`,
         // Conductor's own settings (`-c …`) may come before the command.
-        `if [ ! -e "$held" ]; then case " $* " in *" reset --hard "*) ${atReset} ;; esac; fi`,
+        // The checkout that makes the new branch, or the reset after a branch made before.
+        `if [ ! -e "$held" ]; then case " $* " in *" checkout -f "* | *" reset --hard "*) ${atCheckout} ;; esac; fi`,
         `fail=${JSON.stringify(path.join(test.home, "fail-lock-check"))}`,
         'if [ "$1" = rev-parse ] && [ "$4" = index.lock ] && [ -e "$fail" ]; then',
         '  rm -f "$fail"; echo "fatal: injected failure" >&2; exit 128',
@@ -367,7 +368,7 @@ describe("a kill between a change on disk and the event that records it", () => 
   it("between a new worktree's metadata and its checkout, then a new run: the half-made worktree is set aside, its missing files not kept as work", async () => {
     repo = await repoWithConfig(single, { ...FILES, "kept.txt": "from the base commit\n" });
     const root = repo.root;
-    const { env, held } = gitHoldingTheCheckout(repo, BEFORE_RESET);
+    const { env, held } = gitHoldingTheCheckout(repo, BEFORE_CHECKOUT);
     const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home, env });
     await pollUntil(() => existsSync(held), "the checkout of the new worktree to start");
     child.kill("SIGKILL");
@@ -389,26 +390,28 @@ describe("a kill between a change on disk and the event that records it", () => 
     expect(processesOfRun(runId)).toEqual([]);
   });
   it.each([
-    // Ends without the reset: no index and no files, every file would look deleted.
-    ["before the reset", BEFORE_RESET, "resume"],
-    // The reset finishes (the pool's shell outlives conductor), the hook has not run.
-    ["during the reset", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc', "resume"],
+    // Ends without the checkout: no branch yet, no index and no files (every file would look
+    // deleted).
+    ["before the checkout", BEFORE_CHECKOUT, "resume"],
+    // The checkout finishes and makes the branch (the pool's shell outlives conductor), the
+    // hook has not run.
+    ["during the checkout", '"$real" "$@"; rc=$?; : > "$held"; sleep 1; exit $rc', "resume"],
     // The half-made worktree's folder removed by hand before the resume: git keeps its locked
     // entry, and would neither prune it nor add the worktree again.
-    ["before the reset, the folder then removed by hand", BEFORE_RESET, "remove folder"],
+    ["before the checkout, the folder then removed by hand", BEFORE_CHECKOUT, "remove folder"],
     // The first resume fails in the step before it could finish (git's lock files cannot be
-    // checked): the next one must still take the worktree and branch as this workspace's own.
-    ["before the reset, the first resume failing", BEFORE_RESET, "fail a resume"],
+    // checked): the next one must still take the worktree as this workspace's own.
+    ["before the checkout, the first resume failing", BEFORE_CHECKOUT, "fail a resume"],
   ] as const)(
     "between a new worktree's metadata and the end of its checkout (%s): --resume finishes the checkout and runs the hook once",
-    async (_, atReset, then) => {
+    async (_, atCheckout, then) => {
       repo = await repoWithConfig(single, { ...FILES, "kept.txt": "from the base commit\n" });
       const root = repo.root;
       const hookRuns = path.join(repo.home, "hook-runs");
       const hook = path.join(root, ".git", "hooks", "post-checkout");
       writeFileSync(hook, `#!/bin/sh\necho "$3" >> "${hookRuns}"\n`);
       chmodSync(hook, 0o755);
-      const { env, held } = gitHoldingTheCheckout(repo, atReset);
+      const { env, held } = gitHoldingTheCheckout(repo, atCheckout);
       const child = startTracked(["run", "--output", "plain"], { cwd: root, home: repo.home, env });
       await pollUntil(() => existsSync(held), "the checkout of the new worktree to start");
       child.kill("SIGKILL");

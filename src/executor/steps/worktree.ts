@@ -4,6 +4,7 @@ import { clearStaleLocks } from "../../git/stale-locks.js";
 import {
   addWorktree,
   branchExists,
+  CHECKOUT_PENDING,
   checkoutWorktree,
   finishCutOffCheckout,
   git,
@@ -65,6 +66,13 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
           // A conductor killed during this step may have made the branch and worktree without
           // recording it; they are this workspace's own, not a conflict, when they hold no work yet.
           if (await leftByCutOffStep(root, workspace)) return reattach(root, workspace);
+          if (await registeredBeforeItsBranch(root, workspace)) {
+            // Killed before the checkout made the branch: finished below where the folder is;
+            // a registration whose folder was never put in place is cleared for a new add.
+            if (existsSync(workspace.path)) return undefined;
+            await unlockMissingPendingCheckout(root, workspace.path);
+            await git(root, ["worktree", "prune"]);
+          }
           // Checked again now: the list of branches from the run's start may be out of date.
           return create(root, workspace, await localBranches(root), ctx.checkoutHook, (add) =>
             add(),
@@ -86,7 +94,7 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
       if (!ctx.state().worktreeCreated)
         await finishCutOffCheckout(
           root,
-          { branch: workspace.branch, path: workspace.path },
+          { branch: workspace.branch, path: workspace.path, startPoint: startPointOf(workspace) },
           { hook: ctx.checkoutHook, serialize: (change) => ctx.queue.run(change) },
         );
     }
@@ -163,12 +171,10 @@ async function create(
     }
     return undefined;
   }
-  const startPoint =
-    startCommitOf(workspace.startPoint) ?? (workspace.startPoint as { branch: string }).branch;
   try {
     await addWorktree(
       root,
-      { branch: workspace.branch, path: workspace.path, startPoint },
+      { branch: workspace.branch, path: workspace.path, startPoint: startPointOf(workspace) },
       { hook, serialize },
     );
   } catch (error) {
@@ -177,6 +183,26 @@ async function create(
     throw error;
   }
   return undefined;
+}
+
+/** Where a new workspace's branch starts: its base commit, or the branch it builds on. */
+function startPointOf(workspace: Workspace): string {
+  return startCommitOf(workspace.startPoint) ?? (workspace.startPoint as { branch: string }).branch;
+}
+
+/**
+ * Whether the workspace's cut-off worktree step registered its worktree and was killed before the
+ * checkout made the branch (see `addWorktree`): no such branch, and a worktree registered at the
+ * workspace's path, on that branch, still locked for its checkout.
+ */
+async function registeredBeforeItsBranch(root: string, workspace: Workspace): Promise<boolean> {
+  if (await branchExists(root, workspace.branch)) return false;
+  return (await listWorktrees(root)).some(
+    (entry) =>
+      entry.branch === workspace.branch &&
+      entry.locked === CHECKOUT_PENDING &&
+      samePath(entry.path, workspace.path),
+  );
 }
 
 /**
