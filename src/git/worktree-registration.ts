@@ -17,9 +17,9 @@ import { entryExists } from "../fs/entry-exists.js";
  * (gitrepository-layout(5), `worktrees/<id>`): the worktree's folder with its `.git` file, and its
  * git folder under `<common dir>/worktrees/` holding `locked`, `HEAD`, `commondir` and `gitdir`.
  *
- * For a worktree on a branch conductor has just made, git's add costs three processes (itself,
- * `git branch`, `git symbolic-ref`) and reads every other worktree's HEAD to refuse a branch that
- * is checked out elsewhere, which a branch made a moment ago cannot be: at 64 workspaces that was
+ * For a worktree on a new branch, git's add costs three processes (itself, `git branch`, `git
+ * symbolic-ref`) and reads every other worktree's HEAD to refuse a branch that is checked out
+ * elsewhere, which a branch made with the worktree cannot be: at 64 workspaces that was
  * the largest part of a workspace's git time. Where git's add would make something else than these
  * files ({@link WORKTREE_SETTINGS}), or a folder name git would change into another id, git's own
  * add is used instead ({@link canRegisterDirectly}).
@@ -71,7 +71,8 @@ export class WorktreeFolderTakenError extends Error {
 
 /**
  * Registers `worktree` as a linked worktree of the repository whose common git folder is
- * `commonDir`, its HEAD on `branchRef` (which must exist), locked with `lockReason`; nothing is
+ * `commonDir`, its HEAD on `branchRef` (a branch that exists, or that the checkout to come makes:
+ * until then git sees the worktree on an unborn branch), locked with `lockReason`; nothing is
  * checked out. The folder must not exist ({@link WorktreeFolderTakenError} otherwise). Returns the
  * worktree's git folder.
  *
