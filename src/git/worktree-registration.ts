@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { entryExists } from "../fs/entry-exists.js";
+import { processExists } from "../process/exists.js";
 
 /**
  * A linked worktree's registration, written the way `git worktree add --no-checkout` writes it
@@ -110,14 +111,16 @@ export function registerWorktree(
     writeFileSync(path.join(admin, "HEAD"), `ref: ${branchRef}\n`);
     writeFileSync(path.join(admin, "commondir"), "../..\n");
     writeFileSync(path.join(admin, "gitdir"), `${path.join(real, ".git")}\n`);
-    // Made as git makes a worktree's folder (its mode from the umask), under a name of its own.
+    // Made as git makes a worktree's folder (its mode from the umask), under a name of this
+    // process's own: another conductor making the same worktree at the same moment makes its
+    // own, and of the two renames only one can put a folder in place.
+    mkdirSync(stagedFolderOf(worktree));
     staged = stagedFolderOf(worktree);
-    mkdirSync(staged);
     writeFileSync(path.join(staged, ".git"), `gitdir: ${realAdmin(commonDir, admin)}\n`);
     try {
       renameSync(staged, worktree);
     } catch (error) {
-      // A folder made meanwhile: a non-empty one refuses the rename.
+      // A folder made meanwhile (another conductor's worktree): a non-empty one refuses the rename.
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR") throw taken();
       throw error;
@@ -131,19 +134,44 @@ export function registerWorktree(
   }
 }
 
-/** Where {@link registerWorktree} makes the worktree's folder before renaming it into place. */
-function stagedFolderOf(worktree: string): string {
-  return `${worktree}.conductor-new`;
+/**
+ * Where {@link registerWorktree} of this process makes the worktree's folder before renaming it
+ * into place: beside it, named after it and the process.
+ */
+function stagedFolderOf(worktree: string, pid = process.pid): string {
+  return `${worktree}${STAGED_SUFFIX}${pid}`;
 }
 
+const STAGED_SUFFIX = ".conductor-new-";
+
 /**
- * Removes the folder {@link registerWorktree} was making for `worktree` when a conductor killed
- * before its rename left it: it holds only its `.git`, which names the worktree's git folder, and
- * `git worktree repair` run there would point that registration at it. Anything else there is
- * left alone.
+ * Removes the folders {@link registerWorktree} was making for `worktree` when a conductor killed
+ * before its rename left them: named after a process that is gone (or with no process in the
+ * name, as conductor named them before 2026-12-06), holding only their `.git`, which names the
+ * worktree's git folder (`git worktree repair` run there would point that registration at it).
+ * Anything else there is left alone, and so is the folder of a conductor still making it.
  */
 export function removeStagedFolder(worktree: string): void {
-  const staged = stagedFolderOf(worktree);
+  const name = path.basename(worktree);
+  let entries: string[];
+  try {
+    entries = readdirSync(path.dirname(worktree));
+  } catch {
+    return; // no folder to look in
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(`${name}.conductor-new`)) continue;
+    const rest = entry.slice(name.length);
+    const pid = rest.startsWith(STAGED_SUFFIX) ? Number(rest.slice(STAGED_SUFFIX.length)) : 0;
+    if (rest !== ".conductor-new" && !(Number.isInteger(pid) && pid > 0)) continue;
+    // This process's own is from a try of its that failed, or from a process gone that had its pid.
+    if (pid > 0 && pid !== process.pid && processExists(pid)) continue;
+    removeIfOnlyItsLink(path.join(path.dirname(worktree), entry));
+  }
+}
+
+/** Removes a folder that holds nothing but the `.git` file of a linked worktree (or nothing). */
+function removeIfOnlyItsLink(staged: string): void {
   try {
     if (!lstatSync(staged).isDirectory()) return;
     const entries = readdirSync(staged);

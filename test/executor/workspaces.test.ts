@@ -1,6 +1,6 @@
 // `conductor run` with the command agent: worktrees, branches, copies, context and commits.
 import { existsSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -68,6 +68,30 @@ describe("conductor run with the command agent", () => {
       { files: 1, insertions: 1, deletions: 0 },
       { files: 1, insertions: 1, deletions: 0 },
     ]);
+  });
+
+  it("fails a workspace whose folder git still has a worktree registered at as a conflict, saying how to clear it", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: 'echo "$CONDUCTOR_TASK_ID" > "$CONDUCTOR_TASK_ID.txt"' },
+      tasks: tasks("alpha", "beta"),
+    });
+    // Someone's locked worktree at alpha's folder, its folder since removed by hand.
+    const alpha = path.join(repo.home, "workspaces", "alpha");
+    await repo.git("worktree", "add", "--quiet", "--lock", "-b", "theirs", alpha);
+    await rm(alpha, { recursive: true });
+
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(result.exitCode, result.all).toBe(1);
+    const [failed, done] = latestSummary(repo.root).workspaces;
+    expect(failed?.failure).toMatchObject({ reason: "conflict", step: "worktree" });
+    expect(failed?.failure?.message).toContain(`\`git worktree unlock ${alpha}\`, then`);
+    expect(done?.status).toBe("succeeded");
+    expect(await repo.git("branch", "--list", "conductor/alpha")).toBe("");
+    expect(await repo.git("worktree", "list", "--porcelain")).toContain(`worktree ${alpha}\n`);
   });
 
   it("creates 40 workspaces at concurrency 8 without a git lock error", async () => {

@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -21,6 +23,7 @@ import { worktreeLinkChanges } from "../../src/git/worktree-link.js";
 import {
   canRegisterDirectly,
   registerWorktree,
+  removeStagedFolder,
   WorktreeFolderTakenError,
 } from "../../src/git/worktree-registration.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
@@ -235,6 +238,33 @@ describe("a worktree's registration written directly, as git's add writes it", (
     mkdirSync(path.join(`${cut}.conductor-new`, ".git"), { recursive: true });
     await unlockMissingPendingCheckout(repo.root, cut);
     expect(readdirSync(`${cut}.conductor-new`)).toEqual([".git"]);
+  });
+
+  it("beside another conductor making the same worktree, touches nothing of its and makes only one", async () => {
+    repo = await createTestRepo();
+    const common = path.join(repo.root, ".git");
+    const ws = path.join(path.dirname(repo.root), "ws");
+    mkdirSync(ws);
+    await repo.git("branch", "one");
+    const one = path.join(ws, "one");
+    // The folder a live conductor is making for the same worktree (it holds only its .git).
+    const other = spawn("sleep", ["30"]);
+    const othersFolder = `${one}.conductor-new-${other.pid}`;
+    try {
+      mkdirSync(othersFolder);
+      writeFileSync(path.join(othersFolder, ".git"), "gitdir: somewhere\n");
+      registerWorktree(common, one, "refs/heads/one", "x");
+      expect(readdirSync(othersFolder)).toEqual([".git"]);
+      // Its rename into place now finds the worktree there, and fails: only one is made.
+      expect(() => renameSync(othersFolder, one)).toThrow(/ENOTEMPTY|EEXIST/);
+    } finally {
+      other.kill();
+    }
+    await new Promise((resolve) => other.once("exit", resolve));
+    // Once that conductor is gone (killed before its rename), what it left is cleared, as the
+    // next registration or resume of this worktree does.
+    removeStagedFolder(one);
+    expect(readdirSync(ws)).toEqual(["one"]);
   });
 
   it("leaves no folder of its own beside the worktree, and none at all when the folder is taken", async () => {

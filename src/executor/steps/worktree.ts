@@ -20,6 +20,7 @@ import {
   WorktreeCheckoutError,
 } from "../../git/worktree.js";
 import { WorktreeLinkError } from "../../git/worktree-link.js";
+import { WorktreeFolderTakenError } from "../../git/worktree-registration.js";
 import { conductorCommand } from "../../hint/command.js";
 import { startCommit as startCommitOf, type Workspace } from "../../planner/types.js";
 import { repairOwnWorktreeLink } from "../worktree-link-check.js";
@@ -180,6 +181,11 @@ async function create(
   } catch (error) {
     // A failed checkout or hook may print anything: only git's add itself tells a taken branch.
     if (!(error instanceof WorktreeCheckoutError) && isBranchTaken(error)) return branchTaken;
+    // Another process made a worktree there first, or one is still registered there.
+    if (error instanceof WorktreeFolderTakenError)
+      return existsSync(workspace.path)
+        ? `${workspace.path} was created by another process while this run was starting; ${runs}`
+        : error.message;
     throw error;
   }
   return undefined;
