@@ -329,6 +329,23 @@ async function addWithGit(
  */
 export const CHECKOUT_PENDING = "conductor: checkout not finished";
 
+/**
+ * Whether `worktrees` hold one at `place.path`, on `place.branch`, still locked for its checkout:
+ * what a worktree step cut off before its checkout was done leaves (see {@link addWorktree}), its
+ * branch possibly not made yet.
+ */
+export function checkoutPendingAt(
+  worktrees: readonly WorktreeEntry[],
+  place: { branch: string; path: string },
+): boolean {
+  return worktrees.some(
+    (entry) =>
+      entry.locked === CHECKOUT_PENDING &&
+      entry.branch === place.branch &&
+      samePath(entry.path, place.path),
+  );
+}
+
 /** A checkout or `post-checkout` hook that failed: never a sign of someone else's branch. */
 export class WorktreeCheckoutError extends Error {}
 

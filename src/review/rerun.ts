@@ -9,6 +9,7 @@ import type { RunState } from "../executor/types.js";
 import { guardWorktreeLink } from "../executor/worktree-link-check.js";
 import {
   CHECKOUT_PENDING,
+  checkoutPendingAt,
   git,
   listWorktrees,
   localBranches,
@@ -203,7 +204,7 @@ async function findOwners(
         const folderIsItsOwn =
           candidate.path === workspace.path &&
           state.archived === undefined &&
-          (state.worktreeCreated || checkoutCutOff(worktrees, candidate));
+          (state.worktreeCreated || checkoutPendingAt(worktrees, candidate));
         return branchIsItsOwn || folderIsItsOwn;
       });
       if (earlier !== undefined) {
@@ -235,20 +236,6 @@ async function findOwners(
     if (found !== undefined) owners.set(workspace.name, found);
   }
   return { owners, foreign };
-}
-
-/**
- * Whether the workspace's worktree step was cut off with its worktree registered and its checkout
- * not done (see `addWorktree`): there may be no branch yet, only the worktree locked for its
- * checkout, on the workspace's branch, at the workspace's path.
- */
-function checkoutCutOff(worktrees: readonly WorktreeEntry[], workspace: Workspace): boolean {
-  return worktrees.some(
-    (entry) =>
-      entry.locked === CHECKOUT_PENDING &&
-      entry.branch === workspace.branch &&
-      samePath(entry.path, workspace.path),
-  );
 }
 
 /**

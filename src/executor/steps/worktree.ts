@@ -4,7 +4,7 @@ import { clearStaleLocks } from "../../git/stale-locks.js";
 import {
   addWorktree,
   branchExists,
-  CHECKOUT_PENDING,
+  checkoutPendingAt,
   checkoutWorktree,
   finishCutOffCheckout,
   git,
@@ -203,12 +203,7 @@ function startPointOf(workspace: Workspace): string {
  */
 async function registeredBeforeItsBranch(root: string, workspace: Workspace): Promise<boolean> {
   if (await branchExists(root, workspace.branch)) return false;
-  return (await listWorktrees(root)).some(
-    (entry) =>
-      entry.branch === workspace.branch &&
-      entry.locked === CHECKOUT_PENDING &&
-      samePath(entry.path, workspace.path),
-  );
+  return checkoutPendingAt(await listWorktrees(root), workspace);
 }
 
 /**
