@@ -143,6 +143,8 @@ function stagedFolderOf(worktree: string, pid = process.pid): string {
 }
 
 const STAGED_SUFFIX = ".conductor-new-";
+/** What follows a staged folder's worktree name, with its pid (no pid before 2026-12-06). */
+const STAGED_NAME = /^\.conductor-new(?:-(\d*[1-9]\d*))?$/;
 
 /**
  * Removes the folders {@link registerWorktree} was making for `worktree` when a conductor killed
@@ -160,10 +162,9 @@ export function removeStagedFolder(worktree: string): void {
     return; // no folder to look in
   }
   for (const entry of entries) {
-    if (!entry.startsWith(`${name}.conductor-new`)) continue;
-    const rest = entry.slice(name.length);
-    const pid = rest.startsWith(STAGED_SUFFIX) ? Number(rest.slice(STAGED_SUFFIX.length)) : 0;
-    if (rest !== ".conductor-new" && !(Number.isInteger(pid) && pid > 0)) continue;
+    const staged = entry.startsWith(name) ? STAGED_NAME.exec(entry.slice(name.length)) : null;
+    if (staged === null) continue;
+    const pid = Number(staged[1] ?? 0);
     // This process's own is from a try of its that failed, or from a process gone that had its pid.
     if (pid > 0 && pid !== process.pid && processExists(pid)) continue;
     removeIfOnlyItsLink(path.join(path.dirname(worktree), entry));
