@@ -14,6 +14,7 @@ import { localBranches, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 import { reviewReaderOf } from "../merge/review-rank.js";
 import type { Plan } from "../planner/types.js";
+import { endIdleShells } from "../process/shell-pool.js";
 import { describeStop } from "../report/budget-view.js";
 import { writeRunReports } from "../report/files.js";
 import { sharedCauseLine } from "../report/shared-cause.js";
@@ -45,11 +46,13 @@ export async function withLiveProgress(
   try {
     result = await session([reporter], interrupt.signal);
   } finally {
+    // The shells of the session's git scripts end while the reports are written.
+    endIdleShells();
     // Also when the session failed: the live view must settle its rows and give the terminal back.
     await reporter.close();
     interrupt.dispose();
   }
-  await writeRunReports(result.paths, result.state);
+  writeRunReports(result.paths, result.state);
   markSessionRan();
   return result.state;
 }

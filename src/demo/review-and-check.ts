@@ -28,7 +28,7 @@ export async function reviewAndCheck(
     reporters: [],
     interrupt,
   });
-  await writeRunReports(reviewed.paths, reviewed.state);
+  writeRunReports(reviewed.paths, reviewed.state);
   // The summary's "Next" commands would repeat the demo's own list; the verdicts are enough here.
   const summary = reviewSummaryLines(
     reviewed.reviews,

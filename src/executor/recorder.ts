@@ -136,15 +136,12 @@ export class RunRecorder {
       this.savePending = false;
       this.unsaved = false;
       this.lastSaveAt = monotonicMs();
-      return saveRunState(this.paths, this.current).then(
-        (length) => {
-          this.lastSaveLength = length;
-          this.saveFailure = undefined;
-        },
-        (error: Error) => {
-          this.saveFailure = error;
-        },
-      );
+      try {
+        this.lastSaveLength = saveRunState(this.paths, this.current);
+        this.saveFailure = undefined;
+      } catch (error) {
+        this.saveFailure = error as Error;
+      }
     });
   }
 

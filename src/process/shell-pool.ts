@@ -196,6 +196,22 @@ function takeIdle(environment: string): Shell | undefined {
 let exitHooked = false;
 
 /**
+ * Ends the shells that wait for work (the next script starts a new one). At conductor's natural
+ * exit, and earlier where a caller knows that no scripts follow for a while (a run's workspaces
+ * are done and its reports remain), so that the shells end while it goes on. Each ended shell
+ * holds the process until it exits, so that its CPU is counted as conductor's children's.
+ */
+export function endIdleShells(): void {
+  for (const shell of idle.splice(0)) {
+    shell.child.ref();
+    // Closed now, not at the next turn of the event loop as end() would: what follows may not
+    // give the loop a turn (the reports are written synchronously). An idle shell has read its
+    // last request, so nothing written is lost.
+    shell.child.stdin?.destroy();
+  }
+}
+
+/**
  * The pool's private folder under `~/.conductor/tmp`, made on first use (folders of conductors
  * that are gone cleared first); undefined when it cannot be made (see {@link runDirectly}).
  */
@@ -226,12 +242,7 @@ function privateFolder(): string | undefined {
   });
   if (!exitHooked) {
     exitHooked = true;
-    process.on("beforeExit", () => {
-      for (const shell of idle.splice(0)) {
-        shell.child.ref();
-        shell.child.stdin?.end();
-      }
-    });
+    process.on("beforeExit", endIdleShells);
   }
   return made;
 }

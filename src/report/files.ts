@@ -1,5 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { appendFile } from "node:fs/promises";
+import { appendFileSync, closeSync, fstatSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { type RunPaths, writeFileAtomic } from "../executor/run-store.js";
 import type { RunState, Step } from "../executor/types.js";
@@ -23,17 +22,17 @@ const TAIL_BYTES = 16 * 1024;
  * Writes the run's reports (JSON summary, JUnit XML, Markdown) into its folder, and appends the
  * Markdown to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides one.
  */
-export async function writeRunReports(paths: RunPaths, state: RunState): Promise<void> {
+export function writeRunReports(paths: RunPaths, state: RunState): void {
   const tail = (workspace: string, step: Step) => readLogTail(paths.logFile(workspace, step));
   const markdown = renderMarkdown(state, { readLogTail: tail });
-  await writeFileAtomic(path.join(paths.dir, REPORT_FILES.json), renderRunSummary(state));
-  await writeFileAtomic(
+  writeFileAtomic(path.join(paths.dir, REPORT_FILES.json), renderRunSummary(state));
+  writeFileAtomic(
     path.join(paths.dir, REPORT_FILES.junit),
     renderJUnit(state, { readLogTail: tail }),
   );
-  await writeFileAtomic(path.join(paths.dir, REPORT_FILES.markdown), markdown);
+  writeFileAtomic(path.join(paths.dir, REPORT_FILES.markdown), markdown);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
-  if (stepSummary) await appendFile(stepSummary, `${markdown}\n`);
+  if (stepSummary) appendFileSync(stepSummary, `${markdown}\n`);
 }
 
 /**

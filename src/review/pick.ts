@@ -144,7 +144,7 @@ export async function pickByHand(
   };
   appendEvent(paths, event);
   const next = applyEvent(run, event);
-  await saveRunState(paths, next);
+  saveRunState(paths, next);
   // The judge's record comes from the run state, redacted when its event was written.
   await saveRanking(paths.dir, record, (text) => text);
   return next;

@@ -83,9 +83,9 @@ export async function draftPullRequests(
       if (problems.length > 0) continue;
       const described = await describeWithAgent(entry, body, options.describe.signal);
       title = redactor.redact(described.title);
-      await writeFileAtomic(bodyFile, redactor.redact(described.body));
+      writeFileAtomic(bodyFile, redactor.redact(described.body));
     } else {
-      await writeFileAtomic(bodyFile, body);
+      writeFileAtomic(bodyFile, body);
     }
     drafts.push({
       found: entry,

@@ -109,7 +109,7 @@ export async function reviewWorkspace(
     pid: process.pid,
   });
   if (changed.size === 0) {
-    await saveRecord(ctx, skippedRecord({ ...facts, reviewedAt: new Date().toISOString() }));
+    saveRecord(ctx, skippedRecord({ ...facts, reviewedAt: new Date().toISOString() }));
     return emitFinished(ctx, workspace.name, started, {
       status: "skipped",
       head: before.head,
@@ -126,7 +126,7 @@ export async function reviewWorkspace(
       CONDUCTOR_REVIEW_BASE: base,
       CONDUCTOR_REVIEW_HEAD: before.head,
       CONDUCTOR_REVIEW_PROMPT: prompt,
-      CONDUCTOR_REVIEW_PROMPT_FILE: await savePrompt(ctx, workspace.name, prompt),
+      CONDUCTOR_REVIEW_PROMPT_FILE: savePrompt(ctx, workspace.name, prompt),
       ...(instructions === undefined ? {} : { CONDUCTOR_REVIEW_INSTRUCTIONS: instructions }),
     },
     signal,
@@ -204,7 +204,7 @@ async function finish(
       answer.parsed,
       failure,
     );
-    await saveRecord(ctx, record);
+    saveRecord(ctx, record);
   }
   return emitFinished(ctx, workspace.name, started, {
     status: failure === undefined ? "completed" : "failed",
@@ -240,22 +240,22 @@ function emitFinished(
 }
 
 /** Writes review.json and review.md, with every known secret taken out. */
-async function saveRecord(ctx: ReviewContext, record: ReviewRecord): Promise<void> {
+function saveRecord(ctx: ReviewContext, record: ReviewRecord): void {
   const dir = ctx.paths.workspaceDir(record.workspace);
-  await writeFileAtomic(
+  writeFileAtomic(
     path.join(dir, "review.json"),
     ctx.secrets.redact(`${JSON.stringify(record, null, 2)}\n`),
   );
-  await writeFileAtomic(
+  writeFileAtomic(
     reviewMarkdownFile(ctx.paths, record.workspace),
     ctx.secrets.redact(renderReviewMarkdown(record)),
   );
 }
 
 /** The review request, saved for command reviewers (secrets taken out, like prompt.md). */
-async function savePrompt(ctx: ReviewContext, name: string, prompt: string): Promise<string> {
+function savePrompt(ctx: ReviewContext, name: string, prompt: string): string {
   const file = path.join(ctx.paths.workspaceDir(name), "review-prompt.md");
-  await writeFileAtomic(file, ctx.secrets.redact(prompt));
+  writeFileAtomic(file, ctx.secrets.redact(prompt));
   return file;
 }
 

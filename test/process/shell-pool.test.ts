@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { buildSync } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { runInShell } from "../../src/process/shell-pool.js";
+import { endIdleShells, runInShell } from "../../src/process/shell-pool.js";
 import { tempDirForTest } from "../helpers/temp-homes.js";
 
 const tmp = () => tempDirForTest("shell-pool-");
@@ -42,6 +42,20 @@ describe("runInShell", () => {
     expect(shells.size).toBe(3);
     const again = await runInShell(dir, "echo $$", []);
     expect(shells.has(again.stdout.trim())).toBe(true);
+  });
+
+  it("ends its idle shells when asked, and starts a new one for the next script", async () => {
+    const dir = tmp();
+    const pids = await Promise.all([1, 2].map(() => runInShell(dir, "sleep 0.1; echo $$", [])));
+    const shells = pids.map((result) => Number(result.stdout.trim()));
+    endIdleShells();
+    const deadline = Date.now() + 5000;
+    const alive = () => shells.filter((pid) => spawnSync("kill", ["-0", String(pid)]).status === 0);
+    while (alive().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(alive()).toEqual([]);
+    const next = await runInShell(dir, "echo $$", []);
+    expect(next.exitCode).toBe(0);
+    expect(shells).not.toContain(Number(next.stdout.trim()));
   });
 
   it("gives a script the environment asked for, and a new shell when it changes", async () => {

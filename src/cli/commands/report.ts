@@ -103,7 +103,7 @@ async function emit(text: string, out: string | undefined): Promise<void> {
     );
   }
   try {
-    await writeFileAtomic(file, text);
+    writeFileAtomic(file, text);
   } catch (error) {
     throw new OperationError(`could not write the report to ${out}: ${(error as Error).message}`);
   }
