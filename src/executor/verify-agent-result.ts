@@ -22,6 +22,7 @@ import { readSpotlightTrees, spotlightFootprint } from "../git/spotlight-footpri
 import { gitMessage, listWorktrees, samePath } from "../git/worktree.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../planner/plan.js";
 import type { Plan } from "../planner/types.js";
+import { ownOutputFiles } from "../process/own-output.js";
 import { formatSize } from "../schema/size.js";
 import { monotonicMs } from "../timers/monotonic.js";
 import { keptOutOfCommits } from "./copy-files.js";
@@ -157,7 +158,7 @@ async function lookAtRepository(
   const takenAtTime = Date.now();
   const [snapshot, spotlight] = await Promise.all([
     snapshotRepository(root, {
-      excluding: workspaceFoldersInside(ctx),
+      excluding: notTheAgentsDoing(ctx),
       ...(worktree === undefined ? {} : { worktree }),
     }),
     readSpotlightTrees(root),
@@ -383,9 +384,7 @@ async function checkAgentResult(
 
   // 5. The main checkout is as it was (looked at again when a moved branch was put back).
   const restored = foreign.length > 0;
-  const checkoutNow = restored
-    ? await checkoutFingerprint(root, workspaceFoldersInside(ctx))
-    : checkout;
+  const checkoutNow = restored ? await checkoutFingerprint(root, notTheAgentsDoing(ctx)) : checkout;
   const touchedCheckout = await withoutSpotlight(
     root,
     baseline,
@@ -736,25 +735,29 @@ function workspaceStatuses(ctx: StepContext): Map<string, WorkspaceStatus> {
   return statuses;
 }
 
-/** {@link workspaceFoldersInside} by plan: the same for every look of a run. */
-const foldersInsideByPlan = new WeakMap<Plan, string[]>();
+/** {@link notTheAgentsDoing} by plan: the same for every look of a run. */
+const notTheAgentsDoingByPlan = new WeakMap<Plan, string[]>();
 
 /**
- * Folders inside the main checkout that conductor fills during a run (a workspaces folder placed
- * in the repository): their changes are not the agent's doing. Worked out once per plan: every
- * look of every workspace asks, and resolving each workspace's path each time made it quadratic.
+ * Paths inside the main checkout that conductor itself changes during a run, left out of its
+ * looks: folders it fills (a workspaces folder placed in the repository) and the files its own
+ * output goes to (`conductor run > run.log`, `conductor run | tee run.log`). Worked out once per
+ * plan, at the run's first look, before any agent has started: every look of every workspace
+ * asks, and resolving each workspace's path each time made it quadratic.
  */
-function workspaceFoldersInside(ctx: StepContext): string[] {
-  const known = foldersInsideByPlan.get(ctx.plan);
+function notTheAgentsDoing(ctx: StepContext): string[] {
+  const known = notTheAgentsDoingByPlan.get(ctx.plan);
   if (known !== undefined) return known;
   const root = ctx.plan.repo.root;
-  const folders = new Set<string>();
-  for (const other of ctx.plan.workspaces) {
-    const relative = relativeInside(root, path.dirname(other.path));
-    if (relative !== undefined && relative !== "") folders.add(relative.split(path.sep).join("/"));
-  }
-  const found = [...folders];
-  foldersInsideByPlan.set(ctx.plan, found);
+  const paths = new Set<string>();
+  const inside = (target: string) => {
+    const relative = relativeInside(root, target);
+    if (relative !== undefined && relative !== "") paths.add(relative.split(path.sep).join("/"));
+  };
+  for (const other of ctx.plan.workspaces) inside(path.dirname(other.path));
+  for (const file of ownOutputFiles()) inside(file);
+  const found = [...paths];
+  notTheAgentsDoingByPlan.set(ctx.plan, found);
   return found;
 }
 

@@ -15,7 +15,7 @@ import {
   sequenceScript,
   startModelServer,
 } from "../../src/model-server/server.js";
-import { conductor, startConductor } from "../helpers/cli.js";
+import { CLI, conductor, startConductor } from "../helpers/cli.js";
 import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig, waitFor } from "../helpers/run-repo.js";
 import { codexHomeForTest } from "../helpers/temp-homes.js";
@@ -360,6 +360,54 @@ describe("history rewrites, moved refs and a changed main checkout fail the work
     expect(workspace.failure?.message).toMatch(/main checkout changed/);
     expect(workspace.failure?.message).toContain("evil.txt");
     expect(workspace.commit).toBeNull();
+  });
+
+  it.each([
+    ["redirected into a file", "--output plain > run.log 2>&1"],
+    ["as JSON into a file", "--output json > events.jsonl"],
+    ["through tee", "--output plain 2>&1 | tee run.log > /dev/null"],
+  ])(
+    "does not take conductor's own output %s in the main checkout for an agent's change",
+    async (_how, redirect) => {
+      // Each agent runs while conductor prints the other's progress into the file.
+      const test = await integrityRepo(
+        {
+          first: "sleep 0.4; echo one > one.txt",
+          second: "sleep 0.4; echo two > two.txt",
+          third: "sleep 0.4; echo three > three.txt",
+        },
+        { concurrency: 2 },
+      );
+      const file = redirect.includes("events.jsonl") ? "events.jsonl" : "run.log";
+      const result = await execa("sh", ["-c", `node "$0" run ${redirect}`, CLI], {
+        cwd: test.root,
+        env: { ...gitEnv(test.home), CI: "1", NO_COLOR: "1" },
+        reject: false,
+        all: true,
+      });
+      const printed = readFileSync(path.join(test.root, file), "utf8");
+      expect(result.exitCode, `${result.all}\n${printed}`).toBe(0);
+      for (const task of ["first", "second", "third"]) {
+        expect(workspaceOf(latestSummary(test.root), task).status, printed).toBe("succeeded");
+      }
+      expect(printed).toContain("third");
+    },
+  );
+
+  it("still fails an agent that writes into a file of the main checkout beside conductor's own output", async () => {
+    const test = await integrityRepo({
+      "write-root": 'sleep 0.3; echo evil > "$CONDUCTOR_ROOT_PATH/evil.txt"; echo ok > ok.txt',
+    });
+    const result = await execa("sh", ["-c", `node "$0" run --output plain > run.log 2>&1`, CLI], {
+      cwd: test.root,
+      env: { ...gitEnv(test.home), CI: "1", NO_COLOR: "1" },
+      reject: false,
+    });
+    expect(result.exitCode).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "write-root");
+    expect(workspace.failure?.message).toMatch(/main checkout changed/);
+    expect(workspace.failure?.message).toContain("evil.txt");
+    expect(workspace.failure?.message).not.toContain("run.log");
   });
 
   it("fails an agent that rewrites another workspace's branch once that workspace committed, though it was running when the agent started", async () => {
