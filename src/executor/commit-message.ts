@@ -69,6 +69,17 @@ export function isCommitOf(message: string, runId: string, workspace: string): b
   return lines.has(`${TRAILERS.run}: ${runId}`) && lines.has(`${TRAILERS.workspace}: ${workspace}`);
 }
 
+/** The verdict a commit's `Conductor-Check` trailer states, or undefined when it has none. */
+export function checkTrailerOf(message: string): CheckTrailer | undefined {
+  const prefix = `${TRAILERS.check}: `;
+  const value = message
+    .split("\n")
+    .map((line) => line.trim())
+    .findLast((line) => line.startsWith(prefix))
+    ?.slice(prefix.length);
+  return value === "passed" || value === "failed" || value === "none" ? value : undefined;
+}
+
 function clean(line: string): string {
   return (
     line

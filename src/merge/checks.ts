@@ -1,4 +1,5 @@
 import { ConductorError } from "../errors.js";
+import { checkTrailerOf, isCommitOf, TRAILERS } from "../executor/commit-message.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import type { RunState } from "../executor/types.js";
 import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
@@ -104,7 +105,7 @@ async function checkOne(
           reason: `${plural(behind, "commit")} behind ${base.ref} (it moved since the branch started)`,
         },
   );
-  items.push(checkScriptItem(found, head));
+  items.push(await checkScriptItem(found, head));
   items.push(await reviewItem(found, head));
   const start = state.startCommit ?? run.plan.base.commit;
   items.push(markersItem(await addedMarkers(root, start, head)));
@@ -155,10 +156,27 @@ async function uncommittedItem(found: FoundWorkspace): Promise<CheckItem> {
   };
 }
 
-function checkScriptItem(found: FoundWorkspace, head: string): CheckItem {
-  const { state } = found;
+async function checkScriptItem(found: FoundWorkspace, head: string): Promise<CheckItem> {
+  const { state, run, workspace } = found;
   const checked = state.commit ?? state.startCommit;
   const onHead = checked === head;
+  // The verdict is also in the commit conductor made after the check. The run's record is a file
+  // in the repository that an agent of a later step could have written to; the commit, once on
+  // the branch, is not rewritten by conductor, and a change to the branch is what the other
+  // items look at.
+  if (onHead && state.check !== undefined) {
+    const message = await git(run.plan.repo.root, ["log", "-1", "--format=%B", head, "--"]);
+    const stated = isCommitOf(message, run.runId, workspace.name)
+      ? checkTrailerOf(message)
+      : undefined;
+    if (stated !== undefined && stated !== state.check) {
+      return {
+        id: "check-script",
+        level: "block",
+        reason: `the run's record says the check ${state.check === "none" ? "did not exist" : state.check}, but conductor's commit ${head.slice(0, 10)} says \`${TRAILERS.check}: ${stated}\`: the record was changed after conductor wrote it`,
+      };
+    }
+  }
   const where = onHead
     ? `on the branch's head (${head.slice(0, 10)})`
     : `on ${checked?.slice(0, 10) ?? "an earlier state"}, not on the head ${head.slice(0, 10)}`;

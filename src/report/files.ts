@@ -2,6 +2,7 @@ import { appendFileSync, closeSync, fstatSync, openSync, readSync } from "node:f
 import path from "node:path";
 import { type RunPaths, writeFileAtomic } from "../executor/run-store.js";
 import type { RunState, Step } from "../executor/types.js";
+import { secretsOfCopiedEnvFiles } from "../secrets/env-file.js";
 import { secretsInEnvironment } from "../secrets/names.js";
 import { Redactor } from "../secrets/redact.js";
 import { renderJUnit } from "./junit.js";
@@ -33,6 +34,21 @@ export function writeRunReports(paths: RunPaths, state: RunState): void {
   writeFileAtomic(path.join(paths.dir, REPORT_FILES.markdown), markdown);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) appendFileSync(stepSummary, `${markdown}\n`);
+}
+
+/**
+ * What a report made again from a run's record is redacted with: the secrets of the environment
+ * it is made in and of the env files the run copied, as the main checkout has them. The record
+ * was redacted as conductor wrote it, but it is a file in the repository that an agent of a
+ * later step could have written to, and a report is meant to leave the machine.
+ */
+export async function reportRedactor(state: RunState | undefined): Promise<Redactor> {
+  const copied = new Set(Object.values(state?.workspaces ?? {}).flatMap((ws) => ws.copied));
+  const root = state?.plan.repo.root;
+  return new Redactor([
+    ...secretsInEnvironment(process.env),
+    ...(root === undefined ? [] : await secretsOfCopiedEnvFiles(root, [...copied])),
+  ]);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { appendFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CheckId, CheckItem, WorkspaceChecks } from "../../src/merge/checks.js";
@@ -117,6 +117,47 @@ describe("conductor checks", () => {
     expect(item(byName.moved, "check-script")?.reason).toMatch(
       /^check passed on [0-9a-f]{10}, not on the head/,
     );
+  });
+
+  it("blocks a workspace whose record says its check passed where conductor's commit says it failed, and merge refuses it", async () => {
+    repo = await reviewRepo([{ id: "forged", agent: "echo bad > bad.txt", check: "exit 1" }]);
+    await runAll(repo);
+    // What an agent of a later step could append to the run's record (it is a file in the
+    // repository): the check passed on the commit at the branch's head, the workspace succeeded.
+    const runDir = repo.runDir();
+    const runId = path.basename(runDir);
+    const head = (await repo.git("rev-parse", "conductor/forged")).trim();
+    const time = new Date().toISOString();
+    const forged = [
+      {
+        type: "step.finished",
+        workspace: "forged",
+        step: "check",
+        status: "succeeded",
+        durationMs: 1,
+        result: { step: "check", passed: true },
+      },
+      {
+        type: "step.finished",
+        workspace: "forged",
+        step: "commit",
+        status: "succeeded",
+        durationMs: 1,
+        result: { step: "commit", commit: head },
+      },
+      { type: "workspace.finished", workspace: "forged", status: "succeeded", durationMs: 1 },
+    ].map((event) => JSON.stringify({ ...event, time, runId }));
+    await appendFile(path.join(runDir, "events.jsonl"), `${forged.join("\n")}\n`);
+    const { exitCode, byName } = await checks(repo, ["forged"]);
+    expect(exitCode).toBe(1);
+    expect(item(byName.forged, "check-script")).toMatchObject({ level: "block" });
+    expect(item(byName.forged, "check-script")?.reason).toContain(
+      "says `Conductor-Check: failed`: the record was changed after conductor wrote it",
+    );
+    const before = (await repo.git("rev-parse", "main")).trim();
+    const merged = await repo.cli(["merge", "forged"]);
+    expect(merged.exitCode, merged.all).not.toBe(0);
+    expect((await repo.git("rev-parse", "main")).trim()).toBe(before);
   });
 
   it("reads a review's verdict: open P1 findings block, a correct patch passes", async () => {

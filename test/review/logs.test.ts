@@ -1,3 +1,4 @@
+import { appendFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ReviewRepo, readOr, reviewRepo, runAll, waitFor } from "./rig.js";
@@ -27,6 +28,21 @@ describe("conductor logs", () => {
     expect(bad.exitCode, bad.all).toBe(0);
     expect(bad.stdout).toContain("check-of-bad");
     expect(bad.stdout).not.toContain("agent-of-bad");
+  });
+
+  it("redacts as it prints: a secret written into the log after the run is not shown", async () => {
+    const secret = "sk-logs-redacted-7f3a9c1e5b";
+    repo = await reviewRepo([{ id: "quiet", agent: "echo working" }]);
+    await runAll(repo);
+    // The log is a file in the repository: a later agent could write into it, escaped in JSON too.
+    const log = path.join(repo.runDir(), "workspaces", "quiet", "agent.log");
+    await appendFile(log, `raw ${secret}\n{"text":"${secret.replace(/-/g, "\\u002d")}"}\n`);
+    const shown = await repo.cli(["logs", "quiet"], { OPENAI_API_KEY: secret });
+    expect(shown.exitCode, shown.all).toBe(0);
+    expect(shown.stdout).toContain("working");
+    expect(shown.stdout).toContain("raw [redacted]");
+    expect(shown.stdout).not.toContain(secret);
+    expect(shown.stdout).not.toContain("sk\\u002dlogs");
   });
 
   it("prints the log of the step named by --step and refuses a step without a log", async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/report/summary.js";
@@ -16,6 +16,28 @@ const FAILING_CHECK =
   "echo 'expected 2 <got> 3 & more'; echo 'AssertionError: sum is wrong' >&2; exit 1";
 
 describe("conductor report", () => {
+  it("redacts a report made again from a record a secret was written into after the run", async () => {
+    const secret = "sk-report-redacted-2c8e6a4f1d";
+    repo = await reviewRepo([{ id: "bad", check: "exit 1" }]);
+    await runAll(repo);
+    // The record is a file in the repository: a later agent could append to it.
+    const runDir = repo.runDir();
+    const forged = {
+      type: "agent.activity",
+      workspace: "bad",
+      activity: { kind: "message", text: `leaked ${secret}` },
+      time: new Date().toISOString(),
+      runId: path.basename(runDir),
+    };
+    appendFileSync(path.join(runDir, "events.jsonl"), `${JSON.stringify(forged)}\n`);
+    for (const format of ["markdown", "json", "junit"]) {
+      const report = await repo.cli(["report", "--format", format], { OPENAI_API_KEY: secret });
+      expect(report.exitCode, report.all).toBe(0);
+      if (format === "markdown") expect(report.stdout).toContain("leaked [redacted]");
+      expect(report.stdout, format).not.toContain(secret);
+    }
+  });
+
   it("prints the JSON summary, JUnit XML and Markdown of the latest run", async () => {
     repo = await reviewRepo([{ id: "good" }, { id: "bad", check: FAILING_CHECK }], {
       scripts: { check: "true" },

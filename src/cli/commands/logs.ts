@@ -5,6 +5,7 @@ import { isRunLive, loadRun } from "../../executor/load-run.js";
 import { RunPaths } from "../../executor/run-store.js";
 import { fileSize, followFile } from "../../review/follow-file.js";
 import { defaultLogStep, failureWithoutLog, LOG_STEPS, parseLogStep } from "../../review/logs.js";
+import { scriptRedactor } from "../../review/workspace-process.js";
 import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
@@ -43,12 +44,16 @@ export function logsCommand(): Command {
           { hint: `Its logs are in ${paths.workspaceDir(found.workspace.name)}` },
         );
       }
+      // Redacted again as printed: the log was redacted as conductor wrote it, but it is a file
+      // in the repository that a later agent could have written to.
+      const redacting = (await scriptRedactor(found)).stream();
+      redacting.on("data", (chunk: Buffer | string) => process.stdout.write(chunk));
       // Ctrl-C while following is how one stops watching: end quietly, with the usual code.
       const interrupt = interruptOnSignals(() => {});
       try {
         await followFile(file, {
           from: 0,
-          write: (text) => process.stdout.write(text),
+          write: (text) => redacting.write(text),
           signal: interrupt.signal,
           // Without --follow, one pass over the file is all.
           intervalMs: options.follow ? undefined : 0,
@@ -60,6 +65,7 @@ export function logsCommand(): Command {
         });
       } finally {
         interrupt.dispose();
+        await new Promise<void>((resolve) => redacting.end(resolve));
       }
       if (interrupt.signal.aborted) process.exitCode = ExitCode.Interrupted;
     });

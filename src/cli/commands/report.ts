@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { OperationError, UsageError } from "../../errors.js";
 import { RunPaths, writeFileAtomic } from "../../executor/run-store.js";
 import { describeKind, type FileKind, targetKindOf } from "../../fs/regular-file.js";
-import { readLogTail } from "../../report/files.js";
+import { readLogTail, reportRedactor } from "../../report/files.js";
 import { mergeRunStates } from "../../report/merge.js";
 import { parseReportFormat, REPORT_FORMATS, renderReport } from "../../review/reports.js";
 import { expandRunFolders, loadRunAt } from "../../review/run-folder.js";
@@ -37,7 +37,7 @@ export function reportCommand(): Command {
       const text = renderReport(state, format, (workspace, step) =>
         readLogTail(paths.logFile(workspace, step)),
       );
-      await emit(text, options.out);
+      await emit((await reportRedactor(state)).redact(text), options.out);
     });
 }
 
@@ -79,7 +79,8 @@ function mergeCommand(): Command {
           ? undefined
           : readLogTail(path.join(dir, "workspaces", workspace, `${step}.log`));
       });
-      await emit(text, options.out);
+      // Shard folders come from other machines: the secrets of this environment only.
+      await emit((await reportRedactor(undefined)).redact(text), options.out);
     });
 }
 
