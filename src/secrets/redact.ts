@@ -64,7 +64,12 @@ function escapedOnce(unit: string): Spelling[] {
 function escapedTwice(unit: string): Spelling[] {
   const spellings = [unicodeEscape("\\\\", unit)];
   const short = SHORT_ESCAPES[unit];
-  if (short !== undefined) spellings.push(JSON.stringify(short).slice(1, -1).split(""));
+  // The inner encoder's backslash and the character after it are each the outer one's to write
+  // its own way (`\\/`, `\\\/`, `\u005c/`…).
+  if (short !== undefined) {
+    for (const backslash of escapedOnce("\\"))
+      for (const after of escapedOnce(short.slice(1))) spellings.push([...backslash, ...after]);
+  }
   // What the inner encoder left as itself, the outer one may leave or escape in its turn.
   if (rawInJson(unit)) spellings.push(...escapedOnce(unit));
   return spellings;

@@ -104,6 +104,28 @@ describe("Redactor", () => {
     expect(redactor.redact(`x\\\\u0073upersecret\\u002D42xyz x`)).toBe(`x${REDACTED} x`);
   });
 
+  it("replaces a secret whose escapes were escaped again each their own way (`\\\\\\/`, `\\u005c/`)", () => {
+    const secret = 'abc/def"ghi\\12345';
+    const redactor = new Redactor([secret]);
+    // The inner encoder wrote `\/`, `\"` and `\\`; the outer one escaped both characters of each,
+    // or only the backslash, or wrote the backslash as \u005c.
+    const bodies = [
+      'abc\\\\\\/def\\\\\\"ghi\\\\\\\\12345',
+      'abc\\\\/def\\\\\\"ghi\\\\\\\\12345',
+      `abc${u("\\")}\\/def${u("\\", true)}\\"ghi${u("\\")}${u("\\")}12345`,
+      `abc\\\\${u("/")}def\\\\${u('"')}ghi\\\\${u("\\")}12345`,
+    ];
+    for (const body of bodies) {
+      expect(redactor.redact(`"<${body}>"`), body).toBe(`"<${REDACTED}>"`);
+    }
+    // What a tool's JSON inside an agent's JSON event holds, written by JSON.stringify with
+    // every slash escaped as well.
+    const inner = JSON.stringify({ token: secret }).replaceAll("/", "\\/");
+    const line = jsonLine(inner).replaceAll("\\\\/", "\\\\\\/");
+    expect(line).toContain("abc\\\\\\/def");
+    expect(redactor.redact(line)).not.toContain("ghi");
+  });
+
   it("replaces a secret with a quote, a backslash, a newline and an emoji in any spelling", () => {
     const secret = 'q"b\\s\nl😀z';
     const [high, low] = "😀".split("") as [string, string];
