@@ -118,6 +118,30 @@ export async function localBranches(root: string): Promise<Set<string>> {
   );
 }
 
+/**
+ * The existing branches that keep git from making each of `planned`: it keeps a branch as a file
+ * under refs/heads/, so `a` and `a/b` cannot both be branches. An existing branch of the same
+ * name is not one of them.
+ */
+export function branchesInTheWay(
+  planned: readonly string[],
+  existing: ReadonlySet<string>,
+): { branch: string; existing: string }[] {
+  const parents = (name: string) =>
+    [...name.matchAll(/\//g)].map((slash) => name.slice(0, slash.index));
+  const wanted = new Set(planned);
+  const clashes: { branch: string; existing: string }[] = [];
+  for (const branch of planned) {
+    for (const parent of parents(branch))
+      if (existing.has(parent)) clashes.push({ branch, existing: parent });
+  }
+  for (const name of existing) {
+    for (const parent of parents(name))
+      if (wanted.has(parent)) clashes.push({ branch: parent, existing: name });
+  }
+  return clashes;
+}
+
 /** One entry of `git worktree list`. */
 export interface WorktreeEntry {
   /** The path git recorded (git resolves symlinks in it). */

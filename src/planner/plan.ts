@@ -382,16 +382,32 @@ function branchProblems(
       });
     }
   }
-  // Git keeps refs as files: conductor/api and conductor/api/v2 cannot both exist.
-  for (const draft of drafts) {
-    const parts = draft.branch.split("/");
+  // Git keeps refs as files: conductor/api and conductor/api/v2 cannot both exist. The names
+  // winners take count too (a `branch:` task's own branch may nest with one).
+  const named = [
+    ...selections.flatMap((selection) => {
+      const winner = `the winner of "${selection.taskId}"`;
+      return selection.branch === undefined
+        ? []
+        : [{ who: winner, holder: winner, branch: selection.branch }];
+    }),
+    ...drafts.map((draft) => ({
+      who: `workspace "${draft.name}"`,
+      holder: `"${draft.name}"`,
+      branch: draft.branch,
+    })),
+  ];
+  const holders = new Map(named.map((entry) => [entry.branch, entry.holder]));
+  for (const { who, branch } of named) {
+    const parts = branch.split("/");
     for (let length = 1; length < parts.length; length++) {
-      const parent = byBranch.get(parts.slice(0, length).join("/"));
-      if (parent) {
+      const parent = parts.slice(0, length).join("/");
+      const holder = holders.get(parent);
+      if (holder) {
         problems.push({
           keyPath: ["workspaces", "branch"],
           at: "value",
-          message: `gives workspace "${draft.name}" the branch "${draft.branch}" below the branch "${parent.branch}" of "${parent.name}", which git cannot have both of`,
+          message: `gives ${who} the branch "${branch}" below the branch "${parent}" of ${holder}, which git cannot have both of`,
         });
       }
     }

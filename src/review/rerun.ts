@@ -8,6 +8,7 @@ import { appendEvent, listRunIds, RunPaths, readCleaned } from "../executor/run-
 import type { RunState } from "../executor/types.js";
 import { guardWorktreeLink } from "../executor/worktree-link-check.js";
 import {
+  branchesInTheWay,
   CHECKOUT_PENDING,
   checkoutPendingAt,
   git,
@@ -96,11 +97,25 @@ export async function makeRoomForNewRun(
     branches = await localBranches(root);
   }
   const taken = takenAmong(branches, folders);
-  if (taken.length === 0) return [];
+  if (taken.length === 0) {
+    assertNoBranchInTheWay(plan, candidates, branches);
+    return [];
+  }
   const worktrees = await listWorktrees(root);
   const { owners, foreign } = await findOwners(plan, taken, branches, worktrees);
   assertNotAnotherConfigs(plan, foreign);
   assertRetirable(plan, taken, owners, worktrees);
+  // The branches of the earlier workspaces set aside below go onto refs: they stand in no way.
+  const keptAsRefs = new Set(
+    [...owners.values()]
+      .filter((owner) => owner.workspace?.startPoint.kind !== "branch")
+      .map((owner) => owner.branch),
+  );
+  assertNoBranchInTheWay(
+    plan,
+    candidates,
+    new Set([...branches].filter((branch) => !keptAsRefs.has(branch))),
+  );
   await assertNothingUnsavable(owners, worktrees);
 
   const kept = new Map<string, KeptRun>();
@@ -330,6 +345,41 @@ function assertRetirable(
       hint:
         `Rename or remove what is not conductor's, switch checkouts away from workspace branches, ` +
         `or give this task set its own names with workspaces.branch / workspaces.dir in ${plan.configFile ?? "conductor.yaml"}.`,
+    },
+  );
+}
+
+/**
+ * Refuses, before anything changes, a branch of the plan that an existing branch keeps git from
+ * making (`conductor` or `conductor/a/old` stand in the way of `conductor/a`): the run would
+ * fail at that workspace's worktree step. Taken-over branches of earlier runs are left out.
+ */
+function assertNoBranchInTheWay(
+  plan: Plan,
+  candidates: readonly Workspace[],
+  branches: ReadonlySet<string>,
+): void {
+  const clashes = branchesInTheWay(
+    candidates.map((workspace) => workspace.branch),
+    branches,
+  );
+  const [first] = clashes;
+  if (first === undefined) return;
+  const planned = new Set(clashes.map((clash) => clash.branch)).size;
+  const nameOf = (branch: string) =>
+    candidates.find((workspace) => workspace.branch === branch)?.name ?? branch;
+  throw new WorkspaceConflictError(
+    `${planned === 1 ? "a branch of this plan clashes" : `${planned} branches of this plan clash`} with existing branches (git cannot have both x and x/y); nothing was changed:\n` +
+      clashes
+        .map(
+          (clash) =>
+            `  branch ${clash.branch} of workspace ${nameOf(clash.branch)}: the branch ${clash.existing} exists`,
+        )
+        .join("\n"),
+    {
+      hint:
+        `Rename or delete the existing branch${clashes.length === 1 ? "" : "es"} (\`git branch -m ${first.existing} <new-name>\`), ` +
+        `or give this task set its own names with workspaces.branch in ${plan.configFile ?? "conductor.yaml"}.`,
     },
   );
 }

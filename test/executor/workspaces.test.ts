@@ -218,6 +218,70 @@ describe("conductor run with the command agent", () => {
     expect(existsSync(path.join(repo.home, "workspaces", "one"))).toBe(false);
   });
 
+  it.each([
+    ["conductor", "conductor/a"],
+    ["conductor/a/old", "conductor/a"],
+  ])(
+    "refuses to start when the existing branch %s keeps git from making %s, creating nothing",
+    async (existing, planned) => {
+      repo = await repoWithConfig({
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("a"),
+      });
+      await repo.git("branch", existing);
+      const branchesBefore = await repo.git("branch", "--list");
+
+      const result = await conductor(["run", "--output", "plain"], {
+        cwd: repo.root,
+        home: repo.home,
+      });
+
+      expect(result.exitCode, result.all).toBe(2);
+      expect(result.stderr).toContain(
+        `branch ${planned} of workspace a: the branch ${existing} exists`,
+      );
+      expect(result.stderr).toContain(`git branch -m ${existing} <new-name>`);
+      expect(result.stderr).toContain("workspaces.branch in conductor.yaml");
+      expect(result.stderr).not.toContain("cannot lock ref");
+      expect(await repo.git("branch", "--list")).toBe(branchesBefore);
+      expect(
+        (await repo.git("worktree", "list", "--porcelain")).match(/^worktree /gm),
+      ).toHaveLength(1);
+      expect(existsSync(path.join(repo.root, ".conductor"))).toBe(false);
+      expect(existsSync(path.join(repo.home, "workspaces", "a"))).toBe(false);
+    },
+  );
+
+  it("takes over an earlier run's worktree folder whose branch the new branch names would nest with", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "echo x > x.txt" },
+      tasks: tasks("a"),
+    });
+    const first = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(first.exitCode, first.all).toBe(0);
+    // The same folder, a branch below the earlier one: retiring the earlier run frees both.
+    const config = (await repo.git("show", "HEAD:conductor.yaml")).replace(
+      "workspaces:\n",
+      'workspaces:\n  branch: "conductor/{{task}}/v2"\n',
+    );
+    await repo.write({ "conductor.yaml": `${config}\n` });
+    await repo.commitAll("nest the branches");
+
+    const second = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(second.exitCode, second.all).toBe(0);
+    expect(second.stderr).toContain("kept the earlier run");
+    expect(await repo.git("branch", "--list", "conductor/*", "--format=%(refname:short)")).toBe(
+      "conductor/a/v2",
+    );
+  });
+
   it("commits under a neutral identity when git has none configured", async () => {
     repo = await repoWithConfig({
       agent: { kind: "command", command: "echo x > x.txt" },

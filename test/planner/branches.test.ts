@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { branchNameProblem } from "../../src/schema/git-ref.js";
-import { planOf, planProblems } from "../helpers/planning.js";
+import { FACTS, planOf, planProblems } from "../helpers/planning.js";
 
 const branches = (yaml: string) => planOf(yaml).workspaces.map((w) => [w.name, w.branch]);
 
@@ -136,6 +136,29 @@ tasks:
         at: "value",
         message:
           'gives workspace "a-area-api-v2" the branch "conductor/api/v2" below the branch "conductor/api" of "a-area-api", which git cannot have both of',
+      },
+    ]);
+  });
+
+  it("that nest with the branch a winner takes are an error too", () => {
+    const problems = planProblems(
+      `version: 1
+tasks:
+  - id: x
+    prompt: x
+    attempts: 2
+  - id: y
+    prompt: x
+    branch: conductor/x/old
+`,
+      { facts: { ...FACTS, starts: { "branch:conductor/x/old": { commit: "a".repeat(40) } } } },
+    );
+    expect(problems).toEqual([
+      {
+        keyPath: ["workspaces", "branch"],
+        at: "value",
+        message:
+          'gives workspace "y" the branch "conductor/x/old" below the branch "conductor/x" of the winner of "x", which git cannot have both of',
       },
     ]);
   });
