@@ -2,6 +2,7 @@ import path from "node:path";
 import {
   type GitFilesLook,
   HISTORY_FILES,
+  INFO_FILES,
   lookAtGitFiles,
   restoreGitFiles,
   sameGitFile,
@@ -9,8 +10,9 @@ import {
 import type { StepContext } from "./steps/context.js";
 
 /**
- * The repository's git config and hooks (which git runs as code) before and after an agent's
- * step, looked at and put back by `verify-agent-result.ts`.
+ * The repository's git config and hooks (which git runs as code), with its grafts and the
+ * `info/` files that hide files or pick filters, before and after an agent's step, looked at and
+ * put back by `verify-agent-result.ts`.
  */
 
 /**
@@ -54,8 +56,14 @@ export function changedGitFiles(
       : restored.length === 0
         ? "conductor could not put them back: look at them before you run git there"
         : `put back as the run found them${left.length > 0 ? ` (all but ${left.map(shownGitFile).join(", ")}: look at ${left.length === 1 ? "it" : "them"} before you run git there)` : ""}${keptIn === undefined ? "" : `, what stood there kept in ${keptIn}`}`;
-  const why = changed.some((entry) => HISTORY_FILES.includes(entry))
-    ? "git runs them as code or shows history through them"
-    : "git runs them as code";
+  const reasons = ["git runs them as code"];
+  if (changed.some((entry) => HISTORY_FILES.includes(entry)))
+    reasons.push("shows history through them");
+  if (changed.some((entry) => entry === "info" || INFO_FILES.includes(entry)))
+    reasons.push("picks filters or hides files through them");
+  const why =
+    reasons.length === 1
+      ? reasons[0]
+      : `${reasons.slice(0, -1).join(", ")} or ${reasons[reasons.length - 1]}`;
   return `the repository's git files ${list} changed (${why}); ${outcome}`;
 }

@@ -10,6 +10,7 @@ import {
   readFileSync,
   readlinkSync,
   renameSync,
+  rmdirSync,
   symlinkSync,
   writeSync,
 } from "node:fs";
@@ -20,8 +21,9 @@ import path from "node:path";
  * filter drivers, gpg.program, include paths…) and the hooks. An agent with a shell can write
  * them, and the next git command conductor (or the user) runs would then run the agent's code,
  * outside its step. With them the files through which git shows other parents than the stored
- * ones ({@link HISTORY_FILES}). Read synchronously: a few small files, cheaper than trips
- * through the pool.
+ * ones ({@link HISTORY_FILES}), and those through which it hides files of the main checkout or
+ * gives them filters ({@link INFO_FILES}). Read synchronously: a few small files, cheaper than
+ * trips through the pool.
  */
 export interface GitFilesLook {
   /** The common git folder (`.git` of the main checkout). */
@@ -49,6 +51,10 @@ export interface GitFilesLook {
   sharedConfigs?: ReadonlyMap<string, GitFile>;
   /** The {@link HISTORY_FILES} that are there, by path inside the git folder. */
   historyFiles?: ReadonlyMap<string, GitFile>;
+  /** What `info` itself is, as {@link hooksFolder} says it (it holds the files below). */
+  infoFolder?: string;
+  /** The {@link INFO_FILES} that are there, by path inside the git folder. */
+  infoFiles?: ReadonlyMap<string, GitFile>;
 }
 
 /**
@@ -58,6 +64,19 @@ export interface GitFilesLook {
  * `shallow`: `git fetch --depth` writes it, and those looks read past it too.
  */
 export const HISTORY_FILES: readonly string[] = ["info/grafts"];
+
+/**
+ * Files of the git folder through which git hides files of the main checkout or gives them
+ * filters: `info/exclude` (an agent lists a file there, then drops it into the main checkout: no
+ * status shows it, and the user's next test run runs it), `info/attributes` (filter and diff
+ * drivers by name, ahead of every `.gitattributes`) and `info/sparse-checkout` (which files the
+ * main checkout leaves out). A linked worktree's own `info/sparse-checkout` concerns only it.
+ */
+export const INFO_FILES: readonly string[] = [
+  "info/exclude",
+  "info/attributes",
+  "info/sparse-checkout",
+];
 
 /**
  * Where git looks for the config of the user and of the machine, as it does for conductor's own
@@ -107,6 +126,7 @@ export function lookAtGitFiles(dir: string, hooksFolder?: string): GitFilesLook 
     worktreeConfigs: readWorktreeConfigs(dir, config),
     sharedConfigs: readSharedConfigs(),
     historyFiles: readHistoryFiles(dir),
+    ...readInfo(dir),
   };
   if (hooksFolder !== undefined && path.resolve(hooksFolder) !== common) {
     look.hooksPath = {
@@ -141,6 +161,21 @@ function readHooks(folder: string, kind: string): Map<string, GitFile> {
 /** The {@link HISTORY_FILES} of the git folder `dir` that are there. */
 function readHistoryFiles(dir: string): Map<string, GitFile> {
   return readExisting(HISTORY_FILES, (entry) => path.join(dir, entry));
+}
+
+/**
+ * What `info` of the git folder `dir` is, and the {@link INFO_FILES} in it (none looked for when
+ * there is no `info`: the common case of a repository made without git's templates).
+ */
+function readInfo(dir: string): { infoFolder: string; infoFiles: Map<string, GitFile> } {
+  const infoFolder = describeFolder(path.join(dir, "info"));
+  return {
+    infoFolder,
+    infoFiles:
+      infoFolder === "none"
+        ? new Map<string, GitFile>()
+        : readExisting(INFO_FILES, (entry) => path.join(dir, entry)),
+  };
 }
 
 /** The files of {@link sharedConfigPaths} that are there. */
@@ -178,6 +213,9 @@ function readWorktreeConfigs(dir: string, config: GitFile | undefined): Map<stri
 }
 
 const WORKTREE_CONFIG = "config.worktree";
+
+/** The folder of {@link HISTORY_FILES} and {@link INFO_FILES}, as an entry of its own. */
+const INFO = "info";
 
 /** `worktreeConfig = true` (or yes, on, 1) on a line of its own, as `[extensions]` holds it. */
 const WORKTREE_CONFIG_ON = /^\s*worktreeconfig\s*=\s*(true|yes|on|1)\s*$/im;
@@ -222,6 +260,10 @@ export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): stri
     if (!sameFile(before.historyFiles?.get(entry), after.historyFiles?.get(entry)))
       changed.push(entry);
   }
+  if (before.infoFolder !== after.infoFolder) changed.push(INFO);
+  for (const entry of INFO_FILES) {
+    if (!sameFile(before.infoFiles?.get(entry), after.infoFiles?.get(entry))) changed.push(entry);
+  }
   const configsBefore = before.worktreeConfigs ?? new Map<string, GitFile>();
   const configsAfter = after.worktreeConfigs ?? new Map<string, GitFile>();
   for (const entry of [...new Set([...configsBefore.keys(), ...configsAfter.keys()])].sort()) {
@@ -247,9 +289,9 @@ export function gitFilesChanged(before: GitFilesLook, after: GitFilesLook): stri
 }
 
 /**
- * Where an entry of {@link gitFilesChanged} is: `config`, the {@link HISTORY_FILES}, `hooks`,
- * `hooks/<name>` and the `config.worktree` files in the git folder; a hook of `core.hooksPath`
- * is named by its absolute path.
+ * Where an entry of {@link gitFilesChanged} is: `config`, the {@link HISTORY_FILES}, `info` and
+ * the {@link INFO_FILES}, `hooks`, `hooks/<name>` and the `config.worktree` files in the git
+ * folder; a hook of `core.hooksPath` is named by its absolute path.
  */
 export function gitFilePath(look: GitFilesLook, entry: string): string {
   return path.isAbsolute(entry) ? entry : path.join(look.dir, entry);
@@ -259,6 +301,7 @@ export function gitFilePath(look: GitFilesLook, entry: string): string {
 function fileOf(look: GitFilesLook, entry: string): GitFile | undefined {
   if (entry === "config") return look.config;
   if (HISTORY_FILES.includes(entry)) return look.historyFiles?.get(entry);
+  if (INFO_FILES.includes(entry)) return look.infoFiles?.get(entry);
   if (isWorktreeConfig(entry)) return look.worktreeConfigs?.get(entry);
   if (isSharedConfig(entry)) return look.sharedConfigs?.get(entry);
   if (path.isAbsolute(entry)) {
@@ -272,6 +315,7 @@ function fileOf(look: GitFilesLook, entry: string): GitFile | undefined {
 /** Whether one git file (`config`, `hooks`, `hooks/<name>`) is the same in two looks. */
 export function sameGitFile(a: GitFilesLook, b: GitFilesLook, entry: string): boolean {
   if (entry === "hooks") return a.hooksFolder === b.hooksFolder;
+  if (entry === INFO) return a.infoFolder === b.infoFolder;
   return sameFile(fileOf(a, entry), fileOf(b, entry));
 }
 
@@ -288,7 +332,10 @@ function sameFile(a: GitFile | undefined, b: GitFile | undefined): boolean {
  * what `found` read (one changed again since is left alone). What stood there is kept in a new
  * folder of a random name under `keepUnder` (made fresh, so nothing planted in advance is
  * followed). The `hooks` folder itself, and anything that was not a file or a link, is only
- * reported. Returns the entries that read as `trusted` has them afterwards, and the folder.
+ * reported; so is the `info` folder, but for a plain folder made again where one was taken away
+ * and an emptied one taken away where there was none. Its files are put back only while it is a
+ * plain folder or as `trusted` had it (never through a link planted since). Returns the entries
+ * that read as `trusted` has them afterwards, and the folder.
  */
 export function restoreGitFiles(
   trusted: GitFilesLook,
@@ -315,8 +362,21 @@ export function restoreGitFiles(
     return saved;
   };
   const attempted: string[] = [];
+  const info = path.join(trusted.dir, INFO);
+  const infoChanged = changed.includes(INFO) && sameGitFile(now, found, INFO);
+  if (infoChanged && trusted.infoFolder === "folder" && now.infoFolder === "none") {
+    try {
+      mkdirSync(info); // made here, not planted: a link in its place fails it
+      attempted.push(INFO);
+    } catch {
+      // its files are then not put back either
+    }
+  }
+  const infoNow = describeFolder(info);
+  const infoUsable = infoNow === "folder" || infoNow === trusted.infoFolder;
   for (const entry of changed) {
-    if (entry === "hooks" || !sameGitFile(now, found, entry)) continue;
+    if (entry === "hooks" || entry === INFO || !sameGitFile(now, found, entry)) continue;
+    if (entry.startsWith(`${INFO}/`) && !infoUsable) continue;
     const was = fileOf(trusted, entry);
     const seen = fileOf(found, entry);
     if (was?.kind === "other") continue;
@@ -336,10 +396,20 @@ export function restoreGitFiles(
       // left as it is; the failure says what changed
     }
   }
+  if (infoChanged && trusted.infoFolder === "none" && infoNow === "folder") {
+    try {
+      rmdirSync(info); // only when emptied above: a file left there is the agent's, reported
+      attempted.push(INFO);
+    } catch {
+      // left as it is; the failure says what changed
+    }
+  }
   // Only what reads back as trusted counts as put back.
   const after = lookAtGitFiles(trusted.dir, found.hooksPath?.folder);
   return {
-    restored: attempted.filter((entry) => sameGitFile(after, trusted, entry)),
+    restored: changed.filter(
+      (entry) => attempted.includes(entry) && sameGitFile(after, trusted, entry),
+    ),
     keptIn,
   };
 }

@@ -1,11 +1,15 @@
 // The repository's git config and hooks as conductor's agent checks see them: what counts as a
 // change, and how a changed one is put back.
 import {
+  appendFileSync,
   chmodSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
+  rmSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
@@ -127,5 +131,75 @@ describe("git files", () => {
       readFileSync(path.join(keptIn ?? "", "worktrees", "one", "config.worktree"), "utf8"),
     ).toContain("fsmonitor");
     expect(gitFilesChanged(trusted, lookAtGitFiles(dir))).toEqual([]);
+  });
+
+  it("watches info/exclude and info/attributes, and puts back the one changed and takes away the one made", async () => {
+    repo = await createTestRepo();
+    const dir = path.join(repo.root, ".git");
+    const exclude = path.join(dir, "info", "exclude");
+    const before = readFileSync(exclude, "utf8");
+    const trusted = lookAtGitFiles(dir);
+    appendFileSync(exclude, "evil.test.js\n");
+    writeFileSync(path.join(dir, "info", "attributes"), "* filter=planted\n");
+    const found = lookAtGitFiles(dir);
+    const changed = gitFilesChanged(trusted, found);
+    expect(changed).toEqual(["info/exclude", "info/attributes"]);
+    const { restored, keptIn } = restoreGitFiles(
+      trusted,
+      found,
+      changed,
+      tempDirForTest("git-files-keep-"),
+    );
+    expect(restored).toEqual(changed);
+    expect(readFileSync(exclude, "utf8")).toBe(before);
+    expect(existsSync(path.join(dir, "info", "attributes"))).toBe(false);
+    expect(readFileSync(path.join(keptIn ?? "", "info", "exclude"), "utf8")).toContain("evil");
+    expect(readFileSync(path.join(keptIn ?? "", "info", "attributes"), "utf8")).toContain(
+      "planted",
+    );
+    expect(gitFilesChanged(trusted, lookAtGitFiles(dir))).toEqual([]);
+  });
+
+  it("makes the info folder again where it was taken away, with its files; takes one away where there was none", async () => {
+    repo = await createTestRepo();
+    const dir = path.join(repo.root, ".git");
+    const info = path.join(dir, "info");
+    const before = readFileSync(path.join(info, "exclude"), "utf8");
+    const trusted = lookAtGitFiles(dir);
+    rmSync(info, { recursive: true });
+    const found = lookAtGitFiles(dir);
+    const changed = gitFilesChanged(trusted, found);
+    expect(changed).toEqual(["info", "info/exclude"]);
+    const keep = tempDirForTest("git-files-keep-");
+    expect(restoreGitFiles(trusted, found, changed, keep).restored).toEqual(changed);
+    expect(readFileSync(path.join(info, "exclude"), "utf8")).toBe(before);
+
+    rmSync(info, { recursive: true });
+    const none = lookAtGitFiles(dir);
+    mkdirSync(info);
+    writeFileSync(path.join(info, "sparse-checkout"), "/nothing\n");
+    const made = lookAtGitFiles(dir);
+    const added = gitFilesChanged(none, made);
+    expect(added).toEqual(["info", "info/sparse-checkout"]);
+    expect(restoreGitFiles(none, made, added, keep).restored).toEqual(added);
+    expect(existsSync(info)).toBe(false);
+  });
+
+  it("never writes through an info folder replaced by a link", async () => {
+    repo = await createTestRepo();
+    const dir = path.join(repo.root, ".git");
+    const info = path.join(dir, "info");
+    const trusted = lookAtGitFiles(dir);
+    const elsewhere = path.join(tempDirForTest("git-files-elsewhere-"), "info");
+    renameSync(info, elsewhere);
+    appendFileSync(path.join(elsewhere, "exclude"), "evil.test.js\n");
+    const planted = readFileSync(path.join(elsewhere, "exclude"), "utf8");
+    symlinkSync(elsewhere, info);
+    const found = lookAtGitFiles(dir);
+    const changed = gitFilesChanged(trusted, found);
+    expect(changed).toEqual(["info", "info/exclude"]);
+    const keep = tempDirForTest("git-files-keep-");
+    expect(restoreGitFiles(trusted, found, changed, keep).restored).toEqual([]);
+    expect(readFileSync(path.join(elsewhere, "exclude"), "utf8")).toBe(planted);
   });
 });

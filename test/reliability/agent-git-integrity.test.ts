@@ -560,6 +560,72 @@ echo ok > ok.txt`,
     expect(existsSync(path.join(hooks, "h"))).toBe(true);
   });
 
+  it("fails an agent that hides a file it drops into the main checkout through .git/info/exclude, and puts the exclude file back", async () => {
+    const test = await integrityRepo({
+      exclude: `common=$(git rev-parse --git-common-dir)
+echo evil.test.js >> "$common/info/exclude"
+echo "require('child_process').execSync('touch /tmp/pwned')" > "$CONDUCTOR_ROOT_PATH/evil.test.js"
+echo ok > ok.txt`,
+    });
+    // With the line the run adds for its state folder, so the run finds it as it is here.
+    const exclude = path.join(test.root, ".git", "info", "exclude");
+    const trusted = "# the user's own\n*.log\n/.conductor/runs/\n";
+    writeFileSync(exclude, trusted);
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "exclude");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.commit).toBeNull();
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain("the repository's git files .git/info/exclude changed");
+    expect(message).toContain("put back as the run found them");
+    expect(readFileSync(exclude, "utf8")).toBe(trusted);
+    // Put back, the file shows again: in the main checkout's status and in the failure.
+    expect(await test.git("status", "--porcelain")).toContain("?? evil.test.js");
+    expect(message).toMatch(/main checkout changed/);
+    const kept = /what stood there kept in ([^\s;,)]+)/.exec(message)?.[1];
+    expect(kept).toContain(path.join(".conductor", "runs"));
+    expect(readFileSync(path.join(kept ?? "", "info", "exclude"), "utf8")).toContain(
+      "evil.test.js",
+    );
+  });
+
+  it("fails an agent that creates .git/info/attributes, and takes the file away again", async () => {
+    const test = await integrityRepo({
+      attributes: `printf '* filter=planted diff=planted\\n' > "$(git rev-parse --git-common-dir)/info/attributes"
+echo ok > ok.txt`,
+    });
+    const attributes = path.join(test.root, ".git", "info", "attributes");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const workspace = workspaceOf(latestSummary(test.root), "attributes");
+    expect(workspace.status).toBe("failed");
+    expect(workspace.commit).toBeNull();
+    const message = workspace.failure?.message ?? "";
+    expect(message).toContain("the repository's git files .git/info/attributes changed");
+    expect(message).toContain("picks filters or hides files through them");
+    expect(message).toContain("put back as the run found them");
+    expect(existsSync(attributes)).toBe(false);
+    const kept = /what stood there kept in ([^\s;,)]+)/.exec(message)?.[1];
+    expect(readFileSync(path.join(kept ?? "", "info", "attributes"), "utf8")).toContain(
+      "filter=planted",
+    );
+  });
+
+  it("passes an agent that leaves the info files alone, the user's own attributes and sparse-checkout files there", async () => {
+    const test = await integrityRepo({ tidy: "echo ok > ok.txt" });
+    const info = path.join(test.root, ".git", "info");
+    writeFileSync(path.join(info, "attributes"), "*.bin -diff\n");
+    writeFileSync(path.join(info, "sparse-checkout"), "/*\n");
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(0);
+    const workspace = workspaceOf(latestSummary(test.root), "tidy");
+    expect(workspace.status).toBe("succeeded");
+    expect(await test.git("show", "conductor/tidy:ok.txt")).toBe("ok");
+    expect(readFileSync(path.join(info, "attributes"), "utf8")).toBe("*.bin -diff\n");
+    expect(readFileSync(path.join(info, "sparse-checkout"), "utf8")).toBe("/*\n");
+  });
+
   it("runs no hook an agent wrote in its own worktree (a relative core.hooksPath) with conductor's git there", async () => {
     const test = await integrityRepo(
       {
