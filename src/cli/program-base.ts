@@ -47,6 +47,23 @@ export function newProgram(): Command {
     );
 }
 
+/**
+ * Adds `command` to `program` with it and every command under it throwing on a usage error instead
+ * of exiting the process, as the program does, so that {@link runProgram} ends every one of them
+ * with exit 2. Commander passes `exitOverride` on only to the commands `.command()` makes after it
+ * was set, and the command modules make theirs (`cache list`, `report merge`) before they are
+ * added here.
+ */
+export function addCommand(program: Command, command: Command): void {
+  program.addCommand(throwingOnUsageErrors(command));
+}
+
+function throwingOnUsageErrors(command: Command): Command {
+  command.exitOverride();
+  for (const sub of command.commands) throwingOnUsageErrors(sub);
+  return command;
+}
+
 /** Parses `argv` (as in process.argv) with `program` and returns the exit code. */
 export async function runProgram(program: Command, argv: readonly string[]): Promise<number> {
   try {

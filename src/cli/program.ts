@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { commandWord } from "./command-name.js";
-import { newProgram, runProgram } from "./program-base.js";
+import { addCommand, newProgram, runProgram } from "./program-base.js";
 
 /**
  * Every command, by name, as a loader of its module. Only the command being run is imported:
@@ -60,7 +60,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const commands = await Promise.all(
     names.map((name) => (COMMANDS[name] as () => Promise<Command>)()),
   );
-  for (const command of commands) program.addCommand(command.exitOverride());
+  for (const command of commands) addCommand(program, command);
   return program;
 }
 

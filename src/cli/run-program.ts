@@ -1,4 +1,4 @@
-import { newProgram, runProgram } from "./program-base.js";
+import { addCommand, newProgram, runProgram } from "./program-base.js";
 
 export { sessionRan } from "./session-ran.js";
 
@@ -9,6 +9,6 @@ export { sessionRan } from "./session-ran.js";
  */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = newProgram();
-  program.addCommand((await import("./commands/run.js")).runCommand().exitOverride());
+  addCommand(program, (await import("./commands/run.js")).runCommand());
   return runProgram(program, argv);
 }

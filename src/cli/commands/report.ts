@@ -27,7 +27,7 @@ export function reportCommand(): Command {
     .option("--run <id>", RUN_OPTION_HELP)
     .option("--format <format>", FORMAT_HELP, "json")
     .option("--out <file>", "write the report to a file instead of printing it")
-    .addCommand(mergeCommand().exitOverride())
+    .addCommand(mergeCommand())
     .action(async (runId: string | undefined, options: ReportOptions, command: Command) => {
       const format = parseReportFormat(options.format);
       const { root, run: state } = await chosenRun(command, options.run ?? runId, {
