@@ -144,7 +144,10 @@ export function parseConfig(
           line,
           column: col,
           keyPath: "",
-          message: `YAML syntax error: ${yamlMessage(error.code, error.message)}`,
+          message:
+            error.code === "MULTIPLE_DOCS"
+              ? secondDocument(text, error.pos[0])
+              : `YAML syntax error: ${yamlMessage(error.code, error.message)}`,
         };
       }),
     );
@@ -244,6 +247,17 @@ function validFields(value: unknown, shape: Record<string, z.ZodType>): Record<s
 function overlaps(a: KeyPath, b: KeyPath): boolean {
   const length = Math.min(a.length, b.length);
   return a.slice(0, length).every((segment, index) => segment === b[index]);
+}
+
+/**
+ * What is wrong with a file that holds a second YAML document, starting at `offset` (the library's
+ * own message sends its programmer to parseAllDocuments). Conductor reads one document.
+ */
+function secondDocument(text: string, offset: number): string {
+  const start = text.startsWith("---", offset)
+    ? "a second one starts at this `---`"
+    : "a second one starts here, after the `...` that ends the first";
+  return `holds more than one YAML document: ${start}; keep one document (move what follows into the first, or delete it)`;
 }
 
 function yamlMessage(code: string, message: string): string {

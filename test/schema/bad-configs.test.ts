@@ -301,6 +301,12 @@ const CORPUS: Record<string, Case> = {
     "",
     "YAML syntax error: a key appears twice in the same map; keep one",
   ),
+  "yaml-multiple-documents.yaml": one(
+    "a second YAML document after a ---",
+    "5:1",
+    "",
+    "holds more than one YAML document: a second one starts at this `---`; keep one document",
+  ),
   "yaml-tab-indentation.yaml": {
     rule: "a YAML syntax error: tab indentation",
     problems: [
