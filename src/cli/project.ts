@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
+import { runIdsOf } from "../executor/run-select.js";
 import { relativeInside } from "../fs/is-inside.js";
 import { askRepoDefaults, findRepositoryRoot, gatherRepoFacts } from "../git/facts.js";
 import { branchesCheckedOutElsewhere, resolveStartPoints } from "../git/start-points.js";
@@ -9,7 +10,7 @@ import type { Plan, RepoFacts, Shard } from "../planner/types.js";
 import { gatherIssueFacts } from "../review/github-issues.js";
 import { missingContextFiles } from "../schema/context-files.js";
 import { copiedFileProblems } from "../schema/copied-files.js";
-import { type LoadedConfig, loadConfigFile } from "../schema/load.js";
+import { type LoadedConfig, loadConfigFile, unreadableConfigError } from "../schema/load.js";
 import { readPromptFiles } from "../schema/prompt-files.js";
 import { readRepoSettings } from "../schema/repo-settings.js";
 import { worktreeOwner } from "./worktree-owner.js";
@@ -56,9 +57,33 @@ export function configFileKey(root: string, file: string): string {
   return relative === undefined || relative === "" ? file : relative.split(path.sep).join("/");
 }
 
-/** The config file a command uses (`-c`, else the default lookup), as runs record it. */
-export function configInUse(cwd: string, root: string, options: ConfigOptions): string {
-  return configFileKey(root, findConfigFile(cwd, root, options.config));
+/** The config file whose runs a command reads. */
+export interface RunsConfig {
+  /** As runs record it (see {@link configFileKey}). */
+  key: string;
+  /** As messages name it: a path that works from the current folder. */
+  shown: string;
+}
+
+/**
+ * The config file a command that reads runs uses (`-c`, else the default lookup). A `-c FILE`
+ * that cannot be read and that no run was made from is refused up front, as `run` refuses it:
+ * otherwise the command would report that the file has no runs and suggest a `run` that fails
+ * on it. A file deleted after runs were made from it still names them.
+ */
+export async function configOfRuns(
+  cwd: string,
+  root: string,
+  options: ConfigOptions,
+): Promise<RunsConfig> {
+  const file = findConfigFile(cwd, root, options.config);
+  const key = configFileKey(root, file);
+  const shown = displayPath(cwd, file);
+  if (options.config !== undefined) {
+    const unreadable = await unreadableConfigError(file, shown);
+    if (unreadable !== undefined && (await runIdsOf(root, key)).length === 0) throw unreadable;
+  }
+  return { key, shown };
 }
 
 /** A recorded config file (see {@link configFileKey}) as a path that works from the current folder. */

@@ -7,7 +7,7 @@ import type { RunState } from "../executor/types.js";
 import { findRepositoryRoot } from "../git/facts.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { globalOptions } from "./global-options.js";
-import { configInUse } from "./project.js";
+import { configOfRuns } from "./project.js";
 
 /** Help text of every `--run` option. */
 export const RUN_OPTION_HELP =
@@ -20,8 +20,8 @@ export async function chosenRun(
   options: { readOnly?: boolean } = {},
 ): Promise<{ root: string; run: RunState }> {
   const root = await findRepositoryRoot(process.cwd());
-  const configFile = configInUse(process.cwd(), root, globalOptions(command));
-  const runId = await chooseRunId(root, { run, configFile });
+  const config = await configOfRuns(process.cwd(), root, globalOptions(command));
+  const runId = await chooseRunId(root, { run, configFile: config.key, shownAs: config.shown });
   const state = await loadRun(root, runId);
   if (!options.readOnly) assertRepositoryInPlace(state, root);
   return { root, run: state };

@@ -12,6 +12,8 @@ export interface RunChoice {
   run?: string | undefined;
   /** The config file in use, as runs record it (relative to the repository root). */
   configFile: string;
+  /** How messages name it (a path that works from the current folder); default: `configFile`. */
+  shownAs?: string | undefined;
 }
 
 /**
@@ -29,9 +31,12 @@ export async function chooseRunId(root: string, choice: RunChoice): Promise<stri
       hint: `Start one with \`${conductorCommand(["run"])}\`.`,
     });
   }
-  throw new StateError(`there are no runs of ${choice.configFile} in this repository yet`, {
-    hint: `\`${conductorCommand(["runs"])}\` lists the ${ids.length === 1 ? "run" : `${ids.length} runs`} of other config files; name one with --run <id>, or start one with \`${conductorCommand(["run"])}\`.`,
-  });
+  throw new StateError(
+    `there are no runs of ${choice.shownAs ?? choice.configFile} in this repository yet`,
+    {
+      hint: `\`${conductorCommand(["runs"])}\` lists the ${ids.length === 1 ? "run" : `${ids.length} runs`} of other config files; name one with --run <id>, or start one with \`${conductorCommand(["run"])}\`.`,
+    },
+  );
 }
 
 /** The ids of the runs made from `configFile`, oldest first. */

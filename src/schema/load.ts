@@ -45,20 +45,31 @@ export async function loadConfigFile(
   shownAs = file,
   settings: RepoSettings = NO_REPO_SETTINGS,
 ): Promise<LoadedConfig> {
-  const problem = await unreadableProblem(file);
-  if (problem) {
-    // A file too large to read is still a file: point at its start like every content problem.
-    const position = problem.tooLarge ? 1 : undefined;
-    const issue = {
-      file: shownAs,
-      line: position,
-      column: position,
-      keyPath: "",
-      message: problem.message,
-    };
-    throw new ConfigError([issue]);
-  }
+  const unreadable = await unreadableConfigError(file, shownAs);
+  if (unreadable) throw unreadable;
   return parseConfig(await readFile(file), shownAs, settings);
+}
+
+/**
+ * The error {@link loadConfigFile} throws for a file it does not get to parse (missing, not a
+ * regular file, unreadable, too large), or undefined when the file can be read.
+ */
+export async function unreadableConfigError(
+  file: string,
+  shownAs = file,
+): Promise<ConfigError | undefined> {
+  const problem = await unreadableProblem(file);
+  if (!problem) return undefined;
+  // A file too large to read is still a file: point at its start like every content problem.
+  const position = problem.tooLarge ? 1 : undefined;
+  const issue = {
+    file: shownAs,
+    line: position,
+    column: position,
+    keyPath: "",
+    message: problem.message,
+  };
+  return new ConfigError([issue]);
 }
 
 async function unreadableProblem(

@@ -6,7 +6,7 @@ import { listRunIds } from "../../executor/run-store.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { cleanRepository } from "../../review/clean.js";
 import { globalOptions } from "../global-options.js";
-import { configInUse } from "../project.js";
+import { configOfRuns } from "../project.js";
 import { RUN_OPTION_HELP } from "../run-choice.js";
 
 interface CleanOptions {
@@ -34,13 +34,19 @@ export function cleanCommand(): Command {
         throw new UsageError("name a run with --run or pass --all, not both");
       }
       const root = await findRepositoryRoot(process.cwd());
-      const configFile = configInUse(process.cwd(), root, globalOptions(command));
+      const config = await configOfRuns(process.cwd(), root, globalOptions(command));
       const runIds =
         options.all === true
-          ? await runIdsOf(root, configFile)
+          ? await runIdsOf(root, config.key)
           : listRunIds(root).length === 0
             ? []
-            : [await chooseRunId(root, { run: options.run, configFile })];
+            : [
+                await chooseRunId(root, {
+                  run: options.run,
+                  configFile: config.key,
+                  shownAs: config.shown,
+                }),
+              ];
       const done = await cleanRepository(root, {
         force: options.force === true,
         homeDir: os.homedir(),

@@ -127,7 +127,11 @@ async function resumedPlan(
   }
   const root = project.facts.root;
   const requested = typeof resume === "string" ? resume : undefined;
-  const runId = await chooseRunId(root, { run: requested, configFile: project.configFile });
+  const runId = await chooseRunId(root, {
+    run: requested,
+    configFile: project.configFile,
+    shownAs: shownConfigPath(root, project.configFile),
+  });
   const previous = await loadRun(root, runId);
   const madeFrom = previous.plan.configFile ?? "conductor.yaml";
   if (madeFrom !== project.configFile) {

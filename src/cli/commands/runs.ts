@@ -4,6 +4,8 @@ import { listRunIds } from "../../executor/run-store.js";
 import type { RunState } from "../../executor/types.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { renderRuns, runListing } from "../../review/runs.js";
+import { globalOptions } from "../global-options.js";
+import { configOfRuns } from "../project.js";
 
 /** `conductor runs`: every run of the repository, of every config file. */
 export function runsCommand(): Command {
@@ -16,8 +18,10 @@ export function runsCommand(): Command {
         "continue, run --resume) take --run <id> and default to the latest run of the config file\n" +
         "in use (-c FILE, else conductor.yaml).",
     )
-    .action(async (options: { json?: boolean }) => {
+    .action(async (options: { json?: boolean }, command: Command) => {
       const root = await findRepositoryRoot(process.cwd());
+      // Every file's runs are listed, but a -c FILE that is not there is a mistake to point out.
+      await configOfRuns(process.cwd(), root, globalOptions(command));
       const runs: RunState[] = [];
       for (const id of listRunIds(root)) {
         // One damaged run folder must not hide every other run: it is named and skipped.
