@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
 import { setInvocation } from "../hint/command.js";
+import { didYouMean } from "../schema/suggest.js";
 import { spotlightNotice } from "../spotlight/notice.js";
 import { reportError } from "./errors.js";
 import type { GlobalOptions } from "./global-options.js";
@@ -22,6 +23,8 @@ export function newProgram(): Command {
     .addOption(new Option("-C, --cwd <dir>", "run as if conductor was started in <dir>"))
     .addOption(new Option("--debug", "print stack traces of errors").env("CONDUCTOR_DEBUG"))
     .hook("preAction", (command, actionCommand) => {
+      // `help` only prints: as `--help`, it neither changes folder nor reports on spotlight.
+      if (HELP_COMMANDS.has(actionCommand)) return;
       const { cwd: dir, config } = command.opts<GlobalOptions>();
       // Printed hints repeat these, so that they work as printed.
       setInvocation({ cwd: dir, config });
@@ -64,8 +67,59 @@ function throwingOnUsageErrors(command: Command): Command {
   return command;
 }
 
+/** The `help` commands {@link withHelpCommands} added. */
+const HELP_COMMANDS = new WeakSet<Command>();
+
+/**
+ * Replaces commander's own `help [command]` of `command` and of every command under it with one
+ * that says an unknown command is unknown: commander's prints the whole help to stderr and exits
+ * 2 without a word about `conductor help nope`'s `nope`. Added last, where commander lists its own.
+ */
+function withHelpCommands(command: Command): void {
+  for (const sub of command.commands) withHelpCommands(sub);
+  const implicit = command
+    .createHelp()
+    .visibleCommands(command)
+    .find((candidate) => candidate.name() === "help" && !command.commands.includes(candidate));
+  if (implicit === undefined) return;
+  const help = new Command("help")
+    .description(implicit.description())
+    .argument("[command]")
+    // `help cache list` is the help of `cache list`.
+    .allowExcessArguments()
+    .action((_name: string | undefined, _options: unknown, self: Command) => {
+      let target = command;
+      for (const name of self.args) {
+        // Words past a command without subcommands are its arguments, as commander's help has it.
+        if (target.commands.length === 0) break;
+        const named = target.commands.find(
+          (candidate) => candidate.name() === name || candidate.aliases().includes(name),
+        );
+        if (named === undefined) unknownCommand(target, name);
+        target = named;
+      }
+      target.help();
+    })
+    .exitOverride();
+  HELP_COMMANDS.add(help);
+  command.addCommand(help);
+}
+
+/** Fails as commander fails `conductor nope` (the suggestion is conductor's own). */
+function unknownCommand(parent: Command, name: string): never {
+  const similar = didYouMean(
+    name,
+    parent.commands.map((candidate) => candidate.name()),
+  );
+  const suggestion = similar === undefined ? "" : `\n(Did you mean ${similar}?)`;
+  parent.error(`error: unknown command '${name}'${suggestion}`, {
+    code: "commander.unknownCommand",
+  });
+}
+
 /** Parses `argv` (as in process.argv) with `program` and returns the exit code. */
 export async function runProgram(program: Command, argv: readonly string[]): Promise<number> {
+  withHelpCommands(program);
   try {
     await program.parseAsync([...argv]);
     return typeof process.exitCode === "number" ? process.exitCode : ExitCode.Success;

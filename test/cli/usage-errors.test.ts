@@ -28,3 +28,53 @@ describe("unknown options", () => {
     },
   );
 });
+
+describe("help", () => {
+  it("conductor help nope says the command is unknown, as conductor nope does", async () => {
+    const direct = await run(["nope"]);
+    const help = await run(["help", "nope"]);
+    expect(help.exitCode, help.all).toBe(2);
+    expect(help.stdout).toBe("");
+    expect(help.stderr).toBe(direct.stderr);
+    expect(help.stderr).toMatch(/^error: unknown command 'nope'\n/);
+    expect(help.stderr).not.toContain("Usage:");
+  });
+
+  it("conductor help stauts suggests the command meant, as conductor stauts does", async () => {
+    const direct = await run(["stauts"]);
+    const help = await run(["help", "stauts"]);
+    expect(help.exitCode, help.all).toBe(2);
+    expect(help.stderr).toBe(direct.stderr);
+    expect(help.stderr).toContain("error: unknown command 'stauts'\n(Did you mean status?)");
+  });
+
+  it("conductor cache help nope says the command is unknown, as conductor cache nope does", async () => {
+    const direct = await run(["cache", "nope"]);
+    const help = await run(["cache", "help", "nope"]);
+    expect(help.exitCode, help.all).toBe(2);
+    expect(help.stderr).toBe(direct.stderr);
+    expect(help.stderr).toContain("error: unknown command 'nope'");
+    expect((await run(["help", "cache", "nope"])).stderr).toBe(direct.stderr);
+  });
+
+  it.each([
+    [["help"], "Usage: conductor [options] [command]"],
+    [["help", "status"], "Usage: conductor status [options]"],
+    [["help", "cache"], "Usage: conductor cache [options] [command]"],
+    [["cache", "help", "list"], "Usage: conductor cache list [options]"],
+    [["help", "cache", "list"], "Usage: conductor cache list [options]"],
+  ])("conductor %j prints the help asked for and exits 0", async (args, usage) => {
+    const result = await run(args);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain(usage);
+    expect(result.stderr).toBe("");
+  });
+
+  it("is still listed last among the commands, as commander lists its own", async () => {
+    for (const args of [["--help"], ["cache", "--help"]]) {
+      const commands = (await run(args)).stdout.split("Commands:\n")[1] ?? "";
+      const names = commands.split("\n").filter((line) => /^ {2}\S/.test(line));
+      expect(names.at(-1), commands).toMatch(/^ {2}help \[command\] +display help for command$/);
+    }
+  });
+});
