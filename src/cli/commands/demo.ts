@@ -10,6 +10,7 @@ import { interruptOnSignals } from "../interrupt.js";
 import { parseOutputMode } from "../output.js";
 import { servePageUntilInterrupted, startPage } from "../page.js";
 import { loadProject, planProject } from "../project.js";
+import { howToStartConductor } from "../started-as.js";
 
 /** `conductor demo`: the whole flow, offline, with the real codex binary and a scripted model. */
 export function demoCommand(): Command {
@@ -58,7 +59,8 @@ export function demoCommand(): Command {
           const plan = planProject(project, { runId: newRunId(new Date()) });
           // Every command printed from here on names the demo's repository and config file, so it
           // works from the folder the demo was started in.
-          setInvocation({ program: "npx conductor", cwd: demo.repo, config: demo.configFile });
+          const program = howToStartConductor(process.cwd());
+          setInvocation({ program, cwd: demo.repo, config: demo.configFile });
           if (options.ui === true) {
             // The page follows the run from its first event; its address comes before the progress.
             page = await startPage({ root: demo.repo, runId: plan.runId as string });
@@ -104,7 +106,7 @@ export function demoCommand(): Command {
               next
                 .map(([args, what]) => `  ${conductorCommand(args).padEnd(width)}  # ${what}\n`)
                 .join("") +
-              "\nBefore a run of your own: `npx conductor doctor` checks codex, its login, git and disk.\n",
+              `\nBefore a run of your own: \`${program} doctor\` checks codex, its login, git and disk.\n`,
           );
           if (page === undefined) {
             say(
