@@ -1,13 +1,14 @@
 // Every command conductor prints as a next step works when pasted as printed: it carries the -C
 // and -c in use, and it is the right step (continue after a failed check, run --resume for the
 // dependents it held back).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { type ReviewRepo, reviewRepo, waitFor } from "../review/rig.js";
+import { type ReviewRepo, reviewRepo, runAll, waitFor } from "../review/rig.js";
 import { printedCommands, runAsPrinted } from "./hints.js";
 
 let repo: ReviewRepo | undefined;
@@ -157,5 +158,28 @@ describe("printed hints work as printed", () => {
     expect(review).toBe("conductor -c ci/tasks.yaml status");
     const status = await runAsPrinted(review as string, { cwd: repo.root, home: repo.home });
     expect(status.stdout).toMatch(/^slow\s+succeeded\s/m);
+  });
+
+  it("continue on an archived workspace names its branch, and the git command it prints checks it out again", async () => {
+    repo = await reviewRepo([
+      { id: "one", agent: "echo one > one.txt" },
+      { id: "two", agent: "echo two > two.txt" },
+    ]);
+    expect((await runAll(repo)).exitCode).toBe(0);
+    expect((await repo.cli(["archive", "one"])).exitCode).toBe(0);
+    const refused = await repo.cli(["continue", "one", "more"]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr).toContain("workspace one of run");
+    expect(refused.stderr).toContain("was archived");
+    expect(refused.stderr).not.toContain("--resume");
+    const gitCommand = /`(git worktree add [^`]+)`/.exec(refused.stderr)?.[1] as string;
+    expect(gitCommand).toContain("conductor/one");
+    const restored = await execa("sh", ["-c", gitCommand], {
+      cwd: repo.root,
+      reject: false,
+      all: true,
+    });
+    expect(restored.exitCode, restored.all).toBe(0);
+    expect(readFileSync(path.join(repo.worktree("one"), "one.txt"), "utf8")).toBe("one\n");
   });
 });
