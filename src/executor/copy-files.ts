@@ -3,7 +3,9 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  readlinkSync,
   realpathSync,
+  type Stats,
   statSync,
   symlinkSync,
 } from "node:fs";
@@ -94,21 +96,42 @@ export async function restoreCopiedFiles(
   }));
   for (const relative of copied) {
     const target = path.join(worktree, relative);
-    if (entryStats(target) !== undefined) continue;
     const inContext = relative.startsWith(`${CONTEXT_DIR}/`);
     const sourceRelative = inContext ? relative.slice(CONTEXT_DIR.length + 1) : relative;
     const source = path.join(root, sourceRelative);
+    const mode = inContext
+      ? "copy"
+      : (matchers.find((matcher) => matcher.matches(relative))?.mode ?? "copy");
+    const standing = entryStats(target);
+    // A file in its place stays (edited or not); anything else is not what the copy made: the
+    // agent of the try before may have left a link to a file outside, or a FIFO, which the next
+    // try would read or write through. It goes, as for context files (a directory is refused).
+    if (standing !== undefined && isAsPlaced(standing, target, source, mode)) continue;
     if (!existsSync(source)) continue; // gone from the main checkout meanwhile
     await assertInside(realRoot, source, sourceRelative);
     await assertRegular(source, sourceRelative);
     makeFolderInside(realWorktree, path.dirname(target), relative);
-    const mode = inContext
-      ? "copy"
-      : (matchers.find((matcher) => matcher.matches(relative))?.mode ?? "copy");
+    if (standing !== undefined) await clearForNewFile(target);
     await placeFile(source, target, mode);
     restored.push(relative);
   }
   return restored;
+}
+
+/** Whether `target` (its lstat `standing`) is what {@link placeFile} makes from `source`. */
+function isAsPlaced(
+  standing: Stats,
+  target: string,
+  source: string,
+  mode: CopyEntry["mode"],
+): boolean {
+  if (mode !== "symlink") return standing.isFile();
+  if (!standing.isSymbolicLink()) return false;
+  try {
+    return readlinkSync(target) === source;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 // Faults in one workspace fail that workspace with a reason and a log path; the others go on.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
@@ -111,6 +112,34 @@ describe("faults in a workspace", () => {
     expect((await repo?.git("ls-tree", "--name-only", "conductor/bad"))?.split("\n")).not.toContain(
       "junk.txt",
     );
+  });
+
+  it("a retry gets the copied files as copied, also where the try before left a link in place of one", async () => {
+    const counter = "$HOME/tries-$CONDUCTOR_TASK_ID";
+    repo = await repoWithConfig(
+      {
+        retries: 1,
+        workspaces: { copy: [".env.local"] },
+        agent: {
+          kind: "command",
+          // The first try puts a link to a file outside in place of the copied file and fails.
+          command: `echo x >> "${counter}"; if [ "$(wc -l < "${counter}")" -eq 1 ]; then ln -sf "$HOME/outside.txt" .env.local; exit 1; fi; test ! -L .env.local && grep -q TOKEN=copied .env.local && echo ok > ok.txt`,
+        },
+        tasks: [{ id: "bad", prompt: "flaky" }],
+      },
+      { ".gitignore": ".env.local\n" },
+    );
+    writeFileSync(path.join(repo.root, ".env.local"), "TOKEN=copied\n");
+    writeFileSync(path.join(repo.home, "outside.txt"), "not the copy\n");
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    const bad = latestSummary(repo.root).workspaces.find((workspace) => workspace.name === "bad");
+    expect(bad?.status).toBe("succeeded");
+    expect(bad?.tries).toBe(2);
+    expect(readFileSync(path.join(repo.home, "outside.txt"), "utf8")).toBe("not the copy\n");
   });
 
   it("with --fail-fast cancels running work and starts nothing new after the first failure", async () => {
