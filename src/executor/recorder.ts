@@ -1,6 +1,7 @@
 import type { KnownSecrets } from "../secrets/known-secrets.js";
 import { monotonicMs } from "../timers/monotonic.js";
 import type { Reporter, RunEvent } from "./events.js";
+import { RecordGuard } from "./record-guard.js";
 import { redactEvent, redactPrompts } from "./redact-event.js";
 import { appendEvent, type RunPaths, saveRunState } from "./run-store.js";
 import { applyEvent } from "./state-fold.js";
@@ -58,6 +59,7 @@ export class RunRecorder {
   private flushing = false;
   /** Ends the wait of a save for its turn (see spacing()). */
   private endSpacing: () => void = () => {};
+  private readonly guard: RecordGuard;
 
   constructor(
     private readonly paths: RunPaths,
@@ -69,6 +71,7 @@ export class RunRecorder {
     /** The least time between the starts of two saves of run.json, but for flush(). */
     private readonly saveSpacingMs = SAVE_SPACING_MS,
   ) {
+    this.guard = new RecordGuard(paths.eventsFile);
     // The plan given to a run still has its prompts as written; the state on disk must not.
     this.current = {
       ...initial,
@@ -94,7 +97,8 @@ export class RunRecorder {
       ? redactEvent(stamped, (text) => this.secrets.redact(text))
       : stamped;
     try {
-      appendEvent(this.paths, event);
+      const appended = appendEvent(this.paths, event);
+      this.guard.appended(appended.text, appended.before, appended.after);
     } catch (error) {
       // The state folder cannot be written (replaced by a file, disk full). Stopping here would
       // abandon agents and uncommitted work half way; the run finishes its work, and flush()
@@ -105,6 +109,14 @@ export class RunRecorder {
     this.unsaved = true;
     for (const reporter of this.reporters) reporter.onEvent(event);
     if (SAVED_AFTER.has(event.type)) this.saveNow();
+  }
+
+  /**
+   * Undefined when events.jsonl holds what was recorded (see {@link RecordGuard}); otherwise puts
+   * it back and says so. Asked after every step that ran the workspace's code.
+   */
+  checkRecord(): string | undefined {
+    return this.guard.check(this.current.runId, (name) => this.current.workspaces[name]?.status);
   }
 
   /** Waits until the latest state is on disk; throws if it could not be written. */

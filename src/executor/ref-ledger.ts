@@ -15,9 +15,9 @@ import type { WorkspaceStatus } from "./types.js";
 
 /** A ref change one workspace's check found and could not account for. */
 export interface ForeignRefChange {
-  /** A ref, or one of the repository's git files (its config, a hook) by its shown name. */
+  /** A ref, one of the repository's git files (its config, a hook) by its shown name, or the run's record. */
   ref: string;
-  kind: "ref" | "git-file";
+  kind: "ref" | "git-file" | "record";
   /** The sentence that describes it (what changed and what conductor did about it). */
   description: string;
   /** The workspace whose check found it. */

@@ -8,7 +8,9 @@ import {
   readSync,
   renameSync,
   rmSync,
+  type Stats,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -101,13 +103,32 @@ export function writeFileAtomic(file: string, content: string): void {
 }
 
 /** Appends one event as a JSON line. Synchronous, so the order on disk is the order of events. */
-export function appendEvent(paths: RunPaths, event: RunEvent): void {
+export function appendEvent(paths: RunPaths, event: RunEvent): AppendedEvent {
   const line = `${JSON.stringify(event)}\n`;
   try {
-    appendFileSync(paths.eventsFile, `${tornLineEnd(paths.eventsFile)}${line}`);
+    const text = `${tornLineEnd(paths.eventsFile)}${line}`;
+    return { text, ...appendTo(paths.eventsFile, text) };
   } catch {
     mkdirSync(paths.dir, { recursive: true });
-    appendFileSync(paths.eventsFile, line);
+    return { text: line, ...appendTo(paths.eventsFile, line) };
+  }
+}
+
+/** What {@link appendEvent} wrote, and the events file as it stood just before and just after. */
+export interface AppendedEvent {
+  text: string;
+  before: Stats;
+  after: Stats;
+}
+
+function appendTo(file: string, text: string): Omit<AppendedEvent, "text"> {
+  const fd = openSync(file, "a");
+  try {
+    const before = fstatSync(fd);
+    writeSync(fd, text);
+    return { before, after: fstatSync(fd) };
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -368,7 +368,23 @@ async function checkAgentResult(
     }
     problems.push(gitFilesProblem);
   }
-  const seen = new Set([...foreign.map((change) => change.ref), ...gitChanged.map(shownGitFile)]);
+  // 4c. The run's record holds what conductor wrote (put back when anything else wrote to it).
+  const recordProblem = ctx.checkRecord();
+  if (recordProblem !== undefined) {
+    ctx.refLedger.record({
+      ref: RECORD,
+      kind: "record",
+      description: recordProblem,
+      foundBy: workspace.name,
+      foundAt: monotonicMs(),
+    });
+    problems.push(recordProblem);
+  }
+  const seen = new Set([
+    ...foreign.map((change) => change.ref),
+    ...gitChanged.map(shownGitFile),
+    ...(recordProblem === undefined ? [] : [RECORD]),
+  ]);
   for (const other of ctx.refLedger.foundByOthersSince(workspace.name, baseline.takenAt)) {
     // A check script is held only to the history files (see Actor), whoever found them changed.
     const excused =
@@ -734,6 +750,9 @@ function workspaceStatuses(ctx: StepContext): Map<string, WorkspaceStatus> {
     statuses.set(name, state.status);
   return statuses;
 }
+
+/** How the ledger names the run's record (see RecordGuard). */
+const RECORD = "(the run's events.jsonl)";
 
 /** {@link notTheAgentsDoing} by plan: the same for every look of a run. */
 const notTheAgentsDoingByPlan = new WeakMap<Plan, string[]>();

@@ -275,6 +275,7 @@ export function stepContext(
     state,
     runState: () => run.recorder.state,
     emit: (event) => run.recorder.emit(event),
+    checkRecord: () => run.recorder.checkRecord(),
     queue: run.queue,
     checkoutHook: run.checkoutHook,
     commitIdentity: run.commitIdentity,

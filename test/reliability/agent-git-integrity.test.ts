@@ -394,6 +394,65 @@ describe("history rewrites, moved refs and a changed main checkout fail the work
     },
   );
 
+  it("fails an agent that writes into the live run's record, and puts the record back as conductor wrote it", async () => {
+    // The forger waits for the victim's record (a failed check), then appends that it passed.
+    const test = await integrityRepo(
+      {
+        victim: "echo bad > bad.txt",
+        forger: `events="$CONDUCTOR_ROOT_PATH/.conductor/runs/$CONDUCTOR_RUN_ID/events.jsonl"
+for i in $(seq 100); do grep -q '"workspace.finished","workspace":"victim"' "$events" && break; sleep 0.1; done
+printf '%s\\n' '{"type":"workspace.finished","workspace":"victim","status":"succeeded","durationMs":1,"time":"2026-01-01T00:00:00.000Z","runId":"'"$CONDUCTOR_RUN_ID"'","forged":true}' >> "$events"
+echo ok > ok.txt`,
+      },
+      { concurrency: 2, scripts: { check: "test ! -f bad.txt" } },
+    );
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const summary = latestSummary(test.root);
+    expect(workspaceOf(summary, "victim").status).toBe("failed");
+    const forger = workspaceOf(summary, "forger");
+    expect(forger.status).toBe("failed");
+    expect(forger.failure?.message).toContain(
+      "the run's record (events.jsonl) was written to by something other than conductor",
+    );
+    const runDir = path.join(test.root, ".conductor", "runs", newestRunId(test.root) as string);
+    expect(readFileSync(path.join(runDir, "events.jsonl"), "utf8")).not.toContain('"forged"');
+    const status = await conductor(["status", "--json"], { cwd: test.root, home: test.home });
+    const workspaces = JSON.parse(status.stdout).workspaces as { name: string; status: string }[];
+    expect(workspaces.find((entry) => entry.name === "victim")?.status).toBe("failed");
+  });
+
+  it("takes an archive of a finished workspace, made while the run goes on, as conductor's own", async () => {
+    const test = await integrityRepo(
+      {
+        quick: "echo quick > quick.txt",
+        slow: 'until [ -f "$HOME/archived" ]; do sleep 0.1; done; echo slow > slow.txt',
+      },
+      { concurrency: 2 },
+    );
+    const child = startConductor(["run", "--output", "plain"], { cwd: test.root, home: test.home });
+    const quickFinished = () => {
+      const runId = newestRunId(test.root);
+      if (runId === undefined) return false;
+      const events = path.join(test.root, ".conductor", "runs", runId, "events.jsonl");
+      return (
+        existsSync(events) &&
+        readFileSync(events, "utf8").includes('"workspace.finished","workspace":"quick"')
+      );
+    };
+    await waitFor(quickFinished, 30_000, "quick to finish");
+    const archived = await conductor(["archive", "quick"], { cwd: test.root, home: test.home });
+    expect(archived.exitCode, archived.all).toBe(0);
+    writeFileSync(path.join(test.home, "archived"), "");
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(0);
+    const runDir = path.join(test.root, ".conductor", "runs", newestRunId(test.root) as string);
+    expect(readFileSync(path.join(runDir, "events.jsonl"), "utf8")).toContain(
+      '"type":"workspace.archived"',
+    );
+    expect(workspaceOf(latestSummary(test.root), "slow").status).toBe("succeeded");
+  });
+
   it("still fails an agent that writes into a file of the main checkout beside conductor's own output", async () => {
     const test = await integrityRepo({
       "write-root": 'sleep 0.3; echo evil > "$CONDUCTOR_ROOT_PATH/evil.txt"; echo ok > ok.txt',

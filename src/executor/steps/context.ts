@@ -27,6 +27,8 @@ export interface StepContext {
   /** The whole run as it stands now (other workspaces' statuses). */
   runState(): RunState;
   emit(event: EventInput): void;
+  /** Whether the run's record holds what was recorded; put back, and said so, when not. */
+  checkRecord(): string | undefined;
   queue: GitMetadataQueue;
   /** Where the repository's post-checkout hook would be (new worktrees run it, as git's add does). */
   checkoutHook: CheckoutHook;
