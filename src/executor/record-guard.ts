@@ -42,31 +42,32 @@ export class RecordGuard {
   }
 
   /**
-   * Undefined when the file holds what it should (with the archive lines of other conductor
-   * commands); otherwise writes it back as conductor wrote it and says what happened.
-   * `statusOf` tells which workspaces are finished, the only ones an archive line may name.
+   * No problem when the file holds what it should (with the archive lines of other conductor
+   * commands); otherwise writes it back as conductor wrote it (`rewritten`: a new file under its
+   * name) and says what happened. `statusOf` tells which workspaces are finished, the only ones
+   * an archive line may name.
    */
   check(
     runId: string,
     statusOf: (workspace: string) => WorkspaceStatus | undefined,
-  ): string | undefined {
+  ): { problem: string | undefined; rewritten: boolean } {
     let now: Stats | undefined;
     let found: string;
     try {
       now = statSync(this.file, { throwIfNoEntry: false });
       if (!this.suspect && this.mark !== undefined && sameMark(this.mark, markOf(now))) {
-        return undefined;
+        return FINE;
       }
       found = now === undefined ? "" : readFileSync(this.file, "utf8");
     } catch {
-      return undefined; // the run's folder replaced by a file: the next append reports it
+      return FINE; // the run's folder replaced by a file: the next append reports it
     }
     this.suspect = false;
     const theirs = (line: string) => isArchiveLine(line, runId, statusOf);
     if (found === this.expected || holdsInOrder(found, this.expected, theirs)) {
       this.expected = found;
       this.mark = markOf(now);
-      return undefined;
+      return FINE;
     }
     // Removed (a cleaner of old files, a folder deleted by hand), and made again by the appends
     // since: the events before it are written back, and nobody is blamed for a removal.
@@ -75,13 +76,18 @@ export class RecordGuard {
       writeFileAtomic(this.file, this.expected);
       this.mark = markOf(statSync(this.file, { throwIfNoEntry: false }));
     } catch {
-      return undefined; // as above
+      return FINE; // as above
     }
-    return removed
-      ? undefined
-      : "the run's record (events.jsonl) was written to by something other than conductor; it is put back as conductor wrote it";
+    return {
+      problem: removed
+        ? undefined
+        : "the run's record (events.jsonl) was written to by something other than conductor; it is put back as conductor wrote it",
+      rewritten: true,
+    };
   }
 }
+
+const FINE = { problem: undefined, rewritten: false } as const;
 
 /** What tells one state of a file from another without reading it. */
 interface FileMark {

@@ -3,7 +3,7 @@ import { monotonicMs } from "../timers/monotonic.js";
 import type { Reporter, RunEvent } from "./events.js";
 import { RecordGuard } from "./record-guard.js";
 import { redactEvent, redactPrompts } from "./redact-event.js";
-import { appendEvent, type RunPaths, saveRunState } from "./run-store.js";
+import { EventsFile, type RunPaths, saveRunState } from "./run-store.js";
 import { applyEvent } from "./state-fold.js";
 import type { RunState } from "./types.js";
 
@@ -60,6 +60,7 @@ export class RunRecorder {
   /** Ends the wait of a save for its turn (see spacing()). */
   private endSpacing: () => void = () => {};
   private readonly guard: RecordGuard;
+  private readonly events: EventsFile;
 
   constructor(
     private readonly paths: RunPaths,
@@ -72,6 +73,7 @@ export class RunRecorder {
     private readonly saveSpacingMs = SAVE_SPACING_MS,
   ) {
     this.guard = new RecordGuard(paths.eventsFile);
+    this.events = new EventsFile(paths);
     // The plan given to a run still has its prompts as written; the state on disk must not.
     this.current = {
       ...initial,
@@ -97,7 +99,7 @@ export class RunRecorder {
       ? redactEvent(stamped, (text) => this.secrets.redact(text))
       : stamped;
     try {
-      const appended = appendEvent(this.paths, event);
+      const appended = this.events.append(event);
       this.guard.appended(appended.text, appended.before, appended.after);
     } catch (error) {
       // The state folder cannot be written (replaced by a file, disk full). Stopping here would
@@ -116,7 +118,13 @@ export class RunRecorder {
    * it back and says so. Asked after every step that ran the workspace's code.
    */
   checkRecord(): string | undefined {
-    return this.guard.check(this.current.runId, (name) => this.current.workspaces[name]?.status);
+    const { problem, rewritten } = this.guard.check(
+      this.current.runId,
+      (name) => this.current.workspaces[name]?.status,
+    );
+    // Written back under its name: a new file, which the next append opens.
+    if (rewritten) this.events.reopen();
+    return problem;
   }
 
   /** Waits until the latest state is on disk; throws if it could not be written. */
@@ -128,6 +136,8 @@ export class RunRecorder {
       await this.saving;
     } finally {
       this.flushing = false;
+      // Opened again by an event recorded after (there is none at the end of a session).
+      this.events.close();
     }
     if (this.appendFailure) throw this.appendFailure;
     if (this.saveFailure) throw this.saveFailure;
