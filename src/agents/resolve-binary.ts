@@ -32,12 +32,21 @@ export function resolveAgentProgram(
       // Not installed with conductor; fall back to PATH.
     }
   }
+  const found = findOnPath(pathName, env);
+  return found === undefined ? undefined : { file: found, args: [], source: "path" };
+}
+
+/** The first executable `name` in the folders of `env.PATH`, as found there (not resolved). */
+export function findOnPath(
+  name: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
   for (const dir of (env.PATH ?? "").split(path.delimiter)) {
     if (dir === "") continue;
-    const candidate = path.join(dir, pathName);
+    const candidate = path.join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
-      return { file: candidate, args: [], source: "path" };
+      return candidate;
     } catch {
       // keep looking
     }

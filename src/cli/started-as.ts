@@ -1,5 +1,6 @@
-import { accessSync, constants, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import path from "node:path";
+import { findOnPath } from "../agents/resolve-binary.js";
 import { isInside } from "../fs/is-inside.js";
 import { shellQuote } from "../hint/shell-quote.js";
 import { PACKAGE_ROOT } from "./package-info.js";
@@ -13,22 +14,9 @@ import { PACKAGE_ROOT } from "./package-info.js";
 export function howToStartConductor(cwd: string): string {
   if (isInside(PACKAGE_ROOT, cwd)) return "npx conductor";
   const launcher = path.join(PACKAGE_ROOT, "bin", "conductor");
-  return onPath("conductor") === realPath(launcher) ? "conductor" : shellQuote(launcher);
-}
-
-/** The real path of the first executable `name` on PATH, if any. */
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (dir === "") continue;
-    const file = path.join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-    } catch {
-      continue;
-    }
-    return realPath(file);
-  }
-  return undefined;
+  const onPath = findOnPath("conductor");
+  const same = onPath !== undefined && realPath(onPath) === realPath(launcher);
+  return same ? "conductor" : shellQuote(launcher);
 }
 
 function realPath(file: string): string | undefined {

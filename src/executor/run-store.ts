@@ -171,9 +171,7 @@ export class EventsFile {
       mkdirSync(this.paths.dir, { recursive: true });
       fd = openSync(this.paths.eventsFile, "a+");
     }
-    const size = fstatSync(fd).size;
-    const last = Buffer.alloc(1);
-    this.end = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a ? "\n" : "";
+    this.end = endsTorn(fd) ? "\n" : "";
     this.fd = fd;
     return fd;
   }
@@ -193,16 +191,20 @@ function tornLineEnd(file: string): string {
   let fd: number | undefined;
   try {
     fd = openSync(file, "r");
-    const size = fstatSync(fd).size;
-    if (size === 0) return "";
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return last[0] === 0x0a ? "" : "\n";
+    return endsTorn(fd) ? "\n" : "";
   } catch {
     return ""; // no file yet
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Whether the file open as `fd` (for reading) ends in a line without its newline. */
+function endsTorn(fd: number): boolean {
+  const size = fstatSync(fd).size;
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
 }
 
 /** Saves the run state atomically; returns the length of the text written. */
