@@ -163,9 +163,24 @@ async function checkScriptItem(found: FoundWorkspace, head: string): Promise<Che
   // The verdict is also in the commit conductor made after the check. The run's record is a file
   // in the repository that an agent of a later step could have written to; the commit, once on
   // the branch, is not rewritten by conductor, and a change to the branch is what the other
-  // items look at.
-  if (onHead && state.check !== undefined) {
-    const message = await git(run.plan.repo.root, ["log", "-1", "--format=%B", head, "--"]);
+  // items look at. The commit the record names is read whether or not it is the head: a record
+  // moved to an older commit of the branch would otherwise turn a failed check into a warning.
+  if (checked !== undefined && state.check !== undefined) {
+    // A commit id, never an option: the record is a file anyone with a shell could have written.
+    const message = /^[0-9a-f]{40,64}$/.test(checked)
+      ? await git(run.plan.repo.root, ["log", "-1", "--format=%B", checked, "--"]).catch(
+          () => undefined,
+        )
+      : undefined;
+    if (message === undefined) {
+      return {
+        id: "check-script",
+        level: "block",
+        reason: /^[0-9a-f]+$/.test(checked)
+          ? `the run's record says the check ran on commit ${checked.slice(0, 10)}, which the repository does not have (the record was changed after conductor wrote it, or the commit was rewritten and pruned)`
+          : "the run's record names something that is not a commit id as the commit checked: the record was changed after conductor wrote it",
+      };
+    }
     const stated = isCommitOf(message, run.runId, workspace.name)
       ? checkTrailerOf(message)
       : undefined;
@@ -173,7 +188,7 @@ async function checkScriptItem(found: FoundWorkspace, head: string): Promise<Che
       return {
         id: "check-script",
         level: "block",
-        reason: `the run's record says the check ${state.check === "none" ? "did not exist" : state.check}, but conductor's commit ${head.slice(0, 10)} says \`${TRAILERS.check}: ${stated}\`: the record was changed after conductor wrote it`,
+        reason: `the run's record says the check ${state.check === "none" ? "did not exist" : state.check}, but conductor's commit ${checked.slice(0, 10)} says \`${TRAILERS.check}: ${stated}\`: the record was changed after conductor wrote it`,
       };
     }
   }

@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from "node:fs/promises";
+import { access, appendFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CheckId, CheckItem, WorkspaceChecks } from "../../src/merge/checks.js";
@@ -158,6 +158,57 @@ describe("conductor checks", () => {
     const merged = await repo.cli(["merge", "forged"]);
     expect(merged.exitCode, merged.all).not.toBe(0);
     expect((await repo.git("rev-parse", "main")).trim()).toBe(before);
+  });
+
+  it("cross-checks the commit a record names even when it is no longer the head, and refuses a record's commit that is not a commit id", async () => {
+    repo = await reviewRepo([
+      { id: "later", agent: "echo bad > bad.txt", check: "exit 1" },
+      { id: "option", agent: "echo bad > bad.txt", check: "exit 1" },
+    ]);
+    await runAll(repo);
+    // conductor's commit (Conductor-Check: failed) is no longer the head: a commit made after it.
+    const later = repo.worktree("later");
+    const checkedCommit = (await repo.git("rev-parse", "conductor/later")).trim();
+    await writeFile(path.join(later, "extra.txt"), "after the run\n");
+    await repo.git("-C", later, "add", "extra.txt");
+    await repo.git("-C", later, "commit", "-q", "-m", "a commit made after the run");
+    const runDir = repo.runDir();
+    const runId = path.basename(runDir);
+    const time = new Date().toISOString();
+    const forge = (workspace: string, commit: string) =>
+      [
+        {
+          type: "step.finished",
+          workspace,
+          step: "check",
+          status: "succeeded",
+          durationMs: 1,
+          result: { step: "check", passed: true },
+        },
+        {
+          type: "step.finished",
+          workspace,
+          step: "commit",
+          status: "succeeded",
+          durationMs: 1,
+          result: { step: "commit", commit },
+        },
+        { type: "workspace.finished", workspace, status: "succeeded", durationMs: 1 },
+      ].map((event) => JSON.stringify({ ...event, time, runId }));
+    await appendFile(
+      path.join(runDir, "events.jsonl"),
+      `${[...forge("later", checkedCommit), ...forge("option", "--output=forged.txt")].join("\n")}\n`,
+    );
+    const { exitCode, byName } = await checks(repo, ["later", "option"]);
+    expect(exitCode).toBe(1);
+    expect(item(byName.later, "check-script")).toMatchObject({ level: "block" });
+    expect(item(byName.later, "check-script")?.reason).toContain(
+      `conductor's commit ${checkedCommit.slice(0, 10)} says \`Conductor-Check: failed\`: the record was changed`,
+    );
+    expect(item(byName.option, "check-script")).toMatchObject({ level: "block" });
+    expect(item(byName.option, "check-script")?.reason).toContain("not a commit id");
+    // The forged value never reached git as an option.
+    await expect(access(path.join(repo.root, "forged.txt"))).rejects.toThrow();
   });
 
   it("reads a review's verdict: open P1 findings block, a correct patch passes", async () => {
