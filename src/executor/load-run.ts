@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { StateError } from "../errors.js";
 import { interruptRunning } from "./interrupt-running.js";
+import { recordValueProblem } from "./record-values.js";
 import { RunPaths, readEvents, readRunState } from "./run-store.js";
 import { applyEvents, initialRunState } from "./state-fold.js";
 import type { RunState } from "./types.js";
@@ -64,7 +65,7 @@ function assertRunShape(state: unknown, dir: string): asserts state is RunState 
                 run.workspaces === null ||
                 Array.isArray(run.workspaces)
               ? "it has no workspace states"
-              : undefined;
+              : recordValueProblem(state as RunState);
   if (problem !== undefined) {
     throw new StateError(`the run in ${dir} is damaged: ${problem}`, {
       hint: `Move the folder away if it is not a run: mv '${dir}' '${dir}.damaged'`,

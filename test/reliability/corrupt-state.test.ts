@@ -164,6 +164,41 @@ describe("input that used to crash with exit 70 is a clear error", () => {
     }
   });
 
+  it("a record whose commit is an option (`--output=…`) is damaged to every command: git never sees it", async () => {
+    const one = await repo({ agent: { kind: "command", command: "echo x > work.txt" } });
+    const ran = await conductor(["run", "--output", "plain"], { cwd: one.root, home: one.home });
+    expect(ran.exitCode, ran.all).toBe(0);
+    const runId = newestRunId(one.root);
+    const events = path.join(one.root, ".conductor", "runs", runId, "events.jsonl");
+    // What a process with a shell could append: the worktree step's result, with a start commit
+    // that git would take as an option writing a file.
+    const forged = {
+      type: "step.finished",
+      time: new Date().toISOString(),
+      runId,
+      workspace: "a",
+      step: "worktree",
+      status: "succeeded",
+      durationMs: 1,
+      result: {
+        step: "worktree",
+        path: "/x",
+        branch: "conductor/a",
+        startCommit: "--output=forged.txt",
+      },
+    };
+    writeFileSync(events, `${readFileSync(events, "utf8")}${JSON.stringify(forged)}\n`);
+    const cli = (args: string[]) => conductor(args, { cwd: one.root, home: one.home });
+    for (const args of [["status"], ["diff", "a"], ["checks", "a"], ["report"]]) {
+      const result = await cli(args);
+      expect(result.exitCode, `${args.join(" ")}: ${result.all}`).toBe(2);
+      expect(result.stderr).toContain("the start commit of workspace a is not a commit id");
+      expect(hasStackTrace(result.all)).toBe(false);
+    }
+    expect(existsSync(path.join(one.root, "forged.txt"))).toBe(false);
+    expect(readdirSync(one.root).filter((name) => name.includes("forged"))).toEqual([]);
+  });
+
   it("a moved repository: diff, continue and archive refuse with the way back; the workspace stays succeeded", async () => {
     const one = await repo({ agent: plain });
     const ran = await conductor(["run", "--output", "plain"], { cwd: one.root, home: one.home });
