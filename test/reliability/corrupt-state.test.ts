@@ -168,7 +168,7 @@ describe("input that used to crash with exit 70 is a clear error", () => {
     const one = await repo({ agent: { kind: "command", command: "echo x > work.txt" } });
     const ran = await conductor(["run", "--output", "plain"], { cwd: one.root, home: one.home });
     expect(ran.exitCode, ran.all).toBe(0);
-    const runId = newestRunId(one.root);
+    const runId = newestRunId(one.root) as string;
     const events = path.join(one.root, ".conductor", "runs", runId, "events.jsonl");
     // What a process with a shell could append: the worktree step's result, with a start commit
     // that git would take as an option writing a file.
