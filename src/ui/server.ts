@@ -6,7 +6,9 @@ import path from "node:path";
 import { ConductorError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { listRunIds, RunPaths, resolveRunId } from "../executor/run-store.js";
+import { reportRedactor } from "../report/files.js";
 import { defaultLogStep, parseLogStep } from "../review/logs.js";
+import type { Redactor } from "../secrets/redact.js";
 import {
   ACTIONS,
   type ActionInput,
@@ -185,18 +187,20 @@ class UiApp {
       return;
     }
     const runId = this.runIdOf(query);
+    const { feed } = await this.feedOf(runId);
+    // What the page shows of a run is redacted again, as `logs` and `report` print it: the run's
+    // folder is a file tree in the repository that an agent of a later step could have written
+    // a secret into, and a page is easily shared on a screen.
+    const redactor = await reportRedactor(feed.current());
+    const reply = (status: number, body: unknown) =>
+      sendRedactedJson(response, status, body, redactor);
     if (route === "/api/state" && method === "GET") {
-      const { feed } = await this.feedOf(runId);
       const state = feed.current();
-      sendJson(
-        response,
-        200,
-        state === undefined ? null : pageState(state, (name) => this.extras(runId, name)),
-      );
+      reply(200, state === undefined ? null : pageState(state, (name) => this.extras(runId, name)));
       return;
     }
     if (route === "/api/events" && method === "GET") {
-      await this.stream(request, response, runId);
+      await this.stream(request, response, runId, redactor);
       return;
     }
     const workspaceRoute =
@@ -208,19 +212,19 @@ class UiApp {
     if (what.startsWith("actions/")) {
       if (method !== "POST") throw new HttpError(405, "actions are POST requests");
       const input = await readJson(request);
-      sendJson(response, 200, await this.act(found, what.slice("actions/".length), input));
+      reply(200, await this.act(found, what.slice("actions/".length), input));
       return;
     }
     if (method !== "GET") throw new HttpError(405, `${method} ${route} is not allowed`);
     switch (what) {
       case "diff":
-        sendJson(response, 200, await workspaceDiff(found));
+        reply(200, await workspaceDiff(found));
         return;
       case "timeline":
-        sendJson(response, 200, await workspaceTimeline(found));
+        reply(200, await workspaceTimeline(found));
         return;
       case "review":
-        sendJson(response, 200, (await workspaceReview(found)) ?? null);
+        reply(200, (await workspaceReview(found)) ?? null);
         return;
       case "logs": {
         const stepText = query.get("step");
@@ -237,7 +241,7 @@ class UiApp {
         const before = beforeText === null ? undefined : Number(beforeText);
         if (before !== undefined && !(Number.isInteger(before) && before >= 0))
           throw new HttpError(400, `before=${beforeText} is not a byte offset`);
-        sendJson(response, 200, {
+        reply(200, {
           steps,
           slice: step === undefined ? undefined : await logSlice(found, step, before),
         });
@@ -284,6 +288,7 @@ class UiApp {
     request: IncomingMessage,
     response: ServerResponse,
     runId: string,
+    redactor: Redactor,
   ): Promise<void> {
     const { feed } = await this.feedOf(runId);
     response.writeHead(200, {
@@ -294,7 +299,7 @@ class UiApp {
     response.write("retry: 1000\n\n");
     const lastId = request.headers["last-event-id"];
     const after = typeof lastId === "string" && /^\d+$/.test(lastId) ? Number(lastId) : undefined;
-    const unsubscribe = feed.subscribe((text) => response.write(text), after);
+    const unsubscribe = feed.subscribe((text) => response.write(redactor.redact(text)), after);
     const heartbeat = setInterval(() => response.write(": alive\n\n"), 15_000);
     heartbeat.unref();
     this.streams.add(response);
@@ -416,7 +421,20 @@ async function readJson(request: IncomingMessage): Promise<ActionInput> {
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendText(response, status, JSON.stringify(body));
+}
+
+/** JSON of a run's data, its secrets redacted (as JSON escapes them, too). */
+function sendRedactedJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  redactor: Redactor,
+): void {
+  sendText(response, status, redactor.redact(JSON.stringify(body)));
+}
+
+function sendText(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, {
     "Content-Type": "application/json; charset=utf-8",
     "Content-Length": Buffer.byteLength(text),

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -216,5 +216,31 @@ describe("conductor ui's server", () => {
     );
     expect(resumed.every((event) => event.event === "update")).toBe(true);
     expect(Number(resumed.at(-1)?.id)).toBeGreaterThan(Number(lastId));
+  });
+
+  it("redacts what it sends of a run: a secret written into a log or the final message after the run is not shown", async () => {
+    const secret = "sk-page-redacted-4c8e2a6f1d";
+    const dir = path.join(repo.runDir(runId), "workspaces", "alpha");
+    // Files in the repository: a later agent could write into them, escaped in JSON too.
+    appendFileSync(
+      path.join(dir, "agent.log"),
+      `raw ${secret}\n{"text":"${secret.replace(/-/g, "\\u002d")}"}\n`,
+    );
+    writeFileSync(path.join(dir, "final.md"), `done, the key is ${secret}\n`);
+    const before = process.env.OPENAI_API_KEY;
+    process.env.OPENAI_API_KEY = secret;
+    try {
+      const logs = (await call(page.port, `/${page.token}/api/workspaces/alpha/logs?step=agent`))
+        .body;
+      expect(JSON.parse(logs).slice.text).toContain("raw [redacted]");
+      expect(logs).not.toContain(secret);
+      expect(logs).not.toContain("sk\\u002dpage");
+      const timeline = (await call(page.port, `/${page.token}/api/workspaces/alpha/timeline`)).body;
+      expect(JSON.parse(timeline).finalMessage).toContain("the key is [redacted]");
+      expect(timeline).not.toContain(secret);
+    } finally {
+      if (before === undefined) delete process.env.OPENAI_API_KEY;
+      else process.env.OPENAI_API_KEY = before;
+    }
   });
 });
