@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { statFields } from "./proc-stat.js";
 
 /**
  * Process groups: conductor starts every program in a group of its own, so a whole tree can be
@@ -68,17 +69,6 @@ export function descendantsOf(pid: number): number[] {
     }
   }
   return found;
-}
-
-/** Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, …; undefined when gone. */
-function statFields(pid: string): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    // The command name may contain spaces and parentheses; the fields start after the last ')'.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
 }
 
 function isRunning(pid: number): boolean {
