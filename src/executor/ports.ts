@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import lockfile from "proper-lockfile";
 import { OperationError } from "../errors.js";
+import { lockWithHolder } from "../fs/lock-with-holder.js";
 import { processExists } from "../process/exists.js";
 import {
   type PortReservation,
@@ -187,12 +187,9 @@ async function withRegistry<T>(
 ): Promise<T> {
   const file = registryFile(homeDir);
   await mkdir(path.dirname(file), { recursive: true });
-  // proper-lockfile locks with an atomic mkdir and treats locks of crashed processes as stale.
-  const release = await lockfile.lock(file, {
-    realpath: false,
-    stale: 10_000,
-    retries: { retries: 200, minTimeout: 10, maxTimeout: 100 },
-  });
+  // A holder killed with SIGKILL leaves the lock behind: it is taken over at once when its holder
+  // is surely gone, else once untouched for `stale` ms.
+  const release = await lockWithHolder(file, { stale: 10_000, waitMs: 20_000 });
   try {
     const registry = await readRegistryForChange(file);
     const result = await change(registry);
