@@ -53,9 +53,10 @@ export async function lockWithHolder(
         fs: namingFs(lockDir),
       });
     } catch (error) {
-      // ENOTEMPTY: proper-lockfile found the lock stale and could not rmdir it, as it is named.
+      // ENOTEMPTY (EEXIST on some systems): proper-lockfile found the lock stale and could not
+      // rmdir it, as it is named.
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ELOCKED" && code !== "ENOTEMPTY") throw error;
+      if (code !== "ELOCKED" && code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
     }
     if (await takeOverIfGone(lockDir, options.stale)) continue;
     if (Date.now() >= deadline) {
@@ -106,8 +107,8 @@ async function takeOverIfGone(lockDir: string, stale: number): Promise<boolean> 
   try {
     names = await readdir(lockDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
-    throw error;
+    // Released meanwhile; anything else (not a folder, unreadable) is left to the wait's end.
+    return (error as NodeJS.ErrnoException).code === "ENOENT";
   }
   const name = names.find((entry) => entry.startsWith(HOLDER) || entry.startsWith(TAKEN));
   if (name === undefined) return false;
