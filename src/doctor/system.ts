@@ -46,8 +46,17 @@ function versionCheck(
 }
 
 /**
- * gh, for `conductor pr`. No task needs GitHub to run, so its state is information only: a
- * missing or logged-out gh never blocks.
+ * What conductor does through gh (the callers of review/github.ts), so that doctor's line says
+ * who misses it: `pr` opens pull requests, `import` reads issues, `checks` and `merge` ask about a workspace's
+ * pull request (without gh they go by the local branch), and a config with `issue:` tasks or
+ * `tasks_from` reads its issues when it is planned.
+ */
+export const GH_USERS =
+  "`conductor pr` and `import` need it; `checks` and `merge` use it for pull requests; tasks with `issue:` or `tasks_from` need it to plan";
+
+/**
+ * gh, for what {@link GH_USERS} lists. A task that names no issue never needs GitHub to run, so
+ * its state is information only: a missing or logged-out gh never blocks.
  */
 export async function ghCheck(
   env: Readonly<Record<string, string | undefined>>,
@@ -57,8 +66,8 @@ export async function ghCheck(
     return result(
       "gh",
       "info",
-      "gh is not installed (only `conductor pr` needs it)",
-      "install the GitHub CLI (gh) to open pull requests with `conductor pr`",
+      `gh is not installed (${GH_USERS})`,
+      "install the GitHub CLI (gh), then run gh auth login",
     );
   }
   const [version, auth] = await Promise.all([
@@ -67,10 +76,5 @@ export async function ghCheck(
   ]);
   const name = `gh ${parseVersion(version.stdout) ?? "(unknown version)"}`;
   if (auth.exitCode === 0) return result("gh", "ok", `${name}, logged in`);
-  return result(
-    "gh",
-    "info",
-    `${name}, not logged in (only \`conductor pr\` needs it)`,
-    "gh auth login",
-  );
+  return result("gh", "info", `${name}, not logged in (${GH_USERS})`, "gh auth login");
 }

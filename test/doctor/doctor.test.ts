@@ -190,7 +190,7 @@ describe("conductor doctor", () => {
     expect(result.exitCode, result.all).toBe(0);
   });
 
-  it("reports gh as information when it is not on PATH: no task needs GitHub", async () => {
+  it("reports gh as information when it is not on PATH, naming every command that uses it", async () => {
     await healthyRepo();
     // A PATH with node and git only.
     const bin = await mkdtemp(path.join(os.tmpdir(), "conductor-path-"));
@@ -201,10 +201,20 @@ describe("conductor doctor", () => {
       await symlink(found, path.join(bin, name));
     }
     const result = await doctor({ PATH: bin });
-    expect(result.checks.gh).toMatchObject({
-      status: "info",
-      detail: "gh is not installed (only `conductor pr` needs it)",
-    });
+    expect(result.checks.gh?.status).toBe("info");
+    const detail = result.checks.gh?.detail ?? "";
+    expect(detail).toMatch(/^gh is not installed \(/);
+    // Each command that runs gh (review/github.ts's callers), and the config keys that make a plan need it.
+    for (const user of [
+      "`conductor pr`",
+      "`import`",
+      "`checks`",
+      "`merge`",
+      "`issue:`",
+      "`tasks_from`",
+    ])
+      expect(detail).toContain(user);
+    expect(detail).not.toContain("only");
     expect(result.exitCode, result.all).toBe(0);
   });
 
