@@ -17,11 +17,26 @@ const ENV_NAME_PATTERN = /^(?!CONDUCTOR_)[A-Za-z_][A-Za-z0-9_]*$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
+/**
+ * What is wrong with a value that is not a duration. A bare number (`timeout: 5`, or `"5"`) is
+ * the likeliest slip, and a unit cannot be guessed: the message offers the readings there are.
+ */
+function durationError(issue: { input?: unknown }): string {
+  const { input } = issue;
+  const bare =
+    typeof input === "number" || (typeof input === "string" && /^\d+(?:\.\d+)?$/.test(input));
+  if (!bare) return "must be a duration such as 90s, 30m, 2h or 1h30m";
+  const shown = typeof input === "number" ? `the number ${input}` : `the string "${input}"`;
+  const written = Number(input);
+  const readings = Number.isInteger(written)
+    ? `write ${written}m (minutes) or ${written}s (seconds)`
+    : "write it in whole units";
+  return `must be a duration with a unit, not ${shown}: ${readings}, e.g. 300s or 1h30m (units: ms, s, m, h)`;
+}
+
 const duration = z
-  .string()
-  .regex(DURATION_PATTERN, {
-    error: "must be a duration such as 90s, 30m, 2h or 1h30m",
-  })
+  .string({ error: durationError })
+  .regex(DURATION_PATTERN, { error: durationError })
   .describe("A duration: a number followed by ms, s, m or h, e.g. 90s, 30m, 2h, 1h30m.");
 
 const envMap = z

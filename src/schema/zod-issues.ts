@@ -83,10 +83,14 @@ function explainOne(
       if (value === undefined) {
         out.push({ keyPath, at: "value", message: `is required (expected ${issue.expected})` });
       } else {
+        // A schema that words its own type error (durations) says more than the type's name.
+        const custom = !issue.message.startsWith("Invalid input");
         out.push({
           keyPath,
           at: "value",
-          message: `must be ${article(issue.expected)}, not ${describe(value)}`,
+          message: custom
+            ? lowerFirst(issue.message)
+            : `must be ${article(issue.expected)}, not ${describe(value)}`,
         });
       }
       return;
