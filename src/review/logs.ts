@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { UsageError } from "../errors.js";
 import type { Step, WorkspaceState } from "../executor/types.js";
 import { describeFailure } from "../report/format.js";
@@ -46,4 +47,31 @@ export function failureWithoutLog(
       ? `${shownStep}.`
       : `the ${failure.step} step writes no log, and ${shownStep}.`;
   return `${state.name} ${state.status}: ${describeFailure(failure, "whole")}\nNo ${shown} log: ${why}\n`;
+}
+
+/** What stands at a log's path: a log with output, an empty one, none at all, or not a file. */
+export type LogPresence = "output" | "empty" | "missing" | "not-a-file";
+
+/** Looks at a log's path without reading it (a fifo put there must not block `logs`). */
+export async function logPresence(file: string): Promise<LogPresence> {
+  const info = await stat(file).catch(() => undefined);
+  if (info === undefined) return "missing";
+  if (!info.isFile()) return "not-a-file";
+  return info.size === 0 ? "empty" : "output";
+}
+
+/**
+ * Whether the run is known to have written `step`'s log for this workspace: the step's program
+ * ran to success (setup, agent and check scripts always log), or its failure points at the log.
+ * A step skipped, or stopped before its program started, leaves no log, so no log is no news then.
+ */
+export function logWasWritten(state: WorkspaceState, step: LogStep): boolean {
+  if (step === "setup" || step === "agent" || step === "check") {
+    if (state.steps[step]?.status === "succeeded") return true;
+  }
+  return (
+    state.failure?.step === step &&
+    "logPath" in state.failure &&
+    state.failure.logPath !== undefined
+  );
 }

@@ -1,4 +1,4 @@
-import { appendFile } from "node:fs/promises";
+import { appendFile, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ReviewRepo, readOr, reviewRepo, runAll, waitFor } from "./rig.js";
@@ -63,6 +63,25 @@ describe("conductor logs", () => {
     const missing = await repo.cli(["logs", "one", "--step", "check"]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain("workspace one has no check log");
+  });
+
+  it("a log removed after the run wrote it is named as missing, and a folder in its place is refused (exit 2)", async () => {
+    repo = await reviewRepo([{ id: "quiet", agent: "echo working" }]);
+    await runAll(repo);
+    const log = path.join(repo.runDir(), "workspaces", "quiet", "agent.log");
+    await rm(log);
+    const missing = await repo.cli(["logs", "quiet"]);
+    expect(missing.exitCode, missing.all).toBe(2);
+    expect(missing.stderr).toContain(
+      `workspace quiet has no agent log: its agent step wrote one, but ${log} is missing`,
+    );
+    expect(missing.stderr).not.toContain("did not run or printed nothing");
+    expect(missing.stderr).toContain("conductor status --run");
+    await mkdir(log);
+    const folder = await repo.cli(["logs", "quiet"]);
+    expect(folder.exitCode, folder.all).toBe(2);
+    expect(folder.stderr).toContain(`workspace quiet's agent log ${log} is not a file`);
+    expect(folder.stderr).not.toContain("internal error");
   });
 
   it("follows a log as it grows until the run finishes", async () => {

@@ -3,8 +3,16 @@ import { ExitCode, StateError } from "../../errors.js";
 import { findWorkspace } from "../../executor/find-workspace.js";
 import { isRunLive, loadRun } from "../../executor/load-run.js";
 import { RunPaths } from "../../executor/run-store.js";
-import { fileSize, followFile } from "../../review/follow-file.js";
-import { defaultLogStep, failureWithoutLog, LOG_STEPS, parseLogStep } from "../../review/logs.js";
+import { conductorCommand } from "../../hint/command.js";
+import { followFile } from "../../review/follow-file.js";
+import {
+  defaultLogStep,
+  failureWithoutLog,
+  LOG_STEPS,
+  logPresence,
+  logWasWritten,
+  parseLogStep,
+} from "../../review/logs.js";
 import { scriptRedactor } from "../../review/workspace-process.js";
 import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
@@ -32,7 +40,30 @@ export function logsCommand(): Command {
       const paths = new RunPaths(root, found.run.runId);
       const file = paths.logFile(found.workspace.name, chosen);
       const live = isRunLive(found.run);
-      if ((await fileSize(file)) === 0 && !(options.follow && live)) {
+      const presence = await logPresence(file);
+      if (presence === "not-a-file") {
+        throw new StateError(
+          `workspace ${found.workspace.name}'s ${chosen} log ${file} is not a file, so it cannot be shown`,
+          {
+            hint: `Something other than conductor put it there; move it away: mv '${file}' '${file}.moved'`,
+          },
+        );
+      }
+      // The run wrote this log and the file is gone since (removed by hand or by a script):
+      // saying the step printed nothing would send the user looking in the wrong place.
+      if (
+        presence === "missing" &&
+        logWasWritten(found.state, chosen) &&
+        !(options.follow && live)
+      ) {
+        throw new StateError(
+          `workspace ${found.workspace.name} has no ${chosen} log: its ${chosen} step wrote one, but ${file} is missing (removed since the run wrote it)`,
+          {
+            hint: `\`${conductorCommand(["status", "--run", found.run.runId])}\` shows how each step of ${found.workspace.name} ended; run the workspace again to get a new log.`,
+          },
+        );
+      }
+      if (presence !== "output" && !(options.follow && live)) {
         // Asked for no log in particular, after a failure: say what failed instead of refusing.
         const instead = step === undefined ? failureWithoutLog(found.state, byDefault) : undefined;
         if (instead !== undefined) {
