@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { StateError } from "../errors.js";
 import { interruptRunning } from "./interrupt-running.js";
+import { eventProblem, stateProblem } from "./record-check.js";
 import { recordValueProblem } from "./record-values.js";
-import { RunPaths, readEvents, readRunState } from "./run-store.js";
+import { RunPaths, readEventLines, readRunState } from "./run-store.js";
 import { applyEvents, initialRunState } from "./state-fold.js";
 import type { RunState } from "./types.js";
 
@@ -20,10 +21,19 @@ export function loadRun(root: string, runId: string): Promise<RunState> {
  * workspaces interrupted too.
  */
 export async function loadRunFolder(dir: string): Promise<RunState> {
-  const events = await readEvents(path.join(dir, "events.jsonl"));
-  const first = events[0];
+  const eventsFile = path.join(dir, "events.jsonl");
+  const lines = await readEventLines(eventsFile);
+  const first = lines[0]?.event;
   let state: RunState;
+  let source: string;
   if (first?.type === "run.started") {
+    source = eventsFile;
+    // Every event is checked before any is folded: the fold and every reader after it trust
+    // the values they switch on, and a forged one must end here, named, not in a crash.
+    for (const { line, event } of lines) {
+      const problem = eventProblem(event);
+      if (problem !== undefined) throw damaged(dir, `${eventsFile}, line ${line}: ${problem}`);
+    }
     try {
       assertRunShape({ runId: first.runId, plan: first.plan, workspaces: {} }, dir);
       const initial = initialRunState({
@@ -32,16 +42,31 @@ export async function loadRunFolder(dir: string): Promise<RunState> {
         createdAt: first.time,
         pid: first.pid,
       });
-      state = applyEvents(initial, events);
+      state = applyEvents(
+        initial,
+        lines.map((entry) => entry.event),
+      );
     } catch (error) {
       if (error instanceof StateError) throw error;
-      throw new StateError(`the events log of ${dir} is damaged: ${(error as Error).message}`);
+      // The fold refuses events it cannot place (another run's, an unknown workspace's).
+      const message = (error as Error).message.replace(/^internal error: /, "");
+      throw damaged(dir, `${eventsFile}: ${message}`);
     }
   } else {
-    state = await readRunState(path.join(dir, "run.json"));
+    source = path.join(dir, "run.json");
+    state = await readRunState(source);
   }
   assertRunShape(state, dir);
+  const problem = stateProblem(state as unknown as Record<string, unknown>);
+  if (problem !== undefined) throw damaged(dir, `${source}: ${problem}`);
   return state.status === "running" && !isConductorAlive(state.pid) ? abandoned(state) : state;
+}
+
+/** The error of a run folder whose record conductor cannot read: which file, what is wrong. */
+function damaged(dir: string, problem: string): StateError {
+  return new StateError(`the run in ${dir} is damaged: ${problem}`, {
+    hint: `Move the folder away if it is not a run: mv '${dir}' '${dir}.damaged'`,
+  });
 }
 
 /**
@@ -66,11 +91,7 @@ function assertRunShape(state: unknown, dir: string): asserts state is RunState 
                 Array.isArray(run.workspaces)
               ? "it has no workspace states"
               : recordValueProblem(state as RunState);
-  if (problem !== undefined) {
-    throw new StateError(`the run in ${dir} is damaged: ${problem}`, {
-      hint: `Move the folder away if it is not a run: mv '${dir}' '${dir}.damaged'`,
-    });
-  }
+  if (problem !== undefined) throw damaged(dir, problem);
 }
 
 /** Whether a run's conductor is still at work: its state says running and its process lives. */

@@ -261,12 +261,24 @@ export async function readRunState(stateFile: string): Promise<RunState> {
 
 /** Reads the events a run has recorded (`events.jsonl`), skipping a torn last line left by a crash. */
 export async function readEvents(eventsFile: string): Promise<RunEvent[]> {
+  return (await readEventLines(eventsFile)).map((entry) => entry.event);
+}
+
+/** One event of `events.jsonl` with its 1-based line, so a damaged one can be pointed at. */
+export interface EventLine {
+  line: number;
+  /** As parsed: what conductor wrote, unless something else wrote to the file. */
+  event: RunEvent;
+}
+
+/** {@link readEvents}, each event with its line. */
+export async function readEventLines(eventsFile: string): Promise<EventLine[]> {
   const text = await readFile(eventsFile, "utf8").catch(() => "");
-  const events: RunEvent[] = [];
-  for (const line of text.split("\n")) {
+  const events: EventLine[] = [];
+  for (const [index, line] of text.split("\n").entries()) {
     if (line.trim() === "") continue;
     try {
-      events.push(JSON.parse(line) as RunEvent);
+      events.push({ line: index + 1, event: JSON.parse(line) as RunEvent });
     } catch {
       // Only the last line can be torn (appends are sequential); ignore it.
     }

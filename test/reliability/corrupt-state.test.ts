@@ -199,6 +199,71 @@ describe("input that used to crash with exit 70 is a clear error", () => {
     expect(readdirSync(one.root).filter((name) => name.includes("forged"))).toEqual([]);
   });
 
+  it("a record forged with a value conductor does not know is refused as damaged by every read command, naming the file and the value", async () => {
+    const one = await repo({ agent: plain });
+    const cli = (args: string[]) => conductor(args, { cwd: one.root, home: one.home });
+    const ran = await cli(["run", "--output", "plain"]);
+    expect(ran.exitCode, ran.all).toBe(0);
+    const [id] = readdirSync(path.join(one.root, ".conductor", "runs"));
+    const dir = path.join(one.root, ".conductor", "runs", id as string);
+    const events = path.join(dir, "events.jsonl");
+    const written = readFileSync(events, "utf8");
+    const commands = [
+      ["report"],
+      ["report", "--format", "junit"],
+      ["report", "--format", "markdown"],
+      ["status"],
+      ["logs", "a"],
+      ["checks"],
+      ["diff", "a", "--stat"],
+    ];
+    const forgeries: [string, () => void, string][] = [
+      [
+        "a workspace status",
+        () =>
+          writeFileSync(
+            events,
+            written.replace(
+              '"workspace.finished","workspace":"a","status":"succeeded"',
+              '"workspace.finished","workspace":"a","status":"bogus"',
+            ),
+          ),
+        `${events}, line`,
+      ],
+      [
+        "an event type",
+        () =>
+          writeFileSync(
+            events,
+            written.replace('"type":"workspace.started"', '"type":"workspace.bogus"'),
+          ),
+        `${events}, line 2: its type is "workspace.bogus"`,
+      ],
+      [
+        "run.json without events",
+        () => {
+          renameSync(events, `${events}.away`);
+          const state = JSON.parse(readFileSync(path.join(dir, "run.json"), "utf8"));
+          state.workspaces.a.status = "bogus";
+          writeFileSync(path.join(dir, "run.json"), JSON.stringify(state));
+        },
+        `${path.join(dir, "run.json")}: the status of workspace "a" is "bogus"`,
+      ],
+    ];
+    for (const [what, forge, said] of forgeries) {
+      forge();
+      for (const args of commands) {
+        const result = await cli(args);
+        const label = `${what}, ${args.join(" ")}: ${result.all}`;
+        expect(result.exitCode, label).toBe(2);
+        expect(result.stderr, label).toContain(`the run in ${dir} is damaged: ${said}`);
+        expect(result.stderr, label).toContain("bogus");
+        expect(result.stderr, label).not.toContain("internal error");
+        expect(hasStackTrace(result.all), label).toBe(false);
+      }
+    }
+  });
+
   it("a moved repository: diff, continue and archive refuse with the way back; the workspace stays succeeded", async () => {
     const one = await repo({ agent: plain });
     const ran = await conductor(["run", "--output", "plain"], { cwd: one.root, home: one.home });
