@@ -83,8 +83,9 @@ function explainOne(
       if (value === undefined) {
         out.push({ keyPath, at: "value", message: `is required (expected ${issue.expected})` });
       } else {
-        // A schema that words its own type error (durations) says more than the type's name.
-        const custom = !issue.message.startsWith("Invalid input");
+        // A duration words its own type error (a bare number lacks a unit); other schemas' own
+        // words are for their format, and the type's name says more there.
+        const custom = issue.message.startsWith("must be a duration");
         out.push({
           keyPath,
           at: "value",
