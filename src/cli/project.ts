@@ -105,16 +105,26 @@ export async function loadProject(cwd: string, options: ConfigOptions): Promise<
   // Git answers what it can without the config while the config is read and checked.
   const defaults = askRepoDefaults(root);
   const file = findConfigFile(cwd, root, options.config);
-  const loaded = await loadConfigFile(file, displayPath(cwd, file), await readRepoSettings(root));
+  let contents: Record<string, string> = {};
+  const loaded = await loadConfigFile(
+    file,
+    displayPath(cwd, file),
+    await readRepoSettings(root),
+    async (config) => {
+      const prompts = await readPromptFiles(config, root);
+      contents = prompts.contents;
+      return [
+        ...prompts.problems,
+        ...(await missingContextFiles(config, root)),
+        ...(await copiedFileProblems(config, root)),
+      ];
+    },
+  );
   const facts = await gatherRepoFacts(root, loaded.config.base, defaults);
-  const { contents, problems } = await readPromptFiles(loaded.config, root);
-  problems.push(...(await missingContextFiles(loaded.config, root)));
-  problems.push(...(await copiedFileProblems(loaded.config, root)));
-  // Problems of the file itself come first: GitHub is asked only about a config that is valid.
-  if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
+  // Problems of the file itself came first: GitHub is asked only about a config that is valid.
   const resolved = await resolveStartPoints(root, loaded.config.tasks);
   const github = await gatherIssueFacts(root, loaded.config);
-  problems.push(...resolved.problems, ...github.problems);
+  const problems = [...resolved.problems, ...github.problems];
   if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
   return {
     loaded,

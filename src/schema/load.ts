@@ -44,11 +44,26 @@ export async function loadConfigFile(
   file: string,
   shownAs = file,
   settings: RepoSettings = NO_REPO_SETTINGS,
+  fileProblems?: FileProblems,
 ): Promise<LoadedConfig> {
   const unreadable = await unreadableConfigError(file, shownAs);
   if (unreadable) throw unreadable;
-  return parseConfig(await readFile(file), shownAs, settings);
+  const { loaded, ruleProblems } = parseLayers(await readFile(file), shownAs, settings);
+  // The files the config names (prompt, context, copied files) are looked at also when a rule
+  // failed, so that one `validate` lists every path problem, not one kind after the other.
+  const found = fileProblems === undefined ? [] : await fileProblems(loaded.config);
+  const problems = [
+    ...ruleProblems,
+    ...found.filter(
+      (problem) => !ruleProblems.some((rule) => overlaps(rule.keyPath, problem.keyPath)),
+    ),
+  ];
+  if (problems.length > 0) throw new ConfigError(loaded.toConfigIssues(problems));
+  return loaded;
 }
+
+/** Looks at the files a valid config names in the repository; its problems are listed with the file's. */
+export type FileProblems = (config: Config) => Promise<PathIssue[]>;
 
 /**
  * The error {@link loadConfigFile} throws for a file it does not get to parse (missing, not a
@@ -105,6 +120,21 @@ export function parseConfig(
   file: string,
   settings: RepoSettings = NO_REPO_SETTINGS,
 ): LoadedConfig {
+  const { loaded, ruleProblems } = parseLayers(bytes, file, settings);
+  if (ruleProblems.length > 0) throw new ConfigError(loaded.toConfigIssues(ruleProblems));
+  return loaded;
+}
+
+/**
+ * {@link parseConfig} up to its cross-field rules: throws for a file that fails the schema, and
+ * hands back the problems of a file that fails only the rules with its config (normalized all
+ * the same), so that the files it names can still be looked at.
+ */
+function parseLayers(
+  bytes: Uint8Array,
+  file: string,
+  settings: RepoSettings,
+): { loaded: LoadedConfig; ruleProblems: PathIssue[] } {
   const at = (line: number | undefined, column: number | undefined, message: string): ConfigError =>
     new ConfigError([{ file, line, column, keyPath: "", message }]);
 
@@ -209,9 +239,11 @@ export function parseConfig(
   // The repository's own settings fill what the file leaves out; they were checked when read.
   const layered = layerRepoSettings(parsed.data, settings, file);
   const ruleProblems = checkRules(layered.written);
-  if (ruleProblems.length > 0) throw new ConfigError(toConfigIssues(ruleProblems));
   const sources = settings.files.length > 0 ? layered.sources : [];
-  return { config: normalizeConfig(layered.written), file, toConfigIssues, sources };
+  return {
+    loaded: { config: normalizeConfig(layered.written), file, toConfigIssues, sources },
+    ruleProblems,
+  };
 }
 
 /**

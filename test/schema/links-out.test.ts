@@ -83,6 +83,18 @@ describe("a copy or context entry that reaches a link out of the repository", ()
     );
   });
 
+  it("a context link out is listed with a path problem of another entry, not after it is fixed", async () => {
+    const current = await repoWithLinksOut({ context: ["../elsewhere.md", "link.txt"] });
+    await expectRefusedBeforeAnything(current, ["validate"], /has 2 problems/);
+    const result = await conductor(["validate"], { cwd: current.root, home: current.home });
+    expect(result.stderr).toMatch(
+      /conductor\.yaml:\d+:\d+: workspaces\.context\[0\]: "\.\.\/elsewhere\.md" leaves the repository/,
+    );
+    expect(result.stderr).toMatch(
+      /conductor\.yaml:\d+:\d+: workspaces\.context\[1\]: "link\.txt" is a link that points outside the repository/,
+    );
+  });
+
   it("a copy glob that matches one, or goes through a linked folder, is refused, each located", async () => {
     const current = await repoWithLinksOut({
       copy: ["*.txt", { path: "**/*.env", mode: "symlink" }, "linked"],
