@@ -2,6 +2,7 @@ import { type FSWatcher, watch } from "node:fs";
 import { open } from "node:fs/promises";
 import type { RunEvent } from "../executor/events.js";
 import { abandoned, isConductorAlive } from "../executor/load-run.js";
+import { eventProblem } from "../executor/record-check.js";
 import { applyEvent, initialRunState } from "../executor/state-fold.js";
 import type { RunState } from "../executor/types.js";
 import {
@@ -193,6 +194,9 @@ export class RunFeed {
   }
 
   private apply(event: RunEvent): void {
+    // A value conductor does not know (a forged line) would reach the page's switches: skipped,
+    // as the CLI's commands refuse the whole record for it.
+    if (eventProblem(event) !== undefined) return;
     if (this.state === undefined) {
       if (event.type !== "run.started") return;
       this.state = initialRunState({

@@ -97,4 +97,31 @@ describe("the page's feed of a run", () => {
       feed.stop();
     }
   });
+
+  it("skips a line with a value conductor does not know and goes on with the next", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "conductor-feed-"));
+    dirs.push(dir);
+    const file = path.join(dir, "events.jsonl");
+    const pid = process.pid;
+    writeFileSync(file, line({ type: "run.started", plan, resumed: false, concurrency: 1, pid }));
+    const feed = new RunFeed({ eventsFile: file, extras: () => ({}) });
+    await feed.start();
+    try {
+      const seen: ReturnType<typeof parse>[] = [];
+      feed.subscribe((text) => seen.push(parse(text)));
+      appendFileSync(
+        file,
+        line({ type: "workspace.finished", workspace: "docs", status: "bogus", durationMs: 5 }) +
+          line({ type: "workspace.started", workspace: "docs", try: 1 }),
+      );
+      await waitFor("the update", () => seen.length === 2);
+      expect(seen[1]).toMatchObject({
+        event: "update",
+        data: { row: { name: "docs", status: "running" } },
+      });
+      expect(JSON.stringify(seen)).not.toContain("bogus");
+    } finally {
+      feed.stop();
+    }
+  });
 });
