@@ -106,11 +106,14 @@ export async function loadProject(cwd: string, options: ConfigOptions): Promise<
   const defaults = askRepoDefaults(root);
   const file = findConfigFile(cwd, root, options.config);
   let contents: Record<string, string> = {};
+  let facts: RepoFacts | undefined;
   const loaded = await loadConfigFile(
     file,
     displayPath(cwd, file),
     await readRepoSettings(root),
-    async (config) => {
+    async (config, rulesFailed) => {
+      // A repository that cannot be used (no commits yet) is said before the files it lacks.
+      if (!rulesFailed) facts = await gatherRepoFacts(root, config.base, defaults);
       const prompts = await readPromptFiles(config, root);
       contents = prompts.contents;
       return [
@@ -120,7 +123,7 @@ export async function loadProject(cwd: string, options: ConfigOptions): Promise<
       ];
     },
   );
-  const facts = await gatherRepoFacts(root, loaded.config.base, defaults);
+  facts ??= await gatherRepoFacts(root, loaded.config.base, defaults);
   // Problems of the file itself came first: GitHub is asked only about a config that is valid.
   const resolved = await resolveStartPoints(root, loaded.config.tasks);
   const github = await gatherIssueFacts(root, loaded.config);

@@ -51,7 +51,8 @@ export async function loadConfigFile(
   const { loaded, ruleProblems } = parseLayers(await readFile(file), shownAs, settings);
   // The files the config names (prompt, context, copied files) are looked at also when a rule
   // failed, so that one `validate` lists every path problem, not one kind after the other.
-  const found = fileProblems === undefined ? [] : await fileProblems(loaded.config);
+  const found =
+    fileProblems === undefined ? [] : await fileProblems(loaded.config, ruleProblems.length > 0);
   const problems = [
     ...ruleProblems,
     ...found.filter(
@@ -62,8 +63,12 @@ export async function loadConfigFile(
   return loaded;
 }
 
-/** Looks at the files a valid config names in the repository; its problems are listed with the file's. */
-export type FileProblems = (config: Config) => Promise<PathIssue[]>;
+/**
+ * Looks at the files a config names in the repository; its problems are listed with the file's.
+ * `rulesFailed`: the file's own rules already failed (what comes before the files, such as the
+ * repository's own problems, is then not asked about).
+ */
+export type FileProblems = (config: Config, rulesFailed: boolean) => Promise<PathIssue[]>;
 
 /**
  * The error {@link loadConfigFile} throws for a file it does not get to parse (missing, not a
