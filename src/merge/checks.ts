@@ -166,7 +166,8 @@ async function checkScriptItem(found: FoundWorkspace, head: string): Promise<Che
   // items look at. The commit the record names is read whether or not it is the head: a record
   // moved to an older commit of the branch would otherwise turn a failed check into a warning.
   if (checked !== undefined && state.check !== undefined) {
-    // A commit id, never an option: the record is a file anyone with a shell could have written.
+    // A commit id, never an option (loading the run refused other values already; this is where
+    // it would matter most).
     const message = /^[0-9a-f]{40,64}$/.test(checked)
       ? await git(run.plan.repo.root, ["log", "-1", "--format=%B", checked, "--"]).catch(
           () => undefined,
@@ -176,9 +177,7 @@ async function checkScriptItem(found: FoundWorkspace, head: string): Promise<Che
       return {
         id: "check-script",
         level: "block",
-        reason: /^[0-9a-f]+$/.test(checked)
-          ? `the run's record says the check ran on commit ${checked.slice(0, 10)}, which the repository does not have (the record was changed after conductor wrote it, or the commit was rewritten and pruned)`
-          : "the run's record names something that is not a commit id as the commit checked: the record was changed after conductor wrote it",
+        reason: `the run's record says the check ran on commit ${checked.slice(0, 10)}, which the repository does not have (the record was changed after conductor wrote it, or the commit was rewritten and pruned)`,
       };
     }
     const stated = isCommitOf(message, run.runId, workspace.name)
