@@ -37,16 +37,21 @@ function parse(text: string): { id: number; event: string; data: any } {
   };
 }
 
+/** A feed of a new run's events.jsonl, started; the run's conductor is this process (alive). */
+async function startedFeed(): Promise<{ file: string; feed: RunFeed; pid: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "conductor-feed-"));
+  dirs.push(dir);
+  const file = path.join(dir, "events.jsonl");
+  const pid = process.pid;
+  writeFileSync(file, line({ type: "run.started", plan, resumed: false, concurrency: 1, pid }));
+  const feed = new RunFeed({ eventsFile: file, extras: () => ({}) });
+  await feed.start();
+  return { file, feed, pid };
+}
+
 describe("the page's feed of a run", () => {
   it("follows a run that finishes and is resumed, and resumes a subscriber after its last id", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "conductor-feed-"));
-    dirs.push(dir);
-    const file = path.join(dir, "events.jsonl");
-    // The process's own pid: the run's conductor is alive.
-    const pid = process.pid;
-    writeFileSync(file, line({ type: "run.started", plan, resumed: false, concurrency: 1, pid }));
-    const feed = new RunFeed({ eventsFile: file, extras: () => ({}) });
-    await feed.start();
+    const { file, feed, pid } = await startedFeed();
     try {
       const seen: ReturnType<typeof parse>[] = [];
       feed.subscribe((text) => seen.push(parse(text)));
@@ -99,13 +104,7 @@ describe("the page's feed of a run", () => {
   });
 
   it("skips a line with a value conductor does not know and goes on with the next", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "conductor-feed-"));
-    dirs.push(dir);
-    const file = path.join(dir, "events.jsonl");
-    const pid = process.pid;
-    writeFileSync(file, line({ type: "run.started", plan, resumed: false, concurrency: 1, pid }));
-    const feed = new RunFeed({ eventsFile: file, extras: () => ({}) });
-    await feed.start();
+    const { file, feed } = await startedFeed();
     try {
       const seen: ReturnType<typeof parse>[] = [];
       feed.subscribe((text) => seen.push(parse(text)));
