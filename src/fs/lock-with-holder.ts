@@ -43,7 +43,8 @@ export async function lockWithHolder(
   file: string,
   options: LockWithHolderOptions,
 ): Promise<() => Promise<void>> {
-  const lockDir = `${file}.lock`;
+  // As proper-lockfile names it (it resolves the path), so that the holder is named in it.
+  const lockDir = `${path.resolve(file)}.lock`;
   const deadline = Date.now() + options.waitMs;
   for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, LAST_POLL_MS)) {
     try {
@@ -55,11 +56,13 @@ export async function lockWithHolder(
     } catch (error) {
       // ENOTEMPTY (EEXIST on some systems): proper-lockfile found the lock stale and could not
       // rmdir it, as it is named.
+      // ENOTDIR: something not a folder stands at the lock's path; waited for, then named.
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ELOCKED" && code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+      if (!["ELOCKED", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(code ?? "")) throw error;
     }
-    if (await takeOverIfGone(lockDir, options.stale)) continue;
-    if (Date.now() >= deadline) {
+    const pastDeadline = Date.now() >= deadline;
+    if (!pastDeadline && (await takeOverIfGone(lockDir, options.stale))) continue;
+    if (pastDeadline) {
       throw new OperationError(
         `${file} stayed locked by another conductor for ${Math.round(options.waitMs / 1000)} s`,
         { hint: `If no other conductor runs, remove ${lockDir} and try again.` },
@@ -118,8 +121,10 @@ async function takeOverIfGone(lockDir: string, stale: number): Promise<boolean> 
   try {
     // Kept inside the lock, which so stays non-empty until it is moved aside below.
     await rename(path.join(lockDir, name), path.join(lockDir, taken));
-  } catch {
-    return true; // another waiter took it over first
+  } catch (error) {
+    // Gone: another waiter took it over first, try again. Anything else (a lock this user may
+    // not change) is waited out like a live holder, until the deadline names it.
+    return (error as NodeJS.ErrnoException).code === "ENOENT";
   }
   const aside = `${lockDir}.${taken}`;
   await rename(lockDir, aside);

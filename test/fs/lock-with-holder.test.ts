@@ -76,4 +76,24 @@ describe("lockWithHolder", () => {
     );
     await release();
   });
+
+  it("names its holder in the lock of a relative path too", async () => {
+    const dir = tempDirForTest("lock-");
+    const relative = path.relative(process.cwd(), path.join(dir, "ports.json"));
+    const release = await lockWithHolder(relative, { stale: STALE_MS, waitMs: 5000 });
+    expect(readdirSync(path.join(dir, "ports.json.lock"))[0]).toMatch(/^holder-/);
+    await release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("waits out an old file standing at the lock's path and names it, without a bare ENOTDIR", async () => {
+    const dir = tempDirForTest("lock-");
+    const file = path.join(dir, "ports.json");
+    writeFileSync(`${file}.lock`, "");
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(`${file}.lock`, old, old);
+    await expect(lockWithHolder(file, { stale: STALE_MS, waitMs: 300 })).rejects.toThrow(
+      /stayed locked by another conductor/,
+    );
+  });
 });
