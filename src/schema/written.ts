@@ -24,7 +24,8 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]);
 function durationError(issue: { input?: unknown }): string {
   const { input } = issue;
   const bare =
-    typeof input === "number" || (typeof input === "string" && /^\d+(?:\.\d+)?$/.test(input));
+    (typeof input === "number" && input >= 0) ||
+    (typeof input === "string" && /^\d+(?:\.\d+)?$/.test(input));
   if (!bare) return "must be a duration such as 90s, 30m, 2h or 1h30m";
   const shown = typeof input === "number" ? `the number ${input}` : `the string "${input}"`;
   const written = Number(input);

@@ -155,7 +155,14 @@ class UiApp {
       const message = error instanceof Error ? error.message : String(error);
       const hint =
         error instanceof HttpError || error instanceof ConductorError ? error.hint : undefined;
-      sendJson(response, status, { error: message, ...(hint === undefined ? {} : { hint }) });
+      // An error may quote what a record holds (a damaged record's forged value).
+      const redactor = await reportRedactor(undefined);
+      sendRedactedJson(
+        response,
+        status,
+        { error: message, ...(hint === undefined ? {} : { hint }) },
+        redactor,
+      );
     }
   }
 

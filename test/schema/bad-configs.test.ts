@@ -278,6 +278,12 @@ const CORPUS: Record<string, Case> = {
     "agent.timeout",
     "must be a duration with a unit, not the number 5: write 5m (minutes) or 5s (seconds), e.g. 300s or 1h30m (units: ms, s, m, h)",
   ),
+  "duration-negative-number.yaml": one(
+    "a negative number as a duration: no unit would make it one",
+    "3:12",
+    "agent.timeout",
+    "must be a duration such as 90s, 30m, 2h or 1h30m",
+  ),
   "env-name-reserved.yaml": one(
     "an env name starting with CONDUCTOR_",
     "4:3",

@@ -238,6 +238,11 @@ describe("conductor ui's server", () => {
       const timeline = (await call(page.port, `/${page.token}/api/workspaces/alpha/timeline`)).body;
       expect(JSON.parse(timeline).finalMessage).toContain("the key is [redacted]");
       expect(timeline).not.toContain(secret);
+      // An error that quotes what it was given (here a workspace name) is redacted too.
+      const refused = await call(page.port, `/${page.token}/api/workspaces/${secret}/diff`);
+      expect(refused.status).toBe(404);
+      expect(refused.body).toContain("[redacted]");
+      expect(refused.body).not.toContain(secret);
     } finally {
       if (before === undefined) delete process.env.OPENAI_API_KEY;
       else process.env.OPENAI_API_KEY = before;
