@@ -441,6 +441,8 @@ function finishStep(workspace: WorkspaceState, event: EventOf<"step.finished">):
     const check = checkWithoutResult(event);
     if (check !== undefined) next.check = check;
   }
+  // A verdict is in a commit's trailers only once the commit step after it made that commit.
+  if (event.step === "check") next.checkInCommit = false;
   if (event.status === "failed" && event.failure !== undefined) next.failure = event.failure;
   return next;
 }
@@ -477,6 +479,8 @@ function applyResult(workspace: WorkspaceState, result: StepResult): WorkspaceSt
       const next: WorkspaceState = { ...workspace, diff: result.diff };
       if (result.commit === undefined) delete next.commit;
       else next.commit = result.commit;
+      // Logs of older versions say nothing of it: their commit steps always made the commit.
+      next.checkInCommit = result.commit !== undefined && result.created !== false;
       return next;
     }
     default:

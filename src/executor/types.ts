@@ -187,6 +187,13 @@ export interface WorkspaceState {
   /** Result of the check script; `none` when there is no check. */
   check?: "passed" | "failed" | "none";
   /**
+   * Whether {@link check} is the verdict conductor wrote into {@link commit}'s trailers: the
+   * latest check was followed by the commit step that made that commit. False after a check
+   * whose commit step found nothing new (a follow-up that changed nothing keeps the earlier
+   * commit, whose trailer states the earlier verdict).
+   */
+  checkInCommit?: boolean;
+  /**
    * The branch's newest commit with work on it (conductor's latest; a follow-up with nothing new
    * keeps it); absent while the branch holds nothing beyond its start point.
    */

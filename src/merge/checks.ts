@@ -165,7 +165,9 @@ async function checkScriptItem(found: FoundWorkspace, head: string): Promise<Che
   // the branch, is not rewritten by conductor, and a change to the branch is what the other
   // items look at. The commit the record names is read whether or not it is the head: a record
   // moved to an older commit of the branch would otherwise turn a failed check into a warning.
-  if (checked !== undefined && state.check !== undefined) {
+  // Not when the record says the latest check's commit step made nothing new: that commit's
+  // trailer states an earlier check (a record forged to say so is beyond what this can catch).
+  if (checked !== undefined && state.check !== undefined && state.checkInCommit !== false) {
     // A commit id, never an option (loading the run refused other values already; this is where
     // it would matter most).
     const message = /^[0-9a-f]{40,64}$/.test(checked)

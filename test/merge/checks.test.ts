@@ -1,4 +1,5 @@
-import { appendFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CheckId, CheckItem, WorkspaceChecks } from "../../src/merge/checks.js";
@@ -202,6 +203,25 @@ describe("conductor checks", () => {
     expect(item(byName.later, "check-script")?.reason).toContain(
       `conductor's commit ${checkedCommit.slice(0, 10)} says \`Conductor-Check: failed\`: the record was changed`,
     );
+  });
+
+  it("does not take a follow-up whose check passed on unchanged work for a changed record", async () => {
+    const flag = path.join(await mkdtemp(path.join(os.tmpdir(), "conductor-flag-")), "pass");
+    // The first check fails; after the flag appears, a follow-up that changes nothing passes it:
+    // the commit step makes nothing new, so the branch ends in the commit whose trailer says failed.
+    repo = await reviewRepo([
+      { id: "again", agent: "test -f bad.txt || echo bad > bad.txt", check: `test -f ${flag}` },
+    ]);
+    await runAll(repo);
+    const failed = (await repo.git("log", "-1", "--format=%B", "conductor/again")).trim();
+    expect(failed).toContain("Conductor-Check: failed");
+    await writeFile(flag, "");
+    const followUp = await repo.cli(["continue", "again", "check it again", "--output", "plain"]);
+    expect(followUp.exitCode, followUp.all).toBe(0);
+    const { byName } = await checks(repo, ["again"]);
+    expect(item(byName.again, "check-script")?.reason).not.toContain("the record was changed");
+    expect(item(byName.again, "check-script")).toMatchObject({ level: "pass" });
+    await rm(path.dirname(flag), { recursive: true, force: true });
   });
 
   it("reads a review's verdict: open P1 findings block, a correct patch passes", async () => {
