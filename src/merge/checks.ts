@@ -175,16 +175,19 @@ async function checkScriptItem(found: FoundWorkspace, head: string): Promise<Che
           () => undefined,
         )
       : undefined;
-    if (message === undefined) {
+    // A commit rewritten and pruned since (or a shallow copy of a CI shard's branches) cannot
+    // confirm a pass: a warning that says so, as for a check that ran on an earlier state.
+    if (message === undefined && state.check === "passed") {
       return {
         id: "check-script",
-        level: "block",
-        reason: `the run's record says the check ran on commit ${checked.slice(0, 10)}, which the repository does not have (the record was changed after conductor wrote it, or the commit was rewritten and pruned)`,
+        level: "warn",
+        reason: `the run's record says the check passed on commit ${checked.slice(0, 10)}, which the repository does not have (rewritten and pruned, or the record was changed), so the pass is not confirmed`,
       };
     }
-    const stated = isCommitOf(message, run.runId, workspace.name)
-      ? checkTrailerOf(message)
-      : undefined;
+    const stated =
+      message !== undefined && isCommitOf(message, run.runId, workspace.name)
+        ? checkTrailerOf(message)
+        : undefined;
     if (stated !== undefined && stated !== state.check) {
       return {
         id: "check-script",
