@@ -24,6 +24,14 @@ export function recordValueProblem(state: RunState): string | undefined {
     const start = workspace?.startPoint as Record<string, unknown> | undefined;
     commit(start?.commit, `the start commit of workspace ${name}`);
     if (start?.branch !== undefined) branch(start.branch, `the start branch of workspace ${name}`);
+    // `conductor pr` pushes to it: a URL or a path there would send the branch elsewhere.
+    const upstream = start?.upstream as Record<string, unknown> | undefined;
+    if (upstream !== undefined && upstream !== null) {
+      if (!isRemoteName(upstream.remote)) {
+        problems.push(`the upstream remote of workspace ${name} is not a remote's name`);
+      }
+      branch(upstream.branch, `the upstream branch of workspace ${name}`);
+    }
   }
   for (const [name, workspace] of Object.entries(state.workspaces)) {
     commit(workspace?.startCommit, `the start commit of workspace ${shown(name)}`);
@@ -39,6 +47,11 @@ function shown(name: string): string {
 
 function isCommitId(value: unknown): boolean {
   return typeof value === "string" && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value);
+}
+
+/** A remote's name as `git remote add` takes it: not a URL, a path or an option. */
+function isRemoteName(value: unknown): boolean {
+  return typeof value === "string" && /^[\w][\w.-]*$/.test(value) && !value.includes("..");
 }
 
 /** What git itself would refuse as a branch name at its start, or anything it could misread. */
