@@ -57,7 +57,8 @@ export async function loadRunFolder(dir: string): Promise<RunState> {
     state = await readRunState(source);
   }
   assertRunShape(state, dir);
-  const problem = stateProblem(state as unknown as Record<string, unknown>);
+  const problem =
+    stateProblem(state as unknown as Record<string, unknown>) ?? recordValueProblem(state);
   if (problem !== undefined) throw damaged(dir, `${source}: ${problem}`);
   return state.status === "running" && !isConductorAlive(state.pid) ? abandoned(state) : state;
 }
@@ -90,7 +91,7 @@ function assertRunShape(state: unknown, dir: string): asserts state is RunState 
                 run.workspaces === null ||
                 Array.isArray(run.workspaces)
               ? "it has no workspace states"
-              : recordValueProblem(state as RunState);
+              : undefined;
   if (problem !== undefined) throw damaged(dir, problem);
 }
 

@@ -148,9 +148,7 @@ function notOneOf(
 }
 
 function field(value: Value, key: string): Value {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, Value>)[key]
-    : undefined;
+  return isMap(value) ? value[key] : undefined;
 }
 
 function isMap(value: Value): value is Record<string, Value> {

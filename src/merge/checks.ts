@@ -168,13 +168,14 @@ async function checkScriptItem(found: FoundWorkspace, head: string): Promise<Che
   // Not when the record says the latest check's commit step made nothing new: that commit's
   // trailer states an earlier check (a record forged to say so is beyond what this can catch).
   if (checked !== undefined && state.check !== undefined && state.checkInCommit !== false) {
-    // A commit id, never an option (loading the run refused other values already; this is where
-    // it would matter most).
-    const message = /^[0-9a-f]{40,64}$/.test(checked)
-      ? await git(run.plan.repo.root, ["log", "-1", "--format=%B", checked, "--"]).catch(
-          () => undefined,
-        )
-      : undefined;
+    // A commit id: loading the run refused a record holding anything else (record-values.ts).
+    const message = await git(run.plan.repo.root, [
+      "log",
+      "-1",
+      "--format=%B",
+      checked,
+      "--",
+    ]).catch(() => undefined);
     // A commit rewritten and pruned since (or a shallow copy of a CI shard's branches) cannot
     // confirm a pass: a warning that says so, as for a check that ran on an earlier state.
     if (message === undefined && state.check === "passed") {

@@ -207,7 +207,7 @@ class UiApp {
       return;
     }
     if (route === "/api/events" && method === "GET") {
-      await this.stream(request, response, runId, redactor);
+      this.stream(request, response, feed, redactor);
       return;
     }
     const workspaceRoute =
@@ -291,13 +291,12 @@ class UiApp {
     }
   }
 
-  private async stream(
+  private stream(
     request: IncomingMessage,
     response: ServerResponse,
-    runId: string,
+    feed: RunFeed,
     redactor: Redactor,
-  ): Promise<void> {
-    const { feed } = await this.feedOf(runId);
+  ): void {
     response.writeHead(200, {
       "Content-Type": "text/event-stream; charset=utf-8",
       "Cache-Control": "no-store",
