@@ -23,12 +23,28 @@ import { type Holder, holderIsGone, isHolder, thisProcess } from "../process/hol
  * proper-lockfile's own removal of a stale lock is an rmdir, which fails on it.
  */
 
-export interface LockWithHolderOptions {
+export interface HolderLockOptions {
   /** How long a lock stays untouched before it counts as abandoned (proper-lockfile's `stale`). */
   stale: number;
+  /**
+   * How often a holder touches its lock (proper-lockfile's `update`; by default half of `stale`).
+   * A lock held for longer than `stale` stays live only through it.
+   */
+  update?: number;
+  /**
+   * Called when the lock was taken from this holder while held (proper-lockfile's
+   * `onCompromised`, which by default throws where nothing can catch it).
+   */
+  onCompromised?: (error: Error) => void;
+}
+
+export interface LockWithHolderOptions extends HolderLockOptions {
   /** How long to wait for a live holder before giving up. */
   waitMs: number;
 }
+
+/** The function that releases a lock. */
+export type ReleaseLock = () => Promise<void>;
 
 /** Name of the holder's file in the lock, and of that file once a waiter took the lock over. */
 const HOLDER = "holder-";
@@ -38,19 +54,48 @@ const TAKEN = "taken-";
 const FIRST_POLL_MS = 10;
 const LAST_POLL_MS = 100;
 
+/**
+ * Tries to take a gone holder's lock over at once this many times before a try reports the lock
+ * held: each time another waiter was quicker.
+ */
+const TAKEOVER_TRIES = 3;
+
 /** Locks `file` (through `<file>.lock`); resolves with the function that releases it. */
 export async function lockWithHolder(
   file: string,
   options: LockWithHolderOptions,
-): Promise<() => Promise<void>> {
-  // As proper-lockfile names it (it resolves the path), so that the holder is named in it.
-  const lockDir = `${path.resolve(file)}.lock`;
+): Promise<ReleaseLock> {
   const deadline = Date.now() + options.waitMs;
   for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, LAST_POLL_MS)) {
+    const release = await tryLockWithHolder(file, options);
+    if (release !== undefined) return release;
+    if (Date.now() >= deadline) {
+      throw new OperationError(
+        `${file} stayed locked by another conductor for ${Math.round(options.waitMs / 1000)} s`,
+        { hint: `If no other conductor runs, remove ${lockDirOf(file)} and try again.` },
+      );
+    }
+    await sleep(delay);
+  }
+}
+
+/**
+ * One try at the lock of `file`, for a caller that waits in its own way (a fill that may take
+ * minutes, cancellable): the function that releases it, or undefined while another holder that
+ * may be alive keeps it. A holder surely gone is taken over at once.
+ */
+export async function tryLockWithHolder(
+  file: string,
+  options: HolderLockOptions,
+): Promise<ReleaseLock | undefined> {
+  const lockDir = lockDirOf(file);
+  for (let tries = 0; tries < TAKEOVER_TRIES; tries++) {
     try {
       return await lockfile.lock(file, {
         realpath: false,
         stale: options.stale,
+        ...(options.update === undefined ? {} : { update: options.update }),
+        ...(options.onCompromised === undefined ? {} : { onCompromised: options.onCompromised }),
         fs: namingFs(lockDir),
       });
     } catch (error) {
@@ -60,16 +105,34 @@ export async function lockWithHolder(
       const code = (error as NodeJS.ErrnoException).code;
       if (!["ELOCKED", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(code ?? "")) throw error;
     }
-    const pastDeadline = Date.now() >= deadline;
-    if (!pastDeadline && (await takeOverIfGone(lockDir, options.stale))) continue;
-    if (pastDeadline) {
-      throw new OperationError(
-        `${file} stayed locked by another conductor for ${Math.round(options.waitMs / 1000)} s`,
-        { hint: `If no other conductor runs, remove ${lockDir} and try again.` },
-      );
-    }
-    await sleep(delay);
+    if (!(await takeOverIfGone(lockDir, options.stale))) return undefined;
   }
+  return undefined;
+}
+
+/**
+ * Whether the lock of `file` is held by a holder that may be alive: it exists, and its holder is
+ * not surely gone nor has it left the lock untouched for `stale` ms.
+ */
+export async function lockIsHeld(file: string, stale: number): Promise<boolean> {
+  const lockDir = lockDirOf(file);
+  let names: string[];
+  try {
+    names = await readdir(lockDir);
+  } catch (error) {
+    // Not a folder (a file in its place) is held as far as proper-lockfile is concerned.
+    return (
+      (error as NodeJS.ErrnoException).code !== "ENOENT" && !(await untouchedFor(lockDir, stale))
+    );
+  }
+  const name = names.find((entry) => entry.startsWith(HOLDER));
+  if (name !== undefined && isGone(await holderIn(path.join(lockDir, name)))) return false;
+  return !(await untouchedFor(lockDir, stale));
+}
+
+/** As proper-lockfile names it (it resolves the path), so that the holder is named in it. */
+function lockDirOf(file: string): string {
+  return `${path.resolve(file)}.lock`;
 }
 
 /**

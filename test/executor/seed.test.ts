@@ -356,6 +356,9 @@ describe("workspaces.seed", () => {
     expect(cacheEntries(repo)).toEqual([]);
     const tmp = path.join(repo.home, ".conductor", "cache", "repo", "tmp");
     expect(readdirSync(tmp)).toHaveLength(1); // the killed fill's half-made folder
+    // Its lock stays, naming the killed conductor: taken over at once, not waited out.
+    const cacheDir = path.dirname(tmp);
+    expect(readdirSync(cacheDir).filter((name) => name.endsWith(".lock"))).toHaveLength(1);
 
     await rm(path.join(repo.home, "hang"));
     const resumed = await conductor(["run", "--resume", "--output", "plain"], {
@@ -375,6 +378,15 @@ describe("workspaces.seed", () => {
     });
     expect(readdirSync(tmp)).toEqual([]);
     expect(processesOfRun(runId as string)).toEqual([]);
+    const phases = readFileSync(
+      path.join(repo.root, ".conductor", "runs", runId as string, "events.jsonl"),
+      "utf8",
+    )
+      .split("\n")
+      .filter((line) => line.includes('"seed.phase"'))
+      .map((line) => JSON.parse(line).phase);
+    expect(phases).toEqual(["populating", "populating", "placing"]);
+    expect(readdirSync(cacheDir).filter((name) => name.endsWith(".lock"))).toEqual([]);
   });
 
   it("cache clean removes the repository's entries; a later run fills the key again", async () => {

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { lockWithHolder } from "../../src/fs/lock-with-holder.js";
+import { lockIsHeld, lockWithHolder, tryLockWithHolder } from "../../src/fs/lock-with-holder.js";
 import { holderIsGone, thisProcess } from "../../src/process/holder.js";
 import { tempDirForTest } from "../helpers/temp-homes.js";
 
@@ -95,5 +95,54 @@ describe("lockWithHolder", () => {
     await expect(lockWithHolder(file, { stale: STALE_MS, waitMs: 300 })).rejects.toThrow(
       /stayed locked by another conductor/,
     );
+  });
+});
+
+/** A lock at `file` named by a process that has ended (in this pid space). */
+function goneHoldersLock(file: string): void {
+  const ended = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+  mkdirSync(`${file}.lock`);
+  writeFileSync(
+    path.join(`${file}.lock`, "holder-ended"),
+    JSON.stringify({ ...thisProcess(), pid: ended }),
+  );
+}
+
+describe("tryLockWithHolder and lockIsHeld", () => {
+  it("report a live holder's lock held, and leave it alone", async () => {
+    const dir = tempDirForTest("lock-");
+    const file = path.join(dir, "key");
+    const release = await lockWithHolder(file, { stale: STALE_MS, waitMs: 1000 });
+    expect(await lockIsHeld(file, STALE_MS)).toBe(true);
+    expect(await tryLockWithHolder(file, { stale: STALE_MS })).toBeUndefined();
+    expect(readdirSync(`${file}.lock`)[0]).toMatch(/^holder-/);
+    await release();
+    expect(await lockIsHeld(file, STALE_MS)).toBe(false);
+  });
+
+  it("take a gone holder's fresh lock over at the first try, without waiting for staleness", async () => {
+    const dir = tempDirForTest("lock-");
+    const file = path.join(dir, "key");
+    goneHoldersLock(file);
+    expect(await lockIsHeld(file, 60_000)).toBe(false);
+    const release = await tryLockWithHolder(file, { stale: 60_000, update: 1000 });
+    expect(release).toBeDefined();
+    const names = readdirSync(`${file}.lock`);
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/^holder-/);
+    expect(await lockIsHeld(file, 60_000)).toBe(true);
+    await release?.();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("keep a lock held past its staleness live while the holder touches it", async () => {
+    const dir = tempDirForTest("lock-");
+    const file = path.join(dir, "key");
+    const release = await tryLockWithHolder(file, { stale: STALE_MS, update: 500 });
+    expect(release).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, STALE_MS + 1000));
+    expect(await lockIsHeld(file, STALE_MS)).toBe(true);
+    expect(await tryLockWithHolder(file, { stale: STALE_MS })).toBeUndefined();
+    await release?.();
   });
 });

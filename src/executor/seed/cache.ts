@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import lockfile from "proper-lockfile";
+import { lockIsHeld } from "../../fs/lock-with-holder.js";
 
 /**
  * The seed cache on disk:
  *
  *   <root>/<repo>/<key>/seed.json          the manifest; written last, inside the temporary folder
  *   <root>/<repo>/<key>/folders/<folder>   the seeded folders
- *   <root>/<repo>/<key>.lock               proper-lockfile's lock while a process fills the key
+ *   <root>/<repo>/<key>.lock               the lock of the process filling the key, naming it
  *   <root>/<repo>/tmp/<key>.<pid>.<random> a key being filled; renamed to <key> when complete
  *
  * An entry exists only once it is complete (one rename of a finished folder), so a process killed
@@ -58,7 +58,7 @@ export function entryPaths(repoDir: string, key: string) {
     dir: path.join(repoDir, key),
     manifest: path.join(repoDir, key, "seed.json"),
     folder: (folder: string) => path.join(repoDir, key, "folders", folder),
-    /** What proper-lockfile locks (it makes `<key>.lock`). */
+    /** What the fill's lock locks (it makes `<key>.lock`, see src/fs/lock-with-holder.ts). */
     lockTarget: path.join(repoDir, key),
     tmpDir: path.join(repoDir, "tmp"),
     /** A fresh temporary folder name for filling this key. */
@@ -67,8 +67,11 @@ export function entryPaths(repoDir: string, key: string) {
   };
 }
 
-/** Options every seed lock uses: stale after 5 s without a refresh (a killed holder). */
-export const LOCK_OPTIONS = { realpath: false, stale: 5_000, update: 1_000 } as const;
+/**
+ * Options every seed lock uses: touched every second while a fill runs; stale after 5 s without
+ * it, for a holder that cannot be seen to be gone (another machine or container).
+ */
+export const LOCK_OPTIONS = { stale: 5_000, update: 1_000 } as const;
 
 /** The manifest of a complete entry, or undefined when there is none (or it is unreadable). */
 export async function readManifest(
@@ -161,7 +164,7 @@ export async function removeAbandonedFills(repoDir: string, onlyKey?: string): P
     const key = name.startsWith("trash.") ? undefined : name.split(".")[0];
     if (onlyKey !== undefined && key !== onlyKey) continue;
     if (key !== undefined && onlyKey === undefined) {
-      const held = await lockfile.check(path.join(repoDir, key), LOCK_OPTIONS).catch(() => false);
+      const held = await lockIsHeld(path.join(repoDir, key), LOCK_OPTIONS.stale).catch(() => false);
       if (held) continue;
     }
     // A killed fill's script may still be writing there (it is ended on resume): a folder that

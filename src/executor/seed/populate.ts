@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import lockfile from "proper-lockfile";
+import { tryLockWithHolder } from "../../fs/lock-with-holder.js";
 import { git } from "../../git/worktree.js";
 import type { ProcessOutcome } from "../../process/outcome.js";
 import { runProcess } from "../../process/run.js";
@@ -56,7 +56,7 @@ const fillsInProcess = new Map<string, Promise<FillOutcome>>();
 
 /**
  * The complete cache entry of `request.key`, filled first if there is none. One process fills a
- * key at a time (proper-lockfile; a killed holder's lock goes stale in seconds); others wait for
+ * key at a time (a lock naming its holder: a killed holder's is taken over at once); others wait for
  * it. The fill runs the seed script in a fresh checkout inside the cache's `tmp/` folder, moves
  * the folders beside it, writes the manifest and renames the whole folder into place: an entry
  * exists whole or not at all.
@@ -88,16 +88,13 @@ async function fillOnce(request: FillRequest): Promise<FillOutcome> {
     if (request.signal.aborted)
       return { status: "script-failed", outcome: { reason: "cancelled" } };
     await mkdir(request.repoDir, { recursive: true });
-    let release: (() => Promise<void>) | undefined;
-    try {
-      release = await lockfile.lock(paths.lockTarget, {
-        ...LOCK_OPTIONS,
-        // The lock only saves duplicate work: the final rename keeps the cache correct even when
-        // two processes fill one key. So a lock lost (its folder removed) must not crash anything.
-        onCompromised: () => {},
-      });
-    } catch (error) {
-      if ((error as { code?: string }).code !== "ELOCKED") throw error;
+    const release = await tryLockWithHolder(paths.lockTarget, {
+      ...LOCK_OPTIONS,
+      // The lock only saves duplicate work: the final rename keeps the cache correct even when
+      // two processes fill one key. So a lock lost (its folder removed) must not crash anything.
+      onCompromised: () => {},
+    });
+    if (release === undefined) {
       if (!waited) request.onWaiting();
       waited = true;
       await sleep(WAIT_POLL_MS, undefined, { signal: request.signal }).catch(() => {});
