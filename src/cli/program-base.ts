@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
 import { setInvocation } from "../hint/command.js";
+import { whileEnvironmentSettled } from "../process/settled-environment.js";
 import { didYouMean } from "../schema/suggest.js";
 import { spotlightNotice } from "../spotlight/notice.js";
 import { reportError } from "./errors.js";
@@ -121,7 +122,8 @@ function unknownCommand(parent: Command, name: string): never {
 export async function runProgram(program: Command, argv: readonly string[]): Promise<number> {
   withHelpCommands(program);
   try {
-    await program.parseAsync([...argv]);
+    // The environment stays as it is for the whole command (see whileEnvironmentSettled).
+    await whileEnvironmentSettled(() => program.parseAsync([...argv]));
     return typeof process.exitCode === "number" ? process.exitCode : ExitCode.Success;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -12,6 +12,7 @@ import {
 } from "./groups.js";
 import { LogFile } from "./log-file.js";
 import type { ProcessOutcome } from "./outcome.js";
+import { ownEnvironment } from "./settled-environment.js";
 
 /**
  * Process hygiene in one place. Every program conductor starts (scripts, agents) goes through
@@ -76,7 +77,11 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   try {
     child = spawn(options.file, options.args ?? [], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env, [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1) },
+      env: {
+        ...ownEnvironment(),
+        ...options.env,
+        [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1),
+      },
       shell: options.shell ? "/bin/sh" : false,
       detached: true, // own process group, so the whole tree can be signalled at once
       stdio: [options.stdinText === undefined ? "ignore" : "pipe", "pipe", "pipe"],

@@ -20,6 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { type Collected, runCollecting } from "./collect.js";
 import { processExists } from "./exists.js";
+import { ownEnvironment, ownEnvironmentText } from "./settled-environment.js";
 
 /**
  * Long-lived `/bin/sh` processes that run conductor's short scripts: the git sequences on the path
@@ -121,8 +122,11 @@ export function runInShell(
   args: readonly string[],
   env?: NodeJS.ProcessEnv,
 ): Promise<ShellResult> {
+  // Conductor's own environment as a command found it (see settled-environment.ts).
+  const own = env === undefined;
+  if (own) env = ownEnvironment();
   if (privateFolder() === undefined) return runDirectly(cwd, script, args, env);
-  const environment = JSON.stringify(env ?? process.env);
+  const environment = own ? ownEnvironmentText() : JSON.stringify(env);
   let shell: Shell | undefined;
   try {
     shell = takeIdle(environment) ?? startShell(env, environment);
