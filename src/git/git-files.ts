@@ -15,6 +15,7 @@ import {
   writeSync,
 } from "node:fs";
 import path from "node:path";
+import { ownEnvironment } from "../process/settled-environment.js";
 
 /**
  * The files of a repository's git folder that git runs as code: `config` (core.fsmonitor,
@@ -84,7 +85,7 @@ export const INFO_FILES: readonly string[] = [
  * `git/config`; the machine's in `GIT_CONFIG_SYSTEM` (else `/etc/gitconfig`) unless
  * `GIT_CONFIG_NOSYSTEM` is true.
  */
-export function sharedConfigPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+export function sharedConfigPaths(env: Readonly<NodeJS.ProcessEnv> = ownEnvironment()): string[] {
   const paths: string[] = [];
   const home = env.HOME;
   if (env.GIT_CONFIG_GLOBAL !== undefined) {

@@ -1,4 +1,5 @@
 import { type CollectOptions, runCollecting, runCollectingBytes } from "../process/collect.js";
+import { ownEnvironment } from "../process/settled-environment.js";
 import { runInShell } from "../process/shell-pool.js";
 
 /**
@@ -39,9 +40,10 @@ const REDIRECTING = [
 
 /** The environment for git: conductor's own, without the redirecting variables. */
 function gitEnvironment(extra?: Readonly<Record<string, string>>): NodeJS.ProcessEnv | undefined {
-  if (extra === undefined && !REDIRECTING.some((name) => process.env[name] !== undefined))
-    return undefined; // inherit
-  const environment = { ...process.env };
+  const own = ownEnvironment();
+  // Nothing to take out or add: conductor's own, as is.
+  if (extra === undefined && !REDIRECTING.some((name) => own[name] !== undefined)) return undefined;
+  const environment = { ...own };
   for (const name of REDIRECTING) delete environment[name];
   return { ...environment, ...extra };
 }
