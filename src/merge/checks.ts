@@ -10,6 +10,7 @@ import { checkoutLinkChanges } from "../git/worktree-link.js";
 import { conductorCommand } from "../hint/command.js";
 
 import { reviewActivity } from "../review/github-pr.js";
+import { scriptRedactor } from "../review/workspace-process.js";
 import { worktreePresence } from "../review/worktree-presence.js";
 import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
 import type { CheckItem } from "./check-item.js";
@@ -67,11 +68,14 @@ async function checkOne(
   const base = forecast.base;
   const items: CheckItem[] = [];
   const head = await branchHead(root, workspace.branch);
+  // A reason names files of the worktree, such as an uncommitted one whose name holds a secret
+  // the commit step refused: redacted as the run's own output is.
+  const redactor = await scriptRedactor(found);
   const result = (): WorkspaceChecks => ({
     name: workspace.name,
     branch: workspace.branch,
     head,
-    items,
+    items: items.map((item) => ({ ...item, reason: redactor.redact(item.reason) })),
     blocked: items.some((item) => item.level === "block"),
   });
   if (state.status !== "succeeded" && state.status !== "failed") {

@@ -94,7 +94,9 @@ export async function checkArchivable(
       });
       if (losesWork(losses)) {
         unsafe.push(`${workspace.name} (${workspace.path}):`);
-        unsafe.push(...describeLosses(entry, losses).map((line) => `  ${line}`));
+        unsafe.push(
+          ...describeLosses(entry, losses, await scriptRedactor(entry)).map((line) => `  ${line}`),
+        );
         continue;
       }
     }

@@ -14,6 +14,7 @@ import {
 import type { RunState } from "../executor/types.js";
 import { branchExists, git, listWorktrees, removeWorktree } from "../git/worktree.js";
 import { describeLosses, losesWork, NO_LOSSES, whatWouldBeLost } from "./safety.js";
+import { scriptRedactor } from "./workspace-process.js";
 import { worktreePresence } from "./worktree-presence.js";
 
 /** What `conductor clean` may do. */
@@ -79,7 +80,9 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
         : await whatWouldBeLost(found, { worktreePresent: true, deleteBranch: false });
       if (losesWork(losses)) {
         unsafe.push(`${workspace.name} (${workspace.path}):`);
-        unsafe.push(...describeLosses(found, losses).map((line) => `  ${line}`));
+        unsafe.push(
+          ...describeLosses(found, losses, await scriptRedactor(found)).map((line) => `  ${line}`),
+        );
       } else {
         toRemove.push(found);
       }

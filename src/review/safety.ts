@@ -5,6 +5,7 @@ import { commonGitDir } from "../git/facts.js";
 import { runGit, runGitExpecting } from "../git/run-git.js";
 import type { StatusEntry } from "../git/status-entries.js";
 import { branchExists, git, samePath, uncommittedEntries } from "../git/worktree.js";
+import type { Redactor } from "../secrets/redact.js";
 
 /** Work that removing a workspace would destroy. */
 export interface Losses {
@@ -197,8 +198,16 @@ function firstLine(text: string): string {
   return text.trim().split("\n")[0] ?? "";
 }
 
-/** `3 uncommitted files: a, b, c` and `2 commits not on main or any remote`, as lines. */
-export function describeLosses(found: FoundWorkspace, losses: Losses): string[] {
+/**
+ * `3 uncommitted files: a, b, c` and `2 commits not on main or any remote`, as lines, through
+ * `redactor` (the workspace's, see scriptRedactor): a file the commit step refused for the secret
+ * in its name is still in the worktree under that name.
+ */
+export function describeLosses(
+  found: FoundWorkspace,
+  losses: Losses,
+  redactor: Redactor,
+): string[] {
   const lines: string[] = [];
   const { uncommitted, unmergedCommits, detachedHead, nestedRepositories } = losses;
   if (uncommitted.length > 0) {
@@ -222,7 +231,7 @@ export function describeLosses(found: FoundWorkspace, losses: Losses): string[] 
       `${unmergedCommits} commit${unmergedCommits === 1 ? "" : "s"} not on ${found.run.plan.base.ref} or any remote (branch ${found.workspace.branch})`,
     );
   }
-  return lines;
+  return lines.map((line) => redactor.redact(line));
 }
 
 /**

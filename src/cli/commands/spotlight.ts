@@ -3,6 +3,7 @@ import { UsageError } from "../../errors.js";
 import { findWorkspace } from "../../executor/find-workspace.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { conductorCommand } from "../../hint/command.js";
+import { scriptRedactor } from "../../review/workspace-process.js";
 import { SAVED_REF } from "../../spotlight/marker.js";
 import { isServed, spotlightSource } from "../../spotlight/source.js";
 import {
@@ -66,10 +67,13 @@ export function spotlightCommand(): Command {
         return;
       }
       const { root, run } = await chosenRun(command, options.run);
-      const source = await spotlightSource(findWorkspace(run, name));
+      const found = findWorkspace(run, name);
+      const source = await spotlightSource(found);
+      // The paths it names may be a file whose name holds a secret the commit step refused.
+      const redactor = await scriptRedactor(found);
       const before = await spotlightState(root);
       const shown = await showWorkspace(root, source, isServed);
-      process.stdout.write(`${describe(shown, before?.workspace)}\n`);
+      process.stdout.write(`${redactor.redact(describe(shown, before?.workspace))}\n`);
       if (before === undefined) {
         process.stdout.write(
           `Your own uncommitted changes are saved on ${SAVED_REF}; \`${conductorCommand(["spotlight", "--off"])}\` puts them back exactly.\n`,
@@ -85,10 +89,12 @@ export function spotlightCommand(): Command {
           shown: shown.workspaceTree,
           signal: interrupt.signal,
           onSync: (change) =>
-            process.stdout.write(`${time()} ${describe(change, change.workspace)}\n`),
+            process.stdout.write(
+              `${time()} ${redactor.redact(describe(change, change.workspace))}\n`,
+            ),
           onRefused: (error) =>
             process.stdout.write(
-              `${time()} not synced: ${error.message}${error.hint ? ` (${error.hint})` : ""}\n`,
+              `${time()} not synced: ${redactor.redact(`${error.message}${error.hint ? ` (${error.hint})` : ""}`)}\n`,
             ),
         });
         if (why === "stopped") {
