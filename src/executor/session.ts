@@ -8,11 +8,11 @@ import { CheckoutHook } from "../git/checkout-hook.js";
 import { askCommitIdentity, type CommitIdentity } from "../git/commit-identity.js";
 import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
-import { shellQuote } from "../hint/shell-quote.js";
 import { winnerBranchHolders } from "../planner/selections.js";
-import type { Plan, Workspace } from "../planner/types.js";
+import type { Plan } from "../planner/types.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
 import { monotonicMs } from "../timers/monotonic.js";
+import { archivedHint } from "./archived-hint.js";
 import { BudgetGuard } from "./budget-guard.js";
 import type { Reporter } from "./events.js";
 import { endLeftoverProcesses } from "./leftovers.js";
@@ -24,7 +24,7 @@ import { executeRun, type FailureMode, runStatus } from "./scheduler.js";
 import type { ReviewReader } from "./selection/facts.js";
 import { countWorkspaces, initialRunState } from "./state-fold.js";
 import { reserveRunPorts } from "./steps/ports.js";
-import type { RunState, WorkspaceState } from "./types.js";
+import type { RunState } from "./types.js";
 import { type AfterSuccess, type RunContext, runWorkspace } from "./workspace-runner.js";
 import { guardWorktreeLink } from "./worktree-link-check.js";
 
@@ -143,24 +143,6 @@ export interface FollowUpOptions {
   homeDir: string;
   /** Runs when the workspace succeeded (the reviewing agent with `review: auto`). */
   afterSuccess?: AfterSuccess | undefined;
-}
-
-/**
- * What can bring an archived workspace's work back: its branch, where the archive kept it. A
- * resume would not (the run's other workspaces decide whether there is anything to resume).
- */
-function archivedHint(
-  workspace: Workspace,
-  archived: NonNullable<WorkspaceState["archived"]>,
-): string {
-  if (archived.keptAs !== undefined) {
-    const named = shellQuote(`${workspace.branch}-kept`);
-    return `A later run took its branch name; its work is kept as ${archived.keptAs}: \`git branch ${named} ${archived.keptAs}\` makes it a branch again.`;
-  }
-  if (archived.branchDeleted) {
-    return `Its branch ${workspace.branch} was deleted with it; start the task again with \`${conductorCommand(["run", workspace.taskId])}\`.`;
-  }
-  return `Its branch ${workspace.branch} is kept: \`git worktree add ${shellQuote(workspace.path)} ${shellQuote(workspace.branch)}\` checks it out again, to look at it or go on by hand.`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { StateError, unreachable } from "../errors.js";
+import { archivedHint } from "../executor/archived-hint.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
 import { isRegisteredWorktree } from "../git/worktree.js";
@@ -44,12 +45,9 @@ export async function requireWorktree(found: FoundWorkspace): Promise<string> {
     case "archived":
       throw new StateError(
         `workspace ${workspace.name} was archived${state.archived ? ` (${state.archived.at})` : ""}; its worktree is gone`,
+        // The same words as `continue` says: a command that works as pasted, quoted.
         {
-          hint: state.archived?.keptAs
-            ? `A later run took its branch name; its work is kept as ${state.archived.keptAs}.`
-            : state.archived?.branchDeleted
-              ? `Its branch ${workspace.branch} was deleted too.`
-              : `Its branch ${workspace.branch} is kept: git worktree add <folder> ${workspace.branch}`,
+          hint: state.archived === undefined ? undefined : archivedHint(workspace, state.archived),
         },
       );
     case "never-created":

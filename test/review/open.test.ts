@@ -1,5 +1,8 @@
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { runAsPrinted } from "../lifecycle/hints.js";
 import { type ReviewRepo, reviewRepo, runAll } from "./rig.js";
 
 let repo: ReviewRepo | undefined;
@@ -36,5 +39,22 @@ describe("conductor open", () => {
     expect(removed.stderr).toContain(
       `the worktree of removed is gone: ${repo.worktree("removed")}`,
     );
+  });
+
+  it("names the command that checks an archived workspace's kept branch out again, quoted", async () => {
+    // A folder with a space and a branch with a quote and a dollar: the hint works as pasted.
+    repo = await reviewRepo([{ id: "kept" }], {
+      workspaces: { dir: "../work spaces", branch: "wip/o'neil$x/{{task}}" },
+    });
+    await runAll(repo);
+    expect((await repo.cli(["archive", "kept"])).exitCode).toBe(0);
+    const archived = await repo.cli(["open", "kept"]);
+    expect(archived.exitCode).toBe(2);
+    const hint = /`(git worktree add [^`]+)`/.exec(archived.stderr)?.[1];
+    expect(hint, archived.stderr).toBeDefined();
+    const again = await runAsPrinted(hint as string, { cwd: repo.root, home: repo.home });
+    expect(again.exitCode, again.all).toBe(0);
+    const folder = path.join(path.dirname(repo.root), "work spaces", "kept");
+    expect(existsSync(path.join(folder, "kept.txt"))).toBe(true);
   });
 });
