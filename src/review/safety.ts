@@ -5,6 +5,7 @@ import { commonGitDir } from "../git/facts.js";
 import { runGit, runGitExpecting } from "../git/run-git.js";
 import type { StatusEntry } from "../git/status-entries.js";
 import { branchExists, git, samePath, uncommittedEntries } from "../git/worktree.js";
+import { shellQuote } from "../hint/shell-quote.js";
 import type { Redactor } from "../secrets/redact.js";
 
 /** Work that removing a workspace would destroy. */
@@ -220,7 +221,7 @@ export function describeLosses(
   }
   if (detachedHead !== undefined) {
     lines.push(
-      `detached HEAD at ${detachedHead.commit.slice(0, 10)}: ${plural(detachedHead.commits, "commit")} no branch holds (keep them with \`git -C ${found.workspace.path} branch <name>\`)`,
+      `detached HEAD at ${detachedHead.commit.slice(0, 10)}: ${plural(detachedHead.commits, "commit")} no branch holds (keep them with \`git -C ${shellQuote(found.workspace.path)} branch ${shellQuote(`${found.workspace.branch}-detached`)} ${detachedHead.commit}\`)`,
     );
   }
   for (const nested of nestedRepositories) {

@@ -3,6 +3,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { gitEnv } from "../helpers/git-repo.js";
+import { runAsPrinted } from "../lifecycle/hints.js";
 import { type ReviewRepo, readOr, reviewRepo, runAll } from "./rig.js";
 
 let repo: ReviewRepo | undefined;
@@ -197,5 +199,26 @@ describe("conductor archive", () => {
     expect(forced.exitCode, forced.all).toBe(0);
     expect(forced.stdout).toContain("archive script failed (forced on)");
     expect(existsSync(repo.worktree("stuck"))).toBe(false);
+  });
+
+  it("names a command that keeps a detached HEAD's commits, quoted for a folder with a space", async () => {
+    repo = await reviewRepo([{ id: "loose" }], { workspaces: { dir: "../work spaces" } });
+    await runAll(repo);
+    const worktree = path.join(path.dirname(repo.root), "work spaces", "loose");
+    const git = (...args: string[]) =>
+      execa("git", args, { cwd: worktree, env: gitEnv(repo?.home as string) });
+    await git("checkout", "-q", "--detach");
+    await writeFile(path.join(worktree, "d.txt"), "detached work\n");
+    await git("add", "d.txt");
+    await git("commit", "-qm", "work on a detached HEAD");
+    const refused = await repo.cli(["archive", "loose"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    const hint = /`(git -C [^`]+)`/.exec(refused.stderr)?.[1];
+    expect(hint, refused.stderr).toBeDefined();
+    const kept = await runAsPrinted(hint as string, { cwd: repo.home, home: repo.home });
+    expect(kept.exitCode, kept.all).toBe(0);
+    // The commits are on a branch now: nothing is lost, so archive goes ahead.
+    const archived = await repo.cli(["archive", "loose"]);
+    expect(archived.exitCode, archived.all).toBe(0);
   });
 });
