@@ -47,6 +47,17 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
     });
   }
   const worktree = await requireWorktree(found);
+  // A second server of the same workspace would race the first for its ports (and fail on them,
+  // or take them over): the one already running is the one to use, or to stop first.
+  const serving = await markedProcessGroups(...servedMarkers(found));
+  if (serving.length > 0) {
+    throw new UsageError(
+      `workspace ${workspace.name} is already being served (process group ${serving.join(", ")}); nothing was started`,
+      {
+        hint: `Use that server, or stop it first (Ctrl-C in its terminal, or \`${serving.map((group) => `kill -TERM -${group}`).join("; ")}\`), then serve again.`,
+      },
+    );
+  }
   if (run.plan.runMode === "nonconcurrent") {
     const stopped = await stopOtherServers(found);
     if (stopped.length > 0) options.onStopped?.(stopped);
@@ -86,6 +97,16 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
   return outcome;
 }
 
+/** What marks the processes of `conductor serve` of this workspace, in their environment. */
+function servedMarkers(found: FoundWorkspace): string[] {
+  return [
+    `${SERVE_MARKER_VARIABLE}=1`,
+    `CONDUCTOR_ROOT_PATH=${found.run.plan.repo.root}`,
+    `CONDUCTOR_RUN_ID=${found.run.runId}`,
+    `CONDUCTOR_WORKSPACE_NAME=${found.workspace.name}`,
+  ];
+}
+
 /**
  * Ends the dev servers `conductor serve` runs for the repository's other workspaces (found by the
  * marker and CONDUCTOR_ROOT_PATH in their environment), for `scripts.run_mode: nonconcurrent`:
@@ -94,13 +115,7 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
 async function stopOtherServers(found: FoundWorkspace): Promise<string[]> {
   const root = found.run.plan.repo.root;
   const served = [`${SERVE_MARKER_VARIABLE}=1`, `CONDUCTOR_ROOT_PATH=${root}`];
-  const own = new Set(
-    await markedProcessGroups(
-      ...served,
-      `CONDUCTOR_RUN_ID=${found.run.runId}`,
-      `CONDUCTOR_WORKSPACE_NAME=${found.workspace.name}`,
-    ),
-  );
+  const own = new Set(await markedProcessGroups(...servedMarkers(found)));
   const others = (await markedProcessGroups(...served)).filter((group) => !own.has(group));
   if (others.length === 0) return [];
   const names = new Set<string>();

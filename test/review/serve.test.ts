@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   groupMembers,
@@ -130,6 +131,27 @@ describe("conductor serve", () => {
       "stopped the server of one first (scripts.run_mode: nonconcurrent)",
     );
     expect(groupMembers(two.pgid)).toEqual([]);
+  });
+
+  it("refuses to serve a workspace that is already served, changing nothing", async () => {
+    repo = await reviewRepo([{ id: "web" }], { scripts: { run: RUN_SCRIPT } });
+    await runAll(repo);
+    const served = await serve("web");
+    const log = path.join(repo.runDir(), "workspaces", "web", "run.log");
+    const logBefore = readOr(log);
+    const again = await repo.cli(["serve", "web"]);
+    expect(again.exitCode, again.all).toBe(2);
+    expect(again.stderr).toContain("web is already being served");
+    expect(again.stderr).toContain(`kill -TERM -${served.pgid}`);
+    // No second server raced the first for its ports, and the log has no second start.
+    expect(readOr(log)).toBe(logBefore);
+    expect(served.child.exitCode).toBeNull();
+    expect(processAlive(served.childPid)).toBe(true);
+    // The command the hint names stops it, as pasted.
+    const stop = /`(kill [^`]+)`/.exec(again.stderr)?.[1] as string;
+    expect((await execa("sh", ["-c", stop], { reject: false })).exitCode).toBe(0);
+    await served.child;
+    await waitFor("the server to stop", () => !processAlive(served.childPid));
   });
 
   it("fails clearly when the workspace has no run script", async () => {
