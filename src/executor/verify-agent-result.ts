@@ -252,8 +252,18 @@ async function checkAgentResult(
         repairs.push(`removed ${head.ref}, which ${who} made for this work`);
       }
     } else {
+      // Put back on its branch, as after a rewrite (step 2): a follow-up agent would otherwise
+      // start from the same place and fail the same way. Nothing is lost: commits the branch
+      // lacks are kept under a saved ref, and the worktree's state under another.
+      const kept =
+        base === undefined || (await isAncestor(worktree, head.commit, base))
+          ? ""
+          : `; its commits there are kept as ${await saveRef(ctx, "head", head.commit, who)}`;
+      await attachHead(worktree, branchRef);
+      attached = true;
+      const files = await worktreeBackOnBranch(ctx, attached);
       problems.push(
-        `${who} left the worktree on ${where}, which does not contain ${workspace.branch} (${short(base ?? "")}); nothing was committed: look at it in ${worktree}`,
+        `${who} left the worktree on ${where}, which does not contain ${workspace.branch} (${short(base ?? "")}); nothing was committed${kept}; HEAD is back on ${workspace.branch}${files}`,
       );
       tip = undefined;
     }
@@ -740,6 +750,18 @@ async function movedToAgentsWork(
 }
 
 /** A ref under `refs/conductor/saved/<run>/<workspace>/` for what this try's agent left. */
+/** Keeps `commit` under a new saved ref of the workspace's try; resolves with the ref. */
+async function saveRef(
+  ctx: StepContext,
+  what: string,
+  commit: string,
+  who: string,
+): Promise<string> {
+  const ref = savedRef(ctx, what);
+  await updateRef(ctx.plan.repo.root, ref, commit, undefined, `conductor: ${who}'s ${what}`);
+  return ref;
+}
+
 function savedRef(ctx: StepContext, what: string): string {
   return `refs/conductor/saved/${ctx.paths.runId}/${ctx.workspace.name}/${ctx.state().tries}-${what}`;
 }

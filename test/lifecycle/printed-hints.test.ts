@@ -81,7 +81,7 @@ describe("printed hints work as printed", () => {
     expect(status.stdout).toMatch(/^fix-average\s+succeeded\s/m);
   });
 
-  it("after an agent leaves HEAD off its branch: plain output names the whole worktree path, and the printed `logs` works", async () => {
+  it("after an agent leaves HEAD off its branch: plain output prints the whole message, and the printed `logs` works", async () => {
     // Worktrees deep enough that their path is longer than a short line.
     const deep = path.join(os.tmpdir(), `conductor-hints-${"a-rather-long-folder-name".repeat(6)}`);
     repo = await reviewRepo(
@@ -99,12 +99,18 @@ describe("printed hints work as printed", () => {
       const run = await runAsPrinted("conductor run --output plain", where);
       expect(run.exitCode, run.all).toBe(1);
       expect(run.stdout).toContain(`[a] ✖ failed after `);
-      expect(run.stdout).toContain(`nothing was committed: look at it in ${worktree}`);
+      // Longer than a line: where the agent's commit is kept, and HEAD back on the branch.
+      const whole =
+        /nothing was committed; its commits there are kept as refs\/conductor\/saved\/[\w-]+\/a\/1-head; HEAD is back on conductor\/a(?:;|$)/m;
+      expect(run.stdout).toMatch(whole);
+      expect((await execa("git", ["-C", worktree, "symbolic-ref", "HEAD"])).stdout).toBe(
+        "refs/heads/conductor/a",
+      );
       const [logs] = printedCommands(run.stdout);
       expect(logs).toBe("conductor logs a");
       const printed = await runAsPrinted(logs as string, where);
       expect(printed.exitCode, printed.all).toBe(0);
-      expect(printed.stdout).toContain(`look at it in ${worktree}`);
+      expect(printed.stdout).toMatch(whole);
     } finally {
       await rm(deep, { recursive: true, force: true });
     }

@@ -262,6 +262,35 @@ describe("conductor's commit always lands on the workspace branch", () => {
     expect((await test.git("rev-parse", "conductor/elsewhere")).trim()).toBe(start);
     expect(result.all).not.toMatch(/elsewhere\].*succeeded/);
   });
+
+  it("puts the worktree back on its branch after work on a HEAD elsewhere, keeping that work, so the printed follow-up works", async () => {
+    const test = await integrityRepo({
+      away: `if [ ! -f "$HOME/away" ]; then touch "$HOME/away"; git checkout -q --detach "$(git rev-list --max-parents=0 HEAD)" && echo w > i.txt && git add i.txt && git commit -qm away && echo loose > loose.txt; else echo more >> README.md; fi`,
+    });
+    const result = await run(test);
+    expect(result.exitCode, result.all).toBe(1);
+    const failure = workspaceOf(latestSummary(test.root), "away").failure?.message ?? "";
+    expect(failure).toMatch(
+      /detached HEAD .*nothing was committed; its commits there are kept as (\S+); HEAD is back on conductor\/away; the worktree was reset to it, its uncommitted changes kept as (\S+)/,
+    );
+    const [, commits, uncommitted] = /kept as (\S+);.*kept as (\S+)/.exec(failure) ?? [];
+    // The agent's commit and its loose file are kept where the message says.
+    expect(await test.git("show", `${commits}:i.txt`)).toBe("w");
+    expect(await test.git("show", `${uncommitted}:loose.txt`)).toBe("loose");
+    const worktree = worktreeOf(test, "away");
+    expect((await gitIn(test, worktree, "symbolic-ref", "HEAD")).trim()).toBe(
+      "refs/heads/conductor/away",
+    );
+    expect(await gitIn(test, worktree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect(result.all).toContain('conductor continue away "<what to change>"');
+
+    const followUp = await conductor(["continue", "away", "add more"], {
+      cwd: test.root,
+      home: test.home,
+    });
+    expect(followUp.exitCode, followUp.all).toBe(0);
+    expect(await pathsInHistory(test, "conductor/away")).toEqual(["README.md"]);
+  });
 });
 
 describe("history rewrites, moved refs and a changed main checkout fail the workspace", () => {
