@@ -54,6 +54,7 @@ export function mergeRunStates(
       planned.push(workspace);
     }
   }
+  refuseMixedSplits(states);
   if (options.partial !== true) refuseMissingShards(states);
   if (others.length === 0) return first;
   // The whole plan lists dependencies before dependents (by level), then by position in the
@@ -142,6 +143,38 @@ function mergeSessions(states: readonly RunState[]): RunSession[] | undefined {
     }
   }
   return merged;
+}
+
+/**
+ * Throws when sharded states come from different splits (another shard count, other tasks): the
+ * shard indexes of two splits can add up to "every shard" while workspaces of neither ran, and
+ * the missing-shard check below counts indexes. Also with `partial`, which would hide that.
+ */
+function refuseMixedSplits(states: readonly RunState[]): void {
+  const [first, ...others] = states;
+  // Runs that were not sharded are joined as they are (a report of several runs of some tasks).
+  if (first === undefined || states.every((state) => !state.plan.selection.shard)) return;
+  for (const other of others) {
+    if (splitOf(other) === splitOf(first)) continue;
+    throw new StateError(
+      `run ${other.runId} is ${describeSplit(other)}, but run ${first.runId} is ${describeSplit(first)}: only shards of one split (one \`plan --matrix\`, the same tasks) can be merged`,
+      {
+        hint: "Merge the run folders of one CI workflow run, whose jobs all ran `conductor run --shard i/n` with the same n and tasks.",
+      },
+    );
+  }
+}
+
+/** What makes two shards part of one split: their count and their tasks (index left out). */
+function splitOf(state: RunState): string {
+  const { shard, taskPatterns } = state.plan.selection;
+  return JSON.stringify([shard?.count ?? null, taskPatterns]);
+}
+
+function describeSplit(state: RunState): string {
+  const { shard, taskPatterns } = state.plan.selection;
+  const part = shard ? `shard ${shard.index}/${shard.count}` : "not sharded";
+  return taskPatterns.length === 0 ? part : `${part} of ${taskPatterns.join(", ")}`;
 }
 
 /** Throws when the states are shards of `n` and not every shard from 1 to `n` is among them. */

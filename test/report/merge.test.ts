@@ -184,6 +184,35 @@ describe("mergeRunStates", () => {
     );
   });
 
+  it("refuses shards of different splits, which can cover every index and still miss workspaces", () => {
+    const plan = (index: number, count: number, taskPatterns?: string[]) =>
+      makePlan({ shard: { index, count }, ...(taskPatterns ? { taskPatterns } : {}) });
+    // 1/4 and 2/2 share no workspace and hold shard indexes 1 and 2 "of 2", yet together they
+    // are not the plan: the workspaces of 1/2 that 1/4 does not have ran nowhere.
+    const oneOfFour = run(plan(1, 4), "run-a");
+    const twoOfTwo = run(plan(2, 2), "run-b");
+    const names = [...Object.keys(oneOfFour.workspaces), ...Object.keys(twoOfTwo.workspaces)];
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.length).toBeLessThan(makePlan().workspaces.length);
+    for (const partial of [false, true]) {
+      let error: unknown;
+      try {
+        mergeRunStates([oneOfFour, twoOfTwo], { partial });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(StateError);
+      expect((error as StateError).message).toBe(
+        "run run-b is shard 2/2, but run run-a is shard 1/4: only shards of one split (one `plan --matrix`, the same tasks) can be merged",
+      );
+      expect((error as StateError).hint).toMatch(/--shard i\/n/);
+    }
+    // Shards of the same count over different tasks are different splits too.
+    expect(() =>
+      mergeRunStates([run(plan(1, 2, ["lint"]), "run-a"), run(plan(2, 2, ["fix-*"]), "run-b")]),
+    ).toThrow("run run-b is shard 2/2 of fix-*, but run run-a is shard 1/2 of lint");
+  });
+
   it("returns a single state as it is", () => {
     const [only] = shards(1);
     expect(mergeRunStates([only as RunState])).toBe(only);
