@@ -33,7 +33,16 @@ export function writeRunReports(paths: RunPaths, state: RunState): void {
   );
   writeFileAtomic(path.join(paths.dir, REPORT_FILES.markdown), markdown);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
-  if (stepSummary) appendFileSync(stepSummary, `${markdown}\n`);
+  if (!stepSummary) return;
+  // Only a copy: the run's outcome and its reports in the run folder stand, so a summary file
+  // the runner does not let us write must not turn a finished run into an internal error.
+  try {
+    appendFileSync(stepSummary, `${markdown}\n`);
+  } catch (error) {
+    process.stderr.write(
+      `conductor: warning: could not append the report to $GITHUB_STEP_SUMMARY (${stepSummary}): ${(error as Error).message}; it is in ${path.join(paths.dir, REPORT_FILES.markdown)}\n`,
+    );
+  }
 }
 
 /**

@@ -121,4 +121,30 @@ describe("conductor report", () => {
     expect(bad.stderr).toContain("--format html is not a report format: use json, junit, markdown");
     expect(existsSync(path.join(repo.root, "html"))).toBe(false);
   });
+
+  it("appends the Markdown to $GITHUB_STEP_SUMMARY, and one it cannot write only warns", async () => {
+    repo = await reviewRepo([{ id: "good" }]);
+    const summary = path.join(repo.home, "step-summary.md");
+    appendFileSync(summary, "# earlier step\n");
+    const ran = await repo.cli(["run", "--output", "plain"], { GITHUB_STEP_SUMMARY: summary });
+    expect(ran.exitCode, ran.all).toBe(0);
+    const runId = repo.runIds().at(-1) as string;
+    expect(readFileSync(summary, "utf8")).toBe(
+      `# earlier step\n${readFileSync(path.join(repo.runDir(), "report.md"), "utf8")}\n`,
+    );
+
+    // A runner whose summary file cannot be written (its folder is gone) loses only that copy:
+    // the run succeeded, its reports are in its folder, and it ends as it would have.
+    const gone = path.join(repo.home, "no-such-folder", "step-summary.md");
+    const again = await repo.cli(["run", "--output", "plain"], { GITHUB_STEP_SUMMARY: gone });
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stderr).toContain(
+      `conductor: warning: could not append the report to $GITHUB_STEP_SUMMARY (${gone}):`,
+    );
+    expect(again.stderr).not.toContain("internal error");
+    expect(again.stdout).toMatch(/Run \S+ succeeded\. Review with/);
+    expect(repo.runIds().at(-1)).not.toBe(runId);
+    expect(existsSync(path.join(repo.runDir(), "report.md"))).toBe(true);
+    expect(existsSync(gone)).toBe(false);
+  });
 });
