@@ -7,6 +7,7 @@ import { spotlightNotice } from "../spotlight/notice.js";
 import { reportError } from "./errors.js";
 import type { GlobalOptions } from "./global-options.js";
 import { packageVersion } from "./package-info.js";
+import { npxWhenStartedByNpm } from "./started-as.js";
 
 /** The `conductor` program with its global options and hooks, and no command yet. */
 export function newProgram(): Command {
@@ -28,7 +29,7 @@ export function newProgram(): Command {
       if (HELP_COMMANDS.has(actionCommand)) return;
       const { cwd: dir, config } = command.opts<GlobalOptions>();
       // Printed hints repeat these, so that they work as printed.
-      setInvocation({ cwd: dir, config });
+      setInvocation({ cwd: dir, config, program: npxWhenStartedByNpm() });
       if (dir !== undefined) {
         try {
           process.chdir(dir);

@@ -19,6 +19,25 @@ export function howToStartConductor(cwd: string): string {
   return same ? "conductor" : shellQuote(launcher);
 }
 
+/**
+ * `npx conductor` when the `conductor` on PATH is this install reached through a project's
+ * `node_modules/.bin`, as `npx` and npm scripts put it there: the shell a printed hint is pasted
+ * into (a CI log's reader's) has no such PATH, and a bare `conductor` is not found there.
+ * Undefined otherwise: hints then say `conductor`.
+ */
+export function npxWhenStartedByNpm(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  const onPath = findOnPath("conductor", env);
+  if (onPath === undefined) return undefined;
+  const bin = path.dirname(onPath);
+  if (path.basename(bin) !== ".bin" || path.basename(path.dirname(bin)) !== "node_modules") {
+    return undefined;
+  }
+  const launcher = realPath(path.join(PACKAGE_ROOT, "bin", "conductor"));
+  return launcher !== undefined && realPath(onPath) === launcher ? "npx conductor" : undefined;
+}
+
 function realPath(file: string): string | undefined {
   try {
     return realpathSync(file);

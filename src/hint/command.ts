@@ -6,7 +6,7 @@ export interface Invocation {
   cwd?: string | undefined;
   /** `-c FILE` as the user gave it (relative to `-C`, as conductor reads it). */
   config?: string | undefined;
-  /** How the user starts conductor, when not as `conductor` (the demo: see howToStartConductor). */
+  /** How the user starts conductor, when not as `conductor`: `npx conductor` when npx started it, the demo's own (see started-as.ts). */
   program?: string | undefined;
 }
 

@@ -198,4 +198,41 @@ describe("a packed conductor installed as a dev dependency of another project", 
     const validate = await shell("npx conductor validate");
     expect(validate.stdout).toMatch(/^conductor\.yaml is valid: 1 task, 1 workspace \(plan /);
   });
+
+  it("`npx conductor run` prints next steps that work when pasted into a shell", async () => {
+    // npx puts node_modules/.bin on the PATH of conductor, not of the shell a CI log's reader
+    // pastes into: there, a bare `conductor` is not found.
+    await writeFile(
+      path.join(project.root, "ci-tasks.yaml"),
+      [
+        "version: 1",
+        "agent:",
+        "  kind: command",
+        '  command: echo done > "$CONDUCTOR_TASK_ID.txt"',
+        "tasks:",
+        "  - id: broken",
+        "    prompt: Fail the check.",
+        "    scripts:",
+        "      check: exit 1",
+        "  - id: after",
+        "    prompt: Wait for broken.",
+        "    depends_on: [broken]",
+        "",
+      ].join("\n"),
+    );
+    const run = await shell("npx conductor -c ci-tasks.yaml run --output plain");
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(1);
+    const hints = [...run.stdout.matchAll(/`([^`]+)`/g)]
+      .map((match) => match[1] ?? "")
+      .filter((hint) => !hint.includes("<"));
+    expect(hints).toContain("npx conductor -c ci-tasks.yaml logs broken");
+    expect(hints.some((hint) => hint.includes(" run --resume "))).toBe(true);
+    for (const hint of hints) {
+      expect(hint, hint).toMatch(/^npx conductor /);
+      const pasted = await shell(hint);
+      expect(pasted.stderr, hint).not.toMatch(/not found/);
+      // The log prints; the resume runs the failing check again.
+      expect(pasted.exitCode, `${hint}\n${pasted.stderr}`).toBe(hint.includes("--resume") ? 1 : 0);
+    }
+  });
 });

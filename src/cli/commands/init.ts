@@ -5,7 +5,7 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { isInside } from "../../fs/is-inside.js";
 import { findRepositoryRoot } from "../../git/facts.js";
-import { conductorCommand } from "../../hint/command.js";
+import { conductorCommand, currentInvocation } from "../../hint/command.js";
 import { type SchemaReference, starterConfig } from "../../init/starter-config.js";
 import { surveyRepository } from "../../init/survey.js";
 import { SCHEMA_FILE } from "../../schema/json-schema.js";
@@ -45,8 +45,10 @@ export function initCommand(): Command {
         });
       }
       // The next steps as commands that work from here: with the -C/-c given, and through npx
-      // when conductor is a dependency of this repository rather than on PATH.
-      const next = (name: string) => `${installedHere ? "npx " : ""}${conductorCommand([name])}`;
+      // when conductor is a dependency of this repository rather than on PATH (unless the
+      // hints already say npx, as they do when npx started this conductor).
+      const npx = installedHere && currentInvocation().program === undefined;
+      const next = (name: string) => `${npx ? "npx " : ""}${conductorCommand([name])}`;
       process.stdout.write(
         `Wrote ${displayPath(cwd, target)}. Edit its tasks, then run \`${next("validate")}\` and \`${next("plan")}\`.\n`,
       );
