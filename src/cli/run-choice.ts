@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
-import { RepositoryError } from "../errors.js";
+import { RepositoryError, UsageError } from "../errors.js";
 import { loadRun } from "../executor/load-run.js";
 import { chooseRunId } from "../executor/run-select.js";
 import type { RunState } from "../executor/types.js";
@@ -12,6 +12,22 @@ import { configOfRuns } from "./project.js";
 /** Help text of every `--run` option. */
 export const RUN_OPTION_HELP =
   "run id or a unique prefix (default: the latest run of the config in use)";
+
+/**
+ * The run a command line names with its `[run-id]` argument or `--run`: both, naming different
+ * runs, is a mistake to point out rather than one of them to pick silently.
+ */
+export function namedRun(
+  argument: string | undefined,
+  option: string | undefined,
+): string | undefined {
+  if (argument !== undefined && option !== undefined && argument !== option) {
+    throw new UsageError(`two runs named: ${argument} and --run ${option}; name one`, {
+      hint: "Give the run id once, as the argument or with --run (`conductor runs` lists them).",
+    });
+  }
+  return option ?? argument;
+}
 
 /** The repository and the run a command reads: `--run <id>`, else the latest of the config in use. */
 export async function chosenRun(

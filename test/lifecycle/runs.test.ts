@@ -134,4 +134,38 @@ describe("runs are explicit", () => {
     expect(resumed.exitCode, resumed.all).toBe(1);
     expect(resumed.all).toContain(`Run ${runId} finished with failures`);
   });
+
+  it("run --resume takes --run <id>, as every command that reads a run does; two runs named is refused", async () => {
+    repo = await reviewRepo([{ id: "bad", check: "exit 1" }, { id: "good" }]);
+    await runAll(repo, ["bad"]);
+    const [failed] = repo.runIds() as [string];
+    await runAll(repo, ["good"]);
+    const [, later] = repo.runIds() as [string, string];
+    // The latest run is the default: --run reaches the earlier one, also by a prefix.
+    const resumed = await repo.cli(["run", "--resume", "--run", failed, "--output", "plain"]);
+    expect(resumed.exitCode, resumed.all).toBe(1);
+    expect(resumed.stdout).toContain(`Run ${failed} finished with failures`);
+    expect(repo.runIds()).toEqual([failed, later]);
+
+    // Two different runs named at once is the command line's mistake: nothing is read or run.
+    for (const args of [
+      ["run", "--resume", failed, "--run", later],
+      ["status", failed, "--run", later],
+      ["report", failed, "--run", later],
+    ]) {
+      const both = await repo.cli(args);
+      expect(both.exitCode, both.all).toBe(2);
+      expect(both.stdout).toBe("");
+      expect(both.stderr).toContain(
+        `conductor: two runs named: ${failed} and --run ${later}; name one`,
+      );
+    }
+    // The same run twice is no contradiction.
+    expect((await repo.cli(["status", failed, "--run", failed])).exitCode).toBe(0);
+    // --run on `run` names the run to resume: without --resume it would be ignored.
+    const alone = await repo.cli(["run", "--run", failed]);
+    expect(alone.exitCode, alone.all).toBe(2);
+    expect(alone.stderr).toContain(`--run ${failed} names a run to resume: add --resume`);
+    expect(repo.runIds()).toEqual([failed, later]);
+  });
 });

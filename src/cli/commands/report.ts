@@ -7,7 +7,7 @@ import { readLogTail, reportRedactor } from "../../report/files.js";
 import { mergeRunStates } from "../../report/merge.js";
 import { parseReportFormat, REPORT_FORMATS, renderReport } from "../../review/reports.js";
 import { expandRunFolders, loadRunAt } from "../../review/run-folder.js";
-import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
+import { chosenRun, namedRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 interface ReportOptions {
   format: string;
@@ -30,7 +30,7 @@ export function reportCommand(): Command {
     .addCommand(mergeCommand())
     .action(async (runId: string | undefined, options: ReportOptions, command: Command) => {
       const format = parseReportFormat(options.format);
-      const { root, run: state } = await chosenRun(command, options.run ?? runId, {
+      const { root, run: state } = await chosenRun(command, namedRun(runId, options.run), {
         readOnly: true,
       });
       const paths = new RunPaths(root, state.runId);

@@ -11,6 +11,7 @@ import { globalOptions } from "../global-options.js";
 import { parseOutputMode } from "../output.js";
 import { assertPreflight, preloadPreflight } from "../preflight.js";
 import { loadProject, type Project, planProject, shownConfigPath } from "../project.js";
+import { namedRun } from "../run-choice.js";
 import { renderPlan } from "./plan.js";
 
 interface RunOptions {
@@ -18,6 +19,8 @@ interface RunOptions {
   concurrency?: string;
   dryRun?: boolean;
   resume?: string | boolean;
+  /** The run to resume, as every command that reads a run takes it. */
+  run?: string;
   output: string;
   failFast?: boolean;
   /** false with --no-preflight. */
@@ -36,6 +39,7 @@ export function runCommand(): Command {
       "--resume [run-id]",
       "continue a run (default: the latest of the config in use): only workspaces that did not succeed",
     )
+    .option("--run <id>", "with --resume: the run to resume (run id or a unique prefix)")
     .option(
       "--output <mode>",
       "auto (live view on a terminal, plain otherwise), tty, plain or json",
@@ -56,6 +60,7 @@ export function runCommand(): Command {
         "\nExit codes: 0 every workspace succeeded, 1 some failed, 2 usage or configuration error, 130 interrupted.",
     )
     .action(async (tasks: string[], options: RunOptions, command: Command) => {
+      const resume = resumeOf(options);
       const output = parseOutputMode(options.output);
       const concurrency = parseConcurrency(options.concurrency);
       const global = globalOptions(command);
@@ -66,9 +71,9 @@ export function runCommand(): Command {
       if (options.preflight) preloadPreflight();
       const project = await loadProject(process.cwd(), global);
       const { plan, previous } =
-        options.resume === undefined
+        resume === undefined
           ? { plan: newPlan(project, tasks, options.shard), previous: undefined }
-          : await resumedPlan(project, options.resume, tasks, options.shard);
+          : await resumedPlan(project, resume, tasks, options.shard);
       if (options.dryRun) process.stdout.write(renderPlan(plan));
       const ready = options.preflight ? assertPreflight(plan) : Promise.resolve();
       if (executing === undefined) {
@@ -89,6 +94,17 @@ export function runCommand(): Command {
       });
       process.exitCode = finishRun(state, output);
     });
+}
+
+/** What `--resume [run-id]` and `--run <id>` ask to resume; `--run` alone would be ignored. */
+function resumeOf(options: RunOptions): string | boolean | undefined {
+  if (options.run === undefined) return options.resume;
+  if (options.resume === undefined) {
+    throw new UsageError(`--run ${options.run} names a run to resume: add --resume`, {
+      hint: `\`${conductorCommand(["run", "--resume", options.run])}\` continues that run; a new run takes no --run.`,
+    });
+  }
+  return namedRun(typeof options.resume === "string" ? options.resume : undefined, options.run);
 }
 
 function parseConcurrency(text: string | undefined): number | undefined {

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { isConductorAlive, isRunLive } from "../../executor/load-run.js";
 import { renderRunSummary } from "../../report/summary.js";
 import { renderStatus } from "../../review/status.js";
-import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
+import { chosenRun, namedRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 interface StatusOptions {
   json?: boolean;
@@ -28,7 +28,8 @@ export function statusCommand(): Command {
         "resumes, follow-ups) added up; --json has them per step (steps.<step>.totalMs).",
     )
     .action(async (runId: string | undefined, options: StatusOptions, command: Command) => {
-      const { run: state } = await chosenRun(command, options.run ?? runId, { readOnly: true });
+      const named = namedRun(runId, options.run);
+      const { run: state } = await chosenRun(command, named, { readOnly: true });
       const live = isRunLive(state);
       const now = new Date();
       process.stdout.write(
@@ -38,7 +39,7 @@ export function statusCommand(): Command {
           : renderStatus(state, {
               live: isConductorAlive(state.pid),
               now,
-              namedRun: (options.run ?? runId) !== undefined,
+              namedRun: named !== undefined,
             }),
       );
     });
