@@ -209,6 +209,16 @@ describe("conductor plan refuses bad input with a one-line error and exit code 2
     expectOneLineError(await plan(["--matrix", count]), `--matrix ${count} is not a shard count`);
   });
 
+  it.each([
+    [["--shard", "2/3"], "--shard 2/3"],
+    [["--estimate"], "--estimate"],
+  ])("--matrix with %j, which it would ignore", async (args, named) => {
+    expectOneLineError(
+      await plan(["--matrix", "3", ...args]),
+      `--matrix prints the shards of a run for a CI matrix; it does not take ${named}`,
+    );
+  });
+
   it("a base ref that does not exist", async () => {
     const other = await createTestRepo({
       "conductor.yaml": CONFIG.replace("version: 1\n", "version: 1\nbase: release/9.9\n"),

@@ -37,6 +37,19 @@ export function planCommand(): Command {
     )
     .action(async (tasks: string[], options: PlanOptions, command: Command) => {
       if (options.matrix !== undefined) {
+        // The matrix lists every shard and no estimate: an option it would drop is a mistake.
+        const ignored = [
+          ...(options.shard === undefined ? [] : [`--shard ${options.shard}`]),
+          ...(options.estimate ? ["--estimate"] : []),
+        ];
+        if (ignored.length > 0) {
+          throw new UsageError(
+            `--matrix prints the shards of a run for a CI matrix; it does not take ${ignored.join(" or ")}`,
+            {
+              hint: "Print the matrix with `conductor plan --matrix <n>` alone; a shard's plan with `conductor plan --shard <i/n>`.",
+            },
+          );
+        }
         const count = Number(options.matrix);
         if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS) {
           throw new UsageError(
