@@ -1,7 +1,7 @@
 import os from "node:os";
 import { ExitCode, InterruptedError } from "../errors.js";
 import type { Reporter } from "../executor/events.js";
-import { STATE_DIR_NAME } from "../executor/run-store.js";
+import { RunPaths, STATE_DIR_NAME } from "../executor/run-store.js";
 import type { FailureMode } from "../executor/scheduler.js";
 import {
   askSessionFacts,
@@ -11,7 +11,7 @@ import {
 } from "../executor/session.js";
 import type { RunState } from "../executor/types.js";
 import { localBranches, uncommittedPaths } from "../git/worktree.js";
-import { conductorCommand } from "../hint/command.js";
+import { conductorCommand, currentInvocation } from "../hint/command.js";
 import { reviewReaderOf } from "../merge/review-rank.js";
 import type { Plan } from "../planner/types.js";
 import { endIdleShells } from "../process/shell-pool.js";
@@ -24,6 +24,7 @@ import { describeKept, makeRoomForNewRun } from "../review/rerun.js";
 import { autoReview } from "./auto-review.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { type OutputMode, reporterFor } from "./output.js";
+import { displayPath } from "./project.js";
 import { markSessionRan } from "./session-ran.js";
 
 /**
@@ -188,7 +189,10 @@ async function dirtyCheckoutWarning(plan: Plan): Promise<string | undefined> {
  * stdout holds only the events, one JSON object a line, so the sentences go to stderr.
  */
 export function finishRun(state: RunState, output: OutputMode): number {
-  const where = `.conductor/runs/${state.runId}`;
+  // A path that works from where the user is: relative to a subfolder they started in, whole
+  // after -C (conductor has changed folder since; where the user is, it no longer knows).
+  const dir = new RunPaths(state.plan.repo.root, state.runId).dir;
+  const where = currentInvocation().cwd === undefined ? displayPath(process.cwd(), dir) : dir;
   const say = (text: string) => (output === "json" ? process.stderr : process.stdout).write(text);
   switch (state.status) {
     case "succeeded":

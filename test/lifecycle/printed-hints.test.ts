@@ -2,7 +2,7 @@
 // and -c in use, and it is the right step (continue after a failed check, run --resume for the
 // dependents it held back).
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -187,5 +187,33 @@ describe("printed hints work as printed", () => {
     });
     expect(restored.exitCode, restored.all).toBe(0);
     expect(readFileSync(path.join(repo.worktree("one"), "one.txt"), "utf8")).toBe("one\n");
+  });
+
+  it("the run folder a succeeded run names is there from where it was started: a subfolder, or -C from outside", async () => {
+    repo = await reviewRepo([{ id: "good" }]);
+    await mkdir(path.join(repo.root, "src", "deep"), { recursive: true });
+    const outside = await mkdtemp(path.join(os.tmpdir(), "conductor-elsewhere-"));
+    try {
+      for (const [cwd, args] of [
+        [path.join(repo.root, "src", "deep"), []],
+        [outside, ["-C", repo.root]],
+        [repo.root, []],
+      ] as const) {
+        const ran = await runAsPrinted(
+          `conductor ${[...args, "run", "--output", "plain"].join(" ")}`,
+          {
+            cwd,
+            home: repo.home,
+          },
+        );
+        expect(ran.exitCode, ran.all).toBe(0);
+        const folder = /; state in (\S+)$/m.exec(ran.stdout)?.[1];
+        expect(folder, ran.stdout).toBeDefined();
+        expect(path.resolve(cwd, folder as string)).toBe(repo.runDir());
+        expect(existsSync(path.resolve(cwd, folder as string, "summary.json"))).toBe(true);
+      }
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });
