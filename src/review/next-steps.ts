@@ -23,6 +23,21 @@ export function nextSteps(state: RunState, options: NextStepOptions): string {
     const workspace = state.workspaces[planned.name];
     if (workspace === undefined || workspace.archived !== undefined) continue;
     const logs = `\`${conductorCommand(["logs", planned.name, ...run])}\``;
+    const failure = workspace.failure;
+    if (failure?.reason === "budget" && workspace.status !== "succeeded") {
+      // A resume as it is starts no agent turn while the budget stays spent (neither does a
+      // follow-up): the step is to raise it, which the plan's hash leaves out.
+      const file = state.plan.configFile ?? "conductor.yaml";
+      const whose =
+        failure.scope === "run" ? "the run's budget" : `task ${planned.taskId}'s budget`;
+      const key = failure.scope === "run" ? "budget" : "its budget";
+      rows.push([
+        planned.name,
+        `${workspace.status}:`,
+        `${whose} is spent: raise ${key}.${failure.limit} in ${file}, then ${resume}`,
+      ]);
+      continue;
+    }
     switch (workspace.status) {
       case "failed":
         rows.push([

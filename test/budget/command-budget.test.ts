@@ -27,6 +27,11 @@ function reporting(tokens: number): string {
 
 const FOUR = ["a", "b", "c", "d"].map((id) => ({ id, prompt: `task ${id}` }));
 
+/** `text` as a regular expression that matches it literally. */
+function literally(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 async function git(cwd: string, ...args: string[]): Promise<string> {
   return (await execa("git", args, { cwd })).stdout;
 }
@@ -71,6 +76,15 @@ describe("run budget", () => {
     expect(markdown).toContain("2k of 2k tokens");
     const status = await conductor(["status"], { cwd: repo.root, home: repo.home });
     expect(status.stdout).toContain("budget: 2k of 2k tokens — reached: 2k of 2k tokens");
+    // A resume as it is would start nothing: the next step says what to raise first.
+    const next = `raise budget.tokens in conductor.yaml, then \`conductor run --resume ${summary.runId}\``;
+    for (const name of ["c", "d"]) {
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `\\n {2}${name} +skipped: +the run's budget is spent: ${literally(next)}(\\n|$)`,
+        ),
+      );
+    }
   });
 
   it("stops one long turn that goes over the budget after the grace period, keeping its work", async () => {
@@ -145,6 +159,9 @@ describe("task budget", () => {
     });
     expect(summary.workspaces.find((w) => w.name === "capped-3")?.failure?.message).toContain(
       "task capped's token budget is spent",
+    );
+    expect(result.stdout).toContain(
+      `task capped's budget is spent: raise its budget.tokens in conductor.yaml, then \`conductor run --resume ${summary.runId}\``,
     );
   });
 });
