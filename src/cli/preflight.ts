@@ -11,10 +11,12 @@ export function preloadPreflight(): void {
 /**
  * Runs preflight for a plan and throws a {@link PreflightError} (exit 2, one line per problem
  * with its remedy) when the run could not work. Loaded only when a run is about to start.
+ * `again` is the run's own command line (tasks and options, no global ones), which the hint
+ * that skips preflight repeats: without them it would run every task of the file.
  */
-export async function assertPreflight(plan: Plan): Promise<void> {
+export async function assertPreflight(plan: Plan, again: readonly string[]): Promise<void> {
   const { preflightChecks, problemsOf } = await import("../preflight/preflight.js");
-  throwProblems(problemsOf(await preflightChecks(plan)), "created", ["run", "--no-preflight"]);
+  throwProblems(problemsOf(await preflightChecks(plan)), "created", [...again, "--no-preflight"]);
 }
 
 /** Preflight of the agent of one workspace, before a follow-up turn (`conductor continue`). */

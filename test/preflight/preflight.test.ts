@@ -125,6 +125,21 @@ describe("preflight of codex", () => {
     expect(result.stdout).toContain("preflight passed");
   });
 
+  it("the printed --no-preflight command repeats the run's tasks and options", async () => {
+    repo = await repoWithConfig({
+      env: { CODEX_HOME: await codexHomeForTest() },
+      tasks: tasks("one", "two", "three"),
+    });
+    const failed = await run(["run", "one", "--shard", "1/1", "--concurrency", "1", "--dry-run"]);
+    expect(failed.exitCode, failed.all).toBe(2);
+    const skip = /`(conductor run[^`]*--no-preflight)`/.exec(failed.stderr)?.[1];
+    expect(skip).toBe("conductor run one --shard 1/1 --concurrency 1 --dry-run --no-preflight");
+    // As printed, it plans what was asked: task one alone, not every task of the file.
+    const pasted = await run((skip as string).split(" ").slice(1));
+    expect(pasted.exitCode, pasted.all).toBe(0);
+    expect(pasted.stdout).toMatch(/^1 workspace \(of 3\), shard 1\/1 from main/);
+  });
+
   it("--dry-run runs it and --no-preflight skips it", async () => {
     repo = await repoWithConfig({
       env: { CODEX_HOME: await codexHomeForTest() },

@@ -75,7 +75,9 @@ export function runCommand(): Command {
           ? { plan: newPlan(project, tasks, options.shard), previous: undefined }
           : await resumedPlan(project, resume, tasks, options.shard);
       if (options.dryRun) process.stdout.write(renderPlan(plan));
-      const ready = options.preflight ? assertPreflight(plan) : Promise.resolve();
+      const ready = options.preflight
+        ? assertPreflight(plan, runAgain(tasks, options))
+        : Promise.resolve();
       if (executing === undefined) {
         await ready;
         const checked = options.preflight ? "; preflight passed" : "";
@@ -94,6 +96,23 @@ export function runCommand(): Command {
       });
       process.exitCode = finishRun(state, output);
     });
+}
+
+/** This `run` command line, as given (global options aside), for hints that repeat it. */
+function runAgain(tasks: readonly string[], options: RunOptions): string[] {
+  const given = (flag: string, value: string | undefined) =>
+    value === undefined ? [] : [flag, value];
+  return [
+    "run",
+    ...tasks,
+    ...given("--shard", options.shard),
+    ...(options.resume === true ? ["--resume"] : given("--resume", options.resume || undefined)),
+    ...given("--run", options.run),
+    ...given("--concurrency", options.concurrency),
+    ...(options.failFast ? ["--fail-fast"] : []),
+    ...(options.dryRun ? ["--dry-run"] : []),
+    ...(options.output === "auto" ? [] : ["--output", options.output]),
+  ];
 }
 
 /** What `--resume [run-id]` and `--run <id>` ask to resume; `--run` alone would be ignored. */
