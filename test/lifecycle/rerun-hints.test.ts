@@ -41,4 +41,25 @@ describe("re-run hints work as printed", () => {
     const [hint] = printedCommands(refused.stderr);
     expect(hint).toBe("conductor -c other.yaml run");
   });
+
+  it("after the plan changed, the new run a resume names is of the same tasks and shard", async () => {
+    repo = await reviewRepo([{ id: "bad", check: "exit 1" }, { id: "other" }, { id: "third" }]);
+    const failed = await repo.cli(["run", "bad", "other", "--shard", "1/2", "--output", "plain"]);
+    expect(failed.exitCode, failed.all).toBe(1);
+    const runId = repo.runIds().at(-1) as string;
+    await repo.write({ "NEWS.md": "the base moved on\n" });
+    await repo.commitAll("the base moves on");
+    const refused = await repo.cli(["run", "--resume", runId]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr).toContain(`the plan changed since run ${runId} started`);
+    const [fresh] = printedCommands(refused.stderr);
+    expect(fresh).toBe("conductor run bad other --shard 1/2");
+    // As printed (plain output, to read it), it plans what the resumed run planned.
+    const planned = await runAsPrinted(fresh?.replace(" run ", " plan ") as string, {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(planned.exitCode, planned.all).toBe(0);
+    expect(planned.stdout).toMatch(/^1 workspace \(of 3\), shard 1\/2 from main/);
+  });
 });

@@ -199,10 +199,16 @@ async function resumedPlan(
   const { taskPatterns, shard: previousShard } = previous.plan.selection;
   const plan = planProject(project, { runId, taskPatterns, shard: previousShard });
   if (plan.hash !== previous.plan.hash) {
+    // The new run does the work of this one: its tasks and its shard, not the whole file.
+    const again = [
+      "run",
+      ...taskPatterns,
+      ...(previousShard ? ["--shard", `${previousShard.index}/${previousShard.count}`] : []),
+    ];
     throw new StateError(
       `the plan changed since run ${runId} started (hash ${previous.plan.hash.slice(0, 12)} then, ${plan.hash.slice(0, 12)} now): conductor.yaml, a prompt file or the base commit differ`,
       {
-        hint: `Restore them to resume, or start a new run with \`${conductorCommand(["run"])}\`: it takes the workspace names over and keeps run ${runId}'s branches and work on refs.`,
+        hint: `Restore them to resume, or start a new run with \`${conductorCommand(again)}\`: it takes the workspace names over and keeps run ${runId}'s branches and work on refs.`,
       },
     );
   }
