@@ -1,10 +1,14 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { buildProgram } from "../../src/cli/program.js";
+import { shellQuote } from "../../src/hint/shell-quote.js";
+import { CLI } from "../helpers/cli.js";
+import { createTestRepo, gitEnv } from "../helpers/git-repo.js";
 
 const FILE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -105,6 +109,37 @@ describe("examples/github-actions.yml", () => {
     expect(step?.id).toBeDefined();
     expect(step?.run).toContain('>> "$GITHUB_OUTPUT"');
     expect(plan.outputs?.matrix).toBe(expression(`steps.${step?.id}.outputs.matrix`));
+  });
+
+  it("the plan step fails on a broken conductor.yaml under GitHub's `bash -e`, and outputs the matrix", async () => {
+    const step = job("plan").steps.find((candidate) =>
+      candidate.run?.includes("conductor plan --matrix"),
+    );
+    // GitHub runs a step's `run` with `bash -e {0}`; `npx conductor` is the CLI under test here.
+    const script = (step?.run ?? "").replaceAll("npx conductor", `node ${shellQuote(CLI)}`);
+    const repo = await createTestRepo({ "conductor.yaml": "version: 1\ntasks: []\n" });
+    try {
+      const output = path.join(repo.home, "github-output");
+      const runStep = () =>
+        execa("bash", ["-e", "-c", script], {
+          cwd: repo.root,
+          reject: false,
+          env: { ...gitEnv(repo.home), CI: "1", GITHUB_OUTPUT: output },
+        });
+      const broken = await runStep();
+      expect(broken.exitCode, broken.stderr).not.toBe(0);
+      expect(broken.stderr).toContain("conductor.yaml");
+      expect(existsSync(output) ? readFileSync(output, "utf8") : "").not.toContain("matrix=");
+
+      await repo.write({ "conductor.yaml": "version: 1\ntasks:\n  - id: a\n    prompt: A.\n" });
+      const good = await runStep();
+      expect(good.exitCode, good.stderr).toBe(0);
+      expect(readFileSync(output, "utf8")).toBe(
+        'matrix={"include":[{"shard":"1/4"},{"shard":"2/4"},{"shard":"3/4"},{"shard":"4/4"}]}\n',
+      );
+    } finally {
+      await repo.remove();
+    }
   });
 
   it("runs one shard per job from the planned matrix and uploads every run folder", () => {
