@@ -88,7 +88,8 @@ export async function clearForNewFile(file: string): Promise<void> {
   if (kind !== "missing") rmSync(file, { force: true });
 }
 
-function kindOfStats(info: {
+/** What a stat's answer describes. */
+export function kindOfStats(info: {
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;

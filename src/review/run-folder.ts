@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { StateError } from "../errors.js";
 import { loadRunFolder } from "../executor/load-run.js";
 import type { RunState } from "../executor/types.js";
+import { describeKind, type FileKind, kindOfStats } from "../fs/regular-file.js";
 
 /** A run loaded from a folder given by path (a CI artifact, a copy from another machine). */
 export interface RunFolder {
@@ -26,18 +27,32 @@ const SEARCH_DEPTH = 3;
 export function expandRunFolders(dirs: readonly string[]): string[] {
   const found: string[] = [];
   for (const dir of dirs) {
-    const inside = runFoldersIn(dir, SEARCH_DEPTH);
+    // A file (a run's summary.json, say) is named by mistake: it has no folders to look in.
+    const kind = kindOfTarget(dir);
+    const inside = kind === "directory" ? runFoldersIn(dir, SEARCH_DEPTH) : [];
     if (inside.length === 0) {
-      throw new StateError(
-        `${dir} is not a run folder: ${existsSync(dir) ? "neither it nor the folders in it have an events.jsonl or run.json" : "it does not exist"}`,
-        {
-          hint: "Name the folders under .conductor/runs/ of each shard (or the artifacts that hold them).",
-        },
-      );
+      const why =
+        kind === "missing"
+          ? "it does not exist"
+          : kind === "directory"
+            ? "neither it nor the folders in it have an events.jsonl or run.json"
+            : `it is ${describeKind(kind)}`;
+      throw new StateError(`${dir} is not a run folder: ${why}`, {
+        hint: "Name the folders under .conductor/runs/ of each shard (or the artifacts that hold them).",
+      });
     }
     found.push(...inside);
   }
   return found;
+}
+
+/** What `dir` is, links followed; "missing" also when it cannot be looked at. */
+function kindOfTarget(dir: string): FileKind {
+  try {
+    return kindOfStats(statSync(dir));
+  } catch {
+    return "missing";
+  }
 }
 
 function runFoldersIn(dir: string, depth: number): string[] {

@@ -142,4 +142,18 @@ describe("conductor report merge", () => {
     expect(notARun.exitCode).toBe(2);
     expect(notARun.stderr).toContain(`${src} is not a run folder`);
   });
+
+  it("refuses a file named as a run folder, or a run's summary.json, with exit 2", async () => {
+    repo = await reviewRepo(TASKS.slice(0, 1));
+    await runAll(repo);
+    for (const file of [
+      path.join(repo.root, "README.md"),
+      path.join(repo.runDir(), "summary.json"),
+    ]) {
+      const result = await repo.cli(["report", "merge", file]);
+      expect(result.exitCode, result.all).toBe(2);
+      expect(result.stderr).toContain(`conductor: ${file} is not a run folder: it is a file`);
+      expect(result.stderr).not.toContain("internal error");
+    }
+  });
 });
