@@ -168,4 +168,23 @@ describe("runs are explicit", () => {
     expect(alone.stderr).toContain(`--run ${failed} names a run to resume: add --resume`);
     expect(repo.runIds()).toEqual([failed, later]);
   });
+
+  it("run --resume of a latest run that succeeded names the earlier run there is to resume", async () => {
+    repo = await reviewRepo([{ id: "bad", check: "exit 1" }, { id: "good" }]);
+    await runAll(repo, ["bad"]);
+    const [failed] = repo.runIds() as [string];
+    await runAll(repo, ["good"]);
+    const [, later] = repo.runIds() as [string, string];
+    const refused = await repo.cli(["run", "--resume"]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr).toContain(`run ${later} already succeeded; there is nothing to resume`);
+    const [hint] = printedCommands(refused.stderr);
+    expect(hint).toBe(`conductor run --resume ${failed}`);
+    const resumed = await runAsPrinted(`${hint as string} --output plain`, {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(resumed.exitCode, resumed.all).toBe(1);
+    expect(resumed.stdout).toContain(`Run ${failed} finished with failures`);
+  });
 });

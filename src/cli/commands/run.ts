@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { StateError, UsageError } from "../../errors.js";
 import { isRunLive, loadRun } from "../../executor/load-run.js";
 import { chooseRunId } from "../../executor/run-select.js";
-import { newRunId } from "../../executor/run-store.js";
+import { listRunIds, newRunId } from "../../executor/run-store.js";
 import type { RunState } from "../../executor/types.js";
 import { conductorCommand, currentInvocation } from "../../hint/command.js";
 import { parseShard } from "../../planner/shard.js";
@@ -98,6 +98,31 @@ export function runCommand(): Command {
     });
 }
 
+/**
+ * Whether a later run of the file set this run aside (or its workspaces were archived): what did
+ * not succeed has no worktree or branch name left to go on in, and its resume hint went stale.
+ */
+function setAside(run: RunState): boolean {
+  const unfinished = Object.values(run.workspaces).filter(
+    (workspace) => workspace.status !== "succeeded",
+  );
+  return unfinished.length > 0 && unfinished.every((workspace) => workspace.archived !== undefined);
+}
+
+/** The latest run of the config in use, other than `latest`, that a resume would continue. */
+async function resumableRun(project: Project, latest: string): Promise<RunState | undefined> {
+  const root = project.facts.root;
+  for (const id of listRunIds(root).reverse()) {
+    if (id === latest) continue;
+    const run = await loadRun(root, id).catch(() => undefined);
+    if (run === undefined || (run.plan.configFile ?? "conductor.yaml") !== project.configFile) {
+      continue;
+    }
+    if (run.status !== "succeeded" && !isRunLive(run) && !setAside(run)) return run;
+  }
+  return undefined;
+}
+
 /** This `run` command line, as given (global options aside), for hints that repeat it. */
 function runAgain(tasks: readonly string[], options: RunOptions): string[] {
   const given = (flag: string, value: string | undefined) =>
@@ -181,14 +206,17 @@ async function resumedPlan(
     });
   }
   if (previous.status === "succeeded") {
-    throw new StateError(`run ${runId} already succeeded; there is nothing to resume`);
+    // The latest run is the default, but an earlier one of other tasks or another shard may
+    // still have work to resume: name it rather than leave the user to look.
+    const other = requested === undefined ? await resumableRun(project, runId) : undefined;
+    throw new StateError(`run ${runId} already succeeded; there is nothing to resume`, {
+      hint:
+        other === undefined
+          ? `Start a new run with \`${conductorCommand(["run"])}\`.`
+          : `Run ${other.runId} (${other.status}) can be resumed: \`${conductorCommand(["run", "--resume", other.runId])}\`.`,
+    });
   }
-  // A later run of the file set this one aside (or its workspaces were archived): what did not
-  // succeed has no worktree or branch name left to go on in, and its resume hint went stale.
-  const unfinished = Object.values(previous.workspaces).filter(
-    (workspace) => workspace.status !== "succeeded",
-  );
-  if (unfinished.length > 0 && unfinished.every((workspace) => workspace.archived !== undefined)) {
+  if (setAside(previous)) {
     throw new StateError(
       `run ${runId} was set aside: its workspaces that did not succeed are archived (a later run of the file took their names, or they were archived); there is nothing to resume`,
       {
