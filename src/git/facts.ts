@@ -152,9 +152,15 @@ export async function gatherRepoFacts(
     }
   }
   if (baseCommit === undefined) {
+    // A CI checkout (actions/checkout) holds one commit of one ref, and no default branch: the
+    // fix there is to fetch it, as docs/ci.md says, not to point base: elsewhere.
+    const origin =
+      base === undefined &&
+      (await runGit(root, ["remote"]).catch(() => "")).split("\n").includes("origin");
     throw new RepositoryError(`the base ref "${baseRef}" does not exist in ${root}`, {
-      hint:
-        base === undefined
+      hint: origin
+        ? `Fetch it with \`git fetch origin ${baseRef}:${baseRef}\` (in GitHub Actions, actions/checkout with fetch-depth: 0), or set base: in conductor.yaml to a branch or commit that exists.`
+        : base === undefined
           ? "Set base: in conductor.yaml to a branch or commit that exists."
           : "Fix base: in conductor.yaml, or fetch the ref (git fetch origin <ref>).",
     });

@@ -233,6 +233,28 @@ describe("conductor plan refuses bad input with a one-line error and exit code 2
     }
   });
 
+  it("a default branch the checkout lacks, as actions/checkout leaves it: the hint fetches it", async () => {
+    // One commit of one ref, detached, no local or remote-tracking main: a CI checkout.
+    const ci = path.join(path.dirname(repo.root), "ci-checkout");
+    const git = (...args: string[]) => execa("git", args, { cwd: ci, env: gitEnv(repo.home) });
+    await execa("git", ["clone", "-q", repo.root, ci], { env: gitEnv(repo.home) });
+    try {
+      await git("checkout", "-q", "--detach");
+      await git("branch", "-q", "-D", "main");
+      await git("update-ref", "-d", "refs/remotes/origin/main");
+      await git("remote", "set-head", "origin", "--delete");
+      const result = await conductor(["plan"], { cwd: ci, home: repo.home });
+      expectOneLineError(result, `the base ref "main" does not exist in ${ci}`);
+      const fetch = /`(git fetch [^`]+)`/.exec(result.stderr)?.[1];
+      expect(fetch).toBe("git fetch origin main:main");
+      await git(...(fetch as string).split(" ").slice(1));
+      const planned = await conductor(["plan"], { cwd: ci, home: repo.home });
+      expect(planned.exitCode, planned.stderr).toBe(0);
+    } finally {
+      await rm(ci, { recursive: true, force: true });
+    }
+  });
+
   it("outside any git repository", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "conductor-plain-"));
     const home = await mkdtemp(path.join(os.tmpdir(), "conductor-home-"));
