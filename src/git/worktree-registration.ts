@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { entryExists } from "../fs/entry-exists.js";
+import { shellQuote } from "../hint/shell-quote.js";
 import { processExists } from "../process/exists.js";
 
 /**
@@ -96,7 +97,7 @@ export function registerWorktree(
   if (registered !== undefined) {
     const locked = entryExists(path.join(registered, "locked"));
     throw new WorktreeFolderTakenError(
-      `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); ${locked ? `\`git worktree unlock ${worktree}\`, then ` : ""}\`git worktree prune\` clears it`,
+      `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); ${locked ? `\`git worktree unlock ${shellQuote(worktree)}\`, then ` : ""}\`git worktree prune\` clears it`,
     );
   }
   const taken = () => new WorktreeFolderTakenError(`'${worktree}' already exists`);

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -137,6 +137,28 @@ describe("a worktree's registration written directly, as git's add writes it", (
     );
     expect(existsSync(gone)).toBe(false);
     expect(readdirSync(path.join(common, "worktrees"))).toEqual(["gone"]);
+  });
+
+  it("names the unlock of a locked, missing registration as a command that works pasted, spaces and quotes included", async () => {
+    repo = await createTestRepo();
+    const common = path.join(repo.root, ".git");
+    const gone = path.join(path.dirname(repo.root), "work spaces", "o'neil");
+    await repo.git("worktree", "add", "--quiet", "-b", "gone", gone);
+    await repo.git("worktree", "lock", gone);
+    await repo.git("branch", "again");
+    rmSync(gone, { recursive: true });
+    let message = "";
+    try {
+      registerWorktree(common, gone, "refs/heads/again", "x");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const [, unlock] = /`(git worktree unlock [^`]+)`/.exec(message) ?? [];
+    expect(unlock, message).toBeDefined();
+    const pasted = spawnSync("sh", ["-c", unlock as string], { cwd: repo.root, encoding: "utf8" });
+    expect(pasted.status, pasted.stderr).toBe(0);
+    await repo.git("worktree", "prune");
+    expect(existsSync(path.join(common, "worktrees", "o'neil"))).toBe(false);
   });
 
   it("sees a registration git moved after conductor last looked at it, and passes over what is not one", async () => {
