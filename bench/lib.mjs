@@ -429,6 +429,8 @@ export function resultRow({
   target,
   notes = [],
   extra = {},
+  // Decimals shown; whole milliseconds unless a figure near its target needs more to read right.
+  digits = unit === "ms" ? 0 : 1,
 }) {
   const c = median(conductor);
   const b = median(baseline);
@@ -442,8 +444,8 @@ export function resultRow({
     id,
     benchmark,
     unit,
-    conductor: round(c, unit === "ms" ? 0 : 1),
-    baseline: round(b, unit === "ms" ? 0 : 1),
+    conductor: round(c, digits),
+    baseline: round(b, digits),
     baselineLabel,
     ratio: round(ratio, 2),
     ratioOfMedians: round(c / b, 2),

@@ -208,6 +208,8 @@ function cpuRow({ id, conductorCpuMs, baselineCpuMs }) {
     id: "overhead-cpu-per-workspace",
     benchmark: "Conductor's own CPU time per workspace (N=64, instant agent)",
     unit: "ms",
+    // A tenth of a millisecond: "10 ms" against a target of 10 ms would not say which side it is.
+    digits: 1,
     conductor: conductorCpuMs,
     baseline: baselineCpuMs,
     baselineLabel: "CPU of the whole shell loop per workspace, git included",
