@@ -93,6 +93,14 @@ export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): 
     ),
   );
   const shard = state.plan.selection.shard;
+  // A run of some tasks, one shard, or a merge of some shards (--partial) covers part of the
+  // plan: the report says so, or it would read as the whole run's.
+  const covered = state.plan.workspaces.length;
+  const total = state.plan.selection.totalWorkspaces;
+  const part = [
+    ...(shard === undefined ? [] : [`shard ${shard.index}/${shard.count}`]),
+    ...(covered < total ? [`${covered} of ${total} workspaces`] : []),
+  ];
   const lines = [
     `## ${RUN_ICON[state.status]} conductor run ${code(state.runId)}: ${state.status}`,
     "",
@@ -101,7 +109,7 @@ export function renderMarkdown(state: RunState, options: MarkdownOptions = {}): 
       `${formatTokens(tokens)} tokens`,
       // Time spent working (sessions summed), not the time since the run was created.
       formatDuration(runWorkedMs(state)),
-      `plan ${code(state.plan.hash.slice(0, 12))}${shard === undefined ? "" : ` (shard ${shard.index}/${shard.count})`}`,
+      `plan ${code(state.plan.hash.slice(0, 12))}${part.length === 0 ? "" : ` (${part.join(", ")})`}`,
       `base ${code(state.plan.base.ref)} (${code(state.plan.base.commit.slice(0, 10))})`,
     ].join(" — "),
     "",

@@ -84,6 +84,17 @@ describe("conductor report merge", () => {
     const partialNames = (JSON.parse(partial.stdout) as RunSummary).workspaces.map((w) => w.name);
     expect(partialNames.length).toBeGreaterThan(0);
     expect(partialNames.length).toBeLessThan(5);
+    // Its Markdown (a CI step summary) says that it covers part of the plan.
+    const partialMarkdown = await repo.cli([
+      "report",
+      "merge",
+      ...twoOfThree,
+      "--partial",
+      "--format",
+      "markdown",
+    ]);
+    expect(partialMarkdown.exitCode, partialMarkdown.all).toBe(0);
+    expect(partialMarkdown.stdout).toContain(`(${partialNames.length} of 5 workspaces)`);
 
     // The same plan, run whole on the same base commit once the shards' branches are gone.
     for (const runId of repo.runIds()) {
