@@ -355,7 +355,13 @@ async function checkAgentResult(
         ? change.after === undefined || !(await isAncestor(root, committed, change.after))
         : replacesObjects(change) ||
           (restorable(ctx, change) && (await movedToAgentsWork(root, change, head.commit)));
-    const description = await restoreRef(ctx, actor, change, safe, committed);
+    // A look taken before conductor made the branch (a workspace prepared after this agent
+    // started) has no value for it: the agent moved it from where its workspace's commit left it.
+    const moved =
+      change.before === undefined && committed !== undefined
+        ? { ...change, before: committed }
+        : change;
+    const description = await restoreRef(ctx, actor, moved, safe, committed);
     ctx.refLedger.record({
       ref: change.ref,
       kind: "ref",
