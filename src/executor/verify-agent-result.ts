@@ -254,16 +254,23 @@ async function checkAgentResult(
     } else {
       // Put back on its branch, as after a rewrite (step 2): a follow-up agent would otherwise
       // start from the same place and fail the same way. Nothing is lost: commits the branch
-      // lacks are kept under a saved ref, and the worktree's state under another.
-      const kept =
-        base === undefined || (await isAncestor(worktree, head.commit, base))
-          ? ""
-          : `; its commits there are kept as ${await saveRef(ctx, "head", head.commit, who)}`;
-      await attachHead(worktree, branchRef);
-      attached = true;
-      const files = await worktreeBackOnBranch(ctx, attached);
+      // lacks are kept under a saved ref first, and the worktree's state under another. Where
+      // that cannot be done, the worktree stays as the agent left it, to be looked at.
+      let kept = "";
+      let back = `: look at it in ${worktree}`;
+      if (base !== undefined) {
+        try {
+          if (!(await isAncestor(worktree, head.commit, base)))
+            kept = `; its commits there are kept as ${await saveRef(ctx, "head", head.commit, who)}`;
+          await attachHead(worktree, branchRef);
+          attached = true;
+          back = `; HEAD is back on ${workspace.branch}${await worktreeBackOnBranch(ctx, attached)}`;
+        } catch (error) {
+          back = `; it stays there (${gitMessage(error)}): look at it in ${worktree}`;
+        }
+      }
       problems.push(
-        `${who} left the worktree on ${where}, which does not contain ${workspace.branch} (${short(base ?? "")}); nothing was committed${kept}; HEAD is back on ${workspace.branch}${files}`,
+        `${who} left the worktree on ${where}, which does not contain ${workspace.branch} (${short(base ?? "")}); nothing was committed${kept}${back}`,
       );
       tip = undefined;
     }
@@ -756,6 +763,10 @@ async function movedToAgentsWork(
 }
 
 /** A ref under `refs/conductor/saved/<run>/<workspace>/` for what this try's agent left. */
+function savedRef(ctx: StepContext, what: string): string {
+  return `refs/conductor/saved/${ctx.paths.runId}/${ctx.workspace.name}/${ctx.state().tries}-${what}`;
+}
+
 /** Keeps `commit` under a new saved ref of the workspace's try; resolves with the ref. */
 async function saveRef(
   ctx: StepContext,
@@ -766,10 +777,6 @@ async function saveRef(
   const ref = savedRef(ctx, what);
   await updateRef(ctx.plan.repo.root, ref, commit, undefined, `conductor: ${who}'s ${what}`);
   return ref;
-}
-
-function savedRef(ctx: StepContext, what: string): string {
-  return `refs/conductor/saved/${ctx.paths.runId}/${ctx.workspace.name}/${ctx.state().tries}-${what}`;
 }
 
 function workspaceStatuses(ctx: StepContext): Map<string, WorkspaceStatus> {
