@@ -29,7 +29,7 @@ export function newProgram(): Command {
       if (HELP_COMMANDS.has(actionCommand)) return;
       const { cwd: dir, config } = command.opts<GlobalOptions>();
       // Printed hints repeat these, so that they work as printed.
-      setInvocation({ cwd: dir, config, program: npxWhenStartedByNpm() });
+      setInvocation({ cwd: dir, config }, npxWhenStartedByNpm);
       if (dir !== undefined) {
         try {
           process.chdir(dir);

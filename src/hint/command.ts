@@ -12,14 +12,35 @@ export interface Invocation {
 
 let current: Invocation = {};
 
-/** The global options of this process's command line, as recorded. */
-export function currentInvocation(): Invocation {
-  return { ...current };
+/**
+ * Works out `program` when no hint has needed it yet: the CLI's answer looks along PATH, which
+ * is no work for the start of every command.
+ */
+let findProgram: (() => string | undefined) | undefined;
+
+/** The recorded invocation, its program worked out first if a hint needs it now. */
+function resolved(): Invocation {
+  if (findProgram !== undefined) {
+    const find = findProgram;
+    findProgram = undefined;
+    current.program ??= find();
+  }
+  return current;
 }
 
-/** Records the global options of this process's command line (called once by the CLI). */
-export function setInvocation(invocation: Invocation): void {
+/** The global options of this process's command line, as recorded. */
+export function currentInvocation(): Invocation {
+  return { ...resolved() };
+}
+
+/**
+ * Records the global options of this process's command line (called once by the CLI);
+ * `findProgram` says how the user starts conductor when `program` is not given, asked only once a
+ * hint is printed.
+ */
+export function setInvocation(invocation: Invocation, program?: () => string | undefined): void {
   current = { ...invocation };
+  findProgram = invocation.program === undefined ? program : undefined;
 }
 
 /**
@@ -29,7 +50,7 @@ export function setInvocation(invocation: Invocation): void {
  */
 export function conductorCommand(
   args: readonly (string | Placeholder)[],
-  invocation: Invocation = current,
+  invocation: Invocation = resolved(),
 ): string {
   const globals: string[] = [];
   if (invocation.cwd !== undefined) globals.push("-C", invocation.cwd);
