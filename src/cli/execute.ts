@@ -194,10 +194,14 @@ export function finishRun(state: RunState, output: OutputMode): number {
   const dir = new RunPaths(state.plan.repo.root, state.runId).dir;
   const where = currentInvocation().cwd === undefined ? displayPath(process.cwd(), dir) : dir;
   const say = (text: string) => (output === "json" ? process.stderr : process.stdout).write(text);
+  // A shard is one of several runs of the same file, often one after another in one checkout:
+  // the latest run, which hints read by default, is soon another shard's.
+  const namedRun = state.plan.selection.shard !== undefined;
+  const run = namedRun ? ["--run", state.runId] : [];
   switch (state.status) {
     case "succeeded":
       say(
-        `\nRun ${state.runId} succeeded. Review with \`${conductorCommand(["status"])}\`; state in ${where}\n`,
+        `\nRun ${state.runId} succeeded. Review with \`${conductorCommand(["status", ...run])}\`; state in ${where}\n`,
       );
       return ExitCode.Success;
     case "interrupted":
@@ -215,7 +219,7 @@ export function finishRun(state: RunState, output: OutputMode): number {
       }
       const shared = sharedCauseLine(state);
       if (shared !== undefined) process.stderr.write(`\nconductor: ${shared}\n`);
-      say(`\nRun ${state.runId} finished with failures.\n${nextSteps(state, { namedRun: false })}`);
+      say(`\nRun ${state.runId} finished with failures.\n${nextSteps(state, { namedRun })}`);
       return ExitCode.WorkFailed;
     }
   }

@@ -3,6 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors.js";
+import { conductorCommand } from "../hint/command.js";
 import { type Config, normalizeConfig } from "./config.js";
 import { formatKeyPath, type KeyPath, locate } from "./locate.js";
 import { MAX_FLOW_DEPTH, tooDeepAt } from "./nesting.js";
@@ -109,7 +110,8 @@ async function unreadableProblem(
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
       return {
-        message: "does not exist; create one with `conductor init` or name another with -c FILE",
+        // As the user started conductor (-C, -c): `init` then writes the very file named.
+        message: `does not exist; create one with \`${conductorCommand(["init"])}\` or name another with -c FILE`,
       };
     if (code === "EACCES") return { message: "cannot be read (permission denied)" };
     return { message: `cannot be read (${code ?? String(error)})` };

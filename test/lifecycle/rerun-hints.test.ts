@@ -34,6 +34,17 @@ describe("re-run hints work as printed", () => {
     expect(shown.stdout).toContain("hello");
   });
 
+  it("a missing -c file's hint writes that very file, from where the user is", async () => {
+    repo = await otherConfigRepo();
+    const refused = await repo.cli(["-c", "missing.yaml", "plan"]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const [hint] = printedCommands(refused.stderr);
+    expect(hint).toBe("conductor -c missing.yaml init");
+    const written = await runAsPrinted(hint as string, { cwd: repo.root, home: repo.home });
+    expect(written.exitCode, written.all).toBe(0);
+    expect(await readFile(path.join(repo.root, "missing.yaml"), "utf8")).toContain("tasks:");
+  });
+
   it("with no runs yet, the hint to start one carries -c", async () => {
     repo = await otherConfigRepo();
     const refused = await repo.cli(["-c", "other.yaml", "status", "--run", "nosuch"]);
@@ -61,5 +72,39 @@ describe("re-run hints work as printed", () => {
     });
     expect(planned.exitCode, planned.all).toBe(0);
     expect(planned.stdout).toMatch(/^1 workspace \(of 3\), shard 1\/2 from main/);
+  });
+  it("a shard's closing hints name its run, so they still work after the next shard ran", async () => {
+    repo = await reviewRepo([
+      { id: "bad", check: "exit 1" },
+      { id: "good", check: "true" },
+    ]);
+    // Each shard holds one of the two tasks; one of the two runs fails, the other succeeds.
+    const first = await repo.cli(["run", "--shard", "1/2", "--output", "plain"]);
+    const firstRun = repo.runIds().at(-1) as string;
+    const second = await repo.cli(["run", "--shard", "2/2", "--output", "plain"]);
+    const secondRun = repo.runIds().at(-1) as string;
+    expect(secondRun).not.toBe(firstRun);
+    expect([first.exitCode, second.exitCode].sort(), first.all + second.all).toEqual([0, 1]);
+    const printed = [...printedCommands(first.stdout), ...printedCommands(second.stdout)];
+    // The succeeded shard's review hint and the failed shard's `logs` hint, each with its run.
+    const review = printed.filter((command) => /^conductor (status|logs) /.test(command));
+    expect(review.length, printed.join("\n")).toBeGreaterThanOrEqual(2);
+    for (const command of review) expect(command).toMatch(/ --run \S+/);
+    // Pasted after both shards ran, the first shard's hint reads the first shard's run: its
+    // workspace's log, or its status. Without `--run` it would read the second shard's.
+    const firstTask = first.exitCode === 1 ? "bad" : "good";
+    const hint = printedCommands(first.stdout).find((command) =>
+      /^conductor (status|logs) /.test(command),
+    ) as string;
+    expect(hint).toContain(`--run ${firstRun}`);
+    const shown = await runAsPrinted(hint, { cwd: repo.root, home: repo.home });
+    expect(shown.exitCode, shown.all).toBe(0);
+    if (hint.startsWith("conductor status")) expect(shown.stdout).toContain(firstTask);
+    else expect(hint).toMatch(new RegExp(`^conductor logs ${firstTask} `));
+    const unnamed = await runAsPrinted(hint.replace(` --run ${firstRun}`, ""), {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(unnamed.all).not.toBe(shown.all);
   });
 });
