@@ -161,6 +161,54 @@ describe("examples/github-actions.yml", () => {
     expect(uploadIndex).toBeGreaterThan(runIndex);
   });
 
+  it("a re-run job's push replaces its earlier attempt's branches; a new workflow run's is refused", async () => {
+    const step = job("run").steps.find((candidate) => candidate.run?.includes("git push"));
+    const script = step?.run ?? "";
+    const repo = await createTestRepo();
+    try {
+      const remote = path.join(repo.home, "remote.git");
+      await execa("git", ["init", "-q", "--bare", remote]);
+      await repo.git("remote", "add", "origin", remote);
+      /** The shard's work on conductor/task, then the job's push step as GitHub runs it. */
+      const attempt = async (attemptNumber: number, content: string) => {
+        await repo.git("checkout", "-q", "-B", "conductor/task", "main");
+        await repo.write({ "work.txt": content });
+        await repo.commitAll(content);
+        const head = await repo.git("rev-parse", "HEAD");
+        const pushed = await execa("bash", ["-e", "-c", script], {
+          cwd: repo.root,
+          reject: false,
+          env: { ...gitEnv(repo.home), GITHUB_RUN_ATTEMPT: String(attemptNumber) },
+        });
+        return { pushed, head };
+      };
+      const remoteHead = async () =>
+        (await execa("git", ["rev-parse", "refs/heads/conductor/task"], { cwd: remote })).stdout;
+
+      const first = await attempt(1, "first attempt\n");
+      expect(first.pushed.exitCode, first.pushed.stderr).toBe(0);
+      expect(await remoteHead()).toBe(first.head);
+      // "Re-run failed jobs": the shard's work is redone from the base, its branch rewritten.
+      const rerun = await attempt(2, "re-run\n");
+      expect(rerun.pushed.exitCode, rerun.pushed.stderr).toBe(0);
+      expect(await remoteHead()).toBe(rerun.head);
+      // A later workflow run (attempt 1 again) leaves the branches already pushed alone.
+      const later = await attempt(1, "another workflow run\n");
+      expect(later.pushed.exitCode).not.toBe(0);
+      expect(later.pushed.stderr).toMatch(/rejected|non-fast-forward/);
+      expect(await remoteHead()).toBe(rerun.head);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("a re-run job's upload replaces its earlier attempt's artifact of the same name", () => {
+    const upload = job("run").steps.find((step) =>
+      step.uses?.startsWith("actions/upload-artifact@"),
+    );
+    expect(upload?.with?.overwrite).toBe(true);
+  });
+
   it("downloads every shard's artifact and merges them into Markdown for the step summary and JUnit", () => {
     const report = job("report");
     expect(needs("report")).toContain("run");
