@@ -94,9 +94,7 @@ export async function checkArchivable(
       });
       if (losesWork(losses)) {
         unsafe.push(`${workspace.name} (${workspace.path}):`);
-        unsafe.push(
-          ...describeLosses(entry, losses, await scriptRedactor(entry)).map((line) => `  ${line}`),
-        );
+        unsafe.push(...(await describeLosses(entry, losses)).map((line) => `  ${line}`));
         continue;
       }
     }

@@ -14,7 +14,6 @@ import {
 import type { RunState } from "../executor/types.js";
 import { branchExists, git, listWorktrees, removeWorktree } from "../git/worktree.js";
 import { describeLosses, losesWork, NO_LOSSES, whatWouldBeLost } from "./safety.js";
-import { scriptRedactor } from "./workspace-process.js";
 import { worktreePresence } from "./worktree-presence.js";
 
 /** What `conductor clean` may do. */
@@ -80,9 +79,7 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
         : await whatWouldBeLost(found, { worktreePresent: true, deleteBranch: false });
       if (losesWork(losses)) {
         unsafe.push(`${workspace.name} (${workspace.path}):`);
-        unsafe.push(
-          ...describeLosses(found, losses, await scriptRedactor(found)).map((line) => `  ${line}`),
-        );
+        unsafe.push(...(await describeLosses(found, losses)).map((line) => `  ${line}`));
       } else {
         toRemove.push(found);
       }

@@ -6,7 +6,7 @@ import { runGit, runGitExpecting } from "../git/run-git.js";
 import type { StatusEntry } from "../git/status-entries.js";
 import { branchExists, git, samePath, uncommittedEntries } from "../git/worktree.js";
 import { shellQuote } from "../hint/shell-quote.js";
-import type { Redactor } from "../secrets/redact.js";
+import { scriptRedactor } from "./workspace-process.js";
 
 /** Work that removing a workspace would destroy. */
 export interface Losses {
@@ -201,14 +201,11 @@ function firstLine(text: string): string {
 
 /**
  * `3 uncommitted files: a, b, c` and `2 commits not on main or any remote`, as lines, through
- * `redactor` (the workspace's, see scriptRedactor): a file the commit step refused for the secret
+ * the workspace's redactor ({@link scriptRedactor}): a file the commit step refused for the secret
  * in its name is still in the worktree under that name.
  */
-export function describeLosses(
-  found: FoundWorkspace,
-  losses: Losses,
-  redactor: Redactor,
-): string[] {
+export async function describeLosses(found: FoundWorkspace, losses: Losses): Promise<string[]> {
+  const redactor = await scriptRedactor(found);
   const lines: string[] = [];
   const { uncommitted, unmergedCommits, detachedHead, nestedRepositories } = losses;
   if (uncommitted.length > 0) {
