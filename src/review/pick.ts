@@ -6,6 +6,7 @@ import { candidateFacts, type ReviewReader } from "../executor/selection/facts.j
 import { saveRanking, takePlainBranch } from "../executor/selection/pick-winner.js";
 import { applyEvent } from "../executor/state-fold.js";
 import type { RunState } from "../executor/types.js";
+import { isAncestor } from "../git/integrity.js";
 import { GitMetadataQueue } from "../git/worktree.js";
 import { conductorCommand } from "../hint/command.js";
 import type { TaskSelection } from "../planner/types.js";
@@ -148,4 +149,41 @@ export async function pickByHand(
   // The judge's record comes from the run state, redacted when its event was written.
   await saveRanking(paths.dir, record, (text) => text);
   return next;
+}
+
+/** A workspace that starts from a task's winner, and the candidate its worktree was made from. */
+export interface DependentStart {
+  name: string;
+  /** The candidate whose commit its start holds; undefined while it has no worktree (or none is found). */
+  from?: string;
+  /** Its worktree exists: it keeps the start it has, whatever is picked now. */
+  started: boolean;
+  succeeded: boolean;
+}
+
+/**
+ * The workspaces of a run that start from `task`'s winner, each with the candidate it actually
+ * started from. Derived from git (the candidate whose commit its start commit holds), not from
+ * the winner recorded before the pick: a task may have been picked by hand more than once, and
+ * the last winner need not be the one a dependent was built on.
+ */
+export async function dependentStarts(run: RunState, task: string): Promise<DependentStart[]> {
+  const root = run.plan.repo.root;
+  const candidates = (run.plan.selections ?? []).find((entry) => entry.taskId === task)?.candidates;
+  const dependents = run.plan.workspaces.filter((planned) => planned.winnerOf?.includes(task));
+  return Promise.all(
+    dependents.map(async (planned) => {
+      const state = run.workspaces[planned.name];
+      const started = state?.worktreeCreated === true;
+      const succeeded = state?.status === "succeeded";
+      const start = state?.startCommit;
+      if (!started || start === undefined) return { name: planned.name, started, succeeded };
+      for (const candidate of candidates ?? []) {
+        const commit = run.workspaces[candidate.name]?.commit;
+        if (commit !== undefined && (await isAncestor(root, commit, start).catch(() => false)))
+          return { name: planned.name, from: candidate.name, started, succeeded };
+      }
+      return { name: planned.name, started, succeeded };
+    }),
+  );
 }

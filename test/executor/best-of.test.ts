@@ -1,6 +1,6 @@
 // Best-of-N with the command agent in real repositories: the winner is picked (check, judge,
 // diff size), takes the task's plain branch, and the tasks that depend on it start from it.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunState } from "../../src/executor/types.js";
@@ -399,6 +399,51 @@ describe("best-of-N with a dependent task", () => {
     const refused = await conductor(["pick", "docs"], { cwd: repo.root, home: repo.home });
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain("task docs of run");
+  });
+
+  it("pick names the candidate a started dependent was built on, whatever was picked in between", async () => {
+    // docs' check fails while .git/fail-docs exists, so docs is started but unfinished.
+    const base = config("");
+    repo = await repoWithConfig({
+      ...base,
+      scripts: {
+        check:
+          'test ! -f broken.txt && test ! -f "$CONDUCTOR_ROOT_PATH/.git/fail-$CONDUCTOR_TASK_ID"',
+      },
+    });
+    await repo.write({ ".git/fail-docs": "" });
+    expect((await run(repo)).exitCode).toBe(1);
+    const runId = state(repo).runId;
+    // The smaller diff won: docs was built on fix-2.
+    expect(state(repo).selections?.fix?.winner).toBe("fix-2");
+    const r = repo;
+    const pick = (workspace: string) =>
+      conductor(["pick", "fix", workspace], { cwd: r.root, home: r.home });
+    const resume = `\`conductor run --resume ${runId}\``;
+
+    const toFix = await pick("fix");
+    expect(toFix.exitCode, toFix.all).toBe(0);
+    expect(toFix.stdout).toContain(
+      "Note: docs already started from fix-2, an earlier winner, and keeps that start.",
+    );
+    // A resume continues docs where it started; it does not start it from the new winner.
+    expect(toFix.stdout).not.toContain("Start docs from it");
+    expect(toFix.stdout).toContain(`Continue docs from its start with ${resume}`);
+
+    // Back to fix-2, the candidate docs was built on: nothing to note, not "fix".
+    const back = await pick("fix-2");
+    expect(back.exitCode, back.all).toBe(0);
+    expect(back.stdout).not.toContain("Note:");
+    expect(back.stdout).toContain(`Continue docs from its start with ${resume}`);
+
+    const again = await pick("fix");
+    expect(again.stdout).toContain("Note: docs already started from fix-2, an earlier winner");
+
+    // What the lines said holds: the resume finishes docs on fix-2's work.
+    rmSync(path.join(repo.root, ".git", "fail-docs"));
+    const resumed = await run(repo, ["--resume", runId]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 2");
   });
 
   it("archive --losers archives the candidates that lost, keeping their branches as refs", async () => {

@@ -2,7 +2,13 @@ import { Command } from "commander";
 import { conductorCommand } from "../../hint/command.js";
 import { reviewReaderOf } from "../../merge/review-rank.js";
 import { describeSelection } from "../../report/selection.js";
-import { currentRanking, pickByHand, renderRanking, selectionOf } from "../../review/pick.js";
+import {
+  currentRanking,
+  dependentStarts,
+  pickByHand,
+  renderRanking,
+  selectionOf,
+} from "../../review/pick.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
 /** `conductor pick <task> [<workspace>]`: a best-of-N task's ranking, or its winner set by hand. */
@@ -32,29 +38,31 @@ export function pickCommand(): Command {
           );
           return;
         }
-        const before = run.selections?.[task]?.winner;
         const next = await pickByHand(run, selection, workspace, reviewOf);
         const record = next.selections?.[task];
         if (record !== undefined) process.stdout.write(`${task}: ${describeSelection(record)}\n`);
-        const built = next.plan.workspaces.filter(
-          (planned) =>
-            planned.winnerOf?.includes(task) && next.workspaces[planned.name]?.worktreeCreated,
-        );
-        if (built.length > 0 && before !== undefined && before !== workspace) {
+        const dependents = await dependentStarts(next, task);
+        // A dependent with a worktree keeps the start it was made from (a resume continues it
+        // there); only one not started yet starts from the new winner.
+        const elsewhere = dependents.filter((entry) => entry.started && entry.from !== workspace);
+        for (const entry of elsewhere) {
           process.stdout.write(
-            `Note: ${built.map((planned) => planned.name).join(", ")} already started from ${before}, the earlier winner, and keep${built.length === 1 ? "s" : ""} that start.\n`,
+            `Note: ${entry.name} already started from ${entry.from ?? "an earlier winner"}${entry.from === undefined ? "" : ", an earlier winner,"} and keeps that start.\n`,
           );
         }
-        const waiting = next.plan.workspaces.filter(
-          (planned) =>
-            planned.winnerOf?.includes(task) &&
-            next.workspaces[planned.name]?.status !== "succeeded",
-        );
-        if (waiting.length > 0) {
+        const resume = `\`${conductorCommand(["run", "--resume", next.runId])}\``;
+        const waiting = dependents.filter((entry) => !entry.started && !entry.succeeded);
+        if (waiting.length > 0)
+          process.stdout.write(`Start ${names(waiting)} from it with ${resume}\n`);
+        const unfinished = dependents.filter((entry) => entry.started && !entry.succeeded);
+        if (unfinished.length > 0)
           process.stdout.write(
-            `Start ${waiting.map((planned) => planned.name).join(", ")} from it with \`${conductorCommand(["run", "--resume", next.runId])}\`\n`,
+            `Continue ${names(unfinished)} from ${unfinished.length === 1 ? "its" : "their"} start with ${resume}\n`,
           );
-        }
       },
     );
+}
+
+function names(entries: readonly { name: string }[]): string {
+  return entries.map((entry) => entry.name).join(", ");
 }
