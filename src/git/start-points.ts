@@ -42,7 +42,7 @@ export async function resolveStartPoints(
         const commit = await resolveCommit(root, start.ref);
         if (commit === undefined) {
           problem(
-            `"${start.ref}" is not a branch, tag or commit of this repository; fetch it first (${shellCommand(["git", "fetch", PULL_REQUEST_REMOTE, start.ref])})`,
+            `"${start.ref}" is not a branch, tag or commit of this repository${await missingRefHint(root, start.ref)}`,
           );
         } else starts[startKey(start)] = { commit };
         break;
@@ -62,6 +62,30 @@ export async function resolveStartPoints(
     }
   }
   return { starts, problems };
+}
+
+/**
+ * How to make a `from:` ref that does not resolve usable, as a command that works when pasted:
+ * `git fetch origin <name>` alone only fills FETCH_HEAD and `origin/<name>`, which `from: <name>`
+ * never reads, so a name is fetched into a local ref of its own (`<name>:<name>`; git makes it a
+ * tag or a branch like the remote's). A full commit id needs only its object; a revision expression
+ * (`main~5`) or a repository without origin has nothing to fetch.
+ */
+async function missingRefHint(root: string, ref: string): Promise<string> {
+  const tracking = `${PULL_REQUEST_REMOTE}/${ref}`;
+  if ((await resolveCommit(root, `refs/remotes/${tracking}`)) !== undefined) {
+    return `, only ${tracking} is; write from: ${tracking}, or make it local first (${shellCommand(["git", "branch", "--no-track", ref, tracking])})`;
+  }
+  const origin = await runGit(root, ["remote", "get-url", PULL_REQUEST_REMOTE]).catch(() => "");
+  if (origin.trim() === "") return "; check the name (git branch --all, git tag)";
+  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(ref))
+    return `; fetch it first (${shellCommand(["git", "fetch", PULL_REQUEST_REMOTE, ref])})`;
+  const named = await runGit(root, ["check-ref-format", "--allow-onelevel", ref])
+    .then(() => true)
+    .catch(() => false);
+  return named
+    ? `; fetch it first (${shellCommand(["git", "fetch", PULL_REQUEST_REMOTE, `${ref}:${ref}`])})`
+    : "; check the name (git branch --all, git tag)";
 }
 
 /** An existing local branch to continue on, with its upstream; or why it cannot be used. */

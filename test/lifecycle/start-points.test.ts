@@ -227,12 +227,55 @@ describe("where a task starts", () => {
     const lines = result.stderr.split("\n");
     expect(lines[0]).toBe("conductor: conductor.yaml has 3 problems:");
     expect(lines[1]).toMatch(
-      /^ {2}conductor\.yaml:\d+:\d+: tasks\[0\]\.from: "release-9" is not a branch, tag or commit of this repository; fetch it first \(git fetch origin release-9\)$/,
+      /^ {2}conductor\.yaml:\d+:\d+: tasks\[0\]\.from: "release-9" is not a branch, tag or commit of this repository; fetch it first \(git fetch origin release-9:release-9\)$/,
     );
     expect(lines[2]).toContain(
       'tasks[1].branch: there is no local branch "topic"; create it (git branch topic <start>) or use from: to start a new branch',
     );
     expect(lines[3]).toContain("tasks[2].pr: pull request #404 could not be fetched from origin (");
+    expect(existsSync(path.join(repo.root, ".conductor", "runs"))).toBe(false);
+  });
+
+  it("a from: ref that is only on origin gets a hint that works as printed", async () => {
+    // A branch and a tag someone pushed from elsewhere: origin has them, this clone does not.
+    const other = path.join(path.dirname(repo.root), "other");
+    await execa("git", ["clone", "-q", origin, other], { env: gitEnv(repo.home) });
+    await execa("git", ["-C", other, "branch", "release-9", "origin/main"], {
+      env: gitEnv(repo.home),
+    });
+    await execa("git", ["-C", other, "tag", "v9", "origin/main"], { env: gitEnv(repo.home) });
+    await execa("git", ["-C", other, "push", "-q", "origin", "release-9", "v9"], {
+      env: gitEnv(repo.home),
+    });
+    for (const ref of ["v9", "release-9"]) {
+      // The tag first: fetching the branch would bring the tag along (git follows tags).
+      await writeConfig([{ id: "later", prompt: "p", from: ref }]);
+      const refused = await run(["plan"]);
+      expect(refused.exitCode, refused.all).toBe(2);
+      const hint = /fetch it first \((git fetch [^)]+)\)/.exec(refused.stderr);
+      expect(hint, refused.stderr).not.toBeNull();
+      const [command, ...args] = (hint?.[1] ?? "").split(" ");
+      await execa(command as string, args, { cwd: repo.root, env: gitEnv(repo.home) });
+      const planned = await run(["plan"]);
+      expect(planned.exitCode, planned.all).toBe(0);
+    }
+    // Fetched before as origin/<name> only: from: <name> still does not read it; say what does.
+    await execa("git", ["-C", other, "branch", "release-10", "origin/main"], {
+      env: gitEnv(repo.home),
+    });
+    await execa("git", ["-C", other, "push", "-q", "origin", "release-10"], {
+      env: gitEnv(repo.home),
+    });
+    await repo.git("fetch", "-q", "origin");
+    await writeConfig([{ id: "later", prompt: "p", from: "release-10" }]);
+    const tracked = await run(["plan"]);
+    expect(tracked.exitCode).toBe(2);
+    expect(tracked.stderr).toContain(
+      '"release-10" is not a branch, tag or commit of this repository, only origin/release-10 is; write from: origin/release-10, or make it local first (git branch --no-track release-10 origin/release-10)',
+    );
+    await writeConfig([{ id: "later", prompt: "p", from: "origin/release-10" }]);
+    expect((await run(["plan"])).exitCode).toBe(0);
+    // Nothing was created by the refusals.
     expect(existsSync(path.join(repo.root, ".conductor", "runs"))).toBe(false);
   });
 
