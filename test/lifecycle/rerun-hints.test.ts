@@ -63,6 +63,7 @@ describe("re-run hints work as printed", () => {
     const refused = await repo.cli(["run", "--resume", runId]);
     expect(refused.exitCode, refused.all).toBe(2);
     expect(refused.stderr).toContain(`the plan changed since run ${runId} started`);
+    expect(refused.stderr).toMatch(/: the base main moved \([0-9a-f]{10} → [0-9a-f]{10}\)\./);
     const [fresh] = printedCommands(refused.stderr);
     expect(fresh).toBe("conductor run bad other --shard 1/2");
     // As printed (plain output, to read it), it plans what the resumed run planned.

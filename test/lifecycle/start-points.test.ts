@@ -117,6 +117,33 @@ describe("where a task starts", () => {
     expect(table).toContain(`PR #7 (${commits.pr?.slice(0, 10)})`);
   });
 
+  it("run --resume after a from: ref moved says which ref moved, not that the file changed", async () => {
+    await writeConfig([
+      { id: "from-branch", prompt: "p", from: "feature", attempts: 2 },
+      { id: "breaks", prompt: "p", agent: { command: "exit 1" } },
+    ]);
+    const first = await run(["run", "--output", "plain"]);
+    expect(first.exitCode, first.all).toBe(1);
+    const runId = /run (\d{8}-\d{6}-\w+)/.exec(first.stdout)?.[1] as string;
+    await repo.git("switch", "-q", "feature");
+    const moved = await commit("more.txt");
+    await repo.git("switch", "-q", "main");
+
+    const refused = await run(["run", "--resume", runId]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const line = `from: feature of task from-branch moved (${commits.feature?.slice(0, 10)} → ${moved.slice(0, 10)})`;
+    expect(refused.stderr).toContain(line);
+    // One line for the task, not one per attempt; and no blame on a file that did not change.
+    expect(refused.stderr.split(line).length).toBe(2);
+    expect(refused.stderr).not.toContain("conductor.yaml, a prompt file");
+
+    // Putting the ref back, as the message says, lets the resume go on.
+    await repo.git("branch", "-f", "feature", commits.feature as string);
+    const resumed = await run(["run", "--resume", runId, "--output", "plain"]);
+    expect(resumed.stderr).not.toContain("plan changed");
+    expect(resumed.exitCode).toBe(1);
+  });
+
   it("branch: records the branch's upstream, for conductor pr to push to", async () => {
     await writeConfig([{ id: "on-feature", prompt: "p", branch: "feature" }]);
     const plan = JSON.parse((await run(["plan", "--json"])).stdout) as Plan;

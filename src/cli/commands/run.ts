@@ -5,6 +5,7 @@ import { chooseRunId } from "../../executor/run-select.js";
 import { listRunIds, newRunId } from "../../executor/run-store.js";
 import type { RunState } from "../../executor/types.js";
 import { conductorCommand, currentInvocation } from "../../hint/command.js";
+import { planChanges } from "../../planner/plan-changes.js";
 import { parseShard } from "../../planner/shard.js";
 import type { Plan } from "../../planner/types.js";
 import { globalOptions } from "../global-options.js";
@@ -233,8 +234,9 @@ async function resumedPlan(
       ...taskPatterns,
       ...(previousShard ? ["--shard", `${previousShard.index}/${previousShard.count}`] : []),
     ];
+    const changes = planChanges(previous.plan, plan);
     throw new StateError(
-      `the plan changed since run ${runId} started (hash ${previous.plan.hash.slice(0, 12)} then, ${plan.hash.slice(0, 12)} now): conductor.yaml, a prompt file or the base commit differ`,
+      `the plan changed since run ${runId} started (hash ${previous.plan.hash.slice(0, 12)} then, ${plan.hash.slice(0, 12)} now): ${changes.length > 0 ? changes.join("; ") : "conductor.yaml, a prompt file or the base commit differ"}`,
       {
         hint: `Restore them to resume, or start a new run with \`${conductorCommand(again)}\`: it takes the workspace names over and keeps run ${runId}'s branches and work on refs.`,
       },
