@@ -3,6 +3,9 @@ import { shellQuote } from "../hint/shell-quote.js";
 import type { Workspace } from "../planner/types.js";
 import type { WorkspaceState } from "./types.js";
 
+/** Where `archive --losers` keeps the branches of the candidates that lost a pick. */
+export const LOSERS_REFS = "refs/conductor/losers/";
+
 /**
  * What can bring an archived workspace's work back: its branch, where the archive kept it. A
  * resume would not (the run's other workspaces decide whether there is anything to resume).
@@ -13,7 +16,11 @@ export function archivedHint(
 ): string {
   if (archived.keptAs !== undefined) {
     const named = shellQuote(`${workspace.branch}-kept`);
-    return `A later run took its branch name; its work is kept as ${archived.keptAs}: \`git branch ${named} ${archived.keptAs}\` makes it a branch again.`;
+    // `archive --losers` keeps the branch the same way; no later run is involved then.
+    const why = archived.keptAs.startsWith(LOSERS_REFS)
+      ? "It lost its task's pick and was archived"
+      : "A later run took its branch name";
+    return `${why}; its work is kept as ${archived.keptAs}: \`git branch ${named} ${archived.keptAs}\` makes it a branch again.`;
   }
   if (archived.branchDeleted) {
     return `Its branch ${workspace.branch} was deleted with it; start the task again with \`${conductorCommand(["run", workspace.taskId])}\`.`;

@@ -207,7 +207,10 @@ export interface WorkspaceState {
   archived?: {
     at: string;
     branchDeleted: boolean;
-    /** The ref the branch was kept as when a new run took its name (`refs/conductor/runs/…`). */
+    /**
+     * The ref the branch was kept as when a new run took its name (`refs/conductor/runs/…`), or
+     * when it lost a pick and `archive --losers` set it aside (`refs/conductor/losers/…`).
+     */
     keptAs?: string;
   };
 }

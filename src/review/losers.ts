@@ -1,3 +1,4 @@
+import { LOSERS_REFS } from "../executor/archived-hint.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { appendEvent, RunPaths } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
@@ -29,7 +30,7 @@ export function losersOf(run: RunState, onlyTasks?: ReadonlySet<string>): FoundW
 
 /** Where a loser's branch is kept: `refs/conductor/losers/<run>/<workspace>`. */
 export function loserRef(runId: string, workspace: string): string {
-  return `refs/conductor/losers/${runId}/${workspace}`;
+  return `${LOSERS_REFS}${runId}/${workspace}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { OperationError, StateError, UsageError } from "../errors.js";
+import { archivedHint } from "../executor/archived-hint.js";
 import type { SelectionRecord } from "../executor/events.js";
 import { isRunLive } from "../executor/load-run.js";
 import { appendEvent, RunPaths, saveRunState } from "../executor/run-store.js";
@@ -110,10 +111,15 @@ export async function pickByHand(
     });
   }
   const state = run.workspaces[workspace];
-  if (state?.commit === undefined || state.archived !== undefined) {
-    throw new UsageError(
-      `${workspace} has no work to pick${state?.archived === undefined ? " (no commit on its branch)" : " (it was archived)"}`,
-    );
+  const planned = run.plan.workspaces.find((entry) => entry.name === workspace);
+  if (state?.archived !== undefined && planned !== undefined) {
+    // Its work still exists (on a kept ref or branch): say where, not that there is none.
+    throw new UsageError(`${workspace} was archived; an archived workspace cannot be the winner`, {
+      hint: archivedHint(planned, state.archived),
+    });
+  }
+  if (state?.commit === undefined) {
+    throw new UsageError(`${workspace} has no work to pick (no commit on its branch)`);
   }
   const previous = run.selections?.[selection.taskId];
   const ranking = pickedByHand(await currentRanking(run, selection, reviewOf), workspace);

@@ -446,6 +446,35 @@ describe("best-of-N with a dependent task", () => {
     expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 2");
   });
 
+  it("picking an archived loser says where its work is kept, with a command that works as printed", async () => {
+    repo = await repoWithConfig(config("1"));
+    expect((await run(repo)).exitCode).toBe(0);
+    const before = state(repo);
+    expect(
+      (await conductor(["archive", "--losers"], { cwd: repo.root, home: repo.home })).exitCode,
+    ).toBe(0);
+    const ref = `refs/conductor/losers/${before.runId}/fix`;
+
+    const refused = await conductor(["pick", "fix", "fix"], { cwd: repo.root, home: repo.home });
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr).toContain(
+      "fix was archived; an archived workspace cannot be the winner.",
+    );
+    // Not "no work", and not a later run's doing: it lost the pick.
+    expect(refused.stderr).not.toContain("no work");
+    expect(refused.stderr).not.toContain("later run");
+    expect(refused.stderr).toContain(
+      `It lost its task's pick and was archived; its work is kept as ${ref}`,
+    );
+    const hint = /`(git branch \S+ \S+)`/.exec(refused.stderr)?.[1] as string;
+    const [, ...args] = hint.split(" ");
+    await repo.git(...args);
+    expect(await repo.git("rev-parse", "conductor/fix-1-kept")).toBe(before.workspaces.fix?.commit);
+    // Nothing changed by the refusal: the winner keeps the plain branch.
+    expect(state(repo).selections?.fix?.winner).toBe("fix-2");
+    expect(await repo.git("rev-parse", "conductor/fix")).toBe(before.workspaces["fix-2"]?.commit);
+  });
+
   it("archive --losers archives the candidates that lost, keeping their branches as refs", async () => {
     repo = await repoWithConfig(config("1"));
     expect((await run(repo)).exitCode).toBe(0);
