@@ -608,6 +608,20 @@ export async function removeWorktree(
 }
 
 /**
+ * A dependency's branch git could not merge into a workspace. The merge was aborted, so the
+ * worktree holds no conflict to resolve: whoever fixes it must start that merge again by hand.
+ */
+export class DependencyMergeError extends Error {
+  constructor(
+    readonly branch: string,
+    readonly gitError: unknown,
+  ) {
+    super(gitMessage(gitError));
+    this.name = "DependencyMergeError";
+  }
+}
+
+/**
  * Merges into the worktree's branch the dependency branches it does not contain yet; aborts the
  * merge on conflict. Returns how many it merged.
  */
@@ -619,7 +633,7 @@ export async function mergeMissing(worktree: string, branches: readonly string[]
       await git(worktree, ["merge", "--no-edit", "--no-ff", "--end-of-options", branch]);
     } catch (error) {
       await git(worktree, ["merge", "--abort"]).catch(() => {});
-      throw error;
+      throw new DependencyMergeError(branch, error);
     }
     merged++;
   }

@@ -164,7 +164,15 @@ describe("conductor run with the command agent", () => {
 
     const worktree = path.join(repo.home, "workspaces", "both");
     const inWorktree = (...args: string[]) => execa("git", args, { cwd: worktree, reject: false });
-    await inWorktree("merge", "--no-edit", "conductor/right");
+    // The failed merge was undone, so there is nothing to resolve yet: the message says which
+    // merge to start, as a command that works when pasted.
+    expect((await inWorktree("status", "--porcelain")).stdout).toBe("");
+    const printed = /merge it by hand \((git -C .+ merge conductor\/right)\)/.exec(
+      both?.failure?.message ?? "",
+    )?.[1];
+    expect(printed, both?.failure?.message).toBeDefined();
+    const merge = await execa("sh", ["-c", printed as string], { cwd: repo.root, reject: false });
+    expect(merge.stdout).toMatch(/CONFLICT \(.*\): Merge conflict in shared\.txt/);
     await writeFile(path.join(worktree, "shared.txt"), "left and right\n");
     await inWorktree("commit", "-qam", "resolve");
     const resumed = await conductor(["run", "--resume", "--output", "plain"], {

@@ -6,6 +6,7 @@ import {
   branchExists,
   checkoutPendingAt,
   checkoutWorktree,
+  DependencyMergeError,
   finishCutOffCheckout,
   git,
   gitMessage,
@@ -22,6 +23,7 @@ import {
 import { WorktreeLinkError } from "../../git/worktree-link.js";
 import { WorktreeFolderTakenError } from "../../git/worktree-registration.js";
 import { conductorCommand } from "../../hint/command.js";
+import { shellCommand } from "../../hint/shell-quote.js";
 import { startCommit as startCommitOf, type Workspace } from "../../planner/types.js";
 import { repairOwnWorktreeLink } from "../worktree-link-check.js";
 import type { StepContext, StepOutcome } from "./context.js";
@@ -112,7 +114,10 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
     const head = (await git(workspace.path, ["rev-parse", "HEAD"])).trim();
     return {
       ...gitFailure(
-        `merging ${workspace.mergeBranches.join(", ")} into ${workspace.branch} failed (${gitMessage(error)}); resolve it in ${workspace.path}, commit, then resume`,
+        error instanceof DependencyMergeError
+          ? // git's own merge was undone: the worktree is clean, so the fix starts with the merge.
+            `merging ${error.branch} into ${workspace.branch} failed (${gitMessage(error)}); the merge was undone: merge it by hand (${shellCommand(["git", "-C", workspace.path, "merge", error.branch])}), resolve the conflicts, commit, then resume`
+          : `merging ${workspace.mergeBranches.join(", ")} into ${workspace.branch} failed (${gitMessage(error)}); resolve it in ${workspace.path}, commit, then resume`,
       ),
       result: { ...made, startCommit: ctx.state().startCommit ?? head },
     };
