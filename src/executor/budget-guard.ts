@@ -88,9 +88,14 @@ export class BudgetGuard {
 
   /** Why a workspace may not start an agent turn now (its budget or the run's is spent). */
   refusal(workspace: Workspace, step: Step): Failure | undefined {
-    this.check();
-    const stop = this.reached.get(RUN_KEY) ?? this.reached.get(taskKey(workspace.taskId));
+    const stop = this.spentFor(workspace.taskId);
     return stop === undefined ? undefined : budgetFailure(stop, step, "refused");
+  }
+
+  /** The budget, the run's or the task's, that forbids a new agent session for `task` now. */
+  spentFor(task: string): BudgetStop | undefined {
+    this.check();
+    return this.reached.get(RUN_KEY) ?? this.reached.get(taskKey(task));
   }
 
   /**

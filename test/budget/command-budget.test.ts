@@ -1,6 +1,7 @@
 // Budgets with the command agent, which reports its tokens through `conductor-usage:` lines:
 // reached mid-run, exceeded by one long turn, a task's own budget, and resume after a stop.
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -163,6 +164,40 @@ describe("task budget", () => {
     expect(result.stdout).toContain(
       `task capped's budget is spent: raise its budget.tokens in conductor.yaml, then \`conductor run --resume ${summary.runId}\``,
     );
+  });
+});
+
+describe("best-of-N under a budget", () => {
+  it("asks no judge once the task's or the run's budget is spent: the next criterion decides", async () => {
+    for (const budget of [{ run: { tokens: 1500 } }, { task: { tokens: 1500 } }]) {
+      const marker = path.join(mkdtempSync(path.join(tmpdir(), "judge-")), "judge-ran");
+      const judge = `touch '${marker}'; echo '{"winner": "fix-2", "ranking": ["fix-2", "fix"], "reasons": "r"}'`;
+      repo = await repoWithConfig({
+        ...(budget.run === undefined ? {} : { budget: budget.run }),
+        agent: { kind: "command", command: reporting(1000), judge_command: judge },
+        tasks: [
+          {
+            id: "fix",
+            prompt: "fix it",
+            attempts: 2,
+            ...(budget.task === undefined ? {} : { budget: budget.task }),
+          },
+        ],
+      });
+      const result = await conductor(["run", "--output", "plain"], {
+        cwd: repo.root,
+        home: repo.home,
+      });
+      // Both candidates did their turns (2000 tokens), and they tie: only a judge could break it.
+      expect(result.all).toContain(
+        "[fix] winner: fix (branch conductor/fix) — succeeded (no check), 1 line changed, judge unavailable: not asked:",
+      );
+      expect(result.all).toContain("token budget is spent (2k of 1.5k tokens)");
+      expect(existsSync(marker), "the judge command ran").toBe(false);
+      await repo.remove();
+      repo = undefined;
+      rmSync(path.dirname(marker), { recursive: true, force: true });
+    }
   });
 });
 

@@ -56,6 +56,12 @@ export async function runJudge(
       },
     };
   }
+  // The judge is an agent session like any other: once the run's or the task's budget is spent,
+  // none starts (the next criterion decides), or a best-of-N task would spend past its limit.
+  const spent = run.budget.spentFor(selection.taskId);
+  if (spent !== undefined) {
+    return { record: { ...base, problem: `not asked: ${spent.description}` } };
+  }
   const candidates = await Promise.all(
     workspaces.map((workspace) => judgeCandidate(run, workspace)),
   );
