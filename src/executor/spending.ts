@@ -34,7 +34,7 @@ export function workspaceSpending(
   };
 }
 
-/** What the workspaces of the plan (or of one task) spent together. */
+/** What the workspaces of the plan (or of one task) spent together, their tasks' judges included. */
 export function runSpending(state: RunState, now: Date, taskId?: string): Spending {
   const plan: Plan = state.plan;
   const workspaces = plan.workspaces.filter(
@@ -42,9 +42,29 @@ export function runSpending(state: RunState, now: Date, taskId?: string): Spendi
   );
   if (workspaces.length === 0) return NOTHING_SPENT;
   return spendingOf(
-    workspaces.map((planned) => workspaceSpending(planned, state.workspaces[planned.name], now)),
+    [
+      ...workspaces.map((planned) =>
+        workspaceSpending(planned, state.workspaces[planned.name], now),
+      ),
+      ...judgeSpending(state, workspaces),
+    ],
     plan.budget?.prices ?? {},
   );
+}
+
+/**
+ * What the judges of the given workspaces' tasks spent: a judge session runs the candidates'
+ * agent (its model, its prices), once per pick the run made.
+ */
+function judgeSpending(state: RunState, workspaces: readonly Workspace[]): WorkspaceSpending[] {
+  const tasks = new Set(workspaces.map((planned) => planned.taskId));
+  return Object.values(state.selections ?? {}).flatMap((selection) => {
+    const judge = selection.judge;
+    if (!tasks.has(selection.task) || judge === undefined) return [];
+    if (judge.usage === undefined && judge.agentTimeMs === undefined) return [];
+    const model = workspaces.find((planned) => planned.taskId === selection.task)?.agent.model;
+    return [{ usage: judge.usage, model, agentTimeMs: judge.agentTimeMs ?? 0 }];
+  });
 }
 
 /** The budget that applies to a task's workspaces besides the run's, if it has one. */

@@ -277,6 +277,9 @@ export interface JudgeRecord {
   promptFile?: string;
   answerFile?: string;
   logFile?: string;
+  /** What its session spent, when it ran: counted against the run's and the task's budget. */
+  usage?: TokenUsage;
+  agentTimeMs?: number;
 }
 
 /** A selection as recorded: by the run (`manual: false`) or by `conductor pick`. */

@@ -201,6 +201,35 @@ describe("best-of-N under a budget", () => {
   });
 });
 
+describe("a judge's spending", () => {
+  it("counts against the run's budget: its tokens can stop the tasks that build on the winner", async () => {
+    // Candidates spend 2000 together, under the budget of 2500; the judge's 1000 take it over.
+    const judge = `${reporting(1000)}; echo '{"winner": "fix-2", "ranking": ["fix-2", "fix"], "reasons": "r"}'`;
+    repo = await repoWithConfig({
+      budget: { tokens: 2500 },
+      agent: { kind: "command", command: reporting(1000), judge_command: judge },
+      tasks: [
+        { id: "fix", prompt: "fix it", attempts: 2 },
+        { id: "docs", prompt: "document it", depends_on: ["fix"] },
+      ],
+    });
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(result.all).toContain(
+      '[fix] winner: fix-2 (branch conductor/fix) — succeeded (no check), 1 line changed, judge: "r"',
+    );
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain(
+      "[docs] ↷ skipped: not started: the run's token budget is spent (3k of 2.5k tokens)",
+    );
+    const summary = latestSummary(repo.root);
+    expect(summary.reason).toBe("budget");
+    expect(summary.budget?.spent.tokens).toBe(3000);
+  });
+});
+
 describe("resume after a budget stop", () => {
   it("does not spend past the budget again until it is raised, then finishes the rest", async () => {
     const config = (tokens: number) => ({

@@ -58,9 +58,9 @@ export async function runJudge(
   }
   // The judge is an agent session like any other: once the run's or the task's budget is spent,
   // none starts (the next criterion decides), or a best-of-N task would spend past its limit.
-  const spent = run.budget.spentFor(selection.taskId);
-  if (spent !== undefined) {
-    return { record: { ...base, problem: `not asked: ${spent.description}` } };
+  const budgetSpent = run.budget.spentFor(selection.taskId);
+  if (budgetSpent !== undefined) {
+    return { record: { ...base, problem: `not asked: ${budgetSpent.description}` } };
   }
   const candidates = await Promise.all(
     workspaces.map((workspace) => judgeCandidate(run, workspace)),
@@ -73,6 +73,7 @@ export async function runJudge(
   );
   const files = { promptFile: relative(promptFile), logFile: relative(logFile) };
   const cwd = await mkdtemp(path.join(os.tmpdir(), "conductor-judge-"));
+  const started = Date.now();
   const result = await run
     .agentFor(settings.kind)
     .run({
@@ -86,6 +87,11 @@ export async function runJudge(
       onActivity: () => {},
     })
     .finally(() => rm(cwd, { recursive: true, force: true }));
+  // Its spending goes on the record (a judge is an agent session the budget counts).
+  const spent = {
+    agentTimeMs: Date.now() - started,
+    ...(result.usage === undefined ? {} : { usage: result.usage }),
+  };
   if (result.outcome.status === "cancelled" || signal.aborted) {
     return {
       record: { ...base, ...files, status: "failed", problem: "cancelled" },
@@ -94,7 +100,7 @@ export async function runJudge(
   }
   const answer = result.finalMessage ?? "";
   await writeFile(answerFile, `${run.secrets.redact(answer).trimEnd()}\n`);
-  const withAnswer = { ...base, ...files, answerFile: relative(answerFile) };
+  const withAnswer = { ...base, ...files, answerFile: relative(answerFile), ...spent };
   if (result.outcome.status !== "succeeded") {
     const why =
       "message" in result.outcome ? result.outcome.message : `it ended ${result.outcome.status}`;
