@@ -58,6 +58,9 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
   const status = (name: string): WorkspaceStatus =>
     run.recorder.state.workspaces[name]?.status ?? "pending";
   // An archived workspace was set aside by its reviewer: a resume does not bring it back.
+  // Its own steps are over (a review of it may still run).
+  const finished = (name: string): boolean =>
+    ["succeeded", "failed", "skipped"].includes(status(name));
   const archived = (name: string): boolean =>
     run.recorder.state.workspaces[name]?.archived !== undefined;
   // Candidates of a task whose winner was picked (before a resume) are settled too.
@@ -132,8 +135,9 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       if (run.recorder.state.selections?.[task] !== undefined || deciding.has(task)) continue;
       if (!selectionReady(run.recorder.state, selection)) continue;
       // A candidate that finished may still be under review (`review: auto`): the ranking
-      // reads its verdict, so it waits until the candidate's review is over.
-      if (selection.candidates.some(({ name }) => running.has(name))) continue;
+      // reads its verdict, so it waits until the candidate's review is over. One still at work
+      // does not hold up a `first-passing` pick: its dependents start as soon as one passed.
+      if (selection.candidates.some(({ name }) => running.has(name) && finished(name))) continue;
       deciding.set(
         task,
         decide(run, selection, cancel.signal).finally(() => {

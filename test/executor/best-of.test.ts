@@ -475,6 +475,35 @@ describe("best-of-N with a dependent task", () => {
     expect(await repo.git("rev-parse", "conductor/fix")).toBe(before.workspaces["fix-2"]?.commit);
   });
 
+  it("first-passing starts the dependents as soon as one candidate passed, while the others still work", async () => {
+    // Attempt 2 keeps working until docs is done (at most 10s): docs must not wait for it.
+    const marker = '"$CONDUCTOR_ROOT_PATH/.git/docs-done"';
+    const agent = [
+      'case "$CONDUCTOR_TASK_ID" in',
+      `  fix) echo "attempt $CONDUCTOR_ATTEMPT" > fix.txt; if [ "$CONDUCTOR_ATTEMPT" = 2 ]; then i=0; while [ ! -f ${marker} ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; fi ;;`,
+      `  docs) cp fix.txt docs.txt; touch ${marker} ;;`,
+      "esac",
+    ].join("\n");
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: agent },
+      tasks: [
+        { id: "fix", prompt: "Fix the thing.", attempts: 2, select: "first-passing" },
+        { id: "docs", prompt: "Document the fix.", depends_on: ["fix"] },
+      ],
+    });
+    const result = await run(repo);
+    expect(result.exitCode, result.all).toBe(0);
+    const after = state(repo);
+    expect(after.selections?.fix?.winner).toBe("fix");
+    expect(after.selections?.fix?.ranking.decidedBy).toBe("first-passing");
+    expect(await repo.git("show", "conductor/docs:docs.txt")).toBe("attempt 1");
+    // docs finished while fix-2 was still at work, which then finished too, ranked behind.
+    const finished = (name: string) => Date.parse(after.workspaces[name]?.finishedAt as string);
+    expect(finished("docs")).toBeLessThan(finished("fix-2"));
+    expect(after.workspaces["fix-2"]?.status).toBe("succeeded");
+    expect(await repo.git("rev-parse", "conductor/fix-2")).toBe(after.workspaces["fix-2"]?.commit);
+  });
+
   it("archive --losers archives the candidates that lost, keeping their branches as refs", async () => {
     repo = await repoWithConfig(config("1"));
     expect((await run(repo)).exitCode).toBe(0);
