@@ -3,6 +3,10 @@ import { parseDuration } from "./duration.js";
 import type { RunMode } from "./repo-settings.js";
 import { normalizeSeed, type SeedConfig } from "./seed.js";
 import { parseSize } from "./size.js";
+import { parseTokenCount } from "./token-count.js";
+
+export { parseTokenCount };
+
 import type {
   AGENT_KINDS,
   COPY_MODES,
@@ -323,14 +327,6 @@ function budgetLimits(written: {
   if (written.cost !== undefined) limits.cost = written.cost;
   if (written.agent_time !== undefined) limits.agentTimeMs = parseDuration(written.agent_time);
   return limits;
-}
-
-/** `200k` → 200000, `1.5M` → 1500000, `1200` → 1200. */
-export function parseTokenCount(written: number | string): number {
-  if (typeof written === "number") return written;
-  const unit = written.slice(-1).toLowerCase();
-  const factor = unit === "k" ? 1000 : unit === "m" ? 1_000_000 : 1;
-  return Math.round(Number(factor === 1 ? written : written.slice(0, -1)) * factor);
 }
 
 function agentOverrides(agent: WrittenAgent | undefined): Partial<AgentConfig> {

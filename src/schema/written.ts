@@ -3,6 +3,7 @@ import { DURATION_PATTERN } from "./duration.js";
 import { RUN_MODES } from "./repo-settings.js";
 import { writtenSeedSchema } from "./seed.js";
 import { SIZE_PATTERN } from "./size.js";
+import { parseTokenCount, TOKEN_COUNT_PATTERN } from "./token-count.js";
 
 /**
  * The configuration file exactly as a user writes it (snake_case keys, shorthands allowed).
@@ -142,15 +143,21 @@ const agentFields = {
     ),
 };
 
-const TOKEN_COUNT_PATTERN = /^\d+(?:\.\d+)?[kKmM]?$/;
-
 const budgetFields = {
   tokens: z
     .union([
-      z.int({ error: "must be a whole number of tokens or a count such as 200k or 1.5M" }).min(1),
-      z.string().regex(TOKEN_COUNT_PATTERN, {
-        error: "must be a number of tokens such as 200000, 200k or 1.5M",
-      }),
+      z
+        .int({ error: "must be a whole number of tokens or a count such as 200k or 1.5M" })
+        .min(1, { error: "must be at least 1 token" }),
+      // `0k` or `0.0001k` count 0 tokens, as `0` does: a budget nothing could start under.
+      z
+        .string()
+        .regex(TOKEN_COUNT_PATTERN, {
+          error: "must be a number of tokens such as 200000, 200k or 1.5M",
+        })
+        .refine((written) => parseTokenCount(written) >= 1, {
+          error: "must be at least 1 token",
+        }),
     ])
     .optional()
     .describe("Most input + output tokens the agents may use, as they report them (e.g. 200k)."),

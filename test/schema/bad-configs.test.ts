@@ -229,6 +229,13 @@ const CORPUS: Record<string, Case> = {
     "tasks[1].id",
     'workspace name "add-auth-2" is also a workspace of task "add-auth-2"',
   ),
+  "budget-zero-tokens.yaml": {
+    rule: "a token budget of 0, written as 0k or 0",
+    problems: [
+      { at: "3:11", keyPath: "budget.tokens", phrase: "must be at least 1 token" },
+      { at: "7:23", keyPath: "tasks[0].budget.tokens", phrase: "must be at least 1 token" },
+    ],
+  },
   "cost-budget-without-price.yaml": one(
     "a cost budget without the price of the model in use",
     "3:9",
