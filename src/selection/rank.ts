@@ -206,6 +206,10 @@ function ranked(
 }
 
 function checkLabel(candidate: CandidateFacts): string {
+  // A first-passing pick does not wait for the others: the label is kept with the ranking and
+  // read after they finished, so it says it was true at the pick.
+  if (candidate.status === "running" || candidate.status === "pending")
+    return `${candidate.status === "running" ? "still running" : "not started"} when picked`;
   if (candidate.status !== "succeeded")
     return candidate.check === "failed" ? "failed check" : candidate.status;
   return candidate.check === "none" ? "succeeded (no check)" : "passed check";

@@ -502,6 +502,11 @@ describe("best-of-N with a dependent task", () => {
     expect(finished("docs")).toBeLessThan(finished("fix-2"));
     expect(after.workspaces["fix-2"]?.status).toBe("succeeded");
     expect(await repo.git("rev-parse", "conductor/fix-2")).toBe(after.workspaces["fix-2"]?.commit);
+    // The ranking, read now, says what fix-2 was at the pick, beside what it is now.
+    const shown = await conductor(["pick", "fix"], { cwd: repo.root, home: repo.home });
+    expect(shown.stdout).toMatch(
+      /2\s+fix-2\s+succeeded\s+still running when picked\s+conductor\/fix-2/,
+    );
   });
 
   it("archive --losers archives the candidates that lost, keeping their branches as refs", async () => {
