@@ -53,8 +53,8 @@ export function runSpending(state: RunState, now: Date, taskId?: string): Spendi
 }
 
 /**
- * What the judges of the given workspaces' tasks spent: a judge session runs the candidates'
- * agent (its model, its prices), once per pick the run made.
+ * What the judges of the given workspaces' tasks spent: a judge session runs the agent of the
+ * first candidate it compares (its model, its prices), once per pick the run made.
  */
 function judgeSpending(state: RunState, workspaces: readonly Workspace[]): WorkspaceSpending[] {
   const tasks = new Set(workspaces.map((planned) => planned.taskId));
@@ -62,7 +62,8 @@ function judgeSpending(state: RunState, workspaces: readonly Workspace[]): Works
     const judge = selection.judge;
     if (!tasks.has(selection.task) || judge === undefined) return [];
     if (judge.usage === undefined && judge.agentTimeMs === undefined) return [];
-    const model = workspaces.find((planned) => planned.taskId === selection.task)?.agent.model;
+    // The judge runs the agent of the first candidate it was asked about.
+    const model = workspaces.find((planned) => planned.name === judge.asked[0])?.agent.model;
     return [{ usage: judge.usage, model, agentTimeMs: judge.agentTimeMs ?? 0 }];
   });
 }
