@@ -105,6 +105,9 @@ function withHelpCommands(command: Command): void {
     .exitOverride();
   HELP_COMMANDS.add(help);
   command.addCommand(help);
+  // Asking for the implicit one above made commander create it and mark it wanted for good
+  // (`_addImplicitHelpCommand`): without this, every help lists `help [command]` twice.
+  command.helpCommand(false);
 }
 
 /** Fails as commander fails `conductor nope` (the suggestion is conductor's own). */

@@ -77,4 +77,11 @@ describe("help", () => {
       expect(names.at(-1), commands).toMatch(/^ {2}help \[command\] +display help for command$/);
     }
   });
+
+  it("is listed once, in the program's help and in a command's", async () => {
+    for (const args of [["--help"], ["cache", "--help"], ["help"], ["help", "cache"]]) {
+      const result = await run(args);
+      expect(result.stdout.match(/^ {2}help \[command\]/gm), result.stdout).toHaveLength(1);
+    }
+  });
 });
