@@ -416,6 +416,43 @@ describe("workspaces.seed", () => {
   });
 });
 
+describe("a damaged cache entry", () => {
+  it.each([
+    ["its seed.json unreadable", (dir: string) => writeFile(path.join(dir, "seed.json"), "{trunc")],
+    [
+      "its seeded folder gone",
+      (dir: string) => rm(path.join(dir, "folders", "node_modules"), { recursive: true }),
+    ],
+    ["no seed.json at all", (dir: string) => rm(path.join(dir, "seed.json"))],
+  ])("%s: the next run fills the key again and succeeds", async (_what, damage) => {
+    repo = await repoWithConfig(
+      {
+        workspaces: { seed: ["node_modules"] },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("one"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
+    const [key] = cacheEntries(repo);
+    await damage(path.join(repo.home, ".conductor", "cache", "repo", key as string));
+
+    const again = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(again.exitCode, again.all).toBe(0);
+    expect(setupRuns(repo)).toEqual([key, key]);
+    expect(cacheEntries(repo)).toEqual([key]);
+    expect(snapshot(path.join(workspace(repo, "one"), "node_modules"))).toEqual(
+      snapshot(cacheFolder(repo, key as string)),
+    );
+    expect(readdirSync(path.join(repo.home, ".conductor", "cache", "repo", "tmp"))).toEqual([]);
+  });
+});
+
 describe("workspaces.seed with npm", () => {
   it.each(["clone", "hardlink"] as const)(
     "%s mode: npm install of a new package in one workspace changes no other workspace and not the cache",

@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { entryExists } from "../../fs/entry-exists.js";
 import { tryLockWithHolder } from "../../fs/lock-with-holder.js";
 import { git } from "../../git/worktree.js";
 import type { ProcessOutcome } from "../../process/outcome.js";
@@ -81,7 +83,7 @@ async function fillOnce(request: FillRequest): Promise<FillOutcome> {
   let waited = false;
   for (;;) {
     const cached = await readManifest(request.repoDir, request.key);
-    if (cached !== undefined && !(await changedSinceFill(request, cached))) {
+    if (cached !== undefined && (await usable(request, cached))) {
       await markUsed(paths.dir);
       return { status: "cached", manifest: cached };
     }
@@ -102,12 +104,14 @@ async function fillOnce(request: FillRequest): Promise<FillOutcome> {
     }
     try {
       const cachedNow = await readManifest(request.repoDir, request.key);
-      if (cachedNow !== undefined) {
-        if (!(await changedSinceFill(request, cachedNow)))
-          return { status: "cached", manifest: cachedNow };
-        // Written in place through a hard link or symlink: never handed out again.
+      if (cachedNow !== undefined && (await usable(request, cachedNow)))
+        return { status: "cached", manifest: cachedNow };
+      // Written in place through a hard link or symlink, or damaged (a folder without a readable
+      // manifest, a seeded folder gone): never handed out again. Fills only ever rename a complete
+      // entry into place, so under the lock such a folder is nobody's work in progress; left
+      // there, it would also refuse the rename of the fill below, failing every run for good.
+      if (cachedNow !== undefined || entryExists(paths.dir))
         await evict(request.repoDir, request.key);
-      }
       return await fill(request);
     } finally {
       await release().catch(() => {});
@@ -192,6 +196,15 @@ async function fill(request: FillRequest): Promise<FillOutcome> {
   }
 }
 
+/** Whether a complete entry may be handed out: none of its folders gone, none written in place. */
+async function usable(request: FillRequest, manifest: SeedManifest): Promise<boolean> {
+  const paths = entryPaths(request.repoDir, request.key);
+  // Folders removed by hand (or a disk clean-up) would fail every placement with ENOENT.
+  if (manifest.folders.some((folder) => folder.present && !entryExists(paths.folder(folder.path))))
+    return false;
+  return !(await changedSinceFill(request, manifest));
+}
+
 /** Entries found unchanged by this process (checked once per process: a walk of every file). */
 const checkedUnchanged = new Set<string>();
 
@@ -231,7 +244,12 @@ async function changedSinceFill(request: FillRequest, manifest: SeedManifest): P
 
 /** Moves an entry out of the way (one rename, so nobody sees half of it), then deletes it. */
 async function evict(repoDir: string, key: string): Promise<void> {
-  const trash = path.join(repoDir, "tmp", `trash.${key}.${process.pid}`);
+  // Unique: a trash folder this process could not remove earlier must not refuse this rename.
+  const trash = path.join(
+    repoDir,
+    "tmp",
+    `trash.${key}.${process.pid}.${randomBytes(4).toString("hex")}`,
+  );
   await mkdir(path.dirname(trash), { recursive: true });
   await rename(entryPaths(repoDir, key).dir, trash);
   await rm(trash, { recursive: true, force: true }).catch(() => {});
