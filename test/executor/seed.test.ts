@@ -416,6 +416,40 @@ describe("workspaces.seed", () => {
   });
 });
 
+describe("cache clean --key", () => {
+  it("takes the key as cache list prints it; an empty, malformed or unknown key exits 2 and removes nothing", async () => {
+    repo = await repoWithConfig(
+      {
+        workspaces: { seed: ["node_modules"] },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("one"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
+    const [key] = cacheEntries(repo);
+    const r = repo;
+    const clean = (prefix: string) =>
+      conductor(["cache", "clean", "--key", prefix], { cwd: r.root, home: r.home });
+
+    for (const bad of ["", "zzz", "0000000000"]) {
+      const refused = await clean(bad);
+      expect(refused.exitCode, refused.all).toBe(2);
+      expect(refused.stderr).toContain("`conductor cache list`");
+      expect(cacheEntries(repo)).toEqual([key]);
+    }
+
+    const listed = await conductor(["cache", "list"], { cwd: repo.root, home: repo.home });
+    const shown = listed.stdout.match(/\b[0-9a-f]{10}…/)?.[0];
+    expect(shown, listed.stdout).toBe(`${key?.slice(0, 10)}…`);
+    const cleaned = await clean(shown as string);
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cleaned.stdout).toContain("removed 1 entry");
+    expect(cacheEntries(repo)).toEqual([]);
+  });
+});
+
 describe("a damaged cache entry", () => {
   it.each([
     ["its seed.json unreadable", (dir: string) => writeFile(path.join(dir, "seed.json"), "{trunc")],

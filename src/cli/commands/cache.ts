@@ -1,8 +1,10 @@
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
+import { UsageError } from "../../errors.js";
 import { cacheRoot, cleanEntries, listEntries, repoFolderName } from "../../executor/seed/cache.js";
 import { findRepositoryRoot } from "../../git/facts.js";
+import { conductorCommand } from "../../hint/command.js";
 import { renderCacheEntries } from "../../review/cache.js";
 import { formatSize } from "../../schema/size.js";
 
@@ -39,14 +41,43 @@ export function cacheCommand(): Command {
       "remove this repository's cache entries (and fills left by killed runs); workspaces keep their folders, except symlinked ones",
     )
     .option("--all", "every repository's entries")
-    .option("--key <prefix>", "only the entry whose key starts with this")
+    .option(
+      "--key <prefix>",
+      "only the entry whose key starts with this (as `cache list` shows it, … included)",
+    )
     .action(async (options: CacheOptions) => {
       const root = cacheRoot(os.homedir());
-      const { removed, bytes } = await cleanEntries(root, await reposOf(options), options.key);
+      const prefix = options.key === undefined ? undefined : keyPrefix(options.key);
+      const { removed, bytes } = await cleanEntries(root, await reposOf(options), prefix);
+      // A key that matched nothing is a typo or a stale copy: saying "removed 0 entries" with
+      // success would let a script believe the entry is gone.
+      if (prefix !== undefined && removed.length === 0)
+        throw new UsageError(
+          `no cache entry ${options.all ? "" : "of this repository "}has a key starting with ${prefix} (in ${root})`,
+          {
+            hint: `\`${conductorCommand(["cache", "list", ...(options.all ? ["--all"] : [])])}\` lists the entries.`,
+          },
+        );
       const what = removed.length === 1 ? "1 entry" : `${removed.length} entries`;
       process.stdout.write(`conductor: removed ${what} from ${root} (${formatSize(bytes)})\n`);
     });
   return command;
+}
+
+/**
+ * The key prefix `--key` names: hex digits, as `cache list` prints a key (its `…` or `...` taken
+ * off, so the key pastes as printed). An empty prefix would match, and remove, every entry.
+ */
+function keyPrefix(text: string): string {
+  const prefix = text
+    .trim()
+    .replace(/(…|\.\.\.)$/, "")
+    .toLowerCase();
+  if (!/^[0-9a-f]{1,32}$/.test(prefix))
+    throw new UsageError(`--key ${JSON.stringify(text)} is not a cache key`, {
+      hint: `A key is hexadecimal digits (or their start), as \`${conductorCommand(["cache", "list"])}\` shows it.`,
+    });
+  return prefix;
 }
 
 /** The repositories a command covers: this one (by folder name, as the cache names it), or all. */
