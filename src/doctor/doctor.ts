@@ -9,6 +9,7 @@ import type { Plan } from "../planner/types.js";
 import { type AgentTarget, agentChecks } from "../preflight/agents.js";
 import { type CheckResult, result } from "../preflight/check.js";
 import { agentTargets } from "../preflight/preflight.js";
+import { seedCacheCheck } from "../preflight/seed-cache.js";
 import { diskSpaceCheck, workspacesFolderCheck } from "../preflight/workspaces.js";
 import {
   type AgentConfig,
@@ -59,6 +60,7 @@ export async function doctorChecks(context: DoctorContext): Promise<CheckResult[
     ghCheck(env).then((check) => [check]),
     portRegistryCheck(context.homeDir).then((check) => [check]),
     workspacesFolderCheck(workspacesDir).then((check) => [check]),
+    plan ? seedCacheCheck(plan, context.homeDir, env).then((check) => (check ? [check] : [])) : [],
     plan
       ? diskSpaceCheck({
           dir: plan.workspacesDir,

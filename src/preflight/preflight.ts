@@ -4,21 +4,25 @@
  * the worktrees. Independent checks run at once; nothing here writes anything.
  */
 import { existsSync } from "node:fs";
+import os from "node:os";
 import type { AgentEnv } from "../agents/provider.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { type AgentTarget, agentChecks } from "./agents.js";
 import type { CheckResult } from "./check.js";
+import { seedCacheCheck } from "./seed-cache.js";
 import { diskSpaceCheck, workspacesFolderCheck } from "./workspaces.js";
 
 /** Every check of a plan, in a stable order. */
 export async function preflightChecks(
   plan: Plan,
   baseEnv: AgentEnv = process.env,
+  homeDir = os.homedir(),
 ): Promise<CheckResult[]> {
   const toMake = plan.workspaces.filter((workspace) => !existsSync(workspace.path)).length;
   const groups = await Promise.all([
     ...agentTargets(plan.workspaces, baseEnv).map((target) => agentChecks(target)),
     workspacesFolderCheck(plan.workspacesDir).then((check) => [check]),
+    seedCacheCheck(plan, homeDir, baseEnv).then((check) => (check ? [check] : [])),
     diskSpaceCheck({
       dir: plan.workspacesDir,
       root: plan.repo.root,

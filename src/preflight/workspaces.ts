@@ -3,6 +3,7 @@ import { constants } from "node:fs";
 import { access, stat, statfs } from "node:fs/promises";
 import path from "node:path";
 import { checkoutSize } from "../git/tree-size.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import { type CheckResult, result } from "./check.js";
 
 /** Room kept free beyond the worktrees themselves (logs, build output, git's own files). */
@@ -20,17 +21,28 @@ export interface WorkspacesTarget {
 }
 
 /** Whether the folder (or, when it does not exist yet, the folder it will be made in) is writable. */
-export async function workspacesFolderCheck(dir: string): Promise<CheckResult> {
-  const check = "workspaces folder";
+export function workspacesFolderCheck(dir: string): Promise<CheckResult> {
+  return writableFolderCheck("workspaces folder", dir, "set workspaces.dir");
+}
+
+/**
+ * Whether `dir` (or, when it does not exist yet, the folder it will be made in) is a writable
+ * folder; `setting` says how the user puts it elsewhere (`set workspaces.dir`).
+ */
+export async function writableFolderCheck(
+  check: string,
+  dir: string,
+  setting: string,
+): Promise<CheckResult> {
   const existing = await nearestExisting(dir);
   if (existing === undefined)
-    return result(check, "fail", `${dir}: no part of this path exists`, "set workspaces.dir");
+    return result(check, "fail", `${dir}: no part of this path exists`, setting);
   if (!existing.isDirectory) {
     return result(
       check,
       "fail",
       `${dir} cannot be made: ${existing.path} is a file`,
-      "set workspaces.dir to a folder",
+      `${setting} to a folder`,
     );
   }
   try {
@@ -42,7 +54,7 @@ export async function workspacesFolderCheck(dir: string): Promise<CheckResult> {
       check,
       "fail",
       `${existing.path} ${why}${existing.path === dir ? "" : ` (needed to make ${dir})`}`,
-      `make it writable (chmod u+w ${existing.path}) or set workspaces.dir to a writable folder`,
+      `make it writable (chmod u+w ${shellCommand([existing.path])}) or ${setting} to a writable folder`,
     );
   }
   return result(check, "ok", existing.path === dir ? dir : `${dir} (will be made)`);

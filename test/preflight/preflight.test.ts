@@ -322,6 +322,40 @@ describe("preflight of the workspaces folder", () => {
   });
 });
 
+describe("preflight of the seed cache", () => {
+  it("stops a seeding run whose cache folder cannot be made, and doctor and cache list name it", async () => {
+    const outside = await realTemp("conductor-cache-file-");
+    await writeFile(path.join(outside, "notes.txt"), "a file\n");
+    const cacheDir = path.join(outside, "notes.txt", "cache");
+    repo = await repoWithConfig(
+      {
+        workspaces: { seed: ["node_modules"] },
+        scripts: { setup: "mkdir -p node_modules" },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("one", "two"),
+      },
+      { "package-lock.json": "{}\n", ".gitignore": "node_modules/\n" },
+    );
+    const env = { CONDUCTOR_CACHE_DIR: cacheDir };
+
+    const result = await run(["run"], env);
+    const doctor = await run(["doctor"], env);
+    const listed = await run(["cache", "list"], env);
+    await rm(outside, { recursive: true, force: true });
+
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(
+      `seed cache: ${cacheDir} cannot be made: ${path.join(outside, "notes.txt")} is a file: set CONDUCTOR_CACHE_DIR to a folder`,
+    );
+    await expectNothingCreated(path.join((repo as TestRepo).home, "workspaces"));
+    expect(doctor.exitCode, doctor.all).toBe(1);
+    expect(doctor.stdout).toMatch(/^seed cache +fail /m);
+    expect(listed.exitCode, listed.all).toBe(2);
+    expect(listed.stderr).toContain(`cannot use the seed cache ${cacheDir}`);
+    expect(listed.stderr).not.toContain("internal error");
+  });
+});
+
 async function realTemp(prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
   await mkdir(dir, { recursive: true });

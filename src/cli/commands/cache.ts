@@ -28,7 +28,8 @@ export function cacheCommand(): Command {
     .option("--json", "print the entries as JSON")
     .action(async (options: CacheOptions) => {
       const root = cacheRoot(os.homedir());
-      const entries = await listEntries(root, await reposOf(options));
+      const repos = await reposOf(options);
+      const entries = await readingCache(root, () => listEntries(root, repos));
       if (options.json) {
         process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
         return;
@@ -48,7 +49,8 @@ export function cacheCommand(): Command {
     .action(async (options: CacheOptions) => {
       const root = cacheRoot(os.homedir());
       const prefix = options.key === undefined ? undefined : keyPrefix(options.key);
-      const { removed, bytes } = await cleanEntries(root, await reposOf(options), prefix);
+      const repos = await reposOf(options);
+      const { removed, bytes } = await readingCache(root, () => cleanEntries(root, repos, prefix));
       // A key that matched nothing is a typo or a stale copy: saying "removed 0 entries" with
       // success would let a script believe the entry is gone.
       if (prefix !== undefined && removed.length === 0)
@@ -78,6 +80,24 @@ function keyPrefix(text: string): string {
       hint: `A key is hexadecimal digits (or their start), as \`${conductorCommand(["cache", "list"])}\` shows it.`,
     });
   return prefix;
+}
+
+/**
+ * Runs `work` on the cache at `root`, a cache folder that cannot be read (a file on its path, no
+ * permission) reported as such, naming the folder and how to point conductor elsewhere, instead of
+ * as an internal error.
+ */
+async function readingCache<T>(root: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTDIR" && code !== "EACCES" && code !== "EPERM" && code !== "EROFS")
+      throw error;
+    throw new UsageError(`cannot use the seed cache ${root}: ${(error as Error).message}`, {
+      hint: "Fix that folder, or set CONDUCTOR_CACHE_DIR to the seed cache's folder.",
+    });
+  }
 }
 
 /** The repositories a command covers: this one (by folder name, as the cache names it), or all. */
