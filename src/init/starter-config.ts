@@ -70,7 +70,12 @@ function scriptsLines(survey: RepositorySurvey): string[] {
     const found = settings[name];
     if (found === undefined) return [];
     const key = name === "runMode" ? "run_mode" : name;
-    return [`# ${key}: ${found.value}  (from ${found.file}; set it here to override)`];
+    const from = `(from ${found.file}; set it here to override)`;
+    const valueLines = found.value.trim().split("\n");
+    if (valueLines.length === 1) return [`# ${key}: ${found.value}  ${from}`];
+    // A multi-line script (a TOML """…""" string): every line must stay inside the comment, or
+    // its second line would be YAML of its own and the written file would not load.
+    return [`# ${key} ${from}:`, ...valueLines.map((line) => `#   ${line}`.trimEnd())];
   });
   const scripts = [
     {

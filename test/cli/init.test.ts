@@ -117,6 +117,22 @@ describe("conductor init", () => {
     expect(value.scripts?.check).toBe("npm run lint");
   });
 
+  it("keeps a multi-line setup script of .conductor/settings.toml inside its comment: the file validates", async () => {
+    await repo.write({
+      ".conductor/settings.toml":
+        '[scripts]\nsetup = """\nnpm ci\nnpm run build\n"""\nrun = "npm run dev"\n',
+    });
+    await repo.commitAll("app settings");
+    expect((await run(["init"])).exitCode).toBe(0);
+    const { text, value } = await writtenConfig();
+    expect(text).toContain(
+      "# setup (from .conductor/settings.toml; set it here to override):\n#   npm ci\n#   npm run build\n",
+    );
+    expect(value.scripts?.setup).toBeUndefined();
+    const validated = await run(["validate"]);
+    expect(validated.exitCode, validated.all).toBe(0);
+  });
+
   it("copies the gitignored .env files it finds, not committed ones or look-alikes", async () => {
     await repo.write({ ".gitignore": ".env\n.env.local\n.env.production.local\n.envrc\n" });
     await repo.write({ ".env.example": "API_URL=\n" });
