@@ -5,12 +5,13 @@ import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { codexProviderConfig } from "../../src/model-server/server.js";
 import type { CheckResult } from "../../src/preflight/check.js";
 import { groupAlive, signalGroup } from "../../src/process/groups.js";
 import { conductor } from "../helpers/cli.js";
-import type { TestRepo } from "../helpers/git-repo.js";
+import { gitEnv, type TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig, runIds, waitFor } from "../helpers/run-repo.js";
 import { codexHomeForTest } from "../helpers/temp-homes.js";
 
@@ -227,6 +228,37 @@ describe("conductor doctor", () => {
     expect(result.exitCode, result.all).toBe(1);
     expect(result.checks["codex credentials"]?.status).toBe("fail");
     expect(result.checks["codex credentials"]?.fix).toContain("login` or set OPENAI_API_KEY");
+  });
+});
+
+describe("conductor doctor in a repository without commits", () => {
+  it("gives the config row the remedy that works (commit something), not validate", async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), "conductor-doctor-empty-"));
+    folders.push(base);
+    const root = path.join(base, "repo");
+    const home = path.join(base, "home");
+    await mkdir(root);
+    await mkdir(home);
+    const git = (...args: string[]) =>
+      execa("git", args, { cwd: root, env: { ...gitEnv(home), GIT_CONFIG_GLOBAL: "/dev/null" } });
+    await git("init", "-q", "-b", "main");
+    await writeFile(
+      path.join(root, "conductor.yaml"),
+      "version: 1\ntasks:\n  - id: one\n    prompt: x\n    agent: { kind: command, command: 'true' }\n",
+    );
+    const ask = async () => {
+      const result = await conductor(["doctor", "--json"], { cwd: root, home });
+      const checks = (JSON.parse(result.stdout) as { checks: CheckResult[] }).checks;
+      return checks.find((check) => check.check === "config") as CheckResult;
+    };
+
+    const before = await ask();
+    expect(before.status).toBe("fail");
+    expect(before.detail).toContain("has no commits yet");
+    expect(before.fix).toContain("git commit --allow-empty -m init");
+
+    await git("commit", "--allow-empty", "-q", "-m", "init");
+    expect((await ask()).status).toBe("ok");
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { Command } from "commander";
 import { blocks, type DoctorContext, doctorChecks } from "../../doctor/doctor.js";
-import { ConductorError } from "../../errors.js";
+import { ConductorError, ConfigError } from "../../errors.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { conductorCommand } from "../../hint/command.js";
 import type { CheckResult } from "../../preflight/check.js";
@@ -52,11 +52,14 @@ async function doctorContext(options: GlobalOptions): Promise<DoctorContext> {
   } catch (error) {
     if (!(error instanceof ConductorError)) throw error;
     const first = error.message.split("\n").slice(0, 2).join(" ").trim();
-    return {
-      ...base,
-      plan: undefined,
-      config: row("config", "fail", first, conductorCommand(["validate"])),
-    };
+    // A config's problems are listed, each located, by validate; any other refusal (a repository
+    // without commits, a base branch missing) carries its own remedy, which validate would only
+    // repeat as an error.
+    const fix =
+      error instanceof ConfigError || error.hint === undefined
+        ? conductorCommand(["validate"])
+        : error.hint;
+    return { ...base, plan: undefined, config: row("config", "fail", first, fix) };
   }
 }
 
