@@ -322,6 +322,46 @@ describe("preflight of the workspaces folder", () => {
   });
 });
 
+describe("preflight of a command agent", () => {
+  it("stops a run whose agent command is not a builtin or on PATH: exit 2 at once, nothing created", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: 'no-such-agent-tool --prompt "$CONDUCTOR_PROMPT_FILE"' },
+      tasks: tasks("one", "two"),
+    });
+
+    const result = await run(["run"]);
+    const doctor = await run(["doctor"]);
+
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.ms).toBeLessThan(3000);
+    expect(result.stderr).toContain(
+      "agent.command starts with no-such-agent-tool, which is not a shell builtin or on PATH: install no-such-agent-tool",
+    );
+    await expectNothingCreated(path.join((repo as TestRepo).home, "workspaces"));
+    expect(doctor.exitCode, doctor.all).toBe(1);
+    expect(doctor.stdout).toMatch(/^agent command +fail /m);
+  });
+
+  it("lets through builtins, programs on PATH, paths, and commands a setup script may install", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "true" },
+      tasks: [
+        { id: "builtin", prompt: "x", agent: { kind: "command", command: "echo hi > a.txt" } },
+        { id: "on-path", prompt: "x", agent: { kind: "command", command: "git --version" } },
+        { id: "a-path", prompt: "x", agent: { kind: "command", command: "./tool.sh || true" } },
+        {
+          id: "installed",
+          prompt: "x",
+          scripts: { setup: "true" },
+          agent: { kind: "command", command: "tool-from-setup || true" },
+        },
+      ],
+    });
+    const result = await run(["run", "--dry-run"]);
+    expect(result.exitCode, result.all).toBe(0);
+  });
+});
+
 describe("preflight of the seed cache", () => {
   it("stops a seeding run whose cache folder cannot be made, and doctor and cache list name it", async () => {
     const outside = await realTemp("conductor-cache-file-");
