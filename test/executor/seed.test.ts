@@ -450,6 +450,36 @@ describe("cache clean --key", () => {
   });
 });
 
+describe("cache outside a repository", () => {
+  it("cache list names the --all that works there, and that command, pasted, lists the entries", async () => {
+    repo = await repoWithConfig(
+      {
+        workspaces: { seed: ["node_modules"] },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("one"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
+    const [key] = cacheEntries(repo);
+    const outside = { cwd: repo.home, home: repo.home };
+
+    const listed = await conductor(["cache", "list"], outside);
+    expect(listed.exitCode, listed.all).toBe(2);
+    const hint = listed.stderr.match(/`conductor (cache list --all)`/)?.[1];
+    expect(hint, listed.stderr).toBe("cache list --all");
+    const pasted = await conductor((hint as string).split(" "), outside);
+    expect(pasted.exitCode, pasted.all).toBe(0);
+    expect(pasted.stdout).toContain(`${key?.slice(0, 10)}…`);
+
+    const cleaned = await conductor(["cache", "clean"], outside);
+    expect(cleaned.exitCode, cleaned.all).toBe(2);
+    expect(cleaned.stderr).toContain("pass --all to remove every repository's");
+    expect(cacheEntries(repo)).toEqual([key]);
+  });
+});
+
 describe("a damaged cache entry", () => {
   it.each([
     ["its seed.json unreadable", (dir: string) => writeFile(path.join(dir, "seed.json"), "{trunc")],

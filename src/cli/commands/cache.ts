@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { UsageError } from "../../errors.js";
+import { RepositoryError, UsageError } from "../../errors.js";
 import { cacheRoot, cleanEntries, listEntries, repoFolderName } from "../../executor/seed/cache.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { conductorCommand } from "../../hint/command.js";
@@ -28,7 +28,7 @@ export function cacheCommand(): Command {
     .option("--json", "print the entries as JSON")
     .action(async (options: CacheOptions) => {
       const root = cacheRoot(os.homedir());
-      const repos = await reposOf(options);
+      const repos = await reposOf(options, "list");
       const entries = await readingCache(root, () => listEntries(root, repos));
       if (options.json) {
         process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
@@ -49,7 +49,7 @@ export function cacheCommand(): Command {
     .action(async (options: CacheOptions) => {
       const root = cacheRoot(os.homedir());
       const prefix = options.key === undefined ? undefined : keyPrefix(options.key);
-      const repos = await reposOf(options);
+      const repos = await reposOf(options, "clean");
       const { removed, bytes } = await readingCache(root, () => cleanEntries(root, repos, prefix));
       // A key that matched nothing is a typo or a stale copy: saying "removed 0 entries" with
       // success would let a script believe the entry is gone.
@@ -101,8 +101,24 @@ async function readingCache<T>(root: string, work: () => Promise<T>): Promise<T>
 }
 
 /** The repositories a command covers: this one (by folder name, as the cache names it), or all. */
-async function reposOf(options: CacheOptions): Promise<string[] | undefined> {
+async function reposOf(
+  options: CacheOptions,
+  command: "list" | "clean",
+): Promise<string[] | undefined> {
   if (options.all) return undefined;
-  const root = await findRepositoryRoot(process.cwd());
+  let root: string;
+  try {
+    root = await findRepositoryRoot(process.cwd());
+  } catch (error) {
+    if (!(error instanceof RepositoryError)) throw error;
+    // The cache serves every repository: outside one, --all is what works. Cleaning them all is
+    // the user's decision, so only listing gets a command to paste.
+    throw new RepositoryError(error.message, {
+      hint:
+        command === "list"
+          ? `Run it inside a repository, or list every repository's entries with \`${conductorCommand(["cache", "list", "--all"])}\`.`
+          : "Run it inside the repository whose entries to remove, or pass --all to remove every repository's.",
+    });
+  }
   return [repoFolderName(path.basename(root))];
 }
