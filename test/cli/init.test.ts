@@ -1,7 +1,7 @@
 // `conductor init`, `--help` and `--version`, run as real processes in real temporary repositories.
 // init writes a file that fits the repository it finds: nothing made up, nothing of this machine.
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -200,6 +200,15 @@ describe("conductor init", () => {
     expect(result.stderr).toContain("--force");
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(await readFile(configPath(), "utf8")).toBe(mine);
+  });
+
+  it("refuses a dangling symbolic link where the file goes, creating nothing where it points", async () => {
+    const pointed = path.join(repo.home, "elsewhere.yaml");
+    await symlink(pointed, configPath());
+    const result = await run(["init"]);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain("conductor.yaml already exists; not overwriting it");
+    expect(existsSync(pointed)).toBe(false);
   });
 
   it("overwrites an existing file with --force", async () => {

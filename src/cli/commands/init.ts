@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { entryExists } from "../../fs/entry-exists.js";
 import { isInside } from "../../fs/is-inside.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { conductorCommand, currentInvocation } from "../../hint/command.js";
@@ -25,7 +26,9 @@ export function initCommand(): Command {
       const root = await findRepositoryRoot(cwd);
       const written = globalOptions(command).config;
       const target = findConfigFile(cwd, undefined, written ?? path.join(root, CONFIG_FILE_NAME));
-      if (existsSync(target) && !options.force) {
+      // lstat, not existsSync: a dangling symbolic link is there too, and writing through it
+      // would create a file wherever it points, outside the repository as likely as not.
+      if (entryExists(target) && !options.force) {
         throw new UsageError(`${displayPath(cwd, target)} already exists; not overwriting it`, {
           hint: "Pass --force to replace it, or -c FILE to write elsewhere.",
         });
