@@ -8,7 +8,7 @@ import type { AgentEnv } from "../agents/provider.js";
 import type { Plan } from "../planner/types.js";
 import { type AgentTarget, agentChecks } from "../preflight/agents.js";
 import { type CheckResult, result } from "../preflight/check.js";
-import { commandAgentChecks } from "../preflight/command-agent.js";
+import { firstProgramChecks } from "../preflight/first-programs.js";
 import { agentTargets } from "../preflight/preflight.js";
 import { seedCacheCheck } from "../preflight/seed-cache.js";
 import { diskSpaceCheck, workspacesFolderCheck } from "../preflight/workspaces.js";
@@ -58,7 +58,7 @@ export async function doctorChecks(context: DoctorContext): Promise<CheckResult[
     gitCheck().then((check) => [check]),
     [context.config],
     ...agents,
-    plan ? commandAgentChecks(plan, env) : [],
+    plan ? firstProgramChecks(plan, env) : [],
     ghCheck(env).then((check) => [check]),
     portRegistryCheck(context.homeDir).then((check) => [check]),
     workspacesFolderCheck(workspacesDir).then((check) => [check]),

@@ -9,7 +9,7 @@ import type { AgentEnv } from "../agents/provider.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { type AgentTarget, agentChecks } from "./agents.js";
 import type { CheckResult } from "./check.js";
-import { commandAgentChecks } from "./command-agent.js";
+import { firstProgramChecks } from "./first-programs.js";
 import { seedCacheCheck } from "./seed-cache.js";
 import { diskSpaceCheck, workspacesFolderCheck } from "./workspaces.js";
 
@@ -22,7 +22,7 @@ export async function preflightChecks(
   const toMake = plan.workspaces.filter((workspace) => !existsSync(workspace.path)).length;
   const groups = await Promise.all([
     ...agentTargets(plan.workspaces, baseEnv).map((target) => agentChecks(target)),
-    commandAgentChecks(plan, baseEnv),
+    firstProgramChecks(plan, baseEnv),
     workspacesFolderCheck(plan.workspacesDir).then((check) => [check]),
     seedCacheCheck(plan, homeDir, baseEnv).then((check) => (check ? [check] : [])),
     diskSpaceCheck({

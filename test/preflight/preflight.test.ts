@@ -322,7 +322,7 @@ describe("preflight of the workspaces folder", () => {
   });
 });
 
-describe("preflight of a command agent", () => {
+describe("preflight of the first program a workspace starts", () => {
   it("stops a run whose agent command is not a builtin or on PATH: exit 2 at once, nothing created", async () => {
     repo = await repoWithConfig({
       agent: { kind: "command", command: 'no-such-agent-tool --prompt "$CONDUCTOR_PROMPT_FILE"' },
@@ -341,6 +341,31 @@ describe("preflight of a command agent", () => {
     expect(doctor.exitCode, doctor.all).toBe(1);
     expect(doctor.stdout).toMatch(/^agent command +fail /m);
   });
+
+  it.each([
+    [{ scripts: { setup: "no-such-installer install --frozen-lockfile" } }, "scripts.setup"],
+    [
+      {
+        scripts: { setup: "true" },
+        workspaces: { seed: { folders: ["node_modules"], script: "no-such-installer install" } },
+      },
+      "workspaces.seed.script",
+    ],
+  ])(
+    "stops a run whose first script starts with a missing program (%j)",
+    async (config, setting) => {
+      repo = await repoWithConfig(
+        { ...config, agent: { kind: "command", command: "true" }, tasks: tasks("one") },
+        { "package-lock.json": "{}\n", ".gitignore": "node_modules/\n" },
+      );
+      const result = await run(["run"]);
+      expect(result.exitCode, result.all).toBe(2);
+      expect(result.stderr).toContain(
+        `${setting} starts with no-such-installer, which is not a shell builtin or on PATH: install no-such-installer`,
+      );
+      await expectNothingCreated(path.join((repo as TestRepo).home, "workspaces"));
+    },
+  );
 
   it("lets through builtins, programs on PATH, paths, and commands a setup script may install", async () => {
     repo = await repoWithConfig({
