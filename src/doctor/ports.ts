@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { portRegistryHealth } from "../executor/ports.js";
-import { shellCommand } from "../hint/shell-quote.js";
 import { type CheckResult, result } from "../preflight/check.js";
+import { portRegistryProblem } from "../preflight/port-registry.js";
 
 /**
  * The machine-wide port registry: readable, not damaged, and how many of its blocks belong to
@@ -11,17 +11,13 @@ import { type CheckResult, result } from "../preflight/check.js";
 export async function portRegistryCheck(homeDir: string): Promise<CheckResult> {
   const check = "port registry";
   const health = await portRegistryHealth(homeDir);
+  const problem = await portRegistryProblem(homeDir, health);
+  if (problem !== undefined) return problem;
   const { file } = health;
   switch (health.state) {
     case "missing":
+    case "not-a-file": // the problem above
       return result(check, "ok", `${file}: no reservations yet`);
-    case "not-a-file":
-      return result(
-        check,
-        "fail",
-        `${file} is ${health.kind}, not conductor's port registry: every run stops at its ports`,
-        shellCommand(["mv", file, `${file}.moved`]),
-      );
     case "damaged":
       return result(
         check,

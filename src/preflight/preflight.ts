@@ -10,6 +10,7 @@ import type { Plan, Workspace } from "../planner/types.js";
 import { type AgentTarget, agentChecks } from "./agents.js";
 import type { CheckResult } from "./check.js";
 import { firstProgramChecks } from "./first-programs.js";
+import { portRegistryProblem } from "./port-registry.js";
 import { seedCacheCheck } from "./seed-cache.js";
 import { diskSpaceCheck, workspacesFolderCheck } from "./workspaces.js";
 
@@ -25,6 +26,7 @@ export async function preflightChecks(
     firstProgramChecks(plan, baseEnv),
     workspacesFolderCheck(plan.workspacesDir).then((check) => [check]),
     seedCacheCheck(plan, homeDir, baseEnv).then((check) => (check ? [check] : [])),
+    portRegistryProblem(homeDir).then((check) => (check ? [check] : [])),
     diskSpaceCheck({
       dir: plan.workspacesDir,
       root: plan.repo.root,

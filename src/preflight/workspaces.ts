@@ -27,22 +27,24 @@ export function workspacesFolderCheck(dir: string): Promise<CheckResult> {
 
 /**
  * Whether `dir` (or, when it does not exist yet, the folder it will be made in) is a writable
- * folder; `setting` says how the user puts it elsewhere (`set workspaces.dir`).
+ * folder; `setting` says how the user puts it elsewhere (`set workspaces.dir`), when they can.
  */
 export async function writableFolderCheck(
   check: string,
   dir: string,
-  setting: string,
+  setting: string | undefined,
 ): Promise<CheckResult> {
   const existing = await nearestExisting(dir);
   if (existing === undefined)
-    return result(check, "fail", `${dir}: no part of this path exists`, setting);
+    return result(check, "fail", `${dir}: no part of this path exists`, setting ?? "");
   if (!existing.isDirectory) {
+    // Where the place is fixed (the port registry), the file in the way is the user's to move.
+    const aside = shellCommand(["mv", existing.path, `${existing.path}.moved`]);
     return result(
       check,
       "fail",
       `${dir} cannot be made: ${existing.path} is a file`,
-      `${setting} to a folder`,
+      setting === undefined ? `move it aside: ${aside}` : `${setting} to a folder`,
     );
   }
   try {
@@ -54,7 +56,7 @@ export async function writableFolderCheck(
       check,
       "fail",
       `${existing.path} ${why}${existing.path === dir ? "" : ` (needed to make ${dir})`}`,
-      `make it writable (chmod u+w ${shellCommand([existing.path])}) or ${setting} to a writable folder`,
+      `make it writable (chmod u+w ${shellCommand([existing.path])})${setting === undefined ? "" : ` or ${setting} to a writable folder`}`,
     );
   }
   return result(check, "ok", existing.path === dir ? dir : `${dir} (will be made)`);

@@ -2,7 +2,7 @@
 // version conductor reads and for credentials, and the workspaces folder for room. A run that
 // could not work exits 2 at once with one line per problem and nothing created.
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -384,6 +384,42 @@ describe("preflight of the first program a workspace starts", () => {
     });
     const result = await run(["run", "--dry-run"]);
     expect(result.exitCode, result.all).toBe(0);
+  });
+});
+
+describe("preflight of the port registry", () => {
+  it("stops a run whose registry cannot be made (~/.conductor is a file); the printed mv, pasted, fixes it", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "true" },
+      tasks: tasks("one"),
+    });
+    const { home } = repo;
+    const dotConductor = path.join(home, ".conductor");
+    await writeFile(dotConductor, "not conductor's\n");
+
+    const result = await run(["run"]);
+
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(`port registry: ${dotConductor} cannot be made`);
+    await expectNothingCreated(path.join(home, "workspaces"));
+    const mv = result.stderr.match(/move it aside: (mv \S+ \S+)/)?.[1];
+    expect(mv, result.stderr).toBe(`mv ${dotConductor} ${dotConductor}.moved`);
+    execFileSync("sh", ["-c", mv as string]);
+    const again = await run(["run"]);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(readFileSync(`${dotConductor}.moved`, "utf8")).toBe("not conductor's\n");
+  });
+
+  it("stops a run when a folder stands where the registry file goes", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "true" },
+      tasks: tasks("one"),
+    });
+    await mkdir(path.join(repo.home, ".conductor", "ports.json"), { recursive: true });
+    const result = await run(["run"]);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain("ports.json is a directory, not conductor's port registry");
+    await expectNothingCreated(path.join(repo.home, "workspaces"));
   });
 });
 

@@ -100,7 +100,12 @@ describe("the port registry", () => {
   it("a folder in its place is refused with its remedy, and no temporary file is left", async () => {
     const one = await repo({ agent: { kind: "command", command: "echo x > work.txt" } });
     mkdirSync(registry(one.home), { recursive: true });
-    const result = await conductor(["run", "--output", "plain"], { cwd: one.root, home: one.home });
+    // Preflight refuses this run before anything is made (test/preflight); past it, the ports
+    // step itself must refuse just as clearly.
+    const result = await conductor(["run", "--output", "plain", "--no-preflight"], {
+      cwd: one.root,
+      home: one.home,
+    });
     expect(result.exitCode, result.all).toBe(1);
     expect(hasStackTrace(result.all)).toBe(false);
     const [workspace] = latestSummary(one.root).workspaces;
