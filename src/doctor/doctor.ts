@@ -11,7 +11,7 @@ import { type CheckResult, result } from "../preflight/check.js";
 import { firstProgramChecks } from "../preflight/first-programs.js";
 import { agentTargets } from "../preflight/preflight.js";
 import { seedCacheCheck } from "../preflight/seed-cache.js";
-import { diskSpaceCheck, workspacesFolderCheck } from "../preflight/workspaces.js";
+import { diskSpaceCheck, runStateCheck, workspacesFolderCheck } from "../preflight/workspaces.js";
 import {
   type AgentConfig,
   type AgentKind,
@@ -73,7 +73,12 @@ export async function doctorChecks(context: DoctorContext): Promise<CheckResult[
       : [],
     root === undefined
       ? [result("repository", "info", "not inside a git repository: repository checks skipped")]
-      : Promise.all([staleWorktreesCheck(root), leftoverProcessesCheck(root), excludeCheck(root)]),
+      : Promise.all([
+          runStateCheck(root),
+          staleWorktreesCheck(root),
+          leftoverProcessesCheck(root),
+          excludeCheck(root),
+        ]),
   ]);
   return groups.flat();
 }

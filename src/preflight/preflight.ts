@@ -12,7 +12,7 @@ import type { CheckResult } from "./check.js";
 import { firstProgramChecks } from "./first-programs.js";
 import { portRegistryProblem } from "./port-registry.js";
 import { seedCacheCheck } from "./seed-cache.js";
-import { diskSpaceCheck, workspacesFolderCheck } from "./workspaces.js";
+import { diskSpaceCheck, runStateCheck, workspacesFolderCheck } from "./workspaces.js";
 
 /** Every check of a plan, in a stable order. */
 export async function preflightChecks(
@@ -25,6 +25,7 @@ export async function preflightChecks(
     ...agentTargets(plan.workspaces, baseEnv).map((target) => agentChecks(target)),
     firstProgramChecks(plan, baseEnv),
     workspacesFolderCheck(plan.workspacesDir).then((check) => [check]),
+    runStateCheck(plan.repo.root).then((check) => [check]),
     seedCacheCheck(plan, homeDir, baseEnv).then((check) => (check ? [check] : [])),
     portRegistryProblem(homeDir).then((check) => (check ? [check] : [])),
     diskSpaceCheck({

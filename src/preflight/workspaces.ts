@@ -2,6 +2,7 @@
 import { constants } from "node:fs";
 import { access, stat, statfs } from "node:fs/promises";
 import path from "node:path";
+import { runsDir } from "../executor/run-store.js";
 import { checkoutSize } from "../git/tree-size.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { type CheckResult, result } from "./check.js";
@@ -108,4 +109,15 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * Whether the folder of the repository's run state (`.conductor/runs/`) can be made: a file named
+ * `.conductor` in the way stopped the run only after preflight, as an internal error. The place is
+ * fixed, so the remedy is moving the file aside.
+ */
+export async function runStateCheck(root: string): Promise<CheckResult> {
+  const check = await writableFolderCheck("run state", runsDir(root), undefined);
+  // Preflight prints details without the check's name: the path alone would not say what it is.
+  return check.status === "ok" ? check : { ...check, detail: `run state: ${check.detail}` };
 }

@@ -423,6 +423,27 @@ describe("preflight of the port registry", () => {
   });
 });
 
+describe("preflight of the run state", () => {
+  it("stops a run when a file named .conductor stands where its runs go: exit 2, not an internal error", async () => {
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: "true" },
+      tasks: tasks("one"),
+    });
+    const dotConductor = path.join(repo.root, ".conductor");
+    await writeFile(dotConductor, "a file\n");
+    const result = await run(["run"]);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(
+      `run state: ${path.join(dotConductor, "runs")} cannot be made: ${dotConductor} is a file: move it aside`,
+    );
+    expect(result.stderr).not.toContain("internal error");
+    expect((await repo.git("worktree", "list", "--porcelain")).match(/^worktree /gm)).toHaveLength(
+      1,
+    );
+    expect((await repo.git("branch", "--format=%(refname:short)")).split("\n")).toEqual(["main"]);
+  });
+});
+
 describe("preflight of the seed cache", () => {
   it("stops a seeding run whose cache folder cannot be made, and doctor and cache list name it", async () => {
     const outside = await realTemp("conductor-cache-file-");
