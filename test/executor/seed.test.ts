@@ -488,7 +488,7 @@ describe("a damaged cache entry", () => {
       (dir: string) => rm(path.join(dir, "folders", "node_modules"), { recursive: true }),
     ],
     ["no seed.json at all", (dir: string) => rm(path.join(dir, "seed.json"))],
-  ])("%s: the next run fills the key again and succeeds", async (_what, damage) => {
+  ])("%s: the next run fills the key again and succeeds", async (what, damage) => {
     repo = await repoWithConfig(
       {
         workspaces: { seed: ["node_modules"] },
@@ -501,6 +501,13 @@ describe("a damaged cache entry", () => {
     expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
     const [key] = cacheEntries(repo);
     await damage(path.join(repo.home, ".conductor", "cache", "repo", key as string));
+    if (what !== "its seeded folder gone") {
+      const listed = await conductor(["cache", "list", "--json"], {
+        cwd: repo.root,
+        home: repo.home,
+      });
+      expect(JSON.parse(listed.stdout)).toMatchObject([{ key, manifest: null }]);
+    }
 
     const again = await conductor(["run", "--output", "plain"], {
       cwd: repo.root,

@@ -31,7 +31,10 @@ export function cacheCommand(): Command {
       const repos = await reposOf(options, "list");
       const entries = await readingCache(root, () => listEntries(root, repos));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        // A damaged entry (no readable seed.json) keeps its key as null: JSON.stringify would
+        // drop an undefined one, and a reader could not tell "damaged" from a format change.
+        const shown = entries.map((entry) => ({ ...entry, manifest: entry.manifest ?? null }));
+        process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
         return;
       }
       process.stdout.write(renderCacheEntries(root, entries));
