@@ -23,8 +23,21 @@ export interface RunChoice {
 export async function chooseRunId(root: string, choice: RunChoice): Promise<string> {
   if (choice.run !== undefined) return resolveRunId(root, choice.run);
   const ids = listRunIds(root);
+  let unreadable: string | undefined;
   for (const id of [...ids].reverse()) {
-    if ((await runConfigFile(root, id)) === choice.configFile) return id;
+    const configFile = await runConfigFile(root, id);
+    if (configFile === choice.configFile) return id;
+    if (configFile === undefined) unreadable ??= id;
+  }
+  // A run whose record cannot be read may well be this file's (a torn or emptied events.jsonl):
+  // saying there are no runs would send the user to start one instead of looking at it.
+  if (unreadable !== undefined) {
+    throw new StateError(
+      `there is no readable run of ${choice.shownAs ?? choice.configFile}: run ${unreadable}, the latest whose config file cannot be told, is damaged`,
+      {
+        hint: `\`${conductorCommand(["status", "--run", unreadable])}\` says what is wrong with its record; \`${conductorCommand(["runs"])}\` lists the readable runs.`,
+      },
+    );
   }
   if (ids.length === 0) {
     throw new StateError("there are no runs in this repository yet", {

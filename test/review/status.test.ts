@@ -1,3 +1,4 @@
+import { readFileSync, rmSync, truncateSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/report/summary.js";
@@ -148,5 +149,30 @@ describe("conductor status", () => {
       step: "agent",
     });
     expect(groupMembers(agentGroup).length).toBeGreaterThan(0); // the killed conductor could not end it
+  });
+
+  it("names a damaged latest run instead of saying the config file has no runs", async () => {
+    repo = await reviewRepo([{ id: "torn" }]);
+    await runAll(repo);
+    const runDir = repo.runDir();
+    const runId = path.basename(runDir);
+    // A conductor killed while writing its first event: half a line, no run.json yet.
+    const events = path.join(runDir, "events.jsonl");
+    truncateSync(events, Math.floor(readFileSync(events, "utf8").indexOf("\n") / 2));
+    rmSync(path.join(runDir, "run.json"));
+    for (const args of [["status"], ["logs", "torn"], ["report"], ["diff", "torn"]]) {
+      const result = await repo.cli(args);
+      expect(result.exitCode, result.all).toBe(2);
+      expect(result.stderr).not.toContain("there are no runs");
+      expect(result.stderr).toContain(
+        `run ${runId}, the latest whose config file cannot be told, is damaged`,
+      );
+    }
+    // The printed next step works as pasted and says what is wrong.
+    const hint = /`(conductor status --run \S+)`/.exec((await repo.cli(["status"])).stderr)?.[1];
+    expect(hint).toBe(`conductor status --run ${runId}`);
+    const pasted = await repo.cli((hint as string).split(" ").slice(1));
+    expect(pasted.exitCode, pasted.all).toBe(2);
+    expect(pasted.stderr).toContain(`${runDir} has no readable run state`);
   });
 });
