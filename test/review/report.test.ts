@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/report/summary.js";
@@ -120,6 +120,41 @@ describe("conductor report", () => {
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain("--format html is not a report format: use json, junit, markdown");
     expect(existsSync(path.join(repo.root, "html"))).toBe(false);
+  });
+
+  it("refuses an --out inside a run's folder, which would replace the record the report is made from", async () => {
+    repo = await reviewRepo([{ id: "kept" }]);
+    await runAll(repo);
+    const runDir = repo.runDir();
+    const record = ["events.jsonl", "run.json"].map((name) => path.join(runDir, name));
+    const before = record.map((file) => readFileSync(file, "utf8"));
+    // Through a link to the folder too: the path is judged where it leads.
+    const link = path.join(repo.home, "runs-link");
+    symlinkSync(path.dirname(runDir), link);
+    const attempts = [
+      ["report", "--format", "junit", "--out", record[0] as string],
+      ["report", "--out", record[1] as string],
+      ["report", "--format", "markdown", "--out", path.join(runDir, "workspaces", "kept", "x.md")],
+      ["report", "--out", path.join(link, path.basename(runDir), "events.jsonl")],
+      ["report", "merge", runDir, "--partial", "--out", record[0] as string],
+    ];
+    for (const args of attempts) {
+      const refused = await repo.cli(args);
+      expect(refused.exitCode, refused.all).toBe(2);
+      expect(refused.stderr).toContain("conductor's record of runs");
+    }
+    expect(record.map((file) => readFileSync(file, "utf8"))).toEqual(before);
+    expect(existsSync(path.join(runDir, "workspaces", "kept", "x.md"))).toBe(false);
+
+    // The hint's --out works as printed, from the folder the command ran in.
+    const refused = await repo.cli(["report", "--format", "junit", "--out", record[0] as string]);
+    expect(refused.stderr).toContain("e.g. --out junit.xml");
+    const pasted = await repo.cli(["report", "--format", "junit", "--out", "junit.xml"]);
+    expect(pasted.exitCode, pasted.all).toBe(0);
+    expect(readFileSync(path.join(repo.root, "junit.xml"), "utf8")).toContain("<testsuites");
+    const status = await repo.cli(["status"]);
+    expect(status.exitCode, status.all).toBe(0);
+    expect(status.stdout).toContain("kept");
   });
 
   it("appends the Markdown to $GITHUB_STEP_SUMMARY, and one it cannot write only warns", async () => {

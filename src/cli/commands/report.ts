@@ -1,11 +1,18 @@
 import path from "node:path";
 import { Command } from "commander";
 import { OperationError, UsageError } from "../../errors.js";
-import { RunPaths, writeFileAtomic } from "../../executor/run-store.js";
+import { RunPaths, runsDir, writeFileAtomic } from "../../executor/run-store.js";
 import { describeKind, type FileKind, targetKindOf } from "../../fs/regular-file.js";
-import { readLogTail, reportRedactor } from "../../report/files.js";
+import { shellQuote } from "../../hint/shell-quote.js";
+import { REPORT_FILES, readLogTail, reportRedactor } from "../../report/files.js";
 import { mergeRunStates } from "../../report/merge.js";
-import { parseReportFormat, REPORT_FORMATS, renderReport } from "../../review/reports.js";
+import { refuseOutInsideRecord } from "../../review/report-out.js";
+import {
+  parseReportFormat,
+  REPORT_FORMATS,
+  type ReportFormat,
+  renderReport,
+} from "../../review/reports.js";
 import { expandRunFolders, loadRunAt } from "../../review/run-folder.js";
 import { chosenRun, namedRun, RUN_OPTION_HELP } from "../run-choice.js";
 
@@ -37,7 +44,7 @@ export function reportCommand(): Command {
       const text = renderReport(state, format, (workspace, step) =>
         readLogTail(paths.logFile(workspace, step)),
       );
-      await emit((await reportRedactor(state)).redact(text), options.out);
+      await emit((await reportRedactor(state)).redact(text), options.out, format, [runsDir(root)]);
     });
 }
 
@@ -80,11 +87,25 @@ function mergeCommand(): Command {
           : readLogTail(path.join(dir, "workspaces", workspace, `${step}.log`));
       });
       // Shard folders come from other machines: the secrets of this environment only.
-      await emit((await reportRedactor(undefined)).redact(text), options.out);
+      await emit(
+        (await reportRedactor(undefined)).redact(text),
+        options.out,
+        format,
+        folders.map((folder) => folder.dir),
+      );
     });
 }
 
-async function emit(text: string, out: string | undefined): Promise<void> {
+/**
+ * Prints the report, or writes it to `out`; never into `recordDirs`, the run folders the report
+ * is made from (see {@link refuseOutInsideRecord}).
+ */
+async function emit(
+  text: string,
+  out: string | undefined,
+  format: ReportFormat,
+  recordDirs: readonly string[],
+): Promise<void> {
   if (out === undefined) {
     process.stdout.write(text);
     return;
@@ -93,9 +114,10 @@ async function emit(text: string, out: string | undefined): Promise<void> {
   const kind = await targetKindOf(file);
   if (kind !== "missing" && kind !== "file") {
     throw new UsageError(
-      `--out ${out} is ${describeKind(kind)}: give the path of a file to write, e.g. --out ${path.join(out, "report.txt")}`,
+      `--out ${out} is ${describeKind(kind)}: give the path of a file to write, e.g. --out ${shellQuote(path.join(out, REPORT_FILES[format]))}`,
     );
   }
+  refuseOutInsideRecord(out, recordDirs, REPORT_FILES[format]);
   const blocker = await nonFolderAbove(file);
   if (blocker !== undefined) {
     throw new UsageError(
