@@ -16,6 +16,11 @@ export interface StatusContext {
   now: Date;
   /** The run was named with --run: hints name it too. */
   namedRun?: boolean;
+  /**
+   * Workspaces whose worktree was made and is gone from the disk since, though not archived
+   * (removed by hand): the state alone would still show their path as if it held the work.
+   */
+  goneWorktrees?: ReadonlySet<string>;
 }
 
 /**
@@ -65,11 +70,22 @@ export function renderStatus(state: RunState, context: StatusContext): string {
       workspace.check ?? "-",
       reviewCell(workspace),
       keptBranch(workspace, planned.branch),
-      archived ? "(removed)" : planned.path,
+      archived ? "(removed)" : context.goneWorktrees?.has(planned.name) ? "(gone)" : planned.path,
     ]);
   }
   const budget = budgetLine(state, context.now);
-  return `${header}\n\n${renderTable(rows)}\n${budget === undefined ? "" : `${budget}\n`}${selectionLines(state)}${whatNext(state, context)}`;
+  return `${header}\n\n${renderTable(rows)}\n${budget === undefined ? "" : `${budget}\n`}${selectionLines(state)}${goneLines(state, context)}${whatNext(state, context)}`;
+}
+
+/** What to do about worktrees removed outside conductor: `clean` records them as archived. */
+function goneLines(state: RunState, context: StatusContext): string {
+  const gone = state.plan.workspaces.filter((ws) => context.goneWorktrees?.has(ws.name));
+  if (gone.length === 0) return "";
+  const lines = gone.map(
+    (ws) => `${ws.name}: its worktree ${ws.path} is gone; its branch ${ws.branch} is kept\n`,
+  );
+  const clean = conductorCommand(["clean", "--run", state.runId]);
+  return `\n${lines.join("")}\`${clean}\` records ${gone.length === 1 ? "it" : "them"} as archived and frees ${gone.length === 1 ? "its" : "their"} ports.\n`;
 }
 
 /**

@@ -175,4 +175,26 @@ describe("conductor status", () => {
     expect(pasted.exitCode, pasted.all).toBe(2);
     expect(pasted.stderr).toContain(`${runDir} has no readable run state`);
   });
+
+  it("shows a worktree removed by hand as gone, with a next step that works as printed", async () => {
+    repo = await reviewRepo([{ id: "kept" }, { id: "removed" }]);
+    await runAll(repo);
+    const runId = repo.runIds()[0] as string;
+    rmSync(repo.worktree("removed"), { recursive: true, force: true });
+
+    const status = await repo.cli(["status"]);
+    expect(status.exitCode, status.all).toBe(0);
+    expect(status.stdout).toMatch(/^removed\s+succeeded\s.*\sconductor\/removed\s+\(gone\)$/m);
+    expect(status.stdout).toMatch(new RegExp(`^kept\\s.*\\s${repo.worktree("kept")}$`, "m"));
+    expect(status.stdout).toContain(
+      `removed: its worktree ${repo.worktree("removed")} is gone; its branch conductor/removed is kept`,
+    );
+    const hint = /`(conductor clean --run \S+)`/.exec(status.stdout)?.[1];
+    expect(hint).toBe(`conductor clean --run ${runId}`);
+    const pasted = await repo.cli((hint as string).split(" ").slice(1));
+    expect(pasted.exitCode, pasted.all).toBe(0);
+    const after = await repo.cli(["status"]);
+    expect(after.stdout).toMatch(/^removed\s+archived\s.*\(removed\)$/m);
+    expect(after.stdout).not.toContain("is gone");
+  });
 });

@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
 import { Command } from "commander";
 import { isConductorAlive, isRunLive } from "../../executor/load-run.js";
+import type { RunState } from "../../executor/types.js";
 import { renderRunSummary } from "../../report/summary.js";
 import { renderStatus } from "../../review/status.js";
 import { chosenRun, namedRun, RUN_OPTION_HELP } from "../run-choice.js";
@@ -40,7 +42,19 @@ export function statusCommand(): Command {
               live: isConductorAlive(state.pid),
               now,
               namedRun: named !== undefined,
+              goneWorktrees: goneWorktrees(state),
             }),
       );
     });
+}
+
+/** Workspaces whose worktree was made, is not archived, and is no longer on the disk. */
+function goneWorktrees(state: RunState): Set<string> {
+  const gone = new Set<string>();
+  for (const { name, path } of state.plan.workspaces) {
+    const workspace = state.workspaces[name];
+    if (workspace === undefined || workspace.archived !== undefined) continue;
+    if (workspace.worktreeCreated && !existsSync(path)) gone.add(name);
+  }
+  return gone;
 }
