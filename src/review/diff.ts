@@ -1,7 +1,8 @@
 import { execa } from "execa";
 import { OperationError, StateError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
-import { branchExists } from "../git/worktree.js";
+import { branchExists, git } from "../git/worktree.js";
+import { shellCommand } from "../hint/shell-quote.js";
 
 /**
  * Where a workspace's changes are measured from: the commit its branch started at (recorded by
@@ -30,7 +31,7 @@ export async function workspaceDiffArgs(
       hint:
         found.state.archived?.branchDeleted === true
           ? "It was deleted when the workspace was archived."
-          : "The workspace never created it, or it was deleted.",
+          : await missingBranchHint(found),
     });
   }
   return [
@@ -60,4 +61,24 @@ export async function gitOnTerminal(cwd: string, args: readonly string[]): Promi
   } finally {
     process.off("SIGINT", ignore);
   }
+}
+
+/**
+ * What to do about a branch deleted outside conductor: the commit the run recorded for the
+ * workspace is usually still in the repository (git keeps unreachable commits until it prunes
+ * them), and a branch at it brings the work back for `diff` and every other command.
+ */
+async function missingBranchHint(found: FoundWorkspace): Promise<string> {
+  const { state, workspace, run } = found;
+  const root = run.plan.repo.root;
+  const commit = state.commit;
+  const kept =
+    commit !== undefined &&
+    (await git(root, ["cat-file", "-e", `${commit}^{commit}`]).then(
+      () => true,
+      () => false,
+    ));
+  if (!kept) return "The workspace never created it, or it was deleted.";
+  const restore = shellCommand(["git", "-C", root, "branch", workspace.branch, commit]);
+  return `It was deleted; its last commit ${commit.slice(0, 10)} is still in the repository: \`${restore}\` puts the branch back.`;
 }

@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { initialRunState } from "../../src/executor/state-fold.js";
 import { diffBase } from "../../src/review/diff.js";
@@ -46,6 +47,22 @@ describe("conductor diff", () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("the branch conductor/gone of gone does not exist");
     expect(result.stderr).toContain("deleted when the workspace was archived");
+  });
+
+  it("says how to put back a branch deleted by hand, and the command works as printed", async () => {
+    repo = await reviewRepo([{ id: "lost" }]);
+    await runAll(repo);
+    await repo.git("worktree", "remove", "--force", repo.worktree("lost"));
+    await repo.git("branch", "-D", "conductor/lost");
+    const refused = await repo.cli(["diff", "lost"]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr).toContain("the branch conductor/lost of lost does not exist");
+    const restore = /`(git -C .* branch conductor\/lost [0-9a-f]{40})`/.exec(refused.stderr)?.[1];
+    expect(restore, refused.stderr).toBeDefined();
+    await execa("sh", ["-c", restore as string], { cwd: repo.home });
+    const shown = await repo.cli(["diff", "lost"]);
+    expect(shown.exitCode, shown.all).toBe(0);
+    expect(shown.stdout).toContain("diff --git a/lost.txt b/lost.txt");
   });
 });
 
