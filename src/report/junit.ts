@@ -16,13 +16,19 @@ export interface JUnitOptions {
    * lines of what it returns are used.
    */
   readLogTail?: (workspace: string, step: Step) => string | undefined;
+  /**
+   * The run's conductor is still working (`conductor report` during a run): its running
+   * workspaces have not finished yet, rather than been cut off by a killed run.
+   */
+  live?: boolean;
 }
 
 /**
  * JUnit XML of a run, for CI test reports: one `<testsuite name="conductor">`, one `<testcase>`
  * per workspace (classname `conductor.<task id>`). Failed workspaces carry a `<failure>` with the
  * reason as its type and the tail of the failing step's log; skipped and never-started ones
- * `<skipped>`; interrupted (and, in a killed run, still running) ones an `<error>`.
+ * `<skipped>`; interrupted ones, running ones of a killed run (did not finish) and of a live one
+ * (still running) an `<error>`.
  */
 export function renderJUnit(state: RunState, options: JUnitOptions = {}): string {
   const cases = state.plan.workspaces
@@ -89,11 +95,21 @@ function testCase(planned: Workspace, workspace: WorkspaceState, options: JUnitO
     }
     case "interrupted":
     case "running": {
-      // A running workspace in a finished report belongs to a killed run: it did not finish.
+      // A running workspace of a live run (`conductor report` during the run) has not finished
+      // yet; in a finished report it belongs to a killed run: it did not finish. Either way an
+      // error: CI must not take a run that is not done for a passing one.
+      const at = workspace.step === undefined ? "" : workspace.step;
+      if (workspace.status === "running" && options.live === true) {
+        const message = `still running${at === "" ? "" : ` (in ${at})`} when this report was made`;
+        return {
+          kind: "error",
+          xml: `${open}>\n      <error message="${attr(message)}" type="running"/>\n${close}`,
+        };
+      }
       const message =
         workspace.status === "interrupted"
-          ? `interrupted${workspace.step === undefined ? "" : ` during ${workspace.step}`}`
-          : `did not finish${workspace.step === undefined ? "" : ` (was in ${workspace.step})`}`;
+          ? `interrupted${at === "" ? "" : ` during ${at}`}`
+          : `did not finish${at === "" ? "" : ` (was in ${at})`}`;
       const type = failure?.reason ?? "cancelled";
       return {
         kind: "error",

@@ -15,17 +15,21 @@ export function parseReportFormat(text: string): ReportFormat {
   throw new UsageError(`--format ${text} is not a report format: use ${REPORT_FORMATS.join(", ")}`);
 }
 
-/** A run's report in one format; `readLogTail` finds the failing steps' logs for JUnit and Markdown. */
+/**
+ * A run's report in one format; `readLogTail` finds the failing steps' logs for JUnit and
+ * Markdown; `live`: the run's conductor is still working.
+ */
 export function renderReport(
   state: RunState,
   format: ReportFormat,
   readLogTail: (workspace: string, step: Step) => string | undefined,
+  live = false,
 ): string {
   switch (format) {
     case "json":
       return renderRunSummary(state);
     case "junit":
-      return renderJUnit(state, { readLogTail });
+      return renderJUnit(state, { readLogTail, live });
     case "markdown":
       return renderMarkdown(state, { readLogTail });
     default:

@@ -1,9 +1,9 @@
-import { appendFileSync, existsSync, readFileSync, symlinkSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/report/summary.js";
 import { elements, junitProblems, parseXml } from "./junit-shape.js";
-import { type ReviewRepo, reviewRepo, runAll } from "./rig.js";
+import { type ReviewRepo, reviewRepo, runAll, waitFor } from "./rig.js";
 
 let repo: ReviewRepo | undefined;
 
@@ -155,6 +155,28 @@ describe("conductor report", () => {
     const status = await repo.cli(["status"]);
     expect(status.exitCode, status.all).toBe(0);
     expect(status.stdout).toContain("kept");
+  });
+
+  it("reports a workspace of a run still going as running in JUnit, not as cancelled", async () => {
+    const agent = 'touch "$HOME/started"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done';
+    repo = await reviewRepo([{ id: "busy", agent }]);
+    const { home } = repo;
+    const child = repo.start(["run", "--output", "plain"]);
+    await waitFor("the agent to start", () => existsSync(path.join(home, "started")));
+    const during = await repo.cli(["report", "--format", "junit"]);
+    writeFileSync(path.join(home, "go"), "");
+    expect((await child).exitCode).toBe(0);
+    expect(during.exitCode, during.all).toBe(0);
+    const error = elements(parseXml(during.stdout), "error")[0];
+    expect(error?.attributes).toEqual({
+      message: "still running (in agent) when this report was made",
+      type: "running",
+    });
+    expect(elements(parseXml(during.stdout), "testsuites")[0]?.attributes).toMatchObject({
+      errors: "1",
+    });
+    const after = await repo.cli(["report", "--format", "junit"]);
+    expect(elements(parseXml(after.stdout), "error")).toEqual([]);
   });
 
   it("appends the Markdown to $GITHUB_STEP_SUMMARY, and one it cannot write only warns", async () => {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { OperationError, UsageError } from "../../errors.js";
+import { isRunLive } from "../../executor/load-run.js";
 import { RunPaths, runsDir, writeFileAtomic } from "../../executor/run-store.js";
 import { describeKind, type FileKind, targetKindOf } from "../../fs/regular-file.js";
 import { shellQuote } from "../../hint/shell-quote.js";
@@ -41,8 +42,11 @@ export function reportCommand(): Command {
         readOnly: true,
       });
       const paths = new RunPaths(root, state.runId);
-      const text = renderReport(state, format, (workspace, step) =>
-        readLogTail(paths.logFile(workspace, step)),
+      const text = renderReport(
+        state,
+        format,
+        (workspace, step) => readLogTail(paths.logFile(workspace, step)),
+        isRunLive(state),
       );
       await emit((await reportRedactor(state)).redact(text), options.out, format, [runsDir(root)]);
     });
