@@ -97,6 +97,14 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
   return outcome;
 }
 
+/**
+ * Whether `conductor serve` (or the review page) runs this workspace's run script now, so that
+ * its run.log may still grow.
+ */
+export async function isBeingServed(found: FoundWorkspace): Promise<boolean> {
+  return (await markedProcessGroups(...servedMarkers(found))).length > 0;
+}
+
 /** What marks the processes of `conductor serve` of this workspace, in their environment. */
 function servedMarkers(found: FoundWorkspace): string[] {
   return [

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { FOLLOW_INTERVAL_MS } from "../../src/review/follow-file.js";
 import { type ReviewRepo, readOr, reviewRepo, runAll, waitFor } from "./rig.js";
 
 let repo: ReviewRepo | undefined;
@@ -109,5 +110,37 @@ describe("conductor logs", () => {
     expect(ran.exitCode, ran.all).toBe(0);
     expect(followed.exitCode, followed.all).toBe(0);
     expect(followed.stdout).toMatch(/^first-line\n\.+\nsecond-line\n\.+$/);
+  });
+
+  it("follows the run script's log while conductor serve runs it, after the run has finished", async () => {
+    const marker = path.join("$HOME", "go");
+    // The dev server prints a line, waits for the test's go-ahead, prints another and ends.
+    const server = `echo first-serve; echo ................................; while [ ! -f "${marker}" ]; do sleep 0.05; done; echo second-serve; echo ................................`;
+    repo = await reviewRepo([{ id: "web" }], { scripts: { run: server } });
+    await runAll(repo);
+    const { home } = repo;
+    const log = path.join(repo.runDir(), "workspaces", "web", "run.log");
+    const serve = repo.start(["serve", "web"]);
+    await waitFor("the server's first line", () => readOr(log).includes("first-serve"));
+    const follow = repo.start(["logs", "web", "--step", "run", "--follow"]);
+    let seen = "";
+    follow.stdout?.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+    });
+    let exited = false;
+    void follow.finally(() => {
+      exited = true;
+    });
+    await waitFor("the first line to be followed", () => seen.includes("first-serve"));
+    // Several polls with nothing new: a follow that ends when the (finished) run is done has
+    // ended by now; this one must wait for the server.
+    await new Promise((resolve) => setTimeout(resolve, 4 * FOLLOW_INTERVAL_MS));
+    const stillFollowing = !exited;
+    await import("node:fs/promises").then((fs) => fs.writeFile(path.join(home, "go"), ""));
+    const [followed, served] = await Promise.all([follow, serve]);
+    expect(stillFollowing).toBe(true);
+    expect(served.exitCode, served.all).toBe(0);
+    expect(followed.exitCode, followed.all).toBe(0);
+    expect(followed.stdout).toMatch(/first-serve\n\.+\nsecond-serve\n\.+$/);
   });
 });

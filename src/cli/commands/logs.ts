@@ -13,6 +13,7 @@ import {
   logWasWritten,
   parseLogStep,
 } from "../../review/logs.js";
+import { isBeingServed } from "../../review/serve.js";
 import { scriptRedactor } from "../../review/workspace-process.js";
 import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
@@ -29,7 +30,10 @@ export function logsCommand(): Command {
     .description("print the log of a workspace's step (default: where it stopped, else the agent)")
     .argument("<workspace>", "workspace name")
     .option("--step <step>", `which log: ${LOG_STEPS.join(", ")}`)
-    .option("-f, --follow", "keep printing as the log grows, until the run finishes (Ctrl-C ends)")
+    .option(
+      "-f, --follow",
+      "keep printing as the log grows, until the run finishes (--step run: while `conductor serve` runs it; Ctrl-C ends)",
+    )
     .option("--run <id>", RUN_OPTION_HELP)
     .action(async (name: string, options: LogsOptions, command: Command) => {
       const step = options.step === undefined ? undefined : parseLogStep(options.step);
@@ -39,7 +43,10 @@ export function logsCommand(): Command {
       const chosen = step ?? byDefault;
       const paths = new RunPaths(root, found.run.runId);
       const file = paths.logFile(found.workspace.name, chosen);
-      const live = isRunLive(found.run);
+      // Whether the log's writer is still at work: the run, or for the run script's log,
+      // `conductor serve`, which runs it after the run has finished.
+      const writing = async () => (chosen === "run" ? isBeingServed(found) : isRunLive(found.run));
+      const live = await writing();
       const presence = await logPresence(file);
       if (presence === "not-a-file") {
         throw new StateError(
@@ -90,6 +97,7 @@ export function logsCommand(): Command {
           intervalMs: options.follow ? undefined : 0,
           done: async () => {
             if (!options.follow) return true;
+            if (chosen === "run") return !(await isBeingServed(found));
             const run = await loadRun(root, found.run.runId).catch(() => undefined);
             return run === undefined || run.status !== "running";
           },
