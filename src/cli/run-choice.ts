@@ -5,6 +5,7 @@ import { loadRun } from "../executor/load-run.js";
 import { chooseRunId } from "../executor/run-select.js";
 import type { RunState } from "../executor/types.js";
 import { findRepositoryRoot } from "../git/facts.js";
+import { conductorCommand } from "../hint/command.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { globalOptions } from "./global-options.js";
 import { configOfRuns } from "./project.js";
@@ -37,7 +38,17 @@ export async function chosenRun(
 ): Promise<{ root: string; run: RunState }> {
   const root = await findRepositoryRoot(process.cwd());
   const config = await configOfRuns(process.cwd(), root, globalOptions(command));
-  const runId = await chooseRunId(root, { run, configFile: config.key, shownAs: config.shown });
+  const runId = await chooseRunId(root, {
+    run,
+    configFile: config.key,
+    shownAs: config.shown,
+    // On stderr: `--json` output stays one document.
+    onPassedOver: (damaged, chosen) => {
+      process.stderr.write(
+        `conductor: warning: run ${damaged}, newer than run ${chosen}, is damaged and may be the latest of ${config.shown}; \`${conductorCommand(["status", "--run", damaged])}\` says what is wrong with its record\n`,
+      );
+    },
+  });
   const state = await loadRun(root, runId);
   if (!options.readOnly) assertRepositoryInPlace(state, root);
   return { root, run: state };

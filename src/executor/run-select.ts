@@ -14,6 +14,11 @@ export interface RunChoice {
   configFile: string;
   /** How messages name it (a path that works from the current folder); default: `configFile`. */
   shownAs?: string | undefined;
+  /**
+   * Told of a run newer than the one chosen whose record cannot be read: it may be the latest
+   * run of this file (killed while writing its first event), passed over for an older one.
+   */
+  onPassedOver?: ((runId: string, chosen: string) => void) | undefined;
 }
 
 /**
@@ -26,7 +31,10 @@ export async function chooseRunId(root: string, choice: RunChoice): Promise<stri
   let unreadable: string | undefined;
   for (const id of [...ids].reverse()) {
     const configFile = await runConfigFile(root, id);
-    if (configFile === choice.configFile) return id;
+    if (configFile === choice.configFile) {
+      if (unreadable !== undefined) choice.onPassedOver?.(unreadable, id);
+      return id;
+    }
     if (configFile === undefined) unreadable ??= id;
   }
   // A run whose record cannot be read may well be this file's (a torn or emptied events.jsonl):

@@ -197,4 +197,25 @@ describe("conductor status", () => {
     expect(after.stdout).toMatch(/^removed\s+archived\s.*\(removed\)$/m);
     expect(after.stdout).not.toContain("is gone");
   });
+
+  it("warns when it passes over a newer run whose record cannot be read", async () => {
+    repo = await reviewRepo([{ id: "again" }]);
+    await runAll(repo);
+    await runAll(repo);
+    const [older, newer] = repo.runIds() as [string, string];
+    const events = path.join(repo.runDir(newer), "events.jsonl");
+    truncateSync(events, Math.floor(readFileSync(events, "utf8").indexOf("\n") / 2));
+    rmSync(path.join(repo.runDir(newer), "run.json"));
+    const status = await repo.cli(["status", "--json"]);
+    expect(status.exitCode, status.all).toBe(0);
+    expect((JSON.parse(status.stdout) as RunSummary).runId).toBe(older);
+    expect(status.stderr).toContain(
+      `conductor: warning: run ${newer}, newer than run ${older}, is damaged and may be the latest of conductor.yaml`,
+    );
+    const hint = /`(conductor status --run \S+)`/.exec(status.stderr)?.[1];
+    expect(hint).toBe(`conductor status --run ${newer}`);
+    const pasted = await repo.cli((hint as string).split(" ").slice(1));
+    expect(pasted.exitCode, pasted.all).toBe(2);
+    expect(pasted.stderr).toContain("has no readable run state");
+  });
 });
