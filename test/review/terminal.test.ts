@@ -173,3 +173,27 @@ describe("conductor shell", () => {
     });
   }
 });
+
+describe("conductor logs on a terminal", () => {
+  it("shows the agent's colours but not the escape sequences that act on the terminal; piped, the log is as written", async () => {
+    // The agent sets the window title, writes the clipboard (OSC 52) and clears the screen
+    // around a coloured word.
+    const hostile =
+      "printf 'before \\033]0;pwned\\007\\033]52;c;cm0gLXJm\\007\\033[2J\\033[31mred\\033[0m after\\n'";
+    repo = await reviewRepo([{ id: "loud", agent: hostile }]);
+    const result = await runAll(repo);
+    expect(result.exitCode, result.all).toBe(0);
+
+    const terminal = onTerminal(repo, ["logs", "loud"], {});
+    const { exitCode, screen } = await terminal.ended();
+    expect(exitCode, screen).toBe(0);
+    expect(screen).toContain("before \u001b[31mred\u001b[0m after");
+    expect(screen).not.toContain("\u001b]");
+    expect(screen).not.toContain("\u001b[2J");
+    expect(screen).not.toContain("pwned");
+
+    const piped = await repo.cli(["logs", "loud"]);
+    expect(piped.exitCode, piped.all).toBe(0);
+    expect(piped.stdout).toContain("\u001b]52;c;cm0gLXJm\u0007");
+  });
+});

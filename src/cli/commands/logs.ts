@@ -4,6 +4,7 @@ import { findWorkspace } from "../../executor/find-workspace.js";
 import { isRunLive, loadRun } from "../../executor/load-run.js";
 import { RunPaths } from "../../executor/run-store.js";
 import { conductorCommand } from "../../hint/command.js";
+import { TerminalText } from "../../report/terminal-text.js";
 import { followFile } from "../../review/follow-file.js";
 import {
   defaultLogStep,
@@ -85,7 +86,12 @@ export function logsCommand(): Command {
       // Redacted again as printed: the log was redacted as conductor wrote it, but it is a file
       // in the repository that a later agent could have written to.
       const redacting = (await scriptRedactor(found)).stream();
-      redacting.on("data", (chunk: Buffer | string) => process.stdout.write(chunk));
+      // On a terminal, the agent's escape sequences are not replayed (colours aside); piped or
+      // redirected, the log comes as it was written.
+      const screen = process.stdout.isTTY ? new TerminalText() : undefined;
+      redacting.on("data", (chunk: Buffer | string) =>
+        process.stdout.write(screen === undefined ? chunk : screen.push(chunk)),
+      );
       // Ctrl-C while following is how one stops watching: end quietly, with the usual code.
       const interrupt = interruptOnSignals(() => {});
       try {
@@ -105,6 +111,7 @@ export function logsCommand(): Command {
       } finally {
         interrupt.dispose();
         await new Promise<void>((resolve) => redacting.end(resolve));
+        if (screen !== undefined) process.stdout.write(screen.end());
       }
       if (interrupt.signal.aborted) process.exitCode = ExitCode.Interrupted;
     });
