@@ -1,4 +1,4 @@
-import type { RunState, WorkspaceState } from "../executor/types.js";
+import type { Failure, RunState, WorkspaceState } from "../executor/types.js";
 import { conductorCommand, placeholder } from "../hint/command.js";
 import type { Workspace } from "../planner/types.js";
 import { renderTable } from "../report/table.js";
@@ -35,6 +35,16 @@ export function nextSteps(state: RunState, options: NextStepOptions): string {
         planned.name,
         `${workspace.status}:`,
         `${whose} is spent: raise ${key}.${failure.limit} in ${file}, then ${resume}`,
+      ]);
+      continue;
+    }
+    if (workspace.status === "failed" && failure !== undefined && programNotRun(failure)) {
+      // A follow-up would start the same missing program again.
+      const again = `\`${conductorCommand(["run", planned.taskId])}\``;
+      rows.push([
+        planned.name,
+        "agent failed:",
+        `its program could not be run (see ${logs}): install it, then ${resume}; or fix agent.command, then run the task again with ${again}`,
       ]);
       continue;
     }
@@ -82,6 +92,18 @@ export function followUp(workspace: string, run: readonly string[] = []): string
  * Whether `continue` can fix the workspace: its agent or check failed on a worktree it still has,
  * and the agent left a session to continue (a command agent needs none).
  */
+/**
+ * The agent's program never ran: not found or not executable (the shell's 127 and 126), or it
+ * could not be started at all.
+ */
+function programNotRun(failure: Failure): boolean {
+  if (failure.step !== "agent") return false;
+  if (failure.reason === "spawn-error") return true;
+  return (
+    failure.reason === "exit-non-zero" && (failure.exitCode === 127 || failure.exitCode === 126)
+  );
+}
+
 function canFollowUp(planned: Workspace, workspace: WorkspaceState): boolean {
   const step = workspace.failure?.step ?? workspace.step;
   if (step !== "agent" && step !== "check") return false;

@@ -1,5 +1,5 @@
 // Hints printed around re-running carry the -c in use, so they work as printed.
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ReviewRepo, reviewRepo } from "../review/rig.js";
@@ -107,5 +107,49 @@ describe("re-run hints work as printed", () => {
       home: repo.home,
     });
     expect(unnamed.all).not.toBe(shown.all);
+  });
+  it("an agent whose program is missing is not sent a follow-up: both printed ways work", async () => {
+    // A setup script may install what the agent runs, so preflight leaves the agent's program
+    // to the run.
+    repo = await reviewRepo([{ id: "tool", agent: "fetch-tool-xyz --fix" }], {
+      scripts: { setup: "true" },
+    });
+    const failed = await repo.cli(["run", "--output", "plain"]);
+    expect(failed.exitCode, failed.all).toBe(1);
+    const printed = printedCommands(failed.stdout);
+    expect(printed.some((command) => command.startsWith("conductor continue"))).toBe(false);
+    const resume = printed.find((command) => command.startsWith("conductor run --resume"));
+    const again = printed.find((command) => command === "conductor run tool");
+    expect(resume, failed.stdout).toBeDefined();
+    expect(again, failed.stdout).toBeDefined();
+
+    // Installed (on the PATH a pasted command sees), the resume runs it.
+    await mkdir(path.join(repo.home, "bin"), { recursive: true });
+    await writeFile(
+      path.join(repo.home, "bin", "fetch-tool-xyz"),
+      "#!/bin/sh\necho fixed > tool.txt\n",
+      {
+        mode: 0o755,
+      },
+    );
+    const resumed = await runAsPrinted(`${resume} --output plain`, {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+
+    // Or agent.command fixed in the file: the task runs again as a new run.
+    await rm(path.join(repo.home, "bin", "fetch-tool-xyz"));
+    const config = path.join(repo.root, "conductor.yaml");
+    await writeFile(
+      config,
+      (await readFile(config, "utf8")).replace("fetch-tool-xyz --fix", "echo fixed > tool.txt"),
+    );
+    await repo.commitAll("fix the agent command");
+    const rerun = await runAsPrinted(`${again} --output plain`, {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(rerun.exitCode, rerun.all).toBe(0);
   });
 });
