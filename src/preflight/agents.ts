@@ -10,6 +10,7 @@ import {
   codexProvider,
 } from "../agents/provider.js";
 import type { Program } from "../agents/resolve-binary.js";
+import { conductorCommand, currentInvocation } from "../hint/command.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { askProgram } from "../process/quick.js";
 import type { AgentConfig } from "../schema/config.js";
@@ -120,7 +121,8 @@ async function codexCredentials(
     check,
     "fail",
     `codex is not logged in (CODEX_HOME ${provider.codexHome}) and no OPENAI_API_KEY or CODEX_API_KEY is set`,
-    `run \`${login}\` or set OPENAI_API_KEY; \`conductor demo\` runs without one`,
+    // As the user starts conductor (npx), without -C/-c: the demo makes its own repository.
+    `run \`${login}\` or set OPENAI_API_KEY; \`${conductorCommand(["demo"], { program: currentInvocation().program })}\` runs without one`,
   );
 }
 

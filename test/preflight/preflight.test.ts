@@ -3,7 +3,7 @@
 // could not work exits 2 at once with one line per problem and nothing created.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import {
   sequenceScript,
   startModelServer,
 } from "../../src/model-server/server.js";
-import { CLI, type CliResult, conductor } from "../helpers/cli.js";
+import { CLI, type CliResult, conductor, LAUNCHER } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { repoWithConfig, tasks } from "../helpers/run-repo.js";
 import { claudeHomeForTest, codexHomeForTest } from "../helpers/temp-homes.js";
@@ -64,6 +64,18 @@ async function expectNothingCreated(workspacesDir: string) {
 }
 
 describe("preflight of codex", () => {
+  it("started through npm's node_modules/.bin, the no-key remedy names `npx conductor demo`", async () => {
+    const codexHome = await codexHomeForTest(); // private: no auth.json
+    repo = await repoWithConfig({ env: { CODEX_HOME: codexHome }, tasks: tasks("one") });
+    // As npx and npm scripts put it: the project's node_modules/.bin first on PATH.
+    const bin = path.join(repo.home, "project", "node_modules", ".bin");
+    await mkdir(bin, { recursive: true });
+    await symlink(LAUNCHER, path.join(bin, "conductor"));
+    const result = await run(["run"], { PATH: `${bin}${path.delimiter}${process.env.PATH}` });
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain("`npx conductor demo` runs without one");
+  });
+
   it("stops a run with no key and no login at once: exit 2, the remedy, nothing created", async () => {
     const codexHome = await codexHomeForTest(); // private: no auth.json
     repo = await repoWithConfig({ env: { CODEX_HOME: codexHome }, tasks: tasks("one", "two") });
