@@ -53,6 +53,22 @@ function workspace(r: TestRepo, id: string): string {
   return path.join(r.home, "workspaces", id);
 }
 
+/** A repository whose one task seeds node_modules, after a run that filled the cache entry. */
+async function seededAfterOneRun(): Promise<TestRepo> {
+  const seeded = await repoWithConfig(
+    {
+      workspaces: { seed: ["node_modules"] },
+      scripts: { setup: SETUP },
+      agent: { kind: "command", command: "true" },
+      tasks: tasks("one"),
+    },
+    { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+  );
+  const run = await conductor(["run"], { cwd: seeded.root, home: seeded.home });
+  expect(run.exitCode, run.all).toBe(0);
+  return seeded;
+}
+
 describe("workspaces.seed", () => {
   it("runs the setup script once for three workspaces, seeds each from the cache and skips their setup", async () => {
     repo = await repoWithConfig(
@@ -390,16 +406,7 @@ describe("workspaces.seed", () => {
   });
 
   it("cache clean removes the repository's entries; a later run fills the key again", async () => {
-    repo = await repoWithConfig(
-      {
-        workspaces: { seed: ["node_modules"] },
-        scripts: { setup: SETUP },
-        agent: { kind: "command", command: "true" },
-        tasks: tasks("one"),
-      },
-      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
-    );
-    expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
+    repo = await seededAfterOneRun();
     expect(cacheEntries(repo)).toHaveLength(1);
 
     const cleaned = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
@@ -418,16 +425,7 @@ describe("workspaces.seed", () => {
 
 describe("cache clean --key", () => {
   it("takes the key as cache list prints it; an empty, malformed or unknown key exits 2 and removes nothing", async () => {
-    repo = await repoWithConfig(
-      {
-        workspaces: { seed: ["node_modules"] },
-        scripts: { setup: SETUP },
-        agent: { kind: "command", command: "true" },
-        tasks: tasks("one"),
-      },
-      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
-    );
-    expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
+    repo = await seededAfterOneRun();
     const [key] = cacheEntries(repo);
     const r = repo;
     const clean = (prefix: string) =>
@@ -452,16 +450,7 @@ describe("cache clean --key", () => {
 
 describe("cache outside a repository", () => {
   it("cache list names the --all that works there, and that command, pasted, lists the entries", async () => {
-    repo = await repoWithConfig(
-      {
-        workspaces: { seed: ["node_modules"] },
-        scripts: { setup: SETUP },
-        agent: { kind: "command", command: "true" },
-        tasks: tasks("one"),
-      },
-      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
-    );
-    expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
+    repo = await seededAfterOneRun();
     const [key] = cacheEntries(repo);
     const outside = { cwd: repo.home, home: repo.home };
 
@@ -489,16 +478,7 @@ describe("a damaged cache entry", () => {
     ],
     ["no seed.json at all", (dir: string) => rm(path.join(dir, "seed.json"))],
   ])("%s: the next run fills the key again and succeeds", async (what, damage) => {
-    repo = await repoWithConfig(
-      {
-        workspaces: { seed: ["node_modules"] },
-        scripts: { setup: SETUP },
-        agent: { kind: "command", command: "true" },
-        tasks: tasks("one"),
-      },
-      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
-    );
-    expect((await conductor(["run"], { cwd: repo.root, home: repo.home })).exitCode).toBe(0);
+    repo = await seededAfterOneRun();
     const [key] = cacheEntries(repo);
     await damage(path.join(repo.home, ".conductor", "cache", "repo", key as string));
     if (what !== "its seeded folder gone") {
