@@ -16,6 +16,18 @@ const ASK_TIMEOUT_MS = 1000;
 /** A first word that is a plain command name: no path, no assignment, no shell syntax. */
 const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
 
+/**
+ * Reserved words and built-ins every POSIX shell (dash included) has: a script that starts with
+ * `set -e` or `cd` needs no shell asked about it.
+ */
+const SHELL_WORDS = new Set(
+  (
+    "case do done elif else esac fi for if in then until while break continue eval exec exit " +
+    "export readonly return set shift times trap unset alias bg cd command echo false fg getopts " +
+    "hash jobs kill printf pwd read test true type ulimit umask unalias wait"
+  ).split(" "),
+);
+
 /** A program to look for, and what starts it (for the message). */
 interface Target {
   check: "setup script" | "agent command";
@@ -76,7 +88,7 @@ function firstTarget(
 async function findProgram(target: Target): Promise<CheckResult | undefined> {
   // An executable on PATH is found by the shell too (a builtin of the same name only shadows it):
   // no shell is started for it, a fork of conductor at the start of every run.
-  if (onPath(target.name, target.env.PATH ?? "")) return undefined;
+  if (SHELL_WORDS.has(target.name) || onPath(target.name, target.env.PATH ?? "")) return undefined;
   // `command -v` answers as the scripts' own /bin/sh would: keywords, builtins, then PATH.
   const answer = await askProgram("/bin/sh", ["-c", 'command -v -- "$1"', "sh", target.name], {
     env: target.env,
