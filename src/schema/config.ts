@@ -4,9 +4,6 @@ import type { RunMode } from "./repo-settings.js";
 import { normalizeSeed, type SeedConfig } from "./seed.js";
 import { parseSize } from "./size.js";
 import { parseTokenCount } from "./token-count.js";
-
-export { parseTokenCount };
-
 import type {
   AGENT_KINDS,
   COPY_MODES,

@@ -1,7 +1,7 @@
 // Budget accounting is pure: what tokens cost, what was spent, which limit was reached.
 import { describe, expect, it } from "vitest";
 import { parseUsageLine } from "../../src/agents/command-usage.js";
-import { parseTokenCount } from "../../src/schema/config.js";
+import { parseTokenCount } from "../../src/schema/token-count.js";
 import {
   agentTimeLeftMs,
   costOf,
