@@ -89,10 +89,6 @@ export function followUp(workspace: string, run: readonly string[] = []): string
 }
 
 /**
- * Whether `continue` can fix the workspace: its agent or check failed on a worktree it still has,
- * and the agent left a session to continue (a command agent needs none).
- */
-/**
  * The agent's program never ran: not found or not executable (the shell's 127 and 126), or it
  * could not be started at all.
  */
@@ -104,6 +100,10 @@ function programNotRun(failure: Failure): boolean {
   );
 }
 
+/**
+ * Whether `continue` can fix the workspace: its agent or check failed on a worktree it still has,
+ * and the agent left a session to continue (a command agent needs none).
+ */
 function canFollowUp(planned: Workspace, workspace: WorkspaceState): boolean {
   const step = workspace.failure?.step ?? workspace.step;
   if (step !== "agent" && step !== "check") return false;
