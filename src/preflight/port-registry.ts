@@ -3,7 +3,7 @@ import path from "node:path";
 import { portRegistryHealth, type RegistryHealth } from "../executor/ports.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { type CheckResult, result } from "./check.js";
-import { writableFolderCheck } from "./workspaces.js";
+import { namedFailure, writableFolderCheck } from "./workspaces.js";
 
 /**
  * What stops every run at its ports step, or undefined: something other than a file where the
@@ -27,8 +27,5 @@ export async function portRegistryProblem(
   }
   if (health.state !== "missing") return undefined;
   const folder = await writableFolderCheck(check, path.dirname(file), undefined);
-  // Preflight prints details without the check's name: the path alone would not say what it is.
-  return folder.status === "ok"
-    ? undefined
-    : { ...folder, detail: `port registry: ${folder.detail}` };
+  return folder.status === "ok" ? undefined : namedFailure(folder);
 }

@@ -3,7 +3,7 @@ import type { AgentEnv } from "../agents/provider.js";
 import { cacheRoot } from "../executor/seed/cache.js";
 import type { Plan } from "../planner/types.js";
 import type { CheckResult } from "./check.js";
-import { writableFolderCheck } from "./workspaces.js";
+import { namedFailure, writableFolderCheck } from "./workspaces.js";
 
 /**
  * Whether the seed cache (`$CONDUCTOR_CACHE_DIR`, else `~/.conductor/cache`) can be written;
@@ -16,11 +16,7 @@ export async function seedCacheCheck(
   env: AgentEnv,
 ): Promise<CheckResult | undefined> {
   if (plan.seed === undefined) return undefined;
-  const check = await writableFolderCheck(
-    "seed cache",
-    cacheRoot(homeDir, env),
-    "set CONDUCTOR_CACHE_DIR",
+  return namedFailure(
+    await writableFolderCheck("seed cache", cacheRoot(homeDir, env), "set CONDUCTOR_CACHE_DIR"),
   );
-  // Preflight prints details without the check's name: the path alone would not say what it is.
-  return check.status === "ok" ? check : { ...check, detail: `seed cache: ${check.detail}` };
 }

@@ -117,7 +117,13 @@ export function formatBytes(bytes: number): string {
  * fixed, so the remedy is moving the file aside.
  */
 export async function runStateCheck(root: string): Promise<CheckResult> {
-  const check = await writableFolderCheck("run state", runsDir(root), undefined);
-  // Preflight prints details without the check's name: the path alone would not say what it is.
-  return check.status === "ok" ? check : { ...check, detail: `run state: ${check.detail}` };
+  return namedFailure(await writableFolderCheck("run state", runsDir(root), undefined));
+}
+
+/**
+ * A failed check with its name in front of its detail: preflight prints details without the
+ * check's name, and a path alone would not say what it is.
+ */
+export function namedFailure(check: CheckResult): CheckResult {
+  return check.status === "ok" ? check : { ...check, detail: `${check.check}: ${check.detail}` };
 }
