@@ -3,9 +3,9 @@
  * or, with no script before it, its `command` agent's. Without them every workspace is made and
  * then fails with exit 127, one by one (`pnpm` missing for the `pnpm install` init wrote).
  */
-import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import type { AgentEnv } from "../agents/provider.js";
+import { findOnPath } from "../agents/resolve-binary.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { askProgram } from "../process/quick.js";
 import { type CheckResult, result } from "./check.js";
@@ -88,7 +88,8 @@ function firstTarget(
 async function findProgram(target: Target): Promise<CheckResult | undefined> {
   // An executable on PATH is found by the shell too (a builtin of the same name only shadows it):
   // no shell is started for it, a fork of conductor at the start of every run.
-  if (SHELL_WORDS.has(target.name) || onPath(target.name, target.env.PATH ?? "")) return undefined;
+  if (SHELL_WORDS.has(target.name) || findOnPath(target.name, target.env) !== undefined)
+    return undefined;
   // `command -v` answers as the scripts' own /bin/sh would: keywords, builtins, then PATH.
   const answer = await askProgram("/bin/sh", ["-c", 'command -v -- "$1"', "sh", target.name], {
     env: target.env,
@@ -104,17 +105,4 @@ async function findProgram(target: Target): Promise<CheckResult | undefined> {
     `${target.setting} starts with ${target.name}, which is not a shell builtin or on PATH`,
     `install ${target.name} or put its folder on PATH (or in the task's env), or set ${target.setting} to its full path`,
   );
-}
-
-/** Whether an executable file of this name is in one of the (absolute) PATH folders. */
-function onPath(name: string, searchPath: string): boolean {
-  return searchPath.split(path.delimiter).some((folder) => {
-    const file = path.join(folder, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  });
 }
