@@ -3,6 +3,7 @@ import path from "node:path";
 import { type RunPaths, writeFileAtomic } from "../executor/run-store.js";
 import type { RunState, Step } from "../executor/types.js";
 import { secretsOfCopiedEnvFiles } from "../secrets/env-file.js";
+import { bytesBeforeExcerpt, redactedExcerpt } from "../secrets/excerpt.js";
 import { secretsInEnvironment } from "../secrets/names.js";
 import { Redactor } from "../secrets/redact.js";
 import { renderJUnit } from "./junit.js";
@@ -24,7 +25,9 @@ const TAIL_BYTES = 16 * 1024;
  * Markdown to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides one.
  */
 export function writeRunReports(paths: RunPaths, state: RunState): void {
-  const tail = (workspace: string, step: Step) => readLogTail(paths.logFile(workspace, step));
+  const redactor = new Redactor(secretsInEnvironment(process.env));
+  const tail = (workspace: string, step: Step) =>
+    readLogTail(paths.logFile(workspace, step), redactor);
   const markdown = renderMarkdown(state, { readLogTail: tail });
   writeFileAtomic(path.join(paths.dir, REPORT_FILES.json), renderRunSummary(state));
   writeFileAtomic(
@@ -62,27 +65,23 @@ export async function reportRedactor(state: RunState | undefined): Promise<Redac
 
 /**
  * The last few KiB of a log (the whole of a short one), or undefined when there is none. Logs are
- * redacted as they are written; secrets of the environment the report is made in are redacted
- * once more, since a report is meant to leave the machine.
+ * redacted as they are written; they are redacted again with `redactor` (at least the secrets of
+ * the environment the report is made in), since a report is meant to leave the machine.
  */
-export function readLogTail(file: string, bytes = TAIL_BYTES): string | undefined {
-  const text = readFileEnd(file, bytes);
-  return text === undefined
-    ? undefined
-    : new Redactor(secretsInEnvironment(process.env)).redact(text);
-}
-
-function readFileEnd(file: string, bytes: number): string | undefined {
+export function readLogTail(
+  file: string,
+  redactor: Redactor,
+  bytes = TAIL_BYTES,
+): string | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, "r");
     const size = fstatSync(fd).size;
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const text = buffer.toString("utf8");
-    // Drop a partial first line when the log was cut.
-    return length < size ? text.slice(text.indexOf("\n") + 1) : text;
+    const from = Math.max(0, size - bytes);
+    const offset = Math.max(0, from - bytesBeforeExcerpt(redactor));
+    const buffer = Buffer.alloc(size - offset);
+    readSync(fd, buffer, 0, buffer.length, offset);
+    return redactedExcerpt(buffer, offset, from, redactor).text;
   } catch {
     return undefined;
   } finally {

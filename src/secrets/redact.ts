@@ -312,6 +312,30 @@ export class Redactor {
   }
 
   /**
+   * An excerpt of a longer text with every secret replaced: `text` from `from` on, where what
+   * comes before `from` is the text just before the excerpt, there only so that a secret the
+   * excerpt starts inside of is found whole. A tail that may be the beginning of a secret cut off
+   * by the excerpt's end is replaced too: half a secret is still a secret.
+   */
+  redactExcerpt(text: string, from: number): string {
+    if (!this.active) return text.slice(from);
+    let redacted = "";
+    let at = from;
+    // The end of the last secret replaced, the text before the excerpt included.
+    let reached = 0;
+    for (const { start, end } of this.secretsIn(text, 0, text.length)) {
+      // One that overlaps a secret already replaced loses to it, as in a left-to-right scan.
+      if (start < reached) continue;
+      reached = end;
+      if (end <= from) continue;
+      redacted += `${text.slice(at, Math.max(at, start))}${REDACTED}`;
+      at = end;
+    }
+    const cut = this.cutOffFrom(text, at);
+    return `${redacted}${text.slice(at, cut)}${cut < text.length ? REDACTED : ""}`;
+  }
+
+  /**
    * The secrets `text` holds, in any spelling {@link redact} replaces: for deciding what to do
    * with a text, never for showing. A secret cut off by the end of `text` is not found.
    */

@@ -250,7 +250,7 @@ class UiApp {
           throw new HttpError(400, `before=${beforeText} is not a byte offset`);
         reply(200, {
           steps,
-          slice: step === undefined ? undefined : await logSlice(found, step, before),
+          slice: step === undefined ? undefined : await logSlice(found, step, before, redactor),
         });
         return;
       }

@@ -6,6 +6,8 @@ import { workspaceDiffArgs } from "../review/diff.js";
 import { LOG_STEPS, type LogStep } from "../review/logs.js";
 import type { ReviewRecord } from "../reviewing/record.js";
 import { reviewFile } from "../reviewing/result.js";
+import { bytesBeforeExcerpt, redactedExcerpt } from "../secrets/excerpt.js";
+import type { Redactor } from "../secrets/redact.js";
 import { eventWorkspace, type TimelineEntry, timelineEntry } from "./views.js";
 
 /** What the page reads of one workspace besides its row: diff, logs, timeline. */
@@ -84,11 +86,15 @@ export async function logSizes(found: FoundWorkspace): Promise<{ step: LogStep; 
   return sizes.filter((entry) => entry.size > 0);
 }
 
-/** The last {@link LOG_SLICE_BYTES} of a log before byte `before` (the end when absent). */
+/**
+ * The last {@link LOG_SLICE_BYTES} of a log before byte `before` (the end when absent), redacted
+ * with `redactor` where the slice is cut: a secret across either of its ends is replaced whole.
+ */
 export async function logSlice(
   found: FoundWorkspace,
   step: LogStep,
   before: number | undefined,
+  redactor: Redactor,
 ): Promise<LogSlice> {
   const file = new RunPaths(found.run.plan.repo.root, found.run.runId).logFile(
     found.workspace.name,
@@ -99,17 +105,12 @@ export async function logSlice(
   try {
     const { size } = await handle.stat();
     const end = Math.min(before ?? size, size);
-    let start = Math.max(0, end - LOG_SLICE_BYTES);
-    const buffer = Buffer.alloc(end - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    // Start at a line: the page joins slices, and half a line (or half a character) reads badly.
-    let from = 0;
-    if (start > 0) {
-      const newline = buffer.indexOf(0x0a);
-      from = newline < 0 ? 0 : newline + 1;
-      start += from;
-    }
-    return { step, text: buffer.subarray(from).toString("utf8"), start, end, size };
+    // Starts at a line: the page joins slices, and half a line (or half a character) reads badly.
+    const from = Math.max(0, end - LOG_SLICE_BYTES);
+    const offset = Math.max(0, from - bytesBeforeExcerpt(redactor));
+    const buffer = Buffer.alloc(end - offset);
+    await handle.read(buffer, 0, buffer.length, offset);
+    return { step, ...redactedExcerpt(buffer, offset, from, redactor), size };
   } finally {
     await handle.close();
   }

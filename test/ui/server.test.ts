@@ -238,6 +238,17 @@ describe("conductor ui's server", () => {
       const timeline = (await call(page.port, `/${page.token}/api/workspaces/alpha/timeline`)).body;
       expect(JSON.parse(timeline).finalMessage).toContain("the key is [redacted]");
       expect(timeline).not.toContain(secret);
+      // A line longer than the slice, cut inside the secret at the slice's start and at the
+      // log's end (the agent still printing): no piece of it is shown.
+      const after = `${"y".repeat(64 * 1024 - 20)}${secret.slice(0, 12)}`;
+      appendFileSync(path.join(dir, "check.log"), `${"x".repeat(100)}${secret}${after}`);
+      const cut = JSON.parse(
+        (await call(page.port, `/${page.token}/api/workspaces/alpha/logs?step=check`)).body,
+      ).slice;
+      expect(cut.text.startsWith(`[redacted]${"y".repeat(100)}`)).toBe(true);
+      expect(cut.text.endsWith("y[redacted]")).toBe(true);
+      expect(cut.text).not.toContain(secret.slice(-6));
+      expect(cut.text).not.toContain(secret.slice(0, 6));
       // An error that quotes what it was given (here a workspace name) is redacted too.
       const refused = await call(page.port, `/${page.token}/api/workspaces/${secret}/diff`);
       expect(refused.status).toBe(404);

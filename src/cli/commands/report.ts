@@ -42,13 +42,14 @@ export function reportCommand(): Command {
         readOnly: true,
       });
       const paths = new RunPaths(root, state.runId);
+      const redactor = await reportRedactor(state);
       const text = renderReport(
         state,
         format,
-        (workspace, step) => readLogTail(paths.logFile(workspace, step)),
+        (workspace, step) => readLogTail(paths.logFile(workspace, step), redactor),
         isRunLive(state),
       );
-      await emit((await reportRedactor(state)).redact(text), options.out, format, [runsDir(root)]);
+      await emit(redactor.redact(text), options.out, format, [runsDir(root)]);
     });
 }
 
@@ -84,15 +85,16 @@ function mergeCommand(): Command {
       for (const folder of folders) {
         for (const name of Object.keys(folder.state.workspaces)) folderOf.set(name, folder.dir);
       }
+      // Shard folders come from other machines: the secrets of this environment only.
+      const redactor = await reportRedactor(undefined);
       const text = renderReport(merged, format, (workspace, step) => {
         const dir = folderOf.get(workspace);
         return dir === undefined
           ? undefined
-          : readLogTail(path.join(dir, "workspaces", workspace, `${step}.log`));
+          : readLogTail(path.join(dir, "workspaces", workspace, `${step}.log`), redactor);
       });
-      // Shard folders come from other machines: the secrets of this environment only.
       await emit(
-        (await reportRedactor(undefined)).redact(text),
+        redactor.redact(text),
         options.out,
         format,
         folders.map((folder) => folder.dir),
