@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { socketOwners } from "../process/socket-owners.js";
 
 /**
  * Which TCP ports a block may not use because some socket holds them right now. On Linux the
@@ -67,4 +68,41 @@ function bindable(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen({ port, host: "127.0.0.1" }, () => server.close(() => resolve(true)));
   });
+}
+
+/** A port some TCP socket listens on, and the processes that hold the socket (when visible). */
+export interface PortListener {
+  port: number;
+  pids: number[];
+}
+
+/** The kernel's state number of a listening socket in its tables. */
+const LISTEN_STATE = "0A";
+
+/**
+ * The ports of `ports` some socket listens on now, each with the pids that hold the socket
+ * (those of this user; another user's listener has none). Linux only; elsewhere, none.
+ */
+export async function listenersOn(ports: readonly number[]): Promise<PortListener[]> {
+  const wanted = new Set(ports);
+  const inodesOf = new Map<number, Set<string>>();
+  const tables = await Promise.all(
+    TABLES.map((table) => readFile(table, "latin1").catch(() => "")),
+  );
+  for (const line of tables.join("\n").split("\n")) {
+    // "sl local_address rem_address st … uid timeout inode".
+    const fields = line.trim().split(/\s+/);
+    if (fields[3] !== LISTEN_STATE) continue;
+    const port = Number.parseInt(fields[1]?.split(":")[1] ?? "", 16);
+    const inode = fields[9];
+    if (!wanted.has(port) || inode === undefined) continue;
+    inodesOf.set(port, (inodesOf.get(port) ?? new Set()).add(inode));
+  }
+  const owners = socketOwners(new Set([...inodesOf.values()].flatMap((inodes) => [...inodes])));
+  return [...inodesOf]
+    .sort(([a], [b]) => a - b)
+    .map(([port, inodes]) => ({
+      port,
+      pids: [...new Set([...inodes].flatMap((inode) => owners.get(inode) ?? []))],
+    }));
 }

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { commandLineOf } from "../process/command-line.js";
 import { runGit } from "./run-git.js";
 
 /**
@@ -109,11 +110,8 @@ async function holdersOf(file: string, worktree: string): Promise<string[] | und
 }
 
 function commandOf(pid: string): string {
-  try {
-    return `(${readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean).join(" ").slice(0, 60)})`;
-  } catch {
-    return "";
-  }
+  const command = commandLineOf(pid);
+  return command === undefined ? "" : `(${command})`;
 }
 
 function safeReadlink(link: string): string | undefined {

@@ -1,9 +1,11 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { UsageError } from "../errors.js";
+import { UsageError, WorkspaceConflictError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { SERVE_MARKER_VARIABLE } from "../executor/leftovers.js";
+import { listenersOn, type PortListener } from "../executor/ports-in-use.js";
 import { RunPaths } from "../executor/run-store.js";
+import { commandLineOf } from "../process/command-line.js";
 import { liveEnvironments } from "../process/environ.js";
 import { markedProcessGroups, terminateGroup } from "../process/groups.js";
 import type { ProcessOutcome } from "../process/outcome.js";
@@ -27,6 +29,8 @@ export interface ServeOptions {
   write(text: string): void;
   /** Told which other workspaces' servers were stopped first (`scripts.run_mode: nonconcurrent`). */
   onStopped?(workspaces: string[]): void;
+  /** Told of the ports of the block (other than the first) that some process listens on already. */
+  onPortsInUse?(listeners: string[]): void;
   /** Told the port block before the script starts. */
   onStart(info: { port: number; count: number; script: string; logFile: string }): void;
 }
@@ -63,6 +67,22 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
     if (stopped.length > 0) options.onStopped?.(stopped);
   }
   const reservation = await reserveWorkspacePorts(found, options.homeDir);
+  const listeners = await listenersOn(
+    Array.from({ length: reservation.count }, (_, index) => reservation.start + index),
+  );
+  const onFirst = listeners.find((listener) => listener.port === reservation.start);
+  if (onFirst !== undefined) {
+    throw new WorkspaceConflictError(
+      `port ${onFirst.port}, the $CONDUCTOR_PORT of workspace ${workspace.name}, is in use by ${holdersText(onFirst)}; nothing was started`,
+      {
+        hint:
+          onFirst.pids.length > 0
+            ? `Stop that process (\`kill ${onFirst.pids.join(" ")}\`), then serve again: the workspace keeps its ports ${reservation.start}-${reservation.start + reservation.count - 1}, which its setup may have written into its files.`
+            : `It is not one of yours: \`sudo ss -ltnp 'sport = :${onFirst.port}'\` names it. Stop it, then serve again.`,
+      },
+    );
+  }
+  if (listeners.length > 0) options.onPortsInUse?.(listeners.map(describeListener));
   const logFile = new RunPaths(run.plan.repo.root, run.runId).logFile(workspace.name, "run");
   await mkdir(path.dirname(logFile), { recursive: true });
   await appendFile(
@@ -95,6 +115,21 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
   });
   await shown;
   return outcome;
+}
+
+/** Who listens on a port: `pid 123 (node server.js)`, or another user's process. */
+function holdersText(listener: PortListener): string {
+  if (listener.pids.length === 0) return "a process of another user";
+  return listener.pids
+    .map((pid) => {
+      const command = commandLineOf(pid);
+      return command === undefined ? `pid ${pid}` : `pid ${pid} (${command})`;
+    })
+    .join(", ");
+}
+
+function describeListener(listener: PortListener): string {
+  return `port ${listener.port} (${holdersText(listener)})`;
 }
 
 /**

@@ -75,6 +75,20 @@ async function serve(name: string) {
   };
 }
 
+/** A process other than conductor listening on `port` of every address, as a dev server would. */
+function listenOn(port: number) {
+  const child = execa(
+    process.execPath,
+    ["-e", `require("node:net").createServer().listen(${port}, () => console.log("listening"))`],
+    { all: true },
+  );
+  let output = "";
+  child.all?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return Object.assign(child, { output: () => output });
+}
+
 describe("conductor serve", () => {
   it("starts the run script on the workspace's port block, and Ctrl-C ends its whole process group", async () => {
     repo = await reviewRepo([{ id: "web" }], { scripts: { run: RUN_SCRIPT } });
@@ -152,6 +166,56 @@ describe("conductor serve", () => {
     expect((await execa("sh", ["-c", stop], { reject: false })).exitCode).toBe(0);
     await served.child;
     await waitFor("the server to stop", () => !processAlive(served.childPid));
+  });
+
+  it("refuses to serve on a $CONDUCTOR_PORT another process listens on, and the printed kill frees it", async () => {
+    repo = await reviewRepo([{ id: "web" }], { scripts: { run: RUN_SCRIPT } });
+    await runAll(repo);
+    const port = (await reservedPort(repo.home, repo.worktree("web"))) as number;
+    // Another project's server took the workspace's first port after the run.
+    const squatter = listenOn(port);
+    await waitFor("the other server to listen", () => squatter.output().includes("listening"));
+    const log = path.join(repo.runDir(), "workspaces", "web", "run.log");
+    const logBefore = readOr(log);
+    const refused = await repo.cli(["serve", "web"]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr).toContain(
+      `port ${port}, the $CONDUCTOR_PORT of workspace web, is in use by pid ${squatter.pid} (${process.execPath} -e`,
+    );
+    expect(refused.stderr).toContain("nothing was started");
+    expect(readOr(log)).toBe(logBefore);
+    expect(readOr(path.join(repo.home, "web.pgid"))).toBe("");
+    // The command the hint names frees the port, as pasted; then the workspace serves on it.
+    const stop = /`(kill [^`]+)`/.exec(refused.stderr)?.[1] as string;
+    expect(stop).toBe(`kill ${squatter.pid}`);
+    expect((await execa("sh", ["-c", stop], { reject: false })).exitCode).toBe(0);
+    await squatter.catch(() => undefined);
+    const served = await serve("web");
+    expect(served.port).toBe(port);
+    served.child.kill("SIGINT");
+    expect((await served.child).exitCode).toBe(130);
+  });
+
+  it("warns of another process on a later port of the block, and serves", async () => {
+    repo = await reviewRepo([{ id: "web" }], { scripts: { run: RUN_SCRIPT } });
+    await runAll(repo);
+    const port = (await reservedPort(repo.home, repo.worktree("web"))) as number;
+    const squatter = listenOn(port + 2);
+    try {
+      await waitFor("the other server to listen", () => squatter.output().includes("listening"));
+      const served = await serve("web");
+      expect(served.port).toBe(port);
+      served.child.kill("SIGINT");
+      const result = await served.child;
+      expect(result.exitCode, result.all).toBe(130);
+      expect(result.stderr).toContain(
+        `warning: port ${port + 2} (pid ${squatter.pid} (${process.execPath} -e`,
+      );
+      expect(result.stderr).toContain("of web's port block is in use already");
+    } finally {
+      squatter.kill();
+      await squatter.catch(() => undefined);
+    }
   });
 
   it("fails clearly when the workspace has no run script", async () => {

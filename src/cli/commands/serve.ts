@@ -34,6 +34,11 @@ export function serveCommand(): Command {
               `conductor: stopped the server of ${workspaces.join(", ")} first (scripts.run_mode: nonconcurrent)\n`,
             );
           },
+          onPortsInUse: (listeners) => {
+            process.stderr.write(
+              `conductor: warning: ${listeners.join(", ")} of ${found.workspace.name}'s port block ${listeners.length === 1 ? "is" : "are"} in use already; a run script that uses ${listeners.length === 1 ? "it" : "them"} will not get ${listeners.length === 1 ? "it" : "them"}\n`,
+            );
+          },
           onStart: ({ port, count, script }) => {
             process.stderr.write(
               `conductor: serving ${found.workspace.name} on port ${port} (ports ${port}-${port + count - 1}): ${script}\n`,
