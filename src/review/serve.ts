@@ -53,7 +53,7 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
   const worktree = await requireWorktree(found);
   // A second server of the same workspace would race the first for its ports (and fail on them,
   // or take them over): the one already running is the one to use, or to stop first.
-  const serving = await markedProcessGroups(...servedMarkers(found));
+  const serving = await servingGroups(found);
   if (serving.length > 0) {
     throw new UsageError(
       `workspace ${workspace.name} is already being served (process group ${serving.join(", ")}); nothing was started`,
@@ -137,17 +137,20 @@ function describeListener(listener: PortListener): string {
  * its run.log may still grow.
  */
 export async function isBeingServed(found: FoundWorkspace): Promise<boolean> {
-  return (await markedProcessGroups(...servedMarkers(found))).length > 0;
+  return (await servingGroups(found)).length > 0;
 }
 
-/** What marks the processes of `conductor serve` of this workspace, in their environment. */
-function servedMarkers(found: FoundWorkspace): string[] {
-  return [
+/**
+ * The process groups of `conductor serve` of this workspace: those with its serve marker, run
+ * and workspace in their environment.
+ */
+function servingGroups(found: FoundWorkspace): Promise<number[]> {
+  return markedProcessGroups(
     `${SERVE_MARKER_VARIABLE}=1`,
     `CONDUCTOR_ROOT_PATH=${found.run.plan.repo.root}`,
     `CONDUCTOR_RUN_ID=${found.run.runId}`,
     `CONDUCTOR_WORKSPACE_NAME=${found.workspace.name}`,
-  ];
+  );
 }
 
 /**
@@ -158,7 +161,7 @@ function servedMarkers(found: FoundWorkspace): string[] {
 async function stopOtherServers(found: FoundWorkspace): Promise<string[]> {
   const root = found.run.plan.repo.root;
   const served = [`${SERVE_MARKER_VARIABLE}=1`, `CONDUCTOR_ROOT_PATH=${root}`];
-  const own = new Set(await markedProcessGroups(...servedMarkers(found)));
+  const own = new Set(await servingGroups(found));
   const others = (await markedProcessGroups(...served)).filter((group) => !own.has(group));
   if (others.length === 0) return [];
   const names = new Set<string>();
