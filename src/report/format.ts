@@ -9,6 +9,7 @@ import type {
 } from "../executor/types.js";
 import { formatDuration } from "../schema/duration.js";
 import { formatTokens, totalTokens } from "../usage/usage.js";
+import { ESCAPE_SEQUENCE } from "./escape-sequence.js";
 
 export { formatTokens, totalTokens };
 
@@ -34,9 +35,7 @@ export const STATUS_MARK: Record<WorkspaceStatus, string> = {
   interrupted: "■",
 };
 
-const ANSI_SEQUENCE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removes terminal escape sequences
-  /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
+const ANSI_SEQUENCE = new RegExp(ESCAPE_SEQUENCE.source, "g");
 
 /**
  * Characters that are never text: control characters other than tab, newline and carriage

@@ -1,13 +1,5 @@
 import { StringDecoder } from "node:string_decoder";
-
-/**
- * Escape sequences as terminals read them: CSI (`ESC [` … final byte), OSC (`ESC ]` … BEL or
- * `ESC \`, or the end of the text), the short ones (`ESC c`, `ESC ( B`), and an ESC that starts
- * none of them.
- */
-const ESCAPE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matches terminal escape sequences
-  /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\|$)|[ -/]*[0-~])?/;
+import { ESCAPE_SEQUENCE } from "./escape-sequence.js";
 
 /** A colour or text style (SGR): the one kind of sequence that only changes how text looks. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matches SGR sequences
@@ -20,7 +12,7 @@ const STYLE = /^\u001b\[[0-9;:]*m$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what must go
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f-\u009f]/;
 
-const UNSAFE = new RegExp(`${ESCAPE.source}|${CONTROL.source}`, "g");
+const UNSAFE = new RegExp(`${ESCAPE_SEQUENCE.source}|${CONTROL.source}`, "g");
 
 /** A sequence whose start is in one chunk waits for its end this long, at most. */
 const LONGEST_HELD = 4096;

@@ -6,11 +6,21 @@ import {
   formatDiff,
   formatTokens,
   oneLine,
+  stripAnsi,
   totalTokens,
 } from "../../src/report/format.js";
 import { usage } from "./fixtures.js";
 
 describe("report formatting", () => {
+  it("strips escape sequences as a terminal reads them, as the log filter does", () => {
+    // Colours, a title (OSC ended by BEL and by ST), save-cursor (ESC 7), an ESC that starts no
+    // sequence, and an OSC never ended, which a terminal would swallow to the end.
+    const text =
+      "\u001b[31mred\u001b[0m \u001b]0;title\u0007a \u001b]2;t\u001b\\b \u001b7c \u001b\nd \u001b]52;c;aGk=";
+    expect(stripAnsi(text)).toBe("red a b c \nd ");
+  });
+
+
   it("writes token counts compactly", () => {
     expect(formatTokens(0)).toBe("0");
     expect(formatTokens(999)).toBe("999");
