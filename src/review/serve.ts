@@ -117,9 +117,9 @@ export async function serveWorkspace(options: ServeOptions): Promise<ProcessOutc
   return outcome;
 }
 
-/** Who listens on a port: `pid 123 (node server.js)`, or another user's process. */
+/** Who listens on a port: `pid 123 (node server.js)`, or a process of another user (not visible here). */
 function holdersText(listener: PortListener): string {
-  if (listener.pids.length === 0) return "a process of another user";
+  if (listener.pids.length === 0) return "a process of another user (not visible here)";
   return listener.pids
     .map((pid) => {
       const command = commandLineOf(pid);
