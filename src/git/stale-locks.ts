@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, readlinkSync, realpathSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { commandLineOf } from "../process/command-line.js";
+import { openFilesOf, otherPids } from "../process/open-files.js";
 import { runGit } from "./run-git.js";
 
 /**
@@ -79,31 +80,15 @@ async function holdersOf(file: string, worktree: string): Promise<string[] | und
   const real = path.join(realpathSync(path.dirname(file)), path.basename(file));
   const realWorktree = realpathSync(worktree);
   const holders: string[] = [];
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+  for (const pid of otherPids()) {
     // A git working in the worktree may hold a lock it has closed but not yet renamed.
     const cwd = safeReadlink(`/proc/${pid}/cwd`);
     if (cwd !== undefined && (cwd === realWorktree || cwd.startsWith(`${realWorktree}/`))) {
       holders.push(`pid ${pid} ${commandOf(pid)} working in the worktree`.trim());
       continue;
     }
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue; // gone, or not ours to look at
-    }
-    for (const fd of fds) {
-      let target: string;
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      if (target === file || target === real) {
-        holders.push(`pid ${pid} ${commandOf(pid)}`.trim());
-        break;
-      }
+    if (openFilesOf(pid).some((target) => target === file || target === real)) {
+      holders.push(`pid ${pid} ${commandOf(pid)}`.trim());
     }
   }
   return holders;

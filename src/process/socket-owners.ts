@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync } from "node:fs";
+import { openFilesOf, otherPids } from "./open-files.js";
 
 /**
  * The pids of the processes that hold one of the sockets `inodes` (as the kernel's socket tables
@@ -8,26 +8,8 @@ import { readdirSync, readlinkSync } from "node:fs";
 export function socketOwners(inodes: ReadonlySet<string>): Map<string, number[]> {
   const owners = new Map<string, number[]>();
   if (inodes.size === 0) return owners;
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
-  } catch {
-    return owners;
-  }
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue; // gone, or not ours to look at
-    }
-    for (const fd of fds) {
-      let target: string;
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
+  for (const pid of otherPids()) {
+    for (const target of openFilesOf(pid)) {
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode === undefined || !inodes.has(inode)) continue;
       const holders = owners.get(inode) ?? [];

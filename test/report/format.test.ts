@@ -20,7 +20,6 @@ describe("report formatting", () => {
     expect(stripAnsi(text)).toBe("red a b c \nd ");
   });
 
-
   it("writes token counts compactly", () => {
     expect(formatTokens(0)).toBe("0");
     expect(formatTokens(999)).toBe("999");
