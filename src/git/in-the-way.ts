@@ -1,22 +1,29 @@
-import { lstat } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { UnsafeOperationError } from "../errors.js";
 import { ignoredUntrackedFiles } from "./ignored.js";
-import { changedPaths, presentIn } from "./tree-paths.js";
+import { changedPaths, entryTypes, presentIn } from "./tree-paths.js";
 
 /**
  * Paths that bringing `checkout` from tree `from` to tree `to` would write where something the
- * checkout does not track already is: a file at a new file's path, or a file where one of its
- * folders would go. `from` must hold every file of the checkout git is asked to keep, so what is
+ * checkout does not track already is: a file at a new file's path, a file where one of its
+ * folders would go, or an untracked file inside a tracked folder that becomes a file. `from` must hold every file of the checkout git is asked to keep, so what is
  * on disk and absent from it is exactly what nobody asked git to look after.
  */
 export async function pathsInTheWay(checkout: string, from: string, to: string): Promise<string[]> {
   const changed = await changedPaths(checkout, from, to);
   if (changed.length === 0) return [];
-  const tracked = await presentIn(checkout, from, changed);
+  const tracked = await entryTypes(checkout, from, changed);
   const inTheWay: string[] = [];
   for (const file of changed) {
-    if (tracked.has(file)) continue;
+    const type = tracked.get(file);
+    if (type === "tree") {
+      // A tracked folder that becomes a file or link: git removes the folder with whatever
+      // untracked files it holds (ignored ones without a word), so those are in the way.
+      inTheWay.push(...(await untrackedIn(checkout, from, file)));
+      continue;
+    }
+    if (type !== undefined) continue;
     // A new file: nothing may be there, nor a file where one of its folders would go.
     const parts = file.split("/");
     for (let depth = 1; depth <= parts.length; depth++) {
@@ -30,6 +37,24 @@ export async function pathsInTheWay(checkout: string, from: string, to: string):
     }
   }
   return [...new Set(inTheWay)];
+}
+
+/** The files and links on disk under `folder` of `checkout` that tree `from` does not hold. */
+async function untrackedIn(checkout: string, from: string, folder: string): Promise<string[]> {
+  const onDisk: string[] = [];
+  const walk = async (at: string): Promise<void> => {
+    const entries = await readdir(path.join(checkout, at), { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const file = `${at}/${entry.name}`;
+      // A link to a folder is not followed: git removes the link, not what it points at.
+      if (entry.isDirectory()) await walk(file);
+      else onDisk.push(file);
+    }
+  };
+  await walk(folder);
+  if (onDisk.length === 0) return [];
+  const tracked = await presentIn(checkout, from, onDisk);
+  return onDisk.filter((file) => !tracked.has(file));
 }
 
 /**

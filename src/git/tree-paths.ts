@@ -13,16 +13,31 @@ export async function presentIn(
   tree: string,
   paths: readonly string[],
 ): Promise<Set<string>> {
-  // Paths with a newline cannot be asked for on a line; they count as present (refused).
+  return new Set((await entryTypes(dir, tree, paths)).keys());
+}
+
+/**
+ * The type of the entry `tree` has at each of `paths` that it has one at: `blob` (a file or
+ * link), `tree` (a folder) or `commit` (a submodule). A path with a newline cannot be asked for
+ * on a line: it counts as present, of type `unknown`.
+ */
+export async function entryTypes(
+  dir: string,
+  tree: string,
+  paths: readonly string[],
+): Promise<Map<string, string>> {
   const askable = paths.filter((file) => !file.includes("\n"));
-  const present = new Set(paths.filter((file) => file.includes("\n")));
-  if (askable.length === 0) return present;
-  const out = await runGit(dir, ["cat-file", "--batch-check=%(objectname)"], {
+  const types = new Map<string, string>(
+    paths.filter((file) => file.includes("\n")).map((file) => [file, "unknown"]),
+  );
+  if (askable.length === 0) return types;
+  const out = await runGit(dir, ["cat-file", "--batch-check=%(objecttype)"], {
     input: askable.map((file) => `${tree}:${file}\n`).join(""),
   });
   const answers = out.split("\n");
   askable.forEach((file, at) => {
-    if (!(answers[at] ?? "").endsWith(" missing")) present.add(file);
+    const answer = answers[at] ?? "";
+    if (!answer.endsWith(" missing")) types.set(file, answer);
   });
-  return present;
+  return types;
 }

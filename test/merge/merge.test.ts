@@ -284,6 +284,33 @@ describe("conductor merge", () => {
     expect(await readFile(path.join(repo.root, "local.cfg"), "utf8")).toBe("from agent\n");
   });
 
+  it("refuses when the branch turns a tracked folder holding an ignored file of the checked-out base into a file", async () => {
+    // git read-tree removes the folder for the file, the ignored file in it without a word.
+    repo = await reviewRepo([
+      { id: "flatten", agent: 'git rm -rq config && echo "now a file" > config' },
+    ]);
+    await repo.write({ ".gitignore": ".env.local\nconfig/local.yml\n", "config/app.yml": "a\n" });
+    await repo.commitAll("config folder");
+    await runAll(repo);
+    await repo.write({ "config/local.yml": "MY LOCAL SECRET CONFIG\n" });
+    const before = await snapshot(repo);
+    const checks = await repo.cli(["checks", "flatten"]);
+    expect(checks.exitCode, checks.all).toBe(1);
+    expect(checks.stdout).toContain("config/local.yml");
+    const forced = await repo.cli(["merge", "flatten", "--force"]);
+    expect(forced.exitCode, forced.all).toBe(1);
+    expect(forced.stderr).toMatch(/would overwrite ignored files of .* config\/local\.yml/);
+    expect(await snapshot(repo)).toEqual(before);
+    expect(await readFile(path.join(repo.root, "config", "local.yml"), "utf8")).toBe(
+      "MY LOCAL SECRET CONFIG\n",
+    );
+    // Moved away, nothing stands in the way: the folder holds only what git tracks.
+    await rename(path.join(repo.root, "config", "local.yml"), path.join(repo.root, "local.yml"));
+    const landed = await repo.cli(["merge", "flatten"]);
+    expect(landed.exitCode, landed.all).toBe(0);
+    expect(await readFile(path.join(repo.root, "config"), "utf8")).toBe("now a file\n");
+  });
+
   it("refuses a workspace whose check failed unless --force", async () => {
     repo = await reviewRepo([{ id: "failing", check: "exit 1" }]);
     await runAll(repo);
