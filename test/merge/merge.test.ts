@@ -327,6 +327,17 @@ describe("conductor merge", () => {
     expect(await repo.git("show", "main:failing.txt")).toBe("failing");
   });
 
+  it("does not offer --force for a workspace whose branch is gone: it would merge nothing", async () => {
+    repo = await reviewRepo([{ id: "gone" }]);
+    await runAll(repo);
+    const archived = await repo.cli(["archive", "gone", "--delete-branch", "--force"]);
+    expect(archived.exitCode, archived.all).toBe(0);
+    const refused = await repo.cli(["merge", "gone"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain("branch conductor/gone is gone");
+    expect(refused.stderr).not.toContain("--force");
+  });
+
   it("checks every workspace before landing any: one refused means none merged", async () => {
     repo = await reviewRepo([{ id: "ready" }, { id: "failing", check: "exit 1" }]);
     await runAll(repo);

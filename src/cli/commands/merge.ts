@@ -76,8 +76,10 @@ export function mergeCommand(): Command {
           const overwrites = blocking.some((item) => item.id === "ignored-files");
           // Nor runs git in a base checkout whose link to the repository was changed.
           const relinked = blocking.some((item) => item.id === "base-checkout");
-          // With nothing to merge (no commits, or changes already in the base) --force does nothing.
-          const nothing = blocking.every((item) => item.id === "ahead");
+          // With nothing to merge (no commits, changes already in the base, or the branch
+          // deleted since) --force does nothing.
+          const nothing =
+            checks?.head === undefined || blocking.every((item) => item.id === "ahead");
           const checksHint = `See \`${conductorCommand(["checks", name, "--run", run.runId])}\``;
           throw new UnsafeOperationError(
             `${name} is not ready to merge; nothing was merged:\n${blocking.map((item) => `  ${item.reason}`).join("\n")}`,
