@@ -1,5 +1,6 @@
 import { ConductorError, ExitCode } from "../errors.js";
 import { GitCommandError } from "../git/run-git.js";
+import { showControls } from "../report/terminal-text.js";
 
 /** Exit code for a bug in conductor itself (BSD EX_SOFTWARE). */
 export const INTERNAL_ERROR_EXIT_CODE = 70;
@@ -13,12 +14,16 @@ const GIT_USAGE_ERROR = 129;
  */
 export function reportError(error: unknown, debug: boolean, write: (text: string) => void): number {
   if (error instanceof ConductorError) {
+    // A message may name what an agent made (an uncommitted file, a conflicted path): its
+    // control characters are shown, never sent to the terminal as escape sequences.
+    const message = showControls(error.message);
+    const hint = error.hint === undefined ? undefined : showControls(error.hint);
     // A one-line problem keeps its remedy on the same line; a list of problems gets it below.
-    if (error.hint && !error.message.includes("\n")) {
-      const stop = /[.?!]$/.test(error.message) ? "" : ".";
-      write(`conductor: ${error.message}${stop} ${error.hint}\n`);
+    if (hint && !message.includes("\n")) {
+      const stop = /[.?!]$/.test(message) ? "" : ".";
+      write(`conductor: ${message}${stop} ${hint}\n`);
     } else {
-      write(`conductor: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ""}`);
+      write(`conductor: ${message}\n${hint ? `  ${hint}\n` : ""}`);
     }
     if (debug && error.stack) write(`${error.stack}\n`);
     return error.exitCode;

@@ -1,4 +1,5 @@
 import { conductorCommand } from "../hint/command.js";
+import { showControls } from "../report/terminal-text.js";
 import type { WorkspaceChecks } from "./checks.js";
 
 /**
@@ -14,7 +15,10 @@ export function renderChecks(checks: readonly WorkspaceChecks[], runId: string):
         ? "ready, with warnings"
         : "ready";
     lines.push(`${entry.name} (${entry.branch}): ${verdict}`);
-    for (const item of entry.items) lines.push(`  ${item.level.padEnd(5)}  ${item.reason}`);
+    // A reason names files of the branch and worktree: their control characters are shown.
+    for (const item of entry.items) {
+      lines.push(`  ${item.level.padEnd(5)}  ${showControls(item.reason)}`);
+    }
     lines.push("");
   }
   const ready = checks.filter((entry) => !entry.blocked).map((entry) => entry.name);

@@ -59,3 +59,20 @@ function unfinishedSequenceAt(text: string): number {
   const open = /^\u001b(?:\[[0-?]*[ -/]*|\][^\u0007\u001b]*)?$/.test(tail);
   return open ? start : text.length;
 }
+
+/** Control characters but tab and newline, DEL and the C1 controls. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what must show
+const SHOWN_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * `text` with every control character but tab and newline written out (`\x1b`, `\x0d`): for a
+ * message that names what an agent chose, such as a file named with an escape sequence. It
+ * must show as the name it is, so that the user can find the file, not set the window title,
+ * write the clipboard (OSC 52) or paint over the lines around it.
+ */
+export function showControls(text: string): string {
+  return text.replace(
+    SHOWN_CONTROLS,
+    (found) => `\\x${found.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}

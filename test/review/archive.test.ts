@@ -61,6 +61,28 @@ describe("conductor archive", () => {
     expect((await repo.cli(["status"])).stdout).toMatch(/^dirty\s+succeeded\s/m);
   });
 
+  it("shows the escape sequences of a file the agent named with them, in checks, archive and merge, never sends them", async () => {
+    // An OSC sets the window title (or, OSC 52, the clipboard); a CSI can paint over the refusal.
+    repo = await reviewRepo([{ id: "escapes" }]);
+    await runAll(repo);
+    // Left uncommitted in the worktree after the run (the commit step would have taken it).
+    await writeFile(path.join(repo.worktree("escapes"), "new\u001b]0;PWNED\u0007\u001b[2J"), "x");
+    const shown = "new\\x1b]0;PWNED\\x07\\x1b[2J";
+    const checks = await repo.cli(["checks", "escapes"]);
+    expect(checks.stdout).toContain(shown);
+    const archived = await repo.cli(["archive", "escapes"]);
+    expect(archived.exitCode, archived.all).toBe(1);
+    expect(archived.stderr).toContain(`1 uncommitted file: ${shown}`);
+    const merged = await repo.cli(["merge", "escapes", "--force"]);
+    expect(merged.exitCode, merged.all).toBe(1);
+    expect(merged.stdout).toContain("escapes was merged but not archived");
+    expect(merged.stdout).toContain(shown);
+    for (const output of [checks.all, archived.all, merged.all]) {
+      expect(output).not.toContain("\u001b");
+      expect(output).not.toContain("\u0007");
+    }
+  });
+
   it("never runs the fsmonitor of a nested repository the agent committed, in checks or archive", async () => {
     const current = await reviewRepo([{ id: "nested" }]);
     repo = current;

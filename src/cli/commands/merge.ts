@@ -11,6 +11,7 @@ import { type GitHubAccess, gitHubAccess } from "../../merge/github-access.js";
 import { landWorkspace } from "../../merge/land.js";
 import { landPullRequest } from "../../merge/land-pr.js";
 import { workspacePullRequest } from "../../merge/workspace-pr.js";
+import { showControls } from "../../report/terminal-text.js";
 import { archiveWorkspace, checkArchivable } from "../../review/archive.js";
 import { refuseWhileRunsAreLive } from "../../review/live-runs.js";
 import { DEFAULT_MERGE_METHOD, type MergeMethod } from "../../schema/config.js";
@@ -198,7 +199,8 @@ async function archiveLanded(
   } catch (error) {
     if (!(error instanceof ConductorError)) throw error;
     process.exitCode = ExitCode.WorkFailed;
-    return `${entry.workspace.name} was merged but not archived: ${error.message}`;
+    // Printed, not thrown: its control characters are shown here, as reportError would.
+    return `${entry.workspace.name} was merged but not archived: ${showControls(error.message)}`;
   }
 }
 
