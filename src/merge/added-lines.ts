@@ -25,32 +25,86 @@ export const BLOCKING_MARKERS: ReadonlySet<MarkerKind> = new Set(["debugger", ".
 
 /**
  * The markers on lines that `git diff -U0` adds (pure): the file from each `+++ b/…` header, the
- * new line number from each `@@ -a,b +c,d @@` hunk header, then one per added line.
+ * new line number from each `@@ -a,b +c,d @@` hunk header, then one per added line. A hunk's
+ * lines are counted by its header: an added line that reads `++ /dev/null` shows as `+++
+ * /dev/null` and must not pass for a header that hides the lines after it.
  */
 export function findAddedMarkers(diff: string): AddedMarker[] {
   const found: AddedMarker[] = [];
   let file: string | undefined;
   let line = 0;
+  let oldLeft = 0;
+  let newLeft = 0;
   for (const text of diff.split("\n")) {
+    // A line of neither kind ends a hunk whose header promised more (it cannot, from git).
+    if ((oldLeft > 0 || newLeft > 0) && !/^[-+\\]/.test(text)) {
+      oldLeft = 0;
+      newLeft = 0;
+    }
+    if (oldLeft > 0 || newLeft > 0) {
+      if (text.startsWith("-")) oldLeft--;
+      else if (text.startsWith("+")) {
+        newLeft--;
+        const added = text.slice(1);
+        if (file !== undefined) {
+          for (const { kind, pattern } of MARKERS) {
+            if (pattern.test(added)) found.push({ file, line, marker: kind, text: added.trim() });
+          }
+        }
+        line++;
+      }
+      continue;
+    }
     if (text.startsWith("+++ ")) {
-      const target = text.slice(4);
+      const target = unquoted(text.slice(4));
       file = target === "/dev/null" ? undefined : target.replace(/^b\//, "");
       continue;
     }
     if (text.startsWith("@@")) {
-      const match = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(text);
-      line = match === null ? 0 : Number(match[1]);
-      continue;
-    }
-    if (text.startsWith("+") && file !== undefined) {
-      const added = text.slice(1);
-      for (const { kind, pattern } of MARKERS) {
-        if (pattern.test(added)) found.push({ file, line, marker: kind, text: added.trim() });
-      }
-      line++;
+      const match = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(text);
+      line = match === null ? 0 : Number(match[2]);
+      oldLeft = match === null ? 0 : Number(match[1] ?? 1);
+      newLeft = match === null ? 0 : Number(match[3] ?? 1);
     }
   }
   return found;
+}
+
+/** C escapes git writes in a quoted path (`"b/caf\303\251.js"`), as the bytes they stand for. */
+const C_ESCAPES: Readonly<Record<string, number>> = {
+  a: 7,
+  b: 8,
+  t: 9,
+  n: 10,
+  v: 11,
+  f: 12,
+  r: 13,
+  '"': 34,
+  "\\": 92,
+};
+
+/** A path of a diff header as git wrote it, unquoted when git quoted it (unusual bytes). */
+function unquoted(written: string): string {
+  if (!(written.startsWith('"') && written.endsWith('"') && written.length >= 2)) return written;
+  const inner = written.slice(1, -1);
+  const bytes: number[] = [];
+  for (let at = 0; at < inner.length; at++) {
+    const char = inner[at] as string;
+    if (char !== "\\") {
+      bytes.push(...Buffer.from(char, "utf8"));
+      continue;
+    }
+    const octal = /^[0-7]{3}/.exec(inner.slice(at + 1))?.[0];
+    if (octal !== undefined) {
+      bytes.push(Number.parseInt(octal, 8));
+      at += 3;
+      continue;
+    }
+    const next = inner[at + 1] ?? "";
+    bytes.push(C_ESCAPES[next] ?? next.charCodeAt(0));
+    at++;
+  }
+  return Buffer.from(bytes).toString("utf8");
 }
 
 /** The markers the commits of `start..head` add (`git diff -U0`, no renames, no colour). */

@@ -86,6 +86,22 @@ describe("conductor checks", () => {
     );
   });
 
+  it("is not fooled by an added line that reads like a diff header: the .only( after it still blocks", async () => {
+    // `++ /dev/null` comes out of git diff -U0 as `+++ /dev/null`, which looked like a new file.
+    repo = await reviewRepo([
+      {
+        id: "disguised",
+        agent: 'printf "++ /dev/null\\nit.only(\\"x\\", () => {});\\n" > app.test.js',
+      },
+    ]);
+    await runAll(repo);
+    const { exitCode, byName } = await checks(repo);
+    expect(exitCode).toBe(1);
+    const markers = item(byName.disguised, "added-markers");
+    expect(markers?.level).toBe("block");
+    expect(markers?.reason).toBe("1 added line with markers: app.test.js:2 .only(");
+  });
+
   it("warns that a workspace is behind its base after another one landed", async () => {
     repo = await reviewRepo([{ id: "first" }, { id: "second" }]);
     await runAll(repo);
