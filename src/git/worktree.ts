@@ -604,7 +604,27 @@ export async function removeWorktree(
   } else if (existsSync(worktreePath) && force) {
     await rm(worktreePath, { recursive: true, force: true });
   }
-  await git(root, ["worktree", "prune"]);
+  await pruneWorktree(root, worktreePath);
+}
+
+/**
+ * Drops git's record of the worktree at `worktreePath` once its folder is gone, and no other
+ * one: `git worktree prune` drops the record of every missing worktree, the user's own too (on a
+ * disk not mounted now, or moved by hand), and with it that worktree's HEAD (a detached one's
+ * commits become unreachable) and the way back (`git worktree repair` needs the record). A
+ * locked one stays, as prune leaves it. Returns the paths whose record was dropped.
+ */
+export async function pruneWorktree(root: string, worktreePath: string): Promise<string[]> {
+  if (existsSync(worktreePath)) return [];
+  const dropped: string[] = [];
+  for (const entry of await listWorktrees(root)) {
+    if (!entry.prunable || entry.locked !== undefined || !samePath(entry.path, worktreePath))
+      continue;
+    // For a missing folder, remove drops only the record.
+    await git(root, ["worktree", "remove", entry.path]);
+    dropped.push(entry.path);
+  }
+  return dropped;
 }
 
 /**

@@ -11,6 +11,7 @@ import { isInside } from "../fs/is-inside.js";
 import {
   branchExists,
   git,
+  pruneWorktree,
   removeWorktree,
   unlockMissingPendingCheckout,
 } from "../git/worktree.js";
@@ -160,7 +161,8 @@ export async function archiveWorkspace(
     // A folder gone before its checkout was done (a conductor killed while making it) is still
     // locked for that checkout, and no prune would take it.
     await unlockMissingPendingCheckout(root, workspace.path);
-    await git(root, ["worktree", "prune"]);
+    // Its own record only: other missing worktrees (the user's) are not this archive's.
+    await pruneWorktree(root, workspace.path);
   }
   await releasePorts(options.homeDir, workspace.path);
   const branchIsUsers = isUsersBranch(workspace);

@@ -12,7 +12,7 @@ import {
   recordCleaned,
 } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
-import { branchExists, git, listWorktrees, removeWorktree } from "../git/worktree.js";
+import { branchExists, pruneWorktree, removeWorktree } from "../git/worktree.js";
 import { describeLosses, losesWork, NO_LOSSES, whatWouldBeLost } from "./safety.js";
 import { worktreePresence } from "./worktree-presence.js";
 
@@ -26,8 +26,8 @@ export interface CleanOptions {
 }
 
 /**
- * Tidies up after the archived and vanished workspaces of the given runs: git's metadata of worktrees whose folders
- * are gone (`git worktree prune`), worktrees that reappeared after their workspace was archived,
+ * Tidies up after the archived and vanished workspaces of the given runs: git's records of their
+ * worktrees whose folders are gone (no other worktree's), worktrees that reappeared after their workspace was archived,
  * port blocks still held for them, and the folders of runs whose every workspace is archived.
  * Vanished workspaces are recorded as archived. Branches are never deleted. Every removal of a
  * worktree is checked first; without `force`, one that would lose work stops the whole clean
@@ -97,10 +97,14 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
     await removeWorktree(root, found.workspace.path, true);
     done.push(`removed worktree ${found.workspace.path} (${found.workspace.name}, archived)`);
   }
-  for (const prunable of await prunableWorktrees(root)) {
-    done.push(`pruned git's record of the missing worktree ${prunable}`);
+  // The records of these runs' missing worktrees only: a missing worktree of the user's own (on
+  // a disk not mounted now, or moved by hand) keeps its record, and so its HEAD and repair.
+  for (const found of [...archived, ...vanished]) {
+    if (reusedLater(found.run, found.workspace.path)) continue; // a later run's record now
+    for (const pruned of await pruneWorktree(root, found.workspace.path)) {
+      done.push(`pruned git's record of the missing worktree ${pruned}`);
+    }
   }
-  await git(root, ["worktree", "prune"]);
   for (const found of vanished) {
     appendEvent(new RunPaths(root, found.run.runId), {
       type: "workspace.archived",
@@ -147,9 +151,4 @@ export async function cleanRepository(root: string, options: CleanOptions): Prom
     done.push(`removed run folder ${path.relative(root, dir)} (every workspace archived)`);
   }
   return [...skipped, ...done];
-}
-
-/** Worktrees git still lists although their folders are gone. */
-async function prunableWorktrees(root: string): Promise<string[]> {
-  return (await listWorktrees(root)).filter((entry) => entry.prunable).map((entry) => entry.path);
 }

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ReviewRepo, reviewRepo, runAll } from "./rig.js";
@@ -49,6 +49,39 @@ describe("conductor clean", () => {
     const again = await repo.cli(["clean", "--all"]);
     expect(again.exitCode, again.all).toBe(0);
     expect(again.stdout).toBe("nothing to clean");
+  });
+
+  it("drops git's records of its own missing worktrees only, never one of the user's (archive neither)", async () => {
+    repo = await reviewRepo([{ id: "gone" }, { id: "vanished" }]);
+    await runAll(repo);
+    // The user's own worktree, with a commit only its detached HEAD holds, moved by hand (or on
+    // a disk not mounted now): its record is its HEAD, and what `git worktree repair` needs.
+    const mine = path.join(repo.home, "mine");
+    await repo.git("worktree", "add", "-q", "--detach", mine);
+    await writeFile(path.join(mine, "mine.txt"), "mine\n");
+    await repo.git("-C", mine, "add", "mine.txt");
+    await repo.git("-C", mine, "commit", "-qm", "only on my detached HEAD");
+    const detached = (await repo.git("-C", mine, "rev-parse", "HEAD")).trim();
+    await rename(mine, `${mine}-moved`);
+    await rm(repo.worktree("gone"), { recursive: true, force: true });
+    await rm(repo.worktree("vanished"), { recursive: true, force: true });
+
+    const archived = await repo.cli(["archive", "gone"]);
+    expect(archived.exitCode, archived.all).toBe(0);
+    const cleaned = await repo.cli(["clean"]);
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cleaned.stdout).toContain(
+      `pruned git's record of the missing worktree ${repo.worktree("vanished")}`,
+    );
+    expect(cleaned.stdout).not.toContain(mine);
+    const list = await repo.git("worktree", "list", "--porcelain");
+    expect(list).toContain(`worktree ${mine}\nHEAD ${detached}`);
+    expect(list).not.toContain(repo.worktree("gone"));
+    expect(list).not.toContain(repo.worktree("vanished"));
+    // So the moved worktree can still be put back.
+    await repo.git("worktree", "repair", `${mine}-moved`);
+    const subject = await repo.git("-C", `${mine}-moved`, "log", "-1", "--format=%s");
+    expect(subject.trim()).toBe("only on my detached HEAD");
   });
 
   it("refuses to remove a worktree of an archived workspace that holds uncommitted work, unless --force", async () => {

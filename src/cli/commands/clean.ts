@@ -19,7 +19,7 @@ interface CleanOptions {
 export function cleanCommand(): Command {
   return new Command("clean")
     .description(
-      "remove state and worktrees of a run's archived or vanished workspaces (git worktree prune); branches stay",
+      "remove state and worktrees of a run's archived or vanished workspaces, and git's records of them; branches stay",
     )
     .option("--run <id>", RUN_OPTION_HELP)
     .option("--all", "every run of the config in use, not only the latest")
