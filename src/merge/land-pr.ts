@@ -1,5 +1,6 @@
 import { OperationError, UnsafeOperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { branchInUse, howToEnd } from "../git/branch-in-use.js";
 import { resolveCommit } from "../git/facts.js";
 import { IgnoredFilesInTheWayError } from "../git/in-the-way.js";
 import { isAncestor } from "../git/integrity.js";
@@ -171,6 +172,14 @@ async function syncBase(
   }
   if (!(await isAncestor(root, from, fetched))) {
     return { line: `${local} has commits origin/${remote} lacks: left as it is`, contains };
+  }
+  // The rebase (or bisect) would set the base back where it started when it ends.
+  const busy = await branchInUse(root, local);
+  if (busy !== undefined) {
+    return {
+      line: `${local} is being ${busy.what} in ${busy.path}: left as it is (${howToEnd(busy)}, then run ${manual} there)`,
+      contains,
+    };
   }
   const checkout = (await listWorktrees(root)).find(
     (entry) => entry.branch === local && !entry.prunable,

@@ -1,5 +1,6 @@
 import { UnsafeOperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
+import { branchInUse, howToEnd } from "../git/branch-in-use.js";
 import { resolveCommit } from "../git/facts.js";
 import { IgnoredFilesInTheWayError } from "../git/in-the-way.js";
 import { isAncestor } from "../git/integrity.js";
@@ -54,6 +55,16 @@ export async function landWorkspace(
   if (await isAncestor(root, head, from)) {
     throw new UnsafeOperationError(
       `${workspace.name}: ${workspace.branch} is already in ${base}; nothing to merge`,
+    );
+  }
+  // The rebase (or bisect) would set the base back where it started when it ends.
+  const busy = await branchInUse(root, base);
+  if (busy !== undefined) {
+    throw new UnsafeOperationError(
+      `${base} is being ${busy.what} in ${busy.path}; nothing was merged`,
+      {
+        hint: `First ${howToEnd(busy)}, then merge again.`,
+      },
     );
   }
   const checkout = (await listWorktrees(root)).find(

@@ -14,6 +14,7 @@ import {
   reviewThreadsAndDeployments,
   scenarios,
 } from "../helpers/gh-stand-in.js";
+import { gitEnv } from "../helpers/git-repo.js";
 import { type ReviewRepo, reviewRepo, runAll } from "../review/rig.js";
 
 let repo: ReviewRepo | undefined;
@@ -311,6 +312,28 @@ describe("conductor merge through a pull request", () => {
     expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
     expect(await repo.git("status", "--porcelain")).toBe("");
     expect(await readFile(path.join(repo.root, "feature.txt"), "utf8")).toBe("mine, ignored\n");
+  });
+
+  it("leaves main as it is while it is being rebased in the main checkout", async () => {
+    const { repo, origin, head, mainBefore } = await published();
+    // Paused on its last commit; when the rebase ends it sets main from where main was.
+    await execa("git", ["rebase", "-q", "-i", "HEAD~1"], {
+      cwd: repo.root,
+      env: { ...gitEnv(repo.home), GIT_SEQUENCE_EDITOR: "sed -i s/^pick/edit/" },
+    });
+    const gh = await installGh(
+      repo.home,
+      greenPullRequest(head, prMerge(7, "merge", githubMergeCommit(origin))),
+    );
+    const result = await repo.cli(["merge", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("merged feature through PR #7 (merge)");
+    expect(result.stdout).toContain(
+      `main is being rebased in ${repo.root}: left as it is (finish the rebase (\`git -C ${repo.root} rebase --continue\`) or abort it (\`git -C ${repo.root} rebase --abort\`), then run git merge --ff-only origin/main there)`,
+    );
+    expect(await repo.git("rev-parse", "main")).toBe(mainBefore);
+    await execa("git", ["rebase", "--continue"], { cwd: repo.root, env: gitEnv(repo.home) });
+    expect(await repo.git("merge", "--ff-only", "origin/main")).toContain("Fast-forward");
   });
 
   it("a PR merged into another base (develop) leaves the run's base main where it was", async () => {

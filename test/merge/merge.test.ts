@@ -207,6 +207,31 @@ describe("conductor merge", () => {
     expect((await repo.git("rev-parse", "main")).trim()).toBe(main);
   });
 
+  it("refuses while the base is being rebased in the main checkout: the rebase would end on a moved branch", async () => {
+    // git worktree list shows the checkout as detached, but the rebase sets main when it ends.
+    repo = await reviewRepo([{ id: "ready" }]);
+    await runAll(repo);
+    await repo.write({ "mine.txt": "my work\n" });
+    await repo.commitAll("my work");
+    await execa("git", ["rebase", "-q", "-i", "HEAD~1"], {
+      cwd: repo.root,
+      env: { ...gitEnv(repo.home), GIT_SEQUENCE_EDITOR: "sed -i s/^pick/edit/" },
+    });
+    await repo.write({ "mine.txt": "my work, amended\n" });
+    await repo.git("commit", "-qa", "--amend", "-m", "my work, amended");
+    const main = (await repo.git("rev-parse", "main")).trim();
+    const refused = await repo.cli(["merge", "ready"]);
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(`main is being rebased in ${repo.root}; nothing was merged`);
+    expect(refused.stderr).toContain(`git -C ${repo.root} rebase --continue`);
+    expect((await repo.git("rev-parse", "main")).trim()).toBe(main);
+    // The rebase ends as it would have: main takes the amended commit.
+    await execa("git", ["rebase", "--continue"], { cwd: repo.root, env: gitEnv(repo.home) });
+    expect(await repo.git("log", "-1", "--format=%s", "main")).toBe("my work, amended");
+    const merged = await repo.cli(["merge", "ready"]);
+    expect(merged.exitCode, merged.all).toBe(0);
+  });
+
   it("moves a base branch that is not checked out without touching the checkout's files", async () => {
     repo = await reviewRepo([{ id: "elsewhere" }]);
     await runAll(repo);
