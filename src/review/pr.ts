@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { redactUrl } from "../agents/provider.js";
 import { OperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths, writeFileAtomic } from "../executor/run-store.js";
@@ -120,8 +121,10 @@ export function manualSteps(draft: PullRequestDraft, origin: string | undefined)
   if (repository !== undefined) {
     steps.push(`then open: ${compareUrl(repository, draft.base, branch)}`);
   } else {
+    // A remote URL can carry a token (https://oauth2:<token>@host/…, as CI clones set it):
+    // this is printed, often into a CI log.
     steps.push(
-      `then open a pull request from ${branch} into ${draft.base} on ${origin ?? "the remote"}`,
+      `then open a pull request from ${branch} into ${draft.base} on ${origin === undefined ? "the remote" : redactUrl(origin)}`,
     );
   }
   return steps;

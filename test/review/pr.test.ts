@@ -89,6 +89,19 @@ describe("conductor pr", () => {
     expect(await remoteBranches(remote)).toBe("");
   });
 
+  it("without gh, never prints the token a remote URL carries (as CI clones set it)", async () => {
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
+    await runAll(repo);
+    const token = "glpat-s3cr3tT0kenValue";
+    await repo.git("remote", "add", "origin", `https://oauth2:${token}@gitlab.example.com/o/r.git`);
+    const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home) });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stdout).toContain(
+      "then open a pull request from conductor/feature into main on https://***:***@gitlab.example.com/o/r.git",
+    );
+    expect(result.all).not.toContain(token);
+  });
+
   it("with no origin remote, says so and prints what to run", async () => {
     repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
     await runAll(repo);
