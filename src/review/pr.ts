@@ -204,7 +204,10 @@ export async function pushAndOpen(
   if (!created.ok) {
     throw new OperationError(
       `${workspace.branch} was pushed, but the pull request could not be opened: ${created.message}`,
-      { hint: `Open it by hand: gh pr create --head ${workspace.branch} --base ${draft.base}` },
+      {
+        // The branch as pushed (a continued branch's upstream), with the title and body made.
+        hint: `Open it by hand: ${shellCommand(["gh", "pr", "create", "--head", head, "--base", draft.base, "--title", draft.title, "--body-file", draft.bodyFile, ...(options.draft ? ["--draft"] : [])])}`,
+      },
     );
   }
   return { url: created.url, updated: false };

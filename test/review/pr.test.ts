@@ -15,6 +15,7 @@ import {
   pullRequest,
   scenarios,
 } from "../helpers/gh-stand-in.js";
+import { runAsPrinted } from "../lifecycle/hints.js";
 import { type ReviewRepo, readOr, reviewRepo, runAll } from "./rig.js";
 
 let repo: ReviewRepo | undefined;
@@ -100,6 +101,45 @@ describe("conductor pr", () => {
       "then open a pull request from conductor/feature into main on https://***:***@gitlab.example.com/o/r.git",
     );
     expect(result.all).not.toContain(token);
+  });
+
+  it("when gh cannot open the pull request, prints a command that opens it as conductor would have", async () => {
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
+    await runAll(repo);
+    await bareOrigin(repo);
+    const failing: GhScenario = {
+      rules: [
+        authStatus(true),
+        prView(BRANCH, undefined),
+        { command: ["pr", "create"], answer: { exitCode: 1, stderr: "HTTP 502: try again\n" } },
+      ],
+    };
+    const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home, failing) });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stderr).toContain("was pushed, but the pull request could not be opened");
+    const printed = /Open it by hand: (gh pr create .*)$/m.exec(result.stderr)?.[1] as string;
+    const bodyFile = path.join(repo.runDir(), "workspaces", "feature", "pr.md");
+    expect(printed).toBe(
+      `gh pr create --head conductor/feature --base main --title 'Add a feature flag for dark mode' --body-file ${bodyFile}`,
+    );
+    // Pasted, it opens the pull request with conductor's title and body.
+    await pathWith(repo.home, noPullRequestYet());
+    const pasted = await runAsPrinted(printed, { cwd: repo.root, home: repo.home });
+    expect(pasted.exitCode, pasted.all).toBe(0);
+    const create = (await ghCalls(repo)).at(-1) as GhCall;
+    expect(create.args).toEqual([
+      "pr",
+      "create",
+      "--head",
+      "conductor/feature",
+      "--base",
+      "main",
+      "--title",
+      "Add a feature flag for dark mode",
+      "--body-file",
+      bodyFile,
+    ]);
+    expect(create.body).toContain("### Task");
   });
 
   it("with no origin remote, says so and prints what to run", async () => {
