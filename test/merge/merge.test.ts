@@ -363,6 +363,17 @@ describe("conductor merge", () => {
     expect(refused.stderr).not.toContain("--force");
   });
 
+  it("merges a workspace archived before (its branch kept) and says only what it did", async () => {
+    repo = await reviewRepo([{ id: "kept" }]);
+    await runAll(repo);
+    expect((await repo.cli(["archive", "kept"])).exitCode).toBe(0);
+    const merged = await repo.cli(["merge", "kept"]);
+    expect(merged.exitCode, merged.all).toBe(0);
+    expect(merged.stdout).toContain("archived kept: deleted branch conductor/kept");
+    expect(merged.stdout).not.toContain("removed its worktree");
+    expect(await repo.git("show", "main:kept.txt")).toBe("kept");
+  });
+
   it("checks every workspace before landing any: one refused means none merged", async () => {
     repo = await reviewRepo([{ id: "ready" }, { id: "failing", check: "exit 1" }]);
     await runAll(repo);

@@ -195,7 +195,9 @@ async function archiveLanded(
       : result.branchIsUsers
         ? `kept branch ${result.branch} (it is yours: the task continued it with branch:)`
         : `kept branch ${result.branch}${method === "squash" || !deleteBranch ? " (its commits were squashed, not merged)" : ""}`;
-    return `archived ${result.name}: removed its worktree, ${branch}`;
+    // A workspace archived before it was merged has no worktree left to remove.
+    const removed = result.removedWorktree === undefined ? "" : "removed its worktree, ";
+    return `archived ${result.name}: ${removed}${branch}`;
   } catch (error) {
     if (!(error instanceof ConductorError)) throw error;
     process.exitCode = ExitCode.WorkFailed;
