@@ -2,7 +2,7 @@ import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { UnsafeOperationError } from "../errors.js";
 import { ignoredUntrackedFiles } from "./ignored.js";
-import { changedPaths, entryTypes, presentIn } from "./tree-paths.js";
+import { changedPaths, entryTypes } from "./tree-paths.js";
 
 /**
  * Paths that bringing `checkout` from tree `from` to tree `to` would write where something the
@@ -39,22 +39,26 @@ export async function pathsInTheWay(checkout: string, from: string, to: string):
   return [...new Set(inTheWay)];
 }
 
-/** The files and links on disk under `folder` of `checkout` that tree `from` does not hold. */
+/**
+ * What is on disk under `folder` of `checkout` that tree `from` does not hold: files and links,
+ * and whole folders it has nothing of (named once, not walked: a node_modules of its own).
+ */
 async function untrackedIn(checkout: string, from: string, folder: string): Promise<string[]> {
-  const onDisk: string[] = [];
+  const found: string[] = [];
   const walk = async (at: string): Promise<void> => {
     const entries = await readdir(path.join(checkout, at), { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const file = `${at}/${entry.name}`;
+    const paths = entries.map((entry) => `${at}/${entry.name}`);
+    const tracked = await entryTypes(checkout, from, paths);
+    for (const [index, entry] of entries.entries()) {
+      const file = paths[index] as string;
+      const type = tracked.get(file);
       // A link to a folder is not followed: git removes the link, not what it points at.
-      if (entry.isDirectory()) await walk(file);
-      else onDisk.push(file);
+      if (entry.isDirectory() && type === "tree") await walk(file);
+      else if (type === undefined || (entry.isDirectory() && type === "blob")) found.push(file);
     }
   };
   await walk(folder);
-  if (onDisk.length === 0) return [];
-  const tracked = await presentIn(checkout, from, onDisk);
-  return onDisk.filter((file) => !tracked.has(file));
+  return found;
 }
 
 /**

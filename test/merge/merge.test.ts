@@ -314,14 +314,24 @@ describe("conductor merge", () => {
     repo = await reviewRepo([
       { id: "flatten", agent: 'git rm -rq config && echo "now a file" > config' },
     ]);
-    await repo.write({ ".gitignore": ".env.local\nconfig/local.yml\n", "config/app.yml": "a\n" });
+    await repo.write({
+      ".gitignore": ".env.local\nconfig/local.yml\nconfig/cache/\n",
+      "config/app.yml": "a\n",
+    });
     await repo.commitAll("config folder");
     await runAll(repo);
-    await repo.write({ "config/local.yml": "MY LOCAL SECRET CONFIG\n" });
+    await repo.write({
+      "config/local.yml": "MY LOCAL SECRET CONFIG\n",
+      "config/cache/deep/a.bin": "cached\n",
+    });
     const before = await snapshot(repo);
     const checks = await repo.cli(["checks", "flatten"]);
     expect(checks.exitCode, checks.all).toBe(1);
+    // A folder of ignored files is named once, not file by file.
+    expect(checks.stdout).toMatch(/ignored files of .*: (config\/cache|config\/local\.yml), /);
     expect(checks.stdout).toContain("config/local.yml");
+    expect(checks.stdout).toContain("config/cache");
+    expect(checks.stdout).not.toContain("config/cache/deep");
     const forced = await repo.cli(["merge", "flatten", "--force"]);
     expect(forced.exitCode, forced.all).toBe(1);
     expect(forced.stderr).toMatch(/would overwrite ignored files of .* config\/local\.yml/);
@@ -331,6 +341,7 @@ describe("conductor merge", () => {
     );
     // Moved away, nothing stands in the way: the folder holds only what git tracks.
     await rename(path.join(repo.root, "config", "local.yml"), path.join(repo.root, "local.yml"));
+    await rename(path.join(repo.root, "config", "cache"), path.join(repo.root, "cache"));
     const landed = await repo.cli(["merge", "flatten"]);
     expect(landed.exitCode, landed.all).toBe(0);
     expect(await readFile(path.join(repo.root, "config"), "utf8")).toBe("now a file\n");
