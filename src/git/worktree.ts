@@ -340,7 +340,7 @@ async function addWithGit(
     if (!FOLDER_TAKEN.test(message))
       await rm(options.path, { recursive: true, force: true }).catch(() => {});
     await serialize(async () => {
-      await pruneQuietly(root);
+      await pruneQuietly(root, options.path);
       await removeOwnBranch(root, options.branch, (error as Error).message);
     });
     throw error;
@@ -422,7 +422,7 @@ async function checkOutOrRemove(
     await rm(options.path, { recursive: true, force: true }).catch(() => {});
     await serialize(async () => {
       if (lock !== undefined) rmSync(lock, { force: true }); // or prune keeps the entry
-      await pruneQuietly(root);
+      await pruneQuietly(root, options.path);
       if (branchIsOurs) await removeOwnBranch(root, options.branch, "");
     });
     if (!branchIsOurs && isBranchTaken(error)) throw error;
@@ -444,8 +444,9 @@ function lockFileOf(worktree: string): string | undefined {
   }
 }
 
-async function pruneQuietly(root: string): Promise<void> {
-  await git(root, ["worktree", "prune"]).catch(() => {});
+/** Drops the record of the half-made worktree at `worktreePath` (and no other), if it can. */
+async function pruneQuietly(root: string, worktreePath: string): Promise<void> {
+  await pruneWorktree(root, worktreePath).catch(() => {});
 }
 
 /** Whether git would run `file` as a hook (it asks for execute permission, nothing more). */
@@ -570,7 +571,7 @@ export async function checkoutWorktree(
   } catch (error) {
     if (!FOLDER_TAKEN.test(gitMessage(error)))
       await rm(options.path, { recursive: true, force: true }).catch(() => {});
-    await git(root, ["worktree", "prune"]).catch(() => {});
+    await pruneQuietly(root, options.path);
     throw error;
   }
 }

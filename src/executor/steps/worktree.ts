@@ -16,6 +16,7 @@ import {
   listWorktrees,
   localBranches,
   mergeMissing,
+  pruneWorktree,
   samePath,
   unlockMissingPendingCheckout,
   WorktreeCheckoutError,
@@ -74,7 +75,7 @@ export async function worktreeStep(ctx: StepContext): Promise<StepOutcome> {
             // a registration whose folder was never put in place is cleared for a new add.
             if (existsSync(workspace.path)) return undefined;
             await unlockMissingPendingCheckout(root, workspace.path);
-            await git(root, ["worktree", "prune"]);
+            await pruneWorktree(root, workspace.path);
           }
           // Checked again now: the list of branches from the run's start may be out of date.
           return create(root, workspace, await localBranches(root), ctx.checkoutHook, (add) =>
@@ -256,7 +257,7 @@ async function reattach(root: string, workspace: Workspace): Promise<string | un
     return `the worktree and branch ${workspace.branch} of an earlier try are gone; start a new run`;
   }
   await unlockMissingPendingCheckout(root, workspace.path);
-  await git(root, ["worktree", "prune"]);
+  await pruneWorktree(root, workspace.path);
   await git(root, ["worktree", "add", "--quiet", workspace.path, workspace.branch]);
   return undefined;
 }
