@@ -12,6 +12,7 @@ import { shellCommand } from "../hint/shell-quote.js";
 import { mergePullRequest, type PullRequestFacts } from "../review/github-pr.js";
 import type { MergeMethod } from "../schema/config.js";
 import type { GitHubAccess } from "./github-access.js";
+import { headToLand } from "./head-to-land.js";
 
 /** What landing a workspace through its pull request did. */
 export interface PullRequestLanding {
@@ -32,23 +33,20 @@ export interface PullRequestLanding {
  * Merges a workspace's open pull request on GitHub with `gh pr merge --merge | --squash`, after
  * making sure GitHub merges exactly the branch's head: commits GitHub lacks are pushed first
  * (never forced), and commits only GitHub has refuse the merge, so nothing is lost either way.
- * Then the local base branch fast-forwards to GitHub's when it can.
+ * Then the local base branch fast-forwards to GitHub's when it can. `checkedHead`: the branch
+ * head the merge's checks looked at; a branch that moved since is refused.
  */
 export async function landPullRequest(
   found: FoundWorkspace,
   pr: PullRequestFacts,
   method: MergeMethod,
   access: Extract<GitHubAccess, { ready: true }>,
+  checkedHead?: string,
 ): Promise<PullRequestLanding> {
   const { workspace, run } = found;
   const root = run.plan.repo.root;
   const name = workspace.name;
-  const head = await resolveCommit(root, `refs/heads/${workspace.branch}`);
-  if (head === undefined) {
-    throw new UnsafeOperationError(
-      `${name}: its branch ${workspace.branch} is gone; nothing to merge`,
-    );
-  }
+  const head = await headToLand(found, checkedHead);
   const landed = (fields: Pick<PullRequestLanding, "mergedNow" | "pushed">) =>
     syncBase(found, pr, head).then((sync) => ({
       name,

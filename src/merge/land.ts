@@ -10,6 +10,7 @@ import { git, gitMessage, listWorktrees } from "../git/worktree.js";
 import { checkoutLinkChanges } from "../git/worktree-link.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import type { MergeMethod } from "../schema/config.js";
+import { headToLand } from "./head-to-land.js";
 
 /** What landing one workspace did. */
 export interface LandResult {
@@ -31,11 +32,13 @@ export interface LandResult {
  * concurrent move is refused, never overwritten. No checkout's files change, unless the base
  * branch is checked out somewhere: then that checkout must be clean and is brought along
  * (`read-tree -m -u`); a dirty one, or one with an ignored file where the merge puts a file,
- * refuses the merge with nothing changed.
+ * refuses the merge with nothing changed. `checkedHead`: the branch head the merge's checks
+ * looked at; a branch that moved since is refused.
  */
 export async function landWorkspace(
   found: FoundWorkspace,
   method: MergeMethod,
+  checkedHead?: string,
 ): Promise<LandResult> {
   const { workspace, run } = found;
   const root = run.plan.repo.root;
@@ -46,12 +49,7 @@ export async function landWorkspace(
       `the base ${base} of run ${run.runId} is not a local branch; conductor merge lands work on a branch`,
     );
   }
-  const head = await resolveCommit(root, `refs/heads/${workspace.branch}`);
-  if (head === undefined) {
-    throw new UnsafeOperationError(
-      `${workspace.name}: its branch ${workspace.branch} is gone; nothing to merge`,
-    );
-  }
+  const head = await headToLand(found, checkedHead);
   if (await isAncestor(root, head, from)) {
     throw new UnsafeOperationError(
       `${workspace.name}: ${workspace.branch} is already in ${base}; nothing to merge`,

@@ -62,6 +62,8 @@ export function mergeCommand(): Command {
       const method = options.method ?? (await configuredMethod(root, command));
       const found = findWorkspaces(run, patterns);
       // Every workspace is checked before any lands: a refusal then means nothing was merged.
+      // What lands is the head the checks looked at.
+      const checkedHeads = new Map<string, string | undefined>();
       for (const entry of found) {
         const name = entry.workspace.name;
         if (entry.state.status === "pending" || entry.state.status === "running") {
@@ -70,6 +72,7 @@ export function mergeCommand(): Command {
           );
         }
         const [checks] = await gatherChecks(run, [entry]);
+        checkedHeads.set(name, checks?.head);
         const blocking = checks?.items.filter((item) => item.level === "block") ?? [];
         if (blocking.length > 0 && options.force !== true) {
           const conflicted = blocking.some((item) => item.id === "conflicts");
@@ -103,7 +106,8 @@ export function mergeCommand(): Command {
       const merged: string[] = [];
       for (const entry of found) {
         const name = entry.workspace.name;
-        const viaPullRequest = await landedOnGitHub(entry, method, github).catch(
+        const checked = checkedHeads.get(name);
+        const viaPullRequest = await landedOnGitHub(entry, method, github, checked).catch(
           (error: unknown) => {
             throw notMergedAfter(error, name, merged);
           },
@@ -118,7 +122,7 @@ export function mergeCommand(): Command {
         }
         // A later workspace can still be refused (the base moved under it when an earlier one
         // landed): the message must not claim that nothing was merged.
-        const landed = await landWorkspace(entry, method).catch((error: unknown) => {
+        const landed = await landWorkspace(entry, method, checked).catch((error: unknown) => {
           throw notMergedAfter(error, name, merged);
         });
         merged.push(name);
@@ -141,6 +145,7 @@ async function landedOnGitHub(
   entry: FoundWorkspace,
   method: MergeMethod,
   github: GitHubAccess | undefined,
+  checkedHead: string | undefined,
 ): Promise<{ line: string; branchMerged: boolean } | undefined> {
   if (github === undefined || !github.ready) return undefined;
   const head = await resolveCommit(
@@ -157,7 +162,7 @@ async function landedOnGitHub(
       },
     );
   }
-  const landed = await landPullRequest(entry, lookup.pr, method, github);
+  const landed = await landPullRequest(entry, lookup.pr, method, github, checkedHead);
   const how = landed.mergedNow
     ? `merged ${landed.name} through PR #${landed.number} (${method}${landed.pushed ? ", pushed the branch first" : ""})`
     : `${landed.name}: PR #${landed.number} was merged on GitHub already`;
