@@ -138,6 +138,22 @@ export type RunEvent = { time: string; runId: string } & (
       graceMs: number;
     }
   | {
+      /** A best-of-N task's judge session started: its agent time counts from now. */
+      type: "judge.started";
+      task: string;
+      asked: string[];
+    }
+  | {
+      /**
+       * A best-of-N task's judge session ended, however it ended (it chose, failed, was cut
+       * short): what it spent, which the run's and the task's budget count.
+       */
+      type: "judge.finished";
+      task: string;
+      agentTimeMs: number;
+      usage?: TokenUsage;
+    }
+  | {
       /** The latest line a setup or check script printed (throttled), for live views. */
       type: "step.output";
       workspace: string;

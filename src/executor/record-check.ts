@@ -35,6 +35,8 @@ const sets = {
     "seed.phase": true,
     "agent.activity": true,
     "budget.reached": true,
+    "judge.started": true,
+    "judge.finished": true,
     "step.output": true,
     "workspace.retrying": true,
     "workspace.finished": true,
@@ -188,6 +190,8 @@ const WITH_WORKSPACE = new Set<string>(
       ![
         "run.started",
         "budget.reached",
+        "judge.started",
+        "judge.finished",
         "selection.made",
         "run.interrupting",
         "run.finished",

@@ -8,7 +8,7 @@ import {
 } from "../usage/budget.js";
 import type { TokenUsage } from "../usage/usage.js";
 import type { RunState, WorkspaceState } from "./types.js";
-import { stepWorkedMs } from "./worked-time.js";
+import { judgeWorkedMs, stepWorkedMs } from "./worked-time.js";
 
 /**
  * What a run and its tasks spent, read from the run state: tokens of every agent turn (tries,
@@ -46,25 +46,40 @@ export function runSpending(state: RunState, now: Date, taskId?: string): Spendi
       ...workspaces.map((planned) =>
         workspaceSpending(planned, state.workspaces[planned.name], now),
       ),
-      ...judgeSpending(state, workspaces),
+      ...judgeSpending(state, workspaces, now),
     ],
     plan.budget?.prices ?? {},
   );
 }
 
 /**
- * What the judges of the given workspaces' tasks spent: a judge session runs the agent of the
- * first candidate it compares (its model, its prices), once per pick the run made.
+ * What the judges of the given workspaces' tasks spent, every session (those cut short too, the
+ * running one up to `now`): a judge runs the agent of the first candidate it compares (its
+ * model, its prices).
  */
-function judgeSpending(state: RunState, workspaces: readonly Workspace[]): WorkspaceSpending[] {
+function judgeSpending(
+  state: RunState,
+  workspaces: readonly Workspace[],
+  now: Date,
+): WorkspaceSpending[] {
+  const modelOf = (asked: readonly string[]) =>
+    workspaces.find((planned) => planned.name === asked[0])?.agent.model;
   const tasks = new Set(workspaces.map((planned) => planned.taskId));
-  return Object.values(state.selections ?? {}).flatMap((selection) => {
-    const judge = selection.judge;
-    if (!tasks.has(selection.task) || judge === undefined) return [];
-    if (judge.usage === undefined && judge.agentTimeMs === undefined) return [];
-    // The judge runs the agent of the first candidate it was asked about.
-    const model = workspaces.find((planned) => planned.name === judge.asked[0])?.agent.model;
-    return [{ usage: judge.usage, model, agentTimeMs: judge.agentTimeMs ?? 0 }];
+  return [...tasks].flatMap((task) => {
+    const sessions = state.judges?.[task];
+    if (sessions !== undefined) {
+      return sessions.map((session) => ({
+        usage: session.usage,
+        model: modelOf(session.asked),
+        agentTimeMs: judgeWorkedMs(session, now),
+      }));
+    }
+    // Runs recorded before judge sessions were kept have the deciding judge's on its selection.
+    const judge = state.selections?.[task]?.judge;
+    if (judge === undefined) return [];
+    return [
+      { usage: judge.usage, model: modelOf(judge.asked), agentTimeMs: judge.agentTimeMs ?? 0 },
+    ];
   });
 }
 

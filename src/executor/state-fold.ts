@@ -4,6 +4,7 @@ import type { RunEvent, SelectionRecord, StepResult } from "./events.js";
 import { interruptRunning } from "./interrupt-running.js";
 import {
   type Failure,
+  type JudgeSession,
   type RunSession,
   type RunState,
   STEPS,
@@ -12,6 +13,7 @@ import {
   type WorkspaceState,
   type WorkspaceStatus,
 } from "./types.js";
+import { judgeWorkedMs } from "./worked-time.js";
 
 /** The run event of one `type`, e.g. `EventOf<"step.finished">`. */
 export type EventOf<T extends RunEvent["type"]> = Extract<RunEvent, { type: T }>;
@@ -112,6 +114,23 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       );
     case "selection.made":
       return recordSelection(next, event);
+    case "judge.started":
+      return updateJudges(next, event.task, (sessions) => [
+        ...sessions,
+        { asked: event.asked, startedAt: event.time },
+      ]);
+    case "judge.finished": {
+      const running = runningJudge(next, event.task);
+      if (running === undefined) return next;
+      return updateJudges(next, event.task, (sessions) => [
+        ...sessions.slice(0, -1),
+        {
+          ...running,
+          agentTimeMs: event.agentTimeMs,
+          ...(event.usage === undefined ? {} : { usage: event.usage }),
+        },
+      ]);
+    }
     case "review.started":
       return updateWorkspace(next, event.workspace, (workspace) => ({
         ...workspace,
@@ -216,7 +235,7 @@ function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: stri
       : { kind: event.resumed ? "resume" : "run", startedAt: event.time };
   const sessions = event.resumed ? openSession(state.sessions, session, lastSeen) : [session];
   const selections = event.resumed && kept.length > 0 ? Object.fromEntries(kept) : undefined;
-  return {
+  const started: RunState = {
     ...rest,
     createdAt,
     status: "running",
@@ -227,6 +246,7 @@ function startRun(state: RunState, event: EventOf<"run.started">, lastSeen: stri
     sessions,
     ...(selections === undefined ? {} : { selections }),
   };
+  return endRunningJudges(started, lastSeen);
 }
 
 /** Names of the candidates of tasks whose winner is picked. */
@@ -244,6 +264,40 @@ function recordSelection(state: RunState, event: EventOf<"selection.made">): Run
   const { type: _type, time, runId: _runId, ...record } = event;
   const selections = { ...(state.selections ?? {}), [event.task]: { ...record, at: time } };
   return { ...state, selections, plan: withWinnerBranches(state.plan, selections) };
+}
+
+/** The task's judge sessions as `update` makes them from the ones so far. */
+function updateJudges(
+  state: RunState,
+  task: string,
+  update: (sessions: readonly JudgeSession[]) => JudgeSession[],
+): RunState {
+  const judges = state.judges ?? {};
+  return { ...state, judges: { ...judges, [task]: update(judges[task] ?? []) } };
+}
+
+/** The task's judge session still running: its latest, when that has not ended. */
+function runningJudge(state: RunState, task: string): JudgeSession | undefined {
+  const latest = state.judges?.[task]?.at(-1);
+  return latest?.agentTimeMs === undefined ? latest : undefined;
+}
+
+/**
+ * The judge sessions with every one still running ended at `time`: its session ended without the
+ * judge's own finish event (a killed conductor), so its agent time stops there.
+ */
+function endRunningJudges(state: RunState, time: string): RunState {
+  if (state.judges === undefined) return state;
+  const ended = (session: JudgeSession): JudgeSession =>
+    session.agentTimeMs !== undefined
+      ? session
+      : { ...session, agentTimeMs: judgeWorkedMs(session, new Date(time)) };
+  return {
+    ...state,
+    judges: Object.fromEntries(
+      Object.entries(state.judges).map(([task, sessions]) => [task, sessions.map(ended)]),
+    ),
+  };
 }
 
 /**
@@ -290,12 +344,13 @@ function startFollowUp(
     workspace: event.workspace,
     startedAt: event.time,
   };
-  return {
+  const started: RunState = {
     ...reopened,
     status: "running",
     pid: event.pid,
     sessions: openSession(state.sessions, session, lastSeen),
   };
+  return endRunningJudges(started, lastSeen);
 }
 
 /**
@@ -652,13 +707,14 @@ function finishRun(
       durationMs: event.durationMs,
     };
   }
-  return {
+  const finished: RunState = {
     ...state,
     status: event.status,
     finishedAt: event.time,
     workspaces,
     ...(state.sessions === undefined ? {} : { sessions }),
   };
+  return endRunningJudges(finished, event.time);
 }
 
 function updateWorkspace(

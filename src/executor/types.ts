@@ -252,6 +252,23 @@ export interface RunState {
    * the run with reason budget, and tasks' by task id.
    */
   budgetReached?: { run?: ReachedBudget; tasks: Record<string, ReachedBudget> };
+  /**
+   * Every judge session of the run's best-of-N tasks, by task id, in the order they ran: also
+   * those cut short (Ctrl-C), whose pick is made again on resume. Budgets count these; a
+   * selection's judge record tells only the session that decided it.
+   */
+  judges?: Record<string, JudgeSession[]>;
+}
+
+/** One session of a task's judge and what it spent. */
+export interface JudgeSession {
+  /** The candidates it was asked about; it runs the first one's agent (its model, its prices). */
+  asked: string[];
+  startedAt: string;
+  /** Its agent time once it ended; while it runs, its agent time is the time since `startedAt`. */
+  agentTimeMs?: number;
+  /** The tokens it reported, so far while it runs. */
+  usage?: TokenUsage;
 }
 
 /** A budget limit that was reached, and when. */
@@ -277,7 +294,7 @@ export interface JudgeRecord {
   promptFile?: string;
   answerFile?: string;
   logFile?: string;
-  /** What its session spent, when it ran: counted against the run's and the task's budget. */
+  /** What its session spent, when it ran; the budgets count it among the run's `judges`. */
   usage?: TokenUsage;
   agentTimeMs?: number;
 }

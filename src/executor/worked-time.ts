@@ -1,4 +1,4 @@
-import type { RunState, StepRecord, WorkspaceState } from "./types.js";
+import type { JudgeSession, RunState, StepRecord, WorkspaceState } from "./types.js";
 
 /**
  * How long a run and its workspaces were worked on. A run is worked on in sessions (the run,
@@ -42,4 +42,10 @@ export function stepWorkedMs(record: StepRecord | undefined, now: Date): number 
   if (record === undefined) return undefined;
   if (record.status !== "running") return record.totalMs ?? record.durationMs;
   return (record.totalMs ?? 0) + Math.max(0, now.getTime() - Date.parse(record.startedAt));
+}
+
+/** A judge session's agent time: what it recorded once it ended, up to `now` while it runs. */
+export function judgeWorkedMs(session: JudgeSession, now: Date): number {
+  if (session.agentTimeMs !== undefined) return session.agentTimeMs;
+  return Math.max(0, now.getTime() - Date.parse(session.startedAt));
 }

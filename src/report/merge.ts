@@ -107,6 +107,9 @@ export function mergeRunStates(
   };
   const picked = Object.assign({}, ...states.map((state) => state.selections ?? {}));
   if (Object.keys(picked).length > 0) merged.selections = picked;
+  // A task's judges ran on the shard of its candidates.
+  const judges = Object.assign({}, ...states.map((state) => state.judges ?? {}));
+  if (Object.keys(judges).length > 0) merged.judges = judges;
   if (finished) merged.finishedAt = latest(states.map((state) => state.finishedAt as string));
   const sessions = mergeSessions(states);
   if (sessions !== undefined) merged.sessions = sessions;

@@ -180,6 +180,10 @@ export function formatPlainEvent(
         `${mark} review: ${describeReview(event)} in ${formatDuration(event.durationMs)}${log}`,
       );
     }
+    case "judge.started":
+    case "judge.finished":
+      // The winner line says what the judge did; the budget line counts what it spent.
+      return undefined;
     case "run.interrupting":
       return line(`conductor: ${event.signal} received, stopping every workspace`);
     case "budget.reached": {

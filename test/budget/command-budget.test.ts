@@ -1,14 +1,15 @@
 // Budgets with the command agent, which reports its tokens through `conductor-usage:` lines:
 // reached mid-run, exceeded by one long turn, a task's own budget, and resume after a stop.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { conductor } from "../helpers/cli.js";
+import type { RunState } from "../../src/executor/types.js";
+import { conductor, startConductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
-import { latestSummary, repoWithConfig, runIds } from "../helpers/run-repo.js";
+import { latestSummary, repoWithConfig, runIds, waitFor } from "../helpers/run-repo.js";
 
 let repo: TestRepo | undefined;
 afterEach(async () => {
@@ -227,6 +228,66 @@ describe("a judge's spending", () => {
     const summary = latestSummary(repo.root);
     expect(summary.reason).toBe("budget");
     expect(summary.budget?.spent.tokens).toBe(3000);
+  });
+});
+
+describe("a judge cut short by Ctrl-C", () => {
+  it("still counts what it spent: status shows it, and a resume under a lower budget asks no judge", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "judge-"));
+    const asked = path.join(dir, "asked");
+    const go = path.join(dir, "go");
+    // Reports 1500 tokens, then would judge for five minutes unless told to go on.
+    const judge =
+      `echo 'conductor-usage: {"input_tokens": 1200, "output_tokens": 300}'; touch '${asked}'; ` +
+      `[ -f '${go}' ] || sleep 300; ` +
+      `echo '{"winner": "fix-2", "ranking": ["fix-2", "fix"], "reasons": "r"}'`;
+    const config = (tokens: number) => ({
+      budget: { tokens },
+      agent: { kind: "command", command: reporting(1000), judge_command: judge },
+      tasks: [{ id: "fix", prompt: "fix it", attempts: 2 }],
+    });
+    repo = await repoWithConfig(config(5000));
+    const child = startConductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    await waitFor(() => existsSync(asked), 20_000, "the judge to report its tokens");
+    child.kill("SIGINT");
+    expect((await child).exitCode).toBe(130);
+    const [runId] = runIds(repo.root);
+    const status = await conductor(["status"], { cwd: repo.root, home: repo.home });
+    // The candidates' 2000 and the judge's 1500.
+    expect(status.stdout).toContain("budget: 3.5k of 5k tokens");
+    const state = JSON.parse(
+      readFileSync(path.join(repo.root, ".conductor", "runs", runId as string, "run.json"), "utf8"),
+    ) as RunState;
+    expect(state.selections?.fix).toBeUndefined();
+    expect(state.judges?.fix).toEqual([
+      {
+        asked: ["fix", "fix-2"],
+        startedAt: expect.any(String),
+        agentTimeMs: expect.any(Number),
+        usage: expect.objectContaining({ inputTokens: 1200, outputTokens: 300 }),
+      },
+    ]);
+
+    // What the cut-short judge spent counts on resume: under 3000 tokens, no judge is asked again.
+    await repo.write({
+      "conductor.yaml": stringify({
+        version: 1,
+        ...config(3000),
+        workspaces: { dir: path.join(repo.home, "workspaces") },
+      }),
+    });
+    writeFileSync(go, "");
+    const resumed = await conductor(["run", "--resume", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(resumed.all).toContain(
+      "[fix] winner: fix (branch conductor/fix) — succeeded (no check), 1 line changed, judge unavailable: not asked: the run's token budget is spent (3.5k of 3k tokens)",
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

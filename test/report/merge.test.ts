@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StateError } from "../../src/errors.js";
+import { runSpending } from "../../src/executor/spending.js";
 import type { Failure, RunState, RunStatus } from "../../src/executor/types.js";
 import type { Plan } from "../../src/planner/types.js";
 import { renderJUnit } from "../../src/report/junit.js";
@@ -13,6 +14,7 @@ import {
   RUN_ID,
   runEvents,
   type ScriptOptions,
+  type Timed,
   usage,
   workspaceEvents,
 } from "./fixtures.js";
@@ -89,6 +91,29 @@ describe("mergeRunStates", () => {
     expect(buildRunSummary(merged)).toEqual(buildRunSummary(whole));
     expect(renderJUnit(merged)).toBe(renderJUnit(whole));
     expect(renderMarkdown(merged)).toBe(renderMarkdown(whole));
+  });
+
+  it("keeps what a task's judges spent, from the shard that ran them", () => {
+    const judge: Timed[] = [
+      [8000, { type: "judge.started", task: "fix-bug", asked: ["fix-bug", "fix-bug-2"] }],
+      [
+        12_000,
+        { type: "judge.finished", task: "fix-bug", agentTimeMs: 4000, usage: usage(900, 100) },
+      ],
+    ];
+    const judged = (plan: Plan) => {
+      const names = plan.workspaces.map((workspace) => workspace.name);
+      const timed = names.flatMap((name) => workspaceEvents(name, SCRIPT[name]));
+      if (names.includes("fix-bug")) timed.push(...judge);
+      return foldRun(plan, runEvents(plan, timed));
+    };
+    const whole = judged(makePlan());
+    const merged = mergeRunStates(
+      [1, 2, 3].map((index) => judged(makePlan({ shard: { index, count: 3 } }))),
+    );
+    expect(merged.judges).toStrictEqual(whole.judges);
+    const end = new Date(whole.updatedAt);
+    expect(runSpending(merged, end)).toEqual(runSpending(whole, end));
   });
 
   it("refuses states of different plans, naming the runs and their plans", () => {

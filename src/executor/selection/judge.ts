@@ -73,6 +73,9 @@ export async function runJudge(
   );
   const files = { promptFile: relative(promptFile), logFile: relative(logFile) };
   const cwd = await mkdtemp(path.join(os.tmpdir(), "conductor-judge-"));
+  const task = selection.taskId;
+  // From here its agent time counts toward the budgets.
+  run.recorder.emit({ type: "judge.started", task, asked: [...asked] });
   const started = Date.now();
   const result = await run
     .agentFor(settings.kind)
@@ -87,14 +90,16 @@ export async function runJudge(
       onActivity: () => {},
     })
     .finally(() => rm(cwd, { recursive: true, force: true }));
-  // Its spending goes on the record (a judge is an agent session the budget counts).
+  // A judge is an agent session the budgets count, however it ended: cut short by Ctrl-C, its
+  // pick is made again on resume, but what it spent stays spent.
   const spent = {
     agentTimeMs: Date.now() - started,
     ...(result.usage === undefined ? {} : { usage: result.usage }),
   };
+  run.recorder.emit({ type: "judge.finished", task, ...spent });
   if (result.outcome.status === "cancelled" || signal.aborted) {
     return {
-      record: { ...base, ...files, status: "failed", problem: "cancelled" },
+      record: { ...base, ...files, status: "failed", problem: "cancelled", ...spent },
       cancelled: true,
     };
   }

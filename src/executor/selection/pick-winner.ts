@@ -18,7 +18,8 @@ import { runJudge, selectionDir } from "./judge.js";
 /**
  * Picks the winner of a task's candidates and records it (`selection.made`): ranks them, asks
  * a judge when the check and review leave a tie, then gives the winner's branch the task's plain
- * name. Interrupted while the judge runs, nothing is recorded: a resume picks again.
+ * name. Interrupted while the judge runs, no pick is recorded (only what the judge spent): a
+ * resume picks again.
  */
 export async function pickWinner(
   run: RunContext,
