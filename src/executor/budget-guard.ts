@@ -33,11 +33,16 @@ const LIMIT_NAMES: Record<BudgetLimitKind, string> = {
   agent_time: "agent time",
 };
 
+/** The budget that stopped an agent session, when `signal` was aborted by one. */
+export function budgetStopOf(signal: AbortSignal): BudgetStop | undefined {
+  const stop: unknown = signal.reason;
+  return stop instanceof BudgetStop ? stop : undefined;
+}
+
 /** The failure of a workspace stopped by a budget, when `signal` was aborted by one. */
 export function budgetFailureOf(signal: AbortSignal, step: Step): Failure | undefined {
-  const stop: unknown = signal.reason;
-  if (!(stop instanceof BudgetStop)) return undefined;
-  return budgetFailure(stop, step, "stopped");
+  const stop = budgetStopOf(signal);
+  return stop === undefined ? undefined : budgetFailure(stop, step, "stopped");
 }
 
 function budgetFailure(stop: BudgetStop, step: Step, how: "stopped" | "refused"): Failure {
@@ -53,11 +58,14 @@ function budgetFailure(stop: BudgetStop, step: Step, how: "stopped" | "refused")
  * agent turn is about to start, and (for agent time) when the time left runs out. Once a budget
  * is reached it emits `budget.reached`, refuses new agent turns in its scope, and after the grace
  * period aborts the workspaces still in an agent turn, through their own signal, the way Ctrl-C
- * aborts them: the step ends cancelled and the work stays in the worktree.
+ * aborts them: the step ends cancelled and the work stays in the worktree. A best-of-N task's
+ * judge is an agent session of its task like any other and is stopped the same way.
  */
 export class BudgetGuard {
   private readonly reached = new Map<string, BudgetStop>();
   private readonly attached = new Map<string, { workspace: Workspace; stop: AbortController }>();
+  /** The abort controllers of the judges at work, by task. */
+  private readonly judges = new Map<string, AbortController>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private timeCheck: NodeJS.Timeout | undefined;
   private disposed = false;
@@ -84,6 +92,16 @@ export class BudgetGuard {
   /** The workspace no longer runs. */
   detach(workspace: Workspace): void {
     this.attached.delete(workspace.name);
+  }
+
+  /** The abort controller of a task's judge, aborted with a {@link BudgetStop} when it must end. */
+  attachJudge(task: string, stop: AbortController): void {
+    this.judges.set(task, stop);
+  }
+
+  /** The task's judge no longer runs. */
+  detachJudge(task: string): void {
+    this.judges.delete(task);
   }
 
   /** Why a workspace may not start an agent turn now (its budget or the run's is spent). */
@@ -156,6 +174,9 @@ export class BudgetGuard {
       const current = this.recorder.state.workspaces[workspace.name];
       if (current?.status === "running" && current.step === "agent") controller.abort(stop);
     }
+    for (const [task, controller] of this.judges) {
+      if (stop.scope === "run" || task === stop.task) controller.abort(stop);
+    }
   }
 
   /** Agent time runs out while nothing reports: look again when the time left is used up. */
@@ -182,11 +203,16 @@ function taskKey(task: string): string {
   return `task:${task}`;
 }
 
-/** Workspaces (of one task, or all) whose agent is working right now. */
+/** Agents (of one task, or all) working right now: in workspaces, and judges. */
 function runningAgents(state: RunState, plan: Plan, task: string | undefined): number {
-  return plan.workspaces.filter((planned) => {
+  const inWorkspaces = plan.workspaces.filter((planned) => {
     if (task !== undefined && planned.taskId !== task) return false;
     const workspace = state.workspaces[planned.name];
     return workspace?.status === "running" && workspace.step === "agent";
   }).length;
+  const judges = Object.entries(state.judges ?? {})
+    .filter(([judged]) => task === undefined || judged === task)
+    .flatMap(([, sessions]) => sessions)
+    .filter((session) => session.agentTimeMs === undefined).length;
+  return inWorkspaces + judges;
 }

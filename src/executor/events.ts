@@ -144,6 +144,12 @@ export type RunEvent = { time: string; runId: string } & (
       asked: string[];
     }
   | {
+      /** The running judge's tokens so far, as its agent reports them. */
+      type: "judge.usage";
+      task: string;
+      usage: TokenUsage;
+    }
+  | {
       /**
        * A best-of-N task's judge session ended, however it ended (it chose, failed, was cut
        * short): what it spent, which the run's and the task's budget count.

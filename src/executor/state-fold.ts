@@ -119,6 +119,14 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         ...sessions,
         { asked: event.asked, startedAt: event.time },
       ]);
+    case "judge.usage": {
+      const running = runningJudge(next, event.task);
+      if (running === undefined) return next;
+      return updateJudges(next, event.task, (sessions) => [
+        ...sessions.slice(0, -1),
+        { ...running, usage: event.usage },
+      ]);
+    }
     case "judge.finished": {
       const running = runningJudge(next, event.task);
       if (running === undefined) return next;

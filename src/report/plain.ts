@@ -181,6 +181,7 @@ export function formatPlainEvent(
       );
     }
     case "judge.started":
+    case "judge.usage":
     case "judge.finished":
       // The winner line says what the judge did; the budget line counts what it spent.
       return undefined;

@@ -231,6 +231,79 @@ describe("a judge's spending", () => {
   });
 });
 
+describe("a judge at work when a budget is reached", () => {
+  /** The judge's answer, if it were let to finish. */
+  const ANSWER = `echo '{"winner": "fix-2", "ranking": ["fix-2", "fix"], "reasons": "r"}'`;
+
+  it("is stopped after the grace period by its tokens, the run's budget or its task's, and the next criterion decides", async () => {
+    // Candidates spend 2000 together; the judge's 1000 take the budget of 2500 over.
+    const judge = `echo 'conductor-usage: {"input_tokens": 800, "output_tokens": 200}'; sleep 30; ${ANSWER}`;
+    for (const scope of ["run", "task"] as const) {
+      const budget = { tokens: 2500, grace: "1s" };
+      repo = await repoWithConfig({
+        budget: scope === "run" ? budget : { grace: "1s" },
+        agent: { kind: "command", command: reporting(1000), judge_command: judge },
+        tasks: [
+          {
+            id: "fix",
+            prompt: "fix it",
+            attempts: 2,
+            ...(scope === "task" ? { budget: { tokens: 2500 } } : {}),
+          },
+        ],
+      });
+      const started = Date.now();
+      const result = await conductor(["run", "--output", "plain"], {
+        cwd: repo.root,
+        home: repo.home,
+      });
+      expect(Date.now() - started, result.all).toBeLessThan(20_000);
+      const whose = scope === "run" ? "the run's" : "task fix's";
+      expect(result.all).toContain(
+        `[fix] winner: fix (branch conductor/fix) — succeeded (no check), 1 line changed, judge failed: stopped after the grace period: ${whose} token budget is spent (3k of 2.5k tokens)`,
+      );
+      const [runId] = runIds(repo.root);
+      const state = JSON.parse(
+        readFileSync(
+          path.join(repo.root, ".conductor", "runs", runId as string, "run.json"),
+          "utf8",
+        ),
+      ) as RunState;
+      expect(state.selections?.fix?.ranking.decidedBy).not.toBe("judge");
+      expect(state.selections?.fix?.judge).toMatchObject({ status: "failed" });
+      const summary = latestSummary(repo.root);
+      expect(summary.budget?.spent.tokens).toBe(3000);
+      const reached = { limit: "tokens", allowed: 2500, spent: 3000 };
+      if (scope === "run") expect(summary.budget?.reached).toEqual(reached);
+      else expect(summary.budget?.tasksReached.fix).toEqual(reached);
+      await repo.remove();
+      repo = undefined;
+    }
+  });
+
+  it("is stopped by its agent time, counted while it works, though it reports no tokens", async () => {
+    repo = await repoWithConfig({
+      budget: { agent_time: "2s", grace: "1s" },
+      agent: { kind: "command", command: reporting(1000), judge_command: `sleep 30; ${ANSWER}` },
+      tasks: [{ id: "fix", prompt: "fix it", attempts: 2 }],
+    });
+    const started = Date.now();
+    const result = await conductor(["run", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(Date.now() - started, result.all).toBeLessThan(20_000);
+    // The task has its winner all the same: a stopped judge alone does not fail the run.
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toContain("the run's budget is reached (");
+    expect(result.all).toContain(
+      "judge failed: stopped after the grace period: the run's agent time budget is spent (",
+    );
+    // Two seconds of agent time, nearly all the judge's, and its grace.
+    expect(latestSummary(repo.root).budget?.spent.agentTimeMs).toBeGreaterThanOrEqual(3000);
+  });
+});
+
 describe("a judge cut short by Ctrl-C", () => {
   it("still counts what it spent: status shows it, and a resume under a lower budget asks no judge", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "judge-"));

@@ -73,22 +73,24 @@ describe("a judge's spending", () => {
     expect(judged.agentTimeMs - candidates.agentTimeMs).toBe(3000);
   });
 
-  it("counts a running judge's agent time up to now", () => {
+  it("counts a running judge's agent time up to now, and its tokens as they are reported", () => {
     const state = foldRun(
       plan,
       toEvents([
         [0, { type: "run.started", plan, resumed: false, concurrency: 2, pid: 4242 }],
         [10_000, { type: "judge.started", task: "fix-bug", asked: ASKED }],
+        [12_000, { type: "judge.usage", task: "fix-bug", usage: usage(400, 100) }],
       ]),
     );
     const spent = runSpending(state, new Date(at(15_000)), "fix-bug");
-    expect(spent).toMatchObject({ tokens: 0, agentTimeMs: 5000 });
+    expect(spent).toMatchObject({ tokens: 500, agentTimeMs: 5000 });
   });
 
   it("ends a judge left running by a killed conductor at its last sign of life", () => {
     const killed: Timed[] = [
       [0, { type: "run.started", plan, resumed: false, concurrency: 2, pid: 4242 }],
       [10_000, { type: "judge.started", task: "fix-bug", asked: ASKED }],
+      [11_000, { type: "judge.usage", task: "fix-bug", usage: usage(400, 100) }],
       [12_000, { type: "run.interrupting", signal: "SIGINT" }],
     ];
     for (const next of [
@@ -97,11 +99,11 @@ describe("a judge's spending", () => {
     ] as const) {
       const state = foldRun(plan, toEvents([...killed, [60_000, next]]));
       expect(state.judges?.["fix-bug"]).toEqual([
-        { asked: ASKED, startedAt: at(10_000), agentTimeMs: 2000 },
+        { asked: ASKED, startedAt: at(10_000), agentTimeMs: 2000, usage: usage(400, 100) },
       ]);
       // An hour later, it still spent what it had then.
       const spent = runSpending(state, new Date(at(3_600_000)), "fix-bug");
-      expect(spent).toMatchObject({ agentTimeMs: 2000 });
+      expect(spent).toMatchObject({ tokens: 500, agentTimeMs: 2000 });
     }
   });
 

@@ -6,6 +6,7 @@ import type { TaskSelection, Workspace } from "../../planner/types.js";
 import type { AgentConfig } from "../../schema/config.js";
 import { JUDGE_SCHEMA, type JudgeCandidate, judgePrompt } from "../../selection/judge-prompt.js";
 import { type JudgeVerdict, parseJudgeAnswer, validJudgeVerdict } from "../../selection/rank.js";
+import { budgetStopOf } from "../budget-guard.js";
 import type { JudgeRecord } from "../events.js";
 import type { RunContext } from "../workspace-runner.js";
 
@@ -28,9 +29,27 @@ export function selectionDir(runDir: string, taskId: string): string {
  * Codex gets the answer's JSON Schema (`--output-schema`) and a read-only sandbox; a command
  * agent runs `agent.judge_command`. Prompt, answer and log are kept in the run folder. The judge
  * runs in a private empty folder, not the main checkout: it only needs the prompt, and the
- * candidates' diffs it reads are untrusted.
+ * candidates' diffs it reads are untrusted. A budget of its task or of the run reached while it
+ * works stops it after the grace period, as it stops the workspaces' agent turns.
  */
 export async function runJudge(
+  run: RunContext,
+  selection: TaskSelection,
+  asked: readonly string[],
+  signal: AbortSignal,
+): Promise<JudgeOutcome> {
+  // Attached before the budget is first looked at, so that one reached at any later moment
+  // stops this judge too.
+  const budgetStop = new AbortController();
+  run.budget.attachJudge(selection.taskId, budgetStop);
+  try {
+    return await askJudge(run, selection, asked, AbortSignal.any([signal, budgetStop.signal]));
+  } finally {
+    run.budget.detachJudge(selection.taskId);
+  }
+}
+
+async function askJudge(
   run: RunContext,
   selection: TaskSelection,
   asked: readonly string[],
@@ -74,8 +93,10 @@ export async function runJudge(
   const files = { promptFile: relative(promptFile), logFile: relative(logFile) };
   const cwd = await mkdtemp(path.join(os.tmpdir(), "conductor-judge-"));
   const task = selection.taskId;
-  // From here its agent time counts toward the budgets.
+  // From here its agent time counts toward the budgets, and its tokens as they are reported;
+  // the guard looks again now that one more agent uses up the time left.
   run.recorder.emit({ type: "judge.started", task, asked: [...asked] });
+  run.budget.check();
   const started = Date.now();
   const result = await run
     .agentFor(settings.kind)
@@ -87,7 +108,11 @@ export async function runJudge(
       signal,
       logFile,
       redactor: run.secrets.redactor,
-      onActivity: () => {},
+      onActivity: (activity) => {
+        if (activity.kind !== "usage") return;
+        run.recorder.emit({ type: "judge.usage", task, usage: activity.usage });
+        run.budget.check();
+      },
     })
     .finally(() => rm(cwd, { recursive: true, force: true }));
   // A judge is an agent session the budgets count, however it ended: cut short by Ctrl-C, its
@@ -97,7 +122,8 @@ export async function runJudge(
     ...(result.usage === undefined ? {} : { usage: result.usage }),
   };
   run.recorder.emit({ type: "judge.finished", task, ...spent });
-  if (result.outcome.status === "cancelled" || signal.aborted) {
+  const budgetStopped = budgetStopOf(signal);
+  if (budgetStopped === undefined && (result.outcome.status === "cancelled" || signal.aborted)) {
     return {
       record: { ...base, ...files, status: "failed", problem: "cancelled", ...spent },
       cancelled: true,
@@ -106,6 +132,10 @@ export async function runJudge(
   const answer = result.finalMessage ?? "";
   await writeFile(answerFile, `${run.secrets.redact(answer).trimEnd()}\n`);
   const withAnswer = { ...base, ...files, answerFile: relative(answerFile), ...spent };
+  if (budgetStopped !== undefined) {
+    const problem = `stopped after the grace period: ${budgetStopped.description}`;
+    return { record: { ...withAnswer, status: "failed", problem } };
+  }
   if (result.outcome.status !== "succeeded") {
     const why =
       "message" in result.outcome ? result.outcome.message : `it ended ${result.outcome.status}`;
