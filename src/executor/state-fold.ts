@@ -119,26 +119,17 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         ...sessions,
         { asked: event.asked, startedAt: event.time },
       ]);
-    case "judge.usage": {
-      const running = runningJudge(next, event.task);
-      if (running === undefined) return next;
-      return updateJudges(next, event.task, (sessions) => [
-        ...sessions.slice(0, -1),
-        { ...running, usage: event.usage },
-      ]);
-    }
-    case "judge.finished": {
-      const running = runningJudge(next, event.task);
-      if (running === undefined) return next;
-      return updateJudges(next, event.task, (sessions) => [
-        ...sessions.slice(0, -1),
-        {
-          ...running,
-          agentTimeMs: event.agentTimeMs,
-          ...(event.usage === undefined ? {} : { usage: event.usage }),
-        },
-      ]);
-    }
+    case "judge.usage":
+      return updateRunningJudge(next, event.task, (running) => ({
+        ...running,
+        usage: event.usage,
+      }));
+    case "judge.finished":
+      return updateRunningJudge(next, event.task, (running) => ({
+        ...running,
+        agentTimeMs: event.agentTimeMs,
+        ...(event.usage === undefined ? {} : { usage: event.usage }),
+      }));
     case "review.started":
       return updateWorkspace(next, event.workspace, (workspace) => ({
         ...workspace,
@@ -284,10 +275,15 @@ function updateJudges(
   return { ...state, judges: { ...judges, [task]: update(judges[task] ?? []) } };
 }
 
-/** The task's judge session still running: its latest, when that has not ended. */
-function runningJudge(state: RunState, task: string): JudgeSession | undefined {
-  const latest = state.judges?.[task]?.at(-1);
-  return latest?.agentTimeMs === undefined ? latest : undefined;
+/** The task's judge session still running (its latest, not ended) as `update` makes it. */
+function updateRunningJudge(
+  state: RunState,
+  task: string,
+  update: (running: JudgeSession) => JudgeSession,
+): RunState {
+  const running = state.judges?.[task]?.at(-1);
+  if (running === undefined || running.agentTimeMs !== undefined) return state;
+  return updateJudges(state, task, (sessions) => [...sessions.slice(0, -1), update(running)]);
 }
 
 /**
