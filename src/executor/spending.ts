@@ -6,7 +6,7 @@ import {
   spendingOf,
   type WorkspaceSpending,
 } from "../usage/budget.js";
-import type { TokenUsage } from "../usage/usage.js";
+import { addUsage, NO_USAGE, type TokenUsage } from "../usage/usage.js";
 import type { RunState, WorkspaceState } from "./types.js";
 import { judgeWorkedMs, stepWorkedMs } from "./worked-time.js";
 
@@ -50,6 +50,16 @@ export function runSpending(state: RunState, now: Date, taskId?: string): Spendi
     ],
     plan.budget?.prices ?? {},
   );
+}
+
+/** The tokens every judge session of the run used together (best-of-N tasks' tie-breakers). */
+export function judgesUsage(state: RunState, now: Date): TokenUsage | undefined {
+  return judgeSpending(state, state.plan.workspaces, now)
+    .map((spent) => spent.usage)
+    .reduce<TokenUsage | undefined>(
+      (sum, usage) => (usage === undefined ? sum : addUsage(sum ?? NO_USAGE, usage)),
+      undefined,
+    );
 }
 
 /**

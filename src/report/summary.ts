@@ -1,4 +1,9 @@
-import { runSpending, spentUsage as spentOf, workspaceSpending } from "../executor/spending.js";
+import {
+  judgesUsage,
+  runSpending,
+  spentUsage as spentOf,
+  workspaceSpending,
+} from "../executor/spending.js";
 import { countWorkspaces } from "../executor/state-fold.js";
 import {
   type DiffStat,
@@ -136,7 +141,7 @@ export interface RunSummary {
   /** The run's budget, what was spent against it, and which budgets were reached; null without one. */
   budget: BudgetSummary | null;
   totals: {
-    /** Tokens of every workspace together. */
+    /** Tokens of every workspace together, and of the judges of best-of-N tasks (as budgets count them). */
     tokens: TokenTotals;
     /** Dollars at the config's prices; null when a model in use has no price. */
     cost: number | null;
@@ -234,7 +239,7 @@ export function buildRunSummary(state: RunState, now = new Date(state.updatedAt)
     counts: countWorkspaces(state),
     budget: budgetSummary(state, spent),
     totals: {
-      tokens: tokenTotals(usage),
+      tokens: tokenTotals(addUsage(usage, judgesUsage(state, now) ?? NO_USAGE)),
       cost: Object.keys(state.plan.budget?.prices ?? {}).length === 0 ? null : (spent.cost ?? null),
       agentTimeMs: spent.agentTimeMs,
       durationMs: runWorkedMs(state, now),

@@ -228,6 +228,8 @@ describe("a judge's spending", () => {
     const summary = latestSummary(repo.root);
     expect(summary.reason).toBe("budget");
     expect(summary.budget?.spent.tokens).toBe(3000);
+    // The run's totals count the judge's tokens as its budget does.
+    expect(summary.totals.tokens.totalTokens).toBe(3000);
   });
 });
 
