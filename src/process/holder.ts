@@ -35,12 +35,20 @@ export function thisProcess(): Holder {
  * that cannot be told: another machine, another namespace, no /proc.
  */
 export function holderIsGone(holder: Holder): boolean {
-  const space = pidSpace();
-  if (space === undefined || holder.space !== space || holder.start === undefined) return false;
+  if (!holderIsVisible(holder)) return false;
   if (!Number.isInteger(holder.pid) || holder.pid <= 0) return false;
   const fields = statFields(String(holder.pid));
   if (fields === undefined) return !processExists(holder.pid);
   return fields[0] === "Z" || fields[START_FIELD] !== holder.start;
+}
+
+/**
+ * Whether this process can tell if the holder is gone: it lived in this process's pid space (this
+ * machine since its boot, this container), and its start time is known.
+ */
+export function holderIsVisible(holder: Holder): boolean {
+  const space = pidSpace();
+  return space !== undefined && holder.space === space && holder.start !== undefined;
 }
 
 /** Whether a value read from elsewhere (a file) has the shape of a holder. */

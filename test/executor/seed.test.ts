@@ -1,16 +1,30 @@
 // workspaces.seed: folders made once per key, cached, and given to every workspace, privately.
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  watch,
+} from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { buildSync } from "esbuild";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { tryLockWithHolder } from "../../src/fs/lock-with-holder.js";
 import { conductor, startConductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { processesOfRun, repoWithConfig, runIds, tasks, waitFor } from "../helpers/run-repo.js";
 
 let repo: TestRepo | undefined;
+const children: ChildProcessWithoutNullStreams[] = [];
 afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
   await repo?.remove();
   repo = undefined;
 });
@@ -572,4 +586,265 @@ describe("workspaces.seed with npm", () => {
       expect(installed[".package-lock.json"]).toContain("left-pad");
     },
   );
+});
+
+/**
+ * A program that marks a cache entry in use through the seed step's own code (holdEntry), as a
+ * conductor placing from it does: says "held" (and keeps it until a line arrives on stdin, then
+ * says "released") or "refused".
+ */
+const HOLD_PROGRAM = `
+import { holdEntry } from "./in-use.ts";
+const [repoDir, key] = process.argv.slice(2);
+const release = await holdEntry(repoDir, key);
+process.stdout.write(release === undefined ? "refused\\n" : "held\\n");
+if (release === undefined) process.exit(0);
+process.stdin.once("data", async () => {
+  await release();
+  process.stdout.write("released\\n");
+  process.exit(0);
+});
+`;
+
+/** Another process placing from the entry of `key` (see HOLD_PROGRAM). */
+function holder(r: TestRepo, key: string) {
+  const program = path.join(r.home, "hold-entry.mjs");
+  if (!existsSync(program))
+    buildSync({
+      stdin: {
+        contents: HOLD_PROGRAM,
+        resolveDir: path.resolve("src/executor/seed"),
+        loader: "ts",
+      },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      // proper-lockfile is CommonJS and requires node's modules.
+      banner: {
+        js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+      },
+      outfile: program,
+      logLevel: "silent",
+    });
+  const child = spawn(process.execPath, [program, cacheDir(r), key]);
+  children.push(child);
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise((resolve) => child.once("close", resolve));
+  const said = (word: string) => waitFor(() => output.includes(`${word}\n`), 30_000, word);
+  return { child, said, exited, output: () => output };
+}
+
+function cacheDir(r: TestRepo): string {
+  return path.join(r.home, ".conductor", "cache", "repo");
+}
+
+function marks(r: TestRepo): string[] {
+  return readdirSync(cacheDir(r)).filter((name) => name.includes(".in-use."));
+}
+
+describe("cache clean and entries in use", () => {
+  it("keeps an entry another process is placing from, naming it (exit 1); the clean of its hint removes it once the placement is done", async () => {
+    repo = await seededAfterOneRun();
+    const [key] = cacheEntries(repo);
+    const placing = holder(repo, key as string);
+    await placing.said("held");
+
+    const refused = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stdout).toContain("removed 0 entries");
+    expect(refused.stderr).toContain(
+      `repo/${key?.slice(0, 10)}…: conductor process ${placing.child.pid} is placing its folders into a workspace`,
+    );
+    expect(cacheEntries(repo)).toEqual([key]);
+    expect(existsSync(path.join(cacheFolder(repo, key as string), "pkg", "data.txt"))).toBe(true);
+
+    placing.child.stdin.write("\n");
+    await placing.said("released");
+    expect(marks(repo)).toEqual([]);
+    const again = refused.stderr.match(/Run `conductor (cache clean)` again/)?.[1];
+    expect(again, refused.stderr).toBe("cache clean");
+    const cleaned = await conductor((again as string).split(" "), {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cleaned.stdout).toContain("removed 1 entry");
+    expect(cacheEntries(repo)).toEqual([]);
+  });
+
+  it("a mark left by a placing process killed with SIGKILL keeps nothing, and is removed with the entry", async () => {
+    repo = await seededAfterOneRun();
+    const [key] = cacheEntries(repo);
+    const placing = holder(repo, key as string);
+    await placing.said("held");
+    placing.child.kill("SIGKILL");
+    await placing.exited;
+    expect(marks(repo)).toHaveLength(1);
+
+    const cleaned = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cacheEntries(repo)).toEqual([]);
+    expect(marks(repo)).toEqual([]);
+  });
+
+  it("a mark of a process conductor cannot see (another container) keeps the entry; the rm of the hint lets the clean go on", async () => {
+    repo = await seededAfterOneRun();
+    const [key] = cacheEntries(repo);
+    const mark = path.join(cacheDir(repo), `${key}.in-use.4321.0a1b2c3d`);
+    await writeFile(mark, JSON.stringify({ pid: 4321, start: "99", space: "another container" }));
+
+    const refused = await conductor(["cache", "clean", "--key", (key as string).slice(0, 10)], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(
+      `process 4321 of another machine or container marked it in use (${mark})`,
+    );
+    expect(cacheEntries(repo)).toEqual([key]);
+    const [, removal, again] =
+      refused.stderr.match(/\(`(rm -- [^`]+)`\) and run `conductor ([^`]+)` again/) ?? [];
+    expect(removal, refused.stderr).toBeDefined();
+    await execa("sh", ["-c", removal as string]);
+    const cleaned = await conductor((again as string).split(" "), {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cacheEntries(repo)).toEqual([]);
+  });
+
+  it("an entry whose lock another conductor keeps (filling the key anew) is kept after a wait, naming the lock", async () => {
+    repo = await seededAfterOneRun();
+    const [key] = cacheEntries(repo);
+    const entry = path.join(cacheDir(repo), key as string);
+    const release = await tryLockWithHolder(entry, { stale: 5_000, onCompromised: () => {} });
+
+    const refused = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+    await release?.();
+
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(`another conductor holds its lock ${entry}.lock`);
+    expect(refused.stderr).toContain(
+      "Run `conductor cache clean` again once that conductor is done.",
+    );
+    expect(cacheEntries(repo)).toEqual([key]);
+    const cleaned = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cacheEntries(repo)).toEqual([]);
+  });
+
+  it("a placement that marks the entry while a clean holds the key's lock is refused, and goes ahead once it is released", async () => {
+    repo = await seededAfterOneRun();
+    const [key] = cacheEntries(repo);
+    // What cache clean holds while it reads the marks and removes the entry.
+    const release = await tryLockWithHolder(path.join(cacheDir(repo), key as string), {
+      stale: 5_000,
+      onCompromised: () => {},
+    });
+    expect(release).toBeDefined();
+
+    const during = holder(repo, key as string);
+    await during.said("refused");
+    await release?.();
+    const after = holder(repo, key as string);
+    await after.said("held");
+    after.child.stdin.write("\n");
+    await after.said("released");
+    // And once the entry is gone, there is nothing to place from.
+    await rm(path.join(cacheDir(repo), key as string), { recursive: true });
+    await holder(repo, key as string).said("refused");
+    expect(marks(repo)).toEqual([]);
+  });
+
+  it("a run whose entry a clean removes while the run is about to place from it fills the key again and succeeds", async () => {
+    repo = await seededAfterOneRun();
+    const [key] = cacheEntries(repo);
+    await repo.write({
+      "b.yaml": stringify({
+        version: 1,
+        workspaces: { dir: path.join(repo.home, "workspaces"), seed: ["node_modules"] },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("two"),
+      }),
+    });
+    await repo.commitAll("a second config");
+    const entry = path.join(cacheDir(repo), key as string);
+    const release = await tryLockWithHolder(entry, { stale: 5_000, onCompromised: () => {} });
+    // The run's placement marks the entry, finds the lock held and tries again: the clean goes on.
+    let marked = false;
+    const watcher = watch(cacheDir(repo), (_event, name) => {
+      if (name?.includes(".in-use.")) marked = true;
+    });
+    const run = startConductor(["run", "-c", "b.yaml", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    try {
+      await waitFor(() => marked, 30_000, "the run's placement to mark the entry");
+    } finally {
+      watcher.close();
+    }
+    renameSync(entry, path.join(repo.home, "removed-entry"));
+    await release?.();
+    const result = await run;
+
+    expect(result.exitCode, result.all).toBe(0);
+    expect(setupRuns(repo)).toEqual([key, key]);
+    expect(result.stdout).toContain("(filled now)");
+    expect(snapshot(path.join(workspace(repo, "two"), "node_modules"))).toEqual(
+      snapshot(cacheFolder(repo, key as string)),
+    );
+  });
+
+  it("a conductor stopped while placing keeps its entry from a clean, and its workspace gets the folder whole", async () => {
+    // Enough files that placing them by copy lasts well beyond the test's stop of the conductor.
+    const setup =
+      "mkdir -p node_modules && cd node_modules && for d in $(seq 1 40); do mkdir d$d && (cd d$d && seq 1 100 | xargs touch); done";
+    repo = await repoWithConfig(
+      {
+        workspaces: { seed: [{ path: "node_modules", mode: "copy" }] },
+        scripts: { setup },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("one"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    const run = startConductor(["run", "--output", "plain"], { cwd: repo.root, home: repo.home });
+    let output = "";
+    let stopped = false;
+    run.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (stopped || !output.includes("seeding node_modules from cache")) return;
+      stopped = run.kill("SIGSTOP");
+    });
+    await waitFor(() => stopped, 30_000, "the conductor to place");
+    const placedSoFar = existsSync(path.join(workspace(repo, "one"), "node_modules"))
+      ? Object.keys(snapshot(path.join(workspace(repo, "one"), "node_modules"))).length
+      : 0;
+    expect(placedSoFar, "files placed when the conductor was stopped").toBeLessThan(4000);
+
+    const cleaned = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+    run.kill("SIGCONT");
+    const result = await run;
+
+    expect(cleaned.exitCode, cleaned.all).toBe(1);
+    expect(cleaned.stderr).toContain(`conductor process ${run.pid} is placing`);
+    expect(result.exitCode, result.all).toBe(0);
+    const [key] = cacheEntries(repo);
+    expect(snapshot(path.join(workspace(repo, "one"), "node_modules"))).toEqual(
+      snapshot(cacheFolder(repo, key as string)),
+    );
+    expect(Object.keys(snapshot(cacheFolder(repo, key as string)))).toHaveLength(4000);
+  });
 });

@@ -1,10 +1,13 @@
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { RepositoryError, UsageError } from "../../errors.js";
-import { cacheRoot, cleanEntries, listEntries, repoFolderName } from "../../executor/seed/cache.js";
+import { OperationError, RepositoryError, UsageError } from "../../errors.js";
+import { cacheRoot, listEntries, repoFolderName } from "../../executor/seed/cache.js";
+import { cleanEntries, type KeptEntry } from "../../executor/seed/clean.js";
 import { findRepositoryRoot } from "../../git/facts.js";
 import { conductorCommand } from "../../hint/command.js";
+import { shellCommand } from "../../hint/shell-quote.js";
+import { shortKey } from "../../report/seed.js";
 import { renderCacheEntries } from "../../review/cache.js";
 import { formatSize } from "../../schema/size.js";
 
@@ -42,7 +45,7 @@ export function cacheCommand(): Command {
   command
     .command("clean")
     .description(
-      "remove this repository's cache entries (and fills left by killed runs); workspaces keep their folders, except symlinked ones",
+      "remove this repository's cache entries (and fills left by killed runs), except those a run is placing from now; workspaces keep their folders, except symlinked ones",
     )
     .option("--all", "every repository's entries")
     .option(
@@ -53,10 +56,12 @@ export function cacheCommand(): Command {
       const root = cacheRoot(os.homedir());
       const prefix = options.key === undefined ? undefined : keyPrefix(options.key);
       const repos = await reposOf(options, "clean");
-      const { removed, bytes } = await readingCache(root, () => cleanEntries(root, repos, prefix));
+      const { removed, bytes, kept } = await readingCache(root, () =>
+        cleanEntries(root, repos, prefix),
+      );
       // A key that matched nothing is a typo or a stale copy: saying "removed 0 entries" with
       // success would let a script believe the entry is gone.
-      if (prefix !== undefined && removed.length === 0)
+      if (prefix !== undefined && removed.length === 0 && kept.length === 0)
         throw new UsageError(
           `no cache entry ${options.all ? "" : "of this repository "}has a key starting with ${prefix} (in ${root})`,
           {
@@ -65,8 +70,53 @@ export function cacheCommand(): Command {
         );
       const what = removed.length === 1 ? "1 entry" : `${removed.length} entries`;
       process.stdout.write(`conductor: removed ${what} from ${root} (${formatSize(bytes)})\n`);
+      if (kept.length > 0) {
+        const again = conductorCommand([
+          "cache",
+          "clean",
+          ...(options.all ? ["--all"] : []),
+          ...(prefix === undefined ? [] : ["--key", prefix]),
+        ]);
+        throw keptInUse(root, kept, again);
+      }
     });
   return command;
+}
+
+/**
+ * The entries a clean left because they are in use, each with why, and what to do: exit 1, as the
+ * clean did not do all it was asked (a script must not take the disk as freed).
+ */
+function keptInUse(root: string, kept: readonly KeptEntry[], again: string): OperationError {
+  const lines = kept.map((entry) => {
+    const why = entry.users.map((user) =>
+      user.unseen
+        ? `process ${user.pid} of another machine or container marked it in use (${user.mark})`
+        : `conductor process ${user.pid} is placing its folders into a workspace`,
+    );
+    if (entry.lock !== undefined)
+      why.push(
+        `another conductor holds its lock ${entry.lock} (filling the key anew, or cleaning it)`,
+      );
+    return `  ${entry.repo}/${shortKey(entry.key)}: ${why.join("; ")}`;
+  });
+  const users = kept.flatMap((entry) => entry.users);
+  const unseen = users.filter((user) => user.unseen);
+  const placing = users.length - unseen.length;
+  const busy = placing + kept.filter((entry) => entry.lock !== undefined).length;
+  const hint: string[] = [];
+  if (busy > 0)
+    hint.push(
+      `Run \`${again}\` again once ${busy === 1 ? "that conductor is" : "those conductors are"} done${placing > 0 ? " (placing takes seconds)" : ""}.`,
+    );
+  if (unseen.length > 0)
+    hint.push(
+      `A process conductor cannot see from here may be gone: if so, remove its mark (\`${shellCommand(["rm", "--", ...unseen.map((user) => user.mark)])}\`) and run \`${again}\` again.`,
+    );
+  const what = kept.length === 1 ? "1 cache entry" : `${kept.length} cache entries`;
+  return new OperationError(`kept ${what} in use, in ${root}:\n${lines.join("\n")}`, {
+    hint: hint.join(" "),
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { lstat, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { lockIsHeld } from "../../fs/lock-with-holder.js";
 
@@ -8,7 +8,8 @@ import { lockIsHeld } from "../../fs/lock-with-holder.js";
  *
  *   <root>/<repo>/<key>/seed.json          the manifest; written last, inside the temporary folder
  *   <root>/<repo>/<key>/folders/<folder>   the seeded folders
- *   <root>/<repo>/<key>.lock               the lock of the process filling the key, naming it
+ *   <root>/<repo>/<key>.in-use.<pid>.<…>   a process placing from it (see in-use.ts)
+ *   <root>/<repo>/<key>.lock               the lock of the process filling or removing the key
  *   <root>/<repo>/tmp/<key>.<pid>.<random> a key being filled; renamed to <key> when complete
  *
  * An entry exists only once it is complete (one rename of a finished folder), so a process killed
@@ -125,36 +126,6 @@ export async function listEntries(root: string, repos?: readonly string[]): Prom
 }
 
 /**
- * Removes entries (all of `repos`, or those whose key starts with `keyPrefix`) and temporary
- * folders of fills that no live process holds. An entry is first renamed into `tmp/` so that no
- * process ever sees half of one. Returns the removed entries' keys and the bytes freed.
- */
-export async function cleanEntries(
-  root: string,
-  repos: readonly string[] | undefined,
-  keyPrefix?: string,
-): Promise<{ removed: string[]; bytes: number }> {
-  const removed: string[] = [];
-  let bytes = 0;
-  for (const entry of await listEntries(root, repos)) {
-    if (keyPrefix !== undefined && !entry.key.startsWith(keyPrefix)) continue;
-    const repoDir = path.dirname(entry.dir);
-    const trash = path.join(repoDir, "tmp", `trash.${entry.key}.${randomBytes(4).toString("hex")}`);
-    await mkdir(path.dirname(trash), { recursive: true });
-    await rename(entry.dir, trash);
-    await rm(trash, { recursive: true, force: true });
-    removed.push(`${entry.repo}/${entry.key}`);
-    bytes += entry.bytes;
-  }
-  if (keyPrefix === undefined) {
-    for (const repo of repos ?? (await subfolders(root))) {
-      await removeAbandonedFills(path.join(root, repo));
-    }
-  }
-  return { removed, bytes };
-}
-
-/**
  * Removes temporary folders of fills nobody works on: those of keys whose lock is not held
  * (their process was killed, or they are leftovers of a removal). `onlyKey` limits it to one key.
  */
@@ -173,7 +144,8 @@ export async function removeAbandonedFills(repoDir: string, onlyKey?: string): P
   }
 }
 
-async function subfolders(dir: string): Promise<string[]> {
+/** The folders in `dir`; none when it does not exist. */
+export async function subfolders(dir: string): Promise<string[]> {
   try {
     const names = await readdir(dir, { withFileTypes: true });
     return names.filter((entry) => entry.isDirectory()).map((entry) => entry.name);

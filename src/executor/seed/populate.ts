@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
 import { existsSync } from "node:fs";
-import { lstat, mkdir, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { entryExists } from "../../fs/entry-exists.js";
@@ -18,6 +18,7 @@ import {
   removeAbandonedFills,
   type SeedManifest,
 } from "./cache.js";
+import { holdEntry } from "./in-use.js";
 
 /** Everything filling one key needs. */
 export interface FillRequest {
@@ -49,6 +50,28 @@ export type FillOutcome =
   | { status: "filled"; manifest: SeedManifest }
   /** The seed script did not succeed (or was cancelled). */
   | { status: "script-failed"; outcome: ProcessOutcome };
+
+/** An entry held for placing its folders (see in-use.ts): `release` ends the hold. */
+export type HeldOutcome =
+  | (Extract<FillOutcome, { status: "cached" | "filled" }> & { release(): void })
+  | Extract<FillOutcome, { status: "script-failed" }>;
+
+/**
+ * The complete entry of `request.key`, as {@link cachedEntry} gets it, marked in use so that
+ * `cache clean` leaves it until the caller has placed its folders and released it. An entry being
+ * removed meanwhile is waited for and got again (filled anew).
+ */
+export async function heldEntry(request: FillRequest): Promise<HeldOutcome> {
+  for (;;) {
+    const outcome = await cachedEntry(request);
+    if (outcome.status === "script-failed") return outcome;
+    const release = await holdEntry(request.repoDir, request.key);
+    if (release !== undefined) return { ...outcome, release };
+    if (request.signal.aborted)
+      return { status: "script-failed", outcome: { reason: "cancelled" } };
+    await sleep(WAIT_POLL_MS, undefined, { signal: request.signal }).catch(() => {});
+  }
+}
 
 /** How often a process waiting for another one's fill looks again. */
 const WAIT_POLL_MS = 150;
@@ -83,10 +106,8 @@ async function fillOnce(request: FillRequest): Promise<FillOutcome> {
   let waited = false;
   for (;;) {
     const cached = await readManifest(request.repoDir, request.key);
-    if (cached !== undefined && (await usable(request, cached))) {
-      await markUsed(paths.dir);
+    if (cached !== undefined && (await usable(request, cached)))
       return { status: "cached", manifest: cached };
-    }
     if (request.signal.aborted)
       return { status: "script-failed", outcome: { reason: "cancelled" } };
     await mkdir(request.repoDir, { recursive: true });
@@ -253,12 +274,6 @@ async function evict(repoDir: string, key: string): Promise<void> {
   await mkdir(path.dirname(trash), { recursive: true });
   await rename(entryPaths(repoDir, key).dir, trash);
   await rm(trash, { recursive: true, force: true }).catch(() => {});
-}
-
-/** Touches the entry, so `cache list` can say when it was last used. */
-async function markUsed(dir: string): Promise<void> {
-  const now = new Date();
-  await utimes(dir, now, now).catch(() => {});
 }
 
 /**

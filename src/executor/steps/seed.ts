@@ -14,7 +14,7 @@ import {
   placeFolder,
   prepareToPlace,
 } from "../seed/place.js";
-import { cachedEntry } from "../seed/populate.js";
+import { heldEntry } from "../seed/populate.js";
 import type { StepContext, StepOutcome } from "./context.js";
 
 /**
@@ -72,7 +72,7 @@ export async function seedStep(ctx: StepContext): Promise<StepOutcome> {
     });
   const logFile = ctx.paths.logFile(ctx.workspace.name, "seed");
   const commit = ctx.state().startCommit ?? (await git(worktree, ["rev-parse", "HEAD"])).trim();
-  const entry = await cachedEntry({
+  const entry = await heldEntry({
     repoRoot: ctx.plan.repo.root,
     repoDir,
     key: key.key,
@@ -114,25 +114,27 @@ export async function seedStep(ctx: StepContext): Promise<StepOutcome> {
       redactor: ctx.redactor(),
     });
   const placed: { path: string; method: SeedMethod }[] = [];
-  for (const folder of seed.folders) {
-    const made = entry.manifest.folders.find((f) => f.path === folder.path)?.present === true;
-    let method: SeedMethod = "absent";
-    try {
-      if (made)
-        method = await placeFolder(
-          paths.folder(folder.path),
-          path.join(worktree, folder.path),
-          folder.mode,
-          run,
-        );
-    } catch (error) {
-      if (!(error instanceof PlacementCancelledError)) throw error;
-      return {
-        status: "failed",
-        failure: { reason: "cancelled", step: "seed", message: error.message },
-      };
+  try {
+    for (const folder of seed.folders) {
+      const made = entry.manifest.folders.find((f) => f.path === folder.path)?.present === true;
+      const method = made
+        ? await placeFolder(
+            paths.folder(folder.path),
+            path.join(worktree, folder.path),
+            folder.mode,
+            run,
+          )
+        : "absent";
+      placed.push({ path: folder.path, method });
     }
-    placed.push({ path: folder.path, method });
+  } catch (error) {
+    if (!(error instanceof PlacementCancelledError)) throw error;
+    return {
+      status: "failed",
+      failure: { reason: "cancelled", step: "seed", message: error.message },
+    };
+  } finally {
+    entry.release();
   }
   return {
     status: "succeeded",
