@@ -848,3 +848,92 @@ describe("cache clean and entries in use", () => {
     expect(Object.keys(snapshot(cacheFolder(repo, key as string)))).toHaveLength(4000);
   });
 });
+
+describe("cache clean and workspaces linked to an entry (mode: symlink)", () => {
+  /** A repository whose two tasks' node_modules link into the cache entry a run filled. */
+  async function linkedAfterOneRun(): Promise<TestRepo> {
+    const linked = await repoWithConfig(
+      {
+        workspaces: { seed: [{ path: "node_modules", mode: "symlink" }] },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("one", "two"),
+      },
+      // No trailing slash: the workspace's node_modules is a link, not a folder.
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules\n" },
+    );
+    const run = await conductor(["run"], { cwd: linked.root, home: linked.home });
+    expect(run.exitCode, run.all).toBe(0);
+    return linked;
+  }
+
+  it("refuses to remove an entry workspaces link to, naming their folders (exit 1); an archived workspace no longer keeps it", async () => {
+    repo = await linkedAfterOneRun();
+    const [key] = cacheEntries(repo);
+    const links = ["one", "two"].map((id) =>
+      path.join(workspace(repo as TestRepo, id), "node_modules"),
+    );
+
+    const refused = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.stderr).toContain(
+      `repo/${key?.slice(0, 10)}…: workspace folders link to it (mode: symlink): ${links.join(", ")}`,
+    );
+    expect(refused.stderr).toContain("`conductor cache clean --force`");
+    expect(cacheEntries(repo)).toEqual([key]);
+    for (const link of links)
+      expect(readFileSync(path.join(link, "pkg", "data.txt"), "utf8")).toBe("one\ntwo\n");
+
+    const archived = await conductor(["archive", "--all"], { cwd: repo.root, home: repo.home });
+    expect(archived.exitCode, archived.all).toBe(0);
+    const cleaned = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cleaned.stdout).toContain("removed 1 entry");
+    expect(cleaned.stderr).toBe("");
+    expect(cacheEntries(repo)).toEqual([]);
+  });
+
+  it("--force, pasted from the hint, removes it and names the links left leading nowhere; a run that needs the key again puts them back", async () => {
+    repo = await linkedAfterOneRun();
+    const [key] = cacheEntries(repo);
+    const link = path.join(workspace(repo, "one"), "node_modules");
+    const refused = await conductor(["cache", "clean", "--key", (key as string).slice(0, 10)], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    const forced = refused.stderr.match(/run `conductor (cache clean [^`]*--force)`/)?.[1];
+    expect(forced, refused.stderr).toBe(`cache clean --key ${key?.slice(0, 10)} --force`);
+
+    const cleaned = await conductor((forced as string).split(" "), {
+      cwd: repo.root,
+      home: repo.home,
+    });
+
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cleaned.stdout).toContain("removed 1 entry");
+    expect(cleaned.stderr).toContain("lead nowhere until a run fills that key again");
+    expect(cleaned.stderr).toContain(`  ${link}\n`);
+    expect(cacheEntries(repo)).toEqual([]);
+    expect(existsSync(link)).toBe(false);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+
+    await repo.write({
+      "again.yaml": stringify({
+        version: 1,
+        workspaces: {
+          dir: path.join(repo.home, "workspaces"),
+          seed: [{ path: "node_modules", mode: "symlink" }],
+        },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("three"),
+      }),
+    });
+    await repo.commitAll("another config");
+    const again = await conductor(["run", "-c", "again.yaml"], { cwd: repo.root, home: repo.home });
+    expect(again.exitCode, again.all).toBe(0);
+    expect(cacheEntries(repo)).toEqual([key]);
+    expect(readFileSync(path.join(link, "pkg", "data.txt"), "utf8")).toBe("one\ntwo\n");
+  });
+});

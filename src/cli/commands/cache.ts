@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { OperationError, RepositoryError, UsageError } from "../../errors.js";
+import { OperationError, RepositoryError, UnsafeOperationError, UsageError } from "../../errors.js";
 import { cacheRoot, listEntries, repoFolderName } from "../../executor/seed/cache.js";
 import { cleanEntries, type KeptEntry } from "../../executor/seed/clean.js";
 import { findRepositoryRoot } from "../../git/facts.js";
@@ -15,6 +15,7 @@ interface CacheOptions {
   all?: boolean;
   json?: boolean;
   key?: string;
+  force?: boolean;
 }
 
 /** `conductor cache list|clean`: the folders `workspaces.seed` keeps per key. */
@@ -45,19 +46,23 @@ export function cacheCommand(): Command {
   command
     .command("clean")
     .description(
-      "remove this repository's cache entries (and fills left by killed runs), except those a run is placing from now; workspaces keep their folders, except symlinked ones",
+      "remove this repository's cache entries (and fills left by killed runs), except those a run is placing from now or workspaces link to (mode: symlink); workspaces keep their folders",
     )
     .option("--all", "every repository's entries")
     .option(
       "--key <prefix>",
       "only the entry whose key starts with this (as `cache list` shows it, … included)",
     )
+    .option(
+      "--force",
+      "also remove entries that workspaces' folders link to (mode: symlink): those links then lead nowhere",
+    )
     .action(async (options: CacheOptions) => {
       const root = cacheRoot(os.homedir());
       const prefix = options.key === undefined ? undefined : keyPrefix(options.key);
       const repos = await reposOf(options, "clean");
-      const { removed, bytes, kept } = await readingCache(root, () =>
-        cleanEntries(root, repos, prefix),
+      const { removed, bytes, kept, unlinked } = await readingCache(root, () =>
+        cleanEntries(root, repos, { keyPrefix: prefix, force: options.force === true }),
       );
       // A key that matched nothing is a typo or a stale copy: saying "removed 0 entries" with
       // success would let a script believe the entry is gone.
@@ -70,13 +75,19 @@ export function cacheCommand(): Command {
         );
       const what = removed.length === 1 ? "1 entry" : `${removed.length} entries`;
       process.stdout.write(`conductor: removed ${what} from ${root} (${formatSize(bytes)})\n`);
+      if (unlinked.length > 0)
+        process.stderr.write(
+          `conductor: warning: removed what these workspace folders link to; they lead nowhere until a run fills that key again:\n${unlinked.map((link) => `  ${link}\n`).join("")}`,
+        );
       if (kept.length > 0) {
-        const again = conductorCommand([
-          "cache",
-          "clean",
-          ...(options.all ? ["--all"] : []),
-          ...(prefix === undefined ? [] : ["--key", prefix]),
-        ]);
+        const again = (force: boolean) =>
+          conductorCommand([
+            "cache",
+            "clean",
+            ...(options.all ? ["--all"] : []),
+            ...(prefix === undefined ? [] : ["--key", prefix]),
+            ...(force ? ["--force"] : []),
+          ]);
         throw keptInUse(root, kept, again);
       }
     });
@@ -87,7 +98,11 @@ export function cacheCommand(): Command {
  * The entries a clean left because they are in use, each with why, and what to do: exit 1, as the
  * clean did not do all it was asked (a script must not take the disk as freed).
  */
-function keptInUse(root: string, kept: readonly KeptEntry[], again: string): OperationError {
+function keptInUse(
+  root: string,
+  kept: readonly KeptEntry[],
+  again: (force: boolean) => string,
+): OperationError {
   const lines = kept.map((entry) => {
     const why = entry.users.map((user) =>
       user.unseen
@@ -98,25 +113,34 @@ function keptInUse(root: string, kept: readonly KeptEntry[], again: string): Ope
       why.push(
         `another conductor holds its lock ${entry.lock} (filling the key anew, or cleaning it)`,
       );
+    if (entry.links.length > 0)
+      why.push(`workspace folders link to it (mode: symlink): ${entry.links.join(", ")}`);
     return `  ${entry.repo}/${shortKey(entry.key)}: ${why.join("; ")}`;
   });
   const users = kept.flatMap((entry) => entry.users);
   const unseen = users.filter((user) => user.unseen);
   const placing = users.length - unseen.length;
   const busy = placing + kept.filter((entry) => entry.lock !== undefined).length;
+  const linked = kept.filter((entry) => entry.links.length > 0).length;
   const hint: string[] = [];
   if (busy > 0)
     hint.push(
-      `Run \`${again}\` again once ${busy === 1 ? "that conductor is" : "those conductors are"} done${placing > 0 ? " (placing takes seconds)" : ""}.`,
+      `Run \`${again(false)}\` again once ${busy === 1 ? "that conductor is" : "those conductors are"} done${placing > 0 ? " (placing takes seconds)" : ""}.`,
     );
   if (unseen.length > 0)
     hint.push(
-      `A process conductor cannot see from here may be gone: if so, remove its mark (\`${shellCommand(["rm", "--", ...unseen.map((user) => user.mark)])}\`) and run \`${again}\` again.`,
+      `A process conductor cannot see from here may be gone: if so, remove its mark (\`${shellCommand(["rm", "--", ...unseen.map((user) => user.mark)])}\`) and run \`${again(false)}\` again.`,
+    );
+  if (linked > 0)
+    hint.push(
+      `Archive those workspaces first, or run \`${again(true)}\` to remove ${linked === 1 ? "the entry" : "those entries"} anyway: their links then lead nowhere until a run fills the key again.`,
     );
   const what = kept.length === 1 ? "1 cache entry" : `${kept.length} cache entries`;
-  return new OperationError(`kept ${what} in use, in ${root}:\n${lines.join("\n")}`, {
-    hint: hint.join(" "),
-  });
+  const message = `kept ${what} in use, in ${root}:\n${lines.join("\n")}`;
+  // Removing what workspaces link to is refused, like archiving unsaved work, until forced.
+  return linked > 0
+    ? new UnsafeOperationError(message, { hint: hint.join(" ") })
+    : new OperationError(message, { hint: hint.join(" ") });
 }
 
 /**

@@ -8,6 +8,7 @@ import { lockIsHeld } from "../../fs/lock-with-holder.js";
  *
  *   <root>/<repo>/<key>/seed.json          the manifest; written last, inside the temporary folder
  *   <root>/<repo>/<key>/folders/<folder>   the seeded folders
+ *   <root>/<repo>/<key>/links/<hash>.json  a workspace folder linked to it (mode: symlink)
  *   <root>/<repo>/<key>.in-use.<pid>.<…>   a process placing from it (see in-use.ts)
  *   <root>/<repo>/<key>.lock               the lock of the process filling or removing the key
  *   <root>/<repo>/tmp/<key>.<pid>.<random> a key being filled; renamed to <key> when complete
@@ -59,6 +60,8 @@ export function entryPaths(repoDir: string, key: string) {
     dir: path.join(repoDir, key),
     manifest: path.join(repoDir, key, "seed.json"),
     folder: (folder: string) => path.join(repoDir, key, "folders", folder),
+    /** Records of the workspace folders placed as symbolic links into it (see in-use.ts). */
+    links: path.join(repoDir, key, "links"),
     /** What the fill's lock locks (it makes `<key>.lock`, see src/fs/lock-with-holder.ts). */
     lockTarget: path.join(repoDir, key),
     tmpDir: path.join(repoDir, "tmp"),

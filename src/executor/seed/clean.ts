@@ -10,7 +10,7 @@ import {
   removeAbandonedFills,
   subfolders,
 } from "./cache.js";
-import { type EntryUser, entryUsers } from "./in-use.js";
+import { type EntryUser, entryUsers, linksInto } from "./in-use.js";
 
 /** An entry `cache clean` left in place, and why. */
 export interface KeptEntry {
@@ -18,6 +18,8 @@ export interface KeptEntry {
   key: string;
   /** Live processes placing its folders into workspaces. */
   users: EntryUser[];
+  /** Workspace folders that are symbolic links into it (mode: symlink); none when forced. */
+  links: string[];
   /** Another conductor kept the key's lock (filling the key anew, or cleaning it) all along. */
   lock?: string;
 }
@@ -28,6 +30,8 @@ export interface CleanResult {
   removed: string[];
   bytes: number;
   kept: KeptEntry[];
+  /** Workspace folders that linked into a removed entry, forced: they point nowhere now. */
+  unlinked: string[];
 }
 
 /**
@@ -38,25 +42,29 @@ const LOCK_WAIT_MS = LOCK_OPTIONS.stale + 1_000;
 
 /**
  * Removes entries (all of `repos`, or those whose key starts with `keyPrefix`) that no live
- * process is placing from, and temporary folders of fills that no live process holds. Each entry
- * is removed holding its key's lock, after reading who marked it in use (see in-use.ts), and is
- * first renamed into `tmp/` so that no process ever sees half of one.
+ * process is placing from and, unless `force`, no workspace folder links to, and temporary folders
+ * of fills that no live process holds. Each entry is removed holding its key's lock, after reading
+ * who uses it (see in-use.ts), and is first renamed into `tmp/` so that no process ever sees half
+ * of one.
  */
 export async function cleanEntries(
   root: string,
   repos: readonly string[] | undefined,
-  keyPrefix?: string,
+  options: { keyPrefix?: string | undefined; force?: boolean } = {},
 ): Promise<CleanResult> {
-  const result: CleanResult = { removed: [], bytes: 0, kept: [] };
+  const { keyPrefix, force = false } = options;
+  const result: CleanResult = { removed: [], bytes: 0, kept: [], unlinked: [] };
   for (const entry of await listEntries(root, repos)) {
     if (keyPrefix !== undefined && !entry.key.startsWith(keyPrefix)) continue;
-    const removal = await removeUnused(path.dirname(entry.dir), entry.key);
-    if (removal === "removed") {
-      result.removed.push(`${entry.repo}/${entry.key}`);
-      result.bytes += entry.bytes;
-    } else if (removal !== "gone") {
-      result.kept.push({ repo: entry.repo, key: entry.key, ...removal });
+    const removal = await removeUnused(path.dirname(entry.dir), entry.key, force);
+    if (removal === "gone") continue;
+    if ("kept" in removal) {
+      result.kept.push({ repo: entry.repo, key: entry.key, ...removal.kept });
+      continue;
     }
+    result.removed.push(`${entry.repo}/${entry.key}`);
+    result.bytes += entry.bytes;
+    result.unlinked.push(...removal.unlinked);
   }
   if (keyPrefix === undefined) {
     for (const repo of repos ?? (await subfolders(root))) {
@@ -66,11 +74,14 @@ export async function cleanEntries(
   return result;
 }
 
-/** Why an entry was kept; "gone" when another clean removed it first. */
-type Removal = "removed" | "gone" | Omit<KeptEntry, "repo" | "key">;
+/** What became of an entry; "gone" when another clean removed it first. */
+type Removal = { unlinked: string[] } | { kept: Omit<KeptEntry, "repo" | "key"> } | "gone";
 
-/** Removes the entry of `key` unless a live process is placing from it. */
-async function removeUnused(repoDir: string, key: string): Promise<Removal> {
+/**
+ * Removes the entry of `key` unless a live process is placing from it or, unless `force`, a
+ * workspace folder links to it.
+ */
+async function removeUnused(repoDir: string, key: string, force: boolean): Promise<Removal> {
   const paths = entryPaths(repoDir, key);
   let release: () => Promise<void>;
   try {
@@ -82,13 +93,16 @@ async function removeUnused(repoDir: string, key: string): Promise<Removal> {
     });
   } catch (error) {
     if (!(error instanceof OperationError)) throw error;
-    return { users: [], lock: `${paths.lockTarget}.lock` };
+    return { kept: { users: [], links: [], lock: `${paths.lockTarget}.lock` } };
   }
   const trash = path.join(repoDir, "tmp", `trash.${key}.${randomBytes(4).toString("hex")}`);
+  let links: string[];
   try {
     // Read holding the lock: a placement that marks the entry after this finds the lock held.
     const users = await entryUsers(repoDir, key);
-    if (users.length > 0) return { users };
+    links = await linksInto(repoDir, key);
+    if (users.length > 0 || (links.length > 0 && !force))
+      return { kept: { users, links: force ? [] : links } };
     await mkdir(path.dirname(trash), { recursive: true });
     await rename(paths.dir, trash);
   } catch (error) {
@@ -98,5 +112,5 @@ async function removeUnused(repoDir: string, key: string): Promise<Removal> {
     await release().catch(() => {});
   }
   await rm(trash, { recursive: true, force: true });
-  return "removed";
+  return { unlinked: links };
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { rmSync, utimesSync, writeFileSync } from "node:fs";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { lockIsHeld } from "../../fs/lock-with-holder.js";
 import { holderIsGone, holderIsVisible, isHolder, thisProcess } from "../../process/holder.js";
@@ -10,12 +10,14 @@ import { entryPaths, LOCK_OPTIONS } from "./cache.js";
  * Who uses a cache entry, so that nothing removes it from under them:
  *
  *   <repo dir>/<key>.in-use.<pid>.<random>  a process placing the entry's folders (its holder)
+ *   <repo dir>/<key>/links/<hash>.json      a workspace folder placed as a symbolic link into it
  *
  * A placement marks the entry, then checks that no process holds the key's lock and that the
  * entry is still there. `cache clean` takes that lock first, then reads the marks, and removes the
  * entry only if no live process marked it. Whichever of the two comes second sees the other: a
  * placement that marked after the clean read the marks finds the lock held or, the clean done,
- * the entry gone.
+ * the entry gone. A link record outlives the placement: removing the entry would leave that
+ * workspace's folder pointing nowhere, which `cache clean` does only when forced.
  */
 
 /** A live process placing from an entry, as its mark names it. */
@@ -133,6 +135,43 @@ async function readMark(mark: string): Promise<EntryUser | undefined> {
   }
   if (!isHolder(holder) || holderIsGone(holder)) return undefined;
   return { pid: holder.pid, mark, unseen: !holderIsVisible(holder) };
+}
+
+/**
+ * Records that the workspace folder `link` is to be a symbolic link to `target`, a folder of the
+ * entry of `key`: `cache clean` then names the workspaces whose folder removing the entry would
+ * leave pointing nowhere. Written while the entry is held, before the link is made.
+ */
+export async function recordLink(
+  repoDir: string,
+  key: string,
+  link: string,
+  target: string,
+): Promise<void> {
+  const dir = entryPaths(repoDir, key).links;
+  const name = `${createHash("sha256").update(link).digest("hex").slice(0, 16)}.json`;
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, name), `${JSON.stringify({ link, target })}\n`);
+  } catch (error) {
+    if (!readOnly(error)) throw error;
+  }
+}
+
+/** The workspace folders that are symbolic links into the entry of `key` still. */
+export async function linksInto(repoDir: string, key: string): Promise<string[]> {
+  const dir = entryPaths(repoDir, key).links;
+  const links: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    try {
+      const { link, target } = JSON.parse(await readFile(path.join(dir, name), "utf8"));
+      // A workspace removed (archive, clean) or its folder replaced no longer needs the entry.
+      if ((await readlink(link)) === target) links.push(link);
+    } catch {
+      // The link is gone, or the record is not one.
+    }
+  }
+  return links.sort();
 }
 
 /** Whether a write failed because this user may only read the cache. */

@@ -7,6 +7,7 @@ import { copyIntoWorkspace } from "../copy-files.js";
 import type { SeedMethod } from "../events.js";
 import { scriptFailure } from "../failure.js";
 import { cacheRoot, entryPaths, repoCacheDir } from "../seed/cache.js";
+import { recordLink } from "../seed/in-use.js";
 import { NoKeyFilesError, seedKey } from "../seed/key.js";
 import {
   PlacementCancelledError,
@@ -117,14 +118,10 @@ export async function seedStep(ctx: StepContext): Promise<StepOutcome> {
   try {
     for (const folder of seed.folders) {
       const made = entry.manifest.folders.find((f) => f.path === folder.path)?.present === true;
-      const method = made
-        ? await placeFolder(
-            paths.folder(folder.path),
-            path.join(worktree, folder.path),
-            folder.mode,
-            run,
-          )
-        : "absent";
+      const source = paths.folder(folder.path);
+      const target = path.join(worktree, folder.path);
+      if (made && folder.mode === "symlink") await recordLink(repoDir, key.key, target, source);
+      const method = made ? await placeFolder(source, target, folder.mode, run) : "absent";
       placed.push({ path: folder.path, method });
     }
   } catch (error) {
