@@ -807,6 +807,62 @@ describe("cache clean and entries in use", () => {
     );
   });
 
+  it("a run that finds its hard-linked entry written in place replaces it only once another process has ended its placement from it", async () => {
+    repo = await repoWithConfig(
+      {
+        workspaces: { seed: [{ path: "node_modules", mode: "hardlink" }] },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("one"),
+      },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    const first = await conductor(["run"], { cwd: repo.root, home: repo.home });
+    expect(first.exitCode, first.all).toBe(0);
+    const [key] = cacheEntries(repo);
+    const entry = path.join(cacheDir(repo), key as string);
+    // A workspace's in-place append reached the entry: the next run's seed step replaces it.
+    await writeFile(path.join(cacheFolder(repo, key as string), "pkg", "data.txt"), "three\n", {
+      flag: "a",
+    });
+    await repo.write({
+      "b.yaml": stringify({
+        version: 1,
+        workspaces: {
+          dir: path.join(repo.home, "workspaces"),
+          seed: [{ path: "node_modules", mode: "hardlink" }],
+        },
+        scripts: { setup: SETUP },
+        agent: { kind: "command", command: "true" },
+        tasks: tasks("two"),
+      }),
+    });
+    await repo.commitAll("a second config");
+    const placing = holder(repo, key as string);
+    await placing.said("held");
+
+    const run = startConductor(["run", "-c", "b.yaml", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    await waitFor(() => existsSync(`${entry}.lock`), 30_000, "the run to take the key's lock");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Still the entry the other process places from, whole.
+    expect(
+      readFileSync(path.join(cacheFolder(repo, key as string), "pkg", "data.txt"), "utf8"),
+    ).toBe("one\ntwo\nthree\n");
+    expect(run.exitCode).toBeNull();
+    placing.child.stdin.write("\n");
+    await placing.said("released");
+    const result = await run;
+
+    expect(result.exitCode, result.all).toBe(0);
+    expect(setupRuns(repo)).toEqual([key, key]);
+    expect(snapshot(path.join(workspace(repo, "two"), "node_modules"))["pkg/data.txt"]).toBe(
+      "one\ntwo\n",
+    );
+  });
+
   it("a conductor stopped while placing keeps its entry from a clean, and its workspace gets the folder whole", async () => {
     // Enough files that placing them by copy lasts well beyond the test's stop of the conductor.
     const setup =

@@ -13,11 +13,12 @@ import { entryPaths, LOCK_OPTIONS } from "./cache.js";
  *   <repo dir>/<key>/links/<hash>.json      a workspace folder placed as a symbolic link into it
  *
  * A placement marks the entry, then checks that no process holds the key's lock and that the
- * entry is still there. `cache clean` takes that lock first, then reads the marks, and removes the
- * entry only if no live process marked it. Whichever of the two comes second sees the other: a
- * placement that marked after the clean read the marks finds the lock held or, the clean done,
- * the entry gone. A link record outlives the placement: removing the entry would leave that
- * workspace's folder pointing nowhere, which `cache clean` does only when forced.
+ * entry is still there. Whatever removes an entry (`cache clean`, a fill replacing a damaged or
+ * changed one) takes that lock first, then reads the marks, and removes the entry only once no
+ * live process marked it. Whichever of the two comes second sees the other: a placement that
+ * marked after the remover read the marks finds the lock held or, the remover done, the entry
+ * gone. A link record outlives the placement: removing the entry would leave that workspace's
+ * folder pointing nowhere, which `cache clean` does only when forced.
  */
 
 /** A live process placing from an entry, as its mark names it. */

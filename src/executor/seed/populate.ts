@@ -18,7 +18,7 @@ import {
   removeAbandonedFills,
   type SeedManifest,
 } from "./cache.js";
-import { holdEntry } from "./in-use.js";
+import { entryUsers, holdEntry } from "./in-use.js";
 
 /** Everything filling one key needs. */
 export interface FillRequest {
@@ -113,8 +113,9 @@ async function fillOnce(request: FillRequest): Promise<FillOutcome> {
     await mkdir(request.repoDir, { recursive: true });
     const release = await tryLockWithHolder(paths.lockTarget, {
       ...LOCK_OPTIONS,
-      // The lock only saves duplicate work: the final rename keeps the cache correct even when
-      // two processes fill one key. So a lock lost (its folder removed) must not crash anything.
+      // For the fill, the lock only saves duplicate work: the final rename keeps the cache correct
+      // even when two processes fill one key. So a lock lost (its folder removed) must not crash
+      // anything.
       onCompromised: () => {},
     });
     if (release === undefined) {
@@ -131,8 +132,12 @@ async function fillOnce(request: FillRequest): Promise<FillOutcome> {
       // manifest, a seeded folder gone): never handed out again. Fills only ever rename a complete
       // entry into place, so under the lock such a folder is nobody's work in progress; left
       // there, it would also refuse the rename of the fill below, failing every run for good.
-      if (cachedNow !== undefined || entryExists(paths.dir))
+      if (cachedNow !== undefined || entryExists(paths.dir)) {
+        // Another process's placement from it would fail half way; new ones find the lock held.
+        if (!(await untilUnused(request.repoDir, request.key, request.signal)))
+          return { status: "script-failed", outcome: { reason: "cancelled" } };
         await evict(request.repoDir, request.key);
+      }
       return await fill(request);
     } finally {
       await release().catch(() => {});
@@ -261,6 +266,26 @@ async function changedSinceFill(request: FillRequest, manifest: SeedManifest): P
   }
   checkedUnchanged.add(paths.dir);
   return false;
+}
+
+/** A mark whose process conductor cannot see (another container) is waited for this long. */
+const UNSEEN_USER_WAIT_MS = 60_000;
+
+/**
+ * Waits, holding the key's lock, until no live process places from the entry of `key`; false
+ * when cancelled first.
+ */
+async function untilUnused(repoDir: string, key: string, signal: AbortSignal): Promise<boolean> {
+  const since = Date.now();
+  for (;;) {
+    const users = await entryUsers(repoDir, key);
+    // A placement takes seconds; a mark left by a process killed where conductor cannot see it
+    // would otherwise hold this fill, and every workspace waiting for it, for good.
+    const unseenLongEnough = Date.now() - since > UNSEEN_USER_WAIT_MS;
+    if (users.every((user) => user.unseen && unseenLongEnough)) return true;
+    await sleep(WAIT_POLL_MS, undefined, { signal }).catch(() => {});
+    if (signal.aborted) return false;
+  }
 }
 
 /** Moves an entry out of the way (one rename, so nobody sees half of it), then deletes it. */
