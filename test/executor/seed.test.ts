@@ -863,6 +863,56 @@ describe("cache clean and entries in use", () => {
     );
   });
 
+  it("a run checking its hard-linked entry for in-place writes when a clean removes it fills the key again", async () => {
+    // Enough files that the check (an lstat of each, a second or so) is under way when the test
+    // stops the run a moment after its seed step started, and not over. Hard links of one file:
+    // making 20,000 files takes seconds on some filesystems, linking them a fraction of one.
+    const setup =
+      'node -e \'fs.mkdirSync("node_modules"); fs.writeFileSync("node_modules/0", ""); for (let d = 1; d <= 200; d++) { fs.mkdirSync("node_modules/d" + d); for (let f = 1; f <= 100; f++) fs.linkSync("node_modules/0", "node_modules/d" + d + "/" + f); }\' && echo "$CONDUCTOR_SEED_KEY" >> "$HOME/setup-runs"';
+    const config = (id: string) => ({
+      version: 1,
+      workspaces: {
+        dir: path.join((repo as TestRepo).home, "workspaces"),
+        seed: [{ path: "node_modules", mode: "hardlink" }],
+      },
+      scripts: { setup },
+      agent: { kind: "command", command: "true" },
+      tasks: tasks(id),
+    });
+    repo = await repoWithConfig(
+      { tasks: tasks("unused") },
+      { "package-lock.json": '{"lockfileVersion":3}\n', ".gitignore": "node_modules/\n" },
+    );
+    await repo.write({ "a.yaml": stringify(config("one")), "b.yaml": stringify(config("two")) });
+    await repo.commitAll("two configs");
+    const first = await conductor(["run", "-c", "a.yaml"], { cwd: repo.root, home: repo.home });
+    expect(first.exitCode, first.all).toBe(0);
+    const [key] = cacheEntries(repo);
+
+    // A new process checks the entry before its first placement from it: stopped there.
+    const run = startConductor(["run", "-c", "b.yaml", "--output", "plain"], {
+      cwd: repo.root,
+      home: repo.home,
+    });
+    let output = "";
+    run.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitFor(() => output.includes("[two] seed started"), 30_000, "the seed step to start");
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    run.kill("SIGSTOP");
+    const cleaned = await conductor(["cache", "clean"], { cwd: repo.root, home: repo.home });
+    run.kill("SIGCONT");
+    const result = await run;
+
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(setupRuns(repo)).toEqual([key, key]);
+    expect(Object.keys(snapshot(path.join(workspace(repo, "two"), "node_modules")))).toHaveLength(
+      20_001,
+    );
+  });
+
   it("a conductor stopped while placing keeps its entry from a clean, and its workspace gets the folder whole", async () => {
     // Enough files that placing them by copy lasts well beyond the test's stop of the conductor.
     const setup =

@@ -259,8 +259,10 @@ async function changedSinceFill(request: FillRequest, manifest: SeedManifest): P
     }
     for (const entry of entries) {
       if (!entry.isDirectory()) files++;
-      const info = await lstat(path.join(entry.parentPath, entry.name));
-      if (info.mtimeMs > filledAt) return true;
+      // Gone since the readdir: the entry was removed (cache clean) or changed, which the caller
+      // tells apart under the key's lock. Thrown, it failed the workspace.
+      const info = await lstat(path.join(entry.parentPath, entry.name)).catch(() => undefined);
+      if (info === undefined || info.mtimeMs > filledAt) return true;
     }
     if (files !== folder.files) return true;
   }
