@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { lstat, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { lockIsHeld } from "../../fs/lock-with-holder.js";
@@ -114,15 +115,13 @@ export async function listEntries(root: string, repos?: readonly string[]): Prom
     for (const key of await subfolders(repoDir)) {
       if (!KEY_NAME.test(key)) continue;
       const dir = path.join(repoDir, key);
-      const info = await stat(dir);
-      entries.push({
-        repo,
-        key,
-        dir,
-        manifest: await readManifest(repoDir, key),
-        bytes: await diskUsage(dir),
-        usedAt: info.mtime,
-      });
+      // An entry removed meanwhile (another clean, a run replacing a damaged one) is not listed.
+      const info = await stat(dir).catch(() => undefined);
+      if (info === undefined) continue;
+      const manifest = await readManifest(repoDir, key);
+      const bytes = await diskUsage(dir);
+      if (!existsSync(dir)) continue;
+      entries.push({ repo, key, dir, manifest, bytes, usedAt: info.mtime });
     }
   }
   return entries.sort((a, b) => b.usedAt.getTime() - a.usedAt.getTime());
@@ -169,7 +168,8 @@ export async function diskUsage(dir: string, seen = new Set<string>()): Promise<
   }
   for (const name of names) {
     const file = path.join(dir, name);
-    const info = await lstat(file);
+    const info = await lstat(file).catch(() => undefined);
+    if (info === undefined) continue; // removed meanwhile
     const id = `${info.dev}:${info.ino}`;
     if (seen.has(id)) continue;
     seen.add(id);
