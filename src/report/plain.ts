@@ -181,6 +181,8 @@ export function formatPlainEvent(
       );
     }
     case "judge.started":
+      // A judge may work for minutes: say what the run waits for.
+      return tagged(event.task, `judge comparing ${event.asked.join(", ")} (a tie)`);
     case "judge.usage":
     case "judge.finished":
       // The winner line says what the judge did; the budget line counts what it spent.

@@ -218,6 +218,8 @@ describe("a judge's spending", () => {
       cwd: repo.root,
       home: repo.home,
     });
+    // The judge's work is announced as it starts: it may take minutes.
+    expect(result.all).toContain("[fix] judge comparing fix, fix-2 (a tie)");
     expect(result.all).toContain(
       '[fix] winner: fix-2 (branch conductor/fix) — succeeded (no check), 1 line changed, judge: "r"',
     );
