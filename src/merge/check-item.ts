@@ -15,6 +15,11 @@ export type CheckId =
   | "ignored-files"
   /** That checkout's link to the repository, when it is a linked worktree (git runs its config). */
   | "base-checkout"
+  /**
+   * The base branch being rebased or bisected in a checkout: a local merge refuses to move it
+   * (the rebase would set it back), a merge on GitHub leaves it for later.
+   */
+  | "base-busy"
   /** Whether GitHub could be asked, and whether the branch has a pull request. */
   | "github"
   /** The pull request's state and whether GitHub has the branch's head. */

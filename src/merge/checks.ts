@@ -3,6 +3,7 @@ import { checkTrailerOf, isCommitOf, TRAILERS } from "../executor/commit-message
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import type { RunState } from "../executor/types.js";
 import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
+import { branchInUse, howToEnd } from "../git/branch-in-use.js";
 import { ignoredFilesInTheWay } from "../git/in-the-way.js";
 import { mergeTree } from "../git/merge-tree.js";
 import { git, listWorktrees, uncommittedPaths } from "../git/worktree.js";
@@ -114,6 +115,14 @@ async function checkOne(
   const start = state.startCommit ?? run.plan.base.commit;
   items.push(markersItem(await addedMarkers(root, start, head)));
   items.push(conflictsItem(forecast, workspace.name, base.ref));
+  const busy = await branchInUse(root, base.ref);
+  if (busy !== undefined) {
+    items.push({
+      id: "base-busy",
+      level: "warn",
+      reason: `${base.ref} is being ${busy.what} in ${busy.path}: a local merge waits until you ${howToEnd(busy)}`,
+    });
+  }
   if (baseCheckout !== undefined) {
     const ignored = await ignoredFilesItem(root, baseCheckout, base, head);
     if (ignored !== undefined) items.push(ignored);

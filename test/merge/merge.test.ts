@@ -220,6 +220,12 @@ describe("conductor merge", () => {
     await repo.write({ "mine.txt": "my work, amended\n" });
     await repo.git("commit", "-qa", "--amend", "-m", "my work, amended");
     const main = (await repo.git("rev-parse", "main")).trim();
+    // checks says so before a merge is tried.
+    const checks = await repo.cli(["checks", "ready"]);
+    expect(checks.stdout).toContain("ready (conductor/ready): ready, with warnings");
+    expect(checks.stdout).toContain(
+      `warn   main is being rebased in ${repo.root}: a local merge waits until you finish the rebase (\`git -C ${repo.root} rebase --continue\`)`,
+    );
     const refused = await repo.cli(["merge", "ready"]);
     expect(refused.exitCode, refused.all).toBe(1);
     expect(refused.stderr).toContain(`main is being rebased in ${repo.root}; nothing was merged`);
