@@ -1,3 +1,4 @@
+import { rejectsCredentials } from "../agents/rejected-credentials.js";
 import type { AgentOutcome } from "../agents/types.js";
 import { describeOutcome, type ProcessOutcome } from "../process/outcome.js";
 import { formatDuration } from "../schema/duration.js";
@@ -98,5 +99,17 @@ export function isRetryable(failure: Failure): boolean {
     failure.reason !== "cancelled" &&
     failure.reason !== "budget" &&
     failure.reason !== "dependency-failed"
+  );
+}
+
+/**
+ * Whether an agent failed because its model provider refused its credentials (a wrong, expired
+ * or revoked key): every workspace with the same agent would fail the same way.
+ */
+export function credentialsRejected(failure: Failure): boolean {
+  return (
+    failure.step === "agent" &&
+    failure.reason === "agent-error" &&
+    rejectsCredentials(failure.message)
   );
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { TaskSelection, Workspace } from "../planner/types.js";
 import { monotonicMs } from "../timers/monotonic.js";
+import { credentialsRejected } from "./failure.js";
 import { selectionReady } from "./selection/facts.js";
 import { pickWinner } from "./selection/pick-winner.js";
 import { SlotGate, type SlotRefusal, type SlotVerdict } from "./slot-gate.js";
@@ -112,12 +113,7 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
       if (provider.held) {
         // Once every workspace that could show the provider is reachable has ended, the held
         // ones end the way the never-started ones do.
-        return slots.beyond === 0
-          ? notStarted(
-              step,
-              `not started: every running workspace failed to reach ${provider.url ?? "its provider"}`,
-            )
-          : "wait";
+        return slots.beyond === 0 ? notStarted(step, `not started: ${provider.why}`) : "wait";
       }
       return "go";
     },
@@ -262,11 +258,7 @@ export async function executeRun(run: RunContext, options: ScheduleOptions): Pro
 
   // Every workspace that ran failed to reach its provider: the rest would only wait as long.
   if (provider.held) {
-    skipAll(
-      run,
-      waiting.splice(0),
-      `not started: every running workspace failed to reach ${provider.url ?? "its provider"}`,
-    );
+    skipAll(run, waiting.splice(0), `not started: ${provider.why}`);
   }
   if (stopped) skipAll(run, waiting.splice(0), "not started: fail-fast stopped the run");
   // The run's budget is spent: what never started is recorded with why.
@@ -311,30 +303,33 @@ async function decide(
 
 /**
  * What finished workspaces tell about the model provider. After a workspace fails as
- * `unreachable` while none has reached the provider yet, new workspaces are held back: if the
- * running ones fail the same way the cause is shared and the run stops early; as soon as one
- * reaches the provider, starting resumes.
+ * `unreachable`, or its agent's credentials are rejected, while none has been served by the
+ * provider yet, new workspaces are held back: if the running ones fail the same way the cause is
+ * shared and the run stops early; as soon as one is served, starting resumes.
  */
 class ProviderEvidence {
-  /** Whether starting new workspaces waits for evidence that the provider can be reached. */
+  /** Whether starting new workspaces waits for evidence that the provider serves the agents. */
   held = false;
-  /** The provider URL of the last unreachable failure. */
-  url: string | undefined;
-  private reached = false;
+  /** Why the held workspaces do not start, once the running ones failed the same way. */
+  why = "every running workspace failed to reach its provider";
+  private served = false;
 
   saw(final: WorkspaceStatus, failure: Failure | undefined): void {
     if (failure?.reason === "unreachable") {
-      this.url = failure.url;
-      if (!this.reached) this.held = true;
-    } else if (final === "succeeded" || (failure !== undefined && reachedProvider(failure))) {
-      this.reached = true;
+      this.why = `every running workspace failed to reach ${failure.url ?? "its provider"}`;
+      if (!this.served) this.held = true;
+    } else if (failure !== undefined && credentialsRejected(failure)) {
+      this.why = "the model provider rejected the credentials of every running workspace's agent";
+      if (!this.served) this.held = true;
+    } else if (final === "succeeded" || (failure !== undefined && servedByProvider(failure))) {
+      this.served = true;
       this.held = false;
     }
   }
 }
 
 /** Whether a failure shows the agent got answers from its provider (it failed later, or said why). */
-function reachedProvider(failure: Failure): boolean {
+function servedByProvider(failure: Failure): boolean {
   if (failure.step === "check" || failure.step === "commit") return true;
   return failure.step === "agent" && failure.reason === "agent-error";
 }

@@ -1,29 +1,40 @@
-import type { Failure, RunState } from "../executor/types.js";
+import { credentialsRejected } from "../executor/failure.js";
+import type { Failure, RunState, WorkspaceState } from "../executor/types.js";
+import { conductorCommand } from "../hint/command.js";
 import { formatDuration } from "../schema/duration.js";
 
 /**
- * One line for a run in which every workspace that ran failed to reach its model provider (the
- * network is down, the provider's URL is wrong): a shared cause, said once instead of per
- * workspace. Undefined when some workspace got further.
+ * One line for a run in which every workspace that ran failed for the same reason outside it:
+ * none reached its model provider (the network is down, the provider's URL is wrong), or the
+ * provider refused every agent's credentials (a wrong or revoked key). A shared cause, said once
+ * instead of per workspace. Undefined when some workspace got further.
  */
 export function sharedCauseLine(state: RunState): string | undefined {
   const ran = Object.values(state.workspaces).filter(
     (workspace) => workspace.status === "failed" || workspace.status === "succeeded",
   );
-  const unreachable = ran
-    .map((workspace) => workspace.failure)
-    .filter((failure): failure is Extract<Failure, { reason: "unreachable" }> => {
-      return failure?.reason === "unreachable";
-    });
-  if (unreachable.length === 0 || unreachable.length !== ran.length) return undefined;
-  const urls = [...new Set(unreachable.map((failure) => failure.url ?? "its provider"))];
-  const notStarted = Object.values(state.workspaces).filter(
-    (workspace) =>
+  if (ran.length === 0) return undefined;
+  const failures = ran.map((workspace) => workspace.failure);
+  const count = ran.length === 1 ? "the workspace" : `all ${ran.length} workspaces`;
+  const rest =
+    notStartedCount(state) > 0 ? `; stopped early, ${notStartedCount(state)} not started` : "";
+  if (failures.every((failure) => failure?.reason === "unreachable")) {
+    const unreachable = failures as Extract<Failure, { reason: "unreachable" }>[];
+    const urls = [...new Set(unreachable.map((failure) => failure.url ?? "its provider"))];
+    const seconds = formatDuration(Math.max(...unreachable.map((failure) => failure.timeoutMs)));
+    return `${count} failed to reach ${urls.join(", ")} for ${seconds}${rest}. Check the network and the provider settings; \`conductor doctor\` shows the configuration in use.`;
+  }
+  if (failures.every((failure) => failure !== undefined && credentialsRejected(failure))) {
+    return `the model provider rejected the agent's credentials in ${count}${rest}. Fix the key or log in again (\`conductor doctor\` shows the credentials in use), then \`${conductorCommand(["run", "--resume", state.runId])}\` runs them again.`;
+  }
+  return undefined;
+}
+
+/** Workspaces that never started: pending, or skipped without running. */
+function notStartedCount(state: RunState): number {
+  return Object.values(state.workspaces).filter(
+    (workspace: WorkspaceState) =>
       workspace.status === "pending" ||
       (workspace.status === "skipped" && workspace.failure?.reason === "cancelled"),
   ).length;
-  const seconds = formatDuration(Math.max(...unreachable.map((failure) => failure.timeoutMs)));
-  const count = unreachable.length === 1 ? "the workspace" : `all ${unreachable.length} workspaces`;
-  const rest = notStarted > 0 ? `; stopped early, ${notStarted} not started` : "";
-  return `${count} failed to reach ${urls.join(", ")} for ${seconds}${rest}. Check the network and the provider settings; \`conductor doctor\` shows the configuration in use.`;
 }

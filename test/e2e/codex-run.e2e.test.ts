@@ -155,6 +155,50 @@ describe("conductor run with the real codex", () => {
     },
   );
 
+  it("stops early when the provider rejects the key: the first 401 holds back the rest, and one line says why", async () => {
+    const rejected = {
+      kind: "http-error",
+      status: 401,
+      body: '{"error":{"message":"Incorrect API key provided"}}',
+    } as const;
+    const { root, home } = await codexRepo(
+      ["one", "two", "three"].map((id) => ({ id, steps: [rejected] })),
+      { concurrency: 1 },
+    );
+    const result = await conductor(["run", "--output", "plain"], { cwd: root, home });
+    expect(result.exitCode, result.all).toBe(1);
+    const summary = latestSummary(root);
+    const failed = summary.workspaces.filter((w) => w.status === "failed");
+    const skipped = summary.workspaces.filter((w) => w.status === "skipped");
+    // The same key would be refused in every workspace: only the first asked.
+    expect(failed.map((w) => w.failure?.message)).toEqual([
+      expect.stringContaining("401 Unauthorized"),
+    ]);
+    expect(skipped).toHaveLength(2);
+    for (const workspace of skipped) {
+      expect(workspace.failure?.message).toBe(
+        "not started: the model provider rejected the credentials of every running workspace's agent",
+      );
+    }
+    expect(result.stderr).toContain(
+      `conductor: the model provider rejected the agent's credentials in the workspace; stopped early, 2 not started. Fix the key or log in again (\`conductor doctor\` shows the credentials in use), then \`conductor run --resume ${summary.runId}\` runs them again.`,
+    );
+    // Once the key works, the printed command runs them again, as it says.
+    for (const [key, steps] of Object.entries(routes)) {
+      if (steps[0] === rejected) routes[key] = [{ kind: "message", text: "Done." }];
+    }
+    const resumed = await conductor(["run", "--resume", summary.runId, "--output", "plain"], {
+      cwd: root,
+      home,
+    });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(latestSummary(root).workspaces.map((w) => w.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
+  });
+
   it("cancels codex mid-turn on SIGINT, kills its process group and exits 130", async () => {
     const { root, home } = await codexRepo([{ id: "slow", steps: [{ kind: "hang" }] }]);
     const child = startConductor(["run", "--output", "json"], { cwd: root, home });
