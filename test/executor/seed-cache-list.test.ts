@@ -8,8 +8,13 @@ import { listEntries } from "../../src/executor/seed/cache.js";
 let dir: string | undefined;
 let mover: ReturnType<typeof spawn> | undefined;
 
-afterEach(() => {
-  mover?.kill("SIGKILL");
+afterEach(async () => {
+  // Its whole group: a `mv` it started would go on moving under the removal below.
+  if (mover?.pid !== undefined && mover.exitCode === null && mover.signalCode === null) {
+    const closed = new Promise((resolve) => mover?.once("close", resolve));
+    process.kill(-mover.pid, "SIGKILL");
+    await closed;
+  }
   mover = undefined;
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
@@ -28,10 +33,11 @@ describe("cache list", () => {
       }
     }
     // Another conductor's clean, or a run replacing a damaged entry, moving it away and back.
-    mover = spawn("sh", [
-      "-c",
-      `cd '${repo}' && while :; do mv ${key} away && mv away ${key}; done`,
-    ]);
+    mover = spawn(
+      "sh",
+      ["-c", `cd '${repo}' && while :; do mv ${key} away && mv away ${key}; done`],
+      { detached: true },
+    );
     for (let round = 0; round < 60; round++) {
       const entries = await listEntries(dir);
       expect(entries.map((entry) => entry.key)).toContain(kept);
