@@ -69,6 +69,30 @@ export function runGit(
   return run("git", args, cwd, args, undefined, options);
 }
 
+/**
+ * {@link runGit} for output that may be too large to hold (a patch an agent made): the first
+ * `maxBytes` of stdout, and whether there was more. Git is ended once it printed more, so a
+ * stop then is no failure.
+ */
+export async function runGitHead(
+  cwd: string,
+  args: readonly string[],
+  maxBytes: number,
+): Promise<{ stdout: string; truncated: boolean }> {
+  const result = await collectGit(
+    (file, argv, options) => runCollecting(file, argv, { ...options, maxStdoutBytes: maxBytes }),
+    "git",
+    args,
+    cwd,
+    args,
+    {},
+  );
+  if (result.truncated) return { stdout: result.stdout, truncated: true };
+  if (result.code === 0) return { stdout: result.stdout, truncated: false };
+  // Only git's own words: its stdout is file contents.
+  throw failure(args, result.code, result.signal, result.stderr, "");
+}
+
 /** {@link runGit} with stdout as git printed it, in bytes: blobs need not be text. */
 export async function runGitBytes(
   cwd: string,

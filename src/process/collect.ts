@@ -6,6 +6,8 @@ export interface Collected {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** Set when stdout was cut at {@link CollectOptions.maxStdoutBytes} and the program ended. */
+  truncated?: true;
 }
 
 /** {@link Collected} with stdout as git printed it, bytes not decoded (blobs, binary files). */
@@ -19,6 +21,11 @@ export interface CollectOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;
   detached?: boolean;
+  /**
+   * Keeps only this many bytes of stdout and ends the program once it printed more (a patch of
+   * hundreds of MB is more than a string can hold); the result says it was `truncated`.
+   */
+  maxStdoutBytes?: number;
 }
 
 /**
@@ -63,7 +70,23 @@ function collect<T extends string | Buffer>(
     }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+    const limit = options.maxStdoutBytes ?? Number.POSITIVE_INFINITY;
+    let kept = 0;
+    let truncated = false;
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (truncated) return;
+      if (kept + chunk.length <= limit) {
+        stdout.push(chunk);
+        kept += chunk.length;
+        return;
+      }
+      stdout.push(chunk.subarray(0, limit - kept));
+      kept = limit;
+      truncated = true;
+      // The rest is not wanted: the program ends now instead of printing it into a full pipe.
+      child.stdout?.destroy();
+      child.kill("SIGTERM");
+    });
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.once("error", reject);
     child.once("close", (code, signal) =>
@@ -72,6 +95,7 @@ function collect<T extends string | Buffer>(
         signal,
         stdout: output(Buffer.concat(stdout)),
         stderr: Buffer.concat(stderr).toString("utf8"),
+        ...(truncated ? { truncated: true as const } : {}),
       }),
     );
   });

@@ -225,7 +225,7 @@ class UiApp {
     if (method !== "GET") throw new HttpError(405, `${method} ${route} is not allowed`);
     switch (what) {
       case "diff":
-        reply(200, await workspaceDiff(found));
+        reply(200, await workspaceDiff(found, redactor));
         return;
       case "timeline":
         reply(200, await workspaceTimeline(found));

@@ -1,7 +1,7 @@
 import { open, readFile, stat } from "node:fs/promises";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths, readEvents } from "../executor/run-store.js";
-import { runGit } from "../git/run-git.js";
+import { runGit, runGitHead } from "../git/run-git.js";
 import { workspaceDiffArgs } from "../review/diff.js";
 import { LOG_STEPS, type LogStep } from "../review/logs.js";
 import type { ReviewRecord } from "../reviewing/record.js";
@@ -31,14 +31,22 @@ export interface WorkspaceDiff {
 /** Largest patch sent to the page; the file list stays complete. */
 export const MAX_PATCH_BYTES = 4 * 1024 * 1024;
 
-/** The workspace's diff: file list with stats and the patch (the arguments of `conductor diff`). */
-export async function workspaceDiff(found: FoundWorkspace): Promise<WorkspaceDiff> {
+/**
+ * The workspace's diff: file list with stats and the patch (the arguments of `conductor diff`),
+ * redacted with `redactor` where the patch is cut: a secret across the cut is replaced whole.
+ */
+export async function workspaceDiff(
+  found: FoundWorkspace,
+  redactor: Redactor,
+): Promise<WorkspaceDiff> {
   const root = found.run.plan.repo.root;
   const [command, ...range] = await workspaceDiffArgs(found, { stat: false });
   const options = ["--no-color", "--no-ext-diff", "--find-renames"];
   const [numstat, patch] = await Promise.all([
     runGit(root, [command as string, ...options, "--numstat", ...range]),
-    runGit(root, [command as string, ...options, ...range]),
+    // Only the part sent is read: an agent's branch can hold a patch larger than a string can
+    // (hundreds of files just under max_file_size), which ended the page's server.
+    runGitHead(root, [command as string, ...options, ...range], MAX_PATCH_BYTES),
   ]);
   const files = numstat
     .split("\n")
@@ -53,11 +61,10 @@ export async function workspaceDiff(found: FoundWorkspace): Promise<WorkspaceDif
         binary,
       };
     });
-  const truncated = Buffer.byteLength(patch) > MAX_PATCH_BYTES;
   return {
     files,
-    patch: truncated ? Buffer.from(patch).subarray(0, MAX_PATCH_BYTES).toString("utf8") : patch,
-    truncated,
+    patch: patch.truncated ? redactor.redactExcerpt(patch.stdout, 0) : patch.stdout,
+    truncated: patch.truncated,
   };
 }
 

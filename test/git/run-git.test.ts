@@ -1,6 +1,6 @@
 // Git runs without simple-git's 50 ms wait, under the same rule: any non-zero exit is an error.
 import { afterEach, describe, expect, it } from "vitest";
-import { GitCommandError, runGit } from "../../src/git/run-git.js";
+import { GitCommandError, runGit, runGitHead } from "../../src/git/run-git.js";
 import { createTestRepo, type TestRepo } from "../helpers/git-repo.js";
 
 let repo: TestRepo | undefined;
@@ -35,5 +35,20 @@ describe("runGit", () => {
       else process.env.GIT_DIR = saved;
       await other.remove();
     }
+  });
+
+  it("runGitHead: the first bytes of a long output, and whether there was more", async () => {
+    repo = await createTestRepo();
+    expect(await runGitHead(repo.root, ["rev-parse", "--abbrev-ref", "HEAD"], 100)).toEqual({
+      stdout: "main\n",
+      truncated: false,
+    });
+    expect(await runGitHead(repo.root, ["rev-parse", "--abbrev-ref", "HEAD"], 2)).toEqual({
+      stdout: "ma",
+      truncated: true,
+    });
+    await expect(
+      runGitHead(repo.root, ["rev-parse", "--verify", "refs/heads/nope"], 2),
+    ).rejects.toThrow(GitCommandError);
   });
 });
