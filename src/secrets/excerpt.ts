@@ -17,7 +17,7 @@ export function bytesBeforeExcerpt(redactor: Redactor): number {
 
 /**
  * The excerpt of a file that starts at byte `from`, moved on to the next line (to the next
- * character when no line starts in it) unless it starts the file, redacted with the bytes read
+ * character when no line starts in it before its end) unless it starts the file, redacted with the bytes read
  * before it. `bytes` are the file's from byte `offset` on, {@link bytesBeforeExcerpt} of them
  * before `from` where the file has them, and end where the excerpt ends.
  */
@@ -30,7 +30,10 @@ export function redactedExcerpt(
   let start = from - offset;
   if (from > 0 && bytes[start - 1] !== 0x0a) {
     const newline = bytes.indexOf(0x0a, start);
-    start = newline >= 0 ? newline + 1 : characterStart(bytes, start);
+    // Only a line that starts before the end: when the excerpt's only newline ends it (a last
+    // line longer than the excerpt), moving past it would show nothing, and the slice before
+    // would end there again: an agent's long last line hid its whole log from the page.
+    start = newline >= 0 && newline + 1 < bytes.length ? newline + 1 : characterStart(bytes, start);
   }
   const before = bytes.subarray(0, start).toString("utf8").length;
   return {
