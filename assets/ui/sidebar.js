@@ -69,9 +69,18 @@ export function updateRow(data, onSelect) {
   const review = element.querySelector(".review");
   review.textContent = reviewText(data.review);
   review.className = `review ${data.review ? (data.review.correct === false ? "review-incorrect" : data.review.correct ? "review-correct" : "") : ""}`;
-  element.querySelector(".diffstat").innerHTML = data.diff
-    ? `<span class="added">+${data.diff.insertions}</span> <span class="removed">−${data.diff.deletions}</span>`
-    : "";
+  // Text nodes, not HTML: the counts come from the run's record, a file an agent can write to.
+  element
+    .querySelector(".diffstat")
+    .replaceChildren(
+      ...(data.diff
+        ? [
+            span("added", `+${data.diff.insertions}`),
+            " ",
+            span("removed", `−${data.diff.deletions}`),
+          ]
+        : []),
+    );
   element.querySelector(".served").textContent = data.servedPort
     ? `serving :${data.servedPort}`
     : "";
@@ -116,6 +125,13 @@ function reviewText(review) {
         ? "review: incorrect"
         : "reviewed";
   return open.length ? `${verdict} (${open.join(" ")})` : verdict;
+}
+
+function span(className, text) {
+  const element = document.createElement("span");
+  element.className = className;
+  element.textContent = text;
+  return element;
 }
 
 function cssId(name) {

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -202,6 +202,41 @@ describe("conductor ui in Chromium", () => {
       .poll(() => tab.locator("#ws-tidy .status").textContent(), { timeout: 10_000 })
       .toBe("archived");
     expect(await repo.git("worktree", "list")).not.toContain(repo.worktree("tidy"));
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+  it("shows what a forged line of the run's record holds as text, never as HTML", async () => {
+    // The run's folder is in the repository, where an agent can write: a commit result whose
+    // counts are markup instead of numbers.
+    const runId = repo.runIds()[0] as string;
+    appendFileSync(
+      path.join(repo.runDir(runId), "events.jsonl"),
+      `${JSON.stringify({
+        type: "step.finished",
+        workspace: "add-docs",
+        step: "commit",
+        status: "succeeded",
+        durationMs: 1,
+        result: {
+          step: "commit",
+          created: true,
+          diff: {
+            files: 1,
+            insertions: '<a id="injected" href="https://attacker.example/">x</a>',
+            deletions: 0,
+          },
+        },
+        time: new Date().toISOString(),
+        runId,
+      })}\n`,
+    );
+    const { page: tab, problems } = await newPage(browser);
+    await tab.goto(page.url);
+    await tab.waitForSelector('body[data-ready="1"]');
+    await expect
+      .poll(() => tab.locator("#ws-add-docs .diffstat").textContent(), { timeout: 10_000 })
+      .toBe('+<a id="injected" href="https://attacker.example/">x</a> −0');
+    expect(await tab.locator("#injected").count()).toBe(0);
     expect(problems).toEqual([]);
     await tab.context().close();
   });
