@@ -179,7 +179,12 @@ export async function workspaceReview(found: FoundWorkspace): Promise<
       findings: [],
     };
   }
-  const findings = Array.isArray(record.findings) ? record.findings : [];
+  // Only objects: a null among them (a hand-written or forged file) failed the whole answer, and
+  // the page then showed none of the findings, a P0 among them.
+  const findings = (Array.isArray(record.findings) ? record.findings : []).filter(
+    (finding): finding is NonNullable<typeof finding> =>
+      typeof finding === "object" && finding !== null,
+  );
   return {
     status: String(record.status ?? "completed"),
     verdict: String(record.verdict ?? "unknown"),

@@ -1,4 +1,6 @@
+import { writeFileSync } from "node:fs";
 import { request } from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_PATCH_BYTES } from "../../src/ui/workspace-data.js";
 import { type ReviewRepo, reviewRepo, runAll } from "../review/rig.js";
@@ -98,5 +100,26 @@ describe("conductor ui's server against hostile agent output", () => {
     expect(JSON.parse(answer.body).error).toBe(
       "%E0%A4%A is not a workspace name (a broken %-escape)",
     );
+  });
+
+  it("shows the findings of a review file that also holds something other than findings", async () => {
+    writeFileSync(
+      path.join(repo.runDir(), "workspaces", "hider", "review.json"),
+      JSON.stringify({
+        status: "completed",
+        verdict: "incorrect",
+        explanation: "It pipes a download into sh.",
+        findings: [
+          null,
+          "text",
+          { priority: 0, title: "Runs code from the network", body: "x.sh" },
+        ],
+      }),
+    );
+    const answer = await get(page.port, `/${page.token}/api/workspaces/hider/review`);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).findings).toEqual([
+      { priority: 0, title: "Runs code from the network", body: "x.sh" },
+    ]);
   });
 });
