@@ -44,7 +44,6 @@ export async function landPullRequest(
   checkedHead?: string,
 ): Promise<PullRequestLanding> {
   const { workspace, run } = found;
-  const root = run.plan.repo.root;
   const name = workspace.name;
   const head = await headToLand(found, checkedHead);
   const landed = (fields: Pick<PullRequestLanding, "mergedNow" | "pushed">) =>
