@@ -17,9 +17,12 @@ export interface GuardOptions {
   port: number;
 }
 
-/** Why a request was refused, or the path below the token when it may pass. */
+/**
+ * Why a request was refused, or the path below the token when it may pass; `redirect`: where the
+ * page is when the request named the token without the slash after it.
+ */
 export type GuardVerdict =
-  | { allowed: true; path: string; query: URLSearchParams }
+  | { allowed: true; path: string; query: URLSearchParams; redirect?: string }
   | { allowed: false; status: 403 | 404 | 421; reason: string };
 
 /** The Host values the server answers to: its loopback address and `localhost`, with its port. */
@@ -47,6 +50,15 @@ export function checkRequest(
   const [, first = "", ...rest] = url.pathname.split("/");
   if (!sameToken(first, options.token)) {
     return { allowed: false, status: 404, reason: "not found (the URL lacks this start's token)" };
+  }
+  // `/<token>` without its slash would serve the page, whose relative URLs then lose the token.
+  if (rest.length === 0) {
+    return {
+      allowed: true,
+      path: "/",
+      query: url.searchParams,
+      redirect: `/${first}/${url.search}`,
+    };
   }
   return { allowed: true, path: `/${rest.join("/")}`, query: url.searchParams };
 }

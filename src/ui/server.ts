@@ -143,6 +143,11 @@ class UiApp {
       response.end(`${verdict.reason}\n`);
       return;
     }
+    if (verdict.redirect !== undefined) {
+      response.writeHead(308, { Location: verdict.redirect });
+      response.end();
+      return;
+    }
     try {
       await this.route(request, response, verdict.path, verdict.query);
     } catch (error) {

@@ -15,6 +15,20 @@ describe("the page server's request guard", () => {
     }
   });
 
+  it("sends the token without its slash to the page's own address, where its relative URLs work", () => {
+    const verdict = checkRequest(
+      { url: "/abcdefghijklmnop?run=1", headers: { host: "127.0.0.1:32700" } },
+      options,
+    );
+    expect(verdict).toMatchObject({ allowed: true, redirect: "/abcdefghijklmnop/?run=1" });
+    const page = checkRequest(
+      { url: "/abcdefghijklmnop/", headers: { host: "127.0.0.1:32700" } },
+      options,
+    );
+    expect(page).toMatchObject({ allowed: true, path: "/" });
+    expect(page.allowed && page.redirect).toBeFalsy();
+  });
+
   it("refuses a request without the token, with another token or a prefix of it", () => {
     for (const url of [
       "/",

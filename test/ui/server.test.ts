@@ -106,6 +106,13 @@ describe("conductor ui's server", () => {
     await repo?.remove();
   });
 
+  it("sends the address without the slash after the token to the page's own", async () => {
+    const moved = await call(page.port, `/${page.token}?run=${runId}`);
+    expect(moved.status).toBe(308);
+    expect(moved.headers.location).toBe(`/${page.token}/?run=${runId}`);
+    expect((await call(page.port, moved.headers.location as string)).body).toContain("<html");
+  });
+
   it("refuses a request without the token, with another Host, or from another origin", async () => {
     expect((await call(page.port, "/api/state")).status).toBe(404);
     expect((await call(page.port, "/wrong-token/api/state")).status).toBe(404);
