@@ -1,5 +1,4 @@
-import { conductorCommand } from "../hint/command.js";
-import { shellQuote } from "../hint/shell-quote.js";
+import { conductorCommand, gitCommand } from "../hint/command.js";
 import type { Workspace } from "../planner/types.js";
 import type { WorkspaceState } from "./types.js";
 
@@ -9,21 +8,23 @@ export const LOSERS_REFS = "refs/conductor/losers/";
 /**
  * What can bring an archived workspace's work back: its branch, where the archive kept it. A
  * resume would not (the run's other workspaces decide whether there is anything to resume).
+ * `root` is the repository's main checkout, which the git commands name when the user is elsewhere.
  */
 export function archivedHint(
+  root: string,
   workspace: Workspace,
   archived: NonNullable<WorkspaceState["archived"]>,
 ): string {
   if (archived.keptAs !== undefined) {
-    const named = shellQuote(`${workspace.branch}-kept`);
+    const again = gitCommand(root, ["branch", `${workspace.branch}-kept`, archived.keptAs]);
     // `archive --losers` keeps the branch the same way; no later run is involved then.
     const why = archived.keptAs.startsWith(LOSERS_REFS)
       ? "It lost its task's pick and was archived"
       : "A later run took its branch name";
-    return `${why}; its work is kept as ${archived.keptAs}: \`git branch ${named} ${archived.keptAs}\` makes it a branch again.`;
+    return `${why}; its work is kept as ${archived.keptAs}: \`${again}\` makes it a branch again.`;
   }
   if (archived.branchDeleted) {
     return `Its branch ${workspace.branch} was deleted with it; start the task again with \`${conductorCommand(["run", workspace.taskId])}\`.`;
   }
-  return `Its branch ${workspace.branch} is kept: \`git worktree add ${shellQuote(workspace.path)} ${shellQuote(workspace.branch)}\` checks it out again, to look at it or go on by hand.`;
+  return `Its branch ${workspace.branch} is kept: \`${gitCommand(root, ["worktree", "add", workspace.path, workspace.branch])}\` checks it out again, to look at it or go on by hand.`;
 }

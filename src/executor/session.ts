@@ -161,7 +161,7 @@ export async function continueSession(options: FollowUpOptions): Promise<Session
   if (before.archived !== undefined) {
     throw new StateError(
       `workspace ${workspace.name} of run ${previous.runId} was archived: there is no worktree of it to continue in`,
-      { hint: archivedHint(workspace, before.archived) },
+      { hint: archivedHint(plan.repo.root, workspace, before.archived) },
     );
   }
   if (!before.worktreeCreated || !existsSync(workspace.path)) {

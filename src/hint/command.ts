@@ -61,6 +61,19 @@ export function conductorCommand(
     .join(" ");
 }
 
+/**
+ * A git command line to print as a hint about the repository at `root`, quoted for a POSIX shell.
+ * It names the repository (`git -C <root>`) when conductor was started with `-C`: the user's shell
+ * is then elsewhere, where a bare `git` finds no repository (or another one). Without `-C`
+ * conductor ran inside the repository, and the shorter command works there as printed.
+ */
+export function gitCommand(root: string, args: readonly (string | Placeholder)[]): string {
+  const where = current.cwd === undefined ? [] : ["-C", root];
+  return ["git", ...where, ...args]
+    .map((arg) => (typeof arg === "string" ? shellQuote(arg) : arg.placeholder))
+    .join(" ");
+}
+
 /** A word the user fills in (`<workspace>`, `"…"`), printed as it is. */
 export interface Placeholder {
   placeholder: string;

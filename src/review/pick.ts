@@ -115,7 +115,7 @@ export async function pickByHand(
   if (state?.archived !== undefined && planned !== undefined) {
     // Its work still exists (on a kept ref or branch): say where, not that there is none.
     throw new UsageError(`${workspace} was archived; an archived workspace cannot be the winner`, {
-      hint: archivedHint(planned, state.archived),
+      hint: archivedHint(run.plan.repo.root, planned, state.archived),
     });
   }
   if (state?.commit === undefined) {

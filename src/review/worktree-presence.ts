@@ -47,7 +47,10 @@ export async function requireWorktree(found: FoundWorkspace): Promise<string> {
         `workspace ${workspace.name} was archived${state.archived ? ` (${state.archived.at})` : ""}; its worktree is gone`,
         // The same words as `continue` says: a command that works as pasted, quoted.
         {
-          hint: state.archived === undefined ? undefined : archivedHint(workspace, state.archived),
+          hint:
+            state.archived === undefined
+              ? undefined
+              : archivedHint(found.run.plan.repo.root, workspace, state.archived),
         },
       );
     case "never-created":

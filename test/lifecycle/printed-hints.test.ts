@@ -189,6 +189,38 @@ describe("printed hints work as printed", () => {
     expect(readFileSync(path.join(repo.worktree("one"), "one.txt"), "utf8")).toBe("one\n");
   });
 
+  it("with -C from outside the repository, the git commands an archived workspace's hints print work from there", async () => {
+    repo = await reviewRepo([
+      { id: "one", agent: "echo one > one.txt" },
+      { id: "two", agent: "echo two > two.txt" },
+    ]);
+    const outside = { cwd: repo.home, home: repo.home };
+    const prefix = `conductor -C ${repo.root}`;
+    expect((await runAsPrinted(`${prefix} run --output plain`, outside)).exitCode).toBe(0);
+    expect((await runAsPrinted(`${prefix} archive one`, outside)).exitCode).toBe(0);
+    // Kept branch: `open` and `continue` name the git command that checks it out again.
+    const refused = await runAsPrinted(`${prefix} open one`, outside);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const checkout = /`(git [^`]+)`/.exec(refused.stderr)?.[1] as string;
+    expect(checkout, refused.stderr).toContain("worktree add");
+    const restored = await runAsPrinted(checkout, outside);
+    expect(restored.exitCode, restored.all).toBe(0);
+    expect(readFileSync(path.join(repo.worktree("one"), "one.txt"), "utf8")).toBe("one\n");
+
+    // A later run takes the branch name of `two` (archived first): its work is kept on a ref,
+    // and the `git branch` printed makes it a branch again.
+    expect((await runAsPrinted(`${prefix} archive two`, outside)).exitCode).toBe(0);
+    const first = repo.runIds().at(-1) as string;
+    expect((await runAsPrinted(`${prefix} run two --output plain`, outside)).exitCode).toBe(0);
+    const kept = await runAsPrinted(`${prefix} continue two more --run ${first}`, outside);
+    expect(kept.exitCode, kept.all).toBe(2);
+    const branch = /`(git [^`]+)`/.exec(kept.stderr)?.[1] as string;
+    expect(branch, kept.stderr).toContain("branch conductor/two-kept");
+    const made = await runAsPrinted(branch, outside);
+    expect(made.exitCode, made.all).toBe(0);
+    expect(await repo.git("show", "conductor/two-kept:two.txt")).toBe("two");
+  });
+
   it("the run folder a succeeded run names is there from where it was started: a subfolder, or -C from outside", async () => {
     repo = await reviewRepo([{ id: "good" }]);
     await mkdir(path.join(repo.root, "src", "deep"), { recursive: true });
