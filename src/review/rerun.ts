@@ -19,7 +19,7 @@ import {
   saveWork,
   type WorktreeEntry,
 } from "../git/worktree.js";
-import { conductorCommand, currentInvocation } from "../hint/command.js";
+import { conductorCommand, currentInvocation, gitCommand, placeholder } from "../hint/command.js";
 import { winnerBranchHolders } from "../planner/selections.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { archiveWorkspace } from "./archive.js";
@@ -378,7 +378,7 @@ function assertNoBranchInTheWay(
         .join("\n"),
     {
       hint:
-        `Rename or delete the existing branch${clashes.length === 1 ? "" : "es"} (\`git branch -m ${first.existing} <new-name>\`), ` +
+        `Rename or delete the existing branch${clashes.length === 1 ? "" : "es"} (\`${gitCommand(plan.repo.root, ["branch", "-m", first.existing, placeholder("<new-name>")])}\`), ` +
         `or give this task set its own names with workspaces.branch in ${plan.configFile ?? "conductor.yaml"}.`,
     },
   );

@@ -108,6 +108,21 @@ describe("re-run hints work as printed", () => {
     });
     expect(unnamed.all).not.toBe(shown.all);
   });
+  it("a branch in the way of the plan's: the rename printed works as pasted, quoted and from outside with -C", async () => {
+    // A quote and a dollar in the branch names, as git allows them.
+    repo = await reviewRepo([{ id: "a" }], { workspaces: { branch: "wip/o'neil$x/{{task}}" } });
+    await repo.git("branch", "wip/o'neil$x");
+    const outside = { cwd: repo.home, home: repo.home };
+    const refused = await runAsPrinted(`conductor -C ${repo.root} run --output plain`, outside);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const rename = /`(git [^`]+ <new-name>)`/.exec(refused.stderr)?.[1] as string;
+    expect(rename, refused.stderr).toBeDefined();
+    const renamed = await runAsPrinted(rename.replace("<new-name>", "aside"), outside);
+    expect(renamed.exitCode, renamed.all).toBe(0);
+    expect(await repo.git("branch", "--list", "aside")).toContain("aside");
+    const ran = await runAsPrinted(`conductor -C ${repo.root} run --output plain`, outside);
+    expect(ran.exitCode, ran.all).toBe(0);
+  });
   it("an agent whose program is missing is not sent a follow-up: both printed ways work", async () => {
     // A setup script may install what the agent runs, so preflight leaves the agent's program
     // to the run.
