@@ -225,7 +225,8 @@ function parseLayers(
     throw at(
       1,
       1,
-      "is empty; start from `conductor init` or conductor.yaml.example (version: 1, tasks: [...])",
+      // `init` refuses a file that exists, empty or not: --force writes the starter in its place.
+      `is empty; start from \`${conductorCommand(["init", "--force"])}\` (it writes a starter file in its place) or conductor.yaml.example (version: 1, tasks: [...])`,
     );
   }
   if (typeof value !== "object" || Array.isArray(value)) {

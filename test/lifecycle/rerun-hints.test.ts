@@ -45,6 +45,22 @@ describe("re-run hints work as printed", () => {
     expect(await readFile(path.join(repo.root, "missing.yaml"), "utf8")).toContain("tasks:");
   });
 
+  it("an empty -c file's hint writes a starter in its place, from outside with -C", async () => {
+    repo = await otherConfigRepo();
+    await writeFile(path.join(repo.root, "empty.yaml"), "");
+    const outside = { cwd: repo.home, home: repo.home };
+    const refused = await runAsPrinted(`conductor -C ${repo.root} -c empty.yaml plan`, outside);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr).toContain("is empty");
+    const [hint] = printedCommands(refused.stderr);
+    expect(hint).toBe(`conductor -C ${repo.root} -c empty.yaml init --force`);
+    const written = await runAsPrinted(hint as string, outside);
+    expect(written.exitCode, written.all).toBe(0);
+    expect(await readFile(path.join(repo.root, "empty.yaml"), "utf8")).toContain("tasks:");
+    const planned = await runAsPrinted(`conductor -C ${repo.root} -c empty.yaml plan`, outside);
+    expect(planned.exitCode, planned.all).toBe(0);
+  });
+
   it("with no runs yet, the hint to start one carries -c", async () => {
     repo = await otherConfigRepo();
     const refused = await repo.cli(["-c", "other.yaml", "status", "--run", "nosuch"]);

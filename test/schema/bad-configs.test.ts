@@ -333,7 +333,13 @@ const CORPUS: Record<string, Case> = {
       { at: "4:1", keyPath: "", phrase: "tabs are not allowed for indentation; use spaces" },
     ],
   },
-  "empty.yaml": one("an empty file", "1:1", "", "is empty; start from `conductor init`"),
+  // The command carries the -c of the invocation (test/lifecycle/rerun-hints.test.ts pastes it).
+  "empty.yaml": one(
+    "an empty file",
+    "1:1",
+    "",
+    "empty.yaml init --force` (it writes a starter file in its place)",
+  ),
   "list-not-map.yaml": one(
     "a file that is a list",
     "1:1",
