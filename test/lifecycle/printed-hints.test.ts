@@ -2,7 +2,7 @@
 // and -c in use, and it is the right step (continue after a failed check, run --resume for the
 // dependents it held back).
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -219,6 +219,27 @@ describe("printed hints work as printed", () => {
     const made = await runAsPrinted(branch, outside);
     expect(made.exitCode, made.all).toBe(0);
     expect(await repo.git("show", "conductor/two-kept:two.txt")).toBe("two");
+  });
+
+  it("a folder in place of a log: the mv printed moves it away, in a repository whose path holds a quote", async () => {
+    repo = await reviewRepo([{ id: "quiet", agent: "echo working" }]);
+    // Moved before any run: nothing records the repository's path yet.
+    const root = path.join(path.dirname(repo.root), `it's "repo"`);
+    await rename(repo.root, root);
+    const where = { cwd: root, home: repo.home };
+    expect((await runAsPrinted("conductor run --output plain", where)).exitCode).toBe(0);
+    const runId = (await readdir(path.join(root, ".conductor", "runs")))[0] as string;
+    const log = path.join(root, ".conductor", "runs", runId, "workspaces", "quiet", "agent.log");
+    await rm(log);
+    await mkdir(log);
+    const refused = await runAsPrinted("conductor logs quiet", where);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const move = /move it away: `?(mv .+?)`?$/m.exec(refused.stderr)?.[1] as string;
+    expect(move, refused.stderr).toBeDefined();
+    const moved = await runAsPrinted(move, where);
+    expect(moved.exitCode, moved.all).toBe(0);
+    expect(existsSync(`${log}.moved`)).toBe(true);
+    expect(existsSync(log)).toBe(false);
   });
 
   it("the run folder a succeeded run names is there from where it was started: a subfolder, or -C from outside", async () => {

@@ -4,6 +4,7 @@ import { findWorkspace } from "../../executor/find-workspace.js";
 import { isRunLive, loadRun } from "../../executor/load-run.js";
 import { RunPaths } from "../../executor/run-store.js";
 import { conductorCommand } from "../../hint/command.js";
+import { shellCommand } from "../../hint/shell-quote.js";
 import { TerminalText } from "../../report/terminal-text.js";
 import { followFile } from "../../review/follow-file.js";
 import {
@@ -53,7 +54,8 @@ export function logsCommand(): Command {
         throw new StateError(
           `workspace ${found.workspace.name}'s ${chosen} log ${file} is not a file, so it cannot be shown`,
           {
-            hint: `Something other than conductor put it there; move it away: mv '${file}' '${file}.moved'`,
+            // Quoted as a shell reads it: the repository's path may hold a quote.
+            hint: `Something other than conductor put it there; move it away: \`${shellCommand(["mv", file, `${file}.moved`])}\``,
           },
         );
       }
