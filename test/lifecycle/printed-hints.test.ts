@@ -242,6 +242,23 @@ describe("printed hints work as printed", () => {
     expect(existsSync(log)).toBe(false);
   });
 
+  it("exec without a command, of an earlier run: the example printed keeps --run", async () => {
+    repo = await reviewRepo([{ id: "one" }, { id: "two" }]);
+    const where = { cwd: repo.root, home: repo.home };
+    expect((await runAsPrinted("conductor run one --output plain", where)).exitCode).toBe(0);
+    const first = repo.runIds().at(-1) as string;
+    expect((await runAsPrinted("conductor run two --output plain", where)).exitCode).toBe(0);
+    const refused = await runAsPrinted(`conductor exec one --run ${first}`, where);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const example = /e\.g\. `?(conductor .+?)`?$/m.exec(refused.stderr)?.[1];
+    expect(example).toBe(`conductor exec one --run ${first} -- npm test`);
+    expect(printedCommands(refused.stderr)).toEqual([example]);
+    // The example's command is the user's to choose: one that shows where it ran.
+    const ran = await runAsPrinted((example as string).replace("npm test", "pwd"), where);
+    expect(ran.exitCode, ran.all).toBe(0);
+    expect(ran.stdout).toBe(repo.worktree("one"));
+  });
+
   it("the run folder a succeeded run names is there from where it was started: a subfolder, or -C from outside", async () => {
     repo = await reviewRepo([{ id: "good" }]);
     await mkdir(path.join(repo.root, "src", "deep"), { recursive: true });

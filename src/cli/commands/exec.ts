@@ -24,7 +24,8 @@ export function execCommand(): Command {
     .action(async (name: string, argv: string[], options: { run?: string }, command: Command) => {
       if (argv.length === 0) {
         throw new UsageError("exec needs a command to run", {
-          hint: `Put it after --, e.g. ${conductorCommand(["exec", name, "--", "npm", "test"])}`,
+          // With the --run given: without it the example would run in the latest run's workspace.
+          hint: `Put it after --, e.g. \`${conductorCommand(["exec", name, ...(options.run === undefined ? [] : ["--run", options.run]), "--", "npm", "test"])}\``,
         });
       }
       const { run } = await chosenRun(command, options.run);
