@@ -8,6 +8,7 @@ import { conductor, startConductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
 import { latestSummary, repoWithConfig } from "../helpers/run-repo.js";
 import { useScriptedCodex } from "../helpers/scripted-agents.js";
+import { printedCommands, runAsPrinted } from "../lifecycle/hints.js";
 
 /** Per-test routes of the shared server: each task's prompt carries its marker. */
 const routes: Record<string, readonly ScriptedReply[]> = {};
@@ -154,6 +155,22 @@ describe("conductor run with the real codex", () => {
       expect(result.stdout).toMatch(message);
     },
   );
+
+  it("the doctor named when the provider rejects the key works as printed from outside with -C, on that config", async () => {
+    const rejected = {
+      kind: "http-error",
+      status: 401,
+      body: '{"error":{"message":"bad key"}}',
+    } as const;
+    const { root, home } = await codexRepo([{ id: "one", steps: [rejected] }]);
+    const outside = { cwd: home, home };
+    const ran = await runAsPrinted(`conductor -C ${root} run --output plain`, outside);
+    expect(ran.exitCode, ran.all).toBe(1);
+    const doctor = printedCommands(ran.stderr).find((command) => command.endsWith(" doctor"));
+    expect(doctor, ran.stderr).toBe(`conductor -C ${root} doctor`);
+    const checked = await runAsPrinted(doctor as string, outside);
+    expect(checked.stdout).toContain(`${path.join(root, "conductor.yaml")}: 1 workspace`);
+  });
 
   it("stops early when the provider rejects the key: the first 401 holds back the rest, and one line says why", async () => {
     const rejected = {
