@@ -5,6 +5,7 @@ import { OperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths, writeFileAtomic } from "../executor/run-store.js";
 import { branchExists, git, gitMessage } from "../git/worktree.js";
+import { gitCommand } from "../hint/command.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { describeFailure } from "../report/format.js";
 import { assertCanDescribe, describeWithAgent } from "./describe.js";
@@ -116,7 +117,7 @@ export function manualSteps(draft: PullRequestDraft, origin: string | undefined)
   const { branch } = draft.found.workspace;
   const steps: string[] = [];
   if (origin === undefined) steps.push("git remote add origin <url of the repository>");
-  steps.push(shellCommand(["git", "push", "-u", "origin", branch]));
+  steps.push(gitCommand(draft.found.run.plan.repo.root, ["push", "-u", "origin", branch]));
   const repository = origin === undefined ? undefined : gitHubRepository(origin);
   if (repository !== undefined) {
     steps.push(`then open: ${compareUrl(repository, draft.base, branch)}`);

@@ -6,6 +6,7 @@
 // file and the variable, never the value. Each agent is the `command` agent.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { conductor, startConductor } from "../helpers/cli.js";
 import type { TestRepo } from "../helpers/git-repo.js";
@@ -373,6 +374,11 @@ describe("an agent that games how git sees its work still commits no secret", ()
     const start = (await test.git("rev-parse", "main")).trim();
     const workspace = refusedWorkspace(test, await run(test), "merge", "commit");
     expect(workspace.failure?.message).toContain("a merge was left unfinished");
+    // The abort it names works as printed, wherever the user's shell is.
+    const abort = /`(git -C \S+ merge --abort)`/.exec(workspace.failure?.message ?? "")?.[1];
+    expect(abort, workspace.failure?.message).toBeDefined();
+    const aborted = await execa("sh", ["-c", abort as string], { cwd: "/", reject: false });
+    expect(aborted.exitCode, aborted.stderr).toBe(0);
     expect((await test.git("rev-parse", "conductor/merge")).trim()).toBe(start);
     expect(marksIn(await historyPatch(test, "conductor/merge"))).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { redactedIdentity } from "../../git/commit-identity.js";
 import { commitWork } from "../../git/commit-work.js";
 import { git, gitMessage, worktreeStatus } from "../../git/worktree.js";
 import { operationLeftOpen, WorktreeLinkError } from "../../git/worktree-link.js";
+import { shellCommand } from "../../hint/shell-quote.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../../planner/plan.js";
 import { formatSize } from "../../schema/size.js";
 import { commitMessage, isCommitOf } from "../commit-message.js";
@@ -103,7 +104,7 @@ export async function commitStep(ctx: StepContext): Promise<StepOutcome> {
     // commit would carry the author the agent gave the picked one.
     const open = operationLeftOpen((await ctx.checkoutHook.find()).commonDir, workspace.path);
     if (open !== undefined) {
-      const message = `a ${open} was left unfinished in the worktree; committing would finish it${open === "merge" ? " and bring the merged history onto the branch unchecked" : " under the picked commit's author"}, so nothing was committed. Finish or abort it there (\`git ${open} --abort\`)`;
+      const message = `a ${open} was left unfinished in the worktree; committing would finish it${open === "merge" ? " and bring the merged history onto the branch unchecked" : " under the picked commit's author"}, so nothing was committed. Finish or abort it there (\`${shellCommand(["git", "-C", workspace.path, open, "--abort"])}\`)`;
       return { status: "failed", failure: { reason: "integrity", step: "commit", message } };
     }
     const committed = await commitWork(workspace.path, {
