@@ -68,6 +68,31 @@ function workspace(r: TestRepo, id: string): string {
 }
 
 /** A repository whose one task seeds node_modules, after a run that filled the cache entry. */
+/**
+ * Writes and commits another config file beside conductor.yaml: one task, seeding node_modules
+ * (in `mode`, or the default) with the tests' setup script.
+ */
+async function commitSeedConfig(
+  r: TestRepo,
+  file: string,
+  task: string,
+  mode?: "hardlink" | "symlink",
+): Promise<void> {
+  await r.write({
+    [file]: stringify({
+      version: 1,
+      workspaces: {
+        dir: path.join(r.home, "workspaces"),
+        seed: [mode === undefined ? "node_modules" : { path: "node_modules", mode }],
+      },
+      scripts: { setup: SETUP },
+      agent: { kind: "command", command: "true" },
+      tasks: tasks(task),
+    }),
+  });
+  await r.commitAll(`add ${file}`);
+}
+
 async function seededAfterOneRun(): Promise<TestRepo> {
   const seeded = await repoWithConfig(
     {
@@ -769,16 +794,7 @@ describe("cache clean and entries in use", () => {
   it("a run whose entry a clean removes while the run is about to place from it fills the key again and succeeds", async () => {
     repo = await seededAfterOneRun();
     const [key] = cacheEntries(repo);
-    await repo.write({
-      "b.yaml": stringify({
-        version: 1,
-        workspaces: { dir: path.join(repo.home, "workspaces"), seed: ["node_modules"] },
-        scripts: { setup: SETUP },
-        agent: { kind: "command", command: "true" },
-        tasks: tasks("two"),
-      }),
-    });
-    await repo.commitAll("a second config");
+    await commitSeedConfig(repo, "b.yaml", "two");
     const entry = path.join(cacheDir(repo), key as string);
     const release = await tryLockWithHolder(entry, { stale: 5_000, onCompromised: () => {} });
     // The run's placement marks the entry, finds the lock held and tries again: the clean goes on.
@@ -825,19 +841,7 @@ describe("cache clean and entries in use", () => {
     await writeFile(path.join(cacheFolder(repo, key as string), "pkg", "data.txt"), "three\n", {
       flag: "a",
     });
-    await repo.write({
-      "b.yaml": stringify({
-        version: 1,
-        workspaces: {
-          dir: path.join(repo.home, "workspaces"),
-          seed: [{ path: "node_modules", mode: "hardlink" }],
-        },
-        scripts: { setup: SETUP },
-        agent: { kind: "command", command: "true" },
-        tasks: tasks("two"),
-      }),
-    });
-    await repo.commitAll("a second config");
+    await commitSeedConfig(repo, "b.yaml", "two", "hardlink");
     const placing = holder(repo, key as string);
     await placing.said("held");
 
@@ -1024,19 +1028,7 @@ describe("cache clean and workspaces linked to an entry (mode: symlink)", () => 
     expect(existsSync(link)).toBe(false);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
 
-    await repo.write({
-      "again.yaml": stringify({
-        version: 1,
-        workspaces: {
-          dir: path.join(repo.home, "workspaces"),
-          seed: [{ path: "node_modules", mode: "symlink" }],
-        },
-        scripts: { setup: SETUP },
-        agent: { kind: "command", command: "true" },
-        tasks: tasks("three"),
-      }),
-    });
-    await repo.commitAll("another config");
+    await commitSeedConfig(repo, "again.yaml", "three", "symlink");
     const again = await conductor(["run", "-c", "again.yaml"], { cwd: repo.root, home: repo.home });
     expect(again.exitCode, again.all).toBe(0);
     expect(cacheEntries(repo)).toEqual([key]);

@@ -54,6 +54,23 @@ async function remoteBranches(remote: string): Promise<string> {
   return (await execa("git", ["--git-dir", remote, "for-each-ref", "--format=%(refname)"])).stdout;
 }
 
+/** The `gh pr create` conductor runs for the task of PROMPT, with its body file. */
+function prCreateArgs(bodyFile: string, ...more: string[]): string[] {
+  return [
+    "pr",
+    "create",
+    "--head",
+    "conductor/feature",
+    "--base",
+    "main",
+    "--title",
+    "Add a feature flag for dark mode",
+    "--body-file",
+    bodyFile,
+    ...more,
+  ];
+}
+
 describe("conductor pr", () => {
   it("without gh, prints the push and compare commands and pushes nothing", async () => {
     repo = await reviewRepo([{ id: "feature", prompt: PROMPT }], { scripts: { check: "true" } });
@@ -127,18 +144,7 @@ describe("conductor pr", () => {
     const pasted = await runAsPrinted(printed, { cwd: repo.root, home: repo.home });
     expect(pasted.exitCode, pasted.all).toBe(0);
     const create = (await ghCalls(repo)).at(-1) as GhCall;
-    expect(create.args).toEqual([
-      "pr",
-      "create",
-      "--head",
-      "conductor/feature",
-      "--base",
-      "main",
-      "--title",
-      "Add a feature flag for dark mode",
-      "--body-file",
-      bodyFile,
-    ]);
+    expect(create.args).toEqual(prCreateArgs(bodyFile));
     expect(create.body).toContain("### Task");
   });
 
@@ -170,19 +176,9 @@ describe("conductor pr", () => {
     const calls = await ghCalls(repo);
     expect(calls.map((call) => call.rule)).toEqual([0, 1, 2]);
     expect(calls[1]?.args).toEqual(["pr", "view", BRANCH, "--json", PULL_REQUEST_FIELDS.join(",")]);
-    expect(calls[2]?.args).toEqual([
-      "pr",
-      "create",
-      "--head",
-      "conductor/feature",
-      "--base",
-      "main",
-      "--title",
-      "Add a feature flag for dark mode",
-      "--body-file",
-      path.join(repo.runDir(), "workspaces", "feature", "pr.md"),
-      "--draft",
-    ]);
+    expect(calls[2]?.args).toEqual(
+      prCreateArgs(path.join(repo.runDir(), "workspaces", "feature", "pr.md"), "--draft"),
+    );
     const body = calls[2]?.body ?? "";
     expect(body).toContain(
       "### Task\n\nAdd a feature flag for dark mode\n\nUse the existing settings store.",
