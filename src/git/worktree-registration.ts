@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { entryExists } from "../fs/entry-exists.js";
-import { shellQuote } from "../hint/shell-quote.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import { processExists } from "../process/exists.js";
 
 /**
@@ -97,7 +97,9 @@ export function registerWorktree(
   if (registered !== undefined) {
     const locked = entryExists(path.join(registered, "locked"));
     throw new WorktreeFolderTakenError(
-      `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); ${locked ? `\`git worktree unlock ${shellQuote(worktree)}\`, then ` : ""}\`git worktree prune\` clears it`,
+      // The repository named (the user's shell may be anywhere), and this record alone: a prune
+      // would drop the records of the user's own moved worktrees too.
+      `'${worktree}' is a missing but already registered worktree (${path.basename(registered)}); ${locked ? `\`${shellCommand(["git", `--git-dir=${commonDir}`, "worktree", "unlock", worktree])}\`, then ` : ""}\`${shellCommand(["git", `--git-dir=${commonDir}`, "worktree", "remove", worktree])}\` clears its record`,
     );
   }
   const taken = () => new WorktreeFolderTakenError(`'${worktree}' already exists`);

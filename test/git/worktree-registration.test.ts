@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { CheckoutHook } from "../../src/git/checkout-hook.js";
 import {
@@ -132,11 +133,25 @@ describe("a worktree's registration written directly, as git's add writes it", (
     await repo.git("worktree", "lock", gone);
     await repo.git("branch", "again");
     rmSync(gone, { recursive: true });
-    expect(() => registerWorktree(common, gone, "refs/heads/again", "x")).toThrow(
-      /missing but already registered worktree \(gone\)/,
-    );
+    let refused = "";
+    try {
+      registerWorktree(common, gone, "refs/heads/again", "x");
+    } catch (error) {
+      refused = (error as Error).message;
+    }
+    expect(refused).toMatch(/missing but already registered worktree \(gone\)/);
     expect(existsSync(gone)).toBe(false);
     expect(readdirSync(path.join(common, "worktrees"))).toEqual(["gone"]);
+    // Pasted from anywhere, its commands clear that record and no other: a worktree of the
+    // user's, moved by hand, keeps its own.
+    const mine = path.join(ws, "mine");
+    await repo.git("worktree", "add", "--quiet", "-b", "mine", mine);
+    renameSync(mine, `${mine}-moved`);
+    for (const command of [...refused.matchAll(/`([^`]+)`/g)].map((match) => match[1])) {
+      const pasted = await execa("sh", ["-c", command as string], { cwd: "/", reject: false });
+      expect(pasted.exitCode, `${command}: ${pasted.stderr}`).toBe(0);
+    }
+    expect(readdirSync(path.join(common, "worktrees"))).toEqual(["mine"]);
   });
 
   it("names the unlock of a locked, missing registration as a command that works pasted, spaces and quotes included", async () => {
@@ -153,11 +168,13 @@ describe("a worktree's registration written directly, as git's add writes it", (
     } catch (error) {
       message = (error as Error).message;
     }
-    const [, unlock] = /`(git worktree unlock [^`]+)`/.exec(message) ?? [];
-    expect(unlock, message).toBeDefined();
-    const pasted = spawnSync("sh", ["-c", unlock as string], { cwd: repo.root, encoding: "utf8" });
-    expect(pasted.status, pasted.stderr).toBe(0);
-    await repo.git("worktree", "prune");
+    const commands = [...message.matchAll(/`(git [^`]+)`/g)].map((match) => match[1] as string);
+    expect(commands, message).toHaveLength(2);
+    expect(commands[0]).toContain(" worktree unlock ");
+    for (const command of commands) {
+      const pasted = spawnSync("sh", ["-c", command], { cwd: "/", encoding: "utf8" });
+      expect(pasted.status, pasted.stderr).toBe(0);
+    }
     expect(existsSync(path.join(common, "worktrees", "o'neil"))).toBe(false);
   });
 
@@ -240,7 +257,7 @@ describe("a worktree's registration written directly, as git's add writes it", (
     mkdirSync(`${cut}.conductor-new`);
     writeFileSync(path.join(`${cut}.conductor-new`, ".git"), "gitdir: somewhere\n");
     expect(() => registerWorktree(common, cut, "refs/heads/cut", "x")).toThrow(
-      `\`git worktree unlock ${cut}\`, then \`git worktree prune\` clears it`,
+      `\`git --git-dir=${common} worktree unlock ${cut}\`, then \`git --git-dir=${common} worktree remove ${cut}\` clears its record`,
     );
     await unlockMissingPendingCheckout(repo.root, cut);
     await repo.git("worktree", "prune");
