@@ -88,7 +88,10 @@ describe("conductor run with the command agent", () => {
     expect(result.exitCode, result.all).toBe(1);
     const [failed, done] = latestSummary(repo.root).workspaces;
     expect(failed?.failure).toMatchObject({ reason: "conflict", step: "worktree" });
-    expect(failed?.failure?.message).toContain(`\`git worktree unlock ${alpha}\`, then`);
+    const git = path.join(repo.root, ".git");
+    expect(failed?.failure?.message).toContain(
+      `\`git --git-dir=${git} worktree unlock ${alpha}\`, then \`git --git-dir=${git} worktree remove ${alpha}\` clears its record`,
+    );
     expect(done?.status).toBe("succeeded");
     expect(await repo.git("branch", "--list", "conductor/alpha")).toBe("");
     expect(await repo.git("worktree", "list", "--porcelain")).toContain(`worktree ${alpha}\n`);
