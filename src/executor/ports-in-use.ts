@@ -38,21 +38,40 @@ const TABLES = ["/proc/net/tcp", "/proc/net/tcp6"];
  * nothing.
  */
 async function heldPorts(): Promise<Set<number> | undefined> {
+  const sockets = await socketTables();
+  if (sockets === undefined) return undefined;
+  const held = new Set(sockets.map((socket) => socket.port));
+  return held.size === 0 ? undefined : held;
+}
+
+/** One row of the kernel's TCP socket tables. */
+interface SocketRow {
+  port: number;
+  /** The state as the table writes it (`0A`: listening). */
+  state: string | undefined;
+  inode: string | undefined;
+}
+
+/**
+ * The rows of `/proc/net/tcp` and `/proc/net/tcp6`: undefined when the IPv4 table cannot be read
+ * (not Linux); a missing IPv6 table (IPv6 off) has none.
+ */
+async function socketTables(): Promise<SocketRow[] | undefined> {
   const [ipv4, ipv6] = await Promise.all(
     TABLES.map((table) => readFile(table, "latin1").catch(() => undefined)),
   );
   if (ipv4 === undefined) return undefined;
-  const held = new Set<number>();
+  const rows: SocketRow[] = [];
   for (const table of [ipv4, ipv6 ?? ""]) {
     for (const line of table.split("\n").slice(1)) {
-      // "sl local_address …", the local address as `<hex ip>:<hex port>`.
-      const local = line.trim().split(/\s+/)[1];
-      const port =
-        local === undefined ? Number.NaN : Number.parseInt(local.split(":")[1] ?? "", 16);
-      if (Number.isInteger(port)) held.add(port);
+      // "sl local_address rem_address st … uid timeout inode", the local address as
+      // `<hex ip>:<hex port>`.
+      const fields = line.trim().split(/\s+/);
+      const port = Number.parseInt(fields[1]?.split(":")[1] ?? "", 16);
+      if (Number.isInteger(port)) rows.push({ port, state: fields[3], inode: fields[9] });
     }
   }
-  return held.size === 0 ? undefined : held;
+  return rows;
 }
 
 async function allBindable(start: number, count: number): Promise<boolean> {
@@ -86,16 +105,8 @@ const LISTEN_STATE = "0A";
 export async function listenersOn(ports: readonly number[]): Promise<PortListener[]> {
   const wanted = new Set(ports);
   const inodesOf = new Map<number, Set<string>>();
-  const tables = await Promise.all(
-    TABLES.map((table) => readFile(table, "latin1").catch(() => "")),
-  );
-  for (const line of tables.join("\n").split("\n")) {
-    // "sl local_address rem_address st … uid timeout inode".
-    const fields = line.trim().split(/\s+/);
-    if (fields[3] !== LISTEN_STATE) continue;
-    const port = Number.parseInt(fields[1]?.split(":")[1] ?? "", 16);
-    const inode = fields[9];
-    if (!wanted.has(port) || inode === undefined) continue;
+  for (const { port, state, inode } of (await socketTables()) ?? []) {
+    if (state !== LISTEN_STATE || !wanted.has(port) || inode === undefined) continue;
     inodesOf.set(port, (inodesOf.get(port) ?? new Set()).add(inode));
   }
   const owners = socketOwners(new Set([...inodesOf.values()].flatMap((inodes) => [...inodes])));

@@ -55,10 +55,14 @@ export function conductorCommand(
   const globals: string[] = [];
   if (invocation.cwd !== undefined) globals.push("-C", invocation.cwd);
   if (invocation.config !== undefined) globals.push("-c", invocation.config);
-  const words = args.map((arg) => (typeof arg === "string" ? shellQuote(arg) : arg.placeholder));
-  return [invocation.program ?? "conductor", shellCommand(globals), ...words]
+  return [invocation.program ?? "conductor", shellCommand(globals), ...quotedWords(args)]
     .filter((word) => word !== "")
     .join(" ");
+}
+
+/** Words for a shell: quoted where they need it, placeholders as they are. */
+function quotedWords(args: readonly (string | Placeholder)[]): string[] {
+  return args.map((arg) => (typeof arg === "string" ? shellQuote(arg) : arg.placeholder));
 }
 
 /**
@@ -69,9 +73,7 @@ export function conductorCommand(
  */
 export function gitCommand(root: string, args: readonly (string | Placeholder)[]): string {
   const where = current.cwd === undefined ? [] : ["-C", root];
-  return ["git", ...where, ...args]
-    .map((arg) => (typeof arg === "string" ? shellQuote(arg) : arg.placeholder))
-    .join(" ");
+  return quotedWords(["git", ...where, ...args]).join(" ");
 }
 
 /** A word the user fills in (`<workspace>`, `"…"`), printed as it is. */

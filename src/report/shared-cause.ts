@@ -17,8 +17,8 @@ export function sharedCauseLine(state: RunState): string | undefined {
   if (ran.length === 0) return undefined;
   const failures = ran.map((workspace) => workspace.failure);
   const count = ran.length === 1 ? "the workspace" : `all ${ran.length} workspaces`;
-  const rest =
-    notStartedCount(state) > 0 ? `; stopped early, ${notStartedCount(state)} not started` : "";
+  const notStarted = notStartedCount(state);
+  const rest = notStarted > 0 ? `; stopped early, ${notStarted} not started` : "";
   if (failures.every((failure) => failure?.reason === "unreachable")) {
     const unreachable = failures as Extract<Failure, { reason: "unreachable" }>[];
     const urls = [...new Set(unreachable.map((failure) => failure.url ?? "its provider"))];
