@@ -1,6 +1,7 @@
 import { accessSync, constants } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { findOnPath } from "../process/find-on-path.js";
 
 /** How to start an agent program: a file plus leading arguments (e.g. node + a script). */
 export interface Program {
@@ -34,22 +35,4 @@ export function resolveAgentProgram(
   }
   const found = findOnPath(pathName, env);
   return found === undefined ? undefined : { file: found, args: [], source: "path" };
-}
-
-/** The first executable `name` in the folders of `env.PATH`, as found there (not resolved). */
-export function findOnPath(
-  name: string,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): string | undefined {
-  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-    if (dir === "") continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
 }

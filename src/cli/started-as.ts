@@ -1,8 +1,8 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
-import { findOnPath } from "../agents/resolve-binary.js";
 import { isInside } from "../fs/is-inside.js";
 import { shellQuote } from "../hint/shell-quote.js";
+import { findOnPath } from "../process/find-on-path.js";
 import { PACKAGE_ROOT } from "./package-info.js";
 
 /**

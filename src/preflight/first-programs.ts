@@ -5,8 +5,8 @@
  */
 import path from "node:path";
 import type { AgentEnv } from "../agents/provider.js";
-import { findOnPath } from "../agents/resolve-binary.js";
 import type { Plan, Workspace } from "../planner/types.js";
+import { findOnPath } from "../process/find-on-path.js";
 import { askProgram } from "../process/quick.js";
 import { type CheckResult, result } from "./check.js";
 

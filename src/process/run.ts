@@ -12,6 +12,7 @@ import {
 } from "./groups.js";
 import { LogFile } from "./log-file.js";
 import type { ProcessOutcome } from "./outcome.js";
+import { underReaper } from "./reaper.js";
 import { ownEnvironment } from "./settled-environment.js";
 
 /**
@@ -74,15 +75,22 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   // node:child_process itself, not execa: of execa this used only the spawn, and its option
   // handling cost each program about 0.6 ms of conductor's CPU (measured, one agent per workspace).
   let child: ChildProcess;
+  const env = {
+    ...ownEnvironment(),
+    ...options.env,
+    [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1),
+  };
+  // Under the reaper where it can run: it ends what the tag cannot find (see reaper.ts).
+  const reaped = underReaper(options.file, options.args ?? [], {
+    shell: options.shell === true,
+    graceMs,
+    env,
+  });
   try {
-    child = spawn(options.file, options.args ?? [], {
+    child = spawn(reaped?.launch.file ?? options.file, reaped?.launch.args ?? options.args ?? [], {
       cwd: options.cwd,
-      env: {
-        ...ownEnvironment(),
-        ...options.env,
-        [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1),
-      },
-      shell: options.shell ? "/bin/sh" : false,
+      env: reaped?.env ?? env,
+      shell: options.shell && reaped === undefined ? "/bin/sh" : false,
       detached: true, // own process group, so the whole tree can be signalled at once
       stdio: [options.stdinText === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });

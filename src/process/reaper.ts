@@ -1,0 +1,155 @@
+import { accessSync, constants } from "node:fs";
+import path from "node:path";
+import { findOnPath } from "./find-on-path.js";
+
+/**
+ * A process that clears its environment (`env -i setsid daemon &`) loses the tag conductor finds
+ * a step's leftovers by (see run.ts), and once its parent exits the kernel hands it to init:
+ * nothing links it to the step any more. Linux links it for us when an ancestor asks: a "child
+ * subreaper" (prctl PR_SET_CHILD_SUBREAPER) receives its orphaned descendants instead of init.
+ * Node cannot make that call, so on Linux every program a step starts runs under a small Perl
+ * wrapper (Perl is part of every Debian and Ubuntu base system) that makes it, starts the
+ * program, and, once the program has exited, ends every process handed to it: SIGTERM (to the
+ * process group of one that made its own), SIGKILL after the grace period. Then it exits as the
+ * program did, with its exit code or by its signal. No environment, tag or process group is
+ * needed to be found, so clearing them hides nothing.
+ *
+ * The wrapper ignores SIGINT, SIGTERM and SIGHUP: conductor signals the whole process group,
+ * and the wrapper must outlive the program to do its work (conductor's SIGKILL after the grace
+ * period still ends it). It holds no output pipe open: it closes stdin and stdout, and writes to
+ * stderr only when the program cannot be started.
+ *
+ * Arguments: the grace period in milliseconds, the program's PERL5OPT ("" for none, else "=" and
+ * the value: the wrapper itself runs without it, so no option of the user's changes how it
+ * runs), then the program and its arguments. Where the subreaper cannot be made (an unknown
+ * architecture), the wrapper simply becomes the program.
+ */
+const REAPER_SCRIPT = String.raw`my ($grace, $opt) = splice @ARGV, 0, 2;
+$ENV{PERL5OPT} = substr($opt, 1) if $opt ne '';
+sub start {
+  exec { $ARGV[0] } @ARGV;
+  print STDERR "conductor: cannot run $ARGV[0]: $!\n";
+  exit($! + 0 == 2 ? 127 : 126);
+}
+my %prctl = (62 => 157, 183 => 167, 243 => 167, 258 => 167, 3 => 172, 40 => 172);
+my $machine;
+if (open my $exe, '<', '/proc/self/exe') {
+  binmode $exe;
+  my $head = '';
+  if (sysread($exe, $head, 20) == 20 && substr($head, 0, 4) eq "\x7fELF") {
+    $machine = unpack(substr($head, 5, 1) eq "\x02" ? 'n' : 'v', substr($head, 18, 2));
+  }
+}
+my $nr = defined $machine ? $prctl{$machine} : undef;
+start() unless defined $nr && syscall($nr, 36, 1, 0, 0, 0) == 0;
+my @caught = qw(INT TERM HUP);
+$SIG{$_} = 'IGNORE' for @caught;
+my $pid = fork;
+if (!defined $pid) { print STDERR "conductor: cannot start $ARGV[0]: $!\n"; exit 126 }
+if ($pid == 0) { $SIG{$_} = 'DEFAULT' for @caught; start() }
+close STDIN;
+close STDOUT;
+my $status;
+while (1) {
+  my $done = waitpid(-1, 0);
+  if ($done == $pid) { $status = $?; last }
+  if ($done == -1) { $status = 0; last }
+}
+sub fields {
+  open my $f, '<', "/proc/$_[0]/stat" or return ();
+  my $line = <$f> // '';
+  my $end = rindex $line, ')';
+  return $end < 0 ? () : split ' ', substr($line, $end + 2);
+}
+sub children {
+  if (open my $f, '<', "/proc/$$/task/$$/children") {
+    local $/;
+    return split ' ', (<$f> // '');
+  }
+  opendir my $d, '/proc' or return ();
+  return grep { /^\d+$/ && ((fields($_))[1] // 0) == $$ } readdir $d;
+}
+my %termed;
+for (my $waited = 0; ; $waited += 10) {
+  my $left;
+  1 while ($left = waitpid(-1, 1)) > 0;
+  last if $left == -1;
+  my $kill = $waited >= $grace;
+  for my $child (children()) {
+    my ($state, $ppid, $group) = fields($child);
+    next if !defined $state || $state eq 'Z' || ($termed{$child} && !$kill);
+    $termed{$child} = 1;
+    kill($kill ? 'KILL' : 'TERM', $group == $child ? -$child : $child);
+  }
+  select(undef, undef, undef, 0.01);
+}
+if (my $signal = $status & 127) {
+  my %name = (1 => 'HUP', 2 => 'INT', 15 => 'TERM');
+  $SIG{$name{$signal}} = 'DEFAULT' if $name{$signal};
+  kill $signal, $$;
+  exit 128 + $signal;
+}
+exit($status >> 8);
+`;
+
+/** A program to spawn: a file and its arguments (never through a shell). */
+export interface Launch {
+  file: string;
+  args: string[];
+}
+
+/**
+ * How to start `file` with `args` (with `shell`, `file` is a `/bin/sh` command line) under the
+ * reaper, or undefined where it cannot run: not Linux, no Perl, or a program that would not be
+ * found (started directly, it fails the way it always has, with Node's own error).
+ */
+export function underReaper(
+  file: string,
+  args: readonly string[],
+  options: { shell: boolean; graceMs: number; env: Readonly<Record<string, string | undefined>> },
+): { launch: Launch; env: Record<string, string | undefined> } | undefined {
+  const perl = reaperPerl();
+  if (perl === undefined) return undefined;
+  const program = options.shell ? ["/bin/sh", "-c", [file, ...args].join(" ")] : [file, ...args];
+  if (!options.shell && !startable(file, options.env)) return undefined;
+  const { PERL5OPT, ...env } = options.env;
+  return {
+    launch: {
+      file: perl,
+      args: [
+        "-e",
+        REAPER_SCRIPT,
+        String(Math.max(0, Math.round(options.graceMs))),
+        PERL5OPT === undefined ? "" : `=${PERL5OPT}`,
+        ...program,
+      ],
+    },
+    env,
+  };
+}
+
+/** Whether exec would find `file`: a path to an executable, or a name on the PATH of `env`. */
+function startable(file: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (!file.includes(path.sep)) return findOnPath(file, env) !== undefined;
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let perlFound: string | undefined | null = null;
+
+/**
+ * The Perl that runs the reaper, looked up once (a process-wide fact). CONDUCTOR_NO_REAPER=1
+ * turns it off: where Perl misbehaves, and for measuring what it costs.
+ */
+function reaperPerl(): string | undefined {
+  if (perlFound !== null) return perlFound;
+  perlFound =
+    process.platform === "linux" && process.env.CONDUCTOR_NO_REAPER !== "1"
+      ? findOnPath("perl")
+      : undefined;
+  return perlFound;
+}

@@ -1,0 +1,129 @@
+// The reaper (reaper.ts): what a step leaves behind after clearing its environment and leaving
+// its session is ended with the step, and the step's program still ends as it would have.
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { findOnPath } from "../../src/process/find-on-path.js";
+import { type ProcessOptions, runProcess } from "../../src/process/run.js";
+import { Redactor } from "../../src/secrets/redact.js";
+import { isRunning } from "../helpers/running.js";
+
+/** Where the reaper runs: Linux with Perl (every Debian and Ubuntu, this project's CI). */
+const reaping = process.platform === "linux" && findOnPath("perl") !== undefined;
+
+let dir: string;
+const escaped: number[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "conductor-reaper-"));
+});
+afterEach(async () => {
+  // A failing test must not leave its daemon behind.
+  for (const pid of escaped.splice(0)) if (isRunning(pid)) process.kill(pid, "SIGKILL");
+  await rm(dir, { recursive: true, force: true });
+});
+
+function options(command: string, overrides: Partial<ProcessOptions> = {}): ProcessOptions {
+  return {
+    file: command,
+    shell: true,
+    cwd: dir,
+    env: { OUT: dir },
+    signal: new AbortController().signal,
+    timeoutMs: 30_000,
+    logFile: path.join(dir, "step.log"),
+    redactor: new Redactor([]),
+    graceMs: 500,
+    ...overrides,
+  };
+}
+
+/**
+ * A daemon nothing links to the step: a cleared environment (no tag), its own session (no
+ * group), its folder `/`. It writes its pid to $OUT/<name>.pid once running; the step waits for
+ * that, so the daemon is certainly orphaned only after the step's program exits.
+ */
+function daemon(name: string, body = "exec sleep 300"): string {
+  return (
+    `env -i setsid /bin/sh -c 'cd /; echo $$ > "$1.tmp"; mv "$1.tmp" "$1"; ${body}' sh "$OUT/${name}.pid" </dev/null >/dev/null 2>&1 & ` +
+    `while [ ! -s "$OUT/${name}.pid" ]; do sleep 0.02; done`
+  );
+}
+
+async function pidOf(name: string): Promise<number> {
+  const pid = Number(await readFile(path.join(dir, `${name}.pid`), "utf8"));
+  escaped.push(pid);
+  return pid;
+}
+
+describe.runIf(reaping)("the reaper", () => {
+  it("ends a daemon that cleared its environment and left its session when its step ends, not before", async () => {
+    const ended = await runProcess(
+      options(
+        `${daemon("d")}; sleep 0.3; kill -0 "$(cat "$OUT/d.pid")" && echo alive > "$OUT/during"`,
+      ),
+    );
+    expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+    expect(existsSync(path.join(dir, "during"))).toBe(true);
+    expect(isRunning(await pidOf("d"))).toBe(false);
+  });
+
+  it("kills one that ignores SIGTERM after the grace period", async () => {
+    const started = Date.now();
+    const ended = await runProcess(
+      options(daemon("stubborn", 'trap "" TERM; while :; do sleep 1; done')),
+    );
+    expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+    expect(isRunning(await pidOf("stubborn"))).toBe(false);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("ends the daemons of a step that failed or was cancelled too", async () => {
+    const failed = await runProcess(options(`${daemon("f")}; exit 7`));
+    expect(failed).toEqual({ reason: "exit-non-zero", exitCode: 7 });
+    expect(isRunning(await pidOf("f"))).toBe(false);
+
+    const controller = new AbortController();
+    const cancelled = runProcess(
+      options(`${daemon("c")}; sleep 30`, { signal: controller.signal }),
+    );
+    while (!existsSync(path.join(dir, "c.pid"))) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    expect(await cancelled).toEqual({ reason: "cancelled" });
+    expect(isRunning(await pidOf("c"))).toBe(false);
+  });
+
+  it("reports the program's own exit code and signal, SIGTERM included", async () => {
+    expect(await runProcess(options("exit 3"))).toEqual({ reason: "exit-non-zero", exitCode: 3 });
+    expect(await runProcess(options("kill -USR1 $$"))).toEqual({
+      reason: "signal",
+      signal: "SIGUSR1",
+    });
+    expect(await runProcess(options("kill -TERM $$"))).toEqual({
+      reason: "signal",
+      signal: "SIGTERM",
+    });
+  });
+
+  it("passes stdin, arguments and the user's PERL5OPT to the program, running without it itself", async () => {
+    const ended = await runProcess(
+      options('read -r line; printf "%s|%s\\n" "$line" "$PERL5OPT" > "$OUT/seen"', {
+        env: { OUT: dir, PERL5OPT: "-MNo::Such::Module" },
+        stdinText: "hello from stdin\n",
+      }),
+    );
+    expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+    expect(await readFile(path.join(dir, "seen"), "utf8")).toBe(
+      "hello from stdin|-MNo::Such::Module\n",
+    );
+    const direct = await runProcess({
+      ...options(""),
+      shell: false,
+      file: "/bin/sh",
+      args: ["-c", 'printf "%s,%s" "$0" "$1" > "$OUT/args"', "zero", "it's one"],
+    });
+    expect(direct).toEqual({ reason: "exited", exitCode: 0 });
+    expect(await readFile(path.join(dir, "args"), "utf8")).toBe("zero,it's one");
+  });
+});
