@@ -24,7 +24,7 @@ export function namedRun(
 ): string | undefined {
   if (argument !== undefined && option !== undefined && argument !== option) {
     throw new UsageError(`two runs named: ${argument} and --run ${option}; name one`, {
-      hint: "Give the run id once, as the argument or with --run (`conductor runs` lists them).",
+      hint: `Give the run id once, as the argument or with --run (\`${conductorCommand(["runs"])}\` lists them).`,
     });
   }
   return option ?? argument;

@@ -5,7 +5,7 @@ import { mergeTree } from "../git/merge-tree.js";
 import { runGit } from "../git/run-git.js";
 import { changedPaths } from "../git/tree-paths.js";
 import { worktreeGitDir } from "../git/worktree-link.js";
-import { conductorCommand } from "../hint/command.js";
+import { conductorCommand, gitCommand } from "../hint/command.js";
 import {
   LEFT_REF,
   PREVIOUS_REF,
@@ -190,7 +190,11 @@ async function begin(
   if (staged === undefined) {
     throw new UnsafeOperationError(
       "the main checkout has unmerged paths (a merge or rebase stopped on a conflict)",
-      { hint: "Finish or abort it first (git merge --abort, git rebase --abort)." },
+      {
+        // Named with the repository when conductor was started elsewhere (-C): a bare git there
+        // finds no repository, or another one.
+        hint: `Finish or abort it first: \`${gitCommand(root, ["merge", "--abort"])}\`, or \`${gitCommand(root, ["rebase", "--abort"])}\` for a rebase.`,
+      },
     );
   }
   const snapshot = await snapshotCheckout(root);
