@@ -474,4 +474,42 @@ describe("plan --estimate", () => {
     expect(estimate.tokens).toBe(1000);
     expect(estimate.workspaces.find((w) => w.name === "b")?.samples).toBe(0);
   });
+
+  it("counts the judge a best-of-N task may ask among the agent sessions, and says so", async () => {
+    const judge =
+      `echo 'conductor-usage: {"input_tokens": 400, "output_tokens": 100}'; ` +
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
+      'first="${CONDUCTOR_JUDGE_CANDIDATES%% *}"; printf \'{"winner":"%s","ranking":["%s"],"reasons":"same"}\\n\' "$first" "$first"';
+    repo = await repoWithConfig({
+      agent: { kind: "command", command: reporting(1000), judge_command: judge },
+      tasks: [{ id: "pick", prompt: "task pick", attempts: 2 }],
+    });
+    const options = { cwd: repo.root, home: repo.home };
+    const sessions =
+      "agent sessions: 3 sessions, 2 workspaces and 1 best-of-N judge (at most one per task with select: best, asked when its passing candidates tie); the estimate includes the judges";
+    const before = await conductor(["plan", "--estimate"], options);
+    expect(before.exitCode, before.all).toBe(0);
+    expect(before.stdout).toContain("estimate: no history");
+    expect(before.stdout).toContain(sessions);
+
+    // Both candidates pass: the judge breaks the tie, and its 500 tokens are spent too.
+    const run = await conductor(["run", "--output", "plain"], options);
+    expect(run.exitCode, run.all).toBe(0);
+    expect(latestSummary(repo.root).totals.tokens.totalTokens).toBe(2500);
+
+    const after = await conductor(["plan", "--estimate"], options);
+    expect(after.exitCode, after.all).toBe(0);
+    expect(after.stdout).toMatch(/pick-2\s+2 earlier\s+1k/);
+    expect(after.stdout).toMatch(/judge of pick\s+1 earlier\s+500/);
+    expect(after.stdout).toContain("expected: 2.5k tokens");
+    expect(after.stdout).toContain(sessions);
+    const json = await conductor(["plan", "--estimate", "--json"], options);
+    const { estimate } = JSON.parse(json.stdout) as {
+      estimate: { tokens: number; judges: { taskId: string; samples: number; tokens: number }[] };
+    };
+    expect(estimate.tokens).toBe(2500);
+    expect(estimate.judges).toEqual([
+      expect.objectContaining({ taskId: "pick", samples: 1, tokens: 500 }),
+    ]);
+  });
 });
