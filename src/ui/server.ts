@@ -200,6 +200,10 @@ class UiApp {
     }
     const runId = this.runIdOf(query);
     const { feed } = await this.feedOf(runId);
+    if (route === "/api/events" && method === "GET") {
+      this.stream(request, response, feed);
+      return;
+    }
     // What the page shows of a run is redacted again, as `logs` and `report` print it: the run's
     // folder is a file tree in the repository that an agent of a later step could have written
     // a secret into, and a page is easily shared on a screen.
@@ -209,10 +213,6 @@ class UiApp {
     if (route === "/api/state" && method === "GET") {
       const state = feed.current();
       reply(200, state === undefined ? null : pageState(state, (name) => this.extras(runId, name)));
-      return;
-    }
-    if (route === "/api/events" && method === "GET") {
-      this.stream(request, response, feed, redactor);
       return;
     }
     const workspaceRoute =
@@ -296,12 +296,7 @@ class UiApp {
     }
   }
 
-  private stream(
-    request: IncomingMessage,
-    response: ServerResponse,
-    feed: RunFeed,
-    redactor: Redactor,
-  ): void {
+  private stream(request: IncomingMessage, response: ServerResponse, feed: RunFeed): void {
     response.writeHead(200, {
       "Content-Type": "text/event-stream; charset=utf-8",
       "Cache-Control": "no-store",
@@ -310,7 +305,32 @@ class UiApp {
     response.write("retry: 1000\n\n");
     const lastId = request.headers["last-event-id"];
     const after = typeof lastId === "string" && /^\d+$/.test(lastId) ? Number(lastId) : undefined;
-    const unsubscribe = feed.subscribe((text) => response.write(redactor.redact(text)), after);
+    // Each message is redacted with the secrets known when it is sent, as every other answer is:
+    // a stream stays open for hours, and the run learns secrets meanwhile (a workspace's copied
+    // env file, a value written into one). Messages that come while the secrets are being read
+    // wait for them, in order, and share one reading.
+    const waiting: string[] = [];
+    let sending = false;
+    const send = async () => {
+      sending = true;
+      try {
+        while (waiting.length > 0) {
+          const redactor = await reportRedactor(feed.current());
+          for (const text of waiting.splice(0)) {
+            if (!response.writableEnded) response.write(redactor.redact(text));
+          }
+        }
+      } catch {
+        // Secrets that cannot be read: nothing more is sent unredacted; the page reconnects.
+        response.end();
+      } finally {
+        sending = false;
+      }
+    };
+    const unsubscribe = feed.subscribe((text) => {
+      waiting.push(text);
+      if (!sending) void send();
+    }, after);
     const heartbeat = setInterval(() => response.write(": alive\n\n"), 15_000);
     heartbeat.unref();
     this.streams.add(response);
