@@ -21,10 +21,12 @@ import { EXTRAS_SCAN_MS, ReviewMarks } from "./extras.js";
 import { RunFeed } from "./feed.js";
 import { checkRequest } from "./guard.js";
 import { ServeManager } from "./serve.js";
+import { TimelineLog } from "./timeline-log.js";
 import { pageState, type WorkspaceExtras } from "./views.js";
 import {
   logSizes,
   logSlice,
+  TIMELINE_LIMIT,
   workspaceDiff,
   workspaceReview,
   workspaceTimeline,
@@ -115,7 +117,7 @@ class UiApp {
   port = 0;
   private readonly feeds = new Map<
     string,
-    { feed: RunFeed; marks: ReviewMarks; timer: NodeJS.Timeout }
+    { feed: RunFeed; marks: ReviewMarks; timeline: TimelineLog; timer: NodeJS.Timeout }
   >();
   private readonly busy = new Map<string, string>();
   private readonly streams = new Set<ServerResponse>();
@@ -199,7 +201,7 @@ class UiApp {
       return;
     }
     const runId = this.runIdOf(query);
-    const { feed } = await this.feedOf(runId);
+    const { feed, timeline } = await this.feedOf(runId);
     if (route === "/api/events" && method === "GET") {
       this.stream(request, response, feed);
       return;
@@ -233,7 +235,7 @@ class UiApp {
         reply(200, await workspaceDiff(found, redactor));
         return;
       case "timeline":
-        reply(200, await workspaceTimeline(found));
+        reply(200, await workspaceTimeline(found, timeline));
         return;
       case "review":
         reply(200, (await workspaceReview(found)) ?? null);
@@ -350,12 +352,16 @@ class UiApp {
       : resolveRunId(this.options.root, requested);
   }
 
-  private async feedOf(runId: string): Promise<{ feed: RunFeed; marks: ReviewMarks }> {
+  private async feedOf(
+    runId: string,
+  ): Promise<{ feed: RunFeed; marks: ReviewMarks; timeline: TimelineLog }> {
     const known = this.feeds.get(runId);
     if (known !== undefined) return known;
     const marks = new ReviewMarks();
+    const { eventsFile } = new RunPaths(this.options.root, runId);
+    const timeline = new TimelineLog(eventsFile, TIMELINE_LIMIT);
     const feed = new RunFeed({
-      eventsFile: new RunPaths(this.options.root, runId).eventsFile,
+      eventsFile,
       extras: (name) => this.extras(runId, name),
     });
     const scan = async () => {
@@ -365,7 +371,7 @@ class UiApp {
     };
     const timer = setInterval(() => void scan(), EXTRAS_SCAN_MS);
     timer.unref();
-    const entry = { feed, marks, timer };
+    const entry = { feed, marks, timeline, timer };
     this.feeds.set(runId, entry);
     await feed.start();
     await scan();

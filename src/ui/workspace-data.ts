@@ -1,6 +1,6 @@
 import { open, readFile, stat } from "node:fs/promises";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
-import { RunPaths, readEvents } from "../executor/run-store.js";
+import { RunPaths } from "../executor/run-store.js";
 import { runGit, runGitHead } from "../git/run-git.js";
 import { workspaceDiffArgs } from "../review/diff.js";
 import { LOG_STEPS, type LogStep } from "../review/logs.js";
@@ -8,7 +8,8 @@ import type { ReviewRecord } from "../reviewing/record.js";
 import { reviewFile } from "../reviewing/result.js";
 import { bytesBeforeExcerpt, redactedExcerpt } from "../secrets/excerpt.js";
 import type { Redactor } from "../secrets/redact.js";
-import { eventWorkspace, type TimelineEntry, timelineEntry } from "./views.js";
+import type { TimelineLog } from "./timeline-log.js";
+import type { TimelineEntry } from "./views.js";
 
 /** What the page reads of one workspace besides its row: diff, logs, timeline. */
 
@@ -126,22 +127,20 @@ export async function logSlice(
 /** Entries of a timeline sent at once (the newest). */
 export const TIMELINE_LIMIT = 2000;
 
-/** The workspace's activity timeline from the events log, and the agent's final message. */
+/**
+ * The workspace's activity timeline from the events log (read by `log` from where it last
+ * stopped), and the agent's final message.
+ */
 export async function workspaceTimeline(
   found: FoundWorkspace,
+  log: TimelineLog,
 ): Promise<{ entries: TimelineEntry[]; finalMessage: string | undefined; omitted: number }> {
   const paths = new RunPaths(found.run.plan.repo.root, found.run.runId);
-  const entries: TimelineEntry[] = [];
-  for (const event of await readEvents(paths.eventsFile)) {
-    if (eventWorkspace(event) !== found.workspace.name) continue;
-    const entry = timelineEntry(event);
-    if (entry !== undefined) entries.push(entry);
-  }
+  const { entries, omitted } = await log.entriesOf(found.workspace.name);
   const finalMessage =
     found.state.agent.finalMessage ??
     (await readFile(paths.finalMessageFile(found.workspace.name), "utf8").catch(() => undefined));
-  const omitted = Math.max(0, entries.length - TIMELINE_LIMIT);
-  return { entries: entries.slice(omitted), finalMessage, omitted };
+  return { entries, finalMessage, omitted };
 }
 
 /** A review finding as the page anchors it to the diff. */
