@@ -1,5 +1,5 @@
 import os from "node:os";
-import { openInBrowser } from "../process/open-url.js";
+import { openSecretUrl } from "../process/open-url.js";
 import { type RunningUi, startUi } from "../ui/start.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { PACKAGE_ROOT } from "./package-info.js";
@@ -19,10 +19,20 @@ export async function startPage(options: {
     packageRoot: PACKAGE_ROOT,
   });
   process.stdout.write(`conductor ui: run ${options.runId} at ${page.url}\n`);
-  if (options.open === true && !(await openInBrowser(page.url))) {
+  if (options.open !== true) return page;
+  // Not the address itself: an opener's arguments are readable by every local user (ps), and
+  // the token is what keeps them off the page. The browser gets a private file that redirects.
+  const opening = await openSecretUrl(page.url, os.homedir());
+  if (!opening.opened) {
     process.stderr.write("conductor: could not open a browser; open the address above yourself\n");
   }
-  return page;
+  return {
+    ...page,
+    close: async () => {
+      opening.dispose();
+      await page.close();
+    },
+  };
 }
 
 /** Keeps the page up until Ctrl-C (or SIGTERM, SIGHUP), then stops it cleanly. */
