@@ -31,6 +31,8 @@ export const BLOCKING_MARKERS: ReadonlySet<MarkerKind> = new Set(["debugger", ".
  */
 export function findAddedMarkers(diff: string): AddedMarker[] {
   const found: AddedMarker[] = [];
+  /** Files whose diff lines hold a NUL byte: binary (git's own test), printed only by `--text`. */
+  const binary = new Set<string>();
   let file: string | undefined;
   let line = 0;
   let oldLeft = 0;
@@ -42,6 +44,7 @@ export function findAddedMarkers(diff: string): AddedMarker[] {
       newLeft = 0;
     }
     if (oldLeft > 0 || newLeft > 0) {
+      if (file !== undefined && text.includes("\0")) binary.add(file);
       if (text.startsWith("-")) oldLeft--;
       else if (text.startsWith("+")) {
         newLeft--;
@@ -67,7 +70,7 @@ export function findAddedMarkers(diff: string): AddedMarker[] {
       newLeft = match === null ? 0 : Number(match[3] ?? 1);
     }
   }
-  return found;
+  return binary.size === 0 ? found : found.filter((marker) => !binary.has(marker.file));
 }
 
 /** C escapes git writes in a quoted path (`"b/caf\303\251.js"`), as the bytes they stand for. */
@@ -107,7 +110,13 @@ function unquoted(written: string): string {
   return Buffer.from(bytes).toString("utf8");
 }
 
-/** The markers the commits of `start..head` add (`git diff -U0`, no renames, no colour). */
+/**
+ * The markers the commits of `start..head` add (`git diff -U0`, no renames, no colour). Read as
+ * text whatever the attributes say: a `.gitattributes` with `* -diff` or `binary` (an agent's,
+ * merged before, in the checkout git runs in) would make git print "Binary files differ" and
+ * hide every added line; a textconv or external diff driver would show something else than the
+ * lines. Files holding NUL bytes, binary by git's own test, are left out by the parser.
+ */
 export async function addedMarkers(
   root: string,
   start: string,
@@ -117,6 +126,8 @@ export async function addedMarkers(
     "diff",
     "-U0",
     "--no-color",
+    "--text",
+    "--no-textconv",
     "--no-ext-diff",
     "--no-renames",
     "--src-prefix=a/",

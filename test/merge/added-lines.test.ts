@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { findAddedMarkers } from "../../src/merge/added-lines.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { addedMarkers, findAddedMarkers } from "../../src/merge/added-lines.js";
+import { createTestRepo, headCommit, type TestRepo } from "../helpers/git-repo.js";
 
 describe("findAddedMarkers", () => {
   it("counts only added lines, numbered in the new file, and ignores removed ones", () => {
@@ -57,5 +58,60 @@ describe("findAddedMarkers against hostile diffs", () => {
     expect(findAddedMarkers(diff).map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual([
       "café.js:1 debugger",
     ]);
+  });
+});
+
+describe("addedMarkers in a real repository", () => {
+  let repo: TestRepo | undefined;
+
+  afterEach(async () => {
+    await repo?.remove();
+    repo = undefined;
+  });
+
+  /** A branch `work` off main adding `files`; returns the start and head commits. */
+  async function branchAdding(
+    current: TestRepo,
+    files: Record<string, string>,
+  ): Promise<{ start: string; head: string }> {
+    const start = await headCommit(current);
+    await current.git("checkout", "-q", "-b", "work");
+    await current.write(files);
+    await current.commitAll("work");
+    const head = await headCommit(current);
+    await current.git("checkout", "-q", "main");
+    return { start, head };
+  }
+
+  it("reads added lines as text where attributes say `-diff` or `binary` (merged before)", async () => {
+    // An earlier branch merged this; git then prints "Binary files differ" for every file.
+    repo = await createTestRepo({ ".gitattributes": "* -diff\n*.ts binary\n", "a.js": "a\n" });
+    const { start, head } = await branchAdding(repo, {
+      "a.js": "a\ndebugger;\n",
+      "b.test.ts": "it.only('x', () => {});\n",
+    });
+    const found = await addedMarkers(repo.root, start, head);
+    expect(found.map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual([
+      "a.js:2 debugger",
+      "b.test.ts:1 .only(",
+    ]);
+  });
+
+  it("shows the lines themselves, not a textconv driver's version of them", async () => {
+    repo = await createTestRepo({ ".gitattributes": "*.js diff=hide\n", "a.js": "a\n" });
+    await repo.git("config", "diff.hide.textconv", "true");
+    const { start, head } = await branchAdding(repo, { "a.js": "a\ndebugger;\n" });
+    const found = await addedMarkers(repo.root, start, head);
+    expect(found.map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual(["a.js:2 debugger"]);
+  });
+
+  it("leaves out a file with NUL bytes (binary by git's own test)", async () => {
+    repo = await createTestRepo();
+    const { start, head } = await branchAdding(repo, {
+      "blob.bin": "\0\x01\x02\ndebugger\nconsole.log(1)\n",
+      "a.js": "debugger;\n",
+    });
+    const found = await addedMarkers(repo.root, start, head);
+    expect(found.map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual(["a.js:1 debugger"]);
   });
 });
