@@ -4,6 +4,8 @@ export type CheckLevel = "pass" | "warn" | "block" | "info";
 /** The things `checks` looks at, one item each. */
 export type CheckId =
   | "finished"
+  /** The branch moved while the other items were being gathered: they judged another commit. */
+  | "moved"
   | "uncommitted"
   | "ahead"
   | "behind"

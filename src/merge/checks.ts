@@ -15,7 +15,7 @@ import { scriptRedactor } from "../review/workspace-process.js";
 import { worktreePresence } from "../review/worktree-presence.js";
 import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
 import type { CheckItem } from "./check-item.js";
-import { type ConflictForecast, forecastConflicts } from "./conflicts.js";
+import { branchHeads, type ConflictForecast, forecastConflicts } from "./conflicts.js";
 import { type GitHubAccess, gitHubAccess } from "./github-access.js";
 import { pullRequestItems } from "./github-items.js";
 import { mapLimit } from "./pool.js";
@@ -28,7 +28,10 @@ export type { CheckId, CheckItem, CheckLevel } from "./check-item.js";
 export interface WorkspaceChecks {
   name: string;
   branch: string;
-  /** The branch head now; undefined when the branch is gone. */
+  /**
+   * The branch head every item judged, read once at the start; undefined when the branch was
+   * gone. A branch that moved by the end has a blocking `moved` item.
+   */
   head: string | undefined;
   items: CheckItem[];
   /** Whether any item blocks the merge. */
@@ -43,23 +46,54 @@ const SHOWN = 3;
  * the base branch as it is now, the check script's result and whether it ran on the current
  * head, the review verdict, markers the diff adds, conflicts with the base (git merge-tree),
  * ignored files the merge would overwrite where the base is checked out, and whether GitHub can
- * be asked. Reads only: no checkout, branch or file changes.
+ * be asked. Reads only: no checkout, branch or file changes. The branches' heads are read once,
+ * first, and every item judges those commits: a branch that moves meanwhile (an agent's process
+ * still running, a commit in another terminal) would otherwise get items about different
+ * commits, which together said "ready" for none of them.
  */
 export async function gatherChecks(
   run: RunState,
   found: readonly FoundWorkspace[],
 ): Promise<WorkspaceChecks[]> {
-  const forecast = await forecastConflicts(run, found, { pairs: false });
+  const heads = await branchHeads(run.plan.repo.root);
+  const forecast = await forecastConflicts(run, found, { pairs: false, heads });
   const github = await gitHubAccess(run);
   const checkout = (await listWorktrees(run.plan.repo.root)).find(
     (entry) => entry.branch === forecast.base.ref && !entry.prunable,
   )?.path;
   // Each workspace may ask gh twice: a few at a time, not forty processes on two cores.
-  return mapLimit(found, 4, (entry) => checkOne(entry, forecast, github, checkout));
+  return mapLimit(found, 4, async (entry) => {
+    const head = heads.get(entry.workspace.branch);
+    const checks = await checkOne(entry, head, forecast, github, checkout);
+    return { ...checks, ...(await movedSince(entry, head, checks)) };
+  });
+}
+
+/**
+ * The checks of a branch that is no longer at `head`, the commit they judged: blocked by one
+ * more item that says so (unchanged when the branch is still there).
+ */
+async function movedSince(
+  found: FoundWorkspace,
+  head: string | undefined,
+  checks: WorkspaceChecks,
+): Promise<Pick<WorkspaceChecks, "items" | "blocked">> {
+  const { workspace, run } = found;
+  const now = await branchHead(run.plan.repo.root, workspace.branch);
+  if (now === head) return checks;
+  const short = (commit: string | undefined) => commit?.slice(0, 10) ?? "(no branch)";
+  const again = conductorCommand(["checks", workspace.name, "--run", run.runId]);
+  const moved: CheckItem = {
+    id: "moved",
+    level: "block",
+    reason: `${workspace.branch} moved while it was being checked (checked at ${short(head)}, now at ${short(now)}): these items are about ${short(head)}, not the branch; see what moved it, then run ${again}`,
+  };
+  return { items: [...checks.items, moved], blocked: true };
 }
 
 async function checkOne(
   found: FoundWorkspace,
+  head: string | undefined,
   forecast: ConflictForecast,
   github: GitHubAccess,
   baseCheckout: string | undefined,
@@ -68,7 +102,6 @@ async function checkOne(
   const root = run.plan.repo.root;
   const base = forecast.base;
   const items: CheckItem[] = [];
-  const head = await branchHead(root, workspace.branch);
   // A reason names files of the worktree, such as an uncommitted one whose name holds a secret
   // the commit step refused: redacted as the run's own output is.
   const redactor = await scriptRedactor(found);

@@ -111,11 +111,15 @@ export function finishedSides(
 export async function forecastConflicts(
   run: RunState,
   found: readonly FoundWorkspace[],
-  options: { pairs: boolean },
+  options: {
+    pairs: boolean;
+    /** The branches' heads, when the caller read them already (and judges the same ones). */
+    heads?: ReadonlyMap<string, string>;
+  },
 ): Promise<ConflictForecast> {
   const root = run.plan.repo.root;
   const start = run.plan.base.commit;
-  const heads = await branchHeads(root);
+  const heads = options.heads ?? (await branchHeads(root));
   const { sides, skipped } = finishedSides(found, heads);
   const base = await currentBase(run, heads);
   const touched = await touchedPathsByHead(root, start, [

@@ -254,4 +254,36 @@ describe("conductor checks, GitHub items", () => {
     expect(github[0]?.reason).toContain("HTTP 502: Bad Gateway");
     expect(github[0]?.reason).toContain(path.join(repo.runDir(), "github.log"));
   });
+
+  it("judges the head it read first, and blocks when the branch moved during the checks", async () => {
+    const { repo, head } = await finishedFeature();
+    // gh is asked after the branches' heads are read and before the items are gathered: an
+    // agent's process left behind (or the user) commits meanwhile.
+    const commit = `git -C '${repo.worktree("feature")}' commit -q --allow-empty -m unchecked`;
+    const gh = await installGh(repo.home, {
+      rules: [
+        { ...authStatus(true), answer: { ...authStatus(true).answer, exec: commit } },
+        prView(BRANCH, undefined),
+      ],
+    });
+    const result = await repo.cli(["checks", "--json", "feature"], { PATH: gh.path });
+    expect(result.exitCode, result.all).toBe(1);
+    const [feature] = (JSON.parse(result.stdout) as { workspaces: WorkspaceChecks[] }).workspaces;
+    const now = await repo.git("rev-parse", BRANCH);
+    expect(now).not.toBe(head);
+    // Every item is about the head read first, the one a merge of these checks would land.
+    expect(feature?.head).toBe(head);
+    expect(feature?.items.find((item) => item.id === "check-script")?.level).toBe("pass");
+    expect(feature?.blocked).toBe(true);
+    expect(feature?.items.at(-1)).toEqual({
+      id: "moved",
+      level: "block",
+      reason: `${BRANCH} moved while it was being checked (checked at ${head.slice(0, 10)}, now at ${now.slice(0, 10)}): these items are about ${head.slice(0, 10)}, not the branch; see what moved it, then run conductor checks feature --run ${repo.runIds().at(-1)}`,
+    });
+    const text = await repo.cli(["checks", "feature"], { PATH: gh.path });
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toContain("feature (conductor/feature): BLOCKED");
+    expect(text.stdout).toContain("0 of 1 workspace ready to merge.");
+    expect(await gh.unmatched()).toEqual([]);
+  });
 });
