@@ -1,4 +1,4 @@
-import { git } from "../git/worktree.js";
+import { runGitHead } from "../git/run-git.js";
 
 /** A marker that should rarely reach the base branch, found on a line the diff adds. */
 export interface AddedMarker {
@@ -110,9 +110,13 @@ function unquoted(written: string): string {
   return Buffer.from(bytes).toString("utf8");
 }
 
+/** Bytes of the diff scanned: an agent's branch can add more than a string can hold. */
+export const MAX_SCANNED_DIFF_BYTES = 64 * 1024 * 1024;
+
 /**
- * The markers the commits of `start..head` add (`git diff -U0`, no renames, no colour). Read as
- * text whatever the attributes say: a `.gitattributes` with `* -diff` or `binary` (an agent's,
+ * The markers the commits of `start..head` add (`git diff -U0`, no renames, no colour), and
+ * whether the diff was longer than `maxBytes` (then only its first `maxBytes` were scanned). Read
+ * as text whatever the attributes say: a `.gitattributes` with `* -diff` or `binary` (an agent's,
  * merged before, in the checkout git runs in) would make git print "Binary files differ" and
  * hide every added line; a textconv or external diff driver would show something else than the
  * lines. Files holding NUL bytes, binary by git's own test, are left out by the parser.
@@ -121,19 +125,24 @@ export async function addedMarkers(
   root: string,
   start: string,
   head: string,
-): Promise<AddedMarker[]> {
-  const diff = await git(root, [
-    "diff",
-    "-U0",
-    "--no-color",
-    "--text",
-    "--no-textconv",
-    "--no-ext-diff",
-    "--no-renames",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-    `${start}..${head}`,
-    "--",
-  ]);
-  return findAddedMarkers(diff);
+  maxBytes = MAX_SCANNED_DIFF_BYTES,
+): Promise<{ markers: AddedMarker[]; truncated: boolean }> {
+  const diff = await runGitHead(
+    root,
+    [
+      "diff",
+      "-U0",
+      "--no-color",
+      "--text",
+      "--no-textconv",
+      "--no-ext-diff",
+      "--no-renames",
+      "--src-prefix=a/",
+      "--dst-prefix=b/",
+      `${start}..${head}`,
+      "--",
+    ],
+    maxBytes,
+  );
+  return { markers: findAddedMarkers(diff.stdout), truncated: diff.truncated };
 }

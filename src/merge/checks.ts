@@ -13,7 +13,12 @@ import { conductorCommand } from "../hint/command.js";
 import { reviewActivity } from "../review/github-pr.js";
 import { scriptRedactor } from "../review/workspace-process.js";
 import { worktreePresence } from "../review/worktree-presence.js";
-import { type AddedMarker, addedMarkers, BLOCKING_MARKERS } from "./added-lines.js";
+import {
+  type AddedMarker,
+  addedMarkers,
+  BLOCKING_MARKERS,
+  MAX_SCANNED_DIFF_BYTES,
+} from "./added-lines.js";
 import type { CheckItem } from "./check-item.js";
 import { branchHeads, type ConflictForecast, forecastConflicts } from "./conflicts.js";
 import { type GitHubAccess, gitHubAccess } from "./github-access.js";
@@ -296,12 +301,22 @@ async function reviewItem(found: FoundWorkspace, head: string): Promise<CheckIte
   return { id: "review", level: "pass", reason: `review says the patch is correct; ${findings}` };
 }
 
-function markersItem(markers: readonly AddedMarker[]): CheckItem {
+function markersItem({
+  markers,
+  truncated,
+}: {
+  markers: readonly AddedMarker[];
+  truncated: boolean;
+}): CheckItem {
+  // A diff too long to read whole is scanned in part: never a pass, and it says so.
+  const cut = truncated
+    ? `; only the first ${MAX_SCANNED_DIFF_BYTES / (1024 * 1024)} MB of the diff were scanned (truncated), the rest was not`
+    : "";
   if (markers.length === 0) {
     return {
       id: "added-markers",
-      level: "pass",
-      reason: "no TODO, FIXME, console.log, debugger or .only( added",
+      level: truncated ? "warn" : "pass",
+      reason: `no TODO, FIXME, console.log, debugger or .only( added${cut}`,
     };
   }
   const blocking = markers.some((marker) => BLOCKING_MARKERS.has(marker.marker));
@@ -309,7 +324,7 @@ function markersItem(markers: readonly AddedMarker[]): CheckItem {
   return {
     id: "added-markers",
     level: blocking ? "block" : "warn",
-    reason: `${plural(markers.length, "added line")} with markers: ${list(places)}`,
+    reason: `${plural(markers.length, "added line")} with markers: ${list(places)}${cut}`,
   };
 }
 

@@ -125,15 +125,29 @@ export async function runCli(
   return { ok: exitCode === 0, exitCode, command: shellCommand(["conductor", ...all]), output };
 }
 
-/** What a file holds from byte `offset` on. */
-export async function readFrom(file: string, offset: number): Promise<string> {
+/** Bytes of an action's output kept for the page; the log file keeps all of it. */
+export const MAX_ACTION_OUTPUT_BYTES = 1024 * 1024;
+
+/**
+ * What a file holds from byte `offset` on: at most `maxBytes` of it, then a line that says it
+ * was cut. An action's log holds what an agent or a run script printed, which can be more than a
+ * string can hold.
+ */
+export async function readFrom(
+  file: string,
+  offset: number,
+  maxBytes = MAX_ACTION_OUTPUT_BYTES,
+): Promise<string> {
   const handle = await open(file, "r").catch(() => undefined);
   if (handle === undefined) return "";
   try {
     const { size } = await handle.stat();
-    const buffer = Buffer.alloc(Math.max(0, size - offset));
+    const length = Math.max(0, size - offset);
+    const buffer = Buffer.alloc(Math.min(length, maxBytes));
     await handle.read(buffer, 0, buffer.length, offset);
-    return buffer.toString("utf8");
+    const text = buffer.toString("utf8");
+    if (length <= maxBytes) return text;
+    return `${text}\n… (truncated: ${length - maxBytes} more bytes; the whole output is in ${file})\n`;
   } finally {
     await handle.close();
   }

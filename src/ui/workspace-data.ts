@@ -1,7 +1,7 @@
 import { open, readFile, stat } from "node:fs/promises";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths } from "../executor/run-store.js";
-import { runGit, runGitHead } from "../git/run-git.js";
+import { runGitHead } from "../git/run-git.js";
 import { workspaceDiffArgs } from "../review/diff.js";
 import { LOG_STEPS, type LogStep } from "../review/logs.js";
 import type { ReviewRecord } from "../reviewing/record.js";
@@ -26,11 +26,15 @@ export interface WorkspaceDiff {
   files: FileStat[];
   /** Unified diff text, cut at {@link MAX_PATCH_BYTES}. */
   patch: string;
+  /** The patch was cut, or the file list (past {@link MAX_NUMSTAT_BYTES} of git's numstat). */
   truncated: boolean;
 }
 
-/** Largest patch sent to the page; the file list stays complete. */
+/** Largest patch sent to the page. */
 export const MAX_PATCH_BYTES = 4 * 1024 * 1024;
+
+/** Bytes of `git diff --numstat` read: tens of thousands of files; a branch can hold more. */
+export const MAX_NUMSTAT_BYTES = 8 * 1024 * 1024;
 
 /**
  * The workspace's diff: file list with stats and the patch (the arguments of `conductor diff`),
@@ -44,12 +48,16 @@ export async function workspaceDiff(
   const [command, ...range] = await workspaceDiffArgs(found, { stat: false });
   const options = ["--no-color", "--no-ext-diff", "--find-renames"];
   const [numstat, patch] = await Promise.all([
-    runGit(root, [command as string, ...options, "--numstat", ...range]),
+    runGitHead(root, [command as string, ...options, "--numstat", ...range], MAX_NUMSTAT_BYTES),
     // Only the part sent is read: an agent's branch can hold a patch larger than a string can
     // (hundreds of files just under max_file_size), which ended the page's server.
     runGitHead(root, [command as string, ...options, ...range], MAX_PATCH_BYTES),
   ]);
-  const files = numstat
+  // A cut list ends in a part of a line: only whole lines count.
+  const lines = numstat.truncated
+    ? numstat.stdout.slice(0, numstat.stdout.lastIndexOf("\n") + 1)
+    : numstat.stdout;
+  const files = lines
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => {
@@ -65,7 +73,7 @@ export async function workspaceDiff(
   return {
     files,
     patch: patch.truncated ? redactor.redactExcerpt(patch.stdout, 0) : patch.stdout,
-    truncated: patch.truncated,
+    truncated: patch.truncated || numstat.truncated,
   };
 }
 

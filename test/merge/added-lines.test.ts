@@ -90,7 +90,7 @@ describe("addedMarkers in a real repository", () => {
       "a.js": "a\ndebugger;\n",
       "b.test.ts": "it.only('x', () => {});\n",
     });
-    const found = await addedMarkers(repo.root, start, head);
+    const { markers: found } = await addedMarkers(repo.root, start, head);
     expect(found.map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual([
       "a.js:2 debugger",
       "b.test.ts:1 .only(",
@@ -101,7 +101,7 @@ describe("addedMarkers in a real repository", () => {
     repo = await createTestRepo({ ".gitattributes": "*.js diff=hide\n", "a.js": "a\n" });
     await repo.git("config", "diff.hide.textconv", "true");
     const { start, head } = await branchAdding(repo, { "a.js": "a\ndebugger;\n" });
-    const found = await addedMarkers(repo.root, start, head);
+    const { markers: found } = await addedMarkers(repo.root, start, head);
     expect(found.map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual(["a.js:2 debugger"]);
   });
 
@@ -111,7 +111,22 @@ describe("addedMarkers in a real repository", () => {
       "blob.bin": "\0\x01\x02\ndebugger\nconsole.log(1)\n",
       "a.js": "debugger;\n",
     });
-    const found = await addedMarkers(repo.root, start, head);
+    const { markers: found } = await addedMarkers(repo.root, start, head);
     expect(found.map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual(["a.js:1 debugger"]);
+  });
+
+  it("reads at most maxBytes of the diff and says it was cut (a branch can add more than fits)", async () => {
+    repo = await createTestRepo();
+    const { start, head } = await branchAdding(repo, {
+      "a.js": "debugger;\n",
+      "big.txt": "x\n".repeat(100_000),
+      "z.js": "debugger;\n",
+    });
+    const whole = await addedMarkers(repo.root, start, head);
+    expect(whole.truncated).toBe(false);
+    expect(whole.markers.map((m) => m.file)).toEqual(["a.js", "z.js"]);
+    const cut = await addedMarkers(repo.root, start, head, 16 * 1024);
+    expect(cut.truncated).toBe(true);
+    expect(cut.markers.map((m) => m.file)).toEqual(["a.js"]);
   });
 });
