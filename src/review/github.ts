@@ -14,11 +14,17 @@ export type GitHubCli =
   | { status: "unauthenticated"; file: string }
   | { status: "ready"; file: string };
 
-/** Where `gh`'s output is logged and what cancels it. */
+/** Where `gh`'s output is logged, what cancels it and what it is redacted with. */
 export interface GhRun {
   cwd: string;
   logFile: string;
   signal: AbortSignal;
+  /**
+   * The run's secrets (its environment's, its workspaces' env and the values of the env files it
+   * copied), as its logs are redacted: gh's stderr can echo any of them (a pushed file, a body)
+   * into the log and into the errors conductor prints. Without one, the environment's only.
+   */
+  redactor?: Redactor;
 }
 
 /** Finds `gh` on PATH and asks it whether it is logged in. */
@@ -89,7 +95,7 @@ export async function runGh(file: string, args: readonly string[], run: GhRun): 
     signal: run.signal,
     timeoutMs: GH_TIMEOUT_MS,
     logFile: run.logFile,
-    redactor: new Redactor(secretsInEnvironment(process.env)),
+    redactor: run.redactor ?? new Redactor(secretsInEnvironment(process.env)),
     onStdoutLine: (line) => lines.push(line),
     onStderrLine: (line) => errors.push(line),
   });

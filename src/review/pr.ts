@@ -143,7 +143,12 @@ export async function pushAndOpen(
 ): Promise<{ url: string; updated: boolean }> {
   const { workspace, run } = draft.found;
   const root = run.plan.repo.root;
-  const ghRun = { cwd: root, logFile: draft.logFile, signal: options.signal };
+  const ghRun: GhRun = {
+    cwd: root,
+    logFile: draft.logFile,
+    signal: options.signal,
+    redactor: await scriptRedactor(draft.found),
+  };
   if (workspace.pullRequest !== undefined) {
     const url = await updatePullRequest(draft, workspace.pullRequest, cli.file, ghRun);
     return { url, updated: true };

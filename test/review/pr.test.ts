@@ -369,3 +369,32 @@ describe("conductor pr", () => {
     expect(existsSync(path.join(repo.runDir(), "workspaces", "feature", "pr.md"))).toBe(false);
   });
 });
+
+describe("conductor pr, gh's words", () => {
+  it("redacts a secret of a copied env file that a failing gh prints, in the error and the log", async () => {
+    const secret = "sk-live-0123456789abcdefSECRET";
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }], {
+      workspaces: { copy: [".env.local"] },
+    });
+    await writeFile(path.join(repo.root, ".env.local"), `PAYMENT_API_KEY=${secret}\n`);
+    await runAll(repo);
+    await bareOrigin(repo);
+    const failing: GhScenario = {
+      rules: [
+        authStatus(true),
+        prView(BRANCH, undefined),
+        {
+          command: ["pr", "create"],
+          answer: { exitCode: 1, stderr: `pull request create failed: key ${secret} refused\n` },
+        },
+      ],
+    };
+    const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home, failing) });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain("pull request create failed: key");
+    expect(result.all).not.toContain(secret);
+    const log = readOr(path.join(repo.runDir(), "workspaces", "feature", "pr.log"));
+    expect(log).toContain("pull request create failed");
+    expect(log).not.toContain(secret);
+  });
+});
