@@ -7,6 +7,11 @@ export interface AddedMarker {
   line: number;
   marker: MarkerKind;
   text: string;
+  /**
+   * The file holds NUL bytes, binary by git's test (an image can hold "TODO" by chance): its
+   * markers warn and never block. Not left out: a NUL in a comment would hide a `debugger`.
+   */
+  binary?: true;
 }
 
 /** The markers looked for; `debugger` and `.only(` break things, the others are leftovers. */
@@ -70,7 +75,7 @@ export function findAddedMarkers(diff: string): AddedMarker[] {
       newLeft = match === null ? 0 : Number(match[3] ?? 1);
     }
   }
-  return binary.size === 0 ? found : found.filter((marker) => !binary.has(marker.file));
+  return found.map((marker) => (binary.has(marker.file) ? { ...marker, binary: true } : marker));
 }
 
 /** C escapes git writes in a quoted path (`"b/caf\303\251.js"`), as the bytes they stand for. */
@@ -119,7 +124,7 @@ export const MAX_SCANNED_DIFF_BYTES = 64 * 1024 * 1024;
  * as text whatever the attributes say: a `.gitattributes` with `* -diff` or `binary` (an agent's,
  * merged before, in the checkout git runs in) would make git print "Binary files differ" and
  * hide every added line; a textconv or external diff driver would show something else than the
- * lines. Files holding NUL bytes, binary by git's own test, are left out by the parser.
+ * lines. Files holding NUL bytes, binary by git's own test, are marked so by the parser.
  */
 export async function addedMarkers(
   root: string,

@@ -319,8 +319,13 @@ function markersItem({
       reason: `no TODO, FIXME, console.log, debugger or .only( added${cut}`,
     };
   }
-  const blocking = markers.some((marker) => BLOCKING_MARKERS.has(marker.marker));
-  const places = markers.map((marker) => `${marker.file}:${marker.line} ${marker.marker}`);
+  const blocking = markers.some(
+    (marker) => BLOCKING_MARKERS.has(marker.marker) && marker.binary !== true,
+  );
+  const places = markers.map(
+    (marker) =>
+      `${marker.file}:${marker.line} ${marker.marker}${marker.binary ? " (a file with NUL bytes)" : ""}`,
+  );
   return {
     id: "added-markers",
     level: blocking ? "block" : "warn",

@@ -105,14 +105,23 @@ describe("addedMarkers in a real repository", () => {
     expect(found.map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual(["a.js:2 debugger"]);
   });
 
-  it("leaves out a file with NUL bytes (binary by git's own test)", async () => {
+  it("marks the markers of a file with NUL bytes (binary by git's own test) instead of hiding them", async () => {
     repo = await createTestRepo();
     const { start, head } = await branchAdding(repo, {
       "blob.bin": "\0\x01\x02\ndebugger\nconsole.log(1)\n",
+      // A NUL in a comment makes a script binary to git; its `debugger` must still be seen.
+      "hidden.js": "// \0\ndebugger;\n",
       "a.js": "debugger;\n",
     });
     const { markers: found } = await addedMarkers(repo.root, start, head);
-    expect(found.map((m) => `${m.file}:${m.line} ${m.marker}`)).toEqual(["a.js:1 debugger"]);
+    expect(found.map((m) => `${m.file}:${m.line} ${m.marker}${m.binary ? " binary" : ""}`)).toEqual(
+      [
+        "a.js:1 debugger",
+        "blob.bin:2 debugger binary",
+        "blob.bin:3 console.log binary",
+        "hidden.js:2 debugger binary",
+      ],
+    );
   });
 
   it("reads at most maxBytes of the diff and says it was cut (a branch can add more than fits)", async () => {
