@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { StateError } from "../errors.js";
+import { readProcFile } from "../process/proc-file.js";
 import { interruptRunning } from "./interrupt-running.js";
 import { eventProblem, stateProblem } from "./record-check.js";
 import { recordValueProblem } from "./record-values.js";
@@ -108,7 +108,7 @@ export function isConductorAlive(pid: number): boolean {
     return false;
   }
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "latin1").includes("node");
+    return readProcFile(`/proc/${pid}/cmdline`).includes("node");
   } catch {
     return true; // no /proc: trust the signal check
   }

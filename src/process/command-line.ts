@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readProcFile } from "./proc-file.js";
 
 /**
  * A process's command line as `ps` shows it, cut to `limit` characters, for naming the process in
@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
  */
 export function commandLineOf(pid: number | string, limit = 60): string | undefined {
   try {
-    const words = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean);
+    const words = readProcFile(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
     return words.length === 0 ? undefined : words.join(" ").slice(0, limit);
   } catch {
     return undefined;

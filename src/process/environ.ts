@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { readProcFile } from "./proc-file.js";
 
 /**
  * Each live process other than conductor itself whose raw environment (`NAME=value` pairs
@@ -15,7 +16,7 @@ function* environmentsHolding(marker: string): Generator<{ pid: number; environ:
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     let environ: string;
     try {
-      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+      environ = readProcFile(`/proc/${entry}/environ`);
     } catch {
       continue; // gone meanwhile, or another user's
     }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { readProcFile } from "./proc-file.js";
 import { statFields } from "./proc-stat.js";
 
 /**
@@ -204,7 +205,7 @@ const PF_KTHREAD = 0x00200000;
 function markedGroupOf(pid: string, markers: readonly string[]): number | "unsure" | undefined {
   let environ: string;
   try {
-    environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+    environ = readProcFile(`/proc/${pid}/environ`);
   } catch {
     return undefined; // gone meanwhile, or another user's
   }
