@@ -14,10 +14,12 @@ import { findOnPath } from "./find-on-path.js";
  * program did, with its exit code or by its signal. No environment, tag or process group is
  * needed to be found, so clearing them hides nothing.
  *
- * The wrapper ignores SIGINT, SIGTERM and SIGHUP: conductor signals the whole process group,
- * and the wrapper must outlive the program to do its work (conductor's SIGKILL after the grace
- * period still ends it). It holds no output pipe open: it closes stdin and stdout, and writes to
- * stderr only when the program cannot be started.
+ * The wrapper ignores every signal it can (the program starts with all of them as they were):
+ * conductor signals the whole process group, and the wrapper must outlive the program to do its
+ * work; nor can the program end it early with a signal other than SIGKILL. So a wrapper that
+ * ended otherwise than by SIGKILL has left nothing behind ({@link REAPED_UNLESS_KILLED}). It
+ * holds no output pipe open: it closes stdin and stdout, and writes to stderr only when the
+ * program cannot be started.
  *
  * Arguments: the grace period in milliseconds, the program's PERL5OPT ("" for none, else "=" and
  * the value: the wrapper itself runs without it, so no option of the user's changes how it
@@ -42,7 +44,7 @@ if (open my $exe, '<', '/proc/self/exe') {
 }
 my $nr = defined $machine ? $prctl{$machine} : undef;
 start() unless defined $nr && syscall($nr, 36, 1, 0, 0, 0) == 0;
-my @caught = qw(INT TERM HUP);
+my @caught = grep { !/^(?:CHLD|CLD|KILL|STOP|SEGV|BUS|FPE|ILL|TRAP|SYS|ABRT|IOT|ZERO)$/ } keys %SIG;
 $SIG{$_} = 'IGNORE' for @caught;
 my $pid = fork;
 if (!defined $pid) { print STDERR "conductor: cannot start $ARGV[0]: $!\n"; exit 126 }
@@ -84,13 +86,19 @@ for (my $waited = 0; ; $waited += 10) {
   select(undef, undef, undef, 0.01);
 }
 if (my $signal = $status & 127) {
-  my %name = (1 => 'HUP', 2 => 'INT', 15 => 'TERM');
-  $SIG{$name{$signal}} = 'DEFAULT' if $name{$signal};
+  $SIG{$_} = 'DEFAULT' for @caught;
   kill $signal, $$;
   exit 128 + $signal;
 }
 exit($status >> 8);
 `;
+
+/**
+ * The one way a wrapper ends before its work is done: SIGKILL (conductor's own after the grace
+ * period, or anyone's). Ended any other way, with the program's code or by its signal, it ended
+ * every process handed to it first, so no descendant of the program is left.
+ */
+export const REAPED_UNLESS_KILLED: NodeJS.Signals = "SIGKILL";
 
 /** A program to spawn: a file and its arguments (never through a shell). */
 export interface Launch {

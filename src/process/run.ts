@@ -12,7 +12,7 @@ import {
 } from "./groups.js";
 import { LogFile } from "./log-file.js";
 import type { ProcessOutcome } from "./outcome.js";
-import { underReaper } from "./reaper.js";
+import { REAPED_UNLESS_KILLED, underReaper } from "./reaper.js";
 import { ownEnvironment } from "./settled-environment.js";
 
 /**
@@ -175,11 +175,17 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   clearTimeout(pipesTimer);
   options.signal.removeEventListener("abort", onAbort);
   // A daemon (`setsid nohup server &`) holds no output and would outlive a successful step.
-  // After a normal exit only processes started since the program can be its escapees.
+  // After a normal exit only processes started since the program can be its escapees. The
+  // reaper, unless it was killed, has ended them all already: no scan of every process then.
+  const reapedAll =
+    reaped !== undefined &&
+    stopping === undefined &&
+    !("error" in result) &&
+    result.signal !== REAPED_UNLESS_KILLED;
   const floor = pgid === undefined ? undefined : descendantPidFloor(pgid, spawnedAt);
   await Promise.all([
     pgid === undefined ? undefined : terminateGroup(pgid, graceMs),
-    endEscaped(floor),
+    reapedAll ? undefined : endEscaped(floor),
   ]);
   if (pgid !== undefined) trackGroup(pgid, false);
   await log.close();

@@ -94,6 +94,27 @@ describe.runIf(reaping)("the reaper", () => {
     expect(isRunning(await pidOf("c"))).toBe(false);
   });
 
+  it("cannot be ended early by the program with a signal, and when killed the tag still finds what is left", async () => {
+    // Every signal but SIGKILL is ignored: a wrapper that ended otherwise did its work.
+    const signalled = await runProcess(
+      options(
+        `${daemon("s")}; for s in USR1 USR2 HUP TERM INT QUIT PIPE ALRM; do kill -$s $PPID; done; sleep 0.2`,
+      ),
+    );
+    expect(signalled).toEqual({ reason: "exited", exitCode: 0 });
+    expect(isRunning(await pidOf("s"))).toBe(false);
+
+    // Killed, it leaves the program's orphans to init: those that kept the tag are still ended.
+    const killed = await runProcess(
+      options(
+        `setsid /bin/sh -c 'echo $$ > "$OUT/k.tmp"; mv "$OUT/k.tmp" "$OUT/k.pid"; exec sleep 300' </dev/null >/dev/null 2>&1 & ` +
+          `while [ ! -s "$OUT/k.pid" ]; do sleep 0.02; done; kill -KILL $PPID; sleep 0.2`,
+      ),
+    );
+    expect(killed).toEqual({ reason: "signal", signal: "SIGKILL" });
+    expect(isRunning(await pidOf("k"))).toBe(false);
+  });
+
   it("reports the program's own exit code and signal, SIGTERM included", async () => {
     expect(await runProcess(options("exit 3"))).toEqual({ reason: "exit-non-zero", exitCode: 3 });
     expect(await runProcess(options("kill -USR1 $$"))).toEqual({
