@@ -127,17 +127,31 @@ describe.runIf(reaping)("the reaper", () => {
     });
   });
 
-  it("passes stdin, arguments and the user's PERL5OPT to the program, running without it itself", async () => {
+  it("passes stdin, arguments, the user's PERL5OPT and LC_ALL to the program, running without them itself", async () => {
+    const seen =
+      'read -r line; printf "%s|%s|%s\\n" "$line" "$PERL5OPT" "${LC_ALL-unset}" > "$OUT/seen"';
     const ended = await runProcess(
-      options('read -r line; printf "%s|%s\\n" "$line" "$PERL5OPT" > "$OUT/seen"', {
-        env: { OUT: dir, PERL5OPT: "-MNo::Such::Module" },
+      options(seen, {
+        env: { OUT: dir, PERL5OPT: "-MNo::Such::Module", LC_ALL: "C.UTF-8" },
         stdinText: "hello from stdin\n",
       }),
     );
     expect(ended).toEqual({ reason: "exited", exitCode: 0 });
     expect(await readFile(path.join(dir, "seen"), "utf8")).toBe(
-      "hello from stdin|-MNo::Such::Module\n",
+      "hello from stdin|-MNo::Such::Module|C.UTF-8\n",
     );
+    const { LC_ALL: _, ...withoutLocale } = process.env;
+    const saved = process.env;
+    process.env = withoutLocale;
+    try {
+      expect(await runProcess(options(seen, { stdinText: "x\n" }))).toEqual({
+        reason: "exited",
+        exitCode: 0,
+      });
+    } finally {
+      process.env = saved;
+    }
+    expect(await readFile(path.join(dir, "seen"), "utf8")).toBe("x||unset\n");
     const direct = await runProcess({
       ...options(""),
       shell: false,
