@@ -21,7 +21,7 @@ import {
 } from "../schema/config.js";
 import { portRegistryCheck } from "./ports.js";
 import { excludeCheck, leftoverProcessesCheck, staleWorktreesCheck } from "./repository.js";
-import { ghCheck, gitCheck, nodeCheck } from "./system.js";
+import { ghCheck, gitCheck, nodeCheck, reaperCheck } from "./system.js";
 
 /** What doctor knows about where it runs. */
 export interface DoctorContext {
@@ -60,6 +60,7 @@ export async function doctorChecks(context: DoctorContext): Promise<CheckResult[
     ...agents,
     plan ? firstProgramChecks(plan, env) : [],
     ghCheck(env).then((check) => [check]),
+    [reaperCheck()],
     portRegistryCheck(context.homeDir).then((check) => [check]),
     workspacesFolderCheck(workspacesDir).then((check) => [check]),
     plan ? seedCacheCheck(plan, context.homeDir, env).then((check) => (check ? [check] : [])) : [],

@@ -3,6 +3,7 @@ import { resolveAgentProgram } from "../agents/resolve-binary.js";
 import { type CheckResult, result } from "../preflight/check.js";
 import { atLeast, MIN_GIT_VERSION, MIN_NODE_VERSION, parseVersion } from "../preflight/version.js";
 import { askProgram } from "../process/quick.js";
+import { reaperStatus } from "../process/reaper.js";
 
 const ASK_TIMEOUT_MS = 3000;
 
@@ -77,4 +78,26 @@ export async function ghCheck(
   const name = `gh ${parseVersion(version.stdout) ?? "(unknown version)"}`;
   if (auth.exitCode === 0) return result("gh", "ok", `${name}, logged in`);
   return result("gh", "info", `${name}, not logged in (${GH_USERS})`, "gh auth login");
+}
+
+/**
+ * Whether a step's daemons are ended even when they clear their environment: the reaper
+ * (process/reaper.ts) needs Linux and Perl. Without it conductor still ends every daemon that
+ * keeps its environment, so this is information, not a failure.
+ */
+export function reaperCheck(): CheckResult {
+  const found = reaperStatus();
+  const check = "leftover daemons";
+  if (found.running)
+    return result(
+      check,
+      "ok",
+      `ended with their step, also ones that clear their environment (reaper: ${found.perl})`,
+    );
+  return result(
+    check,
+    "info",
+    `ended with their step by the variable in their environment only (${found.why}): one started with \`env -i\` can outlive it`,
+    found.why === "no perl on PATH" ? "install perl" : "",
+  );
 }

@@ -150,17 +150,32 @@ function startable(file: string, env: Readonly<Record<string, string | undefined
   }
 }
 
-let perlFound: string | undefined | null = null;
+/** Whether programs run under the reaper here, and if not, why not (`conductor doctor`). */
+export type ReaperStatus =
+  | { running: true; perl: string }
+  | { running: false; why: "not Linux" | "no perl on PATH" | "CONDUCTOR_NO_REAPER=1" };
+
+let status: ReaperStatus | undefined;
 
 /**
- * The Perl that runs the reaper, looked up once (a process-wide fact). CONDUCTOR_NO_REAPER=1
- * turns it off: where Perl misbehaves, and for measuring what it costs.
+ * Whether the reaper runs, looked up once (a process-wide fact). CONDUCTOR_NO_REAPER=1 turns it
+ * off: where Perl misbehaves, and for measuring what it costs.
  */
+export function reaperStatus(): ReaperStatus {
+  if (status !== undefined) return status;
+  const perl = findOnPath("perl");
+  status =
+    process.platform !== "linux"
+      ? { running: false, why: "not Linux" }
+      : process.env.CONDUCTOR_NO_REAPER === "1"
+        ? { running: false, why: "CONDUCTOR_NO_REAPER=1" }
+        : perl === undefined
+          ? { running: false, why: "no perl on PATH" }
+          : { running: true, perl };
+  return status;
+}
+
 function reaperPerl(): string | undefined {
-  if (perlFound !== null) return perlFound;
-  perlFound =
-    process.platform === "linux" && process.env.CONDUCTOR_NO_REAPER !== "1"
-      ? findOnPath("perl")
-      : undefined;
-  return perlFound;
+  const found = reaperStatus();
+  return found.running ? found.perl : undefined;
 }

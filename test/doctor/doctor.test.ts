@@ -111,6 +111,11 @@ describe("conductor doctor", () => {
     expect(result.checks["git exclude"]?.detail).toBe(
       `${path.join(root, ".git", "info", "exclude")} has /.conductor/runs/`,
     );
+    // Linux with Perl, as this project's CI: a daemon that clears its environment is ended too.
+    expect(result.checks["leftover daemons"]).toMatchObject({
+      status: "ok",
+      detail: expect.stringContaining("also ones that clear their environment (reaper: "),
+    });
     // claude is not used by this config: whatever its state, it does not block.
     expect(result.checks["claude credentials"]?.status).not.toBe("fail");
   });
@@ -216,6 +221,14 @@ describe("conductor doctor", () => {
     ])
       expect(detail).toContain(user);
     expect(detail).not.toContain("only");
+    // Nor Perl on that PATH: doctor says what that leaves out, and how to have it.
+    expect(result.checks["leftover daemons"]).toMatchObject({
+      status: "info",
+      detail: expect.stringContaining(
+        "(no perl on PATH): one started with `env -i` can outlive it",
+      ),
+      fix: "install perl",
+    });
     expect(result.exitCode, result.all).toBe(0);
   });
 
