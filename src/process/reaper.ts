@@ -24,8 +24,12 @@ import { findOnPath } from "./find-on-path.js";
  * Arguments: the grace period in milliseconds, the program's PERL5OPT and LC_ALL (each "" for
  * none, else "=" and the value), then the program and its arguments. The wrapper itself runs
  * without PERL5OPT, so no option of the user's changes how it runs, and with LC_ALL=C, so Perl
- * loads no locale (a third of its start-up's file opens); the program gets both back. Where the subreaper cannot be made (an unknown
- * architecture), the wrapper simply becomes the program.
+ * loads no locale (a third of its start-up's file opens); the program gets both back.
+ *
+ * Perl has no prctl of its own: the wrapper makes the system call by number (36 is
+ * PR_SET_CHILD_SUBREAPER), the number of prctl for the machine in its own ELF header (x86-64,
+ * AArch64, RISC-V, LoongArch, i386, ARM). Where that is unknown or the call fails, the wrapper
+ * simply becomes the program (exec), as if it were not there.
  */
 const REAPER_SCRIPT = String.raw`my ($grace, $opt, $locale) = splice @ARGV, 0, 3;
 $ENV{PERL5OPT} = substr($opt, 1) if $opt ne '';
