@@ -4,9 +4,7 @@ import { RunPaths } from "../executor/run-store.js";
 import type { RunState } from "../executor/types.js";
 import { git } from "../git/worktree.js";
 import { findGitHubCli, type GhRun } from "../review/github.js";
-import { secretsOfCopiedEnvFiles } from "../secrets/env-file.js";
-import { secretsInEnvironment } from "../secrets/names.js";
-import { Redactor } from "../secrets/redact.js";
+import { runRedactor } from "../review/workspace-process.js";
 import type { CheckItem } from "./check-item.js";
 
 /** Whether `gh` can be asked about pull requests, or the one item that says why not. */
@@ -41,23 +39,4 @@ export async function gitHubAccess(run: RunState): Promise<GitHubAccess> {
   const cli = await findGitHubCli(ghRun);
   if (cli.status !== "ready") return notAsked("gh is not logged in; run gh auth login");
   return { ready: true, gh: cli.file, run: ghRun };
-}
-
-/**
- * The run's whole secret set, as its workspaces' logs are redacted (scriptRedactor): the
- * environment's, every workspace's env, and the values of the env files the run copied, as the
- * main checkout and each worktree have them.
- */
-async function runRedactor(run: RunState): Promise<Redactor> {
-  const root = run.plan.repo.root;
-  const secrets = [...secretsInEnvironment(process.env)];
-  for (const workspace of run.plan.workspaces) {
-    const copied = run.workspaces[workspace.name]?.copied ?? [];
-    secrets.push(
-      ...secretsInEnvironment(workspace.env),
-      ...(await secretsOfCopiedEnvFiles(root, copied)),
-      ...(await secretsOfCopiedEnvFiles(workspace.path, copied)),
-    );
-  }
-  return new Redactor(secrets);
 }

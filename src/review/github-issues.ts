@@ -1,9 +1,12 @@
 import path from "node:path";
 import { PreflightError } from "../errors.js";
+import { configSecrets } from "../executor/run-secrets.js";
 import { commonGitDir } from "../git/facts.js";
 import type { IssueFacts } from "../planner/types.js";
 import type { Config } from "../schema/config.js";
 import type { PathIssue } from "../schema/zod-issues.js";
+import { KnownSecrets } from "../secrets/known-secrets.js";
+import { namedSecretsInEnvironment } from "../secrets/names.js";
 import { findGitHubCli, type GhRun, runGhJson } from "./github.js";
 
 /**
@@ -35,15 +38,26 @@ export interface PullRequestSummary {
 
 /**
  * Finds a logged-in `gh`, or throws what to do about it. `why` says what needed GitHub (shown
- * first, so the user knows which part of the config or command asked).
+ * first, so the user knows which part of the config or command asked). gh's output is redacted
+ * with the secrets the config's run would know ({@link configSecrets}): an issue's body, or gh's
+ * stderr, can quote a value of a copied env file. Without a config, the environment's.
  */
-export async function gitHubReader(root: string, why: string): Promise<GitHubReader> {
+export async function gitHubReader(
+  root: string,
+  why: string,
+  config: Config | undefined,
+): Promise<GitHubReader> {
   const gitDir = await commonGitDir(root);
+  const secrets =
+    config === undefined
+      ? new KnownSecrets(namedSecretsInEnvironment(process.env))
+      : await configSecrets(root, config);
   // In the git directory, next to conductor's other notes: nothing appears in the checkout.
   const run: GhRun = {
     cwd: root,
     logFile: path.join(gitDir, "conductor", "gh.log"),
     signal: new AbortController().signal,
+    redactor: secrets.redactor,
   };
   const cli = await findGitHubCli(run);
   if (cli.status === "missing") {
@@ -179,7 +193,7 @@ export async function gatherIssueFacts(
     first !== undefined
       ? `tasks[${first.index}].issue (#${first.number})`
       : "tasks_from.github_issues";
-  const reader = await gitHubReader(root, why);
+  const reader = await gitHubReader(root, why, config);
   const listed =
     config.tasksFrom === undefined
       ? undefined

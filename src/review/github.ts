@@ -1,8 +1,7 @@
 import { resolveAgentProgram } from "../agents/resolve-binary.js";
 import { describeOutcome } from "../process/outcome.js";
 import { runProcess } from "../process/run.js";
-import { secretsInEnvironment } from "../secrets/names.js";
-import { Redactor } from "../secrets/redact.js";
+import type { Redactor } from "../secrets/redact.js";
 
 /** How long one `gh` call may take (it talks to GitHub). */
 const GH_TIMEOUT_MS = 120_000;
@@ -22,9 +21,10 @@ export interface GhRun {
   /**
    * The run's secrets (its environment's, its workspaces' env and the values of the env files it
    * copied), as its logs are redacted: gh's stderr can echo any of them (a pushed file, a body)
-   * into the log and into the errors conductor prints. Without one, the environment's only.
+   * into the log and into the errors conductor prints. Before a run exists (issues read to plan
+   * it), the config's: the environment's, its env and the env files it copies.
    */
-  redactor?: Redactor;
+  redactor: Redactor;
 }
 
 /** Finds `gh` on PATH and asks it whether it is logged in. */
@@ -95,7 +95,7 @@ export async function runGh(file: string, args: readonly string[], run: GhRun): 
     signal: run.signal,
     timeoutMs: GH_TIMEOUT_MS,
     logFile: run.logFile,
-    redactor: run.redactor ?? new Redactor(secretsInEnvironment(process.env)),
+    redactor: run.redactor,
     onStdoutLine: (line) => lines.push(line),
     onStderrLine: (line) => errors.push(line),
   });

@@ -1,6 +1,8 @@
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { type PortReservation, reservePorts } from "../executor/ports.js";
+import type { RunState } from "../executor/types.js";
 import { workspaceEnv } from "../executor/workspace-runner.js";
+import type { Workspace } from "../planner/types.js";
 import { MAX_TIMER_MS } from "../process/run.js";
 import { secretsOfCopiedEnvFiles } from "../secrets/env-file.js";
 import { secretsInEnvironment } from "../secrets/names.js";
@@ -16,13 +18,40 @@ export function scriptEnv(found: FoundWorkspace, port: number | undefined): Reco
  * environment, and every value of the env files copied into the worktree (as the main checkout
  * has them, and as they are in the worktree now).
  */
-export async function scriptRedactor(found: FoundWorkspace): Promise<Redactor> {
-  return new Redactor([
-    ...secretsInEnvironment(process.env),
-    ...secretsInEnvironment(found.workspace.env),
-    ...(await secretsOfCopiedEnvFiles(found.run.plan.repo.root, found.state.copied)),
-    ...(await secretsOfCopiedEnvFiles(found.workspace.path, found.state.copied)),
-  ]);
+export function scriptRedactor(found: FoundWorkspace): Promise<Redactor> {
+  return redactorOf(found.run, [{ workspace: found.workspace, copied: found.state.copied }]);
+}
+
+/**
+ * The run's whole secret set, as its workspaces' logs are redacted ({@link scriptRedactor}): the
+ * environment's, every workspace's env, and the values of the env files the run copied, as the
+ * main checkout and each worktree have them. For what is not one workspace's: gh's output in
+ * `checks`, `merge` and `pr`.
+ */
+export function runRedactor(run: RunState): Promise<Redactor> {
+  return redactorOf(
+    run,
+    run.plan.workspaces.map((workspace) => ({
+      workspace,
+      copied: run.workspaces[workspace.name]?.copied ?? [],
+    })),
+  );
+}
+
+async function redactorOf(
+  run: RunState,
+  workspaces: readonly { workspace: Workspace; copied: readonly string[] }[],
+): Promise<Redactor> {
+  const root = run.plan.repo.root;
+  const secrets = [...secretsInEnvironment(process.env)];
+  for (const { workspace, copied } of workspaces) {
+    secrets.push(
+      ...secretsInEnvironment(workspace.env),
+      ...(await secretsOfCopiedEnvFiles(root, copied)),
+      ...(await secretsOfCopiedEnvFiles(workspace.path, copied)),
+    );
+  }
+  return new Redactor(secrets);
 }
 
 /** Long-lived scripts (a dev server) run without a timeout: the longest a timer takes. */

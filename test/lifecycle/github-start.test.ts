@@ -309,3 +309,54 @@ describe("a task on a pull request", () => {
     expect((await stand.calls()).some((call) => call.args[1] === "create")).toBe(false);
   });
 });
+
+describe("gh's words before a run, redacted", () => {
+  const SECRET = "sk-live-0123456789abcdefSECRET";
+
+  /** A config copying `.env.local`, which holds SECRET (not committed: it holds a secret). */
+  async function configCopyingSecrets(tasks: Record<string, unknown>[]): Promise<void> {
+    await writeConfig({
+      workspaces: { dir: path.join(repo.home, "workspaces"), copy: [".env.local"] },
+      tasks,
+    });
+    await repo.write({ ".env.local": `PAYMENT_API_KEY=${SECRET}\n` });
+  }
+
+  async function ghLog(): Promise<string> {
+    return readFile(path.join(repo.root, ".git", "conductor", "gh.log"), "utf8");
+  }
+
+  it("an issue gh fails to read with a copied env file's value in its words is reported redacted", async () => {
+    await configCopyingSecrets([{ id: "dates", issue: 12 }]);
+    const stand = await gh([
+      {
+        command: ["issue", "view"],
+        answer: { exitCode: 1, stderr: `HTTP 401: token ${SECRET} refused\n` },
+      },
+    ]);
+    const result = await run(["plan"], stand);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.stderr).toContain(
+      "issue #12 could not be read with gh (HTTP 401: token [redacted]",
+    );
+    expect(result.all).not.toContain(SECRET);
+    const log = await ghLog();
+    expect(log).toContain("HTTP 401: token [redacted] refused");
+    expect(log).not.toContain(SECRET);
+  });
+
+  it("import issues redacts the config's copied secrets in gh's failure", async () => {
+    await configCopyingSecrets([{ id: "tidy", prompt: "Tidy up." }]);
+    const stand = await gh([
+      {
+        command: ["issue", "list"],
+        answer: { exitCode: 1, stderr: `HTTP 401: token ${SECRET} refused\n` },
+      },
+    ]);
+    const result = await run(["import", "issues"], stand);
+    expect(result.exitCode, result.all).not.toBe(0);
+    expect(result.stderr).toContain("gh issue list failed: HTTP 401: token [redacted]");
+    expect(result.all).not.toContain(SECRET);
+    expect(await ghLog()).not.toContain(SECRET);
+  });
+});

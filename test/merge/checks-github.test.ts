@@ -1,3 +1,4 @@
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CheckItem, WorkspaceChecks } from "../../src/merge/checks.js";
@@ -285,5 +286,35 @@ describe("conductor checks, GitHub items", () => {
     expect(text.stdout).toContain("feature (conductor/feature): BLOCKED");
     expect(text.stdout).toContain("0 of 1 workspace ready to merge.");
     expect(await gh.unmatched()).toEqual([]);
+  });
+});
+
+describe("conductor checks, gh's words", () => {
+  it("redacts a copied env file's secret that a failing gh prints, in the items and github.log", async () => {
+    const secret = "sk-live-0123456789abcdefSECRET";
+    repo = await reviewRepo([{ id: "feature", check: "test -f feature.txt" }], {
+      workspaces: { copy: [".env.local"] },
+    });
+    await writeFile(path.join(repo.root, ".env.local"), `PAYMENT_API_KEY=${secret}\n`);
+    await runAll(repo);
+    await repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git");
+    const { items, text } = await checksWith(repo, {
+      rules: [
+        authStatus(true),
+        {
+          command: ["pr", "view"],
+          answer: { exitCode: 1, stderr: `HTTP 401: token ${secret} refused\n` },
+        },
+      ],
+    });
+    const github = githubPart(items);
+    expect(github).toHaveLength(1);
+    expect(github[0]?.reason).toContain("HTTP 401: token [redacted] refused");
+    expect(text).toContain("HTTP 401: token [redacted] refused");
+    expect(JSON.stringify(items)).not.toContain(secret);
+    expect(text).not.toContain(secret);
+    const log = await readFile(path.join(repo.runDir(), "github.log"), "utf8");
+    expect(log).toContain("HTTP 401: token [redacted] refused");
+    expect(log).not.toContain(secret);
   });
 });

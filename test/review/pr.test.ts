@@ -398,3 +398,32 @@ describe("conductor pr, gh's words", () => {
     expect(log).not.toContain(secret);
   });
 });
+
+describe("conductor pr, gh's login check", () => {
+  it("redacts a copied env file's secret that a failing gh auth status prints, in the log", async () => {
+    const secret = "sk-live-0123456789abcdefSECRET";
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }], {
+      workspaces: { copy: [".env.local"] },
+    });
+    await writeFile(path.join(repo.root, ".env.local"), `PAYMENT_API_KEY=${secret}\n`);
+    await runAll(repo);
+    await bareOrigin(repo);
+    const loggedOut: GhScenario = {
+      rules: [
+        {
+          command: ["auth", "status"],
+          answer: { exitCode: 1, stderr: `github.com: the token ${secret} is invalid\n` },
+        },
+      ],
+    };
+    const result = await repo.cli(["pr", "feature"], {
+      PATH: await pathWith(repo.home, loggedOut),
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain("gh is not logged in");
+    expect(result.all).not.toContain(secret);
+    const log = readOr(path.join(repo.runDir(), "workspaces", "feature", "pr.log"));
+    expect(log).toContain("the token [redacted] is invalid");
+    expect(log).not.toContain(secret);
+  });
+});

@@ -12,7 +12,9 @@ import {
   listIssues,
   listPullRequests,
 } from "../../review/github-issues.js";
+import type { Config } from "../../schema/config.js";
 import { parseConfig } from "../../schema/load.js";
+import { readRepoSettings } from "../../schema/repo-settings.js";
 import { globalOptions } from "../global-options.js";
 import { displayPath, findConfigFile } from "../project.js";
 
@@ -67,7 +69,12 @@ async function importTasks(
       hint: `Create it first with \`${conductorCommand(["init"])}\`.`,
     });
   });
-  const reader = await gitHubReader(root, `conductor import ${kind}`);
+  // gh's output is redacted with the secrets the config names (its env, its copied env files).
+  const reader = await gitHubReader(
+    root,
+    `conductor import ${kind}`,
+    await configOf(text, shown, root),
+  );
   const tasks: ImportedTask[] =
     kind === "issues"
       ? (await listIssues(reader, filter)).map((issue) => ({
@@ -123,6 +130,15 @@ async function importTasks(
   if (!options.dryRun && result.added.length > 0) {
     await writeFile(file, result.text);
     process.stdout.write(`Check it with \`${conductorCommand(["plan"])}\`.\n`);
+  }
+}
+
+/** The config as written, with the repository's settings; undefined when it does not load. */
+async function configOf(text: string, shown: string, root: string): Promise<Config | undefined> {
+  try {
+    return parseConfig(new TextEncoder().encode(text), shown, await readRepoSettings(root)).config;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,6 +4,7 @@ import { findWorkspaces } from "../../executor/find-workspace.js";
 import { findGitHubCli } from "../../review/github.js";
 import { refuseWhileRunsAreLive } from "../../review/live-runs.js";
 import { draftPullRequests, manualSteps, originUrl, pushAndOpen } from "../../review/pr.js";
+import { scriptRedactor } from "../../review/workspace-process.js";
 import { interruptOnSignals } from "../interrupt.js";
 import { chosenRun, RUN_OPTION_HELP } from "../run-choice.js";
 
@@ -53,7 +54,13 @@ export function prCommand(): Command {
         const cli =
           origin === undefined || first === undefined
             ? ({ status: "missing" } as const)
-            : await findGitHubCli({ cwd: root, logFile: first.logFile, signal: interrupt.signal });
+            : await findGitHubCli({
+                cwd: root,
+                logFile: first.logFile,
+                signal: interrupt.signal,
+                // As pushAndOpen redacts the rest of this log.
+                redactor: await scriptRedactor(first.found),
+              });
         if (origin === undefined || cli.status !== "ready") {
           const why =
             origin === undefined
