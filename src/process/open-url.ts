@@ -1,7 +1,18 @@
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
+import { processExists } from "./exists.js";
 
 /** How long the page's redirect file stays when nothing stops the page before. */
 const REDIRECT_FILE_MS = 2 * 60_000;
@@ -37,7 +48,9 @@ export interface OpenedSecretUrl {
  * Opens a URL that carries a secret (the review page's token) without it ever being a process
  * argument: a small HTML file that redirects to it is written into a private folder under
  * `<homeDir>/.conductor/tmp` (0700, the file 0600) and the browser is handed that file's
- * address. The file goes after {@link REDIRECT_FILE_MS}, at `dispose` or when this process exits.
+ * address. The file goes after {@link REDIRECT_FILE_MS}, at `dispose` or when this process exits;
+ * the folders of conductors that ended without their exit handler (SIGKILL) go at the next call
+ * ({@link removeAbandonedRedirects}).
  */
 export async function openSecretUrl(url: string, homeDir: string): Promise<OpenedSecretUrl> {
   let folder: string;
@@ -45,6 +58,7 @@ export async function openSecretUrl(url: string, homeDir: string): Promise<Opene
   try {
     const parent = path.join(homeDir, ".conductor", "tmp");
     mkdirSync(parent, { recursive: true, mode: 0o700 });
+    removeAbandonedRedirects(parent);
     folder = mkdtempSync(path.join(parent, `open-${process.pid}-`)); // made 0700
     file = path.join(folder, "page.html");
     const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
@@ -71,6 +85,39 @@ export async function openSecretUrl(url: string, homeDir: string): Promise<Opene
   const opened = await openInBrowser(pathToFileURL(file).href);
   if (!opened) dispose();
   return { opened, dispose };
+}
+
+/** A folder {@link openSecretUrl} makes: `open-<pid>-` and mkdtemp's six characters. */
+const REDIRECT_FOLDER = /^open-([1-9][0-9]*)-[A-Za-z0-9]{6}$/;
+
+/**
+ * Removes the redirect folders under `parent` whose conductor is gone: a process ended by SIGKILL
+ * (or a crash of node itself) never ran its exit handler, and its folder would hold the tokened
+ * address forever. Only real folders (never a symlink, never followed) of this user named as
+ * {@link openSecretUrl} names them, whose pid is no live process; a pid reused since keeps its
+ * folder, as does anything that cannot be read. Never throws.
+ */
+export function removeAbandonedRedirects(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const pid = Number(REDIRECT_FOLDER.exec(name)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid === process.pid || processExists(pid)) continue;
+    const folder = path.join(parent, name);
+    try {
+      const stats = lstatSync(folder);
+      if (!stats.isDirectory() || (uid !== undefined && stats.uid !== uid)) continue;
+      // rm removes the links inside a folder, never what they point to.
+      rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile, or not ours to remove: the next call tries again.
+    }
+  }
 }
 
 /** An HTML page that sends the browser on to `url` at once (no script: a meta refresh). */
