@@ -129,7 +129,7 @@ describe.runIf(reaping)("the reaper", () => {
 
   it("passes stdin, arguments, the user's PERL5OPT and LC_ALL to the program, running without them itself", async () => {
     const seen =
-      'read -r line; printf "%s|%s|%s\\n" "$line" "$PERL5OPT" "${LC_ALL-unset}" > "$OUT/seen"';
+      'read -r line; printf "%s|%s|%s\\n" "$line" "$PERL5OPT" "$(printenv LC_ALL || echo unset)" > "$OUT/seen"';
     const ended = await runProcess(
       options(seen, {
         env: { OUT: dir, PERL5OPT: "-MNo::Such::Module", LC_ALL: "C.UTF-8" },
