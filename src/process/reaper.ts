@@ -16,7 +16,11 @@ import { findOnPath } from "./find-on-path.js";
  *
  * The wrapper ignores every signal it can (the program starts with all of them as they were):
  * conductor signals the whole process group, and the wrapper must outlive the program to do its
- * work; nor can the program end it early with a signal other than SIGKILL. So a wrapper that
+ * work; nor can the program end it early with a signal other than SIGKILL, the fault signals
+ * (SEGV, ABRT, BUS, FPE, ILL, TRAP, SYS) included: sent with kill they end a process like any
+ * other, while a real fault of Perl's own still ends it (the kernel undoes the ignoring of the
+ * fault it raises). It re-raises the program's signal as a process that may not dump core
+ * (PR_SET_DUMPABLE 0): no core of Perl lands in the program's folder. So a wrapper that
  * ended otherwise than by SIGKILL has left nothing behind ({@link REAPED_UNLESS_KILLED}). It
  * holds no output pipe open: it closes stdin and stdout, and writes to stderr only when the
  * program cannot be started.
@@ -50,7 +54,7 @@ if (open my $exe, '<', '/proc/self/exe') {
 }
 my $nr = defined $machine ? $prctl{$machine} : undef;
 start() unless defined $nr && syscall($nr, 36, 1, 0, 0, 0) == 0;
-my @caught = grep { !/^(?:CHLD|CLD|KILL|STOP|SEGV|BUS|FPE|ILL|TRAP|SYS|ABRT|IOT|ZERO)$/ } keys %SIG;
+my @caught = grep { !/^(?:CHLD|CLD|KILL|STOP|ZERO)$/ } keys %SIG;
 $SIG{$_} = 'IGNORE' for @caught;
 my $pid = fork;
 if (!defined $pid) { print STDERR "conductor: cannot start $ARGV[0]: $!\n"; exit 126 }
@@ -92,6 +96,7 @@ for (my $waited = 0; ; $waited += 10) {
   select(undef, undef, undef, 0.01);
 }
 if (my $signal = $status & 127) {
+  syscall($nr, 4, 0, 0, 0, 0);
   $SIG{$_} = 'DEFAULT' for @caught;
   kill $signal, $$;
   exit 128 + $signal;

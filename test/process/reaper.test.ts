@@ -1,7 +1,7 @@
 // The reaper (reaper.ts): what a step leaves behind after clearing its environment and leaving
 // its session is ended with the step, and the step's program still ends as it would have.
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -115,6 +115,31 @@ describe.runIf(reaping)("the reaper", () => {
     expect(isRunning(await pidOf("k"))).toBe(false);
   });
 
+  it("cannot be ended early with a fault signal either", async () => {
+    // kill -SEGV $PPID ended the wrapper before its work; its death by SIGSEGV then also spared
+    // the step the scan for tagged leftovers, so the daemon outlived the step.
+    for (const fault of ["SEGV", "ABRT", "BUS", "FPE", "ILL", "TRAP", "SYS"]) {
+      const ended = await runProcess(
+        options(`${daemon(fault)}; kill -${fault} $PPID; sleep 0.2; exit 4`),
+      );
+      expect(ended).toEqual({ reason: "exit-non-zero", exitCode: 4 });
+      expect(isRunning(await pidOf(fault))).toBe(false);
+    }
+  });
+
+  it.runIf(findOnPath("prlimit") !== undefined)(
+    "leaves no core of its own in the program's folder when re-raising the program's signal",
+    async () => {
+      // The program may not dump core (ulimit -c 0) but the wrapper's limit is the user's: a
+      // re-raised SIGSEGV wrote a core of Perl into the workspace wherever core dumps are on.
+      const ended = await runProcess(
+        options("prlimit --pid $PPID --core=unlimited: && ulimit -c 0 && kill -SEGV $$"),
+      );
+      expect(ended).toEqual({ reason: "signal", signal: "SIGSEGV" });
+      expect((await readdir(dir)).filter((name) => name.startsWith("core"))).toEqual([]);
+    },
+  );
+
   it("reports the program's own exit code and signal, SIGTERM included", async () => {
     expect(await runProcess(options("exit 3"))).toEqual({ reason: "exit-non-zero", exitCode: 3 });
     expect(await runProcess(options("kill -USR1 $$"))).toEqual({
@@ -124,6 +149,11 @@ describe.runIf(reaping)("the reaper", () => {
     expect(await runProcess(options("kill -TERM $$"))).toEqual({
       reason: "signal",
       signal: "SIGTERM",
+    });
+    // Perl ignores SIGFPE from its start: the wrapper's re-raise of it was lost (exit 136).
+    expect(await runProcess(options("kill -FPE $$"))).toEqual({
+      reason: "signal",
+      signal: "SIGFPE",
     });
   });
 
