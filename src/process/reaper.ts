@@ -1,5 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import path from "node:path";
+import util from "node:util";
 import { findOnPath } from "./find-on-path.js";
 
 /**
@@ -22,8 +23,11 @@ import { findOnPath } from "./find-on-path.js";
  * fault it raises). It re-raises the program's signal as a process that may not dump core
  * (PR_SET_DUMPABLE 0): no core of Perl lands in the program's folder. So a wrapper that
  * ended otherwise than by SIGKILL has left nothing behind ({@link REAPED_UNLESS_KILLED}). It
- * holds no output pipe open: it closes stdin and stdout, and writes to stderr only when the
- * program cannot be started.
+ * holds no output pipe open: it closes stdin and stdout, and writes to stderr only when it
+ * cannot fork. When the program cannot be started (a directory, a script whose interpreter is
+ * missing: cases the look-up before cannot rule out), the wrapper writes exec's errno to file
+ * descriptor 3 ({@link REAPER_REPORT_FD}, close-on-exec, so the program never sees it) and
+ * conductor reports the same spawn error Node would have.
  *
  * Arguments: the grace period in milliseconds, the program's PERL5OPT and LC_ALL (each "" for
  * none, else "=" and the value), then the program and its arguments. The wrapper itself runs
@@ -38,9 +42,11 @@ import { findOnPath } from "./find-on-path.js";
 const REAPER_SCRIPT = String.raw`my ($grace, $opt, $locale) = splice @ARGV, 0, 3;
 $ENV{PERL5OPT} = substr($opt, 1) if $opt ne '';
 if ($locale ne '') { $ENV{LC_ALL} = substr($locale, 1) } else { delete $ENV{LC_ALL} }
+my $report;
+fcntl($report, 2, 1) if open $report, '>&=', 3;
 sub start {
   exec { $ARGV[0] } @ARGV;
-  print STDERR "conductor: cannot run $ARGV[0]: $!\n";
+  syswrite $report, $! + 0 if $report;
   exit($! + 0 == 2 ? 127 : 126);
 }
 my %prctl = (62 => 157, 183 => 167, 243 => 167, 258 => 167, 3 => 172, 40 => 172);
@@ -59,6 +65,7 @@ $SIG{$_} = 'IGNORE' for @caught;
 my $pid = fork;
 if (!defined $pid) { print STDERR "conductor: cannot start $ARGV[0]: $!\n"; exit 126 }
 if ($pid == 0) { $SIG{$_} = 'DEFAULT' for @caught; start() }
+close $report if $report;
 close STDIN;
 close STDOUT;
 my $status;
@@ -111,6 +118,20 @@ exit($status >> 8);
  */
 export const REAPED_UNLESS_KILLED: NodeJS.Signals = "SIGKILL";
 
+/** The descriptor on which the wrapper reports exec's errno when the program cannot start. */
+export const REAPER_REPORT_FD = 3;
+
+/**
+ * The error Node would have given for a program that cannot start, from the errno the wrapper
+ * reported (its decimal text; empty when the program started): `spawn <file> <CODE>`.
+ */
+export function reportedStartError(report: string, file: string): Error | undefined {
+  const errno = Number.parseInt(report, 10);
+  if (!(errno > 0)) return undefined;
+  const code = util.getSystemErrorName(-errno);
+  return Object.assign(new Error(`spawn ${file} ${code}`), { errno: -errno, code, path: file });
+}
+
 /** A program to spawn: a file and its arguments (never through a shell). */
 export interface Launch {
   file: string;
@@ -126,7 +147,7 @@ export function underReaper(
   file: string,
   args: readonly string[],
   options: { shell: boolean; graceMs: number; env: Readonly<Record<string, string | undefined>> },
-): { launch: Launch; env: Record<string, string | undefined> } | undefined {
+): { launch: Launch; env: Record<string, string | undefined>; program: string } | undefined {
   const perl = reaperPerl();
   if (perl === undefined) return undefined;
   const program = options.shell ? ["/bin/sh", "-c", [file, ...args].join(" ")] : [file, ...args];
@@ -145,6 +166,7 @@ export function underReaper(
       ],
     },
     env: { ...env, LC_ALL: "C" },
+    program: program[0] ?? file,
   };
 }
 

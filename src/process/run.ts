@@ -12,7 +12,12 @@ import {
 } from "./groups.js";
 import { LogFile } from "./log-file.js";
 import type { ProcessOutcome } from "./outcome.js";
-import { REAPED_UNLESS_KILLED, underReaper } from "./reaper.js";
+import {
+  REAPED_UNLESS_KILLED,
+  REAPER_REPORT_FD,
+  reportedStartError,
+  underReaper,
+} from "./reaper.js";
 import { ownEnvironment } from "./settled-environment.js";
 
 /**
@@ -92,7 +97,12 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
       env: reaped?.env ?? env,
       shell: options.shell && reaped === undefined ? "/bin/sh" : false,
       detached: true, // own process group, so the whole tree can be signalled at once
-      stdio: [options.stdinText === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      stdio: [
+        options.stdinText === undefined ? "ignore" : "pipe",
+        "pipe",
+        "pipe",
+        ...(reaped === undefined ? [] : ["pipe" as const]),
+      ],
     });
   } catch (error) {
     // Some failures to start throw instead of emitting "error" (a working folder that is a
@@ -106,6 +116,17 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   >((resolve) => {
     child.on("error", (error) => resolve({ error }));
     child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  // Under the reaper, why the program itself could not start (see reaper.ts); "" when it started.
+  const report = new Promise<string>((resolve) => {
+    const channel = reaped === undefined ? null : child.stdio[REAPER_REPORT_FD];
+    if (!channel) return resolve("");
+    let text = "";
+    channel.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    channel.on("error", () => resolve(text));
+    channel.on("close", () => resolve(text));
   });
   const pgid = child.pid;
   if (pgid !== undefined) trackGroup(pgid, true);
@@ -167,7 +188,10 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   void Promise.allSettled(piped).then(() => {
     outputClosed = true;
   });
-  const result = await exited;
+  const exit = await exited;
+  const notStarted =
+    "error" in exit ? undefined : reportedStartError(await report, reaped?.program ?? "");
+  const result = notStarted ? { error: notStarted } : exit;
   await Promise.allSettled(piped);
   outputClosed = true;
   clearTimeout(timer);

@@ -1,7 +1,7 @@
 // The reaper (reaper.ts): what a step leaves behind after clearing its environment and leaving
 // its session is ended with the step, and the step's program still ends as it would have.
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -154,6 +154,35 @@ describe.runIf(reaping)("the reaper", () => {
     expect(await runProcess(options("kill -FPE $$"))).toEqual({
       reason: "signal",
       signal: "SIGFPE",
+    });
+  });
+
+  it("reports a program that cannot start as Node would have, and gives a started one no extra descriptor", async () => {
+    // A directory passes the look-up before the wrapper (it is "executable"), a script whose
+    // interpreter is missing too: exec fails in the wrapper, and the step ended with exit 126 or
+    // 127 and a line of the wrapper's in its log instead of Node's spawn error.
+    await mkdir(path.join(dir, "folder"));
+    await writeFile(path.join(dir, "orphan-script"), "#!/no/such/interpreter\necho hi\n", {
+      mode: 0o755,
+    });
+    const direct = (file: string) =>
+      runProcess({ ...options(""), shell: false, file: path.join(dir, file), args: ["x"] });
+    expect(await direct("folder")).toEqual({
+      reason: "spawn-error",
+      message: `spawn ${path.join(dir, "folder")} EACCES`,
+    });
+    expect(await direct("orphan-script")).toEqual({
+      reason: "spawn-error",
+      message: `spawn ${path.join(dir, "orphan-script")} ENOENT`,
+    });
+    expect(
+      existsSync(path.join(dir, "step.log"))
+        ? await readFile(path.join(dir, "step.log"), "utf8")
+        : "",
+    ).toBe("");
+    expect(await runProcess(options("[ ! -e /proc/self/fd/3 ]"))).toEqual({
+      reason: "exited",
+      exitCode: 0,
     });
   });
 
