@@ -4,6 +4,7 @@ import { UsageError } from "../../errors.js";
 import { spentHistory } from "../../executor/history.js";
 import { redactPrompts } from "../../executor/redact-event.js";
 import { runSecrets } from "../../executor/run-secrets.js";
+import { conductorCommand } from "../../hint/command.js";
 import { estimatePlan } from "../../planner/estimate.js";
 import { githubMatrix, MAX_SHARDS, parseShard } from "../../planner/shard.js";
 import type { Plan, Workspace } from "../../planner/types.js";
@@ -43,10 +44,15 @@ export function planCommand(): Command {
           ...(options.estimate ? ["--estimate"] : []),
         ];
         if (ignored.length > 0) {
+          // What the other options ask for, as a command of its own (the tasks named included).
+          const rest =
+            options.shard === undefined
+              ? `the estimate with \`${conductorCommand(["plan", ...tasks, "--estimate"])}\``
+              : `a shard's plan with \`${conductorCommand(["plan", ...tasks, "--shard", options.shard, ...(options.estimate ? ["--estimate"] : [])])}\``;
           throw new UsageError(
             `--matrix prints the shards of a run for a CI matrix; it does not take ${ignored.join(" or ")}`,
             {
-              hint: "Print the matrix with `conductor plan --matrix <n>` alone; a shard's plan with `conductor plan --shard <i/n>`.",
+              hint: `Print the matrix with \`${conductorCommand(["plan", "--matrix", options.matrix])}\` alone; ${rest}.`,
             },
           );
         }

@@ -1,0 +1,108 @@
+// Hints that name a command of another config file, or repeat the options given, work as
+// printed: pasted in `/`, far from a repository whose path needs quoting, with the -C and -c the
+// user gave (or the run's own -c where the run came from another file).
+import { readdirSync } from "node:fs";
+import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { shellQuote } from "../../src/hint/shell-quote.js";
+import { gitEnv } from "../helpers/git-repo.js";
+import { printedCommands, runAsPrinted } from "./hints.js";
+
+let base: string | undefined;
+afterEach(async () => {
+  if (base !== undefined) await rm(base, { recursive: true, force: true });
+  base = undefined;
+});
+
+interface SpacedRepo {
+  root: string;
+  home: string;
+  /** `conductor -C <root>`, quoted as a person types it. */
+  conductor: string;
+  git(...args: string[]): Promise<string>;
+  /** Runs a command line as pasted into a shell in `/`. */
+  paste(command: string): ReturnType<typeof runAsPrinted>;
+  /** The ids of the runs so far, oldest first. */
+  runIds(): string[];
+}
+
+/**
+ * A repository at a path with a space and quotes, with two task sets: ci/tasks.yaml (`web`) and
+ * ci/other.yaml, whose `api` fails its check until $HOME/api.ok exists and whose `docs` waits for it.
+ */
+async function spacedRepo(): Promise<SpacedRepo> {
+  base = await realpath(await mkdtemp(path.join(os.tmpdir(), "conductor-hints-")));
+  const root = path.join(base, `it's "my" repo`);
+  const home = path.join(base, "home");
+  await mkdir(path.join(root, "ci"), { recursive: true });
+  await mkdir(home);
+  const git = async (...args: string[]) =>
+    (await execa("git", args, { cwd: root, env: gitEnv(home) })).stdout;
+  await git("init", "-q", "-b", "main");
+  await git("config", "user.name", "Test");
+  await git("config", "user.email", "test@example.com");
+  await git("config", "commit.gpgSign", "false");
+  await writeFile(path.join(root, "README.md"), "# hints\n");
+  const agent = {
+    kind: "command",
+    command: 'echo "$CONDUCTOR_TASK_ID" > "$CONDUCTOR_TASK_ID.txt"',
+  };
+  await writeFile(
+    path.join(root, "ci", "tasks.yaml"),
+    stringify({
+      version: 1,
+      workspaces: { dir: path.join(home, "work spaces") },
+      agent,
+      tasks: [{ id: "web", prompt: "Add web.txt" }],
+    }),
+  );
+  await writeFile(
+    path.join(root, "ci", "other.yaml"),
+    stringify({
+      version: 1,
+      workspaces: { dir: path.join(home, "other spaces") },
+      agent,
+      scripts: {
+        check: `test "$CONDUCTOR_TASK_ID" != api || test -f ${shellQuote(path.join(home, "api.ok"))}`,
+      },
+      tasks: [
+        { id: "api", prompt: "Add api.txt" },
+        { id: "docs", prompt: "Add docs.txt", depends_on: ["api"] },
+      ],
+    }),
+  );
+  await git("add", "-A");
+  await git("commit", "-q", "-m", "initial commit");
+  return {
+    root,
+    home,
+    conductor: `conductor -C ${shellQuote(root)}`,
+    git,
+    paste: (command) => runAsPrinted(command, { cwd: "/", home }),
+    runIds: () => readdirSync(path.join(root, ".conductor", "runs")).sort(),
+  };
+}
+
+describe("plan --matrix with an option it does not take", () => {
+  it.each([
+    [["--shard", "1/2"], "plan --shard 1/2"],
+    [["--estimate"], "plan --estimate"],
+    [["--shard", "2/2", "--estimate"], "plan --shard 2/2 --estimate"],
+  ])("%j: both commands it names work from /", async (args, other) => {
+    const repo = await spacedRepo();
+    const prefix = `${repo.conductor} -c ci/tasks.yaml`;
+    const refused = await repo.paste(`${prefix} plan --matrix 2 ${args.join(" ")}`);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const hints = printedCommands(refused.stderr);
+    expect(hints).toEqual([`${prefix} plan --matrix 2`, `${prefix} ${other}`]);
+    const matrix = await repo.paste(hints[0] as string);
+    expect(matrix.exitCode, matrix.all).toBe(0);
+    expect(JSON.parse(matrix.stdout)).toEqual({ include: [{ shard: "1/2" }, { shard: "2/2" }] });
+    const plan = await repo.paste(hints[1] as string);
+    expect(plan.exitCode, plan.all).toBe(0);
+  });
+});
