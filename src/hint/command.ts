@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { shellCommand, shellQuote } from "./shell-quote.js";
 
 /** The global options of this invocation that a printed command must repeat to work the same. */
@@ -58,6 +60,46 @@ export function conductorCommand(
   return [invocation.program ?? "conductor", shellCommand(globals), ...quotedWords(args)]
     .filter((word) => word !== "")
     .join(" ");
+}
+
+/** The config file conductor reads when not given `-c`. */
+const DEFAULT_CONFIG_FILE = "conductor.yaml";
+
+/**
+ * A conductor command line about a run (as {@link conductorCommand}), for a command that must
+ * read the run's own config file (`run --resume` refuses another file's run): `-c` names that
+ * file unless the options in use lead to it already. `configFile` is the file as the run records
+ * it (relative to the repository `root`, absolute outside it; absent in runs of older versions,
+ * which were made from conductor.yaml). A run found by `--run <id>` may come from any file.
+ */
+export function runConductorCommand(
+  root: string,
+  configFile: string | undefined,
+  args: readonly (string | Placeholder)[],
+): string {
+  const invocation = resolved();
+  const file = path.resolve(root, configFile ?? DEFAULT_CONFIG_FILE);
+  // The CLI has gone into `-C` already: `-c` and the default lookup start here.
+  const here = process.cwd();
+  const inUse =
+    invocation.config === undefined
+      ? defaultConfigFile(here, root)
+      : path.resolve(here, invocation.config);
+  if (inUse === file) return conductorCommand(args, invocation);
+  const relative = path.relative(here, file);
+  const shown =
+    relative !== "" && relative.split(path.sep)[0] !== ".." && !path.isAbsolute(relative)
+      ? relative
+      : file;
+  return conductorCommand(args, { ...invocation, config: shown });
+}
+
+/** The file conductor reads in `here` without `-c`: conductor.yaml there, else at the root. */
+function defaultConfigFile(here: string, root: string): string {
+  const inHere = path.join(here, DEFAULT_CONFIG_FILE);
+  if (existsSync(inHere)) return inHere;
+  const atRoot = path.join(root, DEFAULT_CONFIG_FILE);
+  return existsSync(atRoot) ? atRoot : inHere;
 }
 
 /** Words for a shell: quoted where they need it, placeholders as they are. */

@@ -4,7 +4,7 @@ import { archivedHint } from "../executor/archived-hint.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { guardWorktreeLink, worktreeOf } from "../executor/worktree-link-check.js";
 import { isRegisteredWorktree } from "../git/worktree.js";
-import { conductorCommand } from "../hint/command.js";
+import { conductorCommand, runConductorCommand } from "../hint/command.js";
 
 /** What is on disk where a workspace's worktree should be. */
 export type WorktreePresence =
@@ -56,7 +56,9 @@ export async function requireWorktree(found: FoundWorkspace): Promise<string> {
     case "never-created":
       throw new StateError(
         `workspace ${workspace.name} has no worktree: it ${state.status === "pending" ? "has not started" : "stopped before creating one"}`,
-        { hint: `Run it with \`${conductorCommand(["run", "--resume", found.run.runId])}\`.` },
+        {
+          hint: `Run it with \`${runConductorCommand(found.run.plan.repo.root, found.run.plan.configFile, ["run", "--resume", found.run.runId])}\`.`,
+        },
       );
     case "vanished":
       throw new StateError(`the worktree of ${workspace.name} is gone: ${workspace.path}`, {

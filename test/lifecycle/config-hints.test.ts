@@ -106,3 +106,33 @@ describe("plan --matrix with an option it does not take", () => {
     expect(plan.exitCode, plan.all).toBe(0);
   });
 });
+
+describe("a hint about a run of another config file names that file", () => {
+  it("spotlight --run of a workspace never created: its run --resume resumes the run", async () => {
+    const repo = await spacedRepo();
+    const tasks = `${repo.conductor} -c ci/tasks.yaml`;
+    const other = `${repo.conductor} -c ci/other.yaml`;
+    const run = await repo.paste(`${other} run --output plain`);
+    expect(run.exitCode, run.all).toBe(1); // api's check fails; docs waits for it
+    const [runId] = repo.runIds() as [string];
+
+    // Asked with the -c of the other task set: the resume names the run's own file.
+    const refused = await repo.paste(`${tasks} spotlight docs --run ${runId}`);
+    expect(refused.exitCode, refused.all).not.toBe(0);
+    expect(refused.stderr).toContain("workspace docs has no worktree");
+    const [resume] = printedCommands(refused.stderr);
+    expect(resume).toBe(`${other} run --resume ${runId}`);
+    await writeFile(path.join(repo.home, "api.ok"), "");
+    const resumed = await repo.paste(`${resume as string} --output plain`);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(repo.runIds()).toEqual([runId]);
+
+    // Asked with the run's own -c, the -c stays as given.
+    await rm(path.join(repo.home, "api.ok"));
+    const again = await repo.paste(`${other} run --output plain`);
+    expect(again.exitCode, again.all).toBe(1);
+    const latest = repo.runIds().at(-1) as string;
+    const own = await repo.paste(`${other} spotlight docs --run ${latest}`);
+    expect(printedCommands(own.stderr)).toEqual([`${other} run --resume ${latest}`]);
+  });
+});
