@@ -1,5 +1,5 @@
 import type { Failure, RunState, WorkspaceState } from "../executor/types.js";
-import { conductorCommand, placeholder } from "../hint/command.js";
+import { conductorCommand, placeholder, runConductorCommand } from "../hint/command.js";
 import type { Workspace } from "../planner/types.js";
 import { renderTable } from "../report/table.js";
 
@@ -17,7 +17,10 @@ export interface NextStepOptions {
  */
 export function nextSteps(state: RunState, options: NextStepOptions): string {
   const run = options.namedRun ? ["--run", state.runId] : [];
-  const resume = `\`${conductorCommand(["run", "--resume", state.runId])}\``;
+  // `status --run` shows a run of any config file: a run of it must read that file.
+  const ofRun = (args: string[]) =>
+    runConductorCommand(state.plan.repo.root, state.plan.configFile, args);
+  const resume = `\`${ofRun(["run", "--resume", state.runId])}\``;
   const rows: string[][] = [];
   for (const planned of state.plan.workspaces) {
     const workspace = state.workspaces[planned.name];
@@ -40,7 +43,7 @@ export function nextSteps(state: RunState, options: NextStepOptions): string {
     }
     if (workspace.status === "failed" && failure !== undefined && programNotRun(failure)) {
       // A follow-up would start the same missing program again.
-      const again = `\`${conductorCommand(["run", planned.taskId])}\``;
+      const again = `\`${ofRun(["run", planned.taskId])}\``;
       rows.push([
         planned.name,
         "agent failed:",

@@ -135,4 +135,29 @@ describe("a hint about a run of another config file names that file", () => {
     const own = await repo.paste(`${other} spotlight docs --run ${latest}`);
     expect(printedCommands(own.stderr)).toEqual([`${other} run --resume ${latest}`]);
   });
+
+  it("status --run of it: the next steps' run --resume resumes the run", async () => {
+    const repo = await spacedRepo();
+    const tasks = `${repo.conductor} -c ci/tasks.yaml`;
+    const other = `${repo.conductor} -c ci/other.yaml`;
+    const run = await repo.paste(`${other} run --output plain`);
+    expect(run.exitCode, run.all).toBe(1);
+    const [runId] = repo.runIds() as [string];
+
+    const status = await repo.paste(`${tasks} status --run ${runId}`);
+    expect(status.exitCode, status.all).toBe(0);
+    const hints = printedCommands(status.stdout);
+    expect(hints).toContain(`${tasks} logs api --run ${runId}`);
+    expect(hints).toContain(`${other} run --resume ${runId}`);
+    expect(hints.filter((hint) => hint.includes("run --resume"))).toEqual([
+      `${other} run --resume ${runId}`,
+    ]);
+    const logs = await repo.paste(`${tasks} logs api --run ${runId}`);
+    expect(logs.exitCode, logs.all).toBe(0);
+    await writeFile(path.join(repo.home, "api.ok"), "");
+    const resume = hints.find((hint) => hint.includes("run --resume")) as string;
+    const resumed = await repo.paste(`${resume} --output plain`);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(repo.runIds()).toEqual([runId]);
+  });
 });
