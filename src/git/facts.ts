@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { RepositoryError } from "../errors.js";
+import { gitCommand } from "../hint/command.js";
 import type { RepoFacts } from "../planner/types.js";
 import { runGit, runGitInShell, runGitScript } from "./run-git.js";
 
@@ -147,7 +148,7 @@ export async function gatherRepoFacts(
       baseRef === defaultRef ? baseCommit : await resolveCommit(root, defaultRef);
     if (defaultCommit === undefined) {
       throw new RepositoryError(`the repository at ${root} has no commits yet`, {
-        hint: "Commit something first (git commit --allow-empty -m init): workspaces branch off a commit.",
+        hint: `Commit something first (${gitCommand(root, ["commit", "--allow-empty", "-m", "init"])}): workspaces branch off a commit.`,
       });
     }
   }
@@ -159,7 +160,7 @@ export async function gatherRepoFacts(
       (await runGit(root, ["remote"]).catch(() => "")).split("\n").includes("origin");
     throw new RepositoryError(`the base ref "${baseRef}" does not exist in ${root}`, {
       hint: origin
-        ? `Fetch it with \`git fetch origin ${baseRef}:${baseRef}\` (in GitHub Actions, actions/checkout with fetch-depth: 0), or set base: in conductor.yaml to a branch or commit that exists.`
+        ? `Fetch it with \`${gitCommand(root, ["fetch", "origin", `${baseRef}:${baseRef}`])}\` (in GitHub Actions, actions/checkout with fetch-depth: 0), or set base: in conductor.yaml to a branch or commit that exists.`
         : base === undefined
           ? "Set base: in conductor.yaml to a branch or commit that exists."
           : "Fix base: in conductor.yaml, or fetch the ref (git fetch origin <ref>).",

@@ -1,4 +1,4 @@
-import { conductorCommand } from "../hint/command.js";
+import { conductorCommand, gitCommand, placeholder } from "../hint/command.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import type { Plan, ResolvedStart } from "../planner/types.js";
 import { startKey } from "../planner/types.js";
@@ -74,17 +74,17 @@ export async function resolveStartPoints(
 async function missingRefHint(root: string, ref: string): Promise<string> {
   const tracking = `${PULL_REQUEST_REMOTE}/${ref}`;
   if ((await resolveCommit(root, `refs/remotes/${tracking}`)) !== undefined) {
-    return `, only ${tracking} is; write from: ${tracking}, or make it local first (${shellCommand(["git", "branch", "--no-track", ref, tracking])})`;
+    return `, only ${tracking} is; write from: ${tracking}, or make it local first (${gitCommand(root, ["branch", "--no-track", ref, tracking])})`;
   }
   const origin = await runGit(root, ["remote", "get-url", PULL_REQUEST_REMOTE]).catch(() => "");
   if (origin.trim() === "") return "; check the name (git branch --all, git tag)";
   if (/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(ref))
-    return `; fetch it first (${shellCommand(["git", "fetch", PULL_REQUEST_REMOTE, ref])})`;
+    return `; fetch it first (${gitCommand(root, ["fetch", PULL_REQUEST_REMOTE, ref])})`;
   const named = await runGit(root, ["check-ref-format", "--allow-onelevel", ref])
     .then(() => true)
     .catch(() => false);
   return named
-    ? `; fetch it first (${shellCommand(["git", "fetch", PULL_REQUEST_REMOTE, `${ref}:${ref}`])})`
+    ? `; fetch it first (${gitCommand(root, ["fetch", PULL_REQUEST_REMOTE, `${ref}:${ref}`])})`
     : "; check the name (git branch --all, git tag)";
 }
 
@@ -98,8 +98,8 @@ async function resolveBranch(
   if (commit === undefined) {
     const remote = await resolveCommit(root, `refs/remotes/${PULL_REQUEST_REMOTE}/${branch}`);
     return remote === undefined
-      ? `there is no local branch "${branch}"; create it (git branch ${branch} <start>) or use from: to start a new branch`
-      : `there is no local branch "${branch}", only ${PULL_REQUEST_REMOTE}/${branch}; make it local first: git branch --track ${branch} ${PULL_REQUEST_REMOTE}/${branch}`;
+      ? `there is no local branch "${branch}"; create it (${gitCommand(root, ["branch", branch, placeholder("<start>")])}) or use from: to start a new branch`
+      : `there is no local branch "${branch}", only ${PULL_REQUEST_REMOTE}/${branch}; make it local first: ${gitCommand(root, ["branch", "--track", branch, `${PULL_REQUEST_REMOTE}/${branch}`])}`;
   }
   // Git refuses a second checkout of a branch: say so now, before anything is created. A worktree
   // holding it may be the workspace's own (a resume, or an earlier run a new one takes over):
@@ -159,7 +159,7 @@ export function branchesCheckedOutElsewhere(
     problems.push({
       keyPath: ["tasks", index, "branch"],
       at: "value",
-      message: `branch "${start.branch}" is checked out in the worktree ${holder}; ${freeWorktree(holder, ownerOf(holder))}`,
+      message: `branch "${start.branch}" is checked out in the worktree ${holder}; ${freeWorktree(plan.repo.root, holder, ownerOf(holder))}`,
     });
   }
   return problems;
@@ -167,10 +167,11 @@ export function branchesCheckedOutElsewhere(
 
 /** How to free a worktree: archive the workspace that owns it (in its run), else remove it. */
 function freeWorktree(
+  root: string,
   holder: string,
   owner: { runId: string; workspace: string } | undefined,
 ): string {
-  const remove = shellCommand(["git", "worktree", "remove", holder]);
+  const remove = gitCommand(root, ["worktree", "remove", holder]);
   if (owner === undefined) return `remove it (${remove})`;
   const archive = conductorCommand(["archive", owner.workspace, "--run", owner.runId]);
   return `conductor made it: archive it (${archive}), or remove it (${remove})`;

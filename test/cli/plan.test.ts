@@ -255,6 +255,32 @@ describe("conductor plan refuses bad input with a one-line error and exit code 2
     }
   });
 
+  it("a default branch the checkout lacks, with -C from elsewhere: the fetch names the repository", async () => {
+    const ci = path.join(path.dirname(repo.root), "ci checkout");
+    const git = (...args: string[]) => execa("git", args, { cwd: ci, env: gitEnv(repo.home) });
+    await execa("git", ["clone", "-q", repo.root, ci], { env: gitEnv(repo.home) });
+    try {
+      await git("checkout", "-q", "--detach");
+      await git("branch", "-q", "-D", "main");
+      await git("update-ref", "-d", "refs/remotes/origin/main");
+      await git("remote", "set-head", "origin", "--delete");
+      const result = await conductor(["-C", ci, "plan"], { cwd: "/", home: repo.home });
+      expectOneLineError(result, `the base ref "main" does not exist in ${ci}`);
+      const fetch = /`(git [^`]+)`/.exec(result.stderr)?.[1];
+      expect(fetch).toBe(`git -C '${ci}' fetch origin main:main`);
+      const fetched = await execa("sh", ["-c", fetch as string], {
+        cwd: "/",
+        env: gitEnv(repo.home),
+        reject: false,
+      });
+      expect(fetched.exitCode, fetched.stderr).toBe(0);
+      const planned = await conductor(["-C", ci, "plan"], { cwd: "/", home: repo.home });
+      expect(planned.exitCode, planned.stderr).toBe(0);
+    } finally {
+      await rm(ci, { recursive: true, force: true });
+    }
+  });
+
   it("outside any git repository", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "conductor-plain-"));
     const home = await mkdtemp(path.join(os.tmpdir(), "conductor-home-"));

@@ -6,9 +6,11 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { shellQuote } from "../../src/hint/shell-quote.js";
 import type { Plan } from "../../src/planner/types.js";
 import { conductor } from "../helpers/cli.js";
 import { createTestRepo, gitEnv, type TestRepo } from "../helpers/git-repo.js";
+import { runAsPrinted } from "./hints.js";
 
 let repo: TestRepo;
 let origin: string;
@@ -304,6 +306,57 @@ describe("where a task starts", () => {
     expect((await run(["plan"])).exitCode).toBe(0);
     // Nothing was created by the refusals.
     expect(existsSync(path.join(repo.root, ".conductor", "runs"))).toBe(false);
+  });
+
+  it("with -C, pasted from /: the git commands of a start's hints name the repository", async () => {
+    const other = path.join(path.dirname(repo.root), "other");
+    await execa("git", ["clone", "-q", origin, other], { env: gitEnv(repo.home) });
+    for (const branch of ["release-9", "release-10"]) {
+      await execa("git", ["-C", other, "branch", branch, "origin/main"], {
+        env: gitEnv(repo.home),
+      });
+      await execa("git", ["-C", other, "push", "-q", "origin", branch], { env: gitEnv(repo.home) });
+    }
+    const paste = (command: string) => runAsPrinted(command, { cwd: "/", home: repo.home });
+    const plan = `conductor -C ${shellQuote(repo.root)} plan`;
+    const git = `git -C ${shellQuote(repo.root)}`;
+
+    await writeConfig([{ id: "later", prompt: "p", from: "release-9" }]);
+    const refused = await paste(plan);
+    expect(refused.exitCode, refused.all).toBe(2);
+    const fetch = /fetch it first \((git [^)]+)\)/.exec(refused.stderr)?.[1];
+    expect(fetch, refused.stderr).toBe(`${git} fetch origin release-9:release-9`);
+    expect((await paste(fetch as string)).exitCode).toBe(0);
+    expect((await paste(plan)).exitCode).toBe(0);
+
+    await repo.git("fetch", "-q", "origin");
+    await writeConfig([{ id: "later", prompt: "p", from: "release-10" }]);
+    const tracked = await paste(plan);
+    expect(tracked.exitCode, tracked.all).toBe(2);
+    const local = /make it local first \((git [^)]+)\)/.exec(tracked.stderr)?.[1];
+    expect(local, tracked.stderr).toBe(`${git} branch --no-track release-10 origin/release-10`);
+    expect((await paste(local as string)).exitCode).toBe(0);
+    expect((await paste(plan)).exitCode).toBe(0);
+
+    await writeConfig([
+      { id: "no-such-branch", prompt: "p", branch: "topic" },
+      { id: "remote-only", prompt: "p", branch: "release-11" },
+    ]);
+    await execa("git", ["-C", other, "branch", "release-11", "origin/main"], {
+      env: gitEnv(repo.home),
+    });
+    await execa("git", ["-C", other, "push", "-q", "origin", "release-11"], {
+      env: gitEnv(repo.home),
+    });
+    await repo.git("fetch", "-q", "origin");
+    const branches = await paste(plan);
+    expect(branches.exitCode, branches.all).toBe(2);
+    expect(branches.stderr).toContain(`create it (${git} branch topic <start>)`);
+    const track = /make it local first: (git .+)$/m.exec(branches.stderr)?.[1];
+    expect(track, branches.stderr).toBe(`${git} branch --track release-11 origin/release-11`);
+    expect((await paste(track as string)).exitCode).toBe(0);
+    await writeConfig([{ id: "remote-only", prompt: "p", branch: "release-11" }]);
+    expect((await paste(plan)).exitCode).toBe(0);
   });
 
   it("validate refuses conflicting starts without touching git", async () => {
