@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import path from "node:path";
 import { InterruptedError, UnsafeOperationError, WorkspaceConflictError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { isRunLive, loadRun } from "../executor/load-run.js";
@@ -19,7 +18,7 @@ import {
   saveWork,
   type WorktreeEntry,
 } from "../git/worktree.js";
-import { conductorCommand, currentInvocation, gitCommand, placeholder } from "../hint/command.js";
+import { conductorCommand, gitCommand, placeholder, runConductorCommand } from "../hint/command.js";
 import { winnerBranchHolders } from "../planner/selections.js";
 import type { Plan, Workspace } from "../planner/types.js";
 import { archiveWorkspace } from "./archive.js";
@@ -260,14 +259,14 @@ async function findOwners(
 function assertNotAnotherConfigs(plan: Plan, foreign: readonly Owner[]): void {
   const [first] = foreign;
   if (first === undefined) return;
-  const invocation = currentInvocation();
-  // `-c` is read relative to `-C` (or the current folder); the run records it relative to the root.
-  const base = path.resolve(invocation.cwd ?? ".");
-  const config = path.relative(base, path.resolve(plan.repo.root, configOf(first.configFile)));
-  const remedy = conductorCommand(
-    ["archive", first.name, "--run", first.runId, "--delete-branch"],
-    { ...invocation, config },
-  );
+  // With the run's own -c, read from where conductor reads it (`-C` has been entered already).
+  const remedy = runConductorCommand(plan.repo.root, first.configFile, [
+    "archive",
+    first.name,
+    "--run",
+    first.runId,
+    "--delete-branch",
+  ]);
   throw new WorkspaceConflictError(
     `${foreign.length === 1 ? "a branch or folder" : `${foreign.length} branches or folders`} of this plan belong to runs of another config file; nothing was changed:\n` +
       foreign

@@ -161,3 +161,40 @@ describe("a hint about a run of another config file names that file", () => {
     expect(repo.runIds()).toEqual([runId]);
   });
 });
+
+describe("a run of one file in the way of another file's plan", () => {
+  it("the archive printed names the run's file from -C, also when -C is relative", async () => {
+    const repo = await spacedRepo();
+    const tasks = `${repo.conductor} -c ci/tasks.yaml`;
+    const run = await repo.paste(`${tasks} run --output plain`);
+    expect(run.exitCode, run.all).toBe(0);
+    const [runId] = repo.runIds() as [string];
+    // web's work is merged: archiving its workspace with --delete-branch loses nothing.
+    await repo.git("merge", "-q", "--no-edit", "conductor/web");
+    await writeFile(
+      path.join(repo.root, "ci", "same.yaml"),
+      stringify({
+        version: 1,
+        workspaces: { dir: path.join(repo.home, "work spaces") },
+        agent: { kind: "command", command: "echo again > again.txt" },
+        tasks: [{ id: "web", prompt: "Add web.txt again" }],
+      }),
+    );
+    await repo.git("add", "-A");
+    await repo.git("commit", "-q", "-m", "a second task set");
+
+    // From the folder above the repository, -C names it relative to there.
+    const above = path.dirname(repo.root);
+    const paste = (command: string) => runAsPrinted(command, { cwd: above, home: repo.home });
+    const relative = `conductor -C ${shellQuote(path.basename(repo.root))}`;
+    const refused = await paste(`${relative} -c ci/same.yaml run --output plain`);
+    expect(refused.exitCode, refused.all).not.toBe(0);
+    expect(refused.stderr).toContain("belong to runs of another config file");
+    const [archive] = printedCommands(refused.stderr);
+    expect(archive).toBe(`${relative} -c ci/tasks.yaml archive web --run ${runId} --delete-branch`);
+    const archived = await paste(archive as string);
+    expect(archived.exitCode, archived.all).toBe(0);
+    const again = await paste(`${relative} -c ci/same.yaml run --output plain`);
+    expect(again.exitCode, again.all).toBe(0);
+  });
+});
