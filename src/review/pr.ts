@@ -248,7 +248,7 @@ async function updatePullRequest(
     throw new OperationError(
       `pull request #${number} comes from a fork; conductor pushes only to origin, so nothing was pushed`,
       {
-        hint: `Push it to the fork yourself: ${shellCommand(["git", "push", "<fork remote>", `refs/heads/${workspace.branch}:refs/heads/${facts.headRefName}`])}`,
+        hint: `Push it to the fork yourself: ${gitCommand(root, ["push", "<fork remote>", `refs/heads/${workspace.branch}:refs/heads/${facts.headRefName}`])}`,
       },
     );
   }

@@ -3,6 +3,7 @@ import { appendFile, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { shellQuote } from "../../src/hint/shell-quote.js";
 import {
   authStatus,
   checkRun,
@@ -212,6 +213,12 @@ describe("conductor merge through a pull request", () => {
     );
     expect(result.stderr).toContain(
       "git push '<fork remote>' refs/heads/conductor/feature:refs/heads/main",
+    );
+    // Started with -C: the push names the repository, to work from where the user is.
+    const elsewhere = await repo.cli(["-C", repo.root, "merge", "feature"], { PATH: gh.path });
+    expect(elsewhere.exitCode, elsewhere.all).toBe(1);
+    expect(elsewhere.stderr).toContain(
+      `git -C ${shellQuote(repo.root)} push '<fork remote>' refs/heads/conductor/feature:refs/heads/main`,
     );
     expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
     expect(await originRef(origin, "main")).toBe(mainBefore);
