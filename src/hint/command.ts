@@ -118,6 +118,16 @@ export function gitCommand(root: string, args: readonly (string | Placeholder)[]
   return quotedWords(["git", ...where, ...args]).join(" ");
 }
 
+/**
+ * A command line for a program with no `-C` of its own (gh), to run in the repository at
+ * `root`: behind `cd <root> &&` when conductor was started elsewhere (-C), so that it works
+ * where the user is; as it is otherwise.
+ */
+export function commandIn(root: string, words: readonly (string | Placeholder)[]): string {
+  const command = quotedWords(words).join(" ");
+  return current.cwd === undefined ? command : `cd ${shellQuote(root)} && ${command}`;
+}
+
 /** A word the user fills in (`<workspace>`, `"…"`), printed as it is. */
 export interface Placeholder {
   placeholder: string;

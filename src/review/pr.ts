@@ -5,8 +5,7 @@ import { OperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths, writeFileAtomic } from "../executor/run-store.js";
 import { branchExists, git, gitMessage } from "../git/worktree.js";
-import { gitCommand } from "../hint/command.js";
-import { shellCommand } from "../hint/shell-quote.js";
+import { commandIn, gitCommand } from "../hint/command.js";
 import { describeFailure } from "../report/format.js";
 import { assertCanDescribe, describeWithAgent } from "./describe.js";
 import { createPullRequest, type GhRun, type GitHubCli, runGhJson } from "./github.js";
@@ -190,7 +189,7 @@ export async function pushAndOpen(
       throw new OperationError(
         `${workspace.branch} was pushed, but PR #${pr.number} could not be updated: ${edited.message}`,
         {
-          hint: `Update it by hand: ${shellCommand(["gh", "pr", "edit", String(pr.number), "--body-file", draft.bodyFile])}`,
+          hint: `Update it by hand: ${commandIn(root, ["gh", "pr", "edit", String(pr.number), "--body-file", draft.bodyFile])}`,
         },
       );
     }
@@ -212,7 +211,7 @@ export async function pushAndOpen(
       `${workspace.branch} was pushed, but the pull request could not be opened: ${created.message}`,
       {
         // The branch as pushed (a continued branch's upstream), with the title and body made.
-        hint: `Open it by hand: ${shellCommand(["gh", "pr", "create", "--head", head, "--base", draft.base, "--title", draft.title, "--body-file", draft.bodyFile, ...(options.draft ? ["--draft"] : [])])}`,
+        hint: `Open it by hand: ${commandIn(root, ["gh", "pr", "create", "--head", head, "--base", draft.base, "--title", draft.title, "--body-file", draft.bodyFile, ...(options.draft ? ["--draft"] : [])])}`,
       },
     );
   }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { PULL_REQUEST_FIELDS } from "../../src/review/github-pr.js";
+import { conductor } from "../helpers/cli.js";
 import {
   authStatus,
   type GhCall,
@@ -146,6 +147,33 @@ describe("conductor pr", () => {
     const create = (await ghCalls(repo)).at(-1) as GhCall;
     expect(create.args).toEqual(prCreateArgs(bodyFile));
     expect(create.body).toContain("### Task");
+  });
+
+  it("started elsewhere with -C, prints the gh command to run in the repository, and it works pasted from there", async () => {
+    repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
+    await runAll(repo);
+    await bareOrigin(repo);
+    const failing: GhScenario = {
+      rules: [
+        authStatus(true),
+        prView(BRANCH, undefined),
+        { command: ["pr", "create"], answer: { exitCode: 1, stderr: "HTTP 502: try again\n" } },
+      ],
+    };
+    const elsewhere = path.dirname(repo.root);
+    const result = await conductor(["-C", repo.root, "pr", "feature"], {
+      cwd: elsewhere,
+      home: repo.home,
+      env: { PATH: await pathWith(repo.home, failing) },
+    });
+    expect(result.exitCode, result.all).toBe(1);
+    const printed = /Open it by hand: (.*gh pr create .*)$/m.exec(result.stderr)?.[1] as string;
+    expect(printed).toMatch(/^cd \S+ && gh pr create --head conductor\/feature /);
+    await pathWith(repo.home, noPullRequestYet());
+    const pasted = await runAsPrinted(printed, { cwd: elsewhere, home: repo.home });
+    expect(pasted.exitCode, pasted.all).toBe(0);
+    const bodyFile = path.join(repo.runDir(), "workspaces", "feature", "pr.md");
+    expect(((await ghCalls(repo)).at(-1) as GhCall).args).toEqual(prCreateArgs(bodyFile));
   });
 
   it("with no origin remote, says so and prints what to run", async () => {
