@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { entryExists } from "../fs/entry-exists.js";
+import { shellCommand } from "../hint/shell-quote.js";
 import { commonGitDir } from "./facts.js";
 import { samePath } from "./worktree.js";
 
@@ -107,7 +108,7 @@ export function repairWorktreeLink(
       return moveAside(file, kept) ? kept : undefined;
     } catch (error) {
       throw new WorktreeLinkError(
-        `could not move ${file} aside (${(error as Error).message}); conductor runs no git in ${worktree}: put it back with \`git worktree repair\``,
+        `could not move ${file} aside (${(error as Error).message}); conductor runs no git in ${worktree}: put it back with \`${repairCommand(commonDir, worktree)}\``,
       );
     }
   };
@@ -174,7 +175,7 @@ function ownAdminFolder(commonDir: string, worktree: string): string {
   const admin = adminFolderOf(commonDir, worktree);
   if (admin === undefined) {
     throw new WorktreeLinkError(
-      `no git folder under ${path.join(commonDir, "worktrees")} names the worktree ${worktree} (its gitdir file was changed or removed); conductor runs no git there: look at it, then \`git worktree repair\` it`,
+      `no git folder under ${path.join(commonDir, "worktrees")} names the worktree ${worktree} (its gitdir file was changed or removed); conductor runs no git there: look at it, then \`${repairCommand(commonDir, worktree)}\``,
     );
   }
   return admin;
@@ -380,4 +381,13 @@ function isFolder(file: string): boolean {
 function mkdirp(folder: string): string {
   mkdirSync(folder, { recursive: true });
   return folder;
+}
+
+/**
+ * The repair of a worktree's link to its repository, as printed: git told the repository by its
+ * folder (`--git-dir`), so that it works from anywhere, the worktree's own link being what is
+ * broken.
+ */
+function repairCommand(commonDir: string, worktree: string): string {
+  return shellCommand(["git", `--git-dir=${commonDir}`, "worktree", "repair", worktree]);
 }

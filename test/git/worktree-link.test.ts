@@ -145,6 +145,28 @@ describe("repairWorktreeLink", () => {
     expect(existsSync(keep)).toBe(false);
   });
 
+  it("prints a repair that works pasted anywhere when only the git folder's side is broken", () => {
+    // The worktree's .git still names its folder, whose gitdir names another place: git repairs
+    // that from the worktree's side, run from anywhere with the repository named.
+    const own = readFileSync(dotGit(), "utf8");
+    writeFileSync(
+      path.join(ownAdmin(), "gitdir"),
+      `${path.join(repo.home, "elsewhere", ".git")}\n`,
+    );
+    let message = "";
+    try {
+      repairWorktreeLink(commonDir, worktree, keep);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const printed = /`(git --git-dir=[^`]+ worktree repair [^`]+)`/.exec(message)?.[1];
+    expect(printed, message).toBeDefined();
+    execFileSync("sh", ["-c", printed as string], { cwd: "/" });
+    expect(readFileSync(path.join(ownAdmin(), "gitdir"), "utf8")).toBe(`${dotGit()}\n`);
+    expect(readFileSync(dotGit(), "utf8")).toBe(own);
+    expect(gitFolders()).toEqual([ownAdmin(), commonDir]);
+  });
+
   it("finds the worktree's own folder by its gitdir when the .git file names a folder outside", () => {
     mkdirSync(path.join(repo.home, "outside", "worktrees", "one"), { recursive: true });
     writeFileSync(path.join(repo.home, "outside", "worktrees", "one", "gitdir"), `${dotGit()}\n`);
