@@ -12,12 +12,15 @@ import { findOnPath } from "./find-on-path.js";
  * wrapper (Perl is part of every Debian and Ubuntu base system) that makes it, starts the
  * program, and, once the program has exited, ends every process handed to it: SIGTERM (to the
  * process group of one that made its own), SIGKILL after the grace period. Then it exits as the
- * program did, with its exit code or by its signal. No environment, tag or process group is
+ * program did, with its exit code or by its signal, once the program's process group has had
+ * its SIGTERM too. No environment, tag or process group is
  * needed to be found, so clearing them hides nothing.
  *
- * The wrapper ignores every signal it can (the program starts with all of them as they were):
- * conductor signals the whole process group, and the wrapper must outlive the program to do its
- * work; nor can the program end it early with a signal other than SIGKILL, the fault signals
+ * The program leads a process group of its own, as it would without the wrapper (`kill --
+ * -$$` in a script still means its own group); the wrapper reports its pid, and conductor
+ * signals that group. The wrapper ignores every signal it can (the program starts with all of
+ * them as they were): it must outlive the program to do its work, and the program cannot end it
+ * early with a signal other than SIGKILL, the fault signals
  * (SEGV, ABRT, BUS, FPE, ILL, TRAP, SYS) included: sent with kill they end a process like any
  * other, while a real fault of Perl's own still ends it (the kernel undoes the ignoring of the
  * fault it raises). It re-raises the program's signal as a process that may not dump core
@@ -46,7 +49,7 @@ my $report;
 fcntl($report, 2, 1) if open $report, '>&=', 3;
 sub start {
   exec { $ARGV[0] } @ARGV;
-  syswrite $report, $! + 0 if $report;
+  syswrite $report, 'e' . ($! + 0) . "\n" if $report;
   exit($! + 0 == 2 ? 127 : 126);
 }
 my %prctl = (62 => 157, 183 => 167, 243 => 167, 258 => 167, 3 => 172, 40 => 172);
@@ -64,8 +67,8 @@ my @caught = grep { !/^(?:CHLD|CLD|KILL|STOP|ZERO)$/ } keys %SIG;
 $SIG{$_} = 'IGNORE' for @caught;
 my $pid = fork;
 if (!defined $pid) { print STDERR "conductor: cannot start $ARGV[0]: $!\n"; exit 126 }
-if ($pid == 0) { $SIG{$_} = 'DEFAULT' for @caught; start() }
-close $report if $report;
+if ($pid == 0) { $SIG{$_} = 'DEFAULT' for @caught; setpgrp(0, 0); start() }
+if ($report) { syswrite $report, "p$pid\n"; close $report }
 close STDIN;
 close STDOUT;
 my $status;
@@ -74,6 +77,7 @@ while (1) {
   if ($done == $pid) { $status = $?; last }
   if ($done == -1) { $status = 0; last }
 }
+kill 'TERM', -$pid;
 sub fields {
   open my $f, '<', "/proc/$_[0]/stat" or return ();
   my $line = <$f> // '';
@@ -118,16 +122,31 @@ exit($status >> 8);
  */
 export const REAPED_UNLESS_KILLED: NodeJS.Signals = "SIGKILL";
 
-/** The descriptor on which the wrapper reports exec's errno when the program cannot start. */
+/**
+ * The descriptor on which the wrapper reports the program's pid (`p<pid>`, which is also its
+ * process group's id) and, when the program cannot start, exec's errno (`e<errno>`).
+ */
 export const REAPER_REPORT_FD = 3;
 
-/**
- * The error Node would have given for a program that cannot start, from the errno the wrapper
- * reported (its decimal text; empty when the program started): `spawn <file> <CODE>`.
- */
-export function reportedStartError(report: string, file: string): Error | undefined {
-  const errno = Number.parseInt(report, 10);
-  if (!(errno > 0)) return undefined;
+/** What the wrapper reported: the program's pid, and exec's errno when it could not start. */
+export interface ReaperReport {
+  pid: number | undefined;
+  errno: number | undefined;
+}
+
+/** Reads the wrapper's report lines (see {@link REAPER_REPORT_FD}). */
+export function parseReaperReport(text: string): ReaperReport {
+  const number = (prefix: string) => {
+    const line = text.split("\n").find((entry) => entry.startsWith(prefix));
+    const value = Number(line?.slice(1));
+    return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  };
+  return { pid: number("p"), errno: number("e") };
+}
+
+/** The error Node would have given for a program that cannot start: `spawn <file> <CODE>`. */
+export function reportedStartError(errno: number | undefined, file: string): Error | undefined {
+  if (errno === undefined) return undefined;
   const code = util.getSystemErrorName(-errno);
   return Object.assign(new Error(`spawn ${file} ${code}`), { errno: -errno, code, path: file });
 }

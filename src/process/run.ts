@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { Transform, type TransformCallback } from "node:stream";
+import { type Readable, Transform, type TransformCallback, type Writable } from "node:stream";
 import type { Redactor } from "../secrets/redact.js";
 import {
   DEFAULT_GRACE_MS,
@@ -13,8 +13,10 @@ import {
 import { LogFile } from "./log-file.js";
 import type { ProcessOutcome } from "./outcome.js";
 import {
+  parseReaperReport,
   REAPED_UNLESS_KILLED,
   REAPER_REPORT_FD,
+  type ReaperReport,
   reportedStartError,
   underReaper,
 } from "./reaper.js";
@@ -37,6 +39,9 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * even when they leave the process group (`setsid`), so they can still be found and ended.
  */
 const TAG_VARIABLE = "CONDUCTOR_PROCESS_TAG";
+
+/** Beyond its two grace periods (the program's, then its leftovers'), before a wrapper is killed. */
+const WRAPPER_SLACK_MS = 1000;
 
 /** How long the output may stay open after the main process exited before escapees are sought. */
 const OUTPUT_CLOSE_MS = 200;
@@ -117,32 +122,43 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
     child.on("error", (error) => resolve({ error }));
     child.once("exit", (code, signal) => resolve({ code, signal }));
   });
-  // Under the reaper, why the program itself could not start (see reaper.ts); "" when it started.
-  const report = new Promise<string>((resolve) => {
-    const channel = reaped === undefined ? null : child.stdio[REAPER_REPORT_FD];
-    if (!channel) return resolve("");
-    let text = "";
-    channel.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    channel.on("error", () => resolve(text));
-    channel.on("close", () => resolve(text));
+  // Under the reaper, its report: the program's pid and why it could not start (see reaper.ts).
+  const report = readReport(reaped === undefined ? null : child.stdio[REAPER_REPORT_FD]);
+  // The process group to signal: the program's own. Under the reaper that is the program's pid
+  // as the wrapper reports it (the wrapper leads a group of its own, child.pid's).
+  const wrapper = reaped === undefined ? undefined : child.pid;
+  // No pid reported: the wrapper became the program (no subreaper here, see reaper.ts).
+  const programGroup: Promise<number | undefined> = report.then((read) => read.pid ?? child.pid);
+  const except = new Set<number>();
+  const track = (group: number | undefined) => {
+    if (group === undefined) return;
+    trackGroup(group, true);
+    except.add(group);
+  };
+  track(child.pid); // the wrapper's group, or the program's
+  void programGroup.then((group) => {
+    if (group !== child.pid) track(group);
   });
-  const pgid = child.pid;
-  if (pgid !== undefined) trackGroup(pgid, true);
 
   // Descendants that left the group (`setsid`) carry the tag: they are sought on cancel and
   // timeout, when the output is still open a moment after the main process exited (an escaped
   // descendant holds it, and the step would never end), and always once the program has exited.
-  const except = new Set(pgid === undefined ? [] : [pgid]);
   const spawnedAt = Date.now();
   const endEscaped = (pidsAbove?: number) =>
     endMarkedProcesses([tag], { except, graceMs, ...(pidsAbove ? { pidsAbove } : {}) });
+  const endProgramGroup = () => {
+    void programGroup.then((group) => {
+      if (group !== undefined) void terminateGroup(group, graceMs);
+    });
+  };
   let stopping: "timeout" | "cancelled" | undefined;
   const stop = (why: "timeout" | "cancelled") => {
-    if (stopping || pgid === undefined) return;
+    if (stopping || child.pid === undefined) return;
     stopping = why;
-    void terminateGroup(pgid, graceMs);
+    endProgramGroup();
+    // The wrapper ignores SIGTERM and ends once it has ended what the program left (its own
+    // grace period after the program's): killed only if it has not by then (a stopped one).
+    if (wrapper !== undefined) void terminateGroup(wrapper, 2 * graceMs + WRAPPER_SLACK_MS);
     void endEscaped();
   };
   // setTimeout takes at most 2^31-1 ms (about 24.8 days); longer would fire at once.
@@ -157,7 +173,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   let exitTimer: NodeJS.Timeout | undefined;
   let pipesTimer: NodeJS.Timeout | undefined;
   child.on("exit", () => {
-    if (pgid !== undefined) void terminateGroup(pgid, graceMs);
+    endProgramGroup();
     exitTimer = setTimeout(() => {
       if (outputClosed) return;
       void endEscaped().then(() => {
@@ -190,7 +206,7 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   });
   const exit = await exited;
   const notStarted =
-    "error" in exit ? undefined : reportedStartError(await report, reaped?.program ?? "");
+    "error" in exit ? undefined : reportedStartError((await report).errno, reaped?.program ?? "");
   const result = notStarted ? { error: notStarted } : exit;
   await Promise.allSettled(piped);
   outputClosed = true;
@@ -202,16 +218,17 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   // After a normal exit only processes started since the program can be its escapees. The
   // reaper, unless it was killed, has ended them all already: no scan of every process then.
   const reapedAll =
-    reaped !== undefined &&
+    (await report).pid !== undefined &&
     stopping === undefined &&
     !("error" in result) &&
     result.signal !== REAPED_UNLESS_KILLED;
-  const floor = pgid === undefined ? undefined : descendantPidFloor(pgid, spawnedAt);
+  const group = await programGroup;
+  const floor = child.pid === undefined ? undefined : descendantPidFloor(child.pid, spawnedAt);
   await Promise.all([
-    pgid === undefined ? undefined : terminateGroup(pgid, graceMs),
+    group === undefined ? undefined : terminateGroup(group, graceMs),
     reapedAll ? undefined : endEscaped(floor),
   ]);
-  if (pgid !== undefined) trackGroup(pgid, false);
+  for (const tracked of [wrapper, group]) if (tracked !== undefined) trackGroup(tracked, false);
   await log.close();
 
   if (stopping === "timeout") return { reason: "timeout", timeoutMs: options.timeoutMs };
@@ -272,4 +289,18 @@ function lineSplitter(onLine: (line: string) => void): Transform {
       done();
     },
   }).resume();
+}
+
+/** The reaper's report, read to its end (both the wrapper and the program close it); none without one. */
+function readReport(channel: Readable | Writable | null | undefined): Promise<ReaperReport> {
+  return new Promise((resolve) => {
+    if (!channel) return resolve({ pid: undefined, errno: undefined });
+    let text = "";
+    channel.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const done = () => resolve(parseReaperReport(text));
+    channel.on("error", done);
+    channel.on("close", done);
+  });
 }

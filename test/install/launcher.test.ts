@@ -57,11 +57,14 @@ describe("bin/conductor", () => {
   describe("and NODE_EXTRA_CA_CERTS", () => {
     let repo: TestRepo;
     beforeEach(async () => {
-      // The agent writes what it sees, and whether its parent (conductor) was started with it.
+      // The agent writes what it sees, and whether conductor was started with it: its parent,
+      // or its grandparent where the agent runs under the reaper (a Perl wrapper, reaper.ts).
       const agent = [
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell expands these, not JS
         'printf "%s|%s|" "${NODE_EXTRA_CA_CERTS-unset}" "${CONDUCTOR_NODE_EXTRA_CA_CERTS-unset}" > seen.txt',
-        "tr '\\000' '\\n' < /proc/$PPID/environ | grep -c '^NODE_EXTRA_CA_CERTS=' >> seen.txt || true",
+        "up=$PPID",
+        "case \"$(tr '\\000' ' ' < /proc/$up/cmdline)\" in *perl*) up=$(sed 's/.*) . //' /proc/$up/stat | cut -d' ' -f1) ;; esac",
+        "tr '\\000' '\\n' < /proc/$up/environ | grep -c '^NODE_EXTRA_CA_CERTS=' >> seen.txt || true",
       ].join("; ");
       repo = await createTestRepo({
         "README.md": "# app\n",

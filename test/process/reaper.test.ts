@@ -140,6 +140,31 @@ describe.runIf(reaping)("the reaper", () => {
     },
   );
 
+  it("leaves the program the leader of its own process group, as without the wrapper", async () => {
+    const ended = await runProcess(
+      options(
+        'ps -o pgid= -p $$ | tr -d " " > "$OUT/pgid"; echo $$ > "$OUT/pid"; kill -TERM -$$',
+      ),
+    );
+    expect(ended).toEqual({ reason: "signal", signal: "SIGTERM" });
+    const read = async (name: string) => (await readFile(path.join(dir, name), "utf8")).trim();
+    expect(await read("pgid")).toBe(await read("pid"));
+  });
+
+  it("ends a stubborn program's daemon after a cancel too: the program's group is killed, not the wrapper", async () => {
+    const controller = new AbortController();
+    const cancelled = runProcess(
+      options(`trap "" TERM; ${daemon("t", 'trap "" TERM; while :; do sleep 1; done')}; sleep 30`, {
+        signal: controller.signal,
+        graceMs: 300,
+      }),
+    );
+    while (!existsSync(path.join(dir, "t.pid"))) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    expect(await cancelled).toEqual({ reason: "cancelled" });
+    expect(isRunning(await pidOf("t"))).toBe(false);
+  });
+
   it("reports the program's own exit code and signal, SIGTERM included", async () => {
     expect(await runProcess(options("exit 3"))).toEqual({ reason: "exit-non-zero", exitCode: 3 });
     expect(await runProcess(options("kill -USR1 $$"))).toEqual({
