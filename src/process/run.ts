@@ -291,7 +291,10 @@ function lineSplitter(onLine: (line: string) => void): Transform {
   }).resume();
 }
 
-/** The reaper's report, read to its end (both the wrapper and the program close it); none without one. */
+/**
+ * The reaper's report, read to its end (the wrapper and the program both close it); an empty
+ * one without a reaper.
+ */
 function readReport(channel: Readable | Writable | null | undefined): Promise<ReaperReport> {
   return new Promise((resolve) => {
     if (!channel) return resolve({ pid: undefined, errno: undefined });
