@@ -33,6 +33,17 @@ async function pathWith(home: string, scenario?: GhScenario): Promise<string> {
   return (await installGh(home, scenario)).path;
 }
 
+/** gh logged in, no pull request yet, and `gh pr create` failing as GitHub does at times. */
+function createFails(): GhScenario {
+  return {
+    rules: [
+      authStatus(true),
+      prView(BRANCH, undefined),
+      { command: ["pr", "create"], answer: { exitCode: 1, stderr: "HTTP 502: try again\n" } },
+    ],
+  };
+}
+
 const BRANCH = "conductor/feature";
 
 /** Logged in; the branch has no pull request yet; `pr create` answers with its URL. */
@@ -125,13 +136,7 @@ describe("conductor pr", () => {
     repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
     await runAll(repo);
     await bareOrigin(repo);
-    const failing: GhScenario = {
-      rules: [
-        authStatus(true),
-        prView(BRANCH, undefined),
-        { command: ["pr", "create"], answer: { exitCode: 1, stderr: "HTTP 502: try again\n" } },
-      ],
-    };
+    const failing = createFails();
     const result = await repo.cli(["pr", "feature"], { PATH: await pathWith(repo.home, failing) });
     expect(result.exitCode, result.all).toBe(1);
     expect(result.stderr).toContain("was pushed, but the pull request could not be opened");
@@ -153,13 +158,7 @@ describe("conductor pr", () => {
     repo = await reviewRepo([{ id: "feature", prompt: PROMPT }]);
     await runAll(repo);
     await bareOrigin(repo);
-    const failing: GhScenario = {
-      rules: [
-        authStatus(true),
-        prView(BRANCH, undefined),
-        { command: ["pr", "create"], answer: { exitCode: 1, stderr: "HTTP 502: try again\n" } },
-      ],
-    };
+    const failing = createFails();
     const elsewhere = path.dirname(repo.root);
     const result = await conductor(["-C", repo.root, "pr", "feature"], {
       cwd: elsewhere,
