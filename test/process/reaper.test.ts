@@ -142,9 +142,7 @@ describe.runIf(reaping)("the reaper", () => {
 
   it("leaves the program the leader of its own process group, as without the wrapper", async () => {
     const ended = await runProcess(
-      options(
-        'ps -o pgid= -p $$ | tr -d " " > "$OUT/pgid"; echo $$ > "$OUT/pid"; kill -TERM -$$',
-      ),
+      options('ps -o pgid= -p $$ | tr -d " " > "$OUT/pgid"; echo $$ > "$OUT/pid"; kill -TERM -$$'),
     );
     expect(ended).toEqual({ reason: "signal", signal: "SIGTERM" });
     const read = async (name: string) => (await readFile(path.join(dir, name), "utf8")).trim();
