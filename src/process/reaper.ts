@@ -18,7 +18,8 @@ import { findOnPath } from "./find-on-path.js";
  *
  * The program leads a process group of its own, as it would without the wrapper (`kill --
  * -$$` in a script still means its own group); the wrapper reports its pid, and conductor
- * signals that group. The wrapper ignores every signal it can (the program starts with all of
+ * signals that group. Both make it the group's leader, the wrapper before it reports, so that a
+ * signal sent on the report never finds the group not made yet. The wrapper ignores every signal it can (the program starts with all of
  * them as they were): it must outlive the program to do its work, and the program cannot end it
  * early with a signal other than SIGKILL, the fault signals
  * (SEGV, ABRT, BUS, FPE, ILL, TRAP, SYS) included: sent with kill they end a process like any
@@ -68,6 +69,7 @@ $SIG{$_} = 'IGNORE' for @caught;
 my $pid = fork;
 if (!defined $pid) { print STDERR "conductor: cannot start $ARGV[0]: $!\n"; exit 126 }
 if ($pid == 0) { $SIG{$_} = 'DEFAULT' for @caught; setpgrp(0, 0); start() }
+setpgrp($pid, $pid);
 if ($report) { syswrite $report, "p$pid\n"; close $report }
 close STDIN;
 close STDOUT;
