@@ -7,7 +7,7 @@ import { isAncestor } from "../git/integrity.js";
 import { moveBranch, switchCheckoutTree, trackedChanges } from "../git/land.js";
 import { git, gitMessage, listWorktrees } from "../git/worktree.js";
 import { checkoutLinkChanges } from "../git/worktree-link.js";
-import { conductorCommand, gitCommand } from "../hint/command.js";
+import { conductorCommand, gitCommand, placeholder } from "../hint/command.js";
 import { shellCommand } from "../hint/shell-quote.js";
 import { mergePullRequest, type PullRequestFacts } from "../review/github-pr.js";
 import type { MergeMethod } from "../schema/config.js";
@@ -112,7 +112,7 @@ async function bringGitHubToHead(
     throw new UnsafeOperationError(
       `${workspace.name}: PR #${pr.number} comes from a fork; conductor pushes only to origin, so nothing was pushed or merged`,
       {
-        hint: `Push it to the fork yourself: ${gitCommand(root, ["push", "<fork remote>", `refs/heads/${workspace.branch}:refs/heads/${target}`])}, then merge again.`,
+        hint: `Push it to the fork yourself: ${gitCommand(root, ["push", placeholder("<fork remote>"), `refs/heads/${workspace.branch}:refs/heads/${target}`])}, then merge again.`,
       },
     );
   }

@@ -5,7 +5,7 @@ import { OperationError, UsageError } from "../errors.js";
 import type { FoundWorkspace } from "../executor/find-workspace.js";
 import { RunPaths, writeFileAtomic } from "../executor/run-store.js";
 import { branchExists, git, gitMessage } from "../git/worktree.js";
-import { commandIn, gitCommand } from "../hint/command.js";
+import { commandIn, gitCommand, placeholder } from "../hint/command.js";
 import { describeFailure } from "../report/format.js";
 import { assertCanDescribe, describeWithAgent } from "./describe.js";
 import { createPullRequest, type GhRun, type GitHubCli, runGhJson } from "./github.js";
@@ -247,7 +247,7 @@ async function updatePullRequest(
     throw new OperationError(
       `pull request #${number} comes from a fork; conductor pushes only to origin, so nothing was pushed`,
       {
-        hint: `Push it to the fork yourself: ${gitCommand(root, ["push", "<fork remote>", `refs/heads/${workspace.branch}:refs/heads/${facts.headRefName}`])}`,
+        hint: `Push it to the fork yourself: ${gitCommand(root, ["push", placeholder("<fork remote>"), `refs/heads/${workspace.branch}:refs/heads/${facts.headRefName}`])}`,
       },
     );
   }

@@ -212,13 +212,13 @@ describe("conductor merge through a pull request", () => {
       "feature: PR #7 comes from a fork; conductor pushes only to origin, so nothing was pushed or merged",
     );
     expect(result.stderr).toContain(
-      "git push '<fork remote>' refs/heads/conductor/feature:refs/heads/main",
+      "git push <fork remote> refs/heads/conductor/feature:refs/heads/main",
     );
     // Started with -C: the push names the repository, to work from where the user is.
     const elsewhere = await repo.cli(["-C", repo.root, "merge", "feature"], { PATH: gh.path });
     expect(elsewhere.exitCode, elsewhere.all).toBe(1);
     expect(elsewhere.stderr).toContain(
-      `git -C ${shellQuote(repo.root)} push '<fork remote>' refs/heads/conductor/feature:refs/heads/main`,
+      `git -C ${shellQuote(repo.root)} push <fork remote> refs/heads/conductor/feature:refs/heads/main`,
     );
     expect((await gh.calls()).some((call) => call.args[1] === "merge")).toBe(false);
     expect(await originRef(origin, "main")).toBe(mainBefore);
