@@ -1,18 +1,8 @@
-import {
-  closeSync,
-  constants,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
-import { processExists } from "./exists.js";
+import { removeFoldersOfGoneProcesses } from "./abandoned-folders.js";
 
 /** How long the page's redirect file stays when nothing stops the page before. */
 const REDIRECT_FILE_MS = 2 * 60_000;
@@ -93,31 +83,11 @@ const REDIRECT_FOLDER = /^open-([1-9][0-9]*)-[A-Za-z0-9]{6}$/;
 /**
  * Removes the redirect folders under `parent` whose conductor is gone: a process ended by SIGKILL
  * (or a crash of node itself) never ran its exit handler, and its folder would hold the tokened
- * address forever. Only real folders (never a symlink, never followed) of this user named as
- * {@link openSecretUrl} names them, whose pid is no live process; a pid reused since keeps its
- * folder, as does anything that cannot be read. Never throws.
+ * address forever. Only folders named as {@link openSecretUrl} names them (see
+ * removeFoldersOfGoneProcesses for which of those go).
  */
 export function removeAbandonedRedirects(parent: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return;
-  }
-  const uid = process.getuid?.();
-  for (const name of names) {
-    const pid = Number(REDIRECT_FOLDER.exec(name)?.[1]);
-    if (!Number.isSafeInteger(pid) || pid === process.pid || processExists(pid)) continue;
-    const folder = path.join(parent, name);
-    try {
-      const stats = lstatSync(folder);
-      if (!stats.isDirectory() || (uid !== undefined && stats.uid !== uid)) continue;
-      // rm removes the links inside a folder, never what they point to.
-      rmSync(folder, { recursive: true, force: true });
-    } catch {
-      // Gone meanwhile, or not ours to remove: the next call tries again.
-    }
-  }
+  removeFoldersOfGoneProcesses(parent, REDIRECT_FOLDER);
 }
 
 /** An HTML page that sends the browser on to `url` at once (no script: a meta refresh). */

@@ -8,7 +8,6 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readSync,
   rmdirSync,
   rmSync,
@@ -18,8 +17,8 @@ import {
 import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { removeFoldersOfGoneProcesses } from "./abandoned-folders.js";
 import { type Collected, runCollecting } from "./collect.js";
-import { processExists } from "./exists.js";
 import { ownEnvironment, ownEnvironmentText } from "./settled-environment.js";
 
 /**
@@ -281,11 +280,7 @@ async function runDirectly(
 
 /** Removes the folders of conductors that are gone (killed before they could clean up). */
 function removeAbandoned(parent: string): void {
-  for (const name of readdirSync(parent)) {
-    const pid = Number(/^shells-(\d+)-/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || processExists(pid)) continue;
-    rmSync(path.join(parent, name), { recursive: true, force: true });
-  }
+  removeFoldersOfGoneProcesses(parent, /^shells-(\d+)-/);
 }
 
 /**
