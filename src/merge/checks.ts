@@ -67,24 +67,29 @@ export async function gatherChecks(
     (entry) => entry.branch === forecast.base.ref && !entry.prunable,
   )?.path;
   // Each workspace may ask gh twice: a few at a time, not forty processes on two cores.
-  return mapLimit(found, 4, async (entry) => {
-    const head = heads.get(entry.workspace.branch);
-    const checks = await checkOne(entry, head, forecast, github, checkout);
-    return { ...checks, ...(await movedSince(entry, head, checks)) };
+  const checked = await mapLimit(found, 4, (entry) =>
+    checkOne(entry, heads.get(entry.workspace.branch), forecast, github, checkout),
+  );
+  // Every branch read again once all were checked: one git process, not one per workspace.
+  const now = await branchHeads(run.plan.repo.root);
+  return checked.map((checks, index) => {
+    const entry = found[index] as FoundWorkspace;
+    const branch = entry.workspace.branch;
+    return { ...checks, ...movedSince(entry, heads.get(branch), now.get(branch), checks) };
   });
 }
 
 /**
- * The checks of a branch that is no longer at `head`, the commit they judged: blocked by one
- * more item that says so (unchanged when the branch is still there).
+ * The checks of a branch that is no longer at `head`, the commit they judged, but at `now`:
+ * blocked by one more item that says so (unchanged when the branch is still there).
  */
-async function movedSince(
+function movedSince(
   found: FoundWorkspace,
   head: string | undefined,
+  now: string | undefined,
   checks: WorkspaceChecks,
-): Promise<Pick<WorkspaceChecks, "items" | "blocked">> {
+): Pick<WorkspaceChecks, "items" | "blocked"> {
   const { workspace, run } = found;
-  const now = await branchHead(run.plan.repo.root, workspace.branch);
   if (now === head) return checks;
   const short = (commit: string | undefined) => commit?.slice(0, 10) ?? "(no branch)";
   const again = conductorCommand(["checks", workspace.name, "--run", run.runId]);
@@ -412,11 +417,6 @@ async function aheadBehind(root: string, base: string, head: string): Promise<[n
   const out = await git(root, ["rev-list", "--left-right", "--count", `${base}...${head}`]);
   const [behind = "0", ahead = "0"] = out.trim().split(/\s+/);
   return [Number(behind), Number(ahead)];
-}
-
-async function branchHead(root: string, branch: string): Promise<string | undefined> {
-  const out = await git(root, ["for-each-ref", "--format=%(objectname)", `refs/heads/${branch}`]);
-  return out.trim() || undefined;
 }
 
 function plural(count: number, noun: string): string {
