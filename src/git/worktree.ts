@@ -1,14 +1,7 @@
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { isExecutable } from "../process/find-on-path.js";
 import type { CheckoutHook, PostCheckoutHook } from "./checkout-hook.js";
 import { NEUTRAL_IDENTITY } from "./commit-identity.js";
 import { isAncestor } from "./integrity.js";
@@ -447,16 +440,6 @@ function lockFileOf(worktree: string): string | undefined {
 /** Drops the record of the half-made worktree at `worktreePath` (and no other), if it can. */
 async function pruneQuietly(root: string, worktreePath: string): Promise<void> {
   await pruneWorktree(root, worktreePath).catch(() => {});
-}
-
-/** Whether git would run `file` as a hook (it asks for execute permission, nothing more). */
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -9,12 +9,17 @@ export function findOnPath(
   for (const dir of (env.PATH ?? "").split(path.delimiter)) {
     if (dir === "") continue;
     const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+/** Whether this process may execute `file` (exec may still fail: a folder, a missing `#!`). */
+export function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

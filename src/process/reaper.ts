@@ -1,7 +1,6 @@
-import { accessSync, constants } from "node:fs";
 import path from "node:path";
 import util from "node:util";
-import { findOnPath } from "./find-on-path.js";
+import { findOnPath, isExecutable } from "./find-on-path.js";
 
 /**
  * A process that clears its environment (`env -i setsid daemon &`) loses the tag conductor finds
@@ -193,13 +192,7 @@ export function underReaper(
 
 /** Whether exec would find `file`: a path to an executable, or a name on the PATH of `env`. */
 function startable(file: string, env: Readonly<Record<string, string | undefined>>): boolean {
-  if (!file.includes(path.sep)) return findOnPath(file, env) !== undefined;
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return file.includes(path.sep) ? isExecutable(file) : findOnPath(file, env) !== undefined;
 }
 
 /** Whether programs run under the reaper here, and if not, why not (`conductor doctor`). */
