@@ -81,7 +81,10 @@ export class TimelineLog {
       this.inode = info.ino;
       let pending = Buffer.alloc(0);
       let position = this.offset;
-      const buffer = Buffer.alloc(CHUNK_BYTES);
+      // What was appended, up to a chunk: a poll with little new reads into a little buffer.
+      const buffer = Buffer.allocUnsafe(
+        Math.max(1, Math.min(CHUNK_BYTES, info.size - this.offset)),
+      );
       for (;;) {
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
         if (bytesRead === 0) break;
