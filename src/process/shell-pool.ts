@@ -5,20 +5,16 @@ import {
   constants,
   fstatSync,
   ftruncateSync,
-  mkdirSync,
-  mkdtempSync,
   openSync,
   readSync,
-  rmdirSync,
-  rmSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
 import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { removeFoldersOfGoneProcesses } from "./abandoned-folders.js";
 import { type Collected, runCollecting } from "./collect.js";
+import { forgetPrivateFolder, privateFolder, privateFolderGone } from "./private-folder.js";
 import { ownEnvironment, ownEnvironmentText } from "./settled-environment.js";
 
 /**
@@ -108,7 +104,6 @@ interface Shell {
 }
 
 const idle: Shell[] = [];
-let folder: string | undefined;
 let lastId = 0;
 
 /**
@@ -190,8 +185,7 @@ function takeIdle(environment: string): Shell | undefined {
     const untouched = request.size === shell.files.requestLength;
     if (shell.environment === environment && !requestGone && untouched) return shell;
     shell.child.stdin?.end();
-    if (requestGone && folder !== undefined && shell.files.request.startsWith(folder + path.sep))
-      folder = undefined;
+    if (requestGone) privateFolderGone(shell.files.request);
   }
   return undefined;
 }
@@ -212,42 +206,6 @@ export function endIdleShells(): void {
     // last request, so nothing written is lost.
     shell.child.stdin?.destroy();
   }
-}
-
-/**
- * The pool's private folder under `~/.conductor/tmp`, made on first use (folders of conductors
- * that are gone cleared first); undefined when it cannot be made (see {@link runDirectly}).
- */
-function privateFolder(): string | undefined {
-  if (folder !== undefined) return folder;
-  const parent = path.join(os.homedir(), ".conductor", "tmp");
-  let made: string;
-  try {
-    mkdirSync(parent, { recursive: true, mode: 0o700 });
-    removeAbandoned(parent);
-    made = mkdtempSync(path.join(parent, `shells-${process.pid}-`));
-  } catch {
-    return undefined;
-  }
-  folder = made;
-  process.once("exit", () => {
-    rmSync(made, { recursive: true, force: true });
-    // `~/.conductor/tmp` exists only for these folders, and an empty `~/.conductor` holds nothing:
-    // whichever conductor leaves last removes them, so a command that only reads (plan,
-    // validate) leaves the home folder as it was. A folder in use is not empty and stays.
-    for (const dir of [parent, path.dirname(parent)]) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        break;
-      }
-    }
-  });
-  if (!exitHooked) {
-    exitHooked = true;
-    process.on("beforeExit", endIdleShells);
-  }
-  return made;
 }
 
 /**
@@ -276,11 +234,6 @@ async function runDirectly(
     stdout,
     stderr,
   };
-}
-
-/** Removes the folders of conductors that are gone (killed before they could clean up). */
-function removeAbandoned(parent: string): void {
-  removeFoldersOfGoneProcesses(parent, /^shells-(\d+)-/);
 }
 
 /**
@@ -320,7 +273,7 @@ function makeFiles(): ShellFiles {
     return make();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    folder = undefined;
+    forgetPrivateFolder();
     return make();
   }
 }
@@ -342,6 +295,10 @@ function closeFiles(files: ShellFiles): void {
 
 function startShell(env: NodeJS.ProcessEnv | undefined, environment: string): Shell {
   const files = makeFiles();
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on("beforeExit", endIdleShells);
+  }
   let child: ChildProcess;
   try {
     child = spawn("/bin/sh", ["-c", LOOP, "sh", files.request], {
