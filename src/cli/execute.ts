@@ -14,6 +14,7 @@ import { localBranches, uncommittedPaths } from "../git/worktree.js";
 import { conductorCommand, currentInvocation } from "../hint/command.js";
 import { reviewReaderOf } from "../merge/review-rank.js";
 import type { Plan } from "../planner/types.js";
+import { endIdleReapers } from "../process/reaper-pool.js";
 import { endIdleShells } from "../process/shell-pool.js";
 import { describeStop } from "../report/budget-view.js";
 import { writeRunReports } from "../report/files.js";
@@ -47,8 +48,10 @@ export async function withLiveProgress(
   try {
     result = await session([reporter], interrupt.signal);
   } finally {
-    // The shells of the session's git scripts end while the reports are written.
+    // The shells of the session's git scripts, and the reapers of its programs, end while the
+    // reports are written.
     endIdleShells();
+    endIdleReapers();
     // Also when the session failed: the live view must settle its rows and give the terminal back.
     await reporter.close();
     interrupt.dispose();

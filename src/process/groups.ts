@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { readProcFile } from "./proc-file.js";
 import { statFields } from "./proc-stat.js";
+import { endAllReapers } from "./reaper-pool.js";
 
 /**
  * Process groups: conductor starts every program in a group of its own, so a whole tree can be
@@ -31,6 +32,9 @@ const CHILD_EXIT_WAIT_MS = 1000;
  */
 export function killEverythingStarted(): void {
   for (const pgid of liveGroups) signalGroup(pgid, "SIGKILL");
+  // Reapers ignore signals: each exits at the end of its input, once what its program left is
+  // ended (the program's group was just killed).
+  endAllReapers();
   const children = descendantsOf(process.pid);
   for (const pid of children) signalProcess(pid, "SIGTERM");
   const deadline = Date.now() + CHILD_EXIT_WAIT_MS;

@@ -1,58 +1,56 @@
 import path from "node:path";
 import util from "node:util";
 import { findOnPath, isExecutable } from "./find-on-path.js";
+import { privateFolder } from "./private-folder.js";
 
 /**
  * A process that clears its environment (`env -i setsid daemon &`) loses the tag conductor finds
  * a step's leftovers by (see run.ts), and once its parent exits the kernel hands it to init:
  * nothing links it to the step any more. Linux links it for us when an ancestor asks: a "child
  * subreaper" (prctl PR_SET_CHILD_SUBREAPER) receives its orphaned descendants instead of init.
- * Node cannot make that call, so on Linux every program a step starts runs under a small Perl
- * wrapper (Perl is part of every Debian and Ubuntu base system) that makes it, starts the
- * program, and, once the program has exited, ends every process handed to it: SIGTERM (to the
- * process group of one that made its own), SIGKILL after the grace period. Then it exits as the
- * program did, with its exit code or by its signal, once the program's process group has had
- * its SIGTERM too. No environment, tag or process group is
- * needed to be found, so clearing them hides nothing.
+ * Node cannot make that call, so on Linux every program a step starts is started by a reaper: a
+ * small long-lived Perl process (Perl is part of every Debian and Ubuntu base system) that makes
+ * it, starts programs one at a time when asked (reaper-pool.ts keeps one per program running at
+ * once), and, once a program has exited, ends every process handed to it: SIGTERM (to the process
+ * group of one that made its own), SIGKILL after the grace period. Only then does it report the
+ * program's end. No environment, tag or process group is needed to be found, so clearing them
+ * hides nothing. A reaper started for each program cost a Perl start-up (2 ms) and a fork of the
+ * whole Node process for every step; a long-lived one forks itself, a few megabytes.
  *
- * The program leads a process group of its own, as it would without the wrapper (`kill --
- * -$$` in a script still means its own group); the wrapper reports its pid, and conductor
- * signals that group. Both make it the group's leader, the wrapper before it reports, so that a
- * signal sent on the report never finds the group not made yet. The wrapper ignores every signal it can (the program starts with all of
- * them as they were): it must outlive the program to do its work, and the program cannot end it
- * early with a signal other than SIGKILL, the fault signals
- * (SEGV, ABRT, BUS, FPE, ILL, TRAP, SYS) included: sent with kill they end a process like any
- * other, while a real fault of Perl's own still ends it (the kernel undoes the ignoring of the
- * fault it raises). It re-raises the program's signal as a process that may not dump core
- * (PR_SET_DUMPABLE 0): no core of Perl lands in the program's folder. So a wrapper that
- * ended otherwise than by SIGKILL has left nothing behind ({@link REAPED_UNLESS_KILLED}). It
- * holds no output pipe open: it closes stdin and stdout, and writes to stderr only when it
- * cannot fork. When the program cannot be started (a directory, a script whose interpreter is
- * missing: cases the look-up before cannot rule out), the wrapper writes exec's errno to file
- * descriptor 3 ({@link REAPER_REPORT_FD}, close-on-exec, so the program never sees it) and
- * conductor reports the same spawn error Node would have.
+ * The program leads a process group of its own, as it would when forked from Node (`kill --
+ * -$$` in a script still means its own group), and conductor signals that group: both the
+ * program and the reaper make it the group's leader, the reaper before it reports the pid, so
+ * that a signal sent on the report never finds the group not made yet. The reaper ignores every
+ * signal it can (the program starts with all of them as they were): it must outlive the program
+ * to do its work, and the program cannot end it early with a signal other than SIGKILL, the
+ * fault signals (SEGV, ABRT, BUS, FPE, ILL, TRAP, SYS) included: sent with kill they end a process
+ * like any other, while a real fault of Perl's own still ends it (the kernel undoes the ignoring
+ * of the fault it raises). So a reaper that reported a program's end has left nothing behind.
  *
- * Arguments: the grace period in milliseconds, the program's PERL5OPT and LC_ALL (each "" for
- * none, else "=" and the value), then the program and its arguments. The wrapper itself runs
- * without PERL5OPT, so no option of the user's changes how it runs, and with LC_ALL=C, so Perl
- * loads no locale (a third of its start-up's file opens); the program gets both back.
+ * Its arguments are three paths in conductor's private folder: two named pipes it makes (mode
+ * 0600), which become the program's stdout and stderr (conductor opens their reading ends before
+ * each request and sees them end when the last process holding them does), and a file conductor
+ * writes a program's stdin to. Its own stdin carries requests: a line with the length in bytes,
+ * then the fields, each ended by a NUL byte: the grace period in milliseconds, the working folder,
+ * "1" when the program reads the stdin file ("" for /dev/null), the number of arguments, the
+ * program and its arguments, then its environment, `NAME=value` each. It answers on its stdout:
+ * `r1` once ready (`r0` where it could not become a subreaper: it starts programs all the same),
+ * then for each request `p<pid>` once the program runs, or `e<errno>` when it could not start (a
+ * missing folder, exec's failure: conductor reports the error Node would have), and `x<status>`
+ * (wait(2)'s status) once the program has exited and what it left has ended. It reads no
+ * request while one runs, and exits at the end of its input. It runs with LC_ALL=C and no other
+ * environment, so Perl loads no locale and no option of the user's (PERL5OPT) changes how it
+ * runs; each program gets the environment of its request.
  *
- * Perl has no prctl of its own: the wrapper makes the system call by number (36 is
- * PR_SET_CHILD_SUBREAPER), the number of prctl for the machine in its own ELF header (x86-64,
- * AArch64, RISC-V, LoongArch, i386, ARM). Where that is unknown or the call fails, the wrapper
- * simply becomes the program (exec), as if it were not there.
+ * Perl has no prctl of its own, nor mkfifo without loading its POSIX module: the reaper makes
+ * both system calls by number (prctl's 36 is PR_SET_CHILD_SUBREAPER; mknodat's mode 010600 a
+ * named pipe), the numbers for the machine in its own ELF header (x86-64, AArch64, RISC-V,
+ * LoongArch, i386, ARM); elsewhere it loads POSIX for mkfifo and starts programs unreaped (`r0`).
  */
-const REAPER_SCRIPT = String.raw`my ($grace, $opt, $locale) = splice @ARGV, 0, 3;
-$ENV{PERL5OPT} = substr($opt, 1) if $opt ne '';
-if ($locale ne '') { $ENV{LC_ALL} = substr($locale, 1) } else { delete $ENV{LC_ALL} }
-my $report;
-fcntl($report, 2, 1) if open $report, '>&=', 3;
-sub start {
-  exec { $ARGV[0] } @ARGV;
-  syswrite $report, 'e' . ($! + 0) . "\n" if $report;
-  exit($! + 0 == 2 ? 127 : 126);
-}
-my %prctl = (62 => 157, 183 => 167, 243 => 167, 258 => 167, 3 => 172, 40 => 172);
+export const REAPER_SCRIPT = String.raw`my ($out, $err, $in) = @ARGV;
+$| = 1;
+binmode STDIN;
+my %calls = (62 => [157, 259], 183 => [167, 33], 243 => [167, 33], 258 => [167, 33], 3 => [172, 297], 40 => [172, 324]);
 my $machine;
 if (open my $exe, '<', '/proc/self/exe') {
   binmode $exe;
@@ -61,24 +59,15 @@ if (open my $exe, '<', '/proc/self/exe') {
     $machine = unpack(substr($head, 5, 1) eq "\x02" ? 'n' : 'v', substr($head, 18, 2));
   }
 }
-my $nr = defined $machine ? $prctl{$machine} : undef;
-start() unless defined $nr && syscall($nr, 36, 1, 0, 0, 0) == 0;
+my ($prctl, $mknodat) = @{ (defined $machine && $calls{$machine}) || [] };
+for my $fifo ($out, $err) {
+  my $made = defined $mknodat ? syscall($mknodat, -100, $fifo, 4480, 0) == 0 : do { require POSIX; POSIX::mkfifo($fifo, 0600) };
+  exit 1 unless $made;
+}
+my $reaping = defined $prctl && syscall($prctl, 36, 1, 0, 0, 0) == 0 ? 1 : 0;
 my @caught = grep { !/^(?:CHLD|CLD|KILL|STOP|ZERO)$/ } keys %SIG;
 $SIG{$_} = 'IGNORE' for @caught;
-my $pid = fork;
-if (!defined $pid) { print STDERR "conductor: cannot start $ARGV[0]: $!\n"; exit 126 }
-if ($pid == 0) { $SIG{$_} = 'DEFAULT' for @caught; setpgrp(0, 0); start() }
-setpgrp($pid, $pid);
-if ($report) { syswrite $report, "p$pid\n"; close $report }
-close STDIN;
-close STDOUT;
-my $status;
-while (1) {
-  my $done = waitpid(-1, 0);
-  if ($done == $pid) { $status = $?; last }
-  if ($done == -1) { $status = 0; last }
-}
-kill 'TERM', -$pid;
+print "r$reaping\n" or exit 0;
 sub fields {
   open my $f, '<', "/proc/$_[0]/stat" or return ();
   my $line = <$f> // '';
@@ -93,112 +82,76 @@ sub children {
   opendir my $d, '/proc' or return ();
   return grep { /^\d+$/ && ((fields($_))[1] // 0) == $$ } readdir $d;
 }
-my %termed;
-for (my $waited = 0; ; $waited += 10) {
-  my $left;
-  1 while ($left = waitpid(-1, 1)) > 0;
-  last if $left == -1;
-  my $kill = $waited >= $grace;
-  for my $child (children()) {
-    my ($state, $ppid, $group) = fields($child);
-    next if !defined $state || $state eq 'Z' || ($termed{$child} && !$kill);
-    $termed{$child} = 1;
-    kill($kill ? 'KILL' : 'TERM', $group == $child ? -$child : $child);
+while (defined(my $size = <STDIN>)) {
+  my $body = '';
+  while (length $body < $size) { read(STDIN, $body, $size - length $body, length $body) or exit 0 }
+  my ($grace, $cwd, $stdin, $count, @rest) = split /\0/, $body, -1;
+  pop @rest;
+  my @argv = splice @rest, 0, $count;
+  my ($failed, $failing);
+  if (!pipe $failed, $failing) { print 'e' . ($! + 0) . "\n" or exit 0; next }
+  my $pid = fork;
+  if (!defined $pid) { print 'e' . ($! + 0) . "\n" or exit 0; next }
+  if ($pid == 0) {
+    close $failed;
+    $SIG{$_} = 'DEFAULT' for @caught;
+    setpgrp(0, 0);
+    if (chdir($cwd) && open(STDIN, '<', $stdin eq '' ? '/dev/null' : $in) && sysopen(STDOUT, $out, 1) && sysopen(STDERR, $err, 1)) {
+      %ENV = map { split /=/, $_, 2 } @rest;
+      exec { $argv[0] } @argv;
+    }
+    syswrite $failing, $! + 0;
+    exit 127;
   }
-  select(undef, undef, undef, 0.01);
+  close $failing;
+  setpgrp($pid, $pid);
+  my $errno = '';
+  sysread $failed, $errno, 16;
+  close $failed;
+  if ($errno ne '') { waitpid($pid, 0); print "e$errno\n" or exit 0; next }
+  print "p$pid\n" or exit 0;
+  my $status;
+  while (1) {
+    my $done = waitpid(-1, 0);
+    if ($done == $pid) { $status = $?; last }
+    if ($done == -1) { $status = 0; last }
+  }
+  kill 'TERM', -$pid;
+  my %termed;
+  for (my $waited = 0; ; $waited += 10) {
+    my $left;
+    1 while ($left = waitpid(-1, 1)) > 0;
+    last if $left == -1;
+    my $kill = $waited >= $grace;
+    for my $child (children()) {
+      my ($state, $ppid, $group) = fields($child);
+      next if !defined $state || $state eq 'Z' || ($termed{$child} && !$kill);
+      $termed{$child} = 1;
+      kill($kill ? 'KILL' : 'TERM', $group == $child ? -$child : $child);
+    }
+    select(undef, undef, undef, 0.01);
+  }
+  print "x$status\n" or exit 0;
 }
-if (my $signal = $status & 127) {
-  syscall($nr, 4, 0, 0, 0, 0);
-  $SIG{$_} = 'DEFAULT' for @caught;
-  kill $signal, $$;
-  exit 128 + $signal;
-}
-exit($status >> 8);
 `;
 
-/**
- * The one way a wrapper ends before its work is done: SIGKILL (conductor's own after the grace
- * period, or anyone's). Ended any other way, with the program's code or by its signal, it ended
- * every process handed to it first, so no descendant of the program is left.
- */
-export const REAPED_UNLESS_KILLED: NodeJS.Signals = "SIGKILL";
-
-/**
- * The descriptor on which the wrapper reports the program's pid (`p<pid>`, which is also its
- * process group's id) and, when the program cannot start, exec's errno (`e<errno>`).
- */
-export const REAPER_REPORT_FD = 3;
-
-/** What the wrapper reported: the program's pid, and exec's errno when it could not start. */
-export interface ReaperReport {
-  pid: number | undefined;
-  errno: number | undefined;
-}
-
-/** Reads the wrapper's report lines (see {@link REAPER_REPORT_FD}). */
-export function parseReaperReport(text: string): ReaperReport {
-  const number = (prefix: string) => {
-    const line = text.split("\n").find((entry) => entry.startsWith(prefix));
-    const value = Number(line?.slice(1));
-    return Number.isSafeInteger(value) && value > 0 ? value : undefined;
-  };
-  return { pid: number("p"), errno: number("e") };
-}
-
 /** The error Node would have given for a program that cannot start: `spawn <file> <CODE>`. */
-export function reportedStartError(errno: number | undefined, file: string): Error | undefined {
-  if (errno === undefined) return undefined;
+export function reportedStartError(errno: number, file: string): Error {
   const code = util.getSystemErrorName(-errno);
   return Object.assign(new Error(`spawn ${file} ${code}`), { errno: -errno, code, path: file });
-}
-
-/** A program to spawn: a file and its arguments (never through a shell). */
-export interface Launch {
-  file: string;
-  args: string[];
-}
-
-/**
- * How to start `file` with `args` (with `shell`, `file` is a `/bin/sh` command line) under the
- * reaper, or undefined where it cannot run: not Linux, no Perl, or a program that would not be
- * found (started directly, it fails the way it always has, with Node's own error).
- */
-export function underReaper(
-  file: string,
-  args: readonly string[],
-  options: { shell: boolean; graceMs: number; env: Readonly<Record<string, string | undefined>> },
-): { launch: Launch; env: Record<string, string | undefined>; program: string } | undefined {
-  const perl = reaperPerl();
-  if (perl === undefined) return undefined;
-  const program = options.shell ? ["/bin/sh", "-c", [file, ...args].join(" ")] : [file, ...args];
-  if (!options.shell && !startable(file, options.env)) return undefined;
-  const { PERL5OPT, LC_ALL, ...env } = options.env;
-  return {
-    launch: {
-      file: perl,
-      args: [
-        "-e",
-        REAPER_SCRIPT,
-        String(Math.max(0, Math.round(options.graceMs))),
-        PERL5OPT === undefined ? "" : `=${PERL5OPT}`,
-        LC_ALL === undefined ? "" : `=${LC_ALL}`,
-        ...program,
-      ],
-    },
-    env: { ...env, LC_ALL: "C" },
-    program: program[0] ?? file,
-  };
-}
-
-/** Whether exec would find `file`: a path to an executable, or a name on the PATH of `env`. */
-function startable(file: string, env: Readonly<Record<string, string | undefined>>): boolean {
-  return file.includes(path.sep) ? isExecutable(file) : findOnPath(file, env) !== undefined;
 }
 
 /** Whether programs run under the reaper here, and if not, why not (`conductor doctor`). */
 export type ReaperStatus =
   | { running: true; perl: string }
-  | { running: false; why: "not Linux" | "no perl on PATH" | "CONDUCTOR_NO_REAPER=1" };
+  | {
+      running: false;
+      why:
+        | "not Linux"
+        | "no perl on PATH"
+        | "CONDUCTOR_NO_REAPER=1"
+        | "~/.conductor/tmp cannot be made";
+    };
 
 let status: ReaperStatus | undefined;
 
@@ -216,11 +169,29 @@ export function reaperStatus(): ReaperStatus {
         ? { running: false, why: "CONDUCTOR_NO_REAPER=1" }
         : perl === undefined
           ? { running: false, why: "no perl on PATH" }
-          : { running: true, perl };
+          : privateFolder() === undefined
+            ? { running: false, why: "~/.conductor/tmp cannot be made" }
+            : { running: true, perl };
   return status;
 }
 
-function reaperPerl(): string | undefined {
+/**
+ * The Perl to start a reaper with for this program, or undefined where none runs, or where the
+ * program would not be found (started directly, it fails the way it always has, with Node's own
+ * error).
+ */
+export function reaperProgram(program: {
+  file: string;
+  shell: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+}): string | undefined {
   const found = reaperStatus();
-  return found.running ? found.perl : undefined;
+  if (!found.running) return undefined;
+  if (!program.shell && !startable(program.file, program.env)) return undefined;
+  return found.perl;
+}
+
+/** Whether exec would find `file`: a path to an executable, or a name on the PATH of `env`. */
+function startable(file: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  return file.includes(path.sep) ? isExecutable(file) : findOnPath(file, env) !== undefined;
 }

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { type Readable, Transform, type TransformCallback, type Writable } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
 import type { Redactor } from "../secrets/redact.js";
 import {
   DEFAULT_GRACE_MS,
@@ -10,16 +9,10 @@ import {
   terminateGroup,
   trackGroup,
 } from "./groups.js";
+import { type LaunchRequest, spawnDirectly } from "./launched.js";
 import { LogFile } from "./log-file.js";
 import type { ProcessOutcome } from "./outcome.js";
-import {
-  parseReaperReport,
-  REAPED_UNLESS_KILLED,
-  REAPER_REPORT_FD,
-  type ReaperReport,
-  reportedStartError,
-  underReaper,
-} from "./reaper.js";
+import { startReaped } from "./reaper-pool.js";
 import { ownEnvironment } from "./settled-environment.js";
 
 /**
@@ -40,8 +33,8 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 const TAG_VARIABLE = "CONDUCTOR_PROCESS_TAG";
 
-/** Beyond its two grace periods (the program's, then its leftovers'), before a wrapper is killed. */
-const WRAPPER_SLACK_MS = 1000;
+/** Beyond its two grace periods (the program's, then its leftovers'), before a reaper is given up. */
+const REAPER_SLACK_MS = 1000;
 
 /** How long the output may stay open after the main process exited before escapees are sought. */
 const OUTPUT_CLOSE_MS = 200;
@@ -82,62 +75,28 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
 
   const tag = `${TAG_VARIABLE}=${randomUUID()}`;
-  // node:child_process itself, not execa: of execa this used only the spawn, and its option
-  // handling cost each program about 0.6 ms of conductor's CPU (measured, one agent per workspace).
-  let child: ChildProcess;
-  const env = {
-    ...ownEnvironment(),
-    ...options.env,
-    [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1),
-  };
-  // Under the reaper where it can run: it ends what the tag cannot find (see reaper.ts).
-  const reaped = underReaper(options.file, options.args ?? [], {
+  const request: LaunchRequest = {
+    file: options.file,
+    args: options.args ?? [],
     shell: options.shell === true,
+    cwd: options.cwd,
+    env: {
+      ...ownEnvironment(),
+      ...options.env,
+      [TAG_VARIABLE]: tag.slice(TAG_VARIABLE.length + 1),
+    },
+    stdinText: options.stdinText,
     graceMs,
-    env,
-  });
-  try {
-    child = spawn(reaped?.launch.file ?? options.file, reaped?.launch.args ?? options.args ?? [], {
-      cwd: options.cwd,
-      env: reaped?.env ?? env,
-      shell: options.shell && reaped === undefined ? "/bin/sh" : false,
-      detached: true, // own process group, so the whole tree can be signalled at once
-      stdio: [
-        options.stdinText === undefined ? "ignore" : "pipe",
-        "pipe",
-        "pipe",
-        ...(reaped === undefined ? [] : ["pipe" as const]),
-      ],
-    });
-  } catch (error) {
-    // Some failures to start throw instead of emitting "error" (a working folder that is a
-    // file, an argument with a NUL byte, arguments beyond the system's limit).
-    await log.close();
-    return { reason: "spawn-error", message: startFailure(error as Error, options.cwd) };
-  }
-  // How the program ended, or why it never started (no such program, no such folder).
-  const exited = new Promise<
-    { code: number | null; signal: NodeJS.Signals | null } | { error: Error }
-  >((resolve) => {
-    child.on("error", (error) => resolve({ error }));
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-  });
-  // Under the reaper, its report: the program's pid and why it could not start (see reaper.ts).
-  const report = readReport(reaped === undefined ? null : child.stdio[REAPER_REPORT_FD]);
-  // The process group to signal: the program's own. Under the reaper that is the program's pid
-  // as the wrapper reports it (the wrapper leads a group of its own, child.pid's).
-  const wrapper = reaped === undefined ? undefined : child.pid;
-  // No pid reported: the wrapper became the program (no subreaper here, see reaper.ts).
-  const programGroup: Promise<number | undefined> = report.then((read) => read.pid ?? child.pid);
+  };
+  // Under a reaper where one can run: it ends what the tag cannot find (see reaper.ts).
+  const launched = startReaped(request) ?? spawnDirectly(request);
+  // The process group to signal: the program's own (it leads one, however it was started).
+  const programGroup = launched.pid;
   const except = new Set<number>();
-  const track = (group: number | undefined) => {
+  void programGroup.then((group) => {
     if (group === undefined) return;
     trackGroup(group, true);
     except.add(group);
-  };
-  track(child.pid); // the wrapper's group, or the program's
-  void programGroup.then((group) => {
-    if (group !== child.pid) track(group);
   });
 
   // Descendants that left the group (`setsid`) carry the tag: they are sought on cancel and
@@ -152,13 +111,14 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
     });
   };
   let stopping: "timeout" | "cancelled" | undefined;
+  let abandonTimer: NodeJS.Timeout | undefined;
   const stop = (why: "timeout" | "cancelled") => {
-    if (stopping || child.pid === undefined) return;
+    if (stopping) return;
     stopping = why;
     endProgramGroup();
-    // The wrapper ignores SIGTERM and ends once it has ended what the program left (its own
-    // grace period after the program's): killed only if it has not by then (a stopped one).
-    if (wrapper !== undefined) void terminateGroup(wrapper, 2 * graceMs + WRAPPER_SLACK_MS);
+    // A reaper ignores SIGTERM and reports once it has ended what the program left (its own
+    // grace period after the program's): given up only if it has not by then (a stopped one).
+    abandonTimer = setTimeout(() => launched.abandon(), 2 * graceMs + REAPER_SLACK_MS);
     void endEscaped();
   };
   // setTimeout takes at most 2^31-1 ms (about 24.8 days); longer would fire at once.
@@ -172,63 +132,57 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessOutcom
   let outputClosed = false;
   let exitTimer: NodeJS.Timeout | undefined;
   let pipesTimer: NodeJS.Timeout | undefined;
-  child.on("exit", () => {
+  void launched.ended.then(() => {
     endProgramGroup();
     exitTimer = setTimeout(() => {
       if (outputClosed) return;
       void endEscaped().then(() => {
         if (outputClosed) return;
         pipesTimer = setTimeout(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
+          void launched.output.then((output) => {
+            output?.stdout.destroy();
+            output?.stderr.destroy();
+          });
         }, graceMs);
         pipesTimer.unref();
       });
     }, OUTPUT_CLOSE_MS);
   });
 
-  const piped = [
-    pipeToLog(child.stdout, options.redactor, log, options.onStdoutLine),
-    pipeToLog(child.stderr, options.redactor, log, options.onStderrLine),
-  ];
-  const onOutput = options.onOutput;
-  if (onOutput) {
-    child.stdout?.on("data", () => onOutput());
-    child.stderr?.on("data", () => onOutput());
-  }
-  if (options.stdinText !== undefined && child.stdin) {
-    child.stdin.on("error", () => {}); // the program may exit without reading its input
-    child.stdin.end(options.stdinText);
-  }
-
-  void Promise.allSettled(piped).then(() => {
-    outputClosed = true;
+  const piped = launched.output.then((output) => {
+    if (output === undefined) return;
+    const onOutput = options.onOutput;
+    if (onOutput) {
+      output.stdout.on("data", () => onOutput());
+      output.stderr.on("data", () => onOutput());
+    }
+    return Promise.allSettled([
+      pipeToLog(output.stdout, options.redactor, log, options.onStdoutLine),
+      pipeToLog(output.stderr, options.redactor, log, options.onStderrLine),
+    ]).then(() => {
+      outputClosed = true;
+    });
   });
-  const exit = await exited;
-  const notStarted =
-    "error" in exit ? undefined : reportedStartError((await report).errno, reaped?.program ?? "");
-  const result = notStarted ? { error: notStarted } : exit;
-  await Promise.allSettled(piped);
+  const result = await launched.ended;
+  await piped;
   outputClosed = true;
   clearTimeout(timer);
   clearTimeout(exitTimer);
   clearTimeout(pipesTimer);
+  clearTimeout(abandonTimer);
   options.signal.removeEventListener("abort", onAbort);
   // A daemon (`setsid nohup server &`) holds no output and would outlive a successful step.
-  // After a normal exit only processes started since the program can be its escapees. The
-  // reaper, unless it was killed, has ended them all already: no scan of every process then.
-  const reapedAll =
-    (await report).pid !== undefined &&
-    stopping === undefined &&
-    !("error" in result) &&
-    result.signal !== REAPED_UNLESS_KILLED;
+  // After a normal exit only processes started since the program can be its escapees. A reaper
+  // that reported the end has ended them all already, and a program that never started left
+  // nothing: no scan of every process then.
+  const nothingLeft = stopping === undefined && ("error" in result || result.reaped);
   const group = await programGroup;
-  const floor = child.pid === undefined ? undefined : descendantPidFloor(child.pid, spawnedAt);
+  const floor = group === undefined ? undefined : descendantPidFloor(group, spawnedAt);
   await Promise.all([
     group === undefined ? undefined : terminateGroup(group, graceMs),
-    reapedAll ? undefined : endEscaped(floor),
+    nothingLeft ? undefined : endEscaped(floor),
   ]);
-  for (const tracked of [wrapper, group]) if (tracked !== undefined) trackGroup(tracked, false);
+  if (group !== undefined) trackGroup(group, false);
   await log.close();
 
   if (stopping === "timeout") return { reason: "timeout", timeoutMs: options.timeoutMs };
@@ -289,21 +243,4 @@ function lineSplitter(onLine: (line: string) => void): Transform {
       done();
     },
   }).resume();
-}
-
-/**
- * The reaper's report, read to its end (the wrapper and the program both close it); an empty
- * one without a reaper.
- */
-function readReport(channel: Readable | Writable | null | undefined): Promise<ReaperReport> {
-  return new Promise((resolve) => {
-    if (!channel) return resolve({ pid: undefined, errno: undefined });
-    let text = "";
-    channel.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    const done = () => resolve(parseReaperReport(text));
-    channel.on("error", done);
-    channel.on("close", done);
-  });
 }

@@ -1,0 +1,366 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, ftruncateSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { Socket } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import {
+  type Ending,
+  type Launched,
+  type LaunchRequest,
+  type ProgramOutput,
+  spawnDirectly,
+} from "./launched.js";
+import { privateFolder } from "./private-folder.js";
+import { REAPER_SCRIPT, reaperProgram, reportedStartError } from "./reaper.js";
+
+/**
+ * Long-lived reapers (see reaper.ts), one per program running at once: a program is handed to an
+ * idle one, or to a new one when none is idle. Each has three files in conductor's private
+ * folder, made once with it: two named pipes it makes, the program's stdout and stderr, whose
+ * reading ends conductor opens anew for each program (a program's output ends when the last
+ * process holding it does, as with a pipe of its own), and the stdin file conductor rewrites
+ * for each program that reads one. A reaper takes its next program only once the last one's
+ * output has ended: what a program wrote and conductor had not read would be read as the next
+ * one's. One whose output was cut off (conductor stopped waiting for a leftover holding it) is
+ * ended instead.
+ */
+
+interface Reaper {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  stdin: string;
+  /** Descriptor of the stdin file, which conductor made and rewrites. */
+  stdinFd: number;
+  /** Whether it said it was ready, and whether it is a subreaper (`r1`) or not (`r0`). */
+  ready: boolean;
+  reaping: boolean;
+  /** The program it runs, or waits to be ready for. */
+  step: Step | undefined;
+  partial: string;
+}
+
+/** What a program's launch does with the reaper's answers. */
+interface Step {
+  /** The reaper is ready for the request. */
+  begin(reaper: Reaper): void;
+  answer(reaper: Reaper, line: string): void;
+  /** The reaper ended (`exitCode` when it exited, `signal` when it was killed). */
+  died(exitCode: number | null, signal: NodeJS.Signals | null): void;
+}
+
+const idle: Reaper[] = [];
+const all = new Set<Reaper>();
+/** Set when a reaper could not start or make its pipes: no reaper is tried again. */
+let unusable = false;
+let exitHooked = false;
+
+/**
+ * Starts the program under a reaper, or returns undefined where none can run (not Linux, no
+ * Perl, no private folder, a NUL byte Node would refuse, a program that would not be found:
+ * started directly, it fails the way it always has, with Node's own error).
+ */
+export function startReaped(request: LaunchRequest): Launched | undefined {
+  const perl = unusable ? undefined : reaperProgram(request);
+  if (perl === undefined) return undefined;
+  const program = request.shell
+    ? ["/bin/sh", "-c", [request.file, ...request.args].join(" ")]
+    : [request.file, ...request.args];
+  const body = requestBody(request, program);
+  if (body === undefined) return undefined;
+  let reaper: Reaper;
+  try {
+    reaper = idle.pop() ?? startReaper(perl);
+  } catch {
+    return undefined;
+  }
+  return launch(reaper, request, body, program[0] ?? request.file);
+}
+
+/**
+ * The request's fields, each ended by a NUL byte (see reaper.ts); undefined when a value holds
+ * one (Node's spawn refuses those with its own error).
+ */
+function requestBody(request: LaunchRequest, program: readonly string[]): Buffer | undefined {
+  const fields = [
+    String(Math.max(0, Math.round(request.graceMs))),
+    request.cwd,
+    request.stdinText === undefined ? "" : "1",
+    String(program.length),
+    ...program,
+  ];
+  for (const [name, value] of Object.entries(request.env)) {
+    if (value !== undefined) fields.push(`${name}=${value}`);
+  }
+  for (const field of fields) if (field.includes("\0")) return undefined;
+  const text = `${fields.join("\0")}\0`;
+  return Buffer.from(`${Buffer.byteLength(text)}\n${text}`);
+}
+
+function launch(reaper: Reaper, request: LaunchRequest, body: Buffer, file: string): Launched {
+  let resolveOutput!: (output: ProgramOutput | undefined) => void;
+  let resolvePid!: (pid: number | undefined) => void;
+  let resolveEnded!: (ending: Ending) => void;
+  const output = new Promise<ProgramOutput | undefined>((resolve) => {
+    resolveOutput = resolve;
+  });
+  const pid = new Promise<number | undefined>((resolve) => {
+    resolvePid = resolve;
+  });
+  const ended = new Promise<Ending>((resolve) => {
+    resolveEnded = resolve;
+  });
+  let streams: ProgramOutput | undefined;
+  let started = false;
+  let finished = false;
+  /** Streams of this program not yet ended; the reaper is free once none is and it reported. */
+  let open = 0;
+  let cut = false;
+  /** The reaper answered that the program could not start: nothing was written to its outputs. */
+  let unstarted = false;
+  const release = () => {
+    if (!finished || open > 0 || reaper.step !== step) return;
+    reaper.step = undefined;
+    if (cut) retire(reaper);
+    else makeIdle(reaper);
+  };
+  // Where no reaper could be had after all, the program is started from Node, as it would be
+  // without one: its promises settle as that launch's do.
+  const direct = () => {
+    const launched = spawnDirectly(request);
+    void launched.output.then(resolveOutput);
+    void launched.pid.then(resolvePid);
+    void launched.ended.then(resolveEnded);
+  };
+  const step: Step = {
+    begin(ready) {
+      let opened: ProgramOutput;
+      try {
+        if (request.stdinText !== undefined) rewrite(ready.stdinFd, request.stdinText);
+        opened = { stdout: openOutput(ready.stdout), stderr: openOutput(ready.stderr) };
+      } catch {
+        ready.step = undefined;
+        retire(ready);
+        direct();
+        return;
+      }
+      streams = opened;
+      for (const stream of [opened.stdout, opened.stderr]) {
+        open++;
+        let whole = false;
+        stream.once("end", () => {
+          whole = true;
+        });
+        stream.once("close", () => {
+          open--;
+          if (!whole && !unstarted) cut = true;
+          release();
+        });
+      }
+      resolveOutput(opened);
+      setRef(ready, true);
+      ready.child.stdin?.write(body);
+    },
+    answer(_from, line) {
+      const value = Number(line.slice(1));
+      if (line.startsWith("p")) {
+        started = true;
+        resolvePid(value);
+      } else if (line.startsWith("e")) {
+        // Nothing was started to write to the outputs or end them: they are closed here.
+        unstarted = true;
+        streams?.stdout.destroy();
+        streams?.stderr.destroy();
+        finished = true;
+        resolvePid(undefined);
+        resolveEnded({ error: reportedStartError(value, file) });
+        release();
+      } else if (line.startsWith("x")) {
+        finished = true;
+        const signal = value & 0x7f;
+        resolveEnded({
+          code: signal === 0 ? value >> 8 : null,
+          signal: signal === 0 ? null : signalName(signal),
+          reaped: reaper.reaping,
+        });
+        release();
+      }
+    },
+    died(exitCode, signal) {
+      if (streams === undefined) {
+        // It never took the request: the program is started from Node instead.
+        if (exitCode !== null) unusable = true;
+        direct();
+        return;
+      }
+      finished = true;
+      // A program never started holds no output open, nor can the reaper close it any more.
+      if (!started) {
+        streams.stdout.destroy();
+        streams.stderr.destroy();
+      }
+      resolvePid(undefined);
+      resolveEnded({ code: exitCode, signal, reaped: false });
+    },
+  };
+  reaper.step = step;
+  if (reaper.ready) step.begin(reaper);
+  return {
+    output,
+    pid,
+    ended,
+    abandon() {
+      if (!finished) reaper.child.kill("SIGKILL");
+    },
+  };
+}
+
+/** A named pipe's reading end, opened without waiting for a writer, as a stream. */
+function openOutput(fifo: string): Socket {
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  return new Socket({ fd, readable: true, writable: false });
+}
+
+/** Rewrites the stdin file in place with `text` (no file is made per program). */
+function rewrite(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  while (written < bytes.length)
+    written += writeSync(fd, bytes, written, bytes.length - written, written);
+  ftruncateSync(fd, bytes.length);
+}
+
+function signalName(number: number): NodeJS.Signals | null {
+  for (const [name, value] of Object.entries(os.constants.signals)) {
+    if (value === number) return name as NodeJS.Signals;
+  }
+  return null;
+}
+
+function startReaper(perl: string): Reaper {
+  const folder = privateFolder();
+  if (folder === undefined) throw new Error("no private folder");
+  const base = path.join(folder, `reaper-${randomBytes(9).toString("hex")}`);
+  const stdin = `${base}.in`;
+  const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+  const stdinFd = openSync(stdin, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  let child: ChildProcess;
+  try {
+    child = spawn(perl, ["-e", REAPER_SCRIPT, `${base}.out`, `${base}.err`, stdin], {
+      env: { LC_ALL: "C" },
+      detached: true, // out of the terminal's Ctrl-C: conductor decides what stops
+      stdio: ["pipe", "pipe", "ignore"],
+    });
+  } catch (error) {
+    closeSync(stdinFd);
+    unlinkSync(stdin);
+    throw error;
+  }
+  const reaper: Reaper = {
+    child,
+    stdout: `${base}.out`,
+    stderr: `${base}.err`,
+    stdin,
+    stdinFd,
+    ready: false,
+    reaping: false,
+    step: undefined,
+    partial: "",
+  };
+  all.add(reaper);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on("beforeExit", endIdleReapers);
+  }
+  child.stdin?.on("error", () => {}); // a reaper that died is reported by its exit
+  let over = false;
+  const died = (exitCode: number | null, signal: NodeJS.Signals | null) => {
+    if (over) return;
+    over = true;
+    all.delete(reaper);
+    const at = idle.indexOf(reaper);
+    if (at !== -1) idle.splice(at, 1);
+    for (const file of [reaper.stdout, reaper.stderr, reaper.stdin]) {
+      try {
+        unlinkSync(file);
+      } catch {
+        // never made, or removed with the folder
+      }
+    }
+    try {
+      closeSync(stdinFd);
+    } catch {
+      // closed already
+    }
+    const step = reaper.step;
+    reaper.step = undefined;
+    step?.died(exitCode, signal);
+  };
+  child.once("error", () => {
+    unusable = true;
+    died(null, null);
+  });
+  child.once("exit", died);
+  child.stdout?.setEncoding("utf8");
+  child.stdout?.on("data", (chunk: string) => {
+    const lines = (reaper.partial + chunk).split("\n");
+    reaper.partial = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line.startsWith("r")) {
+        reaper.ready = true;
+        reaper.reaping = line === "r1";
+        reaper.step?.begin(reaper);
+      } else reaper.step?.answer(reaper, line);
+    }
+  });
+  return reaper;
+}
+
+function makeIdle(reaper: Reaper): void {
+  if (!all.has(reaper)) return;
+  setRef(reaper, false);
+  idle.push(reaper);
+}
+
+/** Ends a reaper: it exits at the end of its input (after its program, if one runs). */
+function retire(reaper: Reaper): void {
+  const at = idle.indexOf(reaper);
+  if (at !== -1) idle.splice(at, 1);
+  // Ref'd until it exits, so that its CPU is counted as conductor's children's.
+  reaper.child.ref();
+  // Closed now, not at the next turn of the event loop as end() would: what follows may not
+  // give the loop a turn (the reports are written synchronously).
+  reaper.child.stdin?.destroy();
+}
+
+/** Keeps the event loop alive while a reaper runs a program, and only then. */
+function setRef(reaper: Reaper, on: boolean): void {
+  for (const handle of [reaper.child, reaper.child.stdin, reaper.child.stdout]) {
+    const refable = handle as Pick<Socket, "ref" | "unref"> | null;
+    if (on) refable?.ref();
+    else refable?.unref();
+  }
+}
+
+/**
+ * Ends the reapers that wait for work (the next program starts a new one): at conductor's natural
+ * exit, and where a caller knows that no programs follow for a while (a run's workspaces are done).
+ */
+export function endIdleReapers(): void {
+  for (const reaper of idle.splice(0)) retire(reaper);
+}
+
+/**
+ * Ends every reaper once its program has ended, for an immediate exit: signals do not end them
+ * (they ignore all they can), the end of their input does.
+ */
+export function endAllReapers(): void {
+  for (const reaper of all) retire(reaper);
+  idle.length = 0;
+}
+
+/** For a test: the reapers alive now. */
+export function reaperCount(): number {
+  return all.size;
+}

@@ -1,0 +1,194 @@
+// The reaper pool (reaper-pool.ts): long-lived reapers start the programs of steps one at a time,
+// hand each program only its own output and input, are replaced when a program kills or stops
+// one, and end with the process that started them.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { buildSync } from "esbuild";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { findOnPath } from "../../src/process/find-on-path.js";
+import type { Launched } from "../../src/process/launched.js";
+import { startReaped } from "../../src/process/reaper-pool.js";
+import { type ProcessOptions, runProcess } from "../../src/process/run.js";
+import { Redactor } from "../../src/secrets/redact.js";
+import { isRunning } from "../helpers/running.js";
+
+const reaping = process.platform === "linux" && findOnPath("perl") !== undefined;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "conductor-reaper-pool-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function options(command: string, overrides: Partial<ProcessOptions> = {}): ProcessOptions {
+  return {
+    file: command,
+    shell: true,
+    cwd: dir,
+    env: { OUT: dir },
+    signal: new AbortController().signal,
+    timeoutMs: 30_000,
+    logFile: path.join(dir, "step.log"),
+    redactor: new Redactor([]),
+    graceMs: 300,
+    ...overrides,
+  };
+}
+
+const read = async (name: string) => (await readFile(path.join(dir, name), "utf8")).trim();
+
+/** Runs `command`, which writes its parent's pid (its reaper's) to $OUT/<name>; returns that pid. */
+async function reaperOf(name: string, command = "true"): Promise<number> {
+  const ended = await runProcess(options(`echo $PPID > "$OUT/${name}"; ${command}`));
+  expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+  return Number(await read(name));
+}
+
+describe.runIf(reaping)("the reaper pool", () => {
+  it("starts programs one after another from one reaper, and programs at once from reapers of their own", async () => {
+    const first = await reaperOf("a");
+    expect(await reaperOf("b")).toBe(first);
+    expect((await readFile(`/proc/${first}/comm`, "utf8")).trim()).toBe("perl");
+    const together = await Promise.all([reaperOf("c", "sleep 0.3"), reaperOf("d", "sleep 0.3")]);
+    expect(new Set(together).size).toBe(2);
+    expect(together).toContain(first);
+  });
+
+  it("hands each program only its own output and its own stdin", async () => {
+    // More output than a pipe holds, and a long stdin, then a short one on the same reaper: the
+    // stdin file is rewritten in place and must not keep the tail of the longer text.
+    const big = path.join(dir, "big.log");
+    const bigInput = `${"x".repeat(200_000)}\n`;
+    const first = await runProcess(
+      options('head -c 300000 /dev/zero | tr "\\0" a; echo; wc -c > "$OUT/first-stdin"', {
+        logFile: big,
+        stdinText: bigInput,
+      }),
+    );
+    expect(first).toEqual({ reason: "exited", exitCode: 0 });
+    const small = path.join(dir, "small.log");
+    const second = await runProcess(
+      options('echo second; cat > "$OUT/second-stdin"', { logFile: small, stdinText: "short\n" }),
+    );
+    expect(second).toEqual({ reason: "exited", exitCode: 0 });
+    expect(await read("first-stdin")).toBe(String(bigInput.length));
+    expect(await readFile(path.join(dir, "second-stdin"), "utf8")).toBe("short\n");
+    expect(await readFile(big, "utf8")).toBe(`${"a".repeat(300_000)}\n`);
+    expect(await readFile(small, "utf8")).toBe("second\n");
+  });
+
+  it("gives a reaper no new program while the last one's output is still unread", async () => {
+    // The next program's reading end would take what is left in the pipe as its own.
+    const request = (command: string) => ({
+      file: command,
+      args: [],
+      shell: true,
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      stdinText: undefined,
+      graceMs: 300,
+    });
+    const first = startReaped(request('echo $PPID; head -c 50000 /dev/zero | tr "\\0" a'));
+    expect(first).toBeDefined();
+    expect(await first?.ended).toEqual({ code: 0, signal: null, reaped: true });
+    const second = startReaped(request("echo $PPID; echo second"));
+    const [one, two] = await Promise.all([first, second].map((launched) => textOf(launched)));
+    expect(two).toMatch(/^\d+\nsecond\n$/);
+    expect(one).toBe(`${one.split("\n")[0]}\n${"a".repeat(50_000)}`);
+    expect(two.split("\n")[0]).not.toBe(one.split("\n")[0]);
+  });
+
+  it("replaces a reaper its program killed", async () => {
+    const killed = await runProcess(
+      options('echo $PPID > "$OUT/killed"; kill -KILL $PPID; sleep 0.1'),
+    );
+    expect(killed).toEqual({ reason: "signal", signal: "SIGKILL" });
+    const next = await reaperOf("next");
+    expect(next).not.toBe(Number(await read("killed")));
+  });
+
+  it("gives up on a reaper its program stopped, and the next program gets a new one", async () => {
+    const started = Date.now();
+    const stopped = await runProcess(
+      options('echo $PPID > "$OUT/stopped"; kill -STOP $PPID', { timeoutMs: 500, graceMs: 100 }),
+    );
+    // The step ends at its timeout; the reaper is killed after two grace periods and a second.
+    expect(stopped).toEqual({ reason: "timeout", timeoutMs: 500 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const reaper = Number(await read("stopped"));
+    for (let tries = 0; isRunning(reaper) && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(isRunning(reaper)).toBe(false);
+    expect(await reaperOf("after")).not.toBe(reaper);
+  });
+
+  it("ends its reapers with the process that started them, and leaves no files", async () => {
+    const home = path.join(dir, "home");
+    const out = await runProgram(home);
+    const [reaper, ...rest] = out.trim().split("\n");
+    expect(rest).toEqual(["exited 0"]);
+    expect(Number(reaper)).toBeGreaterThan(0);
+    expect(isRunning(Number(reaper))).toBe(false);
+    // Its pipes and stdin file went with the private folder, and with them ~/.conductor.
+    expect(existsSync(home) ? readdirSync(home) : []).toEqual([]);
+  });
+});
+
+/** Everything a launched program wrote to its stdout. */
+async function textOf(launched: Launched | undefined): Promise<string> {
+  const output = await launched?.output;
+  if (output === undefined) return "";
+  output.stderr.resume();
+  let text = "";
+  for await (const chunk of output.stdout) text += chunk;
+  return text;
+}
+
+/**
+ * Bundles into `dir` a program that runs one step with runProcess, prints its reaper's pid and
+ * how it ended, and then has nothing left to do: the process must exit by itself.
+ */
+async function runProgram(home: string): Promise<string> {
+  const entry = path.join(dir, "entry.ts");
+  const log = path.join(dir, "program.log");
+  writeFileSync(
+    entry,
+    `import { readFileSync } from "node:fs";
+import { runProcess } from ${JSON.stringify(path.resolve("src/process/run.ts"))};
+import { Redactor } from ${JSON.stringify(path.resolve("src/secrets/redact.ts"))};
+const ended = await runProcess({
+  file: "echo $PPID", shell: true, cwd: ${JSON.stringify(dir)}, env: {},
+  signal: new AbortController().signal, timeoutMs: 30000,
+  logFile: ${JSON.stringify(log)}, redactor: new Redactor([]),
+});
+process.stdout.write(readFileSync(${JSON.stringify(log)}, "utf8"));
+console.log(ended.reason, ended.reason === "exited" ? ended.exitCode : "");
+`,
+  );
+  const program = path.join(dir, "program.mjs");
+  buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: program,
+    logLevel: "silent",
+  });
+  const child = spawn(process.execPath, [program], {
+    cwd: dir,
+    env: { ...process.env, HOME: home },
+  });
+  let out = "";
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  expect(code).toBe(0);
+  return out;
+}
