@@ -11,7 +11,7 @@ import {
   type ProgramOutput,
   spawnDirectly,
 } from "./launched.js";
-import { privateFolder } from "./private-folder.js";
+import { forgetPrivateFolder, privateFolder } from "./private-folder.js";
 import { REAPER_SCRIPT, reaperProgram, reportedStartError } from "./reaper.js";
 
 /**
@@ -75,7 +75,15 @@ export function startReaped(request: LaunchRequest): Launched | undefined {
   } catch {
     return undefined;
   }
-  return launch(reaper, request, body, program[0] ?? request.file);
+  return launch(reaper, { request, body, file: program[0] ?? request.file, perl });
+}
+
+/** One program's launch: the request, its encoded form, the program file and the Perl to use. */
+interface Launch {
+  request: LaunchRequest;
+  body: Buffer;
+  file: string;
+  perl: string;
 }
 
 /**
@@ -98,7 +106,8 @@ function requestBody(request: LaunchRequest, program: readonly string[]): Buffer
   return Buffer.from(`${Buffer.byteLength(text)}\n${text}`);
 }
 
-function launch(reaper: Reaper, request: LaunchRequest, body: Buffer, file: string): Launched {
+function launch(reaper: Reaper, how: Launch, retried = false): Launched {
+  const { request, body, file } = how;
   let resolveOutput!: (output: ProgramOutput | undefined) => void;
   let resolvePid!: (pid: number | undefined) => void;
   let resolveEnded!: (ending: Ending) => void;
@@ -125,10 +134,21 @@ function launch(reaper: Reaper, request: LaunchRequest, body: Buffer, file: stri
     if (cut) retire(reaper);
     else makeIdle(reaper);
   };
-  // Where no reaper could be had after all, the program is started from Node, as it would be
-  // without one: its promises settle as that launch's do.
-  const direct = () => {
-    const launched = spawnDirectly(request);
+  // Where this reaper could not take the program after all, a new one is tried once (the pipes
+  // of the idle ones went with a removed folder), else it is started from Node, as it would be
+  // without a reaper: its promises settle as that launch's do.
+  let delegate: Launched | undefined;
+  const elsewhere = (fresh: boolean) => {
+    let launched: Launched | undefined;
+    if (fresh && !retried) {
+      try {
+        launched = launch(startReaper(how.perl), how, true);
+      } catch {
+        // no new reaper either
+      }
+    }
+    launched ??= spawnDirectly(request);
+    delegate = launched;
     void launched.output.then(resolveOutput);
     void launched.pid.then(resolvePid);
     void launched.ended.then(resolveEnded);
@@ -142,7 +162,7 @@ function launch(reaper: Reaper, request: LaunchRequest, body: Buffer, file: stri
       } catch {
         ready.step = undefined;
         retire(ready);
-        direct();
+        elsewhere(true);
         return;
       }
       streams = opened;
@@ -191,7 +211,7 @@ function launch(reaper: Reaper, request: LaunchRequest, body: Buffer, file: stri
       if (streams === undefined) {
         // It never took the request: the program is started from Node instead.
         if (exitCode !== null) unusable = true;
-        direct();
+        elsewhere(false);
         return;
       }
       finished = true;
@@ -211,7 +231,8 @@ function launch(reaper: Reaper, request: LaunchRequest, body: Buffer, file: stri
     pid,
     ended,
     abandon() {
-      if (!finished) reaper.child.kill("SIGKILL");
+      if (delegate !== undefined) delegate.abandon();
+      else if (!finished) reaper.child.kill("SIGKILL");
     },
   };
 }
@@ -238,13 +259,31 @@ function signalName(number: number): NodeJS.Signals | null {
   return null;
 }
 
+/**
+ * A new reaper's base path and its stdin file, made exclusively under a random name (nothing that
+ * was there is followed or reused); once more in a new folder when the folder went away (a
+ * cleaner of old files removed it).
+ */
+function makeStdinFile(): { base: string; stdin: string; stdinFd: number } {
+  const make = () => {
+    const folder = privateFolder();
+    if (folder === undefined) throw new Error("~/.conductor/tmp cannot be made");
+    const base = path.join(folder, `reaper-${randomBytes(9).toString("hex")}`);
+    const stdin = `${base}.in`;
+    const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+    return { base, stdin, stdinFd: openSync(stdin, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600) };
+  };
+  try {
+    return make();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    forgetPrivateFolder();
+    return make();
+  }
+}
+
 function startReaper(perl: string): Reaper {
-  const folder = privateFolder();
-  if (folder === undefined) throw new Error("no private folder");
-  const base = path.join(folder, `reaper-${randomBytes(9).toString("hex")}`);
-  const stdin = `${base}.in`;
-  const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
-  const stdinFd = openSync(stdin, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  const { base, stdin, stdinFd } = makeStdinFile();
   let child: ChildProcess;
   try {
     child = spawn(perl, ["-e", REAPER_SCRIPT, `${base}.out`, `${base}.err`, stdin], {

@@ -97,7 +97,9 @@ describe.runIf(reaping)("the reaper pool", () => {
     expect(first).toBeDefined();
     expect(await first?.ended).toEqual({ code: 0, signal: null, reaped: true });
     const second = startReaped(request("echo $PPID; echo second"));
-    const [one, two] = await Promise.all([first, second].map((launched) => textOf(launched)));
+    const [one = "", two = ""] = await Promise.all(
+      [first, second].map((launched) => textOf(launched)),
+    );
     expect(two).toMatch(/^\d+\nsecond\n$/);
     expect(one).toBe(`${one.split("\n")[0]}\n${"a".repeat(50_000)}`);
     expect(two.split("\n")[0]).not.toBe(one.split("\n")[0]);
@@ -130,12 +132,21 @@ describe.runIf(reaping)("the reaper pool", () => {
 
   it("ends its reapers with the process that started them, and leaves no files", async () => {
     const home = path.join(dir, "home");
-    const out = await runProgram(home);
-    const [reaper, ...rest] = out.trim().split("\n");
+    const [reaper, ...rest] = (await runProgram(home, ["echo $PPID"])).trim().split("\n");
     expect(rest).toEqual(["exited 0"]);
     expect(Number(reaper)).toBeGreaterThan(0);
     expect(isRunning(Number(reaper))).toBe(false);
     // Its pipes and stdin file went with the private folder, and with them ~/.conductor.
+    expect(existsSync(home) ? readdirSync(home) : []).toEqual([]);
+  });
+
+  it("goes on with a new reaper in a new folder when its folder was removed (a cleaner of old files)", async () => {
+    const home = path.join(dir, "home");
+    const out = await runProgram(home, [
+      'rm -rf "$HOME"/.conductor/tmp/shells-*; echo gone',
+      "cat /proc/$PPID/comm",
+    ]);
+    expect(out).toBe("gone\nexited 0\nperl\nexited 0\n");
     expect(existsSync(home) ? readdirSync(home) : []).toEqual([]);
   });
 });
@@ -151,24 +162,28 @@ async function textOf(launched: Launched | undefined): Promise<string> {
 }
 
 /**
- * Bundles into `dir` a program that runs one step with runProcess, prints its reaper's pid and
- * how it ended, and then has nothing left to do: the process must exit by itself.
+ * Bundles into `dir` a program that runs `commands` one after another with runProcess, printing
+ * what each wrote and how it ended, and then has nothing left to do: the process must exit by
+ * itself. Runs it with `home` as HOME and returns what it printed.
  */
-async function runProgram(home: string): Promise<string> {
+async function runProgram(home: string, commands: readonly string[]): Promise<string> {
   const entry = path.join(dir, "entry.ts");
   const log = path.join(dir, "program.log");
   writeFileSync(
     entry,
-    `import { readFileSync } from "node:fs";
+    `import { readFileSync, rmSync } from "node:fs";
 import { runProcess } from ${JSON.stringify(path.resolve("src/process/run.ts"))};
 import { Redactor } from ${JSON.stringify(path.resolve("src/secrets/redact.ts"))};
-const ended = await runProcess({
-  file: "echo $PPID", shell: true, cwd: ${JSON.stringify(dir)}, env: {},
-  signal: new AbortController().signal, timeoutMs: 30000,
-  logFile: ${JSON.stringify(log)}, redactor: new Redactor([]),
-});
-process.stdout.write(readFileSync(${JSON.stringify(log)}, "utf8"));
-console.log(ended.reason, ended.reason === "exited" ? ended.exitCode : "");
+for (const command of ${JSON.stringify(commands)}) {
+  rmSync(${JSON.stringify(log)}, { force: true });
+  const ended = await runProcess({
+    file: command, shell: true, cwd: ${JSON.stringify(dir)}, env: {},
+    signal: new AbortController().signal, timeoutMs: 30000,
+    logFile: ${JSON.stringify(log)}, redactor: new Redactor([]),
+  });
+  process.stdout.write(readFileSync(${JSON.stringify(log)}, "utf8"));
+  console.log(ended.reason, ended.reason === "exited" ? ended.exitCode : "");
+}
 `,
   );
   const program = path.join(dir, "program.mjs");
