@@ -10,6 +10,7 @@ import { ensureExcluded, GitMetadataQueue, localBranches } from "../git/worktree
 import { conductorCommand } from "../hint/command.js";
 import { winnerBranchHolders } from "../planner/selections.js";
 import type { Plan } from "../planner/types.js";
+import { prestartReapers } from "../process/reaper-pool.js";
 import type { KnownSecrets } from "../secrets/known-secrets.js";
 import { monotonicMs } from "../timers/monotonic.js";
 import { archivedHint } from "./archived-hint.js";
@@ -123,6 +124,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   });
   run.reviewOf = options.reviewOf;
   run.afterSuccess = options.afterSuccess;
+  prestartReapers(Math.min(concurrency, plan.workspaces.length));
   await executeRun(run, {
     concurrency,
     failureMode: options.failureMode,

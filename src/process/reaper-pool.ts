@@ -12,7 +12,7 @@ import {
   spawnDirectly,
 } from "./launched.js";
 import { forgetPrivateFolder, privateFolder } from "./private-folder.js";
-import { REAPER_SCRIPT, reaperProgram, reportedStartError } from "./reaper.js";
+import { REAPER_SCRIPT, reaperProgram, reaperStatus, reportedStartError } from "./reaper.js";
 
 /**
  * Long-lived reapers (see reaper.ts), one per program running at once: a program is handed to an
@@ -379,6 +379,22 @@ function setRef(reaper: Reaper, on: boolean): void {
     const refable = handle as Pick<Socket, "ref" | "unref"> | null;
     if (on) refable?.ref();
     else refable?.unref();
+  }
+}
+
+/**
+ * Starts reapers until `count` are alive, ahead of the programs they will start: Perl starts
+ * while conductor prepares the first worktrees, not when the first agents are due.
+ */
+export function prestartReapers(count: number): void {
+  const found = reaperStatus();
+  if (!found.running || unusable) return;
+  while (all.size < count) {
+    try {
+      makeIdle(startReaper(found.perl));
+    } catch {
+      return;
+    }
   }
 }
 

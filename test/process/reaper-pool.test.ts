@@ -10,7 +10,7 @@ import { buildSync } from "esbuild";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findOnPath } from "../../src/process/find-on-path.js";
 import type { Launched } from "../../src/process/launched.js";
-import { startReaped } from "../../src/process/reaper-pool.js";
+import { prestartReapers, reaperCount, startReaped } from "../../src/process/reaper-pool.js";
 import { type ProcessOptions, runProcess } from "../../src/process/run.js";
 import { Redactor } from "../../src/secrets/redact.js";
 import { isRunning } from "../helpers/running.js";
@@ -57,6 +57,17 @@ describe.runIf(reaping)("the reaper pool", () => {
     const together = await Promise.all([reaperOf("c", "sleep 0.3"), reaperOf("d", "sleep 0.3")]);
     expect(new Set(together).size).toBe(2);
     expect(together).toContain(first);
+  });
+
+  it("starts reapers ahead of the programs, which then start no more", async () => {
+    const before = reaperCount();
+    prestartReapers(before + 2);
+    expect(reaperCount()).toBe(before + 2);
+    const parents = await Promise.all(
+      Array.from({ length: before + 2 }, (_, i) => reaperOf(`ahead-${i}`, "sleep 0.3")),
+    );
+    expect(new Set(parents).size).toBe(before + 2);
+    expect(reaperCount()).toBe(before + 2);
   });
 
   it("hands each program only its own output and its own stdin", async () => {
