@@ -51,6 +51,25 @@ export function privateFolderGone(file: string): void {
 }
 
 /** Forgets the folder, found gone: the next {@link privateFolder} makes a new one. */
-export function forgetPrivateFolder(): void {
+function forgetPrivateFolder(): void {
   folder = undefined;
+}
+
+/**
+ * `make(folder)` for files in the private folder, once more in a new folder when it fails because
+ * the folder went away (a cleaner of old files removed it). Throws when no folder can be made.
+ */
+export function inPrivateFolder<T>(make: (folder: string) => T): T {
+  const attempt = () => {
+    const made = privateFolder();
+    if (made === undefined) throw new Error("~/.conductor/tmp cannot be made");
+    return make(made);
+  };
+  try {
+    return attempt();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    forgetPrivateFolder();
+    return attempt();
+  }
 }

@@ -11,7 +11,7 @@ import {
   type ProgramOutput,
   spawnDirectly,
 } from "./launched.js";
-import { forgetPrivateFolder, privateFolder } from "./private-folder.js";
+import { inPrivateFolder } from "./private-folder.js";
 import { REAPER_SCRIPT, reaperProgram, reaperStatus, reportedStartError } from "./reaper.js";
 
 /**
@@ -265,21 +265,12 @@ function signalName(number: number): NodeJS.Signals | null {
  * cleaner of old files removed it).
  */
 function makeStdinFile(): { base: string; stdin: string; stdinFd: number } {
-  const make = () => {
-    const folder = privateFolder();
-    if (folder === undefined) throw new Error("~/.conductor/tmp cannot be made");
+  return inPrivateFolder((folder) => {
     const base = path.join(folder, `reaper-${randomBytes(9).toString("hex")}`);
     const stdin = `${base}.in`;
     const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
     return { base, stdin, stdinFd: openSync(stdin, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600) };
-  };
-  try {
-    return make();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    forgetPrivateFolder();
-    return make();
-  }
+  });
 }
 
 function startReaper(perl: string): Reaper {

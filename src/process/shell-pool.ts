@@ -14,7 +14,7 @@ import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { type Collected, runCollecting } from "./collect.js";
-import { forgetPrivateFolder, privateFolder, privateFolderGone } from "./private-folder.js";
+import { inPrivateFolder, privateFolder, privateFolderGone } from "./private-folder.js";
 import { ownEnvironment, ownEnvironmentText } from "./settled-environment.js";
 
 /**
@@ -241,9 +241,7 @@ async function runDirectly(
  * or reused); once more in a new folder when the folder went away.
  */
 function makeFiles(): ShellFiles {
-  const make = (): ShellFiles => {
-    const home = privateFolder();
-    if (home === undefined) throw new Error("~/.conductor/tmp cannot be made");
+  return inPrivateFolder((home) => {
     const base = path.join(home, randomBytes(9).toString("hex"));
     const opened: number[] = [];
     const open = (file: string, extra: number) => {
@@ -268,14 +266,7 @@ function makeFiles(): ShellFiles {
       for (const fd of opened) closeSync(fd);
       throw error;
     }
-  };
-  try {
-    return make();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    forgetPrivateFolder();
-    return make();
-  }
+  });
 }
 
 function closeFiles(files: ShellFiles): void {

@@ -12,8 +12,8 @@ import { findOnPath } from "../../src/process/find-on-path.js";
 import type { Launched } from "../../src/process/launched.js";
 import { prestartReapers, reaperCount, startReaped } from "../../src/process/reaper-pool.js";
 import { type ProcessOptions, runProcess } from "../../src/process/run.js";
-import { Redactor } from "../../src/secrets/redact.js";
 import { isRunning } from "../helpers/running.js";
+import { shellStep } from "../helpers/shell-step.js";
 
 const reaping = process.platform === "linux" && findOnPath("perl") !== undefined;
 
@@ -26,18 +26,7 @@ afterEach(() => {
 });
 
 function options(command: string, overrides: Partial<ProcessOptions> = {}): ProcessOptions {
-  return {
-    file: command,
-    shell: true,
-    cwd: dir,
-    env: { OUT: dir },
-    signal: new AbortController().signal,
-    timeoutMs: 30_000,
-    logFile: path.join(dir, "step.log"),
-    redactor: new Redactor([]),
-    graceMs: 300,
-    ...overrides,
-  };
+  return shellStep(dir, command, { graceMs: 300, ...overrides });
 }
 
 const read = async (name: string) => (await readFile(path.join(dir, name), "utf8")).trim();

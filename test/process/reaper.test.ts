@@ -7,8 +7,8 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findOnPath } from "../../src/process/find-on-path.js";
 import { type ProcessOptions, runProcess } from "../../src/process/run.js";
-import { Redactor } from "../../src/secrets/redact.js";
 import { isRunning } from "../helpers/running.js";
+import { shellStep } from "../helpers/shell-step.js";
 
 /** Where the reaper runs: Linux with Perl (every Debian and Ubuntu, this project's CI). */
 const reaping = process.platform === "linux" && findOnPath("perl") !== undefined;
@@ -25,18 +25,7 @@ afterEach(async () => {
 });
 
 function options(command: string, overrides: Partial<ProcessOptions> = {}): ProcessOptions {
-  return {
-    file: command,
-    shell: true,
-    cwd: dir,
-    env: { OUT: dir },
-    signal: new AbortController().signal,
-    timeoutMs: 30_000,
-    logFile: path.join(dir, "step.log"),
-    redactor: new Redactor([]),
-    graceMs: 500,
-    ...overrides,
-  };
+  return shellStep(dir, command, overrides);
 }
 
 /**
