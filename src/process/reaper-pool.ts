@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, ftruncateSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -19,8 +19,9 @@ import { REAPER_SCRIPT, reaperProgram, reaperStatus, reportedStartError } from "
  * idle one, or to a new one when none is idle. Each has three files in conductor's private
  * folder, made once with it: two named pipes it makes, the program's stdout and stderr, whose
  * reading ends conductor opens anew for each program (a program's output ends when the last
- * process holding it does, as with a pipe of its own), and the stdin file conductor rewrites
- * for each program that reads one. A reaper takes its next program only once the last one's
+ * process holding it does, as with a pipe of its own), and the stdin file conductor writes anew
+ * for each program that reads one and removes once the program has it open: another program
+ * (the reaper's next, or one running beside it) finds no earlier program's stdin there. A reaper takes its next program only once the last one's
  * output has ended: what a program wrote and conductor had not read would be read as the next
  * one's. One whose output was cut off (conductor stopped waiting for a leftover holding it) is
  * ended instead.
@@ -30,9 +31,8 @@ interface Reaper {
   child: ChildProcess;
   stdout: string;
   stderr: string;
+  /** Path of the stdin file, there only while a program that reads one is being started. */
   stdin: string;
-  /** Descriptor of the stdin file, which conductor made and rewrites. */
-  stdinFd: number;
   /** Whether it said it was ready, and whether it is a subreaper (`r1`) or not (`r0`). */
   ready: boolean;
   reaping: boolean;
@@ -157,7 +157,7 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
     begin(ready) {
       let opened: ProgramOutput;
       try {
-        if (request.stdinText !== undefined) rewrite(ready.stdinFd, request.stdinText);
+        if (request.stdinText !== undefined) writeStdin(ready.stdin, request.stdinText);
         opened = { stdout: openOutput(ready.stdout), stderr: openOutput(ready.stderr) };
       } catch {
         ready.step = undefined;
@@ -184,6 +184,8 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
     },
     answer(_from, line) {
       const value = Number(line.slice(1));
+      // The program has its stdin open now (or never will): the file goes, and its text with it.
+      if (line.startsWith("p") || line.startsWith("e")) removeFile(reaper.stdin);
       if (line.startsWith("p")) {
         started = true;
         resolvePid(value);
@@ -243,13 +245,30 @@ function openOutput(fifo: string): Socket {
   return new Socket({ fd, readable: true, writable: false });
 }
 
-/** Rewrites the stdin file in place with `text` (no file is made per program). */
-function rewrite(fd: number, text: string): void {
-  const bytes = Buffer.from(text);
-  let written = 0;
-  while (written < bytes.length)
-    written += writeSync(fd, bytes, written, bytes.length - written, written);
-  ftruncateSync(fd, bytes.length);
+/**
+ * Writes a program's stdin to a new file at `file`, made exclusively (whatever was there is
+ * removed, never followed or written through): a file kept and rewritten in place would hand the
+ * text to whoever reads the path, or holds the file open, after the program.
+ */
+function writeStdin(file: string, text: string): void {
+  removeFile(file);
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+  const fd = openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    const bytes = Buffer.from(text);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // not there
+  }
 }
 
 function signalName(number: number): NodeJS.Signals | null {
@@ -264,17 +283,18 @@ function signalName(number: number): NodeJS.Signals | null {
  * was there is followed or reused); once more in a new folder when the folder went away (a
  * cleaner of old files removed it).
  */
-function makeStdinFile(): { base: string; stdin: string; stdinFd: number } {
+function makeStdinFile(): { base: string; stdin: string } {
   return inPrivateFolder((folder) => {
     const base = path.join(folder, `reaper-${randomBytes(9).toString("hex")}`);
     const stdin = `${base}.in`;
     const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
-    return { base, stdin, stdinFd: openSync(stdin, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600) };
+    closeSync(openSync(stdin, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600));
+    return { base, stdin };
   });
 }
 
 function startReaper(perl: string): Reaper {
-  const { base, stdin, stdinFd } = makeStdinFile();
+  const { base, stdin } = makeStdinFile();
   let child: ChildProcess;
   try {
     child = spawn(perl, ["-e", REAPER_SCRIPT, `${base}.out`, `${base}.err`, stdin], {
@@ -283,7 +303,6 @@ function startReaper(perl: string): Reaper {
       stdio: ["pipe", "pipe", "ignore"],
     });
   } catch (error) {
-    closeSync(stdinFd);
     unlinkSync(stdin);
     throw error;
   }
@@ -292,7 +311,6 @@ function startReaper(perl: string): Reaper {
     stdout: `${base}.out`,
     stderr: `${base}.err`,
     stdin,
-    stdinFd,
     ready: false,
     reaping: false,
     step: undefined,
@@ -311,18 +329,8 @@ function startReaper(perl: string): Reaper {
     all.delete(reaper);
     const at = idle.indexOf(reaper);
     if (at !== -1) idle.splice(at, 1);
-    for (const file of [reaper.stdout, reaper.stderr, reaper.stdin]) {
-      try {
-        unlinkSync(file);
-      } catch {
-        // never made, or removed with the folder
-      }
-    }
-    try {
-      closeSync(stdinFd);
-    } catch {
-      // closed already
-    }
+    // Never made, or removed with the folder, when not there.
+    for (const file of [reaper.stdout, reaper.stderr, reaper.stdin]) removeFile(file);
     const step = reaper.step;
     reaper.step = undefined;
     step?.died(exitCode, signal);

@@ -82,6 +82,31 @@ describe.runIf(reaping)("the reaper pool", () => {
     expect(await readFile(small, "utf8")).toBe("second\n");
   });
 
+  it("leaves a program's stdin for no other program to read, beside it or after it", async () => {
+    // The reaper's stdin file is its last argument: a program can find it from its parent.
+    const stdinFile = 'tr "\\0" "\\n" < /proc/$PPID/cmdline | tail -n 1';
+    const first = runProcess(
+      options(`cat > "$OUT/first-stdin"; echo $PPID > "$OUT/first"; sleep 0.5`, {
+        stdinText: "the first program's prompt\n",
+      }),
+    );
+    for (let tries = 0; !existsSync(path.join(dir, "first")) && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const reaper = await read("first");
+    const file = (await readFile(`/proc/${reaper}/cmdline`, "utf8")).split("\0").at(-2) ?? "";
+    expect(existsSync(file) ? await readFile(file, "utf8") : "").toBe("");
+    expect(await first).toEqual({ reason: "exited", exitCode: 0 });
+    expect(await read("first-stdin")).toBe("the first program's prompt");
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the reaper is idle again
+    const next = await runProcess(
+      options(`echo $PPID > "$OUT/next"; cat "$(${stdinFile})" > "$OUT/found" 2>/dev/null; true`),
+    );
+    expect(next).toEqual({ reason: "exited", exitCode: 0 });
+    expect(await read("next")).toBe(reaper);
+    expect(await read("found")).toBe("");
+  });
+
   it("gives a reaper no new program while the last one's output is still unread", async () => {
     // The next program's reading end would take what is left in the pipe as its own.
     const request = (command: string) => ({
