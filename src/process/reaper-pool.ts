@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -211,9 +211,12 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
     },
     died(exitCode, signal) {
       if (streams === undefined) {
-        // It never took the request: the program is started from Node instead.
-        if (exitCode !== null) unusable = true;
-        elsewhere(false);
+        // It never took the request. One that could not make its pipes because its folder went
+        // away (a cleaner of old files) hands the program to a new reaper in a new folder; else
+        // the program is started from Node, and one that exited marks reapers as unusable here.
+        const folderGone = exitCode !== null && !existsSync(path.dirname(reaper.stdin));
+        if (exitCode !== null && !folderGone) unusable = true;
+        elsewhere(folderGone);
         return;
       }
       finished = true;

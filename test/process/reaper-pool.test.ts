@@ -10,6 +10,7 @@ import { buildSync } from "esbuild";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findOnPath } from "../../src/process/find-on-path.js";
 import type { Launched } from "../../src/process/launched.js";
+import { privateFolder } from "../../src/process/private-folder.js";
 import { prestartReapers, reaperCount, startReaped } from "../../src/process/reaper-pool.js";
 import { type ProcessOptions, runProcess } from "../../src/process/run.js";
 import { isRunning } from "../helpers/running.js";
@@ -173,6 +174,22 @@ describe.runIf(reaping)("the reaper pool", () => {
     ]);
     expect(out).toBe("gone\nexited 0\nperl\nexited 0\n");
     expect(existsSync(home) ? readdirSync(home) : []).toEqual([]);
+  });
+
+  it("goes on with a new reaper when its folder is removed while a reaper starts, and stays reaping", async () => {
+    // The reaper finds no folder to make its pipes in and exits before it is ready: the program
+    // it was to start must still be reaped, and so must the next ones.
+    const folder = privateFolder();
+    expect(folder).toBeDefined();
+    prestartReapers(reaperCount() + 1);
+    rmSync(folder ?? "", { recursive: true, force: true });
+    const parents = [];
+    for (const name of ["first", "next"]) {
+      const ended = await runProcess(options(`cat /proc/$PPID/comm > "$OUT/${name}"`));
+      expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+      parents.push(await read(name));
+    }
+    expect(parents).toEqual(["perl", "perl"]);
   });
 });
 
