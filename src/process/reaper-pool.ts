@@ -1,6 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -36,6 +44,8 @@ interface Reaper {
   /** Whether it said it was ready, and whether it is a subreaper (`r1`) or not (`r0`). */
   ready: boolean;
   reaping: boolean;
+  /** What its programs inherit from it that a program could change in it, as it was when ready. */
+  inherited: string;
   /** The program it runs, or waits to be ready for. */
   step: Step | undefined;
   partial: string;
@@ -131,7 +141,9 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
   const release = () => {
     if (!finished || open > 0 || reaper.step !== step) return;
     reaper.step = undefined;
-    if (cut) retire(reaper);
+    // A program may change its parent as it may itself (lower its limits, its niceness, the CPUs
+    // it runs on): every later program of the reaper would inherit that. Such a reaper is ended.
+    if (cut || inheritedFrom(reaper.child.pid) !== reaper.inherited) retire(reaper);
     else makeIdle(reaper);
   };
   // Where this reaper could not take the program after all, a new one is tried once (the pipes
@@ -316,6 +328,7 @@ function startReaper(perl: string): Reaper {
     stdin,
     ready: false,
     reaping: false,
+    inherited: "",
     step: undefined,
     partial: "",
   };
@@ -351,11 +364,36 @@ function startReaper(perl: string): Reaper {
       if (line.startsWith("r")) {
         reaper.ready = true;
         reaper.reaping = line === "r1";
+        reaper.inherited = inheritedFrom(child.pid);
         reaper.step?.begin(reaper);
       } else reaper.step?.answer(reaper, line);
     }
   });
   return reaper;
+}
+
+/**
+ * What a process hands on to the programs it starts and another process of the user may change
+ * in it: its limits, niceness and scheduling, the CPUs and memory nodes it may use, how soon the
+ * OOM killer takes it, its cgroup and timer slack. Read from /proc ("" where it cannot be).
+ */
+function inheritedFrom(pid: number | undefined): string {
+  if (pid === undefined) return "";
+  const read = (file: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const stat = read("stat");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const scheduling = [16, 37, 38].map((at) => fields[at]); // nice, rt_priority, policy
+  const allowed = read("status")
+    .split("\n")
+    .filter((line) => /^(Cpus|Mems)_allowed:/.test(line));
+  const files = ["limits", "oom_score_adj", "cgroup", "timerslack_ns"].map(read);
+  return [...scheduling, ...allowed, ...files].join("\n");
 }
 
 function makeIdle(reaper: Reaper): void {

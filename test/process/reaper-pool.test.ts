@@ -131,6 +131,23 @@ describe.runIf(reaping)("the reaper pool", () => {
     expect(two.split("\n")[0]).not.toBe(one.split("\n")[0]);
   });
 
+  it("gives the next program nothing its last one changed in their reaper (limits, niceness)", async () => {
+    // A program may lower its parent's limits or niceness as it may its own: the reaper's next
+    // program would inherit them, and every one after it.
+    await reaperOf(
+      "changer",
+      "prlimit --pid $PPID --nofile=20:20 && renice -n 7 -p $PPID >/dev/null",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the reaper would be idle again
+    const ended = await runProcess(
+      options('echo "$(ulimit -n) $(cut -d " " -f 19 /proc/$$/stat)" > "$OUT/next"'),
+    );
+    expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+    const limits = await readFile("/proc/self/limits", "utf8");
+    const files = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+    expect(await read("next")).toBe(`${files} 0`);
+  });
+
   it("replaces a reaper its program killed", async () => {
     const killed = await runProcess(
       options('echo $PPID > "$OUT/killed"; kill -KILL $PPID; sleep 0.1'),
