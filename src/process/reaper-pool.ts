@@ -168,10 +168,14 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
   const step: Step = {
     begin(ready) {
       let opened: ProgramOutput;
+      let stdout: Socket | undefined;
       try {
         if (request.stdinText !== undefined) writeStdin(ready.stdin, request.stdinText);
-        opened = { stdout: openOutput(ready.stdout), stderr: openOutput(ready.stderr) };
+        stdout = openOutput(ready.stdout);
+        opened = { stdout, stderr: openOutput(ready.stderr) };
       } catch {
+        // The one opened, if any, is closed: this reaper is done with, its pipe too.
+        stdout?.destroy();
         ready.step = undefined;
         retire(ready);
         elsewhere(true);
@@ -257,7 +261,12 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
 /** A named pipe's reading end, opened without waiting for a writer, as a stream. */
 function openOutput(fifo: string): Socket {
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-  return new Socket({ fd, readable: true, writable: false });
+  try {
+    return new Socket({ fd, readable: true, writable: false });
+  } catch (error) {
+    closeSync(fd); // not a pipe (a file put in its place)
+    throw error;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // hand each program only its own output and input, are replaced when a program kills or stops
 // one, and end with the process that started them.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -146,6 +146,27 @@ describe.runIf(reaping)("the reaper pool", () => {
     const limits = await readFile("/proc/self/limits", "utf8");
     const files = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
     expect(await read("next")).toBe(`${files} 0`);
+  });
+
+  it("keeps no descriptor of a reaper it could not use (one of its pipes was removed)", async () => {
+    const reaper = await reaperOf("before");
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the reaper is idle again
+    const [, , , out = "", err = ""] = (await readFile(`/proc/${reaper}/cmdline`, "utf8")).split(
+      "\0",
+    );
+    rmSync(err);
+    expect(await reaperOf("after")).not.toBe(reaper);
+    for (let tries = 0; isRunning(reaper) && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const held = readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(out);
+      } catch {
+        return false;
+      }
+    });
+    expect(held).toEqual([]);
   });
 
   it("replaces a reaper its program killed", async () => {
