@@ -384,7 +384,8 @@ function startReaper(perl: string): Reaper {
 /**
  * What a process hands on to the programs it starts and another process of the user may change
  * in it: its limits, niceness and scheduling, the CPUs and memory nodes it may use, how soon the
- * OOM killer takes it, its cgroup and timer slack. Read from /proc ("" where it cannot be).
+ * OOM killer takes it, its cgroup, timer slack, its session's niceness (autogroup) and what its
+ * core dumps hold. Read from /proc ("" where it cannot be).
  */
 function inheritedFrom(pid: number | undefined): string {
   if (pid === undefined) return "";
@@ -401,8 +402,15 @@ function inheritedFrom(pid: number | undefined): string {
   const allowed = read("status")
     .split("\n")
     .filter((line) => /^(Cpus|Mems)_allowed:/.test(line));
-  const files = ["limits", "oom_score_adj", "cgroup", "timerslack_ns"].map(read);
-  return [...scheduling, ...allowed, ...files].join("\n");
+  const files = [
+    "limits",
+    "oom_score_adj",
+    "cgroup",
+    "timerslack_ns",
+    "autogroup",
+    "coredump_filter",
+  ];
+  return [...scheduling, ...allowed, ...files.map(read)].join("\n");
 }
 
 function makeIdle(reaper: Reaper): void {

@@ -134,18 +134,24 @@ describe.runIf(reaping)("the reaper pool", () => {
   it("gives the next program nothing its last one changed in their reaper (limits, niceness)", async () => {
     // A program may lower its parent's limits or niceness as it may its own: the reaper's next
     // program would inherit them, and every one after it.
-    await reaperOf(
-      "changer",
-      "prlimit --pid $PPID --nofile=20:20 && renice -n 7 -p $PPID >/dev/null",
-    );
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the reaper would be idle again
-    const ended = await runProcess(
-      options('echo "$(ulimit -n) $(cut -d " " -f 19 /proc/$$/stat)" > "$OUT/next"'),
-    );
-    expect(ended).toEqual({ reason: "exited", exitCode: 0 });
     const limits = await readFile("/proc/self/limits", "utf8");
     const files = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
-    expect(await read("next")).toBe(`${files} 0`);
+    const changes = [
+      "prlimit --pid $PPID --nofile=20:20",
+      "renice -n 7 -p $PPID >/dev/null",
+      "echo 5 > /proc/$PPID/autogroup", // the niceness of the reaper's session
+    ];
+    for (const [at, change] of changes.entries()) {
+      await reaperOf(`changer-${at}`, change);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the reaper would be idle again
+      const ended = await runProcess(
+        options(
+          `echo "$(ulimit -n) $(cut -d " " -f 19 /proc/$$/stat) $(cut -d " " -f 3 /proc/$$/autogroup)" > "$OUT/next-${at}"`,
+        ),
+      );
+      expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+      expect(await read(`next-${at}`)).toBe(`${files} 0 0`);
+    }
   });
 
   it("keeps no descriptor of a reaper it could not use (one of its pipes was removed)", async () => {
