@@ -1,14 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +12,7 @@ import {
   spawnDirectly,
 } from "./launched.js";
 import { inPrivateFolder } from "./private-folder.js";
+import { readProcFile } from "./proc-file.js";
 import { REAPER_SCRIPT, reaperProgram, reaperStatus, reportedStartError } from "./reaper.js";
 
 /**
@@ -391,7 +384,7 @@ function inheritedFrom(pid: number | undefined): string {
   if (pid === undefined) return "";
   const read = (file: string) => {
     try {
-      return readFileSync(`/proc/${pid}/${file}`, "utf8");
+      return readProcFile(`/proc/${pid}/${file}`);
     } catch {
       return "";
     }
