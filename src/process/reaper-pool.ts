@@ -18,14 +18,19 @@ import { REAPER_SCRIPT, reaperProgram, reaperStatus, reportedStartError } from "
 /**
  * Long-lived reapers (see reaper.ts), one per program running at once: a program is handed to an
  * idle one, or to a new one when none is idle. Each has three files in conductor's private
- * folder, made once with it: two named pipes it makes, the program's stdout and stderr, whose
- * reading ends conductor opens anew for each program (a program's output ends when the last
- * process holding it does, as with a pipe of its own), and the stdin file conductor writes anew
- * for each program that reads one and removes once the program has it open: another program
- * (the reaper's next, or one running beside it) finds no earlier program's stdin there. A reaper takes its next program only once the last one's
- * output has ended: what a program wrote and conductor had not read would be read as the next
- * one's. One whose output was cut off (conductor stopped waiting for a leftover holding it) is
- * ended instead.
+ * folder: two named pipes it makes, the program's stdout and stderr, whose reading ends conductor
+ * opens anew for each program (a program's output ends when the last process holding it does,
+ * as with a pipe of its own), and the stdin file conductor writes anew for each program that
+ * reads one and removes once the program has it open: another program (the reaper's next, or one
+ * running beside it) finds no earlier program's stdin there. A reaper takes its next program only
+ * once the last one's output has ended: what a program wrote and conductor had not read would be
+ * read as the next one's. One whose output was cut off (conductor stopped waiting for a leftover
+ * holding it) is ended instead, and so is one whose program changed what programs inherit from
+ * it (its limits, its niceness, its CPUs: any process of the user may change them in another).
+ *
+ * A process of the user can open the pipes by their names, as it can open another process's
+ * pipes through /proc/<pid>/fd: the private folder keeps them from other users, and from what an
+ * agent's sandbox lets it write, not from what it lets it read.
  */
 
 interface Reaper {

@@ -29,18 +29,18 @@ import { privateFolder } from "./private-folder.js";
  *
  * Its arguments are three paths in conductor's private folder: two named pipes it makes (mode
  * 0600), which become the program's stdout and stderr (conductor opens their reading ends before
- * each request and sees them end when the last process holding them does), and a file conductor
- * writes a program's stdin to. Its own stdin carries requests: a line with the length in bytes,
- * then the fields, each ended by a NUL byte: the grace period in milliseconds, the working folder,
- * "1" when the program reads the stdin file ("" for /dev/null), the number of arguments, the
- * program and its arguments, then its environment, `NAME=value` each. It answers on its stdout:
- * `r1` once ready (`r0` where it could not become a subreaper: it starts programs all the same),
- * then for each request `p<pid>` once the program runs, or `e<errno>` when it could not start (a
- * missing folder, exec's failure: conductor reports the error Node would have), and `x<status>`
- * (wait(2)'s status) once the program has exited and what it left has ended. It reads no
- * request while one runs, and exits at the end of its input. It runs with LC_ALL=C and no other
- * environment, so Perl loads no locale and no option of the user's (PERL5OPT) changes how it
- * runs; each program gets the environment of its request.
+ * each request and sees them end when the last process holding them does), and the file conductor
+ * writes a program's stdin to (anew for each program that reads one). Its own stdin carries
+ * requests: a line with the length in bytes, then the fields, each ended by a NUL byte: the grace
+ * period in milliseconds, the working folder, "1" when the program reads the stdin file ("" for
+ * /dev/null), the number of arguments, the program and its arguments, then its environment,
+ * `NAME=value` each. It answers on its stdout: `r1` once ready (`r0` where it could not become a
+ * subreaper: it starts programs all the same), then for each request `p<pid>` once the program
+ * runs, or `e<errno>` when it could not start (a missing folder, exec's failure: conductor reports
+ * the error Node would have), and `x<status>` (wait(2)'s status) once the program has exited and
+ * what it left has ended. It reads no request while one runs, and exits at the end of its input. It
+ * runs with LC_ALL=C and no other environment, so Perl loads no locale and no option of the user's
+ * (PERL5OPT) changes how it runs; each program gets the environment of its request.
  *
  * Perl has no prctl of its own, nor mkfifo without loading its POSIX module: the reaper makes
  * both system calls by number (prctl's 36 is PR_SET_CHILD_SUBREAPER; mknodat's mode 010600 a
