@@ -182,13 +182,18 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
       streams = opened;
       for (const stream of [opened.stdout, opened.stderr]) {
         open++;
+        // Its end: every byte written was read (the step reading it may go on to the next program
+        // at once, before the stream is closed); a close before it: the output was cut off.
         let whole = false;
         stream.once("end", () => {
           whole = true;
+          open--;
+          release();
         });
         stream.once("close", () => {
+          if (whole) return;
           open--;
-          if (!whole && !unstarted) cut = true;
+          if (!unstarted) cut = true;
           release();
         });
       }
@@ -199,7 +204,8 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
     answer(_from, line) {
       const value = Number(line.slice(1));
       // The program has its stdin open now (or never will): the file goes, and its text with it.
-      if (line.startsWith("p") || line.startsWith("e")) removeFile(reaper.stdin);
+      const answered = line.startsWith("p") || line.startsWith("e");
+      if (answered && request.stdinText !== undefined) removeFile(reaper.stdin);
       if (line.startsWith("p")) {
         started = true;
         resolvePid(value);
