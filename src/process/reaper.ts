@@ -183,15 +183,25 @@ export function reaperStatus(): ReaperStatus {
 export function reaperProgram(program: {
   file: string;
   shell: boolean;
+  cwd: string;
   env: Readonly<Record<string, string | undefined>>;
 }): string | undefined {
   const found = reaperStatus();
   if (!found.running) return undefined;
-  if (!program.shell && !startable(program.file, program.env)) return undefined;
+  if (!program.shell && !startable(program)) return undefined;
   return found.perl;
 }
 
-/** Whether exec would find `file`: a path to an executable, or a name on the PATH of `env`. */
-function startable(file: string, env: Readonly<Record<string, string | undefined>>): boolean {
-  return file.includes(path.sep) ? isExecutable(file) : findOnPath(file, env) !== undefined;
+/**
+ * Whether exec would find the program: a path to an executable (a relative one from the folder
+ * it runs in, as exec reads it there), or a name on the PATH of its environment.
+ */
+function startable(program: {
+  file: string;
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+}): boolean {
+  const { file, cwd, env } = program;
+  if (!file.includes(path.sep)) return findOnPath(file, env) !== undefined;
+  return isExecutable(path.resolve(cwd, file));
 }

@@ -59,6 +59,21 @@ describe.runIf(reaping)("the reaper pool", () => {
     expect(together).toContain(first);
   });
 
+  it("starts a program named by a path relative to its own folder under a reaper too", async () => {
+    // exec looks for ./tool in the step's folder, not in conductor's.
+    writeFileSync(path.join(dir, "tool"), '#!/bin/sh\ncat /proc/$PPID/comm > "$1"\n', {
+      mode: 0o755,
+    });
+    const ended = await runProcess({
+      ...options(""),
+      shell: false,
+      file: "./tool",
+      args: [path.join(dir, "parent")],
+    });
+    expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+    expect(await read("parent")).toBe("perl");
+  });
+
   it("starts reapers ahead of the programs, which then start no more", async () => {
     const before = reaperCount();
     prestartReapers(before + 2);
