@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { addEverything } from "./add-everything.js";
 import { runGit, runGitExpecting } from "./run-git.js";
 
 /**
@@ -29,7 +30,7 @@ export async function snapshotWorktree(worktree: string): Promise<WorktreeSnapsh
   const index = (await runGit(worktree, ["write-tree"])).trim();
   const files = await withTemporaryIndex(async (env) => {
     await runGit(worktree, ["read-tree", "HEAD"], { env });
-    await runGit(worktree, ["add", "--all", "--", "."], { env });
+    await addEverything(worktree, ".", env);
     return (await runGit(worktree, ["write-tree"], { env })).trim();
   });
   return { headRef, head, index, files };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { copyFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { addEverything } from "../git/add-everything.js";
 import { runGit } from "../git/run-git.js";
 import { TEMPORARY_INDEX_PREFIX } from "./marker.js";
 
@@ -36,26 +37,6 @@ function pinnedTo(dir: string, gitDir: string | undefined): Record<string, strin
   return gitDir === undefined ? {} : { GIT_DIR: gitDir, GIT_WORK_TREE: dir };
 }
 
-/** Tries of `git add -A` that a file removed while git read the folder made fail. */
-const ADD_TRIES = 5;
-
-/**
- * `git add -A` of the whole checkout, once more when a file went away between git listing the
- * folder and reading the file (`unable to stat`): a process still at work in a workspace (an
- * agent's leftover writing and renaming a file) must not end a Spotlight watch.
- */
-async function addAll(dir: string, env: Readonly<Record<string, string>>): Promise<void> {
-  for (let tries = 1; ; tries++) {
-    try {
-      await runGit(dir, ["add", "-A", "--", ":/"], { env });
-      return;
-    } catch (error) {
-      const vanished = /unable to stat '.*': No such file or directory/.test(String(error));
-      if (!vanished || tries >= ADD_TRIES) throw error;
-    }
-  }
-}
-
 /**
  * Snapshots a checkout's files without touching its index: a copy of its index (so files tracked
  * despite an ignore rule stay in), set to `expected` when given (so files that tracked content
@@ -83,7 +64,7 @@ export async function snapshotCheckout(
     // --reset keeps the stat data of unchanged entries (add -A then hashes only edits) and,
     // unlike -m, accepts entries that differ from the files on disk.
     if (expected !== undefined) await runGit(dir, ["read-tree", "--reset", expected], { env });
-    await addAll(dir, env);
+    await addEverything(dir, ":/", env);
     // Removed after adding: an exclude pathspec makes `git add` fail when the path is ignored.
     if (exclude.length > 0) {
       await runGit(

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, expect, it } from "vitest";
+import { snapshotWorktree } from "../../src/git/worktree-snapshot.js";
 import { snapshotCheckout } from "../../src/spotlight/trees.js";
 
 let dir: string | undefined;
@@ -14,11 +15,23 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-it("snapshots a checkout while a file in it is written and renamed away again and again", async () => {
+it("snapshots a checkout while a file in it is written and renamed away again and again (Spotlight's and a reviewer's snapshots)", async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "conductor-vanishing-"));
   const repo = dir;
   await execa("git", ["init", "-q", repo]);
   await writeFile(path.join(repo, "a.txt"), "a\n");
+  await execa("git", ["-C", repo, "add", "a.txt"]);
+  await execa("git", [
+    "-C",
+    repo,
+    "-c",
+    "user.name=t",
+    "-c",
+    "user.email=t@t",
+    "commit",
+    "-qm",
+    "a",
+  ]);
   const churn = execa("sh", [
     "-c",
     'while :; do echo x > "$1/f.new" && mv -f "$1/f.new" "$1/f"; done',
@@ -28,12 +41,13 @@ it("snapshots a checkout while a file in it is written and renamed away again an
   churn.catch(() => {});
   let taken = 0;
   try {
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 100; i++) {
       await snapshotCheckout(repo);
+      await snapshotWorktree(repo);
       taken++;
     }
   } finally {
     churn.kill("SIGKILL");
   }
-  expect(taken).toBe(40);
+  expect(taken).toBe(100);
 });

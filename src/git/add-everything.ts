@@ -1,0 +1,26 @@
+import { runGit } from "./run-git.js";
+
+/** Tries of `git add --all` that a file removed while git read the folder made fail. */
+const ADD_TRIES = 5;
+
+/**
+ * `git add --all` of `pathspec` into the index `env` names (a temporary one, for a snapshot of a
+ * checkout as it is), once more when a file went away between git listing its folder and reading
+ * it (`unable to stat`): a process still at work in the checkout (an agent's leftover, a dev
+ * server writing and renaming a file) must not fail the snapshot.
+ */
+export async function addEverything(
+  dir: string,
+  pathspec: string,
+  env: Readonly<Record<string, string>>,
+): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await runGit(dir, ["add", "--all", "--", pathspec], { env });
+      return;
+    } catch (error) {
+      const vanished = /unable to stat '.*': No such file or directory/.test(String(error));
+      if (!vanished || tries >= ADD_TRIES) throw error;
+    }
+  }
+}
