@@ -12,7 +12,6 @@ import {
   spawnDirectly,
 } from "./launched.js";
 import { inPrivateFolder } from "./private-folder.js";
-import { readProcFile } from "./proc-file.js";
 import { REAPER_SCRIPT, reaperProgram, reaperStatus, reportedStartError } from "./reaper.js";
 
 /**
@@ -25,8 +24,9 @@ import { REAPER_SCRIPT, reaperProgram, reaperStatus, reportedStartError } from "
  * running beside it) finds no earlier program's stdin there. A reaper takes its next program only
  * once the last one's output has ended: what a program wrote and conductor had not read would be
  * read as the next one's. One whose output was cut off (conductor stopped waiting for a leftover
- * holding it) is ended instead, and so is one whose program changed what programs inherit from
- * it (its limits, its niceness, its CPUs: any process of the user may change them in another).
+ * holding it) is ended instead. One that finds what its programs inherit from it changed (its
+ * limits, its niceness, its CPUs: any process of the user may change them in another) refuses
+ * the next program and exits, and the program goes to a new reaper (see reaper.ts).
  *
  * A process of the user can open the pipes by their names, as it can open another process's
  * pipes through /proc/<pid>/fd: the private folder keeps them from other users, and from what an
@@ -42,8 +42,6 @@ interface Reaper {
   /** Whether it said it was ready, and whether it is a subreaper (`r1`) or not (`r0`). */
   ready: boolean;
   reaping: boolean;
-  /** What its programs inherit from it that a program could change in it, as it was when ready. */
-  inherited: string;
   /** The program it runs, or waits to be ready for. */
   step: Step | undefined;
   partial: string;
@@ -139,14 +137,12 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
   const release = () => {
     if (!finished || open > 0 || reaper.step !== step) return;
     reaper.step = undefined;
-    // A program may change its parent as it may itself (lower its limits, its niceness, the CPUs
-    // it runs on): every later program of the reaper would inherit that. Such a reaper is ended.
-    if (cut || inheritedFrom(reaper.child.pid) !== reaper.inherited) retire(reaper);
+    if (cut) retire(reaper);
     else makeIdle(reaper);
   };
   // Where this reaper could not take the program after all, a new one is tried once (the pipes
-  // of the idle ones went with a removed folder), else it is started from Node, as it would be
-  // without a reaper: its promises settle as that launch's do.
+  // of the idle ones went with a removed folder, or the reaper was changed), else it is started
+  // from Node, as it would be without a reaper: its promises settle as that launch's do.
   let delegate: Launched | undefined;
   const elsewhere = (fresh: boolean) => {
     let launched: Launched | undefined;
@@ -197,15 +193,27 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
           release();
         });
       }
-      resolveOutput(opened);
+      // Handed on once the program runs: a reaper that refuses it ('c') hands it to another.
       setRef(ready, true);
       ready.child.stdin?.write(body);
     },
     answer(_from, line) {
       const value = Number(line.slice(1));
       // The program has its stdin open now (or never will): the file goes, and its text with it.
-      const answered = line.startsWith("p") || line.startsWith("e");
+      const answered = line.startsWith("p") || line.startsWith("e") || line === "c";
       if (answered && request.stdinText !== undefined) removeFile(reaper.stdin);
+      if (line === "c") {
+        // Something changed what the reaper's programs inherit from it (see reaper.ts): it
+        // started nothing and exits; the program goes to a new reaper.
+        reaper.step = undefined;
+        unstarted = true;
+        streams?.stdout.destroy();
+        streams?.stderr.destroy();
+        retire(reaper);
+        elsewhere(true);
+        return;
+      }
+      resolveOutput(streams);
       if (line.startsWith("p")) {
         started = true;
         resolvePid(value);
@@ -240,6 +248,7 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
         return;
       }
       finished = true;
+      resolveOutput(streams);
       // A program never started holds no output open, nor can the reaper close it any more.
       if (!started) {
         streams.stdout.destroy();
@@ -341,7 +350,6 @@ function startReaper(perl: string): Reaper {
     stdin,
     ready: false,
     reaping: false,
-    inherited: "",
     step: undefined,
     partial: "",
   };
@@ -377,44 +385,11 @@ function startReaper(perl: string): Reaper {
       if (line.startsWith("r")) {
         reaper.ready = true;
         reaper.reaping = line === "r1";
-        reaper.inherited = inheritedFrom(child.pid);
         reaper.step?.begin(reaper);
       } else reaper.step?.answer(reaper, line);
     }
   });
   return reaper;
-}
-
-/**
- * What a process hands on to the programs it starts and another process of the user may change
- * in it: its limits, niceness and scheduling, the CPUs and memory nodes it may use, how soon the
- * OOM killer takes it, its cgroup, timer slack, its session's niceness (autogroup) and what its
- * core dumps hold. Read from /proc ("" where it cannot be).
- */
-function inheritedFrom(pid: number | undefined): string {
-  if (pid === undefined) return "";
-  const read = (file: string) => {
-    try {
-      return readProcFile(`/proc/${pid}/${file}`);
-    } catch {
-      return "";
-    }
-  };
-  const stat = read("stat");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const scheduling = [16, 37, 38].map((at) => fields[at]); // nice, rt_priority, policy
-  const allowed = read("status")
-    .split("\n")
-    .filter((line) => /^(Cpus|Mems)_allowed:/.test(line));
-  const files = [
-    "limits",
-    "oom_score_adj",
-    "cgroup",
-    "timerslack_ns",
-    "autogroup",
-    "coredump_filter",
-  ];
-  return [...scheduling, ...allowed, ...files.map(read)].join("\n");
 }
 
 function makeIdle(reaper: Reaper): void {

@@ -38,19 +38,31 @@ import { privateFolder } from "./private-folder.js";
  * subreaper: it starts programs all the same), then for each request `p<pid>` once the program
  * runs, or `e<errno>` when it could not start (a missing folder, exec's failure: conductor reports
  * the error Node would have), and `x<status>` (wait(2)'s status) once the program has exited and
- * what it left has ended. It reads no request while one runs, and exits at the end of its input. It
+ * what it left has ended; or `c`, and it exits without starting the program, when what its
+ * programs inherit from it changed since it was ready. It reads no request while one runs, and
+ * exits at the end of its input. It
  * runs with LC_ALL=C and no other environment, so Perl loads no locale and no option of the user's
  * (PERL5OPT) changes how it runs; each program gets the environment of its request.
  *
- * Perl has no prctl of its own, nor mkfifo without loading its POSIX module: the reaper makes
- * both system calls by number (prctl's 36 is PR_SET_CHILD_SUBREAPER; mknodat's mode 010600 a
- * named pipe), the numbers for the machine in its own ELF header (x86-64, AArch64, RISC-V,
- * LoongArch, i386, ARM); elsewhere it loads POSIX for mkfifo and starts programs unreaped (`r0`).
+ * What a program inherits from its reaper, any process of the user may change in the reaper: a
+ * program (`prlimit --pid $PPID`, `renice`, `ionice`, `taskset`), or anything else while the
+ * reaper waits. Every later program would inherit the change. So the reaper reads those
+ * attributes of its own before it starts each program, and refuses (`c`) when they are not as
+ * they were when it was ready: its limits, niceness and scheduling, I/O priority, the CPUs and
+ * memory nodes it may use, how soon the OOM killer takes it, its cgroup, timer slack, its
+ * session's niceness (autogroup) and what its core dumps hold. Read there, at the moment of the
+ * fork, the check leaves no gap, and costs conductor's main thread nothing.
+ *
+ * Perl has no prctl or ioprio_get of its own, nor mkfifo without loading its POSIX module: the
+ * reaper makes those system calls by number (prctl's 36 is PR_SET_CHILD_SUBREAPER; mknodat's mode
+ * 010600 a named pipe; ioprio_get's 1 names the calling process), the numbers for the machine in
+ * its own ELF header (x86-64, AArch64, RISC-V, LoongArch, i386, ARM); elsewhere it loads POSIX
+ * for mkfifo, starts programs unreaped (`r0`) and compares the rest without the I/O priority.
  */
 export const REAPER_SCRIPT = String.raw`my ($out, $err, $in) = @ARGV;
 $| = 1;
 binmode STDIN;
-my %calls = (62 => [157, 259], 183 => [167, 33], 243 => [167, 33], 258 => [167, 33], 3 => [172, 297], 40 => [172, 324]);
+my %calls = (62 => [157, 259, 252], 183 => [167, 33, 31], 243 => [167, 33, 31], 258 => [167, 33, 31], 3 => [172, 297, 290], 40 => [172, 324, 315]);
 my $machine;
 if (open my $exe, '<', '/proc/self/exe') {
   binmode $exe;
@@ -59,7 +71,7 @@ if (open my $exe, '<', '/proc/self/exe') {
     $machine = unpack(substr($head, 5, 1) eq "\x02" ? 'n' : 'v', substr($head, 18, 2));
   }
 }
-my ($prctl, $mknodat) = @{ (defined $machine && $calls{$machine}) || [] };
+my ($prctl, $mknodat, $ioprio) = @{ (defined $machine && $calls{$machine}) || [] };
 for my $fifo ($out, $err) {
   my $made = defined $mknodat ? syscall($mknodat, -100, $fifo, 4480, 0) == 0 : do { require POSIX; POSIX::mkfifo($fifo, 0600) };
   exit 1 unless $made;
@@ -67,7 +79,19 @@ for my $fifo ($out, $err) {
 my $reaping = defined $prctl && syscall($prctl, 36, 1, 0, 0, 0) == 0 ? 1 : 0;
 my @caught = grep { !/^(?:CHLD|CLD|KILL|STOP|ZERO)$/ } keys %SIG;
 $SIG{$_} = 'IGNORE' for @caught;
+my $inherited = inherited();
 print "r$reaping\n" or exit 0;
+sub slurp {
+  open my $f, '<', $_[0] or return '';
+  local $/;
+  return <$f> // '';
+}
+sub inherited {
+  my @stat = fields('self');
+  my @allowed = grep { /^(?:Cpus|Mems)_allowed:/ } split /\n/, slurp('/proc/self/status');
+  my @files = map { slurp("/proc/self/$_") } qw(limits oom_score_adj cgroup timerslack_ns autogroup coredump_filter);
+  return join "\n", map({ $_ // '' } @stat[16, 37, 38]), @allowed, @files, defined $ioprio ? syscall($ioprio, 1, 0) : '';
+}
 sub fields {
   open my $f, '<', "/proc/$_[0]/stat" or return ();
   my $line = <$f> // '';
@@ -88,6 +112,7 @@ while (defined(my $size = <STDIN>)) {
   my ($grace, $cwd, $stdin, $count, @rest) = split /\0/, $body, -1;
   pop @rest;
   my @argv = splice @rest, 0, $count;
+  if (inherited() ne $inherited) { print "c\n"; exit 0 }
   my ($failed, $failing);
   if (!pipe $failed, $failing) { print 'e' . ($! + 0) . "\n" or exit 0; next }
   my $pid = fork;

@@ -1,7 +1,7 @@
 // The reaper pool (reaper-pool.ts): long-lived reapers start the programs of steps one at a time,
 // hand each program only its own output and input, are replaced when a program kills or stops
 // one, and end with the process that started them.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
@@ -156,27 +156,52 @@ describe.runIf(reaping)("the reaper pool", () => {
     expect(two.split("\n")[0]).not.toBe(one.split("\n")[0]);
   });
 
-  it("gives the next program nothing its last one changed in their reaper (limits, niceness)", async () => {
+  /** What a program inherits that another process may change: open files, nice, autogroup, I/O, CPUs. */
+  const INHERITED = `echo "$(ulimit -n) $(cut -d " " -f 19 /proc/$$/stat) $(cut -d " " -f 3 /proc/$$/autogroup) $(ionice -p $$) $(grep Cpus_allowed_list /proc/$$/status)"`;
+  /** The same, for a shell started straight from this process: as a reaper's program should see it. */
+  const asStartedHere = () =>
+    execFileSync("/bin/sh", ["-c", INHERITED], { encoding: "utf8" }).trim();
+
+  it("gives the next program nothing its last one changed in their reaper (limits, niceness, I/O, CPUs)", async () => {
     // A program may lower its parent's limits or niceness as it may its own: the reaper's next
     // program would inherit them, and every one after it.
-    const limits = await readFile("/proc/self/limits", "utf8");
-    const files = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+    const expected = asStartedHere();
     const changes = [
       "prlimit --pid $PPID --nofile=20:20",
       "renice -n 7 -p $PPID >/dev/null",
       "echo 5 > /proc/$PPID/autogroup", // the niceness of the reaper's session
+      "ionice -c 3 -p $PPID",
+      "taskset -p 1 $PPID >/dev/null",
     ];
     for (const [at, change] of changes.entries()) {
       await reaperOf(`changer-${at}`, change);
       await new Promise((resolve) => setTimeout(resolve, 100)); // the reaper would be idle again
-      const ended = await runProcess(
-        options(
-          `echo "$(ulimit -n) $(cut -d " " -f 19 /proc/$$/stat) $(cut -d " " -f 3 /proc/$$/autogroup)" > "$OUT/next-${at}"`,
-        ),
-      );
+      const ended = await runProcess(options(`${INHERITED} > "$OUT/next-${at}"`));
       expect(ended).toEqual({ reason: "exited", exitCode: 0 });
-      expect(await read(`next-${at}`)).toBe(`${files} 0 0`);
+      expect(await read(`next-${at}`), change).toBe(expected);
     }
+  });
+
+  it("gives the next program nothing another process changed in an idle reaper", async () => {
+    const expected = asStartedHere();
+    const reaper = await reaperOf("idle");
+    await new Promise((resolve) => setTimeout(resolve, 100)); // idle again, waiting for work
+    execFileSync("renice", ["-n", "9", "-p", String(reaper)]);
+    execFileSync("ionice", ["-c", "3", "-p", String(reaper)]);
+    // The program the changed reaper refuses reaches a new one whole: its stdin and its output.
+    const ended = await runProcess(
+      options(`echo $PPID > "$OUT/parent"; ${INHERITED} > "$OUT/after"; cat; echo done`, {
+        stdinText: "the prompt\n",
+      }),
+    );
+    expect(ended).toEqual({ reason: "exited", exitCode: 0 });
+    expect(await read("after")).toBe(expected);
+    expect(await read("step.log")).toBe("the prompt\ndone");
+    expect(Number(await read("parent"))).not.toBe(reaper);
+    for (let tries = 0; isRunning(reaper) && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(isRunning(reaper)).toBe(false);
   });
 
   it("keeps no descriptor of a reaper it could not use (one of its pipes was removed)", async () => {
