@@ -39,10 +39,10 @@ import { privateFolder } from "./private-folder.js";
  * runs, or `e<errno>` when it could not start (a missing folder, exec's failure: conductor reports
  * the error Node would have), and `x<status>` (wait(2)'s status) once the program has exited and
  * what it left has ended; or `c`, and it exits without starting the program, when what its
- * programs inherit from it changed since it was ready. It reads no request while one runs, and
- * exits at the end of its input. It
- * runs with LC_ALL=C and no other environment, so Perl loads no locale and no option of the user's
- * (PERL5OPT) changes how it runs; each program gets the environment of its request.
+ * programs inherit from it changed since it was ready (below). It reads no request while one runs,
+ * and exits at the end of its input. It runs with LC_ALL=C and no other environment, so Perl loads
+ * no locale and no option of the user's (PERL5OPT) changes how it runs; each program gets the
+ * environment of its request.
  *
  * What a program inherits from its reaper, any process of the user may change in the reaper: a
  * program (`prlimit --pid $PPID`, `renice`, `ionice`, `taskset`), or anything else while the
