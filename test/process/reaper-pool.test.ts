@@ -158,9 +158,14 @@ describe.runIf(reaping)("the reaper pool", () => {
 
   /** What a program inherits that another process may change: open files, nice, autogroup, I/O, CPUs. */
   const INHERITED = `echo "$(ulimit -n) $(cut -d " " -f 19 /proc/$$/stat) $(cut -d " " -f 3 /proc/$$/autogroup) $(ionice -p $$) $(grep Cpus_allowed_list /proc/$$/status)"`;
-  /** The same, for a shell started straight from this process: as a reaper's program should see it. */
+  /**
+   * The same, for a shell started straight from this process in a session of its own, as a reaper
+   * is: as a reaper's program should see it. The session matters for the autogroup: a new session
+   * has one of its own at niceness 0, whatever this process's is (under an init that never called
+   * setsid, the kernel's root autogroup, whose file reads empty).
+   */
   const asStartedHere = () =>
-    execFileSync("/bin/sh", ["-c", INHERITED], { encoding: "utf8" }).trim();
+    execFileSync("setsid", ["-w", "/bin/sh", "-c", INHERITED], { encoding: "utf8" }).trim();
 
   it("gives the next program nothing its last one changed in their reaper (limits, niceness, I/O, CPUs)", async () => {
     // A program may lower its parent's limits or niceness as it may its own: the reaper's next
