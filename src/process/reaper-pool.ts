@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { removeFile } from "../fs/remove-file.js";
 import {
   type Ending,
   type Launched,
@@ -300,14 +301,6 @@ function writeStdin(file: string, text: string): void {
   }
 }
 
-function removeFile(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // not there
-  }
-}
-
 function signalName(number: number): NodeJS.Signals | null {
   for (const [name, value] of Object.entries(os.constants.signals)) {
     if (value === number) return name as NodeJS.Signals;
@@ -340,7 +333,7 @@ function startReaper(perl: string): Reaper {
       stdio: ["pipe", "pipe", "ignore"],
     });
   } catch (error) {
-    unlinkSync(stdin);
+    removeFile(stdin);
     throw error;
   }
   const reaper: Reaper = {

@@ -13,6 +13,7 @@ import {
 import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { removeFile } from "../fs/remove-file.js";
 import { type Collected, runCollecting } from "./collect.js";
 import { inPrivateFolder, privateFolder, privateFolderGone } from "./private-folder.js";
 import { ownEnvironment, ownEnvironmentText } from "./settled-environment.js";
@@ -277,11 +278,7 @@ function closeFiles(files: ShellFiles): void {
       // closed already
     }
   }
-  try {
-    unlinkSync(files.request);
-  } catch {
-    // removed with its folder
-  }
+  removeFile(files.request);
 }
 
 function startShell(env: NodeJS.ProcessEnv | undefined, environment: string): Shell {
