@@ -20,7 +20,8 @@ export interface LaunchRequest {
 export type Ending =
   | {
       code: number | null;
-      signal: NodeJS.Signals | null;
+      /** Its name (SIGTERM), or `signal <n>` for one Node has no name for (a real-time one). */
+      signal: string | null;
       /** Every process the program left was ended before this was reported (the reaper did). */
       reaped: boolean;
     }
@@ -61,7 +62,9 @@ export function notLaunched(error: Error): Launched {
  * Starts the program forked from Node itself, the leader of a process group of its own (so the
  * whole tree can be signalled at once): where no reaper runs (see reaper.ts). Failures to start
  * that Node throws instead of emitting (a working folder that is a file, an argument with a NUL
- * byte, arguments beyond the system's limit) come back as an ending, never thrown.
+ * byte, arguments beyond the system's limit) come back as an ending, never thrown. One ending
+ * Node cannot tell: a program a real-time signal ended reads as exit code 0 (Node has no name
+ * for the signal, and libuv leaves the code at 0); a reaper reports it as the signal it was.
  */
 export function spawnDirectly(request: LaunchRequest): Launched {
   // node:child_process itself, not execa: of execa this used only the spawn, and its option

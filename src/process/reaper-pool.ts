@@ -301,11 +301,16 @@ function writeStdin(file: string, text: string): void {
   }
 }
 
-function signalName(number: number): NodeJS.Signals | null {
+/**
+ * The name of the signal that ended a program. Node names none of the real-time ones (34 to 64
+ * on Linux), which a program may die of as of any other: it gets its number, never nothing, which
+ * would make a killed program look as if it had exited.
+ */
+function signalName(number: number): string {
   for (const [name, value] of Object.entries(os.constants.signals)) {
-    if (value === number) return name as NodeJS.Signals;
+    if (value === number) return name;
   }
-  return null;
+  return `signal ${number}`;
 }
 
 /**

@@ -230,6 +230,13 @@ describe.runIf(reaping)("the reaper pool", () => {
     expect(held).toEqual([]);
   });
 
+  it("reports a program a real-time signal ended as killed by it, not as an exit", async () => {
+    // Node has no name for signals 34 to 64; a program ended by one must not read as exit code 1,
+    // nor as the success Node itself reports for a child it forked.
+    const ended = await runProcess(options("kill -36 $$; sleep 1"));
+    expect(ended).toEqual({ reason: "signal", signal: "signal 36" });
+  });
+
   it("replaces a reaper its program killed", async () => {
     const killed = await runProcess(
       options('echo $PPID > "$OUT/killed"; kill -KILL $PPID; sleep 0.1'),
