@@ -135,6 +135,12 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
   let cut = false;
   /** The reaper answered that the program could not start: nothing was written to its outputs. */
   let unstarted = false;
+  /** Nothing was started to write to the outputs or end them: they are closed here. */
+  const closeUnstarted = () => {
+    unstarted = true;
+    streams?.stdout.destroy();
+    streams?.stderr.destroy();
+  };
   const release = () => {
     if (!finished || open > 0 || reaper.step !== step) return;
     reaper.step = undefined;
@@ -207,9 +213,7 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
         // Something changed what the reaper's programs inherit from it (see reaper.ts): it
         // started nothing and exits; the program goes to a new reaper.
         reaper.step = undefined;
-        unstarted = true;
-        streams?.stdout.destroy();
-        streams?.stderr.destroy();
+        closeUnstarted();
         retire(reaper);
         elsewhere(true);
         return;
@@ -219,10 +223,7 @@ function launch(reaper: Reaper, how: Launch, retried = false): Launched {
         started = true;
         resolvePid(value);
       } else if (line.startsWith("e")) {
-        // Nothing was started to write to the outputs or end them: they are closed here.
-        unstarted = true;
-        streams?.stdout.destroy();
-        streams?.stderr.destroy();
+        closeUnstarted();
         finished = true;
         resolvePid(undefined);
         resolveEnded({ error: reportedStartError(value, file) });
