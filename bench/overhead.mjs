@@ -59,7 +59,7 @@ export async function run({ runs }) {
   const cpuPerWorkspace = {};
   try {
     for (const scenario of SCENARIOS) {
-      const { row, conductorCpuMs, baselineCpuMs } = await measureScenario(
+      const { row, conductorCpuMs, conductorSystemMs, baselineCpuMs } = await measureScenario(
         base,
         repo,
         commit,
@@ -67,7 +67,12 @@ export async function run({ runs }) {
         runs,
       );
       rows.push(row);
-      cpuPerWorkspace[scenario.n] ??= { conductorCpuMs, baselineCpuMs, id: scenario.id };
+      cpuPerWorkspace[scenario.n] ??= {
+        conductorCpuMs,
+        conductorSystemMs,
+        baselineCpuMs,
+        id: scenario.id,
+      };
     }
     rows.push(cpuRow(cpuPerWorkspace[64]));
     rows.push(await measureStartup(base, repo, runs));
@@ -99,10 +104,11 @@ function configFor(base, name, n, agentSeconds) {
   });
 }
 
-/** Last CPU figure the probe wrote (the conductor process of the run just measured). */
-function probedCpuMs(file) {
+/** Last CPU figures the probe wrote (the conductor process of the run just measured). */
+function probedCpu(file) {
   const lines = readFileSync(file, "utf8").trim().split("\n");
-  return JSON.parse(lines.at(-1)).cpuMs;
+  const { cpuMs, systemMs } = JSON.parse(lines.at(-1));
+  return { cpuMs, systemMs };
 }
 
 async function measureScenario(base, repo, commit, scenario, runs) {
@@ -116,7 +122,7 @@ async function measureScenario(base, repo, commit, scenario, runs) {
   writeFileSync(script, ONE_WORKSPACE_SH);
   const baselineCommand = `seq 1 ${n} | xargs -P ${CONCURRENCY} -n 1 sh ${script}`;
   const breakdowns = [];
-  const cpu = { conductorItself: [], conductorTree: [], baselineTree: [] };
+  const cpu = { conductorItself: [], conductorSystem: [], conductorTree: [], baselineTree: [] };
   let lockRetries = 0;
   const agent = agentSeconds > 0 ? `a ${agentSeconds} s agent` : "an instant agent";
 
@@ -133,7 +139,9 @@ async function measureScenario(base, repo, commit, scenario, runs) {
         });
         expectCommits(repo, "conductor/", n);
         breakdowns.push(runBreakdown(repo, result.spawnedAt, result.ms));
-        cpu.conductorItself.push(probedCpuMs(probeFile));
+        const probed = probedCpu(probeFile);
+        cpu.conductorItself.push(probed.cpuMs);
+        cpu.conductorSystem.push(probed.systemMs);
         cpu.conductorTree.push(result.cpuMs);
         return result.ms;
       },
@@ -176,7 +184,7 @@ async function measureScenario(base, repo, commit, scenario, runs) {
     target: { on: "ratio", max, text: `ratio ≤ ${max.toFixed(2)}` },
     notes: [
       `conductor: start-up to run.started ${breakdown.startupMs} ms, run ${breakdown.runMs} ms, reports and exit ${breakdown.tailMs} ms (medians)`,
-      `CPU time (user + system, medians): conductor's process tree ${median(cpu.conductorTree)} ms, of which the conductor process itself ${round(median(cpu.conductorItself), 0)} ms (${round(median(cpu.conductorItself) / n, 1)} ms per workspace); the baseline's process tree ${median(cpu.baselineTree)} ms`,
+      `CPU time (user + system, medians): conductor's process tree ${median(cpu.conductorTree)} ms, of which the conductor process itself ${round(median(cpu.conductorItself), 0)} ms (${round(median(cpu.conductorItself) / n, 1)} ms per workspace; its system time ${round(median(cpu.conductorSystem), 0)} ms); the baseline's process tree ${median(cpu.baselineTree)} ms`,
       `conductor steps (median per workspace): ${Object.entries(breakdown.stepMedianMs)
         .map(([step, ms]) => `${step} ${ms} ms`)
         .join(", ")}`,
@@ -189,6 +197,7 @@ async function measureScenario(base, repo, commit, scenario, runs) {
       breakdown,
       cpuMs: {
         conductorItself: median(cpu.conductorItself),
+        conductorSystem: median(cpu.conductorSystem),
         conductorTree: median(cpu.conductorTree),
         baselineTree: median(cpu.baselineTree),
       },
@@ -198,12 +207,13 @@ async function measureScenario(base, repo, commit, scenario, runs) {
   return {
     row,
     conductorCpuMs: cpu.conductorItself.map((ms) => ms / n),
+    conductorSystemMs: cpu.conductorSystem.map((ms) => ms / n),
     baselineCpuMs: cpu.baselineTree.map((ms) => ms / n),
   };
 }
 
 /** Conductor's own CPU per workspace at N=64 (instant agent), from the probe at its exit. */
-function cpuRow({ id, conductorCpuMs, baselineCpuMs }) {
+function cpuRow({ id, conductorCpuMs, conductorSystemMs, baselineCpuMs }) {
   return resultRow({
     id: "overhead-cpu-per-workspace",
     benchmark: "Conductor's own CPU time per workspace (N=64, instant agent)",
@@ -220,6 +230,9 @@ function cpuRow({ id, conductorCpuMs, baselineCpuMs }) {
     },
     notes: [
       `user + system time of the conductor process alone (start-up included, its children not), divided by the workspaces; from ${id}`,
+      // The part the file system's state moves: on this VM's ext4 without a journal, making a
+      // file costs more the more files were deleted in the minutes before (HISTORY, 29th pass).
+      `of which system (kernel) time ${round(median(conductorSystemMs), 1)} ms per workspace (median)`,
     ],
   });
 }
