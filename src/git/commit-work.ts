@@ -1,7 +1,7 @@
 import type { CommitIdentity } from "./commit-identity.js";
 import { BRANCH_OF_SH } from "./head-file.js";
 import { PLAIN_GIT_SH, runGitScript } from "./run-git.js";
-import { isKeptPath, statusPaths } from "./status-entries.js";
+import { isKeptPath, parseStatus, type StatusEntry } from "./status-entries.js";
 import { withLockRetry } from "./worktree.js";
 
 /** Files changed, lines added and removed. */
@@ -30,7 +30,8 @@ export type CommittedWork =
  * The whole commit step as one shell, so that Node starts one process instead of five (each
  * spawn forks the whole Node process), and git as few times as it can: every git process costs
  * about a millisecond of exec and dynamic linking, more than the work it does here. It stages
- * everything, unstages what must stay out and commits under the identity given, reading the new
+ * everything, unstages what must stay out and commits under the identity given (or, when only
+ * tracked files changed and none stays out, lets `commit --all` stage them), reading the new
  * commit's id and size from git's own summary (in the C locale, so that its words are known); a
  * commit git refuses with nothing staged is no commit. Then it measures the branch against the
  * start commit, unless that is the same diff (HEAD was the start commit). Nothing is committed
@@ -39,7 +40,9 @@ export type CommittedWork =
  * Arguments: $1 start commit, $2 message, $3 the branch's full ref name, $4 HEAD's commit when
  * the caller has just seen HEAD on that branch and nothing has run in the worktree since ("" to
  * ask git here; HEAD is still checked, from its file), $5 `nothing` when the caller's status of
- * the worktree shows nothing to stage (git is not run at all), $6-$9 the author's name and
+ * the worktree shows nothing to stage (git is not run at all), `tracked` when it shows only
+ * tracked files changed in the worktree and nothing to keep out (`commit --all` stages them
+ * itself: one git process fewer; see {@link stagingOf}), $6-$9 the author's name and
  * e-mail, the committer's name and e-mail, then the paths to unstage.
  * Output: `elsewhere <where HEAD is>`, or `none <HEAD>` / `commit <new commit> <parent>` followed
  * by `stat <git's summary of it>` or its numstat, then `branch` and `same` or the branch's
@@ -83,7 +86,10 @@ if [ -z "$parent" ]; then
   fi
 fi
 made=
-if [ "$shown" != nothing ]; then
+all=
+if [ "$shown" = tracked ]; then
+  all=--all
+elif [ "$shown" != nothing ]; then
   git add --all -- .
   # An exclude pathspec would make git refuse when a path is also gitignored (copied env files
   # usually are), so excluded paths are unstaged after the fact.
@@ -92,10 +98,12 @@ if [ "$shown" != nothing ]; then
     shift
   done
   if [ $# -gt 0 ]; then git reset --quiet -- "$@"; fi
+fi
+if [ "$shown" != nothing ]; then
   if out=$(GIT_AUTHOR_NAME=$author_name GIT_AUTHOR_EMAIL=$author_email \\
     GIT_COMMITTER_NAME=$committer_name GIT_COMMITTER_EMAIL=$committer_email \\
     LC_ALL=C git -c maintenance.auto=false -c gc.auto=0 -c core.abbrev=no -c core.hooksPath=/dev/null \\
-      -c i18n.commitEncoding=UTF-8 commit --no-verify -m "$message" 2>&1); then
+      -c i18n.commitEncoding=UTF-8 commit --no-verify $all -m "$message" 2>&1); then
     made=yes
   elif ! git diff --cached --quiet; then
     # Refused with something staged is an error; with nothing staged (what the status showed
@@ -160,19 +168,20 @@ export async function commitWork(
   },
 ): Promise<CommittedWork> {
   const { identity } = options;
-  const shown = options.status === undefined ? undefined : statusPaths(options.status);
+  const entries = options.status === undefined ? undefined : parseStatus(options.status).entries;
+  const shown = entries?.map((entry) => entry.path);
   const unstage =
     shown === undefined
       ? options.exclude
       : options.exclude.filter((kept) => shown.some((file) => isKeptPath(file, [kept])));
-  const nothing = shown?.every((file) => isKeptPath(file, options.exclude)) === true;
+  const staging = stagingOf(entries, options.exclude);
   const out = await withLockRetry(() =>
     runGitScript(worktree, COMMIT_SCRIPT, [
       options.from,
       options.message,
       `refs/heads/${options.branch}`,
       options.head ?? "",
-      nothing ? "nothing" : "",
+      staging,
       identity.authorName,
       identity.authorEmail,
       identity.committerName,
@@ -196,6 +205,27 @@ export async function commitWork(
       : parseNumstat(measured);
   if (own === undefined) return { commit: undefined, head, commitDiff: undefined, diff: branch };
   return { commit: head, head, commitDiff: own, diff: branch };
+}
+
+/**
+ * What the commit script stages, from the worktree's status just read (undefined: not read):
+ * - `nothing`: every change shown is kept out, so git is not run at all;
+ * - `tracked`: only tracked files changed in the worktree (` M`: the index as HEAD has it, no
+ *   new, deleted, renamed or conflicted path) and none is kept out. `git commit --all` stages
+ *   those itself, through the same function of git as `git add --all`, which would find no new
+ *   file to add; the status lists untracked files one by one (`--untracked-files=all`);
+ * - `""`: `git add --all`, then the kept paths unstaged.
+ */
+function stagingOf(
+  entries: readonly StatusEntry[] | undefined,
+  exclude: readonly string[],
+): "nothing" | "tracked" | "" {
+  if (entries === undefined) return "";
+  if (entries.every((entry) => isKeptPath(entry.path, exclude))) return "nothing";
+  const onlyTracked = entries.every(
+    (entry) => entry.code === " M" && !isKeptPath(entry.path, exclude),
+  );
+  return onlyTracked ? "tracked" : "";
 }
 
 /** The new commit's size, from git's summary line (`stat …`) or from numstat lines. */

@@ -230,6 +230,85 @@ describe("commitWork after the agent step's verification", () => {
     });
   });
 
+  /** commitWork as the commit step calls it: HEAD verified, the worktree's status `seen`. */
+  const commitSeen = (test: TestRepo, start: string, seen: string) =>
+    commitWork(test.root, {
+      message: "the work",
+      exclude: [],
+      from: start,
+      branch: "work",
+      identity: IDENTITY,
+      head: start,
+      status: seen,
+    });
+
+  it("lets git commit --all stage the work when only tracked files changed: one git process", async () => {
+    const { test, start } = await onBranch();
+    await test.write({ "a.txt": "a\nb\n", "README.md": "# r\nmore\n" });
+    const seen = await status(test);
+    const { done, gits } = await traced(test, () => commitSeen(test, start, seen));
+    expect(gits).toEqual(["built-in: git commit"]);
+    const head = (await test.git("rev-parse", "HEAD")).trim();
+    expect(done).toEqual({
+      commit: head,
+      head,
+      commitDiff: { files: 2, insertions: 2, deletions: 0 },
+      diff: { files: 2, insertions: 2, deletions: 0 },
+    });
+    expect(await test.git("show", "--name-only", "--format=", "HEAD")).toBe("README.md\na.txt");
+    expect(await test.git("status", "--porcelain")).toBe("");
+  });
+
+  it("stages with git add when a change is new, deleted, already staged or kept out", async () => {
+    // Each of these is one git commit --all would get wrong: a new file it does not add, a kept
+    // path it would commit, what the index holds already (the status's first column).
+    const cases: Array<{
+      files?: Record<string, string>;
+      change?: (test: TestRepo) => Promise<unknown>;
+    }> = [
+      { files: { "a.txt": "a\nb\n", "new.txt": "n\n" } },
+      { change: (test) => rm(path.join(test.root, "a.txt")) },
+      { files: { "a.txt": "a\nb\n" }, change: (test) => test.git("add", "a.txt") },
+    ];
+    for (const { files, change } of cases) {
+      const { test, start } = await onBranch();
+      if (files) await test.write(files);
+      await change?.(test);
+      const seen = await status(test);
+      const { gits } = await traced(test, () => commitSeen(test, start, seen));
+      expect(gits.slice(0, 2)).toEqual(["built-in: git add", "built-in: git commit"]);
+      expect(await test.git("status", "--porcelain")).toBe("");
+      await test.remove();
+      repo = undefined;
+    }
+    const { test, start } = await onBranch();
+    await test.write({ ".context/notes.md": "mine\n" });
+    await test.commitAll("a tracked context file");
+    const tracked = (await test.git("rev-parse", "HEAD")).trim();
+    await test.write({ "a.txt": "a\nb\n", ".context/notes.md": "mine, edited\n" });
+    const seen = await status(test);
+    const { gits } = await traced(test, () =>
+      commitWork(test.root, {
+        message: "the work",
+        exclude: [".context"],
+        from: start,
+        branch: "work",
+        identity: IDENTITY,
+        head: tracked,
+        status: seen,
+      }),
+    );
+    // The branch measured from its start after (its earlier commit makes it another diff).
+    expect(gits).toEqual([
+      "built-in: git add",
+      "built-in: git reset",
+      "built-in: git commit",
+      "built-in: git diff",
+    ]);
+    expect(await test.git("show", "--name-only", "--format=", "HEAD")).toBe("a.txt");
+    expect(await test.git("status", "--porcelain")).toBe(" M .context/notes.md");
+  });
+
   /** commitWork given a status that shows a file the worktree does not hold: nothing to stage. */
   const commitGhost = (test: TestRepo, start: string) =>
     commitWork(test.root, {
@@ -247,6 +326,29 @@ describe("commitWork after the agent step's verification", () => {
     // A status that shows a file the worktree does not hold: git commit refuses, nothing staged.
     const { done, gits } = await traced(test, () => commitGhost(test, start));
     expect(gits).toEqual(["built-in: git add", "built-in: git commit", "built-in: git diff"]);
+    expect(done).toEqual({
+      commit: undefined,
+      head: start,
+      commitDiff: undefined,
+      diff: { files: 0, insertions: 0, deletions: 0 },
+    });
+    expect((await test.git("rev-parse", "work")).trim()).toBe(start);
+  });
+
+  it("commits nothing when a tracked file the status showed changed is as committed again", async () => {
+    const { test, start } = await onBranch();
+    const { done, gits } = await traced(test, () =>
+      commitWork(test.root, {
+        message: "the work",
+        exclude: [],
+        from: start,
+        branch: "work",
+        identity: IDENTITY,
+        head: start,
+        status: " M a.txt\0",
+      }),
+    );
+    expect(gits).toEqual(["built-in: git commit", "built-in: git diff"]);
     expect(done).toEqual({
       commit: undefined,
       head: start,
