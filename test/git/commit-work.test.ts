@@ -44,18 +44,22 @@ const commit = (test: TestRepo, start: string, exclude: string[] = []) =>
     identity: IDENTITY,
   });
 
+/**
+ * What commitWork returns for a first commit on the branch, HEAD now, of `files` files and
+ * `insertions` lines added: the commit's diff and the branch's are the same.
+ */
+async function firstCommit(test: TestRepo, files: number, insertions: number) {
+  const head = (await test.git("rev-parse", "HEAD")).trim();
+  const stat = { files, insertions, deletions: 0 };
+  return { commit: head, head, commitDiff: stat, diff: stat };
+}
+
 describe("commitWork", () => {
   it("commits the work but not the excluded paths, and measures a first commit once for both diffs", async () => {
     const { test, start } = await onBranch();
     await test.write({ "a.txt": "a\nb\nc\n", "new.txt": "n\n", ".env.local": "TOKEN=x\n" });
     const done = await commit(test, start, [".env.local"]);
-    const head = (await test.git("rev-parse", "HEAD")).trim();
-    expect(done).toEqual({
-      commit: head,
-      head,
-      commitDiff: { files: 2, insertions: 3, deletions: 0 },
-      diff: { files: 2, insertions: 3, deletions: 0 },
-    });
+    expect(done).toEqual(await firstCommit(test, 2, 3));
     expect(await test.git("show", "--name-only", "--format=", "HEAD")).toBe("a.txt\nnew.txt");
     expect(await test.git("log", "-1", "--format=%s")).toBe("the work");
   });
@@ -149,6 +153,26 @@ describe("commitWork after the agent step's verification", () => {
   const status = (test: TestRepo) => worktreeStatus(test.root);
 
   /**
+   * commitWork as the commit step calls it: HEAD seen on the branch (at `start` unless `head`
+   * says), the worktree's status `seen`.
+   */
+  const commitSeen = (
+    test: TestRepo,
+    start: string,
+    seen: string,
+    options: { exclude?: string[]; head?: string } = {},
+  ) =>
+    commitWork(test.root, {
+      message: "the work",
+      exclude: options.exclude ?? [],
+      from: start,
+      branch: "work",
+      identity: IDENTITY,
+      head: options.head ?? start,
+      status: seen,
+    });
+
+  /**
    * Runs `work` with GIT_TRACE on (and `env` set, undefined to unset), and returns what it gave
    * and the git commands it ran.
    */
@@ -182,28 +206,15 @@ describe("commitWork after the agent step's verification", () => {
     await test.write({ "a.txt": "a\nb\n", ".context/notes.md": "mine\n", "keep.txt": "k\n" });
     const seen = await status(test);
     const { done, gits } = await traced(test, () =>
-      commitWork(test.root, {
-        message: "the work",
-        exclude: [".context", "keep.txt"],
-        from: start,
-        branch: "work",
-        identity: IDENTITY,
-        head: start,
-        status: seen,
-      }),
+      commitSeen(test, start, seen, { exclude: [".context", "keep.txt"] }),
     );
     // HEAD is not asked of git again: stage, unstage what the status shows, commit (its size
     // read from git's summary).
     expect(gits).toEqual(["built-in: git add", "built-in: git reset", "built-in: git commit"]);
-    const head = (await test.git("rev-parse", "HEAD")).trim();
-    expect(done).toEqual({
-      commit: head,
-      head,
-      commitDiff: { files: 1, insertions: 1, deletions: 0 },
-      diff: { files: 1, insertions: 1, deletions: 0 },
-    });
+    const committed = await firstCommit(test, 1, 1);
+    expect(done).toEqual(committed);
     expect(await test.git("show", "--name-only", "--format=", "HEAD")).toBe("a.txt");
-    expect((await test.git("rev-parse", "work")).trim()).toBe(head);
+    expect((await test.git("rev-parse", "work")).trim()).toBe(committed.commit);
   });
 
   it("runs no git at all when the status shows nothing but excluded paths", async () => {
@@ -211,15 +222,7 @@ describe("commitWork after the agent step's verification", () => {
     await test.write({ ".context/notes.md": "mine\n" });
     const seen = await status(test);
     const { done, gits } = await traced(test, () =>
-      commitWork(test.root, {
-        message: "the work",
-        exclude: [".context"],
-        from: start,
-        branch: "work",
-        identity: IDENTITY,
-        head: start,
-        status: seen,
-      }),
+      commitSeen(test, start, seen, { exclude: [".context"] }),
     );
     expect(gits).toEqual([]);
     expect(done).toEqual({
@@ -230,31 +233,13 @@ describe("commitWork after the agent step's verification", () => {
     });
   });
 
-  /** commitWork as the commit step calls it: HEAD verified, the worktree's status `seen`. */
-  const commitSeen = (test: TestRepo, start: string, seen: string) =>
-    commitWork(test.root, {
-      message: "the work",
-      exclude: [],
-      from: start,
-      branch: "work",
-      identity: IDENTITY,
-      head: start,
-      status: seen,
-    });
-
   it("lets git commit --all stage the work when only tracked files changed: one git process", async () => {
     const { test, start } = await onBranch();
     await test.write({ "a.txt": "a\nb\n", "README.md": "# r\nmore\n" });
     const seen = await status(test);
     const { done, gits } = await traced(test, () => commitSeen(test, start, seen));
     expect(gits).toEqual(["built-in: git commit"]);
-    const head = (await test.git("rev-parse", "HEAD")).trim();
-    expect(done).toEqual({
-      commit: head,
-      head,
-      commitDiff: { files: 2, insertions: 2, deletions: 0 },
-      diff: { files: 2, insertions: 2, deletions: 0 },
-    });
+    expect(done).toEqual(await firstCommit(test, 2, 2));
     expect(await test.git("show", "--name-only", "--format=", "HEAD")).toBe("README.md\na.txt");
     expect(await test.git("status", "--porcelain")).toBe("");
   });
@@ -288,15 +273,7 @@ describe("commitWork after the agent step's verification", () => {
     await test.write({ "a.txt": "a\nb\n", ".context/notes.md": "mine, edited\n" });
     const seen = await status(test);
     const { gits } = await traced(test, () =>
-      commitWork(test.root, {
-        message: "the work",
-        exclude: [".context"],
-        from: start,
-        branch: "work",
-        identity: IDENTITY,
-        head: tracked,
-        status: seen,
-      }),
+      commitSeen(test, start, seen, { exclude: [".context"], head: tracked }),
     );
     // The branch measured from its start after (its earlier commit makes it another diff).
     expect(gits).toEqual([
@@ -309,53 +286,28 @@ describe("commitWork after the agent step's verification", () => {
     expect(await test.git("status", "--porcelain")).toBe(" M .context/notes.md");
   });
 
-  /** commitWork given a status that shows a file the worktree does not hold: nothing to stage. */
-  const commitGhost = (test: TestRepo, start: string) =>
-    commitWork(test.root, {
-      message: "the work",
-      exclude: [],
-      from: start,
-      branch: "work",
-      identity: IDENTITY,
-      head: start,
-      status: "?? gone.txt\0",
-    });
-
   it("commits nothing when what the status showed stages nothing, and says so", async () => {
-    const { test, start } = await onBranch();
-    // A status that shows a file the worktree does not hold: git commit refuses, nothing staged.
-    const { done, gits } = await traced(test, () => commitGhost(test, start));
-    expect(gits).toEqual(["built-in: git add", "built-in: git commit", "built-in: git diff"]);
-    expect(done).toEqual({
-      commit: undefined,
-      head: start,
-      commitDiff: undefined,
-      diff: { files: 0, insertions: 0, deletions: 0 },
-    });
-    expect((await test.git("rev-parse", "work")).trim()).toBe(start);
-  });
-
-  it("commits nothing when a tracked file the status showed changed is as committed again", async () => {
-    const { test, start } = await onBranch();
-    const { done, gits } = await traced(test, () =>
-      commitWork(test.root, {
-        message: "the work",
-        exclude: [],
-        from: start,
-        branch: "work",
-        identity: IDENTITY,
+    // Statuses that show what the worktree does not hold (a file gone, a tracked file changed
+    // that is as committed again): git commit refuses with nothing staged. The second goes
+    // through git commit --all alone, as only a tracked file is shown changed.
+    const cases: Array<[string, string[]]> = [
+      ["?? gone.txt\0", ["built-in: git add", "built-in: git commit", "built-in: git diff"]],
+      [" M a.txt\0", ["built-in: git commit", "built-in: git diff"]],
+    ];
+    for (const [shown, expected] of cases) {
+      const { test, start } = await onBranch();
+      const { done, gits } = await traced(test, () => commitSeen(test, start, shown));
+      expect(gits).toEqual(expected);
+      expect(done).toEqual({
+        commit: undefined,
         head: start,
-        status: " M a.txt\0",
-      }),
-    );
-    expect(gits).toEqual(["built-in: git commit", "built-in: git diff"]);
-    expect(done).toEqual({
-      commit: undefined,
-      head: start,
-      commitDiff: undefined,
-      diff: { files: 0, insertions: 0, deletions: 0 },
-    });
-    expect((await test.git("rev-parse", "work")).trim()).toBe(start);
+        commitDiff: undefined,
+        diff: { files: 0, insertions: 0, deletions: 0 },
+      });
+      expect((await test.git("rev-parse", "work")).trim()).toBe(start);
+      await test.remove();
+      repo = undefined;
+    }
   });
 
   it("commits under the identity given, whatever the repository's config says by then", async () => {
