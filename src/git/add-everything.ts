@@ -13,7 +13,7 @@ const VANISHED = /(unable to stat '.*'|(open|readlink)\(".*"\)): No such file or
 /**
  * `git add --all` of `pathspec` into the index `env` names (a temporary one, for a snapshot of a
  * checkout as it is), once more when a file went away between git listing its folder and reading
- * it: a process still at work in the checkout (an agent's leftover, a dev
+ * it ({@link VANISHED}): a process still at work in the checkout (an agent's leftover, a dev
  * server writing and renaming a file) must not fail the snapshot.
  */
 export async function addEverything(
