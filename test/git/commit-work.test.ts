@@ -19,7 +19,9 @@ afterEach(async () => {
   repo = undefined;
 });
 
+/** A new repository on branch `work`, in place of the test's earlier one (removed first). */
 async function onBranch(): Promise<{ test: TestRepo; start: string }> {
+  await repo?.remove();
   const test = await createTestRepo({ "README.md": "# r\n", "a.txt": "a\n" });
   repo = test;
   const start = (await test.git("rev-parse", "HEAD")).trim();
@@ -35,13 +37,20 @@ const IDENTITY: CommitIdentity = {
   committerEmail: "cy@example.com",
 };
 
-const commit = (test: TestRepo, start: string, exclude: string[] = []) =>
+/** commitWork of the branch `work` since `start`; `seen`: HEAD and status the caller read. */
+const commit = (
+  test: TestRepo,
+  start: string,
+  exclude: string[] = [],
+  seen?: { head: string; status: string },
+) =>
   commitWork(test.root, {
     message: "the work",
     exclude,
     from: start,
     branch: "work",
     identity: IDENTITY,
+    ...seen,
   });
 
 /**
@@ -161,16 +170,7 @@ describe("commitWork after the agent step's verification", () => {
     start: string,
     seen: string,
     options: { exclude?: string[]; head?: string } = {},
-  ) =>
-    commitWork(test.root, {
-      message: "the work",
-      exclude: options.exclude ?? [],
-      from: start,
-      branch: "work",
-      identity: IDENTITY,
-      head: options.head ?? start,
-      status: seen,
-    });
+  ) => commit(test, start, options.exclude, { head: options.head ?? start, status: seen });
 
   /**
    * Runs `work` with GIT_TRACE on (and `env` set, undefined to unset), and returns what it gave
@@ -263,8 +263,6 @@ describe("commitWork after the agent step's verification", () => {
       const { gits } = await traced(test, () => commitSeen(test, start, seen));
       expect(gits).toEqual(["built-in: git add", "built-in: git commit"]);
       expect(await test.git("status", "--porcelain")).toBe("");
-      await test.remove();
-      repo = undefined;
     }
     const { test, start } = await onBranch();
     await test.write({ ".context/notes.md": "mine\n" });
@@ -305,8 +303,6 @@ describe("commitWork after the agent step's verification", () => {
         diff: { files: 0, insertions: 0, deletions: 0 },
       });
       expect((await test.git("rev-parse", "work")).trim()).toBe(start);
-      await test.remove();
-      repo = undefined;
     }
   });
 
